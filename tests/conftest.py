@@ -1,0 +1,71 @@
+"""Shared fixtures: a real in-process sandbox over HTTPS, and a session that got its token through msal."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import msal
+import pytest
+import requests
+
+from entragit.sandbox import seed as seed_mod
+from entragit.sandbox.server import Sandbox, start
+from entragit.sandbox.tenant import Tenant
+
+
+@pytest.fixture
+def sandbox_factory() -> Iterator[Callable[..., Sandbox]]:
+    """Start sandboxes on free loopback ports; all are stopped at teardown."""
+    started: list[Sandbox] = []
+
+    def make(seed: dict[str, Any] | None = None, users: int | None = None, **kwargs: Any) -> Sandbox:
+        if seed is not None:
+            data = seed_mod.complete_seed(seed)
+        elif users is not None:
+            data = seed_mod.generate_seed(users)
+        else:
+            data = seed_mod.demo_seed()
+        kwargs.setdefault("throttle", False)
+        box = start(Tenant.from_seed(data), **kwargs)
+        started.append(box)
+        return box
+
+    yield make
+    for box in started:
+        box.stop()
+
+
+@pytest.fixture
+def sandbox(sandbox_factory: Callable[..., Sandbox]) -> Sandbox:
+    return sandbox_factory()
+
+
+def token_for(box: Sandbox) -> str:
+    """A bearer token obtained the way a real client gets one: msal against the sandbox authority."""
+    http = requests.Session()
+    http.trust_env = False
+    http.verify = box.ca_bundle
+    app = msal.ConfidentialClientApplication(
+        box.client_id,
+        client_credential=box.client_secret,
+        authority=f"{box.authority_host}/{box.tenant_id}",
+        instance_discovery=False,
+        http_client=http,
+    )
+    result = app.acquire_token_for_client(scopes=[f"{box.graph_url}/.default"])
+    assert "access_token" in result, result.get("error_description")
+    return str(result["access_token"])
+
+
+def session_for(box: Sandbox) -> requests.Session:
+    s = requests.Session()
+    s.trust_env = False
+    s.verify = box.ca_bundle
+    s.headers["Authorization"] = f"Bearer {token_for(box)}"
+    return s
+
+
+@pytest.fixture
+def graph_session(sandbox: Sandbox) -> requests.Session:
+    return session_for(sandbox)
