@@ -1,0 +1,215 @@
+"""The backup repository's `entragit.yaml`: which tenant, which app, which cloud, what to leave out.
+
+The file is committed with the backups, so it must never hold a secret: keys that look like one are refused
+when loading and when saving, and credentials come only from the azure-identity environment variables.
+Environment variables override the file so that one repository can be pointed at another endpoint (the
+sandbox, a sovereign cloud) without editing it.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
+from entragit.errors import EntragitError
+
+CONFIG_FILE = "entragit.yaml"
+
+AUTH_METHODS = ("secret", "certificate", "federated", "managed-identity", "device-code")
+
+
+@dataclass(frozen=True)
+class Cloud:
+    graph_url: str
+    authority_host: str
+
+
+CLOUDS: dict[str, Cloud] = {
+    "global": Cloud("https://graph.microsoft.com", "https://login.microsoftonline.com"),
+    "usgov": Cloud("https://graph.microsoft.us", "https://login.microsoftonline.us"),
+    "china": Cloud("https://microsoftgraph.chinacloudapi.cn", "https://login.chinacloudapi.cn"),
+}
+
+# A key matching this is a credential that belongs in the environment, not in a git repository.
+_SECRET_KEY = re.compile(
+    r"secret|password|passwd|token|credential|private[_-]?key|api[_-]?key|assertion", re.I
+)
+
+_KNOWN_KEYS = (
+    "tenant_id",
+    "client_id",
+    "auth",
+    "cloud",
+    "graph_url",
+    "authority_host",
+    "include_types",
+    "exclude_types",
+    "exclude_attributes",
+)
+
+
+class ConfigError(EntragitError):
+    """entragit.yaml is missing, malformed or holds something it must not."""
+
+
+@dataclass
+class Config:
+    """Settings of one backup repository; `graph_url`/`authority_host` left empty follow the cloud."""
+
+    tenant_id: str
+    client_id: str
+    auth: str = "secret"
+    cloud: str = "global"
+    graph_url: str = ""
+    authority_host: str = ""
+    include_types: list[str] = field(default_factory=list)
+    exclude_types: list[str] = field(default_factory=list)
+    exclude_attributes: dict[str, list[str]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.auth not in AUTH_METHODS:
+            raise ConfigError(
+                f"{CONFIG_FILE}: auth must be one of {', '.join(AUTH_METHODS)}, not {self.auth!r}"
+            )
+        if self.cloud not in CLOUDS:
+            raise ConfigError(f"{CONFIG_FILE}: cloud must be one of {', '.join(CLOUDS)}, not {self.cloud!r}")
+
+    @property
+    def effective_graph_url(self) -> str:
+        return (self.graph_url or CLOUDS[self.cloud].graph_url).rstrip("/")
+
+    @property
+    def effective_authority_host(self) -> str:
+        return (self.authority_host or CLOUDS[self.cloud].authority_host).rstrip("/")
+
+    def with_env(self, env: Mapping[str, str] | None = None) -> Config:
+        """A copy with the documented environment overrides applied (they win over the file)."""
+        env = os.environ if env is None else env
+        return Config(
+            tenant_id=env.get("AZURE_TENANT_ID") or self.tenant_id,
+            client_id=env.get("AZURE_CLIENT_ID") or self.client_id,
+            auth=self.auth,
+            cloud=self.cloud,
+            graph_url=env.get("ENTRAGIT_GRAPH_URL") or self.graph_url,
+            authority_host=env.get("AZURE_AUTHORITY_HOST") or self.authority_host,
+            include_types=list(self.include_types),
+            exclude_types=list(self.exclude_types),
+            exclude_attributes={k: list(v) for k, v in self.exclude_attributes.items()},
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "tenant_id": self.tenant_id,
+            "client_id": self.client_id,
+            "auth": self.auth,
+            "cloud": self.cloud,
+        }
+        if self.graph_url:
+            out["graph_url"] = self.graph_url
+        if self.authority_host:
+            out["authority_host"] = self.authority_host
+        out["include_types"] = list(self.include_types)
+        out["exclude_types"] = list(self.exclude_types)
+        out["exclude_attributes"] = {k: list(v) for k, v in sorted(self.exclude_attributes.items())}
+        return out
+
+
+def _yaml() -> YAML:
+    y = YAML(typ="safe", pure=True)
+    y.default_flow_style = False
+    y.width = 4096
+    return y
+
+
+def _check_no_secrets(data: Mapping[str, Any], where: str) -> None:
+    for key, value in data.items():
+        if _SECRET_KEY.search(str(key)):
+            raise ConfigError(
+                f"{where}: key {key!r} looks like a secret; keep credentials in the environment "
+                "(AZURE_CLIENT_SECRET, AZURE_CLIENT_CERTIFICATE_PATH, ...), never in the repository"
+            )
+        if isinstance(value, Mapping):
+            _check_no_secrets(value, where)
+
+
+def _str_list(data: Mapping[str, Any], key: str) -> list[str]:
+    value = data.get(key) or []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{CONFIG_FILE}: {key} must be a list of type names")
+    return list(value)
+
+
+def from_dict(data: Any) -> Config:
+    """Validate a parsed entragit.yaml; every problem is one line naming the file and the key."""
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"{CONFIG_FILE}: expected a mapping of settings at the top level")
+    _check_no_secrets(data, CONFIG_FILE)
+    unknown = [str(k) for k in data if k not in _KNOWN_KEYS]
+    if unknown:
+        raise ConfigError(f"{CONFIG_FILE}: unknown key {unknown[0]!r} (known: {', '.join(_KNOWN_KEYS)})")
+    for key in ("tenant_id", "client_id"):
+        if not isinstance(data.get(key), str) or not data[key].strip():
+            raise ConfigError(f"{CONFIG_FILE}: {key} is missing or empty")
+    for key in ("auth", "cloud", "graph_url", "authority_host"):
+        if key in data and not isinstance(data[key], str):
+            raise ConfigError(f"{CONFIG_FILE}: {key} must be a string")
+    attrs = data.get("exclude_attributes") or {}
+    if not isinstance(attrs, Mapping) or not all(
+        isinstance(v, list) and all(isinstance(a, str) for a in v) for v in attrs.values()
+    ):
+        raise ConfigError(
+            f"{CONFIG_FILE}: exclude_attributes must map a type name to a list of attribute names"
+        )
+    return Config(
+        tenant_id=data["tenant_id"].strip(),
+        client_id=data["client_id"].strip(),
+        auth=data.get("auth", "secret"),
+        cloud=data.get("cloud", "global"),
+        graph_url=data.get("graph_url", ""),
+        authority_host=data.get("authority_host", ""),
+        include_types=_str_list(data, "include_types"),
+        exclude_types=_str_list(data, "exclude_types"),
+        exclude_attributes={str(k): list(v) for k, v in attrs.items()},
+    )
+
+
+def load(repo_dir: str | Path) -> Config:
+    """Read `entragit.yaml` from a backup repository (without environment overrides)."""
+    path = Path(repo_dir) / CONFIG_FILE
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: not found; run `entragit init` in the backup repository first") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc})") from None
+    try:
+        data = _yaml().load(text)
+    except YAMLError as exc:
+        problem = " ".join(str(exc).split())
+        raise ConfigError(f"{CONFIG_FILE}: not valid YAML: {problem}") from None
+    return from_dict(data)
+
+
+def dumps(config: Config) -> str:
+    data = config.to_dict()
+    _check_no_secrets(data, CONFIG_FILE)
+    buf = io.StringIO()
+    buf.write("# entragit backup settings. Never put a secret here: credentials come from the environment.\n")
+    _yaml().dump(data, buf)
+    return buf.getvalue()
+
+
+def save(repo_dir: str | Path, config: Config) -> Path:
+    path = Path(repo_dir) / CONFIG_FILE
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(dumps(config), encoding="utf-8")
+    os.replace(tmp, path)
+    return path

@@ -1,0 +1,89 @@
+"""entragit.yaml: round trip, clouds, environment overrides, refusal of secrets and clear errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from entragit import config
+from entragit.config import Config, ConfigError
+
+
+def test_round_trip_keeps_every_setting(tmp_path: Path) -> None:
+    cfg = Config(
+        tenant_id="t-1",
+        client_id="c-1",
+        auth="certificate",
+        cloud="usgov",
+        include_types=["users", "groups"],
+        exclude_types=["oauth2PermissionGrants"],
+        exclude_attributes={"users": ["employeeId"]},
+    )
+    config.save(tmp_path, cfg)
+    assert config.load(tmp_path) == cfg
+
+
+@pytest.mark.parametrize(
+    ("cloud", "graph", "authority"),
+    [
+        ("global", "https://graph.microsoft.com", "https://login.microsoftonline.com"),
+        ("usgov", "https://graph.microsoft.us", "https://login.microsoftonline.us"),
+        ("china", "https://microsoftgraph.chinacloudapi.cn", "https://login.chinacloudapi.cn"),
+    ],
+)
+def test_cloud_sets_graph_and_authority_hosts(cloud: str, graph: str, authority: str) -> None:
+    cfg = Config(tenant_id="t", client_id="c", cloud=cloud)
+    assert cfg.effective_graph_url == graph
+    assert cfg.effective_authority_host == authority
+
+
+def test_environment_overrides_the_file() -> None:
+    cfg = Config(tenant_id="t", client_id="c", cloud="china")
+    env = {
+        "ENTRAGIT_GRAPH_URL": "https://127.0.0.1:8443/",
+        "AZURE_AUTHORITY_HOST": "https://127.0.0.1:8443",
+        "AZURE_TENANT_ID": "t-env",
+        "AZURE_CLIENT_ID": "c-env",
+    }
+    eff = cfg.with_env(env)
+    assert eff.effective_graph_url == "https://127.0.0.1:8443"
+    assert eff.effective_authority_host == "https://127.0.0.1:8443"
+    assert (eff.tenant_id, eff.client_id) == ("t-env", "c-env")
+    assert cfg.with_env({}).effective_graph_url == "https://microsoftgraph.chinacloudapi.cn"
+
+
+@pytest.mark.parametrize("key", ["client_secret", "password", "AZURE_CLIENT_SECRET", "access_token"])
+def test_a_secret_in_the_file_is_refused(tmp_path: Path, key: str) -> None:
+    (tmp_path / "entragit.yaml").write_text(f"tenant_id: t\nclient_id: c\n{key}: hunter2\n")
+    with pytest.raises(ConfigError) as err:
+        config.load(tmp_path)
+    msg = str(err.value)
+    assert "entragit.yaml" in msg and key in msg and "secret" in msg
+    assert "hunter2" not in msg
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("tenant_id: [unclosed\n", "not valid YAML"),
+        ("- a\n- b\n", "mapping"),
+        ("client_id: c\n", "tenant_id is missing"),
+        ("tenant_id: t\nclient_id: c\nauth: kerberos\n", "auth must be one of"),
+        ("tenant_id: t\nclient_id: c\ncloud: mars\n", "cloud must be one of"),
+        ("tenant_id: t\nclient_id: c\ncolour: blue\n", "unknown key 'colour'"),
+        ("tenant_id: t\nclient_id: c\nexclude_types: users\n", "exclude_types must be a list"),
+    ],
+)
+def test_bad_file_is_one_line_naming_the_file(tmp_path: Path, text: str, problem: str) -> None:
+    (tmp_path / "entragit.yaml").write_text(text)
+    with pytest.raises(ConfigError) as err:
+        config.load(tmp_path)
+    msg = str(err.value)
+    assert "entragit.yaml" in msg and problem in msg
+    assert "\n" not in msg
+
+
+def test_missing_file_says_to_run_init(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="entragit init"):
+        config.load(tmp_path)
