@@ -1,0 +1,647 @@
+"""A small, thread-safe Microsoft Graph client: paging, $batch, delta rounds, retries.
+
+Why not msgraph-sdk: a backup tool needs untyped JSON that round-trips unknown properties exactly,
+synchronous code and few dependencies (DESIGN.md). The contract callers rely on is "complete or exception":
+every read either returns everything Graph has or raises GraphError, so a failed listing can never look like a
+mass deletion.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import random
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+from urllib.parse import quote, urlencode, urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from entragit import __version__
+from entragit.errors import EntragitError
+
+T = TypeVar("T")
+R = TypeVar("R")
+JSONList = list[dict[str, Any]]  # the class defines a method named `list`, so annotate through this alias
+
+# Statuses that mean "not processed, try again later" (429) or "transient server trouble" (5xx).
+RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+# Error codes Graph uses when a delta token can no longer be used (besides 410 Gone).
+DELTA_EXPIRED_CODES = frozenset({"syncStateNotFound", "resyncRequired"})
+BATCH_SIZE = 20  # Graph's documented maximum number of requests in one $batch
+MAX_RETRY_AFTER = 300.0  # never sleep longer than this on one Retry-After, whatever the server says
+
+
+class GraphError(EntragitError):
+    """A Graph request that failed for good; str() is one line naming the request and Graph's error."""
+
+    def __init__(
+        self,
+        status: int | None,
+        code: str,
+        message: str,
+        *,
+        method: str,
+        url: str,
+        display: str | None = None,
+        hint: str = "",
+    ) -> None:
+        self.status = status
+        self.code = code
+        self.message = message
+        self.method = method
+        self.url = url
+        self.display = display or url
+        self.hint = hint
+        super().__init__(self._line())
+
+    def _line(self) -> str:
+        status = f"{self.status} " if self.status is not None else ""
+        code = f"{self.code}: " if self.code else ""
+        text = f"{self.method} {self.display}: {status}{code}{self.message}"
+        if self.hint:
+            text += f" ({self.hint})"
+        return " ".join(text.split())  # one line, whatever the server put in its message
+
+
+class DeltaExpired(GraphError):
+    """The delta token was rejected (410 Gone, syncStateNotFound, resyncRequired): list everything again."""
+
+
+@dataclass
+class DeltaRound:
+    """One delta round: every changed entry (merged per id) and the deltaLink to start the next round from."""
+
+    items: list[dict[str, Any]]
+    delta_link: str
+
+
+@dataclass
+class _Backoff:
+    """Exponential backoff with jitter; overridable so tests do not sleep for real seconds."""
+
+    base: float = 0.5
+    cap: float = 30.0
+    sleep: Callable[[float], None] = field(default=time.sleep)
+
+    def delay(self, attempt: int) -> float:
+        # "Equal jitter": half fixed, half random, so concurrent workers spread out but still back off.
+        ceiling = min(self.cap, self.base * (2**attempt))
+        return ceiling / 2 + random.uniform(0, ceiling / 2)
+
+
+def _ca_verify(ca_bundle: str | None, env: Mapping[str, str]) -> str | bool:
+    """The `verify` value requests would use if it honoured the environment, but with ca_bundle winning."""
+    if ca_bundle:
+        return ca_bundle
+    return env.get("REQUESTS_CA_BUNDLE") or env.get("CURL_CA_BUNDLE") or True
+
+
+def _bypass_proxy(url: str, env: Mapping[str, str]) -> bool:
+    host = (urlsplit(url).hostname or "").lower()
+    no_proxy = env.get("NO_PROXY") or env.get("no_proxy") or ""
+    for entry in (e.strip().lower() for e in no_proxy.split(",")):
+        if not entry:
+            continue
+        if entry == "*":
+            return True
+        entry = entry.lstrip(".")
+        if host == entry or host.endswith("." + entry):
+            return True
+    return False
+
+
+def build_session(
+    ca_bundle: str | None = None,
+    env: Mapping[str, str] | None = None,
+    *,
+    pool_size: int = 10,
+    target_url: str | None = None,
+) -> requests.Session:
+    """A requests session whose TLS trust is exactly what we decided, not what the environment overrides.
+
+    requests lets REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE override Session.verify (requests issue #3829), which
+    breaks trust of a private CA such as the sandbox's; trust_env=False stops that, so proxies and the CA
+    bundle from the environment are applied here explicitly instead.
+    """
+    import os
+
+    env = os.environ if env is None else env
+    session = requests.Session()
+    session.trust_env = False
+    session.verify = _ca_verify(ca_bundle, env)
+    if target_url is None or not _bypass_proxy(target_url, env):
+        proxies = {}
+        https_proxy = env.get("HTTPS_PROXY") or env.get("https_proxy")
+        http_proxy = env.get("HTTP_PROXY") or env.get("http_proxy")
+        if https_proxy:
+            proxies["https"] = https_proxy
+        if http_proxy:
+            proxies["http"] = http_proxy
+        session.proxies.update(proxies)
+    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(pool_size, 10), max_retries=0)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    session.headers["User-Agent"] = f"entragit/{__version__}"
+    return session
+
+
+def _retry_after(headers: Mapping[str, str]) -> float | None:
+    """Seconds from a Retry-After header: Graph sends fractional seconds; HTTP also allows a date."""
+    value = headers.get("Retry-After")
+    if value is None:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        seconds = when.timestamp() - time.time()
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
+
+
+def _error_parts(body: Any, fallback: str) -> tuple[str, str]:
+    """(code, message) from a Graph error body, or the HTTP reason when the body is not Graph's shape."""
+    if isinstance(body, dict) and isinstance(body.get("error"), dict):
+        err = body["error"]
+        code = str(err.get("code") or "")
+        message = str(err.get("message") or "") or fallback
+        return code, message
+    return "", fallback
+
+
+def _query(params: Mapping[str, Any] | None) -> str:
+    """Encode OData query options readably ($select=id,displayName) the way Graph documents them."""
+    if not params:
+        return ""
+    return urlencode({k: str(v) for k, v in params.items()}, quote_via=quote, safe="$,'()*:/@")
+
+
+def map_concurrent(fn: Callable[[T], R], items: Iterable[T], max_workers: int) -> list[R]:
+    """Apply fn to items on a thread pool; results in input order; the first exception cancels the rest.
+
+    A fresh pool per call keeps nested use (a worker that itself fans out) free of deadlocks.
+    """
+    todo = list(items)
+    if not todo:
+        return []
+    if max_workers <= 1 or len(todo) == 1:
+        return [fn(x) for x in todo]
+    pool = ThreadPoolExecutor(max_workers=min(max_workers, len(todo)), thread_name_prefix="entragit-graph")
+    try:
+        futures: list[Future[R]] = [pool.submit(fn, x) for x in todo]
+        done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+        for fut in futures:
+            exc = fut.exception() if fut in done else None
+            if exc is not None:
+                for other in futures:
+                    other.cancel()
+                raise exc
+        return [fut.result() for fut in futures]
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def merge_delta_entry(into: dict[str, Any], entry: Mapping[str, Any]) -> None:
+    """Fold a repeated delta entry into the first one seen for the same id.
+
+    Large groups arrive as several entries, each carrying a slice of `members@delta`; later scalar properties
+    override earlier ones; an `@removed` marker, once seen, is kept.
+    """
+    for key, value in entry.items():
+        if key.endswith("@delta") and isinstance(value, list) and isinstance(into.get(key), list):
+            into[key] = into[key] + value
+        elif key == "@removed" and value is None and "@removed" in into:
+            continue
+        else:
+            into[key] = value
+
+
+class GraphClient:
+    """Graph over one shared requests session (urllib3's pool is thread-safe) sized for max_workers."""
+
+    def __init__(
+        self,
+        graph_url: str,
+        token: Callable[[], str],
+        *,
+        ca_bundle: str | None = None,
+        api_version: str = "v1.0",
+        max_workers: int = 8,
+        max_retries: int = 8,
+        backoff_base: float = 0.5,
+        backoff_cap: float = 30.0,
+        timeout: float | tuple[float, float] = (15.0, 120.0),
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        self.graph_url = graph_url.rstrip("/")
+        self.api_version = api_version
+        self.base_url = f"{self.graph_url}/{api_version}"
+        self.max_workers = max(1, max_workers)
+        self.max_retries = max(0, max_retries)
+        self.timeout = timeout
+        self.backoff = _Backoff(base=backoff_base, cap=backoff_cap)
+        self._token = token
+        self._session = build_session(
+            ca_bundle, env, pool_size=self.max_workers * 2, target_url=self.graph_url
+        )
+        self._lock = threading.Lock()
+        self.stats: dict[str, int] = {"requests": 0, "retries": 0, "throttled": 0, "batched": 0}
+
+    # -- plumbing ----------------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        self._session.close()
+
+    def __enter__(self) -> GraphClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _count(self, key: str, n: int = 1) -> None:
+        with self._lock:
+            self.stats[key] = self.stats.get(key, 0) + n
+
+    def url(self, path: str, params: Mapping[str, Any] | None = None) -> str:
+        """Absolute URL for a path under the API version root; absolute URLs (next/delta links) verbatim."""
+        if path.startswith(("https://", "http://")):
+            return path
+        url = f"{self.base_url}/{path.lstrip('/')}"
+        query = _query(params)
+        if query:
+            url += ("&" if "?" in url else "?") + query
+        return url
+
+    def _display(self, url: str) -> str:
+        """What an error message calls a request: the path under the version root, without the query."""
+        short = url.split("?", 1)[0]
+        prefix = self.base_url + "/"
+        return short[len(prefix) :] if short.startswith(prefix) else short
+
+    def _refresh_token(self) -> str:
+        invalidate = getattr(self._token, "invalidate", None)
+        if callable(invalidate):
+            invalidate()
+        return self._token()
+
+    def map_concurrent(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
+        """Run fn over items on up to max_workers threads (results in order; first failure raises)."""
+        return map_concurrent(fn, items, self.max_workers)
+
+    def _idempotent(self, method: str, url: str) -> bool:
+        # A $batch POST here only ever carries GETs (list_many), so it is as safe to resend as a GET.
+        return method != "POST" or url.split("?", 1)[0].endswith("/$batch")
+
+    def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+        required_permission: str | None = None,
+    ) -> requests.Response:
+        """One logical request with retries; returns the successful response or raises GraphError."""
+        url = self.url(path, params)
+        request_id = str(uuid.uuid4())
+        attempt = 0
+        refreshed = False
+        token = self._token()
+        while True:
+            hdrs = {
+                "Authorization": f"Bearer {token}",
+                "Accept": "application/json",
+                "client-request-id": request_id,
+            }
+            if headers:
+                hdrs.update(headers)
+            self._count("requests")
+            try:
+                resp = self._session.request(method, url, json=json, headers=hdrs, timeout=self.timeout)
+            except requests.exceptions.SSLError as exc:
+                # A trust problem does not heal by retrying; say where trust comes from.
+                raise GraphError(
+                    None,
+                    "TLSError",
+                    f"TLS failure talking to {urlsplit(url).netloc} (trusted CAs come from the configured"
+                    f" CA bundle or REQUESTS_CA_BUNDLE): {_exc_line(exc)}",
+                    method=method,
+                    url=url,
+                    display=self._display(url),
+                ) from None
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                retryable = self._idempotent(method, url) or isinstance(exc, requests.ConnectTimeout)
+                if not retryable or attempt >= self.max_retries:
+                    raise GraphError(
+                        None,
+                        type(exc).__name__,
+                        f"no response from Graph after {attempt + 1} attempt(s): {_exc_line(exc)}",
+                        method=method,
+                        url=url,
+                        display=self._display(url),
+                    ) from None
+                self._count("retries")
+                self.backoff.sleep(self.backoff.delay(attempt))
+                attempt += 1
+                continue
+            status = resp.status_code
+            if status == 401 and not refreshed:
+                # A token can expire between msal's cache check and Graph's; fetch a fresh one, once.
+                refreshed = True
+                self._count("retries")
+                resp.close()
+                token = self._refresh_token()
+                continue
+            if status in RETRYABLE_STATUSES and attempt < self.max_retries:
+                if status == 429:
+                    self._count("throttled")
+                self._count("retries")
+                wait_s = _retry_after(resp.headers)
+                resp.close()
+                self.backoff.sleep(wait_s if wait_s is not None else self.backoff.delay(attempt))
+                attempt += 1
+                continue
+            if status >= 400:
+                raise self._error(resp, method, url, required_permission, attempts=attempt + 1)
+            return resp
+
+    def _error(
+        self,
+        resp: requests.Response,
+        method: str,
+        url: str,
+        required_permission: str | None,
+        *,
+        attempts: int = 1,
+        display: str | None = None,
+    ) -> GraphError:
+        try:
+            body = resp.json()
+        except ValueError:
+            body = None
+        text = resp.reason or ""
+        if body is None and resp.text:
+            text = resp.text.strip().splitlines()[0][:200] if resp.text.strip() else text
+        return error_from(
+            resp.status_code,
+            body,
+            method=method,
+            url=url,
+            display=display or self._display(url),
+            required_permission=required_permission,
+            fallback=text or f"HTTP {resp.status_code}",
+            attempts=attempts,
+        )
+
+    # -- public API --------------------------------------------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+        *,
+        params: Mapping[str, Any] | None = None,
+        required_permission: str | None = None,
+    ) -> dict[str, Any] | None:
+        """Any Graph call; the parsed JSON body, or None for an empty body (204)."""
+        resp = self.send(
+            method, path, params=params, json=json, headers=headers, required_permission=required_permission
+        )
+        if resp.status_code == 204 or not resp.content:
+            return None
+        try:
+            body = resp.json()
+        except ValueError:
+            raise GraphError(
+                resp.status_code,
+                "InvalidResponse",
+                "response body is not JSON",
+                method=method,
+                url=resp.url,
+                display=self._display(resp.url),
+            ) from None
+        return body if isinstance(body, dict) else {"value": body}
+
+    def get(
+        self,
+        path: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        headers: Mapping[str, str] | None = None,
+        required_permission: str | None = None,
+    ) -> dict[str, Any]:
+        body = self.request(
+            "GET", path, params=params, headers=headers, required_permission=required_permission
+        )
+        return body or {}
+
+    def pages(
+        self,
+        path: str,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        *,
+        required_permission: str | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Each page body in turn, following @odata.nextLink verbatim (headers are resent on every page)."""
+        url: str | None = self.url(path, params)
+        while url:
+            page = self.get(url, headers=headers, required_permission=required_permission)
+            yield page
+            url = page.get("@odata.nextLink")
+
+    def list(
+        self,
+        path: str,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        *,
+        required_permission: str | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Every item of a collection; a failure on any page raises GraphError (never a partial list)."""
+        for page in self.pages(path, params, headers, required_permission=required_permission):
+            yield from page.get("value", [])
+
+    def delta(
+        self,
+        path_or_link: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        headers: Mapping[str, str] | None = None,
+        required_permission: str | None = None,
+    ) -> DeltaRound:
+        """One delta round: a path (`users/delta`) with params, or a saved deltaLink used verbatim.
+
+        Raises DeltaExpired when Graph rejects the token; the caller then does a full listing.
+        """
+        merged: dict[str, dict[str, Any]] = {}
+        anonymous: JSONList = []
+        for page in self.pages(path_or_link, params, headers, required_permission=required_permission):
+            for entry in page.get("value", []):
+                key = entry.get("id")
+                if not isinstance(key, str):
+                    anonymous.append(entry)
+                elif key in merged:
+                    merge_delta_entry(merged[key], entry)
+                else:
+                    merged[key] = dict(entry)
+            delta_link = page.get("@odata.deltaLink")
+            if delta_link:
+                return DeltaRound(items=[*merged.values(), *anonymous], delta_link=str(delta_link))
+        raise GraphError(
+            None,
+            "NoDeltaLink",
+            "delta round ended without an @odata.deltaLink",
+            method="GET",
+            url=self.url(path_or_link, params),
+            display=self._display(self.url(path_or_link, params)),
+        )
+
+    def list_many(
+        self,
+        paths: Sequence[str],
+        params: Mapping[str, Any] | None = None,
+        *,
+        headers: Mapping[str, str] | None = None,
+        required_permission: str | None = None,
+    ) -> dict[str, JSONList]:
+        """Read many small collections (e.g. `groups/{id}/owners`) through $batch, 20 per batch, concurrently.
+
+        Inner 429/5xx responses are retried after the longest inner Retry-After (only those requests);
+        each inner @odata.nextLink is followed with plain GETs. Any inner failure raises GraphError naming
+        the path.
+        """
+        unique = list(dict.fromkeys(p.lstrip("/") for p in paths))
+        chunks = [unique[i : i + BATCH_SIZE] for i in range(0, len(unique), BATCH_SIZE)]
+        results: dict[str, JSONList] = {}
+
+        def run(chunk: Sequence[str]) -> dict[str, JSONList]:
+            return self._run_batch(chunk, params, headers, required_permission)
+
+        for part in self.map_concurrent(run, chunks):
+            results.update(part)
+        # Report in the caller's spelling of each path.
+        return {p: results[p.lstrip("/")] for p in dict.fromkeys(paths)}
+
+    def _run_batch(
+        self,
+        chunk: Sequence[str],
+        params: Mapping[str, Any] | None,
+        headers: Mapping[str, str] | None,
+        required_permission: str | None,
+    ) -> dict[str, JSONList]:
+        query = _query(params)
+        pending = {str(i): path for i, path in enumerate(chunk, 1)}
+        out: dict[str, JSONList] = {}
+        attempt = 0
+        while pending:
+            requests_body = []
+            for rid, path in pending.items():
+                inner: dict[str, Any] = {
+                    "id": rid,
+                    "method": "GET",
+                    "url": "/" + path + (f"?{query}" if query else ""),
+                }
+                if headers:
+                    inner["headers"] = dict(headers)
+                requests_body.append(inner)
+            self._count("batched", len(requests_body))
+            envelope = self.request("POST", "$batch", json={"requests": requests_body}) or {}
+            responses = {str(r.get("id")): r for r in envelope.get("responses", []) if isinstance(r, dict)}
+            retry: dict[str, str] = {}
+            waits: list[float] = []
+            for rid, path in pending.items():
+                resp = responses.get(rid)
+                if resp is None:
+                    retry[rid] = path  # a response went missing: ask again rather than lose the path
+                    continue
+                status = int(resp.get("status", 0))
+                inner_headers = _ci(resp.get("headers") or {})
+                body = resp.get("body")
+                if status in RETRYABLE_STATUSES:
+                    if status == 429:
+                        self._count("throttled")
+                    retry[rid] = path
+                    ra = _retry_after(inner_headers)
+                    if ra is not None:
+                        waits.append(ra)
+                    continue
+                if status >= 400 or not isinstance(body, dict):
+                    url = self.url(path, params)
+                    raise error_from(
+                        status,
+                        body,
+                        method="GET",
+                        url=url,
+                        display=f"{path} (in $batch)",
+                        required_permission=required_permission,
+                        fallback=f"HTTP {status}",
+                    )
+                items = list(body.get("value", []))
+                next_link = body.get("@odata.nextLink")
+                while next_link:
+                    page = self.get(next_link, headers=headers, required_permission=required_permission)
+                    items.extend(page.get("value", []))
+                    next_link = page.get("@odata.nextLink")
+                out[path] = items
+            if retry:
+                if attempt >= self.max_retries:
+                    first = next(iter(retry.values()))
+                    raise GraphError(
+                        429,
+                        "TooManyRequests",
+                        f"still throttled or failing after {attempt + 1} attempts ({len(retry)} request(s))",
+                        method="GET",
+                        url=self.url(first, params),
+                        display=f"{first} (in $batch)",
+                    )
+                self._count("retries", len(retry))
+                self.backoff.sleep(max(waits) if waits else self.backoff.delay(attempt))
+                attempt += 1
+            pending = retry
+        return out
+
+
+def _ci(headers: Mapping[str, Any]) -> requests.structures.CaseInsensitiveDict[str]:
+    return requests.structures.CaseInsensitiveDict({str(k): str(v) for k, v in headers.items()})
+
+
+def _exc_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text[:300] if text else type(exc).__name__
+
+
+def error_from(
+    status: int,
+    body: Any,
+    *,
+    method: str,
+    url: str,
+    display: str,
+    required_permission: str | None = None,
+    fallback: str = "",
+    attempts: int = 1,
+) -> GraphError:
+    """GraphError (or DeltaExpired) from a status and a Graph error body; adds a hint users can act on."""
+    code, message = _error_parts(body, fallback or f"HTTP {status}")
+    hint = ""
+    if status == 403 and required_permission:
+        hint = f"the app needs the Graph application permission {required_permission}"
+    elif status == 401:
+        hint = "the access token was rejected; check tenant id, client id and credentials"
+    elif status in RETRYABLE_STATUSES and attempts > 1:
+        hint = f"gave up after {attempts} attempts"
+    cls = DeltaExpired if status == 410 or code in DELTA_EXPIRED_CODES else GraphError
+    return cls(status, code, message, method=method, url=url, display=display, hint=hint)
