@@ -1,0 +1,197 @@
+"""The backup repository: minimal writes, one commit per snapshot, interruption recovery, history queries."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from entragit import store as store_mod
+from entragit.store import Store, StoreError
+
+
+def git(root: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True, text=True).stdout
+
+
+@pytest.fixture
+def st(tmp_path: Path) -> Store:
+    s = Store.init(tmp_path / "repo")
+    (s.root / "entragit.yaml").write_text("tenant_id: t\nclient_id: c\n")
+    s.commit_paths(["entragit.yaml"], "entragit init")
+    return s
+
+
+def test_init_configures_git_for_many_files(tmp_path: Path) -> None:
+    s = Store.init(tmp_path / "new")
+    assert git(s.root, "config", "feature.manyFiles").strip() == "true"
+    assert git(s.root, "config", "core.quotepath").strip() == "false"
+    assert (s.root / ".git" / "entragit").is_dir()
+
+
+def test_init_in_an_existing_repository_keeps_its_history(tmp_path: Path) -> None:
+    root = tmp_path / "existing"
+    root.mkdir()
+    git(root, "init", "-q")
+    (root / "README").write_text("hi\n")
+    git(root, "add", "README")
+    git(root, "-c", "user.name=x", "-c", "user.email=x@x", "commit", "-q", "-m", "first")
+    s = Store.init(root)
+    assert s.head() == git(root, "rev-parse", "HEAD").strip()
+
+
+def test_snapshot_writes_commits_and_skips_when_unchanged(st: Store) -> None:
+    sha = st.write_snapshot({"users/a.yaml": "id: a\n", "groups/g.yaml": "id: g\n"}, "backup: 2 added")
+    assert sha and sha == st.head()
+    assert git(st.root, "log", "-1", "--format=%s").strip() == "backup: 2 added"
+    assert sorted(git(st.root, "ls-files").split()) == ["entragit.yaml", "groups/g.yaml", "users/a.yaml"]
+    assert st.write_snapshot({"users/a.yaml": "id: a\n"}, "nothing") is None
+    assert st.head() == sha
+
+
+def test_snapshot_touches_only_changed_files(st: Store) -> None:
+    st.write_snapshot({"users/a.yaml": "id: a\n", "users/b.yaml": "id: b\n"}, "one")
+    before = (st.root / "users/b.yaml").stat().st_mtime_ns
+    sha = st.write_snapshot(
+        {"users/a.yaml": "id: a\nx: 1\n", "users/b.yaml": "id: b\n", "users/c.yaml": None}, "two"
+    )
+    assert sha
+    assert (st.root / "users/b.yaml").stat().st_mtime_ns == before
+    assert git(st.root, "show", "--name-status", "--format=", "HEAD").split() == ["M", "users/a.yaml"]
+
+
+def test_delete_and_unicode_names(st: Store) -> None:
+    st.write_snapshot({"users/a.yaml": "id: a\n", "reports/é ü.yaml": "x: 1\n"}, "one")
+    st.write_snapshot({"users/a.yaml": None}, "del")
+    assert not (st.root / "users/a.yaml").exists()
+    assert git(st.root, "status", "--porcelain") == ""
+    changes = st.last_changes()
+    assert changes["users/a.yaml"].deleted
+    assert changes["reports/é ü.yaml"].status == "A"
+    assert changes["entragit.yaml"].status == "A"
+
+
+def test_commit_without_a_git_identity(st: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOME", str(st.root.parent))  # no ~/.gitconfig
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    for var in ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL", "EMAIL"):
+        monkeypatch.delenv(var, raising=False)
+    assert st.write_snapshot({"users/z.yaml": "id: z\n"}, "ci run")
+
+
+def test_interrupted_run_is_rolled_back_by_the_next_session(
+    st: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    st.write_snapshot({"users/a.yaml": "id: a\n", "users/b.yaml": "id: b\n"}, "one")
+    head = st.head()
+    calls = 0
+    real = store_mod._atomic_write
+
+    def dying_write(path: Path, data: bytes, *, sync: bool = False) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 3:  # marker, one file written, then the process "dies"
+            raise KeyboardInterrupt
+        real(path, data, sync=sync)
+
+    monkeypatch.setattr(store_mod, "_atomic_write", dying_write)
+    with pytest.raises(KeyboardInterrupt):
+        st.write_snapshot(
+            {"users/a.yaml": "id: a\nnew: 1\n", "users/c.yaml": "id: c\n", "users/b.yaml": None}, "x"
+        )
+    monkeypatch.setattr(store_mod, "_atomic_write", real)
+    assert (st.root / ".git/entragit/run.lock").exists()
+
+    with st.session(["users"]):
+        pass
+    assert st.head() == head
+    assert git(st.root, "status", "--porcelain", "--untracked-files=all") == ""
+    assert (st.root / "users/a.yaml").read_text() == "id: a\n"
+    assert not (st.root / ".git/entragit/run.lock").exists()
+    assert st.write_snapshot({"users/c.yaml": "id: c\n"}, "next run")
+
+
+def test_interrupted_before_commit_after_staging(st: Store) -> None:
+    """Killed between `update-index` and `commit`: staged paths go back to HEAD too."""
+    st.write_snapshot({"users/a.yaml": "id: a\n"}, "one")
+    (st.root / ".git/entragit/run.lock").write_text(json.dumps({"paths": ["users/a.yaml", "users/n.yaml"]}))
+    (st.root / "users/a.yaml").write_text("half\n")
+    (st.root / "users/n.yaml").write_text("id: n\n")
+    git(st.root, "add", "users")
+    with st.session(["users"]):
+        pass
+    assert git(st.root, "status", "--porcelain", "--untracked-files=all") == ""
+
+
+def test_session_refuses_user_edits_and_staged_work(st: Store) -> None:
+    st.write_snapshot({"users/a.yaml": "id: a\n"}, "one")
+    (st.root / "users/a.yaml").write_text("id: a\nmine: 1\n")
+    with pytest.raises(StoreError, match=r"uncommitted edit.*users/a.yaml"), st.session(["users"]):
+        pass
+    git(st.root, "checkout", "--", "users/a.yaml")
+    (st.root / "notes.txt").write_text("x")
+    git(st.root, "add", "notes.txt")
+    with pytest.raises(StoreError, match="staged"), st.session(["users"]):
+        pass
+    git(st.root, "rm", "-q", "--cached", "notes.txt")
+    (st.root / "entragit.yaml").write_text("tenant_id: t\nclient_id: c\n# edited\n")
+    with st.session(["users"]):  # edits outside the backed-up folders are the user's business
+        pass
+
+
+def test_concurrent_sessions_are_refused(st: Store) -> None:
+    other = Store.open(st.root)
+    with (
+        st.session(["users"]),
+        pytest.raises(StoreError, match="another entragit backup"),
+        other.session(["users"]),
+    ):
+        pass
+
+
+def test_state_is_tied_to_head_and_untracked(st: Store) -> None:
+    st.write_snapshot({"users/a.yaml": "id: a\n"}, "one")
+    st.save_state({"users": {"deltaLink": "https://x/delta?$deltatoken=1", "digests": {"users/a.yaml": "d"}}})
+    assert st.load_state()["types"]["users"]["deltaLink"].endswith("=1")
+    assert "state.json" not in git(st.root, "ls-files")
+    (st.root / "extra.txt").write_text("x")
+    git(st.root, "add", "extra.txt")
+    git(st.root, "-c", "user.name=x", "-c", "user.email=x@x", "commit", "-q", "-m", "manual")
+    assert st.load_state() == {}
+
+
+def test_history_primitives(st: Store) -> None:
+    s1 = st.write_snapshot({"users/a.yaml": "id: a\nv: 1\n"}, "first")
+    s2 = st.write_snapshot({"users/a.yaml": "id: a\nv: 2\n", "users/b.yaml": "id: b\n"}, "second\n\nbody")
+    assert st.file_at(s1 or "", "users/a.yaml") == "id: a\nv: 1\n"
+    assert store_mod.file_at(st.root, "HEAD", "users/a.yaml") == "id: a\nv: 2\n"
+    with pytest.raises(StoreError, match=r"users/zz\.yaml"):
+        st.file_at("HEAD", "users/zz.yaml")
+    hist = store_mod.file_history(st.root, "users/a.yaml")
+    assert [(v.commit, v.subject) for v in hist] == [(s2, "second"), (s1, "first")]
+    changes = store_mod.last_changes(st.root)
+    assert changes["users/a.yaml"].commit == s2 and changes["users/b.yaml"].commit == s2
+    assert changes["users/a.yaml"].date.startswith("20")
+    assert (st.root / ".git/entragit/last_changes.json").exists()
+    assert store_mod.last_changes(st) == changes
+
+
+def test_push_without_remote_is_a_clear_error(st: Store) -> None:
+    with pytest.raises(StoreError, match="no remote"):
+        st.push()
+
+
+def test_push_to_a_remote(st: Store, tmp_path: Path) -> None:
+    bare = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", str(bare))
+    git(st.root, "remote", "add", "origin", str(bare))
+    st.write_snapshot({"users/a.yaml": "id: a\n"}, "one")
+    st.push()
+    assert git(bare, "log", "-1", "--format=%s").strip() == "one"
+
+
+def test_open_rejects_a_non_repository(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="entragit init"):
+        Store.open(tmp_path)
