@@ -192,7 +192,8 @@ class TokenProvider:
                 ) from None
             if not assertion:
                 raise AuthError(f"auth method 'federated': AZURE_FEDERATED_TOKEN_FILE {path} is empty")
-            self._secrets.append(assertion)
+            if assertion not in self._secrets:
+                self._secrets[:] = [*self._secrets[-7:], assertion]  # scrub recent assertions, stay small
             return assertion
 
         return read
@@ -260,7 +261,12 @@ class TokenProvider:
                     f" configured CA bundle or REQUESTS_CA_BUNDLE): {exc}"
                 ) from None
             except requests.RequestException as exc:
-                raise self._fail(f"cannot reach {self.config.authority_host}: {exc}") from None
+                where = (
+                    "the managed identity endpoint"
+                    if self.config.method == "managed-identity"
+                    else self.config.authority_host
+                )
+                raise self._fail(f"cannot reach {where}: {exc}") from None
             except ValueError as exc:  # msal raises ValueError for unusable authorities and tenants
                 raise self._fail(str(exc)) from None
         token = result.get("access_token")

@@ -1,0 +1,194 @@
+"""Token acquisition through real msal against the sandbox's OAuth endpoints, for each auth method.
+
+What users rely on: a token arrives for every documented credential source, and every failure is one line that
+names what to fix and never repeats the secret, the token or the assertion.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import time
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+from graph_helpers import auth_config
+
+from entragit.graph.auth import AuthConfig, AuthError, TokenProvider, _is_known_host, token_provider
+from entragit.graph.client import GraphClient
+from entragit.sandbox.server import Sandbox
+
+
+def _works(box: Sandbox, token: object) -> None:
+    """The token is accepted by Graph (the sandbox), not merely a non-empty string."""
+    client = GraphClient(box.graph_url, token, ca_bundle=box.ca_bundle, env={})  # type: ignore[arg-type]
+    assert client.get("organization")["value"][0]["id"] == box.tenant_id
+
+
+def test_secret(sandbox: Sandbox) -> None:
+    provider = token_provider(auth_config(sandbox), env={"AZURE_CLIENT_SECRET": sandbox.client_secret})
+    first = provider()
+    assert first and provider() == first  # cached by msal, not fetched per call
+    _works(sandbox, provider)
+
+
+def test_wrong_secret_is_one_line_without_the_secret(sandbox: Sandbox) -> None:
+    wrong = "not-the-secret-" + "x" * 20
+    provider = token_provider(auth_config(sandbox), env={"AZURE_CLIENT_SECRET": wrong})
+    with pytest.raises(AuthError) as info:
+        provider()
+    text = str(info.value)
+    assert "invalid_client" in text
+    assert sandbox.client_id in text
+    assert wrong not in text
+    assert "\n" not in text
+
+
+@pytest.mark.parametrize(
+    ("method", "variable"),
+    [
+        ("secret", "AZURE_CLIENT_SECRET"),
+        ("certificate", "AZURE_CLIENT_CERTIFICATE_PATH"),
+        ("federated", "AZURE_FEDERATED_TOKEN_FILE"),
+    ],
+)
+def test_missing_environment_variable_is_named(method: str, variable: str) -> None:
+    config = AuthConfig(tenant_id="t", client_id="c", method=method)
+    with pytest.raises(AuthError) as info:
+        token_provider(config, env={})
+    assert variable in str(info.value)
+    assert f"'{method}'" in str(info.value)
+
+
+def test_unknown_method_lists_the_valid_ones() -> None:
+    with pytest.raises(AuthError) as info:
+        token_provider(AuthConfig(tenant_id="t", client_id="c", method="password"), env={})
+    assert "managed-identity" in str(info.value)
+
+
+def _certificate_file(path: Path, password: str | None = None) -> Path:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "entragit-test")])
+    now = dt.datetime.now(dt.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    encryption: serialization.KeySerializationEncryption = (
+        serialization.BestAvailableEncryption(password.encode()) if password else serialization.NoEncryption()
+    )
+    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
+    path.write_bytes(key_pem + cert.public_bytes(serialization.Encoding.PEM))
+    return path
+
+
+def test_certificate(sandbox: Sandbox, tmp_path: Path) -> None:
+    pem = _certificate_file(tmp_path / "app.pem")
+    provider = token_provider(
+        auth_config(sandbox, "certificate"), env={"AZURE_CLIENT_CERTIFICATE_PATH": str(pem)}
+    )
+    _works(sandbox, provider)
+
+
+def test_encrypted_certificate_needs_its_password(sandbox: Sandbox, tmp_path: Path) -> None:
+    pem = _certificate_file(tmp_path / "app.pem", password="hunter2-pass")
+    env = {"AZURE_CLIENT_CERTIFICATE_PATH": str(pem), "AZURE_CLIENT_CERTIFICATE_PASSWORD": "hunter2-pass"}
+    _works(sandbox, token_provider(auth_config(sandbox, "certificate"), env=env))
+    with pytest.raises(AuthError) as info:
+        token_provider(auth_config(sandbox, "certificate"), env={"AZURE_CLIENT_CERTIFICATE_PATH": str(pem)})
+    assert "AZURE_CLIENT_CERTIFICATE_PASSWORD" in str(info.value)
+    assert str(pem) in str(info.value)
+
+
+def _jwt(claims: dict[str, object]) -> str:
+    def part(obj: dict[str, object]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(obj).encode()).rstrip(b"=").decode()
+
+    return f"{part({'alg': 'RS256', 'typ': 'JWT'})}.{part(claims)}.c2lnbmF0dXJl"
+
+
+def test_federated_token_file_is_reread_on_refresh(sandbox: Sandbox, tmp_path: Path) -> None:
+    token_file = tmp_path / "token"
+    claims = {
+        "iss": "https://token.actions.githubusercontent.com",
+        "sub": "repo:contoso/tenant-backup:ref:refs/heads/main",
+        "aud": "api://AzureADTokenExchange",
+        "exp": int(time.time()) + 600,
+    }
+    token_file.write_text(_jwt(claims))
+    provider = token_provider(
+        auth_config(sandbox, "federated"), env={"AZURE_FEDERATED_TOKEN_FILE": str(token_file)}
+    )
+    _works(sandbox, provider)
+    # The platform rotates the file; after the cached token is dropped, the new content is what gets sent.
+    rotated = "not-a-jwt-rotated-assertion"
+    token_file.write_text(rotated)
+    assert isinstance(provider, TokenProvider)
+    provider.invalidate()
+    with pytest.raises(AuthError) as info:
+        provider()
+    assert "invalid_client" in str(info.value)
+    assert rotated not in str(info.value)
+
+
+def test_federated_token_file_missing_at_use(sandbox: Sandbox, tmp_path: Path) -> None:
+    gone = tmp_path / "nope"
+    provider = token_provider(
+        auth_config(sandbox, "federated"), env={"AZURE_FEDERATED_TOKEN_FILE": str(gone)}
+    )
+    with pytest.raises(AuthError) as info:
+        provider()
+    assert "AZURE_FEDERATED_TOKEN_FILE" in str(info.value)
+    assert str(gone) in str(info.value)
+
+
+def test_managed_identity_through_imds(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    # msal reads these from the process environment; point its IMDS client at the sandbox.
+    for name in ("IDENTITY_ENDPOINT", "IDENTITY_HEADER", "MSI_ENDPOINT", "MSI_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AZURE_POD_IDENTITY_AUTHORITY_HOST", sandbox.graph_url)
+    config = auth_config(sandbox, "managed-identity")
+    _works(sandbox, token_provider(config, env={}))
+    config.client_id = "system"
+    _works(sandbox, token_provider(config, env={}))
+
+
+def test_requests_ca_bundle_elsewhere_does_not_break_trust(sandbox: Sandbox) -> None:
+    env = {
+        "AZURE_CLIENT_SECRET": sandbox.client_secret,
+        "REQUESTS_CA_BUNDLE": "/etc/ssl/certs/ca-certificates.crt",
+    }
+    _works(sandbox, token_provider(auth_config(sandbox), env=env))
+
+
+def test_untrusted_authority_is_one_line_error(sandbox: Sandbox) -> None:
+    config = auth_config(sandbox)
+    config.ca_bundle = None
+    env = {
+        "AZURE_CLIENT_SECRET": sandbox.client_secret,
+        "REQUESTS_CA_BUNDLE": "/etc/ssl/certs/ca-certificates.crt",
+    }
+    with pytest.raises(AuthError) as info:
+        token_provider(config, env=env)()
+    text = str(info.value)
+    assert "TLS" in text and "REQUESTS_CA_BUNDLE" in text
+    assert sandbox.client_secret not in text
+    assert "\n" not in text
+
+
+def test_only_microsoft_hosts_use_instance_discovery() -> None:
+    assert _is_known_host("https://login.microsoftonline.com")
+    assert _is_known_host("https://login.microsoftonline.us")
+    assert _is_known_host("https://login.chinacloudapi.cn")
+    assert not _is_known_host("https://127.0.0.1:8443")

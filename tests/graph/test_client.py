@@ -1,0 +1,308 @@
+"""GraphClient against the in-process sandbox: paging, retries, $batch, delta, TLS trust.
+
+A backup is only safe if every listing is complete or raises; these tests make Graph misbehave on cue (through
+the sandbox's fault injection) and check that the client either recovers or fails loudly with one line.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import requests
+from graph_helpers import client_for, inject
+from graph_stub import Seen, serve
+
+from entragit.graph.client import (
+    DeltaExpired,
+    GraphClient,
+    GraphError,
+    _retry_after,
+    merge_delta_entry,
+)
+from entragit.sandbox.server import Sandbox
+
+# -- paging ------------------------------------------------------------------------------------------------
+
+
+def test_list_follows_every_next_link(sandbox: Sandbox, graph_session: requests.Session) -> None:
+    client = client_for(sandbox)
+    ids = [u["id"] for u in client.list("users", {"$select": "id,displayName", "$top": 3})]
+    assert len(ids) == len(set(ids)) == sandbox.tenant.user_count()
+    # Pages of 3 for the whole tenant: the client really walked many pages, not one big one.
+    assert client.stats["requests"] >= sandbox.tenant.user_count() // 3
+    expected = graph_session.get(f"{sandbox.graph_url}/v1.0/users", params={"$top": "999"}).json()["value"]
+    assert sorted(ids) == sorted(u["id"] for u in expected)
+
+
+def test_failure_on_page_three_raises_instead_of_returning_a_partial_list(sandbox: Sandbox) -> None:
+    client = client_for(sandbox, max_retries=1)
+    items = client.list("users", {"$select": "id", "$top": 2})
+    got = [next(items) for _ in range(4)]  # pages 1 and 2 are consumed; page 3 is not fetched yet
+    assert len(got) == 4
+    inject(sandbox, match=r"/v1\.0/users.*skiptoken", status=500, times=None)
+    with pytest.raises(GraphError) as info:
+        list(items)
+    assert info.value.status == 500
+    # And read all at once, a failure part-way leaves the caller with an exception, never a shorter list.
+    with pytest.raises(GraphError):
+        list(client_for(sandbox, max_retries=1).list("users", {"$select": "id", "$top": 2}))
+
+
+# -- retries -----------------------------------------------------------------------------------------------
+
+
+def test_429_with_retry_after_is_retried(sandbox: Sandbox) -> None:
+    client = client_for(sandbox)
+    inject(sandbox, match=r"/v1\.0/users", status=429, times=2, retry_after=0.05)
+    started = time.monotonic()
+    users = list(client.list("users", {"$select": "id"}))
+    assert len(users) == sandbox.tenant.user_count()
+    assert client.stats["throttled"] == 2
+    assert client.stats["retries"] == 2
+    assert time.monotonic() - started >= 0.1  # the Retry-After was honoured each time
+
+
+def test_503_and_a_dropped_connection_are_retried(sandbox: Sandbox) -> None:
+    client = client_for(sandbox)
+    inject(sandbox, match=r"/v1\.0/organization", status=503, times=2)
+    inject(sandbox, match=r"/v1\.0/organization", drop_connection=True, times=1)
+    org = client.get("organization")
+    assert org["value"][0]["id"] == sandbox.tenant_id
+    assert client.stats["retries"] == 3
+    assert client.stats["throttled"] == 0
+
+
+def test_persistent_failure_is_one_graph_error_line(sandbox: Sandbox) -> None:
+    client = client_for(sandbox, max_retries=2)
+    inject(sandbox, match=r"/v1\.0/groups", status=503, times=None)
+    with pytest.raises(GraphError) as info:
+        client.get("groups", {"$select": "id"})
+    err = info.value
+    assert (err.status, err.code, err.method) == (503, "serviceNotAvailable", "GET")
+    text = str(err)
+    assert "\n" not in text
+    assert text.startswith("GET groups: 503 serviceNotAvailable:")
+    assert "3 attempts" in text
+    assert "Bearer" not in text and "Authorization" not in text
+    assert client.stats["requests"] == 3
+
+
+def test_403_names_the_missing_permission(sandbox: Sandbox) -> None:
+    client = client_for(sandbox)
+    inject(sandbox, match=r"/v1\.0/identity/conditionalAccess/policies", status=403, times=1)
+    with pytest.raises(GraphError) as info:
+        list(client.list("identity/conditionalAccess/policies", required_permission="Policy.Read.All"))
+    assert info.value.status == 403
+    assert "Authorization_RequestDenied" in str(info.value)
+    assert "Policy.Read.All" in str(info.value)
+
+
+def test_401_fetches_a_fresh_token_once(sandbox: Sandbox) -> None:
+    client = client_for(sandbox)
+    inject(sandbox, match=r"/v1\.0/organization", status=401, times=1)
+    assert client.get("organization")["value"]
+    inject(sandbox, match=r"/v1\.0/organization", status=401, times=None)
+    with pytest.raises(GraphError) as info:
+        client.get("organization")
+    assert info.value.status == 401
+
+
+def test_expired_token_is_replaced(sandbox: Sandbox) -> None:
+    client = client_for(sandbox)
+    client.get("organization")
+    oauth = getattr(sandbox, "oauth", None)
+    if oauth is None:
+        pytest.skip("sandbox exposes no oauth handle to expire tokens")
+    oauth.expire_all()
+    assert client.get("organization")["value"]
+
+
+# -- $batch ------------------------------------------------------------------------------------------------
+
+
+def _group_ids(box: Sandbox, session: requests.Session) -> list[str]:
+    body = session.get(f"{box.graph_url}/v1.0/groups", params={"$select": "id", "$top": "999"}).json()
+    return [g["id"] for g in body["value"]]
+
+
+def _direct(box: Sandbox, session: requests.Session, path: str) -> list[str]:
+    ids: list[str] = []
+    url: str | None = f"{box.graph_url}/v1.0/{path}?$select=id"
+    while url:
+        body = session.get(url).json()
+        ids += [x["id"] for x in body["value"]]
+        url = body.get("@odata.nextLink")
+    return sorted(ids)
+
+
+def test_list_many_batches_and_retries_inner_429(sandbox: Sandbox, graph_session: requests.Session) -> None:
+    groups = _group_ids(sandbox, graph_session)
+    assert len(groups) > 1
+    paths = [f"groups/{g}/members" for g in groups] * 3  # duplicates are read once
+    paths += [f"groups/{g}/owners" for g in groups]
+    throttled = groups[0]
+    inject(sandbox, match=rf"/groups/{throttled}/members", status=429, times=2, retry_after=0.05)
+    client = client_for(sandbox)
+    result = client.list_many(paths, {"$select": "id"})
+    unique = list(dict.fromkeys(paths))
+    assert list(result) == unique
+    for path in unique:
+        assert sorted(x["id"] for x in result[path]) == _direct(sandbox, graph_session, path), path
+    assert client.stats["throttled"] == 2
+    # 20 per $batch POST (plus two re-sent batches holding only the throttled request).
+    assert client.stats["batched"] == len(unique) + 2
+    assert client.stats["requests"] == -(-len(unique) // 20) + 2
+
+
+def test_list_many_follows_inner_next_links(sandbox: Sandbox, graph_session: requests.Session) -> None:
+    groups = _group_ids(sandbox, graph_session)
+    paths = [f"groups/{g}/members" for g in groups]
+    result = client_for(sandbox).list_many(paths, {"$select": "id", "$top": 1})
+    for path in paths:
+        assert sorted(x["id"] for x in result[path]) == _direct(sandbox, graph_session, path)
+    assert any(len(v) > 1 for v in result.values())  # some inner listing really needed a nextLink
+
+
+def test_list_many_inner_failure_names_the_path(sandbox: Sandbox, graph_session: requests.Session) -> None:
+    groups = _group_ids(sandbox, graph_session)
+    bad = groups[-1]
+    inject(sandbox, match=rf"/groups/{bad}/owners", status=403, times=None)
+    client = client_for(sandbox)
+    with pytest.raises(GraphError) as info:
+        client.list_many([f"groups/{g}/owners" for g in groups], required_permission="Group.Read.All")
+    assert f"groups/{bad}/owners" in str(info.value)
+    assert "Group.Read.All" in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_list_many_of_nothing_sends_nothing(sandbox: Sandbox) -> None:
+    client = client_for(sandbox)
+    assert client.list_many([]) == {}
+    assert client.stats["requests"] == 0
+
+
+# -- delta -------------------------------------------------------------------------------------------------
+
+
+def test_delta_round_then_changes_then_expired_token(sandbox: Sandbox) -> None:
+    client = client_for(sandbox)
+    first = client.delta("users/delta", {"$select": "id,displayName,jobTitle"})
+    live = [u for u in first.items if "@removed" not in u]
+    assert len(live) == sandbox.tenant.user_count()
+    assert len({u["id"] for u in first.items}) == len(first.items)  # merged: one entry per id
+    assert "deltatoken" in first.delta_link.lower()
+
+    quiet = client.delta(first.delta_link)
+    assert quiet.items == []
+
+    target = live[0]["id"]
+    client.request("PATCH", f"users/{target}", json={"jobTitle": "Chief Tester"})
+    changed = client.delta(quiet.delta_link, headers={"Prefer": "return=minimal"})
+    assert [u["id"] for u in changed.items] == [target]
+    assert changed.items[0]["jobTitle"] == "Chief Tester"
+
+    inject(sandbox, match=r"deltatoken", status=410, times=1)
+    with pytest.raises(DeltaExpired) as info:
+        client.delta(changed.delta_link)
+    assert info.value.status == 410
+
+
+def test_delta_expired_by_error_code(sandbox: Sandbox) -> None:
+    client = client_for(sandbox)
+    link = client.delta("groups/delta", {"$select": "id,displayName,members"}).delta_link
+    inject(sandbox, match=r"deltatoken", status=400, code="syncStateNotFound", times=1)
+    with pytest.raises(DeltaExpired):
+        client.delta(link)
+
+
+def test_delta_merges_repeated_entries() -> None:
+    first: dict[str, Any] = {
+        "id": "g1",
+        "displayName": "Old",
+        "members@delta": [{"id": "u1"}, {"id": "u2"}],
+    }
+    merge_delta_entry(first, {"id": "g1", "displayName": "New", "members@delta": [{"id": "u3"}]})
+    merge_delta_entry(first, {"id": "g1", "owners@delta": [{"id": "o1"}]})
+    merge_delta_entry(first, {"id": "g1", "@removed": {"reason": "changed"}})
+    assert first == {
+        "id": "g1",
+        "displayName": "New",
+        "members@delta": [{"id": "u1"}, {"id": "u2"}, {"id": "u3"}],
+        "owners@delta": [{"id": "o1"}],
+        "@removed": {"reason": "changed"},
+    }
+
+
+# -- TLS trust ---------------------------------------------------------------------------------------------
+
+
+def test_requests_ca_bundle_elsewhere_does_not_break_sandbox_trust(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt")
+    monkeypatch.setenv("CURL_CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt")
+    client = client_for(sandbox, env=None)  # env=None: the real os.environ
+    assert client.get("organization")["value"]
+
+
+def test_ca_bundle_from_environment_is_used_when_none_is_configured(sandbox: Sandbox) -> None:
+    good = client_for(sandbox, env={"REQUESTS_CA_BUNDLE": sandbox.ca_bundle})
+    no_ca = GraphClient(sandbox.graph_url, good._token, env={"REQUESTS_CA_BUNDLE": sandbox.ca_bundle})
+    assert no_ca.get("organization")["value"]
+    untrusted = GraphClient(
+        sandbox.graph_url, good._token, env={"REQUESTS_CA_BUNDLE": "/etc/ssl/certs/ca-certificates.crt"}
+    )
+    with pytest.raises(GraphError) as info:
+        untrusted.get("organization")
+    assert info.value.code == "TLSError"
+    assert untrusted.stats["requests"] == 1  # a trust failure is not retried
+
+
+# -- what only a scripted server can show ------------------------------------------------------------------
+
+
+def _scripted(
+    replies: list[tuple[int, dict[str, str], Any]],
+) -> Callable[[Seen], tuple[int, dict[str, str], Any]]:
+    queue = list(replies)
+
+    def handler(seen: Seen) -> tuple[int, dict[str, str], Any]:
+        return queue.pop(0) if queue else (200, {}, {"value": []})
+
+    return handler
+
+
+def test_headers_sent_and_request_id_kept_across_retries() -> None:
+    busy = (503, {"Retry-After": "0"}, {"error": {"code": "serviceNotAvailable", "message": "busy"}})
+    with serve(_scripted([busy])) as stub:
+        client = GraphClient(stub.url, lambda: "tok", env={}, backoff_base=0.01)
+        client.get("users/$count", headers={"ConsistencyLevel": "eventual"})
+    first, second = stub.seen
+    assert first.path == second.path == "/v1.0/users/$count"
+    for seen in stub.seen:
+        assert seen.headers["User-Agent"].startswith("entragit/")
+        assert seen.headers["ConsistencyLevel"] == "eventual"
+        assert seen.headers["Authorization"] == "Bearer tok"
+    assert first.headers["client-request-id"] == second.headers["client-request-id"]
+
+
+def test_retry_after_parsing() -> None:
+    assert _retry_after({"Retry-After": "2.128"}) == pytest.approx(2.128)
+    assert _retry_after({}) is None
+    assert _retry_after({"Retry-After": "soon"}) is None
+    assert _retry_after({"Retry-After": "99999"}) == 300.0
+    assert _retry_after({"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}) == 0.0
+
+
+def test_https_proxy_from_environment_is_applied() -> None:
+    client = GraphClient("https://graph.microsoft.com", lambda: "t", env={"HTTPS_PROXY": "http://proxy:3128"})
+    assert client._session.proxies["https"] == "http://proxy:3128"
+    bypass = GraphClient(
+        "https://graph.microsoft.com",
+        lambda: "t",
+        env={"HTTPS_PROXY": "http://proxy:3128", "NO_PROXY": ".microsoft.com"},
+    )
+    assert "https" not in bypass._session.proxies
