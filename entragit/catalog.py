@@ -1,0 +1,1005 @@
+"""The catalog: every Entra object type entragit backs up, as data.
+
+Each type is one `ObjectType` entry; backup, restore, history, the permissions command and the tests all read
+their behaviour from these entries instead of from per-type classes. Adding a type means adding an entry here
+(plus sandbox support and tests). A type that truly needs custom behaviour names a small function by string
+(see `ObjectType.exclude_when`), so the entry stays plain data.
+
+Conventions used by the string fields:
+
+- Graph paths are relative to the versioned root (`https://graph.microsoft.com/v1.0/`), never start with `/`.
+- Relationship path templates use `{id}` for the owning object's id and `{ref}` for the linked object's id.
+- Dotted paths (`volatile`, `unordered`, `read_only` ...) address nested properties:
+  `conditions.users.includeUsers`. `[]` steps into every item of a list: `assignedPlans[].assignedDateTime`.
+  An `unordered` entry may end with `:key` to sort a list of objects by that property first
+  (`ipRanges:cidrAddress`); lists of objects without a key are sorted by their compact JSON, lists of scalars
+  by value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from entragit.errors import UsageError
+
+# Restore phases that are not object types: links are added after every object exists, app role assignments
+# after links, so that a role granted to a group finds the group's members in place.
+RANK_LINKS = 70
+RANK_APP_ROLE_ASSIGNMENTS = 80
+
+GRAPH_API_VERSION = "v1.0"
+
+
+@dataclass(frozen=True)
+class Relationship:
+    """A link between objects, stored in the owning object's file as ids.
+
+    kind:
+    - "ref-collection": a sorted list of ids (`members`, `owners`); add = POST `{"@odata.id": ...}` to `add`,
+      remove = DELETE `remove`.
+    - "ref-single": one id or null (`manager`); add = PUT `{"@odata.id": ...}` to `add`, remove = DELETE.
+    - "app-role-assignment": a sorted list of `{"appRoleId", "principalId", "principalType"}` objects;
+      add = POST `{"principalId", "resourceId", "appRoleId"}` to `add`, remove = DELETE `remove` with
+      `{ref}` = the assignment id found by reading `read` live (assignment ids are not kept in the backup).
+
+    `via_delta`: the type's delta query returns this relationship as `<name>@delta` when `name` is in
+    `$select`, so an incremental backup does not need to re-read it per object.
+    """
+
+    name: str
+    read: str
+    add: str
+    remove: str
+    kind: str = "ref-collection"
+    add_method: str = "POST"
+    via_delta: bool = False
+    # Properties kept per item for "app-role-assignment" links (ids only for the ref kinds).
+    item_fields: tuple[str, ...] = ()
+
+    @property
+    def rank(self) -> int:
+        return RANK_APP_ROLE_ASSIGNMENTS if self.kind == "app-role-assignment" else RANK_LINKS
+
+
+@dataclass(frozen=True)
+class ObjectType:
+    """One Entra object type: where it lives in Graph and in the backup repository, and how to restore it."""
+
+    name: str  # short CLI name: `--type users`
+    folder: str  # folder in the backup repository (mirrors the Graph path)
+    path: str  # Graph collection path (or the singleton's path)
+    select: tuple[str, ...]  # every top-level property backed up; "id" always included
+    identity: tuple[str, ...]  # shown first in each file, in this order
+    display: str = "displayName"  # the property that names an object for humans
+    api_version: str = GRAPH_API_VERSION
+    # Send `select` as $select. False where Graph returns the full object anyway and a $select would be
+    # rejected or lose data (polymorphic collections whose derived properties need a cast, singletons with
+    # inline navigation properties).
+    send_select: bool = True
+    # Fill properties of `select` that Graph left out with null, so that a full listing (which returns null
+    # for unset selected properties) and a delta round (which omits never-set ones) give the same file.
+    # Off for polymorphic types whose derived properties only exist on some objects.
+    fill_missing: bool = True
+    volatile: tuple[str, ...] = ()  # dropped from backups (noise in diffs)
+    read_only: tuple[str, ...] = ()  # never sent in a PATCH/POST on restore
+    create_only: tuple[str, ...] = ()  # may be set on create, never changed afterwards
+    required_on_create: tuple[str, ...] = ()  # POST fails without these
+    unordered: tuple[str, ...] = ()  # lists whose order carries no meaning: sorted in canonical form
+    # Space-separated word lists whose order carries no meaning (oauth2PermissionGrant.scope).
+    unordered_words: tuple[str, ...] = ()
+    relationships: tuple[Relationship, ...] = ()
+    soft_delete_cast: str | None = None  # deletedItems cast, e.g. "microsoft.graph.user"
+    delta: bool = False
+    singleton: bool = False
+    restorable: bool = True
+    rank: int = 0  # restore order: lower first
+    keep_odata_type: bool = False  # keep `@odata.type` (polymorphic collections), at every depth
+    shard: bool = False  # big collections: files go to folder/<id[:2]>/<id>.yaml
+    permissions_backup: tuple[str, ...] = ()
+    permissions_restore: tuple[str, ...] = ()
+    list_filter: str | None = None  # $filter sent when listing
+    # Objects that are listed but not backed up: (property, value) pairs, any match excludes the object
+    # (built-in role definitions and authentication strengths cannot be restored and are the same in every
+    # tenant).
+    exclude_when: tuple[tuple[str, Any], ...] = ()
+    create_method: str = "POST"  # "PATCH": created by PATCH on the item path (authentication contexts)
+    # Properties PATCH cannot change, written through a dedicated action instead: (property, path template).
+    write_actions: tuple[tuple[str, str], ...] = ()
+    notes: str = ""
+
+    def relationship(self, name: str) -> Relationship | None:
+        for rel in self.relationships:
+            if rel.name == name:
+                return rel
+        return None
+
+    @property
+    def writable(self) -> tuple[str, ...]:
+        """Top-level properties a restore may PATCH."""
+        blocked = {p.split(".")[0].split("[")[0] for p in self.read_only} | set(self.create_only)
+        return tuple(p for p in self.select if p not in blocked)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Property lists (Graph v1.0 resource pages, microsoft-graph-docs-contrib api-reference/v1.0/resources/*.md).
+# Properties only returned by a single-object GET (501 or 400 in a list) are left out, as are navigation
+# properties and write-only ones (user.passwordProfile).
+
+_USER_SELECT = (
+    "id",
+    "displayName",
+    "userPrincipalName",
+    "accountEnabled",
+    "ageGroup",
+    "assignedLicenses",
+    "assignedPlans",
+    "businessPhones",
+    "city",
+    "companyName",
+    "consentProvidedForMinor",
+    "country",
+    "createdDateTime",
+    "creationType",
+    "deletedDateTime",
+    "department",
+    "employeeHireDate",
+    "employeeId",
+    "employeeLeaveDateTime",
+    "employeeOrgData",
+    "employeeType",
+    "externalUserState",
+    "faxNumber",
+    "givenName",
+    "identities",
+    "imAddresses",
+    "isResourceAccount",
+    "jobTitle",
+    "legalAgeGroupClassification",
+    "licenseAssignmentStates",
+    "mail",
+    "mailNickname",
+    "mobilePhone",
+    "officeLocation",
+    "onPremisesDistinguishedName",
+    "onPremisesDomainName",
+    "onPremisesExtensionAttributes",
+    "onPremisesImmutableId",
+    "onPremisesProvisioningErrors",
+    "onPremisesSamAccountName",
+    "onPremisesSecurityIdentifier",
+    "onPremisesSyncEnabled",
+    "onPremisesUserPrincipalName",
+    "otherMails",
+    "passwordPolicies",
+    "postalCode",
+    "preferredDataLocation",
+    "preferredLanguage",
+    "proxyAddresses",
+    "securityIdentifier",
+    "showInAddressList",
+    "state",
+    "streetAddress",
+    "surname",
+    "usageLocation",
+    "userType",
+)
+
+_USER_ONPREM_READ_ONLY = (
+    "onPremisesDistinguishedName",
+    "onPremisesDomainName",
+    "onPremisesLastSyncDateTime",
+    "onPremisesProvisioningErrors",
+    "onPremisesSamAccountName",
+    "onPremisesSecurityIdentifier",
+    "onPremisesSyncEnabled",
+    "onPremisesUserPrincipalName",
+)
+
+_GROUP_SELECT = (
+    "id",
+    "displayName",
+    "mailNickname",
+    "classification",
+    "createdDateTime",
+    "deletedDateTime",
+    "description",
+    "groupTypes",
+    "isAssignableToRole",
+    "mail",
+    "mailEnabled",
+    "membershipRule",
+    "membershipRuleProcessingState",
+    "onPremisesDomainName",
+    "onPremisesNetBiosName",
+    "onPremisesProvisioningErrors",
+    "onPremisesSamAccountName",
+    "onPremisesSecurityIdentifier",
+    "onPremisesSyncEnabled",
+    "preferredDataLocation",
+    "preferredLanguage",
+    "proxyAddresses",
+    "resourceBehaviorOptions",
+    "resourceProvisioningOptions",
+    "securityEnabled",
+    "securityIdentifier",
+    "theme",
+    "visibility",
+    "assignedLabels",
+    "assignedLicenses",
+)
+
+_APPLICATION_SELECT = (
+    "id",
+    "appId",
+    "displayName",
+    "addIns",
+    "api",
+    "appRoles",
+    "applicationTemplateId",
+    "certification",
+    "createdDateTime",
+    "defaultRedirectUri",
+    "deletedDateTime",
+    "description",
+    "disabledByMicrosoftStatus",
+    "groupMembershipClaims",
+    "identifierUris",
+    "info",
+    "isDeviceOnlyAuthSupported",
+    "isFallbackPublicClient",
+    "keyCredentials",
+    "notes",
+    "oauth2RequirePostResponse",
+    "optionalClaims",
+    "parentalControlSettings",
+    "passwordCredentials",
+    "publicClient",
+    "publisherDomain",
+    "requestSignatureVerification",
+    "requiredResourceAccess",
+    "samlMetadataUrl",
+    "serviceManagementReference",
+    "servicePrincipalLockConfiguration",
+    "signInAudience",
+    "spa",
+    "tags",
+    "tokenEncryptionKeyId",
+    "uniqueName",
+    "verifiedPublisher",
+    "web",
+)
+
+_SERVICE_PRINCIPAL_SELECT = (
+    "id",
+    "appId",
+    "displayName",
+    "accountEnabled",
+    "addIns",
+    "alternativeNames",
+    "appDescription",
+    "appDisplayName",
+    "appOwnerOrganizationId",
+    "appRoleAssignmentRequired",
+    "appRoles",
+    "applicationTemplateId",
+    "deletedDateTime",
+    "description",
+    "disabledByMicrosoftStatus",
+    "homepage",
+    "info",
+    "keyCredentials",
+    "loginUrl",
+    "logoutUrl",
+    "notes",
+    "notificationEmailAddresses",
+    "oauth2PermissionScopes",
+    "passwordCredentials",
+    "preferredSingleSignOnMode",
+    "preferredTokenSigningKeyThumbprint",
+    "replyUrls",
+    "resourceSpecificApplicationPermissions",
+    "samlSingleSignOnSettings",
+    "servicePrincipalNames",
+    "servicePrincipalType",
+    "signInAudience",
+    "tags",
+    "tokenEncryptionKeyId",
+    "verifiedPublisher",
+)
+
+_CA_LIST_PATHS = tuple(
+    f"conditions.{p}"
+    for p in (
+        "users.includeUsers",
+        "users.excludeUsers",
+        "users.includeGroups",
+        "users.excludeGroups",
+        "users.includeRoles",
+        "users.excludeRoles",
+        "applications.includeApplications",
+        "applications.excludeApplications",
+        "applications.includeUserActions",
+        "applications.includeAuthenticationContextClassReferences",
+        "clientApplications.includeServicePrincipals",
+        "clientApplications.excludeServicePrincipals",
+        "locations.includeLocations",
+        "locations.excludeLocations",
+        "platforms.includePlatforms",
+        "platforms.excludePlatforms",
+        "clientAppTypes",
+        "signInRiskLevels",
+        "userRiskLevels",
+        "servicePrincipalRiskLevels",
+        "insiderRiskLevels",
+    )
+)
+_CA_LIST_PATHS = (
+    *_CA_LIST_PATHS,
+    "grantControls.builtInControls",
+    "grantControls.customAuthenticationFactors",
+    "grantControls.termsOfUse",
+)
+
+_APP_UNORDERED = (
+    "identifierUris",
+    "tags",
+    "web.redirectUris",
+    "spa.redirectUris",
+    "publicClient.redirectUris",
+    "appRoles:id",
+    "appRoles[].allowedMemberTypes",
+    "api.oauth2PermissionScopes:id",
+    "api.preAuthorizedApplications:appId",
+    "api.preAuthorizedApplications[].delegatedPermissionIds",
+    "api.knownClientApplications",
+    "requiredResourceAccess:resourceAppId",
+    "requiredResourceAccess[].resourceAccess:id",
+    "keyCredentials:keyId",
+    "passwordCredentials:keyId",
+    "addIns:id",
+    "optionalClaims.idToken:name",
+    "optionalClaims.accessToken:name",
+    "optionalClaims.saml2Token:name",
+)
+
+_SP_UNORDERED = (
+    "alternativeNames",
+    "tags",
+    "replyUrls",
+    "servicePrincipalNames",
+    "notificationEmailAddresses",
+    "appRoles:id",
+    "appRoles[].allowedMemberTypes",
+    "oauth2PermissionScopes:id",
+    "keyCredentials:keyId",
+    "passwordCredentials:keyId",
+    "resourceSpecificApplicationPermissions:id",
+    "addIns:id",
+)
+
+_DIRECTORY_READ_ONLY = ("id", "deletedDateTime")
+
+_USER_MANAGER = Relationship(
+    name="manager",
+    read="users/{id}/manager",
+    add="users/{id}/manager/$ref",
+    remove="users/{id}/manager/$ref",
+    kind="ref-single",
+    add_method="PUT",
+    via_delta=True,
+)
+
+
+def _members(folder: str, via_delta: bool) -> Relationship:
+    return Relationship(
+        name="members",
+        read=f"{folder}/{{id}}/members",
+        add=f"{folder}/{{id}}/members/$ref",
+        remove=f"{folder}/{{id}}/members/{{ref}}/$ref",
+        via_delta=via_delta,
+    )
+
+
+def _owners(folder: str, via_delta: bool) -> Relationship:
+    return Relationship(
+        name="owners",
+        read=f"{folder}/{{id}}/owners",
+        add=f"{folder}/{{id}}/owners/$ref",
+        remove=f"{folder}/{{id}}/owners/{{ref}}/$ref",
+        via_delta=via_delta,
+    )
+
+
+_APP_ROLE_ASSIGNED_TO = Relationship(
+    name="appRoleAssignedTo",
+    read="servicePrincipals/{id}/appRoleAssignedTo",
+    add="servicePrincipals/{id}/appRoleAssignedTo",
+    remove="servicePrincipals/{id}/appRoleAssignedTo/{ref}",
+    kind="app-role-assignment",
+    item_fields=("appRoleId", "principalId", "principalType"),
+)
+
+_CA_PERMS_RESTORE = ("Policy.ReadWrite.ConditionalAccess", "Policy.Read.All", "Application.Read.All")
+
+CATALOG: tuple[ObjectType, ...] = (
+    ObjectType(
+        name="users",
+        folder="users",
+        path="users",
+        select=_USER_SELECT,
+        identity=("id", "displayName", "userPrincipalName"),
+        volatile=(
+            "signInActivity",
+            "lastPasswordChangeDateTime",
+            "refreshTokensValidFromDateTime",
+            "signInSessionsValidFromDateTime",
+            "onPremisesLastSyncDateTime",
+            "externalUserStateChangeDateTime",
+            "provisionedPlans",
+            "assignedPlans[].assignedDateTime",
+            "licenseAssignmentStates[].lastUpdatedDateTime",
+        ),
+        read_only=(
+            *_DIRECTORY_READ_ONLY,
+            "createdDateTime",
+            "creationType",
+            "lastPasswordChangeDateTime",
+            "legalAgeGroupClassification",
+            "assignedPlans",
+            "provisionedPlans",
+            "licenseAssignmentStates",
+            "assignedLicenses",
+            "proxyAddresses",
+            "imAddresses",
+            "refreshTokensValidFromDateTime",
+            "signInSessionsValidFromDateTime",
+            "signInActivity",
+            "securityIdentifier",
+            "externalUserState",
+            "externalUserStateChangeDateTime",
+            "isResourceAccount",
+            *_USER_ONPREM_READ_ONLY,
+        ),
+        required_on_create=("accountEnabled", "displayName", "mailNickname", "userPrincipalName"),
+        unordered=(
+            "businessPhones",
+            "proxyAddresses",
+            "otherMails",
+            "imAddresses",
+            "identities",
+            "assignedLicenses:skuId",
+            "assignedLicenses[].disabledPlans",
+            "assignedPlans:servicePlanId",
+            "licenseAssignmentStates:skuId",
+            "licenseAssignmentStates[].disabledPlans",
+        ),
+        relationships=(_USER_MANAGER,),
+        soft_delete_cast="microsoft.graph.user",
+        delta=True,
+        rank=20,
+        shard=True,
+        permissions_backup=("User.Read.All",),
+        permissions_restore=("User.ReadWrite.All",),
+        notes="A recreated user gets a new random password (printed once) and no licenses until re-assigned.",
+    ),
+    ObjectType(
+        name="groups",
+        folder="groups",
+        path="groups",
+        select=_GROUP_SELECT,
+        identity=("id", "displayName", "mailNickname"),
+        volatile=(
+            "renewedDateTime",
+            "expirationDateTime",
+            "onPremisesLastSyncDateTime",
+            "licenseProcessingState",
+            "unseenCount",
+            "isSubscribedByMail",
+        ),
+        read_only=(
+            *_DIRECTORY_READ_ONLY,
+            "createdDateTime",
+            "expirationDateTime",
+            "renewedDateTime",
+            "mail",
+            "proxyAddresses",
+            "onPremisesDomainName",
+            "onPremisesLastSyncDateTime",
+            "onPremisesNetBiosName",
+            "onPremisesSamAccountName",
+            "onPremisesSecurityIdentifier",
+            "onPremisesSyncEnabled",
+            "onPremisesProvisioningErrors",
+            "securityIdentifier",
+            "assignedLabels",
+            "assignedLicenses",
+            "licenseProcessingState",
+            "hasMembersWithLicenseErrors",
+        ),
+        create_only=("isAssignableToRole", "resourceBehaviorOptions", "resourceProvisioningOptions"),
+        required_on_create=("displayName", "mailEnabled", "mailNickname", "securityEnabled"),
+        unordered=(
+            "groupTypes",
+            "proxyAddresses",
+            "resourceBehaviorOptions",
+            "resourceProvisioningOptions",
+            "assignedLabels:labelId",
+            "assignedLicenses:skuId",
+            "assignedLicenses[].disabledPlans",
+        ),
+        relationships=(_members("groups", True), _owners("groups", True)),
+        soft_delete_cast="microsoft.graph.group",
+        delta=True,
+        rank=30,
+        shard=True,
+        permissions_backup=("Group.Read.All", "GroupMember.Read.All"),
+        permissions_restore=(
+            "Group.ReadWrite.All",
+            "GroupMember.ReadWrite.All",
+            "RoleManagement.ReadWrite.Directory",
+        ),
+        notes="Only Microsoft 365 groups are soft-deleted; mail-enabled security and distribution groups are "
+        "backed up but cannot be written through Graph.",
+    ),
+    ObjectType(
+        name="applications",
+        folder="applications",
+        path="applications",
+        select=_APPLICATION_SELECT,
+        identity=("id", "appId", "displayName"),
+        read_only=(
+            *_DIRECTORY_READ_ONLY,
+            "appId",
+            "createdDateTime",
+            "publisherDomain",
+            "disabledByMicrosoftStatus",
+            "applicationTemplateId",
+            "passwordCredentials",
+            "keyCredentials",
+            "verifiedPublisher",
+        ),
+        create_only=("uniqueName",),
+        required_on_create=("displayName",),
+        unordered=_APP_UNORDERED,
+        relationships=(_owners("applications", False),),
+        soft_delete_cast="microsoft.graph.application",
+        delta=True,
+        rank=40,
+        shard=True,
+        permissions_backup=("Application.Read.All",),
+        permissions_restore=("Application.ReadWrite.All",),
+        notes="A recreated application gets a new appId and no secrets or certificates.",
+    ),
+    ObjectType(
+        name="servicePrincipals",
+        folder="servicePrincipals",
+        path="servicePrincipals",
+        select=_SERVICE_PRINCIPAL_SELECT,
+        identity=("id", "appId", "displayName"),
+        read_only=(
+            *_DIRECTORY_READ_ONLY,
+            "appId",
+            "appDisplayName",
+            "appOwnerOrganizationId",
+            "applicationTemplateId",
+            "disabledByMicrosoftStatus",
+            "servicePrincipalType",
+            "signInAudience",
+            "passwordCredentials",
+            "keyCredentials",
+            "resourceSpecificApplicationPermissions",
+            "verifiedPublisher",
+        ),
+        create_only=("appId",),
+        required_on_create=("appId",),
+        unordered=_SP_UNORDERED,
+        relationships=(_owners("servicePrincipals", False), _APP_ROLE_ASSIGNED_TO),
+        soft_delete_cast="microsoft.graph.servicePrincipal",
+        delta=True,
+        rank=50,
+        shard=True,
+        permissions_backup=("Application.Read.All",),
+        permissions_restore=("Application.ReadWrite.All", "AppRoleAssignment.ReadWrite.All"),
+    ),
+    ObjectType(
+        name="conditionalAccessPolicies",
+        folder="identity/conditionalAccess/policies",
+        path="identity/conditionalAccess/policies",
+        select=(
+            "id",
+            "displayName",
+            "state",
+            "conditions",
+            "createdDateTime",
+            "grantControls",
+            "sessionControls",
+        ),
+        identity=("id", "displayName", "state"),
+        volatile=("modifiedDateTime",),
+        read_only=("id", "createdDateTime", "modifiedDateTime", "templateId"),
+        required_on_create=("displayName", "conditions", "state"),
+        unordered=_CA_LIST_PATHS,
+        rank=100,
+        permissions_backup=("Policy.Read.All",),
+        permissions_restore=_CA_PERMS_RESTORE,
+        notes="Hard-deleted in v1.0: a deleted policy is recreated with a new id.",
+    ),
+    ObjectType(
+        name="namedLocations",
+        folder="identity/conditionalAccess/namedLocations",
+        path="identity/conditionalAccess/namedLocations",
+        select=(
+            "id",
+            "displayName",
+            "createdDateTime",
+            "ipRanges",
+            "isTrusted",
+            "countriesAndRegions",
+            "countryLookupMethod",
+            "includeUnknownCountriesAndRegions",
+        ),
+        identity=("id", "displayName", "@odata.type"),
+        # Derived-type properties (ipRanges, countriesAndRegions) are not selectable on the base collection.
+        send_select=False,
+        fill_missing=False,
+        volatile=("modifiedDateTime",),
+        read_only=("id", "createdDateTime", "modifiedDateTime", "@odata.type"),
+        required_on_create=("@odata.type", "displayName"),
+        unordered=("ipRanges:cidrAddress", "countriesAndRegions"),
+        keep_odata_type=True,
+        rank=10,
+        permissions_backup=("Policy.Read.All",),
+        permissions_restore=_CA_PERMS_RESTORE,
+    ),
+    ObjectType(
+        name="authenticationContexts",
+        folder="identity/conditionalAccess/authenticationContextClassReferences",
+        path="identity/conditionalAccess/authenticationContextClassReferences",
+        select=("id", "displayName", "description", "isAvailable"),
+        identity=("id", "displayName"),
+        read_only=("id",),
+        create_method="PATCH",
+        rank=11,
+        permissions_backup=("Policy.Read.All",),
+        permissions_restore=("Policy.ReadWrite.ConditionalAccess",),
+        notes="Ids are fixed slots c1..c99: created by PATCH on the item path.",
+    ),
+    ObjectType(
+        name="authenticationStrengthPolicies",
+        folder="identity/conditionalAccess/authenticationStrength/policies",
+        path="identity/conditionalAccess/authenticationStrength/policies",
+        select=(
+            "id",
+            "displayName",
+            "description",
+            "policyType",
+            "requirementsSatisfied",
+            "allowedCombinations",
+            "createdDateTime",
+        ),
+        identity=("id", "displayName"),
+        volatile=("modifiedDateTime",),
+        read_only=("id", "createdDateTime", "modifiedDateTime", "policyType", "requirementsSatisfied"),
+        required_on_create=("displayName", "allowedCombinations"),
+        unordered=("allowedCombinations",),
+        rank=12,
+        # Built-in strengths (policyType "builtIn") are the same in every tenant and read-only: not backed up.
+        exclude_when=(("policyType", "builtIn"),),
+        write_actions=(
+            (
+                "allowedCombinations",
+                "identity/conditionalAccess/authenticationStrength/policies/{id}/updateAllowedCombinations",
+            ),
+        ),
+        permissions_backup=("Policy.Read.All",),
+        permissions_restore=("Policy.ReadWrite.ConditionalAccess", "Policy.ReadWrite.AuthenticationMethod"),
+        notes="Only custom authentication strengths are backed up.",
+    ),
+    ObjectType(
+        name="administrativeUnits",
+        folder="directory/administrativeUnits",
+        path="directory/administrativeUnits",
+        select=(
+            "id",
+            "displayName",
+            "deletedDateTime",
+            "description",
+            "isMemberManagementRestricted",
+            "membershipRule",
+            "membershipRuleProcessingState",
+            "membershipType",
+            "visibility",
+        ),
+        identity=("id", "displayName"),
+        read_only=_DIRECTORY_READ_ONLY,
+        create_only=("isMemberManagementRestricted",),
+        required_on_create=("displayName",),
+        relationships=(_members("directory/administrativeUnits", True),),
+        soft_delete_cast="microsoft.graph.administrativeUnit",
+        delta=True,
+        rank=60,
+        permissions_backup=("AdministrativeUnit.Read.All",),
+        permissions_restore=("AdministrativeUnit.ReadWrite.All",),
+    ),
+    ObjectType(
+        name="roleDefinitions",
+        folder="roleManagement/directory/roleDefinitions",
+        path="roleManagement/directory/roleDefinitions",
+        select=(
+            "id",
+            "displayName",
+            "description",
+            "isBuiltIn",
+            "isEnabled",
+            "resourceScopes",
+            "rolePermissions",
+            "templateId",
+            "version",
+        ),
+        identity=("id", "displayName"),
+        read_only=("id", "isBuiltIn"),
+        create_only=("templateId",),
+        required_on_create=("displayName", "isEnabled", "rolePermissions"),
+        unordered=(
+            "resourceScopes",
+            "rolePermissions[].allowedResourceActions",
+            "rolePermissions[].excludedResourceActions",
+        ),
+        rank=65,
+        # Built-in roles are the same in every tenant and cannot be changed: only custom roles are backed up.
+        exclude_when=(("isBuiltIn", True),),
+        permissions_backup=("RoleManagement.Read.Directory",),
+        permissions_restore=("RoleManagement.ReadWrite.Directory",),
+        notes="Only custom role definitions are backed up.",
+    ),
+    ObjectType(
+        name="roleAssignments",
+        folder="roleManagement/directory/roleAssignments",
+        path="roleManagement/directory/roleAssignments",
+        select=("id", "principalId", "roleDefinitionId", "directoryScopeId", "appScopeId", "condition"),
+        identity=("id", "roleDefinitionId", "principalId"),
+        display="roleDefinitionId",
+        read_only=("id",),
+        # No PATCH: a change is a DELETE and a POST.
+        create_only=("principalId", "roleDefinitionId", "directoryScopeId", "appScopeId", "condition"),
+        required_on_create=("principalId", "roleDefinitionId"),
+        rank=90,
+        permissions_backup=("RoleManagement.Read.Directory",),
+        permissions_restore=("RoleManagement.ReadWrite.Directory",),
+        notes="Ids are not GUIDs; assignments are hard-deleted and recreated with a new id.",
+    ),
+    ObjectType(
+        name="oauth2PermissionGrants",
+        folder="oauth2PermissionGrants",
+        path="oauth2PermissionGrants",
+        select=("id", "clientId", "consentType", "principalId", "resourceId", "scope"),
+        identity=("id", "clientId", "resourceId"),
+        display="clientId",
+        read_only=("id",),
+        create_only=("clientId", "consentType", "principalId", "resourceId"),
+        required_on_create=("clientId", "consentType", "resourceId", "scope"),
+        unordered_words=("scope",),
+        rank=RANK_APP_ROLE_ASSIGNMENTS,
+        permissions_backup=("Directory.Read.All",),
+        permissions_restore=("DelegatedPermissionGrant.ReadWrite.All",),
+    ),
+    ObjectType(
+        name="authenticationMethodsPolicy",
+        folder="policies",
+        path="policies/authenticationMethodsPolicy",
+        select=(
+            "id",
+            "displayName",
+            "description",
+            "authenticationMethodConfigurations",
+            "policyMigrationState",
+            "policyVersion",
+            "reconfirmationInDays",
+            "registrationEnforcement",
+        ),
+        identity=("id", "displayName"),
+        # authenticationMethodConfigurations is a navigation property returned inline by the singleton GET.
+        send_select=False,
+        fill_missing=False,
+        volatile=("lastModifiedDateTime",),
+        read_only=("id", "lastModifiedDateTime", "policyVersion"),
+        unordered=(
+            "authenticationMethodConfigurations:id",
+            "authenticationMethodConfigurations[].includeTargets:id",
+            "authenticationMethodConfigurations[].excludeTargets:id",
+        ),
+        keep_odata_type=True,
+        singleton=True,
+        rank=72,
+        write_actions=(
+            (
+                "authenticationMethodConfigurations",
+                "policies/authenticationMethodsPolicy/authenticationMethodConfigurations/{ref}",
+            ),
+        ),
+        permissions_backup=("Policy.Read.All",),
+        permissions_restore=("Policy.ReadWrite.AuthenticationMethod",),
+        notes="Each method configuration is PATCHed on its own path ({ref} = the configuration id).",
+    ),
+    ObjectType(
+        name="authorizationPolicy",
+        folder="policies",
+        path="policies/authorizationPolicy",
+        select=(
+            "id",
+            "displayName",
+            "description",
+            "allowEmailVerifiedUsersToJoinOrganization",
+            "allowInvitesFrom",
+            "allowUserConsentForRiskyApps",
+            "allowedToSignUpEmailBasedSubscriptions",
+            "allowedToUseSSPR",
+            "blockMsolPowerShell",
+            "defaultUserRolePermissions",
+            "guestUserRoleId",
+        ),
+        identity=("id", "displayName"),
+        read_only=("id",),
+        unordered=("defaultUserRolePermissions.permissionGrantPoliciesAssigned",),
+        singleton=True,
+        rank=74,
+        permissions_backup=("Policy.Read.All",),
+        permissions_restore=("Policy.ReadWrite.Authorization",),
+    ),
+    ObjectType(
+        name="organization",
+        folder="organization",
+        path="organization",
+        select=(
+            "id",
+            "displayName",
+            "businessPhones",
+            "city",
+            "country",
+            "countryLetterCode",
+            "createdDateTime",
+            "defaultUsageLocation",
+            "marketingNotificationEmails",
+            "onPremisesSyncEnabled",
+            "postalCode",
+            "preferredLanguage",
+            "privacyProfile",
+            "securityComplianceNotificationMails",
+            "securityComplianceNotificationPhones",
+            "state",
+            "street",
+            "technicalNotificationMails",
+            "tenantType",
+            "verifiedDomains",
+        ),
+        identity=("id", "displayName"),
+        volatile=("onPremisesLastSyncDateTime", "assignedPlans", "provisionedPlans"),
+        read_only=("id", "createdDateTime", "verifiedDomains", "tenantType", "onPremisesSyncEnabled"),
+        unordered=(
+            "businessPhones",
+            "marketingNotificationEmails",
+            "securityComplianceNotificationMails",
+            "securityComplianceNotificationPhones",
+            "technicalNotificationMails",
+            "verifiedDomains:name",
+        ),
+        restorable=False,
+        rank=0,
+        permissions_backup=("Organization.Read.All",),
+        notes="Read-only record of the tenant; backed up for reference, never restored.",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Report:
+    """A tenant report written to `reports/` each run: current values only, their history is git history."""
+
+    name: str
+    file: str
+    path: str  # Graph path
+    params: tuple[tuple[str, str], ...] = ()
+    permissions: tuple[str, ...] = ()
+
+
+REPORTS: tuple[Report, ...] = (
+    Report(
+        name="secureScore",
+        file="reports/secureScore.yaml",
+        path="security/secureScores",
+        params=(("$top", "1"),),
+        permissions=("SecurityEvents.Read.All",),
+    ),
+    Report(
+        name="seats",
+        file="reports/seats.yaml",
+        path="subscribedSkus",
+        permissions=("Organization.Read.All",),
+    ),
+)
+
+# Read by backup for audit attribution of changes (who changed what) and by restore for undelete lookups.
+AUDIT_PERMISSIONS: tuple[str, ...] = ("AuditLog.Read.All",)
+DELETED_ITEMS_PERMISSIONS: tuple[str, ...] = ()  # covered by each type's own read permission
+
+_BY_NAME = {t.name: t for t in CATALOG}
+_BY_NAME_LOWER = {t.name.lower(): t for t in CATALOG}
+
+
+def by_name(name: str) -> ObjectType:
+    """The catalog entry called `name` (case-insensitive); a UsageError listing valid names otherwise."""
+    t = _BY_NAME.get(name) or _BY_NAME_LOWER.get(name.lower())
+    if t is None:
+        valid = ", ".join(sorted(_BY_NAME))
+        raise UsageError(f"unknown object type {name!r}; valid types: {valid}")
+    return t
+
+
+def restore_order() -> tuple[ObjectType, ...]:
+    """Restorable types in the order a restore processes them."""
+    return tuple(sorted((t for t in CATALOG if t.restorable), key=lambda t: t.rank))
+
+
+def object_path(t: ObjectType, object_id: str) -> str:
+    """Repository path of one object's file (POSIX separators, relative to the repository root)."""
+    if t.singleton:
+        return f"{t.path}.yaml"
+    if not object_id or "/" in object_id or object_id in (".", ".."):
+        raise ValueError(f"invalid object id for a file name: {object_id!r}")
+    if t.shard:
+        return f"{t.folder}/{object_id[:2]}/{object_id}.yaml"
+    return f"{t.folder}/{object_id}.yaml"
+
+
+def parse_path(relpath: str) -> tuple[ObjectType, str] | None:
+    """(type, object id) of a repository path, or None when the path is not an object file.
+
+    For a singleton the id returned is the last path segment (`authorizationPolicy`)."""
+    relpath = relpath.replace("\\", "/")
+    while relpath.startswith("./"):
+        relpath = relpath[2:]
+    if not relpath.endswith(".yaml"):
+        return None
+    for t in CATALOG:
+        if t.singleton and relpath == f"{t.path}.yaml":
+            return t, t.path.rsplit("/", 1)[-1]
+    head, _, filename = relpath.rpartition("/")
+    object_id = filename[: -len(".yaml")]
+    if not object_id:
+        return None
+    for t in CATALOG:
+        if t.singleton:
+            continue
+        if t.shard:
+            if head == f"{t.folder}/{object_id[:2]}":
+                return t, object_id
+        elif head == t.folder:
+            return t, object_id
+    return None
+
+
+def type_for_path(relpath: str) -> ObjectType | None:
+    """The catalog type whose object file `relpath` is, or None (entragit.yaml, reports, stray files)."""
+    parsed = parse_path(relpath)
+    return parsed[0] if parsed else None
+
+
+def select_param(t: ObjectType) -> str | None:
+    """The `$select` value to send when listing `t`, or None when no $select must be sent.
+
+    Relationships that come through delta are added by the caller of a delta query (`members`, `manager`)."""
+    return ",".join(t.select) if t.send_select else None
+
+
+def delta_select_param(t: ObjectType) -> str | None:
+    """`$select` for a delta round: the properties plus the relationships delta returns as `<name>@delta`."""
+    if not t.delta:
+        return None
+    extra = [r.name for r in t.relationships if r.via_delta]
+    return ",".join((*t.select, *extra))
+
+
+def is_backed_up(t: ObjectType, obj: dict[str, Any]) -> bool:
+    """False for listed objects the catalog leaves out (built-in role definitions and auth strengths)."""
+    return not any(obj.get(prop) == value for prop, value in t.exclude_when)
