@@ -533,12 +533,9 @@ CATALOG: tuple[ObjectType, ...] = (
         delta=True,
         rank=30,
         shard=True,
-        permissions_backup=("Group.Read.All", "GroupMember.Read.All"),
-        permissions_restore=(
-            "Group.ReadWrite.All",
-            "GroupMember.ReadWrite.All",
-            "RoleManagement.ReadWrite.Directory",
-        ),
+        permissions_backup=("Group.Read.All",),
+        # Role-assignable groups and their memberships also need RoleManagement.ReadWrite.Directory.
+        permissions_restore=("Group.ReadWrite.All", "RoleManagement.ReadWrite.Directory"),
         notes="Only Microsoft 365 groups are soft-deleted; mail-enabled security and distribution groups are "
         "backed up but cannot be written through Graph.",
     ),

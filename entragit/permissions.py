@@ -1,0 +1,51 @@
+"""Graph application permissions entragit needs, derived from the catalog.
+
+`entragit permissions` prints these so an admin grants exactly what the tool uses: adding a type to the
+catalog adds its permissions here without touching this module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from entragit.catalog import AUDIT_PERMISSIONS, CATALOG, REPORTS, ObjectType
+
+
+def required_permissions(restore: bool = False, types: Iterable[ObjectType] | None = None) -> list[str]:
+    """Sorted unique application permissions for a backup (or, with `restore`, for a restore as well).
+
+    A restore first reads what it compares against, so its list includes the backup permissions. `types`
+    narrows the list to some catalog types (reports and audit attribution are always included).
+
+    `X.Read.Y` is left out when `X.ReadWrite.Y` is in the list: the write permission includes reading."""
+    chosen = tuple(CATALOG if types is None else types)
+    perms: set[str] = set()
+    for t in chosen:
+        perms.update(t.permissions_backup)
+        if restore and t.restorable:
+            perms.update(t.permissions_restore)
+    for report in REPORTS:
+        perms.update(report.permissions)
+    perms.update(AUDIT_PERMISSIONS)
+    return sorted(p for p in perms if _write_form(p) not in perms)
+
+
+def _write_form(permission: str) -> str | None:
+    parts = permission.split(".")
+    if len(parts) >= 2 and parts[1] == "Read":
+        return ".".join([parts[0], "ReadWrite", *parts[2:]])
+    return None
+
+
+def permissions_by_type(restore: bool = False) -> dict[str, list[str]]:
+    """Per catalog type, the permissions it adds: lets `entragit permissions` explain why each is needed."""
+    out: dict[str, list[str]] = {}
+    for t in CATALOG:
+        perms = set(t.permissions_backup)
+        if restore and t.restorable:
+            perms.update(t.permissions_restore)
+        out[t.name] = sorted(perms)
+    for report in REPORTS:
+        out[f"reports/{report.name}"] = sorted(report.permissions)
+    out["audit attribution"] = sorted(AUDIT_PERMISSIONS)
+    return out
