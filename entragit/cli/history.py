@@ -1,5 +1,267 @@
-"""Commands of this family (filled in by its owner)."""
+"""History commands: ls, show, versions, compare, restore-points, score, seats.
+
+Each command parses its options, calls one service function of entragit.history / entragit.reports and renders
+the plain data it returns, as a table for people or JSON for scripts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
 
 import click
 
-COMMANDS: list[click.Command] = []
+from entragit import history, reports
+from entragit.cli.output import dim, echo_json, style, table
+
+F = Callable[..., Any]
+
+
+def repo_option(f: F) -> F:
+    return click.option(
+        "--repo",
+        "repo",
+        type=click.Path(file_okay=False),
+        envvar="ENTRAGIT_REPO",
+        default=None,
+        help="Backup repository (default: ENTRAGIT_REPO or the current directory).",
+    )(f)
+
+
+def json_option(f: F) -> F:
+    return click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON output.")(f)
+
+
+def _named(value: Any, names: dict[str, str]) -> str:
+    text = history.format_value(value)
+    if isinstance(value, str) and value in names:
+        return f"{text} ({names[value]})"
+    return text
+
+
+# --------------------------------------------------------------------------------------------------
+
+
+@click.command("ls")
+@click.argument("type_name", metavar="[TYPE]", required=False)
+@click.option(
+    "--deleted/--no-deleted",
+    default=None,
+    help="Only soft-deleted objects / hide them. Default: all, deleted ones dimmed and marked.",
+)
+@json_option
+@repo_option
+def ls_cmd(type_name: str | None, deleted: bool | None, as_json: bool, repo: str | None) -> None:
+    """List the protected objects with their last backup (the last commit that changed each one)."""
+    rows = history.list_objects(repo, type_name, deleted)
+    if as_json:
+        echo_json([r.to_json() for r in rows])
+        return
+    if not rows:
+        click.echo("no objects" + (f" of type {type_name}" if type_name else ""))
+        return
+    body = [
+        [
+            r.entry.type,
+            r.entry.display_name or "",
+            r.entry.identity,
+            r.last.when if r.last else "",
+            "deleted" if r.entry.deleted else "",
+        ]
+        for r in rows
+    ]
+    click.echo(
+        table(
+            body,
+            ["TYPE", "DISPLAY NAME", "IDENTITY", "LAST BACKUP (UTC)", "STATE"],
+            [r.entry.deleted for r in rows],
+        )
+    )
+    gone = sum(r.entry.deleted for r in rows)
+    click.echo(dim(f"{len(rows)} objects" + (f", {gone} soft-deleted" if gone else "")))
+
+
+@click.command("show")
+@click.argument("obj", metavar="OBJECT")
+@click.option(
+    "--at", "at", metavar="REV", default=None, help="A commit, tag, HEAD~N or date (default: latest)."
+)
+@click.option(
+    "--search", "text", metavar="TEXT", default=None, help="Only attributes whose name or value match."
+)
+@json_option
+@repo_option
+def show_cmd(obj: str, at: str | None, text: str | None, as_json: bool, repo: str | None) -> None:
+    """Show the attributes of an object (latest version, or --at REV)."""
+    view = history.show(repo, obj, at)
+    pairs = history.flatten(view.object)
+    if text:
+        pairs = history.search(pairs, text, view.names)
+    if as_json:
+        echo_json(view.object if not text else {k: v for k, v in pairs})
+        return
+    name = view.object.get("displayName") or ""
+    click.echo(dim(f"{view.type} {name} — {view.path} at {view.commit.short} ({view.commit.when} UTC)"))
+    if not pairs:
+        click.echo(f"no attribute matches '{text}'")
+        return
+    click.echo(table([[k, _named(v, view.names)] for k, v in pairs], ["ATTRIBUTE", "VALUE"]))
+
+
+@click.command("versions")
+@click.argument("obj", metavar="OBJECT")
+@json_option
+@repo_option
+def versions_cmd(obj: str, as_json: bool, repo: str | None) -> None:
+    """List the versions of an object, newest first, with what changed in each."""
+    path, found = history.versions(repo, obj)
+    if as_json:
+        echo_json([v.to_json() for v in found])
+        return
+    click.echo(dim(f"versions of {path}"))
+    rows = [[v.commit.short, v.commit.when, v.summary] for v in found]
+    gone = [v.state is None or history.is_deleted(v.state) for v in found]
+    click.echo(table(rows, ["COMMIT", "DATE (UTC)", "CHANGES"], gone))
+
+
+def _pointer_label(ptr: str) -> str:
+    """`/assignedLicenses/0/skuId` → `assignedLicenses[0].skuId`, `/members/-` → `members`."""
+    out = ""
+    for part in ptr.split("/")[1:]:
+        part = part.replace("~1", "/").replace("~0", "~")
+        if part == "-":
+            continue
+        out += f"[{part}]" if part.isdigit() else (f".{part}" if out else part)
+    return out or "(object)"
+
+
+def _diff_lines(d: history.Difference, names: dict[str, str]) -> list[str]:
+    label = _pointer_label(d.path)
+    if d.op == "replace":
+        return [style(f"~ {label}: {_named(d.old, names)} → {_named(d.new, names)}", fg="yellow")]
+    if d.op == "unchanged":
+        return [dim(f"  {k}: {_named(v, names)}") for k, v in history.flatten(d.new, label)]
+    sign, colour, value = ("+", "green", d.new) if d.op == "add" else ("-", "red", d.old)
+    return [style(f"{sign} {k}: {_named(v, names)}", fg=colour) for k, v in history.flatten(value, label)]
+
+
+def _live_fetcher() -> history.LiveFetcher:
+    return history.fetch_live
+
+
+@click.command("compare")
+@click.argument("obj", metavar="OBJECT")
+@click.argument("rev_a", metavar="[REV_A", required=False)
+@click.argument("rev_b", metavar="[REV_B]]", required=False)
+@click.option("--all", "show_all", is_flag=True, help="Also show unchanged attributes.")
+@json_option
+@repo_option
+def compare_cmd(
+    obj: str, rev_a: str | None, rev_b: str | None, show_all: bool, as_json: bool, repo: str | None
+) -> None:
+    """Compare two versions of an object attribute by attribute.
+
+    Default: the version before the latest change against the latest. With REV_A only: REV_A against the
+    latest. REV_B may be `live` to compare with the tenant now.
+    """
+    live = _live_fetcher() if rev_b == "live" else None
+    result = history.compare(repo, obj, rev_a, rev_b, show_all, live)
+    if as_json:
+        echo_json([d.to_json() for d in result.differences])
+        return
+    click.echo(dim(f"{result.type} {result.display_name or ''} — {result.path}"))
+    click.echo(f"--- {result.a_label}" + ("" if result.a_exists else "  (object absent)"))
+    click.echo(f"+++ {result.b_label}" + ("" if result.b_exists else "  (object absent)"))
+    changed = [d for d in result.differences if d.op != "unchanged"]
+    for d in result.differences:
+        for line in _diff_lines(d, result.names):
+            click.echo(line)
+    if not changed:
+        click.echo("no differences")
+
+
+@click.command("restore-points")
+@click.argument("objs", metavar="OBJECT...", nargs=-1, required=True)
+@json_option
+@repo_option
+def restore_points_cmd(objs: tuple[str, ...], as_json: bool, repo: str | None) -> None:
+    """List the commits at which all the given objects exist and are not deleted (newest first)."""
+    paths, points = history.restore_points(repo, objs)
+    if as_json:
+        echo_json([{"commit": c.short, "date": c.iso} for c in points])
+        return
+    click.echo(dim("restore points where all exist: " + ", ".join(paths)))
+    if not points:
+        click.echo("no commit has all of them (see `entragit versions OBJECT` for each)")
+        return
+    click.echo(table([[c.short, c.when] for c in points], ["COMMIT", "DATE (UTC)"]))
+
+
+@click.command("score")
+@json_option
+@repo_option
+def score_cmd(as_json: bool, repo: str | None) -> None:
+    """The tenant's secure score and its trend, from the repository's history."""
+    report = reports.score(repo)
+    if as_json:
+        echo_json(report.to_json())
+        return
+    pct = f" ({100 * report.current / report.maximum:.1f}%)" if report.maximum else ""
+    top = f" / {report.maximum:g}" if report.maximum is not None else ""
+    click.echo(f"Secure score: {report.current:g}{top}{pct} on {report.date[:10]}")
+    points = report.history
+    if len(points) > 1:
+        values = [p.current / p.maximum if p.maximum else p.current for p in points]
+        click.echo(f"Trend {points[0].date[:10]} → {points[-1].date[:10]}: {reports.sparkline(values)}")
+        low = min(points, key=lambda p: p.current)
+        high = max(points, key=lambda p: p.current)
+        click.echo(
+            dim(
+                f"{len(points)} days; low {low.current:g} ({low.date[:10]}), "
+                f"high {high.current:g} ({high.date[:10]})"
+            )
+        )
+
+
+@click.command("seats")
+@json_option
+@repo_option
+def seats_cmd(as_json: bool, repo: str | None) -> None:
+    """Estimated billable users (enabled members with a license) from the latest backup."""
+    report = reports.seats(repo)
+    if as_json:
+        echo_json(report.to_json())
+        return
+    counts = report.to_json()
+    click.echo(dim(f"from backup {report.commit} ({report.date})"))
+    click.echo(
+        table(
+            [
+                ["billable", str(counts["billable"]), "enabled member users with at least one license"],
+                ["licensed", str(counts["licensed"]), "users with at least one license"],
+                ["guests", str(counts["guests"]), "userType Guest (not counted as billable)"],
+                ["disabled", str(counts["disabled"]), "sign-in blocked (not counted as billable)"],
+                ["total", str(counts["total"]), "users, soft-deleted excluded"],
+            ],
+            ["SEATS", "COUNT", ""],
+        )
+    )
+    reclaim = [e for e in report.licensed if e not in report.billable]
+    if reclaim:
+        click.echo(f"\nLicensed but not billable ({len(reclaim)}; licenses to review):")
+        for e in reclaim[:20]:
+            why = "guest" if (e.user_type or "").lower() == "guest" else "disabled"
+            click.echo(f"  {e.display_name or e.id}  {e.identity}  ({why})")
+        if len(reclaim) > 20:
+            click.echo(dim(f"  … and {len(reclaim) - 20} more"))
+
+
+COMMANDS: list[click.Command] = [
+    ls_cmd,
+    show_cmd,
+    versions_cmd,
+    compare_cmd,
+    restore_points_cmd,
+    score_cmd,
+    seats_cmd,
+]

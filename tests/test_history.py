@@ -1,0 +1,357 @@
+"""History queries over hand-built repositories: index, last change, versions, compare, restore points.
+
+Real-backup coverage of every command is in tests/cli/test_history_cli.py; these pin the edge cases.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from history_repo import RepoBuilder, guid
+
+from entragit import canonical, catalog, history
+from entragit.history import BackupRepo, Difference, HistoryError, UnknownRevision, diff, summarize_change
+from entragit.resolve import AmbiguousObject, ObjectNotFound
+
+ALICE = guid(1, "a1")
+BOB = guid(2, "b0")
+SALES = guid(3, "c3")
+APP = guid(4, "d4")
+APP_ID = guid(5, "e5")
+SP = guid(6, "f6")
+CA = guid(7, "07")
+
+
+def user(uid: str, name: str, upn: str, **extra: object) -> dict[str, object]:
+    return {"id": uid, "displayName": name, "userPrincipalName": upn, "accountEnabled": True, **extra}
+
+
+@pytest.fixture
+def built(tmp_path: Path) -> RepoBuilder:
+    """Four commits: create; rename + member added; soft-delete Bob + CA policy removed; restore Bob."""
+    b = RepoBuilder(tmp_path / "repo")
+    b.write("entragit.yaml", "tenant_id: t\n")
+    b.put("users", user(ALICE, "Alice Smith", "alice@contoso.com"))
+    b.put("users", user(BOB, "Bob Jones", "bob@contoso.com"))
+    b.put("groups", {"id": SALES, "displayName": "Sales", "mailNickname": "salesteam", "members": [ALICE]})
+    b.put("applications", {"id": APP, "appId": APP_ID, "displayName": "Payroll"})
+    b.put("servicePrincipals", {"id": SP, "appId": APP_ID, "displayName": "Payroll"})
+    b.put("conditionalAccessPolicies", {"id": CA, "displayName": "Require MFA", "state": "enabled"})
+    b.commit("backup 1")
+    b.put(
+        "groups",
+        {"id": SALES, "displayName": "Sales EMEA", "mailNickname": "salesteam", "members": [ALICE, BOB]},
+    )
+    b.commit("backup 2")
+    b.put("users", user(BOB, "Bob Jones", "bob@contoso.com", deletedDateTime="2026-01-02T03:04:05Z"))
+    b.remove("conditionalAccessPolicies", CA)
+    b.commit("backup 3")
+    b.put("users", user(BOB, "Bob Jones", "bob@contoso.com"))
+    b.commit("backup 4")
+    return b
+
+
+# -- quick field reading ---------------------------------------------------------------------------
+
+TRICKY = [
+    "yes", "on", "No", "0123", "1e3", "null", "~", "2024-01-01", " lead", "trail ", "a: b", "x #y", "#hash",
+    "'quoted'", '"dq"', "it's", "multi\nline", "tab\there", "emoji 🎉", "Ünïcode", "- dash", "[br]", "{x}",
+    "*star", "&amp", "!bang", "%pct", "@at", "`tick", "true", "False", "12345678-1234-1234-1234-1234567890ab",
+    "-1", ".5",
+    "back\\slash", "",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", TRICKY)
+def test_index_fields_read_from_lines_equal_a_full_yaml_load(name: str) -> None:
+    t = catalog.by_name("users")
+    obj = canonical.canonicalize(t, user(ALICE, name, f"{name}@x.com" if name else "", assignedLicenses=[]))
+    text = canonical.dump(obj)
+    entry = history.summarize(catalog.object_path(t, ALICE), t, text)
+    loaded = canonical.load(text)
+    assert entry.display_name == loaded["displayName"]
+    assert entry.identities == (
+        (loaded["userPrincipalName"],) if loaded["userPrincipalName"] is not None else ()
+    )
+    assert entry.id == ALICE and entry.deleted is False and entry.licensed is False
+
+
+def test_index_reads_deleted_enabled_guest_and_licenses() -> None:
+    t = catalog.by_name("users")
+    obj = user(
+        ALICE,
+        "A",
+        "a@x.com",
+        accountEnabled=False,
+        userType="Guest",
+        assignedLicenses=[{"skuId": guid(9), "disabledPlans": []}],
+        deletedDateTime="2026-01-01T00:00:00Z",
+    )
+    e = history.summarize("users/a1/x.yaml", t, canonical.dump(canonical.canonicalize(t, obj)))
+    assert (e.deleted, e.account_enabled, e.user_type, e.licensed) == (True, False, "Guest", True)
+
+
+# -- index and last change -------------------------------------------------------------------------
+
+
+def test_index_lists_object_files_only_with_types_and_names(built: RepoBuilder) -> None:
+    index = BackupRepo(built.root).index()
+    assert "entragit.yaml" not in index
+    by_id = {e.id: e for e in index.values()}
+    assert set(by_id) == {ALICE, BOB, SALES, APP, SP}
+    assert by_id[SALES].path == f"groups/c3/{SALES}.yaml" and by_id[SALES].display_name == "Sales EMEA"
+    assert by_id[APP].identity == APP_ID and by_id[ALICE].identity == "alice@contoso.com"
+
+
+def test_index_cache_is_updated_from_the_diff_and_matches_a_cold_build(built: RepoBuilder) -> None:
+    repo = BackupRepo(built.root)
+    repo.index()
+    cache = built.root / ".git" / "entragit" / "history" / "index.json"
+    assert json.loads(cache.read_text())["commit"] == repo.head().sha
+    built.put("users", user(ALICE, "Alice Cooper", "alice@contoso.com"))
+    built.remove("users", BOB)
+    built.put("users", user(guid(8, "99"), "Carol", "carol@contoso.com"))
+    built.commit()
+    warm = BackupRepo(built.root).index()
+    cache.unlink()
+    cold = BackupRepo(built.root).index()
+    assert warm == cold
+    assert {e.display_name for e in warm.values() if e.type == "users"} == {"Alice Cooper", "Carol"}
+
+
+def test_index_at_an_old_revision_does_not_replace_the_head_cache(built: RepoBuilder) -> None:
+    repo = BackupRepo(built.root)
+    first = repo.commits()[-1]
+    old = repo.index(first.sha)
+    assert any(e.type == "conditionalAccessPolicies" for e in old.values())
+    assert next(e for e in old.values() if e.id == SALES).display_name == "Sales"
+    again = BackupRepo(built.root)
+    assert not any(e.type == "conditionalAccessPolicies" for e in again.index().values())
+
+
+def test_last_change_is_the_last_commit_that_touched_each_file_incrementally(built: RepoBuilder) -> None:
+    repo = BackupRepo(built.root)
+    commits = repo.commits()  # newest first
+    last = repo.last_changes()
+    assert last[f"users/a1/{ALICE}.yaml"] == commits[3]
+    assert last[f"groups/c3/{SALES}.yaml"] == commits[2]
+    assert last[f"users/b0/{BOB}.yaml"] == commits[0]
+    built.put("users", user(ALICE, "Alice Smith", "alice2@contoso.com"))
+    newest = built.commit()
+    incremental = BackupRepo(built.root).last_changes()
+    assert incremental[f"users/a1/{ALICE}.yaml"].sha == newest
+    (built.root / ".git" / "entragit" / "history" / "last.json").unlink()
+    assert BackupRepo(built.root).last_changes() == incremental
+
+
+def test_list_objects_filters_by_type_and_deleted_state(built: RepoBuilder) -> None:
+    built.put("users", user(BOB, "Bob Jones", "bob@contoso.com", deletedDateTime="2026-02-01T00:00:00Z"))
+    built.commit()
+    everything = history.list_objects(str(built.root))
+    assert [r.entry.type for r in everything][:2] == ["users", "users"]
+    assert [r.entry.display_name for r in history.list_objects(str(built.root), "users", True)] == [
+        "Bob Jones"
+    ]
+    assert [r.entry.display_name for r in history.list_objects(str(built.root), "USERS", False)] == [
+        "Alice Smith"
+    ]
+    row = everything[0].to_json()
+    assert set(row) == {"path", "type", "id", "displayName", "lastBackup", "deleted"}
+    assert row["lastBackup"].endswith("Z")
+
+
+# -- revisions and resolution ----------------------------------------------------------------------
+
+
+def test_unknown_revision_is_a_one_line_error_naming_it(built: RepoBuilder) -> None:
+    with pytest.raises(UnknownRevision, match="unknown revision 'nope'"):
+        history.show(str(built.root), ALICE, "nope")
+    with pytest.raises(UnknownRevision, match="--oops"):
+        BackupRepo(built.root).commit("--oops")
+
+
+def test_a_date_names_the_last_commit_before_it(built: RepoBuilder) -> None:
+    repo = BackupRepo(built.root)
+    second = repo.commits()[2]
+    assert repo.commit(second.iso).sha == second.sha
+    with pytest.raises(UnknownRevision, match="no backup at or before 2000-01-01"):
+        repo.commit("2000-01-01")
+
+
+def test_not_a_repository_and_empty_repository_are_clear_errors(tmp_path: Path) -> None:
+    with pytest.raises(HistoryError, match="not a backup repository"):
+        BackupRepo(tmp_path)
+    RepoBuilder(tmp_path / "empty")
+    with pytest.raises(HistoryError, match="no backup yet"):
+        history.list_objects(str(tmp_path / "empty"))
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [f"users/a1/{ALICE}.yaml", f"./users/a1/{ALICE}.yaml", ALICE, ALICE.upper(), "alice@contoso.com",
+     "ALICE@contoso.com", "Alice Smith", "alice smith"],
+)  # fmt: skip
+def test_resolve_accepts_path_id_upn_and_display_name(built: RepoBuilder, spec: str) -> None:
+    assert BackupRepo(built.root).resolve(spec) == f"users/a1/{ALICE}.yaml"
+
+
+def test_resolve_absolute_path_inside_the_repository(built: RepoBuilder) -> None:
+    assert (
+        BackupRepo(built.root)
+        .resolve(str(built.root / "users" / "a1" / f"{ALICE}.yaml"))
+        .endswith(ALICE + ".yaml")
+    )
+
+
+def test_app_and_its_service_principal_share_name_and_appid_so_both_are_listed(built: RepoBuilder) -> None:
+    repo = BackupRepo(built.root)
+    for spec in ("Payroll", APP_ID):
+        with pytest.raises(AmbiguousObject) as err:
+            repo.resolve(spec)
+        assert f"applications/d4/{APP}.yaml (applications, Payroll)" in str(err.value)
+        assert f"servicePrincipals/f6/{SP}.yaml (servicePrincipals, Payroll)" in str(err.value)
+    assert repo.resolve(SP) == f"servicePrincipals/f6/{SP}.yaml"
+
+
+def test_exact_display_name_beats_case_insensitive(built: RepoBuilder) -> None:
+    built.put("groups", {"id": guid(10, "aa"), "displayName": "sales emea"})
+    built.commit()
+    repo = BackupRepo(built.root)
+    assert repo.resolve("Sales EMEA") == f"groups/c3/{SALES}.yaml"
+    with pytest.raises(AmbiguousObject, match="matches 2 objects"):
+        repo.resolve("SALES emea")
+
+
+def test_renamed_object_is_found_by_new_name_and_old_name_at_old_revision(built: RepoBuilder) -> None:
+    repo = BackupRepo(built.root)
+    assert repo.resolve("Sales EMEA") == f"groups/c3/{SALES}.yaml"
+    first = repo.commits()[-1].sha
+    assert repo.resolve("Sales", first) == f"groups/c3/{SALES}.yaml"
+    with pytest.raises(ObjectNotFound, match="no object matches 'Sales'"):
+        repo.resolve("Sales")
+
+
+def test_removed_object_is_found_by_its_last_name_and_its_path(built: RepoBuilder) -> None:
+    repo = BackupRepo(built.root)
+    path = f"identity/conditionalAccess/policies/{CA}.yaml"
+    assert repo.resolve("Require MFA") == path
+    assert repo.resolve(path) == path
+    assert repo.resolve(CA) == path
+    with pytest.raises(ObjectNotFound, match=r"users/zz/nothing\.yaml"):
+        repo.resolve("users/zz/nothing.yaml")
+
+
+def test_show_of_a_removed_object_at_head_points_to_versions(built: RepoBuilder) -> None:
+    with pytest.raises(ObjectNotFound, match=r"does not exist at HEAD \(removed in"):
+        history.show(str(built.root), "Require MFA")
+    first = BackupRepo(built.root).commits()[-1].sha
+    assert history.show(str(built.root), "Require MFA", first).object["state"] == "enabled"
+
+
+# -- versions --------------------------------------------------------------------------------------
+
+
+def test_versions_summaries_cover_create_rename_members_soft_delete_restore_and_delete(
+    built: RepoBuilder,
+) -> None:
+    root = str(built.root)
+    _, group = history.versions(root, "Sales EMEA")
+    assert [v.summary for v in group] == ['renamed "Sales" → "Sales EMEA", members (+1 −0)', "created"]
+    _, bob = history.versions(root, "bob@contoso.com")
+    assert [v.summary for v in bob] == ["restored", "soft-deleted", "created"]
+    _, ca = history.versions(root, "Require MFA")
+    assert [v.summary for v in ca] == ["deleted", "created"]
+    assert ca[0].state is None
+    assert set(ca[0].to_json()) == {"commit", "date", "summary"}
+
+
+def test_versions_follow_an_object_across_a_change_of_folder_layout(tmp_path: Path) -> None:
+    b = RepoBuilder(tmp_path / "r")
+    flat = f"users/{ALICE}.yaml"
+    b.put("users", user(ALICE, "Alice", "a@x.com"), path=flat)
+    b.commit()
+    (b.root / flat).unlink()
+    b.put("users", user(ALICE, "Alice B", "a@x.com"))
+    b.commit()
+    _, found = history.versions(str(b.root), "Alice B")
+    assert [v.summary for v in found] == ['renamed "Alice" → "Alice B"', "created"]
+
+
+def test_summarize_change_lists_few_attributes_and_counts_list_elements() -> None:
+    old = {"id": "1", "a": 1, "b": 2, "c": 3, "d": 4, "e": 5, "f": 6, "g": 7, "owners": ["x", "y"]}
+    new = {"id": "1", "a": 2, "b": 3, "c": 4, "d": 5, "e": 6, "f": 7, "g": 8, "owners": ["y", "x"]}
+    assert summarize_change(old, new) == "a, b, c, d, e, … 3 more"
+    assert summarize_change({"owners": ["x", "y"]}, {"owners": ["y", "x"]}) == "owners (reordered)"
+    assert summarize_change({"owners": None}, {"owners": ["x"]}) == "owners (+1 −0)"
+    assert summarize_change({"x": 1}, {"x": 1}) == "no attribute change"
+    assert summarize_change({"x": 1}, None) == "deleted"
+    assert summarize_change(None, {"x": 1}, existed=True) == "restored (file re-added)"
+
+
+# -- compare ---------------------------------------------------------------------------------------
+
+
+def test_diff_compares_id_lists_by_element_not_by_index() -> None:
+    a = {"members": ["a", "b", "c"]}
+    b = {"members": ["a", "c", "d", "e"]}
+    assert diff(a, b) == [
+        Difference("/members/1", "remove", "b", None),
+        Difference("/members/-", "add", None, "d"),
+        Difference("/members/-", "add", None, "e"),
+    ]
+
+
+def test_diff_matches_objects_in_lists_by_their_key_and_escapes_pointers() -> None:
+    a = {"creds": [{"keyId": "k1", "name": "old"}, {"keyId": "k2", "name": "x"}], "a/b": {"c~d": 1}}
+    b = {"creds": [{"keyId": "k2", "name": "x"}, {"keyId": "k1", "name": "new"}], "a/b": {"c~d": 2}}
+    assert diff(a, b) == [
+        Difference("/creds/1/name", "replace", "old", "new"),
+        Difference("/a~1b/c~0d", "replace", 1, 2),
+    ]
+
+
+def test_diff_reports_added_removed_and_replaced_attributes_and_unchanged_with_all() -> None:
+    a = {"id": "1", "gone": True, "same": "s", "t": 1}
+    b = {"id": "1", "new": None, "same": "s", "t": "1"}
+    ops = {(d.path, d.op) for d in diff(a, b)}
+    assert ops == {("/gone", "remove"), ("/new", "add"), ("/t", "replace")}
+    every = diff(a, b, include_unchanged=True)
+    assert (
+        Difference("/same", "unchanged", "s", "s") in every
+        and Difference("/id", "unchanged", "1", "1") in every
+    )
+
+
+def test_compare_defaults_to_previous_against_latest_with_member_names(built: RepoBuilder) -> None:
+    result = history.compare(str(built.root), "Sales EMEA")
+    assert {(d.path, d.op, d.old, d.new) for d in result.differences} == {
+        ("/displayName", "replace", "Sales", "Sales EMEA"),
+        ("/members/-", "add", None, BOB),
+    }
+    assert result.names[BOB] == "Bob Jones"
+
+
+def test_compare_rev_a_against_latest_and_two_revisions(built: RepoBuilder) -> None:
+    root = str(built.root)
+    commits = BackupRepo(built.root).commits()
+    only_a = history.compare(root, BOB, commits[1].sha)  # soft-deleted → latest (restored)
+    assert [(d.path, d.op) for d in only_a.differences] == [("/deletedDateTime", "replace")]
+    both = history.compare(root, "Require MFA", commits[3].sha, commits[0].sha)
+    assert not both.b_exists and {d.op for d in both.differences} == {"remove"}
+    with pytest.raises(UnknownRevision, match="'deadbeef'"):
+        history.compare(root, BOB, commits[1].sha, "deadbeef")
+
+
+# -- restore points --------------------------------------------------------------------------------
+
+
+def test_restore_points_are_commits_where_all_objects_exist_and_are_not_deleted(built: RepoBuilder) -> None:
+    repo = BackupRepo(built.root)
+    c = repo.commits()  # newest first: 4, 3, 2, 1
+    paths, points = history.restore_points(str(built.root), ["Bob Jones", "Require MFA"])
+    assert len(paths) == 2
+    assert points == [c[2], c[3]]  # Bob soft-deleted in 3, CA removed in 3; restoring Bob in 4 is not enough
+    _, bob_only = history.restore_points(str(built.root), ["Bob Jones"])
+    assert bob_only == [c[0], c[2], c[3]]
