@@ -153,13 +153,13 @@ def canonicalize(
     already canonical dict can be canonicalized again) and left out otherwise. `drop` adds dotted paths to
     leave out (the `exclude attributes` setting of entragit.yaml)."""
     obj: dict[str, Any] = _clean(dict(graph_obj), t.keep_odata_type)
+    if t.fill_missing:
+        for prop in t.select:
+            obj.setdefault(prop, None)
     volatile, unordered = _plan(t)
     for steps in (*volatile, *(_parse_path(p)[0] for p in drop)):
         for parent, key in list(_targets(obj, steps)):
             del parent[key]
-    if t.fill_missing:
-        for prop in t.select:
-            obj.setdefault(prop, None)
     for rel in t.relationships:
         if links is not None and rel.name in links:
             raw = links[rel.name]

@@ -1,0 +1,268 @@
+"""The catalog's invariants: every consumer (backup, restore, history, permissions) relies on them."""
+
+from __future__ import annotations
+
+import pytest
+
+from entragit import catalog
+from entragit.catalog import CATALOG, by_name, object_path, parse_path, type_for_path
+from entragit.errors import UsageError
+
+REQUIRED_TYPES = {
+    "users",
+    "groups",
+    "applications",
+    "servicePrincipals",
+    "conditionalAccessPolicies",
+    "namedLocations",
+    "authenticationStrengthPolicies",
+    "authenticationContexts",
+    "administrativeUnits",
+    "roleDefinitions",
+    "roleAssignments",
+    "oauth2PermissionGrants",
+    "authenticationMethodsPolicy",
+    "authorizationPolicy",
+    "organization",
+}
+
+IDS = [
+    "6ea91a8d-e32e-41a1-b7bd-d2d185eed0e0",
+    "YUb1sHQtUEyvox7IA_Eu_mm3jqnUe4lEhvatluHVi2I-1",  # role assignment ids are not GUIDs
+    "c1",  # authentication context ids are short
+    "x",
+]
+
+
+def _top(path: str) -> str:
+    return path.split(":")[0].split(".")[0].split("[")[0]
+
+
+def test_every_documented_type_is_in_the_catalog() -> None:
+    assert {t.name for t in CATALOG} == REQUIRED_TYPES
+
+
+@pytest.mark.parametrize("t", CATALOG, ids=lambda t: t.name)
+def test_type_entry_is_complete(t: catalog.ObjectType) -> None:
+    assert t.select[0] == "id" or "id" in t.select
+    assert len(set(t.select)) == len(t.select), "duplicate $select entries"
+    assert t.identity[0] == "id"
+    for field in t.identity:
+        assert field in t.select or field == "@odata.type", f"identity field {field} is not backed up"
+    assert t.display in t.select
+    assert t.permissions_backup, "every type needs a read permission"
+    if t.restorable:
+        assert t.permissions_restore, "a restorable type needs a write permission"
+    assert not t.path.startswith("/") and not t.folder.endswith("/")
+
+
+@pytest.mark.parametrize("t", CATALOG, ids=lambda t: t.name)
+def test_dotted_paths_point_at_backed_up_properties(t: catalog.ObjectType) -> None:
+    """A typo in an `unordered` path would silently leave a list unsorted and make diffs noisy."""
+    known = set(t.select) | {r.name for r in t.relationships}
+    for path in (*t.unordered, *t.unordered_words, *t.create_only, *t.required_on_create):
+        assert _top(path) in known or path == "@odata.type", f"{t.name}: {path} is not a selected property"
+
+
+@pytest.mark.parametrize("t", CATALOG, ids=lambda t: t.name)
+def test_volatile_top_level_properties_are_not_selected(t: catalog.ObjectType) -> None:
+    """Selecting a property only to drop it costs bandwidth and Graph resource units for nothing."""
+    for path in t.volatile:
+        if "." not in path and "[" not in path:
+            assert path not in t.select, f"{t.name}: {path} is volatile but selected"
+
+
+def test_single_get_only_properties_are_not_selected() -> None:
+    """These answer 501 in a collection read (NOTES §5/§6), which would fail the whole users listing."""
+    single_only = {"aboutMe", "birthday", "hireDate", "interests", "mySite", "pastProjects", "preferredName"}
+    single_only |= {
+        "responsibilities",
+        "schools",
+        "skills",
+        "signInActivity",
+        "mailboxSettings",
+        "passwordProfile",
+    }
+    assert not single_only & set(by_name("users").select)
+    exchange_only = {"allowExternalSenders", "autoSubscribeNewMembers", "hideFromAddressLists", "unseenCount"}
+    assert not exchange_only & set(by_name("groups").select)
+
+
+def test_folders_and_object_paths_are_unique() -> None:
+    folders = [t.folder for t in CATALOG if not t.singleton]
+    assert len(folders) == len(set(folders))
+    paths = [object_path(t, "6ea91a8d-e32e-41a1-b7bd-d2d185eed0e0") for t in CATALOG]
+    assert len(paths) == len(set(paths))
+
+
+def test_folders_mirror_graph_paths() -> None:
+    for t in CATALOG:
+        if t.singleton:
+            assert object_path(t, "ignored") == f"{t.path}.yaml"
+        else:
+            assert t.folder == t.path
+
+
+@pytest.mark.parametrize("t", CATALOG, ids=lambda t: t.name)
+@pytest.mark.parametrize("object_id", IDS)
+def test_object_path_and_type_for_path_are_inverse(t: catalog.ObjectType, object_id: str) -> None:
+    path = object_path(t, object_id)
+    assert type_for_path(path) is t
+    parsed = parse_path(path)
+    assert parsed is not None and parsed[0] is t
+    if not t.singleton:
+        assert parsed[1] == object_id
+        assert type_for_path("./" + path) is t
+
+
+def test_object_path_layout() -> None:
+    uid = "6ea91a8d-e32e-41a1-b7bd-d2d185eed0e0"
+    assert object_path(by_name("users"), uid) == f"users/6e/{uid}.yaml"
+    assert (
+        object_path(by_name("conditionalAccessPolicies"), uid)
+        == f"identity/conditionalAccess/policies/{uid}.yaml"
+    )
+    assert (
+        object_path(by_name("authorizationPolicy"), "authorizationPolicy")
+        == "policies/authorizationPolicy.yaml"
+    )
+    assert {t.name for t in CATALOG if t.shard} == {"users", "groups", "applications", "servicePrincipals"}
+    with pytest.raises(ValueError):
+        object_path(by_name("users"), "../etc")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "entragit.yaml",
+        "reports/secureScore.yaml",
+        "users/6ea91a8d.yaml",  # unsharded file in a sharded folder
+        "users/ab/6ea91a8d.yaml",  # wrong shard
+        "users/6e/6ea91a8d.json",
+        "identity/conditionalAccess/policies/sub/x.yaml",
+        "policies/other.yaml",
+        "README.md",
+        ".yaml",
+    ],
+)
+def test_type_for_path_rejects_non_object_files(path: str) -> None:
+    assert type_for_path(path) is None
+
+
+def test_restore_ranks_follow_the_design_order() -> None:
+    """DESIGN.md: named locations → users → groups → applications → service principals → administrative
+    units → links → app role assignments → role assignments → conditional access policies."""
+    rank = {t.name: t.rank for t in CATALOG}
+    order = [
+        rank["namedLocations"],
+        rank["users"],
+        rank["groups"],
+        rank["applications"],
+        rank["servicePrincipals"],
+        rank["administrativeUnits"],
+        catalog.RANK_LINKS,
+        catalog.RANK_APP_ROLE_ASSIGNMENTS,
+        rank["roleAssignments"],
+        rank["conditionalAccessPolicies"],
+    ]
+    assert order == sorted(order) and len(set(order)) == len(order)
+    # what CA policies and role assignments reference exists before them
+    assert rank["authenticationContexts"] < rank["conditionalAccessPolicies"]
+    assert rank["authenticationStrengthPolicies"] < rank["conditionalAccessPolicies"]
+    assert rank["roleDefinitions"] < rank["roleAssignments"]
+    assert rank["servicePrincipals"] < rank["oauth2PermissionGrants"]
+    assert by_name("groups").relationship("members").rank == catalog.RANK_LINKS  # type: ignore[union-attr]
+    sp_rel = by_name("servicePrincipals").relationship("appRoleAssignedTo")
+    assert sp_rel is not None and sp_rel.rank == catalog.RANK_APP_ROLE_ASSIGNMENTS
+    names = [t.name for t in catalog.restore_order()]
+    assert names.index("users") < names.index("groups") < names.index("conditionalAccessPolicies")
+    assert "organization" not in names
+
+
+def test_delta_and_soft_delete_support() -> None:
+    delta = {t.name for t in CATALOG if t.delta}
+    assert delta == {"users", "groups", "applications", "servicePrincipals", "administrativeUnits"}
+    soft = {t.name: t.soft_delete_cast for t in CATALOG if t.soft_delete_cast}
+    assert soft == {
+        "users": "microsoft.graph.user",
+        "groups": "microsoft.graph.group",
+        "applications": "microsoft.graph.application",
+        "servicePrincipals": "microsoft.graph.servicePrincipal",
+        "administrativeUnits": "microsoft.graph.administrativeUnit",
+    }
+    # every soft-deletable type is a directory object with deletedDateTime backed up (shown greyed out by ls)
+    for t in CATALOG:
+        if t.soft_delete_cast:
+            assert "deletedDateTime" in t.select
+            assert t.delta
+
+
+def test_relationships() -> None:
+    users, groups = by_name("users"), by_name("groups")
+    manager = users.relationship("manager")
+    assert manager is not None and manager.kind == "ref-single" and manager.add_method == "PUT"
+    assert manager.add == "users/{id}/manager/$ref" and manager.via_delta
+    members = groups.relationship("members")
+    assert members is not None and members.kind == "ref-collection" and members.via_delta
+    assert members.read == "groups/{id}/members"
+    assert members.remove == "groups/{id}/members/{ref}/$ref"
+    au = by_name("administrativeUnits").relationship("members")
+    assert au is not None and au.add == "directory/administrativeUnits/{id}/members/$ref"
+    assert {r.name for r in by_name("applications").relationships} == {"owners"}
+    assert {r.name for r in by_name("servicePrincipals").relationships} == {"owners", "appRoleAssignedTo"}
+    assert catalog.delta_select_param(groups) is not None
+    assert catalog.delta_select_param(groups).endswith(",members,owners")  # type: ignore[union-attr]
+    assert catalog.delta_select_param(by_name("conditionalAccessPolicies")) is None
+
+
+def test_select_param() -> None:
+    users = by_name("users")
+    sel = catalog.select_param(users)
+    assert sel is not None and sel.split(",") == list(users.select)
+    # derived-type properties of named locations cannot be $select-ed on the base collection
+    assert catalog.select_param(by_name("namedLocations")) is None
+
+
+def test_polymorphic_types_keep_odata_type() -> None:
+    assert {t.name for t in CATALOG if t.keep_odata_type} == {"namedLocations", "authenticationMethodsPolicy"}
+    assert "@odata.type" in by_name("namedLocations").required_on_create
+
+
+def test_builtin_objects_are_not_backed_up() -> None:
+    roles = by_name("roleDefinitions")
+    assert not catalog.is_backed_up(roles, {"id": "62e90394-69f5-4237-9190-012177145e10", "isBuiltIn": True})
+    assert catalog.is_backed_up(roles, {"id": "x", "isBuiltIn": False})
+    strengths = by_name("authenticationStrengthPolicies")
+    assert not catalog.is_backed_up(
+        strengths, {"id": "00000000-0000-0000-0000-000000000002", "policyType": "builtIn"}
+    )
+    assert catalog.is_backed_up(strengths, {"id": "x", "policyType": "custom"})
+    assert catalog.is_backed_up(by_name("users"), {"id": "x"})
+
+
+def test_writable_excludes_read_only_and_create_only() -> None:
+    users = by_name("users")
+    assert "displayName" in users.writable and "jobTitle" in users.writable
+    assert "id" not in users.writable and "proxyAddresses" not in users.writable
+    assert "onPremisesSyncEnabled" not in users.writable
+    groups = by_name("groups")
+    assert "isAssignableToRole" not in groups.writable and "description" in groups.writable
+    assert by_name("roleAssignments").writable == ()
+    assert not by_name("organization").restorable
+
+
+def test_by_name() -> None:
+    assert by_name("users").folder == "users"
+    assert by_name("conditionalaccesspolicies").name == "conditionalAccessPolicies"
+    with pytest.raises(UsageError) as err:
+        by_name("usres")
+    message = str(err.value)
+    assert "usres" in message and "users" in message and "conditionalAccessPolicies" in message
+    assert err.value.exit_code == 2
+
+
+def test_reports() -> None:
+    files = {r.name: r.file for r in catalog.REPORTS}
+    assert files == {"secureScore": "reports/secureScore.yaml", "seats": "reports/seats.yaml"}
+    for r in catalog.REPORTS:
+        assert type_for_path(r.file) is None

@@ -1,0 +1,61 @@
+"""`entragit permissions`: the Graph application permissions an admin must grant, from the catalog."""
+
+from __future__ import annotations
+
+from entragit.catalog import CATALOG, by_name
+from entragit.permissions import permissions_by_type, required_permissions
+
+
+def test_backup_permissions_are_read_only_and_cover_every_type() -> None:
+    perms = required_permissions()
+    assert perms == sorted(set(perms))
+    assert not any("ReadWrite" in p for p in perms)
+    for t in CATALOG:
+        assert set(t.permissions_backup) <= set(perms)
+    for expected in (
+        "User.Read.All",
+        "Group.Read.All",
+        "Application.Read.All",
+        "Policy.Read.All",
+        "RoleManagement.Read.Directory",
+        "AdministrativeUnit.Read.All",
+        "AuditLog.Read.All",  # audit attribution
+        "SecurityEvents.Read.All",  # secure score
+        "Organization.Read.All",  # seats
+    ):
+        assert expected in perms
+
+
+def test_restore_permissions_add_writes_and_keep_needed_reads() -> None:
+    perms = required_permissions(restore=True)
+    assert perms == sorted(set(perms))
+    for expected in (
+        "User.ReadWrite.All",
+        "Group.ReadWrite.All",
+        "Application.ReadWrite.All",
+        "Policy.ReadWrite.ConditionalAccess",
+        "Policy.Read.All",  # conditional access writes need it as well
+        "RoleManagement.ReadWrite.Directory",
+        "AdministrativeUnit.ReadWrite.All",
+        "DelegatedPermissionGrant.ReadWrite.All",
+        "AppRoleAssignment.ReadWrite.All",
+        "Policy.ReadWrite.AuthenticationMethod",
+        "Policy.ReadWrite.Authorization",
+    ):
+        assert expected in perms
+    # a write permission includes its read form: no redundant grant
+    assert "User.Read.All" not in perms and "Group.Read.All" not in perms
+
+
+def test_permissions_follow_the_catalog() -> None:
+    """Restricting to some types narrows the list; reports and audit stay (every backup writes them)."""
+    only_users = required_permissions(types=[by_name("users")])
+    assert "User.Read.All" in only_users
+    assert "Policy.Read.All" not in only_users
+    assert "AuditLog.Read.All" in only_users
+    by_type = permissions_by_type()
+    assert by_type["users"] == ["User.Read.All"]
+    assert by_type["reports/secureScore"] == ["SecurityEvents.Read.All"]
+    assert set(permissions_by_type(restore=True)["organization"]) == set(
+        by_name("organization").permissions_backup
+    )
