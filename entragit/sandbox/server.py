@@ -114,6 +114,7 @@ class Stats:
             self.throttled = 0
             self.faults = 0
             self.token_requests = 0
+            self.connections = 0
             self.by_path: dict[str, int] = {}
 
     def count(self, method: str, path: str) -> None:
@@ -135,6 +136,7 @@ class Stats:
                 "throttled": self.throttled,
                 "faults": self.faults,
                 "token_requests": self.token_requests,
+                "connections": self.connections,
                 "by_path": dict(sorted(self.by_path.items())),
             }
 
@@ -186,12 +188,14 @@ class Sandbox:
         self._stopping = threading.Event()
         self._stopped = False
         self._save_lock = threading.Lock()
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, name=f"sandbox:{self.port}", daemon=True
-        )
+        self._thread = threading.Thread(target=self._serve, name=f"sandbox:{self.port}", daemon=True)
         self._saver: threading.Thread | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------------------
+
+    def _serve(self) -> None:
+        # A short poll interval makes stop() quick (shutdown waits for the loop to notice).
+        self._server.serve_forever(poll_interval=0.05)
 
     def _start(self) -> None:
         self._thread.start()
@@ -376,6 +380,7 @@ class _Server(ThreadingHTTPServer):
             return
         with self._conns_lock:
             self._conns.add(conn)
+        self.sandbox.stats.add("connections")
         try:
             self.RequestHandlerClass(conn, client_address, self)  # type: ignore[arg-type]
         except (ConnectionError, ssl.SSLError, TimeoutError, OSError):
