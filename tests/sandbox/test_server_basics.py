@@ -32,7 +32,7 @@ def test_info_has_the_six_documented_keys_and_graph_url_has_no_version(sandbox: 
     assert info["authority_host"] == info["graph_url"]
     assert info["tenant_id"] == sandbox.tenant.tenant_id
     assert os.path.isfile(info["ca_bundle"])
-    assert "BEGIN CERTIFICATE" in open(info["ca_bundle"]).read()
+    assert "BEGIN CERTIFICATE" in Path(info["ca_bundle"]).read_text()
 
 
 def test_tls_is_verified_with_the_generated_ca_for_ip_and_localhost(sandbox: Sandbox) -> None:
