@@ -1,0 +1,749 @@
+"""One backup run: every catalog type from Graph → canonical YAML files → one git commit.
+
+Per type, a run is either *full* (the complete collection: objects missing from it are deleted) or
+*incremental* (a delta round from the saved deltaLink: only what changed). A type is read incrementally
+only when delta returns all of its relationships too (`Relationship.via_delta`); other types are re-listed
+each run, which for them is a handful of pages.
+
+Safety: a type whose reads fail changes none of its files and keeps its previous incremental state; the other
+types are still committed and the run reports the failure. Files are removed only on evidence: absence from a
+complete listing, or a delta `@removed` with reason "deleted".
+
+Cost: each canonical object is hashed (cheap JSON) and only objects whose hash differs from the previous
+run's are dumped to YAML and compared with the file on disk, so an unchanged tenant costs the Graph reads
+plus a hash per listed object, and writes nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from entragit import canonical, catalog, config
+from entragit.catalog import ObjectType, Relationship
+from entragit.errors import EntragitError
+from entragit.graph.client import DeltaExpired, GraphClient, GraphError
+from entragit.store import Store
+
+ProgressFn = Callable[[str], None]
+
+TYPE_WORKERS = 4  # types listed at the same time; each fans out further through the client's $batch pool
+BODY_LINES = 500  # commit message body cap
+PAGE_TOP = "999"  # Graph's maximum page size for directory collections
+REPORT_FOLDER = "reports"
+
+
+class BackupError(EntragitError):
+    """The run could not start (no repository, bad configuration, credentials)."""
+
+
+@dataclass
+class TypeSummary:
+    """What one type contributed to the run."""
+
+    name: str
+    mode: str = "full"  # "full", "delta", "delta→full" (token rejected), "failed"
+    objects: int = 0
+    added: int = 0
+    changed: int = 0
+    deleted: int = 0
+    error: str | None = None
+
+
+@dataclass
+class BackupResult:
+    commit: str | None
+    added: int = 0
+    changed: int = 0
+    deleted: int = 0
+    types: dict[str, TypeSummary] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def summary(self) -> str:
+        """One line for the end of a run."""
+        what = f"{self.changed} changed, {self.added} added, {self.deleted} deleted"
+        commit = f"commit {self.commit[:10]}" if self.commit else "no changes, no commit"
+        objects = sum(t.objects for t in self.types.values())
+        line = f"backup: {objects} objects in {len(self.types)} types; {what}; {commit}"
+        line += f"; {self.stats.get('requests', 0)} Graph requests in {self.stats.get('seconds', 0):.1f}s"
+        if self.errors:
+            failed = sorted(t.name for t in self.types.values() if t.error)
+            line += f"; FAILED: {', '.join(failed or ['reports'])}"
+        return line
+
+
+@dataclass
+class _Entry:
+    """One file change of a type: new text (None = delete), what happened, and a name for the message."""
+
+    text: str | None
+    kind: str  # added, changed, deleted, soft-deleted, restored
+    name: str
+
+
+@dataclass
+class _Outcome:
+    t: ObjectType
+    summary: TypeSummary
+    entries: dict[str, _Entry] = field(default_factory=dict)
+    # Objects whose digest changed: dumped to YAML by the main thread (dump_many forks; not from a worker).
+    pending: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    state: dict[str, Any] = field(default_factory=dict)
+    domain: str | None = None
+
+
+# ---------------------------------------------------------------------------------------------------- helpers
+
+
+def _strip_annotations(obj: Mapping[str, Any], t: ObjectType) -> dict[str, Any]:
+    """Graph object without delta/OData annotations and relationship keys (those go in as links)."""
+    rel_names = {r.name for r in t.relationships}
+    return {
+        k: v
+        for k, v in obj.items()
+        if k not in rel_names and ("@" not in k or (k == "@odata.type" and t.keep_odata_type))
+    }
+
+
+def _ids(items: Iterable[Any]) -> list[str]:
+    return sorted({str(i["id"]) for i in items if isinstance(i, Mapping) and i.get("id")})
+
+
+def _rel_value_from_list(rel: Relationship, items: Sequence[Mapping[str, Any]]) -> Any:
+    if rel.kind == "ref-single":
+        ids = _ids(items)
+        return ids[0] if ids else None
+    if rel.kind == "app-role-assignment":
+        fields = rel.item_fields or ("appRoleId", "principalId", "principalType")
+        return [{f: i.get(f) for f in fields} for i in items]
+    return _ids(items)
+
+
+def _apply_delta_links(rel: Relationship, previous: Any, changes: Any) -> Any:
+    """Previous link value + a `<rel>@delta` slice (adds, and removes marked `@removed`)."""
+    if isinstance(changes, Mapping):
+        changes = [changes]
+    if not isinstance(changes, list):
+        return previous
+    if rel.kind == "ref-single":
+        current = previous
+        for c in changes:
+            if not isinstance(c, Mapping):
+                continue
+            if "@removed" in c:
+                if current == c.get("id"):
+                    current = None
+            elif c.get("id"):
+                current = str(c["id"])
+        return current
+    members = set(previous or [])
+    for c in changes:
+        if not isinstance(c, Mapping) or not c.get("id"):
+            continue
+        if "@removed" in c:
+            members.discard(str(c["id"]))
+        else:
+            members.add(str(c["id"]))
+    return sorted(members)
+
+
+def _initial_links(rel: Relationship, item: Mapping[str, Any]) -> Any:
+    """Link value from an initial (full) delta round: everything present is current."""
+    changes = item.get(f"{rel.name}@delta")
+    if isinstance(changes, Mapping):
+        changes = [changes]
+    present = [c for c in changes or [] if isinstance(c, Mapping) and "@removed" not in c]
+    return _rel_value_from_list(rel, present)
+
+
+def _display_name(t: ObjectType, obj: Mapping[str, Any], path: str) -> str:
+    for key in (t.display, "displayName", "userPrincipalName"):
+        value = obj.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return path.rsplit("/", 1)[-1].removesuffix(".yaml")
+
+
+def _name_from_text(t: ObjectType, text: str | None, path: str) -> str:
+    if text:
+        try:
+            return _display_name(t, canonical.load(text), path)
+        except Exception:  # a hand-edited file must not break the commit message
+            pass
+    return path.rsplit("/", 1)[-1].removesuffix(".yaml")
+
+
+def _seat_code(user: Mapping[str, Any]) -> str:
+    """Compact per-user seat facts kept in the state so that incremental runs can still count seats."""
+    enabled = "e" if user.get("accountEnabled") else "d"
+    kind = "g" if str(user.get("userType") or "Member").lower() == "guest" else "m"
+    licensed = "l" if user.get("assignedLicenses") else "u"
+    return enabled + kind + licensed
+
+
+def default_domain(org: Mapping[str, Any]) -> str | None:
+    domains = [d for d in org.get("verifiedDomains") or [] if isinstance(d, Mapping)]
+    for flag in ("isDefault", "isInitial"):
+        for d in domains:
+            if d.get(flag) and d.get("name"):
+                return str(d["name"])
+    return None
+
+
+# ---------------------------------------------------------------------------------------------------- the run
+
+
+class _Run:
+    def __init__(
+        self,
+        store: Store,
+        client: GraphClient,
+        cfg: config.Config | None,
+        *,
+        full: bool,
+        progress: ProgressFn | None,
+    ) -> None:
+        self.store = store
+        self.client = client
+        self.full = full
+        self.progress = progress or (lambda _msg: None)
+        self.exclude_attrs: dict[str, set[str]] = {
+            k: set(v) for k, v in (cfg.exclude_attributes.items() if cfg else ())
+        }
+
+    # -- reading -------------------------------------------------------------------------------------------
+
+    def _perm(self, t: ObjectType) -> str | None:
+        return " and ".join(t.permissions_backup) or None
+
+    def _list_params(self, t: ObjectType, *, deleted: bool = False) -> dict[str, str]:
+        params: dict[str, str] = {}
+        sel = catalog.select_param(t)
+        if sel:
+            params["$select"] = self._trim_select(t, sel)
+        if t.list_filter and not deleted:
+            params["$filter"] = t.list_filter
+        if t.shard or deleted:
+            params["$top"] = PAGE_TOP
+        return params
+
+    def _trim_select(self, t: ObjectType, sel: str) -> str:
+        excluded = self.exclude_attrs.get(t.name, set()) - set(t.identity)
+        return ",".join(p for p in sel.split(",") if p not in excluded)
+
+    def _uses_delta(self, t: ObjectType) -> bool:
+        return t.delta and not t.singleton and all(r.via_delta for r in t.relationships)
+
+    def _read_relationships(
+        self, t: ObjectType, ids: Sequence[str], rels: Sequence[Relationship]
+    ) -> dict[str, dict[str, Any]]:
+        """Per object id, the value of each relationship read through $batch."""
+        out: dict[str, dict[str, Any]] = {i: {} for i in ids}
+        for rel in rels:
+            if rel.kind == "ref-single":
+                for oid in ids:
+                    try:
+                        obj = self.client.get(rel.read.format(id=oid), {"$select": "id"})
+                        out[oid][rel.name] = obj.get("id")
+                    except GraphError as exc:
+                        if exc.status != 404:
+                            raise
+                        out[oid][rel.name] = None
+                continue
+            params = {"$select": "id"} if rel.kind == "ref-collection" else None
+            paths = [rel.read.format(id=oid) for oid in ids]
+            got = self.client.list_many(paths, params, required_permission=self._perm(t))
+            for oid, p in zip(ids, paths, strict=True):
+                out[oid][rel.name] = _rel_value_from_list(rel, got[p])
+        return out
+
+    def _list_deleted(self, t: ObjectType) -> list[dict[str, Any]]:
+        if not t.soft_delete_cast:
+            return []
+        path = f"directory/deletedItems/{t.soft_delete_cast}"
+        items = self.client.list(path, self._list_params(t, deleted=True), required_permission=self._perm(t))
+        return [o for o in items if isinstance(o, dict) and o.get("id") and catalog.is_backed_up(t, o)]
+
+    def _previous(self, t: ObjectType, path: str) -> dict[str, Any] | None:
+        text = self.store.read_text(path)
+        if text is None:
+            return None
+        try:
+            return canonical.load(text)
+        except Exception:
+            return None
+
+    def _previous_links(self, t: ObjectType, path: str) -> dict[str, Any]:
+        prev = self._previous(t, path) or {}
+        return {r.name: prev.get(r.name) for r in t.relationships if r.name in prev}
+
+    def _canonical(self, t: ObjectType, raw: Mapping[str, Any], links: Mapping[str, Any]) -> dict[str, Any]:
+        drop = sorted(self.exclude_attrs.get(t.name, set()) - set(t.identity))
+        return canonical.canonicalize(t, _strip_annotations(raw, t), links, drop=drop)
+
+    # -- one type ------------------------------------------------------------------------------------------
+
+    def backup_type(self, t: ObjectType, old: Mapping[str, Any]) -> _Outcome:
+        summary = TypeSummary(t.name)
+        outcome = _Outcome(t, summary)
+        try:
+            link = old.get("deltaLink") if self._uses_delta(t) and not self.full else None
+            if link:
+                try:
+                    self._incremental(outcome, str(link), old)
+                    summary.mode = "delta"
+                    return outcome
+                except DeltaExpired:
+                    self.progress(f"{t.name}: delta token rejected, listing everything again")
+                    summary.mode = "delta→full"
+                    outcome.entries.clear()
+                    outcome.pending.clear()
+            self._full(outcome, old)
+            if summary.mode != "delta→full":
+                summary.mode = "full"
+        except (GraphError, EntragitError) as exc:
+            summary.mode = "failed"
+            summary.error = f"{t.name}: {exc}"
+            outcome.entries.clear()
+            outcome.pending.clear()
+        return outcome
+
+    def _full(self, out: _Outcome, old: Mapping[str, Any]) -> None:
+        t = out.t
+        state: dict[str, Any] = {}
+        perm = self._perm(t)
+        raw: list[dict[str, Any]]
+        links: dict[str, dict[str, Any]] = {}
+        if t.singleton:
+            params = {"$select": self._trim_select(t, sel)} if (sel := catalog.select_param(t)) else None
+            raw = [self.client.get(t.path, params, required_permission=perm)]
+        elif self._uses_delta(t):
+            sel = catalog.delta_select_param(t) or ""
+            rnd = self.client.delta(
+                f"{t.path}/delta", {"$select": self._trim_select(t, sel)}, required_permission=perm
+            )
+            state["deltaLink"] = rnd.delta_link
+            raw = [i for i in rnd.items if "@removed" not in i and i.get("id")]
+            for item in raw:
+                links[str(item["id"])] = {r.name: _initial_links(r, item) for r in t.relationships}
+        else:
+            raw = list(self.client.list(t.path, self._list_params(t), required_permission=perm))
+        raw = [o for o in raw if catalog.is_backed_up(t, o)]
+        other_rels = [r for r in t.relationships if not (self._uses_delta(t) and r.via_delta)]
+        if other_rels and not t.singleton:
+            ids = [str(o["id"]) for o in raw]
+            for oid, values in self._read_relationships(t, ids, other_rels).items():
+                links.setdefault(oid, {}).update(values)
+        deleted = self._list_deleted(t)
+        self.progress(f"{t.name}: {len(raw)} objects" + (f", {len(deleted)} deleted" if deleted else ""))
+
+        objects: dict[str, dict[str, Any]] = {}
+        seats: dict[str, str] = {}
+        for i, item in enumerate(raw):
+            oid = str(item.get("id") or t.path.rsplit("/", 1)[-1])
+            path = catalog.object_path(t, oid)
+            objects[path] = self._canonical(t, item, links.get(oid, {}))
+            if t.name == "users":
+                seats[oid] = _seat_code(item)
+            if t.name == "organization" and out.domain is None:
+                out.domain = default_domain(item)
+            raw[i] = {}  # release the Graph JSON as we go (large tenants)
+        soft: list[str] = []
+        for item in deleted:
+            oid = str(item["id"])
+            path = catalog.object_path(t, oid)
+            if path in objects:
+                continue  # restored between the two reads: the live listing wins
+            objects[path] = self._canonical(t, item, self._previous_links(t, path))
+            soft.append(oid)
+        if soft:
+            state["soft"] = sorted(soft)
+        if seats:
+            state["seats"] = seats
+        out.summary.objects = len(objects)
+
+        digests_old = {} if self.full else dict(old.get("digests") or {})
+        digests: dict[str, str] = {}
+        self._diff(out, objects, digests_old, digests)
+        for path in self.store.tracked_files([t.folder] if not t.singleton else []):
+            if path not in objects and catalog.type_for_path(path) is t:
+                out.entries[path] = _Entry(
+                    None, "deleted", _name_from_text(t, self.store.read_text(path), path)
+                )
+        state["digests"] = digests
+        out.state = state
+
+    def _incremental(self, out: _Outcome, link: str, old: Mapping[str, Any]) -> None:
+        t = out.t
+        perm = self._perm(t)
+        rnd = self.client.delta(link, required_permission=perm)
+        digests = dict(old.get("digests") or {})
+        seats = dict(old.get("seats") or {})
+        previously_soft = set(old.get("soft") or [])
+        objects: dict[str, dict[str, Any]] = {}
+        removed_hard: list[str] = []
+        for item in rnd.items:
+            oid = item.get("id")
+            if not oid:
+                continue
+            oid = str(oid)
+            path = catalog.object_path(t, oid)
+            removed = item.get("@removed")
+            if removed is not None:
+                reason = removed.get("reason") if isinstance(removed, Mapping) else None
+                seats.pop(oid, None)
+                if reason == "changed":
+                    continue  # soft-deleted: the deletedItems listing below supplies its current state
+                removed_hard.append(path)
+                continue
+            if not catalog.is_backed_up(t, item):
+                continue
+            prev_links = self._previous_links(t, path)
+            links = {
+                r.name: _apply_delta_links(r, prev_links.get(r.name), item[f"{r.name}@delta"])
+                if f"{r.name}@delta" in item
+                else prev_links.get(r.name, [] if r.kind != "ref-single" else None)
+                for r in t.relationships
+            }
+            objects[path] = self._canonical(t, item, links)
+            if t.name == "users":
+                seats[oid] = _seat_code(item)
+        soft_now: list[str] = []
+        for item in self._list_deleted(t):
+            oid = str(item["id"])
+            path = catalog.object_path(t, oid)
+            if path in objects:
+                continue
+            objects[path] = self._canonical(t, item, self._previous_links(t, path))
+            soft_now.append(oid)
+            seats.pop(oid, None)
+        # Objects that were soft-deleted, are no longer in deletedItems and did not come back through delta
+        # were either purged (404: remove the file) or restored and not yet replicated to delta (keep).
+        for oid in sorted(previously_soft - set(soft_now)):
+            path = catalog.object_path(t, oid)
+            if path in objects:
+                continue
+            try:
+                self.client.get(f"{t.path}/{oid}", {"$select": "id"}, required_permission=perm)
+                soft_now.append(oid)  # alive again; the next delta round carries it
+            except GraphError as exc:
+                if exc.status != 404:
+                    raise
+                removed_hard.append(path)
+        out.summary.objects = len(digests) + sum(1 for p in objects if p not in digests)
+        self.progress(f"{t.name}: {len(objects)} changed in delta, {len(removed_hard)} removed")
+        self._diff(out, objects, digests, digests)
+        for path in removed_hard:
+            digests.pop(path, None)
+            text = self.store.read_text(path)
+            if text is not None:
+                out.entries[path] = _Entry(None, "deleted", _name_from_text(t, text, path))
+        out.summary.objects = len(digests)
+        out.state = {"deltaLink": rnd.delta_link, "digests": digests}
+        if soft_now:
+            out.state["soft"] = sorted(soft_now)
+        if t.name == "users":
+            out.state["seats"] = seats
+
+    def _diff(
+        self,
+        out: _Outcome,
+        objects: Mapping[str, dict[str, Any]],
+        digests_old: Mapping[str, str],
+        digests_new: dict[str, str],
+    ) -> None:
+        """Queue objects whose canonical form changed; digests_new gets every object's digest."""
+        todo: list[tuple[str, dict[str, Any]]] = []
+        for path, obj in objects.items():
+            d = canonical.digest(obj)
+            if digests_old.get(path) != d:
+                todo.append((path, obj))
+            digests_new[path] = d
+        out.pending.extend(todo)
+
+
+def _classify(store: Store, t: ObjectType, path: str, obj: Mapping[str, Any], text: str) -> _Entry | None:
+    """The file change for a dumped object, or None when the file already holds exactly this text."""
+    current = store.read_text(path)
+    if current == text:
+        return None
+    if current is None:
+        kind = "added"
+    elif obj.get("deletedDateTime") and "deletedDateTime" not in _loaded_keys(current):
+        kind = "soft-deleted"
+    elif not obj.get("deletedDateTime") and "deletedDateTime" in _loaded_keys(current):
+        kind = "restored"
+    else:
+        kind = "changed"
+    return _Entry(text, kind, _display_name(t, obj, path))
+
+
+def _loaded_keys(text: str) -> set[str]:
+    """Keys set to a non-null value at the top level of a canonical file (cheap: no YAML parse needed)."""
+    keys: set[str] = set()
+    for line in text.splitlines():
+        if line and not line[0].isspace() and ":" in line and not line.startswith("-"):
+            key, _, value = line.partition(":")
+            if value.strip() not in ("", "null", "~"):
+                keys.add(key.strip().strip("'\""))
+    return keys
+
+
+# ---------------------------------------------------------------------------------------------------- reports
+
+
+def _secure_score_report(client: GraphClient) -> dict[str, Any] | None:
+    body = client.get("security/secureScores", {"$top": "1"}, required_permission="SecurityEvents.Read.All")
+    records = body.get("value") or []
+    if not records:
+        return None
+    r = records[0]
+    controls = sorted(
+        (
+            {
+                "controlName": c.get("controlName"),
+                "controlCategory": c.get("controlCategory"),
+                "score": c.get("score"),
+            }
+            for c in r.get("controlScores") or []
+            if isinstance(c, Mapping)
+        ),
+        key=lambda c: str(c["controlName"]),
+    )
+    current, maximum = r.get("currentScore"), r.get("maxScore")
+    percent = round(100.0 * float(current) / float(maximum), 1) if current is not None and maximum else None
+    return {
+        "date": str(r.get("createdDateTime") or "")[:10] or None,
+        "currentScore": current,
+        "maxScore": maximum,
+        "percent": percent,
+        "activeUserCount": r.get("activeUserCount"),
+        "licensedUserCount": r.get("licensedUserCount"),
+        "averageComparativeScores": sorted(
+            (
+                {"basis": a.get("basis"), "averageScore": a.get("averageScore")}
+                for a in r.get("averageComparativeScores") or []
+                if isinstance(a, Mapping)
+            ),
+            key=lambda a: str(a["basis"]),
+        ),
+        "controlScores": controls,
+    }
+
+
+def _seats_report(client: GraphClient, seats: Mapping[str, str]) -> dict[str, Any]:
+    skus = list(client.list("subscribedSkus", required_permission="Organization.Read.All"))
+    codes = list(seats.values())
+    sku_rows = []
+    for s in sorted(skus, key=lambda s: str(s.get("skuPartNumber") or s.get("skuId"))):
+        prepaid = s.get("prepaidUnits") or {}
+        enabled = prepaid.get("enabled") if isinstance(prepaid, Mapping) else None
+        consumed = s.get("consumedUnits")
+        sku_rows.append(
+            {
+                "skuPartNumber": s.get("skuPartNumber"),
+                "skuId": s.get("skuId"),
+                "capabilityStatus": s.get("capabilityStatus"),
+                "appliesTo": s.get("appliesTo"),
+                "consumedUnits": consumed,
+                "prepaidUnits": dict(prepaid) if isinstance(prepaid, Mapping) else None,
+                "available": enabled - consumed
+                if isinstance(enabled, int) and isinstance(consumed, int)
+                else None,
+            }
+        )
+    return {
+        # Billable estimate: enabled member accounts holding at least one license.
+        "billableUsers": sum(1 for c in codes if c == "eml"),
+        "users": len(codes),
+        "members": sum(1 for c in codes if c[1] == "m"),
+        "guests": sum(1 for c in codes if c[1] == "g"),
+        "disabledUsers": sum(1 for c in codes if c[0] == "d"),
+        "licensedUsers": sum(1 for c in codes if c[2] == "l"),
+        "unlicensedEnabledMembers": sum(1 for c in codes if c == "emu"),
+        "skus": sku_rows,
+    }
+
+
+# ---------------------------------------------------------------------------------------------------- entry
+
+
+def build_client(cfg: config.Config, env: Mapping[str, str] | None = None) -> GraphClient:
+    """A Graph client from entragit.yaml plus the azure-identity environment (credentials never in files)."""
+    from entragit.graph.auth import AuthConfig, token_provider
+
+    env = os.environ if env is None else env
+    eff = cfg.with_env(env)
+    auth = AuthConfig(
+        tenant_id=eff.tenant_id,
+        client_id=eff.client_id,
+        method=eff.auth,
+        authority_host=eff.effective_authority_host,
+        graph_url=eff.effective_graph_url,
+        ca_bundle=env.get("REQUESTS_CA_BUNDLE") or None,
+    )
+    token = token_provider(auth, env)
+    token()  # fail here, once, with the auth error rather than once per type
+    return GraphClient(eff.effective_graph_url, token, ca_bundle=auth.ca_bundle)
+
+
+def selected_types(cfg: config.Config | None, names: Sequence[str] | None) -> list[ObjectType]:
+    """Catalog types for this run: --type names, else entragit.yaml's include/exclude lists."""
+    if names:
+        return list(dict.fromkeys(catalog.by_name(n) for n in names))
+    chosen = list(catalog.CATALOG)
+    if cfg and cfg.include_types:
+        wanted = {catalog.by_name(n).name for n in cfg.include_types}
+        chosen = [t for t in chosen if t.name in wanted]
+    if cfg and cfg.exclude_types:
+        unwanted = {catalog.by_name(n).name for n in cfg.exclude_types}
+        chosen = [t for t in chosen if t.name not in unwanted]
+    return chosen
+
+
+def _commit_message(domain: str, outcomes: Sequence[_Outcome], extra: Sequence[tuple[str, str]]) -> str:
+    counts = {"changed": 0, "added": 0, "deleted": 0}
+    lines: list[str] = []
+    for out in outcomes:
+        for path, e in sorted(out.entries.items(), key=lambda kv: (kv[1].kind, kv[1].name.lower(), kv[0])):
+            bucket = e.kind if e.kind in counts else "changed"
+            counts[bucket] += 1
+            lines.append(f"{out.t.name}: {e.kind} {e.name} ({path})")
+    for path, kind in extra:
+        lines.append(f"reports: {kind} {path}")
+    head = (
+        f"backup {domain}: {counts['changed']} changed, {counts['added']} added, {counts['deleted']} deleted"
+    )
+    if len(lines) > BODY_LINES:
+        lines = [*lines[:BODY_LINES], f"… and {len(lines) - BODY_LINES} more"]
+    return head + ("\n\n" + "\n".join(lines) + "\n" if lines else "\n")
+
+
+def run_backup(
+    repo_dir: str | Path,
+    *,
+    types: Sequence[str] | None = None,
+    full: bool = False,
+    push: bool = False,
+    client: GraphClient | None = None,
+    progress: ProgressFn | None = None,
+) -> BackupResult:
+    """Back up the tenant into the repository at repo_dir; see the module docstring for the rules.
+
+    Returns the result even when some types failed (their errors are in `errors`; the complete types were
+    committed); raises EntragitError only when the run could not start.
+    """
+    started = time.monotonic()
+    store = Store.open(repo_dir)
+    cfg = config.load(store.root)
+    chosen = selected_types(cfg, types)
+    if client is None:
+        client = build_client(cfg)
+    requests_before = client.stats.get("requests", 0)
+    say = progress or (lambda _msg: None)
+
+    folders = sorted({t.folder for t in catalog.CATALOG if not t.singleton} | {REPORT_FOLDER, "policies"})
+    with store.session(folders):
+        prior = store.load_state()
+        old_types: dict[str, Any] = dict(prior.get("types") or {})
+        run = _Run(store, client, cfg, full=full, progress=say)
+        with ThreadPoolExecutor(max_workers=TYPE_WORKERS, thread_name_prefix="entragit-type") as pool:
+            outcomes = list(pool.map(lambda t: run.backup_type(t, old_types.get(t.name) or {}), chosen))
+
+        # YAML for every changed object of every complete type at once: dump_many spreads a first full
+        # backup over the cores.
+        complete = [o for o in outcomes if not o.summary.error]
+        pending = [(o, path, obj) for o in complete for path, obj in o.pending]
+        texts = canonical.dump_many([obj for _, _, obj in pending])
+        for (o, path, obj), text in zip(pending, texts, strict=True):
+            entry = _classify(store, o.t, path, obj, text)
+            if entry is not None:
+                o.entries[path] = entry
+        del pending, texts
+
+        result = BackupResult(commit=None)
+        new_types = dict(old_types)
+        files: dict[str, str | None] = {}
+        domain: str | None = None
+        for out in outcomes:
+            result.types[out.t.name] = out.summary
+            if out.summary.error:
+                result.errors.append(out.summary.error)
+                continue
+            new_types[out.t.name] = out.state
+            domain = domain or out.domain
+            for path, e in out.entries.items():
+                files[path] = e.text
+                bucket = e.kind if e.kind in ("added", "deleted") else "changed"
+                setattr(result, bucket, getattr(result, bucket) + 1)
+                setattr(out.summary, bucket, getattr(out.summary, bucket) + 1)
+
+        report_changes: list[tuple[str, str]] = []
+        for name, build in (
+            ("secureScore", lambda: _secure_score_report(client)),
+            ("seats", lambda: _seats_report(client, (new_types.get("users") or {}).get("seats") or {})),
+        ):
+            if name == "seats" and not (new_types.get("users") or {}).get("seats"):
+                continue  # users never listed successfully: no estimate rather than a wrong one
+            path = f"{REPORT_FOLDER}/{name}.yaml"
+            try:
+                data = build()
+            except (GraphError, EntragitError) as exc:
+                result.errors.append(f"{path}: {exc}")
+                continue
+            if data is None:
+                continue
+            text = canonical.dump(data)
+            current = store.read_text(path)
+            if current != text:
+                files[path] = text
+                report_changes.append((path, "added" if current is None else "updated"))
+
+        if domain is None:
+            domain = _domain_from_graph(client) or cfg.tenant_id
+        message = _commit_message(domain, [o for o in outcomes if not o.summary.error], report_changes)
+        result.commit = store.write_snapshot(files, message)
+        store.save_state(new_types)
+        if push and result.commit:
+            store.push()
+
+    result.stats = {
+        "seconds": round(time.monotonic() - started, 2),
+        "requests": client.stats.get("requests", 0) - requests_before,
+        "retries": client.stats.get("retries", 0),
+        "throttled": client.stats.get("throttled", 0),
+    }
+    return result
+
+
+def _domain_from_graph(client: GraphClient) -> str | None:
+    try:
+        for org in client.list("organization", {"$select": "verifiedDomains"}):
+            return default_domain(org)
+    except (GraphError, EntragitError):
+        return None
+    return None
+
+
+def tty_progress(stream: Any = None) -> ProgressFn | None:
+    """A progress printer for interactive use (stderr on a TTY), None otherwise."""
+    stream = stream or sys.stderr
+    if not stream.isatty():
+        return None
+
+    def show(msg: str) -> None:
+        stream.write(f"  {msg}\n")
+        stream.flush()
+
+    return show

@@ -1,0 +1,456 @@
+"""End-to-end backups against the in-process sandbox: files, commits, increments, failures, interruption."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from click.testing import CliRunner
+
+from entragit import backup, canonical, catalog, config, store
+from entragit.backup import run_backup
+from entragit.cli import cli
+from entragit.config import Config
+from entragit.graph.auth import AuthConfig, token_provider
+from entragit.graph.client import GraphClient
+from entragit.sandbox.server import Sandbox
+from entragit.store import Store
+
+
+def git(root: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True, text=True).stdout
+
+
+def client_for(box: Sandbox) -> GraphClient:
+    auth = AuthConfig(
+        tenant_id=box.tenant_id,
+        client_id=box.client_id,
+        authority_host=box.authority_host,
+        graph_url=box.graph_url,
+        ca_bundle=box.ca_bundle,
+    )
+    token = token_provider(auth, {"AZURE_CLIENT_SECRET": box.client_secret})
+    # Small backoff: injected 5xx faults are retried quickly instead of for minutes.
+    return GraphClient(box.graph_url, token, ca_bundle=box.ca_bundle, max_retries=2, backoff_base=0.01)
+
+
+def make_repo(path: Path, box: Sandbox) -> Path:
+    st = Store.init(path)
+    config.save(st.root, Config(tenant_id=box.tenant_id, client_id=box.client_id))
+    st.commit_paths(["entragit.yaml"], "entragit init")
+    return st.root
+
+
+class Env:
+    """A sandbox, a repository and a client; `graph` makes raw changes as an admin would."""
+
+    def __init__(self, box: Sandbox, root: Path) -> None:
+        self.box = box
+        self.root = root
+        self.client = client_for(box)
+        self.http = requests.Session()
+        self.http.trust_env = False
+        self.http.verify = box.ca_bundle
+
+    def backup(self, **kwargs: Any) -> backup.BackupResult:
+        return run_backup(self.root, client=self.client, **kwargs)
+
+    def graph(self, method: str, path: str, body: Any = None) -> Any:
+        return self.client.request(method, path, json=body)
+
+    def fault(self, match: str, status: int, times: int = 100) -> None:
+        r = self.http.post(
+            f"{self.box.graph_url}/_sandbox/faults", json={"match": match, "status": status, "times": times}
+        )
+        assert r.status_code < 300, r.text
+
+    def clear_faults(self) -> None:
+        self.http.delete(f"{self.box.graph_url}/_sandbox/faults")
+
+    def head(self) -> str:
+        return git(self.root, "rev-parse", "HEAD").strip()
+
+    def last_commit_files(self) -> list[tuple[str, str]]:
+        out = git(self.root, "show", "--name-status", "--format=", "HEAD").split("\n")
+        return sorted((ln.split("\t")[0], ln.split("\t")[1]) for ln in out if ln.strip())
+
+    def load(self, relpath: str) -> dict[str, Any]:
+        return canonical.load((self.root / relpath).read_text())
+
+    def files(self, t: catalog.ObjectType) -> list[str]:
+        return [p for p in git(self.root, "ls-files").split("\n") if p and catalog.type_for_path(p) is t]
+
+
+@pytest.fixture
+def env(sandbox: Sandbox, tmp_path: Path) -> Iterator[Env]:
+    e = Env(sandbox, make_repo(tmp_path / "backup", sandbox))
+    yield e
+    e.client.close()
+
+
+def live_ids(e: Env, t: catalog.ObjectType) -> set[str]:
+    """Ids the tenant holds for a type, read with raw Graph calls (live and soft-deleted)."""
+    if t.singleton:
+        return {"singleton"}
+    ids = {o["id"] for o in e.client.list(t.path) if catalog.is_backed_up(t, o)}
+    if t.soft_delete_cast:
+        ids |= {o["id"] for o in e.client.list(f"directory/deletedItems/{t.soft_delete_cast}")}
+    return ids
+
+
+def _quiet_user(e: Env) -> dict[str, Any]:
+    """A member user nobody links to (no membership, not a manager, no role): its change stays local."""
+    text = "\n".join(
+        (e.root / p).read_text()
+        for p in git(e.root, "ls-files").split("\n")
+        if p and not p.startswith("users/") and p.endswith(".yaml")
+    )
+    managers = {e.load(p).get("manager") for p in e.files(catalog.by_name("users"))}
+    for p in reversed(e.files(catalog.by_name("users"))):
+        u = e.load(p)
+        if u.get("deletedDateTime") or u["id"] in text or u["id"] in managers or u.get("userType") == "Guest":
+            continue
+        return u
+    raise AssertionError("the demo tenant has no unlinked user")
+
+
+# ---------------------------------------------------------------------------------------------------- tests
+
+
+def test_first_backup_writes_one_file_per_object(env: Env) -> None:
+    result = env.backup()
+    assert result.ok, result.errors
+    assert result.commit == env.head()
+    assert git(env.root, "status", "--porcelain") == ""
+    for t in catalog.CATALOG:
+        expected = (
+            {catalog.object_path(t, i) for i in live_ids(env, t)} if not t.singleton else {f"{t.path}.yaml"}
+        )
+        assert set(env.files(t)) == expected, t.name
+        assert result.types[t.name].objects == len(expected)
+    users = catalog.by_name("users")
+    some_user = env.load(env.files(users)[0])
+    assert list(some_user)[:3] == ["id", "displayName", "userPrincipalName"]
+    assert env.files(users)[0].startswith(f"users/{some_user['id'][:2]}/")
+    groups = [env.load(p) for p in env.files(catalog.by_name("groups"))]
+    assert any(g.get("members") for g in groups), "memberships are backed up"
+    assert any(u.get("manager") for u in (env.load(p) for p in env.files(users)))
+    assert (env.root / "reports/secureScore.yaml").exists()
+    seats = canonical.load((env.root / "reports/seats.yaml").read_text())
+    assert seats["users"] >= seats["billableUsers"] > 0
+    subject = git(env.root, "log", "-1", "--format=%s").strip()
+    assert subject.startswith("backup ") and subject.endswith(f"0 changed, {result.added} added, 0 deleted")
+    assert ".onmicrosoft.com" in subject or "." in subject.split()[1]
+
+
+def test_second_run_without_changes_makes_no_commit(env: Env) -> None:
+    first = env.backup()
+    head = env.head()
+    again = env.backup()
+    assert again.ok and again.commit is None
+    assert env.head() == head and first.commit == head
+    assert again.types["users"].mode == "delta"
+    assert (again.added, again.changed, again.deleted) == (0, 0, 0)
+    assert git(env.root, "status", "--porcelain") == ""
+
+
+def test_each_change_is_one_commit_touching_exactly_its_files(env: Env) -> None:
+    env.backup()
+    users, groups = catalog.by_name("users"), catalog.by_name("groups")
+
+    # A user changed.
+    quiet = _quiet_user(env)
+    env.graph("PATCH", f"users/{quiet['id']}", {"jobTitle": "Chief Backup Officer"})
+    r = env.backup()
+    user_path = catalog.object_path(users, quiet["id"])
+    assert env.last_commit_files() == [("M", user_path)]
+    assert env.load(user_path)["jobTitle"] == "Chief Backup Officer"
+    assert (r.changed, r.added, r.deleted) == (1, 0, 0)
+    message = git(env.root, "log", "-1", "--format=%B")
+    assert message.split("\n")[0].endswith(": 1 changed, 0 added, 0 deleted")
+    assert f"users: changed {quiet['displayName']}" in message
+
+    # A member added to an assigned group.
+    group = next(
+        env.load(p)
+        for p in env.files(groups)
+        if not env.load(p).get("membershipRule") and not env.load(p).get("deletedDateTime")
+    )
+    env.graph(
+        "POST",
+        f"groups/{group['id']}/members/$ref",
+        {"@odata.id": f"{env.client.base_url}/users/{quiet['id']}"},
+    )
+    env.backup()
+    group_path = catalog.object_path(groups, group["id"])
+    assert env.last_commit_files() == [("M", group_path)]
+    assert quiet["id"] in env.load(group_path)["members"]
+
+    # ... and removed again.
+    env.graph("DELETE", f"groups/{group['id']}/members/{quiet['id']}/$ref")
+    env.backup()
+    assert env.last_commit_files() == [("M", group_path)]
+    assert quiet["id"] not in env.load(group_path)["members"]
+
+    # A conditional access policy deleted (hard delete in v1.0).
+    ca = catalog.by_name("conditionalAccessPolicies")
+    policy_path = env.files(ca)[0]
+    policy = env.load(policy_path)
+    env.graph("DELETE", f"identity/conditionalAccess/policies/{policy['id']}")
+    r = env.backup()
+    assert env.last_commit_files() == [("D", policy_path)]
+    assert r.deleted == 1
+    assert f"deleted {policy['displayName']}" in git(env.root, "log", "-1", "--format=%B")
+
+    # A user soft-deleted: the file stays, with deletedDateTime.
+    env.graph("DELETE", f"users/{quiet['id']}")
+    env.backup()
+    assert env.last_commit_files() == [("M", user_path)]
+    assert env.load(user_path)["deletedDateTime"]
+    assert "soft-deleted" in git(env.root, "log", "-1", "--format=%B")
+
+    # Restored: back to a live user, same file.
+    env.graph("POST", f"directory/deletedItems/{quiet['id']}/restore")
+    env.backup()
+    assert env.last_commit_files() == [("M", user_path)]
+    assert env.load(user_path)["deletedDateTime"] is None
+
+    # Nothing else changed: no commit.
+    assert env.backup().commit is None
+
+
+def test_hard_deleted_and_purged_objects_lose_their_files(env: Env) -> None:
+    env.backup()
+    groups, users = catalog.by_name("groups"), catalog.by_name("groups")
+    security = next(
+        env.load(p)
+        for p in env.files(groups)
+        if "Unified" not in (env.load(p).get("groupTypes") or []) and not env.load(p).get("deletedDateTime")
+    )
+    env.graph("DELETE", f"groups/{security['id']}")  # security groups are deleted for good at once
+    env.backup()
+    assert ("D", catalog.object_path(groups, security["id"])) in env.last_commit_files()
+
+    users = catalog.by_name("users")
+    deleted_user = next(
+        (env.load(p) for p in env.files(users) if env.load(p).get("deletedDateTime")), None
+    ) or _quiet_user(env)
+    if not deleted_user.get("deletedDateTime"):
+        env.graph("DELETE", f"users/{deleted_user['id']}")
+        env.backup()
+    env.graph("DELETE", f"directory/deletedItems/{deleted_user['id']}")  # purge
+    env.backup()
+    assert ("D", catalog.object_path(users, deleted_user["id"])) in env.last_commit_files()
+
+
+def test_failed_type_changes_nothing_and_other_types_commit(env: Env) -> None:
+    env.backup()
+    ca = catalog.by_name("conditionalAccessPolicies")
+    ca_files = {p: (env.root / p).read_bytes() for p in env.files(ca)}
+    policy = env.load(next(iter(ca_files)))
+    quiet = _quiet_user(env)
+    env.graph(
+        "PATCH", f"identity/conditionalAccess/policies/{policy['id']}", {"displayName": "renamed policy"}
+    )
+    env.graph("PATCH", f"users/{quiet['id']}", {"department": "Audit"})
+
+    env.fault("conditionalAccess/policies", 500)
+    r = env.backup()
+    assert not r.ok
+    assert len(r.errors) == 1 and r.errors[0].startswith("conditionalAccessPolicies: ")
+    assert "500" in r.errors[0]
+    assert r.types["conditionalAccessPolicies"].mode == "failed"
+    assert env.last_commit_files() == [("M", catalog.object_path(catalog.by_name("users"), quiet["id"]))]
+    assert {p: (env.root / p).read_bytes() for p in env.files(ca)} == ca_files
+    assert git(env.root, "status", "--porcelain") == ""
+
+    env.clear_faults()
+    r = env.backup()
+    assert r.ok and env.last_commit_files() == [("M", catalog.object_path(ca, policy["id"]))]
+
+
+def test_failure_on_the_first_run_never_looks_like_a_deletion(env: Env) -> None:
+    env.fault(r"/users(/delta)?\?", 503)
+    r = env.backup()
+    assert [e.split(":")[0] for e in r.errors] == ["users"]
+    assert env.files(catalog.by_name("users")) == []
+    assert env.files(catalog.by_name("groups")), "other types were committed"
+    assert not (env.root / "reports/seats.yaml").exists(), "no seat estimate without the users"
+    env.clear_faults()
+    assert env.backup().ok
+    assert env.files(catalog.by_name("users"))
+
+
+def test_forbidden_names_the_missing_permission(env: Env) -> None:
+    env.fault("administrativeUnits", 403)
+    r = env.backup()
+    (err,) = r.errors
+    assert err.startswith("administrativeUnits: ") and "AdministrativeUnit.Read.All" in err
+
+
+def test_rejected_delta_token_falls_back_to_a_full_listing(env: Env) -> None:
+    env.backup()
+    quiet = _quiet_user(env)
+    env.graph("PATCH", f"users/{quiet['id']}", {"officeLocation": "Room 410"})
+    env.fault(r"users/delta\?\$deltatoken", 410, times=1)
+    r = env.backup()
+    assert r.ok, r.errors
+    assert r.types["users"].mode == "delta→full"
+    assert env.last_commit_files() == [("M", catalog.object_path(catalog.by_name("users"), quiet["id"]))]
+    assert env.backup().types["users"].mode == "delta"
+
+
+def test_full_flag_relists_and_repairs_a_damaged_tree(env: Env) -> None:
+    env.backup()
+    users = catalog.by_name("users")
+    path = env.files(users)[0]
+    # Someone committed a bad edit by hand; state is then ignored and --full rewrites the file.
+    (env.root / path).write_text("id: broken\n")
+    git(env.root, "-c", "user.name=x", "-c", "user.email=x@x", "commit", "-q", "-am", "hand edit")
+    r = env.backup(full=True)
+    assert r.ok and r.types["users"].mode == "full"
+    assert env.last_commit_files() == [("M", path)]
+    assert env.load(path)["id"] != "broken"
+
+
+def test_killed_run_leaves_a_clean_repository_and_the_next_run_completes(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env.backup()
+    head = env.head()
+    quiet = _quiet_user(env)
+    env.graph("PATCH", f"users/{quiet['id']}", {"jobTitle": "Half written"})
+    policy = env.load(env.files(catalog.by_name("conditionalAccessPolicies"))[0])
+    env.graph("DELETE", f"identity/conditionalAccess/policies/{policy['id']}")
+    real = store._atomic_write
+    calls = 0
+
+    def dying(path: Path, data: bytes, *, sync: bool = False) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 2:  # after the run marker, in the middle of the file writes
+            raise KeyboardInterrupt
+        real(path, data, sync=sync)
+
+    monkeypatch.setattr(store, "_atomic_write", dying)
+    with pytest.raises(KeyboardInterrupt):
+        env.backup()
+    monkeypatch.setattr(store, "_atomic_write", real)
+    assert env.head() == head
+
+    r = env.backup()
+    assert r.ok and r.commit
+    assert git(env.root, "status", "--porcelain", "--untracked-files=all") == ""
+    files = dict((p, s) for s, p in env.last_commit_files())
+    assert files[catalog.object_path(catalog.by_name("users"), quiet["id"])] == "M"
+    assert files[catalog.object_path(catalog.by_name("conditionalAccessPolicies"), policy["id"])] == "D"
+
+
+def test_lost_state_costs_only_a_full_listing(env: Env) -> None:
+    env.backup()
+    (env.root / ".git/entragit/state.json").unlink()
+    r = env.backup()
+    assert r.ok and r.commit is None and r.types["users"].mode == "full"
+
+
+def test_excluded_attributes_and_types(env: Env) -> None:
+    cfg = config.load(env.root)
+    cfg.exclude_attributes = {"users": ["employeeId", "mobilePhone"]}
+    cfg.exclude_types = ["oauth2PermissionGrants"]
+    config.save(env.root, cfg)
+    git(env.root, "-c", "user.name=x", "-c", "user.email=x@x", "commit", "-q", "-am", "settings")
+    r = env.backup()
+    assert r.ok and "oauth2PermissionGrants" not in r.types
+    u = env.load(env.files(catalog.by_name("users"))[0])
+    assert "employeeId" not in u and "mobilePhone" not in u and "userPrincipalName" in u
+
+
+# ---------------------------------------------------------------------------------------------------- CLI
+
+
+def cli_env(box: Sandbox) -> dict[str, str]:
+    return {
+        "ENTRAGIT_GRAPH_URL": box.graph_url,
+        "AZURE_AUTHORITY_HOST": box.authority_host,
+        "AZURE_CLIENT_SECRET": box.client_secret,
+        "REQUESTS_CA_BUNDLE": box.ca_bundle,
+        "ENTRAGIT_REPO": "",
+    }
+
+
+def test_cli_init_backup_exit_codes_and_no_secret_in_the_repo(sandbox: Sandbox, tmp_path: Path) -> None:
+    runner = CliRunner()
+    repo = tmp_path / "cli-repo"
+    envvars = cli_env(sandbox)
+    r = runner.invoke(
+        cli,
+        ["init", "--repo", str(repo), "--tenant-id", sandbox.tenant_id, "--client-id", sandbox.client_id],
+        env=envvars,
+    )
+    assert r.exit_code == 0, r.output
+    assert config.load(repo).tenant_id == sandbox.tenant_id
+
+    r = runner.invoke(cli, ["backup", "--repo", str(repo)], env=envvars)
+    assert r.exit_code == 0, r.output
+    assert "changed" in r.output and "commit" in r.output
+
+    # The secret appears nowhere: not in tracked files, not in history, not in entragit's own state.
+    grep = subprocess.run(
+        ["grep", "-rl", "--", sandbox.client_secret, str(repo)], capture_output=True, text=True, check=False
+    )
+    assert grep.stdout == ""
+    assert sandbox.client_secret not in r.output
+
+    r = runner.invoke(cli, ["backup", "--repo", str(repo), "--type", "nosuchtype"], env=envvars)
+    assert r.exit_code == 2 and "valid types" in r.output
+
+    http = requests.Session()
+    http.trust_env = False
+    http.verify = sandbox.ca_bundle
+    http.post(
+        f"{sandbox.graph_url}/_sandbox/faults", json={"match": "namedLocations", "status": 403, "times": 100}
+    )
+    r = runner.invoke(
+        cli, ["backup", "--repo", str(repo), "--type", "namedLocations", "--type", "users"], env=envvars
+    )
+    assert r.exit_code == 1
+    assert "entragit: error: namedLocations: " in r.output and "Policy.Read.All" in r.output
+
+    r = runner.invoke(cli, ["backup", "--repo", str(tmp_path / "nothing")], env=envvars)
+    assert r.exit_code == 1 and "entragit init" in r.output
+
+    bad = dict(envvars, AZURE_CLIENT_SECRET="wrong-secret")
+    r = runner.invoke(cli, ["backup", "--repo", str(repo)], env=bad)
+    assert r.exit_code == 1 and "wrong-secret" not in r.output
+    assert r.output.count("\n") <= 2
+
+
+def test_cli_permissions() -> None:
+    r = CliRunner().invoke(cli, ["permissions"])
+    assert r.exit_code == 0
+    perms = r.output.split()
+    assert "User.Read.All" in perms and "Policy.Read.All" in perms
+    assert not any("ReadWrite" in p for p in perms)
+    r = CliRunner().invoke(cli, ["permissions", "--restore"])
+    assert "User.ReadWrite.All" in r.output.split()
+
+
+def test_push_option_pushes_the_commit(env: Env, tmp_path: Path) -> None:
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", str(remote))
+    git(env.root, "remote", "add", "origin", str(remote))
+    r = env.backup(push=True)
+    assert git(remote, "rev-parse", "HEAD").strip() == r.commit
+
+
+def test_state_is_never_tracked(env: Env) -> None:
+    env.backup()
+    tracked = git(env.root, "ls-files").split("\n")
+    assert not any(p.startswith(".git") or "state" in p for p in tracked)
+    state = json.loads((env.root / ".git/entragit/state.json").read_text())
+    assert state["head"] == env.head() and state["types"]["users"]["deltaLink"]
