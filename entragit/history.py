@@ -635,19 +635,20 @@ class BackupRepo:
         spec = spec.strip()
         if not spec:
             raise ObjectNotFound("empty object name")
-        where = f"{self.root}" + (f" at {rev}" if rev not in (None, "HEAD") else "")
-        index = self.index(rev)
+        target = self.commit(rev)
+        where = f"{self.root}" + (f" at {target.short}" if target.sha != self.head().sha else "")
+        index = self.index(target.sha)
         if looks_like_path(spec):
             path = self._relative(spec)
             if path in index:
                 return path
-            if self.object_type(path) is not None and self.file_log([path], rev):
+            if self.object_type(path) is not None and self.file_log([path], target.sha):
                 return path
             raise ObjectNotFound(f"{spec}: no such object file in {where} or its history")
         found = pick(index.values(), spec, where)
         if found is not None:
             return found.path
-        removed = self.removed_entries(rev)
+        removed = self.removed_entries(target.sha)
         found = pick((e for e, _ in removed.values()), spec, f"{where} (removed objects)")
         if found is not None:
             return found.path

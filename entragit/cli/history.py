@@ -89,14 +89,21 @@ def ls_cmd(type_name: str | None, deleted: bool | None, as_json: bool, repo: str
 @click.option(
     "--search", "text", metavar="TEXT", default=None, help="Only attributes whose name or value match."
 )
+@click.option("--all", "show_all", is_flag=True, help="Also list attributes that are not set (null).")
 @json_option
 @repo_option
-def show_cmd(obj: str, at: str | None, text: str | None, as_json: bool, repo: str | None) -> None:
+def show_cmd(
+    obj: str, at: str | None, text: str | None, show_all: bool, as_json: bool, repo: str | None
+) -> None:
     """Show the attributes of an object (latest version, or --at REV)."""
     view = history.show(repo, obj, at)
     pairs = history.flatten(view.object)
     if text:
         pairs = history.search(pairs, text, view.names)
+    empty = 0
+    if not show_all and not as_json:
+        empty = sum(v is None for _, v in pairs)
+        pairs = [(k, v) for k, v in pairs if v is not None]
     if as_json:
         echo_json(view.object if not text else {k: v for k, v in pairs})
         return
@@ -105,7 +112,11 @@ def show_cmd(obj: str, at: str | None, text: str | None, as_json: bool, repo: st
     if not pairs:
         click.echo(f"no attribute matches '{text}'")
         return
-    click.echo(table([[k, _named(v, view.names)] for k, v in pairs], ["ATTRIBUTE", "VALUE"]))
+    own = {"id": view.object.get("id")}
+    rows = [[k, _named(v, view.names) if own.get(k) != v else history.format_value(v)] for k, v in pairs]
+    click.echo(table(rows, ["ATTRIBUTE", "VALUE"]))
+    if empty:
+        click.echo(dim(f"{empty} attributes not set (--all shows them)"))
 
 
 @click.command("versions")
