@@ -222,6 +222,7 @@ class Sandbox:
             return
         self._stopped = True
         self._stopping.set()
+        self._dirty.set()  # wake the saver so it sees _stopping at once
         self._server.shutdown()
         self._server.server_close()
         self._server.close_connections()
@@ -262,7 +263,7 @@ class Sandbox:
 
     def _save_loop(self) -> None:
         while not self._stopping.is_set():
-            if self._dirty.wait(timeout=0.5) and not self._stopping.is_set():
+            if self._dirty.wait(timeout=5) and not self._stopping.is_set():
                 self._stopping.wait(SAVE_INTERVAL_S)  # coalesce bursts of writes into one save
                 if not self._stopping.is_set():
                     self.save_state()
