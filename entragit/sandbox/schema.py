@@ -1,0 +1,819 @@
+"""What the emulated tenant knows about each Graph type: paths, default property sets and write rules.
+
+This is data, not behaviour: tenant.py stores objects, graph_api.py enforces the rules declared here.
+Property lists follow the v1.0 resource pages (resources/user.md, group.md, application.md, ...) and
+graph/NOTES.md §2-§3; a type whose `known` set is None accepts any top-level property name.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import os
+import uuid
+from dataclasses import dataclass, field
+
+# Properties every directory object has and nobody may write.
+_DIRECTORY_READ_ONLY = frozenset({"id", "deletedDateTime"})
+
+USER_DEFAULT = (
+    "businessPhones",
+    "displayName",
+    "givenName",
+    "jobTitle",
+    "mail",
+    "mobilePhone",
+    "officeLocation",
+    "preferredLanguage",
+    "surname",
+    "userPrincipalName",
+    "id",
+)
+
+# Returned only by GET of a single user with $select; in a collection Graph answers 501 (NOTES §6).
+USER_SINGLE_ONLY = frozenset(
+    {
+        "aboutMe",
+        "birthday",
+        "hireDate",
+        "interests",
+        "mySite",
+        "pastProjects",
+        "preferredName",
+        "responsibilities",
+        "schools",
+        "skills",
+        "mailboxSettings",
+    }
+)
+
+USER_KNOWN = frozenset(
+    {
+        "aboutMe", "accountEnabled", "ageGroup", "assignedLicenses", "assignedPlans", "authorizationInfo",
+        "birthday", "businessPhones", "city", "companyName", "consentProvidedForMinor", "country",
+        "createdDateTime", "creationType", "customSecurityAttributes", "deletedDateTime", "department",
+        "displayName", "employeeHireDate", "employeeLeaveDateTime", "employeeId", "employeeOrgData",
+        "employeeType", "externalUserState", "externalUserStateChangeDateTime", "faxNumber", "givenName",
+        "hireDate", "id", "identities", "imAddresses", "interests", "isManagementRestricted",
+        "isResourceAccount", "jobTitle", "lastPasswordChangeDateTime", "legalAgeGroupClassification",
+        "licenseAssignmentStates", "mail", "mailboxSettings", "mailNickname", "mobilePhone", "mySite",
+        "officeLocation", "onPremisesDistinguishedName", "onPremisesDomainName",
+        "onPremisesExtensionAttributes", "onPremisesImmutableId", "onPremisesLastSyncDateTime",
+        "onPremisesProvisioningErrors", "onPremisesSamAccountName", "onPremisesSecurityIdentifier",
+        "onPremisesSyncEnabled", "onPremisesUserPrincipalName", "otherMails", "passwordPolicies",
+        "passwordProfile", "pastProjects", "postalCode", "preferredDataLocation", "preferredLanguage",
+        "preferredName", "provisionedPlans", "proxyAddresses", "refreshTokensValidFromDateTime",
+        "responsibilities", "schools", "securityIdentifier", "serviceProvisioningErrors", "showInAddressList",
+        "signInActivity", "signInSessionsValidFromDateTime", "skills", "state", "streetAddress", "surname",
+        "usageLocation", "userPrincipalName", "userType",
+    }
+)  # fmt: skip
+
+USER_READ_ONLY = _DIRECTORY_READ_ONLY | {
+    "createdDateTime", "creationType", "lastPasswordChangeDateTime", "legalAgeGroupClassification",
+    "assignedPlans", "provisionedPlans", "licenseAssignmentStates", "assignedLicenses", "proxyAddresses",
+    "imAddresses", "refreshTokensValidFromDateTime", "signInSessionsValidFromDateTime", "signInActivity",
+    "securityIdentifier", "externalUserState", "externalUserStateChangeDateTime",
+    "onPremisesDistinguishedName", "onPremisesDomainName", "onPremisesLastSyncDateTime",
+    "onPremisesSamAccountName", "onPremisesSecurityIdentifier", "onPremisesSyncEnabled",
+    "onPremisesUserPrincipalName", "onPremisesProvisioningErrors", "serviceProvisioningErrors",
+}  # fmt: skip
+
+# What an admin may still change in the cloud on a user synced from on-premises AD.
+USER_CLOUD_WRITABLE_WHEN_SYNCED = frozenset(
+    {"usageLocation", "passwordPolicies", "preferredDataLocation", "ageGroup", "consentProvidedForMinor"}
+)
+
+GROUP_DEFAULT = (
+    "id", "deletedDateTime", "classification", "createdDateTime", "creationOptions", "description",
+    "displayName", "expirationDateTime", "groupTypes", "isAssignableToRole", "mail", "mailEnabled",
+    "mailNickname", "membershipRule", "membershipRuleProcessingState", "onPremisesDomainName",
+    "onPremisesLastSyncDateTime", "onPremisesNetBiosName", "onPremisesSamAccountName",
+    "onPremisesSecurityIdentifier", "onPremisesSyncEnabled", "preferredDataLocation", "preferredLanguage",
+    "proxyAddresses", "renewedDateTime", "resourceBehaviorOptions", "resourceProvisioningOptions",
+    "securityEnabled", "securityIdentifier", "theme", "visibility", "onPremisesProvisioningErrors",
+    "serviceProvisioningErrors",
+)  # fmt: skip
+
+# Exchange-backed group properties: not settable in POST (NOTES §2.1), returned only when selected.
+GROUP_EXCHANGE = frozenset(
+    {
+        "allowExternalSenders",
+        "autoSubscribeNewMembers",
+        "hideFromAddressLists",
+        "hideFromOutlookClients",
+        "isSubscribedByMail",
+        "unseenCount",
+    }
+)
+
+GROUP_KNOWN = frozenset(GROUP_DEFAULT) | GROUP_EXCHANGE | {
+    "assignedLabels", "assignedLicenses", "hasMembersWithLicenseErrors", "isArchived",
+    "isManagementRestricted",
+    "licenseProcessingState", "uniqueName",
+}  # fmt: skip
+
+GROUP_READ_ONLY = _DIRECTORY_READ_ONLY | {
+    "createdDateTime", "expirationDateTime", "renewedDateTime", "mail", "proxyAddresses",
+    "onPremisesLastSyncDateTime", "onPremisesSamAccountName", "onPremisesSecurityIdentifier",
+    "onPremisesSyncEnabled", "onPremisesProvisioningErrors", "onPremisesDomainName", "onPremisesNetBiosName",
+    "securityIdentifier", "assignedLabels", "assignedLicenses", "licenseProcessingState",
+    "hasMembersWithLicenseErrors", "createdOnBehalfOf", "serviceProvisioningErrors", "isSubscribedByMail",
+    "unseenCount",
+}  # fmt: skip
+
+GROUP_CREATE_ONLY = frozenset(
+    {"isAssignableToRole", "resourceBehaviorOptions", "resourceProvisioningOptions"}
+)
+
+APPLICATION_KNOWN = frozenset(
+    {
+        "addIns", "api", "appId", "applicationTemplateId", "appRoles", "certification", "createdDateTime",
+        "defaultRedirectUri", "deletedDateTime", "description", "disabledByMicrosoftStatus", "displayName",
+        "groupMembershipClaims", "id", "identifierUris", "info", "isDeviceOnlyAuthSupported",
+        "isFallbackPublicClient", "keyCredentials", "logo", "nativeAuthenticationApisEnabled", "notes",
+        "oauth2RequirePostResponse", "optionalClaims", "parentalControlSettings", "passwordCredentials",
+        "publicClient", "publisherDomain", "requestSignatureVerification", "requiredResourceAccess",
+        "samlMetadataUrl", "serviceManagementReference", "servicePrincipalLockConfiguration",
+        "signInAudience", "spa", "tags", "tokenEncryptionKeyId", "uniqueName", "verifiedPublisher", "web",
+        "authenticationBehaviors",
+    }
+)  # fmt: skip
+
+APPLICATION_READ_ONLY = _DIRECTORY_READ_ONLY | {
+    "appId", "createdDateTime", "publisherDomain", "disabledByMicrosoftStatus", "applicationTemplateId",
+    "passwordCredentials", "certification", "uniqueName", "verifiedPublisher",
+}  # fmt: skip
+
+SERVICE_PRINCIPAL_KNOWN = frozenset(
+    {
+        "accountEnabled", "addIns", "alternativeNames", "appDescription", "appDisplayName", "appId",
+        "applicationTemplateId", "appOwnerOrganizationId", "appRoleAssignmentRequired", "appRoles",
+        "customSecurityAttributes", "deletedDateTime", "description", "disabledByMicrosoftStatus",
+        "displayName", "homepage", "id", "info", "keyCredentials", "loginUrl", "logoutUrl", "notes",
+        "notificationEmailAddresses", "oauth2PermissionScopes", "passwordCredentials",
+        "preferredSingleSignOnMode", "preferredTokenSigningKeyThumbprint", "replyUrls",
+        "resourceSpecificApplicationPermissions", "samlSingleSignOnSettings", "servicePrincipalNames",
+        "servicePrincipalType", "signInAudience", "tags", "tokenEncryptionKeyId", "verifiedPublisher",
+        "publisherName", "createdDateTime",
+    }
+)  # fmt: skip
+
+SERVICE_PRINCIPAL_READ_ONLY = _DIRECTORY_READ_ONLY | {
+    "appId", "appDisplayName", "appOwnerOrganizationId", "applicationTemplateId", "servicePrincipalType",
+    "signInAudience", "passwordCredentials", "publisherName", "verifiedPublisher", "createdDateTime",
+    "disabledByMicrosoftStatus", "resourceSpecificApplicationPermissions",
+}  # fmt: skip
+
+AU_KNOWN = frozenset(
+    {
+        "id", "deletedDateTime", "displayName", "description", "visibility", "membershipType",
+        "membershipRule", "membershipRuleProcessingState", "isMemberManagementRestricted",
+    }
+)  # fmt: skip
+
+CA_KNOWN = frozenset(
+    {
+        "id", "displayName", "description", "createdDateTime", "modifiedDateTime", "state", "conditions",
+        "grantControls", "sessionControls", "templateId",
+    }
+)  # fmt: skip
+
+NAMED_LOCATION_KNOWN = frozenset(
+    {
+        "@odata.type", "id", "displayName", "createdDateTime", "modifiedDateTime", "isTrusted", "ipRanges",
+        "countriesAndRegions", "includeUnknownCountriesAndRegions", "countryLookupMethod",
+    }
+)  # fmt: skip
+
+AUTH_STRENGTH_KNOWN = frozenset(
+    {
+        "id", "displayName", "description", "policyType", "requirementsSatisfied", "allowedCombinations",
+        "createdDateTime", "modifiedDateTime", "combinationConfigurations",
+    }
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Relationship:
+    """A directoryObject collection hanging off an object (members, owners)."""
+
+    name: str
+    targets: tuple[str, ...]  # collection keys a link may point to
+
+
+@dataclass(frozen=True)
+class TypeDef:
+    """One Graph collection of the emulated tenant."""
+
+    key: str  # collection path == seed key
+    entity: str  # "user" → @odata.type "#microsoft.graph.user", cast "microsoft.graph.user"
+    resource: str  # "User", used in Graph's error messages
+    context: str  # @odata.context fragment of the collection
+    entity_context: str  # @odata.context fragment of one item (without /$entity)
+    default_select: tuple[str, ...] | None = None  # None: every stored property
+    select_only: frozenset[str] = frozenset()  # stored but returned only when $select names them
+    single_only: frozenset[str] = frozenset()  # $select of these on a collection → 501
+    known: frozenset[str] | None = None
+    required: tuple[str, ...] = ()
+    read_only: frozenset[str] = frozenset({"id"})
+    create_only: frozenset[str] = frozenset()
+    directory_object: bool = False
+    soft_delete: bool = False
+    delta: bool = False
+    polymorphic: bool = False  # items carry @odata.type (namedLocations)
+    relationships: tuple[Relationship, ...] = ()
+    indexed: tuple[str, ...] = ()  # case-insensitive equality indexes
+    prefixed: tuple[str, ...] = ()  # sorted indexes for startsWith
+    filterable: frozenset[str] | None = None  # None: any property
+    id_style: str = "guid"  # guid | role_assignment | b64 | given
+    fraction_dates: bool = False  # CA/namedLocations use 7-digit fractions
+    creatable: bool = True
+    updatable: bool = True
+    deletable: bool = True
+    audit_category: str = "DirectoryManagement"
+    audit_noun: str = "object"
+    audit_type: str = "Other"
+    max_top: int = 999
+
+    @property
+    def odata_type(self) -> str:
+        return f"#microsoft.graph.{self.entity}"
+
+    def relationship(self, name: str) -> Relationship | None:
+        for rel in self.relationships:
+            if rel.name.lower() == name.lower():
+                return rel
+        return None
+
+
+_DIRECTORY_TARGETS = ("users", "groups", "servicePrincipals")
+
+TYPES: dict[str, TypeDef] = {}
+
+
+def _add(td: TypeDef) -> None:
+    TYPES[td.key] = td
+
+
+_add(
+    TypeDef(
+        key="users",
+        entity="user",
+        resource="User",
+        context="users",
+        entity_context="users",
+        default_select=USER_DEFAULT,
+        single_only=USER_SINGLE_ONLY,
+        known=USER_KNOWN,
+        required=("accountEnabled", "displayName", "mailNickname", "userPrincipalName", "passwordProfile"),
+        read_only=USER_READ_ONLY,
+        directory_object=True,
+        soft_delete=True,
+        delta=True,
+        indexed=("userPrincipalName", "mailNickname", "displayName", "mail", "employeeId"),
+        prefixed=("userPrincipalName", "displayName", "mail", "mailNickname", "givenName", "surname"),
+        filterable=frozenset(
+            {
+                "id",
+                "userPrincipalName",
+                "displayName",
+                "givenName",
+                "surname",
+                "mail",
+                "mailNickname",
+                "accountEnabled",
+                "userType",
+                "jobTitle",
+                "department",
+                "companyName",
+                "employeeId",
+                "employeeType",
+                "onPremisesSyncEnabled",
+                "onPremisesImmutableId",
+                "createdDateTime",
+                "proxyAddresses",
+                "otherMails",
+                "identities",
+                "assignedLicenses",
+                "assignedPlans",
+                "usageLocation",
+                "country",
+                "city",
+                "state",
+                "officeLocation",
+                "creationType",
+                "externalUserState",
+                "businessPhones",
+                "mobilePhone",
+                "imAddresses",
+                "preferredLanguage",
+                "onPremisesSamAccountName",
+                "onPremisesExtensionAttributes",
+                "employeeHireDate",
+                "employeeOrgData",
+                "faxNumber",
+                "postalCode",
+                "streetAddress",
+                "ageGroup",
+                "consentProvidedForMinor",
+                "legalAgeGroupClassification",
+                "signInActivity",
+            }
+        ),
+        audit_category="UserManagement",
+        audit_noun="user",
+        audit_type="User",
+    )
+)
+_add(
+    TypeDef(
+        key="groups",
+        entity="group",
+        resource="Group",
+        context="groups",
+        entity_context="groups",
+        default_select=GROUP_DEFAULT,
+        select_only=GROUP_EXCHANGE | {"assignedLabels", "assignedLicenses", "licenseProcessingState"},
+        known=GROUP_KNOWN,
+        required=("displayName", "mailEnabled", "mailNickname", "securityEnabled"),
+        read_only=GROUP_READ_ONLY,
+        create_only=GROUP_CREATE_ONLY,
+        directory_object=True,
+        soft_delete=True,  # only Microsoft 365 groups; see Tenant.soft_deletes
+        delta=True,
+        relationships=(
+            Relationship("members", ("users", "groups", "servicePrincipals")),
+            Relationship("owners", ("users", "servicePrincipals")),
+        ),
+        indexed=("displayName", "mailNickname", "mail"),
+        prefixed=("displayName", "mailNickname", "mail"),
+        filterable=frozenset(
+            {
+                "id",
+                "displayName",
+                "mailNickname",
+                "mail",
+                "groupTypes",
+                "securityEnabled",
+                "mailEnabled",
+                "isAssignableToRole",
+                "createdDateTime",
+                "onPremisesSyncEnabled",
+                "proxyAddresses",
+                "classification",
+                "description",
+                "expirationDateTime",
+                "membershipRuleProcessingState",
+                "onPremisesSamAccountName",
+                "preferredLanguage",
+                "renewedDateTime",
+                "resourceProvisioningOptions",
+                "visibility",
+                "assignedLicenses",
+                "hasMembersWithLicenseErrors",
+                "theme",
+                "securityIdentifier",
+            }
+        ),
+        audit_category="GroupManagement",
+        audit_noun="group",
+        audit_type="Group",
+    )
+)
+_add(
+    TypeDef(
+        key="applications",
+        entity="application",
+        resource="Application",
+        context="applications",
+        entity_context="applications",
+        known=APPLICATION_KNOWN,
+        required=("displayName",),
+        read_only=APPLICATION_READ_ONLY,
+        directory_object=True,
+        soft_delete=True,
+        delta=True,
+        relationships=(Relationship("owners", ("users", "servicePrincipals")),),
+        indexed=("appId", "displayName"),
+        prefixed=("displayName",),
+        filterable=frozenset(
+            {
+                "id",
+                "appId",
+                "displayName",
+                "identifierUris",
+                "signInAudience",
+                "createdDateTime",
+                "publisherDomain",
+                "tags",
+                "web",
+                "spa",
+                "keyCredentials",
+                "passwordCredentials",
+                "requiredResourceAccess",
+                "uniqueName",
+                "info",
+                "notes",
+            }
+        ),
+        audit_category="ApplicationManagement",
+        audit_noun="application",
+        audit_type="Application",
+    )
+)
+_add(
+    TypeDef(
+        key="servicePrincipals",
+        entity="servicePrincipal",
+        resource="ServicePrincipal",
+        context="servicePrincipals",
+        entity_context="servicePrincipals",
+        known=SERVICE_PRINCIPAL_KNOWN,
+        required=("appId",),
+        read_only=SERVICE_PRINCIPAL_READ_ONLY,
+        directory_object=True,
+        soft_delete=True,
+        delta=True,
+        relationships=(Relationship("owners", ("users", "servicePrincipals")),),
+        indexed=("appId", "displayName"),
+        prefixed=("displayName",),
+        filterable=frozenset(
+            {
+                "id",
+                "appId",
+                "displayName",
+                "servicePrincipalType",
+                "accountEnabled",
+                "servicePrincipalNames",
+                "appOwnerOrganizationId",
+                "tags",
+                "appRoleAssignmentRequired",
+                "preferredSingleSignOnMode",
+                "alternativeNames",
+                "keyCredentials",
+                "publisherName",
+                "signInAudience",
+                "appDisplayName",
+                "homepage",
+            }
+        ),
+        audit_category="ApplicationManagement",
+        audit_noun="service principal",
+        audit_type="ServicePrincipal",
+    )
+)
+_add(
+    TypeDef(
+        key="identity/conditionalAccess/policies",
+        entity="conditionalAccessPolicy",
+        resource="ConditionalAccessPolicy",
+        context="conditionalAccess/policies",
+        entity_context="conditionalAccess/policies",
+        known=CA_KNOWN,
+        required=("displayName", "state", "conditions"),
+        read_only=frozenset({"id", "createdDateTime", "modifiedDateTime", "templateId"}),
+        indexed=("displayName",),
+        fraction_dates=True,
+        audit_category="Policy",
+        audit_noun="conditional access policy",
+        audit_type="Policy",
+    )
+)
+_add(
+    TypeDef(
+        key="identity/conditionalAccess/namedLocations",
+        entity="namedLocation",
+        resource="NamedLocation",
+        context="conditionalAccess/namedLocations",
+        entity_context="namedLocations",
+        known=NAMED_LOCATION_KNOWN,
+        required=("displayName",),
+        read_only=frozenset({"id", "createdDateTime", "modifiedDateTime"}),
+        polymorphic=True,
+        indexed=("displayName",),
+        fraction_dates=True,
+        audit_category="Policy",
+        audit_noun="named location",
+        audit_type="Policy",
+    )
+)
+_add(
+    TypeDef(
+        key="identity/conditionalAccess/authenticationStrength/policies",
+        entity="authenticationStrengthPolicy",
+        resource="AuthenticationStrengthPolicy",
+        context="identity/conditionalAccess/authenticationStrength/policies",
+        entity_context="identity/conditionalAccess/authenticationStrength/policies",
+        known=AUTH_STRENGTH_KNOWN,
+        required=("displayName", "allowedCombinations"),
+        read_only=frozenset(
+            {
+                "id",
+                "createdDateTime",
+                "modifiedDateTime",
+                "policyType",
+                "requirementsSatisfied",
+                "allowedCombinations",
+            }
+        ),
+        fraction_dates=True,
+        audit_category="Policy",
+        audit_noun="authentication strength policy",
+        audit_type="Policy",
+    )
+)
+_add(
+    TypeDef(
+        key="identity/conditionalAccess/authenticationContextClassReferences",
+        entity="authenticationContextClassReference",
+        resource="AuthenticationContextClassReference",
+        context="identity/conditionalAccess/authenticationContextClassReferences",
+        entity_context="identity/conditionalAccess/authenticationContextClassReferences",
+        known=frozenset({"id", "displayName", "description", "isAvailable"}),
+        required=("id", "displayName"),
+        read_only=frozenset({"id"}),
+        id_style="given",
+        audit_category="Policy",
+        audit_noun="authentication context",
+        audit_type="Policy",
+    )
+)
+_add(
+    TypeDef(
+        key="directory/administrativeUnits",
+        entity="administrativeUnit",
+        resource="AdministrativeUnit",
+        context="directory/administrativeUnits",
+        entity_context="administrativeUnits",
+        known=AU_KNOWN,
+        required=("displayName",),
+        read_only=_DIRECTORY_READ_ONLY,
+        create_only=frozenset({"isMemberManagementRestricted"}),
+        directory_object=True,
+        soft_delete=True,
+        delta=True,
+        relationships=(Relationship("members", ("users", "groups")),),
+        indexed=("displayName",),
+        prefixed=("displayName",),
+        filterable=frozenset({"id", "displayName", "description", "membershipType", "visibility"}),
+        audit_category="AdministrativeUnit",
+        audit_noun="administrative unit",
+        audit_type="AdministrativeUnit",
+    )
+)
+_add(
+    TypeDef(
+        key="roleManagement/directory/roleDefinitions",
+        entity="unifiedRoleDefinition",
+        resource="UnifiedRoleDefinition",
+        context="roleManagement/directory/roleDefinitions",
+        entity_context="roleManagement/directory/roleDefinitions",
+        required=("displayName", "rolePermissions", "isEnabled"),
+        read_only=frozenset({"id", "isBuiltIn", "templateId", "inheritsPermissionsFrom"}),
+        indexed=("displayName", "templateId"),
+        filterable=frozenset({"id", "displayName", "isBuiltIn", "templateId", "isEnabled"}),
+        audit_category="RoleManagement",
+        audit_noun="role definition",
+        audit_type="Role",
+    )
+)
+_add(
+    TypeDef(
+        key="roleManagement/directory/roleAssignments",
+        entity="unifiedRoleAssignment",
+        resource="UnifiedRoleAssignment",
+        context="roleManagement/directory/roleAssignments",
+        entity_context="roleManagement/directory/roleAssignments",
+        known=frozenset(
+            {"id", "roleDefinitionId", "principalId", "directoryScopeId", "appScopeId", "condition"}
+        ),
+        required=("roleDefinitionId", "principalId"),
+        indexed=("principalId", "roleDefinitionId", "directoryScopeId"),
+        filterable=frozenset({"id", "principalId", "roleDefinitionId", "directoryScopeId", "appScopeId"}),
+        id_style="role_assignment",
+        updatable=False,
+        audit_category="RoleManagement",
+        audit_noun="role assignment",
+        audit_type="Role",
+    )
+)
+_add(
+    TypeDef(
+        key="oauth2PermissionGrants",
+        entity="oAuth2PermissionGrant",
+        resource="OAuth2PermissionGrant",
+        context="oauth2PermissionGrants",
+        entity_context="oauth2PermissionGrants",
+        known=frozenset({"id", "clientId", "consentType", "principalId", "resourceId", "scope"}),
+        required=("clientId", "consentType", "resourceId"),
+        read_only=frozenset({"id", "clientId", "consentType", "principalId", "resourceId"}),
+        indexed=("clientId", "resourceId", "principalId"),
+        filterable=frozenset({"id", "clientId", "consentType", "principalId", "resourceId"}),
+        id_style="b64",
+        audit_category="ApplicationManagement",
+        audit_noun="delegated permission grant",
+        audit_type="ServicePrincipal",
+    )
+)
+# appRoleAssignedTo lives under servicePrincipals/{id}; stored as its own collection indexed both ways.
+_add(
+    TypeDef(
+        key="appRoleAssignments",
+        entity="appRoleAssignment",
+        resource="AppRoleAssignment",
+        context="appRoleAssignments",
+        entity_context="appRoleAssignments",
+        required=("principalId", "resourceId", "appRoleId"),
+        indexed=("resourceId", "principalId"),
+        filterable=frozenset({"id", "principalId", "resourceId", "appRoleId", "principalType"}),
+        id_style="b64",
+        updatable=False,
+        audit_category="ApplicationManagement",
+        audit_noun="app role assignment",
+        audit_type="ServicePrincipal",
+    )
+)
+_add(
+    TypeDef(
+        key="organization",
+        entity="organization",
+        resource="Organization",
+        context="organization",
+        entity_context="organization",
+        read_only=frozenset(
+            {
+                "id",
+                "verifiedDomains",
+                "assignedPlans",
+                "provisionedPlans",
+                "createdDateTime",
+                "tenantType",
+                "displayName",
+                "countryLetterCode",
+                "onPremisesSyncEnabled",
+                "onPremisesLastSyncDateTime",
+            }
+        ),
+        creatable=False,
+        deletable=False,
+        audit_category="DirectoryManagement",
+        audit_noun="company settings",
+        audit_type="Other",
+    )
+)
+_add(
+    TypeDef(
+        key="subscribedSkus",
+        entity="subscribedSku",
+        resource="SubscribedSku",
+        context="subscribedSkus",
+        entity_context="subscribedSkus",
+        creatable=False,
+        updatable=False,
+        deletable=False,
+    )
+)
+_add(
+    TypeDef(
+        key="security/secureScores",
+        entity="secureScore",
+        resource="SecureScore",
+        context="security/secureScores",
+        entity_context="security/secureScores",
+        creatable=False,
+        updatable=False,
+        deletable=False,
+    )
+)
+_add(
+    TypeDef(
+        key="auditLogs/directoryAudits",
+        entity="directoryAudit",
+        resource="DirectoryAudit",
+        context="auditLogs/directoryAudits",
+        entity_context="auditLogs/directoryAudits",
+        creatable=False,
+        updatable=False,
+        deletable=False,
+        max_top=1000,
+    )
+)
+
+SINGLETONS: dict[str, tuple[str, frozenset[str]]] = {
+    # path → (@odata.context fragment, read-only properties)
+    "policies/authenticationMethodsPolicy": (
+        "policies/authenticationMethodsPolicy/$entity",
+        frozenset({"id", "lastModifiedDateTime", "policyVersion", "reconfirmationInDays"}),
+    ),
+    "policies/authorizationPolicy": ("policies/authorizationPolicy/$entity", frozenset({"id"})),
+}
+
+# deletedItems cast → collection key
+CASTS: dict[str, str] = {
+    "microsoft.graph.user": "users",
+    "microsoft.graph.group": "groups",
+    "microsoft.graph.application": "applications",
+    "microsoft.graph.serviceprincipal": "servicePrincipals",
+    "microsoft.graph.administrativeunit": "directory/administrativeUnits",
+}
+
+ODATA_TYPE_TO_KEY: dict[str, str] = {TYPES[k].odata_type.lower(): k for k in CASTS.values()}
+
+NAMED_LOCATION_TYPES = ("#microsoft.graph.ipNamedLocation", "#microsoft.graph.countryNamedLocation")
+CIDR_TYPES = ("#microsoft.graph.iPv4CidrRange", "#microsoft.graph.iPv6CidrRange")
+
+
+def path_index() -> list[tuple[list[str], str]]:
+    """Collection paths split into lower-cased segments, longest first (so routing prefers the deepest)."""
+    entries = [(k.lower().split("/"), k) for k in TYPES if k != "appRoleAssignments"]
+    entries += [(k.lower().split("/"), k) for k in SINGLETONS]
+    entries.sort(key=lambda e: -len(e[0]))
+    return entries
+
+
+# ---------------------------------------------------------------------------------------------- values
+
+
+def new_guid() -> str:
+    return str(uuid.uuid4())
+
+
+def new_b64_id() -> str:
+    """Non-GUID ids of appRoleAssignments and grants: 43 base64url characters, like Graph's."""
+    return base64.urlsafe_b64encode(os.urandom(32)).decode().rstrip("=")
+
+
+def new_role_assignment_id() -> str:
+    return new_b64_id() + "-1"
+
+
+def security_identifier(object_id: str) -> str:
+    """Cloud SID of an object: S-1-12-1 followed by the object id's GUID bytes as four 32-bit ints."""
+    raw = uuid.UUID(object_id).bytes_le
+    parts = [int.from_bytes(raw[i : i + 4], "little") for i in range(0, 16, 4)]
+    return "S-1-12-1-" + "-".join(str(p) for p in parts)
+
+
+def format_time(moment: dt.datetime, fraction: bool = False) -> str:
+    """Directory objects use whole seconds; CA and named locations 7-digit fractions (NOTES §11)."""
+    moment = moment.astimezone(dt.timezone.utc)
+    if fraction:
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond:06d}0Z"
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_time(text: str) -> dt.datetime:
+    """Parse Graph's ISO 8601 (Z, offsets, up to 7 fraction digits)."""
+    value = text.strip()
+    if value.endswith("Z") or value.endswith("z"):
+        value = value[:-1] + "+00:00"
+    if "." in value:
+        head, rest = value.split(".", 1)
+        digits = ""
+        tail = ""
+        for i, ch in enumerate(rest):
+            if ch.isdigit():
+                digits += ch
+            else:
+                tail = rest[i:]
+                break
+        value = f"{head}.{(digits + '000000')[:6]}{tail}"
+    moment = dt.datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.timezone.utc)
+    return moment
+
+
+@dataclass
+class Page:
+    """One page of a listing: items plus the skiptoken state of the next page (None when last)."""
+
+    items: list[dict]
+    next_state: dict | None = None
+    count: int | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def project(td: TypeDef, obj: dict, select: list[str] | None = None, with_type: bool = False) -> dict:
+    """The JSON Graph returns for an object: $select, else the type's default property set.
+
+    Selected properties that are unset come back as null, like Graph; `id` is always included;
+    passwordProfile is write-only and never returned.
+    """
+    out: dict = {}
+    if with_type or td.polymorphic:
+        out["@odata.type"] = obj.get("@odata.type") or td.odata_type
+    if select:
+        for prop in select:
+            out[prop] = obj.get(prop)
+        out.setdefault("id", obj.get("id"))
+    elif td.default_select is not None:
+        for prop in td.default_select:
+            out[prop] = obj.get(prop)
+    else:
+        for key, value in obj.items():
+            if key not in td.select_only and key != "passwordProfile" and key != "@odata.type":
+                out[key] = value
+    out.pop("passwordProfile", None)
+    return out
