@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 from typing import Any
 
 import pytest
@@ -381,3 +382,95 @@ def test_digest_ignores_key_order_and_sees_value_changes() -> None:
     assert digest({"a": 1}) != digest({"a": 1.5})
     assert digest({"a": [1, 2]}) != digest({"a": [2, 1]})
     assert digest({"a": "é"}) != digest({"a": "e"})
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The fast reader for dump()'s own format must agree with ruamel on everything it accepts
+
+
+def _ruamel_load(text: str) -> Any:
+    loader = canonical._LOADER(text)
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
+
+
+def _random_doc(rng: random.Random, depth: int = 0) -> Any:
+    atoms: list[Any] = [*TRICKY_STRINGS, *TRICKY_NUMBERS, True, False, None, {}, []]
+    r = rng.random()
+    if depth < 3 and r < 0.3:
+        return {rng.choice(TRICKY_STRINGS): _random_doc(rng, depth + 1) for _ in range(rng.randint(1, 4))}
+    if depth < 3 and r < 0.5:
+        return [_random_doc(rng, depth + 1) for _ in range(rng.randint(1, 4))]
+    return rng.choice(atoms)
+
+
+def test_fast_reader_reads_every_dumped_document() -> None:
+    rng = random.Random(7)
+    for _ in range(300):
+        doc = {rng.choice(TRICKY_STRINGS): _random_doc(rng) for _ in range(rng.randint(1, 5))}
+        text = dump(doc)
+        fast = canonical._read_fast(text)
+        assert fast is not None, text
+        assert fast == doc
+        assert _ruamel_load(text) == doc
+
+
+def test_fast_reader_agrees_with_ruamel_on_edited_text() -> None:
+    """Random one-character edits of dumped files: whatever the fast reader accepts, ruamel reads the same."""
+    rng = random.Random(11)
+    accepted = 0
+    for _ in range(150):
+        doc = {rng.choice(TRICKY_STRINGS): _random_doc(rng) for _ in range(rng.randint(1, 5))}
+        text = dump(doc)
+        for _ in range(10):
+            chars = list(text)
+            pos = rng.randrange(len(chars))
+            ch = rng.choice([" ", "\n", "'", '"', "-", ":", "#", "a", "1", "\\", "|", "\t", "{", "."])
+            op = rng.random()
+            if op < 0.33:
+                chars.insert(pos, ch)
+            elif op < 0.66:
+                del chars[pos]
+            else:
+                chars[pos] = ch
+            edited = "".join(chars)
+            fast = canonical._read_fast(edited)
+            if fast is None:
+                continue
+            accepted += 1
+            assert repr(fast) == repr(_ruamel_load(edited)), edited
+    assert accepted > 100
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: 1 # comment\n",
+        "# header\na: 1\n",
+        "a: {b: 1, c: [x, y]}\n",
+        "a:\n- x\n- y\n",  # sequence not indented under its key
+        "a:\n    b: 1\n",  # four-space indentation
+        "a:\nb: 1\n",  # `a:` with nothing under it is null
+        "a: &x 1\nb: *x\n",
+        "a: on\nb: yes\nc: 1e3\nd: 0123\n",
+        "a: 'x' \n",
+        "---\na: 1\n",
+        "a: |2-\n    x\n",
+        "a: >\n  folded\n  text\n",
+        'a: "\\q"\n',
+        "a: 1\r\nb: 2\r\n",
+        "a: 1",  # no final newline
+        "a:  1\n",
+    ],
+)
+@pytest.mark.filterwarnings("ignore")
+def test_hand_edited_yaml_is_read_like_ruamel_reads_it(text: str) -> None:
+    try:
+        expected = _ruamel_load(text)
+    except Exception:
+        with pytest.raises(CanonicalError):
+            load(text)
+        return
+    assert repr(load(text)) == repr(expected)
