@@ -25,6 +25,7 @@ from typing import Any
 GRAPH_RESOURCE = "https://graph.microsoft.com"
 JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+_OIDC_SCOPES = frozenset({"openid", "profile", "offline_access", "email"})
 
 # The application permissions an entragit app registration holds (backup and restore); the sandbox grants them
 # to every client it knows, since permission enforcement is not what it emulates.
@@ -57,6 +58,7 @@ class TokenInfo:
     expires_at: float
     roles: tuple[str, ...]
     kind: str  # "app" (client credentials), "msi" (managed identity), "user" (device code)
+    user: str | None = None  # the signed-in user's UPN for delegated tokens
 
 
 @dataclass
@@ -119,6 +121,11 @@ class Authority:
         self._tokens: dict[str, TokenInfo] = {}
         self._lock = threading.Lock()
         self._last_prune = time.monotonic()
+        self._device_codes: dict[str, tuple[str, str, float]] = {}  # code → (client id, scope, expiry)
+        self._refresh_tokens: dict[str, tuple[str, str, float]] = {}
+        self.host = ""  # the authority host, set by the server (issuer of id tokens)
+        self.domain = next((a for a in self.tenant_aliases if a != tenant_id.lower()), "")
+        self.admin_user = "admin"
 
     # -- discovery -------------------------------------------------------------------------------------------
 
@@ -197,7 +204,8 @@ class Authority:
         )
         signature = _b64url(hmac.new(self._key, signing_input.encode("ascii"), hashlib.sha256).digest())
         token = f"{signing_input}.{signature}"
-        info = TokenInfo(app_id, self.tenant_id, float(exp), DEFAULT_ROLES, kind)
+        user = str(payload["upn"]) if kind == "user" and payload.get("upn") else None
+        info = TokenInfo(app_id, self.tenant_id, float(exp), DEFAULT_ROLES, kind, user)
         with self._lock:
             self._tokens[token] = info
             if time.monotonic() - self._last_prune > 60:
@@ -218,6 +226,8 @@ class Authority:
                 "correct tenant ID and are signing into the correct cloud.",
             )
         grant = form.get("grant_type", "")
+        if grant in (DEVICE_CODE_GRANT, "refresh_token"):
+            return self._user_grant(grant, form)
         if grant != "client_credentials":
             if not grant:
                 return oauth_error(
@@ -273,6 +283,102 @@ class Authority:
                 "access_token": token,
                 # msal crashes on a null scope; Entra omits it for this grant, we send what was asked.
                 "scope": scope,
+            },
+        )
+
+    # -- device code (a public client acting for a signed-in admin) ------------------------------------------
+
+    def device_code(self, host: str, tenant: str, form: Mapping[str, str]) -> OAuthResult:
+        """POST {tenant}/oauth2/v2.0/devicecode.
+
+        The sandbox has no browser: the code counts as approved at once by the tenant's administrator, so the
+        client's first poll gets its token.
+        """
+        if not self.knows_tenant(tenant):
+            return oauth_error(400, "invalid_request", 90002, f"Tenant '{tenant}' not found.")
+        client_id = form.get("client_id", "")
+        if client_id not in self.clients:
+            return oauth_error(
+                400,
+                "unauthorized_client",
+                700016,
+                f"Application with identifier '{client_id}' was not found in the directory "
+                f"'{self.tenant_id}'.",
+            )
+        code = secrets.token_urlsafe(24)
+        user_code = "".join(secrets.choice("ABCDEFGHJKLMNPQRSTUVWXYZ23456789") for _ in range(9))
+        with self._lock:
+            self._device_codes[code] = (client_id, form.get("scope", ""), time.time() + 900)
+        uri = f"{host}/devicelogin"
+        return OAuthResult(
+            200,
+            {
+                "user_code": user_code,
+                "device_code": code,
+                "verification_uri": uri,
+                "expires_in": 900,
+                "interval": 1,
+                "message": f"To sign in, use a web browser to open the page {uri} and enter the code "
+                f"{user_code} to authenticate. (The entragit sandbox approves it automatically.)",
+            },
+        )
+
+    def _user_grant(self, grant: str, form: Mapping[str, str]) -> OAuthResult:
+        client_id = form.get("client_id", "")
+        with self._lock:
+            if grant == DEVICE_CODE_GRANT:
+                entry = self._device_codes.pop(form.get("device_code", ""), None)
+            else:
+                entry = self._refresh_tokens.get(form.get("refresh_token", ""))
+        if entry is None or entry[0] != client_id or entry[2] < time.time():
+            what = "device code" if grant == DEVICE_CODE_GRANT else "refresh token"
+            return oauth_error(400, "invalid_grant", 70000, f"The provided {what} is invalid or expired.")
+        scope = form.get("scope") or entry[1]
+        upn = f"{self.admin_user}@{self.domain}" if self.domain else self.admin_user
+        user_oid = str(uuid.uuid5(uuid.NAMESPACE_URL, f"user:{upn}"))
+        delegated = " ".join(s.rsplit("/", 1)[-1] for s in scope.split() if s not in _OIDC_SCOPES)
+        access, lifetime = self._mint(
+            client_id,
+            GRAPH_RESOURCE,
+            "user",
+            {"upn": upn, "unique_name": upn, "oid": user_oid, "sub": user_oid, "scp": delegated, "roles": []},
+        )
+        refresh = secrets.token_urlsafe(32)
+        with self._lock:
+            self._refresh_tokens[refresh] = (client_id, scope, time.time() + 90 * 86400)
+        now = int(time.time())
+        id_claims = {
+            "aud": client_id,
+            "iss": f"{self.host}/{self.tenant_id}/v2.0",
+            "iat": now,
+            "nbf": now,
+            "exp": now + lifetime,
+            "name": "Sandbox Administrator",
+            "oid": user_oid,
+            "preferred_username": upn,
+            "sub": user_oid,
+            "tid": self.tenant_id,
+            "ver": "2.0",
+        }
+        id_token = ".".join(
+            (
+                _b64url(b'{"typ":"JWT","alg":"none"}'),
+                _b64url(json.dumps(id_claims, separators=(",", ":")).encode()),
+                _b64url(b"sandbox"),
+            )
+        )
+        client_info = _b64url(json.dumps({"uid": user_oid, "utid": self.tenant_id}).encode())
+        return OAuthResult(
+            200,
+            {
+                "token_type": "Bearer",
+                "scope": scope,
+                "expires_in": lifetime,
+                "ext_expires_in": lifetime,
+                "access_token": access,
+                "refresh_token": refresh,
+                "id_token": id_token,
+                "client_info": client_info,
             },
         )
 
@@ -377,7 +483,8 @@ class Authority:
         """Test hook: make every issued token expired (clients must fetch a new one)."""
         with self._lock:
             self._tokens = {
-                k: TokenInfo(v.app_id, v.tenant_id, 0.0, v.roles, v.kind) for k, v in self._tokens.items()
+                k: TokenInfo(v.app_id, v.tenant_id, 0.0, v.roles, v.kind, v.user)
+                for k, v in self._tokens.items()
             }
 
 

@@ -183,11 +183,13 @@ class Sandbox:
         hostname = host if ":" not in host else f"[{host}]"
         self.graph_url = f"https://{hostname}:{self.port}"
         self.authority_host = self.graph_url
+        self.authority.host = self.authority_host
         self.base_url = f"{self.graph_url}/v1.0"
         self._dirty = threading.Event()
         self._stopping = threading.Event()
         self._stopped = False
         self._save_lock = threading.Lock()
+        self._last_save_s = 0.0
         self._thread = threading.Thread(target=self._serve, name=f"sandbox:{self.port}", daemon=True)
         self._saver: threading.Thread | None = None
 
@@ -252,19 +254,23 @@ class Sandbox:
             os.makedirs(folder, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=".sandbox-state-", suffix=".tmp", dir=folder)
             os.close(fd)
+            began = time.monotonic()
             try:
                 with self.tenant.lock:
                     self.tenant.save(tmp)
                 os.replace(tmp, target)
+                self._last_save_s = time.monotonic() - began
             except BaseException:
                 with contextlib.suppress(OSError):
                     os.unlink(tmp)
                 raise
 
     def _save_loop(self) -> None:
+        # Saving holds the tenant lock (requests wait), so a big tenant is saved less often: never more than
+        # a tenth of the time is spent saving.
         while not self._stopping.is_set():
             if self._dirty.wait(timeout=5) and not self._stopping.is_set():
-                self._stopping.wait(SAVE_INTERVAL_S)  # coalesce bursts of writes into one save
+                self._stopping.wait(max(SAVE_INTERVAL_S, 10 * self._last_save_s))  # coalesce bursts of writes
                 if not self._stopping.is_set():
                     self.save_state()
 
@@ -315,7 +321,7 @@ class Sandbox:
                 dict(decision.headers),
             )
         self.stats.add("resource_units", decision.resource_units)
-        actor = headers.get("X-Sandbox-Actor") or None
+        actor = headers.get("X-Sandbox-Actor") or token.user
         req = Request(
             method=method,
             path=path,
@@ -572,6 +578,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, box.authority.openid_configuration(box.authority_host, tenant))
         elif rest in ("discovery/v2.0/keys", "discovery/keys"):
             self._send(200, {"keys": []})
+        elif rest == "oauth2/v2.0/devicecode" and self.command == "POST":
+            form = dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
+            self._send_oauth(box.authority.device_code(box.authority_host, tenant, form))
         elif rest in ("oauth2/v2.0/token", "oauth2/token") and self.command == "POST":
             box.stats.add("token_requests")
             form = dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))

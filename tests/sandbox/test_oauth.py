@@ -302,3 +302,31 @@ def test_token_requests_are_counted_separately_from_graph_requests(sandbox: Sand
 def test_plain_http_is_not_served(sandbox: Sandbox) -> None:
     with pytest.raises(requests.exceptions.ConnectionError):
         requests.get(f"http://127.0.0.1:{sandbox.port}/v1.0/users", timeout=5)
+
+
+def test_device_code_flow_through_msal_public_client(sandbox: Sandbox) -> None:
+    app = msal.PublicClientApplication(
+        sandbox.client_id,
+        authority=f"{sandbox.authority_host}/{sandbox.tenant_id}",
+        instance_discovery=False,
+        http_client=plain_session(sandbox),
+    )
+    flow = app.initiate_device_flow(scopes=["https://graph.microsoft.com/Directory.Read.All"])
+    assert "user_code" in flow and "message" in flow, flow
+    result = app.acquire_token_by_device_flow(flow)
+    assert "access_token" in result, result
+    claims = _claims(result["access_token"])
+    assert claims["upn"].startswith("admin@")
+    assert "Directory.Read.All" in claims["scp"]
+    assert app.get_accounts()[0]["username"] == claims["upn"]
+    r = plain_session(sandbox).get(
+        f"{sandbox.graph_url}/v1.0/organization",
+        headers={"Authorization": f"Bearer {result['access_token']}"},
+    )
+    assert r.status_code == 200
+    # The refresh token works too (msal uses it once the access token is gone).
+    again = app.acquire_token_silent(
+        ["https://graph.microsoft.com/Directory.Read.All"], account=app.get_accounts()[0], force_refresh=True
+    )
+    assert again and "access_token" in again
+    assert again["access_token"] != result["access_token"]
