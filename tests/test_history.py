@@ -121,6 +121,16 @@ def test_index_cache_is_updated_from_the_diff_and_matches_a_cold_build(built: Re
     assert {e.display_name for e in warm.values() if e.type == "users"} == {"Alice Cooper", "Carol"}
 
 
+def test_index_reads_committed_content_even_when_the_checkout_was_edited(
+    built: RepoBuilder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(history, "WORKTREE_READ_MIN", 0)  # take the working-tree fast path for any size
+    built.put("users", user(ALICE, "Edited Not Committed", "alice@contoso.com"))
+    (built.root / f"users/b0/{BOB}.yaml").unlink()
+    index = BackupRepo(built.root).index()
+    assert {e.display_name for e in index.values() if e.type == "users"} == {"Alice Smith", "Bob Jones"}
+
+
 def test_index_at_an_old_revision_does_not_replace_the_head_cache(built: RepoBuilder) -> None:
     repo = BackupRepo(built.root)
     first = repo.commits()[-1]
