@@ -800,13 +800,24 @@ CATALOG: tuple[ObjectType, ...] = (
             "policyVersion",
             "reconfirmationInDays",
             "registrationEnforcement",
+            "reportSuspiciousActivitySettings",
+            "systemCredentialPreferences",
         ),
         identity=("id", "displayName"),
         # authenticationMethodConfigurations is a navigation property returned inline by the singleton GET.
         send_select=False,
         fill_missing=False,
         volatile=("lastModifiedDateTime",),
-        read_only=("id", "lastModifiedDateTime", "policyVersion"),
+        # PATCH takes registrationEnforcement, reportSuspiciousActivitySettings, systemCredentialPreferences
+        # and policyMigrationState (api/authenticationmethodspolicy-update.md); the rest is fixed.
+        read_only=(
+            "id",
+            "displayName",
+            "description",
+            "lastModifiedDateTime",
+            "policyVersion",
+            "reconfirmationInDays",
+        ),
         unordered=(
             "authenticationMethodConfigurations:id",
             "authenticationMethodConfigurations[].includeTargets:id",
@@ -843,6 +854,9 @@ CATALOG: tuple[ObjectType, ...] = (
             "guestUserRoleId",
         ),
         identity=("id", "displayName"),
+        # A singleton: the whole object is read, so properties Graph adds later are backed up too.
+        send_select=False,
+        fill_missing=False,
         read_only=("id",),
         unordered=("defaultUserRolePermissions.permissionGrantPoliciesAssigned",),
         singleton=True,
