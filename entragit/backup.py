@@ -290,7 +290,10 @@ class _Run:
 
     def _canonical(self, t: ObjectType, raw: Mapping[str, Any], links: Mapping[str, Any]) -> dict[str, Any]:
         drop = sorted(self.exclude_attrs.get(t.name, set()) - set(t.identity))
-        return canonical.canonicalize(t, _strip_annotations(raw, t), links, drop=drop)
+        obj = canonical.canonicalize(t, _strip_annotations(raw, t), links, drop=drop)
+        if drop:  # canonicalize fills unset selected properties with null after dropping: drop those too
+            obj = {k: v for k, v in obj.items() if k not in drop}
+        return obj
 
     # -- one type ------------------------------------------------------------------------------------------
 

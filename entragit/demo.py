@@ -57,10 +57,17 @@ def careless_changes(client: GraphClient) -> list[str]:
     """A few changes an admin might make on a Friday afternoon; returns what was done, for the narration."""
     hdr = {"X-Sandbox-Actor": ACTOR}
     done: list[str] = []
-    users = list(
-        client.list("users", {"$select": "id,displayName,userPrincipalName,userType,accountEnabled"})
-    )
-    members = [u for u in users if u.get("userType") != "Guest" and u.get("accountEnabled")]
+    select = "id,displayName,userPrincipalName,userType,accountEnabled,onPremisesSyncEnabled"
+    users = list(client.list("users", {"$select": select}))
+    # Cloud-only members: synced users can only be changed on-premises, and break-glass accounts are sacred.
+    members = [
+        u
+        for u in users
+        if u.get("userType") != "Guest"
+        and u.get("accountEnabled")
+        and not u.get("onPremisesSyncEnabled")
+        and "breakglass" not in str(u.get("userPrincipalName")).lower()
+    ]
     # Leave the first users (often the admin accounts) alone.
     renamed, victim, newcomer = members[-1], members[-2], members[-3]
 
