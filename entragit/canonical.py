@@ -714,6 +714,16 @@ def _read_fast(text: str) -> dict[str, Any] | None:
         return None
 
 
+def _yaml_problem(exc: Exception) -> str:
+    """One line: what is wrong and where (ruamel's own text spans lines and ends with a help URL)."""
+    problem = getattr(exc, "problem", None)
+    mark = getattr(exc, "problem_mark", None)
+    if problem:
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+        return where + " ".join(str(problem).split())
+    return " ".join(str(exc).split("To suppress")[0].split())
+
+
 def load(text: str, *, source: str = "<yaml>") -> dict[str, Any]:
     """The dict a YAML file holds; CanonicalError naming `source` when it is not a canonical object file."""
     fast = _read_fast(text)
@@ -729,8 +739,7 @@ def load(text: str, *, source: str = "<yaml>") -> dict[str, Any]:
             )  # ruamel warns about YAML 1.1 number forms; the value is what counts
             data = loader.get_single_data()
     except YAMLError as exc:
-        detail = " ".join(str(exc).split())
-        raise CanonicalError(f"{source}: invalid YAML: {detail}") from None
+        raise CanonicalError(f"{source}: invalid YAML: {_yaml_problem(exc)}") from None
     finally:
         dispose = getattr(loader, "dispose", None)
         if dispose is not None:
