@@ -320,6 +320,8 @@ _CA_LIST_PATHS = tuple(
         "users.excludeGroups",
         "users.includeRoles",
         "users.excludeRoles",
+        "users.includeGuestsOrExternalUsers.externalTenants.members",
+        "users.excludeGuestsOrExternalUsers.externalTenants.members",
         "applications.includeApplications",
         "applications.excludeApplications",
         "applications.includeUserActions",
@@ -623,6 +625,9 @@ CATALOG: tuple[ObjectType, ...] = (
         read_only=("id", "createdDateTime", "modifiedDateTime", "templateId"),
         required_on_create=("displayName", "conditions", "state"),
         unordered=_CA_LIST_PATHS,
+        # conditions.users.excludeGuestsOrExternalUsers.externalTenants is polymorphic (all vs enumerated
+        # tenants) and Graph needs its @odata.type to create the policy again.
+        keep_odata_type=True,
         rank=100,
         permissions_backup=("Policy.Read.All",),
         permissions_restore=_CA_PERMS_RESTORE,

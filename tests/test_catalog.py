@@ -224,7 +224,11 @@ def test_select_param() -> None:
 
 
 def test_polymorphic_types_keep_odata_type() -> None:
-    assert {t.name for t in CATALOG if t.keep_odata_type} == {"namedLocations", "authenticationMethodsPolicy"}
+    assert {t.name for t in CATALOG if t.keep_odata_type} == {
+        "namedLocations",
+        "authenticationMethodsPolicy",
+        "conditionalAccessPolicies",
+    }
     assert "@odata.type" in by_name("namedLocations").required_on_create
 
 
