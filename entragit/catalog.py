@@ -552,7 +552,7 @@ CATALOG: tuple[ObjectType, ...] = (
         folder="applications",
         path="applications",
         select=_APPLICATION_SELECT,
-        identity=("id", "appId", "displayName"),
+        identity=("id", "displayName", "appId"),
         read_only=(
             *_DIRECTORY_READ_ONLY,
             "appId",
@@ -581,7 +581,7 @@ CATALOG: tuple[ObjectType, ...] = (
         folder="servicePrincipals",
         path="servicePrincipals",
         select=_SERVICE_PRINCIPAL_SELECT,
-        identity=("id", "appId", "displayName"),
+        identity=("id", "displayName", "appId"),
         read_only=(
             *_DIRECTORY_READ_ONLY,
             "appId",
