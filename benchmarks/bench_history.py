@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -156,7 +157,9 @@ def timed(repo: Path, *args: str) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--objects", type=int, default=100_000)
     parser.add_argument("--commits", type=int, default=100)
     parser.add_argument("--dir", help="Build here and keep it (default: a temporary directory, removed)")
@@ -170,17 +173,22 @@ def main() -> None:
             print(f"  built in {build(repo, args.objects, args.commits):.1f} s", flush=True)
         cache = repo / ".git" / "entragit" / "history"
         shutil.rmtree(cache, ignore_errors=True)
-        files = int(subprocess.run(["git", "-C", str(repo), "ls-files"], capture_output=True).stdout.count(b"\n"))
+        files = int(
+            subprocess.run(["git", "-C", str(repo), "ls-files"], capture_output=True).stdout.count(b"\n")
+        )
         print(f"repository: {files} files, {args.commits} commits")
         results = [("ls --json, cold (no cache)", timed(repo, "ls", "--json"))]
         results.append(("ls --json, warm (cache for HEAD)", timed(repo, "ls", "--json")))
         results.append(("ls (table), warm", timed(repo, "ls")))
         # One more backup-like commit: 1% of files changed; caches are updated from the diff.
-        listing = subprocess.run(["git", "-C", str(repo), "ls-files", "users"], capture_output=True, text=True)
+        listing = subprocess.run(
+            ["git", "-C", str(repo), "ls-files", "users"], capture_output=True, text=True
+        )
         changed = listing.stdout.split()[: max(1, files // 100)]
+        stamp = time.time_ns()
         for rel in changed:
             p = repo / rel
-            p.write_text(p.read_text().replace("jobTitle: Engineer", "jobTitle: Senior Engineer"))
+            p.write_text(re.sub(r"(?m)^jobTitle: .*$", f"jobTitle: Engineer {stamp}", p.read_text()))
         subprocess.run(["git", "-C", str(repo), "add", "-u"], check=True)
         subprocess.run(["git", "-C", str(repo), "commit", "-q", "-m", "backup: 1% changed"], check=True)
         results.append(("ls --json after a commit changing 1% (incremental)", timed(repo, "ls", "--json")))

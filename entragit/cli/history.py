@@ -6,6 +6,7 @@ the plain data it returns, as a table for people or JSON for scripts.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -153,6 +154,8 @@ def _diff_lines(d: history.Difference, names: dict[str, str]) -> list[str]:
     if d.op == "unchanged":
         return [dim(f"  {k}: {_named(v, names)}") for k, v in history.flatten(d.new, label)]
     sign, colour, value = ("+", "green", d.new) if d.op == "add" else ("-", "red", d.old)
+    if not isinstance(value, (dict, list)):
+        label = re.sub(r"\[\d+\]$", "", label)  # "- members: id (name)", not the old list index
     return [style(f"{sign} {k}: {_named(v, names)}", fg=colour) for k, v in history.flatten(value, label)]
 
 

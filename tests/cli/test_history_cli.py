@@ -1,0 +1,391 @@
+"""History commands end to end over a repository built by real backups of the sandbox.
+
+The repository is built once for the module: `entragit init` + `entragit backup`, then changes an admin would
+make through raw Graph calls (rename a group and change its members, soft-delete a user and restore it, delete a
+conditional access policy, create a second user with an existing name, disable a licensed user) with a backup
+after each step. Every test only reads that repository through the CLI, as a user would.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from click.testing import CliRunner, Result
+from conftest import session_for
+
+from entragit import canonical, catalog
+from entragit.cli import cli
+from entragit.sandbox import seed as seed_mod
+from entragit.sandbox.server import Sandbox, start
+from entragit.sandbox.tenant import Tenant
+
+
+@dataclass
+class Built:
+    box: Sandbox
+    root: Path
+    env: dict[str, str]
+    http: requests.Session
+    ids: dict[str, str] = field(default_factory=dict)  # role in the story → object id
+    commits: list[str] = field(default_factory=list)  # backups, oldest first
+
+    def graph(self, method: str, path: str, body: Any = None) -> Any:
+        r = self.http.request(method, f"{self.box.graph_url}/v1.0/{path}", json=body)
+        assert r.status_code < 300, f"{method} {path}: {r.status_code} {r.text}"
+        return r.json() if r.content else None
+
+    def backup(self) -> None:
+        r = CliRunner().invoke(cli, ["backup", "--repo", str(self.root)], env=self.env)
+        assert r.exit_code == 0, r.output
+        self.commits.append(git(self.root, "rev-parse", "HEAD").strip())
+
+    def path(self, type_name: str, role: str) -> str:
+        return catalog.object_path(catalog.by_name(type_name), self.ids[role])
+
+
+def git(root: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True, text=True).stdout
+
+
+def find(b: Built, collection: str, name: str) -> str:
+    items = b.graph("GET", f"{collection}?$select=id,displayName")["value"]
+    return next(o["id"] for o in items if o["displayName"] == name)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
+    box = start(Tenant.from_seed(seed_mod.demo_seed()), throttle=False)
+    try:
+        root = tmp_path_factory.mktemp("history") / "backup"
+        env = {
+            "ENTRAGIT_GRAPH_URL": box.graph_url,
+            "AZURE_AUTHORITY_HOST": box.authority_host,
+            "AZURE_CLIENT_SECRET": box.client_secret,
+            "REQUESTS_CA_BUNDLE": box.ca_bundle,
+            "ENTRAGIT_REPO": "",
+            "NO_COLOR": "1",
+        }
+        r = CliRunner().invoke(
+            cli,
+            ["init", "--repo", str(root), "--tenant-id", box.tenant_id, "--client-id", box.client_id],
+            env=env,
+        )
+        assert r.exit_code == 0, r.output
+        b = Built(box, root, env, session_for(box))
+        b.ids["group"] = find(b, "groups", "Project Aurora")
+        b.ids["ca"] = find(b, "identity/conditionalAccess/policies", "Block legacy authentication")
+        users = b.graph("GET", "users?$select=id,displayName,userPrincipalName,assignedLicenses,userType")[
+            "value"
+        ]
+        by_name = {u["displayName"]: u for u in users}
+        b.ids["megan"] = by_name["Megan Bowen"]["id"]
+        b.ids["alex"] = by_name["Alex Wilber"]["id"]
+        b.ids["alex_upn"] = by_name["Alex Wilber"]["userPrincipalName"]
+        members = [m["id"] for m in b.graph("GET", f"groups/{b.ids['group']}/members?$select=id")["value"]]
+        b.ids["leaving"] = members[0]
+        b.ids["joining"] = next(u["id"] for u in users if u["id"] not in members and u["id"] != b.ids["alex"])
+        b.ids["disabled"] = next(
+            u["id"]
+            for u in users
+            if u["assignedLicenses"] and u.get("userType") != "Guest" and u["id"] not in (b.ids["alex"],)
+        )
+        b.backup()  # 0: initial state
+
+        g = b.ids["group"]
+        b.graph("PATCH", f"groups/{g}", {"displayName": "Project Borealis"})
+        ref = {"@odata.id": f"https://graph.microsoft.com/v1.0/directoryObjects/{b.ids['joining']}"}
+        b.graph("POST", f"groups/{g}/members/$ref", ref)
+        b.graph("DELETE", f"groups/{g}/members/{b.ids['leaving']}/$ref")
+        b.backup()  # 1: renamed, one member in, one out
+
+        b.graph("DELETE", f"users/{b.ids['alex']}")
+        b.graph("DELETE", f"identity/conditionalAccess/policies/{b.ids['ca']}")
+        twin = {
+            "accountEnabled": True,
+            "displayName": "Megan Bowen",
+            "mailNickname": "megan2",
+            "userPrincipalName": f"megan2@{box.tenant.domain}",
+            "passwordProfile": {"password": "Xy7!long-enough-Pa55", "forceChangePasswordNextSignIn": True},
+        }
+        b.ids["twin"] = b.graph("POST", "users", twin)["id"]
+        b.backup()  # 2: user soft-deleted, CA policy deleted, a second "Megan Bowen"
+
+        b.graph("POST", f"directory/deletedItems/{b.ids['alex']}/restore")
+        b.graph("PATCH", f"users/{b.ids['disabled']}", {"accountEnabled": False})
+        with box.tenant.lock:  # a new day's secure score (Graph has no write API for it)
+            latest = max(
+                box.tenant.coll("security/secureScores").objs.values(), key=lambda o: o["createdDateTime"]
+            )
+            newer = dict(latest, id=latest["id"][:-10] + "2026-12-31", createdDateTime="2026-12-31T00:00:00Z")
+            newer["currentScore"] = float(latest["currentScore"]) + 12.5
+            box.tenant.insert("security/secureScores", newer)
+        b.ids["score"] = str(newer["currentScore"])
+        b.ids["max"] = str(newer["maxScore"])
+        b.backup()  # 3: user restored, a user disabled, a new secure score
+        yield b
+    finally:
+        box.stop()
+
+
+def run(b: Built, *args: str, **env: str) -> Result:
+    return CliRunner().invoke(cli, [*args, "--repo", str(b.root)], env={**b.env, **env})
+
+
+def run_json(b: Built, *args: str) -> Any:
+    r = run(b, *args, "--json")
+    assert r.exit_code == 0, r.output
+    return json.loads(r.output)
+
+
+def short(sha: str) -> str:
+    return sha[:8]
+
+
+def head_files(b: Built) -> list[str]:
+    return [p for p in git(b.root, "ls-files").splitlines() if catalog.type_for_path(p)]
+
+
+# -- ls -----------------------------------------------------------------------------------------------------
+
+
+def test_ls_json_lists_every_object_file_with_its_last_change(built: Built) -> None:
+    rows = run_json(built, "ls")
+    assert sorted(r["path"] for r in rows) == sorted(head_files(built))
+    assert all(set(r) == {"path", "type", "id", "displayName", "lastBackup", "deleted"} for r in rows)
+    for r in rows:
+        last = git(built.root, "log", "-1", "--format=%ct", "--", r["path"]).strip()
+        iso = subprocess.run(
+            ["date", "-u", "-d", f"@{last}", "+%Y-%m-%dT%H:%M:%SZ"], capture_output=True, text=True
+        ).stdout.strip()
+        assert r["lastBackup"] == iso
+        assert r["id"] == r["path"].rsplit("/", 1)[1].removesuffix(".yaml") or r["type"] in (
+            "authenticationMethodsPolicy",
+            "authorizationPolicy",
+        )
+    group = next(r for r in rows if r["path"] == built.path("groups", "group"))
+    assert group["displayName"] == "Project Borealis" and group["type"] == "groups"
+
+
+def test_ls_type_filter_and_soft_deleted_objects(built: Built) -> None:
+    users = run_json(built, "ls", "users")
+    assert {r["type"] for r in users} == {"users"}
+    deleted = run_json(built, "ls", "users", "--deleted")
+    assert [r["displayName"] for r in deleted] == ["Allan Deyoung"]  # soft-deleted in the seed
+    live = run_json(built, "ls", "users", "--no-deleted")
+    assert len(live) + len(deleted) == len(users)
+    alex = next(r for r in users if r["id"] == built.ids["alex"])
+    assert alex["deleted"] is False  # restored since
+
+
+def test_ls_human_table_marks_deleted_and_rejects_unknown_types(built: Built) -> None:
+    r = run(built, "ls", "users")
+    assert r.exit_code == 0
+    header, *lines = r.output.splitlines()
+    assert header.split() == ["TYPE", "DISPLAY", "NAME", "IDENTITY", "LAST", "BACKUP", "(UTC)", "STATE"]
+    allan = next(line for line in lines if "Allan Deyoung" in line)
+    assert allan.rstrip().endswith("deleted")
+    assert "\x1b[" not in r.output  # NO_COLOR / not a terminal: no escape codes
+    bad = run(built, "ls", "widgets")
+    assert bad.exit_code == 2 and "unknown object type 'widgets'" in bad.output
+
+
+# -- show ---------------------------------------------------------------------------------------------------
+
+
+def test_show_json_is_the_canonical_object_and_at_shows_old_versions(built: Built) -> None:
+    path = built.path("groups", "group")
+    now = run_json(built, "show", "Project Borealis")
+    assert now == canonical.load((built.root / path).read_text())
+    before = run_json(built, "show", path, "--at", built.commits[0])
+    assert before["displayName"] == "Project Aurora"
+    assert built.ids["leaving"] in before["members"] and built.ids["leaving"] not in now["members"]
+    by_old_name = run_json(built, "show", "Project Aurora", "--at", short(built.commits[0]))
+    assert by_old_name == before
+
+
+def test_show_lists_flattened_attributes_and_search_filters_them(built: Built) -> None:
+    r = run(built, "show", built.ids["alex_upn"])
+    assert r.exit_code == 0, r.output
+    assert "userPrincipalName" in r.output and built.ids["alex_upn"] in r.output
+    found = run(built, "show", "Project Borealis", "--search", "MEMBERS")
+    lines = [line for line in found.output.splitlines()[2:] if line.strip() and "not set" not in line]
+    assert lines and all(line.startswith("members[") for line in lines)
+    joining_name = run_json(built, "show", built.ids["joining"])["displayName"]
+    assert f"{built.ids['joining']} ({joining_name})" in found.output  # ids shown with their names
+    by_value = run(built, "show", "Project Borealis", "--search", "project borealis")
+    assert "displayName" in by_value.output and "members[" not in by_value.output
+
+
+def test_show_resolves_path_id_upn_appid_and_name(built: Built) -> None:
+    alex = built.path("users", "alex")
+    for spec in (alex, built.ids["alex"], built.ids["alex_upn"].upper(), "Alex Wilber"):
+        assert run_json(built, "show", spec)["id"] == built.ids["alex"], spec
+    app = run_json(built, "show", "Payroll Sync", "--search", "appId") if False else None
+    assert app is None
+    apps = [r for r in run_json(built, "ls", "applications") if r["displayName"] == "Payroll Sync"]
+    app_obj = run_json(built, "show", apps[0]["path"])
+    amb = run(built, "show", app_obj["appId"])  # the application and its service principal share the appId
+    assert amb.exit_code == 1
+    assert "applications/" in amb.output and "servicePrincipals/" in amb.output
+
+
+def test_ambiguous_name_lists_candidates_and_unknown_names_and_revisions_are_clear(built: Built) -> None:
+    r = run(built, "show", "Megan Bowen")
+    assert r.exit_code == 1
+    assert r.output.startswith("entragit: error: 'Megan Bowen' matches 2 objects")
+    assert built.path("users", "megan") in r.output and built.path("users", "twin") in r.output
+    assert r.output.count("\n") == 1  # one line, no traceback
+    assert run_json(built, "show", built.ids["twin"])["userPrincipalName"].startswith("megan2@")
+
+    r = run(built, "show", "Nobody Here")
+    assert r.exit_code == 1 and "no object matches 'Nobody Here'" in r.output and r.output.count("\n") == 1
+    for cmd in (["show", "Alex Wilber", "--at", "v9.9"], ["compare", "Alex Wilber", "v9.9"]):
+        r = run(built, *cmd)
+        assert r.exit_code == 1 and "unknown revision 'v9.9'" in r.output and r.output.count("\n") == 1
+
+
+# -- versions -----------------------------------------------------------------------------------------------
+
+
+def test_versions_of_renamed_group_show_the_rename_and_member_changes(built: Built) -> None:
+    found = run_json(built, "versions", "Project Borealis")
+    assert [v["commit"] for v in found] == [short(built.commits[1]), short(built.commits[0])]
+    assert found[0]["summary"].startswith('renamed "Project Aurora" → "Project Borealis"')
+    assert "members (+1 −1)" in found[0]["summary"]
+    assert found[1]["summary"] == "created"
+    assert all(set(v) == {"commit", "date", "summary"} and v["date"].endswith("Z") for v in found)
+
+
+def test_versions_of_deleted_and_restored_user_and_of_removed_policy(built: Built) -> None:
+    alex = run_json(built, "versions", built.ids["alex_upn"])
+    summaries = [v["summary"] for v in alex]
+    assert summaries[-1] == "created"
+    assert summaries[-2].startswith("soft-deleted") and summaries[-3].startswith("restored")
+    policy = run_json(built, "versions", "Block legacy authentication")  # no longer in HEAD: found in history
+    assert [v["summary"] for v in policy] == ["deleted", "created"]
+    assert policy[0]["commit"] == short(built.commits[2])
+    human = run(built, "versions", "Block legacy authentication")
+    assert "COMMIT" in human.output and "deleted" in human.output
+
+
+# -- compare ------------------------------------------------------------------------------------------------
+
+
+def test_compare_default_previous_against_latest_by_element(built: Built) -> None:
+    ops = run_json(built, "compare", "Project Borealis")
+    assert {
+        "path": "/displayName",
+        "op": "replace",
+        "old": "Project Aurora",
+        "new": "Project Borealis",
+    } in ops
+    assert {"path": "/members/-", "op": "add", "old": None, "new": built.ids["joining"]} in ops
+    removed = [o for o in ops if o["op"] == "remove"]
+    assert len(removed) == 1 and removed[0]["old"] == built.ids["leaving"]
+    assert removed[0]["path"].startswith("/members/")
+    assert all(set(o) == {"path", "op", "old", "new"} for o in ops)
+
+
+def test_compare_human_output_names_members_and_all_shows_unchanged(built: Built) -> None:
+    leaving = run_json(built, "show", built.ids["leaving"])["displayName"]
+    r = run(built, "compare", "Project Borealis", built.commits[0], built.commits[1])
+    assert r.exit_code == 0, r.output
+    assert "~ displayName: Project Aurora → Project Borealis" in r.output
+    assert f"- members: {built.ids['leaving']} ({leaving})" in r.output
+    assert "mailNickname" not in r.output
+    every = run(built, "compare", "Project Borealis", built.commits[0], built.commits[1], "--all")
+    assert "  mailNickname:" in every.output
+    same = run(built, "compare", "Project Borealis", built.commits[2], built.commits[3])
+    assert "no differences" in same.output
+
+
+def test_compare_one_revision_against_latest_and_a_removed_object(built: Built) -> None:
+    ops = run_json(built, "compare", built.ids["alex"], built.commits[2])  # soft-deleted → restored
+    assert any(o["path"] == "/deletedDateTime" and o["op"] == "replace" and o["new"] is None for o in ops)
+    gone = run(built, "compare", "Block legacy authentication")
+    assert "(object absent)" in gone.output
+    assert all(o["op"] == "remove" for o in run_json(built, "compare", "Block legacy authentication"))
+
+
+def test_compare_with_live_tenant(built: Built) -> None:
+    assert run_json(built, "compare", "Project Borealis", "HEAD", "live") == []
+    built.graph("PATCH", f"groups/{built.ids['group']}", {"description": "changed in the portal"})
+    try:
+        ops = run_json(built, "compare", "Project Borealis", "HEAD", "live")
+        assert [(o["path"], o["op"], o["new"]) for o in ops] == [
+            ("/description", "replace", "changed in the portal")
+        ]
+        r = run(built, "compare", "Project Borealis", "HEAD", "live")
+        assert "+++ live" in r.output
+    finally:
+        before = run_json(built, "show", "Project Borealis")["description"]
+        built.graph("PATCH", f"groups/{built.ids['group']}", {"description": before})
+
+
+# -- restore points -----------------------------------------------------------------------------------------
+
+
+def test_restore_points_where_all_objects_exist_and_are_not_deleted(built: Built) -> None:
+    c = [short(x) for x in built.commits]
+    assert [p["commit"] for p in run_json(built, "restore-points", "Alex Wilber")] == [c[3], c[1], c[0]]
+    both = run_json(built, "restore-points", "Alex Wilber", "Block legacy authentication")
+    assert [p["commit"] for p in both] == [c[1], c[0]]
+    assert all(set(p) == {"commit", "date"} for p in both)
+    human = run(built, "restore-points", "Alex Wilber", built.path("groups", "group"))
+    assert human.exit_code == 0 and c[3] in human.output and c[2] not in human.output
+
+
+# -- reports ------------------------------------------------------------------------------------------------
+
+
+def test_score_is_the_latest_record_with_its_history(built: Built) -> None:
+    data = run_json(built, "score")
+    assert set(data) == {"currentScore", "maxScore", "date", "history"}
+    assert data["currentScore"] == float(built.ids["score"]) and data["maxScore"] == float(built.ids["max"])
+    assert data["date"].startswith("2026-12-31")
+    assert len(data["history"]) >= 2
+    assert data["history"][-1] == {
+        "date": data["date"],
+        "currentScore": data["currentScore"],
+        "maxScore": data["maxScore"],
+    }
+    r = run(built, "score")
+    assert r.exit_code == 0 and "Secure score:" in r.output
+    assert any(ch in r.output for ch in "▁▂▃▄▅▆▇█")
+
+
+def test_seats_counts_from_the_latest_user_files(built: Built) -> None:
+    users = [
+        canonical.load((built.root / p).read_text())
+        for p in head_files(built)
+        if catalog.type_for_path(p) is catalog.by_name("users")
+    ]
+    users = [u for u in users if not u.get("deletedDateTime")]
+    member = [u for u in users if (u.get("userType") or "Member") != "Guest"]
+    expected = {
+        "billable": sum(1 for u in member if u.get("accountEnabled") and u.get("assignedLicenses")),
+        "guests": len(users) - len(member),
+        "disabled": sum(1 for u in users if u.get("accountEnabled") is False),
+        "licensed": sum(1 for u in users if u.get("assignedLicenses")),
+        "total": len(users),
+    }
+    data = run_json(built, "seats")
+    assert data == expected
+    assert data["disabled"] >= 1 and data["billable"] < data["licensed"]
+    human = run(built, "seats")
+    disabled_name = run_json(built, "show", built.ids["disabled"])["displayName"]
+    assert "billable" in human.output and disabled_name in human.output
+
+
+def test_repo_option_and_environment_and_not_a_repository(built: Built, tmp_path: Path) -> None:
+    r = CliRunner().invoke(cli, ["ls", "--json"], env={**built.env, "ENTRAGIT_REPO": str(built.root)})
+    assert r.exit_code == 0 and json.loads(r.output)
+    r = CliRunner().invoke(cli, ["ls", "--repo", str(tmp_path)], env=built.env)
+    assert r.exit_code == 1 and "not a backup repository" in r.output
