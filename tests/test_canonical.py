@@ -474,3 +474,10 @@ def test_hand_edited_yaml_is_read_like_ruamel_reads_it(text: str) -> None:
             load(text)
         return
     assert repr(load(text)) == repr(expected)
+
+
+def test_lone_surrogate_survives_dump_load_and_digest() -> None:
+    """Invalid Unicode that JSON can still carry must not crash a backup run."""
+    doc = {"displayName": "x\ud800y"}
+    assert load(dump(doc)) == doc
+    assert digest(doc) != digest({"displayName": "xy"})
