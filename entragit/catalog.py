@@ -488,7 +488,8 @@ CATALOG: tuple[ObjectType, ...] = (
         shard=True,
         permissions_backup=("User.Read.All",),
         permissions_restore=("User.ReadWrite.All",),
-        notes="A recreated user gets a new random password (printed once) and no licenses until re-assigned.",
+        notes="A recreated user gets a new random password (printed once) and no licenses until re-assigned. "
+        "Undeleting a user who holds an admin role needs more than User.ReadWrite.All (a privileged role).",
     ),
     ObjectType(
         name="groups",
@@ -701,7 +702,8 @@ CATALOG: tuple[ObjectType, ...] = (
             ),
         ),
         permissions_backup=("Policy.Read.All",),
-        permissions_restore=("Policy.ReadWrite.ConditionalAccess", "Policy.ReadWrite.AuthenticationMethod"),
+        # Least privileged per api/authenticationstrengthpolicy-*.md (reading is covered by Policy.Read.All).
+        permissions_restore=("Policy.ReadWrite.AuthenticationMethod",),
         notes="Only custom authentication strengths are backed up.",
     ),
     ObjectType(
