@@ -164,6 +164,19 @@ def test_managed_identity_through_imds(sandbox: Sandbox, monkeypatch: pytest.Mon
     _works(sandbox, token_provider(config, env={}))
 
 
+def test_device_code_prompts_once_then_uses_the_cache(
+    sandbox: Sandbox, capsys: pytest.CaptureFixture[str]
+) -> None:
+    provider = token_provider(auth_config(sandbox, "device-code"), env={})
+    _works(sandbox, provider)
+    prompt = capsys.readouterr()
+    assert "devicelogin" in prompt.err and prompt.out == ""  # instructions on stderr, stdout stays clean
+    assert isinstance(provider, TokenProvider)
+    provider.invalidate()  # access token gone; the refresh token gets a new one without a second prompt
+    _works(sandbox, provider)
+    assert "devicelogin" not in capsys.readouterr().err
+
+
 def test_requests_ca_bundle_elsewhere_does_not_break_trust(sandbox: Sandbox) -> None:
     env = {
         "AZURE_CLIENT_SECRET": sandbox.client_secret,
