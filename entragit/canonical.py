@@ -669,12 +669,14 @@ class _FastReader:
     def _mapping(self, ind: int) -> dict[str, Any]:
         out: dict[str, Any] = {}
         lines, n = self.lines, len(self.lines)
+        pad, deeper = " " * ind, " " * (ind + 2)
         while self.i < n:
             line = lines[self.i]
-            lead = self._lead(line)
-            if lead < ind and line:
-                break
-            if lead != ind or not line:
+            if not line.startswith(pad) or not line:
+                if line:
+                    break  # less indented: the mapping ended
+                raise _NotOurs
+            if line[ind] == " ":
                 raise _NotOurs
             entry = self._key(line, ind)
             if entry is None:
@@ -686,9 +688,10 @@ class _FastReader:
             if rest:
                 if rest[0] != " " or len(rest) < 2 or rest[1] == " ":
                     raise _NotOurs
-                out[key] = self._scalar(rest[1:], ind + 2)
+                value = rest[1:]
+                out[key] = self._block(value, ind + 2) if value[0] == "|" else _inline(value)
                 continue
-            if self.i >= n or self._lead(lines[self.i]) != ind + 2 or not lines[self.i]:
+            if self.i >= n or not lines[self.i].startswith(deeper) or lines[self.i][ind + 2] == " ":
                 raise _NotOurs  # `key:` with nothing under it means null in YAML; dump() writes `null`
             out[key] = self._node(ind + 2)
         return out
@@ -696,15 +699,22 @@ class _FastReader:
     def _sequence(self, ind: int) -> list[Any]:
         out: list[Any] = []
         lines, n = self.lines, len(self.lines)
+        dash = " " * ind + "- "
         while self.i < n:
             line = lines[self.i]
-            lead = self._lead(line)
-            if lead < ind and line:
-                break
-            if lead != ind or line[ind : ind + 2] != "- " or len(line) < ind + 3 or line[ind + 2] == " ":
+            if not line.startswith(dash):
+                if line and len(line) - len(line.lstrip(" ")) < ind:
+                    break  # less indented: the sequence ended
                 raise _NotOurs
+            rest = line[ind + 2 :]
+            if not rest or rest[0] == " ":
+                raise _NotOurs
+            if rest[0] not in "-'\"|" and ": " not in rest and rest[-1] != ":":
+                self.i += 1  # the common case: a plain scalar item such as an id
+                out.append(_inline(rest))
+                continue
             # `- x` starts a node indented two more than the dash: read the rest of the line as that node.
-            lines[self.i] = " " * (ind + 2) + line[ind + 2 :]
+            lines[self.i] = " " * (ind + 2) + rest
             out.append(self._node(ind + 2))
         return out
 
