@@ -1,4 +1,4 @@
-"""Seeds: what the sandbox tenant starts from (generated, demo, or a user's file) must look like a real tenant."""
+"""Seeds (generated, demo, or a user's file) start every sandbox: they must look like real tenants."""
 
 from __future__ import annotations
 
@@ -64,7 +64,7 @@ def group_kind(g: dict[str, Any]) -> str:
     return "security"
 
 
-# --- determinism and proportions -----------------------------------------------------------------------------
+# --- determinism and proportions ----------------------------------------------------------------------------
 
 
 def test_same_arguments_give_the_same_tenant_and_another_seed_a_different_one() -> None:
@@ -127,7 +127,7 @@ def test_a_hundred_users_and_zero_users_still_make_valid_tenants() -> None:
         generate_seed(-1)
 
 
-# --- realism -------------------------------------------------------------------------------------------------
+# --- realism ------------------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("which", ["demo", "big"])
@@ -226,7 +226,7 @@ def test_application_secrets_are_metadata_only(big: Seed) -> None:
         assert len(c["hint"]) == 3 and c["keyId"] and c["startDateTime"] < c["endDateTime"]
 
 
-# --- referential integrity -----------------------------------------------------------------------------------
+# --- referential integrity ----------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("which", ["demo", "big"])
@@ -320,7 +320,7 @@ def test_soft_deleted_items_carry_their_type_and_deletion_time(big: Seed) -> Non
     assert not {d.get("userPrincipalName") for d in big["deletedItems"]} & live_upns
 
 
-# --- the baseline every tenant has ---------------------------------------------------------------------------
+# --- the baseline every tenant has --------------------------------------------------------------------------
 
 
 def test_completed_seeds_hold_what_every_tenant_has(demo: Seed) -> None:
@@ -390,7 +390,7 @@ def test_complete_seed_fills_gaps_without_touching_the_callers_objects() -> None
 
 
 def test_complete_seed_keeps_what_the_seed_already_has() -> None:
-    org = {
+    org: dict[str, Any] = {
         "id": "11111111-2222-4333-8444-555555555555",
         "displayName": "Woodgrove",
         "verifiedDomains": [{"name": "woodgrove.onmicrosoft.com", "isInitial": True, "isDefault": True}],
@@ -404,7 +404,7 @@ def test_complete_seed_keeps_what_the_seed_already_has() -> None:
         complete_seed({"usres": []})
 
 
-# --- loading seed files --------------------------------------------------------------------------------------
+# --- loading seed files -------------------------------------------------------------------------------------
 
 
 def test_load_seed_file_reads_json_and_yaml(tmp_path: Path) -> None:
@@ -487,7 +487,7 @@ deletedItems:
         ),
         (
             "deletedtype.yaml",
-            "deletedItems:\n  - {'@odata.type': '#microsoft.graph.conditionalAccessPolicy', displayName: CA}\n",
+            "deletedItems:\n  - {'@odata.type': '#microsoft.graph.namedLocation', displayName: CA}\n",
             r"not soft-deleted",
         ),
     ],
@@ -510,7 +510,7 @@ def test_a_missing_seed_file_is_a_clear_error(tmp_path: Path) -> None:
         load_seed_file(tmp_path / "nope.yaml")
 
 
-# --- the tenant model accepts what we produce ----------------------------------------------------------------
+# --- the tenant model accepts what we produce ---------------------------------------------------------------
 
 
 @pytest.mark.parametrize("make", [demo_seed, lambda: generate_seed(200)], ids=["demo", "generated"])
