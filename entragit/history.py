@@ -1105,5 +1105,45 @@ def restore_points(repo_dir: str | None, specs: Sequence[str]) -> tuple[list[str
 
 
 def fetch_live(repo_root: str, t: catalog.ObjectType, object_id: str) -> dict[str, Any] | None:
-    """The object as the tenant has it now, in canonical form; None when Graph no longer has it."""
-    raise HistoryError("comparing with the live tenant is not available yet")
+    """The object as the tenant has it now, in canonical form; None when Graph no longer has it.
+
+    Reads exactly as a backup run does (same client from entragit.yaml + environment credentials, same
+    $select, relationship reads and canonicalisation: the backup's own reader), so that an unchanged object
+    compares equal to its latest file. A soft-deleted object is read from deletedItems and keeps the links of
+    its file, as the backup keeps them.
+    """
+    from entragit import backup, config
+    from entragit.graph.client import GraphError
+    from entragit.store import Store
+
+    cfg = config.load(repo_root)
+    client = backup.build_client(cfg)
+    try:
+        reader = backup._Run(Store.open(repo_root), client, cfg, full=True, progress=None)
+        sel = catalog.select_param(t)
+        params = {"$select": reader._trim_select(t, sel)} if sel else None
+        perm = reader._perm(t)
+        item = t.path if t.singleton else f"{t.path}/{object_id}"
+        try:
+            raw = client.get(item, params, required_permission=perm)
+            deleted = False
+        except GraphError as exc:
+            if exc.status != 404 or not t.soft_delete_cast:
+                if exc.status == 404:
+                    return None
+                raise
+            try:
+                raw = client.get(f"directory/deletedItems/{object_id}", params, required_permission=perm)
+            except GraphError as again:
+                if again.status == 404:
+                    return None
+                raise
+            deleted = True
+        links: dict[str, Any] = {}
+        if deleted:
+            links = reader._previous_links(t, catalog.object_path(t, object_id))
+        elif t.relationships and not t.singleton:
+            links = reader._read_relationships(t, [object_id], t.relationships)[object_id]
+        return reader._canonical(t, raw, links)
+    finally:
+        client.close()

@@ -1,9 +1,9 @@
 """History commands end to end over a repository built by real backups of the sandbox.
 
-The repository is built once for the module: `entragit init` + `entragit backup`, then changes an admin would
-make through raw Graph calls (rename a group and change its members, soft-delete a user and restore it, delete a
-conditional access policy, create a second user with an existing name, disable a licensed user) with a backup
-after each step. Every test only reads that repository through the CLI, as a user would.
+The repository is built once for the module: `entragit init` + `entragit backup`, then changes an admin
+would make through raw Graph calls (rename a group and change its members, soft-delete a user and restore it,
+delete a conditional access policy, create a second user with an existing name, disable a licensed user) with
+a backup after each step. Every test only reads that repository through the CLI, as a user would.
 """
 
 from __future__ import annotations
@@ -324,6 +324,9 @@ def test_compare_with_live_tenant(built: Built) -> None:
         ]
         r = run(built, "compare", "Project Borealis", "HEAD", "live")
         assert "+++ live" in r.output
+        assert run_json(built, "compare", "Allan Deyoung", "HEAD", "live") == []  # soft-deleted, unchanged
+        gone = run(built, "compare", "Block legacy authentication", short(built.commits[1]), "live")
+        assert gone.exit_code == 0 and "+++ live  (object absent)" in gone.output
     finally:
         before = run_json(built, "show", "Project Borealis")["description"]
         built.graph("PATCH", f"groups/{built.ids['group']}", {"description": before})
