@@ -46,16 +46,24 @@ def _clean(value: Any, keep_type: bool) -> Any:
     """Deep copy with dict keys sorted and annotations dropped (`@odata.*`, `x@delta`, `x@odata.bind`).
 
     `@odata.type` survives when the type is polymorphic; it is the only annotation a restore needs."""
-    if isinstance(value, dict):
+    if type(value) is dict:
         out = {}
         for key in sorted(value):
             if "@" in key and not (keep_type and key == "@odata.type"):
                 continue
-            out[key] = _clean(value[key], keep_type)
+            v = value[key]
+            out[key] = _clean(v, keep_type) if type(v) in _CONTAINERS else v
         return out
-    if isinstance(value, list):
-        return [_clean(v, keep_type) for v in value]
+    if type(value) is list:
+        return [_clean(v, keep_type) if type(v) in _CONTAINERS else v for v in value]
+    if isinstance(value, Mapping):
+        return _clean(dict(value), keep_type)
+    if isinstance(value, (list, tuple)):
+        return _clean(list(value), keep_type)
     return value
+
+
+_CONTAINERS = (dict, list)
 
 
 def _parse_path(path: str) -> tuple[tuple[tuple[str, bool], ...], str | None]:
@@ -112,11 +120,17 @@ def sort_list(items: list[Any], key: str | None = None) -> list[Any]:
     return sorted(items, key=_compact)
 
 
-@functools.cache
+_PLANS: dict[int, tuple[ObjectType, Any, Any]] = {}
+
+
 def _plan(t: ObjectType) -> tuple[Any, Any]:
-    volatile = tuple(_parse_path(p)[0] for p in t.volatile)
-    unordered = tuple(_parse_path(p) for p in t.unordered)
-    return volatile, unordered
+    """Parsed dotted paths of a type, cached by identity (hashing a frozen entry hashes every field)."""
+    cached = _PLANS.get(id(t))
+    if cached is None or cached[0] is not t:
+        volatile = tuple(_parse_path(p)[0] for p in t.volatile)
+        unordered = tuple(_parse_path(p) for p in t.unordered)
+        cached = _PLANS[id(t)] = (t, volatile, unordered)
+    return cached[1], cached[2]
 
 
 def _ids(value: Any) -> list[str]:
