@@ -442,7 +442,7 @@ class GraphApi:
         coll = self.tenant.coll(td.key)
         for term in [flt.ast, *conjuncts(flt.ast)]:
             eq = equality_terms(term)
-            if eq is not None and all(p == "id" or p in coll.eq for p, _ in eq):
+            if eq is not None and all(p == "id" or p in td.indexed for p, _ in eq):
                 ids: set[str] = set()
                 for prop, values in eq:
                     for value in values:
@@ -453,7 +453,7 @@ class GraphApi:
                             ids |= coll.find(prop, value)
                 return sorted(ids)
             pre = prefix_term(term)
-            if pre is not None and pre[0] in coll.pre:
+            if pre is not None and pre[0] in td.prefixed:
                 return sorted(coll.prefix(pre[0], pre[1]))
         return None
 

@@ -47,14 +47,18 @@ class StateError(EntragitError):
 
 
 class Collection:
-    """Objects of one type, kept ordered by id, with case-insensitive equality and prefix indexes."""
+    """Objects of one type, kept ordered by id, with case-insensitive equality and prefix indexes.
+
+    Indexes are built on first use and maintained from then on: loading a 100k-user seed should not pay for
+    a prefix index nobody queries.
+    """
 
     def __init__(self, td: TypeDef) -> None:
         self.td = td
         self.objs: dict[str, dict[str, Any]] = {}
         self.order: list[str] = []
-        self.eq: dict[str, dict[str, set[str]]] = {p: {} for p in td.indexed}
-        self.pre: dict[str, list[tuple[str, str]]] = {p: [] for p in td.prefixed}
+        self.eq: dict[str, dict[str, set[str]]] = {}
+        self.pre: dict[str, list[tuple[str, str]]] = {}
         self.log_seq: list[int] = []
         self.log: list[tuple[str, str | None, str | None]] = []  # (object id, relationship, target id)
 
@@ -63,35 +67,46 @@ class Collection:
         for obj in objs:
             self.objs[obj["id"]] = obj
         self.order = sorted(self.objs)
-        for prop in self.td.indexed:
-            index = self.eq[prop]
+        self.eq = {}
+        self.pre = {}
+
+    def _eq_index(self, prop: str) -> dict[str, set[str]]:
+        index = self.eq.get(prop)
+        if index is None:
+            index = {}
             for oid, obj in self.objs.items():
                 value = obj.get(prop)
                 if isinstance(value, str):
                     index.setdefault(value.lower(), set()).add(oid)
-        for prop in self.td.prefixed:
-            self.pre[prop] = sorted(
+            self.eq[prop] = index
+        return index
+
+    def _pre_index(self, prop: str) -> list[tuple[str, str]]:
+        index = self.pre.get(prop)
+        if index is None:
+            index = sorted(
                 (str(obj[prop]).lower(), oid)
                 for oid, obj in self.objs.items()
                 if isinstance(obj.get(prop), str)
             )
+            self.pre[prop] = index
+        return index
 
     def _index(self, oid: str, obj: dict[str, Any], add: bool) -> None:
-        for prop in self.td.indexed:
+        for prop, index in self.eq.items():
             value = obj.get(prop)
             if isinstance(value, str):
-                bucket = self.eq[prop].setdefault(value.lower(), set())
+                bucket = index.setdefault(value.lower(), set())
                 if add:
                     bucket.add(oid)
                 else:
                     bucket.discard(oid)
                     if not bucket:
-                        del self.eq[prop][value.lower()]
-        for prop in self.td.prefixed:
+                        del index[value.lower()]
+        for prop, lst in self.pre.items():
             value = obj.get(prop)
             if isinstance(value, str):
                 entry = (value.lower(), oid)
-                lst = self.pre[prop]
                 if add:
                     bisect.insort(lst, entry)
                 else:
@@ -120,10 +135,13 @@ class Collection:
         return obj
 
     def find(self, prop: str, value: str) -> set[str]:
-        return set(self.eq.get(prop, {}).get(value.lower(), ()))
+        if prop not in self.td.indexed:
+            low = value.lower()
+            return {oid for oid, obj in self.objs.items() if str(obj.get(prop, "")).lower() == low}
+        return set(self._eq_index(prop).get(value.lower(), ()))
 
     def prefix(self, prop: str, start: str) -> list[str]:
-        lst = self.pre[prop]
+        lst = self._pre_index(prop)
         low = start.lower()
         i = bisect.bisect_left(lst, (low, ""))
         out = []
@@ -270,6 +288,21 @@ class Tenant:
         self.backrefs.setdefault(target, set()).add((rel, container))
         if log:
             self.record(rel.split("#")[0], container, rel.split("#")[1], target)
+
+    def _bulk_links(self, rel: str, container: str, targets: list[str]) -> None:
+        """Seed/state loading: link without logging, in one pass."""
+        if not targets:
+            return
+        by = self.links[rel].setdefault(container, {})
+        backrefs = self.backrefs
+        entry = (rel, container)
+        for target in targets:
+            by[target] = None
+            refs = backrefs.get(target)
+            if refs is None:
+                backrefs[target] = {entry}
+            else:
+                refs.add(entry)
 
     def remove_link(self, rel: str, container: str, target: str, log: bool = True) -> None:
         targets = self.links[rel].get(container)
@@ -419,7 +452,9 @@ class Tenant:
     def from_seed(cls, seed: dict[str, Any]) -> Tenant:
         """Build a tenant from a completed seed (DESIGN.md "The sandbox"); no API validation applies."""
         tenant = cls()
-        seed = copy.deepcopy(seed)
+        # Objects are copied one level deep: the tenant replaces objects wholesale on every change and never
+        # mutates nested values in place, so sharing them with the caller's seed is safe (and a deepcopy of a
+        # 100k-user seed would cost half a minute).
         pending_links: list[tuple[str, str, list[Any]]] = []
         pending_manager: list[tuple[str, str]] = []
         pending_assignments: list[tuple[str, list[dict[str, Any]]]] = []
@@ -429,7 +464,8 @@ class Tenant:
             objs = []
             for raw in seed.get(key) or []:
                 obj = dict(raw)
-                obj.setdefault("id", _new_id(td.id_style))
+                if "id" not in obj:
+                    obj["id"] = _new_id(td.id_style)
                 oid = str(obj["id"])
                 for rel in td.relationships:
                     if rel.name in obj:
@@ -449,12 +485,10 @@ class Tenant:
                     tenant._index_proxies(None, obj)
         for path in SINGLETONS:
             if isinstance(seed.get(path), dict):
-                tenant.singletons[path] = dict(seed[path])
+                tenant.singletons[path] = copy.deepcopy(seed[path])
         for rel_key, container, targets in pending_links:
-            for target in targets:
-                target_id = str(target.get("id") if isinstance(target, dict) else target)
-                if target_id in tenant.where:
-                    tenant.add_link(rel_key, container, target_id, log=False)
+            ids = [str(t.get("id") if isinstance(t, dict) else t) for t in targets]
+            tenant._bulk_links(rel_key, container, [i for i in ids if i in tenant.where])
         for user, mgr in pending_manager:
             if mgr in tenant.collections["users"].objs:
                 tenant.set_manager(user, mgr, log=False)
@@ -541,8 +575,7 @@ class Tenant:
         tenant.deleted = state.get("deleted", {})
         for rel, by in state.get("links", {}).items():
             for container, targets in by.items():
-                for target in targets:
-                    tenant.add_link(rel, container, target, log=False)
+                tenant._bulk_links(rel, container, targets)
         for user, mgr in state.get("manager", {}).items():
             tenant.set_manager(user, mgr, log=False)
         tenant.seq = int(state.get("seq", 0))
