@@ -59,6 +59,7 @@ class TokenInfo:
     roles: tuple[str, ...]
     kind: str  # "app" (client credentials), "msi" (managed identity), "user" (device code)
     user: str | None = None  # the signed-in user's UPN for delegated tokens
+    audience: str = GRAPH_RESOURCE
 
 
 @dataclass
@@ -205,7 +206,7 @@ class Authority:
         signature = _b64url(hmac.new(self._key, signing_input.encode("ascii"), hashlib.sha256).digest())
         token = f"{signing_input}.{signature}"
         user = str(payload["upn"]) if kind == "user" and payload.get("upn") else None
-        info = TokenInfo(app_id, self.tenant_id, float(exp), DEFAULT_ROLES, kind, user)
+        info = TokenInfo(app_id, self.tenant_id, float(exp), DEFAULT_ROLES, kind, user, audience)
         with self._lock:
             self._tokens[token] = info
             if time.monotonic() - self._last_prune > 60:
@@ -461,8 +462,13 @@ class Authority:
 
     # -- checking --------------------------------------------------------------------------------------------
 
-    def check(self, authorization: str | None) -> tuple[TokenInfo | None, str]:
-        """Validate an `Authorization` header; returns (info, "") or (None, Graph-style reason)."""
+    def check(
+        self, authorization: str | None, audiences: frozenset[str] = frozenset()
+    ) -> tuple[TokenInfo | None, str]:
+        """Validate an `Authorization` header; returns (info, "") or (None, Graph-style reason).
+
+        `audiences`, when given, are the resources the caller serves (a token for another API is refused).
+        """
         if not authorization:
             return None, "Access token is empty."
         scheme, _, token = authorization.partition(" ")
@@ -477,13 +483,19 @@ class Authority:
             return None, "Access token validation failure. Invalid audience."
         if info.expires_at <= time.time():
             return None, "Lifetime validation failed, the token is expired."
+        if audiences and info.audience.rstrip("/").lower() not in audiences:
+            return None, "Access token validation failure. Invalid audience."
         return info, ""
+
+    def add_client(self, client_id: str, secret: str | None = None) -> None:
+        """Register another application that may get tokens (it has its own throttling budget)."""
+        self.clients[client_id] = secret
 
     def expire_all(self) -> None:
         """Test hook: make every issued token expired (clients must fetch a new one)."""
         with self._lock:
             self._tokens = {
-                k: TokenInfo(v.app_id, v.tenant_id, 0.0, v.roles, v.kind, v.user)
+                k: TokenInfo(v.app_id, v.tenant_id, 0.0, v.roles, v.kind, v.user, v.audience)
                 for k, v in self._tokens.items()
             }
 

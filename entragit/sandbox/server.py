@@ -19,6 +19,7 @@ import secrets
 import shutil
 import socket
 import ssl
+import sys
 import tempfile
 import threading
 import time
@@ -33,7 +34,7 @@ from requests.structures import CaseInsensitiveDict
 
 from entragit.sandbox import certs
 from entragit.sandbox.faults import Faults, FaultSpecError, parse_fault
-from entragit.sandbox.oauth import Authority, OAuthResult, TokenInfo
+from entragit.sandbox.oauth import GRAPH_RESOURCE, Authority, OAuthResult, TokenInfo
 from entragit.sandbox.throttle import Throttle, is_write, tier_budget
 
 if TYPE_CHECKING:
@@ -184,6 +185,10 @@ class Sandbox:
         self.graph_url = f"https://{hostname}:{self.port}"
         self.authority_host = self.graph_url
         self.authority.host = self.authority_host
+        # Tokens for Graph: the public resource URI, its app id, or this sandbox's own URL as resource.
+        self.audiences = frozenset(
+            {GRAPH_RESOURCE, GRAPH_APP_ID, self.graph_url.lower(), f"https://localhost:{self.port}"}
+        )
         self.base_url = f"{self.graph_url}/v1.0"
         self._dirty = threading.Event()
         self._stopping = threading.Event()
@@ -206,6 +211,12 @@ class Sandbox:
                 target=self._save_loop, name=f"sandbox-save:{self.port}", daemon=True
             )
             self._saver.start()
+
+    def add_client(self, client_id: str, secret: str | None = None) -> str:
+        """Let another application get tokens (e.g. to test per-app throttling); returns its secret."""
+        secret = secret or secrets.token_urlsafe(30)
+        self.authority.add_client(client_id, secret)
+        return secret
 
     def info(self) -> dict[str, str]:
         """The six values a client needs (the `sandbox serve --json` line)."""
@@ -272,7 +283,15 @@ class Sandbox:
             if self._dirty.wait(timeout=5) and not self._stopping.is_set():
                 self._stopping.wait(max(SAVE_INTERVAL_S, 10 * self._last_save_s))  # coalesce bursts of writes
                 if not self._stopping.is_set():
-                    self.save_state()
+                    try:
+                        self.save_state()
+                    except Exception as exc:  # keep serving; the next write (or stop) tries again
+                        self._dirty.set()
+                        print(
+                            f"entragit sandbox: cannot save state to {self.state_path}: {exc}",
+                            file=sys.stderr,
+                        )
+                        self._stopping.wait(30)
 
     # -- one Graph request -----------------------------------------------------------------------------------
 
@@ -689,7 +708,7 @@ class _Handler(BaseHTTPRequestHandler):
         target = "/v1.0" + path + ("?" + unquote(raw_query) if raw_query else "")
         method = self.command
 
-        token, reason = box.authority.check(self.headers.get("Authorization"))
+        token, reason = box.authority.check(self.headers.get("Authorization"), box.audiences)
         if token is None:
             box.stats.count(method, path)
             self._finish_graph(
@@ -841,7 +860,7 @@ class _Handler(BaseHTTPRequestHandler):
         rel_path, rel_query = _relative(item["url"])
         request_id = str(uuid.uuid4())
         headers: CaseInsensitiveDict[str] = CaseInsensitiveDict(
-            {k: str(v) for k, v in item.get("headers", {}).items()}
+            {k: str(v) for k, v in (item.get("headers") or {}).items()}
         )
         if "X-Sandbox-Actor" not in headers and outer_headers.get("X-Sandbox-Actor"):
             headers["X-Sandbox-Actor"] = outer_headers["X-Sandbox-Actor"]

@@ -330,3 +330,26 @@ def test_device_code_flow_through_msal_public_client(sandbox: Sandbox) -> None:
     )
     assert again and "access_token" in again
     assert again["access_token"] != result["access_token"]
+
+
+def test_token_for_another_resource_is_refused_by_graph(sandbox: Sandbox) -> None:
+    result = _msal_app(sandbox, sandbox.client_secret).acquire_token_for_client(
+        scopes=["https://management.azure.com/.default"]
+    )
+    assert "access_token" in result, result
+    r = plain_session(sandbox).get(
+        f"{sandbox.graph_url}/v1.0/organization",
+        headers={"Authorization": f"Bearer {result['access_token']}"},
+    )
+    assert r.status_code == 401
+    assert "audience" in r.json()["error"]["message"]
+
+
+def test_additional_client_gets_tokens_with_its_own_app_id(sandbox: Sandbox) -> None:
+    other = str(uuid.uuid4())
+    secret = sandbox.add_client(other)
+    result = _msal_app(sandbox, secret, client_id=other).acquire_token_for_client(
+        scopes=["https://graph.microsoft.com/.default"]
+    )
+    assert "access_token" in result, result
+    assert _claims(result["access_token"])["appid"] == other

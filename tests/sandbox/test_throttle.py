@@ -212,3 +212,25 @@ def test_throttle_settings_can_change_at_runtime(sandbox: Sandbox, graph_session
     assert codes == [200, 200, 429]
     admin(sandbox, "POST", "/throttle", {"enabled": False})
     assert graph_session.get(f"{sandbox.graph_url}/v1.0/users").status_code == 200
+
+
+def test_each_application_has_its_own_budget_over_http(sandbox_factory: Callable[..., Sandbox]) -> None:
+    import msal
+    from conftest import session_for
+    from transport_helpers import plain_session
+
+    box = sandbox_factory(throttle=True, throttle_budget=4)
+    s = session_for(box)
+    assert [s.get(f"{box.graph_url}/v1.0/users").status_code for _ in range(3)] == [200, 200, 429]
+    other_id = "0f0e0d0c-0b0a-4909-8807-060504030201"
+    secret = box.add_client(other_id)
+    app = msal.ConfidentialClientApplication(
+        other_id,
+        client_credential=secret,
+        authority=f"{box.authority_host}/{box.tenant_id}",
+        instance_discovery=False,
+        http_client=plain_session(box),
+    )
+    token = app.acquire_token_for_client(scopes=["https://graph.microsoft.com/.default"])["access_token"]
+    r = plain_session(box).get(f"{box.graph_url}/v1.0/users", headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 200
