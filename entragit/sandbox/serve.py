@@ -49,12 +49,24 @@ def build_tenant(
     return Tenant.from_seed(data)
 
 
-def human_banner(box: Sandbox) -> str:
+def tenant_source(users: int | None, seed_path: str | None, state_path: str | None) -> str:
+    """Where build_tenant takes the tenant from, in words (for the banner)."""
+    if state_path and os.path.exists(state_path):
+        return f"state file {state_path}"
+    if seed_path:
+        return f"seed file {seed_path}"
+    if users is not None:
+        return f"generated, {users} users"
+    return "demo tenant"
+
+
+def human_banner(box: Sandbox, source: str = "") -> str:
     """How to point entragit (or any Graph client) at this sandbox."""
     info = box.info()
     domain = getattr(box.tenant, "domain", "") or box.tenant_id
+    origin = f", from {source}" if source else ""
     lines = [
-        f"entragit sandbox: emulating tenant {domain} ({box.tenant.user_count()} users)",
+        f"entragit sandbox: emulating tenant {domain} ({box.tenant.user_count()} users{origin})",
         f"  Graph:     {info['graph_url']}/v1.0",
         f"  Authority: {info['authority_host']}/{info['tenant_id']}",
         f"  CA bundle: {info['ca_bundle']}",
@@ -89,6 +101,7 @@ def run(
     """Serve until SIGINT/SIGTERM (or `stop_event`), then stop cleanly (saving the state file, if any)."""
     stream = out or sys.stdout
     started = time.monotonic()
+    source = tenant_source(users, seed_path, state_path)
     tenant = build_tenant(users, seed_path, state_path)
     try:
         box = start(
@@ -110,7 +123,7 @@ def run(
         if json_output:
             stream.write(json.dumps(box.info()) + "\n")
         else:
-            stream.write(human_banner(box) + f"\n(ready in {time.monotonic() - started:.1f} s)\n")
+            stream.write(human_banner(box, source) + f"\n(ready in {time.monotonic() - started:.1f} s)\n")
         stream.flush()
         while not done.wait(timeout=0.5):
             pass

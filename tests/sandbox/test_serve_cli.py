@@ -192,3 +192,13 @@ def test_human_banner_tells_how_to_point_clients_at_it() -> None:
         assert f"export {var}=" in text
     assert "https://127.0.0.1:" in text
     assert not t.is_alive()
+
+
+def test_unreadable_state_file_is_one_line_naming_it(tmp_path: Path) -> None:
+    state = tmp_path / "corrupt-state.json"
+    state.write_text("this is not a saved tenant", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["sandbox", "serve", "--json", "--state", str(state)])
+    assert result.exit_code == 1
+    assert "corrupt-state.json" in result.output
+    assert result.output.strip().count("\n") == 0
+    assert "Traceback" not in result.output
