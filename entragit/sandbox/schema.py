@@ -815,5 +815,6 @@ def project(td: TypeDef, obj: dict, select: list[str] | None = None, with_type: 
         for key, value in obj.items():
             if key not in td.select_only and key != "passwordProfile" and key != "@odata.type":
                 out[key] = value
-    out.pop("passwordProfile", None)
+    if "passwordProfile" in out:
+        out["passwordProfile"] = None  # write-only: a selected profile reads back as null
     return out
