@@ -15,6 +15,7 @@ import base64
 import json
 import uuid
 from collections.abc import Iterable
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -193,7 +194,7 @@ def _parse(text: str, name: str, *, json_first: bool) -> Any:
 
     yaml = YAML(typ="safe", pure=False)
     try:
-        return yaml.load(text)
+        return _json_types(yaml.load(text))
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
@@ -202,6 +203,22 @@ def _parse(text: str, name: str, *, json_first: bool) -> Any:
     except YAMLError as exc:
         detail = " ".join(str(exc).split())
         raise SeedError(f"{name}: invalid YAML: {detail}") from None
+
+
+def _json_types(value: Any) -> Any:
+    """YAML reads unquoted timestamps as datetimes; Graph JSON carries them as strings (`...Z` for UTC)."""
+    if isinstance(value, dict):
+        return {str(k): _json_types(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_types(v) for v in value]
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+        text = value.isoformat(timespec="microseconds" if value.microsecond else "seconds")
+        return text + "Z"
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
 
 
 def _type_name(value: Any) -> str:

@@ -505,6 +505,20 @@ def test_malformed_seed_files_are_one_line_errors_naming_the_file(
     assert re.search(expected, message), message
 
 
+def test_yaml_timestamps_and_yaml_1_1_booleans_stay_graph_strings(tmp_path: Path) -> None:
+    path = tmp_path / "dates.yml"
+    path.write_text(
+        "users:\n  - displayName: On Call\n    employeeType: yes\n    createdDateTime: 2024-03-01T09:30:00Z\n"
+        "    employeeHireDate: 2024-02-29\n",
+        encoding="utf-8",
+    )
+    user = load_seed_file(path)["users"][0]
+    assert user["createdDateTime"] == "2024-03-01T09:30:00Z"
+    assert user["employeeHireDate"] == "2024-02-29"
+    assert user["employeeType"] == "yes"
+    json.dumps(user)
+
+
 def test_a_missing_seed_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(SeedError, match="no such seed file"):
         load_seed_file(tmp_path / "nope.yaml")
