@@ -86,18 +86,14 @@ class _Result:
         self.headers = headers if headers is not None else {}
 
 
-_ID_SEGMENT = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+# Graph's own path segments are words (`members`, `$ref`, `microsoft.graph.user`, `oauth2PermissionGrants`);
+# anything else (GUIDs, UPNs, base64 ids, `roleAssignments/lAPpYvVp...-1`) is an object id.
+_NAME_SEGMENT = re.compile(r"^(\$?[A-Za-z][A-Za-z.]*|oauth2[A-Za-z]+|b2c[A-Za-z]+)$")
 
 
 def _path_template(path: str) -> str:
     """`/groups/<guid>/members` → `/groups/{id}/members`: stats group by operation, not by object."""
-    parts = []
-    for seg in path.split("/"):
-        if _ID_SEGMENT.match(seg) or "@" in seg or "(" in seg or (len(seg) > 24 and seg.isascii()):
-            parts.append("{id}")
-        else:
-            parts.append(seg)
-    return "/".join(parts)
+    return "/".join(seg if not seg or _NAME_SEGMENT.match(seg) else "{id}" for seg in path.split("/"))
 
 
 class Stats:

@@ -211,3 +211,23 @@ def test_stats_count_graph_requests_and_resource_units(
     assert stats(sandbox)["requests"] == 3
     body = json.dumps(got)
     assert sandbox.client_secret not in body
+
+
+@pytest.mark.parametrize(
+    ("path", "template"),
+    [
+        ("/groups/8f1e3b2a-1111-2222-3333-444455556666/members/$ref", "/groups/{id}/members/$ref"),
+        ("/policies/authenticationMethodsPolicy", "/policies/authenticationMethodsPolicy"),
+        ("/oauth2PermissionGrants/abcDEF-123_x", "/oauth2PermissionGrants/{id}"),
+        ("/users/adele@contoso.com/manager", "/users/{id}/manager"),
+        ("/directory/deletedItems/microsoft.graph.user", "/directory/deletedItems/microsoft.graph.user"),
+        (
+            "/roleManagement/directory/roleAssignments/lAPpYvVpN0KR-1",
+            "/roleManagement/directory/roleAssignments/{id}",
+        ),
+    ],
+)
+def test_stats_group_paths_by_operation_not_by_object(path: str, template: str) -> None:
+    from entragit.sandbox.server import _path_template
+
+    assert _path_template(path) == template
