@@ -73,7 +73,7 @@ def test_index_fields_read_from_lines_equal_a_full_yaml_load(name: str) -> None:
     loaded = canonical.load(text)
     assert entry.display_name == loaded["displayName"]
     assert entry.identities == (
-        (loaded["userPrincipalName"],) if loaded["userPrincipalName"] is not None else ()
+        [loaded["userPrincipalName"]] if loaded["userPrincipalName"] is not None else []
     )
     assert entry.id == ALICE and entry.deleted is False and entry.licensed is False
 

@@ -6,6 +6,7 @@ the plain data it returns, as a table for people or JSON for scripts.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from typing import Any
@@ -43,6 +44,17 @@ def _named(value: Any, names: dict[str, str]) -> str:
 # --------------------------------------------------------------------------------------------------
 
 
+def _echo_json_rows(rows: list[dict[str, Any]]) -> None:
+    """A JSON list with one compact object per line: the C encoder (json.dumps with indent is pure Python,
+    seconds for 100k objects), and still readable and greppable."""
+    if not rows:
+        click.echo("[]")
+        return
+    encode = json.JSONEncoder(ensure_ascii=False).encode  # one encoder: dumps() builds one per call
+    body = ",\n  ".join(map(encode, rows))
+    click.echo(f"[\n  {body}\n]")
+
+
 @click.command("ls")
 @click.argument("type_name", metavar="[TYPE]", required=False)
 @click.option(
@@ -56,7 +68,7 @@ def ls_cmd(type_name: str | None, deleted: bool | None, as_json: bool, repo: str
     """List the protected objects with their last backup (the last commit that changed each one)."""
     rows = history.list_objects(repo, type_name, deleted)
     if as_json:
-        echo_json([r.to_json() for r in rows])
+        _echo_json_rows([r.to_json() for r in rows])
         return
     if not rows:
         click.echo("no objects" + (f" of type {type_name}" if type_name else ""))
