@@ -1259,6 +1259,11 @@ def complete(seed: Obj, now: datetime = SEED_CLOCK) -> Obj:
         org = organization(tenant_id, domain, org_name, now)
         org["directorySizeQuota"]["used"] = len(users) + len(seed.get("groups") or [])
         out["organization"] = [org]
+    elif not seed["organization"][0].get("verifiedDomains"):
+        # The sandbox finds the tenant's domain through verifiedDomains; a hand-written org may omit it.
+        org = dict(seed["organization"][0])
+        org["verifiedDomains"] = organization(tenant_id, domain, org_name, now)["verifiedDomains"]
+        out["organization"] = [org, *seed["organization"][1:]]
 
     role_defs = list(seed.get("roleManagement/directory/roleDefinitions") or [])
     have = {str(r.get("templateId") or r.get("id")) for r in role_defs}

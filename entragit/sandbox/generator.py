@@ -1256,7 +1256,7 @@ class TenantGenerator:
                     "applications": apps_cond([], includeAuthenticationContextClassReferences=["c1"]),
                     "clientAppTypes": ["all"],
                 },
-                grant("OR", ["mfa"]),
+                grant("OR", [], self.strengths[0] if self.strengths else phishing),
                 None,
             ),
             (

@@ -402,6 +402,16 @@ def test_complete_seed_keeps_what_the_seed_already_has() -> None:
     assert all(s["id"].startswith(org["id"] + "_") for s in done["subscribedSkus"])
     with pytest.raises(SeedError, match="unknown collection 'usres'"):
         complete_seed({"usres": []})
+    bare = complete_seed(
+        {
+            "organization": [{"displayName": "Bare"}],
+            "users": [{"userPrincipalName": "x@bare.onmicrosoft.com"}],
+        }
+    )
+    domains = bare["organization"][0]["verifiedDomains"]
+    assert [(d["name"], d["isInitial"], d["isDefault"]) for d in domains] == [
+        ("bare.onmicrosoft.com", True, True)
+    ]
 
 
 # --- loading seed files -------------------------------------------------------------------------------------
