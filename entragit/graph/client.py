@@ -528,11 +528,45 @@ class GraphClient:
         results: dict[str, JSONList] = {}
 
         def run(chunk: Sequence[str]) -> dict[str, JSONList]:
-            return self._run_batch(chunk, params, headers, required_permission)
+            bodies = self._run_batch(chunk, params, headers, required_permission)
+            out: dict[str, JSONList] = {}
+            for path, body in bodies.items():
+                items = list((body or {}).get("value", []))
+                next_link = (body or {}).get("@odata.nextLink")
+                while next_link:  # sequential by nature; other batches keep the other workers busy
+                    page = self.get(next_link, headers=headers, required_permission=required_permission)
+                    items.extend(page.get("value", []))
+                    next_link = page.get("@odata.nextLink")
+                out[path] = items
+            return out
 
         for part in self.map_concurrent(run, chunks):
             results.update(part)
         # Report in the caller's spelling of each path.
+        return {p: results[p.lstrip("/")] for p in dict.fromkeys(paths)}
+
+    def get_many(
+        self,
+        paths: Sequence[str],
+        params: Mapping[str, Any] | None = None,
+        *,
+        headers: Mapping[str, str] | None = None,
+        required_permission: str | None = None,
+        missing_ok: bool = True,
+    ) -> dict[str, dict[str, Any] | None]:
+        """GET many single objects (e.g. `users/{id}/manager`) through $batch, 20 per batch, concurrently.
+
+        A 404 gives None when missing_ok (a user without a manager); any other failure raises GraphError.
+        """
+        unique = list(dict.fromkeys(p.lstrip("/") for p in paths))
+        chunks = [unique[i : i + BATCH_SIZE] for i in range(0, len(unique), BATCH_SIZE)]
+        results: dict[str, dict[str, Any] | None] = {}
+
+        def run(chunk: Sequence[str]) -> dict[str, dict[str, Any] | None]:
+            return self._run_batch(chunk, params, headers, required_permission, missing_ok=missing_ok)
+
+        for part in self.map_concurrent(run, chunks):
+            results.update(part)
         return {p: results[p.lstrip("/")] for p in dict.fromkeys(paths)}
 
     def _run_batch(
@@ -541,10 +575,13 @@ class GraphClient:
         params: Mapping[str, Any] | None,
         headers: Mapping[str, str] | None,
         required_permission: str | None,
-    ) -> dict[str, JSONList]:
+        *,
+        missing_ok: bool = False,
+    ) -> dict[str, dict[str, Any] | None]:
+        """GET each path of one chunk (<= 20) through $batch: body per path (None: 404 and missing_ok)."""
         query = _query(params)
         pending = {str(i): path for i, path in enumerate(chunk, 1)}
-        out: dict[str, JSONList] = {}
+        out: dict[str, dict[str, Any] | None] = {}
         attempt = 0
         while pending:
             requests_body = []
@@ -578,6 +615,9 @@ class GraphClient:
                     if ra is not None:
                         waits.append(ra)
                     continue
+                if status == 404 and missing_ok:
+                    out[path] = None
+                    continue
                 if status >= 400 or not isinstance(body, dict):
                     url = self.url(path, params)
                     raise error_from(
@@ -589,13 +629,7 @@ class GraphClient:
                         required_permission=required_permission,
                         fallback=f"HTTP {status}",
                     )
-                items = list(body.get("value", []))
-                next_link = body.get("@odata.nextLink")
-                while next_link:
-                    page = self.get(next_link, headers=headers, required_permission=required_permission)
-                    items.extend(page.get("value", []))
-                    next_link = page.get("@odata.nextLink")
-                out[path] = items
+                out[path] = body
             if retry:
                 if attempt >= self.max_retries:
                     first = next(iter(retry.values()))

@@ -177,6 +177,29 @@ def test_list_many_inner_failure_names_the_path(sandbox: Sandbox, graph_session:
     assert "\n" not in str(info.value)
 
 
+def test_get_many_reads_single_objects_and_tolerates_404(
+    sandbox: Sandbox, graph_session: requests.Session
+) -> None:
+    users = graph_session.get(
+        f"{sandbox.graph_url}/v1.0/users", params={"$select": "id", "$top": "999"}
+    ).json()
+    paths = [f"users/{u['id']}/manager" for u in users["value"]]
+    client = client_for(sandbox)
+    got = client.get_many(paths, {"$select": "id"})
+    assert list(got) == paths
+    for path in paths:
+        direct = graph_session.get(f"{sandbox.graph_url}/v1.0/{path}", params={"$select": "id"})
+        if direct.status_code == 404:
+            assert got[path] is None
+        else:
+            assert got[path] is not None and got[path]["id"] == direct.json()["id"]
+    assert any(v is None for v in got.values()) and any(v is not None for v in got.values())
+    assert client.stats["requests"] == -(-len(paths) // 20)
+    with pytest.raises(GraphError) as info:
+        client.get_many(["users/00000000-0000-0000-0000-000000000000"], missing_ok=False)
+    assert info.value.status == 404
+
+
 def test_list_many_of_nothing_sends_nothing(sandbox: Sandbox) -> None:
     client = client_for(sandbox)
     assert client.list_many([]) == {}
