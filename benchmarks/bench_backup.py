@@ -113,7 +113,9 @@ def graph_client(info: dict[str, Any]) -> Any:
 def change_objects(info: dict[str, Any], fraction: float, rng: random.Random) -> int:
     """Change `fraction` of users+groups: 80% user property edits, 20% group membership additions."""
     client = graph_client(info)
-    users = [u["id"] for u in client.list("users", {"$select": "id", "$top": "999"})]
+    # Synced users can only be changed on-premises: edit cloud-only ones.
+    listed = list(client.list("users", {"$select": "id,onPremisesSyncEnabled", "$top": "999"}))
+    users = [u["id"] for u in listed if not u.get("onPremisesSyncEnabled")]
     groups = [
         g["id"]
         for g in client.list("groups", {"$select": "id,membershipRule,groupTypes", "$top": "999"})

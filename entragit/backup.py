@@ -716,7 +716,7 @@ def run_backup(
         if domain is None:
             domain = _domain_from_graph(client) or cfg.tenant_id
         message = _commit_message(domain, [o for o in outcomes if not o.summary.error], report_changes)
-        result.commit = store.write_snapshot(files, message)
+        result.commit = store.write_snapshot(files, message, compared=True)
         store.save_state(new_types)
         if push and result.commit:
             store.push()

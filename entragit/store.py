@@ -87,6 +87,11 @@ def _atomic_write(path: Path, data: bytes, *, sync: bool = False) -> None:
     os.replace(tmp, path)
 
 
+def _write_file(path: str, data: bytes) -> None:
+    with open(path, "wb") as fh:
+        fh.write(data)
+
+
 def _redact(text: str) -> str:
     """Drop credentials embedded in remote URLs (https://user:token@host) from git's messages."""
     return re.sub(r"(\w+://)[^/@\s]+@", r"\1***@", text)
@@ -314,27 +319,32 @@ class Store:
 
     # ------------------------------------------------------------------ snapshot
 
-    def write_snapshot(self, files: Mapping[str, str | None], message: str) -> str | None:
+    def write_snapshot(
+        self, files: Mapping[str, str | None], message: str, *, compared: bool = False
+    ) -> str | None:
         """Write changed files, delete removed ones, commit them as one commit; None when nothing changed.
 
         `files` maps repo paths to their new text, or to None for a file to delete. Paths whose bytes already
-        match are not touched (rewriting identical files makes git re-hash them all).
+        match are not touched (rewriting identical files makes git re-hash them all); `compared=True` says the
+        caller already dropped those, so the files are not read again.
         """
         writes: dict[str, bytes] = {}
         deletes: list[str] = []
+        root = str(self.root)
         for relpath, text in files.items():
-            path = self.root / relpath
+            path = os.path.join(root, relpath)
             if text is None:
-                if path.exists() or path.is_symlink():
+                if os.path.lexists(path):
                     deletes.append(relpath)
                 continue
             data = text.encode("utf-8")
-            try:
-                with open(path, "rb") as fh:
-                    if fh.read() == data:
-                        continue
-            except (FileNotFoundError, NotADirectoryError):
-                pass
+            if not compared:
+                try:
+                    with open(path, "rb") as fh:
+                        if fh.read() == data:
+                            continue
+                except (FileNotFoundError, NotADirectoryError):
+                    pass
             writes[relpath] = data
         touched = sorted([*writes, *deletes])
         if not touched:
@@ -344,14 +354,16 @@ class Store:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         _atomic_write(marker, json.dumps({"head": self.head(), "paths": touched}).encode(), sync=True)
 
-        made_dirs: set[Path] = set()
+        # Plain writes, not write-and-rename: the run marker already covers a half-written file (the next
+        # run puts every listed path back to HEAD), and one syscall less per file matters at 100k files.
+        made_dirs: set[str] = set()
         for relpath, data in writes.items():
-            path = self.root / relpath
-            parent = path.parent
+            path = os.path.join(root, relpath)
+            parent = os.path.dirname(path)
             if parent not in made_dirs:
-                parent.mkdir(parents=True, exist_ok=True)
+                os.makedirs(parent, exist_ok=True)
                 made_dirs.add(parent)
-            _atomic_write(path, data)
+            _write_file(path, data)
         for relpath in deletes:
             with contextlib.suppress(FileNotFoundError):
                 (self.root / relpath).unlink()

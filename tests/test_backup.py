@@ -328,20 +328,23 @@ def test_killed_run_leaves_a_clean_repository_and_the_next_run_completes(
     env.graph("PATCH", f"users/{quiet['id']}", {"jobTitle": "Half written"})
     policy = env.load(env.files(catalog.by_name("conditionalAccessPolicies"))[0])
     env.graph("DELETE", f"identity/conditionalAccess/policies/{policy['id']}")
-    real = store._atomic_write
+    real = store._write_file
     calls = 0
 
-    def dying(path: Path, data: bytes, *, sync: bool = False) -> None:
+    def dying(path: str, data: bytes) -> None:
         nonlocal calls
         calls += 1
-        if calls == 2:  # after the run marker, in the middle of the file writes
+        if calls == 1:  # in the middle of the file writes: a file half-written
+            with open(path, "wb") as fh:
+                fh.write(data[: len(data) // 2])
             raise KeyboardInterrupt
-        real(path, data, sync=sync)
+        real(path, data)
 
-    monkeypatch.setattr(store, "_atomic_write", dying)
+    monkeypatch.setattr(store, "_write_file", dying)
     with pytest.raises(KeyboardInterrupt):
         env.backup()
-    monkeypatch.setattr(store, "_atomic_write", real)
+    monkeypatch.setattr(store, "_write_file", real)
+    assert git(env.root, "status", "--porcelain"), "the interrupted run left files behind"
     assert env.head() == head
 
     r = env.backup()

@@ -87,21 +87,23 @@ def test_interrupted_run_is_rolled_back_by_the_next_session(
     st.write_snapshot({"users/a.yaml": "id: a\n", "users/b.yaml": "id: b\n"}, "one")
     head = st.head()
     calls = 0
-    real = store_mod._atomic_write
+    real = store_mod._write_file
 
-    def dying_write(path: Path, data: bytes, *, sync: bool = False) -> None:
+    def dying_write(path: str, data: bytes) -> None:
         nonlocal calls
         calls += 1
-        if calls == 3:  # marker, one file written, then the process "dies"
+        if calls == 2:  # one file written, the next half-written, then the process "dies"
+            with open(path, "wb") as fh:
+                fh.write(data[:3])
             raise KeyboardInterrupt
-        real(path, data, sync=sync)
+        real(path, data)
 
-    monkeypatch.setattr(store_mod, "_atomic_write", dying_write)
+    monkeypatch.setattr(store_mod, "_write_file", dying_write)
     with pytest.raises(KeyboardInterrupt):
         st.write_snapshot(
             {"users/a.yaml": "id: a\nnew: 1\n", "users/c.yaml": "id: c\n", "users/b.yaml": None}, "x"
         )
-    monkeypatch.setattr(store_mod, "_atomic_write", real)
+    monkeypatch.setattr(store_mod, "_write_file", real)
     assert (st.root / ".git/entragit/run.lock").exists()
 
     with st.session(["users"]):
