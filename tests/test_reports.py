@@ -1,0 +1,95 @@
+"""Secure score history and seat counts read back from the repository."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from history_repo import RepoBuilder, guid
+
+from entragit import canonical, reports
+from entragit.reports import ReportError, sparkline
+
+SKU = "c7df2760-2c81-4ef7-b578-5b5392b571df"
+
+
+def score_file(date: str, current: float, maximum: float = 100.0) -> str:
+    """The shape `entragit backup` writes to reports/secureScore.yaml (latest record, a few fields)."""
+    return canonical.dump({"date": date, "currentScore": current, "maxScore": maximum, "percent": None})
+
+
+def test_score_is_the_latest_record_and_history_has_one_point_per_day(tmp_path: Path) -> None:
+    b = RepoBuilder(tmp_path / "r")
+    for date, value in (("2026-11-01", 40.0), ("2026-11-02", 42.5), ("2026-11-02", 43.0), ("2026-11-04", 50)):
+        b.write("reports/secureScore.yaml", score_file(date, value))
+        b.commit()
+    b.write("entragit.yaml", "tenant_id: t\n")
+    b.commit()  # a later commit that does not touch the report
+    r = reports.score(str(b.root))
+    assert (r.current, r.maximum, r.date) == (50.0, 100.0, "2026-11-04T00:00:00Z")
+    assert [(p.date[:10], p.current) for p in r.history] == [
+        ("2026-11-01", 40.0),
+        ("2026-11-02", 43.0),  # the newer record of the day wins
+        ("2026-11-04", 50.0),
+    ]
+    assert r.to_json()["history"][0] == {
+        "date": "2026-11-01T00:00:00Z",
+        "currentScore": 40.0,
+        "maxScore": 100.0,
+    }
+
+
+def test_score_accepts_a_raw_graph_record_with_created_date_time(tmp_path: Path) -> None:
+    b = RepoBuilder(tmp_path / "r")
+    record = {"createdDateTime": "2026-11-05T15:21:00.1234567Z", "currentScore": 387.0, "maxScore": 697.0}
+    b.write("reports/secureScore.yaml", canonical.dump(record))
+    b.commit()
+    r = reports.score(str(b.root))
+    assert (r.current, r.maximum, r.date) == (387.0, 697.0, "2026-11-05T15:21:00Z")
+
+
+def test_score_without_a_report_is_a_clear_error(tmp_path: Path) -> None:
+    b = RepoBuilder(tmp_path / "r")
+    b.write("entragit.yaml", "tenant_id: t\n")
+    b.commit()
+    with pytest.raises(ReportError, match="no secure score"):
+        reports.score(str(b.root))
+
+
+def test_sparkline_scales_between_min_and_max() -> None:
+    assert sparkline([1, 2, 3, 4, 5, 6, 7, 8]) == "▁▂▃▄▅▆▇█"
+    assert sparkline([5, 5, 5]) == "▅▅▅"
+    assert sparkline([]) == ""
+    assert len(sparkline(list(range(100)), width=60)) == 60
+
+
+def test_seats_billable_are_enabled_licensed_members_and_deleted_users_do_not_count(tmp_path: Path) -> None:
+    b = RepoBuilder(tmp_path / "r")
+    lic = [{"skuId": SKU, "disabledPlans": []}]
+    people = [
+        ("member licensed", {"accountEnabled": True, "userType": "Member", "assignedLicenses": lic}),
+        ("null type licensed", {"accountEnabled": True, "userType": None, "assignedLicenses": lic}),
+        ("member unlicensed", {"accountEnabled": True, "userType": "Member", "assignedLicenses": []}),
+        ("guest licensed", {"accountEnabled": True, "userType": "Guest", "assignedLicenses": lic}),
+        ("disabled licensed", {"accountEnabled": False, "userType": "Member", "assignedLicenses": lic}),
+        (
+            "deleted licensed",
+            {"accountEnabled": True, "assignedLicenses": lic, "deletedDateTime": "2026-01-01"},
+        ),
+    ]
+    for i, (name, extra) in enumerate(people):
+        b.put(
+            "users", {"id": guid(i, "ab"), "displayName": name, "userPrincipalName": f"u{i}@x.com", **extra}
+        )
+    b.commit()
+    r = reports.seats(str(b.root))
+    assert r.to_json() == {"billable": 2, "guests": 1, "disabled": 1, "licensed": 4, "total": 5}
+    assert [e.display_name for e in r.billable] == ["member licensed", "null type licensed"]
+
+
+def test_seats_without_users_is_a_clear_error(tmp_path: Path) -> None:
+    b = RepoBuilder(tmp_path / "r")
+    b.write("entragit.yaml", "tenant_id: t\n")
+    b.commit()
+    with pytest.raises(ReportError, match="no user files"):
+        reports.seats(str(b.root))

@@ -1,0 +1,76 @@
+"""Name resolution rules: the most precise tier wins, ambiguity is an error that lists candidates."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from history_repo import RepoBuilder, guid
+
+from entragit.history import Entry
+from entragit.resolve import (
+    AmbiguousObject,
+    ObjectNotFound,
+    describe,
+    looks_like_path,
+    match,
+    pick,
+    resolve_object,
+)
+
+
+def entry(path: str, name: str | None, *idents: str, type_: str = "users", deleted: bool = False) -> Entry:
+    oid = path.rsplit("/", 1)[-1].removesuffix(".yaml")
+    return Entry(path, type_, oid, name, list(idents), deleted)
+
+
+ALICE = entry(f"users/a1/{guid(1, 'a1')}.yaml", "Alice", "alice@contoso.com")
+ALICE2 = entry(f"users/b2/{guid(2, 'b2')}.yaml", "alice", "alice.b@contoso.com")
+APP = entry(f"applications/c3/{guid(3, 'c3')}.yaml", "Payroll", guid(9, "99"), type_="applications")
+SP = entry(f"servicePrincipals/d4/{guid(4, 'd4')}.yaml", "Payroll", guid(9, "99"), type_="servicePrincipals")
+GONE = entry(f"users/e5/{guid(5, 'e5')}.yaml", "Old Timer", "old@contoso.com", deleted=True)
+ALL = [ALICE, ALICE2, APP, SP, GONE]
+
+
+def test_tiers_path_then_id_then_identity_then_exact_name_then_any_case() -> None:
+    assert match(ALL, ALICE.path) == [ALICE]
+    assert match(ALL, ALICE.id.upper()) == [ALICE]
+    assert match(ALL, "ALICE@contoso.com") == [ALICE]
+    assert match(ALL, "Alice") == [ALICE]  # exact display name beats the case-insensitive "alice"
+    assert match(ALL, "ALICE") == [ALICE, ALICE2]
+    assert match(ALL, "  Old Timer ") == [GONE]
+    assert match(ALL, "nobody") == []
+
+
+def test_pick_reports_every_candidate_with_path_type_and_name() -> None:
+    with pytest.raises(AmbiguousObject) as err:
+        pick(ALL, "Payroll", "repo")
+    text = str(err.value)
+    assert text.startswith("'Payroll' matches 2 objects in repo: ")
+    assert f"{APP.path} (applications, Payroll)" in text and f"{SP.path} (servicePrincipals, Payroll)" in text
+    assert "give a path or an id" in text
+    assert pick(ALL, "nobody", "repo") is None
+    assert describe([GONE]) == f"{GONE.path} (users, Old Timer, deleted)"
+
+
+def test_long_candidate_lists_are_cut() -> None:
+    many = [entry(f"groups/{i:02d}/{guid(i, f'{i:02d}')}.yaml", "Team", type_="groups") for i in range(14)]
+    text = describe(many)
+    assert text.count("(groups, Team)") == 10 and text.endswith("; and 4 more")
+
+
+def test_looks_like_path() -> None:
+    assert looks_like_path("users/ab/x.yaml") and looks_like_path("x.yaml") and looks_like_path("a\\b")
+    assert not looks_like_path("alice@contoso.com") and not looks_like_path("Sales EMEA")
+
+
+def test_resolve_object_on_a_directory(tmp_path: Path) -> None:
+    b = RepoBuilder(tmp_path / "r")
+    uid = guid(7, "77")
+    b.put("users", {"id": uid, "displayName": "Zed", "userPrincipalName": "zed@contoso.com"})
+    b.commit()
+    assert resolve_object(str(b.root), "zed@contoso.com") == f"users/77/{uid}.yaml"
+    with pytest.raises(ObjectNotFound, match="no object matches 'Ann'"):
+        resolve_object(str(b.root), "Ann")
+    with pytest.raises(ObjectNotFound, match="empty object name"):
+        resolve_object(str(b.root), "  ")
