@@ -5,8 +5,10 @@ rate applies:
 - resource units (RU) per application+tenant: 3,500 / 5,000 / 8,000 per 10 s for tenants of <50 / 50–500 /
   >500 users, each request costing per the published table with its $select/$expand/$top modifiers;
 - writes per application+tenant: 3,000 per 150 s (each POST/PATCH/PUT/DELETE is one write and 1 RU);
+- writes per tenant (all applications): 18,000 per 5 min;
 - conditional access policies and named locations: 1 request per second per tenant, and those 429s carry no
-  Retry-After (clients must back off on their own).
+  Retry-After (clients must back off on their own);
+- identity and access reports (`auditLogs/...`, `reports/...`): 5 requests per 10 s per application+tenant.
 A refused request consumes nothing. Clients learn the cost from `x-ms-resource-unit` and the pressure from
 `x-ms-throttle-limit-percentage` once more than 80% of the budget is used.
 """
@@ -24,6 +26,10 @@ WRITE_QUOTA = 3000
 WRITE_WINDOW_S = 150.0
 RU_WINDOW_S = 10.0
 CA_RATE_PER_S = 1.0
+TENANT_WRITE_QUOTA = 18000
+TENANT_WRITE_WINDOW_S = 300.0
+REPORTS_QUOTA = 5
+REPORTS_WINDOW_S = 10.0
 
 _ID = r"[^/]+"
 # (method, compiled path pattern, base cost). First match wins; unlisted requests cost 1 RU.
@@ -59,6 +65,9 @@ _CA_PATH = re.compile(
 )
 
 
+_REPORTS_PATH = re.compile(r"^/(auditLogs|reports)(/|$)", re.IGNORECASE)
+
+
 def tier_budget(user_count: int) -> int:
     """RU per 10 s for an application in a tenant of this size."""
     if user_count < 50:
@@ -74,6 +83,10 @@ def is_write(method: str) -> bool:
 
 def is_conditional_access(path: str) -> bool:
     return bool(_CA_PATH.match(path))
+
+
+def is_report(path: str) -> bool:
+    return bool(_REPORTS_PATH.match(path))
 
 
 def request_cost(method: str, path: str, query: Mapping[str, str]) -> int:
@@ -154,12 +167,13 @@ class Throttle:
         self._ru: dict[tuple[str, str], _Bucket] = {}
         self._writes: dict[tuple[str, str], _Bucket] = {}
         self._ca: dict[str, _Bucket] = {}
+        self._tenant_writes: dict[str, _Bucket] = {}
+        self._reports: dict[tuple[str, str], _Bucket] = {}
 
     def reset(self) -> None:
         with self._lock:
-            self._ru.clear()
-            self._writes.clear()
-            self._ca.clear()
+            for table in (self._ru, self._writes, self._ca, self._tenant_writes, self._reports):
+                table.clear()
 
     def _bucket(self, table: dict, key: object, capacity: float, rate: float, now: float) -> _Bucket:
         bucket = table.get(key)
@@ -176,6 +190,8 @@ class Throttle:
         method = method.upper()
         if is_conditional_access(path):
             return self._charge_ca(app_id, tenant_id, method)
+        if is_report(path) and method == "GET":
+            return self._charge_report(app_id, tenant_id)
         cost = request_cost(method, path, query)
         if not self.enabled:
             return Decision(True, cost, {"x-ms-resource-unit": str(cost)})
@@ -187,24 +203,36 @@ class Throttle:
             wait = ru.wait_for(cost)
             reason = "ResourceUnitLimitExceeded"
             scope_kind = "Read" if not write else "ReadWrite"
-            wb = None
+            scope = "Tenant_Application"
+            wb = tb = None
             if write:
                 wb = self._bucket(self._writes, key, self.write_quota, self.write_quota / WRITE_WINDOW_S, now)
                 wwait = wb.wait_for(1)
                 if wwait > wait:
                     wait, reason, scope_kind = wwait, "WriteLimitExceeded", "Write"
+                tb = self._bucket(
+                    self._tenant_writes,
+                    tenant_id,
+                    TENANT_WRITE_QUOTA,
+                    TENANT_WRITE_QUOTA / TENANT_WRITE_WINDOW_S,
+                    now,
+                )
+                twait = tb.wait_for(1)
+                if twait > wait:
+                    wait, reason, scope_kind, scope = twait, "WriteLimitExceeded", "Write", "Tenant"
             if wait > 0:
                 retry = max(round(wait, 3), 0.001)
                 headers = {
                     "Retry-After": _fmt_seconds(retry),
-                    "x-ms-throttle-scope": f"Tenant_Application/{scope_kind}/{app_id}/{tenant_id}",
+                    "x-ms-throttle-scope": f"{scope}/{scope_kind}/{app_id}/{tenant_id}",
                     "x-ms-throttle-information": reason,
                     "x-ms-throttle-limit-percentage": "1.0",
                 }
                 return Decision(False, 0, headers, retry, reason)
             ru.tokens -= cost
-            if wb is not None:
+            if wb is not None and tb is not None:
                 wb.tokens -= 1
+                tb.tokens -= 1
             used = 1.0 - ru.tokens / ru.capacity
         headers = {"x-ms-resource-unit": str(cost)}
         if used > 0.8:
@@ -226,6 +254,26 @@ class Throttle:
                 # Documented: these 429s do not return Retry-After.
                 return Decision(False, 0, headers, None, "ConditionalAccessLimitExceeded")
             bucket.tokens -= 1.0
+        return Decision(True, 1, {"x-ms-resource-unit": "1"})
+
+    def _charge_report(self, app_id: str, tenant_id: str) -> Decision:
+        if not self.enabled:
+            return Decision(True, 1, {"x-ms-resource-unit": "1"})
+        now = time.monotonic()
+        with self._lock:
+            bucket = self._bucket(
+                self._reports, (app_id, tenant_id), REPORTS_QUOTA, REPORTS_QUOTA / REPORTS_WINDOW_S, now
+            )
+            wait = bucket.wait_for(1)
+            if wait > 0:
+                retry = max(round(wait, 3), 0.001)
+                headers = {
+                    "Retry-After": _fmt_seconds(retry),
+                    "x-ms-throttle-scope": f"Tenant_Application/Read/{app_id}/{tenant_id}",
+                    "x-ms-throttle-information": "ReportsLimitExceeded",
+                }
+                return Decision(False, 0, headers, retry, "ReportsLimitExceeded")
+            bucket.tokens -= 1
         return Decision(True, 1, {"x-ms-resource-unit": "1"})
 
 

@@ -237,3 +237,27 @@ def test_each_application_has_its_own_budget_over_http(sandbox_factory: Callable
     token = app.acquire_token_for_client(scopes=["https://graph.microsoft.com/.default"])["access_token"]
     r = plain_session(box).get(f"{box.graph_url}/v1.0/users", headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 200
+
+
+def test_reports_are_five_requests_per_ten_seconds_per_app() -> None:
+    t = Throttle(100000)
+    for _ in range(5):
+        assert t.charge(APP, TENANT, "GET", "/auditLogs/directoryAudits", {}).allowed
+    refused = t.charge(APP, TENANT, "GET", "/auditLogs/directoryAudits", {"$top": "999"})
+    assert not refused.allowed
+    assert 1.5 < float(refused.headers["Retry-After"]) <= 2.0
+    assert t.charge("app-2", TENANT, "GET", "/auditLogs/directoryAudits", {}).allowed
+    assert t.charge(APP, TENANT, "GET", "/users", {}).allowed  # the directory budget is separate
+
+
+def test_tenant_wide_write_quota_spans_applications(monkeypatch: pytest.MonkeyPatch) -> None:
+    from entragit.sandbox import throttle as throttle_mod
+
+    monkeypatch.setattr(throttle_mod, "TENANT_WRITE_QUOTA", 4)  # 18,000 per 5 min, shrunk
+    t = Throttle(1000000, write_quota=1000000)
+    for i in range(4):
+        assert t.charge(f"app-{i}", TENANT, "POST", "/groups", {}).allowed
+    refused = t.charge("app-9", TENANT, "PATCH", "/groups/g1", {})
+    assert not refused.allowed
+    assert refused.headers["x-ms-throttle-scope"] == f"Tenant/Write/app-9/{TENANT}"
+    assert refused.headers["x-ms-throttle-information"] == "WriteLimitExceeded"
