@@ -1,5 +1,6 @@
 """Soft delete, directory/deletedItems (cast-only listing, get, restore, purge) and hard delete."""
 
+# ruff: noqa: F401, F811  (pytest fixtures are imported and then requested by name)
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -10,9 +11,9 @@ from api_helpers import (
     Graph,
     assert_error,
     base_seed,
-    g,  # noqa: F401  (fixture)
+    g,
     gid,
-    graph_factory,  # noqa: F401  (fixture)
+    graph_factory,
     guid,
     not_found_message,
     uid,
@@ -20,7 +21,7 @@ from api_helpers import (
 )
 
 
-def test_deleted_user_is_listed_only_with_the_type_cast(g: Graph) -> None:  # noqa: F811
+def test_deleted_user_is_listed_only_with_the_type_cast(g: Graph) -> None:
     assert g.delete(f"users/{uid(3)}").status_code == 204
     assert g.get(f"users/{uid(3)}").status_code == 404
     assert_error(g.get("directory/deletedItems"), 400, "Request_BadRequest")
@@ -36,7 +37,7 @@ def test_deleted_user_is_listed_only_with_the_type_cast(g: Graph) -> None:  # no
     assert r.json()["@odata.context"] == f"{g.base}/$metadata#users(id,displayName,deletedDateTime)"
 
 
-def test_get_deleted_item_and_orderby_needs_advanced_headers(g: Graph) -> None:  # noqa: F811
+def test_get_deleted_item_and_orderby_needs_advanced_headers(g: Graph) -> None:
     g.delete(f"users/{uid(3)}")
     g.delete(f"users/{uid(4)}")
     r = g.get(f"directory/deletedItems/{uid(3)}")
@@ -54,7 +55,7 @@ def test_get_deleted_item_and_orderby_needs_advanced_headers(g: Graph) -> None: 
     )
 
 
-def test_restore_returns_200_directory_object_and_brings_memberships_back(g: Graph) -> None:  # noqa: F811
+def test_restore_returns_200_directory_object_and_brings_memberships_back(g: Graph) -> None:
     g.put(f"users/{uid(3)}/manager/$ref", g.ref(uid(1)))
     assert g.delete(f"users/{uid(3)}").status_code == 204
     assert uid(3) not in {m["id"] for m in g.get(f"groups/{gid(1)}/members").json()["value"]}
@@ -69,7 +70,7 @@ def test_restore_returns_200_directory_object_and_brings_memberships_back(g: Gra
     assert g.get(f"directory/deletedItems/{uid(3)}").status_code == 404
 
 
-def test_restore_with_taken_upn_conflicts_and_new_upn_resolves_it(g: Graph) -> None:  # noqa: F811
+def test_restore_with_taken_upn_conflicts_and_new_upn_resolves_it(g: Graph) -> None:
     g.delete(f"users/{uid(3)}")
     new = {
         "accountEnabled": True,
@@ -85,7 +86,7 @@ def test_restore_with_taken_upn_conflicts_and_new_upn_resolves_it(g: Graph) -> N
     assert r.status_code == 200 and r.json()["userPrincipalName"] == f"user003b@{DOMAIN}"
 
 
-def test_restore_with_proxy_conflict_needs_auto_reconcile(g: Graph) -> None:  # noqa: F811
+def test_restore_with_proxy_conflict_needs_auto_reconcile(g: Graph) -> None:
     g.delete(f"users/{uid(3)}")
     # someone else takes the deleted user's mail address
     assert g.patch(f"users/{uid(4)}", {"mail": f"user003@{DOMAIN}"}).status_code == 204
@@ -97,7 +98,7 @@ def test_restore_with_proxy_conflict_needs_auto_reconcile(g: Graph) -> None:  # 
     assert f"SMTP:user003@{DOMAIN}" not in proxies
 
 
-def test_restore_body_options_are_for_users_only(g: Graph) -> None:  # noqa: F811
+def test_restore_body_options_are_for_users_only(g: Graph) -> None:
     g.delete(f"groups/{gid(2)}")
     assert (
         g.post(f"directory/deletedItems/{gid(2)}/restore", {"autoReconcileProxyConflict": True}).status_code
@@ -107,14 +108,14 @@ def test_restore_body_options_are_for_users_only(g: Graph) -> None:  # noqa: F81
     assert r.status_code == 200 and r.json()["@odata.type"] == "#microsoft.graph.group"
 
 
-def test_purge_is_204_and_final(g: Graph) -> None:  # noqa: F811
+def test_purge_is_204_and_final(g: Graph) -> None:
     g.delete(f"users/{uid(3)}")
     assert g.delete(f"directory/deletedItems/{uid(3)}").status_code == 204
     assert g.get(f"directory/deletedItems/{uid(3)}").status_code == 404
     assert g.post(f"directory/deletedItems/{uid(3)}/restore").status_code == 404
 
 
-def test_which_types_are_soft_and_which_hard_deleted(g: Graph) -> None:  # noqa: F811
+def test_which_types_are_soft_and_which_hard_deleted(g: Graph) -> None:
     # Microsoft 365 group: soft
     assert g.delete(f"groups/{gid(2)}").status_code == 204
     assert gid(2) in [x["id"] for x in g.get("directory/deletedItems/microsoft.graph.group").json()["value"]]
@@ -139,7 +140,7 @@ def test_which_types_are_soft_and_which_hard_deleted(g: Graph) -> None:  # noqa:
     assert [x["id"] for x in listed] == [au["id"]]
 
 
-def test_deleting_a_principal_removes_its_role_assignments_and_links(g: Graph) -> None:  # noqa: F811
+def test_deleting_a_principal_removes_its_role_assignments_and_links(g: Graph) -> None:
     body = {
         "roleDefinitionId": "62e90394-69f5-4237-9190-012177145e10",
         "principalId": uid(6),
@@ -159,7 +160,7 @@ def test_deleting_a_principal_removes_its_role_assignments_and_links(g: Graph) -
     )
 
 
-def test_deleted_items_expire_after_30_days(g: Graph) -> None:  # noqa: F811
+def test_deleted_items_expire_after_30_days(g: Graph) -> None:
     g.delete(f"users/{uid(3)}")
     g.tenant.advance(29 * 86400)
     assert g.get(f"directory/deletedItems/{uid(3)}").status_code == 200
@@ -167,7 +168,7 @@ def test_deleted_items_expire_after_30_days(g: Graph) -> None:  # noqa: F811
     assert g.get(f"directory/deletedItems/{uid(3)}").status_code == 404
 
 
-def test_seeded_deleted_items_are_restorable(graph_factory: Callable[..., Graph]) -> None:  # noqa: F811
+def test_seeded_deleted_items_are_restorable(graph_factory: Callable[..., Graph]) -> None:
     seed = base_seed()
     gone = user(500)
     gone.update({"@odata.type": "#microsoft.graph.user", "deletedDateTime": "2026-11-20T10:00:00Z"})

@@ -1,5 +1,6 @@
 """Relationships: members, owners, manager, administrative unit members and appRoleAssignedTo."""
 
+# ruff: noqa: F401, F811  (pytest fixtures are imported and then requested by name)
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -8,9 +9,9 @@ from api_helpers import (
     Graph,
     assert_error,
     base_seed,
-    g,  # noqa: F401  (fixture)
+    g,
     gid,
-    graph_factory,  # noqa: F401  (fixture)
+    graph_factory,
     guid,
     not_found_message,
     uid,
@@ -20,7 +21,7 @@ from api_helpers import (
 ALREADY = "One or more added object references already exist for the following modified properties: '{}'."
 
 
-def test_members_list_items_carry_odata_type_and_default_properties(g: Graph) -> None:  # noqa: F811
+def test_members_list_items_carry_odata_type_and_default_properties(g: Graph) -> None:
     r = g.get(f"groups/{gid(1)}/members")
     body = r.json()
     assert body["@odata.context"] == f"{g.base}/$metadata#directoryObjects"
@@ -31,7 +32,7 @@ def test_members_list_items_carry_odata_type_and_default_properties(g: Graph) ->
     assert all(set(m) == {"@odata.type", "id"} for m in r.json()["value"])
 
 
-def test_member_pages_follow_nextlinks(graph_factory: Callable[..., Graph]) -> None:  # noqa: F811
+def test_member_pages_follow_nextlinks(graph_factory: Callable[..., Graph]) -> None:
     seed = base_seed(0)
     seed["users"] = [user(i) for i in range(1, 251)]
     seed["groups"][0]["members"] = [uid(i) for i in range(1, 251)]
@@ -44,7 +45,7 @@ def test_member_pages_follow_nextlinks(graph_factory: Callable[..., Graph]) -> N
     assert sorted(m["id"] for m in members) == sorted(uid(i) for i in range(1, 251))
 
 
-def test_add_member_ref_204_then_duplicate_400_then_remove_204_then_404(g: Graph) -> None:  # noqa: F811
+def test_add_member_ref_204_then_duplicate_400_then_remove_204_then_404(g: Graph) -> None:
     path = f"groups/{gid(1)}/members"
     r = g.post(f"{path}/$ref", g.ref(uid(9)))
     assert r.status_code == 204 and r.content == b""
@@ -57,7 +58,7 @@ def test_add_member_ref_204_then_duplicate_400_then_remove_204_then_404(g: Graph
     )
 
 
-def test_ref_to_a_missing_object_or_on_a_missing_group_is_404(g: Graph) -> None:  # noqa: F811
+def test_ref_to_a_missing_object_or_on_a_missing_group_is_404(g: Graph) -> None:
     missing = guid("9", 4)
     r = g.post(f"groups/{gid(1)}/members/$ref", g.ref(missing))
     assert_error(r, 404, "Request_ResourceNotFound", not_found_message(missing))
@@ -66,14 +67,14 @@ def test_ref_to_a_missing_object_or_on_a_missing_group_is_404(g: Graph) -> None:
     assert g.post(f"groups/{gid(1)}/members/$ref", {"id": uid(1)}).status_code == 400
 
 
-def test_groups_can_nest_and_owners_refuse_groups(g: Graph) -> None:  # noqa: F811
+def test_groups_can_nest_and_owners_refuse_groups(g: Graph) -> None:
     assert g.post(f"groups/{gid(1)}/members/$ref", g.ref(gid(2))).status_code == 204
     kinds = {m["id"]: m["@odata.type"] for m in g.get(f"groups/{gid(1)}/members").json()["value"]}
     assert kinds[gid(2)] == "#microsoft.graph.group"
     assert g.post(f"groups/{gid(1)}/owners/$ref", g.ref(gid(2))).status_code == 400
 
 
-def test_owners_of_groups_applications_and_service_principals(g: Graph) -> None:  # noqa: F811
+def test_owners_of_groups_applications_and_service_principals(g: Graph) -> None:
     assert_error(
         g.post(f"groups/{gid(1)}/owners/$ref", g.ref(uid(1))),
         400,
@@ -93,7 +94,7 @@ def test_owners_of_groups_applications_and_service_principals(g: Graph) -> None:
     assert [o["id"] for o in owners] == [uid(1)]
 
 
-def test_dynamic_groups_refuse_member_writes_but_list_members(g: Graph) -> None:  # noqa: F811
+def test_dynamic_groups_refuse_member_writes_but_list_members(g: Graph) -> None:
     assert_error(g.post(f"groups/{gid(5)}/members/$ref", g.ref(uid(1))), 400, "Request_BadRequest")
     assert_error(g.delete(f"groups/{gid(5)}/members/{uid(7)}/$ref"), 400, "Request_BadRequest")
     assert [m["id"] for m in g.get(f"groups/{gid(5)}/members").json()["value"]] == [uid(7)]
@@ -101,7 +102,7 @@ def test_dynamic_groups_refuse_member_writes_but_list_members(g: Graph) -> None:
     assert g.post(f"groups/{gid(5)}/owners/$ref", g.ref(uid(2))).status_code == 204
 
 
-def test_administrative_unit_members(g: Graph) -> None:  # noqa: F811
+def test_administrative_unit_members(g: Graph) -> None:
     au = g.post("directory/administrativeUnits", {"displayName": "Seattle"}).json()
     path = f"directory/administrativeUnits/{au['id']}/members"
     assert g.post(f"{path}/$ref", g.ref(uid(1))).status_code == 204
@@ -128,7 +129,7 @@ def test_administrative_unit_members(g: Graph) -> None:  # noqa: F811
     )
 
 
-def test_manager_put_get_delete(g: Graph) -> None:  # noqa: F811
+def test_manager_put_get_delete(g: Graph) -> None:
     path = f"users/{uid(2)}/manager"
     assert_error(g.get(path), 404, "Request_ResourceNotFound", not_found_message("manager"))
     r = g.put(f"{path}/$ref", {"@odata.id": f"https://graph.microsoft.com/v1.0/users/{uid(1)}"})
@@ -148,13 +149,13 @@ def test_manager_put_get_delete(g: Graph) -> None:  # noqa: F811
     assert g.delete(f"{path}/$ref").status_code == 404
 
 
-def test_member_of(g: Graph) -> None:  # noqa: F811
+def test_member_of(g: Graph) -> None:
     groups = g.get(f"users/{uid(1)}/memberOf").json()["value"]
     assert {x["id"] for x in groups} == {gid(1), gid(2)}
     assert all(x["@odata.type"] == "#microsoft.graph.group" for x in groups)
 
 
-def test_app_role_assigned_to_read_create_duplicate_delete(g: Graph) -> None:  # noqa: F811
+def test_app_role_assigned_to_read_create_duplicate_delete(g: Graph) -> None:
     sp = guid("f", 1)
     path = f"servicePrincipals/{sp}/appRoleAssignedTo"
     listing = g.get(path).json()
@@ -183,7 +184,7 @@ def test_app_role_assigned_to_read_create_duplicate_delete(g: Graph) -> None:  #
     assert len(g.get(path).json()["value"]) == 1
 
 
-def test_app_role_assignments_page(graph_factory: Callable[..., Graph]) -> None:  # noqa: F811
+def test_app_role_assignments_page(graph_factory: Callable[..., Graph]) -> None:
     seed = base_seed(0)
     seed["users"] = [user(i) for i in range(1, 131)]
     seed["servicePrincipals"][0]["appRoleAssignedTo"] = [

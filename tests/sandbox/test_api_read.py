@@ -1,5 +1,6 @@
 """Reading: paging, $select and default property sets, $filter, advanced queries, @odata.context, errors."""
 
+# ruff: noqa: F401, F811  (pytest fixtures are imported and then requested by name)
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -10,8 +11,8 @@ from api_helpers import (
     Graph,
     assert_error,
     base_seed,
-    g,  # noqa: F401  (fixture)
-    graph_factory,  # noqa: F401  (fixture)
+    g,
+    graph_factory,
     guid,
     not_found_message,
     uid,
@@ -33,14 +34,14 @@ USER_DEFAULT = {
 }
 
 
-def big(graph_factory: Callable[..., Graph], n: int = 250) -> Graph:  # noqa: F811
+def big(graph_factory: Callable[..., Graph], n: int = 250) -> Graph:
     seed = base_seed(0)
     seed["users"] = [user(i) for i in range(1, n + 1)]
     return graph_factory(seed)
 
 
 def test_users_page_by_100_by_default_and_nextlinks_cover_everything_once(
-    graph_factory: Callable[..., Graph],  # noqa: F811
+    graph_factory: Callable[..., Graph],
 ) -> None:
     graph = big(graph_factory)
     r = graph.get("users")
@@ -55,7 +56,7 @@ def test_users_page_by_100_by_default_and_nextlinks_cover_everything_once(
     assert len(ids) == len(set(ids)) == graph.tenant.user_count()
 
 
-def test_top_999_is_the_maximum_and_1000_is_refused(graph_factory: Callable[..., Graph]) -> None:  # noqa: F811
+def test_top_999_is_the_maximum_and_1000_is_refused(graph_factory: Callable[..., Graph]) -> None:
     graph = big(graph_factory)
     r = graph.get("users", {"$top": "999"})
     assert r.status_code == 200 and "@odata.nextLink" not in r.json()
@@ -64,7 +65,7 @@ def test_top_999_is_the_maximum_and_1000_is_refused(graph_factory: Callable[...,
     assert_error(graph.get("users", {"$top": "0"}), 400, "Request_BadRequest")
 
 
-def test_nextlink_keeps_the_query_and_is_followed_verbatim(graph_factory: Callable[..., Graph]) -> None:  # noqa: F811
+def test_nextlink_keeps_the_query_and_is_followed_verbatim(graph_factory: Callable[..., Graph]) -> None:
     graph = big(graph_factory)
     r = graph.get(
         "users", {"$top": "7", "$select": "id,displayName", "$filter": "startsWith(displayName,'User 1')"}
@@ -81,11 +82,11 @@ def test_nextlink_keeps_the_query_and_is_followed_verbatim(graph_factory: Callab
     assert all(set(u) == {"id", "displayName"} for u in items)
 
 
-def test_a_forged_skiptoken_is_a_400(g: Graph) -> None:  # noqa: F811
+def test_a_forged_skiptoken_is_a_400(g: Graph) -> None:
     assert_error(g.get("users", {"$skiptoken": "not-a-token!!"}), 400, "Request_BadRequest")
 
 
-def test_users_without_select_return_the_documented_default_set_only(g: Graph) -> None:  # noqa: F811
+def test_users_without_select_return_the_documented_default_set_only(g: Graph) -> None:
     r = g.get("users", {"$top": "1"})
     item = r.json()["value"][0]
     assert set(item) == USER_DEFAULT  # no department, usageLocation, accountEnabled...
@@ -94,7 +95,7 @@ def test_users_without_select_return_the_documented_default_set_only(g: Graph) -
     assert one["@odata.context"] == f"{g.base}/$metadata#users/$entity"
 
 
-def test_select_returns_exactly_the_named_properties_nulls_included_and_context_names_them(g: Graph) -> None:  # noqa: F811
+def test_select_returns_exactly_the_named_properties_nulls_included_and_context_names_them(g: Graph) -> None:
     r = g.get(f"users/{uid(1)}", {"$select": "displayName,department,employeeId"})
     body = r.json()
     assert body["@odata.context"] == f"{g.base}/$metadata#users(displayName,department,employeeId)/$entity"
@@ -105,7 +106,7 @@ def test_select_returns_exactly_the_named_properties_nulls_included_and_context_
 
 
 def test_select_of_an_unknown_property_is_a_400_and_single_item_only_properties_are_501_in_lists(
-    g: Graph,  # noqa: F811
+    g: Graph,
 ) -> None:
     assert_error(g.get("users", {"$select": "displayName,shoeSize"}), 400, "BadRequest")
     r = g.get("users", {"$select": "skills"})
@@ -113,7 +114,7 @@ def test_select_of_an_unknown_property_is_a_400_and_single_item_only_properties_
     assert g.get(f"users/{uid(1)}", {"$select": "skills"}).status_code == 200
 
 
-def test_password_profile_is_never_returned(g: Graph) -> None:  # noqa: F811
+def test_password_profile_is_never_returned(g: Graph) -> None:
     body = {
         "accountEnabled": True,
         "displayName": "New Hire",
@@ -128,7 +129,7 @@ def test_password_profile_is_never_returned(g: Graph) -> None:  # noqa: F811
     assert "Xq7" not in g.get("users", {"$select": "id,passwordProfile"}).text
 
 
-def test_filter_eq_and_startswith_on_key_properties_case_insensitively(g: Graph) -> None:  # noqa: F811
+def test_filter_eq_and_startswith_on_key_properties_case_insensitively(g: Graph) -> None:
     r = g.get("users", {"$filter": f"userPrincipalName eq 'USER003@{DOMAIN.upper()}'"})
     assert [u["id"] for u in r.json()["value"]] == [uid(3)]
     r = g.get("users", {"$filter": "startsWith(displayName,'user 01')"})
@@ -141,7 +142,7 @@ def test_filter_eq_and_startswith_on_key_properties_case_insensitively(g: Graph)
     assert r.json()["value"][0]["appId"] == guid("d", 1)
 
 
-def test_filter_id_in_and_or_combinations(g: Graph) -> None:  # noqa: F811
+def test_filter_id_in_and_or_combinations(g: Graph) -> None:
     r = g.get("users", {"$filter": f"id in ('{uid(1)}','{uid(2)}','{guid('9', 9)}')"})
     assert sorted(u["id"] for u in r.json()["value"]) == [uid(1), uid(2)]
     r = g.get("users", {"$filter": f"userPrincipalName eq 'user001@{DOMAIN}' or displayName eq 'User 002'"})
@@ -152,12 +153,12 @@ def test_filter_id_in_and_or_combinations(g: Graph) -> None:  # noqa: F811
     assert r.json()["value"] == [{"id": guid("b", 2)}]
 
 
-def test_filter_on_a_non_filterable_property_and_bad_syntax_are_400(g: Graph) -> None:  # noqa: F811
+def test_filter_on_a_non_filterable_property_and_bad_syntax_are_400(g: Graph) -> None:
     assert_error(g.get("users", {"$filter": "passwordPolicies eq 'x'"}), 400, "Request_UnsupportedQuery")
     assert g.get("users", {"$filter": "displayName eq"}).status_code == 400
 
 
-def test_advanced_operators_need_consistencylevel_eventual_and_count(g: Graph) -> None:  # noqa: F811
+def test_advanced_operators_need_consistencylevel_eventual_and_count(g: Graph) -> None:
     for flt in (
         "displayName ne 'User 001'",
         "endsWith(mail,'@contoso.onmicrosoft.com')",
@@ -182,7 +183,7 @@ def test_advanced_operators_need_consistencylevel_eventual_and_count(g: Graph) -
 
 
 def test_count_needs_the_header_and_appears_on_the_first_page_only(
-    graph_factory: Callable[..., Graph],  # noqa: F811
+    graph_factory: Callable[..., Graph],
 ) -> None:
     graph = big(graph_factory, 150)
     assert_error(graph.get("users", {"$count": "true"}), 400, "Request_UnsupportedQuery")
@@ -197,19 +198,19 @@ def test_count_needs_the_header_and_appears_on_the_first_page_only(
     assert r.status_code == 200 and r.text.strip() == str(graph.tenant.user_count())
 
 
-def test_search_needs_eventual(g: Graph) -> None:  # noqa: F811
+def test_search_needs_eventual(g: Graph) -> None:
     assert_error(g.get("users", {"$search": '"displayName:User 00"'}), 400, "Request_UnsupportedQuery")
     r = g.get("users", {"$search": '"displayName:User 00"'}, headers={"ConsistencyLevel": "eventual"})
     assert r.status_code == 200 and len(r.json()["value"]) == 9
 
 
-def test_orderby_display_name(g: Graph) -> None:  # noqa: F811
+def test_orderby_display_name(g: Graph) -> None:
     r = g.get("users", {"$orderby": "displayName desc", "$top": "3", "$select": "displayName"})
     assert [u["displayName"] for u in r.json()["value"]] == ["User 012", "User 011", "User 010"]
     assert_error(g.get("users", {"$orderby": "jobTitle"}), 400, "Request_UnsupportedQuery")
 
 
-def test_unknown_item_is_404_with_graphs_message_and_users_are_addressable_by_upn(g: Graph) -> None:  # noqa: F811
+def test_unknown_item_is_404_with_graphs_message_and_users_are_addressable_by_upn(g: Graph) -> None:
     missing = guid("9", 1)
     assert_error(g.get(f"users/{missing}"), 404, "Request_ResourceNotFound", not_found_message(missing))
     assert_error(g.get(f"groups/{missing}"), 404, "Request_ResourceNotFound", not_found_message(missing))
@@ -219,7 +220,7 @@ def test_unknown_item_is_404_with_graphs_message_and_users_are_addressable_by_up
     assert r.status_code == 200 and r.json()["id"] == guid("c", 1)
 
 
-def test_unsupported_segments_and_methods(g: Graph) -> None:  # noqa: F811
+def test_unsupported_segments_and_methods(g: Graph) -> None:
     assert_error(g.get("contacts"), 400, "BadRequest", "Resource not found for the segment 'contacts'.")
     assert_error(
         g.get(f"users/{uid(1)}/photos"), 400, "BadRequest", "Resource not found for the segment 'photos'."
@@ -228,7 +229,7 @@ def test_unsupported_segments_and_methods(g: Graph) -> None:  # noqa: F811
     assert_error(g.get("users", {"$frobnicate": "1"}), 400, "BadRequest")
 
 
-def test_named_locations_are_polymorphic_with_odata_type_first(g: Graph) -> None:  # noqa: F811
+def test_named_locations_are_polymorphic_with_odata_type_first(g: Graph) -> None:
     for body in (
         {
             "@odata.type": "#microsoft.graph.ipNamedLocation",
@@ -257,7 +258,7 @@ def test_named_locations_are_polymorphic_with_odata_type_first(g: Graph) -> None
     assert [i["displayName"] for i in r.json()["value"]] == ["Home countries"]
 
 
-def test_read_only_collections_every_tenant_has(g: Graph) -> None:  # noqa: F811
+def test_read_only_collections_every_tenant_has(g: Graph) -> None:
     skus = g.get("subscribedSkus").json()
     assert skus["@odata.context"] == f"{g.base}/$metadata#subscribedSkus" and skus["value"]
     assert all("_" in s["id"] and s["skuPartNumber"] for s in skus["value"])
@@ -275,7 +276,7 @@ def test_read_only_collections_every_tenant_has(g: Graph) -> None:  # noqa: F811
     assert defs.json()["value"][0]["templateId"] == "62e90394-69f5-4237-9190-012177145e10"
 
 
-def test_singleton_policies_get_and_patch(g: Graph) -> None:  # noqa: F811
+def test_singleton_policies_get_and_patch(g: Graph) -> None:
     r = g.get("policies/authorizationPolicy")
     assert r.status_code == 200
     assert r.json()["@odata.context"] == f"{g.base}/$metadata#policies/authorizationPolicy/$entity"
@@ -293,7 +294,7 @@ def test_singleton_policies_get_and_patch(g: Graph) -> None:  # noqa: F811
     assert g.delete("policies/authorizationPolicy").status_code == 405
 
 
-def test_role_assignment_ids_are_not_guids_and_filter_by_principal(g: Graph) -> None:  # noqa: F811
+def test_role_assignment_ids_are_not_guids_and_filter_by_principal(g: Graph) -> None:
     body = {
         "roleDefinitionId": "62e90394-69f5-4237-9190-012177145e10",
         "principalId": uid(2),

@@ -1,5 +1,6 @@
 """Writing: create requirements and 201 bodies, PATCH rules, group-type matrix, synced objects, uniqueness."""
 
+# ruff: noqa: F401, F811  (pytest fixtures are imported and then requested by name)
 from __future__ import annotations
 
 import re
@@ -11,9 +12,9 @@ from api_helpers import (
     PASSWORD,
     Graph,
     assert_error,
-    g,  # noqa: F401  (fixture)
+    g,
     gid,
-    graph_factory,  # noqa: F401  (fixture)
+    graph_factory,
     guid,
     not_found_message,
     uid,
@@ -37,7 +38,7 @@ def new_user(name: str = "adele", **extra: Any) -> dict[str, Any]:
 # ------------------------------------------------------------------------------------------------- users
 
 
-def test_create_user_returns_201_with_the_default_property_set(g: Graph) -> None:  # noqa: F811
+def test_create_user_returns_201_with_the_default_property_set(g: Graph) -> None:
     r = g.post("users", new_user(givenName="Adele", surname="Vance", jobTitle="PM"))
     assert r.status_code == 201, r.text
     body = r.json()
@@ -57,14 +58,14 @@ def test_create_user_returns_201_with_the_default_property_set(g: Graph) -> None
 @pytest.mark.parametrize(
     "missing", ["accountEnabled", "displayName", "mailNickname", "userPrincipalName", "passwordProfile"]
 )
-def test_create_user_requires_the_documented_properties(g: Graph, missing: str) -> None:  # noqa: F811
+def test_create_user_requires_the_documented_properties(g: Graph, missing: str) -> None:
     body = new_user()
     del body[missing]
     err = assert_error(g.post("users", body), 400, "Request_BadRequest")
     assert f"'{missing}'" in err["message"]
 
 
-def test_create_user_validates_upn_domain_characters_and_password(g: Graph) -> None:  # noqa: F811
+def test_create_user_validates_upn_domain_characters_and_password(g: Graph) -> None:
     err = assert_error(
         g.post("users", new_user(userPrincipalName="adele@fabrikam.com")), 400, "Request_BadRequest"
     )
@@ -77,7 +78,7 @@ def test_create_user_validates_upn_domain_characters_and_password(g: Graph) -> N
     assert_error(g.post("users", None), 400, "BadRequest", "Empty Payload. JSON content expected.")
 
 
-def test_upn_conflict_has_the_objectconflict_shape(g: Graph) -> None:  # noqa: F811
+def test_upn_conflict_has_the_objectconflict_shape(g: Graph) -> None:
     r = g.post("users", new_user("dup", userPrincipalName=f"USER001@{DOMAIN}"))
     err = assert_error(
         r,
@@ -88,14 +89,14 @@ def test_upn_conflict_has_the_objectconflict_shape(g: Graph) -> None:  # noqa: F
     assert err["details"] == [{"target": "userPrincipalName", "code": "ObjectConflict"}]
 
 
-def test_proxy_address_conflict_when_mail_is_taken(g: Graph) -> None:  # noqa: F811
+def test_proxy_address_conflict_when_mail_is_taken(g: Graph) -> None:
     r = g.post("users", new_user("clash", mail=f"user002@{DOMAIN}"))
     err = assert_error(r, 400, "Request_BadRequest")
     assert err["details"][0] == {"target": "proxyAddresses", "code": "ObjectConflict"}
     assert err["details"][1]["code"] == "ConflictingObjects" and uid(2) in err["details"][1]["target"]
 
 
-def test_patch_user_rejects_read_only_properties_with_graphs_message(g: Graph) -> None:  # noqa: F811
+def test_patch_user_rejects_read_only_properties_with_graphs_message(g: Graph) -> None:
     for prop, value in (
         ("refreshTokensValidFromDateTime", "2024-01-01T00:00:00Z"),
         ("createdDateTime", "2024-01-01T00:00:00Z"),
@@ -112,7 +113,7 @@ def test_patch_user_rejects_read_only_properties_with_graphs_message(g: Graph) -
     assert_error(g.patch(f"users/{uid(1)}", {"favouriteColour": "red"}), 400, "Request_BadRequest")
 
 
-def test_patch_user_changes_writable_properties_and_mail_drives_proxy_addresses(g: Graph) -> None:  # noqa: F811
+def test_patch_user_changes_writable_properties_and_mail_drives_proxy_addresses(g: Graph) -> None:
     r = g.patch(
         f"users/{uid(1)}",
         {"jobTitle": "Director", "mail": f"boss@{DOMAIN}", "passwordProfile": {"password": PASSWORD}},
@@ -128,7 +129,7 @@ def test_patch_user_changes_writable_properties_and_mail_drives_proxy_addresses(
     assert g.get(f"users/renamed@{DOMAIN}").json()["id"] == uid(2)
 
 
-def test_synced_users_refuse_changes_to_synced_attributes(g: Graph) -> None:  # noqa: F811
+def test_synced_users_refuse_changes_to_synced_attributes(g: Graph) -> None:
     synced = uid(900)
     err = assert_error(g.patch(f"users/{synced}", {"displayName": "x"}), 400, "Request_BadRequest")
     assert err["message"].startswith("Unable to update the specified properties for on-premises mastered")
@@ -150,7 +151,7 @@ def group_body(**extra: Any) -> dict[str, Any]:
     return body
 
 
-def test_create_security_group_with_owners_and_members_bind(g: Graph) -> None:  # noqa: F811
+def test_create_security_group_with_owners_and_members_bind(g: Graph) -> None:
     body = group_body(
         **{
             "owners@odata.bind": [f"https://graph.microsoft.com/v1.0/users/{uid(1)}"],
@@ -171,7 +172,7 @@ def test_create_security_group_with_owners_and_members_bind(g: Graph) -> None:  
     assert g.get(f"groups/{created['id']}/owners").json()["value"][0]["id"] == uid(1)
 
 
-def test_bind_is_limited_to_20_and_all_or_nothing(g: Graph) -> None:  # noqa: F811
+def test_bind_is_limited_to_20_and_all_or_nothing(g: Graph) -> None:
     many = [f"https://graph.microsoft.com/v1.0/users/{uid(i)}" for i in range(1, 13)]
     body = group_body(**{"members@odata.bind": many, "owners@odata.bind": many[:9]})
     assert_error(g.post("groups", body), 400, "Request_BadRequest")
@@ -183,7 +184,7 @@ def test_bind_is_limited_to_20_and_all_or_nothing(g: Graph) -> None:  # noqa: F8
     assert g.get("groups", {"$filter": "mailNickname eq 'operations2019'"}).json()["value"] == []
 
 
-def test_create_m365_group_gets_mail_and_public_visibility_and_nickname_must_be_unique(g: Graph) -> None:  # noqa: F811
+def test_create_m365_group_gets_mail_and_public_visibility_and_nickname_must_be_unique(g: Graph) -> None:
     body = group_body(mailEnabled=True, securityEnabled=False, groupTypes=["Unified"], mailNickname="launch")
     created = g.post("groups", body).json()
     assert created["mail"] == f"launch@{DOMAIN}" and created["proxyAddresses"] == [f"SMTP:launch@{DOMAIN}"]
@@ -195,7 +196,7 @@ def test_create_m365_group_gets_mail_and_public_visibility_and_nickname_must_be_
 
 
 @pytest.mark.parametrize("security", [True, False])
-def test_mail_enabled_security_and_distribution_groups_cannot_be_created(g: Graph, security: bool) -> None:  # noqa: F811
+def test_mail_enabled_security_and_distribution_groups_cannot_be_created(g: Graph, security: bool) -> None:
     r = g.post("groups", group_body(mailEnabled=True, securityEnabled=security))
     assert_error(
         r, 400, "Request_BadRequest", "Cannot Create a mail-enabled security groups and or distribution list."
@@ -203,14 +204,14 @@ def test_mail_enabled_security_and_distribution_groups_cannot_be_created(g: Grap
 
 
 @pytest.mark.parametrize("seeded", [3, 4])
-def test_seeded_mail_enabled_groups_refuse_updates_and_member_writes(g: Graph, seeded: int) -> None:  # noqa: F811
+def test_seeded_mail_enabled_groups_refuse_updates_and_member_writes(g: Graph, seeded: int) -> None:
     err = assert_error(g.patch(f"groups/{gid(seeded)}", {"description": "x"}), 400, "Request_BadRequest")
     assert "mail-enabled" in err["message"]
     assert_error(g.post(f"groups/{gid(seeded)}/members/$ref", g.ref(uid(9))), 400, "Request_BadRequest")
     assert g.get(f"groups/{gid(seeded)}").status_code == 200
 
 
-def test_group_validation_rules(g: Graph) -> None:  # noqa: F811
+def test_group_validation_rules(g: Graph) -> None:
     assert_error(g.post("groups", group_body(mailNickname="bad nick")), 400, "Request_BadRequest")
     assert_error(g.post("groups", group_body(mailNickname="x" * 65)), 400, "Request_BadRequest")
     assert_error(g.post("groups", group_body(groupTypes=["Weird"])), 400, "Request_BadRequest")
@@ -233,7 +234,7 @@ def test_group_validation_rules(g: Graph) -> None:  # noqa: F811
     assert role_group["isAssignableToRole"] is True and role_group["visibility"] == "Private"
 
 
-def test_group_patch_rules(g: Graph) -> None:  # noqa: F811
+def test_group_patch_rules(g: Graph) -> None:
     assert g.patch(f"groups/{gid(1)}", {"description": "Updated"}).status_code == 204
     assert g.get(f"groups/{gid(1)}").json()["description"] == "Updated"
     for prop, value in (
@@ -273,7 +274,7 @@ def test_group_patch_rules(g: Graph) -> None:  # noqa: F811
     assert err["details"][0] == {"target": "mailNickname", "code": "ObjectConflict"}
 
 
-def test_patch_with_members_bind_adds_members(g: Graph) -> None:  # noqa: F811
+def test_patch_with_members_bind_adds_members(g: Graph) -> None:
     body = {
         "members@odata.bind": [f"https://graph.microsoft.com/v1.0/directoryObjects/{uid(i)}" for i in (8, 9)]
     }
@@ -286,7 +287,7 @@ def test_patch_with_members_bind_adds_members(g: Graph) -> None:  # noqa: F811
 # ------------------------------------------------------------------------------------ apps and principals
 
 
-def test_create_application_generates_app_id_and_keeps_documented_shape(g: Graph) -> None:  # noqa: F811
+def test_create_application_generates_app_id_and_keeps_documented_shape(g: Graph) -> None:
     r = g.post("applications", {"displayName": "Display name"})
     assert r.status_code == 201
     app = r.json()
@@ -309,7 +310,7 @@ def test_create_application_generates_app_id_and_keeps_documented_shape(g: Graph
     assert err["details"][0]["target"] == "identifierUris"
 
 
-def test_create_service_principal_needs_an_app_of_this_tenant_and_only_one(g: Graph) -> None:  # noqa: F811
+def test_create_service_principal_needs_an_app_of_this_tenant_and_only_one(g: Graph) -> None:
     app = g.post("applications", {"displayName": "My App"}).json()
     r = g.post("servicePrincipals", {"appId": app["appId"]})
     assert r.status_code == 201
@@ -328,7 +329,7 @@ def test_create_service_principal_needs_an_app_of_this_tenant_and_only_one(g: Gr
     assert g.patch(f"servicePrincipals/{sp['id']}", {"appRoleAssignmentRequired": True}).status_code == 204
 
 
-def test_oauth2_permission_grants(g: Graph) -> None:  # noqa: F811
+def test_oauth2_permission_grants(g: Graph) -> None:
     graph_sp = g.get(
         "servicePrincipals", {"$filter": "appId eq '00000003-0000-0000-c000-000000000000'"}
     ).json()["value"][0]
@@ -375,7 +376,7 @@ def ca_body(**extra: Any) -> dict[str, Any]:
     return body
 
 
-def test_conditional_access_policy_create_patch_delete(g: Graph) -> None:  # noqa: F811
+def test_conditional_access_policy_create_patch_delete(g: Graph) -> None:
     r = g.post("identity/conditionalAccess/policies", ca_body())
     assert r.status_code == 201, r.text
     policy = r.json()
@@ -408,11 +409,11 @@ def test_conditional_access_policy_create_patch_delete(g: Graph) -> None:  # noq
         {"conditions": {"applications": {}, "users": {}, "locations": {"includeLocations": [guid("9", 1)]}}},
     ],
 )
-def test_conditional_access_policy_validation(g: Graph, change: dict[str, Any]) -> None:  # noqa: F811
+def test_conditional_access_policy_validation(g: Graph, change: dict[str, Any]) -> None:
     assert g.post("identity/conditionalAccess/policies", ca_body(**change)).status_code == 400
 
 
-def test_named_location_needs_its_derived_type_and_valid_ranges(g: Graph) -> None:  # noqa: F811
+def test_named_location_needs_its_derived_type_and_valid_ranges(g: Graph) -> None:
     path = "identity/conditionalAccess/namedLocations"
     ip = {
         "@odata.type": "#microsoft.graph.ipNamedLocation",
@@ -463,7 +464,7 @@ def test_named_location_needs_its_derived_type_and_valid_ranges(g: Graph) -> Non
     assert g.delete(f"{path}/{body['id']}").status_code == 400
 
 
-def test_administrative_units(g: Graph) -> None:  # noqa: F811
+def test_administrative_units(g: Graph) -> None:
     body = {
         "displayName": "Seattle District Technical Schools",
         "description": "Seattle district technical schools administration",
@@ -493,7 +494,7 @@ def test_administrative_units(g: Graph) -> None:  # noqa: F811
     assert g.patch(f"directory/administrativeUnits/{au['id']}", {"description": "new"}).status_code == 204
 
 
-def test_role_definitions_and_assignments(g: Graph) -> None:  # noqa: F811
+def test_role_definitions_and_assignments(g: Graph) -> None:
     custom = {
         "displayName": "Application Support Administrator",
         "isEnabled": True,
@@ -537,7 +538,7 @@ def test_role_definitions_and_assignments(g: Graph) -> None:  # noqa: F811
     assert g.get(f"{path}/{aid}").status_code == 404
 
 
-def test_authentication_strengths_and_contexts(g: Graph) -> None:  # noqa: F811
+def test_authentication_strengths_and_contexts(g: Graph) -> None:
     path = "identity/conditionalAccess/authenticationStrength/policies"
     r = g.post(path, {"displayName": "FIDO only", "allowedCombinations": ["fido2"]})
     assert r.status_code == 201
