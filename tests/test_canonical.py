@@ -505,3 +505,38 @@ def test_every_catalog_type_from_a_generated_tenant_round_trips() -> None:
             assert dump(canonicalize(t, load(text))) == text
             seen.add(t.name)
     assert {"users", "groups", "conditionalAccessPolicies", "namedLocations", "servicePrincipals"} <= seen
+
+
+def test_random_strings_read_back_identically_in_every_reader() -> None:
+    """Random mixes of YAML syntax characters, resolver words and unusual unicode, as values and keys."""
+    yaml = pytest.importorskip("yaml")
+    from ruamel.yaml import YAML
+
+    pure = YAML(typ="safe", pure=True)
+    rng = random.Random(3)
+    pool = [*" \t\n\r:#-?'\"\\|>@`!&*%{}[],.~=<01289eExXoO_+/yYnN", "\u00a0", "\u0301", "\u2028", "\x85"]
+    pool += ["\ufeff", "é", "中", "😀", "\u200b", "\u3000", "\x7f", "\x00", "\ue000", "\U0010fffd"]
+    words = [
+        "on",
+        "off",
+        "yes",
+        "null",
+        "true",
+        "~",
+        "2024-01-01",
+        "12:30",
+        "0x1F",
+        "1e3",
+        ".inf",
+        "- ",
+        ": ",
+    ]
+    for _ in range(1500):
+        s = "".join(
+            rng.choice(pool) if rng.random() < 0.8 else rng.choice(words) for _ in range(rng.randint(0, 8))
+        )
+        doc = {"v": s, "l": [s], s: 1}
+        text = dump(doc)
+        assert load(text) == doc, text
+        assert yaml.load(text, Loader=yaml.SafeLoader) == doc, text
+        assert pure.load(text) == doc, text
