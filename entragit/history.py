@@ -31,7 +31,7 @@ from entragit import canonical, catalog
 from entragit.errors import EntragitError
 from entragit.resolve import ObjectNotFound, looks_like_path, pick
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 WORKTREE_READ_MIN = 2000  # below this, one `cat-file --batch` is cheaper than listing the index
 
 
@@ -82,6 +82,9 @@ class Entry(NamedTuple):
     account_enabled: bool | None = None  # users only: what seat counting needs
     user_type: str | None = None
     licensed: bool | None = None
+    # Ids the object is named by when its display field is itself a reference (a role assignment's
+    # roleDefinitionId → principalId, a grant's clientId → resourceId): the display value first.
+    refs: list[str] = []  # noqa: RUF012 (NamedTuple default, never mutated)
 
     @property
     def identity(self) -> str:
@@ -243,7 +246,8 @@ def _identity_fields(t: catalog.ObjectType) -> tuple[str, ...]:
 def summarize(path: str, t: catalog.ObjectType, text: str) -> Entry:
     """The index entry of one object file; loads the YAML only when the quick line reading cannot be exact."""
     display = getattr(t, "display", "displayName")
-    keys = tuple(dict.fromkeys(("id", display, *_identity_fields(t), "deletedDateTime")))
+    ref_keys = _ref_fields(t)
+    keys = tuple(dict.fromkeys(("id", display, *_identity_fields(t), *ref_keys, "deletedDateTime")))
     values = {k: _field(text, k) for k in keys}
     user = t.name == "users"
     if user:
@@ -270,7 +274,16 @@ def summarize(path: str, t: catalog.ObjectType, text: str) -> Entry:
         account_enabled=values.get("accountEnabled") if user else None,
         user_type=values.get("userType") if user else None,
         licensed=values.get("licensed") if user else None,
+        refs=[str(values[k]) for k in ref_keys if isinstance(values.get(k), str)],
     )
+
+
+def _ref_fields(t: catalog.ObjectType) -> tuple[str, ...]:
+    """For types named by references (display field ends in Id): the display field and the other id fields."""
+    display = getattr(t, "display", "displayName")
+    if not display.endswith("Id"):
+        return ()
+    return (display, *(f for f in t.identity if f.endswith("Id") and f not in ("id", display)))
 
 
 def _load_text(text: str, where: str) -> dict[str, Any]:
@@ -728,6 +741,14 @@ def list_objects(
         for e in index.values()
         if (wanted is None or e.type == wanted) and (deleted is None or e.deleted == deleted)
     ]
+    if any(r.entry.refs for r in rows):
+        names = repo.names()
+        rows = [
+            r._replace(entry=r.entry._replace(display_name=" → ".join(names.get(x, x) for x in r.entry.refs)))
+            if r.entry.refs
+            else r
+            for r in rows
+        ]
     rows.sort(key=lambda r: (order.get(r.entry.type, 999), (r.entry.display_name or "").lower(), r.entry.id))
     return rows
 

@@ -91,7 +91,8 @@ def ls_cmd(type_name: str | None, deleted: bool | None, as_json: bool, repo: str
         )
     )
     gone = sum(r.entry.deleted for r in rows)
-    click.echo(dim(f"{len(rows)} objects" + (f", {gone} soft-deleted" if gone else "")))
+    noun = "object" if len(rows) == 1 else "objects"
+    click.echo(dim(f"{len(rows)} {noun}" + (f", {gone} soft-deleted" if gone else "")))
 
 
 @click.command("show")
