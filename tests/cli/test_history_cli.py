@@ -169,6 +169,10 @@ def test_ls_json_lists_every_object_file_with_its_last_change(built: Built) -> N
             "authenticationMethodsPolicy",
             "authorizationPolicy",
         )
+    assignments = [r for r in rows if r["type"] == "roleAssignments"]
+    names = {r["displayName"] for r in rows}
+    assert assignments and all(" → " in r["displayName"] for r in assignments)
+    assert any(r["displayName"].split(" → ")[1] in names for r in assignments)  # principal shown by name
     group = next(r for r in rows if r["path"] == built.path("groups", "group"))
     assert group["displayName"] == "Project Borealis" and group["type"] == "groups"
 
@@ -381,6 +385,12 @@ def test_seats_counts_from_the_latest_user_files(built: Built) -> None:
     }
     data = run_json(built, "seats")
     assert data == expected
+    written = canonical.load((built.root / "reports" / "seats.yaml").read_text())  # the backup's own count
+    assert (written["billableUsers"], written["guests"], written["licensedUsers"]) == (
+        data["billable"],
+        data["guests"],
+        data["licensed"],
+    )
     assert data["disabled"] >= 1 and data["billable"] < data["licensed"]
     human = run(built, "seats")
     disabled_name = run_json(built, "show", built.ids["disabled"])["displayName"]
