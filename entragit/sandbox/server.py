@@ -11,6 +11,7 @@ once in `batches`), not as one more.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import os
@@ -28,7 +29,7 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, unquote_plus, urlsplit
 
 from requests.structures import CaseInsensitiveDict
 
@@ -599,6 +600,14 @@ class _Handler(BaseHTTPRequestHandler):
         elif rest in ("oauth2/v2.0/token", "oauth2/token") and self.command == "POST":
             box.stats.add("token_requests")
             form = dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
+            basic = self.headers.get("Authorization", "")
+            if basic.lower().startswith("basic "):  # client_secret_basic
+                with contextlib.suppress(ValueError, UnicodeDecodeError):
+                    user, _, password = base64.b64decode(basic[6:].strip()).decode("utf-8").partition(":")
+                    form.setdefault("client_id", unquote_plus(user))
+                    form.setdefault("client_secret", unquote_plus(password))
+            if "scope" not in form and form.get("resource"):  # the v1 endpoint names a resource instead
+                form["scope"] = form["resource"].rstrip("/") + "/.default"
             self._send_oauth(box.authority.token(tenant, form))
         else:
             self._send(

@@ -149,3 +149,15 @@ def test_stats_reset(sandbox: Sandbox, graph_session: requests.Session) -> None:
     assert admin(sandbox, "POST", "/stats/reset").status_code == 204
     got = stats(sandbox)
     assert (got["requests"], got["resource_units"], got["throttled"], got["by_path"]) == (0, 0, 0, {})
+
+
+def test_drop_connection_on_an_inner_request_drops_the_whole_batch(
+    sandbox: Sandbox, graph_session: requests.Session
+) -> None:
+    _inject(sandbox, match="organization", drop_connection=True)
+    with pytest.raises(requests.exceptions.ConnectionError):
+        graph_session.post(
+            f"{sandbox.graph_url}/v1.0/$batch",
+            json={"requests": [{"id": "1", "method": "GET", "url": "/organization"}]},
+            timeout=10,
+        )

@@ -353,3 +353,19 @@ def test_additional_client_gets_tokens_with_its_own_app_id(sandbox: Sandbox) -> 
     )
     assert "access_token" in result, result
     assert _claims(result["access_token"])["appid"] == other
+
+
+def test_client_secret_basic_and_v1_resource_parameter(sandbox: Sandbox) -> None:
+    r = plain_session(sandbox).post(
+        f"{sandbox.authority_host}/{sandbox.tenant_id}/oauth2/token",
+        data={"grant_type": "client_credentials", "resource": "https://graph.microsoft.com"},
+        auth=(sandbox.client_id, sandbox.client_secret),
+    )
+    assert r.status_code == 200, r.text
+    assert _claims(r.json()["access_token"])["aud"] == "https://graph.microsoft.com"
+    bad = plain_session(sandbox).post(
+        _token_url(sandbox),
+        data={"grant_type": "client_credentials", "scope": "https://graph.microsoft.com/.default"},
+        auth=(sandbox.client_id, "wrong"),
+    )
+    assert bad.status_code == 401
