@@ -97,8 +97,6 @@ class _Outcome:
     t: ObjectType
     summary: TypeSummary
     entries: dict[str, _Entry] = field(default_factory=dict)
-    # Objects whose digest changed: dumped to YAML by the main thread (dump_many forks; not from a worker).
-    pending: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     state: dict[str, Any] = field(default_factory=dict)
     domain: str | None = None
 
@@ -311,7 +309,6 @@ class _Run:
                     self.progress(f"{t.name}: delta token rejected, listing everything again")
                     summary.mode = "delta→full"
                     outcome.entries.clear()
-                    outcome.pending.clear()
             self._full(outcome, old)
             if summary.mode != "delta→full":
                 summary.mode = "full"
@@ -319,71 +316,96 @@ class _Run:
             summary.mode = "failed"
             summary.error = f"{t.name}: {exc}"
             outcome.entries.clear()
-            outcome.pending.clear()
         return outcome
 
     def _full(self, out: _Outcome, old: Mapping[str, Any]) -> None:
+        """Everything of the type; files of objects absent from the complete listing are deleted.
+
+        Delta types are read as an initial delta round, processed page by page: at 100k users, holding every
+        Graph object until the round ends would cost gigabytes; a digest and (for changed objects) the YAML
+        text per object cost about a kilobyte.
+        """
         t = out.t
         state: dict[str, Any] = {}
         perm = self._perm(t)
-        raw: list[dict[str, Any]]
-        links: dict[str, dict[str, Any]] = {}
-        if t.singleton:
-            params = {"$select": self._trim_select(t, sel)} if (sel := catalog.select_param(t)) else None
-            raw = [self.client.get(t.path, params, required_permission=perm)]
-        elif self._uses_delta(t):
-            sel = catalog.delta_select_param(t) or ""
-            rnd = self.client.delta(
-                f"{t.path}/delta", {"$select": self._trim_select(t, sel)}, required_permission=perm
-            )
-            state["deltaLink"] = rnd.delta_link
-            raw = [i for i in rnd.items if "@removed" not in i and i.get("id")]
-            for item in raw:
-                links[str(item["id"])] = {r.name: _initial_links(r, item) for r in t.relationships}
-        else:
-            raw = list(self.client.list(t.path, self._list_params(t), required_permission=perm))
-        raw = [o for o in raw if catalog.is_backed_up(t, o)]
-        other_rels = [r for r in t.relationships if not (self._uses_delta(t) and r.via_delta)]
-        if other_rels and not t.singleton:
-            ids = [str(o["id"]) for o in raw]
-            for oid, values in self._read_relationships(t, ids, other_rels).items():
-                links.setdefault(oid, {}).update(values)
-        deleted = self._list_deleted(t)
-        self.progress(f"{t.name}: {len(raw)} objects" + (f", {len(deleted)} deleted" if deleted else ""))
-
-        objects: dict[str, dict[str, Any]] = {}
+        digests_old = {} if self.full else dict(old.get("digests") or {})
+        digests: dict[str, str] = {}
         seats: dict[str, str] = {}
-        for i, item in enumerate(raw):
+
+        def take(item: Mapping[str, Any], links: Mapping[str, Any]) -> None:
             oid = str(item.get("id") or t.path.rsplit("/", 1)[-1])
             path = catalog.object_path(t, oid)
-            objects[path] = self._canonical(t, item, links.get(oid, {}))
+            self._process(out, path, self._canonical(t, item, links), digests_old, digests)
             if t.name == "users":
                 seats[oid] = _seat_code(item)
             if t.name == "organization" and out.domain is None:
                 out.domain = default_domain(item)
-            raw[i] = {}  # release the Graph JSON as we go (large tenants)
+
+        if self._uses_delta(t):
+            sel = self._trim_select(t, catalog.delta_select_param(t) or "")
+            # A big group arrives in slices on consecutive pages: its links are merged across the round.
+            seen_links: dict[str, dict[str, Any]] = {}
+            delta_link: str | None = None
+            for page in self.client.pages(f"{t.path}/delta", {"$select": sel}, required_permission=perm):
+                for item in page.get("value", []):
+                    if "@removed" in item or not item.get("id") or not catalog.is_backed_up(t, item):
+                        continue
+                    oid = str(item["id"])
+                    links = seen_links.get(oid)
+                    if links is None:
+                        links = {r.name: _initial_links(r, item) for r in t.relationships}
+                        if any(r.kind != "ref-single" for r in t.relationships):
+                            seen_links[oid] = links
+                    else:
+                        for r in t.relationships:
+                            extra = _initial_links(r, item)
+                            if r.kind == "ref-single":
+                                links[r.name] = extra or links.get(r.name)
+                            else:
+                                links[r.name] = sorted(set(links.get(r.name) or []) | set(extra or []))
+                    take(item, links)
+                delta_link = page.get("@odata.deltaLink") or delta_link
+            if not delta_link:
+                raise GraphError(
+                    None, "NoDeltaLink", "delta round ended without a deltaLink", method="GET", url=t.path
+                )
+            state["deltaLink"] = delta_link
+        else:
+            raw: list[dict[str, Any]]
+            if t.singleton:
+                single = catalog.select_param(t)
+                params = {"$select": self._trim_select(t, single)} if single else None
+                raw = [self.client.get(t.path, params, required_permission=perm)]
+            else:
+                raw = list(self.client.list(t.path, self._list_params(t), required_permission=perm))
+            raw = [o for o in raw if catalog.is_backed_up(t, o)]
+            rel_values: dict[str, dict[str, Any]] = {}
+            if t.relationships and not t.singleton:
+                rel_values = self._read_relationships(t, [str(o["id"]) for o in raw], t.relationships)
+            for item in raw:
+                take(item, rel_values.get(str(item.get("id")), {}))
+
         soft: list[str] = []
-        for item in deleted:
+        for item in self._list_deleted(t):
             oid = str(item["id"])
             path = catalog.object_path(t, oid)
-            if path in objects:
+            if path in digests:
                 continue  # restored between the two reads: the live listing wins
-            objects[path] = self._canonical(t, item, self._previous_links(t, path))
+            self._process(
+                out, path, self._canonical(t, item, self._previous_links(t, path)), digests_old, digests
+            )
             soft.append(oid)
         if soft:
             state["soft"] = sorted(soft)
         if seats:
             state["seats"] = seats
-        out.summary.objects = len(objects)
-
-        digests_old = {} if self.full else dict(old.get("digests") or {})
-        digests: dict[str, str] = {}
-        self._diff(out, objects, digests_old, digests)
-        for path in self.store.tracked_files([t.folder] if not t.singleton else []):
-            if path not in objects and catalog.type_for_path(path) is t:
-                out.entries[path] = _Entry(
-                    None, "deleted", _name_from_text(t, self.store.read_text(path), path)
-                )
+        out.summary.objects = len(digests)
+        self.progress(f"{t.name}: {len(digests)} objects" + (f" ({len(soft)} deleted)" if soft else ""))
+        if not t.singleton:
+            for path in self.store.tracked_files([t.folder]):
+                if path not in digests and catalog.type_for_path(path) is t:
+                    name = _name_from_text(t, self.store.read_text(path), path)
+                    out.entries[path] = _Entry(None, "deleted", name)
         state["digests"] = digests
         out.state = state
 
@@ -446,7 +468,9 @@ class _Run:
                 removed_hard.append(path)
         out.summary.objects = len(digests) + sum(1 for p in objects if p not in digests)
         self.progress(f"{t.name}: {len(objects)} changed in delta, {len(removed_hard)} removed")
-        self._diff(out, objects, digests, digests)
+        digests_old = dict(digests)
+        for path, obj in objects.items():
+            self._process(out, path, obj, digests_old, digests)
         for path in removed_hard:
             digests.pop(path, None)
             text = self.store.read_text(path)
@@ -459,21 +483,25 @@ class _Run:
         if t.name == "users":
             out.state["seats"] = seats
 
-    def _diff(
+    def _process(
         self,
         out: _Outcome,
-        objects: Mapping[str, dict[str, Any]],
+        path: str,
+        obj: dict[str, Any],
         digests_old: Mapping[str, str],
         digests_new: dict[str, str],
     ) -> None:
-        """Queue objects whose canonical form changed; digests_new gets every object's digest."""
-        todo: list[tuple[str, dict[str, Any]]] = []
-        for path, obj in objects.items():
-            d = canonical.digest(obj)
-            if digests_old.get(path) != d:
-                todo.append((path, obj))
-            digests_new[path] = d
-        out.pending.extend(todo)
+        """Record the object's digest; if it differs from last run's, dump it and compare with the file."""
+        d = canonical.digest(obj)
+        digests_new[path] = d
+        if digests_old.get(path) == d:
+            out.entries.pop(path, None)  # a repeated delta entry that ends up unchanged
+            return
+        entry = _classify(self.store, out.t, path, obj, canonical.dump(obj))
+        if entry is None:
+            out.entries.pop(path, None)
+        else:
+            out.entries[path] = entry
 
 
 def _classify(store: Store, t: ObjectType, path: str, obj: Mapping[str, Any], text: str) -> _Entry | None:
@@ -663,17 +691,6 @@ def run_backup(
         run = _Run(store, client, cfg, full=full, progress=say)
         with ThreadPoolExecutor(max_workers=TYPE_WORKERS, thread_name_prefix="entragit-type") as pool:
             outcomes = list(pool.map(lambda t: run.backup_type(t, old_types.get(t.name) or {}), chosen))
-
-        # YAML for every changed object of every complete type at once: dump_many spreads a first full
-        # backup over the cores.
-        complete = [o for o in outcomes if not o.summary.error]
-        pending = [(o, path, obj) for o in complete for path, obj in o.pending]
-        texts = canonical.dump_many([obj for _, _, obj in pending])
-        for (o, path, obj), text in zip(pending, texts, strict=True):
-            entry = _classify(store, o.t, path, obj, text)
-            if entry is not None:
-                o.entries[path] = entry
-        del pending, texts
 
         result = BackupResult(commit=None)
         new_types = dict(old_types)

@@ -227,11 +227,14 @@ def test_each_change_is_one_commit_touching_exactly_its_files(env: Env) -> None:
 
 def test_hard_deleted_and_purged_objects_lose_their_files(env: Env) -> None:
     env.backup()
-    groups, users = catalog.by_name("groups"), catalog.by_name("groups")
+    groups = catalog.by_name("groups")
     security = next(
-        env.load(p)
-        for p in env.files(groups)
-        if "Unified" not in (env.load(p).get("groupTypes") or []) and not env.load(p).get("deletedDateTime")
+        g
+        for g in (env.load(p) for p in env.files(groups))
+        if g.get("securityEnabled")
+        and not g.get("mailEnabled")
+        and "Unified" not in (g.get("groupTypes") or [])
+        and not g.get("deletedDateTime")
     )
     env.graph("DELETE", f"groups/{security['id']}")  # security groups are deleted for good at once
     env.backup()
