@@ -31,8 +31,17 @@ EXCHANGE_APP_ID = "00000002-0000-0ff1-ce00-000000000000"
 SHAREPOINT_APP_ID = "00000003-0000-0ff1-ce00-000000000000"
 MICROSOFT_TENANT_ID = "f8cdef31-a31e-4b4a-93e4-5f571e91255a"  # appOwnerOrganizationId of first-party apps
 
-# The fixed clock seeds are built against (deterministic output); callers may pass their own `now`.
-SEED_CLOCK = datetime(2026, 11, 20, 8, 0, 0, tzinfo=timezone.utc)
+
+def seed_clock() -> datetime:
+    """The moment seeds are built against: the start of the current UTC day.
+
+    A fixed date would rot: the sandbox purges soft-deleted objects 30 days after their deletedDateTime
+    (NOTES.md 1.1), so a seed dated once would lose its deleted items a month later, and the demo's secure
+    score would show an ever older date. Midnight keeps the output identical for every call on the same day.
+    """
+    today = datetime.now(timezone.utc)
+    return datetime(today.year, today.month, today.day, tzinfo=timezone.utc)
+
 
 Obj = dict[str, Any]
 _FOUR_UINT32 = struct.Struct("<4I")
@@ -803,7 +812,7 @@ def secure_scores(
     max_score = sum(c[3] for c in _CONTROLS) * 10.0
     out = []
     for back in range(days):
-        day = (now - timedelta(days=back)).replace(hour=3, minute=12, second=0, microsecond=0)
+        day = (now - timedelta(days=back)).replace(hour=0, minute=0, second=0, microsecond=0)
         progress = (days - back) / days
         controls: list[Obj] = []
         for index, (category, name, description, weight) in enumerate(_CONTROLS):
@@ -1245,12 +1254,13 @@ def _tenant_of(seed: Obj) -> tuple[str, str, str]:
     return SANDBOX_TENANT_ID, domain, name
 
 
-def complete(seed: Obj, now: datetime = SEED_CLOCK) -> Obj:
+def complete(seed: Obj, now: datetime | None = None) -> Obj:
     """Return a new seed holding everything `seed` has plus what every tenant has; `seed` is not modified.
 
     Only the top level and the collections that grow are copied; objects already in the seed are shared with
     the result, which keeps completing a 100k-user seed cheap.
     """
+    now = now or seed_clock()
     out: Obj = dict(seed)
     tenant_id, domain, org_name = _tenant_of(seed)
     users = list(seed.get("users") or [])

@@ -261,7 +261,9 @@ class TenantGenerator:
             user_id = self.new_id()
             city, country, usage, language, phone, _street = OFFICES[office_index]
             created = self.ago(1100, 3)
-            enabled = not (i > 2 and rng.random() < 0.04)
+            # Some leavers keep their licences: exactly the waste the seats report exists to show.
+            disabled = i > 2 and rng.random() < 0.04  # drawn in demo mode too: keeps the demo's stream stable
+            enabled = not disabled if not self.demo else i != 16
             synced = (i > 2 and rng.random() < 0.1) if not self.demo else i in (12, 13, 15)
             licenses: list[Obj] = []
             if i < 3 or rng.random() < 0.88:
@@ -748,7 +750,7 @@ class TenantGenerator:
     # --- applications and service principals ---------------------------------------------------------------
 
     def _password_credential(self, name: str, created: datetime) -> Obj:
-        start = created + timedelta(days=self.rng.randrange(0, 200))
+        start = min(created + timedelta(days=self.rng.randrange(0, 200)), self.now - timedelta(hours=7))
         return {
             "customKeyIdentifier": None,
             "displayName": name,
@@ -1706,7 +1708,7 @@ class TenantGenerator:
 
 def generate(users: int, *, rng_seed: int = 1, now: datetime | None = None, demo: bool = False) -> Obj:
     """The raw (not yet completed) seed of a generated tenant."""
-    clock = now or baseline.SEED_CLOCK
+    clock = now or baseline.seed_clock()
     if clock.tzinfo is None:
         clock = clock.replace(tzinfo=timezone.utc)
     # Millions of small containers and no cycles: the cyclic collector would rescan the growing heap again

@@ -26,7 +26,7 @@ from entragit.sandbox.baseline import (
     SANDBOX_DOMAIN,
     SANDBOX_ORG_NAME,
     SANDBOX_TENANT_ID,
-    SEED_CLOCK,
+    seed_clock,
 )
 
 __all__ = [
@@ -35,13 +35,13 @@ __all__ = [
     "SANDBOX_DOMAIN",
     "SANDBOX_ORG_NAME",
     "SANDBOX_TENANT_ID",
-    "SEED_CLOCK",
     "SINGLETONS",
     "SeedError",
     "complete_seed",
     "demo_seed",
     "generate_seed",
     "load_seed_file",
+    "seed_clock",
 ]
 
 Seed = dict[str, Any]
@@ -149,7 +149,7 @@ def complete_seed(seed: Seed) -> Seed:
         )
     _check_shape(seed, "seed")
     seed = _fill_ids(seed, _tenant_id_of(seed))
-    return baseline.complete(seed, SEED_CLOCK)
+    return baseline.complete(seed, seed_clock())
 
 
 # --- Loading files ------------------------------------------------------------------------------------------
@@ -176,7 +176,7 @@ def load_seed_file(path: str | Path) -> Seed:
         )
     _check_shape(data, name)
     data = _fill_ids(data, _tenant_id_of(data))
-    completed = baseline.complete(data, SEED_CLOCK)
+    completed = baseline.complete(data, seed_clock())
     _check_references(completed, name)
     return completed
 
@@ -317,11 +317,13 @@ def generate_seed(users: int, *, rng_seed: int = 1) -> Seed:
 
     if users < 0:
         raise SeedError(f"--users must be zero or more, not {users}")
-    return baseline.complete(generate(users, rng_seed=rng_seed, now=SEED_CLOCK), SEED_CLOCK)
+    now = seed_clock()
+    return baseline.complete(generate(users, rng_seed=rng_seed, now=now), now)
 
 
 def demo_seed() -> Seed:
     """The small tenant `entragit demo` and a bare `sandbox serve` start from (~25 users, some of all)."""
     from entragit.sandbox.generator import generate
 
-    return baseline.complete(generate(25, rng_seed=2024, now=SEED_CLOCK, demo=True), SEED_CLOCK)
+    now = seed_clock()
+    return baseline.complete(generate(25, rng_seed=2024, now=now, demo=True), now)

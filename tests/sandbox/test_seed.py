@@ -6,6 +6,7 @@ import json
 import re
 import uuid
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -318,6 +319,39 @@ def test_soft_deleted_items_carry_their_type_and_deletion_time(big: Seed) -> Non
             assert "Unified" in d["groupTypes"]  # only Microsoft 365 groups are soft-deleted
     live_upns = {u["userPrincipalName"] for u in big["users"]}
     assert not {d.get("userPrincipalName") for d in big["deletedItems"]} & live_upns
+
+
+def _timestamps(value: Any) -> list[str]:
+    """Every ISO timestamp anywhere in a seed value."""
+    if isinstance(value, dict):
+        return [t for v in value.values() for t in _timestamps(v)]
+    if isinstance(value, list):
+        return [t for v in value for t in _timestamps(v)]
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", value):
+        return [value]
+    return []
+
+
+@pytest.mark.parametrize("which", ["demo", "big"])
+def test_nothing_happens_in_the_future_and_deleted_items_are_inside_retention(
+    which: str, request: pytest.FixtureRequest
+) -> None:
+    seed = request.getfixturevalue(which)
+    now = seed_mod.seed_clock()
+    horizon = now.strftime("%Y-%m-%dT%H:%M:%S")
+    for key, value in seed.items():
+        if key == "applications":  # secrets and certificates legitimately expire in the future
+            value = [
+                {k: v for k, v in a.items() if k not in ("passwordCredentials", "keyCredentials")}
+                for a in value
+            ]
+        late = [t for t in _timestamps(value) if t[:19] > horizon]
+        assert not late, (key, late[:3])
+    # The sandbox purges soft-deleted objects 30 days after deletion: seeds must stay inside that window.
+    oldest = (now - timedelta(days=29)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert all(oldest <= d["deletedDateTime"] for d in seed["deletedItems"])
+    newest_score = seed["security/secureScores"][0]
+    assert newest_score["id"].endswith(now.strftime("_%Y-%m-%d"))
 
 
 # --- the baseline every tenant has --------------------------------------------------------------------------
