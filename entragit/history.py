@@ -32,6 +32,7 @@ from entragit.errors import EntragitError
 from entragit.resolve import ObjectNotFound, looks_like_path, pick
 
 CACHE_FORMAT = 2
+PROGRESS_MIN = 20_000  # object files from which a cold index build is worth a progress line
 WORKTREE_READ_MIN = 2000  # below this, one `cat-file --batch` is cheaper than listing the index
 
 
@@ -339,6 +340,8 @@ class BackupRepo:
         self._head: Commit | None = None
         self._index: dict[str, dict[str, Entry]] = {}
         self._fingerprint = _catalog_fingerprint()
+        # Told about slow first-time work (the CLI shows it on a terminal); silent by default.
+        self.progress: Callable[[str], None] = lambda _msg: None
 
     # -- git plumbing ------------------------------------------------------------------------------
 
@@ -528,7 +531,10 @@ class BackupRepo:
                 entries.pop(path, None)
             entries.update(self._summarize_blobs(changed))
         else:
-            entries = self._summarize_blobs(self._tree(target.sha))
+            tree = self._tree(target.sha)
+            if len(tree) >= PROGRESS_MIN:
+                self.progress(f"indexing {len(tree)} object files at {target.short} (cached afterwards)")
+            entries = self._summarize_blobs(tree)
         if target.sha == self.head().sha and (cached is None or cached["commit"] != target.sha):
             self._save_cache(
                 "index", {"commit": target.sha, "entries": [e.to_row() for e in entries.values()]}
@@ -602,6 +608,7 @@ class BackupRepo:
                 latest = {p: i + shift for p, i in cached["paths"].items()}
                 latest.update(new_latest)
             else:
+                self.progress("reading the history of every file (one pass, cached afterwards)")
                 commits, latest = self._log_names(head.sha)
             used = sorted(set(latest.values()))
             renumber = {old: new for new, old in enumerate(used)}
@@ -724,10 +731,15 @@ def _git_env() -> dict[str, str]:
 
 
 def list_objects(
-    repo_dir: str | None, type_name: str | None = None, deleted: bool | None = None
+    repo_dir: str | None,
+    type_name: str | None = None,
+    deleted: bool | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> list[Listed]:
     """Every object at HEAD (optionally one type; deleted=True only soft-deleted, False only live), sorted."""
     repo = BackupRepo(repo_dir)
+    if progress is not None:
+        repo.progress = progress
     wanted = catalog.by_name(type_name).name if type_name else None
     repo.head()
     # The history pass is a separate git process: run it while this thread reads the object index.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -44,6 +45,13 @@ def _named(value: Any, names: dict[str, str]) -> str:
 # --------------------------------------------------------------------------------------------------
 
 
+def _progress() -> Callable[[str], None] | None:
+    """Progress lines on stderr, only when a person is watching (stderr is a terminal)."""
+    if not sys.stderr.isatty():
+        return None
+    return lambda msg: click.echo(dim(f"entragit: {msg}…"), err=True)
+
+
 def _echo_json_rows(rows: list[dict[str, Any]]) -> None:
     """A JSON list with one compact object per line: the C encoder (json.dumps with indent is pure Python,
     seconds for 100k objects), and still readable and greppable."""
@@ -66,7 +74,7 @@ def _echo_json_rows(rows: list[dict[str, Any]]) -> None:
 @repo_option
 def ls_cmd(type_name: str | None, deleted: bool | None, as_json: bool, repo: str | None) -> None:
     """List the protected objects with their last backup (the last commit that changed each one)."""
-    rows = history.list_objects(repo, type_name, deleted)
+    rows = history.list_objects(repo, type_name, deleted, _progress())
     if as_json:
         _echo_json_rows([r.to_json() for r in rows])
         return
