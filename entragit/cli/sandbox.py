@@ -44,6 +44,12 @@ def sandbox_group() -> None:
     "--latency-ms", type=click.IntRange(0), default=0, show_default=True, help="Added to every response."
 )
 @click.option(
+    "--workdir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Keep the generated CA here and reuse it on restart (default: a temporary folder, removed on exit).",
+)
+@click.option(
     "--json", "json_output", is_flag=True, help="Print one JSON line with connection details when ready."
 )
 def serve(
@@ -55,6 +61,7 @@ def serve(
     throttle_budget: int | None,
     latency_ms: int,
     json_output: bool,
+    workdir: str | None,
 ) -> None:
     """Serve Graph v1.0 and an OAuth2 authority on https://127.0.0.1:PORT until interrupted."""
     if users is not None and seed_path:
@@ -68,6 +75,7 @@ def serve(
         throttle_budget=throttle_budget,
         latency_ms=latency_ms,
         json_output=json_output,
+        workdir=workdir,
     )
 
 

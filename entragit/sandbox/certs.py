@@ -134,14 +134,40 @@ def _material() -> _Material:
     )
 
 
-def write_certificates(workdir: str | Path) -> CertFiles:
-    """Write the CA (for clients) and the server certificate and key (for us) into workdir."""
-    material = _material()
+def _reusable(ca: Path, cert: Path, key: Path) -> bool:
+    """True when workdir already holds a matching CA, server certificate and key valid for another day."""
+    try:
+        ca_cert = x509.load_pem_x509_certificate(ca.read_bytes())
+        server_cert = x509.load_pem_x509_certificate(cert.read_bytes())
+        server_key = serialization.load_pem_private_key(key.read_bytes(), password=None)
+        server_cert.verify_directly_issued_by(ca_cert)
+    except (OSError, ValueError, TypeError):
+        return False
+    except Exception:  # InvalidSignature and friends: not ours, regenerate
+        return False
+    same_key = server_key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ) == server_cert.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    tomorrow = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=1)
+    return same_key and server_cert.not_valid_after_utc > tomorrow and ca_cert.not_valid_after_utc > tomorrow
+
+
+def write_certificates(workdir: str | Path, *, reuse: bool = False) -> CertFiles:
+    """Write the CA (for clients) and the server certificate and key (for us) into workdir.
+
+    With `reuse`, certificates a previous run left in workdir are kept, so clients that trust that ca.pem
+    keep working across restarts of `sandbox serve --workdir DIR`.
+    """
     base = Path(workdir)
     base.mkdir(parents=True, exist_ok=True)
     ca = base / "ca.pem"
     cert = base / "server.pem"
     key = base / "server.key"
+    if reuse and _reusable(ca, cert, key):
+        return CertFiles(ca_pem=str(ca), server_cert=str(cert), server_key=str(key))
+    material = _material()
     ca.write_bytes(material.ca_pem)
     cert.write_bytes(material.server_cert_pem)
     # The key is only for this process, but keep it private anyway.

@@ -94,6 +94,7 @@ def run(
     throttle_budget: int | None = None,
     latency_ms: int = 0,
     json_output: bool = False,
+    workdir: str | None = None,
     *,
     out: TextIO | None = None,
     stop_event: threading.Event | None = None,
@@ -111,6 +112,7 @@ def run(
             throttle_budget=throttle_budget,
             latency_ms=latency_ms,
             state_path=state_path,
+            workdir=workdir,
         )
     except OSError as exc:
         raise SandboxError(f"cannot listen on 127.0.0.1:{port}: {exc.strerror or exc}") from exc

@@ -172,7 +172,7 @@ class Sandbox:
         self.api = GraphApi(tenant)
         aliases = (getattr(tenant, "domain", "") or "",)
         self.authority = Authority(self.tenant_id, aliases, {client_id: self.client_secret})
-        files = certs.write_certificates(workdir)
+        files = certs.write_certificates(workdir, reuse=not own_workdir)
         self.ca_bundle = files.ca_pem
         self._ssl = certs.server_context(files)
         self._server = _Server((host, port), _Handler, self)
@@ -948,7 +948,11 @@ def start(
     state_path: str | None = None,
     workdir: str | None = None,
 ) -> Sandbox:
-    """Serve `tenant` over HTTPS on host:port (0: any free port) from background threads, once listening."""
+    """Serve `tenant` over HTTPS on host:port (0: any free port) from background threads, once listening.
+
+    `workdir` keeps the CA and server certificate (reused when still valid, left in place on stop); without
+    it they go to a temporary folder removed by stop().
+    """
     from entragit.sandbox.seed import SANDBOX_CLIENT_ID
 
     own = workdir is None

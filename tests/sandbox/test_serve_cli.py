@@ -122,20 +122,26 @@ def test_state_survives_a_restart(served: list[Served], tmp_path: Path) -> None:
     assert second.stop()[0] == 0
 
 
-def test_fixed_port_and_users_option(served: list[Served]) -> None:
+def test_fixed_port_users_and_workdir_options(served: list[Served], tmp_path: Path) -> None:
     import socket
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    s = Served("--port", str(port), "--users", "60", "--throttle-budget", "100", "--latency-ms", "1")
+    work = tmp_path / "work"
+    s = Served(
+        "--port", str(port), "--users", "60", "--throttle-budget", "100", "--latency-ms", "1",
+        "--workdir", str(work),
+    )  # fmt: skip
     served.append(s)
     assert s.info["graph_url"] == f"https://127.0.0.1:{port}"
+    assert s.info["ca_bundle"] == str(work / "ca.pem")
     http = _session(s.info)
     r = http.get(f"{s.info['graph_url']}/v1.0/users", params={"$top": "999", "$select": "id"})
     assert r.status_code == 200
     assert len(r.json()["value"]) == 60
     assert s.stop()[0] == 0
+    assert (work / "ca.pem").exists()  # kept for the next run
 
 
 def test_malformed_seed_is_one_line_naming_the_file(tmp_path: Path) -> None:

@@ -237,3 +237,36 @@ def test_stats_group_paths_by_operation_not_by_object(path: str, template: str) 
     from entragit.sandbox.server import _path_template
 
     assert _path_template(path) == template
+
+
+def test_a_given_workdir_keeps_the_ca_across_restarts(
+    sandbox_factory: Callable[..., Sandbox], tmp_path: Path
+) -> None:
+    from conftest import session_for
+
+    work = tmp_path / "sandbox-work"
+    first = sandbox_factory(workdir=str(work))
+    ca = Path(first.ca_bundle)
+    assert ca.parent == work
+    pem = ca.read_bytes()
+    first.stop()
+    assert ca.read_bytes() == pem  # left in place
+
+    second = sandbox_factory(workdir=str(work))
+    assert Path(second.ca_bundle).read_bytes() == pem  # clients trusting it keep working
+    assert session_for(second).get(f"{second.graph_url}/v1.0/organization").status_code == 200
+
+
+def test_a_workdir_with_foreign_files_gets_fresh_certificates(
+    sandbox_factory: Callable[..., Sandbox], tmp_path: Path
+) -> None:
+    from conftest import session_for
+
+    work = tmp_path / "w"
+    work.mkdir()
+    (work / "ca.pem").write_text("not a certificate")
+    (work / "server.pem").write_text("junk")
+    (work / "server.key").write_text("junk")
+    box = sandbox_factory(workdir=str(work))
+    assert "BEGIN CERTIFICATE" in Path(box.ca_bundle).read_text()
+    assert session_for(box).get(f"{box.graph_url}/v1.0/organization").status_code == 200
