@@ -151,7 +151,14 @@ def _reusable(ca: Path, cert: Path, key: Path) -> bool:
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
     tomorrow = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=1)
-    return same_key and server_cert.not_valid_after_utc > tomorrow and ca_cert.not_valid_after_utc > tomorrow
+    return same_key and _expiry(server_cert) > tomorrow and _expiry(ca_cert) > tomorrow
+
+
+def _expiry(cert: x509.Certificate) -> dt.datetime:
+    aware = getattr(cert, "not_valid_after_utc", None)  # cryptography >= 42
+    if isinstance(aware, dt.datetime):
+        return aware
+    return cert.not_valid_after.replace(tzinfo=dt.timezone.utc)
 
 
 def write_certificates(workdir: str | Path, *, reuse: bool = False) -> CertFiles:
