@@ -365,3 +365,18 @@ def test_restore_points_are_commits_where_all_objects_exist_and_are_not_deleted(
     assert points == [c[2], c[3]]  # Bob soft-deleted in 3, CA removed in 3; restoring Bob in 4 is not enough
     _, bob_only = history.restore_points(str(built.root), ["Bob Jones"])
     assert bob_only == [c[0], c[2], c[3]]
+
+
+def test_caches_survive_rewritten_history(built: RepoBuilder) -> None:
+    """A cache for a commit that is no longer an ancestor (amend, reset) is rebuilt, never trusted."""
+    BackupRepo(built.root).index()
+    BackupRepo(built.root).last_changes()
+    built.git("reset", "-q", "--hard", "HEAD~2")
+    built.put("users", user(guid(11, "cc"), "Dora", "dora@contoso.com"))
+    new = built.commit()
+    repo = BackupRepo(built.root)
+    assert "Dora" in {e.display_name for e in repo.index().values()}
+    assert repo.last_changes()[f"users/cc/{guid(11, 'cc')}.yaml"].sha == new
+    assert all(c.sha != built.git("rev-parse", "ORIG_HEAD").strip() for c in repo.last_changes().values())
+    (built.root / ".git" / "entragit" / "history" / "index.json").write_text("{not json")
+    assert BackupRepo(built.root).index() == repo.index()  # a corrupt cache is ignored
