@@ -141,9 +141,7 @@ def _reusable(ca: Path, cert: Path, key: Path) -> bool:
         server_cert = x509.load_pem_x509_certificate(cert.read_bytes())
         server_key = serialization.load_pem_private_key(key.read_bytes(), password=None)
         server_cert.verify_directly_issued_by(ca_cert)
-    except (OSError, ValueError, TypeError):
-        return False
-    except Exception:  # InvalidSignature and friends: not ours, regenerate
+    except Exception:  # missing, unreadable, foreign or mismatched (InvalidSignature...): regenerate
         return False
     same_key = server_key.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
