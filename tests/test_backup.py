@@ -461,3 +461,44 @@ def test_state_is_never_tracked(env: Env) -> None:
     assert not any(p.startswith(".git") or "state" in p for p in tracked)
     state = json.loads((env.root / ".git/entragit/state.json").read_text())
     assert state["head"] == env.head() and state["types"]["users"]["deltaLink"]
+
+
+def test_backup_process_killed_at_any_moment_recovers(sandbox_factory: Any, tmp_path: Path) -> None:
+    """SIGKILL a real `entragit backup` at several moments; the next run gives the tree a clean run gives."""
+    import os
+    import sys
+    import time
+
+    box = sandbox_factory(users=300, latency_ms=5)
+    envvars = dict(os.environ, **cli_env(box))
+    envvars.pop("ENTRAGIT_REPO")
+    repo = make_repo(tmp_path / "killed", box)
+    cmd = [sys.executable, "-m", "entragit", "backup", "--repo", str(repo)]
+    for delay in (0.4, 0.9, 1.4, 2.0):
+        proc = subprocess.Popen(cmd, env=envvars, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        proc.kill()
+        proc.wait()
+    done = subprocess.run(cmd, env=envvars, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert git(repo, "status", "--porcelain", "--untracked-files=all") == ""
+
+    clean = make_repo(tmp_path / "clean", box)
+    assert subprocess.run([*cmd[:-1], str(clean)], env=envvars, capture_output=True).returncode == 0
+    tree = git(repo, "rev-parse", "HEAD^{tree}")
+    assert tree == git(clean, "rev-parse", "HEAD^{tree}")
+
+
+def test_commit_message_summarises_and_caps_the_body() -> None:
+    users = catalog.by_name("users")
+    out = backup._Outcome(users, backup.TypeSummary("users"))
+    for i in range(600):
+        out.entries[f"users/{i:03d}.yaml"] = backup._Entry("x", "added", f"User {i:03d}")
+    out.entries["users/zz.yaml"] = backup._Entry(None, "deleted", "Gone")
+    out.entries["users/yy.yaml"] = backup._Entry("x", "soft-deleted", "Binned")
+    msg = backup._commit_message("contoso.com", [out], [("reports/seats.yaml", "updated")])
+    lines = msg.split("\n")
+    assert lines[0] == "backup contoso.com: 1 changed, 600 added, 1 deleted"
+    assert lines[1] == ""
+    assert len(lines) <= 2 + backup.BODY_LINES + 2
+    assert "… and 103 more" in msg
