@@ -381,7 +381,9 @@ class BackupRepo:
             if out:
                 return self._commit_of(out)
             if _DATE_REV.match(rev):
-                before = rev.replace(" ", "T")
+                # A day means its end; dates are UTC like every date entragit prints.
+                before = rev.replace(" ", "T") if len(rev) > 10 else f"{rev}T23:59:59"
+                before = before if before.endswith("Z") else before + "Z"
                 sha = self.git("rev-list", "-1", f"--before={before}", "HEAD").decode().strip()
                 if sha:
                     return self._commit_of(sha)
@@ -393,7 +395,7 @@ class BackupRepo:
         return Commit(out[0], int(out[1]))
 
     def commits(self, rev: str = "HEAD") -> list[Commit]:
-        """Every commit reachable from rev, newest first (parents before children reversed)."""
+        """Every commit reachable from rev, newest first (topological order, so a child never follows)."""
         out = self.git("log", "--topo-order", "--format=%H %ct", self.commit(rev).sha).decode()
         return [Commit(s, int(t)) for s, t in (line.split() for line in out.splitlines() if line)]
 

@@ -186,6 +186,9 @@ def test_a_date_names_the_last_commit_before_it(built: RepoBuilder) -> None:
     repo = BackupRepo(built.root)
     second = repo.commits()[2]
     assert repo.commit(second.iso).sha == second.sha
+    day = second.iso[:10]
+    on_that_day = [c for c in repo.commits() if c.iso[:10] == day]
+    assert repo.commit(day).sha == on_that_day[0].sha  # a day means its end (UTC)
     with pytest.raises(UnknownRevision, match="no backup at or before 2000-01-01"):
         repo.commit("2000-01-01")
 
