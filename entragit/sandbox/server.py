@@ -233,7 +233,8 @@ class Sandbox:
         self._stopped = True
         self._stopping.set()
         self._dirty.set()  # wake the saver so it sees _stopping at once
-        self._server.shutdown()
+        if self._thread.is_alive():
+            self._server.shutdown()
         self._server.server_close()
         self._server.close_connections()
         if self._saver is not None:
@@ -348,7 +349,18 @@ class Sandbox:
             app_id=token.app_id,
             actor=actor,
         )
-        resp = self.api.handle(req)
+        try:
+            resp = self.api.handle(req)
+        except Exception as exc:  # a sandbox bug: answer like Graph would (inside a batch: this request only)
+            return _Result(
+                500,
+                graph_error_body(
+                    "generalException",
+                    f"Sandbox internal error: {type(exc).__name__}: {exc}",
+                    request_id,
+                    client_request_id,
+                ),
+            )
         out_headers = dict(decision.headers)
         if resp.headers:
             out_headers.update(resp.headers)

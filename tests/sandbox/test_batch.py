@@ -259,3 +259,32 @@ def test_faults_apply_to_inner_requests(sandbox: Sandbox, graph_session: request
     assert got["1"]["body"]["error"]["code"] == "serviceNotAvailable"
     assert got["2"]["status"] == 200
     assert got["3"]["status"] == 200
+
+
+def test_a_sandbox_bug_in_one_inner_request_is_a_500_for_that_request_only(
+    sandbox: Sandbox, graph_session: requests.Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = sandbox.api.handle
+
+    def flaky(req: Any) -> Any:
+        if req.path == "/organization":
+            raise RuntimeError("boom")
+        return real(req)
+
+    monkeypatch.setattr(sandbox.api, "handle", flaky)
+    got = _by_id(
+        _batch(
+            graph_session,
+            sandbox,
+            [
+                {"id": "1", "method": "GET", "url": "/organization"},
+                {"id": "2", "method": "GET", "url": "/users"},
+            ],
+        )
+    )
+    assert got["1"]["status"] == 500
+    assert got["1"]["body"]["error"]["code"] == "generalException"
+    assert got["2"]["status"] == 200
+    r = graph_session.get(f"{sandbox.graph_url}/v1.0/organization")
+    assert r.status_code == 500  # and the server keeps serving
+    assert graph_session.get(f"{sandbox.graph_url}/v1.0/users").status_code == 200
