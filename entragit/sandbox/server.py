@@ -47,6 +47,14 @@ GRAPH_JSON = (
 MAX_BATCH = 20
 GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
 SAVE_INTERVAL_S = 2.0
+# Tenant settings tests may change at run time through POST /_sandbox/tenant (see tenant.py).
+TENANT_KNOBS: dict[str, Any] = {
+    "delta_lag_seconds": float,
+    "delta_epoch": int,
+    "delta_token_days": float,
+    "retention_days": float,
+    "soft_delete_security_groups": bool,
+}
 
 _encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
@@ -703,10 +711,41 @@ class _Handler(BaseHTTPRequestHandler):
         elif path == "/state/save" and method == "POST":
             box.save_state()
             self._send(204, None)
+        elif path == "/tenant" and method in ("GET", "POST", "PATCH"):
+            self._tenant_knobs(box, method, raw)
         else:
             self._send(
                 404, {"error": {"code": "NotFound", "message": f"unknown sandbox admin endpoint {path}"}}
             )
+
+    def _tenant_knobs(self, box: Sandbox, method: str, raw: bytes) -> None:
+        """GET/POST /_sandbox/tenant: the tenant's test knobs, and `advance_seconds` to move its clock."""
+        tenant = box.tenant
+        if method != "GET":
+            try:
+                spec = json.loads(raw or b"{}")
+                if not isinstance(spec, dict):
+                    raise ValueError("expected a JSON object")
+                unknown = set(spec) - set(TENANT_KNOBS) - {"advance_seconds"}
+                if unknown:
+                    raise ValueError(
+                        f"unknown setting(s) {sorted(unknown)}; known: {[*TENANT_KNOBS, 'advance_seconds']}"
+                    )
+                with tenant.lock:
+                    for name, kind in TENANT_KNOBS.items():
+                        if name in spec and hasattr(tenant, name):
+                            setattr(tenant, name, kind(spec[name]))
+                    if spec.get("advance_seconds"):
+                        tenant.advance(float(spec["advance_seconds"]))
+            except (ValueError, TypeError) as exc:
+                self._send(400, {"error": {"code": "BadRequest", "message": f"bad tenant settings: {exc}"}})
+                return
+            if box.state_path:
+                box._dirty.set()
+        body: dict[str, Any] = {name: getattr(tenant, name) for name in TENANT_KNOBS if hasattr(tenant, name)}
+        if hasattr(tenant, "now"):
+            body["now"] = tenant.now().strftime("%Y-%m-%dT%H:%M:%SZ")
+        self._send(200, body)
 
     # -- Graph -----------------------------------------------------------------------------------------------
 

@@ -161,3 +161,35 @@ def test_drop_connection_on_an_inner_request_drops_the_whole_batch(
             json={"requests": [{"id": "1", "method": "GET", "url": "/organization"}]},
             timeout=10,
         )
+
+
+def _delta_link(session: requests.Session, box: Sandbox) -> str:
+    url: str | None = f"{box.graph_url}/v1.0/users/delta?$select=id,displayName"
+    while url:
+        body = session.get(url).json()
+        url = body.get("@odata.nextLink")
+        if "@odata.deltaLink" in body:
+            return str(body["@odata.deltaLink"])
+    raise AssertionError("no deltaLink")
+
+
+def test_tenant_clock_and_knobs_over_http(sandbox: Sandbox, graph_session: requests.Session) -> None:
+    before = admin(sandbox, "GET", "/tenant").json()
+    assert before["delta_token_days"] == 7.0
+    link = _delta_link(graph_session, sandbox)
+    assert graph_session.get(link).status_code == 200
+
+    after = admin(sandbox, "POST", "/tenant", {"advance_seconds": 8 * 86400}).json()
+    assert after["now"] > before["now"]
+    r = graph_session.get(link)  # a delta token older than 7 days is gone
+    assert r.status_code == 410
+
+    fresh = _delta_link(graph_session, sandbox)
+    admin(sandbox, "POST", "/tenant", {"delta_epoch": before["delta_epoch"] + 1})
+    assert graph_session.get(fresh).status_code == 410  # a reset invalidates every token
+
+
+def test_unknown_tenant_knob_is_400(sandbox: Sandbox) -> None:
+    r = admin(sandbox, "POST", "/tenant", {"tenant_id": "x"})
+    assert r.status_code == 400
+    assert "delta_lag_seconds" in r.json()["error"]["message"]
