@@ -950,7 +950,16 @@ def versions(repo_dir: str | None, spec: str) -> tuple[str, list[Version]]:
 
 # -- compare ---------------------------------------------------------------------------------------
 
-_LIST_KEYS = ("id", "keyId", "appRoleId", "resourceAppId", "skuId", "servicePlanId", "principalId", "name")
+_LIST_KEYS = (
+    "id",
+    "keyId",
+    "principalId",
+    "resourceAppId",
+    "skuId",
+    "servicePlanId",
+    "cidrAddress",
+    "name",
+)
 
 
 def _ptr(base: str, key: Any) -> str:
@@ -1015,27 +1024,24 @@ def _diff_list(ptr: str, a: list[Any], b: list[Any], out: list[Difference], keep
             else:
                 out.append(Difference(_ptr(ptr, "-"), "add", None, x))
         return
-    if (_scalars(a) and _scalars(b)) or len(a) != len(b):
-        ca, cb = Counter(map(_hashable, a)), Counter(map(_hashable, b))
-        if ca == cb:
-            out.append(Difference(ptr, "replace", a, b))  # same elements, new order
-            return
-        extra_a, extra_b = ca - cb, cb - ca
-        for i, x in enumerate(a):
-            h = _hashable(x)
-            if extra_a[h] > 0:
-                extra_a[h] -= 1
-                out.append(Difference(_ptr(ptr, i), "remove", x, None))
-            elif keep:
-                out.append(Difference(_ptr(ptr, i), "unchanged", x, x))
-        for x in b:
-            h = _hashable(x)
-            if extra_b[h] > 0:
-                extra_b[h] -= 1
-                out.append(Difference(_ptr(ptr, "-"), "add", None, x))
+    # No key: compare as multisets, so one inserted element is one `add`, not a cascade of shifted replaces.
+    ca, cb = Counter(map(_hashable, a)), Counter(map(_hashable, b))
+    if ca == cb:
+        out.append(Difference(ptr, "replace", a, b))  # same elements, new order
         return
-    for i, (x, y) in enumerate(zip(a, b, strict=True)):
-        _diff(_ptr(ptr, i), x, y, out, keep)
+    extra_a, extra_b = ca - cb, cb - ca
+    for i, x in enumerate(a):
+        h = _hashable(x)
+        if extra_a[h] > 0:
+            extra_a[h] -= 1
+            out.append(Difference(_ptr(ptr, i), "remove", x, None))
+        elif keep:
+            out.append(Difference(_ptr(ptr, i), "unchanged", x, x))
+    for x in b:
+        h = _hashable(x)
+        if extra_b[h] > 0:
+            extra_b[h] -= 1
+            out.append(Difference(_ptr(ptr, "-"), "add", None, x))
 
 
 LiveFetcher = Callable[[str, "catalog.ObjectType", str], "dict[str, Any] | None"]

@@ -325,6 +325,15 @@ def test_diff_matches_objects_in_lists_by_their_key_and_escapes_pointers() -> No
     ]
 
 
+def test_diff_of_lists_without_a_key_is_element_wise_and_reorder_is_one_replace() -> None:
+    one = {"signInType": "emailAddress", "issuer": "contoso.com"}
+    two = {"signInType": "userName", "issuer": "contoso.com"}
+    assert diff({"identities": [one]}, {"identities": [two, one]}) == [
+        Difference("/identities/-", "add", None, two)
+    ]
+    assert diff({"x": [one, two]}, {"x": [two, one]}) == [Difference("/x", "replace", [one, two], [two, one])]
+
+
 def test_diff_reports_added_removed_and_replaced_attributes_and_unchanged_with_all() -> None:
     a = {"id": "1", "gone": True, "same": "s", "t": 1}
     b = {"id": "1", "new": None, "same": "s", "t": "1"}
