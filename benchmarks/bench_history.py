@@ -176,7 +176,7 @@ def main() -> None:
         files = int(
             subprocess.run(["git", "-C", str(repo), "ls-files"], capture_output=True).stdout.count(b"\n")
         )
-        print(f"repository: {files} files, {args.commits} commits")
+        print(f"repository: {files} files, {args.commits} commits; load average {os.getloadavg()[0]:.1f}")
         results = [("ls --json, cold (no cache)", timed(repo, "ls", "--json"))]
         results.append(("ls --json, warm (cache for HEAD)", timed(repo, "ls", "--json")))
         results.append(("ls (table), warm", timed(repo, "ls")))
@@ -202,7 +202,7 @@ def main() -> None:
         for name, seconds in results:
             print(f"  {name.ljust(width)}  {seconds:6.2f} s")
         size = sum(f.stat().st_size for f in cache.glob("*.json"))
-        print(f"  cache size: {size / 1e6:.1f} MB in {cache}")
+        print(f"  cache size: {size / 1e6:.1f} MB in {cache}; load average {os.getloadavg()[0]:.1f}")
     finally:
         if not args.dir:
             shutil.rmtree(base, ignore_errors=True)
