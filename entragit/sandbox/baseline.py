@@ -617,6 +617,71 @@ ENTRAGIT_GRAPH_ROLES = (
 )
 
 
+def user_extras(licenses: list[Obj], when: str | None) -> Obj:
+    """Properties Graph returns for every user on $select that generated users would otherwise lack."""
+    return {
+        "authorizationInfo": {"certificateUserIds": []},
+        "consentProvidedForMinor": None,
+        "employeeLeaveDateTime": None,
+        "employeeOrgData": None,
+        "faxNumber": None,
+        "imAddresses": [],
+        "isResourceAccount": None,
+        "legalAgeGroupClassification": None,
+        "licenseAssignmentStates": [
+            {
+                "assignedByGroup": None,
+                "disabledPlans": [],
+                "error": "None",
+                "lastUpdatedDateTime": when,
+                "skuId": lic["skuId"],
+                "state": "Active",
+            }
+            for lic in licenses
+        ],
+        "onPremisesProvisioningErrors": [],
+        "preferredDataLocation": None,
+        "serviceProvisioningErrors": [],
+        "showInAddressList": None,
+    }
+
+
+def app_extras() -> Obj:
+    """Application properties Graph returns (mostly null) that a generated app registration would lack."""
+    return {
+        "certification": None,
+        "defaultRedirectUri": None,
+        "oauth2RequirePostResponse": False,
+        "requestSignatureVerification": None,
+        "samlMetadataUrl": None,
+        "servicePrincipalLockConfiguration": {
+            "isEnabled": True,
+            "allProperties": True,
+            "credentialsWithUsageVerify": True,
+            "credentialsWithUsageSign": True,
+            "identifierUris": False,
+            "tokenEncryptionKeyId": True,
+        },
+        "uniqueName": None,
+        "verifiedPublisher": {"displayName": None, "verifiedPublisherId": None, "addedDateTime": None},
+    }
+
+
+def sp_extras() -> Obj:
+    """Service principal properties Graph returns (mostly null) that a generated one would lack."""
+    return {
+        "applicationTemplateId": None,
+        "disabledByMicrosoftStatus": None,
+        "loginUrl": None,
+        "notificationEmailAddresses": [],
+        "preferredTokenSigningKeyThumbprint": None,
+        "resourceSpecificApplicationPermissions": [],
+        "samlSingleSignOnSettings": None,
+        "tokenEncryptionKeyId": None,
+        "verifiedPublisher": {"displayName": None, "verifiedPublisherId": None, "addedDateTime": None},
+    }
+
+
 def _empty_info() -> Obj:
     return {
         "logoUrl": None,
@@ -655,6 +720,7 @@ def first_party_service_principal(sp_id: str, app_id: str, name: str, names: lis
         "keyCredentials": [],
         "oauth2PermissionScopes": [],
         "passwordCredentials": [],
+        **sp_extras(),
     }
 
 
@@ -866,6 +932,16 @@ def authentication_methods_policy(now: datetime) -> Obj:
         "policyVersion": "1.5",
         "policyMigrationState": "migrationComplete",
         "reconfirmationInDays": 0,
+        "reportSuspiciousActivitySettings": {
+            "state": "default",
+            "includeTarget": {"targetType": "group", "id": "all_users"},
+            "voiceReportingCode": 0,
+        },
+        "systemCredentialPreferences": {
+            "state": "default",
+            "excludeTargets": [],
+            "includeTargets": [{"id": "all_users", "targetType": "group"}],
+        },
         "registrationEnforcement": {
             "authenticationMethodsRegistrationCampaign": {
                 "snoozeDurationInDays": 1,
@@ -1202,6 +1278,7 @@ def entragit_application(tenant_id: str, app_object_id: str, domain: str, now: d
             "redirectUris": [],
             "implicitGrantSettings": {"enableAccessTokenIssuance": False, "enableIdTokenIssuance": False},
         },
+        **app_extras(),
     }
 
 
@@ -1237,6 +1314,7 @@ def app_service_principal(app: Obj, sp_id: str, tenant_id: str) -> Obj:
             dict(s) for s in (app.get("api") or {}).get("oauth2PermissionScopes") or []
         ],
         "passwordCredentials": [],
+        **sp_extras(),
     }
 
 

@@ -36,6 +36,7 @@ from entragit.sandbox.baseline import (
     iso,
     iso7,
     security_identifier,
+    user_extras,
 )
 from entragit.sandbox.names import (
     APP_WORDS,
@@ -324,6 +325,7 @@ class TenantGenerator:
                 "userPrincipalName": upn,
                 "userType": "Member",
                 "assignedLicenses": licenses,
+                **user_extras(licenses, iso(created + timedelta(hours=2)) if licenses else None),
             }
             if synced:
                 sam = (nickname(a_given)[:1] + nickname(a_surname))[:20] or f"user{i}"
@@ -428,6 +430,7 @@ class TenantGenerator:
                 "userPrincipalName": upn,
                 "userType": "Guest",
                 "assignedLicenses": [],
+                **user_extras([], None),
             }
             self.guests.append(guest)
         self.users = self.members + self.guests
@@ -466,6 +469,7 @@ class TenantGenerator:
                 "userPrincipalName": upn,
                 "userType": "Member",
                 "assignedLicenses": [],
+                **user_extras([], None),
             }
         )
         self.office_of.append(0)
@@ -524,6 +528,8 @@ class TenantGenerator:
             "visibility": visibility,
             "onPremisesProvisioningErrors": [],
             "serviceProvisioningErrors": [],
+            "assignedLabels": [],
+            "assignedLicenses": [],
             "members": [],
             "owners": [],
         }
@@ -688,6 +694,9 @@ class TenantGenerator:
                 group["owners"] = self._owners(2)
                 self.groups.append(group)
 
+        self._group_licensing()
+        self._sensitivity_labels()
+
         # Nested groups: some security groups contain other security groups.
         plain = [
             g
@@ -735,6 +744,46 @@ class TenantGenerator:
             f'user.usageLocation -eq "{usage}"',
             self._index.get((usage,), []),
         )
+
+    def _group_licensing(self) -> None:
+        """`License-*` groups assign E3: members show the inherited assignment in licenseAssignmentStates."""
+        e3 = SKU_IDS["ENTERPRISEPACK"]
+        by_id = {u["id"]: u for u in self.members}
+        for group in self.groups:
+            if not group["displayName"].startswith("License-") or group["groupTypes"]:
+                continue
+            group["assignedLicenses"] = [{"disabledPlans": [], "skuId": e3}]
+            group["licenseProcessingState"] = {"state": "ProcessingComplete"}
+            when = group["createdDateTime"]
+            for member_id in group["members"]:
+                user = by_id.get(member_id)
+                if user is None:
+                    continue
+                if not any(lic["skuId"] == e3 for lic in user["assignedLicenses"]):
+                    user["assignedLicenses"].append({"disabledPlans": [], "skuId": e3})
+                    if not user.get("mail"):
+                        user["mail"] = user["userPrincipalName"]
+                        user["proxyAddresses"] = [f"SMTP:{user['mail']}"]
+                user["licenseAssignmentStates"].append(
+                    {
+                        "assignedByGroup": group["id"],
+                        "disabledPlans": [],
+                        "error": "None",
+                        "lastUpdatedDateTime": when,
+                        "skuId": e3,
+                        "state": "Active",
+                    }
+                )
+
+    def _sensitivity_labels(self) -> None:
+        """Some Microsoft 365 groups carry a sensitivity label (tenant-defined label ids)."""
+        labels = [
+            {"labelId": baseline.stable_id(self.tenant_id, f"label:{name}"), "displayName": name}
+            for name in ("General", "Confidential", "Highly Confidential")
+        ]
+        for group in self.groups:
+            if "Unified" in group["groupTypes"] and self.random() < 0.3:
+                group["assignedLabels"] = [dict(self.pick(labels))]
 
     def _make_synced(self, group: Obj) -> None:
         sam = group["mailNickname"][:20]
@@ -887,6 +936,7 @@ class TenantGenerator:
                     },
                 },
                 "owners": self._owners(rng.randint(1, 2)),
+                **baseline.app_extras(),
             }
             for k in range(rng.choice((0, 1, 1, 1, 2))):
                 app["passwordCredentials"].append(self._password_credential(f"secret-{k + 1}", created))

@@ -207,6 +207,23 @@ def test_users_look_like_graph_users(big: Seed) -> None:
     assert sum(1 for u in users if u.get("manager")) > len(members) * 0.8
 
 
+def test_group_based_licensing_shows_on_the_members(big: Seed) -> None:
+    users = {u["id"]: u for u in big["users"]}
+    licensing = [g for g in big["groups"] if g["assignedLicenses"]]
+    assert licensing
+    for g in licensing:
+        assert g["licenseProcessingState"] == {"state": "ProcessingComplete"}
+        sku = g["assignedLicenses"][0]["skuId"]
+        for member in g["members"]:
+            if member in users:
+                user = users[member]
+                assert sku in {lic["skuId"] for lic in user["assignedLicenses"]}
+                assert any(s["assignedByGroup"] == g["id"] for s in user["licenseAssignmentStates"])
+    for user in big["users"]:
+        direct = {s["skuId"] for s in user["licenseAssignmentStates"]}
+        assert direct == {lic["skuId"] for lic in user["assignedLicenses"]}
+
+
 def test_ids_are_unique_guids_except_where_graph_uses_other_forms(big: Seed) -> None:
     ids = [o["id"] for k in ("users", "groups", "applications", "servicePrincipals") for o in big[k]]
     assert len(ids) == len(set(ids))
