@@ -28,9 +28,10 @@ import math
 import re
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from entragit.catalog import ObjectType
+from entragit.catalog import ObjectType, parse_dotted, walk
 from entragit.errors import EntragitError
 
 
@@ -66,41 +67,6 @@ def _clean(value: Any, keep_type: bool) -> Any:
 _CONTAINERS = (dict, list)
 
 
-def _parse_path(path: str) -> tuple[tuple[tuple[str, bool], ...], str | None]:
-    """'a.b[].c:key' -> ((('a', False), ('b', True), ('c', False)), 'key')."""
-    sort_key = None
-    if ":" in path:
-        path, sort_key = path.split(":", 1)
-    steps = []
-    for part in path.split("."):
-        if part.endswith("[]"):
-            steps.append((part[:-2], True))
-        else:
-            steps.append((part, False))
-    return tuple(steps), sort_key
-
-
-def _targets(obj: Any, steps: Sequence[tuple[str, bool]]) -> Iterable[tuple[dict[str, Any], str]]:
-    """Every (parent dict, key) that a parsed dotted path reaches in `obj`."""
-    parents = [obj]
-    for i, (key, each) in enumerate(steps):
-        last = i == len(steps) - 1
-        nxt: list[Any] = []
-        for parent in parents:
-            if not isinstance(parent, dict) or key not in parent:
-                continue
-            if last:
-                yield parent, key
-                continue
-            child = parent[key]
-            if each:
-                if isinstance(child, list):
-                    nxt.extend(child)
-            else:
-                nxt.append(child)
-        parents = nxt
-
-
 def _compact(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
@@ -127,8 +93,8 @@ def _plan(t: ObjectType) -> tuple[Any, Any]:
     """Parsed dotted paths of a type, cached by identity (hashing a frozen entry hashes every field)."""
     cached = _PLANS.get(id(t))
     if cached is None or cached[0] is not t:
-        volatile = tuple(_parse_path(p)[0] for p in t.volatile)
-        unordered = tuple(_parse_path(p) for p in t.unordered)
+        volatile = tuple(parse_dotted(p)[0] for p in t.volatile)
+        unordered = tuple(parse_dotted(p) for p in t.unordered)
         cached = _PLANS[id(t)] = (t, volatile, unordered)
     return cached[1], cached[2]
 
@@ -172,9 +138,9 @@ def canonicalize(
     if t.fill_missing:
         for prop in t.select:
             obj.setdefault(prop, None)
-    volatile, unordered = _plan(t)
-    for steps in (*volatile, *(_parse_path(p)[0] for p in drop)):
-        for parent, key in list(_targets(obj, steps)):
+    volatile = _plan(t)[0]
+    for steps in (*volatile, *(parse_dotted(p)[0] for p in drop)):
+        for parent, key in list(walk(obj, steps)):
             del parent[key]
     for rel in t.relationships:
         if links is not None and rel.name in links:
@@ -196,8 +162,13 @@ def canonicalize(
         unknown = set(links) - {r.name for r in t.relationships}
         if unknown:
             raise ValueError(f"{t.name} has no relationship {sorted(unknown)}")
-    for steps, sort_key in unordered:
-        for parent, key in _targets(obj, steps):
+    _sort_unordered(t, obj)
+    return _order(obj, t.identity)
+
+
+def _sort_unordered(t: ObjectType, obj: dict[str, Any]) -> None:
+    for steps, sort_key in _plan(t)[1]:
+        for parent, key in walk(obj, steps):
             value = parent[key]
             if isinstance(value, list):
                 parent[key] = sort_list(value, sort_key)
@@ -205,7 +176,86 @@ def canonicalize(
         value = obj.get(prop)
         if isinstance(value, str):
             obj[prop] = " ".join(sorted(set(value.split())))
-    return _order(obj, t.identity)
+
+
+@dataclass(frozen=True)
+class Ref:
+    """One id of another object found in a canonical object: where, what, and what it can be."""
+
+    path: str  # the catalog path (`conditions.users.includeGroups`) or relationship name (`members`)
+    value: str  # the id (prefix removed)
+    types: tuple[str, ...]  # catalog type names it can belong to
+    key: str = "id"  # property of the target that holds `value`
+
+
+def find_references(t: ObjectType, obj: Mapping[str, Any]) -> list[Ref]:
+    """Every id of another object that `obj` holds: its relationships and its catalog `references`.
+
+    Restore uses it to order work and warn about missing targets; compare to show names instead of ids."""
+    out: list[Ref] = []
+    for rel in t.relationships:
+        value = obj.get(rel.name)
+        if rel.kind == "ref-single":
+            if isinstance(value, str) and value:
+                out.append(Ref(rel.name, value, rel.targets))
+        elif rel.kind == "app-role-assignment":
+            for item in value or ():
+                if isinstance(item, dict) and item.get("principalId"):
+                    out.append(Ref(rel.name, str(item["principalId"]), rel.targets))
+        else:
+            out.extend(Ref(rel.name, v, rel.targets) for v in value or () if isinstance(v, str) and v)
+    for ref in t.references:
+        for parent, key in walk(obj, parse_dotted(ref.path)[0]):
+            value = parent[key]
+            for v in value if isinstance(value, list) else [value]:
+                if isinstance(v, str) and v.startswith(ref.prefix) and len(v) > len(ref.prefix):
+                    out.append(Ref(ref.path, v[len(ref.prefix) :], ref.types, ref.key))
+    return out
+
+
+def rewrite_references(
+    t: ObjectType,
+    obj: Mapping[str, Any],
+    id_map: Mapping[str, str],
+    app_id_map: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """A canonical copy of `obj` with ids of recreated objects replaced (old id -> new id).
+
+    `app_id_map` does the same for application ids (a recreated application gets a new appId). Values not
+    in the maps stay as they are; lists are sorted again, so the result is canonical. Only ids change: no
+    property is added or removed."""
+    copy: dict[str, Any] = json.loads(_compact(dict(obj)))
+    app_ids = app_id_map or {}
+
+    def swap(value: Any, mapping: Mapping[str, str], prefix: str = "") -> Any:
+        if isinstance(value, str) and value.startswith(prefix):
+            return prefix + mapping.get(value[len(prefix) :], value[len(prefix) :])
+        return value
+
+    for rel in t.relationships:
+        if rel.name not in copy:
+            continue
+        value = copy[rel.name]
+        if rel.kind == "ref-single":
+            copy[rel.name] = swap(value, id_map)
+        elif rel.kind == "app-role-assignment" and isinstance(value, list):
+            for item in value:
+                if isinstance(item, dict):
+                    item["principalId"] = swap(item.get("principalId"), id_map)
+            copy[rel.name] = sorted(value, key=_compact)
+        elif isinstance(value, list):
+            copy[rel.name] = sorted({swap(v, id_map) for v in value})
+    for ref in t.references:
+        mapping = app_ids if ref.key == "appId" else id_map
+        for parent, key in walk(copy, parse_dotted(ref.path)[0]):
+            value = parent[key]
+            if isinstance(value, list):
+                parent[key] = [swap(v, mapping, ref.prefix) for v in value]
+            else:
+                parent[key] = swap(value, mapping, ref.prefix)
+    # Re-sort only: a full canonicalize would also fill attributes the repository excludes with null.
+    _sort_unordered(t, copy)
+    return _order(copy, t.identity)
 
 
 def _order(obj: dict[str, Any], identity: Sequence[str]) -> dict[str, Any]:

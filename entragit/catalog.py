@@ -18,6 +18,7 @@ Conventions used by the string fields:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,10 +57,37 @@ class Relationship:
     via_delta: bool = False
     # Properties kept per item for "app-role-assignment" links (ids only for the ref kinds).
     item_fields: tuple[str, ...] = ()
+    # Catalog types the linked ids can belong to (an app role assignment's principalId for that kind).
+    targets: tuple[str, ...] = ("users", "groups", "servicePrincipals")
 
     @property
     def rank(self) -> int:
         return RANK_APP_ROLE_ASSIGNMENTS if self.kind == "app-role-assignment" else RANK_LINKS
+
+    def read_path(self, object_id: str) -> str:
+        return self.read.format(id=object_id)
+
+    def add_path(self, object_id: str) -> str:
+        return self.add.format(id=object_id)
+
+    def remove_path(self, object_id: str, ref: str) -> str:
+        return self.remove.format(id=object_id, ref=ref)
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A property that holds ids of other objects (not a Graph relationship, just a value).
+
+    A restore that recreates an object under a new id rewrites every reference to it (conditional access
+    conditions, role assignment principals and scopes, grants); compare resolves them to display names.
+    `key` is the property of the target the value matches ("id", or "appId" for application ids in
+    conditional access), `prefix` a fixed text before the id (`/administrativeUnits/` in a role assignment's
+    scope). Values that are no object's id ("All", "None", "all_users") are never found in an id map."""
+
+    path: str
+    types: tuple[str, ...]
+    key: str = "id"
+    prefix: str = ""
 
 
 @dataclass(frozen=True)
@@ -106,6 +134,7 @@ class ObjectType:
     create_method: str = "POST"  # "PATCH": created by PATCH on the item path (authentication contexts)
     # Properties PATCH cannot change, written through a dedicated action instead: (property, path template).
     write_actions: tuple[tuple[str, str], ...] = ()
+    references: tuple[Reference, ...] = ()  # ids of other objects held in properties
     notes: str = ""
 
     def relationship(self, name: str) -> Relationship | None:
@@ -113,6 +142,10 @@ class ObjectType:
             if rel.name == name:
                 return rel
         return None
+
+    def item_path(self, object_id: str) -> str:
+        """Graph path of one object (the singleton's own path)."""
+        return self.path if self.singleton else f"{self.path}/{object_id}"
 
     @property
     def writable(self) -> tuple[str, ...]:
@@ -393,6 +426,7 @@ _USER_MANAGER = Relationship(
     kind="ref-single",
     add_method="PUT",
     via_delta=True,
+    targets=("users",),
 )
 
 
@@ -413,6 +447,7 @@ def _owners(folder: str, via_delta: bool) -> Relationship:
         add=f"{folder}/{{id}}/owners/$ref",
         remove=f"{folder}/{{id}}/owners/{{ref}}/$ref",
         via_delta=via_delta,
+        targets=("users", "servicePrincipals"),
     )
 
 
@@ -568,6 +603,15 @@ CATALOG: tuple[ObjectType, ...] = (
         create_only=("uniqueName",),
         required_on_create=("displayName",),
         unordered=_APP_UNORDERED,
+        references=(
+            Reference(
+                "requiredResourceAccess[].resourceAppId", ("applications", "servicePrincipals"), key="appId"
+            ),
+            Reference(
+                "api.preAuthorizedApplications[].appId", ("applications", "servicePrincipals"), key="appId"
+            ),
+            Reference("api.knownClientApplications", ("applications",), key="appId"),
+        ),
         relationships=(_owners("applications", False),),
         soft_delete_cast="microsoft.graph.application",
         delta=True,
@@ -601,6 +645,7 @@ CATALOG: tuple[ObjectType, ...] = (
         required_on_create=("appId",),
         unordered=_SP_UNORDERED,
         relationships=(_owners("servicePrincipals", False), _APP_ROLE_ASSIGNED_TO),
+        references=(Reference("appId", ("applications",), key="appId"),),
         soft_delete_cast="microsoft.graph.servicePrincipal",
         delta=True,
         rank=50,
@@ -626,6 +671,34 @@ CATALOG: tuple[ObjectType, ...] = (
         read_only=("id", "createdDateTime", "modifiedDateTime", "templateId"),
         required_on_create=("displayName", "conditions", "state"),
         unordered=_CA_LIST_PATHS,
+        references=(
+            Reference("conditions.users.includeUsers", ("users",)),
+            Reference("conditions.users.excludeUsers", ("users",)),
+            Reference("conditions.users.includeGroups", ("groups",)),
+            Reference("conditions.users.excludeGroups", ("groups",)),
+            # directory role template ids (built-in roles are not backed up; custom ones are)
+            Reference("conditions.users.includeRoles", ("roleDefinitions",), key="templateId"),
+            Reference("conditions.users.excludeRoles", ("roleDefinitions",), key="templateId"),
+            Reference(
+                "conditions.applications.includeApplications",
+                ("applications", "servicePrincipals"),
+                key="appId",
+            ),
+            Reference(
+                "conditions.applications.excludeApplications",
+                ("applications", "servicePrincipals"),
+                key="appId",
+            ),
+            Reference(
+                "conditions.applications.includeAuthenticationContextClassReferences",
+                ("authenticationContexts",),
+            ),
+            Reference("conditions.clientApplications.includeServicePrincipals", ("servicePrincipals",)),
+            Reference("conditions.clientApplications.excludeServicePrincipals", ("servicePrincipals",)),
+            Reference("conditions.locations.includeLocations", ("namedLocations",)),
+            Reference("conditions.locations.excludeLocations", ("namedLocations",)),
+            Reference("grantControls.authenticationStrength.id", ("authenticationStrengthPolicies",)),
+        ),
         # conditions.users.excludeGuestsOrExternalUsers.externalTenants is polymorphic (all vs enumerated
         # tenants) and Graph needs its @odata.type to create the policy again.
         keep_odata_type=True,
@@ -774,6 +847,12 @@ CATALOG: tuple[ObjectType, ...] = (
         # No PATCH: a change is a DELETE and a POST.
         create_only=("principalId", "roleDefinitionId", "directoryScopeId", "appScopeId", "condition"),
         required_on_create=("principalId", "roleDefinitionId"),
+        references=(
+            Reference("principalId", ("users", "groups", "servicePrincipals")),
+            Reference("roleDefinitionId", ("roleDefinitions",)),
+            Reference("directoryScopeId", ("administrativeUnits",), prefix="/administrativeUnits/"),
+            Reference("directoryScopeId", ("applications",), prefix="/"),
+        ),
         rank=90,
         permissions_backup=("RoleManagement.Read.Directory",),
         permissions_restore=("RoleManagement.ReadWrite.Directory",),
@@ -790,6 +869,11 @@ CATALOG: tuple[ObjectType, ...] = (
         create_only=("clientId", "consentType", "principalId", "resourceId"),
         required_on_create=("clientId", "consentType", "resourceId", "scope"),
         unordered_words=("scope",),
+        references=(
+            Reference("clientId", ("servicePrincipals",)),
+            Reference("resourceId", ("servicePrincipals",)),
+            Reference("principalId", ("users",)),
+        ),
         rank=RANK_APP_ROLE_ASSIGNMENTS,
         permissions_backup=("Directory.Read.All",),
         permissions_restore=("DelegatedPermissionGrant.ReadWrite.All",),
@@ -832,6 +916,18 @@ CATALOG: tuple[ObjectType, ...] = (
         ),
         keep_odata_type=True,
         singleton=True,
+        references=(
+            Reference("authenticationMethodConfigurations[].includeTargets[].id", ("groups", "users")),
+            Reference("authenticationMethodConfigurations[].excludeTargets[].id", ("groups", "users")),
+            Reference(
+                "registrationEnforcement.authenticationMethodsRegistrationCampaign.includeTargets[].id",
+                ("groups", "users"),
+            ),
+            Reference(
+                "registrationEnforcement.authenticationMethodsRegistrationCampaign.excludeTargets[].id",
+                ("groups", "users"),
+            ),
+        ),
         rank=72,
         write_actions=(
             (
@@ -946,6 +1042,44 @@ REPORTS: tuple[Report, ...] = (
 # Read by backup for audit attribution of changes (who changed what) and by restore for undelete lookups.
 AUDIT_PERMISSIONS: tuple[str, ...] = ("AuditLog.Read.All",)
 DELETED_ITEMS_PERMISSIONS: tuple[str, ...] = ()  # covered by each type's own read permission
+
+Steps = tuple[tuple[str, bool], ...]
+
+
+def parse_dotted(path: str) -> tuple[Steps, str | None]:
+    """'a.b[].c:key' -> ((('a', False), ('b', True), ('c', False)), 'key'): see the module docstring."""
+    sort_key = None
+    if ":" in path:
+        path, sort_key = path.split(":", 1)
+    steps = []
+    for part in path.split("."):
+        if part.endswith("[]"):
+            steps.append((part[:-2], True))
+        else:
+            steps.append((part, False))
+    return tuple(steps), sort_key
+
+
+def walk(obj: Any, steps: Steps) -> Iterator[tuple[dict[str, Any], str]]:
+    """Every (parent dict, key) that parsed dotted-path steps reach in `obj`; missing parts yield nothing."""
+    parents = [obj]
+    for i, (key, each) in enumerate(steps):
+        last = i == len(steps) - 1
+        nxt: list[Any] = []
+        for parent in parents:
+            if not isinstance(parent, dict) or key not in parent:
+                continue
+            if last:
+                yield parent, key
+                continue
+            child = parent[key]
+            if each:
+                if isinstance(child, list):
+                    nxt.extend(child)
+            else:
+                nxt.append(child)
+        parents = nxt
+
 
 _BY_NAME = {t.name: t for t in CATALOG}
 _BY_NAME_LOWER = {t.name.lower(): t for t in CATALOG}

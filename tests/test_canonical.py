@@ -9,7 +9,16 @@ from typing import Any
 import pytest
 
 from entragit import canonical
-from entragit.canonical import CanonicalError, canonicalize, digest, dump, dump_many, load
+from entragit.canonical import (
+    CanonicalError,
+    canonicalize,
+    digest,
+    dump,
+    dump_many,
+    find_references,
+    load,
+    rewrite_references,
+)
 from entragit.catalog import by_name
 
 TRICKY_STRINGS = [
@@ -540,3 +549,108 @@ def test_random_strings_read_back_identically_in_every_reader() -> None:
         assert load(text) == doc, text
         assert yaml.load(text, Loader=yaml.SafeLoader) == doc, text
         assert pure.load(text) == doc, text
+
+
+# ---------------------------------------------------------------------------------------------------------
+# References to other objects: what a recreate must rewrite
+
+
+def _ca_policy() -> dict[str, Any]:
+    return canonicalize(
+        by_name("conditionalAccessPolicies"),
+        {
+            "id": "p1",
+            "displayName": "MFA for admins",
+            "state": "enabled",
+            "conditions": {
+                "users": {
+                    "includeUsers": ["All"],
+                    "excludeUsers": ["u-old", "u-keep"],
+                    "includeGroups": ["g-old"],
+                },
+                "applications": {"includeApplications": ["app-old"]},
+                "locations": {"includeLocations": ["AllTrusted"], "excludeLocations": ["loc-old"]},
+            },
+            "grantControls": {"operator": "OR", "builtInControls": ["mfa"]},
+        },
+    )
+
+
+def test_find_references_lists_ids_of_other_objects() -> None:
+    refs = {
+        (r.path, r.value, r.key) for r in find_references(by_name("conditionalAccessPolicies"), _ca_policy())
+    }
+    assert ("conditions.users.excludeUsers", "u-old", "id") in refs
+    assert ("conditions.users.includeGroups", "g-old", "id") in refs
+    assert ("conditions.applications.includeApplications", "app-old", "appId") in refs
+    assert ("conditions.locations.excludeLocations", "loc-old", "id") in refs
+    groups = by_name("groups")
+    group = canonicalize(groups, {"id": "g"}, {"members": ["u1"], "owners": ["u2"]})
+    found = find_references(groups, group)
+    assert {(r.path, r.value) for r in found} == {("members", "u1"), ("owners", "u2")}
+    assert all("users" in r.types for r in found)
+    assignment = canonicalize(
+        by_name("roleAssignments"),
+        {
+            "id": "ra",
+            "principalId": "u1",
+            "roleDefinitionId": "r1",
+            "directoryScopeId": "/administrativeUnits/au1",
+        },
+    )
+    scope = [
+        r for r in find_references(by_name("roleAssignments"), assignment) if r.path == "directoryScopeId"
+    ]
+    assert {(r.value, r.types) for r in scope} == {
+        ("au1", ("administrativeUnits",)),
+        ("administrativeUnits/au1", ("applications",)),  # never an id, so never found in an id map
+    }
+
+
+def test_rewrite_references_swaps_recreated_ids_and_stays_canonical() -> None:
+    ca = by_name("conditionalAccessPolicies")
+    policy = _ca_policy()
+    new = rewrite_references(
+        ca, policy, {"u-old": "z-new", "g-old": "g-new", "loc-old": "loc-new"}, {"app-old": "a2"}
+    )
+    assert new["conditions"]["users"]["excludeUsers"] == ["u-keep", "z-new"]  # re-sorted
+    assert new["conditions"]["users"]["includeUsers"] == ["All"]
+    assert new["conditions"]["users"]["includeGroups"] == ["g-new"]
+    assert new["conditions"]["applications"]["includeApplications"] == ["a2"]
+    assert new["conditions"]["locations"] == {
+        "excludeLocations": ["loc-new"],
+        "includeLocations": ["AllTrusted"],
+    }
+    assert policy["conditions"]["users"]["excludeUsers"] == ["u-keep", "u-old"]  # the input is untouched
+    assert dump(new) == dump(canonicalize(ca, new))
+    scoped = rewrite_references(
+        by_name("roleAssignments"),
+        {
+            "id": "ra",
+            "principalId": "u1",
+            "roleDefinitionId": "r1",
+            "directoryScopeId": "/administrativeUnits/au1",
+        },
+        {"au1": "au2", "u1": "u9"},
+    )
+    assert scoped["directoryScopeId"] == "/administrativeUnits/au2"
+    assert scoped["principalId"] == "u9"
+    sps = by_name("servicePrincipals")
+    sp = canonicalize(
+        sps,
+        {"id": "sp", "appId": "a"},
+        {
+            "owners": ["u1"],
+            "appRoleAssignedTo": [{"appRoleId": "r", "principalId": "g-old", "principalType": "Group"}],
+        },
+    )
+    sp2 = rewrite_references(sps, sp, {"g-old": "g-new", "u1": "u2"})
+    assert sp2["owners"] == ["u2"]
+    assert sp2["appRoleAssignedTo"][0]["principalId"] == "g-new"
+
+
+def test_rewrite_references_adds_no_properties() -> None:
+    """A repository that excludes attributes must not get them back as null through a rewrite."""
+    users = by_name("users")
+    slim = {"id": "u", "displayName": "A", "userPrincipalName": "a@x", "manager": "m-old"}
+    assert rewrite_references(users, slim, {"m-old": "m-new"}) == {**slim, "manager": "m-new"}

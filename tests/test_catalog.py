@@ -270,3 +270,45 @@ def test_reports() -> None:
     assert files == {"secureScore": "reports/secureScore.yaml", "seats": "reports/seats.yaml"}
     for r in catalog.REPORTS:
         assert type_for_path(r.file) is None
+
+
+@pytest.mark.parametrize("t", CATALOG, ids=lambda t: t.name)
+def test_references_point_at_backed_up_properties_and_known_types(t: catalog.ObjectType) -> None:
+    names = {x.name for x in CATALOG}
+    for ref in t.references:
+        assert _top(ref.path) in t.select, f"{t.name}: reference {ref.path} is not a selected property"
+        assert set(ref.types) <= names
+        assert ref.key in ("id", "appId", "templateId")
+    for rel in t.relationships:
+        assert set(rel.targets) <= names
+
+
+def test_recreate_rewrites_cover_the_design_list() -> None:
+    """DESIGN.md: recreating rewrites memberships, owners, CA policy conditions and role assignments."""
+    ca_paths = {r.path for r in by_name("conditionalAccessPolicies").references}
+    for path in (
+        "users.includeUsers",
+        "users.excludeGroups",
+        "users.includeRoles",
+        "locations.includeLocations",
+    ):
+        assert f"conditions.{path}" in ca_paths
+    assert {r.path for r in by_name("roleAssignments").references} >= {"principalId", "directoryScopeId"}
+
+
+def test_relationship_and_item_paths() -> None:
+    members = by_name("groups").relationship("members")
+    assert members is not None
+    assert members.read_path("g1") == "groups/g1/members"
+    assert members.add_path("g1") == "groups/g1/members/$ref"
+    assert members.remove_path("g1", "u1") == "groups/g1/members/u1/$ref"
+    assert by_name("users").item_path("u1") == "users/u1"
+    assert by_name("authorizationPolicy").item_path("ignored") == "policies/authorizationPolicy"
+
+
+def test_dotted_paths() -> None:
+    steps, key = catalog.parse_dotted("a.b[].c:id")
+    assert steps == (("a", False), ("b", True), ("c", False)) and key == "id"
+    obj = {"a": {"b": [{"c": 1}, {"d": 2}, {"c": 3}]}}
+    assert [parent[k] for parent, k in catalog.walk(obj, steps)] == [1, 3]
+    assert list(catalog.walk({"a": None}, steps)) == []
