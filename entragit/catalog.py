@@ -2,8 +2,9 @@
 
 Each type is one `ObjectType` entry; backup, restore, history, the permissions command and the tests all read
 their behaviour from these entries instead of from per-type classes. Adding a type means adding an entry here
-(plus sandbox support and tests). A type that truly needs custom behaviour names a small function by string
-(see `ObjectType.exclude_when`), so the entry stays plain data.
+(plus sandbox support and tests). What is special about a type is said as data too: objects it leaves out
+(`exclude_when`), properties written through an action (`write_actions`), creation by PATCH (`create_method`),
+ids of other objects it holds (`references`).
 
 Conventions used by the string fields:
 
