@@ -1113,26 +1113,30 @@ def _state_at(repo: BackupRepo, path: str, rev: str) -> tuple[dict[str, Any] | N
 # -- restore points --------------------------------------------------------------------------------
 
 
-def restore_points(repo_dir: str | None, specs: Sequence[str]) -> tuple[list[str], list[Commit]]:
-    """Commits at which every given object exists and is not soft-deleted, newest first."""
+def restore_points(repo_dir: str | None, specs: Sequence[str]) -> tuple[list[tuple[str, str]], list[Commit]]:
+    """Commits at which every given object exists and is not soft-deleted, newest first.
+
+    Also returns (path, latest display name) of each object, for the caller to say what was matched.
+    """
     repo = BackupRepo(repo_dir)
     paths = list(dict.fromkeys(repo.resolve(s) for s in specs))
     alive_at: list[dict[str, bool]] = []
+    names: list[tuple[str, str]] = []
     for path in paths:
-        alive_at.append(
-            {v.commit.sha: v.state is not None and not is_deleted(v.state) for v in _versions(repo, path)}
-        )
-    commits = repo.commits()
+        found = _versions(repo, path)
+        alive_at.append({v.commit.sha: v.state is not None and not is_deleted(v.state) for v in found})
+        last = next((v.state for v in found if v.state), {})
+        names.append((path, str(last.get("displayName") or path.rsplit("/", 1)[-1].removesuffix(".yaml"))))
     state = [False] * len(paths)
     points: list[Commit] = []
-    for c in reversed(commits):
+    for c in reversed(repo.commits()):
         for i, changes in enumerate(alive_at):
             if c.sha in changes:
                 state[i] = changes[c.sha]
         if all(state):
             points.append(c)
     points.reverse()
-    return paths, points
+    return names, points
 
 
 # -- live ------------------------------------------------------------------------------------------

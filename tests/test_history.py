@@ -372,8 +372,8 @@ def test_compare_rev_a_against_latest_and_two_revisions(built: RepoBuilder) -> N
 def test_restore_points_are_commits_where_all_objects_exist_and_are_not_deleted(built: RepoBuilder) -> None:
     repo = BackupRepo(built.root)
     c = repo.commits()  # newest first: 4, 3, 2, 1
-    paths, points = history.restore_points(str(built.root), ["Bob Jones", "Require MFA"])
-    assert len(paths) == 2
+    found, points = history.restore_points(str(built.root), ["Bob Jones", "Require MFA"])
+    assert [name for _, name in found] == ["Bob Jones", "Require MFA"]
     assert points == [c[2], c[3]]  # Bob soft-deleted in 3, CA removed in 3; restoring Bob in 4 is not enough
     _, bob_only = history.restore_points(str(built.root), ["Bob Jones"])
     assert bob_only == [c[0], c[2], c[3]]

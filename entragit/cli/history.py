@@ -221,11 +221,13 @@ def compare_cmd(
 @repo_option
 def restore_points_cmd(objs: tuple[str, ...], as_json: bool, repo: str | None) -> None:
     """List the commits at which all the given objects exist and are not deleted (newest first)."""
-    paths, points = history.restore_points(repo, objs)
+    found, points = history.restore_points(repo, objs)
     if as_json:
         echo_json([{"commit": c.short, "date": c.iso} for c in points])
         return
-    click.echo(dim("restore points where all exist: " + ", ".join(paths)))
+    click.echo(dim("commits where all of these exist, not deleted:"))
+    for path, name in found:
+        click.echo(dim(f"  {name} ({path})"))
     if not points:
         click.echo("no commit has all of them (see `entragit versions OBJECT` for each)")
         return
