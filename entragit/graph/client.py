@@ -168,6 +168,11 @@ def _retry_after(headers: Mapping[str, str]) -> float | None:
     return min(max(seconds, 0.0), MAX_RETRY_AFTER)
 
 
+def _jittered(seconds: float) -> float:
+    """At least what Retry-After asked, plus up to 20% so throttled workers do not all wake together."""
+    return seconds * random.uniform(1.0, 1.2)
+
+
 def _error_parts(body: Any, fallback: str) -> tuple[str, str]:
     """(code, message) from a Graph error body, or the HTTP reason when the body is not Graph's shape."""
     if isinstance(body, dict) and isinstance(body.get("error"), dict):
@@ -237,6 +242,7 @@ class GraphClient:
         api_version: str = "v1.0",
         max_workers: int = 8,
         max_retries: int = 8,
+        max_throttle_wait: float = 900.0,
         backoff_base: float = 0.5,
         backoff_cap: float = 30.0,
         timeout: float | tuple[float, float] = (15.0, 120.0),
@@ -247,6 +253,8 @@ class GraphClient:
         self.base_url = f"{self.graph_url}/{api_version}"
         self.max_workers = max(1, max_workers)
         self.max_retries = max(0, max_retries)
+        self.max_throttle_wait = max_throttle_wait
+        self._pause_until = 0.0  # monotonic time before which nobody sends: Graph's RU bucket is shared
         self.timeout = timeout
         self.backoff = _Backoff(base=backoff_base, cap=backoff_cap)
         self._token = token
@@ -314,10 +322,13 @@ class GraphClient:
         """One logical request with retries; returns the successful response or raises GraphError."""
         url = self.url(path, params)
         request_id = str(uuid.uuid4())
-        attempt = 0
+        attempt = 0  # failures other than 429, bounded by max_retries
+        throttled_for = 0.0  # seconds slept on 429s, bounded by max_throttle_wait
+        throttle_tries = 0
         refreshed = False
         token = self._token()
         while True:
+            self._wait_for_gate()
             hdrs = {
                 "Authorization": f"Bearer {token}",
                 "Accept": "application/json",
@@ -362,18 +373,40 @@ class GraphClient:
                 resp.close()
                 token = self._refresh_token()
                 continue
-            if status in RETRYABLE_STATUSES and attempt < self.max_retries:
-                if status == 429:
-                    self._count("throttled")
+            if status == 429:
+                # Throttling is Graph saying "later", not "broken": wait as told for up to max_throttle_wait.
+                self._count("throttled")
+                wait_s = _retry_after(resp.headers)
+                delay = _jittered(wait_s) if wait_s is not None else self.backoff.delay(throttle_tries)
+                if throttled_for + delay <= self.max_throttle_wait:
+                    self._count("retries")
+                    resp.close()
+                    self._close_gate(delay)
+                    self.backoff.sleep(delay)
+                    throttled_for += delay
+                    throttle_tries += 1
+                    continue
+            elif status in RETRYABLE_STATUSES and attempt < self.max_retries:
                 self._count("retries")
                 wait_s = _retry_after(resp.headers)
                 resp.close()
-                self.backoff.sleep(wait_s if wait_s is not None else self.backoff.delay(attempt))
+                self.backoff.sleep(_jittered(wait_s) if wait_s is not None else self.backoff.delay(attempt))
                 attempt += 1
                 continue
             if status >= 400:
-                raise self._error(resp, method, url, required_permission, attempts=attempt + 1)
+                tries = attempt + throttle_tries + 1
+                raise self._error(resp, method, url, required_permission, attempts=tries)
             return resp
+
+    def _close_gate(self, seconds: float) -> None:
+        with self._lock:
+            self._pause_until = max(self._pause_until, time.monotonic() + seconds)
+
+    def _wait_for_gate(self) -> None:
+        """Hold back while Graph has told any worker to wait: requests sent into a 429 only cost quota."""
+        remaining = self._pause_until - time.monotonic()
+        if remaining > 0:
+            self.backoff.sleep(remaining)
 
     def _error(
         self,
@@ -582,7 +615,11 @@ class GraphClient:
         query = _query(params)
         pending = {str(i): path for i, path in enumerate(chunk, 1)}
         out: dict[str, dict[str, Any] | None] = {}
-        attempt = 0
+        # Counts rounds in a row in which nothing succeeded: under sustained throttling every round still
+        # gets some requests through, and giving up then would fail a backup that is merely slow.
+        stalled = 0
+        throttled_for = 0.0
+        last_failure: tuple[int, Any] = (0, None)
         while pending:
             requests_body = []
             for rid, path in pending.items():
@@ -598,11 +635,13 @@ class GraphClient:
             envelope = self.request("POST", "$batch", json={"requests": requests_body}) or {}
             responses = {str(r.get("id")): r for r in envelope.get("responses", []) if isinstance(r, dict)}
             retry: dict[str, str] = {}
+            retry_statuses: list[int] = []
             waits: list[float] = []
             for rid, path in pending.items():
                 resp = responses.get(rid)
                 if resp is None:
                     retry[rid] = path  # a response went missing: ask again rather than lose the path
+                    retry_statuses.append(0)
                     continue
                 status = int(resp.get("status", 0))
                 inner_headers = _ci(resp.get("headers") or {})
@@ -611,6 +650,8 @@ class GraphClient:
                     if status == 429:
                         self._count("throttled")
                     retry[rid] = path
+                    retry_statuses.append(status)
+                    last_failure = (status, body)
                     ra = _retry_after(inner_headers)
                     if ra is not None:
                         waits.append(ra)
@@ -631,19 +672,34 @@ class GraphClient:
                     )
                 out[path] = body
             if retry:
-                if attempt >= self.max_retries:
+                if len(retry) < len(pending):  # progress: the limits below count rounds without any
+                    stalled, throttled_for = 0, 0.0
+                only_throttled = all(s == 429 for s in retry_statuses)
+                if only_throttled:
+                    delay = _jittered(max(waits)) if waits else self.backoff.delay(min(stalled, 8))
+                    throttled_for += delay
+                    give_up = throttled_for > self.max_throttle_wait
+                    stalled += 1
+                else:
+                    stalled += 1
+                    delay = _jittered(max(waits)) if waits else self.backoff.delay(stalled - 1)
+                    give_up = stalled > self.max_retries
+                if give_up:
                     first = next(iter(retry.values()))
-                    raise GraphError(
-                        429,
-                        "TooManyRequests",
-                        f"still throttled or failing after {attempt + 1} attempts ({len(retry)} request(s))",
+                    status, body = last_failure
+                    raise error_from(
+                        status or 503,
+                        body,
                         method="GET",
                         url=self.url(first, params),
                         display=f"{first} (in $batch)",
+                        fallback="no response in the $batch answer",
+                        attempts=stalled,
                     )
                 self._count("retries", len(retry))
-                self.backoff.sleep(max(waits) if waits else self.backoff.delay(attempt))
-                attempt += 1
+                if waits and 429 in retry_statuses:
+                    self._close_gate(delay)
+                self.backoff.sleep(delay)
             pending = retry
         return out
 

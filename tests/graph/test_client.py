@@ -76,6 +76,29 @@ def test_503_and_a_dropped_connection_are_retried(sandbox: Sandbox) -> None:
     assert client.stats["throttled"] == 0
 
 
+def test_throttling_is_bounded_by_time_not_by_retry_count(sandbox: Sandbox) -> None:
+    # Graph may throttle for a long stretch; as long as it says "retry after", the client keeps waiting
+    # (a throttled backup is slow, not failed), up to max_throttle_wait.
+    client = client_for(sandbox, max_retries=1, max_throttle_wait=5.0)
+    inject(sandbox, match=r"/v1\.0/organization", status=429, times=6, retry_after=0.01)
+    assert client.get("organization")["value"]
+    assert client.stats["throttled"] == 6
+
+    groups = [g["id"] for g in client.list("groups", {"$select": "id"})]
+    inject(sandbox, match=rf"/groups/{groups[0]}/owners", status=429, times=6, retry_after=0.01)
+    got = client.list_many([f"groups/{g}/owners" for g in groups])
+    assert len(got) == len(groups)
+
+    impatient = client_for(sandbox, max_throttle_wait=0.3)
+    inject(sandbox, match=r"/v1\.0/domains", status=429, times=None, retry_after=0.05)
+    started = time.monotonic()
+    with pytest.raises(GraphError) as info:
+        impatient.get("domains")
+    assert info.value.status == 429
+    assert "TooManyRequests" in str(info.value)
+    assert time.monotonic() - started < 3
+
+
 def test_persistent_failure_is_one_graph_error_line(sandbox: Sandbox) -> None:
     client = client_for(sandbox, max_retries=2)
     inject(sandbox, match=r"/v1\.0/groups", status=503, times=None)
