@@ -131,6 +131,8 @@ def show_cmd(
         return
     name = view.object.get("displayName") or ""
     click.echo(dim(f"{view.type} {name} — {view.path} at {view.commit.short} ({view.commit.when} UTC)"))
+    if history.is_deleted(view.object):
+        click.echo(style(f"soft-deleted on {view.object['deletedDateTime']}", fg="red"))
     if not pairs:
         click.echo(f"no attribute matches '{text}'")
         return
