@@ -199,6 +199,7 @@ def _incremental(api: GraphApi, ctx: Ctx, td: TypeDef, state: dict[str, Any]) ->
     pos = int(state["pos"])
     rels = set(state.get("rels") or [])
     ids = set(state["ids"]) if state.get("ids") else None
+    minimal = "return=minimal" in ctx.headers.get("prefer", "").replace(" ", "").lower()
     touched: dict[str, dict[str, Any]] = {}
     links = 0
     while pos < len(coll.log) and coll.log_seq[pos] <= upper:
@@ -210,10 +211,14 @@ def _incremental(api: GraphApi, ctx: Ctx, td: TypeDef, state: dict[str, Any]) ->
             continue
         if rel is not None and rel not in rels:
             continue
-        entry = touched.setdefault(oid, {"links": {}})
+        entry = touched.setdefault(oid, {"links": {}, "props": set(), "whole": False})
         if rel is not None and target is not None:
             entry["links"].setdefault(rel, {})[target] = None
             links += 1
+        elif rel is None and target:
+            entry["props"].update(target.split(","))
+        elif rel is None:
+            entry["whole"] = True
     items = []
     for oid, entry in touched.items():
         obj = coll.objs.get(oid)
@@ -224,6 +229,9 @@ def _incremental(api: GraphApi, ctx: Ctx, td: TypeDef, state: dict[str, Any]) ->
             items.append({"id": oid, "@removed": {"reason": reason}})
             continue
         item = project(td, obj, state.get("sel"))
+        if minimal and not entry["whole"]:
+            # Prefer: return=minimal → only the properties that changed (null when cleared), plus id.
+            item = {k: v for k, v in item.items() if k == "id" or k in entry["props"]}
         for rel, targets in entry["links"].items():
             current = set(_links_of(api, td, oid, rel))
             out = []

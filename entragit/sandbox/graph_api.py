@@ -353,24 +353,28 @@ class GraphApi:
         return self._entity(ctx, td, obj)
 
     def _expanded(self, ctx: Ctx, td: TypeDef, obj: dict[str, Any]) -> Response:
-        """`$expand=members|owners|manager` on a single object (ids and types of the related objects)."""
+        """`$expand=members|owners|manager` on a single object."""
         resp = self._entity(ctx, td, obj)
-        body: dict[str, Any] = resp.body or {}
+        self._expand(ctx, td, obj, resp.body or {})
+        return resp
+
+    def _expand(self, ctx: Ctx, td: TypeDef, obj: dict[str, Any], out: dict[str, Any]) -> None:
+        """Inline related directory objects (Graph returns at most 20 per expanded relationship)."""
         for name in [n.strip() for n in ctx.q["$expand"].split(",") if n.strip()]:
             rel = td.relationship(name)
             if rel is not None:
                 targets = self.tenant.members(f"{td.key}#{rel.name}", obj["id"])
-                body[rel.name] = [self._directory_item(t, None) for t in list(targets)[:20]]
+                out[rel.name] = [self._directory_item(t, None) for t in list(targets)[:20]]
             elif td.key == "users" and name.lower() == "manager":
                 mgr = self.tenant.manager.get(obj["id"])
                 if mgr is not None:
-                    body["manager"] = self._directory_item(mgr, None)
+                    out["manager"] = self._directory_item(mgr, None)
             else:
                 bad(
-                    f"Could not find a property named '{name}' on type 'microsoft.graph.{td.entity}'.",
+                    f"Could not find a navigation property named '{name}' on type "
+                    f"'microsoft.graph.{td.entity}'.",
                     "BadRequest",
                 )
-        return resp
 
     def _top(self, ctx: Ctx, td: TypeDef | None, default: int = 100) -> int:
         raw = ctx.q.get("$top")
@@ -500,6 +504,9 @@ class GraphApi:
         self._check_advanced(ctx, td, flt)
         top = self._top(ctx, td)
         search = self._search(ctx)
+        expand = "$expand" in ctx.q
+        if expand and top > 100:
+            bad("The page size with $expand cannot exceed 100.", "Request_UnsupportedQuery")
         if "$orderby" in ctx.q or search is not None:
             coll = self.tenant.coll(td.key)
             return self._list_objects(ctx, td, [coll.objs[i] for i in coll.order], td.context, flt, search)
@@ -522,7 +529,10 @@ class GraphApi:
             if len(items) == top:
                 more = True
                 break
-            items.append(project(td, obj, select))
+            item = project(td, obj, select)
+            if expand:
+                self._expand(ctx, td, obj, item)
+            items.append(item)
             last = ordered[i]
         body: dict[str, Any] = {"@odata.context": ctx.context(self._context_for(td.context, select))}
         if ctx.count and state is None:
@@ -687,23 +697,25 @@ class GraphApi:
             return self._update_combinations(ctx, oid)
         segment_not_found(name)
 
-    def _link_list(self, ctx: Ctx, ids: list[str], fragment: str = "directoryObjects") -> Response:
-        select = self._select(ctx, TYPES["users"], collection=True) if False else None
+    def _link_list(
+        self, ctx: Ctx, ids: list[str], fragment: str = "directoryObjects", cast: str | None = None
+    ) -> Response:
+        """A directoryObject collection (members, owners, memberOf...): items carry their @odata.type."""
         raw = ctx.q.get("$select")
-        if raw is not None:
-            select = [p.strip() for p in raw.split(",") if p.strip()]
+        select = [p.strip() for p in raw.split(",") if p.strip()] if raw is not None else None
         flt = parse_filter(ctx.q["$filter"]) if "$filter" in ctx.q else None
-        if flt is not None and flt.advanced and not (ctx.eventual and ctx.count):
+        if ((flt is not None and flt.advanced) or ctx.count) and not (ctx.eventual and ctx.count):
             bad(
-                "Operator is not supported because the 'ConsistencyLevel:eventual' header is missing. "
-                "Refer to https://aka.ms/graph-docs/advanced-queries for more information",
+                "The query is not supported because the 'ConsistencyLevel:eventual' header or $count=true is "
+                "missing. Refer to https://aka.ms/graph-docs/advanced-queries for more information",
                 "Request_UnsupportedQuery",
             )
-        items = [self._directory_item(i, select) for i in ids]
+        if cast is not None:
+            ids = [i for i in ids if self.tenant.where.get(i) == cast]
         if flt is not None:
-            items = [
-                it
-                for it, i in zip(items, ids, strict=True)
+            ids = [
+                i
+                for i in ids
                 if (found := self.tenant.directory_object(i)) is not None and flt.matches(found[1])
             ]
         top = self._top(ctx, None)
@@ -711,11 +723,22 @@ class GraphApi:
         offset = int(state.get("o", 0)) if state else 0
         body: dict[str, Any] = {"@odata.context": ctx.context(self._context_for(fragment, select))}
         if ctx.count and state is None:
-            body["@odata.count"] = len(items)
-        if offset + top < len(items):
+            body["@odata.count"] = len(ids)
+        if offset + top < len(ids):
             body["@odata.nextLink"] = self._next_link(ctx, {"o": offset + top})
-        body["value"] = items[offset : offset + top]
+        body["value"] = [self._directory_item(i, select) for i in ids[offset : offset + top]]
         return Response(200, body)
+
+    def _link_count(self, ctx: Ctx, ids: list[str], cast: str | None = None) -> Response:
+        if not ctx.eventual:
+            bad(
+                "$count is not supported because the 'ConsistencyLevel:eventual' header is missing. "
+                "Refer to https://aka.ms/graph-docs/advanced-queries for more information",
+                "Request_UnsupportedQuery",
+            )
+        if cast is not None:
+            ids = [i for i in ids if self.tenant.where.get(i) == cast]
+        return Response(200, len(ids), {"Content-Type": "text/plain"})
 
     def _ref_target(self, body: Any) -> str:
         if not isinstance(body, dict) or not isinstance(body.get("@odata.id"), str):
@@ -751,6 +774,16 @@ class GraphApi:
             if method == "GET":
                 return self._link_list(ctx, list(self.tenant.members(rel, oid)))
             not_allowed()
+        cast = CASTS.get(rest[0].lower())
+        if cast is not None or rest == ["$count"]:
+            if method != "GET":
+                not_allowed()
+            ids = list(self.tenant.members(rel, oid))
+            if rest[-1] == "$count" and len(rest) <= 2:
+                return self._link_count(ctx, ids, cast)
+            if len(rest) == 1 and cast is not None:
+                return self._link_list(ctx, ids, TYPES[cast].context, cast)
+            segment_not_found(rest[-1])
         if rest[0] == "$ref" and len(rest) == 1:
             if method == "GET":
                 ids = list(self.tenant.members(rel, oid))
@@ -1039,6 +1072,7 @@ class GraphApi:
             assert rel is not None
             for target in ids:
                 self.tenant.add_link(f"{td.key}#{rel.name}", obj["id"], target)
+                self._audit_link(ctx, td, obj, rel.name, target, add=True)
         self._audit(
             ctx,
             f"Add {td.audit_noun}",
@@ -1801,7 +1835,7 @@ class GraphApi:
                 new["modifiedDateTime"] = self.tenant.stamp(fraction=True)
             if td.key == "identity/conditionalAccess/authenticationStrength/policies":
                 new["modifiedDateTime"] = self.tenant.stamp(fraction=True)
-            self.tenant.replace(td.key, new)
+            self.tenant.replace(td.key, new, [m[0] for m in modified])
         if modified or not binds:
             self._audit(
                 ctx,

@@ -260,11 +260,12 @@ class Tenant:
         self._index_proxies(None, obj)
         self.record(key, obj["id"])
 
-    def replace(self, key: str, obj: dict[str, Any]) -> None:
+    def replace(self, key: str, obj: dict[str, Any], changed: Iterable[str] | None = None) -> None:
+        """Swap in a new version; `changed` names the properties (kept for `Prefer: return=minimal` delta)."""
         old = self.collections[key].objs.get(obj["id"])
         self.collections[key].put(obj)
         self._index_proxies(old, obj)
-        self.record(key, obj["id"])
+        self.record(key, obj["id"], None, ",".join(changed) if changed is not None else None)
 
     def _index_proxies(self, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
         for addr in (old or {}).get("proxyAddresses") or []:

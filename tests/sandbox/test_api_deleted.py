@@ -177,3 +177,11 @@ def test_seeded_deleted_items_are_restorable(graph_factory: Callable[..., Graph]
     assert graph.get(f"directory/deletedItems/{uid(500)}").json()["deletedDateTime"] == "2026-11-20T10:00:00Z"
     assert graph.post(f"directory/deletedItems/{uid(500)}/restore").status_code == 200
     assert graph.get(f"users/{uid(500)}").status_code == 200
+
+
+def test_security_group_soft_delete_is_a_tenant_setting(g: Graph) -> None:
+    g.tenant.soft_delete_security_groups = True
+    assert g.delete(f"groups/{gid(1)}").status_code == 204
+    assert g.get(f"directory/deletedItems/{gid(1)}").json()["@odata.type"] == "#microsoft.graph.group"
+    assert g.post(f"directory/deletedItems/{gid(1)}/restore").status_code == 200
+    assert {m["id"] for m in g.get(f"groups/{gid(1)}/members").json()["value"]} == {uid(1), uid(2), uid(3)}

@@ -234,3 +234,13 @@ def test_applications_service_principals_and_administrative_units_have_delta(g: 
         {"@odata.type": "#microsoft.graph.user", "id": uid(1), "@removed": {"reason": "deleted"}}
     ]
     assert g.delta_round(sp_link)[0] == []
+
+
+def test_prefer_return_minimal_sends_only_changed_properties(g: Graph) -> None:
+    _, link, _ = g.delta_round("users/delta?$select=displayName,jobTitle,department")
+    g.patch(f"users/{uid(1)}", {"jobTitle": None})
+    g.patch(f"users/{uid(2)}", {"department": "Sales"})
+    items, _, _ = g.delta_round(link, headers={"Prefer": "return=minimal"})
+    got = by_id(items)
+    assert got[uid(1)] == {"id": uid(1), "jobTitle": None}
+    assert got[uid(2)] == {"id": uid(2), "department": "Sales"}

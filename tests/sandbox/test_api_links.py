@@ -197,3 +197,29 @@ def test_app_role_assignments_page(graph_factory: Callable[..., Graph]) -> None:
     graph = graph_factory(seed)
     items = graph.all_pages(f"servicePrincipals/{guid('f', 1)}/appRoleAssignedTo", {"$top": "50"})
     assert len(items) == 130 == len({a["id"] for a in items})
+
+
+def test_member_type_casts_and_count(g: Graph) -> None:
+    g.post(f"groups/{gid(1)}/members/$ref", g.ref(gid(2)))
+    r = g.get(f"groups/{gid(1)}/members/microsoft.graph.group")
+    assert r.json()["@odata.context"] == f"{g.base}/$metadata#groups"
+    assert [m["id"] for m in r.json()["value"]] == [gid(2)]
+    users = g.get(f"groups/{gid(1)}/members/microsoft.graph.user").json()["value"]
+    assert sorted(m["id"] for m in users) == [uid(1), uid(2), uid(3)]
+    assert_error(g.get(f"groups/{gid(1)}/members/$count"), 400, "Request_UnsupportedQuery")
+    eventual = {"ConsistencyLevel": "eventual"}
+    assert g.get(f"groups/{gid(1)}/members/$count", headers=eventual).text.strip() == "4"
+    assert g.get(f"groups/{gid(1)}/members/microsoft.graph.user/$count", headers=eventual).text.strip() == "3"
+    r = g.get(f"groups/{gid(1)}/members", {"$count": "true"}, headers=eventual)
+    assert r.json()["@odata.count"] == 4
+
+
+def test_expand_members_and_manager(g: Graph) -> None:
+    r = g.get(f"groups/{gid(1)}", {"$expand": "members"})
+    assert sorted(m["id"] for m in r.json()["members"]) == [uid(1), uid(2), uid(3)]
+    g.put(f"users/{uid(2)}/manager/$ref", g.ref(uid(1)))
+    listing = g.get("users", {"$expand": "manager", "$select": "id,displayName"}).json()["value"]
+    managers = {u["id"]: u.get("manager", {}).get("id") for u in listing}
+    assert managers[uid(2)] == uid(1) and managers[uid(3)] is None
+    assert g.get("users", {"$expand": "manager", "$top": "999"}).status_code == 400
+    assert g.get(f"groups/{gid(1)}", {"$expand": "photos"}).status_code == 400
