@@ -182,7 +182,7 @@ def test_stop_closes_the_port_and_keep_alive_connections(
     box = sandbox_factory()
     s = session_for(box)
     ca = box.ca_bundle
-    s.verify = shutil.copy(ca, tmp_path / "ca.pem")
+    s.verify = str(shutil.copy(ca, tmp_path / "ca.pem"))
     assert s.get(f"{box.graph_url}/v1.0/organization").status_code == 200
     box.stop()
     with pytest.raises(requests.exceptions.ConnectionError):
