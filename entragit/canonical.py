@@ -242,9 +242,8 @@ def rewrite_references(
             for item in value:
                 if isinstance(item, dict):
                     item["principalId"] = swap(item.get("principalId"), id_map)
-            copy[rel.name] = sorted(value, key=_compact)
         elif isinstance(value, list):
-            copy[rel.name] = sorted({swap(v, id_map) for v in value})
+            copy[rel.name] = [swap(v, id_map) for v in value]
     for ref in t.references:
         mapping = app_ids if ref.key == "appId" else id_map
         for parent, key in walk(copy, parse_dotted(ref.path)[0]):
@@ -254,8 +253,7 @@ def rewrite_references(
             else:
                 parent[key] = swap(value, mapping, ref.prefix)
     # Re-sort only: a full canonicalize would also fill attributes the repository excludes with null.
-    _sort_unordered(t, copy)
-    return _order(copy, t.identity)
+    return normalize(t, copy)
 
 
 def _order(obj: dict[str, Any], identity: Sequence[str]) -> dict[str, Any]:
@@ -264,6 +262,51 @@ def _order(obj: dict[str, Any], identity: Sequence[str]) -> dict[str, Any]:
         if k not in out:
             out[k] = obj[k]
     return out
+
+
+def normalize(t: ObjectType, obj: Mapping[str, Any]) -> dict[str, Any]:
+    """Canonical order of an object read from a file, without adding or dropping anything.
+
+    Unlike `canonicalize` (Graph JSON in), it keeps whatever properties the file has: a repository that
+    excludes attributes must not see them come back as null."""
+    copy: dict[str, Any] = json.loads(_compact(dict(obj)))  # nested keys sorted
+    for rel in t.relationships:
+        value = copy.get(rel.name)
+        if isinstance(value, list):
+            if rel.kind == "app-role-assignment":
+                copy[rel.name] = sorted(value, key=_compact)
+            elif all(isinstance(v, str) for v in value):
+                copy[rel.name] = sorted(set(value))
+    _sort_unordered(t, copy)
+    return _order(copy, t.identity)
+
+
+def check_file(relpath: str, text: str) -> tuple[list[str], str | None]:
+    """Problems of one backup file (each a one-line message naming it), and its canonical text if readable.
+
+    For `entragit validate` (a pre-commit hook over hand-edited files): the text must be valid YAML, an object
+    file's `id` must match its file name, and the text must be exactly what `dump` writes for it (otherwise
+    the next backup rewrites it and the diff shows noise)."""
+    from entragit.catalog import parse_path
+
+    try:
+        obj = load(text, source=relpath)
+    except CanonicalError as exc:
+        return [str(exc)], None
+    parsed = parse_path(relpath)
+    if parsed is None:
+        return [], None  # entragit.yaml, reports and other files: valid YAML is all we ask
+    t, object_id = parsed
+    problems = []
+    if not t.singleton and obj.get("id") != object_id:
+        problems.append(f"{relpath}: id {obj.get('id')!r} does not match the file name")
+    try:
+        fixed = dump(normalize(t, obj))
+    except (TypeError, ValueError) as exc:
+        return [*problems, f"{relpath}: {exc}"], None
+    if fixed != text:
+        problems.append(f"{relpath}: not in canonical form (key order, list order or quoting differ)")
+    return problems, fixed
 
 
 def digest(obj: Any) -> str:

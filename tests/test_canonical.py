@@ -12,6 +12,7 @@ from entragit import canonical
 from entragit.canonical import (
     CanonicalError,
     canonicalize,
+    check_file,
     digest,
     dump,
     dump_many,
@@ -19,7 +20,7 @@ from entragit.canonical import (
     load,
     rewrite_references,
 )
-from entragit.catalog import by_name
+from entragit.catalog import by_name, object_path
 
 TRICKY_STRINGS = [
     # YAML 1.1 booleans and nulls (PyYAML, GitHub) and YAML 1.2 ones (ruamel)
@@ -654,3 +655,33 @@ def test_rewrite_references_adds_no_properties() -> None:
     users = by_name("users")
     slim = {"id": "u", "displayName": "A", "userPrincipalName": "a@x", "manager": "m-old"}
     assert rewrite_references(users, slim, {"m-old": "m-new"}) == {**slim, "manager": "m-new"}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# check_file: what `entragit validate` reports for hand-edited files
+
+
+def test_check_file_accepts_what_backup_writes() -> None:
+    users = by_name("users")
+    obj = canonicalize(users, _typical_user(), {"manager": "m"})
+    path = object_path(users, obj["id"])
+    assert check_file(path, dump(obj)) == ([], dump(obj))
+    assert check_file("entragit.yaml", "tenant_id: x\n") == ([], None)
+
+
+def test_check_file_reports_problems_one_line_each() -> None:
+    users = by_name("users")
+    obj = canonicalize(users, _typical_user())
+    path = object_path(users, obj["id"])
+    problems, fixed = check_file(path, "displayName: x\nid: " + obj["id"] + "\n")
+    assert problems == [f"{path}: not in canonical form (key order, list order or quoting differ)"]
+    assert fixed == f"id: {obj['id']}\ndisplayName: x\n"
+    problems, _ = check_file(path, dump({**obj, "id": "other"}))
+    assert any("does not match the file name" in p for p in problems)
+    problems, fixed = check_file(path, "id: [1\n")
+    assert fixed is None and len(problems) == 1 and problems[0].startswith(f"{path}: invalid YAML")
+    assert "\n" not in problems[0]
+    # an excluded attribute stays excluded: the fix never adds properties
+    slim = {"id": obj["id"], "displayName": "x", "proxyAddresses": ["b", "a"]}
+    problems, fixed = check_file(path, dump(slim))
+    assert fixed == dump({"id": obj["id"], "displayName": "x", "proxyAddresses": ["a", "b"]})
