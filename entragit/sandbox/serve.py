@@ -79,7 +79,7 @@ def human_banner(box: Sandbox, source: str = "") -> str:
         f"  export ENTRAGIT_GRAPH_URL={info['graph_url']}",
         f"  export REQUESTS_CA_BUNDLE={info['ca_bundle']}",
         "",
-        "Test hooks: POST/DELETE /_sandbox/faults, GET /_sandbox/stats (no token needed).",
+        "Test hooks (no token): /_sandbox/faults, /_sandbox/stats, /_sandbox/throttle, /_sandbox/tenant.",
         "Press Ctrl+C to stop" + (f" (state is saved to {box.state_path})." if box.state_path else "."),
     ]
     return "\n".join(lines)
