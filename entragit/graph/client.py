@@ -31,6 +31,7 @@ JSONList = list[dict[str, Any]]  # the class defines a method named `list`, so a
 
 # Statuses that mean "not processed, try again later" (429) or "transient server trouble" (5xx).
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+NOT_PROCESSED_STATUSES = frozenset({429, 503})
 # Error codes Graph uses when a delta token can no longer be used (besides 410 Gone).
 DELTA_EXPIRED_CODES = frozenset({"syncStateNotFound", "resyncRequired"})
 BATCH_SIZE = 20  # Graph's documented maximum number of requests in one $batch
@@ -326,6 +327,9 @@ class GraphClient:
         throttled_for = 0.0  # seconds slept on 429s, bounded by max_throttle_wait
         throttle_tries = 0
         refreshed = False
+        # A create that timed out at a gateway (500/502/504) may have happened: resending could make a
+        # duplicate. 429 and 503 mean "not processed", so they are safe to resend for any method.
+        retry_on = RETRYABLE_STATUSES if self._idempotent(method, url) else NOT_PROCESSED_STATUSES
         token = self._token()
         while True:
             self._wait_for_gate()
@@ -351,8 +355,8 @@ class GraphClient:
                     display=self._display(url),
                 ) from None
             except (requests.ConnectionError, requests.Timeout) as exc:
-                retryable = self._idempotent(method, url) or isinstance(exc, requests.ConnectTimeout)
-                if not retryable or attempt >= self.max_retries:
+                resend = self._idempotent(method, url) or isinstance(exc, requests.ConnectTimeout)
+                if not resend or attempt >= self.max_retries:
                     raise GraphError(
                         None,
                         type(exc).__name__,
@@ -386,7 +390,7 @@ class GraphClient:
                     throttled_for += delay
                     throttle_tries += 1
                     continue
-            elif status in RETRYABLE_STATUSES and attempt < self.max_retries:
+            elif status in retry_on and attempt < self.max_retries:
                 self._count("retries")
                 wait_s = _retry_after(resp.headers)
                 resp.close()

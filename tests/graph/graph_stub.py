@@ -64,7 +64,7 @@ def serve(handler: Callable[[Seen], Reply]) -> Iterator[Stub]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), H)
     server.daemon_threads = True
     stub.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
         yield stub

@@ -114,6 +114,20 @@ def test_persistent_failure_is_one_graph_error_line(sandbox: Sandbox) -> None:
     assert client.stats["requests"] == 3
 
 
+def test_a_create_is_resent_only_when_graph_says_it_was_not_processed(sandbox: Sandbox) -> None:
+    body = {"displayName": "Ops", "mailEnabled": False, "mailNickname": "ops", "securityEnabled": True}
+    client = client_for(sandbox)
+    inject(sandbox, match=r"/v1\.0/groups$", method="POST", status=504, times=1)
+    with pytest.raises(GraphError) as info:
+        client.request("POST", "groups", json=body)  # a gateway timeout may hide a success: no resend
+    assert info.value.status == 504
+    assert client.stats["requests"] == 1
+    inject(sandbox, match=r"/v1\.0/groups$", method="POST", status=503, times=1)
+    created = client.request("POST", "groups", json=body)
+    assert created is not None and created["displayName"] == "Ops"
+    assert client.stats["retries"] == 1
+
+
 def test_403_names_the_missing_permission(sandbox: Sandbox) -> None:
     client = client_for(sandbox)
     inject(sandbox, match=r"/v1\.0/identity/conditionalAccess/policies", status=403, times=1)
