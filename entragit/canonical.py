@@ -477,12 +477,19 @@ def _emit_value(prefix: str, v: Any, indent: str, out: list[str]) -> None:
         out.append(f"{prefix} {_scalar(v)}")
 
 
+MAX_KEY_LENGTH = 1000
+
+
 def _emit_mapping(d: dict[str, Any], indent: str, out: list[str]) -> None:
     deeper = indent + "  "
     for k, v in d.items():
         if not isinstance(k, str):
             raise TypeError(f"canonical YAML keys are strings, got {k!r}")
-        _emit_value(f"{indent}{_string(k)}:", v, deeper, out)
+        key = _string(k)
+        if len(key) > MAX_KEY_LENGTH:
+            # YAML limits implicit keys to one line of 1024 characters; Graph property names never come close.
+            raise ValueError(f"cannot write a key of {len(k)} characters in canonical YAML: {k[:40]!r}...")
+        _emit_value(f"{indent}{key}:", v, deeper, out)
 
 
 def _emit_sequence(items: list[Any], indent: str, out: list[str]) -> None:
@@ -711,6 +718,8 @@ class _FastReader:
             end = _quoted_end(line, ind)
             if line[end : end + 1] != ":":
                 return None
+            if end - ind > MAX_KEY_LENGTH:
+                raise _NotOurs
             key = _inline(line[ind:end])
             if not isinstance(key, str):
                 raise _NotOurs
@@ -721,7 +730,7 @@ class _FastReader:
                 return None
             pos = len(line) - 1
         key = line[ind:pos]
-        if not _plain_ok_cached(key):
+        if not _plain_ok_cached(key) or pos - ind > MAX_KEY_LENGTH:
             raise _NotOurs
         return key, line[pos + 1 :]
 

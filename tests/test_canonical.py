@@ -685,3 +685,10 @@ def test_check_file_reports_problems_one_line_each() -> None:
     slim = {"id": obj["id"], "displayName": "x", "proxyAddresses": ["b", "a"]}
     problems, fixed = check_file(path, dump(slim))
     assert fixed == dump({"id": obj["id"], "displayName": "x", "proxyAddresses": ["a", "b"]})
+
+
+def test_keys_longer_than_yaml_allows_are_refused() -> None:
+    """YAML readers refuse implicit keys over 1024 characters; dump must not write a file nobody can read."""
+    with pytest.raises(ValueError, match="1100 characters"):
+        dump({"k" * 1100: 1})
+    assert load(dump({"k" * 900: 1})) == {"k" * 900: 1}
