@@ -1318,6 +1318,11 @@ def app_service_principal(app: Obj, sp_id: str, tenant_id: str) -> Obj:
     }
 
 
+def domain_of(seed: Obj) -> str:
+    """The tenant's initial domain: from the organization record, else the users' UPNs, else the default."""
+    return _tenant_of(seed)[1]
+
+
 def _tenant_of(seed: Obj) -> tuple[str, str, str]:
     orgs = seed.get("organization") or []
     if orgs:

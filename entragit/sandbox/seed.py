@@ -14,8 +14,8 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from collections.abc import Iterable
-from datetime import date, datetime, timezone
+from collections.abc import Callable, Iterable
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ from entragit.sandbox.baseline import (
     SANDBOX_TENANT_ID,
     seed_clock,
 )
+from entragit.sandbox.names import nickname
 
 __all__ = [
     "COLLECTIONS",
@@ -120,6 +121,101 @@ def _fill_ids(seed: Seed, tenant_id: str) -> Seed:
     return out
 
 
+def _fill_defaults(seed: Seed, tenant_id: str) -> Seed:
+    """Give hand-written objects the properties Graph always has (accountEnabled, mailNickname, appId, ...).
+
+    A seed author writes `{displayName, userPrincipalName}`; a real tenant never holds a user without
+    userType or createdDateTime, and code under test may rely on them. Only missing keys are added, on copies.
+    """
+    now = seed_clock()
+    created = baseline.iso(now - timedelta(days=30))
+    namespace = uuid.UUID(tenant_id) if _is_guid(tenant_id) else uuid.UUID(SANDBOX_TENANT_ID)
+    domain = baseline.domain_of(seed)
+    out = dict(seed)
+
+    def fill(key: str, defaults: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+        items = seed.get(key)
+        if not isinstance(items, list):
+            return
+        changed = False
+        filled = []
+        for obj in items:
+            missing = {k: v for k, v in defaults(obj).items() if k not in obj}
+            if missing:
+                obj = {**obj, **missing}
+                changed = True
+            filled.append(obj)
+        if changed:
+            out[key] = filled
+
+    def user(o: dict[str, Any]) -> dict[str, Any]:
+        upn = str(o.get("userPrincipalName") or f"{nickname(str(o.get('displayName') or o['id']))}@{domain}")
+        guest = "#EXT#" in upn.upper()
+        return {
+            "userPrincipalName": upn,
+            "displayName": upn.split("@", 1)[0],
+            "accountEnabled": True,
+            "userType": "Guest" if guest else "Member",
+            "creationType": "Invitation" if guest else None,
+            "mailNickname": upn.split("@", 1)[0],
+            "createdDateTime": created,
+            "deletedDateTime": None,
+            "assignedLicenses": [],
+            "businessPhones": [],
+        }
+
+    def group(o: dict[str, Any]) -> dict[str, Any]:
+        unified = "Unified" in (o.get("groupTypes") or [])
+        mail_enabled = bool(o.get("mailEnabled", unified))
+        nick = nickname(str(o.get("displayName") or "")) or f"group{o['id'][:8]}"
+        nick = str(o.get("mailNickname") or nick)
+        return {
+            "displayName": nick,
+            "groupTypes": [],
+            "mailEnabled": mail_enabled,
+            "securityEnabled": not unified,
+            "mailNickname": nick,
+            "mail": f"{nick}@{domain}" if mail_enabled else None,
+            "proxyAddresses": [f"SMTP:{nick}@{domain}"] if mail_enabled else [],
+            "visibility": "Public" if unified else None,
+            "createdDateTime": created,
+            "deletedDateTime": None,
+            "securityIdentifier": baseline.security_identifier(o["id"]) if _is_guid(o["id"]) else None,
+        }
+
+    def application(o: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "appId": str(uuid.uuid5(namespace, f"appId:{o['id']}")),
+            "displayName": "Application",
+            "createdDateTime": created,
+            "deletedDateTime": None,
+            "signInAudience": "AzureADMyOrg",
+            "publisherDomain": domain,
+        }
+
+    def service_principal(o: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "appId": str(uuid.uuid5(namespace, f"appId:{o['id']}")),
+            "accountEnabled": True,
+            "appDisplayName": o.get("displayName"),
+            "appOwnerOrganizationId": tenant_id,
+            "servicePrincipalType": "Application",
+            "deletedDateTime": None,
+        }
+
+    def stamped(o: dict[str, Any]) -> dict[str, Any]:
+        return {"createdDateTime": baseline.iso7(now - timedelta(days=30)), "modifiedDateTime": None}
+
+    fill("users", user)
+    fill("groups", group)
+    fill("applications", application)
+    fill("servicePrincipals", service_principal)
+    fill("identity/conditionalAccess/policies", stamped)
+    fill("identity/conditionalAccess/namedLocations", stamped)
+    fill("deletedItems", lambda o: {"deletedDateTime": baseline.iso(now - timedelta(days=1))})
+    return out
+
+
 def _is_guid(value: str) -> bool:
     try:
         uuid.UUID(value)
@@ -149,6 +245,7 @@ def complete_seed(seed: Seed) -> Seed:
         )
     _check_shape(seed, "seed")
     seed = _fill_ids(seed, _tenant_id_of(seed))
+    seed = _fill_defaults(seed, _tenant_id_of(seed))
     return baseline.complete(seed, seed_clock())
 
 
@@ -176,6 +273,7 @@ def load_seed_file(path: str | Path) -> Seed:
         )
     _check_shape(data, name)
     data = _fill_ids(data, _tenant_id_of(data))
+    data = _fill_defaults(data, _tenant_id_of(data))
     completed = baseline.complete(data, seed_clock())
     _check_references(completed, name)
     return completed

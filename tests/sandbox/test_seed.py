@@ -438,6 +438,11 @@ def test_complete_seed_fills_gaps_without_touching_the_callers_objects() -> None
     assert complete_seed(done) == done  # idempotent: nothing is added twice
     assert sum(1 for sp in done["servicePrincipals"] if sp["appId"] == GRAPH_APP_ID) == 1
     assert complete_seed(given) == done  # ids derived deterministically
+    # What Graph always has, a hand-written object gets.
+    user, group = done["users"][0], done["groups"][0]
+    assert (user["userType"], user["mailNickname"], user["assignedLicenses"]) == ("Member", "ada", [])
+    assert group["mailNickname"] == "analysts" and group["securityIdentifier"].startswith("S-1-12-1-")
+    assert user["createdDateTime"] < seed_mod.seed_clock().strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def test_complete_seed_keeps_what_the_seed_already_has() -> None:
