@@ -245,6 +245,10 @@ class GraphApi:
         low = [seg.lower() for seg in segs]
         if low[:2] == ["directory", "deleteditems"]:
             return self._deleted_items(ctx, method, segs[2:])
+        if low == ["directoryobjects", "getbyids"] or low == ["directoryobjects", "microsoft.graph.getbyids"]:
+            if method != "POST":
+                not_allowed()
+            return self._get_by_ids(ctx)
         if low[0] == "directoryobjects" and len(segs) == 2 and method == "GET":
             found_obj = self.tenant.directory_object(segs[1])
             if found_obj is None:
@@ -379,6 +383,8 @@ class GraphApi:
     def _top(self, ctx: Ctx, td: TypeDef | None, default: int = 100) -> int:
         raw = ctx.q.get("$top")
         max_top = td.max_top if td is not None else 999
+        if td is not None and td.key == "users" and "signinactivity" in ctx.q.get("$select", "").lower():
+            max_top = 500  # users with signInActivity page at most 500 (NOTES §3.2)
         if raw is None:
             return min(default, max_top)
         try:
@@ -658,9 +664,90 @@ class GraphApi:
 
     # ---------------------------------------------------------------------------------- navigation
 
+    def _get_by_ids(self, ctx: Ctx) -> Response:
+        """POST directoryObjects/getByIds: up to 1000 ids, optionally restricted to some types."""
+        body = self._body(ctx)
+        ids = body.get("ids")
+        if not isinstance(ids, list) or not ids or len(ids) > 1000:
+            bad("Invalid value specified for property 'ids' of resource 'DirectoryObject'.")
+        wanted = {str(t).lower().split(".")[-1] for t in body.get("types") or []}
+        out = []
+        for oid in ids:
+            found = self.tenant.directory_object(str(oid))
+            if found is None or (wanted and TYPES[found[0]].entity.lower() not in wanted):
+                continue
+            out.append(project(TYPES[found[0]], found[1], with_type=True))
+        return Response(200, {"@odata.context": ctx.context("directoryObjects"), "value": out})
+
+    def _add_password(self, ctx: Ctx, td: TypeDef, oid: str) -> Response:
+        """addPassword: the only way to get a client secret; secretText is returned once and never stored."""
+        import base64
+        import datetime as _dt
+        import os
+
+        body = ctx.req.body if isinstance(ctx.req.body, dict) else {}
+        spec = body.get("passwordCredential") or {}
+        if not isinstance(spec, dict):
+            invalid_value(td, "passwordCredential")
+        secret = base64.b64encode(os.urandom(30)).decode().replace("/", "~").replace("+", ".")[:40]
+        start = self.tenant.now()
+        credential = {
+            "customKeyIdentifier": None,
+            "displayName": spec.get("displayName"),
+            "endDateTime": spec.get("endDateTime")
+            or (start + _dt.timedelta(days=730)).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "hint": secret[:3],
+            "keyId": new_guid(),
+            "startDateTime": spec.get("startDateTime") or start.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        }
+        obj = dict(self.tenant.coll(td.key).objs[oid])
+        obj["passwordCredentials"] = [
+            *list(obj.get("passwordCredentials") or []),
+            dict(credential, secretText=None),
+        ]
+        self.tenant.replace(td.key, obj, ["passwordCredentials"])
+        self._audit(
+            ctx,
+            f"Update {td.audit_noun} – Certificates and secrets management ",
+            td.audit_category,
+            "Update",
+            [self._target(td.key, obj, [("KeyDescription", None, credential["keyId"])])],
+        )
+        out: dict[str, Any] = {"@odata.context": ctx.context("microsoft.graph.passwordCredential")}
+        out.update(credential)
+        out["secretText"] = secret
+        return Response(200, out)
+
+    def _remove_password(self, ctx: Ctx, td: TypeDef, oid: str) -> Response:
+        body = self._body(ctx)
+        key_id = body.get("keyId")
+        obj = dict(self.tenant.coll(td.key).objs[oid])
+        creds = list(obj.get("passwordCredentials") or [])
+        kept = [c for c in creds if c.get("keyId") != key_id]
+        if len(kept) == len(creds):
+            bad(f"No password credential found with keyId '{key_id}'.")
+        obj["passwordCredentials"] = kept
+        self.tenant.replace(td.key, obj, ["passwordCredentials"])
+        self._audit(
+            ctx,
+            f"Update {td.audit_noun} – Certificates and secrets management ",
+            td.audit_category,
+            "Update",
+            [self._target(td.key, obj, [("KeyDescription", key_id, None)])],
+        )
+        return Response(204)
+
     def _navigation(self, ctx: Ctx, method: str, td: TypeDef, oid: str, rest: list[str]) -> Response:
         name = rest[0]
         low = name.lower()
+        if td.key in ("applications", "servicePrincipals") and len(rest) == 1:
+            action = low.removeprefix("microsoft.graph.")
+            if action in ("addpassword", "removepassword"):
+                if method != "POST":
+                    not_allowed()
+                if action == "addpassword":
+                    return self._add_password(ctx, td, oid)
+                return self._remove_password(ctx, td, oid)
         rel = td.relationship(name)
         if rel is not None:
             return self._relationship(ctx, method, td, oid, f"{td.key}#{rel.name}", rel.targets, rest[1:])

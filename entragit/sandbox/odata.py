@@ -71,6 +71,7 @@ _TOKEN = re.compile(
 )
 
 _COMPARE = {"eq", "ne", "gt", "ge", "lt", "le"}
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _FUNCS = {"startswith", "endswith", "isof", "contains"}
 
 
@@ -210,6 +211,9 @@ class _Parser:
         if kind != "w":
             raise QueryError(f"Invalid filter clause: unexpected '{value}' in '{self.text}'.", "BadRequest")
         low = str(value).lower()
+        if _GUID.match(str(value)):
+            self.i += 1
+            return ("lit", str(value))  # unquoted GUID literal (e.g. skuId eq 6fd2c87f-...)
         if low in ("true", "false"):
             self.i += 1
             return ("lit", low == "true")

@@ -12,6 +12,7 @@ from api_helpers import (
     assert_error,
     base_seed,
     g,
+    gid,
     graph_factory,
     guid,
     not_found_message,
@@ -308,3 +309,34 @@ def test_role_assignment_ids_are_not_guids_and_filter_by_principal(g: Graph) -> 
     r = g.get("roleManagement/directory/roleAssignments", {"$filter": f"principalId eq '{uid(2)}'"})
     assert [a["id"] for a in r.json()["value"]] == [created["id"]]
     assert g.get(f"roleManagement/directory/roleAssignments/{created['id']}").json()["principalId"] == uid(2)
+
+
+def test_get_by_ids_returns_typed_objects(g: Graph) -> None:
+    r = g.post("directoryObjects/getByIds", {"ids": [uid(1), gid(1), guid("9", 9)], "types": ["user"]})
+    assert r.status_code == 200
+    assert [(o["@odata.type"], o["id"]) for o in r.json()["value"]] == [("#microsoft.graph.user", uid(1))]
+    r = g.post("directoryObjects/getByIds", {"ids": [uid(1), gid(1)]})
+    assert {o["@odata.type"] for o in r.json()["value"]} == {
+        "#microsoft.graph.user",
+        "#microsoft.graph.group",
+    }
+    r = g.get(f"directoryObjects/{gid(1)}")
+    assert r.json()["@odata.type"] == "#microsoft.graph.group"
+
+
+def test_sign_in_activity_pages_at_most_500(g: Graph) -> None:
+    assert g.get("users", {"$select": "id,signInActivity", "$top": "500"}).status_code == 200
+    assert_error(g.get("users", {"$select": "id,signInActivity", "$top": "501"}), 400, "Request_BadRequest")
+
+
+def test_lambda_filters_with_unquoted_guid_literals(g: Graph) -> None:
+    sku = "6fd2c87f-b296-42f0-b197-1e91e994b900"
+    g.tenant.coll("users").objs[uid(2)]["assignedLicenses"] = [{"disabledPlans": [], "skuId": sku}]
+    r = g.get("users", {"$filter": f"assignedLicenses/any(x:x/skuId eq {sku})", "$select": "id"})
+    assert r.json()["value"] == [{"id": uid(2)}]
+    r = g.get(
+        "users",
+        {"$filter": "assignedLicenses/$count ne 0", "$count": "true", "$select": "id"},
+        headers={"ConsistencyLevel": "eventual"},
+    )
+    assert r.json()["value"] == [{"id": uid(2)}] and r.json()["@odata.count"] == 1

@@ -564,3 +564,19 @@ def test_authentication_strengths_and_contexts(g: Graph) -> None:
     assert g.patch(f"{ctx_path}/c43", {"displayName": "Upserted"}).status_code == 204
     assert g.get(f"{ctx_path}/c43").json()["displayName"] == "Upserted"
     assert g.delete(f"{ctx_path}/c42").status_code == 204
+
+
+def test_add_and_remove_password_secret_is_returned_once(g: Graph) -> None:
+    app = guid("c", 1)
+    r = g.post(f"applications/{app}/addPassword", {"passwordCredential": {"displayName": "ci"}})
+    assert r.status_code == 200
+    cred = r.json()
+    assert len(cred["secretText"]) >= 32 and cred["hint"] == cred["secretText"][:3]
+    stored = g.get(f"applications/{app}", {"$select": "passwordCredentials"}).json()["passwordCredentials"]
+    assert [c["keyId"] for c in stored] == [cred["keyId"]] and stored[0]["secretText"] is None
+    assert cred["secretText"] not in g.get(f"applications/{app}").text
+    assert g.post(f"applications/{app}/removePassword", {"keyId": cred["keyId"]}).status_code == 204
+    assert (
+        g.get(f"applications/{app}", {"$select": "passwordCredentials"}).json()["passwordCredentials"] == []
+    )
+    assert g.post(f"applications/{app}/removePassword", {"keyId": cred["keyId"]}).status_code == 400
