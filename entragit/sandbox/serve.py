@@ -52,11 +52,11 @@ def build_tenant(
 def tenant_source(users: int | None, seed_path: str | None, state_path: str | None) -> str:
     """Where build_tenant takes the tenant from, in words (for the banner)."""
     if state_path and os.path.exists(state_path):
-        return f"state file {state_path}"
+        return f"loaded from {state_path}"
     if seed_path:
-        return f"seed file {seed_path}"
+        return f"seeded from {seed_path}"
     if users is not None:
-        return f"generated, {users} users"
+        return "generated"
     return "demo tenant"
 
 
@@ -64,7 +64,7 @@ def human_banner(box: Sandbox, source: str = "") -> str:
     """How to point entragit (or any Graph client) at this sandbox."""
     info = box.info()
     domain = getattr(box.tenant, "domain", "") or box.tenant_id
-    origin = f", from {source}" if source else ""
+    origin = f", {source}" if source else ""
     lines = [
         f"entragit sandbox: emulating tenant {domain} ({box.tenant.user_count()} users{origin})",
         f"  Graph:     {info['graph_url']}/v1.0",
