@@ -9,6 +9,7 @@ mass deletion.
 from __future__ import annotations
 
 import email.utils
+import os
 import random
 import threading
 import time
@@ -130,14 +131,12 @@ def build_session(
     breaks trust of a private CA such as the sandbox's; trust_env=False stops that, so proxies and the CA
     bundle from the environment are applied here explicitly instead.
     """
-    import os
-
     env = os.environ if env is None else env
     session = requests.Session()
     session.trust_env = False
     session.verify = _ca_verify(ca_bundle, env)
     if target_url is None or not _bypass_proxy(target_url, env):
-        proxies = {}
+        proxies: dict[str, str] = {}
         https_proxy = env.get("HTTPS_PROXY") or env.get("https_proxy")
         http_proxy = env.get("HTTP_PROXY") or env.get("http_proxy")
         if https_proxy:
@@ -306,10 +305,6 @@ class GraphClient:
         """Run fn over items on up to max_workers threads (results in order; first failure raises)."""
         return map_concurrent(fn, items, self.max_workers)
 
-    def _idempotent(self, method: str, url: str) -> bool:
-        # A $batch POST here only ever carries GETs (list_many), so it is as safe to resend as a GET.
-        return method != "POST" or url.split("?", 1)[0].endswith("/$batch")
-
     def send(
         self,
         method: str,
@@ -319,8 +314,14 @@ class GraphClient:
         json: Any = None,
         headers: Mapping[str, str] | None = None,
         required_permission: str | None = None,
+        idempotent: bool | None = None,
     ) -> requests.Response:
-        """One logical request with retries; returns the successful response or raises GraphError."""
+        """One logical request with retries; returns the successful response or raises GraphError.
+
+        idempotent defaults to "not a POST"; a $batch of GETs passes True since resending it is harmless.
+        """
+        if idempotent is None:
+            idempotent = method.upper() != "POST"
         url = self.url(path, params)
         request_id = str(uuid.uuid4())
         attempt = 0  # failures other than 429, bounded by max_retries
@@ -329,7 +330,7 @@ class GraphClient:
         refreshed = False
         # A create that timed out at a gateway (500/502/504) may have happened: resending could make a
         # duplicate. 429 and 503 mean "not processed", so they are safe to resend for any method.
-        retry_on = RETRYABLE_STATUSES if self._idempotent(method, url) else NOT_PROCESSED_STATUSES
+        retry_on = RETRYABLE_STATUSES if idempotent else NOT_PROCESSED_STATUSES
         token = self._token()
         while True:
             self._wait_for_gate()
@@ -355,7 +356,7 @@ class GraphClient:
                     display=self._display(url),
                 ) from None
             except (requests.ConnectionError, requests.Timeout) as exc:
-                resend = self._idempotent(method, url) or isinstance(exc, requests.ConnectTimeout)
+                resend = idempotent or isinstance(exc, requests.ConnectTimeout)
                 if not resend or attempt >= self.max_retries:
                     raise GraphError(
                         None,
@@ -636,7 +637,20 @@ class GraphClient:
                     inner["headers"] = dict(headers)
                 requests_body.append(inner)
             self._count("batched", len(requests_body))
-            envelope = self.request("POST", "$batch", json={"requests": requests_body}) or {}
+            http = self.send("POST", "$batch", json={"requests": requests_body}, idempotent=True)
+            try:
+                envelope = http.json()
+            except ValueError:
+                envelope = None
+            if not isinstance(envelope, dict):
+                raise GraphError(
+                    http.status_code,
+                    "InvalidResponse",
+                    "the $batch response body is not a JSON object",
+                    method="POST",
+                    url=http.url,
+                    display="$batch",
+                )
             responses = {str(r.get("id")): r for r in envelope.get("responses", []) if isinstance(r, dict)}
             retry: dict[str, str] = {}
             retry_statuses: list[int] = []
