@@ -4,11 +4,13 @@ Tests of retry and safety logic need Graph to misbehave on cue (a 503 on page 3 
 Retry-After, a dropped connection). Faults are matched with `re.search` against the request path
 *including* `/v1.0` and the query string, decoded (e.g. `/v1.0/users?$top=999&$skiptoken=...`); inside a
 `$batch` each inner request is matched as if it had been sent alone. The oldest matching fault wins and
-loses one of its `times`.
+loses one of its `times`. With `probability` p a matching request fails only with chance p (soak tests of
+retry logic); `times` then counts the failures actually injected.
 """
 
 from __future__ import annotations
 
+import random
 import re
 import threading
 from dataclasses import dataclass
@@ -64,6 +66,7 @@ class Fault:
     method: str | None
     code: str | None
     message: str | None
+    probability: float = 1.0
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -73,6 +76,7 @@ class Fault:
             "retry_after": self.retry_after,
             "drop_connection": self.drop_connection,
             "method": self.method,
+            "probability": self.probability,
         }
 
     @property
@@ -112,6 +116,9 @@ def parse_fault(spec: Any) -> Fault:
         raise FaultSpecError("'method' must be an HTTP method")
     code = spec.get("code")
     message = spec.get("message")
+    probability = spec.get("probability", 1.0)
+    if isinstance(probability, bool) or not isinstance(probability, (int, float)) or not 0 < probability <= 1:
+        raise FaultSpecError("'probability' must be a number in (0, 1]")
     return Fault(
         pattern=pattern,
         status=status,
@@ -121,6 +128,7 @@ def parse_fault(spec: Any) -> Fault:
         method=method.upper() if method else None,
         code=str(code) if code else None,
         message=str(message) if message else None,
+        probability=float(probability),
     )
 
 
@@ -152,6 +160,8 @@ class Faults:
                 if fault.method and fault.method != method.upper():
                     continue
                 if not fault.pattern.search(target):
+                    continue
+                if fault.probability < 1.0 and random.random() >= fault.probability:
                     continue
                 if fault.times is not None:
                     fault.times -= 1

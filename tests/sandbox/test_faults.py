@@ -193,3 +193,14 @@ def test_unknown_tenant_knob_is_400(sandbox: Sandbox) -> None:
     r = admin(sandbox, "POST", "/tenant", {"tenant_id": "x"})
     assert r.status_code == 400
     assert "delta_lag_seconds" in r.json()["error"]["message"]
+
+
+def test_probability_fails_only_some_matching_requests(
+    sandbox: Sandbox, graph_session: requests.Session
+) -> None:
+    _inject(sandbox, match="organization", status=503, times=None, probability=0.5)
+    codes = [graph_session.get(f"{sandbox.graph_url}/v1.0/organization").status_code for _ in range(120)]
+    failures = codes.count(503)
+    assert 25 <= failures <= 95  # ~60 expected; bounds leave ~1e-6 odds of a false alarm
+    assert codes.count(200) == 120 - failures
+    assert admin(sandbox, "POST", "/faults", {"match": "x", "probability": 0}).status_code == 400
