@@ -37,6 +37,15 @@ def test_secret(sandbox: Sandbox) -> None:
     _works(sandbox, provider)
 
 
+def test_token_is_renewed_before_it_expires(sandbox: Sandbox) -> None:
+    # msal hands out its cached token until five minutes before expiry; a token that is already that close
+    # to expiring is never handed out, so a long backup never sends a token that dies mid-run.
+    sandbox.authority.token_lifetime = 200
+    provider = token_provider(auth_config(sandbox), env={"AZURE_CLIENT_SECRET": sandbox.client_secret})
+    assert provider() != provider()
+    _works(sandbox, provider)
+
+
 def test_wrong_secret_is_one_line_without_the_secret(sandbox: Sandbox) -> None:
     wrong = "not-the-secret-" + "x" * 20
     provider = token_provider(auth_config(sandbox), env={"AZURE_CLIENT_SECRET": wrong})
