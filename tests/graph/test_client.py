@@ -229,7 +229,8 @@ def test_get_many_reads_single_objects_and_tolerates_404(
         if direct.status_code == 404:
             assert got[path] is None
         else:
-            assert got[path] is not None and got[path]["id"] == direct.json()["id"]
+            manager = got[path]
+            assert manager is not None and manager["id"] == direct.json()["id"]
     assert any(v is None for v in got.values()) and any(v is not None for v in got.values())
     assert client.stats["requests"] == -(-len(paths) // 20)
     with pytest.raises(GraphError) as info:
@@ -288,7 +289,7 @@ def test_delta_merges_a_big_group_split_across_pages(sandbox_factory: Callable[.
         }
         for i in range(1200)
     ]
-    big = {
+    big: dict[str, Any] = {
         "id": str(uuid.UUID(int=10**6)),
         "displayName": "Everyone",
         "mailEnabled": False,
