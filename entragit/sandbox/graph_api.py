@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import json
+import logging
 import re
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -47,6 +48,7 @@ from entragit.sandbox.schema import (
 )
 from entragit.sandbox.tenant import Tenant
 
+_log = logging.getLogger(__name__)
 ZERO_GUID = "00000000-0000-0000-0000-000000000000"
 NOT_ALLOWED = "Specified HTTP method is not allowed for the request target."
 SYNC_REFUSAL = (
@@ -221,6 +223,13 @@ class GraphApi:
                 return resp
             except QueryError as exc:
                 return error_response(exc.status, exc.code, exc.message)
+            except (
+                Exception
+            ) as exc:  # a sandbox bug: answer like a failing service, keep the traceback in logs
+                _log.exception("sandbox Graph API failed on %s %s", req.method, req.path)
+                return error_response(
+                    500, "InternalServerError", f"Sandbox internal error: {type(exc).__name__}"
+                )
 
     def _dispatch(self, req: Request) -> Response:
         q: dict[str, str] = {}
@@ -1552,6 +1561,8 @@ class GraphApi:
         if not policy.get("grantControls") and not policy.get("sessionControls"):
             bad("1004: A policy must contain at least one grant control or session control.", "BadRequest")
         locations = conditions.get("locations") or {}
+        if not isinstance(locations, dict):
+            bad("1005: The policy location condition is invalid.", "BadRequest")
         names = self.tenant.coll("identity/conditionalAccess/namedLocations").objs
         for key in ("includeLocations", "excludeLocations"):
             for ref in locations.get(key) or []:
