@@ -131,7 +131,6 @@ class TenantGenerator:
         self.guests: list[Obj] = []
         self.by_department: dict[str, list[str]] = {}
         self.by_office: dict[int, list[str]] = {}
-        self.office_of: list[int] = []  # parallel to self.members
         self.groups: list[Obj] = []
         self.apps: list[Obj] = []
         self.sps: list[Obj] = []
@@ -240,17 +239,16 @@ class TenantGenerator:
                 dept_index = next(k for k, d in enumerate(DEPARTMENTS) if d[0] == dept_name)
             else:
                 given, surname, display, a_given, a_surname = self._person(i)
-                # Department follows the management chain: the CEO's direct reports head departments.
-                # The top two levels of the management tree spread over all departments; below, people
-                # work in their manager's department.
-                if i == 0:
-                    dept_index = 5
-                elif i <= 42:
+                # The top two levels of the management tree spread over all departments; below them,
+                # people work in their manager's department, so department groups follow the org chart.
+                if i <= 42:
                     dept_index = (i - 1) % dept_count
                 else:
                     dept_index = heads.get((i - 1) // 6, rng.randrange(dept_count))
                 dept_name, titles = DEPARTMENTS[dept_index]
-                title = self.pick(titles) if i else "Chief Executive Officer"
+                title = self.pick(titles)
+                if i == 0:
+                    dept_name, title = "Executive", "Chief Executive Officer"
                 office_index = (
                     int(rng.random() * len(OFFICES)) if rng.random() < 0.6 else (i // 40) % len(OFFICES)
                 )
@@ -359,7 +357,6 @@ class TenantGenerator:
                 if not (i > 10 and rng.random() < 0.03):  # a few people have no manager recorded
                     user["manager"] = self.members[manager_index]["id"]
             self.members.append(user)
-            self.office_of.append(office_index)
             self.by_department.setdefault(dept_name, []).append(user_id)
             self.by_office.setdefault(office_index, []).append(user_id)
             index = self._index
@@ -472,7 +469,6 @@ class TenantGenerator:
                 **user_extras([], None),
             }
         )
-        self.office_of.append(0)
         self.break_glass.append(user_id)
 
     # --- groups ---------------------------------------------------------------------------------------------
