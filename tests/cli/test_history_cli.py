@@ -397,7 +397,12 @@ def test_seats_counts_from_the_latest_user_files(built: Built) -> None:
     assert "billable" in human.output and disabled_name in human.output
 
 
-def test_repo_option_and_environment_and_not_a_repository(built: Built, tmp_path: Path) -> None:
+def test_repo_option_and_environment_and_not_a_repository(
+    built: Built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(built.root / "users")  # default: the repository containing the current directory
+    r = CliRunner().invoke(cli, ["versions", "Alex Wilber", "--json"], env=built.env)
+    assert r.exit_code == 0 and len(json.loads(r.output)) == 3
     r = CliRunner().invoke(cli, ["ls", "--json"], env={**built.env, "ENTRAGIT_REPO": str(built.root)})
     assert r.exit_code == 0 and json.loads(r.output)
     r = CliRunner().invoke(cli, ["ls", "--repo", str(tmp_path)], env=built.env)
