@@ -354,8 +354,7 @@ def _check_shape(data: Seed, name: str) -> None:
         if kind not in DELETED_TYPES:
             raise SeedError(
                 f"{name}: deletedItems[{index}] ({label}) has @odata.type {kind!r}, which is not "
-                "soft-deleted; "
-                f"use one of {', '.join(DELETED_TYPES)}"
+                f"soft-deleted; use one of {', '.join(DELETED_TYPES)}"
             )
 
 
@@ -397,12 +396,24 @@ def _check_references(seed: Seed, name: str) -> None:
             check(key, obj, live)
     for obj in seed.get("deletedItems") or ():
         check("deletedItems", obj, live | deleted)
+    roles = {
+        str(r.get(k))
+        for r in seed.get("roleManagement/directory/roleDefinitions") or ()
+        for k in ("id", "templateId")
+    }
+    units = _ids(seed, ("directory/administrativeUnits",))
     for assignment in seed.get("roleManagement/directory/roleAssignments") or ():
+        where = f"{name}: roleManagement/directory/roleAssignments {assignment.get('id')}"
         principal = assignment.get("principalId")
         if principal is not None and str(principal) not in live:
+            raise SeedError(f"{where}: principalId refers to unknown id {principal}")
+        role = assignment.get("roleDefinitionId")
+        if role is not None and str(role) not in roles:
+            raise SeedError(f"{where}: roleDefinitionId refers to unknown role definition {role}")
+        scope = str(assignment.get("directoryScopeId") or "/")
+        if scope.startswith("/administrativeUnits/") and scope.split("/")[2] not in units:
             raise SeedError(
-                f"{name}: roleManagement/directory/roleAssignments {assignment.get('id')}: "
-                f"principalId refers to unknown id {principal}"
+                f"{where}: directoryScopeId refers to unknown administrative unit {scope.split('/')[2]}"
             )
 
 

@@ -547,6 +547,22 @@ deletedItems:
             r"users Bo: manager refers to unknown id nobody",
         ),
         (
+            "role.yaml",
+            "users:\n  - {id: aaaaaaaa-0000-4000-8000-000000000001, displayName: Bo}\n"
+            "roleManagement/directory/roleAssignments:\n"
+            "  - {principalId: aaaaaaaa-0000-4000-8000-000000000001, roleDefinitionId: not-a-role}\n",
+            r"roleDefinitionId refers to unknown role definition not-a-role",
+        ),
+        (
+            "scope.yaml",
+            "users:\n  - {id: aaaaaaaa-0000-4000-8000-000000000001, displayName: Bo}\n"
+            "roleManagement/directory/roleAssignments:\n"
+            "  - {principalId: aaaaaaaa-0000-4000-8000-000000000001, "
+            "roleDefinitionId: 62e90394-69f5-4237-9190-012177145e10, "
+            "directoryScopeId: /administrativeUnits/x1}\n",
+            r"directoryScopeId refers to unknown administrative unit x1",
+        ),
+        (
             "deleted.yaml",
             "deletedItems:\n  - displayName: Gone\n    deletedDateTime: '2026-01-01T00:00:00Z'\n",
             r"deletedItems\[0\] \(Gone\) has no @odata.type",
