@@ -190,7 +190,9 @@ def _live_fetcher() -> history.LiveFetcher:
 @click.argument("obj", metavar="OBJECT")
 @click.argument("rev_a", metavar="[REV_A", required=False)
 @click.argument("rev_b", metavar="[REV_B]]", required=False)
-@click.option("--all", "show_all", is_flag=True, help="Also show unchanged attributes.")
+@click.option(
+    "--all", "show_all", is_flag=True, help='Also show unchanged attributes (JSON: op "unchanged").'
+)
 @json_option
 @repo_option
 def compare_cmd(
@@ -199,8 +201,11 @@ def compare_cmd(
     """Compare two versions of an object attribute by attribute.
 
     Default: the version before the latest change against the latest. With REV_A only: REV_A against the
-    latest. REV_B may be `live` to compare with the tenant now.
+    latest. REV_B may be `live` to compare with the tenant now (`compare OBJECT live`: latest vs live).
+    Revisions: a commit (short sha), HEAD~N, a tag, or a UTC date (the last backup by then).
     """
+    if rev_a == "live" and rev_b is None:  # `compare X live`: the latest backup against the tenant
+        rev_a, rev_b = "HEAD", "live"
     live = _live_fetcher() if rev_b == "live" else None
     result = history.compare(repo, obj, rev_a, rev_b, show_all, live)
     if as_json:

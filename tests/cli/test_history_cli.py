@@ -320,6 +320,7 @@ def test_compare_one_revision_against_latest_and_a_removed_object(built: Built) 
 
 def test_compare_with_live_tenant(built: Built) -> None:
     assert run_json(built, "compare", "Project Borealis", "HEAD", "live") == []
+    assert run_json(built, "compare", "Project Borealis", "live") == []
     built.graph("PATCH", f"groups/{built.ids['group']}", {"description": "changed in the portal"})
     try:
         ops = run_json(built, "compare", "Project Borealis", "HEAD", "live")
