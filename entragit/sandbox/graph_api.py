@@ -2200,9 +2200,10 @@ class GraphApi:
             if prop not in known:
                 bad(f"Property '{prop}' does not exist as a declared property or extension property.")
         modified = [(k, obj.get(k), v) for k, v in sorted(changes.items()) if obj.get(k) != v]
-        obj.update(changes)
+        obj = {**obj, **changes}  # copy-on-write: a state save may be serialising the old version
         if path == "policies/authenticationMethodsPolicy" and modified:
             obj["lastModifiedDateTime"] = self.tenant.stamp(fraction=True)
+        self.tenant.singletons[path] = obj
         noun = (
             "authorization policy"
             if path.endswith("authorizationPolicy")
@@ -2215,7 +2216,7 @@ class GraphApi:
     def _method_configuration(
         self, ctx: Ctx, method: str, policy: dict[str, Any], rest: list[str]
     ) -> Response:
-        configs = policy.setdefault("authenticationMethodConfigurations", [])
+        configs = list(policy.get("authenticationMethodConfigurations") or [])
         if not rest:
             if method != "GET":
                 not_allowed()
@@ -2252,8 +2253,13 @@ class GraphApi:
             for k, v in sorted(changes.items())
             if config.get(k) != v and k != "@odata.type"
         ]
-        config.update({k: v for k, v in changes.items() if k != "@odata.type"})
-        policy["lastModifiedDateTime"] = self.tenant.stamp(fraction=True)
+        updated = {**config, **{k: v for k, v in changes.items() if k != "@odata.type"}}
+        self.tenant.singletons["policies/authenticationMethodsPolicy"] = {
+            **policy,
+            "authenticationMethodConfigurations": [updated if c is config else c for c in configs],
+            "lastModifiedDateTime": self.tenant.stamp(fraction=True),
+        }
+        config = updated
         target = {"id": config.get("id"), "displayName": config.get("id"), "type": "Policy"}
         self._audit(
             ctx,

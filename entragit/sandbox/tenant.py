@@ -540,13 +540,13 @@ class Tenant:
         return {
             "version": STATE_VERSION,
             "collections": {k: list(c.objs.values()) for k, c in self.collections.items()},
-            "logs": {k: [c.log_seq, c.log] for k, c in self.collections.items() if c.log},
-            "singletons": self.singletons,
-            "deleted": self.deleted,
+            "logs": {k: [list(c.log_seq), list(c.log)] for k, c in self.collections.items() if c.log},
+            "singletons": dict(self.singletons),
+            "deleted": {k: dict(v) for k, v in self.deleted.items()},
             "links": {rel: {c: list(t) for c, t in by.items()} for rel, by in self.links.items()},
-            "manager": self.manager,
+            "manager": dict(self.manager),
             "seq": self.seq,
-            "change_times": self.change_times,
+            "change_times": list(self.change_times),
             "clock_offset": self.clock_offset,
             "settings": {
                 "delta_lag_seconds": self.delta_lag_seconds,
@@ -591,7 +591,10 @@ class Tenant:
         target = Path(path)
         tmp = target.with_name(target.name + ".tmp")
         with self.lock:
-            text = json.dumps(self.to_state(), separators=(",", ":"))
+            # A shallow snapshot is enough: stored objects are replaced, never mutated in place, so the
+            # (slow) serialisation can run without blocking requests.
+            state = self.to_state()
+        text = json.dumps(state, separators=(",", ":"))
         tmp.write_text(text, encoding="utf-8")
         tmp.replace(target)
 
