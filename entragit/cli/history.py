@@ -117,7 +117,10 @@ def ls_cmd(type_name: str | None, deleted: bool | None, as_json: bool, repo: str
 def show_cmd(
     obj: str, at: str | None, text: str | None, show_all: bool, as_json: bool, repo: str | None
 ) -> None:
-    """Show the attributes of an object (latest version, or --at REV)."""
+    """Show the attributes of an object (latest version, or --at REV).
+
+    OBJECT: a repository path, an object id, a userPrincipalName, an appId or an exact display name.
+    """
     view = history.show(repo, obj, at)
     pairs = history.flatten(view.object)
     if text:
@@ -148,7 +151,10 @@ def show_cmd(
 @json_option
 @repo_option
 def versions_cmd(obj: str, as_json: bool, repo: str | None) -> None:
-    """List the versions of an object, newest first, with what changed in each."""
+    """List the versions of an object, newest first, with what changed in each.
+
+    OBJECT: a repository path, an object id, a userPrincipalName, an appId or an exact display name.
+    """
     path, found = history.versions(repo, obj)
     if as_json:
         echo_json([v.to_json() for v in found])
