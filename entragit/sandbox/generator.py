@@ -403,13 +403,9 @@ class TenantGenerator:
                 if accepted
                 else iso(created),
                 "givenName": given,
-                "identities": [
-                    {
-                        "signInType": "federated" if issuer != "mail" else "emailAddress",
-                        "issuer": issuer,
-                        "issuerAssignedId": external_mail if issuer == "mail" else None,
-                    }
-                ],
+                # B2B guests sign in at their home identity provider: another Entra tenant, a Microsoft
+                # account, or a one-time passcode sent by mail.
+                "identities": [{"signInType": "federated", "issuer": issuer, "issuerAssignedId": None}],
                 "jobTitle": None,
                 "lastPasswordChangeDateTime": None,
                 "mail": external_mail,
