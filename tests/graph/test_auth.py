@@ -16,10 +16,18 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 from graph_helpers import auth_config
 
-from entragit.graph.auth import AuthConfig, AuthError, TokenProvider, _is_known_host, token_provider
+from entragit.graph.auth import (
+    AuthConfig,
+    AuthError,
+    TokenProvider,
+    _is_known_host,
+    _load_certificate,
+    token_provider,
+)
 from entragit.graph.client import GraphClient
 from entragit.sandbox.server import Sandbox
 
@@ -80,7 +88,7 @@ def test_unknown_method_lists_the_valid_ones() -> None:
     assert "managed-identity" in str(info.value)
 
 
-def _certificate_file(path: Path, password: str | None = None) -> Path:
+def _key_and_cert() -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "entragit-test")])
     now = dt.datetime.now(dt.timezone.utc)
@@ -94,6 +102,11 @@ def _certificate_file(path: Path, password: str | None = None) -> Path:
         .not_valid_after(now + dt.timedelta(days=1))
         .sign(key, hashes.SHA256())
     )
+    return key, cert
+
+
+def _certificate_file(path: Path, password: str | None = None) -> Path:
+    key, cert = _key_and_cert()
     encryption: serialization.KeySerializationEncryption = (
         serialization.BestAvailableEncryption(password.encode()) if password else serialization.NoEncryption()
     )
@@ -104,6 +117,10 @@ def _certificate_file(path: Path, password: str | None = None) -> Path:
 
 def test_certificate(sandbox: Sandbox, tmp_path: Path) -> None:
     pem = _certificate_file(tmp_path / "app.pem")
+    # Entra finds the uploaded certificate by its SHA-1 thumbprint (the assertion's x5t header).
+    data = pem.read_bytes()
+    cert = x509.load_pem_x509_certificate(data[data.index(b"-----BEGIN CERTIFICATE") :])
+    assert _load_certificate(str(pem), None)["thumbprint"] == cert.fingerprint(hashes.SHA1()).hex().upper()
     provider = token_provider(
         auth_config(sandbox, "certificate"), env={"AZURE_CLIENT_CERTIFICATE_PATH": str(pem)}
     )
@@ -118,6 +135,19 @@ def test_encrypted_certificate_needs_its_password(sandbox: Sandbox, tmp_path: Pa
         token_provider(auth_config(sandbox, "certificate"), env={"AZURE_CLIENT_CERTIFICATE_PATH": str(pem)})
     assert "AZURE_CLIENT_CERTIFICATE_PASSWORD" in str(info.value)
     assert str(pem) in str(info.value)
+
+
+def test_pkcs12_certificate(sandbox: Sandbox, tmp_path: Path) -> None:
+    # Portal-exported certificates are often .pfx; azure-identity accepts them under the same variable.
+    key, cert = _key_and_cert()
+    pfx = tmp_path / "app.pfx"
+    pfx.write_bytes(
+        pkcs12.serialize_key_and_certificates(
+            b"app", key, cert, None, serialization.BestAvailableEncryption(b"pfx-pass")
+        )
+    )
+    env = {"AZURE_CLIENT_CERTIFICATE_PATH": str(pfx), "AZURE_CLIENT_CERTIFICATE_PASSWORD": "pfx-pass"}
+    _works(sandbox, token_provider(auth_config(sandbox, "certificate"), env=env))
 
 
 def _jwt(claims: dict[str, object]) -> str:
