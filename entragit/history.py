@@ -256,7 +256,10 @@ def summarize(path: str, t: catalog.ObjectType, text: str) -> Entry:
         values["userType"] = _field(text, "userType")
         values["licensed"] = _licensed_from_text(text)
     if any(v is _UNSURE for v in values.values()):
-        obj = _load_text(text, path)
+        try:
+            obj = _load_text(text, path)
+        except HistoryError:
+            obj = {}  # a broken file must not hide every other object from `ls`; `show` names the problem
         values = {k: obj.get(k) for k in keys}
         if user:
             values["accountEnabled"] = obj.get("accountEnabled")

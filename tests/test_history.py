@@ -131,6 +131,15 @@ def test_index_reads_committed_content_even_when_the_checkout_was_edited(
     assert {e.display_name for e in index.values() if e.type == "users"} == {"Alice Smith", "Bob Jones"}
 
 
+def test_a_broken_file_is_listed_by_its_id_and_show_names_the_problem(built: RepoBuilder) -> None:
+    built.write(f"users/a1/{ALICE}.yaml", "id: [unclosed\ndisplayName: x\n")
+    built.commit()
+    index = BackupRepo(built.root).index()
+    assert index[f"users/a1/{ALICE}.yaml"].id == ALICE and len(index) == 5
+    with pytest.raises(HistoryError, match=f"users/a1/{ALICE}.yaml at .*: not a valid object file"):
+        history.show(str(built.root), f"users/a1/{ALICE}.yaml")
+
+
 def test_index_at_an_old_revision_does_not_replace_the_head_cache(built: RepoBuilder) -> None:
     repo = BackupRepo(built.root)
     first = repo.commits()[-1]
