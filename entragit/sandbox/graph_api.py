@@ -382,6 +382,11 @@ class GraphApi:
                 mgr = self.tenant.manager.get(obj["id"])
                 if mgr is not None:
                     out["manager"] = self._directory_item(mgr, None)
+            elif td.key == "roleManagement/directory/roleAssignments" and name.lower() == "principal":
+                out["principal"] = self._directory_item(str(obj.get("principalId")), None)
+            elif td.key == "roleManagement/directory/roleAssignments" and name.lower() == "roledefinition":
+                role = self._role_definition(str(obj.get("roleDefinitionId")))
+                out["roleDefinition"] = project(TYPES["roleManagement/directory/roleDefinitions"], role or {})
             else:
                 bad(
                     f"Could not find a navigation property named '{name}' on type "

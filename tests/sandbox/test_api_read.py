@@ -340,3 +340,26 @@ def test_lambda_filters_with_unquoted_guid_literals(g: Graph) -> None:
         headers={"ConsistencyLevel": "eventual"},
     )
     assert r.json()["value"] == [{"id": uid(2)}] and r.json()["@odata.count"] == 1
+
+
+def test_role_assignments_expand_principal_and_role_definition(g: Graph) -> None:
+    body = {
+        "roleDefinitionId": "62e90394-69f5-4237-9190-012177145e10",
+        "principalId": uid(2),
+        "directoryScopeId": "/",
+    }
+    assert g.post("roleManagement/directory/roleAssignments", body).status_code == 201
+    r = g.get(
+        "roleManagement/directory/roleAssignments",
+        {"$filter": f"principalId eq '{uid(2)}'", "$expand": "principal"},
+    )
+    principal = r.json()["value"][0]["principal"]
+    assert (
+        principal["@odata.type"] == "#microsoft.graph.user"
+        and principal["userPrincipalName"] == f"user002@{DOMAIN}"
+    )
+    r = g.get(
+        "roleManagement/directory/roleAssignments",
+        {"$filter": f"principalId eq '{uid(2)}'", "$expand": "roleDefinition"},
+    )
+    assert r.json()["value"][0]["roleDefinition"]["displayName"] == "Global Administrator"
