@@ -115,10 +115,16 @@ def _load_certificate(path: str, password: str | None) -> dict[str, str]:
         else:
             key, cert, _ = pkcs12.load_key_and_certificates(data, pwd)
     except (ValueError, TypeError) as exc:
-        hint = "" if password else " (set AZURE_CLIENT_CERTIFICATE_PASSWORD if the key is encrypted)"
-        raise AuthError(
-            f"certificate file {path} has no usable private key and certificate{hint}: {exc}"
-        ) from None
+        encrypted = (
+            isinstance(exc, TypeError) or "decrypt" in str(exc).lower() or "password" in str(exc).lower()
+        )
+        if encrypted and not password:
+            detail = "the private key is encrypted: set AZURE_CLIENT_CERTIFICATE_PASSWORD"
+        elif encrypted:
+            detail = "AZURE_CLIENT_CERTIFICATE_PASSWORD does not decrypt the private key"
+        else:
+            detail = f"expected a PEM (private key + certificate) or PKCS#12 file: {exc}"
+        raise AuthError(f"certificate file {path}: {detail}") from None
     if key is None or cert is None:
         raise AuthError(f"certificate file {path} must contain both the private key and the certificate")
     key_pem = key.private_bytes(
