@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 
 from entragit.errors import EntragitError
-from entragit.graph.client import build_session
+from entragit.graph.client import build_session, exc_line
 
 METHODS = ("secret", "certificate", "federated", "managed-identity", "device-code")
 
@@ -264,7 +264,7 @@ class TokenProvider:
             except requests.exceptions.SSLError as exc:
                 raise self._fail(
                     f"TLS failure talking to {self.config.authority_host} (trusted CAs come from the"
-                    f" configured CA bundle or REQUESTS_CA_BUNDLE): {exc}"
+                    f" configured CA bundle or REQUESTS_CA_BUNDLE): {exc_line(exc)}"
                 ) from None
             except requests.RequestException as exc:
                 where = (
@@ -272,7 +272,7 @@ class TokenProvider:
                     if self.config.method == "managed-identity"
                     else self.config.authority_host
                 )
-                raise self._fail(f"cannot reach {where}: {exc}") from None
+                raise self._fail(f"cannot reach {where}: {exc_line(exc)}") from None
             except ValueError as exc:  # msal raises ValueError for unusable authorities and tenants
                 raise self._fail(str(exc)) from None
         token = result.get("access_token")

@@ -350,7 +350,7 @@ class GraphClient:
                     None,
                     "TLSError",
                     f"TLS failure talking to {urlsplit(url).netloc} (trusted CAs come from the configured"
-                    f" CA bundle or REQUESTS_CA_BUNDLE): {_exc_line(exc)}",
+                    f" CA bundle or REQUESTS_CA_BUNDLE): {exc_line(exc)}",
                     method=method,
                     url=url,
                     display=self._display(url),
@@ -361,7 +361,7 @@ class GraphClient:
                     raise GraphError(
                         None,
                         type(exc).__name__,
-                        f"no response from Graph after {attempt + 1} attempt(s): {_exc_line(exc)}",
+                        f"no response from Graph after {attempt + 1} attempt(s): {exc_line(exc)}",
                         method=method,
                         url=url,
                         display=self._display(url),
@@ -726,9 +726,18 @@ def _ci(headers: Mapping[str, Any]) -> requests.structures.CaseInsensitiveDict[s
     return requests.structures.CaseInsensitiveDict({str(k): str(v) for k, v in headers.items()})
 
 
-def _exc_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return text[:300] if text else type(exc).__name__
+def exc_line(exc: BaseException) -> str:
+    """The root cause of a requests/urllib3 failure, short: urllib3 wraps it in "Max retries exceeded"."""
+    cause: BaseException = exc
+    inner = exc.args[0] if exc.args else None
+    reason = getattr(inner, "reason", None)
+    if isinstance(reason, BaseException):
+        cause = reason
+    text = " ".join(str(cause).split())
+    # NewConnectionError reads "HTTPSConnection(host=..., port=...): Failed to establish ...": keep the end.
+    if "): " in text:
+        text = text.split("): ", 1)[1]
+    return text[:300] if text else type(cause).__name__
 
 
 def error_from(
