@@ -32,6 +32,10 @@ from entragit.errors import EntragitError
 from entragit.resolve import ObjectNotFound, looks_like_path, pick
 
 CACHE_FORMAT = 2
+# git keeps recently inflated delta bases in a cache of 96 MB by default; a history pass over a sharded
+# 100k-file repository keeps re-inflating the same tree chains once that overflows: 3.9 s of CPU for
+# `git log --name-only` over 100 commits at the default, 0.7 s at 256 MB (peak RSS 330 MB; only a cap).
+DELTA_CACHE = "core.deltaBaseCacheLimit=256m"
 PROGRESS_MIN = 20_000  # object files from which a cold index build is worth a progress line
 WORKTREE_READ_MIN = 2000  # below this, one `cat-file --batch` is cheaper than listing the index
 
@@ -350,7 +354,7 @@ class BackupRepo:
 
     def git(self, *args: str, input: bytes | None = None, check: bool = True) -> bytes:
         proc = subprocess.run(
-            ["git", "--no-optional-locks", "-c", "core.quotepath=off", *args],
+            ["git", "--no-optional-locks", "-c", "core.quotepath=off", "-c", DELTA_CACHE, *args],
             cwd=self.root,
             input=input,
             capture_output=True,
