@@ -303,5 +303,11 @@ class TokenProvider:
 
 
 def token_provider(config: AuthConfig, env: Mapping[str, str] = os.environ) -> Callable[[], str]:
-    """A callable returning a Graph bearer token for config.method; missing settings fail here, early."""
+    """A callable returning a Graph bearer token for config.method; missing settings fail here, early.
+
+    Credentials are read from `env`. Managed identity is the exception: msal finds its endpoint
+    (IDENTITY_ENDPOINT, MSI_ENDPOINT, AZURE_POD_IDENTITY_AUTHORITY_HOST, or IMDS) in os.environ itself.
+    For managed identity, config.client_id selects a user-assigned identity; "", "system" or
+    "system-assigned" select the system-assigned one.
+    """
     return TokenProvider(config, env)

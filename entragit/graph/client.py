@@ -631,7 +631,7 @@ class GraphClient:
                 inner: dict[str, Any] = {
                     "id": rid,
                     "method": "GET",
-                    "url": "/" + path + (f"?{query}" if query else ""),
+                    "url": "/" + path + (("&" if "?" in path else "?") + query if query else ""),
                 }
                 if headers:
                     inner["headers"] = dict(headers)
