@@ -231,7 +231,12 @@ def merge_delta_entry(into: dict[str, Any], entry: Mapping[str, Any]) -> None:
 
 
 class GraphClient:
-    """Graph over one shared requests session (urllib3's pool is thread-safe) sized for max_workers."""
+    """Graph over one shared requests session (urllib3's pool is thread-safe) sized for max_workers.
+
+    The pool holds several connections per worker so that nested fan-out (a map_concurrent worker calling
+    list_many) reuses connections instead of opening and discarding them with urllib3's "pool is full"
+    warnings on stderr.
+    """
 
     def __init__(
         self,
@@ -259,7 +264,7 @@ class GraphClient:
         self.backoff = _Backoff(base=backoff_base, cap=backoff_cap)
         self._token = token
         self._session = build_session(
-            ca_bundle, env, pool_size=self.max_workers * 2, target_url=self.graph_url
+            ca_bundle, env, pool_size=max(self.max_workers * 4, 32), target_url=self.graph_url
         )
         self._lock = threading.Lock()
         self.stats: dict[str, int] = {"requests": 0, "retries": 0, "throttled": 0, "batched": 0}
