@@ -921,7 +921,7 @@ def summarize_change(
         parts.append("restored")
     for key in sorted(set(old) | set(new), key=lambda k: (k != "displayName", k)):
         a, b = old.get(key), new.get(key)
-        if a == b or key == "deletedDateTime":
+        if a == b or (key == "deletedDateTime" and is_deleted(old) != is_deleted(new)):
             continue
         if key == "displayName" and isinstance(a, str) and isinstance(b, str):
             parts.append(f'renamed "{a}" → "{b}"')

@@ -308,6 +308,11 @@ def test_summarize_change_lists_few_attributes_and_counts_list_elements() -> Non
     assert summarize_change({"owners": ["x", "y"]}, {"owners": ["y", "x"]}) == "owners (reordered)"
     assert summarize_change({"owners": None}, {"owners": ["x"]}) == "owners (+1 −0)"
     assert summarize_change({"x": 1}, {"x": 1}) == "no attribute change"
+    assert summarize_change({"deletedDateTime": "a"}, {"deletedDateTime": "b"}) == "deletedDateTime"
+    assert (
+        summarize_change({"deletedDateTime": None, "x": 1}, {"deletedDateTime": "b", "x": 2})
+        == "soft-deleted, x"
+    )
     assert summarize_change({"x": 1}, None) == "deleted"
     assert summarize_change(None, {"x": 1}, existed=True) == "restored (file re-added)"
 
