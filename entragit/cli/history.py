@@ -260,7 +260,9 @@ def score_cmd(as_json: bool, repo: str | None) -> None:
     top = f" / {report.maximum:g}" if report.maximum is not None else ""
     click.echo(f"Secure score: {report.current:g}{top}{pct} on {report.date[:10]}")
     points = report.history
-    if len(points) > 1:
+    if len(points) <= 1:
+        click.echo(dim("no trend yet: each daily backup adds a point"))
+    else:
         values = [p.current / p.maximum if p.maximum else p.current for p in points]
         click.echo(f"Trend {points[0].date[:10]} → {points[-1].date[:10]}: {reports.sparkline(values)}")
         low = min(points, key=lambda p: p.current)
