@@ -15,10 +15,11 @@ import bisect
 from typing import TYPE_CHECKING, Any
 
 from entragit.sandbox.odata import build_link, decode_token, encode_token, equality_terms, parse_filter
+from entragit.sandbox.protocol import ApiError, Ctx, Response, bad
 from entragit.sandbox.schema import TYPES, TypeDef, project
 
 if TYPE_CHECKING:
-    from entragit.sandbox.graph_api import Ctx, GraphApi, Response
+    from entragit.sandbox.graph_api import GraphApi
 
 PAGE_OBJECTS = 200
 PAGE_LINKS = 500
@@ -33,8 +34,6 @@ def _relationships(td: TypeDef) -> list[str]:
 
 
 def handle(api: GraphApi, ctx: Ctx, td: TypeDef) -> Response:
-    from entragit.sandbox.graph_api import ApiError, bad
-
     tenant = api.tenant
     q = ctx.q
     for option in ("$top", "$orderby", "$expand", "$search", "$count", "$skip"):
@@ -82,8 +81,6 @@ def _original_query(state: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def _parse_select(api: GraphApi, ctx: Ctx, td: TypeDef) -> tuple[list[str] | None, list[str]]:
-    from entragit.sandbox.graph_api import bad
-
     raw = ctx.q.get("$select")
     if raw is None:
         return None, []
@@ -107,8 +104,6 @@ def _parse_select(api: GraphApi, ctx: Ctx, td: TypeDef) -> tuple[list[str] | Non
 
 
 def _parse_filter(ctx: Ctx) -> list[str] | None:
-    from entragit.sandbox.graph_api import bad
-
     raw = ctx.q.get("$filter")
     if raw is None:
         return None
@@ -257,8 +252,6 @@ def _page(
     delta_state: dict[str, Any] | None,
     first: bool,
 ) -> Response:
-    from entragit.sandbox.graph_api import Response
-
     fragment = td.context
     fields = (
         list((next_state or delta_state or {}).get("sel") or [])

@@ -3,22 +3,22 @@
 server.py parses HTTP, authenticates, throttles and handles $batch; everything a Graph v1.0 endpoint does
 with a request once it is admitted happens here. Fidelity over convenience: where Graph refuses a request,
 so do we, with its status, error code and (where known) message — see graph/NOTES.md.
+
+This module routes a request and implements reading (paging, $select, $filter, $count, $expand), links and
+deletedItems; rules.py decides what writes Graph accepts, audit.py records them, delta.py answers delta
+queries, protocol.py holds the Request/Response contract and Graph's error shape.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import ipaddress
-import json
 import logging
 import re
-import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, NoReturn
-from urllib.parse import unquote, urlsplit
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+from urllib.parse import unquote
 
 from entragit.sandbox import delta as delta_mod
+from entragit.sandbox.audit import Auditor
 from entragit.sandbox.odata import (
     Filter,
     QueryError,
@@ -30,48 +30,42 @@ from entragit.sandbox.odata import (
     parse_filter,
     prefix_term,
 )
+from entragit.sandbox.protocol import (
+    DYNAMIC_REFUSAL,
+    MAIL_GROUP_WRITE,
+    REF_EXISTS,
+    SP_NAME_TAKEN,
+    SYNC_REFUSAL,
+    ZERO_GUID,
+    ApiError,
+    Ctx,
+    Request,
+    Response,
+    bad,
+    conflict,
+    error_response,
+    invalid_value,
+    not_allowed,
+    not_found,
+    read_only,
+    segment_not_found,
+)
+from entragit.sandbox.rules import Rules
 from entragit.sandbox.schema import (
     CASTS,
-    CIDR_TYPES,
-    GROUP_EXCHANGE,
-    NAMED_LOCATION_TYPES,
     SINGLETONS,
     TYPES,
-    USER_CLOUD_WRITABLE_WHEN_SYNCED,
     TypeDef,
     new_b64_id,
     new_guid,
-    new_role_assignment_id,
     path_index,
     project,
-    security_identifier,
 )
 from entragit.sandbox.tenant import Tenant
 
+__all__ = ["ApiError", "GraphApi", "Request", "Response", "error_response", "make_request"]
+
 _log = logging.getLogger(__name__)
-ZERO_GUID = "00000000-0000-0000-0000-000000000000"
-NOT_ALLOWED = "Specified HTTP method is not allowed for the request target."
-SYNC_REFUSAL = (
-    "Unable to update the specified properties for on-premises mastered Directory Sync objects or objects "
-    "currently undergoing migration."
-)
-MAIL_GROUP_CREATE = "Cannot Create a mail-enabled security groups and or distribution list."
-MAIL_GROUP_WRITE = (
-    "The service does not currently support writes of mail-enabled groups. Please ensure that the "
-    "mail-enablement property is unset and the security-enablement property is set."
-)
-REF_EXISTS = "One or more added object references already exist for the following modified properties: '{}'."
-ROLE_CONFLICT = (
-    "A conflicting object with one or more of the specified property values is present in the directory."
-)
-SP_NAME_TAKEN = (
-    "The service principal cannot be created, updated, or restored because the service principal name {} is "
-    "already in use."
-)
-DYNAMIC_REFUSAL = "Cannot add or remove members of a group or administrative unit with dynamic membership."
-_UPN_LOCAL = re.compile(r"^[A-Za-z0-9'.\-_!#^~]+$")
-_GROUP_NICK_BAD = set('@()\\[]";:.<>, ')
-_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _QUERY_OPTIONS = {
     "$select", "$filter", "$top", "$skiptoken", "$count", "$orderby", "$expand", "$search", "$skip",
     "$deltatoken", "$format",
@@ -79,131 +73,13 @@ _QUERY_OPTIONS = {
 _ADVANCED_KEYS = ("users", "groups", "applications", "servicePrincipals", "directory/administrativeUnits")
 
 
-@dataclass
-class Request:
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: Mapping[str, str]
-    body: Any | None
-    base_url: str
-    app_id: str
-    actor: str | None = None
-
-
-@dataclass
-class Response:
-    status: int
-    body: Any | None = None
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-def error_response(
-    status: int, code: str, message: str, details: list[dict[str, Any]] | None = None
-) -> Response:
-    """Graph's uniform error body (NOTES §8.3)."""
-    request_id = str(uuid.uuid4())
-    error: dict[str, Any] = {
-        "code": code,
-        "message": message,
-        "innerError": {
-            "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S"),
-            "request-id": request_id,
-            "client-request-id": request_id,
-        },
-    }
-    if details:
-        error["details"] = details
-    return Response(status, {"error": error}, {"Content-Type": "application/json"})
-
-
-class ApiError(Exception):
-    def __init__(
-        self,
-        status: int,
-        code: str,
-        message: str,
-        details: list[dict[str, Any]] | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.details = details
-        self.headers = headers or {}
-
-
-def bad(message: str, code: str = "Request_BadRequest") -> NoReturn:
-    raise ApiError(400, code, message)
-
-
-def not_found(oid: str) -> NoReturn:
-    raise ApiError(
-        404,
-        "Request_ResourceNotFound",
-        f"Resource '{oid}' does not exist or one of its queried reference-property objects are not present.",
-    )
-
-
-def not_allowed() -> NoReturn:
-    raise ApiError(405, "Request_BadRequest", NOT_ALLOWED)
-
-
-def segment_not_found(segment: str) -> NoReturn:
-    raise ApiError(400, "BadRequest", f"Resource not found for the segment '{segment}'.")
-
-
-def conflict(prop: str, conflicting: Sequence[str] = ()) -> NoReturn:
-    """The ObjectConflict shape of a uniqueness violation (samples/error_400_upn_conflict_issue.json)."""
-    details: list[dict[str, Any]] = [{"target": prop, "code": "ObjectConflict"}]
-    if conflicting:
-        details.append({"target": ",".join(conflicting), "code": "ConflictingObjects"})
-    raise ApiError(
-        400,
-        "Request_BadRequest",
-        f"Another object with the same value for property {prop} already exists.",
-        details,
-    )
-
-
-def invalid_value(td: TypeDef, prop: str) -> NoReturn:
-    bad(f"Invalid value specified for property '{prop}' of resource '{td.resource}'.")
-
-
-def read_only(prop: str) -> NoReturn:
-    bad(f"Property '{prop}' is read-only and cannot be set.")
-
-
-@dataclass
-class Ctx:
-    """A request with its query normalised (lower-case `$` option names, lower-case header names)."""
-
-    req: Request
-    q: dict[str, str]
-    headers: dict[str, str]
-
-    @property
-    def base(self) -> str:
-        return self.req.base_url.rstrip("/")
-
-    def context(self, fragment: str) -> str:
-        return f"{self.base}/$metadata#{fragment}"
-
-    @property
-    def eventual(self) -> bool:
-        return self.headers.get("consistencylevel", "").lower() == "eventual"
-
-    @property
-    def count(self) -> bool:
-        return self.q.get("$count", "").lower() == "true"
-
-
 class GraphApi:
     """Every Graph v1.0 operation of the sandbox except $batch and authentication."""
 
     def __init__(self, tenant: Tenant) -> None:
         self.tenant = tenant
+        self.rules = Rules(tenant)
+        self.audit = Auditor(tenant)
         self._paths = path_index()
         self._last_purge = 0.0
 
@@ -385,7 +261,7 @@ class GraphApi:
             elif td.key == "roleManagement/directory/roleAssignments" and name.lower() == "principal":
                 out["principal"] = self._directory_item(str(obj.get("principalId")), None)
             elif td.key == "roleManagement/directory/roleAssignments" and name.lower() == "roledefinition":
-                role = self._role_definition(str(obj.get("roleDefinitionId")))
+                role = self.rules.role_definition(str(obj.get("roleDefinitionId")))
                 out["roleDefinition"] = project(TYPES["roleManagement/directory/roleDefinitions"], role or {})
             else:
                 bad(
@@ -720,12 +596,12 @@ class GraphApi:
             dict(credential, secretText=None),
         ]
         self.tenant.replace(td.key, obj, ["passwordCredentials"])
-        self._audit(
+        self.audit.record(
             ctx,
             f"Update {td.audit_noun} – Certificates and secrets management ",
             td.audit_category,
             "Update",
-            [self._target(td.key, obj, [("KeyDescription", None, credential["keyId"])])],
+            [self.audit.target(td.key, obj, [("KeyDescription", None, credential["keyId"])])],
         )
         out: dict[str, Any] = {"@odata.context": ctx.context("microsoft.graph.passwordCredential")}
         out.update(credential)
@@ -742,12 +618,12 @@ class GraphApi:
             bad(f"No password credential found with keyId '{key_id}'.")
         obj["passwordCredentials"] = kept
         self.tenant.replace(td.key, obj, ["passwordCredentials"])
-        self._audit(
+        self.audit.record(
             ctx,
             f"Update {td.audit_noun} – Certificates and secrets management ",
             td.audit_category,
             "Update",
-            [self._target(td.key, obj, [("KeyDescription", key_id, None)])],
+            [self.audit.target(td.key, obj, [("KeyDescription", key_id, None)])],
         )
         return Response(204)
 
@@ -844,19 +720,7 @@ class GraphApi:
     def _ref_target(self, body: Any) -> str:
         if not isinstance(body, dict) or not isinstance(body.get("@odata.id"), str):
             bad("Invalid request body: a JSON object with '@odata.id' is required.", "Request_BadRequest")
-        return self._id_from_url(body["@odata.id"])
-
-    @staticmethod
-    def _id_from_url(url: str) -> str:
-        path = urlsplit(url).path if "://" in url else url
-        parts = [p for p in path.split("/") if p]
-        if not parts:
-            bad(f"Invalid object identifier '{url}'.")
-        last = parts[-1]
-        if last.lower().startswith("microsoft.") and len(parts) > 1:
-            last = parts[-2]
-        m = re.fullmatch(r"\w+\('([^']+)'\)", last)
-        return m.group(1) if m else last
+        return self.rules.id_from_url(body["@odata.id"])
 
     def _relationship(
         self,
@@ -906,7 +770,7 @@ class GraphApi:
             if target not in self.tenant.members(rel, oid):
                 not_found(target)
             self.tenant.remove_link(rel, oid, target)
-            self._audit_link(ctx, td, container, rel_name, target, add=False)
+            self.audit.link(ctx, td, container, rel_name, target, add=False)
             return Response(204)
         if len(rest) == 1 and method == "GET":
             if rest[0] not in self.tenant.members(rel, oid):
@@ -959,7 +823,7 @@ class GraphApi:
             seen.add(target)
         for target in target_ids:
             self.tenant.add_link(rel, container["id"], target)
-            self._audit_link(ctx, td, container, rel_name, target, add=True)
+            self.audit.link(ctx, td, container, rel_name, target, add=True)
 
     def _manager(self, ctx: Ctx, method: str, oid: str, rest: list[str]) -> Response:
         users = TYPES["users"]
@@ -993,12 +857,15 @@ class GraphApi:
             old = self.tenant.manager.get(oid)
             if old != target:
                 self.tenant.set_manager(oid, target)
-            self._audit(
+            self.audit.record(
                 ctx,
                 "Set user manager",
                 "UserManagement",
                 "Update",
-                [self._target("users", user, [("Manager", old, target)]), self._target("users", found[1])],
+                [
+                    self.audit.target("users", user, [("Manager", old, target)]),
+                    self.audit.target("users", found[1]),
+                ],
             )
             return Response(204)
         if method == "DELETE":
@@ -1008,12 +875,12 @@ class GraphApi:
             if user.get("onPremisesSyncEnabled"):
                 bad(SYNC_REFUSAL)
             self.tenant.set_manager(oid, None)
-            self._audit(
+            self.audit.record(
                 ctx,
                 "Remove user manager",
                 "UserManagement",
                 "Update",
-                [self._target("users", user, [("Manager", old, None)])],
+                [self.audit.target("users", user, [("Manager", old, None)])],
             )
             return Response(204)
         not_allowed()
@@ -1042,10 +909,12 @@ class GraphApi:
             self.tenant.record("appRoleAssignments", aid)
             principal = self.tenant.directory_object(str(obj["principalId"]))
             kind = {"User": "user", "Group": "group"}.get(str(obj.get("principalType")), "service principal")
-            targets = [self._target("servicePrincipals", self.tenant.coll("servicePrincipals").objs[sp_id])]
+            targets = [
+                self.audit.target("servicePrincipals", self.tenant.coll("servicePrincipals").objs[sp_id])
+            ]
             if principal is not None:
-                targets.insert(0, self._target(principal[0], principal[1]))
-            self._audit(
+                targets.insert(0, self.audit.target(principal[0], principal[1]))
+            self.audit.record(
                 ctx, f"Remove app role assignment from {kind}", "ApplicationManagement", "Unassign", targets
             )
             return Response(204)
@@ -1054,7 +923,7 @@ class GraphApi:
     def _create_app_role_assignment(self, ctx: Ctx, sp_id: str, fragment: str) -> Response:
         body = self._body(ctx)
         td = TYPES["appRoleAssignments"]
-        self._check_known(td, body, {"principalId", "resourceId", "appRoleId", "@odata.type"})
+        self.rules.check_known(td, body, {"principalId", "resourceId", "appRoleId", "@odata.type"})
         for prop in td.required:
             if not body.get(prop):
                 invalid_value(td, prop)
@@ -1094,14 +963,14 @@ class GraphApi:
         }  # fmt: skip
         self.tenant.insert("appRoleAssignments", ordered)
         kind = {"users": "user", "groups": "group"}.get(principal[0], "service principal")
-        self._audit(
+        self.audit.record(
             ctx,
             f"Add app role assignment {'grant ' if kind == 'user' else ''}to {kind}",
             "ApplicationManagement",
             "Assign",
             [
-                self._target(principal[0], principal[1], [("AppRole.Id", None, body["appRoleId"])]),
-                self._target("servicePrincipals", resource),
+                self.audit.target(principal[0], principal[1], [("AppRole.Id", None, body["appRoleId"])]),
+                self.audit.target("servicePrincipals", resource),
             ],
         )
         out: dict[str, Any] = {"@odata.context": ctx.context(f"{fragment}/$entity")}
@@ -1118,69 +987,39 @@ class GraphApi:
             bad("Invalid request body: a JSON object is expected.", "BadRequest")
         return body
 
-    def _check_known(self, td: TypeDef, body: dict[str, Any], known: Iterable[str] | None = None) -> None:
-        allowed = set(known) if known is not None else td.known
-        if allowed is None:
-            return
-        for prop in body:
-            if (
-                prop in allowed
-                or prop.startswith("@odata.")
-                or prop.startswith("extension_")
-                or "@odata." in prop
-            ):
-                continue
-            bad(f"Property '{prop}' does not exist as a declared property or extension property.")
-
-    def _binds(self, body: dict[str, Any], allowed: Iterable[str]) -> dict[str, list[str]]:
-        """`members@odata.bind`/`owners@odata.bind` → ids; more than 20 in total is refused."""
-        out: dict[str, list[str]] = {}
-        for key in list(body):
-            if key.endswith("@odata.bind"):
-                rel = key[: -len("@odata.bind")]
-                if rel not in allowed:
-                    bad(f"Property '{rel}' does not exist as a declared property or extension property.")
-                urls = body[key]
-                if not isinstance(urls, list):
-                    bad(f"Invalid value for '{key}': an array of URLs is expected.")
-                out[rel] = [self._id_from_url(str(u)) for u in urls]
-        if sum(len(v) for v in out.values()) > 20:
-            bad("A maximum of 20 relationships can be added in the same request.")
-        return out
-
     def _create(self, ctx: Ctx, td: TypeDef) -> Response:
         body = self._body(ctx)
         creator = {
-            "users": self._create_user,
-            "groups": self._create_group,
-            "applications": self._create_application,
-            "servicePrincipals": self._create_service_principal,
-            "identity/conditionalAccess/policies": self._create_ca_policy,
-            "identity/conditionalAccess/namedLocations": self._create_named_location,
-            "identity/conditionalAccess/authenticationStrength/policies": self._create_auth_strength,
-            "identity/conditionalAccess/authenticationContextClassReferences": self._create_auth_context,
-            "directory/administrativeUnits": self._create_au,
-            "roleManagement/directory/roleDefinitions": self._create_role_definition,
-            "roleManagement/directory/roleAssignments": self._create_role_assignment,
-            "oauth2PermissionGrants": self._create_grant,
+            "users": self.rules.create_user,
+            "groups": self.rules.create_group,
+            "applications": self.rules.create_application,
+            "servicePrincipals": self.rules.create_service_principal,
+            "identity/conditionalAccess/policies": self.rules.create_ca_policy,
+            "identity/conditionalAccess/namedLocations": self.rules.create_named_location,
+            "identity/conditionalAccess/authenticationStrength/policies": self.rules.create_auth_strength,
+            "identity/conditionalAccess/authenticationContextClassReferences": self.rules.create_auth_context,
+            "directory/administrativeUnits": self.rules.create_au,
+            "roleManagement/directory/roleDefinitions": self.rules.create_role_definition,
+            "roleManagement/directory/roleAssignments": self.rules.create_role_assignment,
+            "oauth2PermissionGrants": self.rules.create_grant,
         }.get(td.key)
         if creator is None:
             not_allowed()
-        obj, binds = creator(ctx, td, body)
+        obj, binds = creator(td, body)
         self.tenant.insert(td.key, obj)
         for rel_name, ids in binds.items():
             rel = td.relationship(rel_name)
             assert rel is not None
             for target in ids:
                 self.tenant.add_link(f"{td.key}#{rel.name}", obj["id"], target)
-                self._audit_link(ctx, td, obj, rel.name, target, add=True)
-        self._audit(
+                self.audit.link(ctx, td, obj, rel.name, target, add=True)
+        self.audit.record(
             ctx,
             f"Add {td.audit_noun}",
             td.audit_category,
             "Add",
             [
-                self._target(
+                self.audit.target(
                     td.key, obj, [(k, None, v) for k, v in sorted(obj.items()) if v not in (None, [], {})]
                 )
             ],
@@ -1188,505 +1027,6 @@ class GraphApi:
         out: dict[str, Any] = {"@odata.context": ctx.context(f"{td.entity_context}/$entity")}
         out.update(project(td, obj))
         return Response(201, out, {"Location": f"{ctx.base}/{td.key}/{obj['id']}"})
-
-    def _require(self, td: TypeDef, body: dict[str, Any], props: Iterable[str]) -> None:
-        for prop in props:
-            value = body.get(prop)
-            if value is None or value == "" or value == []:
-                invalid_value(td, prop)
-
-    def _reject_read_only(self, td: TypeDef, body: dict[str, Any], allow: Iterable[str] = ()) -> None:
-        skip = set(allow)
-        for prop in body:
-            if prop in td.read_only and prop not in skip:
-                read_only(prop)
-
-    def _validate_upn(self, upn: Any, exclude: str | None = None) -> str:
-        td = TYPES["users"]
-        if not isinstance(upn, str) or upn.count("@") != 1:
-            invalid_value(td, "userPrincipalName")
-        local, domain = upn.split("@")
-        if not local or not _UPN_LOCAL.match(local) or local.startswith(".") or local.endswith("."):
-            invalid_value(td, "userPrincipalName")
-        if domain.lower() not in {d.lower() for d in self.tenant.domains()} and self.tenant.domains():
-            bad(
-                "The domain portion of the userPrincipalName property is invalid. You must use one of the "
-                "verified domain names in your organization."
-            )
-        for other in self.tenant.coll("users").find("userPrincipalName", upn):
-            if other != exclude:
-                conflict("userPrincipalName")
-        return upn
-
-    @staticmethod
-    def _password_ok(password: Any) -> bool:
-        if not isinstance(password, str) or not 8 <= len(password) <= 256:
-            return False
-        classes = [
-            any(c.islower() for c in password),
-            any(c.isupper() for c in password),
-            any(c.isdigit() for c in password),
-            any(not c.isalnum() for c in password),
-        ]
-        return sum(classes) >= 3
-
-    def _create_user(self, ctx: Ctx, td: TypeDef, body: dict[str, Any]) -> tuple[dict[str, Any], dict]:
-        self._check_known(td, body)
-        self._reject_read_only(td, body)
-        self._require(td, body, td.required)
-        if not isinstance(body["accountEnabled"], bool):
-            invalid_value(td, "accountEnabled")
-        profile = body["passwordProfile"]
-        if not isinstance(profile, dict) or not profile.get("password"):
-            invalid_value(td, "passwordProfile")
-        if not self._password_ok(profile["password"]):
-            bad(
-                "The specified password does not comply with password complexity requirements. "
-                "Please provide a different password."
-            )
-        upn = self._validate_upn(body["userPrincipalName"])
-        oid = new_guid()
-        obj: dict[str, Any] = {
-            "id": oid,
-            "deletedDateTime": None,
-            "accountEnabled": body["accountEnabled"],
-            "businessPhones": [],
-            "createdDateTime": self.tenant.stamp(),
-            "creationType": None,
-            "displayName": body["displayName"],
-            "givenName": None,
-            "jobTitle": None,
-            "mail": None,
-            "mailNickname": body["mailNickname"],
-            "mobilePhone": None,
-            "officeLocation": None,
-            "onPremisesSyncEnabled": None,
-            "preferredLanguage": None,
-            "proxyAddresses": [],
-            "securityIdentifier": security_identifier(oid),
-            "surname": None,
-            "userPrincipalName": upn,
-            "userType": "Member",
-            "assignedLicenses": [],
-            "identities": [
-                {"signInType": "userPrincipalName", "issuer": upn.split("@")[1], "issuerAssignedId": upn}
-            ],
-            "lastPasswordChangeDateTime": self.tenant.stamp(),
-        }
-        for key, value in body.items():
-            if key != "passwordProfile" and not key.startswith("@odata."):
-                obj[key] = value
-        self._apply_mail(obj, None)
-        return obj, {}
-
-    def _apply_mail(self, obj: dict[str, Any], old_mail: Any) -> None:
-        """A user's proxyAddresses follow `mail` (NOTES §3.1); addresses are unique tenant-wide."""
-        mail = obj.get("mail")
-        if mail == old_mail:
-            return
-        addresses = [
-            a for a in obj.get("proxyAddresses") or [] if not str(a).lower().endswith(f":{old_mail}".lower())
-        ]
-        addresses = [("smtp:" + a.split(":", 1)[1]) if a.startswith("SMTP:") else a for a in addresses]
-        if mail:
-            clash = self.tenant.proxy_conflicts([f"smtp:{mail}"], exclude=obj["id"])
-            if clash:
-                conflict("proxyAddresses", clash)
-            addresses = [a for a in addresses if a.lower() != f"smtp:{mail}".lower()]
-            addresses.insert(0, f"SMTP:{mail}")
-        obj["proxyAddresses"] = addresses
-
-    def _group_kind_ok(self, td: TypeDef, groups: dict[str, Any], creating: bool) -> None:
-        types = groups.get("groupTypes") or []
-        if not isinstance(types, list) or any(t not in ("Unified", "DynamicMembership") for t in types):
-            invalid_value(td, "groupTypes")
-        unified = "Unified" in types
-        if not unified and groups.get("mailEnabled"):
-            bad(MAIL_GROUP_CREATE if creating else MAIL_GROUP_WRITE)
-        if unified and groups.get("mailEnabled") is not True:
-            invalid_value(td, "mailEnabled")
-        if not unified and groups.get("securityEnabled") is not True:
-            invalid_value(td, "securityEnabled")
-        if "DynamicMembership" in types:
-            if not groups.get("membershipRule"):
-                invalid_value(td, "membershipRule")
-            if groups.get("membershipRuleProcessingState") not in ("On", "Paused"):
-                invalid_value(td, "membershipRuleProcessingState")
-        elif groups.get("membershipRule"):
-            invalid_value(td, "membershipRule")
-
-    def _check_nickname(self, td: TypeDef, nick: Any) -> None:
-        if not isinstance(nick, str) or not nick or len(nick) > 64:
-            invalid_value(td, "mailNickname")
-        if any(ord(c) > 127 or c in _GROUP_NICK_BAD for c in nick):
-            invalid_value(td, "mailNickname")
-
-    def _unified_conflicts(self, nick: str, exclude: str | None = None) -> None:
-        coll = self.tenant.coll("groups")
-        for other in coll.find("mailNickname", nick):
-            if other != exclude and "Unified" in (coll.objs[other].get("groupTypes") or []):
-                conflict("mailNickname")
-
-    def _create_group(self, ctx: Ctx, td: TypeDef, body: dict[str, Any]) -> tuple[dict[str, Any], dict]:
-        binds = self._binds(body, ("members", "owners"))
-        props = {k: v for k, v in body.items() if not k.endswith("@odata.bind")}
-        self._check_known(td, props)
-        self._reject_read_only(td, props)
-        for prop in props:
-            if prop in GROUP_EXCHANGE:
-                bad(f"Property '{prop}' cannot be set when creating a group; update the group afterwards.")
-        self._require(td, props, ("displayName", "mailNickname"))
-        for prop in ("mailEnabled", "securityEnabled"):
-            if not isinstance(props.get(prop), bool):
-                invalid_value(td, prop)
-        if not isinstance(props["displayName"], str) or len(props["displayName"]) > 256:
-            invalid_value(td, "displayName")
-        self._check_nickname(td, props["mailNickname"])
-        self._group_kind_ok(td, props, creating=True)
-        types = props.get("groupTypes") or []
-        unified = "Unified" in types
-        if props.get("isAssignableToRole") and (
-            not props.get("securityEnabled") or "DynamicMembership" in types
-        ):
-            invalid_value(td, "isAssignableToRole")
-        visibility = props.get("visibility")
-        if visibility is not None and visibility not in ("Public", "Private", "HiddenMembership"):
-            invalid_value(td, "visibility")
-        if visibility == "HiddenMembership" and not unified:
-            invalid_value(td, "visibility")
-        if unified:
-            self._unified_conflicts(props["mailNickname"])
-        oid = new_guid()
-        now = self.tenant.stamp()
-        mail = f"{props['mailNickname']}@{self.tenant.domain}" if unified else None
-        proxies = [f"SMTP:{mail}"] if mail else []
-        if proxies:
-            clash = self.tenant.proxy_conflicts(proxies)
-            if clash:
-                conflict("proxyAddresses", clash)
-        if props.get("isAssignableToRole"):
-            visibility = "Private"
-        elif visibility is None:
-            visibility = "Public" if unified else "Private"
-        obj: dict[str, Any] = {
-            "id": oid,
-            "deletedDateTime": None,
-            "classification": None,
-            "createdDateTime": now,
-            "description": None,
-            "displayName": None,
-            "expirationDateTime": None,
-            "groupTypes": list(types),
-            "isAssignableToRole": None,
-            "mail": mail,
-            "mailEnabled": None,
-            "mailNickname": None,
-            "membershipRule": None,
-            "membershipRuleProcessingState": None,
-            "onPremisesDomainName": None,
-            "onPremisesLastSyncDateTime": None,
-            "onPremisesNetBiosName": None,
-            "onPremisesSamAccountName": None,
-            "onPremisesSecurityIdentifier": None,
-            "onPremisesSyncEnabled": None,
-            "preferredDataLocation": None,
-            "preferredLanguage": None,
-            "proxyAddresses": proxies,
-            "renewedDateTime": now,
-            "resourceBehaviorOptions": [],
-            "resourceProvisioningOptions": [],
-            "securityEnabled": None,
-            "securityIdentifier": security_identifier(oid),
-            "theme": None,
-            "visibility": visibility,
-            "onPremisesProvisioningErrors": [],
-        }
-        obj.update({k: v for k, v in props.items() if not k.startswith("@odata.")})
-        obj["visibility"] = visibility
-        for rel_name, ids in binds.items():
-            rel = td.relationship(rel_name)
-            assert rel is not None
-            for target in ids:
-                found = self.tenant.directory_object(target)
-                if found is None:
-                    not_found(target)
-                if found[0] not in rel.targets:
-                    bad(
-                        f"An object of type '{TYPES[found[0]].resource}' cannot be added to the '{rel_name}'."
-                    )
-            if len(set(ids)) != len(ids):
-                bad(REF_EXISTS.format(rel_name))
-        if binds.get("members") and "DynamicMembership" in types:
-            bad(DYNAMIC_REFUSAL)
-        return obj, binds
-
-    def _create_application(self, ctx: Ctx, td: TypeDef, body: dict[str, Any]) -> tuple[dict[str, Any], dict]:
-        binds = self._binds(body, ("owners",))
-        props = {k: v for k, v in body.items() if not k.endswith("@odata.bind")}
-        self._check_known(td, props)
-        self._reject_read_only(td, props)
-        self._require(td, props, ("displayName",))
-        self._check_identifier_uris(props.get("identifierUris"), None)
-        for target in binds.get("owners", []):
-            found = self.tenant.directory_object(target)
-            if found is None:
-                not_found(target)
-        audience = props.get("signInAudience", "AzureADMyOrg")
-        if audience not in (
-            "AzureADMyOrg",
-            "AzureADMultipleOrgs",
-            "AzureADandPersonalMicrosoftAccount",
-            "PersonalMicrosoftAccount",
-        ):
-            invalid_value(td, "signInAudience")
-        obj: dict[str, Any] = {
-            "id": new_guid(),
-            "deletedDateTime": None,
-            "isFallbackPublicClient": None,
-            "appId": new_guid(),
-            "applicationTemplateId": None,
-            "identifierUris": [],
-            "createdDateTime": self.tenant.stamp(),
-            "displayName": None,
-            "isDeviceOnlyAuthSupported": None,
-            "groupMembershipClaims": None,
-            "optionalClaims": None,
-            "addIns": [],
-            "publisherDomain": self.tenant.domain,
-            "signInAudience": audience,
-            "tags": [],
-            "tokenEncryptionKeyId": None,
-            "api": {
-                "requestedAccessTokenVersion": None,
-                "acceptMappedClaims": None,
-                "knownClientApplications": [],
-                "oauth2PermissionScopes": [],
-                "preAuthorizedApplications": [],
-            },
-            "appRoles": [],
-            "publicClient": {"redirectUris": []},
-            "info": {
-                "termsOfServiceUrl": None,
-                "supportUrl": None,
-                "privacyStatementUrl": None,
-                "marketingUrl": None,
-                "logoUrl": None,
-            },
-            "keyCredentials": [],
-            "parentalControlSettings": {"countriesBlockedForMinors": [], "legalAgeGroupRule": "Allow"},
-            "passwordCredentials": [],
-            "requiredResourceAccess": [],
-            "web": {
-                "redirectUris": [],
-                "homePageUrl": None,
-                "logoutUrl": None,
-                "implicitGrantSettings": {"enableIdTokenIssuance": False, "enableAccessTokenIssuance": False},
-            },
-        }
-        obj.update({k: v for k, v in props.items() if not k.startswith("@odata.")})
-        return obj, binds
-
-    def _check_identifier_uris(self, uris: Any, exclude: str | None) -> None:
-        if not uris:
-            return
-        if not isinstance(uris, list):
-            invalid_value(TYPES["applications"], "identifierUris")
-        wanted = {str(u).lower() for u in uris}
-        for app in self.tenant.coll("applications").objs.values():
-            if app["id"] != exclude and wanted & {str(u).lower() for u in app.get("identifierUris") or []}:
-                conflict("identifierUris")
-
-    def _create_service_principal(
-        self, ctx: Ctx, td: TypeDef, body: dict[str, Any]
-    ) -> tuple[dict[str, Any], dict]:
-        binds = self._binds(body, ("owners",))
-        props = {k: v for k, v in body.items() if not k.endswith("@odata.bind")}
-        self._check_known(td, props)
-        self._reject_read_only(td, props, allow=("appId",))
-        self._require(td, props, ("appId",))
-        app_id = str(props["appId"])
-        if self.tenant.sp_by_app_id(app_id) is not None:
-            raise ApiError(
-                409,
-                "Request_MultipleObjectsWithSameKeyValue",
-                SP_NAME_TAKEN.format(app_id),
-            )
-        apps = self.tenant.coll("applications")
-        found = apps.find("appId", app_id)
-        if not found:
-            bad(
-                f"The appId '{app_id}' of the service principal does not reference a valid application "
-                "object."
-            )
-        app = apps.objs[next(iter(found))]
-        api = app.get("api") or {}
-        obj: dict[str, Any] = {
-            "id": new_guid(),
-            "deletedDateTime": None,
-            "accountEnabled": True,
-            "appDisplayName": app.get("displayName"),
-            "appId": app_id,
-            "applicationTemplateId": app.get("applicationTemplateId"),
-            "appOwnerOrganizationId": self.tenant.tenant_id,
-            "appRoleAssignmentRequired": False,
-            "displayName": app.get("displayName"),
-            "homepage": (app.get("web") or {}).get("homePageUrl"),
-            "logoutUrl": (app.get("web") or {}).get("logoutUrl"),
-            "notificationEmailAddresses": [],
-            "preferredSingleSignOnMode": None,
-            "replyUrls": list((app.get("web") or {}).get("redirectUris") or []),
-            "servicePrincipalNames": [app_id, *list(app.get("identifierUris") or [])],
-            "servicePrincipalType": "Application",
-            "signInAudience": app.get("signInAudience"),
-            "tags": [],
-            "addIns": [],
-            "appRoles": list(app.get("appRoles") or []),
-            "info": app.get("info"),
-            "keyCredentials": [],
-            "oauth2PermissionScopes": list(api.get("oauth2PermissionScopes") or []),
-            "passwordCredentials": [],
-        }
-        obj.update({k: v for k, v in props.items() if not k.startswith("@odata.")})
-        for target in binds.get("owners", []):
-            if self.tenant.directory_object(target) is None:
-                not_found(target)
-        return obj, binds
-
-    def _check_ca(self, td: TypeDef, policy: dict[str, Any]) -> None:
-        if policy.get("state") not in ("enabled", "disabled", "enabledForReportingButNotEnforced"):
-            bad("1001: The policy state is invalid. Valid values: enabled, disabled, "
-                "enabledForReportingButNotEnforced.", "BadRequest")  # fmt: skip
-        conditions = policy.get("conditions")
-        if not isinstance(conditions, dict):
-            bad("1002: The policy conditions are missing or invalid.", "BadRequest")
-        if not isinstance(conditions.get("applications"), dict) or not isinstance(
-            conditions.get("users"), dict
-        ):
-            bad("1003: A policy must contain an application condition and a user condition.", "BadRequest")
-        if not policy.get("grantControls") and not policy.get("sessionControls"):
-            bad("1004: A policy must contain at least one grant control or session control.", "BadRequest")
-        locations = conditions.get("locations") or {}
-        if not isinstance(locations, dict):
-            bad("1005: The policy location condition is invalid.", "BadRequest")
-        names = self.tenant.coll("identity/conditionalAccess/namedLocations").objs
-        for key in ("includeLocations", "excludeLocations"):
-            for ref in locations.get(key) or []:
-                if (
-                    ref not in ("All", "AllTrusted", "00000000-0000-0000-0000-000000000000")
-                    and ref not in names
-                ):
-                    bad(
-                        f"1005: The named location '{ref}' referenced by the policy does not exist.",
-                        "BadRequest",
-                    )
-
-    def _create_ca_policy(self, ctx: Ctx, td: TypeDef, body: dict[str, Any]) -> tuple[dict[str, Any], dict]:
-        self._check_known(td, body)
-        self._reject_read_only(td, body)
-        if not body.get("displayName"):
-            bad("1000: The policy displayName is required.", "BadRequest")
-        self._check_ca(td, body)
-        obj: dict[str, Any] = {
-            "id": new_guid(),
-            "templateId": None,
-            "displayName": body["displayName"],
-            "createdDateTime": self.tenant.stamp(fraction=True),
-            "modifiedDateTime": None,
-            "state": body["state"],
-            "sessionControls": None,
-            "conditions": body["conditions"],
-            "grantControls": None,
-        }
-        obj.update({k: v for k, v in body.items() if not k.startswith("@odata.")})
-        return obj, {}
-
-    def _check_named_location(self, td: TypeDef, kind: str, loc: dict[str, Any]) -> None:
-        if kind == "#microsoft.graph.ipNamedLocation":
-            ranges = loc.get("ipRanges")
-            if not isinstance(ranges, list) or not ranges:
-                invalid_value(td, "ipRanges")
-            for entry in ranges:
-                if not isinstance(entry, dict) or entry.get("@odata.type") not in CIDR_TYPES:
-                    bad("Each entry of 'ipRanges' needs an @odata.type of #microsoft.graph.iPv4CidrRange or "
-                        "#microsoft.graph.iPv6CidrRange.")  # fmt: skip
-                try:
-                    net = ipaddress.ip_network(str(entry.get("cidrAddress")), strict=False)
-                except ValueError:
-                    invalid_value(td, "cidrAddress")
-                if (net.version == 4) != (entry["@odata.type"] == CIDR_TYPES[0]):
-                    invalid_value(td, "cidrAddress")
-            for prop in ("countriesAndRegions", "includeUnknownCountriesAndRegions"):
-                if prop in loc:
-                    bad(f"Property '{prop}' does not exist as a declared property or extension property.")
-        else:
-            countries = loc.get("countriesAndRegions")
-            if not isinstance(countries, list) or not countries:
-                invalid_value(td, "countriesAndRegions")
-            for code in countries:
-                if not isinstance(code, str) or not re.fullmatch(r"[A-Z]{2}", code):
-                    invalid_value(td, "countriesAndRegions")
-            for prop in ("ipRanges", "isTrusted"):
-                if prop in loc:
-                    bad(f"Property '{prop}' does not exist as a declared property or extension property.")
-
-    def _create_named_location(
-        self, ctx: Ctx, td: TypeDef, body: dict[str, Any]
-    ) -> tuple[dict[str, Any], dict]:
-        kind = body.get("@odata.type")
-        if kind not in NAMED_LOCATION_TYPES:
-            bad(
-                "The @odata.type of a named location is required: #microsoft.graph.ipNamedLocation or "
-                "#microsoft.graph.countryNamedLocation."
-            )
-        self._check_known(td, body)
-        self._reject_read_only(td, body)
-        self._require(td, body, ("displayName",))
-        self._check_named_location(td, kind, body)
-        now = self.tenant.stamp(fraction=True)
-        obj: dict[str, Any] = {
-            "@odata.type": kind,
-            "id": new_guid(),
-            "displayName": body["displayName"],
-            "modifiedDateTime": now,
-            "createdDateTime": now,
-        }
-        if kind == NAMED_LOCATION_TYPES[0]:
-            obj["isTrusted"] = bool(body.get("isTrusted", False))
-            obj["ipRanges"] = body["ipRanges"]
-        else:
-            obj["countriesAndRegions"] = body["countriesAndRegions"]
-            obj["includeUnknownCountriesAndRegions"] = bool(
-                body.get("includeUnknownCountriesAndRegions", False)
-            )
-            obj["countryLookupMethod"] = body.get("countryLookupMethod", "clientIpAddress")
-        return obj, {}
-
-    def _create_auth_strength(
-        self, ctx: Ctx, td: TypeDef, body: dict[str, Any]
-    ) -> tuple[dict[str, Any], dict]:
-        self._check_known(td, body)
-        for prop in body:
-            if prop in td.read_only and prop != "allowedCombinations":
-                read_only(prop)
-        self._require(td, body, td.required)
-        combos = body["allowedCombinations"]
-        if not isinstance(combos, list) or not all(isinstance(c, str) and c for c in combos):
-            invalid_value(td, "allowedCombinations")
-        for other in self.tenant.coll(td.key).objs.values():
-            if str(other.get("displayName")).lower() == str(body["displayName"]).lower():
-                conflict("displayName")
-        now = self.tenant.stamp(fraction=True)
-        obj = {
-            "id": new_guid(),
-            "createdDateTime": now,
-            "modifiedDateTime": now,
-            "displayName": body["displayName"],
-            "description": body.get("description"),
-            "policyType": "custom",
-            "requirementsSatisfied": "mfa",
-            "allowedCombinations": combos,
-        }
-        return obj, {}
 
     def _update_combinations(self, ctx: Ctx, oid: str) -> Response:
         body = self._body(ctx)
@@ -1701,12 +1041,12 @@ class GraphApi:
         obj["allowedCombinations"] = combos
         obj["modifiedDateTime"] = self.tenant.stamp(fraction=True)
         self.tenant.replace(td.key, obj)
-        self._audit(
+        self.audit.record(
             ctx,
             "Update authentication strength policy",
             td.audit_category,
             "Update",
-            [self._target(td.key, obj, [("allowedCombinations", previous, combos)])],
+            [self.audit.target(td.key, obj, [("allowedCombinations", previous, combos)])],
         )
         refs = [
             p["id"]
@@ -1722,174 +1062,6 @@ class GraphApi:
         }
         return Response(200, result)
 
-    def _create_auth_context(
-        self, ctx: Ctx, td: TypeDef, body: dict[str, Any]
-    ) -> tuple[dict[str, Any], dict]:
-        self._check_known(td, body)
-        oid = body.get("id")
-        if not isinstance(oid, str) or not re.fullmatch(r"c([1-9]|[1-9][0-9])", oid):
-            invalid_value(td, "id")
-        if oid in self.tenant.coll(td.key).objs:
-            conflict("id")
-        self._require(td, body, ("displayName",))
-        obj = {
-            "id": oid,
-            "displayName": body["displayName"],
-            "description": body.get("description"),
-            "isAvailable": bool(body.get("isAvailable", False)),
-        }
-        return obj, {}
-
-    def _create_au(self, ctx: Ctx, td: TypeDef, body: dict[str, Any]) -> tuple[dict[str, Any], dict]:
-        self._check_known(td, body)
-        self._reject_read_only(td, body)
-        self._require(td, body, ("displayName",))
-        self._check_au(td, body)
-        obj: dict[str, Any] = {
-            "id": new_guid(),
-            "deletedDateTime": None,
-            "displayName": body["displayName"],
-            "description": body.get("description"),
-            "visibility": body.get("visibility"),
-        }
-        obj.update({k: v for k, v in body.items() if not k.startswith("@odata.")})
-        return obj, {}
-
-    def _check_au(self, td: TypeDef, au: dict[str, Any]) -> None:
-        if au.get("visibility") not in (None, "HiddenMembership", "Public"):
-            invalid_value(td, "visibility")
-        kind = au.get("membershipType")
-        if kind not in (None, "Assigned", "Dynamic"):
-            invalid_value(td, "membershipType")
-        if kind == "Dynamic":
-            if not au.get("membershipRule"):
-                invalid_value(td, "membershipRule")
-            if au.get("membershipRuleProcessingState") not in ("On", "Paused"):
-                invalid_value(td, "membershipRuleProcessingState")
-
-    def _create_role_definition(
-        self, ctx: Ctx, td: TypeDef, body: dict[str, Any]
-    ) -> tuple[dict[str, Any], dict]:
-        self._reject_read_only(td, body)
-        self._require(td, body, ("displayName", "rolePermissions"))
-        if not isinstance(body.get("isEnabled"), bool):
-            invalid_value(td, "isEnabled")
-        perms = body["rolePermissions"]
-        if not isinstance(perms, list) or not all(
-            isinstance(p, dict) and isinstance(p.get("allowedResourceActions"), list) for p in perms
-        ):
-            invalid_value(td, "rolePermissions")
-        for other in self.tenant.coll(td.key).find("displayName", str(body["displayName"])):
-            conflict("displayName", [other])
-        oid = new_guid()
-        obj: dict[str, Any] = {
-            "id": oid,
-            "description": body.get("description"),
-            "displayName": body["displayName"],
-            "isBuiltIn": False,
-            "isEnabled": body["isEnabled"],
-            "resourceScopes": body.get("resourceScopes", ["/"]),
-            "templateId": oid,
-            "version": body.get("version"),
-            "rolePermissions": perms,
-            "inheritsPermissionsFrom": [],
-        }
-        obj.update({k: v for k, v in body.items() if not k.startswith("@odata.")})
-        return obj, {}
-
-    def _role_definition(self, ref: str) -> dict[str, Any] | None:
-        coll = self.tenant.coll("roleManagement/directory/roleDefinitions")
-        if ref in coll.objs:
-            return coll.objs[ref]
-        for oid in coll.find("templateId", ref):
-            return coll.objs[oid]
-        return None
-
-    def _create_role_assignment(
-        self, ctx: Ctx, td: TypeDef, body: dict[str, Any]
-    ) -> tuple[dict[str, Any], dict]:
-        self._check_known(td, body)
-        self._reject_read_only(td, body)
-        self._require(td, body, ("roleDefinitionId", "principalId"))
-        if self._role_definition(str(body["roleDefinitionId"])) is None:
-            not_found(str(body["roleDefinitionId"]))
-        principal = self.tenant.directory_object(str(body["principalId"]))
-        if principal is None:
-            not_found(str(body["principalId"]))
-        if principal[0] not in ("users", "groups", "servicePrincipals"):
-            invalid_value(td, "principalId")
-        if principal[0] == "groups" and not principal[1].get("isAssignableToRole"):
-            bad("Only groups with isAssignableToRole set to true can be assigned to a directory role.")
-        scope = body.get("directoryScopeId")
-        app_scope = body.get("appScopeId")
-        if (scope is None) == (app_scope is None):
-            bad("Exactly one of directoryScopeId and appScopeId must be specified.")
-        if scope is not None:
-            scope = str(scope)
-            if scope.lower().startswith("/administrativeunits/"):
-                if scope.split("/")[-1] not in self.tenant.coll("directory/administrativeUnits").objs:
-                    not_found(scope.split("/")[-1])
-            elif scope != "/" and scope.strip("/") not in self.tenant.where:
-                not_found(scope.strip("/"))
-        coll = self.tenant.coll(td.key)
-        for other in coll.find("principalId", str(body["principalId"])):
-            existing = coll.objs[other]
-            if (
-                existing.get("roleDefinitionId") == body["roleDefinitionId"]
-                and existing.get("directoryScopeId") == scope
-                and existing.get("appScopeId") == app_scope
-            ):
-                bad(ROLE_CONFLICT)
-        obj: dict[str, Any] = {
-            "id": new_role_assignment_id(),
-            "roleDefinitionId": body["roleDefinitionId"],
-            "principalId": body["principalId"],
-        }
-        if scope is not None:
-            obj["directoryScopeId"] = scope
-        else:
-            obj["appScopeId"] = app_scope
-        if body.get("condition") is not None:
-            obj["condition"] = body["condition"]
-        return obj, {}
-
-    def _create_grant(self, ctx: Ctx, td: TypeDef, body: dict[str, Any]) -> tuple[dict[str, Any], dict]:
-        self._check_known(td, body)
-        self._require(td, body, ("clientId", "consentType", "resourceId"))
-        sps = self.tenant.coll("servicePrincipals").objs
-        for prop in ("clientId", "resourceId"):
-            if str(body[prop]) not in sps:
-                not_found(str(body[prop]))
-        consent = body["consentType"]
-        if consent not in ("AllPrincipals", "Principal"):
-            invalid_value(td, "consentType")
-        principal = body.get("principalId")
-        if consent == "Principal":
-            if not principal:
-                invalid_value(td, "principalId")
-            if str(principal) not in self.tenant.coll("users").objs:
-                not_found(str(principal))
-        elif principal:
-            invalid_value(td, "principalId")
-        coll = self.tenant.coll(td.key)
-        for other in coll.find("clientId", str(body["clientId"])):
-            existing = coll.objs[other]
-            if existing.get("resourceId") == body["resourceId"] and existing.get("principalId") == principal:
-                raise ApiError(
-                    409,
-                    "Request_MultipleObjectsWithSameKeyValue",
-                    "Permission entry already exists.",
-                )
-        obj = {
-            "clientId": body["clientId"],
-            "consentType": consent,
-            "id": new_b64_id(),
-            "principalId": principal,
-            "resourceId": body["resourceId"],
-            "scope": body.get("scope", ""),
-        }
-        return obj, {}
-
     # -------------------------------------------------------------------------------------- update
 
     def _update(self, ctx: Ctx, td: TypeDef, oid: str) -> Response:
@@ -1899,14 +1071,16 @@ class GraphApi:
             td.key == "identity/conditionalAccess/authenticationContextClassReferences"
             and oid not in coll.objs
         ):
-            obj, _ = self._create_auth_context(ctx, td, {**body, "id": oid})
+            obj, _ = self.rules.create_auth_context(td, {**body, "id": oid})
             self.tenant.insert(td.key, obj)
-            self._audit(ctx, f"Add {td.audit_noun}", td.audit_category, "Add", [self._target(td.key, obj)])
+            self.audit.record(
+                ctx, f"Add {td.audit_noun}", td.audit_category, "Add", [self.audit.target(td.key, obj)]
+            )
             return Response(204)
         if not td.updatable:
             not_allowed()
         old = coll.objs[oid]
-        binds = self._binds(body, [r.name for r in td.relationships]) if td.key == "groups" else {}
+        binds = self.rules.binds(body, [r.name for r in td.relationships]) if td.key == "groups" else {}
         changes = {k: v for k, v in body.items() if not k.endswith("@odata.bind")}
         kind = changes.pop("@odata.type", None)
         if kind is not None and td.polymorphic and kind != old.get("@odata.type"):
@@ -1915,14 +1089,14 @@ class GraphApi:
         known: set[str] | None = None
         if td.known is not None:
             known = set(td.known) | set(old)
-        self._check_known(td, changes, known)
+        self.rules.check_known(td, changes, known)
         for prop in changes:
             if prop in td.read_only or prop in td.create_only:
                 read_only(prop)
         new = dict(old)
         new.update(changes)
         new.pop("passwordProfile", None)
-        self._validate_update(td, old, new, changes)
+        self.rules.validate_update(td, old, new, changes)
         if binds:
             rel_added = binds.get("members", []) + binds.get("owners", [])
             if rel_added:
@@ -1940,86 +1114,14 @@ class GraphApi:
                 new["modifiedDateTime"] = self.tenant.stamp(fraction=True)
             self.tenant.replace(td.key, new, [m[0] for m in modified])
         if modified or not binds:
-            self._audit(
+            self.audit.record(
                 ctx,
                 f"Update {td.audit_noun}",
                 td.audit_category,
                 "Update",
-                [self._target(td.key, new, modified)],
+                [self.audit.target(td.key, new, modified)],
             )
         return Response(204)
-
-    def _validate_update(
-        self, td: TypeDef, old: dict[str, Any], new: dict[str, Any], changes: dict[str, Any]
-    ) -> None:
-        if td.key == "users":
-            if old.get("onPremisesSyncEnabled") and any(
-                k not in USER_CLOUD_WRITABLE_WHEN_SYNCED for k in changes
-            ):
-                bad(SYNC_REFUSAL)
-            if "userPrincipalName" in changes:
-                self._validate_upn(changes["userPrincipalName"], exclude=old["id"])
-            if "accountEnabled" in changes and not isinstance(changes["accountEnabled"], bool):
-                invalid_value(td, "accountEnabled")
-            for prop in ("displayName", "mailNickname"):
-                if prop in changes and not changes[prop]:
-                    invalid_value(td, prop)
-            if "passwordProfile" in changes:
-                profile = changes["passwordProfile"]
-                if not isinstance(profile, dict) or not self._password_ok(profile.get("password")):
-                    bad(
-                        "The specified password does not comply with password complexity requirements. "
-                        "Please provide a different password."
-                    )
-            if "mail" in changes:
-                self._apply_mail(new, old.get("mail"))
-        elif td.key == "groups":
-            if old.get("onPremisesSyncEnabled"):
-                bad(SYNC_REFUSAL)
-            if "Unified" not in (old.get("groupTypes") or []) and old.get("mailEnabled"):
-                bad(MAIL_GROUP_WRITE)
-            self._group_kind_ok(td, new, creating=False)
-            if "mailNickname" in changes:
-                self._check_nickname(td, changes["mailNickname"])
-                if "Unified" in (new.get("groupTypes") or []):
-                    self._unified_conflicts(changes["mailNickname"], exclude=old["id"])
-            if "displayName" in changes and (
-                not changes["displayName"] or len(str(changes["displayName"])) > 256
-            ):
-                invalid_value(td, "displayName")
-            if "visibility" in changes:
-                if changes["visibility"] not in ("Public", "Private", "HiddenMembership"):
-                    invalid_value(td, "visibility")
-                if "HiddenMembership" in (changes["visibility"], old.get("visibility")) and (
-                    changes["visibility"] != old.get("visibility")
-                ):
-                    read_only("visibility")
-            if old.get("isAssignableToRole") and "DynamicMembership" in (new.get("groupTypes") or []):
-                invalid_value(td, "groupTypes")
-        elif td.key == "applications":
-            if "displayName" in changes and not changes["displayName"]:
-                invalid_value(td, "displayName")
-            self._check_identifier_uris(changes.get("identifierUris"), old["id"])
-        elif td.key == "identity/conditionalAccess/policies":
-            if "displayName" in changes and not changes["displayName"]:
-                bad("1000: The policy displayName is required.", "BadRequest")
-            self._check_ca(td, new)
-        elif td.key == "identity/conditionalAccess/namedLocations":
-            if "displayName" in changes and not changes["displayName"]:
-                invalid_value(td, "displayName")
-            self._check_named_location(td, str(old.get("@odata.type")), new)
-        elif td.key == "directory/administrativeUnits":
-            self._check_au(td, new)
-        elif td.key == "roleManagement/directory/roleDefinitions":
-            if old.get("isBuiltIn"):
-                bad("Built-in role definitions cannot be updated.")
-        elif td.key == "identity/conditionalAccess/authenticationStrength/policies":
-            if old.get("policyType") == "builtIn":
-                bad("Built-in authentication strength policies cannot be changed.")
-        elif td.key == "oauth2PermissionGrants":
-            for prop in changes:
-                if prop != "scope":
-                    read_only(prop)
 
     # -------------------------------------------------------------------------------------- delete
 
@@ -2052,13 +1154,13 @@ class GraphApi:
                         f"'{policy['id']}' and cannot be deleted.",
                         "BadRequest",
                     )
-        target = self._target(td.key, obj)
+        target = self.audit.target(td.key, obj)
         if td.directory_object:
             self.tenant.delete(td.key, oid)
         else:
             self.tenant.coll(td.key).remove(oid)
             self.tenant.record(td.key, oid)
-        self._audit(ctx, f"Delete {td.audit_noun}", td.audit_category, "Delete", [target])
+        self.audit.record(ctx, f"Delete {td.audit_noun}", td.audit_category, "Delete", [target])
         return Response(204)
 
     # -------------------------------------------------------------------------------- deletedItems
@@ -2099,9 +1201,9 @@ class GraphApi:
                     body["deletedDateTime"] = item["obj"].get("deletedDateTime")
                 return Response(200, body)
             if method == "DELETE":
-                target = self._target(item["key"], item["obj"])
+                target = self.audit.target(item["key"], item["obj"])
                 self.tenant.purge(oid)
-                self._audit(ctx, f"Hard delete {td.audit_noun}", td.audit_category, "Delete", [target])
+                self.audit.record(ctx, f"Hard delete {td.audit_noun}", td.audit_category, "Delete", [target])
                 return Response(204)
             not_allowed()
         if len(rest) == 2 and rest[1].lower() in ("restore", "microsoft.graph.restore"):
@@ -2116,10 +1218,10 @@ class GraphApi:
         body = ctx.req.body if isinstance(ctx.req.body, dict) else {}
         obj = dict(item["obj"])
         if key == "users":
-            self._check_known(td, body, {"newUserPrincipalName", "autoReconcileProxyConflict"})
+            self.rules.check_known(td, body, {"newUserPrincipalName", "autoReconcileProxyConflict"})
             new_upn = body.get("newUserPrincipalName")
             if new_upn:
-                obj["userPrincipalName"] = self._validate_upn(new_upn)
+                obj["userPrincipalName"] = self.rules.validate_upn(new_upn)
             else:
                 for other in self.tenant.coll("users").find(
                     "userPrincipalName", str(obj.get("userPrincipalName"))
@@ -2137,9 +1239,9 @@ class GraphApi:
                     conflict("proxyAddresses", clash)
         else:
             if body:
-                self._check_known(td, body, ())
+                self.rules.check_known(td, body, ())
             if key == "groups" and "Unified" in (obj.get("groupTypes") or []):
-                self._unified_conflicts(str(obj.get("mailNickname")))
+                self.rules.unified_conflicts(str(obj.get("mailNickname")))
             if key in ("groups",):
                 clash = self.tenant.proxy_conflicts(obj.get("proxyAddresses") or [], exclude=oid)
                 if clash:
@@ -2152,8 +1254,8 @@ class GraphApi:
                 )
         item["obj"] = obj
         restored = self.tenant.restore(oid)
-        self._audit(
-            ctx, f"Restore {td.audit_noun}", td.audit_category, "Update", [self._target(key, restored)]
+        self.audit.record(
+            ctx, f"Restore {td.audit_noun}", td.audit_category, "Update", [self.audit.target(key, restored)]
         )
         body_out: dict[str, Any] = {"@odata.context": ctx.context("directoryObjects/$entity")}
         body_out.update(project(td, restored, with_type=True))
@@ -2215,7 +1317,9 @@ class GraphApi:
             else "authentication methods policy"
         )
         target = {"id": obj.get("id"), "displayName": obj.get("displayName"), "type": "Policy"}
-        self._audit(ctx, f"Update {noun}", "Policy", "Update", [self._with_modified(target, modified)])
+        self.audit.record(
+            ctx, f"Update {noun}", "Policy", "Update", [self.audit.with_modified(target, modified)]
+        )
         return Response(204)
 
     def _method_configuration(
@@ -2266,115 +1370,16 @@ class GraphApi:
         }
         config = updated
         target = {"id": config.get("id"), "displayName": config.get("id"), "type": "Policy"}
-        self._audit(
+        self.audit.record(
             ctx,
             "Update authentication method configuration",
             "Policy",
             "Update",
-            [self._with_modified(target, modified)],
+            [self.audit.with_modified(target, modified)],
         )
         return Response(204)
 
     # ----------------------------------------------------------------------------------------- audit
-
-    def _target(
-        self, key: str, obj: dict[str, Any], modified: Iterable[tuple[str, Any, Any]] = ()
-    ) -> dict[str, Any]:
-        td = TYPES[key]
-        target: dict[str, Any] = {
-            "id": obj.get("id"),
-            "displayName": obj.get("displayName"),
-            "type": td.audit_type,
-            "userPrincipalName": obj.get("userPrincipalName") if key == "users" else None,
-            "groupType": None,
-        }
-        return self._with_modified(target, modified)
-
-    @staticmethod
-    def _with_modified(target: dict[str, Any], modified: Iterable[tuple[str, Any, Any]]) -> dict[str, Any]:
-        target["modifiedProperties"] = [
-            {"displayName": name, "oldValue": json.dumps(old), "newValue": json.dumps(new)}
-            for name, old, new in modified
-        ]
-        return target
-
-    def _audit_link(
-        self, ctx: Ctx, td: TypeDef, container: dict[str, Any], rel_name: str, target: str, add: bool
-    ) -> None:
-        noun = {
-            "groups": "group",
-            "applications": "application",
-            "servicePrincipals": "service principal",
-        }.get(td.key, "administrative unit")
-        verb = "Add" if add else "Remove"
-        what = "member" if rel_name == "members" else "owner"
-        found = self.tenant.directory_object(target)
-        targets = [self._target(td.key, container)]
-        if found is not None:
-            prop = f"{TYPES[td.key].resource}.ObjectID"
-            targets.insert(
-                0,
-                self._target(
-                    found[0],
-                    found[1],
-                    [(prop, None if add else container["id"], container["id"] if add else None)],
-                ),
-            )
-        else:
-            targets.insert(0, {"id": target, "displayName": None, "type": "Other", "modifiedProperties": []})
-        self._audit(
-            ctx,
-            f"{verb} {what} {'to' if add else 'from'} {noun}",
-            td.audit_category,
-            "Assign" if add else "Unassign",
-            targets,
-        )
-
-    def _audit(
-        self, ctx: Ctx, activity: str, category: str, operation: str, targets: list[dict[str, Any]]
-    ) -> None:
-        """Append a directoryAudit record for a change made through the API (issue 2)."""
-        req = ctx.req
-        initiated: dict[str, Any]
-        if req.actor:
-            users = self.tenant.coll("users")
-            uid = next(iter(users.find("userPrincipalName", req.actor)), None)
-            user = users.objs.get(uid) if uid else None
-            initiated = {
-                "app": None,
-                "user": {
-                    "id": uid,
-                    "displayName": user.get("displayName") if user else None,
-                    "userPrincipalName": req.actor,
-                    "ipAddress": None,
-                },
-            }
-        else:
-            sp = self.tenant.sp_by_app_id(req.app_id) if req.app_id else None
-            initiated = {
-                "app": {
-                    "appId": req.app_id,
-                    "displayName": sp.get("displayName") if sp else None,
-                    "servicePrincipalId": sp.get("id") if sp else None,
-                    "servicePrincipalName": None,
-                },
-                "user": None,
-            }
-        record = {
-            "id": f"Directory_{uuid.uuid4()}",
-            "category": category,
-            "correlationId": str(uuid.uuid4()),
-            "result": "success",
-            "resultReason": "",
-            "activityDisplayName": activity,
-            "activityDateTime": self.tenant.stamp(fraction=True),
-            "loggedByService": "Core Directory",
-            "operationType": operation,
-            "initiatedBy": initiated,
-            "targetResources": targets,
-            "additionalDetails": [],
-        }
-        self.tenant.coll("auditLogs/directoryAudits").put(record)
 
 
 def make_request(
