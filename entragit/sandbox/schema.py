@@ -1,6 +1,6 @@
 """What the emulated tenant knows about each Graph type: paths, default property sets and write rules.
 
-This is data, not behaviour: tenant.py stores objects, graph_api.py enforces the rules declared here.
+This is data, not behaviour: tenant.py stores objects; graph_api.py and rules.py enforce what it declares.
 Property lists follow the v1.0 resource pages (resources/user.md, group.md, application.md, ...) and
 graph/NOTES.md §2-§3; a type whose `known` set is None accepts any top-level property name.
 """

@@ -1,6 +1,6 @@
 """State of an emulated tenant: objects with their indexes, links, deleted items, change log and audit.
 
-The Tenant holds data and the primitive mutations; graph_api.py validates requests and calls them. Every
+The Tenant holds data and the primitive mutations; graph_api.py and rules.py validate requests. Every
 mutation bumps one global change sequence number and appends to the affected collection's change log, so
 that delta.py can answer an incremental round in O(changes): the log entries double as tombstones (an id
 whose object is gone is reported `deleted`, one sitting in deletedItems `changed`).
@@ -515,6 +515,15 @@ class Tenant:
             obj.pop("passwordProfile", None)
             obj.setdefault("deletedDateTime", tenant.stamp())
             tenant.deleted[str(obj["id"])] = {"key": deleted_key, "obj": obj, "links": links}
+        # Links of live objects that point at a soft-deleted one come back when it is restored.
+        for rel_key, container, targets in pending_links:
+            for target in targets:
+                target_id = str(target.get("id") if isinstance(target, dict) else target)
+                if target_id in tenant.deleted:
+                    tenant.deleted[target_id]["links"].append(["link", rel_key, container, target_id])
+        for user, mgr in pending_manager:
+            if mgr in tenant.deleted:
+                tenant.deleted[mgr]["links"].append(["manager", user, mgr])
         return tenant
 
     def complete_assignment(self, item: dict[str, Any], resource_id: str) -> dict[str, Any] | None:

@@ -185,3 +185,17 @@ def test_security_group_soft_delete_is_a_tenant_setting(g: Graph) -> None:
     assert g.get(f"directory/deletedItems/{gid(1)}").json()["@odata.type"] == "#microsoft.graph.group"
     assert g.post(f"directory/deletedItems/{gid(1)}/restore").status_code == 200
     assert {m["id"] for m in g.get(f"groups/{gid(1)}/members").json()["value"]} == {uid(1), uid(2), uid(3)}
+
+
+def test_seeded_deleted_member_gets_its_memberships_back_on_restore(
+    graph_factory: Callable[..., Graph],
+) -> None:
+    seed = base_seed()
+    gone = user(501)
+    gone.update({"@odata.type": "#microsoft.graph.user", "deletedDateTime": "2026-11-20T10:00:00Z"})
+    seed["deletedItems"] = [gone]
+    seed["groups"][0]["members"].append(uid(501))
+    graph = graph_factory(seed)
+    assert uid(501) not in {m["id"] for m in graph.get(f"groups/{gid(1)}/members").json()["value"]}
+    assert graph.post(f"directory/deletedItems/{uid(501)}/restore").status_code == 200
+    assert uid(501) in {m["id"] for m in graph.get(f"groups/{gid(1)}/members").json()["value"]}
