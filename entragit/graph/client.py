@@ -391,7 +391,10 @@ class GraphClient:
                 if throttled_for + delay <= self.max_throttle_wait:
                     self._count("retries")
                     resp.close()
-                    self._close_gate(delay)
+                    if wait_s is not None:
+                        # A Retry-After speaks for the shared RU bucket; a bare 429 (conditional access:
+                        # 1 request/s) concerns only its own kind of request, so others carry on.
+                        self._close_gate(delay)
                     self.backoff.sleep(delay)
                     throttled_for += delay
                     throttle_tries += 1
