@@ -33,6 +33,7 @@ from entragit.sandbox.schema import (
     CIDR_TYPES,
     GROUP_EXCHANGE,
     NAMED_LOCATION_TYPES,
+    ORGANIZATION_WRITABLE,
     TYPES,
     USER_CLOUD_WRITABLE_WHEN_SYNCED,
     TypeDef,
@@ -620,6 +621,7 @@ class Rules:
                 invalid_value(td, "membershipRuleProcessingState")
 
     def create_role_definition(self, td: TypeDef, body: dict[str, Any]) -> tuple[dict[str, Any], dict]:
+        self.check_known(td, body)
         self.reject_read_only(td, body)
         self.require(td, body, ("displayName", "rolePermissions"))
         if not isinstance(body.get("isEnabled"), bool):
@@ -808,6 +810,10 @@ class Rules:
         elif td.key == "oauth2PermissionGrants":
             for prop in changes:
                 if prop != "scope":
+                    read_only(prop)
+        elif td.key == "organization":
+            for prop in changes:
+                if prop not in ORGANIZATION_WRITABLE:
                     read_only(prop)
 
     @staticmethod

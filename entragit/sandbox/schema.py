@@ -569,8 +569,24 @@ _add(
         resource="UnifiedRoleDefinition",
         context="roleManagement/directory/roleDefinitions",
         entity_context="roleManagement/directory/roleDefinitions",
+        known=frozenset(
+            {
+                "id",
+                "description",
+                "displayName",
+                "isBuiltIn",
+                "isEnabled",
+                "resourceScopes",
+                "templateId",
+                "version",
+                "rolePermissions",
+                "inheritsPermissionsFrom",
+                "isPrivileged",
+                "allowedPrincipalTypes",
+            }
+        ),
         required=("displayName", "rolePermissions", "isEnabled"),
-        read_only=frozenset({"id", "isBuiltIn", "templateId", "inheritsPermissionsFrom"}),
+        read_only=frozenset({"id", "isBuiltIn", "templateId", "inheritsPermissionsFrom", "isPrivileged"}),
         indexed=("displayName", "templateId"),
         filterable=frozenset({"id", "displayName", "isBuiltIn", "templateId", "isEnabled"}),
         audit_category="RoleManagement",
@@ -698,6 +714,17 @@ _add(
         deletable=False,
         max_top=1000,
     )
+)
+
+# organization: the few properties an admin may PATCH (resources/organization.md); the rest is read-only.
+ORGANIZATION_WRITABLE = frozenset(
+    {
+        "marketingNotificationEmails",
+        "privacyProfile",
+        "securityComplianceNotificationMails",
+        "securityComplianceNotificationPhones",
+        "technicalNotificationMails",
+    }
 )
 
 SINGLETONS: dict[str, tuple[str, frozenset[str]]] = {

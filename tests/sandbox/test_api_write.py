@@ -580,3 +580,23 @@ def test_add_and_remove_password_secret_is_returned_once(g: Graph) -> None:
         g.get(f"applications/{app}", {"$select": "passwordCredentials"}).json()["passwordCredentials"] == []
     )
     assert g.post(f"applications/{app}/removePassword", {"keyId": cred["keyId"]}).status_code == 400
+
+
+def test_organization_allows_only_its_writable_settings(g: Graph) -> None:
+    org = g.box.tenant_id
+    assert g.patch(f"organization/{org}", {"technicalNotificationMails": [f"it@{DOMAIN}"]}).status_code == 204
+    assert g.get(f"organization/{org}").json()["technicalNotificationMails"] == [f"it@{DOMAIN}"]
+    assert_error(
+        g.patch(f"organization/{org}", {"displayName": "Evil"}),
+        400,
+        "Request_BadRequest",
+        "Property 'displayName' is read-only and cannot be set.",
+    )
+    assert g.delete(f"organization/{org}").status_code == 405
+    body = {
+        "displayName": "x",
+        "isEnabled": True,
+        "rolePermissions": [{"allowedResourceActions": []}],
+        "junk": 1,
+    }
+    assert_error(g.post("roleManagement/directory/roleDefinitions", body), 400, "Request_BadRequest")
