@@ -99,6 +99,26 @@ def test_throttling_is_bounded_by_time_not_by_retry_count(sandbox: Sandbox) -> N
     assert time.monotonic() - started < 3
 
 
+def test_a_retry_after_holds_back_every_worker(sandbox: Sandbox) -> None:
+    # Graph's resource-unit bucket is shared by all requests of the app: after one 429 with Retry-After,
+    # requests from other workers wait too instead of spending quota on certain 429s.
+    client = client_for(sandbox)
+    slept: list[float] = []
+    client.backoff.sleep = slept.append  # record instead of sleeping
+    inject(sandbox, match=r"/v1\.0/organization", status=429, times=1, retry_after=5)
+    client.get("organization")
+    assert slept and 5 <= slept[0] <= 6
+    client.get("users", {"$top": 1})  # another request, not throttled itself, still respects the pause
+    assert len(slept) == 2 and 3 < slept[1] <= 6
+
+    bare = client_for(sandbox)
+    bare.backoff.sleep = slept.append
+    inject(sandbox, match=r"/v1\.0/organization", status=429, times=1)  # no Retry-After: backoff only
+    bare.get("organization")
+    bare.get("users", {"$top": 1})
+    assert len(slept) == 3
+
+
 def test_persistent_failure_is_one_graph_error_line(sandbox: Sandbox) -> None:
     client = client_for(sandbox, max_retries=2)
     inject(sandbox, match=r"/v1\.0/groups", status=503, times=None)
