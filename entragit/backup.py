@@ -29,7 +29,7 @@ from entragit import canonical, catalog, config
 from entragit.catalog import ObjectType, Relationship
 from entragit.errors import EntragitError
 from entragit.graph.client import DeltaExpired, GraphClient, GraphError
-from entragit.store import Store
+from entragit.store import Snapshot, Store
 
 ProgressFn = Callable[[str], None]
 
@@ -85,9 +85,8 @@ class BackupResult:
 
 @dataclass
 class _Entry:
-    """One file change of a type: new text (None = delete), what happened, and a name for the message."""
+    """One file change of a type, for the counts and the commit message (the content went to the snapshot)."""
 
-    text: str | None
     kind: str  # added, changed, deleted, soft-deleted, restored
     name: str
 
@@ -211,8 +210,10 @@ class _Run:
         *,
         full: bool,
         progress: ProgressFn | None,
+        snapshot: Snapshot | None = None,
     ) -> None:
         self.store = store
+        self.snapshot = snapshot or store.snapshot()
         self.client = client
         self.full = full
         self.progress = progress or (lambda _msg: None)
@@ -308,6 +309,7 @@ class _Run:
                 except DeltaExpired:
                     self.progress(f"{t.name}: delta token rejected, listing everything again")
                     summary.mode = "delta→full"
+                    self.snapshot.discard(outcome.entries)
                     outcome.entries.clear()
             self._full(outcome, old)
             if summary.mode != "delta→full":
@@ -315,6 +317,7 @@ class _Run:
         except (GraphError, EntragitError) as exc:
             summary.mode = "failed"
             summary.error = f"{t.name}: {exc}"
+            self.snapshot.discard(outcome.entries)  # none of its files change
             outcome.entries.clear()
         return outcome
 
@@ -405,7 +408,7 @@ class _Run:
             for path in self.store.tracked_files([t.folder]):
                 if path not in digests and catalog.type_for_path(path) is t:
                     name = _name_from_text(t, self.store.read_text(path), path)
-                    out.entries[path] = _Entry(None, "deleted", name)
+                    out.entries[path] = _Entry("deleted", name)
         state["digests"] = digests
         out.state = state
 
@@ -475,7 +478,7 @@ class _Run:
             digests.pop(path, None)
             text = self.store.read_text(path)
             if text is not None:
-                out.entries[path] = _Entry(None, "deleted", _name_from_text(t, text, path))
+                out.entries[path] = _Entry("deleted", _name_from_text(t, text, path))
         out.summary.objects = len(digests)
         out.state = {"deltaLink": rnd.delta_link, "digests": digests}
         if soft_now:
@@ -494,21 +497,25 @@ class _Run:
         """Record the object's digest; if it differs from last run's, dump it and compare with the file."""
         d = canonical.digest(obj)
         digests_new[path] = d
-        if digests_old.get(path) == d:
-            out.entries.pop(path, None)  # a repeated delta entry that ends up unchanged
-            return
-        entry = _classify(self.store, out.t, path, obj, canonical.dump(obj))
+        entry = None
+        if digests_old.get(path) != d:
+            text = canonical.dump(obj).encode("utf-8")
+            entry = _classify(self.store, out.t, path, obj, text)
+            if entry is not None:
+                self.snapshot.put(path, text)  # straight into git's pack; not kept in memory
         if entry is None:
-            out.entries.pop(path, None)
+            if out.entries.pop(path, None) is not None:  # a repeated delta entry that ends up unchanged
+                self.snapshot.discard([path])
         else:
             out.entries[path] = entry
 
 
-def _classify(store: Store, t: ObjectType, path: str, obj: Mapping[str, Any], text: str) -> _Entry | None:
+def _classify(store: Store, t: ObjectType, path: str, obj: Mapping[str, Any], text: bytes) -> _Entry | None:
     """The file change for a dumped object, or None when the file already holds exactly this text."""
-    current = store.read_text(path)
-    if current == text:
+    raw = _read_bytes(store.root / path)
+    if raw == text:
         return None
+    current = raw.decode("utf-8", "replace") if raw is not None else None
     if current is None:
         kind = "added"
     elif obj.get("deletedDateTime") and "deletedDateTime" not in _loaded_keys(current):
@@ -517,7 +524,14 @@ def _classify(store: Store, t: ObjectType, path: str, obj: Mapping[str, Any], te
         kind = "restored"
     else:
         kind = "changed"
-    return _Entry(text, kind, _display_name(t, obj, path))
+    return _Entry(kind, _display_name(t, obj, path))
+
+
+def _read_bytes(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
 
 
 def _loaded_keys(text: str) -> set[str]:
@@ -688,55 +702,13 @@ def run_backup(
     with store.session(folders):
         prior = store.load_state()
         old_types: dict[str, Any] = dict(prior.get("types") or {})
-        run = _Run(store, client, cfg, full=full, progress=say)
-        with ThreadPoolExecutor(max_workers=TYPE_WORKERS, thread_name_prefix="entragit-type") as pool:
-            outcomes = list(pool.map(lambda t: run.backup_type(t, old_types.get(t.name) or {}), chosen))
-
-        result = BackupResult(commit=None)
-        new_types = dict(old_types)
-        files: dict[str, str | None] = {}
-        domain: str | None = None
-        for out in outcomes:
-            result.types[out.t.name] = out.summary
-            if out.summary.error:
-                result.errors.append(out.summary.error)
-                continue
-            new_types[out.t.name] = out.state
-            domain = domain or out.domain
-            for path, e in out.entries.items():
-                files[path] = e.text
-                bucket = e.kind if e.kind in ("added", "deleted") else "changed"
-                setattr(result, bucket, getattr(result, bucket) + 1)
-                setattr(out.summary, bucket, getattr(out.summary, bucket) + 1)
-
-        report_changes: list[tuple[str, str]] = []
-        for name, build in (
-            ("secureScore", lambda: _secure_score_report(client)),
-            ("seats", lambda: _seats_report(client, (new_types.get("users") or {}).get("seats") or {})),
-        ):
-            if name == "seats" and not (new_types.get("users") or {}).get("seats"):
-                continue  # users never listed successfully: no estimate rather than a wrong one
-            path = f"{REPORT_FOLDER}/{name}.yaml"
-            try:
-                data = build()
-            except (GraphError, EntragitError) as exc:
-                result.errors.append(f"{path}: {exc}")
-                continue
-            if data is None:
-                continue
-            text = canonical.dump(data)
-            current = store.read_text(path)
-            if current != text:
-                files[path] = text
-                report_changes.append((path, "added" if current is None else "updated"))
-
-        if domain is None:
-            domain = _domain_from_graph(client) or cfg.tenant_id
-        message = _commit_message(domain, [o for o in outcomes if not o.summary.error], report_changes)
-        result.commit = store.write_snapshot(files, message, compared=True)
-        store.save_state(new_types)
-        if push and result.commit:
-            store.push()
+        snapshot = store.snapshot()
+        try:
+            result = _run_types(store, client, cfg, snapshot, chosen, old_types, full, say)
+            if push and result.commit:
+                store.push()
+        finally:
+            snapshot.close()
 
     result.stats = {
         "seconds": round(time.monotonic() - started, 2),
@@ -744,6 +716,67 @@ def run_backup(
         "retries": client.stats.get("retries", 0),
         "throttled": client.stats.get("throttled", 0),
     }
+    return result
+
+
+def _run_types(
+    store: Store,
+    client: GraphClient,
+    cfg: config.Config,
+    snapshot: Snapshot,
+    chosen: Sequence[ObjectType],
+    old_types: dict[str, Any],
+    full: bool,
+    say: ProgressFn,
+) -> BackupResult:
+    """List the types concurrently into the snapshot, add the reports, commit, save the state."""
+    run = _Run(store, client, cfg, full=full, progress=say, snapshot=snapshot)
+    with ThreadPoolExecutor(max_workers=TYPE_WORKERS, thread_name_prefix="entragit-type") as pool:
+        outcomes = list(pool.map(lambda t: run.backup_type(t, old_types.get(t.name) or {}), chosen))
+
+    result = BackupResult(commit=None)
+    new_types = dict(old_types)
+    domain: str | None = None
+    for out in outcomes:
+        result.types[out.t.name] = out.summary
+        if out.summary.error:
+            result.errors.append(out.summary.error)
+            continue
+        new_types[out.t.name] = out.state
+        domain = domain or out.domain
+        for path, e in out.entries.items():
+            if e.kind == "deleted":
+                snapshot.delete(path)
+            bucket = e.kind if e.kind in ("added", "deleted") else "changed"
+            setattr(result, bucket, getattr(result, bucket) + 1)
+            setattr(out.summary, bucket, getattr(out.summary, bucket) + 1)
+
+    report_changes: list[tuple[str, str]] = []
+    for name, build in (
+        ("secureScore", lambda: _secure_score_report(client)),
+        ("seats", lambda: _seats_report(client, (new_types.get("users") or {}).get("seats") or {})),
+    ):
+        if name == "seats" and not (new_types.get("users") or {}).get("seats"):
+            continue  # users never listed successfully: no estimate rather than a wrong one
+        path = f"{REPORT_FOLDER}/{name}.yaml"
+        try:
+            data = build()
+        except (GraphError, EntragitError) as exc:
+            result.errors.append(f"{path}: {exc}")
+            continue
+        if data is None:
+            continue
+        text = canonical.dump(data)
+        current = store.read_text(path)
+        if current != text:
+            snapshot.put(path, text.encode("utf-8"))
+            report_changes.append((path, "added" if current is None else "updated"))
+
+    if domain is None:
+        domain = _domain_from_graph(client) or cfg.tenant_id
+    message = _commit_message(domain, [o for o in outcomes if not o.summary.error], report_changes)
+    result.commit = snapshot.commit(message)
+    store.save_state(new_types)
     return result
 
 

@@ -12,7 +12,7 @@ import pytest
 import requests
 from click.testing import CliRunner
 
-from entragit import backup, canonical, catalog, config, store
+from entragit import backup, canonical, catalog, config
 from entragit.backup import run_backup
 from entragit.cli import cli
 from entragit.config import Config
@@ -331,22 +331,17 @@ def test_killed_run_leaves_a_clean_repository_and_the_next_run_completes(
     env.graph("PATCH", f"users/{quiet['id']}", {"jobTitle": "Half written"})
     policy = env.load(env.files(catalog.by_name("conditionalAccessPolicies"))[0])
     env.graph("DELETE", f"identity/conditionalAccess/policies/{policy['id']}")
-    real = store._write_file
-    calls = 0
+    real = Store._git
 
-    def dying(path: str, data: bytes) -> None:
-        nonlocal calls
-        calls += 1
-        if calls == 1:  # in the middle of the file writes: a file half-written
-            with open(path, "wb") as fh:
-                fh.write(data[: len(data) // 2])
-            raise KeyboardInterrupt
-        real(path, data)
+    def dies_before_moving_head(self: Store, *args: str, **kwargs: Any) -> str:
+        if args[:1] == ("update-ref",) and "HEAD" in args:
+            raise KeyboardInterrupt  # files and index at the new commit, HEAD not yet moved
+        return real(self, *args, **kwargs)
 
-    monkeypatch.setattr(store, "_write_file", dying)
+    monkeypatch.setattr(Store, "_git", dies_before_moving_head)
     with pytest.raises(KeyboardInterrupt):
         env.backup()
-    monkeypatch.setattr(store, "_write_file", real)
+    monkeypatch.setattr(Store, "_git", real)
     assert git(env.root, "status", "--porcelain"), "the interrupted run left files behind"
     assert env.head() == head
 
@@ -493,9 +488,9 @@ def test_commit_message_summarises_and_caps_the_body() -> None:
     users = catalog.by_name("users")
     out = backup._Outcome(users, backup.TypeSummary("users"))
     for i in range(600):
-        out.entries[f"users/{i:03d}.yaml"] = backup._Entry("x", "added", f"User {i:03d}")
-    out.entries["users/zz.yaml"] = backup._Entry(None, "deleted", "Gone")
-    out.entries["users/yy.yaml"] = backup._Entry("x", "soft-deleted", "Binned")
+        out.entries[f"users/{i:03d}.yaml"] = backup._Entry("added", f"User {i:03d}")
+    out.entries["users/zz.yaml"] = backup._Entry("deleted", "Gone")
+    out.entries["users/yy.yaml"] = backup._Entry("soft-deleted", "Binned")
     msg = backup._commit_message("contoso.com", [out], [("reports/seats.yaml", "updated")])
     lines = msg.split("\n")
     assert lines[0] == "backup contoso.com: 1 changed, 600 added, 1 deleted"

@@ -86,24 +86,20 @@ def test_interrupted_run_is_rolled_back_by_the_next_session(
 ) -> None:
     st.write_snapshot({"users/a.yaml": "id: a\n", "users/b.yaml": "id: b\n"}, "one")
     head = st.head()
-    calls = 0
-    real = store_mod._write_file
+    real = Store._git
 
-    def dying_write(path: str, data: bytes) -> None:
-        nonlocal calls
-        calls += 1
-        if calls == 2:  # one file written, the next half-written, then the process "dies"
-            with open(path, "wb") as fh:
-                fh.write(data[:3])
-            raise KeyboardInterrupt
-        real(path, data)
+    def dies_before_moving_head(self: Store, *args: str, **kwargs: object) -> str:
+        if args[:1] == ("update-ref",) and "HEAD" in args:
+            raise KeyboardInterrupt  # work tree and index already at the new commit, HEAD not yet
+        return real(self, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(store_mod, "_write_file", dying_write)
+    monkeypatch.setattr(Store, "_git", dies_before_moving_head)
     with pytest.raises(KeyboardInterrupt):
         st.write_snapshot(
             {"users/a.yaml": "id: a\nnew: 1\n", "users/c.yaml": "id: c\n", "users/b.yaml": None}, "x"
         )
-    monkeypatch.setattr(store_mod, "_write_file", real)
+    monkeypatch.setattr(Store, "_git", real)
+    assert git(st.root, "status", "--porcelain"), "the interrupted run left the tree off HEAD"
     assert (st.root / ".git/entragit/run.lock").exists()
 
     with st.session(["users"]):
@@ -113,6 +109,18 @@ def test_interrupted_run_is_rolled_back_by_the_next_session(
     assert (st.root / "users/a.yaml").read_text() == "id: a\n"
     assert not (st.root / ".git/entragit/run.lock").exists()
     assert st.write_snapshot({"users/c.yaml": "id: c\n"}, "next run")
+
+
+def test_killed_while_streaming_changes_nothing(st: Store) -> None:
+    st.write_snapshot({"users/a.yaml": "id: a\n"}, "one")
+    head = st.head()
+    snap = st.snapshot()
+    snap.put("users/a.yaml", b"id: a\nhalf: 1\n")
+    snap.put("users/n.yaml", b"id: n\n")
+    snap.close()  # the process "dies" before commit: fast-import abandons the stream
+    assert st.head() == head
+    assert git(st.root, "status", "--porcelain", "--untracked-files=all") == ""
+    assert st.write_snapshot({"users/n.yaml": "id: n\n"}, "next")
 
 
 def test_interrupted_before_commit_after_staging(st: Store) -> None:
