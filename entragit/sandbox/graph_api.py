@@ -11,7 +11,11 @@ queries, protocol.py holds the Request/Response contract and Graph's error shape
 
 from __future__ import annotations
 
+import base64
+import bisect
+import datetime as dt
 import logging
+import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -412,8 +416,6 @@ class GraphApi:
         ordered: Sequence[str] = candidates if candidates is not None else coll.order
         start = 0
         if state is not None:
-            import bisect
-
             start = bisect.bisect_right(ordered, str(state.get("a", "")))
         items: list[dict[str, Any]] = []
         last = None
@@ -571,10 +573,6 @@ class GraphApi:
 
     def _add_password(self, ctx: Ctx, td: TypeDef, oid: str) -> Response:
         """addPassword: the only way to get a client secret; secretText is returned once and never stored."""
-        import base64
-        import datetime as _dt
-        import os
-
         body = ctx.req.body if isinstance(ctx.req.body, dict) else {}
         spec = body.get("passwordCredential") or {}
         if not isinstance(spec, dict):
@@ -585,7 +583,7 @@ class GraphApi:
             "customKeyIdentifier": None,
             "displayName": spec.get("displayName"),
             "endDateTime": spec.get("endDateTime")
-            or (start + _dt.timedelta(days=730)).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            or (start + dt.timedelta(days=730)).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
             "hint": secret[:3],
             "keyId": new_guid(),
             "startDateTime": spec.get("startDateTime") or start.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
