@@ -557,13 +557,7 @@ class Tenant:
             "seq": self.seq,
             "change_times": list(self.change_times),
             "clock_offset": self.clock_offset,
-            "settings": {
-                "delta_lag_seconds": self.delta_lag_seconds,
-                "delta_epoch": self.delta_epoch,
-                "delta_token_days": self.delta_token_days,
-                "retention_days": self.retention_days,
-                "soft_delete_security_groups": self.soft_delete_security_groups,
-            },
+            "settings": {name: getattr(self, name) for name in _SETTINGS},
         }
 
     @classmethod
@@ -592,7 +586,8 @@ class Tenant:
         tenant.change_times = list(state.get("change_times", []))
         tenant.clock_offset = float(state.get("clock_offset", 0.0))
         for name, value in state.get("settings", {}).items():
-            setattr(tenant, name, value)
+            if name in _SETTINGS:
+                setattr(tenant, name, value)
         return tenant
 
     def save(self, path: str | Path) -> None:
@@ -621,6 +616,15 @@ class Tenant:
             return cls.from_state(state)
         except (KeyError, TypeError, ValueError) as exc:
             raise StateError(f"{path}: damaged sandbox state ({exc})") from exc
+
+
+_SETTINGS = (
+    "delta_lag_seconds",
+    "delta_epoch",
+    "delta_token_days",
+    "retention_days",
+    "soft_delete_security_groups",
+)
 
 
 def _new_id(style: str) -> str:
