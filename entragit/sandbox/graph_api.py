@@ -453,7 +453,7 @@ class GraphApi:
         return state
 
     def _next_link(self, ctx: Ctx, state: dict[str, Any]) -> str:
-        params = [(k, v) for k, v in ctx.req.query.items() if k.lower() not in ("$skiptoken", "$count")]
+        params = [(k, v) for k, v in ctx.req.query.items() if k.lower() != "$skiptoken"]
         params.append(("$skiptoken", encode_token(state)))
         return build_link(ctx.base, ctx.req.path, params)
 
