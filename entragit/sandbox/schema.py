@@ -275,6 +275,7 @@ _add(
         prefixed=("userPrincipalName", "displayName", "mail", "mailNickname", "givenName", "surname"),
         filterable=frozenset(
             {
+                "deletedDateTime",
                 "id",
                 "userPrincipalName",
                 "displayName",
@@ -350,6 +351,7 @@ _add(
         prefixed=("displayName", "mailNickname", "mail"),
         filterable=frozenset(
             {
+                "deletedDateTime",
                 "id",
                 "displayName",
                 "mailNickname",
@@ -399,6 +401,7 @@ _add(
         prefixed=("displayName",),
         filterable=frozenset(
             {
+                "deletedDateTime",
                 "id",
                 "appId",
                 "displayName",
@@ -440,6 +443,7 @@ _add(
         prefixed=("displayName",),
         filterable=frozenset(
             {
+                "deletedDateTime",
                 "id",
                 "appId",
                 "displayName",
@@ -556,7 +560,9 @@ _add(
         relationships=(Relationship("members", ("users", "groups")),),
         indexed=("displayName",),
         prefixed=("displayName",),
-        filterable=frozenset({"id", "displayName", "description", "membershipType", "visibility"}),
+        filterable=frozenset(
+            {"id", "displayName", "description", "membershipType", "visibility", "deletedDateTime"}
+        ),
         audit_category="AdministrativeUnit",
         audit_noun="administrative unit",
         audit_type="AdministrativeUnit",

@@ -199,3 +199,15 @@ def test_seeded_deleted_member_gets_its_memberships_back_on_restore(
     assert uid(501) not in {m["id"] for m in graph.get(f"groups/{gid(1)}/members").json()["value"]}
     assert graph.post(f"directory/deletedItems/{uid(501)}/restore").status_code == 200
     assert uid(501) in {m["id"] for m in graph.get(f"groups/{gid(1)}/members").json()["value"]}
+
+
+def test_deleted_items_filter_by_deletion_time_and_name(g: Graph) -> None:
+    g.delete(f"users/{uid(3)}")
+    g.tenant.advance(3600)
+    g.delete(f"users/{uid(4)}")
+    path = "directory/deletedItems/microsoft.graph.user"
+    stamp = g.get(f"directory/deletedItems/{uid(4)}").json()["deletedDateTime"]
+    r = g.get(path, {"$filter": f"deletedDateTime ge {stamp}", "$select": "id"})
+    assert r.json()["value"] == [{"id": uid(4)}]
+    r = g.get(path, {"$filter": "startsWith(displayName,'User 003')", "$select": "id"})
+    assert r.json()["value"] == [{"id": uid(3)}]
