@@ -818,6 +818,9 @@ class GraphApi:
                 bad(REF_EXISTS.format(rel_name))
             if target == container["id"]:
                 bad(f"An object cannot be added to its own '{rel_name}'.")
+            nested = td.key == "groups" and rel_name == "members" and found[0] == "groups"
+            if nested and container.get("isAssignableToRole"):
+                bad("Nesting groups is not supported for groups that can be assigned to a role.")
             seen.add(target)
         for target in target_ids:
             self.tenant.add_link(rel, container["id"], target)

@@ -223,3 +223,10 @@ def test_expand_members_and_manager(g: Graph) -> None:
     assert managers[uid(2)] == uid(1) and managers[uid(3)] is None
     assert g.get("users", {"$expand": "manager", "$top": "999"}).status_code == 400
     assert g.get(f"groups/{gid(1)}", {"$expand": "photos"}).status_code == 400
+
+
+def test_role_assignable_groups_do_not_nest(g: Graph) -> None:
+    body = {"displayName": "Admins", "mailEnabled": False, "mailNickname": "admins", "securityEnabled": True}
+    admins = g.post("groups", dict(body, isAssignableToRole=True)).json()
+    assert g.post(f"groups/{admins['id']}/members/$ref", g.ref(uid(1))).status_code == 204
+    assert_error(g.post(f"groups/{admins['id']}/members/$ref", g.ref(gid(1))), 400, "Request_BadRequest")
