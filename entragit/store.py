@@ -254,36 +254,38 @@ class Store:
         marker = self.state_dir / RUN_MARKER
         if not marker.exists():
             return []
-        try:
-            paths: list[str] = json.loads(marker.read_text(encoding="utf-8"))["paths"]
-        except (ValueError, KeyError, TypeError):
-            paths = []
-        if paths:
-            in_head = self._paths_in_head(paths)
-            tracked = [p for p in paths if p in in_head]
-            untracked = [p for p in paths if p not in in_head]
-            if tracked:
-                self._git(
-                    "checkout", "HEAD", "--pathspec-from-file=-", "--pathspec-file-nul", stdin=_nul(tracked)
-                )
-            if untracked:
-                self._git(
-                    "rm",
-                    "-q",
-                    "--cached",
-                    "--ignore-unmatch",
-                    "--pathspec-from-file=-",
-                    "--pathspec-file-nul",
-                    stdin=_nul(untracked),
-                )
-                for p in untracked:
-                    with contextlib.suppress(FileNotFoundError):
-                        (self.root / p).unlink()
-            for p in paths:
-                with contextlib.suppress(FileNotFoundError):
-                    (self.root / (p + TMP_SUFFIX)).unlink()
+        paths = _marker_paths(marker.read_text(encoding="utf-8", errors="surrogateescape"))
+        self._restore_paths(paths)
+        with contextlib.suppress(StoreError):
+            self._git("update-ref", "-d", PENDING_REF)
         marker.unlink()
         return paths
+
+    def _restore_paths(self, paths: Sequence[str]) -> None:
+        """Put these paths back to HEAD in the index and the work tree (removing those HEAD lacks)."""
+        paths = sorted(set(paths))
+        if not paths:
+            return
+        in_head = self._paths_in_head(paths)
+        tracked = [p for p in paths if p in in_head]
+        untracked = [p for p in paths if p not in in_head]
+        if tracked:
+            self._git(
+                "checkout", "HEAD", "--pathspec-from-file=-", "--pathspec-file-nul", stdin=_nul(tracked)
+            )
+        if untracked:
+            self._git(
+                "rm",
+                "-q",
+                "--cached",
+                "--ignore-unmatch",
+                "--pathspec-from-file=-",
+                "--pathspec-file-nul",
+                stdin=_nul(untracked),
+            )
+            for p in untracked:
+                with contextlib.suppress(FileNotFoundError):
+                    (self.root / p).unlink()
 
     def _paths_in_head(self, paths: Sequence[str]) -> set[str]:
         if self.head() is None:
@@ -343,20 +345,6 @@ class Store:
             return snap.commit(message)
         finally:
             snap.close()
-
-    def _sync_worktree(self, old: str | None, new: str, touched: Sequence[str]) -> None:
-        """Move index and work tree from commit old to new, then the branch; interruptible (run marker)."""
-        marker = self.state_dir / RUN_MARKER
-        _atomic_write(marker, json.dumps({"head": old, "paths": sorted(touched)}).encode(), sync=True)
-        # Two-tree merge: git writes only the files that differ between the commits (C speed, correct stat
-        # data in the index), and refuses to overwrite local changes.
-        if old:
-            self._git("read-tree", "-m", "-u", old, new)
-            self._git("update-ref", "-m", "entragit backup", "HEAD", new, old)
-        else:
-            self._git("read-tree", "-m", "-u", new)
-            self._git("update-ref", "-m", "entragit backup", "HEAD", new)
-        marker.unlink()
 
     # ------------------------------------------------------------------ incremental state
 
@@ -439,20 +427,25 @@ class Store:
 
 
 class Snapshot:
-    """One backup commit, streamed into `git fast-import` while the run is still listing Graph.
+    """One backup commit, built while the run is still listing Graph.
 
-    Blobs go into a pack as soon as they are produced (from any thread), instead of one loose object and
-    one work-tree file per object written by Python: at 100k files that is the difference between minutes
-    and seconds on a slow file system. `commit` then builds the commit from HEAD plus the changes and lets
-    `git read-tree -m -u` write exactly the changed files. Nothing in the work tree, the index or the refs
-    changes before `commit`; a run killed before it leaves only unreferenced objects behind (`--done`
-    makes fast-import abandon a stream that ends early).
+    Each changed file is written to the work tree and its content streamed into `git fast-import` as soon as
+    it is produced (from any thread), so that file writes overlap the network waits and git never writes one
+    loose object per file (at 100k files: seconds instead of minutes on a slow file system). `commit` then
+    has fast-import build the commit on top of HEAD, refreshes the index for the touched paths (their objects
+    already exist, nothing is written again), checks the index tree equals the commit's and moves the branch.
+
+    Interruption safety: every path is appended to `.git/entragit/run.lock` before its file changes; the
+    marker is removed after the branch moved. A run killed in between leaves the marker, and the next run
+    (or `close` after an exception) puts exactly those paths back to HEAD. fast-import runs with `--done`,
+    so a stream that ends early updates no ref.
     """
 
     def __init__(self, store: Store) -> None:
         self.store = store
         self._lock = threading.Lock()
         self._proc: subprocess.Popen[bytes] | None = None
+        self._marker_fd: int | None = None
         self._marks: dict[str, int] = {}
         self._deletes: set[str] = set()
         self._next_mark = 1
@@ -469,37 +462,62 @@ class Snapshot:
         assert self._proc.stdin is not None
         return self._proc.stdin
 
+    def _note(self, relpath: str) -> None:
+        """Append a path to the run marker before its file changes (caller holds the lock)."""
+        if self._marker_fd is None:
+            marker = self.store.state_dir / RUN_MARKER
+            self.store.state_dir.mkdir(parents=True, exist_ok=True)
+            fd = os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o644)
+            os.write(fd, json.dumps({"head": self.store.head()}).encode() + b"\n")
+            self._marker_fd = fd
+        os.write(self._marker_fd, relpath.encode("utf-8", "surrogateescape") + b"\n")
+
     def put(self, relpath: str, data: bytes) -> None:
-        """The new content of a file (thread-safe)."""
+        """The new content of a file: written to the work tree and to git's pack (thread-safe)."""
+        path = os.path.join(self.store.root, relpath)
         with self._lock:
+            self._note(relpath)
             mark = self._next_mark
             self._next_mark += 1
             self._stdin().write(b"blob\nmark :%d\ndata %d\n%s\n" % (mark, len(data), data))
             self._marks[relpath] = mark
             self._deletes.discard(relpath)
+        try:
+            _write_file(path, data)
+        except FileNotFoundError:  # first file of a new shard folder
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            _write_file(path, data)
 
     def delete(self, relpath: str) -> None:
+        path = os.path.join(self.store.root, relpath)
+        if not os.path.lexists(path):
+            return
         with self._lock:
+            self._note(relpath)
             self._marks.pop(relpath, None)
             self._deletes.add(relpath)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
 
     def discard(self, paths: Iterable[str]) -> None:
-        """Leave these paths out of the commit after all (a type that failed half-way)."""
+        """Leave these paths out after all (a type that failed half-way): back to HEAD on disk too."""
+        chosen: list[str] = []
         with self._lock:
             for p in paths:
-                self._marks.pop(p, None)
-                self._deletes.discard(p)
+                if self._marks.pop(p, None) is not None or p in self._deletes:
+                    self._deletes.discard(p)
+                    chosen.append(p)
+        self.store._restore_paths(chosen)
 
     @property
     def touched(self) -> list[str]:
         return sorted([*self._marks, *self._deletes])
 
     def commit(self, message: str) -> str | None:
-        """Commit the changes on top of HEAD and check them out; None (and no commit) when there are none."""
+        """Commit the changes on top of HEAD; None (and no commit) when there are none."""
         store = self.store
         head = store.head()
-        tracked_deletes = [p for p in sorted(self._deletes) if os.path.lexists(os.path.join(store.root, p))]
-        if not self._marks and not tracked_deletes:
+        if not self._marks and not self._deletes:
             self.close()
             return None
         committer, author = _ident("GIT_COMMITTER_IDENT", store), _ident("GIT_AUTHOR_IDENT", store)
@@ -512,31 +530,50 @@ class Snapshot:
             out.append(b"from " + head.encode() + b"\n")
         for relpath, mark in sorted(self._marks.items()):
             out.append(b"M 100644 :%d %s\n" % (mark, _fi_path(relpath)))
-        for relpath in tracked_deletes:
+        for relpath in sorted(self._deletes):
             out.append(b"D %s\n" % _fi_path(relpath))
         out.append(b"\ndone\n")
         stdin = self._stdin()
-        assert self._proc is not None
-        try:
+        proc = self._proc
+        assert proc is not None
+        with contextlib.suppress(BrokenPipeError):
             stdin.write(b"".join(out))
             stdin.close()
-        except BrokenPipeError:
-            pass
-        err = self._proc.stderr.read() if self._proc.stderr else b""
-        if self._proc.wait() != 0:
+        err = proc.stderr.read() if proc.stderr else b""
+        if proc.wait() != 0:
             line = (err.decode("utf-8", "replace").strip().splitlines() or ["fast-import failed"])[-1]
             raise StoreError(f"git fast-import failed in {store.root}: {line}")
+        if proc.stderr:
+            proc.stderr.close()
         self._proc = None
         new = store._git("rev-parse", "--verify", PENDING_REF).strip()
-        try:
-            store._sync_worktree(head, new, [*self._marks, *tracked_deletes])
-        finally:
-            with contextlib.suppress(StoreError):
-                store._git("update-ref", "-d", PENDING_REF)
+        # The objects are in the pack already: update-index only hashes the files to refresh stat data.
+        store._git("update-index", "--add", "--remove", "-z", "--stdin", stdin=_nul(self.touched))
+        tree = store._git("write-tree").strip()
+        if tree != store._git("rev-parse", f"{new}^{{tree}}").strip():
+            raise StoreError(
+                f"{store.root}: the files on disk do not match the commit being made; nothing was committed"
+            )
+        if head:
+            store._git("update-ref", "-m", "entragit backup", "HEAD", new, head)
+        else:
+            store._git("update-ref", "-m", "entragit backup", "HEAD", new)
+        with contextlib.suppress(StoreError):
+            store._git("update-ref", "-d", PENDING_REF)
+        self._finish_marker()
+        self._marks.clear()
+        self._deletes.clear()
         return new
 
+    def _finish_marker(self) -> None:
+        if self._marker_fd is not None:
+            os.close(self._marker_fd)
+            self._marker_fd = None
+            with contextlib.suppress(FileNotFoundError):
+                (self.store.state_dir / RUN_MARKER).unlink()
+
     def close(self) -> None:
-        """Abandon an unfinished stream (fast-import exits without touching any ref)."""
+        """Abandon what was not committed: fast-import exits without touching any ref, files go back."""
         proc, self._proc = self._proc, None
         if proc is not None:
             with contextlib.suppress(OSError):
@@ -545,6 +582,28 @@ class Snapshot:
             proc.wait()
             if proc.stderr is not None:
                 proc.stderr.close()
+        if self._marker_fd is not None:
+            os.close(self._marker_fd)
+            self._marker_fd = None
+            self.store.recover()
+
+
+def _marker_paths(text: str) -> list[str]:
+    """Paths listed in a run marker: a JSON header line, then one path per line."""
+    lines = text.split("\n")
+    try:
+        header = json.loads(lines[0]) if lines and lines[0] else {}
+    except ValueError:
+        header = {}
+    paths = [ln for ln in lines[1:] if ln]
+    if isinstance(header, dict) and isinstance(header.get("paths"), list):
+        paths += [str(p) for p in header["paths"]]
+    return paths
+
+
+def _write_file(path: str, data: bytes) -> None:
+    with open(path, "wb") as fh:
+        fh.write(data)
 
 
 def _ident(var: str, store: Store) -> bytes:

@@ -12,7 +12,7 @@ import pytest
 import requests
 from click.testing import CliRunner
 
-from entragit import backup, canonical, catalog, config
+from entragit import backup, canonical, catalog, config, store
 from entragit.backup import run_backup
 from entragit.cli import cli
 from entragit.config import Config
@@ -339,9 +339,10 @@ def test_killed_run_leaves_a_clean_repository_and_the_next_run_completes(
         return real(self, *args, **kwargs)
 
     monkeypatch.setattr(Store, "_git", dies_before_moving_head)
+    monkeypatch.setattr(store.Snapshot, "close", lambda self: None)  # killed: no cleanup runs
     with pytest.raises(KeyboardInterrupt):
         env.backup()
-    monkeypatch.setattr(Store, "_git", real)
+    monkeypatch.undo()
     assert git(env.root, "status", "--porcelain"), "the interrupted run left files behind"
     assert env.head() == head
 

@@ -94,11 +94,13 @@ def test_interrupted_run_is_rolled_back_by_the_next_session(
         return real(self, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(Store, "_git", dies_before_moving_head)
+    monkeypatch.setattr(store_mod.Snapshot, "close", lambda self: None)  # killed: no cleanup runs
     with pytest.raises(KeyboardInterrupt):
         st.write_snapshot(
             {"users/a.yaml": "id: a\nnew: 1\n", "users/c.yaml": "id: c\n", "users/b.yaml": None}, "x"
         )
     monkeypatch.setattr(Store, "_git", real)
+    monkeypatch.undo()
     assert git(st.root, "status", "--porcelain"), "the interrupted run left the tree off HEAD"
     assert (st.root / ".git/entragit/run.lock").exists()
 
