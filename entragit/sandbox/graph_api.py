@@ -650,6 +650,18 @@ class GraphApi:
             wanted = "#members" if low == "memberof" else "#owners"
             refs = sorted(c for r, c in self.tenant.backrefs.get(oid, set()) if r.endswith(wanted))
             return self._link_list(ctx, refs)
+        if (
+            td.key in ("users", "groups", "servicePrincipals")
+            and low == "transitivememberof"
+            and len(rest) == 1
+        ):
+            if method != "GET":
+                not_allowed()
+            return self._link_list(ctx, self._transitive(oid, up=True))
+        if td.key == "groups" and low == "transitivemembers" and len(rest) == 1:
+            if method != "GET":
+                not_allowed()
+            return self._link_list(ctx, self._transitive(oid, up=False))
         if td.key == "servicePrincipals" and low == "approleassignedto":
             return self._app_role_assigned_to(ctx, method, oid, rest[1:])
         if (
@@ -714,6 +726,23 @@ class GraphApi:
         if cast is not None:
             ids = [i for i in ids if self.tenant.where.get(i) == cast]
         return Response(200, len(ids), {"Content-Type": "text/plain"})
+
+    def _transitive(self, oid: str, up: bool) -> list[str]:
+        """Group memberships followed through nested groups (each object once, cycles tolerated)."""
+        seen: dict[str, None] = {}
+        queue = [oid]
+        while queue:
+            current = queue.pop(0)
+            if up:
+                nxt = sorted(c for r, c in self.tenant.backrefs.get(current, set()) if r == "groups#members")
+            else:
+                nxt = list(self.tenant.members("groups#members", current))
+            for other in nxt:
+                if other not in seen and other != oid:
+                    seen[other] = None
+                    if self.tenant.where.get(other) == "groups":
+                        queue.append(other)
+        return list(seen)
 
     def _ref_target(self, body: Any) -> str:
         if not isinstance(body, dict) or not isinstance(body.get("@odata.id"), str):

@@ -313,6 +313,10 @@ class Rules:
                 bad(REF_EXISTS.format(rel_name))
         if binds.get("members") and "DynamicMembership" in types:
             bad(DYNAMIC_REFUSAL)
+        if props.get("isAssignableToRole") and any(
+            self.tenant.where.get(m) == "groups" for m in binds.get("members", [])
+        ):
+            bad("Nesting groups is not supported for groups that can be assigned to a role.")
         return obj, binds
 
     def create_application(self, td: TypeDef, body: dict[str, Any]) -> tuple[dict[str, Any], dict]:

@@ -230,3 +230,23 @@ def test_role_assignable_groups_do_not_nest(g: Graph) -> None:
     admins = g.post("groups", dict(body, isAssignableToRole=True)).json()
     assert g.post(f"groups/{admins['id']}/members/$ref", g.ref(uid(1))).status_code == 204
     assert_error(g.post(f"groups/{admins['id']}/members/$ref", g.ref(gid(1))), 400, "Request_BadRequest")
+
+
+def test_transitive_members_and_member_of_follow_nesting(g: Graph) -> None:
+    assert (
+        g.post(f"groups/{gid(2)}/members/$ref", g.ref(gid(1))).status_code == 204
+    )  # Security 001 inside Team 002
+    members = {m["id"] for m in g.get(f"groups/{gid(2)}/transitiveMembers").json()["value"]}
+    assert members == {uid(1), uid(2), uid(3), uid(4), gid(1)}
+    groups = {x["id"] for x in g.get(f"users/{uid(2)}/transitiveMemberOf").json()["value"]}
+    assert groups == {gid(1), gid(2)}
+    assert {x["id"] for x in g.get(f"users/{uid(2)}/memberOf").json()["value"]} == {gid(1)}
+    body = {
+        "displayName": "Admins",
+        "mailEnabled": False,
+        "mailNickname": "admins",
+        "securityEnabled": True,
+        "isAssignableToRole": True,
+        "members@odata.bind": [f"https://graph.microsoft.com/v1.0/groups/{gid(1)}"],
+    }
+    assert g.post("groups", body).status_code == 400
