@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 PAGE_OBJECTS = 200
 PAGE_LINKS = 500
 MAX_FILTER_IDS = 50
+_MEMBERS_BY_DEFAULT = ("groups", "directory/administrativeUnits")
 
 
 def _relationships(td: TypeDef) -> list[str]:
@@ -73,7 +74,7 @@ def handle(api: GraphApi, ctx: Ctx, td: TypeDef) -> Response:
 def _original_query(state: dict[str, Any]) -> list[tuple[str, str]]:
     params = []
     fields = list(state.get("sel") or []) + list(state.get("rels") or [])
-    if fields:
+    if state.get("sel") is not None and fields:
         params.append(("$select", ",".join(fields)))
     if state.get("ids"):
         params.append(("$filter", " or ".join(f"id eq '{i}'" for i in state["ids"])))
@@ -83,7 +84,9 @@ def _original_query(state: dict[str, Any]) -> list[tuple[str, str]]:
 def _parse_select(api: GraphApi, ctx: Ctx, td: TypeDef) -> tuple[list[str] | None, list[str]]:
     raw = ctx.q.get("$select")
     if raw is None:
-        return None, []
+        # Without $select, groups and administrative units track their members too (api/group-delta.md
+        # Response 1, concepts/delta-query-groups.md, api/administrativeunit-delta.md).
+        return None, [rel for rel in ("members",) if td.key in _MEMBERS_BY_DEFAULT]
     names = _relationships(td)
     select: list[str] = []
     rels: list[str] = []
@@ -100,7 +103,7 @@ def _parse_select(api: GraphApi, ctx: Ctx, td: TypeDef) -> tuple[list[str] | Non
             )
         else:
             select.append(prop)
-    return (select or None), rels
+    return select, rels  # [] = only relationships selected: items carry just their id
 
 
 def _parse_filter(ctx: Ctx) -> list[str] | None:
@@ -115,6 +118,13 @@ def _parse_filter(ctx: Ctx) -> list[str] | None:
     if len(ids) > MAX_FILTER_IDS:
         bad(f"Delta query supports at most {MAX_FILTER_IDS} ids in $filter.", "Request_UnsupportedQuery")
     return ids
+
+
+def _project(td: TypeDef, obj: dict[str, Any], sel: list[str] | None) -> dict[str, Any]:
+    """An object as delta returns it: its selected properties (`[]`: only links selected → just the id)."""
+    if sel is not None and not sel:
+        return {"id": obj["id"]}
+    return project(td, obj, sel)
 
 
 def _target_type(api: GraphApi, oid: str) -> str:
@@ -158,7 +168,7 @@ def _initial(api: GraphApi, ctx: Ctx, td: TypeDef, state: dict[str, Any], first:
         if obj is None:
             last_done = oid
             continue
-        item = project(td, obj, state.get("sel"))
+        item = _project(td, obj, state.get("sel"))
         links = [(rel, t) for rel in rels for t in _links_of(api, td, oid, rel)]
         chunk = links[offset : offset + budget]
         for rel in rels:
@@ -223,7 +233,7 @@ def _incremental(api: GraphApi, ctx: Ctx, td: TypeDef, state: dict[str, Any]) ->
             )
             items.append({"id": oid, "@removed": {"reason": reason}})
             continue
-        item = project(td, obj, state.get("sel"))
+        item = _project(td, obj, state.get("sel"))
         if minimal and not entry["whole"]:
             # Prefer: return=minimal → only the properties that changed (null when cleared), plus id.
             item = {k: v for k, v in item.items() if k == "id" or k in entry["props"]}
@@ -253,10 +263,10 @@ def _page(
     first: bool,
 ) -> Response:
     fragment = td.context
+    state = next_state or delta_state or {}
     fields = (
-        list((next_state or delta_state or {}).get("sel") or [])
-        + list((next_state or delta_state or {}).get("rels") or [])
-        if first
+        list(state.get("sel") or []) + list(state.get("rels") or [])
+        if first and state.get("sel") is not None
         else []
     )
     if fields:
