@@ -50,7 +50,9 @@ def handle(api: GraphApi, ctx: Ctx, td: TypeDef) -> Response:
         state = decode_token(skiptoken or deltatoken or "")
         if state is None or state.get("k") != td.key:
             bad("The delta token is invalid.", "Request_BadRequest" if state is None else "BadRequest")
-        fresh = build_link(ctx.base, f"{td.key}/delta", _original_query(state))
+        # "a Location header containing a request URL with an empty $deltaToken (same as the initial query)"
+        # (concepts/delta-query-overview.md, Synchronization reset).
+        fresh = build_link(ctx.base, f"{td.key}/delta", [*_original_query(state), ("$deltatoken", "")])
         if int(state.get("e", -1)) != tenant.delta_epoch:
             raise ApiError(410, "resyncRequired", "Resync required: start a new full delta round.",
                            headers={"Location": fresh})  # fmt: skip

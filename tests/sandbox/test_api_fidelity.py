@@ -78,3 +78,15 @@ def test_delta_selecting_only_members_returns_ids_and_links(g: Graph) -> None:
     assert g.patch(f"groups/{gid(1)}", {"description": "changed"}).status_code == 204
     got, _ = _round(g, link)
     assert set(got[gid(1)]) == {"id"}
+
+
+def test_reset_location_is_the_initial_query_with_an_empty_deltatoken(g: Graph) -> None:
+    # concepts/delta-query-overview.md (Synchronization reset): "410 (gone) and a Location header containing a
+    # request URL with an empty $deltaToken (same as the initial query)".
+    _, link, _ = g.delta_round("groups/delta?$select=displayName,members")
+    g.tenant.delta_epoch += 1
+    r = g.s.get(link, allow_redirects=False)
+    assert r.status_code == 410
+    assert r.headers["Location"] == f"{g.base}/groups/delta?$select=displayName,members&$deltatoken="
+    got, _ = _round(g, r.headers["Location"])
+    assert set(got[gid(1)]) == {"id", "displayName", "members@delta"}
