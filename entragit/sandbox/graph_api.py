@@ -36,6 +36,7 @@ from entragit.sandbox.odata import (
 )
 from entragit.sandbox.protocol import (
     DYNAMIC_REFUSAL,
+    LAST_OWNER,
     MAIL_GROUP_WRITE,
     REF_EXISTS,
     SP_NAME_TAKEN,
@@ -796,6 +797,8 @@ class GraphApi:
             self._check_link_write(td, container, rel_name)
             if target not in self.tenant.members(rel, oid):
                 not_found(target)
+            if td.key == "groups" and rel_name == "owners" and self._last_user_owner(oid, target):
+                bad(LAST_OWNER)
             self.tenant.remove_link(rel, oid, target)
             self.audit.link(ctx, td, container, rel_name, target, add=False)
             return Response(204)
@@ -806,6 +809,13 @@ class GraphApi:
             body.update(self._directory_item(rest[0], None))
             return Response(200, body)
         segment_not_found(rest[-1])
+
+    def _last_user_owner(self, group_id: str, target: str) -> bool:
+        """api/group-delete-owners.md: "the last owner (a user object) of the group cannot be removed"."""
+        if self.tenant.where.get(target) != "users":
+            return False
+        owners = self.tenant.members("groups#owners", group_id)
+        return not any(o != target and self.tenant.where.get(o) == "users" for o in owners)
 
     def _check_link_write(self, td: TypeDef, container: dict[str, Any], rel_name: str) -> None:
         if td.key == "groups":

@@ -33,6 +33,8 @@ SP_NAME_TAKEN = (
     "The service principal cannot be created, updated, or restored because the service principal name {} is "
     "already in use."
 )
+# Observed wording (microsoft-graph-docs#12054, msgraph-metadata#653) of the documented rule.
+LAST_OWNER = "The group must have at least one owner, hence this owner cannot be removed."
 DYNAMIC_REFUSAL = "Cannot add or remove members of a group or administrative unit with dynamic membership."
 
 

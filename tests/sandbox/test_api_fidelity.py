@@ -90,3 +90,22 @@ def test_reset_location_is_the_initial_query_with_an_empty_deltatoken(g: Graph) 
     assert r.headers["Location"] == f"{g.base}/groups/delta?$select=displayName,members&$deltatoken="
     got, _ = _round(g, r.headers["Location"])
     assert set(got[gid(1)]) == {"id", "displayName", "members@delta"}
+
+
+# ---------------------------------------------------------------------------------------------- links
+
+
+def test_the_last_user_owner_of_a_group_cannot_be_removed(g: Graph) -> None:
+    # api-reference/v1.0/api/group-delete-owners.md: "Once owners are assigned to a group, the last owner
+    # (a user object) of the group cannot be removed." Wording as reported in microsoft-graph-docs#12054.
+    r = g.delete(f"groups/{gid(1)}/owners/{uid(1)}/$ref")
+    message = "The group must have at least one owner, hence this owner cannot be removed."
+    assert_error(r, 400, "Request_BadRequest", message)
+    assert g.post(f"groups/{gid(1)}/owners/$ref", g.ref(uid(2))).status_code == 204
+    assert g.delete(f"groups/{gid(1)}/owners/{uid(1)}/$ref").status_code == 204
+    owners = g.get(f"groups/{gid(1)}/owners").json()["value"]
+    assert [o["id"] for o in owners] == [uid(2)]
+    # A service principal owner does not count as the remaining user owner (msgraph-metadata#653).
+    assert g.post(f"groups/{gid(1)}/owners/$ref", g.ref(guid("f", 1))).status_code == 204
+    assert g.delete(f"groups/{gid(1)}/owners/{uid(2)}/$ref").status_code == 400
+    assert g.delete(f"groups/{gid(1)}/owners/{guid('f', 1)}/$ref").status_code == 204
