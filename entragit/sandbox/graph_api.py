@@ -400,6 +400,8 @@ class GraphApi:
                 reverse=True,
             )
             return self._list_objects(ctx, td, objs, td.context)
+        if td.directory_object:
+            self._no_skip(ctx)
         select = self._select(ctx, td, collection=True)
         flt = self._filter(ctx, td)
         self._check_advanced(ctx, td, flt)
@@ -443,6 +445,13 @@ class GraphApi:
             body["@odata.nextLink"] = self._next_link(ctx, {"a": last})
         body["value"] = items
         return Response(200, body)
+
+    @staticmethod
+    def _no_skip(ctx: Ctx) -> None:
+        """Directory object collections page only by $skiptoken (api/user-list.md, group-list.md); the
+        service's answer as reported in msgraph-metadata#135."""
+        if "$skip" in ctx.q:
+            bad("'$skip' is not supported by the service.")
 
     def _state(self, ctx: Ctx) -> dict[str, Any] | None:
         raw = ctx.q.get("$skiptoken")
@@ -689,6 +698,7 @@ class GraphApi:
         self, ctx: Ctx, ids: list[str], fragment: str = "directoryObjects", cast: str | None = None
     ) -> Response:
         """A directoryObject collection (members, owners, memberOf...): items carry their @odata.type."""
+        self._no_skip(ctx)
         raw = ctx.q.get("$select")
         select = [p.strip() for p in raw.split(",") if p.strip()] if raw is not None else None
         flt = parse_filter(ctx.q["$filter"]) if "$filter" in ctx.q else None
@@ -1223,6 +1233,7 @@ class GraphApi:
             if len(rest) == 1:
                 if method != "GET":
                     not_allowed()
+                self._no_skip(ctx)
                 objs = sorted(self.tenant.deleted_of(key), key=lambda o: str(o["id"]))
                 return self._list_objects(ctx, td, objs, td.context)
             rest = rest[1:]
