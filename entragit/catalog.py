@@ -30,8 +30,6 @@ from entragit.errors import UsageError
 RANK_LINKS = 70
 RANK_APP_ROLE_ASSIGNMENTS = 80
 
-GRAPH_API_VERSION = "v1.0"
-
 
 @dataclass(frozen=True)
 class Relationship:
@@ -96,12 +94,10 @@ class ObjectType:
     """One Entra object type: where it lives in Graph and in the backup repository, and how to restore it."""
 
     name: str  # short CLI name: `--type users`
-    folder: str  # folder in the backup repository (mirrors the Graph path)
     path: str  # Graph collection path (or the singleton's path)
     select: tuple[str, ...]  # every top-level property backed up; "id" always included
-    identity: tuple[str, ...]  # shown first in each file, in this order
+    identity: tuple[str, ...] = ("id", "displayName")  # shown first in each file, in this order
     display: str = "displayName"  # the property that names an object for humans
-    api_version: str = GRAPH_API_VERSION
     # Send `select` as $select. False where Graph returns the full object anyway and a $select would be
     # rejected or lose data (polymorphic collections whose derived properties need a cast, singletons with
     # inline navigation properties).
@@ -138,6 +134,11 @@ class ObjectType:
     references: tuple[Reference, ...] = ()  # ids of other objects held in properties
     notes: str = ""
 
+    @property
+    def folder(self) -> str:
+        """Folder in the backup repository: the Graph path, or for a singleton the folder holding its file."""
+        return self.path.rpartition("/")[0] if self.singleton else self.path
+
     def relationship(self, name: str) -> Relationship | None:
         for rel in self.relationships:
             if rel.name == name:
@@ -155,269 +156,53 @@ class ObjectType:
         return tuple(p for p in self.select if p not in blocked)
 
 
+def _names(text: str) -> tuple[str, ...]:
+    """Whitespace-separated names as a tuple, so that long property lists read as a paragraph."""
+    return tuple(text.split())
+
+
 # ----------------------------------------------------------------------------------------------------------
-# Property lists (Graph v1.0 resource pages, microsoft-graph-docs-contrib api-reference/v1.0/resources/*.md).
-# Properties only returned by a single-object GET (501 or 400 in a list) are left out, as are navigation
-# properties and write-only ones (user.passwordProfile).
+# Directory objects (users, groups, applications, service principals, administrative units) share what Graph's
+# directoryObject gives them: a delta query, soft delete into deletedItems, and read-only id/deletedDateTime.
 
-_USER_SELECT = (
-    "id",
-    "displayName",
-    "userPrincipalName",
-    "accountEnabled",
-    "ageGroup",
-    "assignedLicenses",
-    "assignedPlans",
-    "authorizationInfo",
-    "businessPhones",
-    "city",
-    "companyName",
-    "consentProvidedForMinor",
-    "country",
-    "createdDateTime",
-    "creationType",
-    "deletedDateTime",
-    "department",
-    "employeeHireDate",
-    "employeeId",
-    "employeeLeaveDateTime",
-    "employeeOrgData",
-    "employeeType",
-    "externalUserState",
-    "faxNumber",
-    "givenName",
-    "identities",
-    "imAddresses",
-    "isResourceAccount",
-    "jobTitle",
-    "legalAgeGroupClassification",
-    "licenseAssignmentStates",
-    "mail",
-    "mailNickname",
-    "mobilePhone",
-    "officeLocation",
-    "onPremisesDistinguishedName",
-    "onPremisesDomainName",
-    "onPremisesExtensionAttributes",
-    "onPremisesImmutableId",
-    "onPremisesProvisioningErrors",
-    "onPremisesSamAccountName",
-    "onPremisesSecurityIdentifier",
-    "onPremisesSyncEnabled",
-    "onPremisesUserPrincipalName",
-    "otherMails",
-    "passwordPolicies",
-    "postalCode",
-    "preferredDataLocation",
-    "preferredLanguage",
-    "proxyAddresses",
-    "securityIdentifier",
-    "serviceProvisioningErrors",
-    "showInAddressList",
-    "state",
-    "streetAddress",
-    "surname",
-    "usageLocation",
-    "userType",
-)
 
-_USER_ONPREM_READ_ONLY = (
-    "onPremisesDistinguishedName",
-    "onPremisesDomainName",
-    "onPremisesLastSyncDateTime",
-    "onPremisesProvisioningErrors",
-    "onPremisesSamAccountName",
-    "onPremisesSecurityIdentifier",
-    "onPremisesSyncEnabled",
-    "onPremisesUserPrincipalName",
-)
+def _directory_type(
+    name: str,
+    entity: str,
+    *,
+    path: str | None = None,
+    shard: bool = True,
+    read_only: tuple[str, ...] = (),
+    **fields: Any,
+) -> ObjectType:
+    """A directory object type; `entity` names its deletedItems cast (`microsoft.graph.<entity>`).
 
-_GROUP_SELECT = (
-    "id",
-    "displayName",
-    "mailNickname",
-    "classification",
-    "createdDateTime",
-    "deletedDateTime",
-    "description",
-    "groupTypes",
-    "isAssignableToRole",
-    "mail",
-    "mailEnabled",
-    "membershipRule",
-    "membershipRuleProcessingState",
-    "onPremisesDomainName",
-    "onPremisesNetBiosName",
-    "onPremisesProvisioningErrors",
-    "onPremisesSamAccountName",
-    "onPremisesSecurityIdentifier",
-    "onPremisesSyncEnabled",
-    "preferredDataLocation",
-    "preferredLanguage",
-    "proxyAddresses",
-    "resourceBehaviorOptions",
-    "resourceProvisioningOptions",
-    "securityEnabled",
-    "securityIdentifier",
-    "serviceProvisioningErrors",
-    "theme",
-    "visibility",
-    "assignedLabels",
-    "assignedLicenses",
-)
-
-_APPLICATION_SELECT = (
-    "id",
-    "appId",
-    "displayName",
-    "addIns",
-    "api",
-    "appRoles",
-    "applicationTemplateId",
-    "certification",
-    "createdDateTime",
-    "defaultRedirectUri",
-    "deletedDateTime",
-    "description",
-    "disabledByMicrosoftStatus",
-    "groupMembershipClaims",
-    "identifierUris",
-    "info",
-    "isDeviceOnlyAuthSupported",
-    "isFallbackPublicClient",
-    "keyCredentials",
-    "notes",
-    "oauth2RequirePostResponse",
-    "optionalClaims",
-    "parentalControlSettings",
-    "passwordCredentials",
-    "publicClient",
-    "publisherDomain",
-    "requestSignatureVerification",
-    "requiredResourceAccess",
-    "samlMetadataUrl",
-    "serviceManagementReference",
-    "servicePrincipalLockConfiguration",
-    "signInAudience",
-    "spa",
-    "tags",
-    "tokenEncryptionKeyId",
-    "uniqueName",
-    "verifiedPublisher",
-    "web",
-)
-
-_SERVICE_PRINCIPAL_SELECT = (
-    "id",
-    "appId",
-    "displayName",
-    "accountEnabled",
-    "addIns",
-    "alternativeNames",
-    "appDescription",
-    "appDisplayName",
-    "appOwnerOrganizationId",
-    "appRoleAssignmentRequired",
-    "appRoles",
-    "applicationTemplateId",
-    "deletedDateTime",
-    "description",
-    "disabledByMicrosoftStatus",
-    "homepage",
-    "info",
-    "keyCredentials",
-    "loginUrl",
-    "logoutUrl",
-    "notes",
-    "notificationEmailAddresses",
-    "oauth2PermissionScopes",
-    "passwordCredentials",
-    "preferredSingleSignOnMode",
-    "preferredTokenSigningKeyThumbprint",
-    "replyUrls",
-    "resourceSpecificApplicationPermissions",
-    "samlSingleSignOnSettings",
-    "servicePrincipalNames",
-    "servicePrincipalType",
-    "signInAudience",
-    "tags",
-    "tokenEncryptionKeyId",
-    "verifiedPublisher",
-)
-
-_CA_LIST_PATHS = tuple(
-    f"conditions.{p}"
-    for p in (
-        "users.includeUsers",
-        "users.excludeUsers",
-        "users.includeGroups",
-        "users.excludeGroups",
-        "users.includeRoles",
-        "users.excludeRoles",
-        "users.includeGuestsOrExternalUsers.externalTenants.members",
-        "users.excludeGuestsOrExternalUsers.externalTenants.members",
-        "applications.includeApplications",
-        "applications.excludeApplications",
-        "applications.includeUserActions",
-        "applications.includeAuthenticationContextClassReferences",
-        "clientApplications.includeServicePrincipals",
-        "clientApplications.excludeServicePrincipals",
-        "locations.includeLocations",
-        "locations.excludeLocations",
-        "platforms.includePlatforms",
-        "platforms.excludePlatforms",
-        "clientAppTypes",
-        "signInRiskLevels",
-        "userRiskLevels",
-        "servicePrincipalRiskLevels",
-        "insiderRiskLevels",
+    Sharded by default: these are the collections that grow to 100,000 objects."""
+    return ObjectType(
+        name=name,
+        path=path or name,
+        read_only=("id", "deletedDateTime", *read_only),
+        soft_delete_cast=f"microsoft.graph.{entity}",
+        delta=True,
+        shard=shard,
+        **fields,
     )
-)
-_CA_LIST_PATHS = (
-    *_CA_LIST_PATHS,
-    "grantControls.builtInControls",
-    "grantControls.customAuthenticationFactors",
-    "grantControls.termsOfUse",
-)
 
-_APP_UNORDERED = (
-    "identifierUris",
-    "tags",
-    "web.redirectUris",
-    "spa.redirectUris",
-    "publicClient.redirectUris",
-    "appRoles:id",
-    "appRoles[].allowedMemberTypes",
-    "api.oauth2PermissionScopes:id",
-    "api.preAuthorizedApplications:appId",
-    "api.preAuthorizedApplications[].delegatedPermissionIds",
-    "api.knownClientApplications",
-    "requiredResourceAccess:resourceAppId",
-    "requiredResourceAccess[].resourceAccess:id",
-    "keyCredentials:keyId",
-    "passwordCredentials:keyId",
-    "addIns:id",
-    "optionalClaims.idToken:name",
-    "optionalClaims.accessToken:name",
-    "optionalClaims.saml2Token:name",
-)
 
-_SP_UNORDERED = (
-    "alternativeNames",
-    "tags",
-    "replyUrls",
-    "servicePrincipalNames",
-    "notificationEmailAddresses",
-    "appRoles:id",
-    "appRoles[].allowedMemberTypes",
-    "oauth2PermissionScopes:id",
-    "keyCredentials:keyId",
-    "passwordCredentials:keyId",
-    "resourceSpecificApplicationPermissions:id",
-    "addIns:id",
-)
+def _links(name: str, path: str, targets: tuple[str, ...], *, via_delta: bool) -> Relationship:
+    """A `$ref` collection such as members or owners under the type's Graph path."""
+    return Relationship(
+        name=name,
+        read=f"{path}/{{id}}/{name}",
+        add=f"{path}/{{id}}/{name}/$ref",
+        remove=f"{path}/{{id}}/{name}/{{ref}}/$ref",
+        via_delta=via_delta,
+        targets=targets,
+    )
 
-_DIRECTORY_READ_ONLY = ("id", "deletedDateTime")
+
+_DIRECTORY_TARGETS = ("users", "groups", "servicePrincipals")
+_OWNER_TARGETS = ("users", "servicePrincipals")
 
 _USER_MANAGER = Relationship(
     name="manager",
@@ -430,28 +215,6 @@ _USER_MANAGER = Relationship(
     targets=("users",),
 )
 
-
-def _members(folder: str, via_delta: bool) -> Relationship:
-    return Relationship(
-        name="members",
-        read=f"{folder}/{{id}}/members",
-        add=f"{folder}/{{id}}/members/$ref",
-        remove=f"{folder}/{{id}}/members/{{ref}}/$ref",
-        via_delta=via_delta,
-    )
-
-
-def _owners(folder: str, via_delta: bool) -> Relationship:
-    return Relationship(
-        name="owners",
-        read=f"{folder}/{{id}}/owners",
-        add=f"{folder}/{{id}}/owners/$ref",
-        remove=f"{folder}/{{id}}/owners/{{ref}}/$ref",
-        via_delta=via_delta,
-        targets=("users", "servicePrincipals"),
-    )
-
-
 _APP_ROLE_ASSIGNED_TO = Relationship(
     name="appRoleAssignedTo",
     read="servicePrincipals/{id}/appRoleAssignedTo",
@@ -461,149 +224,191 @@ _APP_ROLE_ASSIGNED_TO = Relationship(
     item_fields=("appRoleId", "principalId", "principalType"),
 )
 
-_CA_PERMS_RESTORE = ("Policy.ReadWrite.ConditionalAccess", "Policy.Read.All", "Application.Read.All")
+# Permissions several types share.
+_POLICY_READ = ("Policy.Read.All",)
+_CA_RESTORE = ("Policy.ReadWrite.ConditionalAccess", "Policy.Read.All", "Application.Read.All")
+_APPLICATION_READ = ("Application.Read.All",)
+_ROLES_READ = ("RoleManagement.Read.Directory",)
+_ROLES_WRITE = ("RoleManagement.ReadWrite.Directory",)
+
+# ----------------------------------------------------------------------------------------------------------
+# Property lists (Graph v1.0 resource pages, microsoft-graph-docs-contrib api-reference/v1.0/resources/*.md).
+# Properties only returned by a single-object GET (501 or 400 in a list) are left out, as are navigation
+# properties and write-only ones (user.passwordProfile).
+
+_USER_SELECT = _names(
+    """
+    id displayName userPrincipalName accountEnabled ageGroup assignedLicenses assignedPlans authorizationInfo
+    businessPhones city companyName consentProvidedForMinor country createdDateTime creationType
+    deletedDateTime department employeeHireDate employeeId employeeLeaveDateTime employeeOrgData employeeType
+    externalUserState faxNumber givenName identities imAddresses isResourceAccount jobTitle
+    legalAgeGroupClassification licenseAssignmentStates mail mailNickname mobilePhone officeLocation
+    onPremisesDistinguishedName onPremisesDomainName onPremisesExtensionAttributes onPremisesImmutableId
+    onPremisesProvisioningErrors onPremisesSamAccountName onPremisesSecurityIdentifier onPremisesSyncEnabled
+    onPremisesUserPrincipalName otherMails passwordPolicies postalCode preferredDataLocation
+    preferredLanguage proxyAddresses securityIdentifier serviceProvisioningErrors showInAddressList state
+    streetAddress surname usageLocation userType
+    """
+)
+
+_GROUP_SELECT = _names(
+    """
+    id displayName mailNickname classification createdDateTime deletedDateTime description groupTypes
+    isAssignableToRole mail mailEnabled membershipRule membershipRuleProcessingState onPremisesDomainName
+    onPremisesNetBiosName onPremisesProvisioningErrors onPremisesSamAccountName onPremisesSecurityIdentifier
+    onPremisesSyncEnabled preferredDataLocation preferredLanguage proxyAddresses resourceBehaviorOptions
+    resourceProvisioningOptions securityEnabled securityIdentifier serviceProvisioningErrors theme visibility
+    assignedLabels assignedLicenses
+    """
+)
+
+_APPLICATION_SELECT = _names(
+    """
+    id appId displayName addIns api appRoles applicationTemplateId certification createdDateTime
+    defaultRedirectUri deletedDateTime description disabledByMicrosoftStatus groupMembershipClaims
+    identifierUris info isDeviceOnlyAuthSupported isFallbackPublicClient keyCredentials notes
+    oauth2RequirePostResponse optionalClaims parentalControlSettings passwordCredentials publicClient
+    publisherDomain requestSignatureVerification requiredResourceAccess samlMetadataUrl
+    serviceManagementReference servicePrincipalLockConfiguration signInAudience spa tags tokenEncryptionKeyId
+    uniqueName verifiedPublisher web
+    """
+)
+
+_SERVICE_PRINCIPAL_SELECT = _names(
+    """
+    id appId displayName accountEnabled addIns alternativeNames appDescription appDisplayName
+    appOwnerOrganizationId appRoleAssignmentRequired appRoles applicationTemplateId deletedDateTime
+    description disabledByMicrosoftStatus homepage info keyCredentials loginUrl logoutUrl notes
+    notificationEmailAddresses oauth2PermissionScopes passwordCredentials preferredSingleSignOnMode
+    preferredTokenSigningKeyThumbprint replyUrls resourceSpecificApplicationPermissions
+    samlSingleSignOnSettings servicePrincipalNames servicePrincipalType signInAudience tags
+    tokenEncryptionKeyId verifiedPublisher
+    """
+)
+
+_CA_LIST_PATHS = (
+    *(
+        f"conditions.{p}"
+        for p in _names(
+            """
+            users.includeUsers users.excludeUsers users.includeGroups users.excludeGroups users.includeRoles
+            users.excludeRoles users.includeGuestsOrExternalUsers.externalTenants.members
+            users.excludeGuestsOrExternalUsers.externalTenants.members applications.includeApplications
+            applications.excludeApplications applications.includeUserActions
+            applications.includeAuthenticationContextClassReferences
+            clientApplications.includeServicePrincipals clientApplications.excludeServicePrincipals
+            locations.includeLocations locations.excludeLocations platforms.includePlatforms
+            platforms.excludePlatforms clientAppTypes signInRiskLevels userRiskLevels
+            servicePrincipalRiskLevels insiderRiskLevels
+            """
+        )
+    ),
+    *_names(
+        "grantControls.builtInControls grantControls.customAuthenticationFactors grantControls.termsOfUse"
+    ),
+)
 
 CATALOG: tuple[ObjectType, ...] = (
-    ObjectType(
-        name="users",
-        folder="users",
-        path="users",
+    _directory_type(
+        "users",
+        "user",
         select=_USER_SELECT,
         identity=("id", "displayName", "userPrincipalName"),
-        volatile=(
-            "signInActivity",
-            "lastPasswordChangeDateTime",
-            "refreshTokensValidFromDateTime",
-            "signInSessionsValidFromDateTime",
-            "onPremisesLastSyncDateTime",
-            "externalUserStateChangeDateTime",
-            "provisionedPlans",
-            "assignedPlans[].assignedDateTime",
-            "licenseAssignmentStates[].lastUpdatedDateTime",
+        volatile=_names(
+            """
+            signInActivity lastPasswordChangeDateTime refreshTokensValidFromDateTime
+            signInSessionsValidFromDateTime onPremisesLastSyncDateTime externalUserStateChangeDateTime
+            provisionedPlans assignedPlans[].assignedDateTime licenseAssignmentStates[].lastUpdatedDateTime
+            """
         ),
-        read_only=(
-            *_DIRECTORY_READ_ONLY,
-            "createdDateTime",
-            "creationType",
-            "lastPasswordChangeDateTime",
-            "legalAgeGroupClassification",
-            "assignedPlans",
-            "provisionedPlans",
-            "licenseAssignmentStates",
-            "assignedLicenses",
-            "proxyAddresses",
-            "imAddresses",
-            "refreshTokensValidFromDateTime",
-            "signInSessionsValidFromDateTime",
-            "signInActivity",
-            "securityIdentifier",
-            "externalUserState",
-            "externalUserStateChangeDateTime",
-            "isResourceAccount",
-            "serviceProvisioningErrors",
-            *_USER_ONPREM_READ_ONLY,
+        read_only=_names(
+            """
+            createdDateTime creationType lastPasswordChangeDateTime legalAgeGroupClassification assignedPlans
+            provisionedPlans licenseAssignmentStates assignedLicenses proxyAddresses imAddresses
+            refreshTokensValidFromDateTime signInSessionsValidFromDateTime signInActivity securityIdentifier
+            externalUserState externalUserStateChangeDateTime isResourceAccount serviceProvisioningErrors
+            onPremisesDistinguishedName onPremisesDomainName onPremisesLastSyncDateTime
+            onPremisesProvisioningErrors onPremisesSamAccountName onPremisesSecurityIdentifier
+            onPremisesSyncEnabled onPremisesUserPrincipalName
+            """
         ),
-        required_on_create=("accountEnabled", "displayName", "mailNickname", "userPrincipalName"),
-        unordered=(
-            "businessPhones",
-            "proxyAddresses",
-            "otherMails",
-            "imAddresses",
-            "identities",
-            "authorizationInfo.certificateUserIds",
-            "assignedLicenses:skuId",
-            "assignedLicenses[].disabledPlans",
-            "assignedPlans:servicePlanId",
-            "licenseAssignmentStates:skuId",
-            "licenseAssignmentStates[].disabledPlans",
+        required_on_create=_names("accountEnabled displayName mailNickname userPrincipalName"),
+        unordered=_names(
+            """
+            businessPhones proxyAddresses otherMails imAddresses identities
+            authorizationInfo.certificateUserIds assignedLicenses:skuId assignedLicenses[].disabledPlans
+            assignedPlans:servicePlanId licenseAssignmentStates:skuId licenseAssignmentStates[].disabledPlans
+            """
         ),
         relationships=(_USER_MANAGER,),
-        soft_delete_cast="microsoft.graph.user",
-        delta=True,
         rank=20,
-        shard=True,
         permissions_backup=("User.Read.All",),
         permissions_restore=("User.ReadWrite.All",),
         notes="A recreated user gets a new random password (printed once) and no licenses until re-assigned. "
         "Undeleting a user who holds an admin role needs more than User.ReadWrite.All (a privileged role).",
     ),
-    ObjectType(
-        name="groups",
-        folder="groups",
-        path="groups",
+    _directory_type(
+        "groups",
+        "group",
         select=_GROUP_SELECT,
         identity=("id", "displayName", "mailNickname"),
-        volatile=(
-            "renewedDateTime",
-            "expirationDateTime",
-            "onPremisesLastSyncDateTime",
-            "licenseProcessingState",
-            "unseenCount",
-            "isSubscribedByMail",
+        volatile=_names(
+            """
+            renewedDateTime expirationDateTime onPremisesLastSyncDateTime licenseProcessingState unseenCount
+            isSubscribedByMail
+            """
         ),
-        read_only=(
-            *_DIRECTORY_READ_ONLY,
-            "createdDateTime",
-            "expirationDateTime",
-            "renewedDateTime",
-            "mail",
-            "proxyAddresses",
-            "onPremisesDomainName",
-            "onPremisesLastSyncDateTime",
-            "onPremisesNetBiosName",
-            "onPremisesSamAccountName",
-            "onPremisesSecurityIdentifier",
-            "onPremisesSyncEnabled",
-            "onPremisesProvisioningErrors",
-            "securityIdentifier",
-            "assignedLabels",
-            "assignedLicenses",
-            "licenseProcessingState",
-            "hasMembersWithLicenseErrors",
-            "serviceProvisioningErrors",
+        read_only=_names(
+            """
+            createdDateTime expirationDateTime renewedDateTime mail proxyAddresses onPremisesDomainName
+            onPremisesLastSyncDateTime onPremisesNetBiosName onPremisesSamAccountName
+            onPremisesSecurityIdentifier onPremisesSyncEnabled onPremisesProvisioningErrors securityIdentifier
+            assignedLabels assignedLicenses licenseProcessingState hasMembersWithLicenseErrors
+            serviceProvisioningErrors
+            """
         ),
-        create_only=("isAssignableToRole", "resourceBehaviorOptions", "resourceProvisioningOptions"),
-        required_on_create=("displayName", "mailEnabled", "mailNickname", "securityEnabled"),
-        unordered=(
-            "groupTypes",
-            "proxyAddresses",
-            "resourceBehaviorOptions",
-            "resourceProvisioningOptions",
-            "assignedLabels:labelId",
-            "assignedLicenses:skuId",
-            "assignedLicenses[].disabledPlans",
+        create_only=_names("isAssignableToRole resourceBehaviorOptions resourceProvisioningOptions"),
+        required_on_create=_names("displayName mailEnabled mailNickname securityEnabled"),
+        unordered=_names(
+            """
+            groupTypes proxyAddresses resourceBehaviorOptions resourceProvisioningOptions
+            assignedLabels:labelId assignedLicenses:skuId assignedLicenses[].disabledPlans
+            """
         ),
-        relationships=(_members("groups", True), _owners("groups", True)),
-        soft_delete_cast="microsoft.graph.group",
-        delta=True,
+        relationships=(
+            _links("members", "groups", _DIRECTORY_TARGETS, via_delta=True),
+            _links("owners", "groups", _OWNER_TARGETS, via_delta=True),
+        ),
         rank=30,
-        shard=True,
         permissions_backup=("Group.Read.All",),
         # Role-assignable groups and their memberships also need RoleManagement.ReadWrite.Directory.
-        permissions_restore=("Group.ReadWrite.All", "RoleManagement.ReadWrite.Directory"),
+        permissions_restore=("Group.ReadWrite.All", *_ROLES_WRITE),
         notes="Only Microsoft 365 groups are soft-deleted; mail-enabled security and distribution groups are "
         "backed up but cannot be written through Graph.",
     ),
-    ObjectType(
-        name="applications",
-        folder="applications",
-        path="applications",
+    _directory_type(
+        "applications",
+        "application",
         select=_APPLICATION_SELECT,
         identity=("id", "displayName", "appId"),
-        read_only=(
-            *_DIRECTORY_READ_ONLY,
-            "appId",
-            "createdDateTime",
-            "publisherDomain",
-            "disabledByMicrosoftStatus",
-            "applicationTemplateId",
-            "passwordCredentials",
-            "keyCredentials",
-            "verifiedPublisher",
+        read_only=_names(
+            """
+            appId createdDateTime publisherDomain disabledByMicrosoftStatus applicationTemplateId
+            passwordCredentials keyCredentials verifiedPublisher
+            """
         ),
         create_only=("uniqueName",),
         required_on_create=("displayName",),
-        unordered=_APP_UNORDERED,
+        unordered=_names(
+            """
+            identifierUris tags web.redirectUris spa.redirectUris publicClient.redirectUris appRoles:id
+            appRoles[].allowedMemberTypes api.oauth2PermissionScopes:id api.preAuthorizedApplications:appId
+            api.preAuthorizedApplications[].delegatedPermissionIds api.knownClientApplications
+            requiredResourceAccess:resourceAppId requiredResourceAccess[].resourceAccess:id
+            keyCredentials:keyId passwordCredentials:keyId addIns:id optionalClaims.idToken:name
+            optionalClaims.accessToken:name optionalClaims.saml2Token:name
+            """
+        ),
         references=(
             Reference(
                 "requiredResourceAccess[].resourceAppId", ("applications", "servicePrincipals"), key="appId"
@@ -613,64 +418,50 @@ CATALOG: tuple[ObjectType, ...] = (
             ),
             Reference("api.knownClientApplications", ("applications",), key="appId"),
         ),
-        relationships=(_owners("applications", False),),
-        soft_delete_cast="microsoft.graph.application",
-        delta=True,
+        relationships=(_links("owners", "applications", _OWNER_TARGETS, via_delta=False),),
         rank=40,
-        shard=True,
-        permissions_backup=("Application.Read.All",),
+        permissions_backup=_APPLICATION_READ,
         permissions_restore=("Application.ReadWrite.All",),
         notes="A recreated application gets a new appId and no secrets or certificates.",
     ),
-    ObjectType(
-        name="servicePrincipals",
-        folder="servicePrincipals",
-        path="servicePrincipals",
+    _directory_type(
+        "servicePrincipals",
+        "servicePrincipal",
         select=_SERVICE_PRINCIPAL_SELECT,
         identity=("id", "displayName", "appId"),
-        read_only=(
-            *_DIRECTORY_READ_ONLY,
-            "appId",
-            "appDisplayName",
-            "appOwnerOrganizationId",
-            "applicationTemplateId",
-            "disabledByMicrosoftStatus",
-            "servicePrincipalType",
-            "signInAudience",
-            "passwordCredentials",
-            "keyCredentials",
-            "resourceSpecificApplicationPermissions",
-            "verifiedPublisher",
+        read_only=_names(
+            """
+            appId appDisplayName appOwnerOrganizationId applicationTemplateId disabledByMicrosoftStatus
+            servicePrincipalType signInAudience passwordCredentials keyCredentials
+            resourceSpecificApplicationPermissions verifiedPublisher
+            """
         ),
         create_only=("appId",),
         required_on_create=("appId",),
-        unordered=_SP_UNORDERED,
-        relationships=(_owners("servicePrincipals", False), _APP_ROLE_ASSIGNED_TO),
+        unordered=_names(
+            """
+            alternativeNames tags replyUrls servicePrincipalNames notificationEmailAddresses appRoles:id
+            appRoles[].allowedMemberTypes oauth2PermissionScopes:id keyCredentials:keyId
+            passwordCredentials:keyId resourceSpecificApplicationPermissions:id addIns:id
+            """
+        ),
+        relationships=(
+            _links("owners", "servicePrincipals", _OWNER_TARGETS, via_delta=False),
+            _APP_ROLE_ASSIGNED_TO,
+        ),
         references=(Reference("appId", ("applications",), key="appId"),),
-        soft_delete_cast="microsoft.graph.servicePrincipal",
-        delta=True,
         rank=50,
-        shard=True,
-        permissions_backup=("Application.Read.All",),
+        permissions_backup=_APPLICATION_READ,
         permissions_restore=("Application.ReadWrite.All", "AppRoleAssignment.ReadWrite.All"),
     ),
     ObjectType(
         name="conditionalAccessPolicies",
-        folder="identity/conditionalAccess/policies",
         path="identity/conditionalAccess/policies",
-        select=(
-            "id",
-            "displayName",
-            "state",
-            "conditions",
-            "createdDateTime",
-            "grantControls",
-            "sessionControls",
-        ),
+        select=_names("id displayName state conditions createdDateTime grantControls sessionControls"),
         identity=("id", "displayName", "state"),
         volatile=("modifiedDateTime",),
-        read_only=("id", "createdDateTime", "modifiedDateTime", "templateId"),
-        required_on_create=("displayName", "conditions", "state"),
+        read_only=_names("id createdDateTime modifiedDateTime templateId"),
+        required_on_create=_names("displayName conditions state"),
         unordered=_CA_LIST_PATHS,
         references=(
             Reference("conditions.users.includeUsers", ("users",)),
@@ -704,66 +495,51 @@ CATALOG: tuple[ObjectType, ...] = (
         # tenants) and Graph needs its @odata.type to create the policy again.
         keep_odata_type=True,
         rank=100,
-        permissions_backup=("Policy.Read.All",),
-        permissions_restore=_CA_PERMS_RESTORE,
+        permissions_backup=_POLICY_READ,
+        permissions_restore=_CA_RESTORE,
         notes="Hard-deleted in v1.0: a deleted policy is recreated with a new id.",
     ),
     ObjectType(
         name="namedLocations",
-        folder="identity/conditionalAccess/namedLocations",
         path="identity/conditionalAccess/namedLocations",
-        select=(
-            "id",
-            "displayName",
-            "createdDateTime",
-            "ipRanges",
-            "isTrusted",
-            "countriesAndRegions",
-            "countryLookupMethod",
-            "includeUnknownCountriesAndRegions",
+        select=_names(
+            """
+            id displayName createdDateTime ipRanges isTrusted countriesAndRegions countryLookupMethod
+            includeUnknownCountriesAndRegions
+            """
         ),
         identity=("id", "displayName", "@odata.type"),
         # Derived-type properties (ipRanges, countriesAndRegions) are not selectable on the base collection.
         send_select=False,
         fill_missing=False,
         volatile=("modifiedDateTime",),
-        read_only=("id", "createdDateTime", "modifiedDateTime", "@odata.type"),
+        read_only=_names("id createdDateTime modifiedDateTime @odata.type"),
         required_on_create=("@odata.type", "displayName"),
         unordered=("ipRanges:cidrAddress", "countriesAndRegions"),
         keep_odata_type=True,
         rank=10,
-        permissions_backup=("Policy.Read.All",),
-        permissions_restore=_CA_PERMS_RESTORE,
+        permissions_backup=_POLICY_READ,
+        permissions_restore=_CA_RESTORE,
     ),
     ObjectType(
         name="authenticationContexts",
-        folder="identity/conditionalAccess/authenticationContextClassReferences",
         path="identity/conditionalAccess/authenticationContextClassReferences",
-        select=("id", "displayName", "description", "isAvailable"),
-        identity=("id", "displayName"),
+        select=_names("id displayName description isAvailable"),
         read_only=("id",),
         create_method="PATCH",
         rank=11,
-        permissions_backup=("Policy.Read.All",),
+        permissions_backup=_POLICY_READ,
         permissions_restore=("Policy.ReadWrite.ConditionalAccess",),
         notes="Ids are fixed slots c1..c99: created by PATCH on the item path.",
     ),
     ObjectType(
         name="authenticationStrengthPolicies",
-        folder="identity/conditionalAccess/authenticationStrength/policies",
         path="identity/conditionalAccess/authenticationStrength/policies",
-        select=(
-            "id",
-            "displayName",
-            "description",
-            "policyType",
-            "requirementsSatisfied",
-            "allowedCombinations",
-            "createdDateTime",
+        select=_names(
+            "id displayName description policyType requirementsSatisfied allowedCombinations createdDateTime"
         ),
-        identity=("id", "displayName"),
         volatile=("modifiedDateTime",),
-        read_only=("id", "createdDateTime", "modifiedDateTime", "policyType", "requirementsSatisfied"),
+        read_only=_names("id createdDateTime modifiedDateTime policyType requirementsSatisfied"),
         required_on_create=("displayName", "allowedCombinations"),
         unordered=("allowedCombinations",),
         rank=12,
@@ -775,100 +551,84 @@ CATALOG: tuple[ObjectType, ...] = (
                 "identity/conditionalAccess/authenticationStrength/policies/{id}/updateAllowedCombinations",
             ),
         ),
-        permissions_backup=("Policy.Read.All",),
+        permissions_backup=_POLICY_READ,
         # Least privileged per api/authenticationstrengthpolicy-*.md (reading is covered by Policy.Read.All).
         permissions_restore=("Policy.ReadWrite.AuthenticationMethod",),
         notes="Only custom authentication strengths are backed up.",
     ),
-    ObjectType(
-        name="administrativeUnits",
-        folder="directory/administrativeUnits",
+    _directory_type(
+        "administrativeUnits",
+        "administrativeUnit",
         path="directory/administrativeUnits",
-        select=(
-            "id",
-            "displayName",
-            "deletedDateTime",
-            "description",
-            "isMemberManagementRestricted",
-            "membershipRule",
-            "membershipRuleProcessingState",
-            "membershipType",
-            "visibility",
+        shard=False,
+        select=_names(
+            """
+            id displayName deletedDateTime description isMemberManagementRestricted membershipRule
+            membershipRuleProcessingState membershipType visibility
+            """
         ),
-        identity=("id", "displayName"),
-        read_only=_DIRECTORY_READ_ONLY,
         create_only=("isMemberManagementRestricted",),
         required_on_create=("displayName",),
-        relationships=(_members("directory/administrativeUnits", True),),
-        soft_delete_cast="microsoft.graph.administrativeUnit",
-        delta=True,
+        relationships=(
+            _links("members", "directory/administrativeUnits", _DIRECTORY_TARGETS, via_delta=True),
+        ),
         rank=60,
         permissions_backup=("AdministrativeUnit.Read.All",),
         permissions_restore=("AdministrativeUnit.ReadWrite.All",),
     ),
     ObjectType(
         name="roleDefinitions",
-        folder="roleManagement/directory/roleDefinitions",
         path="roleManagement/directory/roleDefinitions",
-        select=(
-            "id",
-            "displayName",
-            "description",
-            "isBuiltIn",
-            "isEnabled",
-            "resourceScopes",
-            "rolePermissions",
-            "templateId",
-            "version",
+        select=_names(
+            """
+            id displayName description isBuiltIn isEnabled resourceScopes rolePermissions templateId version
+            """
         ),
-        identity=("id", "displayName"),
         read_only=("id", "isBuiltIn"),
         create_only=("templateId",),
-        required_on_create=("displayName", "isEnabled", "rolePermissions"),
-        unordered=(
-            "resourceScopes",
-            "rolePermissions[].allowedResourceActions",
-            "rolePermissions[].excludedResourceActions",
+        required_on_create=_names("displayName isEnabled rolePermissions"),
+        unordered=_names(
+            """
+            resourceScopes rolePermissions[].allowedResourceActions rolePermissions[].excludedResourceActions
+            """
         ),
         rank=65,
         # Built-in roles are the same in every tenant and cannot be changed: only custom roles are backed up.
         exclude_when=(("isBuiltIn", True),),
-        permissions_backup=("RoleManagement.Read.Directory",),
-        permissions_restore=("RoleManagement.ReadWrite.Directory",),
+        permissions_backup=_ROLES_READ,
+        permissions_restore=_ROLES_WRITE,
         notes="Only custom role definitions are backed up.",
     ),
     ObjectType(
         name="roleAssignments",
-        folder="roleManagement/directory/roleAssignments",
         path="roleManagement/directory/roleAssignments",
-        select=("id", "principalId", "roleDefinitionId", "directoryScopeId", "appScopeId", "condition"),
+        select=_names("id principalId roleDefinitionId directoryScopeId appScopeId condition"),
         identity=("id", "roleDefinitionId", "principalId"),
         display="roleDefinitionId",
         read_only=("id",),
         # No PATCH: a change is a DELETE and a POST.
-        create_only=("principalId", "roleDefinitionId", "directoryScopeId", "appScopeId", "condition"),
+        create_only=_names("principalId roleDefinitionId directoryScopeId appScopeId condition"),
         required_on_create=("principalId", "roleDefinitionId"),
         references=(
-            Reference("principalId", ("users", "groups", "servicePrincipals")),
+            Reference("principalId", _DIRECTORY_TARGETS),
             Reference("roleDefinitionId", ("roleDefinitions",)),
             Reference("directoryScopeId", ("administrativeUnits",), prefix="/administrativeUnits/"),
             Reference("directoryScopeId", ("applications",), prefix="/"),
         ),
         rank=90,
-        permissions_backup=("RoleManagement.Read.Directory",),
-        permissions_restore=("RoleManagement.ReadWrite.Directory",),
+        permissions_backup=_ROLES_READ,
+        permissions_restore=_ROLES_WRITE,
         notes="Ids are not GUIDs; assignments are hard-deleted and recreated with a new id.",
     ),
     ObjectType(
         name="oauth2PermissionGrants",
-        folder="oauth2PermissionGrants",
         path="oauth2PermissionGrants",
-        select=("id", "clientId", "consentType", "principalId", "resourceId", "scope"),
+        select=_names("id clientId consentType principalId resourceId scope"),
         identity=("id", "clientId", "resourceId"),
         display="clientId",
         read_only=("id",),
-        create_only=("clientId", "consentType", "principalId", "resourceId"),
-        required_on_create=("clientId", "consentType", "resourceId", "scope"),
+        create_only=_names("clientId consentType principalId resourceId"),
+        required_on_create=_names("clientId consentType resourceId scope"),
         unordered_words=("scope",),
         references=(
             Reference("clientId", ("servicePrincipals",)),
@@ -881,53 +641,41 @@ CATALOG: tuple[ObjectType, ...] = (
     ),
     ObjectType(
         name="authenticationMethodsPolicy",
-        folder="policies",
         path="policies/authenticationMethodsPolicy",
-        select=(
-            "id",
-            "displayName",
-            "description",
-            "authenticationMethodConfigurations",
-            "policyMigrationState",
-            "policyVersion",
-            "reconfirmationInDays",
-            "registrationEnforcement",
-            "reportSuspiciousActivitySettings",
-            "systemCredentialPreferences",
+        select=_names(
+            """
+            id displayName description authenticationMethodConfigurations policyMigrationState policyVersion
+            reconfirmationInDays registrationEnforcement reportSuspiciousActivitySettings
+            systemCredentialPreferences
+            """
         ),
-        identity=("id", "displayName"),
         # authenticationMethodConfigurations is a navigation property returned inline by the singleton GET.
         send_select=False,
         fill_missing=False,
         volatile=("lastModifiedDateTime",),
         # PATCH takes registrationEnforcement, reportSuspiciousActivitySettings, systemCredentialPreferences
         # and policyMigrationState (api/authenticationmethodspolicy-update.md); the rest is fixed.
-        read_only=(
-            "id",
-            "displayName",
-            "description",
-            "lastModifiedDateTime",
-            "policyVersion",
-            "reconfirmationInDays",
+        read_only=_names(
+            "id displayName description lastModifiedDateTime policyVersion reconfirmationInDays"
         ),
-        unordered=(
-            "authenticationMethodConfigurations:id",
-            "authenticationMethodConfigurations[].includeTargets:id",
-            "authenticationMethodConfigurations[].excludeTargets:id",
+        unordered=_names(
+            """
+            authenticationMethodConfigurations:id authenticationMethodConfigurations[].includeTargets:id
+            authenticationMethodConfigurations[].excludeTargets:id
+            """
         ),
         keep_odata_type=True,
         singleton=True,
-        references=(
-            Reference("authenticationMethodConfigurations[].includeTargets[].id", ("groups", "users")),
-            Reference("authenticationMethodConfigurations[].excludeTargets[].id", ("groups", "users")),
-            Reference(
-                "registrationEnforcement.authenticationMethodsRegistrationCampaign.includeTargets[].id",
-                ("groups", "users"),
-            ),
-            Reference(
-                "registrationEnforcement.authenticationMethodsRegistrationCampaign.excludeTargets[].id",
-                ("groups", "users"),
-            ),
+        references=tuple(
+            Reference(path, ("groups", "users"))
+            for path in _names(
+                """
+                authenticationMethodConfigurations[].includeTargets[].id
+                authenticationMethodConfigurations[].excludeTargets[].id
+                registrationEnforcement.authenticationMethodsRegistrationCampaign.includeTargets[].id
+                registrationEnforcement.authenticationMethodsRegistrationCampaign.excludeTargets[].id
+                """
+            )
         ),
         rank=72,
         write_actions=(
@@ -936,28 +684,20 @@ CATALOG: tuple[ObjectType, ...] = (
                 "policies/authenticationMethodsPolicy/authenticationMethodConfigurations/{ref}",
             ),
         ),
-        permissions_backup=("Policy.Read.All",),
+        permissions_backup=_POLICY_READ,
         permissions_restore=("Policy.ReadWrite.AuthenticationMethod",),
         notes="Each method configuration is PATCHed on its own path ({ref} = the configuration id).",
     ),
     ObjectType(
         name="authorizationPolicy",
-        folder="policies",
         path="policies/authorizationPolicy",
-        select=(
-            "id",
-            "displayName",
-            "description",
-            "allowEmailVerifiedUsersToJoinOrganization",
-            "allowInvitesFrom",
-            "allowUserConsentForRiskyApps",
-            "allowedToSignUpEmailBasedSubscriptions",
-            "allowedToUseSSPR",
-            "blockMsolPowerShell",
-            "defaultUserRolePermissions",
-            "guestUserRoleId",
+        select=_names(
+            """
+            id displayName description allowEmailVerifiedUsersToJoinOrganization allowInvitesFrom
+            allowUserConsentForRiskyApps allowedToSignUpEmailBasedSubscriptions allowedToUseSSPR
+            blockMsolPowerShell defaultUserRolePermissions guestUserRoleId
+            """
         ),
-        identity=("id", "displayName"),
         # A singleton: the whole object is read, so properties Graph adds later are backed up too.
         send_select=False,
         fill_missing=False,
@@ -965,48 +705,29 @@ CATALOG: tuple[ObjectType, ...] = (
         unordered=("defaultUserRolePermissions.permissionGrantPoliciesAssigned",),
         singleton=True,
         rank=74,
-        permissions_backup=("Policy.Read.All",),
+        permissions_backup=_POLICY_READ,
         permissions_restore=("Policy.ReadWrite.Authorization",),
     ),
     ObjectType(
         name="organization",
-        folder="organization",
         path="organization",
-        select=(
-            "id",
-            "displayName",
-            "businessPhones",
-            "city",
-            "country",
-            "countryLetterCode",
-            "createdDateTime",
-            "defaultUsageLocation",
-            "marketingNotificationEmails",
-            "onPremisesSyncEnabled",
-            "postalCode",
-            "preferredLanguage",
-            "privacyProfile",
-            "securityComplianceNotificationMails",
-            "securityComplianceNotificationPhones",
-            "state",
-            "street",
-            "technicalNotificationMails",
-            "tenantType",
-            "verifiedDomains",
+        select=_names(
+            """
+            id displayName businessPhones city country countryLetterCode createdDateTime defaultUsageLocation
+            marketingNotificationEmails onPremisesSyncEnabled postalCode preferredLanguage privacyProfile
+            securityComplianceNotificationMails securityComplianceNotificationPhones state street
+            technicalNotificationMails tenantType verifiedDomains
+            """
         ),
-        identity=("id", "displayName"),
         volatile=("onPremisesLastSyncDateTime", "assignedPlans", "provisionedPlans"),
-        read_only=("id", "createdDateTime", "verifiedDomains", "tenantType", "onPremisesSyncEnabled"),
-        unordered=(
-            "businessPhones",
-            "marketingNotificationEmails",
-            "securityComplianceNotificationMails",
-            "securityComplianceNotificationPhones",
-            "technicalNotificationMails",
-            "verifiedDomains:name",
+        read_only=_names("id createdDateTime verifiedDomains tenantType onPremisesSyncEnabled"),
+        unordered=_names(
+            """
+            businessPhones marketingNotificationEmails securityComplianceNotificationMails
+            securityComplianceNotificationPhones technicalNotificationMails verifiedDomains:name
+            """
         ),
         restorable=False,
-        rank=0,
         permissions_backup=("Organization.Read.All",),
         notes="Read-only record of the tenant; backed up for reference, never restored.",
     ),
@@ -1042,7 +763,6 @@ REPORTS: tuple[Report, ...] = (
 
 # Read by backup for audit attribution of changes (who changed what) and by restore for undelete lookups.
 AUDIT_PERMISSIONS: tuple[str, ...] = ("AuditLog.Read.All",)
-DELETED_ITEMS_PERMISSIONS: tuple[str, ...] = ()  # covered by each type's own read permission
 
 Steps = tuple[tuple[str, bool], ...]
 
