@@ -28,11 +28,11 @@ import json
 import math
 import re
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from entragit.catalog import ObjectType, parse_dotted, walk
+from entragit.catalog import ObjectType, parse_dotted, parse_path, walk
 from entragit.errors import EntragitError
 
 
@@ -153,9 +153,7 @@ def canonicalize(
         if rel.kind == "ref-single":
             obj[rel.name] = _single_id(raw)
         elif rel.kind == "app-role-assignment":
-            items = []
-            for a in raw or ():
-                items.append({f: a.get(f) for f in rel.item_fields})
+            items = ({f: a.get(f) for f in rel.item_fields} for a in raw or ())
             obj[rel.name] = sorted(items, key=_compact)
         else:
             obj[rel.name] = _ids(raw)
@@ -288,8 +286,6 @@ def check_file(relpath: str, text: str) -> tuple[list[str], str | None]:
     For `entragit validate` (a pre-commit hook over hand-edited files): the text must be valid YAML, an object
     file's `id` must match its file name, and the text must be exactly what `dump` writes for it (otherwise
     the next backup rewrites it and the diff shows noise)."""
-    from entragit.catalog import parse_path
-
     try:
         obj = load(text, source=relpath)
     except CanonicalError as exc:
@@ -452,27 +448,19 @@ def _emit_value(prefix: str, v: Any, indent: str, out: list[str]) -> None:
             out.append(f"{prefix} {_double_quoted(v)}")
             return
         out.append(f"{prefix} {_string(v)}")
-    elif isinstance(v, dict):
+    elif isinstance(v, (dict, list)):
         if not v:
-            out.append(f"{prefix} {{}}")
-        elif prefix[-1] == "-":
-            # `- key: value` with the mapping's other keys aligned under the first one.
+            out.append(f"{prefix} {{}}" if isinstance(v, dict) else f"{prefix} []")
+            return
+        emit: Callable[[Any, str, list[str]], None] = _emit_mapping if isinstance(v, dict) else _emit_sequence
+        if prefix[-1] == "-":
+            # `- key: value` / `- - item`: the block starts on the dash's line, the rest aligned under it.
             start = len(out)
-            _emit_mapping(v, indent, out)
+            emit(v, indent, out)
             out[start] = prefix + " " + out[start][len(indent) :]
         else:
             out.append(prefix)
-            _emit_mapping(v, indent, out)
-    elif isinstance(v, list):
-        if not v:
-            out.append(f"{prefix} []")
-        elif prefix[-1] == "-":
-            start = len(out)
-            _emit_sequence(v, indent, out)
-            out[start] = prefix + " " + out[start][len(indent) :]
-        else:
-            out.append(prefix)
-            _emit_sequence(v, indent, out)
+            emit(v, indent, out)
     else:
         out.append(f"{prefix} {_scalar(v)}")
 
@@ -587,7 +575,7 @@ def _check(value: Any, where: str) -> None:
 # exception: a lone surrogate, which dump() writes as a `\ud800` escape (PyYAML reads it) and libyaml refuses.
 
 
-_plain_ok_cached = functools.lru_cache(maxsize=65536)(lambda s: _plain_ok(s))
+_plain_ok_cached = functools.lru_cache(maxsize=65536)(_plain_ok)
 
 
 class _NotOurs(Exception):
@@ -863,9 +851,8 @@ def load(text: str, *, source: str = "<yaml>") -> dict[str, Any]:
     loader = _LOADER(text)
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter(
-                "ignore"
-            )  # ruamel warns about YAML 1.1 number forms; the value is what counts
+            # ruamel warns about YAML 1.1 number forms; the value is what counts
+            warnings.simplefilter("ignore")
             data = loader.get_single_data()
     except YAMLError as exc:
         raise CanonicalError(f"{source}: invalid YAML: {_yaml_problem(exc)}") from None
