@@ -51,6 +51,7 @@ from entragit.sandbox.names import (
     ascii_fold,
     nickname,
 )
+from entragit.sandbox.schema import group_record
 
 Obj = dict[str, Any]
 ON_PREM_DOMAIN = "corp.contoso.com"
@@ -484,47 +485,30 @@ class TenantGenerator:
             visibility = "Public" if roll < 0.6 else ("Private" if roll < 0.95 else "HiddenMembership")
         elif kind == "role":
             visibility = "Private"
-        return {
-            "id": group_id,
-            "deletedDateTime": None,
-            "classification": None,
-            "createdDateTime": iso(created),
-            "creationOptions": ["Team", "ExchangeProvisioningFlags:3552"]
+        return group_record(
+            id=group_id,
+            createdDateTime=iso(created),
+            creationOptions=["Team", "ExchangeProvisioningFlags:3552"]
             if unified and self.rng.random() < 0.5
             else [],
-            "description": description,
-            "displayName": display,
-            "expirationDateTime": None,
-            "groupTypes": group_types,
-            "isAssignableToRole": True if kind == "role" else None,
-            "mail": mail,
-            "mailEnabled": mail_enabled,
-            "mailNickname": nick,
-            "membershipRule": None,
-            "membershipRuleProcessingState": None,
-            "onPremisesDomainName": None,
-            "onPremisesLastSyncDateTime": None,
-            "onPremisesNetBiosName": None,
-            "onPremisesSamAccountName": None,
-            "onPremisesSecurityIdentifier": None,
-            "onPremisesSyncEnabled": None,
-            "preferredDataLocation": None,
-            "preferredLanguage": None,
-            "proxyAddresses": [f"SMTP:{mail}", f"smtp:{nick}@contoso.mail.onmicrosoft.com"] if mail else [],
-            "renewedDateTime": iso(created),
-            "resourceBehaviorOptions": [],
-            "resourceProvisioningOptions": ["Team"] if unified and self.rng.random() < 0.5 else [],
-            "securityEnabled": security_enabled,
-            "securityIdentifier": security_identifier(group_id),
-            "theme": None,
-            "visibility": visibility,
-            "onPremisesProvisioningErrors": [],
-            "serviceProvisioningErrors": [],
-            "assignedLabels": [],
-            "assignedLicenses": [],
-            "members": [],
-            "owners": [],
-        }
+            description=description,
+            displayName=display,
+            groupTypes=group_types,
+            isAssignableToRole=True if kind == "role" else None,
+            mail=mail,
+            mailEnabled=mail_enabled,
+            mailNickname=nick,
+            proxyAddresses=[f"SMTP:{mail}", f"smtp:{nick}@contoso.mail.onmicrosoft.com"] if mail else [],
+            renewedDateTime=iso(created),
+            resourceProvisioningOptions=["Team"] if unified and self.rng.random() < 0.5 else [],
+            securityEnabled=security_enabled,
+            securityIdentifier=security_identifier(group_id),
+            visibility=visibility,
+            assignedLabels=[],
+            assignedLicenses=[],
+            members=[],
+            owners=[],
+        )
 
     def _pick_members(self, count: int, pool: Sequence[str] | None = None) -> list[str]:
         ids = pool if pool is not None else self._member_ids

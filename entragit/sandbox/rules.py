@@ -37,6 +37,7 @@ from entragit.sandbox.schema import (
     TYPES,
     USER_CLOUD_WRITABLE_WHEN_SYNCED,
     TypeDef,
+    group_record,
     new_b64_id,
     new_guid,
     new_role_assignment_id,
@@ -263,39 +264,15 @@ class Rules:
             visibility = "Private"
         elif visibility is None:
             visibility = "Public" if unified else "Private"
-        obj: dict[str, Any] = {
-            "id": oid,
-            "deletedDateTime": None,
-            "classification": None,
-            "createdDateTime": now,
-            "description": None,
-            "displayName": None,
-            "expirationDateTime": None,
-            "groupTypes": list(types),
-            "isAssignableToRole": None,
-            "mail": mail,
-            "mailEnabled": None,
-            "mailNickname": None,
-            "membershipRule": None,
-            "membershipRuleProcessingState": None,
-            "onPremisesDomainName": None,
-            "onPremisesLastSyncDateTime": None,
-            "onPremisesNetBiosName": None,
-            "onPremisesSamAccountName": None,
-            "onPremisesSecurityIdentifier": None,
-            "onPremisesSyncEnabled": None,
-            "preferredDataLocation": None,
-            "preferredLanguage": None,
-            "proxyAddresses": proxies,
-            "renewedDateTime": now,
-            "resourceBehaviorOptions": [],
-            "resourceProvisioningOptions": [],
-            "securityEnabled": None,
-            "securityIdentifier": security_identifier(oid),
-            "theme": None,
-            "visibility": visibility,
-            "onPremisesProvisioningErrors": [],
-        }
+        obj = group_record(
+            id=oid,
+            createdDateTime=now,
+            groupTypes=list(types),
+            mail=mail,
+            proxyAddresses=proxies,
+            renewedDateTime=now,
+            securityIdentifier=security_identifier(oid),
+        )
         obj.update({k: v for k, v in props.items() if not k.startswith("@odata.")})
         obj["visibility"] = visibility
         for rel_name, ids in binds.items():

@@ -12,6 +12,11 @@ import datetime as dt
 import os
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
+
+from entragit.sandbox.baseline import iso, iso7, security_identifier
+
+__all__ = ["security_identifier"]  # re-exported: the API layer's writes stamp SIDs like the seed does
 
 # Properties every directory object has and nobody may write.
 _DIRECTORY_READ_ONLY = frozenset({"id", "deletedDateTime"})
@@ -94,6 +99,22 @@ GROUP_DEFAULT = (
     "securityEnabled", "securityIdentifier", "theme", "visibility", "onPremisesProvisioningErrors",
     "serviceProvisioningErrors",
 )  # fmt: skip
+
+_GROUP_LISTS = frozenset(
+    {
+        "creationOptions", "groupTypes", "proxyAddresses", "resourceBehaviorOptions",
+        "resourceProvisioningOptions", "onPremisesProvisioningErrors", "serviceProvisioningErrors",
+    }
+)  # fmt: skip
+
+
+def group_record(**values: Any) -> dict[str, Any]:
+    """A group as the directory holds it: every default property (empty collections, other values null) in
+    Graph's order, then `values`. Shared by API creates and generated tenants so both look alike."""
+    obj: dict[str, Any] = {prop: ([] if prop in _GROUP_LISTS else None) for prop in GROUP_DEFAULT}
+    obj.update(values)
+    return obj
+
 
 # Exchange-backed group properties: not settable in POST (NOTES §2.1), returned only when selected.
 GROUP_EXCHANGE = frozenset(
@@ -781,19 +802,9 @@ def new_role_assignment_id() -> str:
     return new_b64_id() + "-1"
 
 
-def security_identifier(object_id: str) -> str:
-    """Cloud SID of an object: S-1-12-1 followed by the object id's GUID bytes as four 32-bit ints."""
-    raw = uuid.UUID(object_id).bytes_le
-    parts = [int.from_bytes(raw[i : i + 4], "little") for i in range(0, 16, 4)]
-    return "S-1-12-1-" + "-".join(str(p) for p in parts)
-
-
 def format_time(moment: dt.datetime, fraction: bool = False) -> str:
     """Directory objects use whole seconds; CA and named locations 7-digit fractions (NOTES §11)."""
-    moment = moment.astimezone(dt.timezone.utc)
-    if fraction:
-        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond:06d}0Z"
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return iso7(moment) if fraction else iso(moment)
 
 
 def parse_time(text: str) -> dt.datetime:
