@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 
 from entragit.errors import EntragitError
-from entragit.graph.client import build_session, exc_line
+from entragit.graph.client import build_session, exc_line, tls_failure
 
 METHODS = ("secret", "certificate", "federated", "managed-identity", "device-code")
 
@@ -262,10 +262,7 @@ class TokenProvider:
             except AuthError:
                 raise
             except requests.exceptions.SSLError as exc:
-                raise self._fail(
-                    f"TLS failure talking to {self.config.authority_host} (trusted CAs come from the"
-                    f" configured CA bundle or REQUESTS_CA_BUNDLE): {exc_line(exc)}"
-                ) from None
+                raise self._fail(tls_failure(self.config.authority_host, exc)) from None
             except requests.RequestException as exc:
                 where = (
                     "the managed identity endpoint"

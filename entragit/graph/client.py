@@ -136,14 +136,10 @@ def build_session(
     session.trust_env = False
     session.verify = _ca_verify(ca_bundle, env)
     if target_url is None or not _bypass_proxy(target_url, env):
-        proxies: dict[str, str] = {}
-        https_proxy = env.get("HTTPS_PROXY") or env.get("https_proxy")
-        http_proxy = env.get("HTTP_PROXY") or env.get("http_proxy")
-        if https_proxy:
-            proxies["https"] = https_proxy
-        if http_proxy:
-            proxies["http"] = http_proxy
-        session.proxies.update(proxies)
+        for scheme in ("https", "http"):
+            proxy = env.get(f"{scheme.upper()}_PROXY") or env.get(f"{scheme}_proxy")
+            if proxy:
+                session.proxies[scheme] = proxy
     adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(pool_size, 10), max_retries=0)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
@@ -300,6 +296,9 @@ class GraphClient:
         prefix = self.base_url + "/"
         return short[len(prefix) :] if short.startswith(prefix) else short
 
+    def _failure(self, status: int | None, code: str, message: str, method: str, url: str) -> GraphError:
+        return GraphError(status, code, message, method=method, url=url, display=self._display(url))
+
     def _refresh_token(self) -> str:
         invalidate = getattr(self._token, "invalidate", None)
         if callable(invalidate):
@@ -351,26 +350,13 @@ class GraphClient:
                 resp = self._session.request(method, url, json=json, headers=hdrs, timeout=self.timeout)
             except requests.exceptions.SSLError as exc:
                 # A trust problem does not heal by retrying; say where trust comes from.
-                raise GraphError(
-                    None,
-                    "TLSError",
-                    f"TLS failure talking to {urlsplit(url).netloc} (trusted CAs come from the configured"
-                    f" CA bundle or REQUESTS_CA_BUNDLE): {exc_line(exc)}",
-                    method=method,
-                    url=url,
-                    display=self._display(url),
-                ) from None
+                message = tls_failure(urlsplit(url).netloc, exc)
+                raise self._failure(None, "TLSError", message, method, url) from None
             except (requests.ConnectionError, requests.Timeout) as exc:
                 resend = idempotent or isinstance(exc, requests.ConnectTimeout)
                 if not resend or attempt >= self.max_retries:
-                    raise GraphError(
-                        None,
-                        type(exc).__name__,
-                        f"no response from Graph after {attempt + 1} attempt(s): {exc_line(exc)}",
-                        method=method,
-                        url=url,
-                        display=self._display(url),
-                    ) from None
+                    message = f"no response from Graph after {attempt + 1} attempt(s): {exc_line(exc)}"
+                    raise self._failure(None, type(exc).__name__, message, method, url) from None
                 self._count("retries")
                 self.backoff.sleep(self.backoff.delay(attempt))
                 attempt += 1
@@ -470,13 +456,8 @@ class GraphClient:
         try:
             body = resp.json()
         except ValueError:
-            raise GraphError(
-                resp.status_code,
-                "InvalidResponse",
-                "response body is not JSON",
-                method=method,
-                url=resp.url,
-                display=self._display(resp.url),
+            raise self._failure(
+                resp.status_code, "InvalidResponse", "response body is not JSON", method, resp.url
             ) from None
         return body if isinstance(body, dict) else {"value": body}
 
@@ -546,14 +527,8 @@ class GraphClient:
             delta_link = page.get("@odata.deltaLink")
             if delta_link:
                 return DeltaRound(items=[*merged.values(), *anonymous], delta_link=str(delta_link))
-        raise GraphError(
-            None,
-            "NoDeltaLink",
-            "delta round ended without an @odata.deltaLink",
-            method="GET",
-            url=self.url(path_or_link, params),
-            display=self._display(self.url(path_or_link, params)),
-        )
+        message = "delta round ended without an @odata.deltaLink"
+        raise self._failure(None, "NoDeltaLink", message, "GET", self.url(path_or_link, params))
 
     def list_many(
         self,
@@ -569,9 +544,6 @@ class GraphClient:
         each inner @odata.nextLink is followed with plain GETs. Any inner failure raises GraphError naming
         the path.
         """
-        unique = list(dict.fromkeys(p.lstrip("/") for p in paths))
-        chunks = [unique[i : i + BATCH_SIZE] for i in range(0, len(unique), BATCH_SIZE)]
-        results: dict[str, JSONList] = {}
 
         def run(chunk: Sequence[str]) -> dict[str, JSONList]:
             bodies = self._run_batch(chunk, params, headers, required_permission)
@@ -579,17 +551,14 @@ class GraphClient:
             for path, body in bodies.items():
                 items = list((body or {}).get("value", []))
                 next_link = (body or {}).get("@odata.nextLink")
-                while next_link:  # sequential by nature; other batches keep the other workers busy
-                    page = self.get(next_link, headers=headers, required_permission=required_permission)
-                    items.extend(page.get("value", []))
-                    next_link = page.get("@odata.nextLink")
+                if next_link:  # sequential by nature; other batches keep the other workers busy
+                    items.extend(
+                        self.list(next_link, headers=headers, required_permission=required_permission)
+                    )
                 out[path] = items
             return out
 
-        for part in self.map_concurrent(run, chunks):
-            results.update(part)
-        # Report in the caller's spelling of each path.
-        return {p: results[p.lstrip("/")] for p in dict.fromkeys(paths)}
+        return self._batched(paths, run)
 
     def get_many(
         self,
@@ -604,13 +573,18 @@ class GraphClient:
 
         A 404 gives None when missing_ok (a user without a manager); any other failure raises GraphError.
         """
-        unique = list(dict.fromkeys(p.lstrip("/") for p in paths))
-        chunks = [unique[i : i + BATCH_SIZE] for i in range(0, len(unique), BATCH_SIZE)]
-        results: dict[str, dict[str, Any] | None] = {}
 
         def run(chunk: Sequence[str]) -> dict[str, dict[str, Any] | None]:
             return self._run_batch(chunk, params, headers, required_permission, missing_ok=missing_ok)
 
+        return self._batched(paths, run)
+
+    def _batched(self, paths: Sequence[str], run: Callable[[Sequence[str]], dict[str, R]]) -> dict[str, R]:
+        """`run` over the unique paths in chunks of one $batch each, concurrently; keyed by the caller's
+        spelling of each path (with or without a leading `/`)."""
+        unique = list(dict.fromkeys(p.lstrip("/") for p in paths))
+        chunks = [unique[i : i + BATCH_SIZE] for i in range(0, len(unique), BATCH_SIZE)]
+        results: dict[str, R] = {}
         for part in self.map_concurrent(run, chunks):
             results.update(part)
         return {p: results[p.lstrip("/")] for p in dict.fromkeys(paths)}
@@ -732,6 +706,14 @@ class GraphClient:
 
 def _ci(headers: Mapping[str, Any]) -> requests.structures.CaseInsensitiveDict[str]:
     return requests.structures.CaseInsensitiveDict({str(k): str(v) for k, v in headers.items()})
+
+
+def tls_failure(where: str, exc: BaseException) -> str:
+    """The message for a failed TLS handshake: retrying will not help, so say where trust comes from."""
+    return (
+        f"TLS failure talking to {where} (trusted CAs come from the configured CA bundle or"
+        f" REQUESTS_CA_BUNDLE): {exc_line(exc)}"
+    )
 
 
 def exc_line(exc: BaseException) -> str:
