@@ -6,7 +6,8 @@ the round is complete up to), the position inside the round and the time the tok
 the server's choice: about 200 objects or 500 links per page, so a big group's members arrive in slices on
 consecutive pages, the group repeated on each. Changes become visible only `tenant.delta_lag_seconds` after
 they happen (Graph's replication delay); tokens older than `tenant.delta_token_days` or minted before
-`tenant.delta_epoch` changed answer 410 Gone with a Location to start over.
+`tenant.delta_epoch` changed answer 410 Gone with a Location to start over; with
+`tenant.delta_replay_seconds` set, recent changes are replayed in the following round too.
 """
 
 from __future__ import annotations
@@ -66,7 +67,8 @@ def handle(api: GraphApi, ctx: Ctx, td: TypeDef) -> Response:
         if deltatoken == "latest":
             state.update({"m": "d", "w": tenant.visible_seq()})
             return _page(ctx, td, [], None, state, first=True)
-        state.update({"m": "i", "w": tenant.visible_seq(), "a": None, "p": None})
+        visible = tenant.visible_seq()
+        state.update({"m": "i", "w": tenant.replay_watermark(visible, 0), "a": None, "p": None})
         return _initial(api, ctx, td, state, first=True)
     if state.get("m") == "i":
         return _initial(api, ctx, td, state, first=False)
@@ -252,7 +254,7 @@ def _incremental(api: GraphApi, ctx: Ctx, td: TypeDef, state: dict[str, Any]) ->
     if pos < len(coll.log) and coll.log_seq[pos] <= upper:
         return _page(ctx, td, items, dict(state, pos=pos), None, False)
     done = {k: v for k, v in state.items() if k not in ("s", "pos")}
-    done.update({"m": "d", "w": upper, "t": tenant.now_ts()})
+    done.update({"m": "d", "w": tenant.replay_watermark(upper, int(state["w"])), "t": tenant.now_ts()})
     return _page(ctx, td, items, None, done, False)
 
 

@@ -52,6 +52,7 @@ TENANT_KNOBS: dict[str, Any] = {
     "delta_lag_seconds": float,
     "delta_epoch": int,
     "delta_token_days": float,
+    "delta_replay_seconds": float,
     "retention_days": float,
     "soft_delete_security_groups": bool,
 }

@@ -172,6 +172,7 @@ class Tenant:
         self.delta_lag_seconds = 0.0
         self.delta_epoch = 0
         self.delta_token_days = 7.0
+        self.delta_replay_seconds = 0.0
         self.retention_days = 30.0
         self.soft_delete_security_groups = False
 
@@ -250,6 +251,15 @@ class Tenant:
         if self.delta_lag_seconds <= 0:
             return self.seq
         return bisect.bisect_right(self.change_times, self.now_ts() - self.delta_lag_seconds)
+
+    def replay_watermark(self, upper: int, floor: int) -> int:
+        """Where the next delta round starts: `upper`, or earlier so that changes of the last
+        `delta_replay_seconds` are sent again (concepts/delta-query-overview.md, Replays) — never before
+        `floor`, the round's own starting point."""
+        if self.delta_replay_seconds <= 0:
+            return upper
+        settled = bisect.bisect_right(self.change_times, self.now_ts() - self.delta_replay_seconds)
+        return max(floor, min(upper, settled))
 
     # ------------------------------------------------------------------------------------- mutations
 
@@ -622,6 +632,7 @@ _SETTINGS = (
     "delta_lag_seconds",
     "delta_epoch",
     "delta_token_days",
+    "delta_replay_seconds",
     "retention_days",
     "soft_delete_security_groups",
 )

@@ -123,3 +123,18 @@ def test_skip_is_refused_on_directory_collections(g: Graph) -> None:
         assert_error(r, 400, "Request_BadRequest", "'$skip' is not supported by the service.")
     # security/secureScores documents $skip (api/security-list-securescores.md).
     assert g.get("security/secureScores", {"$skip": "1"}).status_code == 200
+
+
+def test_replays_send_recent_changes_again_when_switched_on(g: Graph) -> None:
+    # concepts/delta-query-overview.md (Replays): "the same change appears in subsequent responses ... your
+    # application must be prepared for replays". Off by default; `delta_replay_seconds` switches it on.
+    g.tenant.delta_replay_seconds = 60
+    _, link = _round(g, "users/delta?$select=jobTitle")
+    assert g.patch(f"users/{uid(1)}", {"jobTitle": "CTO"}).status_code == 204
+    first, link = _round(g, link)
+    again, link = _round(g, link)
+    assert first[uid(1)] == again[uid(1)] == {"id": uid(1), "jobTitle": "CTO"}
+    g.tenant.advance(61)
+    _, link = _round(g, link)  # this round starts where the last one left it: one more replay
+    settled, _ = _round(g, link)
+    assert settled == {}
