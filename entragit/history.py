@@ -19,7 +19,7 @@ import os
 import re
 import subprocess
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -250,48 +250,44 @@ def _identity_fields(t: catalog.ObjectType) -> tuple[str, ...]:
 
 def summarize(path: str, t: catalog.ObjectType, text: str) -> Entry:
     """The index entry of one object file; loads the YAML only when the quick line reading cannot be exact."""
-    display = getattr(t, "display", "displayName")
-    ref_keys = _ref_fields(t)
-    keys = tuple(dict.fromkeys(("id", display, *_identity_fields(t), *ref_keys, "deletedDateTime")))
-    values = {k: _field(text, k) for k in keys}
     user = t.name == "users"
-    if user:
-        values["accountEnabled"] = _field(text, "accountEnabled")
-        values["userType"] = _field(text, "userType")
-        values["licensed"] = _licensed_from_text(text)
-    if any(v is _UNSURE for v in values.values()):
+    naming, ref_keys = _identity_fields(t), _ref_fields(t)
+    user_keys = ("accountEnabled", "userType") if user else ()
+    keys = tuple(dict.fromkeys(("id", t.display, *naming, *ref_keys, "deletedDateTime", *user_keys)))
+    values = {k: _field(text, k) for k in keys}
+    licensed = _licensed_from_text(text) if user else None
+    if licensed is _UNSURE or any(v is _UNSURE for v in values.values()):
         try:
             obj = _load_text(text, path)
         except HistoryError:
             obj = {}  # a broken file must not hide every other object from `ls`; `show` names the problem
         values = {k: obj.get(k) for k in keys}
-        if user:
-            values["accountEnabled"] = obj.get("accountEnabled")
-            values["userType"] = obj.get("userType")
-            values["licensed"] = bool(obj.get("assignedLicenses"))
-    stem = path.rsplit("/", 1)[-1].removesuffix(".yaml")
-    name = values.get(display)
-    idents = [str(values[k]) for k in _identity_fields(t) if isinstance(values.get(k), (str, int))]
+        licensed = bool(obj.get("assignedLicenses")) if user else None
+    name = values.get(t.display)
     return Entry(
         path=path,
         type=t.name,
-        id=str(values.get("id") or stem),
+        id=str(values.get("id") or _stem(path)),
         display_name=name if isinstance(name, str) else None,
-        identities=idents,
-        deleted=values.get("deletedDateTime") not in (None, ""),
-        account_enabled=values.get("accountEnabled") if user else None,
-        user_type=values.get("userType") if user else None,
-        licensed=values.get("licensed") if user else None,
+        identities=[str(values[k]) for k in naming if isinstance(values.get(k), (str, int))],
+        deleted=is_deleted(values),
+        account_enabled=values.get("accountEnabled"),
+        user_type=values.get("userType"),
+        licensed=licensed,
         refs=[str(values[k]) for k in ref_keys if isinstance(values.get(k), str)],
     )
 
 
+def _stem(path: str) -> str:
+    """The object id a file is named by (`users/ab/abcd.yaml` -> `abcd`)."""
+    return path.rsplit("/", 1)[-1].removesuffix(".yaml")
+
+
 def _ref_fields(t: catalog.ObjectType) -> tuple[str, ...]:
     """For types named by references (display field ends in Id): the display field and the other id fields."""
-    display = getattr(t, "display", "displayName")
-    if not display.endswith("Id"):
+    if not t.display.endswith("Id"):
         return ()
-    return (display, *(f for f in t.identity if f.endswith("Id") and f not in ("id", display)))
+    return (t.display, *(f for f in t.identity if f.endswith("Id") and f not in ("id", t.display)))
 
 
 def _load_text(text: str, where: str) -> dict[str, Any]:
@@ -313,9 +309,7 @@ def is_deleted(obj: Mapping[str, Any] | None) -> bool:
 
 
 def _catalog_fingerprint() -> str:
-    parts = [
-        f"{t.name}|{t.folder}|{','.join(t.identity)}|{getattr(t, 'shard', False)}" for t in catalog.CATALOG
-    ]
+    parts = [f"{t.name}|{t.folder}|{','.join(t.identity)}|{t.shard}" for t in catalog.CATALOG]
     return hashlib.sha1("\n".join(parts).encode()).hexdigest()[:12]
 
 
@@ -364,6 +358,19 @@ class BackupRepo:
             msg = proc.stderr.decode(errors="replace").strip().splitlines()
             raise HistoryError(f"git {args[0]} failed in {self.root}: {msg[-1] if msg else proc.returncode}")
         return proc.stdout
+
+    def _succeeds(self, *args: str) -> bool:
+        """Whether a git command that answers by its exit status says yes."""
+        proc = subprocess.run(["git", *args], cwd=self.root, capture_output=True, env=_git_env())
+        return proc.returncode == 0
+
+    def _log(self, *args: str) -> Iterator[tuple[Commit, list[str]]]:
+        """Each commit of a `git log` (newest first) with the file lines (`--name-only`/`--name-status`)."""
+        out = self.git("log", "--format=\x01%H %ct", "--no-renames", *args)
+        for record in out.decode("utf-8", errors="surrogateescape").split("\x01")[1:]:
+            header, *lines = record.split("\n")
+            sha, ts = header.split(" ")
+            yield Commit(sha, int(ts)), [line for line in lines if line]
 
     def head(self) -> Commit:
         if self._head is None:
@@ -514,11 +521,13 @@ class BackupRepo:
         return texts
 
     def _summarize_blobs(self, blobs: Mapping[str, str]) -> dict[str, Entry]:
-        paths = list(blobs)
-        found = self._read_blobs(blobs)
-        texts = [found.get(p) for p in paths]
+        texts = self._read_blobs(blobs)
+        return self._summarize((path, texts.get(path)) for path in blobs)
+
+    def _summarize(self, texts: Iterable[tuple[str, str | None]]) -> dict[str, Entry]:
+        """path → Entry for each (path, text) of an object file that exists."""
         entries: dict[str, Entry] = {}
-        for path, text in zip(paths, texts, strict=True):
+        for path, text in texts:
             t = self.object_type(path)
             if text is not None and t is not None:
                 entries[path] = summarize(path, t, text)
@@ -531,14 +540,13 @@ class BackupRepo:
             return self._index[target.sha]
         cached = self._load_cache("index")
         entries: dict[str, Entry]
-        if cached is not None and cached["commit"] == target.sha:
+        if cached is not None and (cached["commit"] == target.sha or self._exists(cached["commit"])):
             entries = {row[0]: Entry.from_row(row) for row in cached["entries"]}
-        elif cached is not None and self._exists(cached["commit"]):
-            entries = {row[0]: Entry.from_row(row) for row in cached["entries"]}
-            changed, removed = self._diff(cached["commit"], target.sha)
-            for path in removed:
-                entries.pop(path, None)
-            entries.update(self._summarize_blobs(changed))
+            if cached["commit"] != target.sha:
+                changed, removed = self._diff(cached["commit"], target.sha)
+                for path in removed:
+                    entries.pop(path, None)
+                entries.update(self._summarize_blobs(changed))
         else:
             tree = self._tree(target.sha)
             if len(tree) >= PROGRESS_MIN:
@@ -552,52 +560,31 @@ class BackupRepo:
         return entries
 
     def _exists(self, sha: str) -> bool:
-        proc = subprocess.run(
-            ["git", "cat-file", "-e", f"{sha}^{{commit}}"], cwd=self.root, capture_output=True, env=_git_env()
-        )
-        return proc.returncode == 0
+        return self._succeeds("cat-file", "-e", f"{sha}^{{commit}}")
 
     def removed_entries(self, rev: str | None = None) -> dict[str, tuple[Entry, Commit]]:
         """Object files in rev's history but not at rev: their last version and the commit removing them."""
         target = self.commit(rev)
         current = self.index(target.sha)
-        out = self.git(
-            "log", "--diff-filter=D", "--format=\x01%H %ct", "--name-only", "--no-renames", target.sha
-        )
         removed: dict[str, Commit] = {}
-        commit: Commit | None = None
-        for line in out.decode("utf-8", errors="surrogateescape").splitlines():
-            if line.startswith("\x01"):
-                sha, ts = line[1:].split()
-                commit = Commit(sha, int(ts))
-            elif line and commit and line not in removed and line not in current and self.object_type(line):
-                removed[line] = commit
-        paths = list(removed)
-        texts = self.read_many([f"{removed[p].sha}^:{p}" for p in paths])
-        result: dict[str, tuple[Entry, Commit]] = {}
-        for path, text in zip(paths, texts, strict=True):
-            t = self.object_type(path)
-            if text is not None and t is not None:
-                result[path] = (summarize(path, t, text), removed[path])
-        return result
+        for commit, paths in self._log("--diff-filter=D", "--name-only", target.sha):
+            for path in paths:
+                if path not in removed and path not in current and self.object_type(path):
+                    removed[path] = commit
+        texts = self.read_many([f"{commit.sha}^:{path}" for path, commit in removed.items()])
+        entries = self._summarize(zip(removed, texts, strict=True))
+        return {path: (entry, removed[path]) for path, entry in entries.items()}
 
     # -- last change of every file -----------------------------------------------------------------
 
     def _log_names(self, *revs: str) -> tuple[list[Commit], dict[str, int]]:
         """One `git log --name-only` pass: commits (newest first) and, per path, its newest commit's index."""
-        out = self.git("log", "--format=\x01%H %ct", "--name-only", "--no-renames", *revs)
         commits: list[Commit] = []
         latest: dict[str, int] = {}
-        current = -1
-        for line in out.decode("utf-8", errors="surrogateescape").split("\n"):
-            if not line:
-                continue
-            if line[0] == "\x01":
-                sha, ts = line[1:].split(" ")
-                commits.append(Commit(sha, int(ts)))
-                current = len(commits) - 1
-            elif line not in latest:
-                latest[line] = current
+        for commit, paths in self._log("--name-only", *revs):
+            for path in paths:
+                latest.setdefault(path, len(commits))
+            commits.append(commit)
         return commits, latest
 
     def last_changes(self) -> dict[str, Commit]:
@@ -630,32 +617,13 @@ class BackupRepo:
         return {p: commits[i] for p, i in latest.items()}
 
     def _is_ancestor(self, old: str, new: str) -> bool:
-        proc = subprocess.run(
-            ["git", "merge-base", "--is-ancestor", old, new],
-            cwd=self.root,
-            capture_output=True,
-            env=_git_env(),
-        )
-        return proc.returncode == 0
+        return self._succeeds("merge-base", "--is-ancestor", old, new)
 
     def file_log(self, paths: Sequence[str], rev: str | None = None) -> list[tuple[Commit, str, str]]:
         """(commit, status letter, path) for each commit up to rev that touched one of paths, newest first."""
-        out = self.git(
-            "log",
-            "--format=\x01%H %ct",
-            "--name-status",
-            "--no-renames",
-            self.commit(rev).sha,
-            "--",
-            *paths,
-        )
         result: list[tuple[Commit, str, str]] = []
-        commit: Commit | None = None
-        for line in out.decode("utf-8", errors="surrogateescape").splitlines():
-            if line.startswith("\x01"):
-                sha, ts = line[1:].split()
-                commit = Commit(sha, int(ts))
-            elif line and commit is not None:
+        for commit, lines in self._log("--name-status", self.commit(rev).sha, "--", *paths):
+            for line in lines:
                 status, _, path = line.partition("\t")
                 result.append((commit, status[:1], path))
         return result
@@ -865,9 +833,8 @@ def _candidate_paths(repo: BackupRepo, path: str) -> list[str]:
     t = repo.object_type(path)
     if t is None or t.singleton:
         return [path]
-    oid = path.rsplit("/", 1)[-1].removesuffix(".yaml")
-    folder = t.folder.strip("/")
-    return sorted({path, f"{folder}/{oid}.yaml", f"{folder}/{oid[:2]}/{oid}.yaml"})
+    oid = _stem(path)
+    return sorted({path, f"{t.folder}/{oid}.yaml", f"{t.folder}/{oid[:2]}/{oid}.yaml"})
 
 
 def _versions(repo: BackupRepo, path: str, rev: str | None = None) -> list[Version]:
@@ -891,7 +858,7 @@ def _versions(repo: BackupRepo, path: str, rev: str | None = None) -> list[Versi
             text = next(it)
             states.append(None if text is None else _load_text(text, f"{p} at {c.short}"))
     t = repo.object_type(path)
-    lists = {r.name for r in getattr(t, "relationships", ())} if t else set()
+    lists = {r.name for r in t.relationships} if t else set()
     versions: list[Version] = []
     prev: dict[str, Any] | None = None
     seen = False
@@ -1088,7 +1055,7 @@ def compare(
         elif rev_b == "live":
             if live is None:
                 raise HistoryError("comparing with the live tenant needs a Graph connection")
-            oid = path.rsplit("/", 1)[-1].removesuffix(".yaml")
+            oid = _stem(path)
             b_obj = live(str(repo.root), t, oid) if t else None
             b_label = "live"
         else:
@@ -1109,12 +1076,14 @@ def compare(
 
 
 def _state_at(repo: BackupRepo, path: str, rev: str) -> tuple[dict[str, Any] | None, str]:
+    """The object at rev (in whichever layout it had then) and the label naming that commit."""
     commit = repo.commit(rev)
+    label = f"{commit.short} ({commit.when})"
     for p in _candidate_paths(repo, path):
         text = repo.read(commit.sha, p)
         if text is not None:
-            return _load_text(text, f"{p} at {commit.short}"), f"{commit.short} ({commit.when})"
-    return None, f"{commit.short} ({commit.when})"
+            return _load_text(text, f"{p} at {commit.short}"), label
+    return None, label
 
 
 # -- restore points --------------------------------------------------------------------------------
@@ -1133,7 +1102,7 @@ def restore_points(repo_dir: str | None, specs: Sequence[str]) -> tuple[list[tup
         found = _versions(repo, path)
         alive_at.append({v.commit.sha: v.state is not None and not is_deleted(v.state) for v in found})
         last = next((v.state for v in found if v.state), {})
-        names.append((path, str(last.get("displayName") or path.rsplit("/", 1)[-1].removesuffix(".yaml"))))
+        names.append((path, str(last.get("displayName") or _stem(path))))
     state = [False] * len(paths)
     points: list[Commit] = []
     for c in reversed(repo.commits()):
@@ -1168,27 +1137,23 @@ def fetch_live(repo_root: str, t: catalog.ObjectType, object_id: str) -> dict[st
         sel = catalog.select_param(t)
         params = {"$select": reader._trim_select(t, sel)} if sel else None
         perm = reader._perm(t)
-        item = t.path if t.singleton else f"{t.path}/{object_id}"
-        try:
-            raw = client.get(item, params, required_permission=perm)
-            deleted = False
-        except GraphError as exc:
-            if exc.status != 404 or not t.soft_delete_cast:
+
+        def get(path: str) -> dict[str, Any] | None:
+            try:
+                return client.get(path, params, required_permission=perm)
+            except GraphError as exc:
                 if exc.status == 404:
                     return None
                 raise
-            try:
-                raw = client.get(f"directory/deletedItems/{object_id}", params, required_permission=perm)
-            except GraphError as again:
-                if again.status == 404:
-                    return None
-                raise
-            deleted = True
-        links: dict[str, Any] = {}
-        if deleted:
-            links = reader._previous_links(t, catalog.object_path(t, object_id))
-        elif t.relationships and not t.singleton:
-            links = reader._read_relationships(t, [object_id], t.relationships)[object_id]
-        return reader._canonical(t, raw, links)
+
+        raw = get(t.item_path(object_id))
+        if raw is not None:
+            linked = t.relationships and not t.singleton
+            links = reader._read_relationships(t, [object_id], t.relationships)[object_id] if linked else {}
+            return reader._canonical(t, raw, links)
+        deleted = get(f"directory/deletedItems/{object_id}") if t.soft_delete_cast else None
+        if deleted is None:
+            return None
+        return reader._canonical(t, deleted, reader._previous_links(t, catalog.object_path(t, object_id)))
     finally:
         client.close()
