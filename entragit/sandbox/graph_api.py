@@ -727,6 +727,19 @@ class GraphApi:
         body["value"] = [self._directory_item(i, select) for i in ids[offset : offset + top]]
         return Response(200, body)
 
+    def _ref_list(self, ctx: Ctx, ids: list[str]) -> Response:
+        """GET .../members/$ref: references only, paged like the objects themselves (100, $top up to 999)."""
+        self._no_skip(ctx)
+        top = self._top(ctx, None)
+        state = self._state(ctx)
+        offset = int(state.get("o", 0)) if state else 0
+        body: dict[str, Any] = {"@odata.context": ctx.context("Collection($ref)")}
+        if offset + top < len(ids):
+            body["@odata.nextLink"] = self._next_link(ctx, {"o": offset + top})
+        page = ids[offset : offset + top]
+        body["value"] = [{"@odata.id": f"{ctx.base}/directoryObjects/{i}"} for i in page]
+        return Response(200, body)
+
     def _link_count(self, ctx: Ctx, ids: list[str], cast: str | None = None) -> Response:
         if not ctx.eventual:
             bad(
@@ -789,12 +802,7 @@ class GraphApi:
             segment_not_found(rest[-1])
         if rest[0] == "$ref" and len(rest) == 1:
             if method == "GET":
-                ids = list(self.tenant.members(rel, oid))
-                body = {
-                    "@odata.context": ctx.context("Collection($ref)"),
-                    "value": [{"@odata.id": f"{ctx.base}/directoryObjects/{i}"} for i in ids[:100]],
-                }
-                return Response(200, body)
+                return self._ref_list(ctx, list(self.tenant.members(rel, oid)))
             if method != "POST":
                 not_allowed()
             target = self._ref_target(ctx.req.body)

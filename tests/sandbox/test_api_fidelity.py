@@ -138,3 +138,17 @@ def test_replays_send_recent_changes_again_when_switched_on(g: Graph) -> None:
     _, link = _round(g, link)  # this round starts where the last one left it: one more replay
     settled, _ = _round(g, link)
     assert settled == {}
+
+
+def test_member_references_page_instead_of_stopping_at_100(graph_factory: Callable[..., Graph]) -> None:
+    # concepts/paging.md: a collection that does not fit one page carries an @odata.nextLink; a $ref
+    # collection (GET /groups/{id}/members/$ref) is no exception — nothing may be silently cut off.
+    seed = base_seed(0)
+    seed["users"] = [dict(u) for u in base_seed(150)["users"]]
+    seed["groups"][0]["members"] = [u["id"] for u in seed["users"]]
+    g = graph_factory(seed)
+    refs = g.all_pages(f"groups/{gid(1)}/members/$ref")
+    assert len(refs) == len(seed["users"]) == 151
+    assert refs[0] == {"@odata.id": f"{g.base}/directoryObjects/{seed['users'][0]['id']}"}
+    page = g.get(f"groups/{gid(1)}/members/$ref", {"$top": "999"}).json()
+    assert len(page["value"]) == 151 and "@odata.nextLink" not in page
