@@ -11,7 +11,8 @@ from datetime import datetime, timezone
 from typing import Any
 
 from entragit.errors import EntragitError
-from entragit.history import BackupRepo, Entry, _load_text
+from entragit.history.entries import Entry, load_text
+from entragit.history.repo import BackupRepo
 
 SECURE_SCORE_FILE = "reports/secureScore.yaml"
 SPARKS = "▁▂▃▄▅▆▇█"
@@ -108,7 +109,7 @@ def score(repo_dir: str | None) -> ScoreReport:
     for commit, text in zip(reversed(present), reversed(texts), strict=True):
         if text is None:
             continue
-        points = _points(_load_text(text, f"{SECURE_SCORE_FILE} at {commit.short}"), commit.iso)
+        points = _points(load_text(text, f"{SECURE_SCORE_FILE} at {commit.short}"), commit.iso)
         for p in sorted(points, key=lambda p: p.date):
             by_day[p.date[:10]] = p
         if commit.sha == present[0].sha and points:

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 from entragit.errors import EntragitError
 
 if TYPE_CHECKING:
-    from entragit.history import BackupRepo, Entry
+    from entragit.history.entries import Entry
+    from entragit.history.repo import BackupRepo
 
 
 class ObjectNotFound(EntragitError):
@@ -68,7 +69,7 @@ def pick(entries: Iterable[Entry], spec: str, where: str) -> Entry | None:
 
 def resolve_object(repo: BackupRepo | str | None, spec: str, rev: str = "HEAD") -> str:
     """The repository path of the object spec names, as of rev (falling back to objects removed earlier)."""
-    from entragit.history import BackupRepo
+    from entragit.history.repo import BackupRepo
 
     backup = repo if isinstance(repo, BackupRepo) else BackupRepo(repo)
     return backup.resolve(spec, rev)

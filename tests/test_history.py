@@ -12,7 +12,11 @@ import pytest
 from history_repo import RepoBuilder, guid
 
 from entragit import canonical, catalog, history
-from entragit.history import BackupRepo, Difference, HistoryError, UnknownRevision, diff, summarize_change
+from entragit.history import repo as repo_module
+from entragit.history.diff import Difference, diff, summarize_change
+from entragit.history.entries import summarize
+from entragit.history.errors import HistoryError, UnknownRevision
+from entragit.history.repo import BackupRepo
 from entragit.resolve import AmbiguousObject, ObjectNotFound
 
 ALICE = guid(1, "a1")
@@ -69,7 +73,7 @@ def test_index_fields_read_from_lines_equal_a_full_yaml_load(name: str) -> None:
     t = catalog.by_name("users")
     obj = canonical.canonicalize(t, user(ALICE, name, f"{name}@x.com" if name else "", assignedLicenses=[]))
     text = canonical.dump(obj)
-    entry = history.summarize(catalog.object_path(t, ALICE), t, text)
+    entry = summarize(catalog.object_path(t, ALICE), t, text)
     loaded = canonical.load(text)
     assert entry.display_name == loaded["displayName"]
     assert entry.identities == (
@@ -89,7 +93,7 @@ def test_index_reads_deleted_enabled_guest_and_licenses() -> None:
         assignedLicenses=[{"skuId": guid(9), "disabledPlans": []}],
         deletedDateTime="2026-01-01T00:00:00Z",
     )
-    e = history.summarize("users/a1/x.yaml", t, canonical.dump(canonical.canonicalize(t, obj)))
+    e = summarize("users/a1/x.yaml", t, canonical.dump(canonical.canonicalize(t, obj)))
     assert (e.deleted, e.account_enabled, e.user_type, e.licensed) == (True, False, "Guest", True)
 
 
@@ -124,7 +128,7 @@ def test_index_cache_is_updated_from_the_diff_and_matches_a_cold_build(built: Re
 def test_index_reads_committed_content_even_when_the_checkout_was_edited(
     built: RepoBuilder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(history, "WORKTREE_READ_MIN", 0)  # take the working-tree fast path for any size
+    monkeypatch.setattr(repo_module, "WORKTREE_READ_MIN", 0)  # take the working-tree fast path for any size
     built.put("users", user(ALICE, "Edited Not Committed", "alice@contoso.com"))
     (built.root / f"users/b0/{BOB}.yaml").unlink()
     index = BackupRepo(built.root).index()

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from history_repo import RepoBuilder, guid
 
-from entragit.history import Entry
+from entragit.history.entries import Entry
 from entragit.resolve import (
     AmbiguousObject,
     ObjectNotFound,

@@ -16,6 +16,9 @@ import click
 
 from entragit import history, reports
 from entragit.cli.output import dim, echo_json, style, table
+from entragit.history.diff import Difference
+from entragit.history.entries import is_deleted
+from entragit.history.live import fetch_live
 
 F = Callable[..., Any]
 
@@ -134,7 +137,7 @@ def show_cmd(
         return
     name = view.object.get("displayName") or ""
     click.echo(dim(f"{view.type} {name} — {view.path} at {view.commit.short} ({view.commit.when} UTC)"))
-    if history.is_deleted(view.object):
+    if is_deleted(view.object):
         click.echo(style(f"soft-deleted on {view.object['deletedDateTime']}", fg="red"))
     if not pairs:
         click.echo(f"no attribute matches '{text}'")
@@ -161,7 +164,7 @@ def versions_cmd(obj: str, as_json: bool, repo: str | None) -> None:
         return
     click.echo(dim(f"versions of {path}"))
     rows = [[v.commit.short, v.commit.when, v.summary] for v in found]
-    gone = [v.state is None or history.is_deleted(v.state) for v in found]
+    gone = [v.state is None or is_deleted(v.state) for v in found]
     click.echo(table(rows, ["COMMIT", "DATE (UTC)", "CHANGES"], gone))
 
 
@@ -176,7 +179,7 @@ def _pointer_label(ptr: str) -> str:
     return out or "(object)"
 
 
-def _diff_lines(d: history.Difference, names: dict[str, str]) -> list[str]:
+def _diff_lines(d: Difference, names: dict[str, str]) -> list[str]:
     label = _pointer_label(d.path)
     if d.op == "replace":
         return [style(f"~ {label}: {_named(d.old, names)} → {_named(d.new, names)}", fg="yellow")]
@@ -186,10 +189,6 @@ def _diff_lines(d: history.Difference, names: dict[str, str]) -> list[str]:
     if not isinstance(value, (dict, list)):
         label = re.sub(r"\[\d+\]$", "", label)  # "- members: id (name)", not the old list index
     return [style(f"{sign} {k}: {_named(v, names)}", fg=colour) for k, v in history.flatten(value, label)]
-
-
-def _live_fetcher() -> history.LiveFetcher:
-    return history.fetch_live
 
 
 @click.command("compare")
@@ -212,7 +211,7 @@ def compare_cmd(
     """
     if rev_a == "live" and rev_b is None:  # `compare X live`: the latest backup against the tenant
         rev_a, rev_b = "HEAD", "live"
-    live = _live_fetcher() if rev_b == "live" else None
+    live = fetch_live if rev_b == "live" else None
     result = history.compare(repo, obj, rev_a, rev_b, show_all, live)
     if as_json:
         echo_json([d.to_json() for d in result.differences])

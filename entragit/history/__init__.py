@@ -1,0 +1,344 @@
+"""The read side of a backup repository: what each object looked like at each commit, and when it changed.
+
+The CLI's history commands call the query functions here and render the plain data they return. The parts:
+`repo` (git reads with per-commit caches), `entries` (index entries read cheaply from object files), `diff`
+(attribute-level differences), `live` (the tenant side of `compare OBJECT live`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from entragit import catalog
+from entragit.history.diff import Difference, diff, summarize_change
+from entragit.history.entries import GUID, Entry, is_deleted, load_text, stem
+from entragit.history.errors import HistoryError
+from entragit.history.repo import BackupRepo, Commit
+from entragit.resolve import ObjectNotFound
+
+# --------------------------------------------------------------------------------------------------
+# Plain data returned to the CLI
+
+
+class Listed(NamedTuple):
+    entry: Entry
+    last: Commit | None  # the most recent commit that changed the file
+
+    def to_json(self) -> dict[str, Any]:
+        e = self.entry
+        return {
+            "path": e.path,
+            "type": e.type,
+            "id": e.id,
+            "displayName": e.display_name,
+            "lastBackup": self.last.iso if self.last else None,
+            "deleted": e.deleted,
+        }
+
+
+@dataclass(frozen=True)
+class ObjectView:
+    path: str
+    type: str
+    commit: Commit
+    object: dict[str, Any]
+    names: dict[str, str]  # id → display name for ids appearing in the object (members, owners...)
+
+
+@dataclass(frozen=True)
+class Version:
+    commit: Commit
+    path: str
+    state: dict[str, Any] | None  # the object after this commit; None when the commit removed its file
+    summary: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"commit": self.commit.short, "date": self.commit.iso, "summary": self.summary}
+
+
+@dataclass(frozen=True)
+class Comparison:
+    path: str
+    type: str
+    display_name: str | None
+    a_label: str
+    b_label: str
+    a_exists: bool
+    b_exists: bool
+    differences: list[Difference]
+    names: dict[str, str] = field(default_factory=dict)
+
+
+# -- ls and show ------------------------------------------------------------------------------------
+
+
+def list_objects(
+    repo_dir: str | None,
+    type_name: str | None = None,
+    deleted: bool | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> list[Listed]:
+    """Every object at HEAD (optionally one type; deleted=True only soft-deleted, False only live), sorted."""
+    repo = BackupRepo(repo_dir)
+    if progress is not None:
+        repo.progress = progress
+    wanted = catalog.by_name(type_name).name if type_name else None
+    repo.head()
+    # The history pass is a separate git process: run it while this thread reads the object index.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(repo.last_changes)
+        index = repo.index()
+        last = pending.result()
+    order = {t.name: i for i, t in enumerate(catalog.CATALOG)}
+    rows = [
+        Listed(e, last.get(e.path))
+        for e in index.values()
+        if (wanted is None or e.type == wanted) and (deleted is None or e.deleted == deleted)
+    ]
+    if any(r.entry.refs for r in rows):
+        names = repo.names()
+        rows = [
+            r._replace(entry=r.entry._replace(display_name=" → ".join(names.get(x, x) for x in r.entry.refs)))
+            if r.entry.refs
+            else r
+            for r in rows
+        ]
+    rows.sort(key=lambda r: (order.get(r.entry.type, 999), (r.entry.display_name or "").lower(), r.entry.id))
+    return rows
+
+
+def show(repo_dir: str | None, spec: str, at: str | None = None) -> ObjectView:
+    repo = BackupRepo(repo_dir)
+    commit = repo.commit(at)
+    path = repo.resolve(spec, commit.sha)
+    obj = repo.load(commit.sha, path)
+    if obj is None:
+        gone = repo.file_log([path], commit.sha)
+        when = f" (removed in {gone[0][0].short}, {gone[0][0].when})" if gone else ""
+        raise ObjectNotFound(f"{path} does not exist at {at or 'HEAD'}{when}; see `entragit versions {spec}`")
+    t = repo.object_type(path)
+    return ObjectView(path, t.name if t else "", commit, obj, _names_for(repo, [obj], commit.sha))
+
+
+def _names_for(repo: BackupRepo, objs: Iterable[Any], rev: str | None = None) -> dict[str, str]:
+    ids: set[str] = set()
+
+    def walk(v: Any) -> None:
+        if isinstance(v, str):
+            if GUID.match(v):
+                ids.add(v)
+        elif isinstance(v, dict):
+            for x in v.values():
+                walk(x)
+        elif isinstance(v, list):
+            for x in v:
+                walk(x)
+
+    for obj in objs:
+        walk(obj)
+    if not ids:
+        return {}
+    names = repo.names(rev)
+    if rev is not None and rev != repo.head().sha:
+        names = {**repo.names(), **names}
+    return {i: names[i] for i in ids if i in names}
+
+
+def flatten(value: Any, prefix: str = "") -> list[tuple[str, Any]]:
+    """Nested values as (dotted.path[i], scalar) pairs; empty containers stay as one pair, to be visible."""
+    if isinstance(value, dict):
+        if not value and prefix:
+            return [(prefix, {})]
+        out: list[tuple[str, Any]] = []
+        for k, v in value.items():
+            out.extend(flatten(v, f"{prefix}.{k}" if prefix else str(k)))
+        return out
+    if isinstance(value, list):
+        if not value:
+            return [(prefix, [])]
+        out = []
+        for i, v in enumerate(value):
+            out.extend(flatten(v, f"{prefix}[{i}]"))
+        return out
+    return [(prefix, value)]
+
+
+def search(
+    pairs: Iterable[tuple[str, Any]], text: str, names: Mapping[str, str] | None = None
+) -> list[tuple[str, Any]]:
+    """Pairs whose attribute path or value (or the name of an id value) contains text, ignoring case."""
+    needle = text.lower()
+    names = names or {}
+    out = []
+    for k, v in pairs:
+        shown = format_value(v)
+        extra = names.get(v, "") if isinstance(v, str) else ""
+        if needle in k.lower() or needle in shown.lower() or needle in extra.lower():
+            out.append((k, v))
+    return out
+
+
+def format_value(v: Any) -> str:
+    if v is None:
+        return "null"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, str):
+        return v
+    if isinstance(v, (dict, list)):
+        return json.dumps(v, ensure_ascii=False, separators=(", ", ": "))
+    return str(v)
+
+
+# -- versions --------------------------------------------------------------------------------------
+
+
+def _candidate_paths(repo: BackupRepo, path: str) -> list[str]:
+    """The object's file in both the flat and the sharded layout, so history survives a change of layout."""
+    t = repo.object_type(path)
+    if t is None or t.singleton:
+        return [path]
+    oid = stem(path)
+    return sorted({path, f"{t.folder}/{oid}.yaml", f"{t.folder}/{oid[:2]}/{oid}.yaml"})
+
+
+def _versions(repo: BackupRepo, path: str, rev: str | None = None) -> list[Version]:
+    log = repo.file_log(_candidate_paths(repo, path), rev)
+    # Group by commit: a layout change removes one path and adds another in the same commit.
+    events: list[tuple[Commit, str | None]] = []
+    for commit, status, changed in log:
+        if events and events[-1][0].sha == commit.sha:
+            if status != "D":
+                events[-1] = (commit, changed)
+            continue
+        events.append((commit, None if status == "D" else changed))
+    events.reverse()  # oldest first
+    texts = repo.read_many([f"{c.sha}:{p}" for c, p in events if p is not None])
+    it = iter(texts)
+    states: list[dict[str, Any] | None] = []
+    for c, p in events:
+        if p is None:
+            states.append(None)
+        else:
+            text = next(it)
+            states.append(None if text is None else load_text(text, f"{p} at {c.short}"))
+    t = repo.object_type(path)
+    lists = {r.name for r in t.relationships} if t else set()
+    versions: list[Version] = []
+    prev: dict[str, Any] | None = None
+    seen = False
+    for (c, p), state in zip(events, states, strict=True):
+        versions.append(Version(c, p or path, state, summarize_change(prev, state, seen, lists)))
+        seen = seen or state is not None
+        prev = state
+    versions.reverse()
+    return versions
+
+
+def versions(repo_dir: str | None, spec: str) -> tuple[str, list[Version]]:
+    repo = BackupRepo(repo_dir)
+    path = repo.resolve(spec)
+    return path, _versions(repo, path)
+
+
+# -- compare ---------------------------------------------------------------------------------------
+
+LiveFetcher = Callable[[str, "catalog.ObjectType", str], "dict[str, Any] | None"]
+
+
+def compare(
+    repo_dir: str | None,
+    spec: str,
+    rev_a: str | None = None,
+    rev_b: str | None = None,
+    include_unchanged: bool = False,
+    live: LiveFetcher | None = None,
+) -> Comparison:
+    """Two versions of one object: by default the one before the latest change against the latest.
+
+    rev_b == "live" compares with the tenant now, through `live(repo_root, type, object_id)` (canonical form).
+    """
+    repo = BackupRepo(repo_dir)
+    path = repo.resolve(spec)
+    t = repo.object_type(path)
+    history = _versions(repo, path)
+    if not history:
+        raise ObjectNotFound(f"{path} has no committed version in {repo.root}")
+    a_obj: dict[str, Any] | None
+    b_obj: dict[str, Any] | None
+    if rev_a is None:
+        b_ver = history[0]
+        a_ver = history[1] if len(history) > 1 else None
+        a_obj = a_ver.state if a_ver else None
+        b_obj = b_ver.state
+        a_label = f"{a_ver.commit.short} ({a_ver.commit.when})" if a_ver else "(nothing: first version)"
+        b_label = f"{b_ver.commit.short} ({b_ver.commit.when})"
+    else:
+        a_obj, a_label = _state_at(repo, path, rev_a)
+        if rev_b is None:
+            b_obj, b_label = _state_at(repo, path, "HEAD")
+        elif rev_b == "live":
+            if live is None:
+                raise HistoryError("comparing with the live tenant needs a Graph connection")
+            oid = stem(path)
+            b_obj = live(str(repo.root), t, oid) if t else None
+            b_label = "live"
+        else:
+            b_obj, b_label = _state_at(repo, path, rev_b)
+    differences = diff(a_obj or {}, b_obj or {}, include_unchanged)
+    name_src = b_obj or a_obj or {}
+    return Comparison(
+        path=path,
+        type=t.name if t else "",
+        display_name=name_src.get("displayName"),
+        a_label=a_label,
+        b_label=b_label,
+        a_exists=a_obj is not None,
+        b_exists=b_obj is not None,
+        differences=differences,
+        names=_names_for(repo, [d.old for d in differences] + [d.new for d in differences]),
+    )
+
+
+def _state_at(repo: BackupRepo, path: str, rev: str) -> tuple[dict[str, Any] | None, str]:
+    """The object at rev (in whichever layout it had then) and the label naming that commit."""
+    commit = repo.commit(rev)
+    label = f"{commit.short} ({commit.when})"
+    for p in _candidate_paths(repo, path):
+        text = repo.read(commit.sha, p)
+        if text is not None:
+            return load_text(text, f"{p} at {commit.short}"), label
+    return None, label
+
+
+# -- restore points --------------------------------------------------------------------------------
+
+
+def restore_points(repo_dir: str | None, specs: Sequence[str]) -> tuple[list[tuple[str, str]], list[Commit]]:
+    """Commits at which every given object exists and is not soft-deleted, newest first.
+
+    Also returns (path, latest display name) of each object, for the caller to say what was matched.
+    """
+    repo = BackupRepo(repo_dir)
+    paths = list(dict.fromkeys(repo.resolve(s) for s in specs))
+    alive_at: list[dict[str, bool]] = []
+    names: list[tuple[str, str]] = []
+    for path in paths:
+        found = _versions(repo, path)
+        alive_at.append({v.commit.sha: v.state is not None and not is_deleted(v.state) for v in found})
+        last = next((v.state for v in found if v.state), {})
+        names.append((path, str(last.get("displayName") or stem(path))))
+    state = [False] * len(paths)
+    points: list[Commit] = []
+    for c in reversed(repo.commits()):
+        for i, changes in enumerate(alive_at):
+            if c.sha in changes:
+                state[i] = changes[c.sha]
+        if all(state):
+            points.append(c)
+    points.reverse()
+    return names, points
