@@ -75,6 +75,15 @@ _QUERY_OPTIONS = {
     "$select", "$filter", "$top", "$skiptoken", "$count", "$orderby", "$expand", "$search", "$skip",
     "$deltatoken", "$format",
 }  # fmt: skip
+_LINKED_PRINCIPALS = ("users", "groups", "servicePrincipals")
+# Read-only navigations computed from links: name (lower case) → the collections that have it.
+_DERIVED_NAVIGATION: dict[str, tuple[str, ...]] = {
+    "directreports": ("users",),
+    "memberof": _LINKED_PRINCIPALS,
+    "ownedobjects": _LINKED_PRINCIPALS,
+    "transitivememberof": _LINKED_PRINCIPALS,
+    "transitivemembers": ("groups",),
+}
 _ADVANCED_KEYS = ("users", "groups", "applications", "servicePrincipals", "directory/administrativeUnits")
 
 
@@ -651,27 +660,11 @@ class GraphApi:
             return self._relationship(ctx, method, td, oid, f"{td.key}#{rel.name}", rel.targets, rest[1:])
         if td.key == "users" and low == "manager":
             return self._manager(ctx, method, oid, rest[1:])
-        if td.key == "users" and low == "directreports" and len(rest) == 1 and method == "GET":
-            ids = sorted(self.tenant.reports.get(oid, set()))
-            return self._link_list(ctx, ids)
-        if td.key in ("users", "groups", "servicePrincipals") and low in ("memberof", "ownedobjects"):
-            if method != "GET" or len(rest) != 1:
-                not_allowed()
-            wanted = "#members" if low == "memberof" else "#owners"
-            refs = sorted(c for r, c in self.tenant.backrefs.get(oid, set()) if r.endswith(wanted))
-            return self._link_list(ctx, refs)
-        if (
-            td.key in ("users", "groups", "servicePrincipals")
-            and low == "transitivememberof"
-            and len(rest) == 1
-        ):
+        derived = self._derived_links(td, oid, low)
+        if derived is not None:
             if method != "GET":
                 not_allowed()
-            return self._link_list(ctx, self._transitive(oid, up=True))
-        if td.key == "groups" and low == "transitivemembers" and len(rest) == 1:
-            if method != "GET":
-                not_allowed()
-            return self._link_list(ctx, self._transitive(oid, up=False))
+            return self._read_links(ctx, derived, rest[1:])
         if td.key == "servicePrincipals" and low == "approleassignedto":
             return self._app_role_assigned_to(ctx, method, oid, rest[1:])
         if (
@@ -693,6 +686,32 @@ class GraphApi:
                 not_allowed()
             return self._update_combinations(ctx, oid)
         segment_not_found(name)
+
+    def _derived_links(self, td: TypeDef, oid: str, nav: str) -> list[str] | None:
+        """Ids behind a read-only navigation computed from links (memberOf, directReports...), or None when
+        `nav` is not one of this type's."""
+        if td.key not in _DERIVED_NAVIGATION.get(nav, ()):
+            return None
+        if nav == "directreports":
+            return sorted(self.tenant.reports.get(oid, set()))
+        if nav in ("memberof", "ownedobjects"):
+            wanted = "#members" if nav == "memberof" else "#owners"
+            return sorted(c for r, c in self.tenant.backrefs.get(oid, set()) if r.endswith(wanted))
+        return self._transitive(oid, up=nav == "transitivememberof")
+
+    def _read_links(self, ctx: Ctx, ids: list[str], rest: list[str]) -> Response:
+        """GET of a directoryObject collection, whole, cast to one type (`.../microsoft.graph.group`) or
+        counted (`.../$count`, `.../microsoft.graph.user/$count`)."""
+        if not rest:
+            return self._link_list(ctx, ids)
+        if rest == ["$count"]:
+            return self._link_count(ctx, ids)
+        cast = CASTS.get(rest[0].lower())
+        if cast is not None and len(rest) == 1:
+            return self._link_list(ctx, ids, TYPES[cast].context, cast)
+        if cast is not None and rest[1:] == ["$count"]:
+            return self._link_count(ctx, ids, cast)
+        segment_not_found(rest[-1])
 
     def _link_list(
         self, ctx: Ctx, ids: list[str], fragment: str = "directoryObjects", cast: str | None = None
@@ -790,16 +809,10 @@ class GraphApi:
             if method == "GET":
                 return self._link_list(ctx, list(self.tenant.members(rel, oid)))
             not_allowed()
-        cast = CASTS.get(rest[0].lower())
-        if cast is not None or rest == ["$count"]:
+        if rest[0].lower() in CASTS or rest == ["$count"]:
             if method != "GET":
                 not_allowed()
-            ids = list(self.tenant.members(rel, oid))
-            if rest[-1] == "$count" and len(rest) <= 2:
-                return self._link_count(ctx, ids, cast)
-            if len(rest) == 1 and cast is not None:
-                return self._link_list(ctx, ids, TYPES[cast].context, cast)
-            segment_not_found(rest[-1])
+            return self._read_links(ctx, list(self.tenant.members(rel, oid)), rest)
         if rest[0] == "$ref" and len(rest) == 1:
             if method == "GET":
                 return self._ref_list(ctx, list(self.tenant.members(rel, oid)))

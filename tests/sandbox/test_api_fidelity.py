@@ -152,3 +152,16 @@ def test_member_references_page_instead_of_stopping_at_100(graph_factory: Callab
     assert refs[0] == {"@odata.id": f"{g.base}/directoryObjects/{seed['users'][0]['id']}"}
     page = g.get(f"groups/{gid(1)}/members/$ref", {"$top": "999"}).json()
     assert len(page["value"]) == 151 and "@odata.nextLink" not in page
+
+
+def test_member_of_can_be_cast_and_counted(g: Graph) -> None:
+    # OData casts on memberOf, counted with ConsistencyLevel: eventual: serviceprincipal-list-memberof.md
+    # (example "get_count_group_only": GET /servicePrincipals/{id}/memberOf/microsoft.graph.group/$count).
+    groups = g.all_pages(f"users/{uid(1)}/memberOf/microsoft.graph.group")
+    assert {x["id"] for x in groups} == {gid(1), gid(2)}
+    page = g.get(f"users/{uid(1)}/memberOf/microsoft.graph.group").json()
+    assert page["@odata.context"].endswith("#groups")
+    r = g.get(f"users/{uid(1)}/memberOf/$count", headers={"ConsistencyLevel": "eventual"})
+    assert r.status_code == 200 and r.text == "2"
+    assert g.post(f"users/{uid(1)}/memberOf", {}).status_code == 405
+    assert g.get(f"groups/{gid(1)}/transitiveMembers/microsoft.graph.user").status_code == 200
