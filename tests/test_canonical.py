@@ -556,6 +556,15 @@ def test_random_strings_read_back_identically_in_every_reader() -> None:
 # References to other objects: what a recreate must rewrite
 
 
+# A role assignment scoped to an administrative unit.
+_ASSIGNMENT = {
+    "id": "ra",
+    "principalId": "u1",
+    "roleDefinitionId": "r1",
+    "directoryScopeId": "/administrativeUnits/au1",
+}
+
+
 def _ca_policy() -> dict[str, Any]:
     return canonicalize(
         by_name("conditionalAccessPolicies"),
@@ -590,15 +599,7 @@ def test_find_references_lists_ids_of_other_objects() -> None:
     found = find_references(groups, group)
     assert {(r.path, r.value) for r in found} == {("members", "u1"), ("owners", "u2")}
     assert all("users" in r.types for r in found)
-    assignment = canonicalize(
-        by_name("roleAssignments"),
-        {
-            "id": "ra",
-            "principalId": "u1",
-            "roleDefinitionId": "r1",
-            "directoryScopeId": "/administrativeUnits/au1",
-        },
-    )
+    assignment = canonicalize(by_name("roleAssignments"), _ASSIGNMENT)
     scope = [
         r for r in find_references(by_name("roleAssignments"), assignment) if r.path == "directoryScopeId"
     ]
@@ -624,16 +625,7 @@ def test_rewrite_references_swaps_recreated_ids_and_stays_canonical() -> None:
     }
     assert policy["conditions"]["users"]["excludeUsers"] == ["u-keep", "u-old"]  # the input is untouched
     assert dump(new) == dump(canonicalize(ca, new))
-    scoped = rewrite_references(
-        by_name("roleAssignments"),
-        {
-            "id": "ra",
-            "principalId": "u1",
-            "roleDefinitionId": "r1",
-            "directoryScopeId": "/administrativeUnits/au1",
-        },
-        {"au1": "au2", "u1": "u9"},
-    )
+    scoped = rewrite_references(by_name("roleAssignments"), _ASSIGNMENT, {"au1": "au2", "u1": "u9"})
     assert scoped["directoryScopeId"] == "/administrativeUnits/au2"
     assert scoped["principalId"] == "u9"
     sps = by_name("servicePrincipals")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -48,12 +49,17 @@ def test_score_accepts_a_raw_graph_record_with_created_date_time(tmp_path: Path)
     assert (r.current, r.maximum, r.date) == (387.0, 697.0, "2026-11-05T15:21:00Z")
 
 
-def test_score_without_a_report_is_a_clear_error(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("report", "message"), [(reports.score, "no secure score"), (reports.seats, "no user files")]
+)
+def test_a_report_without_its_data_is_a_clear_error(
+    tmp_path: Path, report: Callable[[str], object], message: str
+) -> None:
     b = RepoBuilder(tmp_path / "r")
     b.write("entragit.yaml", "tenant_id: t\n")
     b.commit()
-    with pytest.raises(ReportError, match="no secure score"):
-        reports.score(str(b.root))
+    with pytest.raises(ReportError, match=message):
+        report(str(b.root))
 
 
 def test_sparkline_scales_between_min_and_max() -> None:
@@ -85,11 +91,3 @@ def test_seats_billable_are_enabled_licensed_members_and_deleted_users_do_not_co
     r = reports.seats(str(b.root))
     assert r.to_json() == {"billable": 2, "guests": 1, "disabled": 1, "licensed": 4, "total": 5}
     assert [e.display_name for e in r.billable] == ["member licensed", "null type licensed"]
-
-
-def test_seats_without_users_is_a_clear_error(tmp_path: Path) -> None:
-    b = RepoBuilder(tmp_path / "r")
-    b.write("entragit.yaml", "tenant_id: t\n")
-    b.commit()
-    with pytest.raises(ReportError, match="no user files"):
-        reports.seats(str(b.root))
