@@ -229,7 +229,7 @@ class GraphApi:
                 raise ApiError(
                     501,
                     "NotImplemented",
-                    f"This operation target is not yet supported for property '{prop}'.",
+                    "This operation target is not yet supported.",  # concepts/delta-query-overview.md
                 )
         if "*" in props:
             return None

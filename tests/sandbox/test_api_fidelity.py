@@ -165,3 +165,10 @@ def test_member_of_can_be_cast_and_counted(g: Graph) -> None:
     assert r.status_code == 200 and r.text == "2"
     assert g.post(f"users/{uid(1)}/memberOf", {}).status_code == 405
     assert g.get(f"groups/{gid(1)}/transitiveMembers/microsoft.graph.user").status_code == 200
+
+
+def test_properties_outside_the_directory_are_501_in_collections(g: Graph) -> None:
+    # concepts/delta-query-overview.md (Properties stored outside of the main data store): GET
+    # /users?$select=skills → 501 NotImplemented "This operation target is not yet supported."
+    r = g.get("users", {"$select": "skills"})
+    assert_error(r, 501, "NotImplemented", "This operation target is not yet supported.")
