@@ -18,16 +18,19 @@ def required_permissions(restore: bool = False, types: Iterable[ObjectType] | No
     narrows the list to some catalog types (reports and audit attribution are always included).
 
     `X.Read.Y` is left out when `X.ReadWrite.Y` is in the list: the write permission includes reading."""
-    chosen = tuple(CATALOG if types is None else types)
     perms: set[str] = set()
-    for t in chosen:
-        perms.update(t.permissions_backup)
-        if restore and t.restorable:
-            perms.update(t.permissions_restore)
+    for t in CATALOG if types is None else types:
+        perms |= _type_permissions(t, restore)
     for report in REPORTS:
         perms.update(report.permissions)
     perms.update(AUDIT_PERMISSIONS)
     return sorted(p for p in perms if _write_form(p) not in perms)
+
+
+def _type_permissions(t: ObjectType, restore: bool) -> set[str]:
+    """A restore first reads what it compares against: its permissions include the backup's."""
+    restoring = restore and t.restorable
+    return {*t.permissions_backup, *(t.permissions_restore if restoring else ())}
 
 
 def _write_form(permission: str) -> str | None:
@@ -41,10 +44,7 @@ def permissions_by_type(restore: bool = False) -> dict[str, list[str]]:
     """Per catalog type, the permissions it adds: lets `entragit permissions` explain why each is needed."""
     out: dict[str, list[str]] = {}
     for t in CATALOG:
-        perms = set(t.permissions_backup)
-        if restore and t.restorable:
-            perms.update(t.permissions_restore)
-        out[t.name] = sorted(perms)
+        out[t.name] = sorted(_type_permissions(t, restore))
     for report in REPORTS:
         out[f"reports/{report.name}"] = sorted(report.permissions)
     out["audit attribution"] = sorted(AUDIT_PERMISSIONS)
