@@ -142,8 +142,10 @@ def show_cmd(
     if not pairs:
         click.echo(f"no attribute matches '{text}'")
         return
-    own = {"id": view.object.get("id")}
-    rows = [[k, _named(v, view.names) if own.get(k) != v else history.format_value(v)] for k, v in pairs]
+    own_id = view.object.get("id")  # the object's own id is not named after itself
+    rows = [
+        [k, history.format_value(v) if k == "id" and v == own_id else _named(v, view.names)] for k, v in pairs
+    ]
     click.echo(table(rows, ["ATTRIBUTE", "VALUE"]))
     if empty:
         click.echo(dim(f"{empty} attributes not set (--all shows them)"))
