@@ -914,7 +914,7 @@ class GraphApi:
                 not_found("manager")
             body = {"@odata.context": ctx.context("$ref"), "@odata.id": f"{ctx.base}/directoryObjects/{mgr}"}
             return Response(200, body)
-        if method in ("PUT", "POST"):
+        if method == "PUT":  # api/user-post-manager.md documents PUT only
             target = self._ref_target(ctx.req.body)
             found = self.tenant.directory_object(target)
             if found is None:

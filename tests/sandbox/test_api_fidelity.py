@@ -172,3 +172,11 @@ def test_properties_outside_the_directory_are_501_in_collections(g: Graph) -> No
     # /users?$select=skills → 501 NotImplemented "This operation target is not yet supported."
     r = g.get("users", {"$select": "skills"})
     assert_error(r, 501, "NotImplemented", "This operation target is not yet supported.")
+
+
+def test_manager_is_set_with_put_only(g: Graph) -> None:
+    # api-reference/v1.0/api/user-post-manager.md: PUT /users/{id}/manager/$ref (a single-valued reference).
+    r = g.post(f"users/{uid(3)}/manager/$ref", g.ref(uid(1)))
+    assert_error(r, 405, "Request_BadRequest", "Specified HTTP method is not allowed for the request target.")
+    assert g.put(f"users/{uid(3)}/manager/$ref", g.ref(uid(1))).status_code == 204
+    assert g.get(f"users/{uid(3)}/manager").json()["id"] == uid(1)
