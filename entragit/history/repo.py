@@ -122,12 +122,17 @@ class BackupRepo:
             sha, ts = header.split(" ")
             yield Commit(sha, int(ts)), [line for line in lines if line]
 
+    def _commits(self, *args: str, check: bool = True) -> list[Commit]:
+        """The commits a `git log` with these arguments lists, newest first."""
+        out = self.git("log", "--format=%H %ct", *args, check=check).decode()
+        return [Commit(sha, int(ts)) for sha, ts in (line.split() for line in out.splitlines() if line)]
+
     def head(self) -> Commit:
         if self._head is None:
-            out = self.git("log", "-1", "--format=%H %ct", "HEAD", check=False).decode().split()
-            if len(out) != 2:
+            found = self._commits("-1", "HEAD", check=False)
+            if not found:
                 raise HistoryError(f"{self.root} has no backup yet (no commit); run `entragit backup`")
-            self._head = Commit(out[0], int(out[1]))
+            self._head = found[0]
         return self._head
 
     def commit(self, rev: str | None = None) -> Commit:
@@ -137,31 +142,22 @@ class BackupRepo:
         self.head()
         rev = rev.strip()
         if rev and not rev.startswith("-"):
-            out = (
-                self.git("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}", check=False)
-                .decode()
-                .strip()
-            )
-            if out:
-                return self._commit_of(out)
+            sha = self.git("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}", check=False).strip()
+            if sha:
+                return self._commits("-1", sha.decode())[0]
             if _DATE_REV.match(rev):
                 # A day means its end; dates are UTC like every date entragit prints.
                 before = rev.replace(" ", "T") if len(rev) > 10 else f"{rev}T23:59:59"
                 before = before if before.endswith("Z") else before + "Z"
-                sha = self.git("rev-list", "-1", f"--before={before}", "HEAD").decode().strip()
-                if sha:
-                    return self._commit_of(sha)
+                found = self._commits("-1", f"--before={before}", "HEAD")
+                if found:
+                    return found[0]
                 raise UnknownRevision(f"no backup at or before {rev} in {self.root}")
         raise UnknownRevision(f"unknown revision '{rev}' in {self.root} (see `entragit versions OBJECT`)")
 
-    def _commit_of(self, sha: str) -> Commit:
-        out = self.git("log", "-1", "--format=%H %ct", sha).decode().split()
-        return Commit(out[0], int(out[1]))
-
     def commits(self, rev: str = "HEAD") -> list[Commit]:
         """Every commit reachable from rev, newest first (topological order, so a child never follows)."""
-        out = self.git("log", "--topo-order", "--format=%H %ct", self.commit(rev).sha).decode()
-        return [Commit(s, int(t)) for s, t in (line.split() for line in out.splitlines() if line)]
+        return self._commits("--topo-order", self.commit(rev).sha)
 
     def object_type(self, path: str) -> catalog.ObjectType | None:
         """The catalog type of a repository path, None for files that are not object files.
