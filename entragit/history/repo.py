@@ -256,12 +256,8 @@ class BackupRepo:
         texts: dict[str, str | None] = {}
         clean = self._clean_worktree_blobs(blobs) if len(blobs) >= WORKTREE_READ_MIN else {}
         for path in clean:
-            try:
-                with open(self.root / path, "rb") as fh:
-                    data = fh.read()
-                texts[path] = data.decode("utf-8")
-            except (OSError, UnicodeDecodeError):
-                pass
+            with contextlib.suppress(OSError, UnicodeDecodeError):
+                texts[path] = (self.root / path).read_bytes().decode("utf-8")
         rest = [p for p in blobs if p not in texts]
         texts.update(zip(rest, self.read_many([blobs[p] for p in rest]), strict=True))
         return texts
