@@ -17,9 +17,11 @@ plus a hash per listed object, and writes nothing.
 from __future__ import annotations
 
 import os
+import queue
 import sys
+import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -162,6 +164,43 @@ def _initial_links(rel: Relationship, item: Mapping[str, Any]) -> Any:
         changes = [changes]
     present = [c for c in changes or [] if isinstance(c, Mapping) and "@removed" not in c]
     return _rel_value_from_list(rel, present)
+
+
+def _prefetched(pages: Iterator[dict[str, Any]], depth: int = 3) -> Iterator[dict[str, Any]]:
+    """The same pages, fetched ahead on a thread: the next request is on the wire while this page is
+    processed (a delta round is a chain of hundreds of dependent requests)."""
+    q: queue.Queue[Any] = queue.Queue()
+    done = object()
+    stop = threading.Event()
+    room = threading.Semaphore(depth)
+
+    def fetch() -> None:
+        try:
+            for page in pages:
+                while not room.acquire(timeout=0.2):
+                    if stop.is_set():
+                        return
+                if stop.is_set():
+                    return
+                q.put(page)
+            q.put(done)
+        except BaseException as exc:  # handed to the consumer, which raises it
+            q.put(exc)
+
+    worker = threading.Thread(target=fetch, name="entragit-prefetch", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = q.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            room.release()
+            yield item
+    finally:
+        stop.set()
+        worker.join()
 
 
 def _display_name(t: ObjectType, obj: Mapping[str, Any], path: str) -> str:
@@ -349,7 +388,8 @@ class _Run:
             # A big group arrives in slices on consecutive pages: its links are merged across the round.
             seen_links: dict[str, dict[str, Any]] = {}
             delta_link: str | None = None
-            for page in self.client.pages(f"{t.path}/delta", {"$select": sel}, required_permission=perm):
+            pages = self.client.pages(f"{t.path}/delta", {"$select": sel}, required_permission=perm)
+            for page in _prefetched(pages):
                 for item in page.get("value", []):
                     if "@removed" in item or not item.get("id") or not catalog.is_backed_up(t, item):
                         continue

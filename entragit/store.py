@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import queue
 import re
 import subprocess
 import tempfile
@@ -449,6 +450,7 @@ class Snapshot:
         self._marks: dict[str, int] = {}
         self._deletes: set[str] = set()
         self._next_mark = 1
+        self._writers = _FileWriters()
 
     def _stdin(self) -> IO[bytes]:
         if self._proc is None:
@@ -482,11 +484,7 @@ class Snapshot:
             self._stdin().write(b"blob\nmark :%d\ndata %d\n%s\n" % (mark, len(data), data))
             self._marks[relpath] = mark
             self._deletes.discard(relpath)
-        try:
-            _write_file(path, data)
-        except FileNotFoundError:  # first file of a new shard folder
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            _write_file(path, data)
+        self._writers.submit(relpath, path, data)
 
     def delete(self, relpath: str) -> None:
         path = os.path.join(self.store.root, relpath)
@@ -501,6 +499,7 @@ class Snapshot:
 
     def discard(self, paths: Iterable[str]) -> None:
         """Leave these paths out after all (a type that failed half-way): back to HEAD on disk too."""
+        self._writers.flush()
         chosen: list[str] = []
         with self._lock:
             for p in paths:
@@ -517,6 +516,7 @@ class Snapshot:
         """Commit the changes on top of HEAD; None (and no commit) when there are none."""
         store = self.store
         head = store.head()
+        self._writers.flush()
         if not self._marks and not self._deletes:
             self.close()
             return None
@@ -561,6 +561,7 @@ class Snapshot:
         with contextlib.suppress(StoreError):
             store._git("update-ref", "-d", PENDING_REF)
         self._finish_marker()
+        self._writers.stop()
         self._marks.clear()
         self._deletes.clear()
         return new
@@ -574,6 +575,9 @@ class Snapshot:
 
     def close(self) -> None:
         """Abandon what was not committed: fast-import exits without touching any ref, files go back."""
+        with contextlib.suppress(Exception):
+            self._writers.flush()
+        self._writers.stop()
         proc, self._proc = self._proc, None
         if proc is not None:
             with contextlib.suppress(OSError):
@@ -586,6 +590,79 @@ class Snapshot:
             os.close(self._marker_fd)
             self._marker_fd = None
             self.store.recover()
+
+
+class _FileWriters:
+    """Work-tree file writes on two background threads, so the listing thread never waits for the disk.
+
+    A path always goes to the same thread (by hash), so two writes of one path land in order. Started on
+    first use; `flush` waits for everything queued and re-raises the first write error."""
+
+    WORKERS = 2
+
+    def __init__(self) -> None:
+        self._queues: list[queue.Queue[tuple[str, bytes] | None]] = []
+        self._threads: list[threading.Thread] = []
+        self._error: BaseException | None = None
+        self._lock = threading.Lock()
+
+    def _start(self) -> None:
+        with self._lock:
+            if not self._queues:
+                self._spawn()
+
+    def _spawn(self) -> None:
+        for i in range(self.WORKERS):
+            q: queue.Queue[tuple[str, bytes] | None] = queue.Queue(maxsize=2000)
+            t = threading.Thread(target=self._run, args=(q,), name=f"entragit-write-{i}", daemon=True)
+            self._threads.append(t)
+            t.start()
+            self._queues.append(q)
+
+    def _run(self, q: queue.Queue[tuple[str, bytes] | None]) -> None:
+        while True:
+            job = q.get()
+            try:
+                if job is None:
+                    return
+                path, data = job
+                if self._error is None:
+                    try:
+                        try:
+                            _write_file(path, data)
+                        except FileNotFoundError:  # first file of a new shard folder
+                            os.makedirs(os.path.dirname(path), exist_ok=True)
+                            _write_file(path, data)
+                    except BaseException as exc:
+                        self._error = exc
+            finally:
+                q.task_done()
+
+    def submit(self, relpath: str, path: str, data: bytes) -> None:
+        if len(self._queues) < self.WORKERS:
+            self._start()
+        if self._error is not None:
+            self.flush()
+        self._queues[hash(relpath) % self.WORKERS].put((path, data))
+
+    def flush(self) -> None:
+        for q in self._queues:
+            q.join()
+        if self._error is not None:
+            exc, self._error = self._error, None
+            raise StoreError(f"cannot write a backup file: {exc}")
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stop()
+
+    def _stop(self) -> None:
+        for q in self._queues:
+            q.put(None)
+        for t in self._threads:
+            t.join()
+        self._queues.clear()
+        self._threads.clear()
 
 
 def _marker_paths(text: str) -> list[str]:
