@@ -96,8 +96,7 @@ def score(repo_dir: str | None) -> ScoreReport:
     """The latest secure score and its history, one point per day (the newest record of a day wins)."""
     repo = BackupRepo(repo_dir)
     head = repo.head()
-    log = [(c, status) for c, status, _ in repo.file_log([SECURE_SCORE_FILE])]
-    present = [c for c, status in log if status != "D"]
+    present = [c for c, status, _ in repo.file_log([SECURE_SCORE_FILE]) if status != "D"]
     if not present:
         raise ReportError(
             f"no secure score in {repo.root} yet ({SECURE_SCORE_FILE} is written by `entragit backup`)"
@@ -164,12 +163,10 @@ def seats(repo_dir: str | None) -> SeatReport:
     users = [e for e in repo.index().values() if e.type == "users" and not e.deleted]
     if not users:
         raise ReportError(f"no user files at {head.short} in {repo.root}; run `entragit backup` first")
-    guests = [e for e in users if (e.user_type or "").lower() == "guest"]
+    guests = [e for e in users if e.guest]
     disabled = [e for e in users if e.account_enabled is False]
     licensed = [e for e in users if e.licensed]
-    billable = [
-        e for e in licensed if e.account_enabled is not False and (e.user_type or "").lower() != "guest"
-    ]
+    billable = [e for e in licensed if e.account_enabled is not False and not e.guest]
     key = lambda e: ((e.display_name or "").lower(), e.id)  # noqa: E731
     return SeatReport(
         billable=sorted(billable, key=key),

@@ -303,7 +303,7 @@ def seats_cmd(as_json: bool, repo: str | None) -> None:
     if reclaim:
         click.echo(f"\nLicensed but not billable ({len(reclaim)}; licenses to review):")
         for e in reclaim[:20]:
-            why = "guest" if (e.user_type or "").lower() == "guest" else "disabled"
+            why = "guest" if e.guest else "disabled"
             click.echo(f"  {e.display_name or e.id}  {e.identity}  ({why})")
         if len(reclaim) > 20:
             click.echo(dim(f"  … and {len(reclaim) - 20} more"))

@@ -39,6 +39,11 @@ class Entry(NamedTuple):
     def identity(self) -> str:
         return self.identities[0] if self.identities else ""
 
+    @property
+    def guest(self) -> bool:
+        """A guest user (userType compared case-insensitively: Graph writes `Guest`)."""
+        return (self.user_type or "").lower() == "guest"
+
     def to_row(self) -> list[Any]:
         return list(self)
 
