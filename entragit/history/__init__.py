@@ -217,21 +217,15 @@ def _versions(repo: BackupRepo, path: str, rev: str | None = None) -> list[Versi
             continue
         events.append((commit, None if status == "D" else changed))
     events.reverse()  # oldest first
-    texts = repo.read_many([f"{c.sha}:{p}" for c, p in events if p is not None])
-    it = iter(texts)
-    states: list[dict[str, Any] | None] = []
-    for c, p in events:
-        if p is None:
-            states.append(None)
-        else:
-            text = next(it)
-            states.append(None if text is None else load_text(text, f"{p} at {c.short}"))
+    texts = iter(repo.read_many([f"{c.sha}:{p}" for c, p in events if p is not None]))
     t = repo.object_type(path)
     lists = {r.name for r in t.relationships} if t else set()
     versions: list[Version] = []
     prev: dict[str, Any] | None = None
     seen = False
-    for (c, p), state in zip(events, states, strict=True):
+    for c, p in events:
+        text = None if p is None else next(texts)
+        state = None if text is None else load_text(text, f"{p} at {c.short}")
         versions.append(Version(c, p or path, state, summarize_change(prev, state, seen, lists)))
         seen = seen or state is not None
         prev = state
@@ -275,8 +269,8 @@ def compare(
         a_ver = history[1] if len(history) > 1 else None
         a_obj = a_ver.state if a_ver else None
         b_obj = b_ver.state
-        a_label = f"{a_ver.commit.short} ({a_ver.commit.when})" if a_ver else "(nothing: first version)"
-        b_label = f"{b_ver.commit.short} ({b_ver.commit.when})"
+        a_label = _label(a_ver.commit) if a_ver else "(nothing: first version)"
+        b_label = _label(b_ver.commit)
     else:
         a_obj, a_label = _state_at(repo, path, rev_a)
         if rev_b is None:
@@ -307,12 +301,15 @@ def compare(
 def _state_at(repo: BackupRepo, path: str, rev: str) -> tuple[dict[str, Any] | None, str]:
     """The object at rev (in whichever layout it had then) and the label naming that commit."""
     commit = repo.commit(rev)
-    label = f"{commit.short} ({commit.when})"
     for p in _candidate_paths(repo, path):
         text = repo.read(commit.sha, p)
         if text is not None:
-            return load_text(text, f"{p} at {commit.short}"), label
-    return None, label
+            return load_text(text, f"{p} at {commit.short}"), _label(commit)
+    return None, _label(commit)
+
+
+def _label(commit: Commit) -> str:
+    return f"{commit.short} ({commit.when})"
 
 
 # -- restore points --------------------------------------------------------------------------------
