@@ -735,29 +735,30 @@ class GraphApi:
                 for i in ids
                 if (found := self.tenant.directory_object(i)) is not None and flt.matches(found[1])
             ]
-        top = self._top(ctx, None)
-        state = self._state(ctx)
-        offset = int(state.get("o", 0)) if state else 0
         body: dict[str, Any] = {"@odata.context": ctx.context(self._context_for(fragment, select))}
-        if ctx.count and state is None:
-            body["@odata.count"] = len(ids)
-        if offset + top < len(ids):
-            body["@odata.nextLink"] = self._next_link(ctx, {"o": offset + top})
-        body["value"] = [self._directory_item(i, select) for i in ids[offset : offset + top]]
+        page = self._window(ctx, ids, body)
+        body["value"] = [self._directory_item(i, select) for i in page]
         return Response(200, body)
 
     def _ref_list(self, ctx: Ctx, ids: list[str]) -> Response:
         """GET .../members/$ref: references only, paged like the objects themselves (100, $top up to 999)."""
         self._no_skip(ctx)
+        body: dict[str, Any] = {"@odata.context": ctx.context("Collection($ref)")}
+        page = self._window(ctx, ids, body)
+        body["value"] = [{"@odata.id": f"{ctx.base}/directoryObjects/{i}"} for i in page]
+        return Response(200, body)
+
+    def _window(self, ctx: Ctx, ids: list[str], body: dict[str, Any]) -> list[str]:
+        """This request's page of an id list (100 by default, $top up to 999); sets @odata.count (first page,
+        when asked) and @odata.nextLink on `body`."""
         top = self._top(ctx, None)
         state = self._state(ctx)
         offset = int(state.get("o", 0)) if state else 0
-        body: dict[str, Any] = {"@odata.context": ctx.context("Collection($ref)")}
+        if ctx.count and state is None:
+            body["@odata.count"] = len(ids)
         if offset + top < len(ids):
             body["@odata.nextLink"] = self._next_link(ctx, {"o": offset + top})
-        page = ids[offset : offset + top]
-        body["value"] = [{"@odata.id": f"{ctx.base}/directoryObjects/{i}"} for i in page]
-        return Response(200, body)
+        return ids[offset : offset + top]
 
     def _link_count(self, ctx: Ctx, ids: list[str], cast: str | None = None) -> Response:
         if not ctx.eventual:
