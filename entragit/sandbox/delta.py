@@ -105,6 +105,8 @@ def _parse_select(api: GraphApi, ctx: Ctx, td: TypeDef) -> tuple[list[str] | Non
                 f"Could not find a property named '{prop}' on type 'microsoft.graph.{td.entity}'.",
                 "BadRequest",
             )
+        elif prop in td.single_only:  # as for any collection read (concepts/delta-query-overview.md)
+            raise ApiError(501, "NotImplemented", "This operation target is not yet supported.")
         else:
             select.append(prop)
     return select, rels  # [] = only relationships selected: items carry just their id

@@ -357,6 +357,8 @@ _add(
         entity_context="groups",
         default_select=GROUP_DEFAULT,
         select_only=GROUP_EXCHANGE | {"assignedLabels", "assignedLicenses", "licenseProcessingState"},
+        # resources/group.md: the Exchange-backed ones are "supported only on the Get group API".
+        single_only=GROUP_EXCHANGE,
         known=GROUP_KNOWN,
         required=("displayName", "mailEnabled", "mailNickname", "securityEnabled"),
         read_only=GROUP_READ_ONLY,

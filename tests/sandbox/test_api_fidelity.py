@@ -180,3 +180,14 @@ def test_manager_is_set_with_put_only(g: Graph) -> None:
     assert_error(r, 405, "Request_BadRequest", "Specified HTTP method is not allowed for the request target.")
     assert g.put(f"users/{uid(3)}/manager/$ref", g.ref(uid(1))).status_code == 204
     assert g.get(f"users/{uid(3)}/manager").json()["id"] == uid(1)
+
+
+def test_exchange_backed_group_properties_only_on_a_single_group(g: Graph) -> None:
+    # resources/group.md (allowExternalSenders, autoSubscribeNewMembers, hideFromAddressLists, ...):
+    # "Returned only on $select. Supported only on the Get group API (GET /groups/{ID})." Lists and delta
+    # refuse them like users' single-object properties (concepts/delta-query-overview.md: 501).
+    assert g.get(f"groups/{gid(2)}", {"$select": "hideFromAddressLists"}).status_code == 200
+    for path in ("groups", "groups/delta"):
+        r = g.get(path, {"$select": "displayName,hideFromAddressLists"})
+        assert_error(r, 501, "NotImplemented", "This operation target is not yet supported.")
+    assert_error(g.get("users/delta", {"$select": "skills"}), 501, "NotImplemented")
