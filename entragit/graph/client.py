@@ -186,6 +186,13 @@ def _query(params: Mapping[str, Any] | None) -> str:
     return urlencode({k: str(v) for k, v in params.items()}, quote_via=quote, safe="$,'()*:/@")
 
 
+def _with_query(url: str, query: str) -> str:
+    """`url` with more query options: a path may already carry its own (`groups?$filter=...`)."""
+    if not query:
+        return url
+    return f"{url}{'&' if '?' in url else '?'}{query}"
+
+
 def map_concurrent(fn: Callable[[T], R], items: Iterable[T], max_workers: int) -> list[R]:
     """Apply fn to items on a thread pool; results in input order; the first exception cancels the rest.
 
@@ -284,11 +291,7 @@ class GraphClient:
         """Absolute URL for a path under the API version root; absolute URLs (next/delta links) verbatim."""
         if path.startswith(("https://", "http://")):
             return path
-        url = f"{self.base_url}/{path.lstrip('/')}"
-        query = _query(params)
-        if query:
-            url += ("&" if "?" in url else "?") + query
-        return url
+        return _with_query(f"{self.base_url}/{path.lstrip('/')}", _query(params))
 
     def _display(self, url: str) -> str:
         """What an error message calls a request: the path under the version root, without the query."""
@@ -608,32 +611,7 @@ class GraphClient:
         throttled_for = 0.0
         last_failure: tuple[int, Any] = (0, None)
         while pending:
-            requests_body = []
-            for rid, path in pending.items():
-                inner: dict[str, Any] = {
-                    "id": rid,
-                    "method": "GET",
-                    "url": "/" + path + (("&" if "?" in path else "?") + query if query else ""),
-                }
-                if headers:
-                    inner["headers"] = dict(headers)
-                requests_body.append(inner)
-            self._count("batched", len(requests_body))
-            http = self.send("POST", "$batch", json={"requests": requests_body}, idempotent=True)
-            try:
-                envelope = http.json()
-            except ValueError:
-                envelope = None
-            if not isinstance(envelope, dict):
-                raise GraphError(
-                    http.status_code,
-                    "InvalidResponse",
-                    "the $batch response body is not a JSON object",
-                    method="POST",
-                    url=http.url,
-                    display="$batch",
-                )
-            responses = {str(r.get("id")): r for r in envelope.get("responses", []) if isinstance(r, dict)}
+            responses = self._post_batch(pending, query, headers)
             retry: dict[str, str] = {}
             retry_statuses: list[int] = []
             waits: list[float] = []
@@ -702,6 +680,33 @@ class GraphClient:
                 self.backoff.sleep(delay)
             pending = retry
         return out
+
+    def _post_batch(
+        self, pending: Mapping[str, str], query: str, headers: Mapping[str, str] | None
+    ) -> dict[str, dict[str, Any]]:
+        """One $batch POST of a GET per pending path (keyed by request id); the inner responses by id."""
+        requests_body = []
+        for rid, path in pending.items():
+            inner: dict[str, Any] = {"id": rid, "method": "GET", "url": _with_query("/" + path, query)}
+            if headers:
+                inner["headers"] = dict(headers)
+            requests_body.append(inner)
+        self._count("batched", len(requests_body))
+        http = self.send("POST", "$batch", json={"requests": requests_body}, idempotent=True)
+        try:
+            envelope = http.json()
+        except ValueError:
+            envelope = None
+        if not isinstance(envelope, dict):
+            raise GraphError(
+                http.status_code,
+                "InvalidResponse",
+                "the $batch response body is not a JSON object",
+                method="POST",
+                url=http.url,
+                display="$batch",
+            )
+        return {str(r.get("id")): r for r in envelope.get("responses", []) if isinstance(r, dict)}
 
 
 def _ci(headers: Mapping[str, Any]) -> requests.structures.CaseInsensitiveDict[str]:
