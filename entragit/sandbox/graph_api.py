@@ -789,6 +789,11 @@ class GraphApi:
         return list(seen)
 
     def _ref_target(self, body: Any) -> str:
+        if body is None or body == "":  # as observed for an empty POST .../$ref (semantic-link-labs#1082)
+            bad(
+                "An unexpected 'EndOfInput' node was found when reading from the JSON reader. "
+                "A 'StartObject' node was expected."
+            )
         if not isinstance(body, dict) or not isinstance(body.get("@odata.id"), str):
             bad("Invalid request body: a JSON object with '@odata.id' is required.", "Request_BadRequest")
         return self.rules.id_from_url(body["@odata.id"])

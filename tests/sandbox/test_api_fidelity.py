@@ -191,3 +191,17 @@ def test_exchange_backed_group_properties_only_on_a_single_group(g: Graph) -> No
         r = g.get(path, {"$select": "displayName,hideFromAddressLists"})
         assert_error(r, 501, "NotImplemented", "This operation target is not yet supported.")
     assert_error(g.get("users/delta", {"$select": "skills"}), 501, "NotImplemented")
+
+
+def test_ref_errors_as_reported(g: Graph) -> None:
+    # microsoft-graph-docs#8637 (group-post-members.md): already a member → 400 with the 'members' message;
+    # unknown member → 404 Request_ResourceNotFound. semantic-link-labs#1082: an empty body → 400.
+    r = g.post(f"groups/{gid(1)}/members/$ref", g.ref(uid(1)))
+    message = (
+        "One or more added object references already exist for the following modified properties: 'members'."
+    )
+    assert_error(r, 400, "Request_BadRequest", message)
+    assert_error(g.post(f"groups/{gid(1)}/members/$ref", g.ref(uid(77))), 404, "Request_ResourceNotFound")
+    r = g.s.post(g.url(f"groups/{gid(1)}/members/$ref"), timeout=30)
+    assert_error(r, 400, "Request_BadRequest")
+    assert "EndOfInput" in r.json()["error"]["message"]
