@@ -286,26 +286,22 @@ _SERVICE_PRINCIPAL_SELECT = _names(
     """
 )
 
-_CA_LIST_PATHS = (
-    *(
-        f"conditions.{p}"
-        for p in _names(
-            """
-            users.includeUsers users.excludeUsers users.includeGroups users.excludeGroups users.includeRoles
-            users.excludeRoles users.includeGuestsOrExternalUsers.externalTenants.members
-            users.excludeGuestsOrExternalUsers.externalTenants.members applications.includeApplications
-            applications.excludeApplications applications.includeUserActions
-            applications.includeAuthenticationContextClassReferences
-            clientApplications.includeServicePrincipals clientApplications.excludeServicePrincipals
-            locations.includeLocations locations.excludeLocations platforms.includePlatforms
-            platforms.excludePlatforms clientAppTypes signInRiskLevels userRiskLevels
-            servicePrincipalRiskLevels insiderRiskLevels
-            """
-        )
-    ),
-    *_names(
-        "grantControls.builtInControls grantControls.customAuthenticationFactors grantControls.termsOfUse"
-    ),
+_CA_LIST_PATHS = _names(
+    """
+    conditions.users.includeUsers conditions.users.excludeUsers conditions.users.includeGroups
+    conditions.users.excludeGroups conditions.users.includeRoles conditions.users.excludeRoles
+    conditions.users.includeGuestsOrExternalUsers.externalTenants.members
+    conditions.users.excludeGuestsOrExternalUsers.externalTenants.members
+    conditions.applications.includeApplications conditions.applications.excludeApplications
+    conditions.applications.includeUserActions
+    conditions.applications.includeAuthenticationContextClassReferences
+    conditions.clientApplications.includeServicePrincipals
+    conditions.clientApplications.excludeServicePrincipals conditions.locations.includeLocations
+    conditions.locations.excludeLocations conditions.platforms.includePlatforms
+    conditions.platforms.excludePlatforms conditions.clientAppTypes conditions.signInRiskLevels
+    conditions.userRiskLevels conditions.servicePrincipalRiskLevels conditions.insiderRiskLevels
+    grantControls.builtInControls grantControls.customAuthenticationFactors grantControls.termsOfUse
+    """
 )
 
 CATALOG: tuple[ObjectType, ...] = (
