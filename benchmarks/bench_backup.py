@@ -91,6 +91,7 @@ def timed_backup(repo: Path, env: dict[str, str], *args: str) -> dict[str, Any]:
         "seconds": round(time.monotonic() - t0, 2),
         "exit": proc.returncode,
         "peak_rss_mib": round(usage.ru_maxrss / 1024, 1),
+        "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 1),
         "summary": output.strip().splitlines()[-1] if output.strip() else "",
     }
 

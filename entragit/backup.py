@@ -35,7 +35,7 @@ from entragit.store import Snapshot, Store
 
 ProgressFn = Callable[[str], None]
 
-TYPE_WORKERS = 4  # types listed at the same time; each fans out further through the client's $batch pool
+TYPE_WORKERS = 8  # types listed at the same time (mostly waiting on Graph); each also fans out via $batch
 BODY_LINES = 500  # commit message body cap
 PAGE_TOP = "999"  # Graph's maximum page size for directory collections
 REPORT_FOLDER = "reports"
@@ -547,6 +547,9 @@ class _Run:
             if out.entries.pop(path, None) is not None:  # a repeated delta entry that ends up unchanged
                 self.snapshot.discard([path])
         else:
+            earlier = out.entries.get(path)
+            if earlier is not None and earlier.kind == "added":
+                entry.kind = "added"  # a big group's second slice: still new in this run
             out.entries[path] = entry
 
 
