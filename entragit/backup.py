@@ -253,6 +253,8 @@ class _Run:
     ) -> None:
         self.store = store
         self.snapshot = snapshot or store.snapshot()
+        # Set on Ctrl-C: listing threads stop at their next page instead of finishing the whole tenant.
+        self.cancelled = threading.Event()
         self.client = client
         self.full = full
         self.progress = progress or (lambda _msg: None)
@@ -338,6 +340,8 @@ class _Run:
     def backup_type(self, t: ObjectType, old: Mapping[str, Any]) -> _Outcome:
         summary = TypeSummary(t.name)
         outcome = _Outcome(t, summary)
+        if self.cancelled.is_set():
+            raise KeyboardInterrupt
         try:
             link = old.get("deltaLink") if self._uses_delta(t) and not self.full else None
             if link:
@@ -390,6 +394,8 @@ class _Run:
             delta_link: str | None = None
             pages = self.client.pages(f"{t.path}/delta", {"$select": sel}, required_permission=perm)
             for page in _prefetched(pages):
+                if self.cancelled.is_set():
+                    raise KeyboardInterrupt
                 for item in page.get("value", []):
                     if "@removed" in item or not item.get("id") or not catalog.is_backed_up(t, item):
                         continue
@@ -775,7 +781,11 @@ def _run_types(
     """List the types concurrently into the snapshot, add the reports, commit, save the state."""
     run = _Run(store, client, cfg, full=full, progress=say, snapshot=snapshot)
     with ThreadPoolExecutor(max_workers=TYPE_WORKERS, thread_name_prefix="entragit-type") as pool:
-        outcomes = list(pool.map(lambda t: run.backup_type(t, old_types.get(t.name) or {}), chosen))
+        try:
+            outcomes = list(pool.map(lambda t: run.backup_type(t, old_types.get(t.name) or {}), chosen))
+        except BaseException:
+            run.cancelled.set()  # Ctrl-C: let the other listings stop early; the snapshot is then undone
+            raise
 
     result = BackupResult(commit=None)
     new_types = dict(old_types)

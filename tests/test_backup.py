@@ -498,3 +498,25 @@ def test_commit_message_summarises_and_caps_the_body() -> None:
     assert lines[1] == ""
     assert len(lines) <= 2 + backup.BODY_LINES + 2
     assert "… and 103 more" in msg
+
+
+def test_ctrl_c_stops_promptly_and_leaves_the_repository_clean(sandbox_factory: Any, tmp_path: Path) -> None:
+    import os
+    import signal
+    import sys
+    import time
+
+    box = sandbox_factory(users=600, latency_ms=150)
+    envvars = dict(os.environ, **cli_env(box))
+    envvars.pop("ENTRAGIT_REPO")
+    repo = make_repo(tmp_path / "interrupted", box)
+    cmd = [sys.executable, "-m", "entragit", "backup", "--repo", str(repo)]
+    proc = subprocess.Popen(cmd, env=envvars, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode != 0
+    assert "Traceback" not in err
+    assert git(repo, "status", "--porcelain", "--untracked-files=all") == ""
+    assert not (repo / ".git/entragit/run.lock").exists()
+    assert subprocess.run(cmd, env=envvars, capture_output=True).returncode == 0
