@@ -126,6 +126,7 @@ def _yaml() -> YAML:
     y = YAML(typ="safe", pure=True)
     y.default_flow_style = False
     y.width = 4096
+    y.representer.sort_base_mapping_type_on_output = False  # keep tenant_id, client_id... first
     return y
 
 

@@ -207,8 +207,12 @@ class Store:
         return [p for p in out.split("\0") if p]
 
     def commit_paths(self, paths: Sequence[str], message: str) -> str:
-        """Commit exactly these paths (e.g. entragit.yaml at init), leaving other staged work alone."""
+        """Commit exactly these paths (e.g. entragit.yaml at init), leaving other staged work alone.
+
+        Nothing to commit (the files already match HEAD) is not an error: HEAD is returned."""
         self._git("add", "--", *paths)
+        if self.head() and not self._git("diff", "--cached", "--name-only", "HEAD", "--", *paths).strip():
+            return self.head() or ""
         self._git("commit", "-q", "--no-verify", "-m", message, "--", *paths, env=self._identity_env())
         return self.head() or ""
 

@@ -87,3 +87,17 @@ def test_bad_file_is_one_line_naming_the_file(tmp_path: Path, text: str, problem
 def test_missing_file_says_to_run_init(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="entragit init"):
         config.load(tmp_path)
+
+
+def test_saved_file_lists_the_tenant_first_and_init_twice_is_fine(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from entragit.cli import cli
+
+    args = ["init", "--repo", str(tmp_path / "r"), "--tenant-id", "t-1", "--client-id", "c-1"]
+    assert CliRunner().invoke(cli, args).exit_code == 0
+    again = CliRunner().invoke(cli, args)
+    assert again.exit_code == 0, again.output
+    text = (tmp_path / "r" / "entragit.yaml").read_text()
+    assert [ln.split(":")[0] for ln in text.splitlines()[1:3]] == ["tenant_id", "client_id"]
+    assert "secret" not in text.split("\n", 1)[1].replace("auth: secret", "")

@@ -207,3 +207,9 @@ def test_push_to_a_remote(st: Store, tmp_path: Path) -> None:
 def test_open_rejects_a_non_repository(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="entragit init"):
         Store.open(tmp_path)
+
+
+def test_commit_paths_without_changes_is_not_an_error(st: Store) -> None:
+    head = st.head()
+    assert st.commit_paths(["entragit.yaml"], "again") == head
+    assert git(st.root, "log", "--format=%s").split("\n")[0] == "entragit init"
