@@ -79,23 +79,23 @@ def careless_changes(client: GraphClient) -> list[str]:
     )
     done.append(f"renamed user {renamed['userPrincipalName']} and changed their job title")
 
+    def newcomer_not_in(g: dict[str, Any]) -> bool:
+        if g.get("membershipRule") or g.get("mailEnabled"):
+            return False  # dynamic or mail-enabled: Graph cannot add members to these
+        members = client.list(f"groups/{g['id']}/members", {"$select": "id"})
+        return all(m.get("id") != newcomer["id"] for m in members)
+
     group = _first(
-        client,
-        "groups",
-        {"$select": "id,displayName,groupTypes,membershipRule"},
-        lambda g: not g.get("membershipRule"),
+        client, "groups", {"$select": "id,displayName,membershipRule,mailEnabled"}, newcomer_not_in
     )
     if group:
-        try:
-            client.request(
-                "POST",
-                f"groups/{group['id']}/members/$ref",
-                json={"@odata.id": f"{client.base_url}/directoryObjects/{newcomer['id']}"},
-                headers=hdr,
-            )
-            done.append(f"added {newcomer['userPrincipalName']} to group {group['displayName']}")
-        except Exception as exc:  # already a member: the demo goes on with the other changes
-            done.append(f"(could not add a member to {group['displayName']}: {exc})")
+        client.request(
+            "POST",
+            f"groups/{group['id']}/members/$ref",
+            json={"@odata.id": f"{client.base_url}/directoryObjects/{newcomer['id']}"},
+            headers=hdr,
+        )
+        done.append(f"added {newcomer['userPrincipalName']} to group {group['displayName']}")
 
     policy = _first(client, "identity/conditionalAccess/policies", {}, lambda p: True)
     if policy:
