@@ -16,13 +16,15 @@ plus a hash per listed object, and writes nothing.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import queue
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +37,8 @@ from entragit.store import Snapshot, Store
 
 ProgressFn = Callable[[str], None]
 
+RENDER_WORKERS = 2  # worker processes turning big listings into YAML (0: all in this process)
+RENDER_AHEAD = 6  # pages handed to them before the listing thread waits for the oldest
 TYPE_WORKERS = 8  # types listed at the same time (mostly waiting on Graph); each also fans out via $batch
 BODY_LINES = 500  # commit message body cap
 PAGE_TOP = "999"  # Graph's maximum page size for directory collections
@@ -253,6 +257,9 @@ class _Run:
     ) -> None:
         self.store = store
         self.snapshot = snapshot or store.snapshot()
+        self._pool: ProcessPoolExecutor | None = None
+        self._pool_failed = False
+        self._pool_lock = threading.Lock()
         # Set on Ctrl-C: listing threads stop at their next page instead of finishing the whole tenant.
         self.cancelled = threading.Event()
         self.client = client
@@ -301,7 +308,7 @@ class _Run:
                             raise
                         out[oid][rel.name] = None
                 continue
-            params = {"$select": "id"} if rel.kind == "ref-collection" else None
+            params = {"$select": "id", "$top": PAGE_TOP} if rel.kind == "ref-collection" else None
             paths = [rel.read.format(id=oid) for oid in ids]
             got = self.client.list_many(paths, params, required_permission=self._perm(t))
             for oid, p in zip(ids, paths, strict=True):
@@ -328,12 +335,36 @@ class _Run:
         prev = self._previous(t, path) or {}
         return {r.name: prev.get(r.name) for r in t.relationships if r.name in prev}
 
+    def _drop(self, t: ObjectType) -> list[str]:
+        return sorted(self.exclude_attrs.get(t.name, set()) - set(t.identity))
+
     def _canonical(self, t: ObjectType, raw: Mapping[str, Any], links: Mapping[str, Any]) -> dict[str, Any]:
-        drop = sorted(self.exclude_attrs.get(t.name, set()) - set(t.identity))
-        obj = canonical.canonicalize(t, _strip_annotations(raw, t), links, drop=drop)
-        if drop:  # canonicalize fills unset selected properties with null after dropping: drop those too
-            obj = {k: v for k, v in obj.items() if k not in drop}
-        return obj
+        return _canonical_of(t, raw, links, self._drop(t))
+
+    def _render_pool(self) -> ProcessPoolExecutor | None:
+        """Worker processes for the CPU work of big listings (canonical form, digest, YAML), started on first
+        need: with the GIL, one Python process cannot turn pages into files as fast as Graph serves them.
+
+        `spawn` (no fork of a process that has threads); like any multiprocessing user, a script calling
+        run_backup on a big tenant needs an `if __name__ == "__main__"` guard."""
+        with self._pool_lock:
+            if self._pool is None and not self._pool_failed and RENDER_WORKERS > 0:
+                try:
+                    ctx = multiprocessing.get_context("spawn")
+                    self._pool = ProcessPoolExecutor(
+                        max_workers=RENDER_WORKERS,
+                        mp_context=ctx,
+                        initializer=_worker_init,
+                        initargs=(os.getpid(),),
+                    )
+                except (OSError, ValueError):
+                    self._pool_failed = True
+            return self._pool
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
 
     # -- one type ------------------------------------------------------------------------------------------
 
@@ -387,15 +418,38 @@ class _Run:
             if t.name == "organization" and out.domain is None:
                 out.domain = default_domain(item)
 
-        if self._uses_delta(t):
+        listed_links = self._uses_delta(t) and all(r.kind == "ref-collection" for r in t.relationships)
+        if listed_links:
+            # Groups and admin units: a delta round returns big groups' members 500 links per page, one
+            # dependent page after another (at 100k users: ~1,700 pages, a minute of round trips). Listing
+            # the objects and reading their members through concurrent $batch requests is bound by the
+            # resource-unit budget instead (DESIGN.md performance model). The deltaLink is taken first, with
+            # $deltatoken=latest, so that changes made during the listing come with the next incremental run.
+            sel = self._trim_select(t, catalog.delta_select_param(t) or "")
+            latest = self.client.delta(
+                f"{t.path}/delta", {"$select": sel, "$deltatoken": "latest"}, required_permission=perm
+            )
+            state["deltaLink"] = latest.delta_link
+        if self._uses_delta(t) and not listed_links:
             sel = self._trim_select(t, catalog.delta_select_param(t) or "")
             # A big group arrives in slices on consecutive pages: its links are merged across the round.
             seen_links: dict[str, dict[str, Any]] = {}
             delta_link: str | None = None
             pages = self.client.pages(f"{t.path}/delta", {"$select": sel}, required_permission=perm)
+            in_flight: deque[Future[list[_Rendered]]] = deque()
+            drop = self._drop(t)
+
+            def settle(limit: int) -> None:
+                while len(in_flight) > limit:
+                    for rendered in in_flight.popleft().result():
+                        self._apply(out, rendered, digests)
+
             for page in _prefetched(pages):
                 if self.cancelled.is_set():
                     raise KeyboardInterrupt
+                # Multi-page rounds go to the worker processes; a one-page round is not worth their start.
+                pool = self._render_pool() if page.get("@odata.nextLink") or in_flight else None
+                batch: list[_Job] = []
                 for item in page.get("value", []):
                     if "@removed" in item or not item.get("id") or not catalog.is_backed_up(t, item):
                         continue
@@ -412,8 +466,18 @@ class _Run:
                                 links[r.name] = extra or links.get(r.name)
                             else:
                                 links[r.name] = sorted(set(links.get(r.name) or []) | set(extra or []))
-                    take(item, links)
+                    if pool is None:
+                        take(item, links)
+                        continue
+                    path = catalog.object_path(t, oid)
+                    batch.append((path, _strip_annotations(item, t), dict(links), digests_old.get(path)))
+                    if t.name == "users":
+                        seats[oid] = _seat_code(item)
+                if pool is not None and batch:
+                    in_flight.append(pool.submit(_render_batch, t.name, drop, batch))
+                    settle(RENDER_AHEAD)
                 delta_link = page.get("@odata.deltaLink") or delta_link
+            settle(0)
             if not delta_link:
                 raise GraphError(
                     None, "NoDeltaLink", "delta round ended without a deltaLink", method="GET", url=t.path
@@ -541,12 +605,15 @@ class _Run:
         digests_new: dict[str, str],
     ) -> None:
         """Record the object's digest; if it differs from last run's, dump it and compare with the file."""
-        d = canonical.digest(obj)
+        self._apply(out, _render(out.t, path, obj, digests_old.get(path)), digests_new)
+
+    def _apply(self, out: _Outcome, rendered: _Rendered, digests_new: dict[str, str]) -> None:
+        """Take a rendered object: its digest, and its file change if its text differs from the file's."""
+        path, d, text, name, deleted = rendered
         digests_new[path] = d
         entry = None
-        if digests_old.get(path) != d:
-            text = canonical.dump(obj).encode("utf-8")
-            entry = _classify(self.store, out.t, path, obj, text)
+        if text is not None:
+            entry = _classify(self.store, path, text, name, deleted)
             if entry is not None:
                 self.snapshot.put(path, text)  # straight into git's pack; not kept in memory
         if entry is None:
@@ -559,7 +626,7 @@ class _Run:
             out.entries[path] = entry
 
 
-def _classify(store: Store, t: ObjectType, path: str, obj: Mapping[str, Any], text: bytes) -> _Entry | None:
+def _classify(store: Store, path: str, text: bytes, name: str, deleted: bool) -> _Entry | None:
     """The file change for a dumped object, or None when the file already holds exactly this text."""
     raw = _read_bytes(store.root / path)
     if raw == text:
@@ -567,13 +634,51 @@ def _classify(store: Store, t: ObjectType, path: str, obj: Mapping[str, Any], te
     current = raw.decode("utf-8", "replace") if raw is not None else None
     if current is None:
         kind = "added"
-    elif obj.get("deletedDateTime") and "deletedDateTime" not in _loaded_keys(current):
+    elif deleted and "deletedDateTime" not in _loaded_keys(current):
         kind = "soft-deleted"
-    elif not obj.get("deletedDateTime") and "deletedDateTime" in _loaded_keys(current):
+    elif not deleted and "deletedDateTime" in _loaded_keys(current):
         kind = "restored"
     else:
         kind = "changed"
-    return _Entry(kind, _display_name(t, obj, path))
+    return _Entry(kind, name)
+
+
+# (path, digest, YAML bytes or None when the digest is unchanged, display name, soft-deleted)
+_Rendered = tuple[str, str, "bytes | None", str, bool]
+_Job = tuple[str, dict[str, Any], dict[str, Any], "str | None"]  # (path, Graph object, links, old digest)
+
+
+def _canonical_of(
+    t: ObjectType, raw: Mapping[str, Any], links: Mapping[str, Any], drop: list[str]
+) -> dict[str, Any]:
+    obj = canonical.canonicalize(t, _strip_annotations(raw, t), links, drop=drop)
+    if drop:  # canonicalize fills unset selected properties with null after dropping: drop those too
+        obj = {k: v for k, v in obj.items() if k not in drop}
+    return obj
+
+
+def _render(t: ObjectType, path: str, obj: Mapping[str, Any], old_digest: str | None) -> _Rendered:
+    d = canonical.digest(obj)
+    text = canonical.dump(obj).encode("utf-8") if d != old_digest else None
+    return path, d, text, _display_name(t, obj, path), bool(obj.get("deletedDateTime"))
+
+
+def _worker_init(parent: int) -> None:
+    """A render worker exits by itself when the backup process is gone (killed: no shutdown message ever
+    comes, and an orphan would keep the caller's stdout pipe open)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="entragit-parent-watch", daemon=True).start()
+
+
+def _render_batch(type_name: str, drop: list[str], batch: list[_Job]) -> list[_Rendered]:
+    """Worker-process side of a big listing: canonical form, digest and YAML for one page of objects."""
+    t = catalog.by_name(type_name)
+    return [_render(t, path, _canonical_of(t, raw, links, drop), old) for path, raw, links, old in batch]
 
 
 def _read_bytes(path: Path) -> bytes | None:
@@ -780,12 +885,15 @@ def _run_types(
 ) -> BackupResult:
     """List the types concurrently into the snapshot, add the reports, commit, save the state."""
     run = _Run(store, client, cfg, full=full, progress=say, snapshot=snapshot)
-    with ThreadPoolExecutor(max_workers=TYPE_WORKERS, thread_name_prefix="entragit-type") as pool:
-        try:
-            outcomes = list(pool.map(lambda t: run.backup_type(t, old_types.get(t.name) or {}), chosen))
-        except BaseException:
-            run.cancelled.set()  # Ctrl-C: let the other listings stop early; the snapshot is then undone
-            raise
+    try:
+        with ThreadPoolExecutor(max_workers=TYPE_WORKERS, thread_name_prefix="entragit-type") as pool:
+            try:
+                outcomes = list(pool.map(lambda t: run.backup_type(t, old_types.get(t.name) or {}), chosen))
+            except BaseException:
+                run.cancelled.set()  # Ctrl-C: let the other listings stop early; the snapshot is then undone
+                raise
+    finally:
+        run.close()
 
     result = BackupResult(commit=None)
     new_types = dict(old_types)
