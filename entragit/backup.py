@@ -37,6 +37,7 @@ from entragit.store import Snapshot, Store
 
 ProgressFn = Callable[[str], None]
 
+GONE = "@gone"  # marks, among an object's relationship values, that the object vanished mid-listing
 RENDER_WORKERS = 2  # worker processes turning big listings into YAML (0: all in this process)
 RENDER_AHEAD = 6  # pages handed to them before the listing thread waits for the oldest
 TYPE_WORKERS = 8  # types listed at the same time (mostly waiting on Graph); each also fans out via $batch
@@ -310,10 +311,38 @@ class _Run:
                 continue
             params = {"$select": "id", "$top": PAGE_TOP} if rel.kind == "ref-collection" else None
             paths = [rel.read.format(id=oid) for oid in ids]
-            got = self.client.list_many(paths, params, required_permission=self._perm(t))
+            try:
+                got: dict[str, list[dict[str, Any]] | None] = dict(
+                    self.client.list_many(paths, params, required_permission=self._perm(t))
+                )
+            except GraphError as exc:
+                if exc.status != 404:
+                    raise
+                got = self._read_each(t, paths, params)
             for oid, p in zip(ids, paths, strict=True):
-                out[oid][rel.name] = _rel_value_from_list(rel, got[p])
+                items = got[p]
+                if items is None:
+                    out[oid][GONE] = True
+                else:
+                    out[oid][rel.name] = _rel_value_from_list(rel, items)
         return out
+
+    def _read_each(
+        self, t: ObjectType, paths: Sequence[str], params: Mapping[str, str] | None
+    ) -> dict[str, list[dict[str, Any]] | None]:
+        """Slow path after a 404 inside a $batch: an object deleted while the type was being listed. Read one
+        by one; None marks the objects that are gone (the next run's listing or delta round accounts for
+        them), every other failure still fails the type."""
+
+        def one(path: str) -> list[dict[str, Any]] | None:
+            try:
+                return list(self.client.list(path, params, required_permission=self._perm(t)))
+            except GraphError as exc:
+                if exc.status == 404:
+                    return None
+                raise
+
+        return dict(zip(paths, self.client.map_concurrent(one, paths), strict=True))
 
     def _list_deleted(self, t: ObjectType) -> list[dict[str, Any]]:
         if not t.soft_delete_cast:
@@ -408,6 +437,7 @@ class _Run:
         digests_old = {} if self.full else dict(old.get("digests") or {})
         digests: dict[str, str] = {}
         seats: dict[str, str] = {}
+        kept: set[str] = set()
 
         def take(item: Mapping[str, Any], links: Mapping[str, Any]) -> None:
             oid = str(item.get("id") or t.path.rsplit("/", 1)[-1])
@@ -496,7 +526,16 @@ class _Run:
             if t.relationships and not t.singleton:
                 rel_values = self._read_relationships(t, [str(o["id"]) for o in raw], t.relationships)
             for item in raw:
-                take(item, rel_values.get(str(item.get("id")), {}))
+                values = rel_values.get(str(item.get("id")), {})
+                if values.pop(GONE, False):
+                    # 404 while reading its links: deleted meanwhile, or a replication hiccup. Its file stays
+                    # as it is (never deleted on a 404 alone); the next delta round settles it.
+                    path = catalog.object_path(t, str(item["id"]))
+                    kept.add(path)
+                    if path in digests_old:
+                        digests[path] = digests_old[path]
+                    continue
+                take(item, values)
 
         soft: list[str] = []
         for item in self._list_deleted(t):
@@ -516,7 +555,7 @@ class _Run:
         self.progress(f"{t.name}: {len(digests)} objects" + (f" ({len(soft)} deleted)" if soft else ""))
         if not t.singleton:
             for path in self.store.tracked_files([t.folder]):
-                if path not in digests and catalog.type_for_path(path) is t:
+                if path not in digests and path not in kept and catalog.type_for_path(path) is t:
                     name = _name_from_text(t, self.store.read_text(path), path)
                     out.entries[path] = _Entry("deleted", name)
         state["digests"] = digests

@@ -520,3 +520,21 @@ def test_ctrl_c_stops_promptly_and_leaves_the_repository_clean(sandbox_factory: 
     assert git(repo, "status", "--porcelain", "--untracked-files=all") == ""
     assert not (repo / ".git/entragit/run.lock").exists()
     assert subprocess.run(cmd, env=envvars, capture_output=True).returncode == 0
+
+
+def test_a_404_on_one_groups_members_keeps_its_file_and_the_rest_completes(env: Env) -> None:
+    env.backup()
+    groups = catalog.by_name("groups")
+    victim = env.load(env.files(groups)[0])
+    before = (env.root / catalog.object_path(groups, victim["id"])).read_bytes()
+    quiet = _quiet_user(env)
+    env.graph("PATCH", f"users/{quiet['id']}", {"jobTitle": "Still backed up"})
+    env.fault(f"groups/{victim['id']}/members", 404, times=1)
+    r = env.backup(full=True)
+    assert r.ok, r.errors
+    assert env.http.get(f"{env.box.graph_url}/_sandbox/stats").json()["faults"] == 1
+    assert (env.root / catalog.object_path(groups, victim["id"])).read_bytes() == before
+    assert ("D", catalog.object_path(groups, victim["id"])) not in env.last_commit_files()
+    assert (
+        env.load(catalog.object_path(catalog.by_name("users"), quiet["id"]))["jobTitle"] == "Still backed up"
+    )
