@@ -37,6 +37,7 @@ from entragit.store import Snapshot, Store
 
 ProgressFn = Callable[[str], None]
 
+PROGRESS_EVERY = 10_000  # a progress line per this many objects of a long delta round
 GONE = "@gone"  # marks, among an object's relationship values, that the object vanished mid-listing
 RENDER_WORKERS = 2  # worker processes turning big listings into YAML (0: all in this process)
 RENDER_AHEAD = 6  # pages handed to them before the listing thread waits for the oldest
@@ -476,6 +477,7 @@ class _Run:
                     for rendered in in_flight.popleft().result():
                         self._apply(out, rendered, digests)
 
+            seen, next_report = 0, PROGRESS_EVERY
             for page in _prefetched(pages):
                 if self.cancelled.is_set():
                     raise KeyboardInterrupt
@@ -509,6 +511,10 @@ class _Run:
                     in_flight.append(pool.submit(_render_batch, t.name, drop, batch))
                     settle(RENDER_AHEAD)
                 delta_link = page.get("@odata.deltaLink") or delta_link
+                seen += len(page.get("value", []))
+                if seen >= next_report:
+                    self.progress(f"{t.name}: {seen} listed so far")
+                    next_report = seen + PROGRESS_EVERY
             settle(0)
             if not delta_link:
                 raise GraphError(
@@ -526,6 +532,9 @@ class _Run:
             raw = [o for o in raw if catalog.is_backed_up(t, o)]
             rel_values: dict[str, dict[str, Any]] = {}
             if t.relationships and not t.singleton:
+                if len(raw) >= 1000:
+                    names = " and ".join(r.name for r in t.relationships)
+                    self.progress(f"{t.name}: {len(raw)} listed, reading their {names}")
                 rel_values = self._read_relationships(t, [str(o["id"]) for o in raw], t.relationships)
             for item in raw:
                 values = rel_values.get(str(item.get("id")), {})
