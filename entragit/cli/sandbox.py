@@ -44,6 +44,13 @@ def sandbox_group() -> None:
     "--latency-ms", type=click.IntRange(0), default=0, show_default=True, help="Added to every response."
 )
 @click.option(
+    "--delta-lag",
+    type=click.FloatRange(0),
+    default=0.0,
+    show_default=True,
+    help="Seconds before a change shows in delta rounds (Graph replicates with a delay).",
+)
+@click.option(
     "--workdir",
     type=click.Path(file_okay=False),
     default=None,
@@ -62,6 +69,7 @@ def serve(
     latency_ms: int,
     json_output: bool,
     workdir: str | None,
+    delta_lag: float,
 ) -> None:
     """Serve Graph v1.0 and an OAuth2 authority on https://127.0.0.1:PORT until interrupted."""
     if users is not None and seed_path:
@@ -76,6 +84,7 @@ def serve(
         latency_ms=latency_ms,
         json_output=json_output,
         workdir=workdir,
+        delta_lag=delta_lag,
     )
 
 

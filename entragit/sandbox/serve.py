@@ -95,6 +95,7 @@ def run(
     latency_ms: int = 0,
     json_output: bool = False,
     workdir: str | None = None,
+    delta_lag: float = 0.0,
     *,
     out: TextIO | None = None,
     stop_event: threading.Event | None = None,
@@ -104,6 +105,7 @@ def run(
     started = time.monotonic()
     source = tenant_source(users, seed_path, state_path)
     tenant = build_tenant(users, seed_path, state_path)
+    tenant.delta_lag_seconds = delta_lag
     try:
         box = start(
             tenant,

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -142,6 +143,23 @@ def test_fixed_port_users_and_workdir_options(served: list[Served], tmp_path: Pa
     assert len(r.json()["value"]) == 60
     assert s.stop()[0] == 0
     assert (work / "ca.pem").exists()  # kept for the next run
+
+
+def test_delta_lag_hides_a_change_from_delta_until_it_has_replicated(served: list[Served]) -> None:
+    s = Served("--no-throttle", "--delta-lag", "1.5")
+    served.append(s)
+    http = _session(s.info)
+    base = f"{s.info['graph_url']}/v1.0"
+    link = http.get(f"{base}/users/delta", params={"$deltatoken": "latest"}).json()["@odata.deltaLink"]
+    uid = http.get(f"{base}/users", params={"$top": "1", "$select": "id"}).json()["value"][0]["id"]
+    assert http.patch(f"{base}/users/{uid}", json={"jobTitle": "Replicating"}).status_code == 204
+    assert http.get(f"{base}/users/{uid}", params={"$select": "jobTitle"}).json()["jobTitle"] == "Replicating"
+    early = http.get(link).json()
+    assert uid not in {item["id"] for item in early["value"]}
+    time.sleep(1.6)
+    late = http.get(early["@odata.deltaLink"]).json()
+    assert uid in {item["id"] for item in late["value"]}  # not lost: it shows in the next round
+    assert s.stop()[0] == 0
 
 
 def test_malformed_seed_is_one_line_naming_the_file(tmp_path: Path) -> None:
