@@ -4,17 +4,14 @@
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from api_helpers import DOMAIN, PASSWORD, Graph, g, gid, graph_factory, uid, user
 from conftest import session_for
 
-from entragit.sandbox.graph_api import GraphApi, Request, make_request
+from entragit.sandbox.graph_api import GraphApi, Request
 from entragit.sandbox.server import start
 from entragit.sandbox.tenant import StateError, Tenant
 
@@ -91,41 +88,6 @@ def _big_tenant(users: int) -> Tenant:
         "users": [user(i, id=f"{i:08x}-0000-4000-8000-000000000000") for i in range(users)],
     }
     return Tenant.from_seed(seed)
-
-
-def _follow(api: GraphApi, link: str) -> Any:
-    parts = urlsplit(link)
-    path = parts.path.split("/v1.0", 1)[1]
-    return api.handle(make_request("GET", path, query=dict(parse_qsl(parts.query))))
-
-
-def _best_of(runs: int, call: Callable[[], Any]) -> tuple[float, Any]:
-    """Fastest of a few runs: the machine is shared, one slow run must not fail the test."""
-    best = float("inf")
-    result = None
-    for _ in range(runs):
-        started = time.perf_counter()
-        result = call()
-        best = min(best, time.perf_counter() - started)
-    return best, result
-
-
-def test_a_999_user_page_and_an_incremental_delta_are_fast_on_a_100k_user_tenant() -> None:
-    tenant = _big_tenant(100_000)
-    api = GraphApi(tenant)
-    first = api.handle(make_request("GET", "/users", query={"$top": "999"}))
-    elapsed, second = _best_of(3, lambda: _follow(api, first.body["@odata.nextLink"]))
-    assert len(second.body["value"]) == 999 and elapsed < 0.1, elapsed
-    query = {"$filter": f"userPrincipalName eq 'user77777@{DOMAIN}'"}
-    api.handle(make_request("GET", "/users", query=query))  # builds the index once
-    elapsed, hit = _best_of(3, lambda: api.handle(make_request("GET", "/users", query=query)))
-    assert len(hit.body["value"]) == 1 and elapsed < 0.01, elapsed
-    latest = api.handle(make_request("GET", "/users/delta", query={"$deltatoken": "latest"}))
-    for i in (5, 50_000, 99_999):
-        oid = f"{i:08x}-0000-4000-8000-000000000000"
-        assert api.handle(make_request("PATCH", f"/users/{oid}", body={"jobTitle": "Moved"})).status == 204
-    elapsed, changed = _best_of(3, lambda: _follow(api, latest.body["@odata.deltaLink"]))
-    assert len(changed.body["value"]) == 3 and elapsed < 0.01, elapsed  # O(changes), not O(tenant)
 
 
 def test_request_dataclass_matches_the_transport_contract() -> None:
