@@ -270,6 +270,11 @@ class _Run:
         self.exclude_attrs: dict[str, set[str]] = {
             k: set(v) for k, v in (cfg.exclude_attributes.items() if cfg else ())
         }
+        # What HEAD holds: a file is "added" unless HEAD has it, whatever else lies in the work tree (a stray
+        # or left-over untracked file must neither make a first backup report "changed" nor, when its bytes
+        # happen to equal the new content, be skipped and so never committed).
+        self._tracked: frozenset[str] | None = None
+        self._tracked_lock = threading.Lock()
 
     # -- reading -------------------------------------------------------------------------------------------
 
@@ -372,6 +377,12 @@ class _Run:
         if GONE in links:  # (history.fetch_live passes _read_relationships' values straight in)
             links = {k: v for k, v in links.items() if k != GONE}
         return _canonical_of(t, raw, links, self._drop(t))
+
+    def tracked(self) -> frozenset[str]:
+        with self._tracked_lock:
+            if self._tracked is None:
+                self._tracked = frozenset(self.store.all_tracked())
+            return self._tracked
 
     def _render_pool(self) -> ProcessPoolExecutor | None:
         """Worker processes for the CPU work of big listings (canonical form, digest, YAML), started on first
@@ -663,7 +674,7 @@ class _Run:
         digests_new[path] = d
         entry = None
         if text is not None:
-            entry = _classify(self.store, path, text, name, deleted)
+            entry = _classify(self.store, path, text, name, deleted, path in self.tracked())
             if entry is not None:
                 self.snapshot.put(path, text)  # straight into git's pack; not kept in memory
         if entry is None:
@@ -676,9 +687,12 @@ class _Run:
             out.entries[path] = entry
 
 
-def _classify(store: Store, path: str, text: bytes, name: str, deleted: bool) -> _Entry | None:
-    """The file change for a dumped object, or None when the file already holds exactly this text."""
-    raw = _read_bytes(store.root / path)
+def _classify(store: Store, path: str, text: bytes, name: str, deleted: bool, tracked: bool) -> _Entry | None:
+    """The file change for a dumped object, or None when HEAD's file already holds exactly this text.
+
+    Only a tracked file is compared (check_clean guarantees its work-tree copy equals HEAD's); an untracked
+    file at that path is not in any commit, so the object is "added"."""
+    raw = _read_bytes(store.root / path) if tracked else None
     if raw == text:
         return None
     current = raw.decode("utf-8", "replace") if raw is not None else None
@@ -978,7 +992,7 @@ def _run_types(
         if data is None:
             continue
         text = canonical.dump(data)
-        current = store.read_text(path)
+        current = store.read_text(path) if path in run.tracked() else None
         if current != text:
             snapshot.put(path, text.encode("utf-8"))
             report_changes.append((path, "added" if current is None else "updated"))

@@ -206,6 +206,10 @@ class Store:
         out = self._git("ls-files", "-z", "--", *[f.rstrip("/") + "/" for f in folders])
         return [p for p in out.split("\0") if p]
 
+    def all_tracked(self) -> list[str]:
+        """Every path in the index (one `git ls-files`; equals HEAD's after check_clean)."""
+        return [p for p in self._git("ls-files", "-z").split("\0") if p]
+
     def commit_paths(self, paths: Sequence[str], message: str) -> str:
         """Commit exactly these paths (e.g. entragit.yaml at init), leaving other staged work alone.
 

@@ -538,3 +538,32 @@ def test_a_404_on_one_groups_members_keeps_its_file_and_the_rest_completes(env: 
     assert (
         env.load(catalog.object_path(catalog.by_name("users"), quiet["id"]))["jobTitle"] == "Still backed up"
     )
+
+
+def test_first_backup_over_stray_untracked_files_reports_added_and_commits_them(
+    env: Env, tmp_path: Path
+) -> None:
+    """Regression: a first backup reported "5 changed, 2348 added". Classification read the work tree, so
+    untracked files already lying at object paths (copied in, or left by an older version's crashed run)
+    counted as "changed" — and one whose bytes equalled the new content was skipped and never committed."""
+    env.backup()
+    users = env.files(catalog.by_name("users"))[:3]
+    other = Env(env.box, make_repo(tmp_path / "second", env.box))
+    try:
+        for p in users:  # two identical to what the backup writes, one stale
+            (other.root / p).parent.mkdir(parents=True, exist_ok=True)
+            (other.root / p).write_bytes((env.root / p).read_bytes())
+        (other.root / users[2]).write_text("id: stale\n")
+        (other.root / "reports").mkdir()
+        (other.root / "reports/seats.yaml").write_bytes((env.root / "reports/seats.yaml").read_bytes())
+        result = other.backup()
+        assert result.ok and result.changed == 0 and result.deleted == 0
+        assert result.added == sum(t.objects for t in result.types.values())
+        assert git(other.root, "log", "-1", "--format=%s").startswith(
+            f"backup {env.box.tenant.domain}: 0 changed"
+        )
+        in_head = set(git(other.root, "ls-tree", "-r", "--name-only", "HEAD").split())
+        assert {*users, "reports/seats.yaml"} <= in_head
+        assert git(other.root, "status", "--porcelain") == ""
+    finally:
+        other.client.close()
