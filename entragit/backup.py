@@ -384,6 +384,30 @@ class _Run:
                 self._tracked = frozenset(self.store.all_tracked())
             return self._tracked
 
+    def fetch_object(self, t: ObjectType, object_id: str) -> dict[str, Any] | None:
+        """One object as this run would write it; see the module-level `fetch_object`."""
+        sel = catalog.select_param(t)
+        params = {"$select": self._trim_select(t, sel)} if sel else None
+        perm = self._perm(t)
+
+        def get(path: str) -> dict[str, Any] | None:
+            try:
+                return self.client.get(path, params, required_permission=perm)
+            except GraphError as exc:
+                if exc.status == 404:
+                    return None
+                raise
+
+        raw = get(t.item_path(object_id))
+        if raw is not None:
+            linked = t.relationships and not t.singleton
+            links = self._read_relationships(t, [object_id], t.relationships)[object_id] if linked else {}
+            return self._canonical(t, raw, links)
+        deleted = get(f"directory/deletedItems/{object_id}") if t.soft_delete_cast else None
+        if deleted is None:
+            return None
+        return self._canonical(t, deleted, self._previous_links(t, catalog.object_path(t, object_id)))
+
     def _render_pool(self) -> ProcessPoolExecutor | None:
         """Worker processes for the CPU work of big listings (canonical form, digest, YAML), started on first
         need: with the GIL, one Python process cannot turn pages into files as fast as Graph serves them.
@@ -859,6 +883,33 @@ def build_client(cfg: config.Config, env: Mapping[str, str] | None = None) -> Gr
     token = token_provider(auth, env)
     token()  # fail here, once, with the auth error rather than once per type
     return GraphClient(eff.effective_graph_url, token, ca_bundle=auth.ca_bundle)
+
+
+def fetch_object(
+    repo_dir: str | Path, t: ObjectType, object_id: str, *, client: GraphClient | None = None
+) -> dict[str, Any] | None:
+    """One object as a backup run into repo_dir would write it now, in canonical form.
+
+    For `compare OBJECT live` and restore checks: the same $select (trimmed by the repository's excluded
+    attributes), relationships read live, and canonical form as a run, so an unchanged object equals its
+    latest file. A soft-deleted object is read from directory/deletedItems and keeps the links of its current
+    file, as a run keeps them. None when Graph has neither the object nor a soft-deleted copy. Without
+    `client`, one is built from entragit.yaml and the environment, and closed afterwards.
+    """
+    store = Store.open(repo_dir)
+    cfg = config.load(store.root)
+    own = client is None
+    graph = build_client(cfg) if client is None else client
+    try:
+        run = _Run(store, graph, cfg, full=True, progress=None)
+        try:
+            return run.fetch_object(t, object_id)
+        finally:
+            run.close()
+            run.snapshot.close()
+    finally:
+        if own:
+            graph.close()
 
 
 def selected_types(cfg: config.Config | None, names: Sequence[str] | None) -> list[ObjectType]:
