@@ -9,14 +9,17 @@ from __future__ import annotations
 import json
 import os
 import sys
+import unicodedata
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 import click
 
 
 def color_enabled() -> bool:
-    return "NO_COLOR" not in os.environ and sys.stdout.isatty()
+    """no-color.org: NO_COLOR only counts when set to a non-empty value."""
+    return not os.environ.get("NO_COLOR") and sys.stdout.isatty()
 
 
 def style(text: str, **kwargs: Any) -> str:
@@ -31,15 +34,30 @@ def echo_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
 
+@lru_cache(maxsize=4096)
+def _char_width(ch: str) -> int:
+    if unicodedata.combining(ch) or unicodedata.category(ch) in ("Mn", "Me", "Cf"):
+        return 0  # accents, variation selectors, zero-width joiners
+    return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+
+
+def width(text: str) -> int:
+    """Terminal columns text takes: CJK and emoji take two, combining marks none (len() counts both as one,
+    which shifted every column after a name like `李芳` or `Zoë 🚀`)."""
+    if text.isascii():
+        return len(text)
+    return sum(_char_width(ch) for ch in text)
+
+
 def table(rows: Sequence[Sequence[str]], headers: Sequence[str], dim_rows: Sequence[bool] = ()) -> str:
     """Left-aligned columns sized to their widest cell; rows flagged in dim_rows are dimmed (e.g. deleted)."""
-    widths = [len(h) for h in headers]
+    widths = [width(h) for h in headers]
     for row in rows:
         for i, cell in enumerate(row):
-            widths[i] = max(widths[i], len(cell))
+            widths[i] = max(widths[i], width(cell))
 
     def fmt(row: Sequence[str]) -> str:
-        return "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip()
+        return "  ".join(cell + " " * (widths[i] - width(cell)) for i, cell in enumerate(row)).rstrip()
 
     lines = [style(fmt(headers), bold=True)]
     for i, row in enumerate(rows):
