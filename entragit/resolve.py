@@ -50,8 +50,15 @@ def match(entries: Iterable[Entry], spec: str) -> list[Entry]:
 
 
 def describe(entries: Sequence[Entry], limit: int = 10) -> str:
+    """Each candidate's path, type and name, and its UPN/appId/mail nickname when those tell them apart
+    (three users named "李芳" differ only there; an app and its service principal share their appId)."""
+    distinct = len({e.identity for e in entries}) > 1
     shown = [
-        f"{e.path} ({e.type}, {e.display_name or e.id}{', deleted' if e.deleted else ''})" for e in entries
+        f"{e.path} ({e.type}, {e.display_name or e.id}"
+        + (f", {e.identity}" if distinct and e.identity else "")
+        + (", deleted" if e.deleted else "")
+        + ")"
+        for e in entries
     ]
     more = f"; and {len(shown) - limit} more" if len(shown) > limit else ""
     return "; ".join(shown[:limit]) + more
@@ -61,8 +68,11 @@ def pick(entries: Iterable[Entry], spec: str, where: str) -> Entry | None:
     """The single match for spec, None when nothing matches, AmbiguousObject when several do."""
     found = match(entries, spec)
     if len(found) > 1:
+        types = sorted({e.type for e in found})
+        hint = f", or TYPE/NAME such as '{types[0]}/{spec.strip()}'" if len(types) > 1 else ""
         raise AmbiguousObject(
-            f"'{spec}' matches {len(found)} objects in {where}: {describe(found)} — give a path or an id"
+            f"'{spec}' matches {len(found)} objects in {where}: {describe(found)} — "
+            f"give a path or an id{hint}"
         )
     return found[0] if found else None
 

@@ -410,3 +410,60 @@ def test_caches_survive_rewritten_history(built: RepoBuilder) -> None:
     assert all(c.sha != built.git("rev-parse", "ORIG_HEAD").strip() for c in repo.last_changes().values())
     (built.root / ".git" / "entragit" / "history" / "index.json").write_text("{not json")
     assert BackupRepo(built.root).index() == repo.index()  # a corrupt cache is ignored
+
+
+# -- QA round: what admins type, and cold-start cost -----------------------------------------------------
+
+
+def test_unsharded_path_finds_the_sharded_file_now_and_a_removed_file_in_history(built: RepoBuilder) -> None:
+    repo = BackupRepo(built.root)
+    assert repo.resolve(f"users/{ALICE}.yaml") == f"users/a1/{ALICE}.yaml"
+    assert repo.resolve(f"{SALES}.yaml") == f"groups/c3/{SALES}.yaml"
+    assert repo.resolve(f"{CA}.yaml") == f"identity/conditionalAccess/policies/{CA}.yaml"  # removed in 3
+    with pytest.raises(ObjectNotFound, match="no such object file"):
+        repo.resolve(f"groups/{ALICE}.yaml")
+
+
+def test_type_prefix_picks_the_app_or_its_service_principal(built: RepoBuilder) -> None:
+    repo = BackupRepo(built.root)
+    assert repo.resolve("servicePrincipals/Payroll") == f"servicePrincipals/f6/{SP}.yaml"
+    assert repo.resolve(f"APPLICATIONS/{APP_ID}") == f"applications/d4/{APP}.yaml"
+    assert repo.resolve("identity/conditionalAccess/policies/Require MFA").endswith(f"{CA}.yaml")
+    with pytest.raises(ObjectNotFound, match="no object matches 'users/Payroll'"):
+        repo.resolve("users/Payroll")
+
+
+def test_built_in_role_template_ids_are_named(built: RepoBuilder) -> None:
+    names = BackupRepo(built.root).names()
+    assert names["62e90394-69f5-4237-9190-012177145e10"] == "Global Administrator"
+    assert names[ALICE] == "Alice Smith"
+
+
+def test_big_object_files_are_read_whole(tmp_path: Path) -> None:
+    """The index reads clean files in 64 KiB chunks; a group with thousands of members is bigger."""
+    b = RepoBuilder(tmp_path / "big")
+    members = [guid(i, "aa") for i in range(3000)]  # ~130 KB of YAML
+    path = b.put("groups", {"id": SALES, "displayName": "Everyone", "members": members})
+    for i in range(repo_module.WORKTREE_READ_MIN):  # enough files for the working-tree read path
+        b.put("users", user(guid(i, "ab"), f"U{i}", f"u{i}@contoso.com"))
+    b.commit()
+    assert (b.root / path).stat().st_size > 1 << 16  # more than one read
+    assert repo_module._read_file(str(b.root / path)) == (b.root / path).read_bytes()
+    assert BackupRepo(b.root).index()[path].display_name == "Everyone"
+
+
+def test_gc_is_paused_while_building_and_restored_after_even_on_error() -> None:
+    import gc
+
+    seen: list[bool] = []
+
+    @repo_module.gc_paused
+    def build(fail: bool) -> None:
+        seen.append(gc.isenabled())
+        if fail:
+            raise ValueError("boom")
+
+    build(False)
+    with pytest.raises(ValueError):
+        build(True)
+    assert seen == [False, False] and gc.isenabled()

@@ -74,3 +74,14 @@ def test_resolve_object_on_a_directory(tmp_path: Path) -> None:
         resolve_object(str(b.root), "Ann")
     with pytest.raises(ObjectNotFound, match="empty object name"):
         resolve_object(str(b.root), "  ")
+
+
+def test_candidates_show_the_identity_that_tells_them_apart() -> None:
+    twin = entry(f"users/f6/{guid(6, 'f6')}.yaml", "Alice", "alice.twin@contoso.com")
+    with pytest.raises(AmbiguousObject) as err:
+        pick([ALICE, twin], "Alice", "repo")
+    assert f"{ALICE.path} (users, Alice, alice@contoso.com)" in str(err.value)
+    assert f"{twin.path} (users, Alice, alice.twin@contoso.com)" in str(err.value)
+    assert "TYPE/NAME" not in str(err.value)  # same type: the prefix would not help
+    with pytest.raises(AmbiguousObject, match="TYPE/NAME such as 'applications/Payroll'"):
+        pick(ALL, "Payroll", "repo")  # the shared appId is left out: it tells nothing apart

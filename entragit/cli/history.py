@@ -19,6 +19,7 @@ from entragit.cli.output import dim, echo_json, style, table
 from entragit.history.diff import Difference
 from entragit.history.entries import is_deleted
 from entragit.history.live import fetch_live
+from entragit.history.repo import gc_paused
 
 F = Callable[..., Any]
 
@@ -75,6 +76,7 @@ def _echo_json_rows(rows: list[dict[str, Any]]) -> None:
 )
 @json_option
 @repo_option
+@gc_paused  # 100k rows of JSON dicts: see gc_paused
 def ls_cmd(type_name: str | None, deleted: bool | None, as_json: bool, repo: str | None) -> None:
     """List the protected objects with their last backup (the last commit that changed each one)."""
     rows = history.list_objects(repo, type_name, deleted, _progress())
@@ -82,7 +84,10 @@ def ls_cmd(type_name: str | None, deleted: bool | None, as_json: bool, repo: str
         _echo_json_rows([r.to_json() for r in rows])
         return
     if not rows:
-        click.echo("no objects" + (f" of type {type_name}" if type_name else ""))
+        if type_name or deleted is not None:
+            click.echo("no objects" + (f" of type {type_name}" if type_name else "") + " match")
+        else:  # a repository after `entragit init` only
+            click.echo("no objects backed up yet; run `entragit backup`")
         return
     body = [
         [
@@ -212,7 +217,7 @@ def compare_cmd(
     Revisions: a commit (short sha), HEAD~N, a tag, or a UTC date (the last backup by then).
     """
     if rev_a == "live" and rev_b is None:  # `compare X live`: the latest backup against the tenant
-        rev_a, rev_b = "HEAD", "live"
+        rev_a, rev_b = None, "live"
     live = fetch_live if rev_b == "live" else None
     result = history.compare(repo, obj, rev_a, rev_b, show_all, live)
     if as_json:
@@ -302,9 +307,10 @@ def seats_cmd(as_json: bool, repo: str | None) -> None:
     reclaim = [e for e in report.licensed if e not in report.billable]
     if reclaim:
         click.echo(f"\nLicensed but not billable ({len(reclaim)}; licenses to review):")
-        for e in reclaim[:20]:
-            why = "guest" if e.guest else "disabled"
-            click.echo(f"  {e.display_name or e.id}  {e.identity}  ({why})")
+        rows = [
+            [e.display_name or e.id, e.identity, "guest" if e.guest else "disabled"] for e in reclaim[:20]
+        ]
+        click.echo(table(rows, ["USER", "USER PRINCIPAL NAME", "WHY"]))
         if len(reclaim) > 20:
             click.echo(dim(f"  … and {len(reclaim) - 20} more"))
 

@@ -8,6 +8,7 @@ The CLI's history commands call the query functions here and render the plain da
 from __future__ import annotations
 
 import json
+import shlex
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from entragit import catalog
 from entragit.history.diff import Difference, diff, summarize_change
 from entragit.history.entries import GUID, Entry, is_deleted, load_text, stem
 from entragit.history.errors import HistoryError
-from entragit.history.repo import BackupRepo, Commit
+from entragit.history.repo import BackupRepo, Commit, gc_paused
 from entragit.resolve import ObjectNotFound
 
 # --------------------------------------------------------------------------------------------------
@@ -76,6 +77,7 @@ class Comparison:
 # -- ls and show ------------------------------------------------------------------------------------
 
 
+@gc_paused
 def list_objects(
     repo_dir: str | None,
     type_name: str | None = None,
@@ -114,12 +116,21 @@ def list_objects(
 def show(repo_dir: str | None, spec: str, at: str | None = None) -> ObjectView:
     repo = BackupRepo(repo_dir)
     commit = repo.commit(at)
-    path = repo.resolve(spec, commit.sha)
+    try:
+        path = repo.resolve(spec, commit.sha)
+    except ObjectNotFound:
+        if commit.sha == repo.head().sha:
+            raise
+        # Named as it is now (`show "New Name" --at last-week`): the object is the same file whatever its
+        # name was then.
+        path = repo.resolve(spec)
     obj = repo.load(commit.sha, path)
     if obj is None:
         gone = repo.file_log([path], commit.sha)
         when = f" (removed in {gone[0][0].short}, {gone[0][0].when})" if gone else ""
-        raise ObjectNotFound(f"{path} does not exist at {at or 'HEAD'}{when}; see `entragit versions {spec}`")
+        raise ObjectNotFound(
+            f"{path} does not exist at {at or 'HEAD'}{when}; see `entragit versions {shlex.quote(spec)}`"
+        )
     t = repo.object_type(path)
     return ObjectView(path, t.name if t else "", commit, obj, _names_for(repo, [obj], commit.sha))
 
@@ -254,7 +265,8 @@ def compare(
 ) -> Comparison:
     """Two versions of one object: by default the one before the latest change against the latest.
 
-    rev_b == "live" compares with the tenant now, through `live(repo_root, type, object_id)` (canonical form).
+    rev_b == "live" compares with the tenant now (rev_a None: the latest version backed up against it),
+    through `live(repo_root, type, object_id)` (canonical form).
     """
     repo = BackupRepo(repo_dir)
     path = repo.resolve(spec)
@@ -264,7 +276,7 @@ def compare(
         raise ObjectNotFound(f"{path} has no committed version in {repo.root}")
     a_obj: dict[str, Any] | None
     b_obj: dict[str, Any] | None
-    if rev_a is None:
+    if rev_a is None and rev_b is None:
         b_ver = history[0]
         a_ver = history[1] if len(history) > 1 else None
         a_obj = a_ver.state if a_ver else None
@@ -272,7 +284,13 @@ def compare(
         a_label = _label(a_ver.commit) if a_ver else "(nothing: first version)"
         b_label = _label(b_ver.commit)
     else:
-        a_obj, a_label = _state_at(repo, path, rev_a)
+        if rev_a is None:
+            # `compare OBJECT live`: the latest backed-up version, also of an object deleted since (its
+            # file is gone at HEAD, but what it looked like is what a restore would bring back).
+            a_ver = next((v for v in history if v.state is not None), history[0])
+            a_obj, a_label = a_ver.state, _label(a_ver.commit)
+        else:
+            a_obj, a_label = _state_at(repo, path, rev_a)
         if rev_b is None:
             b_obj, b_label = _state_at(repo, path, "HEAD")
         elif rev_b == "live":
@@ -284,7 +302,10 @@ def compare(
         else:
             b_obj, b_label = _state_at(repo, path, rev_b)
     differences = diff(a_obj or {}, b_obj or {}, include_unchanged)
-    name_src = b_obj or a_obj or {}
+    # Named after either side, or after its last version when neither has it (deleted before both).
+    name_src = b_obj or a_obj or next((v.state for v in history if v.state is not None), None) or {}
+    names = _names_for(repo, [d.old for d in differences] + [d.new for d in differences])
+    names.pop(stem(path), None)  # its own id is not "named" after itself
     return Comparison(
         path=path,
         type=t.name if t else "",
@@ -294,7 +315,7 @@ def compare(
         a_exists=a_obj is not None,
         b_exists=b_obj is not None,
         differences=differences,
-        names=_names_for(repo, [d.old for d in differences] + [d.new for d in differences]),
+        names=names,
     )
 
 

@@ -13,6 +13,7 @@ object); `.git/entragit/` belongs to entragit, the rest of `.git` is only read.
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 import json
 import os
@@ -21,14 +22,15 @@ import subprocess
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from functools import cached_property
+from functools import cached_property, wraps
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from entragit import catalog
 from entragit.history.entries import Entry, load_text, summarize
 from entragit.history.errors import HistoryError, UnknownRevision
-from entragit.resolve import ObjectNotFound, looks_like_path, pick
+from entragit.history.roles import BUILT_IN_ROLE_NAMES
+from entragit.resolve import AmbiguousObject, ObjectNotFound, describe, looks_like_path, pick
 
 CACHE_FORMAT = 2
 # git keeps recently inflated delta bases in a cache of 96 MB by default; a history pass over a sharded
@@ -37,6 +39,27 @@ CACHE_FORMAT = 2
 DELTA_CACHE = "core.deltaBaseCacheLimit=256m"
 PROGRESS_MIN = 20_000  # object files from which a cold index build is worth a progress line
 WORKTREE_READ_MIN = 2000  # below this, one `cat-file --batch` is cheaper than listing the index
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def gc_paused(func: F) -> F:
+    """Run func with the cyclic garbage collector off: building 100k index entries (tuples holding lists)
+    otherwise triggers full collections over everything built so far, a third of a warm `ls`. What these
+    functions build has no reference cycles, so nothing is left for the collector once it is back on."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if not gc.isenabled():
+            return func(*args, **kwargs)
+        gc.disable()
+        try:
+            return func(*args, **kwargs)
+        finally:
+            gc.enable()
+
+    return cast(F, wrapper)
 
 
 @dataclass(frozen=True)
@@ -63,14 +86,16 @@ def _catalog_fingerprint() -> str:
     return hashlib.sha1("\n".join(parts).encode()).hexdigest()[:12]
 
 
-_DATE_REV = re.compile(r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2})?)?Z?\Z")
+# A UTC date or time; a time may carry an offset instead (`2026-11-01T09:00+01:00`, as other tools print).
+_DATE_REV = re.compile(r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2})?(Z|[+-]\d{2}:?\d{2})?)?Z?\Z")
+_OFFSET = re.compile(r"(Z|[+-]\d{2}:?\d{2})\Z")
 
 
 class BackupRepo:
     """One backup repository, read through the git CLI with per-commit caches."""
 
     def __init__(self, directory: str | os.PathLike[str] | None = None) -> None:
-        where = Path(directory or os.environ.get("ENTRAGIT_REPO") or ".")
+        where = Path(directory or os.environ.get("ENTRAGIT_REPO") or ".").absolute()  # errors name it
         if not where.is_dir():
             raise HistoryError(f"{where}: no such directory (pass --repo DIR or set ENTRAGIT_REPO)")
         proc = subprocess.run(
@@ -148,7 +173,7 @@ class BackupRepo:
             if _DATE_REV.match(rev):
                 # A day means its end; dates are UTC like every date entragit prints.
                 before = rev.replace(" ", "T") if len(rev) > 10 else f"{rev}T23:59:59"
-                before = before if before.endswith("Z") else before + "Z"
+                before = before if _OFFSET.search(before) else before + "Z"
                 found = self._commits("-1", f"--before={before}", "HEAD")
                 if found:
                     return found[0]
@@ -255,9 +280,10 @@ class BackupRepo:
         several times cheaper than `cat-file` for a whole tree), from the object database otherwise."""
         texts: dict[str, str | None] = {}
         clean = self._clean_worktree_blobs(blobs) if len(blobs) >= WORKTREE_READ_MIN else {}
+        root = f"{self.root}{os.sep}"
         for path in clean:
             with contextlib.suppress(OSError, UnicodeDecodeError):
-                texts[path] = (self.root / path).read_bytes().decode("utf-8")
+                texts[path] = _read_file(root + path).decode("utf-8")
         rest = [p for p in blobs if p not in texts]
         texts.update(zip(rest, self.read_many([blobs[p] for p in rest]), strict=True))
         return texts
@@ -275,6 +301,7 @@ class BackupRepo:
                 entries[path] = summarize(path, t, text)
         return entries
 
+    @gc_paused
     def index(self, rev: str | None = None) -> dict[str, Entry]:
         """path → Entry for every object file at rev (HEAD by default), from the cache plus a diff."""
         target = self.commit(rev)
@@ -329,6 +356,7 @@ class BackupRepo:
             commits.append(commit)
         return commits, latest
 
+    @gc_paused
     def last_changes(self) -> dict[str, Commit]:
         """path → the most recent commit (up to HEAD) that changed it, for every path in HEAD's history."""
         head = self.head()
@@ -406,36 +434,107 @@ class BackupRepo:
         where = f"{self.root}" + (f" at {target.short}" if target.sha != self.head().sha else "")
         index = self.index(target.sha)
         if looks_like_path(spec):
-            path = self._relative(spec)
-            if path in index:
+            path = self._path_spec(spec, index, target)
+            if path is not None:
                 return path
-            if self.object_type(path) is not None and self.file_log([path], target.sha):
-                return path
-            raise ObjectNotFound(f"{spec}: no such object file in {where} or its history")
-        found = pick(index.values(), spec, where)
-        if found is not None:
-            return found.path
-        removed = self.removed_entries(target.sha)
-        found = pick((e for e, _ in removed.values()), spec, f"{where} (removed objects)")
-        if found is not None:
-            return found.path
+            if spec.endswith(".yaml"):
+                raise ObjectNotFound(f"{spec}: no such object file in {where} or its history")
+            # Not a file: a display name with a slash ("Sales/Marketing", "Block legacy auth (EXO/SPO)").
+        # The whole spec first (a name may contain a slash), then TYPE/NAME (`servicePrincipals/Payroll`: an
+        # app and its service principal share their name and appId), at rev and then among removed objects.
+        scopes: list[tuple[str, str | None]] = [(spec, None)]
+        typed = _typed_spec(spec)
+        if typed is not None:
+            scopes.append(typed)
+        for label, entries in (
+            (where, lambda: list(index.values())),
+            (f"{where} (removed objects)", lambda: [e for e, _ in self.removed_entries(target.sha).values()]),
+        ):
+            candidates = entries()
+            for text, type_name in scopes:
+                found = pick((e for e in candidates if type_name in (None, e.type)), text, label)
+                if found is not None:
+                    return found.path
         raise ObjectNotFound(
             f"no object matches '{spec}' in {where} (tried path, id, userPrincipalName, appId and display "
             "name; see `entragit ls`)"
         )
 
-    def _relative(self, spec: str) -> str:
-        p = spec.replace("\\", "/")
-        if os.path.isabs(p):
+    def _path_spec(self, spec: str, index: Mapping[str, Entry], target: Commit) -> str | None:
+        """The object file a path-like spec names at target or in its history, None when it names none.
+
+        Besides the exact repository path this accepts what people type: a path relative to the current
+        directory, the unsharded `users/<id>.yaml` (the layout of small folders, and of the docs), or a bare
+        `<id>.yaml` copied from a file listing."""
+        path = self._relative(spec)
+        if path in index:
+            return path
+        t = self.object_type(path)
+        if t is not None and self.file_log([path], target.sha):
+            return path
+        folder, _, name = path.rpartition("/")
+        oid = name.removesuffix(".yaml")
+        if not name.endswith(".yaml") or not oid:
+            return None
+        candidates: list[str] = []
+        for t in catalog.CATALOG:
+            if t.singleton or (folder and folder not in (t.folder, f"{t.folder}/{oid[:2]}")):
+                continue
             with contextlib.suppress(ValueError):
+                candidates += [catalog.object_path(t, oid), f"{t.folder}/{oid}.yaml"]
+        candidates = list(dict.fromkeys(candidates))
+        present = [p for p in candidates if p in index]
+        if len(present) > 1:
+            found = [index[p] for p in present]
+            raise AmbiguousObject(f"'{spec}' matches {len(found)} object files: {describe(found)}")
+        if present:
+            return present[0]
+        history = self.file_log(candidates, target.sha) if candidates else []
+        return history[0][2] if history else None
+
+    def _relative(self, spec: str) -> str:
+        """spec as a repository path: absolute and current-directory-relative paths inside the repository are
+        made relative to its root (a user in `users/` typing `ab/<id>.yaml`); anything else is taken as
+        relative to the root already."""
+        p = spec.replace("\\", "/")
+        if not os.path.isabs(p) and (Path.cwd() / p).is_file():
+            p = str(Path.cwd() / p)
+        if os.path.isabs(p):
+            with contextlib.suppress(ValueError, OSError):
                 p = Path(p).resolve().relative_to(self.root.resolve()).as_posix()
         while p.startswith("./"):
             p = p[2:]
         return p
 
     def names(self, rev: str | None = None) -> dict[str, str]:
-        """object id → display name, for showing members/owners by name."""
-        return {e.id: e.display_name for e in self.index(rev).values() if e.display_name}
+        """object id → display name, for showing members/owners by name (built-in roles by their template id:
+        backups keep custom role definitions only)."""
+        names = dict(BUILT_IN_ROLE_NAMES)
+        names.update((e.id, e.display_name) for e in self.index(rev).values() if e.display_name)
+        return names
+
+
+def _read_file(path: str) -> bytes:
+    """A whole file through os.open/os.read: a third of the cost of Path.read_bytes, which matters when a
+    cold `ls` reads 100,000 small object files (1.4 s → 0.4 s)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        chunks = [os.read(fd, 1 << 16)]
+        while len(chunks[-1]) == 1 << 16:
+            chunks.append(os.read(fd, 1 << 16))
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def _typed_spec(spec: str) -> tuple[str, str | None] | None:
+    """(NAME, type name) for a `TYPE/NAME` spec; TYPE is a catalog name (any case) or a repository folder."""
+    low = spec.lower()
+    for t in catalog.CATALOG:
+        for prefix in (t.name.lower() + "/", t.folder.lower() + "/"):
+            if low.startswith(prefix) and len(spec) > len(prefix):
+                return spec[len(prefix) :].strip(), t.name
+    return None
 
 
 def _git_env() -> dict[str, str]:

@@ -42,7 +42,10 @@ class Built:
         return r.json() if r.content else None
 
     def backup(self) -> None:
-        r = CliRunner().invoke(cli, ["backup", "--repo", str(self.root)], env=self.env)
+        """One backup a day at 02:00 UTC from 2026-11-01, as a scheduled pipeline makes them."""
+        day = f"2026-11-{len(self.commits) + 1:02d}T02:00:00Z"
+        env = {**self.env, "GIT_COMMITTER_DATE": day, "GIT_AUTHOR_DATE": day}
+        r = CliRunner().invoke(cli, ["backup", "--repo", str(self.root)], env=env)
         assert r.exit_code == 0, r.output
         self.commits.append(git(self.root, "rev-parse", "HEAD").strip())
 
@@ -115,7 +118,13 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
             "passwordProfile": {"password": "Xy7!long-enough-Pa55", "forceChangePasswordNextSignIn": True},
         }
         b.ids["twin"] = b.graph("POST", "users", twin)["id"]
-        b.backup()  # 2: user soft-deleted, CA policy deleted, a second "Megan Bowen"
+        slashed = {"displayName": "Sales/Marketing", "mailEnabled": False, "mailNickname": "salesmkt"}
+        b.ids["slashed"] = b.graph("POST", "groups", {**slashed, "securityEnabled": True})["id"]
+        wide = dict(
+            twin, displayName="Zoë 🚀 李芳", mailNickname="zoe", userPrincipalName=f"zoe@{box.tenant.domain}"
+        )
+        b.ids["wide"] = b.graph("POST", "users", wide)["id"]
+        b.backup()  # 2: user soft-deleted, CA policy deleted, a second "Megan Bowen", odd names
 
         b.graph("POST", f"directory/deletedItems/{b.ids['alex']}/restore")
         b.graph("PATCH", f"users/{b.ids['disabled']}", {"accountEnabled": False})
@@ -408,3 +417,117 @@ def test_repo_option_and_environment_and_not_a_repository(
     assert r.exit_code == 0 and json.loads(r.output)
     r = CliRunner().invoke(cli, ["ls", "--repo", str(tmp_path)], env=built.env)
     assert r.exit_code == 1 and "not a backup repository" in r.output
+
+
+# -- what admins type and see (QA round) ------------------------------------------------------------------
+
+
+def test_unsharded_path_bare_file_name_and_path_relative_to_the_current_folder_resolve(
+    built: Built, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alex, oid = built.path("users", "alex"), built.ids["alex"]
+    for spec in (f"users/{oid}.yaml", f"{oid}.yaml", f"./{alex}"):
+        assert run_json(built, "show", spec)["id"] == oid, spec
+    monkeypatch.chdir(built.root / "users")  # tab completion from inside the users folder
+    assert run_json(built, "show", f"{oid[:2]}/{oid}.yaml")["id"] == oid
+    versions = run_json(built, "versions", f"users/{oid}.yaml")
+    assert len(versions) == 3  # the same history as through the sharded path
+    missing = run(built, "show", f"groups/{oid}.yaml")  # right id, wrong folder
+    assert missing.exit_code == 1 and "no such object file" in missing.output
+
+
+def test_display_names_with_a_slash_and_type_prefixed_names_resolve(built: Built) -> None:
+    assert run_json(built, "show", "Sales/Marketing")["id"] == built.ids["slashed"]
+    assert run_json(built, "versions", "sales/marketing")[0]["summary"] == "created"
+    amb = run(built, "show", "Payroll Sync")  # an app registration and its service principal
+    assert amb.exit_code == 1 and "TYPE/NAME such as 'applications/Payroll Sync'" in amb.output
+    sp = run_json(built, "show", "servicePrincipals/Payroll Sync")
+    app = run_json(built, "show", "applications/payroll sync")
+    assert sp["appId"] == app["appId"] and sp["id"] != app["id"]
+    assert run_json(built, "show", f"applications/{app['appId']}")["id"] == app["id"]
+    policy = run_json(built, "versions", "conditionalAccessPolicies/Block legacy authentication")
+    assert [v["summary"] for v in policy] == ["deleted", "created"]  # removed objects too
+
+
+def test_same_named_users_are_listed_with_their_upn(built: Built) -> None:
+    r = run(built, "show", "Megan Bowen")
+    megan_upn = run_json(built, "show", built.ids["megan"])["userPrincipalName"]
+    assert f"(users, Megan Bowen, {megan_upn})" in r.output and "megan2@" in r.output
+    assert "TYPE/NAME" not in r.output  # both are users: the type would not help
+
+
+def test_role_assignments_of_built_in_roles_are_named_by_the_role(built: Built) -> None:
+    rows = run_json(built, "ls", "roleAssignments")
+    admins = [r["displayName"] for r in rows if r["displayName"].startswith("Global Administrator → ")]
+    assert len(admins) == 4, [r["displayName"] for r in rows]
+    assert not any(r["displayName"].startswith("62e90394-") for r in rows)
+
+
+def test_compare_live_of_a_hard_deleted_object_starts_from_its_last_version(built: Built) -> None:
+    r = run(built, "compare", "Block legacy authentication", "live")
+    assert r.exit_code == 0, r.output
+    lines = r.output.splitlines()
+    assert lines[0].startswith("conditionalAccessPolicies Block legacy authentication — ")
+    assert lines[1].startswith(f"--- {short(built.commits[0])} (")  # the version it was deleted from
+    assert "(object absent)" not in lines[1]
+    assert lines[2] == "+++ live  (object absent)"
+    ops = run_json(built, "compare", "Block legacy authentication", "live")
+    assert ops and all(o["op"] == "remove" for o in ops)
+    both_absent = run(built, "compare", "Block legacy authentication", built.commits[2], built.commits[3])
+    assert "conditionalAccessPolicies Block legacy authentication — " in both_absent.output
+
+
+def test_table_columns_stay_aligned_after_wide_characters(built: Built) -> None:
+    from entragit.cli.output import width
+
+    r = run(built, "ls", "users")
+    lines = r.output.splitlines()
+    header = lines[0]
+    col = width(header[: header.index("IDENTITY")])
+    zoe = next(line for line in lines if "Zoë 🚀 李芳" in line)
+    assert width(zoe[: zoe.index("zoe@")]) == col
+    upn = built.ids["alex_upn"]
+    plain = next(line for line in lines if upn in line)
+    assert width(plain[: plain.index(upn)]) == col
+
+
+def test_show_of_a_removed_object_suggests_a_command_that_can_be_pasted(built: Built) -> None:
+    r = run(built, "show", "Block legacy authentication")
+    assert r.exit_code == 1 and "see `entragit versions 'Block legacy authentication'`" in r.output
+
+
+def test_dates_with_a_utc_offset_name_the_last_backup_before_that_moment(built: Built) -> None:
+    # Backups run daily at 02:00 UTC: 03:30 and 04:30 at UTC+02:00 on 2 November fall either side of one.
+    for moment, expected in (("2026-11-02T03:30+02:00", 0), ("2026-11-02T04:30:00+02:00", 1)):
+        at = run(built, "show", "Project Borealis", "--at", moment)
+        assert at.exit_code == 0, at.output
+        assert f"at {short(built.commits[expected])}" in at.output.splitlines()[0], moment
+    assert (
+        run_json(built, "show", built.ids["group"], "--at", "2026-11-01")["displayName"] == "Project Aurora"
+    )
+
+
+def test_show_at_an_old_revision_accepts_the_name_the_object_has_now(built: Built) -> None:
+    old = run_json(built, "show", "Project Borealis", "--at", "HEAD~3")  # renamed since
+    assert old["displayName"] == "Project Aurora" and old["id"] == built.ids["group"]
+    r = run(built, "show", "Sales/Marketing", "--at", built.commits[0])  # created later
+    assert r.exit_code == 1 and f"does not exist at {built.commits[0]}" in r.output
+
+
+def test_ls_after_init_only_says_to_run_a_backup(tmp_path: Path) -> None:
+    root = tmp_path / "fresh"
+    r = CliRunner().invoke(cli, ["init", "--repo", str(root), "--tenant-id", "t", "--client-id", "c"])
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(cli, ["ls", "--repo", str(root)], env={"ENTRAGIT_REPO": ""})
+    assert r.exit_code == 0 and r.output.strip() == "no objects backed up yet; run `entragit backup`"
+    r = CliRunner().invoke(cli, ["ls", "users", "--repo", str(root)], env={"ENTRAGIT_REPO": ""})
+    assert r.output.strip() == "no objects of type users match"
+
+
+def test_outside_a_repository_the_error_names_the_absolute_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    r = CliRunner().invoke(cli, ["ls"], env={"ENTRAGIT_REPO": ""})
+    assert r.exit_code == 1
+    assert r.output.startswith(f"entragit: error: {tmp_path} is not a backup repository")
