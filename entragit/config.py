@@ -148,6 +148,34 @@ def _str_list(data: Mapping[str, Any], key: str) -> list[str]:
     return list(value)
 
 
+def _check_type_names(data: Mapping[str, Any], attrs: Mapping[str, Any]) -> None:
+    """A misspelt type or attribute name must not silently back up (or skip) what the admin meant."""
+    from entragit import catalog
+
+    valid = {t.name: t for t in catalog.CATALOG}
+    names = ", ".join(sorted(valid))
+    for key in ("include_types", "exclude_types"):
+        for name in _str_list(data, key):
+            if name not in valid:
+                raise ConfigError(f"{CONFIG_FILE}: {key}: unknown type {name!r}; valid types: {names}")
+    for name, props in attrs.items():
+        t = valid.get(str(name))
+        if t is None:
+            raise ConfigError(
+                f"{CONFIG_FILE}: exclude_attributes: unknown type {name!r}; valid types: {names}"
+            )
+        known = {p.split(".")[0] for p in t.select} | {r.name for r in t.relationships}
+        for prop in props:
+            if prop not in known:
+                raise ConfigError(
+                    f"{CONFIG_FILE}: exclude_attributes: {name} has no backed-up attribute {prop!r}"
+                )
+            if prop in t.identity:
+                raise ConfigError(
+                    f"{CONFIG_FILE}: exclude_attributes: {name}.{prop} identifies the object (always kept)"
+                )
+
+
 def from_dict(data: Any) -> Config:
     """Validate a parsed entragit.yaml; every problem is one line naming the file and the key."""
     if not isinstance(data, Mapping):
@@ -169,6 +197,7 @@ def from_dict(data: Any) -> Config:
         raise ConfigError(
             f"{CONFIG_FILE}: exclude_attributes must map a type name to a list of attribute names"
         )
+    _check_type_names(data, attrs)
     return Config(
         tenant_id=data["tenant_id"].strip(),
         client_id=data["client_id"].strip(),
@@ -194,9 +223,18 @@ def load(repo_dir: str | Path) -> Config:
     try:
         data = _yaml().load(text)
     except YAMLError as exc:
-        problem = " ".join(str(exc).split())
-        raise ConfigError(f"{CONFIG_FILE}: not valid YAML: {problem}") from None
+        raise ConfigError(f"{CONFIG_FILE}: not valid YAML: {_yaml_problem(exc)}") from None
+    if data is None:
+        raise ConfigError(f"{CONFIG_FILE}: is empty; run `entragit init` to write it again")
     return from_dict(data)
+
+
+def _yaml_problem(exc: YAMLError) -> str:
+    """`line L, column C: what` — the parser's own text spans several lines and repeats the input."""
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    problem = getattr(exc, "problem", None) or getattr(exc, "context", None) or str(exc)
+    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+    return where + " ".join(str(problem).split())
 
 
 def dumps(config: Config) -> str:

@@ -101,3 +101,44 @@ def test_saved_file_lists_the_tenant_first_and_init_twice_is_fine(tmp_path: Path
     text = (tmp_path / "r" / "entragit.yaml").read_text()
     assert [ln.split(":")[0] for ln in text.splitlines()[1:3]] == ["tenant_id", "client_id"]
     assert "secret" not in text.split("\n", 1)[1].replace("auth: secret", "")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("tenant_id: [oops\n", r"entragit.yaml: not valid YAML: line 2, column 1: expected ',' or '\]'"),
+        ("", "entragit.yaml: is empty; run `entragit init`"),
+        (
+            "tenant_id: t\nclient_id: c\nexclude_types: [userz]\n",
+            "exclude_types: unknown type 'userz'; valid",
+        ),
+        ("tenant_id: t\nclient_id: c\ninclude_types: [Users]\n", "include_types: unknown type 'Users'"),
+        (
+            "tenant_id: t\nclient_id: c\nexclude_attributes: {userz: [mobilePhone]}\n",
+            "exclude_attributes: unknown type 'userz'",
+        ),
+        (
+            "tenant_id: t\nclient_id: c\nexclude_attributes: {users: [mobilephone]}\n",
+            "users has no backed-up attribute 'mobilephone'",
+        ),
+        (
+            "tenant_id: t\nclient_id: c\nexclude_attributes: {users: [userPrincipalName]}\n",
+            "users.userPrincipalName identifies the object",
+        ),
+    ],
+)
+def test_a_broken_entragit_yaml_is_one_line_naming_the_file_and_the_key(
+    tmp_path: Path, text: str, expected: str
+) -> None:
+    """A misspelt type or attribute would otherwise silently back up what the admin meant to leave out."""
+    (tmp_path / "entragit.yaml").write_text(text)
+    with pytest.raises(ConfigError, match=expected) as err:
+        config.load(tmp_path)
+    assert "\n" not in str(err.value) and len(str(err.value)) < 400
+
+
+def test_excluding_a_relationship_is_allowed(tmp_path: Path) -> None:
+    (tmp_path / "entragit.yaml").write_text(
+        "tenant_id: t\nclient_id: c\nexclude_attributes: {groups: [owners]}\n"
+    )
+    assert config.load(tmp_path).exclude_attributes == {"groups": ["owners"]}
