@@ -6,12 +6,9 @@ the responses against documented Graph behaviour (graph/NOTES.md, graph/samples/
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from typing import Any
 
-import pytest
 import requests
-from conftest import session_for
 
 from entragit.sandbox.server import Sandbox
 
@@ -256,17 +253,3 @@ def not_found_message(oid: str) -> str:
     return (
         f"Resource '{oid}' does not exist or one of its queried reference-property objects are not present."
     )
-
-
-@pytest.fixture
-def graph_factory(sandbox_factory: Callable[..., Sandbox]) -> Iterator[Callable[..., Graph]]:
-    def make(seed: dict[str, Any] | None = None, **kwargs: Any) -> Graph:
-        box = sandbox_factory(seed=seed if seed is not None else base_seed(), **kwargs)
-        return Graph(box, session_for(box))
-
-    yield make
-
-
-@pytest.fixture
-def g(graph_factory: Callable[..., Graph]) -> Graph:
-    return graph_factory()

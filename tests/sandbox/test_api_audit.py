@@ -1,14 +1,13 @@
 """auditLogs/directoryAudits: one record per change made through the API, readable newest first."""
 
-# ruff: noqa: F401, F811  (pytest fixtures are imported and then requested by name)
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from api_helpers import DOMAIN, Graph, g, gid, graph_factory, uid
-
 from entragit.sandbox.seed import SANDBOX_CLIENT_ID
+
+from .api_helpers import DOMAIN, Graph, gid, uid
 
 
 def newest(graph: Graph, **params: str) -> list[dict[str, Any]]:

@@ -1,19 +1,16 @@
 """Soft delete, directory/deletedItems (cast-only listing, get, restore, purge) and hard delete."""
 
-# ruff: noqa: F401, F811  (pytest fixtures are imported and then requested by name)
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from api_helpers import (
+from .api_helpers import (
     DOMAIN,
     PASSWORD,
     Graph,
     assert_error,
     base_seed,
-    g,
     gid,
-    graph_factory,
     guid,
     not_found_message,
     uid,

@@ -1,25 +1,12 @@
 """Delta query: rounds of nextLinks ending in a deltaLink, @removed reasons, link deltas, tokens, 410 Gone."""
 
-# ruff: noqa: F401, F811  (pytest fixtures are imported and then requested by name)
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from api_helpers import (
-    DOMAIN,
-    PASSWORD,
-    Graph,
-    assert_error,
-    base_seed,
-    g,
-    gid,
-    graph_factory,
-    guid,
-    uid,
-    user,
-)
+from .api_helpers import DOMAIN, PASSWORD, Graph, assert_error, base_seed, gid, guid, uid, user
 
 
 def tenant_of(graph_factory: Callable[..., Graph], users: int, group_members: int = 3) -> Graph:

@@ -1,24 +1,12 @@
 """Fidelity audit: behaviours checked against Microsoft's Graph documentation (each test names its source,
 a path in microsoftgraph/microsoft-graph-docs-contrib) where the sandbox first differed from it."""
 
-# ruff: noqa: F401, F811  (pytest fixtures are imported and then requested by name)
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from api_helpers import (
-    DOMAIN,
-    PASSWORD,
-    Graph,
-    assert_error,
-    base_seed,
-    g,
-    gid,
-    graph_factory,
-    guid,
-    uid,
-)
+from .api_helpers import Graph, assert_error, base_seed, gid, guid, uid
 
 
 def _round(g: Graph, link: str) -> tuple[dict[str, dict[str, Any]], str]:

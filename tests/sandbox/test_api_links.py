@@ -1,22 +1,10 @@
 """Relationships: members, owners, manager, administrative unit members and appRoleAssignedTo."""
 
-# ruff: noqa: F401, F811  (pytest fixtures are imported and then requested by name)
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from api_helpers import (
-    Graph,
-    assert_error,
-    base_seed,
-    g,
-    gid,
-    graph_factory,
-    guid,
-    not_found_message,
-    uid,
-    user,
-)
+from .api_helpers import Graph, assert_error, base_seed, gid, guid, not_found_message, uid, user
 
 ALREADY = "One or more added object references already exist for the following modified properties: '{}'."
 

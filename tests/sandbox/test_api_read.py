@@ -1,24 +1,11 @@
 """Reading: paging, $select and default property sets, $filter, advanced queries, @odata.context, errors."""
 
-# ruff: noqa: F401, F811  (pytest fixtures are imported and then requested by name)
 from __future__ import annotations
 
 from collections.abc import Callable
 from urllib.parse import parse_qs, urlsplit
 
-from api_helpers import (
-    DOMAIN,
-    Graph,
-    assert_error,
-    base_seed,
-    g,
-    gid,
-    graph_factory,
-    guid,
-    not_found_message,
-    uid,
-    user,
-)
+from .api_helpers import DOMAIN, Graph, assert_error, base_seed, gid, guid, not_found_message, uid, user
 
 USER_DEFAULT = {
     "businessPhones",

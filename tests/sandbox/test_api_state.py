@@ -1,6 +1,5 @@
 """Tenant.save/load (`--state FILE`) round-trips everything, and the API stays fast on a big tenant."""
 
-# ruff: noqa: F401, F811  (pytest fixtures are imported and then requested by name)
 from __future__ import annotations
 
 import json
@@ -8,12 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from api_helpers import DOMAIN, PASSWORD, Graph, g, gid, graph_factory, uid, user
 from conftest import session_for
 
 from entragit.sandbox.graph_api import GraphApi, Request
 from entragit.sandbox.server import start
 from entragit.sandbox.tenant import StateError, Tenant
+
+from .api_helpers import DOMAIN, PASSWORD, Graph, gid, uid, user
 
 
 def test_state_round_trips_objects_links_deleted_items_audit_and_delta(g: Graph, tmp_path: Path) -> None:

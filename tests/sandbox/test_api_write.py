@@ -1,24 +1,13 @@
 """Writing: create requirements and 201 bodies, PATCH rules, group-type matrix, synced objects, uniqueness."""
 
-# ruff: noqa: F401, F811  (pytest fixtures are imported and then requested by name)
 from __future__ import annotations
 
 import re
 from typing import Any
 
 import pytest
-from api_helpers import (
-    DOMAIN,
-    PASSWORD,
-    Graph,
-    assert_error,
-    g,
-    gid,
-    graph_factory,
-    guid,
-    not_found_message,
-    uid,
-)
+
+from .api_helpers import DOMAIN, PASSWORD, Graph, assert_error, gid, guid, not_found_message, uid
 
 GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 

@@ -7,9 +7,11 @@ from typing import Any
 
 import pytest
 import requests
-from transport_helpers import admin, any_user_id, stats
+from conftest import session_for
 
 from entragit.sandbox.server import Sandbox
+
+from .transport_helpers import admin, any_user_id, plain_session, stats
 
 MISSING = "00000000-0000-0000-0000-00000000dead"
 
@@ -189,7 +191,6 @@ def test_absolute_inner_url_is_an_inner_400(sandbox: Sandbox, graph_session: req
 
 
 def test_batch_needs_a_token(sandbox: Sandbox) -> None:
-    from transport_helpers import plain_session
 
     r = plain_session(sandbox).post(
         f"{sandbox.graph_url}/v1.0/$batch", json={"requests": [{"id": "1", "method": "GET", "url": "/users"}]}
@@ -220,7 +221,6 @@ def test_stats_count_each_inner_request_not_the_envelope(
 def test_inner_requests_are_throttled_individually_with_their_own_retry_after(
     sandbox_factory: Callable[..., Sandbox],
 ) -> None:
-    from conftest import session_for
 
     box = sandbox_factory(throttle=True, throttle_budget=10)
     s = session_for(box)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 import requests
-from transport_helpers import admin, stats
 
 from entragit.sandbox.server import Sandbox
+
+from .transport_helpers import admin, stats
 
 
 def _inject(box: Sandbox, **spec: object) -> None:

@@ -13,13 +13,15 @@ from typing import Any
 import msal
 import pytest
 import requests
+from conftest import token_for
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
-from transport_helpers import plain_session
 
 from entragit.sandbox.server import Sandbox
+
+from .transport_helpers import plain_session, stats
 
 
 def _claims(token: str) -> dict[str, Any]:
@@ -290,8 +292,6 @@ def test_token_endpoint_fault_injection(sandbox_factory: Callable[..., Sandbox])
 
 
 def test_token_requests_are_counted_separately_from_graph_requests(sandbox: Sandbox) -> None:
-    from conftest import token_for
-    from transport_helpers import stats
 
     token_for(sandbox)
     got = stats(sandbox)

@@ -23,6 +23,7 @@ from entragit.sandbox.seed import (
     generate_seed,
     load_seed_file,
 )
+from entragit.sandbox.tenant import Tenant
 
 GLOBAL_ADMIN = "62e90394-69f5-4237-9190-012177145e10"
 GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
@@ -611,8 +612,6 @@ def test_a_missing_seed_file_is_a_clear_error(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("make", [demo_seed, lambda: generate_seed(200)], ids=["demo", "generated"])
 def test_seeds_load_into_a_tenant(make: Any) -> None:
-    from entragit.sandbox.tenant import Tenant
-
     data = make()
     tenant = Tenant.from_seed(data)
     assert tenant.tenant_id == SANDBOX_TENANT_ID

@@ -7,6 +7,7 @@ import json
 import os
 import queue
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -124,8 +125,6 @@ def test_state_survives_a_restart(served: list[Served], tmp_path: Path) -> None:
 
 
 def test_fixed_port_users_and_workdir_options(served: list[Served], tmp_path: Path) -> None:
-    import socket
-
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]

@@ -13,9 +13,11 @@ from pathlib import Path
 
 import pytest
 import requests
-from transport_helpers import any_user_id, plain_session
+from conftest import session_for, token_for
 
-from entragit.sandbox.server import Sandbox
+from entragit.sandbox.server import Sandbox, _path_template
+
+from .transport_helpers import admin, any_user_id, plain_session, stats
 
 
 def test_info_has_the_six_documented_keys_and_graph_url_has_no_version(sandbox: Sandbox) -> None:
@@ -71,8 +73,6 @@ def test_graph_without_a_valid_bearer_token_is_401_with_a_graph_error(
 
 
 def test_token_of_another_sandbox_is_rejected(sandbox_factory: Callable[..., Sandbox]) -> None:
-    from conftest import token_for
-
     a, b = sandbox_factory(), sandbox_factory()
     r = plain_session(b).get(f"{b.graph_url}/v1.0/users", headers={"Authorization": f"Bearer {token_for(a)}"})
     assert r.status_code == 401
@@ -139,8 +139,6 @@ def test_only_v1_is_served(sandbox: Sandbox, graph_session: requests.Session) ->
 def test_keep_alive_serves_many_requests_on_one_connection(
     sandbox: Sandbox, graph_session: requests.Session
 ) -> None:
-    from transport_helpers import stats
-
     assert graph_session.get(f"{sandbox.graph_url}/v1.0/organization").status_code == 200
     before = stats(sandbox)["connections"]
     for _ in range(20):
@@ -151,9 +149,6 @@ def test_keep_alive_serves_many_requests_on_one_connection(
 def test_latency_is_added_to_each_response_and_concurrency_still_helps(
     sandbox_factory: Callable[..., Sandbox],
 ) -> None:
-    from conftest import session_for
-    from transport_helpers import admin
-
     box = sandbox_factory(latency_ms=300)
     s = session_for(box)
     t0 = time.monotonic()
@@ -177,8 +172,6 @@ def test_latency_is_added_to_each_response_and_concurrency_still_helps(
 def test_stop_closes_the_port_and_keep_alive_connections(
     sandbox_factory: Callable[..., Sandbox], tmp_path: Path
 ) -> None:
-    from conftest import session_for
-
     box = sandbox_factory()
     s = session_for(box)
     ca = box.ca_bundle
@@ -202,8 +195,6 @@ def test_context_manager_stops(sandbox_factory: Callable[..., Sandbox]) -> None:
 def test_stats_count_graph_requests_and_resource_units(
     sandbox: Sandbox, graph_session: requests.Session
 ) -> None:
-    from transport_helpers import admin, stats
-
     admin(sandbox, "POST", "/stats/reset")
     graph_session.get(f"{sandbox.graph_url}/v1.0/users")  # 2 RU
     graph_session.get(f"{sandbox.graph_url}/v1.0/users", params={"$select": "id"})  # 1 RU
@@ -234,16 +225,12 @@ def test_stats_count_graph_requests_and_resource_units(
     ],
 )
 def test_stats_group_paths_by_operation_not_by_object(path: str, template: str) -> None:
-    from entragit.sandbox.server import _path_template
-
     assert _path_template(path) == template
 
 
 def test_a_given_workdir_keeps_the_ca_across_restarts(
     sandbox_factory: Callable[..., Sandbox], tmp_path: Path
 ) -> None:
-    from conftest import session_for
-
     work = tmp_path / "sandbox-work"
     first = sandbox_factory(workdir=str(work))
     ca = Path(first.ca_bundle)
@@ -260,8 +247,6 @@ def test_a_given_workdir_keeps_the_ca_across_restarts(
 def test_a_workdir_with_foreign_files_gets_fresh_certificates(
     sandbox_factory: Callable[..., Sandbox], tmp_path: Path
 ) -> None:
-    from conftest import session_for
-
     work = tmp_path / "w"
     work.mkdir()
     (work / "ca.pem").write_text("not a certificate")

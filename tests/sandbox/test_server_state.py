@@ -6,10 +6,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from transport_helpers import any_user_id
+from conftest import session_for
 
-from entragit.sandbox.server import SAVE_INTERVAL_S, Sandbox
+from entragit.sandbox.server import SAVE_INTERVAL_S, Sandbox, start
 from entragit.sandbox.tenant import Tenant
+
+from .transport_helpers import any_user_id
 
 
 def _wait_for(path: Path, timeout: float) -> bool:
@@ -24,8 +26,6 @@ def _wait_for(path: Path, timeout: float) -> bool:
 def test_writes_are_saved_within_a_few_seconds_without_shutdown(
     sandbox_factory: Callable[..., Sandbox], tmp_path: Path
 ) -> None:
-    from conftest import session_for
-
     state = tmp_path / "state.json"
     box = sandbox_factory(state_path=str(state))
     s = session_for(box)
@@ -44,10 +44,6 @@ def test_writes_are_saved_within_a_few_seconds_without_shutdown(
 def test_stop_saves_and_the_state_loads_into_a_new_sandbox(
     sandbox_factory: Callable[..., Sandbox], tmp_path: Path
 ) -> None:
-    from conftest import session_for
-
-    from entragit.sandbox.server import start
-
     state = tmp_path / "nested" / "state.json"
     box = sandbox_factory(state_path=str(state))
     s = session_for(box)

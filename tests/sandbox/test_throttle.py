@@ -5,12 +5,16 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+import msal
 import pytest
 import requests
-from transport_helpers import any_user_id, stats
+from conftest import session_for
 
+from entragit.sandbox import throttle as throttle_mod
 from entragit.sandbox.server import Sandbox
 from entragit.sandbox.throttle import Throttle, request_cost, tier_budget
+
+from .transport_helpers import admin, any_user_id, plain_session, stats
 
 APP = "app-1"
 TENANT = "tenant-1"
@@ -127,8 +131,6 @@ def test_disabled_throttle_never_refuses_but_still_reports_costs() -> None:
 def test_429_over_http_has_graph_body_and_headers_and_retry_after_works(
     sandbox_factory: Callable[..., Sandbox],
 ) -> None:
-    from conftest import session_for
-
     box = sandbox_factory(throttle=True, throttle_budget=20)  # 2 RU/s
     s = session_for(box)
     codes: list[int] = []
@@ -163,8 +165,6 @@ def test_429_over_http_has_graph_body_and_headers_and_retry_after_works(
 
 
 def test_conditional_access_over_http_has_no_retry_after(sandbox_factory: Callable[..., Sandbox]) -> None:
-    from conftest import session_for
-
     box = sandbox_factory(throttle=True)
     s = session_for(box)
     url = f"{box.graph_url}/v1.0/identity/conditionalAccess/policies"
@@ -178,8 +178,6 @@ def test_conditional_access_over_http_has_no_retry_after(sandbox_factory: Callab
 
 
 def test_write_quota_over_http(sandbox_factory: Callable[..., Sandbox]) -> None:
-    from conftest import session_for
-
     box = sandbox_factory(throttle=True)
     box.throttle.write_quota = 2  # the documented 3,000 per 150 s, shrunk so a test can reach it
     s = session_for(box)
@@ -194,8 +192,6 @@ def test_write_quota_over_http(sandbox_factory: Callable[..., Sandbox]) -> None:
 
 
 def test_no_throttle_serves_everything(sandbox_factory: Callable[..., Sandbox]) -> None:
-    from conftest import session_for
-
     box = sandbox_factory(throttle=False, throttle_budget=1)
     s = session_for(box)
     assert all(s.get(f"{box.graph_url}/v1.0/users").status_code == 200 for _ in range(20))
@@ -207,8 +203,6 @@ def test_default_budget_comes_from_the_tenant_size(sandbox: Sandbox) -> None:
 
 
 def test_throttle_settings_can_change_at_runtime(sandbox: Sandbox, graph_session: requests.Session) -> None:
-    from transport_helpers import admin
-
     r = admin(sandbox, "POST", "/throttle", {"enabled": True, "budget": 4})
     assert r.json() == {"enabled": True, "budget": 4, "latency_ms": 0}
     codes = [graph_session.get(f"{sandbox.graph_url}/v1.0/users").status_code for _ in range(3)]
@@ -218,10 +212,6 @@ def test_throttle_settings_can_change_at_runtime(sandbox: Sandbox, graph_session
 
 
 def test_each_application_has_its_own_budget_over_http(sandbox_factory: Callable[..., Sandbox]) -> None:
-    import msal
-    from conftest import session_for
-    from transport_helpers import plain_session
-
     box = sandbox_factory(throttle=True, throttle_budget=4)
     s = session_for(box)
     assert [s.get(f"{box.graph_url}/v1.0/users").status_code for _ in range(3)] == [200, 200, 429]
@@ -251,8 +241,6 @@ def test_reports_are_five_requests_per_ten_seconds_per_app() -> None:
 
 
 def test_tenant_wide_write_quota_spans_applications(monkeypatch: pytest.MonkeyPatch) -> None:
-    from entragit.sandbox import throttle as throttle_mod
-
     monkeypatch.setattr(throttle_mod, "TENANT_WRITE_QUOTA", 4)  # 18,000 per 5 min, shrunk
     t = Throttle(1000000, write_quota=1000000)
     for i in range(4):
