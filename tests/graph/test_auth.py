@@ -7,17 +7,15 @@ names what to fix and never repeats the secret, the token or the assertion.
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import json
 import time
 from pathlib import Path
 
 import pytest
+from cert_helpers import cert_pem, key_pem, self_signed
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
-from cryptography.x509.oid import NameOID
 from graph_helpers import auth_config
 
 from entragit.graph.auth import (
@@ -88,30 +86,9 @@ def test_unknown_method_lists_the_valid_ones() -> None:
     assert "managed-identity" in str(info.value)
 
 
-def _key_and_cert() -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "entragit-test")])
-    now = dt.datetime.now(dt.timezone.utc)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    return key, cert
-
-
 def _certificate_file(path: Path, password: str | None = None) -> Path:
-    key, cert = _key_and_cert()
-    encryption: serialization.KeySerializationEncryption = (
-        serialization.BestAvailableEncryption(password.encode()) if password else serialization.NoEncryption()
-    )
-    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
-    path.write_bytes(key_pem + cert.public_bytes(serialization.Encoding.PEM))
+    key, cert = self_signed()
+    path.write_bytes(key_pem(key, password) + cert_pem(cert))
     return path
 
 
@@ -144,7 +121,7 @@ def test_encrypted_certificate_needs_its_password(sandbox: Sandbox, tmp_path: Pa
 
 def test_pkcs12_certificate(sandbox: Sandbox, tmp_path: Path) -> None:
     # Portal-exported certificates are often .pfx; azure-identity accepts them under the same variable.
-    key, cert = _key_and_cert()
+    key, cert = self_signed()
     pfx = tmp_path / "app.pfx"
     pfx.write_bytes(
         pkcs12.serialize_key_and_certificates(

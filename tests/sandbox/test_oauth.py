@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import json
 import time
 import uuid
@@ -13,11 +12,8 @@ from typing import Any
 import msal
 import pytest
 import requests
+from cert_helpers import cert_pem, key_pem, self_signed
 from conftest import token_for
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 
 from entragit.sandbox.server import Sandbox
 
@@ -182,29 +178,9 @@ def test_token_endpoint_errors_use_the_oauth_shape(
     assert isinstance(body["error_codes"], list)
 
 
-def _self_signed(common_name: str) -> tuple[bytes, bytes]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    now = dt.datetime.now(dt.timezone.utc)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=30))
-        .sign(key, hashes.SHA256())
-    )
-    key_pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    return key_pem, cert.public_bytes(serialization.Encoding.PEM)
-
-
 def test_certificate_credential_through_msal(sandbox: Sandbox) -> None:
-    key_pem, cert_pem = _self_signed("entragit-test")
-    credential = {"private_key": key_pem.decode(), "public_certificate": cert_pem.decode()}
+    key, cert = self_signed()
+    credential = {"private_key": key_pem(key).decode(), "public_certificate": cert_pem(cert).decode()}
     result = _msal_app(sandbox, credential).acquire_token_for_client(
         scopes=["https://graph.microsoft.com/.default"]
     )
