@@ -91,3 +91,21 @@ def test_seats_billable_are_enabled_licensed_members_and_deleted_users_do_not_co
     r = reports.seats(str(b.root))
     assert r.to_json() == {"billable": 2, "guests": 1, "disabled": 1, "licensed": 4, "total": 5}
     assert [e.display_name for e in r.billable] == ["member licensed", "null type licensed"]
+
+
+def test_licenses_to_review_are_the_licensed_users_that_are_not_billable_and_fast_to_list() -> None:
+    """`entragit seats` took a minute on 60k users: the review list was found with `in` on a list."""
+    import time
+
+    from entragit.history.entries import Entry
+
+    def user(i: int, enabled: bool = True, kind: str = "Member") -> Entry:
+        return Entry(f"users/{i:05d}.yaml", "users", f"{i}", f"U{i}", [], False, enabled, kind, True)
+
+    billable = [user(i) for i in range(30_000)]
+    guest, disabled = user(30_001, kind="Guest"), user(30_002, enabled=False)
+    licensed = [*billable, guest, disabled]
+    report = reports.SeatReport(billable, [guest], [disabled], licensed, total=len(licensed))
+    start = time.perf_counter()
+    assert report.reclaim == [guest, disabled]
+    assert time.perf_counter() - start < 1.0

@@ -304,7 +304,7 @@ def seats_cmd(as_json: bool, repo: str | None) -> None:
             ["SEATS", "COUNT", ""],
         )
     )
-    reclaim = [e for e in report.licensed if e not in report.billable]
+    reclaim = report.reclaim
     if reclaim:
         click.echo(f"\nLicensed but not billable ({len(reclaim)}; licenses to review):")
         rows = [
