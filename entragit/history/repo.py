@@ -38,6 +38,12 @@ CACHE_FORMAT = 2
 # `git log --name-only` over 100 commits at the default, 0.7 s at 256 MB (peak RSS 330 MB; only a cap).
 DELTA_CACHE = "core.deltaBaseCacheLimit=256m"
 PROGRESS_MIN = 20_000  # object files from which a cold index build is worth a progress line
+# Files of a backup that are not objects, and what shows them.
+REPORT_COMMANDS = {
+    "reports/secureScore.yaml": "see `entragit score` for the secure score and its history",
+    "reports/seats.yaml": "see `entragit seats`",
+    "entragit.yaml": "it is the repository's settings",
+}
 WORKTREE_READ_MIN = 2000  # below this, one `cat-file --batch` is cheaper than listing the index
 
 
@@ -438,6 +444,10 @@ class BackupRepo:
             if path is not None:
                 return path
             if spec.endswith(".yaml"):
+                rel = self._relative(spec)
+                if self.object_type(rel) is None and (self.root / rel).is_file():
+                    hint = REPORT_COMMANDS.get(rel, "object files are the ones `entragit ls` lists")
+                    raise ObjectNotFound(f"{spec} is not an object file ({hint})")
                 raise ObjectNotFound(f"{spec}: no such object file in {where} or its history")
             # Not a file: a display name with a slash ("Sales/Marketing", "Block legacy auth (EXO/SPO)").
         # The whole spec first (a name may contain a slash), then TYPE/NAME (`servicePrincipals/Payroll`: an

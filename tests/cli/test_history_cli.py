@@ -531,3 +531,10 @@ def test_outside_a_repository_the_error_names_the_absolute_folder(
     r = CliRunner().invoke(cli, ["ls"], env={"ENTRAGIT_REPO": ""})
     assert r.exit_code == 1
     assert r.output.startswith(f"entragit: error: {tmp_path} is not a backup repository")
+
+
+def test_report_and_settings_files_are_named_as_not_objects(built: Built) -> None:
+    r = run(built, "versions", "reports/secureScore.yaml")
+    assert r.exit_code == 1 and "is not an object file (see `entragit score`" in r.output
+    assert "see `entragit seats`" in run(built, "show", "reports/seats.yaml").output
+    assert "no such object file" in run(built, "show", "users/nobody.yaml").output
