@@ -19,6 +19,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import queue
+import signal
 import sys
 import threading
 import time
@@ -26,6 +27,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from multiprocessing import resource_tracker
 from pathlib import Path
 from typing import Any
 
@@ -87,7 +89,11 @@ class BackupResult:
         line += f"; {self.stats.get('requests', 0)} Graph requests in {self.stats.get('seconds', 0):.1f}s"
         if self.errors:
             failed = sorted(t.name for t in self.types.values() if t.error)
-            line += f"; FAILED: {', '.join(failed or ['reports'])}"
+            if any(e.startswith(f"{REPORT_FOLDER}/") for e in self.errors):
+                failed.append("reports")
+            if any(e.startswith(("git push", "--push")) for e in self.errors):
+                failed.append("push")
+            line += f"; FAILED: {', '.join(failed or ['?'])}"
         return line
 
 
@@ -424,6 +430,10 @@ class _Run:
                         initializer=_worker_init,
                         initargs=(os.getpid(),),
                     )
+                    # Starting multiprocessing's resource tracker unblocks SIGINT in the calling thread; start
+                    # it now and block again, so that the workers (spawned on submit) inherit the block.
+                    resource_tracker.ensure_running()
+                    _block_sigint()
                 except (OSError, ValueError):
                     self._pool_failed = True
             return self._pool
@@ -962,6 +972,8 @@ def run_backup(
     store = Store.open(repo_dir)
     cfg = config.load(store.root)
     chosen = selected_types(cfg, types)
+    if push:
+        store.push_remote()
     if client is None:
         client = build_client(cfg)
     requests_before = client.stats.get("requests", 0)
@@ -974,8 +986,12 @@ def run_backup(
         snapshot = store.snapshot()
         try:
             result = _run_types(store, client, cfg, snapshot, chosen, old_types, full, say)
-            if push and result.commit:
-                store.push()
+            if push:
+                try:
+                    store.push()
+                except EntragitError as exc:
+                    kept = f"commit {result.commit[:10]} is" if result.commit else "the backup is"
+                    result.errors.append(f"{exc} ({kept} safe in the local repository; push again later)")
         finally:
             snapshot.close()
 
@@ -1001,7 +1017,9 @@ def _run_types(
     """List the types concurrently into the snapshot, add the reports, commit, save the state."""
     run = _Run(store, client, cfg, full=full, progress=say, snapshot=snapshot)
     try:
-        with ThreadPoolExecutor(max_workers=TYPE_WORKERS, thread_name_prefix="entragit-type") as pool:
+        with ThreadPoolExecutor(
+            max_workers=TYPE_WORKERS, thread_name_prefix="entragit-type", initializer=_block_sigint
+        ) as pool:
             try:
                 outcomes = list(pool.map(lambda t: run.backup_type(t, old_types.get(t.name) or {}), chosen))
             except BaseException:
@@ -1054,6 +1072,14 @@ def _run_types(
     result.commit = snapshot.commit(message)
     store.save_state(new_types)
     return result
+
+
+def _block_sigint() -> None:
+    """Ctrl-C belongs to the main thread (it cancels the run). Blocking SIGINT in the listing threads is also
+    inherited by the render workers they spawn, so a terminal's Ctrl-C, sent to the whole process group, does
+    not make each worker print its own KeyboardInterrupt traceback; the parent shuts them down."""
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
 
 
 def _domain_from_graph(client: GraphClient) -> str | None:

@@ -138,11 +138,24 @@ class Store:
 
     @classmethod
     def open(cls, directory: str | Path) -> Store:
+        path = Path(directory).absolute()
         try:
-            repo = git.Repo(Path(directory))
-        except (InvalidGitRepositoryError, NoSuchPathError):
+            repo = git.Repo(path)
+        except NoSuchPathError:
             raise StoreError(
-                f"{directory}: not a git repository; run `entragit init --repo {directory}` first"
+                f"{path}: no such directory; create a backup repository there with "
+                f"`entragit init --repo {path} --tenant-id TENANT --client-id CLIENT`"
+            ) from None
+        except InvalidGitRepositoryError:
+            with contextlib.suppress(InvalidGitRepositoryError, NoSuchPathError):
+                outer = git.Repo(path, search_parent_directories=True).working_tree_dir
+                if outer and (Path(outer) / "entragit.yaml").exists():
+                    raise StoreError(
+                        f"{path} is inside the backup repository {outer}; run there or pass --repo {outer}"
+                    ) from None
+            raise StoreError(
+                f"{path}: not a backup repository; create one with "
+                "`entragit init --tenant-id TENANT --client-id CLIENT` in it (or pass --repo)"
             ) from None
         return cls(repo)
 
@@ -295,6 +308,18 @@ class Store:
             for p in untracked:
                 with contextlib.suppress(FileNotFoundError):
                     (self.root / p).unlink()
+                self._prune_empty_dirs(p)
+
+    def _prune_empty_dirs(self, relpath: str) -> None:
+        """Remove the folders an undone first write created (an interrupted first run leaves no trace)."""
+        parent = (self.root / relpath).parent
+        while parent != self.root and self.root in parent.parents:
+            try:
+                parent.rmdir()
+            except OSError:  # not empty (or already gone)
+                if parent.exists():
+                    return
+            parent = parent.parent
 
     def _paths_in_head(self, paths: Sequence[str]) -> set[str]:
         if self.head() is None:
@@ -420,7 +445,9 @@ class Store:
 
     # ------------------------------------------------------------------ push
 
-    def push(self) -> None:
+    def push_remote(self) -> str:
+        """The remote `push` goes to (the branch's upstream, else origin, else the only one); checked before
+        a run so that a missing remote fails in a second, not after the whole listing."""
         remotes = [r.name for r in self.repo.remotes]
         if not remotes:
             raise StoreError(
@@ -432,7 +459,10 @@ class Store:
             tracking = self.repo.active_branch.tracking_branch()
             if tracking is not None:
                 remote = tracking.remote_name
-        self._git("push", "-q", remote, "HEAD")
+        return remote
+
+    def push(self) -> None:
+        self._git("push", "-q", self.push_remote(), "HEAD")
 
 
 class Snapshot:

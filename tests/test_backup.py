@@ -500,7 +500,14 @@ def test_commit_message_summarises_and_caps_the_body() -> None:
     assert "… and 103 more" in msg
 
 
+def _children(pid: int) -> list[str]:
+    out = subprocess.run(["pgrep", "-a", "-P", str(pid)], capture_output=True, text=True, check=False)
+    return out.stdout.splitlines()
+
+
 def test_ctrl_c_stops_promptly_and_leaves_the_repository_clean(sandbox_factory: Any, tmp_path: Path) -> None:
+    """Ctrl-C in a terminal signals the whole process group, render workers included: one line, exit 130,
+    no worker tracebacks, no file or folder left behind, and the next run completes."""
     import os
     import signal
     import sys
@@ -511,13 +518,23 @@ def test_ctrl_c_stops_promptly_and_leaves_the_repository_clean(sandbox_factory: 
     envvars.pop("ENTRAGIT_REPO")
     repo = make_repo(tmp_path / "interrupted", box)
     cmd = [sys.executable, "-m", "entragit", "backup", "--repo", str(repo)]
-    proc = subprocess.Popen(cmd, env=envvars, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(1.0)
-    proc.send_signal(signal.SIGINT)
+    proc = subprocess.Popen(
+        cmd, env=envvars, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and not any("spawn_main" in c for c in _children(proc.pid)):
+        time.sleep(0.05)  # until the render workers run (a multi-page users round)
+    assert any("spawn_main" in c for c in _children(proc.pid)), "render workers never started"
+    time.sleep(0.3)
+    os.killpg(proc.pid, signal.SIGINT)
     _, err = proc.communicate(timeout=30)
-    assert proc.returncode != 0
-    assert "Traceback" not in err
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    assert err.strip().splitlines() == [
+        "entragit: interrupted; the repository is consistent and the next backup resumes normally"
+    ]
     assert git(repo, "status", "--porcelain", "--untracked-files=all") == ""
+    assert sorted(p.name for p in repo.iterdir()) == [".git", "entragit.yaml"]  # no empty folders either
     assert not (repo / ".git/entragit/run.lock").exists()
     assert subprocess.run(cmd, env=envvars, capture_output=True).returncode == 0
 
@@ -660,3 +677,76 @@ def test_fetch_object_reads_one_object_exactly_as_a_backup_writes_it(
         monkeypatch.setenv(k, v)
     got = backup.fetch_object(env.root, users, user["id"])
     assert got is not None and got["jobTitle"] == "Fetched Live" and "mobilePhone" not in got
+
+
+def _one_error_line(output: str) -> str:
+    lines = [ln for ln in output.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("entragit: error: "), output
+    assert "Traceback" not in output
+    return lines[0]
+
+
+def test_cli_rough_edges_for_a_new_admin(sandbox: Sandbox, tmp_path: Path) -> None:
+    """Each mistake a first-time user makes gets one line saying what to do, and touches nothing."""
+    runner = CliRunner()
+    envvars = cli_env(sandbox)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    r = runner.invoke(cli, ["backup", "--repo", str(empty)], env=envvars)
+    line = _one_error_line(r.output)
+    assert r.exit_code == 1 and str(empty) in line and "entragit init --tenant-id" in line
+
+    repo = tmp_path / "repo"
+    init = ["init", "--repo", str(repo), "--tenant-id", sandbox.tenant_id, "--client-id", sandbox.client_id]
+    assert runner.invoke(cli, init, env=envvars).exit_code == 0
+    (repo / "users").mkdir()
+    r = runner.invoke(cli, ["backup", "--repo", str(repo / "users")], env=envvars)
+    assert r.exit_code == 1 and f"inside the backup repository {repo}" in _one_error_line(r.output)
+
+    r = runner.invoke(cli, ["backup", "--repo", str(repo)], env=dict(envvars, AZURE_CLIENT_SECRET=""))
+    assert r.exit_code == 1 and "AZURE_CLIENT_SECRET" in _one_error_line(r.output)
+
+    # --push without a remote fails before reading the tenant: no commit, no wasted listing.
+    head = git(repo, "rev-parse", "HEAD")
+    r = runner.invoke(cli, ["backup", "--repo", str(repo), "--push"], env=envvars)
+    line = _one_error_line(r.output)
+    assert r.exit_code == 1 and "no remote" in line and "git remote add origin" in line
+    assert git(repo, "rev-parse", "HEAD") == head
+
+    # A push that fails after the commit keeps the commit and says so; a later run pushes it.
+    git(repo, "remote", "add", "origin", str(tmp_path / "missing.git"))
+    r = runner.invoke(cli, ["backup", "--repo", str(repo), "--push"], env=envvars)
+    assert r.exit_code == 1
+    assert "safe in the local repository" in r.output and "FAILED: push" in r.output, r.output
+    committed = git(repo, "rev-parse", "HEAD").strip()
+    assert committed != head.strip()
+    git(tmp_path, "init", "-q", "--bare", str(tmp_path / "missing.git"))
+    r = runner.invoke(cli, ["backup", "--repo", str(repo), "--push"], env=envvars)
+    assert r.exit_code == 0, r.output
+    assert git(tmp_path / "missing.git", "rev-parse", "HEAD").strip() == committed
+
+    good = (repo / "entragit.yaml").read_text()
+    (repo / "entragit.yaml").write_text(good.replace("exclude_types: []", "exclude_types: [userz"))
+    r = runner.invoke(cli, ["backup", "--repo", str(repo)], env=envvars)
+    assert r.exit_code == 1 and "entragit.yaml: not valid YAML: line" in _one_error_line(r.output)
+    (repo / "entragit.yaml").write_text(good)
+
+    with Store.open(repo).session([]):  # another backup holds the repository
+        r = runner.invoke(cli, ["backup", "--repo", str(repo)], env=envvars)
+    assert r.exit_code == 1 and "another entragit backup is running" in _one_error_line(r.output)
+
+
+def test_progress_only_on_a_terminal() -> None:
+    """CI logs (stderr not a TTY) get no progress lines at all; a terminal gets them."""
+    import io
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    assert backup.tty_progress(io.StringIO()) is None
+    tty = Tty()
+    show = backup.tty_progress(tty)
+    assert show is not None
+    show("users: 10000 listed so far")
+    assert tty.getvalue() == "  users: 10000 listed so far\n"

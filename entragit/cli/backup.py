@@ -72,7 +72,16 @@ def backup_cmd(repo: str | None, types: tuple[str, ...], full: bool, push: bool)
     """Back up the tenant: one canonical YAML file per object, one commit per run that changed something."""
     from entragit.backup import run_backup, tty_progress
 
-    result = run_backup(_repo_dir(repo), types=types or None, full=full, push=push, progress=tty_progress())
+    try:
+        result = run_backup(
+            _repo_dir(repo), types=types or None, full=full, push=push, progress=tty_progress()
+        )
+    except KeyboardInterrupt:
+        click.echo(
+            "entragit: interrupted; the repository is consistent and the next backup resumes normally",
+            err=True,
+        )
+        sys.exit(130)
     for line in result.errors:
         click.echo(f"entragit: error: {line}", err=True)
     click.echo(result.summary())
