@@ -218,6 +218,8 @@ def compare_cmd(
     """
     if rev_a == "live" and rev_b is None:  # `compare X live`: the latest backup against the tenant
         rev_a, rev_b = None, "live"
+    elif rev_a == "live":
+        raise click.UsageError("`live` can only be the second revision: compare OBJECT [REV_A] live")
     live = fetch_live if rev_b == "live" else None
     result = history.compare(repo, obj, rev_a, rev_b, show_all, live)
     if as_json:

@@ -538,3 +538,8 @@ def test_report_and_settings_files_are_named_as_not_objects(built: Built) -> Non
     assert r.exit_code == 1 and "is not an object file (see `entragit score`" in r.output
     assert "see `entragit seats`" in run(built, "show", "reports/seats.yaml").output
     assert "no such object file" in run(built, "show", "users/nobody.yaml").output
+
+
+def test_live_as_the_first_revision_is_a_usage_error(built: Built) -> None:
+    r = run(built, "compare", "Project Borealis", "live", "HEAD")
+    assert r.exit_code == 2 and "`live` can only be the second revision" in r.output
