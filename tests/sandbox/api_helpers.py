@@ -85,6 +85,18 @@ def m365_group(n: int, members: list[str] | None = None, **extra: Any) -> dict[s
     return obj
 
 
+def payroll_reader_role() -> dict[str, Any]:
+    """The Payroll app's one role; its service principal publishes the same role, as in Entra."""
+    return {
+        "id": guid("e", 1),
+        "allowedMemberTypes": ["User"],
+        "displayName": "Reader",
+        "value": "Payroll.Read",
+        "isEnabled": True,
+        "description": "Read payroll",
+    }
+
+
 def base_seed(users: int = 12) -> dict[str, Any]:
     """A small tenant: users, a security group, an M365 group, a mail-enabled security group, a distribution
     list, a dynamic group, an on-premises-synced user, an app with its SP."""
@@ -133,16 +145,7 @@ def base_seed(users: int = 12) -> dict[str, Any]:
                 "displayName": "Payroll",
                 "signInAudience": "AzureADMyOrg",
                 "identifierUris": ["api://payroll"],
-                "appRoles": [
-                    {
-                        "id": guid("e", 1),
-                        "allowedMemberTypes": ["User"],
-                        "displayName": "Reader",
-                        "value": "Payroll.Read",
-                        "isEnabled": True,
-                        "description": "Read payroll",
-                    }
-                ],
+                "appRoles": [payroll_reader_role()],
                 "owners": [uid(1)],
             }
         ],
@@ -154,16 +157,7 @@ def base_seed(users: int = 12) -> dict[str, Any]:
                 "appDisplayName": "Payroll",
                 "servicePrincipalType": "Application",
                 "accountEnabled": True,
-                "appRoles": [
-                    {
-                        "id": guid("e", 1),
-                        "allowedMemberTypes": ["User"],
-                        "displayName": "Reader",
-                        "value": "Payroll.Read",
-                        "isEnabled": True,
-                        "description": "Read payroll",
-                    }
-                ],
+                "appRoles": [payroll_reader_role()],
                 "appRoleAssignedTo": [{"principalId": uid(1), "appRoleId": guid("e", 1)}],
             }
         ],

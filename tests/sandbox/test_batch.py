@@ -191,7 +191,6 @@ def test_absolute_inner_url_is_an_inner_400(sandbox: Sandbox, graph_session: req
 
 
 def test_batch_needs_a_token(sandbox: Sandbox) -> None:
-
     r = plain_session(sandbox).post(
         f"{sandbox.graph_url}/v1.0/$batch", json={"requests": [{"id": "1", "method": "GET", "url": "/users"}]}
     )
@@ -221,7 +220,6 @@ def test_stats_count_each_inner_request_not_the_envelope(
 def test_inner_requests_are_throttled_individually_with_their_own_retry_after(
     sandbox_factory: Callable[..., Sandbox],
 ) -> None:
-
     box = sandbox_factory(throttle=True, throttle_budget=10)
     s = session_for(box)
     r = _batch(s, box, [{"id": str(i), "method": "GET", "url": "/users"} for i in range(1, 11)])

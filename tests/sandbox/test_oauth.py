@@ -41,6 +41,13 @@ def _msal_app(
     )
 
 
+def _read_organization(box: Sandbox, token: str) -> requests.Response:
+    """Present a token to Graph the way any app would: one read every app may make."""
+    return plain_session(box).get(
+        f"{box.graph_url}/v1.0/organization", headers={"Authorization": f"Bearer {token}"}
+    )
+
+
 def test_openid_configuration_has_the_endpoints_msal_needs(sandbox: Sandbox) -> None:
     r = plain_session(sandbox).get(
         f"{sandbox.authority_host}/{sandbox.tenant_id}/v2.0/.well-known/openid-configuration"
@@ -89,11 +96,7 @@ def test_msal_client_credentials_token_is_jwt_shaped_and_accepted_by_graph(sandb
     assert claims["appid"] == sandbox.client_id
     assert "Directory.ReadWrite.All" in claims["roles"]
     assert claims["exp"] > time.time() + 3000
-    r = plain_session(sandbox).get(
-        f"{sandbox.graph_url}/v1.0/organization",
-        headers={"Authorization": f"Bearer {result['access_token']}"},
-    )
-    assert r.status_code == 200
+    assert _read_organization(sandbox, result["access_token"]).status_code == 200
 
 
 def test_token_response_scope_is_a_string(sandbox: Sandbox) -> None:
@@ -236,11 +239,7 @@ def test_managed_identity_through_msal(sandbox: Sandbox, monkeypatch: pytest.Mon
     )
     result = client.acquire_token_for_client(resource="https://graph.microsoft.com")
     assert "access_token" in result, result
-    r = plain_session(sandbox).get(
-        f"{sandbox.graph_url}/v1.0/organization",
-        headers={"Authorization": f"Bearer {result['access_token']}"},
-    )
-    assert r.status_code == 200
+    assert _read_organization(sandbox, result["access_token"]).status_code == 200
 
 
 def test_managed_identity_requires_the_metadata_header(sandbox: Sandbox) -> None:
@@ -268,7 +267,6 @@ def test_token_endpoint_fault_injection(sandbox_factory: Callable[..., Sandbox])
 
 
 def test_token_requests_are_counted_separately_from_graph_requests(sandbox: Sandbox) -> None:
-
     token_for(sandbox)
     got = stats(sandbox)
     assert got["token_requests"] >= 1
@@ -295,11 +293,7 @@ def test_device_code_flow_through_msal_public_client(sandbox: Sandbox) -> None:
     assert claims["upn"].startswith("admin@")
     assert "Directory.Read.All" in claims["scp"]
     assert app.get_accounts()[0]["username"] == claims["upn"]
-    r = plain_session(sandbox).get(
-        f"{sandbox.graph_url}/v1.0/organization",
-        headers={"Authorization": f"Bearer {result['access_token']}"},
-    )
-    assert r.status_code == 200
+    assert _read_organization(sandbox, result["access_token"]).status_code == 200
     # The refresh token works too (msal uses it once the access token is gone).
     again = app.acquire_token_silent(
         ["https://graph.microsoft.com/Directory.Read.All"], account=app.get_accounts()[0], force_refresh=True
@@ -313,10 +307,7 @@ def test_token_for_another_resource_is_refused_by_graph(sandbox: Sandbox) -> Non
         scopes=["https://management.azure.com/.default"]
     )
     assert "access_token" in result, result
-    r = plain_session(sandbox).get(
-        f"{sandbox.graph_url}/v1.0/organization",
-        headers={"Authorization": f"Bearer {result['access_token']}"},
-    )
+    r = _read_organization(sandbox, result["access_token"])
     assert r.status_code == 401
     assert "audience" in r.json()["error"]["message"]
 

@@ -32,6 +32,7 @@ ENTERPRISEPACK = "6fd2c87f-b296-42f0-b197-1e91e994b900"
 CA_USER_KEYWORDS = {"All", "None", "GuestsOrExternalUsers"}
 CA_LOCATION_KEYWORDS = {"All", "AllTrusted"}
 ZERO_GUID = "00000000-0000-0000-0000-000000000000"
+GROUP_KINDS = {"security", "m365", "dynamic", "mail-enabled security", "distribution", "role-assignable"}
 
 Seed = dict[str, Any]
 
@@ -101,14 +102,7 @@ def test_proportions_follow_the_documented_shape(big: Seed) -> None:
 def test_the_demo_tenant_is_small_and_has_a_bit_of_everything(demo: Seed) -> None:
     assert 20 <= len(demo["users"]) <= 30
     kinds = Counter(group_kind(g) for g in demo["groups"])
-    assert set(kinds) == {
-        "security",
-        "m365",
-        "dynamic",
-        "mail-enabled security",
-        "distribution",
-        "role-assignable",
-    }
+    assert set(kinds) == GROUP_KINDS
     assert 2 <= len([a for a in demo["applications"] if a["appId"] != SANDBOX_CLIENT_ID]) <= 3
     assert len(demo["identity/conditionalAccess/policies"]) == 3
     assert len(demo["identity/conditionalAccess/namedLocations"]) == 2
@@ -136,14 +130,7 @@ def test_a_hundred_users_and_zero_users_still_make_valid_tenants() -> None:
 def test_every_group_kind_exists(which: str, request: pytest.FixtureRequest) -> None:
     seed = request.getfixturevalue(which)
     kinds = {group_kind(g) for g in seed["groups"]}
-    assert kinds >= {
-        "security",
-        "m365",
-        "dynamic",
-        "mail-enabled security",
-        "distribution",
-        "role-assignable",
-    }
+    assert kinds >= GROUP_KINDS
     for g in seed["groups"]:
         if "DynamicMembership" in g["groupTypes"]:
             assert g["membershipRule"] and g["membershipRuleProcessingState"] in ("On", "Paused")
