@@ -467,3 +467,18 @@ def test_gc_is_paused_while_building_and_restored_after_even_on_error() -> None:
     with pytest.raises(ValueError):
         build(True)
     assert seen == [False, False] and gc.isenabled()
+
+
+def test_mail_names_an_object_and_a_cache_of_the_previous_format_is_rebuilt(built: RepoBuilder) -> None:
+    guest = guid(8, "08")
+    built.put("users", user(guest, "Ann", "ann_fabrikam.com#EXT#@contoso.com", mail="ann@fabrikam.com"))
+    built.commit()
+    repo = BackupRepo(built.root)
+    assert repo.resolve("ANN@fabrikam.com") == f"users/08/{guest}.yaml"
+    assert repo.index()[f"users/08/{guest}.yaml"].identity == "ann_fabrikam.com#EXT#@contoso.com"
+    cache = repo.cache_dir / "index.json"
+    stale = json.loads(cache.read_text())
+    stale["format"] = repo_module.CACHE_FORMAT - 1
+    stale["entries"] = [[*row[:4], row[4][:1], *row[5:]] for row in stale["entries"]]  # no mail
+    cache.write_text(json.dumps(stale))
+    assert BackupRepo(built.root).resolve("ann@fabrikam.com") == f"users/08/{guest}.yaml"

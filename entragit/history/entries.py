@@ -127,7 +127,11 @@ NAMING_FIELDS = ("userPrincipalName", "appId", "mailNickname")
 
 
 def _identity_fields(t: catalog.ObjectType) -> tuple[str, ...]:
-    return tuple(f for f in t.identity if f in NAMING_FIELDS)
+    """The type's naming identity fields, then `mail` where the type has one: admins type a guest's
+    address (`ann@fabrikam.com`), not its UPN (`ann_fabrikam.com#EXT#@contoso.onmicrosoft.com`), and a
+    group's address rather than its nickname. The first is the one `ls` shows."""
+    fields = tuple(f for f in t.identity if f in NAMING_FIELDS)
+    return (*fields, "mail") if "mail" in t.select and "mail" not in fields else fields
 
 
 def summarize(path: str, t: catalog.ObjectType, text: str) -> Entry:

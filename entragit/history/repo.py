@@ -32,7 +32,7 @@ from entragit.history.errors import HistoryError, UnknownRevision
 from entragit.history.roles import BUILT_IN_ROLE_NAMES
 from entragit.resolve import AmbiguousObject, ObjectNotFound, describe, looks_like_path, pick
 
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3  # 3: index entries carry `mail` among their identities
 # git keeps recently inflated delta bases in a cache of 96 MB by default; a history pass over a sharded
 # 100k-file repository keeps re-inflating the same tree chains once that overflows: 3.9 s of CPU for
 # `git log --name-only` over 100 commits at the default, 0.7 s at 256 MB (peak RSS 330 MB; only a cap).
@@ -466,8 +466,8 @@ class BackupRepo:
                 if found is not None:
                     return found.path
         raise ObjectNotFound(
-            f"no object matches '{spec}' in {where} (tried path, id, userPrincipalName, appId and display "
-            "name; see `entragit ls`)"
+            f"no object matches '{spec}' in {where} (tried path, id, userPrincipalName, mail, appId and "
+            "display name; see `entragit ls`)"
         )
 
     def _path_spec(self, spec: str, index: Mapping[str, Entry], target: Commit) -> str | None:

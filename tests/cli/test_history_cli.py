@@ -543,3 +543,12 @@ def test_report_and_settings_files_are_named_as_not_objects(built: Built) -> Non
 def test_live_as_the_first_revision_is_a_usage_error(built: Built) -> None:
     r = run(built, "compare", "Project Borealis", "live", "HEAD")
     assert r.exit_code == 2 and "`live` can only be the second revision" in r.output
+
+
+def test_guests_and_groups_are_found_by_their_mail_address(built: Built) -> None:
+    guest = run_json(built, "show", "Ana.Bowman@fabrikam.com")  # not its #EXT# UPN
+    assert guest["userPrincipalName"].startswith("ana.bowman_fabrikam.com#EXT#@")
+    group = run_json(built, "show", f"MarketingTeam@{built.box.tenant.domain}")
+    assert group["displayName"] == "Marketing Team"
+    row = next(r for r in run(built, "ls", "users").output.splitlines() if "Ana Bowman" in r)
+    assert "#EXT#" in row  # ls still shows the UPN
