@@ -32,7 +32,9 @@ def summarize_change(
     if new is None:
         return "deleted" if old is not None or existed else "no change"
     if old is None:
-        return "restored (file re-added)" if existed else "created"
+        first = "restored (file re-added)" if existed else "created"
+        # Already in the recycle bin when first backed up: say so, or the next "deleted" looks sudden.
+        return f"{first}, soft-deleted" if is_deleted(new) else first
     parts: list[str] = []
     if not is_deleted(old) and is_deleted(new):
         parts.append("soft-deleted")

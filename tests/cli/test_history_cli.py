@@ -552,3 +552,8 @@ def test_guests_and_groups_are_found_by_their_mail_address(built: Built) -> None
     assert group["displayName"] == "Marketing Team"
     row = next(r for r in run(built, "ls", "users").output.splitlines() if "Ana Bowman" in r)
     assert "#EXT#" in row  # ls still shows the UPN
+
+
+def test_an_object_already_soft_deleted_at_its_first_backup_says_so(built: Built) -> None:
+    found = run_json(built, "versions", "Allan Deyoung")  # in the recycle bin in the seed
+    assert found[-1]["summary"] == "created, soft-deleted"
