@@ -17,6 +17,7 @@ import json
 import os
 import random
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -27,6 +28,34 @@ from typing import Any
 import requests
 
 ENTRAGIT = [sys.executable, "-m", "entragit"]
+
+
+def _die_with_parent() -> None:
+    """Child side, before exec: get SIGTERM when the benchmark dies, even by SIGKILL (Linux), so that no
+    `sandbox serve --users 100000` outlives it."""
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+def spawn(cmd: list[str], **kwargs: Any) -> subprocess.Popen[str]:
+    """A child in its own process group (stopped as a whole by `stop`) that dies with the benchmark."""
+    return subprocess.Popen(cmd, text=True, start_new_session=True, preexec_fn=_die_with_parent, **kwargs)
+
+
+def stop(proc: subprocess.Popen[str], grace: float = 10.0) -> None:
+    """Terminate the child's whole process group; kill it if it does not exit within `grace` seconds."""
+    if proc.poll() is not None:
+        return
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, sig)
+        try:
+            proc.wait(timeout=grace)
+            return
+        except subprocess.TimeoutExpired:
+            continue
 
 
 def start_sandbox(
@@ -43,12 +72,16 @@ def start_sandbox(
         "--json",
         *extra,
     ]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    if not line:
-        raise SystemExit(f"sandbox did not start (exit {proc.wait()})")
-    return proc, json.loads(line)
+    proc = spawn(cmd, stdout=subprocess.PIPE)
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        if not line:
+            raise SystemExit(f"sandbox did not start (exit {proc.wait()})")
+        return proc, json.loads(line)
+    except BaseException:
+        stop(proc)
+        raise
 
 
 def env_for(info: dict[str, Any]) -> dict[str, str]:
@@ -80,13 +113,14 @@ def stats(info: dict[str, Any]) -> dict[str, Any]:
 def timed_backup(repo: Path, env: dict[str, str], *args: str) -> dict[str, Any]:
     """Run one `entragit backup` in a child process: wall time, exit code, peak RSS of that process tree."""
     t0 = time.monotonic()
-    proc = subprocess.Popen(
-        [*ENTRAGIT, "backup", "--repo", str(repo), *args], env=env, stdout=subprocess.PIPE, text=True
-    )
-    assert proc.stdout is not None
-    output = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
+    proc = spawn([*ENTRAGIT, "backup", "--repo", str(repo), *args], env=env, stdout=subprocess.PIPE)
+    try:
+        assert proc.stdout is not None
+        output = proc.stdout.read()
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+    finally:
+        stop(proc)  # interrupted: the backup and its render workers go too
     return {
         "seconds": round(time.monotonic() - t0, 2),
         "exit": proc.returncode,
@@ -150,9 +184,9 @@ def run(users: int, latency_ms: int, fraction: float, keep: str | None, extra: l
     proc, info = start_sandbox(users, latency_ms, extra)
     workdir = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="entragit-bench-"))
     repo = workdir / "repo"
-    env = env_for(info)
     results: dict[str, Any] = {"users": users, "latency_ms": latency_ms}
     try:
+        env = env_for(info)
         subprocess.run(
             [
                 *ENTRAGIT,
@@ -184,8 +218,7 @@ def run(users: int, latency_ms: int, fraction: float, keep: str | None, extra: l
         files = subprocess.run(["git", "-C", str(repo), "ls-files"], capture_output=True, text=True).stdout
         results["files"] = files.count("\n")
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+        stop(proc)
         if not keep:
             shutil.rmtree(workdir, ignore_errors=True)
     return results
@@ -199,6 +232,8 @@ def main() -> None:
     ap.add_argument("--keep", help="keep the backup repository in this directory")
     ap.add_argument("--no-throttle", action="store_true", help="run the sandbox without throttling")
     args = ap.parse_args()
+    # `kill` (SIGTERM) unwinds like Ctrl-C, so the finally blocks stop the sandbox and a running backup.
+    signal.signal(signal.SIGTERM, lambda _sig, _frame: sys.exit(143))
     extra = ["--no-throttle"] if args.no_throttle else []
     results = run(args.users, args.latency_ms, args.change, args.keep, extra)
     print(json.dumps(results, indent=2))
