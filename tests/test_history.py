@@ -482,3 +482,15 @@ def test_mail_names_an_object_and_a_cache_of_the_previous_format_is_rebuilt(buil
     stale["entries"] = [[*row[:4], row[4][:1], *row[5:]] for row in stale["entries"]]  # no mail
     cache.write_text(json.dumps(stale))
     assert BackupRepo(built.root).resolve("ann@fabrikam.com") == f"users/08/{guest}.yaml"
+
+
+def test_a_relative_path_is_read_in_the_given_repository_when_the_current_folder_is_another(
+    built: RepoBuilder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    other = RepoBuilder(tmp_path / "other-tenant")
+    other.put("users", user(ALICE, "Someone Else", "else@fabrikam.com"))  # the same relative path
+    other.commit()
+    monkeypatch.chdir(other.root)
+    repo = BackupRepo(built.root)
+    assert repo.resolve(f"users/a1/{ALICE}.yaml") == f"users/a1/{ALICE}.yaml"
+    assert history.show(str(built.root), f"users/a1/{ALICE}.yaml").object["displayName"] == "Alice Smith"

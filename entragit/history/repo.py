@@ -507,11 +507,12 @@ class BackupRepo:
         made relative to its root (a user in `users/` typing `ab/<id>.yaml`); anything else is taken as
         relative to the root already."""
         p = spec.replace("\\", "/")
-        if not os.path.isabs(p) and (Path.cwd() / p).is_file():
-            p = str(Path.cwd() / p)
-        if os.path.isabs(p):
+        # A relative path names a file under the current directory only if that file is in this repository
+        # (the current directory may be another tenant's repository when --repo is given).
+        here = p if os.path.isabs(p) else str(Path.cwd() / p) if (Path.cwd() / p).is_file() else None
+        if here is not None:
             with contextlib.suppress(ValueError, OSError):
-                p = Path(p).resolve().relative_to(self.root.resolve()).as_posix()
+                p = Path(here).resolve().relative_to(self.root.resolve()).as_posix()
         while p.startswith("./"):
             p = p[2:]
         return p
