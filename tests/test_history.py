@@ -494,3 +494,24 @@ def test_a_relative_path_is_read_in_the_given_repository_when_the_current_folder
     repo = BackupRepo(built.root)
     assert repo.resolve(f"users/a1/{ALICE}.yaml") == f"users/a1/{ALICE}.yaml"
     assert history.show(str(built.root), f"users/a1/{ALICE}.yaml").object["displayName"] == "Alice Smith"
+
+
+def test_ls_removed_lists_hard_deleted_objects_with_the_backup_that_removed_them(
+    built: RepoBuilder, tmp_path: Path
+) -> None:
+    rows = history.list_objects(str(built.root), removed=True)
+    assert [(r.entry.display_name, r.removed) for r in rows] == [("Require MFA", True)]
+    log = built.git(
+        "log", "--format=%H", "--diff-filter=D", "--", f"identity/conditionalAccess/policies/{CA}.yaml"
+    )
+    assert rows[0].last is not None and rows[0].last.sha == log.split()[0]
+    assert rows[0].to_json()["deleted"] is True
+    assert history.list_objects(str(built.root), "users", removed=True) == []
+    b = RepoBuilder(tmp_path / "moved")  # a change of folder layout removes no object
+    flat = f"users/{ALICE}.yaml"
+    b.put("users", user(ALICE, "Alice", "a@x.com"), path=flat)
+    b.commit()
+    (b.root / flat).unlink()
+    b.put("users", user(ALICE, "Alice", "a@x.com"))
+    b.commit()
+    assert history.list_objects(str(b.root), removed=True) == []

@@ -74,14 +74,27 @@ def _echo_json_rows(rows: list[dict[str, Any]]) -> None:
     default=None,
     help="Only soft-deleted objects / hide them. Default: all, deleted ones dimmed and marked.",
 )
+@click.option(
+    "--removed",
+    is_flag=True,
+    help="Only objects deleted for good since a backup (restorable from history); "
+    "LAST BACKUP is the backup that found them gone.",
+)
 @json_option
 @repo_option
 @gc_paused  # 100k rows of JSON dicts: see gc_paused
-def ls_cmd(type_name: str | None, deleted: bool | None, as_json: bool, repo: str | None) -> None:
+def ls_cmd(
+    type_name: str | None, deleted: bool | None, removed: bool, as_json: bool, repo: str | None
+) -> None:
     """List the protected objects with their last backup (the last commit that changed each one)."""
-    rows = history.list_objects(repo, type_name, deleted, _progress())
+    if removed and deleted is not None:
+        raise click.UsageError("--removed lists hard-deleted objects; it does not combine with --deleted")
+    rows = history.list_objects(repo, type_name, deleted, _progress(), removed=removed)
     if as_json:
         _echo_json_rows([r.to_json() for r in rows])
+        return
+    if not rows and removed:
+        click.echo("no object" + (f" of type {type_name}" if type_name else "") + " was removed")
         return
     if not rows:
         if type_name or deleted is not None:
@@ -95,7 +108,7 @@ def ls_cmd(type_name: str | None, deleted: bool | None, as_json: bool, repo: str
             r.entry.display_name or "",
             r.entry.identity,
             r.last.when if r.last else "",
-            "deleted" if r.entry.deleted else "",
+            "removed" if r.removed else "deleted" if r.entry.deleted else "",
         ]
         for r in rows
     ]
@@ -103,11 +116,14 @@ def ls_cmd(type_name: str | None, deleted: bool | None, as_json: bool, repo: str
         table(
             body,
             ["TYPE", "DISPLAY NAME", "IDENTITY", "LAST BACKUP (UTC)", "STATE"],
-            [r.entry.deleted for r in rows],
+            [r.entry.deleted or r.removed for r in rows],
         )
     )
     gone = sum(r.entry.deleted for r in rows)
     noun = "object" if len(rows) == 1 else "objects"
+    if removed:
+        click.echo(dim(f"{len(rows)} removed {noun}; see `entragit versions OBJECT` for their history"))
+        return
     click.echo(dim(f"{len(rows)} {noun}" + (f", {gone} soft-deleted" if gone else "")))
 
 

@@ -27,7 +27,8 @@ from entragit.resolve import ObjectNotFound
 
 class Listed(NamedTuple):
     entry: Entry
-    last: Commit | None  # the most recent commit that changed the file
+    last: Commit | None  # the most recent commit that changed the file (for a removed file: removed it)
+    removed: bool = False  # hard-deleted: the file is gone at HEAD, its last version is in history
 
     def to_json(self) -> dict[str, Any]:
         e = self.entry
@@ -37,7 +38,7 @@ class Listed(NamedTuple):
             "id": e.id,
             "displayName": e.display_name,
             "lastBackup": self.last.iso if self.last else None,
-            "deleted": e.deleted,
+            "deleted": e.deleted or self.removed,
         }
 
 
@@ -83,24 +84,39 @@ def list_objects(
     type_name: str | None = None,
     deleted: bool | None = None,
     progress: Callable[[str], None] | None = None,
+    removed: bool = False,
 ) -> list[Listed]:
-    """Every object at HEAD (optionally one type; deleted=True only soft-deleted, False only live), sorted."""
+    """Every object at HEAD (optionally one type; deleted=True only soft-deleted, False only live), sorted.
+
+    removed=True lists instead the objects deleted for good since they were backed up (their files were
+    removed by a backup; each is restorable from its last version), with the commit that removed them.
+    """
     repo = BackupRepo(repo_dir)
     if progress is not None:
         repo.progress = progress
     wanted = catalog.by_name(type_name).name if type_name else None
     repo.head()
-    # The history pass is a separate git process: run it while this thread reads the object index.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pending = pool.submit(repo.last_changes)
+    rows: list[Listed]
+    if removed:
         index = repo.index()
-        last = pending.result()
+        present = {(e.type, e.id) for e in index.values()}  # a file that moved folder layout is not gone
+        rows = [
+            Listed(e, commit, removed=True)
+            for e, commit in repo.removed_entries().values()
+            if (wanted is None or e.type == wanted) and (e.type, e.id) not in present
+        ]
+    else:
+        # The history pass is a separate git process: run it while this thread reads the object index.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pending = pool.submit(repo.last_changes)
+            index = repo.index()
+            last = pending.result()
+        rows = [
+            Listed(e, last.get(e.path))
+            for e in index.values()
+            if (wanted is None or e.type == wanted) and (deleted is None or e.deleted == deleted)
+        ]
     order = {t.name: i for i, t in enumerate(catalog.CATALOG)}
-    rows = [
-        Listed(e, last.get(e.path))
-        for e in index.values()
-        if (wanted is None or e.type == wanted) and (deleted is None or e.deleted == deleted)
-    ]
     if any(r.entry.refs for r in rows):
         names = repo.names()
         rows = [

@@ -557,3 +557,14 @@ def test_guests_and_groups_are_found_by_their_mail_address(built: Built) -> None
 def test_an_object_already_soft_deleted_at_its_first_backup_says_so(built: Built) -> None:
     found = run_json(built, "versions", "Allan Deyoung")  # in the recycle bin in the seed
     assert found[-1]["summary"] == "created, soft-deleted"
+
+
+def test_ls_removed_finds_what_was_deleted_for_good(built: Built) -> None:
+    rows = run_json(built, "ls", "--removed")
+    assert [(r["displayName"], r["deleted"]) for r in rows] == [("Block legacy authentication", True)]
+    assert set(rows[0]) == {"path", "type", "id", "displayName", "lastBackup", "deleted"}
+    assert rows[0]["lastBackup"] == "2026-11-03T02:00:00Z"  # the backup that found it gone (commits[2])
+    human = run(built, "ls", "--removed")
+    assert "Block legacy authentication" in human.output and "removed" in human.output
+    assert run(built, "ls", "users", "--removed").output.strip() == "no object of type users was removed"
+    assert run(built, "ls", "--removed", "--deleted").exit_code == 2
