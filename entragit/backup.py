@@ -1046,6 +1046,7 @@ def _run_types(
             setattr(out.summary, bucket, getattr(out.summary, bucket) + 1)
 
     report_changes: list[tuple[str, str]] = []
+    tracked_reports = set(store.tracked_files([REPORT_FOLDER]))  # (not the whole index on a quiet run)
     for name, build in (
         ("secureScore", lambda: _secure_score_report(client)),
         ("seats", lambda: _seats_report(client, (new_types.get("users") or {}).get("seats") or {})),
@@ -1061,7 +1062,7 @@ def _run_types(
         if data is None:
             continue
         text = canonical.dump(data)
-        current = store.read_text(path) if path in run.tracked() else None
+        current = store.read_text(path) if path in tracked_reports else None
         if current != text:
             snapshot.put(path, text.encode("utf-8"))
             report_changes.append((path, "added" if current is None else "updated"))
