@@ -309,7 +309,8 @@ def seats_cmd(as_json: bool, repo: str | None) -> None:
         echo_json(report.to_json())
         return
     counts = report.to_json()
-    click.echo(dim(f"from backup {report.commit} ({report.date})"))
+    when = report.date[:16].replace("T", " ")  # the same form as every other date entragit prints
+    click.echo(dim(f"from backup {report.commit} ({when} UTC)"))
     click.echo(
         table(
             [

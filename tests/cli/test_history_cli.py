@@ -568,3 +568,8 @@ def test_ls_removed_finds_what_was_deleted_for_good(built: Built) -> None:
     assert "Block legacy authentication" in human.output and "removed" in human.output
     assert run(built, "ls", "users", "--removed").output.strip() == "no object of type users was removed"
     assert run(built, "ls", "--removed", "--deleted").exit_code == 2
+
+
+def test_seats_names_its_backup_with_the_date_form_of_the_other_commands(built: Built) -> None:
+    first = run(built, "seats").output.splitlines()[0]
+    assert first == f"from backup {short(built.commits[3])} (2026-11-04 02:00 UTC)"
