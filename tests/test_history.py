@@ -515,3 +515,21 @@ def test_ls_removed_lists_hard_deleted_objects_with_the_backup_that_removed_them
     b.put("users", user(ALICE, "Alice", "a@x.com"))
     b.commit()
     assert history.list_objects(str(b.root), removed=True) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "damage"),
+    [
+        ("index", lambda d: {**d, "entries": [*d["entries"][:1], [1, 2]]}),  # a row of another shape
+        ("index", lambda d: {k: v for k, v in d.items() if k != "commit"}),
+        ("last", lambda d: {**d, "paths": dict.fromkeys(d["paths"], 10_000)}),  # indices past the list
+        ("last", lambda d: {**d, "commits": "oops"}),
+    ],
+)
+def test_a_damaged_cache_is_rebuilt_not_a_traceback(built: RepoBuilder, name: str, damage: object) -> None:
+    expected = [r.to_json() for r in history.list_objects(str(built.root))]
+    cache = BackupRepo(built.root).cache_dir / f"{name}.json"
+    data = json.loads(cache.read_text())
+    assert data["format"] == repo_module.CACHE_FORMAT
+    cache.write_text(json.dumps(damage(data)))  # type: ignore[operator]
+    assert [r.to_json() for r in history.list_objects(str(built.root))] == expected

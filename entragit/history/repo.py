@@ -48,6 +48,7 @@ WORKTREE_READ_MIN = 2000  # below this, one `cat-file --batch` is cheaper than l
 
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 
 def gc_paused(func: F) -> F:
@@ -313,12 +314,15 @@ class BackupRepo:
         target = self.commit(rev)
         if target.sha in self._index:
             return self._index[target.sha]
-        cached = self._load_cache("index")
+        cached = self._load_cache(
+            "index", lambda d: (str(d["commit"]), {row[0]: Entry.from_row(row) for row in d["entries"]})
+        )
+        cached_commit = cached[0] if cached is not None else None
         entries: dict[str, Entry]
-        if cached is not None and (cached["commit"] == target.sha or self._exists(cached["commit"])):
-            entries = {row[0]: Entry.from_row(row) for row in cached["entries"]}
-            if cached["commit"] != target.sha:
-                changed, removed = self._diff(cached["commit"], target.sha)
+        if cached is not None and (cached[0] == target.sha or self._exists(cached[0])):
+            entries = cached[1]
+            if cached[0] != target.sha:
+                changed, removed = self._diff(cached[0], target.sha)
                 for path in removed:
                     entries.pop(path, None)
                 entries.update(self._summarize_blobs(changed))
@@ -327,7 +331,7 @@ class BackupRepo:
             if len(tree) >= PROGRESS_MIN:
                 self.progress(f"indexing {len(tree)} object files at {target.short} (cached afterwards)")
             entries = self._summarize_blobs(tree)
-        if target.sha == self.head().sha and (cached is None or cached["commit"] != target.sha):
+        if target.sha == self.head().sha and cached_commit != target.sha:
             self._save_cache(
                 "index", {"commit": target.sha, "entries": [e.to_row() for e in entries.values()]}
             )
@@ -366,18 +370,17 @@ class BackupRepo:
     def last_changes(self) -> dict[str, Commit]:
         """path → the most recent commit (up to HEAD) that changed it, for every path in HEAD's history."""
         head = self.head()
-        cached = self._load_cache("last")
+        cached = self._load_cache("last", _parse_last)
         commits: list[Commit]
         latest: dict[str, int]
-        if cached is not None and cached["commit"] == head.sha:
-            commits = [Commit(s, t) for s, t in cached["commits"]]
-            latest = cached["paths"]
+        if cached is not None and cached[0] == head.sha:
+            _, commits, latest = cached
         else:
-            if cached is not None and self._is_ancestor(cached["commit"], head.sha):
-                new_commits, new_latest = self._log_names(f"{cached['commit']}..{head.sha}")
-                commits = new_commits + [Commit(s, t) for s, t in cached["commits"]]
+            if cached is not None and self._is_ancestor(cached[0], head.sha):
+                new_commits, new_latest = self._log_names(f"{cached[0]}..{head.sha}")
+                commits = new_commits + cached[1]
                 shift = len(new_commits)
-                latest = {p: i + shift for p, i in cached["paths"].items()}
+                latest = {p: i + shift for p, i in cached[2].items()}
                 latest.update(new_latest)
             else:
                 self.progress("reading the history of every file (one pass, cached afterwards)")
@@ -406,15 +409,17 @@ class BackupRepo:
 
     # -- cache files -------------------------------------------------------------------------------
 
-    def _load_cache(self, name: str) -> dict[str, Any] | None:
+    def _load_cache(self, name: str, parse: Callable[[dict[str, Any]], T]) -> T | None:
+        """The cache file parsed, or None when it is missing, of another format or damaged in any way: it
+        is only a cache, so anything wrong with it (a hand edit, another version's rows) means rebuild."""
         try:
             with open(self.cache_dir / f"{name}.json", encoding="utf-8") as fh:
                 data = json.load(fh)
-        except (OSError, ValueError):
+            if data.get("format") != CACHE_FORMAT or data.get("catalog") != self._fingerprint:
+                return None
+            return parse(data)
+        except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):
             return None
-        if data.get("format") != CACHE_FORMAT or data.get("catalog") != self._fingerprint:
-            return None
-        return data
 
     def _save_cache(self, name: str, data: dict[str, Any]) -> None:
         """Best effort: a read-only checkout still answers, only slower next time."""
@@ -523,6 +528,15 @@ class BackupRepo:
         names = dict(BUILT_IN_ROLE_NAMES)
         names.update((e.id, e.display_name) for e in self.index(rev).values() if e.display_name)
         return names
+
+
+def _parse_last(data: dict[str, Any]) -> tuple[str, list[Commit], dict[str, int]]:
+    """(commit, commits newest first, path → index into commits) of the last-change cache; raises if damaged."""
+    commits = [Commit(str(sha), int(t)) for sha, t in data["commits"]]
+    paths: dict[str, int] = data["paths"]
+    if not all(isinstance(i, int) and 0 <= i < len(commits) for i in paths.values()):
+        raise ValueError("last-change cache points outside its commit list")
+    return str(data["commit"]), commits, paths
 
 
 def _read_file(path: str) -> bytes:
