@@ -531,7 +531,7 @@ class BackupRepo:
 
 
 def _parse_last(data: dict[str, Any]) -> tuple[str, list[Commit], dict[str, int]]:
-    """(commit, commits newest first, path → index into commits) of the last-change cache; raises if damaged."""
+    """(commit, commits newest first, path → index into commits) of the last-change cache; raises if bad."""
     commits = [Commit(str(sha), int(t)) for sha, t in data["commits"]]
     paths: dict[str, int] = data["paths"]
     if not all(isinstance(i, int) and 0 <= i < len(commits) for i in paths.values()):
