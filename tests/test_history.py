@@ -418,6 +418,7 @@ def test_caches_survive_rewritten_history(built: RepoBuilder) -> None:
 def test_unsharded_path_finds_the_sharded_file_now_and_a_removed_file_in_history(built: RepoBuilder) -> None:
     repo = BackupRepo(built.root)
     assert repo.resolve(f"users/{ALICE}.yaml") == f"users/a1/{ALICE}.yaml"
+    assert repo.resolve(f"Users/{ALICE.upper()}.yaml") == f"users/a1/{ALICE}.yaml"  # pasted in upper case
     assert repo.resolve(f"{SALES}.yaml") == f"groups/c3/{SALES}.yaml"
     assert repo.resolve(f"{CA}.yaml") == f"identity/conditionalAccess/policies/{CA}.yaml"  # removed in 3
     with pytest.raises(ObjectNotFound, match="no such object file"):

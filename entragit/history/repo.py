@@ -493,10 +493,15 @@ class BackupRepo:
             return None
         candidates: list[str] = []
         for t in catalog.CATALOG:
-            if t.singleton or (folder and folder not in (t.folder, f"{t.folder}/{oid[:2]}")):
+            if t.singleton or (
+                folder and folder.lower() not in (t.folder.lower(), f"{t.folder}/{oid[:2]}".lower())
+            ):
                 continue
-            with contextlib.suppress(ValueError):
-                candidates += [catalog.object_path(t, oid), f"{t.folder}/{oid}.yaml"]
+            for i in dict.fromkeys(
+                (oid, oid.lower())
+            ):  # Graph's GUIDs are lower case; a pasted one may not be
+                with contextlib.suppress(ValueError):
+                    candidates += [catalog.object_path(t, i), f"{t.folder}/{i}.yaml"]
         candidates = list(dict.fromkeys(candidates))
         present = [p for p in candidates if p in index]
         if len(present) > 1:
