@@ -2,8 +2,9 @@
 
 The repository is built once for the module: `entragit init` + `entragit backup`, then changes an admin
 would make through raw Graph calls (rename a group and change its members, soft-delete a user and restore it,
-delete a conditional access policy, create a second user with an existing name, disable a licensed user) with
-a backup after each step. Every test only reads that repository through the CLI, as a user would.
+delete a conditional access policy, create a second user with an existing name, a group named with a slash and
+a user named with emoji and CJK characters, disable a licensed user) with a daily backup after each step.
+Every test only reads that repository through the CLI, as a user would.
 """
 
 from __future__ import annotations
