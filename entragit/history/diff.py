@@ -40,12 +40,14 @@ def summarize_change(
         parts.append("soft-deleted")
     elif is_deleted(old) and not is_deleted(new):
         parts.append("restored")
-    for key in sorted(set(old) | set(new), key=lambda k: (k != "displayName", k)):
+    for key in sorted(set(old) | set(new), key=lambda k: (k not in ("displayName", "userPrincipalName"), k)):
         a, b = old.get(key), new.get(key)
         if a == b or (key == "deletedDateTime" and is_deleted(old) != is_deleted(new)):
             continue
         if key == "displayName" and isinstance(a, str) and isinstance(b, str):
             parts.append(f'renamed "{a}" → "{b}"')
+        elif key == "userPrincipalName" and isinstance(a, str) and isinstance(b, str):
+            parts.append(f'UPN "{a}" → "{b}"')  # the old sign-in name is what people search for later
         elif (
             isinstance(a, (list, type(None)))
             and isinstance(b, (list, type(None)))

@@ -129,6 +129,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
 
         b.graph("POST", f"directory/deletedItems/{b.ids['alex']}/restore")
         b.graph("PATCH", f"users/{b.ids['disabled']}", {"accountEnabled": False})
+        b.graph("PATCH", f"users/{b.ids['wide']}", {"userPrincipalName": f"zoe.r@{box.tenant.domain}"})
         with box.tenant.lock:  # a new day's secure score (Graph has no write API for it)
             latest = max(
                 box.tenant.coll("security/secureScores").objs.values(), key=lambda o: o["createdDateTime"]
@@ -138,7 +139,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
             box.tenant.insert("security/secureScores", newer)
         b.ids["score"] = str(newer["currentScore"])
         b.ids["max"] = str(newer["maxScore"])
-        b.backup()  # 3: user restored, a user disabled, a new secure score
+        b.backup()  # 3: user restored, a user disabled, a UPN changed, a new secure score
         yield b
     finally:
         box.stop()
@@ -486,7 +487,7 @@ def test_table_columns_stay_aligned_after_wide_characters(built: Built) -> None:
     header = lines[0]
     col = width(header[: header.index("IDENTITY")])
     zoe = next(line for line in lines if "Zoë 🚀 李芳" in line)
-    assert width(zoe[: zoe.index("zoe@")]) == col
+    assert width(zoe[: zoe.index("zoe.r@")]) == col
     upn = built.ids["alex_upn"]
     plain = next(line for line in lines if upn in line)
     assert width(plain[: plain.index(upn)]) == col
@@ -574,3 +575,9 @@ def test_ls_removed_finds_what_was_deleted_for_good(built: Built) -> None:
 def test_seats_names_its_backup_with_the_date_form_of_the_other_commands(built: Built) -> None:
     first = run(built, "seats").output.splitlines()[0]
     assert first == f"from backup {short(built.commits[3])} (2026-11-04 02:00 UTC)"
+
+
+def test_versions_show_a_changed_upn_old_and_new(built: Built) -> None:
+    found = run_json(built, "versions", built.ids["wide"])
+    domain = built.box.tenant.domain
+    assert found[0]["summary"] == f'UPN "zoe@{domain}" → "zoe.r@{domain}"'
