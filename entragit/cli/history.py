@@ -108,7 +108,7 @@ def ls_cmd(
             r.entry.display_name or "",
             r.entry.identity,
             r.last.when if r.last else "",
-            "removed" if r.removed else "deleted" if r.entry.deleted else "",
+            "removed" if r.removed else "soft-deleted" if r.entry.deleted else "",
         ]
         for r in rows
     ]

@@ -205,7 +205,7 @@ def test_ls_human_table_marks_deleted_and_rejects_unknown_types(built: Built) ->
     header, *lines = r.output.splitlines()
     assert header.split() == ["TYPE", "DISPLAY", "NAME", "IDENTITY", "LAST", "BACKUP", "(UTC)", "STATE"]
     allan = next(line for line in lines if "Allan Deyoung" in line)
-    assert allan.rstrip().endswith("deleted")
+    assert allan.rstrip().endswith("  soft-deleted")  # not "removed": still in the recycle bin
     assert "\x1b[" not in r.output  # NO_COLOR / not a terminal: no escape codes
     bad = run(built, "ls", "widgets")
     assert bad.exit_code == 2 and "unknown object type 'widgets'" in bad.output
