@@ -534,3 +534,14 @@ def test_a_damaged_cache_is_rebuilt_not_a_traceback(built: RepoBuilder, name: st
     assert data["format"] == repo_module.CACHE_FORMAT
     cache.write_text(json.dumps(damage(data)))  # type: ignore[operator]
     assert [r.to_json() for r in history.list_objects(str(built.root))] == expected
+
+
+def test_summaries_count_lists_of_objects_by_their_key() -> None:
+    """A new client secret or IP range is one addition, not just the attribute's name."""
+    old = {"passwordCredentials": [{"keyId": "k1", "displayName": "ci"}]}
+    new = {"passwordCredentials": [{"keyId": "k1", "displayName": "ci (renamed)"}, {"keyId": "k2"}]}
+    assert summarize_change(old, new) == "passwordCredentials (+1 −0 ~1)"
+    ranges = [{"cidrAddress": "203.0.113.0/24"}, {"cidrAddress": "198.51.100.0/24"}]
+    assert summarize_change({"ipRanges": ranges}, {"ipRanges": ranges[:1]}) == "ipRanges (+0 −1)"
+    assert summarize_change({"ipRanges": ranges}, {"ipRanges": ranges[::-1]}) == "ipRanges (reordered)"
+    assert summarize_change({"x": [{"v": 1}]}, {"x": [{"v": 1}, {"v": 2}]}) == "x (+1 −0)"  # no key

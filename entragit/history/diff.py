@@ -48,15 +48,8 @@ def summarize_change(
             parts.append(f'renamed "{a}" → "{b}"')
         elif key == "userPrincipalName" and isinstance(a, str) and isinstance(b, str):
             parts.append(f'UPN "{a}" → "{b}"')  # the old sign-in name is what people search for later
-        elif (
-            isinstance(a, (list, type(None)))
-            and isinstance(b, (list, type(None)))
-            and _scalars(a)
-            and _scalars(b)
-        ):
-            ca, cb = Counter(map(_hashable, a or [])), Counter(map(_hashable, b or []))
-            added, removed = sum((cb - ca).values()), sum((ca - cb).values())
-            parts.append(f"{key} (+{added} −{removed})" if added or removed else f"{key} (reordered)")
+        elif isinstance(a, (list, type(None))) and isinstance(b, (list, type(None))):
+            parts.append(f"{key} {_list_change(a or [], b or [])}")
         else:
             parts.append(key)
     if len(parts) > 6:
@@ -64,8 +57,21 @@ def summarize_change(
     return ", ".join(parts) or "no attribute change"
 
 
-def _scalars(v: list[Any] | None) -> bool:
-    return all(not isinstance(x, (dict, list)) for x in v or [])
+def _list_change(a: list[Any], b: list[Any]) -> str:
+    """`(+2 −1)` elements added and removed; for objects with a key (ipRanges by cidrAddress, app secrets by
+    keyId) also `~1` changed in place, so that a new client secret reads as one addition."""
+    key = _list_key(a, b)
+    if key is not None:
+        a_by = {_hashable(x[key]): x for x in a}
+        b_by = {_hashable(x[key]): x for x in b}
+        added, removed = len(b_by.keys() - a_by.keys()), len(a_by.keys() - b_by.keys())
+        changed = sum(1 for k in a_by.keys() & b_by.keys() if a_by[k] != b_by[k])
+        if added or removed or changed:
+            return f"(+{added} −{removed}" + (f" ~{changed}" if changed else "") + ")"
+        return "(reordered)"
+    ca, cb = Counter(map(_hashable, a)), Counter(map(_hashable, b))
+    added, removed = sum((cb - ca).values()), sum((ca - cb).values())
+    return f"(+{added} −{removed})" if added or removed else "(reordered)"
 
 
 def _hashable(v: Any) -> Any:
