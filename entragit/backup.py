@@ -380,7 +380,7 @@ class _Run:
         return sorted(self.exclude_attrs.get(t.name, set()) - set(t.identity))
 
     def _canonical(self, t: ObjectType, raw: Mapping[str, Any], links: Mapping[str, Any]) -> dict[str, Any]:
-        if GONE in links:  # (history.fetch_live passes _read_relationships' values straight in)
+        if GONE in links:  # (fetch_object passes _read_relationships' values straight in)
             links = {k: v for k, v in links.items() if k != GONE}
         return _canonical_of(t, raw, links, self._drop(t))
 

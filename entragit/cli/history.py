@@ -15,10 +15,10 @@ from typing import Any
 import click
 
 from entragit import history, reports
+from entragit.backup import fetch_object
 from entragit.cli.output import dim, echo_json, style, table
 from entragit.history.diff import Difference
 from entragit.history.entries import is_deleted
-from entragit.history.live import fetch_live
 from entragit.history.repo import gc_paused
 
 F = Callable[..., Any]
@@ -236,7 +236,7 @@ def compare_cmd(
         rev_a, rev_b = None, "live"
     elif rev_a == "live":
         raise click.UsageError("`live` can only be the second revision: compare OBJECT [REV_A] live")
-    live = fetch_live if rev_b == "live" else None
+    live = fetch_object if rev_b == "live" else None
     result = history.compare(repo, obj, rev_a, rev_b, show_all, live)
     if as_json:
         echo_json([d.to_json() for d in result.differences])
