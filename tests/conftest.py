@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import msal
 import pytest
 import requests
+from msal_session import session_for
 
 from entragit.sandbox import seed as seed_mod
 from entragit.sandbox.server import Sandbox, start
@@ -39,31 +39,6 @@ def sandbox_factory() -> Iterator[Callable[..., Sandbox]]:
 @pytest.fixture
 def sandbox(sandbox_factory: Callable[..., Sandbox]) -> Sandbox:
     return sandbox_factory()
-
-
-def token_for(box: Sandbox) -> str:
-    """A bearer token obtained the way a real client gets one: msal against the sandbox authority."""
-    http = requests.Session()
-    http.trust_env = False
-    http.verify = box.ca_bundle
-    app = msal.ConfidentialClientApplication(
-        box.client_id,
-        client_credential=box.client_secret,
-        authority=f"{box.authority_host}/{box.tenant_id}",
-        instance_discovery=False,
-        http_client=http,
-    )
-    result = app.acquire_token_for_client(scopes=[f"{box.graph_url}/.default"])
-    assert "access_token" in result, result.get("error_description")
-    return str(result["access_token"])
-
-
-def session_for(box: Sandbox) -> requests.Session:
-    s = requests.Session()
-    s.trust_env = False
-    s.verify = box.ca_bundle
-    s.headers["Authorization"] = f"Bearer {token_for(box)}"
-    return s
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import requests
 from click.testing import CliRunner, Result
-from conftest import session_for
+from msal_session import session_for
 
 from entragit import canonical, catalog
 from entragit.cli import cli

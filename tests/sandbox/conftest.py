@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from conftest import session_for
+from msal_session import session_for
 
 from entragit.sandbox.server import Sandbox
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import session_for
+from msal_session import session_for
 
 from entragit.sandbox.graph_api import GraphApi, Request
 from entragit.sandbox.server import start

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 import requests
-from conftest import session_for
+from msal_session import session_for
 
 from entragit.sandbox.server import Sandbox
 

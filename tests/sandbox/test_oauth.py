@@ -13,7 +13,7 @@ import msal
 import pytest
 import requests
 from cert_helpers import cert_pem, key_pem, self_signed
-from conftest import token_for
+from msal_session import token_for
 
 from entragit.sandbox.server import Sandbox
 

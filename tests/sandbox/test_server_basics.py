@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import session_for, token_for
+from msal_session import session_for, token_for
 
 from entragit.sandbox.server import Sandbox, _path_template
 

@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from conftest import session_for
+from msal_session import session_for
 
 from entragit.sandbox.server import SAVE_INTERVAL_S, Sandbox, start
 from entragit.sandbox.tenant import Tenant

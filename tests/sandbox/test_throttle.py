@@ -8,7 +8,7 @@ from collections.abc import Callable
 import msal
 import pytest
 import requests
-from conftest import session_for
+from msal_session import session_for
 
 from entragit.sandbox import throttle as throttle_mod
 from entragit.sandbox.server import Sandbox
