@@ -27,6 +27,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from itertools import islice
 from multiprocessing import resource_tracker
 from pathlib import Path
 from typing import Any
@@ -800,12 +801,32 @@ def _loaded_keys(text: str) -> set[str]:
 # ---------------------------------------------------------------------------------------------------- reports
 
 
+SECURE_SCORE_DAYS = 90  # Graph keeps about 90 daily records; one request (`$top`) brings them all
+
+
 def _secure_score_report(client: GraphClient) -> dict[str, Any] | None:
-    body = client.get("security/secureScores", {"$top": "1"}, required_permission="SecurityEvents.Read.All")
-    records = body.get("value") or []
+    """The latest secure score record in detail, plus the daily history Graph still holds.
+
+    Graph answers newest first, one record per day, and forgets records after about 90 days; the repository
+    keeps them for good. Embedding the history means `entragit score` has a trend from the very first backup
+    instead of only from the second day on. `history` is oldest first (the order `entragit score` shows) and
+    carries only date and scores, so the file changes once a day at most, when Graph adds a day.
+    """
+    pages = client.list(
+        "security/secureScores",
+        {"$top": str(SECURE_SCORE_DAYS)},
+        required_permission="SecurityEvents.Read.All",
+    )
+    # Stop after the window even if Graph pages further: the next page would be older than anyone charts.
+    records = [r for r in islice(pages, SECURE_SCORE_DAYS) if isinstance(r, Mapping)]
     if not records:
         return None
-    r = records[0]
+    by_day: dict[str, Mapping[str, Any]] = {}
+    for r in sorted(records, key=lambda r: str(r.get("createdDateTime") or "")):
+        day = _score_day(r)
+        if day is not None:
+            by_day[day] = r  # two records on one day (never seen): the later one is the day's score
+    r = max(records, key=lambda r: str(r.get("createdDateTime") or ""))
     controls = sorted(
         (
             {
@@ -821,7 +842,7 @@ def _secure_score_report(client: GraphClient) -> dict[str, Any] | None:
     current, maximum = r.get("currentScore"), r.get("maxScore")
     percent = round(100.0 * float(current) / float(maximum), 1) if current is not None and maximum else None
     return {
-        "date": str(r.get("createdDateTime") or "")[:10] or None,
+        "date": _score_day(r),
         "currentScore": current,
         "maxScore": maximum,
         "percent": percent,
@@ -836,7 +857,16 @@ def _secure_score_report(client: GraphClient) -> dict[str, Any] | None:
             key=lambda a: str(a["basis"]),
         ),
         "controlScores": controls,
+        "history": [
+            {"date": day, "currentScore": rec.get("currentScore"), "maxScore": rec.get("maxScore")}
+            for day, rec in sorted(by_day.items())
+        ],
     }
+
+
+def _score_day(record: Mapping[str, Any]) -> str | None:
+    """The UTC day (`YYYY-MM-DD`) a secure score record is for, from its createdDateTime."""
+    return str(record.get("createdDateTime") or "")[:10] or None
 
 
 def _seats_report(client: GraphClient, seats: Mapping[str, str]) -> dict[str, Any]:

@@ -1,7 +1,10 @@
 """Tenant reports read back from the repository: secure score over time, and the billable seat estimate.
 
-Both answer from what backups already committed, so they work offline, in CI, and for any past date; the
-secure score's trend is simply the git history of `reports/secureScore.yaml`.
+Both answer from what backups already committed, so they work offline, in CI, and for any past date. The
+secure score's trend has two sources: each version of `reports/secureScore.yaml` embeds the daily `history`
+Graph still held at that backup (about 90 days, oldest first), and the file's git history keeps the days Graph
+has since forgotten. They are merged per day, the newest backup's value winning, so the first backup already
+shows a trend and years of backups do not repeat a day.
 """
 
 from __future__ import annotations
@@ -76,7 +79,8 @@ def _iso(v: Any, fallback: str) -> str:
 
 
 def _points(obj: dict[str, Any], fallback_date: str) -> list[ScorePoint]:
-    """Every score record in one version of the report file: the record itself and any embedded history."""
+    """Every score record in one version of the report file: any embedded history, then the record itself
+    (last, so that it is the file's latest point and wins over a history entry of its own day)."""
     records: list[dict[str, Any]] = []
     for key in ("history", "value", "records"):
         if isinstance(obj.get(key), list):
@@ -93,7 +97,11 @@ def _points(obj: dict[str, Any], fallback_date: str) -> list[ScorePoint]:
 
 
 def score(repo_dir: str | None) -> ScoreReport:
-    """The latest secure score and its history, one point per day (the newest record of a day wins)."""
+    """The latest secure score and its history, oldest first, one point per day.
+
+    A day seen by several backups takes the value of the newest one: Graph recomputes a day's score until the
+    day is over, and a later backup's embedded history has the final figure.
+    """
     repo = BackupRepo(repo_dir)
     head = repo.head()
     present = [c for c, status, _ in repo.file_log([SECURE_SCORE_FILE]) if status != "D"]

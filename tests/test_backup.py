@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 from collections.abc import Iterator
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -158,6 +159,100 @@ def test_second_run_without_changes_makes_no_commit(env: Env) -> None:
     assert again.types["users"].mode == "delta"
     assert (again.added, again.changed, again.deleted) == (0, 0, 0)
     assert git(env.root, "status", "--porcelain") == ""
+
+
+# ------------------------------------------------------------------------------------------- secure score
+
+
+def graph_scores(http: requests.Session, box: Sandbox) -> list[dict[str, Any]]:
+    """The secure score records Graph holds, newest first, read with a raw GET (no entragit code involved)."""
+    r = http.get(f"{box.graph_url}/v1.0/security/secureScores", params={"$top": "200"})
+    assert r.status_code == 200, r.text
+    assert "@odata.nextLink" not in r.json()
+    return list(r.json()["value"])
+
+
+def score_json(root: Path) -> dict[str, Any]:
+    r = CliRunner().invoke(cli, ["score", "--json", "--repo", str(root)], env={"ENTRAGIT_REPO": ""})
+    assert r.exit_code == 0, r.output
+    return dict(json.loads(r.output))
+
+
+def test_first_backup_gives_score_a_trend_of_every_day_graph_holds(
+    env: Env, graph_session: requests.Session
+) -> None:
+    raw = graph_scores(graph_session, env.box)
+    assert len(raw) >= 20, "the sandbox seed holds about a month of daily scores"
+    env.backup()
+
+    data = score_json(env.root)
+    expected = [(r["createdDateTime"][:10], float(r["currentScore"]), float(r["maxScore"])) for r in raw]
+    got = [(p["date"][:10], p["currentScore"], p["maxScore"]) for p in data["history"]]
+    assert got == sorted(expected), "one point per day Graph holds, oldest first, with Graph's values"
+    assert (data["date"][:10], data["currentScore"], data["maxScore"]) == expected[0]  # newest record
+
+    saved = env.load("reports/secureScore.yaml")
+    assert [h["date"] for h in saved["history"]] == sorted(d for d, _, _ in expected)
+    assert saved["controlScores"] and saved["date"] == raw[0]["createdDateTime"][:10]
+
+    r = CliRunner().invoke(cli, ["score", "--repo", str(env.root)], env={"ENTRAGIT_REPO": ""})
+    assert r.exit_code == 0 and "no trend yet" not in r.output
+    assert f"{len(raw)} days" in r.output
+
+    # Same tenant, same day: same bytes, no commit.
+    before = (env.root / "reports/secureScore.yaml").read_bytes()
+    head = env.head()
+    assert env.backup().commit is None and env.head() == head
+    assert (env.root / "reports/secureScore.yaml").read_bytes() == before
+
+
+def test_score_history_merges_later_backups_one_point_per_day(env: Env) -> None:
+    env.backup()
+    first = score_json(env.root)["history"]
+    scores = env.box.tenant.coll("security/secureScores")
+
+    # The next day Graph adds a record and recomputes the previous day's score (newest value wins).
+    with env.box.tenant.lock:
+        latest = max(scores.objs.values(), key=lambda o: o["createdDateTime"])
+        day = latest["createdDateTime"][:10]
+        next_day = (date.fromisoformat(day) + timedelta(days=1)).isoformat()
+        newer = dict(
+            latest,
+            id=f"{latest['azureTenantId']}_{next_day}",
+            createdDateTime=f"{next_day}T00:00:00Z",
+            currentScore=float(latest["currentScore"]) + 7.5,
+        )
+        env.box.tenant.replace(
+            "security/secureScores", dict(latest, currentScore=float(latest["currentScore"]) + 2.0)
+        )
+        env.box.tenant.insert("security/secureScores", newer)
+    r = env.backup()
+    assert r.commit is not None
+    assert env.last_commit_files() == [("M", "reports/secureScore.yaml")]
+
+    data = score_json(env.root)
+    days = [p["date"][:10] for p in data["history"]]
+    assert days == sorted(set(days)), "no duplicate days"
+    assert days == [p["date"][:10] for p in first] + [next_day]
+    by_day = {p["date"][:10]: p["currentScore"] for p in data["history"]}
+    assert by_day[day] == first[-1]["currentScore"] + 2.0
+    assert by_day[next_day] == data["currentScore"] == float(newer["currentScore"])
+
+
+def test_only_the_newest_90_days_are_written(env: Env, graph_session: requests.Session) -> None:
+    scores = env.box.tenant.coll("security/secureScores")
+    with env.box.tenant.lock:
+        oldest = min(scores.objs.values(), key=lambda o: o["createdDateTime"])
+        start = date.fromisoformat(oldest["createdDateTime"][:10])
+        for back in range(1, 101 - len(scores.objs)):
+            day = (start - timedelta(days=back)).isoformat()
+            old = dict(oldest, id=f"{oldest['azureTenantId']}_{day}", createdDateTime=f"{day}T00:00:00Z")
+            env.box.tenant.insert("security/secureScores", old)
+    raw = graph_scores(graph_session, env.box)
+    assert len(raw) == 100
+    env.backup()
+    history = env.load("reports/secureScore.yaml")["history"]
+    assert [h["date"] for h in history] == sorted(r["createdDateTime"][:10] for r in raw[:90])
 
 
 def test_each_change_is_one_commit_touching_exactly_its_files(env: Env) -> None:

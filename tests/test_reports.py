@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from history_repo import RepoBuilder, guid
@@ -15,7 +16,7 @@ SKU = "c7df2760-2c81-4ef7-b578-5b5392b571df"
 
 
 def score_file(date: str, current: float, maximum: float = 100.0) -> str:
-    """The shape `entragit backup` writes to reports/secureScore.yaml (latest record, a few fields)."""
+    """The shape older `entragit backup` versions wrote to reports/secureScore.yaml (latest record only)."""
     return canonical.dump({"date": date, "currentScore": current, "maxScore": maximum, "percent": None})
 
 
@@ -38,6 +39,50 @@ def test_score_is_the_latest_record_and_history_has_one_point_per_day(tmp_path: 
         "currentScore": 40.0,
         "maxScore": 100.0,
     }
+
+
+def score_file_with_history(days: list[tuple[str, float]], maximum: float = 100.0) -> str:
+    """The shape `entragit backup` writes now: the latest record plus the days Graph still holds."""
+    history = [{"date": d, "currentScore": v, "maxScore": maximum} for d, v in days]
+    date, current = max(days)
+    return canonical.dump({"date": date, "currentScore": current, "maxScore": maximum, "history": history})
+
+
+def test_score_merges_embedded_history_with_git_history_newest_backup_wins(tmp_path: Path) -> None:
+    b = RepoBuilder(tmp_path / "r")
+    b.write("reports/secureScore.yaml", score_file("2026-10-31", 30.0))  # a file from before history existed
+    b.commit()
+    b.write(
+        "reports/secureScore.yaml",
+        score_file_with_history([("2026-10-31", 31.0), ("2026-11-01", 40.0), ("2026-11-02", 41.0)]),
+    )
+    b.commit()
+    # A day later Graph has dropped 10-31 from its window and recomputed 11-02; the history is newest first
+    # here on purpose (order in the file does not matter).
+    b.write(
+        "reports/secureScore.yaml",
+        score_file_with_history([("2026-11-03", 45.0), ("2026-11-02", 42.0), ("2026-11-01", 40.0)]),
+    )
+    b.commit()
+    r = reports.score(str(b.root))
+    assert (r.current, r.date) == (45.0, "2026-11-03T00:00:00Z")
+    assert [(p.date, p.current) for p in r.history] == [
+        ("2026-10-31T00:00:00Z", 31.0),  # kept by git history after Graph forgot it; the newer backup's value
+        ("2026-11-01T00:00:00Z", 40.0),
+        ("2026-11-02T00:00:00Z", 42.0),  # recomputed: the newest backup wins, no duplicate day
+        ("2026-11-03T00:00:00Z", 45.0),
+    ]
+
+
+def test_first_backup_with_history_already_has_a_trend(tmp_path: Path) -> None:
+    b = RepoBuilder(tmp_path / "r")
+    b.write("reports/secureScore.yaml", score_file_with_history([("2026-11-01", 40.0), ("2026-11-02", 44.0)]))
+    b.commit()
+    r = reports.score(str(b.root))
+    assert [p.to_json() for p in r.history] == [
+        {"date": "2026-11-01T00:00:00Z", "currentScore": 40.0, "maxScore": 100.0},
+        {"date": "2026-11-02T00:00:00Z", "currentScore": 44.0, "maxScore": 100.0},
+    ]
 
 
 def test_score_accepts_a_raw_graph_record_with_created_date_time(tmp_path: Path) -> None:
@@ -72,7 +117,7 @@ def test_sparkline_scales_between_min_and_max() -> None:
 def test_seats_billable_are_enabled_licensed_members_and_deleted_users_do_not_count(tmp_path: Path) -> None:
     b = RepoBuilder(tmp_path / "r")
     lic = [{"skuId": SKU, "disabledPlans": []}]
-    people = [
+    people: list[tuple[str, dict[str, Any]]] = [
         ("member licensed", {"accountEnabled": True, "userType": "Member", "assignedLicenses": lic}),
         ("null type licensed", {"accountEnabled": True, "userType": None, "assignedLicenses": lic}),
         ("member unlicensed", {"accountEnabled": True, "userType": "Member", "assignedLicenses": []}),
