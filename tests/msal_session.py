@@ -6,32 +6,38 @@ pytest imported under that name first, which breaks as soon as a test folder get
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import msal
 import requests
 
 from entragit.sandbox.server import Sandbox
 
 
-def token_for(box: Sandbox) -> str:
-    """A bearer token obtained the way a real client gets one: msal against the sandbox authority."""
+def token_for(box: Sandbox | Mapping[str, str]) -> str:
+    """A bearer token obtained the way a real client gets one: msal against the sandbox authority.
+
+    Takes a Sandbox or the connection details that `sandbox serve --json` prints (the same six keys)."""
+    info = box.info() if isinstance(box, Sandbox) else box
     http = requests.Session()
     http.trust_env = False
-    http.verify = box.ca_bundle
+    http.verify = info["ca_bundle"]
     app = msal.ConfidentialClientApplication(
-        box.client_id,
-        client_credential=box.client_secret,
-        authority=f"{box.authority_host}/{box.tenant_id}",
+        info["client_id"],
+        client_credential=info["client_secret"],
+        authority=f"{info['authority_host']}/{info['tenant_id']}",
         instance_discovery=False,
         http_client=http,
     )
-    result = app.acquire_token_for_client(scopes=[f"{box.graph_url}/.default"])
+    result = app.acquire_token_for_client(scopes=[f"{info['graph_url']}/.default"])
     assert "access_token" in result, result.get("error_description")
     return str(result["access_token"])
 
 
-def session_for(box: Sandbox) -> requests.Session:
+def session_for(box: Sandbox | Mapping[str, str]) -> requests.Session:
+    info = box.info() if isinstance(box, Sandbox) else box
     s = requests.Session()
     s.trust_env = False
-    s.verify = box.ca_bundle
-    s.headers["Authorization"] = f"Bearer {token_for(box)}"
+    s.verify = info["ca_bundle"]
+    s.headers["Authorization"] = f"Bearer {token_for(info)}"
     return s

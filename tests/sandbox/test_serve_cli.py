@@ -16,32 +16,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import msal
 import pytest
-import requests
 from click.testing import CliRunner
+from msal_session import session_for
 
 from entragit.cli import cli
 from entragit.sandbox.serve import run
 
 KEYS = {"graph_url", "authority_host", "tenant_id", "client_id", "client_secret", "ca_bundle"}
-
-
-def _session(info: dict[str, str]) -> requests.Session:
-    http = requests.Session()
-    http.trust_env = False
-    http.verify = info["ca_bundle"]
-    app = msal.ConfidentialClientApplication(
-        info["client_id"],
-        client_credential=info["client_secret"],
-        authority=f"{info['authority_host']}/{info['tenant_id']}",
-        instance_discovery=False,
-        http_client=http,
-    )
-    result = app.acquire_token_for_client(scopes=["https://graph.microsoft.com/.default"])
-    assert "access_token" in result, result
-    http.headers["Authorization"] = f"Bearer {result['access_token']}"
-    return http
 
 
 class Served:
@@ -90,7 +72,7 @@ def test_json_line_then_serving_then_clean_exit(served: list[Served]) -> None:
     served.append(s)
     assert set(s.info) == KEYS
     assert s.info["graph_url"].startswith("https://127.0.0.1:")
-    http = _session(s.info)
+    http = session_for(s.info)
     r = http.get(f"{s.info['graph_url']}/v1.0/users", params={"$top": "5"})
     assert r.status_code == 200
     assert len(r.json()["value"]) == 5
@@ -105,7 +87,7 @@ def test_state_survives_a_restart(served: list[Served], tmp_path: Path) -> None:
     state = tmp_path / "tenant-state.json"
     first = Served("--no-throttle", "--state", str(state))
     served.append(first)
-    http = _session(first.info)
+    http = session_for(first.info)
     base = f"{first.info['graph_url']}/v1.0"
     uid = http.get(f"{base}/users", params={"$top": "1", "$select": "id"}).json()["value"][0]["id"]
     assert http.patch(f"{base}/users/{uid}", json={"jobTitle": "Persisted Title"}).status_code == 204
@@ -116,7 +98,7 @@ def test_state_survives_a_restart(served: list[Served], tmp_path: Path) -> None:
 
     second = Served("--no-throttle", "--state", str(state))
     served.append(second)
-    http2 = _session(second.info)
+    http2 = session_for(second.info)
     r = http2.get(f"{second.info['graph_url']}/v1.0/users/{uid}", params={"$select": "jobTitle"})
     assert r.status_code == 200
     assert r.json()["jobTitle"] == "Persisted Title"
@@ -136,7 +118,7 @@ def test_fixed_port_users_and_workdir_options(served: list[Served], tmp_path: Pa
     served.append(s)
     assert s.info["graph_url"] == f"https://127.0.0.1:{port}"
     assert s.info["ca_bundle"] == str(work / "ca.pem")
-    http = _session(s.info)
+    http = session_for(s.info)
     r = http.get(f"{s.info['graph_url']}/v1.0/users", params={"$top": "999", "$select": "id"})
     assert r.status_code == 200
     assert len(r.json()["value"]) == 60
@@ -147,7 +129,7 @@ def test_fixed_port_users_and_workdir_options(served: list[Served], tmp_path: Pa
 def test_delta_lag_hides_a_change_from_delta_until_it_has_replicated(served: list[Served]) -> None:
     s = Served("--no-throttle", "--delta-lag", "1.5")
     served.append(s)
-    http = _session(s.info)
+    http = session_for(s.info)
     base = f"{s.info['graph_url']}/v1.0"
     link = http.get(f"{base}/users/delta", params={"$deltatoken": "latest"}).json()["@odata.deltaLink"]
     uid = http.get(f"{base}/users", params={"$top": "1", "$select": "id"}).json()["value"][0]["id"]
