@@ -801,7 +801,10 @@ def _loaded_keys(text: str) -> set[str]:
 # ---------------------------------------------------------------------------------------------------- reports
 
 
-SECURE_SCORE_DAYS = 90  # Graph keeps about 90 daily records; one request (`$top`) brings them all
+def _report_items(client: GraphClient, name: str) -> Iterator[dict[str, Any]]:
+    """The items a report is built from, read as its catalog entry says (path, query, permission)."""
+    r = catalog.report(name)
+    return client.list(r.path, dict(r.params) or None, required_permission=r.permissions[0])
 
 
 def _secure_score_report(client: GraphClient) -> dict[str, Any] | None:
@@ -812,13 +815,9 @@ def _secure_score_report(client: GraphClient) -> dict[str, Any] | None:
     instead of only from the second day on. `history` is oldest first (the order `entragit score` shows) and
     carries only date and scores, so the file changes once a day at most, when Graph adds a day.
     """
-    pages = client.list(
-        "security/secureScores",
-        {"$top": str(SECURE_SCORE_DAYS)},
-        required_permission="SecurityEvents.Read.All",
-    )
+    pages = _report_items(client, "secureScore")
     # Stop after the window even if Graph pages further: the next page would be older than anyone charts.
-    records = [r for r in islice(pages, SECURE_SCORE_DAYS) if isinstance(r, Mapping)]
+    records = [r for r in islice(pages, catalog.SECURE_SCORE_DAYS) if isinstance(r, Mapping)]
     if not records:
         return None
     by_day: dict[str, Mapping[str, Any]] = {}
@@ -870,7 +869,7 @@ def _score_day(record: Mapping[str, Any]) -> str | None:
 
 
 def _seats_report(client: GraphClient, seats: Mapping[str, str]) -> dict[str, Any]:
-    skus = list(client.list("subscribedSkus", required_permission="Organization.Read.All"))
+    skus = list(_report_items(client, "seats"))
     codes = list(seats.values())
     sku_rows = []
     for s in sorted(skus, key=lambda s: str(s.get("skuPartNumber") or s.get("skuId"))):

@@ -732,7 +732,8 @@ CATALOG: tuple[ObjectType, ...] = (
 
 @dataclass(frozen=True)
 class Report:
-    """A tenant report written to `reports/` each run: current values only, their history is git history."""
+    """A tenant report written to `reports/` each run: the values Graph has now (for the secure score, also
+    the daily history Graph still keeps); older values live on in git history."""
 
     name: str
     file: str
@@ -741,12 +742,14 @@ class Report:
     permissions: tuple[str, ...] = ()
 
 
+SECURE_SCORE_DAYS = 90  # Graph keeps about 90 daily records; one request (`$top`) brings them all
+
 REPORTS: tuple[Report, ...] = (
     Report(
         name="secureScore",
         file="reports/secureScore.yaml",
         path="security/secureScores",
-        params=(("$top", "1"),),
+        params=(("$top", str(SECURE_SCORE_DAYS)),),
         permissions=("SecurityEvents.Read.All",),
     ),
     Report(
@@ -756,6 +759,12 @@ REPORTS: tuple[Report, ...] = (
         permissions=("Organization.Read.All",),
     ),
 )
+
+
+def report(name: str) -> Report:
+    """The REPORTS entry called `name` (a programming error, not user input, when missing)."""
+    return next(r for r in REPORTS if r.name == name)
+
 
 # Read by backup for audit attribution of changes (who changed what) and by restore for undelete lookups.
 AUDIT_PERMISSIONS: tuple[str, ...] = ("AuditLog.Read.All",)
