@@ -59,3 +59,20 @@ def test_permissions_follow_the_catalog() -> None:
     assert set(permissions_by_type(restore=True)["organization"]) == set(
         by_name("organization").permissions_backup
     )
+
+
+def test_permissions_command_json_matches_the_catalog() -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from entragit.cli import cli
+
+    runner = CliRunner()
+    plain = runner.invoke(cli, ["permissions", "--json"])
+    assert plain.exit_code == 0, plain.output
+    assert json.loads(plain.output) == required_permissions()
+    by_type = runner.invoke(cli, ["permissions", "--restore", "--by-type", "--json"])
+    assert by_type.exit_code == 0, by_type.output
+    assert json.loads(by_type.output) == permissions_by_type(restore=True)
+    assert "User.ReadWrite.All" in json.loads(by_type.output)["users"]

@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from entragit import config
+from entragit.cli.output import echo_json
 from entragit.config import AUTH_METHODS, CLOUDS, Config
 from entragit.errors import EntragitError
 
@@ -92,10 +93,18 @@ def backup_cmd(repo: str | None, types: tuple[str, ...], full: bool, push: bool)
 @click.command("permissions")
 @click.option("--restore", is_flag=True, help="Also the permissions a restore needs.")
 @click.option("--by-type", is_flag=True, help="Show which object type needs each permission.")
-def permissions_cmd(restore: bool, by_type: bool) -> None:
+@click.option(
+    "--json", "as_json", is_flag=True, help="A JSON list (with --by-type: a type → permissions map)."
+)
+def permissions_cmd(restore: bool, by_type: bool, as_json: bool) -> None:
     """Graph application permissions to grant the app registration (derived from the catalog)."""
     from entragit import permissions
 
+    if as_json:
+        echo_json(
+            permissions.permissions_by_type(restore) if by_type else permissions.required_permissions(restore)
+        )
+        return
     if by_type:
         for name, perms in permissions.permissions_by_type(restore).items():
             click.echo(f"{name}: {', '.join(perms) if perms else '-'}")
