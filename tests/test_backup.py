@@ -506,6 +506,9 @@ def test_cli_init_backup_exit_codes_and_no_secret_in_the_repo(sandbox: Sandbox, 
 
     r = runner.invoke(cli, ["backup", "--repo", str(repo), "--type", "nosuchtype"], env=envvars)
     assert r.exit_code == 2 and "valid types" in r.output
+    # A mistyped type is a usage error before anything else is looked at, even outside a repository.
+    r = runner.invoke(cli, ["backup", "--repo", str(tmp_path), "--type", "nosuchtype"], env=envvars)
+    assert r.exit_code == 2 and "valid types" in r.output
 
     http = requests.Session()
     http.trust_env = False

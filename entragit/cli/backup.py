@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from entragit import config
+from entragit import catalog, config
 from entragit.cli.output import echo_json
 from entragit.config import AUTH_METHODS, CLOUDS, Config
 from entragit.errors import EntragitError
@@ -66,7 +66,14 @@ def init_cmd(repo: str | None, tenant_id: str, client_id: str, auth: str, cloud:
 
 @click.command("backup")
 @_repo_option
-@click.option("--type", "types", multiple=True, metavar="TYPE", help="Back up only this type (repeatable).")
+@click.option(
+    "--type",
+    "types",
+    multiple=True,
+    metavar="TYPE",
+    callback=lambda _ctx, _param, names: tuple(catalog.by_name(n).name for n in names),
+    help="Back up only this type (repeatable); checked before anything else runs.",
+)
 @click.option("--full", is_flag=True, help="List everything again instead of using delta links.")
 @click.option("--push", is_flag=True, help="git push to the configured remote after committing.")
 def backup_cmd(repo: str | None, types: tuple[str, ...], full: bool, push: bool) -> None:
