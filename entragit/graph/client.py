@@ -37,6 +37,9 @@ NOT_PROCESSED_STATUSES = frozenset({429, 503})
 DELTA_EXPIRED_CODES = frozenset({"syncStateNotFound", "resyncRequired"})
 BATCH_SIZE = 20  # Graph's documented maximum number of requests in one $batch
 MAX_RETRY_AFTER = 300.0  # never sleep longer than this on one Retry-After, whatever the server says
+# Longest gap between two $batch POSTs while Graph throttles (see _BatchWindow): pacing must slow a backup
+# down to the budget's rate, never stall it.
+MAX_PACED_WAIT = 1.0
 
 
 class GraphError(EntragitError):
@@ -169,6 +172,65 @@ def _jittered(seconds: float) -> float:
     return seconds * random.uniform(1.0, 1.2)
 
 
+class _BatchWindow:
+    """Client-wide pacing of $batch POSTs under throttling: how many may be in flight, and how far apart.
+
+    Graph's resource-unit budget is shared by every request of the app. When it runs dry, concurrent batches
+    only collect 429s for each other, and even one batch at a time, resent as soon as Retry-After allows,
+    asks for its 20 requests every round trip while the budget refills a few. So a throttled round halves the
+    number of batches in flight and (at least) doubles the gap between batch POSTs; clean rounds shrink the
+    gap again and add one batch per `limit` clean rounds (additive increase, multiplicative decrease, as TCP
+    does). Only a round sent since the last decrease may change anything: the other batches that were in
+    flight when the budget ran out report the same news and must not halve the limit again and again.
+    """
+
+    def __init__(self, ceiling: int, sleep: Callable[[float], None] = time.sleep) -> None:
+        self.ceiling = max(1, ceiling)
+        self.limit = self.ceiling
+        self.gap = 0.0  # seconds between the starts of two batch POSTs; 0 while Graph is not throttling
+        self._sleep = sleep
+        self._in_flight = 0
+        self._next_send = 0.0  # monotonic time before which no batch POST starts
+        self._epoch = 0  # bumped by every decrease
+        self._clean = 0
+        self._cond = threading.Condition()
+
+    def acquire(self) -> int:
+        """Wait for a free slot and the batch's turn; the ticket tells which decrease the round follows."""
+        with self._cond:
+            while self._in_flight >= self.limit:
+                self._cond.wait()
+            self._in_flight += 1
+            now = time.monotonic()
+            send_at = max(now, self._next_send)
+            self._next_send = send_at + self.gap
+            ticket = self._epoch
+        if send_at > now:
+            self._sleep(send_at - now)
+        return ticket
+
+    def release(self, ticket: int, throttled: bool | None, hint: float = 0.0) -> None:
+        """Free the slot and learn from the round: throttled None (the POST itself failed) teaches nothing.
+
+        `hint` is how long the throttled round's requests need at the rate Retry-After implies.
+        """
+        with self._cond:
+            self._in_flight -= 1
+            if throttled is not None and ticket == self._epoch:
+                if throttled:
+                    self.limit = max(1, self.limit // 2)
+                    self.gap = min(MAX_PACED_WAIT, max(self.gap * 2, hint))
+                    self._epoch += 1
+                    self._clean = 0
+                else:
+                    self.gap = self.gap * 0.8 if self.gap > 0.001 else 0.0
+                    self._clean += 1
+                    if self._clean >= self.limit and self.limit < self.ceiling:
+                        self.limit += 1
+                        self._clean = 0
+            self._cond.notify_all()
+
+
 def _error_parts(body: Any, fallback: str) -> tuple[str, str]:
     """(code, message) from a Graph error body, or the HTTP reason when the body is not Graph's shape."""
     if isinstance(body, dict) and isinstance(body.get("error"), dict):
@@ -270,6 +332,7 @@ class GraphClient:
             ca_bundle, env, pool_size=max(self.max_workers * 4, 32), target_url=self.graph_url
         )
         self._lock = threading.Lock()
+        self._window = _BatchWindow(self.max_workers, sleep=lambda s: self.backoff.sleep(s))
         self.stats: dict[str, int] = {"requests": 0, "retries": 0, "throttled": 0, "batched": 0}
 
     # -- plumbing ----------------------------------------------------------------------------------------
@@ -611,7 +674,19 @@ class GraphClient:
         throttled_for = 0.0
         last_failure: tuple[int, Any] = (0, None)
         while pending:
-            responses = self._post_batch(pending, query, headers)
+            ticket = self._window.acquire()
+            throttled_round: bool | None = None
+            hint = 0.0
+            try:
+                responses = self._post_batch(pending, query, headers)
+                refused = [r for r in responses.values() if int(r.get("status", 0)) == 429]
+                throttled_round = bool(refused)
+                if refused:
+                    # Retry-After is what one refused request needs; a round like this one needs it n times.
+                    longest = max(_retry_after(_ci(r.get("headers") or {})) or 0.0 for r in refused)
+                    hint = longest * len(pending)
+            finally:
+                self._window.release(ticket, throttled_round, hint)
             retry: dict[str, str] = {}
             retry_statuses: list[int] = []
             waits: list[float] = []
