@@ -27,15 +27,15 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from itertools import islice
 from multiprocessing import resource_tracker
 from pathlib import Path
 from typing import Any
 
-from entragit import canonical, catalog, config
+from entragit import canonical, catalog, config, reports
 from entragit.catalog import ObjectType, Relationship
 from entragit.errors import EntragitError
 from entragit.graph.client import DeltaExpired, GraphClient, GraphError
+from entragit.reports import REPORT_FOLDER
 from entragit.store import Snapshot, Store
 
 ProgressFn = Callable[[str], None]
@@ -47,7 +47,6 @@ RENDER_AHEAD = 6  # pages handed to them before the listing thread waits for the
 TYPE_WORKERS = 8  # types listed at the same time (mostly waiting on Graph); each also fans out via $batch
 BODY_LINES = 500  # commit message body cap
 PAGE_TOP = "999"  # Graph's maximum page size for directory collections
-REPORT_FOLDER = "reports"
 
 
 class BackupError(EntragitError):
@@ -231,14 +230,6 @@ def _name_from_text(t: ObjectType, text: str | None, path: str) -> str:
         except Exception:  # a hand-edited file must not break the commit message
             pass
     return path.rsplit("/", 1)[-1].removesuffix(".yaml")
-
-
-def _seat_code(user: Mapping[str, Any]) -> str:
-    """Compact per-user seat facts kept in the state so that incremental runs can still count seats."""
-    enabled = "e" if user.get("accountEnabled") else "d"
-    kind = "g" if str(user.get("userType") or "Member").lower() == "guest" else "m"
-    licensed = "l" if user.get("assignedLicenses") else "u"
-    return enabled + kind + licensed
 
 
 def default_domain(org: Mapping[str, Any]) -> str | None:
@@ -493,7 +484,7 @@ class _Run:
             path = catalog.object_path(t, oid)
             self._process(out, path, self._canonical(t, item, links), digests_old, digests)
             if t.name == "users":
-                seats[oid] = _seat_code(item)
+                seats[oid] = reports.seat_code(item)
             if t.name == "organization" and out.domain is None:
                 out.domain = default_domain(item)
 
@@ -552,7 +543,7 @@ class _Run:
                     path = catalog.object_path(t, oid)
                     batch.append((path, _strip_annotations(item, t), dict(links), digests_old.get(path)))
                     if t.name == "users":
-                        seats[oid] = _seat_code(item)
+                        seats[oid] = reports.seat_code(item)
                 if pool is not None and batch:
                     in_flight.append(pool.submit(_render_batch, t.name, drop, batch))
                     settle(RENDER_AHEAD)
@@ -652,7 +643,7 @@ class _Run:
             }
             objects[path] = self._canonical(t, item, links)
             if t.name == "users":
-                seats[oid] = _seat_code(item)
+                seats[oid] = reports.seat_code(item)
         soft_now: list[str] = []
         for item in self._list_deleted(t):
             oid = str(item["id"])
@@ -796,110 +787,6 @@ def _loaded_keys(text: str) -> set[str]:
             if value.strip() not in ("", "null", "~"):
                 keys.add(key.strip().strip("'\""))
     return keys
-
-
-# ---------------------------------------------------------------------------------------------------- reports
-
-
-def _report_items(client: GraphClient, name: str) -> Iterator[dict[str, Any]]:
-    """The items a report is built from, read as its catalog entry says (path, query, permission)."""
-    r = catalog.report(name)
-    return client.list(r.path, dict(r.params) or None, required_permission=r.permissions[0])
-
-
-def _secure_score_report(client: GraphClient) -> dict[str, Any] | None:
-    """The latest secure score record in detail, plus the daily history Graph still holds.
-
-    Graph answers newest first, one record per day, and forgets records after about 90 days; the repository
-    keeps them for good. Embedding the history means `entragit score` has a trend from the very first backup
-    instead of only from the second day on. `history` is oldest first (the order `entragit score` shows) and
-    carries only date and scores, so the file changes once a day at most, when Graph adds a day.
-    """
-    pages = _report_items(client, "secureScore")
-    # Stop after the window even if Graph pages further: the next page would be older than anyone charts.
-    records = [r for r in islice(pages, catalog.SECURE_SCORE_DAYS) if isinstance(r, Mapping)]
-    if not records:
-        return None
-    by_day: dict[str, Mapping[str, Any]] = {}
-    for r in sorted(records, key=lambda r: str(r.get("createdDateTime") or "")):
-        day = _score_day(r)
-        if day is not None:
-            by_day[day] = r  # two records on one day (never seen): the later one is the day's score
-    r = max(records, key=lambda r: str(r.get("createdDateTime") or ""))
-    controls = sorted(
-        (
-            {
-                "controlName": c.get("controlName"),
-                "controlCategory": c.get("controlCategory"),
-                "score": c.get("score"),
-            }
-            for c in r.get("controlScores") or []
-            if isinstance(c, Mapping)
-        ),
-        key=lambda c: str(c["controlName"]),
-    )
-    current, maximum = r.get("currentScore"), r.get("maxScore")
-    percent = round(100.0 * float(current) / float(maximum), 1) if current is not None and maximum else None
-    return {
-        "date": _score_day(r),
-        "currentScore": current,
-        "maxScore": maximum,
-        "percent": percent,
-        "activeUserCount": r.get("activeUserCount"),
-        "licensedUserCount": r.get("licensedUserCount"),
-        "averageComparativeScores": sorted(
-            (
-                {"basis": a.get("basis"), "averageScore": a.get("averageScore")}
-                for a in r.get("averageComparativeScores") or []
-                if isinstance(a, Mapping)
-            ),
-            key=lambda a: str(a["basis"]),
-        ),
-        "controlScores": controls,
-        "history": [
-            {"date": day, "currentScore": rec.get("currentScore"), "maxScore": rec.get("maxScore")}
-            for day, rec in sorted(by_day.items())
-        ],
-    }
-
-
-def _score_day(record: Mapping[str, Any]) -> str | None:
-    """The UTC day (`YYYY-MM-DD`) a secure score record is for, from its createdDateTime."""
-    return str(record.get("createdDateTime") or "")[:10] or None
-
-
-def _seats_report(client: GraphClient, seats: Mapping[str, str]) -> dict[str, Any]:
-    skus = list(_report_items(client, "seats"))
-    codes = list(seats.values())
-    sku_rows = []
-    for s in sorted(skus, key=lambda s: str(s.get("skuPartNumber") or s.get("skuId"))):
-        prepaid = s.get("prepaidUnits") or {}
-        enabled = prepaid.get("enabled") if isinstance(prepaid, Mapping) else None
-        consumed = s.get("consumedUnits")
-        sku_rows.append(
-            {
-                "skuPartNumber": s.get("skuPartNumber"),
-                "skuId": s.get("skuId"),
-                "capabilityStatus": s.get("capabilityStatus"),
-                "appliesTo": s.get("appliesTo"),
-                "consumedUnits": consumed,
-                "prepaidUnits": dict(prepaid) if isinstance(prepaid, Mapping) else None,
-                "available": enabled - consumed
-                if isinstance(enabled, int) and isinstance(consumed, int)
-                else None,
-            }
-        )
-    return {
-        # Billable estimate: enabled member accounts holding at least one license.
-        "billableUsers": sum(1 for c in codes if c == "eml"),
-        "users": len(codes),
-        "members": sum(1 for c in codes if c[1] == "m"),
-        "guests": sum(1 for c in codes if c[1] == "g"),
-        "disabledUsers": sum(1 for c in codes if c[0] == "d"),
-        "licensedUsers": sum(1 for c in codes if c[2] == "l"),
-        "unlicensedEnabledMembers": sum(1 for c in codes if c == "emu"),
-        "skus": sku_rows,
-    }
 
 
 # ---------------------------------------------------------------------------------------------------- entry
@@ -1076,13 +963,13 @@ def _run_types(
 
     report_changes: list[tuple[str, str]] = []
     tracked_reports = set(store.tracked_files([REPORT_FOLDER]))  # (not the whole index on a quiet run)
-    for name, build in (
-        ("secureScore", lambda: _secure_score_report(client)),
-        ("seats", lambda: _seats_report(client, (new_types.get("users") or {}).get("seats") or {})),
+    seat_codes = (new_types.get("users") or {}).get("seats") or {}
+    for path, build in (
+        (reports.SECURE_SCORE_FILE, lambda: reports.secure_score_report(client)),
+        (reports.SEATS_FILE, lambda: reports.seats_report(client, seat_codes)),
     ):
-        if name == "seats" and not (new_types.get("users") or {}).get("seats"):
+        if path == reports.SEATS_FILE and not seat_codes:
             continue  # users never listed successfully: no estimate rather than a wrong one
-        path = f"{REPORT_FOLDER}/{name}.yaml"
         try:
             data = build()
         except (GraphError, EntragitError) as exc:

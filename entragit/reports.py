@@ -1,24 +1,156 @@
-"""Tenant reports read back from the repository: secure score over time, and the billable seat estimate.
+"""Tenant reports: built from Graph by each backup, and read back from the repository.
 
-Both answer from what backups already committed, so they work offline, in CI, and for any past date. The
-secure score's trend has two sources: each version of `reports/secureScore.yaml` embeds the daily `history`
-Graph still held at that backup (about 90 days, oldest first), and the file's git history keeps the days Graph
-has since forgotten. They are merged per day, the newest backup's value winning, so the first backup already
-shows a trend and years of backups do not repeat a day.
+This module owns the report files' shapes, both ways: `secure_score_report` and `seats_report` build what a
+backup writes under `reports/`, and `score` and `seats` answer `entragit score` and `entragit seats` from what
+backups already committed, so they work offline, in CI, and for any past date.
+
+The secure score's trend has two sources: each version of `reports/secureScore.yaml` embeds the daily
+`history` Graph still held at that backup (about 90 days, oldest first), and the file's git history keeps the
+days Graph has since forgotten. They are merged per day, the newest backup's value winning, so the first
+backup already shows a trend and years of backups do not repeat a day.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from itertools import islice
+from typing import TYPE_CHECKING, Any
 
+from entragit import catalog
 from entragit.errors import EntragitError
 from entragit.history.entries import Entry, load_text
 from entragit.history.repo import BackupRepo
 
-SECURE_SCORE_FILE = "reports/secureScore.yaml"
+if TYPE_CHECKING:
+    from entragit.graph.client import GraphClient
+
+REPORT_FOLDER = "reports"
+SECURE_SCORE_FILE = catalog.report("secureScore").file
+SEATS_FILE = catalog.report("seats").file
 SPARKS = "▁▂▃▄▅▆▇█"
+
+
+# --------------------------------------------------------------------------------------------------- building
+
+
+def _report_items(client: GraphClient, name: str) -> Iterator[dict[str, Any]]:
+    """The items a report is built from, read as its catalog entry says (path, query, permission)."""
+    r = catalog.report(name)
+    return client.list(r.path, dict(r.params) or None, required_permission=r.permissions[0])
+
+
+def secure_score_report(client: GraphClient) -> dict[str, Any] | None:
+    """The content of reports/secureScore.yaml: the latest secure score record in detail, plus the daily
+    history Graph still holds; None when Graph has no record.
+
+    Graph answers newest first, one record per day, and forgets records after about 90 days; the repository
+    keeps them for good. Embedding the history means `entragit score` has a trend from the very first backup
+    instead of only from the second day on. `history` is oldest first (the order `entragit score` shows) and
+    carries only date and scores, so the file changes once a day at most, when Graph adds a day.
+    """
+    pages = _report_items(client, "secureScore")
+    # Stop after the window even if Graph pages further: the next page would be older than anyone charts.
+    records = [r for r in islice(pages, catalog.SECURE_SCORE_DAYS) if isinstance(r, Mapping)]
+    if not records:
+        return None
+    by_day: dict[str, Mapping[str, Any]] = {}
+    for r in sorted(records, key=lambda r: str(r.get("createdDateTime") or "")):
+        day = _score_day(r)
+        if day is not None:
+            by_day[day] = r  # two records on one day (never seen): the later one is the day's score
+    r = max(records, key=lambda r: str(r.get("createdDateTime") or ""))
+    controls = sorted(
+        (
+            {
+                "controlName": c.get("controlName"),
+                "controlCategory": c.get("controlCategory"),
+                "score": c.get("score"),
+            }
+            for c in r.get("controlScores") or []
+            if isinstance(c, Mapping)
+        ),
+        key=lambda c: str(c["controlName"]),
+    )
+    current, maximum = r.get("currentScore"), r.get("maxScore")
+    percent = round(100.0 * float(current) / float(maximum), 1) if current is not None and maximum else None
+    return {
+        "date": _score_day(r),
+        "currentScore": current,
+        "maxScore": maximum,
+        "percent": percent,
+        "activeUserCount": r.get("activeUserCount"),
+        "licensedUserCount": r.get("licensedUserCount"),
+        "averageComparativeScores": sorted(
+            (
+                {"basis": a.get("basis"), "averageScore": a.get("averageScore")}
+                for a in r.get("averageComparativeScores") or []
+                if isinstance(a, Mapping)
+            ),
+            key=lambda a: str(a["basis"]),
+        ),
+        "controlScores": controls,
+        "history": [
+            {"date": day, "currentScore": rec.get("currentScore"), "maxScore": rec.get("maxScore")}
+            for day, rec in sorted(by_day.items())
+        ],
+    }
+
+
+def _score_day(record: Mapping[str, Any]) -> str | None:
+    """The UTC day (`YYYY-MM-DD`) a secure score record is for, from its createdDateTime."""
+    return str(record.get("createdDateTime") or "")[:10] or None
+
+
+def seat_code(user: Mapping[str, Any]) -> str:
+    """Compact per-user seat facts (enabled/disabled, member/guest, licensed/unlicensed: e.g. "eml").
+
+    A backup keeps one per user in its incremental state, so that a run that reads only the changed users can
+    still count the seats of all of them; `seats_report` counts these codes."""
+    enabled = "e" if user.get("accountEnabled") else "d"
+    kind = "g" if str(user.get("userType") or "Member").lower() == "guest" else "m"
+    licensed = "l" if user.get("assignedLicenses") else "u"
+    return enabled + kind + licensed
+
+
+def seats_report(client: GraphClient, seat_codes: Mapping[str, str]) -> dict[str, Any]:
+    """The content of reports/seats.yaml: user counts from the `seat_code` of every user id, and the
+    tenant's subscribed SKUs (bought, consumed and still available units) read from Graph."""
+    skus = list(_report_items(client, "seats"))
+    codes = list(seat_codes.values())
+    sku_rows = []
+    for s in sorted(skus, key=lambda s: str(s.get("skuPartNumber") or s.get("skuId"))):
+        prepaid = s.get("prepaidUnits") or {}
+        enabled = prepaid.get("enabled") if isinstance(prepaid, Mapping) else None
+        consumed = s.get("consumedUnits")
+        sku_rows.append(
+            {
+                "skuPartNumber": s.get("skuPartNumber"),
+                "skuId": s.get("skuId"),
+                "capabilityStatus": s.get("capabilityStatus"),
+                "appliesTo": s.get("appliesTo"),
+                "consumedUnits": consumed,
+                "prepaidUnits": dict(prepaid) if isinstance(prepaid, Mapping) else None,
+                "available": enabled - consumed
+                if isinstance(enabled, int) and isinstance(consumed, int)
+                else None,
+            }
+        )
+    return {
+        # Billable estimate: enabled member accounts holding at least one license.
+        "billableUsers": sum(1 for c in codes if c == "eml"),
+        "users": len(codes),
+        "members": sum(1 for c in codes if c[1] == "m"),
+        "guests": sum(1 for c in codes if c[1] == "g"),
+        "disabledUsers": sum(1 for c in codes if c[0] == "d"),
+        "licensedUsers": sum(1 for c in codes if c[2] == "l"),
+        "unlicensedEnabledMembers": sum(1 for c in codes if c == "emu"),
+        "skus": sku_rows,
+    }
+
+
+# ---------------------------------------------------------------------------------------------------- reading
 
 
 class ReportError(EntragitError):

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from history_repo import RepoBuilder, guid
 
 from entragit import canonical, reports
+from entragit.graph.client import GraphClient
 from entragit.reports import ReportError, sparkline
 
 SKU = "c7df2760-2c81-4ef7-b578-5b5392b571df"
@@ -154,3 +155,78 @@ def test_licenses_to_review_are_the_licensed_users_that_are_not_billable_and_fas
     start = time.perf_counter()
     assert report.reclaim == [guest, disabled]
     assert time.perf_counter() - start < 1.0
+
+
+class FakeGraph:
+    """Answers `list` with fixed items per Graph path, recording what was asked."""
+
+    def __init__(self, items: dict[str, list[dict[str, Any]]]) -> None:
+        self.items = items
+        self.asked: list[tuple[str, dict[str, str] | None, str | None]] = []
+
+    def list(
+        self, path: str, params: dict[str, str] | None = None, *, required_permission: str | None = None
+    ) -> Iterator[dict[str, Any]]:
+        self.asked.append((path, params, required_permission))
+        return iter(self.items.get(path, []))
+
+
+def test_the_secure_score_a_backup_writes_is_what_score_reads_back(tmp_path: Path) -> None:
+    days = [f"2026-11-{d:02d}" for d in range(1, 31)]
+    # Newest first, as Graph answers; one day with two records (the later one counts).
+    records = [
+        {"createdDateTime": f"{d}T06:00:00Z", "currentScore": 300.0 + i, "maxScore": 600.0}
+        for i, d in enumerate(days)
+    ][::-1]
+    records.insert(5, {"createdDateTime": "2026-11-10T23:00:00Z", "currentScore": 999.0, "maxScore": 600.0})
+    records[0]["controlScores"] = [
+        {"controlName": "MFARegistrationV2", "controlCategory": "Identity", "score": 9.0, "extra": 1},
+        {"controlName": "AdminMFAV2", "controlCategory": "Identity", "score": 10.0},
+    ]
+    graph = FakeGraph({"security/secureScores": records})
+    built = reports.secure_score_report(cast(GraphClient, graph))
+    assert graph.asked == [("security/secureScores", {"$top": "90"}, "SecurityEvents.Read.All")]
+    assert built is not None
+    assert (built["date"], built["currentScore"], built["percent"]) == ("2026-11-30", 329.0, 54.8)
+    assert [c["controlName"] for c in built["controlScores"]] == ["AdminMFAV2", "MFARegistrationV2"]
+    assert "extra" not in built["controlScores"][1]
+    assert len(built["history"]) == 30
+    assert built["history"][9] == {"date": "2026-11-10", "currentScore": 999.0, "maxScore": 600.0}
+
+    b = RepoBuilder(tmp_path / "r")
+    b.write(reports.SECURE_SCORE_FILE, canonical.dump(built))
+    b.commit()
+    r = reports.score(str(b.root))
+    assert (r.current, r.maximum, r.date) == (329.0, 600.0, "2026-11-30T00:00:00Z")
+    assert [p.date[:10] for p in r.history] == days
+    assert reports.secure_score_report(cast(GraphClient, FakeGraph({}))) is None
+
+
+def test_seats_report_counts_seat_codes_and_each_skus_available_units() -> None:
+    users = [
+        {"accountEnabled": True, "userType": "Member", "assignedLicenses": [{"skuId": SKU}]},
+        {"accountEnabled": True, "userType": None, "assignedLicenses": [{"skuId": SKU}]},
+        {"accountEnabled": True, "userType": "Member", "assignedLicenses": []},
+        {"accountEnabled": True, "userType": "guest", "assignedLicenses": [{"skuId": SKU}]},
+        {"accountEnabled": False, "userType": "Member", "assignedLicenses": [{"skuId": SKU}]},
+    ]
+    codes = {str(i): reports.seat_code(u) for i, u in enumerate(users)}
+    assert list(codes.values()) == ["eml", "eml", "emu", "egl", "dml"]
+    skus = [
+        {"skuPartNumber": "SPE_E5", "skuId": SKU, "consumedUnits": 4, "prepaidUnits": {"enabled": 10}},
+        {"skuPartNumber": "AAD_PREMIUM", "skuId": "x", "consumedUnits": 1, "prepaidUnits": None},
+    ]
+    built = reports.seats_report(cast(GraphClient, FakeGraph({"subscribedSkus": skus})), codes)
+    assert {k: v for k, v in built.items() if k != "skus"} == {
+        "billableUsers": 2,
+        "users": 5,
+        "members": 4,
+        "guests": 1,
+        "disabledUsers": 1,
+        "licensedUsers": 4,
+        "unlicensedEnabledMembers": 1,
+    }
+    assert [(s["skuPartNumber"], s["available"]) for s in built["skus"]] == [
+        ("AAD_PREMIUM", None),
+        ("SPE_E5", 6),
+    ]
