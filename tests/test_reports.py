@@ -203,7 +203,7 @@ def test_the_secure_score_a_backup_writes_is_what_score_reads_back(tmp_path: Pat
 
 
 def test_seats_report_counts_seat_codes_and_each_skus_available_units() -> None:
-    users = [
+    users: list[dict[str, Any]] = [
         {"accountEnabled": True, "userType": "Member", "assignedLicenses": [{"skuId": SKU}]},
         {"accountEnabled": True, "userType": None, "assignedLicenses": [{"skuId": SKU}]},
         {"accountEnabled": True, "userType": "Member", "assignedLicenses": []},
