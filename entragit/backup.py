@@ -16,22 +16,19 @@ plus a hash per listed object, and writes nothing.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import queue
-import signal
 import sys
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from multiprocessing import resource_tracker
 from pathlib import Path
 from typing import Any
 
-from entragit import canonical, catalog, config, reports
+from entragit import canonical, catalog, config, render, reports
 from entragit.catalog import ObjectType, Relationship
 from entragit.errors import EntragitError
 from entragit.graph.client import DeltaExpired, GraphClient, GraphError
@@ -42,8 +39,7 @@ ProgressFn = Callable[[str], None]
 
 PROGRESS_EVERY = 10_000  # a progress line per this many objects of a long delta round
 GONE = "@gone"  # marks, among an object's relationship values, that the object vanished mid-listing
-RENDER_WORKERS = 2  # worker processes turning big listings into YAML (0: all in this process)
-RENDER_AHEAD = 6  # pages handed to them before the listing thread waits for the oldest
+RENDER_AHEAD = 6  # pages handed to the render workers before the listing thread waits for the oldest
 TYPE_WORKERS = 8  # types listed at the same time (mostly waiting on Graph); each also fans out via $batch
 BODY_LINES = 500  # commit message body cap
 PAGE_TOP = "999"  # Graph's maximum page size for directory collections
@@ -115,16 +111,6 @@ class _Outcome:
 
 
 # ---------------------------------------------------------------------------------------------------- helpers
-
-
-def _strip_annotations(obj: Mapping[str, Any], t: ObjectType) -> dict[str, Any]:
-    """Graph object without delta/OData annotations and relationship keys (those go in as links)."""
-    rel_names = {r.name for r in t.relationships}
-    return {
-        k: v
-        for k, v in obj.items()
-        if k not in rel_names and ("@" not in k or (k == "@odata.type" and t.keep_odata_type))
-    }
 
 
 def _ids(items: Iterable[Any]) -> list[str]:
@@ -215,18 +201,10 @@ def _prefetched(pages: Iterator[dict[str, Any]], depth: int = 3) -> Iterator[dic
         worker.join()
 
 
-def _display_name(t: ObjectType, obj: Mapping[str, Any], path: str) -> str:
-    for key in (t.display, "displayName", "userPrincipalName"):
-        value = obj.get(key)
-        if isinstance(value, str) and value:
-            return value
-    return path.rsplit("/", 1)[-1].removesuffix(".yaml")
-
-
 def _name_from_text(t: ObjectType, text: str | None, path: str) -> str:
     if text:
         try:
-            return _display_name(t, canonical.load(text), path)
+            return render.display_name(t, canonical.load(text), path)
         except Exception:  # a hand-edited file must not break the commit message
             pass
     return path.rsplit("/", 1)[-1].removesuffix(".yaml")
@@ -257,9 +235,7 @@ class _Run:
     ) -> None:
         self.store = store
         self.snapshot = snapshot or store.snapshot()
-        self._pool: ProcessPoolExecutor | None = None
-        self._pool_failed = False
-        self._pool_lock = threading.Lock()
+        self.renderer = render.RenderPool()
         # Set on Ctrl-C: listing threads stop at their next page instead of finishing the whole tenant.
         self.cancelled = threading.Event()
         self.client = client
@@ -374,7 +350,7 @@ class _Run:
     def _canonical(self, t: ObjectType, raw: Mapping[str, Any], links: Mapping[str, Any]) -> dict[str, Any]:
         if GONE in links:  # (fetch_object passes _read_relationships' values straight in)
             links = {k: v for k, v in links.items() if k != GONE}
-        return _canonical_of(t, raw, links, self._drop(t))
+        return render.canonical_of(t, raw, links, self._drop(t))
 
     def tracked(self) -> frozenset[str]:
         with self._tracked_lock:
@@ -406,34 +382,8 @@ class _Run:
             return None
         return self._canonical(t, deleted, self._previous_links(t, catalog.object_path(t, object_id)))
 
-    def _render_pool(self) -> ProcessPoolExecutor | None:
-        """Worker processes for the CPU work of big listings (canonical form, digest, YAML), started on first
-        need: with the GIL, one Python process cannot turn pages into files as fast as Graph serves them.
-
-        `spawn` (no fork of a process that has threads); like any multiprocessing user, a script calling
-        run_backup on a big tenant needs an `if __name__ == "__main__"` guard."""
-        with self._pool_lock:
-            if self._pool is None and not self._pool_failed and RENDER_WORKERS > 0:
-                try:
-                    ctx = multiprocessing.get_context("spawn")
-                    self._pool = ProcessPoolExecutor(
-                        max_workers=RENDER_WORKERS,
-                        mp_context=ctx,
-                        initializer=_worker_init,
-                        initargs=(os.getpid(),),
-                    )
-                    # Starting multiprocessing's resource tracker unblocks SIGINT in the calling thread; start
-                    # it now and block again, so that the workers (spawned on submit) inherit the block.
-                    resource_tracker.ensure_running()
-                    _block_sigint()
-                except (OSError, ValueError):
-                    self._pool_failed = True
-            return self._pool
-
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+        self.renderer.close()
 
     # -- one type ------------------------------------------------------------------------------------------
 
@@ -506,7 +456,7 @@ class _Run:
             seen_links: dict[str, dict[str, Any]] = {}
             delta_link: str | None = None
             pages = self.client.pages(f"{t.path}/delta", {"$select": sel}, required_permission=perm)
-            in_flight: deque[Future[list[_Rendered]]] = deque()
+            in_flight: deque[Future[list[render.Rendered]]] = deque()
             drop = self._drop(t)
 
             def settle(limit: int) -> None:
@@ -519,8 +469,8 @@ class _Run:
                 if self.cancelled.is_set():
                     raise KeyboardInterrupt
                 # Multi-page rounds go to the worker processes; a one-page round is not worth their start.
-                pool = self._render_pool() if page.get("@odata.nextLink") or in_flight else None
-                batch: list[_Job] = []
+                pooled = bool(page.get("@odata.nextLink") or in_flight) and self.renderer.available()
+                batch: list[render.Job] = []
                 for item in page.get("value", []):
                     if "@removed" in item or not item.get("id") or not catalog.is_backed_up(t, item):
                         continue
@@ -537,15 +487,17 @@ class _Run:
                                 links[r.name] = extra or links.get(r.name)
                             else:
                                 links[r.name] = sorted(set(links.get(r.name) or []) | set(extra or []))
-                    if pool is None:
+                    if not pooled:
                         take(item, links)
                         continue
                     path = catalog.object_path(t, oid)
-                    batch.append((path, _strip_annotations(item, t), dict(links), digests_old.get(path)))
+                    batch.append(
+                        (path, render.strip_annotations(item, t), dict(links), digests_old.get(path))
+                    )
                     if t.name == "users":
                         seats[oid] = reports.seat_code(item)
-                if pool is not None and batch:
-                    in_flight.append(pool.submit(_render_batch, t.name, drop, batch))
+                if pooled and batch:
+                    in_flight.append(self.renderer.submit(t.name, drop, batch))
                     settle(RENDER_AHEAD)
                 delta_link = page.get("@odata.deltaLink") or delta_link
                 seen += len(page.get("value", []))
@@ -692,9 +644,9 @@ class _Run:
         digests_new: dict[str, str],
     ) -> None:
         """Record the object's digest; if it differs from last run's, dump it and compare with the file."""
-        self._apply(out, _render(out.t, path, obj, digests_old.get(path)), digests_new)
+        self._apply(out, render.render(out.t, path, obj, digests_old.get(path)), digests_new)
 
-    def _apply(self, out: _Outcome, rendered: _Rendered, digests_new: dict[str, str]) -> None:
+    def _apply(self, out: _Outcome, rendered: render.Rendered, digests_new: dict[str, str]) -> None:
         """Take a rendered object: its digest, and its file change if its text differs from the file's."""
         path, d, text, name, deleted = rendered
         digests_new[path] = d
@@ -731,44 +683,6 @@ def _classify(store: Store, path: str, text: bytes, name: str, deleted: bool, tr
     else:
         kind = "changed"
     return _Entry(kind, name)
-
-
-# (path, digest, YAML bytes or None when the digest is unchanged, display name, soft-deleted)
-_Rendered = tuple[str, str, "bytes | None", str, bool]
-_Job = tuple[str, dict[str, Any], dict[str, Any], "str | None"]  # (path, Graph object, links, old digest)
-
-
-def _canonical_of(
-    t: ObjectType, raw: Mapping[str, Any], links: Mapping[str, Any], drop: list[str]
-) -> dict[str, Any]:
-    obj = canonical.canonicalize(t, _strip_annotations(raw, t), links, drop=drop)
-    if drop:  # canonicalize fills unset selected properties with null after dropping: drop those too
-        obj = {k: v for k, v in obj.items() if k not in drop}
-    return obj
-
-
-def _render(t: ObjectType, path: str, obj: Mapping[str, Any], old_digest: str | None) -> _Rendered:
-    d = canonical.digest(obj)
-    text = canonical.dump(obj).encode("utf-8") if d != old_digest else None
-    return path, d, text, _display_name(t, obj, path), bool(obj.get("deletedDateTime"))
-
-
-def _worker_init(parent: int) -> None:
-    """A render worker exits by itself when the backup process is gone (killed: no shutdown message ever
-    comes, and an orphan would keep the caller's stdout pipe open)."""
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(0.5)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="entragit-parent-watch", daemon=True).start()
-
-
-def _render_batch(type_name: str, drop: list[str], batch: list[_Job]) -> list[_Rendered]:
-    """Worker-process side of a big listing: canonical form, digest and YAML for one page of objects."""
-    t = catalog.by_name(type_name)
-    return [_render(t, path, _canonical_of(t, raw, links, drop), old) for path, raw, links, old in batch]
 
 
 def _read_bytes(path: Path) -> bytes | None:
@@ -934,7 +848,7 @@ def _run_types(
     run = _Run(store, client, cfg, full=full, progress=say, snapshot=snapshot)
     try:
         with ThreadPoolExecutor(
-            max_workers=TYPE_WORKERS, thread_name_prefix="entragit-type", initializer=_block_sigint
+            max_workers=TYPE_WORKERS, thread_name_prefix="entragit-type", initializer=render.block_sigint
         ) as pool:
             try:
                 outcomes = list(pool.map(lambda t: run.backup_type(t, old_types.get(t.name) or {}), chosen))
@@ -989,14 +903,6 @@ def _run_types(
     result.commit = snapshot.commit(message)
     store.save_state(new_types)
     return result
-
-
-def _block_sigint() -> None:
-    """Ctrl-C belongs to the main thread (it cancels the run). Blocking SIGINT in the listing threads is also
-    inherited by the render workers they spawn, so a terminal's Ctrl-C, sent to the whole process group, does
-    not make each worker print its own KeyboardInterrupt traceback; the parent shuts them down."""
-    if hasattr(signal, "pthread_sigmask"):
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
 
 
 def _domain_from_graph(client: GraphClient) -> str | None:

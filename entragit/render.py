@@ -1,0 +1,140 @@
+"""Graph objects → file contents: canonical form, digest, and YAML text when the digest changed.
+
+A backup renders every listed object; for big listings that CPU work goes to worker processes
+(`RenderPool`), because with the GIL one Python process cannot turn pages into files as fast as Graph serves
+them. The workers import only this module (plus catalog and canonical): `render_batch` is their entry point,
+so it must stay importable at module level.
+
+The same functions render in-process for small listings, so both paths give byte-identical files.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import threading
+import time
+from collections.abc import Mapping
+from concurrent.futures import Future, ProcessPoolExecutor
+from multiprocessing import resource_tracker
+from typing import Any
+
+from entragit import canonical, catalog
+from entragit.catalog import ObjectType
+
+WORKERS = 2  # worker processes turning big listings into YAML (0: all in the calling process)
+
+# (path, digest, YAML bytes or None when the digest is unchanged, display name, soft-deleted)
+Rendered = tuple[str, str, "bytes | None", str, bool]
+Job = tuple[str, dict[str, Any], dict[str, Any], "str | None"]  # (path, Graph object, links, old digest)
+
+
+def strip_annotations(obj: Mapping[str, Any], t: ObjectType) -> dict[str, Any]:
+    """Graph object without delta/OData annotations and relationship keys (those go in as links)."""
+    rel_names = {r.name for r in t.relationships}
+    return {
+        k: v
+        for k, v in obj.items()
+        if k not in rel_names and ("@" not in k or (k == "@odata.type" and t.keep_odata_type))
+    }
+
+
+def display_name(t: ObjectType, obj: Mapping[str, Any], path: str) -> str:
+    """The name a commit message gives the object: its catalog display property, else the file's id."""
+    for key in (t.display, "displayName", "userPrincipalName"):
+        value = obj.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return path.rsplit("/", 1)[-1].removesuffix(".yaml")
+
+
+def canonical_of(
+    t: ObjectType, raw: Mapping[str, Any], links: Mapping[str, Any], drop: list[str]
+) -> dict[str, Any]:
+    """The canonical form of a Graph object with its relationship values, minus excluded attributes."""
+    obj = canonical.canonicalize(t, strip_annotations(raw, t), links, drop=drop)
+    if drop:  # canonicalize fills unset selected properties with null after dropping: drop those too
+        obj = {k: v for k, v in obj.items() if k not in drop}
+    return obj
+
+
+def render(t: ObjectType, path: str, obj: Mapping[str, Any], old_digest: str | None) -> Rendered:
+    """Digest of a canonical object, and its YAML only when the digest differs from the previous run's
+    (dumping is the expensive part; an unchanged object costs a hash)."""
+    d = canonical.digest(obj)
+    text = canonical.dump(obj).encode("utf-8") if d != old_digest else None
+    return path, d, text, display_name(t, obj, path), bool(obj.get("deletedDateTime"))
+
+
+def render_batch(type_name: str, drop: list[str], batch: list[Job]) -> list[Rendered]:
+    """Worker-process side of a big listing: canonical form, digest and YAML for one page of objects."""
+    t = catalog.by_name(type_name)
+    return [render(t, path, canonical_of(t, raw, links, drop), old) for path, raw, links, old in batch]
+
+
+def block_sigint() -> None:
+    """Ctrl-C belongs to the main thread (it cancels the run). Blocking SIGINT in the listing threads is also
+    inherited by the render workers they spawn, so a terminal's Ctrl-C, sent to the whole process group, does
+    not make each worker print its own KeyboardInterrupt traceback; the parent shuts them down."""
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+
+
+def _worker_init(parent: int) -> None:
+    """A render worker exits by itself when the backup process is gone (killed: no shutdown message ever
+    comes, and an orphan would keep the caller's stdout pipe open)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="entragit-parent-watch", daemon=True).start()
+
+
+class RenderPool:
+    """Worker processes for `render_batch`, started on first need and shared by the listing threads.
+
+    `spawn` (no fork of a process that has threads); like any multiprocessing user, a script calling
+    run_backup on a big tenant needs an `if __name__ == "__main__"` guard. When the workers cannot start
+    (or `workers` is 0), `available` says so and the caller renders in its own process.
+    """
+
+    def __init__(self, workers: int = WORKERS) -> None:
+        self.workers = workers
+        self._pool: ProcessPoolExecutor | None = None
+        self._failed = False
+        self._lock = threading.Lock()
+
+    def available(self) -> bool:
+        """Whether batches can be submitted; starts the workers on the first call."""
+        with self._lock:
+            if self._pool is None and not self._failed and self.workers > 0:
+                try:
+                    self._pool = ProcessPoolExecutor(
+                        max_workers=self.workers,
+                        mp_context=multiprocessing.get_context("spawn"),
+                        initializer=_worker_init,
+                        initargs=(os.getpid(),),
+                    )
+                    # Starting multiprocessing's resource tracker unblocks SIGINT in the calling thread; start
+                    # it now and block again, so that the workers (spawned on submit) inherit the block.
+                    resource_tracker.ensure_running()
+                    block_sigint()
+                except (OSError, ValueError):
+                    self._failed = True
+            return self._pool is not None
+
+    def submit(self, type_name: str, drop: list[str], batch: list[Job]) -> Future[list[Rendered]]:
+        """Render one page of objects in a worker; call only after `available()` said yes."""
+        if self._pool is None:
+            raise RuntimeError("RenderPool.submit before available()")
+        return self._pool.submit(render_batch, type_name, drop, batch)
+
+    def close(self) -> None:
+        """Stop the workers, waiting for the batch each one is on (queued batches are dropped)."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
