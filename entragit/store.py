@@ -1,4 +1,6 @@
-"""The backup repository: files in a git work tree, one commit per backup run, history queries.
+"""The backup repository: files in a git work tree, one commit per backup run.
+
+Reading history back is not done here: `entragit.history.repo` has its own reader.
 
 Everything goes through the git CLI (GitPython's `repo.git`), never `index.add` per file: git's own commands
 stage 100k paths in seconds where the pure-Python index takes minutes. Only touched paths are written and
@@ -26,7 +28,6 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -44,7 +45,6 @@ STATE_DIR = "entragit"
 STATE_FILE = "state.json"
 RUN_MARKER = "run.lock"
 LOCK_FILE = "lock"
-LAST_CHANGES_CACHE = "last_changes.json"
 PENDING_REF = "refs/entragit/pending"  # the commit being built, until the work tree has been moved to it
 TMP_SUFFIX = ".entragit-tmp"
 
@@ -58,28 +58,6 @@ _DEFAULT_IDENTITY = {
 
 class StoreError(EntragitError):
     """The backup repository is missing, busy, dirty, or git refused an operation."""
-
-
-@dataclass(frozen=True)
-class Change:
-    """The last commit that touched a path; status is git's letter (A added, M modified, D deleted)."""
-
-    commit: str
-    date: str
-    status: str
-
-    @property
-    def deleted(self) -> bool:
-        return self.status == "D"
-
-
-@dataclass(frozen=True)
-class Version:
-    """One commit in a file's history, newest first."""
-
-    commit: str
-    date: str
-    subject: str
 
 
 def _atomic_write(path: Path, data: bytes, *, sync: bool = False) -> None:
@@ -400,49 +378,6 @@ class Store:
         data = json.dumps({"head": self.head(), "types": types}, separators=(",", ":"), sort_keys=True)
         _atomic_write(self.state_dir / STATE_FILE, data.encode("utf-8"), sync=True)
 
-    # ------------------------------------------------------------------ history
-
-    def last_changes(self) -> dict[str, Change]:
-        """Last commit touching every path ever committed, from one `git log` pass (cached per HEAD)."""
-        head = self.head()
-        if head is None:
-            return {}
-        cache = self.state_dir / LAST_CHANGES_CACHE
-        with contextlib.suppress(FileNotFoundError, ValueError, KeyError, TypeError):
-            data = json.loads(cache.read_text(encoding="utf-8"))
-            if data["head"] == head:
-                return {p: Change(*v) for p, v in data["changes"].items()}
-        out = self._git("log", "--format=%x1e%H%x1f%cI", "--name-status", "-z", "--no-renames", "HEAD")
-        changes: dict[str, Change] = {}
-        for record in out.split("\x1e"):
-            if not record:
-                continue
-            header, _, rest = record.partition("\0")
-            sha, _, date = header.partition("\x1f")
-            fields = rest.lstrip("\n").split("\0")
-            for status, path in zip(fields[0::2], fields[1::2], strict=False):
-                if path and path not in changes:
-                    changes[path] = Change(sha, date, status[:1])
-        with contextlib.suppress(OSError):
-            self.state_dir.mkdir(parents=True, exist_ok=True)
-            payload = {"head": head, "changes": {p: [c.commit, c.date, c.status] for p, c in changes.items()}}
-            _atomic_write(cache, json.dumps(payload, separators=(",", ":")).encode("utf-8"))
-        return changes
-
-    def file_at(self, rev: str, path: str) -> str:
-        """The file's text at a revision; StoreError if it did not exist there."""
-        try:
-            return str(self.repo.git.execute(["git", "show", f"{rev}:{path}"], strip_newline_in_stdout=False))
-        except GitCommandError:
-            raise StoreError(f"{path} does not exist at revision {rev}") from None
-
-    def file_history(self, path: str) -> list[Version]:
-        """Commits that changed the file, newest first (including the one that deleted it)."""
-        if self.head() is None:
-            return []
-        out = self._git("log", "--format=%H%x1f%cI%x1f%s", "HEAD", "--", path)
-        return [Version(*line.split("\x1f", 2)) for line in out.splitlines() if line.count("\x1f") >= 2]
-
     # ------------------------------------------------------------------ push
 
     def push_remote(self) -> str:
@@ -748,22 +683,3 @@ def _read_bytes(path: str) -> bytes | None:
 
 def _nul(paths: Iterable[str]) -> bytes:
     return b"".join(p.encode("utf-8") + b"\0" for p in paths)
-
-
-# Module-level forms for callers that hold a path rather than a Store (history.py, resolve.py).
-
-
-def open_store(repo: Store | str | Path) -> Store:
-    return repo if isinstance(repo, Store) else Store.open(repo)
-
-
-def last_changes(repo: Store | str | Path) -> dict[str, Change]:
-    return open_store(repo).last_changes()
-
-
-def file_at(repo: Store | str | Path, rev: str, path: str) -> str:
-    return open_store(repo).file_at(rev, path)
-
-
-def file_history(repo: Store | str | Path, path: str) -> list[Version]:
-    return open_store(repo).file_history(path)

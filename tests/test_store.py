@@ -1,4 +1,4 @@
-"""The backup repository: minimal writes, one commit per snapshot, interruption recovery, history queries."""
+"""The backup repository: minimal writes, one commit per snapshot, interruption recovery."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from entragit import store as store_mod
-from entragit.store import Store, StoreError
+from entragit.store import Snapshot, Store, StoreError
 
 
 def git(root: Path, *args: str) -> str:
@@ -67,10 +66,11 @@ def test_delete_and_unicode_names(st: Store) -> None:
     st.write_snapshot({"users/a.yaml": None}, "del")
     assert not (st.root / "users/a.yaml").exists()
     assert git(st.root, "status", "--porcelain") == ""
-    changes = st.last_changes()
-    assert changes["users/a.yaml"].deleted
-    assert changes["reports/é ü.yaml"].status == "A"
-    assert changes["entragit.yaml"].status == "A"
+    deleted = git(st.root, "show", "--name-status", "-z", "--format=", "HEAD").split("\0")
+    assert deleted == ["D", "users/a.yaml", ""]
+    added = git(st.root, "show", "--name-status", "-z", "--format=", "HEAD~1").split("\0")
+    assert added == ["A", "reports/é ü.yaml", "A", "users/a.yaml", ""]
+    assert git(st.root, "show", "--name-status", "--format=", "HEAD~2").split() == ["A", "entragit.yaml"]
 
 
 def test_commit_without_a_git_identity(st: Store, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -94,7 +94,7 @@ def test_interrupted_run_is_rolled_back_by_the_next_session(
         return real(self, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(Store, "_git", dies_before_moving_head)
-    monkeypatch.setattr(store_mod.Snapshot, "close", lambda self: None)  # killed: no cleanup runs
+    monkeypatch.setattr(Snapshot, "close", lambda self: None)  # killed: no cleanup runs
     with pytest.raises(KeyboardInterrupt):
         st.write_snapshot(
             {"users/a.yaml": "id: a\nnew: 1\n", "users/c.yaml": "id: c\n", "users/b.yaml": None}, "x"
@@ -172,22 +172,6 @@ def test_state_is_tied_to_head_and_untracked(st: Store) -> None:
     git(st.root, "add", "extra.txt")
     git(st.root, "-c", "user.name=x", "-c", "user.email=x@x", "commit", "-q", "-m", "manual")
     assert st.load_state() == {}
-
-
-def test_history_primitives(st: Store) -> None:
-    s1 = st.write_snapshot({"users/a.yaml": "id: a\nv: 1\n"}, "first")
-    s2 = st.write_snapshot({"users/a.yaml": "id: a\nv: 2\n", "users/b.yaml": "id: b\n"}, "second\n\nbody")
-    assert st.file_at(s1 or "", "users/a.yaml") == "id: a\nv: 1\n"
-    assert store_mod.file_at(st.root, "HEAD", "users/a.yaml") == "id: a\nv: 2\n"
-    with pytest.raises(StoreError, match=r"users/zz\.yaml"):
-        st.file_at("HEAD", "users/zz.yaml")
-    hist = store_mod.file_history(st.root, "users/a.yaml")
-    assert [(v.commit, v.subject) for v in hist] == [(s2, "second"), (s1, "first")]
-    changes = store_mod.last_changes(st.root)
-    assert changes["users/a.yaml"].commit == s2 and changes["users/b.yaml"].commit == s2
-    assert changes["users/a.yaml"].date.startswith("20")
-    assert (st.root / ".git/entragit/last_changes.json").exists()
-    assert store_mod.last_changes(st) == changes
 
 
 def test_push_without_remote_is_a_clear_error(st: Store) -> None:
