@@ -332,7 +332,9 @@ class GraphClient:
             ca_bundle, env, pool_size=max(self.max_workers * 4, 32), target_url=self.graph_url
         )
         self._lock = threading.Lock()
-        self._window = _BatchWindow(self.max_workers, sleep=lambda s: self.backoff.sleep(s))
+        # Unthrottled, batches go out as fast as the callers' workers send them (several list_many calls of
+        # max_workers each run at once in a backup, up to the connection pool); throttling narrows that.
+        self._window = _BatchWindow(self.max_workers * 4, sleep=lambda s: self.backoff.sleep(s))
         self.stats: dict[str, int] = {"requests": 0, "retries": 0, "throttled": 0, "batched": 0}
 
     # -- plumbing ----------------------------------------------------------------------------------------
