@@ -2,8 +2,9 @@
 
 A backup renders every listed object; for big listings that CPU work goes to worker processes
 (`RenderPool`), because with the GIL one Python process cannot turn pages into files as fast as Graph serves
-them. The workers import only this module (plus catalog and canonical): `render_batch` is their entry point,
-so it must stay importable at module level.
+them. `render_batch` is their entry point, pickled by reference: it must stay a module-level function here.
+It needs only catalog and canonical, though a spawned worker also re-imports the caller's main module (for
+`python -m entragit`, the whole CLI).
 
 The same functions render in-process for small listings, so both paths give byte-identical files.
 """
