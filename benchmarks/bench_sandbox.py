@@ -3,7 +3,7 @@ requests a backup makes most (a `$top=999` users page, an indexed `$filter`, an 
 
 Issue 2's targets: `entragit sandbox serve --users 100000` ready within a minute, and a `$top=999` users page
 in well under a second. The sandbox runs as its own process, as a user starts it; requests go over HTTPS
-with a token from msal, exactly like entragit's client.
+with a token from entragit's own msal code path.
 
 Usage: python benchmarks/bench_sandbox.py [--users 100000] [--repeat 5]
 """
@@ -19,22 +19,24 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import msal
 import requests
+
+from entragit.graph.auth import AuthConfig, token_provider
 
 
 def session(info: dict[str, str]) -> requests.Session:
+    """A session with a token from entragit's own msal code path, trusting the sandbox CA."""
+    config = AuthConfig(
+        info["tenant_id"],
+        info["client_id"],
+        authority_host=info["authority_host"],
+        graph_url=info["graph_url"],
+        ca_bundle=info["ca_bundle"],
+    )
+    token = token_provider(config, env={"AZURE_CLIENT_SECRET": info["client_secret"]})()
     http = requests.Session()
     http.trust_env = False
     http.verify = info["ca_bundle"]
-    app = msal.ConfidentialClientApplication(
-        info["client_id"],
-        client_credential=info["client_secret"],
-        authority=f"{info['authority_host']}/{info['tenant_id']}",
-        instance_discovery=False,
-        http_client=http,
-    )
-    token = app.acquire_token_for_client(scopes=[f"{info['graph_url']}/.default"])["access_token"]
     http.headers["Authorization"] = f"Bearer {token}"
     return http
 
