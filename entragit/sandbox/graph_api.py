@@ -87,6 +87,16 @@ _DERIVED_NAVIGATION: dict[str, tuple[str, ...]] = {
 _ADVANCED_KEYS = ("users", "groups", "applications", "servicePrincipals", "directory/administrativeUnits")
 
 
+def _missing_eventual(what: str) -> None:
+    """Graph's 400 for an advanced query (`what`: "$count", a filter operator...) sent without the
+    `ConsistencyLevel: eventual` header."""
+    bad(
+        f"{what} is not supported because the 'ConsistencyLevel:eventual' header is missing. "
+        "Refer to https://aka.ms/graph-docs/advanced-queries for more information",
+        "Request_UnsupportedQuery",
+    )
+
+
 class GraphApi:
     """Every Graph v1.0 operation of the sandbox except $batch and authentication."""
 
@@ -336,11 +346,7 @@ class GraphApi:
         if td.key not in _ADVANCED_KEYS:
             return
         if not ctx.eventual:
-            bad(
-                f"{reason} is not supported because the 'ConsistencyLevel:eventual' header is missing. "
-                "Refer to https://aka.ms/graph-docs/advanced-queries for more information",
-                "Request_UnsupportedQuery",
-            )
+            _missing_eventual(reason)
         if not ctx.count:
             bad(
                 f"{reason} is not supported because the required parameters might be missing. "
@@ -556,11 +562,7 @@ class GraphApi:
 
     def _count_segment(self, ctx: Ctx, td: TypeDef) -> Response:
         if not ctx.eventual and td.key in _ADVANCED_KEYS:
-            bad(
-                "$count is not supported because the 'ConsistencyLevel:eventual' header is missing. "
-                "Refer to https://aka.ms/graph-docs/advanced-queries for more information",
-                "Request_UnsupportedQuery",
-            )
+            _missing_eventual("$count")
         flt = self._filter(ctx, td)
         objs = self.tenant.coll(td.key).objs.values()
         count = sum(1 for o in objs if flt is None or flt.matches(o))
@@ -762,11 +764,7 @@ class GraphApi:
 
     def _link_count(self, ctx: Ctx, ids: list[str], cast: str | None = None) -> Response:
         if not ctx.eventual:
-            bad(
-                "$count is not supported because the 'ConsistencyLevel:eventual' header is missing. "
-                "Refer to https://aka.ms/graph-docs/advanced-queries for more information",
-                "Request_UnsupportedQuery",
-            )
+            _missing_eventual("$count")
         if cast is not None:
             ids = [i for i in ids if self.tenant.where.get(i) == cast]
         return Response(200, len(ids), {"Content-Type": "text/plain"})
