@@ -131,18 +131,17 @@ def timed_backup(repo: Path, env: dict[str, str], *args: str) -> dict[str, Any]:
 
 
 def graph_client(info: dict[str, Any]) -> Any:
-    from entragit.graph.auth import AuthConfig, token_provider
-    from entragit.graph.client import GraphClient
+    """A client as `entragit backup` builds one, from the connection details the sandbox printed."""
+    from entragit import live
+    from entragit.config import Config
 
-    auth = AuthConfig(
-        tenant_id=info["tenant_id"],
-        client_id=info["client_id"],
-        authority_host=info["authority_host"],
-        graph_url=info["graph_url"],
-        ca_bundle=info["ca_bundle"],
-    )
-    token = token_provider(auth, {"AZURE_CLIENT_SECRET": info["client_secret"]})
-    return GraphClient(info["graph_url"], token, ca_bundle=info["ca_bundle"], max_workers=8)
+    env = {
+        "AZURE_CLIENT_SECRET": info["client_secret"],
+        "AZURE_AUTHORITY_HOST": info["authority_host"],
+        "ENTRAGIT_GRAPH_URL": info["graph_url"],
+        "REQUESTS_CA_BUNDLE": info["ca_bundle"],
+    }
+    return live.connect(Config(tenant_id=info["tenant_id"], client_id=info["client_id"]), env, max_workers=8)
 
 
 def change_objects(info: dict[str, Any], fraction: float, rng: random.Random) -> int:

@@ -16,20 +16,17 @@ plus a hash per listed object, and writes nothing.
 
 from __future__ import annotations
 
-import os
-import queue
-import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from entragit import canonical, catalog, config, render, reports
-from entragit.catalog import ObjectType, Relationship
+from entragit import canonical, catalog, config, live, render, reports
+from entragit.catalog import ObjectType
 from entragit.errors import EntragitError
 from entragit.graph.client import DeltaExpired, GraphClient, GraphError
 from entragit.reports import REPORT_FOLDER
@@ -38,11 +35,9 @@ from entragit.store import Snapshot, Store
 ProgressFn = Callable[[str], None]
 
 PROGRESS_EVERY = 10_000  # a progress line per this many objects of a long delta round
-GONE = "@gone"  # marks, among an object's relationship values, that the object vanished mid-listing
 RENDER_AHEAD = 6  # pages handed to the render workers before the listing thread waits for the oldest
 TYPE_WORKERS = 8  # types listed at the same time (mostly waiting on Graph); each also fans out via $batch
 BODY_LINES = 500  # commit message body cap
-PAGE_TOP = "999"  # Graph's maximum page size for directory collections
 
 
 class BackupError(EntragitError):
@@ -113,94 +108,6 @@ class _Outcome:
 # ---------------------------------------------------------------------------------------------------- helpers
 
 
-def _ids(items: Iterable[Any]) -> list[str]:
-    return sorted({str(i["id"]) for i in items if isinstance(i, Mapping) and i.get("id")})
-
-
-def _rel_value_from_list(rel: Relationship, items: Sequence[Mapping[str, Any]]) -> Any:
-    if rel.kind == "ref-single":
-        ids = _ids(items)
-        return ids[0] if ids else None
-    if rel.kind == "app-role-assignment":
-        fields = rel.item_fields or ("appRoleId", "principalId", "principalType")
-        return [{f: i.get(f) for f in fields} for i in items]
-    return _ids(items)
-
-
-def _apply_delta_links(rel: Relationship, previous: Any, changes: Any) -> Any:
-    """Previous link value + a `<rel>@delta` slice (adds, and removes marked `@removed`)."""
-    if isinstance(changes, Mapping):
-        changes = [changes]
-    if not isinstance(changes, list):
-        return previous
-    if rel.kind == "ref-single":
-        current = previous
-        for c in changes:
-            if not isinstance(c, Mapping):
-                continue
-            if "@removed" in c:
-                if current == c.get("id"):
-                    current = None
-            elif c.get("id"):
-                current = str(c["id"])
-        return current
-    members = set(previous or [])
-    for c in changes:
-        if not isinstance(c, Mapping) or not c.get("id"):
-            continue
-        if "@removed" in c:
-            members.discard(str(c["id"]))
-        else:
-            members.add(str(c["id"]))
-    return sorted(members)
-
-
-def _initial_links(rel: Relationship, item: Mapping[str, Any]) -> Any:
-    """Link value from an initial (full) delta round: everything present is current."""
-    changes = item.get(f"{rel.name}@delta")
-    if isinstance(changes, Mapping):
-        changes = [changes]
-    present = [c for c in changes or [] if isinstance(c, Mapping) and "@removed" not in c]
-    return _rel_value_from_list(rel, present)
-
-
-def _prefetched(pages: Iterator[dict[str, Any]], depth: int = 3) -> Iterator[dict[str, Any]]:
-    """The same pages, fetched ahead on a thread: the next request is on the wire while this page is
-    processed (a delta round is a chain of hundreds of dependent requests)."""
-    q: queue.Queue[Any] = queue.Queue()
-    done = object()
-    stop = threading.Event()
-    room = threading.Semaphore(depth)
-
-    def fetch() -> None:
-        try:
-            for page in pages:
-                while not room.acquire(timeout=0.2):
-                    if stop.is_set():
-                        return
-                if stop.is_set():
-                    return
-                q.put(page)
-            q.put(done)
-        except BaseException as exc:  # handed to the consumer, which raises it
-            q.put(exc)
-
-    worker = threading.Thread(target=fetch, name="entragit-prefetch", daemon=True)
-    worker.start()
-    try:
-        while True:
-            item = q.get()
-            if item is done:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            room.release()
-            yield item
-    finally:
-        stop.set()
-        worker.join()
-
-
 def _name_from_text(t: ObjectType, text: str | None, path: str) -> str:
     if text:
         try:
@@ -219,6 +126,18 @@ def default_domain(org: Mapping[str, Any]) -> str | None:
     return None
 
 
+@dataclass
+class _Pass:
+    """What one full listing of a type accumulates: the new digests, the seat codes, the paths it keeps."""
+
+    out: _Outcome
+    digests_old: dict[str, str]
+    digests: dict[str, str] = field(default_factory=dict)
+    seats: dict[str, str] = field(default_factory=dict)
+    kept: set[str] = field(default_factory=set)  # objects that vanished mid-listing: file left as it is
+    state: dict[str, Any] = field(default_factory=dict)
+
+
 # ---------------------------------------------------------------------------------------------------- the run
 
 
@@ -226,131 +145,28 @@ class _Run:
     def __init__(
         self,
         store: Store,
-        client: GraphClient,
-        cfg: config.Config | None,
+        reader: live.Reader,
         *,
         full: bool,
         progress: ProgressFn | None,
-        snapshot: Snapshot | None = None,
+        snapshot: Snapshot,
     ) -> None:
         self.store = store
-        self.snapshot = snapshot or store.snapshot()
+        self.snapshot = snapshot
+        self.reader = reader
         self.renderer = render.RenderPool()
         # Set on Ctrl-C: listing threads stop at their next page instead of finishing the whole tenant.
         self.cancelled = threading.Event()
-        self.client = client
         self.full = full
         self.progress = progress or (lambda _msg: None)
-        self.exclude_attrs: dict[str, set[str]] = {
-            k: set(v) for k, v in (cfg.exclude_attributes.items() if cfg else ())
-        }
         # What HEAD holds: a file is "added" unless HEAD has it, whatever else lies in the work tree (a stray
         # or left-over untracked file must neither make a first backup report "changed" nor, when its bytes
         # happen to equal the new content, be skipped and so never committed).
         self._tracked: frozenset[str] | None = None
         self._tracked_lock = threading.Lock()
 
-    # -- reading -------------------------------------------------------------------------------------------
-
-    def _perm(self, t: ObjectType) -> str | None:
-        return " and ".join(t.permissions_backup) or None
-
-    def _list_params(self, t: ObjectType, *, deleted: bool = False) -> dict[str, str]:
-        params: dict[str, str] = {}
-        sel = catalog.select_param(t)
-        if sel:
-            params["$select"] = self._trim_select(t, sel)
-        if t.list_filter and not deleted:
-            params["$filter"] = t.list_filter
-        if t.shard or deleted:
-            params["$top"] = PAGE_TOP
-        return params
-
-    def _trim_select(self, t: ObjectType, sel: str) -> str:
-        excluded = self.exclude_attrs.get(t.name, set()) - set(t.identity)
-        return ",".join(p for p in sel.split(",") if p not in excluded)
-
-    def _uses_delta(self, t: ObjectType) -> bool:
-        return t.delta and not t.singleton and all(r.via_delta for r in t.relationships)
-
-    def _read_relationships(
-        self, t: ObjectType, ids: Sequence[str], rels: Sequence[Relationship]
-    ) -> dict[str, dict[str, Any]]:
-        """Per object id, the value of each relationship read through $batch."""
-        out: dict[str, dict[str, Any]] = {i: {} for i in ids}
-        for rel in rels:
-            if rel.kind == "ref-single":
-                for oid in ids:
-                    try:
-                        obj = self.client.get(rel.read.format(id=oid), {"$select": "id"})
-                        out[oid][rel.name] = obj.get("id")
-                    except GraphError as exc:
-                        if exc.status != 404:
-                            raise
-                        out[oid][rel.name] = None
-                continue
-            params = {"$select": "id", "$top": PAGE_TOP} if rel.kind == "ref-collection" else None
-            paths = [rel.read.format(id=oid) for oid in ids]
-            try:
-                got: dict[str, list[dict[str, Any]] | None] = dict(
-                    self.client.list_many(paths, params, required_permission=self._perm(t))
-                )
-            except GraphError as exc:
-                if exc.status != 404:
-                    raise
-                got = self._read_each(t, paths, params)
-            for oid, p in zip(ids, paths, strict=True):
-                items = got[p]
-                if items is None:
-                    out[oid][GONE] = True
-                else:
-                    out[oid][rel.name] = _rel_value_from_list(rel, items)
-        return out
-
-    def _read_each(
-        self, t: ObjectType, paths: Sequence[str], params: Mapping[str, str] | None
-    ) -> dict[str, list[dict[str, Any]] | None]:
-        """Slow path after a 404 inside a $batch: an object deleted while the type was being listed. Read one
-        by one; None marks the objects that are gone (the next run's listing or delta round accounts for
-        them), every other failure still fails the type."""
-
-        def one(path: str) -> list[dict[str, Any]] | None:
-            try:
-                return list(self.client.list(path, params, required_permission=self._perm(t)))
-            except GraphError as exc:
-                if exc.status == 404:
-                    return None
-                raise
-
-        return dict(zip(paths, self.client.map_concurrent(one, paths), strict=True))
-
-    def _list_deleted(self, t: ObjectType) -> list[dict[str, Any]]:
-        if not t.soft_delete_cast:
-            return []
-        path = f"directory/deletedItems/{t.soft_delete_cast}"
-        items = self.client.list(path, self._list_params(t, deleted=True), required_permission=self._perm(t))
-        return [o for o in items if isinstance(o, dict) and o.get("id") and catalog.is_backed_up(t, o)]
-
-    def _previous(self, t: ObjectType, path: str) -> dict[str, Any] | None:
-        text = self.store.read_text(path)
-        if text is None:
-            return None
-        try:
-            return canonical.load(text)
-        except Exception:
-            return None
-
-    def _previous_links(self, t: ObjectType, path: str) -> dict[str, Any]:
-        prev = self._previous(t, path) or {}
-        return {r.name: prev.get(r.name) for r in t.relationships if r.name in prev}
-
-    def _drop(self, t: ObjectType) -> list[str]:
-        return sorted(self.exclude_attrs.get(t.name, set()) - set(t.identity))
-
-    def _canonical(self, t: ObjectType, raw: Mapping[str, Any], links: Mapping[str, Any]) -> dict[str, Any]:
-        if GONE in links:  # (fetch_object passes _read_relationships' values straight in)
-            links = {k: v for k, v in links.items() if k != GONE}
-        return render.canonical_of(t, raw, links, self._drop(t))
+    def close(self) -> None:
+        self.renderer.close()
 
     def tracked(self) -> frozenset[str]:
         with self._tracked_lock:
@@ -358,32 +174,9 @@ class _Run:
                 self._tracked = frozenset(self.store.all_tracked())
             return self._tracked
 
-    def fetch_object(self, t: ObjectType, object_id: str) -> dict[str, Any] | None:
-        """One object as this run would write it; see the module-level `fetch_object`."""
-        sel = catalog.select_param(t)
-        params = {"$select": self._trim_select(t, sel)} if sel else None
-        perm = self._perm(t)
-
-        def get(path: str) -> dict[str, Any] | None:
-            try:
-                return self.client.get(path, params, required_permission=perm)
-            except GraphError as exc:
-                if exc.status == 404:
-                    return None
-                raise
-
-        raw = get(t.item_path(object_id))
-        if raw is not None:
-            linked = t.relationships and not t.singleton
-            links = self._read_relationships(t, [object_id], t.relationships)[object_id] if linked else {}
-            return self._canonical(t, raw, links)
-        deleted = get(f"directory/deletedItems/{object_id}") if t.soft_delete_cast else None
-        if deleted is None:
-            return None
-        return self._canonical(t, deleted, self._previous_links(t, catalog.object_path(t, object_id)))
-
-    def close(self) -> None:
-        self.renderer.close()
+    def file_links(self, t: ObjectType, path: str) -> dict[str, Any]:
+        """The relationship values in the object's current file (kept for soft-deleted objects)."""
+        return file_links(self.store, t, path)
 
     # -- one type ------------------------------------------------------------------------------------------
 
@@ -393,7 +186,7 @@ class _Run:
         if self.cancelled.is_set():
             raise KeyboardInterrupt
         try:
-            link = old.get("deltaLink") if self._uses_delta(t) and not self.full else None
+            link = old.get("deltaLink") if self.reader.uses_delta(t) and not self.full else None
             if link:
                 try:
                     self._incremental(outcome, str(link), old)
@@ -414,157 +207,143 @@ class _Run:
             outcome.entries.clear()
         return outcome
 
+    # -- a full listing: one strategy per kind of type, then soft-deleted objects, then deletions ------------
+
     def _full(self, out: _Outcome, old: Mapping[str, Any]) -> None:
-        """Everything of the type; files of objects absent from the complete listing are deleted.
-
-        Delta types are read as an initial delta round, processed page by page: at 100k users, holding every
-        Graph object until the round ends would cost gigabytes; a digest and (for changed objects) the YAML
-        text per object cost about a kilobyte.
-        """
+        """Everything of the type; files of objects absent from the complete listing are deleted."""
         t = out.t
-        state: dict[str, Any] = {}
-        perm = self._perm(t)
-        digests_old = {} if self.full else dict(old.get("digests") or {})
-        digests: dict[str, str] = {}
-        seats: dict[str, str] = {}
-        kept: set[str] = set()
-
-        def take(item: Mapping[str, Any], links: Mapping[str, Any]) -> None:
-            oid = str(item.get("id") or t.path.rsplit("/", 1)[-1])
-            path = catalog.object_path(t, oid)
-            self._process(out, path, self._canonical(t, item, links), digests_old, digests)
-            if t.name == "users":
-                seats[oid] = reports.seat_code(item)
-            if t.name == "organization" and out.domain is None:
-                out.domain = default_domain(item)
-
-        listed_links = self._uses_delta(t) and all(r.kind == "ref-collection" for r in t.relationships)
-        if listed_links:
+        p = _Pass(out, {} if self.full else dict(old.get("digests") or {}))
+        if t.singleton:
+            obj = self.reader.singleton(t)
+            if catalog.is_backed_up(t, obj):
+                self._take(p, obj, {})
+        elif self.reader.uses_delta(t) and all(r.kind == "ref-collection" for r in t.relationships):
             # Groups and admin units: a delta round returns big groups' members 500 links per page, one
-            # dependent page after another (at 100k users: ~1,700 pages, a minute of round trips). Listing
-            # the objects and reading their members through concurrent $batch requests is bound by the
-            # resource-unit budget instead (DESIGN.md performance model). The deltaLink is taken first, with
-            # $deltatoken=latest, so that changes made during the listing come with the next incremental run.
-            sel = self._trim_select(t, catalog.delta_select_param(t) or "")
-            latest = self.client.delta(
-                f"{t.path}/delta", {"$select": sel, "$deltatoken": "latest"}, required_permission=perm
-            )
-            state["deltaLink"] = latest.delta_link
-        if self._uses_delta(t) and not listed_links:
-            sel = self._trim_select(t, catalog.delta_select_param(t) or "")
-            # A big group arrives in slices on consecutive pages: its links are merged across the round.
-            seen_links: dict[str, dict[str, Any]] = {}
-            delta_link: str | None = None
-            pages = self.client.pages(f"{t.path}/delta", {"$select": sel}, required_permission=perm)
-            in_flight: deque[Future[list[render.Rendered]]] = deque()
-            drop = self._drop(t)
-
-            def settle(limit: int) -> None:
-                while len(in_flight) > limit:
-                    for rendered in in_flight.popleft().result():
-                        self._apply(out, rendered, digests)
-
-            seen, next_report = 0, PROGRESS_EVERY
-            for page in _prefetched(pages):
-                if self.cancelled.is_set():
-                    raise KeyboardInterrupt
-                # Multi-page rounds go to the worker processes; a one-page round is not worth their start.
-                pooled = bool(page.get("@odata.nextLink") or in_flight) and self.renderer.available()
-                batch: list[render.Job] = []
-                for item in page.get("value", []):
-                    if "@removed" in item or not item.get("id") or not catalog.is_backed_up(t, item):
-                        continue
-                    oid = str(item["id"])
-                    links = seen_links.get(oid)
-                    if links is None:
-                        links = {r.name: _initial_links(r, item) for r in t.relationships}
-                        if any(r.kind != "ref-single" for r in t.relationships):
-                            seen_links[oid] = links
-                    else:
-                        for r in t.relationships:
-                            extra = _initial_links(r, item)
-                            if r.kind == "ref-single":
-                                links[r.name] = extra or links.get(r.name)
-                            else:
-                                links[r.name] = sorted(set(links.get(r.name) or []) | set(extra or []))
-                    if not pooled:
-                        take(item, links)
-                        continue
-                    path = catalog.object_path(t, oid)
-                    batch.append(
-                        (path, render.strip_annotations(item, t), dict(links), digests_old.get(path))
-                    )
-                    if t.name == "users":
-                        seats[oid] = reports.seat_code(item)
-                if pooled and batch:
-                    in_flight.append(self.renderer.submit(t.name, drop, batch))
-                    settle(RENDER_AHEAD)
-                delta_link = page.get("@odata.deltaLink") or delta_link
-                seen += len(page.get("value", []))
-                if seen >= next_report:
-                    self.progress(f"{t.name}: {seen} listed so far")
-                    next_report = seen + PROGRESS_EVERY
-            settle(0)
-            if not delta_link:
-                raise GraphError(
-                    None, "NoDeltaLink", "delta round ended without a deltaLink", method="GET", url=t.path
-                )
-            state["deltaLink"] = delta_link
+            # dependent page after another (at 100k users: ~1,700 pages, a minute of round trips). Listing the
+            # objects and reading their members through concurrent $batch requests is bound by the
+            # resource-unit budget instead (docs/architecture.md, performance). The deltaLink is taken first,
+            # so that changes made during the listing come with the next incremental run.
+            p.state["deltaLink"] = self.reader.latest_delta_link(t)
+            self._from_listing(p)
+        elif self.reader.uses_delta(t):
+            self._from_delta_round(p)
         else:
-            raw: list[dict[str, Any]]
-            if t.singleton:
-                single = catalog.select_param(t)
-                params = {"$select": self._trim_select(t, single)} if single else None
-                raw = [self.client.get(t.path, params, required_permission=perm)]
-            else:
-                raw = list(self.client.list(t.path, self._list_params(t), required_permission=perm))
-            raw = [o for o in raw if catalog.is_backed_up(t, o)]
-            rel_values: dict[str, dict[str, Any]] = {}
-            if t.relationships and not t.singleton:
-                if len(raw) >= 1000:
-                    names = " and ".join(r.name for r in t.relationships)
-                    self.progress(f"{t.name}: {len(raw)} listed, reading their {names}")
-                rel_values = self._read_relationships(t, [str(o["id"]) for o in raw], t.relationships)
-            for item in raw:
-                values = rel_values.get(str(item.get("id")), {})
-                if values.pop(GONE, False):
-                    # 404 while reading its links: deleted meanwhile, or a replication hiccup. Its file stays
-                    # as it is (never deleted on a 404 alone); the next delta round settles it.
-                    path = catalog.object_path(t, str(item["id"]))
-                    kept.add(path)
-                    if path in digests_old:
-                        digests[path] = digests_old[path]
-                    continue
-                take(item, values)
+            self._from_listing(p)
+        soft = self._take_soft_deleted(p)
+        if soft:
+            p.state["soft"] = sorted(soft)
+        if p.seats:
+            p.state["seats"] = p.seats
+        out.summary.objects = len(p.digests)
+        self.progress(f"{t.name}: {len(p.digests)} objects" + (f" ({len(soft)} deleted)" if soft else ""))
+        if not t.singleton:
+            self._find_deletions(p)
+        p.state["digests"] = p.digests
+        out.state = p.state
 
+    def _take(self, p: _Pass, item: Mapping[str, Any], links: Mapping[str, Any]) -> None:
+        """Render one listed object in this thread (small listings; see `_from_delta_round` for big ones)."""
+        t = p.out.t
+        oid = str(item.get("id") or t.path.rsplit("/", 1)[-1])
+        path = catalog.object_path(t, oid)
+        self._process(p.out, path, self.reader.canonical(t, item, links), p.digests_old, p.digests)
+        if t.name == "users":
+            p.seats[oid] = reports.seat_code(item)
+        if t.name == "organization" and p.out.domain is None:
+            p.out.domain = default_domain(item)
+
+    def _from_listing(self, p: _Pass) -> None:
+        t = p.out.t
+        if t.relationships:
+            names = " and ".join(r.name for r in t.relationships)
+            self.progress(f"{t.name}: listing, then reading their {names}")
+        for item, values in self.reader.listing(t):
+            if values.get(live.GONE):
+                # 404 while reading its links: deleted meanwhile, or a replication hiccup. Its file stays
+                # as it is (never deleted on a 404 alone); the next delta round settles it.
+                path = catalog.object_path(t, str(item["id"]))
+                p.kept.add(path)
+                if path in p.digests_old:
+                    p.digests[path] = p.digests_old[path]
+                continue
+            self._take(p, item, values)
+
+    def _from_delta_round(self, p: _Pass) -> None:
+        """An initial delta round, processed page by page: at 100k users, holding every Graph object until the
+        round ends would cost gigabytes; a digest and (for changed objects) the YAML text cost a kilobyte."""
+        t = p.out.t
+        # A big group arrives in slices on consecutive pages: its links are merged across the round.
+        seen_links: dict[str, dict[str, Any]] = {}
+        delta_link: str | None = None
+        in_flight: deque[Future[list[render.Rendered]]] = deque()
+        drop = self.reader.drop(t)
+
+        def settle(limit: int) -> None:
+            while len(in_flight) > limit:
+                for rendered in in_flight.popleft().result():
+                    self._apply(p.out, rendered, p.digests)
+
+        seen, next_report = 0, PROGRESS_EVERY
+        for page in self.reader.delta_pages(t):
+            if self.cancelled.is_set():
+                raise KeyboardInterrupt
+            # Multi-page rounds go to the worker processes; a one-page round is not worth their start.
+            pooled = bool(page.get("@odata.nextLink") or in_flight) and self.renderer.available()
+            batch: list[render.Job] = []
+            for item in page.get("value", []):
+                if "@removed" in item or not item.get("id") or not catalog.is_backed_up(t, item):
+                    continue
+                oid = str(item["id"])
+                links = _merge_slice(t, seen_links, oid, item)
+                if not pooled:
+                    self._take(p, item, links)
+                    continue
+                path = catalog.object_path(t, oid)
+                batch.append((path, render.strip_annotations(item, t), dict(links), p.digests_old.get(path)))
+                if t.name == "users":
+                    p.seats[oid] = reports.seat_code(item)
+            if pooled and batch:
+                in_flight.append(self.renderer.submit(t.name, drop, batch))
+                settle(RENDER_AHEAD)
+            delta_link = page.get("@odata.deltaLink") or delta_link
+            seen += len(page.get("value", []))
+            if seen >= next_report:
+                self.progress(f"{t.name}: {seen} listed so far")
+                next_report = seen + PROGRESS_EVERY
+        settle(0)
+        if not delta_link:
+            raise GraphError(
+                None, "NoDeltaLink", "delta round ended without a deltaLink", method="GET", url=t.path
+            )
+        p.state["deltaLink"] = delta_link
+
+    def _take_soft_deleted(self, p: _Pass) -> list[str]:
+        """Soft-deleted objects keep their file, with deletedDateTime and the links they had."""
+        t = p.out.t
         soft: list[str] = []
-        for item in self._list_deleted(t):
+        for item in self.reader.deleted(t):
             oid = str(item["id"])
             path = catalog.object_path(t, oid)
-            if path in digests:
+            if path in p.digests:
                 continue  # restored between the two reads: the live listing wins
-            self._process(
-                out, path, self._canonical(t, item, self._previous_links(t, path)), digests_old, digests
-            )
+            obj = self.reader.canonical(t, item, self.file_links(t, path))
+            self._process(p.out, path, obj, p.digests_old, p.digests)
             soft.append(oid)
-        if soft:
-            state["soft"] = sorted(soft)
-        if seats:
-            state["seats"] = seats
-        out.summary.objects = len(digests)
-        self.progress(f"{t.name}: {len(digests)} objects" + (f" ({len(soft)} deleted)" if soft else ""))
-        if not t.singleton:
-            for path in self.store.tracked_files([t.folder]):
-                if path not in digests and path not in kept and catalog.type_for_path(path) is t:
-                    name = _name_from_text(t, self.store.read_text(path), path)
-                    out.entries[path] = _Entry("deleted", name)
-        state["digests"] = digests
-        out.state = state
+        return soft
+
+    def _find_deletions(self, p: _Pass) -> None:
+        """Files of the type that the complete listing did not return: the objects were deleted for good."""
+        t = p.out.t
+        for path in self.store.tracked_files([t.folder]):
+            if path not in p.digests and path not in p.kept and catalog.type_for_path(path) is t:
+                name = _name_from_text(t, self.store.read_text(path), path)
+                p.out.entries[path] = _Entry("deleted", name)
+
+    # -- an incremental round --------------------------------------------------------------------------------
 
     def _incremental(self, out: _Outcome, link: str, old: Mapping[str, Any]) -> None:
         t = out.t
-        perm = self._perm(t)
-        rnd = self.client.delta(link, required_permission=perm)
+        rnd = self.reader.delta_round(t, link)
         digests = dict(old.get("digests") or {})
         seats = dict(old.get("seats") or {})
         previously_soft = set(old.get("soft") or [])
@@ -586,23 +365,23 @@ class _Run:
                 continue
             if not catalog.is_backed_up(t, item):
                 continue
-            prev_links = self._previous_links(t, path)
+            prev_links = self.file_links(t, path)
             links = {
-                r.name: _apply_delta_links(r, prev_links.get(r.name), item[f"{r.name}@delta"])
+                r.name: live.apply_delta_links(r, prev_links.get(r.name), item[f"{r.name}@delta"])
                 if f"{r.name}@delta" in item
                 else prev_links.get(r.name, [] if r.kind != "ref-single" else None)
                 for r in t.relationships
             }
-            objects[path] = self._canonical(t, item, links)
+            objects[path] = self.reader.canonical(t, item, links)
             if t.name == "users":
                 seats[oid] = reports.seat_code(item)
         soft_now: list[str] = []
-        for item in self._list_deleted(t):
+        for item in self.reader.deleted(t):
             oid = str(item["id"])
             path = catalog.object_path(t, oid)
             if path in objects:
                 continue
-            objects[path] = self._canonical(t, item, self._previous_links(t, path))
+            objects[path] = self.reader.canonical(t, item, self.file_links(t, path))
             soft_now.append(oid)
             seats.pop(oid, None)
         # Objects that were soft-deleted, are no longer in deletedItems and did not come back through delta
@@ -611,14 +390,10 @@ class _Run:
             path = catalog.object_path(t, oid)
             if path in objects:
                 continue
-            try:
-                self.client.get(f"{t.path}/{oid}", {"$select": "id"}, required_permission=perm)
+            if self.reader.exists(t, oid):
                 soft_now.append(oid)  # alive again; the next delta round carries it
-            except GraphError as exc:
-                if exc.status != 404:
-                    raise
+            else:
                 removed_hard.append(path)
-        out.summary.objects = len(digests) + sum(1 for p in objects if p not in digests)
         self.progress(f"{t.name}: {len(objects)} changed in delta, {len(removed_hard)} removed")
         digests_old = dict(digests)
         for path, obj in objects.items():
@@ -634,6 +409,8 @@ class _Run:
             out.state["soft"] = sorted(soft_now)
         if t.name == "users":
             out.state["seats"] = seats
+
+    # -- rendering into the snapshot -------------------------------------------------------------------------
 
     def _process(
         self,
@@ -663,6 +440,35 @@ class _Run:
             if earlier is not None and earlier.kind == "added":
                 entry.kind = "added"  # a big group's second slice: still new in this run
             out.entries[path] = entry
+
+
+def _merge_slice(
+    t: ObjectType, seen: dict[str, dict[str, Any]], oid: str, item: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The object's links so far in an initial delta round, with this page's slice merged in."""
+    links = seen.get(oid)
+    if links is None:
+        links = {r.name: live.initial_links(r, item) for r in t.relationships}
+        if any(r.kind != "ref-single" for r in t.relationships):
+            seen[oid] = links
+        return links
+    for r in t.relationships:
+        extra = live.initial_links(r, item)
+        if r.kind == "ref-single":
+            links[r.name] = extra or links.get(r.name)
+        else:
+            links[r.name] = sorted(set(links.get(r.name) or []) | set(extra or []))
+    return links
+
+
+def file_links(store: Store, t: ObjectType, path: str) -> dict[str, Any]:
+    """The relationship values recorded in an object's file at the work tree (HEAD's after check_clean)."""
+    text = store.read_text(path)
+    try:
+        prev = canonical.load(text) if text is not None else {}
+    except Exception:  # a damaged file: its links are unknown, not a reason to fail the run
+        prev = {}
+    return {r.name: prev.get(r.name) for r in t.relationships if r.name in prev}
 
 
 def _classify(store: Store, path: str, text: bytes, name: str, deleted: bool, tracked: bool) -> _Entry | None:
@@ -706,52 +512,6 @@ def _loaded_keys(text: str) -> set[str]:
 # ---------------------------------------------------------------------------------------------------- entry
 
 
-def build_client(cfg: config.Config, env: Mapping[str, str] | None = None) -> GraphClient:
-    """A Graph client from entragit.yaml plus the azure-identity environment (credentials never in files)."""
-    from entragit.graph.auth import AuthConfig, token_provider
-
-    env = os.environ if env is None else env
-    eff = cfg.with_env(env)
-    auth = AuthConfig(
-        tenant_id=eff.tenant_id,
-        client_id=eff.client_id,
-        method=eff.auth,
-        authority_host=eff.effective_authority_host,
-        graph_url=eff.effective_graph_url,
-        ca_bundle=env.get("REQUESTS_CA_BUNDLE") or None,
-    )
-    token = token_provider(auth, env)
-    token()  # fail here, once, with the auth error rather than once per type
-    return GraphClient(eff.effective_graph_url, token, ca_bundle=auth.ca_bundle)
-
-
-def fetch_object(
-    repo_dir: str | Path, t: ObjectType, object_id: str, *, client: GraphClient | None = None
-) -> dict[str, Any] | None:
-    """One object as a backup run into repo_dir would write it now, in canonical form.
-
-    For `compare OBJECT live` and restore checks: the same $select (trimmed by the repository's excluded
-    attributes), relationships read live, and canonical form as a run, so an unchanged object equals its
-    latest file. A soft-deleted object is read from directory/deletedItems and keeps the links of its current
-    file, as a run keeps them. None when Graph has neither the object nor a soft-deleted copy. Without
-    `client`, one is built from entragit.yaml and the environment, and closed afterwards.
-    """
-    store = Store.open(repo_dir)
-    cfg = config.load(store.root)
-    own = client is None
-    graph = build_client(cfg) if client is None else client
-    try:
-        run = _Run(store, graph, cfg, full=True, progress=None)
-        try:
-            return run.fetch_object(t, object_id)
-        finally:
-            run.close()
-            run.snapshot.close()
-    finally:
-        if own:
-            graph.close()
-
-
 def selected_types(cfg: config.Config | None, names: Sequence[str] | None) -> list[ObjectType]:
     """Catalog types for this run: --type names, else entragit.yaml's include/exclude lists."""
     if names:
@@ -792,11 +552,13 @@ def run_backup(
     push: bool = False,
     client: GraphClient | None = None,
     progress: ProgressFn | None = None,
+    prompt: ProgressFn | None = None,
 ) -> BackupResult:
     """Back up the tenant into the repository at repo_dir; see the module docstring for the rules.
 
     Returns the result even when some types failed (their errors are in `errors`; the complete types were
-    committed); raises EntragitError only when the run could not start.
+    committed); raises EntragitError only when the run could not start. `progress` hears about long work,
+    `prompt` shows the device-code sign-in instructions when that is the repository's auth method.
     """
     started = time.monotonic()
     store = Store.open(repo_dir)
@@ -805,23 +567,25 @@ def run_backup(
     if push:
         store.push_remote()
     if client is None:
-        client = build_client(cfg)
+        client = live.connect(cfg, prompt=prompt)
     requests_before = client.stats.get("requests", 0)
     say = progress or (lambda _msg: None)
+    reader = live.Reader(client, cfg)
 
     folders = sorted({t.folder for t in catalog.CATALOG if not t.singleton} | {REPORT_FOLDER, "policies"})
     with store.session(folders):
-        prior = store.load_state()
-        old_types: dict[str, Any] = dict(prior.get("types") or {})
+        old_types: dict[str, Any] = dict(store.load_state().get("types") or {})
         snapshot = store.snapshot()
         try:
-            result = _run_types(store, client, cfg, snapshot, chosen, old_types, full, say)
+            outcomes = _list_types(store, reader, snapshot, chosen, old_types, full, say)
+            result, new_types, domain = _tally(outcomes, snapshot, old_types)
+            report_changes = _add_reports(store, client, snapshot, new_types, result)
+            domain = domain or _domain_from_graph(client) or cfg.tenant_id
+            message = _commit_message(domain, [o for o in outcomes if not o.summary.error], report_changes)
+            result.commit = snapshot.commit(message)
+            store.save_state(new_types)
             if push:
-                try:
-                    store.push()
-                except EntragitError as exc:
-                    kept = f"commit {result.commit[:10]} is" if result.commit else "the backup is"
-                    result.errors.append(f"{exc} ({kept} safe in the local repository; push again later)")
+                _push(store, result)
         finally:
             snapshot.close()
 
@@ -834,30 +598,35 @@ def run_backup(
     return result
 
 
-def _run_types(
+def _list_types(
     store: Store,
-    client: GraphClient,
-    cfg: config.Config,
+    reader: live.Reader,
     snapshot: Snapshot,
     chosen: Sequence[ObjectType],
-    old_types: dict[str, Any],
+    old_types: Mapping[str, Any],
     full: bool,
     say: ProgressFn,
-) -> BackupResult:
-    """List the types concurrently into the snapshot, add the reports, commit, save the state."""
-    run = _Run(store, client, cfg, full=full, progress=say, snapshot=snapshot)
+) -> list[_Outcome]:
+    """List the types concurrently, their changed files streaming into the snapshot."""
+    run = _Run(store, reader, full=full, progress=say, snapshot=snapshot)
     try:
         with ThreadPoolExecutor(
             max_workers=TYPE_WORKERS, thread_name_prefix="entragit-type", initializer=render.block_sigint
         ) as pool:
             try:
-                outcomes = list(pool.map(lambda t: run.backup_type(t, old_types.get(t.name) or {}), chosen))
+                return list(pool.map(lambda t: run.backup_type(t, old_types.get(t.name) or {}), chosen))
             except BaseException:
                 run.cancelled.set()  # Ctrl-C: let the other listings stop early; the snapshot is then undone
                 raise
     finally:
         run.close()
 
+
+def _tally(
+    outcomes: Sequence[_Outcome], snapshot: Snapshot, old_types: Mapping[str, Any]
+) -> tuple[BackupResult, dict[str, Any], str | None]:
+    """Counts per type and run, deletions into the snapshot, and the state of the types that completed (a
+    failed type keeps its previous state, so its next run starts from what was last committed)."""
     result = BackupResult(commit=None)
     new_types = dict(old_types)
     domain: str | None = None
@@ -874,9 +643,15 @@ def _run_types(
             bucket = e.kind if e.kind in ("added", "deleted") else "changed"
             setattr(result, bucket, getattr(result, bucket) + 1)
             setattr(out.summary, bucket, getattr(out.summary, bucket) + 1)
+    return result, new_types, domain
 
-    report_changes: list[tuple[str, str]] = []
-    tracked_reports = set(store.tracked_files([REPORT_FOLDER]))  # (not the whole index on a quiet run)
+
+def _add_reports(
+    store: Store, client: GraphClient, snapshot: Snapshot, new_types: Mapping[str, Any], result: BackupResult
+) -> list[tuple[str, str]]:
+    """The secure score and seat report files; a report that cannot be read is an error, not a stale file."""
+    changes: list[tuple[str, str]] = []
+    tracked = set(store.tracked_files([REPORT_FOLDER]))  # (not the whole index on a quiet run)
     seat_codes = (new_types.get("users") or {}).get("seats") or {}
     for path, build in (
         (reports.SECURE_SCORE_FILE, lambda: reports.secure_score_report(client)),
@@ -892,17 +667,19 @@ def _run_types(
         if data is None:
             continue
         text = canonical.dump(data)
-        current = store.read_text(path) if path in tracked_reports else None
+        current = store.read_text(path) if path in tracked else None
         if current != text:
             snapshot.put(path, text.encode("utf-8"))
-            report_changes.append((path, "added" if current is None else "updated"))
+            changes.append((path, "added" if current is None else "updated"))
+    return changes
 
-    if domain is None:
-        domain = _domain_from_graph(client) or cfg.tenant_id
-    message = _commit_message(domain, [o for o in outcomes if not o.summary.error], report_changes)
-    result.commit = snapshot.commit(message)
-    store.save_state(new_types)
-    return result
+
+def _push(store: Store, result: BackupResult) -> None:
+    try:
+        store.push()
+    except EntragitError as exc:
+        kept = f"commit {result.commit[:10]} is" if result.commit else "the backup is"
+        result.errors.append(f"{exc} ({kept} safe in the local repository; push again later)")
 
 
 def _domain_from_graph(client: GraphClient) -> str | None:
@@ -912,16 +689,3 @@ def _domain_from_graph(client: GraphClient) -> str | None:
     except (GraphError, EntragitError):
         return None
     return None
-
-
-def tty_progress(stream: Any = None) -> ProgressFn | None:
-    """A progress printer for interactive use (stderr on a TTY), None otherwise."""
-    stream = stream or sys.stderr
-    if not stream.isatty():
-        return None
-
-    def show(msg: str) -> None:
-        stream.write(f"  {msg}\n")
-        stream.flush()
-
-    return show

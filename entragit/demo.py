@@ -3,45 +3,39 @@
 Starts the emulated tenant in-process, backs it up into a fresh repository, then changes the tenant the way
 a careless admin would (through plain Graph calls, as any other tool would), backs up again and shows the
 commit: the point is to see that a tenant change becomes a readable git diff.
+
+What happens is reported step by step to a callback (`DemoStep`); the words on the screen are the CLI's.
 """
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import click
-
-from entragit import config
+from entragit import config, live
 from entragit.backup import BackupResult, run_backup
 from entragit.config import Config
-from entragit.graph.auth import AuthConfig, token_provider
+from entragit.errors import UsageError
 from entragit.graph.client import GraphClient
 from entragit.store import Store
 
 ACTOR = "careless.admin@demo"  # shows up as the actor of the changes in the sandbox's audit log
 
 
-def _say(msg: str) -> None:
-    click.echo(msg)
+@dataclass
+class DemoStep:
+    """One step of the demo: `kind` is started, repository, backup, changes or commit."""
 
-
-def _client_for(box: Any) -> GraphClient:
-    auth = AuthConfig(
-        tenant_id=box.tenant_id,
-        client_id=box.client_id,
-        method="secret",
-        authority_host=box.authority_host,
-        graph_url=box.graph_url,
-        ca_bundle=box.ca_bundle,
-    )
-    token = token_provider(auth, {"AZURE_CLIENT_SECRET": box.client_secret})
-    return GraphClient(box.graph_url, token, ca_bundle=box.ca_bundle)
+    kind: str
+    repo: Path | None = None
+    result: BackupResult | None = None
+    changes: list[str] = field(default_factory=list)
+    log: str = ""  # `git log --stat -1` of the last backup
+    diff: str = ""  # its diff
 
 
 def _first(
@@ -124,10 +118,17 @@ def careless_changes(client: GraphClient) -> list[str]:
     return done
 
 
-def _git(root: Path, *args: str) -> str:
-    color = "--color=always" if sys.stdout.isatty() and "NO_COLOR" not in os.environ else "--color=never"
+def _git(root: Path, *args: str, color: bool) -> str:
     out = subprocess.run(
-        ["git", "-C", str(root), "--no-pager", *args[:1], color, *args[1:]],
+        [
+            "git",
+            "-C",
+            str(root),
+            "--no-pager",
+            *args[:1],
+            f"--color={'always' if color else 'never'}",
+            *args[1:],
+        ],
         capture_output=True,
         text=True,
         check=False,
@@ -135,60 +136,43 @@ def _git(root: Path, *args: str) -> str:
     return out.stdout
 
 
-def _report(result: BackupResult) -> None:
-    _say(f"  {result.summary()}")
-    for err in result.errors:
-        _say(f"  error: {err}")
-
-
-def run_demo(directory: str | Path | None = None) -> Path:
-    """Run the whole demo; returns the repository it created."""
+def run_demo(
+    directory: str | Path | None, on_step: Callable[[DemoStep], None], *, color: bool = False
+) -> Path:
+    """Run the whole demo, reporting each step; returns the repository it created. `color` asks git for
+    colored log and diff text (the caller knows whether its screen shows colors)."""
     from entragit.sandbox import seed
     from entragit.sandbox.server import start
     from entragit.sandbox.tenant import Tenant
 
     root = Path(directory) if directory else Path(tempfile.mkdtemp(prefix="entragit-demo-"))
     if root.exists() and any(p.name != ".git" for p in root.iterdir()):
-        from entragit.errors import UsageError
-
         raise UsageError(f"{root}: the demo needs an empty or new directory")
-    _say("Starting an emulated Entra tenant (local HTTPS, no network, no credentials needed)...")
+    on_step(DemoStep("started"))
     with start(Tenant.from_seed(seed.demo_seed()), throttle=True) as box:
-        client = _client_for(box)
-        store = Store.init(root)
-        config.save(
-            store.root,
-            Config(
-                tenant_id=box.tenant_id,
-                client_id=box.client_id,
-                graph_url=box.graph_url,
-                authority_host=box.authority_host,
-            ),
+        cfg = Config(
+            tenant_id=box.tenant_id,
+            client_id=box.client_id,
+            graph_url=box.graph_url,
+            authority_host=box.authority_host,
         )
+        client = live.connect(
+            cfg, {"AZURE_CLIENT_SECRET": box.client_secret, "REQUESTS_CA_BUNDLE": box.ca_bundle}
+        )
+        store = Store.init(root)
+        config.save(store.root, cfg)
         store.commit_paths([config.CONFIG_FILE], "entragit init (demo tenant)")
-        _say(f"Backup repository: {store.root}")
-
-        _say("\n1. First backup: every object becomes one YAML file, the run one commit.")
-        _report(run_backup(store.root, client=client))
-
-        _say("\n2. A careless admin changes the tenant:")
-        for line in careless_changes(client):
-            _say(f"   - {line}")
-
-        _say("\n3. Second backup: only what changed is written and committed.")
-        _report(run_backup(store.root, client=client))
-
-        _say("\n$ git log --stat -1\n")
-        _say(_git(store.root, "log", "--stat", "-1"))
-        _say("$ git diff HEAD~1 HEAD\n")
-        _say(_git(store.root, "diff", "HEAD~1", "HEAD"))
+        on_step(DemoStep("repository", repo=store.root))
+        on_step(DemoStep("backup", repo=store.root, result=run_backup(store.root, client=client)))
+        on_step(DemoStep("changes", changes=careless_changes(client)))
+        on_step(DemoStep("backup", repo=store.root, result=run_backup(store.root, client=client)))
+        on_step(
+            DemoStep(
+                "commit",
+                repo=store.root,
+                log=_git(store.root, "log", "--stat", "-1", color=color),
+                diff=_git(store.root, "diff", "HEAD~1", "HEAD", color=color),
+            )
+        )
         client.close()
-
-    _say("Explore it (the emulated tenant has stopped; everything below reads the repository):")
-    _say(f"  cd {store.root}")
-    _say("  entragit ls users                 # every user, deleted ones dimmed")
-    _say("  entragit show <user principal name or display name>")
-    _say("  entragit versions <object>        # the backups in which it changed")
-    _say("  entragit compare <object> HEAD~1 HEAD")
-    _say("  git log --stat                    # plain git works too")
     return store.root

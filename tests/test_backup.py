@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import live_helpers
 import pytest
 import requests
 from click.testing import CliRunner
@@ -17,8 +18,8 @@ from entragit import backup, canonical, catalog, config, store
 from entragit.backup import run_backup
 from entragit.cli import cli
 from entragit.config import Config
-from entragit.graph.auth import AuthConfig, token_provider
 from entragit.graph.client import GraphClient
+from entragit.history.tenant import live_object
 from entragit.sandbox.server import Sandbox
 from entragit.store import Store
 
@@ -28,16 +29,8 @@ def git(root: Path, *args: str) -> str:
 
 
 def client_for(box: Sandbox) -> GraphClient:
-    auth = AuthConfig(
-        tenant_id=box.tenant_id,
-        client_id=box.client_id,
-        authority_host=box.authority_host,
-        graph_url=box.graph_url,
-        ca_bundle=box.ca_bundle,
-    )
-    token = token_provider(auth, {"AZURE_CLIENT_SECRET": box.client_secret})
     # Small backoff: injected 5xx faults are retried quickly instead of for minutes.
-    return GraphClient(box.graph_url, token, ca_bundle=box.ca_bundle, max_retries=2, backoff_base=0.01)
+    return live_helpers.client_for(box, max_retries=2, backoff_base=0.01)
 
 
 def make_repo(path: Path, box: Sandbox) -> Path:
@@ -739,7 +732,7 @@ def test_a_change_replicated_late_to_delta_is_never_lost(env: Env, tmp_path: Pat
         target.client.close()
 
 
-def test_fetch_object_reads_one_object_exactly_as_a_backup_writes_it(
+def test_live_object_reads_one_object_exactly_as_a_backup_writes_it(
     env: Env, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     cfg = config.load(env.root)
@@ -752,7 +745,7 @@ def test_fetch_object_reads_one_object_exactly_as_a_backup_writes_it(
         t = catalog.by_name(name)
         for path in env.files(t):
             obj = env.load(path)
-            got = backup.fetch_object(env.root, t, str(obj.get("id") or ""), client=env.client)
+            got = live_object(str(env.root), t, str(obj.get("id") or ""), client=env.client)
             assert got == obj, path
             checked.add("deleted" if obj.get("deletedDateTime") else name)
             checked.update(r.name for r in t.relationships if obj.get(r.name))
@@ -763,17 +756,16 @@ def test_fetch_object_reads_one_object_exactly_as_a_backup_writes_it(
 
     user = _quiet_user(env)
     env.graph("PATCH", f"users/{user['id']}", {"jobTitle": "Fetched Live"})
-    got = backup.fetch_object(env.root, users, user["id"], client=env.client)
+    got = live_object(str(env.root), users, user["id"], client=env.client)
     assert got is not None and got["jobTitle"] == "Fetched Live"
     assert (
-        backup.fetch_object(env.root, users, "00000000-0000-0000-0000-0000000000ff", client=env.client)
-        is None
+        live_object(str(env.root), users, "00000000-0000-0000-0000-0000000000ff", client=env.client) is None
     )
 
     # Without a client: built from entragit.yaml + the environment, and closed again.
     for k, v in cli_env(env.box).items():
         monkeypatch.setenv(k, v)
-    got = backup.fetch_object(env.root, users, user["id"])
+    got = live_object(str(env.root), users, user["id"])
     assert got is not None and got["jobTitle"] == "Fetched Live" and "mobilePhone" not in got
 
 
@@ -832,19 +824,3 @@ def test_cli_rough_edges_for_a_new_admin(sandbox: Sandbox, tmp_path: Path) -> No
     with Store.open(repo).session([]):  # another backup holds the repository
         r = runner.invoke(cli, ["backup", "--repo", str(repo)], env=envvars)
     assert r.exit_code == 1 and "another entragit backup is running" in _one_error_line(r.output)
-
-
-def test_progress_only_on_a_terminal() -> None:
-    """CI logs (stderr not a TTY) get no progress lines at all; a terminal gets them."""
-    import io
-
-    class Tty(io.StringIO):
-        def isatty(self) -> bool:
-            return True
-
-    assert backup.tty_progress(io.StringIO()) is None
-    tty = Tty()
-    show = backup.tty_progress(tty)
-    assert show is not None
-    show("users: 10000 listed so far")
-    assert tty.getvalue() == "  users: 10000 listed so far\n"

@@ -6,32 +6,23 @@ render its result.
 
 from __future__ import annotations
 
-import os
 import sys
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from entragit import catalog, config
-from entragit.cli.output import echo_json
+from entragit.cli.options import repo_option
+from entragit.cli.output import color_enabled, echo_json
+from entragit.cli.progress import progress_printer, prompt_printer
 from entragit.config import AUTH_METHODS, CLOUDS, Config
-from entragit.errors import EntragitError
 
-
-def _repo_dir(repo: str | None) -> Path:
-    return Path(repo or os.environ.get("ENTRAGIT_REPO") or ".")
-
-
-_repo_option = click.option(
-    "--repo",
-    type=click.Path(file_okay=False),
-    default=None,
-    help="Backup repository (default: ENTRAGIT_REPO or the current directory).",
-)
+if TYPE_CHECKING:
+    from entragit.demo import DemoStep
 
 
 @click.command("init")
-@_repo_option
+@repo_option
 @click.option("--tenant-id", required=True, help="Directory (tenant) id of the Entra tenant.")
 @click.option(
     "--client-id", required=True, help="Application (client) id of the app registration entragit uses."
@@ -44,12 +35,11 @@ _repo_option = click.option(
     help="How to get tokens; credentials come from the AZURE_* environment variables, never from the repo.",
 )
 @click.option("--cloud", type=click.Choice(tuple(CLOUDS)), default="global", show_default=True)
-def init_cmd(repo: str | None, tenant_id: str, client_id: str, auth: str, cloud: str) -> None:
+def init_cmd(repo: str, tenant_id: str, client_id: str, auth: str, cloud: str) -> None:
     """Create (or adopt) a git repository as a backup repository and write its entragit.yaml."""
     from entragit.store import Store
 
-    directory = _repo_dir(repo)
-    store = Store.init(directory)
+    store = Store.init(repo)
     cfg = Config(tenant_id=tenant_id, client_id=client_id, auth=auth, cloud=cloud)
     existing = (store.root / config.CONFIG_FILE).exists()
     if existing:
@@ -65,7 +55,7 @@ def init_cmd(repo: str | None, tenant_id: str, client_id: str, auth: str, cloud:
 
 
 @click.command("backup")
-@_repo_option
+@repo_option
 @click.option(
     "--type",
     "types",
@@ -76,13 +66,18 @@ def init_cmd(repo: str | None, tenant_id: str, client_id: str, auth: str, cloud:
 )
 @click.option("--full", is_flag=True, help="List everything again instead of using delta links.")
 @click.option("--push", is_flag=True, help="git push to the configured remote after committing.")
-def backup_cmd(repo: str | None, types: tuple[str, ...], full: bool, push: bool) -> None:
+def backup_cmd(repo: str, types: tuple[str, ...], full: bool, push: bool) -> None:
     """Back up the tenant: one canonical YAML file per object, one commit per run that changed something."""
-    from entragit.backup import run_backup, tty_progress
+    from entragit.backup import run_backup
 
     try:
         result = run_backup(
-            _repo_dir(repo), types=types or None, full=full, push=push, progress=tty_progress()
+            repo,
+            types=types or None,
+            full=full,
+            push=push,
+            progress=progress_printer(),
+            prompt=prompt_printer(),
         )
     except KeyboardInterrupt:
         click.echo(
@@ -127,11 +122,40 @@ def demo_cmd(directory: str | None) -> None:
     from entragit.demo import run_demo
 
     try:
-        run_demo(directory)
-    except EntragitError:
-        raise
+        root = run_demo(directory, _narrate, color=color_enabled())
     except KeyboardInterrupt:
         sys.exit(130)
+    for line in (
+        "Explore it (the emulated tenant has stopped; everything below reads the repository):",
+        f"  cd {root}",
+        "  entragit ls users                 # every user, deleted ones dimmed",
+        "  entragit show <user principal name or display name>",
+        "  entragit versions <object>        # the backups in which it changed",
+        "  entragit compare <object> HEAD~1 HEAD",
+        "  git log --stat                    # plain git works too",
+    ):
+        click.echo(line)
+
+
+def _narrate(step: DemoStep) -> None:
+    """The demo's words for each step it reports."""
+    if step.kind == "started":
+        click.echo("Starting an emulated Entra tenant (local HTTPS, no network, no credentials needed)...")
+    elif step.kind == "repository":
+        click.echo(f"Backup repository: {step.repo}")
+        click.echo("\n1. First backup: every object becomes one YAML file, the run one commit.")
+    elif step.kind == "changes":
+        click.echo("\n2. A careless admin changes the tenant:")
+        for line in step.changes:
+            click.echo(f"   - {line}")
+        click.echo("\n3. Second backup: only what changed is written and committed.")
+    elif step.kind == "backup" and step.result is not None:
+        click.echo(f"  {step.result.summary()}")
+        for err in step.result.errors:
+            click.echo(f"  error: {err}")
+    elif step.kind == "commit":
+        click.echo(f"\n$ git log --stat -1\n\n{step.log}")
+        click.echo(f"$ git diff HEAD~1 HEAD\n\n{step.diff}")
 
 
 COMMANDS: list[click.Command] = [init_cmd, backup_cmd, permissions_cmd, demo_cmd]

@@ -8,35 +8,19 @@ from __future__ import annotations
 
 import json
 import re
-import sys
-from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import click
 
 from entragit import history, reports
-from entragit.backup import fetch_object
+from entragit.cli.options import json_option, repo_option
 from entragit.cli.output import dim, echo_json, style, table
+from entragit.cli.progress import progress_printer, prompt_printer
 from entragit.history.diff import Difference
 from entragit.history.entries import is_deleted
 from entragit.history.repo import gc_paused
-
-F = Callable[..., Any]
-
-
-def repo_option(f: F) -> F:
-    return click.option(
-        "--repo",
-        "repo",
-        type=click.Path(file_okay=False),
-        envvar="ENTRAGIT_REPO",
-        default=None,
-        help="Backup repository (default: ENTRAGIT_REPO or the current directory).",
-    )(f)
-
-
-def json_option(f: F) -> F:
-    return click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON output.")(f)
+from entragit.history.tenant import live_object
 
 
 def _named(value: Any, names: dict[str, str]) -> str:
@@ -47,13 +31,6 @@ def _named(value: Any, names: dict[str, str]) -> str:
 
 
 # --------------------------------------------------------------------------------------------------
-
-
-def _progress() -> Callable[[str], None] | None:
-    """Progress lines on stderr, only when a person is watching (stderr is a terminal)."""
-    if not sys.stderr.isatty():
-        return None
-    return lambda msg: click.echo(dim(f"entragit: {msg}…"), err=True)
 
 
 def _echo_json_rows(rows: list[dict[str, Any]]) -> None:
@@ -83,13 +60,11 @@ def _echo_json_rows(rows: list[dict[str, Any]]) -> None:
 @json_option
 @repo_option
 @gc_paused  # 100k rows of JSON dicts: see gc_paused
-def ls_cmd(
-    type_name: str | None, deleted: bool | None, removed: bool, as_json: bool, repo: str | None
-) -> None:
+def ls_cmd(type_name: str | None, deleted: bool | None, removed: bool, as_json: bool, repo: str) -> None:
     """List the protected objects with their last backup (the last commit that changed each one)."""
     if removed and deleted is not None:
         raise click.UsageError("--removed lists hard-deleted objects; it does not combine with --deleted")
-    rows = history.list_objects(repo, type_name, deleted, _progress(), removed=removed)
+    rows = history.list_objects(repo, type_name, deleted, progress_printer(), removed=removed)
     if as_json:
         _echo_json_rows([r.to_json() for r in rows])
         return
@@ -138,9 +113,7 @@ def ls_cmd(
 @click.option("--all", "show_all", is_flag=True, help="Also list attributes that are not set (null).")
 @json_option
 @repo_option
-def show_cmd(
-    obj: str, at: str | None, text: str | None, show_all: bool, as_json: bool, repo: str | None
-) -> None:
+def show_cmd(obj: str, at: str | None, text: str | None, show_all: bool, as_json: bool, repo: str) -> None:
     """Show the attributes of an object (latest version, or --at REV).
 
     OBJECT: a repository path, an object id, a userPrincipalName, an appId or an exact display name.
@@ -176,7 +149,7 @@ def show_cmd(
 @click.argument("obj", metavar="OBJECT")
 @json_option
 @repo_option
-def versions_cmd(obj: str, as_json: bool, repo: str | None) -> None:
+def versions_cmd(obj: str, as_json: bool, repo: str) -> None:
     """List the versions of an object, newest first, with what changed in each.
 
     OBJECT: a repository path, an object id, a userPrincipalName, an appId or an exact display name.
@@ -224,7 +197,7 @@ def _diff_lines(d: Difference, names: dict[str, str]) -> list[str]:
 @json_option
 @repo_option
 def compare_cmd(
-    obj: str, rev_a: str | None, rev_b: str | None, show_all: bool, as_json: bool, repo: str | None
+    obj: str, rev_a: str | None, rev_b: str | None, show_all: bool, as_json: bool, repo: str
 ) -> None:
     """Compare two versions of an object attribute by attribute.
 
@@ -236,7 +209,7 @@ def compare_cmd(
         rev_a, rev_b = None, "live"
     elif rev_a == "live":
         raise click.UsageError("`live` can only be the second revision: compare OBJECT [REV_A] live")
-    live = fetch_object if rev_b == "live" else None
+    live = partial(live_object, prompt=prompt_printer()) if rev_b == "live" else None
     result = history.compare(repo, obj, rev_a, rev_b, show_all, live)
     if as_json:
         echo_json([d.to_json() for d in result.differences])
@@ -256,7 +229,7 @@ def compare_cmd(
 @click.argument("objs", metavar="OBJECT...", nargs=-1, required=True)
 @json_option
 @repo_option
-def restore_points_cmd(objs: tuple[str, ...], as_json: bool, repo: str | None) -> None:
+def restore_points_cmd(objs: tuple[str, ...], as_json: bool, repo: str) -> None:
     """List the commits at which all the given objects exist and are not deleted (newest first)."""
     found, points = history.restore_points(repo, objs)
     if as_json:
@@ -274,7 +247,7 @@ def restore_points_cmd(objs: tuple[str, ...], as_json: bool, repo: str | None) -
 @click.command("score")
 @json_option
 @repo_option
-def score_cmd(as_json: bool, repo: str | None) -> None:
+def score_cmd(as_json: bool, repo: str) -> None:
     """The tenant's secure score and its trend, from the repository's history."""
     report = reports.score(repo)
     if as_json:
@@ -302,7 +275,7 @@ def score_cmd(as_json: bool, repo: str | None) -> None:
 @click.command("seats")
 @json_option
 @repo_option
-def seats_cmd(as_json: bool, repo: str | None) -> None:
+def seats_cmd(as_json: bool, repo: str) -> None:
     """Estimated billable users (enabled members with a license) from the latest backup."""
     report = reports.seats(repo)
     if as_json:

@@ -8,7 +8,6 @@ hands back the cached token until shortly before it expires and then fetches a n
 from __future__ import annotations
 
 import os
-import sys
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -155,11 +154,18 @@ def _pem_block(data: bytes, label: bytes) -> bytes:
 class TokenProvider:
     """Callable returning a bearer token; `invalidate()` drops cached tokens after Graph rejected one."""
 
-    def __init__(self, config: AuthConfig, env: Mapping[str, str]) -> None:
+    def __init__(
+        self, config: AuthConfig, env: Mapping[str, str], prompt: Callable[[str], None] | None = None
+    ) -> None:
         if config.method not in METHODS:
             raise AuthError(f"unknown auth method '{config.method}' (choose one of: {', '.join(METHODS)})")
+        if config.method == "device-code" and prompt is None:
+            raise AuthError(
+                "auth method 'device-code' signs in interactively and needs a terminal to prompt on"
+            )
         self.config = config
         self._env = env
+        self._prompt = prompt or (lambda _msg: None)
         self._lock = threading.Lock()
         self._secrets: list[str] = []
         self._credential = self._credential_for(config.method)
@@ -248,10 +254,8 @@ class TokenProvider:
         flow = app.initiate_device_flow(scopes=scopes)
         if "user_code" not in flow:
             return dict(flow)
-        print(
-            flow.get("message") or f"Enter code {flow['user_code']} at {flow.get('verification_uri')}",
-            file=sys.stderr,
-            flush=True,
+        self._prompt(
+            flow.get("message") or f"Enter code {flow['user_code']} at {flow.get('verification_uri')}"
         )
         return dict(app.acquire_token_by_device_flow(flow))
 
@@ -299,12 +303,15 @@ class TokenProvider:
                 cache.remove_at(item)
 
 
-def token_provider(config: AuthConfig, env: Mapping[str, str] = os.environ) -> Callable[[], str]:
+def token_provider(
+    config: AuthConfig, env: Mapping[str, str] = os.environ, *, prompt: Callable[[str], None] | None = None
+) -> Callable[[], str]:
     """A callable returning a Graph bearer token for config.method; missing settings fail here, early.
 
     Credentials are read from `env`. Managed identity is the exception: msal finds its endpoint
     (IDENTITY_ENDPOINT, MSI_ENDPOINT, AZURE_POD_IDENTITY_AUTHORITY_HOST, or IMDS) in os.environ itself.
     For managed identity, config.client_id selects a user-assigned identity; "", "system" or
-    "system-assigned" select the system-assigned one.
+    "system-assigned" select the system-assigned one. `prompt` shows device-code's sign-in instructions (the
+    caller decides where: this layer never writes to the screen).
     """
-    return TokenProvider(config, env)
+    return TokenProvider(config, env, prompt)

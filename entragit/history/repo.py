@@ -102,7 +102,7 @@ class BackupRepo:
     """One backup repository, read through the git CLI with per-commit caches."""
 
     def __init__(self, directory: str | os.PathLike[str] | None = None) -> None:
-        where = Path(directory or os.environ.get("ENTRAGIT_REPO") or ".").absolute()  # errors name it
+        where = Path(directory or ".").absolute()  # errors name it
         if not where.is_dir():
             raise HistoryError(f"{where}: no such directory (pass --repo DIR or set ENTRAGIT_REPO)")
         proc = subprocess.run(

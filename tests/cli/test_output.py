@@ -40,3 +40,21 @@ def test_no_colour_when_stdout_is_not_a_terminal(monkeypatch: pytest.MonkeyPatch
     monkeypatch.delenv("NO_COLOR", raising=False)
     monkeypatch.setattr(output.sys.stdout, "isatty", lambda: False, raising=False)
     assert output.dim("x") == "x"
+
+
+def test_progress_only_on_a_terminal() -> None:
+    """CI logs (stderr not a TTY) get no progress lines at all; a terminal gets them."""
+    import io
+
+    from entragit.cli.progress import progress_printer
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    assert progress_printer(io.StringIO()) is None
+    tty = Tty()
+    show = progress_printer(tty)
+    assert show is not None
+    show("users: 10000 listed so far")
+    assert "users: 10000 listed so far" in tty.getvalue() and tty.getvalue().endswith("\n")

@@ -23,7 +23,8 @@ def auth_config(box: Sandbox, method: str = "secret") -> AuthConfig:
 
 
 def client_for(box: Sandbox, **kwargs: Any) -> GraphClient:
-    """A client as the backup builds it, with tiny backoff so retry tests stay fast."""
+    """A bare transport client (these tests are about GraphClient itself; everything above it gets its
+    client from `live.connect`, see tests/live_helpers.py), with tiny backoff so retry tests stay fast."""
     token = token_provider(auth_config(box), env={"AZURE_CLIENT_SECRET": box.client_secret})
     kwargs.setdefault("backoff_base", 0.01)
     kwargs.setdefault("backoff_cap", 0.05)

@@ -188,14 +188,20 @@ def test_managed_identity_through_imds(sandbox: Sandbox, monkeypatch: pytest.Mon
 def test_device_code_prompts_once_then_uses_the_cache(
     sandbox: Sandbox, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    provider = token_provider(auth_config(sandbox, "device-code"), env={})
+    shown: list[str] = []
+    provider = token_provider(auth_config(sandbox, "device-code"), env={}, prompt=shown.append)
     _works(sandbox, provider)
-    prompt = capsys.readouterr()
-    assert "devicelogin" in prompt.err and prompt.out == ""  # instructions on stderr, stdout stays clean
+    assert len(shown) == 1 and "devicelogin" in shown[0]
+    assert capsys.readouterr() == ("", "")  # the auth layer never writes to the screen itself
     assert isinstance(provider, TokenProvider)
     provider.invalidate()  # access token gone; the refresh token gets a new one without a second prompt
     _works(sandbox, provider)
-    assert "devicelogin" not in capsys.readouterr().err
+    assert len(shown) == 1
+
+
+def test_device_code_without_a_prompt_is_refused_up_front(sandbox: Sandbox) -> None:
+    with pytest.raises(AuthError, match=r"device-code.*terminal"):
+        token_provider(auth_config(sandbox, "device-code"), env={})
 
 
 def test_requests_ca_bundle_elsewhere_does_not_break_trust(sandbox: Sandbox) -> None:

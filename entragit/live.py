@@ -1,0 +1,337 @@
+"""The one reader of the live tenant: a Graph client from entragit.yaml; Graph responses as canonical objects.
+
+Backup, `compare … live` and restore must see the tenant identically, or a restore plan would compare unlike
+things (a `$select` that differs by one property would plan a write for every object). So everything that
+turns Graph into canonical objects lives here, once: which properties are selected (trimmed by the
+repository's excluded attributes), how each relationship is read (a `$batch` of per-object reads, a delta
+round's `<rel>@delta` slices, or the links a soft-deleted object keeps from its file), and the canonical form
+itself (through `render.canonical_of`). Backup keeps what makes a run: digests, the snapshot, the commit.
+
+This module knows nothing of git: the links of a soft-deleted object come from the caller (`file_links`),
+which reads them from the backup repository.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any
+
+from entragit import catalog, config, render
+from entragit.catalog import ObjectType, Relationship
+from entragit.graph.auth import AuthConfig, token_provider
+from entragit.graph.client import DeltaRound, GraphClient, GraphError
+
+GONE = "@gone"  # marks, among an object's relationship values, that the object vanished mid-listing
+PAGE_TOP = "999"  # Graph's maximum page size for directory collections
+
+FileLinks = Callable[[ObjectType, str], Mapping[str, Any]]  # (type, repository path) → links in its file
+Listed = tuple[dict[str, Any], dict[str, Any]]  # a Graph object and its relationship values
+
+
+def connect(
+    cfg: config.Config,
+    env: Mapping[str, str] | None = None,
+    *,
+    prompt: Callable[[str], None] | None = None,
+    **client_options: Any,
+) -> GraphClient:
+    """A Graph client from entragit.yaml plus the azure-identity environment (credentials never in files).
+
+    `prompt` shows the device-code sign-in message (the CLI prints it; services never write to the screen).
+    The first token is fetched here, so a credential problem fails once, before any listing starts.
+    """
+    env = os.environ if env is None else env
+    eff = cfg.with_env(env)
+    auth = AuthConfig(
+        tenant_id=eff.tenant_id,
+        client_id=eff.client_id,
+        method=eff.auth,
+        authority_host=eff.effective_authority_host,
+        graph_url=eff.effective_graph_url,
+        ca_bundle=env.get("REQUESTS_CA_BUNDLE") or None,
+    )
+    token = token_provider(auth, env, prompt=prompt)
+    token()
+    return GraphClient(eff.effective_graph_url, token, ca_bundle=auth.ca_bundle, env=env, **client_options)
+
+
+# ---------------------------------------------------------------------------------------------------- links
+
+
+def _ids(items: Iterable[Any]) -> list[str]:
+    return sorted({str(i["id"]) for i in items if isinstance(i, Mapping) and i.get("id")})
+
+
+def rel_value_from_list(rel: Relationship, items: Sequence[Mapping[str, Any]]) -> Any:
+    """A relationship's canonical value from the related objects Graph listed."""
+    if rel.kind == "ref-single":
+        ids = _ids(items)
+        return ids[0] if ids else None
+    if rel.kind == "app-role-assignment":
+        fields = rel.item_fields or ("appRoleId", "principalId", "principalType")
+        return [{f: i.get(f) for f in fields} for i in items]
+    return _ids(items)
+
+
+def apply_delta_links(rel: Relationship, previous: Any, changes: Any) -> Any:
+    """Previous link value + a `<rel>@delta` slice (adds, and removes marked `@removed`)."""
+    if isinstance(changes, Mapping):
+        changes = [changes]
+    if not isinstance(changes, list):
+        return previous
+    if rel.kind == "ref-single":
+        current = previous
+        for c in changes:
+            if not isinstance(c, Mapping):
+                continue
+            if "@removed" in c:
+                if current == c.get("id"):
+                    current = None
+            elif c.get("id"):
+                current = str(c["id"])
+        return current
+    members = set(previous or [])
+    for c in changes:
+        if not isinstance(c, Mapping) or not c.get("id"):
+            continue
+        if "@removed" in c:
+            members.discard(str(c["id"]))
+        else:
+            members.add(str(c["id"]))
+    return sorted(members)
+
+
+def initial_links(rel: Relationship, item: Mapping[str, Any]) -> Any:
+    """Link value from an initial (full) delta round: everything present is current."""
+    changes = item.get(f"{rel.name}@delta")
+    if isinstance(changes, Mapping):
+        changes = [changes]
+    present = [c for c in changes or [] if isinstance(c, Mapping) and "@removed" not in c]
+    return rel_value_from_list(rel, present)
+
+
+def prefetched(pages: Iterator[dict[str, Any]], depth: int = 3) -> Iterator[dict[str, Any]]:
+    """The same pages, fetched ahead on a thread: the next request is on the wire while this page is
+    processed (a delta round is a chain of hundreds of dependent requests)."""
+    q: queue.Queue[Any] = queue.Queue()
+    done = object()
+    stop = threading.Event()
+    room = threading.Semaphore(depth)
+
+    def fetch() -> None:
+        try:
+            for page in pages:
+                while not room.acquire(timeout=0.2):
+                    if stop.is_set():
+                        return
+                if stop.is_set():
+                    return
+                q.put(page)
+            q.put(done)
+        except BaseException as exc:  # handed to the consumer, which raises it
+            q.put(exc)
+
+    worker = threading.Thread(target=fetch, name="entragit-prefetch", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = q.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            room.release()
+            yield item
+    finally:
+        stop.set()
+        worker.join()
+
+
+# ---------------------------------------------------------------------------------------------------- reader
+
+
+class Reader:
+    """Reads catalog types from Graph as a backup with this configuration writes them."""
+
+    def __init__(self, client: GraphClient, cfg: config.Config | None = None) -> None:
+        self.client = client
+        self.exclude_attrs: dict[str, set[str]] = {
+            k: set(v) for k, v in (cfg.exclude_attributes.items() if cfg else ())
+        }
+
+    # -- what is asked for ---------------------------------------------------------------------------------
+
+    @staticmethod
+    def permission(t: ObjectType) -> str | None:
+        """The permission a 403 on this type's reads names."""
+        return " and ".join(t.permissions_backup) or None
+
+    def drop(self, t: ObjectType) -> list[str]:
+        """Attributes the repository excludes for this type (identity fields are never dropped)."""
+        return sorted(self.exclude_attrs.get(t.name, set()) - set(t.identity))
+
+    def select(self, t: ObjectType, sel: str | None) -> str:
+        excluded = set(self.drop(t))
+        return ",".join(p for p in (sel or "").split(",") if p and p not in excluded)
+
+    def list_params(self, t: ObjectType, *, deleted: bool = False) -> dict[str, str]:
+        params: dict[str, str] = {}
+        sel = catalog.select_param(t)
+        if sel:
+            params["$select"] = self.select(t, sel)
+        if t.list_filter and not deleted:
+            params["$filter"] = t.list_filter
+        if t.shard or deleted:
+            params["$top"] = PAGE_TOP
+        return params
+
+    @staticmethod
+    def uses_delta(t: ObjectType) -> bool:
+        """Whether a delta round returns this type with all of its relationships."""
+        return t.delta and not t.singleton and all(r.via_delta for r in t.relationships)
+
+    def canonical(self, t: ObjectType, raw: Mapping[str, Any], links: Mapping[str, Any]) -> dict[str, Any]:
+        if GONE in links:
+            links = {k: v for k, v in links.items() if k != GONE}
+        return render.canonical_of(t, raw, links, self.drop(t))
+
+    # -- listings ------------------------------------------------------------------------------------------
+
+    def singleton(self, t: ObjectType) -> dict[str, Any]:
+        sel = catalog.select_param(t)
+        params = {"$select": self.select(t, sel)} if sel else None
+        return self.client.get(t.path, params, required_permission=self.permission(t))
+
+    def listing(self, t: ObjectType) -> list[Listed]:
+        """Every object of a type that is re-listed each run, with its relationships read through $batch.
+
+        An object that vanished while its links were read carries `GONE` among its values: the caller must
+        neither write nor delete its file on that evidence alone.
+        """
+        raw = self.client.list(t.path, self.list_params(t), required_permission=self.permission(t))
+        items = [o for o in raw if catalog.is_backed_up(t, o)]
+        values: dict[str, dict[str, Any]] = {}
+        if t.relationships:
+            values = self.relationships(t, [str(o["id"]) for o in items], t.relationships)
+        return [(item, values.get(str(item.get("id")), {})) for item in items]
+
+    def delta_pages(self, t: ObjectType) -> Iterator[dict[str, Any]]:
+        """An initial delta round, page by page, fetched ahead (a big group's links span several pages)."""
+        sel = self.select(t, catalog.delta_select_param(t))
+        pages = self.client.pages(f"{t.path}/delta", {"$select": sel}, required_permission=self.permission(t))
+        return prefetched(pages)
+
+    def latest_delta_link(self, t: ObjectType) -> str | None:
+        """A deltaLink for "from now on" ($deltatoken=latest), taken before a plain listing."""
+        sel = self.select(t, catalog.delta_select_param(t))
+        params = {"$select": sel, "$deltatoken": "latest"}
+        return self.client.delta(f"{t.path}/delta", params, required_permission=self.permission(t)).delta_link
+
+    def delta_round(self, t: ObjectType, link: str) -> DeltaRound:
+        """The changes since a saved deltaLink (DeltaExpired when Graph no longer accepts it)."""
+        return self.client.delta(link, required_permission=self.permission(t))
+
+    def deleted(self, t: ObjectType) -> list[dict[str, Any]]:
+        """The type's soft-deleted objects (directory/deletedItems), for types that have a recycle bin."""
+        if not t.soft_delete_cast:
+            return []
+        path = f"directory/deletedItems/{t.soft_delete_cast}"
+        items = self.client.list(
+            path, self.list_params(t, deleted=True), required_permission=self.permission(t)
+        )
+        return [o for o in items if isinstance(o, dict) and o.get("id") and catalog.is_backed_up(t, o)]
+
+    def exists(self, t: ObjectType, object_id: str) -> bool:
+        """Whether the live (not deleted) object is there: 404 is the only 'no'."""
+        try:
+            self.client.get(
+                f"{t.path}/{object_id}", {"$select": "id"}, required_permission=self.permission(t)
+            )
+        except GraphError as exc:
+            if exc.status != 404:
+                raise
+            return False
+        return True
+
+    # -- relationships -------------------------------------------------------------------------------------
+
+    def relationships(
+        self, t: ObjectType, ids: Sequence[str], rels: Sequence[Relationship]
+    ) -> dict[str, dict[str, Any]]:
+        """Per object id, the value of each relationship, read through $batch."""
+        out: dict[str, dict[str, Any]] = {i: {} for i in ids}
+        for rel in rels:
+            if rel.kind == "ref-single":
+                for oid in ids:
+                    try:
+                        obj = self.client.get(rel.read.format(id=oid), {"$select": "id"})
+                        out[oid][rel.name] = obj.get("id")
+                    except GraphError as exc:
+                        if exc.status != 404:
+                            raise
+                        out[oid][rel.name] = None
+                continue
+            params = {"$select": "id", "$top": PAGE_TOP} if rel.kind == "ref-collection" else None
+            paths = [rel.read.format(id=oid) for oid in ids]
+            try:
+                got: dict[str, list[dict[str, Any]] | None] = dict(
+                    self.client.list_many(paths, params, required_permission=self.permission(t))
+                )
+            except GraphError as exc:
+                if exc.status != 404:
+                    raise
+                got = self._read_each(t, paths, params)
+            for oid, p in zip(ids, paths, strict=True):
+                items = got[p]
+                if items is None:
+                    out[oid][GONE] = True
+                else:
+                    out[oid][rel.name] = rel_value_from_list(rel, items)
+        return out
+
+    def _read_each(
+        self, t: ObjectType, paths: Sequence[str], params: Mapping[str, str] | None
+    ) -> dict[str, list[dict[str, Any]] | None]:
+        """Slow path after a 404 inside a $batch: an object deleted while the type was being listed. Read one
+        by one; None marks the objects that are gone (the next run's listing or delta round accounts for
+        them), every other failure still fails the type."""
+
+        def one(path: str) -> list[dict[str, Any]] | None:
+            try:
+                return list(self.client.list(path, params, required_permission=self.permission(t)))
+            except GraphError as exc:
+                if exc.status == 404:
+                    return None
+                raise
+
+        return dict(zip(paths, self.client.map_concurrent(one, paths), strict=True))
+
+    # -- one object ----------------------------------------------------------------------------------------
+
+    def read_object(self, t: ObjectType, object_id: str, file_links: FileLinks) -> dict[str, Any] | None:
+        """One object as a backup would write it now, in canonical form; None when Graph has neither the
+        object nor a soft-deleted copy. A soft-deleted object keeps the links of its file (`file_links`), as
+        a backup run keeps them: deletedItems does not return relationships."""
+        sel = catalog.select_param(t)
+        params = {"$select": self.select(t, sel)} if sel else None
+
+        def get(path: str) -> dict[str, Any] | None:
+            try:
+                return self.client.get(path, params, required_permission=self.permission(t))
+            except GraphError as exc:
+                if exc.status == 404:
+                    return None
+                raise
+
+        raw = get(t.item_path(object_id))
+        if raw is not None:
+            linked = t.relationships and not t.singleton
+            links = self.relationships(t, [object_id], t.relationships)[object_id] if linked else {}
+            return self.canonical(t, raw, links)
+        deleted = get(f"directory/deletedItems/{object_id}") if t.soft_delete_cast else None
+        if deleted is None:
+            return None
+        return self.canonical(t, deleted, file_links(t, catalog.object_path(t, object_id)))
