@@ -29,8 +29,8 @@ from entragit import canonical, catalog, config, live, render, reports
 from entragit.catalog import ObjectType
 from entragit.errors import EntragitError
 from entragit.graph.client import DeltaExpired, GraphClient, GraphError
+from entragit.repo.writer import Snapshot, Store
 from entragit.reports import REPORT_FOLDER
-from entragit.store import Snapshot, Store
 
 ProgressFn = Callable[[str], None]
 

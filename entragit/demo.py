@@ -21,7 +21,7 @@ from entragit.backup import BackupResult, run_backup
 from entragit.config import Config
 from entragit.errors import UsageError
 from entragit.graph.client import GraphClient
-from entragit.store import Store
+from entragit.repo.writer import Store
 
 ACTOR = "careless.admin@demo"  # shows up as the actor of the changes in the sandbox's audit log
 

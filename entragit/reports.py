@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from entragit import catalog
 from entragit.errors import EntragitError
-from entragit.history.entries import Entry, load_text
-from entragit.history.repo import BackupRepo
+from entragit.repo.entries import Entry, load_text
+from entragit.repo.reader import BackupRepo
 
 if TYPE_CHECKING:
     from entragit.graph.client import GraphClient

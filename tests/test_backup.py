@@ -14,14 +14,15 @@ import pytest
 import requests
 from click.testing import CliRunner
 
-from entragit import backup, canonical, catalog, config, store
+from entragit import backup, canonical, catalog, config
 from entragit.backup import run_backup
 from entragit.cli import cli
 from entragit.config import Config
 from entragit.graph.client import GraphClient
 from entragit.history.tenant import live_object
+from entragit.repo import writer as store
+from entragit.repo.writer import Store
 from entragit.sandbox.server import Sandbox
-from entragit.store import Store
 
 
 def git(root: Path, *args: str) -> str:

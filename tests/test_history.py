@@ -12,12 +12,12 @@ import pytest
 from history_repo import RepoBuilder, guid
 
 from entragit import canonical, catalog, history
-from entragit.history import repo as repo_module
 from entragit.history.diff import Difference, diff, summarize_change
-from entragit.history.entries import summarize
-from entragit.history.errors import HistoryError, UnknownRevision
-from entragit.history.repo import BackupRepo
-from entragit.resolve import AmbiguousObject, ObjectNotFound
+from entragit.history.resolve import AmbiguousObject, ObjectNotFound, resolve
+from entragit.repo import reader as repo_module
+from entragit.repo.entries import summarize
+from entragit.repo.git import RepoError, UnknownRevision
+from entragit.repo.reader import BackupRepo
 
 ALICE = guid(1, "a1")
 BOB = guid(2, "b0")
@@ -140,7 +140,7 @@ def test_a_broken_file_is_listed_by_its_id_and_show_names_the_problem(built: Rep
     built.commit()
     index = BackupRepo(built.root).index()
     assert index[f"users/a1/{ALICE}.yaml"].id == ALICE and len(index) == 5
-    with pytest.raises(HistoryError, match=f"users/a1/{ALICE}.yaml at .*: not a valid object file"):
+    with pytest.raises(RepoError, match=f"users/a1/{ALICE}.yaml at .*: not a valid object file"):
         history.show(str(built.root), f"users/a1/{ALICE}.yaml")
 
 
@@ -207,10 +207,10 @@ def test_a_date_names_the_last_commit_before_it(built: RepoBuilder) -> None:
 
 
 def test_not_a_repository_and_empty_repository_are_clear_errors(tmp_path: Path) -> None:
-    with pytest.raises(HistoryError, match="not a backup repository"):
+    with pytest.raises(RepoError, match="not a backup repository"):
         BackupRepo(tmp_path)
     RepoBuilder(tmp_path / "empty")
-    with pytest.raises(HistoryError, match="no backup yet"):
+    with pytest.raises(RepoError, match="no backup yet"):
         history.list_objects(str(tmp_path / "empty"))
 
 
@@ -220,14 +220,12 @@ def test_not_a_repository_and_empty_repository_are_clear_errors(tmp_path: Path) 
      "ALICE@contoso.com", "Alice Smith", "alice smith"],
 )  # fmt: skip
 def test_resolve_accepts_path_id_upn_and_display_name(built: RepoBuilder, spec: str) -> None:
-    assert BackupRepo(built.root).resolve(spec) == f"users/a1/{ALICE}.yaml"
+    assert resolve(BackupRepo(built.root), spec) == f"users/a1/{ALICE}.yaml"
 
 
 def test_resolve_absolute_path_inside_the_repository(built: RepoBuilder) -> None:
-    assert (
-        BackupRepo(built.root)
-        .resolve(str(built.root / "users" / "a1" / f"{ALICE}.yaml"))
-        .endswith(ALICE + ".yaml")
+    assert resolve(BackupRepo(built.root), str(built.root / "users" / "a1" / f"{ALICE}.yaml")).endswith(
+        ALICE + ".yaml"
     )
 
 
@@ -235,38 +233,38 @@ def test_app_and_its_service_principal_share_name_and_appid_so_both_are_listed(b
     repo = BackupRepo(built.root)
     for spec in ("Payroll", APP_ID):
         with pytest.raises(AmbiguousObject) as err:
-            repo.resolve(spec)
+            resolve(repo, spec)
         assert f"applications/d4/{APP}.yaml (applications, Payroll)" in str(err.value)
         assert f"servicePrincipals/f6/{SP}.yaml (servicePrincipals, Payroll)" in str(err.value)
-    assert repo.resolve(SP) == f"servicePrincipals/f6/{SP}.yaml"
+    assert resolve(repo, SP) == f"servicePrincipals/f6/{SP}.yaml"
 
 
 def test_exact_display_name_beats_case_insensitive(built: RepoBuilder) -> None:
     built.put("groups", {"id": guid(10, "aa"), "displayName": "sales emea"})
     built.commit()
     repo = BackupRepo(built.root)
-    assert repo.resolve("Sales EMEA") == f"groups/c3/{SALES}.yaml"
+    assert resolve(repo, "Sales EMEA") == f"groups/c3/{SALES}.yaml"
     with pytest.raises(AmbiguousObject, match="matches 2 objects"):
-        repo.resolve("SALES emea")
+        resolve(repo, "SALES emea")
 
 
 def test_renamed_object_is_found_by_new_name_and_old_name_at_old_revision(built: RepoBuilder) -> None:
     repo = BackupRepo(built.root)
-    assert repo.resolve("Sales EMEA") == f"groups/c3/{SALES}.yaml"
+    assert resolve(repo, "Sales EMEA") == f"groups/c3/{SALES}.yaml"
     first = repo.commits()[-1].sha
-    assert repo.resolve("Sales", first) == f"groups/c3/{SALES}.yaml"
+    assert resolve(repo, "Sales", first) == f"groups/c3/{SALES}.yaml"
     with pytest.raises(ObjectNotFound, match="no object matches 'Sales'"):
-        repo.resolve("Sales")
+        resolve(repo, "Sales")
 
 
 def test_removed_object_is_found_by_its_last_name_and_its_path(built: RepoBuilder) -> None:
     repo = BackupRepo(built.root)
     path = f"identity/conditionalAccess/policies/{CA}.yaml"
-    assert repo.resolve("Require MFA") == path
-    assert repo.resolve(path) == path
-    assert repo.resolve(CA) == path
+    assert resolve(repo, "Require MFA") == path
+    assert resolve(repo, path) == path
+    assert resolve(repo, CA) == path
     with pytest.raises(ObjectNotFound, match=r"users/zz/nothing\.yaml"):
-        repo.resolve("users/zz/nothing.yaml")
+        resolve(repo, "users/zz/nothing.yaml")
 
 
 def test_show_of_a_removed_object_at_head_points_to_versions(built: RepoBuilder) -> None:
@@ -417,21 +415,21 @@ def test_caches_survive_rewritten_history(built: RepoBuilder) -> None:
 
 def test_unsharded_path_finds_the_sharded_file_now_and_a_removed_file_in_history(built: RepoBuilder) -> None:
     repo = BackupRepo(built.root)
-    assert repo.resolve(f"users/{ALICE}.yaml") == f"users/a1/{ALICE}.yaml"
-    assert repo.resolve(f"Users/{ALICE.upper()}.yaml") == f"users/a1/{ALICE}.yaml"  # pasted in upper case
-    assert repo.resolve(f"{SALES}.yaml") == f"groups/c3/{SALES}.yaml"
-    assert repo.resolve(f"{CA}.yaml") == f"identity/conditionalAccess/policies/{CA}.yaml"  # removed in 3
+    assert resolve(repo, f"users/{ALICE}.yaml") == f"users/a1/{ALICE}.yaml"
+    assert resolve(repo, f"Users/{ALICE.upper()}.yaml") == f"users/a1/{ALICE}.yaml"  # pasted in upper case
+    assert resolve(repo, f"{SALES}.yaml") == f"groups/c3/{SALES}.yaml"
+    assert resolve(repo, f"{CA}.yaml") == f"identity/conditionalAccess/policies/{CA}.yaml"  # removed in 3
     with pytest.raises(ObjectNotFound, match="no such object file"):
-        repo.resolve(f"groups/{ALICE}.yaml")
+        resolve(repo, f"groups/{ALICE}.yaml")
 
 
 def test_type_prefix_picks_the_app_or_its_service_principal(built: RepoBuilder) -> None:
     repo = BackupRepo(built.root)
-    assert repo.resolve("servicePrincipals/Payroll") == f"servicePrincipals/f6/{SP}.yaml"
-    assert repo.resolve(f"APPLICATIONS/{APP_ID}") == f"applications/d4/{APP}.yaml"
-    assert repo.resolve("identity/conditionalAccess/policies/Require MFA").endswith(f"{CA}.yaml")
+    assert resolve(repo, "servicePrincipals/Payroll") == f"servicePrincipals/f6/{SP}.yaml"
+    assert resolve(repo, f"APPLICATIONS/{APP_ID}") == f"applications/d4/{APP}.yaml"
+    assert resolve(repo, "identity/conditionalAccess/policies/Require MFA").endswith(f"{CA}.yaml")
     with pytest.raises(ObjectNotFound, match="no object matches 'users/Payroll'"):
-        repo.resolve("users/Payroll")
+        resolve(repo, "users/Payroll")
 
 
 def test_built_in_role_template_ids_are_named(built: RepoBuilder) -> None:
@@ -475,14 +473,14 @@ def test_mail_names_an_object_and_a_cache_of_the_previous_format_is_rebuilt(buil
     built.put("users", user(guest, "Ann", "ann_fabrikam.com#EXT#@contoso.com", mail="ann@fabrikam.com"))
     built.commit()
     repo = BackupRepo(built.root)
-    assert repo.resolve("ANN@fabrikam.com") == f"users/08/{guest}.yaml"
+    assert resolve(repo, "ANN@fabrikam.com") == f"users/08/{guest}.yaml"
     assert repo.index()[f"users/08/{guest}.yaml"].identity == "ann_fabrikam.com#EXT#@contoso.com"
     cache = repo.cache_dir / "index.json"
     stale = json.loads(cache.read_text())
     stale["format"] = repo_module.CACHE_FORMAT - 1
     stale["entries"] = [[*row[:4], row[4][:1], *row[5:]] for row in stale["entries"]]  # no mail
     cache.write_text(json.dumps(stale))
-    assert BackupRepo(built.root).resolve("ann@fabrikam.com") == f"users/08/{guest}.yaml"
+    assert resolve(BackupRepo(built.root), "ann@fabrikam.com") == f"users/08/{guest}.yaml"
 
 
 def test_a_relative_path_is_read_in_the_given_repository_when_the_current_folder_is_another(
@@ -493,7 +491,7 @@ def test_a_relative_path_is_read_in_the_given_repository_when_the_current_folder
     other.commit()
     monkeypatch.chdir(other.root)
     repo = BackupRepo(built.root)
-    assert repo.resolve(f"users/a1/{ALICE}.yaml") == f"users/a1/{ALICE}.yaml"
+    assert resolve(repo, f"users/a1/{ALICE}.yaml") == f"users/a1/{ALICE}.yaml"
     assert history.show(str(built.root), f"users/a1/{ALICE}.yaml").object["displayName"] == "Alice Smith"
 
 

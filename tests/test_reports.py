@@ -143,7 +143,7 @@ def test_licenses_to_review_are_the_licensed_users_that_are_not_billable_and_fas
     """`entragit seats` took a minute on 60k users: the review list was found with `in` on a list."""
     import time
 
-    from entragit.history.entries import Entry
+    from entragit.repo.entries import Entry
 
     def user(i: int, enabled: bool = True, kind: str = "Member") -> Entry:
         return Entry(f"users/{i:05d}.yaml", "users", f"{i}", f"U{i}", [], False, enabled, kind, True)

@@ -7,8 +7,7 @@ from pathlib import Path
 import pytest
 from history_repo import RepoBuilder, guid
 
-from entragit.history.entries import Entry
-from entragit.resolve import (
+from entragit.history.resolve import (
     AmbiguousObject,
     ObjectNotFound,
     describe,
@@ -17,6 +16,7 @@ from entragit.resolve import (
     pick,
     resolve_object,
 )
+from entragit.repo.entries import Entry
 
 
 def entry(path: str, name: str | None, *idents: str, type_: str = "users", deleted: bool = False) -> Entry:

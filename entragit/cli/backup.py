@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 @click.option("--cloud", type=click.Choice(tuple(CLOUDS)), default="global", show_default=True)
 def init_cmd(repo: str, tenant_id: str, client_id: str, auth: str, cloud: str) -> None:
     """Create (or adopt) a git repository as a backup repository and write its entragit.yaml."""
-    from entragit.store import Store
+    from entragit.repo.writer import Store
 
     store = Store.init(repo)
     cfg = Config(tenant_id=tenant_id, client_id=client_id, auth=auth, cloud=cloud)

@@ -18,9 +18,9 @@ from entragit.cli.options import json_option, repo_option
 from entragit.cli.output import dim, echo_json, style, table
 from entragit.cli.progress import progress_printer, prompt_printer
 from entragit.history.diff import Difference
-from entragit.history.entries import is_deleted
-from entragit.history.repo import gc_paused
 from entragit.history.tenant import live_object
+from entragit.repo.entries import is_deleted
+from entragit.repo.reader import gc_paused
 
 
 def _named(value: Any, names: dict[str, str]) -> str:

@@ -16,10 +16,10 @@ from typing import Any, NamedTuple
 
 from entragit import catalog
 from entragit.history.diff import Difference, diff, summarize_change
-from entragit.history.entries import GUID, Entry, is_deleted, load_text, stem
-from entragit.history.errors import HistoryError
-from entragit.history.repo import BackupRepo, Commit, gc_paused
-from entragit.resolve import ObjectNotFound
+from entragit.history.resolve import ObjectNotFound, resolve
+from entragit.repo.entries import GUID, Entry, is_deleted, load_text, stem
+from entragit.repo.git import RepoError
+from entragit.repo.reader import BackupRepo, Commit, gc_paused
 
 # --------------------------------------------------------------------------------------------------
 # Plain data returned to the CLI
@@ -133,13 +133,13 @@ def show(repo_dir: str | None, spec: str, at: str | None = None) -> ObjectView:
     repo = BackupRepo(repo_dir)
     commit = repo.commit(at)
     try:
-        path = repo.resolve(spec, commit.sha)
+        path = resolve(repo, spec, commit.sha)
     except ObjectNotFound:
         if commit.sha == repo.head().sha:
             raise
         # Named as it is now (`show "New Name" --at last-week`): the object is the same file whatever its
         # name was then.
-        path = repo.resolve(spec)
+        path = resolve(repo, spec)
     obj = repo.load(commit.sha, path)
     if obj is None:
         gone = repo.file_log([path], commit.sha)
@@ -262,7 +262,7 @@ def _versions(repo: BackupRepo, path: str, rev: str | None = None) -> list[Versi
 
 def versions(repo_dir: str | None, spec: str) -> tuple[str, list[Version]]:
     repo = BackupRepo(repo_dir)
-    path = repo.resolve(spec)
+    path = resolve(repo, spec)
     return path, _versions(repo, path)
 
 
@@ -285,7 +285,7 @@ def compare(
     through `live(repo_root, type, object_id)` (canonical form).
     """
     repo = BackupRepo(repo_dir)
-    path = repo.resolve(spec)
+    path = resolve(repo, spec)
     t = repo.object_type(path)
     history = _versions(repo, path)
     if not history:
@@ -311,7 +311,7 @@ def compare(
             b_obj, b_label = _state_at(repo, path, "HEAD")
         elif rev_b == "live":
             if live is None:
-                raise HistoryError("comparing with the live tenant needs a Graph connection")
+                raise RepoError("comparing with the live tenant needs a Graph connection")
             oid = stem(path)
             b_obj = live(str(repo.root), t, oid) if t else None
             b_label = "live"
@@ -358,7 +358,7 @@ def restore_points(repo_dir: str | None, specs: Sequence[str]) -> tuple[list[tup
     Also returns (path, latest display name) of each object, for the caller to say what was matched.
     """
     repo = BackupRepo(repo_dir)
-    paths = list(dict.fromkeys(repo.resolve(s) for s in specs))
+    paths = list(dict.fromkeys(resolve(repo, s) for s in specs))
     alive_at: list[dict[str, bool]] = []
     names: list[tuple[str, str]] = []
     for path in paths:

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from entragit.history.entries import is_deleted
+from entragit.repo.entries import is_deleted
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from typing import Any
 from entragit import config, live
 from entragit.catalog import ObjectType
 from entragit.graph.client import GraphClient
-from entragit.history.repo import BackupRepo
+from entragit.repo.reader import BackupRepo
 
 
 def live_object(

@@ -1,4 +1,4 @@
-"""The backup repository read through the git CLI, with per-commit caches.
+"""The read side of the backup repository: history through the git CLI, with per-commit caches.
 
 Every query must stay fast on 100,000 object files and years of daily commits, so nothing here runs one git
 command per object: a tree is read with one `ls-tree`, file contents with one `cat-file --batch`, and "last
@@ -18,7 +18,6 @@ import hashlib
 import json
 import os
 import re
-import subprocess
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -27,10 +26,10 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from entragit import catalog
-from entragit.history.entries import Entry, load_text, summarize
-from entragit.history.errors import HistoryError, UnknownRevision
-from entragit.history.roles import BUILT_IN_ROLE_NAMES
-from entragit.resolve import AmbiguousObject, ObjectNotFound, describe, looks_like_path, pick
+from entragit.repo import git as gitcli
+from entragit.repo.entries import Entry, load_text, summarize
+from entragit.repo.git import RepoError, UnknownRevision
+from entragit.repo.roles import BUILT_IN_ROLE_NAMES
 
 CACHE_FORMAT = 3  # 3: index entries carry `mail` among their identities
 # git keeps recently inflated delta bases in a cache of 96 MB by default; a history pass over a sharded
@@ -38,12 +37,6 @@ CACHE_FORMAT = 3  # 3: index entries carry `mail` among their identities
 # `git log --name-only` over 100 commits at the default, 0.7 s at 256 MB (peak RSS 330 MB; only a cap).
 DELTA_CACHE = "core.deltaBaseCacheLimit=256m"
 PROGRESS_MIN = 20_000  # object files from which a cold index build is worth a progress line
-# Files of a backup that are not objects, and what shows them.
-REPORT_COMMANDS = {
-    "reports/secureScore.yaml": "see `entragit score` for the secure score and its history",
-    "reports/seats.yaml": "see `entragit seats`",
-    "entragit.yaml": "it is the repository's settings",
-}
 WORKTREE_READ_MIN = 2000  # below this, one `cat-file --batch` is cheaper than listing the index
 
 
@@ -104,17 +97,11 @@ class BackupRepo:
     def __init__(self, directory: str | os.PathLike[str] | None = None) -> None:
         where = Path(directory or ".").absolute()  # errors name it
         if not where.is_dir():
-            raise HistoryError(f"{where}: no such directory (pass --repo DIR or set ENTRAGIT_REPO)")
-        proc = subprocess.run(
-            ["git", "rev-parse", "--show-toplevel", "--absolute-git-dir"],
-            cwd=where,
-            capture_output=True,
-            text=True,
-            env=_git_env(),
-        )
-        if proc.returncode != 0:
-            raise HistoryError(f"{where} is not a backup repository (no git repository; run `entragit init`)")
-        top, git_dir = proc.stdout.splitlines()[:2]
+            raise RepoError(f"{where}: no such directory (pass --repo DIR or set ENTRAGIT_REPO)")
+        out = gitcli.run(where, "rev-parse", "--show-toplevel", "--absolute-git-dir", check=False).decode()
+        if len(out.splitlines()) < 2:
+            raise RepoError(f"{where} is not a backup repository (no git repository; run `entragit init`)")
+        top, git_dir = out.splitlines()[:2]
         self.root = Path(top)
         self.git_dir = Path(git_dir)
         self.cache_dir = self.git_dir / "entragit" / "history"
@@ -129,22 +116,12 @@ class BackupRepo:
     # -- git plumbing ------------------------------------------------------------------------------
 
     def git(self, *args: str, input: bytes | None = None, check: bool = True) -> bytes:
-        proc = subprocess.run(
-            ["git", "--no-optional-locks", "-c", "core.quotepath=off", "-c", DELTA_CACHE, *args],
-            cwd=self.root,
-            input=input,
-            capture_output=True,
-            env=_git_env(),
-        )
-        if check and proc.returncode != 0:
-            msg = proc.stderr.decode(errors="replace").strip().splitlines()
-            raise HistoryError(f"git {args[0]} failed in {self.root}: {msg[-1] if msg else proc.returncode}")
-        return proc.stdout
+        """A read-only git command: no optional locks (a backup may be running), paths never quoted."""
+        read_only = ("--no-optional-locks", "-c", "core.quotepath=off", "-c", DELTA_CACHE)
+        return gitcli.run(self.root, *read_only, *args, input=input, check=check)
 
     def _succeeds(self, *args: str) -> bool:
-        """Whether a git command that answers by its exit status says yes."""
-        proc = subprocess.run(["git", *args], cwd=self.root, capture_output=True, env=_git_env())
-        return proc.returncode == 0
+        return gitcli.succeeds(self.root, *args)
 
     def _log(self, *args: str) -> Iterator[tuple[Commit, list[str]]]:
         """Each commit of a `git log` (newest first) with the file lines (`--name-only`/`--name-status`)."""
@@ -163,7 +140,7 @@ class BackupRepo:
         if self._head is None:
             found = self._commits("-1", "HEAD", check=False)
             if not found:
-                raise HistoryError(f"{self.root} has no backup yet (no commit); run `entragit backup`")
+                raise RepoError(f"{self.root} has no backup yet (no commit); run `entragit backup`")
             self._head = found[0]
         return self._head
 
@@ -434,99 +411,6 @@ class BackupRepo:
             with contextlib.suppress(OSError):
                 tmp.unlink()
 
-    # -- object resolution -------------------------------------------------------------------------
-
-    def resolve(self, spec: str, rev: str | None = None) -> str:
-        """The path of the object spec names at rev; removed objects are found by their last version."""
-        spec = spec.strip()
-        if not spec:
-            raise ObjectNotFound("empty object name")
-        target = self.commit(rev)
-        where = f"{self.root}" + (f" at {target.short}" if target.sha != self.head().sha else "")
-        index = self.index(target.sha)
-        if looks_like_path(spec):
-            path = self._path_spec(spec, index, target)
-            if path is not None:
-                return path
-            if spec.endswith(".yaml"):
-                rel = self._relative(spec)
-                if self.object_type(rel) is None and (self.root / rel).is_file():
-                    hint = REPORT_COMMANDS.get(rel, "object files are the ones `entragit ls` lists")
-                    raise ObjectNotFound(f"{spec} is not an object file ({hint})")
-                raise ObjectNotFound(f"{spec}: no such object file in {where} or its history")
-            # Not a file: a display name with a slash ("Sales/Marketing", "Block legacy auth (EXO/SPO)").
-        # The whole spec first (a name may contain a slash), then TYPE/NAME (`servicePrincipals/Payroll`: an
-        # app and its service principal share their name and appId), at rev and then among removed objects.
-        scopes: list[tuple[str, str | None]] = [(spec, None)]
-        typed = _typed_spec(spec)
-        if typed is not None:
-            scopes.append(typed)
-        for label, entries in (
-            (where, lambda: list(index.values())),
-            (f"{where} (removed objects)", lambda: [e for e, _ in self.removed_entries(target.sha).values()]),
-        ):
-            candidates = entries()
-            for text, type_name in scopes:
-                found = pick((e for e in candidates if type_name in (None, e.type)), text, label)
-                if found is not None:
-                    return found.path
-        raise ObjectNotFound(
-            f"no object matches '{spec}' in {where} (tried path, id, userPrincipalName, mail, appId and "
-            "display name; see `entragit ls`)"
-        )
-
-    def _path_spec(self, spec: str, index: Mapping[str, Entry], target: Commit) -> str | None:
-        """The object file a path-like spec names at target or in its history, None when it names none.
-
-        Besides the exact repository path this accepts what people type: a path relative to the current
-        directory, the unsharded `users/<id>.yaml` (the layout of small folders, and of the docs), or a bare
-        `<id>.yaml` copied from a file listing."""
-        path = self._relative(spec)
-        if path in index:
-            return path
-        t = self.object_type(path)
-        if t is not None and self.file_log([path], target.sha):
-            return path
-        folder, _, name = path.rpartition("/")
-        oid = name.removesuffix(".yaml")
-        if not name.endswith(".yaml") or not oid:
-            return None
-        candidates: list[str] = []
-        for t in catalog.CATALOG:
-            if t.singleton or (
-                folder and folder.lower() not in (t.folder.lower(), f"{t.folder}/{oid[:2]}".lower())
-            ):
-                continue
-            for i in dict.fromkeys(
-                (oid, oid.lower())
-            ):  # Graph's GUIDs are lower case; a pasted one may not be
-                with contextlib.suppress(ValueError):
-                    candidates += [catalog.object_path(t, i), f"{t.folder}/{i}.yaml"]
-        candidates = list(dict.fromkeys(candidates))
-        present = [p for p in candidates if p in index]
-        if len(present) > 1:
-            found = [index[p] for p in present]
-            raise AmbiguousObject(f"'{spec}' matches {len(found)} object files: {describe(found)}")
-        if present:
-            return present[0]
-        history = self.file_log(candidates, target.sha) if candidates else []
-        return history[0][2] if history else None
-
-    def _relative(self, spec: str) -> str:
-        """spec as a repository path: absolute and current-directory-relative paths inside the repository are
-        made relative to its root (a user in `users/` typing `ab/<id>.yaml`); anything else is taken as
-        relative to the root already."""
-        p = spec.replace("\\", "/")
-        # A relative path names a file under the current directory only if that file is in this repository
-        # (the current directory may be another tenant's repository when --repo is given).
-        here = p if os.path.isabs(p) else str(Path.cwd() / p) if (Path.cwd() / p).is_file() else None
-        if here is not None:
-            with contextlib.suppress(ValueError, OSError):
-                p = Path(here).resolve().relative_to(self.root.resolve()).as_posix()
-        while p.startswith("./"):
-            p = p[2:]
-        return p
-
     def names(self, rev: str | None = None) -> dict[str, str]:
         """object id → display name, for showing members/owners by name (built-in roles by their template id:
         backups keep custom role definitions only)."""
@@ -555,20 +439,3 @@ def _read_file(path: str) -> bytes:
         return b"".join(chunks)
     finally:
         os.close(fd)
-
-
-def _typed_spec(spec: str) -> tuple[str, str | None] | None:
-    """(NAME, type name) for a `TYPE/NAME` spec; TYPE is a catalog name (any case) or a repository folder."""
-    low = spec.lower()
-    for t in catalog.CATALOG:
-        for prefix in (t.name.lower() + "/", t.folder.lower() + "/"):
-            if low.startswith(prefix) and len(spec) > len(prefix):
-                return spec[len(prefix) :].strip(), t.name
-    return None
-
-
-def _git_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["GIT_TERMINAL_PROMPT"] = "0"
-    env.setdefault("LC_ALL", "C")
-    return env

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 from entragit import canonical, catalog
-from entragit.history.errors import HistoryError
+from entragit.repo.git import RepoError
 
 
 class Entry(NamedTuple):
@@ -145,7 +145,7 @@ def summarize(path: str, t: catalog.ObjectType, text: str) -> Entry:
     if licensed is _UNSURE or any(v is _UNSURE for v in values.values()):
         try:
             obj = load_text(text, path)
-        except HistoryError:
+        except RepoError:
             obj = {}  # a broken file must not hide every other object from `ls`; `show` names the problem
         values = {k: obj.get(k) for k in keys}
         licensed = bool(obj.get("assignedLicenses")) if user else None
@@ -180,9 +180,9 @@ def load_text(text: str, where: str) -> dict[str, Any]:
     try:
         obj = canonical.load(text)
     except Exception as exc:  # a hand-edited or corrupted file: name it, do not crash
-        raise HistoryError(f"{where}: not a valid object file ({type(exc).__name__}: {exc})") from None
+        raise RepoError(f"{where}: not a valid object file ({type(exc).__name__}: {exc})") from None
     if not isinstance(obj, dict):
-        raise HistoryError(f"{where}: not a valid object file (top level is not a mapping)")
+        raise RepoError(f"{where}: not a valid object file (top level is not a mapping)")
     return obj
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from entragit.store import Snapshot, Store, StoreError
+from entragit.repo.writer import RepoError, Snapshot, Store
 
 
 def git(root: Path, *args: str) -> str:
@@ -140,12 +140,12 @@ def test_interrupted_before_commit_after_staging(st: Store) -> None:
 def test_session_refuses_user_edits_and_staged_work(st: Store) -> None:
     st.write_snapshot({"users/a.yaml": "id: a\n"}, "one")
     (st.root / "users/a.yaml").write_text("id: a\nmine: 1\n")
-    with pytest.raises(StoreError, match=r"uncommitted edit.*users/a.yaml"), st.session(["users"]):
+    with pytest.raises(RepoError, match=r"uncommitted edit.*users/a.yaml"), st.session(["users"]):
         pass
     git(st.root, "checkout", "--", "users/a.yaml")
     (st.root / "notes.txt").write_text("x")
     git(st.root, "add", "notes.txt")
-    with pytest.raises(StoreError, match="staged"), st.session(["users"]):
+    with pytest.raises(RepoError, match="staged"), st.session(["users"]):
         pass
     git(st.root, "rm", "-q", "--cached", "notes.txt")
     (st.root / "entragit.yaml").write_text("tenant_id: t\nclient_id: c\n# edited\n")
@@ -157,7 +157,7 @@ def test_concurrent_sessions_are_refused(st: Store) -> None:
     other = Store.open(st.root)
     with (
         st.session(["users"]),
-        pytest.raises(StoreError, match="another entragit backup"),
+        pytest.raises(RepoError, match="another entragit backup"),
         other.session(["users"]),
     ):
         pass
@@ -175,7 +175,7 @@ def test_state_is_tied_to_head_and_untracked(st: Store) -> None:
 
 
 def test_push_without_remote_is_a_clear_error(st: Store) -> None:
-    with pytest.raises(StoreError, match="no remote"):
+    with pytest.raises(RepoError, match="no remote"):
         st.push()
 
 
@@ -189,7 +189,7 @@ def test_push_to_a_remote(st: Store, tmp_path: Path) -> None:
 
 
 def test_open_rejects_a_non_repository(tmp_path: Path) -> None:
-    with pytest.raises(StoreError, match="entragit init"):
+    with pytest.raises(RepoError, match="entragit init"):
         Store.open(tmp_path)
 
 

@@ -1,9 +1,9 @@
-"""The backup repository: files in a git work tree, one commit per backup run.
+"""The write side of the backup repository: files in a git work tree, one commit per backup run.
 
-Reading history back is not done here: `entragit.history.repo` has its own reader.
+History is read back by `entragit.repo.reader`; both run git through `entragit.repo.git`.
 
-Everything goes through the git CLI (GitPython's `repo.git`), never `index.add` per file: git's own commands
-stage 100k paths in seconds where the pure-Python index takes minutes. Only touched paths are written and
+Everything goes through the git CLI, never GitPython's `index.add` per file: git's own commands stage 100k
+paths in seconds where the pure-Python index takes minutes. Only touched paths are written and
 staged, so a run where 1% of objects changed costs about 1% of a full one.
 
 Interruption safety: before the first file is written, the list of paths about to change is saved in
@@ -22,9 +22,7 @@ import contextlib
 import json
 import os
 import queue
-import re
 import subprocess
-import tempfile
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -32,9 +30,10 @@ from pathlib import Path
 from typing import IO, Any
 
 import git
-from git.exc import GitCommandError, InvalidGitRepositoryError, NoSuchPathError
+from git.exc import InvalidGitRepositoryError, NoSuchPathError
 
-from entragit.errors import EntragitError
+from entragit.repo import git as gitcli
+from entragit.repo.git import RepoError
 
 try:  # POSIX advisory lock; on other systems the lock file alone guards (best effort)
     import fcntl
@@ -56,10 +55,6 @@ _DEFAULT_IDENTITY = {
 }
 
 
-class StoreError(EntragitError):
-    """The backup repository is missing, busy, dirty, or git refused an operation."""
-
-
 def _atomic_write(path: Path, data: bytes, *, sync: bool = False) -> None:
     tmp = path.with_name(path.name + TMP_SUFFIX)
     with open(tmp, "wb") as fh:
@@ -70,26 +65,13 @@ def _atomic_write(path: Path, data: bytes, *, sync: bool = False) -> None:
     os.replace(tmp, path)
 
 
-def _redact(text: str) -> str:
-    """Drop credentials embedded in remote URLs (https://user:token@host) from git's messages."""
-    return re.sub(r"(\w+://)[^/@\s]+@", r"\1***@", text)
-
-
-def _git_error_line(exc: GitCommandError) -> str:
-    stderr = exc.stderr if isinstance(exc.stderr, str) else str(exc.stderr or "")
-    lines = [ln.strip() for ln in stderr.strip().splitlines() if ln.strip()]
-    lines = [ln[len("stderr: ") :] if ln.startswith("stderr: ") else ln for ln in lines]
-    lines = [ln.strip("'").strip() for ln in lines if ln.strip("'").strip()]
-    return _redact(lines[-1] if lines else f"git exited with status {exc.status}")
-
-
 class Store:
     """A backup repository rooted at `root` (a git work tree)."""
 
     def __init__(self, repo: git.Repo) -> None:
         self.repo = repo
         if repo.working_tree_dir is None:
-            raise StoreError(
+            raise RepoError(
                 f"{repo.git_dir}: a bare repository cannot hold backups; use a clone with a work tree"
             )
         self.root = Path(repo.working_tree_dir)
@@ -120,7 +102,7 @@ class Store:
         try:
             repo = git.Repo(path)
         except NoSuchPathError:
-            raise StoreError(
+            raise RepoError(
                 f"{path}: no such directory; create a backup repository there with "
                 f"`entragit init --repo {path} --tenant-id TENANT --client-id CLIENT`"
             ) from None
@@ -128,10 +110,10 @@ class Store:
             with contextlib.suppress(InvalidGitRepositoryError, NoSuchPathError):
                 outer = git.Repo(path, search_parent_directories=True).working_tree_dir
                 if outer and (Path(outer) / "entragit.yaml").exists():
-                    raise StoreError(
+                    raise RepoError(
                         f"{path} is inside the backup repository {outer}; run there or pass --repo {outer}"
                     ) from None
-            raise StoreError(
+            raise RepoError(
                 f"{path}: not a backup repository; create one with "
                 "`entragit init --tenant-id TENANT --client-id CLIENT` in it (or pass --repo)"
             ) from None
@@ -147,29 +129,12 @@ class Store:
     # ------------------------------------------------------------------ git helpers
 
     def _git(self, *args: str, stdin: bytes | None = None, env: Mapping[str, str] | None = None) -> str:
-        """Run one git command in the work tree; pathspecs are literal (ids never act as globs)."""
-        full_env = {"GIT_LITERAL_PATHSPECS": "1", **(env or {})}
-        try:
-            if stdin is None:
-                out = self.repo.git.execute(["git", *args], env=full_env, strip_newline_in_stdout=False)
-            else:
-                with tempfile.TemporaryFile() as fh:
-                    fh.write(stdin)
-                    fh.seek(0)
-                    out = self.repo.git.execute(
-                        ["git", *args], istream=fh, env=full_env, strip_newline_in_stdout=False
-                    )
-        except GitCommandError as exc:
-            raise StoreError(f"git {args[0]} failed in {self.root}: {_git_error_line(exc)}") from None
-        return str(out)
+        """Run one git command in the work tree (see entragit.repo.git)."""
+        return gitcli.run(self.root, *args, input=stdin, extra_env=env).decode("utf-8", "surrogateescape")
 
     def head(self) -> str | None:
-        try:
-            return (
-                self.repo.git.execute(["git", "rev-parse", "--verify", "-q", "HEAD^{commit}"]).strip() or None
-            )
-        except GitCommandError:
-            return None
+        out = gitcli.run(self.root, "rev-parse", "--verify", "-q", "HEAD^{commit}", check=False)
+        return out.decode().strip() or None
 
     def _identity_env(self) -> dict[str, str]:
         """CI machines often have no git identity: commit as `entragit` then, rather than fail the backup."""
@@ -237,7 +202,7 @@ class Store:
                 fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError:
                 fh.close()
-                raise StoreError(
+                raise RepoError(
                     f"{self.root}: another entragit backup is running in this repository"
                 ) from None
         self._lock_fh = fh
@@ -256,7 +221,7 @@ class Store:
             return []
         paths = _marker_paths(marker.read_text(encoding="utf-8", errors="surrogateescape"))
         self._restore_paths(paths)
-        with contextlib.suppress(StoreError):
+        with contextlib.suppress(RepoError):
             self._git("update-ref", "-d", PENDING_REF)
         marker.unlink()
         return paths
@@ -320,12 +285,12 @@ class Store:
             elif y != " " and path.startswith(prefixes):
                 edited.append(path)
         if staged:
-            raise StoreError(
+            raise RepoError(
                 f"{self.root}: {len(staged)} staged change(s) in the index (e.g. {staged[0]}); "
                 "commit or unstage them before a backup"
             )
         if edited:
-            raise StoreError(
+            raise RepoError(
                 f"{self.root}: {len(edited)} uncommitted edit(s) in backed-up files (e.g. {edited[0]}); "
                 "commit or discard them (git checkout -- PATH) before a backup"
             )
@@ -385,7 +350,7 @@ class Store:
         a run so that a missing remote fails in a second, not after the whole listing."""
         remotes = [r.name for r in self.repo.remotes]
         if not remotes:
-            raise StoreError(
+            raise RepoError(
                 f"--push: the backup repository {self.root} has no remote; "
                 "add one with `git remote add origin URL`"
             )
@@ -430,6 +395,7 @@ class Snapshot:
             self._proc = subprocess.Popen(
                 ["git", "fast-import", "--quiet", "--done"],
                 cwd=self.store.root,
+                env=gitcli.env(),
                 stdin=subprocess.PIPE,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
@@ -515,7 +481,7 @@ class Snapshot:
         err = proc.stderr.read() if proc.stderr else b""
         if proc.wait() != 0:
             line = (err.decode("utf-8", "replace").strip().splitlines() or ["fast-import failed"])[-1]
-            raise StoreError(f"git fast-import failed in {store.root}: {line}")
+            raise RepoError(f"git fast-import failed in {store.root}: {line}")
         if proc.stderr:
             proc.stderr.close()
         self._proc = None
@@ -524,14 +490,14 @@ class Snapshot:
         store._git("update-index", "--add", "--remove", "-z", "--stdin", stdin=_nul(self.touched))
         tree = store._git("write-tree").strip()
         if tree != store._git("rev-parse", f"{new}^{{tree}}").strip():
-            raise StoreError(
+            raise RepoError(
                 f"{store.root}: the files on disk do not match the commit being made; nothing was committed"
             )
         if head:
             store._git("update-ref", "-m", "entragit backup", "HEAD", new, head)
         else:
             store._git("update-ref", "-m", "entragit backup", "HEAD", new)
-        with contextlib.suppress(StoreError):
+        with contextlib.suppress(RepoError):
             store._git("update-ref", "-d", PENDING_REF)
         self._finish_marker()
         self._writers.stop()
@@ -623,7 +589,7 @@ class _FileWriters:
             q.join()
         if self._error is not None:
             exc, self._error = self._error, None
-            raise StoreError(f"cannot write a backup file: {exc}")
+            raise RepoError(f"cannot write a backup file: {exc}")
 
     def stop(self) -> None:
         with self._lock:
@@ -658,7 +624,7 @@ def _write_file(path: str, data: bytes) -> None:
 
 def _ident(var: str, store: Store) -> bytes:
     """`Name <email> time tz` as git would use for a commit now, with entragit's fallback identity."""
-    env = {**os.environ, **store._identity_env()}
+    env = gitcli.env(store._identity_env())
     out = subprocess.run(["git", "var", var], cwd=store.root, env=env, capture_output=True, check=False)
     ident = out.stdout.strip()
     if out.returncode != 0 or not ident:
