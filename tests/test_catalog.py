@@ -284,7 +284,8 @@ def test_references_point_at_backed_up_properties_and_known_types(t: catalog.Obj
 
 
 def test_recreate_rewrites_cover_the_design_list() -> None:
-    """DESIGN.md: recreating rewrites memberships, owners, CA policy conditions and role assignments."""
+    """docs/architecture.md (Restore): recreating rewrites memberships, owners, CA policy conditions and role
+    assignments."""
     ca_paths = {r.path for r in by_name("conditionalAccessPolicies").references}
     for path in (
         "users.includeUsers",
