@@ -624,7 +624,9 @@ CATALOG: tuple[ObjectType, ...] = (
         display="clientId",
         read_only=("id",),
         create_only=_names("clientId consentType principalId resourceId"),
-        required_on_create=_names("clientId consentType resourceId scope"),
+        # oauth2permissiongrant-post.md requires none of its properties by name; without these three a grant
+        # names no client, resource or kind of consent. `scope` may be empty (a grant of no permission).
+        required_on_create=_names("clientId consentType resourceId"),
         unordered_words=("scope",),
         references=(
             Reference("clientId", ("servicePrincipals",)),

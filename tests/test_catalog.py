@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+import requests
 
 from entragit import catalog
 from entragit.catalog import CATALOG, by_name, object_path, parse_path, type_for_path
 from entragit.errors import UsageError
+from entragit.sandbox.server import Sandbox
 
 REQUIRED_TYPES = {
     "users",
@@ -149,52 +153,23 @@ def test_type_for_path_rejects_non_object_files(path: str) -> None:
     assert type_for_path(path) is None
 
 
-def test_restore_ranks_follow_the_design_order() -> None:
-    """DESIGN.md: named locations → users → groups → applications → service principals → administrative
-    units → links → app role assignments → role assignments → conditional access policies."""
+def test_restore_order_creates_what_is_referenced_first() -> None:
+    """A recreated object's references must resolve when it is written: every type a property of it points at
+    (catalog references) ranks before it, every link target before the links phase, and links before the
+    app role assignments and role assignments that may name their principals."""
     rank = {t.name: t.rank for t in CATALOG}
-    order = [
-        rank["namedLocations"],
-        rank["users"],
-        rank["groups"],
-        rank["applications"],
-        rank["servicePrincipals"],
-        rank["administrativeUnits"],
-        catalog.RANK_LINKS,
-        catalog.RANK_APP_ROLE_ASSIGNMENTS,
-        rank["roleAssignments"],
-        rank["conditionalAccessPolicies"],
-    ]
-    assert order == sorted(order) and len(set(order)) == len(order)
-    # what CA policies and role assignments reference exists before them
-    assert rank["authenticationContexts"] < rank["conditionalAccessPolicies"]
-    assert rank["authenticationStrengthPolicies"] < rank["conditionalAccessPolicies"]
-    assert rank["roleDefinitions"] < rank["roleAssignments"]
-    assert rank["servicePrincipals"] < rank["oauth2PermissionGrants"]
-    assert by_name("groups").relationship("members").rank == catalog.RANK_LINKS  # type: ignore[union-attr]
-    sp_rel = by_name("servicePrincipals").relationship("appRoleAssignedTo")
-    assert sp_rel is not None and sp_rel.rank == catalog.RANK_APP_ROLE_ASSIGNMENTS
-    names = [t.name for t in catalog.restore_order()]
-    assert names.index("users") < names.index("groups") < names.index("conditionalAccessPolicies")
-    assert "organization" not in names
-
-
-def test_delta_and_soft_delete_support() -> None:
-    delta = {t.name for t in CATALOG if t.delta}
-    assert delta == {"users", "groups", "applications", "servicePrincipals", "administrativeUnits"}
-    soft = {t.name: t.soft_delete_cast for t in CATALOG if t.soft_delete_cast}
-    assert soft == {
-        "users": "microsoft.graph.user",
-        "groups": "microsoft.graph.group",
-        "applications": "microsoft.graph.application",
-        "servicePrincipals": "microsoft.graph.servicePrincipal",
-        "administrativeUnits": "microsoft.graph.administrativeUnit",
-    }
-    # every soft-deletable type is a directory object with deletedDateTime backed up (shown greyed out by ls)
-    for t in CATALOG:
-        if t.soft_delete_cast:
-            assert "deletedDateTime" in t.select
-            assert t.delta
+    for t in catalog.restore_order():
+        for ref in t.references:
+            # An appId is minted by the application (a service principal only repeats it).
+            for target in ("applications",) if ref.key == "appId" else ref.types:
+                if target != t.name:  # the same type: rewritten once the whole phase exists
+                    assert rank[target] < t.rank, f"{t.name}.{ref.path} → {target}"
+        for rel in t.relationships:
+            assert t.rank < rel.rank, f"{t.name}.{rel.name}: the object exists before its links"
+            for target in rel.targets:
+                assert rank[target] < rel.rank, f"{t.name}.{rel.name} → {target}"
+    assert catalog.RANK_LINKS < catalog.RANK_APP_ROLE_ASSIGNMENTS <= rank["roleAssignments"]
+    assert "organization" not in {t.name for t in catalog.restore_order()}  # read-only: never restored
 
 
 def test_relationships() -> None:
@@ -313,3 +288,95 @@ def test_dotted_paths() -> None:
     obj = {"a": {"b": [{"c": 1}, {"d": 2}, {"c": 3}]}}
     assert [parent[k] for parent, k in catalog.walk(obj, steps)] == [1, 3]
     assert list(catalog.walk({"a": None}, steps)) == []
+
+
+# -- invariants checked against the sandbox (raw HTTP: it follows Graph's documentation, not the catalog)
+
+# Properties the catalog keeps out of every restore write although Graph accepts them in a PATCH, and why.
+NEVER_WRITTEN = {
+    # application-update.md and serviceprincipal-update.md list keyCredentials as updatable, but a backup
+    # holds credential metadata only: writing it back would replace live certificates with what a file lacks.
+    ("applications", "keyCredentials"),
+    ("servicePrincipals", "keyCredentials"),
+    # user.md: "Do not use – reserved for future use"; user-update.md does not list it.
+    ("users", "isResourceAccount"),
+    # authenticationmethodspolicy-update.md lists only registrationEnforcement as updatable; what a PATCH of
+    # the policy's own name does is not documented.
+    ("authenticationMethodsPolicy", "displayName"),
+    ("authenticationMethodsPolicy", "description"),
+}
+
+
+def _sample(http: requests.Session, base: str, t: catalog.ObjectType) -> dict[str, Any] | None:
+    if t.singleton:
+        return dict(http.get(f"{base}/{t.path}").json())
+    items = [o for o in http.get(f"{base}/{t.path}").json().get("value", []) if catalog.is_backed_up(t, o)]
+    return items[0] if items else None
+
+
+def test_read_only_properties_are_refused_by_graph(graph_session: requests.Session, sandbox: Sandbox) -> None:
+    """Every property the catalog never writes back is one Graph refuses in a PATCH (400), unless it is one of
+    the few it accepts that a restore still must not send (NEVER_WRITTEN, each with its reason)."""
+    base = f"{sandbox.graph_url}/v1.0"
+    checked = 0
+    for t in CATALOG:
+        obj = _sample(graph_session, base, t) if t.restorable else None
+        if obj is None:
+            continue
+        for prop in sorted({_top(p) for p in t.read_only} - {"id", "@odata"}):
+            body: dict[str, Any] = {prop: obj.get(prop)}
+            if obj.get("@odata.type"):
+                body["@odata.type"] = obj["@odata.type"]
+            r = graph_session.patch(f"{base}/{t.item_path(str(obj.get('id', '')))}", json=body)
+            if (t.name, prop) in NEVER_WRITTEN:
+                assert r.status_code < 300, f"{t.name}.{prop} is refused now: drop it from NEVER_WRITTEN"
+            else:
+                assert r.status_code == 400, (
+                    f"{t.name}.{prop}: accepted ({r.status_code}), catalog: read-only"
+                )
+            checked += 1
+    assert checked > 60
+
+
+def test_required_on_create_properties_are_required_by_graph(
+    graph_session: requests.Session, sandbox: Sandbox
+) -> None:
+    """A POST of an existing object's required properties minus one of them is refused: the catalog's list is
+    what Graph requires, so a recreate that sends them all is never refused for a missing one."""
+    base = f"{sandbox.graph_url}/v1.0"
+    checked = 0
+    for t in CATALOG:
+        if t.singleton or not t.restorable or t.create_method != "POST" or not t.required_on_create:
+            continue
+        obj = _sample(graph_session, base, t)
+        assert obj is not None, t.name
+        if t.name == "oauth2PermissionGrants":
+            # One grant per client, resource and principal (oauth2permissiongrant-post.md): without this, the
+            # copy is refused as a duplicate (409) before its missing property is looked at.
+            assert graph_session.delete(f"{base}/{t.item_path(obj['id'])}").status_code == 204
+        body = {k: obj[k] for k in t.required_on_create if k in obj}
+        for missing in t.required_on_create:
+            r = graph_session.post(f"{base}/{t.path}", json={k: v for k, v in body.items() if k != missing})
+            assert r.status_code == 400, f"{t.name}: POST without {missing} gave {r.status_code}"
+            checked += 1
+    assert checked >= 10
+
+
+def test_delta_and_soft_delete_support_match_graph(graph_session: requests.Session, sandbox: Sandbox) -> None:
+    """A type is read through delta exactly when Graph offers `{path}/delta`, and has a recycle bin exactly
+    when `directory/deletedItems/{cast}` lists it (directory-deleteditems-list.md)."""
+    base = f"{sandbox.graph_url}/v1.0"
+    for t in CATALOG:
+        if not t.singleton:
+            delta = graph_session.get(f"{base}/{t.path}/delta")
+            assert (delta.status_code == 200) == t.delta, f"{t.name}: delta answered {delta.status_code}"
+        if t.soft_delete_cast:
+            listed = graph_session.get(f"{base}/directory/deletedItems/{t.soft_delete_cast}")
+            assert listed.status_code == 200, t.name
+            assert "deletedDateTime" in t.select and t.delta  # shown greyed out by ls, restored in place
+    casts = {t.soft_delete_cast for t in CATALOG if t.soft_delete_cast}
+    for t in CATALOG:  # a type without a recycle bin: Graph has no deletedItems cast for it
+        resource = t.path.rsplit("/", 1)[-1].rstrip("s")
+        if t.soft_delete_cast is None and not t.singleton and f"microsoft.graph.{resource}" not in casts:
+            listed = graph_session.get(f"{base}/directory/deletedItems/microsoft.graph.{resource}")
+            assert listed.status_code >= 400, t.name
