@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from entragit import catalog
+from entragit.errors import UsageError
 from entragit.repo import git as gitcli
 from entragit.repo.entries import Entry, load_text, summarize
 from entragit.repo.git import RepoError, UnknownRevision
@@ -87,8 +88,30 @@ def _catalog_fingerprint() -> str:
 
 
 # A UTC date or time; a time may carry an offset instead (`2026-11-01T09:00+01:00`, as other tools print).
-_DATE_REV = re.compile(r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2})?(Z|[+-]\d{2}:?\d{2})?)?Z?\Z")
+_DATE_REV = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})([T ](\d{2}):(\d{2})(?::(\d{2}))?(Z|[+-](\d{2}):?(\d{2}))?)?Z?\Z"
+)
 _OFFSET = re.compile(r"(Z|[+-]\d{2}:?\d{2})\Z")
+
+
+class InvalidDate(UsageError):
+    """A revision shaped like a date that names no day or time of the calendar (2026-02-30, 25:00)."""
+
+
+def _check_date(text: str) -> None:
+    """Refuse a date-shaped revision that is not a real date, time and offset."""
+    m = _DATE_REV.match(text)
+    try:
+        if m is None:
+            raise ValueError(text)
+        y, mo, d, _time, h, mi, sec, _offset, oh, om = m.groups()
+        datetime(int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(sec or 0))
+        if oh is not None and (int(oh) > 23 or int(om) > 59):
+            raise ValueError(text)
+    except ValueError:
+        raise InvalidDate(
+            f"invalid date '{text}' (a backup date is YYYY-MM-DD, optionally with HH:MM and an offset)"
+        ) from None
 
 
 class BackupRepo:
@@ -155,6 +178,7 @@ class BackupRepo:
             if sha:
                 return self._commits("-1", sha.decode())[0]
             if _DATE_REV.match(rev):
+                _check_date(rev)  # git's --before= reads 2026-13-45 as some date: refuse it instead
                 # A day means its end; dates are UTC like every date entragit prints.
                 before = rev.replace(" ", "T") if len(rev) > 10 else f"{rev}T23:59:59"
                 before = before if _OFFSET.search(before) else before + "Z"

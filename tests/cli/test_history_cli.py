@@ -266,6 +266,24 @@ def test_ambiguous_name_lists_candidates_and_unknown_names_and_revisions_are_cle
         assert r.exit_code == 1 and "unknown revision 'v9.9'" in r.output and r.output.count("\n") == 1
 
 
+def test_impossible_dates_are_refused_by_every_command_that_takes_a_revision(built: Built) -> None:
+    """git's --before= reads 2026-13-45 as some date and showed the latest version: a date-shaped revision
+    that is no calendar date is a usage error, before anything is read."""
+    for bad in ("2026-13-45", "2026-12-45", "2026-02-30", "2026-11-02T25:00", "2026-11-02T04:30+24:00"):
+        for cmd in (
+            ["show", "Alex Wilber", "--at", bad],
+            ["compare", "Alex Wilber", bad],
+            ["compare", "Alex Wilber", "HEAD~1", bad],
+        ):
+            r = run(built, *cmd)
+            assert r.exit_code == 2, (cmd, r.output)
+            assert (
+                r.output
+                == f"entragit: error: invalid date '{bad}' (a backup date is YYYY-MM-DD, optionally with HH:MM and an offset)\n"
+            )
+    assert run(built, "show", "Alex Wilber", "--at", "2026-11-02T04:30+02:00").exit_code == 0
+
+
 # -- versions -----------------------------------------------------------------------------------------------
 
 
