@@ -277,10 +277,8 @@ def test_impossible_dates_are_refused_by_every_command_that_takes_a_revision(bui
         ):
             r = run(built, *cmd)
             assert r.exit_code == 2, (cmd, r.output)
-            assert (
-                r.output
-                == f"entragit: error: invalid date '{bad}' (a backup date is YYYY-MM-DD, optionally with HH:MM and an offset)\n"
-            )
+            assert r.output.startswith(f"entragit: error: invalid date '{bad}' (a backup date is YYYY-MM-DD")
+            assert r.output.count("\n") == 1
     assert run(built, "show", "Alex Wilber", "--at", "2026-11-02T04:30+02:00").exit_code == 0
 
 
