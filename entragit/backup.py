@@ -55,6 +55,7 @@ class TypeSummary:
     changed: int = 0
     deleted: int = 0
     error: str | None = None
+    reason: str = ""  # the error in a few words, for the commit's Failed-Type trailer
 
 
 @dataclass
@@ -65,6 +66,7 @@ class BackupResult:
     deleted: int = 0
     types: dict[str, TypeSummary] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)  # one line each: a recovered run, a full re-listing
     stats: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -103,6 +105,7 @@ class _Outcome:
     entries: dict[str, _Entry] = field(default_factory=dict)
     state: dict[str, Any] = field(default_factory=dict)
     domain: str | None = None
+    notices: list[str] = field(default_factory=list)  # what the user should know, though nothing failed
 
 
 # ---------------------------------------------------------------------------------------------------- helpers
@@ -186,11 +189,19 @@ class _Run:
         if self.cancelled.is_set():
             raise KeyboardInterrupt
         try:
-            link = old.get("deltaLink") if self.reader.uses_delta(t) and not self.full else None
+            saved = old.get("deltaLink") if self.reader.uses_delta(t) and not self.full else None
+            link = self.reader.resumable(str(saved)) if saved else None
+            if saved and link is None:
+                host = str(saved).split("/")[2]
+                now = self.reader.client.graph_url
+                outcome.notices.append(
+                    f"{t.name}: the incremental state was made on {host}, not {now}; listing everything"
+                )
             if link:
                 try:
-                    self._incremental(outcome, str(link), old)
+                    self._incremental(outcome, link, old)
                     summary.mode = "delta"
+                    outcome.state["deltaLink"] = self.reader.portable(str(outcome.state["deltaLink"]))
                     return outcome
                 except DeltaExpired:
                     self.progress(f"{t.name}: delta token rejected, listing everything again")
@@ -200,9 +211,12 @@ class _Run:
             self._full(outcome, old)
             if summary.mode != "delta→full":
                 summary.mode = "full"
+            if outcome.state.get("deltaLink"):
+                outcome.state["deltaLink"] = self.reader.portable(str(outcome.state["deltaLink"]))
         except (GraphError, EntragitError) as exc:
             summary.mode = "failed"
             summary.error = f"{t.name}: {exc}"
+            summary.reason = _failure_reason(exc, self.reader.permission(t))
             self.snapshot.discard(outcome.entries)  # none of its files change
             outcome.entries.clear()
         return outcome
@@ -527,9 +541,15 @@ def selected_types(cfg: config.Config | None, names: Sequence[str] | None) -> li
 
 
 def _commit_message(domain: str, outcomes: Sequence[_Outcome], extra: Sequence[tuple[str, str]]) -> str:
+    """Summary line, one body line per changed object, and a `Failed-Type:` trailer per type that failed, so
+    that `git log` tells a partial backup from a complete one."""
     counts = {"changed": 0, "added": 0, "deleted": 0}
     lines: list[str] = []
+    failed: list[str] = []
     for out in outcomes:
+        if out.summary.error:
+            failed.append(f"Failed-Type: {out.t.name} ({out.summary.reason})")
+            continue
         for path, e in sorted(out.entries.items(), key=lambda kv: (kv[1].kind, kv[1].name.lower(), kv[0])):
             bucket = e.kind if e.kind in counts else "changed"
             counts[bucket] += 1
@@ -541,7 +561,17 @@ def _commit_message(domain: str, outcomes: Sequence[_Outcome], extra: Sequence[t
     )
     if len(lines) > BODY_LINES:
         lines = [*lines[:BODY_LINES], f"… and {len(lines) - BODY_LINES} more"]
-    return head + ("\n\n" + "\n".join(lines) + "\n" if lines else "\n")
+    paragraphs = [head, "\n".join(lines), "\n".join(failed)]
+    return "\n\n".join(p for p in paragraphs if p) + "\n"
+
+
+def _failure_reason(exc: EntragitError, permission: str | None) -> str:
+    """A failed type's reason in a few words: the status and the missing permission or Graph's error code."""
+    if isinstance(exc, GraphError):
+        if exc.status == 403 and permission:
+            return f"403 {permission}"
+        return " ".join(str(x) for x in (exc.status, exc.code) if x) or "error"
+    return " ".join(str(exc).split())[:80]
 
 
 def run_backup(
@@ -566,22 +596,28 @@ def run_backup(
     chosen = selected_types(cfg, types)
     if push:
         store.push_remote()
-    if client is None:
-        client = live.connect(cfg, prompt=prompt)
-    requests_before = client.stats.get("requests", 0)
     say = progress or (lambda _msg: None)
-    reader = live.Reader(client, cfg)
 
     folders = sorted({t.folder for t in catalog.CATALOG if not t.singleton} | {REPORT_FOLDER, "policies"})
-    with store.session(folders):
+    with store.session(folders):  # before any Graph request: a repository that cannot be written fails first
+        if client is None:
+            client = live.connect(cfg, prompt=prompt)
+        requests_before = client.stats.get("requests", 0)
+        reader = live.Reader(client, cfg)
         old_types: dict[str, Any] = dict(store.load_state().get("types") or {})
         snapshot = store.snapshot()
         try:
             outcomes = _list_types(store, reader, snapshot, chosen, old_types, full, say)
             result, new_types, domain = _tally(outcomes, snapshot, old_types)
+            if store.recovered:
+                result.notices.insert(
+                    0,
+                    f"an interrupted backup left {len(store.recovered)} file(s) changed; they were put back "
+                    "to the last commit before this run",
+                )
             report_changes = _add_reports(store, client, snapshot, new_types, result)
             domain = domain or _domain_from_graph(client) or cfg.tenant_id
-            message = _commit_message(domain, [o for o in outcomes if not o.summary.error], report_changes)
+            message = _commit_message(domain, outcomes, report_changes)
             result.commit = snapshot.commit(message)
             store.save_state(new_types)
             if push:
@@ -632,6 +668,7 @@ def _tally(
     domain: str | None = None
     for out in outcomes:
         result.types[out.t.name] = out.summary
+        result.notices.extend(out.notices)
         if out.summary.error:
             result.errors.append(out.summary.error)
             continue

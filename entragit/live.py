@@ -230,6 +230,19 @@ class Reader:
         params = {"$select": sel, "$deltatoken": "latest"}
         return self.client.delta(f"{t.path}/delta", params, required_permission=self.permission(t)).delta_link
 
+    def portable(self, link: str) -> str:
+        """A deltaLink as the incremental state keeps it: relative to the Graph root, so that the state
+        follows ENTRAGIT_GRAPH_URL or --cloud instead of pinning the host it was made on."""
+        base = self.client.base_url + "/"
+        return link[len(base) :] if link.startswith(base) else link
+
+    def resumable(self, link: str) -> str | None:
+        """The saved link to resume from, or None when it was made on another Graph host (older state kept
+        absolute links): a token of one host means nothing to another, so the type is listed in full."""
+        if "://" not in link or link.startswith(self.client.base_url + "/"):
+            return link
+        return None
+
     def delta_round(self, t: ObjectType, link: str) -> DeltaRound:
         """The changes since a saved deltaLink (DeltaExpired when Graph no longer accepts it)."""
         return self.client.delta(link, required_permission=self.permission(t))

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import socket
 import subprocess
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -361,6 +364,9 @@ def test_failed_type_changes_nothing_and_other_types_commit(env: Env) -> None:
     assert env.last_commit_files() == [("M", catalog.object_path(catalog.by_name("users"), quiet["id"]))]
     assert {p: (env.root / p).read_bytes() for p in env.files(ca)} == ca_files
     assert git(env.root, "status", "--porcelain") == ""
+    # git log shows which backups were partial, and why
+    trailers = git(env.root, "log", "-1", "--format=%(trailers:key=Failed-Type,valueonly)").split("\n")
+    assert trailers[0] == "conditionalAccessPolicies (500 generalException)"
 
     env.clear_faults()
     r = env.backup()
@@ -384,6 +390,7 @@ def test_forbidden_names_the_missing_permission(env: Env) -> None:
     r = env.backup()
     (err,) = r.errors
     assert err.startswith("administrativeUnits: ") and "AdministrativeUnit.Read.All" in err
+    assert "Failed-Type: administrativeUnits (403 AdministrativeUnit.Read.All)" in git(env.root, "log", "-1")
 
 
 def test_rejected_delta_token_falls_back_to_a_full_listing(env: Env) -> None:
@@ -437,10 +444,35 @@ def test_killed_run_leaves_a_clean_repository_and_the_next_run_completes(
 
     r = env.backup()
     assert r.ok and r.commit
+    assert len(r.notices) == 1 and "an interrupted backup left 2 file(s) changed" in r.notices[0]
     assert git(env.root, "status", "--porcelain", "--untracked-files=all") == ""
     files = dict((p, s) for s, p in env.last_commit_files())
     assert files[catalog.object_path(catalog.by_name("users"), quiet["id"])] == "M"
     assert files[catalog.object_path(catalog.by_name("conditionalAccessPolicies"), policy["id"])] == "D"
+
+
+def test_incremental_state_follows_the_graph_host(env: Env, sandbox_factory: Any) -> None:
+    """Delta links are kept relative to the Graph root, so the same tenant behind another address (a proxy,
+    ENTRAGIT_GRAPH_URL changed) continues incrementally; a link made on another host (older state) is never
+    sent elsewhere: a one-line notice, and that type is listed in full."""
+    env.backup()
+    state = json.loads((env.root / ".git/entragit/state.json").read_text())
+    links = [v["deltaLink"] for v in state["types"].values() if v.get("deltaLink")]
+    assert links and all(link.startswith(("users/delta?", "groups/delta?", "directory/")) for link in links)
+    assert not any("://" in link for link in links)
+    assert env.backup().types["users"].mode == "delta"  # relative links resume
+
+    other = sandbox_factory()  # another Graph host (a different port): an old absolute link must not go there
+    state["types"]["users"]["deltaLink"] = f"{other.graph_url}/v1.0/users/delta?$deltatoken=old"
+    (env.root / ".git/entragit/state.json").write_text(json.dumps(state))
+    before = other.stats.snapshot()["requests"]
+    r = env.backup()
+    assert r.ok and r.types["users"].mode == "full" and r.commit is None
+    assert r.notices == [
+        f"users: the incremental state was made on {other.graph_url.split('/')[2]}, not {env.box.graph_url}; "
+        "listing everything"
+    ]
+    assert other.stats.snapshot()["requests"] == before
 
 
 def test_lost_state_costs_only_a_full_listing(env: Env) -> None:
@@ -824,4 +856,67 @@ def test_cli_rough_edges_for_a_new_admin(sandbox: Sandbox, tmp_path: Path) -> No
 
     with Store.open(repo).session([]):  # another backup holds the repository
         r = runner.invoke(cli, ["backup", "--repo", str(repo)], env=envvars)
-    assert r.exit_code == 1 and "another entragit backup is running" in _one_error_line(r.output)
+    line = _one_error_line(r.output)
+    assert r.exit_code == 1 and "another entragit backup is running" in line
+    assert f"(pid {os.getpid()} on {socket.gethostname()}, since 20" in line  # who holds the lock
+
+
+@contextlib.contextmanager
+def _mounted(target: Path, *options: str) -> Iterator[None]:
+    """A real mount over target (a read-only bind, a tiny tmpfs): what an admin's machine or CI runner has."""
+    done = subprocess.run(["mount", *options, str(target)], capture_output=True, check=False)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount here: {done.stderr.decode().strip()}")
+    try:
+        yield
+    finally:
+        subprocess.run(["umount", "-l", str(target)], check=False)
+
+
+def _read_only(path: Path) -> contextlib.AbstractContextManager[None]:
+    subprocess.run(["mount", "--bind", str(path), str(path)], check=True)
+    return _mounted(path, "-o", "remount,ro,bind")
+
+
+def test_read_only_repository_is_one_line_and_writes_nothing(sandbox: Sandbox, tmp_path: Path) -> None:
+    """A backup repository on a read-only mount (a fresh clone without .git/entragit/ too): one line naming
+    the folder and the reason, exit 1, no Graph request and nothing written."""
+    runner = CliRunner()
+    envvars = cli_env(sandbox)
+    repo = make_repo(tmp_path / "ro", sandbox)
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(repo), str(clone)], check=True)
+    for root in (repo, clone):
+        head = git(root, "rev-parse", "HEAD")
+        before = sandbox.stats.snapshot()["requests"]
+        with _read_only(root):
+            r = runner.invoke(cli, ["backup", "--repo", str(root)], env=envvars)
+        line = _one_error_line(r.output)
+        assert r.exit_code == 1, r.output
+        assert "cannot write to the backup repository: Read-only file system" in line and str(root) in line
+        assert sandbox.stats.snapshot()["requests"] == before
+        assert git(root, "rev-parse", "HEAD") == head and git(root, "status", "--porcelain") == ""
+    assert not (clone / ".git/entragit").exists()
+
+
+def test_full_disk_is_one_line_and_keeps_the_last_commit(sandbox: Sandbox, tmp_path: Path) -> None:
+    """ENOSPC while the files of a run are written: one line, exit 1, HEAD unchanged, and the next run on a
+    disk with room completes."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    runner = CliRunner()
+    envvars = cli_env(sandbox)
+    with _mounted(disk, "-t", "tmpfs", "-o", "size=400k", "tmpfs"):
+        repo = make_repo(disk / "repo", sandbox)
+        head = git(repo, "rev-parse", "HEAD")
+        r = runner.invoke(cli, ["backup", "--repo", str(repo)], env=envvars)
+        line = _one_error_line(r.output)
+        # The disk fills while files are written (the OS's words), while git writes (git's own), or so that
+        # what git hashed differs from the commit (the check before HEAD moves): never a traceback.
+        reasons = ("No space left on device", "Out of diskspace", "the files on disk do not match the commit")
+        assert r.exit_code == 1 and any(reason in line for reason in reasons), line
+        assert git(repo, "rev-parse", "HEAD") == head
+        subprocess.run(["cp", "-a", str(repo), str(tmp_path / "roomy")], check=True)
+    r = runner.invoke(cli, ["backup", "--repo", str(tmp_path / "roomy")], env=envvars)
+    assert r.exit_code == 0, r.output
+    assert git(tmp_path / "roomy", "status", "--porcelain", "--untracked-files=all") == ""

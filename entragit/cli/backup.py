@@ -85,6 +85,8 @@ def backup_cmd(repo: str, types: tuple[str, ...], full: bool, push: bool) -> Non
             err=True,
         )
         sys.exit(130)
+    for line in result.notices:
+        click.echo(f"entragit: note: {line}", err=True)
     for line in result.errors:
         click.echo(f"entragit: error: {line}", err=True)
     click.echo(result.summary())

@@ -19,13 +19,16 @@ for; if HEAD moved behind entragit's back (a manual commit, a reset) the state i
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import queue
+import socket
 import subprocess
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any
 
@@ -46,6 +49,8 @@ RUN_MARKER = "run.lock"
 LOCK_FILE = "lock"
 PENDING_REF = "refs/entragit/pending"  # the commit being built, until the work tree has been moved to it
 TMP_SUFFIX = ".entragit-tmp"
+# What a file system says when it will not take a backup's writes (other OSErrors are not about the disk).
+_WRITE_REFUSED = {errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.EIO}
 
 _DEFAULT_IDENTITY = {
     "GIT_AUTHOR_NAME": "entragit",
@@ -77,6 +82,7 @@ class Store:
         self.root = Path(repo.working_tree_dir)
         self.state_dir = Path(repo.git_dir) / STATE_DIR
         self._lock_fh: IO[str] | None = None
+        self.recovered: list[str] = []  # paths an interrupted earlier run left, put back by `session`
 
     # ------------------------------------------------------------------ opening
 
@@ -186,12 +192,14 @@ class Store:
         has their own uncommitted edits in the folders the backup writes (they would be overwritten or swept
         into the backup commit).
         """
-        self.state_dir.mkdir(parents=True, exist_ok=True)
-        self._acquire_lock()
+        with _writes_to(self.root):
+            self.state_dir.mkdir(parents=True, exist_ok=True)
+            self._acquire_lock()
         try:
-            self.recover()
-            self.check_clean(folders)
-            yield self
+            with _writes_to(self.root):
+                self.recovered = self.recover()
+                self.check_clean(folders)
+                yield self
         finally:
             self._release_lock()
 
@@ -201,10 +209,17 @@ class Store:
             try:
                 fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError:
+                fh.seek(0)
+                holder = _lock_holder(fh.read())
                 fh.close()
                 raise RepoError(
-                    f"{self.root}: another entragit backup is running in this repository"
+                    f"{self.root}: another entragit backup is running in this repository{holder}"
                 ) from None
+        # Who holds it, for the message another run prints (the lock is the flock, not this text).
+        fh.seek(0)
+        fh.truncate()
+        fh.write(json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "since": int(time.time())}))
+        fh.flush()
         self._lock_fh = fh
 
     def _release_lock(self) -> None:
@@ -602,6 +617,29 @@ class _FileWriters:
             t.join()
         self._queues.clear()
         self._threads.clear()
+
+
+@contextlib.contextmanager
+def _writes_to(root: Path) -> Iterator[None]:
+    """A file system that refuses writes (read-only mount, full disk, permissions) is one line naming the
+    repository and the reason, not a traceback; what was written is undone by the caller's cleanup."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno not in _WRITE_REFUSED:
+            raise
+        where = exc.filename or root
+        raise RepoError(f"{where}: cannot write to the backup repository: {exc.strerror or exc}") from None
+
+
+def _lock_holder(text: str) -> str:
+    """' (pid 123 on host, since 2026-12-02 04:40 UTC)' from the lock file, or '' when it says nothing."""
+    try:
+        info = json.loads(text)
+        since = datetime.fromtimestamp(int(info["since"]), tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        return f" (pid {int(info['pid'])} on {info['host']}, since {since})"
+    except (ValueError, KeyError, TypeError):
+        return ""
 
 
 def _marker_paths(text: str) -> list[str]:
