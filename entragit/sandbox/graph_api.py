@@ -22,7 +22,9 @@ from typing import Any
 from urllib.parse import unquote
 
 from entragit.sandbox import delta as delta_mod
+from entragit.sandbox import policy_values
 from entragit.sandbox.audit import Auditor
+from entragit.sandbox.merge import merge_patch
 from entragit.sandbox.odata import (
     Filter,
     QueryError,
@@ -1155,7 +1157,8 @@ class GraphApi:
         if not td.updatable:
             not_allowed()
         old = coll.objs[oid]
-        binds = self.rules.binds(body, [r.name for r in td.relationships]) if td.key == "groups" else {}
+        bindable = [r.name for r in td.relationships] if td.key == "groups" else []
+        binds = self.rules.binds(body, bindable)
         changes = {k: v for k, v in body.items() if not k.endswith("@odata.bind")}
         kind = changes.pop("@odata.type", None)
         if kind is not None and td.polymorphic and kind != old.get("@odata.type"):
@@ -1168,8 +1171,7 @@ class GraphApi:
         for prop in changes:
             if prop in td.read_only or prop in td.create_only:
                 read_only(prop)
-        new = dict(old)
-        new.update(changes)
+        new = merge_patch(old, changes)
         new.pop("passwordProfile", None)
         self.rules.validate_update(td, old, new, changes)
         if binds:
@@ -1218,17 +1220,6 @@ class GraphApi:
                 bad(MAIL_GROUP_WRITE)
         if td.key == "users" and obj.get("onPremisesSyncEnabled"):
             bad(SYNC_REFUSAL)
-        if td.key == "identity/conditionalAccess/namedLocations":
-            for policy in self.tenant.coll("identity/conditionalAccess/policies").objs.values():
-                locations = (policy.get("conditions") or {}).get("locations") or {}
-                if oid in (locations.get("includeLocations") or []) + (
-                    locations.get("excludeLocations") or []
-                ):
-                    bad(
-                        f"1076: The named location '{oid}' is referenced by the conditional access policy "
-                        f"'{policy['id']}' and cannot be deleted.",
-                        "BadRequest",
-                    )
         target = self.audit.target(td.key, obj)
         if td.directory_object:
             self.tenant.delete(td.key, oid)
@@ -1382,8 +1373,11 @@ class GraphApi:
                 read_only(prop)
             if prop not in known:
                 bad(f"Property '{prop}' does not exist as a declared property or extension property.")
-        modified = [(k, obj.get(k), v) for k, v in sorted(changes.items()) if obj.get(k) != v]
-        obj = {**obj, **changes}  # copy-on-write: a state save may be serialising the old version
+        merged = merge_patch(obj, changes)  # a new dict: a state save may be serialising the old one
+        if path == "policies/authorizationPolicy":
+            policy_values.check_authorization_policy(merged)
+        modified = [(k, obj.get(k), merged[k]) for k in sorted(changes) if obj.get(k) != merged[k]]
+        obj = merged
         if path == "policies/authenticationMethodsPolicy" and modified:
             obj["lastModifiedDateTime"] = self.tenant.stamp(fraction=True)
         self.tenant.singletons[path] = obj
@@ -1429,16 +1423,19 @@ class GraphApi:
             not_allowed()
         changes = self._body(ctx)
         kind = changes.get("@odata.type")
-        if kind is not None and kind != config.get("@odata.type"):
+        if kind is None:  # e.g. fido2authenticationmethodconfiguration-update.md: "@odata.type ... required"
+            bad("The @odata.type property is required when updating an authentication method configuration.")
+        if kind != config.get("@odata.type"):
             bad("The @odata.type of an authentication method configuration cannot be changed.")
         if "id" in changes and changes["id"] != config.get("id"):
             read_only("id")
+        updated = merge_patch(config, {k: v for k, v in changes.items() if k != "@odata.type"})
+        policy_values.check_method_configuration(updated)
         modified = [
-            (k, config.get(k), v)
-            for k, v in sorted(changes.items())
-            if config.get(k) != v and k != "@odata.type"
+            (k, config.get(k), updated[k])
+            for k in sorted(changes)
+            if k != "@odata.type" and config.get(k) != updated[k]
         ]
-        updated = {**config, **{k: v for k, v in changes.items() if k != "@odata.type"}}
         self.tenant.singletons["policies/authenticationMethodsPolicy"] = {
             **policy,
             "authenticationMethodConfigurations": [updated if c is config else c for c in configs],

@@ -11,9 +11,10 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
+from entragit.sandbox import policy_values, user_values
 from entragit.sandbox.protocol import (
     DYNAMIC_REFUSAL,
     MAIL_GROUP_CREATE,
@@ -49,6 +50,16 @@ _UPN_LOCAL = re.compile(r"^[A-Za-z0-9'.\-_!#^~]+$")
 _GROUP_NICK_BAD = set('@()\\[]";:.<>, ')
 
 
+def unsupported_bind(key: str) -> NoReturn:
+    """An `x@odata.bind` the operation does not document is refused, never dropped: a silent 204 would tell
+    restore that a link (e.g. `manager`, whose only documented write is PUT manager/$ref in
+    user-post-manager.md) was made when it was not. The wording is the sandbox's; Graph documents none."""
+    bad(
+        f"The navigation property '{key[: -len('@odata.bind')]}' cannot be bound with @odata.bind in this "
+        "request; use its documented $ref operation."
+    )
+
+
 class Rules:
     """Validation and server-side defaults for writes to one tenant."""
 
@@ -60,6 +71,8 @@ class Rules:
         if allowed is None:
             return
         for prop in body:
+            if prop.endswith("@odata.bind"):
+                unsupported_bind(prop)
             if (
                 prop in allowed
                 or prop.startswith("@odata.")
@@ -76,7 +89,7 @@ class Rules:
             if key.endswith("@odata.bind"):
                 rel = key[: -len("@odata.bind")]
                 if rel not in allowed:
-                    bad(f"Property '{rel}' does not exist as a declared property or extension property.")
+                    unsupported_bind(key)
                 urls = body[key]
                 if not isinstance(urls, list):
                     bad(f"Invalid value for '{key}': an array of URLs is expected.")
@@ -102,7 +115,13 @@ class Rules:
         if not isinstance(upn, str) or upn.count("@") != 1:
             invalid_value(td, "userPrincipalName")
         local, domain = upn.split("@")
-        if not local or not _UPN_LOCAL.match(local) or local.startswith(".") or local.endswith("."):
+        if (
+            not local
+            or len(local) > 64
+            or not _UPN_LOCAL.match(local)
+            or local.startswith(".")
+            or local.endswith(".")
+        ):
             invalid_value(td, "userPrincipalName")
         if domain.lower() not in {d.lower() for d in self.tenant.domains()} and self.tenant.domains():
             bad(
@@ -114,20 +133,9 @@ class Rules:
                 conflict("userPrincipalName")
         return upn
 
-    @staticmethod
-    def password_ok(password: Any) -> bool:
-        if not isinstance(password, str) or not 8 <= len(password) <= 256:
-            return False
-        classes = [
-            any(c.islower() for c in password),
-            any(c.isupper() for c in password),
-            any(c.isdigit() for c in password),
-            any(not c.isalnum() for c in password),
-        ]
-        return sum(classes) >= 3
-
     def create_user(self, td: TypeDef, body: dict[str, Any]) -> tuple[dict[str, Any], dict]:
         self.check_known(td, body)
+        user_values.check_types(body)
         self.reject_read_only(td, body)
         self.require(td, body, td.required)
         if not isinstance(body["accountEnabled"], bool):
@@ -135,11 +143,8 @@ class Rules:
         profile = body["passwordProfile"]
         if not isinstance(profile, dict) or not profile.get("password"):
             invalid_value(td, "passwordProfile")
-        if not self.password_ok(profile["password"]):
-            bad(
-                "The specified password does not comply with password complexity requirements. "
-                "Please provide a different password."
-            )
+        user_values.check_password(profile, body.get("passwordPolicies"))
+        user_values.check_values(body, set(body))
         upn = self.validate_upn(body["userPrincipalName"])
         oid = new_guid()
         obj: dict[str, Any] = {
@@ -433,15 +438,22 @@ class Rules:
         conditions = policy.get("conditions")
         if not isinstance(conditions, dict):
             bad("1002: The policy conditions are missing or invalid.", "BadRequest")
-        if not isinstance(conditions.get("applications"), dict) or not isinstance(
-            conditions.get("users"), dict
+        # conditionalaccessconditionset.md: applications required; "either users or clientApplications".
+        if not isinstance(conditions.get("applications"), dict) or not (
+            isinstance(conditions.get("users"), dict)
+            or isinstance(conditions.get("clientApplications"), dict)
         ):
             bad("1003: A policy must contain an application condition and a user condition.", "BadRequest")
+        # Neither control: refused (microsoft-graph-docs-contrib#2031, manicminer/hamilton#250).
         if not policy.get("grantControls") and not policy.get("sessionControls"):
             bad("1004: A policy must contain at least one grant control or session control.", "BadRequest")
+        policy_values.check_grant_controls(policy.get("grantControls"))
+        if isinstance(conditions.get("users"), dict):
+            policy_values.check_user_condition(conditions["users"])
         locations = conditions.get("locations") or {}
         if not isinstance(locations, dict):
             bad("1005: The policy location condition is invalid.", "BadRequest")
+        # A reference to a named location that does not exist is refused (KelvinTegelaar/CIPP#1618).
         names = self.tenant.coll("identity/conditionalAccess/namedLocations").objs
         for key in ("includeLocations", "excludeLocations"):
             for ref in locations.get(key) or []:
@@ -731,18 +743,13 @@ class Rules:
                 bad(SYNC_REFUSAL)
             if "userPrincipalName" in changes:
                 self.validate_upn(changes["userPrincipalName"], exclude=old["id"])
-            if "accountEnabled" in changes and not isinstance(changes["accountEnabled"], bool):
-                invalid_value(td, "accountEnabled")
+            user_values.check_types(changes)
             for prop in ("displayName", "mailNickname"):
                 if prop in changes and not changes[prop]:
                     invalid_value(td, prop)
+            user_values.check_values(new, set(changes))
             if "passwordProfile" in changes:
-                profile = changes["passwordProfile"]
-                if not isinstance(profile, dict) or not self.password_ok(profile.get("password")):
-                    bad(
-                        "The specified password does not comply with password complexity requirements. "
-                        "Please provide a different password."
-                    )
+                user_values.check_password(changes["passwordProfile"], new.get("passwordPolicies"))
             if "mail" in changes:
                 self.apply_mail(new, old.get("mail"))
         elif td.key == "groups":
