@@ -22,7 +22,8 @@ from typing import Any
 from urllib.parse import unquote
 
 from entragit.sandbox import delta as delta_mod
-from entragit.sandbox import policy_values
+from entragit.sandbox import domains as domains_mod
+from entragit.sandbox import invitations, licenses, policy_values
 from entragit.sandbox.audit import Auditor
 from entragit.sandbox.merge import merge_patch
 from entragit.sandbox.odata import (
@@ -166,6 +167,12 @@ class GraphApi:
                 not_found(segs[1])
             key, obj = found_obj
             return self._entity(ctx, TYPES[key], obj, "directoryObjects", with_type=True)
+        if low[0] == "domains":
+            return domains_mod.handle(self, ctx, method, segs[1:])
+        if low == ["invitations"]:
+            if method != "POST":
+                not_allowed()
+            return invitations.create_invitation(self, ctx)
         for prefix, key in self._paths:
             if low[: len(prefix)] == prefix:
                 rest = segs[len(prefix) :]
@@ -662,6 +669,10 @@ class GraphApi:
         rel = td.relationship(name)
         if rel is not None:
             return self._relationship(ctx, method, td, oid, f"{td.key}#{rel.name}", rel.targets, rest[1:])
+        if td.key == "users" and low in ("assignlicense", "microsoft.graph.assignlicense") and len(rest) == 1:
+            if method != "POST":
+                not_allowed()
+            return licenses.assign_license(self, ctx, oid)
         if td.key == "users" and low == "manager":
             return self._manager(ctx, method, oid, rest[1:])
         derived = self._derived_links(td, oid, low)

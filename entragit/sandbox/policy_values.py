@@ -10,7 +10,7 @@ condition naming something other than an object id.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, NoReturn
 
 from entragit.sandbox.protocol import bad
 
@@ -35,7 +35,7 @@ _USER_KEYWORDS = frozenset({"All", "None", "GuestsOrExternalUsers"})
 _INVALID_GRANT = "Invalid value specified for property '{}' of resource 'ConditionalAccessGrantControls'."
 
 
-def _ca_bad(message: str) -> None:
+def _ca_bad(message: str) -> NoReturn:
     bad(message, "BadRequest")
 
 

@@ -9,7 +9,7 @@ OData conversion errors Graph answers when a JSON value has the wrong type for t
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 from entragit.sandbox.protocol import bad, invalid_value
 from entragit.sandbox.schema import TYPES, parse_time
@@ -61,7 +61,7 @@ _COUNTRY_LINES = (
 COUNTRIES = frozenset(" ".join(_COUNTRY_LINES).split())
 
 
-def _not_convertible(expected: str) -> None:
+def _not_convertible(expected: str) -> NoReturn:
     bad(
         f"Cannot convert a primitive value to the expected type '{expected}'. "
         "See the inner exception for more details.",

@@ -1,0 +1,101 @@
+"""POST /users/{id}/assignLicense (user-assignlicense.md): the only way to change a user's assignedLicenses.
+
+`assignedLicenses` is read-only on PATCH (schema.USER_READ_ONLY), so a restored or recreated user gets its
+licences back through this action. The body has `addLicenses` (assignedLicense objects: skuId, disabledPlans)
+and `removeLicenses` (skuIds), both required (an empty collection is allowed); success is 200 with the user.
+Errors Graph's page does not spell out come from field reports: adding a licence to a user without
+usageLocation — "License assignment cannot be done for user with invalid usage location."
+(KelvinTegelaar/CIPP#783, microsoft/Partner-Center-DotNet-Samples#131); a skuId the tenant has no
+subscription for — "License {skuId} does not correspond to a valid company License." (the wording
+commonly reported; not on the docs page). subscribedSkus' consumedUnits follow the assignments.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, NoReturn
+
+from entragit.sandbox.protocol import Ctx, Response, bad
+from entragit.sandbox.schema import TYPES, project
+
+if TYPE_CHECKING:
+    from entragit.sandbox.graph_api import GraphApi
+
+USAGE_LOCATION_REFUSAL = "License assignment cannot be done for user with invalid usage location."
+
+
+def _invalid(prop: str) -> NoReturn:
+    bad(f"Invalid value specified for property '{prop}' of resource 'User'.")
+
+
+def _sku_ids(api: GraphApi) -> dict[str, dict[str, Any]]:
+    return {str(s.get("skuId")).lower(): s for s in api.tenant.coll("subscribedSkus").objs.values()}
+
+
+def _parse(api: GraphApi, body: dict[str, Any]) -> tuple[list[dict[str, Any]], set[str]]:
+    """The licences to add (normalised) and the skuIds to remove, refused as Graph does when malformed."""
+    for prop in body:
+        if prop not in ("addLicenses", "removeLicenses"):
+            bad(f"Property '{prop}' does not exist as a declared property or extension property.")
+    add, remove = body.get("addLicenses"), body.get("removeLicenses")
+    if not isinstance(add, list):
+        _invalid("addLicenses")
+    if not isinstance(remove, list):
+        _invalid("removeLicenses")
+    skus = _sku_ids(api)
+    adding: list[dict[str, Any]] = []
+    for item in add:
+        if not isinstance(item, dict) or not isinstance(item.get("skuId"), str):
+            _invalid("addLicenses")
+        sku = skus.get(item["skuId"].lower())
+        if sku is None:
+            bad(f"License {item['skuId']} does not correspond to a valid company License.")
+        plans = {str(p.get("servicePlanId")).lower() for p in sku.get("servicePlans") or []}
+        disabled = item.get("disabledPlans") or []
+        if not isinstance(disabled, list) or any(str(p).lower() not in plans for p in disabled):
+            _invalid("disabledPlans")
+        adding.append({"disabledPlans": list(disabled), "skuId": str(sku["skuId"])})
+    for sku_id in remove:
+        if not isinstance(sku_id, str) or sku_id.lower() not in skus:
+            bad(f"License {sku_id} does not correspond to a valid company License.")
+    return adding, {s.lower() for s in remove}
+
+
+def assign_license(api: GraphApi, ctx: Ctx, oid: str) -> Response:
+    td = TYPES["users"]
+    user = api.tenant.coll("users").objs[oid]
+    body = ctx.req.body if isinstance(ctx.req.body, dict) else bad("Empty Payload. JSON content expected.")
+    adding, removing = _parse(api, body)
+    if adding and not user.get("usageLocation"):
+        bad(USAGE_LOCATION_REFUSAL)
+    old = list(user.get("assignedLicenses") or [])
+    added = {a["skuId"].lower() for a in adding}
+    kept = [lic for lic in old if str(lic.get("skuId")).lower() not in removing | added]
+    new = kept + adding
+    updated = {**user, "assignedLicenses": new}
+    if new != old:
+        api.tenant.replace("users", updated, ["assignedLicenses"])
+        _recount(api, old, new)
+    api.audit.record(
+        ctx,
+        "Change user license",
+        td.audit_category,
+        "Update",
+        [api.audit.target("users", updated, [("AssignedLicense", old, new)])],
+    )
+    out: dict[str, Any] = {"@odata.context": ctx.context("users/$entity")}
+    out.update(project(td, updated))
+    return Response(200, out)
+
+
+def _recount(api: GraphApi, old: list[dict[str, Any]], new: list[dict[str, Any]]) -> None:
+    """subscribedSkus' consumedUnits move with the user's licences (subscribedsku.md)."""
+    before = {str(lic.get("skuId")).lower() for lic in old}
+    after = {str(lic.get("skuId")).lower() for lic in new}
+    coll = api.tenant.coll("subscribedSkus")
+    for sku in list(coll.objs.values()):
+        key = str(sku.get("skuId")).lower()
+        delta = (key in after) - (key in before)
+        if delta:
+            api.tenant.replace(
+                "subscribedSkus", {**sku, "consumedUnits": int(sku.get("consumedUnits") or 0) + delta}
+            )
