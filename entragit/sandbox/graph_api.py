@@ -1324,6 +1324,8 @@ class GraphApi:
                 clash = self.tenant.proxy_conflicts(obj.get("proxyAddresses") or [], exclude=oid)
                 if clash:
                     conflict("proxyAddresses", clash)
+            if key == "applications":  # identifierUris are unique among live applications
+                self.rules.check_identifier_uris(obj.get("identifierUris"), oid)
             if key == "servicePrincipals" and self.tenant.sp_by_app_id(str(obj.get("appId"))) is not None:
                 raise ApiError(
                     409,

@@ -402,9 +402,15 @@ class Tenant:
                     self.insert(key, obj)
 
     def soft_deletes(self, key: str, obj: dict[str, Any]) -> bool:
-        """Which DELETEs go to deletedItems (NOTES §1.1); security groups only with the config flag."""
+        """Which DELETEs go to deletedItems (NOTES §1.1): Microsoft 365 and role-assignable groups are
+        restorable for 30 days (groups concept docs, 2026); other security groups only with the config
+        flag."""
         if key == "groups":
-            return "Unified" in (obj.get("groupTypes") or []) or self.soft_delete_security_groups
+            return (
+                "Unified" in (obj.get("groupTypes") or [])
+                or bool(obj.get("isAssignableToRole"))
+                or self.soft_delete_security_groups
+            )
         return TYPES[key].soft_delete
 
     def delete(self, key: str, oid: str) -> bool:
