@@ -58,7 +58,7 @@ from entragit.sandbox.protocol import (
     read_only,
     segment_not_found,
 )
-from entragit.sandbox.rules import Rules
+from entragit.sandbox.rules import Rules, unsupported_bind
 from entragit.sandbox.schema import (
     CASTS,
     SINGLETONS,
@@ -1436,12 +1436,15 @@ class GraphApi:
             not_allowed()
         changes = self._body(ctx)
         kind = changes.get("@odata.type")
-        if kind is None:  # e.g. fido2authenticationmethodconfiguration-update.md: "@odata.type ... required"
+        if kind is None:  # fido2authenticationmethodconfiguration-update.md: "must be included in the body"
             bad("The @odata.type property is required when updating an authentication method configuration.")
         if kind != config.get("@odata.type"):
             bad("The @odata.type of an authentication method configuration cannot be changed.")
         if "id" in changes and changes["id"] != config.get("id"):
             read_only("id")
+        for prop in changes:
+            if prop.endswith("@odata.bind"):
+                unsupported_bind(prop)
         updated = merge_patch(config, {k: v for k, v in changes.items() if k != "@odata.type"})
         policy_values.check_method_configuration(updated)
         modified = [

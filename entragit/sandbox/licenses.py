@@ -63,7 +63,11 @@ def _parse(api: GraphApi, body: dict[str, Any]) -> tuple[list[dict[str, Any]], s
 def assign_license(api: GraphApi, ctx: Ctx, oid: str) -> Response:
     td = TYPES["users"]
     user = api.tenant.coll("users").objs[oid]
-    body = ctx.req.body if isinstance(ctx.req.body, dict) else bad("Empty Payload. JSON content expected.")
+    body = (
+        ctx.req.body
+        if isinstance(ctx.req.body, dict)
+        else bad("Empty Payload. JSON content expected.", "BadRequest")
+    )
     adding, removing = _parse(api, body)
     if adding and not user.get("usageLocation"):
         bad(USAGE_LOCATION_REFUSAL)

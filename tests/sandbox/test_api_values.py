@@ -29,6 +29,14 @@ def test_manager_bind_in_a_user_patch_is_refused_not_a_silent_204(g: Graph) -> N
         ("PATCH", "applications/cccccccc-0000-4000-8000-000000000001", {"owners@odata.bind": []}),
         ("POST", "directory/administrativeUnits", {"displayName": "AU", "members@odata.bind": []}),
         ("POST", CA, ca_body(**{"users@odata.bind": []})),
+        (
+            "PATCH",
+            "policies/authenticationMethodsPolicy/authenticationMethodConfigurations/Fido2",
+            {
+                "@odata.type": "#microsoft.graph.fido2AuthenticationMethodConfiguration",
+                "includeTargets@odata.bind": [],
+            },
+        ),
     ],
 )
 def test_every_unsupported_bind_is_refused(g: Graph, method: str, path: str, body: dict[str, Any]) -> None:
