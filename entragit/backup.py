@@ -91,6 +91,20 @@ class BackupResult:
 
 
 @dataclass
+class RunStatus:
+    """What a running backup has done so far, updated as it goes (no I/O) for a display to read at any time:
+    objects read per type, the types finished, and the client's request counters."""
+
+    listed: dict[str, int] = field(default_factory=dict)
+    finished: dict[str, str] = field(default_factory=dict)  # type → mode ("full", "delta", "failed", …)
+    types: int = 0  # how many types the run lists
+    requests: Callable[[], Mapping[str, int]] = dict
+
+    def count(self, type_name: str, n: int = 1) -> None:
+        self.listed[type_name] = self.listed.get(type_name, 0) + n
+
+
+@dataclass
 class _Entry:
     """One file change of a type, for the counts and the commit message (the content went to the snapshot)."""
 
@@ -153,7 +167,9 @@ class _Run:
         full: bool,
         progress: ProgressFn | None,
         snapshot: Snapshot,
+        status: RunStatus,
     ) -> None:
+        self.status = status
         self.store = store
         self.snapshot = snapshot
         self.reader = reader
@@ -202,6 +218,7 @@ class _Run:
                     self._incremental(outcome, link, old)
                     summary.mode = "delta"
                     outcome.state["deltaLink"] = self.reader.portable(str(outcome.state["deltaLink"]))
+                    self.status.finished[t.name] = summary.mode
                     return outcome
                 except DeltaExpired:
                     self.progress(f"{t.name}: delta token rejected, listing everything again")
@@ -219,6 +236,7 @@ class _Run:
             summary.reason = _failure_reason(exc, self.reader.permission(t))
             self.snapshot.discard(outcome.entries)  # none of its files change
             outcome.entries.clear()
+        self.status.finished[t.name] = summary.mode
         return outcome
 
     # -- a full listing: one strategy per kind of type, then soft-deleted objects, then deletions ------------
@@ -441,6 +459,7 @@ class _Run:
         """Take a rendered object: its digest, and its file change if its text differs from the file's."""
         path, d, text, name, deleted = rendered
         digests_new[path] = d
+        self.status.count(out.t.name)
         entry = None
         if text is not None:
             entry = _classify(self.store, path, text, name, deleted, path in self.tracked())
@@ -583,12 +602,14 @@ def run_backup(
     client: GraphClient | None = None,
     progress: ProgressFn | None = None,
     prompt: ProgressFn | None = None,
+    status: RunStatus | None = None,
 ) -> BackupResult:
     """Back up the tenant into the repository at repo_dir; see the module docstring for the rules.
 
     Returns the result even when some types failed (their errors are in `errors`; the complete types were
     committed); raises EntragitError only when the run could not start. `progress` hears about long work,
-    `prompt` shows the device-code sign-in instructions when that is the repository's auth method.
+    `prompt` shows the device-code sign-in instructions when that is the repository's auth method; `status` is
+    kept up to date while the run goes on, for a live display.
     """
     started = time.monotonic()
     store = Store.open(repo_dir)
@@ -604,10 +625,13 @@ def run_backup(
             client = live.connect(cfg, prompt=prompt)
         requests_before = client.stats.get("requests", 0)
         reader = live.Reader(client, cfg)
+        status = status or RunStatus()
+        status.requests = lambda: dict(client.stats)
+        status.types = len(chosen)
         old_types: dict[str, Any] = dict(store.load_state().get("types") or {})
         snapshot = store.snapshot()
         try:
-            outcomes = _list_types(store, reader, snapshot, chosen, old_types, full, say)
+            outcomes = _list_types(store, reader, snapshot, chosen, old_types, full, say, status)
             result, new_types, domain = _tally(outcomes, snapshot, old_types)
             if store.recovered:
                 result.notices.insert(
@@ -642,9 +666,10 @@ def _list_types(
     old_types: Mapping[str, Any],
     full: bool,
     say: ProgressFn,
+    status: RunStatus,
 ) -> list[_Outcome]:
     """List the types concurrently, their changed files streaming into the snapshot."""
-    run = _Run(store, reader, full=full, progress=say, snapshot=snapshot)
+    run = _Run(store, reader, full=full, progress=say, snapshot=snapshot, status=status)
     try:
         with ThreadPoolExecutor(
             max_workers=TYPE_WORKERS, thread_name_prefix="entragit-type", initializer=render.block_sigint

@@ -6,6 +6,7 @@ render its result.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from typing import TYPE_CHECKING
 
@@ -14,7 +15,7 @@ import click
 from entragit import catalog, config
 from entragit.cli.options import repo_option
 from entragit.cli.output import color_enabled, echo_json
-from entragit.cli.progress import progress_printer, prompt_printer
+from entragit.cli.progress import StatusLine, prompt_printer
 from entragit.config import AUTH_METHODS, CLOUDS, Config
 
 if TYPE_CHECKING:
@@ -66,26 +67,39 @@ def init_cmd(repo: str, tenant_id: str, client_id: str, auth: str, cloud: str) -
 )
 @click.option("--full", is_flag=True, help="List everything again instead of using delta links.")
 @click.option("--push", is_flag=True, help="git push to the configured remote after committing.")
-def backup_cmd(repo: str, types: tuple[str, ...], full: bool, push: bool) -> None:
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="Live progress on stderr (default: only when stderr is a terminal, never in pipes or CI logs).",
+)
+@click.option("--quiet", "-q", is_flag=True, help="No progress and no notes: errors and the summary line.")
+def backup_cmd(
+    repo: str, types: tuple[str, ...], full: bool, push: bool, progress: bool | None, quiet: bool
+) -> None:
     """Back up the tenant: one canonical YAML file per object, one commit per run that changed something."""
-    from entragit.backup import run_backup
+    from entragit.backup import RunStatus, run_backup
 
+    show = not quiet and (sys.stderr.isatty() if progress is None else progress)
+    status = RunStatus()
+    display = StatusLine(status, sys.stderr) if show else contextlib.nullcontext()
     try:
-        result = run_backup(
-            repo,
-            types=types or None,
-            full=full,
-            push=push,
-            progress=progress_printer(),
-            prompt=prompt_printer(),
-        )
+        with display:
+            result = run_backup(
+                repo,
+                types=types or None,
+                full=full,
+                push=push,
+                progress=display.line if isinstance(display, StatusLine) else None,
+                prompt=prompt_printer(),
+                status=status,
+            )
     except KeyboardInterrupt:
         click.echo(
             "entragit: interrupted; the repository is consistent and the next backup resumes normally",
             err=True,
         )
         sys.exit(130)
-    for line in result.notices:
+    for line in [] if quiet else result.notices:
         click.echo(f"entragit: note: {line}", err=True)
     for line in result.errors:
         click.echo(f"entragit: error: {line}", err=True)
