@@ -28,7 +28,7 @@ from typing import Any
 from entragit import canonical, catalog, config, live, render, reports
 from entragit.catalog import ObjectType
 from entragit.errors import EntragitError
-from entragit.graph.client import DeltaExpired, GraphClient, GraphError
+from entragit.graph.client import DeltaExpired, GraphClient, GraphError, RetryNotice
 from entragit.repo.writer import Snapshot, Store
 from entragit.reports import REPORT_FOLDER
 
@@ -67,6 +67,7 @@ class BackupResult:
     types: dict[str, TypeSummary] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)  # one line each: a recovered run, a full re-listing
+    unreachable: str | None = None  # Graph never answered: the one reason every type failed
     stats: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -603,13 +604,14 @@ def run_backup(
     progress: ProgressFn | None = None,
     prompt: ProgressFn | None = None,
     status: RunStatus | None = None,
+    on_retry: Callable[[RetryNotice], None] | None = None,
 ) -> BackupResult:
     """Back up the tenant into the repository at repo_dir; see the module docstring for the rules.
 
     Returns the result even when some types failed (their errors are in `errors`; the complete types were
     committed); raises EntragitError only when the run could not start. `progress` hears about long work,
     `prompt` shows the device-code sign-in instructions when that is the repository's auth method; `status` is
-    kept up to date while the run goes on, for a live display.
+    kept up to date while the run goes on, for a live display; `on_retry` hears of every retried request.
     """
     started = time.monotonic()
     store = Store.open(repo_dir)
@@ -622,7 +624,7 @@ def run_backup(
     folders = sorted({t.folder for t in catalog.CATALOG if not t.singleton} | {REPORT_FOLDER, "policies"})
     with store.session(folders):  # before any Graph request: a repository that cannot be written fails first
         if client is None:
-            client = live.connect(cfg, prompt=prompt)
+            client = live.connect(cfg, prompt=prompt, on_retry=on_retry)
         requests_before = client.stats.get("requests", 0)
         reader = live.Reader(client, cfg)
         status = status or RunStatus()
@@ -649,6 +651,8 @@ def run_backup(
         finally:
             snapshot.close()
 
+    if client.unreachable is not None and not client.reached:
+        result.unreachable = str(client.unreachable)
     result.stats = {
         "seconds": round(time.monotonic() - started, 2),
         "requests": client.stats.get("requests", 0) - requests_before,

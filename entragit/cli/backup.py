@@ -15,7 +15,7 @@ import click
 from entragit import catalog, config
 from entragit.cli.options import repo_option
 from entragit.cli.output import color_enabled, echo_json
-from entragit.cli.progress import StatusLine, prompt_printer
+from entragit.cli.progress import StatusLine, prompt_printer, retry_printer
 from entragit.config import AUTH_METHODS, CLOUDS, Config
 
 if TYPE_CHECKING:
@@ -82,6 +82,7 @@ def backup_cmd(
     show = not quiet and (sys.stderr.isatty() if progress is None else progress)
     status = RunStatus()
     display = StatusLine(status, sys.stderr) if show else contextlib.nullcontext()
+    line = display.line if isinstance(display, StatusLine) else None
     try:
         with display:
             result = run_backup(
@@ -89,9 +90,10 @@ def backup_cmd(
                 types=types or None,
                 full=full,
                 push=push,
-                progress=display.line if isinstance(display, StatusLine) else None,
+                progress=line,
                 prompt=prompt_printer(),
                 status=status,
+                on_retry=retry_printer(line) if line else None,
             )
     except KeyboardInterrupt:
         click.echo(
@@ -99,8 +101,11 @@ def backup_cmd(
             err=True,
         )
         sys.exit(130)
-    for line in [] if quiet else result.notices:
-        click.echo(f"entragit: note: {line}", err=True)
+    if result.unreachable:  # every type failed on the same host: one line says it, not one per type
+        click.echo(f"entragit: error: {result.unreachable}", err=True)
+        sys.exit(1)
+    for note in [] if quiet else result.notices:
+        click.echo(f"entragit: note: {note}", err=True)
     for line in result.errors:
         click.echo(f"entragit: error: {line}", err=True)
     click.echo(result.summary())

@@ -9,12 +9,17 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
+import time
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 import click
+
+if TYPE_CHECKING:
+    from entragit.graph.client import RetryNotice
 
 
 def color_enabled() -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 import sys
 import threading
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TextIO
 
@@ -18,6 +19,7 @@ from entragit.cli.output import dim
 
 if TYPE_CHECKING:
     from entragit.backup import RunStatus
+    from entragit.graph.client import RetryNotice
 
 Progress = Callable[[str], None]
 
@@ -30,6 +32,24 @@ def progress_printer(stream: TextIO | None = None) -> Progress | None:
 
     def show(msg: str) -> None:
         click.echo(dim(f"entragit: {msg}…"), file=out)
+
+    return show
+
+
+def retry_printer(emit: Progress, every: float = 1.0) -> Callable[[RetryNotice], None]:
+    """Retry notices as `retrying users: 503, attempt 3 of 9 (in 1.2 s)` through `emit`, at most one per
+    `every` seconds: a throttled large backup retries thousands of requests, and a screenful says no more."""
+    lock = threading.Lock()
+    last = [float("-inf")]
+
+    def show(notice: RetryNotice) -> None:
+        with lock:
+            now = time.monotonic()
+            if now - last[0] < every:
+                return
+            last[0] = now
+        of = f" of {notice.max}" if notice.max is not None else ""
+        emit(f"retrying {notice.what}: {notice.status}, attempt {notice.attempt}{of} (in {notice.wait:.1f} s)")
 
     return show
 

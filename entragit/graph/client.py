@@ -9,8 +9,10 @@ mass deletion.
 from __future__ import annotations
 
 import email.utils
+import errno
 import os
 import random
+import socket
 import threading
 import time
 import uuid
@@ -21,6 +23,7 @@ from typing import Any, TypeVar
 from urllib.parse import quote, urlencode, urlsplit
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 
 from entragit import __version__
@@ -40,6 +43,10 @@ MAX_RETRY_AFTER = 300.0  # never sleep longer than this on one Retry-After, what
 # Longest gap between two $batch POSTs while Graph throttles (see _BatchWindow): pacing must slow a backup
 # down to the budget's rate, never stall it.
 MAX_PACED_WAIT = 1.0
+# Most wall-clock time one client (one run) spends waiting to retry, whatever the cause and however many
+# workers wait at once: a run against a Graph that keeps failing ends after this, with the last error. A 100k
+# user backup takes about 70 s in all (README), so 15 minutes only ever stops a run that is not getting on.
+RETRY_BUDGET = 900.0
 
 
 class GraphError(EntragitError):
@@ -74,6 +81,16 @@ class GraphError(EntragitError):
         return " ".join(text.split())  # one line, whatever the server put in its message
 
 
+class GraphUnreachable(GraphError):
+    """The Graph host could not be reached at all (its name does not resolve, or it refuses connections)
+    before it ever answered: a wrong URL or a missing network, which retrying does not mend. The line names
+    the host, not the request, so that every request failing this way reads the same."""
+
+    def _line(self) -> str:
+        host = urlsplit(self.url).netloc or self.url
+        return f"cannot reach Graph at {host}: {self.message} ({self.hint})"
+
+
 class DeltaExpired(GraphError):
     """The delta token was rejected (410 Gone, syncStateNotFound, resyncRequired): list everything again."""
 
@@ -84,6 +101,51 @@ class DeltaRound:
 
     items: list[dict[str, Any]]
     delta_link: str
+
+
+@dataclass(frozen=True)
+class RetryNotice:
+    """A request about to be retried, handed to the client's `on_retry` callback: the client never prints, so
+    the CLI decides whether and how a person sees it (`retrying users: 503, attempt 3 of 9`)."""
+
+    what: str  # the request: a path under the version root (`users`), or `$batch` requests
+    status: str  # `503`, `429`, `connection lost`, `timed out`
+    attempt: int  # the attempt about to be made (the first retry is attempt 2)
+    max: int | None  # the last attempt allowed; None for throttling, which is bounded by time instead
+    wait: float  # seconds before it
+
+
+class _RetryBudget:
+    """Wall-clock seconds in which some request of the client waits to be retried: concurrent waits count
+    once, so the bound is on how long the run is held up, not on how many workers happened to wait."""
+
+    def __init__(self, seconds: float, sleep: Callable[[float], None]) -> None:
+        self.seconds = seconds
+        self._sleep = sleep
+        self._spent = 0.0
+        self._waiting = 0
+        self._since = 0.0
+        self._lock = threading.Lock()
+
+    def wait(self, seconds: float, announce: Callable[[], None] = lambda: None) -> bool:
+        """Announce and sleep `seconds`; False, without either, when that would overrun the budget."""
+        with self._lock:
+            now = time.monotonic()
+            spent = self._spent + (now - self._since if self._waiting else 0.0)
+            if spent + seconds > self.seconds:
+                return False
+            if not self._waiting:
+                self._since = now
+            self._waiting += 1
+        try:
+            announce()
+            self._sleep(seconds)
+        finally:
+            with self._lock:
+                self._waiting -= 1
+                if not self._waiting:
+                    self._spent += time.monotonic() - self._since
+        return True
 
 
 @dataclass
@@ -317,6 +379,8 @@ class GraphClient:
         backoff_cap: float = 30.0,
         timeout: float | tuple[float, float] = (15.0, 120.0),
         env: Mapping[str, str] | None = None,
+        on_retry: Callable[[RetryNotice], None] | None = None,
+        retry_budget: float = RETRY_BUDGET,
     ) -> None:
         self.graph_url = graph_url.rstrip("/")
         self.api_version = api_version
@@ -336,6 +400,12 @@ class GraphClient:
         # max_workers each run at once in a backup, up to the connection pool); throttling narrows that.
         self._window = _BatchWindow(self.max_workers * 4, sleep=lambda s: self.backoff.sleep(s))
         self.stats: dict[str, int] = {"requests": 0, "retries": 0, "throttled": 0, "batched": 0}
+        self.on_retry = on_retry
+        self._budget = _RetryBudget(retry_budget, sleep=lambda s: self.backoff.sleep(s))
+        # Whether Graph ever answered: until then a name that does not resolve or a refused connection is a
+        # wrong URL or no network, not a transient fault (see GraphUnreachable).
+        self.reached = False
+        self.unreachable: GraphUnreachable | None = None
 
     # -- plumbing ----------------------------------------------------------------------------------------
 
@@ -366,6 +436,21 @@ class GraphClient:
 
     def _failure(self, status: int | None, code: str, message: str, method: str, url: str) -> GraphError:
         return GraphError(status, code, message, method=method, url=url, display=self._display(url))
+
+    def _retry_wait(self, delay: float, what: str, status: str, attempt: int, most: int | None) -> bool:
+        """Wait `delay` before attempt number `attempt` (telling on_retry first); False, at once, when the
+        run's retry budget would be overrun: the caller then raises its last error."""
+        notice = RetryNotice(what, status, attempt, most, delay)
+        callback = self.on_retry
+        return self._budget.wait(delay, (lambda: callback(notice)) if callback else lambda: None)
+
+    def _budget_hint(self, attempts: int) -> str:
+        budget = f"{self._budget.seconds:g} s"
+        return f"gave up after {attempts} attempts: the run's retry budget of {budget} is used up"
+
+    def _what(self, method: str, url: str) -> str:
+        display = self._display(url)
+        return display if method.upper() == "GET" else f"{method.upper()} {display}"
 
     def _refresh_token(self) -> str:
         invalidate = getattr(self._token, "invalidate", None)
@@ -404,6 +489,7 @@ class GraphClient:
         # duplicate. 429 and 503 mean "not processed", so they are safe to resend for any method.
         retry_on = RETRYABLE_STATUSES if idempotent else NOT_PROCESSED_STATUSES
         token = self._token()
+        over_budget = False
         while True:
             self._wait_for_gate()
             hdrs = {
@@ -421,14 +507,30 @@ class GraphClient:
                 message = tls_failure(urlsplit(url).netloc, exc)
                 raise self._failure(None, "TLSError", message, method, url) from None
             except (requests.ConnectionError, requests.Timeout) as exc:
+                reason = None if self.reached else unreachable_reason(exc)
+                if reason is not None:
+                    hint = "check ENTRAGIT_GRAPH_URL, or graph_url and cloud in entragit.yaml"
+                    gone = GraphUnreachable(
+                        None, "HostUnreachable", reason, method=method, url=url, hint=hint
+                    )
+                    self.unreachable = gone
+                    raise gone from None
                 resend = idempotent or isinstance(exc, requests.ConnectTimeout)
-                if not resend or attempt >= self.max_retries:
+                lost = "timed out" if isinstance(exc, requests.Timeout) else "connection lost"
+                delay = self.backoff.delay(attempt)
+                if (
+                    not resend
+                    or attempt >= self.max_retries
+                    or not self._retry_wait(
+                        delay, self._what(method, url), lost, attempt + 2, self.max_retries + 1
+                    )
+                ):
                     message = f"no response from Graph after {attempt + 1} attempt(s): {exc_line(exc)}"
                     raise self._failure(None, type(exc).__name__, message, method, url) from None
                 self._count("retries")
-                self.backoff.sleep(self.backoff.delay(attempt))
                 attempt += 1
                 continue
+            self.reached = True
             status = resp.status_code
             if status == 401 and not refreshed:
                 # A token can expire between msal's cache check and Graph's; fetch a fresh one, once.
@@ -443,26 +545,31 @@ class GraphClient:
                 wait_s = _retry_after(resp.headers)
                 delay = _jittered(wait_s) if wait_s is not None else self.backoff.delay(throttle_tries)
                 if throttled_for + delay <= self.max_throttle_wait:
-                    self._count("retries")
                     resp.close()
                     if wait_s is not None:
                         # A Retry-After speaks for the shared RU bucket; a bare 429 (conditional access:
                         # 1 request/s) concerns only its own kind of request, so others carry on.
                         self._close_gate(delay)
-                    self.backoff.sleep(delay)
-                    throttled_for += delay
-                    throttle_tries += 1
-                    continue
+                    if self._retry_wait(delay, self._what(method, url), "429", throttle_tries + 2, None):
+                        self._count("retries")
+                        throttled_for += delay
+                        throttle_tries += 1
+                        continue
+                    over_budget = True
             elif status in retry_on and attempt < self.max_retries:
-                self._count("retries")
                 wait_s = _retry_after(resp.headers)
                 resp.close()
-                self.backoff.sleep(_jittered(wait_s) if wait_s is not None else self.backoff.delay(attempt))
-                attempt += 1
-                continue
+                delay = _jittered(wait_s) if wait_s is not None else self.backoff.delay(attempt)
+                what = self._what(method, url)
+                if self._retry_wait(delay, what, str(status), attempt + 2, self.max_retries + 1):
+                    self._count("retries")
+                    attempt += 1
+                    continue
+                over_budget = True
             if status >= 400:
                 tries = attempt + throttle_tries + 1
-                raise self._error(resp, method, url, required_permission, attempts=tries)
+                hint = self._budget_hint(tries) if over_budget else ""
+                raise self._error(resp, method, url, required_permission, attempts=tries, hint=hint)
             return resp
 
     def _close_gate(self, seconds: float) -> None:
@@ -484,6 +591,7 @@ class GraphClient:
         *,
         attempts: int = 1,
         display: str | None = None,
+        hint: str = "",
     ) -> GraphError:
         try:
             body = resp.json()
@@ -501,6 +609,7 @@ class GraphClient:
             required_permission=required_permission,
             fallback=text or f"HTTP {resp.status_code}",
             attempts=attempts,
+            hint=hint,
         )
 
     # -- public API --------------------------------------------------------------------------------------
@@ -739,8 +848,19 @@ class GraphClient:
                     stalled += 1
                     delay = _jittered(max(waits)) if waits else self.backoff.delay(stalled - 1)
                     give_up = stalled > self.max_retries
+                first = next(iter(retry.values()))
+                why = ""
+                if not give_up:
+                    if waits and 429 in retry_statuses:
+                        self._close_gate(delay)
+                    more = f" and {len(retry) - 1} more" if len(retry) > 1 else ""
+                    what = f"{first}{more} (in $batch)"
+                    most = None if only_throttled else self.max_retries + 1
+                    commonest = max(set(retry_statuses), key=retry_statuses.count)
+                    status_text = str(commonest) if commonest else "no response"
+                    give_up = not self._retry_wait(delay, what, status_text, stalled + 1, most)
+                    why = self._budget_hint(stalled) if give_up else ""
                 if give_up:
-                    first = next(iter(retry.values()))
                     status, body = last_failure
                     raise error_from(
                         status or 503,
@@ -750,11 +870,9 @@ class GraphClient:
                         display=f"{first} (in $batch)",
                         fallback="no response in the $batch answer",
                         attempts=stalled,
+                        hint=why,
                     )
                 self._count("retries", len(retry))
-                if waits and 429 in retry_statuses:
-                    self._close_gate(delay)
-                self.backoff.sleep(delay)
             pending = retry
         return out
 
@@ -812,6 +930,25 @@ def exc_line(exc: BaseException) -> str:
     return text[:300] if text else type(cause).__name__
 
 
+def unreachable_reason(exc: BaseException) -> str | None:
+    """Why a connection failure means the host cannot be reached at all (the name does not resolve, the
+    connection is refused), or None for a failure that may be transient (reset, dropped, timed out)."""
+    seen: set[int] = set()
+    todo: list[BaseException] = [exc]
+    while todo:
+        cause = todo.pop()
+        if id(cause) in seen:
+            continue
+        seen.add(id(cause))
+        if isinstance(cause, (urllib3.exceptions.NameResolutionError, socket.gaierror)):
+            return "the host name does not resolve"
+        if isinstance(cause, ConnectionRefusedError) or getattr(cause, "errno", None) == errno.ECONNREFUSED:
+            return "connection refused"
+        inner = [getattr(cause, "reason", None), cause.__cause__, cause.__context__, *cause.args[:1]]
+        todo.extend(e for e in inner if isinstance(e, BaseException))
+    return None
+
+
 def error_from(
     status: int,
     body: Any,
@@ -822,11 +959,14 @@ def error_from(
     required_permission: str | None = None,
     fallback: str = "",
     attempts: int = 1,
+    hint: str = "",
 ) -> GraphError:
-    """GraphError (or DeltaExpired) from a status and a Graph error body; adds a hint users can act on."""
+    """GraphError (or DeltaExpired) from a status and a Graph error body; adds a hint users can act on
+    (`hint`, when given, is the reason the client gave up and wins)."""
     code, message = _error_parts(body, fallback or f"HTTP {status}")
-    hint = ""
-    if status == 403 and required_permission:
+    if hint:
+        pass  # the caller's reason for giving up says more than any generic hint
+    elif status == 403 and required_permission:
         hint = f"the app needs the Graph application permission {required_permission}"
     elif status == 401:
         hint = "the access token was rejected; check tenant id, client id and credentials"
