@@ -1,13 +1,16 @@
 """The `entragit` command line: one click group, commands registered from one module per command family.
 
 Each command parses its options, calls one service function and renders the result. EntragitError becomes a
-one-line message on stderr and its exit code; any other exception is a bug and keeps its traceback.
+one-line message on stderr and its exit code; any other exception is a bug and keeps its traceback. A reader
+that goes away (`entragit ls | head -3`) ends the command as SIGPIPE ends `git log | head`: quietly.
 """
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -15,13 +18,34 @@ from entragit import __version__
 from entragit.errors import EntragitError
 
 
+def closed_pipe() -> NoReturn:
+    """End the process as git, cat or seq end when their reader closes the pipe: killed by SIGPIPE, which
+    shells show as status 141 and treat as normal (no message; only `set -o pipefail` sees it).
+
+    Python ignores SIGPIPE and raises BrokenPipeError instead, which click turned into exit 1 for some
+    commands while others ended 0 (the write had fit in the pipe buffer). Whatever is still buffered for
+    stdout can never be delivered: stdout is pointed at /dev/null first so that nothing, not even the
+    interpreter's final flush, complains about it."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    if hasattr(signal, "SIGPIPE"):
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGPIPE)
+    os._exit(128 + 13)  # no SIGPIPE (Windows): the status a shell would have shown
+
+
 class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
-        except EntragitError as exc:
-            click.echo(f"entragit: error: {exc}", err=True)
-            sys.exit(exc.exit_code)
+            try:
+                return super().invoke(ctx)
+            except EntragitError as exc:
+                click.echo(f"entragit: error: {exc}", err=True)
+                sys.exit(exc.exit_code)
+            finally:
+                sys.stdout.flush()  # a closed pipe must show here, not in the interpreter's exit-time flush
+        except BrokenPipeError:
+            closed_pipe()
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

@@ -15,7 +15,7 @@ import click
 
 from entragit import history, reports
 from entragit.cli.options import json_option, repo_option
-from entragit.cli.output import dim, echo_json, style, table
+from entragit.cli.output import dim, echo, echo_json, style, table
 from entragit.cli.progress import progress_printer, prompt_printer
 from entragit.history.diff import Difference
 from entragit.history.tenant import live_object
@@ -41,7 +41,7 @@ def _echo_json_rows(rows: list[dict[str, Any]]) -> None:
         return
     encode = json.JSONEncoder(ensure_ascii=False).encode  # one encoder: dumps() builds one per call
     body = ",\n  ".join(map(encode, rows))
-    click.echo(f"[\n  {body}\n]")
+    echo(f"[\n  {body}\n]")
 
 
 @click.command("ls")
@@ -87,7 +87,7 @@ def ls_cmd(type_name: str | None, deleted: bool | None, removed: bool, as_json: 
         ]
         for r in rows
     ]
-    click.echo(
+    echo(
         table(
             body,
             ["TYPE", "DISPLAY NAME", "IDENTITY", "LAST BACKUP (UTC)", "STATE"],
@@ -140,7 +140,7 @@ def show_cmd(obj: str, at: str | None, text: str | None, show_all: bool, as_json
     rows = [
         [k, history.format_value(v) if k == "id" and v == own_id else _named(v, view.names)] for k, v in pairs
     ]
-    click.echo(table(rows, ["ATTRIBUTE", "VALUE"]))
+    echo(table(rows, ["ATTRIBUTE", "VALUE"]))
     if empty:
         click.echo(dim(f"{empty} attributes not set (--all shows them)"))
 
@@ -161,7 +161,7 @@ def versions_cmd(obj: str, as_json: bool, repo: str) -> None:
     click.echo(dim(f"versions of {path}"))
     rows = [[v.commit.short, v.commit.when, v.summary] for v in found]
     gone = [v.state is None or is_deleted(v.state) for v in found]
-    click.echo(table(rows, ["COMMIT", "DATE (UTC)", "CHANGES"], gone))
+    echo(table(rows, ["COMMIT", "DATE (UTC)", "CHANGES"], gone))
 
 
 def _pointer_label(ptr: str) -> str:

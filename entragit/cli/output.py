@@ -35,8 +35,22 @@ def dim(text: str) -> str:
     return style(text, dim=True)
 
 
+# Large outputs are written in slices: when the reader of a pipe goes away in the middle of one big write,
+# Linux reports a short write and Python's buffered stdout takes it as done, so the command would end 0 with
+# its output cut; the next slice meets the closed pipe and ends the command as every closed pipe does
+# (cli.closed_pipe).
+_SLICE = 64 * 1024
+
+
+def echo(text: str) -> None:
+    """click.echo for output that may be large (tables, JSON): see _SLICE."""
+    for start in range(0, len(text), _SLICE):
+        click.echo(text[start : start + _SLICE], nl=False)
+    click.echo()
+
+
 def echo_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+    echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
 
 @lru_cache(maxsize=4096)
