@@ -56,6 +56,21 @@ _KNOWN_KEYS = (
 )
 
 
+_GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
+# A DNS name of at least two labels ending in a letters-only top-level label, as Entra's verified domains are.
+_DOMAIN = re.compile(r"(?=.{4,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}", re.I)
+
+
+def is_guid(value: str) -> bool:
+    return _GUID.fullmatch(value) is not None
+
+
+def is_tenant(value: str) -> bool:
+    """A tenant as the Microsoft identity platform accepts it: its directory id (a GUID) or one of its
+    verified domain names (contoso.onmicrosoft.com, contoso.com)."""
+    return is_guid(value) or _DOMAIN.fullmatch(value) is not None
+
+
 class ConfigError(EntragitError):
     """entragit.yaml is missing, malformed or holds something it must not."""
 

@@ -9,6 +9,10 @@ import pytest
 from entragit import config
 from entragit.config import Config, ConfigError
 
+# `entragit init` takes GUIDs (or a domain name for the tenant) only: issue 8, item 5.
+TENANT = "3f6a1c2e-8b4d-4e7a-9c1f-5d2b8a6e4c90"
+CLIENT = "7d1f3e5a-2c4b-4a9e-8f6d-0b1c2d3e4f5a"
+
 
 def test_round_trip_keeps_every_setting(tmp_path: Path) -> None:
     cfg = Config(
@@ -94,7 +98,7 @@ def test_saved_file_lists_the_tenant_first_and_init_twice_is_fine(tmp_path: Path
 
     from entragit.cli import cli
 
-    args = ["init", "--repo", str(tmp_path / "r"), "--tenant-id", "t-1", "--client-id", "c-1"]
+    args = ["init", "--repo", str(tmp_path / "r"), "--tenant-id", TENANT, "--client-id", CLIENT]
     assert CliRunner().invoke(cli, args).exit_code == 0
     again = CliRunner().invoke(cli, args)
     assert again.exit_code == 0, again.output

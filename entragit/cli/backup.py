@@ -17,16 +17,42 @@ from entragit.cli.options import repo_option
 from entragit.cli.output import color_enabled, echo_json
 from entragit.cli.progress import StatusLine, prompt_printer, retry_printer
 from entragit.config import AUTH_METHODS, CLOUDS, Config
+from entragit.errors import UsageError
 
 if TYPE_CHECKING:
     from entragit.demo import DemoStep
 
 
+def _tenant_id(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    value = value.strip()
+    if not config.is_tenant(value):
+        raise UsageError(
+            f"--tenant-id {value!r}: expected the directory (tenant) id, a GUID, or a verified domain name"
+            " such as contoso.onmicrosoft.com"
+        )
+    return value
+
+
+def _client_id(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    value = value.strip()
+    if not config.is_guid(value):
+        raise UsageError(f"--client-id {value!r}: expected the application (client) id, a GUID")
+    return value
+
+
 @click.command("init")
 @repo_option
-@click.option("--tenant-id", required=True, help="Directory (tenant) id of the Entra tenant.")
 @click.option(
-    "--client-id", required=True, help="Application (client) id of the app registration entragit uses."
+    "--tenant-id",
+    required=True,
+    callback=_tenant_id,
+    help="Directory (tenant) id of the Entra tenant (or a verified domain name of it).",
+)
+@click.option(
+    "--client-id",
+    required=True,
+    callback=_client_id,
+    help="Application (client) id of the app registration entragit uses.",
 )
 @click.option(
     "--auth",
@@ -36,21 +62,13 @@ if TYPE_CHECKING:
     help="How to get tokens; credentials come from the AZURE_* environment variables, never from the repo.",
 )
 @click.option("--cloud", type=click.Choice(tuple(CLOUDS)), default="global", show_default=True)
-def init_cmd(repo: str, tenant_id: str, client_id: str, auth: str, cloud: str) -> None:
+@click.option("--force", is_flag=True, help="Point a repository with another tenant's backups at this one.")
+def init_cmd(repo: str, tenant_id: str, client_id: str, auth: str, cloud: str, force: bool) -> None:
     """Create (or adopt) a git repository as a backup repository and write its entragit.yaml."""
-    from entragit.repo.writer import Store
+    from entragit.setup import init_repository
 
-    store = Store.init(repo)
     cfg = Config(tenant_id=tenant_id, client_id=client_id, auth=auth, cloud=cloud)
-    existing = (store.root / config.CONFIG_FILE).exists()
-    if existing:
-        old = config.load(store.root)
-        cfg.include_types, cfg.exclude_types = old.include_types, old.exclude_types
-        cfg.exclude_attributes = old.exclude_attributes
-    config.save(store.root, cfg)
-    store.commit_paths(
-        [config.CONFIG_FILE], "entragit init" if not existing else "entragit init: update settings"
-    )
+    store = init_repository(repo, cfg, force=force)
     click.echo(f"initialised backup repository {store.root} ({cfg.cloud} cloud, auth {cfg.auth})")
     click.echo("next: grant the permissions from `entragit permissions`, then run `entragit backup`")
 

@@ -9,17 +9,15 @@ from __future__ import annotations
 import json
 import os
 import sys
-import threading
-import time
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any
 
 import click
 
 if TYPE_CHECKING:
-    from entragit.graph.client import RetryNotice
+    pass
 
 
 def color_enabled() -> bool:

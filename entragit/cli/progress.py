@@ -49,7 +49,9 @@ def retry_printer(emit: Progress, every: float = 1.0) -> Callable[[RetryNotice],
                 return
             last[0] = now
         of = f" of {notice.max}" if notice.max is not None else ""
-        emit(f"retrying {notice.what}: {notice.status}, attempt {notice.attempt}{of} (in {notice.wait:.1f} s)")
+        emit(
+            f"retrying {notice.what}: {notice.status}, attempt {notice.attempt}{of} (in {notice.wait:.1f} s)"
+        )
 
     return show
 

@@ -534,7 +534,8 @@ def test_show_at_an_old_revision_accepts_the_name_the_object_has_now(built: Buil
 
 def test_ls_after_init_only_says_to_run_a_backup(tmp_path: Path) -> None:
     root = tmp_path / "fresh"
-    r = CliRunner().invoke(cli, ["init", "--repo", str(root), "--tenant-id", "t", "--client-id", "c"])
+    ids = ["--tenant-id", "contoso.onmicrosoft.com", "--client-id", "7d1f3e5a-2c4b-4a9e-8f6d-0b1c2d3e4f5a"]
+    r = CliRunner().invoke(cli, ["init", "--repo", str(root), *ids])
     assert r.exit_code == 0, r.output
     r = CliRunner().invoke(cli, ["ls", "--repo", str(root)], env={"ENTRAGIT_REPO": ""})
     assert r.exit_code == 0 and r.output.strip() == "no objects backed up yet; run `entragit backup`"
