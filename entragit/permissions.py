@@ -27,6 +27,14 @@ def required_permissions(restore: bool = False, types: Iterable[ObjectType] | No
     return sorted(p for p in perms if _write_form(p) not in perms)
 
 
+def restore_additional(types: Iterable[ObjectType] | None = None) -> list[str]:
+    """What a restore needs on top of `required_permissions()` for a backup: the write permissions. Granting
+    both lists is what `required_permissions(restore=True)` amounts to (a write permission includes reading,
+    so the Read ones it replaces stay harmless)."""
+    backup = set(required_permissions(types=types))
+    return [p for p in required_permissions(restore=True, types=types) if p not in backup]
+
+
 def _type_permissions(t: ObjectType, restore: bool) -> set[str]:
     """A restore first reads what it compares against: its permissions include the backup's."""
     restoring = restore and t.restorable

@@ -132,26 +132,42 @@ def backup_cmd(
 
 
 @click.command("permissions")
-@click.option("--restore", is_flag=True, help="Also the permissions a restore needs.")
+@click.option("--restore", is_flag=True, help="Also what a restore needs on top of the backup's permissions.")
 @click.option("--by-type", is_flag=True, help="Show which object type needs each permission.")
 @click.option(
-    "--json", "as_json", is_flag=True, help="A JSON list (with --by-type: a type → permissions map)."
+    "--json",
+    "as_json",
+    is_flag=True,
+    help='A JSON list; with --restore {"backup": [...], "restoreAdditional": [...]};'
+    " with --by-type a type → permissions map.",
 )
 def permissions_cmd(restore: bool, by_type: bool, as_json: bool) -> None:
     """Graph application permissions to grant the app registration (derived from the catalog)."""
     from entragit import permissions
 
-    if as_json:
-        echo_json(
-            permissions.permissions_by_type(restore) if by_type else permissions.required_permissions(restore)
-        )
-        return
     if by_type:
-        for name, perms in permissions.permissions_by_type(restore).items():
+        per_type = permissions.permissions_by_type(restore)
+        if as_json:
+            echo_json(per_type)
+            return
+        for name, perms in per_type.items():
             click.echo(f"{name}: {', '.join(perms) if perms else '-'}")
         return
-    for perm in permissions.required_permissions(restore=restore):
-        click.echo(perm)
+    backup = permissions.required_permissions()
+    if not restore:
+        if as_json:
+            echo_json(backup)
+        else:
+            click.echo("\n".join(backup))
+        return
+    additional = permissions.restore_additional()
+    if as_json:
+        echo_json({"backup": backup, "restoreAdditional": additional})
+        return
+    click.echo("backup needs:")
+    click.echo("".join(f"  {p}\n" for p in backup))
+    click.echo("restore needs, on top of those:")
+    click.echo("\n".join(f"  {p}" for p in additional))
 
 
 @click.command("demo")

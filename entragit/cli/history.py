@@ -21,6 +21,7 @@ from entragit.history.diff import Difference
 from entragit.history.tenant import live_object
 from entragit.repo.entries import is_deleted
 from entragit.repo.reader import gc_paused
+from entragit.wording import count
 
 
 def _named(value: Any, names: dict[str, str]) -> str:
@@ -95,11 +96,11 @@ def ls_cmd(type_name: str | None, deleted: bool | None, removed: bool, as_json: 
         )
     )
     gone = sum(r.entry.deleted for r in rows)
-    noun = "object" if len(rows) == 1 else "objects"
     if removed:
-        click.echo(dim(f"{len(rows)} removed {noun}; see `entragit versions OBJECT` for their history"))
+        removed_objects = count(len(rows), "removed object")
+        click.echo(dim(f"{removed_objects}; see `entragit versions OBJECT` for their history"))
         return
-    click.echo(dim(f"{len(rows)} {noun}" + (f", {gone} soft-deleted" if gone else "")))
+    click.echo(dim(count(len(rows), "object") + (f", {gone:,} soft-deleted" if gone else "")))
 
 
 @click.command("show")
@@ -142,7 +143,7 @@ def show_cmd(obj: str, at: str | None, text: str | None, show_all: bool, as_json
     ]
     echo(table(rows, ["ATTRIBUTE", "VALUE"]))
     if empty:
-        click.echo(dim(f"{empty} attributes not set (--all shows them)"))
+        click.echo(dim(f"{count(empty, 'attribute')} not set (--all shows them)"))
 
 
 @click.command("versions")
@@ -244,6 +245,12 @@ def restore_points_cmd(objs: tuple[str, ...], as_json: bool, repo: str) -> None:
     click.echo(table([[c.short, c.when] for c in points], ["COMMIT", "DATE (UTC)"]))
 
 
+def _score(value: float) -> str:
+    """Every secure score figure in one form: Graph sends scores with up to two decimals (195.68) and whole
+    maxima (389), and `:g` printed them as `195.68 / 389`."""
+    return f"{value:.2f}"
+
+
 @click.command("score")
 @json_option
 @repo_option
@@ -254,8 +261,8 @@ def score_cmd(as_json: bool, repo: str) -> None:
         echo_json(report.to_json())
         return
     pct = f" ({100 * report.current / report.maximum:.1f}%)" if report.maximum else ""
-    top = f" / {report.maximum:g}" if report.maximum is not None else ""
-    click.echo(f"Secure score: {report.current:g}{top}{pct} on {report.date[:10]}")
+    top = f" / {_score(report.maximum)}" if report.maximum is not None else ""
+    click.echo(f"Secure score: {_score(report.current)}{top}{pct} on {report.date[:10]}")
     points = report.history
     if len(points) <= 1:
         click.echo(dim("no trend yet: each daily backup adds a point"))
@@ -266,8 +273,8 @@ def score_cmd(as_json: bool, repo: str) -> None:
         high = max(points, key=lambda p: p.current)
         click.echo(
             dim(
-                f"{len(points)} days; low {low.current:g} ({low.date[:10]}), "
-                f"high {high.current:g} ({high.date[:10]})"
+                f"{len(points)} days; low {_score(low.current)} ({low.date[:10]}), "
+                f"high {_score(high.current)} ({high.date[:10]})"
             )
         )
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 import unicodedata
 from collections.abc import Sequence
@@ -66,15 +67,75 @@ def width(text: str) -> int:
     return sum(_char_width(ch) for ch in text)
 
 
-def table(rows: Sequence[Sequence[str]], headers: Sequence[str], dim_rows: Sequence[bool] = ()) -> str:
-    """Left-aligned columns sized to their widest cell; rows flagged in dim_rows are dimmed (e.g. deleted)."""
+def terminal_width() -> int | None:
+    """Columns a table must fit in when stdout is a terminal (COLUMNS first, as shutil.get_terminal_size
+    reads it); None otherwise: a pipe or a file gets whole cells for grep and cut, whatever COLUMNS says
+    (test runners and CI set it without a terminal)."""
+    if not sys.stdout.isatty():
+        return None
+    return shutil.get_terminal_size().columns
+
+
+def truncate(text: str, columns: int) -> str:
+    """text cut to `columns` terminal columns, ending in `…` when cut; a wide character that would straddle
+    the edge is left out whole."""
+    if width(text) <= columns:
+        return text
+    kept, used = [], 0
+    for ch in text:
+        w = _char_width(ch)
+        if used + w > columns - 1:
+            break
+        kept.append(ch)
+        used += w
+    return "".join(kept) + "…"
+
+
+_GAP = 2  # spaces between columns
+_SHORT = 20  # a column whose cells all fit in this (dates, states, counts) is never cut
+_MIN_COLUMN = 12  # nor is any column cut narrower than this or its header
+
+
+def _fit(widths: list[int], floors: list[int], limit: int) -> list[int]:
+    """Column widths narrowed to fit `limit`: always the column with the most to spare, so long names and
+    ids give way before short dates and states. Stops at the floors (the line then stays too wide)."""
+    fitted = list(widths)
+    excess = sum(fitted) + _GAP * (len(fitted) - 1) - limit
+    while excess > 0:
+        i = max(range(len(fitted)), key=lambda k: fitted[k] - floors[k])
+        if fitted[i] <= floors[i]:
+            break
+        fitted[i] -= 1
+        excess -= 1
+    return fitted
+
+
+def table(
+    rows: Sequence[Sequence[str]],
+    headers: Sequence[str],
+    dim_rows: Sequence[bool] = (),
+    max_width: int | None = -1,
+) -> str:
+    """Left-aligned columns sized to their widest cell; rows flagged in dim_rows are dimmed (e.g. deleted).
+
+    Wider than `max_width` (default: terminal_width(); None: no limit), the widest columns are narrowed and
+    their long cells cut with `…`."""
     widths = [width(h) for h in headers]
     for row in rows:
         for i, cell in enumerate(row):
             widths[i] = max(widths[i], width(cell))
+    limit = terminal_width() if max_width == -1 else max_width
+    fitted = widths
+    if limit is not None:
+        floors = [
+            w if w <= _SHORT else max(width(h), _MIN_COLUMN) for w, h in zip(widths, headers, strict=True)
+        ]
+        fitted = _fit(widths, floors, limit)
+    cut = [f < w for f, w in zip(fitted, widths, strict=True)]
 
     def fmt(row: Sequence[str]) -> str:
-        return "  ".join(cell + " " * (widths[i] - width(cell)) for i, cell in enumerate(row)).rstrip()
+        cells = [truncate(c, fitted[i]) if cut[i] else c for i, c in enumerate(row)]
+        return (" " * _GAP).join(c + " " * (fitted[i] - width(c)) for i, c in enumerate(cells)).rstrip()
 
     lines = [style(fmt(headers), bold=True)]
     for i, row in enumerate(rows):

@@ -58,3 +58,38 @@ def test_progress_only_on_a_terminal() -> None:
     assert show is not None
     show("users: 10000 listed so far")
     assert "users: 10000 listed so far" in tty.getvalue() and tty.getvalue().endswith("\n")
+# -- fitting the terminal (issue 8, item 10) ----------------------------------------------------------------
+
+
+def test_a_table_wider_than_the_limit_cuts_its_widest_columns_with_an_ellipsis() -> None:
+    long_name = "Department of Extremely Long Names " * 3
+    rows = [
+        ["users", long_name.strip(), "2026-12-02 04:25"],
+        ["users", "Zoë 🚀 李芳李芳李芳李芳李芳", "2026-12-01 02:00"],
+    ]
+    text = table(rows, ["TYPE", "DISPLAY NAME", "LAST BACKUP (UTC)"], max_width=50)
+    lines = text.splitlines()
+    assert all(width(line) <= 50 for line in lines), text
+    assert lines[1].startswith("users  Department of Extremely…") and lines[1].endswith("2026-12-02 04:25")
+    # The dates column is short and stays whole; it starts at the same terminal column on every line.
+    starts = {width(line[: line.index("2026") if "2026" in line else line.index("LAST")]) for line in lines}
+    assert len(starts) == 1, text
+    # A wide character that would straddle the edge is left out whole (no half ideograph, no misalignment).
+    assert "…" in lines[2] and width(lines[2]) <= 50
+
+
+def test_truncate_counts_columns_not_characters() -> None:
+    assert (
+        output.truncate("李芳李芳", 5) == "李芳…"
+    )  # 4 columns + the ellipsis; a third ideograph would make 7
+    assert output.truncate("short", 5) == "short"
+    assert output.truncate("longer", 5) == "long…"
+
+
+def test_tables_fit_the_terminal_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    rows = [["x" * 200, "y"]]
+    monkeypatch.setenv("COLUMNS", "60")
+    monkeypatch.setattr(output.sys.stdout, "isatty", lambda: False, raising=False)
+    assert table(rows, ["A", "B"]).splitlines()[1] == "x" * 200 + "  y"  # a pipe gets whole cells
+    monkeypatch.setattr(output.sys.stdout, "isatty", lambda: True, raising=False)
+    assert width(table(rows, ["A", "B"]).splitlines()[1]) == 60  # COLUMNS, as shutil reads it
