@@ -175,10 +175,16 @@ class ScoreReport:
     history: list[ScorePoint]  # oldest first
 
     def to_json(self) -> dict[str, Any]:
+        """Everything `entragit score` prints: the figures, the percentage, the trend's low and high."""
+        low = min(self.history, key=lambda p: p.current, default=None)
+        high = max(self.history, key=lambda p: p.current, default=None)
         return {
             "currentScore": self.current,
             "maxScore": self.maximum,
+            "percent": round(100 * self.current / self.maximum, 1) if self.maximum else None,
             "date": self.date,
+            "low": low.to_json() if low else None,
+            "high": high.to_json() if high else None,
             "history": [p.to_json() for p in self.history],
         }
 
@@ -289,13 +295,32 @@ class SeatReport:
         billed = {e.path for e in self.billable}
         return [e for e in self.licensed if e.path not in billed]
 
-    def to_json(self) -> dict[str, Any]:
+    def counts(self) -> dict[str, int]:
         return {
             "billable": len(self.billable),
             "guests": len(self.guests),
             "disabled": len(self.disabled),
             "licensed": len(self.licensed),
             "total": self.total,
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        """The counts plus what `entragit seats` lists: the backup they are from and every licensed user
+        who is not billable (the text shows the first 20), with the reason."""
+        return {
+            **self.counts(),
+            "commit": self.commit,
+            "date": self.date,
+            "reclaim": [
+                {
+                    "id": e.id,
+                    "displayName": e.display_name,
+                    "userPrincipalName": e.identity or None,
+                    "path": e.path,
+                    "reason": "guest" if e.guest else "disabled",
+                }
+                for e in self.reclaim
+            ],
         }
 
 

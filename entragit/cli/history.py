@@ -45,6 +45,10 @@ def _echo_json_rows(rows: list[dict[str, Any]]) -> None:
     echo(f"[\n  {body}\n]")
 
 
+def _state(row: history.Listed) -> str | None:
+    return "removed" if row.removed else "soft-deleted" if row.entry.deleted else None
+
+
 @click.command("ls")
 @click.argument("type_name", metavar="[TYPE]", required=False)
 @click.option(
@@ -67,7 +71,9 @@ def ls_cmd(type_name: str | None, deleted: bool | None, removed: bool, as_json: 
         raise click.UsageError("--removed lists hard-deleted objects; it does not combine with --deleted")
     rows = history.list_objects(repo, type_name, deleted, progress_printer(), removed=removed)
     if as_json:
-        _echo_json_rows([r.to_json() for r in rows])
+        _echo_json_rows(
+            [{**r.to_json(), "identity": r.entry.identity or None, "state": _state(r)} for r in rows]
+        )
         return
     if not rows and removed:
         click.echo("no object" + (f" of type {type_name}" if type_name else "") + " was removed")
@@ -84,7 +90,7 @@ def ls_cmd(type_name: str | None, deleted: bool | None, removed: bool, as_json: 
             r.entry.display_name or "",
             r.entry.identity,
             r.last.when if r.last else "",
-            "removed" if r.removed else "soft-deleted" if r.entry.deleted else "",
+            _state(r) or "",
         ]
         for r in rows
     ]
@@ -128,7 +134,11 @@ def show_cmd(obj: str, at: str | None, text: str | None, show_all: bool, as_json
         empty = sum(v is None for _, v in pairs)
         pairs = [(k, v) for k, v in pairs if v is not None]
     if as_json:
-        echo_json(view.object if not text else {k: v for k, v in pairs})
+        shown = view.object if not text else {k: v for k, v in pairs}
+        # What the text's header and `id (name)` values say, in an annotation beside Graph's properties (as
+        # Graph's own `@odata.*` ones are), so the object itself keeps its canonical shape.
+        source = {"type": view.type, "path": view.path, "commit": view.commit.short, "date": view.commit.iso}
+        echo_json({**shown, "@entragit": {**source, "names": view.names}})
         return
     name = view.object.get("displayName") or ""
     click.echo(dim(f"{view.type} {name} — {view.path} at {view.commit.short} ({view.commit.when} UTC)"))
@@ -157,7 +167,7 @@ def versions_cmd(obj: str, as_json: bool, repo: str) -> None:
     """
     path, found = history.versions(repo, obj)
     if as_json:
-        echo_json([v.to_json() for v in found])
+        echo_json([{**v.to_json(), "path": v.path} for v in found])
         return
     click.echo(dim(f"versions of {path}"))
     rows = [[v.commit.short, v.commit.when, v.summary] for v in found]
@@ -213,7 +223,17 @@ def compare_cmd(
     live = partial(live_object, prompt=prompt_printer()) if rev_b == "live" else None
     result = history.compare(repo, obj, rev_a, rev_b, show_all, live)
     if as_json:
-        echo_json([d.to_json() for d in result.differences])
+        echo_json(
+            {
+                "type": result.type,
+                "displayName": result.display_name,
+                "path": result.path,
+                "a": {"label": result.a_label, "exists": result.a_exists},
+                "b": {"label": result.b_label, "exists": result.b_exists},
+                "differences": [d.to_json() for d in result.differences],
+                "names": result.names,
+            }
+        )
         return
     click.echo(dim(f"{result.type} {result.display_name or ''} — {result.path}"))
     click.echo(f"--- {result.a_label}" + ("" if result.a_exists else "  (object absent)"))
@@ -234,7 +254,12 @@ def restore_points_cmd(objs: tuple[str, ...], as_json: bool, repo: str) -> None:
     """List the commits at which all the given objects exist and are not deleted (newest first)."""
     found, points = history.restore_points(repo, objs)
     if as_json:
-        echo_json([{"commit": c.short, "date": c.iso} for c in points])
+        echo_json(
+            {
+                "objects": [{"path": path, "displayName": name} for path, name in found],
+                "restorePoints": [{"commit": c.short, "date": c.iso} for c in points],
+            }
+        )
         return
     click.echo(dim("commits where all of these exist, not deleted:"))
     for path, name in found:
@@ -288,7 +313,7 @@ def seats_cmd(as_json: bool, repo: str) -> None:
     if as_json:
         echo_json(report.to_json())
         return
-    counts = report.to_json()
+    counts = report.counts()
     when = report.date[:16].replace("T", " ")  # the same form as every other date entragit prints
     click.echo(dim(f"from backup {report.commit} ({when} UTC)"))
     click.echo(

@@ -155,6 +155,11 @@ def run_json(b: Built, *args: str) -> Any:
     return json.loads(r.output)
 
 
+def diff_json(b: Built, *args: str) -> Any:
+    """The differences of `compare --json` (beside the labels, path and names since issue 8, item 8)."""
+    return run_json(b, "compare", *args)["differences"]
+
+
 def short(sha: str) -> str:
     return sha[:8]
 
@@ -169,7 +174,8 @@ def head_files(b: Built) -> list[str]:
 def test_ls_json_lists_every_object_file_with_its_last_change(built: Built) -> None:
     rows = run_json(built, "ls")
     assert sorted(r["path"] for r in rows) == sorted(head_files(built))
-    assert all(set(r) == {"path", "type", "id", "displayName", "lastBackup", "deleted"} for r in rows)
+    keys = {"path", "type", "id", "displayName", "identity", "lastBackup", "deleted", "state"}
+    assert all(set(r) == keys for r in rows)
     for r in rows:
         last = git(built.root, "log", "-1", "--format=%ct", "--", r["path"]).strip()
         iso = subprocess.run(
@@ -217,7 +223,9 @@ def test_ls_human_table_marks_deleted_and_rejects_unknown_types(built: Built) ->
 def test_show_json_is_the_canonical_object_and_at_shows_old_versions(built: Built) -> None:
     path = built.path("groups", "group")
     now = run_json(built, "show", "Project Borealis")
+    source = now.pop("@entragit")  # what the text's header says (issue 8, item 8), beside the object
     assert now == canonical.load((built.root / path).read_text())
+    assert (source["path"], source["commit"]) == (path, short(built.commits[-1]))
     before = run_json(built, "show", path, "--at", built.commits[0])
     assert before["displayName"] == "Project Aurora"
     assert built.ids["leaving"] in before["members"] and built.ids["leaving"] not in now["members"]
@@ -291,7 +299,7 @@ def test_versions_of_renamed_group_show_the_rename_and_member_changes(built: Bui
     assert found[0]["summary"].startswith('renamed "Project Aurora" → "Project Borealis"')
     assert "members (+1 −1)" in found[0]["summary"]
     assert found[1]["summary"] == "created"
-    assert all(set(v) == {"commit", "date", "summary"} and v["date"].endswith("Z") for v in found)
+    assert all(set(v) == {"commit", "date", "summary", "path"} and v["date"].endswith("Z") for v in found)
 
 
 def test_versions_of_deleted_and_restored_user_and_of_removed_policy(built: Built) -> None:
@@ -310,7 +318,7 @@ def test_versions_of_deleted_and_restored_user_and_of_removed_policy(built: Buil
 
 
 def test_compare_default_previous_against_latest_by_element(built: Built) -> None:
-    ops = run_json(built, "compare", "Project Borealis")
+    ops = diff_json(built, "Project Borealis")
     assert {
         "path": "/displayName",
         "op": "replace",
@@ -338,25 +346,25 @@ def test_compare_human_output_names_members_and_all_shows_unchanged(built: Built
 
 
 def test_compare_one_revision_against_latest_and_a_removed_object(built: Built) -> None:
-    ops = run_json(built, "compare", built.ids["alex"], built.commits[2])  # soft-deleted → restored
+    ops = diff_json(built, built.ids["alex"], built.commits[2])  # soft-deleted → restored
     assert any(o["path"] == "/deletedDateTime" and o["op"] == "replace" and o["new"] is None for o in ops)
     gone = run(built, "compare", "Block legacy authentication")
     assert "(object absent)" in gone.output
-    assert all(o["op"] == "remove" for o in run_json(built, "compare", "Block legacy authentication"))
+    assert all(o["op"] == "remove" for o in diff_json(built, "Block legacy authentication"))
 
 
 def test_compare_with_live_tenant(built: Built) -> None:
-    assert run_json(built, "compare", "Project Borealis", "HEAD", "live") == []
-    assert run_json(built, "compare", "Project Borealis", "live") == []
+    assert diff_json(built, "Project Borealis", "HEAD", "live") == []
+    assert diff_json(built, "Project Borealis", "live") == []
     built.graph("PATCH", f"groups/{built.ids['group']}", {"description": "changed in the portal"})
     try:
-        ops = run_json(built, "compare", "Project Borealis", "HEAD", "live")
+        ops = diff_json(built, "Project Borealis", "HEAD", "live")
         assert [(o["path"], o["op"], o["new"]) for o in ops] == [
             ("/description", "replace", "changed in the portal")
         ]
         r = run(built, "compare", "Project Borealis", "HEAD", "live")
         assert "+++ live" in r.output
-        assert run_json(built, "compare", "Allan Deyoung", "HEAD", "live") == []  # soft-deleted, unchanged
+        assert diff_json(built, "Allan Deyoung", "HEAD", "live") == []  # soft-deleted, unchanged
         gone = run(built, "compare", "Block legacy authentication", short(built.commits[1]), "live")
         assert gone.exit_code == 0 and "+++ live  (object absent)" in gone.output
     finally:
@@ -369,8 +377,9 @@ def test_compare_with_live_tenant(built: Built) -> None:
 
 def test_restore_points_where_all_objects_exist_and_are_not_deleted(built: Built) -> None:
     c = [short(x) for x in built.commits]
-    assert [p["commit"] for p in run_json(built, "restore-points", "Alex Wilber")] == [c[3], c[1], c[0]]
-    both = run_json(built, "restore-points", "Alex Wilber", "Block legacy authentication")
+    alex = run_json(built, "restore-points", "Alex Wilber")["restorePoints"]
+    assert [p["commit"] for p in alex] == [c[3], c[1], c[0]]
+    both = run_json(built, "restore-points", "Alex Wilber", "Block legacy authentication")["restorePoints"]
     assert [p["commit"] for p in both] == [c[1], c[0]]
     assert all(set(p) == {"commit", "date"} for p in both)
     human = run(built, "restore-points", "Alex Wilber", built.path("groups", "group"))
@@ -382,7 +391,7 @@ def test_restore_points_where_all_objects_exist_and_are_not_deleted(built: Built
 
 def test_score_is_the_latest_record_with_its_history(built: Built) -> None:
     data = run_json(built, "score")
-    assert set(data) == {"currentScore", "maxScore", "date", "history"}
+    assert set(data) == {"currentScore", "maxScore", "percent", "date", "low", "high", "history"}
     assert data["currentScore"] == float(built.ids["score"]) and data["maxScore"] == float(built.ids["max"])
     assert data["date"].startswith("2026-12-31")
     assert len(data["history"]) >= 2
@@ -412,7 +421,7 @@ def test_seats_counts_from_the_latest_user_files(built: Built) -> None:
         "total": len(users),
     }
     data = run_json(built, "seats")
-    assert data == expected
+    assert {k: data[k] for k in expected} == expected
     written = canonical.load((built.root / "reports" / "seats.yaml").read_text())  # the backup's own count
     assert (written["billableUsers"], written["guests"], written["licensedUsers"]) == (
         data["billable"],
@@ -489,7 +498,7 @@ def test_compare_live_of_a_hard_deleted_object_starts_from_its_last_version(buil
     assert lines[1].startswith(f"--- {short(built.commits[0])} (")  # the version it was deleted from
     assert "(object absent)" not in lines[1]
     assert lines[2] == "+++ live  (object absent)"
-    ops = run_json(built, "compare", "Block legacy authentication", "live")
+    ops = diff_json(built, "Block legacy authentication", "live")
     assert ops and all(o["op"] == "remove" for o in ops)
     both_absent = run(built, "compare", "Block legacy authentication", built.commits[2], built.commits[3])
     assert "conditionalAccessPolicies Block legacy authentication — " in both_absent.output
@@ -581,7 +590,7 @@ def test_an_object_already_soft_deleted_at_its_first_backup_says_so(built: Built
 def test_ls_removed_finds_what_was_deleted_for_good(built: Built) -> None:
     rows = run_json(built, "ls", "--removed")
     assert [(r["displayName"], r["deleted"]) for r in rows] == [("Block legacy authentication", True)]
-    assert set(rows[0]) == {"path", "type", "id", "displayName", "lastBackup", "deleted"}
+    assert set(rows[0]) == {"path", "type", "id", "displayName", "identity", "lastBackup", "deleted", "state"}
     assert rows[0]["lastBackup"] == "2026-11-03T02:00:00Z"  # the backup that found it gone (commits[2])
     human = run(built, "ls", "--removed")
     assert "Block legacy authentication" in human.output and "removed" in human.output
@@ -598,3 +607,61 @@ def test_versions_show_a_changed_upn_old_and_new(built: Built) -> None:
     found = run_json(built, "versions", built.ids["wide"])
     domain = built.box.tenant.domain
     assert found[0]["summary"] == f'UPN "zoe@{domain}" → "zoe.r@{domain}"'
+
+
+# -- every --json carries what the text shows (issue 8, item 8) ----------------------------------------------
+
+
+def test_seats_json_lists_the_licensed_but_not_billable_users_the_text_shows(built: Built) -> None:
+    text = run(built, "seats").output
+    data = run_json(built, "seats")
+    reclaim = data["reclaim"]
+    assert f"Licensed but not billable ({len(reclaim)}; licenses to review)" in text
+    assert reclaim and built.ids["disabled"] in {u["id"] for u in reclaim}
+    for user in reclaim:
+        row = next(line for line in text.splitlines() if user["userPrincipalName"] in line)
+        assert user["displayName"] in row and row.rstrip().endswith(user["reason"])
+    assert f"from backup {data['commit']} " in text and data["date"] == data["date"][:19] + "Z"
+
+
+def test_compare_json_names_the_members_and_carries_the_labels(built: Built) -> None:
+    args = ("Project Borealis", built.commits[0], built.commits[1])
+    text = run(built, "compare", *args).output
+    data = run_json(built, "compare", *args)
+    assert text.splitlines()[0].endswith(f" — {data['path']}") and data["displayName"] == "Project Borealis"
+    assert f"--- {data['a']['label']}\n" in text and f"+++ {data['b']['label']}\n" in text
+    assert data["a"]["exists"] and data["b"]["exists"]
+    for member in (built.ids["leaving"], built.ids["joining"]):
+        assert f"{member} ({data['names'][member]})" in text  # the name the text gives the id
+
+
+def test_ls_show_versions_restore_points_and_score_json_carry_the_text(built: Built) -> None:
+    ls_text = run(built, "ls", "users").output
+    rows = {r["id"]: r for r in run_json(built, "ls", "users")}
+    alex = rows[built.ids["alex"]]
+    assert alex["identity"] == built.ids["alex_upn"] and alex["identity"] in ls_text and alex["state"] is None
+    allan = next(r for r in rows.values() if r["displayName"] == "Allan Deyoung")
+    assert allan["state"] == "soft-deleted"
+
+    shown = run_json(built, "show", "Project Borealis")["@entragit"]
+    show_text = run(built, "show", "Project Borealis").output
+    assert f"{shown['path']} at {shown['commit']}" in show_text.splitlines()[0]
+    joining = built.ids["joining"]
+    assert f"{joining} ({shown['names'][joining]})" in show_text
+
+    versions = run_json(built, "versions", "Project Borealis")
+    assert (
+        run(built, "versions", "Project Borealis").output.splitlines()[0]
+        == f"versions of {versions[0]['path']}"
+    )
+
+    points = run_json(built, "restore-points", "Alex Wilber", "Block legacy authentication")
+    points_text = run(built, "restore-points", "Alex Wilber", "Block legacy authentication").output
+    for obj in points["objects"]:
+        assert f"  {obj['displayName']} ({obj['path']})" in points_text
+
+    score = run_json(built, "score")
+    score_text = run(built, "score").output
+    assert f"({score['percent']:.1f}%)" in score_text.splitlines()[0]
+    assert f"low {score['low']['currentScore']:.2f} ({score['low']['date'][:10]})" in score_text
+    assert f"high {score['high']['currentScore']:.2f} ({score['high']['date'][:10]})" in score_text
