@@ -27,8 +27,9 @@ def _closed_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.mark.parametrize("host", ["nonexistent.invalid", f"127.0.0.1:{_closed_port()}"])
-def test_first_request_to_an_unreachable_host_fails_at_once_naming_it(host: str) -> None:
+@pytest.mark.parametrize("kind", ["unresolvable name", "closed port"])
+def test_first_request_to_an_unreachable_host_fails_at_once_naming_it(kind: str) -> None:
+    host = "nonexistent.invalid" if kind == "unresolvable name" else f"127.0.0.1:{_closed_port()}"
     notices: list[RetryNotice] = []
     client = GraphClient(f"https://{host}", lambda: "token", env={}, on_retry=notices.append)
     started = time.monotonic()
