@@ -124,8 +124,8 @@ def backup_cmd(
         sys.exit(1)
     for note in [] if quiet else result.notices:
         click.echo(f"entragit: note: {note}", err=True)
-    for line in result.errors:
-        click.echo(f"entragit: error: {line}", err=True)
+    for error in result.errors:
+        click.echo(f"entragit: error: {error}", err=True)
     click.echo(result.summary())
     if result.errors:
         sys.exit(1)

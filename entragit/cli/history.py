@@ -16,7 +16,7 @@ import click
 from entragit import history, reports
 from entragit.cli.options import json_option, repo_option
 from entragit.cli.output import dim, echo, echo_json, style, table
-from entragit.cli.progress import progress_printer, prompt_printer
+from entragit.cli.progress import progress_printer, prompt_printer, retry_printer
 from entragit.history.diff import Difference
 from entragit.history.tenant import live_object
 from entragit.repo.entries import is_deleted
@@ -220,7 +220,12 @@ def compare_cmd(
         rev_a, rev_b = None, "live"
     elif rev_a == "live":
         raise click.UsageError("`live` can only be the second revision: compare OBJECT [REV_A] live")
-    live = partial(live_object, prompt=prompt_printer()) if rev_b == "live" else None
+    printer = progress_printer()
+    live = (
+        partial(live_object, prompt=prompt_printer(), on_retry=retry_printer(printer) if printer else None)
+        if rev_b == "live"
+        else None
+    )
     result = history.compare(repo, obj, rev_a, rev_b, show_all, live)
     if as_json:
         echo_json(

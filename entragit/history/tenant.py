@@ -11,7 +11,7 @@ from typing import Any
 
 from entragit import config, live
 from entragit.catalog import ObjectType
-from entragit.graph.client import GraphClient
+from entragit.graph.client import GraphClient, RetryNotice
 from entragit.repo.reader import BackupRepo
 
 
@@ -22,12 +22,13 @@ def live_object(
     *,
     client: GraphClient | None = None,
     prompt: Callable[[str], None] | None = None,
+    on_retry: Callable[[RetryNotice], None] | None = None,
 ) -> dict[str, Any] | None:
     """The object in canonical form as a backup into repo_root would write it now; None when Graph has it
     neither live nor soft-deleted. Without `client`, one is built from entragit.yaml and the environment."""
     repo = BackupRepo(repo_root)
     cfg = config.load(repo.root)
-    graph = live.connect(cfg, prompt=prompt) if client is None else client
+    graph = live.connect(cfg, prompt=prompt, on_retry=on_retry) if client is None else client
 
     def file_links(t: ObjectType, path: str) -> Mapping[str, Any]:
         committed = repo.load("HEAD", path) or {}

@@ -58,6 +58,8 @@ def test_progress_only_on_a_terminal() -> None:
     assert show is not None
     show("users: 10000 listed so far")
     assert "users: 10000 listed so far" in tty.getvalue() and tty.getvalue().endswith("\n")
+
+
 # -- fitting the terminal (issue 8, item 10) ----------------------------------------------------------------
 
 
