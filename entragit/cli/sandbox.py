@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import click
 
+from entragit.errors import EntragitError
 from entragit.sandbox import serve as serve_mod
+from entragit.sandbox.errors import SandboxError
 
 
 @click.group("sandbox")
@@ -74,18 +76,22 @@ def serve(
     """Serve Graph v1.0 and an OAuth2 authority on https://127.0.0.1:PORT until interrupted."""
     if users is not None and seed_path:
         raise click.UsageError("--users and --seed are mutually exclusive")
-    serve_mod.run(
-        port=port,
-        users=users,
-        seed_path=seed_path,
-        state_path=state_path,
-        throttle=throttle,
-        throttle_budget=throttle_budget,
-        latency_ms=latency_ms,
-        json_output=json_output,
-        workdir=workdir,
-        delta_lag=delta_lag,
-    )
+    try:
+        serve_mod.run(
+            port=port,
+            users=users,
+            seed_path=seed_path,
+            state_path=state_path,
+            throttle=throttle,
+            throttle_budget=throttle_budget,
+            latency_ms=latency_ms,
+            json_output=json_output,
+            workdir=workdir,
+            delta_lag=delta_lag,
+        )
+    except SandboxError as exc:
+        # The sandbox knows nothing of entragit's errors; the CLI turns its own into the one-line form.
+        raise EntragitError(str(exc)) from exc
 
 
 COMMANDS: list[click.Command] = [sandbox_group]

@@ -16,7 +16,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from entragit.errors import EntragitError
+from entragit.sandbox.errors import SandboxError
 
 # Graph error codes that fit each status (concepts/errors.md and the directory codes in NOTES.md §8.3).
 FAULT_CODES: dict[int, str] = {
@@ -52,7 +52,7 @@ FAULT_MESSAGES: dict[int, str] = {
 }
 
 
-class FaultSpecError(EntragitError):
+class FaultSpecError(SandboxError):
     """A POST /_sandbox/faults body that cannot be understood."""
 
 

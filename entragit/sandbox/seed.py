@@ -19,7 +19,6 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from entragit.errors import EntragitError
 from entragit.sandbox import baseline
 from entragit.sandbox.baseline import (
     SANDBOX_CLIENT_ID,
@@ -28,6 +27,7 @@ from entragit.sandbox.baseline import (
     SANDBOX_TENANT_ID,
     seed_clock,
 )
+from entragit.sandbox.errors import SandboxError
 from entragit.sandbox.names import nickname
 
 __all__ = [
@@ -81,7 +81,7 @@ DELETED_TYPES: dict[str, str] = {
 _DIRECTORY_OBJECTS = ("users", "groups", "servicePrincipals", "applications", "directory/administrativeUnits")
 
 
-class SeedError(EntragitError):
+class SeedError(SandboxError):
     """A seed file or seed dict that cannot become a tenant; the message names the file and the problem."""
 
 

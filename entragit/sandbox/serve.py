@@ -15,15 +15,11 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any, TextIO
 
-from entragit.errors import EntragitError
+from entragit.sandbox.errors import SandboxError
 from entragit.sandbox.server import Sandbox, start
 
 if TYPE_CHECKING:
     from entragit.sandbox.tenant import Tenant
-
-
-class SandboxError(EntragitError):
-    """The sandbox cannot start (port taken, unreadable state file...)."""
 
 
 def build_tenant(
@@ -36,7 +32,7 @@ def build_tenant(
     if state_path and os.path.exists(state_path):
         try:
             return Tenant.load(state_path)
-        except EntragitError:
+        except SandboxError:
             raise
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise SandboxError(f"cannot load sandbox state file {state_path}: {exc}") from exc

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from entragit.errors import EntragitError
+from entragit.sandbox.errors import SandboxError
 from entragit.sandbox.schema import (
     CASTS,
     ODATA_TYPE_TO_KEY,
@@ -42,7 +42,7 @@ DIRECTORY_KEYS = tuple(k for k, td in TYPES.items() if td.directory_object)
 LINK_RELS = tuple(f"{k}#{rel.name}" for k, td in TYPES.items() for rel in td.relationships)
 
 
-class StateError(EntragitError):
+class StateError(SandboxError):
     """A --state file that cannot be read back."""
 
 

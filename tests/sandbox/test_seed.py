@@ -618,4 +618,4 @@ def test_module_exports_the_interface() -> None:
     for name in ("SANDBOX_CLIENT_ID", "SANDBOX_TENANT_ID", "SANDBOX_DOMAIN", "SeedError"):
         assert hasattr(seed_mod, name)
     assert _is_guid(SANDBOX_CLIENT_ID) and _is_guid(SANDBOX_TENANT_ID)
-    assert issubclass(SeedError, seed_mod.EntragitError)
+    assert issubclass(SeedError, seed_mod.SandboxError)
