@@ -59,6 +59,13 @@ def sandbox_group() -> None:
     help="Keep the generated CA here and reuse it on restart (default: a temporary folder, removed on exit).",
 )
 @click.option(
+    "--permissions",
+    default=None,
+    metavar="P1,P2,...",
+    help="Application permissions granted to the printed client (default: every permission the sandbox "
+    "knows); calls they do not cover get Graph's 403.",
+)
+@click.option(
     "--json", "json_output", is_flag=True, help="Print one JSON line with connection details when ready."
 )
 def serve(
@@ -72,6 +79,7 @@ def serve(
     json_output: bool,
     workdir: str | None,
     delta_lag: float,
+    permissions: str | None,
 ) -> None:
     """Serve Graph v1.0 and an OAuth2 authority on https://127.0.0.1:PORT until interrupted."""
     if users is not None and seed_path:
@@ -88,6 +96,9 @@ def serve(
             json_output=json_output,
             workdir=workdir,
             delta_lag=delta_lag,
+            permissions=None
+            if permissions is None
+            else [p.strip() for p in permissions.split(",") if p.strip()],
         )
     except SandboxError as exc:
         # The sandbox knows nothing of entragit's errors; the CLI turns its own into the one-line form.

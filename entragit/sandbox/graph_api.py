@@ -23,7 +23,7 @@ from urllib.parse import unquote
 
 from entragit.sandbox import delta as delta_mod
 from entragit.sandbox import domains as domains_mod
-from entragit.sandbox import invitations, licenses, policy_values
+from entragit.sandbox import invitations, licenses, permissions, policy_values
 from entragit.sandbox.audit import Auditor
 from entragit.sandbox.merge import merge_patch
 from entragit.sandbox.odata import (
@@ -119,6 +119,8 @@ class GraphApi:
                 if now - self._last_purge > 60:
                     self.tenant.purge_expired()
                     self._last_purge = now
+                if req.roles is not None:
+                    permissions.authorize(self.tenant, req.method, req.path, req.body, req.roles, req.app_id)
                 return self._dispatch(req)
             except ApiError as exc:
                 resp = error_response(exc.status, exc.code, exc.message, exc.details)

@@ -17,36 +17,17 @@ import secrets
 import threading
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
+
+from entragit.sandbox.permissions import ALL_PERMISSIONS
 
 GRAPH_RESOURCE = "https://graph.microsoft.com"
 JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 _OIDC_SCOPES = frozenset({"openid", "profile", "offline_access", "email"})
-
-# The application permissions an entragit app registration holds (backup and restore); the sandbox grants them
-# to every client it knows, since permission enforcement is not what it emulates.
-DEFAULT_ROLES: tuple[str, ...] = (
-    "Directory.ReadWrite.All",
-    "User.ReadWrite.All",
-    "Group.ReadWrite.All",
-    "GroupMember.ReadWrite.All",
-    "Application.ReadWrite.All",
-    "AppRoleAssignment.ReadWrite.All",
-    "RoleManagement.ReadWrite.Directory",
-    "Policy.Read.All",
-    "Policy.ReadWrite.ConditionalAccess",
-    "Policy.ReadWrite.AuthenticationMethod",
-    "Policy.ReadWrite.Authorization",
-    "AdministrativeUnit.ReadWrite.All",
-    "DelegatedPermissionGrant.ReadWrite.All",
-    "Organization.Read.All",
-    "SecurityEvents.Read.All",
-    "AuditLog.Read.All",
-)
 
 
 @dataclass(frozen=True)
@@ -104,6 +85,8 @@ class Authority:
     """Issues and checks tokens for one tenant.
 
     `clients` maps client id → secret (None: the client may only authenticate with an assertion).
+    `roles_for` names the application permissions granted to a client id: its tokens carry them in `roles`
+    (read at issue time, as Entra does: a changed grant shows in the next token).
     Tokens expire after `token_lifetime` seconds; expired ones are pruned as new ones are issued.
     """
 
@@ -113,7 +96,9 @@ class Authority:
         tenant_aliases: tuple[str, ...] = (),
         clients: Mapping[str, str | None] | None = None,
         token_lifetime: int = 3599,
+        roles_for: Callable[[str], tuple[str, ...]] | None = None,
     ) -> None:
+        self.roles_for: Callable[[str], tuple[str, ...]] = roles_for or (lambda _client: ALL_PERMISSIONS)
         self.tenant_id = tenant_id
         self.tenant_aliases = {tenant_id.lower(), *(a.lower() for a in tenant_aliases if a)}
         self.clients: dict[str, str | None] = dict(clients or {})
@@ -180,6 +165,7 @@ class Authority:
         now = int(time.time())
         exp = now + self.token_lifetime
         header = {"typ": "JWT", "alg": "HS256", "kid": "entragit-sandbox"}
+        roles = tuple(self.roles_for(app_id))
         payload: dict[str, Any] = {
             "aud": audience,
             "iss": f"https://sts.windows.net/{self.tenant_id}/",
@@ -192,7 +178,7 @@ class Authority:
             "oid": str(uuid.uuid5(uuid.NAMESPACE_URL, f"sp:{app_id}")),
             "sub": str(uuid.uuid5(uuid.NAMESPACE_URL, f"sp:{app_id}")),
             "tid": self.tenant_id,
-            "roles": list(DEFAULT_ROLES),
+            "roles": list(roles),
             "ver": "1.0",
             "uti": _b64url(secrets.token_bytes(16)),
         }
@@ -206,7 +192,7 @@ class Authority:
         signature = _b64url(hmac.new(self._key, signing_input.encode("ascii"), hashlib.sha256).digest())
         token = f"{signing_input}.{signature}"
         user = str(payload["upn"]) if kind == "user" and payload.get("upn") else None
-        info = TokenInfo(app_id, self.tenant_id, float(exp), DEFAULT_ROLES, kind, user, audience)
+        info = TokenInfo(app_id, self.tenant_id, float(exp), roles, kind, user, audience)
         with self._lock:
             self._tokens[token] = info
             if time.monotonic() - self._last_prune > 60:

@@ -40,7 +40,8 @@ DYNAMIC_REFUSAL = "Cannot add or remove members of a group or administrative uni
 
 @dataclass
 class Request:
-    """One admitted Graph call: `path` is decoded, relative to /v1.0; `actor` is X-Sandbox-Actor (a UPN)."""
+    """One admitted Graph call: `path` is decoded, relative to /v1.0; `actor` is X-Sandbox-Actor (a UPN);
+    `roles` the caller's application permissions (None: an in-process caller, not checked)."""
 
     method: str
     path: str
@@ -50,6 +51,7 @@ class Request:
     base_url: str
     app_id: str
     actor: str | None = None
+    roles: tuple[str, ...] | None = None
 
 
 @dataclass

@@ -29,6 +29,7 @@ from entragit.sandbox.baseline import (
 )
 from entragit.sandbox.errors import SandboxError
 from entragit.sandbox.names import nickname
+from entragit.sandbox.permissions import parse_grant
 
 __all__ = [
     "COLLECTIONS",
@@ -326,8 +327,14 @@ def _type_name(value: Any) -> str:
 
 
 def _check_shape(data: Seed, name: str) -> None:
-    valid = (*COLLECTIONS, *SINGLETONS)
+    valid = (*COLLECTIONS, *SINGLETONS, "permissions")
     for key, value in data.items():
+        if key == "permissions":  # the application permissions of the sandbox's client
+            try:
+                parse_grant(value)
+            except ValueError as exc:
+                raise SeedError(f"{name}: permissions: {exc}") from None
+            continue
         if key not in valid:
             raise SeedError(f"{name}: unknown collection {key!r}; valid keys are: {', '.join(valid)}")
         if key in SINGLETONS:

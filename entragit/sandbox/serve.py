@@ -92,6 +92,7 @@ def run(
     json_output: bool = False,
     workdir: str | None = None,
     delta_lag: float = 0.0,
+    permissions: list[str] | None = None,
     *,
     out: TextIO | None = None,
     stop_event: threading.Event | None = None,
@@ -111,7 +112,10 @@ def run(
             latency_ms=latency_ms,
             state_path=state_path,
             workdir=workdir,
+            permissions=permissions,
         )
+    except ValueError as exc:
+        raise SandboxError(f"--permissions: {exc}") from exc
     except OSError as exc:
         raise SandboxError(f"cannot listen on 127.0.0.1:{port}: {exc.strerror or exc}") from exc
     done = stop_event or threading.Event()

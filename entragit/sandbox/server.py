@@ -36,6 +36,7 @@ from requests.structures import CaseInsensitiveDict
 from entragit.sandbox import certs
 from entragit.sandbox.faults import Faults, FaultSpecError, parse_fault
 from entragit.sandbox.oauth import GRAPH_RESOURCE, Authority, OAuthResult, TokenInfo
+from entragit.sandbox.permissions import ALL_PERMISSIONS, parse_grant, parse_list
 from entragit.sandbox.throttle import Throttle, is_write, tier_budget
 
 if TYPE_CHECKING:
@@ -55,6 +56,7 @@ TENANT_KNOBS: dict[str, Any] = {
     "delta_replay_seconds": float,
     "retention_days": float,
     "soft_delete_security_groups": bool,
+    "permissions": parse_grant,
 }
 
 _encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
@@ -180,7 +182,10 @@ class Sandbox:
         self.stats = Stats()
         self.api = GraphApi(tenant)
         aliases = (getattr(tenant, "domain", "") or "",)
-        self.authority = Authority(self.tenant_id, aliases, {client_id: self.client_secret})
+        self._grants: dict[str, tuple[str, ...]] = {}
+        self.authority = Authority(
+            self.tenant_id, aliases, {client_id: self.client_secret}, roles_for=self._roles_for
+        )
         files = certs.write_certificates(workdir, reuse=not own_workdir)
         self.ca_bundle = files.ca_pem
         self._ssl = certs.server_context(files)
@@ -218,11 +223,25 @@ class Sandbox:
             )
             self._saver.start()
 
-    def add_client(self, client_id: str, secret: str | None = None) -> str:
-        """Let another application get tokens (e.g. to test per-app throttling); returns its secret."""
+    def add_client(
+        self, client_id: str, secret: str | None = None, permissions: list[str] | None = None
+    ) -> str:
+        """Let another application get tokens (e.g. to test per-app throttling, or a read-only backup app
+        beside a restore app); returns its secret. `permissions`: its application permissions (default:
+        every permission the sandbox knows)."""
         secret = secret or secrets.token_urlsafe(30)
+        if permissions is not None:
+            self._grants[client_id] = tuple(parse_list(permissions))
         self.authority.add_client(client_id, secret)
         return secret
+
+    def _roles_for(self, client_id: str) -> tuple[str, ...]:
+        """The application permissions a client's next token carries."""
+        if client_id in self._grants:
+            return self._grants[client_id]
+        if client_id == self.client_id and self.tenant.permissions is not None:
+            return tuple(self.tenant.permissions)
+        return ALL_PERMISSIONS
 
     def info(self) -> dict[str, str]:
         """The six values a client needs (the `sandbox serve --json` line)."""
@@ -357,6 +376,7 @@ class Sandbox:
             base_url=self.base_url,
             app_id=token.app_id,
             actor=actor,
+            roles=token.roles,
         )
         try:
             resp = self.api.handle(req)
@@ -999,12 +1019,16 @@ def start(
     latency_ms: int = 0,
     state_path: str | None = None,
     workdir: str | None = None,
+    permissions: list[str] | None = None,
 ) -> Sandbox:
     """Serve `tenant` over HTTPS on host:port (0: any free port) from background threads, once listening.
 
     `workdir` keeps the CA and server certificate (reused when still valid, left in place on stop); without
-    it they go to a temporary folder removed by stop().
+    it they go to a temporary folder removed by stop(). `permissions` replaces the tenant's grant to the
+    sandbox's client (seed file `permissions`; default: every permission the sandbox knows).
     """
+    if permissions is not None:
+        tenant.permissions = parse_list(permissions)
     from entragit.sandbox.seed import SANDBOX_CLIENT_ID
 
     own = workdir is None

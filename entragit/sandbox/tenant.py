@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from entragit.sandbox.errors import SandboxError
+from entragit.sandbox.permissions import parse_grant
 from entragit.sandbox.schema import (
     CASTS,
     ODATA_TYPE_TO_KEY,
@@ -175,6 +176,8 @@ class Tenant:
         self.delta_replay_seconds = 0.0
         self.retention_days = 30.0
         self.soft_delete_security_groups = False
+        # The application permissions of the sandbox's own client (None: every permission it knows).
+        self.permissions: list[str] | None = None
 
     # ----------------------------------------------------------------------------------------- clock
 
@@ -500,6 +503,7 @@ class Tenant:
                 for obj in objs:
                     tenant.where[obj["id"]] = key
                     tenant._index_proxies(None, obj)
+        tenant.permissions = parse_grant(seed.get("permissions"))
         for path in SINGLETONS:
             if isinstance(seed.get(path), dict):
                 tenant.singletons[path] = copy.deepcopy(seed[path])
@@ -641,6 +645,7 @@ _SETTINGS = (
     "delta_replay_seconds",
     "retention_days",
     "soft_delete_security_groups",
+    "permissions",
 )
 
 

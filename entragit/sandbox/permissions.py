@@ -1,0 +1,540 @@
+"""Application permissions, enforced per endpoint as the Microsoft Graph documentation lists them.
+
+Each operation's doc page (api-reference/v1.0/api/<op>.md, "Permissions" section, generated from
+includes/permissions/<op>-permissions.md) lists, for the Application permission type, a least privileged
+permission and the higher privileged ones that also satisfy it. `RULES` copies that row for every endpoint the
+sandbox emulates, as data: one `Rule` per (method, path template), naming its page. A caller whose token's
+`roles` hold none of the listed permissions gets Graph's 403 (`Authorization_RequestDenied`). An entry "A+B"
+needs both A and B (the doc's "A and B").
+
+Graph's permission model also makes a `X.ReadWrite.Y` permission include `X.Read.Y` (permissions reference:
+"ReadWrite" grants read and write), so a write permission satisfies the read it contains.
+
+Beyond the tables, three documented rules depend on the object written (`_object_rules`):
+- user-update.md: the sensitive properties (businessPhones, mobilePhone, otherMails) of a user holding an
+  administrator role cannot be changed with User.ReadWrite.All or Directory.ReadWrite.All alone; the app needs
+  a privileged administrator role itself (Global or Privileged Authentication Administrator, assigned to
+  its service principal).
+- group-post-members.md: adding members to a role-assignable group also needs
+  RoleManagement.ReadWrite.Directory.
+- conditionalaccessroot-post-policies.md / conditionalaccesspolicy-update.md / -delete.md: writing a policy
+  needs Policy.ReadWrite.ConditionalAccess and Policy.Read.All (the page's prose).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from entragit.sandbox.protocol import ApiError
+
+DENIED_CODE = "Authorization_RequestDenied"
+DENIED_MESSAGE = "Insufficient privileges to complete the operation."
+
+
+@dataclass(frozen=True)
+class Rule:
+    """The application permissions that admit one operation; any one alternative suffices."""
+
+    method: str
+    template: str  # lower-case segments; `{id}` is any object id, `{cast}` a type cast segment
+    page: str  # the doc page the alternatives come from
+    alternatives: tuple[str, ...]
+
+
+def _r(method: str, template: str, page: str, alternatives: str | tuple[str, ...]) -> Rule:
+    """One table row; `alternatives` as a tuple or as one space-separated string."""
+    alts = tuple(alternatives.split()) if isinstance(alternatives, str) else alternatives
+    return Rule(method, template, page, alts)
+
+
+_USER_READ = ("User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All")
+_USER_WRITE = ("User.ReadWrite.All", "Directory.ReadWrite.All")
+# group-list.md / group-get.md (includes/permissions/group-list-permissions.md).
+_GROUP_READ = (
+    "Group-NestingSupport.ReadWrite.All",
+    "Directory.Read.All",
+    "Directory.ReadWrite.All",
+    "Group.ManageProtection.All",
+    "Group.Read.All",
+    "Group.ReadWrite.All",
+    "GroupMember.Read.All",
+)
+# group-list-members.md (includes/permissions/group-list-members-permissions.md).
+_MEMBER_READ = (
+    "GroupMember.Read.All",
+    "Directory.Read.All",
+    "Group.Read.All",
+    "Group.ReadWrite.All",
+    "GroupMember.ReadWrite.All",
+)
+# group-post-members.md / group-delete-members.md (least privileged: GroupMember.ReadWrite.All).
+_MEMBER_WRITE = ("GroupMember.ReadWrite.All", "Group.ReadWrite.All", "Directory.ReadWrite.All")
+# application-list.md, serviceprincipal-list.md (includes/permissions/*-list-permissions.md).
+_APP_READ = (
+    "Application.Read.All",
+    "Application.ReadWrite.OwnedBy",
+    "Application.ReadWrite.All",
+    "Directory.Read.All",
+)
+# application-update.md, application-delete.md, serviceprincipal-update.md.
+_APP_WRITE = ("Application.ReadWrite.OwnedBy", "Application.ReadWrite.All")
+# application-post-owners.md.
+_APP_OWNER_WRITE = (
+    "Application.ReadWrite.OwnedBy+Directory.Read.All",
+    "Application.ReadWrite.All+Directory.Read.All",
+    "Directory.ReadWrite.All",
+)
+_CA_READ = ("Policy.Read.All", "Policy.ReadWrite.ConditionalAccess")
+_CA_WRITE = ("Policy.ReadWrite.ConditionalAccess+Policy.Read.All",)
+_AU_READ = (
+    "AdministrativeUnit.Read.All",
+    "AdministrativeUnit.ReadWrite.All",
+    "Directory.Read.All",
+    "Directory.ReadWrite.All",
+)
+_AU_WRITE = ("AdministrativeUnit.ReadWrite.All", "Directory.ReadWrite.All")
+_AU_MEMBER_WRITE = ("AdministrativeUnit.ReadWrite.All", "Directory.ReadWrite.All")
+# rbacapplication-list-roleassignments.md (the same row serves role definitions).
+_ROLE_READ = (
+    "EntitlementManagement.Read.All",
+    "EntitlementManagement.ReadWrite.All",
+    "Directory.Read.All",
+    "Directory.ReadWrite.All",
+    "RoleManagement.Read.Directory",
+    "RoleManagement.ReadWrite.Directory",
+)
+_ROLE_WRITE = ("RoleManagement.ReadWrite.Directory",)
+_DELETED_READ = {
+    "graph.user": _USER_READ,
+    "graph.group": _GROUP_READ,
+    "graph.application": _APP_READ,
+    "graph.serviceprincipal": _APP_READ,
+    "graph.administrativeunit": _AU_READ,
+}
+_DELETED_WRITE = {
+    "users": ("User.ReadWrite.All",),
+    "groups": ("Group.ReadWrite.All",),
+    "applications": ("Application.ReadWrite.All",),
+    "servicePrincipals": ("Application.ReadWrite.All",),
+    "directory/administrativeUnits": ("AdministrativeUnit.ReadWrite.All",),
+}
+
+RULES: tuple[Rule, ...] = (
+    # users
+    _r("GET", "users", "user-list.md", _USER_READ),
+    _r("GET", "users/$count", "user-list.md", _USER_READ),
+    _r("GET", "users/delta", "user-delta.md", _USER_READ),
+    _r("GET", "users/{id}", "user-get.md", _USER_READ),
+    _r("GET", "users/{id}/**", "user-list-memberof.md", _USER_READ),
+    _r("POST", "users", "user-post-users.md", _USER_WRITE),
+    _r("PATCH", "users/{id}", "user-update.md", _USER_WRITE),
+    _r("DELETE", "users/{id}", "user-delete.md", "User.ReadWrite.All"),
+    _r("PUT", "users/{id}/manager/$ref", "user-post-manager.md", _USER_WRITE),
+    _r("DELETE", "users/{id}/manager/$ref", "user-delete-manager.md", _USER_WRITE),
+    # groups
+    _r("GET", "groups", "group-list.md", _GROUP_READ),
+    _r("GET", "groups/$count", "group-list.md", _GROUP_READ),
+    _r("GET", "groups/delta", "group-delta.md", _GROUP_READ),
+    _r("GET", "groups/{id}", "group-get.md", _GROUP_READ),
+    _r("GET", "groups/{id}/**", "group-list-members.md", _MEMBER_READ),
+    _r(
+        "POST",
+        "groups",
+        "group-post-groups.md",
+        "Group.Create Directory.ReadWrite.All Group-PreferredDataLocation.ReadWrite.All Group.ReadWrite.All",
+    ),
+    _r(
+        "PATCH",
+        "groups/{id}",
+        "group-update.md",
+        "Group-NestingSupport.ReadWrite.All Directory.ReadWrite.All Group-PreferredDataLocation.ReadWrite.All"
+        " Group.ManageProtection.All Group.ReadWrite.All",
+    ),
+    _r("DELETE", "groups/{id}", "group-delete.md", "Group.ReadWrite.All Directory.ReadWrite.All"),
+    _r("POST", "groups/{id}/members/$ref", "group-post-members.md", _MEMBER_WRITE),
+    _r("DELETE", "groups/{id}/members/{id}/$ref", "group-delete-members.md", _MEMBER_WRITE),
+    _r("POST", "groups/{id}/owners/$ref", "group-post-owners.md", _MEMBER_WRITE),
+    _r("DELETE", "groups/{id}/owners/{id}/$ref", "group-delete-owners.md", _MEMBER_WRITE),
+    # applications and service principals
+    _r("GET", "applications", "application-list.md", _APP_READ),
+    _r("GET", "applications/**", "application-get.md", _APP_READ),
+    _r("POST", "applications", "application-post-applications.md", (*_APP_WRITE, "AppRegistration.Create")),
+    _r("PATCH", "applications/{id}", "application-update.md", _APP_WRITE),
+    _r("DELETE", "applications/{id}", "application-delete.md", _APP_WRITE),
+    _r("POST", "applications/{id}/addpassword", "application-addpassword.md", _APP_WRITE),
+    _r("POST", "applications/{id}/removepassword", "application-removepassword.md", _APP_WRITE),
+    _r("POST", "applications/{id}/owners/$ref", "application-post-owners.md", _APP_OWNER_WRITE),
+    _r("DELETE", "applications/{id}/owners/{id}/$ref", "application-delete-owners.md", _APP_OWNER_WRITE),
+    _r("GET", "serviceprincipals", "serviceprincipal-list.md", _APP_READ),
+    _r(
+        "GET",
+        "serviceprincipals/{id}/approleassignedto",
+        "serviceprincipal-list-approleassignedto.md",
+        (*_APP_READ, "AppRoleAssignment.ReadWrite.All"),
+    ),
+    _r("GET", "serviceprincipals/**", "serviceprincipal-get.md", _APP_READ),
+    _r("POST", "serviceprincipals", "serviceprincipal-post-serviceprincipals.md", _APP_WRITE),
+    _r("PATCH", "serviceprincipals/{id}", "serviceprincipal-update.md", _APP_WRITE),
+    _r("DELETE", "serviceprincipals/{id}", "serviceprincipal-delete.md", _APP_WRITE),
+    _r("POST", "serviceprincipals/{id}/addpassword", "serviceprincipal-addpassword.md", _APP_WRITE),
+    _r("POST", "serviceprincipals/{id}/removepassword", "serviceprincipal-removepassword.md", _APP_WRITE),
+    _r("POST", "serviceprincipals/{id}/owners/$ref", "serviceprincipal-post-owners.md", _APP_OWNER_WRITE),
+    _r(
+        "DELETE",
+        "serviceprincipals/{id}/owners/{id}/$ref",
+        "serviceprincipal-delete-owners.md",
+        _APP_OWNER_WRITE,
+    ),
+    _r(
+        "POST",
+        "serviceprincipals/{id}/approleassignedto",
+        "serviceprincipal-post-approleassignedto.md",
+        "AppRoleAssignment.ReadWrite.All+Application.Read.All",
+    ),
+    _r(
+        "DELETE",
+        "serviceprincipals/{id}/approleassignedto/{id}",
+        "serviceprincipal-delete-approleassignedto.md",
+        "AppRoleAssignment.ReadWrite.All",
+    ),
+    # conditional access
+    _r("GET", "identity/conditionalaccess/policies/**", "conditionalaccessroot-list-policies.md", _CA_READ),
+    _r("POST", "identity/conditionalaccess/policies", "conditionalaccessroot-post-policies.md", _CA_WRITE),
+    _r("PATCH", "identity/conditionalaccess/policies/{id}", "conditionalaccesspolicy-update.md", _CA_WRITE),
+    _r("DELETE", "identity/conditionalaccess/policies/{id}", "conditionalaccesspolicy-delete.md", _CA_WRITE),
+    _r(
+        "GET",
+        "identity/conditionalaccess/namedlocations/**",
+        "conditionalaccessroot-list-namedlocations.md",
+        _CA_READ,
+    ),
+    _r(
+        "*",
+        "identity/conditionalaccess/namedlocations/**",
+        "namedlocation-update.md",
+        "Policy.ReadWrite.ConditionalAccess",
+    ),
+    _r(
+        "GET",
+        "identity/conditionalaccess/authenticationstrength/**",
+        "authenticationstrengthroot-list-policies.md",
+        "Policy.Read.All Policy.ReadWrite.ConditionalAccess Policy.ReadWrite.AuthenticationMethod",
+    ),
+    _r(
+        "*",
+        "identity/conditionalaccess/authenticationstrength/**",
+        "authenticationstrengthpolicy-update.md",
+        "Policy.ReadWrite.ConditionalAccess Policy.ReadWrite.AuthenticationMethod",
+    ),
+    _r(
+        "GET",
+        "identity/conditionalaccess/authenticationcontextclassreferences/**",
+        "authenticationcontextclassreference-get.md",
+        "Policy.Read.ConditionalAccess",
+    ),
+    _r(
+        "*",
+        "identity/conditionalaccess/authenticationcontextclassreferences/**",
+        "authenticationcontextclassreference-update.md",
+        "Policy.ReadWrite.ConditionalAccess",
+    ),
+    # administrative units
+    _r("GET", "directory/administrativeunits/**", "directory-list-administrativeunits.md", _AU_READ),
+    _r("POST", "directory/administrativeunits", "directory-post-administrativeunits.md", _AU_WRITE),
+    _r("PATCH", "directory/administrativeunits/{id}", "administrativeunit-update.md", _AU_WRITE),
+    _r("DELETE", "directory/administrativeunits/{id}", "administrativeunit-delete.md", _AU_WRITE),
+    _r(
+        "*",
+        "directory/administrativeunits/{id}/members/**",
+        "administrativeunit-post-members.md",
+        _AU_MEMBER_WRITE,
+    ),
+    # deleted items: reading and writing depend on the object type (see `_deleted`)
+    # roles
+    _r("GET", "rolemanagement/directory/**", "rbacapplication-list-roleassignments.md", _ROLE_READ),
+    _r("*", "rolemanagement/directory/**", "rbacapplication-post-roleassignments.md", _ROLE_WRITE),
+    # delegated permission grants
+    _r(
+        "GET",
+        "oauth2permissiongrants/**",
+        "oauth2permissiongrant-list.md",
+        "Directory.Read.All DelegatedPermissionGrant.ReadWrite.All Directory.ReadWrite.All",
+    ),
+    _r(
+        "*",
+        "oauth2permissiongrants/**",
+        "oauth2permissiongrant-post.md",
+        "DelegatedPermissionGrant.ReadWrite.All",
+    ),
+    # policies
+    _r(
+        "GET",
+        "policies/authorizationpolicy",
+        "authorizationpolicy-get.md",
+        "Policy.Read.All Policy.ReadWrite.Authorization",
+    ),
+    _r(
+        "PATCH",
+        "policies/authorizationpolicy",
+        "authorizationpolicy-update.md",
+        "Policy.ReadWrite.Authorization",
+    ),
+    _r(
+        "GET",
+        "policies/authenticationmethodspolicy/**",
+        "authenticationmethodspolicy-get.md",
+        "Policy.Read.AuthenticationMethod Policy.ReadWrite.AuthenticationMethod Policy.Read.All",
+    ),
+    _r(
+        "PATCH",
+        "policies/authenticationmethodspolicy/**",
+        "authenticationmethodspolicy-update.md",
+        "Policy.ReadWrite.AuthenticationMethod",
+    ),
+    # tenant-wide reads
+    _r(
+        "GET",
+        "organization/**",
+        "organization-get.md",
+        "Organization.Read.All Directory.Read.All Organization.ReadWrite.All Directory.ReadWrite.All",
+    ),
+    _r(
+        "GET",
+        "subscribedskus/**",
+        "subscribedsku-list.md",
+        "LicenseAssignment.Read.All Organization.Read.All Directory.Read.All Organization.ReadWrite.All"
+        " Directory.ReadWrite.All",
+    ),
+    _r(
+        "GET",
+        "security/securescores/**",
+        "security-list-securescores.md",
+        "SecurityEvents.Read.All SecurityEvents.ReadWrite.All",
+    ),
+    _r(
+        "GET",
+        "auditlogs/directoryaudits/**",
+        "directoryaudit-list.md",
+        "AuditLog.Read.All+Directory.Read.All",
+    ),
+    _r(
+        "POST",
+        "directoryobjects/getbyids",
+        "directoryobject-getbyids.md",
+        "Directory.Read.All Directory.ReadWrite.All",
+    ),
+    _r(
+        "GET", "directoryobjects/{id}", "directoryobject-get.md", "Directory.Read.All Directory.ReadWrite.All"
+    ),
+)
+
+# Every permission the sandbox knows: the default grant of its client, so that the demo and the tests that do
+# not study permissions can call every endpoint.
+ALL_PERMISSIONS: tuple[str, ...] = tuple(
+    sorted(
+        {p for rule in RULES for alt in rule.alternatives for p in alt.split("+")}
+        | {
+            p
+            for alts in (*_DELETED_READ.values(), *_DELETED_WRITE.values())
+            for alt in alts
+            for p in alt.split("+")
+        }
+    )
+)
+
+# user-update.md: properties of another user that only a privileged administrator may change on an admin.
+SENSITIVE_USER_PROPERTIES = frozenset({"businessPhones", "mobilePhone", "otherMails"})
+# ...and the roles whose holders any User.ReadWrite.All caller may still change (user-update.md).
+# ...and the roles that may change them on any user (user-update.md, "Who can update sensitive attributes").
+_ADMIN_OF_ADMINS = frozenset(
+    {
+        "62e90394-69f5-4237-9190-012177145e10",  # Global Administrator
+        "7be44c8a-adaf-4e2a-84d6-ab2649e08a13",  # Privileged Authentication Administrator
+    }
+)
+_HARMLESS_ROLE_TEMPLATES = frozenset(
+    {
+        "88d8e3e3-8f55-4a1e-953a-9b9898b8876b",  # Directory Readers
+        "95e79109-95c0-4d8e-aee3-d01accf2d47b",  # Guest Inviter
+        "729827e3-9c14-49f7-bb1b-9608f156bbb8",  # Helpdesk Administrator
+        "790c1fb9-7f7d-4f88-86a1-ef1f95c05c1b",  # Message Center Reader
+        "4a5d8f65-41da-4de4-8968-e035b65339cf",  # Reports Reader
+    }
+)
+
+_APP_ID_KEY = re.compile(r"\(appid='[^']*'\)", re.IGNORECASE)
+_ACTIONS = frozenset({"addpassword", "removepassword", "restore", "getbyids", "updateallowedcombinations"})
+_DELTA = frozenset({"delta", "delta()", "graph.delta", "graph.delta()"})
+_READ_BY_KEY = {
+    "users": _USER_READ,
+    "groups": _GROUP_READ,
+    "applications": _APP_READ,
+    "servicePrincipals": _APP_READ,
+    "directory/administrativeUnits": _AU_READ,
+}
+
+
+def parse_list(value: Any) -> list[str]:
+    """A permission list from a seed file, the CLI or /_sandbox/tenant; an unknown name is a ValueError."""
+    if isinstance(value, str):
+        value = [p.strip() for p in value.split(",") if p.strip()]
+    if not isinstance(value, list) or not all(isinstance(p, str) for p in value):
+        raise ValueError("permissions must be a list of application permission names")
+    known = {p.lower(): p for p in ALL_PERMISSIONS}
+    unknown = [p for p in value if p.lower() not in known]
+    if unknown:
+        raise ValueError(
+            f"unknown permission(s) {', '.join(unknown)}; the sandbox knows: {', '.join(ALL_PERMISSIONS)}"
+        )
+    return [known[p.lower()] for p in value]
+
+
+def parse_grant(value: Any) -> list[str] | None:
+    """`parse_list`, with None (or absent) meaning the default grant: every permission the sandbox knows."""
+    return None if value is None else parse_list(value)
+
+
+def effective(granted: Iterable[str]) -> frozenset[str]:
+    """The granted permissions plus the reads their ReadWrite forms include (lower case)."""
+    out: set[str] = set()
+    for perm in granted:
+        low = perm.lower()
+        out.add(low)
+        if ".readwrite." in low:
+            out.add(low.replace(".readwrite.", ".read.", 1))
+    return frozenset(out)
+
+
+def _segments(path: str) -> list[str]:
+    """`/Groups/{id}/microsoft.graph.user` → ["groups", "{id}", "graph.user"]: lower case, casts in the alias
+    form, bound actions and delta without their namespace."""
+    out = []
+    for seg in (s for s in _APP_ID_KEY.sub("/x", path).split("/") if s):
+        low = seg.lower()
+        if low.startswith("microsoft.graph."):
+            low = "graph." + low[len("microsoft.graph.") :]
+        if low in _DELTA:
+            low = "delta"
+        elif low.startswith("graph.") and low[len("graph.") :] in _ACTIONS:
+            low = low[len("graph.") :]
+        out.append(low)
+    return out
+
+
+def _matches(pattern: str, segs: list[str]) -> bool:
+    parts = pattern.split("/")
+    for i, part in enumerate(parts):
+        if part == "**":
+            return True
+        if i >= len(segs):
+            return False
+        is_id = not segs[i].startswith(("$", "graph."))
+        if part != segs[i] and not (part == "{id}" and is_id):
+            return False
+    return len(segs) == len(parts)
+
+
+def rule_for(method: str, path: str) -> Rule | None:
+    """The first rule for this operation; None for a path without one (the API layer answers it with
+    Graph's 400/404 for an unknown segment)."""
+    segs = _segments(path)
+    method = method.upper()
+    for rule in RULES:
+        wanted = rule.method == method or (rule.method == "*" and method != "GET")
+        if wanted and _matches(rule.template, segs):
+            return rule
+    return None
+
+
+def _satisfied(alternatives: Iterable[str], held: frozenset[str]) -> bool:
+    return any(all(p.lower() in held for p in alt.split("+")) for alt in alternatives)
+
+
+def deny() -> ApiError:
+    """Graph's answer to a call its token's permissions do not cover."""
+    return ApiError(403, DENIED_CODE, DENIED_MESSAGE)
+
+
+def authorize(tenant: Any, method: str, path: str, body: Any, granted: Iterable[str], app_id: str) -> None:
+    """Raise Graph's 403 unless `granted` covers the operation: its documented permissions, then the rules
+    that depend on the object written."""
+    held = effective(granted)
+    segs = _segments(path)
+    if segs[:2] == ["directory", "deleteditems"]:
+        alternatives = _deleted(tenant, method, segs[2:])
+    else:
+        rule = rule_for(method, path)
+        alternatives = rule.alternatives if rule is not None else ()
+    if alternatives and not _satisfied(alternatives, held):
+        raise deny()
+    _object_rules(tenant, method.upper(), path, segs, body, held, app_id)
+
+
+def _deleted(tenant: Any, method: str, rest: list[str]) -> tuple[str, ...]:
+    """directory-deleteditems-list.md / -get.md / -restore.md / -delete.md: the permissions of the object
+    type (a listing names it by its cast; an item by its id)."""
+    if rest and rest[0] in _DELETED_READ:
+        if len(rest) == 1 or rest[1:] == ["$count"]:
+            return _DELETED_READ[rest[0]]
+        rest = rest[1:]
+    if not rest:
+        return ()
+    item = tenant.deleted.get(rest[0]) or tenant.deleted.get(rest[0].lower())
+    if item is None:
+        return ()
+    if method.upper() == "GET":
+        return _READ_BY_KEY.get(item["key"], ())
+    return _DELETED_WRITE.get(item["key"], ())
+
+
+def _object_rules(
+    tenant: Any, method: str, path: str, segs: list[str], body: Any, held: frozenset[str], app_id: str
+) -> None:
+    raw = [s for s in path.split("/") if s]
+    user_patch = method == "PATCH" and len(segs) == 2 and segs[0] == "users" and isinstance(body, Mapping)
+    if user_patch and SENSITIVE_USER_PROPERTIES & set(body):
+        user_id = _user_id(tenant, raw[1])
+        admin = user_id is not None and bool(_roles_of(tenant, user_id) - _HARMLESS_ROLE_TEMPLATES)
+        if admin and not _app_is_privileged_admin(tenant, app_id):
+            raise deny()
+    if segs[:1] == ["groups"] and len(segs) >= 2:
+        adds = (method == "POST" and segs[2:] == ["members", "$ref"]) or (
+            method == "PATCH"
+            and len(segs) == 2
+            and isinstance(body, Mapping)
+            and "members@odata.bind" in body
+        )
+        group = tenant.coll("groups").objs.get(raw[1]) if adds else None
+        role_assignable = group is not None and group.get("isAssignableToRole")
+        if role_assignable and "rolemanagement.readwrite.directory" not in held:
+            raise deny()
+
+
+def _roles_of(tenant: Any, principal_id: str) -> set[str]:
+    """Template ids of the directory roles assigned to `principal_id`."""
+    assignments = tenant.coll("roleManagement/directory/roleAssignments")
+    definitions = tenant.coll("roleManagement/directory/roleDefinitions").objs
+    out: set[str] = set()
+    for aid in assignments.find("principalId", principal_id):
+        role_id = str(assignments.objs[aid].get("roleDefinitionId"))
+        role = definitions.get(role_id) or {}
+        out.add(str(role.get("templateId") or role_id))
+    return out
+
+
+def _user_id(tenant: Any, raw: str) -> str | None:
+    users = tenant.coll("users")
+    if raw in users.objs:
+        return raw
+    if raw.lower() in users.objs:
+        return raw.lower()
+    return next(iter(users.find("userPrincipalName", raw)), None) if "@" in raw else None
+
+
+def _app_is_privileged_admin(tenant: Any, app_id: str) -> bool:
+    """An app acting on an administrator needs a privileged directory role of its own (user-update.md)."""
+    sp = tenant.sp_by_app_id(app_id) if app_id else None
+    return sp is not None and bool(_roles_of(tenant, str(sp["id"])) & _ADMIN_OF_ADMINS)
