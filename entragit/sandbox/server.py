@@ -710,6 +710,11 @@ class _Handler(BaseHTTPRequestHandler):
                         box.throttle.enabled = bool(spec["enabled"])
                     if spec.get("budget") is not None:
                         box.throttle.budget = int(spec["budget"])
+                    for quota in ("write_quota", "tenant_write_quota"):  # writes per 150 s / per 5 min
+                        if spec.get(quota) is not None:
+                            if int(spec[quota]) < 1:
+                                raise ValueError(f"{quota} must be a positive number of writes")
+                            setattr(box.throttle, quota, int(spec[quota]))
                     if spec.get("latency_ms") is not None:
                         box.latency_ms = int(spec["latency_ms"])
                 except (ValueError, TypeError, AttributeError) as exc:
@@ -723,6 +728,8 @@ class _Handler(BaseHTTPRequestHandler):
                 {
                     "enabled": box.throttle.enabled,
                     "budget": box.throttle.budget,
+                    "write_quota": box.throttle.write_quota,
+                    "tenant_write_quota": box.throttle.tenant_write_quota,
                     "latency_ms": box.latency_ms,
                 },
             )

@@ -1,7 +1,8 @@
 """Graph's identity-and-access throttling, as documented (graph/NOTES.md §8.2).
 
-Three independent limits, each a token bucket so that a burst up to the quota passes and then the documented
-rate applies:
+Independent limits. Resource units are a token bucket (a burst up to the quota passes, then the documented
+rate applies); the write quotas count the writes of the last window ("N requests per 150 s"), so a refused
+write's Retry-After is the whole seconds until the oldest write in the window leaves it:
 - resource units (RU) per application+tenant: 3,500 / 5,000 / 8,000 per 10 s for tenants of <50 / 50–500 /
   >500 users, each request costing per the published table with its $select/$expand/$top modifiers;
 - writes per application+tenant: 3,000 per 150 s (each POST/PATCH/PUT/DELETE is one write and 1 RU);
@@ -15,9 +16,11 @@ A refused request consumes nothing. Clients learn the cost from `x-ms-resource-u
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 import time
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -142,6 +145,26 @@ class _Bucket:
 
 
 @dataclass
+class _Window:
+    """The writes of the last `span` seconds: at most `quota` of them."""
+
+    quota: int
+    span: float
+    times: deque[float] = field(default_factory=deque)
+
+    def wait_for(self, now: float) -> float:
+        """Seconds until the window admits one more write (0 when it does now)."""
+        while self.times and self.times[0] <= now - self.span:
+            self.times.popleft()
+        if len(self.times) < self.quota:
+            return 0.0
+        return self.times[len(self.times) - self.quota] + self.span - now
+
+    def take(self, now: float) -> None:
+        self.times.append(now)
+
+
+@dataclass
 class Decision:
     """The throttle's verdict on one request: allowed or not, what it cost, and the headers to send."""
 
@@ -159,21 +182,36 @@ class Throttle:
     hold it while sleeping.
     """
 
-    def __init__(self, budget: int, *, enabled: bool = True, write_quota: int = WRITE_QUOTA) -> None:
+    def __init__(
+        self,
+        budget: int,
+        *,
+        enabled: bool = True,
+        write_quota: int = WRITE_QUOTA,
+        tenant_write_quota: int | None = None,
+    ) -> None:
         self.enabled = enabled
         self.budget = budget
-        self.write_quota = write_quota
+        self.write_quota = write_quota  # per application+tenant per WRITE_WINDOW_S
+        self.tenant_write_quota = TENANT_WRITE_QUOTA if tenant_write_quota is None else tenant_write_quota
         self._lock = threading.Lock()
         self._ru: dict[tuple[str, str], _Bucket] = {}
-        self._writes: dict[tuple[str, str], _Bucket] = {}
+        self._writes: dict[tuple[str, str], _Window] = {}
         self._ca: dict[str, _Bucket] = {}
-        self._tenant_writes: dict[str, _Bucket] = {}
+        self._tenant_writes: dict[str, _Window] = {}
         self._reports: dict[tuple[str, str], _Bucket] = {}
 
     def reset(self) -> None:
         with self._lock:
             for table in (self._ru, self._writes, self._ca, self._tenant_writes, self._reports):
                 table.clear()
+
+    @staticmethod
+    def _window(table: dict, key: object, quota: int, span: float) -> _Window:
+        window = table.get(key)
+        if window is None or window.quota != quota:
+            window = table[key] = _Window(quota, span, window.times if window is not None else deque())
+        return window
 
     def _bucket(self, table: dict, key: object, capacity: float, rate: float, now: float) -> _Bucket:
         bucket = table.get(key)
@@ -206,22 +244,24 @@ class Throttle:
             scope = "Tenant_Application"
             wb = tb = None
             if write:
-                wb = self._bucket(self._writes, key, self.write_quota, self.write_quota / WRITE_WINDOW_S, now)
-                wwait = wb.wait_for(1)
+                wb = self._window(self._writes, key, self.write_quota, WRITE_WINDOW_S)
+                wwait = wb.wait_for(now)
                 if wwait > wait:
                     wait, reason, scope_kind = wwait, "WriteLimitExceeded", "Write"
-                tb = self._bucket(
-                    self._tenant_writes,
-                    tenant_id,
-                    TENANT_WRITE_QUOTA,
-                    TENANT_WRITE_QUOTA / TENANT_WRITE_WINDOW_S,
-                    now,
+                tb = self._window(
+                    self._tenant_writes, tenant_id, self.tenant_write_quota, TENANT_WRITE_WINDOW_S
                 )
-                twait = tb.wait_for(1)
+                twait = tb.wait_for(now)
                 if twait > wait:
                     wait, reason, scope_kind, scope = twait, "WriteLimitExceeded", "Write", "Tenant"
             if wait > 0:
-                retry = max(round(wait, 3), 0.001)
+                # A write quota's Retry-After is whole seconds, as Graph sends it; the RU bucket keeps its
+                # finer figure (the time it refills what this request costs).
+                retry = (
+                    float(max(1, math.ceil(wait)))
+                    if reason == "WriteLimitExceeded"
+                    else max(round(wait, 3), 0.001)
+                )
                 headers = {
                     "Retry-After": _fmt_seconds(retry),
                     "x-ms-throttle-scope": f"{scope}/{scope_kind}/{app_id}/{tenant_id}",
@@ -231,8 +271,8 @@ class Throttle:
                 return Decision(False, 0, headers, retry, reason)
             ru.tokens -= cost
             if wb is not None and tb is not None:
-                wb.tokens -= 1
-                tb.tokens -= 1
+                wb.take(now)
+                tb.take(now)
             used = 1.0 - ru.tokens / ru.capacity
         headers = {"x-ms-resource-unit": str(cost)}
         if used > 0.8:

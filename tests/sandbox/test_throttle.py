@@ -204,7 +204,13 @@ def test_default_budget_comes_from_the_tenant_size(sandbox: Sandbox) -> None:
 
 def test_throttle_settings_can_change_at_runtime(sandbox: Sandbox, graph_session: requests.Session) -> None:
     r = admin(sandbox, "POST", "/throttle", {"enabled": True, "budget": 4})
-    assert r.json() == {"enabled": True, "budget": 4, "latency_ms": 0}
+    assert r.json() == {
+        "enabled": True,
+        "budget": 4,
+        "write_quota": 3000,
+        "tenant_write_quota": 18000,
+        "latency_ms": 0,
+    }
     codes = [graph_session.get(f"{sandbox.graph_url}/v1.0/users").status_code for _ in range(3)]
     assert codes == [200, 200, 429]
     admin(sandbox, "POST", "/throttle", {"enabled": False})
@@ -249,3 +255,50 @@ def test_tenant_wide_write_quota_spans_applications(monkeypatch: pytest.MonkeyPa
     assert not refused.allowed
     assert refused.headers["x-ms-throttle-scope"] == f"Tenant/Write/app-9/{TENANT}"
     assert refused.headers["x-ms-throttle-information"] == "WriteLimitExceeded"
+
+
+def test_write_quotas_are_settable_and_retry_after_is_whole_seconds_until_the_window_admits(
+    sandbox_factory: Callable[..., Sandbox],
+) -> None:
+    """throttling-limits.md (identity and access): writes are limited to 3,000 per app per 150 s and 18,000
+    per tenant per 5 min; throttling.md: Retry-After is the number of seconds to wait. The window admits the
+    next write when its oldest write is 150 s old, so Retry-After is an integer close to 150."""
+    box = sandbox_factory(throttle=True)
+    r = admin(box, "POST", "/throttle", {"write_quota": 2, "tenant_write_quota": 3})
+    assert (r.json()["write_quota"], r.json()["tenant_write_quota"]) == (2, 3)
+    s = session_for(box)
+    uid = any_user_id(s, box)
+    url = f"{box.graph_url}/v1.0/users/{uid}"
+    assert [s.patch(url, json={"jobTitle": f"t{i}"}).status_code for i in range(2)] == [204, 204]
+    refused = s.patch(url, json={"jobTitle": "t2"})
+    assert refused.status_code == 429
+    assert refused.headers["Retry-After"].isdigit()
+    assert 148 <= int(refused.headers["Retry-After"]) <= 150
+    assert refused.headers["x-ms-throttle-scope"].startswith("Tenant_Application/Write/")
+    # A second application has its own 150 s quota but shares the tenant's: one more write fills it.
+    other = box.add_client("0e3c6a55-4b1f-4f7e-9d1a-2b3c4d5e6f70")
+    info = {**box.info(), "client_id": "0e3c6a55-4b1f-4f7e-9d1a-2b3c4d5e6f70", "client_secret": other}
+    s2 = session_for(info)
+    assert s2.patch(url, json={"jobTitle": "t3"}).status_code == 204
+    tenant_refused = s2.patch(url, json={"jobTitle": "t4"})
+    assert tenant_refused.status_code == 429
+    assert tenant_refused.headers["x-ms-throttle-scope"].startswith("Tenant/Write/")
+    assert 298 <= int(tenant_refused.headers["Retry-After"]) <= 300
+    assert admin(box, "POST", "/throttle", {"write_quota": 0}).status_code == 400
+
+
+def test_a_write_window_admits_again_once_its_oldest_write_leaves(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The quota counts the writes of the last 150 s (throttling-limits.md), not a continuous refill: after
+    two writes at t=0 and t=100, a third at t=120 waits 30 s; at t=150 one write is admitted again."""
+    clock = [1000.0]
+    monkeypatch.setattr(throttle_mod.time, "monotonic", lambda: clock[0])
+    t = Throttle(1000000, write_quota=2)
+    assert t.charge(APP, TENANT, "PATCH", "/users/u1", {}).allowed
+    clock[0] += 100
+    assert t.charge(APP, TENANT, "PATCH", "/users/u1", {}).allowed
+    clock[0] += 20
+    refused = t.charge(APP, TENANT, "PATCH", "/users/u1", {})
+    assert not refused.allowed and refused.headers["Retry-After"] == "30"
+    clock[0] += 30
+    assert t.charge(APP, TENANT, "PATCH", "/users/u1", {}).allowed
+    assert not t.charge(APP, TENANT, "PATCH", "/users/u1", {}).allowed
