@@ -123,6 +123,8 @@ class GraphApi:
                     permissions.authorize(self.tenant, req.method, req.path, req.body, req.roles, req.app_id)
                 return self._dispatch(req)
             except ApiError as exc:
+                if req.method.upper() in ("POST", "PATCH", "PUT", "DELETE"):
+                    self.audit.failed(req, exc.message)
                 resp = error_response(exc.status, exc.code, exc.message, exc.details)
                 resp.headers.update(exc.headers)
                 return resp

@@ -66,10 +66,10 @@ def test_link_create_and_delete_activities(g: Graph) -> None:
             "grantControls": {"operator": "OR", "builtInControls": ["block"]},
         },
     ).json()
-    assert newest(g)[0]["activityDisplayName"] == "Add conditional access policy"
+    assert newest(g)[0]["activityDisplayName"] == "Add Conditional Access policy"
     g.delete(f"identity/conditionalAccess/policies/{created['id']}")
     rec = newest(g)[0]
-    assert rec["activityDisplayName"] == "Delete conditional access policy" and rec["category"] == "Policy"
+    assert rec["activityDisplayName"] == "Delete Conditional Access policy" and rec["category"] == "Policy"
     assert rec["targetResources"][0]["displayName"] == "Block legacy auth"
     g.delete(f"users/{uid(4)}")
     assert newest(g)[0]["activityDisplayName"] == "Delete user"
@@ -98,3 +98,60 @@ def test_filters_top_and_paging(g: Graph) -> None:
     assert recent[4]["id"] in {r["id"] for r in until} and recent[0]["id"] not in {r["id"] for r in until}
     all_records = g.all_pages("auditLogs/directoryAudits", {"$top": "2"})
     assert len(all_records) == len({r["id"] for r in all_records}) >= 5
+
+
+def test_activity_names_follow_the_audit_activity_reference(g: Graph) -> None:
+    """entra-docs reference-audit-activities.md ("Core Directory", "Conditional Access", "Authentication
+    Methods"): the exact activity names, categories and services restore's writes are logged under."""
+    role = {
+        "roleDefinitionId": "62e90394-69f5-4237-9190-012177145e10",
+        "principalId": uid(6),
+        "directoryScopeId": "/",
+    }
+    assignment = g.post("roleManagement/directory/roleAssignments", role).json()
+    rec = newest(g)[0]
+    assert (rec["activityDisplayName"], rec["category"]) == ("Add member to role", "RoleManagement")
+    g.delete(f"roleManagement/directory/roleAssignments/{assignment['id']}")
+    assert newest(g)[0]["activityDisplayName"] == "Remove member from role"
+    assert g.delete(f"users/{uid(5)}").status_code == 204
+    assert g.delete(f"directory/deletedItems/{uid(5)}").status_code == 204
+    rec = newest(g)[0]
+    assert (rec["activityDisplayName"], rec["category"]) == ("Hard Delete user", "UserManagement")
+    methods = {"registrationEnforcement": {"authenticationMethodsRegistrationCampaign": {"state": "default"}}}
+    assert g.patch("policies/authenticationMethodsPolicy", methods).status_code == 204
+    rec = newest(g)[0]
+    assert rec["activityDisplayName"] == "Authentication Methods Policy Update"
+    assert (rec["category"], rec["loggedByService"]) == ("ApplicationManagement", "Authentication Methods")
+    location = {
+        "@odata.type": "#microsoft.graph.countryNamedLocation",
+        "displayName": "Home",
+        "countriesAndRegions": ["US"],
+        "includeUnknownCountriesAndRegions": False,
+    }
+    assert g.post("identity/conditionalAccess/namedLocations", location).status_code == 201
+    rec = newest(g)[0]
+    assert (rec["activityDisplayName"], rec["loggedByService"]) == (
+        "Add named location",
+        "Conditional Access",
+    )
+    sp = "f" * 8 + "-0000-4000-8000-000000000001"
+    assert g.delete(f"servicePrincipals/{sp}").status_code == 204
+    assert newest(g)[0]["activityDisplayName"] == "Remove service principal"
+
+
+def test_a_refused_write_is_recorded_with_result_failure(g: Graph) -> None:
+    """directoryAudit (resources/directoryaudit.md): `result` is success or failure and `resultReason` says
+    why; a write Graph refuses is logged as the failed activity, and nothing changes."""
+    r = g.post(f"groups/{gid(1)}/members/$ref", g.ref(uid(1)))  # already a member: 400
+    assert r.status_code == 400
+    rec = newest(g)[0]
+    assert rec["activityDisplayName"] == "Add member to group" and rec["result"] == "failure"
+    assert rec["resultReason"] == r.json()["error"]["message"]
+    assert rec["targetResources"][0]["id"] == gid(1)
+    r = g.patch(f"users/{uid(2)}", {"noSuchProperty": 1})
+    assert r.status_code == 400
+    rec = newest(g)[0]
+    assert (rec["activityDisplayName"], rec["result"]) == ("Update user", "failure")
+    before = len(g.all_pages("auditLogs/directoryAudits"))
+    assert g.post("directoryObjects/getByIds", {"ids": []}).status_code == 400  # a read action: not a write
+    assert len(g.all_pages("auditLogs/directoryAudits")) == before
