@@ -34,6 +34,7 @@ from entragit.sandbox.odata import (
     decode_token,
     encode_token,
     equality_terms,
+    parse_expand,
     parse_filter,
     prefix_term,
 )
@@ -88,6 +89,15 @@ _DERIVED_NAVIGATION: dict[str, tuple[str, ...]] = {
     "transitivemembers": ("groups",),
 }
 _ADVANCED_KEYS = ("users", "groups", "applications", "servicePrincipals", "directory/administrativeUnits")
+
+
+def _full_namespace(segment: str) -> str:
+    """`graph.user` → `microsoft.graph.user`: Graph's CSDL declares namespace microsoft.graph with the alias
+    graph, and OData accepts either in a type cast or bound operation (the SDKs' URL templates use the alias,
+    e.g. `/groups/{id}/members/graph.user`). A UPN such as `graph.admin@contoso.com` is an id, not a name."""
+    if segment[:6].lower() == "graph." and "@" not in segment:
+        return "microsoft." + segment
+    return segment
 
 
 def _missing_eventual(what: str) -> None:
@@ -148,7 +158,7 @@ class GraphApi:
                 q[option] = value
         ctx = Ctx(req, q, {k.lower(): str(v) for k, v in req.headers.items()})
         method = req.method.upper()
-        segs = [unquote(s) for s in req.path.split("/") if s]
+        segs = [_full_namespace(unquote(s)) for s in req.path.split("/") if s]
         if not segs:
             segment_not_found("")
         m = re.fullmatch(r"(applications|servicePrincipals)\(appId='([^']*)'\)", segs[0], re.IGNORECASE)
@@ -286,15 +296,21 @@ class GraphApi:
 
     def _expand(self, ctx: Ctx, td: TypeDef, obj: dict[str, Any], out: dict[str, Any]) -> None:
         """Inline related directory objects (Graph returns at most 20 per expanded relationship)."""
-        for name in [n.strip() for n in ctx.q["$expand"].split(",") if n.strip()]:
+        for name, options in parse_expand(ctx.q["$expand"]):
+            unknown = set(options) - {"$select", "$levels"}
+            if unknown or ("$levels" in options and name.lower() != "manager"):
+                bad(
+                    f"Query option '{sorted(unknown or options)[0]}' is not supported in $expand of '{name}'."
+                )
+            select = [p.strip() for p in options["$select"].split(",")] if "$select" in options else None
             rel = td.relationship(name)
             if rel is not None:
                 targets = self.tenant.members(f"{td.key}#{rel.name}", obj["id"])
-                out[rel.name] = [self._directory_item(t, None) for t in list(targets)[:20]]
+                out[rel.name] = [self._directory_item(t, select) for t in list(targets)[:20]]
             elif td.key == "users" and name.lower() == "manager":
-                mgr = self.tenant.manager.get(obj["id"])
-                if mgr is not None:
-                    out["manager"] = self._directory_item(mgr, None)
+                chain = self._manager_chain(obj["id"], options, select)
+                if chain is not None:
+                    out["manager"] = chain
             elif td.key == "roleManagement/directory/roleAssignments" and name.lower() == "principal":
                 out["principal"] = self._directory_item(str(obj.get("principalId")), None)
             elif td.key == "roleManagement/directory/roleAssignments" and name.lower() == "roledefinition":
@@ -306,6 +322,37 @@ class GraphApi:
                     f"'microsoft.graph.{td.entity}'.",
                     "BadRequest",
                 )
+
+    def _manager_chain(
+        self, oid: str, options: dict[str, str], select: list[str] | None
+    ) -> dict[str, Any] | None:
+        """The manager, and with `$levels=n|max` their managers nested inside (user-list-manager.md: "$levels
+        can be max or a number between 1 and 1000"; "$levels is required" with $select inside the expand)."""
+        raw = options.get("$levels")
+        if select is not None and raw is None:
+            bad("The $levels parameter is required when $select is used in $expand=manager.")
+        levels = 1
+        if raw is not None:
+            if raw.lower() == "max":
+                levels = 1000
+            elif raw.isdigit() and 1 <= int(raw) <= 1000:
+                levels = int(raw)
+            else:
+                bad(f"Invalid $levels value '{raw}': use max or a number between 1 and 1000.")
+        chain: dict[str, Any] | None = None
+        holder: dict[str, Any] | None = None
+        seen = {oid}
+        current = self.tenant.manager.get(oid)
+        while current is not None and current not in seen and levels > 0:
+            item = self._directory_item(current, select)
+            if holder is None:
+                chain = item
+            else:
+                holder["manager"] = item
+            holder, levels = item, levels - 1
+            seen.add(current)
+            current = self.tenant.manager.get(current)
+        return chain
 
     def _top(self, ctx: Ctx, td: TypeDef | None, default: int = 100) -> int:
         raw = ctx.q.get("$top")
@@ -1249,12 +1296,11 @@ class GraphApi:
     def _deleted_items(self, ctx: Ctx, method: str, rest: list[str]) -> Response:
         self.tenant.purge_expired()
         if not rest:
-            if method == "GET":
+            if method == "GET":  # Graph's answer (microsoft-graph-docs-contrib#4424): a type cast is required
                 bad(
-                    "The OData type cast is required: list deleted items with "
-                    "/directory/deletedItems/microsoft.graph.{user|group|application|servicePrincipal|"
-                    "administrativeUnit}.",
-                    "Request_BadRequest",
+                    "Searches against this resource are not supported. "
+                    "Only specific instances can be queried.",
+                    "Request_UnsupportedQuery",
                 )
             not_allowed()
         head = rest[0]

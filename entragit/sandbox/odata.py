@@ -31,6 +31,47 @@ class QueryError(Exception):
         self.status = status
 
 
+def _split_top(text: str, sep: str) -> list[str]:
+    """Split at `sep` outside parentheses and quotes."""
+    parts, depth, quoted, start = [], 0, False, 0
+    for i, ch in enumerate(text):
+        if ch == "'":
+            quoted = not quoted
+        elif not quoted and ch == "(":
+            depth += 1
+        elif not quoted and ch == ")":
+            depth -= 1
+            if depth < 0:
+                raise QueryError(f"Invalid $expand '{text}': unbalanced parentheses.", "BadRequest")
+        elif not quoted and depth == 0 and ch == sep:
+            parts.append(text[start:i])
+            start = i + 1
+    if depth != 0 or quoted:
+        raise QueryError(f"Invalid $expand '{text}': unbalanced parentheses.", "BadRequest")
+    parts.append(text[start:])
+    return [p.strip() for p in parts if p.strip()]
+
+
+def parse_expand(text: str) -> list[tuple[str, dict[str, str]]]:
+    """`manager($levels=max;$select=id,displayName),members` → [("manager", {"$levels": "max", "$select":
+    "id,displayName"}), ("members", {})]: OData nests options in parentheses, separated by `;`
+    (user-list-manager.md), so the commas inside them do not separate expanded properties."""
+    out: list[tuple[str, dict[str, str]]] = []
+    for item in _split_top(text, ","):
+        name, paren, rest = item.partition("(")
+        options: dict[str, str] = {}
+        if paren:
+            if not rest.endswith(")"):
+                raise QueryError(f"Invalid $expand '{text}': unbalanced parentheses.", "BadRequest")
+            for option in _split_top(rest[:-1], ";"):
+                key, eq, value = option.partition("=")
+                if not eq:
+                    raise QueryError(f"Invalid $expand option '{option}'.", "BadRequest")
+                options[key.strip().lower()] = value.strip()
+        out.append((name.strip(), options))
+    return out
+
+
 # ------------------------------------------------------------------------------------------- tokens
 
 

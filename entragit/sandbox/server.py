@@ -792,6 +792,15 @@ class _Handler(BaseHTTPRequestHandler):
         target = "/v1.0" + path + ("?" + unquote(raw_query) if raw_query else "")
         method = self.command
 
+        if path == "/$metadata" and method in ("GET", "HEAD"):  # Graph serves its CSDL without a token
+            from entragit.sandbox.metadata import csdl
+
+            box.stats.count(method, path)
+            xml = _Result(
+                200, csdl(), {"Content-Type": "application/xml;charset=utf-8", "OData-Version": "4.0"}
+            )
+            self._finish_graph(started, xml, base_headers)
+            return
         token, reason = box.authority.check(self.headers.get("Authorization"), box.audiences)
         if token is None:
             box.stats.count(method, path)
@@ -972,14 +981,14 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def _relative(url: str) -> tuple[Any, str]:
-    """Split an inner batch URL (`/users?$top=5`, `users`, `/v1.0/users`) into (decoded path, raw query)."""
+    """Split an inner batch URL (`/users?$top=5`, `users`) into (decoded path, raw query). The URL is relative
+    to the version: `/v1.0/users` names a segment `v1.0`, which Graph answers with "Resource not found for the
+    segment 'v1.0'" (msgraph-sdk-javascript#1178), as the API layer does for any unknown segment."""
     if "://" in url:
         return None, ""
     path, _, query = url.partition("?")
     if not path.startswith("/"):
         path = "/" + path
-    if path.lower().startswith("/v1.0/"):
-        path = path[len("/v1.0") :]
     return unquote(path), query
 
 

@@ -21,7 +21,7 @@ from .api_helpers import (
 def test_deleted_user_is_listed_only_with_the_type_cast(g: Graph) -> None:
     assert g.delete(f"users/{uid(3)}").status_code == 204
     assert g.get(f"users/{uid(3)}").status_code == 404
-    assert_error(g.get("directory/deletedItems"), 400, "Request_BadRequest")
+    assert_error(g.get("directory/deletedItems"), 400, "Request_UnsupportedQuery")
     r = g.get("directory/deletedItems/microsoft.graph.user")
     body = r.json()
     assert r.status_code == 200 and body["@odata.context"] == f"{g.base}/$metadata#users"
