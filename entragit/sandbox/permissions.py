@@ -81,6 +81,9 @@ _APP_READ = (
 )
 # application-update.md, application-delete.md, serviceprincipal-update.md.
 _APP_WRITE = ("Application.ReadWrite.OwnedBy", "Application.ReadWrite.All")
+# serviceprincipal-post-serviceprincipals.md, serviceprincipal-update.md (their Application rows add
+# Directory.ReadWrite.All; the agent-identity permissions there concern agent identities only).
+_SP_WRITE = (*_APP_WRITE, "Directory.ReadWrite.All")
 # application-post-owners.md.
 _APP_OWNER_WRITE = (
     "Application.ReadWrite.OwnedBy+Directory.Read.All",
@@ -128,6 +131,12 @@ RULES: tuple[Rule, ...] = (
     _r("GET", "users/$count", "user-list.md", _USER_READ),
     _r("GET", "users/delta", "user-delta.md", _USER_READ),
     _r("GET", "users/{id}", "user-get.md", _USER_READ),
+    _r(
+        "GET",
+        "users/{id}/approleassignments",
+        "user-list-approleassignments.md",
+        "Directory.Read.All AppRoleAssignment.ReadWrite.All",
+    ),
     _r("GET", "users/{id}/**", "user-list-memberof.md", _USER_READ),
     _r("POST", "users", "user-post-users.md", _USER_WRITE),
     _r("PATCH", "users/{id}", "user-update.md", _USER_WRITE),
@@ -176,8 +185,8 @@ RULES: tuple[Rule, ...] = (
         (*_APP_READ, "AppRoleAssignment.ReadWrite.All"),
     ),
     _r("GET", "serviceprincipals/**", "serviceprincipal-get.md", _APP_READ),
-    _r("POST", "serviceprincipals", "serviceprincipal-post-serviceprincipals.md", _APP_WRITE),
-    _r("PATCH", "serviceprincipals/{id}", "serviceprincipal-update.md", _APP_WRITE),
+    _r("POST", "serviceprincipals", "serviceprincipal-post-serviceprincipals.md", _SP_WRITE),
+    _r("PATCH", "serviceprincipals/{id}", "serviceprincipal-update.md", _SP_WRITE),
     _r("DELETE", "serviceprincipals/{id}", "serviceprincipal-delete.md", _APP_WRITE),
     _r("POST", "serviceprincipals/{id}/addpassword", "serviceprincipal-addpassword.md", _APP_WRITE),
     _r("POST", "serviceprincipals/{id}/removepassword", "serviceprincipal-removepassword.md", _APP_WRITE),
@@ -228,6 +237,13 @@ RULES: tuple[Rule, ...] = (
         "identity/conditionalaccess/authenticationstrength/**",
         "authenticationstrengthpolicy-update.md",
         "Policy.ReadWrite.ConditionalAccess Policy.ReadWrite.AuthenticationMethod",
+    ),
+    _r(
+        "GET",
+        "identity/conditionalaccess/authenticationcontextclassreferences",
+        "conditionalaccessroot-list-authenticationcontextclassreferences.md",
+        "AuthenticationContext.Read.All AuthenticationContext.ReadWrite.All Policy.Read.ConditionalAccess"
+        " Policy.ReadWrite.ConditionalAccess",
     ),
     _r(
         "GET",
@@ -305,8 +321,7 @@ RULES: tuple[Rule, ...] = (
         "GET",
         "subscribedskus/**",
         "subscribedsku-list.md",
-        "LicenseAssignment.Read.All Organization.Read.All Directory.Read.All Organization.ReadWrite.All"
-        " Directory.ReadWrite.All",
+        "Organization.Read.All Directory.Read.All Directory.ReadWrite.All Organization.ReadWrite.All",
     ),
     _r(
         "GET",
