@@ -17,8 +17,9 @@ from msal_session import session_for, token_for
 from entragit.cli import cli
 from entragit.sandbox import permissions
 from entragit.sandbox.schema import SINGLETONS, TYPES
-from entragit.sandbox.seed import SANDBOX_CLIENT_ID
+from entragit.sandbox.seed import SANDBOX_CLIENT_ID, complete_seed
 from entragit.sandbox.server import Sandbox
+from entragit.sandbox.tenant import Tenant
 
 from .api_helpers import Graph, base_seed, gid, security_group, uid, user
 from .test_api_write import ca_body
@@ -223,3 +224,25 @@ def test_seed_file_permissions_and_unknown_names(tmp_path: Path) -> None:
     assert result.output.strip().count("\n") == 0
     result = CliRunner().invoke(cli, ["sandbox", "serve", "--json", "--permissions", "User.Read.All,Bogus"])
     assert result.exit_code == 1 and "--permissions" in result.output and "Bogus" in result.output
+
+
+def test_a_second_app_can_hold_its_own_grant(sandbox_factory: Callable[..., Sandbox]) -> None:
+    """A read-only backup app beside a restore app: each client's token carries its own application
+    permissions (Sandbox.add_client), and the restore app's writes are refused to the backup app."""
+    box = sandbox_factory(seed=base_seed())
+    backup_app = "5b1c2d3e-0000-4000-8000-00000000b0b0"
+    secret = box.add_client(backup_app, permissions=["User.Read.All", "Group.Read.All"])
+    info = {**box.info(), "client_id": backup_app, "client_secret": secret}
+    assert sorted(_claims(token_for(info))["roles"]) == ["Group.Read.All", "User.Read.All"]
+    reader = session_for(info)
+    assert reader.get(f"{box.base_url}/groups").status_code == 200
+    _denied(reader.patch(f"{box.base_url}/users/{uid(1)}", json={"jobTitle": "x"}))
+    assert session_for(box).patch(f"{box.base_url}/users/{uid(1)}", json={"jobTitle": "x"}).status_code == 204
+
+
+def test_the_grant_survives_a_saved_state(tmp_path: Path) -> None:
+    """`sandbox serve --state`: a grant set by the seed or /_sandbox/tenant is part of the saved tenant."""
+    tenant = Tenant.from_seed(complete_seed({**base_seed(), "permissions": ["User.Read.All"]}))
+    assert tenant.permissions == ["User.Read.All"]
+    tenant.save(tmp_path / "state.json")
+    assert Tenant.load(tmp_path / "state.json").permissions == ["User.Read.All"]
