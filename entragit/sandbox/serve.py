@@ -66,6 +66,12 @@ def human_banner(box: Sandbox, source: str = "") -> str:
         f"  Graph:     {info['graph_url']}/v1.0",
         f"  Authority: {info['authority_host']}/{info['tenant_id']}",
         f"  CA bundle: {info['ca_bundle']}",
+        "  Permissions: "
+        + (
+            ", ".join(box.tenant.permissions)
+            if box.tenant.permissions is not None
+            else "every permission the sandbox knows (restrict with --permissions)"
+        ),
         "",
         "Point entragit or any Graph client at it (the secret is a throwaway credential of this sandbox):",
         f"  export AZURE_TENANT_ID={info['tenant_id']}",

@@ -18,6 +18,7 @@ from entragit.cli import cli
 from entragit.sandbox import permissions
 from entragit.sandbox.schema import SINGLETONS, TYPES
 from entragit.sandbox.seed import SANDBOX_CLIENT_ID, complete_seed
+from entragit.sandbox.serve import human_banner
 from entragit.sandbox.server import Sandbox
 from entragit.sandbox.tenant import Tenant
 
@@ -61,6 +62,7 @@ def test_default_client_holds_every_permission_the_sandbox_knows(sandbox: Sandbo
 def test_token_lists_exactly_the_granted_permissions_and_reads_work(granted: Callable[..., Graph]) -> None:
     """user-list.md: User.Read.All lists users; group-list.md does not list it, so groups are refused."""
     g = granted("User.Read.All")
+    assert "Permissions: User.Read.All\n" in human_banner(g.box)
     assert _claims(g.s.headers["Authorization"].split()[1])["roles"] == ["User.Read.All"]
     assert g.get("users").status_code == 200
     assert g.get(f"users/{uid(1)}").status_code == 200
