@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
+import live_helpers
+
+from entragit import config
+from entragit.backup import run_backup
 from entragit.catalog import CATALOG, by_name
+from entragit.config import Config
 from entragit.permissions import permissions_by_type, required_permissions
+from entragit.repo.writer import Store
 
 
 def test_backup_permissions_are_read_only_and_cover_every_type() -> None:
@@ -76,3 +85,25 @@ def test_permissions_command_json_matches_the_catalog() -> None:
     assert by_type.exit_code == 0, by_type.output
     assert json.loads(by_type.output) == permissions_by_type(restore=True)
     assert "User.ReadWrite.All" in json.loads(by_type.output)["users"]
+
+
+def test_a_backup_app_granted_exactly_what_permissions_lists_backs_up_everything(
+    sandbox_factory: Any, tmp_path: Path
+) -> None:
+    """The sandbox enforces each endpoint's documented least-privileged permission: a backup with exactly
+    `entragit permissions` granted meets no 403 (the list is complete), and without one of them the type
+    that needs it fails naming it (the list is not padded)."""
+    granted = required_permissions()
+    box = sandbox_factory(permissions=granted)
+    root = tmp_path / "repo"
+    st = Store.init(root)
+    config.save(st.root, Config(tenant_id=box.tenant_id, client_id=box.client_id))
+    st.commit_paths(["entragit.yaml"], "entragit init")
+    result = run_backup(root, client=live_helpers.client_for(box))
+    assert result.ok, result.errors
+    assert set(result.types) == {t.name for t in CATALOG}
+
+    without = sandbox_factory(permissions=[p for p in granted if p != "Policy.Read.ConditionalAccess"])
+    result = run_backup(root, client=live_helpers.client_for(without), full=True)
+    assert [e.split(":")[0] for e in result.errors] == ["authenticationContexts"]
+    assert "Policy.Read.ConditionalAccess" in result.errors[0]
