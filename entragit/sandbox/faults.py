@@ -18,7 +18,7 @@ from typing import Any
 
 from entragit.sandbox.errors import SandboxError
 
-# Graph error codes that fit each status (concepts/errors.md and the directory codes in NOTES.md §8.3).
+# Graph error codes that fit each status (concepts/errors.md; docs/graph.md, Error bodies).
 FAULT_CODES: dict[int, str] = {
     400: "BadRequest",
     401: "InvalidAuthenticationToken",

@@ -2,7 +2,7 @@
 
 server.py parses HTTP, authenticates, throttles and handles $batch; everything a Graph v1.0 endpoint does
 with a request once it is admitted happens here. Fidelity over convenience: where Graph refuses a request,
-so do we, with its status, error code and (where known) message — see graph/NOTES.md.
+so do we, with its status, error code and (where known) message — see docs/graph.md.
 
 This module routes a request and implements reading (paging, $select, $filter, $count, $expand), links and
 deletedItems; rules.py decides what writes Graph accepts, audit.py records them, delta.py answers delta

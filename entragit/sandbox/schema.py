@@ -2,7 +2,7 @@
 
 This is data, not behaviour: tenant.py stores objects; graph_api.py and rules.py enforce what it declares.
 Property lists follow the v1.0 resource pages (resources/user.md, group.md, application.md, ...) and
-graph/NOTES.md §2-§3; a type whose `known` set is None accepts any top-level property name.
+docs/graph.md (Write rules); a type whose `known` set is None accepts any top-level property name.
 """
 
 from __future__ import annotations

@@ -69,7 +69,7 @@ COLLECTIONS: tuple[str, ...] = (
 )
 SINGLETONS: tuple[str, ...] = ("policies/authenticationMethodsPolicy", "policies/authorizationPolicy")
 
-# Soft-deletable types (NOTES.md 1.1) as they appear in a deletedItems entry's @odata.type.
+# Soft-deletable types (docs/graph.md, Deleted items) as they appear in a deletedItems entry's @odata.type.
 DELETED_TYPES: dict[str, str] = {
     "#microsoft.graph.user": "users",
     "#microsoft.graph.group": "groups",
@@ -90,7 +90,7 @@ class SeedError(SandboxError):
 
 
 def _role_assignment_id(seed_id: uuid.UUID) -> str:
-    """Role assignment ids are not GUIDs: 43 base64url characters then `-1` (NOTES.md section 11)."""
+    """Role assignment ids are not GUIDs: 43 base64url characters then `-1` (docs/graph.md, Ids, timestamps)."""
     raw = seed_id.bytes + uuid.uuid5(seed_id, "assignment").bytes
     return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=") + "-1"
 

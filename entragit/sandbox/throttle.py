@@ -1,4 +1,4 @@
-"""Graph's identity-and-access throttling, as documented (graph/NOTES.md §8.2).
+"""Graph's identity-and-access throttling, as documented (docs/graph.md, Throttling).
 
 Independent limits. Resource units are a token bucket (a burst up to the quota passes, then the documented
 rate applies); the write quotas count the writes of the last window ("N requests per 150 s"), so a refused

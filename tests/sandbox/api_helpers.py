@@ -1,7 +1,7 @@
 """Helpers for the sandbox Graph-semantics tests: small seeds and a raw-HTTP Graph caller.
 
 Every test talks HTTP to a real in-process sandbox with an msal token (conftest's sandbox_factory), and checks
-the responses against documented Graph behaviour (graph/NOTES.md, graph/samples/), never our own client.
+the responses against documented Graph behaviour (docs/graph.md and the pages it cites), never our own client.
 """
 
 from __future__ import annotations
