@@ -524,7 +524,8 @@ CATALOG: tuple[ObjectType, ...] = (
         read_only=("id",),
         create_method="PATCH",
         rank=11,
-        # conditionalaccessroot-list-authenticationcontextclassreferences.md: Policy.Read.All does not cover it.
+        # conditionalaccessroot-list-authenticationcontextclassreferences.md: Policy.Read.All does not
+        # cover it.
         permissions_backup=("Policy.Read.ConditionalAccess",),
         permissions_restore=("Policy.ReadWrite.ConditionalAccess",),
         notes="Ids are fixed slots c1..c99: created by PATCH on the item path.",

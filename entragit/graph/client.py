@@ -1,7 +1,8 @@
 """A small, thread-safe Microsoft Graph client: paging, $batch, delta rounds, retries.
 
 Why not msgraph-sdk: a backup tool needs untyped JSON that round-trips unknown properties exactly,
-synchronous code and few dependencies (docs/architecture.md). The contract callers rely on is "complete or exception":
+synchronous code and few dependencies (docs/architecture.md). The contract callers rely on is "complete or
+exception":
 every read either returns everything Graph has or raises GraphError, so a failed listing can never look like a
 mass deletion.
 """

@@ -36,8 +36,9 @@ def seed_clock() -> datetime:
     """The moment seeds are built against: the start of the current UTC day.
 
     A fixed date would rot: the sandbox purges soft-deleted objects 30 days after their deletedDateTime
-    (docs/graph.md, Deleted items), so a seed dated once would lose its deleted items a month later, and the demo's secure
-    score would show an ever older date. Midnight keeps the output identical for every call on the same day.
+    (docs/graph.md, Deleted items), so a seed dated once would lose its deleted items a month later, and the
+    demo's secure score would show an ever older date. Midnight keeps the output identical for every call on
+    the same day.
     """
     today = datetime.now(timezone.utc)
     return datetime(today.year, today.month, today.day, tzinfo=timezone.utc)
@@ -48,7 +49,8 @@ _FOUR_UINT32 = struct.Struct("<4I")
 
 
 def iso(moment: datetime) -> str:
-    """Directory objects carry whole-second UTC timestamps with a Z (docs/graph.md, Ids, timestamps). Naive means UTC."""
+    """Directory objects carry whole-second UTC timestamps with a Z (docs/graph.md, Ids, timestamps).
+    Naive means UTC."""
     if moment.tzinfo is not None:
         moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
     return moment.isoformat(timespec="seconds") + "Z"

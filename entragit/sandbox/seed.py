@@ -90,7 +90,7 @@ class SeedError(SandboxError):
 
 
 def _role_assignment_id(seed_id: uuid.UUID) -> str:
-    """Role assignment ids are not GUIDs: 43 base64url characters then `-1` (docs/graph.md, Ids, timestamps)."""
+    """Role assignment ids are not GUIDs: 43 base64url characters, then `-1` (docs/graph.md, Ids)."""
     raw = seed_id.bytes + uuid.uuid5(seed_id, "assignment").bytes
     return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=") + "-1"
 

@@ -470,7 +470,8 @@ class Tenant:
 
     @classmethod
     def from_seed(cls, seed: dict[str, Any]) -> Tenant:
-        """Build a tenant from a completed seed (docs/repository-format.md, Sandbox seed files); no API validation applies."""
+        """Build a tenant from a completed seed (docs/repository-format.md, Sandbox seed files); no API
+        validation applies."""
         tenant = cls()
         # Objects are copied one level deep: the tenant replaces objects wholesale on every change and never
         # mutates nested values in place, so sharing them with the caller's seed is safe (and a deepcopy of a

@@ -1,4 +1,5 @@
-"""JSON batching as documented (docs/graph.md, JSON batching): ≤20 requests, unique ids, dependsOn → 424, envelope 200."""
+"""JSON batching as documented (docs/graph.md, JSON batching): ≤20 requests, unique ids, dependsOn → 424,
+envelope 200."""
 
 from __future__ import annotations
 

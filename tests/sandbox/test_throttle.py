@@ -1,4 +1,5 @@
-"""Graph's identity throttling (docs/graph.md, Throttling): RU costs and tiers, write quota, 1 rps for CA policies."""
+"""Graph's identity throttling (docs/graph.md, Throttling): RU costs and tiers, write quota, 1 rps for CA
+policies."""
 
 from __future__ import annotations
 
