@@ -31,6 +31,7 @@ from entragit.errors import EntragitError
 from entragit.graph.client import DeltaExpired, GraphClient, GraphError, RetryNotice
 from entragit.repo.writer import Snapshot, Store
 from entragit.reports import REPORT_FOLDER
+from entragit.wording import count
 
 ProgressFn = Callable[[str], None]
 
@@ -79,7 +80,7 @@ class BackupResult:
         what = f"{self.changed} changed, {self.added} added, {self.deleted} deleted"
         commit = f"commit {self.commit[:10]}" if self.commit else "no changes, no commit"
         objects = sum(t.objects for t in self.types.values())
-        line = f"backup: {objects} objects in {len(self.types)} types; {what}; {commit}"
+        line = f"backup: {count(objects, 'object')} in {count(len(self.types), 'type')}; {what}; {commit}"
         line += f"; {self.stats.get('requests', 0)} Graph requests in {self.stats.get('seconds', 0):.1f}s"
         if self.errors:
             failed = sorted(t.name for t in self.types.values() if t.error)
@@ -268,7 +269,9 @@ class _Run:
         if p.seats:
             p.state["seats"] = p.seats
         out.summary.objects = len(p.digests)
-        self.progress(f"{t.name}: {len(p.digests)} objects" + (f" ({len(soft)} deleted)" if soft else ""))
+        self.progress(
+            f"{t.name}: {count(len(p.digests), 'object')}" + (f" ({len(soft)} deleted)" if soft else "")
+        )
         if not t.singleton:
             self._find_deletions(p)
         p.state["digests"] = p.digests
