@@ -25,6 +25,12 @@ def sandbox_env(box: Sandbox) -> dict[str, str]:
     }
 
 
+def cli_env(box: Sandbox) -> dict[str, str]:
+    """The environment for running the CLI against the sandbox: no repository from the caller's environment,
+    no colour codes in the output the tests read."""
+    return {**sandbox_env(box), "ENTRAGIT_REPO": "", "NO_COLOR": "1"}
+
+
 def client_for(box: Sandbox, **options: Any) -> GraphClient:
     """A client as the backup builds it; retry tests pass small backoffs in `options`."""
     return live.connect(sandbox_config(box), sandbox_env(box), **options)

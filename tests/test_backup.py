@@ -16,6 +16,7 @@ import live_helpers
 import pytest
 import requests
 from click.testing import CliRunner
+from live_helpers import cli_env
 
 from entragit import backup, canonical, catalog, config
 from entragit.backup import run_backup
@@ -495,16 +496,6 @@ def test_excluded_attributes_and_types(env: Env) -> None:
 
 
 # ---------------------------------------------------------------------------------------------------- CLI
-
-
-def cli_env(box: Sandbox) -> dict[str, str]:
-    return {
-        "ENTRAGIT_GRAPH_URL": box.graph_url,
-        "AZURE_AUTHORITY_HOST": box.authority_host,
-        "AZURE_CLIENT_SECRET": box.client_secret,
-        "REQUESTS_CA_BUNDLE": box.ca_bundle,
-        "ENTRAGIT_REPO": "",
-    }
 
 
 def test_cli_init_backup_exit_codes_and_no_secret_in_the_repo(sandbox: Sandbox, tmp_path: Path) -> None:

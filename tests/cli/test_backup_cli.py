@@ -8,22 +8,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from live_helpers import cli_env
 
 from entragit.cli import cli
 from entragit.cli.progress import retry_printer
 from entragit.graph.client import RetryNotice
 from entragit.sandbox.server import Sandbox
-
-
-def sandbox_env(box: Sandbox) -> dict[str, str]:
-    return {
-        "ENTRAGIT_GRAPH_URL": box.graph_url,
-        "AZURE_AUTHORITY_HOST": box.authority_host,
-        "AZURE_CLIENT_SECRET": box.client_secret,
-        "REQUESTS_CA_BUNDLE": box.ca_bundle,
-        "ENTRAGIT_REPO": "",
-        "NO_COLOR": "1",
-    }
 
 
 def invoke(env: dict[str, str], *args: str) -> Result:
@@ -34,7 +24,7 @@ def invoke(env: dict[str, str], *args: str) -> Result:
 def repo(sandbox: Sandbox, tmp_path: Path) -> Path:
     root = tmp_path / "backup"
     r = invoke(
-        sandbox_env(sandbox),
+        cli_env(sandbox),
         *("init", "--repo", str(root), "--tenant-id", sandbox.tenant_id, "--client-id", sandbox.client_id),
     )
     assert r.exit_code == 0, r.output
@@ -44,7 +34,7 @@ def repo(sandbox: Sandbox, tmp_path: Path) -> Path:
 def test_backup_against_an_unresolvable_graph_host_fails_in_seconds_with_one_line(
     sandbox: Sandbox, repo: Path
 ) -> None:
-    env = {**sandbox_env(sandbox), "ENTRAGIT_GRAPH_URL": "https://nonexistent.invalid"}
+    env = {**cli_env(sandbox), "ENTRAGIT_GRAPH_URL": "https://nonexistent.invalid"}
     started = time.monotonic()
     r = invoke(env, "backup", "--repo", str(repo))
     assert time.monotonic() - started < 10
@@ -84,7 +74,7 @@ def test_init_refuses_another_tenant_over_backups_unless_forced(
 ) -> None:
     """With the organization backed up its id and verified domains are known; without it (a backup of users
     only), entragit.yaml's tenant id is what the backups are of."""
-    env = sandbox_env(sandbox)
+    env = cli_env(sandbox)
     assert invoke(env, "backup", "--repo", str(repo), "--type", backed_up).exit_code == 0
     settings = (repo / "entragit.yaml").read_text()
     head = _git(repo, "rev-parse", "HEAD")

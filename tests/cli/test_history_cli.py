@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 import requests
 from click.testing import CliRunner, Result
+from live_helpers import cli_env
 from msal_session import session_for
 
 from entragit import canonical, catalog
@@ -68,14 +69,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
     box = start(Tenant.from_seed(seed_mod.demo_seed()), throttle=False)
     try:
         root = tmp_path_factory.mktemp("history") / "backup"
-        env = {
-            "ENTRAGIT_GRAPH_URL": box.graph_url,
-            "AZURE_AUTHORITY_HOST": box.authority_host,
-            "AZURE_CLIENT_SECRET": box.client_secret,
-            "REQUESTS_CA_BUNDLE": box.ca_bundle,
-            "ENTRAGIT_REPO": "",
-            "NO_COLOR": "1",
-        }
+        env = cli_env(box)
         r = CliRunner().invoke(
             cli,
             ["init", "--repo", str(root), "--tenant-id", box.tenant_id, "--client-id", box.client_id],
