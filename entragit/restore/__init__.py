@@ -1,1 +1,84 @@
-"""restore"""
+"""Restore: bring objects back to what a revision of the backup repository says, through Graph.
+
+`make_plan` reads the desired objects (desired.py) and the live ones (sources.py), and decides (plan.py);
+`apply` (apply.py) carries a plan out. Nothing is written before the whole plan is known and checked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from entragit.errors import UsageError
+from entragit.graph.client import GraphClient
+from entragit.restore import desired as desired_mod
+from entragit.restore import sources
+from entragit.restore.desired import Desired, is_deleted
+from entragit.restore.plan import Action, Facts, Options, plan_object
+from entragit.restore.sources import Revision
+
+
+@dataclass
+class Plan:
+    revision: Revision
+    actions: list[Action]
+    names: dict[str, str]  # id → display name, for showing links
+
+    def to_json(self) -> dict[str, Any]:
+        return {"revision": self.revision.sha, "actions": [a.to_json() for a in self.actions]}
+
+
+def _check_only(only: Sequence[str] | None, wanted: Sequence[Desired]) -> frozenset[str] | None:
+    if not only:
+        return None
+    names = {n.strip() for n in only if n.strip()}
+    types = {d.type for d in wanted}
+    known = {p for t in types for p in (*t.select, *(r.name for r in t.relationships))}
+    unknown = sorted(names - known)
+    if unknown:
+        listed = ", ".join(sorted(t.name for t in types)) or "the selected objects"
+        raise UsageError(f"--only: {', '.join(unknown)} is no attribute or relationship of {listed}")
+    return frozenset(names)
+
+
+def _upn_holder(client: GraphClient, d: Desired, upn: str) -> tuple[str, str] | None:
+    """The active user other than d holding upn now (user-list.md: $filter on userPrincipalName)."""
+    quoted = upn.replace("'", "''")
+    params = {"$filter": f"userPrincipalName eq '{quoted}'", "$select": "id,displayName"}
+    for u in client.list("users", params):
+        if u.get("id") != d.id:
+            return str(u.get("id")), str(u.get("displayName") or u.get("id"))
+    return None
+
+
+def _facts(client: GraphClient, d: Desired, live: dict[str, Any] | None, new_upn: str | None) -> Facts:
+    if d.type.name != "users" or live is None or d.deleted:
+        return Facts()
+    upn = new_upn or d.obj.get("userPrincipalName")
+    if not isinstance(upn, str) or (upn == live.get("userPrincipalName") and not is_deleted(live)):
+        return Facts(new_upn=new_upn)
+    return Facts(_upn_holder(client, d, upn), new_upn)
+
+
+def make_plan(
+    repo_dir: str | None,
+    specs: Sequence[str],
+    *,
+    at: str | None = None,
+    only: Sequence[str] | None = None,
+    relationships: bool = True,
+    new_upn: str | None = None,
+    client: GraphClient,
+) -> Plan:
+    """What a restore of specs (every object of the revision when empty) would do now."""
+    rev, wanted = desired_mod.read(repo_dir, specs, at)
+    if new_upn is not None and [d.type.name for d in wanted] != ["users"]:
+        raise UsageError("--new-upn needs exactly one object, a user")
+    opts = Options(_check_only(only, wanted), relationships)
+    root = sources.repo_root(repo_dir)
+    live = client.map_concurrent(lambda d: sources.read_live(root, d.type, d.id, client), wanted)
+    actions: list[Action] = []
+    for d, obj in sorted(zip(wanted, live, strict=True), key=lambda p: (p[0].type.rank, p[0].path)):
+        actions += plan_object(d, obj, opts, _facts(client, d, obj, new_upn))
+    return Plan(rev, actions, sources.names(repo_dir, rev.sha) if actions else {})

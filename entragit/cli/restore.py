@@ -1,0 +1,252 @@
+"""Restore commands: plan and restore. Parse options, call entragit.restore, render like a Terraform plan."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import click
+
+from entragit import restore
+from entragit.cli.history import json_option, repo_option
+from entragit.cli.output import dim, echo_json, style
+from entragit.errors import EntragitError, UsageError
+from entragit.restore import sources
+from entragit.restore.apply import FAILED, OK, Result, apply
+from entragit.restore.plan import LINK, OBJECT_ACTIONS, REFUSE, SKIP, UNLINK, Action, is_empty
+
+F = Callable[..., Any]
+
+EXIT_NOT_EMPTY = 3  # `plan --exit-code`: there is something to do
+
+SYMBOLS = {
+    "update": ("~", "yellow"),
+    "recreate": ("+", "green"),
+    "undelete": ("↺", "cyan"),
+    LINK: ("+", "green"),
+    UNLINK: ("-", "red"),
+    REFUSE: ("!", "red"),
+    SKIP: ("·", None),
+}
+
+
+def _value(v: Any, limit: int = 100) -> str:
+    text = json.dumps(v, ensure_ascii=False, sort_keys=True)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _leaves(value: Any, prefix: str) -> Iterator[tuple[str, Any]]:
+    if isinstance(value, dict) and value:
+        for k, v in value.items():
+            yield from _leaves(v, f"{prefix}.{k}")
+    else:
+        yield prefix, value
+
+
+def _change_lines(path: str, old: Any, new: Any, names: dict[str, str]) -> list[str]:
+    """One line per changed leaf of a complex value (a CA policy's conditions), old → new."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        a, b = dict(_leaves(old, path)), dict(_leaves(new, path))
+        return [
+            f"{k}: {_value(a.get(k))} → {_value(b.get(k))}"
+            for k in dict.fromkeys([*a, *b])
+            if a.get(k) != b.get(k)
+        ]
+    return [f"{path}: {_value(old)} → {_value(new)}"]
+
+
+def _linked(v: Any, names: dict[str, str]) -> str:
+    ref = v.get("principalId") if isinstance(v, dict) else v
+    name = names.get(str(ref))
+    return f"{ref} ({name})" if name else str(ref)
+
+
+def render_action(a: Action, names: dict[str, str]) -> list[str]:
+    symbol, colour = SYMBOLS.get(a.action, ("?", None))
+    head = f"{symbol} {a.action} {a.path}  {a.name}"
+    lines = [style(head, fg=colour, bold=True) if colour else dim(head)]
+    if a.reason and a.action in (REFUSE, SKIP, "recreate"):
+        lines.append(f"    {a.reason}" if a.action != SKIP else dim(f"    {a.reason}"))
+    for c in a.changes:
+        if a.action in (LINK, UNLINK):
+            if c.old is not None and c.new is not None:  # a manager replaced
+                lines.append(f"    {c.path}: {_linked(c.old, names)} → {_linked(c.new, names)}")
+            else:
+                mark = "+" if a.action == LINK else "-"
+                lines.append(f"    {c.path} {mark} {_linked(c.new if a.action == LINK else c.old, names)}")
+        else:
+            lines += [f"    {line}" for line in _change_lines(c.path, c.old, c.new, names)]
+    if a.action == "undelete" and a.new_upn:
+        lines.append(f"    as userPrincipalName {a.new_upn}")
+    return lines
+
+
+def _count(actions: list[Action], kind: str) -> int:
+    return sum(a.action == kind for a in actions)
+
+
+def summary(actions: list[Action]) -> str:
+    links_in = sum(len(a.changes) for a in actions if a.action == LINK)
+    links_out = sum(len(a.changes) for a in actions if a.action == UNLINK)
+    return (
+        f"Plan: {_count(actions, 'update')} to update, {_count(actions, 'undelete')} to undelete, "
+        f"{_count(actions, 'recreate')} to recreate, {links_in} links to add, {links_out} to remove, "
+        f"{_count(actions, REFUSE)} refused, {_count(actions, SKIP)} skipped."
+    )
+
+
+def render_plan(plan: restore.Plan) -> str:
+    rev = plan.revision
+    if not plan.actions:
+        return f"No changes: the tenant matches {rev.short} ({rev.when} UTC)."
+    lines = [f"Restore plan to {rev.short} ({rev.when} UTC):", ""]
+    for a in plan.actions:
+        lines += render_action(a, plan.names)
+    lines += ["", summary(plan.actions)]
+    return "\n".join(lines)
+
+
+def _common(f: F) -> F:
+    for option in reversed(
+        (
+            click.option(
+                "--at",
+                "at",
+                metavar="REV",
+                default=None,
+                help="A commit, tag, HEAD~N or date "
+                "(default: each object's latest backup in which it existed).",
+            ),
+            click.option(
+                "--only",
+                "only",
+                metavar="ATTR,...",
+                default=None,
+                help="Restore only these attributes and relationships.",
+            ),
+            click.option(
+                "--relationships/--no-relationships",
+                default=True,
+                show_default=True,
+                help="Also add and remove links (members, owners, manager, app role assignments).",
+            ),
+            click.option(
+                "--new-upn",
+                "new_upn",
+                metavar="UPN",
+                default=None,
+                help="Undelete a user under this userPrincipalName (its own is taken).",
+            ),
+            repo_option,
+        )
+    ):
+        f = option(f)
+    return f
+
+
+def _plan(
+    client: Any,
+    repo: str | None,
+    objects: tuple[str, ...],
+    at: str | None,
+    only: str | None,
+    relationships: bool,
+    new_upn: str | None,
+) -> restore.Plan:
+    return restore.make_plan(
+        repo,
+        objects,
+        at=at,
+        only=only.split(",") if only else None,
+        relationships=relationships,
+        new_upn=new_upn,
+        client=client,
+    )
+
+
+@click.command("plan")
+@click.argument("objects", metavar="[OBJECT]...", nargs=-1)
+@_common
+@json_option
+@click.option(
+    "--exit-code", "exit_code", is_flag=True, help=f"Exit {EXIT_NOT_EMPTY} when the plan is not empty."
+)
+def plan_cmd(
+    objects: tuple[str, ...],
+    at: str | None,
+    only: str | None,
+    relationships: bool,
+    new_upn: str | None,
+    repo: str | None,
+    as_json: bool,
+    exit_code: bool,
+) -> None:
+    """What a restore would do: each object of the revision against the live tenant. Writes nothing."""
+    client = sources.connect(repo)
+    try:
+        plan = _plan(client, repo, objects, at, only, relationships, new_upn)
+    finally:
+        client.close()
+    if as_json:
+        echo_json(plan.to_json())
+    else:
+        click.echo(render_plan(plan))
+    if exit_code and not is_empty(plan.actions):
+        sys.exit(EXIT_NOT_EMPTY)
+
+
+def _report(r: Result) -> None:
+    mark = {OK: style("✓", fg="green"), FAILED: style("✗", fg="red")}.get(r.status, dim("–"))
+    click.echo(
+        f"{mark} {r.action.action} {r.action.path}  {r.action.name}: {r.status}"
+        + (f": {r.message}" if r.message else "")
+    )
+
+
+@click.command("restore")
+@click.argument("objects", metavar="OBJECT...", nargs=-1, required=True)
+@_common
+@click.option("--yes", "yes", is_flag=True, help="Apply without asking.")
+@click.option("--dry-run", "dry_run", is_flag=True, help="Show the plan and stop; nothing is written.")
+def restore_cmd(
+    objects: tuple[str, ...],
+    at: str | None,
+    only: str | None,
+    relationships: bool,
+    new_upn: str | None,
+    repo: str | None,
+    yes: bool,
+    dry_run: bool,
+) -> None:
+    """Bring objects back to a revision: show the plan, ask, apply it through Graph, report each result."""
+    client = sources.connect(repo)
+    try:
+        plan = _plan(client, repo, objects, at, only, relationships, new_upn)
+        click.echo(render_plan(plan))
+        writes = [a for a in plan.actions if a.action in (*OBJECT_ACTIONS, LINK, UNLINK)]
+        if dry_run or not writes:
+            if dry_run:
+                click.echo(dim("dry run: nothing written"))
+            return
+        if not yes:
+            if not sys.stdin.isatty():
+                raise UsageError(
+                    "restore writes to the tenant: pass --yes to apply without a terminal to ask on"
+                )
+            if not click.confirm("Apply this plan?", default=False):
+                raise EntragitError("cancelled: nothing written")
+        results = apply(client, plan.actions, _report)
+    finally:
+        client.close()
+    failed = [r for r in results if r.status != OK]
+    click.echo(
+        f"Restored: {len(results) - len(failed)} of {len(results)} actions done"
+        + (f", {len(failed)} failed or not attempted." if failed else ".")
+    )
+    if failed:
+        sys.exit(1)
+
+
+COMMANDS = (plan_cmd, restore_cmd)

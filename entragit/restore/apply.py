@@ -1,0 +1,209 @@
+"""Restore actions → Graph writes, in catalog rank order, each reported with its result.
+
+Objects first (undelete before update, by catalog rank, so that what a later object refers to exists), then
+the links phase. A link whose owner or target could not be brought back is not attempted: it would fail, or
+worse, half-succeed. Every write is derived from the action's changes, which come from its JSON patch.
+
+Graph merges complex values in a PATCH (an omitted nested property keeps its live value,
+conditionalaccesspolicy-update.md), so each complex value is sent whole with an explicit null for every
+nested property live has and the revision does not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from entragit.graph.client import GraphClient, GraphError
+from entragit.restore.plan import LINK, OBJECT_ACTIONS, UNDELETE, UNLINK, UPDATE, Action, Change
+
+GRAPH_ROOT = (
+    "https://graph.microsoft.com/v1.0"  # the form @odata.id and @odata.bind take (group-post-members.md)
+)
+BIND_LIMIT = 20  # members added per PATCH through members@odata.bind (group-post-members.md)
+
+OK, FAILED, NOT_ATTEMPTED = "ok", "failed", "not attempted"
+
+
+@dataclass
+class Result:
+    action: Action
+    status: str
+    message: str = ""
+
+
+def with_nulls(desired: Any, live: Any) -> Any:
+    """desired, with null for every nested property live has and desired lacks (annotations excepted)."""
+    if not isinstance(desired, dict) or not isinstance(live, dict):
+        return desired
+    out = {k: with_nulls(v, live.get(k)) for k, v in desired.items()}
+    for k in live:
+        if k not in out and "@" not in k:
+            out[k] = None
+    return out
+
+
+def patch_body(changes: Sequence[Change]) -> dict[str, Any]:
+    return {c.path: with_nulls(c.new, c.old) for c in changes}
+
+
+def order(actions: Sequence[Action]) -> list[Action]:
+    """Objects by catalog rank (undelete before update), then links added, then links removed (a group
+    keeps an owner while its owners are swapped)."""
+
+    def key(a: Action) -> tuple[int, int, int, str]:
+        if a.action in OBJECT_ACTIONS:
+            return (0, a.type.rank, OBJECT_ACTIONS.index(a.action), a.path)
+        rel_rank = a.relationship.rank if a.relationship else 0
+        return (1 if a.action == LINK else 2, rel_rank * 1000 + a.type.rank, 0, a.path)
+
+    return sorted((a for a in actions if a.action in (*OBJECT_ACTIONS, LINK, UNLINK)), key=key)
+
+
+class Writer:
+    """Sends one action's writes; raises GraphError on the first one Graph refuses."""
+
+    def __init__(self, client: GraphClient) -> None:
+        self.client = client
+
+    def _send(self, a: Action, method: str, path: str, body: Any = None) -> dict[str, Any] | None:
+        perm = " and ".join(a.type.permissions_restore) or None
+        return self.client.request(method, path, body, required_permission=perm)
+
+    def run(self, a: Action) -> str:
+        handler: Callable[[Action], str] = {
+            UPDATE: self.update,
+            UNDELETE: self.undelete,
+            LINK: self.link,
+            UNLINK: self.unlink,
+        }.get(a.action, self.unsupported)
+        return handler(a)
+
+    def unsupported(self, a: Action) -> str:
+        raise _NotDone(f"{a.action} is not supported yet")
+
+    def update(self, a: Action, changes: Sequence[Change] | None = None) -> str:
+        t = a.type
+        body = patch_body(a.changes if changes is None else changes)
+        actions = dict(t.write_actions)
+        for prop in [p for p in body if p in actions]:
+            template, value = actions[prop], body.pop(prop)
+            if "{ref}" in template:
+                old = {i.get("id"): i for i in _dicts(next(c.old for c in a.changes if c.path == prop))}
+                for item in _dicts(value):
+                    if item != old.get(item.get("id")):
+                        self._send(
+                            a, "PATCH", template.format(ref=item["id"]), with_nulls(item, old.get(item["id"]))
+                        )
+            else:
+                self._send(a, "POST", template.format(id=a.id), {prop: value})
+        if body:
+            if t.keep_odata_type and "@odata.type" in a.desired:
+                body = {"@odata.type": a.desired["@odata.type"], **body}
+            self._send(a, "PATCH", t.item_path(a.id), body)
+        return "updated " + ", ".join(c.path for c in a.changes) if a.changes else "nothing to update"
+
+    def undelete(self, a: Action) -> str:
+        body = {"newUserPrincipalName": a.new_upn} if a.new_upn else None
+        self._send(a, "POST", f"directory/deletedItems/{a.id}/restore", body)
+        rest = [c for c in a.changes if not (a.new_upn and c.path == "userPrincipalName")]
+        done = f"restored from deleted items{f' as {a.new_upn}' if a.new_upn else ''}"
+        if rest:
+            try:
+                self.update(a, rest)
+            except GraphError as exc:
+                raise _Partly(f"{done}, but not updated: {exc}") from None
+            done += "; updated " + ", ".join(c.path for c in rest)
+        return done
+
+    def link(self, a: Action) -> str:
+        rel = a.relationship
+        assert rel is not None
+        added = [c.new for c in a.changes]
+        if rel.kind == "app-role-assignment":
+            for item in added:
+                body = {
+                    "principalId": item["principalId"],
+                    "resourceId": a.id,
+                    "appRoleId": item["appRoleId"],
+                }
+                self._send(a, "POST", rel.add_path(a.id), body)
+        elif rel.kind == "ref-single":
+            self._send(
+                a,
+                rel.add_method,
+                rel.add_path(a.id),
+                {"@odata.id": f"{GRAPH_ROOT}/directoryObjects/{added[0]}"},
+            )
+        elif a.type.name == "groups" and rel.name == "members" and len(added) > 1:
+            for i in range(0, len(added), BIND_LIMIT):
+                urls = [f"{GRAPH_ROOT}/directoryObjects/{ref}" for ref in added[i : i + BIND_LIMIT]]
+                self._send(a, "PATCH", a.type.item_path(a.id), {"members@odata.bind": urls})
+        else:
+            for ref in added:
+                self._send(
+                    a, "POST", rel.add_path(a.id), {"@odata.id": f"{GRAPH_ROOT}/directoryObjects/{ref}"}
+                )
+        return f"{rel.name}: added {len(added)}"
+
+    def unlink(self, a: Action) -> str:
+        rel = a.relationship
+        assert rel is not None
+        removed = [c.old for c in a.changes]
+        if rel.kind == "app-role-assignment":
+            live = list(self.client.list(rel.read_path(a.id)))
+            for item in removed:
+                for found in live:
+                    if all(found.get(f) == item.get(f) for f in ("appRoleId", "principalId")):
+                        self._send(a, "DELETE", rel.remove_path(a.id, str(found["id"])))
+        elif rel.kind == "ref-single":
+            self._send(a, "DELETE", rel.remove_path(a.id, ""))
+        else:
+            for ref in removed:
+                self._send(a, "DELETE", rel.remove_path(a.id, ref))
+        return f"{rel.name}: removed {len(removed)}"
+
+
+class _NotDone(Exception):
+    """An action this version cannot carry out (reported as failed, never raised to the user)."""
+
+
+class _Partly(Exception):
+    """The object is back but a later write of the same action failed: its links can still be restored."""
+
+
+def _dicts(value: Any) -> list[dict[str, Any]]:
+    return [i for i in value or () if isinstance(i, dict)]
+
+
+def _depends_on(a: Action) -> set[str]:
+    """Object ids an action needs to exist: its own, and for links the ids it adds."""
+    ids = {a.id}
+    if a.action == LINK:
+        for c in a.changes:
+            ids.add(c.new["principalId"] if isinstance(c.new, Mapping) else str(c.new))
+    return ids
+
+
+def apply(client: GraphClient, actions: Sequence[Action], report: Callable[[Result], None]) -> list[Result]:
+    """Carry out the actions in order; each result goes to `report` as soon as it is known."""
+    writer = Writer(client)
+    missing: set[str] = set()  # ids whose undelete (or recreate) failed
+    results: list[Result] = []
+    for a in order(actions):
+        blocked = _depends_on(a) & missing if a.action not in OBJECT_ACTIONS else set()
+        if blocked:
+            result = Result(a, NOT_ATTEMPTED, f"needs {', '.join(sorted(blocked))}, which was not restored")
+        else:
+            try:
+                result = Result(a, OK, writer.run(a))
+            except _Partly as exc:
+                result = Result(a, FAILED, str(exc))
+            except (GraphError, _NotDone) as exc:
+                result = Result(a, FAILED, str(exc))
+                if a.action != UPDATE:
+                    missing.add(a.id)
+        results.append(result)
+        report(result)
+    return results

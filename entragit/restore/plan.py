@@ -1,0 +1,262 @@
+"""Desired (a revision's file) against live (the tenant read as a backup would write it) → restore actions.
+
+Both sides are in canonical form, so equal objects give no action. Attribute differences are the RFC 6902
+patch from live to desired (the `jsonpatch` library) over the writable top-level properties; each write is
+derived from that patch: the top-level properties it touches are sent, each whole. Relationship differences
+become `link`/`unlink` actions, each with the patch that takes the live id list one step towards desired.
+
+This module decides; it neither reads nor writes anything. What it needs to know about the tenant beyond the
+object itself (who holds a userPrincipalName now) is handed in.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import jsonpatch
+
+from entragit.catalog import ObjectType, Relationship
+from entragit.restore.desired import Desired, is_deleted
+
+UPDATE, UNDELETE, RECREATE = "update", "undelete", "recreate"
+LINK, UNLINK, SKIP, REFUSE = "link", "unlink", "skip", "refuse"
+OBJECT_ACTIONS = (UNDELETE, RECREATE, UPDATE)
+
+MAIL_GROUP = (
+    "a mail-enabled security or distribution group: Graph cannot write it (change it in Exchange Online)"
+)
+SYNCED = "synchronized from on-premises Active Directory: change it there, the next sync overwrites Graph"
+
+
+@dataclass(frozen=True)
+class Change:
+    path: str
+    old: Any
+    new: Any
+
+    def to_json(self) -> dict[str, Any]:
+        return {"path": self.path, "old": self.old, "new": self.new}
+
+
+@dataclass
+class Action:
+    action: str
+    type: ObjectType
+    path: str
+    id: str
+    name: str
+    changes: list[Change] = field(default_factory=list)
+    patch: list[dict[str, Any]] = field(default_factory=list)
+    reason: str = ""
+    relationship: Relationship | None = None  # link / unlink
+    desired: dict[str, Any] = field(default_factory=dict, repr=False)  # the revision's object
+    new_upn: str | None = None  # undelete under another userPrincipalName
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "object": self.name,
+            "type": self.type.name,
+            "path": self.path,
+            "action": self.action,
+            "changes": [c.to_json() for c in self.changes],
+            "patch": self.patch,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
+class Options:
+    only: frozenset[str] | None = None  # attribute and relationship names; None: all
+    relationships: bool = True
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the tenant says beyond the object: who holds the desired userPrincipalName now (id, name)."""
+
+    upn_holder: tuple[str, str] | None = None
+    new_upn: str | None = None
+
+
+def _wanted(name: str, opts: Options) -> bool:
+    return opts.only is None or name in opts.only
+
+
+def attribute_keys(t: ObjectType, desired: Mapping[str, Any], opts: Options) -> list[str]:
+    """Top-level properties a restore may write that the revision has (a property the file lacks is unknown,
+    not a request to clear it)."""
+    rels = {r.name for r in t.relationships}
+    return [k for k in t.writable if k in desired and k not in rels and _wanted(k, opts)]
+
+
+def _top_keys(ops: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Top-level properties an RFC 6902 patch touches (both ends of a move/copy)."""
+    keys: dict[str, None] = {}
+    for op in ops:
+        for pointer in (op.get("path"), op.get("from")):
+            if isinstance(pointer, str) and pointer.startswith("/"):
+                keys[pointer[1:].split("/", 1)[0].replace("~1", "/").replace("~0", "~")] = None
+    return list(keys)
+
+
+def attribute_patch(
+    keys: Collection[str], desired: Mapping[str, Any], live: Mapping[str, Any]
+) -> tuple[list[dict[str, Any]], list[Change]]:
+    """The patch from live to desired over keys, and the per-property changes derived from it."""
+    src = {k: live.get(k) for k in keys}
+    dst = {k: desired.get(k) for k in keys}
+    ops: list[dict[str, Any]] = jsonpatch.make_patch(src, dst).patch
+    return ops, [Change(k, src.get(k), dst.get(k)) for k in _top_keys(ops)]
+
+
+def _key(item: Any) -> str:
+    return json.dumps(item, sort_keys=True, separators=(",", ":"))
+
+
+def _link_actions(d: Desired, live: Mapping[str, Any], opts: Options) -> list[Action]:
+    out: list[Action] = []
+    if not opts.relationships:
+        return out
+    for rel in d.type.relationships:
+        if rel.name not in d.obj or not _wanted(rel.name, opts):
+            continue
+        want, have = d.obj.get(rel.name), live.get(rel.name)
+        if rel.kind == "ref-single":
+            if want != have:
+                kind = LINK if want else UNLINK
+                out.append(
+                    _link_action(
+                        d, rel, kind, {rel.name: have}, {rel.name: want}, [Change(rel.name, have, want)]
+                    )
+                )
+            continue
+        want_items, have_items = list(want or []), list(have or [])
+        have_keys, want_keys = {_key(i) for i in have_items}, {_key(i) for i in want_items}
+        added = [i for i in want_items if _key(i) not in have_keys]
+        removed = [i for i in have_items if _key(i) not in want_keys]
+        if added:
+            step = (
+                sorted(have_items + added, key=_key)
+                if rel.kind != "ref-collection"
+                else sorted(have_items + added)
+            )
+            changes = [Change(rel.name, None, i) for i in added]
+            out.append(_link_action(d, rel, LINK, {rel.name: have_items}, {rel.name: step}, changes))
+            have_items = step
+        if removed:
+            step = [i for i in have_items if _key(i) not in {_key(r) for r in removed}]
+            changes = [Change(rel.name, i, None) for i in removed]
+            out.append(_link_action(d, rel, UNLINK, {rel.name: have_items}, {rel.name: step}, changes))
+    return out
+
+
+def _link_action(
+    d: Desired, rel: Relationship, kind: str, src: dict[str, Any], dst: dict[str, Any], changes: list[Change]
+) -> Action:
+    return Action(
+        kind,
+        d.type,
+        d.path,
+        d.id,
+        d.name,
+        changes,
+        jsonpatch.make_patch(src, dst).patch,
+        relationship=rel,
+        desired=d.obj,
+    )
+
+
+def plan_object(
+    d: Desired, live: dict[str, Any] | None, opts: Options, facts: Facts = Facts()
+) -> list[Action]:
+    """The actions that bring one object from live to desired; empty when they already agree."""
+    t = d.type
+
+    def action(
+        kind: str, changes: Sequence[Change] = (), ops: Sequence[dict[str, Any]] = (), reason: str = ""
+    ) -> Action:
+        return Action(kind, t, d.path, d.id, d.name, list(changes), list(ops), reason, desired=d.obj)
+
+    if not t.restorable:
+        return [action(SKIP, reason=t.notes or f"{t.name} are not restored")] if _differs(d, live) else []
+    if d.deleted:
+        if live is None or is_deleted(live):
+            return []
+        return [action(SKIP, reason=f"soft-deleted at {d.revision.short}: restore does not delete objects")]
+    desired = dict(d.obj)
+    if facts.new_upn and t.name == "users":
+        desired["userPrincipalName"] = facts.new_upn
+    keys = attribute_keys(t, desired, opts)
+    if live is None:
+        creatable = [k for k in keys if desired.get(k) is not None] + [
+            k for k in t.create_only if desired.get(k) is not None and k not in keys and _wanted(k, opts)
+        ]
+        ops, changes = attribute_patch(creatable, desired, {})
+        recreate = action(RECREATE, changes, ops, "gone from the tenant (hard-deleted)")
+        return [recreate, *_link_actions(d, {}, opts)]
+    ops, changes = attribute_patch(keys, desired, live)
+    links = _link_actions(d, live, opts)
+    fixed = [
+        Change(k, live.get(k), desired.get(k))
+        for k in t.create_only
+        if k in desired and desired.get(k) != live.get(k) and _wanted(k, opts)
+    ]
+    blocker = _blocker(t, live)
+    if blocker and (changes or links or fixed):
+        return [action(REFUSE, changes + fixed + [c for a in links for c in a.changes], ops, blocker)]
+    out: list[Action] = []
+    if fixed:
+        names = ", ".join(c.path for c in fixed)
+        out.append(action(REFUSE, fixed, reason=f"create-only {names} cannot change on an existing object"))
+    upn = desired.get("userPrincipalName") if t.name == "users" else None
+    holder = facts.upn_holder
+    if is_deleted(live):
+        if holder and not facts.new_upn:
+            return [
+                *out,
+                action(
+                    REFUSE,
+                    changes,
+                    ops,
+                    f"userPrincipalName {upn} is now held by active user {holder[1]} ({holder[0]}): "
+                    "restore under another with --new-upn UPN",
+                ),
+            ]
+        undelete = action(UNDELETE, changes, ops, "in deleted items")
+        undelete.new_upn = facts.new_upn
+        return [*out, undelete, *links]
+    if holder and any(c.path == "userPrincipalName" for c in changes):
+        return [
+            *out,
+            action(
+                REFUSE,
+                changes,
+                ops,
+                f"userPrincipalName {upn} is held by active user {holder[1]} ({holder[0]})",
+            ),
+            *links,
+        ]
+    if changes:
+        out.append(action(UPDATE, changes, ops))
+    return out + links
+
+
+def _differs(d: Desired, live: Mapping[str, Any] | None) -> bool:
+    return live is None or dict(live) != d.obj
+
+
+def _blocker(t: ObjectType, live: Mapping[str, Any]) -> str:
+    """Why Graph cannot write this live object at all, or ''."""
+    if t.name == "groups" and live.get("mailEnabled") and "Unified" not in (live.get("groupTypes") or []):
+        return MAIL_GROUP
+    if live.get("onPremisesSyncEnabled"):
+        return SYNCED
+    return ""
+
+
+def is_empty(actions: Sequence[Action]) -> bool:
+    """Nothing to do: skips only say why nothing is done."""
+    return all(a.action == SKIP for a in actions)
