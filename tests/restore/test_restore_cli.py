@@ -186,3 +186,127 @@ def test_named_location_user_and_application_attributes_rolled_back(env: Env) ->
         r["cidrAddress"] for r in location["ipRanges"]
     )
     env.assert_empty(lid, user["id"], app["id"])
+
+
+def member_ids(env: Env, path: str) -> set[str]:
+    return {m["id"] for m in env.graph("GET", path, **{"$select": "id"})["value"]}
+
+
+def test_soft_deleted_user_and_group_undeleted_with_same_id_and_links(env: Env) -> None:
+    """directory-deleteditems-restore.md: a restored object keeps its id; the plan undeletes, then links."""
+    group = env.find("groups", "Marketing Team")
+    gid = group["id"]
+    members = member_ids(env, f"groups/{gid}/members")
+    owners = member_ids(env, f"groups/{gid}/owners")
+    uid = env.find("users", "Megan Bowen")["id"]
+    memberships = member_ids(env, f"users/{uid}/memberOf")
+    env.graph("DELETE", f"groups/{gid}")
+    env.graph("DELETE", f"users/{uid}")
+    env.ok("backup")  # the deletions are backed up: the latest files say "deleted"
+
+    plan = env.plan("Marketing Team", uid)
+    assert sorted((a["type"], a["action"]) for a in plan["actions"]) == [
+        ("groups", "undelete"),
+        ("users", "undelete"),
+    ]
+    text = env.ok("plan", "Marketing Team", uid).output
+    assert "↺ undelete users/" in text and "↺ undelete groups/" in text
+
+    env.restore("Marketing Team", uid)
+    assert env.graph("GET", f"groups/{gid}")["displayName"] == "Marketing Team"
+    assert member_ids(env, f"groups/{gid}/members") == members
+    assert member_ids(env, f"groups/{gid}/owners") == owners
+    assert member_ids(env, f"users/{uid}/memberOf") == memberships
+    env.assert_empty("Marketing Team", uid)
+
+
+def test_taken_upn_names_its_holder_and_new_upn_restores_under_another(env: Env) -> None:
+    """directory-deleteditems-restore.md: newUserPrincipalName restores a user whose UPN is taken."""
+    user = env.find("users", "Megan Bowen")
+    uid, upn = user["id"], user["userPrincipalName"]
+    env.graph("DELETE", f"users/{uid}")
+    holder = env.graph(
+        "POST",
+        "users",
+        {
+            "accountEnabled": True,
+            "displayName": "New Megan",
+            "mailNickname": "newmegan",
+            "userPrincipalName": upn,
+            "passwordProfile": {"password": "Xy7!long-enough-Pa55", "forceChangePasswordNextSignIn": True},
+        },
+    )
+    [refusal] = env.plan(uid)["actions"]
+    assert refusal["action"] == "refuse"
+    assert (
+        holder["id"] in refusal["reason"]
+        and "New Megan" in refusal["reason"]
+        and "--new-upn" in refusal["reason"]
+    )
+    r = env.run("restore", uid, "--yes")
+    assert r.exit_code == 0 and "! refuse" in r.output
+    assert env.run("restore", uid, "--yes").output.count("✓") == 0
+
+    domain = upn.split("@")[1]
+    new_upn = f"megan.restored@{domain}"
+    env.restore(uid, "--new-upn", new_upn)
+    live = env.graph("GET", f"users/{uid}", **{"$select": "id,userPrincipalName,jobTitle"})
+    assert live["userPrincipalName"] == new_upn and live["jobTitle"] == user["jobTitle"]
+    env.assert_empty(uid, "--new-upn", new_upn)
+    assert env.run("plan", uid, "Alex Wilber", "--new-upn", new_upn).exit_code == 2  # one user only
+
+
+def test_mail_enabled_group_and_synced_user_are_refused_with_a_reason(env: Env) -> None:
+    """group-update.md: mail-enabled security and distribution groups cannot be written through Graph;
+    attributes of objects synchronized from on-premises are changed there."""
+    mail_group = env.find("groups", "Finance Approvers")
+    synced = env.find("users", "Isaiah Langer")
+    with env.box.tenant.lock:  # changed in Exchange Online / on-premises: no Graph write can do it
+        env.box.tenant.replace(
+            "groups", {**env.box.tenant.coll("groups").objs[mail_group["id"]], "description": "x"}
+        )
+        obj = env.box.tenant.coll("users").objs[synced["id"]]
+        env.box.tenant.replace("users", {**obj, "jobTitle": "changed on-premises"})
+    actions = env.plan(mail_group["id"], synced["id"])["actions"]
+    assert [(a["type"], a["action"]) for a in actions] == [("users", "refuse"), ("groups", "refuse")]
+    assert "mail-enabled" in actions[1]["reason"] and "on-premises" in actions[0]["reason"]
+    out = env.restore(mail_group["id"], synced["id"]).output
+    assert "✓" not in out
+
+
+def test_only_and_no_relationships_limit_the_plan(env: Env) -> None:
+    gid = env.find("groups", "Project Aurora")["id"]
+    members = member_ids(env, f"groups/{gid}/members")
+    env.graph("PATCH", f"groups/{gid}", {"displayName": "Renamed", "description": "changed"})
+    env.graph("DELETE", f"groups/{gid}/members/{sorted(members)[0]}/$ref")
+
+    only = env.plan(gid, "--only", "displayName")["actions"]
+    assert [(a["action"], [c["path"] for c in a["changes"]]) for a in only] == [("update", ["displayName"])]
+    no_links = env.plan(gid, "--no-relationships")["actions"]
+    assert [a["action"] for a in no_links] == ["update"]
+    assert [a["action"] for a in env.plan(gid, "--only", "members")["actions"]] == ["link"]
+    r = env.run("plan", gid, "--only", "displayNme")
+    assert r.exit_code == 2 and "displayNme" in r.output and len(r.output.strip().splitlines()) == 1
+
+    env.restore(gid, "--only", "displayName")
+    live = env.graph("GET", f"groups/{gid}")
+    assert live["description"] == "changed" and live["displayName"] == "Project Aurora"
+    env.assert_empty(gid, "--only", "displayName")
+    assert env.run("plan", gid, "--exit-code").exit_code == 3
+
+
+def test_restore_without_yes_and_without_a_terminal_writes_nothing_and_dry_run_neither(env: Env) -> None:
+    gid = env.find("groups", "Project Aurora")["id"]
+    env.graph("PATCH", f"groups/{gid}", {"displayName": "Renamed"})
+    r = env.run("restore", gid)
+    assert r.exit_code != 0 and "--yes" in r.output
+    r = env.run("restore", gid, "--dry-run", "--yes")
+    assert r.exit_code == 0 and "~ update" in r.output and "nothing written" in r.output
+    assert env.graph("GET", f"groups/{gid}")["displayName"] == "Renamed"
+
+
+def test_bad_input_is_one_line_and_writes_nothing(env: Env) -> None:
+    for args in (("plan", "no such object"), ("restore", "Project Aurora", "--at", "nonsense", "--yes")):
+        r = env.run(*args)
+        assert r.exit_code != 0
+        assert r.output.startswith("entragit: error:") and len(r.output.strip().splitlines()) == 1, r.output
