@@ -14,7 +14,7 @@ from entragit.cli.history import json_option, repo_option
 from entragit.cli.output import dim, echo_json, style
 from entragit.errors import EntragitError, UsageError
 from entragit.restore import sources
-from entragit.restore.apply import FAILED, OK, Result, apply
+from entragit.restore.apply import FAILED, OK, Result
 from entragit.restore.plan import LINK, OBJECT_ACTIONS, REFUSE, SKIP, UNLINK, Action, is_empty
 
 F = Callable[..., Any]
@@ -237,7 +237,7 @@ def restore_cmd(
                 )
             if not click.confirm("Apply this plan?", default=False):
                 raise EntragitError("cancelled: nothing written")
-        results = apply(client, plan.actions, _report)
+        results = restore.run(repo, plan, client, _report)
     finally:
         client.close()
     failed = [r for r in results if r.status != OK]

@@ -6,16 +6,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from entragit.errors import UsageError
 from entragit.graph.client import GraphClient
 from entragit.restore import desired as desired_mod
+from entragit.restore import idmap as idmap_mod
 from entragit.restore import sources
+from entragit.restore.apply import Result, apply
 from entragit.restore.desired import Desired, is_deleted
-from entragit.restore.plan import Action, Facts, Options, plan_object
+from entragit.restore.idmap import IdMap
+from entragit.restore.plan import RECREATE, Action, Facts, Options, plan_object
 from entragit.restore.sources import Revision
 
 
@@ -24,6 +27,7 @@ class Plan:
     revision: Revision
     actions: list[Action]
     names: dict[str, str]  # id → display name, for showing links
+    idmap: IdMap
 
     def to_json(self) -> dict[str, Any]:
         return {"revision": self.revision.sha, "actions": [a.to_json() for a in self.actions]}
@@ -61,6 +65,17 @@ def _facts(client: GraphClient, d: Desired, live: dict[str, Any] | None, new_upn
     return Facts(_upn_holder(client, d, upn), new_upn)
 
 
+def _pending(recreated: Sequence[Action]) -> IdMap | None:
+    """Stand-ins for the ids (and appIds) the recreated objects will get, shown in the plan as such."""
+    if not recreated:
+        return None
+    pending = IdMap({a.id: f"(new id of {a.id})" for a in recreated})
+    for a in recreated:
+        if a.type.name == "applications" and a.desired.get("appId"):
+            pending.app_ids[str(a.desired["appId"])] = f"(new appId of {a.desired['appId']})"
+    return pending
+
+
 def make_plan(
     repo_dir: str | None,
     specs: Sequence[str],
@@ -77,8 +92,34 @@ def make_plan(
         raise UsageError("--new-upn needs exactly one object, a user")
     opts = Options(_check_only(only, wanted), relationships)
     root = sources.repo_root(repo_dir)
+    idmap = idmap_mod.load(root)
+    # Objects recreated by an earlier restore are read (and compared) as their successors.
+    wanted = [replace(d, id=idmap.new_id(d.id), obj=idmap.rewrite(d.type, d.obj)) for d in wanted]
     live = client.map_concurrent(lambda d: sources.read_live(root, d.type, d.id, client), wanted)
-    actions: list[Action] = []
-    for d, obj in sorted(zip(wanted, live, strict=True), key=lambda p: (p[0].type.rank, p[0].path)):
-        actions += plan_object(d, obj, opts, _facts(client, d, obj, new_upn))
-    return Plan(rev, actions, sources.names(repo_dir, rev.sha) if actions else {})
+    pairs = sorted(zip(wanted, live, strict=True), key=lambda p: (p[0].type.rank, p[0].path))
+    planned = [plan_object(d, obj, opts, _facts(client, d, obj, new_upn)) for d, obj in pairs]
+    pending = _pending([a for acts in planned for a in acts if a.action == RECREATE])
+    if pending is not None:  # again, now knowing which objects get a successor
+        planned = [
+            acts
+            if any(a.action == RECREATE for a in acts)
+            else plan_object(d, obj, opts, replace(_facts(client, d, obj, new_upn), pending=pending))
+            for (d, obj), acts in zip(pairs, planned, strict=True)
+        ]
+    actions = [a for acts in planned for a in acts]
+    return Plan(rev, actions, sources.names(repo_dir, rev.sha) if actions else {}, idmap)
+
+
+def run(
+    repo_dir: str | None, plan: Plan, client: GraphClient, report: Callable[[Result], None]
+) -> list[Result]:
+    """Apply a plan; the id map is saved after each creation and committed when the run ends."""
+    root = sources.repo_root(repo_dir)
+    try:
+        return apply(client, plan.actions, report, plan.idmap, lambda: idmap_mod.save(root, plan.idmap))
+    finally:
+        created = sum(a.action == RECREATE for a in plan.actions)
+        if created:
+            sources.commit_file(
+                repo_dir, idmap_mod.FILE, f"restore: id map after recreating objects of {plan.revision.short}"
+            )

@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from entragit.graph.client import GraphClient, GraphError
-from entragit.restore.plan import LINK, OBJECT_ACTIONS, UNDELETE, UNLINK, UPDATE, Action, Change
+from entragit.restore.idmap import IdMap
+from entragit.restore.passwords import new_password
+from entragit.restore.plan import LINK, OBJECT_ACTIONS, RECREATE, UNDELETE, UNLINK, UPDATE, Action, Change
 
 GRAPH_ROOT = (
     "https://graph.microsoft.com/v1.0"  # the form @odata.id and @odata.bind take (group-post-members.md)
@@ -64,8 +66,18 @@ def order(actions: Sequence[Action]) -> list[Action]:
 class Writer:
     """Sends one action's writes; raises GraphError on the first one Graph refuses."""
 
-    def __init__(self, client: GraphClient) -> None:
+    def __init__(self, client: GraphClient, idmap: IdMap, mapped: Callable[[], None]) -> None:
         self.client = client
+        self.idmap = idmap
+        self.mapped = mapped  # told after each new id, so that the map is saved before anything else
+
+    def _desired(self, a: Action) -> dict[str, Any]:
+        """The revision's object with references to objects recreated so far (this run too) rewritten."""
+        return self.idmap.rewrite(a.type, a.desired)
+
+    def _current(self, a: Action, changes: Sequence[Change]) -> list[Change]:
+        desired = self._desired(a)
+        return [Change(c.path, c.old, desired.get(c.path, c.new)) for c in changes]
 
     def _send(self, a: Action, method: str, path: str, body: Any = None) -> dict[str, Any] | None:
         perm = " and ".join(a.type.permissions_restore) or None
@@ -75,6 +87,7 @@ class Writer:
         handler: Callable[[Action], str] = {
             UPDATE: self.update,
             UNDELETE: self.undelete,
+            RECREATE: self.recreate,
             LINK: self.link,
             UNLINK: self.unlink,
         }.get(a.action, self.unsupported)
@@ -85,7 +98,7 @@ class Writer:
 
     def update(self, a: Action, changes: Sequence[Change] | None = None) -> str:
         t = a.type
-        body = patch_body(a.changes if changes is None else changes)
+        body = patch_body(self._current(a, a.changes if changes is None else changes))
         actions = dict(t.write_actions)
         for prop in [p for p in body if p in actions]:
             template, value = actions[prop], body.pop(prop)
@@ -104,6 +117,32 @@ class Writer:
             self._send(a, "PATCH", t.item_path(a.id), body)
         return "updated " + ", ".join(c.path for c in a.changes) if a.changes else "nothing to update"
 
+    def recreate(self, a: Action) -> str:
+        """POST the creatable properties (references rewritten); record the new id before anything else."""
+        t = a.type
+        body = {c.path: c.new for c in self._current(a, a.changes)}
+        if t.keep_odata_type and "@odata.type" in a.desired:
+            body = {"@odata.type": a.desired["@odata.type"], **body}
+        secret = ""
+        if t.name == "users":
+            secret = new_password()
+            body["passwordProfile"] = {"password": secret, "forceChangePasswordNextSignIn": True}
+        if t.create_method == "PATCH":
+            self._send(a, "PATCH", t.item_path(a.id), body)
+            return "created"
+        created = self._send(a, "POST", t.path, body) or {}
+        new = str(created.get("id") or "")
+        if not new:
+            raise _NotDone(f"Graph created {t.name} without returning its id")
+        self.idmap.ids[a.id] = new
+        if t.name == "applications" and created.get("appId") and a.desired.get("appId"):
+            self.idmap.app_ids[str(a.desired["appId"])] = str(created["appId"])
+        self.mapped()
+        done = f"created as {new}"
+        if secret:
+            done += f"; temporary password (shown once, change at next sign-in): {secret}"
+        return done
+
     def undelete(self, a: Action) -> str:
         body = {"newUserPrincipalName": a.new_upn} if a.new_upn else None
         self._send(a, "POST", f"directory/deletedItems/{a.id}/restore", body)
@@ -120,48 +159,51 @@ class Writer:
     def link(self, a: Action) -> str:
         rel = a.relationship
         assert rel is not None
-        added = [c.new for c in a.changes]
+        oid, new = self.idmap.new_id(a.id), self.idmap.new_id
         if rel.kind == "app-role-assignment":
-            for item in added:
-                body = {
-                    "principalId": item["principalId"],
-                    "resourceId": a.id,
-                    "appRoleId": item["appRoleId"],
+            for c in a.changes:
+                item = {
+                    "principalId": new(c.new["principalId"]),
+                    "resourceId": oid,
+                    "appRoleId": c.new["appRoleId"],
                 }
-                self._send(a, "POST", rel.add_path(a.id), body)
-        elif rel.kind == "ref-single":
+                self._send(a, "POST", rel.add_path(oid), item)
+            return f"{rel.name}: added {len(a.changes)}"
+        added = [new(str(c.new)) for c in a.changes]
+        if rel.kind == "ref-single":
             self._send(
                 a,
                 rel.add_method,
-                rel.add_path(a.id),
+                rel.add_path(oid),
                 {"@odata.id": f"{GRAPH_ROOT}/directoryObjects/{added[0]}"},
             )
         elif a.type.name == "groups" and rel.name == "members" and len(added) > 1:
             for i in range(0, len(added), BIND_LIMIT):
                 urls = [f"{GRAPH_ROOT}/directoryObjects/{ref}" for ref in added[i : i + BIND_LIMIT]]
-                self._send(a, "PATCH", a.type.item_path(a.id), {"members@odata.bind": urls})
+                self._send(a, "PATCH", a.type.item_path(oid), {"members@odata.bind": urls})
         else:
             for ref in added:
                 self._send(
-                    a, "POST", rel.add_path(a.id), {"@odata.id": f"{GRAPH_ROOT}/directoryObjects/{ref}"}
+                    a, "POST", rel.add_path(oid), {"@odata.id": f"{GRAPH_ROOT}/directoryObjects/{ref}"}
                 )
         return f"{rel.name}: added {len(added)}"
 
     def unlink(self, a: Action) -> str:
         rel = a.relationship
         assert rel is not None
+        oid = self.idmap.new_id(a.id)
         removed = [c.old for c in a.changes]
         if rel.kind == "app-role-assignment":
-            live = list(self.client.list(rel.read_path(a.id)))
+            live = list(self.client.list(rel.read_path(oid)))
             for item in removed:
                 for found in live:
                     if all(found.get(f) == item.get(f) for f in ("appRoleId", "principalId")):
-                        self._send(a, "DELETE", rel.remove_path(a.id, str(found["id"])))
+                        self._send(a, "DELETE", rel.remove_path(oid, str(found["id"])))
         elif rel.kind == "ref-single":
-            self._send(a, "DELETE", rel.remove_path(a.id, ""))
+            self._send(a, "DELETE", rel.remove_path(oid, ""))
         else:
             for ref in removed:
-                self._send(a, "DELETE", rel.remove_path(a.id, ref))
+                self._send(a, "DELETE", rel.remove_path(oid, ref))
         return f"{rel.name}: removed {len(removed)}"
 
 
@@ -186,9 +228,16 @@ def _depends_on(a: Action) -> set[str]:
     return ids
 
 
-def apply(client: GraphClient, actions: Sequence[Action], report: Callable[[Result], None]) -> list[Result]:
-    """Carry out the actions in order; each result goes to `report` as soon as it is known."""
-    writer = Writer(client)
+def apply(
+    client: GraphClient,
+    actions: Sequence[Action],
+    report: Callable[[Result], None],
+    idmap: IdMap,
+    mapped: Callable[[], None],
+) -> list[Result]:
+    """Carry out the actions in order; each result goes to `report` as soon as it is known, each new id to
+    `mapped` (after it is in idmap)."""
+    writer = Writer(client, idmap, mapped)
     missing: set[str] = set()  # ids whose undelete (or recreate) failed
     results: list[Result] = []
     for a in order(actions):

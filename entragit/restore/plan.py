@@ -20,6 +20,7 @@ import jsonpatch
 
 from entragit.catalog import ObjectType, Relationship
 from entragit.restore.desired import Desired, is_deleted
+from entragit.restore.idmap import IdMap
 
 UPDATE, UNDELETE, RECREATE = "update", "undelete", "recreate"
 LINK, UNLINK, SKIP, REFUSE = "link", "unlink", "skip", "refuse"
@@ -79,6 +80,9 @@ class Facts:
 
     upn_holder: tuple[str, str] | None = None
     new_upn: str | None = None
+    # Objects this restore recreates, mapped to a stand-in for their new id: a live object that still names
+    # the old id (conditional access keeps ids of deleted objects) is updated to the successor.
+    pending: IdMap | None = None
 
 
 def _wanted(name: str, opts: Options) -> bool:
@@ -121,7 +125,7 @@ def _link_actions(d: Desired, live: Mapping[str, Any], opts: Options) -> list[Ac
     if not opts.relationships:
         return out
     for rel in d.type.relationships:
-        if rel.name not in d.obj or not _wanted(rel.name, opts):
+        if rel.name not in d.obj or not _wanted(rel.name, opts) or _computed(d, rel):
             continue
         want, have = d.obj.get(rel.name), live.get(rel.name)
         if rel.kind == "ref-single":
@@ -151,6 +155,14 @@ def _link_actions(d: Desired, live: Mapping[str, Any], opts: Options) -> list[Ac
             changes = [Change(rel.name, i, None) for i in removed]
             out.append(_link_action(d, rel, UNLINK, {rel.name: have_items}, {rel.name: step}, changes))
     return out
+
+
+def _computed(d: Desired, rel: Relationship) -> bool:
+    """Members Entra computes from a membership rule follow the rule, never a write (group-post-members.md:
+    members cannot be added to a dynamic group)."""
+    if rel.name != "members":
+        return False
+    return "DynamicMembership" in (d.obj.get("groupTypes") or []) or d.obj.get("membershipType") == "Dynamic"
 
 
 def _link_action(
@@ -191,13 +203,16 @@ def plan_object(
         desired["userPrincipalName"] = facts.new_upn
     keys = attribute_keys(t, desired, opts)
     if live is None:
-        creatable = [k for k in keys if desired.get(k) is not None] + [
-            k for k in t.create_only if desired.get(k) is not None and k not in keys and _wanted(k, opts)
-        ]
-        ops, changes = attribute_patch(creatable, desired, {})
+        why = _blocker(t, desired) or _not_recreatable(t, desired)
+        if why:
+            return [action(REFUSE, reason=f"cannot be recreated: {why}")]
+        every = attribute_keys(t, desired, Options())  # --only cannot leave out what creation needs
+        creatable = [k for k in (*every, *t.create_only) if desired.get(k) is not None]
+        ops, changes = attribute_patch(list(dict.fromkeys(creatable)), desired, {})
         recreate = action(RECREATE, changes, ops, "gone from the tenant (hard-deleted)")
         return [recreate, *_link_actions(d, {}, opts)]
-    ops, changes = attribute_patch(keys, desired, live)
+    compared = facts.pending.rewrite(t, desired) if facts.pending else desired
+    ops, changes = attribute_patch(keys, compared, live)
     links = _link_actions(d, live, opts)
     fixed = [
         Change(k, live.get(k), desired.get(k))
@@ -254,6 +269,15 @@ def _blocker(t: ObjectType, live: Mapping[str, Any]) -> str:
         return MAIL_GROUP
     if live.get("onPremisesSyncEnabled"):
         return SYNCED
+    return ""
+
+
+def _not_recreatable(t: ObjectType, desired: Mapping[str, Any]) -> str:
+    """Why this version cannot create the object anew, or ''."""
+    if t.singleton:
+        return "a tenant setting that always exists"
+    if t.name == "users" and str(desired.get("userType") or "").lower() == "guest":
+        return "a guest is re-invited through /invitations, which restore does not do yet"
     return ""
 
 

@@ -93,3 +93,10 @@ def versions(repo_dir: str | None, path: str, rev: str | None) -> list[Version]:
 def names(repo_dir: str | None, rev: str | None) -> dict[str, str]:
     """object id → display name at rev, to show linked ids by name."""
     return _repo(repo_dir).names(rev)
+
+
+def commit_file(repo_dir: str | None, path: str, message: str) -> None:
+    """Commit one file of the repository (the id map after a restore), leaving other work alone."""
+    from entragit.store import Store
+
+    Store.open(repo_root(repo_dir)).commit_paths([path], message)

@@ -7,6 +7,7 @@ Each test gets its own sandbox and backup repository: restores change the tenant
 from __future__ import annotations
 
 import json
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -310,3 +311,143 @@ def test_bad_input_is_one_line_and_writes_nothing(env: Env) -> None:
         r = env.run(*args)
         assert r.exit_code != 0
         assert r.output.startswith("entragit: error:") and len(r.output.strip().splitlines()) == 1, r.output
+
+
+def idmap(env: Env) -> dict[str, Any]:
+    import yaml
+
+    data: dict[str, Any] = yaml.safe_load((env.root / "idmap.yaml").read_text())
+    return data
+
+
+def test_hard_deleted_security_group_recreated_with_links_and_ca_references_rewritten(env: Env) -> None:
+    """Security groups are deleted for good (directory-deleteditems-list.md lists only M365 groups): a new
+    group takes its place, the id map is committed, and conditional access conditions naming the old id
+    are rewritten to the new one."""
+    old = env.find("groups", "Emergency Access Exclusions")
+    gid = old["id"]
+    members = member_ids(env, f"groups/{gid}/members")
+    owners = member_ids(env, f"groups/{gid}/owners")
+    policies = [
+        p["id"]
+        for p in env.graph("GET", "identity/conditionalAccess/policies")["value"]
+        if gid in p["conditions"]["users"]["excludeGroups"]
+    ]
+    assert members and policies
+    # group-post-groups.md: "a security group is created as Private by default"; the seed's null would
+    # come back as "Private" (see the report on the sandbox seed)
+    env.graph("PATCH", f"groups/{gid}", {"visibility": "Private"})
+    env.ok("backup")
+    env.graph("DELETE", f"groups/{gid}")
+    env.ok("backup")
+
+    plan = env.plan(gid, *policies)
+    assert [a["action"] for a in plan["actions"]][:2] == ["recreate", "link"]
+    recreate = plan["actions"][0]
+    assert {"path": "displayName", "old": None, "new": "Emergency Access Exclusions"} in recreate["changes"]
+    assert "+ recreate groups/" in env.ok("plan", gid).output
+
+    env.restore(gid, *policies)
+    new = idmap(env)["ids"][gid]
+    assert new != gid and env.graph("GET", f"groups/{new}")["displayName"] == old["displayName"]
+    assert member_ids(env, f"groups/{new}/members") == members
+    assert member_ids(env, f"groups/{new}/owners") == owners
+    for pid in policies:
+        assert (
+            new
+            in env.graph("GET", f"identity/conditionalAccess/policies/{pid}")["conditions"]["users"][
+                "excludeGroups"
+            ]
+        )
+    log = subprocess.run(
+        ["git", "-C", str(env.root), "log", "-1", "--name-only", "--format=%s"],
+        capture_output=True,
+        text=True,
+    ).stdout
+    assert "idmap.yaml" in log
+    env.assert_empty(gid, *policies)
+
+
+def test_hard_deleted_user_recreated_with_a_password_shown_once_and_stored_nowhere(env: Env) -> None:
+    user = env.find("users", "Alex Wilber")
+    uid = user["id"]
+    env.graph("DELETE", f"users/{uid}")
+    env.graph("DELETE", f"directory/deletedItems/{uid}")  # permanently (directory-deleteditems-delete.md)
+    env.ok("backup")
+    [recreate, *_] = env.plan(uid)["actions"]
+    assert recreate["action"] == "recreate"
+
+    out = env.restore(uid).output
+    password = out.split("shown once, change at next sign-in): ")[1].split()[0]
+    assert len(password) >= 16
+    new = idmap(env)["ids"][uid]
+    live = env.graph("GET", f"users/{new}", **{"$select": "id,displayName,userPrincipalName,jobTitle"})
+    assert live["userPrincipalName"] == user["userPrincipalName"]
+    env.assert_empty(uid)
+    # nowhere in the repository: work tree, every git object, the audit log the sandbox keeps
+    for f in env.root.rglob("*"):
+        if f.is_file():
+            assert password.encode() not in f.read_bytes(), f
+    blobs = subprocess.run(
+        ["git", "-C", str(env.root), "log", "--all", "-p"], capture_output=True, text=True
+    ).stdout
+    assert password not in blobs
+    assert password not in json.dumps(env.graph("GET", "auditLogs/directoryAudits"))
+
+
+def test_application_and_service_principal_recreated_with_the_new_app_id(env: Env) -> None:
+    app = env.find("applications", "Payroll Sync")
+    sp = next(s for s in env.graph("GET", "servicePrincipals")["value"] if s["appId"] == app["appId"])
+    env.graph("DELETE", f"applications/{app['id']}")  # takes its service principal along
+    env.graph("DELETE", f"directory/deletedItems/{app['id']}")
+    env.graph("DELETE", f"directory/deletedItems/{sp['id']}")
+    env.ok("backup")
+
+    env.restore(app["id"], sp["id"])
+    mapped = idmap(env)
+    new_app_id = mapped["appIds"][app["appId"]]
+    new_sp = env.graph("GET", f"servicePrincipals/{mapped['ids'][sp['id']]}")
+    assert new_sp["appId"] == new_app_id != app["appId"]
+    assert env.graph("GET", f"applications/{mapped['ids'][app['id']]}")["displayName"] == "Payroll Sync"
+    env.assert_empty(app["id"], sp["id"])
+
+
+def test_ca_policy_and_named_location_recreated_in_rank_order(env: Env) -> None:
+    """Both are deleted for good in v1.0; the location comes first so the policy can name its new id."""
+    location = env.find("identity/conditionalAccess/namedLocations", "Corporate HQ")
+    policy = env.find("identity/conditionalAccess/policies", "Require MFA outside trusted locations")
+    env.graph("DELETE", f"identity/conditionalAccess/policies/{policy['id']}")
+    env.graph("DELETE", f"identity/conditionalAccess/namedLocations/{location['id']}")
+    env.ok("backup")
+
+    env.restore(policy["id"], location["id"])
+    ids = idmap(env)["ids"]
+    live = env.graph("GET", f"identity/conditionalAccess/policies/{ids[policy['id']]}")
+    assert ids[location["id"]] in live["conditions"]["locations"]["excludeLocations"]
+    assert live["displayName"] == policy["displayName"] and live["state"] == policy["state"]
+    env.assert_empty(policy["id"], location["id"])
+
+
+def test_dynamic_and_ownerless_groups_recreated(env: Env) -> None:
+    dynamic = env.find("groups", "All Engineering (dynamic)")
+    plain = env.graph(
+        "POST",
+        "groups",
+        {"displayName": "No Owner", "mailEnabled": False, "mailNickname": "noowner", "securityEnabled": True},
+    )
+    env.graph("PATCH", f"groups/{dynamic['id']}", {"visibility": "Private"})  # as POST /groups defaults it
+    env.ok("backup")
+    for g in (dynamic, plain):
+        env.graph("DELETE", f"groups/{g['id']}")
+    env.ok("backup")
+    actions = env.plan(dynamic["id"], plain["id"])["actions"]
+    assert [a["action"] for a in actions if a["action"] == "recreate"] == ["recreate", "recreate"]
+    # no member links for the dynamic group (its rule decides), no owner links for the ownerless one
+    assert {c["path"] for a in actions if a["action"] == "link" for c in a["changes"]} <= {"owners"}
+    env.restore(dynamic["id"], plain["id"])
+    ids = idmap(env)["ids"]
+    live = env.graph("GET", f"groups/{ids[dynamic['id']]}")
+    assert live["membershipRule"] == dynamic["membershipRule"]
+    assert live["membershipRuleProcessingState"] == dynamic["membershipRuleProcessingState"]
+    assert member_ids(env, f"groups/{ids[plain['id']]}/owners") == set()
+    env.assert_empty(dynamic["id"], plain["id"])

@@ -1,0 +1,51 @@
+"""The id map: which new object stands for which hard-deleted one, tracked in the backup repository.
+
+A recreated object gets a new id from Graph (and an application a new appId). Every later plan reads the
+revision's files through this map, so references to the old object (memberships, conditional access
+conditions, role assignments) point at its successor, and re-planning after a restore is empty. It is
+written after each creation, so an interrupted restore never loses a mapping.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from entragit import canonical
+from entragit.catalog import ObjectType
+
+FILE = "idmap.yaml"
+
+
+@dataclass
+class IdMap:
+    ids: dict[str, str] = field(default_factory=dict)  # old object id → new object id
+    app_ids: dict[str, str] = field(default_factory=dict)  # old appId → new appId
+
+    def new_id(self, old: str) -> str:
+        return self.ids.get(old, old)
+
+    def rewrite(self, t: ObjectType, obj: dict[str, Any]) -> dict[str, Any]:
+        """obj with every reference to a recreated object pointing at its successor."""
+        if not self.ids and not self.app_ids:
+            return obj
+        return canonical.rewrite_references(t, obj, self.ids, self.app_ids)
+
+
+def load(root: str | Path) -> IdMap:
+    path = Path(root) / FILE
+    if not path.is_file():
+        return IdMap()
+    data = canonical.load(path.read_text(encoding="utf-8"), source=FILE)
+    return IdMap(dict(data.get("ids") or {}), dict(data.get("appIds") or {}))
+
+
+def save(root: str | Path, idmap: IdMap) -> None:
+    text = canonical.dump(
+        {"ids": dict(sorted(idmap.ids.items())), "appIds": dict(sorted(idmap.app_ids.items()))}
+    )
+    path = Path(root) / FILE
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
