@@ -13,7 +13,7 @@ from entragit import restore
 from entragit.cli.history import json_option, repo_option
 from entragit.cli.output import dim, echo_json, style
 from entragit.errors import EntragitError, UsageError
-from entragit.restore import sources
+from entragit.restore import guards, sources
 from entragit.restore.apply import FAILED, OK, Result
 from entragit.restore.plan import LINK, OBJECT_ACTIONS, REFUSE, SKIP, UNLINK, Action, is_empty
 
@@ -208,6 +208,18 @@ def _report(r: Result) -> None:
 @click.command("restore")
 @click.argument("objects", metavar="OBJECT...", nargs=-1, required=True)
 @_common
+@click.option(
+    "--allow-mass-change",
+    "allow_mass",
+    is_flag=True,
+    help="Allow removing more than 10 links from one object.",
+)
+@click.option(
+    "--allow-privileged",
+    "allow_privileged",
+    is_flag=True,
+    help="Allow changing privileged role assignments and the users or groups holding privileged roles.",
+)
 @click.option("--yes", "yes", is_flag=True, help="Apply without asking.")
 @click.option("--dry-run", "dry_run", is_flag=True, help="Show the plan and stop; nothing is written.")
 def restore_cmd(
@@ -217,6 +229,8 @@ def restore_cmd(
     relationships: bool,
     new_upn: str | None,
     repo: str | None,
+    allow_mass: bool,
+    allow_privileged: bool,
     yes: bool,
     dry_run: bool,
 ) -> None:
@@ -230,6 +244,12 @@ def restore_cmd(
             if dry_run:
                 click.echo(dim("dry run: nothing written"))
             return
+        guards.check(
+            writes,
+            guards.privileged_principals(repo),
+            allow_mass=allow_mass,
+            allow_privileged=allow_privileged,
+        )
         if not yes:
             if not sys.stdin.isatty():
                 raise UsageError(

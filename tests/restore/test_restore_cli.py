@@ -451,3 +451,35 @@ def test_dynamic_and_ownerless_groups_recreated(env: Env) -> None:
     assert live["membershipRuleProcessingState"] == dynamic["membershipRuleProcessingState"]
     assert member_ids(env, f"groups/{ids[plain['id']]}/owners") == set()
     env.assert_empty(dynamic["id"], plain["id"])
+
+
+def test_removing_more_than_ten_links_needs_allow_mass_change(env: Env) -> None:
+    gid = env.find("groups", "VPN Users")["id"]
+    before = member_ids(env, f"groups/{gid}/members")
+    users = [
+        u["id"] for u in env.graph("GET", "users", **{"$select": "id"})["value"] if u["id"] not in before
+    ]
+    for uid in users[:11]:
+        ref = {"@odata.id": f"https://graph.microsoft.com/v1.0/directoryObjects/{uid}"}
+        env.graph("POST", f"groups/{gid}/members/$ref", ref)
+    r = env.run("restore", gid, "--yes")
+    assert r.exit_code == 2 and "--allow-mass-change" in r.output
+    assert len(member_ids(env, f"groups/{gid}/members")) == len(before) + 11  # nothing written
+    env.restore(gid, "--allow-mass-change")
+    assert member_ids(env, f"groups/{gid}/members") == before
+    env.assert_empty(gid)
+
+
+def test_changing_a_global_administrator_needs_allow_privileged(env: Env) -> None:
+    ga = "62e90394-69f5-4237-9190-012177145e10"  # Global Administrator's template id
+    assignments = env.graph("GET", "roleManagement/directory/roleAssignments")["value"]
+    users = {u["id"] for u in env.graph("GET", "users", **{"$select": "id"})["value"]}
+    admin = next(
+        a["principalId"] for a in assignments if a["roleDefinitionId"] == ga and a["principalId"] in users
+    )
+    env.graph("PATCH", f"users/{admin}", {"jobTitle": "changed"})
+    r = env.run("restore", admin, "--yes")
+    assert r.exit_code == 2 and "--allow-privileged" in r.output
+    assert env.graph("GET", f"users/{admin}", **{"$select": "jobTitle"})["jobTitle"] == "changed"
+    env.restore(admin, "--allow-privileged")
+    env.assert_empty(admin)

@@ -1,0 +1,87 @@
+"""Guards: plans an admin must confirm by flag, not only by "yes", because a mistake there is expensive.
+
+- `--allow-mass-change`: more than MASS_LINKS links removed from one object (emptying a group by restoring
+  the wrong revision locks people out of whatever the group grants).
+- `--allow-privileged`: a change to a privileged directory role assignment, to a user or group holding a
+  privileged role at the latest backup, or to the members of such a group. Role ids are the built-in role
+  template ids Microsoft marks PRIVILEGED (Microsoft Entra built-in roles, "Privileged roles and
+  permissions").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from entragit import canonical, catalog
+from entragit.errors import UsageError
+from entragit.restore import sources
+from entragit.restore.plan import SKIP, UNLINK, Action
+
+MASS_LINKS = 10
+
+PRIVILEGED_ROLES = frozenset(
+    {
+        "62e90394-69f5-4237-9190-012177145e10",  # Global Administrator
+        "e8611ab8-c189-46e8-94e1-60213ab1f814",  # Privileged Role Administrator
+        "7be44c8a-adaf-4e2a-84d6-ab2649e08a13",  # Privileged Authentication Administrator
+        "194ae4cb-b126-40b2-bd5b-6091b380977d",  # Security Administrator
+        "fe930be7-5e62-47db-91af-98c3a49a38b1",  # User Administrator
+        "9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3",  # Application Administrator
+        "158c047a-c907-4556-b7ef-446551a6b5f7",  # Cloud Application Administrator
+        "b1be1c3e-b65d-4f19-8427-f6fa0d97feb9",  # Conditional Access Administrator
+        "c4e39bd9-1100-46d3-8c65-fb160da0071f",  # Authentication Administrator
+        "0526716b-113d-4c15-b2c8-68e3c22b9f80",  # Authentication Policy Administrator
+        "729827e3-9c14-49f7-bb1b-9608f156bbb8",  # Helpdesk Administrator
+        "966707d0-3269-4727-9be2-8c3a10f19b9d",  # Password Administrator
+        "29232cdf-9323-42fd-ade2-1d097af3e4de",  # Exchange Administrator
+        "f28a1f50-f6e7-4571-818b-6a12f2af6b6c",  # SharePoint Administrator
+        "3a2c62db-5318-420d-8d74-23affee5d9d5",  # Intune Administrator
+        "8ac3fc64-6eca-42ea-9e69-59f4c7b60eb2",  # Hybrid Identity Administrator
+        "9360feb5-f418-4baa-8175-e2a00bac4301",  # Directory Writers
+        "d29b2b05-8046-44ba-8758-1e26182fcf32",  # Directory Synchronization Accounts
+        "7698a772-787b-4ac8-901f-60d6b08affd2",  # Cloud Device Administrator
+    }
+)
+
+
+def privileged_principals(repo_dir: str | None) -> set[str]:
+    """Ids of users, groups and service principals holding a privileged role at the latest backup."""
+    t = catalog.by_name("roleAssignments")
+    paths = [p for p in sources.object_paths(repo_dir, None) if catalog.type_for_path(p) is t]
+    head = sources.revision(repo_dir, None).sha
+    held: set[str] = set()
+    for path, text in zip(paths, sources.read_files(repo_dir, head, paths), strict=True):
+        if text is None:
+            continue
+        obj = canonical.load(text, source=path)
+        if obj.get("roleDefinitionId") in PRIVILEGED_ROLES and obj.get("principalId"):
+            held.add(str(obj["principalId"]))
+    return held
+
+
+def is_privileged(a: Action, holders: set[str]) -> bool:
+    if a.action == SKIP:
+        return False
+    if a.type.name == "roleAssignments":
+        return a.desired.get("roleDefinitionId") in PRIVILEGED_ROLES
+    return a.id in holders or str(a.desired.get("id")) in holders
+
+
+def check(actions: Sequence[Action], holders: set[str], *, allow_mass: bool, allow_privileged: bool) -> None:
+    """UsageError naming the objects when a guard applies and its flag is not given."""
+    removed: dict[str, int] = {}
+    for a in actions:
+        if a.action == UNLINK:
+            removed[a.path] = removed.get(a.path, 0) + len(a.changes)
+    mass = sorted(p for p, n in removed.items() if n > MASS_LINKS)
+    if mass and not allow_mass:
+        raise UsageError(
+            f"the plan removes more than {MASS_LINKS} links from {', '.join(mass)}: "
+            "pass --allow-mass-change if that is what you want"
+        )
+    privileged = sorted({a.path for a in actions if is_privileged(a, holders)})
+    if privileged and not allow_privileged:
+        raise UsageError(
+            f"the plan changes privileged access ({', '.join(privileged)}): "
+            "review it and pass --allow-privileged"
+        )
