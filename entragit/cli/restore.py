@@ -246,7 +246,7 @@ def restore_cmd(
             return
         guards.check(
             writes,
-            guards.privileged_principals(repo),
+            guards.privileged_principals(repo, plan.sources),
             allow_mass=allow_mass,
             allow_privileged=allow_privileged,
         )

@@ -28,6 +28,7 @@ class Plan:
     actions: list[Action]
     names: dict[str, str]  # id → display name, for showing links
     idmap: IdMap
+    sources: frozenset[str]  # shas of the commits the desired objects were read at
 
     def to_json(self) -> dict[str, Any]:
         return {"revision": self.revision.sha, "actions": [a.to_json() for a in self.actions]}
@@ -107,7 +108,8 @@ def make_plan(
             for (d, obj), acts in zip(pairs, planned, strict=True)
         ]
     actions = [a for acts in planned for a in acts]
-    return Plan(rev, actions, sources.names(repo_dir, rev.sha) if actions else {}, idmap)
+    names = sources.names(repo_dir, rev.sha) if actions else {}
+    return Plan(rev, actions, names, idmap, frozenset(d.revision.sha for d in wanted))
 
 
 def run(

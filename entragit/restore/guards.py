@@ -3,14 +3,14 @@
 - `--allow-mass-change`: more than MASS_LINKS links removed from one object (emptying a group by restoring
   the wrong revision locks people out of whatever the group grants).
 - `--allow-privileged`: a change to a privileged directory role assignment, to a user or group holding a
-  privileged role at the latest backup, or to the members of such a group. Role ids are the built-in role
-  template ids Microsoft marks PRIVILEGED (Microsoft Entra built-in roles, "Privileged roles and
-  permissions").
+  privileged role (at the latest backup or the revision restored to), or to the members of such a group.
+  Role ids are the built-in role template ids Microsoft marks PRIVILEGED (Microsoft Entra built-in roles,
+  "Privileged roles and permissions").
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from entragit import canonical, catalog
 from entragit.errors import UsageError
@@ -44,18 +44,17 @@ PRIVILEGED_ROLES = frozenset(
 )
 
 
-def privileged_principals(repo_dir: str | None) -> set[str]:
-    """Ids of users, groups and service principals holding a privileged role at the latest backup."""
+def privileged_principals(repo_dir: str | None, revisions: Iterable[str]) -> set[str]:
+    """Ids of users, groups and service principals holding a privileged role at the latest backup or at
+    any of the revisions restored to (a deleted admin's assignments are gone from the latest one)."""
     t = catalog.by_name("roleAssignments")
-    paths = [p for p in sources.object_paths(repo_dir, None) if catalog.type_for_path(p) is t]
-    head = sources.revision(repo_dir, None).sha
     held: set[str] = set()
-    for path, text in zip(paths, sources.read_files(repo_dir, head, paths), strict=True):
-        if text is None:
-            continue
-        obj = canonical.load(text, source=path)
-        if obj.get("roleDefinitionId") in PRIVILEGED_ROLES and obj.get("principalId"):
-            held.add(str(obj["principalId"]))
+    for rev in {sources.revision(repo_dir, None).sha, *revisions}:
+        paths = [p for p in sources.object_paths(repo_dir, rev) if catalog.type_for_path(p) is t]
+        for path, text in zip(paths, sources.read_files(repo_dir, rev, paths), strict=True):
+            obj = canonical.load(text, source=path) if text is not None else {}
+            if obj.get("roleDefinitionId") in PRIVILEGED_ROLES and obj.get("principalId"):
+                held.add(str(obj["principalId"]))
     return held
 
 
