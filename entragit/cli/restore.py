@@ -69,13 +69,14 @@ def render_action(a: Action, names: dict[str, str]) -> list[str]:
     lines = [style(head, fg=colour, bold=True) if colour else dim(head)]
     if a.reason and a.action in (REFUSE, SKIP, "recreate"):
         lines.append(f"    {a.reason}" if a.action != SKIP else dim(f"    {a.reason}"))
+    links = {r.name for r in a.type.relationships}
     for c in a.changes:
-        if a.action in (LINK, UNLINK):
+        if c.path in links:  # also the links a refusal lists
             if c.old is not None and c.new is not None:  # a manager replaced
                 lines.append(f"    {c.path}: {_linked(c.old, names)} → {_linked(c.new, names)}")
             else:
-                mark = "+" if a.action == LINK else "-"
-                lines.append(f"    {c.path} {mark} {_linked(c.new if a.action == LINK else c.old, names)}")
+                mark = "+" if c.new is not None else "-"
+                lines.append(f"    {c.path} {mark} {_linked(c.new if c.new is not None else c.old, names)}")
         else:
             lines += [f"    {line}" for line in _change_lines(c.path, c.old, c.new, names)]
     if a.action == "undelete" and a.new_upn:

@@ -157,9 +157,12 @@ class Writer:
         return done
 
     def link(self, a: Action) -> str:
+        """Add the links; one already there (an undelete brings memberships back, user-delete.md) is done,
+        one whose target is gone is a warning in the result, not a failure."""
         rel = a.relationship
         assert rel is not None
         oid, new = self.idmap.new_id(a.id), self.idmap.new_id
+        outcomes: list[str] = []
         if rel.kind == "app-role-assignment":
             for c in a.changes:
                 item = {
@@ -167,26 +170,40 @@ class Writer:
                     "resourceId": oid,
                     "appRoleId": c.new["appRoleId"],
                 }
-                self._send(a, "POST", rel.add_path(oid), item)
-            return f"{rel.name}: added {len(a.changes)}"
+                outcomes.append(self._add(a, "POST", rel.add_path(oid), item))
+            return _link_summary(rel.name, outcomes)
         added = [new(str(c.new)) for c in a.changes]
         if rel.kind == "ref-single":
-            self._send(
-                a,
-                rel.add_method,
-                rel.add_path(oid),
-                {"@odata.id": f"{GRAPH_ROOT}/directoryObjects/{added[0]}"},
-            )
-        elif a.type.name == "groups" and rel.name == "members" and len(added) > 1:
+            single = {"@odata.id": f"{GRAPH_ROOT}/directoryObjects/{added[0]}"}
+            return _link_summary(rel.name, [self._add(a, rel.add_method, rel.add_path(oid), single)])
+        if a.type.name == "groups" and rel.name == "members" and len(added) > 1:
+            rest: list[str] = []
             for i in range(0, len(added), BIND_LIMIT):
-                urls = [f"{GRAPH_ROOT}/directoryObjects/{ref}" for ref in added[i : i + BIND_LIMIT]]
-                self._send(a, "PATCH", a.type.item_path(oid), {"members@odata.bind": urls})
-        else:
-            for ref in added:
-                self._send(
-                    a, "POST", rel.add_path(oid), {"@odata.id": f"{GRAPH_ROOT}/directoryObjects/{ref}"}
-                )
-        return f"{rel.name}: added {len(added)}"
+                chunk = added[i : i + BIND_LIMIT]
+                urls = [f"{GRAPH_ROOT}/directoryObjects/{ref}" for ref in chunk]
+                try:
+                    self._send(a, "PATCH", a.type.item_path(oid), {"members@odata.bind": urls})
+                    outcomes += [ADDED] * len(chunk)
+                except GraphError as exc:
+                    if exc.status not in (400, 404):
+                        raise
+                    rest += chunk  # one bad reference fails the whole request: add these one by one
+            added = rest
+        for ref in added:
+            body = {"@odata.id": f"{GRAPH_ROOT}/directoryObjects/{ref}"}
+            outcomes.append(self._add(a, "POST", rel.add_path(oid), body))
+        return _link_summary(rel.name, outcomes)
+
+    def _add(self, a: Action, method: str, path: str, body: dict[str, Any]) -> str:
+        try:
+            self._send(a, method, path, body)
+            return ADDED
+        except GraphError as exc:
+            if exc.status == 400 and "already exist" in exc.message:
+                return PRESENT
+            if exc.status == 404:
+                return GONE
+            raise
 
     def unlink(self, a: Action) -> str:
         rel = a.relationship
@@ -205,6 +222,14 @@ class Writer:
             for ref in removed:
                 self._send(a, "DELETE", rel.remove_path(oid, ref))
         return f"{rel.name}: removed {len(removed)}"
+
+
+ADDED, PRESENT, GONE = "added", "already there", "target no longer exists (warning)"
+
+
+def _link_summary(name: str, outcomes: Sequence[str]) -> str:
+    counts = {o: outcomes.count(o) for o in (ADDED, PRESENT, GONE) if o in outcomes}
+    return f"{name}: " + ", ".join(f"{n} {o}" for o, n in counts.items())
 
 
 class _NotDone(Exception):

@@ -488,3 +488,21 @@ def test_changing_a_global_administrator_needs_allow_privileged(env: Env) -> Non
     env.ok("backup")
     r = env.run("restore", admin, "--yes")
     assert r.exit_code == 2 and "--allow-privileged" in r.output
+
+
+def test_memberships_an_undelete_brings_back_count_as_done_and_gone_targets_warn(env: Env) -> None:
+    """directory-deleteditems-restore.md: a restored user is back in its groups; the group's own link
+    action then finds the link there. A member deleted for good since is a warning, not a failure."""
+    lee = env.find("users", "Lee Gu")["id"]
+    gid = env.find("groups", "VPN Users")["id"]
+    members = member_ids(env, f"groups/{gid}/members")
+    assert lee in members
+    gone = next(m for m in sorted(members) if m != lee)
+    env.graph("DELETE", f"users/{lee}")
+    env.graph("DELETE", f"users/{gone}")
+    env.graph("DELETE", f"directory/deletedItems/{gone}")
+    env.ok("backup")
+
+    out = env.restore("Lee Gu", "VPN Users", "--at", "HEAD~1").output
+    assert "already there" in out and "target no longer exists (warning)" in out and "failed" not in out
+    assert member_ids(env, f"groups/{gid}/members") == members - {gone}
