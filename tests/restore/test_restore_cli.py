@@ -38,7 +38,7 @@ class Env:
         return r.json() if r.content else None
 
     def run(self, *args: str) -> Result:
-        return CliRunner().invoke(cli, [*args, "--repo", str(self.root)], env=self.env)
+        return CliRunner().invoke(cli, [args[0], "--repo", str(self.root), *args[1:]], env=self.env)
 
     def ok(self, *args: str) -> Result:
         r = self.run(*args)
@@ -46,17 +46,17 @@ class Env:
         return r
 
     def plan(self, *args: str) -> dict[str, Any]:
-        return json.loads(self.ok("plan", *args, "--json").output)
+        return json.loads(self.ok("plan", "--json", *args).output)
 
     def restore(self, *args: str) -> Result:
-        return self.ok("restore", *args, "--yes")
+        return self.ok("restore", "--yes", *args)
 
     def find(self, collection: str, name: str) -> dict[str, Any]:
         items = self.graph("GET", collection)["value"]
         return next(o for o in items if o["displayName"] == name)
 
     def assert_empty(self, *args: str) -> None:
-        r = self.run("plan", *args, "--exit-code")
+        r = self.run("plan", "--exit-code", *args)
         assert r.exit_code == 0, r.output
         assert "No changes" in r.output
 
@@ -506,3 +506,82 @@ def test_memberships_an_undelete_brings_back_count_as_done_and_gone_targets_warn
     out = env.restore("Lee Gu", "VPN Users", "--at", "HEAD~1").output
     assert "already there" in out and "target no longer exists (warning)" in out and "failed" not in out
     assert member_ids(env, f"groups/{gid}/members") == members - {gone}
+
+
+def test_manager_and_app_role_assignments_restored(env: Env) -> None:
+    """user-post-manager.md (PUT $ref) and serviceprincipal-post-approleassignedto.md / -delete-."""
+    users = [u["id"] for u in env.graph("GET", "users", **{"$select": "id,displayName"})["value"]]
+    lidia = env.find("users", "Lidia Holloway")["id"]
+    sps = env.graph("GET", "servicePrincipals")["value"]
+    sp, assignment = next(
+        (s, a)
+        for s in sps
+        for a in env.graph("GET", f"servicePrincipals/{s['id']}/appRoleAssignedTo")["value"]
+    )
+    manager = env.graph("GET", f"users/{lidia}/manager", **{"$select": "id"})["id"]
+    other = next(u for u in users if u not in (lidia, manager))
+    env.graph(
+        "PUT", f"users/{lidia}/manager/$ref", {"@odata.id": f"https://graph.microsoft.com/v1.0/users/{other}"}
+    )
+    env.graph("DELETE", f"servicePrincipals/{sp['id']}/appRoleAssignedTo/{assignment['id']}")
+
+    actions = env.plan(lidia, sp["id"])["actions"]
+    assert {(a["type"], a["action"]) for a in actions} == {("users", "link"), ("servicePrincipals", "link")}
+    manager_change = next(a for a in actions if a["type"] == "users")["changes"]
+    assert manager_change == [{"path": "manager", "old": other, "new": manager}]
+    env.restore(lidia, sp["id"], "--allow-privileged")
+    assert env.graph("GET", f"users/{lidia}/manager", **{"$select": "id"})["id"] == manager
+    back = env.graph("GET", f"servicePrincipals/{sp['id']}/appRoleAssignedTo")["value"]
+    assert any(
+        a["principalId"] == assignment["principalId"] and a["appRoleId"] == assignment["appRoleId"]
+        for a in back
+    )
+    env.assert_empty(lidia, sp["id"])
+
+
+def test_role_assignment_of_a_recreated_user_points_at_the_new_user(env: Env) -> None:
+    """Role assignments are deleted for good and recreated; the principal goes through the id map (users
+    come first by catalog rank, assignments last)."""
+    lee = env.find("users", "Lee Gu")["id"]
+    helpdesk = "729827e3-9c14-49f7-bb1b-9608f156bbb8"  # Helpdesk Administrator template id
+    assignment = env.graph(
+        "POST",
+        "roleManagement/directory/roleAssignments",
+        {"principalId": lee, "roleDefinitionId": helpdesk, "directoryScopeId": "/"},
+    )
+    env.ok("backup")
+    env.graph("DELETE", f"users/{lee}")
+    env.graph("DELETE", f"directory/deletedItems/{lee}")
+    env.ok("backup")
+    # "--": assignment ids are not GUIDs and may start with "-"
+    assert env.run("restore", "--yes", "--", lee, assignment["id"]).exit_code == 2  # a privileged role
+    env.ok("restore", "--yes", "--allow-privileged", "--", lee, assignment["id"])
+    ids = idmap(env)["ids"]
+    live = env.graph("GET", f"roleManagement/directory/roleAssignments/{ids[assignment['id']]}")
+    assert live["principalId"] == ids[lee] and live["roleDefinitionId"] == helpdesk
+    env.assert_empty("--", lee, assignment["id"])
+
+
+def test_links_of_an_object_that_could_not_be_undeleted_are_not_attempted(env: Env) -> None:
+    group = env.find("groups", "Marketing Team")
+    gid = group["id"]
+    members = sorted(member_ids(env, f"groups/{gid}/members"))
+    env.graph("DELETE", f"groups/{gid}/members/{members[0]}/$ref")
+    env.ok("backup")
+    env.graph("DELETE", f"groups/{gid}")
+    twin = {
+        "displayName": "Imposter",
+        "mailEnabled": True,
+        "mailNickname": group["mailNickname"],
+        "securityEnabled": False,
+        "groupTypes": ["Unified"],
+    }
+    env.graph(
+        "POST", "groups", twin
+    )  # takes the alias: the undelete conflicts (directory-deleteditems-restore.md)
+    env.ok("backup")
+
+    r = env.run("restore", gid, "--at", "HEAD~2", "--yes")
+    assert r.exit_code == 1
+    assert "✗ undelete" in r.output and "link" in r.output and "not attempted" in r.output
+    assert not [m for m in env.graph("GET", "groups")["value"] if m["id"] == gid]
