@@ -585,3 +585,38 @@ def test_links_of_an_object_that_could_not_be_undeleted_are_not_attempted(env: E
     assert r.exit_code == 1
     assert "✗ undelete" in r.output and "link" in r.output and "not attempted" in r.output
     assert not [m for m in env.graph("GET", "groups")["value"] if m["id"] == gid]
+
+
+def test_tenant_policies_rolled_back(env: Env) -> None:
+    """authorizationpolicy-update.md (PATCH the singleton; defaultUserRolePermissions sent whole) and
+    authenticationmethodspolicy: each method configuration is PATCHed on its own path
+    (fido2authenticationmethodconfiguration-update.md)."""
+    before = env.graph("GET", "policies/authorizationPolicy")
+    env.graph(
+        "PATCH",
+        "policies/authorizationPolicy",
+        {"allowInvitesFrom": "everyone", "defaultUserRolePermissions": {"allowedToCreateApps": True}},
+    )
+    fido = env.graph("GET", "policies/authenticationMethodsPolicy/authenticationMethodConfigurations/Fido2")
+    env.graph(
+        "PATCH",
+        "policies/authenticationMethodsPolicy/authenticationMethodConfigurations/Fido2",
+        {"@odata.type": fido["@odata.type"], "state": "disabled"},
+    )
+    actions = env.plan("policies/authorizationPolicy.yaml", "policies/authenticationMethodsPolicy.yaml")[
+        "actions"
+    ]
+    assert sorted(c["path"] for a in actions for c in a["changes"]) == [
+        "allowInvitesFrom",
+        "authenticationMethodConfigurations",
+        "defaultUserRolePermissions",
+    ]
+    env.restore("policies/authorizationPolicy.yaml", "policies/authenticationMethodsPolicy.yaml")
+    after = env.graph("GET", "policies/authorizationPolicy")
+    assert after["allowInvitesFrom"] == before["allowInvitesFrom"]
+    assert after["defaultUserRolePermissions"] == before["defaultUserRolePermissions"]
+    fido_after = env.graph(
+        "GET", "policies/authenticationMethodsPolicy/authenticationMethodConfigurations/Fido2"
+    )
+    assert fido_after["state"] == fido["state"]
+    env.assert_empty("policies/authorizationPolicy.yaml", "policies/authenticationMethodsPolicy.yaml")
