@@ -130,15 +130,27 @@ class Writer:
         if t.create_method == "PATCH":
             self._send(a, "PATCH", t.item_path(a.id), body)
             return "created"
+        # `api://<appId>` names the old appId, which the new application cannot claim: set after creation.
+        own = str(a.desired.get("appId") or "") if t.name == "applications" else ""
+        uris = [str(u) for u in body.get("identifierUris") or []]
+        if own and any(own in u for u in uris):
+            body["identifierUris"] = [u for u in uris if own not in u]
         created = self._send(a, "POST", t.path, body) or {}
         new = str(created.get("id") or "")
         if not new:
             raise _NotDone(f"Graph created {t.name} without returning its id")
         self.idmap.ids[a.id] = new
-        if t.name == "applications" and created.get("appId") and a.desired.get("appId"):
-            self.idmap.app_ids[str(a.desired["appId"])] = str(created["appId"])
+        if own and created.get("appId"):
+            self.idmap.app_ids[own] = str(created["appId"])
         self.mapped()
         done = f"created as {new}"
+        if own and body.get("identifierUris") != uris:
+            try:
+                self._send(
+                    a, "PATCH", t.item_path(new), {"identifierUris": [self.idmap.app_uri(u) for u in uris]}
+                )
+            except GraphError as exc:
+                raise _Partly(f"{done}, but identifierUris not set: {exc}") from None
         if secret:
             done += f"; temporary password (shown once, change at next sign-in): {secret}"
         return done

@@ -30,7 +30,17 @@ class IdMap:
         """obj with every reference to a recreated object pointing at its successor."""
         if not self.ids and not self.app_ids:
             return obj
-        return canonical.rewrite_references(t, obj, self.ids, self.app_ids)
+        out = canonical.rewrite_references(t, obj, self.ids, self.app_ids)
+        uris = out.get("identifierUris") if t.name == "applications" else None
+        if isinstance(uris, list):
+            out["identifierUris"] = sorted(self.app_uri(str(u)) for u in uris)
+        return out
+
+    def app_uri(self, uri: str) -> str:
+        """An application ID URI naming an old appId (`api://<appId>`, the default) with the new one."""
+        for old, new in self.app_ids.items():
+            uri = uri.replace(old, new)
+        return uri
 
 
 def load(root: str | Path) -> IdMap:

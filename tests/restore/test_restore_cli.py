@@ -396,7 +396,10 @@ def test_hard_deleted_user_recreated_with_a_password_shown_once_and_stored_nowhe
 
 
 def test_application_and_service_principal_recreated_with_the_new_app_id(env: Env) -> None:
-    app = env.find("applications", "Payroll Sync")
+    """application.md: `api://<appId>` is the default application ID URI; the recreated application gets
+    it with its own new appId, and its service principal is created for the new appId."""
+    app = env.find("applications", "Inventory API")
+    assert app["identifierUris"] == [f"api://{app['appId']}"]
     sp = next(s for s in env.graph("GET", "servicePrincipals")["value"] if s["appId"] == app["appId"])
     env.graph("DELETE", f"applications/{app['id']}")  # takes its service principal along
     env.graph("DELETE", f"directory/deletedItems/{app['id']}")
@@ -408,7 +411,8 @@ def test_application_and_service_principal_recreated_with_the_new_app_id(env: En
     new_app_id = mapped["appIds"][app["appId"]]
     new_sp = env.graph("GET", f"servicePrincipals/{mapped['ids'][sp['id']]}")
     assert new_sp["appId"] == new_app_id != app["appId"]
-    assert env.graph("GET", f"applications/{mapped['ids'][app['id']]}")["displayName"] == "Payroll Sync"
+    new_app = env.graph("GET", f"applications/{mapped['ids'][app['id']]}")
+    assert new_app["displayName"] == "Inventory API" and new_app["identifierUris"] == [f"api://{new_app_id}"]
     env.assert_empty(app["id"], sp["id"])
 
 
