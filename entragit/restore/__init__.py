@@ -117,11 +117,16 @@ def run(
 ) -> list[Result]:
     """Apply a plan; the id map is saved after each creation and committed when the run ends."""
     root = sources.repo_root(repo_dir)
+    saved = False
+
+    def save() -> None:
+        nonlocal saved
+        idmap_mod.save(root, plan.idmap)
+        saved = True
+
     try:
-        return apply(client, plan.actions, report, plan.idmap, lambda: idmap_mod.save(root, plan.idmap))
+        return apply(client, plan.actions, report, plan.idmap, save)
     finally:
-        created = sum(a.action == RECREATE for a in plan.actions)
-        if created:
-            sources.commit_file(
-                repo_dir, idmap_mod.FILE, f"restore: id map after recreating objects of {plan.revision.short}"
-            )
+        if saved:  # also after a failure or Ctrl-C: a mapping once made is never lost
+            message = f"restore: id map after recreating objects of {plan.revision.short}"
+            sources.commit_file(repo_dir, idmap_mod.FILE, message)
