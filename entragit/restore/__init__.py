@@ -14,7 +14,7 @@ from entragit.errors import UsageError
 from entragit.graph.client import GraphClient
 from entragit.restore import desired as desired_mod
 from entragit.restore import idmap as idmap_mod
-from entragit.restore import sources
+from entragit.restore import record, sources
 from entragit.restore.apply import Result, apply
 from entragit.restore.desired import Desired, is_deleted
 from entragit.restore.idmap import IdMap
@@ -115,8 +115,10 @@ def make_plan(
 def run(
     repo_dir: str | None, plan: Plan, client: GraphClient, report: Callable[[Result], None]
 ) -> list[Result]:
-    """Apply a plan; the id map is saved after each creation and committed when the run ends."""
+    """Apply a plan and record it in one commit. The id map is saved after each creation; should the run
+    end early (Ctrl-C, a crash), it is still committed: a mapping once made is never lost."""
     root = sources.repo_root(repo_dir)
+    results: list[Result] | None = None
     saved = False
 
     def save() -> None:
@@ -125,8 +127,10 @@ def run(
         saved = True
 
     try:
-        return apply(client, plan.actions, report, plan.idmap, save)
+        results = apply(client, plan.actions, report, plan.idmap, save)
     finally:
-        if saved:  # also after a failure or Ctrl-C: a mapping once made is never lost
-            message = f"restore: id map after recreating objects of {plan.revision.short}"
-            sources.commit_file(repo_dir, idmap_mod.FILE, message)
+        if results is None and saved:
+            message = f"restore: id map after recreating objects of {plan.revision.short} (interrupted)"
+            sources.commit_file(repo_dir, [idmap_mod.FILE], message)
+    record.record(repo_dir, results, plan.revision, plan.idmap, client)
+    return results

@@ -95,8 +95,8 @@ def names(repo_dir: str | None, rev: str | None) -> dict[str, str]:
     return _repo(repo_dir).names(rev)
 
 
-def commit_file(repo_dir: str | None, path: str, message: str) -> None:
-    """Commit one file of the repository (the id map after a restore), leaving other work alone."""
+def commit_file(repo_dir: str | None, paths: Sequence[str], message: str) -> None:
+    """Commit these files of the repository (restored objects, the id map), leaving other work alone."""
     from entragit.store import Store
 
-    Store.open(repo_root(repo_dir)).commit_paths([path], message)
+    Store.open(repo_root(repo_dir)).commit_paths(list(paths), message)

@@ -126,6 +126,26 @@ def test_group_rename_and_members_rolled_back_then_plan_is_empty(env: Env) -> No
     assert now == set(members)
     env.assert_empty(gid)
     env.assert_empty()
+    # restored to the latest backup: the repository already says so, nothing to record
+    assert git(env, "log", "-1", "--format=%s").startswith("backup ")
+
+
+def test_a_restore_is_recorded_as_a_commit_of_the_live_state(env: Env) -> None:
+    gid = env.find("groups", "Project Aurora")["id"]
+    env.graph("PATCH", f"groups/{gid}", {"displayName": "Project Borealis"})
+    env.ok("backup")
+    env.restore("--at", "HEAD~1", gid)
+    subject, body = git(env, "log", "-1", "--format=%s%n%b").split("\n", 1)
+    first = git(env, "rev-parse", "--short=8", "HEAD~2").strip()
+    assert subject.startswith(f"restore: 1 object to {first} ") and subject.endswith(
+        f"by {env.box.client_id}"
+    )
+    assert f"update groups/{gid[:2]}/{gid}.yaml (Project Aurora)" in body
+    path = f"groups/{gid[:2]}/{gid}.yaml"
+    assert git(env, "show", "--name-only", "--format=", "HEAD").split() == [path]
+    assert git(env, "show", f"HEAD:{path}") == git(env, "show", f"HEAD~2:{path}")
+    assert "0 changed, 0 added, 0 deleted" in env.ok("backup").output  # the next backup agrees
+    env.assert_empty()
 
 
 def test_ca_policy_conditions_are_sent_whole_with_nulls_so_nested_additions_go(env: Env) -> None:
@@ -187,6 +207,12 @@ def test_named_location_user_and_application_attributes_rolled_back(env: Env) ->
         r["cidrAddress"] for r in location["ipRanges"]
     )
     env.assert_empty(lid, user["id"], app["id"])
+
+
+def git(env: Env, *args: str) -> str:
+    return subprocess.run(
+        ["git", "-C", str(env.root), *args], check=True, capture_output=True, text=True
+    ).stdout
 
 
 def member_ids(env: Env, path: str) -> set[str]:
@@ -293,7 +319,8 @@ def test_only_and_no_relationships_limit_the_plan(env: Env) -> None:
     live = env.graph("GET", f"groups/{gid}")
     assert live["description"] == "changed" and live["displayName"] == "Project Aurora"
     env.assert_empty(gid, "--only", "displayName")
-    assert env.run("plan", gid, "--exit-code").exit_code == 3
+    # the restore was recorded as a commit of the live state; the backup before it still differs
+    assert env.run("plan", "--exit-code", "--at", "HEAD~1", gid).exit_code == 3
 
 
 def test_restore_without_yes_and_without_a_terminal_writes_nothing_and_dry_run_neither(env: Env) -> None:
@@ -359,12 +386,11 @@ def test_hard_deleted_security_group_recreated_with_links_and_ca_references_rewr
                 "excludeGroups"
             ]
         )
-    log = subprocess.run(
-        ["git", "-C", str(env.root), "log", "-1", "--name-only", "--format=%s"],
-        capture_output=True,
-        text=True,
-    ).stdout
-    assert "idmap.yaml" in log
+    files = git(env, "show", "--name-status", "--format=", "HEAD")
+    assert (
+        "A\tidmap.yaml" in files and f"D\tgroups/{gid[:2]}/{gid}.yaml" not in files
+    )  # removed by the backup
+    assert f"A\tgroups/{new[:2]}/{new}.yaml" in files
     env.assert_empty(gid, *policies)
 
 

@@ -1,0 +1,58 @@
+"""A completed restore is recorded as one commit: the restored objects' files as they now are live, the id
+map, and a message naming the source revision, what was restored and by which app.
+
+So the repository never lags behind a restore until the next backup, and `versions` shows the restore as the
+change it was. The files are read back from Graph exactly as a backup writes them, so the next backup finds
+them equal and changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from entragit import canonical, catalog, config
+from entragit.graph.client import GraphClient
+from entragit.restore import idmap as idmap_mod
+from entragit.restore import sources
+from entragit.restore.apply import OK, Result
+from entragit.restore.idmap import IdMap
+from entragit.restore.sources import Revision
+
+
+def _message(results: Sequence[Result], rev: Revision, who: str) -> str:
+    done = [r for r in results if r.status == OK]
+    objects = sorted({r.action.path for r in done})
+    noun = "object" if len(objects) == 1 else "objects"
+    head = f"restore: {len(objects)} {noun} to {rev.short} ({rev.when} UTC) by {who}"
+    lines = [f"{r.action.action} {r.action.path} ({r.action.name})" for r in done]
+    return "\n\n".join([head, "\n".join(lines)])
+
+
+def record(
+    repo_dir: str | None, results: Sequence[Result], rev: Revision, idmap: IdMap, client: GraphClient
+) -> None:
+    """Commit the live files of every object an action succeeded on (plus the id map, when there is one)."""
+    root = Path(sources.repo_root(repo_dir))
+    touched: dict[str, tuple[catalog.ObjectType, str]] = {}
+    for r in results:
+        if r.status == OK:
+            a = r.action
+            touched[a.path] = (a.type, idmap.new_id(a.id))
+    paths: list[str] = []
+    for old_path, (t, oid) in sorted(touched.items()):
+        obj = sources.read_live(str(root), t, oid, client)
+        if obj is None:
+            continue
+        path = catalog.object_path(t, oid)
+        target = root / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(canonical.dump(obj), encoding="utf-8")
+        paths.append(path)
+        if path != old_path and (root / old_path).is_file():  # the predecessor's file, not yet backed up gone
+            (root / old_path).unlink()
+            paths.append(old_path)
+    if (root / idmap_mod.FILE).is_file():
+        paths.append(idmap_mod.FILE)
+    if paths:
+        sources.commit_file(repo_dir, paths, _message(results, rev, config.load(root).client_id))
