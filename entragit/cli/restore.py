@@ -258,13 +258,14 @@ def restore_cmd(
                 )
             if not click.confirm("Apply this plan?", default=False):
                 raise EntragitError("cancelled: nothing written")
-        results = restore.run(repo, plan, client, _report)
+        results, commit = restore.run(repo, plan, client, _report)
     finally:
         client.close()
     failed = [r for r in results if r.status != OK]
     click.echo(
         f"Restored: {len(results) - len(failed)} of {len(results)} actions done"
         + (f", {len(failed)} failed or not attempted." if failed else ".")
+        + (f" Recorded in commit {commit[:8]}." if commit else "")
     )
     if failed:
         sys.exit(1)

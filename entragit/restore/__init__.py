@@ -114,9 +114,10 @@ def make_plan(
 
 def run(
     repo_dir: str | None, plan: Plan, client: GraphClient, report: Callable[[Result], None]
-) -> list[Result]:
+) -> tuple[list[Result], str | None]:
     """Apply a plan and record it in one commit. The id map is saved after each creation; should the run
-    end early (Ctrl-C, a crash), it is still committed: a mapping once made is never lost."""
+    end early (Ctrl-C, a crash), it is still committed: a mapping once made is never lost. Returns the
+    results and the commit recording them (None when the repository already matched)."""
     root = sources.repo_root(repo_dir)
     results: list[Result] | None = None
     saved = False
@@ -132,5 +133,4 @@ def run(
         if results is None and saved:
             message = f"restore: id map after recreating objects of {plan.revision.short} (interrupted)"
             sources.commit_file(repo_dir, [idmap_mod.FILE], message)
-    record.record(repo_dir, results, plan.revision, plan.idmap, client)
-    return results
+    return results, record.record(repo_dir, results, plan.revision, plan.idmap, client)

@@ -31,8 +31,9 @@ def _message(results: Sequence[Result], rev: Revision, who: str) -> str:
 
 def record(
     repo_dir: str | None, results: Sequence[Result], rev: Revision, idmap: IdMap, client: GraphClient
-) -> None:
-    """Commit the live files of every object an action succeeded on (plus the id map, when there is one)."""
+) -> str | None:
+    """Commit the live files of every object an action succeeded on (plus the id map, when there is one);
+    the commit made, None when the repository already said all this."""
     root = Path(sources.repo_root(repo_dir))
     touched: dict[str, tuple[catalog.ObjectType, str]] = {}
     for r in results:
@@ -54,5 +55,8 @@ def record(
             paths.append(old_path)
     if (root / idmap_mod.FILE).is_file():
         paths.append(idmap_mod.FILE)
-    if paths:
-        sources.commit_file(repo_dir, paths, _message(results, rev, config.load(root).client_id))
+    if not paths:
+        return None
+    before = sources.revision(repo_dir, None).sha
+    after = sources.commit_file(repo_dir, paths, _message(results, rev, config.load(root).client_id))
+    return after if after != before else None

@@ -95,8 +95,9 @@ def names(repo_dir: str | None, rev: str | None) -> dict[str, str]:
     return _repo(repo_dir).names(rev)
 
 
-def commit_file(repo_dir: str | None, paths: Sequence[str], message: str) -> None:
-    """Commit these files of the repository (restored objects, the id map), leaving other work alone."""
+def commit_file(repo_dir: str | None, paths: Sequence[str], message: str) -> str:
+    """Commit these files of the repository (restored objects, the id map), leaving other work alone; the
+    new HEAD (unchanged when the files already match it)."""
     from entragit.store import Store
 
-    Store.open(repo_root(repo_dir)).commit_paths(list(paths), message)
+    return Store.open(repo_root(repo_dir)).commit_paths(list(paths), message)
