@@ -140,6 +140,12 @@ def _common(f: F) -> F:
                 default=None,
                 help="Undelete a user under this userPrincipalName (its own is taken).",
             ),
+            click.option(
+                "--sub-objects/--no-sub-objects",
+                default=False,
+                show_default=True,
+                help="Also restore linked members, owners and managers that are deleted themselves.",
+            ),
             repo_option,
         )
     ):
@@ -147,24 +153,10 @@ def _common(f: F) -> F:
     return f
 
 
-def _plan(
-    client: Any,
-    repo: str | None,
-    objects: tuple[str, ...],
-    at: str | None,
-    only: str | None,
-    relationships: bool,
-    new_upn: str | None,
-) -> restore.Plan:
-    return restore.make_plan(
-        repo,
-        objects,
-        at=at,
-        only=only.split(",") if only else None,
-        relationships=relationships,
-        new_upn=new_upn,
-        client=client,
-    )
+def _plan(client: Any, repo: str | None, objects: tuple[str, ...], common: dict[str, Any]) -> restore.Plan:
+    """The plan for the options every restore command shares (see `_common`)."""
+    only = common.pop("only")
+    return restore.make_plan(repo, objects, only=only.split(",") if only else None, client=client, **common)
 
 
 @click.command("plan")
@@ -175,19 +167,12 @@ def _plan(
     "--exit-code", "exit_code", is_flag=True, help=f"Exit {EXIT_NOT_EMPTY} when the plan is not empty."
 )
 def plan_cmd(
-    objects: tuple[str, ...],
-    at: str | None,
-    only: str | None,
-    relationships: bool,
-    new_upn: str | None,
-    repo: str | None,
-    as_json: bool,
-    exit_code: bool,
+    objects: tuple[str, ...], repo: str | None, as_json: bool, exit_code: bool, **common: Any
 ) -> None:
     """What a restore would do: each object of the revision against the live tenant. Writes nothing."""
     client = sources.connect(repo)
     try:
-        plan = _plan(client, repo, objects, at, only, relationships, new_upn)
+        plan = _plan(client, repo, objects, common)
     finally:
         client.close()
     if as_json:
@@ -225,20 +210,17 @@ def _report(r: Result) -> None:
 @click.option("--dry-run", "dry_run", is_flag=True, help="Show the plan and stop; nothing is written.")
 def restore_cmd(
     objects: tuple[str, ...],
-    at: str | None,
-    only: str | None,
-    relationships: bool,
-    new_upn: str | None,
     repo: str | None,
     allow_mass: bool,
     allow_privileged: bool,
     yes: bool,
     dry_run: bool,
+    **common: Any,
 ) -> None:
     """Bring objects back to a revision: show the plan, ask, apply it through Graph, report each result."""
     client = sources.connect(repo)
     try:
-        plan = _plan(client, repo, objects, at, only, relationships, new_upn)
+        plan = _plan(client, repo, objects, common)
         click.echo(render_plan(plan))
         writes = [a for a in plan.actions if a.action in (*OBJECT_ACTIONS, LINK, UNLINK)]
         if dry_run or not writes:

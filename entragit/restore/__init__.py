@@ -10,7 +10,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from entragit.errors import UsageError
+from entragit import canonical
+from entragit.errors import EntragitError, UsageError
 from entragit.graph.client import GraphClient
 from entragit.restore import desired as desired_mod
 from entragit.restore import idmap as idmap_mod
@@ -77,6 +78,32 @@ def _pending(recreated: Sequence[Action]) -> IdMap | None:
     return pending
 
 
+def _deleted_relatives(
+    repo_dir: str | None, at: str | None, wanted: Sequence[Desired], idmap: IdMap, client: GraphClient
+) -> list[tuple[Desired, dict[str, Any] | None]]:
+    """Linked objects (relationships only) that are soft- or hard-deleted now and have a file to restore
+    from; a target without any file is left to the links phase, which reports it as a warning."""
+    root = sources.repo_root(repo_dir)
+    have = {d.id for d in wanted}
+    linked = {
+        ref.value
+        for d in wanted
+        for ref in canonical.find_references(d.type, d.obj)
+        if d.type.relationship(ref.path) is not None
+    } - have
+    out: list[tuple[Desired, dict[str, Any] | None]] = []
+    for oid in sorted(linked):
+        try:
+            [found] = desired_mod.read(repo_dir, [oid], at)[1]
+        except EntragitError:
+            continue
+        d = replace(found, id=idmap.new_id(found.id), obj=idmap.rewrite(found.type, found.obj))
+        obj = sources.read_live(root, d.type, d.id, client)
+        if obj is None or is_deleted(obj):
+            out.append((d, obj))
+    return out
+
+
 def make_plan(
     repo_dir: str | None,
     specs: Sequence[str],
@@ -84,10 +111,12 @@ def make_plan(
     at: str | None = None,
     only: Sequence[str] | None = None,
     relationships: bool = True,
+    sub_objects: bool = False,
     new_upn: str | None = None,
     client: GraphClient,
 ) -> Plan:
-    """What a restore of specs (every object of the revision when empty) would do now."""
+    """What a restore of specs (every object of the revision when empty) would do now; with sub_objects,
+    also of the members, owners and managers they link to that are deleted themselves."""
     rev, wanted = desired_mod.read(repo_dir, specs, at)
     if new_upn is not None and [d.type.name for d in wanted] != ["users"]:
         raise UsageError("--new-upn needs exactly one object, a user")
@@ -97,6 +126,10 @@ def make_plan(
     # Objects recreated by an earlier restore are read (and compared) as their successors.
     wanted = [replace(d, id=idmap.new_id(d.id), obj=idmap.rewrite(d.type, d.obj)) for d in wanted]
     live = client.map_concurrent(lambda d: sources.read_live(root, d.type, d.id, client), wanted)
+    if sub_objects:
+        for d, obj in _deleted_relatives(repo_dir, at, wanted, idmap, client):
+            wanted.append(d)
+            live.append(obj)
     pairs = sorted(zip(wanted, live, strict=True), key=lambda p: (p[0].type.rank, p[0].path))
     planned = [plan_object(d, obj, opts, _facts(client, d, obj, new_upn)) for d, obj in pairs]
     pending = _pending([a for acts in planned for a in acts if a.action == RECREATE])

@@ -650,3 +650,30 @@ def test_tenant_policies_rolled_back(env: Env) -> None:
     )
     assert fido_after["state"] == fido["state"]
     env.assert_empty("policies/authorizationPolicy.yaml", "policies/authenticationMethodsPolicy.yaml")
+
+
+def test_sub_objects_brings_back_deleted_members_with_the_group(env: Env) -> None:
+    """--sub-objects: a group's members that are deleted themselves are restored with it (a soft-deleted one
+    undeleted, a hard-deleted one recreated); without it they are not."""
+    gid = env.find("groups", "VPN Users")["id"]
+    members = sorted(member_ids(env, f"groups/{gid}/members"))
+    users = {u["id"] for u in env.graph("GET", "users", **{"$select": "id"})["value"]}
+    soft, hard = [m for m in members if m in users][:2]
+    env.graph("DELETE", f"users/{soft}")
+    env.graph("DELETE", f"users/{hard}")
+    env.graph("DELETE", f"directory/deletedItems/{hard}")
+    env.ok("backup")
+
+    without = env.plan("--at", "HEAD~1", gid)["actions"]
+    assert {a["type"] for a in without} == {"groups"}
+    with_subs = env.plan("--at", "HEAD~1", "--sub-objects", gid)["actions"]
+    assert {
+        (a["type"], a["action"]) for a in with_subs if a["type"] == "users" and a["action"] != "link"
+    } == {
+        ("users", "undelete"),
+        ("users", "recreate"),
+    }
+    env.restore("--at", "HEAD~1", "--sub-objects", gid)
+    new = idmap(env)["ids"][hard]
+    assert member_ids(env, f"groups/{gid}/members") == (set(members) - {hard}) | {new}
+    env.assert_empty("--at", "HEAD~2", "--sub-objects", gid)
