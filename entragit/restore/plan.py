@@ -112,6 +112,8 @@ def attribute_patch(
     """The patch from live to desired over keys, and the per-property changes derived from it."""
     src = {k: live.get(k) for k in keys}
     dst = {k: desired.get(k) for k in keys}
+    if src == dst:  # the common case of a whole-tenant plan, and a deep compare is cheaper than a diff
+        return [], []
     ops: list[dict[str, Any]] = jsonpatch.make_patch(src, dst).patch
     return ops, [Change(k, src.get(k), dst.get(k)) for k in _top_keys(ops)]
 
