@@ -20,9 +20,8 @@ from entragit.restore.idmap import IdMap
 from entragit.restore.passwords import new_password
 from entragit.restore.plan import LINK, OBJECT_ACTIONS, RECREATE, UNDELETE, UNLINK, UPDATE, Action, Change
 
-GRAPH_ROOT = (
-    "https://graph.microsoft.com/v1.0"  # the form @odata.id and @odata.bind take (group-post-members.md)
-)
+# The form @odata.id and @odata.bind values take, whatever host the client talks to (group-post-members.md).
+GRAPH_ROOT = "https://graph.microsoft.com/v1.0"
 BIND_LIMIT = 20  # members added per PATCH through members@odata.bind (group-post-members.md)
 
 OK, FAILED, NOT_ATTEMPTED = "ok", "failed", "not attempted"
@@ -218,22 +217,30 @@ class Writer:
             raise
 
     def unlink(self, a: Action) -> str:
+        """Remove the links; one already gone (404) is done."""
         rel = a.relationship
         assert rel is not None
         oid = self.idmap.new_id(a.id)
-        removed = [c.old for c in a.changes]
+        paths: list[str] = []
         if rel.kind == "app-role-assignment":
             live = list(self.client.list(rel.read_path(oid)))
-            for item in removed:
-                for found in live:
-                    if all(found.get(f) == item.get(f) for f in ("appRoleId", "principalId")):
-                        self._send(a, "DELETE", rel.remove_path(oid, str(found["id"])))
+            for item in (c.old for c in a.changes):
+                paths += [
+                    rel.remove_path(oid, str(found["id"]))
+                    for found in live
+                    if all(found.get(f) == item.get(f) for f in ("appRoleId", "principalId"))
+                ]
         elif rel.kind == "ref-single":
-            self._send(a, "DELETE", rel.remove_path(oid, ""))
+            paths.append(rel.remove_path(oid, ""))
         else:
-            for ref in removed:
-                self._send(a, "DELETE", rel.remove_path(oid, ref))
-        return f"{rel.name}: removed {len(removed)}"
+            paths += [rel.remove_path(oid, str(c.old)) for c in a.changes]
+        for path in paths:
+            try:
+                self._send(a, "DELETE", path)
+            except GraphError as exc:
+                if exc.status != 404:
+                    raise
+        return f"{rel.name}: removed {len(a.changes)}"
 
 
 ADDED, PRESENT, GONE = "added", "already there", "target no longer exists (warning)"
