@@ -131,14 +131,15 @@ def make_plan(
             wanted.append(d)
             live.append(obj)
     pairs = sorted(zip(wanted, live, strict=True), key=lambda p: (p[0].type.rank, p[0].path))
-    planned = [plan_object(d, obj, opts, _facts(client, d, obj, new_upn)) for d, obj in pairs]
+    facts = [_facts(client, d, obj, new_upn) for d, obj in pairs]
+    planned = [plan_object(d, obj, opts, f) for (d, obj), f in zip(pairs, facts, strict=True)]
     pending = _pending([a for acts in planned for a in acts if a.action == RECREATE])
     if pending is not None:  # again, now knowing which objects get a successor
         planned = [
             acts
             if any(a.action == RECREATE for a in acts)
-            else plan_object(d, obj, opts, replace(_facts(client, d, obj, new_upn), pending=pending))
-            for (d, obj), acts in zip(pairs, planned, strict=True)
+            else plan_object(d, obj, opts, replace(f, pending=pending))
+            for (d, obj), f, acts in zip(pairs, facts, planned, strict=True)
         ]
     actions = [a for acts in planned for a in acts]
     names = sources.names(repo_dir, rev.sha) if actions else {}
