@@ -10,8 +10,9 @@ from typing import Any
 import click
 
 from entragit import restore
-from entragit.cli.history import json_option, repo_option
+from entragit.cli.options import json_option, repo_option
 from entragit.cli.output import dim, echo_json, style
+from entragit.cli.progress import prompt_printer
 from entragit.errors import EntragitError, UsageError
 from entragit.restore import guards, sources
 from entragit.restore.apply import FAILED, OK, Result
@@ -170,7 +171,7 @@ def plan_cmd(
     objects: tuple[str, ...], repo: str | None, as_json: bool, exit_code: bool, **common: Any
 ) -> None:
     """What a restore would do: each object of the revision against the live tenant. Writes nothing."""
-    client = sources.connect(repo)
+    client = sources.connect(repo, prompt_printer())
     try:
         plan = _plan(client, repo, objects, common)
     finally:
@@ -218,7 +219,7 @@ def restore_cmd(
     **common: Any,
 ) -> None:
     """Bring objects back to a revision: show the plan, ask, apply it through Graph, report each result."""
-    client = sources.connect(repo)
+    client = sources.connect(repo, prompt_printer())
     try:
         plan = _plan(client, repo, objects, common)
         click.echo(render_plan(plan))

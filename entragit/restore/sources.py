@@ -1,22 +1,25 @@
 """The one module through which restore reaches the repository and the live tenant.
 
-Restore needs four things from the rest of entragit: a Graph connection built from `entragit.yaml`, the
-live object exactly as a backup would write it (so that an unchanged object plans nothing), name resolution
-as the history commands do it, and file texts at a revision. They live elsewhere and are being moved; keeping
-every such import here means a move re-points these lines and nothing else.
+Restore needs four things from the rest of entragit: a Graph connection built from `entragit.yaml`
+(`live.connect`), the live object exactly as a backup would write it (`history.tenant.live_object`, through
+the one live reader: an unchanged object plans nothing), name resolution as the history commands do it
+(`history.resolve`), and file texts at a revision (`repo.reader`). Keeping those imports here keeps the rest
+of restore/ to plans and writes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from entragit import config
-from entragit.backup import build_client, fetch_object
+from entragit import config, live
 from entragit.catalog import ObjectType
 from entragit.graph.client import GraphClient
-from entragit.history.repo import BackupRepo
+from entragit.history.resolve import resolve as resolve_spec
+from entragit.history.tenant import live_object
+from entragit.repo.reader import BackupRepo
+from entragit.repo.writer import Store
 
 
 @dataclass(frozen=True)
@@ -53,19 +56,19 @@ def revision(repo_dir: str | None, rev: str | None) -> Revision:
     return _revision(_repo(repo_dir), rev)
 
 
-def connect(repo_dir: str | None) -> GraphClient:
+def connect(repo_dir: str | None, prompt: Callable[[str], None] | None = None) -> GraphClient:
     """A Graph client for the tenant the repository backs up (credentials from the environment)."""
-    return build_client(config.load(_repo(repo_dir).root))
+    return live.connect(config.load(_repo(repo_dir).root), prompt=prompt)
 
 
 def read_live(repo_dir: str, t: ObjectType, object_id: str, client: GraphClient) -> dict[str, Any] | None:
     """The object as a backup would write it now (soft-deleted copy included); None when Graph has none."""
-    return fetch_object(repo_dir, t, object_id, client=client)
+    return live_object(repo_dir, t, object_id, client=client)
 
 
 def resolve(repo_dir: str | None, spec: str, rev: str | None) -> str:
     """Repository path of the object spec names at rev, also of objects removed before it."""
-    return _repo(repo_dir).resolve(spec, rev)
+    return resolve_spec(_repo(repo_dir), spec, rev)
 
 
 def object_paths(repo_dir: str | None, rev: str | None) -> list[str]:
@@ -98,6 +101,4 @@ def names(repo_dir: str | None, rev: str | None) -> dict[str, str]:
 def commit_file(repo_dir: str | None, paths: Sequence[str], message: str) -> str:
     """Commit these files of the repository (restored objects, the id map), leaving other work alone; the
     new HEAD (unchanged when the files already match it)."""
-    from entragit.store import Store
-
     return Store.open(repo_root(repo_dir)).commit_paths(list(paths), message)
