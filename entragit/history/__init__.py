@@ -120,13 +120,19 @@ def list_objects(
     if any(r.entry.refs for r in rows):
         names = repo.names()
         rows = [
-            r._replace(entry=r.entry._replace(display_name=" → ".join(names.get(x, x) for x in r.entry.refs)))
-            if r.entry.refs
-            else r
+            r._replace(entry=r.entry._replace(display_name=entry_name(r.entry, names))) if r.entry.refs else r
             for r in rows
         ]
     rows.sort(key=lambda r: (order.get(r.entry.type, 999), (r.entry.display_name or "").lower(), r.entry.id))
     return rows
+
+
+def entry_name(entry: Entry, names: Mapping[str, str]) -> str | None:
+    """How an object is named to a person: its display name, or for an object named by references (a role
+    assignment, a grant) the names of what it links, `Global Administrator → Alex Wilber`."""
+    if entry.refs:
+        return " → ".join(names.get(x, x) for x in entry.refs)
+    return entry.display_name
 
 
 def show(repo_dir: str | None, spec: str, at: str | None = None) -> ObjectView:

@@ -82,6 +82,25 @@ class Commit:
         return datetime.fromtimestamp(self.time, tz=timezone.utc).strftime("%Y-%m-%d %H:%M")
 
 
+@dataclass(frozen=True)
+class LoggedCommit:
+    commit: Commit
+    author: str
+    email: str
+    message: str
+    changes: list[tuple[str, str]]  # (status letter A/M/D, path) of every file the commit touched
+
+    @property
+    def subject(self) -> str:
+        return self.message.split("\n", 1)[0]
+
+    def trailers(self, key: str) -> list[str]:
+        """Values of `key: value` lines in the message's last paragraph (git's trailer block)."""
+        last = self.message.rsplit("\n\n", 1)[-1]
+        prefix = f"{key}: "
+        return [line[len(prefix) :] for line in last.split("\n") if line.startswith(prefix)]
+
+
 def _catalog_fingerprint() -> str:
     parts = [f"{t.name}|{t.folder}|{','.join(t.identity)}|{t.shard}" for t in catalog.CATALOG]
     return hashlib.sha1("\n".join(parts).encode()).hexdigest()[:12]
@@ -153,6 +172,22 @@ class BackupRepo:
             header, *lines = record.split("\n")
             sha, ts = header.split(" ")
             yield Commit(sha, int(ts)), [line for line in lines if line]
+
+    def log_details(self, *args: str) -> Iterator[LoggedCommit]:
+        """Each commit of a `git log` (newest first) with its author, message and `--name-status` lines, in
+        one pass: what a report needs to say who changed what and whether a backup was complete."""
+        fmt = "--format=\x01%H %ct\x1f%an\x1f%ae\x1f%B\x02"
+        out = self.git("log", fmt, "--name-status", "--no-renames", self.head().sha, *args)
+        for record in out.decode("utf-8", errors="surrogateescape").split("\x01")[1:]:
+            header, _, files = record.partition("\x02")
+            stamp, author, email, message = header.split("\x1f", 3)
+            sha, ts = stamp.split(" ")
+            changes = []
+            for line in files.split("\n"):
+                status, tab, path = line.partition("\t")
+                if tab:
+                    changes.append((status[:1], path))
+            yield LoggedCommit(Commit(sha, int(ts)), author, email, message.strip(), changes)
 
     def _commits(self, *args: str, check: bool = True) -> list[Commit]:
         """The commits a `git log` with these arguments lists, newest first."""

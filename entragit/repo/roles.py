@@ -44,3 +44,30 @@ BUILT_IN_ROLE_NAMES: dict[str, str] = {
     "11648597-926c-4cf3-9c36-bcebb0ba8dcc": "Power Platform Administrator",
     "f023fd81-a637-4b56-95fd-791ac0226033": "Service Support Administrator",
 }
+
+# Built-in roles Microsoft labels PRIVILEGED in "Microsoft Entra built-in roles" (permissions-reference): they
+# can manage credentials, policies or role assignments, so whoever holds one can take over the tenant or
+# its apps. The report lists their holders; custom role definitions say so themselves (`isPrivileged`).
+PRIVILEGED_ROLE_IDS: frozenset[str] = frozenset(
+    {
+        "62e90394-69f5-4237-9190-012177145e10",  # Global Administrator
+        "e8611ab8-c189-46e8-94e1-60213ab1f814",  # Privileged Role Administrator
+        "7be44c8a-adaf-4e2a-84d6-ab2649e08a13",  # Privileged Authentication Administrator
+        "194ae4cb-b126-40b2-bd5b-6091b380977d",  # Security Administrator
+        "b1be1c3e-b65d-4f19-8427-f6fa0d97feb9",  # Conditional Access Administrator
+        "9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3",  # Application Administrator
+        "158c047a-c907-4556-b7ef-446551a6b5f7",  # Cloud Application Administrator
+        "cf1c38e5-3621-4004-a7cb-879624dced7c",  # Application Developer
+        "fe930be7-5e62-47db-91af-98c3a49a38b1",  # User Administrator
+        "c4e39bd9-1100-46d3-8c65-fb160da0071f",  # Authentication Administrator
+        "0526716b-113d-4c15-b2c8-68e3c22b9f80",  # Authentication Policy Administrator
+        "729827e3-9c14-49f7-bb1b-9608f156bbb8",  # Helpdesk Administrator
+        "966707d0-3269-4727-9be2-8c3a10f19b9d",  # Password Administrator
+        "8ac3fc64-6eca-42ea-9e69-59f4c7b60eb2",  # Hybrid Identity Administrator
+        "3a2c62db-5318-420d-8d74-23affee5d9d5",  # Intune Administrator
+        "7698a772-787b-4ac8-901f-60d6b08affd2",  # Cloud Device Administrator
+        "9360feb5-f418-4baa-8175-e2a00bac4301",  # Directory Writers
+        "d29b2b05-8046-44ba-8758-1e26182fcf32",  # Directory Synchronization Accounts
+        "5f2222b1-57c3-48ba-8ad5-d4759f1fde6f",  # Security Operator
+    }
+)

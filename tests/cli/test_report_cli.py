@@ -1,0 +1,351 @@
+"""`entragit report` end to end over a repository built by real backups of the sandbox.
+
+The story, one backup a day from 2026-11-01: a group renamed with one member in and one out, a group with a
+hostile name (Markdown, HTML, `|`, a newline) excluded from a conditional access policy, two client secrets
+(one expiring in nine days, one expired: Graph's addPassword, application-addpassword.md, takes the
+endDateTime the caller asks for); then a Global Administrator soft-deleted and a policy deleted, plus a
+commit made by hand by a person; then a new secure score day and a backup in which named locations could
+not be read (a 403, so the commit carries a Failed-Type trailer). Every section is checked against that.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from click.testing import CliRunner, Result
+from msal_session import session_for
+
+from entragit import catalog
+from entragit.cli import cli
+from entragit.sandbox import seed as seed_mod
+from entragit.sandbox.server import Sandbox, start
+from entragit.sandbox.tenant import Tenant
+
+HOSTILE = "Evil | <img src=x onerror=alert(1)> **bold** [click](http://x)\n# heading `code`"
+GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+@dataclass
+class Built:
+    box: Sandbox
+    root: Path
+    env: dict[str, str]
+    http: requests.Session
+    ids: dict[str, str] = field(default_factory=dict)
+    commits: list[str] = field(default_factory=list)
+
+    def graph(self, method: str, path: str, body: Any = None) -> Any:
+        r = self.http.request(method, f"{self.box.graph_url}/v1.0/{path}", json=body)
+        assert r.status_code < 300, f"{method} {path}: {r.status_code} {r.text}"
+        return r.json() if r.content else None
+
+    def backup(self) -> None:
+        day = f"2026-11-{len(self.commits) + 1:02d}T02:00:00Z"
+        env = {**self.env, "GIT_COMMITTER_DATE": day, "GIT_AUTHOR_DATE": day}
+        r = CliRunner().invoke(cli, ["backup", "--repo", str(self.root)], env=env)
+        assert r.exit_code in (0, 1), r.output  # 1: the run with a failed type
+        self.commits.append(git(self.root, "rev-parse", "HEAD").strip())
+
+
+def git(root: Path, *args: str, env: dict[str, str] | None = None) -> str:
+    return subprocess.run(
+        ["git", "-C", str(root), *args],
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+    ).stdout
+
+
+def find(b: Built, collection: str, name: str) -> str:
+    items = b.graph("GET", f"{collection}?$select=id,displayName")["value"]
+    return next(o["id"] for o in items if o["displayName"] == name)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
+    box = start(Tenant.from_seed(seed_mod.demo_seed()), throttle=False)
+    try:
+        root = tmp_path_factory.mktemp("report") / "backup"
+        env = {
+            "ENTRAGIT_GRAPH_URL": box.graph_url,
+            "AZURE_AUTHORITY_HOST": box.authority_host,
+            "AZURE_CLIENT_SECRET": box.client_secret,
+            "REQUESTS_CA_BUNDLE": box.ca_bundle,
+            "ENTRAGIT_REPO": "",
+            "NO_COLOR": "1",
+        }
+        args = ["init", "--repo", str(root), "--tenant-id", box.tenant_id, "--client-id", box.client_id]
+        assert CliRunner().invoke(cli, args, env=env).exit_code == 0
+        b = Built(box, root, env, session_for(box))
+        b.ids["group"] = find(b, "groups", "Project Aurora")
+        b.ids["legacy"] = find(b, "identity/conditionalAccess/policies", "Block legacy authentication")
+        b.ids["admins_ca"] = find(b, "identity/conditionalAccess/policies", "Require MFA for administrators")
+        b.ids["alex"] = find(b, "users", "Alex Wilber")
+        b.ids["app"] = find(b, "applications", "Payroll Sync")
+        members = [m["id"] for m in b.graph("GET", f"groups/{b.ids['group']}/members?$select=id")["value"]]
+        users = [u["id"] for u in b.graph("GET", "users?$select=id")["value"]]
+        b.ids["leaving"] = members[0]
+        b.ids["joining"] = next(u for u in users if u not in members and u != b.ids["alex"])
+        b.backup()  # 11-01
+
+        g = b.ids["group"]
+        b.graph("PATCH", f"groups/{g}", {"displayName": "Project Borealis"})
+        ref = {"@odata.id": f"https://graph.microsoft.com/v1.0/directoryObjects/{b.ids['joining']}"}
+        b.graph("POST", f"groups/{g}/members/$ref", ref)
+        b.graph("DELETE", f"groups/{g}/members/{b.ids['leaving']}/$ref")
+        hostile = {
+            "displayName": HOSTILE,
+            "mailEnabled": False,
+            "mailNickname": "evil",
+            "securityEnabled": True,
+        }
+        b.ids["hostile"] = b.graph("POST", "groups", hostile)["id"]
+        policy = b.graph("GET", f"identity/conditionalAccess/policies/{b.ids['legacy']}")
+        users_cond = policy["conditions"]["users"]
+        excluded = [*users_cond["excludeGroups"], b.ids["hostile"]]
+        b.graph(
+            "PATCH",
+            f"identity/conditionalAccess/policies/{b.ids['legacy']}",
+            {"conditions": {"users": {"excludeGroups": excluded}}},
+        )
+        for name, end in (("soon", "2026-11-13T12:00:00Z"), ("old", "2026-10-20T00:00:00Z")):
+            body = {"passwordCredential": {"displayName": name, "endDateTime": end}}
+            b.graph("POST", f"applications/{b.ids['app']}/addPassword", body)
+        b.backup()  # 11-02
+
+        b.graph("DELETE", f"users/{b.ids['alex']}")
+        b.graph("DELETE", f"identity/conditionalAccess/policies/{b.ids['admins_ca']}")
+        b.backup()  # 11-03
+        # A person's own commit (an edit reviewed in a pull request): the report names its author.
+        hand = root / catalog.object_path(catalog.by_name("groups"), g)
+        lines = hand.read_text().splitlines()
+        edited = ["description: edited by hand" if x.startswith("description:") else x for x in lines]
+        hand.write_text("\n".join(edited) + "\n")
+        date = "2026-11-03T12:00:00Z"
+        ident = {"GIT_AUTHOR_NAME": "Jane Admin", "GIT_AUTHOR_EMAIL": "jane@contoso.com"}
+        ident.update({"GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date})
+        git(root, "commit", "-q", "-am", "Describe the project group", env=ident)
+
+        with box.tenant.lock:  # a new day's secure score (Graph has no write API for it)
+            latest = max(
+                box.tenant.coll("security/secureScores").objs.values(), key=lambda o: o["createdDateTime"]
+            )
+            newer = dict(latest, id=latest["id"][:-10] + "2026-12-31", createdDateTime="2026-12-31T00:00:00Z")
+            newer["currentScore"] = float(latest["currentScore"]) + 12.5
+            box.tenant.insert("security/secureScores", newer)
+        b.ids["score"] = str(newer["currentScore"])
+        fault = {"match": "namedLocations", "status": 403, "times": 100}
+        assert b.http.post(f"{box.graph_url}/_sandbox/faults", json=fault).status_code < 300
+        b.backup()  # 11-04: partial
+        b.http.delete(f"{box.graph_url}/_sandbox/faults")
+        yield b
+    finally:
+        box.stop()
+
+
+def run(b: Built, *args: str) -> Result:
+    return CliRunner().invoke(cli, [*args, "--repo", str(b.root)], env=b.env)
+
+
+@pytest.fixture(scope="module")
+def data(built: Built) -> dict[str, Any]:
+    r = run(built, "report", "--json")
+    assert r.exit_code == 0, r.output
+    return json.loads(r.output)
+
+
+@pytest.fixture(scope="module")
+def written(built: Built) -> Path:
+    r = run(built, "report")
+    assert r.exit_code == 0, r.output
+    return built.root / "report"
+
+
+def names_by_id(b: Built) -> dict[str, str]:
+    rows = json.loads(run(b, "ls", "--json").output)
+    return {row["id"]: row["displayName"] for row in rows if row["displayName"]}
+
+
+def test_overview_names_the_tenant_the_partial_last_backup_counts_seats_and_score(
+    built: Built, data: dict
+) -> None:
+    assert data["tenant"].startswith("Contoso (")
+    last = data["last_backup"]
+    assert last["commit"] == built.commits[-1][:8]  # the backup, not the hand commit before it
+    assert last["complete"] is False
+    assert [f["type"] for f in last["failedTypes"]] == ["namedLocations"]
+    assert "403" in last["failedTypes"][0]["reason"]
+    assert data["as_of"] == "2026-11-04T02:00:00Z"
+    counts = {o["type"]: o for o in data["objects"]}
+    listed = json.loads(run(built, "ls", "users", "--json").output)
+    assert counts["users"]["count"] == sum(1 for u in listed if not u["deleted"])
+    assert counts["users"]["softDeleted"] == sum(1 for u in listed if u["deleted"]) >= 1
+    seats = json.loads(run(built, "seats", "--json").output)
+    assert data["seats"]["billable"] == seats["billable"]
+    assert data["score"]["current"] == float(built.ids["score"])
+
+
+def test_recent_changes_say_what_changed_with_attributes_and_who(built: Built, data: dict) -> None:
+    by_path: dict[str, list[dict]] = {}
+    for c in data["changes"]:
+        by_path.setdefault(c["path"], []).append(c)
+    group = catalog.object_path(catalog.by_name("groups"), built.ids["group"])
+    renamed = next(c for c in by_path[group] if "renamed" in c["summary"])
+    assert renamed["kind"] == "changed" and renamed["name"] == "Project Borealis"
+    assert 'renamed "Project Aurora" → "Project Borealis"' in renamed["summary"]
+    assert "members (+1 −1)" in renamed["summary"]
+    assert renamed["by"] is None  # a backup: its git author is the pipeline, not the admin
+    by_hand = next(c for c in by_path[group] if c["by"])
+    assert by_hand["by"] == "Jane Admin" and "description" in by_hand["summary"]
+    alex = catalog.object_path(catalog.by_name("users"), built.ids["alex"])
+    assert [c["kind"] for c in by_path[alex]] == ["soft-deleted", "created"]  # newest first
+    policy = catalog.object_path(catalog.by_name("conditionalAccessPolicies"), built.ids["admins_ca"])
+    assert by_path[policy][0]["kind"] == "deleted"
+    assert by_path[policy][0]["name"] == "Require MFA for administrators"
+    assert data["changes_total"] == len(data["changes"])
+
+    later = json.loads(run(built, "report", "--json", "--since", "2026-11-03").output)
+    assert later["since"] == "2026-11-03"
+    assert {c["date"][:10] for c in later["changes"]} == {"2026-11-03", "2026-11-04"}
+
+
+def test_deleted_objects_with_restore_dates_and_commands(built: Built, data: dict) -> None:
+    deleted = {d["path"]: d for d in data["deleted"]}
+    alex = deleted[catalog.object_path(catalog.by_name("users"), built.ids["alex"])]
+    assert alex["soft"] is True and alex["name"] == "Alex Wilber"
+    when = datetime.fromisoformat(alex["deleted"][:19])
+    assert alex["restorable_until"] == (when + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert alex["command"] == f"entragit restore {alex['path']}"
+    policy = deleted[
+        catalog.object_path(catalog.by_name("conditionalAccessPolicies"), built.ids["admins_ca"])
+    ]
+    assert policy["soft"] is False and policy["restorable_until"] is None
+    assert policy["name"] == "Require MFA for administrators"
+    assert policy["deleted"].startswith("2026-11-03")
+
+
+def test_conditional_access_in_plain_words_with_names_and_break_glass(data: dict) -> None:
+    policies = {p["name"]: p for p in data["policies"]}
+    assert "Require MFA for administrators" not in policies  # deleted
+    legacy = policies["Block legacy authentication"]
+    assert legacy["state"] == "on" and not legacy["report_only"]
+    assert legacy["applies_to"] == ["everyone"]
+    assert f"members of {HOSTILE}" in legacy["excludes"]
+    assert {"Break Glass Admin 1", "Break Glass Admin 2", "Emergency Access Exclusions"} <= set(
+        legacy["break_glass_excluded"]
+    )
+    assert HOSTILE not in legacy["break_glass_excluded"]
+    assert legacy["requires"] == "blocks access"
+    assert any("Exchange ActiveSync" in c for c in legacy["conditions"])
+    outside = policies["Require MFA outside trusted locations"]
+    assert outside["report_only"] is True
+    assert outside["requires"] == "requires multifactor authentication"
+    assert any("all trusted locations" in c and "Corporate HQ" in c for c in outside["conditions"])
+
+
+def test_privileged_role_holders_and_expiring_credentials(built: Built, data: dict) -> None:
+    holders = {(h["role"], h["principal"]) for h in data["privileged"]}
+    assert ("Global Administrator", "Break Glass Admin 1") in holders
+    assert ("Privileged Role Administrator", "Tier 0 Administrators") in holders
+    assert not any(GUID.fullmatch(p) for _, p in holders)
+    assert all(h["role"] != "Global Reader" for h in data["privileged"])  # not a privileged role
+    creds = {c["name"]: c for c in data["credentials"]}
+    assert creds["soon"]["application"] == "Payroll Sync" and creds["soon"]["kind"] == "secret"
+    assert creds["soon"]["days_left"] == 9  # 2026-11-13T12:00 from the last backup, 2026-11-04T02:00
+    assert creds["old"]["days_left"] < 0
+    assert "sandbox" not in creds  # the app's own secret expires in two years
+
+
+def test_charts_are_valid_svg_with_a_viewbox_and_their_data_points(written: Path, data: dict) -> None:
+    charts = data["charts"]
+    expected = {
+        "secure-score.svg": 2 * len(charts["score"]),  # current and maximum per day
+        "objects.svg": sum(len(points) for points in charts["objects"].values()),
+        "changes.svg": sum(1 for counts in charts["changes"].values() for n in counts if n),
+    }
+    for name, points in expected.items():
+        text = (written / name).read_text()
+        root = ET.fromstring(text.encode())
+        assert root.tag == f"{SVG}svg" and root.get("version") == "1.1"
+        assert len(root.get("viewBox", "").split()) == 4
+        assert root.find(f"{SVG}title") is not None
+        assert "<script" not in text and "prefers-color-scheme" in text
+        marks = [e for e in root.iter() if e.get("class") == "point"]
+        assert len(marks) == points > 0
+        assert all(m.find(f"{SVG}title") is not None for m in marks)
+    assert len(charts["objects"]["users"]) == 4  # one point per backup day
+    assert sum(charts["changes"]["groups"]) >= 3
+
+
+def test_one_data_point_still_renders() -> None:
+    from datetime import date
+
+    from entragit.report import svg
+
+    root = ET.fromstring(svg.line_chart("Score", "points", [("current", [(date(2026, 1, 1), 5.0)])]).encode())
+    (point,) = [e for e in root.iter() if e.get("class") == "point"]
+    assert 0 < float(point.get("cx", "-1")) < 720 and 0 < float(point.get("cy", "-1")) < 300
+    assert "2026-01-01" in ET.tostring(root, encoding="unicode")
+
+
+def test_markdown_names_objects_links_files_and_escapes_hostile_names(
+    built: Built, written: Path, data: dict
+) -> None:
+    md = (written / "README.md").read_text()
+    for section in (
+        "## Overview",
+        "## Charts",
+        "## Recent changes since 2026-10-05",
+        "## Deleted objects",
+        "## Conditional access in plain words",
+        "## Privileged access",
+    ):
+        assert section in md
+    assert "![Secure score over time](secure-score.svg)" in md
+    assert "(report-only: not enforced)" in md and "**Break-glass exclusions:**" in md
+    assert "**partial**" in md and "namedLocations" in md
+    assert "| Jane Admin |" in md
+    # Links lead from report/ to the object files (a file deleted since is in the repository's history).
+    targets = {(written / t).resolve() for t in re.findall(r"\]\(([^)]+\.yaml)\)", md)}
+    gone = {(built.root / c["path"]).resolve() for c in data["changes"] if c["kind"] == "deleted"}
+    assert len(targets) > 50 and {t for t in targets if not t.is_file()} <= gone
+    # Hostile text never becomes markup: no raw HTML, no extra heading, no table broken by a bar.
+    assert "<img" not in md and "\n# heading" not in md and "**bold**" not in md
+    assert "&lt;img src=x onerror=alert(1)&gt;" in md
+    tables = [block for block in md.split("\n\n") if block.startswith("|")]
+    for block in tables:
+        widths = {len(re.split(r"(?<!\\)\|", row)) for row in block.splitlines()}
+        assert len(widths) == 1, block
+    # Ids never appear where the repository knows a name (link targets and commands aside).
+    shown = re.sub(r"\]\([^)]*\)|`[^`]*`", "", md)
+    named = names_by_id(built)
+    assert not [i for i in GUID.findall(shown) if i in named]
+
+
+def test_out_folder_and_bad_since(built: Built, tmp_path: Path) -> None:
+    out = tmp_path / "elsewhere"
+    r = run(built, "report", "--out", str(out))
+    assert r.exit_code == 0, r.output
+    assert sorted(p.name for p in out.iterdir()) == [
+        "README.md",
+        "changes.svg",
+        "objects.svg",
+        "secure-score.svg",
+    ]
+    targets = re.findall(r"\]\(([^)]+\.yaml)\)", (out / "README.md").read_text())
+    assert targets and (out / targets[0]).resolve().is_file()
+    bad = run(built, "report", "--since", "2026-02-30")
+    assert bad.exit_code == 2 and bad.output.strip().count("\n") == 0 and "--since" in bad.output
