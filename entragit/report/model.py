@@ -144,7 +144,10 @@ class _Builder:
         self.repo = BackupRepo(repo_dir)
         self.head = self.repo.head()
         self.log = list(self.repo.log_details())
-        self.last = next((c for c in self.log if _is_backup(c)), self.log[0])
+        last = next((c for c in self.log if _is_backup(c)), None)
+        if last is None:
+            raise reports.ReportError(f"{self.repo.root} has no backup yet; run `entragit backup` first")
+        self.last = last
         self.as_of = self.last.commit.time
         self.since = _day(self.as_of) - timedelta(days=SINCE_DAYS) if since is None else _since(since)
         self.index = self.repo.index()

@@ -349,3 +349,12 @@ def test_out_folder_and_bad_since(built: Built, tmp_path: Path) -> None:
     assert targets and (out / targets[0]).resolve().is_file()
     bad = run(built, "report", "--since", "2026-02-30")
     assert bad.exit_code == 2 and bad.output.strip().count("\n") == 0 and "--since" in bad.output
+
+
+def test_a_repository_without_a_backup_is_one_line(tmp_path: Path) -> None:
+    root = tmp_path / "fresh"
+    args = ["init", "--repo", str(root), "--tenant-id", "t", "--client-id", "c"]
+    assert CliRunner().invoke(cli, args, env={"ENTRAGIT_REPO": ""}).exit_code == 0
+    r = CliRunner().invoke(cli, ["report", "--repo", str(root)], env={"ENTRAGIT_REPO": ""})
+    assert r.exit_code == 1 and "has no backup yet" in r.output and r.output.count("\n") == 1
+    assert not (root / "report").exists()
