@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import shlex
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
@@ -29,6 +29,8 @@ CHART_DAYS = 90  # changes per day
 HISTORY_DAYS = 365  # objects per type over time
 RESTORE_DAYS = 30  # deleted items stay restorable this long (Graph: directory-deleteditems.md)
 EXPIRY_DAYS = 30  # credentials expiring within this are listed
+CHART_SERIES = 8  # lines or stacks per chart: the palette's size, and what the legend has room for
+OTHER = "other types"
 MAX_CHANGES = 1000  # changes listed one by one (newest first); the per-day counts are always complete
 BACKUP_AUTHOR = "entragit@localhost"
 GLOBAL_ADMIN = "62e90394-69f5-4237-9190-012177145e10"
@@ -235,7 +237,8 @@ class _Builder:
         first = (last - timedelta(days=HISTORY_DAYS)).isoformat()
         days = sorted(d for d in per_day if first <= d <= last.isoformat())
         types = [t.name for t in catalog.CATALOG if any(per_day[d].get(t.name) for d in days)]
-        return {t: [(d, per_day[d].get(t, 0)) for d in days] for t in types}
+        counts_by_type = {t: [per_day[d].get(t, 0) for d in days] for t in types}
+        return {t: list(zip(days, n, strict=True)) for t, n in _top(counts_by_type, lambda n: n[-1]).items()}
 
     def changes_per_day(self) -> tuple[list[str], dict[str, list[int]]]:
         end = _day(self.as_of)
@@ -251,7 +254,7 @@ class _Builder:
                 if t is not None:
                     counts[t][i] += 1
         order = [t.name for t in catalog.CATALOG if t.name in counts]
-        return [d.isoformat() for d in days], {t: counts[t] for t in order}
+        return [d.isoformat() for d in days], _top({t: counts[t] for t in order}, sum)
 
     # -- recent changes ---------------------------------------------------------------------------
 
@@ -398,6 +401,17 @@ class _Builder:
                         )
                     )
         return sorted(out, key=lambda c: (c.expires, c.application.lower()))
+
+
+def _top(series: dict[str, list[int]], size: Callable[[list[int]], int]) -> dict[str, list[int]]:
+    """The CHART_SERIES biggest series (catalog order kept), the rest summed as "other types": a chart of
+    fifteen lines, most of them flat at one object, is one nobody can read, and the legend must fit."""
+    if len(series) <= CHART_SERIES:
+        return series
+    keep = set(sorted(series, key=lambda t: -size(series[t]))[: CHART_SERIES - 1])
+    rest = [n for t, n in series.items() if t not in keep]
+    kept = {t: n for t, n in series.items() if t in keep}
+    return {**kept, OTHER: [sum(x) for x in zip(*rest, strict=True)]}
 
 
 def _since(text: str) -> date:

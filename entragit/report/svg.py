@@ -15,8 +15,10 @@ from xml.sax.saxutils import escape, quoteattr
 
 WIDTH, HEIGHT = 720, 300
 LEFT, RIGHT, TOP, BOTTOM = 60, 170, 36, 40  # room for the y labels, the legend, the title, the x labels
-# Mid-tone colours (Okabe-Ito, colour-blind safe) that keep their contrast on light and dark backgrounds.
-PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#F0E442", "#999999")
+# Mid-tone colours (mostly Okabe-Ito, colour-blind safe; its yellow swapped for a violet that stays visible on
+# white) that keep their contrast on light and dark backgrounds.
+LEGEND_CHARS = 22  # what fits in the legend column at 12 px; longer names are cut, the full one in a <title>
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#8C6BB1", "#999999")
 STYLE = (
     "text{font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;font-size:12px;fill:#24292f}"
     ".title{font-size:14px;font-weight:bold}.axis{stroke:#57606a;stroke-width:1}"
@@ -86,7 +88,8 @@ def _legend(names: Sequence[str]) -> list[str]:
         colour = PALETTE[i % len(PALETTE)]
         x = WIDTH - RIGHT + 16
         out.append(f'<rect x="{x}" y="{y - 9}" width="10" height="10" fill="{colour}"/>')
-        out.append(f'<text x="{x + 16}" y="{y}">{escape(name)}</text>')
+        shown = name if len(name) <= LEGEND_CHARS else name[: LEGEND_CHARS - 1] + "…"
+        out.append(f'<text x="{x + 16}" y="{y}">{escape(shown)}<title>{escape(name)}</title></text>')
     return out
 
 

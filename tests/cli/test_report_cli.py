@@ -269,7 +269,9 @@ def test_privileged_role_holders_and_expiring_credentials(built: Built, data: di
     assert "sandbox" not in creds  # the app's own secret expires in two years
 
 
-def test_charts_are_valid_svg_with_a_viewbox_and_their_data_points(written: Path, data: dict) -> None:
+def test_charts_are_valid_svg_with_a_viewbox_and_their_data_points(
+    built: Built, written: Path, data: dict
+) -> None:
     charts = data["charts"]
     expected = {
         "secure-score.svg": 2 * len(charts["score"]),  # current and maximum per day
@@ -287,6 +289,10 @@ def test_charts_are_valid_svg_with_a_viewbox_and_their_data_points(written: Path
         assert len(marks) == points > 0
         assert all(m.find(f"{SVG}title") is not None for m in marks)
     assert len(charts["objects"]["users"]) == 4  # one point per backup day
+    # Eight series at most (the legend's room): the smallest types are summed, so the total still holds.
+    assert len(charts["objects"]) <= 8 and "other types" in charts["objects"]
+    files = len(json.loads(run(built, "ls", "--json").output))
+    assert sum(points[-1][1] for points in charts["objects"].values()) == files
     assert sum(charts["changes"]["groups"]) >= 3
 
 
