@@ -47,7 +47,8 @@ BUILT_IN_ROLE_NAMES: dict[str, str] = {
 
 # Built-in roles Microsoft labels PRIVILEGED in "Microsoft Entra built-in roles" (permissions-reference): they
 # can manage credentials, policies or role assignments, so whoever holds one can take over the tenant or
-# its apps. The report lists their holders; custom role definitions say so themselves (`isPrivileged`).
+# its apps. The report lists their holders. Custom roles are not in it: the backup does not select Graph's
+# `isPrivileged`, and a custom role's power is in its rolePermissions, which `show` lists.
 PRIVILEGED_ROLE_IDS: frozenset[str] = frozenset(
     {
         "62e90394-69f5-4237-9190-012177145e10",  # Global Administrator

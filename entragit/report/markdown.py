@@ -119,9 +119,12 @@ def _deleted(r: Report, base: str) -> list[str]:
     def rows(items: list[Deleted], until: bool) -> Iterable[list[str]]:
         for d in items:
             row = [link(d.name, d.path, base), d.type, _day(d.deleted)]
-            yield (
-                [*row, _day(d.restorable_until or ""), code(d.command)] if until else [*row, code(d.command)]
-            )
+            if not until:
+                yield [*row, code(d.command)]
+                continue
+            passed = d.restorable_until is not None and d.restorable_until < r.as_of
+            limit = _day(d.restorable_until or "") + (" (passed: purged by now)" if passed else "")
+            yield [*row, limit, code(d.command)]
 
     if soft:
         out += ["### Soft-deleted: restorable in place until the date shown (deletion + 30 days)", ""]

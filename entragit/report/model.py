@@ -329,15 +329,10 @@ class _Builder:
         return [obj for _, obj in self.load([e.path for e in self.of_type("roleAssignments")])]
 
     def privileged(self, assignments: Iterable[Mapping[str, Any]]) -> list[RoleHolder]:
-        custom = {
-            obj.get("id"): obj
-            for _, obj in self.load([e.path for e in self.of_type("roleDefinitions")])
-            if obj.get("isPrivileged") is True
-        }
         out = []
         for a in assignments:
             role, principal = str(a.get("roleDefinitionId")), str(a.get("principalId"))
-            if role not in PRIVILEGED_ROLE_IDS and role not in custom:
+            if role not in PRIVILEGED_ROLE_IDS:
                 continue
             scope = str(a.get("directoryScopeId") or "/")
             if scope == "/":

@@ -119,3 +119,35 @@ def test_charts_without_data_and_with_hostile_labels_stay_valid_svg() -> None:
     points = [e for e in root.iter() if e.get("class") == "point"]
     assert len(points) == 1  # an empty day draws nothing, but keeps its slot
     assert points[0].findtext("{http://www.w3.org/2000/svg}title") == "<x>&: 3 on 2026-01-02"
+
+
+def test_a_soft_deleted_object_past_its_30_days_is_marked() -> None:
+    from entragit.report.markdown import render
+    from entragit.report.model import Charts, Deleted, Report
+
+    def deleted(name: str, when: str, until: str) -> Deleted:
+        path = f"users/ab/{name}.yaml"
+        return Deleted("users", name, path, True, when, until, f"entragit restore {path}")
+
+    report = Report(
+        tenant="Contoso",
+        as_of="2026-11-04T02:00:00Z",
+        since="2026-10-05",
+        last_backup={"commit": "abc", "date": "2026-11-04T02:00:00Z", "complete": True, "failedTypes": []},
+        objects=[],
+        seats=None,
+        score=None,
+        charts=Charts([], {}, [], {}),
+        changes=[],
+        changes_total=0,
+        deleted=[
+            deleted("recent", "2026-11-01T00:00:00Z", "2026-12-01T00:00:00Z"),
+            deleted("old", "2026-09-01T00:00:00Z", "2026-10-01T00:00:00Z"),
+        ],
+        policies=[],
+        privileged=[],
+        credentials=[],
+    )
+    md = render(report, "../")
+    assert "| 2026-12-01 | `entragit restore users/ab/recent.yaml` |" in md
+    assert "| 2026-10-01 (passed: purged by now) | `entragit restore users/ab/old.yaml` |" in md
