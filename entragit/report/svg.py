@@ -88,8 +88,10 @@ def _legend(names: Sequence[str]) -> list[str]:
         colour = PALETTE[i % len(PALETTE)]
         x = WIDTH - RIGHT + 16
         out.append(f'<rect x="{x}" y="{y - 9}" width="10" height="10" fill="{colour}"/>')
-        shown = name if len(name) <= LEGEND_CHARS else name[: LEGEND_CHARS - 1] + "…"
-        out.append(f'<text x="{x + 16}" y="{y}">{escape(shown)}<title>{escape(name)}</title></text>')
+        label = escape(name)
+        if len(name) > LEGEND_CHARS:
+            label = f"{escape(name[: LEGEND_CHARS - 1])}…<title>{label}</title>"
+        out.append(f'<text x="{x + 16}" y="{y}">{label}</text>')
     return out
 
 
