@@ -633,7 +633,7 @@ def run_backup(
         status = status or RunStatus()
         status.requests = lambda: dict(client.stats)
         status.types = len(chosen)
-        old_types: dict[str, Any] = dict(store.load_state().get("types") or {})
+        old_types: dict[str, Any] = dict(store.load_state(folders).get("types") or {})
         snapshot = store.snapshot()
         try:
             outcomes = _list_types(store, reader, snapshot, chosen, old_types, full, say, status)

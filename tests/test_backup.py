@@ -476,6 +476,25 @@ def test_incremental_state_follows_the_graph_host(env: Env, sandbox_factory: Any
     assert other.stats.snapshot()["requests"] == before
 
 
+def test_commits_outside_the_backed_up_folders_keep_the_incremental_state(env: Env) -> None:
+    """A pipeline commits `entragit report` (or a README, CI templates) after the backup: the next run is
+    still incremental. A commit that changes a backed-up file (a hand edit, a restore) makes it list all."""
+    env.backup()
+    (env.root / "report").mkdir()
+    (env.root / "report" / "README.md").write_text("# report\n")
+    git(env.root, "add", "report")
+    git(env.root, "-c", "user.name=x", "-c", "user.email=x@x", "commit", "-q", "-m", "report")
+    r = env.backup()
+    assert r.ok and r.types["users"].mode == "delta" and r.commit is None
+
+    path = env.files(catalog.by_name("groups"))[0]
+    (env.root / path).write_text((env.root / path).read_text().replace("displayName:", "displayName: x", 1))
+    git(env.root, "-c", "user.name=x", "-c", "user.email=x@x", "commit", "-q", "-am", "hand edit")
+    r = env.backup()
+    assert r.ok and r.types["groups"].mode == "full"
+    assert env.last_commit_files() == [("M", path)]  # the hand edit is repaired from the tenant
+
+
 def test_lost_state_costs_only_a_full_listing(env: Env) -> None:
     env.backup()
     (env.root / ".git/entragit/state.json").unlink()

@@ -340,17 +340,36 @@ class Store:
 
     # ------------------------------------------------------------------ incremental state
 
-    def load_state(self) -> dict[str, Any]:
-        """The incremental state if it belongs to the current HEAD, else an empty one (→ full listing)."""
+    def load_state(self, folders: Sequence[str] = ()) -> dict[str, Any]:
+        """The incremental state if it still describes the files, else an empty one (→ full listing).
+
+        It was written for one HEAD. Commits made since on top of it that change nothing in `folders` (a
+        report, a README, CI templates) leave the backed-up files as the state knows them, so it still holds;
+        any other move of HEAD (a reset, an edit of an object file, a restore's commit) discards it."""
         path = self.state_dir / STATE_FILE
         try:
             state = json.loads(path.read_text(encoding="utf-8"))
         except (FileNotFoundError, ValueError):
             return {}
-        if not isinstance(state, dict) or state.get("head") != self.head():
+        if not isinstance(state, dict) or not self._state_holds(str(state.get("head")), folders):
             return {}
         types = state.get("types")
         return {"head": state["head"], "types": types if isinstance(types, dict) else {}}
+
+    def _state_holds(self, state_head: str, folders: Sequence[str]) -> bool:
+        head = self.head()
+        if state_head == head:
+            return True
+        if (
+            not folders
+            or head is None
+            or not gitcli.succeeds(self.root, "merge-base", "--is-ancestor", state_head, head)
+        ):
+            return False
+        changed = self._git(
+            "diff", "--name-only", f"{state_head}..{head}", "--", *[f.rstrip("/") + "/" for f in folders]
+        )
+        return not changed.strip()
 
     def save_state(self, types: Mapping[str, Any]) -> None:
         """Record state for the current HEAD; call only after the run's commit succeeded."""

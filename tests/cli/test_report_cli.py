@@ -359,7 +359,8 @@ def test_out_folder_and_bad_since(built: Built, tmp_path: Path) -> None:
 
 def test_a_repository_without_a_backup_is_one_line(tmp_path: Path) -> None:
     root = tmp_path / "fresh"
-    args = ["init", "--repo", str(root), "--tenant-id", "t", "--client-id", "c"]
+    tenant, client = "0b5e2c1d-4a3f-4e6b-9d8c-7f1a2b3c4d5e", "7d1c5b2e-3f4a-4b6c-8d9e-0a1b2c3d4e5f"
+    args = ["init", "--repo", str(root), "--tenant-id", tenant, "--client-id", client]
     assert CliRunner().invoke(cli, args, env={"ENTRAGIT_REPO": ""}).exit_code == 0
     r = CliRunner().invoke(cli, ["report", "--repo", str(root)], env={"ENTRAGIT_REPO": ""})
     assert r.exit_code == 1 and "has no backup yet" in r.output and r.output.count("\n") == 1
