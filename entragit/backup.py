@@ -77,7 +77,7 @@ class BackupResult:
 
     def summary(self) -> str:
         """One line for the end of a run."""
-        what = f"{self.changed} changed, {self.added} added, {self.deleted} deleted"
+        what = f"{self.changed:,} changed, {self.added:,} added, {self.deleted:,} deleted"
         commit = f"commit {self.commit[:10]}" if self.commit else "no changes, no commit"
         objects = sum(t.objects for t in self.types.values())
         line = f"backup: {count(objects, 'object')} in {count(len(self.types), 'type')}; {what}; {commit}"

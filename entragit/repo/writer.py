@@ -514,7 +514,9 @@ class Snapshot:
             stdin.close()
         err = proc.stderr.read() if proc.stderr else b""
         if proc.wait() != 0:
-            line = (err.decode("utf-8", "replace").strip().splitlines() or ["fast-import failed"])[-1]
+            lines = err.decode("utf-8", "replace").strip().splitlines() or ["fast-import failed"]
+            # Its last line is often "dumping crash report to …"; the cause is the first fatal or error line.
+            line = next((ln for ln in lines if ln.startswith(("fatal:", "error:"))), lines[-1])
             raise RepoError(f"git fast-import failed in {store.root}: {line}")
         if proc.stderr:
             proc.stderr.close()
