@@ -55,9 +55,9 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from entragit.cli import backup, history, report, restore, sandbox
+    from entragit.cli import backup, ci, history, report, restore, sandbox
 
-    for module in (backup, history, report, restore, sandbox):
+    for module in (backup, history, report, restore, sandbox, ci):
         for command in module.COMMANDS:
             cli.add_command(command)
 
