@@ -16,12 +16,14 @@ plus a hash per listed object, and writes nothing.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +31,7 @@ from entragit import canonical, catalog, config, live, render, reports
 from entragit.catalog import ObjectType
 from entragit.errors import EntragitError
 from entragit.graph.client import DeltaExpired, GraphClient, GraphError, RetryNotice
+from entragit.repo import records
 from entragit.repo.writer import Snapshot, Store
 from entragit.reports import REPORT_FOLDER
 from entragit.wording import count
@@ -662,7 +665,24 @@ def run_backup(
         "retries": client.stats.get("retries", 0),
         "throttled": client.stats.get("throttled", 0),
     }
+    _record_run(store, result)
     return result
+
+
+def _record_run(store: Store, result: BackupResult) -> None:
+    """`.git/entragit/last-run.json` for `entragit status`: a run that committed nothing leaves no other
+    trace.
+    Best effort: the backup itself is done, a read-only state folder must not turn it into a failure."""
+    data = {
+        "time": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "commit": result.commit,
+        "head": store.head(),
+        "failed": {t.name: t.reason or "error" for t in result.types.values() if t.error},
+        "errors": len(result.errors),
+        "summary": result.summary(),
+    }
+    with contextlib.suppress(OSError):
+        records.write(store.state_dir.parent, records.LAST_RUN, data)
 
 
 def _list_types(
