@@ -6,6 +6,7 @@ never silently pointed at a new one (its history would mix two directories).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from entragit import canonical, catalog, config
@@ -14,8 +15,15 @@ from entragit.errors import EntragitError
 from entragit.repo.writer import Store
 
 
-def init_repository(directory: str | Path, cfg: Config, *, force: bool = False) -> Store:
-    """Create or adopt the repository at directory with these settings, committed as entragit.yaml."""
+def init_repository(
+    directory: str | Path,
+    cfg: Config,
+    *,
+    force: bool = False,
+    extra: Callable[[Path], list[str]] | None = None,
+) -> tuple[Store, list[str]]:
+    """Create or adopt the repository at directory with these settings, committed as entragit.yaml, with the
+    files `extra` writes into its root (CI pipelines) in the same commit; returns the store and those files."""
     store = Store.init(directory)
     existing = (store.root / config.CONFIG_FILE).exists()
     if existing:
@@ -28,11 +36,12 @@ def init_repository(directory: str | Path, cfg: Config, *, force: bool = False) 
             )
         cfg.include_types, cfg.exclude_types = old.include_types, old.exclude_types
         cfg.exclude_attributes = old.exclude_attributes
+    written = extra(store.root) if extra is not None else []
     config.save(store.root, cfg)
     store.commit_paths(
-        [config.CONFIG_FILE], "entragit init" if not existing else "entragit init: update settings"
+        [config.CONFIG_FILE, *written], "entragit init" if not existing else "entragit init: update settings"
     )
-    return store
+    return store, written
 
 
 def _backed_up_tenant(store: Store, cfg: Config) -> tuple[str, set[str]] | None:

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from entragit import catalog, config
+from entragit import __version__, catalog, config
+from entragit.ci import CI_SYSTEMS
 from entragit.cli.options import repo_option
 from entragit.cli.output import color_enabled, echo_json
 from entragit.cli.progress import StatusLine, prompt_printer, retry_printer
@@ -57,20 +58,97 @@ def _client_id(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
 @click.option(
     "--auth",
     type=click.Choice(AUTH_METHODS),
-    default="secret",
-    show_default=True,
-    help="How to get tokens; credentials come from the AZURE_* environment variables, never from the repo.",
+    default=None,
+    help="How to get tokens (default: federated with --ci, else secret); credentials come from the AZURE_* "
+    "environment variables, never from the repo.",
 )
 @click.option("--cloud", type=click.Choice(tuple(CLOUDS)), default="global", show_default=True)
 @click.option("--force", is_flag=True, help="Point a repository with another tenant's backups at this one.")
-def init_cmd(repo: str, tenant_id: str, client_id: str, auth: str, cloud: str, force: bool) -> None:
-    """Create (or adopt) a git repository as a backup repository and write its entragit.yaml."""
+@click.option(
+    "--ci", type=click.Choice(CI_SYSTEMS), help="Also write this CI system's pipelines (templates/)."
+)
+@click.option(
+    "--ci-project",
+    metavar="PATH",
+    help="With --ci: GitHub owner/repo, GitLab group/project or Azure DevOps organization/project.",
+)
+@click.option("--restore-client-id", help="With --ci: the separate app registration that GitOps apply uses.")
+@click.option("--branch", default="main", show_default=True, help="With --ci: the default branch.")
+@click.option(
+    "--service-connection",
+    default="entragit-backup",
+    show_default=True,
+    help="With --ci azure-devops: the backup app's workload identity service connection.",
+)
+@click.option(
+    "--restore-service-connection",
+    default="entragit-restore",
+    show_default=True,
+    help="With --ci azure-devops: the restore app's service connection.",
+)
+@click.option("--ci-issuer", default="", help="With --ci: a GitLab instance URL or the Azure DevOps issuer.")
+@click.option(
+    "--package", default=f"entragit=={__version__}", show_default=True, help="What CI pip-installs."
+)
+def init_cmd(
+    repo: str,
+    tenant_id: str,
+    client_id: str,
+    auth: str | None,
+    cloud: str,
+    force: bool,
+    ci: str | None,
+    ci_project: str | None,
+    restore_client_id: str | None,
+    branch: str,
+    service_connection: str,
+    restore_service_connection: str,
+    ci_issuer: str,
+    package: str,
+) -> None:
+    """Create (or adopt) a git repository as a backup repository and write its entragit.yaml; with --ci,
+    also the pipelines, printing the federated credentials to register."""
+    from entragit import ci as ci_mod
     from entragit.setup import init_repository
 
+    values = None
+    files: dict[str, str] = {}
+    if ci is not None:
+        if not ci_project:
+            raise UsageError("--ci needs --ci-project (the repository or project the pipelines run in)")
+        values = ci_mod.CiValues(
+            tenant_id=tenant_id,
+            backup_client_id=client_id,
+            restore_client_id=restore_client_id or client_id,
+            project=ci_project.strip("/"),
+            branch=branch,
+            package=package,
+            service_connection=service_connection,
+            restore_service_connection=restore_service_connection,
+            issuer=ci_issuer,
+        )
+        files = ci_mod.render(ci, values)  # before anything is written: a missing template fails first
+    auth = auth or ("federated" if ci else "secret")
     cfg = Config(tenant_id=tenant_id, client_id=client_id, auth=auth, cloud=cloud)
-    store = init_repository(repo, cfg, force=force)
+    store, written = init_repository(
+        repo, cfg, force=force, extra=(lambda root: ci_mod.write(root, files)) if ci is not None else None
+    )
     click.echo(f"initialised backup repository {store.root} ({cfg.cloud} cloud, auth {cfg.auth})")
-    click.echo("next: grant the permissions from `entragit permissions`, then run `entragit backup`")
+    if ci is None or values is None:
+        click.echo("next: grant the permissions from `entragit permissions`, then run `entragit backup`")
+        return
+    for path in written:
+        click.echo(f"wrote {path}")
+    click.echo("register these federated credentials (Entra admin center > App registrations > the app >")
+    click.echo("Certificates & secrets > Federated credentials > Other issuer):")
+    for cred in ci_mod.federated_credentials(ci, values):
+        app = values.backup_client_id if cred.app == "backup" else values.restore_client_id
+        click.echo(f"  {cred.app} app {app}: issuer {cred.issuer}")
+        click.echo(f"    subject {cred.subject}")
+        click.echo(f"    audience {cred.audience}")
+    click.echo(
+        "next: grant the backup app `entragit permissions`, the restore app `entragit permissions --restore`"
+    )
 
 
 @click.command("backup")

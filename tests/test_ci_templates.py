@@ -1,0 +1,177 @@
+"""The CI templates (templates/) and `entragit init --ci`: what a backup repository gets and what to register.
+
+The schemas are checked by .ci/run (check-jsonschema, offline); these tests check what the schemas cannot:
+every placeholder is filled, every object folder starts an apply, and init writes, commits and tells.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from ruamel.yaml import YAML
+
+from entragit import catalog, ci, config
+from entragit.cli import cli
+
+TEMPLATES = Path(__file__).parent.parent / "templates"
+VALUES = ci.CiValues(
+    tenant_id="11111111-1111-1111-1111-111111111111",
+    backup_client_id="22222222-2222-2222-2222-222222222222",
+    restore_client_id="33333333-3333-3333-3333-333333333333",
+    project="contoso/entra-backup",
+)
+OBJECT_FOLDERS = sorted({t.folder for t in catalog.CATALOG if t.restorable})
+
+
+def _yaml(text: str) -> Any:
+    return YAML(typ="safe").load(text)
+
+
+def _every_template() -> list[Path]:
+    return sorted(p for p in TEMPLATES.rglob("*") if p.suffix in (".yml", ".json"))
+
+
+@pytest.mark.parametrize("path", _every_template(), ids=lambda p: str(p.relative_to(TEMPLATES)))
+def test_templates_are_documented_at_the_top(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".json":
+        return  # an example tenants file: its workflow documents it
+    assert text.startswith("# ") and len(text.split("\n\n", 1)[0].splitlines()) >= 1
+
+
+@pytest.mark.parametrize("system", ci.CI_SYSTEMS)
+def test_render_fills_every_placeholder(system: str) -> None:
+    files = ci.render(system, VALUES, TEMPLATES)
+    assert files
+    for path, text in files.items():
+        assert not re.search(r"@[A-Z_]+@", text), path
+        assert VALUES.tenant_id in text or system == "azure-devops", path  # ADO reads it from the connection
+        _yaml(text)
+
+
+def _glob(pattern: str) -> re.Pattern[str]:
+    """A CI path glob as a regex: `**/` any folders, `**` anything, `*` within one folder."""
+    parts = {"**/": "(?:.*/)?", "**": ".*", "*": "[^/]*"}
+    return re.compile(
+        "".join(parts.get(tok, re.escape(tok)) for tok in re.findall(r"\*\*/|\*\*|\*|[^*]+", pattern))
+    )
+
+
+def test_apply_triggers_cover_every_restorable_type() -> None:
+    """A merged change to any restorable type's file must start the apply, in every CI system."""
+    gh = _yaml((TEMPLATES / "github/entragit-apply.yml").read_text())
+    gh_paths = gh["on"]["push"]["paths"]
+    ado = _yaml((TEMPLATES / "azure-devops/entragit-apply.yml").read_text())["trigger"]["paths"]["include"]
+    gl = _yaml((TEMPLATES / "gitlab/.gitlab-ci.yml").read_text())["apply"]["rules"][0]["changes"]
+    for t in catalog.CATALOG:
+        if not t.restorable:
+            continue
+        path = catalog.object_path(t, "ab12")
+        assert any(_glob(p).fullmatch(path) for p in gh_paths), path
+        assert any(path.startswith(p + "/") for p in ado), path
+        assert any(_glob(p).fullmatch(path) for p in gl), path
+
+
+def test_backup_templates_use_federation_and_pip_caching() -> None:
+    gh = _yaml((TEMPLATES / "github/entragit-backup.yml").read_text())
+    job = gh["jobs"]["backup"]
+    assert job["permissions"]["id-token"] == "write"
+    assert any(s.get("with", {}).get("cache") == "pip" for s in job["steps"])
+    assert set(gh["on"]) == {"schedule", "workflow_dispatch"}
+    gl = _yaml((TEMPLATES / "gitlab/.gitlab-ci.yml").read_text())
+    assert gl[".entragit"]["id_tokens"]["AZURE_ID_TOKEN"]["aud"] == ci.AUDIENCE
+    assert gl["apply"]["rules"][0]["when"] == "manual"
+    assert gl["apply"]["environment"]["name"] == ci.RESTORE_ENVIRONMENT
+    ado = _yaml((TEMPLATES / "azure-devops/entragit-apply.yml").read_text())
+    assert ado["stages"][1]["jobs"][0]["environment"] == ci.RESTORE_ENVIRONMENT
+    apply = _yaml((TEMPLATES / "github/entragit-apply.yml").read_text())
+    assert apply["jobs"]["apply"]["environment"] == ci.RESTORE_ENVIRONMENT
+
+
+def test_federated_credentials() -> None:
+    gh = ci.federated_credentials("github", VALUES)
+    assert [(c.app, c.issuer, c.subject, c.audience) for c in gh] == [
+        (
+            "backup",
+            ci.GITHUB_ISSUER,
+            "repo:contoso/entra-backup:ref:refs/heads/main",
+            "api://AzureADTokenExchange",
+        ),
+        (
+            "restore",
+            ci.GITHUB_ISSUER,
+            "repo:contoso/entra-backup:environment:entragit-restore",
+            "api://AzureADTokenExchange",
+        ),
+    ]
+    gl = ci.federated_credentials("gitlab", VALUES)
+    assert {c.subject for c in gl} == {"project_path:contoso/entra-backup:ref_type:branch:ref:main"}
+    assert gl[0].issuer == "https://gitlab.com"
+    ado = ci.federated_credentials("azure-devops", VALUES)
+    assert [c.subject for c in ado] == [
+        "sc://contoso/entra-backup/entragit-backup",
+        "sc://contoso/entra-backup/entragit-restore",
+    ]
+
+
+def _git(root: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True, text=True).stdout
+
+
+def test_init_ci_writes_commits_and_prints_the_credentials(tmp_path: Path) -> None:
+    root = tmp_path / "backup"
+    args = [
+        "init",
+        "--repo",
+        str(root),
+        "--tenant-id",
+        VALUES.tenant_id,
+        "--client-id",
+        VALUES.backup_client_id,
+    ]
+    result = CliRunner().invoke(
+        cli,
+        [
+            *args,
+            "--ci",
+            "github",
+            "--ci-project",
+            "contoso/entra-backup",
+            "--restore-client-id",
+            VALUES.restore_client_id,
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    workflow = (root / ".github/workflows/entragit-apply.yml").read_text()
+    assert f'AZURE_CLIENT_ID: "{VALUES.restore_client_id}"' in workflow
+    assert config.load(root).auth == "federated"
+    assert "subject repo:contoso/entra-backup:environment:entragit-restore" in result.output
+    assert (
+        f"restore app {VALUES.restore_client_id}: issuer https://token.actions.githubusercontent.com"
+        in result.output
+    )
+    tracked = _git(root, "ls-files").split()
+    assert ".github/workflows/entragit-backup.yml" in tracked and "entragit.yaml" in tracked
+    assert _git(root, "status", "--porcelain") == ""
+    # a hand-edited workflow is never overwritten
+    (root / ".github/workflows/entragit-drift.yml").write_text("# mine\n")
+    again = CliRunner().invoke(cli, [*args, "--ci", "github", "--ci-project", "contoso/entra-backup"])
+    assert again.exit_code == 1
+    assert again.output.strip().endswith(
+        ".github/workflows/entragit-drift.yml exists and differs from the template; move it away or merge by "
+        "hand"
+    )
+    assert (root / ".github/workflows/entragit-drift.yml").read_text() == "# mine\n"
+
+
+def test_init_ci_needs_the_project(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        cli, ["init", "--repo", str(tmp_path / "b"), "--tenant-id", "t", "--client-id", "c", "--ci", "gitlab"]
+    )
+    assert result.exit_code == 2 and "--ci needs --ci-project" in result.output
+    assert not (tmp_path / "b").exists()
