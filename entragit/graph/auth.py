@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import msal
 import requests
@@ -25,6 +25,12 @@ from entragit.errors import EntragitError
 from entragit.graph.client import build_session, exc_line, tls_failure
 
 METHODS = ("secret", "certificate", "federated", "managed-identity", "device-code")
+
+# Workload identity federation: the audience Entra expects in a federated assertion, and the variables GitHub
+# Actions sets in a job with `permissions: id-token: write`.
+FEDERATION_AUDIENCE = "api://AzureADTokenExchange"
+GITHUB_OIDC_URL = "ACTIONS_ID_TOKEN_REQUEST_URL"
+GITHUB_OIDC_TOKEN = "ACTIONS_ID_TOKEN_REQUEST_TOKEN"
 
 # Authority hosts msal can validate through Microsoft's instance discovery. Anything else (the sandbox, a
 # test double) is trusted as configured: discovery would fail for it.
@@ -168,6 +174,7 @@ class TokenProvider:
         self._prompt = prompt or (lambda _msg: None)
         self._lock = threading.Lock()
         self._secrets: list[str] = []
+        self._oidc_session: requests.Session | None = None
         self._credential = self._credential_for(config.method)
         self._app: Any = None
         self._session: requests.Session | None = None
@@ -187,9 +194,56 @@ class TokenProvider:
             self._secrets.append(cred["private_key"])
             return cred
         if method == "federated":
-            path = _require(env, "AZURE_FEDERATED_TOKEN_FILE", method)
-            return {"client_assertion": self._assertion_reader(path)}
+            url, request_token = env.get(GITHUB_OIDC_URL), env.get(GITHUB_OIDC_TOKEN)
+            if url and request_token:
+                return {"client_assertion": self._github_oidc(url, request_token)}
+            if not env.get("AZURE_FEDERATED_TOKEN_FILE"):
+                raise AuthError(
+                    "auth method 'federated' needs the environment variable AZURE_FEDERATED_TOKEN_FILE, "
+                    "which is not set (in GitHub Actions: give the job `permissions: id-token: write`, "
+                    f"which sets {GITHUB_OIDC_URL})"
+                )
+            return {"client_assertion": self._assertion_reader(env["AZURE_FEDERATED_TOKEN_FILE"])}
         return None
+
+    def _github_oidc(self, url: str, request_token: str) -> Callable[[], str]:
+        """GitHub Actions' OIDC token for Entra, asked for on every use: it lives only minutes, and msal calls
+        this again each time it needs a new Graph token. The request token is a secret like any other.
+
+        GitHub documents the request: GET the URL with `audience=` added, `Authorization: bearer <request
+        token>`, answer `{"value": "<jwt>"}` (docs.github.com, "Configuring OpenID Connect in cloud
+        providers", requesting the JWT using environment variables)."""
+        self._secrets.append(request_token)
+        target = f"{url}{'&' if '?' in url else '?'}audience={quote(FEDERATION_AUDIENCE, safe='')}"
+        where = "the GitHub Actions OIDC token endpoint"
+
+        def fetch() -> str:
+            if self._oidc_session is None:
+                self._oidc_session = build_session(self.config.ca_bundle, self._env, target_url=url)
+            try:
+                resp = self._oidc_session.get(
+                    target, headers={"Authorization": f"Bearer {request_token}"}, timeout=30
+                )
+            except requests.exceptions.SSLError as exc:
+                raise AuthError(f"auth method 'federated': {tls_failure(url, exc)}") from None
+            except requests.RequestException as exc:
+                raise AuthError(f"auth method 'federated': cannot reach {where}: {exc_line(exc)}") from None
+            if resp.status_code != 200:
+                raise AuthError(
+                    f"auth method 'federated': {where} answered HTTP {resp.status_code} (does the job have "
+                    "`permissions: id-token: write`?)"
+                )
+            try:
+                value = resp.json()["value"]
+            except (ValueError, KeyError, TypeError):
+                value = None
+            if not isinstance(value, str) or not value:
+                raise AuthError(f"auth method 'federated': {where} sent no token (no `value` in its answer)")
+            if value not in self._secrets:
+                self._secrets[:] = [*self._secrets[-7:], value]
+            return value
+
+        return fetch
 
     def _assertion_reader(self, path: str) -> Callable[[], str]:
         """Re-read the token file on every use: the platform (Kubernetes, CI) rotates it behind our back."""

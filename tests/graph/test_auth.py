@@ -16,6 +16,7 @@ from cert_helpers import cert_pem, key_pem, self_signed
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
+from github_oidc import github_oidc
 from graph_helpers import auth_config
 
 from entragit.graph.auth import (
@@ -232,3 +233,40 @@ def test_only_microsoft_hosts_use_instance_discovery() -> None:
     assert _is_known_host("https://login.microsoftonline.us")
     assert _is_known_host("https://login.chinacloudapi.cn")
     assert not _is_known_host("https://127.0.0.1:8443")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# GitHub Actions: `permissions: id-token: write` and nothing else
+
+
+def test_federated_in_github_actions_fetches_the_oidc_token(sandbox: Sandbox, tmp_path: Path) -> None:
+    """With ACTIONS_ID_TOKEN_REQUEST_URL/TOKEN set, the assertion is GitHub's OIDC token for the audience
+    Entra expects, fetched again whenever msal needs a new Graph token; no token file is needed."""
+    with github_oidc() as gh:
+        provider = token_provider(auth_config(sandbox, "federated"), env=gh.env())
+        _works(sandbox, provider)
+        assert [r["audience"] for r in gh.requests] == ["api://AzureADTokenExchange"]
+        assert gh.requests[0]["api-version"] == "2.0"  # the URL's own query is kept
+        assert gh.requests[0]["authorization"] == f"Bearer {gh.request_token}"
+        assert isinstance(provider, TokenProvider)
+        provider.invalidate()
+        _works(sandbox, provider)
+        assert len(gh.requests) == 2 and gh.issued[0] != gh.issued[1]
+
+
+def test_github_oidc_refusal_is_one_line_without_the_request_token(sandbox: Sandbox) -> None:
+    with github_oidc() as gh:
+        gh.status = 403
+        provider = token_provider(auth_config(sandbox, "federated"), env=gh.env())
+        with pytest.raises(AuthError) as info:
+            provider()
+    text = str(info.value)
+    assert "HTTP 403" in text and "id-token: write" in text and "'federated'" in text
+    assert gh.request_token not in text and "\n" not in text
+
+
+def test_federated_without_github_or_token_file_says_what_to_do() -> None:
+    config = AuthConfig(tenant_id="t", client_id="c", method="federated")
+    with pytest.raises(AuthError) as info:
+        token_provider(config, env={"ACTIONS_ID_TOKEN_REQUEST_URL": "https://x/y"})  # no request token
+    assert "AZURE_FEDERATED_TOKEN_FILE" in str(info.value) and "id-token: write" in str(info.value)
