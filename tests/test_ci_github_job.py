@@ -1,5 +1,6 @@
 """The GitHub template's backup job, run for real: its shell steps against the sandbox, signed in through an
-emulated GitHub OIDC endpoint, pushing to a local origin; then review mode with a stand-in `gh`.
+emulated GitHub OIDC endpoint whose token the sandbox's federated credential (the one `init --ci` prints)
+accepts, pushing to a local origin; then review mode with a stand-in `gh`.
 
 Steps that `uses:` an action (checkout, setup-python, cache) are what the runner does and are done here by
 the test (a clone of origin); the install step is skipped (entragit is this checkout).
@@ -19,7 +20,9 @@ from click.testing import CliRunner
 from github_oidc import github_oidc
 from ruamel.yaml import YAML
 
+from entragit import ci
 from entragit.cli import cli
+from entragit.sandbox.assertions import ClientCredentials, FederatedCredential
 from entragit.sandbox.server import Sandbox
 
 ROOT = Path(__file__).parent.parent
@@ -150,7 +153,14 @@ def test_github_backup_job_commits_pushes_and_summarises(tmp_path: Path, sandbox
     workspace = tmp_path / "workspace"  # what actions/checkout leaves
     _git(tmp_path, "clone", "-q", str(origin), str(workspace))
 
-    with github_oidc() as gh:
+    # The tenant trusts exactly the backup credential init printed; the emulated GitHub token must match it.
+    values = ci.CiValues(sandbox.tenant_id, sandbox.client_id, sandbox.client_id, "contoso/entra-backup")
+    backup_cred = ci.federated_credentials("github", values)[0]
+    assert f"subject {backup_cred.subject}" in result.output
+    sandbox.authority.credentials[sandbox.client_id] = ClientCredentials(
+        federated=[FederatedCredential(backup_cred.issuer, backup_cred.subject, (backup_cred.audience,))]
+    )
+    with github_oidc(subject=backup_cred.subject) as gh:
         runner = Runner(tmp_path, sandbox, gh.env())
         ran, summary = runner.run_job(workspace, review=False)
         assert ran == ["Back up the tenant"]

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from entragit.sandbox import assertions
 from entragit.sandbox.permissions import ALL_PERMISSIONS
 
 GRAPH_RESOURCE = "https://graph.microsoft.com"
@@ -102,6 +103,8 @@ class Authority:
         self.tenant_id = tenant_id
         self.tenant_aliases = {tenant_id.lower(), *(a.lower() for a in tenant_aliases if a)}
         self.clients: dict[str, str | None] = dict(clients or {})
+        # Certificates and federated identity credentials per client (sandbox/assertions.py).
+        self.credentials: dict[str, assertions.ClientCredentials] = {}
         self.token_lifetime = token_lifetime
         self._key = secrets.token_bytes(32)
         self._tokens: dict[str, TokenInfo] = {}
@@ -397,6 +400,13 @@ class Authority:
                     700021,
                     "Client assertion application identifier doesn't match 'client_id' parameter.",
                 )
+            registered = self.credentials.get(client_id)
+            if registered:  # certificates or federated credentials registered: checked as Entra does
+                endpoints = tuple(f"{self.host}/{alias}/oauth2/v2.0/token" for alias in self.tenant_aliases)
+                assertion = form.get("client_assertion", "")
+                rejected = assertions.check(assertion, client_id, endpoints, registered)
+                if rejected is not None:
+                    return oauth_error(*rejected)
             return None
         secret = self.clients.get(client_id)
         given = form.get("client_secret")
