@@ -61,6 +61,34 @@ class ClientCredentials:
         return bool(self.certificates or self.federated)
 
 
+def registrations(spec: Any) -> dict[str, ClientCredentials]:
+    """Client id → credentials from JSON (POST /_sandbox/tenant `credentials`):
+    `{"<client id>": {"federated": [{"issuer", "subject", "audiences"?}], "certificates": ["<PEM>"]}}`.
+    ValueError naming the first problem."""
+    if not isinstance(spec, dict):
+        raise ValueError("credentials: expected an object of client id → {federated, certificates}")
+    out: dict[str, ClientCredentials] = {}
+    for client_id, entry in spec.items():
+        if not isinstance(entry, dict) or set(entry) - {"federated", "certificates"}:
+            raise ValueError(f"credentials.{client_id}: expected {{federated: [...], certificates: [...]}}")
+        federated = []
+        for item in entry.get("federated") or []:
+            if not isinstance(item, dict) or not all(
+                isinstance(item.get(k), str) for k in ("issuer", "subject")
+            ):
+                raise ValueError(f"credentials.{client_id}.federated: each needs issuer and subject strings")
+            audiences = item.get("audiences") or ["api://AzureADTokenExchange"]
+            federated.append(FederatedCredential(item["issuer"], item["subject"], tuple(map(str, audiences))))
+        try:
+            certificates = [
+                x509.load_pem_x509_certificate(str(p).encode()) for p in entry.get("certificates") or []
+            ]
+        except ValueError:
+            raise ValueError(f"credentials.{client_id}.certificates: not a PEM certificate") from None
+        out[str(client_id)] = ClientCredentials(certificates, federated)
+    return out
+
+
 def _b64url_decode(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 

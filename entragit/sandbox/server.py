@@ -33,7 +33,7 @@ from urllib.parse import parse_qsl, unquote, unquote_plus, urlsplit
 
 from requests.structures import CaseInsensitiveDict
 
-from entragit.sandbox import certs
+from entragit.sandbox import assertions, certs
 from entragit.sandbox.faults import Faults, FaultSpecError, parse_fault
 from entragit.sandbox.oauth import GRAPH_RESOURCE, Authority, OAuthResult, TokenInfo
 from entragit.sandbox.permissions import ALL_PERMISSIONS, parse_grant, parse_list
@@ -747,18 +747,22 @@ class _Handler(BaseHTTPRequestHandler):
             )
 
     def _tenant_knobs(self, box: Sandbox, method: str, raw: bytes) -> None:
-        """GET/POST /_sandbox/tenant: the tenant's test knobs, and `advance_seconds` to move its clock."""
+        """GET/POST /_sandbox/tenant: the tenant's test knobs, `advance_seconds` to move its clock, and
+        `credentials` to register apps' certificates and federated identity credentials."""
         tenant = box.tenant
         if method != "GET":
             try:
                 spec = json.loads(raw or b"{}")
                 if not isinstance(spec, dict):
                     raise ValueError("expected a JSON object")
-                unknown = set(spec) - set(TENANT_KNOBS) - {"advance_seconds"}
+                unknown = set(spec) - set(TENANT_KNOBS) - {"advance_seconds", "credentials"}
                 if unknown:
                     raise ValueError(
-                        f"unknown setting(s) {sorted(unknown)}; known: {[*TENANT_KNOBS, 'advance_seconds']}"
+                        f"unknown setting(s) {sorted(unknown)}; "
+                        f"known: {[*TENANT_KNOBS, 'advance_seconds', 'credentials']}"
                     )
+                if "credentials" in spec:  # app credentials the token endpoint checks (assertions.py)
+                    box.authority.credentials.update(assertions.registrations(spec["credentials"]))
                 with tenant.lock:
                     for name, kind in TENANT_KNOBS.items():
                         if name in spec and hasattr(tenant, name):

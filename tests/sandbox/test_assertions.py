@@ -194,3 +194,25 @@ def test_entragit_names_the_method_and_the_reason(sandbox: Sandbox) -> None:
     assert text.startswith("auth method 'federated' got no Graph token for client")
     assert "AADSTS700213" in text and "repo:contoso/entra-backup:pull_request" in text
     assert "\n" not in text and not any(token in text for token in gh.issued)
+
+
+def test_credentials_registered_through_the_tenant_endpoint(sandbox: Sandbox) -> None:
+    """POST /_sandbox/tenant {"credentials": ...}: what `sandbox serve` users (and CI dry runs) configure."""
+    _key, cert = self_signed()
+    url = f"{sandbox.graph_url}/_sandbox/tenant"
+    spec = {
+        sandbox.client_id: {
+            "federated": [{"issuer": GITHUB, "subject": SUBJECT}],
+            "certificates": [cert_pem(cert).decode()],
+        }
+    }
+    r = requests.post(url, json={"credentials": spec}, verify=sandbox.ca_bundle, timeout=10)
+    assert r.status_code == 200, r.text
+    assert _post(sandbox, _federated()).status_code == 200
+    assert _code(_post(sandbox, _federated(sub="repo:other/repo:ref:refs/heads/main"))) == 700213
+    bad = requests.post(
+        url,
+        json={"credentials": {sandbox.client_id: {"federated": [{"issuer": GITHUB}]}}},
+        verify=sandbox.ca_bundle,
+    )
+    assert bad.status_code == 400 and "issuer and subject" in bad.json()["error"]["message"]
