@@ -6,12 +6,17 @@ import re
 from pathlib import Path
 from typing import Any
 
+import live_helpers
 import pytest
 from click.testing import CliRunner
 from history_repo import RepoBuilder, guid
 
-from entragit import canonical, catalog
+from entragit import canonical, catalog, config, validate
+from entragit.backup import run_backup
 from entragit.cli import cli
+from entragit.config import Config
+from entragit.repo.writer import Store
+from entragit.sandbox.server import Sandbox
 
 USERS = catalog.by_name("users")
 GROUPS = catalog.by_name("groups")
@@ -53,9 +58,7 @@ def _edit(
 
 
 def _run(b: RepoBuilder, *args: str) -> tuple[int, list[str]]:
-    result = CliRunner().invoke(cli, ["validate", "--repo", str(b.root), *args])
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
-    return result.exit_code, result.output.splitlines()
+    return _run_at(b.root, *args)
 
 
 def test_good_files_pass_silently(repo: RepoBuilder) -> None:
@@ -175,3 +178,23 @@ def test_pre_commit_hook_definition() -> None:
         assert re.search(hook["files"], catalog.object_path(t, guid(1, "ab"))), t.name
     assert not re.search(hook["files"], "entragit.yaml")
     assert not re.search(hook["files"], "reports/seats.yaml")
+
+
+def test_every_file_a_backup_writes_passes(tmp_path: Path, sandbox: Sandbox) -> None:
+    """No false alarms: what a backup of the sandbox wrote is valid, also as new files (no HEAD version)."""
+    st = Store.init(tmp_path / "b")
+    config.save(st.root, Config(tenant_id=sandbox.tenant_id, client_id=sandbox.client_id))
+    st.commit_paths(["entragit.yaml"], "entragit init")
+    assert run_backup(st.root, client=live_helpers.client_for(sandbox)).commit
+    files = sorted(p for p in st.root.rglob("*.yaml") if ".git" not in p.parts)
+    assert len({catalog.type_for_path(str(p.relative_to(st.root))) for p in files} - {None}) >= 10
+    assert _run_at(st.root, *map(str, files)) == (0, [])
+    for path in files:
+        rel = path.relative_to(st.root).as_posix()
+        assert validate.check_text(rel, path.read_bytes(), None).problems == [], rel
+
+
+def _run_at(root: Path, *args: str) -> tuple[int, list[str]]:
+    result = CliRunner().invoke(cli, ["validate", "--repo", str(root), *args])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    return result.exit_code, result.output.splitlines()
