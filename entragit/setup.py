@@ -22,8 +22,8 @@ def init_repository(
     force: bool = False,
     extra: Callable[[Path], list[str]] | None = None,
 ) -> tuple[Store, list[str]]:
-    """Create or adopt the repository at directory with these settings, committed as entragit.yaml, with the
-    files `extra` writes into its root (CI pipelines) in the same commit; returns the store and those files."""
+    """Create or adopt the repository at directory with these settings, committed as entragit.yaml with
+    the files `extra` writes into its root (CI pipelines); returns the store and those files."""
     store = Store.init(directory)
     existing = (store.root / config.CONFIG_FILE).exists()
     if existing:
