@@ -171,7 +171,12 @@ def test_init_ci_writes_commits_and_prints_the_credentials(tmp_path: Path) -> No
 
 def test_init_ci_needs_the_project(tmp_path: Path) -> None:
     result = CliRunner().invoke(
-        cli, ["init", "--repo", str(tmp_path / "b"), "--tenant-id", "t", "--client-id", "c", "--ci", "gitlab"]
+        cli,
+        [
+            *("init", "--repo", str(tmp_path / "b"), "--ci", "gitlab"),
+            *("--tenant-id", "0b5e2c1d-4a3f-4e6b-9d8c-7f1a2b3c4d5e"),
+            *("--client-id", "7d1c5b2e-3f4a-4b6c-8d9e-0a1b2c3d4e5f"),
+        ],
     )
     assert result.exit_code == 2 and "--ci needs --ci-project" in result.output
     assert not (tmp_path / "b").exists()
