@@ -27,12 +27,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from entragit import canonical, catalog, config, live, render, reports
+from entragit import attribution, canonical, catalog, config, live, render, reports
 from entragit.catalog import ObjectType
 from entragit.errors import EntragitError
 from entragit.graph.client import DeltaExpired, GraphClient, GraphError, RetryNotice
 from entragit.repo import records
-from entragit.repo.writer import Snapshot, Store
+from entragit.repo.writer import Part, Snapshot, Store
 from entragit.reports import REPORT_FOLDER
 from entragit.wording import count
 
@@ -566,17 +566,30 @@ def selected_types(cfg: config.Config | None, names: Sequence[str] | None) -> li
     return chosen
 
 
-def _commit_message(domain: str, outcomes: Sequence[_Outcome], extra: Sequence[tuple[str, str]]) -> str:
+def _commit_message(
+    domain: str,
+    outcomes: Sequence[_Outcome],
+    extra: Sequence[tuple[str, str]],
+    group: attribution.Group | None = None,
+    claimed: frozenset[str] = frozenset(),
+) -> str:
     """Summary line, one body line per changed object, and a `Failed-Type:` trailer per type that failed, so
-    that `git log` tells a partial backup from a complete one."""
+    that `git log` tells a partial backup from a complete one (on each commit of the run). With a group: only
+    its objects (the rest group: those no other group `claimed`), followed by its trailers."""
     counts = {"changed": 0, "added": 0, "deleted": 0}
     lines: list[str] = []
     failed: list[str] = []
+    paths = group.paths if group is not None else None
     for out in outcomes:
         if out.summary.error:
             failed.append(f"Failed-Type: {out.t.name} ({out.summary.reason})")
             continue
-        for path, e in sorted(out.entries.items(), key=lambda kv: (kv[1].kind, kv[1].name.lower(), kv[0])):
+        mine = [
+            kv
+            for kv in out.entries.items()
+            if (kv[0] in paths if paths is not None else kv[0] not in claimed)
+        ]
+        for path, e in sorted(mine, key=lambda kv: (kv[1].kind, kv[1].name.lower(), kv[0])):
             bucket = e.kind if e.kind in counts else "changed"
             counts[bucket] += 1
             lines.append(f"{out.t.name}: {e.kind} {e.name} ({path})")
@@ -587,8 +600,23 @@ def _commit_message(domain: str, outcomes: Sequence[_Outcome], extra: Sequence[t
     )
     if len(lines) > BODY_LINES:
         lines = [*lines[:BODY_LINES], f"… and {len(lines) - BODY_LINES} more"]
-    paragraphs = [head, "\n".join(lines), "\n".join(failed)]
+    trailers = [*(group.trailers if group is not None else []), *failed]
+    paragraphs = [head, "\n".join(lines), "\n".join(trailers)]
     return "\n\n".join(p for p in paragraphs if p) + "\n"
+
+
+def _changed(
+    outcomes: Sequence[_Outcome], report_changes: Sequence[tuple[str, str]]
+) -> dict[str, str | None]:
+    """path → object id of every file the run changes (None: a singleton or a report, which no audit record
+    targets by id)."""
+    found: dict[str, str | None] = {p: None for p, _ in report_changes}
+    for out in outcomes:
+        if out.summary.error:
+            continue
+        for path in out.entries:
+            found[path] = None if out.t.singleton else path.rsplit("/", 1)[-1].removesuffix(".yaml")
+    return found
 
 
 def _failure_reason(exc: EntragitError, permission: str | None) -> str:
@@ -620,6 +648,7 @@ def run_backup(
     kept up to date while the run goes on, for a live display; `on_retry` hears of every retried request.
     """
     started = time.monotonic()
+    started_at = datetime.now(timezone.utc)
     store = Store.open(repo_dir)
     cfg = config.load(store.root)
     chosen = selected_types(cfg, types)
@@ -649,9 +678,23 @@ def run_backup(
                 )
             report_changes = _add_reports(store, client, snapshot, new_types, result)
             domain = domain or _domain_from_graph(client) or cfg.tenant_id
-            message = _commit_message(domain, outcomes, report_changes)
-            result.commit = snapshot.commit(message)
+            plan = attribution.plan(
+                store, client, cfg.attribution, _changed(outcomes, report_changes), started_at
+            )
+            result.notices.extend(plan.notices)
+            claimed = frozenset().union(*(g.paths or () for g in plan.groups))
+            parts = [
+                Part(
+                    _commit_message(domain, outcomes, [] if g.paths else report_changes, g, claimed),
+                    g.paths,
+                    g.author,
+                )
+                for g in plan.groups
+            ]
+            commits = snapshot.commit_chain(parts)
+            result.commit = next((c for c in reversed(commits) if c), None)
             store.save_state(new_types)
+            attribution.finish(store, plan, commits)
             if push:
                 _push(store, result)
         finally:

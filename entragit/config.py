@@ -53,6 +53,7 @@ _KNOWN_KEYS = (
     "include_types",
     "exclude_types",
     "exclude_attributes",
+    "attribution",
 )
 
 
@@ -88,6 +89,7 @@ class Config:
     include_types: list[str] = field(default_factory=list)
     exclude_types: list[str] = field(default_factory=list)
     exclude_attributes: dict[str, list[str]] = field(default_factory=dict)
+    attribution: bool = True  # each change committed as the actor the audit log names (audit.py)
 
     def __post_init__(self) -> None:
         if self.auth not in AUTH_METHODS:
@@ -118,6 +120,7 @@ class Config:
             include_types=list(self.include_types),
             exclude_types=list(self.exclude_types),
             exclude_attributes={k: list(v) for k, v in self.exclude_attributes.items()},
+            attribution=self.attribution,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -134,6 +137,8 @@ class Config:
         out["include_types"] = list(self.include_types)
         out["exclude_types"] = list(self.exclude_types)
         out["exclude_attributes"] = {k: list(v) for k, v in sorted(self.exclude_attributes.items())}
+        if not self.attribution:
+            out["attribution"] = False
         return out
 
 
@@ -213,6 +218,8 @@ def from_dict(data: Any) -> Config:
             f"{CONFIG_FILE}: exclude_attributes must map a type name to a list of attribute names"
         )
     _check_type_names(data, attrs)
+    if not isinstance(data.get("attribution", True), bool):
+        raise ConfigError(f"{CONFIG_FILE}: attribution must be true or false")
     return Config(
         tenant_id=data["tenant_id"].strip(),
         client_id=data["client_id"].strip(),
@@ -223,6 +230,7 @@ def from_dict(data: Any) -> Config:
         include_types=_str_list(data, "include_types"),
         exclude_types=_str_list(data, "exclude_types"),
         exclude_attributes={str(k): list(v) for k, v in attrs.items()},
+        attribution=data.get("attribution", True),
     )
 
 

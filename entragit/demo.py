@@ -155,6 +155,7 @@ def run_demo(
             client_id=box.client_id,
             graph_url=box.graph_url,
             authority_host=box.authority_host,
+            attribution=False,  # the demo's one app makes every change: one commit to show, not one per actor
         )
         client = live.connect(
             cfg, {"AZURE_CLIENT_SECRET": box.client_secret, "REQUESTS_CA_BUNDLE": box.ca_bundle}

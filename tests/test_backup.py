@@ -38,9 +38,12 @@ def client_for(box: Sandbox) -> GraphClient:
     return live_helpers.client_for(box, max_retries=2, backoff_base=0.01)
 
 
-def make_repo(path: Path, box: Sandbox) -> Path:
+def make_repo(path: Path, box: Sandbox, *, attribution: bool = False) -> Path:
+    """A backup repository for the sandbox. Attribution (one commit per actor, tests/test_attribution.py) is
+    off unless asked for: these tests count one commit per run, and the sandbox's own app makes their
+    changes, whose cascades (a deleted group's app role assignments) no audit record names."""
     st = Store.init(path)
-    config.save(st.root, Config(tenant_id=box.tenant_id, client_id=box.client_id))
+    config.save(st.root, Config(tenant_id=box.tenant_id, client_id=box.client_id, attribution=attribution))
     st.commit_paths(["entragit.yaml"], "entragit init")
     return st.root
 

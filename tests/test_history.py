@@ -288,7 +288,7 @@ def test_versions_summaries_cover_create_rename_members_soft_delete_restore_and_
     _, ca = history.versions(root, "Require MFA")
     assert [v.summary for v in ca] == ["deleted", "created"]
     assert ca[0].state is None
-    assert set(ca[0].to_json()) == {"commit", "date", "summary"}
+    assert set(ca[0].to_json()) == {"commit", "date", "summary", "by"}
 
 
 def test_versions_follow_an_object_across_a_change_of_folder_layout(tmp_path: Path) -> None:

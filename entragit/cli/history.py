@@ -62,18 +62,43 @@ def _state(row: history.Listed) -> str | None:
     help="Only objects deleted for good since a backup (restorable from history); "
     "LAST BACKUP is the backup that found them gone.",
 )
+@click.option(
+    "--changed-by",
+    "changed_by",
+    metavar="WHO",
+    default=None,
+    help="Only objects whose last change WHO made (a display name, UPN, email or appId from the audit log).",
+)
 @json_option
 @repo_option
 @gc_paused  # 100k rows of JSON dicts: see gc_paused
-def ls_cmd(type_name: str | None, deleted: bool | None, removed: bool, as_json: bool, repo: str) -> None:
+def ls_cmd(
+    type_name: str | None,
+    deleted: bool | None,
+    removed: bool,
+    changed_by: str | None,
+    as_json: bool,
+    repo: str,
+) -> None:
     """List the protected objects with their last backup (the last commit that changed each one)."""
     if removed and deleted is not None:
         raise click.UsageError("--removed lists hard-deleted objects; it does not combine with --deleted")
-    rows = history.list_objects(repo, type_name, deleted, progress_printer(), removed=removed)
+    if removed and changed_by is not None:
+        raise click.UsageError("--removed lists hard-deleted objects; it does not combine with --changed-by")
+    rows = history.list_objects(
+        repo, type_name, deleted, progress_printer(), removed=removed, changed_by=changed_by
+    )
     if as_json:
         _echo_json_rows(
-            [{**r.to_json(), "identity": r.entry.identity or None, "state": _state(r)} for r in rows]
+            [
+                {**r.to_json(), "identity": r.entry.identity or None, "state": _state(r)}
+                | ({"changedBy": r.actor} if changed_by is not None else {})
+                for r in rows
+            ]
         )
+        return
+    if not rows and changed_by is not None:
+        click.echo(f"no object was last changed by {changed_by}")
         return
     if not rows and removed:
         click.echo("no object" + (f" of type {type_name}" if type_name else "") + " was removed")
@@ -170,9 +195,9 @@ def versions_cmd(obj: str, as_json: bool, repo: str) -> None:
         echo_json([{**v.to_json(), "path": v.path} for v in found])
         return
     click.echo(dim(f"versions of {path}"))
-    rows = [[v.commit.short, v.commit.when, v.summary] for v in found]
+    rows = [[v.commit.short, v.commit.when, v.actor, v.summary] for v in found]
     gone = [v.state is None or is_deleted(v.state) for v in found]
-    echo(table(rows, ["COMMIT", "DATE (UTC)", "CHANGES"], gone))
+    echo(table(rows, ["COMMIT", "DATE (UTC)", "BY", "CHANGES"], gone))
 
 
 def _pointer_label(ptr: str) -> str:

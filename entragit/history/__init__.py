@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 from entragit import catalog
 from entragit.history.diff import Difference, diff, summarize_change
 from entragit.history.resolve import ObjectNotFound, resolve
+from entragit.repo.attribution import matches
 from entragit.repo.entries import GUID, Entry, is_deleted, load_text, stem
 from entragit.repo.git import RepoError
 from entragit.repo.reader import BackupRepo, Commit, gc_paused
@@ -29,6 +30,7 @@ class Listed(NamedTuple):
     entry: Entry
     last: Commit | None  # the most recent commit that changed the file (for a removed file: removed it)
     removed: bool = False  # hard-deleted: the file is gone at HEAD, its last version is in history
+    actor: str | None = None  # who made the last change (`Name <email>`), when --changed-by asked
 
     def to_json(self) -> dict[str, Any]:
         e = self.entry
@@ -57,9 +59,15 @@ class Version:
     path: str
     state: dict[str, Any] | None  # the object after this commit; None when the commit removed its file
     summary: str
+    actor: str = ""  # who made the change: `Name <email>` or "unattributed" (repo.attribution)
 
     def to_json(self) -> dict[str, Any]:
-        return {"commit": self.commit.short, "date": self.commit.iso, "summary": self.summary}
+        return {
+            "commit": self.commit.short,
+            "date": self.commit.iso,
+            "summary": self.summary,
+            "by": self.actor,
+        }
 
 
 @dataclass(frozen=True)
@@ -85,11 +93,13 @@ def list_objects(
     deleted: bool | None = None,
     progress: Callable[[str], None] | None = None,
     removed: bool = False,
+    changed_by: str | None = None,
 ) -> list[Listed]:
     """Every object at HEAD (optionally one type; deleted=True only soft-deleted, False only live), sorted.
 
     removed=True lists instead the objects deleted for good since they were backed up (their files were
     removed by a backup; each is restorable from its last version), with the commit that removed them.
+    changed_by keeps the objects whose last change that actor made (a display name, UPN, email or appId).
     """
     repo = BackupRepo(repo_dir)
     if progress is not None:
@@ -116,6 +126,8 @@ def list_objects(
             for e in index.values()
             if (wanted is None or e.type == wanted) and (deleted is None or e.deleted == deleted)
         ]
+    if changed_by is not None:
+        rows = _changed_by(repo, rows, changed_by)
     order = {t.name: i for i, t in enumerate(catalog.CATALOG)}
     if any(r.entry.refs for r in rows):
         names = repo.names()
@@ -133,6 +145,18 @@ def entry_name(entry: Entry, names: Mapping[str, str]) -> str | None:
     if entry.refs:
         return " → ".join(names.get(x, x) for x in entry.refs)
     return entry.display_name
+
+
+def _changed_by(repo: BackupRepo, rows: list[Listed], who: str) -> list[Listed]:
+    """The rows whose last change `who` made, each with its actor (one git call for all their commits)."""
+    by = repo.attributions(r.last.sha for r in rows if r.last)
+    kept = []
+    for r in rows:
+        found = by.get(r.last.sha) if r.last else None
+        actor = found.actor(r.entry.path) if found else None
+        if actor and matches(actor, who):
+            kept.append(r._replace(actor=actor))
+    return kept
 
 
 def show(repo_dir: str | None, spec: str, at: str | None = None) -> ObjectView:
@@ -253,13 +277,15 @@ def _versions(repo: BackupRepo, path: str, rev: str | None = None) -> list[Versi
     texts = iter(repo.read_many([f"{c.sha}:{p}" for c, p in events if p is not None]))
     t = repo.object_type(path)
     lists = {r.name for r in t.relationships} if t else set()
+    by = repo.attributions(c.sha for c, _ in events)
     versions: list[Version] = []
     prev: dict[str, Any] | None = None
     seen = False
     for c, p in events:
         text = None if p is None else next(texts)
         state = None if text is None else load_text(text, f"{p} at {c.short}")
-        versions.append(Version(c, p or path, state, summarize_change(prev, state, seen, lists)))
+        actor = by[c.sha].actor(p or path) if c.sha in by else ""
+        versions.append(Version(c, p or path, state, summarize_change(prev, state, seen, lists), actor))
         seen = seen or state is not None
         prev = state
     versions.reverse()
@@ -303,18 +329,18 @@ def compare(
         a_ver = history[1] if len(history) > 1 else None
         a_obj = a_ver.state if a_ver else None
         b_obj = b_ver.state
-        a_label = _label(a_ver.commit) if a_ver else "(nothing: first version)"
-        b_label = _label(b_ver.commit)
+        a_label = _label(a_ver.commit, a_ver.actor) if a_ver else "(nothing: first version)"
+        b_label = _label(b_ver.commit, b_ver.actor)
     else:
         if rev_a is None:
             # `compare OBJECT live`: the latest backed-up version, also of an object deleted since (its
             # file is gone at HEAD, but what it looked like is what a restore would bring back).
             a_ver = next((v for v in history if v.state is not None), history[0])
-            a_obj, a_label = a_ver.state, _label(a_ver.commit)
+            a_obj, a_label = a_ver.state, _label(a_ver.commit, a_ver.actor)
         else:
-            a_obj, a_label = _state_at(repo, path, rev_a)
+            a_obj, a_label = _state_at(repo, path, rev_a, history)
         if rev_b is None:
-            b_obj, b_label = _state_at(repo, path, "HEAD")
+            b_obj, b_label = _state_at(repo, path, "HEAD", history)
         elif rev_b == "live":
             if live is None:
                 raise RepoError("comparing with the live tenant needs a Graph connection")
@@ -322,7 +348,7 @@ def compare(
             b_obj = live(str(repo.root), t, oid) if t else None
             b_label = "live"
         else:
-            b_obj, b_label = _state_at(repo, path, rev_b)
+            b_obj, b_label = _state_at(repo, path, rev_b, history)
     differences = diff(a_obj or {}, b_obj or {}, include_unchanged)
     # Named after either side, or after its last version when neither has it (deleted before both).
     name_src = b_obj or a_obj or next((v.state for v in history if v.state is not None), None) or {}
@@ -341,18 +367,22 @@ def compare(
     )
 
 
-def _state_at(repo: BackupRepo, path: str, rev: str) -> tuple[dict[str, Any] | None, str]:
-    """The object at rev (in whichever layout it had then) and the label naming that commit."""
+def _state_at(
+    repo: BackupRepo, path: str, rev: str, history: Sequence[Version]
+) -> tuple[dict[str, Any] | None, str]:
+    """The object at rev (in whichever layout it had then) and the label naming that commit and the actor of
+    the version it holds (the newest version at or before rev)."""
     commit = repo.commit(rev)
+    actor = next((v.actor for v in history if repo.is_ancestor(v.commit.sha, commit.sha)), "")
     for p in _candidate_paths(repo, path):
         text = repo.read(commit.sha, p)
         if text is not None:
-            return load_text(text, f"{p} at {commit.short}"), _label(commit)
+            return load_text(text, f"{p} at {commit.short}"), _label(commit, actor)
     return None, _label(commit)
 
 
-def _label(commit: Commit) -> str:
-    return f"{commit.short} ({commit.when})"
+def _label(commit: Commit, actor: str = "") -> str:
+    return f"{commit.short} ({commit.when})" + (f" by {actor}" if actor else "")
 
 
 # -- restore points --------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from typing import Any, TypeVar, cast
 from entragit import catalog
 from entragit.errors import UsageError
 from entragit.repo import git as gitcli
+from entragit.repo.attribution import NOTES_REF, UNATTRIBUTED, parse_note
 from entragit.repo.entries import Entry, load_text, summarize
 from entragit.repo.git import RepoError, UnknownRevision
 from entragit.repo.roles import BUILT_IN_ROLE_NAMES
@@ -99,6 +100,21 @@ class LoggedCommit:
         last = self.message.rsplit("\n\n", 1)[-1]
         prefix = f"{key}: "
         return [line[len(prefix) :] for line in last.split("\n") if line.startswith(prefix)]
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """Who made the changes of one commit (repo.attribution): its author, unless the commit holds the changes
+    no audit record explained, whose actors a later run may have named in the commit's note."""
+
+    author: str  # `Name <email>`
+    unattributed: bool
+    notes: dict[str, str]  # path → `Name <email>`, from the note
+
+    def actor(self, path: str) -> str:
+        if self.unattributed:
+            return self.notes.get(path, "unattributed")
+        return self.author
 
 
 def _catalog_fingerprint() -> str:
@@ -226,6 +242,26 @@ class BackupRepo:
     def commits(self, rev: str = "HEAD") -> list[Commit]:
         """Every commit reachable from rev, newest first (topological order, so a child never follows)."""
         return self._commits("--topo-order", self.commit(rev).sha)
+
+    def attributions(self, shas: Iterable[str]) -> dict[str, Attribution]:
+        """sha → who made its changes, for these commits, in one `git log --no-walk` (notes included)."""
+        wanted = list(dict.fromkeys(shas))
+        if not wanted:
+            return {}
+        fmt = f"--format=%x01%H%x00%an <%ae>%x00%(trailers:key={UNATTRIBUTED},valueonly)%x00%N"
+        out = self.git(
+            "log",
+            "--no-walk=unsorted",
+            "--stdin",
+            f"--notes={NOTES_REF}",
+            fmt,
+            input="\n".join(wanted).encode(),
+        ).decode("utf-8", "replace")
+        found: dict[str, Attribution] = {}
+        for record in out.split("\x01")[1:]:
+            sha, author, unattributed, note = [*record.split("\x00"), "", "", ""][:4]
+            found[sha] = Attribution(author, bool(unattributed.strip()), parse_note(note))
+        return found
 
     def object_type(self, path: str) -> catalog.ObjectType | None:
         """The catalog type of a repository path, None for files that are not object files.
@@ -412,7 +448,7 @@ class BackupRepo:
         if cached is not None and cached[0] == head.sha:
             _, commits, latest = cached
         else:
-            if cached is not None and self._is_ancestor(cached[0], head.sha):
+            if cached is not None and self.is_ancestor(cached[0], head.sha):
                 new_commits, new_latest = self._log_names(f"{cached[0]}..{head.sha}")
                 commits = new_commits + cached[1]
                 shift = len(new_commits)
@@ -431,7 +467,7 @@ class BackupRepo:
             )
         return {p: commits[i] for p, i in latest.items()}
 
-    def _is_ancestor(self, old: str, new: str) -> bool:
+    def is_ancestor(self, old: str, new: str) -> bool:
         return self._succeeds("merge-base", "--is-ancestor", old, new)
 
     def file_log(self, paths: Sequence[str], rev: str | None = None) -> list[tuple[Commit, str, str]]:

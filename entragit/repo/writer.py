@@ -28,6 +28,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any
@@ -36,6 +37,7 @@ import git
 from git.exc import InvalidGitRepositoryError, NoSuchPathError
 
 from entragit.repo import git as gitcli
+from entragit.repo.attribution import NOTES_REF, ident
 from entragit.repo.git import RepoError
 
 try:  # POSIX advisory lock; on other systems the lock file alone guards (best effort)
@@ -58,6 +60,25 @@ _DEFAULT_IDENTITY = {
     "GIT_COMMITTER_NAME": "entragit",
     "GIT_COMMITTER_EMAIL": "entragit@localhost",
 }
+
+
+@dataclass(frozen=True)
+class Author:
+    """Who a commit is authored by when it is not the repository's identity (an audited actor)."""
+
+    name: str
+    email: str
+    time: int | None = None  # author date, seconds since the epoch; None: now
+
+
+@dataclass(frozen=True)
+class Part:
+    """One commit of a run: its message, its author (None: the repository's identity) and its paths (None:
+    every touched path no other part names)."""
+
+    message: str
+    paths: frozenset[str] | None = None
+    author: Author | None = None
 
 
 def _atomic_write(path: Path, data: bytes, *, sync: bool = False) -> None:
@@ -377,6 +398,40 @@ class Store:
         data = json.dumps({"head": self.head(), "types": types}, separators=(",", ":"), sort_keys=True)
         _atomic_write(self.state_dir / STATE_FILE, data.encode("utf-8"), sync=True)
 
+    def load_json(self, name: str) -> dict[str, Any]:
+        """A JSON mapping kept in .git/entragit/ (never tracked); empty when missing or damaged."""
+        try:
+            data = json.loads((self.state_dir / name).read_text(encoding="utf-8"))
+        except (FileNotFoundError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def save_json(self, name: str, data: Mapping[str, Any]) -> None:
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        text = json.dumps(data, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+        _atomic_write(self.state_dir / name, text.encode("utf-8"), sync=True)
+
+    # ------------------------------------------------------------------ notes
+
+    def note(self, commit: str) -> str:
+        """The attribution note on a commit (`git notes --ref=entragit-audit`), '' when it has none."""
+        out = gitcli.run(self.root, "notes", f"--ref={NOTES_REF}", "show", commit, check=False)
+        return out.decode("utf-8", "replace")
+
+    def set_note(self, commit: str, text: str) -> None:
+        """Replace the attribution note on a commit (idempotent: a run that dies after it repeats it)."""
+        self._git(
+            "notes",
+            f"--ref={NOTES_REF}",
+            "add",
+            "-f",
+            "-F",
+            "-",
+            commit,
+            stdin=text.encode("utf-8"),
+            env=self._identity_env(),
+        )
+
     # ------------------------------------------------------------------ push
 
     def push_remote(self) -> str:
@@ -487,25 +542,49 @@ class Snapshot:
 
     def commit(self, message: str) -> str | None:
         """Commit the changes on top of HEAD; None (and no commit) when there are none."""
+        return next((c for c in reversed(self.commit_chain([Part(message)])) if c), None)
+
+    def commit_chain(self, parts: Sequence[Part]) -> list[str | None]:
+        """The changes as a chain of commits on top of HEAD, one per part in order (a part without paths
+        makes none), built in the one fast-import stream so that HEAD moves once, to the last: all of the
+        run's commits land or none. Returns each part's commit (None for a part that made none)."""
         store = self.store
         head = store.head()
         self._writers.flush()
         if not self._marks and not self._deletes:
             self.close()
-            return None
-        committer, author = _ident("GIT_COMMITTER_IDENT", store), _ident("GIT_AUTHOR_IDENT", store)
-        msg = message.encode("utf-8")
-        out = [b"commit " + PENDING_REF.encode() + b"\n"]
-        out.append(b"author " + author + b"\n")
-        out.append(b"committer " + committer + b"\n")
-        out.append(b"data %d\n%s\n" % (len(msg), msg))
-        if head:
-            out.append(b"from " + head.encode() + b"\n")
-        for relpath, mark in sorted(self._marks.items()):
-            out.append(b"M 100644 :%d %s\n" % (mark, _fi_path(relpath)))
-        for relpath in sorted(self._deletes):
-            out.append(b"D %s\n" % _fi_path(relpath))
-        out.append(b"\ndone\n")
+            return [None] * len(parts)
+        committer = _ident("GIT_COMMITTER_IDENT", store)
+        default_author = _ident("GIT_AUTHOR_IDENT", store)
+        claimed: set[str] = set().union(*(p.paths for p in parts if p.paths is not None))
+        if not any(p.paths is None for p in parts):
+            raise ValueError("commit_chain: one part must take the paths the others do not name")
+        out: list[bytes] = []
+        made: list[bool] = []
+        for part in parts:
+            mods = sorted(
+                (p, m)
+                for p, m in self._marks.items()
+                if (p in part.paths if part.paths else p not in claimed)
+            )
+            dels = sorted(p for p in self._deletes if (p in part.paths if part.paths else p not in claimed))
+            made.append(bool(mods or dels))
+            if not (mods or dels):
+                continue
+            msg = part.message.encode("utf-8")
+            author = default_author if part.author is None else _author_ident(part.author, committer)
+            out.append(b"commit " + PENDING_REF.encode() + b"\n")
+            out.append(b"author " + author + b"\n")
+            out.append(b"committer " + committer + b"\n")
+            out.append(b"data %d\n%s\n" % (len(msg), msg))
+            if head and made.count(True) == 1:  # the first commit of the chain; the others follow it
+                out.append(b"from " + head.encode() + b"\n")
+            for relpath, mark in mods:
+                out.append(b"M 100644 :%d %s\n" % (mark, _fi_path(relpath)))
+            for relpath in dels:
+                out.append(b"D %s\n" % _fi_path(relpath))
+            out.append(b"\n")
+        out.append(b"done\n")
         stdin = self._stdin()
         proc = self._proc
         assert proc is not None
@@ -529,6 +608,7 @@ class Snapshot:
             raise RepoError(
                 f"{store.root}: the files on disk do not match the commit being made; nothing was committed"
             )
+        chain = store._git("rev-list", f"--max-count={made.count(True)}", new).split()
         if head:
             store._git("update-ref", "-m", "entragit backup", "HEAD", new, head)
         else:
@@ -539,7 +619,8 @@ class Snapshot:
         self._writers.stop()
         self._marks.clear()
         self._deletes.clear()
-        return new
+        shas = iter(reversed(chain))
+        return [next(shas) if m else None for m in made]
 
     def _finish_marker(self) -> None:
         if self._marker_fd is not None:
@@ -689,6 +770,12 @@ def _ident(var: str, store: Store) -> bytes:
     if out.returncode != 0 or not ident:
         ident = f"entragit <entragit@localhost> {int(time.time())} +0000".encode()
     return ident
+
+
+def _author_ident(author: Author, committer: bytes) -> bytes:
+    """`Name <email> time +0000` for an actor: names made safe for the header line (repo.attribution)."""
+    when = author.time if author.time is not None else int(committer.rsplit(b" ", 2)[-2])
+    return f"{ident(author.name, author.email)} {when} +0000".encode()
 
 
 def _fi_path(relpath: str) -> bytes:

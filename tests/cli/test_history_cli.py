@@ -76,6 +76,10 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
             env=env,
         )
         assert r.exit_code == 0, r.output
+        # One commit per backup run: the versions below count runs (attribution: tests/test_attribution.py).
+        with open(root / "entragit.yaml", "a", encoding="utf-8") as fh:
+            fh.write("attribution: false\n")
+        subprocess.run(["git", "-C", str(root), "commit", "-qam", "attribution off"], check=True)
         b = Built(box, root, env, session_for(box))
         b.ids["group"] = find(b, "groups", "Project Aurora")
         b.ids["ca"] = find(b, "identity/conditionalAccess/policies", "Block legacy authentication")
@@ -293,7 +297,9 @@ def test_versions_of_renamed_group_show_the_rename_and_member_changes(built: Bui
     assert found[0]["summary"].startswith('renamed "Project Aurora" → "Project Borealis"')
     assert "members (+1 −1)" in found[0]["summary"]
     assert found[1]["summary"] == "created"
-    assert all(set(v) == {"commit", "date", "summary", "path"} and v["date"].endswith("Z") for v in found)
+    assert all(
+        set(v) == {"commit", "date", "summary", "path", "by"} and v["date"].endswith("Z") for v in found
+    )
 
 
 def test_versions_of_deleted_and_restored_user_and_of_removed_policy(built: Built) -> None:
