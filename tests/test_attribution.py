@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 from test_backup import Env, make_repo
 
-from entragit import catalog, config, history, live
+from entragit import audit, catalog, config, history, live
 from entragit.cli import cli
 from entragit.config import Config
 from entragit.repo.attribution import NOTES_REF
@@ -217,3 +217,57 @@ def test_a_quiet_run_reads_no_audit_log_and_a_changed_run_one_page(env: Env) -> 
     changed = env.backup()
     assert [n for n in changed.notices if "audit log" in n]  # the fault was still there: read once now
     env.clear_faults()
+
+
+def test_actors_of_records_shaped_as_documented() -> None:
+    """directoryaudit-list.md example 1: a user initiator with its IP; an app initiator (initiatedBy.app);
+    a record naming only a service (a system actor such as directory sync) keeps the name it gives."""
+    user = {
+        "id": "Directory_1",
+        "result": "success",
+        "activityDisplayName": "Add member to group",
+        "activityDateTime": "2018-01-09T21:20:02.7215374Z",
+        "correlationId": "da159bfb-54fa-4092-8a38-6e1fa7870e30",
+        "initiatedBy": {
+            "user": {
+                "id": "728309ae-1a37-4937-9afe-e35d964db09b",
+                "displayName": "Audry Oliver",
+                "userPrincipalName": "bob@wingtiptoysonline.com",
+                "ipAddress": "127.0.0.1",
+            },
+            "app": None,
+        },
+        "targetResources": [{"id": "EF7E527D-6C92-4234-8C6D-CF6FDFB57F95"}, {"id": "1f0e98f5"}],
+    }
+    a = audit.parse(user)
+    assert a is not None and (a.actor.name, a.actor.email, a.ip) == (
+        "Audry Oliver",
+        "bob@wingtiptoysonline.com",
+        "127.0.0.1",
+    )
+    assert a.detail() == (
+        "Add member to group, 2018-01-09T21:20:02.7215374Z, "
+        "correlation da159bfb-54fa-4092-8a38-6e1fa7870e30, ip 127.0.0.1"
+    )
+    assert set(audit.by_target([a])) == {"ef7e527d-6c92-4234-8c6d-cf6fdfb57f95", "1f0e98f5"}
+    app = {**user, "initiatedBy": {"user": None, "app": {"appId": "1234", "displayName": "Payroll Sync"}}}
+    b = audit.parse(app)
+    assert b is not None and (b.actor.kind, b.actor.name, b.actor.email) == (
+        "app",
+        "Payroll Sync",
+        "1234@app.entra",
+    )
+    system = {
+        **user,
+        "initiatedBy": {
+            "user": None,
+            "app": {"appId": None, "displayName": "Microsoft Substrate Management"},
+        },
+    }
+    c = audit.parse(system)
+    assert c is not None and (c.actor.kind, c.actor.name, c.actor.email) == (
+        "system",
+        "Microsoft Substrate Management",
+        "",
+    )
+    assert audit.parse({**user, "result": "failure"}) is None

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from entragit.repo.writer import RepoError, Snapshot, Store
+from entragit.repo.writer import Author, Part, RepoError, Snapshot, Store
 
 
 def git(root: Path, *args: str) -> str:
@@ -197,3 +197,50 @@ def test_commit_paths_without_changes_is_not_an_error(st: Store) -> None:
     head = st.head()
     assert st.commit_paths(["entragit.yaml"], "again") == head
     assert git(st.root, "log", "--format=%s").split("\n")[0] == "entragit init"
+
+
+def test_a_chain_of_commits_lands_at_once_each_with_its_author_and_files(st: Store) -> None:
+    """One run, three actors: three commits in one fast-import stream, the branch moved once, to the last."""
+    head = st.head()
+    snap = st.snapshot()
+    for name in ("a", "b", "c", "r"):
+        snap.put(f"users/{name}.yaml", f"id: {name}\n".encode())
+    ana = Author("Ana Ruiz", "ana@contoso.com", 1_700_000_000)
+    evil = Author("Eve\nauthor X <x@x> 1 +0000", "e>ve@contoso.com", 1_700_000_100)
+    shas = snap.commit_chain(
+        [
+            Part("by ana\n", frozenset({"users/a.yaml", "users/b.yaml"}), ana),
+            Part("nobody\n", frozenset({"users/missing.yaml"}), ana),
+            Part("by eve\n", frozenset({"users/c.yaml"}), evil),
+            Part("the rest\n"),
+        ]
+    )
+    assert shas[1] is None and all(shas[i] for i in (0, 2, 3))
+    assert st.head() == shas[3]
+    log = git(st.root, "log", "--format=%H|%an|%ae|%at|%cn|%s", f"{head}..HEAD").splitlines()
+    assert [[*line.split("|")[1:4], line.split("|")[5]] for line in reversed(log)] == [
+        ["Ana Ruiz", "ana@contoso.com", "1700000000", "by ana"],
+        ["Eve author X ‹x@x› 1 +0000", "e›ve@contoso.com", "1700000100", "by eve"],
+        [log[0].split("|")[1], log[0].split("|")[2], log[0].split("|")[3], "the rest"],
+    ]
+    assert [line.split("|")[0] for line in reversed(log)] == [shas[0], shas[2], shas[3]]
+    files = [git(st.root, "show", "--name-only", "--format=", s).split() for s in (shas[0], shas[2], shas[3])]
+    assert files == [["users/a.yaml", "users/b.yaml"], ["users/c.yaml"], ["users/r.yaml"]]
+    assert len(git(st.root, "reflog", "--format=%H", "HEAD").split()) == 2  # init + this run: HEAD moved once
+    assert git(st.root, "status", "--porcelain", "--untracked-files=all") == ""
+
+
+def test_a_chain_that_fails_its_check_lands_no_commit(st: Store) -> None:
+    """The work tree differs from the chain's last tree (a file edited meanwhile): none of the run's commits
+    lands, and the session after puts the files back."""
+    head = st.head()
+    snap = st.snapshot()
+    snap.put("users/a.yaml", b"id: a\n")
+    snap.put("users/b.yaml", b"id: b\n")
+    snap._writers.flush()
+    (st.root / "users/b.yaml").write_text("edited\n")
+    with pytest.raises(RepoError, match="do not match"):
+        snap.commit_chain([Part("a\n", frozenset({"users/a.yaml"}), Author("A", "a@x")), Part("rest\n")])
+    snap.close()
+    assert st.head() == head
+    assert git(st.root, "status", "--porcelain", "--untracked-files=all") == ""
