@@ -5,9 +5,11 @@ none when nothing changed and nothing waits for a late record) and gives each ch
 activities targeted it by id. Each actor gets a commit authored as them, in the time order of their last
 activity; an object two actors changed goes with the last, both named in trailers. Changes no record explains
 go in a final commit by the repository's identity, marked `Unattributed:`; its objects wait (in
-`.git/entragit/audit.json`, for a day) for a record that arrives late, which then names its actor in a git
-note on that commit (repo.attribution). Without AuditLog.Read.All, or without audit access at all, a run
-makes the single unattributed commit and says so in one line; attribution never fails a backup.
+`.git/entragit/audit.json`) for a record that arrives late, which then names its actor in a git note on that
+commit (repo.attribution). Records lag minutes behind their change: the first run that starts `LAG` after the
+unattributed commit is the last to look, so a quiet tenant's runs soon read no audit log again. Without
+AuditLog.Read.All, or without audit access at all, a run makes the single unattributed commit and says so
+in one line; attribution never fails a backup.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from entragit.repo.attribution import CHANGED_BY, UNATTRIBUTED, ident, note_line
 from entragit.repo.writer import Author, Store
 
 STATE_FILE = "audit.json"
-WAIT = timedelta(days=1)  # how long an unattributed change waits for a late audit record
+LAG = timedelta(hours=1)  # by then every audit record of a captured change has arrived
+RETENTION = timedelta(days=30)  # the directory audit log keeps no older records
 AUDIT_LINES = 200  # `Audit:` trailers per commit before `… and N more`
 
 
@@ -54,8 +57,12 @@ def plan(
         return Plan([Group(None)], state={})
     saved = store.load_json(STATE_FILE)
     since = _time(saved.get("since"))
-    waiting = [w for w in saved.get("pending") or [] if _pending_ok(w, started)]
-    state: dict[str, Any] = {"since": _iso(started), "pending": waiting}
+    waiting = [w for w in saved.get("pending") or [] if _pending_age(w, started) < RETENTION]
+    # Looked for in this run; kept for the next only while their records may still be on their way.
+    state: dict[str, Any] = {
+        "since": _iso(started),
+        "pending": [w for w in waiting if _pending_age(w, started) < LAG],
+    }
     ids = {oid.lower(): path for path, oid in changes.items() if oid}
     if since is None or not (ids or waiting):  # the first run (nothing to attribute yet) or nothing to do
         return Plan([Group(None)], state=state)
@@ -72,7 +79,7 @@ def plan(
     targets = audit.by_target(activities)
     result = Plan([], state=state)
     _late_notes(result, waiting, targets)
-    state["pending"] = [w for w in waiting if w["ids"]]
+    state["pending"] = [w for w in state["pending"] if w["ids"]]
     result.groups = _groups(ids, targets, since)
     claimed = set().union(*(g.paths or () for g in result.groups))
     left = {oid: path for oid, path in ids.items() if path not in claimed}
@@ -158,11 +165,12 @@ def _who(actor: audit.Actor) -> str:
     return ident(actor.name, actor.email)
 
 
-def _pending_ok(w: Any, now: datetime) -> bool:
-    if not isinstance(w, dict) or not isinstance(w.get("ids"), dict) or not w.get("commit"):
-        return False
-    until = _time(w.get("until"))
-    return until is not None and now - until < WAIT
+def _pending_age(w: Any, now: datetime) -> timedelta:
+    """How long ago the run that left these objects unattributed ended (forever for a damaged entry)."""
+    until = _time(w.get("until")) if isinstance(w, dict) else None
+    if until is None or not isinstance(w.get("ids"), dict) or not w.get("commit"):
+        return timedelta.max
+    return now - until
 
 
 def _iso(when: datetime) -> str:

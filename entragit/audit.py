@@ -15,10 +15,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from entragit.catalog import AUDIT_PERMISSIONS
 from entragit.graph.client import GraphClient
 
 PATH = "auditLogs/directoryAudits"
-PERMISSION = "AuditLog.Read.All"
+PERMISSION = AUDIT_PERMISSIONS[0]  # AuditLog.Read.All
 PAGE = 999  # records per page: few pages, since each counts against the audit log's 5 requests per 10 s
 
 

@@ -7,8 +7,10 @@ directoryaudit.md: initiatedBy, targetResources by id, activityDateTime, correla
 
 from __future__ import annotations
 
+import json
 import subprocess
 from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -96,6 +98,9 @@ def test_two_admins_and_an_app_make_three_commits_authored_as_each(env: Env) -> 
     # versions and ls --changed-by show the actor
     _, found = history.versions(str(env.root), target1["id"])
     assert found[0].actor == f"{ana['displayName']} <{ana['userPrincipalName']}>"
+    cmp = history.compare(str(env.root), target1["id"])
+    assert cmp.b_label.endswith(f" by {ana['displayName']} <{ana['userPrincipalName']}>")
+    assert cmp.a_label.endswith(" by " + git(env.root, "log", "-1", "--format=%an <%ae>", before).strip())
     rows = history.list_objects(str(env.root), changed_by=ana["userPrincipalName"])
     assert [r.entry.id for r in rows] == [target1["id"]]
     out = CliRunner().invoke(cli, ["ls", "--changed-by", ben["displayName"], "--repo", str(env.root)])
@@ -271,3 +276,24 @@ def test_actors_of_records_shaped_as_documented() -> None:
         "",
     )
     assert audit.parse({**user, "result": "failure"}) is None
+
+
+def test_a_change_left_unattributed_is_looked_for_until_an_hour_after_its_run(env: Env) -> None:
+    """Audit records lag minutes: the first run starting an hour after the unattributed commit is the last
+    to read the log for it, so later quiet runs cost no audit request (shown with a fault on auditLogs)."""
+    _, target = users(env, 2)
+    env.client.request("PATCH", f"users/{target['id']}", {"jobTitle": "no record"})
+    audits = env.box.tenant.coll("auditLogs/directoryAudits")
+    audits.remove(next(reversed(list(audits.objs))))
+    env.backup()
+    state_file = env.root / ".git/entragit/audit.json"
+    state = json.loads(state_file.read_text())
+    assert [list(w["ids"]) for w in state["pending"]] == [[target["id"]]]
+    state["pending"][0]["until"] = (datetime.now(timezone.utc) - timedelta(hours=2)).strftime(
+        "%Y-%m-%dT%H:%M:%SZ"
+    )
+    state_file.write_text(json.dumps(state))
+    env.fault("auditLogs", 403, times=2)
+    assert [n for n in env.backup().notices if "audit log" in n]  # still looked for once
+    assert env.backup().notices == []  # then no longer
+    env.clear_faults()
