@@ -32,6 +32,7 @@ from entragit.catalog import ObjectType
 from entragit.errors import EntragitError
 from entragit.graph.client import DeltaExpired, GraphClient, GraphError, RetryNotice
 from entragit.repo import records
+from entragit.repo.attribution import one_line
 from entragit.repo.writer import Part, Snapshot, Store
 from entragit.reports import REPORT_FOLDER
 from entragit.wording import count
@@ -592,7 +593,8 @@ def _commit_message(
         for path, e in sorted(mine, key=lambda kv: (kv[1].kind, kv[1].name.lower(), kv[0])):
             bucket = e.kind if e.kind in counts else "changed"
             counts[bucket] += 1
-            lines.append(f"{out.t.name}: {e.kind} {e.name} ({path})")
+            # one line whatever the name holds: a name cannot add a paragraph or forge a trailer
+            lines.append(f"{out.t.name}: {e.kind} {one_line(e.name)} ({path})")
     for path, kind in extra:
         lines.append(f"reports: {kind} {path}")
     head = (

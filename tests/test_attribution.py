@@ -196,6 +196,9 @@ def test_a_hostile_display_name_cannot_break_the_commit_header(env: Env) -> None
     assert [ln.split(" ")[0] for ln in header] == ["tree", "parent", "author", "committer"]
     trailers = git(env.root, "log", "-1", "--format=%(trailers:key=Changed-By,valueonly)").strip()
     assert trailers == author
+    # the object's own name in the body is one line too: no paragraph, no forged trailer
+    named = git(env.root, "log", "-1", "--format=%B", before)
+    assert "users: changed Eve author Mallory <m@evil> 0 +0000 <script> (" in named
 
 
 def test_attribution_false_keeps_one_commit_by_the_repository(env: Env) -> None:
