@@ -31,6 +31,8 @@ class Env:
     root: Path
     env: dict[str, str]
     http: requests.Session
+    baseline: str = ""  # the first backup: the tenant before a test changes it (a backup may make several
+    # commits, one per audited actor, so HEAD~1 need not be the backup before)
 
     def graph(self, method: str, path: str, body: Any = None, **params: str) -> Any:
         r = self.http.request(method, f"{self.box.graph_url}/v1.0/{path}", json=body, params=params)
@@ -77,6 +79,7 @@ def env(tmp_path: Path) -> Iterator[Env]:
         e = Env(box, root, variables, session_for(box))
         e.ok("init", "--tenant-id", box.tenant_id, "--client-id", box.client_id)
         e.ok("backup")
+        e.baseline = git(e, "rev-parse", "HEAD").strip()
         yield e
     finally:
         box.stop()
@@ -134,9 +137,9 @@ def test_a_restore_is_recorded_as_a_commit_of_the_live_state(env: Env) -> None:
     gid = env.find("groups", "Project Aurora")["id"]
     env.graph("PATCH", f"groups/{gid}", {"displayName": "Project Borealis"})
     env.ok("backup")
-    env.restore("--at", "HEAD~1", gid)
+    env.restore("--at", env.baseline, gid)
     subject, body = git(env, "log", "-1", "--format=%s%n%b").split("\n", 1)
-    first = git(env, "rev-parse", "--short=8", "HEAD~2").strip()
+    first = env.baseline[:8]
     assert subject.startswith(f"restore: 1 object to {first} ") and subject.endswith(
         f"by {env.box.client_id}"
     )
@@ -533,7 +536,7 @@ def test_memberships_an_undelete_brings_back_count_as_done_and_gone_targets_warn
     env.graph("DELETE", f"directory/deletedItems/{gone}")
     env.ok("backup")
 
-    out = env.restore("Lee Gu", "VPN Users", "--at", "HEAD~1").output
+    out = env.restore("Lee Gu", "VPN Users", "--at", env.baseline).output
     assert "already there" in out and "target no longer exists (warning)" in out and "failed" not in out
     assert member_ids(env, f"groups/{gid}/members") == members - {gone}
 
@@ -664,16 +667,16 @@ def test_sub_objects_brings_back_deleted_members_with_the_group(env: Env) -> Non
     env.graph("DELETE", f"directory/deletedItems/{hard}")
     env.ok("backup")
 
-    without = env.plan("--at", "HEAD~1", gid)["actions"]
+    without = env.plan("--at", env.baseline, gid)["actions"]
     assert {a["type"] for a in without} == {"groups"}
-    with_subs = env.plan("--at", "HEAD~1", "--sub-objects", gid)["actions"]
+    with_subs = env.plan("--at", env.baseline, "--sub-objects", gid)["actions"]
     assert {
         (a["type"], a["action"]) for a in with_subs if a["type"] == "users" and a["action"] != "link"
     } == {
         ("users", "undelete"),
         ("users", "recreate"),
     }
-    env.restore("--at", "HEAD~1", "--sub-objects", gid)
+    env.restore("--at", env.baseline, "--sub-objects", gid)
     new = idmap(env)["ids"][hard]
     assert member_ids(env, f"groups/{gid}/members") == (set(members) - {hard}) | {new}
     env.assert_empty("--at", "HEAD~2", "--sub-objects", gid)
