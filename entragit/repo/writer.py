@@ -164,9 +164,14 @@ class Store:
         return out.decode().strip() or None
 
     def _identity_env(self) -> dict[str, str]:
-        """CI machines often have no git identity: commit as `entragit` then, rather than fail the backup."""
-        reader = self.repo.config_reader()
-        if reader.has_option("user", "name") and reader.has_option("user", "email"):
+        """CI machines often have no git identity: commit as `entragit` then, rather than fail the backup.
+
+        git itself is asked (its configuration files, GIT_CONFIG_GLOBAL and the like are its business)."""
+        configured = [
+            gitcli.run(self.root, "config", "--get", key, check=False).strip()
+            for key in ("user.name", "user.email")
+        ]
+        if all(configured):
             return {}
         env = {k: v for k, v in _DEFAULT_IDENTITY.items() if not os.environ.get(k)}
         if os.environ.get("EMAIL"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -244,3 +245,22 @@ def test_a_chain_that_fails_its_check_lands_no_commit(st: Store) -> None:
     snap.close()
     assert st.head() == head
     assert git(st.root, "status", "--porcelain", "--untracked-files=all") == ""
+
+
+def test_a_machine_without_a_git_identity_commits_as_entragit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A CI runner often has no user.name/user.email anywhere git looks (GIT_CONFIG_GLOBAL pointing nowhere
+    included): init and backup commit as entragit instead of failing with git's "unable to auto-detect"."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.devnull)
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    for var in ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL", "EMAIL"):
+        monkeypatch.delenv(var, raising=False)
+    st = Store.init(tmp_path / "repo")
+    (st.root / "entragit.yaml").write_text("tenant_id: x\n")
+    st.commit_paths(["entragit.yaml"], "entragit init")
+    author = subprocess.run(
+        ["git", "-C", str(st.root), "log", "-1", "--format=%an <%ae>"], capture_output=True, text=True
+    ).stdout.strip()
+    assert author == "entragit <entragit@localhost>"
