@@ -23,8 +23,10 @@ from urllib.parse import unquote
 
 from entragit.sandbox import delta as delta_mod
 from entragit.sandbox import domains as domains_mod
+from entragit.sandbox import expand as expand_mod
 from entragit.sandbox import invitations, licenses, permissions, policy_values
 from entragit.sandbox.audit import Auditor
+from entragit.sandbox.expand import Expansion
 from entragit.sandbox.merge import merge_patch
 from entragit.sandbox.odata import (
     Filter,
@@ -34,7 +36,6 @@ from entragit.sandbox.odata import (
     decode_token,
     encode_token,
     equality_terms,
-    parse_expand,
     parse_filter,
     prefix_term,
 )
@@ -290,38 +291,34 @@ class GraphApi:
 
     def _expanded(self, ctx: Ctx, td: TypeDef, obj: dict[str, Any]) -> Response:
         """`$expand=members|owners|manager` on a single object."""
+        spec = expand_mod.expansion(td.key, td.entity, ctx.q["$expand"])
         resp = self._entity(ctx, td, obj)
-        self._expand(ctx, td, obj, resp.body or {})
+        self._expand(td, obj, resp.body or {}, spec)
         return resp
 
-    def _expand(self, ctx: Ctx, td: TypeDef, obj: dict[str, Any], out: dict[str, Any]) -> None:
-        """Inline related directory objects (Graph returns at most 20 per expanded relationship)."""
-        for name, options in parse_expand(ctx.q["$expand"]):
-            unknown = set(options) - {"$select", "$levels"}
-            if unknown or ("$levels" in options and name.lower() != "manager"):
-                bad(
-                    f"Query option '{sorted(unknown or options)[0]}' is not supported in $expand of '{name}'."
-                )
-            select = [p.strip() for p in options["$select"].split(",")] if "$select" in options else None
-            rel = td.relationship(name)
-            if rel is not None:
-                targets = self.tenant.members(f"{td.key}#{rel.name}", obj["id"])
-                out[rel.name] = [self._directory_item(t, select) for t in list(targets)[:20]]
-            elif td.key == "users" and name.lower() == "manager":
-                chain = self._manager_chain(obj["id"], options, select)
-                if chain is not None:
-                    out["manager"] = chain
-            elif td.key == "roleManagement/directory/roleAssignments" and name.lower() == "principal":
-                out["principal"] = self._directory_item(str(obj.get("principalId")), None)
-            elif td.key == "roleManagement/directory/roleAssignments" and name.lower() == "roledefinition":
-                role = self.rules.role_definition(str(obj.get("roleDefinitionId")))
-                out["roleDefinition"] = project(TYPES["roleManagement/directory/roleDefinitions"], role or {})
-            else:
-                bad(
-                    f"Could not find a navigation property named '{name}' on type "
-                    f"'microsoft.graph.{td.entity}'.",
-                    "BadRequest",
-                )
+    def _expand(self, td: TypeDef, obj: dict[str, Any], out: dict[str, Any], spec: Expansion) -> None:
+        """Inline the one expanded relationship (sandbox/expand.py has the documented rules): at most 20
+        related objects, with no nextLink for the rest."""
+        name, options = spec
+        select = [p.strip() for p in options["$select"].split(",")] if "$select" in options else None
+        rel = td.relationship(name)
+        if rel is not None:
+            targets = list(self.tenant.members(f"{td.key}#{rel.name}", obj["id"]))[: expand_mod.MAX_RELATED]
+            out[rel.name] = [self._directory_item(t, select) for t in targets]
+        elif name == "appRoleAssignedTo":
+            assignments = TYPES["appRoleAssignments"]
+            coll = self.tenant.coll(assignments.key)
+            found = sorted(coll.find("resourceId", obj["id"]))[: expand_mod.MAX_RELATED]
+            out[name] = [project(assignments, coll.objs[i], select) for i in found]
+        elif name == "manager":
+            chain = self._manager_chain(obj["id"], options, select)
+            if chain is not None:
+                out["manager"] = chain
+        elif name == "principal":
+            out["principal"] = self._directory_item(str(obj.get("principalId")), None)
+        else:  # roleDefinition
+            role = self.rules.role_definition(str(obj.get("roleDefinitionId")))
+            out["roleDefinition"] = project(TYPES["roleManagement/directory/roleDefinitions"], role or {})
 
     def _manager_chain(
         self, oid: str, options: dict[str, str], select: list[str] | None
@@ -482,9 +479,9 @@ class GraphApi:
         self._check_advanced(ctx, td, flt)
         top = self._top(ctx, td)
         search = self._search(ctx)
-        expand = "$expand" in ctx.q
-        if expand and top > 100:
-            bad("The page size with $expand cannot exceed 100.", "Request_UnsupportedQuery")
+        expand = expand_mod.expansion(td.key, td.entity, ctx.q["$expand"]) if "$expand" in ctx.q else None
+        if expand is not None:
+            top = min(top, expand_mod.MAX_PAGE)
         if "$orderby" in ctx.q or search is not None:
             coll = self.tenant.coll(td.key)
             return self._list_objects(ctx, td, [coll.objs[i] for i in coll.order], td.context, flt, search)
@@ -506,8 +503,8 @@ class GraphApi:
                 more = True
                 break
             item = project(td, obj, select)
-            if expand:
-                self._expand(ctx, td, obj, item)
+            if expand is not None:
+                self._expand(td, obj, item, expand)
             items.append(item)
             last = ordered[i]
         body: dict[str, Any] = {"@odata.context": ctx.context(self._context_for(td.context, select))}

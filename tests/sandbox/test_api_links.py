@@ -209,8 +209,9 @@ def test_expand_members_and_manager(g: Graph) -> None:
     listing = g.get("users", {"$expand": "manager", "$select": "id,displayName"}).json()["value"]
     managers = {u["id"]: u.get("manager", {}).get("id") for u in listing}
     assert managers[uid(2)] == uid(1) and managers[uid(3)] is None
-    assert g.get("users", {"$expand": "manager", "$top": "999"}).status_code == 400
-    assert g.get(f"groups/{gid(1)}", {"$expand": "photos"}).status_code == 400
+    # $top above 100 with $expand is answered in pages of 100, not refused (tests/sandbox/test_api_expand.py)
+    assert g.get("users", {"$expand": "manager", "$top": "999"}).status_code == 200
+    assert_error(g.get(f"groups/{gid(1)}", {"$expand": "photos"}), 400, "ExpandNotSupported")
 
 
 def test_role_assignable_groups_do_not_nest(g: Graph) -> None:

@@ -102,9 +102,10 @@ def test_nested_expand_options_return_the_management_chain(graph_factory: Callab
     assert two["id"] == uid(1) and two["manager"]["id"] == uid(2) and "manager" not in two["manager"]
     assert g.get(f"users/{uid(60)}", {"$expand": "manager($select=id)"}).status_code == 400
     assert g.get(f"users/{uid(60)}", {"$expand": "manager($levels=0)"}).status_code == 400
-    members = g.get(f"groups/{gid(1)}", {"$expand": "members($select=id,displayName),owners"}).json()
+    members = g.get(f"groups/{gid(1)}", {"$expand": "members($select=id,displayName)"}).json()
     assert {k for m in members["members"] for k in m} == {"@odata.type", "id", "displayName"}
-    assert [o["id"] for o in members["owners"]] == [uid(1)]
+    owners = g.get(f"groups/{gid(1)}", {"$expand": "owners($select=id)"}).json()
+    assert [o["id"] for o in owners["owners"]] == [uid(1)]
 
 
 def test_batch_urls_are_relative_to_the_version(g: Graph) -> None:
