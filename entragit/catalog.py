@@ -45,6 +45,11 @@ class Relationship:
 
     `via_delta`: the type's delta query returns this relationship as `<name>@delta` when `name` is in
     `$select`, so an incremental backup does not need to re-read it per object.
+
+    `expand`: the `$expand` value that returns this relationship inside the type's listing, where the
+    type's resource page says it "Supports `$expand`" (with `($select=id)` where the page documents
+    `$select` nested in `$expand`); empty when it cannot be expanded. Graph returns at most 20 related
+    objects per object that way (docs/graph.md, $expand), so a full list is read again per object.
     """
 
     name: str
@@ -58,6 +63,7 @@ class Relationship:
     item_fields: tuple[str, ...] = ()
     # Catalog types the linked ids can belong to (an app role assignment's principalId for that kind).
     targets: tuple[str, ...] = ("users", "groups", "servicePrincipals")
+    expand: str = ""
 
     @property
     def rank(self) -> int:
@@ -189,7 +195,9 @@ def _directory_type(
     )
 
 
-def _links(name: str, path: str, targets: tuple[str, ...], *, via_delta: bool) -> Relationship:
+def _links(
+    name: str, path: str, targets: tuple[str, ...], *, via_delta: bool, expand: str = ""
+) -> Relationship:
     """A `$ref` collection such as members or owners under the type's Graph path."""
     return Relationship(
         name=name,
@@ -198,6 +206,7 @@ def _links(name: str, path: str, targets: tuple[str, ...], *, via_delta: bool) -
         remove=f"{path}/{{id}}/{name}/{{ref}}/$ref",
         via_delta=via_delta,
         targets=targets,
+        expand=expand,
     )
 
 
@@ -222,6 +231,7 @@ _APP_ROLE_ASSIGNED_TO = Relationship(
     remove="servicePrincipals/{id}/appRoleAssignedTo/{ref}",
     kind="app-role-assignment",
     item_fields=("appRoleId", "principalId", "principalType"),
+    expand="appRoleAssignedTo",  # serviceprincipal.md: "Supports $expand" (nested $select not documented)
 )
 
 # Permissions several types share.
@@ -372,8 +382,9 @@ CATALOG: tuple[ObjectType, ...] = (
             """
         ),
         relationships=(
-            _links("members", "groups", _DIRECTORY_TARGETS, via_delta=True),
-            _links("owners", "groups", _OWNER_TARGETS, via_delta=True),
+            # group.md: members and owners support `$expand` including nested `$select`
+            _links("members", "groups", _DIRECTORY_TARGETS, via_delta=True, expand="members($select=id)"),
+            _links("owners", "groups", _OWNER_TARGETS, via_delta=True, expand="owners($select=id)"),
         ),
         rank=30,
         permissions_backup=("Group.Read.All",),
@@ -414,7 +425,10 @@ CATALOG: tuple[ObjectType, ...] = (
             ),
             Reference("api.knownClientApplications", ("applications",), key="appId"),
         ),
-        relationships=(_links("owners", "applications", _OWNER_TARGETS, via_delta=False),),
+        # application.md: owners support `$expand` and `$select` nested in `$expand`
+        relationships=(
+            _links("owners", "applications", _OWNER_TARGETS, via_delta=False, expand="owners($select=id)"),
+        ),
         rank=40,
         permissions_backup=_APPLICATION_READ,
         permissions_restore=("Application.ReadWrite.All",),
@@ -442,7 +456,10 @@ CATALOG: tuple[ObjectType, ...] = (
             """
         ),
         relationships=(
-            _links("owners", "servicePrincipals", _OWNER_TARGETS, via_delta=False),
+            # serviceprincipal.md: owners support `$expand` and `$select` nested in `$expand`
+            _links(
+                "owners", "servicePrincipals", _OWNER_TARGETS, via_delta=False, expand="owners($select=id)"
+            ),
             _APP_ROLE_ASSIGNED_TO,
         ),
         references=(Reference("appId", ("applications",), key="appId"),),
@@ -568,7 +585,14 @@ CATALOG: tuple[ObjectType, ...] = (
         create_only=("isMemberManagementRestricted",),
         required_on_create=("displayName",),
         relationships=(
-            _links("members", "directory/administrativeUnits", _DIRECTORY_TARGETS, via_delta=True),
+            # administrativeunit.md: members "Supports $expand" (nested $select not documented)
+            _links(
+                "members",
+                "directory/administrativeUnits",
+                _DIRECTORY_TARGETS,
+                via_delta=True,
+                expand="members",
+            ),
         ),
         rank=60,
         permissions_backup=("AdministrativeUnit.Read.All",),

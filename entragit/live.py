@@ -26,6 +26,10 @@ from entragit.graph.client import DeltaRound, GraphClient, GraphError
 
 GONE = "@gone"  # marks, among an object's relationship values, that the object vanished mid-listing
 PAGE_TOP = "999"  # Graph's maximum page size for directory collections
+EXPAND_TOP = "100"  # the largest page Graph returns when a listing expands a relationship (docs/graph.md)
+EXPANDED_MAX = (
+    20  # related objects Graph returns per object and expanded relationship; a full list may be cut
+)
 
 FileLinks = Callable[[ObjectType, str], Mapping[str, Any]]  # (type, repository path) → links in its file
 Listed = tuple[dict[str, Any], dict[str, Any]]  # a Graph object and its relationship values
@@ -156,6 +160,8 @@ def prefetched(pages: Iterator[dict[str, Any]], depth: int = 3) -> Iterator[dict
 class Reader:
     """Reads catalog types from Graph as a backup with this configuration writes them."""
 
+    expand_in_listing = True  # False reads every relationship per object (tests compare both ways)
+
     def __init__(self, client: GraphClient, cfg: config.Config | None = None) -> None:
         self.client = client
         self.exclude_attrs: dict[str, set[str]] = {
@@ -206,17 +212,63 @@ class Reader:
         return self.client.get(t.path, params, required_permission=self.permission(t))
 
     def listing(self, t: ObjectType) -> list[Listed]:
-        """Every object of a type that is re-listed each run, with its relationships read through $batch.
+        """Every object of a type that is re-listed each run, with its relationships.
+
+        A relationship Graph can expand comes inside a listing (`Relationship.expand`; Graph expands one
+        relationship per request, so each further one is a second listing of ids only); an object whose
+        expanded list came back full (20, perhaps cut) and every relationship that cannot be expanded are
+        read per object through $batch. Either way the values are the same, so are the files.
 
         An object that vanished while its links were read carries `GONE` among its values: the caller must
         neither write nor delete its file on that evidence alone.
         """
-        raw = self.client.list(t.path, self.list_params(t), required_permission=self.permission(t))
+        expanded = [r for r in t.relationships if r.expand] if self.expand_in_listing else []
+        first = expanded[0] if expanded else None
+        raw = self._list(t, self.list_params(t), first)
         items = [o for o in raw if catalog.is_backed_up(t, o)]
-        values: dict[str, dict[str, Any]] = {}
-        if t.relationships:
-            values = self.relationships(t, [str(o["id"]) for o in items], t.relationships)
-        return [(item, values.get(str(item.get("id")), {})) for item in items]
+        ids = [str(o["id"]) for o in items]
+        inline: dict[str, dict[str, Any]] = {}
+        if first is not None:
+            inline[first.name] = {str(o["id"]): o.pop(first.name, None) for o in items}
+        for rel in expanded[1:]:
+            params = {k: v for k, v in self.list_params(t).items() if k != "$select"}
+            more = self._list(t, {**params, "$select": "id"}, rel)
+            inline[rel.name] = {str(o["id"]): o.get(rel.name) for o in more}
+        values: dict[str, dict[str, Any]] = {i: {} for i in ids}
+        for rel in t.relationships:
+            again = self._take_inline(rel, ids, inline.get(rel.name), values)
+            if again:
+                for oid, got in self.relationships(t, again, (rel,)).items():
+                    values[oid].update(got)
+        return [(item, values[oid]) for item, oid in zip(items, ids, strict=True)]
+
+    def _list(self, t: ObjectType, params: dict[str, str], rel: Relationship | None) -> list[dict[str, Any]]:
+        if rel is not None:
+            params = {**params, "$expand": rel.expand, "$top": EXPAND_TOP}
+        return list(self.client.list(t.path, params, required_permission=self.permission(t)))
+
+    @staticmethod
+    def _take_inline(
+        rel: Relationship,
+        ids: Sequence[str],
+        inline: Mapping[str, Any] | None,
+        values: dict[str, dict[str, Any]],
+    ) -> list[str]:
+        """Store the complete expanded values; the ids still to read per object: all of them when the
+        relationship was not expanded, else those whose list came back full or missing."""
+        if inline is None:
+            return list(ids)
+        again = []
+        for oid in ids:
+            if oid not in inline:  # listed first, gone by the second listing
+                values[oid][GONE] = True
+                continue
+            got = inline[oid]
+            if not isinstance(got, list) or len(got) >= EXPANDED_MAX:
+                again.append(oid)
+            else:
+                values[oid][rel.name] = rel_value_from_list(rel, got)
+        return again
 
     def delta_pages(self, t: ObjectType) -> Iterator[dict[str, Any]]:
         """An initial delta round, page by page, fetched ahead (a big group's links span several pages)."""

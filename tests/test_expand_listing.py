@@ -1,0 +1,149 @@
+"""Relationships read inside the listing with `$expand` (docs/graph.md, $expand) against the per-object reads.
+
+Graph returns at most 20 related objects per expanded relationship (query-parameters.md;
+known-issues/query-parameters.md), so a list that came back with 20 is read again per object: a group with
+exactly 20 owners and one with 21 both end up complete, and so does a group of 5,000 members. Whichever way a
+relationship was read, the files are the same bytes, and a listing that did not complete changes no file.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import live_helpers
+import pytest
+import requests
+from sandbox.api_helpers import base_seed, gid, guid, security_group, uid
+
+from entragit import canonical, catalog, config, live
+from entragit.backup import BackupResult, run_backup
+from entragit.config import Config
+from entragit.repo.writer import Store
+from entragit.sandbox.server import Sandbox
+
+PEOPLE = 5000
+GROUPS = catalog.by_name("groups")
+
+
+def _seed() -> dict[str, Any]:
+    """Every relationship kind on both sides of the 20 limit: 20 and 21 group owners, 5,000 members, an app
+    with 22 owners, a service principal with 25 app role assignments, an administrative unit of 25."""
+    seed = base_seed(users=PEOPLE)
+    seed["groups"] += [
+        security_group(10, [uid(1)], owners=[uid(n) for n in range(1, 21)]),
+        security_group(11, [uid(2)], owners=[uid(n) for n in range(1, 22)]),
+        security_group(12, [uid(n) for n in range(1, PEOPLE + 1)], owners=[uid(3)]),
+        security_group(13, [uid(n) for n in range(1, 20)], owners=[uid(4)]),
+    ]
+    seed["applications"][0]["owners"] = [uid(n) for n in range(1, 23)]
+    seed["servicePrincipals"][0]["appRoleAssignedTo"] = [
+        {"principalId": uid(n), "appRoleId": guid("e", 1)} for n in range(1, 26)
+    ]
+    seed["directory/administrativeUnits"] = [
+        {"id": guid("9", 1), "displayName": "Europe", "members": [uid(n) for n in range(1, 26)]}
+    ]
+    return seed
+
+
+@pytest.fixture
+def box(sandbox_factory: Callable[..., Sandbox]) -> Sandbox:
+    return sandbox_factory(seed=_seed())
+
+
+def _repo(path: Path, box: Sandbox) -> Path:
+    st = Store.init(path)
+    config.save(st.root, Config(tenant_id=box.tenant_id, client_id=box.client_id))
+    st.commit_paths(["entragit.yaml"], "entragit init")
+    return st.root
+
+
+def _backup(box: Sandbox, root: Path, **options: Any) -> tuple[BackupResult, dict[str, Any]]:
+    """A backup of the sandbox, and the sandbox's request counters for it."""
+    http = requests.Session()
+    http.trust_env, http.verify = False, box.ca_bundle
+    http.post(f"{box.graph_url}/_sandbox/stats/reset")
+    client = live_helpers.client_for(box, max_retries=2, backoff_base=0.01)
+    try:
+        result = run_backup(root, client=client, **options)
+    finally:
+        client.close()
+    return result, http.get(f"{box.graph_url}/_sandbox/stats").json()
+
+
+def _objects(root: Path) -> dict[str, bytes]:
+    """The object files of a repository (reports carry the run's date; they are not read from links)."""
+    out = subprocess.run(["git", "-C", str(root), "ls-files"], check=True, capture_output=True, text=True)
+    paths = [p for p in out.stdout.splitlines() if catalog.type_for_path(p) is not None]
+    return {p: (root / p).read_bytes() for p in paths}
+
+
+def _per_object(stats: dict[str, Any], suffix: str) -> int:
+    """Requests to one relationship endpoint, alone or inside $batch (stats group paths by template)."""
+    return sum(n for key, n in stats["by_path"].items() if key.startswith("GET") and key.endswith(suffix))
+
+
+def test_both_ways_of_reading_relationships_write_the_same_files(
+    box: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expanded, stats = _backup(box, _repo(tmp_path / "expanded", box))
+    assert expanded.ok, expanded.errors
+    monkeypatch.setattr(live.Reader, "expand_in_listing", False)
+    per_object, old_stats = _backup(box, _repo(tmp_path / "per-object", box))
+    assert per_object.ok, per_object.errors
+
+    files = _objects(tmp_path / "expanded")
+    assert files == _objects(tmp_path / "per-object")
+    group = {n: canonical.load(files[catalog.object_path(GROUPS, gid(n))].decode()) for n in (10, 11, 12, 13)}
+    assert (len(group[10]["owners"]), len(group[11]["owners"])) == (20, 21)
+    assert len(group[12]["members"]) == PEOPLE and len(group[13]["members"]) == 19
+    app = canonical.load(files[catalog.object_path(catalog.by_name("applications"), guid("c", 1))].decode())
+    sp = canonical.load(
+        files[catalog.object_path(catalog.by_name("servicePrincipals"), guid("f", 1))].decode()
+    )
+    assert len(app["owners"]) == 22 and len(sp["appRoleAssignedTo"]) == 25
+    unit = catalog.object_path(catalog.by_name("administrativeUnits"), guid("9", 1))
+    assert len(canonical.load(files[unit].decode())["members"]) == 25
+
+    # Only the lists that came back full (20 or more) were read again per object; before, every group's.
+    full_owners = sum(1 for g in group.values() if len(g["owners"]) >= 20)
+    assert _per_object(stats, "/groups/{id}/owners") == full_owners == 2
+    sizes = [len(box.tenant.members("groups#members", oid)) for oid in box.tenant.coll("groups").objs]
+    pages = sum(-(-n // 999) for n in sizes if n >= 20)  # pages of 999 ids of each full list: 6 for 5,000
+    assert 0 < pages < len(sizes)
+    assert _per_object(stats, "/groups/{id}/members") == pages
+    assert _per_object(old_stats, "/groups/{id}/owners") == len(box.tenant.coll("groups").objs)
+    assert stats["resource_units"] < old_stats["resource_units"]
+
+
+def test_a_failed_expanded_listing_changes_no_file_of_its_type(box: Sandbox, tmp_path: Path) -> None:
+    """The second listing of groups (their owners, expanded) fails: groups keep their files, other types
+    commit as usual (docs/architecture.md, a failed type contributes nothing)."""
+    root = _repo(tmp_path / "repo", box)
+    first, _ = _backup(box, root)
+    assert first.ok, first.errors
+    path = catalog.object_path(GROUPS, gid(13))
+    before = (root / path).read_bytes()
+    http = requests.Session()
+    http.trust_env, http.verify = False, box.ca_bundle
+    client = live_helpers.client_for(box)
+    try:
+        client.request(
+            "POST",
+            f"groups/{gid(13)}/members/$ref",
+            json={"@odata.id": f"https://graph.microsoft.com/v1.0/directoryObjects/{uid(4999)}"},
+        )
+        r = http.post(
+            f"{box.graph_url}/_sandbox/faults",
+            json={"match": r"/groups\?.*\$expand=owners", "status": 403, "times": 100},
+        )
+        assert r.status_code < 300, r.text
+        result, _ = _backup(box, root, full=True)  # groups are listed only in a full run
+    finally:
+        http.delete(f"{box.graph_url}/_sandbox/faults")
+        client.request("DELETE", f"groups/{gid(13)}/members/{uid(4999)}/$ref")
+        client.close()
+    assert [e.split(":")[0] for e in result.errors] == ["groups"]
+    assert (root / path).read_bytes() == before
