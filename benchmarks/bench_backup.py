@@ -110,10 +110,12 @@ def stats(info: dict[str, Any]) -> dict[str, Any]:
     return dict(admin_session(info).get(f"{info['graph_url']}/_sandbox/stats").json())
 
 
-def timed_backup(repo: Path, env: dict[str, str], *args: str) -> dict[str, Any]:
+def timed_backup(
+    repo: Path, env: dict[str, str], *args: str, command: list[str] = ENTRAGIT
+) -> dict[str, Any]:
     """Run one `entragit backup` in a child process: wall time, exit code, peak RSS of that process tree."""
     t0 = time.monotonic()
-    proc = spawn([*ENTRAGIT, "backup", "--repo", str(repo), *args], env=env, stdout=subprocess.PIPE)
+    proc = spawn([*command, "backup", "--repo", str(repo), *args], env=env, stdout=subprocess.PIPE)
     try:
         assert proc.stdout is not None
         output = proc.stdout.read()
