@@ -215,25 +215,27 @@ class Reader:
         """Every object of a type that is re-listed each run, with its relationships.
 
         A relationship Graph can expand comes inside a listing (`Relationship.expand`; Graph expands one
-        relationship per request, so each further one is a second listing of ids only); an object whose
-        expanded list came back full (20, perhaps cut) and every relationship that cannot be expanded are
-        read per object through $batch. Either way the values are the same, so are the files.
+        relationship per request, so each further one is another listing, of ids only, sent at the same
+        time); an object whose expanded list came back full (20, perhaps cut) and every relationship that
+        cannot be expanded are read per object through $batch. Either way the values are the same, so are
+        the files.
 
         An object that vanished while its links were read carries `GONE` among its values: the caller must
         neither write nor delete its file on that evidence alone.
         """
         expanded = [r for r in t.relationships if r.expand] if self.expand_in_listing else []
-        first = expanded[0] if expanded else None
-        raw = self._list(t, self.list_params(t), first)
+        plans: list[tuple[dict[str, str], Relationship | None]] = [(self.list_params(t), None)]
+        if expanded:  # the first in the listing itself, the others in listings of ids, all at once
+            ids_only = {**self.list_params(t), "$select": "id"}
+            plans = [(plans[0][0], expanded[0]), *((ids_only, rel) for rel in expanded[1:])]
+        raw, *more = self.client.map_concurrent(lambda plan: self._list(t, *plan), plans)
         items = [o for o in raw if catalog.is_backed_up(t, o)]
         ids = [str(o["id"]) for o in items]
         inline: dict[str, dict[str, Any]] = {}
-        if first is not None:
-            inline[first.name] = {str(o["id"]): o.pop(first.name, None) for o in items}
-        for rel in expanded[1:]:
-            params = {k: v for k, v in self.list_params(t).items() if k != "$select"}
-            more = self._list(t, {**params, "$select": "id"}, rel)
-            inline[rel.name] = {str(o["id"]): o.get(rel.name) for o in more}
+        if expanded:
+            inline[expanded[0].name] = {str(o["id"]): o.pop(expanded[0].name, None) for o in items}
+        for rel, listed in zip(expanded[1:], more, strict=True):
+            inline[rel.name] = {str(o["id"]): o.get(rel.name) for o in listed}
         values: dict[str, dict[str, Any]] = {i: {} for i in ids}
         for rel in t.relationships:
             again = self._take_inline(rel, ids, inline.get(rel.name), values)
