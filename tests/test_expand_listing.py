@@ -147,3 +147,15 @@ def test_a_failed_expanded_listing_changes_no_file_of_its_type(box: Sandbox, tmp
         client.close()
     assert [e.split(":")[0] for e in result.errors] == ["groups"]
     assert (root / path).read_bytes() == before
+
+
+def test_an_object_missing_from_the_second_listing_is_marked_gone() -> None:
+    """Groups are listed twice (Graph expands one relationship per request): a group deleted between the two
+    listings has no owners to show, so it carries GONE (its file is neither written nor deleted), while a
+    full list (20) is read again and a shorter one is taken as it came."""
+    owners = next(r for r in GROUPS.relationships if r.name == "owners")
+    values: dict[str, dict[str, Any]] = {"a": {}, "b": {}, "c": {}}
+    inline = {"a": [{"id": uid(1)}], "c": [{"id": uid(n)} for n in range(1, 21)]}
+    again = live.Reader._take_inline(owners, ["a", "b", "c"], inline, values)
+    assert again == ["c"]
+    assert values == {"a": {"owners": [uid(1)]}, "b": {live.GONE: True}, "c": {}}
