@@ -40,7 +40,8 @@ class _Group(click.Group):
             try:
                 return super().invoke(ctx)
             except EntragitError as exc:
-                click.echo(f"entragit: error: {exc}", err=True)
+                for line in str(exc).splitlines() or [""]:  # several problems: one line each
+                    click.echo(f"entragit: error: {line}", err=True)
                 sys.exit(exc.exit_code)
             finally:
                 sys.stdout.flush()  # a closed pipe must show here, not in the interpreter's exit-time flush

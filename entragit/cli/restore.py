@@ -1,4 +1,5 @@
-"""Restore commands: plan and restore. Parse options, call entragit.restore, render like a Terraform plan."""
+"""Restore commands: plan, restore and apply. Parse options, call entragit.restore, render like a Terraform
+plan."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from entragit.cli.progress import prompt_printer
 from entragit.errors import EntragitError, UsageError
 from entragit.restore import guards, sources
 from entragit.restore.apply import FAILED, OK, Result
-from entragit.restore.plan import LINK, OBJECT_ACTIONS, REFUSE, SKIP, UNLINK, Action, is_empty
+from entragit.restore.plan import DELETE, LINK, REFUSE, SKIP, UNLINK, WRITES, Action, is_empty
 
 F = Callable[..., Any]
 
@@ -28,6 +29,7 @@ SYMBOLS = {
     "undelete": ("↺", "cyan"),
     LINK: ("+", "green"),
     UNLINK: ("-", "red"),
+    DELETE: ("-", "red"),
     REFUSE: ("!", "red"),
     SKIP: ("·", None),
 }
@@ -68,7 +70,7 @@ def render_action(a: Action, names: dict[str, str]) -> list[str]:
     symbol, colour = SYMBOLS.get(a.action, ("?", None))
     head = f"{symbol} {a.action} {a.path}  {a.name}"
     lines = [style(head, fg=colour, bold=True) if colour else dim(head)]
-    if a.reason and a.action in (REFUSE, SKIP, "recreate"):
+    if a.reason and a.action in (REFUSE, SKIP, "recreate", DELETE):
         lines.append(f"    {a.reason}" if a.action != SKIP else dim(f"    {a.reason}"))
     links = {r.name for r in a.type.relationships}
     for c in a.changes:
@@ -95,7 +97,8 @@ def summary(actions: list[Action]) -> str:
     return (
         f"Plan: {_count(actions, 'update')} to update, {_count(actions, 'undelete')} to undelete, "
         f"{_count(actions, 'recreate')} to recreate, {links_in} links to add, {links_out} to remove, "
-        f"{_count(actions, REFUSE)} refused, {_count(actions, SKIP)} skipped."
+        + (f"{_count(actions, DELETE)} to delete, " if _count(actions, DELETE) else "")
+        + f"{_count(actions, REFUSE)} refused, {_count(actions, SKIP)} skipped."
     )
 
 
@@ -192,23 +195,75 @@ def _report(r: Result) -> None:
     )
 
 
+def _guarded(f: F) -> F:
+    for option in reversed(
+        (
+            click.option(
+                "--allow-mass-change",
+                "allow_mass",
+                is_flag=True,
+                help="Allow removing more than 10 links from one object, and deleting objects.",
+            ),
+            click.option(
+                "--allow-privileged",
+                "allow_privileged",
+                is_flag=True,
+                help="Allow changing privileged role assignments and the users or groups holding privileged "
+                "roles.",
+            ),
+            click.option("--yes", "yes", is_flag=True, help="Apply without asking."),
+            click.option(
+                "--dry-run", "dry_run", is_flag=True, help="Show the plan and stop; nothing is written."
+            ),
+        )
+    ):
+        f = option(f)
+    return f
+
+
+def _execute(
+    repo: str | None,
+    plan: restore.Plan,
+    client: Any,
+    *,
+    allow_mass: bool,
+    allow_privileged: bool,
+    yes: bool,
+    dry_run: bool,
+) -> None:
+    """Show the plan, check the guards, ask, apply, report; exit 1 when an action failed."""
+    click.echo(render_plan(plan))
+    writes = [a for a in plan.actions if a.action in WRITES]
+    if dry_run or not writes:
+        if dry_run:
+            click.echo(dim("dry run: nothing written"))
+        return
+    guards.check(
+        writes,
+        guards.privileged_principals(repo, plan.sources),
+        allow_mass=allow_mass,
+        allow_privileged=allow_privileged,
+    )
+    if not yes:
+        if not sys.stdin.isatty():
+            raise UsageError("restore writes to the tenant: pass --yes to apply without a terminal to ask on")
+        if not click.confirm("Apply this plan?", default=False):
+            raise EntragitError("cancelled: nothing written")
+    results, commit = restore.run(repo, plan, client, _report)
+    failed = [r for r in results if r.status != OK]
+    click.echo(
+        f"Restored: {len(results) - len(failed)} of {len(results)} actions done"
+        + (f", {len(failed)} failed or not attempted." if failed else ".")
+        + (f" Recorded in commit {commit[:8]}." if commit else "")
+    )
+    if failed:
+        sys.exit(1)
+
+
 @click.command("restore")
 @click.argument("objects", metavar="OBJECT...", nargs=-1, required=True)
 @_common
-@click.option(
-    "--allow-mass-change",
-    "allow_mass",
-    is_flag=True,
-    help="Allow removing more than 10 links from one object.",
-)
-@click.option(
-    "--allow-privileged",
-    "allow_privileged",
-    is_flag=True,
-    help="Allow changing privileged role assignments and the users or groups holding privileged roles.",
-)
-@click.option("--yes", "yes", is_flag=True, help="Apply without asking.")
-@click.option("--dry-run", "dry_run", is_flag=True, help="Show the plan and stop; nothing is written.")
+@_guarded
 def restore_cmd(
     objects: tuple[str, ...],
     repo: str | None,
@@ -222,36 +277,49 @@ def restore_cmd(
     client = sources.connect(repo, prompt_printer())
     try:
         plan = _plan(client, repo, objects, common)
-        click.echo(render_plan(plan))
-        writes = [a for a in plan.actions if a.action in (*OBJECT_ACTIONS, LINK, UNLINK)]
-        if dry_run or not writes:
-            if dry_run:
-                click.echo(dim("dry run: nothing written"))
-            return
-        guards.check(
-            writes,
-            guards.privileged_principals(repo, plan.sources),
+        _execute(
+            repo,
+            plan,
+            client,
             allow_mass=allow_mass,
             allow_privileged=allow_privileged,
+            yes=yes,
+            dry_run=dry_run,
         )
-        if not yes:
-            if not sys.stdin.isatty():
-                raise UsageError(
-                    "restore writes to the tenant: pass --yes to apply without a terminal to ask on"
-                )
-            if not click.confirm("Apply this plan?", default=False):
-                raise EntragitError("cancelled: nothing written")
-        results, commit = restore.run(repo, plan, client, _report)
     finally:
         client.close()
-    failed = [r for r in results if r.status != OK]
-    click.echo(
-        f"Restored: {len(results) - len(failed)} of {len(results)} actions done"
-        + (f", {len(failed)} failed or not attempted." if failed else ".")
-        + (f" Recorded in commit {commit[:8]}." if commit else "")
-    )
-    if failed:
-        sys.exit(1)
 
 
-COMMANDS = (plan_cmd, restore_cmd)
+@click.command("apply")
+@click.argument("paths", metavar="[PATH]...", nargs=-1)
+@click.option("--prune", "prune", is_flag=True, help="Also delete live objects whose files were removed.")
+@_guarded
+@repo_option
+def apply_cmd(
+    paths: tuple[str, ...],
+    repo: str | None,
+    prune: bool,
+    allow_mass: bool,
+    allow_privileged: bool,
+    yes: bool,
+    dry_run: bool,
+) -> None:
+    """Make the tenant what the work tree's files say (after `git checkout REV -- PATH`, or an edit merged
+    from a pull request). Every file is checked before anything is written."""
+    client = sources.connect(repo, prompt_printer())
+    try:
+        plan = restore.make_apply_plan(repo, paths, prune=prune, client=client)
+        _execute(
+            repo,
+            plan,
+            client,
+            allow_mass=allow_mass,
+            allow_privileged=allow_privileged,
+            yes=yes,
+            dry_run=dry_run,
+        )
+    finally:
+        client.close()
+
+
+COMMANDS = (plan_cmd, restore_cmd, apply_cmd)

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from entragit import canonical
+from entragit import canonical, catalog
 from entragit.errors import EntragitError, UsageError
 from entragit.graph.client import GraphClient
 from entragit.restore import desired as desired_mod
@@ -19,7 +19,7 @@ from entragit.restore import record, sources
 from entragit.restore.apply import Result, apply
 from entragit.restore.desired import Desired, is_deleted
 from entragit.restore.idmap import IdMap
-from entragit.restore.plan import RECREATE, Action, Facts, Options, plan_object
+from entragit.restore.plan import LINK, RECREATE, Action, Facts, Options, plan_object, plan_removal
 from entragit.restore.sources import Revision
 
 
@@ -121,15 +121,81 @@ def make_plan(
     if new_upn is not None and [d.type.name for d in wanted] != ["users"]:
         raise UsageError("--new-upn needs exactly one object, a user")
     opts = Options(_check_only(only, wanted), relationships)
+    idmap = idmap_mod.load(sources.repo_root(repo_dir))
+
+    def relatives(wanted: list[Desired]) -> list[tuple[Desired, dict[str, Any] | None]]:
+        return _deleted_relatives(repo_dir, at, wanted, idmap, client) if sub_objects else []
+
+    return _plan(repo_dir, rev, wanted, opts, idmap, client, new_upn=new_upn, relatives=relatives)
+
+
+def make_apply_plan(
+    repo_dir: str | None, specs: Sequence[str], *, prune: bool = False, client: GraphClient
+) -> Plan:
+    """What `apply` would do: the work tree's object files under specs (every one when empty) as the desired
+    state, each file checked before anything is read live; with prune, objects whose files were removed
+    (at HEAD or the latest backup, not in the work tree) are deleted."""
+    rev, wanted = desired_mod.read_worktree(repo_dir, specs)
+    idmap = idmap_mod.load(sources.repo_root(repo_dir))
+    plan = _plan(repo_dir, rev, wanted, Options(), idmap, client)
+    if prune:
+        removals = _removals(repo_dir, specs, rev, idmap, client)
+        plan.actions = _without_links_to({a.id for a in removals}, plan.actions) + removals
+    return plan
+
+
+def _without_links_to(ids: set[str], actions: list[Action]) -> list[Action]:
+    """Links to the objects being pruned are left out: the deleted object takes its memberships along, and
+    the next backup drops them from the other files."""
+    if not ids:
+        return actions
+    out: list[Action] = []
+    for a in actions:
+        if a.action == LINK:
+            kept = [c for c in a.changes if str(c.new) not in ids]
+            if not kept:
+                continue
+            a = replace(a, changes=kept)
+        out.append(a)
+    return out
+
+
+def _removals(
+    repo_dir: str | None, specs: Sequence[str], rev: Revision, idmap: IdMap, client: GraphClient
+) -> list[Action]:
+    """Deletions for the committed object files (under specs) that the work tree no longer has."""
     root = sources.repo_root(repo_dir)
-    idmap = idmap_mod.load(root)
+    gone = sources.removed_paths(repo_dir, specs)
+    removed: list[Desired] = []
+    for path, text in zip(gone, sources.committed_text(repo_dir, gone), strict=True):
+        parsed = catalog.parse_path(path)
+        if parsed is not None and text is not None:
+            t, oid = parsed
+            removed.append(Desired(path, t, idmap.new_id(oid), canonical.load(text, source=path), rev))
+    live = client.map_concurrent(lambda d: sources.read_live(root, d.type, d.id, client), removed)
+    return [a for d, obj in zip(removed, live, strict=True) for a in plan_removal(d, obj)]
+
+
+def _plan(
+    repo_dir: str | None,
+    rev: Revision,
+    wanted: list[Desired],
+    opts: Options,
+    idmap: IdMap,
+    client: GraphClient,
+    *,
+    new_upn: str | None = None,
+    relatives: Callable[[list[Desired]], list[tuple[Desired, dict[str, Any] | None]]] = lambda _w: [],
+) -> Plan:
+    """Desired objects against live ones → the plan (shared by restore, from a revision, and apply, from the
+    work tree)."""
+    root = sources.repo_root(repo_dir)
     # Objects recreated by an earlier restore are read (and compared) as their successors.
     wanted = [replace(d, id=idmap.new_id(d.id), obj=idmap.rewrite(d.type, d.obj)) for d in wanted]
     live = client.map_concurrent(lambda d: sources.read_live(root, d.type, d.id, client), wanted)
-    if sub_objects:
-        for d, obj in _deleted_relatives(repo_dir, at, wanted, idmap, client):
-            wanted.append(d)
-            live.append(obj)
+    for d, obj in relatives(wanted):
+        wanted.append(d)
+        live.append(obj)
     pairs = sorted(zip(wanted, live, strict=True), key=lambda p: (p[0].type.rank, p[0].path))
     facts = [_facts(client, d, obj, new_upn) for d, obj in pairs]
     planned = [plan_object(d, obj, opts, f) for (d, obj), f in zip(pairs, facts, strict=True)]

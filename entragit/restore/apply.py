@@ -18,7 +18,18 @@ from typing import Any
 from entragit.graph.client import GraphClient, GraphError
 from entragit.restore.idmap import IdMap
 from entragit.restore.passwords import new_password
-from entragit.restore.plan import LINK, OBJECT_ACTIONS, RECREATE, UNDELETE, UNLINK, UPDATE, Action, Change
+from entragit.restore.plan import (
+    DELETE,
+    LINK,
+    OBJECT_ACTIONS,
+    RECREATE,
+    UNDELETE,
+    UNLINK,
+    UPDATE,
+    WRITES,
+    Action,
+    Change,
+)
 
 # The form @odata.id and @odata.bind values take, whatever host the client talks to (group-post-members.md).
 GRAPH_ROOT = "https://graph.microsoft.com/v1.0"
@@ -51,15 +62,18 @@ def patch_body(changes: Sequence[Change]) -> dict[str, Any]:
 
 def order(actions: Sequence[Action]) -> list[Action]:
     """Objects by catalog rank (undelete before update), then links added, then links removed (a group
-    keeps an owner while its owners are swapped)."""
+    keeps an owner while its owners are swapped), then deletions in reverse rank (a policy before the named
+    location it names)."""
 
     def key(a: Action) -> tuple[int, int, int, str]:
         if a.action in OBJECT_ACTIONS:
             return (0, a.type.rank, OBJECT_ACTIONS.index(a.action), a.path)
+        if a.action == DELETE:
+            return (3, -a.type.rank, 0, a.path)
         rel_rank = a.relationship.rank if a.relationship else 0
         return (1 if a.action == LINK else 2, rel_rank * 1000 + a.type.rank, 0, a.path)
 
-    return sorted((a for a in actions if a.action in (*OBJECT_ACTIONS, LINK, UNLINK)), key=key)
+    return sorted((a for a in actions if a.action in WRITES), key=key)
 
 
 class Writer:
@@ -89,6 +103,7 @@ class Writer:
             RECREATE: self.recreate,
             LINK: self.link,
             UNLINK: self.unlink,
+            DELETE: self.delete,
         }.get(a.action, self.unsupported)
         return handler(a)
 
@@ -153,6 +168,11 @@ class Writer:
         if secret:
             done += f"; temporary password (shown once, change at next sign-in): {secret}"
         return done
+
+    def delete(self, a: Action) -> str:
+        """`apply --prune`: directory objects go to deleted items (user-delete.md, group-delete.md)."""
+        self._send(a, "DELETE", a.type.item_path(a.id))
+        return "deleted"
 
     def undelete(self, a: Action) -> str:
         body = {"newUserPrincipalName": a.new_upn} if a.new_upn else None

@@ -1,7 +1,8 @@
 """Guards: plans an admin must confirm by flag, not only by "yes", because a mistake there is expensive.
 
 - `--allow-mass-change`: more than MASS_LINKS links removed from one object (emptying a group by restoring
-  the wrong revision locks people out of whatever the group grants).
+  the wrong revision locks people out of whatever the group grants), or any object deleted (`apply
+  --prune`: a file removed by mistake must not take its object along unasked).
 - `--allow-privileged`: a change to a privileged directory role assignment, to a user or group holding a
   privileged role (at the latest backup or the revision restored to), or to the members of such a group.
   Role ids are the built-in role template ids Microsoft marks PRIVILEGED (Microsoft Entra built-in roles,
@@ -15,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from entragit import canonical, catalog
 from entragit.errors import UsageError
 from entragit.restore import sources
-from entragit.restore.plan import SKIP, UNLINK, Action
+from entragit.restore.plan import DELETE, SKIP, UNLINK, Action
 
 MASS_LINKS = 10
 
@@ -72,6 +73,13 @@ def check(actions: Sequence[Action], holders: set[str], *, allow_mass: bool, all
     for a in actions:
         if a.action == UNLINK:
             removed[a.path] = removed.get(a.path, 0) + len(a.changes)
+    deleted = sorted(a.path for a in actions if a.action == DELETE)
+    if deleted and not allow_mass:
+        listed = ", ".join(deleted[:5]) + (f" and {len(deleted) - 5} more" if len(deleted) > 5 else "")
+        raise UsageError(
+            f"the plan deletes {len(deleted)} object{'s' if len(deleted) != 1 else ''} ({listed}): "
+            "pass --allow-mass-change if that is what you want"
+        )
     mass = sorted(p for p, n in removed.items() if n > MASS_LINKS)
     if mass and not allow_mass:
         raise UsageError(

@@ -22,9 +22,10 @@ from entragit.catalog import ObjectType, Relationship
 from entragit.restore.desired import Desired, is_deleted
 from entragit.restore.idmap import IdMap
 
-UPDATE, UNDELETE, RECREATE = "update", "undelete", "recreate"
+UPDATE, UNDELETE, RECREATE, DELETE = "update", "undelete", "recreate", "delete"
 LINK, UNLINK, SKIP, REFUSE = "link", "unlink", "skip", "refuse"
 OBJECT_ACTIONS = (UNDELETE, RECREATE, UPDATE)
+WRITES = (*OBJECT_ACTIONS, LINK, UNLINK, DELETE)
 
 MAIL_GROUP = (
     "a mail-enabled security or distribution group: Graph cannot write it (change it in Exchange Online)"
@@ -259,6 +260,23 @@ def plan_object(
     if changes:
         out.append(action(UPDATE, changes, ops))
     return out + links
+
+
+def plan_removal(d: Desired, live: dict[str, Any] | None) -> list[Action]:
+    """`apply --prune`: the object whose file was removed from the work tree is deleted, if it is live."""
+    if live is None or is_deleted(live):
+        return []
+
+    def action(kind: str, reason: str) -> Action:
+        return Action(kind, d.type, d.path, d.id, d.name, reason=reason, desired=d.obj)
+
+    if d.type.singleton or not d.type.restorable:
+        return [action(SKIP, f"{d.type.name} are not deleted by apply")]
+    blocker = _blocker(d.type, live)
+    if blocker:
+        return [action(REFUSE, blocker)]
+    soft = " (to deleted items, restorable for 30 days)" if d.type.soft_delete_cast else " (for good)"
+    return [action(DELETE, f"its file was removed from the work tree; deleted{soft}")]
 
 
 def _differs(d: Desired, live: Mapping[str, Any] | None) -> bool:

@@ -43,7 +43,10 @@ def record(
     paths: list[str] = []
     for old_path, (t, oid) in sorted(touched.items()):
         obj = sources.read_live(str(root), t, oid, client)
-        if obj is None:
+        if obj is None:  # deleted for good (apply --prune): the file's removal is what to commit
+            head = sources.revision(repo_dir, None).sha
+            if not (root / old_path).exists() and sources.read_files(repo_dir, head, [old_path])[0]:
+                paths.append(old_path)
             continue
         path = catalog.object_path(t, oid)
         target = root / path

@@ -11,10 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
-from entragit import config, live
+from entragit import catalog, config, live
 from entragit.catalog import ObjectType
+from entragit.errors import UsageError
 from entragit.graph.client import GraphClient
 from entragit.history.resolve import resolve as resolve_spec
 from entragit.history.tenant import live_object
@@ -54,6 +57,78 @@ def repo_root(repo_dir: str | None) -> str:
 def revision(repo_dir: str | None, rev: str | None) -> Revision:
     """The commit rev names (HEAD when None); UnknownRevision (one line) otherwise."""
     return _revision(_repo(repo_dir), rev)
+
+
+def worktree_revision(repo_dir: str | None) -> Revision:
+    """The work tree as the desired state of `apply`: based on HEAD, named as such in plans and commits."""
+    head = _repo(repo_dir).head()
+    now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M")
+    return Revision(head.sha, "the work tree", now)
+
+
+def _relative(root: Path, spec: str) -> str:
+    """A PATH argument as a repository path: relative to the current directory when it is there, else to
+    the repository root."""
+    here = (Path.cwd() / spec).absolute()
+    if here.exists() and here.is_relative_to(root):
+        return here.relative_to(root).as_posix()
+    return Path(spec).as_posix().strip("/")
+
+
+def _under(path: str, prefixes: Sequence[str]) -> bool:
+    return not prefixes or any(p in ("", ".") or path == p or path.startswith(p + "/") for p in prefixes)
+
+
+def worktree_paths(repo_dir: str | None, specs: Sequence[str]) -> list[str]:
+    """Object files in the work tree (tracked or new, ignored ones left out) under the PATHs given (files or
+    folders; all when none); a PATH naming nothing there is a UsageError."""
+    repo = _repo(repo_dir)
+    prefixes = [_relative(repo.root, s) for s in specs]
+    out = repo.git("ls-files", "-z", "--cached", "--others", "--exclude-standard")
+    listed = sorted({p for p in out.decode("utf-8", "surrogateescape").split("\0") if p})
+    paths = [p for p in listed if (repo.root / p).is_file() and catalog.parse_path(p) and _under(p, prefixes)]
+    for spec, prefix in zip(specs, prefixes, strict=True):
+        if not (repo.root / prefix).exists() and not any(
+            _under(p, [prefix]) for p in committed_paths(repo_dir)
+        ):
+            raise UsageError(f"{spec}: no such file or folder in {repo.root}")
+    return paths
+
+
+def removed_paths(repo_dir: str | None, specs: Sequence[str]) -> list[str]:
+    """Committed object files (see committed_paths) under the PATHs given that the work tree lacks."""
+    repo = _repo(repo_dir)
+    prefixes = [_relative(repo.root, s) for s in specs]
+    return [p for p in committed_paths(repo_dir) if _under(p, prefixes) and not (repo.root / p).is_file()]
+
+
+def worktree_texts(repo_dir: str | None, paths: Sequence[str]) -> list[str]:
+    root = _repo(repo_dir).root
+    return [(root / p).read_text(encoding="utf-8", errors="surrogateescape") for p in paths]
+
+
+def _last_backup(repo: BackupRepo) -> str | None:
+    out = repo.git("log", "-1", "--format=%H", "--grep=^backup ", "HEAD").decode().strip()
+    return out or None
+
+
+def committed_paths(repo_dir: str | None) -> list[str]:
+    """Object files at HEAD or at the latest backup commit (a merged pull request may come after it)."""
+    repo = _repo(repo_dir)
+    revs = {repo.head().sha, *filter(None, [_last_backup(repo)])}
+    return sorted({p for rev in revs for p in repo.index(rev)})
+
+
+def committed_text(repo_dir: str | None, paths: Sequence[str]) -> list[str | None]:
+    """Texts of paths at HEAD, else at the latest backup commit (None when at neither)."""
+    repo = _repo(repo_dir)
+    texts = repo.read_many([f"{repo.head().sha}:{p}" for p in paths])
+    backup = _last_backup(repo)
+    missing = [i for i, t in enumerate(texts) if t is None]
+    if backup and missing:
+        for i, text in zip(missing, repo.read_many([f"{backup}:{paths[i]}" for i in missing]), strict=True):
+            texts[i] = text
+    return texts
 
 
 def connect(repo_dir: str | None, prompt: Callable[[str], None] | None = None) -> GraphClient:

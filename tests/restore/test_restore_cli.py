@@ -8,81 +8,9 @@ from __future__ import annotations
 
 import json
 import subprocess
-from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 from unittest.mock import ANY
 
-import pytest
-import requests
-from click.testing import CliRunner, Result
-from msal_session import session_for
-
-from entragit.cli import cli
-from entragit.sandbox import seed as seed_mod
-from entragit.sandbox.server import Sandbox, start
-from entragit.sandbox.tenant import Tenant
-
-
-@dataclass
-class Env:
-    box: Sandbox
-    root: Path
-    env: dict[str, str]
-    http: requests.Session
-    baseline: str = ""  # the first backup: the tenant before a test changes it (a backup may make several
-    # commits, one per audited actor, so HEAD~1 need not be the backup before)
-
-    def graph(self, method: str, path: str, body: Any = None, **params: str) -> Any:
-        r = self.http.request(method, f"{self.box.graph_url}/v1.0/{path}", json=body, params=params)
-        assert r.status_code < 300, f"{method} {path}: {r.status_code} {r.text}"
-        return r.json() if r.content else None
-
-    def run(self, *args: str) -> Result:
-        return CliRunner().invoke(cli, [args[0], "--repo", str(self.root), *args[1:]], env=self.env)
-
-    def ok(self, *args: str) -> Result:
-        r = self.run(*args)
-        assert r.exit_code == 0, r.output
-        return r
-
-    def plan(self, *args: str) -> dict[str, Any]:
-        return json.loads(self.ok("plan", "--json", *args).output)
-
-    def restore(self, *args: str) -> Result:
-        return self.ok("restore", "--yes", *args)
-
-    def find(self, collection: str, name: str) -> dict[str, Any]:
-        items = self.graph("GET", collection)["value"]
-        return next(o for o in items if o["displayName"] == name)
-
-    def assert_empty(self, *args: str) -> None:
-        r = self.run("plan", "--exit-code", *args)
-        assert r.exit_code == 0, r.output
-        assert "No changes" in r.output
-
-
-@pytest.fixture
-def env(tmp_path: Path) -> Iterator[Env]:
-    box = start(Tenant.from_seed(seed_mod.demo_seed()), throttle=False)
-    try:
-        root = tmp_path / "backup"
-        variables = {
-            "ENTRAGIT_GRAPH_URL": box.graph_url,
-            "AZURE_AUTHORITY_HOST": box.authority_host,
-            "AZURE_CLIENT_SECRET": box.client_secret,
-            "REQUESTS_CA_BUNDLE": box.ca_bundle,
-            "ENTRAGIT_REPO": "",
-            "NO_COLOR": "1",
-        }
-        e = Env(box, root, variables, session_for(box))
-        e.ok("init", "--tenant-id", box.tenant_id, "--client-id", box.client_id)
-        e.ok("backup")
-        e.baseline = git(e, "rev-parse", "HEAD").strip()
-        yield e
-    finally:
-        box.stop()
+from restore_env import Env, git, idmap, member_ids
 
 
 def test_unchanged_tenant_plans_nothing(env: Env) -> None:
@@ -212,16 +140,6 @@ def test_named_location_user_and_application_attributes_rolled_back(env: Env) ->
     env.assert_empty(lid, user["id"], app["id"])
 
 
-def git(env: Env, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-C", str(env.root), *args], check=True, capture_output=True, text=True
-    ).stdout
-
-
-def member_ids(env: Env, path: str) -> set[str]:
-    return {m["id"] for m in env.graph("GET", path, **{"$select": "id"})["value"]}
-
-
 def test_soft_deleted_user_and_group_undeleted_with_same_id_and_links(env: Env) -> None:
     """directory-deleteditems-restore.md: a restored object keeps its id; the plan undeletes, then links."""
     group = env.find("groups", "Marketing Team")
@@ -341,13 +259,6 @@ def test_bad_input_is_one_line_and_writes_nothing(env: Env) -> None:
         r = env.run(*args)
         assert r.exit_code != 0
         assert r.output.startswith("entragit: error:") and len(r.output.strip().splitlines()) == 1, r.output
-
-
-def idmap(env: Env) -> dict[str, Any]:
-    import yaml
-
-    data: dict[str, Any] = yaml.safe_load((env.root / "idmap.yaml").read_text())
-    return data
 
 
 def test_hard_deleted_security_group_recreated_with_links_and_ca_references_rewritten(env: Env) -> None:

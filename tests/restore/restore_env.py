@@ -1,0 +1,88 @@
+"""The environment of the restore tests: a sandbox of the demo tenant, a backup repository of it, raw Graph
+calls as an admin (or an attacker) would make them, and the CLI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import requests
+import yaml
+from click.testing import CliRunner, Result
+from live_helpers import cli_env
+from msal_session import session_for
+
+from entragit.cli import cli
+from entragit.sandbox import seed as seed_mod
+from entragit.sandbox.server import Sandbox, start
+from entragit.sandbox.tenant import Tenant
+
+
+@dataclass
+class Env:
+    box: Sandbox
+    root: Path
+    env: dict[str, str]
+    http: requests.Session
+    baseline: str = ""  # the first backup: the tenant before a test changes it (a backup may make several
+    # commits, one per audited actor, so HEAD~1 need not be the backup before)
+
+    def graph(self, method: str, path: str, body: Any = None, **params: str) -> Any:
+        r = self.http.request(method, f"{self.box.graph_url}/v1.0/{path}", json=body, params=params)
+        assert r.status_code < 300, f"{method} {path}: {r.status_code} {r.text}"
+        return r.json() if r.content else None
+
+    def run(self, *args: str) -> Result:
+        return CliRunner().invoke(cli, [args[0], "--repo", str(self.root), *args[1:]], env=self.env)
+
+    def ok(self, *args: str) -> Result:
+        r = self.run(*args)
+        assert r.exit_code == 0, r.output
+        return r
+
+    def plan(self, *args: str) -> dict[str, Any]:
+        return json.loads(self.ok("plan", "--json", *args).output)
+
+    def restore(self, *args: str) -> Result:
+        return self.ok("restore", "--yes", *args)
+
+    def find(self, collection: str, name: str) -> dict[str, Any]:
+        items = self.graph("GET", collection)["value"]
+        return next(o for o in items if o["displayName"] == name)
+
+    def assert_empty(self, *args: str) -> None:
+        r = self.run("plan", "--exit-code", *args)
+        assert r.exit_code == 0, r.output
+        assert "No changes" in r.output
+
+
+def make_env(tmp_path: Path, **start_options: Any) -> Iterator[Env]:
+    box = start(Tenant.from_seed(seed_mod.demo_seed()), **{"throttle": False, **start_options})
+    try:
+        root = tmp_path / "backup"
+        e = Env(box, root, cli_env(box), session_for(box))
+        e.ok("init", "--tenant-id", box.tenant_id, "--client-id", box.client_id)
+        e.ok("backup")
+        e.baseline = git(e, "rev-parse", "HEAD").strip()
+        yield e
+    finally:
+        box.stop()
+
+
+def git(env: Env, *args: str) -> str:
+    return subprocess.run(
+        ["git", "-C", str(env.root), *args], check=True, capture_output=True, text=True
+    ).stdout
+
+
+def member_ids(env: Env, path: str) -> set[str]:
+    return {m["id"] for m in env.graph("GET", path, **{"$select": "id"})["value"]}
+
+
+def idmap(env: Env) -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load((env.root / "idmap.yaml").read_text())
+    return data
