@@ -139,6 +139,18 @@ RULES: tuple[Rule, ...] = (
     ),
     _r("GET", "users/{id}/**", "user-list-memberof.md", _USER_READ),
     _r("POST", "users", "user-post-users.md", _USER_WRITE),
+    _r(
+        "POST",
+        "users/{id}/assignlicense",
+        "user-assignlicense.md",
+        "LicenseAssignment.ReadWrite.All Directory.ReadWrite.All User.ReadWrite.All",
+    ),
+    _r(
+        "POST",
+        "invitations",
+        "invitation-post.md",
+        "User.Invite.All Directory.ReadWrite.All User.ReadWrite.All",
+    ),
     _r("PATCH", "users/{id}", "user-update.md", _USER_WRITE),
     _r("DELETE", "users/{id}", "user-delete.md", "User.ReadWrite.All"),
     _r("PUT", "users/{id}/manager/$ref", "user-post-manager.md", _USER_WRITE),

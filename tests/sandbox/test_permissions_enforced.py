@@ -92,6 +92,30 @@ def test_user_delete_needs_user_readwrite_all_even_with_directory_readwrite_all(
     assert granted("User.ReadWrite.All").delete(f"users/{uid(2)}").status_code == 204
 
 
+def test_invitations_and_licence_assignment_need_their_documented_permissions(
+    granted: Callable[..., Graph],
+) -> None:
+    """invitation-post.md: Application — User.Invite.All (higher: Directory.ReadWrite.All,
+    User.ReadWrite.All); user-assignlicense.md: LicenseAssignment.ReadWrite.All (higher:
+    Directory.ReadWrite.All, User.ReadWrite.All). Reading users is not enough for either."""
+    invite = {
+        "invitedUserEmailAddress": "guest@example.com",
+        "inviteRedirectUrl": "https://myapps.microsoft.com",
+    }
+    licence = {"addLicenses": [], "removeLicenses": []}
+    reader = granted("User.Read.All")
+    _denied(reader.post("invitations", invite))
+    _denied(reader.post(f"users/{uid(1)}/assignLicense", licence))
+    assert granted("User.Invite.All").post("invitations", invite).status_code == 201
+    assert (
+        granted("LicenseAssignment.ReadWrite.All").post(f"users/{uid(1)}/assignLicense", licence).status_code
+        == 200
+    )
+    writer = granted("User.ReadWrite.All")
+    assert writer.post("invitations", invite).status_code == 201
+    assert writer.post(f"users/{uid(1)}/assignLicense", licence).status_code == 200
+
+
 def test_conditional_access_writes_need_readwrite_and_policy_read_all(granted: Callable[..., Graph]) -> None:
     """conditionalaccessroot-post-policies.md: creating a policy needs Policy.ReadWrite.ConditionalAccess and
     Policy.Read.All; Policy.Read.All alone only reads (conditionalaccessroot-list-policies.md)."""
