@@ -211,6 +211,12 @@ def _guarded(f: F) -> F:
                 help="Allow changing privileged role assignments and the users or groups holding privileged "
                 "roles.",
             ),
+            click.option(
+                "--send-invitations",
+                "send_invitations",
+                is_flag=True,
+                help="Mail the invitation to each guest re-invited (default: re-invite without mail).",
+            ),
             click.option("--yes", "yes", is_flag=True, help="Apply without asking."),
             click.option(
                 "--dry-run", "dry_run", is_flag=True, help="Show the plan and stop; nothing is written."
@@ -230,6 +236,7 @@ def _execute(
     allow_privileged: bool,
     yes: bool,
     dry_run: bool,
+    send_invitations: bool,
 ) -> None:
     """Show the plan, check the guards, ask, apply, report; exit 1 when an action failed."""
     click.echo(render_plan(plan))
@@ -249,7 +256,7 @@ def _execute(
             raise UsageError("restore writes to the tenant: pass --yes to apply without a terminal to ask on")
         if not click.confirm("Apply this plan?", default=False):
             raise EntragitError("cancelled: nothing written")
-    results, commit = restore.run(repo, plan, client, _report)
+    results, commit = restore.run(repo, plan, client, _report, send_invitations=send_invitations)
     failed = [r for r in results if r.status != OK]
     click.echo(
         f"Restored: {len(results) - len(failed)} of {len(results)} actions done"
@@ -271,6 +278,7 @@ def restore_cmd(
     allow_privileged: bool,
     yes: bool,
     dry_run: bool,
+    send_invitations: bool,
     **common: Any,
 ) -> None:
     """Bring objects back to a revision: show the plan, ask, apply it through Graph, report each result."""
@@ -285,6 +293,7 @@ def restore_cmd(
             allow_privileged=allow_privileged,
             yes=yes,
             dry_run=dry_run,
+            send_invitations=send_invitations,
         )
     finally:
         client.close()
@@ -303,6 +312,7 @@ def apply_cmd(
     allow_privileged: bool,
     yes: bool,
     dry_run: bool,
+    send_invitations: bool,
 ) -> None:
     """Make the tenant what the work tree's files say (after `git checkout REV -- PATH`, or an edit merged
     from a pull request). Every file is checked before anything is written."""
@@ -317,6 +327,7 @@ def apply_cmd(
             allow_privileged=allow_privileged,
             yes=yes,
             dry_run=dry_run,
+            send_invitations=send_invitations,
         )
     finally:
         client.close()

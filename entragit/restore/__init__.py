@@ -213,7 +213,12 @@ def _plan(
 
 
 def run(
-    repo_dir: str | None, plan: Plan, client: GraphClient, report: Callable[[Result], None]
+    repo_dir: str | None,
+    plan: Plan,
+    client: GraphClient,
+    report: Callable[[Result], None],
+    *,
+    send_invitations: bool = False,
 ) -> tuple[list[Result], str | None]:
     """Apply a plan and record it in one commit. The id map is saved after each creation; should the run
     end early (Ctrl-C, a crash), it is still committed: a mapping once made is never lost. Returns the
@@ -228,7 +233,7 @@ def run(
         saved = True
 
     try:
-        results = apply(client, plan.actions, report, plan.idmap, save)
+        results = apply(client, plan.actions, report, plan.idmap, save, send_invitations=send_invitations)
     finally:
         if results is None and saved:
             message = f"restore: id map after recreating objects of {plan.revision.short} (interrupted)"

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from entragit.graph.client import GraphClient, GraphError
+from entragit.restore import accounts
 from entragit.restore.idmap import IdMap
 from entragit.restore.passwords import new_password
 from entragit.restore.plan import (
@@ -79,10 +80,13 @@ def order(actions: Sequence[Action]) -> list[Action]:
 class Writer:
     """Sends one action's writes; raises GraphError on the first one Graph refuses."""
 
-    def __init__(self, client: GraphClient, idmap: IdMap, mapped: Callable[[], None]) -> None:
+    def __init__(
+        self, client: GraphClient, idmap: IdMap, mapped: Callable[[], None], send_invitations: bool = False
+    ) -> None:
         self.client = client
         self.idmap = idmap
         self.mapped = mapped  # told after each new id, so that the map is saved before anything else
+        self.send_invitations = send_invitations
 
     def _desired(self, a: Action) -> dict[str, Any]:
         """The revision's object with references to objects recreated so far (this run too) rewritten."""
@@ -138,6 +142,8 @@ class Writer:
         if t.keep_odata_type and "@odata.type" in a.desired:
             body = {"@odata.type": a.desired["@odata.type"], **body}
         secret = ""
+        if t.name == "users" and accounts.is_guest(a.desired):
+            return self._invite(a, body)
         if t.name == "users":
             secret = new_password()
             body["passwordProfile"] = {"password": secret, "forceChangePasswordNextSignIn": True}
@@ -153,10 +159,9 @@ class Writer:
         new = str(created.get("id") or "")
         if not new:
             raise _NotDone(f"Graph created {t.name} without returning its id")
-        self.idmap.ids[a.id] = new
         if own and created.get("appId"):
             self.idmap.app_ids[own] = str(created["appId"])
-        self.mapped()
+        self._mapped(a, new)
         done = f"created as {new}"
         if own and body.get("identifierUris") != uris:
             try:
@@ -165,9 +170,47 @@ class Writer:
                 )
             except GraphError as exc:
                 raise _Partly(f"{done}, but identifierUris not set: {exc}") from None
+        done += self._licences(a, new)
         if secret:
             done += f"; temporary password (shown once, change at next sign-in): {secret}"
+        needed = accounts.credentials_needed(a.desired) if t.name == "applications" else []
+        if needed:
+            done += "; needs new credentials (never backed up): " + "; ".join(needed)
         return done
+
+    def _mapped(self, a: Action, new: str) -> None:
+        self.idmap.ids[a.id] = new
+        self.mapped()
+
+    def _licences(self, a: Action, new: str) -> str:
+        """assignLicense after creation (assignedLicenses is read-only on PATCH, user-assignlicense.md)."""
+        body = accounts.licences(a.desired) if a.type.name == "users" else None
+        if body is None:
+            return ""
+        try:
+            self._send(a, "POST", f"users/{new}/assignLicense", body)
+        except GraphError as exc:
+            raise _Partly(f"created as {new}, but licences not assigned: {exc}") from None
+        return f"; {len(body['addLicenses'])} licence(s) assigned"
+
+    def _invite(self, a: Action, body: dict[str, Any]) -> str:
+        """A guest comes back through POST /invitations (invitation-post.md), so it stays a guest; no mail
+        unless --send-invitations. The other properties follow in one PATCH."""
+        if not accounts.guest_address(a.desired):
+            raise _NotDone("the guest has no mail address to invite")
+        invited = self._send(a, "POST", "invitations", accounts.invitation(a.desired, self.send_invitations))
+        new = str(((invited or {}).get("invitedUser") or {}).get("id") or "")
+        if not new:
+            raise _NotDone("Graph created the invitation without the invited user's id")
+        self._mapped(a, new)
+        rest = {k: v for k, v in body.items() if k not in accounts.SET_BY_INVITATION}
+        done = f"re-invited as {new} ({'invitation mailed' if self.send_invitations else 'no mail sent'})"
+        try:
+            if rest:
+                self._send(a, "PATCH", a.type.item_path(new), rest)
+        except GraphError as exc:
+            raise _Partly(f"{done}, but not updated: {exc}") from None
+        return done + self._licences(a, new)
 
     def delete(self, a: Action) -> str:
         """`apply --prune`: directory objects go to deleted items (user-delete.md, group-delete.md)."""
@@ -298,10 +341,12 @@ def apply(
     report: Callable[[Result], None],
     idmap: IdMap,
     mapped: Callable[[], None],
+    *,
+    send_invitations: bool = False,
 ) -> list[Result]:
     """Carry out the actions in order; each result goes to `report` as soon as it is known, each new id to
     `mapped` (after it is in idmap)."""
-    writer = Writer(client, idmap, mapped)
+    writer = Writer(client, idmap, mapped, send_invitations)
     missing: set[str] = set()  # ids whose undelete (or recreate) failed
     results: list[Result] = []
     for a in order(actions):

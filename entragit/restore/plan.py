@@ -19,6 +19,7 @@ from typing import Any
 import jsonpatch
 
 from entragit.catalog import ObjectType, Relationship
+from entragit.restore import accounts
 from entragit.restore.desired import Desired, is_deleted
 from entragit.restore.idmap import IdMap
 
@@ -212,9 +213,12 @@ def plan_object(
         every = attribute_keys(t, desired, Options())  # --only cannot leave out what creation needs
         creatable = [k for k in (*every, *t.create_only) if desired.get(k) is not None]
         ops, changes = attribute_patch(list(dict.fromkeys(creatable)), desired, {})
-        recreate = action(RECREATE, changes, ops, "gone from the tenant (hard-deleted)")
+        why = "; ".join(["gone from the tenant (hard-deleted)", *accounts.recreate_notes(t.name, desired)])
+        recreate = action(RECREATE, changes, ops, why)
         return [recreate, *_link_actions(d, {}, opts)]
     compared = facts.pending.rewrite(t, desired) if facts.pending else desired
+    if t.name == "users" and accounts.is_guest(live):
+        keys = [k for k in keys if k not in accounts.SET_BY_REDEMPTION]
     ops, changes = attribute_patch(keys, compared, live)
     links = _link_actions(d, live, opts)
     fixed = [
@@ -296,8 +300,8 @@ def _not_recreatable(t: ObjectType, desired: Mapping[str, Any]) -> str:
     """Why this version cannot create the object anew, or ''."""
     if t.singleton:
         return "a tenant setting that always exists"
-    if t.name == "users" and str(desired.get("userType") or "").lower() == "guest":
-        return "a guest is re-invited through /invitations, which restore does not do yet"
+    if t.name == "users" and accounts.is_guest(desired) and not accounts.guest_address(desired):
+        return "a guest without a mail address cannot be re-invited"
     return ""
 
 

@@ -1,0 +1,87 @@
+"""What recreating an account takes beyond POSTing its properties: a guest is re-invited, a member gets its
+licences back, and an application's credentials are listed for the admin to issue anew.
+
+- A guest created with POST /users would be a member with a password; POST /invitations creates it as a
+  guest again (invitation-post.md), without mail unless asked (`sendInvitationMessage`). The invitation sets
+  userPrincipalName, mailNickname, mail and identities (the sign-in the guest redeems with), so those are
+  not written afterwards.
+- assignedLicenses is read-only on PATCH: licences go back through POST /users/{id}/assignLicense
+  (user-assignlicense.md), which needs usageLocation, set by the creation itself.
+- Secrets and certificates are never backed up (only their metadata: application.md, passwordCredential
+  and keyCredential resources), so the recreated application has none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+# The redirect after a guest redeems: Microsoft's My Apps portal (invitation-post.md's inviteRedirectUrl).
+REDIRECT = "https://myapps.microsoft.com"
+SET_BY_INVITATION = frozenset({"userPrincipalName", "mailNickname", "mail", "identities", "userType"})
+# How a guest signs in is decided when it redeems the invitation (federated with its home tenant, a mail
+# one-time passcode...): a plan never writes it back (user.md, identities).
+SET_BY_REDEMPTION = frozenset({"identities"})
+
+
+def is_guest(obj: Mapping[str, Any]) -> bool:
+    return str(obj.get("userType") or "").lower() == "guest"
+
+
+def guest_address(obj: Mapping[str, Any]) -> str | None:
+    """The address to invite: the guest's mail, else its first other mail."""
+    for value in (obj.get("mail"), *(obj.get("otherMails") or [])):
+        if isinstance(value, str) and "@" in value:
+            return value
+    return None
+
+
+def invitation(obj: Mapping[str, Any], send_mail: bool) -> dict[str, Any]:
+    """The body of POST /invitations that brings the guest back as a guest."""
+    return {
+        "invitedUserEmailAddress": guest_address(obj),
+        "invitedUserDisplayName": obj.get("displayName"),
+        "invitedUserType": "Guest",
+        "inviteRedirectUrl": REDIRECT,
+        "sendInvitationMessage": send_mail,
+    }
+
+
+def licences(obj: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The body of assignLicense giving the user its licences back; None when it had none."""
+    held = [lic for lic in obj.get("assignedLicenses") or [] if isinstance(lic, Mapping) and lic.get("skuId")]
+    if not held:
+        return None
+    add = [{"skuId": lic["skuId"], "disabledPlans": list(lic.get("disabledPlans") or [])} for lic in held]
+    return {"addLicenses": add, "removeLicenses": []}
+
+
+def _credential(kind: str, c: Mapping[str, Any]) -> str:
+    name = c.get("displayName") or c.get("keyId") or "unnamed"
+    if kind == "certificate":
+        details = ", ".join(str(c[k]) for k in ("type", "usage") if c.get(k))
+        kind = f"certificate ({details})" if details else kind
+    end = c.get("endDateTime")
+    return f"{kind} '{name}'" + (f", the old one expired or expires {end}" if end else "")
+
+
+def credentials_needed(obj: Mapping[str, Any]) -> list[str]:
+    """One line per credential the old application had, for the admin to issue anew."""
+    secrets = [_credential("client secret", c) for c in obj.get("passwordCredentials") or [] if c]
+    certs = [_credential("certificate", c) for c in obj.get("keyCredentials") or [] if c]
+    return secrets + certs
+
+
+def recreate_notes(type_name: str, obj: Mapping[str, Any]) -> list[str]:
+    """What the plan says a recreation does beyond the POST."""
+    notes: list[str] = []
+    if type_name == "users" and is_guest(obj):
+        notes.append(f"re-invited as a guest ({guest_address(obj)})")
+    body = licences(obj) if type_name == "users" else None
+    if body:
+        notes.append(f"{len(body['addLicenses'])} licence(s) assigned again")
+    if type_name == "applications":
+        needed = credentials_needed(obj)
+        if needed:
+            notes.append(f"{len(needed)} credential(s) to issue anew")
+    return notes
