@@ -54,6 +54,19 @@ _KNOWN_KEYS = (
     "exclude_types",
     "exclude_attributes",
     "attribution",
+    "restore_client_id",
+    "restore_auth",
+)
+
+# A separate restore app (least privilege: the backup app needs no write permission) reads its credentials
+# from the same variables as the backup app, each with this prefix: RESTORE_AZURE_CLIENT_SECRET, ...
+RESTORE_PREFIX = "RESTORE_"
+CREDENTIAL_VARIABLES = (
+    "AZURE_CLIENT_ID",
+    "AZURE_CLIENT_SECRET",
+    "AZURE_CLIENT_CERTIFICATE_PATH",
+    "AZURE_CLIENT_CERTIFICATE_PASSWORD",
+    "AZURE_FEDERATED_TOKEN_FILE",
 )
 
 
@@ -90,12 +103,15 @@ class Config:
     exclude_types: list[str] = field(default_factory=list)
     exclude_attributes: dict[str, list[str]] = field(default_factory=dict)
     attribution: bool = True  # each change committed as the actor the audit log names (audit.py)
+    restore_client_id: str = ""  # a separate app for restore and apply; empty: the backup app
+    restore_auth: str = ""  # its auth method; empty: the backup app's
 
     def __post_init__(self) -> None:
-        if self.auth not in AUTH_METHODS:
-            raise ConfigError(
-                f"{CONFIG_FILE}: auth must be one of {', '.join(AUTH_METHODS)}, not {self.auth!r}"
-            )
+        for key, value in (("auth", self.auth), ("restore_auth", self.restore_auth or self.auth)):
+            if value not in AUTH_METHODS:
+                raise ConfigError(
+                    f"{CONFIG_FILE}: {key} must be one of {', '.join(AUTH_METHODS)}, not {value!r}"
+                )
         if self.cloud not in CLOUDS:
             raise ConfigError(f"{CONFIG_FILE}: cloud must be one of {', '.join(CLOUDS)}, not {self.cloud!r}")
 
@@ -121,7 +137,32 @@ class Config:
             exclude_types=list(self.exclude_types),
             exclude_attributes={k: list(v) for k, v in self.exclude_attributes.items()},
             attribution=self.attribution,
+            restore_client_id=self.restore_client_id,
+            restore_auth=self.restore_auth,
         )
+
+    def for_restore(self, env: Mapping[str, str] | None = None) -> tuple[Config, dict[str, str]]:
+        """The settings and environment restore connects with: the restore app's client id, auth method and
+        RESTORE_-prefixed credentials when a restore app is named (in the file or by
+        RESTORE_AZURE_CLIENT_ID), else the backup app's. The backup app's credentials are then left out, so
+        a missing restore credential fails as missing instead of signing in as the wrong app."""
+        env = dict(os.environ if env is None else env)
+        if not (self.restore_client_id or env.get(RESTORE_PREFIX + "AZURE_CLIENT_ID")):
+            return self, env
+        out = {k: v for k, v in env.items() if k not in CREDENTIAL_VARIABLES}
+        for name in CREDENTIAL_VARIABLES:
+            if RESTORE_PREFIX + name in env:
+                out[name] = env[RESTORE_PREFIX + name]
+        cfg = Config(
+            **{
+                **self.to_dict(),
+                "client_id": self.restore_client_id or self.client_id,
+                "auth": self.restore_auth or self.auth,
+                "restore_client_id": "",
+                "restore_auth": "",
+            }
+        )
+        return cfg, out
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -139,6 +180,10 @@ class Config:
         out["exclude_attributes"] = {k: list(v) for k, v in sorted(self.exclude_attributes.items())}
         if not self.attribution:
             out["attribution"] = False
+        if self.restore_client_id:
+            out["restore_client_id"] = self.restore_client_id
+        if self.restore_auth:
+            out["restore_auth"] = self.restore_auth
         return out
 
 
@@ -207,7 +252,7 @@ def from_dict(data: Any) -> Config:
     for key in ("tenant_id", "client_id"):
         if not isinstance(data.get(key), str) or not data[key].strip():
             raise ConfigError(f"{CONFIG_FILE}: {key} is missing or empty")
-    for key in ("auth", "cloud", "graph_url", "authority_host"):
+    for key in ("auth", "cloud", "graph_url", "authority_host", "restore_client_id", "restore_auth"):
         if key in data and not isinstance(data[key], str):
             raise ConfigError(f"{CONFIG_FILE}: {key} must be a string")
     attrs = data.get("exclude_attributes") or {}
@@ -231,6 +276,8 @@ def from_dict(data: Any) -> Config:
         exclude_types=_str_list(data, "exclude_types"),
         exclude_attributes={str(k): list(v) for k, v in attrs.items()},
         attribution=data.get("attribution", True),
+        restore_client_id=data.get("restore_client_id", "").strip(),
+        restore_auth=data.get("restore_auth", ""),
     )
 
 

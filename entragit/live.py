@@ -59,7 +59,9 @@ def connect(
     )
     token = token_provider(auth, env, prompt=prompt)
     token()
-    return GraphClient(eff.effective_graph_url, token, ca_bundle=auth.ca_bundle, env=env, **client_options)
+    return GraphClient(
+        eff.effective_graph_url, token, ca_bundle=auth.ca_bundle, env=env, app=eff.client_id, **client_options
+    )
 
 
 # ---------------------------------------------------------------------------------------------------- links

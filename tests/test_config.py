@@ -146,3 +146,35 @@ def test_excluding_a_relationship_is_allowed(tmp_path: Path) -> None:
         "tenant_id: t\nclient_id: c\nexclude_attributes: {groups: [owners]}\n"
     )
     assert config.load(tmp_path).exclude_attributes == {"groups": ["owners"]}
+
+
+def test_a_restore_app_signs_in_with_its_own_prefixed_credentials(tmp_path: Path) -> None:
+    """Least privilege (issue 10): restore_client_id/restore_auth name the restore app; its credentials are
+    the usual variables with a RESTORE_ prefix, and the backup app's are not passed on to it."""
+    restore_app = "0f1e2d3c-4b5a-4969-8877-665544332211"
+    cfg = Config(
+        tenant_id=TENANT, client_id=CLIENT, restore_client_id=restore_app, restore_auth="certificate"
+    )
+    config.save(tmp_path, cfg)
+    assert config.load(tmp_path) == cfg
+    env = {
+        "AZURE_CLIENT_SECRET": "backup-secret",
+        "RESTORE_AZURE_CLIENT_CERTIFICATE_PATH": "/keys/restore.pem",
+        "AZURE_AUTHORITY_HOST": "https://login.example",
+    }
+    restoring, restore_env = cfg.for_restore(env)
+    assert (restoring.client_id, restoring.auth) == (restore_app, "certificate")
+    assert restore_env == {
+        "AZURE_CLIENT_CERTIFICATE_PATH": "/keys/restore.pem",
+        "AZURE_AUTHORITY_HOST": "https://login.example",
+        "RESTORE_AZURE_CLIENT_CERTIFICATE_PATH": "/keys/restore.pem",
+    }
+    plain = Config(tenant_id=TENANT, client_id=CLIENT)
+    assert plain.for_restore(env) == (plain, env)  # no restore app: the backup app restores
+    by_env, _ = plain.for_restore({**env, "RESTORE_AZURE_CLIENT_ID": restore_app})
+    assert by_env.with_env(_).client_id == restore_app
+    (tmp_path / "entragit.yaml").write_text(
+        f"tenant_id: {TENANT}\nclient_id: {CLIENT}\nrestore_auth: magic\n"
+    )
+    with pytest.raises(ConfigError, match="restore_auth must be one of"):
+        config.load(tmp_path)

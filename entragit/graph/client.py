@@ -382,8 +382,10 @@ class GraphClient:
         env: Mapping[str, str] | None = None,
         on_retry: Callable[[RetryNotice], None] | None = None,
         retry_budget: float = RETRY_BUDGET,
+        app: str = "",
     ) -> None:
         self.graph_url = graph_url.rstrip("/")
+        self.app = app  # the client id the tokens are for: a 403 names the app that lacks the permission
         self.api_version = api_version
         self.base_url = f"{self.graph_url}/{api_version}"
         self.max_workers = max(1, max_workers)
@@ -611,6 +613,7 @@ class GraphClient:
             fallback=text or f"HTTP {resp.status_code}",
             attempts=attempts,
             hint=hint,
+            app=self.app,
         )
 
     # -- public API --------------------------------------------------------------------------------------
@@ -834,6 +837,7 @@ class GraphClient:
                         display=f"{path} (in $batch)",
                         required_permission=required_permission,
                         fallback=f"HTTP {status}",
+                        app=self.app,
                     )
                 out[path] = body
             if retry:
@@ -961,6 +965,7 @@ def error_from(
     fallback: str = "",
     attempts: int = 1,
     hint: str = "",
+    app: str = "",
 ) -> GraphError:
     """GraphError (or DeltaExpired) from a status and a Graph error body; adds a hint users can act on
     (`hint`, when given, is the reason the client gave up and wins)."""
@@ -968,7 +973,11 @@ def error_from(
     if hint:
         pass  # the caller's reason for giving up says more than any generic hint
     elif status == 403 and required_permission:
-        hint = f"the app needs the Graph application permission {required_permission}"
+        hint = (
+            f"the app {app + ' ' if app else ''}needs the Graph application permission {required_permission}"
+        )
+    elif status == 403 and app:
+        hint = f"the app {app} lacks the Graph permission this call needs"
     elif status == 401:
         hint = "the access token was rejected; check tenant id, client id and credentials"
     elif status in RETRYABLE_STATUSES and attempts > 1:

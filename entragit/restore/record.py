@@ -61,5 +61,6 @@ def record(
     if not paths:
         return None
     before = sources.revision(repo_dir, None).sha
-    after = sources.commit_file(repo_dir, paths, _message(results, rev, config.load(root).client_id))
+    who = client.app or config.load(root).client_id  # the app that wrote, the restore app if there is one
+    after = sources.commit_file(repo_dir, paths, _message(results, rev, who))
     return after if after != before else None

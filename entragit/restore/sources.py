@@ -132,8 +132,10 @@ def committed_text(repo_dir: str | None, paths: Sequence[str]) -> list[str | Non
 
 
 def connect(repo_dir: str | None, prompt: Callable[[str], None] | None = None) -> GraphClient:
-    """A Graph client for the tenant the repository backs up (credentials from the environment)."""
-    return live.connect(config.load(_repo(repo_dir).root), prompt=prompt)
+    """A Graph client for the tenant the repository backs up, signed in as the restore app when
+    entragit.yaml names one (`restore_client_id`, RESTORE_-prefixed credentials), else as the backup app."""
+    cfg, env = config.load(_repo(repo_dir).root).for_restore()
+    return live.connect(cfg, env, prompt=prompt)
 
 
 def read_live(repo_dir: str, t: ObjectType, object_id: str, client: GraphClient) -> dict[str, Any] | None:
