@@ -135,6 +135,10 @@ class ObjectType:
     # tenant).
     exclude_when: tuple[tuple[str, Any], ...] = ()
     create_method: str = "POST"  # "PATCH": created by PATCH on the item path (authentication contexts)
+    # Properties that identify an object created by a restore that was interrupted before it learnt the new
+    # id: the first is sent as $filter where `filterable`, all must match.
+    unique: tuple[str, ...] = ("displayName",)
+    filterable: bool = False
     # Properties PATCH cannot change, written through a dedicated action instead: (property, path template).
     write_actions: tuple[tuple[str, str], ...] = ()
     references: tuple[Reference, ...] = ()  # ids of other objects held in properties
@@ -318,6 +322,8 @@ CATALOG: tuple[ObjectType, ...] = (
     _directory_type(
         "users",
         "user",
+        unique=("userPrincipalName",),
+        filterable=True,
         select=_USER_SELECT,
         identity=("id", "displayName", "userPrincipalName"),
         volatile=_names(
@@ -356,6 +362,8 @@ CATALOG: tuple[ObjectType, ...] = (
     _directory_type(
         "groups",
         "group",
+        unique=("mailNickname", "displayName"),
+        filterable=True,
         select=_GROUP_SELECT,
         identity=("id", "displayName", "mailNickname"),
         volatile=_names(
@@ -396,6 +404,7 @@ CATALOG: tuple[ObjectType, ...] = (
     _directory_type(
         "applications",
         "application",
+        filterable=True,
         select=_APPLICATION_SELECT,
         identity=("id", "displayName", "appId"),
         read_only=_names(
@@ -437,6 +446,8 @@ CATALOG: tuple[ObjectType, ...] = (
     _directory_type(
         "servicePrincipals",
         "servicePrincipal",
+        unique=("appId",),
+        filterable=True,
         select=_SERVICE_PRINCIPAL_SELECT,
         identity=("id", "displayName", "appId"),
         read_only=_names(
@@ -574,6 +585,7 @@ CATALOG: tuple[ObjectType, ...] = (
     _directory_type(
         "administrativeUnits",
         "administrativeUnit",
+        filterable=True,
         path="directory/administrativeUnits",
         shard=False,
         select=_names(
@@ -623,6 +635,8 @@ CATALOG: tuple[ObjectType, ...] = (
     ),
     ObjectType(
         name="roleAssignments",
+        unique=("principalId", "roleDefinitionId", "directoryScopeId"),
+        filterable=True,
         path="roleManagement/directory/roleAssignments",
         select=_names("id principalId roleDefinitionId directoryScopeId appScopeId condition"),
         identity=("id", "roleDefinitionId", "principalId"),
@@ -644,6 +658,8 @@ CATALOG: tuple[ObjectType, ...] = (
     ),
     ObjectType(
         name="oauth2PermissionGrants",
+        unique=("clientId", "resourceId", "consentType", "principalId"),
+        filterable=True,
         path="oauth2PermissionGrants",
         select=_names("id clientId consentType principalId resourceId scope"),
         identity=("id", "clientId", "resourceId"),

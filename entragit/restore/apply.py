@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from entragit.graph.client import GraphClient, GraphError
-from entragit.restore import accounts
+from entragit.restore import accounts, resume
 from entragit.restore.idmap import IdMap
 from entragit.restore.passwords import new_password
 from entragit.restore.plan import (
@@ -155,14 +155,16 @@ class Writer:
         uris = [str(u) for u in body.get("identifierUris") or []]
         if own and any(own in u for u in uris):
             body["identifierUris"] = [u for u in uris if own not in u]
-        created = self._send(a, "POST", t.path, body) or {}
+        created, adopted = self._create(a, t.path, body, body)
         new = str(created.get("id") or "")
         if not new:
             raise _NotDone(f"Graph created {t.name} without returning its id")
         if own and created.get("appId"):
             self.idmap.app_ids[own] = str(created["appId"])
         self._mapped(a, new)
-        done = f"created as {new}"
+        if adopted and secret:  # the password sent by the interrupted run was never shown: a new one
+            self._send(a, "PATCH", t.item_path(new), {"passwordProfile": body["passwordProfile"]})
+        done = f"found as {new}, created by an interrupted run" if adopted else f"created as {new}"
         if own and body.get("identifierUris") != uris:
             try:
                 self._send(
@@ -178,8 +180,30 @@ class Writer:
             done += "; needs new credentials (never backed up): " + "; ".join(needed)
         return done
 
+    def _create(
+        self, a: Action, path: str, body: dict[str, Any], identity: Mapping[str, Any]
+    ) -> tuple[dict[str, Any], bool]:
+        """POST body, unless an interrupted run already did (resume.py): the object and whether it was
+        found (adopted) rather than created. `identity` holds the properties the object is found by."""
+        since = self.idmap.pending.get(a.id)
+        if since is not None:
+            taken = set(self.idmap.ids.values())
+            found = resume.find_created(self.client, a.type, identity, since, taken)
+            if found:
+                return self._send(a, "GET", a.type.item_path(found)) or {"id": found}, True
+        self.idmap.pending[a.id] = since or resume.now()
+        self.mapped()  # the mark is on disk before the write
+        try:
+            return self._send(a, "POST", path, body) or {}, False
+        except GraphError as exc:
+            if exc.status is not None and 400 <= exc.status < 500 and exc.status not in (408, 429):
+                self.idmap.pending.pop(a.id, None)  # refused: nothing was created
+                self.mapped()
+            raise
+
     def _mapped(self, a: Action, new: str) -> None:
         self.idmap.ids[a.id] = new
+        self.idmap.pending.pop(a.id, None)
         self.mapped()
 
     def _licences(self, a: Action, new: str) -> str:
@@ -198,8 +222,9 @@ class Writer:
         unless --send-invitations. The other properties follow in one PATCH."""
         if not accounts.guest_address(a.desired):
             raise _NotDone("the guest has no mail address to invite")
-        invited = self._send(a, "POST", "invitations", accounts.invitation(a.desired, self.send_invitations))
-        new = str(((invited or {}).get("invitedUser") or {}).get("id") or "")
+        invitation = accounts.invitation(a.desired, self.send_invitations)
+        invited, adopted = self._create(a, "invitations", invitation, body)
+        new = str(invited.get("id") if adopted else (invited.get("invitedUser") or {}).get("id") or "")
         if not new:
             raise _NotDone("Graph created the invitation without the invited user's id")
         self._mapped(a, new)

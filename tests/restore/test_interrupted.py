@@ -1,0 +1,125 @@
+"""A restore interrupted mid-way and run again completes what is left: it never creates an object twice (one
+the interrupted run created, whose answer was lost, is found by its unique properties) and never loses an id
+mapping."""
+
+from __future__ import annotations
+
+from typing import Any
+from unittest.mock import ANY
+
+import pytest
+import yaml
+from restore_env import Env, git, idmap, member_ids
+
+from entragit.graph.client import GraphClient
+
+
+def _security_groups(env: Env) -> list[dict[str, Any]]:
+    """Groups deleted for good on DELETE (directory-deleteditems-list.md: only Microsoft 365 groups go to
+    deleted items), with members, not dynamic, not role-assignable."""
+    groups = env.graph("GET", "groups")["value"]
+    return [
+        g
+        for g in groups
+        if not g.get("groupTypes") and not g["mailEnabled"] and not g.get("isAssignableToRole")
+        if member_ids(env, f"groups/{g['id']}/members")
+    ]
+
+
+def _named(env: Env, name: str) -> list[str]:
+    return [g["id"] for g in env.graph("GET", "groups")["value"] if g["displayName"] == name]
+
+
+def test_a_restore_killed_after_a_creation_reached_graph_completes_without_duplicates(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first, second = _security_groups(env)[:2]
+    members = {g["id"]: member_ids(env, f"groups/{g['id']}/members") for g in (first, second)}
+    for g in (first, second):  # group-post-groups.md: a security group is created Private by default
+        env.graph("PATCH", f"groups/{g['id']}", {"visibility": "Private"})
+    env.ok("backup")
+    for g in (first, second):
+        env.graph("DELETE", f"groups/{g['id']}")
+    env.ok("backup")
+
+    real = GraphClient.request
+    posts: list[str] = []
+
+    def dies_after_the_second_creation(self: GraphClient, method: str, path: str, *a: Any, **k: Any) -> Any:
+        answer = real(self, method, path, *a, **k)
+        if method == "POST" and path == "groups":
+            posts.append(path)
+            if len(posts) == 2:
+                raise KeyboardInterrupt  # the process dies: Graph created the group, nobody saw its id
+        return answer
+
+    monkeypatch.setattr(GraphClient, "request", dies_after_the_second_creation)
+    r = env.run("restore", "--yes", first["id"], second["id"])
+    assert r.exit_code != 0 and len(posts) == 2
+    monkeypatch.undo()
+    # the first mapping is committed; the second creation is marked pending, and both groups exist once
+    committed = yaml.safe_load(git(env, "show", "HEAD:idmap.yaml"))
+    assert list(committed["ids"]) == [first["id"]] and list(committed["pending"]) == [second["id"]]
+    assert [len(_named(env, g["displayName"])) for g in (first, second)] == [1, 1]
+
+    out = env.restore(first["id"], second["id"]).output
+    assert "found as" in out and "created by an interrupted run" in out
+    assert [len(_named(env, g["displayName"])) for g in (first, second)] == [1, 1]  # no duplicate
+    ids = idmap(env)
+    assert set(ids["ids"]) == {first["id"], second["id"]} and "pending" not in ids
+    assert ids["ids"][second["id"]] == _named(env, second["displayName"])[0]
+    for g in (first, second):
+        assert member_ids(env, f"groups/{ids['ids'][g['id']]}/members") == members[g["id"]]
+    env.assert_empty(first["id"], second["id"])
+
+
+def test_a_creation_interrupted_before_it_was_sent_is_made_on_the_rerun(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pending mark alone adopts nothing: no object with the group's mailNickname was created since."""
+    group = _security_groups(env)[0]
+    env.graph("PATCH", f"groups/{group['id']}", {"visibility": "Private"})
+    env.ok("backup")
+    env.graph("DELETE", f"groups/{group['id']}")
+    env.ok("backup")
+    real = GraphClient.request
+
+    def dies_before_sending(self: GraphClient, method: str, path: str, *a: Any, **k: Any) -> Any:
+        if method == "POST" and path == "groups":
+            raise KeyboardInterrupt
+        return real(self, method, path, *a, **k)
+
+    monkeypatch.setattr(GraphClient, "request", dies_before_sending)
+    assert env.run("restore", "--yes", group["id"]).exit_code != 0
+    monkeypatch.undo()
+    assert _named(env, group["displayName"]) == []
+    out = env.restore(group["id"]).output
+    assert "created as" in out and "interrupted run" not in out
+    assert len(_named(env, group["displayName"])) == 1
+    env.assert_empty(group["id"])
+
+
+def test_a_user_created_by_a_killed_run_is_found_by_its_upn_and_gets_a_password_shown(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The interrupted run's temporary password was never shown: the adopted user gets a new one."""
+    user = env.find("users", "Lee Gu")
+    env.graph("DELETE", f"users/{user['id']}")
+    env.graph("DELETE", f"directory/deletedItems/{user['id']}")
+    env.ok("backup")
+    real = GraphClient.request
+
+    def dies_after_creating(self: GraphClient, method: str, path: str, *a: Any, **k: Any) -> Any:
+        answer = real(self, method, path, *a, **k)
+        if method == "POST" and path == "users":
+            raise KeyboardInterrupt
+        return answer
+
+    monkeypatch.setattr(GraphClient, "request", dies_after_creating)
+    assert env.run("restore", "--yes", user["id"]).exit_code != 0
+    monkeypatch.undo()
+    out = env.restore(user["id"]).output
+    assert "created by an interrupted run" in out and "shown once, change at next sign-in): " in out
+    upn = user["userPrincipalName"]
+    assert [u for u in env.graph("GET", "users")["value"] if u["userPrincipalName"] == upn] == [ANY]
+    env.assert_empty(user["id"])
