@@ -105,6 +105,20 @@ class DeltaRound:
 
 
 @dataclass(frozen=True)
+class Write:
+    """One write for `GraphClient.write_many`: method, path under the version root, JSON body."""
+
+    method: str
+    path: str
+    body: Any = None
+    required_permission: str | None = None
+
+
+WriteResult = Any  # the response body (dict), None for an empty one (204), or the GraphError for that write
+WriteResults = list[WriteResult]  # annotated through this alias, as JSONList
+
+
+@dataclass(frozen=True)
 class RetryNotice:
     """A request about to be retried, handed to the client's `on_retry` callback: the client never prints, so
     the CLI decides whether and how a person sees it (`retrying users: 503, attempt 3 of 9`)."""
@@ -881,6 +895,108 @@ class GraphClient:
             pending = retry
         return out
 
+    def write_many(self, writes: Sequence[Write]) -> WriteResults:
+        """Independent writes, 20 to a $batch (json-batching.md), several batches at once; the result of each,
+        in order: its response body (None when empty) or its GraphError. A lone write goes as itself.
+
+        Only inner 429s and 503s ("not processed") are resent, after their Retry-After (throttling.md), and
+        while they wait the client's gate holds every other request back: resending anything else could
+        repeat a creation that happened."""
+        if len(writes) == 1:
+            w = writes[0]
+            try:
+                return [self.request(w.method, w.path, w.body, required_permission=w.required_permission)]
+            except GraphError as exc:
+                return [exc]
+        chunks = [list(range(i, min(i + BATCH_SIZE, len(writes)))) for i in range(0, len(writes), BATCH_SIZE)]
+        results: WriteResults = [None] * len(writes)
+
+        def run(chunk: list[int]) -> None:
+            for i, result in zip(chunk, self._write_batch([writes[i] for i in chunk]), strict=True):
+                results[i] = result
+
+        self.map_concurrent(run, chunks)
+        return results
+
+    def _write_batch(self, writes: Sequence[Write]) -> WriteResults:
+        pending = {str(i): w for i, w in enumerate(writes, 1)}
+        out: dict[str, WriteResult] = {}
+        throttled_for = 0.0
+        rounds = 0
+        while pending:
+            body = {"requests": [_inner_write(rid, w) for rid, w in pending.items()]}
+            ticket = self._window.acquire()
+            throttled: bool | None = None
+            hint = 0.0
+            try:
+                self._count("batched", len(pending))
+                http = self.send("POST", "$batch", json=body, idempotent=False)
+                envelope = http.json() if http.content else {}
+                answers = {
+                    str(r.get("id")): r for r in (envelope or {}).get("responses", []) if isinstance(r, dict)
+                }
+                refused = [r for r in answers.values() if int(r.get("status", 0)) == 429]
+                throttled = bool(refused)
+                if refused:
+                    longest = max(_retry_after(_ci(r.get("headers") or {})) or 0.0 for r in refused)
+                    hint = longest * len(pending)
+            finally:
+                self._window.release(ticket, throttled, hint)
+            retry: dict[str, Write] = {}
+            waits: list[float] = []
+            for rid, w in pending.items():
+                answer = answers.get(rid)
+                url = self.url(w.path)
+                display = f"{w.path} (in $batch)"
+                if answer is None:  # may have happened: never resent
+                    out[rid] = GraphError(
+                        None, "NoResponse", "no answer in the $batch response", method=w.method, url=url
+                    )
+                    continue
+                status = int(answer.get("status", 0))
+                if status in NOT_PROCESSED_STATUSES:
+                    self._count("throttled" if status == 429 else "retries")
+                    retry[rid] = w
+                    wait_s = _retry_after(_ci(answer.get("headers") or {}))
+                    if wait_s is not None:
+                        waits.append(wait_s)
+                    out[rid] = error_from(
+                        status, answer.get("body"), method=w.method, url=url, display=display, app=self.app
+                    )
+                    continue
+                reply = answer.get("body")
+                if status >= 400:
+                    out[rid] = error_from(
+                        status,
+                        reply,
+                        method=w.method,
+                        url=url,
+                        display=display,
+                        required_permission=w.required_permission,
+                        fallback=f"HTTP {status}",
+                        app=self.app,
+                    )
+                else:
+                    out[rid] = reply if isinstance(reply, dict) and reply else None
+            if not retry:
+                break
+            delay = _jittered(max(waits)) if waits else self.backoff.delay(min(rounds, 8))
+            throttled_for += delay
+            if throttled_for > self.max_throttle_wait:
+                break  # the last 429 stays each write's result
+            if waits:
+                self._close_gate(delay)
+            first = next(iter(retry.values()))
+            more = f" and {len(retry) - 1} more" if len(retry) > 1 else ""
+            if not self._retry_wait(
+                delay, f"{first.method} {first.path}{more} (in $batch)", "429", rounds + 2, None
+            ):
+                break
+            self._count("retries", len(retry))
+            rounds += 1
+            pending = retry
+        return [out[str(i)] for i in range(1, len(writes) + 1)]
+
     def _post_batch(
         self, pending: Mapping[str, str], query: str, headers: Mapping[str, str] | None
     ) -> dict[str, dict[str, Any]]:
@@ -907,6 +1023,15 @@ class GraphClient:
                 display="$batch",
             )
         return {str(r.get("id")): r for r in envelope.get("responses", []) if isinstance(r, dict)}
+
+
+def _inner_write(rid: str, w: Write) -> dict[str, Any]:
+    """One request of a write $batch; a body needs its Content-Type (json-batching.md)."""
+    inner: dict[str, Any] = {"id": rid, "method": w.method, "url": "/" + w.path.lstrip("/")}
+    if w.body is not None:
+        inner["body"] = w.body
+        inner["headers"] = {"Content-Type": "application/json"}
+    return inner
 
 
 def _ci(headers: Mapping[str, Any]) -> requests.structures.CaseInsensitiveDict[str]:

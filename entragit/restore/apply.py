@@ -15,7 +15,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from entragit.graph.client import GraphClient, GraphError
+from entragit.catalog import Relationship
+from entragit.graph.client import GraphClient, GraphError, Write, WriteResult
 from entragit.restore import accounts, resume
 from entragit.restore.idmap import IdMap
 from entragit.restore.passwords import new_password
@@ -105,35 +106,49 @@ class Writer:
             UPDATE: self.update,
             UNDELETE: self.undelete,
             RECREATE: self.recreate,
-            LINK: self.link,
             UNLINK: self.unlink,
-            DELETE: self.delete,
         }.get(a.action, self.unsupported)
         return handler(a)
 
     def unsupported(self, a: Action) -> str:
         raise _NotDone(f"{a.action} is not supported yet")
 
-    def update(self, a: Action, changes: Sequence[Change] | None = None) -> str:
+    def _perm(self, a: Action) -> str | None:
+        return " and ".join(a.type.permissions_restore) or None
+
+    def _write(self, a: Action, method: str, path: str, body: Any = None) -> Write:
+        return Write(method, path, body, self._perm(a))
+
+    def _update_writes(self, a: Action, changes: Sequence[Change]) -> list[Write]:
+        """The PATCH of the changed properties, and the writes of those Graph takes through an action or
+        per item (catalog `write_actions`)."""
         t = a.type
-        body = patch_body(self._current(a, a.changes if changes is None else changes))
+        body = patch_body(self._current(a, changes))
         actions = dict(t.write_actions)
+        out: list[Write] = []
         for prop in [p for p in body if p in actions]:
             template, value = actions[prop], body.pop(prop)
             if "{ref}" in template:
                 old = {i.get("id"): i for i in _dicts(next(c.old for c in a.changes if c.path == prop))}
-                for item in _dicts(value):
-                    if item != old.get(item.get("id")):
-                        self._send(
-                            a, "PATCH", template.format(ref=item["id"]), with_nulls(item, old.get(item["id"]))
-                        )
+                out += [
+                    self._write(
+                        a, "PATCH", template.format(ref=item["id"]), with_nulls(item, old.get(item["id"]))
+                    )
+                    for item in _dicts(value)
+                    if item != old.get(item.get("id"))
+                ]
             else:
-                self._send(a, "POST", template.format(id=a.id), {prop: value})
+                out.append(self._write(a, "POST", template.format(id=a.id), {prop: value}))
         if body:
             if t.keep_odata_type and "@odata.type" in a.desired:
                 body = {"@odata.type": a.desired["@odata.type"], **body}
-            self._send(a, "PATCH", t.item_path(a.id), body)
-        return "updated " + ", ".join(c.path for c in a.changes) if a.changes else "nothing to update"
+            out.append(self._write(a, "PATCH", t.item_path(a.id), body))
+        return out
+
+    def update(self, a: Action, changes: Sequence[Change] | None = None) -> str:
+        for w in self._update_writes(a, a.changes if changes is None else changes):
+            self._send(a, w.method, w.path, w.body)
+        return _updated(a)
 
     def recreate(self, a: Action) -> str:
         """POST the creatable properties (references rewritten); record the new id before anything else."""
@@ -237,11 +252,6 @@ class Writer:
             raise _Partly(f"{done}, but not updated: {exc}") from None
         return done + self._licences(a, new)
 
-    def delete(self, a: Action) -> str:
-        """`apply --prune`: directory objects go to deleted items (user-delete.md, group-delete.md)."""
-        self._send(a, "DELETE", a.type.item_path(a.id))
-        return "deleted"
-
     def undelete(self, a: Action) -> str:
         body = {"newUserPrincipalName": a.new_upn} if a.new_upn else None
         self._send(a, "POST", f"directory/deletedItems/{a.id}/restore", body)
@@ -255,73 +265,109 @@ class Writer:
             done += "; updated " + ", ".join(c.path for c in rest)
         return done
 
-    def link(self, a: Action) -> str:
-        """Add the links; one already there (an undelete brings memberships back, user-delete.md) is done,
-        one whose target is gone is a warning in the result, not a failure."""
+    # -- writes that may share a $batch with other actions' ---------------------------------------------
+
+    def writes(self, a: Action) -> list[Planned] | None:
+        """The writes of an action, each with the link targets it adds, when they are independent of every
+        other action's in its phase (so that many go through $batch together); None when the action runs
+        on its own (creations, undeletes, several dependent writes, a read first)."""
         rel = a.relationship
-        assert rel is not None
+        if a.action == UPDATE:
+            writes = self._update_writes(a, a.changes)
+            return [(w, []) for w in writes] if len(writes) == 1 else None
+        if a.action == DELETE:  # apply --prune: directory objects go to deleted items (user-delete.md)
+            return [(self._write(a, "DELETE", a.type.item_path(a.id)), [])]
+        if a.action == LINK and rel is not None:
+            return self._link_writes(a, rel)
+        if a.action == UNLINK and rel is not None and rel.kind != "app-role-assignment":
+            oid = self.idmap.new_id(a.id)
+            if rel.kind == "ref-single":
+                return [(self._write(a, "DELETE", rel.remove_path(oid, "")), [])]
+            return [(self._write(a, "DELETE", rel.remove_path(oid, str(c.old))), []) for c in a.changes]
+        return None
+
+    def _link_writes(self, a: Action, rel: Relationship) -> list[Planned]:
         oid, new = self.idmap.new_id(a.id), self.idmap.new_id
-        outcomes: list[str] = []
         if rel.kind == "app-role-assignment":
-            for c in a.changes:
-                item = {
-                    "principalId": new(c.new["principalId"]),
-                    "resourceId": oid,
-                    "appRoleId": c.new["appRoleId"],
-                }
-                outcomes.append(self._add(a, "POST", rel.add_path(oid), item))
-            return _link_summary(rel.name, outcomes)
+            return [
+                (
+                    self._write(
+                        a,
+                        "POST",
+                        rel.add_path(oid),
+                        {
+                            "principalId": new(c.new["principalId"]),
+                            "resourceId": oid,
+                            "appRoleId": c.new["appRoleId"],
+                        },
+                    ),
+                    [new(c.new["principalId"])],
+                )
+                for c in a.changes
+            ]
         added = [new(str(c.new)) for c in a.changes]
         if rel.kind == "ref-single":
-            single = {"@odata.id": f"{GRAPH_ROOT}/directoryObjects/{added[0]}"}
-            return _link_summary(rel.name, [self._add(a, rel.add_method, rel.add_path(oid), single)])
+            return [(self._write(a, rel.add_method, rel.add_path(oid), _ref(added[0])), added[:1])]
         if a.type.name == "groups" and rel.name == "members" and len(added) > 1:
-            rest: list[str] = []
-            for i in range(0, len(added), BIND_LIMIT):
-                chunk = added[i : i + BIND_LIMIT]
-                urls = [f"{GRAPH_ROOT}/directoryObjects/{ref}" for ref in chunk]
-                try:
-                    self._send(a, "PATCH", a.type.item_path(oid), {"members@odata.bind": urls})
-                    outcomes += [ADDED] * len(chunk)
-                except GraphError as exc:
-                    if exc.status not in (400, 404):
-                        raise
-                    rest += chunk  # one bad reference fails the whole request: add these one by one
-            added = rest
-        for ref in added:
-            body = {"@odata.id": f"{GRAPH_ROOT}/directoryObjects/{ref}"}
-            outcomes.append(self._add(a, "POST", rel.add_path(oid), body))
-        return _link_summary(rel.name, outcomes)
+            chunks = [added[i : i + BIND_LIMIT] for i in range(0, len(added), BIND_LIMIT)]
+            return [
+                (
+                    self._write(
+                        a,
+                        "PATCH",
+                        a.type.item_path(oid),
+                        {"members@odata.bind": [f"{GRAPH_ROOT}/directoryObjects/{r}" for r in chunk]},
+                    ),
+                    chunk,
+                )
+                for chunk in chunks
+            ]
+        return [(self._write(a, "POST", rel.add_path(oid), _ref(ref)), [ref]) for ref in added]
+
+    def settle(self, a: Action, done: Sequence[tuple[Write, list[str], WriteResult]]) -> str:
+        """The action's result from its writes' results; raises the first refusal that is a failure. A link
+        already there (an undelete brings memberships back, user-delete.md) is done, one whose target is gone
+        a warning; a link or an object already gone (404) is removed."""
+        if a.action == LINK:
+            assert a.relationship is not None
+            outcomes = [o for w, refs, r in done for o in self._link_outcomes(a, w, refs, r)]
+            return _link_summary(a.relationship.name, outcomes)
+        for _, _, r in done:
+            if isinstance(r, GraphError) and not (a.action in (UNLINK, DELETE) and r.status == 404):
+                raise r
+        if a.action == UNLINK:
+            assert a.relationship is not None
+            return f"{a.relationship.name}: removed {len(a.changes)}"
+        return "deleted" if a.action == DELETE else _updated(a)
+
+    def _link_outcomes(self, a: Action, w: Write, refs: list[str], r: WriteResult) -> list[str]:
+        if not isinstance(r, GraphError):
+            return [ADDED] * len(refs)
+        if w.method == "PATCH" and r.status in (400, 404):  # one bad reference fails a whole bind
+            assert a.relationship is not None
+            path = a.relationship.add_path(self.idmap.new_id(a.id))
+            return [self._add(a, "POST", path, _ref(ref)) for ref in refs]
+        return [_link_refusal(r)]
 
     def _add(self, a: Action, method: str, path: str, body: dict[str, Any]) -> str:
         try:
             self._send(a, method, path, body)
             return ADDED
         except GraphError as exc:
-            if exc.status == 400 and "already exist" in exc.message:
-                return PRESENT
-            if exc.status == 404:
-                return GONE
-            raise
+            return _link_refusal(exc)
 
     def unlink(self, a: Action) -> str:
-        """Remove the links; one already gone (404) is done."""
+        """App role assignments are removed by their ids, which a read finds; one already gone is done."""
         rel = a.relationship
         assert rel is not None
         oid = self.idmap.new_id(a.id)
-        paths: list[str] = []
-        if rel.kind == "app-role-assignment":
-            live = list(self.client.list(rel.read_path(oid)))
-            for item in (c.old for c in a.changes):
-                paths += [
-                    rel.remove_path(oid, str(found["id"]))
-                    for found in live
-                    if all(found.get(f) == item.get(f) for f in ("appRoleId", "principalId"))
-                ]
-        elif rel.kind == "ref-single":
-            paths.append(rel.remove_path(oid, ""))
-        else:
-            paths += [rel.remove_path(oid, str(c.old)) for c in a.changes]
+        live = list(self.client.list(rel.read_path(oid)))
+        paths = [
+            rel.remove_path(oid, str(found["id"]))
+            for item in (c.old for c in a.changes)
+            for found in live
+            if all(found.get(f) == item.get(f) for f in ("appRoleId", "principalId"))
+        ]
         for path in paths:
             try:
                 self._send(a, "DELETE", path)
@@ -329,6 +375,39 @@ class Writer:
                 if exc.status != 404:
                     raise
         return f"{rel.name}: removed {len(a.changes)}"
+
+    def run_many(self, planned: Sequence[tuple[Action, list[Planned]]]) -> list[Result]:
+        """Independent actions' writes together (GraphClient.write_many); each action's result from its
+        own writes'."""
+        flat = [w for _, writes in planned for w, _ in writes]
+        answers = iter(self.client.write_many(flat))
+        results: list[Result] = []
+        for a, writes in planned:
+            done = [(w, refs, next(answers)) for w, refs in writes]
+            try:
+                results.append(Result(a, OK, self.settle(a, done)))
+            except (GraphError, _NotDone) as exc:
+                results.append(Result(a, FAILED, str(exc)))
+        return results
+
+
+Planned = tuple[Write, list[str]]  # a write and the link targets it adds
+
+
+def _ref(target: str) -> dict[str, str]:
+    return {"@odata.id": f"{GRAPH_ROOT}/directoryObjects/{target}"}
+
+
+def _link_refusal(exc: GraphError) -> str:
+    if exc.status == 400 and "already exist" in exc.message:
+        return PRESENT
+    if exc.status == 404:
+        return GONE
+    raise exc
+
+
+def _updated(a: Action) -> str:
+    return "updated " + ", ".join(c.path for c in a.changes) if a.changes else "nothing to update"
 
 
 ADDED, PRESENT, GONE = "added", "already there", "target no longer exists (warning)"
@@ -374,19 +453,42 @@ def apply(
     writer = Writer(client, idmap, mapped, send_invitations)
     missing: set[str] = set()  # ids whose undelete (or recreate) failed
     results: list[Result] = []
-    for a in order(actions):
-        blocked = _depends_on(a) & missing if a.action not in OBJECT_ACTIONS else set()
-        if blocked:
-            result = Result(a, NOT_ATTEMPTED, f"needs {', '.join(sorted(blocked))}, which was not restored")
+    queue = order(actions)
+    i = 0
+    while i < len(queue):
+        wave: list[tuple[Action, list[Planned]]] = []
+        while i < len(queue) and (not wave or _phase(queue[i]) == _phase(wave[0][0])):
+            planned = writer.writes(queue[i]) if not _depends_on(queue[i]) & missing else None
+            if planned is None:
+                break
+            wave.append((queue[i], planned))
+            i += 1
+        if wave:
+            done = writer.run_many(wave)
+            missing |= {r.action.id for r in done if r.status == FAILED and r.action.action != UPDATE}
         else:
-            try:
-                result = Result(a, OK, writer.run(a))
-            except _Partly as exc:
-                result = Result(a, FAILED, str(exc))
-            except (GraphError, _NotDone) as exc:
-                result = Result(a, FAILED, str(exc))
-                if a.action != UPDATE:
-                    missing.add(a.id)
-        results.append(result)
-        report(result)
+            done = [_run_one(writer, queue[i], missing)]
+            i += 1
+        for result in done:
+            results.append(result)
+            report(result)
     return results
+
+
+def _phase(a: Action) -> str:
+    """Actions of one phase and kind are independent once the objects before them exist."""
+    return a.action
+
+
+def _run_one(writer: Writer, a: Action, missing: set[str]) -> Result:
+    blocked = _depends_on(a) & missing if a.action not in OBJECT_ACTIONS else set()
+    if blocked:
+        return Result(a, NOT_ATTEMPTED, f"needs {', '.join(sorted(blocked))}, which was not restored")
+    try:
+        return Result(a, OK, writer.run(a))
+    except _Partly as exc:  # the object is back: its links can still be restored
+        return Result(a, FAILED, str(exc))
+    except (GraphError, _NotDone) as exc:
+        if a.action != UPDATE:
+            missing.add(a.id)
+        return Result(a, FAILED, str(exc))

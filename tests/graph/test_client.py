@@ -20,6 +20,7 @@ from entragit.graph.client import (
     DeltaExpired,
     GraphClient,
     GraphError,
+    Write,
     _retry_after,
     merge_delta_entry,
 )
@@ -444,3 +445,34 @@ def test_https_proxy_from_environment_is_applied() -> None:
         env={"HTTPS_PROXY": "http://proxy:3128", "NO_PROXY": ".microsoft.com"},
     )
     assert "https" not in bypass._session.proxies
+
+
+# -- writes through $batch ---------------------------------------------------------------------------------
+
+
+def test_write_many_batches_writes_resends_only_throttled_ones_and_reports_each(
+    sandbox: Sandbox, graph_session: requests.Session
+) -> None:
+    """json-batching.md: each inner request has its own status; a throttled one (429 with its Retry-After)
+    is resent alone, a refused one is that write's result, not the batch's."""
+    base = f"{sandbox.graph_url}/v1.0"
+    listed = graph_session.get(f"{base}/users", params={"$select": "id,onPremisesSyncEnabled"}).json()[
+        "value"
+    ]
+    users = [u["id"] for u in listed if not u.get("onPremisesSyncEnabled")]  # synced ones are refused
+    assert len(users) > 20  # more than one $batch
+    writes = [Write("PATCH", f"users/{u}", {"jobTitle": f"batched {i}"}) for i, u in enumerate(users)]
+    missing = str(uuid.uuid4())
+    writes.insert(7, Write("PATCH", f"users/{missing}", {"jobTitle": "x"}, "User.ReadWrite.All"))
+    inject(sandbox, match=rf"/users/{users[3]}$", method="PATCH", status=429, times=2, retry_after=0.05)
+    client = client_for(sandbox)
+    results = client.write_many(writes)
+    refused = results.pop(7)
+    assert isinstance(refused, GraphError) and refused.status == 404 and missing in str(refused)
+    assert results == [None] * len(users)
+    for i, u in enumerate(users):
+        got = graph_session.get(f"{base}/users/{u}", params={"$select": "jobTitle"}).json()
+        assert got["jobTitle"] == f"batched {i}"
+    assert client.stats["throttled"] == 2
+    assert client.stats["batched"] == len(writes) + 2  # each once, the throttled one twice more
+    assert client.stats["requests"] == -(-len(writes) // 20) + 2
