@@ -41,8 +41,11 @@ def record(
             a = r.action
             touched[a.path] = (a.type, idmap.new_id(a.id))
     paths: list[str] = []
-    for old_path, (t, oid) in sorted(touched.items()):
-        obj = sources.read_live(str(root), t, oid, client)
+    items = sorted(touched.items())
+    objs = client.map_concurrent(
+        lambda item: sources.read_live(str(root), item[1][0], item[1][1], client), items
+    )
+    for (old_path, (t, oid)), obj in zip(items, objs, strict=True):
         if obj is None:  # deleted for good (apply --prune): the file's removal is what to commit
             head = sources.revision(repo_dir, None).sha
             if not (root / old_path).exists() and sources.read_files(repo_dir, head, [old_path])[0]:

@@ -41,8 +41,23 @@ class Version:
     revision: Revision
 
 
+_OPEN: dict[Path, tuple[str, BackupRepo]] = {}
+
+
+def _head(repo: BackupRepo) -> str:
+    return repo.git("rev-parse", "--verify", "--quiet", "HEAD", check=False).decode().strip()
+
+
 def _repo(repo_dir: str | None) -> BackupRepo:
-    return BackupRepo(repo_dir)
+    """The repository, opened once while its HEAD stays where it was: a plan of a thousand named objects
+    resolves each through it, and its caches (index, commits) serve them all."""
+    where = Path(repo_dir or ".").absolute()
+    cached = _OPEN.get(where)
+    if cached is not None and _head(cached[1]) == cached[0]:
+        return cached[1]
+    repo = BackupRepo(repo_dir)
+    _OPEN[where] = (_head(repo), repo)
+    return repo
 
 
 def _revision(repo: BackupRepo, rev: str | None) -> Revision:
