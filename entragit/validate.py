@@ -116,7 +116,8 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "...'"
 
 
-def _known(t: ObjectType) -> frozenset[str]:
+def known_properties(t: ObjectType) -> frozenset[str]:
+    """What an object file of this type may hold at the top level (its backed-up properties and links)."""
     names = {*t.select, "id", *(r.name for r in t.relationships)}
     if t.keep_odata_type:
         names.add("@odata.type")
@@ -134,7 +135,7 @@ def check_object(
     """The catalog and HEAD checks of one parsed object file (each problem one line naming the file)."""
     problems: list[str] = []
     old = head or {}
-    known = _known(t) | set(old)
+    known = known_properties(t) | set(old)
     for prop, value in obj.items():
         if prop not in known:
             problems.append(f"{relpath}: {prop}: not a property entragit backs up for {t.name}")

@@ -5,7 +5,8 @@ Graph publishes no schema entragit could check values against offline, so the fi
 reference: a value must be of the kind (string, number, boolean, list, mapping) the committed version of the
 same file has for that property, or, where it has none, the kind other committed files of the type have; a
 read-only property must hold a value some committed version of the file held (Graph sets it; `git checkout`
-of an older version is fine, an edit is not). Kept apart from apply so that `entragit validate` can call it.
+of an older version is fine, an edit is not). The properties a file may hold are `entragit validate`'s
+(validate.known_properties).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 from entragit import canonical, catalog
 from entragit.catalog import ObjectType
+from entragit.validate import known_properties
 
 _KINDS: tuple[tuple[type | tuple[type, ...], str], ...] = (
     (bool, "a boolean"),  # before int: bool is an int in Python
@@ -30,14 +32,6 @@ def kind(value: Any) -> str | None:
         if isinstance(value, types):
             return name
     return None
-
-
-def known_properties(t: ObjectType) -> set[str]:
-    """What a backup file of this type may hold at the top level."""
-    names = {*t.select, *(r.name for r in t.relationships)}
-    if t.keep_odata_type:
-        names.add("@odata.type")
-    return names
 
 
 def read_only_names(t: ObjectType) -> list[str]:
