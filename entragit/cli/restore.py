@@ -179,6 +179,8 @@ def plan_cmd(
         plan = _plan(client, repo, objects, common)
     finally:
         client.close()
+    if not objects:  # the whole revision against the tenant: a drift check, recorded for `status`/`fleet`
+        restore.record_drift(repo, plan, summary(plan.actions))
     if as_json:
         echo_json(plan.to_json())
     else:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime, timezone
 from typing import Any
 
 from entragit import canonical, catalog
@@ -19,7 +20,7 @@ from entragit.restore import record, sources
 from entragit.restore.apply import Result, apply
 from entragit.restore.desired import Desired, is_deleted
 from entragit.restore.idmap import IdMap
-from entragit.restore.plan import LINK, RECREATE, Action, Facts, Options, plan_object, plan_removal
+from entragit.restore.plan import LINK, RECREATE, SKIP, Action, Facts, Options, plan_object, plan_removal
 from entragit.restore.sources import Revision
 
 
@@ -33,6 +34,22 @@ class Plan:
 
     def to_json(self) -> dict[str, Any]:
         return {"revision": self.revision.sha, "actions": [a.to_json() for a in self.actions]}
+
+
+def record_drift(repo_dir: str | None, plan: Plan, summary: str) -> None:
+    """Record a whole-tenant plan as the repository's drift check: when, against which backup, whether the
+    tenant differs from it, and how many actions would bring it back."""
+    changes = [a for a in plan.actions if a.action != SKIP]
+    sources.record_drift(
+        repo_dir,
+        {
+            "time": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "against": plan.revision.sha,
+            "drifted": bool(changes),
+            "changes": len(changes),
+            "summary": summary,
+        },
+    )
 
 
 def _check_only(only: Sequence[str] | None, wanted: Sequence[Desired]) -> frozenset[str] | None:

@@ -9,7 +9,7 @@ of restore/ to plans and writes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -21,6 +21,7 @@ from entragit.errors import UsageError
 from entragit.graph.client import GraphClient
 from entragit.history.resolve import resolve as resolve_spec
 from entragit.history.tenant import live_object
+from entragit.repo import records
 from entragit.repo.reader import BackupRepo
 from entragit.repo.writer import Store
 
@@ -194,3 +195,8 @@ def commit_file(repo_dir: str | None, paths: Sequence[str], message: str) -> str
     """Commit these files of the repository (restored objects, the id map), leaving other work alone; the
     new HEAD (unchanged when the files already match it)."""
     return Store.open(repo_root(repo_dir)).commit_paths(list(paths), message)
+
+
+def record_drift(repo_dir: str | None, data: Mapping[str, Any]) -> None:
+    """Keep the result of a whole-tenant plan where `entragit status` and `fleet` read it (repo.records)."""
+    records.write(_repo(repo_dir).git_dir, records.DRIFT, data)

@@ -591,3 +591,19 @@ def test_sub_objects_brings_back_deleted_members_with_the_group(env: Env) -> Non
     new = idmap(env)["ids"][hard]
     assert member_ids(env, f"groups/{gid}/members") == (set(members) - {hard}) | {new}
     env.assert_empty("--at", "HEAD~2", "--sub-objects", gid)
+
+
+def test_a_whole_tenant_plan_is_recorded_as_the_drift_check_status_shows(env: Env) -> None:
+    """The drift job runs `plan --exit-code` of the whole tenant: its result is what `status` and `fleet`
+    report, and a plan of a few objects is no drift check (it leaves the record alone)."""
+    env.ok("plan", "--exit-code")
+    status = json.loads(env.ok("status", "--json").output)
+    assert status["drift"]["drifted"] is False and status["drift"]["changes"] == 0
+    gid = env.find("groups", "Project Aurora")["id"]
+    env.graph("PATCH", f"groups/{gid}", {"description": "drifted"})
+    assert env.run("plan", gid, "--exit-code").exit_code == 3
+    assert json.loads(env.ok("status", "--json").output)["drift"]["drifted"] is False
+    assert env.run("plan", "--exit-code").exit_code == 3
+    drift = json.loads(env.ok("status", "--json").output)["drift"]
+    assert drift["drifted"] is True and drift["changes"] == 1 and drift["against"] == env.baseline
+    assert drift["summary"].startswith("Plan: 1 to update")
