@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from entragit.sandbox import baseline
+from entragit.sandbox.assertions import registrations
 from entragit.sandbox.baseline import (
     SANDBOX_CLIENT_ID,
     SANDBOX_DOMAIN,
@@ -327,13 +328,19 @@ def _type_name(value: Any) -> str:
 
 
 def _check_shape(data: Seed, name: str) -> None:
-    valid = (*COLLECTIONS, *SINGLETONS, "permissions")
+    valid = (*COLLECTIONS, *SINGLETONS, "permissions", "credentials")
     for key, value in data.items():
         if key == "permissions":  # the application permissions of the sandbox's client
             try:
                 parse_grant(value)
             except ValueError as exc:
                 raise SeedError(f"{name}: permissions: {exc}") from None
+            continue
+        if key == "credentials":  # certificates and federated credentials of apps (assertions.py)
+            try:
+                registrations(value)
+            except ValueError as exc:
+                raise SeedError(f"{name}: {exc}") from None
             continue
         if key not in valid:
             raise SeedError(f"{name}: unknown collection {key!r}; valid keys are: {', '.join(valid)}")

@@ -186,6 +186,7 @@ class Sandbox:
         self.authority = Authority(
             self.tenant_id, aliases, {client_id: self.client_secret}, roles_for=self._roles_for
         )
+        self.authority.credentials.update(assertions.registrations(tenant.credentials))
         files = certs.write_certificates(workdir, reuse=not own_workdir)
         self.ca_bundle = files.ca_pem
         self._ssl = certs.server_context(files)

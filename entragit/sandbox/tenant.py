@@ -178,6 +178,8 @@ class Tenant:
         self.soft_delete_security_groups = False
         # The application permissions of the sandbox's own client (None: every permission it knows).
         self.permissions: list[str] | None = None
+        # Apps' certificates and federated identity credentials as the seed gives them (assertions.py).
+        self.credentials: dict[str, Any] = {}
 
     # ----------------------------------------------------------------------------------------- clock
 
@@ -505,6 +507,7 @@ class Tenant:
                     tenant.where[obj["id"]] = key
                     tenant._index_proxies(None, obj)
         tenant.permissions = parse_grant(seed.get("permissions"))
+        tenant.credentials = copy.deepcopy(seed.get("credentials") or {})
         for path in SINGLETONS:
             if isinstance(seed.get(path), dict):
                 tenant.singletons[path] = copy.deepcopy(seed[path])

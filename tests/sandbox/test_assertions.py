@@ -216,3 +216,21 @@ def test_credentials_registered_through_the_tenant_endpoint(sandbox: Sandbox) ->
         verify=sandbox.ca_bundle,
     )
     assert bad.status_code == 400 and "issuer and subject" in bad.json()["error"]["message"]
+
+
+def test_a_seed_file_registers_federated_credentials(sandbox_factory: Any, tmp_path: Any) -> None:
+    """`credentials:` in a seed file (as in POST /_sandbox/tenant) registers an app's federated identity
+    credentials: the sandbox then checks a federated token's issuer and subject as Entra does."""
+    from entragit.sandbox import seed as seed_mod
+    from entragit.sandbox.seed import SANDBOX_CLIENT_ID
+
+    data = seed_mod.demo_seed()
+    data["credentials"] = {SANDBOX_CLIENT_ID: {"federated": [{"issuer": GITHUB, "subject": SUBJECT}]}}
+    box = sandbox_factory(seed=data)
+    assert _post(box, _federated()).status_code == 200
+    r = _post(box, _federated(sub="repo:someone/else:ref:refs/heads/main"))
+    assert r.status_code == 400 and _code(r) == 700213
+    path = tmp_path / "bad.yaml"
+    path.write_text("credentials: {x: {federated: [{issuer: 1}]}}\n")
+    with pytest.raises(Exception, match=r"bad.yaml: credentials.x.federated: each needs issuer and subject"):
+        seed_mod.load_seed_file(path)
