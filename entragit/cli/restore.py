@@ -284,21 +284,15 @@ def restore_cmd(
     **common: Any,
 ) -> None:
     """Bring objects back to a revision: show the plan, ask, apply it through Graph, report each result."""
-    client = sources.connect(repo, prompt_printer())
-    try:
-        plan = _plan(client, repo, objects, common)
-        _execute(
-            repo,
-            plan,
-            client,
-            allow_mass=allow_mass,
-            allow_privileged=allow_privileged,
-            yes=yes,
-            dry_run=dry_run,
-            send_invitations=send_invitations,
-        )
-    finally:
-        client.close()
+    _plan_and_execute(
+        repo,
+        lambda client: _plan(client, repo, objects, common),
+        allow_mass=allow_mass,
+        allow_privileged=allow_privileged,
+        yes=yes,
+        dry_run=dry_run,
+        send_invitations=send_invitations,
+    )
 
 
 @click.command("apply")
@@ -318,19 +312,22 @@ def apply_cmd(
 ) -> None:
     """Make the tenant what the work tree's files say (after `git checkout REV -- PATH`, or an edit merged
     from a pull request). Every file is checked before anything is written."""
+    _plan_and_execute(
+        repo,
+        lambda client: restore.make_apply_plan(repo, paths, prune=prune, client=client),
+        allow_mass=allow_mass,
+        allow_privileged=allow_privileged,
+        yes=yes,
+        dry_run=dry_run,
+        send_invitations=send_invitations,
+    )
+
+
+def _plan_and_execute(repo: str | None, make: Callable[[Any], restore.Plan], **options: Any) -> None:
+    """Sign in as the restore app, build the plan, then show, ask and apply it (restore and apply alike)."""
     client = sources.connect(repo, prompt_printer())
     try:
-        plan = restore.make_apply_plan(repo, paths, prune=prune, client=client)
-        _execute(
-            repo,
-            plan,
-            client,
-            allow_mass=allow_mass,
-            allow_privileged=allow_privileged,
-            yes=yes,
-            dry_run=dry_run,
-            send_invitations=send_invitations,
-        )
+        _execute(repo, make(client), client, **options)
     finally:
         client.close()
 
