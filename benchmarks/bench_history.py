@@ -163,23 +163,27 @@ def timed(repo: Path, *args: str) -> tuple[float, float]:
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+def synthetic_repository(doc: str | None, name: str) -> tuple[argparse.Namespace, Path, Path]:
+    """The command line (`--objects`, `--commits`, `--dir`) and the synthetic repository it asks for, built
+    unless `--dir` holds it already, with no history cache (the next command runs cold)."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--objects", type=int, default=100_000)
     parser.add_argument("--commits", type=int, default=100)
     parser.add_argument("--dir", help="Build here and keep it (default: a temporary directory, removed)")
     args = parser.parse_args()
-
-    base = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="entragit-bench-history-"))
+    base = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix=f"entragit-bench-{name}-"))
     repo = base / "repo"
+    if not (repo / ".git").exists():
+        print(f"building {args.objects} objects × {args.commits} commits in {repo} ...", flush=True)
+        print(f"  built in {build(repo, args.objects, args.commits):.1f} s", flush=True)
+    shutil.rmtree(repo / ".git" / "entragit" / "history", ignore_errors=True)
+    return args, base, repo
+
+
+def main() -> None:
+    args, base, repo = synthetic_repository(__doc__, "history")
+    cache = repo / ".git" / "entragit" / "history"
     try:
-        if not (repo / ".git").exists():
-            print(f"building {args.objects} objects × {args.commits} commits in {repo} ...", flush=True)
-            print(f"  built in {build(repo, args.objects, args.commits):.1f} s", flush=True)
-        cache = repo / ".git" / "entragit" / "history"
-        shutil.rmtree(cache, ignore_errors=True)
         files = int(
             subprocess.run(["git", "-C", str(repo), "ls-files"], capture_output=True).stdout.count(b"\n")
         )

@@ -10,33 +10,17 @@ Usage: python benchmarks/bench_report.py [--objects 100000] [--commits 100] [--d
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
-import tempfile
-from pathlib import Path
 
-from bench_history import build, timed  # the script's folder is on sys.path
+from bench_history import synthetic_repository, timed  # the script's folder is on sys.path
 
 TARGET = 30.0
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--objects", type=int, default=100_000)
-    parser.add_argument("--commits", type=int, default=100)
-    parser.add_argument("--dir", help="Build here and keep it (default: a temporary directory, removed)")
-    args = parser.parse_args()
-
-    base = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="entragit-bench-report-"))
-    repo = base / "repo"
+    args, base, repo = synthetic_repository(__doc__, "report")
     try:
-        if not (repo / ".git").exists():
-            print(f"building {args.objects} objects × {args.commits} commits in {repo} ...", flush=True)
-            print(f"  built in {build(repo, args.objects, args.commits):.1f} s", flush=True)
-        shutil.rmtree(repo / ".git" / "entragit" / "history", ignore_errors=True)
         out = base / "report"
         results = [
             ("report, cold (no cache)", timed(repo, "report", "--out", str(out))),
