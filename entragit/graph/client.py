@@ -20,6 +20,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, TypeVar
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -803,19 +804,7 @@ class GraphClient:
         throttled_for = 0.0
         last_failure: tuple[int, Any] = (0, None)
         while pending:
-            ticket = self._window.acquire()
-            throttled_round: bool | None = None
-            hint = 0.0
-            try:
-                responses = self._post_batch(pending, query, headers)
-                refused = [r for r in responses.values() if int(r.get("status", 0)) == 429]
-                throttled_round = bool(refused)
-                if refused:
-                    # Retry-After is what one refused request needs; a round like this one needs it n times.
-                    longest = max(_retry_after(_ci(r.get("headers") or {})) or 0.0 for r in refused)
-                    hint = longest * len(pending)
-            finally:
-                self._window.release(ticket, throttled_round, hint)
+            responses = self._paced(partial(self._post_batch, pending, query, headers), len(pending))
             retry: dict[str, str] = {}
             retry_statuses: list[int] = []
             waits: list[float] = []
@@ -925,23 +914,7 @@ class GraphClient:
         rounds = 0
         while pending:
             body = {"requests": [_inner_write(rid, w) for rid, w in pending.items()]}
-            ticket = self._window.acquire()
-            throttled: bool | None = None
-            hint = 0.0
-            try:
-                self._count("batched", len(pending))
-                http = self.send("POST", "$batch", json=body, idempotent=False)
-                envelope = http.json() if http.content else {}
-                answers = {
-                    str(r.get("id")): r for r in (envelope or {}).get("responses", []) if isinstance(r, dict)
-                }
-                refused = [r for r in answers.values() if int(r.get("status", 0)) == 429]
-                throttled = bool(refused)
-                if refused:
-                    longest = max(_retry_after(_ci(r.get("headers") or {})) or 0.0 for r in refused)
-                    hint = longest * len(pending)
-            finally:
-                self._window.release(ticket, throttled, hint)
+            answers = self._paced(partial(self._post_writes, body, len(pending)), len(pending))
             retry: dict[str, Write] = {}
             waits: list[float] = []
             for rid, w in pending.items():
@@ -996,6 +969,31 @@ class GraphClient:
             rounds += 1
             pending = retry
         return [out[str(i)] for i in range(1, len(writes) + 1)]
+
+    def _paced(self, post: Callable[[], dict[str, dict[str, Any]]], size: int) -> dict[str, dict[str, Any]]:
+        """One $batch round through the client's batch window: its inner responses by id. The window learns
+        whether the round was throttled, and how long it should wait: Retry-After is what one refused request
+        needs, a round like this one needs it `size` times."""
+        ticket = self._window.acquire()
+        throttled: bool | None = None
+        hint = 0.0
+        try:
+            answers = post()
+            refused = [r for r in answers.values() if int(r.get("status", 0)) == 429]
+            throttled = bool(refused)
+            if refused:
+                longest = max(_retry_after(_ci(r.get("headers") or {})) or 0.0 for r in refused)
+                hint = longest * size
+        finally:
+            self._window.release(ticket, throttled, hint)
+        return answers
+
+    def _post_writes(self, body: Mapping[str, Any], size: int) -> dict[str, dict[str, Any]]:
+        """One $batch POST of writes (never resent as a whole: a write may have happened); answers by id."""
+        self._count("batched", size)
+        http = self.send("POST", "$batch", json=body, idempotent=False)
+        envelope = http.json() if http.content else {}
+        return {str(r.get("id")): r for r in (envelope or {}).get("responses", []) if isinstance(r, dict)}
 
     def _post_batch(
         self, pending: Mapping[str, str], query: str, headers: Mapping[str, str] | None
