@@ -146,6 +146,12 @@ def graph_client(info: dict[str, Any]) -> Any:
     return live.connect(Config(tenant_id=info["tenant_id"], client_id=info["client_id"]), env, max_workers=8)
 
 
+def init_repo(info: dict[str, Any], env: dict[str, str], repo: Path) -> None:
+    """`entragit init` of a backup repository for the sandbox that printed `info`."""
+    init = [*ENTRAGIT, "init", "--repo", str(repo), "--tenant-id", info["tenant_id"]]
+    subprocess.run([*init, "--client-id", info["client_id"]], env=env, check=True, stdout=subprocess.DEVNULL)
+
+
 def change_objects(info: dict[str, Any], fraction: float, rng: random.Random) -> int:
     """Change `fraction` of users+groups: 80% user property edits, 20% group membership additions."""
     client = graph_client(info)
@@ -188,21 +194,7 @@ def run(users: int, latency_ms: int, fraction: float, keep: str | None, extra: l
     results: dict[str, Any] = {"users": users, "latency_ms": latency_ms}
     try:
         env = env_for(info)
-        subprocess.run(
-            [
-                *ENTRAGIT,
-                "init",
-                "--repo",
-                str(repo),
-                "--tenant-id",
-                info["tenant_id"],
-                "--client-id",
-                info["client_id"],
-            ],
-            env=env,
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
+        init_repo(info, env, repo)
         for label, action in (("full", None), ("incremental_1pct", "change"), ("incremental_nochange", None)):
             if action == "change":
                 t0 = time.monotonic()

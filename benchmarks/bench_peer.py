@@ -24,7 +24,6 @@ import argparse
 import json
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -36,7 +35,7 @@ from typing import Any
 
 import msal
 import requests
-from bench_backup import ENTRAGIT, admin_session, env_for, start_sandbox, stats, stop, timed_backup
+from bench_backup import ENTRAGIT, admin_session, env_for, init_repo, start_sandbox, stats, stop, timed_backup
 
 TYPES = ("users", "groups", "applications", "servicePrincipals")
 CHILDREN = {
@@ -179,9 +178,7 @@ def run(users: int, latency_ms: int, workers: int, per_object: bool) -> dict[str
         peer = Peer(info, workers)
         results["peer"] = measured(info, lambda: {"files": peer.export(workdir / "peer")})
         print(f"peer: {json.dumps(results['peer'])}", file=sys.stderr, flush=True)
-        init = [*ENTRAGIT, "init", "--repo", str(repo), "--tenant-id", info["tenant_id"]]
-        init += ["--client-id", info["client_id"]]
-        subprocess.run(init, env=env, check=True, stdout=subprocess.DEVNULL)
+        init_repo(info, env, repo)
         types = [arg for t in TYPES for arg in ("--type", t)]
         time.sleep(10)  # the RU bucket refills (8,000 RU per 10 s): both sides start with a full budget
         runs = [("entragit_full", ["--full", *types]), ("entragit_nochange", types)]

@@ -27,7 +27,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from bench_backup import ENTRAGIT, env_for, graph_client, start_sandbox, stats, stop
+from bench_backup import ENTRAGIT, env_for, graph_client, init_repo, start_sandbox, stats, stop
 
 QUOTA_PER_S = 3000 / 150
 WRITE_METHODS = ("POST", "PATCH", "PUT", "DELETE")
@@ -117,16 +117,7 @@ def run(users: int, groups: int, latency_ms: int) -> dict[str, Any]:
     results: dict[str, Any] = {"latency_ms": latency_ms, "write_quota_per_second": QUOTA_PER_S}
     try:
         env = env_for(info)
-        _entragit(
-            env,
-            "init",
-            "--repo",
-            str(repo),
-            "--tenant-id",
-            info["tenant_id"],
-            "--client-id",
-            info["client_id"],
-        )
+        init_repo(info, env, repo)
         _entragit(env, "backup", "--repo", str(repo))
         results["roll_back_users"] = roll_back_users(info, env, repo, users)
         print(json.dumps(results["roll_back_users"]), file=sys.stderr, flush=True)

@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 import requests
 from click.testing import CliRunner, Result
+from live_helpers import cli_env
 from msal_session import session_for
 
 from entragit import catalog
@@ -79,14 +80,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
     box = start(Tenant.from_seed(seed_mod.demo_seed()), throttle=False)
     try:
         root = tmp_path_factory.mktemp("report") / "backup"
-        env = {
-            "ENTRAGIT_GRAPH_URL": box.graph_url,
-            "AZURE_AUTHORITY_HOST": box.authority_host,
-            "AZURE_CLIENT_SECRET": box.client_secret,
-            "REQUESTS_CA_BUNDLE": box.ca_bundle,
-            "ENTRAGIT_REPO": "",
-            "NO_COLOR": "1",
-        }
+        env = cli_env(box)
         args = ["init", "--repo", str(root), "--tenant-id", box.tenant_id, "--client-id", box.client_id]
         assert CliRunner().invoke(cli, args, env=env).exit_code == 0
         b = Built(box, root, env, session_for(box))
