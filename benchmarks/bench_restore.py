@@ -73,9 +73,10 @@ def _timed_restore(
 def roll_back_users(info: dict[str, Any], env: dict[str, str], repo: Path, n: int) -> dict[str, Any]:
     client = graph_client(info)
     listed = client.list("users", {"$select": "id,onPremisesSyncEnabled,userType", "$top": "999"})
-    users = [u["id"] for u in listed if not u.get("onPremisesSyncEnabled") and u.get("userType") == "Member"][
-        :n
-    ]
+    users = [u["id"] for u in listed if not u.get("onPremisesSyncEnabled") and u.get("userType") == "Member"]
+    if len(users) < n:
+        raise SystemExit(f"the sandbox has {len(users)} cloud-only members, fewer than --users {n}")
+    users = users[:n]
 
     def change(uid: str) -> None:
         client.request("PATCH", f"users/{uid}", json={"jobTitle": "bench changed", "department": "bench"})
@@ -111,7 +112,8 @@ def recreate_groups(info: dict[str, Any], env: dict[str, str], repo: Path, n: in
 
 
 def run(users: int, groups: int, latency_ms: int) -> dict[str, Any]:
-    proc, info = start_sandbox(users + 50, latency_ms, [])
+    # About a fifth of the sandbox's users are synced from on-premises or guests: seed enough cloud members.
+    proc, info = start_sandbox(users * 5 // 4 + 100, latency_ms, [])
     workdir = Path(tempfile.mkdtemp(prefix="entragit-bench-restore-"))
     repo = workdir / "repo"
     results: dict[str, Any] = {"latency_ms": latency_ms, "write_quota_per_second": QUOTA_PER_S}

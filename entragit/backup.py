@@ -255,17 +255,13 @@ class _Run:
             obj = self.reader.singleton(t)
             if catalog.is_backed_up(t, obj):
                 self._take(p, obj, {})
-        elif self.reader.uses_delta(t) and all(r.kind == "ref-collection" for r in t.relationships):
-            # Groups and admin units: a delta round returns big groups' members 500 links per page, one
-            # dependent page after another (at 100k users: ~1,700 pages, a minute of round trips). Listing the
-            # objects and reading their members through concurrent $batch requests is bound by the
-            # resource-unit budget instead (docs/architecture.md, performance). The deltaLink is taken first,
-            # so that changes made during the listing come with the next incremental run.
-            p.state["deltaLink"] = self.reader.latest_delta_link(t)
-            self._from_listing(p)
-        elif self.reader.uses_delta(t):
+        elif self.reader.by_delta_round(t):
             self._from_delta_round(p)
         else:
+            if self.reader.uses_delta(t):
+                # The deltaLink is taken first, so that changes made during the listing come with the next
+                # incremental run.
+                p.state["deltaLink"] = self.reader.latest_delta_link(t)
             self._from_listing(p)
         soft = self._take_soft_deleted(p)
         if soft:
@@ -334,7 +330,7 @@ class _Run:
                 if "@removed" in item or not item.get("id") or not catalog.is_backed_up(t, item):
                     continue
                 oid = str(item["id"])
-                links = _merge_slice(t, seen_links, oid, item)
+                links = live.merge_slice(t, seen_links, oid, item)
                 if not pooled:
                     self._take(p, item, links)
                     continue
@@ -481,25 +477,6 @@ class _Run:
             if earlier is not None and earlier.kind == "added":
                 entry.kind = "added"  # a big group's second slice: still new in this run
             out.entries[path] = entry
-
-
-def _merge_slice(
-    t: ObjectType, seen: dict[str, dict[str, Any]], oid: str, item: Mapping[str, Any]
-) -> dict[str, Any]:
-    """The object's links so far in an initial delta round, with this page's slice merged in."""
-    links = seen.get(oid)
-    if links is None:
-        links = {r.name: live.initial_links(r, item) for r in t.relationships}
-        if any(r.kind != "ref-single" for r in t.relationships):
-            seen[oid] = links
-        return links
-    for r in t.relationships:
-        extra = live.initial_links(r, item)
-        if r.kind == "ref-single":
-            links[r.name] = extra or links.get(r.name)
-        else:
-            links[r.name] = sorted(set(links.get(r.name) or []) | set(extra or []))
-    return links
 
 
 def file_links(store: Store, t: ObjectType, path: str) -> dict[str, Any]:

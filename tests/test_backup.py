@@ -23,7 +23,7 @@ from entragit.backup import run_backup
 from entragit.cli import cli
 from entragit.config import Config
 from entragit.graph.client import GraphClient
-from entragit.history.tenant import live_object
+from entragit.history.tenant import live_object, live_objects, live_unlike
 from entragit.repo import writer as store
 from entragit.repo.writer import Store
 from entragit.sandbox.server import Sandbox
@@ -818,6 +818,49 @@ def test_live_object_reads_one_object_exactly_as_a_backup_writes_it(
         monkeypatch.setenv(k, v)
     got = live_object(str(env.root), users, user["id"])
     assert got is not None and got["jobTitle"] == "Fetched Live" and "mobilePhone" not in got
+
+
+def test_many_objects_are_read_whole_per_type_and_equal_their_one_by_one_reads(env: Env) -> None:
+    """A whole-tenant plan reads each type as a full backup does (a listing or delta round, then deleted
+    items) instead of one request per object; what it gets must be exactly what the one-by-one read gets,
+    for every type: live objects with their links, soft-deleted ones, and None for an object gone for good
+    (confirmed by a read of its own, never concluded from its absence in a listing)."""
+    users = catalog.by_name("users")
+    assert env.backup().ok
+    quiet = _quiet_user(env)
+    gone_group = next(
+        env.load(p) for p in env.files(catalog.by_name("groups")) if not env.load(p).get("mailEnabled")
+    )
+    env.graph("DELETE", f"groups/{gone_group['id']}")  # security groups are deleted for good
+    env.graph("PATCH", f"users/{quiet['id']}", {"jobTitle": "Read Whole"})
+    paths = [p for p in git(env.root, "ls-files").split("\n") if p and catalog.parse_path(p)]
+    keys = [parsed for p in paths if (parsed := catalog.parse_path(p)) is not None]
+    keys.append((users, "00000000-0000-0000-0000-0000000000ff"))  # never existed
+    assert len(keys) > 50
+    stats = f"{env.box.graph_url}/_sandbox/stats"
+    before = env.http.get(stats).json()["requests"]
+    whole = live_objects(str(env.root), keys, env.client)
+    requests_whole = env.http.get(stats).json()["requests"] - before
+    before = env.http.get(stats).json()["requests"]
+    one_by_one = [live_object(str(env.root), t, oid, client=env.client) for t, oid in keys]
+    requests_one_by_one = env.http.get(stats).json()["requests"] - before
+    assert whole == one_by_one
+    assert requests_whole * 3 < requests_one_by_one, (requests_whole, requests_one_by_one)
+    by_key = dict(zip(keys, whole, strict=True))
+    assert by_key[(users, quiet["id"])]["jobTitle"] == "Read Whole"
+    assert by_key[(catalog.by_name("groups"), gone_group["id"])] is None
+    assert any(obj and obj.get("deletedDateTime") for obj in whole)  # the demo's soft-deleted objects
+
+    # Compared with the files: only what differs comes back (the two changes and what they cascaded to).
+    texts = {k: (env.root / p).read_text() for k, p in zip(keys, paths, strict=False)}
+    unlike = live_unlike(str(env.root), texts, env.client)
+    differ = {
+        k for k, obj in by_key.items() if k in texts and (obj is None or canonical.dump(obj) != texts[k])
+    }
+    assert set(unlike) == differ
+    assert {(users, quiet["id"]), (catalog.by_name("groups"), gone_group["id"])} <= differ
+    assert len(differ) < 5
+    assert unlike[(users, quiet["id"])] == by_key[(users, quiet["id"])]
 
 
 def _one_error_line(output: str) -> str:

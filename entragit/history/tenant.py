@@ -1,18 +1,23 @@
-"""An object of a backup repository as the live tenant has it now, for `compare OBJECT live` and restore.
+"""Objects of a backup repository as the live tenant has them now, for `compare OBJECT live` and restore.
 
-It is read through the one live reader with the repository's own settings (its excluded attributes trim the
-`$select` as they trim a backup's), so an object nobody changed since the last backup equals its file.
+They are read through the one live reader with the repository's own settings (its excluded attributes trim
+the `$select` as they trim a backup's), so an object nobody changed since the last backup equals its file.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import threading
+from collections import Counter, defaultdict
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from entragit import config, live
+from entragit import canonical, catalog, config, live
 from entragit.catalog import ObjectType
 from entragit.graph.client import GraphClient, RetryNotice
 from entragit.repo.reader import BackupRepo
+
+Live = dict[str, Any] | None  # an object in canonical form, None when Graph has it neither live nor deleted
+Key = tuple[ObjectType, str]  # type and object id
 
 
 def live_object(
@@ -23,19 +28,99 @@ def live_object(
     client: GraphClient | None = None,
     prompt: Callable[[str], None] | None = None,
     on_retry: Callable[[RetryNotice], None] | None = None,
-) -> dict[str, Any] | None:
+) -> Live:
     """The object in canonical form as a backup into repo_root would write it now; None when Graph has it
     neither live nor soft-deleted. Without `client`, one is built from entragit.yaml and the environment."""
     repo = BackupRepo(repo_root)
     cfg = config.load(repo.root)
     graph = live.connect(cfg, prompt=prompt, on_retry=on_retry) if client is None else client
+    try:
+        return live.Reader(graph, cfg).read_object(t, object_id, _file_links(repo))
+    finally:
+        if client is None:
+            graph.close()
+
+
+def live_objects(repo_root: str, keys: Sequence[Key], client: GraphClient) -> list[Live]:
+    """Many objects at once, in the order of keys (see `_read`)."""
+    found = _read(repo_root, keys, client)
+    return [found[k] for k in keys]
+
+
+def live_unlike(repo_root: str, files: Mapping[Key, str], client: GraphClient) -> dict[Key, Live]:
+    """The live objects whose files would differ from the texts given (None for those Graph has no more);
+    objects whose backup would write exactly that text are left out, so a whole-tenant comparison holds
+    only what differs, not the tenant."""
+    return _read(repo_root, list(files), client, lambda k, obj: canonical.dump(obj) != files[k])
+
+
+def _read(
+    repo_root: str,
+    keys: Sequence[Key],
+    client: GraphClient,
+    keep: Callable[[Key, dict[str, Any]], bool] = lambda _k, _obj: True,
+) -> dict[Key, Live]:
+    """Where a type's objects would cost more to read one by one than the type costs to read whole
+    (`reads_whole`), the type is read as a full backup reads it and only what that read leaves open
+    (absent objects, objects gone mid-read) is read one by one: an object missing from a listing is
+    confirmed absent before a plan recreates it. Objects `keep` declines are left out of the result."""
+    repo = BackupRepo(repo_root)
+    reader = live.Reader(client, config.load(repo.root))
+    file_links = _file_links(repo)
+    wanted: dict[ObjectType, set[str]] = defaultdict(set)
+    for t, oid in keys:
+        wanted[t].add(oid)
+    sizes = Counter(catalog.type_for_path(p) for p in repo.index("HEAD"))
+    whole = {t for t, ids in wanted.items() if reads_whole(t, len(ids), sizes[t])}
+    found: dict[Key, Live] = {}
+    settled: set[Key] = set()
+    lock = threading.Lock()
+
+    def take(key: Key, obj: Live) -> None:
+        wanted_key = key[1] in wanted[key[0]]
+        with lock:
+            if wanted_key:
+                settled.add(key)
+                if obj is None or keep(key, obj):
+                    found[key] = obj
+                else:  # a later slice of a delta round may settle what an earlier one left different
+                    found.pop(key, None)
+
+    def read(job: tuple[ObjectType, str | None]) -> set[str]:
+        t, oid = job
+        if oid is not None:
+            take((t, oid), reader.read_object(t, oid, file_links))
+            return set()
+        return reader.read_all(t, file_links, lambda i, obj: take((t, i), obj))
+
+    # Whole types and single objects all at once, as a backup lists its types: each endpoint has its own
+    # throttle, so one type's listing does not wait for another's.
+    jobs: list[tuple[ObjectType, str | None]] = [(t, None) for t in sorted(whole, key=lambda t: t.name)]
+    jobs += sorted({k for k in keys if k[0] not in whole}, key=lambda k: (k[0].name, k[1]))
+    for (t, _), unsettled in zip(jobs, client.map_concurrent(read, jobs), strict=True):
+        settled.difference_update((t, i) for i in unsettled)
+    # What a whole read left open, read one by one: confirmed absent before a plan recreates it.
+    left = sorted({k for k in keys if k not in settled}, key=lambda k: (k[0].name, k[1]))
+    client.map_concurrent(read, left)
+    return found
+
+
+def reads_whole(t: ObjectType, wanted: int, backed_up: int) -> bool:
+    """Whether reading `wanted` objects of a type of about `backed_up` objects costs more requests one by
+    one (one per object and per relationship) than as a full read (listing pages of at least 100 objects,
+    relationships mostly inline, plus the deleted items). Counting requests, not resource units, is the
+    right measure where it matters most: the conditional access endpoints allow about one request per
+    second, so ten policies read one by one take ten seconds and their listing one."""
+    if t.singleton:
+        return False
+    return wanted * (1 + len(t.relationships)) > -(-backed_up // int(live.EXPAND_TOP)) + 1
+
+
+def _file_links(repo: BackupRepo) -> Callable[[ObjectType, str], Mapping[str, Any]]:
+    """The links a soft-deleted object keeps: those of its file at HEAD (deletedItems returns none)."""
 
     def file_links(t: ObjectType, path: str) -> Mapping[str, Any]:
         committed = repo.load("HEAD", path) or {}
         return {r.name: committed[r.name] for r in t.relationships if r.name in committed}
 
-    try:
-        return live.Reader(graph, cfg).read_object(t, object_id, file_links)
-    finally:
-        if client is None:
-            graph.close()
+    return file_links

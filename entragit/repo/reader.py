@@ -18,6 +18,7 @@ import hashlib
 import json
 import os
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -32,6 +33,8 @@ from entragit.repo.attribution import NOTES_REF, UNATTRIBUTED, parse_note
 from entragit.repo.entries import Entry, load_text, summarize
 from entragit.repo.git import RepoError, UnknownRevision
 from entragit.repo.roles import BUILT_IN_ROLE_NAMES
+
+TREE_FROM = 200  # paths of one revision in a read_many from which its tree is listed to name blobs
 
 CACHE_FORMAT = 3  # 3: index entries carry `mail` among their identities
 # git keeps recently inflated delta bases in a cache of 96 MB by default; a history pass over a sharded
@@ -279,9 +282,21 @@ class BackupRepo:
         return self._types[key]
 
     def read_many(self, specs: Sequence[str]) -> list[str | None]:
-        """Blob texts for `<sha>` or `<rev>:<path>` specs in one `git cat-file --batch`; None when absent."""
+        """Blob texts for `<sha>` or `<rev>:<path>` specs in one `git cat-file --batch`; None when absent.
+
+        git resolves each `<rev>:<path>` by walking the trees down from the commit: at 100k files that is ten
+        times the cost of reading the blobs (27 s against 3). Many paths of one revision are therefore
+        turned into blob ids through one listing of its tree first."""
         if not specs:
             return []
+        revs = Counter(spec.partition(":")[0] for spec in specs if ":" in spec)
+        trees = {rev: self._tree(rev) for rev, n in revs.items() if n >= TREE_FROM}
+        if trees:
+            specs = [
+                trees[rev].get(path, spec) if rev in trees else spec
+                for spec in specs
+                for rev, _, path in [spec.partition(":")]
+            ]
         out = self.git("cat-file", "--batch", input=("\n".join(specs) + "\n").encode())
         results: list[str | None] = []
         pos = 0

@@ -21,7 +21,7 @@ from entragit.restore.apply import Result, apply
 from entragit.restore.desired import Desired, is_deleted
 from entragit.restore.idmap import IdMap
 from entragit.restore.plan import LINK, RECREATE, SKIP, Action, Facts, Options, plan_object, plan_removal
-from entragit.restore.sources import Revision
+from entragit.restore.sources import Live, Revision
 
 
 @dataclass
@@ -52,11 +52,10 @@ def record_drift(repo_dir: str | None, plan: Plan, summary: str) -> None:
     )
 
 
-def _check_only(only: Sequence[str] | None, wanted: Sequence[Desired]) -> frozenset[str] | None:
+def _check_only(only: Sequence[str] | None, types: set[catalog.ObjectType]) -> frozenset[str] | None:
     if not only:
         return None
     names = {n.strip() for n in only if n.strip()}
-    types = {d.type for d in wanted}
     known = {p for t in types for p in (*t.select, *(r.name for r in t.relationships))}
     unknown = sorted(names - known)
     if unknown:
@@ -108,17 +107,15 @@ def _deleted_relatives(
         for ref in canonical.find_references(d.type, d.obj)
         if d.type.relationship(ref.path) is not None
     } - have
-    out: list[tuple[Desired, dict[str, Any] | None]] = []
+    relatives: list[Desired] = []
     for oid in sorted(linked):
         try:
             [found] = desired_mod.read(repo_dir, [oid], at)[1]
         except EntragitError:
             continue
-        d = replace(found, id=idmap.new_id(found.id), obj=idmap.rewrite(found.type, found.obj))
-        obj = sources.read_live(root, d.type, d.id, client)
-        if obj is None or is_deleted(obj):
-            out.append((d, obj))
-    return out
+        relatives.append(replace(found, id=idmap.new_id(found.id), obj=idmap.rewrite(found.type, found.obj)))
+    live = sources.read_live_many(root, [(d.type, d.id) for d in relatives], client)
+    return [(d, obj) for d, obj in zip(relatives, live, strict=True) if obj is None or is_deleted(obj)]
 
 
 def make_plan(
@@ -134,16 +131,38 @@ def make_plan(
 ) -> Plan:
     """What a restore of specs (every object of the revision when empty) would do now; with sub_objects,
     also of the members, owners and managers they link to that are deleted themselves."""
+    idmap = idmap_mod.load(sources.repo_root(repo_dir))
+    if not specs:  # every object of the revision is in the plan already: no relatives to add
+        if new_upn is not None:
+            raise UsageError("--new-upn needs exactly one object, a user")
+        rev, wanted, live, types = _unlike_live(repo_dir, at, idmap, client)
+        opts = Options(_check_only(only, types), relationships)
+        return _plan(repo_dir, rev, wanted, opts, idmap, client, live=live)
     rev, wanted = desired_mod.read(repo_dir, specs, at)
     if new_upn is not None and [d.type.name for d in wanted] != ["users"]:
         raise UsageError("--new-upn needs exactly one object, a user")
-    opts = Options(_check_only(only, wanted), relationships)
-    idmap = idmap_mod.load(sources.repo_root(repo_dir))
+    opts = Options(_check_only(only, {d.type for d in wanted}), relationships)
 
     def relatives(wanted: list[Desired]) -> list[tuple[Desired, dict[str, Any] | None]]:
         return _deleted_relatives(repo_dir, at, wanted, idmap, client) if sub_objects else []
 
     return _plan(repo_dir, rev, wanted, opts, idmap, client, new_upn=new_upn, relatives=relatives)
+
+
+def _unlike_live(
+    repo_dir: str | None, at: str | None, idmap: IdMap, client: GraphClient
+) -> tuple[Revision, list[Desired], list[Live], set[catalog.ObjectType]]:
+    """A whole revision against the live tenant: the desired objects whose files differ from what a backup
+    would write now, with their live objects, and the types the revision holds. Only those files are
+    parsed; an equal text plans nothing (both sides are canonical), and at 100k objects parsing every file
+    would cost about as much as reading the tenant. A file naming an id the id map replaced differs, so it
+    is planned in full."""
+    rev, files = desired_mod.revision_files(repo_dir, at)
+    by_key = {(f.type, idmap.new_id(f.id)): f for f in files}
+    texts = {k: f.text for k, f in by_key.items()}
+    unlike = sources.read_live_unlike(sources.repo_root(repo_dir), texts, client)
+    wanted = [desired_mod.load(by_key[k].path, by_key[k].text, rev) for k in unlike]
+    return rev, wanted, list(unlike.values()), {f.type for f in files}
 
 
 def make_apply_plan(
@@ -189,7 +208,7 @@ def _removals(
         if parsed is not None and text is not None:
             t, oid = parsed
             removed.append(Desired(path, t, idmap.new_id(oid), canonical.load(text, source=path), rev))
-    live = client.map_concurrent(lambda d: sources.read_live(root, d.type, d.id, client), removed)
+    live = sources.read_live_many(root, [(d.type, d.id) for d in removed], client)
     return [a for d, obj in zip(removed, live, strict=True) for a in plan_removal(d, obj)]
 
 
@@ -202,14 +221,15 @@ def _plan(
     client: GraphClient,
     *,
     new_upn: str | None = None,
-    relatives: Callable[[list[Desired]], list[tuple[Desired, dict[str, Any] | None]]] = lambda _w: [],
+    relatives: Callable[[list[Desired]], list[tuple[Desired, Live]]] = lambda _w: [],
+    live: list[Live] | None = None,
 ) -> Plan:
-    """Desired objects against live ones → the plan (shared by restore, from a revision, and apply, from the
-    work tree)."""
-    root = sources.repo_root(repo_dir)
+    """Desired objects against live ones (read here unless given, in the order of wanted) → the plan
+    (shared by restore, from a revision, and apply, from the work tree)."""
     # Objects recreated by an earlier restore are read (and compared) as their successors.
     wanted = [replace(d, id=idmap.new_id(d.id), obj=idmap.rewrite(d.type, d.obj)) for d in wanted]
-    live = client.map_concurrent(lambda d: sources.read_live(root, d.type, d.id, client), wanted)
+    if live is None:
+        live = sources.read_live_many(sources.repo_root(repo_dir), [(d.type, d.id) for d in wanted], client)
     for d, obj in relatives(wanted):
         wanted.append(d)
         live.append(obj)

@@ -47,7 +47,7 @@ def is_deleted(obj: dict[str, Any] | None) -> bool:
     return obj is not None and obj.get("deletedDateTime") not in (None, "")
 
 
-def _load(path: str, text: str, rev: Revision) -> Desired:
+def load(path: str, text: str, rev: Revision) -> Desired:
     parsed = catalog.parse_path(path)
     if parsed is None:
         raise UsageError(f"{path} is not an object file")
@@ -58,13 +58,35 @@ def _load(path: str, text: str, rev: Revision) -> Desired:
     return Desired(path, t, oid, canonical.normalize(t, obj), rev)
 
 
+@dataclass(frozen=True)
+class File:
+    """An object file of a revision, not parsed yet."""
+
+    path: str
+    type: ObjectType
+    id: str
+    text: str
+
+
+def revision_files(repo_dir: str | None, at: str | None) -> tuple[Revision, list[File]]:
+    """Every object file at the revision (those of objects soft-deleted then left out), unparsed: a
+    whole-tenant plan parses only the files that differ from what a backup would write now."""
+    rev = sources.revision(repo_dir, at)
+    paths = sources.object_paths(repo_dir, rev.sha)
+    out: list[File] = []
+    for path, text in zip(paths, sources.read_files(repo_dir, rev.sha, paths), strict=True):
+        parsed = catalog.parse_path(path)
+        if parsed is not None and text is not None:
+            out.append(File(path, parsed[0], parsed[1], text))
+    return rev, out
+
+
 def read(repo_dir: str | None, specs: Sequence[str], at: str | None) -> tuple[Revision, list[Desired]]:
     """The revision restored to and the desired objects: the named ones, or every object file at it."""
-    rev = sources.revision(repo_dir, at)
     if not specs:
-        paths = sources.object_paths(repo_dir, rev.sha)
-        texts = sources.read_files(repo_dir, rev.sha, paths)
-        return rev, [_load(p, text, rev) for p, text in zip(paths, texts, strict=True) if text is not None]
+        rev, files = revision_files(repo_dir, at)
+        return rev, [load(f.path, f.text, rev) for f in files]
+    rev = sources.revision(repo_dir, at)
     out: dict[str, Desired] = {}
     for spec in specs:
         path = sources.resolve(repo_dir, spec, rev.sha)
@@ -80,12 +102,12 @@ def _at(repo_dir: str | None, spec: str, path: str, rev: Revision) -> Desired:
         raise UsageError(
             f"{spec}: {path} does not exist at {rev.short} ({rev.when}); see `entragit versions {spec}`"
         )
-    return _load(path, text, rev)
+    return load(path, text, rev)
 
 
 def _latest_alive(repo_dir: str | None, spec: str, path: str) -> Desired:
     found = sources.versions(repo_dir, path, None)
-    loaded = [_load(v.path, v.text, v.revision) for v in found]
+    loaded = [load(v.path, v.text, v.revision) for v in found]
     alive = next((d for d in loaded if not d.deleted), None)
     if alive is None:
         if loaded:

@@ -42,9 +42,7 @@ def record(
             touched[a.path] = (a.type, idmap.new_id(a.id))
     paths: list[str] = []
     items = sorted(touched.items())
-    objs = client.map_concurrent(
-        lambda item: sources.read_live(str(root), item[1][0], item[1][1], client), items
-    )
+    objs = sources.read_live_many(str(root), [key for _path, key in items], client)
     for (old_path, (t, oid)), obj in zip(items, objs, strict=True):
         if obj is None:  # deleted for good (apply --prune): the file's removal is what to commit
             head = sources.revision(repo_dir, None).sha

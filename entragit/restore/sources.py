@@ -1,7 +1,7 @@
 """The one module through which restore reaches the repository and the live tenant.
 
 Restore needs four things from the rest of entragit: a Graph connection built from `entragit.yaml`
-(`live.connect`), the live object exactly as a backup would write it (`history.tenant.live_object`, through
+(`live.connect`), the live object exactly as a backup would write it (`history.tenant.live_objects`, through
 the one live reader: an unchanged object plans nothing), name resolution as the history commands do it
 (`history.resolve`), and file texts at a revision (`repo.reader`). Keeping those imports here keeps the rest
 of restore/ to plans and writes.
@@ -20,7 +20,7 @@ from entragit.catalog import ObjectType
 from entragit.errors import UsageError
 from entragit.graph.client import GraphClient
 from entragit.history.resolve import resolve as resolve_spec
-from entragit.history.tenant import live_object
+from entragit.history.tenant import Key, Live, live_objects, live_unlike
 from entragit.repo import records
 from entragit.repo.reader import BackupRepo
 from entragit.repo.writer import Store
@@ -154,9 +154,15 @@ def connect(repo_dir: str | None, prompt: Callable[[str], None] | None = None) -
     return live.connect(cfg, env, prompt=prompt)
 
 
-def read_live(repo_dir: str, t: ObjectType, object_id: str, client: GraphClient) -> dict[str, Any] | None:
-    """The object as a backup would write it now (soft-deleted copy included); None when Graph has none."""
-    return live_object(repo_dir, t, object_id, client=client)
+def read_live_many(repo_dir: str, keys: Sequence[tuple[ObjectType, str]], client: GraphClient) -> list[Live]:
+    """The objects as a backup would write them now (soft-deleted copies included; None where Graph has
+    none), in order; many objects of one type are read as a full backup reads them (history.tenant)."""
+    return live_objects(repo_dir, keys, client)
+
+
+def read_live_unlike(repo_dir: str, files: Mapping[Key, str], client: GraphClient) -> dict[Key, Live]:
+    """The live objects a backup would not write as the texts given (None for those Graph has no more)."""
+    return live_unlike(repo_dir, files, client)
 
 
 def resolve(repo_dir: str | None, spec: str, rev: str | None) -> str:
