@@ -76,6 +76,24 @@ def test_resolve_object_on_a_directory(tmp_path: Path) -> None:
         resolve_object(str(b.root), "  ")
 
 
+def test_a_path_or_an_id_resolves_without_building_the_index(tmp_path: Path) -> None:
+    """`restore OBJECT` in a CI job runs on a fresh clone: at 100k files, building the name index costs
+    seconds. A path or id naming one file at the revision needs none; names and ambiguity still use it."""
+    b = RepoBuilder(tmp_path / "r")
+    uid, gid = guid(7, "77"), guid(8, "88")
+    b.put("users", {"id": uid, "displayName": "Zed", "userPrincipalName": "zed@contoso.com"})
+    b.put("groups", {"id": gid, "displayName": "Zed team"})
+    b.commit()
+    cache = b.root / ".git" / "entragit" / "history"
+    path = f"users/77/{uid}.yaml"
+    assert resolve_object(str(b.root), uid) == path
+    assert resolve_object(str(b.root), uid.upper()) == path
+    assert resolve_object(str(b.root), path) == path
+    assert not any(cache.glob("index*")), list(cache.iterdir())
+    assert resolve_object(str(b.root), "Zed team") == f"groups/88/{gid}.yaml"  # a name: the index
+    assert any(cache.glob("index*"))
+
+
 def test_candidates_show_the_identity_that_tells_them_apart() -> None:
     twin = entry(f"users/f6/{guid(6, 'f6')}.yaml", "Alice", "alice.twin@contoso.com")
     with pytest.raises(AmbiguousObject) as err:

@@ -11,7 +11,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from entragit import canonical, catalog, config, live
+from entragit import canonical, config, live
 from entragit.catalog import ObjectType
 from entragit.graph.client import GraphClient, RetryNotice
 from entragit.repo.reader import BackupRepo
@@ -70,8 +70,16 @@ def _read(
     wanted: dict[ObjectType, set[str]] = defaultdict(set)
     for t, oid in keys:
         wanted[t].add(oid)
-    sizes = Counter(catalog.type_for_path(p) for p in repo.index("HEAD"))
-    whole = {t for t, ids in wanted.items() if reads_whole(t, len(ids), sizes[t])}
+    # Only a type with more than one object asked for can be cheaper whole: a plan of one object does not
+    # load the repository's index (a second at 100k files) to find that out.
+    sizes = (
+        Counter(e.type for e in repo.index("HEAD").values())
+        if any(len(i) > 1 for i in wanted.values())
+        else {}
+    )
+    whole = {
+        t for t, ids in wanted.items() if len(ids) > 1 and reads_whole(t, len(ids), sizes.get(t.name, 0))
+    }
     found: dict[Key, Live] = {}
     settled: set[Key] = set()
     lock = threading.Lock()

@@ -19,7 +19,7 @@ import json
 import os
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import cached_property, wraps
@@ -34,6 +34,7 @@ from entragit.repo.entries import Entry, load_text, summarize
 from entragit.repo.git import RepoError, UnknownRevision
 from entragit.repo.roles import BUILT_IN_ROLE_NAMES
 
+NAMES_DIRECT_MAX = 50  # ids from which `names` reads the index rather than their files
 TREE_FROM = 200  # paths of one revision in a read_many from which its tree is listed to name blobs
 
 CACHE_FORMAT = 3  # 3: index entries carry `mail` among their identities
@@ -521,10 +522,26 @@ class BackupRepo:
             with contextlib.suppress(OSError):
                 tmp.unlink()
 
-    def names(self, rev: str | None = None) -> dict[str, str]:
+    def names(self, rev: str | None = None, ids: Collection[str] | None = None) -> dict[str, str]:
         """object id → display name, for showing members/owners by name (built-in roles by their template id:
-        backups keep custom role definitions only)."""
+        backups keep custom role definitions only). Given a few `ids`, only their files are read: a plan of
+        one object on a fresh clone should not build the whole index to name three members."""
         names = dict(BUILT_IN_ROLE_NAMES)
+        if ids is not None and len(ids) <= NAMES_DIRECT_MAX:
+            sha = self.commit(rev).sha
+            candidates = [
+                (t, catalog.object_path(t, i))
+                for i in ids
+                if "/" not in i
+                for t in catalog.CATALOG
+                if not t.singleton
+            ]
+            texts = self.read_many([f"{sha}:{p}" for _t, p in candidates])
+            for (t, path), text in zip(candidates, texts, strict=True):
+                entry = summarize(path, t, text) if text is not None else None
+                if entry is not None and entry.display_name:
+                    names[entry.id] = entry.display_name
+            return names
         names.update((e.id, e.display_name) for e in self.index(rev).values() if e.display_name)
         return names
 

@@ -245,7 +245,15 @@ def _plan(
             for (d, obj), f, acts in zip(pairs, facts, planned, strict=True)
         ]
     actions = [a for acts in planned for a in acts]
-    names = sources.names(repo_dir, rev.sha) if actions else {}
+    linked = {
+        str(v.get("principalId") if isinstance(v, dict) else v)
+        for a in actions
+        for c in a.changes
+        if a.type.relationship(c.path) is not None
+        for v in (c.old, c.new)
+        if v is not None
+    }
+    names = sources.names(repo_dir, rev.sha, linked) if actions else {}
     return Plan(rev, actions, names, idmap, frozenset(d.revision.sha for d in wanted))
 
 

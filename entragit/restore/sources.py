@@ -9,7 +9,7 @@ of restore/ to plans and writes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -192,9 +192,9 @@ def versions(repo_dir: str | None, path: str, rev: str | None) -> list[Version]:
     ]
 
 
-def names(repo_dir: str | None, rev: str | None) -> dict[str, str]:
+def names(repo_dir: str | None, rev: str | None, ids: Collection[str] | None = None) -> dict[str, str]:
     """object id → display name at rev, to show linked ids by name."""
-    return _repo(repo_dir).names(rev)
+    return _repo(repo_dir).names(rev, ids)
 
 
 def commit_file(repo_dir: str | None, paths: Sequence[str], message: str) -> str:

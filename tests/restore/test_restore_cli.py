@@ -45,6 +45,12 @@ def test_group_rename_and_members_rolled_back_then_plan_is_empty(env: Env) -> No
     assert by_action["unlink"]["changes"] == [{"path": "members", "old": joining, "new": None}]
     text = env.ok("plan", "Project Aurora").output
     assert "~ update groups/" in text and '"Project Borealis" → "Project Aurora"' in text
+    # linked objects are named by their files at the revision (read one by one, not through the index)
+    names = {
+        u["id"]: u["displayName"] for u in env.graph("GET", "users", **{"$select": "id,displayName"})["value"]
+    }
+    assert f"members + {members[0]} ({names[members[0]]})" in text
+    assert f"members - {joining} ({names[joining]})" in text
     assert "Plan: 1 to update, 0 to undelete, 0 to recreate, 1 links to add, 1 to remove" in text
     r = env.run("plan", gid, "--exit-code")
     assert r.exit_code == 3
