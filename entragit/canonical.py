@@ -283,9 +283,9 @@ def normalize(t: ObjectType, obj: Mapping[str, Any]) -> dict[str, Any]:
 def check_file(relpath: str, text: str) -> tuple[list[str], str | None]:
     """Problems of one backup file (each a one-line message naming it), and its canonical text if readable.
 
-    For `entragit validate` (a pre-commit hook over hand-edited files): the text must be valid YAML, an object
-    file's `id` must match its file name, and the text must be exactly what `dump` writes for it (otherwise
-    the next backup rewrites it and the diff shows noise)."""
+    For `entragit validate` (a pre-commit hook over hand-edited files): the text must be valid YAML and, for
+    an object file, exactly what `dump` writes for it (otherwise the next backup rewrites it and the diff
+    shows noise). What the values say (the id, the properties) is validate.check_object's."""
     try:
         obj = load(text, source=relpath)
     except CanonicalError as exc:
@@ -293,17 +293,13 @@ def check_file(relpath: str, text: str) -> tuple[list[str], str | None]:
     parsed = parse_path(relpath)
     if parsed is None:
         return [], None  # entragit.yaml, reports and other files: valid YAML is all we ask
-    t, object_id = parsed
-    problems = []
-    if not t.singleton and obj.get("id") != object_id:
-        problems.append(f"{relpath}: id {obj.get('id')!r} does not match the file name")
     try:
-        fixed = dump(normalize(t, obj))
+        fixed = dump(normalize(parsed[0], obj))
     except (TypeError, ValueError) as exc:
-        return [*problems, f"{relpath}: {exc}"], None
+        return [f"{relpath}: {exc}"], None
     if fixed != text:
-        problems.append(f"{relpath}: not in canonical form (key order, list order or quoting differ)")
-    return problems, fixed
+        return [f"{relpath}: not in canonical form (key order, list order or quoting differ)"], fixed
+    return [], fixed
 
 
 def digest(obj: Any) -> str:

@@ -1,23 +1,29 @@
-"""`entragit validate`: check hand-edited object files before they are committed, applied or restored.
+"""Checks of hand-edited object files: `entragit validate` (the pre-commit hook) and `entragit apply` (before
+it writes anything) run the same ones, each problem one line naming the file and the property.
 
 A backup repository is edited by people (GitOps: change a file, open a pull request, `apply` on merge), so a
-typo must be caught where it is made, not by Graph halfway through an apply. Each object file is checked
-against its catalog type and against its own version at HEAD, which a backup wrote:
+typo must be caught where it is made, not by Graph halfway through an apply. Graph publishes no schema to
+check values against offline, so the catalog and the committed files (which backups wrote) are the reference:
 
-- it is UTF-8, valid YAML without duplicate keys, in canonical form (`canonical.check_file`);
-- its file name is its `id` and its folder is its type's (`catalog.object_path`);
-- every property is one the catalog selects for the type, one of its relationships, or one the HEAD version
-  holds (types listed without `$select` keep every property Graph returned);
-- every value has the kind the rules below expect (`_expected`): relationships and unordered lists from the
-  catalog, everything else the kind of the HEAD version's value (what Graph returned for it). Null is always
-  allowed except for id lists: canonical form writes an unset property as null;
-- read-only properties (`ObjectType.read_only`, dotted paths) the file holds are unchanged from HEAD.
+- (validate only) it is UTF-8, valid YAML without duplicate keys, in canonical form (`canonical.check_file`),
+  in its type's folder (`catalog.object_path`); apply takes any valid YAML;
+- its `id` is its file name (except for a singleton, whose file is named after its type);
+- every property is one the catalog selects for the type, one of its relationships, or one the committed
+  version holds (types listed without `$select` keep every property Graph returned);
+- every value has the kind its rule says: relationships and unordered lists from the catalog, anything
+  else the kind of the committed version's value or, where that has none (a new file, an unset property), of
+  other committed files of the type (`Committed.examples`); mappings and list items likewise, level by level.
+  Null is allowed except for id lists: canonical form writes an unset property as null;
+- a read-only property (`ObjectType.read_only`) holds its committed value or one some committed version of
+  the file held (`Committed.history`): Graph sets it, so `git checkout OLD -- FILE` is fine, an edit is not.
 
 The sandbox is not consulted: it stands in for Graph in tests and must not become the client's schema.
 """
 
 from __future__ import annotations
 
+import functools
+import itertools
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -45,6 +51,7 @@ _RELATIONSHIP_KINDS: Mapping[str, tuple[str, str | None]] = {
     "ref-single": ("string", None),
     "app-role-assignment": ("list", "mapping"),
 }
+EXAMPLES = 20  # committed files per type that show a property's kind where the file's own version has none
 
 
 def kind_of(value: Any) -> str:
@@ -69,55 +76,69 @@ class Rule:
     nullable: bool = True
 
 
-def _expected(t: ObjectType, prop: str, head_value: Any) -> Rule:
-    """The rule for one top-level property: the catalog first, then the HEAD version's value."""
-    rel = t.relationship(prop)
-    if rel is not None:
+def _reference_kind(refs: Sequence[Any]) -> str | None:
+    """The kind of the first committed value there is (None: any); a whole number where other files have a
+    fraction stands for a Graph Double, not an integer."""
+    kinds = [kind_of(r) for r in refs if r is not None]
+    if not kinds:
+        return None
+    return "number" if kinds[0] == "integer" and "number" in kinds else kinds[0]
+
+
+@functools.cache
+def _catalog_rules(type_name: str) -> Mapping[str, Rule]:
+    """The top-level properties whose rule the catalog gives, whatever the committed files say (once per
+    type: an apply checks every file)."""
+    t = catalog.by_name(type_name)
+    rules = {"id": Rule("string", nullable=False)}
+    rules.update({entry.split(":")[0]: Rule("list") for entry in t.unordered if "." not in entry})
+    rules.update({word: Rule("string") for word in t.unordered_words})
+    for rel in t.relationships:
         kind, items = _RELATIONSHIP_KINDS[rel.kind]
-        return Rule(kind, items, nullable=rel.kind == "ref-single")
-    if prop in t.unordered_words:
-        return Rule("string")
-    if any(entry.split(":")[0] == prop for entry in t.unordered):
-        return Rule("list")
-    if prop == "id":
-        return Rule("string", nullable=False)
-    return Rule(None if head_value is None else kind_of(head_value))
+        rules[rel.name] = Rule(kind, items, nullable=rel.kind == "ref-single")
+    return rules
 
 
 def _fits(kind: str, expected: str) -> bool:
     return kind == expected or kind in _ACCEPTS.get(expected, ())
 
 
-def _check_value(where: str, value: Any, rule: Rule, head_value: Any, out: list[str]) -> None:
-    """Problems of one value against its rule, descending into mappings the HEAD version also has."""
-    kind = kind_of(value)
+def _check_value(where: str, value: Any, rule: Rule, refs: Sequence[Any], out: list[str]) -> None:
+    """Problems of one value against its rule, then of its entries against the committed values' entries
+    (the same key of the reference mappings, any item of the reference lists)."""
     if value is None:
         if not rule.nullable:
             out.append(f"{where}: expected {_article(rule.kind or 'value')}, got null")
         return
-    if rule.kind is not None and not _fits(kind, rule.kind):
+    if rule.kind is not None and not _fits(kind_of(value), rule.kind):
         out.append(f"{where}: expected {_article(rule.kind)}, got {_shown(value)}")
         return
-    if rule.items is not None and isinstance(value, list):
-        for i, item in enumerate(value):
-            if kind_of(item) != rule.items:
-                out.append(f"{where}[{i}]: expected {_article(rule.items)}, got {_shown(item)}")
-    if isinstance(value, dict) and isinstance(head_value, dict):
+    if isinstance(value, dict):
+        maps = [r for r in refs if isinstance(r, dict)]
         for key, sub in value.items():
-            old = head_value.get(key)
-            _check_value(f"{where}.{key}", sub, Rule(None if old is None else kind_of(old)), old, out)
+            subrefs = [m.get(key) for m in maps]
+            _check_value(f"{where}.{key}", sub, Rule(_reference_kind(subrefs)), subrefs, out)
+    elif isinstance(value, list):
+        items = [i for r in refs if isinstance(r, list) for i in r]
+        item_rule = Rule(rule.items, nullable=False) if rule.items else Rule(_reference_kind(items))
+        for i, item in enumerate(value):
+            _check_value(f"{where}[{i}]", item, item_rule, items, out)
 
 
 def _shown(value: Any) -> str:
     """A value as a problem line shows it: scalars as written, containers by kind (they may be long)."""
+    if value is None:
+        return "null"
     if isinstance(value, (dict, list)):
         return _article(kind_of(value))
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "...'"
 
 
-def known_properties(t: ObjectType) -> frozenset[str]:
+@functools.cache
+def _known_properties(type_name: str) -> frozenset[str]:
     """What an object file of this type may hold at the top level (its backed-up properties and links)."""
+    t = catalog.by_name(type_name)
     names = {*t.select, "id", *(r.name for r in t.relationships)}
     if t.keep_odata_type:
         names.add("@odata.type")
@@ -125,29 +146,120 @@ def known_properties(t: ObjectType) -> frozenset[str]:
 
 
 def _values_at(obj: Mapping[str, Any], dotted: str) -> list[Any]:
+    if "." not in dotted and "[" not in dotted:  # a top-level name: every file of an apply checks each
+        return [obj[dotted]] if dotted in obj else []
     steps, _ = catalog.parse_dotted(dotted)
     return [parent[key] for parent, key in catalog.walk(obj, steps)]
 
 
+def load_committed(text: str | None, relpath: str) -> dict[str, Any] | None:
+    """A committed file's object, or None when there is none or it is broken: a broken committed file gives no
+    rules, its replacement is checked on its own."""
+    if text is None:
+        return None
+    try:
+        return canonical.load(text, source=relpath)
+    except canonical.CanonicalError:
+        return None
+
+
+def _read_each(repo: BackupRepo, specs: Sequence[str]) -> list[str | None]:
+    """read_many, with None for a committed file that is not UTF-8 instead of failing them all."""
+    try:
+        return repo.read_many(specs)
+    except UnicodeDecodeError:
+        out: list[str | None] = []
+        for spec in specs:
+            try:
+                out.append(repo.read_many([spec])[0])
+            except UnicodeDecodeError:
+                out.append(None)
+        return out
+
+
+class Committed:
+    """The committed files an object file is checked against besides its own version, each read when first
+    needed: a few other files of its type (a value's kind where its own version has none) and every committed
+    version of the file (the read-only value a `git checkout` brought back)."""
+
+    def __init__(self, repo: BackupRepo, revs: Sequence[str]) -> None:
+        self._repo = repo
+        self._revs = revs  # HEAD first, then for apply the latest backup (a merge may have removed its files)
+        self._examples: dict[str, list[dict[str, Any]]] = {}
+
+    def examples(self, t: ObjectType) -> list[dict[str, Any]]:
+        if t.name not in self._examples:
+            found: dict[str, str] = {}  # path → the first revision that has it
+            for rev in self._revs:  # one listing of the type's folder, not the whole index (a fresh clone)
+                listed = self._repo.git("ls-tree", "-r", "-z", "--name-only", rev, "--", t.folder + "/")
+                ours = (p for p in listed.decode("utf-8", "surrogateescape").split("\0") if p)
+                for path in itertools.islice((p for p in ours if catalog.type_for_path(p) is t), EXAMPLES):
+                    found.setdefault(path, rev)  # git lists paths sorted: the first few are enough
+            some = sorted(found)[:EXAMPLES]
+            texts = _read_each(self._repo, [f"{found[p]}:{p}" for p in some])
+            loaded = (load_committed(text, p) for p, text in zip(some, texts, strict=True))
+            self._examples[t.name] = [obj for obj in loaded if obj is not None]
+        return self._examples[t.name]
+
+    def history(self, path: str) -> list[dict[str, Any]]:
+        """Every committed version of path up to HEAD, newest first."""
+        found = [(c.sha, p) for c, status, p in self._repo.file_log([path], self._revs[0]) if status != "D"]
+        texts = _read_each(self._repo, [f"{sha}:{p}" for sha, p in found])
+        loaded = (load_committed(text, p) for (_, p), text in zip(found, texts, strict=True))
+        return [obj for obj in loaded if obj is not None]
+
+
 def check_object(
-    relpath: str, t: ObjectType, obj: Mapping[str, Any], head: Mapping[str, Any] | None
+    relpath: str, obj: Mapping[str, Any], head: Mapping[str, Any] | None, committed: Committed | None = None
 ) -> list[str]:
-    """The catalog and HEAD checks of one parsed object file (each problem one line naming the file)."""
+    """Problems of one parsed object file against its type and the committed files: `head` is its committed
+    version (None for a new file), `committed` the others (None: none consulted)."""
+    parsed = catalog.parse_path(relpath)
+    if parsed is None:
+        return [f"{relpath}: not an object file"]
+    t, object_id = parsed
     problems: list[str] = []
+    if not t.singleton and obj.get("id") != object_id:
+        problems.append(f"{relpath}: id: {_shown(obj.get('id'))} differs from the file name")
     old = head or {}
-    known = known_properties(t) | set(old)
+    known, rules = _known_properties(t.name), _catalog_rules(t.name)
     for prop, value in obj.items():
-        if prop not in known:
+        if prop not in known and prop not in old:
             problems.append(f"{relpath}: {prop}: not a property entragit backs up for {t.name}")
-            continue
-        _check_value(f"{relpath}: {prop}", value, _expected(t, prop, old.get(prop)), old.get(prop), problems)
+        elif prop != "id" or t.singleton:  # a file's id is its name, checked above
+            refs = [old.get(prop)]
+            if refs[0] is None and committed is not None:
+                refs = [e.get(prop) for e in committed.examples(t)]
+            rule = rules.get(prop) or Rule(_reference_kind(refs))  # the catalog first, then the files
+            _check_value(f"{relpath}: {prop}", value, rule, refs, problems)
     if head is not None:
-        for dotted in t.read_only:
-            before, after = _values_at(head, dotted), _values_at(obj, dotted)
-            if after and before != after:  # a property left out is not sent: only a changed value counts
-                was = _shown(before[0]) if len(before) == 1 else "unset" if not before else "a list"
-                problems.append(f"{relpath}: {dotted}: read-only, changed from {was} at HEAD")
+        problems += _read_only_edits(relpath, t, obj, head, committed)
     return problems
+
+
+def _read_only_edits(
+    relpath: str, t: ObjectType, obj: Mapping[str, Any], head: Mapping[str, Any], committed: Committed | None
+) -> list[str]:
+    """Read-only values that differ from the committed version's and from every other committed version's
+    (compared in canonical order: a hand edit may reorder an unordered list). A property left out, or unset
+    where the committed version lacks it, is not sent: only a value that was set counts."""
+    out: list[str] = []
+    mine: dict[str, Any] | None = None
+    versions: list[dict[str, Any]] = []
+    for dotted in t.read_only:
+        before = _values_at(head, dotted)
+        after = _values_at(obj, dotted)
+        if (dotted == "id" and not t.singleton) or not after or after == (before or [None]):
+            continue
+        if mine is None:
+            mine = canonical.normalize(t, obj)
+            history = committed.history(relpath) if committed is not None else []
+            versions = [canonical.normalize(t, v) for v in (head, *history)]
+        if any(_values_at(mine, dotted) == (_values_at(v, dotted) or [None]) for v in versions):
+            continue
+        was = _shown(before[0]) if len(before) == 1 else "unset" if not before else "a list"
+        out.append(f"{relpath}: {dotted}: read-only, changed from {was} to a value no committed version has")
+    return out
 
 
 def _folder_types(relpath: str) -> list[ObjectType]:
@@ -186,8 +298,11 @@ class FileResult:
     fixed: str | None = None  # the canonical text, when only the form was wrong
 
 
-def check_text(relpath: str, data: bytes, head_text: str | None) -> FileResult:
-    """Every check of one file's bytes, given its HEAD version's text (None for a new file)."""
+def check_text(
+    relpath: str, data: bytes, head_text: str | None, committed: Committed | None = None
+) -> FileResult:
+    """Every check of one file's bytes, given its HEAD version's text (None for a new file) and the other
+    committed files (None: none consulted)."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -201,22 +316,11 @@ def check_text(relpath: str, data: bytes, head_text: str | None) -> FileResult:
     misplaced = _misplaced(relpath, obj)
     if misplaced:
         return FileResult(relpath, [*problems, misplaced])
-    parsed = catalog.parse_path(relpath)
-    if parsed is None:
+    if catalog.parse_path(relpath) is None:
         return FileResult(relpath, problems)
-    head = _head_object(head_text, relpath)
-    content = check_object(relpath, parsed[0], obj, head)
+    content = check_object(relpath, obj, load_committed(head_text, relpath), committed)
     only_form = fixed is not None and fixed != text and len(problems) == 1 and not content
     return FileResult(relpath, [*problems, *content], fixed if only_form else None)
-
-
-def _head_object(text: str | None, relpath: str) -> dict[str, Any] | None:
-    if text is None:
-        return None
-    try:
-        return canonical.load(text, source=relpath)
-    except canonical.CanonicalError:
-        return None  # a broken committed file gives no rules; its replacement is checked on its own
 
 
 def changed_files(repo: BackupRepo) -> list[str]:
@@ -267,24 +371,12 @@ def validate(
             targets.append(rel)
     if not files:
         targets = changed_files(repo)
-    heads = _read_head(repo, targets) if _has_head(repo) else [None] * len(targets)
+    committed = Committed(repo, [repo.head().sha]) if _has_head(repo) else None
+    heads = [None] * len(targets) if committed is None else _read_each(repo, [f"HEAD:{p}" for p in targets])
     for rel, head_text in zip(targets, heads, strict=True):
-        result = check_text(rel, (repo.root / rel).read_bytes(), head_text)
+        result = check_text(rel, (repo.root / rel).read_bytes(), head_text, committed)
         if fix and result.fixed is not None:
             (repo.root / rel).write_text(result.fixed, encoding="utf-8")
             result.problems = [f"{rel}: rewritten in canonical form"]
         results.append(result)
     return results
-
-
-def _read_head(repo: BackupRepo, paths: Sequence[str]) -> list[str | None]:
-    try:
-        return repo.read_many([f"HEAD:{p}" for p in paths])
-    except UnicodeDecodeError:  # a committed file that is not UTF-8: read one by one, skipping that one
-        out: list[str | None] = []
-        for p in paths:
-            try:
-                out.append(repo.read("HEAD", p))
-            except UnicodeDecodeError:
-                out.append(None)
-        return out

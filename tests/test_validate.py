@@ -63,7 +63,7 @@ def _run(b: RepoBuilder, *args: str) -> tuple[int, list[str]]:
 
 def test_good_files_pass_silently(repo: RepoBuilder) -> None:
     rel = _edit(repo, _user(accountEnabled=False, usageLocation="DE"))
-    new = _edit(repo, _user(3))  # a new file: no HEAD version, catalog rules only
+    new = _edit(repo, _user(3))  # a new file: no HEAD version, the kinds of the other users' values
     assert _run(repo, str(repo.root / rel), str(repo.root / new)) == (0, [])
     assert _run(repo) == (0, [])  # no FILE: the changed and untracked object files
 
@@ -102,8 +102,31 @@ def test_read_only_property_unchanged_from_head(repo: RepoBuilder) -> None:
     code, lines = _run(repo)
     assert code == 1
     assert lines == [
-        f"{rel}: createdDateTime: read-only, changed from '2024-01-01T00:00:00Z' at HEAD",
-        f"{rel}: proxyAddresses: read-only, changed from a list at HEAD",
+        f"{rel}: createdDateTime: read-only, changed from '2024-01-01T00:00:00Z' to a value no committed "
+        "version has",
+        f"{rel}: proxyAddresses: read-only, changed from a list to a value no committed version has",
+    ]
+
+
+def test_read_only_value_of_an_older_version_passes(repo: RepoBuilder) -> None:
+    """`git checkout OLD -- FILE` then commit: the pre-commit hook accepts what `apply` accepts."""
+    rel = catalog.object_path(USERS, guid(1, "ab"))
+    old = (repo.root / rel).read_text()
+    repo.put("users", _user(proxyAddresses=["SMTP:ana@contoso.com", "smtp:ana@fabrikam.com"]))
+    repo.commit()
+    repo.git("checkout", "HEAD~1", "--", rel)
+    assert (repo.root / rel).read_text() == old
+    assert _run(repo) == (0, [])
+
+
+def test_kinds_from_other_committed_files_where_head_has_none(repo: RepoBuilder) -> None:
+    """A new file (or an unset property) takes its kinds from the type's other committed files."""
+    new = _edit(repo, _user(3), accountEnabled="yes", createdDateTime=5)
+    code, lines = _run(repo)
+    assert code == 1
+    assert lines == [
+        f"{new}: accountEnabled: expected a boolean, got 'yes'",
+        f"{new}: createdDateTime: expected a string, got 5",
     ]
 
 
@@ -113,7 +136,7 @@ def test_file_name_and_folder(repo: RepoBuilder) -> None:
     unsharded = _edit(repo, _user(4), path=f"users/{guid(4, 'ab')}.yaml")
     code, lines = _run(repo)
     assert code == 1
-    assert f"{renamed}: id '{guid(9, 'ab')}' does not match the file name" in lines
+    assert f"{renamed}: id: '{guid(9, 'ab')}' differs from the file name" in lines
     assert f"{unsharded}: a users file belongs at {catalog.object_path(USERS, guid(4, 'ab'))}" in lines
 
 

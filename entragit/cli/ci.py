@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 @click.option("--fix", is_flag=True, help="Rewrite files whose only problem is their form in canonical form.")
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
 def validate_cmd(repo: str, fix: bool, files: tuple[str, ...]) -> None:
-    """Check object files against their type and their HEAD version (default: every changed object file).
+    """Check object files against their type and the committed files (default: every changed object file).
 
     One line per problem on stdout, exit 1 if any: the `entragit-validate` pre-commit hook."""
     from entragit.validate import validate

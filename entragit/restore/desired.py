@@ -4,8 +4,9 @@ Without `--at`, each named object is taken at its latest version in which it was
 deleted and a backup ran, her file at HEAD says "deleted", and `restore alice` means the Alice before that.
 With `--at REV` it is exactly REV's file, and a file that did not exist then is an error, not a guess.
 
-For `apply` it is the work tree's files, each checked first (checks.py): a hand edit that Graph would
-refuse, or worse accept wrongly, stops the run before anything is written.
+For `apply` it is the work tree's files, each checked first as `entragit validate` checks it
+(validate.check_object): a hand edit that Graph would refuse, or worse accept wrongly, stops the run before
+anything is written.
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from entragit import canonical, catalog
+from entragit import canonical, catalog, validate
 from entragit.catalog import ObjectType
 from entragit.errors import EntragitError, UsageError
-from entragit.restore import checks, sources
+from entragit.restore import sources
 from entragit.restore.sources import Revision
 
 
@@ -116,9 +117,6 @@ def _latest_alive(repo_dir: str | None, spec: str, path: str) -> Desired:
     return alive
 
 
-EXAMPLES = 20  # committed files per type that show a property's kind where the file's own version has none
-
-
 def read_worktree(repo_dir: str | None, specs: Sequence[str]) -> tuple[Revision, list[Desired]]:
     """The work tree's object files under specs (all when empty) as desired objects; InvalidFiles listing
     every problem found when any file is malformed, so that nothing is written."""
@@ -126,15 +124,7 @@ def read_worktree(repo_dir: str | None, specs: Sequence[str]) -> tuple[Revision,
     paths = sources.worktree_paths(repo_dir, specs)
     texts = sources.worktree_texts(repo_dir, paths)
     before = sources.committed_text(repo_dir, paths)
-    examples: dict[str, list[dict[str, Any]]] = {}
-
-    def examples_of(t: ObjectType) -> list[dict[str, Any]]:
-        if t.name not in examples:
-            some = [p for p in sources.committed_paths(repo_dir) if catalog.type_for_path(p) is t][:EXAMPLES]
-            loaded = sources.committed_text(repo_dir, some)
-            examples[t.name] = [canonical.load(x, source=p) for p, x in zip(some, loaded, strict=True) if x]
-        return examples[t.name]
-
+    committed = sources.committed(repo_dir)
     out: list[Desired] = []
     problems: list[str] = []
     for path, text, old in zip(paths, texts, before, strict=True):
@@ -143,15 +133,12 @@ def read_worktree(repo_dir: str | None, specs: Sequence[str]) -> tuple[Revision,
         t, oid = parsed
         try:
             obj = canonical.normalize(t, canonical.load(text, source=path))
-            committed = canonical.normalize(t, canonical.load(old, source=path)) if old else None
         except EntragitError as exc:
             problems.append(str(exc))
             continue
-
-        def history(path: str = path) -> list[dict[str, Any]]:
-            return [canonical.load(v.text, source=v.path) for v in sources.versions(repo_dir, path, None)]
-
-        found = checks.problems(path, obj, committed, examples_of, history)
+        head = validate.load_committed(old, path)  # None for a new file (or a broken committed one)
+        head = canonical.normalize(t, head) if head is not None else None
+        found = validate.check_object(path, obj, head, committed)
         problems += found
         if not found:
             out.append(Desired(path, t, oid, obj, rev))

@@ -1,10 +1,11 @@
 """The one module through which restore reaches the repository and the live tenant.
 
-Restore needs four things from the rest of entragit: a Graph connection built from `entragit.yaml`
+Restore needs five things from the rest of entragit: a Graph connection built from `entragit.yaml`
 (`live.connect`), the live object exactly as a backup would write it (`history.tenant.live_objects`, through
 the one live reader: an unchanged object plans nothing), name resolution as the history commands do it
-(`history.resolve`), and file texts at a revision (`repo.reader`). Keeping those imports here keeps the rest
-of restore/ to plans and writes.
+(`history.resolve`), file texts at a revision (`repo.reader`), and the committed files `apply` checks
+work-tree files against (`validate.Committed`; the checks themselves are validate's). Keeping those imports
+here keeps the rest of restore/ to plans and writes.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from entragit.history.tenant import Key, Live, live_objects, live_unlike
 from entragit.repo import records
 from entragit.repo.reader import BackupRepo
 from entragit.repo.writer import Store
+from entragit.validate import Committed
 
 
 @dataclass(frozen=True)
@@ -145,6 +147,13 @@ def committed_text(repo_dir: str | None, paths: Sequence[str]) -> list[str | Non
         for i, text in zip(missing, repo.read_many([f"{backup}:{paths[i]}" for i in missing]), strict=True):
             texts[i] = text
     return texts
+
+
+def committed(repo_dir: str | None) -> Committed:
+    """What work-tree files are checked against besides their own committed version (validate.Committed):
+    the files at HEAD, then at the latest backup commit."""
+    repo = _repo(repo_dir)
+    return Committed(repo, [repo.head().sha, *filter(None, [_last_backup(repo)])])
 
 
 def connect(repo_dir: str | None, prompt: Callable[[str], None] | None = None) -> GraphClient:

@@ -114,10 +114,11 @@ def test_bad_files_are_refused_one_line_each_and_nothing_is_written(env: Env) ->
     assert len(lines) == 5 and all(line.startswith("entragit: error: ") for line in lines), r.output
     text = "\n".join(lines)
     assert f"{rel[0]}: invalid YAML" in text
-    assert f"{rel[1]}: jobTitel: unknown property of users" in text
-    assert f"{rel[2]}: accountEnabled: a string where a boolean is expected" in text
-    assert f"{rel[3]}: createdDateTime: read-only" in text
-    assert f"{copy.relative_to(env.root).as_posix()}: id: " in text and "differs from the file name" in text
+    assert f"{rel[1]}: jobTitel: not a property entragit backs up for users" in text
+    assert f"{rel[2]}: accountEnabled: expected a boolean, got 'yes'" in text
+    assert f"{rel[3]}: createdDateTime: read-only, changed from " in text
+    copied = copy.relative_to(env.root).as_posix()
+    assert f"{copied}: id: '{users[4]['id']}' differs from the file name" in text
     assert (
         env.graph("GET", f"users/{users[5]['id']}", **{"$select": "jobTitle"})["jobTitle"]
         == (users[5]["jobTitle"])
