@@ -335,7 +335,7 @@ class _Run:
                     self._take(p, item, links)
                     continue
                 path = catalog.object_path(t, oid)
-                batch.append((path, render.strip_annotations(item, t), dict(links), p.digests_old.get(path)))
+                batch.append((path, item, dict(links), p.digests_old.get(path)))  # stripped in the worker
                 if t.name == "users":
                     p.seats[oid] = reports.seat_code(item)
             if pooled and batch:
