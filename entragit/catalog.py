@@ -115,6 +115,9 @@ class ObjectType:
     volatile: tuple[str, ...] = ()  # dropped from backups (noise in diffs)
     read_only: tuple[str, ...] = ()  # never sent in a PATCH/POST on restore
     create_only: tuple[str, ...] = ()  # may be set on create, never changed afterwards
+    # Properties whose null in a file stands for the value Graph fills in when a create leaves them out,
+    # and which Graph will not set back to null: a restore leaves them as they are live.
+    null_is_default: tuple[str, ...] = ()
     required_on_create: tuple[str, ...] = ()  # POST fails without these
     unordered: tuple[str, ...] = ()  # lists whose order carries no meaning: sorted in canonical form
     # Space-separated word lists whose order carries no meaning (oauth2PermissionGrant.scope).
@@ -382,6 +385,10 @@ CATALOG: tuple[ObjectType, ...] = (
             """
         ),
         create_only=_names("isAssignableToRole resourceBehaviorOptions resourceProvisioningOptions"),
+        # group-post-groups.md: created Private (security) or Public (Microsoft 365) when not given; older
+        # groups can still read null, which no PATCH brings back (visibility accepts Private, Public,
+        # HiddenMembership only)
+        null_is_default=("visibility",),
         required_on_create=_names("displayName mailEnabled mailNickname securityEnabled"),
         unordered=_names(
             """

@@ -150,12 +150,23 @@ class Writer:
             self._send(a, w.method, w.path, w.body)
         return _updated(a)
 
+    def _create_body(self, a: Action) -> dict[str, Any]:
+        """The creatable properties, references to objects recreated so far rewritten."""
+        body = {c.path: c.new for c in self._current(a, a.changes)}
+        if a.type.keep_odata_type and "@odata.type" in a.desired:
+            body = {"@odata.type": a.desired["@odata.type"], **body}
+        return body
+
+    @staticmethod
+    def _plain_create(a: Action) -> bool:
+        """A creation that is one POST and nothing after it but the id map (no password, licences,
+        invitation or appId to carry over), so that many go through $batch together."""
+        return a.type.create_method == "POST" and a.type.name not in ("users", "applications")
+
     def recreate(self, a: Action) -> str:
         """POST the creatable properties (references rewritten); record the new id before anything else."""
         t = a.type
-        body = {c.path: c.new for c in self._current(a, a.changes)}
-        if t.keep_odata_type and "@odata.type" in a.desired:
-            body = {"@odata.type": a.desired["@odata.type"], **body}
+        body = self._create_body(a)
         secret = ""
         if t.name == "users" and accounts.is_guest(a.desired):
             return self._invite(a, body)
@@ -270,8 +281,14 @@ class Writer:
     def writes(self, a: Action) -> list[Planned] | None:
         """The writes of an action, each with the link targets it adds, when they are independent of every
         other action's in its phase (so that many go through $batch together); None when the action runs
-        on its own (creations, undeletes, several dependent writes, a read first)."""
+        on its own (creations with steps after the POST or an interrupted run to look for, undeletes,
+        several dependent writes, a read first)."""
         rel = a.relationship
+        if a.action == RECREATE:
+            if not self._plain_create(a) or a.id in self.idmap.pending:  # pending: perhaps created already
+                return None
+            self.idmap.pending[a.id] = resume.now()  # saved by run_many before anything is sent
+            return [(self._write(a, "POST", a.type.path, self._create_body(a)), [])]
         if a.action == UPDATE:
             writes = self._update_writes(a, a.changes)
             return [(w, []) for w in writes] if len(writes) == 1 else None
@@ -332,6 +349,8 @@ class Writer:
             assert a.relationship is not None
             outcomes = [o for w, refs, r in done for o in self._link_outcomes(a, w, refs, r)]
             return _link_summary(a.relationship.name, outcomes)
+        if a.action == RECREATE:
+            return self._created(a, done[0][2])
         for _, _, r in done:
             if isinstance(r, GraphError) and not (a.action in (UNLINK, DELETE) and r.status == 404):
                 raise r
@@ -339,6 +358,21 @@ class Writer:
             assert a.relationship is not None
             return f"{a.relationship.name}: removed {len(a.changes)}"
         return "deleted" if a.action == DELETE else _updated(a)
+
+    def _created(self, a: Action, r: WriteResult) -> str:
+        """The result of a batched creation: the new id mapped, or the pending mark dropped when Graph
+        refused it (a 4xx other than 408 and 429 created nothing; anything else may have: the mark stays, and
+        a run again looks for the object before creating another)."""
+        if isinstance(r, GraphError):
+            if r.status is not None and 400 <= r.status < 500 and r.status not in (408, 429):
+                self.idmap.pending.pop(a.id, None)
+                self.mapped()
+            raise r
+        new = str((r or {}).get("id") or "")
+        if not new:
+            raise _NotDone(f"Graph created {a.type.name} without returning its id")
+        self._mapped(a, new)
+        return f"created as {new}"
 
     def _link_outcomes(self, a: Action, w: Write, refs: list[str], r: WriteResult) -> list[str]:
         if not isinstance(r, GraphError):
@@ -380,6 +414,8 @@ class Writer:
         """Independent actions' writes together (GraphClient.write_many); each action's result from its
         own writes'."""
         flat = [w for _, writes in planned for w, _ in writes]
+        if any(a.action == RECREATE for a, _ in planned):
+            self.mapped()  # the pending marks are on disk before the creations go out
         answers = iter(self.client.write_many(flat))
         results: list[Result] = []
         for a, writes in planned:
@@ -476,8 +512,9 @@ def apply(
 
 
 def _phase(a: Action) -> str:
-    """Actions of one phase and kind are independent once the objects before them exist."""
-    return a.action
+    """Actions of one phase and kind are independent once the objects before them exist; creations only
+    within one rank (a policy's body names the new id of a location created just before it)."""
+    return f"{a.action}:{a.type.rank}" if a.action == RECREATE else a.action
 
 
 def _run_one(writer: Writer, a: Action, missing: set[str]) -> Result:

@@ -93,9 +93,10 @@ def _wanted(name: str, opts: Options) -> bool:
 
 def attribute_keys(t: ObjectType, desired: Mapping[str, Any], opts: Options) -> list[str]:
     """Top-level properties a restore may write that the revision has (a property the file lacks is unknown,
-    not a request to clear it)."""
+    not a request to clear it; a null Graph only ever replaces with its default, likewise)."""
     rels = {r.name for r in t.relationships}
-    return [k for k in t.writable if k in desired and k not in rels and _wanted(k, opts)]
+    defaulted = {k for k in t.null_is_default if desired.get(k) is None}
+    return [k for k in t.writable if k in desired and k not in rels | defaulted and _wanted(k, opts)]
 
 
 def _top_keys(ops: Sequence[Mapping[str, Any]]) -> list[str]:

@@ -41,3 +41,31 @@ def test_many_rolled_back_users_are_written_through_batch_and_a_throttled_write_
     patched = after["by_path"]["PATCH /users/{id}"] - before["by_path"].get("PATCH /users/{id}", 0)
     assert patched == len(users) + 1
     env.assert_empty(*users)
+
+
+def test_hard_deleted_groups_are_created_again_together_in_one_batch(env: Env) -> None:
+    """Creations that are one POST each (groups; not users or applications, which need steps after it)
+    and of one rank go through one $batch; each gets its id mapped, and the links follow."""
+    listed = env.graph(
+        "GET", "groups", **{"$select": "id,mailEnabled,securityEnabled,groupTypes,membershipRule"}
+    )["value"]
+    plain = [g["id"] for g in listed if g["securityEnabled"] and not g["mailEnabled"] and not g["groupTypes"]]
+    gids = plain[:3]
+    assert len(gids) == 3
+    for gid in gids:
+        env.graph("DELETE", f"groups/{gid}")  # a security group is deleted for good
+
+    before = _stats(env)
+    env.ok("plan", "--no-relationships", *gids)
+    planning = _stats(env)["batches"] - before["batches"]
+    before = _stats(env)
+    out = env.restore("--no-relationships", *gids).output
+    after = _stats(env)
+    assert out.count("✓ recreate") == 3 and "failed" not in out
+    assert after["batches"] - before["batches"] == planning + 1  # the three creations, together
+    assert after["by_path"]["POST /groups"] - before["by_path"].get("POST /groups", 0) == 3
+    idmap = (env.root / "idmap.yaml").read_text()
+    assert all(gid in idmap for gid in gids) and "pending" not in idmap
+
+    env.restore(*gids)  # now their members and owners
+    env.assert_empty(*gids)

@@ -55,3 +55,12 @@ def test_unchanged_object_plans_nothing_and_create_only_difference_is_refused() 
 def test_links_of_a_dynamic_group_follow_its_rule() -> None:
     dyn = group(groupTypes=["DynamicMembership"], membershipRule='user.department -eq "X"')
     assert plan_object(desired(dyn), {**dyn, "members": ["u3"]}, Options()) == []
+
+
+def test_a_null_visibility_is_left_to_graph_and_a_value_is_restored() -> None:
+    """Graph creates a security group Private when no visibility is given, and no PATCH sets it back to
+    null (group-post-groups.md; the values are Private, Public, HiddenMembership): a file's null plans
+    nothing, a file's value is restored."""
+    assert plan_object(desired(group(visibility=None)), group(visibility="Private"), Options()) == []
+    [action] = plan_object(desired(group(visibility="Public")), group(visibility="Private"), Options())
+    assert action.action == "update" and [c.path for c in action.changes] == ["visibility"]
