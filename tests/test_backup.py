@@ -650,7 +650,8 @@ def test_ctrl_c_stops_promptly_and_leaves_the_repository_clean(sandbox_factory: 
     import sys
     import time
 
-    box = sandbox_factory(users=600, latency_ms=150)
+    # 2,000 users: ten delta pages of 150 ms, so that the round is still going well after the workers start
+    box = sandbox_factory(users=2000, latency_ms=150)
     envvars = dict(os.environ, **cli_env(box))
     envvars.pop("ENTRAGIT_REPO")
     repo = make_repo(tmp_path / "interrupted", box)
