@@ -650,8 +650,9 @@ def test_ctrl_c_stops_promptly_and_leaves_the_repository_clean(sandbox_factory: 
     import sys
     import time
 
-    # 2,000 users: ten delta pages of 150 ms, so that the round is still going well after the workers start
-    box = sandbox_factory(users=2000, latency_ms=150)
+    # 5,000 users: 25 delta pages of 150 ms, so that the round is still going when the workers have started
+    # (spawning them takes seconds on a loaded machine)
+    box = sandbox_factory(users=5000, latency_ms=150)
     envvars = dict(os.environ, **cli_env(box))
     envvars.pop("ENTRAGIT_REPO")
     repo = make_repo(tmp_path / "interrupted", box)
