@@ -134,23 +134,14 @@ def _direct(repo: BackupRepo, spec: str, target: Commit) -> str | None:
     CI job is exactly that. None whenever the index could tell more (another form of path, a name, an id
     with files of several types, an object removed before target)."""
     if looks_like_path(spec):
-        candidates = [_relative(repo, spec)]
-    elif "." not in spec and " " not in spec:  # an id: one candidate file per type
-        candidates = [
-            catalog.object_path(t, i)
-            for t in catalog.CATALOG
-            if not t.singleton
-            for i in {spec, spec.lower()}
-        ]
-    else:
+        path = _relative(repo, spec)
+        if repo.object_type(path) is None or repo.read_many([f"{target.sha}:{path}"])[0] is None:
+            return None
+        return path
+    if "." in spec or " " in spec:  # a name, a UPN, a mail address: the index's
         return None
-    candidates = [p for p in dict.fromkeys(candidates) if repo.object_type(p) is not None]
-    found = [
-        p
-        for p, text in zip(candidates, repo.read_many([f"{target.sha}:{p}" for p in candidates]), strict=True)
-        if text is not None
-    ]
-    return found[0] if len(found) == 1 else None
+    found = {path for _t, path, _text in repo.files_of(target.sha, {spec, spec.lower()})}
+    return found.pop() if len(found) == 1 else None
 
 
 def _path_spec(repo: BackupRepo, spec: str, index: Mapping[str, Entry], target: Commit) -> str | None:

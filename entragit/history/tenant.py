@@ -31,11 +31,11 @@ def live_object(
 ) -> Live:
     """The object in canonical form as a backup into repo_root would write it now; None when Graph has it
     neither live nor soft-deleted. Without `client`, one is built from entragit.yaml and the environment."""
-    repo = BackupRepo(repo_root)
-    cfg = config.load(repo.root)
-    graph = live.connect(cfg, prompt=prompt, on_retry=on_retry) if client is None else client
+    if client is not None:
+        return live_objects(repo_root, [(t, object_id)], client)[0]
+    graph = live.connect(config.load(BackupRepo(repo_root).root), prompt=prompt, on_retry=on_retry)
     try:
-        return live.Reader(graph, cfg).read_object(t, object_id, _file_links(repo))
+        return live_objects(repo_root, [(t, object_id)], graph)[0]
     finally:
         if client is None:
             graph.close()

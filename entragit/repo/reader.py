@@ -314,6 +314,21 @@ class BackupRepo:
             pos = nl + 1 + size + 1
         return results
 
+    def files_of(self, sha: str, ids: Iterable[str]) -> list[tuple[catalog.ObjectType, str, str]]:
+        """(type, path, text) of the object files the ids have at commit sha, read directly: a file per
+        candidate type in one `cat-file`, no index built (seconds on a fresh clone of 100k files)."""
+        candidates = list(
+            dict.fromkeys(
+                (t, catalog.object_path(t, i))
+                for i in ids
+                if i and "/" not in i and i not in (".", "..")
+                for t in catalog.CATALOG
+                if not t.singleton
+            )
+        )
+        texts = self.read_many([f"{sha}:{p}" for _t, p in candidates])
+        return [(t, p, text) for (t, p), text in zip(candidates, texts, strict=True) if text is not None]
+
     def read(self, rev: str, path: str) -> str | None:
         return self.read_many([f"{rev}:{path}"])[0]
 
@@ -528,18 +543,9 @@ class BackupRepo:
         one object on a fresh clone should not build the whole index to name three members."""
         names = dict(BUILT_IN_ROLE_NAMES)
         if ids is not None and len(ids) <= NAMES_DIRECT_MAX:
-            sha = self.commit(rev).sha
-            candidates = [
-                (t, catalog.object_path(t, i))
-                for i in ids
-                if "/" not in i
-                for t in catalog.CATALOG
-                if not t.singleton
-            ]
-            texts = self.read_many([f"{sha}:{p}" for _t, p in candidates])
-            for (t, path), text in zip(candidates, texts, strict=True):
-                entry = summarize(path, t, text) if text is not None else None
-                if entry is not None and entry.display_name:
+            for t, path, text in self.files_of(self.commit(rev).sha, ids):
+                entry = summarize(path, t, text)
+                if entry.display_name:
                     names[entry.id] = entry.display_name
             return names
         names.update((e.id, e.display_name) for e in self.index(rev).values() if e.display_name)
