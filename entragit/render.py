@@ -11,12 +11,13 @@ The same functions render in-process for small listings, so both paths give byte
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import signal
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from multiprocessing import resource_tracker
 from typing import Any
@@ -75,11 +76,28 @@ def render_batch(type_name: str, drop: list[str], batch: list[Job]) -> list[Rend
 
 
 def block_sigint() -> None:
-    """Ctrl-C belongs to the main thread (it cancels the run). Blocking SIGINT in the listing threads is also
-    inherited by the render workers they spawn, so a terminal's Ctrl-C, sent to the whole process group, does
-    not make each worker print its own KeyboardInterrupt traceback; the parent shuts them down."""
+    """Ctrl-C belongs to the main thread (it cancels the run); the listing threads block it for good."""
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+
+
+@contextlib.contextmanager
+def _sigint_blocked() -> Iterator[None]:
+    """SIGINT blocked while workers are spawned, then the caller's own mask back.
+
+    A process inherits the mask of the thread that spawns it, so a terminal's Ctrl-C (sent to the whole
+    process group) does not make each worker print its own KeyboardInterrupt traceback; the parent shuts
+    them down. Restoring the mask matters as much: a main thread left blocking SIGINT ignores Ctrl-C, and so
+    does every program it starts afterwards (a test process that once rendered in workers did exactly that
+    to the backups it ran next)."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _worker_init(parent: int) -> None:
@@ -113,16 +131,15 @@ class RenderPool:
         with self._lock:
             if self._pool is None and not self._failed and self.workers > 0:
                 try:
-                    self._pool = ProcessPoolExecutor(
-                        max_workers=self.workers,
-                        mp_context=multiprocessing.get_context("spawn"),
-                        initializer=_worker_init,
-                        initargs=(os.getpid(),),
-                    )
-                    # Starting multiprocessing's resource tracker unblocks SIGINT in the calling thread; start
-                    # it now and block again, so that the workers (spawned on submit) inherit the block.
-                    resource_tracker.ensure_running()
-                    block_sigint()
+                    with _sigint_blocked():
+                        self._pool = ProcessPoolExecutor(
+                            max_workers=self.workers,
+                            mp_context=multiprocessing.get_context("spawn"),
+                            initializer=_worker_init,
+                            initargs=(os.getpid(),),
+                        )
+                        # (started here, where SIGINT is blocked, rather than by the first submit)
+                        resource_tracker.ensure_running()
                 except (OSError, ValueError):
                     self._failed = True
             return self._pool is not None
@@ -131,7 +148,8 @@ class RenderPool:
         """Render one page of objects in a worker; call only after `available()` said yes."""
         if self._pool is None:
             raise RuntimeError("RenderPool.submit before available()")
-        return self._pool.submit(render_batch, type_name, drop, batch)
+        with _sigint_blocked():  # a submit may spawn a worker (and the first one the pool's manager thread)
+            return self._pool.submit(render_batch, type_name, drop, batch)
 
     def close(self) -> None:
         """Stop the workers, waiting for the batch each one is on (queued batches are dropped)."""

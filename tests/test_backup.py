@@ -642,11 +642,6 @@ def _children(pid: int) -> list[str]:
     return out.stdout.splitlines()
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="open defect: under the parallel suite (.ci/run, -n 2) the backup ignored SIGINT and exited 0, "
-    "even with 5,000 users; passes alone; cause not found yet (closing note of 2026-12-02)",
-)
 def test_ctrl_c_stops_promptly_and_leaves_the_repository_clean(sandbox_factory: Any, tmp_path: Path) -> None:
     """Ctrl-C in a terminal signals the whole process group, render workers included: one line, exit 130,
     no worker tracebacks, no file or folder left behind, and the next run completes."""

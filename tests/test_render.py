@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from typing import Any
 
 from entragit import canonical, catalog, render
@@ -20,7 +21,9 @@ def graph_user(i: int) -> dict[str, Any]:
 
 
 def test_workers_render_exactly_what_the_calling_process_renders() -> None:
-    """Big listings render in spawned workers, small ones in-process: the files must not depend on it."""
+    """Big listings render in spawned workers, small ones in-process: the files must not depend on it.
+    Starting the workers leaves the caller's Ctrl-C alone (a blocked SIGINT would be inherited by every
+    program the process starts afterwards)."""
     users = catalog.by_name("users")
     drop = ["mail"]
     jobs: list[render.Job] = []
@@ -30,12 +33,15 @@ def test_workers_render_exactly_what_the_calling_process_renders() -> None:
     old = render.render_batch("users", drop, jobs[:1])[0][1]
     jobs[0] = (*jobs[0][:3], old)  # unchanged since the last run: digest only, no YAML
     local = render.render_batch("users", drop, jobs)
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, ())
+    assert signal.SIGINT not in mask
     pool = render.RenderPool(workers=1)
     try:
         assert pool.available()
         remote = pool.submit("users", drop, jobs).result(timeout=60)
     finally:
         pool.close()
+    assert signal.pthread_sigmask(signal.SIG_BLOCK, ()) == mask
     assert remote == local
     assert local[0][2] is None
     text = local[1][2]
