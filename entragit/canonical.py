@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from entragit.catalog import ObjectType, parse_dotted, parse_path, walk
+from entragit.catalog import ObjectType, Steps, parse_dotted, parse_path, walk
 from entragit.errors import EntragitError
 
 
@@ -76,28 +76,49 @@ def sort_list(items: list[Any], key: str | None = None) -> list[Any]:
     """Deterministic order for a list whose order carries no meaning.
 
     Strings sort by value; objects by `key` (when given) and then by their compact JSON, so equal-keyed items
-    still have a fixed order."""
+    still have a fixed order (the JSON is only computed when two keys are equal: it is the costly part)."""
     if all(isinstance(v, str) for v in items):
         return sorted(items)
     if key is not None:
-        return sorted(
-            items,
-            key=lambda v: (str(v.get(key, "")) if isinstance(v, dict) else "", _compact(v)),
-        )
+        keys = [str(v.get(key, "")) if isinstance(v, dict) else "" for v in items]
+        if len(set(keys)) == len(keys):
+            return [items[i] for i in sorted(range(len(items)), key=keys.__getitem__)]
+        return sorted(items, key=lambda v: (str(v.get(key, "")) if isinstance(v, dict) else "", _compact(v)))
     return sorted(items, key=_compact)
 
 
-_PLANS: dict[int, tuple[ObjectType, Any, Any]] = {}
+@dataclass(frozen=True)
+class _Plan:
+    """A type's volatile and unordered paths, parsed once and split by depth: most are top-level keys,
+    handled with a dict lookup instead of a path walk (the walk was half of canonicalize's time)."""
+
+    volatile_keys: tuple[str, ...]
+    volatile_deep: tuple[Steps, ...]
+    unordered_keys: tuple[tuple[str, str | None], ...]
+    unordered_deep: tuple[tuple[Steps, str | None], ...]
 
 
-def _plan(t: ObjectType) -> tuple[Any, Any]:
+_PLANS: dict[int, tuple[ObjectType, _Plan]] = {}
+
+
+def _top_level(steps: Steps) -> str | None:
+    return steps[0][0] if len(steps) == 1 and not steps[0][1] else None
+
+
+def _plan(t: ObjectType) -> _Plan:
     """Parsed dotted paths of a type, cached by identity (hashing a frozen entry hashes every field)."""
     cached = _PLANS.get(id(t))
     if cached is None or cached[0] is not t:
-        volatile = tuple(parse_dotted(p)[0] for p in t.volatile)
-        unordered = tuple(parse_dotted(p) for p in t.unordered)
-        cached = _PLANS[id(t)] = (t, volatile, unordered)
-    return cached[1], cached[2]
+        volatile = [parse_dotted(p)[0] for p in t.volatile]
+        unordered = [parse_dotted(p) for p in t.unordered]
+        plan = _Plan(
+            volatile_keys=tuple(k for k in map(_top_level, volatile) if k is not None),
+            volatile_deep=tuple(s for s in volatile if _top_level(s) is None),
+            unordered_keys=tuple((k, key) for k, key in ((_top_level(s), key) for s, key in unordered) if k),
+            unordered_deep=tuple((s, key) for s, key in unordered if _top_level(s) is None),
+        )
+        cached = _PLANS[id(t)] = (t, plan)
+    return cached[1]
 
 
 def _ids(value: Any) -> list[str]:
@@ -139,8 +160,10 @@ def canonicalize(
     if t.fill_missing:
         for prop in t.select:
             obj.setdefault(prop, None)
-    volatile = _plan(t)[0]
-    for steps in (*volatile, *(parse_dotted(p)[0] for p in drop)):
+    plan = _plan(t)
+    for key in plan.volatile_keys:
+        obj.pop(key, None)
+    for steps in (*plan.volatile_deep, *(parse_dotted(p)[0] for p in drop)):
         for parent, key in list(walk(obj, steps)):
             del parent[key]
     for rel in t.relationships:
@@ -166,10 +189,15 @@ def canonicalize(
 
 
 def _sort_unordered(t: ObjectType, obj: dict[str, Any]) -> None:
-    for steps, sort_key in _plan(t)[1]:
+    plan = _plan(t)
+    for key, sort_key in plan.unordered_keys:
+        value = obj.get(key)
+        if type(value) is list and len(value) > 1:
+            obj[key] = sort_list(value, sort_key)
+    for steps, sort_key in plan.unordered_deep:
         for parent, key in walk(obj, steps):
             value = parent[key]
-            if isinstance(value, list):
+            if isinstance(value, list) and len(value) > 1:
                 parent[key] = sort_list(value, sort_key)
     for prop in t.unordered_words:
         value = obj.get(prop)
@@ -464,16 +492,32 @@ def _emit_value(prefix: str, v: Any, indent: str, out: list[str]) -> None:
 MAX_KEY_LENGTH = 1000
 
 
+@functools.lru_cache(maxsize=65536)
+def _key(k: str) -> str:
+    """`key:` for a mapping key (property names repeat in every object: formatted once)."""
+    if not isinstance(k, str):
+        raise TypeError(f"canonical YAML keys are strings, got {k!r}")
+    key = _string(k)
+    if len(key) > MAX_KEY_LENGTH:
+        # YAML limits implicit keys to one line of 1024 characters; Graph property names never come close.
+        raise ValueError(f"cannot write a key of {len(k)} characters in canonical YAML: {k[:40]!r}...")
+    return key + ":"
+
+
 def _emit_mapping(d: dict[str, Any], indent: str, out: list[str]) -> None:
     deeper = indent + "  "
     for k, v in d.items():
-        if not isinstance(k, str):
-            raise TypeError(f"canonical YAML keys are strings, got {k!r}")
-        key = _string(k)
-        if len(key) > MAX_KEY_LENGTH:
-            # YAML limits implicit keys to one line of 1024 characters; Graph property names never come close.
-            raise ValueError(f"cannot write a key of {len(k)} characters in canonical YAML: {k[:40]!r}...")
-        _emit_value(f"{indent}{key}:", v, deeper, out)
+        key = _key(k) if type(k) is str else _key.__wrapped__(k)
+        kind = type(v)
+        # The common scalars inline (most values of a directory object): a call per value is half the time.
+        if kind is str and "\n" not in v:
+            out.append(f"{indent}{key} {_string(v)}")
+        elif v is None:
+            out.append(f"{indent}{key} null")
+        elif kind is bool:
+            out.append(f"{indent}{key} {'true' if v else 'false'}")
+        else:
+            _emit_value(f"{indent}{key}", v, deeper, out)
 
 
 def _emit_sequence(items: list[Any], indent: str, out: list[str]) -> None:

@@ -313,6 +313,32 @@ def test_lists_inside_list_items_sorted() -> None:
     assert [p["servicePlanId"] for p in obj["assignedPlans"]] == ["p1", "p2"]
 
 
+def test_keyed_lists_sort_the_same_whatever_order_graph_sends() -> None:
+    """Items with equal sort keys (two states of one licence) still get one order: the file must not flip
+    between runs when Graph returns them the other way round."""
+    users = by_name("users")
+    states = [
+        {"skuId": "b", "state": "Active", "disabledPlans": []},
+        {"skuId": "a", "state": "Error", "disabledPlans": []},
+        {"skuId": "a", "state": "Active", "disabledPlans": []},
+    ]
+    orders = {
+        str(
+            canonicalize(users, {**_typical_user(), "licenseAssignmentStates": list(p)})[
+                "licenseAssignmentStates"
+            ]
+        )
+        for p in (states, states[::-1], states[1:] + states[:1])
+    }
+    assert len(orders) == 1
+    first = canonicalize(users, {**_typical_user(), "licenseAssignmentStates": states})
+    assert [(s["skuId"], s["state"]) for s in first["licenseAssignmentStates"]] == [
+        ("a", "Active"),
+        ("a", "Error"),
+        ("b", "Active"),
+    ]
+
+
 def test_selected_properties_missing_from_graph_are_null() -> None:
     """A delta round omits never-set properties that a full listing returns as null: same file either way."""
     users = by_name("users")

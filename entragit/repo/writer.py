@@ -763,8 +763,15 @@ def _marker_paths(text: str) -> list[str]:
 
 
 def _write_file(path: str, data: bytes) -> None:
-    with open(path, "wb") as fh:
-        fh.write(data)
+    """Three system calls per file (open() adds fstat, ioctl and lseek): at 100k files the kernel's file
+    creation is a large share of a full backup's CPU."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    finally:
+        os.close(fd)
 
 
 def _ident(var: str, store: Store) -> bytes:
