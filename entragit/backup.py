@@ -30,7 +30,7 @@ from typing import Any
 from entragit import attribution, canonical, catalog, config, live, render, reports
 from entragit.catalog import ObjectType
 from entragit.errors import EntragitError
-from entragit.graph.client import DeltaExpired, GraphClient, GraphError, RetryNotice
+from entragit.graph.client import DeltaExpired, GraphClient, GraphError, RawPage, RetryNotice
 from entragit.repo import records
 from entragit.repo.attribution import one_line
 from entragit.repo.writer import Part, Snapshot, Store
@@ -305,48 +305,54 @@ class _Run:
             self._take(p, item, values)
 
     def _from_delta_round(self, p: _Pass) -> None:
-        """An initial delta round, processed page by page: at 100k users, holding every Graph object until the
-        round ends would cost gigabytes; a digest and (for changed objects) the YAML text cost a kilobyte."""
+        """An initial delta round, page by page: at 100k users, holding every Graph object until the round
+        ends would cost gigabytes; a digest and (for a changed object) its YAML cost a kilobyte.
+
+        The pages of a multi-page round go undecoded to the render workers, several at a time: an object's
+        links never span pages in such a round (`live.Reader.by_delta_round`), so a page needs nothing from
+        the others. Results are taken in page order, so an object listed twice ends as its later copy."""
         t = p.out.t
-        # A big group arrives in slices on consecutive pages: its links are merged across the round.
-        seen_links: dict[str, dict[str, Any]] = {}
-        delta_link: str | None = None
-        in_flight: deque[Future[list[render.Rendered]]] = deque()
         drop = self.reader.drop(t)
-
-        def settle(limit: int) -> None:
-            while len(in_flight) > limit:
-                for rendered in in_flight.popleft().result():
-                    self._apply(p.out, rendered, p.digests)
-
+        seat = reports.seat_code if t.name == "users" else None
+        in_flight: deque[tuple[RawPage, Future[live.RenderedPage]]] = deque()
+        delta_link: str | None = None
         seen, next_report = 0, PROGRESS_EVERY
-        for page in self.reader.delta_pages(t):
-            if self.cancelled.is_set():
-                raise KeyboardInterrupt
-            # Multi-page rounds go to the worker processes; a one-page round is not worth their start.
-            pooled = bool(page.get("@odata.nextLink") or in_flight) and self.renderer.available()
-            batch: list[render.Job] = []
-            for item in page.get("value", []):
-                if "@removed" in item or not item.get("id") or not catalog.is_backed_up(t, item):
-                    continue
-                oid = str(item["id"])
-                links = live.merge_slice(t, seen_links, oid, item)
-                if not pooled:
-                    self._take(p, item, links)
-                    continue
-                path = catalog.object_path(t, oid)
-                batch.append((path, item, dict(links), p.digests_old.get(path)))  # stripped in the worker
-                if t.name == "users":
-                    p.seats[oid] = reports.seat_code(item)
-            if pooled and batch:
-                in_flight.append(self.renderer.submit(t.name, drop, batch))
-                settle(RENDER_AHEAD)
-            delta_link = page.get("@odata.deltaLink") or delta_link
-            seen += len(page.get("value", []))
+
+        def take(raw: RawPage, page: live.RenderedPage) -> None:
+            nonlocal delta_link, seen, next_report
+            rendered, seats, next_link, page_delta, count = page
+            if count is None or (next_link, page_delta) != (raw.next_link, raw.delta_link):
+                # (the links found in the bytes were followed: a page that disagrees ends the type)
+                what = "is not JSON" if count is None else "has links other than those found in its body"
+                raise GraphError(
+                    None, "InvalidResponse", f"a page of the delta round {what}", method="GET", url=t.path
+                )
+            for path, d, text, name, deleted in rendered:
+                if text is not None and p.digests_old.get(path) == d:
+                    text = None  # unchanged since the last run: no file to compare
+                self._apply(p.out, (path, d, text, name, deleted), p.digests)
+            p.seats.update(seats)
+            delta_link = page_delta or delta_link
+            seen += count
             if seen >= next_report:
                 self.progress(f"{t.name}: {seen} listed so far")
                 next_report = seen + PROGRESS_EVERY
-        settle(0)
+
+        for raw in self.reader.raw_delta_pages(t):
+            if self.cancelled.is_set():
+                raise KeyboardInterrupt
+            # Multi-page rounds go to the worker processes; a one-page round is not worth their start.
+            if (raw.next_link or in_flight) and self.renderer.available():
+                job = self.renderer.submit(live.render_round_page, t.name, drop, raw.content, seat)
+                in_flight.append((raw, job))
+                while len(in_flight) > RENDER_AHEAD:
+                    done, future = in_flight.popleft()
+                    take(done, future.result())
+            else:
+                take(raw, live.render_round_page(t.name, drop, raw.content, seat))
+        while in_flight:
+            done, future = in_flight.popleft()
+            take(done, future.result())
         if not delta_link:
             raise GraphError(
                 None, "NoDeltaLink", "delta round ended without a deltaLink", method="GET", url=t.path

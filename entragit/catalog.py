@@ -19,7 +19,7 @@ Conventions used by the string fields:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -935,6 +935,6 @@ def delta_select_param(t: ObjectType) -> str | None:
     return ",".join((*t.select, *extra))
 
 
-def is_backed_up(t: ObjectType, obj: dict[str, Any]) -> bool:
+def is_backed_up(t: ObjectType, obj: Mapping[str, Any]) -> bool:
     """False for listed objects the catalog leaves out (built-in role definitions and auth strengths)."""
     return not any(obj.get(prop) == value for prop, value in t.exclude_when)

@@ -2,8 +2,8 @@
 
 A backup renders every listed object; for big listings that CPU work goes to worker processes
 (`RenderPool`), because with the GIL one Python process cannot turn pages into files as fast as Graph serves
-them. `render_batch` is their entry point, pickled by reference: it must stay a module-level function here.
-It needs only catalog and canonical, though a spawned worker also re-imports the caller's main module (for
+them. What runs there is a module-level function, pickled by reference (`live.render_round_page`: a page of
+a delta round, sent undecoded); a spawned worker re-imports the caller's main module too (for
 `python -m entragit`, the whole CLI).
 
 The same functions render in-process for small listings, so both paths give byte-identical files.
@@ -17,19 +17,19 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from multiprocessing import resource_tracker
-from typing import Any
+from typing import Any, TypeVar
 
-from entragit import canonical, catalog
+from entragit import canonical
 from entragit.catalog import ObjectType
 
 WORKERS = 2  # worker processes turning big listings into YAML (0: all in the calling process)
 
 # (path, digest, YAML bytes or None when the digest is unchanged, display name, soft-deleted)
 Rendered = tuple[str, str, "bytes | None", str, bool]
-Job = tuple[str, dict[str, Any], dict[str, Any], "str | None"]  # (path, Graph object, links, old digest)
+T = TypeVar("T")
 
 
 def strip_annotations(obj: Mapping[str, Any], t: ObjectType) -> dict[str, Any]:
@@ -67,12 +67,6 @@ def render(t: ObjectType, path: str, obj: Mapping[str, Any], old_digest: str | N
     d = canonical.digest(obj)
     text = canonical.dump(obj).encode("utf-8") if d != old_digest else None
     return path, d, text, display_name(t, obj, path), bool(obj.get("deletedDateTime"))
-
-
-def render_batch(type_name: str, drop: list[str], batch: list[Job]) -> list[Rendered]:
-    """Worker-process side of a big listing: canonical form, digest and YAML for one page of objects."""
-    t = catalog.by_name(type_name)
-    return [render(t, path, canonical_of(t, raw, links, drop), old) for path, raw, links, old in batch]
 
 
 def block_sigint() -> None:
@@ -113,7 +107,7 @@ def _worker_init(parent: int) -> None:
 
 
 class RenderPool:
-    """Worker processes for `render_batch`, started on first need and shared by the listing threads.
+    """Worker processes for rendering big listings, started on first need and shared by the listing threads.
 
     `spawn` (no fork of a process that has threads); like any multiprocessing user, a script calling
     run_backup on a big tenant needs an `if __name__ == "__main__"` guard. When the workers cannot start
@@ -144,12 +138,13 @@ class RenderPool:
                     self._failed = True
             return self._pool is not None
 
-    def submit(self, type_name: str, drop: list[str], batch: list[Job]) -> Future[list[Rendered]]:
-        """Render one page of objects in a worker; call only after `available()` said yes."""
+    def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
+        """Run a module-level function (pickled by reference) in a worker; only after `available()` said
+        yes."""
         if self._pool is None:
             raise RuntimeError("RenderPool.submit before available()")
         with _sigint_blocked():  # a submit may spawn a worker (and the first one the pool's manager thread)
-            return self._pool.submit(render_batch, type_name, drop, batch)
+            return self._pool.submit(fn, *args)
 
     def close(self) -> None:
         """Stop the workers, waiting for the batch each one is on (queued batches are dropped)."""

@@ -22,6 +22,7 @@ from entragit import backup, canonical, catalog, config, live
 from entragit.backup import run_backup
 from entragit.cli import cli
 from entragit.config import Config
+from entragit.graph import client as graph_client
 from entragit.graph.client import GraphClient
 from entragit.history.tenant import live_object, live_objects, live_unlike
 from entragit.repo import writer as store
@@ -387,6 +388,24 @@ def test_failure_on_the_first_run_never_looks_like_a_deletion(env: Env) -> None:
     env.clear_faults()
     assert env.backup().ok
     assert env.files(catalog.by_name("users"))
+
+
+def test_a_delta_page_whose_links_disagree_with_its_body_fails_users_and_changes_no_file(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A round's next link is read from the page's bytes, before the page is decoded; when the decoded
+    page says otherwise (here: the scan finds no link), the round is not trusted: users fail, and none of
+    their files changes or is deleted, although the listing ended early."""
+    env.backup()
+    users = catalog.by_name("users")
+    before = {p: (env.root / p).read_bytes() for p in env.files(users)}
+    env.graph("PATCH", f"users/{_quiet_user(env)['id']}", {"department": "Audit"})
+    monkeypatch.setattr(graph_client, "page_link", lambda content, name: None)
+    r = env.backup(full=True)
+    assert [e.split(":")[0] for e in r.errors] == ["users"]
+    assert "InvalidResponse" in r.errors[0] and "links other than" in r.errors[0]
+    assert {p: (env.root / p).read_bytes() for p in env.files(users)} == before
+    assert git(env.root, "status", "--porcelain") == ""
 
 
 def test_forbidden_names_the_missing_permission(env: Env) -> None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import signal
 from typing import Any
 
-from entragit import canonical, catalog, render
+from entragit import canonical, catalog, live, render, reports
+from entragit.graph.client import page_link
 
 
 def graph_user(i: int) -> dict[str, Any]:
@@ -20,35 +22,55 @@ def graph_user(i: int) -> dict[str, Any]:
     }
 
 
+def _page(users: list[dict[str, Any]], **links: str) -> bytes:
+    body = {"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#users", **links, "value": users}
+    return json.dumps(body, ensure_ascii=False).encode("utf-8")
+
+
 def test_workers_render_exactly_what_the_calling_process_renders() -> None:
-    """Big listings render in spawned workers, small ones in-process: the files must not depend on it.
-    Starting the workers leaves the caller's Ctrl-C alone (a blocked SIGINT would be inherited by every
-    program the process starts afterwards)."""
-    users = catalog.by_name("users")
-    drop = ["mail"]
-    jobs: list[render.Job] = []
-    for i in range(5):
-        path = catalog.object_path(users, graph_user(i)["id"])
-        jobs.append((path, render.strip_annotations(graph_user(i), users), {"manager": None}, None))
-    old = render.render_batch("users", drop, jobs[:1])[0][1]
-    jobs[0] = (*jobs[0][:3], old)  # unchanged since the last run: digest only, no YAML
-    local = render.render_batch("users", drop, jobs)
+    """Pages of a big delta round render in spawned workers, small rounds in-process: the files must not
+    depend on it. Starting the workers leaves the caller's Ctrl-C alone (a blocked SIGINT would be
+    inherited by every program the process starts afterwards)."""
+    users = [graph_user(i) for i in range(5)]
+    users.append({"id": "gone", "@removed": {"reason": "deleted"}})
+    content = _page(users, **{"@odata.nextLink": "https://graph.microsoft.com/v1.0/users/delta?$skiptoken=x"})
+    local = live.render_round_page("users", ["mail"], content, reports.seat_code)
     mask = signal.pthread_sigmask(signal.SIG_BLOCK, ())
     assert signal.SIGINT not in mask
     pool = render.RenderPool(workers=1)
     try:
         assert pool.available()
-        remote = pool.submit("users", drop, jobs).result(timeout=60)
+        remote = pool.submit(live.render_round_page, "users", ["mail"], content, reports.seat_code).result(60)
     finally:
         pool.close()
     assert signal.pthread_sigmask(signal.SIG_BLOCK, ()) == mask
     assert remote == local
-    assert local[0][2] is None
-    text = local[1][2]
+    rendered, seats, next_link, delta_link, count = local
+    assert (next_link, delta_link, count) == (
+        "https://graph.microsoft.com/v1.0/users/delta?$skiptoken=x",
+        None,
+        6,
+    )
+    assert len(rendered) == 5 and dict(seats)[graph_user(0)["id"]] == "emu"  # enabled member, unlicensed
+    text = rendered[1][2]
     assert text is not None
     obj = canonical.load(text.decode("utf-8"))
     assert obj["displayName"] == "User 1" and "mail" not in obj and "manager@delta" not in obj
-    assert local[1][3] == "User 1"
+    assert obj["manager"] == "m" and rendered[1][3] == "User 1"
+
+
+def test_a_page_that_is_not_json_renders_nothing_and_says_so() -> None:
+    assert live.render_round_page("users", [], b'{"value": [', None) == ([], [], None, None, None)
+
+
+def test_page_links_are_found_in_the_bytes_as_json_reads_them() -> None:
+    link = 'https://graph.microsoft.com/v1.0/users/delta?$skiptoken=a"b\\c\u00e9'
+    content = _page([graph_user(1)], **{"@odata.nextLink": link})
+    assert page_link(content, "nextLink") == json.loads(content)["@odata.nextLink"] == link
+    assert page_link(content, "deltaLink") is None
+    spaced = b'{ "@odata.deltaLink" :\n "https://x/delta?$deltatoken=t", "value": [] }'
+    assert page_link(spaced, "deltaLink") == "https://x/delta?$deltatoken=t"
+    assert page_link(b'{"@odata.nextLink": 5}', "nextLink") is None
 
 
 def test_without_workers_the_pool_is_unavailable_and_the_caller_renders() -> None:

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import email.utils
 import errno
+import json
 import os
 import random
+import re
 import socket
 import threading
 import time
@@ -21,7 +23,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 from urllib.parse import quote, urlencode, urlsplit
 
 import requests
@@ -49,6 +51,36 @@ MAX_PACED_WAIT = 1.0
 # workers wait at once: a run against a Graph that keeps failing ends after this, with the last error. A 100k
 # user backup takes about 70 s in all (README), so 15 minutes only ever stops a run that is not getting on.
 RETRY_BUDGET = 900.0
+
+
+class RawPage(NamedTuple):
+    """A page body as Graph sent it, with the links that continue or end the round found in its bytes."""
+
+    content: bytes
+    next_link: str | None
+    delta_link: str | None
+
+
+_LINK_VALUE = re.compile(rb'\s*:\s*"((?:[^"\\]|\\.)*)"')
+
+
+def page_link(content: bytes, name: str) -> str | None:
+    """`@odata.<name>` of a page body, found without decoding the page (Graph writes it before `value`).
+
+    A quote inside a JSON string is always escaped, so the quoted key can only be a key; one of a nested
+    object would be found first, which is why whoever decodes the page checks the link against it."""
+    key = b'"@odata.' + name.encode("ascii") + b'"'
+    at = content.find(key)
+    if at < 0:
+        return None
+    match = _LINK_VALUE.match(content, at + len(key))
+    if match is None:
+        return None
+    try:
+        link = json.loads(b'"' + match.group(1) + b'"')
+    except ValueError:
+        return None
+    return link if isinstance(link, str) else None
 
 
 class GraphError(EntragitError):
@@ -684,6 +716,18 @@ class GraphClient:
             page = self.get(url, headers=headers, required_permission=required_permission)
             yield page
             url = page.get("@odata.nextLink")
+
+    def raw_pages(
+        self, path: str, params: Mapping[str, Any] | None = None, *, required_permission: str | None = None
+    ) -> Iterator[RawPage]:
+        """Each page body undecoded, following its nextLink verbatim: the next request leaves as soon as the
+        link is found, and the JSON is decoded where the objects are rendered (a worker process)."""
+        url: str | None = self.url(path, params)
+        while url:
+            content = self.send("GET", url, required_permission=required_permission).content
+            page = RawPage(content, page_link(content, "nextLink"), page_link(content, "deltaLink"))
+            yield page
+            url = page.next_link
 
     def list(
         self,
