@@ -23,7 +23,6 @@ null for the same reason, so full and incremental backups write the same bytes.
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import math
 import re
@@ -328,12 +327,6 @@ def check_file(relpath: str, text: str) -> tuple[list[str], str | None]:
     if fixed != text:
         return [f"{relpath}: not in canonical form (key order, list order or quoting differ)"], fixed
     return [], fixed
-
-
-def digest(obj: Any) -> str:
-    """Hash of the compact sorted JSON: cheap change detection before any YAML is produced."""
-    # surrogatepass: a lone surrogate (invalid, but JSON can carry one) must not crash a backup run
-    return hashlib.blake2b(_compact(obj).encode("utf-8", "surrogatepass"), digest_size=20).hexdigest()
 
 
 # ----------------------------------------------------------------------------------------------------------

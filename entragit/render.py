@@ -1,4 +1,4 @@
-"""Graph objects → file contents: canonical form, digest, and YAML text when the digest changed.
+"""Graph objects → file contents: canonical form, YAML text, and the digest that tells an unchanged file.
 
 A backup renders every listed object; for big listings that CPU work goes to worker processes
 (`RenderPool`), because with the GIL one Python process cannot turn pages into files as fast as Graph serves
@@ -12,6 +12,7 @@ The same functions render in-process for small listings, so both paths give byte
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import multiprocessing
 import os
 import signal
@@ -62,11 +63,19 @@ def canonical_of(
 
 
 def render(t: ObjectType, path: str, obj: Mapping[str, Any], old_digest: str | None) -> Rendered:
-    """Digest of a canonical object, and its YAML only when the digest differs from the previous run's
-    (dumping is the expensive part; an unchanged object costs a hash)."""
-    d = canonical.digest(obj)
-    text = canonical.dump(obj).encode("utf-8") if d != old_digest else None
-    return path, d, text, display_name(t, obj, path), bool(obj.get("deletedDateTime"))
+    """YAML of a canonical object and the digest of that text; the text only when the digest differs from
+    the previous run's. Hashing the text itself (rather than, say, the object's JSON) makes the digest
+    exactly "would the file change", and costs a hash on top of the dump that a changed or new object needs
+    anyway (most rendered objects are: a full round's pages are rendered where no digests are known)."""
+    text = canonical.dump(obj).encode("utf-8")
+    d = hashlib.blake2b(text, digest_size=20).hexdigest()
+    return (
+        path,
+        d,
+        text if d != old_digest else None,
+        display_name(t, obj, path),
+        bool(obj.get("deletedDateTime")),
+    )
 
 
 def block_sigint() -> None:

@@ -73,6 +73,23 @@ def test_page_links_are_found_in_the_bytes_as_json_reads_them() -> None:
     assert page_link(b'{"@odata.nextLink": 5}', "nextLink") is None
 
 
+def test_the_digest_tells_an_unchanged_file_and_sees_every_change() -> None:
+    """A run skips writing an object whose digest matches the previous run's; any change of the file's
+    text, however small, must change it, and Graph's key order must not."""
+    users = catalog.by_name("users")
+    path = catalog.object_path(users, graph_user(1)["id"])
+
+    def rendered(raw: dict[str, Any], old: str | None = None) -> render.Rendered:
+        return render.render(users, path, render.canonical_of(users, raw, {"manager": "m"}, []), old)
+
+    first = rendered(graph_user(1))
+    assert first[2] is not None
+    assert rendered(dict(reversed(list(graph_user(1).items()))), first[1]) == (*first[:2], None, *first[3:])
+    for change in ({"displayName": "User 1 "}, {"accountEnabled": None}, {"jobTitle": "1"}, {"jobTitle": 1}):
+        other = rendered({**graph_user(1), **change}, first[1])
+        assert other[1] != first[1] and other[2] is not None, change
+
+
 def test_without_workers_the_pool_is_unavailable_and_the_caller_renders() -> None:
     pool = render.RenderPool(workers=0)
     assert not pool.available()
