@@ -17,6 +17,7 @@ plus a hash per listed object, and writes nothing.
 from __future__ import annotations
 
 import contextlib
+import heapq
 import threading
 import time
 from collections import deque
@@ -562,6 +563,7 @@ def _commit_message(
     its objects (the rest group: those no other group `claimed`), followed by its trailers."""
     counts = {"changed": 0, "added": 0, "deleted": 0}
     lines: list[str] = []
+    listed = 0  # lines there would be without the limit
     failed: list[str] = []
     paths = group.paths if group is not None else None
     for out in outcomes:
@@ -573,18 +575,24 @@ def _commit_message(
             for kv in out.entries.items()
             if (kv[0] in paths if paths is not None else kv[0] not in claimed)
         ]
-        for path, e in sorted(mine, key=lambda kv: (kv[1].kind, kv[1].name.lower(), kv[0])):
-            bucket = e.kind if e.kind in counts else "changed"
-            counts[bucket] += 1
+        for _, e in mine:
+            counts[e.kind if e.kind in counts else "changed"] += 1
+        listed += len(mine)
+        # Only the lines the body keeps are sorted out and formatted (a first backup has 100k entries).
+        first = heapq.nsmallest(
+            max(0, BODY_LINES - len(lines)), mine, key=lambda kv: (kv[1].kind, kv[1].name.lower(), kv[0])
+        )
+        for path, e in first:
             # one line whatever the name holds: a name cannot add a paragraph or forge a trailer
             lines.append(f"{out.t.name}: {e.kind} {one_line(e.name)} ({path})")
-    for path, kind in extra:
-        lines.append(f"reports: {kind} {path}")
+    reports_lines = [f"reports: {kind} {path}" for path, kind in extra]
+    listed += len(reports_lines)
+    lines += reports_lines[: max(0, BODY_LINES - len(lines))]
     head = (
         f"backup {domain}: {counts['changed']} changed, {counts['added']} added, {counts['deleted']} deleted"
     )
-    if len(lines) > BODY_LINES:
-        lines = [*lines[:BODY_LINES], f"… and {len(lines) - BODY_LINES} more"]
+    if listed > BODY_LINES:
+        lines.append(f"… and {listed - BODY_LINES} more")
     trailers = [*(group.trailers if group is not None else []), *failed]
     paragraphs = [head, "\n".join(lines), "\n".join(trailers)]
     return "\n\n".join(p for p in paragraphs if p) + "\n"

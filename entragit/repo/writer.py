@@ -28,6 +28,8 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import wait as futures_wait
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -593,10 +595,26 @@ class Snapshot:
         stdin = self._stdin()
         proc = self._proc
         assert proc is not None
+        # The index is refreshed while fast-import builds the trees and finishes its pack: update-index
+        # hashes every touched file again (its stat data is what keeps the next `git status` fast), and at
+        # 100k files that is seconds. --info-only: the blobs are fast-import's, not yet visible to others.
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="entragit-index")
+        indexing = pool.submit(
+            store._git,
+            "update-index",
+            "--add",
+            "--remove",
+            "--info-only",
+            "-z",
+            "--stdin",
+            stdin=_nul(self.touched),
+        )
+        pool.shutdown(wait=False)
         with contextlib.suppress(BrokenPipeError):
             stdin.write(b"".join(out))
             stdin.close()
         err = proc.stderr.read() if proc.stderr else b""
+        futures_wait([indexing])  # (a failed commit's index entries are put back by close(), with its files)
         if proc.wait() != 0:
             lines = err.decode("utf-8", "replace").strip().splitlines() or ["fast-import failed"]
             # Its last line is often "dumping crash report to …"; the cause is the first fatal or error line.
@@ -606,9 +624,11 @@ class Snapshot:
             proc.stderr.close()
         self._proc = None
         new = store._git("rev-parse", "--verify", PENDING_REF).strip()
-        # The objects are in the pack already: update-index only hashes the files to refresh stat data.
-        store._git("update-index", "--add", "--remove", "-z", "--stdin", stdin=_nul(self.touched))
-        tree = store._git("write-tree").strip()
+        indexing.result()
+        try:
+            tree: str | None = store._git("write-tree").strip()
+        except RepoError:
+            tree = None  # a file edited meanwhile: its blob (hashed --info-only) is in no object store
         if tree != store._git("rev-parse", f"{new}^{{tree}}").strip():
             raise RepoError(
                 f"{store.root}: the files on disk do not match the commit being made; nothing was committed"
