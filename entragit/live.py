@@ -18,6 +18,7 @@ import os
 import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from functools import partial
 from typing import Any, TypeVar
 
 from entragit import catalog, config, render
@@ -412,20 +413,23 @@ class Reader:
                 continue
             params = {"$select": "id", "$top": PAGE_TOP} if rel.kind == "ref-collection" else None
             paths = [rel.read.format(id=oid) for oid in ids]
+            value = partial(rel_value_from_list, rel)
             try:
-                got: dict[str, list[dict[str, Any]] | None] = dict(
-                    self.client.list_many(paths, params, required_permission=self.permission(t))
+                got: dict[str, Any] = self.client.list_many(
+                    paths, params, required_permission=self.permission(t), convert=value
                 )
             except GraphError as exc:
                 if exc.status != 404:
                     raise
-                got = self._read_each(t, paths, params)
+                got = {
+                    p: None if items is None else value(items)
+                    for p, items in self._read_each(t, paths, params).items()
+                }
             for oid, p in zip(ids, paths, strict=True):
-                items = got[p]
-                if items is None:
+                if got[p] is None:
                     out[oid][GONE] = True
                 else:
-                    out[oid][rel.name] = rel_value_from_list(rel, items)
+                    out[oid][rel.name] = got[p]
         return out
 
     def _read_each(
