@@ -411,7 +411,10 @@ class Reader:
                             raise
                         out[oid][rel.name] = None
                 continue
-            params = {"$select": "id", "$top": PAGE_TOP} if rel.kind == "ref-collection" else None
+            # Pages of 999 (Graph's largest; the default is 100): an enterprise app assigned to a whole
+            # department is thousands of assignments, one dependent page after another.
+            fields = "id" if rel.kind == "ref-collection" else ",".join(rel.item_fields)
+            params = {"$select": fields, "$top": PAGE_TOP}
             paths = [rel.read.format(id=oid) for oid in ids]
             value = partial(rel_value_from_list, rel)
             try:

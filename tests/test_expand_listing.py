@@ -30,7 +30,7 @@ GROUPS = catalog.by_name("groups")
 
 def _seed() -> dict[str, Any]:
     """Every relationship kind on both sides of the 20 limit: 20 and 21 group owners, 5,000 members, an app
-    with 22 owners, a service principal with 25 app role assignments, an administrative unit of 25."""
+    with 22 owners, a service principal with 250 app role assignments, an administrative unit of 25."""
     seed = base_seed(users=PEOPLE)
     seed["groups"] += [
         security_group(10, [uid(1)], owners=[uid(n) for n in range(1, 21)]),
@@ -40,7 +40,7 @@ def _seed() -> dict[str, Any]:
     ]
     seed["applications"][0]["owners"] = [uid(n) for n in range(1, 23)]
     seed["servicePrincipals"][0]["appRoleAssignedTo"] = [
-        {"principalId": uid(n), "appRoleId": guid("e", 1)} for n in range(1, 26)
+        {"principalId": uid(n), "appRoleId": guid("e", 1)} for n in range(1, 251)
     ]
     seed["directory/administrativeUnits"] = [
         {"id": guid("9", 1), "displayName": "Europe", "members": [uid(n) for n in range(1, 26)]}
@@ -103,7 +103,7 @@ def test_both_ways_of_reading_relationships_write_the_same_files(
     sp = canonical.load(
         files[catalog.object_path(catalog.by_name("servicePrincipals"), guid("f", 1))].decode()
     )
-    assert len(app["owners"]) == 22 and len(sp["appRoleAssignedTo"]) == 25
+    assert len(app["owners"]) == 22 and len(sp["appRoleAssignedTo"]) == 250
     unit = catalog.object_path(catalog.by_name("administrativeUnits"), guid("9", 1))
     assert len(canonical.load(files[unit].decode())["members"]) == 25
 
@@ -114,6 +114,8 @@ def test_both_ways_of_reading_relationships_write_the_same_files(
     pages = sum(-(-n // 999) for n in sizes if n >= 20)  # pages of 999 ids of each full list: 6 for 5,000
     assert 0 < pages < len(sizes)
     assert _per_object(stats, "/groups/{id}/members") == pages
+    # 250 assignments in one page of 999, not three of Graph's default 100
+    assert _per_object(stats, "/servicePrincipals/{id}/appRoleAssignedTo") == 1
     assert _per_object(old_stats, "/groups/{id}/owners") == len(box.tenant.coll("groups").objs)
     assert stats["resource_units"] < old_stats["resource_units"]
 
