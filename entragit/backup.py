@@ -339,6 +339,11 @@ class _Run:
                 self.progress(f"{t.name}: {seen} listed so far")
                 next_report = seen + PROGRESS_EVERY
 
+        def settle(limit: int) -> None:
+            while len(in_flight) > limit:
+                done, future = in_flight.popleft()
+                take(done, future.result())
+
         for raw in self.reader.raw_delta_pages(t):
             if self.cancelled.is_set():
                 raise KeyboardInterrupt
@@ -346,14 +351,10 @@ class _Run:
             if (raw.next_link or in_flight) and self.renderer.available():
                 job = self.renderer.submit(live.render_round_page, t.name, drop, raw.content, seat)
                 in_flight.append((raw, job))
-                while len(in_flight) > RENDER_AHEAD:
-                    done, future = in_flight.popleft()
-                    take(done, future.result())
+                settle(RENDER_AHEAD)
             else:
                 take(raw, live.render_round_page(t.name, drop, raw.content, seat))
-        while in_flight:
-            done, future = in_flight.popleft()
-            take(done, future.result())
+        settle(0)
         if not delta_link:
             raise GraphError(
                 None, "NoDeltaLink", "delta round ended without a deltaLink", method="GET", url=t.path

@@ -487,7 +487,8 @@ MAX_KEY_LENGTH = 1000
 
 @functools.lru_cache(maxsize=65536)
 def _key(k: str) -> str:
-    """`key:` for a mapping key (property names repeat in every object: formatted once)."""
+    """`key:` for a mapping key (property names repeat in every object: formatted once; a refused key
+    raises, and an exception is never cached)."""
     if not isinstance(k, str):
         raise TypeError(f"canonical YAML keys are strings, got {k!r}")
     key = _string(k)
@@ -500,7 +501,7 @@ def _key(k: str) -> str:
 def _emit_mapping(d: dict[str, Any], indent: str, out: list[str]) -> None:
     deeper = indent + "  "
     for k, v in d.items():
-        key = _key(k) if type(k) is str else _key.__wrapped__(k)
+        key = _key(k)
         kind = type(v)
         # The common scalars inline (most values of a directory object): a call per value is half the time.
         if kind is str and "\n" not in v:
