@@ -14,8 +14,8 @@ its documentation and published behaviour describe it, replayed with raw HTTP (n
 Then `entragit backup --full` of the same four types into a fresh repository, then a no-change
 incremental run. Both sides run against one `entragit sandbox serve` (throttling on, like Graph); the
 sandbox's `/_sandbox/stats` counters give each side's requests and resource units. Prints wall time and RU
-bill of each side, their ratios, and entragit's full/bound ratio (bound = RU ÷ the tenant's budget per
-second).
+bill of each side, their ratios, and for each entragit run its two floors (bench_backup.bounds): the RU
+bound (RU ÷ the tenant's budget per second) and the CPU floor (its CPU and the sandbox's over the cores).
 """
 
 from __future__ import annotations
@@ -35,7 +35,17 @@ from typing import Any
 
 import msal
 import requests
-from bench_backup import ENTRAGIT, admin_session, env_for, init_repo, start_sandbox, stats, stop, timed_backup
+from bench_backup import (
+    ENTRAGIT,
+    admin_session,
+    bounds,
+    env_for,
+    init_repo,
+    start_sandbox,
+    stats,
+    stop,
+    timed_backup,
+)
 
 TYPES = ("users", "groups", "applications", "servicePrincipals")
 CHILDREN = {
@@ -51,10 +61,6 @@ PER_OBJECT = [
     "import sys; from entragit import live; live.Reader.expand_in_listing = False; "
     "from entragit.cli import cli; sys.argv[0] = 'entragit'; cli()",
 ]
-RU_PER_SECOND = {
-    True: 800.0,
-    False: 500.0,
-}  # tenants over 500 users: 8,000 RU per 10 s (throttling-limits.md)
 
 
 def token(info: dict[str, Any]) -> str:
@@ -163,6 +169,7 @@ def measured(info: dict[str, Any], action: Any) -> dict[str, Any]:
     after = stats(info)
     for key in ("requests", "resource_units", "throttled"):
         out[key] = after[key] - before[key]
+    out["sandbox_cpu_seconds"] = round(after["cpu_seconds"] - before["cpu_seconds"], 1)
     if isinstance(extra, dict):
         out.update(extra)
     return out
@@ -196,15 +203,12 @@ def run(users: int, latency_ms: int, workers: int, per_object: bool) -> dict[str
                 backup.update(timed_backup(repo, env, *args, command=command))
 
             results[label] = measured(info, one)
-            results[label].update({k: backup[k] for k in ("exit", "peak_rss_mib", "summary")})
+            results[label].update({k: backup[k] for k in ("exit", "peak_rss_mib", "cpu_seconds", "summary")})
+            results[label].update(bounds(results[label], users))
             print(f"{label}: {json.dumps(results[label])}", file=sys.stderr, flush=True)
         full, peer_side = results["entragit_full"], results["peer"]
         results["ratio_wall"] = round(full["seconds"] / peer_side["seconds"], 3)
         results["ratio_ru"] = round(full["resource_units"] / peer_side["resource_units"], 3)
-        results["entragit_bound_seconds"] = round(full["resource_units"] / RU_PER_SECOND[users > 500], 2)
-        results["entragit_full_over_bound"] = round(
-            full["seconds"] / max(results["entragit_bound_seconds"], 0.01), 2
-        )
     finally:
         stop(proc)
         shutil.rmtree(workdir, ignore_errors=True)

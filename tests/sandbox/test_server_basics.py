@@ -210,6 +210,15 @@ def test_stats_count_graph_requests_and_resource_units(
     assert sandbox.client_secret not in body
 
 
+def test_stats_report_the_serving_process_cpu_time(sandbox: Sandbox, graph_session: requests.Session) -> None:
+    """Benchmarks subtract two readings to know what serving a run cost the shared cores."""
+    before = stats(sandbox)["cpu_seconds"]
+    for _ in range(20):
+        graph_session.get(f"{sandbox.graph_url}/v1.0/users", params={"$top": "999"})
+    after = stats(sandbox)["cpu_seconds"]
+    assert after > before
+
+
 @pytest.mark.parametrize(
     ("path", "template"),
     [
