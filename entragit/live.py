@@ -69,19 +69,28 @@ def connect(
 # ---------------------------------------------------------------------------------------------------- links
 
 
-def _ids(items: Iterable[Any]) -> list[str]:
-    return sorted({str(i["id"]) for i in items if isinstance(i, Mapping) and i.get("id")})
+def rel_kept(rel: Relationship, items: Iterable[Any]) -> list[Any]:
+    """What a relationship's value is made of, from one page of related objects: their ids, or for app role
+    assignments the fields kept. Taken page by page, so that a group of a million members is held as a
+    million ids while its pages arrive, not as a million decoded objects."""
+    if rel.kind == "app-role-assignment":
+        fields = rel.item_fields or ("appRoleId", "principalId", "principalType")
+        return [{f: i.get(f) for f in fields} for i in items]
+    return [str(i["id"]) for i in items if isinstance(i, Mapping) and i.get("id")]
+
+
+def rel_value(rel: Relationship, kept: list[Any]) -> Any:
+    """A relationship's canonical value from everything `rel_kept` took of its pages."""
+    if rel.kind == "app-role-assignment":
+        return kept
+    if rel.kind == "ref-single":
+        return min(kept) if kept else None
+    return sorted(set(kept))
 
 
 def rel_value_from_list(rel: Relationship, items: Sequence[Mapping[str, Any]]) -> Any:
     """A relationship's canonical value from the related objects Graph listed."""
-    if rel.kind == "ref-single":
-        ids = _ids(items)
-        return ids[0] if ids else None
-    if rel.kind == "app-role-assignment":
-        fields = rel.item_fields or ("appRoleId", "principalId", "principalType")
-        return [{f: i.get(f) for f in fields} for i in items]
-    return _ids(items)
+    return rel_value(rel, rel_kept(rel, items))
 
 
 def apply_delta_links(rel: Relationship, previous: Any, changes: Any) -> Any:
@@ -419,7 +428,11 @@ class Reader:
             value = partial(rel_value_from_list, rel)
             try:
                 got: dict[str, Any] = self.client.list_many(
-                    paths, params, required_permission=self.permission(t), convert=value
+                    paths,
+                    params,
+                    required_permission=self.permission(t),
+                    keep=partial(rel_kept, rel),
+                    convert=partial(rel_value, rel),
                 )
             except GraphError as exc:
                 if exc.status != 404:

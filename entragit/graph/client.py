@@ -36,6 +36,7 @@ from entragit.errors import EntragitError
 T = TypeVar("T")
 R = TypeVar("R")
 JSONList = list[dict[str, Any]]  # the class defines a method named `list`, so annotate through this alias
+Kept = list[Any]  # what list_many's `keep` takes of a page (`list` is a method name in GraphClient)
 
 # Statuses that mean "not processed, try again later" (429) or "transient server trouble" (5xx).
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -777,28 +778,37 @@ class GraphClient:
         *,
         headers: Mapping[str, str] | None = None,
         required_permission: str | None = None,
-        convert: Callable[[JSONList], R] | None = None,
+        keep: Callable[[JSONList], Kept] | None = None,
+        convert: Callable[[Kept], R] | None = None,
     ) -> dict[str, Any]:
         """Read many small collections (e.g. `groups/{id}/owners`) through $batch, 20 per batch, concurrently.
 
         Inner 429/5xx responses are retried after the longest inner Retry-After (only those requests);
         each inner @odata.nextLink is followed with plain GETs. Any inner failure raises GraphError naming
-        the path. `convert` turns each complete collection into what the caller keeps, as it arrives: the
-        members of a tenant's big groups are millions of objects, their ids a fraction of that memory.
+        the path. `keep` reduces each page to what the caller needs as the page arrives, and `convert` turns
+        each complete collection of kept items into what the caller keeps: the members of a tenant's big
+        groups are millions of objects, their ids a fraction of that memory.
         """
 
         def run(chunk: Sequence[str]) -> dict[str, Any]:
             bodies = self._run_batch(chunk, params, headers, required_permission)
             out: dict[str, Any] = {}
-            for path, body in bodies.items():
-                items = list((body or {}).get("value", []))
-                next_link = (body or {}).get("@odata.nextLink")
+            for path in list(bodies):
+                body = bodies.pop(path) or {}  # a first page is dropped once kept, not when the chunk ends
+                items = kept(body)
+                next_link = body.get("@odata.nextLink")
+                del body
                 if next_link:  # sequential by nature; other batches keep the other workers busy
-                    items.extend(
-                        self.list(next_link, headers=headers, required_permission=required_permission)
-                    )
+                    for page in self.pages(
+                        next_link, headers=headers, required_permission=required_permission
+                    ):
+                        items.extend(kept(page))
                 out[path] = items if convert is None else convert(items)
             return out
+
+        def kept(page: dict[str, Any]) -> Kept:
+            value = page.get("value", [])
+            return list(value) if keep is None else keep(value)
 
         return self._batched(paths, run)
 

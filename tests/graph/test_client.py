@@ -226,6 +226,24 @@ def test_list_many_follows_inner_next_links(sandbox: Sandbox, graph_session: req
     assert any(len(v) > 1 for v in result.values())  # some inner listing really needed a nextLink
 
 
+def test_list_many_keeps_each_page_as_it_arrives(sandbox: Sandbox, graph_session: requests.Session) -> None:
+    """A big group's members are reduced page by page (ids, not decoded objects, are what accumulates), and
+    the complete collection of kept items is what `convert` sees."""
+    groups = _group_ids(sandbox, graph_session)
+    paths = [f"groups/{g}/members" for g in groups]
+    page_sizes: list[int] = []
+
+    def keep(page: list[dict[str, Any]]) -> list[str]:
+        page_sizes.append(len(page))
+        return [str(x["id"]) for x in page]
+
+    result = client_for(sandbox).list_many(paths, {"$select": "id", "$top": 2}, keep=keep, convert=sorted)
+    for path in paths:
+        assert result[path] == _direct(sandbox, graph_session, path)
+    assert max(page_sizes) <= 2  # never a whole multi-page collection at once
+    assert len(page_sizes) > len(paths)  # some collections did span pages
+
+
 def test_list_many_inner_failure_names_the_path(sandbox: Sandbox, graph_session: requests.Session) -> None:
     groups = _group_ids(sandbox, graph_session)
     bad = groups[-1]
