@@ -42,6 +42,7 @@ ProgressFn = Callable[[str], None]
 
 PROGRESS_EVERY = 10_000  # a progress line per this many objects of a long delta round
 RENDER_AHEAD = 6  # pages handed to the render workers before the listing thread waits for the oldest
+LISTED_CHUNK = 250  # listed objects per render-worker task (a listing of fewer than two renders in-process)
 TYPE_WORKERS = 8  # types listed at the same time (mostly waiting on Graph); each also fans out via $batch
 BODY_LINES = 500  # commit message body cap
 
@@ -290,10 +291,14 @@ class _Run:
             p.out.domain = default_domain(item)
 
     def _from_listing(self, p: _Pass) -> None:
+        """A listed type's objects with their relationships; a big listing is rendered by the workers in
+        chunks, taken back in listing order (users and organization, which feed the seat and domain
+        reports, are never listed at that size: users come by delta round, organization is one object)."""
         t = p.out.t
         if t.relationships:
             names = " and ".join(r.name for r in t.relationships)
             self.progress(f"{t.name}: listing, then reading their {names}")
+        listed: list[live.Listed] = []
         for item, values in self.reader.listing(t):
             if values.get(live.GONE):
                 # 404 while reading its links: deleted meanwhile, or a replication hiccup. Its file stays
@@ -303,7 +308,29 @@ class _Run:
                 if path in p.digests_old:
                     p.digests[path] = p.digests_old[path]
                 continue
-            self._take(p, item, values)
+            listed.append((item, values))
+        special = t.name in ("users", "organization")
+        if special or len(listed) < 2 * LISTED_CHUNK or not self.renderer.available():
+            for item, values in listed:
+                self._take(p, item, values)
+            return
+        drop = self.reader.drop(t)
+        in_flight: deque[Future[list[render.Rendered]]] = deque()
+
+        def settle(limit: int) -> None:
+            while len(in_flight) > limit:
+                for rendered in in_flight.popleft().result():
+                    self._apply(p.out, rendered, p.digests)
+
+        for start in range(0, len(listed), LISTED_CHUNK):
+            if self.cancelled.is_set():
+                raise KeyboardInterrupt
+            chunk = listed[start : start + LISTED_CHUNK]
+            paths = (catalog.object_path(t, str(item["id"])) for item, _ in chunk)
+            old = {path: p.digests_old[path] for path in paths if path in p.digests_old}
+            in_flight.append(self.renderer.submit(live.render_listed, t.name, drop, chunk, old))
+            settle(RENDER_AHEAD)
+        settle(0)
 
     def _from_delta_round(self, p: _Pass) -> None:
         """An initial delta round, page by page: at 100k users, holding every Graph object until the round

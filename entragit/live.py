@@ -172,6 +172,21 @@ def render_round_page(
     return rendered, seats, page.get("@odata.nextLink"), page.get("@odata.deltaLink"), len(items)
 
 
+def render_listed(
+    type_name: str, drop: list[str], listed: Sequence[Listed], old: Mapping[str, str]
+) -> list[render.Rendered]:
+    """Listed objects with their relationship values, rendered; `old` holds the previous run's digests of
+    their files, so that an unchanged object comes back without its text. Module-level, for the render
+    workers: a 100k-user tenant's ten thousand groups (some with a hundred thousand members) took the
+    backup process nine seconds of CPU, on the thread the users' delta round needed."""
+    t = catalog.by_name(type_name)
+    out: list[render.Rendered] = []
+    for item, links in listed:
+        path = catalog.object_path(t, str(item["id"]))
+        out.append(render.render(t, path, render.canonical_of(t, item, links, drop), old.get(path)))
+    return out
+
+
 P = TypeVar("P")
 
 

@@ -4,10 +4,21 @@ from __future__ import annotations
 
 import json
 import signal
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from entragit import canonical, catalog, live, render, reports
+import live_helpers
+import pytest
+from sandbox.api_helpers import base_seed, guid, uid
+
+from entragit import canonical, catalog, config, live, render, reports
+from entragit.backup import BackupResult, run_backup
+from entragit.config import Config
 from entragit.graph.client import page_link
+from entragit.repo.writer import Store
+from entragit.sandbox.server import Sandbox
 
 
 def graph_user(i: int) -> dict[str, Any]:
@@ -100,3 +111,86 @@ def test_display_name_falls_back_to_the_file_id() -> None:
     users = catalog.by_name("users")
     assert render.display_name(users, {"userPrincipalName": "a@b.c"}, "users/ab/abc.yaml") == "a@b.c"
     assert render.display_name(users, {"displayName": ""}, "users/ab/abc.yaml") == "abc"
+
+
+APPS = 600  # more than two render chunks (backup.LISTED_CHUNK), so a listing of them goes to the workers
+
+
+def _apps_seed() -> dict[str, Any]:
+    seed = base_seed()
+    seed["applications"] += [
+        {
+            "id": guid("c", n),
+            "appId": guid("d", n),
+            "displayName": f"App {n:03d}",
+            "owners": [uid(n % 12 + 1)],
+        }
+        for n in range(2, APPS + 2)
+    ]
+    return seed
+
+
+def repo_for(box: Sandbox, path: Path) -> Path:
+    store = Store.init(path)
+    config.save(store.root, Config(tenant_id=box.tenant_id, client_id=box.client_id))
+    store.commit_paths(["entragit.yaml"], "entragit init")
+    return store.root
+
+
+def tracked(root: Path) -> list[str]:
+    out = subprocess.run(["git", "-C", str(root), "ls-files"], check=True, capture_output=True, text=True)
+    return out.stdout.split()
+
+
+def _backup(box: Sandbox, root: Path) -> BackupResult:
+    client = live_helpers.client_for(box)
+    try:
+        return run_backup(root, client=client, types=["applications"])
+    finally:
+        client.close()
+
+
+def test_a_big_listing_renders_in_the_workers_to_the_same_files(
+    sandbox_factory: Callable[..., Sandbox], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Applications are listed on every run; hundreds of them are rendered by the workers, in chunks that
+    carry the last run's digests. The files are those the backup process renders itself, an unchanged
+    object costs no write, and a changed one is the only change."""
+    box = sandbox_factory(seed=_apps_seed())
+    chunks: list[int] = []
+    submit = render.RenderPool.submit
+
+    def counting(pool: render.RenderPool, fn: Callable[..., Any], *args: Any) -> Any:
+        if fn is live.render_listed:
+            chunks.append(len(args[2]))
+        return submit(pool, fn, *args)
+
+    monkeypatch.setattr(render.RenderPool, "submit", counting)
+    pooled = tmp_path / "pooled"
+    first = _backup(box, repo_for(box, pooled))
+    assert first.ok, first.errors
+    assert len(chunks) > 2
+
+    monkeypatch.setattr(render.RenderPool, "available", lambda _pool: False)
+    local = tmp_path / "local"
+    assert _backup(box, repo_for(box, local)).ok
+    files = {p: (pooled / p).read_bytes() for p in tracked(pooled) if p.startswith("applications/")}
+    assert len(files) == sum(chunks) > APPS  # every application went through a worker
+    assert files == {p: (local / p).read_bytes() for p in tracked(local) if p.startswith("applications/")}
+
+    monkeypatch.undo()
+    assert _backup(box, pooled).commit is None  # nothing changed: no commit
+    client = live_helpers.client_for(box)
+    try:
+        client.request("PATCH", f"applications/{guid('c', 300)}", json={"displayName": "Renamed"})
+    finally:
+        client.close()
+    again = _backup(box, pooled)
+    assert again.commit is not None
+    changed = subprocess.run(
+        ["git", "-C", str(pooled), "diff", "--name-only", "HEAD~1", "HEAD", "--", "applications"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    assert changed == [catalog.object_path(catalog.by_name("applications"), guid("c", 300))]
