@@ -3,8 +3,8 @@
 A backup renders every listed object; for big listings that CPU work goes to worker processes
 (`RenderPool`), because with the GIL one Python process cannot turn pages into files as fast as Graph serves
 them. What runs there is a module-level function, pickled by reference (`live.render_round_page`: a page of
-a delta round, sent undecoded); a spawned worker re-imports the caller's main module too (for
-`python -m entragit`, the whole CLI).
+a delta round, sent undecoded; `live.render_listed`: a chunk of a big listing with its links); a spawned
+worker re-imports the caller's main module too (for `python -m entragit`, the CLI group).
 
 The same functions render in-process for small listings, so both paths give byte-identical files.
 """
