@@ -291,15 +291,33 @@ class _Run:
             p.out.domain = default_domain(item)
 
     def _from_listing(self, p: _Pass) -> None:
-        """A listed type's objects with their relationships; a big listing is rendered by the workers in
-        chunks, taken back in listing order (users and organization, which feed the seat and domain
-        reports, are never listed at that size: users come by delta round, organization is one object)."""
+        """A listed type's objects with their relationships, taken as the listing completes them; once a
+        listing has reached two chunks it is rendered by the workers, chunk by chunk, taken back in order
+        (users and organization, which feed the seat and domain reports, are never listed at that size:
+        users come by delta round, organization is one object)."""
         t = p.out.t
         if t.relationships:
             names = " and ".join(r.name for r in t.relationships)
             self.progress(f"{t.name}: listing, then reading their {names}")
-        listed: list[live.Listed] = []
+        drop = self.reader.drop(t)
+        held: list[live.Listed] = []
+        in_flight: deque[Future[list[render.Rendered]]] = deque()
+        mode = "local" if t.name in ("users", "organization") else "undecided"
+
+        def settle(limit: int) -> None:
+            while len(in_flight) > limit:
+                for rendered in in_flight.popleft().result():
+                    self._apply(p.out, rendered, p.digests)
+
+        def hand_on(chunk: list[live.Listed]) -> None:
+            paths = (catalog.object_path(t, str(item["id"])) for item, _ in chunk)
+            old = {path: p.digests_old[path] for path in paths if path in p.digests_old}
+            in_flight.append(self.renderer.submit(live.render_listed, t.name, drop, chunk, old))
+            settle(RENDER_AHEAD)
+
         for item, values in self.reader.listing(t):
+            if self.cancelled.is_set():
+                raise KeyboardInterrupt
             if values.get(live.GONE):
                 # 404 while reading its links: deleted meanwhile, or a replication hiccup. Its file stays
                 # as it is (never deleted on a 404 alone); the next delta round settles it.
@@ -308,28 +326,25 @@ class _Run:
                 if path in p.digests_old:
                     p.digests[path] = p.digests_old[path]
                 continue
-            listed.append((item, values))
-        special = t.name in ("users", "organization")
-        if special or len(listed) < 2 * LISTED_CHUNK or not self.renderer.available():
-            for item, values in listed:
+            if mode == "local":
                 self._take(p, item, values)
-            return
-        drop = self.reader.drop(t)
-        in_flight: deque[Future[list[render.Rendered]]] = deque()
-
-        def settle(limit: int) -> None:
-            while len(in_flight) > limit:
-                for rendered in in_flight.popleft().result():
-                    self._apply(p.out, rendered, p.digests)
-
-        for start in range(0, len(listed), LISTED_CHUNK):
-            if self.cancelled.is_set():
-                raise KeyboardInterrupt
-            chunk = listed[start : start + LISTED_CHUNK]
-            paths = (catalog.object_path(t, str(item["id"])) for item, _ in chunk)
-            old = {path: p.digests_old[path] for path in paths if path in p.digests_old}
-            in_flight.append(self.renderer.submit(live.render_listed, t.name, drop, chunk, old))
-            settle(RENDER_AHEAD)
+                continue
+            held.append((item, values))
+            if mode == "undecided" and len(held) == 2 * LISTED_CHUNK:
+                mode = "pooled" if self.renderer.available() else "local"
+                if mode == "local":
+                    for item_, values_ in held:
+                        self._take(p, item_, values_)
+                    held.clear()
+            if mode == "pooled" and len(held) >= LISTED_CHUNK:
+                while len(held) >= LISTED_CHUNK:
+                    hand_on(held[:LISTED_CHUNK])
+                    del held[:LISTED_CHUNK]
+        if mode == "pooled" and held:
+            hand_on(held)
+        else:  # a small listing: not worth the workers
+            for item, values in held:
+                self._take(p, item, values)
         settle(0)
 
     def _from_delta_round(self, p: _Pass) -> None:

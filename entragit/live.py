@@ -13,11 +13,13 @@ which reads them from the backup repository.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from functools import partial
 from typing import Any, TypeVar
 
@@ -28,6 +30,8 @@ from entragit.graph.client import DeltaRound, GraphClient, GraphError, RawPage
 
 GONE = "@gone"  # marks, among an object's relationship values, that the object vanished mid-listing
 PAGE_TOP = "999"  # Graph's maximum page size for directory collections
+READ_CHUNK = 500  # objects whose relationships are read, and then handed on, together (`Reader.listing`)
+CHUNKS_IN_FLIGHT = 4  # such chunks read at the same time: a big group's chain of pages overlaps the others
 EXPAND_TOP = "100"  # the largest page Graph returns when a listing expands a relationship (docs/graph.md)
 EXPANDED_MAX = (
     20  # related objects Graph returns per object and expanded relationship; a full list may be cut
@@ -188,6 +192,26 @@ def render_listed(
 
 
 P = TypeVar("P")
+R = TypeVar("R")
+
+
+def in_flight(fn: Callable[[P], R], items: Sequence[P], limit: int) -> Iterator[R]:
+    """fn over items on `limit` threads, each result as it is done (not in input order), never more than
+    `limit` started ahead of the consumer; the first failure is raised and the rest are dropped."""
+    if not items:
+        return
+    pool = ThreadPoolExecutor(max_workers=limit, thread_name_prefix="entragit-chunk")
+    try:
+        todo = iter(items)
+        running = {pool.submit(fn, x) for x in itertools.islice(todo, limit)}
+        while running:
+            done, running = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                result = future.result()
+                running.update(pool.submit(fn, x) for x in itertools.islice(todo, 1))
+                yield result
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def prefetched(pages: Iterator[P], depth: int = 3) -> Iterator[P]:
@@ -297,14 +321,19 @@ class Reader:
         params = {"$select": self.select(t, sel)} if sel else None
         return self.client.get(t.path, params, required_permission=self.permission(t))
 
-    def listing(self, t: ObjectType) -> list[Listed]:
-        """Every object of a type that is re-listed each run, with its relationships.
+    def listing(self, t: ObjectType) -> Iterator[Listed]:
+        """Every object of a type that is re-listed each run, with its relationships, as each is complete.
 
         A relationship Graph can expand comes inside a listing (`Relationship.expand`; Graph expands one
         relationship per request, so each further one is another listing, of ids only, sent at the same
         time); an object whose expanded list came back full (20, perhaps cut) and every relationship that
         cannot be expanded are read per object through $batch. Either way the values are the same, so are
         the files.
+
+        Objects the listings made complete come first; the others follow in chunks of READ_CHUNK, a few
+        chunks read at a time, each yielded (in the order chunks finish) once its reads are done and then
+        let go: at 1M users the groups' members are tens of millions of ids, which the backup held all at
+        once when the whole type was returned together.
 
         An object that vanished while its links were read carries `GONE` among its values: the caller must
         neither write nor delete its file on that evidence alone.
@@ -316,19 +345,40 @@ class Reader:
             plans = [(plans[0][0], expanded[0]), *((ids_only, rel) for rel in expanded[1:])]
         raw, *more = self.client.map_concurrent(lambda plan: self._list(t, *plan), plans)
         items = [o for o in raw if catalog.is_backed_up(t, o)]
+        del raw
         ids = [str(o["id"]) for o in items]
         inline: dict[str, dict[str, Any]] = {}
         if expanded:
             inline[expanded[0].name] = {str(o["id"]): o.pop(expanded[0].name, None) for o in items}
         for rel, listed in zip(expanded[1:], more, strict=True):
             inline[rel.name] = {str(o["id"]): o.get(rel.name) for o in listed}
+        del more
         values: dict[str, dict[str, Any]] = {i: {} for i in ids}
+        to_read: dict[str, list[Relationship]] = {}
         for rel in t.relationships:
-            again = self._take_inline(rel, ids, inline.get(rel.name), values)
-            if again:
-                for oid, got in self.relationships(t, again, (rel,)).items():
-                    values[oid].update(got)
-        return [(item, values[oid]) for item, oid in zip(items, ids, strict=True)]
+            for oid in self._take_inline(rel, ids, inline.pop(rel.name, None), values):
+                to_read.setdefault(oid, []).append(rel)
+        waiting: dict[str, dict[str, Any]] = {}
+        for item, oid in zip(items, ids, strict=True):
+            if oid in to_read:
+                waiting[oid] = item  # (a repeated id: its later copy)
+            else:
+                yield item, values.pop(oid)
+        del items, ids
+        pending = list(to_read)
+        chunks = [pending[i : i + READ_CHUNK] for i in range(0, len(pending), READ_CHUNK)]
+
+        def read(chunk: list[str]) -> list[str]:
+            for rel in t.relationships:
+                need = [oid for oid in chunk if rel in to_read[oid]]
+                if need:
+                    for oid, got in self.relationships(t, need, (rel,)).items():
+                        values[oid].update(got)
+            return chunk
+
+        for chunk in in_flight(read, chunks, CHUNKS_IN_FLIGHT):
+            for oid in chunk:
+                yield waiting.pop(oid), values.pop(oid)
 
     def _list(self, t: ObjectType, params: dict[str, str], rel: Relationship | None) -> list[dict[str, Any]]:
         if rel is not None:

@@ -161,3 +161,66 @@ def test_an_object_missing_from_the_second_listing_is_marked_gone() -> None:
     again = live.Reader._take_inline(owners, ["a", "b", "c"], inline, values)
     assert again == ["c"]
     assert values == {"a": {"owners": [uid(1)]}, "b": {live.GONE: True}, "c": {}}
+
+
+def test_objects_are_handed_on_as_their_reads_complete(box: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    """At 1M users a type's relationships are tens of millions of ids: the listing yields the objects its
+    pages completed at once, then one chunk of per-object reads at a time, never the whole type together."""
+    monkeypatch.setattr(live, "READ_CHUNK", 1)
+    monkeypatch.setattr(live, "CHUNKS_IN_FLIGHT", 1)
+    started: list[str] = []
+    relationships = live.Reader.relationships
+
+    def counted(self: live.Reader, t: Any, ids: Any, rels: Any) -> Any:
+        started.extend(ids)
+        return relationships(self, t, ids, rels)
+
+    monkeypatch.setattr(live.Reader, "relationships", counted)
+    client = live_helpers.client_for(box)
+    try:
+        seen: list[tuple[str, int]] = []
+        for item, values in live.Reader(client).listing(GROUPS):
+            seen.append((str(item["id"]), len(started)))
+            assert live.GONE not in values
+    finally:
+        client.close()
+    read_again = [gid(12), gid(10), gid(11)]  # 5,000 members; 20 and 21 owners
+    assert [oid for oid, _ in seen[-3:]] == read_again
+    assert all(n == 0 for _, n in seen[:-3])  # complete from the listings: no per-object read yet
+    # The first chunk handed on before the last one was even started (the next starts as one is handed on).
+    assert seen[-3][1] < len(read_again) == seen[-1][1]
+    assert sorted(oid for oid, _ in seen) == sorted(box.tenant.coll("groups").objs)
+
+
+def test_a_read_failing_after_objects_were_handed_on_changes_no_file_of_the_type(
+    box: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The last chunk's read fails after other groups were already rendered into the run: none of their
+    files change, other types commit, and the next run takes the change."""
+    monkeypatch.setattr(live, "READ_CHUNK", 1)
+    root = _repo(tmp_path / "repo", box)
+    first, _ = _backup(box, root)
+    assert first.ok, first.errors
+    path = catalog.object_path(GROUPS, gid(1))
+    before = (root / path).read_bytes()
+    http = requests.Session()
+    http.trust_env, http.verify = False, box.ca_bundle
+    client = live_helpers.client_for(box)
+    try:
+        client.request("PATCH", f"groups/{gid(1)}", json={"description": "renamed during the outage"})
+        r = http.post(
+            f"{box.graph_url}/_sandbox/faults",
+            json={"match": rf"/groups/{gid(11)}/owners", "status": 403, "times": 100},
+        )
+        assert r.status_code < 300, r.text
+        failed, _ = _backup(box, root, full=True)
+        http.delete(f"{box.graph_url}/_sandbox/faults")
+    finally:
+        client.close()
+    assert [e.split(":")[0] for e in failed.errors] == ["groups"]
+    assert (root / path).read_bytes() == before
+    status = subprocess.run(["git", "-C", str(root), "status", "--porcelain"], capture_output=True, text=True)
+    assert status.stdout == ""
+    again, _ = _backup(box, root, full=True)
+    assert again.ok, again.errors
+    assert b"renamed during the outage" in (root / path).read_bytes()
