@@ -361,10 +361,12 @@ class Reader:
         waiting: dict[str, dict[str, Any]] = {}
         for item, oid in zip(items, ids, strict=True):
             if oid in to_read:
-                waiting[oid] = item  # (a repeated id: its later copy)
+                waiting[oid] = item  # (an id listed twice: its later copy)
             else:
-                yield item, values.pop(oid)
+                yield item, values[oid]
         del items, ids
+        for oid in [oid for oid in values if oid not in to_read]:
+            del values[oid]
         pending = list(to_read)
         chunks = [pending[i : i + READ_CHUNK] for i in range(0, len(pending), READ_CHUNK)]
 

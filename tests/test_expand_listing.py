@@ -224,3 +224,26 @@ def test_a_read_failing_after_objects_were_handed_on_changes_no_file_of_the_type
     again, _ = _backup(box, root, full=True)
     assert again.ok, again.errors
     assert b"renamed during the outage" in (root / path).read_bytes()
+
+
+class _Listings:
+    """Graph's two listings of groups as `Reader.listing` asks for them (members expanded in the first, owners
+    in a listing of ids), each returning one group twice, as a page boundary moving under a listing can."""
+
+    max_workers = 1
+
+    def map_concurrent(self, fn: Callable[[Any], Any], items: Any) -> list[Any]:
+        return [fn(x) for x in items]
+
+    def list(self, path: str, params: dict[str, str], **_: Any) -> list[dict[str, Any]]:
+        rel = "members" if params["$expand"].startswith("members") else "owners"
+        groups = [{"id": gid(1), "displayName": "a"}, {"id": gid(2), "displayName": "b"}]
+        groups.append({**groups[0], "displayName": "a, later"})
+        return [{**g, rel: [{"id": uid(7)}]} for g in groups]
+
+
+def test_an_object_listed_twice_comes_twice_with_its_links() -> None:
+    reader = live.Reader(_Listings())  # type: ignore[arg-type]
+    got = [(item["displayName"], values) for item, values in reader.listing(GROUPS)]
+    links = {"members": [uid(7)], "owners": [uid(7)]}
+    assert got == [("a", links), ("b", links), ("a, later", links)]  # the caller keeps the later copy
