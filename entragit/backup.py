@@ -336,10 +336,9 @@ class _Run:
                     for item_, values_ in held:
                         self._take(p, item_, values_)
                     held.clear()
-            if mode == "pooled" and len(held) >= LISTED_CHUNK:
-                while len(held) >= LISTED_CHUNK:
-                    hand_on(held[:LISTED_CHUNK])
-                    del held[:LISTED_CHUNK]
+            while mode == "pooled" and len(held) >= LISTED_CHUNK:
+                hand_on(held[:LISTED_CHUNK])
+                del held[:LISTED_CHUNK]
         if mode == "pooled" and held:
             hand_on(held)
         else:  # a small listing: not worth the workers
