@@ -6,19 +6,21 @@ Starts the throttled sandbox, makes a full backup (timed), changes a fraction of
 then times, each in a child process: a whole-tenant `plan --json` (it reads what the backup read, so the
 issue's target is at most 1.2x the backup's wall time) and `plan OBJECT` of one user (target: under 2 s,
 sign-in included). Prints wall time, Graph requests and resource units of each, the ratio plan/backup and
-whether the plan found every changed object.
+whether the plan found every changed object, and the peak RSS of each child process.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -35,19 +37,28 @@ from bench_backup import (
 
 
 def _timed(env: dict[str, str], info: dict[str, Any], *args: str) -> tuple[dict[str, Any], str]:
+    """One entragit command in a child process: wall, Graph counters, its peak RSS (os.wait4), its stdout."""
     before = stats(info)
     t0 = time.monotonic()
-    proc = subprocess.run([*ENTRAGIT, *args], env=env, capture_output=True, text=True)
+    proc = subprocess.Popen([*ENTRAGIT, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    with ThreadPoolExecutor(2) as pipes:  # both pipes drained while the child runs, then its rusage
+        out, err = pipes.submit(proc.stdout.read), pipes.submit(proc.stderr.read)
+        _, status, usage = os.wait4(proc.pid, 0)
+        stdout, stderr = out.result().decode(), err.result().decode()
+    code = os.waitstatus_to_exitcode(status)
+    proc.returncode = code
     seconds = round(time.monotonic() - t0, 2)
     after = stats(info)
-    if proc.returncode not in (0, 3):
-        raise SystemExit(f"{' '.join(args)} failed ({proc.returncode}): {proc.stderr.strip()[-500:]}")
+    if code not in (0, 3):
+        raise SystemExit(f"{' '.join(args)} failed ({code}): {stderr.strip()[-500:]}")
     return {
         "seconds": seconds,
         "graph_requests": after["requests"] - before["requests"],
         "resource_units": after["resource_units"] - before["resource_units"],
         "throttled": after["throttled"] - before["throttled"],
-    }, proc.stdout
+        "peak_rss_mib": round(usage.ru_maxrss / 1024, 1),
+    }, stdout
 
 
 def run(users: int, latency_ms: int, fraction: float) -> dict[str, Any]:
