@@ -62,13 +62,18 @@ def canonical_of(
     return obj
 
 
+def text_digest(text: bytes) -> str:
+    """The digest of a file's text, as the incremental state records it and a whole-tenant plan compares."""
+    return hashlib.blake2b(text, digest_size=20).hexdigest()
+
+
 def render(t: ObjectType, path: str, obj: Mapping[str, Any], old_digest: str | None) -> Rendered:
     """YAML of a canonical object and the digest of that text; the text only when the digest differs from
     the previous run's. Hashing the text itself (rather than, say, the object's JSON) makes the digest
     exactly "would the file change", and costs a hash on top of the dump that a changed or new object needs
     anyway (most rendered objects are: a full round's pages are rendered where no digests are known)."""
     text = canonical.dump(obj).encode("utf-8")
-    d = hashlib.blake2b(text, digest_size=20).hexdigest()
+    d = text_digest(text)
     return (
         path,
         d,

@@ -11,7 +11,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from entragit import canonical, config, live
+from entragit import canonical, config, live, render
 from entragit.catalog import ObjectType
 from entragit.graph.client import GraphClient, RetryNotice
 from entragit.repo.reader import BackupRepo
@@ -47,11 +47,15 @@ def live_objects(repo_root: str, keys: Sequence[Key], client: GraphClient) -> li
     return [found[k] for k in keys]
 
 
-def live_unlike(repo_root: str, files: Mapping[Key, str], client: GraphClient) -> dict[Key, Live]:
-    """The live objects whose files would differ from the texts given (None for those Graph has no more);
-    objects whose backup would write exactly that text are left out, so a whole-tenant comparison holds
-    only what differs, not the tenant."""
-    return _read(repo_root, list(files), client, lambda k, obj: canonical.dump(obj) != files[k])
+def live_unlike(repo_root: str, digests: Mapping[Key, str], client: GraphClient) -> dict[Key, Live]:
+    """The live objects whose files would differ from the texts whose digests are given (`render.text_digest`;
+    None for those Graph has no more); objects whose backup would write exactly that text are left out, so a
+    whole-tenant comparison holds only what differs, neither the tenant nor the revision's texts."""
+
+    def differs(key: Key, obj: dict[str, Any]) -> bool:
+        return render.text_digest(canonical.dump(obj).encode("utf-8")) != digests[key]
+
+    return _read(repo_root, list(digests), client, differs)
 
 
 def _read(

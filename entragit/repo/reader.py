@@ -35,6 +35,7 @@ from entragit.repo.git import RepoError, UnknownRevision
 from entragit.repo.roles import BUILT_IN_ROLE_NAMES
 
 NAMES_DIRECT_MAX = 50  # ids from which `names` reads the index rather than their files
+DIGEST_CHUNK = 5000  # blobs read per `cat-file` when only their digests are kept (`digests_of`)
 TREE_FROM = 200  # paths of one revision in a read_many from which its tree is listed to name blobs
 
 CACHE_FORMAT = 3  # 3: index entries carry `mail` among their identities
@@ -313,6 +314,20 @@ class BackupRepo:
             results.append(body.decode("utf-8") if header[1] == b"blob" else None)
             pos = nl + 1 + size + 1
         return results
+
+    def digests_of(self, sha: str, paths: Sequence[str], digest: Callable[[bytes], str]) -> dict[str, str]:
+        """digest(text) of each path's file at commit sha (paths it lacks are left out), DIGEST_CHUNK blobs
+        per `cat-file`: a whole-tenant plan asks which files a backup would now write differently, and
+        holding a 100k-file revision's texts to answer it cost that plan over a gigabyte."""
+        tree = self._tree(sha)
+        blobs = [(path, tree[path]) for path in paths if path in tree]
+        out: dict[str, str] = {}
+        for start in range(0, len(blobs), DIGEST_CHUNK):
+            part = blobs[start : start + DIGEST_CHUNK]
+            for (path, _), text in zip(part, self.read_many([blob for _, blob in part]), strict=True):
+                if text is not None:
+                    out[path] = digest(text.encode("utf-8"))
+        return out
 
     def files_of(self, sha: str, ids: Iterable[str]) -> list[tuple[catalog.ObjectType, str, str]]:
         """(type, path, text) of the object files the ids have at commit sha, read directly: a file per

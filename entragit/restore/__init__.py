@@ -155,14 +155,25 @@ def _unlike_live(
     """A whole revision against the live tenant: the desired objects whose files differ from what a backup
     would write now, with their live objects, and the types the revision holds. Only those files are
     parsed; an equal text plans nothing (both sides are canonical), and at 100k objects parsing every file
-    would cost about as much as reading the tenant. A file naming an id the id map replaced differs, so it
+    would cost about as much as reading the tenant; nor are the texts held: each file's digest is compared
+    with the digest of what a backup would write now. A file naming an id the id map replaced differs, so it
     is planned in full."""
-    rev, files = desired_mod.revision_files(repo_dir, at)
-    by_key = {(f.type, idmap.new_id(f.id)): f for f in files}
-    texts = {k: f.text for k, f in by_key.items()}
-    unlike = sources.read_live_unlike(sources.repo_root(repo_dir), texts, client)
-    wanted = [desired_mod.load(by_key[k].path, by_key[k].text, rev) for k in unlike]
-    return rev, wanted, list(unlike.values()), {f.type for f in files}
+    rev, digests = desired_mod.revision_digests(repo_dir, at)
+    by_key = {
+        (t, idmap.new_id(oid)): path
+        for path in digests
+        if (parsed := catalog.parse_path(path)) is not None
+        for t, oid in [parsed]
+    }
+    unlike = sources.read_live_unlike(
+        sources.repo_root(repo_dir), {k: digests[path] for k, path in by_key.items()}, client
+    )
+    paths = [by_key[k] for k in unlike]
+    texts = sources.read_files(repo_dir, rev.sha, paths)
+    wanted = [
+        desired_mod.load(p, text, rev) for p, text in zip(paths, texts, strict=True) if text is not None
+    ]
+    return rev, wanted, list(unlike.values()), {t for t, _ in by_key}
 
 
 def make_apply_plan(

@@ -82,6 +82,13 @@ def revision_files(repo_dir: str | None, at: str | None) -> tuple[Revision, list
     return rev, out
 
 
+def revision_digests(repo_dir: str | None, at: str | None) -> tuple[Revision, dict[str, str]]:
+    """Every object file at the revision (as `revision_files`), as the digest of its text: what a
+    whole-tenant plan compares with the live tenant before it reads the few files that differ."""
+    rev = sources.revision(repo_dir, at)
+    return rev, sources.file_digests(repo_dir, rev.sha, sources.object_paths(repo_dir, rev.sha))
+
+
 def read(repo_dir: str | None, specs: Sequence[str], at: str | None) -> tuple[Revision, list[Desired]]:
     """The revision restored to and the desired objects: the named ones, or every object file at it."""
     if not specs:

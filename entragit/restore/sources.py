@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from entragit import catalog, config, live
+from entragit import catalog, config, live, render
 from entragit.catalog import ObjectType
 from entragit.errors import UsageError
 from entragit.graph.client import GraphClient
@@ -187,6 +187,11 @@ def object_paths(repo_dir: str | None, rev: str | None) -> list[str]:
 def read_files(repo_dir: str | None, rev: str, paths: Sequence[str]) -> list[str | None]:
     """Texts of paths at rev (None where the file does not exist there), in one git call."""
     return _repo(repo_dir).read_many([f"{rev}:{p}" for p in paths])
+
+
+def file_digests(repo_dir: str | None, rev: str, paths: Sequence[str]) -> dict[str, str]:
+    """path → digest of its text at rev (`render.text_digest`), for the paths rev has; no text is kept."""
+    return _repo(repo_dir).digests_of(rev, paths, render.text_digest)
 
 
 def versions(repo_dir: str | None, path: str, rev: str | None) -> list[Version]:
