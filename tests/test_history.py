@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from history_repo import RepoBuilder, guid
 
-from entragit import canonical, catalog, history
+from entragit import canonical, catalog, history, render
 from entragit.history.diff import Difference, diff, summarize_change
 from entragit.history.resolve import AmbiguousObject, ObjectNotFound, resolve
 from entragit.repo import reader as repo_module
@@ -123,6 +123,25 @@ def test_index_cache_is_updated_from_the_diff_and_matches_a_cold_build(built: Re
     cold = BackupRepo(built.root).index()
     assert warm == cold
     assert {e.display_name for e in warm.values() if e.type == "users"} == {"Alice Cooper", "Carol"}
+
+
+def test_index_and_digests_read_in_chunks_equal_one_read(
+    built: RepoBuilder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 100k-file revision is read DIGEST_CHUNK blobs at a time (so its texts are never all held): chunks of
+    one file must give the same index, from the checkout and from git alike, and the same digests."""
+    paths = sorted(BackupRepo(built.root).index())
+    whole = BackupRepo(built.root)._summarize_blobs(BackupRepo(built.root)._tree("HEAD"))
+    digests = BackupRepo(built.root).digests_of("HEAD", paths, render.text_digest)
+    monkeypatch.setattr(repo_module, "DIGEST_CHUNK", 1)
+    monkeypatch.setattr(repo_module, "WORKTREE_READ_MIN", 0)
+    built.put("users", user(ALICE, "Edited Not Committed", "alice@contoso.com"))  # this one from git
+    repo = BackupRepo(built.root)
+    assert repo._summarize_blobs(repo._tree("HEAD")) == whole
+    assert repo.digests_of("HEAD", [*paths, "users/zz/missing.yaml"], render.text_digest) == digests
+    assert len(digests) == len(paths) > 1
+    bob = f"users/b0/{BOB}.yaml"
+    assert digests[bob] == render.text_digest((built.root / bob).read_bytes())  # the committed text's digest
 
 
 def test_index_reads_committed_content_even_when_the_checkout_was_edited(

@@ -35,7 +35,7 @@ from entragit.repo.git import RepoError, UnknownRevision
 from entragit.repo.roles import BUILT_IN_ROLE_NAMES
 
 NAMES_DIRECT_MAX = 50  # ids from which `names` reads the index rather than their files
-DIGEST_CHUNK = 5000  # blobs read per `cat-file` when only their digests are kept (`digests_of`)
+DIGEST_CHUNK = 5000  # blobs read at a time when only a digest or a summary of each is kept
 TREE_FROM = 200  # paths of one revision in a read_many from which its tree is listed to name blobs
 
 CACHE_FORMAT = 3  # 3: index entries carry `mail` among their identities
@@ -400,22 +400,30 @@ class BackupRepo:
         )
         return {p: b for p, b in blobs.items() if staged.get(p) == b and p not in dirty}
 
-    def _read_blobs(self, blobs: Mapping[str, str]) -> dict[str, str | None]:
+    def _read_blobs(self, blobs: Mapping[str, str], clean: Collection[str]) -> dict[str, str | None]:
         """path → text of the given blobs; from the working tree where it is clean (no zlib, no delta chains:
         several times cheaper than `cat-file` for a whole tree), from the object database otherwise."""
         texts: dict[str, str | None] = {}
-        clean = self._clean_worktree_blobs(blobs) if len(blobs) >= WORKTREE_READ_MIN else {}
         root = f"{self.root}{os.sep}"
-        for path in clean:
-            with contextlib.suppress(OSError, UnicodeDecodeError):
-                texts[path] = _read_file(root + path).decode("utf-8")
+        for path in blobs:
+            if path in clean:
+                with contextlib.suppress(OSError, UnicodeDecodeError):
+                    texts[path] = _read_file(root + path).decode("utf-8")
         rest = [p for p in blobs if p not in texts]
         texts.update(zip(rest, self.read_many([blobs[p] for p in rest]), strict=True))
         return texts
 
     def _summarize_blobs(self, blobs: Mapping[str, str]) -> dict[str, Entry]:
-        texts = self._read_blobs(blobs)
-        return self._summarize((path, texts.get(path)) for path in blobs)
+        """Entries of the given blobs, read and summarized DIGEST_CHUNK at a time: the first index of a
+        100k-file revision held every text at once (330 MB) only to keep a summary of each."""
+        clean = self._clean_worktree_blobs(blobs) if len(blobs) >= WORKTREE_READ_MIN else {}
+        paths = list(blobs)
+        entries: dict[str, Entry] = {}
+        for start in range(0, len(paths), DIGEST_CHUNK):
+            part = {path: blobs[path] for path in paths[start : start + DIGEST_CHUNK]}
+            texts = self._read_blobs(part, clean)
+            entries.update(self._summarize((path, texts.get(path)) for path in part))
+        return entries
 
     def _summarize(self, texts: Iterable[tuple[str, str | None]]) -> dict[str, Entry]:
         """path → Entry for each (path, text) of an object file that exists."""
