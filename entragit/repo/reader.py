@@ -316,18 +316,12 @@ class BackupRepo:
         return results
 
     def digests_of(self, sha: str, paths: Sequence[str], digest: Callable[[bytes], str]) -> dict[str, str]:
-        """digest(text) of each path's file at commit sha (paths it lacks are left out), DIGEST_CHUNK blobs
-        per `cat-file`: a whole-tenant plan asks which files a backup would now write differently, and
-        holding a 100k-file revision's texts to answer it cost that plan over a gigabyte."""
+        """digest(text) of each path's file at commit sha (paths it lacks are left out), read as the index
+        reads a revision (`_texts`): a whole-tenant plan asks which files a backup would now write
+        differently, and needs no text held for that."""
         tree = self._tree(sha)
-        blobs = [(path, tree[path]) for path in paths if path in tree]
-        out: dict[str, str] = {}
-        for start in range(0, len(blobs), DIGEST_CHUNK):
-            part = blobs[start : start + DIGEST_CHUNK]
-            for (path, _), text in zip(part, self.read_many([blob for _, blob in part]), strict=True):
-                if text is not None:
-                    out[path] = digest(text.encode("utf-8"))
-        return out
+        blobs = {path: tree[path] for path in paths if path in tree}
+        return {path: digest(text.encode("utf-8")) for path, text in self._texts(blobs) if text is not None}
 
     def files_of(self, sha: str, ids: Iterable[str]) -> list[tuple[catalog.ObjectType, str, str]]:
         """(type, path, text) of the object files the ids have at commit sha, read directly: a file per
@@ -413,17 +407,18 @@ class BackupRepo:
         texts.update(zip(rest, self.read_many([blobs[p] for p in rest]), strict=True))
         return texts
 
-    def _summarize_blobs(self, blobs: Mapping[str, str]) -> dict[str, Entry]:
-        """Entries of the given blobs, read and summarized DIGEST_CHUNK at a time: the first index of a
-        100k-file revision held every text at once (330 MB) only to keep a summary of each."""
+    def _texts(self, blobs: Mapping[str, str]) -> Iterator[tuple[str, str | None]]:
+        """(path, text) of the given blobs, DIGEST_CHUNK at a time, for callers that keep only a summary or a
+        digest of each: the first index of a 100k-file revision held every text at once (330 MB)."""
         clean = self._clean_worktree_blobs(blobs) if len(blobs) >= WORKTREE_READ_MIN else {}
         paths = list(blobs)
-        entries: dict[str, Entry] = {}
         for start in range(0, len(paths), DIGEST_CHUNK):
             part = {path: blobs[path] for path in paths[start : start + DIGEST_CHUNK]}
             texts = self._read_blobs(part, clean)
-            entries.update(self._summarize((path, texts.get(path)) for path in part))
-        return entries
+            yield from ((path, texts.get(path)) for path in part)
+
+    def _summarize_blobs(self, blobs: Mapping[str, str]) -> dict[str, Entry]:
+        return self._summarize(self._texts(blobs))
 
     def _summarize(self, texts: Iterable[tuple[str, str | None]]) -> dict[str, Entry]:
         """path → Entry for each (path, text) of an object file that exists."""
