@@ -166,18 +166,17 @@ def render_round_page(
     if not isinstance(page, dict):
         return [], [], None, None, None
     items = page.get("value") or []
-    rendered: list[render.Rendered] = []
-    seats: list[tuple[str, str]] = []
-    for oid, item, links in round_objects(t, items):
-        obj = render.canonical_of(t, item, links, drop)
-        rendered.append(render.render(t, catalog.object_path(t, oid), obj, None))
-        if seat is not None:
-            seats.append((oid, seat(item)))
+    listed = [(item, links) for _oid, item, links in round_objects(t, items)]
+    seats = [(str(item["id"]), seat(item)) for item, _ in listed] if seat is not None else []
+    rendered = render_listed(type_name, drop, listed, {})
     return rendered, seats, page.get("@odata.nextLink"), page.get("@odata.deltaLink"), len(items)
 
 
 def render_listed(
-    type_name: str, drop: list[str], listed: Sequence[Listed], old: Mapping[str, str]
+    type_name: str,
+    drop: list[str],
+    listed: Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]],
+    old: Mapping[str, str],
 ) -> list[render.Rendered]:
     """Listed objects with their relationship values, rendered; `old` holds the previous run's digests of
     their files, so that an unchanged object comes back without its text. Module-level, for the render
