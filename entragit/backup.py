@@ -31,7 +31,7 @@ from typing import Any
 from entragit import attribution, canonical, catalog, config, live, render, reports
 from entragit.catalog import ObjectType
 from entragit.errors import EntragitError
-from entragit.graph.client import DeltaExpired, GraphClient, GraphError, RawPage, RetryNotice
+from entragit.graph.client import DeltaExpired, GraphClient, GraphError, RetryNotice
 from entragit.repo import records
 from entragit.repo.attribution import one_line
 from entragit.repo.writer import Part, Snapshot, Store
@@ -41,7 +41,6 @@ from entragit.wording import count
 ProgressFn = Callable[[str], None]
 
 PROGRESS_EVERY = 10_000  # a progress line per this many objects of a long delta round
-RENDER_AHEAD = 6  # pages handed to the render workers before the listing thread waits for the oldest
 LISTED_CHUNK = 250  # listed objects per render-worker task (a listing of fewer than two renders in-process)
 TYPE_WORKERS = 8  # types listed at the same time (mostly waiting on Graph); each also fans out via $batch
 BODY_LINES = 500  # commit message body cap
@@ -313,7 +312,7 @@ class _Run:
             paths = (catalog.object_path(t, str(item["id"])) for item, _ in chunk)
             old = {path: p.digests_old[path] for path in paths if path in p.digests_old}
             in_flight.append(self.renderer.submit(live.render_listed, t.name, drop, chunk, old))
-            settle(RENDER_AHEAD)
+            settle(live.RENDER_AHEAD)
 
         for item, values in self.reader.listing(t):
             if self.cancelled.is_set():
@@ -347,55 +346,25 @@ class _Run:
         settle(0)
 
     def _from_delta_round(self, p: _Pass) -> None:
-        """An initial delta round, page by page: at 100k users, holding every Graph object until the round
-        ends would cost gigabytes; a digest and (for a changed object) its YAML cost a kilobyte.
-
-        The pages of a multi-page round go undecoded to the render workers, several at a time: an object's
-        links never span pages in such a round (`live.Reader.by_delta_round`), so a page needs nothing from
-        the others. Results are taken in page order, so an object listed twice ends as its later copy."""
+        """An initial delta round, taken page by page as the workers render it (`live.Reader.rendered_round`):
+        a digest and, for a changed object, its YAML are kept, never the Graph objects."""
         t = p.out.t
-        drop = self.reader.drop(t)
         seat = reports.seat_code if t.name == "users" else None
-        in_flight: deque[tuple[RawPage, Future[live.RenderedPage]]] = deque()
         delta_link: str | None = None
         seen, next_report = 0, PROGRESS_EVERY
-
-        def take(raw: RawPage, page: live.RenderedPage) -> None:
-            nonlocal delta_link, seen, next_report
-            rendered, seats, next_link, page_delta, count = page
-            if count is None or (next_link, page_delta) != (raw.next_link, raw.delta_link):
-                # (the links found in the bytes were followed: a page that disagrees ends the type)
-                what = "is not JSON" if count is None else "has links other than those found in its body"
-                raise GraphError(
-                    None, "InvalidResponse", f"a page of the delta round {what}", method="GET", url=t.path
-                )
+        for rendered, seats, _next, page_delta, listed in self.reader.rendered_round(t, self.renderer, seat):
+            if self.cancelled.is_set():
+                raise KeyboardInterrupt
             for path, d, text, name, deleted in rendered:
                 if text is not None and p.digests_old.get(path) == d:
                     text = None  # unchanged since the last run: no file to compare
                 self._apply(p.out, (path, d, text, name, deleted), p.digests)
             p.seats.update(seats)
             delta_link = page_delta or delta_link
-            seen += count
+            seen += listed or 0
             if seen >= next_report:
                 self.progress(f"{t.name}: {seen} listed so far")
                 next_report = seen + PROGRESS_EVERY
-
-        def settle(limit: int) -> None:
-            while len(in_flight) > limit:
-                done, future = in_flight.popleft()
-                take(done, future.result())
-
-        for raw in self.reader.raw_delta_pages(t):
-            if self.cancelled.is_set():
-                raise KeyboardInterrupt
-            # Multi-page rounds go to the worker processes; a one-page round is not worth their start.
-            if (raw.next_link or in_flight) and self.renderer.available():
-                job = self.renderer.submit(live.render_round_page, t.name, drop, raw.content, seat)
-                in_flight.append((raw, job))
-                settle(RENDER_AHEAD)
-            else:
-                take(raw, live.render_round_page(t.name, drop, raw.content, seat))
-        settle(0)
         if not delta_link:
             raise GraphError(
                 None, "NoDeltaLink", "delta round ended without a deltaLink", method="GET", url=t.path

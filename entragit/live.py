@@ -18,8 +18,9 @@ import json
 import os
 import queue
 import threading
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from functools import partial
 from typing import Any, TypeVar
 
@@ -32,6 +33,7 @@ GONE = "@gone"  # marks, among an object's relationship values, that the object 
 PAGE_TOP = "999"  # Graph's maximum page size for directory collections
 READ_CHUNK = 500  # objects whose relationships are read, and then handed on, together (`Reader.listing`)
 CHUNKS_IN_FLIGHT = 4  # such chunks read at the same time: a big group's chain of pages overlaps the others
+RENDER_AHEAD = 6  # pages of a delta round handed to the render workers before the reader waits for the oldest
 EXPAND_TOP = "100"  # the largest page Graph returns when a listing expands a relationship (docs/graph.md)
 EXPANDED_MAX = (
     20  # related objects Graph returns per object and expanded relationship; a full list may be cut
@@ -409,12 +411,6 @@ class Reader:
                 values[oid][rel.name] = rel_value_from_list(rel, got)
         return again
 
-    def delta_pages(self, t: ObjectType) -> Iterator[dict[str, Any]]:
-        """An initial delta round, page by page (decoded), fetched ahead."""
-        sel = self.select(t, catalog.delta_select_param(t))
-        pages = self.client.pages(f"{t.path}/delta", {"$select": sel}, required_permission=self.permission(t))
-        return prefetched(pages)
-
     def raw_delta_pages(self, t: ObjectType) -> Iterator[RawPage]:
         """An initial delta round as undecoded pages (`render_round_page`), fetched ahead."""
         sel = self.select(t, catalog.delta_select_param(t))
@@ -422,6 +418,47 @@ class Reader:
         return prefetched(
             self.client.raw_pages(path, {"$select": sel}, required_permission=self.permission(t))
         )
+
+    def rendered_round(
+        self,
+        t: ObjectType,
+        pool: render.RenderPool,
+        seat: Callable[[Mapping[str, Any]], str] | None = None,
+    ) -> Iterator[RenderedPage]:
+        """An initial delta round (`by_delta_round`), each page rendered and handed on in page order, so
+        that an object listed twice ends as its later copy.
+
+        The pages of a multi-page round go undecoded to the pool's workers, several at a time (a page needs
+        nothing from the others: an object's links never span pages in such a round); at 100k users,
+        holding the round until it ends would cost gigabytes, and decoding and rendering it on the thread
+        that follows its links would make that thread the run's bottleneck. Each page's links were found in
+        its bytes and followed before it was decoded, so a page whose decoded links differ (or that is not
+        JSON) ends the round with a GraphError. Backup and the whole-tenant plan both read a round here."""
+        drop = self.drop(t)
+        in_flight: deque[tuple[RawPage, Future[RenderedPage]]] = deque()
+
+        def checked(raw: RawPage, page: RenderedPage) -> RenderedPage:
+            _rendered, _seats, next_link, delta_link, count = page
+            if count is None or (next_link, delta_link) != (raw.next_link, raw.delta_link):
+                what = "is not JSON" if count is None else "has links other than those found in its body"
+                raise GraphError(
+                    None, "InvalidResponse", f"a page of the delta round {what}", method="GET", url=t.path
+                )
+            return page
+
+        def settled(limit: int) -> Iterator[RenderedPage]:
+            while len(in_flight) > limit:
+                raw, job = in_flight.popleft()
+                yield checked(raw, job.result())
+
+        for raw in self.raw_delta_pages(t):
+            # A one-page round is not worth the workers' start.
+            if (raw.next_link or in_flight) and pool.available():
+                in_flight.append((raw, pool.submit(render_round_page, t.name, drop, raw.content, seat)))
+                yield from settled(RENDER_AHEAD)
+            else:
+                yield checked(raw, render_round_page(t.name, drop, raw.content, seat))
+        yield from settled(0)
 
     def latest_delta_link(self, t: ObjectType) -> str | None:
         """A deltaLink for "from now on" ($deltatoken=latest), taken before a plain listing."""
@@ -534,20 +571,30 @@ class Reader:
     # -- a whole type ---------------------------------------------------------------------------------------
 
     def read_all(
-        self, t: ObjectType, file_links: FileLinks, take: Callable[[str, dict[str, Any]], None]
+        self,
+        t: ObjectType,
+        file_links: FileLinks,
+        take: Callable[[str, render.Rendered], None],
+        pool: render.RenderPool,
     ) -> set[str]:
-        """Every object of a (non-singleton) type, read as a full backup reads it and handed to `take` (id,
-        canonical form) as it comes, soft-deleted ones with the links of their file; returns the ids the
-        read could not settle (gone while their links were read), for the caller to read one by one. A
-        whole-tenant restore plan reads this way: the requests of one backup rather than one read per
-        object, and (taken as they come) not a 100k-object tenant held in memory."""
+        """Every object of a (non-singleton) type, read and rendered as a full backup reads and renders it,
+        handed to `take` (id, rendered file) as it comes, soft-deleted ones with the links of their file;
+        returns the ids the read could not settle (gone while their links were read), for the caller to read
+        one by one. A whole-tenant restore plan reads this way: the requests of one backup rather than one
+        read per object, the rendering in the pool's workers where the backup renders there, and (taken as
+        they come) not a 100k-object tenant held in memory."""
         seen: set[str] = set()
         unsettled: set[str] = set()
+
+        def rendered(obj: dict[str, Any], oid: str) -> render.Rendered:
+            return render.render(t, catalog.object_path(t, oid), obj, None)
+
         if self.by_delta_round(t):
-            for page in self.delta_pages(t):
-                for oid, item, links in round_objects(t, page.get("value", [])):
+            for page in self.rendered_round(t, pool):
+                for done in page[0]:
+                    oid = done[0].rsplit("/", 1)[-1].removesuffix(".yaml")
                     seen.add(oid)
-                    take(oid, self.canonical(t, item, links))
+                    take(oid, done)
         else:
             for item, values in self.listing(t):
                 oid = str(item["id"])
@@ -555,11 +602,11 @@ class Reader:
                 if values.get(GONE):
                     unsettled.add(oid)
                 else:
-                    take(oid, self.canonical(t, item, values))
+                    take(oid, rendered(self.canonical(t, item, values), oid))
         for item in self.deleted(t):
             oid = str(item["id"])
             if oid not in seen or oid in unsettled:  # restored between the two reads: the listing wins
-                take(oid, self.canonical(t, item, file_links(t, catalog.object_path(t, oid))))
+                take(oid, rendered(self.canonical(t, item, file_links(t, catalog.object_path(t, oid))), oid))
                 unsettled.discard(oid)
         return unsettled
 

@@ -885,6 +885,41 @@ def test_many_objects_are_read_whole_per_type_and_equal_their_one_by_one_reads(e
     assert unlike[(users, quiet["id"])] == by_key[(users, quiet["id"])]
 
 
+def test_a_whole_tenant_plan_renders_a_multi_page_round_in_the_workers_as_the_backup_does(
+    sandbox_factory: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At 100k users the plan rendered every user on the thread that follows the delta round's links, and
+    took 1.4x the backup. It now reads a multi-page round through the render workers, like the backup: the
+    pages go to the workers, an unchanged tenant differs in nothing, and a changed user comes back exactly
+    as its one-by-one read gives it."""
+    box = sandbox_factory(users=450)  # three delta pages of 200
+    e = Env(box, make_repo(tmp_path / "backup", box))
+    try:
+        assert e.backup().ok
+        users = catalog.by_name("users")
+        paths = e.files(users)
+        keys = [(users, p.rsplit("/", 1)[-1].removesuffix(".yaml")) for p in paths]
+        digests = {k: render.text_digest((e.root / p).read_bytes()) for k, p in zip(keys, paths, strict=True)}
+        submitted: list[str] = []
+        real_submit = render.RenderPool.submit
+
+        def submit(pool: render.RenderPool, fn: Any, *args: Any) -> Any:
+            submitted.append(fn.__name__)
+            return real_submit(pool, fn, *args)
+
+        monkeypatch.setattr(render.RenderPool, "submit", submit)
+        assert live_unlike(str(e.root), digests, e.client) == {}
+        assert submitted.count("render_round_page") >= 2
+
+        quiet = _quiet_user(e)
+        e.graph("PATCH", f"users/{quiet['id']}", {"jobTitle": "Planned Through Workers"})
+        unlike = live_unlike(str(e.root), digests, e.client)
+        assert list(unlike) == [(users, quiet["id"])]
+        assert unlike[(users, quiet["id"])] == live_object(str(e.root), users, quiet["id"], client=e.client)
+    finally:
+        e.client.close()
+
+
 def _one_error_line(output: str) -> str:
     lines = [ln for ln in output.splitlines() if ln.strip()]
     assert len(lines) == 1 and lines[0].startswith("entragit: error: "), output

@@ -11,7 +11,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from entragit import canonical, config, live, render
+from entragit import canonical, catalog, config, live, render
 from entragit.catalog import ObjectType
 from entragit.graph.client import GraphClient, RetryNotice
 from entragit.repo.reader import BackupRepo
@@ -52,22 +52,20 @@ def live_unlike(repo_root: str, digests: Mapping[Key, str], client: GraphClient)
     None for those Graph has no more); objects whose backup would write exactly that text are left out, so a
     whole-tenant comparison holds only what differs, neither the tenant nor the revision's texts."""
 
-    def differs(key: Key, obj: dict[str, Any]) -> bool:
-        return render.text_digest(canonical.dump(obj).encode("utf-8")) != digests[key]
-
-    return _read(repo_root, list(digests), client, differs)
+    return _read(repo_root, list(digests), client, lambda key, digest: digest != digests[key])
 
 
 def _read(
     repo_root: str,
     keys: Sequence[Key],
     client: GraphClient,
-    keep: Callable[[Key, dict[str, Any]], bool] = lambda _k, _obj: True,
+    keep: Callable[[Key, str], bool] = lambda _k, _digest: True,
 ) -> dict[Key, Live]:
     """Where a type's objects would cost more to read one by one than the type costs to read whole
     (`reads_whole`), the type is read as a full backup reads it and only what that read leaves open
     (absent objects, objects gone mid-read) is read one by one: an object missing from a listing is
-    confirmed absent before a plan recreates it. Objects `keep` declines are left out of the result."""
+    confirmed absent before a plan recreates it. Objects whose file digest (`render.text_digest` of what a
+    backup would write now) `keep` declines are left out of the result."""
     repo = BackupRepo(repo_root)
     reader = live.Reader(client, config.load(repo.root))
     file_links = _file_links(repo)
@@ -88,29 +86,42 @@ def _read(
     settled: set[Key] = set()
     lock = threading.Lock()
 
-    def take(key: Key, obj: Live) -> None:
-        wanted_key = key[1] in wanted[key[0]]
-        with lock:
-            if wanted_key:
-                settled.add(key)
-                if obj is None or keep(key, obj):
-                    found[key] = obj
-                else:  # a later slice of a delta round may settle what an earlier one left different
+    def take(key: Key, done: render.Rendered | None) -> None:
+        """One object as a backup would render it now; None when Graph has it neither live nor deleted."""
+        if key[1] not in wanted[key[0]]:
+            return
+        obj: Live = None
+        if done is not None:
+            path, digest, text, _name, _deleted = done
+            if not keep(key, digest):  # (a later copy in a delta round may settle what an earlier one kept)
+                with lock:
+                    settled.add(key)
                     found.pop(key, None)
+                return
+            assert text is not None  # rendered without previous digests: every text comes back
+            obj = canonical.load(text.decode("utf-8"), source=path)
+        with lock:
+            settled.add(key)
+            found[key] = obj
 
     def read(job: tuple[ObjectType, str | None]) -> set[str]:
         t, oid = job
-        if oid is not None:
-            take((t, oid), reader.read_object(t, oid, file_links))
-            return set()
-        return reader.read_all(t, file_links, lambda i, obj: take((t, i), obj))
+        if oid is None:
+            return reader.read_all(t, file_links, lambda i, done: take((t, i), done), pool)
+        obj = reader.read_object(t, oid, file_links)
+        take((t, oid), None if obj is None else render.render(t, catalog.object_path(t, oid), obj, None))
+        return set()
 
     # Whole types and single objects all at once, as a backup lists its types: each endpoint has its own
     # throttle, so one type's listing does not wait for another's.
     jobs: list[tuple[ObjectType, str | None]] = [(t, None) for t in sorted(whole, key=lambda t: t.name)]
     jobs += sorted({k for k in keys if k[0] not in whole}, key=lambda k: (k[0].name, k[1]))
-    for (t, _), unsettled in zip(jobs, client.map_concurrent(read, jobs), strict=True):
-        settled.difference_update((t, i) for i in unsettled)
+    pool = render.RenderPool()
+    try:
+        for (t, _), unsettled in zip(jobs, client.map_concurrent(read, jobs), strict=True):
+            settled.difference_update((t, i) for i in unsettled)
+    finally:
+        pool.close()
     # What a whole read left open, read one by one: confirmed absent before a plan recreates it.
     left = sorted({k for k in keys if k not in settled}, key=lambda k: (k[0].name, k[1]))
     client.map_concurrent(read, left)
