@@ -33,7 +33,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import msal
 import requests
 from bench_backup import (
     ENTRAGIT,
@@ -45,6 +44,7 @@ from bench_backup import (
     stats,
     stop,
     timed_backup,
+    token,
 )
 
 TYPES = ("users", "groups", "applications", "servicePrincipals")
@@ -61,19 +61,6 @@ PER_OBJECT = [
     "import sys; from entragit import live; live.Reader.expand_in_listing = False; "
     "from entragit.cli import cli; sys.argv[0] = 'entragit'; cli()",
 ]
-
-
-def token(info: dict[str, Any]) -> str:
-    http = admin_session(info)
-    app = msal.ConfidentialClientApplication(
-        info["client_id"],
-        client_credential=info["client_secret"],
-        authority=f"{info['authority_host']}/{info['tenant_id']}",
-        instance_discovery=False,
-        http_client=http,
-    )
-    result = app.acquire_token_for_client(scopes=[f"{info['graph_url']}/.default"])
-    return str(result["access_token"])
 
 
 class Peer:
