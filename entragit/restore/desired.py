@@ -59,41 +59,17 @@ def load(path: str, text: str, rev: Revision) -> Desired:
     return Desired(path, t, oid, canonical.normalize(t, obj), rev)
 
 
-@dataclass(frozen=True)
-class File:
-    """An object file of a revision, not parsed yet."""
-
-    path: str
-    type: ObjectType
-    id: str
-    text: str
-
-
-def revision_files(repo_dir: str | None, at: str | None) -> tuple[Revision, list[File]]:
-    """Every object file at the revision (those of objects soft-deleted then left out), unparsed: a
-    whole-tenant plan parses only the files that differ from what a backup would write now."""
-    rev = sources.revision(repo_dir, at)
-    paths = sources.object_paths(repo_dir, rev.sha)
-    out: list[File] = []
-    for path, text in zip(paths, sources.read_files(repo_dir, rev.sha, paths), strict=True):
-        parsed = catalog.parse_path(path)
-        if parsed is not None and text is not None:
-            out.append(File(path, parsed[0], parsed[1], text))
-    return rev, out
-
-
 def revision_digests(repo_dir: str | None, at: str | None) -> tuple[Revision, dict[str, str]]:
-    """Every object file at the revision (as `revision_files`), as the digest of its text: what a
-    whole-tenant plan compares with the live tenant before it reads the few files that differ."""
+    """Every object file at the revision (those of objects soft-deleted then left out), as the digest of its
+    text: what a whole-tenant plan compares with the live tenant before it parses the few files that differ
+    (at 100k objects, parsing every file would cost about as much as reading the tenant)."""
     rev = sources.revision(repo_dir, at)
     return rev, sources.file_digests(repo_dir, rev.sha, sources.object_paths(repo_dir, rev.sha))
 
 
 def read(repo_dir: str | None, specs: Sequence[str], at: str | None) -> tuple[Revision, list[Desired]]:
-    """The revision restored to and the desired objects: the named ones, or every object file at it."""
-    if not specs:
-        rev, files = revision_files(repo_dir, at)
-        return rev, [load(f.path, f.text, rev) for f in files]
+    """The revision restored to and the objects that specs name (a whole revision is planned by digests:
+    `revision_digests`)."""
     rev = sources.revision(repo_dir, at)
     out: dict[str, Desired] = {}
     for spec in specs:
