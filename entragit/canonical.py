@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from entragit import yamlscreen
 from entragit.catalog import ObjectType, Steps, parse_dotted, parse_path, walk
 from entragit.errors import EntragitError
 
@@ -758,6 +759,8 @@ class _FastReader:
 
     def _node(self, ind: int) -> Any:
         """The node whose first line is self.lines[self.i], content at indentation `ind`."""
+        if ind > 2 * yamlscreen.MAX_DEPTH:  # (each level indents two more) deeper is for yamlscreen to refuse
+            raise _NotOurs
         line = self.lines[self.i]
         rest = line[ind:]
         if rest.startswith("- "):
@@ -882,6 +885,9 @@ def load(text: str, *, source: str = "<yaml>") -> dict[str, Any]:
         return fast
     from ruamel.yaml.error import YAMLError
 
+    unsafe = yamlscreen.problem(text)
+    if unsafe is not None:
+        raise CanonicalError(f"{source}: {unsafe}")
     loader = _LOADER(text)
     try:
         with warnings.catch_warnings():

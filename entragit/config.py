@@ -19,6 +19,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from entragit import yamlscreen
 from entragit.errors import EntragitError
 
 CONFIG_FILE = "entragit.yaml"
@@ -290,6 +291,9 @@ def load(repo_dir: str | Path) -> Config:
         raise ConfigError(f"{path}: not found; run `entragit init` in the backup repository first") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot be read ({exc})") from None
+    unsafe = yamlscreen.problem(text)
+    if unsafe is not None:
+        raise ConfigError(f"{CONFIG_FILE}: {unsafe}")
     try:
         data = _yaml().load(text)
     except YAMLError as exc:
