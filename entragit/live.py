@@ -592,7 +592,9 @@ class Reader:
         if self.by_delta_round(t):
             for page in self.rendered_round(t, pool):
                 for done in page[0]:
-                    oid = done[0].rsplit("/", 1)[-1].removesuffix(".yaml")
+                    parsed = catalog.parse_path(done[0])
+                    assert parsed is not None  # (the path catalog.object_path gave the worker)
+                    oid = parsed[1]
                     seen.add(oid)
                     take(oid, done)
         else:

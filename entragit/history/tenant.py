@@ -51,7 +51,6 @@ def live_unlike(repo_root: str, digests: Mapping[Key, str], client: GraphClient)
     """The live objects whose files would differ from the texts whose digests are given (`render.text_digest`;
     None for those Graph has no more); objects whose backup would write exactly that text are left out, so a
     whole-tenant comparison holds only what differs, neither the tenant nor the revision's texts."""
-
     return _read(repo_root, list(digests), client, lambda key, digest: digest != digests[key])
 
 
@@ -59,13 +58,13 @@ def _read(
     repo_root: str,
     keys: Sequence[Key],
     client: GraphClient,
-    keep: Callable[[Key, str], bool] = lambda _k, _digest: True,
+    keep: Callable[[Key, str], bool] | None = None,
 ) -> dict[Key, Live]:
     """Where a type's objects would cost more to read one by one than the type costs to read whole
     (`reads_whole`), the type is read as a full backup reads it and only what that read leaves open
     (absent objects, objects gone mid-read) is read one by one: an object missing from a listing is
     confirmed absent before a plan recreates it. Objects whose file digest (`render.text_digest` of what a
-    backup would write now) `keep` declines are left out of the result."""
+    backup would write now) `keep` declines are left out of the result; without `keep`, none is."""
     repo = BackupRepo(repo_root)
     reader = live.Reader(client, config.load(repo.root))
     file_links = _file_links(repo)
@@ -86,30 +85,34 @@ def _read(
     settled: set[Key] = set()
     lock = threading.Lock()
 
-    def take(key: Key, done: render.Rendered | None) -> None:
-        """One object as a backup would render it now; None when Graph has it neither live nor deleted."""
-        if key[1] not in wanted[key[0]]:
-            return
-        obj: Live = None
-        if done is not None:
-            path, digest, text, _name, _deleted = done
-            if not keep(key, digest):  # (a later copy in a delta round may settle what an earlier one kept)
-                with lock:
-                    settled.add(key)
-                    found.pop(key, None)
-                return
-            assert text is not None  # rendered without previous digests: every text comes back
-            obj = canonical.load(text.decode("utf-8"), source=path)
+    def settle(key: Key, obj: Live, kept: bool = True) -> None:
+        """One object as a backup would write it now (None: Graph has it neither live nor deleted), or
+        left out (a later copy in a delta round may settle what an earlier one kept)."""
         with lock:
             settled.add(key)
-            found[key] = obj
+            if kept:
+                found[key] = obj
+            else:
+                found.pop(key, None)
+
+    def take_rendered(key: Key, done: render.Rendered) -> None:
+        if key[1] not in wanted[key[0]]:
+            return
+        path, digest, text, _name, _deleted = done
+        if keep is not None and not keep(key, digest):
+            settle(key, None, kept=False)  # (its text is parsed back only when kept)
+            return
+        assert text is not None  # rendered without previous digests: every text comes back
+        settle(key, canonical.load(text.decode("utf-8"), source=path))
 
     def read(job: tuple[ObjectType, str | None]) -> set[str]:
         t, oid = job
         if oid is None:
-            return reader.read_all(t, file_links, lambda i, done: take((t, i), done), pool)
+            return reader.read_all(t, file_links, lambda i, done: take_rendered((t, i), done), pool)
         obj = reader.read_object(t, oid, file_links)
-        take((t, oid), None if obj is None else render.render(t, catalog.object_path(t, oid), obj, None))
+        # (its file rendered for the digest only where a `keep` asks for it)
+        kept = obj is None or keep is None or keep((t, oid), _digest(t, oid, obj))
+        settle((t, oid), obj, kept)
         return set()
 
     # Whole types and single objects all at once, as a backup lists its types: each endpoint has its own
@@ -126,6 +129,11 @@ def _read(
     left = sorted({k for k in keys if k not in settled}, key=lambda k: (k[0].name, k[1]))
     client.map_concurrent(read, left)
     return found
+
+
+def _digest(t: ObjectType, oid: str, obj: dict[str, Any]) -> str:
+    """The digest of the file a backup would write for the object (`render.render`)."""
+    return render.render(t, catalog.object_path(t, oid), obj, None)[1]
 
 
 def reads_whole(t: ObjectType, wanted: int, backed_up: int) -> bool:
