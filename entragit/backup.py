@@ -305,8 +305,7 @@ class _Run:
 
         def settle(limit: int) -> None:
             while len(in_flight) > limit:
-                for rendered in in_flight.popleft().result():
-                    self._apply(p.out, rendered, p.digests)
+                self._apply(p.out, in_flight.popleft().result(), p.digests)
 
         def hand_on(chunk: list[live.Listed]) -> None:
             paths = (catalog.object_path(t, str(item["id"])) for item, _ in chunk)
@@ -355,10 +354,13 @@ class _Run:
         for rendered, seats, _next, page_delta, listed in self.reader.rendered_round(t, self.renderer, seat):
             if self.cancelled.is_set():
                 raise KeyboardInterrupt
-            for path, d, text, name, deleted in rendered:
-                if text is not None and p.digests_old.get(path) == d:
-                    text = None  # unchanged since the last run: no file to compare
-                self._apply(p.out, (path, d, text, name, deleted), p.digests)
+            # unchanged since the last run (same digest): no file to compare
+            unchanged = p.digests_old.get
+            page = [
+                (path, d, None if unchanged(path) == d else text, name, deleted)
+                for path, d, text, name, deleted in rendered
+            ]
+            self._apply(p.out, page, p.digests)
             p.seats.update(seats)
             delta_link = page_delta or delta_link
             seen += listed or 0
@@ -475,26 +477,34 @@ class _Run:
         digests_new: dict[str, str],
     ) -> None:
         """Record the object's digest; if it differs from last run's, dump it and compare with the file."""
-        self._apply(out, render.render(out.t, path, obj, digests_old.get(path)), digests_new)
+        self._apply(out, [render.render(out.t, path, obj, digests_old.get(path))], digests_new)
 
-    def _apply(self, out: _Outcome, rendered: render.Rendered, digests_new: dict[str, str]) -> None:
-        """Take a rendered object: its digest, and its file change if its text differs from the file's."""
-        path, d, text, name, deleted = rendered
-        digests_new[path] = d
-        self.status.count(out.t.name)
-        entry = None
-        if text is not None:
-            entry = _classify(self.store, path, text, name, deleted, path in self.tracked())
-            if entry is not None:
-                self.snapshot.put(path, text)  # straight into git's pack; not kept in memory
-        if entry is None:
-            if out.entries.pop(path, None) is not None:  # a repeated delta entry that ends up unchanged
-                self.snapshot.discard([path])
-        else:
-            earlier = out.entries.get(path)
-            if earlier is not None and earlier.kind == "added":
-                entry.kind = "added"  # a big group's second slice: still new in this run
-            out.entries[path] = entry
+    def _apply(self, out: _Outcome, rendered: Sequence[render.Rendered], digests_new: dict[str, str]) -> None:
+        """Take rendered objects: their digests, and a file change where a text differs from the file's.
+
+        The changed files of a page go to the snapshot together (`Snapshot.put_many`): one write of the run
+        marker and one of git's stream per page rather than per file, on the thread that the users' round
+        waits for."""
+        puts: list[tuple[str, bytes]] = []
+        for path, d, text, name, deleted in rendered:
+            digests_new[path] = d
+            self.status.count(out.t.name)
+            entry = None
+            if text is not None:
+                entry = _classify(self.store, path, text, name, deleted, path in self.tracked())
+                if entry is not None:
+                    puts.append((path, text))  # straight into git's pack; not kept in memory
+            if entry is None:
+                if out.entries.pop(path, None) is not None:  # a repeated delta entry that ends up unchanged
+                    self.snapshot.put_many(puts)  # (in order: an earlier slice of it may be among them)
+                    puts = []
+                    self.snapshot.discard([path])
+            else:
+                earlier = out.entries.get(path)
+                if earlier is not None and earlier.kind == "added":
+                    entry.kind = "added"  # a big group's second slice: still new in this run
+                out.entries[path] = entry
+        self.snapshot.put_many(puts)
 
 
 def file_links(store: Store, t: ObjectType, path: str) -> dict[str, Any]:

@@ -496,37 +496,52 @@ class Snapshot:
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
             )
+            _widen_pipe(self._proc.stdin)
         assert self._proc.stdin is not None
         return self._proc.stdin
 
-    def _note(self, relpath: str) -> None:
-        """Append a path to the run marker before its file changes (caller holds the lock)."""
+    def _note(self, relpaths: Sequence[str]) -> None:
+        """Append paths to the run marker before their files change (caller holds the lock)."""
         if self._marker_fd is None:
             marker = self.store.state_dir / RUN_MARKER
             self.store.state_dir.mkdir(parents=True, exist_ok=True)
             fd = os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o644)
             os.write(fd, json.dumps({"head": self.store.head()}).encode() + b"\n")
             self._marker_fd = fd
-        os.write(self._marker_fd, relpath.encode("utf-8", "surrogateescape") + b"\n")
+        lines = "".join(f"{p}\n" for p in relpaths).encode("utf-8", "surrogateescape")
+        view = memoryview(lines)
+        while view:
+            view = view[os.write(self._marker_fd, view) :]
 
     def put(self, relpath: str, data: bytes) -> None:
         """The new content of a file: written to the work tree and to git's pack (thread-safe)."""
-        path = os.path.join(self.store.root, relpath)
+        self.put_many([(relpath, data)])
+
+    def put_many(self, files: Sequence[tuple[str, bytes]]) -> None:
+        """New contents of files, in one write of the marker and one of git's stream: at 100k files, a
+        write per file was seconds of system calls, and a stream write blocked whenever git had not yet
+        read the previous 64 KiB."""
+        if not files:
+            return
         with self._lock:
-            self._note(relpath)
-            mark = self._next_mark
-            self._next_mark += 1
-            self._stdin().write(b"blob\nmark :%d\ndata %d\n%s\n" % (mark, len(data), data))
-            self._marks[relpath] = mark
-            self._deletes.discard(relpath)
-        self._writers.submit(relpath, path, data)
+            self._note([relpath for relpath, _ in files])
+            chunks = []
+            for relpath, data in files:
+                mark = self._next_mark
+                self._next_mark += 1
+                chunks.append(b"blob\nmark :%d\ndata %d\n%s\n" % (mark, len(data), data))
+                self._marks[relpath] = mark
+                self._deletes.discard(relpath)
+            self._stdin().write(b"".join(chunks))
+        for relpath, data in files:
+            self._writers.submit(relpath, os.path.join(self.store.root, relpath), data)
 
     def delete(self, relpath: str) -> None:
         path = os.path.join(self.store.root, relpath)
         if not os.path.lexists(path):
             return
         with self._lock:
-            self._note(relpath)
+            self._note([relpath])
             self._marks.pop(relpath, None)
             self._deletes.add(relpath)
         with contextlib.suppress(FileNotFoundError):
@@ -780,6 +795,18 @@ def _marker_paths(text: str) -> list[str]:
     if isinstance(header, dict) and isinstance(header.get("paths"), list):
         paths += [str(p) for p in header["paths"]]
     return paths
+
+
+def _widen_pipe(pipe: IO[bytes] | None) -> None:
+    """Give git's input pipe 1 MiB instead of Linux's 64 KiB, so that a page of files (about 460 KB for
+    200 users) goes in without waiting for fast-import to read the start of it: at 100k users that was 1.7
+    CPU seconds of wake-ups. Where the system does not allow it (not Linux, a lower pipe-max-size), the
+    default stays."""
+    setpipe = getattr(fcntl, "F_SETPIPE_SZ", None)
+    if pipe is None or setpipe is None:
+        return
+    with contextlib.suppress(OSError):
+        fcntl.fcntl(pipe.fileno(), setpipe, 1 << 20)
 
 
 def _write_file(path: str, data: bytes) -> None:

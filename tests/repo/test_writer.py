@@ -126,6 +126,28 @@ def test_killed_while_streaming_changes_nothing(st: Store) -> None:
     assert st.write_snapshot({"users/n.yaml": "id: n\n"}, "next")
 
 
+def test_a_page_put_at_once_is_marked_before_its_files_change_and_rolled_back_after_a_kill(st: Store) -> None:
+    """`put_many` writes the run marker once for a page of files: every one of them must be in it before
+    any lands in the work tree, or a kill mid-page leaves a file the next session does not put back."""
+    st.write_snapshot({"users/a.yaml": "id: a\n"}, "one")
+    head = st.head()
+    page = [("users/a.yaml", b"id: a\nnew: 1\n"), *((f"users/n{i}.yaml", b"id: n\n") for i in range(300))]
+    snap = st.snapshot()
+    snap.put_many(page)
+    snap._writers.flush()
+    marked = (st.root / ".git/entragit/run.lock").read_text().splitlines()[1:]
+    assert marked == [path for path, _ in page]
+    assert (st.root / "users/n299.yaml").read_bytes() == b"id: n\n"
+    assert snap._proc is not None
+    snap._proc.kill()  # the run is killed here: no cleanup of its own runs, git's stream ends early
+    snap._proc.wait()
+    with st.session(["users"]):
+        pass
+    assert st.head() == head
+    assert git(st.root, "status", "--porcelain", "--untracked-files=all") == ""
+    assert (st.root / "users/a.yaml").read_text() == "id: a\n"
+
+
 def test_interrupted_before_commit_after_staging(st: Store) -> None:
     """Killed between `update-index` and `commit`: staged paths go back to HEAD too."""
     st.write_snapshot({"users/a.yaml": "id: a\n"}, "one")
