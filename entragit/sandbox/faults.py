@@ -5,7 +5,8 @@ Retry-After, a dropped connection). Faults are matched with `re.search` against 
 *including* `/v1.0` and the query string, decoded (e.g. `/v1.0/users?$top=999&$skiptoken=...`); inside a
 `$batch` each inner request is matched as if it had been sent alone. The oldest matching fault wins and
 loses one of its `times`. With `probability` p a matching request fails only with chance p (soak tests of
-retry logic); `times` then counts the failures actually injected.
+retry logic); `times` then counts the failures actually injected, and `seed` makes the draws one fault's own
+sequence, so that a schedule replays (the draws are in arrival order: concurrent requests can still swap).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import random
 import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from entragit.sandbox.errors import SandboxError
@@ -67,6 +68,8 @@ class Fault:
     code: str | None
     message: str | None
     probability: float = 1.0
+    rng: random.Random = field(default_factory=random.Random, repr=False, compare=False)
+    seed: int | None = None
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -77,6 +80,7 @@ class Fault:
             "drop_connection": self.drop_connection,
             "method": self.method,
             "probability": self.probability,
+            "seed": self.seed,
         }
 
     @property
@@ -119,6 +123,9 @@ def parse_fault(spec: Any) -> Fault:
     probability = spec.get("probability", 1.0)
     if isinstance(probability, bool) or not isinstance(probability, (int, float)) or not 0 < probability <= 1:
         raise FaultSpecError("'probability' must be a number in (0, 1]")
+    seed = spec.get("seed")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        raise FaultSpecError("'seed' must be an integer or null")
     return Fault(
         pattern=pattern,
         status=status,
@@ -129,6 +136,8 @@ def parse_fault(spec: Any) -> Fault:
         code=str(code) if code else None,
         message=str(message) if message else None,
         probability=float(probability),
+        rng=random.Random(seed),
+        seed=seed,
     )
 
 
@@ -161,7 +170,7 @@ class Faults:
                     continue
                 if not fault.pattern.search(target):
                     continue
-                if fault.probability < 1.0 and random.random() >= fault.probability:
+                if fault.probability < 1.0 and fault.rng.random() >= fault.probability:
                     continue
                 if fault.times is not None:
                     fault.times -= 1

@@ -205,3 +205,19 @@ def test_probability_fails_only_some_matching_requests(
     assert 25 <= failures <= 95  # ~60 expected; bounds leave ~1e-6 odds of a false alarm
     assert codes.count(200) == 120 - failures
     assert admin(sandbox, "POST", "/faults", {"match": "x", "probability": 0}).status_code == 400
+
+
+def test_a_seeded_probability_replays_the_same_failures(
+    sandbox: Sandbox, graph_session: requests.Session
+) -> None:
+    """A fault schedule with a seed is reproducible: a failing soak run can be replayed as it ran."""
+    runs = []
+    for _ in range(2):
+        _inject(sandbox, match="organization", status=503, times=None, probability=0.3, seed=11)
+        runs.append(
+            [graph_session.get(f"{sandbox.graph_url}/v1.0/organization").status_code for _ in range(40)]
+        )
+        admin(sandbox, "DELETE", "/faults")
+    assert runs[0] == runs[1]
+    assert 0 < runs[0].count(503) < 40
+    assert admin(sandbox, "POST", "/faults", {"match": "x", "seed": "7"}).status_code == 400
