@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +23,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 
 from entragit.errors import EntragitError
-from entragit.graph.client import build_session, exc_line, tls_failure
+from entragit.graph.client import build_session, exc_line, tls_failure, unreachable_reason
 
 METHODS = ("secret", "certificate", "federated", "managed-identity", "device-code")
 
@@ -50,6 +51,11 @@ KNOWN_AUTHORITY_HOSTS = frozenset(
 )
 
 # Client ids that mean "the system-assigned managed identity" rather than a user-assigned one.
+TOKEN_ATTEMPTS = 3  # tries of the identity endpoint per token, when it answers with a server error
+# Seconds before the second try, twice that before the third. msal answers a repeated token request from its
+# own cache of the 429/5xx for the response's Retry-After, or 5 s without one (ThrottledHttpClient's default
+# throttle time), so asking sooner would only get the same error back.
+TOKEN_RETRY_DELAY = 5.0
 _SYSTEM_ASSIGNED = frozenset({"", "system", "system-assigned"})
 
 
@@ -315,27 +321,44 @@ class TokenProvider:
 
     def __call__(self) -> str:
         with self._lock:
-            try:
-                result = self._acquire()
-            except AuthError:
-                raise
-            except requests.exceptions.SSLError as exc:
-                raise self._fail(tls_failure(self.config.authority_host, exc)) from None
-            except requests.RequestException as exc:
-                where = (
-                    "the managed identity endpoint"
-                    if self.config.method == "managed-identity"
-                    else self.config.authority_host
-                )
-                raise self._fail(f"cannot reach {where}: {exc_line(exc)}") from None
-            except ValueError as exc:  # msal raises ValueError for unusable authorities and tenants
-                raise self._fail(str(exc)) from None
+            result = self._acquire_retrying()
         token = result.get("access_token")
         if token:
             return str(token)
         error = str(result.get("error") or "no access_token in the response")
         description = _first_line(str(result.get("error_description") or ""))
         raise self._fail(f"{error}: {description}" if description else error)
+
+    def _acquire_retrying(self) -> dict[str, Any]:
+        """A token, asking again when the identity endpoint answered with a server error (msal raises
+        MsalServiceError for an answer that is not OAuth's, such as a 500 or 503 page) or dropped the
+        connection: one bad second at login.microsoftonline.com must not fail a
+        night's backup. A host that does not resolve or refuses fails at once, as Graph's does."""
+        where = (
+            "the managed identity endpoint"
+            if self.config.method == "managed-identity"
+            else self.config.authority_host
+        )
+        for attempt in range(TOKEN_ATTEMPTS):
+            last = attempt + 1 == TOKEN_ATTEMPTS
+            try:
+                return self._acquire()
+            except AuthError:
+                raise
+            except requests.exceptions.SSLError as exc:
+                raise self._fail(tls_failure(self.config.authority_host, exc)) from None
+            except requests.RequestException as exc:
+                if last or unreachable_reason(exc) is not None:
+                    raise self._fail(f"cannot reach {where}: {exc_line(exc)}") from None
+            except msal.exceptions.MsalServiceError as exc:
+                if last:
+                    raise self._fail(
+                        f"{where} answered {exc_line(exc)} ({TOKEN_ATTEMPTS} attempts)"
+                    ) from None
+            except ValueError as exc:  # msal raises ValueError for unusable authorities and tenants
+                raise self._fail(str(exc)) from None
+            time.sleep(TOKEN_RETRY_DELAY * (attempt + 1))
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def _fail(self, detail: str) -> AuthError:
         cfg = self.config

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+import requests
 from cert_helpers import cert_pem, key_pem, self_signed
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -19,6 +20,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from github_oidc import github_oidc
 from graph_helpers import auth_config
 
+from entragit.graph import auth
 from entragit.graph.auth import (
     AuthConfig,
     AuthError,
@@ -270,3 +272,37 @@ def test_federated_without_github_or_token_file_says_what_to_do() -> None:
     with pytest.raises(AuthError) as info:
         token_provider(config, env={"ACTIONS_ID_TOKEN_REQUEST_URL": "https://x/y"})  # no request token
     assert "AZURE_FEDERATED_TOKEN_FILE" in str(info.value) and "id-token: write" in str(info.value)
+
+
+def _token_faults(box: Sandbox, **spec: object) -> None:
+    http = requests.Session()
+    http.trust_env = False
+    http.verify = box.ca_bundle
+    http.delete(f"{box.graph_url}/_sandbox/faults")
+    if spec:
+        r = http.post(f"{box.graph_url}/_sandbox/faults", json={"match": "oauth2/v2.0/token", **spec})
+        assert r.status_code == 201, r.text
+
+
+def test_identity_endpoint_errors_are_retried_and_the_last_is_one_line(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 503 page or a dropped connection from the token endpoint is asked again (msal itself raises
+    MsalServiceError for an answer that is not OAuth's, which reached users as a traceback); one that keeps
+    failing is a one-line error naming the authority, without the secret."""
+    # msal keeps a 5xx for its Retry-After (5 s without one) and answers from that: "0" keeps none
+    monkeypatch.setattr(auth, "TOKEN_RETRY_DELAY", 0.0)
+    env = {"AZURE_CLIENT_SECRET": sandbox.client_secret}
+    _token_faults(sandbox, status=503, times=2, retry_after=0)
+    _works(sandbox, token_provider(auth_config(sandbox), env=env))
+    _token_faults(sandbox, drop_connection=True, times=1)
+    _works(sandbox, token_provider(auth_config(sandbox), env=env))
+
+    _token_faults(sandbox, status=500, times=None, retry_after=0)
+    with pytest.raises(AuthError) as info:
+        token_provider(auth_config(sandbox), env=env)()
+    text = str(info.value)
+    assert "\n" not in text and sandbox.client_secret not in text
+    assert "HTTP Error: 500" in text and "3 attempts" in text
+    assert sandbox.authority_host.split("//")[-1] in text
+    _token_faults(sandbox)
