@@ -970,7 +970,14 @@ class GraphClient:
         rounds = 0
         while pending:
             body = {"requests": [_inner_write(rid, w) for rid, w in pending.items()]}
-            answers = self._paced(partial(self._post_writes, body, len(pending)), len(pending))
+            try:
+                answers = self._paced(partial(self._post_writes, body, len(pending)), len(pending))
+            except GraphError as exc:
+                # The envelope itself failed (a dropped connection, a 500 for the whole batch): each write
+                # in it may or may not have happened, so none is resent, and each one's result is that
+                # failure rather than the whole restore's end.
+                out.update(dict.fromkeys(pending, exc))
+                break
             retry: dict[str, Write] = {}
             waits: list[float] = []
             for rid, w in pending.items():

@@ -21,23 +21,37 @@ from entragit.restore.sources import Revision
 
 
 def _message(results: Sequence[Result], rev: Revision, who: str) -> str:
-    done = [r for r in results if r.status == OK]
+    done = [r for r in results if r.action.path in complete(results)]
     objects = sorted({r.action.path for r in done})
     noun = "object" if len(objects) == 1 else "objects"
     head = f"restore: {len(objects)} {noun} to {rev.short} ({rev.when} UTC) by {who}"
     lines = [f"{r.action.action} {r.action.path} ({r.action.name})" for r in done]
-    return "\n\n".join([head, "\n".join(lines)])
+    left = sorted({r.action.path for r in results} - complete(results))
+    parts = [head, "\n".join(lines)]
+    if left:
+        parts.append("Not recorded, some of their actions failed (restore them again):\n" + "\n".join(left))
+    return "\n\n".join(parts)
+
+
+def complete(results: Sequence[Result]) -> set[str]:
+    """Files whose every action succeeded. An object with a failed or skipped action is not recorded: its
+    latest backup stays the revision restored to, so that planning it again (by default against that
+    backup) shows what is left rather than nothing, and restoring it again finishes the job instead of
+    restoring the half-way state."""
+    failed = {r.action.path for r in results if r.status != OK}
+    return {r.action.path for r in results if r.status == OK} - failed
 
 
 def record(
     repo_dir: str | None, results: Sequence[Result], rev: Revision, idmap: IdMap, client: GraphClient
 ) -> str | None:
-    """Commit the live files of every object an action succeeded on (plus the id map, when there is one);
-    the commit made, None when the repository already said all this."""
+    """Commit the live files of every object all of whose actions succeeded (plus the id map, when there is
+    one); the commit made, None when the repository already said all this."""
     root = Path(sources.repo_root(repo_dir))
     touched: dict[str, tuple[catalog.ObjectType, str]] = {}
+    recorded = complete(results)
     for r in results:
-        if r.status == OK:
+        if r.action.path in recorded:
             a = r.action
             touched[a.path] = (a.type, idmap.new_id(a.id))
     paths: list[str] = []
