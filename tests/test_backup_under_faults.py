@@ -31,7 +31,7 @@ SCHEDULE: tuple[dict[str, Any], ...] = (
 # half-read listing would hurt most (a later page of the users' delta round, a group's members or a service
 # principal's assignments inside a `$batch`), with the type it must fail.
 SURE: tuple[tuple[str, dict[str, Any]], ...] = (
-    ("users", {"match": r"/users/delta\?\$skiptoken", "status": 503}),
+    ("users", {"match": r"/users/delta\?\$skiptoken", "status": 503, "after": 2}),  # page 4 of 4
     ("groups", {"match": r"/groups/[^/?]+/members", "status": 500}),
     ("servicePrincipals", {"match": r"/servicePrincipals/[^/?]+/appRoleAssignedTo", "status": 503}),
 )

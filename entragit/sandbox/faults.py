@@ -7,6 +7,7 @@ Retry-After, a dropped connection). Faults are matched with `re.search` against 
 loses one of its `times`. With `probability` p a matching request fails only with chance p (soak tests of
 retry logic); `times` then counts the failures actually injected, and `seed` makes the draws one fault's own
 sequence, so that a schedule replays (the draws are in arrival order: concurrent requests can still swap).
+`after` n lets the first n matching requests through ("page 3 of a listing fails": after 2).
 """
 
 from __future__ import annotations
@@ -70,6 +71,7 @@ class Fault:
     probability: float = 1.0
     rng: random.Random = field(default_factory=random.Random, repr=False, compare=False)
     seed: int | None = None
+    after: int = 0  # matching requests still let through before the fault applies
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -81,6 +83,7 @@ class Fault:
             "method": self.method,
             "probability": self.probability,
             "seed": self.seed,
+            "after": self.after,
         }
 
     @property
@@ -123,6 +126,9 @@ def parse_fault(spec: Any) -> Fault:
     probability = spec.get("probability", 1.0)
     if isinstance(probability, bool) or not isinstance(probability, (int, float)) or not 0 < probability <= 1:
         raise FaultSpecError("'probability' must be a number in (0, 1]")
+    after = spec.get("after", 0)
+    if isinstance(after, bool) or not isinstance(after, int) or after < 0:
+        raise FaultSpecError("'after' must be a number of requests, 0 or more")
     seed = spec.get("seed")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
         raise FaultSpecError("'seed' must be an integer or null")
@@ -138,6 +144,7 @@ def parse_fault(spec: Any) -> Fault:
         probability=float(probability),
         rng=random.Random(seed),
         seed=seed,
+        after=after,
     )
 
 
@@ -169,6 +176,9 @@ class Faults:
                 if fault.method and fault.method != method.upper():
                     continue
                 if not fault.pattern.search(target):
+                    continue
+                if fault.after > 0:
+                    fault.after -= 1
                     continue
                 if fault.probability < 1.0 and fault.rng.random() >= fault.probability:
                     continue

@@ -221,3 +221,13 @@ def test_a_seeded_probability_replays_the_same_failures(
     assert runs[0] == runs[1]
     assert 0 < runs[0].count(503) < 40
     assert admin(sandbox, "POST", "/faults", {"match": "x", "seed": "7"}).status_code == 400
+
+
+def test_after_lets_the_first_matching_requests_through(
+    sandbox: Sandbox, graph_session: requests.Session
+) -> None:
+    """ "Page 3 fails": the first `after` matches pass, then the fault applies its `times`."""
+    _inject(sandbox, match="organization", status=503, times=2, after=2)
+    codes = [graph_session.get(f"{sandbox.graph_url}/v1.0/organization").status_code for _ in range(5)]
+    assert codes == [200, 200, 503, 503, 200]
+    assert admin(sandbox, "POST", "/faults", {"match": "x", "after": -1}).status_code == 400
