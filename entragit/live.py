@@ -586,9 +586,6 @@ class Reader:
         seen: set[str] = set()
         unsettled: set[str] = set()
 
-        def rendered(obj: dict[str, Any], oid: str) -> render.Rendered:
-            return render.render(t, catalog.object_path(t, oid), obj, None)
-
         if self.by_delta_round(t):
             for page in self.rendered_round(t, pool):
                 for done in page[0]:
@@ -604,11 +601,16 @@ class Reader:
                 if values.get(GONE):
                     unsettled.add(oid)
                 else:
-                    take(oid, rendered(self.canonical(t, item, values), oid))
+                    take(oid, render.render_new(t, oid, self.canonical(t, item, values)))
         for item in self.deleted(t):
             oid = str(item["id"])
             if oid not in seen or oid in unsettled:  # restored between the two reads: the listing wins
-                take(oid, rendered(self.canonical(t, item, file_links(t, catalog.object_path(t, oid))), oid))
+                take(
+                    oid,
+                    render.render_new(
+                        t, oid, self.canonical(t, item, file_links(t, catalog.object_path(t, oid)))
+                    ),
+                )
                 unsettled.discard(oid)
         return unsettled
 

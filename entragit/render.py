@@ -23,7 +23,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from multiprocessing import resource_tracker
 from typing import Any, TypeVar
 
-from entragit import canonical
+from entragit import canonical, catalog
 from entragit.catalog import ObjectType
 
 WORKERS = 2  # worker processes turning big listings into YAML (0: all in the calling process)
@@ -81,6 +81,12 @@ def render(t: ObjectType, path: str, obj: Mapping[str, Any], old_digest: str | N
         display_name(t, obj, path),
         bool(obj.get("deletedDateTime")),
     )
+
+
+def render_new(t: ObjectType, oid: str, obj: Mapping[str, Any]) -> Rendered:
+    """An object's file as a backup would write it now, where no previous digest is known (so the text
+    always comes back): what a whole-tenant plan compares with a revision's digests."""
+    return render(t, catalog.object_path(t, oid), obj, None)
 
 
 def block_sigint() -> None:

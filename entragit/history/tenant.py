@@ -11,7 +11,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from entragit import canonical, catalog, config, live, render
+from entragit import canonical, config, live, render
 from entragit.catalog import ObjectType
 from entragit.graph.client import GraphClient, RetryNotice
 from entragit.repo.reader import BackupRepo
@@ -111,7 +111,7 @@ def _read(
             return reader.read_all(t, file_links, lambda i, done: take_rendered((t, i), done), pool)
         obj = reader.read_object(t, oid, file_links)
         # (its file rendered for the digest only where a `keep` asks for it)
-        kept = obj is None or keep is None or keep((t, oid), _digest(t, oid, obj))
+        kept = obj is None or keep is None or keep((t, oid), render.render_new(t, oid, obj)[1])
         settle((t, oid), obj, kept)
         return set()
 
@@ -129,11 +129,6 @@ def _read(
     left = sorted({k for k in keys if k not in settled}, key=lambda k: (k[0].name, k[1]))
     client.map_concurrent(read, left)
     return found
-
-
-def _digest(t: ObjectType, oid: str, obj: dict[str, Any]) -> str:
-    """The digest of the file a backup would write for the object (`render.render`)."""
-    return render.render(t, catalog.object_path(t, oid), obj, None)[1]
 
 
 def reads_whole(t: ObjectType, wanted: int, backed_up: int) -> bool:
