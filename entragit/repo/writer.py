@@ -508,10 +508,7 @@ class Snapshot:
             fd = os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o644)
             os.write(fd, json.dumps({"head": self.store.head()}).encode() + b"\n")
             self._marker_fd = fd
-        lines = "".join(f"{p}\n" for p in relpaths).encode("utf-8", "surrogateescape")
-        view = memoryview(lines)
-        while view:
-            view = view[os.write(self._marker_fd, view) :]
+        _write_all(self._marker_fd, "".join(f"{p}\n" for p in relpaths).encode("utf-8", "surrogateescape"))
 
     def put(self, relpath: str, data: bytes) -> None:
         """The new content of a file: written to the work tree and to git's pack (thread-safe)."""
@@ -814,11 +811,16 @@ def _write_file(path: str, data: bytes) -> None:
     creation is a large share of a full backup's CPU."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
     try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
+        _write_all(fd, data)
     finally:
         os.close(fd)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """All of `data`: os.write may take only part of it (a full disk, a signal)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 def _ident(var: str, store: Store) -> bytes:
