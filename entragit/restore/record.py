@@ -20,13 +20,13 @@ from entragit.restore.idmap import IdMap
 from entragit.restore.sources import Revision
 
 
-def _message(results: Sequence[Result], rev: Revision, who: str) -> str:
-    done = [r for r in results if r.action.path in complete(results)]
+def _message(results: Sequence[Result], recorded: set[str], rev: Revision, who: str) -> str:
+    done = [r for r in results if r.action.path in recorded]
     objects = sorted({r.action.path for r in done})
     noun = "object" if len(objects) == 1 else "objects"
     head = f"restore: {len(objects)} {noun} to {rev.short} ({rev.when} UTC) by {who}"
     lines = [f"{r.action.action} {r.action.path} ({r.action.name})" for r in done]
-    left = sorted({r.action.path for r in results} - complete(results))
+    left = sorted({r.action.path for r in results} - recorded)
     parts = [head, "\n".join(lines)]
     if left:
         parts.append("Not recorded, some of their actions failed (restore them again):\n" + "\n".join(left))
@@ -77,5 +77,5 @@ def record(
         return None
     before = sources.revision(repo_dir, None).sha
     who = client.app or config.load(root).client_id  # the app that wrote, the restore app if there is one
-    after = sources.commit_file(repo_dir, paths, _message(results, rev, who))
+    after = sources.commit_file(repo_dir, paths, _message(results, recorded, rev, who))
     return after if after != before else None
