@@ -50,12 +50,13 @@ KNOWN_AUTHORITY_HOSTS = frozenset(
     }
 )
 
-# Client ids that mean "the system-assigned managed identity" rather than a user-assigned one.
 TOKEN_ATTEMPTS = 3  # tries of the identity endpoint per token, when it answers with a server error
 # Seconds before the second try, twice that before the third. msal answers a repeated token request from its
 # own cache of the 429/5xx for the response's Retry-After, or 5 s without one (ThrottledHttpClient's default
 # throttle time), so asking sooner would only get the same error back.
 TOKEN_RETRY_DELAY = 5.0
+
+# Client ids that mean "the system-assigned managed identity" rather than a user-assigned one.
 _SYSTEM_ASSIGNED = frozenset({"", "system", "system-assigned"})
 
 
@@ -332,8 +333,8 @@ class TokenProvider:
     def _acquire_retrying(self) -> dict[str, Any]:
         """A token, asking again when the identity endpoint answered with a server error (msal raises
         MsalServiceError for an answer that is not OAuth's, such as a 500 or 503 page) or dropped the
-        connection: one bad second at login.microsoftonline.com must not fail a
-        night's backup. A host that does not resolve or refuses fails at once, as Graph's does."""
+        connection: one bad second at login.microsoftonline.com must not fail a night's backup. A host that
+        does not resolve or refuses fails at once, as Graph's does."""
         where = (
             "the managed identity endpoint"
             if self.config.method == "managed-identity"
