@@ -12,77 +12,28 @@ from __future__ import annotations
 import json
 import subprocess
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 from click.testing import CliRunner, Result
-from live_helpers import cli_env
-from msal_session import session_for
+from daily_backups import DailyBackups as Built
+from daily_backups import daily_backups, git
 
 from entragit import canonical, catalog
 from entragit.cli import cli
-from entragit.sandbox import seed as seed_mod
-from entragit.sandbox.server import Sandbox, start
-from entragit.sandbox.tenant import Tenant
-
-
-@dataclass
-class Built:
-    box: Sandbox
-    root: Path
-    env: dict[str, str]
-    http: requests.Session
-    ids: dict[str, str] = field(default_factory=dict)  # role in the story → object id
-    commits: list[str] = field(default_factory=list)  # backups, oldest first
-
-    def graph(self, method: str, path: str, body: Any = None) -> Any:
-        r = self.http.request(method, f"{self.box.graph_url}/v1.0/{path}", json=body)
-        assert r.status_code < 300, f"{method} {path}: {r.status_code} {r.text}"
-        return r.json() if r.content else None
-
-    def backup(self) -> None:
-        """One backup a day at 02:00 UTC from 2026-11-01, as a scheduled pipeline makes them."""
-        day = f"2026-11-{len(self.commits) + 1:02d}T02:00:00Z"
-        env = {**self.env, "GIT_COMMITTER_DATE": day, "GIT_AUTHOR_DATE": day}
-        r = CliRunner().invoke(cli, ["backup", "--repo", str(self.root)], env=env)
-        assert r.exit_code == 0, r.output
-        self.commits.append(git(self.root, "rev-parse", "HEAD").strip())
-
-    def path(self, type_name: str, role: str) -> str:
-        return catalog.object_path(catalog.by_name(type_name), self.ids[role])
-
-
-def git(root: Path, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True, text=True).stdout
-
-
-def find(b: Built, collection: str, name: str) -> str:
-    items = b.graph("GET", f"{collection}?$select=id,displayName")["value"]
-    return next(o["id"] for o in items if o["displayName"] == name)
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
-    box = start(Tenant.from_seed(seed_mod.demo_seed()), throttle=False)
-    try:
-        root = tmp_path_factory.mktemp("history") / "backup"
-        env = cli_env(box)
-        r = CliRunner().invoke(
-            cli,
-            ["init", "--repo", str(root), "--tenant-id", box.tenant_id, "--client-id", box.client_id],
-            env=env,
-        )
-        assert r.exit_code == 0, r.output
+    with daily_backups(tmp_path_factory, "history") as b:
+        box = b.box
         # One commit per backup run: the versions below count runs (attribution: tests/test_attribution.py).
-        with open(root / "entragit.yaml", "a", encoding="utf-8") as fh:
+        with open(b.root / "entragit.yaml", "a", encoding="utf-8") as fh:
             fh.write("attribution: false\n")
-        subprocess.run(["git", "-C", str(root), "commit", "-qam", "attribution off"], check=True)
-        b = Built(box, root, env, session_for(box))
-        b.ids["group"] = find(b, "groups", "Project Aurora")
-        b.ids["ca"] = find(b, "identity/conditionalAccess/policies", "Block legacy authentication")
+        git(b.root, "commit", "-qam", "attribution off")
+        b.ids["group"] = b.find("groups", "Project Aurora")
+        b.ids["ca"] = b.find("identity/conditionalAccess/policies", "Block legacy authentication")
         users = b.graph("GET", "users?$select=id,displayName,userPrincipalName,assignedLicenses,userType")[
             "value"
         ]
@@ -128,19 +79,11 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
         b.graph("POST", f"directory/deletedItems/{b.ids['alex']}/restore")
         b.graph("PATCH", f"users/{b.ids['disabled']}", {"accountEnabled": False})
         b.graph("PATCH", f"users/{b.ids['wide']}", {"userPrincipalName": f"zoe.r@{box.tenant.domain}"})
-        with box.tenant.lock:  # a new day's secure score (Graph has no write API for it)
-            latest = max(
-                box.tenant.coll("security/secureScores").objs.values(), key=lambda o: o["createdDateTime"]
-            )
-            newer = dict(latest, id=latest["id"][:-10] + "2026-12-31", createdDateTime="2026-12-31T00:00:00Z")
-            newer["currentScore"] = float(latest["currentScore"]) + 12.5
-            box.tenant.insert("security/secureScores", newer)
+        newer = b.new_secure_score_day()
         b.ids["score"] = str(newer["currentScore"])
         b.ids["max"] = str(newer["maxScore"])
         b.backup()  # 3: user restored, a user disabled, a UPN changed, a new secure score
         yield b
-    finally:
-        box.stop()
 
 
 def run(b: Built, *args: str, **env: str) -> Result:

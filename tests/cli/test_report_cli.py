@@ -11,84 +11,35 @@ not be read (a 403, so the commit carries a Failed-Type trailer). Every section 
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 from click.testing import CliRunner, Result
-from live_helpers import cli_env
-from msal_session import session_for
+from daily_backups import DailyBackups as Built
+from daily_backups import daily_backups, git
 
 from entragit import catalog
 from entragit.cli import cli
-from entragit.sandbox import seed as seed_mod
-from entragit.sandbox.server import Sandbox, start
-from entragit.sandbox.tenant import Tenant
 
 HOSTILE = "Evil | <img src=x onerror=alert(1)> **bold** [click](http://x)\n# heading `code`"
 GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 SVG = "{http://www.w3.org/2000/svg}"
 
 
-@dataclass
-class Built:
-    box: Sandbox
-    root: Path
-    env: dict[str, str]
-    http: requests.Session
-    ids: dict[str, str] = field(default_factory=dict)
-    commits: list[str] = field(default_factory=list)
-
-    def graph(self, method: str, path: str, body: Any = None) -> Any:
-        r = self.http.request(method, f"{self.box.graph_url}/v1.0/{path}", json=body)
-        assert r.status_code < 300, f"{method} {path}: {r.status_code} {r.text}"
-        return r.json() if r.content else None
-
-    def backup(self) -> None:
-        day = f"2026-11-{len(self.commits) + 1:02d}T02:00:00Z"
-        env = {**self.env, "GIT_COMMITTER_DATE": day, "GIT_AUTHOR_DATE": day}
-        r = CliRunner().invoke(cli, ["backup", "--repo", str(self.root)], env=env)
-        assert r.exit_code in (0, 1), r.output  # 1: the run with a failed type
-        self.commits.append(git(self.root, "rev-parse", "HEAD").strip())
-
-
-def git(root: Path, *args: str, env: dict[str, str] | None = None) -> str:
-    return subprocess.run(
-        ["git", "-C", str(root), *args],
-        check=True,
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-    ).stdout
-
-
-def find(b: Built, collection: str, name: str) -> str:
-    items = b.graph("GET", f"{collection}?$select=id,displayName")["value"]
-    return next(o["id"] for o in items if o["displayName"] == name)
-
-
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
-    box = start(Tenant.from_seed(seed_mod.demo_seed()), throttle=False)
-    try:
-        root = tmp_path_factory.mktemp("report") / "backup"
-        env = cli_env(box)
-        args = ["init", "--repo", str(root), "--tenant-id", box.tenant_id, "--client-id", box.client_id]
-        assert CliRunner().invoke(cli, args, env=env).exit_code == 0
-        b = Built(box, root, env, session_for(box))
-        b.ids["group"] = find(b, "groups", "Project Aurora")
-        b.ids["legacy"] = find(b, "identity/conditionalAccess/policies", "Block legacy authentication")
-        b.ids["admins_ca"] = find(b, "identity/conditionalAccess/policies", "Require MFA for administrators")
-        b.ids["alex"] = find(b, "users", "Alex Wilber")
-        b.ids["app"] = find(b, "applications", "Payroll Sync")
+    with daily_backups(tmp_path_factory, "report") as b:
+        box, root = b.box, b.root
+        b.ids["group"] = b.find("groups", "Project Aurora")
+        b.ids["legacy"] = b.find("identity/conditionalAccess/policies", "Block legacy authentication")
+        b.ids["admins_ca"] = b.find("identity/conditionalAccess/policies", "Require MFA for administrators")
+        b.ids["alex"] = b.find("users", "Alex Wilber")
+        b.ids["app"] = b.find("applications", "Payroll Sync")
         members = [m["id"] for m in b.graph("GET", f"groups/{b.ids['group']}/members?$select=id")["value"]]
         users = [u["id"] for u in b.graph("GET", "users?$select=id")["value"]]
         b.ids["leaving"] = members[0]
@@ -133,21 +84,13 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
         ident.update({"GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date})
         git(root, "commit", "-q", "-am", "Describe the project group", env=ident)
 
-        with box.tenant.lock:  # a new day's secure score (Graph has no write API for it)
-            latest = max(
-                box.tenant.coll("security/secureScores").objs.values(), key=lambda o: o["createdDateTime"]
-            )
-            newer = dict(latest, id=latest["id"][:-10] + "2026-12-31", createdDateTime="2026-12-31T00:00:00Z")
-            newer["currentScore"] = float(latest["currentScore"]) + 12.5
-            box.tenant.insert("security/secureScores", newer)
+        newer = b.new_secure_score_day()
         b.ids["score"] = str(newer["currentScore"])
         fault = {"match": "namedLocations", "status": 403, "times": 100}
         assert b.http.post(f"{box.graph_url}/_sandbox/faults", json=fault).status_code < 300
-        b.backup()  # 11-04: partial
+        b.backup(partial=True)  # 11-04
         b.http.delete(f"{box.graph_url}/_sandbox/faults")
         yield b
-    finally:
-        box.stop()
 
 
 def run(b: Built, *args: str) -> Result:
