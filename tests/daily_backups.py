@@ -3,8 +3,6 @@ read it (history, report): each test module tells its own story of admin changes
 
 from __future__ import annotations
 
-import os
-import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -14,6 +12,7 @@ from typing import Any
 import pytest
 import requests
 from click.testing import CliRunner
+from gitcmd import git
 from live_helpers import cli_env
 from msal_session import session_for
 
@@ -22,16 +21,6 @@ from entragit.cli import cli
 from entragit.sandbox import seed as seed_mod
 from entragit.sandbox.server import Sandbox, start
 from entragit.sandbox.tenant import Tenant
-
-
-def git(root: Path, *args: str, env: dict[str, str] | None = None) -> str:
-    return subprocess.run(
-        ["git", "-C", str(root), *args],
-        check=True,
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-    ).stdout
 
 
 @dataclass

@@ -8,7 +8,6 @@ directoryaudit.md: initiatedBy, targetResources by id, activityDateTime, correla
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 import live_helpers
 import pytest
 from click.testing import CliRunner
+from gitcmd import git
 from test_backup import Env, make_repo
 
 from entragit import audit, catalog, config, history, live
@@ -24,10 +24,6 @@ from entragit.cli import cli
 from entragit.config import Config
 from entragit.repo.attribution import NOTES_REF
 from entragit.sandbox.server import Sandbox
-
-
-def git(root: Path, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True, text=True).stdout
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ import live_helpers
 import pytest
 import requests
 from click.testing import CliRunner
+from gitcmd import git
 from live_helpers import cli_env
 
 from entragit import backup, canonical, catalog, config, live, render
@@ -28,10 +29,6 @@ from entragit.history.tenant import live_object, live_objects, live_unlike
 from entragit.repo import writer as store
 from entragit.repo.writer import Store
 from entragit.sandbox.server import Sandbox
-
-
-def git(root: Path, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True, text=True).stdout
 
 
 def client_for(box: Sandbox) -> GraphClient:

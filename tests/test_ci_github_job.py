@@ -17,6 +17,7 @@ from typing import Any
 
 import live_helpers
 from click.testing import CliRunner
+from gitcmd import git as _git
 from github_oidc import github_oidc
 from ruamel.yaml import YAML
 
@@ -34,10 +35,6 @@ EXPRESSIONS = {
     "${{ steps.backup.outputs.branch }}": "<output:branch>",
     "${{ steps.backup.outputs.summary }}": "<output:summary>",
 }
-
-
-def _git(cwd: Path, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(cwd), *args], check=True, capture_output=True, text=True).stdout
 
 
 def _outputs(path: Path) -> dict[str, str]:

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from gitcmd import git as _git
 from ruamel.yaml import YAML
 
 from entragit import catalog, ci, config
@@ -117,10 +118,6 @@ def test_federated_credentials() -> None:
         "sc://contoso/entra-backup/entragit-backup",
         "sc://contoso/entra-backup/entragit-restore",
     ]
-
-
-def _git(root: Path, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True, text=True).stdout
 
 
 def test_init_ci_writes_commits_and_prints_the_credentials(tmp_path: Path) -> None:

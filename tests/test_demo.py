@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 from click.testing import CliRunner
+from gitcmd import git
 
 from entragit import catalog
 from entragit.cli import cli
-
-
-def git(root: Path, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True, text=True).stdout
 
 
 def test_demo_backs_up_changes_and_shows_the_diff(tmp_path: Path) -> None:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from gitcmd import git as _git
 from live_helpers import cli_env
 
 from entragit.cli import cli
@@ -62,10 +62,6 @@ def test_retries_are_reported_and_not_flooded() -> None:
 # -- init over an existing repository (item 5) -------------------------------------------------------------
 
 OTHER_TENANT = "0b5e2c1d-4a3f-4e6b-9d8c-7f1a2b3c4d5e"
-
-
-def _git(root: Path, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True, text=True).stdout
 
 
 @pytest.mark.parametrize("backed_up", ["organization", "users"])

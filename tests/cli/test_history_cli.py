@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 from daily_backups import DailyBackups as Built
-from daily_backups import daily_backups, git
+from daily_backups import daily_backups
+from gitcmd import git
 
 from entragit import canonical, catalog
 from entragit.cli import cli

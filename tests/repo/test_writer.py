@@ -8,12 +8,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from gitcmd import git
 
 from entragit.repo.writer import Author, Part, RepoError, Snapshot, Store
-
-
-def git(root: Path, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True, text=True).stdout
 
 
 @pytest.fixture
