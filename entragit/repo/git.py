@@ -51,10 +51,12 @@ def run(
     input: bytes | None = None,
     extra_env: Mapping[str, str] | None = None,
     check: bool = True,
+    answers: tuple[int, ...] = (0,),
 ) -> bytes:
-    """stdout of one git command in cwd; RepoError naming the command and git's last line when it fails."""
+    """stdout of one git command in cwd; RepoError naming the command and git's last line when it fails.
+    `answers` are the exit codes that are answers, not failures (`git grep` exits 1 for "no match")."""
     proc = subprocess.run(["git", *args], cwd=cwd, input=input, capture_output=True, env=env(extra_env))
-    if check and proc.returncode != 0:
+    if check and proc.returncode not in answers:
         name = next((a for a in args if not a.startswith("-") and "=" not in a), args[0])
         raise RepoError(f"git {name} failed in {cwd}: {error_line(proc.stderr, proc.returncode)}")
     return proc.stdout

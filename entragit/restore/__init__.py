@@ -16,11 +16,21 @@ from entragit.errors import EntragitError, UsageError
 from entragit.graph.client import GraphClient
 from entragit.restore import desired as desired_mod
 from entragit.restore import idmap as idmap_mod
-from entragit.restore import record, sources
+from entragit.restore import inbound, record, sources
 from entragit.restore.apply import Result, apply
 from entragit.restore.desired import Desired, is_deleted
 from entragit.restore.idmap import IdMap
-from entragit.restore.plan import LINK, RECREATE, SKIP, Action, Facts, Options, plan_object, plan_removal
+from entragit.restore.plan import (
+    LINK,
+    RECREATE,
+    REFUSE,
+    SKIP,
+    Action,
+    Facts,
+    Options,
+    plan_object,
+    plan_removal,
+)
 from entragit.restore.sources import Live, Revision
 
 
@@ -146,7 +156,9 @@ def make_plan(
     def relatives(wanted: list[Desired]) -> list[tuple[Desired, dict[str, Any] | None]]:
         return _deleted_relatives(repo_dir, at, wanted, idmap, client) if sub_objects else []
 
-    return _plan(repo_dir, rev, wanted, opts, idmap, client, new_upn=new_upn, relatives=relatives)
+    return _plan(
+        repo_dir, rev, wanted, opts, idmap, client, new_upn=new_upn, relatives=relatives, inbound_refs=True
+    )
 
 
 def _unlike_live(
@@ -156,8 +168,8 @@ def _unlike_live(
     would write now, with their live objects, and the types the revision holds. Only those files are
     parsed; an equal text plans nothing (both sides are canonical), and at 100k objects parsing every file
     would cost about as much as reading the tenant; nor are the texts held: each file's digest is compared
-    with the digest of what a backup would write now. A file naming an id the id map replaced differs, so it
-    is planned in full."""
+    with the digest of what a backup would write now. A file naming an id the id map replaced (found by
+    `git grep`) is planned in full whatever its digest: its live holder may name the old id as well."""
     rev, digests = desired_mod.revision_digests(repo_dir, at)
     by_key = {
         (t, idmap.new_id(oid)): path
@@ -165,8 +177,13 @@ def _unlike_live(
         if (parsed := catalog.parse_path(path)) is not None
         for t, oid in [parsed]
     }
+    # Files naming an object an earlier restore replaced differ from the tenant whatever their digest says:
+    # the live holder may still name the old id too (conditional access keeps ids of deleted objects).
+    renamed = set(sources.mentioning(repo_dir, rev.sha, {*idmap.ids, *idmap.app_ids}))
     unlike = sources.read_live_unlike(
-        sources.repo_root(repo_dir), {k: digests[path] for k, path in by_key.items()}, client
+        sources.repo_root(repo_dir),
+        {k: "" if path in renamed else digests[path] for k, path in by_key.items()},
+        client,
     )
     paths = [by_key[k] for k in unlike]
     texts = sources.read_files(repo_dir, rev.sha, paths)
@@ -234,9 +251,12 @@ def _plan(
     new_upn: str | None = None,
     relatives: Callable[[list[Desired]], list[tuple[Desired, Live]]] = lambda _w: [],
     live: list[Live] | None = None,
+    inbound_refs: bool = False,
 ) -> Plan:
     """Desired objects against live ones (read here unless given, in the order of wanted) → the plan
-    (shared by restore, from a revision, and apply, from the work tree)."""
+    (shared by restore, from a revision, and apply, from the work tree). With inbound_refs, the references
+    other objects held to what the plan recreates are put back too (a plan of named objects; a plan of
+    every object has those objects in it already)."""
     # Objects recreated by an earlier restore are read (and compared) as their successors.
     wanted = [replace(d, id=idmap.new_id(d.id), obj=idmap.rewrite(d.type, d.obj)) for d in wanted]
     if live is None:
@@ -256,6 +276,9 @@ def _plan(
             for (d, obj), f, acts in zip(pairs, facts, planned, strict=True)
         ]
     actions = [a for acts in planned for a in acts]
+    if inbound_refs and opts.relationships:
+        actions += _inbound(repo_dir, wanted, actions, opts, idmap, pending, client)
+    _mark_needs(actions)
     linked = {
         str(v.get("principalId") if isinstance(v, dict) else v)
         for a in actions
@@ -265,7 +288,104 @@ def _plan(
         if v is not None
     }
     names = sources.names(repo_dir, rev.sha, linked) if actions else {}
+    names.update({a.id: a.name for a in actions if a.action == RECREATE})  # gone from the revision's names
     return Plan(rev, actions, names, idmap, frozenset(d.revision.sha for d in wanted))
+
+
+def _mark_needs(actions: list[Action]) -> None:
+    """Each action learns which of the objects this plan recreates its writes name, so that it is not
+    attempted when one of them could not be created (apply.py)."""
+    recreated = {a.id for a in actions if a.action == RECREATE}
+    if not recreated:
+        return
+    for a in actions:
+        named = {r.value for r in canonical.find_references(a.type, a.desired)} & recreated
+        named |= {str(c.new) for c in a.changes if isinstance(c.new, str) and c.new in recreated}
+        a.needs = frozenset(named - {a.id})
+
+
+def _inbound(
+    repo_dir: str | None,
+    wanted: list[Desired],
+    actions: list[Action],
+    opts: Options,
+    idmap: IdMap,
+    pending: IdMap | None,
+    client: GraphClient,
+) -> list[Action]:
+    """Actions on other objects that put back the references they held to the objects this plan recreates
+    (and to the predecessors of named objects an earlier restore recreated): memberships, ownerships,
+    managers, app role assignments, conditional access conditions, role assignments and grants (inbound.py).
+    Each holder is read at the revision its referent was taken from, since a backup after the deletion no
+    longer has the links Graph dropped."""
+    recreated = {a.id for a in actions if a.action == RECREATE}
+    successors = {new: old for old, new in idmap.ids.items()}
+    old_apps = {new: old for old, new in idmap.app_ids.items()}
+    by_sha: dict[str, tuple[set[str], set[str]]] = {}
+    for d in wanted:
+        if d.id in recreated:
+            sha, old, app = d.revision.sha, d.id, d.obj.get("appId")
+        elif d.id in successors:
+            old = successors[d.id]
+            alive = desired_mod.latest_alive(repo_dir, catalog.object_path(d.type, old))
+            if alive is None:
+                continue
+            sha, app = alive.sha, old_apps.get(str(d.obj.get("appId")))
+        else:
+            continue
+        ids, apps = by_sha.setdefault(sha, (set(), set()))
+        ids.add(old)
+        if d.type.name == "applications" and app:
+            apps.add(str(app))
+    here = {d.path for d in wanted} | {catalog.object_path(d.type, d.id) for d in wanted}
+    holders: dict[str, tuple[Desired, set[str], set[str]]] = {}
+    for sha, (ids, apps) in sorted(by_sha.items()):
+        rev = sources.revision(repo_dir, sha)
+        paths = [p for p in sources.mentioning(repo_dir, sha, ids | apps) if p not in here | holders.keys()]
+        for path, text in zip(paths, sources.read_files(repo_dir, sha, paths), strict=True):
+            if text is None:
+                continue
+            d = desired_mod.load(path, text, rev)
+            if not d.deleted and not d.type.singleton and idmap.new_id(d.id) not in {w.id for w in wanted}:
+                holders[path] = (d, ids, apps)
+    held = list(holders.values())
+    live = sources.read_live_many(
+        sources.repo_root(repo_dir), [(d.type, idmap.new_id(d.id)) for d, _, _ in held], client
+    )
+    out: list[Action] = []
+    for (d, ids, apps), obj in zip(held, live, strict=True):
+        if obj is not None and is_deleted(obj):
+            continue  # not this restore's to bring back
+        # Through the id map first: a reference an earlier restore already moved to the successor is there.
+        want, touched = inbound.restored(
+            d.type,
+            idmap.rewrite(d.type, d.obj),
+            obj or {},
+            {idmap.new_id(i) for i in ids},
+            {idmap.app_ids.get(a, a) for a in apps},
+        )
+        keys = frozenset(touched if opts.only is None else touched & opts.only)
+        if not keys:
+            continue
+        if obj is None:  # only objects that are nothing but the reference come back whole
+            if inbound.is_link_object(d.type):
+                whole = replace(d, id=idmap.new_id(d.id), obj=idmap.rewrite(d.type, d.obj))
+                out += plan_object(whole, None, Options(), Facts(pending=pending))
+            continue
+        holder = replace(d, id=idmap.new_id(d.id), obj=want)
+        for a in plan_object(holder, obj, Options(keys, True), Facts(pending=pending)):
+            if a.action == REFUSE:  # a holder Graph cannot write: said on the recreation, not planned
+                _note(actions, ids, f"not put back on {a.name} ({a.reason})")
+            elif a.action != SKIP:
+                out.append(a)
+    return out
+
+
+def _note(actions: list[Action], ids: set[str], note: str) -> None:
+    """Add a note to the reason of the recreations of ids in this plan."""
+    for a in actions:
+        if a.action == RECREATE and a.id in ids:
+            a.reason = f"{a.reason}; {note}"
 
 
 def run(

@@ -467,8 +467,9 @@ def _dicts(value: Any) -> list[dict[str, Any]]:
 
 
 def _depends_on(a: Action) -> set[str]:
-    """Object ids an action needs to exist: its own, and for links the ids it adds."""
-    ids = {a.id}
+    """Object ids an action needs to exist: its own, those of the objects recreated in this run that it
+    names (`Action.needs`), and for links the ids it adds."""
+    ids = {a.id, *a.needs}
     if a.action == LINK:
         for c in a.changes:
             ids.add(c.new["principalId"] if isinstance(c.new, Mapping) else str(c.new))
@@ -518,8 +519,11 @@ def _phase(a: Action) -> str:
 
 
 def _run_one(writer: Writer, a: Action, missing: set[str]) -> Result:
-    blocked = _depends_on(a) & missing if a.action not in OBJECT_ACTIONS else set()
+    own = {a.id} if a.action in OBJECT_ACTIONS else set()
+    blocked = (_depends_on(a) - own) & missing
     if blocked:
+        if a.action != UPDATE:  # what depends on this object is not attempted either
+            missing.add(a.id)
         return Result(a, NOT_ATTEMPTED, f"needs {', '.join(sorted(blocked))}, which was not restored")
     try:
         return Result(a, OK, writer.run(a))

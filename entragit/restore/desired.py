@@ -90,14 +90,21 @@ def _at(repo_dir: str | None, spec: str, path: str, rev: Revision) -> Desired:
 
 
 def _latest_alive(repo_dir: str | None, spec: str, path: str) -> Desired:
-    found = sources.versions(repo_dir, path, None)
-    loaded = [load(v.path, v.text, v.revision) for v in found]
+    loaded = [load(v.path, v.text, v.revision) for v in sources.versions(repo_dir, path, None)]
     alive = next((d for d in loaded if not d.deleted), None)
     if alive is None:
         if loaded:
             return loaded[0]  # deleted in every backup: planned as a skip that says so
         raise UsageError(f"{spec}: {path} has no committed version")
     return alive
+
+
+def latest_alive(repo_dir: str | None, path: str) -> Revision | None:
+    """The revision of path's latest committed version in which its object was alive (None: never)."""
+    for v in sources.versions(repo_dir, path, None):
+        if not load(v.path, v.text, v.revision).deleted:
+            return v.revision
+    return None
 
 
 def read_worktree(repo_dir: str | None, specs: Sequence[str]) -> tuple[Revision, list[Desired]]:

@@ -57,6 +57,8 @@ class Action:
     relationship: Relationship | None = None  # link / unlink
     desired: dict[str, Any] = field(default_factory=dict, repr=False)  # the revision's object
     new_upn: str | None = None  # undelete under another userPrincipalName
+    # Old ids of objects this plan recreates that the action's writes name: not attempted if one failed.
+    needs: frozenset[str] = frozenset()
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -189,6 +189,11 @@ def read_files(repo_dir: str | None, rev: str, paths: Sequence[str]) -> list[str
     return _repo(repo_dir).read_many([f"{rev}:{p}" for p in paths])
 
 
+def mentioning(repo_dir: str | None, rev: str, ids: Collection[str]) -> list[str]:
+    """Object files at rev whose text holds any of ids (one `git grep`; the caller parses the few found)."""
+    return _repo(repo_dir).mentioning(rev, ids)
+
+
 def file_digests(repo_dir: str | None, rev: str, paths: Sequence[str]) -> dict[str, str]:
     """path → digest of its text at rev (`render.text_digest`), for the paths rev has; no text is kept."""
     return _repo(repo_dir).digests_of(rev, paths, render.text_digest)

@@ -1,0 +1,124 @@
+"""Recreating a hard-deleted object brings back every reference other objects held to it: memberships,
+ownerships, managers, administrative unit membership, app role assignments, conditional access conditions and
+directory role assignments, pointing at the successor; and every entry point plans the same afterwards."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from restore_env import Env, git, idmap, make_env, member_ids
+
+MEGAN = "megan.bowen@contoso.onmicrosoft.com"
+GLOBAL_ADMIN = "62e90394-69f5-4237-9190-012177145e10"
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> Iterator[Env]:
+    yield from make_env(tmp_path)
+
+
+def hard_delete(env: Env, collection: str, oid: str) -> None:
+    """DELETE, then purge from deleted items where Graph put it there (user-delete.md, group-delete.md)."""
+    env.graph("DELETE", f"{collection}/{oid}")
+    r = env.http.get(f"{env.box.graph_url}/v1.0/directory/deletedItems/{oid}")
+    if r.status_code == 200:
+        env.graph("DELETE", f"directory/deletedItems/{oid}")
+
+
+def holders(env: Env, rev: str, oid: str) -> set[str]:
+    """The object files at rev that name oid (what the restore must put back)."""
+    out = subprocess.run(
+        ["git", "-C", str(env.root), "grep", "-l", oid, rev], capture_output=True, text=True
+    ).stdout
+    return {line.split(":", 1)[1] for line in out.splitlines()}
+
+
+def ca_policies(env: Env) -> list[dict]:
+    return env.graph("GET", "identity/conditionalAccess/policies")["value"]
+
+
+def test_recreated_group_comes_back_in_its_conditional_access_policies(env: Env) -> None:
+    group = env.find("groups", "Emergency Access Exclusions")
+    old = group["id"]
+    excluding = [p["id"] for p in ca_policies(env) if old in p["conditions"]["users"]["excludeGroups"]]
+    assert len(excluding) == 3
+    members = member_ids(env, f"groups/{old}/members")
+    hard_delete(env, "groups", old)
+    env.ok("backup")
+
+    plan = env.plan("Emergency Access Exclusions")
+    kinds = sorted((a["type"], a["action"]) for a in plan["actions"])
+    assert kinds.count(("conditionalAccessPolicies", "update")) == 3, kinds
+    assert ("groups", "recreate") in kinds
+    env.restore("Emergency Access Exclusions", "--allow-privileged")
+
+    new = idmap(env)["ids"][old]
+    for p in ca_policies(env):
+        if p["id"] in excluding:
+            assert p["conditions"]["users"]["excludeGroups"] == [new], p["displayName"]
+    assert member_ids(env, f"groups/{new}/members") == members
+    # Every entry point agrees the tenant matches: the object, a policy that named it, the whole tenant.
+    env.assert_empty("Emergency Access Exclusions")
+    env.assert_empty()
+    before = git(env, "rev-parse", "HEAD")
+    env.ok("backup")
+    assert git(env, "rev-parse", "HEAD") == before, "a backup right after the restore changed something"
+
+
+def test_recreated_user_gets_back_groups_manager_reports_role_and_unit(env: Env) -> None:
+    megan = env.graph("GET", f"users/{MEGAN}")
+    old = megan["id"]
+    held = holders(env, "HEAD", old) - {f"users/{old[:2]}/{old}.yaml"}
+    groups = {g["id"] for g in env.graph("GET", f"users/{old}/memberOf")["value"] if "groupTypes" in g}
+    reports = {u["id"] for u in env.graph("GET", f"users/{old}/directReports")["value"]}
+    assert groups and reports and held
+    hard_delete(env, "users", old)
+    env.ok("backup")
+
+    plan = env.plan(MEGAN)
+    planned = {a["path"] for a in plan["actions"]}
+    assert held <= planned | {p for p in held if p.startswith("roleManagement/")}, held - planned
+    assert any(a["type"] == "roleAssignments" and a["action"] == "recreate" for a in plan["actions"]), plan[
+        "actions"
+    ]
+    # The role assignment is privileged: the guard names it.
+    refused = env.run("restore", "--yes", MEGAN)
+    assert refused.exit_code == 2 and "--allow-privileged" in refused.output
+    env.restore(MEGAN, "--allow-privileged")
+
+    new = idmap(env)["ids"][old]
+    for gid in groups:
+        assert new in member_ids(env, f"groups/{gid}/members"), gid
+    for uid in reports:
+        assert env.graph("GET", f"users/{uid}/manager")["id"] == new
+    flt = {"$filter": f"principalId eq '{new}'"}
+    roles = env.graph("GET", "roleManagement/directory/roleAssignments", **flt)["value"]
+    assert [r["roleDefinitionId"] for r in roles] == [GLOBAL_ADMIN]
+    units = [p for p in held if p.startswith("directory/administrativeUnits/")]
+    for path in units:
+        unit = Path(path).stem
+        assert new in member_ids(env, f"directory/administrativeUnits/{unit}/members")
+    env.assert_empty(MEGAN)
+    env.assert_empty()
+
+
+def test_whole_tenant_plan_sees_references_a_per_object_restore_left(env: Env) -> None:
+    """After a recreate without relationships (as restores before this one did), the conditional access
+    policies still name the old id: the whole-tenant plan must say so, as plan of one policy and apply of
+    the checked-out revision do."""
+    old = env.find("groups", "Emergency Access Exclusions")["id"]
+    hard_delete(env, "groups", old)
+    env.ok("backup")
+    env.restore("Emergency Access Exclusions", "--no-relationships")
+    whole = env.run("plan", "--exit-code")
+    assert whole.exit_code == 3, whole.output
+    assert whole.output.count("~ update identity/conditionalAccess/policies/") == 3, whole.output
+    # The same plan as the work tree at that revision, applied (one planner, whatever the entry point).
+    git(env, "checkout", env.baseline, "--", ".")
+    dry = env.run("apply", "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    updates = sorted(line for line in dry.output.splitlines() if line.startswith("~ update "))
+    assert updates == sorted(line for line in whole.output.splitlines() if line.startswith("~ update "))
