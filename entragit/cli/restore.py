@@ -240,12 +240,15 @@ def _execute(
     dry_run: bool,
     send_invitations: bool,
 ) -> None:
-    """Show the plan, check the guards, ask, apply, report; exit 1 when an action failed."""
+    """Show the plan, check the guards, ask, apply, report; exit 1 when an action was refused or failed, so
+    that a pipeline can tell "the tenant now matches" (0) from "something was left undone" (1)."""
     click.echo(render_plan(plan))
     writes = [a for a in plan.actions if a.action in WRITES]
+    refused = sorted({f"{a.path} ({a.name})" for a in plan.actions if a.action == REFUSE})
     if dry_run or not writes:
         if dry_run:
             click.echo(dim("dry run: nothing written"))
+        _exit_if_refused(refused)
         return
     guards.check(
         writes,
@@ -265,7 +268,15 @@ def _execute(
         + (f", {len(failed)} failed or not attempted." if failed else ".")
         + (f" Recorded in commit {commit[:8]}." if commit else "")
     )
+    _exit_if_refused(refused)
     if failed:
+        sys.exit(1)
+
+
+def _exit_if_refused(refused: list[str]) -> None:
+    """Exit 1 naming what the plan refuses: the tenant does not match what was asked."""
+    if refused:
+        click.echo(f"Refused, nothing written for: {'; '.join(refused)} (see the reasons above)", err=True)
         sys.exit(1)
 
 

@@ -130,3 +130,22 @@ def test_bad_files_are_refused_one_line_each_and_nothing_is_written(env: Env) ->
 def test_every_file_of_a_fresh_backup_passes_the_checks(env: Env) -> None:
     """The checks must not refuse what a backup writes (or `apply` of an untouched tree would fail)."""
     assert "No changes" in env.ok("apply", "--dry-run", "--prune").output
+
+
+def test_a_refused_edit_exits_1_and_plan_exit_code_counts_it(env: Env) -> None:
+    """group-update.md: a mail-enabled security group cannot be written through Graph. apply refuses the edit,
+    writes nothing and exits 1 (a pipeline must not read "refused" as "applied"), its dry run too (a PR check
+    fails on it), and `plan --exit-code` counts a refusal as something left to do (3)."""
+    gid = env.find("groups", "Finance Approvers")["id"]
+    path = _path(env, "groups", gid)
+    _edit(path, description="edited in a pull request")
+    git(env, "commit", "-qam", "PR #8: describe Finance Approvers")
+    for args in (("--dry-run",), ("--yes",)):
+        r = env.run("apply", *args, str(path))
+        assert r.exit_code == 1, r.output
+        assert "! refuse" in r.output and "Refused, nothing written for: groups/" in r.output
+    assert env.graph("GET", f"groups/{gid}")["description"] != "edited in a pull request"
+    with env.box.tenant.lock:  # the same edit made in Exchange Online: restoring it is refused too
+        obj = env.box.tenant.coll("groups").objs[gid]
+        env.box.tenant.replace("groups", {**obj, "description": "changed in Exchange"})
+    assert env.run("plan", "--exit-code", "--at", env.baseline, gid).exit_code == 3

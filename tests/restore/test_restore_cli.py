@@ -197,8 +197,8 @@ def test_taken_upn_names_its_holder_and_new_upn_restores_under_another(env: Env)
         and "New Lidia" in refusal["reason"]
         and "--new-upn" in refusal["reason"]
     )
-    r = env.run("restore", uid, "--yes")
-    assert r.exit_code == 0 and "! refuse" in r.output
+    r = env.run("restore", uid, "--yes")  # a refusal is not "restored": exit 1, naming the object
+    assert r.exit_code == 1 and "! refuse" in r.output and "Refused, nothing written for: users/" in r.output
     assert env.run("restore", uid, "--yes").output.count("✓") == 0
 
     domain = upn.split("@")[1]
@@ -224,8 +224,9 @@ def test_mail_enabled_group_and_synced_user_are_refused_with_a_reason(env: Env) 
     actions = env.plan(mail_group["id"], synced["id"])["actions"]
     assert [(a["type"], a["action"]) for a in actions] == [("users", "refuse"), ("groups", "refuse")]
     assert "mail-enabled" in actions[1]["reason"] and "on-premises" in actions[0]["reason"]
-    out = env.restore(mail_group["id"], synced["id"]).output
-    assert "✓" not in out
+    r = env.run("restore", "--yes", mail_group["id"], synced["id"])  # refused: exit 1, naming both
+    assert r.exit_code == 1 and "✓" not in r.output
+    assert "Finance Approvers" in r.output and "Isaiah Langer" in r.output
 
 
 def test_only_and_no_relationships_limit_the_plan(env: Env) -> None:
