@@ -328,6 +328,7 @@ def test_summarize_change_lists_few_attributes_and_counts_list_elements() -> Non
     assert summarize_change(old, new) == "a, b, c, d, e, … 3 more"
     assert summarize_change({"owners": ["x", "y"]}, {"owners": ["y", "x"]}) == "owners (reordered)"
     assert summarize_change({"owners": None}, {"owners": ["x"]}) == "owners (+1 −0)"
+    assert summarize_change({"imAddresses": []}, {"imAddresses": None}) == "imAddresses"  # not "reordered"
     assert summarize_change({"x": 1}, {"x": 1}) == "no attribute change"
     assert summarize_change({"deletedDateTime": "a"}, {"deletedDateTime": "b"}) == "deletedDateTime"
     assert (

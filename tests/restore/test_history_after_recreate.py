@@ -66,6 +66,8 @@ def test_recreated_user_group_and_role_assignment_are_no_longer_removed(env: Env
     assert "no object was removed" in env.ok("ls", "--removed").output
     report = _json(env, "report")
     assert not [d for d in report["deleted"] if d["path"] in gone]
+    recreated = {c["path"] for c in report["changes"] if c["kind"] == "recreated"}
+    assert f"users/{ids[megan][:2]}/{ids[megan]}.yaml" in recreated
     # The recreated assignment is named after the recreated user, the old one's name did not get lost.
     names = {row["displayName"] for row in _json(env, "ls", "roleAssignments")}
     assert "Global Administrator → Megan Bowen" in names
