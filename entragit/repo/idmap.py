@@ -45,14 +45,15 @@ def app_uri(uri: str, app_ids: Mapping[str, str]) -> str:
 
 
 def _last(chain: Mapping[str, str], start: str) -> str:
-    """The last id of the chain from start (start itself when it has no successor); a cycle, which only a
-    hand edit can make, stops where it would repeat."""
-    seen = {start}
-    current = start
-    while current in chain and chain[current] not in seen:
-        current = chain[current]
-        seen.add(current)
-    return current
+    """The last id of the chain from start (start itself when it has no successor). A cycle, which only a
+    hand edit can make, has no last id: all of its ids stand for the least of them, so they stay one."""
+    walked = [start]
+    while walked[-1] in chain:
+        step = chain[walked[-1]]
+        if step in walked:
+            return min(walked[walked.index(step) :])
+        walked.append(step)
+    return walked[-1]
 
 
 @dataclass(frozen=True)

@@ -574,7 +574,7 @@ class BackupRepo:
         successors = self.successors(rev)
         if ids is not None and len(ids) <= NAMES_DIRECT_MAX:
             last = {i: successors.last(i) for i in ids}
-            for t, path, text in self.files_of(self.commit(rev).sha, set(last.values())):
+            for t, path, text in self.files_of(self.commit(rev).sha, {*ids, *last.values()}):
                 entry = summarize(path, t, text)
                 if entry.display_name:
                     names[entry.id] = entry.display_name
