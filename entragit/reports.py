@@ -18,9 +18,9 @@ from datetime import datetime, timezone
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
-from entragit import catalog
+from entragit import canonical, catalog
 from entragit.errors import EntragitError
-from entragit.repo.entries import Entry, load_text
+from entragit.repo.entries import Entry, is_deleted, load_text
 from entragit.repo.reader import BackupRepo
 
 if TYPE_CHECKING:
@@ -148,6 +148,31 @@ def seats_report(client: GraphClient, seat_codes: Mapping[str, str]) -> dict[str
         "unlicensedEnabledMembers": sum(1 for c in codes if c == "emu"),
         "skus": sku_rows,
     }
+
+
+def seats_now(
+    repo_dir: str | None, client: GraphClient, users: Mapping[str, Mapping[str, Any] | None]
+) -> str | None:
+    """The text of reports/seats.yaml a backup would write now, without listing the users: the seat codes
+    of HEAD's user files with `users` (a user file's path → that user as now live, None when it is gone)
+    in their place, and the subscribed SKUs read from Graph. A restore writes it with the files it records,
+    since recreating or restoring a licensed user changes the counts: otherwise the first backup after it
+    would commit the stale report. None when HEAD has no seat report (a backup never listed the users)."""
+    repo = BackupRepo(repo_dir)
+    if repo.read(repo.head().sha, SEATS_FILE) is None:
+        return None
+    codes = {
+        e.path: seat_code(
+            {"accountEnabled": e.account_enabled, "userType": e.user_type, "assignedLicenses": e.licensed}
+        )
+        for e in repo.index().values()
+        if e.type == "users" and not e.deleted
+    }
+    for path, user in users.items():
+        codes.pop(path, None)
+        if user is not None and not is_deleted(user):
+            codes[path] = seat_code(user)
+    return canonical.dump(seats_report(client, codes))
 
 
 # ---------------------------------------------------------------------------------------------------- reading

@@ -328,6 +328,7 @@ def test_summarize_change_lists_few_attributes_and_counts_list_elements() -> Non
     assert summarize_change(old, new) == "a, b, c, d, e, … 3 more"
     assert summarize_change({"owners": ["x", "y"]}, {"owners": ["y", "x"]}) == "owners (reordered)"
     assert summarize_change({"owners": None}, {"owners": ["x"]}) == "owners (+1 −0)"
+    assert summarize_change({"imAddresses": []}, {"imAddresses": None}) == "imAddresses"  # not "reordered"
     assert summarize_change({"x": 1}, {"x": 1}) == "no attribute change"
     assert summarize_change({"deletedDateTime": "a"}, {"deletedDateTime": "b"}) == "deletedDateTime"
     assert (
@@ -562,3 +563,23 @@ def test_summaries_count_lists_of_objects_by_their_key() -> None:
     assert summarize_change({"ipRanges": ranges}, {"ipRanges": ranges[:1]}) == "ipRanges (+0 −1)"
     assert summarize_change({"ipRanges": ranges}, {"ipRanges": ranges[::-1]}) == "ipRanges (reordered)"
     assert summarize_change({"x": [{"v": 1}]}, {"x": [{"v": 1}, {"v": 2}]}) == "x (+1 −0)"  # no key
+
+
+def test_a_hand_edited_id_map_with_a_cycle_still_gives_one_history(tmp_path: Path) -> None:
+    """idmap.yaml is tracked and can be edited by hand: a cycle (a → b → a) must not hang `versions` or
+    `compare`, and a member whose id differs only by the map is no difference of its group."""
+    b = RepoBuilder(tmp_path / "repo")
+    b.put("users", user(ALICE, "Alice", "alice@contoso.com"))
+    b.put("groups", {"id": SALES, "displayName": "Sales", "mailNickname": "sales", "members": [ALICE]})
+    first = b.commit()
+    b.remove("users", ALICE)
+    b.commit()
+    b.put("users", user(BOB, "Alice", "alice@contoso.com"))
+    b.put("groups", {"id": SALES, "displayName": "Sales", "mailNickname": "sales", "members": [BOB]})
+    b.write("idmap.yaml", f"ids:\n  {ALICE}: {BOB}\n  {BOB}: {ALICE}\nappIds: {{}}\n")
+    b.commit("restore: 1 object")
+
+    path, found = history.versions(str(b.root), ALICE)
+    assert [v.summary.split(",")[0] for v in found][1:] == ["deleted", "created"]
+    assert {path, found[0].path} == {catalog.object_path(catalog.by_name("users"), BOB)}
+    assert history.compare(str(b.root), "Sales", first, "HEAD").differences == []

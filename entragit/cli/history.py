@@ -67,7 +67,8 @@ def _state(row: history.Listed) -> str | None:
     "changed_by",
     metavar="WHO",
     default=None,
-    help="Only objects whose last change WHO made (a display name, UPN, email or appId from the audit log).",
+    help="Only objects whose last change WHO made (a display name, UPN, email or appId from the audit log), "
+    "including those WHO deleted for good; with --removed, only those.",
 )
 @json_option
 @repo_option
@@ -83,8 +84,6 @@ def ls_cmd(
     """List the protected objects with their last backup (the last commit that changed each one)."""
     if removed and deleted is not None:
         raise click.UsageError("--removed lists hard-deleted objects; it does not combine with --deleted")
-    if removed and changed_by is not None:
-        raise click.UsageError("--removed lists hard-deleted objects; it does not combine with --changed-by")
     rows = history.list_objects(
         repo, type_name, deleted, progress_printer(), removed=removed, changed_by=changed_by
     )
@@ -98,7 +97,7 @@ def ls_cmd(
         )
         return
     if not rows and changed_by is not None:
-        click.echo(f"no object was last changed by {changed_by}")
+        click.echo(f"no object was {'removed' if removed else 'last changed'} by {changed_by}")
         return
     if not rows and removed:
         click.echo("no object" + (f" of type {type_name}" if type_name else "") + " was removed")
@@ -127,11 +126,18 @@ def ls_cmd(
         )
     )
     gone = sum(r.entry.deleted for r in rows)
+    hard = sum(r.removed for r in rows)
     if removed:
         removed_objects = count(len(rows), "removed object")
         click.echo(dim(f"{removed_objects}; see `entragit versions OBJECT` for their history"))
         return
-    click.echo(dim(count(len(rows), "object") + (f", {gone:,} soft-deleted" if gone else "")))
+    click.echo(
+        dim(
+            count(len(rows), "object")
+            + (f", {gone:,} soft-deleted" if gone else "")
+            + (f", {hard:,} removed" if hard else "")
+        )
+    )
 
 
 @click.command("show")

@@ -98,8 +98,10 @@ def list_objects(
     """Every object at HEAD (optionally one type; deleted=True only soft-deleted, False only live), sorted.
 
     removed=True lists instead the objects deleted for good since they were backed up (their files were
-    removed by a backup; each is restorable from its last version), with the commit that removed them.
-    changed_by keeps the objects whose last change that actor made (a display name, UPN, email or appId).
+    removed by a backup; each is restorable from its last version), with the commit that removed them; an
+    object recreated since (idmap.yaml) is not among them. changed_by keeps the objects whose last change
+    that actor made (a display name, UPN, email or appId); without removed, that includes the objects the
+    actor deleted for good (their last change was the deletion).
     """
     repo = BackupRepo(repo_dir)
     if progress is not None:
@@ -108,13 +110,7 @@ def list_objects(
     repo.head()
     rows: list[Listed]
     if removed:
-        index = repo.index()
-        present = {(e.type, e.id) for e in index.values()}  # a file that moved folder layout is not gone
-        rows = [
-            Listed(e, commit, removed=True)
-            for e, commit in repo.removed_entries().values()
-            if (wanted is None or e.type == wanted) and (e.type, e.id) not in present
-        ]
+        rows = _removed_rows(repo, wanted)
     else:
         # The history pass is a separate git process: run it while this thread reads the object index.
         with ThreadPoolExecutor(max_workers=1) as pool:
@@ -126,6 +122,8 @@ def list_objects(
             for e in index.values()
             if (wanted is None or e.type == wanted) and (deleted is None or e.deleted == deleted)
         ]
+        if changed_by is not None and deleted is None:
+            rows += _removed_rows(repo, wanted)  # a deletion for good is its object's last change too
     if changed_by is not None:
         rows = _changed_by(repo, rows, changed_by)
     order = {t.name: i for i, t in enumerate(catalog.CATALOG)}
@@ -137,6 +135,23 @@ def list_objects(
         ]
     rows.sort(key=lambda r: (order.get(r.entry.type, 999), (r.entry.display_name or "").lower(), r.entry.id))
     return rows
+
+
+def _removed_rows(repo: BackupRepo, wanted: str | None) -> list[Listed]:
+    """The objects deleted for good, each with the commit that removed its file; not those brought back: a
+    file that moved folder layout is not gone, nor an object recreated since (the id map's successor has a
+    file, at HEAD or removed in its turn and listed itself)."""
+    present = {(e.type, e.id) for e in repo.index().values()}
+    gone = repo.removed_entries()
+    known = present | {(e.type, e.id) for e, _ in gone.values()}
+    successors = repo.successors()
+    return [
+        Listed(e, commit, removed=True)
+        for e, commit in gone.values()
+        if (wanted is None or e.type == wanted)
+        and (e.type, e.id) not in present
+        and not (successors.last(e.id) != e.id and (e.type, successors.last(e.id)) in known)
+    ]
 
 
 def entry_name(entry: Entry, names: Mapping[str, str]) -> str | None:
@@ -170,13 +185,15 @@ def show(repo_dir: str | None, spec: str, at: str | None = None) -> ObjectView:
         # Named as it is now (`show "New Name" --at last-week`): the object is the same file whatever its
         # name was then.
         path = resolve(repo, spec)
-    obj = repo.load(commit.sha, path)
-    if obj is None:
-        gone = repo.file_log([path], commit.sha)
+    paths = _lineage_paths(repo, path)
+    found = _file_at(repo, paths, commit)
+    if found is None:
+        gone = repo.file_log(paths, commit.sha)
         when = f" (removed in {gone[0][0].short}, {gone[0][0].when})" if gone else ""
         raise ObjectNotFound(
             f"{path} does not exist at {at or 'HEAD'}{when}; see `entragit versions {shlex.quote(spec)}`"
         )
+    path, obj = found
     t = repo.object_type(path)
     return ObjectView(path, t.name if t else "", commit, obj, _names_for(repo, [obj], commit.sha))
 
@@ -263,8 +280,33 @@ def _candidate_paths(repo: BackupRepo, path: str) -> list[str]:
     return sorted({path, f"{t.folder}/{oid}.yaml", f"{t.folder}/{oid[:2]}/{oid}.yaml"})
 
 
+def _lineage_paths(repo: BackupRepo, path: str) -> list[str]:
+    """The candidate paths of the object and of every object the id map makes it one with (a recreated
+    object and its predecessors), newest id first: they share one history."""
+    t = repo.object_type(path)
+    if t is None or t.singleton:
+        return [path]
+    paths: list[str] = []
+    for oid in repo.successors().lineage(stem(path)):
+        try:
+            paths += _candidate_paths(repo, catalog.object_path(t, oid))
+        except ValueError:  # a hand-edited map naming no possible file
+            continue
+    return list(dict.fromkeys(paths)) or [path]
+
+
+def _file_at(repo: BackupRepo, paths: Sequence[str], commit: Commit) -> tuple[str, dict[str, Any]] | None:
+    """(path, object) of the first of paths that has a file at commit (the newest id's, in whichever layout
+    it had then), None when none has."""
+    for p, text in zip(paths, repo.read_many([f"{commit.sha}:{p}" for p in paths]), strict=True):
+        if text is not None:
+            return p, load_text(text, f"{p} at {commit.short}")
+    return None
+
+
 def _versions(repo: BackupRepo, path: str, rev: str | None = None) -> list[Version]:
-    log = repo.file_log(_candidate_paths(repo, path), rev)
+    """The versions of the object at path, newest first; those of its predecessors (id map) included."""
+    log = repo.file_log(_lineage_paths(repo, path), rev)
     # Group by commit: a layout change removes one path and adds another in the same commit.
     events: list[tuple[Commit, str | None]] = []
     for commit, status, changed in log:
@@ -278,24 +320,36 @@ def _versions(repo: BackupRepo, path: str, rev: str | None = None) -> list[Versi
     t = repo.object_type(path)
     lists = {r.name for r in t.relationships} if t else set()
     by = repo.attributions(c.sha for c, _ in events)
+    successors = repo.successors()
     versions: list[Version] = []
     prev: dict[str, Any] | None = None
-    seen = False
+    alive: tuple[str, dict[str, Any]] | None = None  # the latest version in which the object existed
     for c, p in events:
         text = None if p is None else next(texts)
         state = None if text is None else load_text(text, f"{p} at {c.short}")
         actor = by[c.sha].actor(p or path) if c.sha in by else ""
-        versions.append(Version(c, p or path, state, summarize_change(prev, state, seen, lists), actor))
-        seen = seen or state is not None
+        if t is not None and p is not None and state is not None and alive and stem(alive[0]) != stem(p):
+            # Recreated by a restore (a new id): what changed is said against the predecessor's last version.
+            rest = summarize_change(
+                successors.as_last(t, alive[1]), successors.as_last(t, state), True, lists
+            )
+            summary = f"recreated as {stem(p)}" + ("" if rest == "no attribute change" else f", {rest}")
+        else:
+            summary = summarize_change(prev, state, alive is not None, lists)
+        versions.append(Version(c, p or path, state, summary, actor))
+        if p is not None and state is not None:
+            alive = (p, state)
         prev = state
     versions.reverse()
     return versions
 
 
 def versions(repo_dir: str | None, spec: str) -> tuple[str, list[Version]]:
+    """The object's path (its newest id's, when it was recreated) and its versions, newest first."""
     repo = BackupRepo(repo_dir)
     path = resolve(repo, spec)
-    return path, _versions(repo, path)
+    found = _versions(repo, path)
+    return (found[0].path if found else path), found
 
 
 # -- compare ---------------------------------------------------------------------------------------
@@ -322,6 +376,7 @@ def compare(
     history = _versions(repo, path)
     if not history:
         raise ObjectNotFound(f"{path} has no committed version in {repo.root}")
+    path = history[0].path  # a recreated object is named by its newest id (and compared live by it)
     a_obj: dict[str, Any] | None
     b_obj: dict[str, Any] | None
     if rev_a is None and rev_b is None:
@@ -349,11 +404,16 @@ def compare(
             b_label = "live"
         else:
             b_obj, b_label = _state_at(repo, path, rev_b, history)
+    successors = repo.successors()
+    if t is not None and successors.ids:
+        # Ids that differ only by the id map (its own, a member recreated since) are the same object.
+        a_obj, b_obj = (None if o is None else successors.as_last(t, o) for o in (a_obj, b_obj))
     differences = diff(a_obj or {}, b_obj or {}, include_unchanged)
     # Named after either side, or after its last version when neither has it (deleted before both).
     name_src = b_obj or a_obj or next((v.state for v in history if v.state is not None), None) or {}
     names = _names_for(repo, [d.old for d in differences] + [d.new for d in differences])
-    names.pop(stem(path), None)  # its own id is not "named" after itself
+    for oid in successors.lineage(stem(path)):
+        names.pop(oid, None)  # its own id is not "named" after itself
     return Comparison(
         path=path,
         type=t.name if t else "",
@@ -374,11 +434,8 @@ def _state_at(
     the version it holds (the newest version at or before rev)."""
     commit = repo.commit(rev)
     actor = next((v.actor for v in history if repo.is_ancestor(v.commit.sha, commit.sha)), "")
-    for p in _candidate_paths(repo, path):
-        text = repo.read(commit.sha, p)
-        if text is not None:
-            return load_text(text, f"{p} at {commit.short}"), _label(commit, actor)
-    return None, _label(commit)
+    found = _file_at(repo, _lineage_paths(repo, path), commit)
+    return (found[1], _label(commit, actor)) if found else (None, _label(commit))
 
 
 def _label(commit: Commit, actor: str = "") -> str:
@@ -398,9 +455,10 @@ def restore_points(repo_dir: str | None, specs: Sequence[str]) -> tuple[list[tup
     alive_at: list[dict[str, bool]] = []
     names: list[tuple[str, str]] = []
     for path in paths:
-        found = _versions(repo, path)
+        found = _versions(repo, path)  # a recreated object's include its predecessors' (id map)
         alive_at.append({v.commit.sha: v.state is not None and not is_deleted(v.state) for v in found})
         last = next((v.state for v in found if v.state), {})
+        path = found[0].path if found else path
         names.append((path, str(last.get("displayName") or stem(path))))
     state = [False] * len(paths)
     points: list[Commit] = []

@@ -48,7 +48,7 @@ def summarize_change(
             parts.append(f'renamed "{a}" → "{b}"')
         elif key == "userPrincipalName" and isinstance(a, str) and isinstance(b, str):
             parts.append(f'UPN "{a}" → "{b}"')  # the old sign-in name is what people search for later
-        elif isinstance(a, (list, type(None))) and isinstance(b, (list, type(None))):
+        elif isinstance(a, (list, type(None))) and isinstance(b, (list, type(None))) and (a or b):
             parts.append(f"{key} {_list_change(a or [], b or [])}")
         else:
             parts.append(key)

@@ -29,6 +29,7 @@ from typing import Any, TypeVar, cast
 from entragit import catalog
 from entragit.errors import UsageError
 from entragit.repo import git as gitcli
+from entragit.repo import idmap
 from entragit.repo.attribution import NOTES_REF, UNATTRIBUTED, parse_note
 from entragit.repo.entries import Entry, load_text, summarize
 from entragit.repo.git import RepoError, UnknownRevision
@@ -172,6 +173,7 @@ class BackupRepo:
         self._singletons = {catalog.object_path(t, ""): t for t in catalog.CATALOG if t.singleton}
         self._head: Commit | None = None
         self._index: dict[str, dict[str, Entry]] = {}
+        self._successors: dict[str, idmap.Successors] = {}
         self._fingerprint = _catalog_fingerprint()
         # Told about slow first-time work (the CLI shows it on a terminal); silent by default.
         self.progress: Callable[[str], None] = lambda _msg: None
@@ -369,6 +371,14 @@ class BackupRepo:
     def load(self, rev: str, path: str) -> dict[str, Any] | None:
         text = self.read(rev, path)
         return None if text is None else load_text(text, f"{path} at {rev[:8]}")
+
+    def successors(self, rev: str | None = None) -> idmap.Successors:
+        """The id map at rev (HEAD by default): which recreated object succeeds which hard-deleted one."""
+        sha = self.commit(rev).sha
+        if sha not in self._successors:
+            where = f"{idmap.FILE} at {sha[:8]}"
+            self._successors[sha] = idmap.parse(self.read(sha, idmap.FILE), where)
+        return self._successors[sha]
 
     # -- object index ------------------------------------------------------------------------------
 
@@ -583,15 +593,22 @@ class BackupRepo:
     def names(self, rev: str | None = None, ids: Collection[str] | None = None) -> dict[str, str]:
         """object id → display name, for showing members/owners by name (built-in roles by their template id:
         backups keep custom role definitions only). Given a few `ids`, only their files are read: a plan of
-        one object on a fresh clone should not build the whole index to name three members."""
+        one object on a fresh clone should not build the whole index to name three members. The id of a
+        recreated object's predecessor is named as its successor is (the id map's)."""
         names = dict(BUILT_IN_ROLE_NAMES)
+        successors = self.successors(rev)
         if ids is not None and len(ids) <= NAMES_DIRECT_MAX:
-            for t, path, text in self.files_of(self.commit(rev).sha, ids):
+            last = {i: successors.last(i) for i in ids}
+            for t, path, text in self.files_of(self.commit(rev).sha, {*ids, *last.values()}):
                 entry = summarize(path, t, text)
                 if entry.display_name:
                     names[entry.id] = entry.display_name
-            return names
-        names.update((e.id, e.display_name) for e in self.index(rev).values() if e.display_name)
+        else:
+            names.update((e.id, e.display_name) for e in self.index(rev).values() if e.display_name)
+            last = successors.last_ids
+        for old, new in last.items():
+            if old not in names and new in names:
+                names[old] = names[new]
         return names
 
 

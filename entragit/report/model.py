@@ -40,7 +40,7 @@ GLOBAL_ADMIN = "62e90394-69f5-4237-9190-012177145e10"
 class Change:
     date: str
     type: str
-    kind: str  # created | changed | soft-deleted | restored | deleted
+    kind: str  # created | recreated (by a restore, new id) | changed | soft-deleted | restored | deleted
     name: str
     path: str
     summary: str  # the attributes that changed, in words
@@ -273,6 +273,7 @@ class _Builder:
             specs.append(f"{c.commit.sha}^:{path}" if status != "A" else "")
             specs.append(f"{c.commit.sha}:{path}" if status != "D" else "")
         texts = iter(self.repo.read_many([s or "-" for s in specs]))  # "-": a spec git reports missing
+        recreated = set(self.repo.successors().ids.values())  # new ids a restore gave hard-deleted objects
         out = []
         for c, _status, path in shown:
             old_text, new_text = next(texts), next(texts)
@@ -283,6 +284,8 @@ class _Builder:
             lists = {r.name for r in t.relationships}
             summary = summarize_change(old, new, existed=old is not None, lists=lists)
             kind = _kind(old, new)
+            if kind == "created" and stem(path) in recreated:
+                kind = summary = "recreated"
             text = new_text if new_text is not None else old_text
             entry = summarize(path, t, text) if text is not None else None
             name = (history.entry_name(entry, self.names) if entry else None) or stem(path)

@@ -15,8 +15,10 @@ from typing import Any
 
 from entragit import canonical
 from entragit.catalog import ObjectType
+from entragit.repo import idmap as repo_idmap
+from entragit.repo.idmap import FILE
 
-FILE = "idmap.yaml"
+__all__ = ["FILE", "IdMap", "load", "save"]
 
 
 @dataclass
@@ -33,17 +35,10 @@ class IdMap:
         """obj with every reference to a recreated object pointing at its successor."""
         if not self.ids and not self.app_ids:
             return obj
-        out = canonical.rewrite_references(t, obj, self.ids, self.app_ids)
-        uris = out.get("identifierUris") if t.name == "applications" else None
-        if isinstance(uris, list):
-            out["identifierUris"] = sorted(self.app_uri(str(u)) for u in uris)
-        return out
+        return repo_idmap.rewrite(t, obj, self.ids, self.app_ids)
 
     def app_uri(self, uri: str) -> str:
-        """An application ID URI naming an old appId (`api://<appId>`, the default) with the new one."""
-        for old, new in self.app_ids.items():
-            uri = uri.replace(old, new)
-        return uri
+        return repo_idmap.app_uri(uri, self.app_ids)
 
 
 def load(root: str | Path) -> IdMap:

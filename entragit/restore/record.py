@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from entragit import canonical, catalog, config
+from entragit import canonical, catalog, config, reports
+from entragit.errors import EntragitError
 from entragit.graph.client import GraphClient
 from entragit.restore import idmap as idmap_mod
 from entragit.restore import sources
@@ -55,9 +57,14 @@ def record(
             a = r.action
             touched[a.path] = (a.type, idmap.new_id(a.id))
     paths: list[str] = []
+    users: dict[str, dict[str, Any] | None] = {}  # user files → the user now: the seat counts change
     items = sorted(touched.items())
     objs = sources.read_live_many(str(root), [key for _path, key in items], client)
     for (old_path, (t, oid)), obj in zip(items, objs, strict=True):
+        if t.name == "users":
+            users[old_path] = None
+            if obj is not None:
+                users[catalog.object_path(t, oid)] = obj
         if obj is None:  # deleted for good (apply --prune): the file's removal is what to commit
             head = sources.revision(repo_dir, None).sha
             if not (root / old_path).exists() and sources.read_files(repo_dir, head, [old_path])[0]:
@@ -73,9 +80,28 @@ def record(
             paths.append(old_path)
     if (root / idmap_mod.FILE).is_file():
         paths.append(idmap_mod.FILE)
+    if users and _refresh_seats(repo_dir, root, users, client):
+        paths.append(reports.SEATS_FILE)
     if not paths:
         return None
     before = sources.revision(repo_dir, None).sha
     who = client.app or config.load(root).client_id  # the app that wrote, the restore app if there is one
     after = sources.commit_file(repo_dir, paths, _message(results, recorded, rev, who))
     return after if after != before else None
+
+
+def _refresh_seats(
+    repo_dir: str | None, root: Path, users: dict[str, dict[str, Any] | None], client: GraphClient
+) -> bool:
+    """Write reports/seats.yaml as a backup would now (the restored users counted), so the first backup
+    after the restore has nothing to commit; whether it changed. Best effort: when the SKUs cannot be read
+    the restore is still done and recorded, and the next backup brings the report up to date."""
+    try:
+        text = reports.seats_now(repo_dir, client, users)
+    except EntragitError:  # Graph refused or failed (GraphError is one)
+        return False
+    target = root / reports.SEATS_FILE
+    if text is None or (target.is_file() and target.read_text(encoding="utf-8") == text):
+        return False
+    target.write_text(text, encoding="utf-8")
+    return True
