@@ -29,11 +29,25 @@ def is_guest(obj: Mapping[str, Any]) -> bool:
 
 
 def guest_address(obj: Mapping[str, Any]) -> str | None:
-    """The address to invite: the guest's mail, else its first other mail."""
-    for value in (obj.get("mail"), *(obj.get("otherMails") or [])):
-        if isinstance(value, str) and "@" in value:
+    """The address to invite: the guest's mail, else its first other mail, else the address it signed in
+    with (an `emailAddress` identity's issuerAssignedId, user.md objectIdentity), else the one its UPN
+    encodes (`ana_fabrikam.com#EXT#@contoso.onmicrosoft.com`: the invited address with `@` written as the
+    last `_`, user.md userPrincipalName). None only when none of them gives one."""
+    identities = [
+        i.get("issuerAssignedId")
+        for i in obj.get("identities") or ()
+        if isinstance(i, Mapping) and i.get("signInType") == "emailAddress"
+    ]
+    for value in (obj.get("mail"), *(obj.get("otherMails") or []), *identities, _ext_address(obj)):
+        if isinstance(value, str) and "@" in value.strip("@"):
             return value
     return None
+
+
+def _ext_address(obj: Mapping[str, Any]) -> str | None:
+    local, marker, _ = str(obj.get("userPrincipalName") or "").partition("#EXT#@")
+    user, sep, domain = local.rpartition("_")
+    return f"{user}@{domain}" if marker and sep and user and "." in domain else None
 
 
 def invitation(obj: Mapping[str, Any], send_mail: bool) -> dict[str, Any]:

@@ -221,7 +221,12 @@ def plan_object(
         return [recreate, *_link_actions(d, {}, opts)]
     compared = facts.pending.rewrite(t, desired) if facts.pending else desired
     if t.name == "users" and accounts.is_guest(live):
-        keys = [k for k in keys if k not in accounts.SET_BY_REDEMPTION]
+        # (a guest's mail is set by its invitation: a file without one asks nothing of it)
+        keys = [
+            k
+            for k in keys
+            if k not in accounts.SET_BY_REDEMPTION and not (k == "mail" and not desired.get(k))
+        ]
     ops, changes = attribute_patch(keys, compared, live)
     links = _link_actions(d, live, opts)
     fixed = [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from entragit import catalog
+from entragit.restore import accounts
 from entragit.restore.apply import patch_body, with_nulls
 from entragit.restore.desired import Desired
 from entragit.restore.plan import Change, Options, attribute_patch, plan_object
@@ -64,3 +65,31 @@ def test_a_null_visibility_is_left_to_graph_and_a_value_is_restored() -> None:
     assert plan_object(desired(group(visibility=None)), group(visibility="Private"), Options()) == []
     [action] = plan_object(desired(group(visibility="Public")), group(visibility="Private"), Options())
     assert action.action == "update" and [c.path for c in action.changes] == ["visibility"]
+
+
+def test_a_guest_is_reinvited_at_its_mail_else_other_mails_else_its_sign_in_else_its_upn() -> None:
+    """The re-invitation address comes from the first of these that gives one; only a guest none of them
+    names is refused (a guest cannot be created by POST /users: invitation-post.md)."""
+    upn = "ana.bowman_fabrikam.com#EXT#@contoso.onmicrosoft.com"
+    sign_in = [{"signInType": "emailAddress", "issuer": "x", "issuerAssignedId": "ana@id.example"}]
+    federated = [{"signInType": "federated", "issuer": "fabrikam.com", "issuerAssignedId": "ana@fed.example"}]
+    guest = {"userType": "Guest", "userPrincipalName": upn, "identities": sign_in}
+    assert (
+        accounts.guest_address({**guest, "mail": "a@m.example", "otherMails": ["a@o.example"]})
+        == "a@m.example"
+    )
+    assert accounts.guest_address({**guest, "mail": None, "otherMails": ["a@o.example"]}) == "a@o.example"
+    assert accounts.guest_address({**guest, "mail": None, "otherMails": []}) == "ana@id.example"
+    assert accounts.guest_address({**guest, "identities": federated}) == "ana.bowman@fabrikam.com"
+    nameless = {
+        "userType": "Guest",
+        "userPrincipalName": "ana@contoso.onmicrosoft.com",
+        "identities": federated,
+    }
+    assert accounts.guest_address(nameless) is None
+    [refusal] = plan_object(
+        Desired("users/46/x.yaml", catalog.by_name("users"), "x", {"id": "x", **nameless}, REV),
+        None,
+        Options(),
+    )
+    assert refusal.action == "refuse" and "guest without a mail address" in refusal.reason

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from restore_env import Env, idmap
+import yaml
+from restore_env import Env, git, idmap
 
 
 def _purge(env: Env, collection: str, oid: str) -> None:
@@ -36,6 +37,27 @@ def test_hard_deleted_guest_is_reinvited_without_mail_and_stays_a_guest(env: Env
     assert (new["mail"], new["userPrincipalName"]) == (guest["mail"], guest["userPrincipalName"])
     audits = env.graph("GET", "auditLogs/directoryAudits")["value"]
     assert any(a["activityDisplayName"] == "Invite external user" for a in audits)
+    env.assert_empty(guest["id"])
+
+
+def test_guest_without_mail_is_reinvited_at_the_address_its_upn_holds(env: Env) -> None:
+    """A guest's file without `mail`, other mails or identities still names its address: its `#EXT#`
+    userPrincipalName (`ana.bowman_fabrikam.com#EXT#@...`); the order of the sources: tests/restore/
+    test_plan_rules.py."""
+    guest = env.find("users", "Ana Bowman")
+    path = next(env.root.glob(f"users/*/{guest['id']}.yaml"))
+    data = yaml.safe_load(path.read_text())
+    data.update({"mail": None, "otherMails": [], "identities": []})
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+    git(env, "commit", "-qam", "the guest as a backup without its mail would have it")
+    _purge(env, "users", guest["id"])
+    [recreate] = [a for a in env.plan(guest["id"])["actions"] if a["action"] == "recreate"]
+    address = "ana.bowman@fabrikam.com"
+    assert f"re-invited as a guest ({address})" in recreate["reason"], recreate["reason"]
+    out = env.restore(guest["id"]).output
+    assert "re-invited as" in out
+    new = _user(env, idmap(env)["ids"][guest["id"]])
+    assert (new["userType"], new["mail"]) == ("Guest", address)
     env.assert_empty(guest["id"])
 
 
