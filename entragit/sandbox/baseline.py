@@ -1363,7 +1363,8 @@ def complete(seed: Obj, now: datetime | None = None) -> Obj:
     role_defs = list(seed.get("roleManagement/directory/roleDefinitions") or [])
     have = {str(r.get("templateId") or r.get("id")) for r in role_defs}
     role_defs[:0] = [r for r in built_in_role_definitions() if r["id"] not in have]
-    out["roleManagement/directory/roleDefinitions"] = role_defs
+    # resources/unifiedroledefinition.md (2026): deletedDateTime is null for active role definitions.
+    out["roleManagement/directory/roleDefinitions"] = [{"deletedDateTime": None, **r} for r in role_defs]
 
     sps = list(seed.get("servicePrincipals") or [])
     apps = list(seed.get("applications") or [])

@@ -63,6 +63,7 @@ from entragit.sandbox.protocol import (
 from entragit.sandbox.rules import Rules, unsupported_bind
 from entragit.sandbox.schema import (
     CASTS,
+    RECYCLE_BINS,
     SINGLETONS,
     TYPES,
     TypeDef,
@@ -71,7 +72,7 @@ from entragit.sandbox.schema import (
     path_index,
     project,
 )
-from entragit.sandbox.tenant import Tenant
+from entragit.sandbox.tenant import DIRECTORY_KEYS, Tenant
 
 __all__ = ["ApiError", "GraphApi", "Request", "Response", "error_response", "make_request"]
 
@@ -172,6 +173,10 @@ class GraphApi:
         low = [seg.lower() for seg in segs]
         if low[:2] == ["directory", "deleteditems"]:
             return self._deleted_items(ctx, method, segs[2:])
+        for bin_path, key in RECYCLE_BINS.items():
+            prefix = bin_path.lower().split("/")
+            if low[: len(prefix)] == prefix:
+                return self._recycle_bin(ctx, method, key, bin_path, segs[len(prefix) :])
         if low == ["directoryobjects", "getbyids"] or low == ["directoryobjects", "microsoft.graph.getbyids"]:
             if method != "POST":
                 not_allowed()
@@ -1280,7 +1285,7 @@ class GraphApi:
         if td.key == "users" and obj.get("onPremisesSyncEnabled"):
             bad(SYNC_REFUSAL)
         target = self.audit.target(td.key, obj)
-        if td.directory_object:
+        if td.directory_object or td.soft_delete:
             self.tenant.delete(td.key, oid)
         else:
             self.tenant.coll(td.key).remove(oid)
@@ -1312,7 +1317,7 @@ class GraphApi:
                 return self._list_objects(ctx, td, objs, td.context)
             rest = rest[1:]
             head = rest[0]
-        item = self.tenant.deleted.get(head) or self.tenant.deleted.get(head.lower())
+        item = self.tenant.deleted_item(head, DIRECTORY_KEYS)
         if item is None:
             not_found(head)
         oid = str(item["obj"]["id"])
@@ -1335,6 +1340,46 @@ class GraphApi:
             if method != "POST":
                 not_allowed()
             return self._restore(ctx, oid, item)
+        segment_not_found(rest[-1])
+
+    def _recycle_bin(self, ctx: Ctx, method: str, key: str, bin_path: str, rest: list[str]) -> Response:
+        """The recycle bin of a type that is not a directory object: custom role definitions
+        (resources/unifiedroledefinition.md and resources/directoryrolemanagementdeleteditemcontainer.md,
+        2026: list, get, restore, and DELETE to remove one for good; deletedDateTime is set while there)."""
+        self.tenant.purge_expired()
+        td = TYPES[key]
+        if not rest:
+            if method != "GET":
+                not_allowed()
+            self._no_skip(ctx)
+            objs = sorted(self.tenant.deleted_of(key), key=lambda o: str(o["id"]))
+            return self._list_objects(ctx, td, objs, bin_path)
+        item = self.tenant.deleted_item(rest[0], (key,))
+        if item is None:
+            not_found(rest[0])
+        oid = str(item["obj"]["id"])
+        if len(rest) == 1:
+            if method == "GET":
+                return self._entity(ctx, td, item["obj"], bin_path)
+            if method == "DELETE":
+                target = self.audit.target(key, item["obj"])
+                self.tenant.purge(oid)
+                self.audit.record(ctx, f"Hard delete {td.audit_noun}", td.audit_category, "Delete", [target])
+                return Response(204)
+            not_allowed()
+        if len(rest) == 2 and rest[1].lower() in ("restore", "microsoft.graph.restore"):
+            if method != "POST":
+                not_allowed()
+            if isinstance(ctx.req.body, dict) and ctx.req.body:
+                self.rules.check_known(td, ctx.req.body, ())  # the page documents no request body
+            for other in self.tenant.coll(key).find("displayName", str(item["obj"].get("displayName"))):
+                conflict("displayName", [other])  # as on create: display names are unique
+            restored = self.tenant.restore(oid)
+            target = self.audit.target(key, restored)
+            self.audit.record(ctx, f"Restore {td.audit_noun}", td.audit_category, "Update", [target])
+            body_out: dict[str, Any] = {"@odata.context": ctx.context(f"{td.entity_context}/$entity")}
+            body_out.update(project(td, restored))
+            return Response(200, body_out)
         segment_not_found(rest[-1])
 
     def _restore(self, ctx: Ctx, oid: str, item: dict[str, Any]) -> Response:

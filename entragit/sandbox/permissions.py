@@ -281,7 +281,19 @@ RULES: tuple[Rule, ...] = (
         _AU_MEMBER_WRITE,
     ),
     # deleted items: reading and writing depend on the object type (see `_deleted`)
-    # roles
+    # roles: the recycle bin of custom role definitions first (learn.microsoft.com, 2026), then the rest
+    _r(
+        "GET",
+        "rolemanagement/directory/deleteditems/roledefinitions/**",
+        "directoryrolemanagementdeleteditemcontainer-list-roledefinitions.md",
+        "RoleManagement.Read.Directory RoleManagement.ReadWrite.Directory",
+    ),
+    _r(
+        "*",
+        "rolemanagement/directory/deleteditems/roledefinitions/**",
+        "unifiedroledefinition-restore.md, unifiedroledefinition-delete.md",
+        _ROLE_WRITE,
+    ),
     _r("GET", "rolemanagement/directory/**", "rbacapplication-list-roleassignments.md", _ROLE_READ),
     _r("*", "rolemanagement/directory/**", "rbacapplication-post-roleassignments.md", _ROLE_WRITE),
     # delegated permission grants

@@ -638,6 +638,7 @@ class Rules:
             "version": body.get("version"),
             "rolePermissions": perms,
             "inheritsPermissionsFrom": [],
+            "deletedDateTime": None,  # resources/unifiedroledefinition.md: null while active
         }
         obj.update({k: v for k, v in body.items() if not k.startswith("@odata.")})
         return obj, {}

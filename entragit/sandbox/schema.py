@@ -364,7 +364,7 @@ _add(
         read_only=GROUP_READ_ONLY,
         create_only=GROUP_CREATE_ONLY,
         directory_object=True,
-        soft_delete=True,  # only Microsoft 365 groups; see Tenant.soft_deletes
+        soft_delete=True,  # cloud groups only; see Tenant.soft_deletes
         delta=True,
         relationships=(
             Relationship("members", ("users", "groups", "servicePrincipals")),
@@ -612,10 +612,16 @@ _add(
                 "inheritsPermissionsFrom",
                 "isPrivileged",
                 "allowedPrincipalTypes",
+                "deletedDateTime",
             }
         ),
         required=("displayName", "rolePermissions", "isEnabled"),
-        read_only=frozenset({"id", "isBuiltIn", "templateId", "inheritsPermissionsFrom", "isPrivileged"}),
+        read_only=frozenset(
+            {"id", "isBuiltIn", "templateId", "inheritsPermissionsFrom", "isPrivileged", "deletedDateTime"}
+        ),
+        # resources/unifiedroledefinition.md (2026): a deleted custom role definition is soft-deleted into
+        # roleManagement/directory/deletedItems/roleDefinitions (RECYCLE_BINS), not directory/deletedItems.
+        soft_delete=True,
         indexed=("displayName", "templateId"),
         filterable=frozenset({"id", "displayName", "isBuiltIn", "templateId", "isEnabled"}),
         audit_category="RoleManagement",
@@ -775,6 +781,12 @@ CASTS: dict[str, str] = {
 }
 
 ODATA_TYPE_TO_KEY: dict[str, str] = {TYPES[k].odata_type.lower(): k for k in CASTS.values()}
+
+# Recycle bins of soft-deleted types that are not directory objects: bin path → collection key
+# (directoryrolemanagementdeleteditemcontainer-list-roledefinitions.md, unifiedroledefinition-restore.md).
+RECYCLE_BINS: dict[str, str] = {
+    "roleManagement/directory/deletedItems/roleDefinitions": "roleManagement/directory/roleDefinitions",
+}
 
 NAMED_LOCATION_TYPES = ("#microsoft.graph.ipNamedLocation", "#microsoft.graph.countryNamedLocation")
 CIDR_TYPES = ("#microsoft.graph.iPv4CidrRange", "#microsoft.graph.iPv6CidrRange")

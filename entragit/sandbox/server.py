@@ -57,7 +57,6 @@ TENANT_KNOBS: dict[str, Any] = {
     "delta_token_days": float,
     "delta_replay_seconds": float,
     "retention_days": float,
-    "soft_delete_security_groups": bool,
     "permissions": parse_grant,
 }
 

@@ -5,10 +5,12 @@ mutation bumps one global change sequence number and appends to the affected col
 that delta.py can answer an incremental round in O(changes): the log entries double as tombstones (an id
 whose object is gone is reported `deleted`, one sitting in deletedItems `changed`).
 
-Soft delete and links (our choice, since Graph documents little here): soft-deleting an object removes its
-links from the live tenant (memberships, ownerships, manager pointers, app role assignments, directory role
-assignments, delegated grants of/for it) and keeps them with the deleted item; restoring puts back those whose
-other end still exists. Purging or hard-deleting drops them for good.
+Soft delete and links: soft-deleting an object removes its links from the live tenant (memberships,
+ownerships, manager pointers, app role assignments, directory role assignments, delegated grants of/for it)
+and keeps them with the deleted item; restoring puts back those whose other end still exists. Purging or
+hard-deleting drops them for good. For groups this is documented (MC1183299: a restored cloud security group
+gets its ownership and membership back; directory-deleteditems-restore.md: "fully restore the item"); for the
+rest it is our choice, since Graph documents little here. Role definitions keep no links.
 """
 
 from __future__ import annotations
@@ -175,7 +177,6 @@ class Tenant:
         self.delta_token_days = 7.0
         self.delta_replay_seconds = 0.0
         self.retention_days = 30.0
-        self.soft_delete_security_groups = False
         # The application permissions of the sandbox's own client (None: every permission it knows).
         self.permissions: list[str] | None = None
         # Apps' certificates and federated identity credentials as the seed gives them (assertions.py).
@@ -406,16 +407,14 @@ class Tenant:
                 if all(r in self.where for r in refs) and obj["id"] not in self.collections[key].objs:
                     self.insert(key, obj)
 
-    def soft_deletes(self, key: str, obj: dict[str, Any]) -> bool:
-        """Which DELETEs go to deletedItems (NOTES §1.1): Microsoft 365 and role-assignable groups are
-        restorable for 30 days (groups concept docs, 2026); other security groups only with the config
-        flag."""
-        if key == "groups":
-            return (
-                "Unified" in (obj.get("groupTypes") or [])
-                or bool(obj.get("isAssignableToRole"))
-                or self.soft_delete_security_groups
-            )
+    @staticmethod
+    def soft_deletes(key: str, obj: dict[str, Any]) -> bool:
+        """Which DELETEs go to a recycle bin (docs/graph.md, Deleted items). Groups: Microsoft 365 groups and,
+        since MC1183299 (GA February-March 2026; group-delete.md on learn.microsoft.com), cloud security
+        groups, assigned or dynamic, role-assignable or not; groups synchronized from on-premises,
+        mail-enabled security groups and distribution groups are still deleted at once."""
+        if key == "groups" and "Unified" not in (obj.get("groupTypes") or []):
+            return not obj.get("onPremisesSyncEnabled") and not obj.get("mailEnabled")
         return TYPES[key].soft_delete
 
     def delete(self, key: str, oid: str) -> bool:
@@ -462,6 +461,12 @@ class Tenant:
         self.insert(key, obj)
         self.attach(item["links"])
         return obj
+
+    def deleted_item(self, oid: str, keys: Iterable[str]) -> dict[str, Any] | None:
+        """The recycle-bin entry of `oid` when it is of one of `keys` (directory/deletedItems holds only
+        directory objects; a role definition's bin only role definitions)."""
+        item = self.deleted.get(oid) or self.deleted.get(oid.lower())
+        return item if item is not None and item["key"] in keys else None
 
     def deleted_of(self, key: str) -> Iterator[dict[str, Any]]:
         for item in self.deleted.values():
@@ -648,7 +653,6 @@ _SETTINGS = (
     "delta_token_days",
     "delta_replay_seconds",
     "retention_days",
-    "soft_delete_security_groups",
     "permissions",
 )
 

@@ -116,9 +116,9 @@ def test_which_types_are_soft_and_which_hard_deleted(g: Graph) -> None:
     # Microsoft 365 group: soft
     assert g.delete(f"groups/{gid(2)}").status_code == 204
     assert gid(2) in [x["id"] for x in g.get("directory/deletedItems/microsoft.graph.group").json()["value"]]
-    # security group: hard
+    # cloud security group: soft since 2026 (test_api_deletion_model.py), its memberships leave with it
     assert g.delete(f"groups/{gid(1)}").status_code == 204
-    assert g.get(f"directory/deletedItems/{gid(1)}").status_code == 404
+    assert g.get(f"directory/deletedItems/{gid(1)}").status_code == 200
     assert gid(1) not in {x["id"] for x in g.get(f"users/{uid(1)}/memberOf").json()["value"]}
     # application: soft, and its service principal goes with it; restoring the app does not restore the SP
     assert g.delete(f"applications/{guid('c', 1)}").status_code == 204
@@ -174,14 +174,6 @@ def test_seeded_deleted_items_are_restorable(graph_factory: Callable[..., Graph]
     assert graph.get(f"directory/deletedItems/{uid(500)}").json()["deletedDateTime"] == "2026-11-20T10:00:00Z"
     assert graph.post(f"directory/deletedItems/{uid(500)}/restore").status_code == 200
     assert graph.get(f"users/{uid(500)}").status_code == 200
-
-
-def test_security_group_soft_delete_is_a_tenant_setting(g: Graph) -> None:
-    g.tenant.soft_delete_security_groups = True
-    assert g.delete(f"groups/{gid(1)}").status_code == 204
-    assert g.get(f"directory/deletedItems/{gid(1)}").json()["@odata.type"] == "#microsoft.graph.group"
-    assert g.post(f"directory/deletedItems/{gid(1)}/restore").status_code == 200
-    assert {m["id"] for m in g.get(f"groups/{gid(1)}/members").json()["value"]} == {uid(1), uid(2), uid(3)}
 
 
 def test_seeded_deleted_member_gets_its_memberships_back_on_restore(

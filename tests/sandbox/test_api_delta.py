@@ -77,9 +77,12 @@ def test_incremental_round_reports_changes_and_both_removal_reasons(g: Graph) ->
     assert by_id(items)[uid(2)]["displayName"] == "User 002" and "@removed" not in by_id(items)[uid(2)]
 
 
-def test_hard_deleted_security_group_is_removed_deleted(g: Graph) -> None:
+def test_purged_group_is_removed_deleted_and_soft_deleted_one_changed(g: Graph) -> None:
+    """group-delta.md: `changed` for an object still in deleted items, `deleted` for one gone for good (a
+    cloud security group is soft-deleted since 2026: purged here)."""
     _, link, _ = g.delta_round("groups/delta?$select=displayName")
-    g.delete(f"groups/{gid(1)}")  # security group: hard
+    g.delete(f"groups/{gid(1)}")  # cloud security group: soft, then purged
+    g.delete(f"directory/deletedItems/{gid(1)}")
     g.delete(f"groups/{gid(2)}")  # M365: soft
     got = by_id(g.delta_round(link)[0])
     assert got[gid(1)]["@removed"] == {"reason": "deleted"}
