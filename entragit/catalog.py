@@ -80,6 +80,23 @@ class Relationship:
 
 
 @dataclass(frozen=True)
+class RecycleBin:
+    """Where Graph keeps a type's soft-deleted objects for 30 days (docs/graph.md, Deleted items).
+
+    `listing` lists them (GET, paged like the live collection); `item` is one of them (`{id}` filled in):
+    GET reads it, POST `item/restore` brings it back with the same id, DELETE removes it for good."""
+
+    listing: str
+    item: str
+
+    def item_path(self, object_id: str) -> str:
+        return self.item.format(id=object_id)
+
+    def restore_path(self, object_id: str) -> str:
+        return self.item_path(object_id) + "/restore"
+
+
+@dataclass(frozen=True)
 class Reference:
     """A property that holds ids of other objects (not a Graph relationship, just a value).
 
@@ -123,7 +140,7 @@ class ObjectType:
     # Space-separated word lists whose order carries no meaning (oauth2PermissionGrant.scope).
     unordered_words: tuple[str, ...] = ()
     relationships: tuple[Relationship, ...] = ()
-    soft_delete_cast: str | None = None  # deletedItems cast, e.g. "microsoft.graph.user"
+    recycle_bin: RecycleBin | None = None  # where deleted objects wait 30 days; None: deleted for good
     delta: bool = False
     singleton: bool = False
     restorable: bool = True
@@ -146,6 +163,7 @@ class ObjectType:
     write_actions: tuple[tuple[str, str], ...] = ()
     references: tuple[Reference, ...] = ()  # ids of other objects held in properties
     notes: str = ""
+    recreate_note: str = ""  # added to the reason of every recreate of the type
 
     @property
     def folder(self) -> str:
@@ -188,14 +206,18 @@ def _directory_type(
     read_only: tuple[str, ...] = (),
     **fields: Any,
 ) -> ObjectType:
-    """A directory object type; `entity` names its deletedItems cast (`microsoft.graph.<entity>`).
+    """A directory object type; `entity` names its deletedItems cast (`microsoft.graph.<entity>`), which
+    directory/deletedItems needs to list them (directory-deleteditems-list.md); one is read, restored and
+    purged by id alone (directory-deleteditems-get.md, -restore.md, -delete.md).
 
     Sharded by default: these are the collections that grow to 100,000 objects."""
     return ObjectType(
         name=name,
         path=path or name,
         read_only=("id", "deletedDateTime", *read_only),
-        soft_delete_cast=f"microsoft.graph.{entity}",
+        recycle_bin=RecycleBin(
+            f"directory/deletedItems/microsoft.graph.{entity}", "directory/deletedItems/{id}"
+        ),
         delta=True,
         shard=shard,
         **fields,
@@ -244,6 +266,14 @@ _APP_ROLE_ASSIGNED_TO = Relationship(
 # Permissions several types share.
 _POLICY_READ = ("Policy.Read.All",)
 _CA_RESTORE = ("Policy.ReadWrite.ConditionalAccess", "Policy.Read.All", "Application.Read.All")
+# Conditional access objects are hard-deleted in v1.0; the portal's recycle bin for them is a preview that
+# only beta reaches, and beta documents no application permission for it (docs/graph.md, Deleted items).
+_CA_HARD_DELETE = "Hard-deleted in v1.0: a deleted {what} is recreated with a new id."
+_CA_RECREATE_NOTE = (
+    "the original may still be restorable from the portal's deleted items (preview; Graph v1.0 cannot see "
+    "it): restore it there instead of applying this, or delete it there for good, so that the tenant does "
+    "not end up with two live copies"
+)
 _APPLICATION_READ = ("Application.Read.All",)
 _ROLES_READ = ("RoleManagement.Read.Directory",)
 _ROLES_WRITE = ("RoleManagement.ReadWrite.Directory",)
@@ -405,8 +435,10 @@ CATALOG: tuple[ObjectType, ...] = (
         permissions_backup=("Group.Read.All",),
         # Role-assignable groups and their memberships also need RoleManagement.ReadWrite.Directory.
         permissions_restore=("Group.ReadWrite.All", *_ROLES_WRITE),
-        notes="Only Microsoft 365 groups are soft-deleted; mail-enabled security and distribution groups are "
-        "backed up but cannot be written through Graph.",
+        notes="Microsoft 365 groups and cloud security groups (assigned or dynamic) are soft-deleted since "
+        "2026 and undeleted with their members and owners; groups synced from on-premises, mail-enabled "
+        "security groups and distribution groups are deleted at once, and are backed up but cannot be "
+        "written through Graph.",
     ),
     _directory_type(
         "applications",
@@ -528,7 +560,8 @@ CATALOG: tuple[ObjectType, ...] = (
         rank=100,
         permissions_backup=_POLICY_READ,
         permissions_restore=_CA_RESTORE,
-        notes="Hard-deleted in v1.0: a deleted policy is recreated with a new id.",
+        notes=_CA_HARD_DELETE.format(what="policy"),
+        recreate_note=_CA_RECREATE_NOTE,
     ),
     ObjectType(
         name="namedLocations",
@@ -551,6 +584,8 @@ CATALOG: tuple[ObjectType, ...] = (
         rank=10,
         permissions_backup=_POLICY_READ,
         permissions_restore=_CA_RESTORE,
+        notes=_CA_HARD_DELETE.format(what="named location"),
+        recreate_note=_CA_RECREATE_NOTE,
     ),
     ObjectType(
         name="authenticationContexts",
@@ -623,9 +658,10 @@ CATALOG: tuple[ObjectType, ...] = (
         select=_names(
             """
             id displayName description isBuiltIn isEnabled resourceScopes rolePermissions templateId version
+            deletedDateTime
             """
         ),
-        read_only=("id", "isBuiltIn"),
+        read_only=("id", "isBuiltIn", "deletedDateTime"),
         create_only=("templateId",),
         required_on_create=_names("displayName isEnabled rolePermissions"),
         unordered=_names(
@@ -636,9 +672,15 @@ CATALOG: tuple[ObjectType, ...] = (
         rank=65,
         # Built-in roles are the same in every tenant and cannot be changed: only custom roles are backed up.
         exclude_when=(("isBuiltIn", True),),
+        # resources/unifiedroledefinition.md (2026): a deleted custom role waits 30 days in its own bin.
+        recycle_bin=RecycleBin(
+            "roleManagement/directory/deletedItems/roleDefinitions",
+            "roleManagement/directory/deletedItems/roleDefinitions/{id}",
+        ),
         permissions_backup=_ROLES_READ,
         permissions_restore=_ROLES_WRITE,
-        notes="Only custom role definitions are backed up.",
+        notes="Only custom role definitions are backed up; a deleted one is soft-deleted and undeleted with "
+        "its id.",
     ),
     ObjectType(
         name="roleAssignments",

@@ -484,12 +484,11 @@ class Reader:
         return self.client.delta(link, required_permission=self.permission(t))
 
     def deleted(self, t: ObjectType) -> list[dict[str, Any]]:
-        """The type's soft-deleted objects (directory/deletedItems), for types that have a recycle bin."""
-        if not t.soft_delete_cast:
+        """The type's soft-deleted objects (its catalog `recycle_bin`), for types that have one."""
+        if t.recycle_bin is None:
             return []
-        path = f"directory/deletedItems/{t.soft_delete_cast}"
         items = self.client.list(
-            path, self.list_params(t, deleted=True), required_permission=self.permission(t)
+            t.recycle_bin.listing, self.list_params(t, deleted=True), required_permission=self.permission(t)
         )
         return [o for o in items if isinstance(o, dict) and o.get("id") and catalog.is_backed_up(t, o)]
 
@@ -636,7 +635,7 @@ class Reader:
             linked = t.relationships and not t.singleton
             links = self.relationships(t, [object_id], t.relationships)[object_id] if linked else {}
             return self.canonical(t, raw, links)
-        deleted = get(f"directory/deletedItems/{object_id}") if t.soft_delete_cast else None
+        deleted = get(t.recycle_bin.item_path(object_id)) if t.recycle_bin else None
         if deleted is None:
             return None
         return self.canonical(t, deleted, file_links(t, catalog.object_path(t, object_id)))

@@ -99,8 +99,8 @@ def live_ids(e: Env, t: catalog.ObjectType) -> set[str]:
     if t.singleton:
         return {"singleton"}
     ids = {o["id"] for o in e.client.list(t.path) if catalog.is_backed_up(t, o)}
-    if t.soft_delete_cast:
-        ids |= {o["id"] for o in e.client.list(f"directory/deletedItems/{t.soft_delete_cast}")}
+    if t.recycle_bin:
+        ids |= {o["id"] for o in e.client.list(t.recycle_bin.listing)}
     return ids
 
 
@@ -320,6 +320,8 @@ def test_each_change_is_one_commit_touching_exactly_its_files(env: Env) -> None:
 
 
 def test_hard_deleted_and_purged_objects_lose_their_files(env: Env) -> None:
+    """A cloud security group is soft-deleted since 2026 (group-delete.md, MC1183299): its file stays, with
+    deletedDateTime, until it is purged (directory-deleteditems-delete.md)."""
     env.backup()
     groups = catalog.by_name("groups")
     security = next(
@@ -330,9 +332,14 @@ def test_hard_deleted_and_purged_objects_lose_their_files(env: Env) -> None:
         and "Unified" not in (g.get("groupTypes") or [])
         and not g.get("deletedDateTime")
     )
-    env.graph("DELETE", f"groups/{security['id']}")  # security groups are deleted for good at once
+    group_path = catalog.object_path(groups, security["id"])
+    env.graph("DELETE", f"groups/{security['id']}")
     env.backup()
-    assert ("D", catalog.object_path(groups, security["id"])) in env.last_commit_files()
+    assert env.load(group_path)["deletedDateTime"]
+    assert env.load(group_path)["members"] == security["members"]  # the links its file had
+    env.graph("DELETE", f"directory/deletedItems/{security['id']}")  # purge
+    env.backup()
+    assert ("D", group_path) in env.last_commit_files()
 
     users = catalog.by_name("users")
     deleted_user = next(
@@ -344,6 +351,38 @@ def test_hard_deleted_and_purged_objects_lose_their_files(env: Env) -> None:
     env.graph("DELETE", f"directory/deletedItems/{deleted_user['id']}")  # purge
     env.backup()
     assert ("D", catalog.object_path(users, deleted_user["id"])) in env.last_commit_files()
+
+
+def test_deleted_custom_role_definition_keeps_its_file_until_purged(env: Env) -> None:
+    """unifiedroledefinition-delete.md (2026): deleting a custom role definition soft-deletes it into
+    roleManagement/directory/deletedItems/roleDefinitions; its file stays with deletedDateTime, comes back
+    live on restore (unifiedroledefinition-restore.md) and goes when it is purged."""
+    roles = catalog.by_name("roleDefinitions")
+    role = env.graph(
+        "POST",
+        roles.path,
+        {
+            "displayName": "Payroll Operator",
+            "isEnabled": True,
+            "rolePermissions": [{"allowedResourceActions": ["microsoft.directory/users/basic/update"]}],
+        },
+    )
+    env.backup()
+    path = catalog.object_path(roles, role["id"])
+    assert env.load(path)["deletedDateTime"] is None
+    env.graph("DELETE", f"{roles.path}/{role['id']}")
+    env.backup()
+    assert env.last_commit_files(reports=False) == [("M", path)]
+    assert env.load(path)["deletedDateTime"]
+    assert "soft-deleted" in git(env.root, "log", "-1", "--format=%B")
+    assert env.backup().commit is None  # still in the bin: nothing changes
+    env.graph("POST", f"roleManagement/directory/deletedItems/roleDefinitions/{role['id']}/restore")
+    env.backup()
+    assert env.load(path)["deletedDateTime"] is None
+    env.graph("DELETE", f"{roles.path}/{role['id']}")
+    env.graph("DELETE", f"roleManagement/directory/deletedItems/roleDefinitions/{role['id']}")
+    env.backup()
+    assert ("D", path) in env.last_commit_files()
 
 
 def test_failed_type_changes_nothing_and_other_types_commit(env: Env) -> None:
@@ -849,7 +888,8 @@ def test_many_objects_are_read_whole_per_type_and_equal_their_one_by_one_reads(e
     gone_group = next(
         env.load(p) for p in env.files(catalog.by_name("groups")) if not env.load(p).get("mailEnabled")
     )
-    env.graph("DELETE", f"groups/{gone_group['id']}")  # security groups are deleted for good
+    env.graph("DELETE", f"groups/{gone_group['id']}")
+    env.graph("DELETE", f"directory/deletedItems/{gone_group['id']}")  # gone for good
     env.graph("PATCH", f"users/{quiet['id']}", {"jobTitle": "Read Whole"})
     paths = [p for p in git(env.root, "ls-files").split("\n") if p and catalog.parse_path(p)]
     keys = [parsed for p in paths if (parsed := catalog.parse_path(p)) is not None]

@@ -364,19 +364,22 @@ def test_required_on_create_properties_are_required_by_graph(
 
 def test_delta_and_soft_delete_support_match_graph(graph_session: requests.Session, sandbox: Sandbox) -> None:
     """A type is read through delta exactly when Graph offers `{path}/delta`, and has a recycle bin exactly
-    when `directory/deletedItems/{cast}` lists it (directory-deleteditems-list.md)."""
+    when Graph lists its deleted objects: directory objects at `directory/deletedItems/{cast}`
+    (directory-deleteditems-list.md), custom role definitions at their own bin
+    (directoryrolemanagementdeleteditemcontainer-list-roledefinitions.md, 2026)."""
     base = f"{sandbox.graph_url}/v1.0"
     for t in CATALOG:
         if not t.singleton:
             delta = graph_session.get(f"{base}/{t.path}/delta")
             assert (delta.status_code == 200) == t.delta, f"{t.name}: delta answered {delta.status_code}"
-        if t.soft_delete_cast:
-            listed = graph_session.get(f"{base}/directory/deletedItems/{t.soft_delete_cast}")
+        if t.recycle_bin:
+            listed = graph_session.get(f"{base}/{t.recycle_bin.listing}")
             assert listed.status_code == 200, t.name
-            assert "deletedDateTime" in t.select and t.delta  # shown greyed out by ls, restored in place
-    casts = {t.soft_delete_cast for t in CATALOG if t.soft_delete_cast}
+            assert "deletedDateTime" in t.select  # shown greyed out by ls, restored in place
+    listings = {t.recycle_bin.listing for t in CATALOG if t.recycle_bin}
     for t in CATALOG:  # a type without a recycle bin: Graph has no deletedItems cast for it
         resource = t.path.rsplit("/", 1)[-1].rstrip("s")
-        if t.soft_delete_cast is None and not t.singleton and f"microsoft.graph.{resource}" not in casts:
-            listed = graph_session.get(f"{base}/directory/deletedItems/microsoft.graph.{resource}")
+        cast = f"directory/deletedItems/microsoft.graph.{resource}"
+        if t.recycle_bin is None and not t.singleton and cast not in listings:
+            listed = graph_session.get(f"{base}/{cast}")
             assert listed.status_code >= 400, t.name

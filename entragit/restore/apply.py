@@ -265,7 +265,9 @@ class Writer:
 
     def undelete(self, a: Action) -> str:
         body = {"newUserPrincipalName": a.new_upn} if a.new_upn else None
-        self._send(a, "POST", f"directory/deletedItems/{a.id}/restore", body)
+        if a.type.recycle_bin is None:  # the plan undeletes only what a recycle bin returned
+            raise _NotDone(f"{a.type.name} have no deleted items to restore from")
+        self._send(a, "POST", a.type.recycle_bin.restore_path(a.id), body)
         rest = [c for c in a.changes if not (a.new_upn and c.path == "userPrincipalName")]
         done = f"restored from deleted items{f' as {a.new_upn}' if a.new_upn else ''}"
         if rest:

@@ -216,7 +216,8 @@ def plan_object(
         every = attribute_keys(t, desired, Options())  # --only cannot leave out what creation needs
         creatable = [k for k in (*every, *t.create_only) if desired.get(k) is not None]
         ops, changes = attribute_patch(list(dict.fromkeys(creatable)), desired, {})
-        why = "; ".join(["gone from the tenant (hard-deleted)", *accounts.recreate_notes(t.name, desired)])
+        notes = [*accounts.recreate_notes(t.name, desired), *([t.recreate_note] if t.recreate_note else [])]
+        why = "; ".join(["gone from the tenant (hard-deleted)", *notes])
         recreate = action(RECREATE, changes, ops, why)
         return [recreate, *_link_actions(d, {}, opts)]
     compared = facts.pending.rewrite(t, desired) if facts.pending else desired
@@ -287,7 +288,7 @@ def plan_removal(d: Desired, live: dict[str, Any] | None) -> list[Action]:
     blocker = _blocker(d.type, live)
     if blocker:
         return [action(REFUSE, blocker)]
-    soft = " (to deleted items, restorable for 30 days)" if d.type.soft_delete_cast else " (for good)"
+    soft = " (to deleted items, restorable for 30 days)" if d.type.recycle_bin else " (for good)"
     return [action(DELETE, f"its file was removed from the work tree; deleted{soft}")]
 
 
