@@ -53,7 +53,8 @@ def test_hard_deleted_groups_are_created_again_together_in_one_batch(env: Env) -
     gids = plain[:3]
     assert len(gids) == 3
     for gid in gids:
-        env.graph("DELETE", f"groups/{gid}")  # a security group is deleted for good
+        env.graph("DELETE", f"groups/{gid}")
+        env.graph("DELETE", f"directory/deletedItems/{gid}")  # purged: recreate, not undelete
 
     before = _stats(env)
     env.ok("plan", "--no-relationships", *gids)

@@ -39,8 +39,9 @@ def test_a_restore_killed_after_a_creation_reached_graph_completes_without_dupli
     for g in (first, second):  # group-post-groups.md: a security group is created Private by default
         env.graph("PATCH", f"groups/{g['id']}", {"visibility": "Private"})
     env.ok("backup")
-    for g in (first, second):
+    for g in (first, second):  # deleted and purged (a cloud security group is soft-deleted first)
         env.graph("DELETE", f"groups/{g['id']}")
+        env.graph("DELETE", f"directory/deletedItems/{g['id']}")
     env.ok("backup")
 
     real = GraphClient.write_many
@@ -82,6 +83,7 @@ def test_a_creation_interrupted_before_it_was_sent_is_made_on_the_rerun(
     env.graph("PATCH", f"groups/{group['id']}", {"visibility": "Private"})
     env.ok("backup")
     env.graph("DELETE", f"groups/{group['id']}")
+    env.graph("DELETE", f"directory/deletedItems/{group['id']}")  # purged: the rerun must recreate it
     env.ok("backup")
     real = GraphClient.request
 

@@ -174,6 +174,48 @@ def test_soft_deleted_user_and_group_undeleted_with_same_id_and_links(env: Env) 
     env.assert_empty("Marketing Team", uid)
 
 
+def test_soft_deleted_security_group_undeleted_with_its_id_members_and_owners(env: Env) -> None:
+    """group-delete.md (2026) and MC1183299: a cloud security group waits 30 days in deleted items and comes
+    back with its membership and ownership; the plan undeletes it with the same id (no recreate, no id map),
+    so the conditional access policies that name it need no change."""
+    group = env.find("groups", "Emergency Access Exclusions")
+    gid = group["id"]
+    members = member_ids(env, f"groups/{gid}/members")
+    owners = member_ids(env, f"groups/{gid}/owners")
+    assert members and owners
+    env.graph("DELETE", f"groups/{gid}")
+    env.ok("backup")
+
+    assert [a["action"] for a in env.plan(gid)["actions"]] == ["undelete"]
+    env.restore(gid)
+    assert env.graph("GET", f"groups/{gid}")["displayName"] == group["displayName"]
+    assert member_ids(env, f"groups/{gid}/members") == members
+    assert member_ids(env, f"groups/{gid}/owners") == owners
+    assert not (env.root / "idmap.yaml").exists() or gid not in (env.root / "idmap.yaml").read_text()
+    env.assert_empty(gid)
+
+
+def test_soft_deleted_custom_role_definition_undeleted_with_its_id(env: Env) -> None:
+    """unifiedroledefinition-delete.md (2026): a deleted custom role definition is soft-deleted; restore
+    undeletes it from roleManagement/directory/deletedItems/roleDefinitions (unifiedroledefinition-restore.md)
+    with the same id, so the role assignments that name it still point at it."""
+    role = next(
+        r for r in env.graph("GET", "roleManagement/directory/roleDefinitions")["value"] if not r["isBuiltIn"]
+    )
+    rid = role["id"]
+    env.graph("DELETE", f"roleManagement/directory/roleDefinitions/{rid}")
+    env.ok("backup")
+
+    [undelete] = env.plan(rid)["actions"]
+    assert (undelete["type"], undelete["action"]) == ("roleDefinitions", "undelete")
+    assert "↺ undelete roleManagement/directory/roleDefinitions/" in env.ok("plan", rid).output
+    env.restore(rid)
+    live = env.graph("GET", f"roleManagement/directory/roleDefinitions/{rid}")
+    assert live["displayName"] == role["displayName"] and live["deletedDateTime"] is None
+    assert env.graph("GET", "roleManagement/directory/deletedItems/roleDefinitions")["value"] == []
+    env.assert_empty(rid)
+
+
 def test_taken_upn_names_its_holder_and_new_upn_restores_under_another(env: Env) -> None:
     """directory-deleteditems-restore.md: newUserPrincipalName restores a user whose UPN is taken."""
     user = env.find("users", "Lidia Holloway")
@@ -269,9 +311,10 @@ def test_bad_input_is_one_line_and_writes_nothing(env: Env) -> None:
 
 
 def test_hard_deleted_security_group_recreated_with_links_and_ca_references_rewritten(env: Env) -> None:
-    """Security groups are deleted for good (directory-deleteditems-list.md lists only M365 groups): a new
-    group takes its place, the id map is committed, and conditional access conditions naming the old id
-    are rewritten to the new one."""
+    """A security group purged from deleted items is gone for good (directory-deleteditems-delete.md): a
+    new group takes its place, the id map is committed, and conditional access conditions naming the old
+    id are rewritten to the new one. (The tests of recreate purge the recycle bin first: a cloud security
+    group is soft-deleted since 2026.)"""
     old = env.find("groups", "Emergency Access Exclusions")
     gid = old["id"]
     members = member_ids(env, f"groups/{gid}/members")
@@ -287,6 +330,7 @@ def test_hard_deleted_security_group_recreated_with_links_and_ca_references_rewr
     env.graph("PATCH", f"groups/{gid}", {"visibility": "Private"})
     env.ok("backup")
     env.graph("DELETE", f"groups/{gid}")
+    env.graph("DELETE", f"directory/deletedItems/{gid}")
     env.ok("backup")
 
     plan = env.plan(gid, *policies)
@@ -366,13 +410,21 @@ def test_application_and_service_principal_recreated_with_the_new_app_id(env: En
 
 
 def test_ca_policy_and_named_location_recreated_in_rank_order(env: Env) -> None:
-    """Both are deleted for good in v1.0; the location comes first so the policy can name its new id."""
+    """Both are deleted for good in v1.0; the location comes first so the policy can name its new id. The
+    portal's recycle bin for them is a preview Graph v1.0 cannot reach (policydeletableitem.md, beta only,
+    no application permission): each recreate says the original may still be there, so that the admin
+    does not end up with two live copies."""
     location = env.find("identity/conditionalAccess/namedLocations", "Corporate HQ")
     policy = env.find("identity/conditionalAccess/policies", "Require MFA outside trusted locations")
     env.graph("DELETE", f"identity/conditionalAccess/policies/{policy['id']}")
     env.graph("DELETE", f"identity/conditionalAccess/namedLocations/{location['id']}")
     env.ok("backup")
 
+    recreates = [a for a in env.plan(policy["id"], location["id"])["actions"] if a["action"] == "recreate"]
+    assert [a["type"] for a in recreates] == ["namedLocations", "conditionalAccessPolicies"]
+    for a in recreates:
+        assert "hard-deleted" in a["reason"] and "portal's deleted items (preview" in a["reason"]
+        assert "two live copies" in a["reason"]
     env.restore(policy["id"], location["id"])
     ids = idmap(env)["ids"]
     live = env.graph("GET", f"identity/conditionalAccess/policies/{ids[policy['id']]}")
@@ -390,8 +442,9 @@ def test_dynamic_and_ownerless_groups_recreated(env: Env) -> None:
     )
     env.graph("PATCH", f"groups/{dynamic['id']}", {"visibility": "Private"})  # as POST /groups defaults it
     env.ok("backup")
-    for g in (dynamic, plain):
+    for g in (dynamic, plain):  # deleted and purged
         env.graph("DELETE", f"groups/{g['id']}")
+        env.graph("DELETE", f"directory/deletedItems/{g['id']}")
     env.ok("backup")
     actions = env.plan(dynamic["id"], plain["id"])["actions"]
     assert [a["action"] for a in actions if a["action"] == "recreate"] == ["recreate", "recreate"]

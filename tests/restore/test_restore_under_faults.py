@@ -27,6 +27,7 @@ def scenario(env: Env) -> list[str]:
     env.graph("PATCH", f"groups/{gone['id']}", {"visibility": "Private"})  # as Graph creates it (see there)
     env.ok("backup")
     env.graph("DELETE", f"groups/{gone['id']}")
+    env.graph("DELETE", f"directory/deletedItems/{gone['id']}")  # for good: recreated, not undeleted
 
     aurora = env.find("groups", "Project Aurora")
     members = sorted(member_ids(env, f"groups/{aurora['id']}/members"))
