@@ -6,8 +6,8 @@ Two scenarios, each a child `entragit restore` timed end to end (plan included):
 - roll back N changed users: N cloud-only users get a new jobTitle and department through Graph after a
   backup; `restore --at <that backup>` puts them back (one PATCH each, sent through $batch);
 - recreate G hard-deleted groups of 20 members: security groups created with 20 members, backed up, deleted
-  (for good: only Microsoft 365 groups go to deleted items), backed up; `restore --at HEAD~1` creates them
-  anew and adds the members (members@odata.bind, 20 per write, batched).
+  and purged from deleted items (a cloud security group is soft-deleted since 2026), backed up;
+  `restore --at HEAD~1` creates them anew and adds the members (members@odata.bind, 20 per write, batched).
 Each reports its writes (as the sandbox counted them), wall time, writes per second and that rate as a
 fraction of Graph's write quota per app (3,000 writes per 150 s = 20 per second; docs/graph.md, Throttling).
 The issue's target: 1,000 users in at most 63 s (80% of the quota).
@@ -106,6 +106,8 @@ def recreate_groups(info: dict[str, Any], env: dict[str, str], repo: Path, n: in
     groups = client.map_concurrent(create, range(n))
     _entragit(env, "backup", "--repo", str(repo))
     client.map_concurrent(lambda g: client.request("DELETE", f"groups/{g}"), groups)
+    # A cloud security group is soft-deleted since 2026 (group-delete.md): purged, so that it is recreated.
+    client.map_concurrent(lambda g: client.request("DELETE", f"directory/deletedItems/{g}"), groups)
     client.close()
     _entragit(env, "backup", "--repo", str(repo))
     return {"groups": len(groups), "members_each": 20, **_timed_restore(info, env, repo, "HEAD~1", groups)}
