@@ -1331,6 +1331,10 @@ class GraphApi:
                     body["deletedDateTime"] = item["obj"].get("deletedDateTime")
                 return Response(200, body)
             if method == "DELETE":
+                if item["key"] == "directory/administrativeUnits":
+                    # directory-deleteditems-delete.md (2026): AUs "cannot be permanently deleted by using
+                    # the deletedItems API"; they expire after 30 days. The status is not documented.
+                    bad("Administrative units cannot be permanently deleted from deleted items.")
                 target = self.audit.target(item["key"], item["obj"])
                 self.tenant.purge(oid)
                 self.audit.record(ctx, f"Hard delete {td.audit_noun}", td.audit_category, "Delete", [target])

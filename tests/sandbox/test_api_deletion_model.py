@@ -211,10 +211,11 @@ def test_restored_user_whose_mail_is_taken_needs_auto_reconcile(g: Graph) -> Non
     assert all(taken.lower() not in p.lower() for p in proxies)
 
 
-def test_administrative_unit_soft_delete_restore_and_purge(g: Graph) -> None:
+def test_administrative_unit_soft_delete_restore_and_expiry(g: Graph) -> None:
     """administrativeunit-delete.md / directory-deleteditems-list.md: a deleted AU goes to deletedItems
-    (cast microsoft.graph.administrativeUnit), restores with its members, and
-    directory-deleteditems-delete.md: a purged one is gone for good."""
+    (cast microsoft.graph.administrativeUnit) and restores with its members; directory-deleteditems-delete.md
+    (learn.microsoft.com, 2026): AUs "cannot be permanently deleted by using the deletedItems API" and are
+    gone 30 days after their deletion."""
     au = g.post("directory/administrativeUnits", {"displayName": "Seattle"}).json()["id"]
     assert g.post(f"directory/administrativeUnits/{au}/members/$ref", g.ref(uid(2))).status_code == 204
     assert g.delete(f"directory/administrativeUnits/{au}").status_code == 204
@@ -224,7 +225,9 @@ def test_administrative_unit_soft_delete_restore_and_purge(g: Graph) -> None:
     assert g.post(f"directory/deletedItems/{au}/restore").status_code == 200
     assert [m["id"] for m in g.get(f"directory/administrativeUnits/{au}/members").json()["value"]] == [uid(2)]
     assert g.delete(f"directory/administrativeUnits/{au}").status_code == 204
-    assert g.delete(f"directory/deletedItems/{au}").status_code == 204
+    assert g.delete(f"directory/deletedItems/{au}").status_code == 400
+    assert g.get(f"directory/deletedItems/{au}").status_code == 200
+    g.tenant.advance(31 * 86400)
     assert g.get(f"directory/deletedItems/{au}").status_code == 404
     assert g.post(f"directory/deletedItems/{au}/restore").status_code == 404
     assert g.get("directory/deletedItems/microsoft.graph.administrativeUnit").json()["value"] == []
