@@ -1335,10 +1335,7 @@ class GraphApi:
                     # directory-deleteditems-delete.md (2026): AUs "cannot be permanently deleted by using
                     # the deletedItems API"; they expire after 30 days. The status is not documented.
                     bad("Administrative units cannot be permanently deleted from deleted items.")
-                target = self.audit.target(item["key"], item["obj"])
-                self.tenant.purge(oid)
-                self.audit.record(ctx, f"Hard delete {td.audit_noun}", td.audit_category, "Delete", [target])
-                return Response(204)
+                return self._purge(ctx, item)
             not_allowed()
         if len(rest) == 2 and rest[1].lower() in ("restore", "microsoft.graph.restore"):
             if method != "POST":
@@ -1366,10 +1363,7 @@ class GraphApi:
             if method == "GET":
                 return self._entity(ctx, td, item["obj"], bin_path)
             if method == "DELETE":
-                target = self.audit.target(key, item["obj"])
-                self.tenant.purge(oid)
-                self.audit.record(ctx, f"Hard delete {td.audit_noun}", td.audit_category, "Delete", [target])
-                return Response(204)
+                return self._purge(ctx, item)
             not_allowed()
         if len(rest) == 2 and rest[1].lower() in ("restore", "microsoft.graph.restore"):
             if method != "POST":
@@ -1385,6 +1379,14 @@ class GraphApi:
             body_out.update(project(td, restored))
             return Response(200, body_out)
         segment_not_found(rest[-1])
+
+    def _purge(self, ctx: Ctx, item: dict[str, Any]) -> Response:
+        """DELETE of a recycle-bin entry: gone for good, audited as a "Hard delete" of its kind."""
+        td = TYPES[item["key"]]
+        target = self.audit.target(td.key, item["obj"])
+        self.tenant.purge(str(item["obj"]["id"]))
+        self.audit.record(ctx, f"Hard delete {td.audit_noun}", td.audit_category, "Delete", [target])
+        return Response(204)
 
     def _restore(self, ctx: Ctx, oid: str, item: dict[str, Any]) -> Response:
         key = item["key"]
