@@ -150,6 +150,14 @@ def _common(f: F) -> F:
                 show_default=True,
                 help="Also restore linked members, owners and managers that are deleted themselves.",
             ),
+            click.option(
+                "--type",
+                "types",
+                metavar="TYPE",
+                multiple=True,
+                help="With every object of the revision (plan without OBJECT, restore --all): only these "
+                "types (repeatable).",
+            ),
             repo_option,
         )
     ):
@@ -281,11 +289,18 @@ def _exit_if_refused(refused: list[str]) -> None:
 
 
 @click.command("restore")
-@click.argument("objects", metavar="OBJECT...", nargs=-1, required=True)
+@click.argument("objects", metavar="OBJECT...", nargs=-1)
+@click.option(
+    "--all",
+    "every",
+    is_flag=True,
+    help="Every object of the revision (with --at; --type narrows it), as `plan` without OBJECT shows.",
+)
 @_common
 @_guarded
 def restore_cmd(
     objects: tuple[str, ...],
+    every: bool,
     repo: str | None,
     allow_mass: bool,
     allow_privileged: bool,
@@ -295,6 +310,12 @@ def restore_cmd(
     **common: Any,
 ) -> None:
     """Bring objects back to a revision: show the plan, ask, apply it through Graph, report each result."""
+    if bool(objects) == every:
+        raise UsageError(
+            "restore: name the objects to restore, or pass --all for every object of the revision"
+            if not objects
+            else "restore: --all restores every object of the revision; name no OBJECT with it"
+        )
     _plan_and_execute(
         repo,
         lambda client: _plan(client, repo, objects, common),

@@ -137,17 +137,22 @@ def make_plan(
     relationships: bool = True,
     sub_objects: bool = False,
     new_upn: str | None = None,
+    types: Sequence[str] = (),
     client: GraphClient,
 ) -> Plan:
-    """What a restore of specs (every object of the revision when empty) would do now; with sub_objects,
-    also of the members, owners and managers they link to that are deleted themselves."""
+    """What a restore of specs (every object of the revision when empty, of the given types only when
+    types are named) would do now; with sub_objects, also of the members, owners and managers they link to
+    that are deleted themselves."""
     idmap = idmap_mod.load(sources.repo_root(repo_dir))
     if not specs:  # every object of the revision is in the plan already: no relatives to add
         if new_upn is not None:
             raise UsageError("--new-upn needs exactly one object, a user")
-        rev, wanted, live, types = _unlike_live(repo_dir, at, idmap, client)
-        opts = Options(_check_only(only, types), relationships)
+        kinds = {catalog.by_name(name) for name in types} or None
+        rev, wanted, live, held = _unlike_live(repo_dir, at, idmap, client, kinds)
+        opts = Options(_check_only(only, held), relationships)
         return _plan(repo_dir, rev, wanted, opts, idmap, client, live=live)
+    if types:
+        raise UsageError("--type narrows a plan of every object: name objects or types, not both")
     rev, wanted = desired_mod.read(repo_dir, specs, at)
     if new_upn is not None and [d.type.name for d in wanted] != ["users"]:
         raise UsageError("--new-upn needs exactly one object, a user")
@@ -162,7 +167,11 @@ def make_plan(
 
 
 def _unlike_live(
-    repo_dir: str | None, at: str | None, idmap: IdMap, client: GraphClient
+    repo_dir: str | None,
+    at: str | None,
+    idmap: IdMap,
+    client: GraphClient,
+    types: set[catalog.ObjectType] | None = None,
 ) -> tuple[Revision, list[Desired], list[Live], set[catalog.ObjectType]]:
     """A whole revision against the live tenant: the desired objects whose files differ from what a backup
     would write now, with their live objects, and the types the revision holds. Only those files are
@@ -176,6 +185,7 @@ def _unlike_live(
         for path in digests
         if (parsed := catalog.parse_path(path)) is not None
         for t, oid in [parsed]
+        if types is None or t in types
     }
     # Files naming an object an earlier restore replaced differ from the tenant whatever their digest says:
     # the live holder may still name the old id too (conditional access keeps ids of deleted objects).

@@ -73,7 +73,11 @@ def read(repo_dir: str | None, specs: Sequence[str], at: str | None) -> tuple[Re
     rev = sources.revision(repo_dir, at)
     out: dict[str, Desired] = {}
     for spec in specs:
-        path = sources.resolve(repo_dir, spec, rev.sha)
+        path = (
+            sources.resolve(repo_dir, spec, rev.sha)
+            if at is None
+            else sources.resolve_then_and_now(repo_dir, spec, rev.sha)
+        )
         if path in out:
             continue
         out[path] = _at(repo_dir, spec, path, rev) if at is not None else _latest_alive(repo_dir, spec, path)

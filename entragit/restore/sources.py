@@ -20,6 +20,7 @@ from entragit import catalog, config, live, render
 from entragit.catalog import ObjectType
 from entragit.errors import UsageError
 from entragit.graph.client import GraphClient
+from entragit.history.resolve import AmbiguousObject, ObjectNotFound
 from entragit.history.resolve import resolve as resolve_spec
 from entragit.history.tenant import Key, Live, live_objects, live_unlike
 from entragit.repo import records
@@ -177,6 +178,31 @@ def read_live_unlike(repo_dir: str, files: Mapping[Key, str], client: GraphClien
 def resolve(repo_dir: str | None, spec: str, rev: str | None) -> str:
     """Repository path of the object spec names at rev, also of objects removed before it."""
     return resolve_spec(_repo(repo_dir), spec, rev)
+
+
+def resolve_then_and_now(repo_dir: str | None, spec: str, rev: str) -> str:
+    """The object spec names at rev or at HEAD: an admin restoring to last week types the name the object
+    has now, or had then. Both finding one object (through the id map, for one recreated since) is that
+    object, at rev's path where it has one; two different objects are ambiguous, one line naming both."""
+    repo = _repo(repo_dir)
+    found: dict[str, str] = {}  # the object's last id → its path, rev's first
+    missing: list[ObjectNotFound] = []
+    for where in (rev, None):
+        try:
+            path = resolve_spec(repo, spec, where)
+        except ObjectNotFound as exc:
+            missing.append(exc)
+            continue
+        parsed = catalog.parse_path(path)
+        found.setdefault(repo.successors().last(parsed[1]) if parsed else path, path)
+    if not found:
+        raise missing[0]
+    if len(found) > 1:
+        then, now = found.values()
+        raise AmbiguousObject(
+            f"'{spec}' names {then} at {rev[:8]} and {now} now: give a path or an id to say which"
+        )
+    return next(iter(found.values()))
 
 
 def object_paths(repo_dir: str | None, rev: str | None) -> list[str]:
