@@ -25,6 +25,7 @@ from entragit.restore.plan import (
     RECREATE,
     REFUSE,
     SKIP,
+    UNDELETE,
     Action,
     Facts,
     Options,
@@ -285,7 +286,7 @@ def _plan(
             else plan_object(d, obj, opts, replace(f, pending=pending))
             for (d, obj), f, acts in zip(pairs, facts, planned, strict=True)
         ]
-    actions = [a for acts in planned for a in acts]
+    actions = _without_undeleted_links([a for acts in planned for a in acts])
     if inbound_refs and opts.relationships:
         actions += _inbound(repo_dir, wanted, actions, opts, idmap, pending, client)
     _mark_needs(actions)
@@ -298,8 +299,31 @@ def _plan(
         if v is not None
     }
     names = sources.names(repo_dir, rev.sha, linked) if actions else {}
+    if linked - names.keys():  # successors an earlier restore created, named as the latest backup has them
+        names.update(sources.names(repo_dir, None, linked - names.keys()))
     names.update({a.id: a.name for a in actions if a.action == RECREATE})  # gone from the revision's names
     return Plan(rev, actions, names, idmap, frozenset(d.revision.sha for d in wanted))
+
+
+def _without_undeleted_links(actions: list[Action]) -> list[Action]:
+    """Refusals that ask only for links to objects this plan undeletes are left out: Graph brings an
+    undeleted object's memberships back itself (directory-deleteditems-restore.md), mail-enabled groups'
+    included, so nothing is left undone there."""
+    undeleted = {a.id for a in actions if a.action == UNDELETE}
+    if not undeleted:
+        return actions
+    return [
+        a
+        for a in actions
+        if not (
+            a.action == REFUSE
+            and a.changes
+            and all(
+                a.type.relationship(c.path) is not None and c.old is None and c.new in undeleted
+                for c in a.changes
+            )
+        )
+    ]
 
 
 def _mark_needs(actions: list[Action]) -> None:
