@@ -165,10 +165,12 @@ def _common(f: F) -> F:
     return f
 
 
-def _plan(client: Any, repo: str | None, objects: tuple[str, ...], common: dict[str, Any]) -> restore.Plan:
+def _plan(
+    client: Any, backup: sources.Backup, objects: tuple[str, ...], common: dict[str, Any]
+) -> restore.Plan:
     """The plan for the options every restore command shares (see `_common`)."""
     only = common.pop("only")
-    return restore.make_plan(repo, objects, only=only.split(",") if only else None, client=client, **common)
+    return restore.make_plan(backup, objects, only=only.split(",") if only else None, client=client, **common)
 
 
 @click.command("plan")
@@ -182,13 +184,14 @@ def plan_cmd(
     objects: tuple[str, ...], repo: str | None, as_json: bool, exit_code: bool, **common: Any
 ) -> None:
     """What a restore would do: each object of the revision against the live tenant. Writes nothing."""
-    client = sources.connect(repo, prompt_printer())
+    backup = sources.Backup(repo)
+    client = backup.connect(prompt_printer())
     try:
-        plan = _plan(client, repo, objects, common)
+        plan = _plan(client, backup, objects, common)
     finally:
         client.close()
     if not objects:  # the whole revision against the tenant: a drift check, recorded for `status`/`fleet`
-        restore.record_drift(repo, plan, summary(plan.actions))
+        restore.record_drift(backup, plan, summary(plan.actions))
     if as_json:
         echo_json(plan.to_json())
     else:
@@ -238,7 +241,7 @@ def _guarded(f: F) -> F:
 
 
 def _execute(
-    repo: str | None,
+    backup: sources.Backup,
     plan: restore.Plan,
     client: Any,
     *,
@@ -260,7 +263,7 @@ def _execute(
         return
     guards.check(
         writes,
-        guards.privileged_principals(repo, plan.sources),
+        guards.privileged_principals(backup, plan.sources),
         allow_mass=allow_mass,
         allow_privileged=allow_privileged,
     )
@@ -269,7 +272,7 @@ def _execute(
             raise UsageError("restore writes to the tenant: pass --yes to apply without a terminal to ask on")
         if not click.confirm("Apply this plan?", default=False):
             raise EntragitError("cancelled: nothing written")
-    results, commit = restore.run(repo, plan, client, _report, send_invitations=send_invitations)
+    results, commit = restore.run(backup, plan, client, _report, send_invitations=send_invitations)
     failed = [r for r in results if r.status != OK]
     click.echo(
         f"Restored: {len(results) - len(failed)} of {len(results)} actions done"
@@ -318,7 +321,7 @@ def restore_cmd(
         )
     _plan_and_execute(
         repo,
-        lambda client: _plan(client, repo, objects, common),
+        lambda backup, client: _plan(client, backup, objects, common),
         allow_mass=allow_mass,
         allow_privileged=allow_privileged,
         yes=yes,
@@ -346,7 +349,7 @@ def apply_cmd(
     from a pull request). Every file is checked before anything is written."""
     _plan_and_execute(
         repo,
-        lambda client: restore.make_apply_plan(repo, paths, prune=prune, client=client),
+        lambda backup, client: restore.make_apply_plan(backup, paths, prune=prune, client=client),
         allow_mass=allow_mass,
         allow_privileged=allow_privileged,
         yes=yes,
@@ -355,11 +358,14 @@ def apply_cmd(
     )
 
 
-def _plan_and_execute(repo: str | None, make: Callable[[Any], restore.Plan], **options: Any) -> None:
+def _plan_and_execute(
+    repo: str | None, make: Callable[[sources.Backup, Any], restore.Plan], **options: Any
+) -> None:
     """Sign in as the restore app, build the plan, then show, ask and apply it (restore and apply alike)."""
-    client = sources.connect(repo, prompt_printer())
+    backup = sources.Backup(repo)  # opened once: the plan, the guards and the record all read through it
+    client = backup.connect(prompt_printer())
     try:
-        _execute(repo, make(client), client, **options)
+        _execute(backup, make(backup, client), client, **options)
     finally:
         client.close()
 
