@@ -12,6 +12,7 @@ import click
 
 from entragit.cli.options import json_option, repo_option
 from entragit.cli.output import echo_json, table
+from entragit.wording import count
 
 if TYPE_CHECKING:
     from entragit.status import RepoStatus
@@ -48,6 +49,8 @@ def status_cmd(repo: str, as_json: bool) -> None:
     else:
         for label, value in _status_lines(status):
             click.echo(f"{label + ':':<13} {value}")
+        for ref in status.dangling:
+            click.echo(f"  {ref['line']}")
     if status.result == "error":
         sys.exit(1)
 
@@ -79,6 +82,7 @@ def _status_lines(s: RepoStatus) -> list[tuple[str, str]]:
         ("objects", objects + (f"; {s.soft_deleted} soft-deleted" if s.soft_deleted else "")),
         ("last change", s.last_change or "-"),
         ("drift", _drift(s)),
+        ("dangling", count(len(s.dangling), "reference") + " to objects gone" if s.dangling else "none"),
     ]
 
 
