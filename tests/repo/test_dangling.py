@@ -59,16 +59,20 @@ def test_only_references_to_objects_the_backup_had_dangle(tmp_path: Path) -> Non
     b.commit("backup contoso.com: 0 changed, 0 added, 2 deleted")
     found = dangling.current(BackupRepo(b.root))
     sales_path = catalog.object_path(catalog.by_name("groups"), sales)
-    assert [(d.holder, d.prop, d.value) for d in found] == [
-        (policy, "conditions.users.includeGroups", sales)
-    ]
+    assert [(d.holder, d.prop, d.value) for d in found] == [(policy, "conditions.users.includeGroups", sales)]
     [d] = found
     assert (d.holder_type, d.holder_name) == ("conditionalAccessPolicies", "Block guests")
-    assert (d.target.path, d.target.type, d.target.name, d.target.last) == (sales_path, "groups", "Sales", last)
+    assert (d.target.path, d.target.type, d.target.name, d.target.last) == (
+        sales_path,
+        "groups",
+        "Sales",
+        last,
+    )
     assert d.command == f"entragit restore {sales_path} {policy}"
     assert d.line() == (
-        f'conditionalAccessPolicies "Block guests" ({policy}) conditions.users.includeGroups → groups "Sales" '
-        f"{sales}, last backed up in {last[:10]} ({sales_path}); to bring it back: {d.command}"
+        f'conditionalAccessPolicies "Block guests" ({policy}) conditions.users.includeGroups → '
+        f'groups "Sales" {sales}, last backed up in {last[:10]} ({sales_path}); '
+        f"to bring it back: {d.command}"
     )
 
     # The service principal goes too: now no object has the appId, which the application had last.
@@ -77,7 +81,11 @@ def test_only_references_to_objects_the_backup_had_dangle(tmp_path: Path) -> Non
     found = dangling.current(BackupRepo(b.root))
     apps = [d for d in found if d.holder == other_path]
     assert [(d.prop, d.value, d.target.path) for d in apps] == [
-        ("conditions.applications.includeApplications", app_id, catalog.object_path(catalog.by_name("applications"), app))
+        (
+            "conditions.applications.includeApplications",
+            app_id,
+            catalog.object_path(catalog.by_name("applications"), app),
+        )
     ]
 
     # The group back (a restore recreated it and pointed the policy at its new id): nothing dangles there.
