@@ -74,7 +74,7 @@ def _drift(s: RepoStatus) -> str:
 
 def _status_lines(s: RepoStatus) -> list[tuple[str, str]]:
     objects = ", ".join(f"{t} {n}" for t, n in sorted(s.objects.items())) or "-"
-    return [
+    lines = [
         ("repository", s.repo),
         ("tenant", f"{s.domain} ({s.tenant_id})" if s.domain else str(s.tenant_id or "?")),
         ("last backup", s.last_backup or "never"),
@@ -82,8 +82,12 @@ def _status_lines(s: RepoStatus) -> list[tuple[str, str]]:
         ("objects", objects + (f"; {s.soft_deleted} soft-deleted" if s.soft_deleted else "")),
         ("last change", s.last_change or "-"),
         ("drift", _drift(s)),
-        ("dangling", count(len(s.dangling), "reference") + " to objects gone" if s.dangling else "none"),
     ]
+    if s.result not in ("error", "none"):  # read from a backup: nothing to say without one
+        lines.append(
+            ("dangling", f"{count(len(s.dangling), 'reference')} to objects gone" if s.dangling else "none")
+        )
+    return lines
 
 
 @click.command("fleet")

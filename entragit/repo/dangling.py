@@ -22,16 +22,17 @@ the history from the cached last-change map, and `git grep` finds the few holder
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import shlex
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from entragit import canonical, catalog
 from entragit.canonical import Ref
 from entragit.catalog import ObjectType
 from entragit.repo.attribution import one_line
-from entragit.repo.entries import load_text, summarize
+from entragit.repo.entries import load_text
 from entragit.repo.git import RepoError
 from entragit.repo.reader import BackupRepo
 
@@ -139,8 +140,36 @@ def _load(path: str, text: str | None) -> tuple[ObjectType, str, dict[str, Any]]
         return None
 
 
-def _name(t: ObjectType, path: str, text: str | None) -> str | None:
-    return summarize(path, t, text).display_name if text is not None else None
+@dataclass(frozen=True)
+class _File:
+    """What this module needs of one file of a holder or of an appId/templateId owner."""
+
+    type: str
+    name: str
+    refs: tuple[Ref, ...]  # `held`
+    keys: frozenset[Key]  # `keys_of`
+
+    def to_row(self) -> list[Any]:
+        return [
+            self.type,
+            self.name,
+            [[r.path, r.value, list(r.types), r.key] for r in self.refs],
+            sorted(self.keys),
+        ]
+
+    @classmethod
+    def from_row(cls, row: list[Any]) -> _File:
+        refs = tuple(Ref(p, v, tuple(types), k) for p, v, types, k in row[2])
+        return cls(row[0], row[1], refs, frozenset((k, v) for k, v in row[3]))
+
+
+def _summary(path: str, text: str | None) -> _File | None:
+    loaded = _load(path, text)
+    if loaded is None:
+        return None
+    t, oid, obj = loaded
+    refs = tuple(dict.fromkeys(held(t, obj))) if t.name in _HOLDER_NAMES else ()
+    return _File(t.name, str(obj.get(t.display) or oid), refs, frozenset(keys_of(t, oid, obj)))
 
 
 class _Gones:
@@ -159,11 +188,45 @@ class _Gones:
         found = self.by_key.get((ref.key, ref.value), ())
         return next((g for name in ref.types for g in found if g.type == name), None)
 
-    def values(self) -> set[str]:
-        return {value for _key, value in self.by_key}
+
+_WATCHED_FOLDERS = sorted({catalog.by_name(n).folder for n in sorted(WATCHED)})
+CACHE = "references"  # under .git/entragit/history/: blob id → `_File` row
+# What the rows depend on beyond the catalog fingerprint the cache already checks: the references themselves.
+_ROWS = hashlib.sha1(
+    repr(
+        [(t.name, t.display, t.references, t.relationships) for t in catalog.CATALOG if t.name in WATCHED]
+    ).encode()
+).hexdigest()[:12]
 
 
-def _gone(repo: BackupRepo, removed: Mapping[str, str]) -> _Gones:
+def _cached_rows(data: dict[str, Any]) -> dict[str, Any]:
+    if data.get("rows") != _ROWS:
+        raise ValueError("references cache made for other catalog references")
+    return dict(data["blobs"])
+
+
+def _files_at(repo: BackupRepo, rev: str) -> dict[str, _File]:
+    """path → summary of every holder's and appId/templateId owner's file at rev: one `ls-tree` of their
+    folders, and a cache by blob id, so that only files not seen before are read and parsed (at 100k
+    objects, 15k applications and service principals: parsed once, then read from one JSON file)."""
+    out = repo.git("ls-tree", "-r", "-z", rev, "--", *_WATCHED_FOLDERS)
+    blobs: dict[str, str] = {}
+    for item in out.decode("utf-8", "surrogateescape").split("\0"):
+        meta, _, path = item.partition("\t")
+        t = repo.object_type(path) if path else None
+        if t is not None and t.name in WATCHED:
+            blobs[path] = meta.split(" ")[2]
+    cache: dict[str, Any] = repo._load_cache(CACHE, _cached_rows) or {}
+    missing = {b: p for p, b in blobs.items() if b not in cache}
+    for (blob, path), text in zip(missing.items(), repo.read_many(list(missing)), strict=True):
+        summary = _summary(path, text)
+        cache[blob] = summary.to_row() if summary else None
+    if missing:
+        repo._save_cache(CACHE, {"rows": _ROWS, "blobs": {b: cache[b] for b in blobs.values()}})
+    return {p: _File.from_row(cache[b]) for p, b in blobs.items() if cache.get(b)}
+
+
+def _gone_in_history(repo: BackupRepo, removed: Mapping[str, str]) -> _Gones:
     """The objects whose files `removed` names (path → the commit that deleted it), each with the commit
     before that; the appId or templateId of those that references name that way is read from that commit."""
     commits = sorted(set(removed.values()))
@@ -171,65 +234,37 @@ def _gone(repo: BackupRepo, removed: Mapping[str, str]) -> _Gones:
     if commits:
         out = repo.git("rev-parse", *(f"{c}^" for c in commits), check=False).decode().split()
         parents = dict(zip(commits, out, strict=False)) if len(out) == len(commits) else {}
-    keyed = [p for p, c in removed.items() if c in parents and (repo.object_type(p) or _NO).name in ALT_KEYS]
+    keyed = [p for p, c in removed.items() if c in parents and _type_name(repo, p) in ALT_KEYS]
     texts = dict(zip(keyed, repo.read_many([f"{parents[removed[p]]}:{p}" for p in keyed]), strict=True))
     gones = _Gones()
     for path, commit in removed.items():
         parsed = catalog.parse_path(path)
-        if parsed is None or commit not in parents:
-            continue
-        t, oid = parsed
-        loaded = _load(path, texts.get(path))
-        gones.add(Gone(path, t.name, oid, parents[commit]), keys_of(t, oid, loaded[2] if loaded else None))
+        if parsed is not None and commit in parents:
+            t, oid = parsed
+            loaded = _load(path, texts.get(path))
+            gones.add(
+                Gone(path, t.name, oid, parents[commit]), keys_of(t, oid, loaded[2] if loaded else None)
+            )
     return gones
 
 
-_NO = catalog.ObjectType(name="", path="", select=())
-
-
-def _alt_present(
-    repo: BackupRepo,
-    rev: str,
-    values: Collection[str],
-    skip: Collection[str] = (),
-    extra: Iterable[tuple[str, str]] = (),
-) -> set[Key]:
-    """The appIds and templateIds among values that an object at rev has (its file found by `git grep`,
-    then read), leaving out the files in skip; `extra` are texts of files laid over rev (a run's changes)."""
-    if not values:
-        return set()
-    folders = sorted({catalog.by_name(n).folder for n in ALT_KEYS})
-    paths = [p for p in repo.grep_files(rev, values, folders) if p not in skip]
-    found: set[Key] = set()
-    texts = [*zip(paths, repo.read_many([f"{rev}:{p}" for p in paths]), strict=True), *extra]
-    for path, text in texts:
-        loaded = _load(path, text)
-        if loaded is not None:
-            found |= keys_of(*loaded) - {("id", loaded[1])}
-    return found
+def _type_name(repo: BackupRepo, path: str) -> str:
+    t = repo.object_type(path)
+    return t.name if t is not None else ""
 
 
 def _dangling(
-    holders: Iterable[tuple[str, str | None]],
+    holders: Mapping[str, _File],
     gones: _Gones,
     exists: Collection[str],
     alt_present: Collection[Key],
-    wanted: Mapping[str, Collection[tuple[str, str]]] | None = None,
+    wanted: Mapping[str, Collection[Ref]] | None = None,
 ) -> list[Dangling]:
-    """The references of the holders' texts whose target is gone: no file of it in `exists`, its appId or
-    templateId not in `alt_present`. With `wanted`, only those (property, value) pairs per holder path."""
+    """The references of the holders whose target is gone: no file of it in `exists`, its appId or
+    templateId not in `alt_present`. With `wanted`, only those references per holder path."""
     out: list[Dangling] = []
-    for path, text in holders:
-        loaded = _load(path, text)
-        if loaded is None or loaded[0].name not in _HOLDER_NAMES:
-            continue
-        t, oid, obj = loaded
-        seen: set[tuple[str, str]] = set()
-        for ref in held(t, obj):
-            pair = (ref.path, ref.value)
-            if pair in seen or (wanted is not None and pair not in wanted.get(path, ())):
-                continue
-            seen.add(pair)
+    for path, f in holders.items():
+        for ref in f.refs if wanted is None else wanted.get(path, ()):
             gone = gones.find(ref)
             if gone is None:
                 continue
@@ -237,45 +272,36 @@ def _dangling(
                 continue
             if ref.key != "id" and (ref.key, ref.value) in alt_present:
                 continue
-            name = str(obj.get(t.display) or oid)
-            out.append(Dangling(path, t.name, name, ref.path, ref.value, gone))
+            out.append(Dangling(path, f.type, f.name, ref.path, ref.value, gone))
     return out
+
+
+def _alt_keys(files: Mapping[str, _File]) -> set[Key]:
+    return {k for f in files.values() if f.type in ALT_KEYS for k in f.keys if k[0] != "id"}
 
 
 def _named(repo: BackupRepo, found: list[Dangling]) -> list[Dangling]:
     """found with each target's display name, read from its last file (one `cat-file` for all)."""
     targets = list(dict.fromkeys(d.target for d in found))
     texts = repo.read_many([f"{g.last}:{g.path}" for g in targets])
-    names = {g: _name(catalog.by_name(g.type), g.path, text) for g, text in zip(targets, texts, strict=True)}
+    names = {g: _summary(g.path, text) for g, text in zip(targets, texts, strict=True)}
     out = [
-        Dangling(d.holder, d.holder_type, d.holder_name, d.prop, d.value, _with_name(d.target, names))
+        replace(d, target=replace(d.target, name=f.name if (f := names.get(d.target)) else None))
         for d in found
     ]
     return sorted(out, key=lambda d: (d.holder, d.prop, d.value))
 
 
-def _with_name(g: Gone, names: Mapping[Gone, str | None]) -> Gone:
-    return Gone(g.path, g.type, g.id, g.last, names.get(g))
-
-
 def current(repo: BackupRepo) -> list[Dangling]:
-    """The dangling references at HEAD: holders that `git grep` finds naming an object removed in the
-    history (the cached last-change map), checked by their parsed references."""
+    """The dangling references at HEAD: the references of the holders (`_files_at`) naming an object removed
+    over the history (the cached last-change map) that no object at HEAD answers to."""
     head = repo.head().sha
     index = repo.index()
-    removed = {
-        p: c.sha for p, c in repo.last_changes().items() if p not in index and repo.object_type(p) is not None
-    }
+    removed = {p: c.sha for p, c in repo.last_changes().items() if p not in index and repo.object_type(p)}
     if not removed:
         return []
-    gones = _gone(repo, removed)
-    holders = sorted({t.folder for t in HOLDERS})
-    paths = [p for p in repo.grep_files(head, gones.values(), holders) if p in index]
-    texts = repo.read_many([f"{head}:{p}" for p in paths])
-    candidates = list(zip(paths, texts, strict=True))
-    alt_values = {v for (k, v) in gones.by_key if k != "id"}
-    alt = _alt_present(repo, head, alt_values) if alt_values else set()
-    return _named(repo, _dangling(candidates, gones, set(index), alt))
+    files = _files_at(repo, head)
+    return _named(repo, _dangling(files, _gone_in_history(repo, removed), set(index), _alt_keys(files)))
 
 
 def news(
@@ -287,50 +313,37 @@ def news(
 ) -> list[Dangling]:
     """The references a backup run leaves dangling that were not before, over HEAD (`tracked`: its paths):
     holders naming an object the run `removed`, and holders the run wrote (`written`: path → new text of
-    each changed holder or object named by appId or templateId) with a reference they did not have, to an
-    object gone earlier. `added`: every path the run adds."""
+    each changed holder or appId/templateId owner) with a reference they did not have, to an object gone
+    earlier. `added`: every path the run adds or changes."""
     head = repo.head().sha
     exists = (set(tracked) - set(removed)) | set(added) | set(written)
-    keyed = [p for p in removed if (repo.object_type(p) or _NO).name in ALT_KEYS]
-    old = dict(zip(keyed, repo.read_many([f"{head}:{p}" for p in keyed]), strict=True))
+    before = _files_at(repo, head)
+    now = {p: f for p, f in before.items() if p not in removed and p not in written}
+    now.update({p: f for p, text in written.items() if (f := _summary(p, text)) is not None})
     this_run = _Gones()
     for path in removed:
         parsed = catalog.parse_path(path)
         if parsed is not None:
-            loaded = _load(path, old.get(path))
-            this_run.add(
-                Gone(path, parsed[0].name, parsed[1], head), keys_of(*parsed, loaded[2] if loaded else None)
-            )
-
-    # Holders naming what this run removed: found by `git grep` at HEAD, read as the run leaves them.
-    folders = sorted({t.folder for t in HOLDERS})
-    named = [p for p in repo.grep_files(head, this_run.values(), folders) if p not in removed]
-    changed = [p for p in written if (repo.object_type(p) or _NO).name in _HOLDER_NAMES]
-    unchanged = [p for p in named if p not in written]
-    heads = dict(
-        zip(changed + unchanged, repo.read_many([f"{head}:{p}" for p in changed + unchanged]), strict=True)
-    )
-    holders = [(p, written[p]) for p in changed] + [(p, heads[p]) for p in unchanged]
-
-    # References the changed holders did not have before, and whose target is not in this run's removals.
-    new_refs: dict[str, set[tuple[str, str]]] = {}
-    refs_to_check: list[Ref] = []
-    for path in changed:
-        now, before = _load(path, written[path]), _load(path, heads.get(path))
-        if now is None:
-            continue
-        had = {(r.path, r.value) for r in held(before[0], before[2])} if before else set()
-        for ref in held(now[0], now[2]):
-            if (ref.path, ref.value) not in had and this_run.find(ref) is None:
-                new_refs.setdefault(path, set()).add((ref.path, ref.value))
-                refs_to_check.append(ref)
-    earlier = _gone(repo, _removed_before(repo, head, refs_to_check, exists)) if refs_to_check else _Gones()
-
-    alt_values = {v for (k, v) in [*this_run.by_key, *earlier.by_key] if k != "id"}
-    extra = [(p, t) for p, t in written.items() if (repo.object_type(p) or _NO).name in ALT_KEYS]
-    alt = _alt_present(repo, head, alt_values, skip=set(removed) | set(written), extra=extra)
+            f = before.get(path)
+            keys = f.keys if f is not None else keys_of(parsed[0], parsed[1], None)
+            this_run.add(Gone(path, parsed[0].name, parsed[1], head), keys)
+    holders = {p: f for p, f in now.items() if f.refs}
+    # References the written holders did not have before, to objects this run did not remove.
+    new_refs = {
+        p: [
+            r
+            for r in holders[p].refs
+            if r not in (before[p].refs if p in before else ()) and not this_run.find(r)
+        ]
+        for p in written
+        if p in holders
+    }
+    new_refs = {p: refs for p, refs in new_refs.items() if refs}
+    checked = [r for refs in new_refs.values() for r in refs]
+    earlier = _gone_in_history(repo, _removed_before(repo, head, checked, exists)) if checked else _Gones()
+    alt = _alt_keys(now)
     found = _dangling(holders, this_run, exists, alt)
-    found += _dangling([(p, written[p]) for p in new_refs], earlier, exists, alt, new_refs)
+    found += _dangling(holders, earlier, exists, alt, new_refs)
     return _named(repo, found)
 
 
