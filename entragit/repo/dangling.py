@@ -11,8 +11,8 @@ A reference counts only when its value was, at some revision, the id (or the app
 `Reference.key` names) of an object file of the repository, and is none now: "All", built-in role template
 ids and Microsoft's own appIds never were objects of the backup, so they never dangle. Each dangling
 reference is told with the revision where its object last existed (the last commit whose tree had its file)
-and one command that brings the object back and points the holder at it (`entragit restore` of both: a
-recreated object gets a new id, which a restore of the holder writes in through the id map).
+and one command that brings the object back and points the holder at it (`entragit restore` of the object:
+recreating it puts back the references other objects held to it, restore/inbound.py).
 
 Cost at 100k objects: nothing parses every file. `current` (status, report) takes the objects removed over
 the history from the cached last-change map, and `git grep` finds the few holders naming one of them;
@@ -80,9 +80,9 @@ class Dangling:
 
     @property
     def command(self) -> str:
-        """Brings the object back (recreated or undeleted, taken at its last backup) and the holder at its
-        latest backup, whose reference the id map then points at the object's new id."""
-        return f"entragit restore {shlex.quote(self.target.path)} {shlex.quote(self.holder)}"
+        """Brings the object back (recreated or undeleted, taken at its last backup); a recreation also
+        points every holder of a reference to it at its new id."""
+        return f"entragit restore {shlex.quote(self.target.path)}"
 
     def line(self) -> str:
         """One line, whatever the names hold (a name cannot add a paragraph or forge a trailer)."""

@@ -55,7 +55,7 @@ def test_a_policy_naming_a_deleted_group_is_reported_until_the_group_is_restored
     _hard_delete_group(env, gid)
     assert gid in env.graph("GET", f"{CA}/{policy['id']}")["conditions"]["users"]["includeGroups"]
     backup = env.ok("backup")
-    command = f"entragit restore {group_path} {policy_path}"
+    command = f"entragit restore {group_path}"  # the policy is put back on the group's successor with it
     line = (
         f'conditionalAccessPolicies "Pilot needs MFA" ({policy_path}) conditions.users.includeGroups → '
         f'groups "CA pilot" {gid}, last backed up in {before[:10]} ({group_path}); '
@@ -99,6 +99,7 @@ def test_a_policy_naming_a_deleted_group_is_reported_until_the_group_is_restored
 
     # The command shown: the group recreated (a new id), the policy pointed at it.
     env.ok(*command.split()[1:2], "--yes", *command.split()[2:])
+    env.assert_empty(policy_path)
     new_gid = env.find("groups", "CA pilot")["id"]
     assert env.graph("GET", f"{CA}/{policy['id']}")["conditions"]["users"]["includeGroups"] == [new_gid]
     env.ok("backup")
