@@ -32,8 +32,9 @@ from entragit import attribution, canonical, catalog, config, live, render, repo
 from entragit.catalog import ObjectType
 from entragit.errors import EntragitError
 from entragit.graph.client import DeltaExpired, GraphClient, GraphError, RetryNotice
-from entragit.repo import records
+from entragit.repo import dangling, records
 from entragit.repo.attribution import one_line
+from entragit.repo.reader import BackupRepo
 from entragit.repo.writer import Part, Snapshot, Store
 from entragit.reports import REPORT_FOLDER
 from entragit.wording import count
@@ -73,6 +74,7 @@ class BackupResult:
     types: dict[str, TypeSummary] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)  # one line each: a recovered run, a full re-listing
+    dangling: list[dangling.Dangling] = field(default_factory=list)  # references the run left dangling
     unreachable: str | None = None  # Graph never answered: the one reason every type failed
     stats: dict[str, Any] = field(default_factory=dict)
 
@@ -578,10 +580,13 @@ def _commit_message(
     extra: Sequence[tuple[str, str]],
     group: attribution.Group | None = None,
     claimed: frozenset[str] = frozenset(),
+    dangling_refs: Sequence[tuple[str, dangling.Dangling]] = (),
 ) -> str:
-    """Summary line, one body line per changed object, and a `Failed-Type:` trailer per type that failed, so
-    that `git log` tells a partial backup from a complete one (on each commit of the run). With a group: only
-    its objects (the rest group: those no other group `claimed`), followed by its trailers."""
+    """Summary line, one body line per changed object, a paragraph of the references the changes left
+    dangling, and a `Failed-Type:` trailer per type that failed, so that `git log` tells a partial backup
+    from a complete one (on each commit of the run). With a group: only its objects (the rest group: those
+    no other group `claimed`), followed by its trailers; a dangling reference goes with the change that
+    made it (the removed object's, else the holder's)."""
     counts = {"changed": 0, "added": 0, "deleted": 0}
     lines: list[str] = []
     listed = 0  # lines there would be without the limit
@@ -615,8 +620,43 @@ def _commit_message(
     if listed > BODY_LINES:
         lines.append(f"… and {listed - BODY_LINES} more")
     trailers = [*(group.trailers if group is not None else []), *failed]
-    paragraphs = [head, "\n".join(lines), "\n".join(trailers)]
+    mine_dangling = [
+        f"Dangling: {d.line()}"
+        for cause, d in dangling_refs
+        if (cause in paths if paths is not None else cause not in claimed)
+    ]
+    paragraphs = [head, "\n".join(lines), "\n".join(mine_dangling[:BODY_LINES]), "\n".join(trailers)]
     return "\n\n".join(p for p in paragraphs if p) + "\n"
+
+
+def _dangling_news(
+    store: Store, snapshot: Snapshot, outcomes: Sequence[_Outcome]
+) -> list[tuple[str, dangling.Dangling]]:
+    """The references this run leaves dangling that were not before, each with the path whose change made
+    it dangle (the object removed, else the holder changed). Only the run's removals and the changed files
+    of holders and appId/templateId owners are looked at; a first backup has no history to dangle into."""
+    head = store.head()
+    if head is None:
+        return []
+    removed: list[str] = []
+    kept: list[str] = []
+    watched: list[str] = []
+    for out in outcomes:
+        if out.summary.error:
+            continue
+        for path, e in out.entries.items():
+            if e.kind == "deleted":
+                removed.append(path)
+                continue
+            kept.append(path)
+            if out.t.name in dangling.WATCHED:
+                watched.append(path)
+    if not removed and not watched:
+        return []
+    snapshot.flush()
+    written = {p: text for p in watched if (text := store.read_text(p)) is not None}
+    found = dangling.news(BackupRepo(store.root), store.all_tracked(), removed, written, kept)
+    return [(d.target.path if d.target.last == head else d.holder, d) for d in found]
 
 
 def _changed(
@@ -691,6 +731,8 @@ def run_backup(
                     "to the last commit before this run",
                 )
             report_changes = _add_reports(store, client, snapshot, new_types, result)
+            news = _dangling_news(store, snapshot, outcomes)
+            result.dangling = [d for _, d in news]
             domain = domain or _domain_from_graph(client) or cfg.tenant_id
             plan = attribution.plan(
                 store, client, cfg.attribution, _changed(outcomes, report_changes), started_at
@@ -699,7 +741,7 @@ def run_backup(
             claimed = frozenset().union(*(g.paths or () for g in plan.groups))
             parts = [
                 Part(
-                    _commit_message(domain, outcomes, [] if g.paths else report_changes, g, claimed),
+                    _commit_message(domain, outcomes, [] if g.paths else report_changes, g, claimed, news),
                     g.paths,
                     g.author,
                 )

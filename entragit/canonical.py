@@ -3,8 +3,9 @@
 The same tenant state must give byte-identical files (so git only sees real changes), and loading a file must
 give back exactly the canonical dict (so restore and compare work on what the file says). Both live here:
 
-- `canonicalize` turns Graph JSON into the canonical dict: volatile fields and `@odata` annotations dropped,
-  identity keys first, every other key sorted, unordered lists sorted, relationships merged in as sorted ids.
+- `canonicalize` turns Graph JSON into the canonical dict: volatile fields and `@odata` annotations dropped
+  (`@odata.type` is kept for polymorphic types and for objects of a catalog `derived` type), identity keys
+  first, every other key sorted, unordered lists sorted, relationships merged in as sorted ids.
 - `dump` writes that dict as YAML with our own small emitter. The canonical data model is only dicts, lists,
   str, int, float, bool and None, so a purpose-built emitter is short, fast (~45 µs for a typical user file:
   ~100x ruamel's pure-Python emitter, ~7x libyaml's; benchmarks/bench_canonical.py) and controls quoting
@@ -157,6 +158,9 @@ def canonicalize(
     already canonical dict can be canonicalized again) and left out otherwise. `drop` adds dotted paths to
     leave out (the `exclude attributes` setting of entragit.yaml)."""
     obj: dict[str, Any] = _clean(dict(graph_obj), t.keep_odata_type)
+    derived = t.derived_type(graph_obj)
+    if derived is not None:  # an agent identity, not a plain service principal: the file says so
+        obj["@odata.type"] = derived.odata_type
     if t.fill_missing:
         for prop in t.select:
             obj.setdefault(prop, None)

@@ -113,6 +113,20 @@ class Reference:
 
 
 @dataclass(frozen=True)
+class DerivedType:
+    """A derived type Graph returns inside a base type's collection, told apart by its `@odata.type`.
+
+    Entra agent identities (Graph v1.0, 2026) are such: an agent identity is a service principal, an agent
+    user a user. Only their files keep `@odata.type` (a plain user's file has none, so existing backups do not
+    change), and that is how a restore knows the kind of object a file describes. `not_recreatable` says why
+    a restore will not create a hard-deleted one anew ('' when a POST of the base type would do): each is made
+    through its own endpoint from other objects, and a POST of the base type would make another kind."""
+
+    odata_type: str  # "#microsoft.graph.agentIdentity"
+    not_recreatable: str = ""
+
+
+@dataclass(frozen=True)
 class ObjectType:
     """One Entra object type: where it lives in Graph and in the backup repository, and how to restore it."""
 
@@ -146,6 +160,8 @@ class ObjectType:
     restorable: bool = True
     rank: int = 0  # restore order: lower first
     keep_odata_type: bool = False  # keep `@odata.type` (polymorphic collections), at every depth
+    # Derived types whose objects keep their top-level `@odata.type` (the base type's own files carry none).
+    derived: tuple[DerivedType, ...] = ()
     shard: bool = False  # big collections: files go to folder/<id[:2]>/<id>.yaml
     permissions_backup: tuple[str, ...] = ()
     permissions_restore: tuple[str, ...] = ()
@@ -179,6 +195,11 @@ class ObjectType:
     def item_path(self, object_id: str) -> str:
         """Graph path of one object (the singleton's own path)."""
         return self.path if self.singleton else f"{self.path}/{object_id}"
+
+    def derived_type(self, obj: Mapping[str, Any]) -> DerivedType | None:
+        """The derived type `obj` is of (its `@odata.type`), or None for an object of the type itself."""
+        kind = obj.get("@odata.type")
+        return next((d for d in self.derived if d.odata_type == kind), None) if kind else None
 
     @property
     def writable(self) -> tuple[str, ...]:
@@ -351,6 +372,33 @@ _CA_LIST_PATHS = _names(
     """
 )
 
+# Entra agent identities: derived types of user, application and service principal in the v1.0 schema
+# (msgraph-metadata cleanMetadata.xml, 2026-08; resources/agentidentity.md, agentidentityblueprint.md,
+# agentidentityblueprintprincipal.md, agentuser.md). Each is soft-deleted like its base type, and each is
+# created through its own endpoint from other objects (agentidentity-post.md, agentuser-post.md, ...).
+_AGENT_USER = DerivedType(
+    "#microsoft.graph.agentUser",
+    not_recreatable="an agent user is created for its parent agent identity (identityParentId, "
+    "agentuser-post.md); recreating it as a plain user would make another kind of object",
+)
+_AGENT_BLUEPRINT = DerivedType(
+    "#microsoft.graph.agentIdentityBlueprint",
+    not_recreatable="an agent identity blueprint is registered with its sponsors "
+    "(agentidentityblueprint-post.md) and its agent identities name its appId; recreating it as a plain "
+    "application would make another kind of object with a new appId",
+)
+_AGENT_IDENTITY = DerivedType(
+    "#microsoft.graph.agentIdentity",
+    not_recreatable="an agent identity is created from its blueprint (agentidentity-post.md); recreating it "
+    "as a plain service principal would make another kind of object",
+)
+_AGENT_BLUEPRINT_PRINCIPAL = DerivedType(
+    "#microsoft.graph.agentIdentityBlueprintPrincipal",
+    not_recreatable="an agent identity blueprint principal is created from its blueprint "
+    "(agentidentityblueprintprincipal-post.md); recreating it as a plain service principal would make "
+    "another kind of object",
+)
+
 CATALOG: tuple[ObjectType, ...] = (
     _directory_type(
         "users",
@@ -386,6 +434,7 @@ CATALOG: tuple[ObjectType, ...] = (
             """
         ),
         relationships=(_USER_MANAGER,),
+        derived=(_AGENT_USER,),
         rank=20,
         permissions_backup=("User.Read.All",),
         permissions_restore=("User.ReadWrite.All",),
@@ -477,6 +526,7 @@ CATALOG: tuple[ObjectType, ...] = (
         relationships=(
             _links("owners", "applications", _OWNER_TARGETS, via_delta=False, expand="owners($select=id)"),
         ),
+        derived=(_AGENT_BLUEPRINT,),
         rank=40,
         permissions_backup=_APPLICATION_READ,
         permissions_restore=("Application.ReadWrite.All",),
@@ -513,6 +563,7 @@ CATALOG: tuple[ObjectType, ...] = (
             _APP_ROLE_ASSIGNED_TO,
         ),
         references=(Reference("appId", ("applications",), key="appId"),),
+        derived=(_AGENT_IDENTITY, _AGENT_BLUEPRINT_PRINCIPAL),
         rank=50,
         permissions_backup=_APPLICATION_READ,
         permissions_restore=("Application.ReadWrite.All", "AppRoleAssignment.ReadWrite.All"),

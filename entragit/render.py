@@ -36,10 +36,9 @@ T = TypeVar("T")
 def strip_annotations(obj: Mapping[str, Any], t: ObjectType) -> dict[str, Any]:
     """Graph object without delta/OData annotations and relationship keys (those go in as links)."""
     rel_names = {r.name for r in t.relationships}
+    kind = t.keep_odata_type or t.derived_type(obj) is not None
     return {
-        k: v
-        for k, v in obj.items()
-        if k not in rel_names and ("@" not in k or (k == "@odata.type" and t.keep_odata_type))
+        k: v for k, v in obj.items() if k not in rel_names and ("@" not in k or (k == "@odata.type" and kind))
     }
 
 

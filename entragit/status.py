@@ -8,7 +8,9 @@ tenant drifted from it? The answers come from the repository alone (no Graph req
 - the last run record (`.git/entragit/last-run.json`, see `repo/records.py`), newer than that commit when a
   run found nothing to commit or failed before committing;
 - the drift record (`.git/entragit/drift.json`) that a `plan` writes;
-- object counts per type from the history index of HEAD.
+- object counts per type from the history index of HEAD;
+- the references at HEAD to objects that are gone (`repo/dangling.py`), each with the command that brings its
+  object back.
 
 A backup older than `STALE_AFTER` is stale: the scheduled run stopped, or fails before it records anything.
 """
@@ -26,7 +28,7 @@ from typing import Any
 
 from entragit import config
 from entragit.errors import EntragitError
-from entragit.repo import records
+from entragit.repo import dangling, records
 from entragit.repo.reader import BackupRepo
 
 STALE_AFTER = timedelta(days=2)
@@ -51,6 +53,7 @@ class RepoStatus:
     soft_deleted: int = 0
     last_change: str | None = None  # ISO-8601 UTC of the latest backup commit (a run commits only changes)
     drift: dict[str, Any] | None = None  # the drift record as `plan` wrote it
+    dangling: list[dict[str, Any]] = field(default_factory=list)  # `Dangling.to_json` of each, at HEAD
     stale: bool = False
     error: str | None = None
 
@@ -130,6 +133,7 @@ def _fill(status: RepoStatus, repo: BackupRepo) -> None:
                 status.soft_deleted += 1
             else:
                 status.objects[entry.type] = status.objects.get(entry.type, 0) + 1
+        status.dangling = [d.to_json() for d in dangling.current(repo)]
 
 
 def _rank(s: RepoStatus) -> tuple[int, str]:

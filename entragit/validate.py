@@ -140,7 +140,7 @@ def _known_properties(type_name: str) -> frozenset[str]:
     """What an object file of this type may hold at the top level (its backed-up properties and links)."""
     t = catalog.by_name(type_name)
     names = {*t.select, "id", *(r.name for r in t.relationships)}
-    if t.keep_odata_type:
+    if t.keep_odata_type or t.derived:
         names.add("@odata.type")
     return frozenset(names)
 
@@ -232,9 +232,26 @@ def check_object(
                 refs = [e.get(prop) for e in committed.examples(t)]
             rule = rules.get(prop) or Rule(_reference_kind(refs))  # the catalog first, then the files
             _check_value(f"{relpath}: {prop}", value, rule, refs, problems)
+    problems += _kind_problems(relpath, t, obj, head)
     if head is not None:
         problems += _read_only_edits(relpath, t, obj, head, committed)
     return problems
+
+
+def _kind_problems(
+    relpath: str, t: ObjectType, obj: Mapping[str, Any], head: Mapping[str, Any] | None
+) -> list[str]:
+    """An object of a catalog `derived` type (an agent identity) names it in `@odata.type`, which Graph
+    never changes: another value, or one added to or taken from a committed file, is an edit of the kind."""
+    if not t.derived or t.keep_odata_type:
+        return []
+    kind, was = obj.get("@odata.type"), (head or {}).get("@odata.type")
+    if kind is not None and t.derived_type(obj) is None:
+        kinds = ", ".join(d.odata_type for d in t.derived)
+        return [f"{relpath}: @odata.type: {_shown(kind)} is not a kind of {t.name} entragit knows ({kinds})"]
+    if head is not None and kind != was:
+        return [f"{relpath}: @odata.type: the kind of an object cannot change (committed: {_shown(was)})"]
+    return []
 
 
 def _read_only_edits(

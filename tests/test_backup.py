@@ -1076,3 +1076,41 @@ def test_full_disk_is_one_line_and_keeps_the_last_commit(sandbox: Sandbox, tmp_p
     r = runner.invoke(cli, ["backup", "--repo", str(tmp_path / "roomy")], env=envvars)
     assert r.exit_code == 0, r.output
     assert git(tmp_path / "roomy", "status", "--porcelain", "--untracked-files=all") == ""
+
+
+AGENT_KINDS = {
+    "users": {"#microsoft.graph.agentUser"},
+    "applications": {"#microsoft.graph.agentIdentityBlueprint"},
+    "servicePrincipals": {
+        "#microsoft.graph.agentIdentity",
+        "#microsoft.graph.agentIdentityBlueprintPrincipal",
+    },
+}
+
+
+def test_agent_identities_are_backed_up_as_their_kind_and_plain_files_carry_no_type(env: Env) -> None:
+    """The demo tenant holds one Entra agent object of each v1.0 kind (resources/agentidentity.md ...): their
+    files say `@odata.type`, every other user, application and service principal file has no such line, a
+    soft-deleted agent keeps its kind (agentidentity-delete.md: restorable for 30 days), and a delta round
+    writes the same bytes as the full listing."""
+    assert env.backup().ok
+    agents: dict[str, str] = {}
+    for name, kinds in AGENT_KINDS.items():
+        files = {p: (env.root / p).read_text() for p in env.files(catalog.by_name(name))}
+        typed = {p: env.load(p)["@odata.type"] for p, text in files.items() if "'@odata.type'" in text}
+        assert set(typed.values()) == kinds, name
+        agents.update(typed)
+    identity = next(p for p, kind in agents.items() if kind == "#microsoft.graph.agentIdentity")
+    agent_user = next(p for p, kind in agents.items() if kind == "#microsoft.graph.agentUser")
+    oid = env.load(agent_user)["id"]
+    env.graph("PATCH", f"users/{oid}", {"jobTitle": "Helpdesk"})
+    env.graph("DELETE", f"servicePrincipals/{env.load(identity)['id']}")
+    result = env.backup()
+    assert result.ok and result.types["users"].mode == "delta"
+    assert env.load(agent_user)["@odata.type"] == "#microsoft.graph.agentUser"
+    assert env.load(agent_user)["jobTitle"] == "Helpdesk"
+    deleted = env.load(identity)
+    assert deleted["@odata.type"] == "#microsoft.graph.agentIdentity" and deleted["deletedDateTime"]
+    before = {p: (env.root / p).read_text() for p in agents}
+    assert env.backup(full=True).ok
+    assert {p: (env.root / p).read_text() for p in agents} == before

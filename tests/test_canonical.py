@@ -696,3 +696,31 @@ def test_keys_longer_than_yaml_allows_are_refused() -> None:
     with pytest.raises(ValueError, match="1100 characters"):
         dump({"k" * 1100: 1})
     assert load(dump({"k" * 900: 1})) == {"k" * 900: 1}
+
+
+def test_agent_identities_keep_their_type_and_plain_objects_gain_none() -> None:
+    """Graph v1.0 returns agent identities among the service principals, told apart only by @odata.type
+    (resources/agentidentity.md); the file must say so, and a plain object's file must not change."""
+    sps = by_name("servicePrincipals")
+    agent = {
+        "@odata.type": "#microsoft.graph.agentIdentity",
+        "id": "a1",
+        "displayName": "Helpdesk Agent",
+        "agentIdentityBlueprintId": "b1",  # not selected by a backup: never in the file
+    }
+    obj = canonicalize(sps, agent)
+    assert obj["@odata.type"] == "#microsoft.graph.agentIdentity"
+    assert dump(obj).splitlines()[:4] == [
+        "id: a1",
+        "displayName: Helpdesk Agent",
+        "appId: null",
+        "'@odata.type': '#microsoft.graph.agentIdentity'",
+    ]
+    # deletedItems and $batch answers name the base type: no line is added to existing files
+    plain = canonicalize(sps, {"@odata.type": "#microsoft.graph.servicePrincipal", "id": "s1"})
+    assert "@odata.type" not in plain
+    unknown = {"@odata.type": "#microsoft.graph.somethingNew", "id": "s2"}
+    assert "@odata.type" not in canonicalize(sps, unknown)
+    user = canonicalize(by_name("users"), {"@odata.type": "#microsoft.graph.agentUser", "id": "u1"})
+    assert user["@odata.type"] == "#microsoft.graph.agentUser"
+    assert canonicalize(sps, load(dump(obj))) == obj  # a file reads back to the same object

@@ -97,6 +97,24 @@ def test_unknown_property(repo: RepoBuilder) -> None:
     assert _run(repo) == (1, [f"{rel}: acountEnabled: not a property entragit backs up for users"])
 
 
+def test_an_agent_user_file_names_its_kind_which_an_edit_cannot_change(repo: RepoBuilder) -> None:
+    """agentuser.md: an agent user is a user whose file keeps `@odata.type`; Graph never changes an object's
+    kind, so neither may an edit (nor name a kind entragit does not back up)."""
+    agent = _user(4, **{"@odata.type": "#microsoft.graph.agentUser"})
+    rel = _edit(repo, agent)
+    assert _run(repo) == (0, [])  # a new file with @odata.type: no "not a property" line
+    repo.commit()
+    _edit(repo, _user(4))  # the type line removed
+    was = "'#microsoft.graph.agentUser'"
+    assert _run(repo) == (1, [f"{rel}: @odata.type: the kind of an object cannot change (committed: {was})"])
+    _edit(repo, agent, **{"@odata.type": "#microsoft.graph.user"})
+    code, lines = _run(repo)
+    assert code == 1 and lines == [
+        f"{rel}: @odata.type: '#microsoft.graph.user' is not a kind of users entragit knows "
+        "(#microsoft.graph.agentUser)"
+    ]
+
+
 def test_read_only_property_unchanged_from_head(repo: RepoBuilder) -> None:
     rel = _edit(repo, _user(createdDateTime="2020-01-01T00:00:00Z", proxyAddresses=["SMTP:x@contoso.com"]))
     code, lines = _run(repo)

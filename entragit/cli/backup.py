@@ -202,6 +202,8 @@ def backup_cmd(
         sys.exit(1)
     for note in [] if quiet else result.notices:
         click.echo(f"entragit: note: {note}", err=True)
+    for ref in [] if quiet else result.dangling:
+        click.echo(f"entragit: dangling: {ref.line()}", err=True)
     for error in result.errors:
         click.echo(f"entragit: error: {error}", err=True)
     click.echo(result.summary())

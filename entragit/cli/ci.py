@@ -12,6 +12,7 @@ import click
 
 from entragit.cli.options import json_option, repo_option
 from entragit.cli.output import echo_json, table
+from entragit.wording import count
 
 if TYPE_CHECKING:
     from entragit.status import RepoStatus
@@ -48,6 +49,8 @@ def status_cmd(repo: str, as_json: bool) -> None:
     else:
         for label, value in _status_lines(status):
             click.echo(f"{label + ':':<13} {value}")
+        for ref in status.dangling:
+            click.echo(f"  {ref['line']}")
     if status.result == "error":
         sys.exit(1)
 
@@ -71,7 +74,7 @@ def _drift(s: RepoStatus) -> str:
 
 def _status_lines(s: RepoStatus) -> list[tuple[str, str]]:
     objects = ", ".join(f"{t} {n}" for t, n in sorted(s.objects.items())) or "-"
-    return [
+    lines = [
         ("repository", s.repo),
         ("tenant", f"{s.domain} ({s.tenant_id})" if s.domain else str(s.tenant_id or "?")),
         ("last backup", s.last_backup or "never"),
@@ -80,6 +83,11 @@ def _status_lines(s: RepoStatus) -> list[tuple[str, str]]:
         ("last change", s.last_change or "-"),
         ("drift", _drift(s)),
     ]
+    if s.result not in ("error", "none"):  # read from a backup: nothing to say without one
+        lines.append(
+            ("dangling", f"{count(len(s.dangling), 'reference')} to objects gone" if s.dangling else "none")
+        )
+    return lines
 
 
 @click.command("fleet")

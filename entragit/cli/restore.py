@@ -150,6 +150,14 @@ def _common(f: F) -> F:
                 show_default=True,
                 help="Also restore linked members, owners and managers that are deleted themselves.",
             ),
+            click.option(
+                "--type",
+                "types",
+                metavar="TYPE",
+                multiple=True,
+                help="With every object of the revision (plan without OBJECT, restore --all): only these "
+                "types (repeatable).",
+            ),
             repo_option,
         )
     ):
@@ -157,10 +165,12 @@ def _common(f: F) -> F:
     return f
 
 
-def _plan(client: Any, repo: str | None, objects: tuple[str, ...], common: dict[str, Any]) -> restore.Plan:
+def _plan(
+    client: Any, backup: sources.Backup, objects: tuple[str, ...], common: dict[str, Any]
+) -> restore.Plan:
     """The plan for the options every restore command shares (see `_common`)."""
     only = common.pop("only")
-    return restore.make_plan(repo, objects, only=only.split(",") if only else None, client=client, **common)
+    return restore.make_plan(backup, objects, only=only.split(",") if only else None, client=client, **common)
 
 
 @click.command("plan")
@@ -174,13 +184,14 @@ def plan_cmd(
     objects: tuple[str, ...], repo: str | None, as_json: bool, exit_code: bool, **common: Any
 ) -> None:
     """What a restore would do: each object of the revision against the live tenant. Writes nothing."""
-    client = sources.connect(repo, prompt_printer())
+    backup = sources.Backup(repo)
+    client = backup.connect(prompt_printer())
     try:
-        plan = _plan(client, repo, objects, common)
+        plan = _plan(client, backup, objects, common)
     finally:
         client.close()
     if not objects:  # the whole revision against the tenant: a drift check, recorded for `status`/`fleet`
-        restore.record_drift(repo, plan, summary(plan.actions))
+        restore.record_drift(backup, plan, summary(plan.actions))
     if as_json:
         echo_json(plan.to_json())
     else:
@@ -230,7 +241,7 @@ def _guarded(f: F) -> F:
 
 
 def _execute(
-    repo: str | None,
+    backup: sources.Backup,
     plan: restore.Plan,
     client: Any,
     *,
@@ -252,7 +263,7 @@ def _execute(
         return
     guards.check(
         writes,
-        guards.privileged_principals(repo, plan.sources),
+        guards.privileged_principals(backup, plan.sources),
         allow_mass=allow_mass,
         allow_privileged=allow_privileged,
     )
@@ -261,7 +272,7 @@ def _execute(
             raise UsageError("restore writes to the tenant: pass --yes to apply without a terminal to ask on")
         if not click.confirm("Apply this plan?", default=False):
             raise EntragitError("cancelled: nothing written")
-    results, commit = restore.run(repo, plan, client, _report, send_invitations=send_invitations)
+    results, commit = restore.run(backup, plan, client, _report, send_invitations=send_invitations)
     failed = [r for r in results if r.status != OK]
     click.echo(
         f"Restored: {len(results) - len(failed)} of {len(results)} actions done"
@@ -281,11 +292,18 @@ def _exit_if_refused(refused: list[str]) -> None:
 
 
 @click.command("restore")
-@click.argument("objects", metavar="OBJECT...", nargs=-1, required=True)
+@click.argument("objects", metavar="OBJECT...", nargs=-1)
+@click.option(
+    "--all",
+    "every",
+    is_flag=True,
+    help="Every object of the revision (with --at; --type narrows it), as `plan` without OBJECT shows.",
+)
 @_common
 @_guarded
 def restore_cmd(
     objects: tuple[str, ...],
+    every: bool,
     repo: str | None,
     allow_mass: bool,
     allow_privileged: bool,
@@ -295,9 +313,15 @@ def restore_cmd(
     **common: Any,
 ) -> None:
     """Bring objects back to a revision: show the plan, ask, apply it through Graph, report each result."""
+    if bool(objects) == every:
+        raise UsageError(
+            "restore: name the objects to restore, or pass --all for every object of the revision"
+            if not objects
+            else "restore: --all restores every object of the revision; name no OBJECT with it"
+        )
     _plan_and_execute(
         repo,
-        lambda client: _plan(client, repo, objects, common),
+        lambda backup, client: _plan(client, backup, objects, common),
         allow_mass=allow_mass,
         allow_privileged=allow_privileged,
         yes=yes,
@@ -325,7 +349,7 @@ def apply_cmd(
     from a pull request). Every file is checked before anything is written."""
     _plan_and_execute(
         repo,
-        lambda client: restore.make_apply_plan(repo, paths, prune=prune, client=client),
+        lambda backup, client: restore.make_apply_plan(backup, paths, prune=prune, client=client),
         allow_mass=allow_mass,
         allow_privileged=allow_privileged,
         yes=yes,
@@ -334,11 +358,14 @@ def apply_cmd(
     )
 
 
-def _plan_and_execute(repo: str | None, make: Callable[[Any], restore.Plan], **options: Any) -> None:
+def _plan_and_execute(
+    repo: str | None, make: Callable[[sources.Backup, Any], restore.Plan], **options: Any
+) -> None:
     """Sign in as the restore app, build the plan, then show, ask and apply it (restore and apply alike)."""
-    client = sources.connect(repo, prompt_printer())
+    backup = sources.Backup(repo)  # opened once: the plan, the guards and the record all read through it
+    client = backup.connect(prompt_printer())
     try:
-        _execute(repo, make(client), client, **options)
+        _execute(backup, make(backup, client), client, **options)
     finally:
         client.close()
 

@@ -41,13 +41,15 @@ def live_object(
             graph.close()
 
 
-def live_objects(repo_root: str, keys: Sequence[Key], client: GraphClient) -> list[Live]:
+def live_objects(repo_root: str | BackupRepo, keys: Sequence[Key], client: GraphClient) -> list[Live]:
     """Many objects at once, in the order of keys (see `_read`)."""
     found = _read(repo_root, keys, client)
     return [found[k] for k in keys]
 
 
-def live_unlike(repo_root: str, digests: Mapping[Key, str], client: GraphClient) -> dict[Key, Live]:
+def live_unlike(
+    repo_root: str | BackupRepo, digests: Mapping[Key, str], client: GraphClient
+) -> dict[Key, Live]:
     """The live objects whose files would differ from the texts whose digests are given (`render.text_digest`;
     None for those Graph has no more); objects whose backup would write exactly that text are left out, so a
     whole-tenant comparison holds only what differs, neither the tenant nor the revision's texts."""
@@ -55,7 +57,7 @@ def live_unlike(repo_root: str, digests: Mapping[Key, str], client: GraphClient)
 
 
 def _read(
-    repo_root: str,
+    repo_root: str | BackupRepo,
     keys: Sequence[Key],
     client: GraphClient,
     keep: Callable[[Key, str], bool] | None = None,
@@ -65,7 +67,7 @@ def _read(
     (absent objects, objects gone mid-read) is read one by one: an object missing from a listing is
     confirmed absent before a plan recreates it. Objects whose file digest (`render.text_digest` of what a
     backup would write now) `keep` declines are left out of the result; without `keep`, none is."""
-    repo = BackupRepo(repo_root)
+    repo = repo_root if isinstance(repo_root, BackupRepo) else BackupRepo(repo_root)
     reader = live.Reader(client, config.load(repo.root))
     file_links = _file_links(repo)
     wanted: dict[ObjectType, set[str]] = defaultdict(set)

@@ -555,6 +555,10 @@ class Snapshot:
                     chosen.append(p)
         self.store._restore_paths(chosen)
 
+    def flush(self) -> None:
+        """Wait until every file put so far is in the work tree (they are written on background threads)."""
+        self._writers.flush()
+
     @property
     def touched(self) -> list[str]:
         return sorted([*self._marks, *self._deletes])

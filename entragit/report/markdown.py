@@ -135,6 +135,29 @@ def _deleted(r: Report, base: str) -> list[str]:
     return out
 
 
+def _dangling(r: Report, base: str) -> list[str]:
+    """References that name an object the tenant no longer has (a policy still naming a deleted group)."""
+    out = ["## Dangling references", ""]
+    if not r.dangling:
+        return [*out, "No object refers to an object that is gone."]
+    out += [
+        "These objects still name an object that was deleted for good; the command brings it back and points "
+        "the object at it.",
+        "",
+    ]
+    rows = (
+        [
+            link(d["holder_name"], d["holder"], base),
+            code(d["prop"]),
+            link(d["target"]["name"] or d["value"], d["target"]["path"], base) + f" ({d['target']['type']})",
+            code(d["target"]["last"][:10]),
+            code(d["command"]),
+        ]
+        for d in r.dangling
+    )
+    return [*out, *_table(["Object", "Property", "Names (gone)", "Last backed up in", "Restore"], rows), ""]
+
+
 def _policies(r: Report, base: str) -> list[str]:
     out = ["## Conditional access in plain words", ""]
     if not r.policies:
@@ -202,6 +225,8 @@ def render(r: Report, base: str) -> str:
         *_changes(r, base),
         "",
         *_deleted(r, base),
+        "",
+        *_dangling(r, base),
         "",
         *_policies(r, base),
         *_privileged(r, base),

@@ -19,6 +19,7 @@ from typing import Any
 from entragit import catalog, history, reports
 from entragit.errors import UsageError
 from entragit.history.diff import summarize_change
+from entragit.repo import dangling
 from entragit.repo.entries import Entry, is_deleted, load_text, stem, summarize
 from entragit.repo.reader import BackupRepo, LoggedCommit
 from entragit.repo.roles import PRIVILEGED_ROLE_IDS
@@ -103,6 +104,8 @@ class Report:
     policies: list[PolicySummary]
     privileged: list[RoleHolder]
     credentials: list[Credential]
+    # References to objects that are gone (`repo/dangling.py`), as `Dangling.to_json` gives them.
+    dangling: list[dict[str, Any]] = field(default_factory=list)
     root: str = field(default="", compare=False)
 
     def to_json(self) -> dict[str, Any]:
@@ -326,6 +329,11 @@ class _Builder:
             )
         return out
 
+    # -- dangling references ----------------------------------------------------------------------
+
+    def dangling(self) -> list[dict[str, Any]]:
+        return [d.to_json() for d in dangling.current(self.repo)]
+
     # -- conditional access and privileged access -------------------------------------------------
 
     def role_assignments(self) -> list[dict[str, Any]]:
@@ -454,5 +462,6 @@ def build(repo_dir: str | None, since: str | None = None) -> Report:
         policies=b.policies(assignments),
         privileged=b.privileged(assignments),
         credentials=b.credentials(),
+        dangling=b.dangling(),
         root=str(b.repo.root),
     )

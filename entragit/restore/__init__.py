@@ -16,7 +16,7 @@ from entragit.errors import EntragitError, UsageError
 from entragit.graph.client import GraphClient
 from entragit.restore import desired as desired_mod
 from entragit.restore import idmap as idmap_mod
-from entragit.restore import inbound, record, sources
+from entragit.restore import inbound, record
 from entragit.restore.apply import Result, apply
 from entragit.restore.desired import Desired, is_deleted
 from entragit.restore.idmap import IdMap
@@ -25,13 +25,14 @@ from entragit.restore.plan import (
     RECREATE,
     REFUSE,
     SKIP,
+    UNDELETE,
     Action,
     Facts,
     Options,
     plan_object,
     plan_removal,
 )
-from entragit.restore.sources import Live, Revision
+from entragit.restore.sources import Backup, Live, Revision
 
 
 @dataclass
@@ -46,12 +47,11 @@ class Plan:
         return {"revision": self.revision.sha, "actions": [a.to_json() for a in self.actions]}
 
 
-def record_drift(repo_dir: str | None, plan: Plan, summary: str) -> None:
+def record_drift(backup: Backup, plan: Plan, summary: str) -> None:
     """Record a whole-tenant plan as the repository's drift check: when, against which backup, whether the
     tenant differs from it, and how many actions would bring it back."""
     changes = [a for a in plan.actions if a.action != SKIP]
-    sources.record_drift(
-        repo_dir,
+    backup.record_drift(
         {
             "time": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "against": plan.revision.sha,
@@ -105,11 +105,10 @@ def _pending(recreated: Sequence[Action]) -> IdMap | None:
 
 
 def _deleted_relatives(
-    repo_dir: str | None, at: str | None, wanted: Sequence[Desired], idmap: IdMap, client: GraphClient
+    backup: Backup, at: str | None, wanted: Sequence[Desired], idmap: IdMap, client: GraphClient
 ) -> list[tuple[Desired, dict[str, Any] | None]]:
     """Linked objects (relationships only) that are soft- or hard-deleted now and have a file to restore
     from; a target without any file is left to the links phase, which reports it as a warning."""
-    root = sources.repo_root(repo_dir)
     have = {d.id for d in wanted}
     linked = {
         ref.value
@@ -120,16 +119,16 @@ def _deleted_relatives(
     relatives: list[Desired] = []
     for oid in sorted(linked):
         try:
-            [found] = desired_mod.read(repo_dir, [oid], at)[1]
+            [found] = desired_mod.read(backup, [oid], at)[1]
         except EntragitError:
             continue
         relatives.append(replace(found, id=idmap.new_id(found.id), obj=idmap.rewrite(found.type, found.obj)))
-    live = sources.read_live_many(root, [(d.type, d.id) for d in relatives], client)
+    live = backup.read_live_many([(d.type, d.id) for d in relatives], client)
     return [(d, obj) for d, obj in zip(relatives, live, strict=True) if obj is None or is_deleted(obj)]
 
 
 def make_plan(
-    repo_dir: str | None,
+    backup: Backup,
     specs: Sequence[str],
     *,
     at: str | None = None,
@@ -137,32 +136,41 @@ def make_plan(
     relationships: bool = True,
     sub_objects: bool = False,
     new_upn: str | None = None,
+    types: Sequence[str] = (),
     client: GraphClient,
 ) -> Plan:
-    """What a restore of specs (every object of the revision when empty) would do now; with sub_objects,
-    also of the members, owners and managers they link to that are deleted themselves."""
-    idmap = idmap_mod.load(sources.repo_root(repo_dir))
+    """What a restore of specs (every object of the revision when empty, of the given types only when
+    types are named) would do now; with sub_objects, also of the members, owners and managers they link to
+    that are deleted themselves."""
+    idmap = idmap_mod.load(backup.root)
     if not specs:  # every object of the revision is in the plan already: no relatives to add
         if new_upn is not None:
             raise UsageError("--new-upn needs exactly one object, a user")
-        rev, wanted, live, types = _unlike_live(repo_dir, at, idmap, client)
-        opts = Options(_check_only(only, types), relationships)
-        return _plan(repo_dir, rev, wanted, opts, idmap, client, live=live)
-    rev, wanted = desired_mod.read(repo_dir, specs, at)
+        kinds = {catalog.by_name(name) for name in types} or None
+        rev, wanted, live, held = _unlike_live(backup, at, idmap, client, kinds)
+        opts = Options(_check_only(only, held), relationships)
+        return _plan(backup, rev, wanted, opts, idmap, client, live=live)
+    if types:
+        raise UsageError("--type narrows a plan of every object: name objects or types, not both")
+    rev, wanted = desired_mod.read(backup, specs, at)
     if new_upn is not None and [d.type.name for d in wanted] != ["users"]:
         raise UsageError("--new-upn needs exactly one object, a user")
     opts = Options(_check_only(only, {d.type for d in wanted}), relationships)
 
     def relatives(wanted: list[Desired]) -> list[tuple[Desired, dict[str, Any] | None]]:
-        return _deleted_relatives(repo_dir, at, wanted, idmap, client) if sub_objects else []
+        return _deleted_relatives(backup, at, wanted, idmap, client) if sub_objects else []
 
     return _plan(
-        repo_dir, rev, wanted, opts, idmap, client, new_upn=new_upn, relatives=relatives, inbound_refs=True
+        backup, rev, wanted, opts, idmap, client, new_upn=new_upn, relatives=relatives, inbound_refs=True
     )
 
 
 def _unlike_live(
-    repo_dir: str | None, at: str | None, idmap: IdMap, client: GraphClient
+    backup: Backup,
+    at: str | None,
+    idmap: IdMap,
+    client: GraphClient,
+    types: set[catalog.ObjectType] | None = None,
 ) -> tuple[Revision, list[Desired], list[Live], set[catalog.ObjectType]]:
     """A whole revision against the live tenant: the desired objects whose files differ from what a backup
     would write now, with their live objects, and the types the revision holds. Only those files are
@@ -170,23 +178,23 @@ def _unlike_live(
     would cost about as much as reading the tenant; nor are the texts held: each file's digest is compared
     with the digest of what a backup would write now. A file naming an id the id map replaced (found by
     `git grep`) is planned in full whatever its digest: its live holder may name the old id as well."""
-    rev, digests = desired_mod.revision_digests(repo_dir, at)
+    rev, digests = desired_mod.revision_digests(backup, at)
     by_key = {
         (t, idmap.new_id(oid)): path
         for path in digests
         if (parsed := catalog.parse_path(path)) is not None
         for t, oid in [parsed]
+        if types is None or t in types
     }
     # Files naming an object an earlier restore replaced differ from the tenant whatever their digest says:
     # the live holder may still name the old id too (conditional access keeps ids of deleted objects).
-    renamed = set(sources.mentioning(repo_dir, rev.sha, {*idmap.ids, *idmap.app_ids}))
-    unlike = sources.read_live_unlike(
-        sources.repo_root(repo_dir),
+    renamed = set(backup.mentioning(rev.sha, {*idmap.ids, *idmap.app_ids}))
+    unlike = backup.read_live_unlike(
         {k: "" if path in renamed else digests[path] for k, path in by_key.items()},
         client,
     )
     paths = [by_key[k] for k in unlike]
-    texts = sources.read_files(repo_dir, rev.sha, paths)
+    texts = backup.read_files(rev.sha, paths)
     wanted = [
         desired_mod.load(p, text, rev) for p, text in zip(paths, texts, strict=True) if text is not None
     ]
@@ -194,16 +202,16 @@ def _unlike_live(
 
 
 def make_apply_plan(
-    repo_dir: str | None, specs: Sequence[str], *, prune: bool = False, client: GraphClient
+    backup: Backup, specs: Sequence[str], *, prune: bool = False, client: GraphClient
 ) -> Plan:
     """What `apply` would do: the work tree's object files under specs (every one when empty) as the desired
     state, each file checked before anything is read live; with prune, objects whose files were removed
     (at HEAD or the latest backup, not in the work tree) are deleted."""
-    rev, wanted = desired_mod.read_worktree(repo_dir, specs)
-    idmap = idmap_mod.load(sources.repo_root(repo_dir))
-    plan = _plan(repo_dir, rev, wanted, Options(), idmap, client)
+    rev, wanted = desired_mod.read_worktree(backup, specs)
+    idmap = idmap_mod.load(backup.root)
+    plan = _plan(backup, rev, wanted, Options(), idmap, client)
     if prune:
-        removals = _removals(repo_dir, specs, rev, idmap, client)
+        removals = _removals(backup, specs, rev, idmap, client)
         plan.actions = _without_links_to({a.id for a in removals}, plan.actions) + removals
     return plan
 
@@ -225,23 +233,22 @@ def _without_links_to(ids: set[str], actions: list[Action]) -> list[Action]:
 
 
 def _removals(
-    repo_dir: str | None, specs: Sequence[str], rev: Revision, idmap: IdMap, client: GraphClient
+    backup: Backup, specs: Sequence[str], rev: Revision, idmap: IdMap, client: GraphClient
 ) -> list[Action]:
     """Deletions for the committed object files (under specs) that the work tree no longer has."""
-    root = sources.repo_root(repo_dir)
-    gone = sources.removed_paths(repo_dir, specs)
+    gone = backup.removed_paths(specs)
     removed: list[Desired] = []
-    for path, text in zip(gone, sources.committed_text(repo_dir, gone), strict=True):
+    for path, text in zip(gone, backup.committed_text(gone), strict=True):
         parsed = catalog.parse_path(path)
         if parsed is not None and text is not None:
             t, oid = parsed
             removed.append(Desired(path, t, idmap.new_id(oid), canonical.load(text, source=path), rev))
-    live = sources.read_live_many(root, [(d.type, d.id) for d in removed], client)
+    live = backup.read_live_many([(d.type, d.id) for d in removed], client)
     return [a for d, obj in zip(removed, live, strict=True) for a in plan_removal(d, obj)]
 
 
 def _plan(
-    repo_dir: str | None,
+    backup: Backup,
     rev: Revision,
     wanted: list[Desired],
     opts: Options,
@@ -260,7 +267,7 @@ def _plan(
     # Objects recreated by an earlier restore are read (and compared) as their successors.
     wanted = [replace(d, id=idmap.new_id(d.id), obj=idmap.rewrite(d.type, d.obj)) for d in wanted]
     if live is None:
-        live = sources.read_live_many(sources.repo_root(repo_dir), [(d.type, d.id) for d in wanted], client)
+        live = backup.read_live_many([(d.type, d.id) for d in wanted], client)
     for d, obj in relatives(wanted):
         wanted.append(d)
         live.append(obj)
@@ -275,9 +282,9 @@ def _plan(
             else plan_object(d, obj, opts, replace(f, pending=pending))
             for (d, obj), f, acts in zip(pairs, facts, planned, strict=True)
         ]
-    actions = [a for acts in planned for a in acts]
+    actions = _without_undeleted_links([a for acts in planned for a in acts])
     if inbound_refs and opts.relationships:
-        actions += _inbound(repo_dir, wanted, actions, opts, idmap, pending, client)
+        actions += _inbound(backup, wanted, actions, opts, idmap, pending, client)
     _mark_needs(actions)
     linked = {
         str(v.get("principalId") if isinstance(v, dict) else v)
@@ -287,9 +294,32 @@ def _plan(
         for v in (c.old, c.new)
         if v is not None
     }
-    names = sources.names(repo_dir, rev.sha, linked) if actions else {}
+    names = backup.names(rev.sha, linked) if actions else {}
+    if linked - names.keys():  # successors an earlier restore created, named as the latest backup has them
+        names.update(backup.names(None, linked - names.keys()))
     names.update({a.id: a.name for a in actions if a.action == RECREATE})  # gone from the revision's names
     return Plan(rev, actions, names, idmap, frozenset(d.revision.sha for d in wanted))
+
+
+def _without_undeleted_links(actions: list[Action]) -> list[Action]:
+    """Refusals that ask only for links to objects this plan undeletes are left out: Graph brings an
+    undeleted object's memberships back itself (directory-deleteditems-restore.md), mail-enabled groups'
+    included, so nothing is left undone there."""
+    undeleted = {a.id for a in actions if a.action == UNDELETE}
+    if not undeleted:
+        return actions
+    return [
+        a
+        for a in actions
+        if not (
+            a.action == REFUSE
+            and a.changes
+            and all(
+                a.type.relationship(c.path) is not None and c.old is None and c.new in undeleted
+                for c in a.changes
+            )
+        )
+    ]
 
 
 def _mark_needs(actions: list[Action]) -> None:
@@ -305,7 +335,7 @@ def _mark_needs(actions: list[Action]) -> None:
 
 
 def _inbound(
-    repo_dir: str | None,
+    backup: Backup,
     wanted: list[Desired],
     actions: list[Action],
     opts: Options,
@@ -327,7 +357,7 @@ def _inbound(
             sha, old, app = d.revision.sha, d.id, d.obj.get("appId")
         elif d.id in successors:
             old = successors[d.id]
-            alive = desired_mod.latest_alive(repo_dir, catalog.object_path(d.type, old))
+            alive = desired_mod.latest_alive(backup, catalog.object_path(d.type, old))
             if alive is None:
                 continue
             sha, app = alive.sha, old_apps.get(str(d.obj.get("appId")))
@@ -340,18 +370,16 @@ def _inbound(
     here = {d.path for d in wanted} | {catalog.object_path(d.type, d.id) for d in wanted}
     holders: dict[str, tuple[Desired, set[str], set[str]]] = {}
     for sha, (ids, apps) in sorted(by_sha.items()):
-        rev = sources.revision(repo_dir, sha)
-        paths = [p for p in sources.mentioning(repo_dir, sha, ids | apps) if p not in here | holders.keys()]
-        for path, text in zip(paths, sources.read_files(repo_dir, sha, paths), strict=True):
+        rev = backup.revision(sha)
+        paths = [p for p in backup.mentioning(sha, ids | apps) if p not in here | holders.keys()]
+        for path, text in zip(paths, backup.read_files(sha, paths), strict=True):
             if text is None:
                 continue
             d = desired_mod.load(path, text, rev)
             if not d.deleted and not d.type.singleton and idmap.new_id(d.id) not in {w.id for w in wanted}:
                 holders[path] = (d, ids, apps)
     held = list(holders.values())
-    live = sources.read_live_many(
-        sources.repo_root(repo_dir), [(d.type, idmap.new_id(d.id)) for d, _, _ in held], client
-    )
+    live = backup.read_live_many([(d.type, idmap.new_id(d.id)) for d, _, _ in held], client)
     out: list[Action] = []
     for (d, ids, apps), obj in zip(held, live, strict=True):
         if obj is not None and is_deleted(obj):
@@ -389,7 +417,7 @@ def _note(actions: list[Action], ids: set[str], note: str) -> None:
 
 
 def run(
-    repo_dir: str | None,
+    backup: Backup,
     plan: Plan,
     client: GraphClient,
     report: Callable[[Result], None],
@@ -399,13 +427,12 @@ def run(
     """Apply a plan and record it in one commit. The id map is saved after each creation; should the run
     end early (Ctrl-C, a crash), it is still committed: a mapping once made is never lost. Returns the
     results and the commit recording them (None when the repository already matched)."""
-    root = sources.repo_root(repo_dir)
     results: list[Result] | None = None
     saved = False
 
     def save() -> None:
         nonlocal saved
-        idmap_mod.save(root, plan.idmap)
+        idmap_mod.save(backup.root, plan.idmap)
         saved = True
 
     try:
@@ -413,5 +440,5 @@ def run(
     finally:
         if results is None and saved:
             message = f"restore: id map after recreating objects of {plan.revision.short} (interrupted)"
-            sources.commit_file(repo_dir, [idmap_mod.FILE], message)
-    return results, record.record(repo_dir, results, plan.revision, plan.idmap, client)
+            backup.commit_file([idmap_mod.FILE], message)
+    return results, record.record(backup, results, plan.revision, plan.idmap, client)

@@ -18,8 +18,7 @@ from typing import Any
 from entragit import canonical, catalog, validate
 from entragit.catalog import ObjectType
 from entragit.errors import EntragitError, UsageError
-from entragit.restore import sources
-from entragit.restore.sources import Revision
+from entragit.restore.sources import Backup, Revision
 
 
 class InvalidFiles(UsageError):
@@ -59,29 +58,29 @@ def load(path: str, text: str, rev: Revision) -> Desired:
     return Desired(path, t, oid, canonical.normalize(t, obj), rev)
 
 
-def revision_digests(repo_dir: str | None, at: str | None) -> tuple[Revision, dict[str, str]]:
+def revision_digests(backup: Backup, at: str | None) -> tuple[Revision, dict[str, str]]:
     """Every object file at the revision (those of objects soft-deleted then left out), as the digest of its
     text: what a whole-tenant plan compares with the live tenant before it parses the few files that differ
     (at 100k objects, parsing every file would cost about as much as reading the tenant)."""
-    rev = sources.revision(repo_dir, at)
-    return rev, sources.file_digests(repo_dir, rev.sha, sources.object_paths(repo_dir, rev.sha))
+    rev = backup.revision(at)
+    return rev, backup.file_digests(rev.sha, backup.object_paths(rev.sha))
 
 
-def read(repo_dir: str | None, specs: Sequence[str], at: str | None) -> tuple[Revision, list[Desired]]:
+def read(backup: Backup, specs: Sequence[str], at: str | None) -> tuple[Revision, list[Desired]]:
     """The revision restored to and the objects that specs name (a whole revision is planned by digests:
     `revision_digests`)."""
-    rev = sources.revision(repo_dir, at)
+    rev = backup.revision(at)
     out: dict[str, Desired] = {}
     for spec in specs:
-        path = sources.resolve(repo_dir, spec, rev.sha)
+        path = backup.resolve(spec, rev.sha) if at is None else backup.resolve_then_and_now(spec, rev.sha)
         if path in out:
             continue
-        out[path] = _at(repo_dir, spec, path, rev) if at is not None else _latest_alive(repo_dir, spec, path)
+        out[path] = _at(backup, spec, path, rev) if at is not None else _latest_alive(backup, spec, path)
     return rev, list(out.values())
 
 
-def _at(repo_dir: str | None, spec: str, path: str, rev: Revision) -> Desired:
-    text = sources.read_files(repo_dir, rev.sha, [path])[0]
+def _at(backup: Backup, spec: str, path: str, rev: Revision) -> Desired:
+    text = backup.read_files(rev.sha, [path])[0]
     if text is None:
         raise UsageError(
             f"{spec}: {path} does not exist at {rev.short} ({rev.when}); see `entragit versions {spec}`"
@@ -89,8 +88,8 @@ def _at(repo_dir: str | None, spec: str, path: str, rev: Revision) -> Desired:
     return load(path, text, rev)
 
 
-def _latest_alive(repo_dir: str | None, spec: str, path: str) -> Desired:
-    loaded = [load(v.path, v.text, v.revision) for v in sources.versions(repo_dir, path, None)]
+def _latest_alive(backup: Backup, spec: str, path: str) -> Desired:
+    loaded = [load(v.path, v.text, v.revision) for v in backup.versions(path, None)]
     alive = next((d for d in loaded if not d.deleted), None)
     if alive is None:
         if loaded:
@@ -99,22 +98,22 @@ def _latest_alive(repo_dir: str | None, spec: str, path: str) -> Desired:
     return alive
 
 
-def latest_alive(repo_dir: str | None, path: str) -> Revision | None:
+def latest_alive(backup: Backup, path: str) -> Revision | None:
     """The revision of path's latest committed version in which its object was alive (None: never)."""
-    for v in sources.versions(repo_dir, path, None):
+    for v in backup.versions(path, None):
         if not load(v.path, v.text, v.revision).deleted:
             return v.revision
     return None
 
 
-def read_worktree(repo_dir: str | None, specs: Sequence[str]) -> tuple[Revision, list[Desired]]:
+def read_worktree(backup: Backup, specs: Sequence[str]) -> tuple[Revision, list[Desired]]:
     """The work tree's object files under specs (all when empty) as desired objects; InvalidFiles listing
     every problem found when any file is malformed, so that nothing is written."""
-    rev = sources.worktree_revision(repo_dir)
-    paths = sources.worktree_paths(repo_dir, specs)
-    texts = sources.worktree_texts(repo_dir, paths)
-    before = sources.committed_text(repo_dir, paths)
-    committed = sources.committed(repo_dir)
+    rev = backup.worktree_revision()
+    paths = backup.worktree_paths(specs)
+    texts = backup.worktree_texts(paths)
+    before = backup.committed_text(paths)
+    committed = backup.committed()
     out: list[Desired] = []
     problems: list[str] = []
     for path, text, old in zip(paths, texts, before, strict=True):

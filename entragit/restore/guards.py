@@ -15,8 +15,8 @@ from collections.abc import Iterable, Sequence
 
 from entragit import canonical, catalog
 from entragit.errors import UsageError
-from entragit.restore import sources
 from entragit.restore.plan import DELETE, SKIP, UNLINK, Action
+from entragit.restore.sources import Backup
 
 MASS_LINKS = 10
 
@@ -45,14 +45,14 @@ PRIVILEGED_ROLES = frozenset(
 )
 
 
-def privileged_principals(repo_dir: str | None, revisions: Iterable[str]) -> set[str]:
+def privileged_principals(backup: Backup, revisions: Iterable[str]) -> set[str]:
     """Ids of users, groups and service principals holding a privileged role at the latest backup or at
     any of the revisions restored to (a deleted admin's assignments are gone from the latest one)."""
     t = catalog.by_name("roleAssignments")
     held: set[str] = set()
-    for rev in {sources.revision(repo_dir, None).sha, *revisions}:
-        paths = [p for p in sources.object_paths(repo_dir, rev) if catalog.type_for_path(p) is t]
-        for path, text in zip(paths, sources.read_files(repo_dir, rev, paths), strict=True):
+    for rev in {backup.revision(None).sha, *revisions}:
+        paths = [p for p in backup.object_paths(rev) if catalog.type_for_path(p) is t]
+        for path, text in zip(paths, backup.read_files(rev, paths), strict=True):
             obj = canonical.load(text, source=path) if text is not None else {}
             if obj.get("roleDefinitionId") in PRIVILEGED_ROLES and obj.get("principalId"):
                 held.add(str(obj["principalId"]))

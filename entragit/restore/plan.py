@@ -309,6 +309,9 @@ def _not_recreatable(t: ObjectType, desired: Mapping[str, Any]) -> str:
     """Why this version cannot create the object anew, or ''."""
     if t.singleton:
         return "a tenant setting that always exists"
+    derived = t.derived_type(desired)
+    if derived is not None and derived.not_recreatable:
+        return derived.not_recreatable
     if t.name == "users" and accounts.is_guest(desired) and not accounts.guest_address(desired):
         return "a guest without a mail address cannot be re-invited"
     return ""

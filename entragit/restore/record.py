@@ -16,10 +16,9 @@ from entragit import canonical, catalog, config, reports
 from entragit.errors import EntragitError
 from entragit.graph.client import GraphClient
 from entragit.restore import idmap as idmap_mod
-from entragit.restore import sources
 from entragit.restore.apply import OK, Result
 from entragit.restore.idmap import IdMap
-from entragit.restore.sources import Revision
+from entragit.restore.sources import Backup, Revision
 
 
 def _message(results: Sequence[Result], recorded: set[str], rev: Revision, who: str) -> str:
@@ -45,11 +44,11 @@ def complete(results: Sequence[Result]) -> set[str]:
 
 
 def record(
-    repo_dir: str | None, results: Sequence[Result], rev: Revision, idmap: IdMap, client: GraphClient
+    backup: Backup, results: Sequence[Result], rev: Revision, idmap: IdMap, client: GraphClient
 ) -> str | None:
     """Commit the live files of every object all of whose actions succeeded (plus the id map, when there is
     one); the commit made, None when the repository already said all this."""
-    root = Path(sources.repo_root(repo_dir))
+    root = Path(backup.root)
     touched: dict[str, tuple[catalog.ObjectType, str]] = {}
     recorded = complete(results)
     for r in results:
@@ -59,15 +58,15 @@ def record(
     paths: list[str] = []
     users: dict[str, dict[str, Any] | None] = {}  # user files → the user now: the seat counts change
     items = sorted(touched.items())
-    objs = sources.read_live_many(str(root), [key for _path, key in items], client)
+    objs = backup.read_live_many([key for _path, key in items], client)
     for (old_path, (t, oid)), obj in zip(items, objs, strict=True):
         if t.name == "users":
             users[old_path] = None
             if obj is not None:
                 users[catalog.object_path(t, oid)] = obj
         if obj is None:  # deleted for good (apply --prune): the file's removal is what to commit
-            head = sources.revision(repo_dir, None).sha
-            if not (root / old_path).exists() and sources.read_files(repo_dir, head, [old_path])[0]:
+            head = backup.revision(None).sha
+            if not (root / old_path).exists() and backup.read_files(head, [old_path])[0]:
                 paths.append(old_path)
             continue
         path = catalog.object_path(t, oid)
@@ -80,24 +79,24 @@ def record(
             paths.append(old_path)
     if (root / idmap_mod.FILE).is_file():
         paths.append(idmap_mod.FILE)
-    if users and _refresh_seats(repo_dir, root, users, client):
+    if users and _refresh_seats(backup, root, users, client):
         paths.append(reports.SEATS_FILE)
     if not paths:
         return None
-    before = sources.revision(repo_dir, None).sha
+    before = backup.revision(None).sha
     who = client.app or config.load(root).client_id  # the app that wrote, the restore app if there is one
-    after = sources.commit_file(repo_dir, paths, _message(results, recorded, rev, who))
+    after = backup.commit_file(paths, _message(results, recorded, rev, who))
     return after if after != before else None
 
 
 def _refresh_seats(
-    repo_dir: str | None, root: Path, users: dict[str, dict[str, Any] | None], client: GraphClient
+    backup: Backup, root: Path, users: dict[str, dict[str, Any] | None], client: GraphClient
 ) -> bool:
     """Write reports/seats.yaml as a backup would now (the restored users counted), so the first backup
     after the restore has nothing to commit; whether it changed. Best effort: when the SKUs cannot be read
     the restore is still done and recorded, and the next backup brings the report up to date."""
     try:
-        text = reports.seats_now(repo_dir, client, users)
+        text = reports.seats_now(backup.root, client, users)
     except EntragitError:  # Graph refused or failed (GraphError is one)
         return False
     target = root / reports.SEATS_FILE

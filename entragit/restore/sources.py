@@ -5,7 +5,8 @@ Restore needs five things from the rest of entragit: a Graph connection built fr
 the one live reader: an unchanged object plans nothing), name resolution as the history commands do it
 (`history.resolve`), file texts at a revision (`repo.reader`), and the committed files `apply` checks
 work-tree files against (`validate.Committed`; the checks themselves are validate's). Keeping those imports
-here keeps the rest of restore/ to plans and writes.
+here keeps the rest of restore/ to plans and writes. A command opens the repository once (`Backup`) and hands
+it down, so that a whole-tenant plan, its guards and its record share one reader and its caches.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from entragit import catalog, config, live, render
 from entragit.catalog import ObjectType
 from entragit.errors import UsageError
 from entragit.graph.client import GraphClient
+from entragit.history.resolve import AmbiguousObject, ObjectNotFound
 from entragit.history.resolve import resolve as resolve_spec
 from entragit.history.tenant import Key, Live, live_objects, live_unlike
 from entragit.repo import records
@@ -44,44 +46,171 @@ class Version:
     revision: Revision
 
 
-_OPEN: dict[Path, tuple[str, BackupRepo]] = {}
+class Backup:
+    """The backup repository a restore reads and records to, opened once per command: every question a
+    plan asks of it (names, revisions, file texts, the committed files apply checks against) goes through
+    one `BackupRepo`, whose caches (index, commits, names) serve them all."""
 
+    def __init__(self, repo_dir: str | None) -> None:
+        self.repo = BackupRepo(repo_dir)
+        self.root = str(self.repo.root)
 
-def _head(repo: BackupRepo) -> str:
-    return repo.git("rev-parse", "--verify", "--quiet", "HEAD", check=False).decode().strip()
+    def reopened(self) -> None:
+        """After a commit of its own: HEAD moved, so the caches that name it are dropped."""
+        self.repo = BackupRepo(self.root)
 
+    def revision(self, rev: str | None) -> Revision:
+        """The commit rev names (HEAD when None); UnknownRevision (one line) otherwise."""
+        return _revision(self.repo, rev)
 
-def _repo(repo_dir: str | None) -> BackupRepo:
-    """The repository, opened once while its HEAD stays where it was: a plan of a thousand named objects
-    resolves each through it, and its caches (index, commits) serve them all."""
-    where = Path(repo_dir or ".").absolute()
-    cached = _OPEN.get(where)
-    if cached is not None and _head(cached[1]) == cached[0]:
-        return cached[1]
-    repo = BackupRepo(repo_dir)
-    _OPEN[where] = (_head(repo), repo)
-    return repo
+    def worktree_revision(self) -> Revision:
+        """The work tree as the desired state of `apply`: based on HEAD, named so in plans and commits."""
+        head = self.repo.head()
+        now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M")
+        return Revision(head.sha, "the work tree", now)
+
+    def worktree_paths(self, specs: Sequence[str]) -> list[str]:
+        """Object files in the work tree (tracked or new, ignored ones left out) under the PATHs given
+        (files or folders; all when none); a PATH naming nothing there is a UsageError."""
+        repo = self.repo
+        prefixes = [_relative(repo.root, s) for s in specs]
+        out = repo.git("ls-files", "-z", "--cached", "--others", "--exclude-standard")
+        listed = sorted({p for p in out.decode("utf-8", "surrogateescape").split("\0") if p})
+        paths = [
+            p for p in listed if (repo.root / p).is_file() and catalog.parse_path(p) and _under(p, prefixes)
+        ]
+        for spec, prefix in zip(specs, prefixes, strict=True):
+            if not (repo.root / prefix).exists() and not any(
+                _under(p, [prefix]) for p in self.committed_paths()
+            ):
+                raise UsageError(f"{spec}: no such file or folder in {repo.root}")
+        return paths
+
+    def removed_paths(self, specs: Sequence[str]) -> list[str]:
+        """Committed object files (see committed_paths) under the PATHs given that the work tree lacks."""
+        repo = self.repo
+        prefixes = [_relative(repo.root, s) for s in specs]
+        return [p for p in self.committed_paths() if _under(p, prefixes) and not (repo.root / p).is_file()]
+
+    def worktree_texts(self, paths: Sequence[str]) -> list[str]:
+        root = self.repo.root
+        return [(root / p).read_text(encoding="utf-8", errors="surrogateescape") for p in paths]
+
+    def committed_paths(self) -> list[str]:
+        """Object files at HEAD or at the latest backup commit (a merged pull request may come after it)."""
+        repo = self.repo
+        revs = {repo.head().sha, *filter(None, [_last_backup(repo)])}
+        return sorted({p for rev in revs for p in repo.index(rev)})
+
+    def committed_text(self, paths: Sequence[str]) -> list[str | None]:
+        """Texts of paths at HEAD, else at the latest backup commit (None when at neither)."""
+        repo = self.repo
+        texts = repo.read_many([f"{repo.head().sha}:{p}" for p in paths])
+        backup = _last_backup(repo)
+        missing = [i for i, t in enumerate(texts) if t is None]
+        if backup and missing:
+            for i, text in zip(
+                missing, repo.read_many([f"{backup}:{paths[i]}" for i in missing]), strict=True
+            ):
+                texts[i] = text
+        return texts
+
+    def committed(self) -> Committed:
+        """What work-tree files are checked against besides their own committed version (validate.Committed):
+        the files at HEAD, then at the latest backup commit."""
+        repo = self.repo
+        return Committed(repo, [repo.head().sha, *filter(None, [_last_backup(repo)])])
+
+    def connect(self, prompt: Callable[[str], None] | None = None) -> GraphClient:
+        """A Graph client for the tenant the repository backs up, signed in as the restore app when
+        entragit.yaml names one (`restore_client_id`, RESTORE_-prefixed credentials), else as the backup
+        app."""
+        cfg, env = config.load(self.repo.root).for_restore()
+        return live.connect(cfg, env, prompt=prompt)
+
+    def read_live_many(self, keys: Sequence[tuple[ObjectType, str]], client: GraphClient) -> list[Live]:
+        """The objects as a backup would write them now (soft-deleted copies included; None where Graph has
+        none), in order; many objects of one type are read as a full backup reads them (history.tenant)."""
+        return live_objects(self.repo, keys, client)
+
+    def read_live_unlike(self, files: Mapping[Key, str], client: GraphClient) -> dict[Key, Live]:
+        """The live objects a backup would not write as the texts given (None for those Graph has no more)."""
+        return live_unlike(self.repo, files, client)
+
+    def resolve(self, spec: str, rev: str | None) -> str:
+        """Repository path of the object spec names at rev, also of objects removed before it."""
+        return resolve_spec(self.repo, spec, rev)
+
+    def resolve_then_and_now(self, spec: str, rev: str) -> str:
+        """The object spec names at rev or at HEAD: an admin restoring to last week types the name the object
+        has now, or had then. Both finding one object (through the id map, for one recreated since) is that
+        object, at rev's path where it has one; two different objects are ambiguous, one line naming both."""
+        repo = self.repo
+        found: dict[str, str] = {}  # the object's last id → its path, rev's first
+        missing: list[ObjectNotFound] = []
+        for where in (rev, None):
+            try:
+                path = resolve_spec(repo, spec, where)
+            except ObjectNotFound as exc:
+                missing.append(exc)
+                continue
+            parsed = catalog.parse_path(path)
+            found.setdefault(repo.successors().last(parsed[1]) if parsed else path, path)
+        if not found:
+            raise missing[0]
+        if len(found) > 1:
+            then, now = found.values()
+            raise AmbiguousObject(
+                f"'{spec}' names {then} at {rev[:8]} and {now} now: give a path or an id to say which"
+            )
+        return next(iter(found.values()))
+
+    def object_paths(self, rev: str | None) -> list[str]:
+        """Every object file at rev, except those of objects soft-deleted at rev (nothing to bring back)."""
+        return sorted(p for p, e in self.repo.index(rev).items() if not e.deleted)
+
+    def read_files(self, rev: str, paths: Sequence[str]) -> list[str | None]:
+        """Texts of paths at rev (None where the file does not exist there), in one git call."""
+        return self.repo.read_many([f"{rev}:{p}" for p in paths])
+
+    def mentioning(self, rev: str, ids: Collection[str]) -> list[str]:
+        """Object files at rev whose text holds any of ids (one `git grep`; the caller parses them)."""
+        return self.repo.mentioning(rev, ids)
+
+    def file_digests(self, rev: str, paths: Sequence[str]) -> dict[str, str]:
+        """path → digest of its text at rev (`render.text_digest`), for the paths rev has; no text is kept."""
+        return self.repo.digests_of(rev, paths, render.text_digest)
+
+    def versions(self, path: str, rev: str | None) -> list[Version]:
+        """Every committed version of path up to rev, newest first (removals left out)."""
+        repo = self.repo
+        found = [(c, p) for c, status, p in repo.file_log([path], rev) if status != "D"]
+        texts = repo.read_many([f"{c.sha}:{p}" for c, p in found])
+        return [
+            Version(p, text, Revision(c.sha, c.short, c.when))
+            for (c, p), text in zip(found, texts, strict=True)
+            if text is not None
+        ]
+
+    def names(self, rev: str | None, ids: Collection[str] | None = None) -> dict[str, str]:
+        """object id → display name at rev, to show linked ids by name."""
+        return self.repo.names(rev, ids)
+
+    def commit_file(self, paths: Sequence[str], message: str) -> str:
+        """Commit these files of the repository (restored objects, the id map), leaving other work alone;
+        the new HEAD (unchanged when the files already match it)."""
+        after = Store.open(self.root).commit_paths(list(paths), message)
+        self.reopened()
+        return after
+
+    def record_drift(self, data: Mapping[str, Any]) -> None:
+        """Keep the result of a whole-tenant plan where `status` and `fleet` read it (repo.records)."""
+        records.write(self.repo.git_dir, records.DRIFT, data)
 
 
 def _revision(repo: BackupRepo, rev: str | None) -> Revision:
     c = repo.commit(rev)
     return Revision(c.sha, c.short, c.when)
-
-
-def repo_root(repo_dir: str | None) -> str:
-    return str(_repo(repo_dir).root)
-
-
-def revision(repo_dir: str | None, rev: str | None) -> Revision:
-    """The commit rev names (HEAD when None); UnknownRevision (one line) otherwise."""
-    return _revision(_repo(repo_dir), rev)
-
-
-def worktree_revision(repo_dir: str | None) -> Revision:
-    """The work tree as the desired state of `apply`: based on HEAD, named as such in plans and commits."""
-    head = _repo(repo_dir).head()
-    now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M")
-    return Revision(head.sha, "the work tree", now)
 
 
 def _relative(root: Path, spec: str) -> str:
@@ -97,131 +226,6 @@ def _under(path: str, prefixes: Sequence[str]) -> bool:
     return not prefixes or any(p in ("", ".") or path == p or path.startswith(p + "/") for p in prefixes)
 
 
-def worktree_paths(repo_dir: str | None, specs: Sequence[str]) -> list[str]:
-    """Object files in the work tree (tracked or new, ignored ones left out) under the PATHs given (files or
-    folders; all when none); a PATH naming nothing there is a UsageError."""
-    repo = _repo(repo_dir)
-    prefixes = [_relative(repo.root, s) for s in specs]
-    out = repo.git("ls-files", "-z", "--cached", "--others", "--exclude-standard")
-    listed = sorted({p for p in out.decode("utf-8", "surrogateescape").split("\0") if p})
-    paths = [p for p in listed if (repo.root / p).is_file() and catalog.parse_path(p) and _under(p, prefixes)]
-    for spec, prefix in zip(specs, prefixes, strict=True):
-        if not (repo.root / prefix).exists() and not any(
-            _under(p, [prefix]) for p in committed_paths(repo_dir)
-        ):
-            raise UsageError(f"{spec}: no such file or folder in {repo.root}")
-    return paths
-
-
-def removed_paths(repo_dir: str | None, specs: Sequence[str]) -> list[str]:
-    """Committed object files (see committed_paths) under the PATHs given that the work tree lacks."""
-    repo = _repo(repo_dir)
-    prefixes = [_relative(repo.root, s) for s in specs]
-    return [p for p in committed_paths(repo_dir) if _under(p, prefixes) and not (repo.root / p).is_file()]
-
-
-def worktree_texts(repo_dir: str | None, paths: Sequence[str]) -> list[str]:
-    root = _repo(repo_dir).root
-    return [(root / p).read_text(encoding="utf-8", errors="surrogateescape") for p in paths]
-
-
 def _last_backup(repo: BackupRepo) -> str | None:
     out = repo.git("log", "-1", "--format=%H", "--grep=^backup ", "HEAD").decode().strip()
     return out or None
-
-
-def committed_paths(repo_dir: str | None) -> list[str]:
-    """Object files at HEAD or at the latest backup commit (a merged pull request may come after it)."""
-    repo = _repo(repo_dir)
-    revs = {repo.head().sha, *filter(None, [_last_backup(repo)])}
-    return sorted({p for rev in revs for p in repo.index(rev)})
-
-
-def committed_text(repo_dir: str | None, paths: Sequence[str]) -> list[str | None]:
-    """Texts of paths at HEAD, else at the latest backup commit (None when at neither)."""
-    repo = _repo(repo_dir)
-    texts = repo.read_many([f"{repo.head().sha}:{p}" for p in paths])
-    backup = _last_backup(repo)
-    missing = [i for i, t in enumerate(texts) if t is None]
-    if backup and missing:
-        for i, text in zip(missing, repo.read_many([f"{backup}:{paths[i]}" for i in missing]), strict=True):
-            texts[i] = text
-    return texts
-
-
-def committed(repo_dir: str | None) -> Committed:
-    """What work-tree files are checked against besides their own committed version (validate.Committed):
-    the files at HEAD, then at the latest backup commit."""
-    repo = _repo(repo_dir)
-    return Committed(repo, [repo.head().sha, *filter(None, [_last_backup(repo)])])
-
-
-def connect(repo_dir: str | None, prompt: Callable[[str], None] | None = None) -> GraphClient:
-    """A Graph client for the tenant the repository backs up, signed in as the restore app when
-    entragit.yaml names one (`restore_client_id`, RESTORE_-prefixed credentials), else as the backup app."""
-    cfg, env = config.load(_repo(repo_dir).root).for_restore()
-    return live.connect(cfg, env, prompt=prompt)
-
-
-def read_live_many(repo_dir: str, keys: Sequence[tuple[ObjectType, str]], client: GraphClient) -> list[Live]:
-    """The objects as a backup would write them now (soft-deleted copies included; None where Graph has
-    none), in order; many objects of one type are read as a full backup reads them (history.tenant)."""
-    return live_objects(repo_dir, keys, client)
-
-
-def read_live_unlike(repo_dir: str, files: Mapping[Key, str], client: GraphClient) -> dict[Key, Live]:
-    """The live objects a backup would not write as the texts given (None for those Graph has no more)."""
-    return live_unlike(repo_dir, files, client)
-
-
-def resolve(repo_dir: str | None, spec: str, rev: str | None) -> str:
-    """Repository path of the object spec names at rev, also of objects removed before it."""
-    return resolve_spec(_repo(repo_dir), spec, rev)
-
-
-def object_paths(repo_dir: str | None, rev: str | None) -> list[str]:
-    """Every object file at rev, except those of objects soft-deleted at rev (nothing to bring back)."""
-    return sorted(p for p, e in _repo(repo_dir).index(rev).items() if not e.deleted)
-
-
-def read_files(repo_dir: str | None, rev: str, paths: Sequence[str]) -> list[str | None]:
-    """Texts of paths at rev (None where the file does not exist there), in one git call."""
-    return _repo(repo_dir).read_many([f"{rev}:{p}" for p in paths])
-
-
-def mentioning(repo_dir: str | None, rev: str, ids: Collection[str]) -> list[str]:
-    """Object files at rev whose text holds any of ids (one `git grep`; the caller parses the few found)."""
-    return _repo(repo_dir).mentioning(rev, ids)
-
-
-def file_digests(repo_dir: str | None, rev: str, paths: Sequence[str]) -> dict[str, str]:
-    """path → digest of its text at rev (`render.text_digest`), for the paths rev has; no text is kept."""
-    return _repo(repo_dir).digests_of(rev, paths, render.text_digest)
-
-
-def versions(repo_dir: str | None, path: str, rev: str | None) -> list[Version]:
-    """Every committed version of path up to rev, newest first (removals left out)."""
-    repo = _repo(repo_dir)
-    found = [(c, p) for c, status, p in repo.file_log([path], rev) if status != "D"]
-    texts = repo.read_many([f"{c.sha}:{p}" for c, p in found])
-    return [
-        Version(p, text, Revision(c.sha, c.short, c.when))
-        for (c, p), text in zip(found, texts, strict=True)
-        if text is not None
-    ]
-
-
-def names(repo_dir: str | None, rev: str | None, ids: Collection[str] | None = None) -> dict[str, str]:
-    """object id → display name at rev, to show linked ids by name."""
-    return _repo(repo_dir).names(rev, ids)
-
-
-def commit_file(repo_dir: str | None, paths: Sequence[str], message: str) -> str:
-    """Commit these files of the repository (restored objects, the id map), leaving other work alone; the
-    new HEAD (unchanged when the files already match it)."""
-    return Store.open(repo_root(repo_dir)).commit_paths(list(paths), message)
-
-
-def record_drift(repo_dir: str | None, data: Mapping[str, Any]) -> None:
-    """Keep the result of a whole-tenant plan where `entragit status` and `fleet` read it (repo.records)."""
-    records.write(_repo(repo_dir).git_dir, records.DRIFT, data)

@@ -134,10 +134,14 @@ def _project(td: TypeDef, obj: dict[str, Any], sel: list[str] | None) -> dict[st
 
 
 def _target_type(api: GraphApi, oid: str) -> str:
+    """A link's @odata.type: its target's own type, derived (an agent identity) or not."""
     key = api.tenant.where.get(oid)
+    obj = api.tenant.get(key, oid) if key is not None else None
     if key is None and oid in api.tenant.deleted:
-        key = api.tenant.deleted[oid]["key"]
-    return TYPES[key].odata_type if key else "#microsoft.graph.directoryObject"
+        key, obj = api.tenant.deleted[oid]["key"], api.tenant.deleted[oid]["obj"]
+    if key is None:
+        return "#microsoft.graph.directoryObject"
+    return str((obj or {}).get("@odata.type") or TYPES[key].odata_type)
 
 
 def _links_of(api: GraphApi, td: TypeDef, oid: str, rel: str) -> list[str]:

@@ -22,6 +22,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from entragit.sandbox import baseline
+from entragit.sandbox.agents import agent_objects
 from entragit.sandbox.baseline import (
     EXCHANGE_APP_ID,
     GRAPH_APP_ID,
@@ -1707,6 +1708,13 @@ class TenantGenerator:
         self._make_admin_units()
         self._make_roles()
         self._make_deleted()
+        audits = self._make_audits()
+        if self.demo:  # a generated tenant keeps exactly the users asked for
+            owner = self.members[0]["id"] if self.members else None
+            agents = agent_objects(self.new_id, self.tenant_id, self.domain, self.now, owner)
+            self.users += agents["users"]
+            self.apps += agents["applications"]
+            self.sps += agents["servicePrincipals"]
         graph_sp = baseline.graph_service_principal(self.graph_sp_id)
         graph_sp["appRoleAssignedTo"] = self.graph_assignments
         org = baseline.organization(self.tenant_id, self.domain, SANDBOX_ORG_NAME, self.now)
@@ -1727,7 +1735,7 @@ class TenantGenerator:
             "directory/administrativeUnits": self.aus,
             "roleManagement/directory/roleDefinitions": self.role_defs,
             "roleManagement/directory/roleAssignments": self.role_assignments,
-            "auditLogs/directoryAudits": self._make_audits(),
+            "auditLogs/directoryAudits": audits,
             "deletedItems": self.deleted,
         }
 

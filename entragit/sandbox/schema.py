@@ -59,8 +59,9 @@ USER_KNOWN = frozenset(
         "createdDateTime", "creationType", "customSecurityAttributes", "deletedDateTime", "department",
         "displayName", "employeeHireDate", "employeeLeaveDateTime", "employeeId", "employeeOrgData",
         "employeeType", "externalUserState", "externalUserStateChangeDateTime", "faxNumber", "givenName",
-        "hireDate", "id", "identities", "imAddresses", "interests", "isManagementRestricted",
-        "isResourceAccount", "jobTitle", "lastPasswordChangeDateTime", "legalAgeGroupClassification",
+        "hireDate", "id", "identities", "identityParentId", "imAddresses", "interests",
+        "isManagementRestricted", "isResourceAccount", "jobTitle", "lastPasswordChangeDateTime",
+        "legalAgeGroupClassification",
         "licenseAssignmentStates", "mail", "mailboxSettings", "mailNickname", "mobilePhone", "mySite",
         "officeLocation", "onPremisesDistinguishedName", "onPremisesDomainName",
         "onPremisesExtensionAttributes", "onPremisesImmutableId", "onPremisesLastSyncDateTime",
@@ -82,6 +83,8 @@ USER_READ_ONLY = _DIRECTORY_READ_ONLY | {
     "onPremisesDistinguishedName", "onPremisesDomainName", "onPremisesLastSyncDateTime",
     "onPremisesSamAccountName", "onPremisesSecurityIdentifier", "onPremisesSyncEnabled",
     "onPremisesUserPrincipalName", "onPremisesProvisioningErrors", "serviceProvisioningErrors",
+    # an agent user's parent agent identity: set on create (agentuser-post.md), never cleared
+    "identityParentId",
 }  # fmt: skip
 
 # What an admin may still change in the cloud on a user synced from on-premises AD.
@@ -860,8 +863,11 @@ def project(td: TypeDef, obj: dict, select: list[str] | None = None, with_type: 
     passwordProfile is write-only and never returned.
     """
     out: dict = {}
-    if with_type or td.polymorphic:
-        out["@odata.type"] = obj.get("@odata.type") or td.odata_type
+    kind = obj.get("@odata.type")
+    if with_type or td.polymorphic or (kind and kind != td.odata_type):
+        # An item of a derived type in a base collection carries its type (OData minimal metadata; the agent
+        # identities in /servicePrincipals: agentidentity.md, serviceprincipal-list.md).
+        out["@odata.type"] = kind or td.odata_type
     if select:
         for prop in select:
             out[prop] = obj.get(prop)

@@ -103,7 +103,23 @@ def test_the_demo_tenant_is_small_and_has_a_bit_of_everything(demo: Seed) -> Non
     assert 20 <= len(demo["users"]) <= 30
     kinds = Counter(group_kind(g) for g in demo["groups"])
     assert set(kinds) == GROUP_KINDS
-    assert 2 <= len([a for a in demo["applications"] if a["appId"] != SANDBOX_CLIENT_ID]) <= 3
+    plain_apps = [
+        a for a in demo["applications"] if a["appId"] != SANDBOX_CLIENT_ID and "@odata.type" not in a
+    ]
+    assert 2 <= len(plain_apps) <= 3
+    # One Entra agent object of each v1.0 kind, in its base collection (resources/agentidentity.md, ...).
+    kinds = {
+        o["@odata.type"]
+        for key in ("users", "applications", "servicePrincipals")
+        for o in demo[key]
+        if "@odata.type" in o
+    }
+    assert kinds == {
+        "#microsoft.graph.agentUser",
+        "#microsoft.graph.agentIdentityBlueprint",
+        "#microsoft.graph.agentIdentityBlueprintPrincipal",
+        "#microsoft.graph.agentIdentity",
+    }
     assert len(demo["identity/conditionalAccess/policies"]) == 3
     assert len(demo["identity/conditionalAccess/namedLocations"]) == 2
     assert len(demo["directory/administrativeUnits"]) == 1
