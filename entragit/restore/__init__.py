@@ -161,7 +161,16 @@ def make_plan(
         return _deleted_relatives(backup, at, wanted, idmap, client) if sub_objects else []
 
     return _plan(
-        backup, rev, wanted, opts, idmap, client, new_upn=new_upn, relatives=relatives, inbound_refs=True
+        backup,
+        rev,
+        wanted,
+        opts,
+        idmap,
+        client,
+        new_upn=new_upn,
+        relatives=relatives,
+        inbound_refs=True,
+        at=at,
     )
 
 
@@ -259,6 +268,7 @@ def _plan(
     relatives: Callable[[list[Desired]], list[tuple[Desired, Live]]] = lambda _w: [],
     live: list[Live] | None = None,
     inbound_refs: bool = False,
+    at: str | None = None,
 ) -> Plan:
     """Desired objects against live ones (read here unless given, in the order of wanted) → the plan
     (shared by restore, from a revision, and apply, from the work tree). With inbound_refs, the references
@@ -284,7 +294,7 @@ def _plan(
         ]
     actions = _without_undeleted_links([a for acts in planned for a in acts])
     if inbound_refs and opts.relationships:
-        actions += _inbound(backup, wanted, actions, opts, idmap, pending, client)
+        actions += _inbound(backup, at, wanted, actions, opts, idmap, pending, client)
     _mark_needs(actions)
     linked = {
         str(v.get("principalId") if isinstance(v, dict) else v)
@@ -336,6 +346,7 @@ def _mark_needs(actions: list[Action]) -> None:
 
 def _inbound(
     backup: Backup,
+    at: str | None,
     wanted: list[Desired],
     actions: list[Action],
     opts: Options,
@@ -354,15 +365,21 @@ def _inbound(
     by_sha: dict[str, tuple[set[str], set[str]]] = {}
     for d in wanted:
         if d.id in recreated:
-            sha, old, app = d.revision.sha, d.id, d.obj.get("appId")
+            old, app = d.id, d.obj.get("appId")
         elif d.id in successors:
-            old = successors[d.id]
-            alive = desired_mod.latest_alive(backup, catalog.object_path(d.type, old))
-            if alive is None:
-                continue
-            sha, app = alive.sha, old_apps.get(str(d.obj.get("appId")))
+            old, app = successors[d.id], old_apps.get(str(d.obj.get("appId")))
         else:
             continue
+        # The revision asked for, else the last one in which the object was alive: the holders' files there
+        # still hold the references Graph dropped when it was deleted.
+        alive = (
+            d.revision
+            if at is not None
+            else desired_mod.alive_until(backup, catalog.object_path(d.type, old))
+        )
+        if alive is None:
+            continue
+        sha = alive.sha
         ids, apps = by_sha.setdefault(sha, (set(), set()))
         ids.add(old)
         if d.type.name == "applications" and app:

@@ -98,12 +98,9 @@ def _latest_alive(backup: Backup, spec: str, path: str) -> Desired:
     return alive
 
 
-def latest_alive(backup: Backup, path: str) -> Revision | None:
-    """The revision of path's latest committed version in which its object was alive (None: never)."""
-    for v in backup.versions(path, None):
-        if not load(v.path, v.text, v.revision).deleted:
-            return v.revision
-    return None
+def alive_until(backup: Backup, path: str) -> Revision | None:
+    """The last revision whose tree holds the object of path alive (see `Backup.alive_until`)."""
+    return backup.alive_until(path, lambda text: not is_deleted(canonical.load(text, source=path)))
 
 
 def read_worktree(backup: Backup, specs: Sequence[str]) -> tuple[Revision, list[Desired]]:

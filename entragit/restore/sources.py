@@ -192,6 +192,19 @@ class Backup:
             if text is not None
         ]
 
+    def alive_until(self, path: str, alive: Callable[[str], bool]) -> Revision | None:
+        """The last commit whose tree holds path's object alive (`alive` judges a version's text): the one
+        before the change that marked it deleted or removed its file, HEAD when it is alive there, None when
+        it never was. Not the commit of its last version: a backup commits only what changed, so the files
+        of the objects that referred to it may have changed after."""
+        newer: str | None = None
+        for c, status, p in self.repo.file_log([path], None):
+            text = self.repo.read(c.sha, p) if status != "D" else None
+            if text is not None and alive(text):
+                return self.revision(f"{newer}^" if newer else None)
+            newer = c.sha
+        return None
+
     def names(self, rev: str | None, ids: Collection[str] | None = None) -> dict[str, str]:
         """object id → display name at rev, to show linked ids by name."""
         return self.repo.names(rev, ids)

@@ -68,9 +68,16 @@ def test_recreated_group_comes_back_in_its_conditional_access_policies(env: Env)
     assert git(env, "rev-parse", "HEAD") == before, "a backup right after the restore changed something"
 
 
-def test_recreated_user_gets_back_groups_manager_reports_role_and_unit(env: Env) -> None:
+def test_recreated_user_gets_back_groups_manager_reports_role_unit_and_policy(env: Env) -> None:
     megan = env.graph("GET", f"users/{MEGAN}")
     old = megan["id"]
+    # Excluded from a policy in a later backup than her own file's last change: the holders are read where
+    # she was last alive, not at her last version.
+    policy = env.find("identity/conditionalAccess/policies", "Require MFA for administrators")
+    excluded = [*policy["conditions"]["users"]["excludeUsers"], old]
+    patch = {"conditions": {"users": {"excludeUsers": excluded}}}
+    env.graph("PATCH", f"identity/conditionalAccess/policies/{policy['id']}", patch)
+    env.ok("backup")
     held = holders(env, "HEAD", old) - {f"users/{old[:2]}/{old}.yaml"}
     groups = {g["id"] for g in env.graph("GET", f"users/{old}/memberOf")["value"] if "groupTypes" in g}
     reports = {u["id"] for u in env.graph("GET", f"users/{old}/directReports")["value"]}
@@ -97,6 +104,8 @@ def test_recreated_user_gets_back_groups_manager_reports_role_and_unit(env: Env)
     flt = {"$filter": f"principalId eq '{new}'"}
     roles = env.graph("GET", "roleManagement/directory/roleAssignments", **flt)["value"]
     assert [r["roleDefinitionId"] for r in roles] == [GLOBAL_ADMIN]
+    live = env.graph("GET", f"identity/conditionalAccess/policies/{policy['id']}")
+    assert sorted(live["conditions"]["users"]["excludeUsers"]) == sorted([*excluded[:-1], new])
     units = [p for p in held if p.startswith("directory/administrativeUnits/")]
     for path in units:
         unit = Path(path).stem
