@@ -38,7 +38,8 @@ ODATA_TYPE = "@odata.type"  # an OData annotation, not a property: kept for poly
 class Documented:
     """A catalog entry the schema data alone would reject, and the page that says Graph does it anyway.
 
-    check: "navigation" (a navigation property kept inline), "permission-path" (a call the permissions file
+    check: "property" (a property the pages document and the CSDL snapshot lacks), "navigation" (a
+    navigation property kept inline), "permission-path" (a call the permissions file
     lists under another path, `alias`, or not at all: alias ''), "permission" (a permission the file lists for
     none of the type's calls).
     """
@@ -56,7 +57,19 @@ _DELETED_ITEMS_WHY = (
     "gives a table per resource type, whose Application column is the type's own read permission"
 )
 
+# Types whose soft-deleted objects wait in directory/deletedItems (recycle_bin.listing is always set).
+_DIRECTORY_BIN = [t for t in CATALOG if t.recycle_bin and t.recycle_bin.item == "directory/deletedItems/{id}"]
+
 DOCUMENTED: tuple[Documented, ...] = (
+    Documented(
+        "property",
+        "roleDefinitions",
+        "deletedDateTime",
+        "api-reference/v1.0/resources/unifiedroledefinition.md",
+        "documented in v1.0 with the role definitions' recycle bin (2026, "
+        "directoryrolemanagementdeleteditemcontainer-list-roledefinitions.md, "
+        "unifiedroledefinition-restore.md); the CSDL snapshot of 2026-08-04 does not have it yet",
+    ),
     Documented(
         "navigation",
         "authenticationMethodsPolicy",
@@ -89,14 +102,10 @@ DOCUMENTED: tuple[Documented, ...] = (
     ),
     *(
         Documented("permission-path", t.name, f"GET {path}", page, _DELETED_ITEMS_WHY)
-        for t in CATALOG
-        if t.soft_delete_cast
+        for t in _DIRECTORY_BIN
         for path, page in (
-            (
-                f"directory/deletedItems/{t.soft_delete_cast}",
-                "api-reference/v1.0/api/directory-deleteditems-list.md",
-            ),
-            ("directory/deletedItems/{id}", "api-reference/v1.0/api/directory-deleteditems-get.md"),
+            (t.recycle_bin.listing, "api-reference/v1.0/api/directory-deleteditems-list.md"),
+            (t.recycle_bin.item, "api-reference/v1.0/api/directory-deleteditems-get.md"),
         )
     ),
     *(
@@ -109,8 +118,8 @@ DOCUMENTED: tuple[Documented, ...] = (
             "table per resource type (groups: Group.ReadWrite.All, applications and service principals: "
             "Application.ReadWrite.All, administrative units: AdministrativeUnit.ReadWrite.All)",
         )
-        for t in CATALOG
-        if t.soft_delete_cast and t.name != "users"
+        for t in _DIRECTORY_BIN
+        if t.name != "users"
     ),
     Documented(
         "permission-path",
@@ -213,7 +222,11 @@ def _check_path(
         props = [p for ty in types if (p := schema.properties(ty).get(name))]
         where = f"{field} {path}: {'.'.join(s for s, _ in steps[: i + 1])}"
         if not props:
-            return [f"{where} is no v1.0 property of {' | '.join(types)}"]
+            doc = _documented("property", t, name)
+            if doc is None:
+                return [f"{where} is no v1.0 property of {' | '.join(types)}"]
+            used.add(doc)
+            return []
         for p in props:
             if p.navigation:
                 doc = _documented("navigation", t, name)
@@ -358,12 +371,9 @@ def _calls(t: ObjectType) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]
         reads.append(("GET", item))
     if t.delta:
         reads.append(("GET", f"{t.path}/delta"))
-    if t.soft_delete_cast:
-        reads += [
-            ("GET", f"directory/deletedItems/{t.soft_delete_cast}"),
-            ("GET", "directory/deletedItems/{id}"),
-        ]
-        writes.append(("POST", "directory/deletedItems/{id}/restore"))
+    if t.recycle_bin:
+        reads += [("GET", t.recycle_bin.listing), ("GET", t.recycle_bin.item)]
+        writes.append(("POST", t.recycle_bin.restore_path("{id}")))
     for rel in t.relationships:
         reads.append(("GET", rel.read))
         writes += [(rel.add_method, rel.add), ("DELETE", rel.remove)]
