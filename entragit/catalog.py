@@ -137,7 +137,8 @@ class ObjectType:
     display: str = "displayName"  # the property that names an object for humans
     # Send `select` as $select. False where Graph returns the full object anyway and a $select would be
     # rejected or lose data (polymorphic collections whose derived properties need a cast, singletons with
-    # inline navigation properties).
+    # inline navigation properties, types whose schema says SelectSupport Supported=false). The backup keeps
+    # the properties of `select` of the whole object all the same.
     send_select: bool = True
     # Fill properties of `select` that Graph left out with null, so that a full listing (which returns null
     # for unset selected properties) and a delta round (which omits never-set ones) give the same file.
@@ -847,7 +848,7 @@ CATALOG: tuple[ObjectType, ...] = (
             blockMsolPowerShell defaultUserRolePermissions guestUserRoleId
             """
         ),
-        # A singleton: the whole object is read, so properties Graph adds later are backed up too.
+        # A singleton: the whole object is read, and the properties of `select` are kept.
         send_select=False,
         fill_missing=False,
         read_only=("id",),
