@@ -158,6 +158,9 @@ def canonicalize(
     already canonical dict can be canonicalized again) and left out otherwise. `drop` adds dotted paths to
     leave out (the `exclude attributes` setting of entragit.yaml)."""
     obj: dict[str, Any] = _clean(dict(graph_obj), t.keep_odata_type)
+    if not t.send_select:  # the whole object was read: keep what the catalog backs up (v1.0 properties)
+        kept = {*t.select, "@odata.type", *(r.name for r in t.relationships)}
+        obj = {k: v for k, v in obj.items() if k in kept}
     derived = t.derived_type(graph_obj)
     if derived is not None:  # an agent identity, not a plain service principal: the file says so
         obj["@odata.type"] = derived.odata_type

@@ -137,7 +137,8 @@ class ObjectType:
     display: str = "displayName"  # the property that names an object for humans
     # Send `select` as $select. False where Graph returns the full object anyway and a $select would be
     # rejected or lose data (polymorphic collections whose derived properties need a cast, singletons with
-    # inline navigation properties).
+    # inline navigation properties, types whose schema says SelectSupport Supported=false). The backup keeps
+    # the properties of `select` of the whole object all the same.
     send_select: bool = True
     # Fill properties of `select` that Graph left out with null, so that a full listing (which returns null
     # for unset selected properties) and a delta round (which omits never-set ones) give the same file.
@@ -367,7 +368,7 @@ _CA_LIST_PATHS = _names(
     conditions.clientApplications.excludeServicePrincipals conditions.locations.includeLocations
     conditions.locations.excludeLocations conditions.platforms.includePlatforms
     conditions.platforms.excludePlatforms conditions.clientAppTypes conditions.signInRiskLevels
-    conditions.userRiskLevels conditions.servicePrincipalRiskLevels conditions.insiderRiskLevels
+    conditions.userRiskLevels conditions.servicePrincipalRiskLevels
     grantControls.builtInControls grantControls.customAuthenticationFactors grantControls.termsOfUse
     """
 )
@@ -409,8 +410,8 @@ CATALOG: tuple[ObjectType, ...] = (
         identity=("id", "displayName", "userPrincipalName"),
         volatile=_names(
             """
-            signInActivity lastPasswordChangeDateTime refreshTokensValidFromDateTime
-            signInSessionsValidFromDateTime onPremisesLastSyncDateTime externalUserStateChangeDateTime
+            signInActivity lastPasswordChangeDateTime signInSessionsValidFromDateTime
+            onPremisesLastSyncDateTime externalUserStateChangeDateTime
             provisionedPlans assignedPlans[].assignedDateTime licenseAssignmentStates[].lastUpdatedDateTime
             """
         ),
@@ -418,7 +419,7 @@ CATALOG: tuple[ObjectType, ...] = (
             """
             createdDateTime creationType lastPasswordChangeDateTime legalAgeGroupClassification assignedPlans
             provisionedPlans licenseAssignmentStates assignedLicenses proxyAddresses imAddresses
-            refreshTokensValidFromDateTime signInSessionsValidFromDateTime signInActivity securityIdentifier
+            signInSessionsValidFromDateTime signInActivity securityIdentifier
             externalUserState externalUserStateChangeDateTime isResourceAccount serviceProvisioningErrors
             onPremisesDistinguishedName onPremisesDomainName onPremisesLastSyncDateTime
             onPremisesProvisioningErrors onPremisesSamAccountName onPremisesSecurityIdentifier
@@ -634,7 +635,9 @@ CATALOG: tuple[ObjectType, ...] = (
         keep_odata_type=True,
         rank=10,
         permissions_backup=_POLICY_READ,
-        permissions_restore=_CA_RESTORE,
+        # namedlocation-update.md, conditionalaccessroot-post-namedlocations.md, namedlocation-delete.md:
+        # Policy.ReadWrite.ConditionalAccess (the Application.Read.All of policies is for their app ids).
+        permissions_restore=("Policy.ReadWrite.ConditionalAccess",),
         notes=_CA_HARD_DELETE.format(what="named location"),
         recreate_note=_CA_RECREATE_NOTE,
     ),
@@ -642,6 +645,9 @@ CATALOG: tuple[ObjectType, ...] = (
         name="authenticationContexts",
         path="identity/conditionalAccess/authenticationContextClassReferences",
         select=_names("id displayName description isAvailable"),
+        # The v1.0 schema annotates authenticationContextClassReference with SelectSupport Supported=false:
+        # the collection is read whole (four properties).
+        send_select=False,
         read_only=("id",),
         create_method="PATCH",
         rank=11,
@@ -785,16 +791,20 @@ CATALOG: tuple[ObjectType, ...] = (
         select=_names(
             """
             id displayName description authenticationMethodConfigurations policyMigrationState policyVersion
-            reconfirmationInDays registrationEnforcement reportSuspiciousActivitySettings
-            systemCredentialPreferences
+            reconfirmationInDays registrationEnforcement
             """
         ),
-        # authenticationMethodConfigurations is a navigation property returned inline by the singleton GET.
+        # authenticationMethodConfigurations is a navigation property, and so is each configuration's
+        # includeTargets, but the singleton's GET returns both inline:
+        # resources/authenticationmethodspolicy.md ("Automatically expanded on GET
+        # /policies/authenticationMethodsPolicy") and the response example of
+        # api/authenticationmethodspolicy-get.md. reportSuspiciousActivitySettings and
+        # systemCredentialPreferences are beta only (not in the v1.0 schema): not backed up.
         send_select=False,
         fill_missing=False,
         volatile=("lastModifiedDateTime",),
-        # PATCH takes registrationEnforcement, reportSuspiciousActivitySettings, systemCredentialPreferences
-        # and policyMigrationState (api/authenticationmethodspolicy-update.md); the rest is fixed.
+        # PATCH takes registrationEnforcement and policyMigrationState in v1.0
+        # (api/authenticationmethodspolicy-update.md); the rest is fixed.
         read_only=_names(
             "id displayName description lastModifiedDateTime policyVersion reconfirmationInDays"
         ),
@@ -838,7 +848,7 @@ CATALOG: tuple[ObjectType, ...] = (
             blockMsolPowerShell defaultUserRolePermissions guestUserRoleId
             """
         ),
-        # A singleton: the whole object is read, so properties Graph adds later are backed up too.
+        # A singleton: the whole object is read, and the properties of `select` are kept.
         send_select=False,
         fill_missing=False,
         read_only=("id",),

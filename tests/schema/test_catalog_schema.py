@@ -1,0 +1,459 @@
+"""The catalog against Microsoft's published Graph v1.0 schema (CSDL) and permissions file.
+
+Every check is generic over `CATALOG`: a type added later is checked without new test code. The data is
+Microsoft's, read from `../shared/graph/msgraph-metadata/` (override: ENTRAGIT_GRAPH_METADATA=dir) and never
+copied into this repository; docs/graph.md ("Schema and permissions data") says where it comes from and how to
+refresh it. Without the data the tests skip, saying why; with ENTRAGIT_REQUIRE_SCHEMA=1 (set by `.ci/run`) a
+missing file fails them instead.
+
+What the CSDL cannot say is kept in `DOCUMENTED`, one entry per exception, each with the page that justifies
+it; `test_every_documented_exception_is_still_needed` fails once an exception no longer applies.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from entragit.catalog import AUDIT_PERMISSIONS, CATALOG, REPORTS, ObjectType, parse_dotted, select_param
+from entragit.permissions import permissions_by_type
+
+from . import csdl
+from . import permissions as perms_file
+
+DATA = Path(
+    os.environ.get("ENTRAGIT_GRAPH_METADATA")
+    or Path(__file__).resolve().parents[3] / "shared" / "graph" / "msgraph-metadata"
+)
+CSDL_FILE = DATA / "graph-v1.0.xml"
+PERMISSIONS_FILE = DATA / "graph-permissions.json"
+ODATA_TYPE = "@odata.type"  # an OData annotation, not a property: kept for polymorphic types
+
+
+@dataclass(frozen=True)
+class Documented:
+    """A catalog entry the schema data alone would reject, and the page that says Graph does it anyway.
+
+    check: "property" (a property the pages document and the CSDL snapshot lacks), "navigation" (a
+    navigation property kept inline), "permission-path" (a call the permissions file
+    lists under another path, `alias`, or not at all: alias ''), "permission" (a permission the file lists for
+    none of the type's calls).
+    """
+
+    check: str
+    type: str
+    item: str
+    page: str
+    why: str
+    alias: str = ""
+
+
+_DELETED_ITEMS_WHY = (
+    "the permissions file lists no row for directory/deletedItems reads (only /restore, for users); the page "
+    "gives a table per resource type, whose Application column is the type's own read permission"
+)
+
+# Types whose soft-deleted objects wait in directory/deletedItems (recycle_bin.listing is always set).
+_DIRECTORY_BIN = [t for t in CATALOG if t.recycle_bin and t.recycle_bin.item == "directory/deletedItems/{id}"]
+
+DOCUMENTED: tuple[Documented, ...] = (
+    Documented(
+        "property",
+        "roleDefinitions",
+        "deletedDateTime",
+        "api-reference/v1.0/resources/unifiedroledefinition.md",
+        "documented in v1.0 with the role definitions' recycle bin (2026, "
+        "directoryrolemanagementdeleteditemcontainer-list-roledefinitions.md, "
+        "unifiedroledefinition-restore.md); the CSDL snapshot of 2026-08-04 does not have it yet",
+    ),
+    Documented(
+        "navigation",
+        "authenticationMethodsPolicy",
+        "authenticationMethodConfigurations",
+        "api-reference/v1.0/resources/authenticationmethodspolicy.md",
+        "a navigation property, 'Automatically expanded on GET /policies/authenticationMethodsPolicy'",
+    ),
+    Documented(
+        "navigation",
+        "authenticationMethodsPolicy",
+        "includeTargets",
+        "api-reference/v1.0/api/authenticationmethodspolicy-get.md",
+        "a navigation property of each method configuration, returned inline with it (the response example)",
+    ),
+    Documented(
+        "navigation",
+        "conditionalAccessPolicies",
+        "authenticationStrength",
+        "api-reference/v1.0/resources/conditionalaccessgrantcontrols.md",
+        "a relationship of grantControls that a policy GET returns inline (with authenticationStrength@odata."
+        "context); a policy is created with it as {'id': ...} (conditionalaccessroot-post-policies.md)",
+    ),
+    Documented(
+        "permission-path",
+        "groups",
+        "POST groups/{id}/members/$ref",
+        "api-reference/v1.0/api/group-post-members.md",
+        "the permissions file has no POST row for /groups/{id}/members; the page lists "
+        "GroupMember.ReadWrite.All (least), Group.ReadWrite.All and Directory.ReadWrite.All",
+    ),
+    *(
+        Documented("permission-path", t.name, f"GET {path}", page, _DELETED_ITEMS_WHY)
+        for t in _DIRECTORY_BIN
+        for path, page in (
+            (t.recycle_bin.listing, "api-reference/v1.0/api/directory-deleteditems-list.md"),
+            (t.recycle_bin.item, "api-reference/v1.0/api/directory-deleteditems-get.md"),
+        )
+    ),
+    *(
+        Documented(
+            "permission-path",
+            t.name,
+            "POST directory/deletedItems/{id}/restore",
+            "api-reference/v1.0/api/directory-deleteditems-restore.md",
+            "the permissions file lists only the user and agent permissions for restoring; the page gives a "
+            "table per resource type (groups: Group.ReadWrite.All, applications and service principals: "
+            "Application.ReadWrite.All, administrative units: AdministrativeUnit.ReadWrite.All)",
+        )
+        for t in _DIRECTORY_BIN
+        if t.name != "users"
+    ),
+    Documented(
+        "permission-path",
+        "administrativeUnits",
+        "GET directory/administrativeUnits/delta",
+        "api-reference/v1.0/api/administrativeunit-delta.md",
+        "delta is bound to Collection(administrativeUnit) in the CSDL, so it applies to "
+        "directory/administrativeUnits; the page and the permissions file name /administrativeUnits/delta",
+        alias="administrativeUnits/delta",
+    ),
+    *(
+        Documented(
+            "permission-path",
+            "authenticationStrengthPolicies",
+            f"{method} identity/conditionalAccess/authenticationStrength/policies{rest}",
+            "api-reference/v1.0/api/authenticationstrengthpolicy-get.md (and -update, -delete, "
+            "-updateallowedcombinations, authenticationstrengthroot-post-policies.md)",
+            "the permissions file lists authentication strengths only under "
+            "policies/authenticationStrengthPolicies",
+            alias=f"policies/authenticationStrengthPolicies{rest}",
+        )
+        for method, rest in (
+            ("GET", ""),
+            ("GET", "/{id}"),
+            ("POST", ""),
+            ("PATCH", "/{id}"),
+            ("DELETE", "/{id}"),
+            ("POST", "/{id}/updateAllowedCombinations"),
+        )
+    ),
+    Documented(
+        "permission-path",
+        "organization",
+        "GET organization/{id}",
+        "api-reference/v1.0/api/organization-get.md",
+        "the page lists Organization.Read.All for an application; the permissions file omits it for this "
+        "path",
+        alias="organization",
+    ),
+    Documented(
+        "permission",
+        "groups",
+        "RoleManagement.ReadWrite.Directory",
+        "api-reference/v1.0/api/group-post-members.md",
+        "adding members to a role-assignable group also needs RoleManagement.ReadWrite.Directory",
+    ),
+)
+
+
+def _documented(check: str, t: ObjectType, item: str) -> Documented | None:
+    return next((d for d in DOCUMENTED if (d.check, d.type, d.item) == (check, t.name, item)), None)
+
+
+@pytest.fixture(scope="module")
+def schema() -> csdl.Schema:
+    return csdl.load(_require(CSDL_FILE))
+
+
+@pytest.fixture(scope="module")
+def granted() -> perms_file.Permissions:
+    return perms_file.load(_require(PERMISSIONS_FILE))
+
+
+def _require(path: Path) -> Path:
+    if path.is_file():
+        return path
+    reason = f"Graph metadata not found: {path} (set ENTRAGIT_GRAPH_METADATA=dir; see docs/graph.md)"
+    if os.environ.get("ENTRAGIT_REQUIRE_SCHEMA") == "1":
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+# -- dotted paths --------------------------------------------------------------------------------------------
+
+
+def _entity(schema: csdl.Schema, t: ObjectType) -> str:
+    return schema.resolve(t.path)[-1][1]
+
+
+def _polymorphic(schema: csdl.Schema, t: ObjectType, name: str, top: bool) -> list[str]:
+    """The types a value of type `name` can be: derived types too where the catalog keeps `@odata.type`
+    (at every depth), or at the top the catalog's `derived` types."""
+    if t.keep_odata_type:
+        return [name, *schema.derived(name)]
+    if top:
+        return [name, *(d.odata_type.removeprefix("#") for d in t.derived)]
+    return [name]
+
+
+def _check_path(
+    schema: csdl.Schema, t: ObjectType, field: str, path: str, used: set[Documented]
+) -> list[str]:
+    """Why `path` (a dotted catalog path of `field`) names no v1.0 property of `t`, or []."""
+    if path == ODATA_TYPE:
+        return [] if t.keep_odata_type or t.derived else [f"{field} {path}: {t.name} keeps no @odata.type"]
+    steps, sort_key = parse_dotted(path)
+    types = _polymorphic(schema, t, _entity(schema, t), top=True)
+    props: list[csdl.Prop] = []
+    for i, (name, each) in enumerate(steps):
+        props = [p for ty in types if (p := schema.properties(ty).get(name))]
+        where = f"{field} {path}: {'.'.join(s for s, _ in steps[: i + 1])}"
+        if not props:
+            doc = _documented("property", t, name)
+            if doc is None:
+                return [f"{where} is no v1.0 property of {' | '.join(types)}"]
+            used.add(doc)
+            return []
+        for p in props:
+            if p.navigation:
+                doc = _documented("navigation", t, name)
+                if doc is None:
+                    return [f"{where} is a navigation property of {p.owner}, not a property"]
+                used.add(doc)
+            if each and not p.collection:
+                return [f"{where}[] steps into {p.owner}.{name}, which is no collection"]
+            if not each and p.collection and i < len(steps) - 1:
+                return [f"{where} is a collection: step into it with []"]
+        types = sorted({ty for p in props for ty in _polymorphic(schema, t, p.type, top=False)})
+    if field == "unordered" and not all(p.collection for p in props):
+        return [f"{field} {path} is a single value in v1.0 ({props[0].type}): there is no list to sort"]
+    if field == "unordered_words" and any(p.type != "Edm.String" or p.collection for p in props):
+        return [f"{field} {path} is no single string"]
+    if sort_key and not any(sort_key in schema.properties(ty) for ty in types):
+        return [f"{field} {path}: the sort key {sort_key} is no property of {' | '.join(types)}"]
+    return []
+
+
+def _dotted(t: ObjectType) -> Iterator[tuple[str, str]]:
+    """(catalog field, dotted path) for every path the type's entry names."""
+    fields = (
+        "select",
+        "read_only",
+        "create_only",
+        "unordered",
+        "unordered_words",
+        "volatile",
+        "null_is_default",
+        "required_on_create",
+        "identity",
+        "unique",
+    )
+    for field in fields:
+        for path in getattr(t, field):
+            yield field, path
+    yield "display", t.display
+    for ref in t.references:
+        yield "references", ref.path
+    for prop, _ in t.exclude_when:
+        yield "exclude_when", prop
+    for prop, _ in t.write_actions:
+        yield "write_actions", prop
+
+
+def _path_findings(schema: csdl.Schema, t: ObjectType, used: set[Documented]) -> list[str]:
+    return [f for field, path in _dotted(t) for f in _check_path(schema, t, field, path, used)]
+
+
+@pytest.mark.parametrize("t", CATALOG, ids=lambda t: t.name)
+def test_dotted_paths_name_v1_properties(schema: csdl.Schema, t: ObjectType) -> None:
+    """A property the v1.0 schema does not have is either a typo (a list left unsorted, a property never
+    written) or a beta-only property Graph v1.0 will not return: a backup must not keep it."""
+    assert _path_findings(schema, t, set()) == []
+
+
+@pytest.mark.parametrize("t", CATALOG, ids=lambda t: t.name)
+def test_excluded_values_are_values_of_the_property(schema: csdl.Schema, t: ObjectType) -> None:
+    """`exclude_when` compares with a value Graph can return: an enum member, or a boolean for Edm.Boolean."""
+    props = schema.properties(_entity(schema, t))
+    for prop, value in t.exclude_when:
+        ptype = props[prop].type
+        if ptype in schema.enums:
+            assert value in schema.enums[ptype].members, f"{t.name}: {value!r} is no {ptype} member"
+        elif ptype == "Edm.Boolean":
+            assert isinstance(value, bool), f"{t.name}: {prop} is a boolean"
+
+
+@pytest.mark.parametrize("t", CATALOG, ids=lambda t: t.name)
+def test_relationships_are_navigation_properties(schema: csdl.Schema, t: ObjectType) -> None:
+    """Each relationship is a navigation property of the type, read and written on paths the schema has."""
+    entity = _entity(schema, t)
+    for rel in t.relationships:
+        prop = schema.properties(entity).get(rel.name)
+        assert prop is not None and prop.navigation, f"{t.name}: {rel.name} is no navigation property"
+        for path in (rel.read, rel.add, rel.remove):
+            target = schema.resolve(path)[-1]
+            assert target[0] == f"{prop.owner}/{rel.name}", f"{t.name}: {path} leads to {target[0]}"
+        fields = schema.properties(prop.type)
+        assert all(f in fields for f in rel.item_fields), f"{t.name}: {rel.item_fields} on {prop.type}"
+
+
+# -- query options -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("t", CATALOG, ids=lambda t: t.name)
+def test_select_is_sent_only_where_the_schema_allows_it(schema: csdl.Schema, t: ObjectType) -> None:
+    """A `$select` where the schema says SelectSupport Supported=false (or Selectable=false) may fail."""
+    if select_param(t) is not None:
+        ok, why = schema.select_supported(t.path)
+        assert ok, f"{t.name}: send_select is on, but {why}"
+
+
+@pytest.mark.parametrize("t", CATALOG, ids=lambda t: t.name)
+def test_filter_is_sent_only_where_the_schema_allows_it(schema: csdl.Schema, t: ObjectType) -> None:
+    """`list_filter` and the `filterable` lookup of an interrupted create send `$filter` on the collection."""
+    if t.list_filter:
+        assert schema.filter_restriction(t.path) == "", t.name
+    if t.filterable:
+        assert schema.filter_restriction(t.path, t.unique[0]) == "", t.name
+
+
+@pytest.mark.parametrize("t", CATALOG, ids=lambda t: t.name)
+def test_delta_only_where_the_schema_tracks_changes(schema: csdl.Schema, t: ObjectType) -> None:
+    if t.delta:
+        assert schema.change_tracking(t.path), f"{t.name}: no ChangeTracking Supported=true in the schema"
+
+
+# -- restore writes ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("t", CATALOG, ids=lambda t: t.name)
+def test_restore_writes_no_computed_property(schema: csdl.Schema, t: ObjectType) -> None:
+    """Core.Computed: Graph sets the value itself; a PATCH or POST that sends it is refused or ignored."""
+    if not t.restorable:
+        return
+    types = _polymorphic(schema, t, _entity(schema, t), top=True)
+    written = (*t.writable, *t.create_only)
+    computed = sorted(
+        {f"{p.owner}.{p.name}" for ty in types for n, p in schema.properties(ty).items() if n in written}
+        & {
+            f"{p.owner}.{p.name}"
+            for ty in types
+            for p in schema.properties(ty).values()
+            if schema.is_computed(p)
+        }
+    )
+    assert computed == [], f"{t.name}: restore writes Computed properties"
+
+
+# -- permissions ---------------------------------------------------------------------------------------------
+
+
+def _calls(t: ObjectType) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """(reads, writes) entragit makes for `t`: backup and live reads (live.py), restore writes
+    (restore/apply.py). `{id}` and `{ref}` stand for keys."""
+    item = t.item_path("{id}")
+    reads = [("GET", t.path)]
+    writes: list[tuple[str, str]] = []
+    if not t.singleton:
+        reads.append(("GET", item))
+    if t.delta:
+        reads.append(("GET", f"{t.path}/delta"))
+    if t.recycle_bin:
+        reads += [("GET", t.recycle_bin.listing), ("GET", t.recycle_bin.item)]
+        writes.append(("POST", t.recycle_bin.restore_path("{id}")))
+    for rel in t.relationships:
+        reads.append(("GET", rel.read))
+        writes += [(rel.add_method, rel.add), ("DELETE", rel.remove)]
+    if not t.singleton:
+        writes += [("DELETE", item), ("POST", t.path) if t.create_method == "POST" else ("PATCH", item)]
+    if t.writable:
+        writes.append(("PATCH", item))
+    writes += [("PATCH" if "{ref}" in path else "POST", path) for _, path in t.write_actions]
+    return reads, (writes if t.restorable else [])
+
+
+def _held(names: set[str]) -> set[str]:
+    """What a set of permissions allows, read as `entragit permissions` reads it: X.ReadWrite.Y includes
+    X.Read.Y (permissions.py leaves the Read form out of the list it prints)."""
+    return names | {n.replace(".ReadWrite.", ".Read.", 1) for n in names}
+
+
+def _permission_findings(granted: perms_file.Permissions, t: ObjectType, used: set[Documented]) -> list[str]:
+    reads, writes = _calls(t)
+    backup, restore = set(t.permissions_backup), set(t.permissions_restore)
+    findings: list[str] = []
+    useful: set[str] = set()  # the type's permissions some call of the type is granted by (or also requires)
+    for method, path in dict.fromkeys([*reads, *writes]):
+        call = f"{method} {path}"
+        lookup = path
+        doc = _documented("permission-path", t, call)
+        if doc is not None:
+            used.add(doc)
+            if not doc.alias:
+                continue
+            lookup = doc.alias
+        grants = granted.granting(method, lookup)
+        if not grants:
+            findings.append(f"{call}: the permissions file lists no Application permission for {lookup}")
+            continue
+        held = _held(backup if (method, path) in reads and (method, path) not in writes else backup | restore)
+        mine = [g for name, g in grants.items() if name in held]
+        if not mine:
+            findings.append(
+                f"{call}: none of {sorted(held)} is listed; least privileged: {granted.least(method, lookup)}"
+            )
+        for g in mine:
+            useful |= {p for p in backup | restore if g.permission in _held({p})}
+            useful |= {p for p in backup | restore if set(g.also_requires) & _held({p})}
+    for p in sorted((backup | restore) - useful):
+        doc = _documented("permission", t, p)
+        if doc is None:
+            findings.append(f"{p}: the permissions file lists it for none of the calls {t.name} makes")
+        else:
+            used.add(doc)
+    return findings
+
+
+@pytest.mark.parametrize("t", CATALOG, ids=lambda t: t.name)
+def test_permissions_are_ones_microsoft_lists_for_the_calls(
+    granted: perms_file.Permissions, t: ObjectType
+) -> None:
+    """`entragit permissions` (and `--restore`) prints per type the permissions its entry names; each call
+    the type makes is granted by one of them, and each of them grants one of the calls."""
+    assert permissions_by_type(restore=True)[t.name] == sorted(
+        {*t.permissions_backup, *t.permissions_restore}
+    )
+    assert _permission_findings(granted, t, set()) == []
+
+
+def test_report_and_audit_permissions_are_ones_microsoft_lists(granted: perms_file.Permissions) -> None:
+    calls = [(r.path, set(r.permissions)) for r in REPORTS] + [
+        ("auditLogs/directoryAudits", set(AUDIT_PERMISSIONS))
+    ]
+    for path, names in calls:
+        grants = granted.granting("GET", path)
+        assert names & set(grants), f"GET {path}: {sorted(names)} not in {sorted(grants)}"
+
+
+def test_every_documented_exception_is_still_needed(
+    schema: csdl.Schema, granted: perms_file.Permissions
+) -> None:
+    """An exception the data no longer calls for is removed, so that the list stays the list of real ones."""
+    used: set[Documented] = set()
+    for t in CATALOG:
+        _path_findings(schema, t, used)
+        _permission_findings(granted, t, used)
+    assert [d for d in DOCUMENTED if d not in used] == []
