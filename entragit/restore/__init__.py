@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any
@@ -84,11 +84,22 @@ def _upn_holder(client: GraphClient, d: Desired, upn: str) -> tuple[str, str] | 
     return None
 
 
-def _facts(client: GraphClient, d: Desired, live: dict[str, Any] | None, new_upn: str | None) -> Facts:
-    if d.type.name != "users" or live is None or d.deleted:
+def _facts(
+    client: GraphClient,
+    d: Desired,
+    live: dict[str, Any] | None,
+    new_upn: str | None,
+    pending: Collection[str],
+) -> Facts:
+    """Who holds the user's userPrincipalName now, where the plan would give it to the user: an undelete,
+    a recreation (Graph refuses a taken UPN either way) or a change of UPN. A user an interrupted restore
+    may have created already holds it: the recreation finds it (resume.py), it is no refusal."""
+    if d.type.name != "users" or d.deleted or (live is None and d.id in pending):
         return Facts()
     upn = new_upn or d.obj.get("userPrincipalName")
-    if not isinstance(upn, str) or (upn == live.get("userPrincipalName") and not is_deleted(live)):
+    if not isinstance(upn, str) or (
+        live is not None and upn == live.get("userPrincipalName") and not is_deleted(live)
+    ):
         return Facts(new_upn=new_upn)
     return Facts(_upn_holder(client, d, upn), new_upn)
 
@@ -282,7 +293,7 @@ def _plan(
         wanted.append(d)
         live.append(obj)
     pairs = sorted(zip(wanted, live, strict=True), key=lambda p: (p[0].type.rank, p[0].path))
-    facts = [_facts(client, d, obj, new_upn) for d, obj in pairs]
+    facts = [_facts(client, d, obj, new_upn, idmap.pending) for d, obj in pairs]
     planned = [plan_object(d, obj, opts, f) for (d, obj), f in zip(pairs, facts, strict=True)]
     pending = _pending([a for acts in planned for a in acts if a.action == RECREATE])
     if pending is not None:  # again, now knowing which objects get a successor
@@ -312,35 +323,39 @@ def _plan(
 
 
 def _without_undeleted_links(actions: list[Action]) -> list[Action]:
-    """Refusals that ask only for links to objects this plan undeletes are left out: Graph brings an
-    undeleted object's memberships back itself (directory-deleteditems-restore.md), mail-enabled groups'
-    included, so nothing is left undone there."""
+    """What an undelete in the same plan brings back itself is left out (directory-deleteditems-restore.md:
+    the object comes back with its memberships and role assignments): refusals that ask only for links to
+    it (mail-enabled groups included, so nothing is left undone there), and recreations of the objects that
+    are nothing but a reference to it (its role assignments, grants), which would conflict with the
+    originals coming back."""
     undeleted = {a.id for a in actions if a.action == UNDELETE}
     if not undeleted:
         return actions
-    return [
-        a
-        for a in actions
-        if not (
+
+    def brought_back(a: Action) -> bool:
+        if a.action == RECREATE and inbound.is_link_object(a.type):
+            return bool({r.value for r in canonical.find_references(a.type, a.desired)} & undeleted)
+        return (
             a.action == REFUSE
-            and a.changes
+            and bool(a.changes)
             and all(
                 a.type.relationship(c.path) is not None and c.old is None and c.new in undeleted
                 for c in a.changes
             )
         )
-    ]
+
+    return [a for a in actions if not brought_back(a)]
 
 
 def _mark_needs(actions: list[Action]) -> None:
-    """Each action learns which of the objects this plan recreates its writes name, so that it is not
-    attempted when one of them could not be created (apply.py)."""
-    recreated = {a.id for a in actions if a.action == RECREATE}
-    if not recreated:
+    """Each action learns which of the objects this plan brings back (or refuses to) its writes name, so
+    that it is not attempted when one of them is not back (apply.py)."""
+    coming = {a.id for a in actions if a.action in (RECREATE, UNDELETE) or (a.action == REFUSE and a.gone)}
+    if not coming:
         return
     for a in actions:
-        named = {r.value for r in canonical.find_references(a.type, a.desired)} & recreated
-        named |= {str(c.new) for c in a.changes if isinstance(c.new, str) and c.new in recreated}
+        named = {r.value for r in canonical.find_references(a.type, a.desired)} & coming
+        named |= {str(c.new) for c in a.changes if isinstance(c.new, str) and c.new in coming}
         a.needs = frozenset(named - {a.id})
 
 
@@ -418,19 +433,14 @@ def _inbound(
                 out += plan_object(whole, None, Options(), Facts(pending=pending))
             continue
         holder = replace(d, id=idmap.new_id(d.id), obj=want)
-        for a in plan_object(holder, obj, Options(keys, True), Facts(pending=pending)):
-            if a.action == REFUSE:  # a holder Graph cannot write: said on the recreation, not planned
-                _note(actions, ids, f"not put back on {a.name} ({a.reason})")
-            elif a.action != SKIP:
-                out.append(a)
+        # (a holder Graph cannot write is a refusal: the reference is not back until someone puts it back
+        # where that object is managed, and the exit code says so)
+        out += [
+            a
+            for a in plan_object(holder, obj, Options(keys, True), Facts(pending=pending))
+            if a.action != SKIP
+        ]
     return out
-
-
-def _note(actions: list[Action], ids: set[str], note: str) -> None:
-    """Add a note to the reason of the recreations of ids in this plan."""
-    for a in actions:
-        if a.action == RECREATE and a.id in ids:
-            a.reason = f"{a.reason}; {note}"
 
 
 def run(

@@ -44,6 +44,19 @@ def guest_address(obj: Mapping[str, Any]) -> str | None:
     return None
 
 
+def with_upn(obj: Mapping[str, Any], upn: str) -> dict[str, Any]:
+    """The user under another userPrincipalName: its `userPrincipalName` sign-in identity follows it
+    (user.md, objectIdentity: that identity's issuerAssignedId is the UPN), or a creation would claim the
+    old one again."""
+    identities = [
+        {**i, "issuerAssignedId": upn}
+        if isinstance(i, Mapping) and i.get("signInType") == "userPrincipalName"
+        else i
+        for i in obj.get("identities") or ()
+    ]
+    return {**obj, "userPrincipalName": upn, **({"identities": identities} if "identities" in obj else {})}
+
+
 def _ext_address(obj: Mapping[str, Any]) -> str | None:
     local, marker, _ = str(obj.get("userPrincipalName") or "").partition("#EXT#@")
     user, sep, domain = local.rpartition("_")

@@ -25,6 +25,7 @@ from entragit.restore.plan import (
     LINK,
     OBJECT_ACTIONS,
     RECREATE,
+    REFUSE,
     UNDELETE,
     UNLINK,
     UPDATE,
@@ -490,7 +491,8 @@ def apply(
     """Carry out the actions in order; each result goes to `report` as soon as it is known, each new id to
     `mapped` (after it is in idmap)."""
     writer = Writer(client, idmap, mapped, send_invitations)
-    missing: set[str] = set()  # ids whose undelete (or recreate) failed
+    # ids whose undelete (or recreate) failed, or was refused: what names them is not attempted
+    missing: set[str] = {a.id for a in actions if a.action == REFUSE and a.gone}
     results: list[Result] = []
     queue = order(actions)
     i = 0

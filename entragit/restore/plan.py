@@ -31,6 +31,7 @@ WRITES = (*OBJECT_ACTIONS, LINK, UNLINK, DELETE)
 MAIL_GROUP = (
     "a mail-enabled security or distribution group: Graph cannot write it (change it in Exchange Online)"
 )
+ANOTHER_UPN = "restore under another with --new-upn UPN"
 SYNCED = "synchronized from on-premises Active Directory: change it there, the next sync overwrites Graph"
 
 
@@ -57,8 +58,9 @@ class Action:
     relationship: Relationship | None = None  # link / unlink
     desired: dict[str, Any] = field(default_factory=dict, repr=False)  # the revision's object
     new_upn: str | None = None  # undelete under another userPrincipalName
-    # Old ids of objects this plan recreates that the action's writes name: not attempted if one failed.
+    # Old ids of objects this plan brings back that the action's writes name: not attempted if one failed.
     needs: frozenset[str] = frozenset()
+    gone: bool = False  # a refusal of an object the tenant does not have live: what names it cannot be done
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -193,11 +195,16 @@ def plan_object(
 ) -> list[Action]:
     """The actions that bring one object from live to desired; empty when they already agree."""
     t = d.type
+    gone = live is None or is_deleted(live)
+    # (under --new-upn the user is desired, and so written, under that userPrincipalName)
+    desired = accounts.with_upn(d.obj, facts.new_upn) if facts.new_upn and t.name == "users" else dict(d.obj)
 
     def action(
         kind: str, changes: Sequence[Change] = (), ops: Sequence[dict[str, Any]] = (), reason: str = ""
     ) -> Action:
-        return Action(kind, t, d.path, d.id, d.name, list(changes), list(ops), reason, desired=d.obj)
+        return Action(
+            kind, t, d.path, d.id, d.name, list(changes), list(ops), reason, desired=desired, gone=gone
+        )
 
     if not t.restorable:
         return [action(SKIP, reason=t.notes or f"{t.name} are not restored")] if _differs(d, live) else []
@@ -205,12 +212,13 @@ def plan_object(
         if live is None or is_deleted(live):
             return []
         return [action(SKIP, reason=f"soft-deleted at {d.revision.short}: restore does not delete objects")]
-    desired = dict(d.obj)
-    if facts.new_upn and t.name == "users":
-        desired["userPrincipalName"] = facts.new_upn
     keys = attribute_keys(t, desired, opts)
+    upn = desired.get("userPrincipalName") if t.name == "users" else None
+    holder = facts.upn_holder
     if live is None:
         why = _blocker(t, desired) or _not_recreatable(t, desired)
+        if not why and holder and not facts.new_upn:
+            why = f"userPrincipalName {upn} is held by active user {holder[1]} ({holder[0]}): {ANOTHER_UPN}"
         if why:
             return [action(REFUSE, reason=f"cannot be recreated: {why}")]
         every = attribute_keys(t, desired, Options())  # --only cannot leave out what creation needs
@@ -242,8 +250,6 @@ def plan_object(
     if fixed:
         names = ", ".join(c.path for c in fixed)
         out.append(action(REFUSE, fixed, reason=f"create-only {names} cannot change on an existing object"))
-    upn = desired.get("userPrincipalName") if t.name == "users" else None
-    holder = facts.upn_holder
     if is_deleted(live):
         if holder and not facts.new_upn:
             return [
@@ -253,7 +259,7 @@ def plan_object(
                     changes,
                     ops,
                     f"userPrincipalName {upn} is now held by active user {holder[1]} ({holder[0]}): "
-                    "restore under another with --new-upn UPN",
+                    + ANOTHER_UPN,
                 ),
             ]
         undelete = action(UNDELETE, changes, ops, "in deleted items")

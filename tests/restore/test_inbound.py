@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from restore_env import Env, git, idmap, make_env, member_ids
+from restore_env import MAIL_GROUP, Env, git, idmap, make_env, member_ids
 
 MEGAN = "megan.bowen@contoso.onmicrosoft.com"
 GLOBAL_ADMIN = "62e90394-69f5-4237-9190-012177145e10"
@@ -158,3 +158,71 @@ def _actions(output: str) -> list[str]:
         if line and not skipping:
             kept.append(line)
     return kept
+
+
+def test_a_membership_graph_cannot_put_back_is_refused_until_exchange_does(env: Env) -> None:
+    """group-post-members.md: members of a mail-enabled security group are managed in Exchange, not Graph.
+    Restoring a user who was in one recreates everything else and exits 1 naming that group; the plan stays
+    non-empty until someone puts the user back there, then it is empty."""
+    lee = env.find("users", "Lee Gu")["id"]
+    group = env.find("groups", MAIL_GROUP)["id"]
+    assert lee in member_ids(env, f"groups/{group}/members")
+    hard_delete(env, "users", lee)
+    env.ok("backup")
+    r = env.run("restore", "--yes", "--allow-privileged", lee)
+    assert r.exit_code == 1, r.output
+    assert f"! refuse groups/{group[:2]}/{group}.yaml  {MAIL_GROUP}" in r.output
+    assert "Refused, nothing written for: groups/" in r.output and "✗" not in r.output
+    new = idmap(env)["ids"][lee]
+    [left] = env.plan(lee)["actions"]
+    assert (left["action"], left["path"]) == ("refuse", f"groups/{group[:2]}/{group}.yaml")
+    with env.box.tenant.lock:  # done in Exchange Online
+        for rel in ("groups#members", "groups#owners"):
+            env.box.tenant.add_link(rel, group, new)
+    env.assert_empty(lee)
+
+
+def test_a_user_whose_upn_is_taken_is_refused_and_nothing_naming_it_is_planned(env: Env) -> None:
+    """A recreation under a userPrincipalName an active user holds fails in Graph (user-post-users.md,
+    ObjectConflict): the plan says so first, names the holder, and plans nothing that names the user.
+    --new-upn recreates it under another, with its role assignment."""
+    megan = env.graph("GET", f"users/{MEGAN}")
+    hard_delete(env, "users", megan["id"])
+    env.ok("backup")
+    holder = {
+        "accountEnabled": True,
+        "displayName": "Another Megan",
+        "mailNickname": "megan.bowen",
+        "userPrincipalName": MEGAN,
+        "passwordProfile": {"password": "Xy7!long-enough-Pa55", "forceChangePasswordNextSignIn": True},
+    }
+    other = env.graph("POST", "users", holder)
+    r = env.run("restore", "--yes", "--allow-privileged", MEGAN)
+    assert r.exit_code == 1, r.output
+    assert f"is held by active user Another Megan ({other['id']})" in r.output and "--new-upn" in r.output
+    # Nothing else is planned: no reference to a user that is not coming back.
+    assert [a["action"] for a in env.plan(MEGAN)["actions"]] == ["refuse"]
+    domain = MEGAN.split("@")[1]
+    env.restore(MEGAN, "--allow-privileged", "--new-upn", f"megan.restored@{domain}")
+    new = idmap(env)["ids"][megan["id"]]
+    flt = {"$filter": f"principalId eq '{new}'"}
+    roles = env.graph("GET", "roleManagement/directory/roleAssignments", **flt)["value"]
+    assert [r["roleDefinitionId"] for r in roles] == [GLOBAL_ADMIN]
+
+
+def test_an_undelete_brings_its_role_assignments_back_the_whole_tenant_plan_does_not_recreate_them(
+    env: Env,
+) -> None:
+    """directory-deleteditems-restore.md: a restored object comes back with its memberships and role
+    assignments. A whole-tenant plan undeletes the user and leaves its role assignments to the undelete
+    (recreating them beside the originals would conflict)."""
+    megan = env.graph("GET", f"users/{MEGAN}")
+    env.graph("DELETE", f"users/{megan['id']}")
+    env.ok("backup")
+    actions = env.plan("--at", env.baseline)["actions"]
+    assert [a["action"] for a in actions if a["type"] == "roleAssignments"] == []
+    assert ("users", "undelete") in {(a["type"], a["action"]) for a in actions}
+    env.ok("restore", "--all", "--at", env.baseline, "--yes", "--allow-privileged")
+    flt = {"$filter": f"principalId eq '{megan['id']}'"}
+    assert len(env.graph("GET", "roleManagement/directory/roleAssignments", **flt)["value"]) == 1
+    env.assert_empty("--at", env.baseline)

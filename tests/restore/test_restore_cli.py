@@ -10,7 +10,7 @@ import json
 import subprocess
 from unittest.mock import ANY
 
-from restore_env import Env, git, idmap, member_ids
+from restore_env import Env, git, idmap, leave_mail_groups, member_ids
 
 
 def test_unchanged_tenant_plans_nothing(env: Env) -> None:
@@ -362,6 +362,7 @@ def test_hard_deleted_security_group_recreated_with_links_and_ca_references_rewr
 def test_hard_deleted_user_recreated_with_a_password_shown_once_and_stored_nowhere(env: Env) -> None:
     user = env.find("users", "Lee Gu")
     uid = user["id"]
+    leave_mail_groups(env, uid)
     env.graph("DELETE", f"users/{uid}")
     env.graph("DELETE", f"directory/deletedItems/{uid}")  # permanently (directory-deleteditems-delete.md)
     env.ok("backup")
@@ -500,6 +501,7 @@ def test_memberships_an_undelete_brings_back_count_as_done_and_gone_targets_warn
     """directory-deleteditems-restore.md: a restored user is back in its groups; the group's own link
     action then finds the link there. A member deleted for good since is a warning, not a failure."""
     lee = env.find("users", "Lee Gu")["id"]
+    leave_mail_groups(env, lee)
     gid = env.find("groups", "VPN Users")["id"]
     members = member_ids(env, f"groups/{gid}/members")
     assert lee in members
@@ -549,6 +551,7 @@ def test_role_assignment_of_a_recreated_user_points_at_the_new_user(env: Env) ->
     """Role assignments are deleted for good and recreated; the principal goes through the id map (users
     come first by catalog rank, assignments last)."""
     lee = env.find("users", "Lee Gu")["id"]
+    leave_mail_groups(env, lee)
     helpdesk = "729827e3-9c14-49f7-bb1b-9608f156bbb8"  # Helpdesk Administrator template id
     assignment = env.graph(
         "POST",
@@ -635,21 +638,23 @@ def test_sub_objects_brings_back_deleted_members_with_the_group(env: Env) -> Non
     members = sorted(member_ids(env, f"groups/{gid}/members"))
     users = {u["id"] for u in env.graph("GET", "users", **{"$select": "id"})["value"]}
     soft, hard = [m for m in members if m in users][:2]
+    leave_mail_groups(env, hard)
+    before = git(env, "rev-parse", "HEAD").strip()
     env.graph("DELETE", f"users/{soft}")
     env.graph("DELETE", f"users/{hard}")
     env.graph("DELETE", f"directory/deletedItems/{hard}")
     env.ok("backup")
 
-    without = env.plan("--at", env.baseline, gid)["actions"]
+    without = env.plan("--at", before, gid)["actions"]
     assert {a["type"] for a in without} == {"groups"}
-    with_subs = env.plan("--at", env.baseline, "--sub-objects", gid)["actions"]
+    with_subs = env.plan("--at", before, "--sub-objects", gid)["actions"]
     assert {
         (a["type"], a["action"]) for a in with_subs if a["type"] == "users" and a["action"] != "link"
     } == {
         ("users", "undelete"),
         ("users", "recreate"),
     }
-    env.restore("--at", env.baseline, "--sub-objects", gid)
+    env.restore("--at", before, "--sub-objects", gid)
     new = idmap(env)["ids"][hard]
     assert member_ids(env, f"groups/{gid}/members") == (set(members) - {hard}) | {new}
     env.assert_empty("--at", "HEAD~2", "--sub-objects", gid)
