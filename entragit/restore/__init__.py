@@ -160,7 +160,7 @@ def make_plan(
         kinds = {catalog.by_name(name) for name in types} or None
         rev, wanted, live, held = _unlike_live(backup, at, idmap, client, kinds)
         opts = Options(_check_only(only, held), relationships)
-        return _plan(backup, rev, wanted, opts, idmap, client, live=live)
+        return _plan(backup, rev, wanted, opts, idmap, client, live=live, whole=True)
     if types:
         raise UsageError("--type narrows a plan of every object: name objects or types, not both")
     rev, wanted = desired_mod.read(backup, specs, at)
@@ -280,6 +280,7 @@ def _plan(
     live: list[Live] | None = None,
     inbound_refs: bool = False,
     at: str | None = None,
+    whole: bool = False,
 ) -> Plan:
     """Desired objects against live ones (read here unless given, in the order of wanted) → the plan
     (shared by restore, from a revision, and apply, from the work tree). With inbound_refs, the references
@@ -304,6 +305,8 @@ def _plan(
             for (d, obj), f, acts in zip(pairs, facts, planned, strict=True)
         ]
     actions = _without_undeleted_links([a for acts in planned for a in acts])
+    if whole and pending is not None:
+        actions += _equal_holders(backup, rev, wanted, actions, opts, idmap, pending, client)
     if inbound_refs and opts.relationships:
         actions += _inbound(backup, at, wanted, actions, opts, idmap, pending, client)
     _mark_needs(actions)
@@ -345,6 +348,40 @@ def _without_undeleted_links(actions: list[Action]) -> list[Action]:
         )
 
     return [a for a in actions if not brought_back(a)]
+
+
+def _equal_holders(
+    backup: Backup,
+    rev: Revision,
+    wanted: list[Desired],
+    actions: list[Action],
+    opts: Options,
+    idmap: IdMap,
+    pending: IdMap,
+    client: GraphClient,
+) -> list[Action]:
+    """A whole-tenant plan leaves out the files equal to the tenant; but a file naming an object this plan
+    recreates can equal a live holder that still names the old id (conditional access keeps ids of deleted
+    objects), and must move to the successor: those files (found by `git grep`) are planned too."""
+    recreated = [a for a in actions if a.action == RECREATE]
+    ids = {a.id for a in recreated} | {
+        str(a.desired["appId"]) for a in recreated if a.type.name == "applications" and a.desired.get("appId")
+    }
+    have = {d.path for d in wanted}
+    paths = [p for p in backup.mentioning(rev.sha, ids) if p not in have]
+    extra = [
+        replace(d, id=idmap.new_id(d.id), obj=idmap.rewrite(d.type, d.obj))
+        for path, text in zip(paths, backup.read_files(rev.sha, paths), strict=True)
+        if text is not None
+        for d in [desired_mod.load(path, text, rev)]
+        if not d.deleted
+    ]
+    live = backup.read_live_many([(d.type, d.id) for d in extra], client)
+    return [
+        a
+        for d, obj in zip(extra, live, strict=True)
+        for a in plan_object(d, obj, opts, Facts(pending=pending))
+    ]
 
 
 def _mark_needs(actions: list[Action]) -> None:

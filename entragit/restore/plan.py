@@ -218,7 +218,9 @@ def plan_object(
     if live is None:
         why = _blocker(t, desired) or _not_recreatable(t, desired)
         if not why and holder and not facts.new_upn:
-            why = f"userPrincipalName {upn} is held by active user {holder[1]} ({holder[0]}): {ANOTHER_UPN}"
+            why = (
+                f"userPrincipalName {upn} is now held by active user {holder[1]} ({holder[0]}): {ANOTHER_UPN}"
+            )
         if why:
             return [action(REFUSE, reason=f"cannot be recreated: {why}")]
         every = attribute_keys(t, desired, Options())  # --only cannot leave out what creation needs

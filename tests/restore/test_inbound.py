@@ -199,7 +199,7 @@ def test_a_user_whose_upn_is_taken_is_refused_and_nothing_naming_it_is_planned(e
     other = env.graph("POST", "users", holder)
     r = env.run("restore", "--yes", "--allow-privileged", MEGAN)
     assert r.exit_code == 1, r.output
-    assert f"is held by active user Another Megan ({other['id']})" in r.output and "--new-upn" in r.output
+    assert f"is now held by active user Another Megan ({other['id']})" in r.output and "--new-upn" in r.output
     # Nothing else is planned: no reference to a user that is not coming back.
     assert [a["action"] for a in env.plan(MEGAN)["actions"]] == ["refuse"]
     domain = MEGAN.split("@")[1]
