@@ -104,12 +104,16 @@ class Reference:
     conditions, role assignment principals and scopes, grants); compare resolves them to display names.
     `key` is the property of the target the value matches ("id", or "appId" for application ids in
     conditional access), `prefix` a fixed text before the id (`/administrativeUnits/` in a role assignment's
-    scope). Values that are no object's id ("All", "None", "all_users") are never found in an id map."""
+    scope). Values that are no object's id ("All", "None", "all_users") are never found in an id map.
+    `follows`: the holder is deleted with the object it names and does not come back with it
+    (directory-deleteditems-restore.md: "restoring an application doesn't automatically restore the associated
+    service principal"), so restoring that object restores the holder too, recreated if the object is."""
 
     path: str
     types: tuple[str, ...]
     key: str = "id"
     prefix: str = ""
+    follows: bool = False
 
 
 @dataclass(frozen=True)
@@ -563,7 +567,11 @@ CATALOG: tuple[ObjectType, ...] = (
             ),
             _APP_ROLE_ASSIGNED_TO,
         ),
-        references=(Reference("appId", ("applications",), key="appId"),),
+        references=(
+            Reference("appId", ("applications",), key="appId", follows=True),
+            # serviceprincipal.md: servicePrincipalNames holds the appId (and the app's identifier URIs)
+            Reference("servicePrincipalNames", ("applications",), key="appId"),
+        ),
         derived=(_AGENT_IDENTITY, _AGENT_BLUEPRINT_PRINCIPAL),
         rank=50,
         permissions_backup=_APPLICATION_READ,

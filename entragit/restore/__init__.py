@@ -296,19 +296,26 @@ def _plan(
     pairs = sorted(zip(wanted, live, strict=True), key=lambda p: (p[0].type.rank, p[0].path))
     facts = [_facts(client, d, obj, new_upn, idmap.pending) for d, obj in pairs]
     planned = [plan_object(d, obj, opts, f) for (d, obj), f in zip(pairs, facts, strict=True)]
+    if inbound_refs:  # what Graph deleted with a named object and does not bring back with it
+        more = _followers(backup, at, [d for d, _ in pairs], [a for acts in planned for a in acts], client)
+        if more:
+            pairs = sorted([*pairs, *more], key=lambda p: (p[0].type.rank, p[0].path))
+            facts = [_facts(client, d, obj, new_upn, idmap.pending) for d, obj in pairs]
+            planned = [plan_object(d, obj, opts, f) for (d, obj), f in zip(pairs, facts, strict=True)]
     pending = _pending([a for acts in planned for a in acts if a.action == RECREATE])
     if pending is not None:  # again, now knowing which objects get a successor
         planned = [
             acts
             if any(a.action == RECREATE for a in acts)
-            else plan_object(d, obj, opts, replace(f, pending=pending))
+            # a follower of a recreated object is created anew for the successor, not undeleted for the old
+            else plan_object(d, None if _follows(d, pending) else obj, opts, replace(f, pending=pending))
             for (d, obj), f, acts in zip(pairs, facts, planned, strict=True)
         ]
     actions = _without_undeleted_links([a for acts in planned for a in acts])
     if whole and pending is not None:
         actions += _equal_holders(backup, rev, wanted, actions, opts, idmap, pending, client)
     if inbound_refs and opts.relationships:
-        actions += _inbound(backup, at, wanted, actions, opts, idmap, pending, client)
+        actions += _inbound(backup, at, [d for d, _ in pairs], actions, opts, idmap, pending, client)
     _mark_needs(actions)
     linked = {
         str(v.get("principalId") if isinstance(v, dict) else v)
@@ -348,6 +355,50 @@ def _without_undeleted_links(actions: list[Action]) -> list[Action]:
         )
 
     return [a for a in actions if not brought_back(a)]
+
+
+def _follows(d: Desired, pending: IdMap) -> bool:
+    """Whether d follows (catalog `Reference.follows`) an object this plan recreates."""
+    return any(
+        r.value in (pending.app_ids if r.key == "appId" else pending.ids)
+        for r in canonical.find_references(d.type, d.obj)
+        if any(ref.follows and ref.path == r.path for ref in d.type.references)
+    )
+
+
+def _followers(
+    backup: Backup, at: str | None, wanted: list[Desired], actions: list[Action], client: GraphClient
+) -> list[tuple[Desired, Live]]:
+    """The objects that follow (catalog `Reference.follows`) one this plan undeletes or recreates and are
+    gone or deleted with it (an application's service principal), read where that object was last alive."""
+    kinds = {
+        t.name: [r for r in t.references if r.follows]
+        for t in catalog.CATALOG
+        if any(r.follows for r in t.references)
+    }
+    have = {d.path for d in wanted}
+    found: dict[str, Desired] = {}
+    for a in actions:
+        if a.action not in (UNDELETE, RECREATE):
+            continue
+        for name, refs in kinds.items():
+            values = {str(a.desired.get(r.key) or "") for r in refs if a.type.name in r.types} - {""}
+            if not values:
+                continue
+            alive = desired_mod.alive_until(backup, a.path) if at is None else backup.revision(at)
+            if alive is None:
+                continue
+            for path in backup.mentioning(alive.sha, values):
+                t = catalog.type_for_path(path)
+                if t is None or t.name != name or path in have or path in found:
+                    continue
+                text = backup.read_files(alive.sha, [path])[0]
+                d = desired_mod.load(path, text, alive) if text is not None else None
+                if d is not None and not d.deleted and any(str(d.obj.get(r.path)) in values for r in refs):
+                    found[path] = d
+    followers = list(found.values())
+    live = backup.read_live_many([(d.type, d.id) for d in followers], client)
+    return [(d, obj) for d, obj in zip(followers, live, strict=True) if obj is None or is_deleted(obj)]
 
 
 def _equal_holders(

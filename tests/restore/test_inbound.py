@@ -226,3 +226,22 @@ def test_an_undelete_brings_its_role_assignments_back_the_whole_tenant_plan_does
     flt = {"$filter": f"principalId eq '{megan['id']}'"}
     assert len(env.graph("GET", "roleManagement/directory/roleAssignments", **flt)["value"]) == 1
     env.assert_empty("--at", env.baseline)
+
+
+@pytest.mark.parametrize("purge", [False, True])
+def test_an_application_comes_back_with_its_service_principal(env: Env, purge: bool) -> None:
+    """directory-deleteditems-restore.md: "restoring an application doesn't automatically restore the
+    associated service principal": a restore of the application brings it back too — undeleted with it, or
+    created anew for the recreated application's new appId (the old one is in the recycle bin for good)."""
+    app = env.find("applications", "Payroll Sync")
+    sp = env.graph("GET", "servicePrincipals", **{"$filter": f"appId eq '{app['appId']}'"})["value"][0]
+    env.graph("DELETE", f"applications/{app['id']}")
+    if purge:
+        env.graph("DELETE", f"directory/deletedItems/{app['id']}")
+    env.ok("backup")
+    assert env.http.get(f"{env.box.graph_url}/v1.0/servicePrincipals/{sp['id']}").status_code == 404
+    env.restore("applications/Payroll Sync", "--at", env.baseline)
+    app_id = idmap(env)["appIds"].get(app["appId"], app["appId"]) if purge else app["appId"]
+    [back] = env.graph("GET", "servicePrincipals", **{"$filter": f"appId eq '{app_id}'"})["value"]
+    assert (back["id"] == sp["id"]) is not purge and back["displayName"] == sp["displayName"]
+    env.assert_empty("--at", env.baseline, "applications/Payroll Sync")
