@@ -3,6 +3,7 @@ plan."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from collections.abc import Callable, Iterator
@@ -191,7 +192,9 @@ def plan_cmd(
     finally:
         client.close()
     if not objects:  # the whole revision against the tenant: a drift check, recorded for `status`/`fleet`
-        restore.record_drift(backup, plan, summary(plan.actions))
+        unrecorded = restore.record_drift(backup, plan, summary(plan.actions))
+        if unrecorded:
+            click.echo(dim(f"note: drift check not recorded for `status` ({unrecorded})"), err=True)
     if as_json:
         echo_json(plan.to_json())
     else:
@@ -322,6 +325,7 @@ def restore_cmd(
     _plan_and_execute(
         repo,
         lambda backup, client: _plan(client, backup, objects, common),
+        command="restore",
         allow_mass=allow_mass,
         allow_privileged=allow_privileged,
         yes=yes,
@@ -350,6 +354,7 @@ def apply_cmd(
     _plan_and_execute(
         repo,
         lambda backup, client: restore.make_apply_plan(backup, paths, prune=prune, client=client),
+        command="apply",
         allow_mass=allow_mass,
         allow_privileged=allow_privileged,
         yes=yes,
@@ -359,15 +364,17 @@ def apply_cmd(
 
 
 def _plan_and_execute(
-    repo: str | None, make: Callable[[sources.Backup, Any], restore.Plan], **options: Any
+    repo: str | None, make: Callable[[sources.Backup, Any], restore.Plan], *, command: str, **options: Any
 ) -> None:
-    """Sign in as the restore app, build the plan, then show, ask and apply it (restore and apply alike)."""
+    """Take the repository (unless a dry run: it writes nothing), sign in as the restore app, build the plan,
+    then show, ask and apply it (restore and apply alike)."""
     backup = sources.Backup(repo)  # opened once: the plan, the guards and the record all read through it
-    client = backup.connect(prompt_printer())
-    try:
-        _execute(backup, make(backup, client), client, **options)
-    finally:
-        client.close()
+    with contextlib.nullcontext() if options["dry_run"] else backup.locked(command):
+        client = backup.connect(prompt_printer())
+        try:
+            _execute(backup, make(backup, client), client, **options)
+        finally:
+            client.close()
 
 
 COMMANDS = (plan_cmd, restore_cmd, apply_cmd)

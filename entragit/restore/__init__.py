@@ -47,11 +47,12 @@ class Plan:
         return {"revision": self.revision.sha, "actions": [a.to_json() for a in self.actions]}
 
 
-def record_drift(backup: Backup, plan: Plan, summary: str) -> None:
+def record_drift(backup: Backup, plan: Plan, summary: str) -> str | None:
     """Record a whole-tenant plan as the repository's drift check: when, against which backup, whether the
-    tenant differs from it, and how many actions would bring it back."""
+    tenant differs from it, and how many actions would bring it back; why it was not recorded (a read-only
+    repository), else None."""
     changes = [a for a in plan.actions if a.action != SKIP]
-    backup.record_drift(
+    return backup.record_drift(
         {
             "time": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "against": plan.revision.sha,
