@@ -439,7 +439,8 @@ CATALOG: tuple[ObjectType, ...] = (
         rank=20,
         permissions_backup=("User.Read.All",),
         permissions_restore=("User.ReadWrite.All",),
-        notes="A recreated user gets a new random password (printed once) and no licenses until re-assigned. "
+        notes="A recreated user gets a new random password (shown once on a terminal, else written to "
+        "--passwords-file or shown to nobody) and no licenses until re-assigned. "
         "Undeleting a user who holds an admin role needs more than User.ReadWrite.All (a privileged role).",
     ),
     _directory_type(

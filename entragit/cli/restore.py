@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import click
@@ -17,7 +19,7 @@ from entragit.cli.output import dim, echo_json, style
 from entragit.cli.progress import prompt_printer
 from entragit.errors import EntragitError, UsageError
 from entragit.restore import guards, sources
-from entragit.restore.apply import FAILED, OK, Result
+from entragit.restore.apply import FAILED, OK, Result, Reveal, unseen
 from entragit.restore.plan import DELETE, LINK, REFUSE, SKIP, UNLINK, WRITES, Action, is_empty
 
 F = Callable[..., Any]
@@ -233,6 +235,14 @@ def _guarded(f: F) -> F:
                 is_flag=True,
                 help="Mail the invitation to each guest re-invited (default: re-invite without mail).",
             ),
+            click.option(
+                "--passwords-file",
+                "passwords_file",
+                metavar="PATH",
+                default=None,
+                help="Write recreated users' temporary passwords to this file (created 0600, outside the "
+                "repository). Without it they are shown once on a terminal, and to nobody without one.",
+            ),
             click.option("--yes", "yes", is_flag=True, help="Apply without asking."),
             click.option(
                 "--dry-run", "dry_run", is_flag=True, help="Show the plan and stop; nothing is written."
@@ -253,6 +263,7 @@ def _execute(
     yes: bool,
     dry_run: bool,
     send_invitations: bool,
+    passwords_file: Path | None,
 ) -> None:
     """Show the plan, check the guards, ask, apply, report; exit 1 when an action was refused or failed, so
     that a pipeline can tell "the tenant now matches" (0) from "something was left undone" (1)."""
@@ -275,7 +286,10 @@ def _execute(
             raise UsageError("restore writes to the tenant: pass --yes to apply without a terminal to ask on")
         if not click.confirm("Apply this plan?", default=False):
             raise EntragitError("cancelled: nothing written")
-    results, commit = restore.run(backup, plan, client, _report, send_invitations=send_invitations)
+    with _reveal(passwords_file) as reveal:
+        results, commit = restore.run(
+            backup, plan, client, _report, send_invitations=send_invitations, reveal=reveal
+        )
     failed = [r for r in results if r.status != OK]
     click.echo(
         f"Restored: {len(results) - len(failed)} of {len(results)} actions done"
@@ -285,6 +299,57 @@ def _execute(
     _exit_if_refused(refused)
     if failed:
         sys.exit(1)
+
+
+def _passwords_path(option: str | None, root: str) -> Path | None:
+    """--passwords-file as an absolute path, refused (one line) inside the repository, whose files are
+    committed and pushed, or in a folder that does not exist."""
+    if option is None:
+        return None
+    path = Path(option).absolute()
+    folder = path.parent.resolve()
+    if not folder.is_dir():
+        raise UsageError(f"--passwords-file: {path.parent}: no such folder")
+    if (folder / path.name).is_relative_to(Path(root).resolve()):
+        raise UsageError(
+            f"--passwords-file: {path} is inside the backup repository {root}; passwords are never kept "
+            "there: give a path outside it"
+        )
+    return path
+
+
+@contextlib.contextmanager
+def _reveal(path: Path | None) -> Iterator[Reveal]:
+    """Who sees a recreated user's temporary password: the file given (one `userPrincipalName<TAB>password`
+    line each, created 0600), else the person at the terminal (shown once), else nobody, since output
+    without a terminal is a CI log others read: the password is set unseen and the result says to reset it."""
+    if path is None:
+        yield shown_once if sys.stdout.isatty() else unseen
+        return
+    fd: int | None = None
+
+    def to_file(a: Action, secret: str) -> str:
+        nonlocal fd
+        upn = str(a.desired.get("userPrincipalName") or a.name)
+        try:
+            if fd is None:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+                os.fchmod(fd, 0o600)
+            os.write(fd, f"{upn}\t{secret}\n".encode())
+            os.fsync(fd)
+        except OSError as exc:
+            return f"{unseen(a, secret)} (cannot write {path}: {exc.strerror or exc})"
+        return f"temporary password written to {path} (change at next sign-in)"
+
+    try:
+        yield to_file
+    finally:
+        if fd is not None:
+            os.close(fd)
+
+
+def shown_once(_a: Action, secret: str) -> str:
+    return f"temporary password (shown once, change at next sign-in): {secret}"
 
 
 def _exit_if_refused(refused: list[str]) -> None:
@@ -313,6 +378,7 @@ def restore_cmd(
     yes: bool,
     dry_run: bool,
     send_invitations: bool,
+    passwords_file: str | None,
     **common: Any,
 ) -> None:
     """Bring objects back to a revision: show the plan, ask, apply it through Graph, report each result."""
@@ -331,6 +397,7 @@ def restore_cmd(
         yes=yes,
         dry_run=dry_run,
         send_invitations=send_invitations,
+        passwords_file=passwords_file,
     )
 
 
@@ -348,6 +415,7 @@ def apply_cmd(
     yes: bool,
     dry_run: bool,
     send_invitations: bool,
+    passwords_file: str | None,
 ) -> None:
     """Make the tenant what the work tree's files say (after `git checkout REV -- PATH`, or an edit merged
     from a pull request). Every file is checked before anything is written."""
@@ -360,6 +428,7 @@ def apply_cmd(
         yes=yes,
         dry_run=dry_run,
         send_invitations=send_invitations,
+        passwords_file=passwords_file,
     )
 
 
@@ -369,6 +438,7 @@ def _plan_and_execute(
     """Take the repository (unless a dry run: it writes nothing), sign in as the restore app, build the plan,
     then show, ask and apply it (restore and apply alike)."""
     backup = sources.Backup(repo)  # opened once: the plan, the guards and the record all read through it
+    options["passwords_file"] = _passwords_path(options["passwords_file"], backup.root)
     with contextlib.nullcontext() if options["dry_run"] else backup.locked(command):
         client = backup.connect(prompt_printer())
         try:

@@ -17,7 +17,7 @@ from entragit.graph.client import GraphClient
 from entragit.restore import desired as desired_mod
 from entragit.restore import idmap as idmap_mod
 from entragit.restore import inbound, record
-from entragit.restore.apply import Result, apply
+from entragit.restore.apply import Result, Reveal, apply, unseen
 from entragit.restore.desired import Desired, is_deleted
 from entragit.restore.idmap import IdMap
 from entragit.restore.plan import (
@@ -488,10 +488,12 @@ def run(
     report: Callable[[Result], None],
     *,
     send_invitations: bool = False,
+    reveal: Reveal = unseen,
 ) -> tuple[list[Result], str | None]:
     """Apply a plan and record it in one commit. The id map is saved after each creation; should the run
     end early (Ctrl-C, a crash), it is still committed: a mapping once made is never lost. Returns the
-    results and the commit recording them (None when the repository already matched)."""
+    results and the commit recording them (None when the repository already matched). A recreated user's
+    temporary password goes to `reveal` only (see apply.Reveal)."""
     results: list[Result] | None = None
     saved = False
 
@@ -501,7 +503,9 @@ def run(
         saved = True
 
     try:
-        results = apply(client, plan.actions, report, plan.idmap, save, send_invitations=send_invitations)
+        results = apply(
+            client, plan.actions, report, plan.idmap, save, send_invitations=send_invitations, reveal=reveal
+        )
     finally:
         if results is None and saved:
             message = f"restore: id map after recreating objects of {plan.revision.short} (interrupted)"

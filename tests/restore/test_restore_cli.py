@@ -6,8 +6,15 @@ Each test gets its own sandbox and backup repository: restores change the tenant
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import pty
+import stat
 import subprocess
+import sys
+from pathlib import Path
+from typing import Any
 from unittest.mock import ANY
 
 from restore_env import Env, git, idmap, leave_mail_groups, member_ids
@@ -359,21 +366,41 @@ def test_hard_deleted_security_group_recreated_with_links_and_ca_references_rewr
     env.assert_empty(gid, *policies)
 
 
-def test_hard_deleted_user_recreated_with_a_password_shown_once_and_stored_nowhere(env: Env) -> None:
-    user = env.find("users", "Lee Gu")
+def _purge_user(env: Env, name: str) -> dict[str, Any]:
+    """The user deleted for good, out of the mail-enabled groups first (see leave_mail_groups)."""
+    user = env.find("users", name)
+    leave_mail_groups(env, user["id"])
+    env.graph("DELETE", f"users/{user['id']}")
+    env.graph("DELETE", f"directory/deletedItems/{user['id']}")  # for good: directory-deleteditems-delete.md
+    return dict(user)
+
+
+def test_hard_deleted_user_recreated_with_a_password_in_the_passwords_file_and_stored_nowhere(
+    env: Env, tmp_path: Path
+) -> None:
+    """Without a terminal (a CI log others read) the temporary password goes only to --passwords-file,
+    created 0600 outside the repository: never to the output, the repository or the tenant's audit log."""
+    user = _purge_user(env, "Lee Gu")
     uid = user["id"]
-    leave_mail_groups(env, uid)
-    env.graph("DELETE", f"users/{uid}")
-    env.graph("DELETE", f"directory/deletedItems/{uid}")  # permanently (directory-deleteditems-delete.md)
     env.ok("backup")
     [recreate, *_] = env.plan(uid)["actions"]
     assert recreate["action"] == "recreate"
 
     # Lee Gu comes back into his groups too, Tier 0 Administrators among them: a privileged group.
     assert env.run("restore", "--yes", uid).exit_code == 2
-    out = env.restore(uid, "--allow-privileged").output
-    password = out.split("shown once, change at next sign-in): ")[1].split()[0]
-    assert len(password) >= 16
+    inside = env.run("restore", "--yes", "--allow-privileged", uid, "--passwords-file", str(env.root / "pw"))
+    assert inside.exit_code == 2 and inside.output.count("\n") == 1, inside.output
+    assert "--passwords-file" in inside.output and "inside the backup repository" in inside.output
+    assert not (env.root / "pw").exists() and env.plan(uid)["actions"][0]["action"] == "recreate"
+
+    secrets = tmp_path / "secrets" / "passwords.txt"
+    secrets.parent.mkdir()
+    out = env.restore(uid, "--allow-privileged", "--passwords-file", str(secrets)).output
+    assert f"temporary password written to {secrets} (change at next sign-in)" in out
+    assert stat.S_IMODE(secrets.stat().st_mode) == 0o600
+    upn, password = secrets.read_text().rstrip("\n").split("\t")
+    assert upn == user["userPrincipalName"] and len(password) >= 16
+    assert password not in out
     new = idmap(env)["ids"][uid]
     live = env.graph("GET", f"users/{new}", **{"$select": "id,displayName,userPrincipalName,jobTitle"})
     assert live["userPrincipalName"] == user["userPrincipalName"]
@@ -387,6 +414,42 @@ def test_hard_deleted_user_recreated_with_a_password_shown_once_and_stored_nowhe
     ).stdout
     assert password not in blobs
     assert password not in json.dumps(env.graph("GET", "auditLogs/directoryAudits"))
+
+
+def test_without_a_terminal_or_passwords_file_the_password_is_shown_to_nobody(env: Env) -> None:
+    """No terminal and no --passwords-file: the user is recreated with a random password nobody sees (and
+    must change at next sign-in), and the result says to reset it."""
+    uid = _purge_user(env, "Pradeep Gupta")["id"]
+    env.ok("backup")
+    out = env.restore(uid, "--allow-privileged").output
+    assert "temporary password set but not shown: reset it in the Entra admin center" in out
+    assert "shown once" not in out
+    assert idmap(env)["ids"][uid] and not any(f.name.endswith(".txt") for f in env.root.iterdir())
+
+
+def test_on_a_terminal_the_password_is_shown_once(env: Env) -> None:
+    """A person at a terminal sees the temporary password once in the result, as the admin who hands it over
+    needs it."""
+    uid = _purge_user(env, "Patti Fernandez")["id"]
+    env.ok("backup")
+    controller, terminal = pty.openpty()
+    args = ["restore", "--repo", str(env.root), "--yes", "--allow-privileged", uid]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "entragit", *args],
+        stdout=terminal,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+        env={**os.environ, **env.env},
+    )
+    os.close(terminal)
+    seen = b""
+    with contextlib.suppress(OSError):  # EIO once the child has closed the terminal
+        while chunk := os.read(controller, 4096):
+            seen += chunk
+    os.close(controller)
+    assert proc.wait(timeout=60) == 0, seen
+    text = seen.decode()
+    assert text.count("temporary password (shown once, change at next sign-in): ") == 1, text
 
 
 def test_application_and_service_principal_recreated_with_the_new_app_id(env: Env) -> None:
