@@ -572,6 +572,38 @@ def test_excluded_attributes_and_types(env: Env) -> None:
     assert "employeeId" not in u and "mobilePhone" not in u and "userPrincipalName" in u
 
 
+def test_changed_exclude_attributes_rewrite_every_file_of_the_type_in_one_commit_saying_why(env: Env) -> None:
+    """Digests and delta rounds find only objects that changed in the tenant: a setting that changes how files
+    are written (exclude_attributes) makes the next run list the type in full and rewrite every file it
+    changes, in one commit that says why; the run after is quiet again, and taking the exclusion back puts
+    the attribute back everywhere."""
+    users = catalog.by_name("users")
+    assert env.backup().ok
+    having = {p for p in env.files(users) if "mobilePhone" in env.load(p)}
+    assert len(having) > 2
+
+    def settings(exclude: dict[str, list[str]]) -> None:
+        cfg = config.load(env.root)
+        cfg.exclude_attributes = exclude
+        config.save(env.root, cfg)
+        git(env.root, "-c", "user.name=x", "-c", "user.email=x@x", "commit", "-q", "-am", "settings")
+
+    for exclude in ({"users": ["mobilePhone"]}, {}):
+        settings(exclude)
+        before = env.head()
+        r = env.backup()
+        why = "settings changed: exclude_attributes for users"
+        assert r.ok and r.types["users"].mode == "full" and r.types["groups"].mode != "full"
+        assert f"{why}: every users file rendered again from a full listing" in r.notices
+        assert git(env.root, "rev-list", "--count", f"{before}..HEAD").strip() == "1"
+        assert git(env.root, "log", "-1", "--format=%B").split("\n\n")[1] == why
+        assert {p for _, p in env.last_commit_files(reports=False)} == having
+        assert all(("mobilePhone" in env.load(p)) == (not exclude) for p in having)
+        quiet = env.backup()
+        assert quiet.ok and quiet.commit is None and quiet.types["users"].mode == "delta"
+        assert not any("settings changed" in n for n in quiet.notices)
+
+
 # ---------------------------------------------------------------------------------------------------- CLI
 
 
