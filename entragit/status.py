@@ -153,7 +153,14 @@ def fleet(paths: Sequence[str], *, now: datetime | None = None) -> list[RepoStat
     """One status per repository, worst first. A path to a `.json` file is a saved `entragit status --json`
     (what each job of a matrix pipeline hands its summary job), read instead of a repository."""
     now = now or datetime.now(timezone.utc)
-    rows = [_from_json(p, now) if _is_saved(p) else repo_status(p, now=now) for p in paths]
+    rows = [
+        _from_json(p, now)
+        if _is_saved(p)
+        else repo_status(p, now=now)
+        if Path(p).exists()
+        else RepoStatus(repo=p, result="error", error=f"{p}: no such directory")
+        for p in paths
+    ]
     return sorted(rows, key=_rank)
 
 

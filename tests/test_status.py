@@ -114,6 +114,10 @@ def test_fleet_sorts_failures_and_stale_backups_first(tmp_path: Path) -> None:
     # today both are long past two days: stale, so --exit-code alerts
     assert [line.split()[0] for line in lines[1:]] == ["ok.com", "stale.com"]
     assert all("ok; stale" in line for line in lines[1:]) and result.exit_code == 1
+    # a REPO that does not exist is a row and a line on stderr naming it, exit 1 even without --exit-code
+    result = CliRunner().invoke(cli, ["fleet", str(ok.root), str(tmp_path / "nope")])
+    assert result.exit_code == 1 and f"{tmp_path / 'nope'}: no such directory" in result.stdout
+    assert result.stderr == f"entragit: error: {tmp_path / 'nope'}: no such directory\n"
     data = json.loads(CliRunner().invoke(cli, ["fleet", "--json", str(ok.root)]).output)
     assert [d["tenant_id"] for d in data] == ["t-ok"]
 

@@ -6,6 +6,7 @@ Thin: parse options, call one service function (validate.validate, status.repo_s
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -96,7 +97,8 @@ def _status_lines(s: RepoStatus) -> list[tuple[str, str]]:
 @click.option("--exit-code", is_flag=True, help="Exit 1 when a backup failed or is stale.")
 def fleet_cmd(repos: tuple[str, ...], as_json: bool, exit_code: bool) -> None:
     """One row per tenant, failures and stale backups first. A REPO ending in .json is a saved
-    `entragit status --json` (what a matrix pipeline's jobs hand their summary job)."""
+    `entragit status --json` (what a matrix pipeline's jobs hand their summary job). A REPO that does not
+    exist is listed too, then named on stderr, exit 1: a typo must not pass for a quiet night."""
     from entragit.status import fleet
 
     rows = fleet(repos)
@@ -115,7 +117,10 @@ def fleet_cmd(repos: tuple[str, ...], as_json: bool, exit_code: bool) -> None:
             for r in rows
         ]
         click.echo(table(cells, ["TENANT", "LAST BACKUP", "RESULT", "OBJECTS", "LAST CHANGE", "DRIFT"]))
-    if exit_code and any(r.result in ("error", "failed", "none") or r.stale for r in rows):
+    missing = [p for p in repos if not Path(p).exists()]
+    for path in missing:
+        click.echo(f"entragit: error: {path}: no such directory", err=True)
+    if missing or (exit_code and any(r.result in ("error", "failed", "none") or r.stale for r in rows)):
         sys.exit(1)
 
 
