@@ -26,15 +26,20 @@ if TYPE_CHECKING:
 def validate_cmd(repo: str, fix: bool, files: tuple[str, ...]) -> None:
     """Check object files against their type and the committed files (default: every changed object file).
 
-    One line per problem on stdout, exit 1 if any: the `entragit-validate` pre-commit hook."""
+    One line per problem on stdout, exit 1 if any: the `entragit-validate` pre-commit hook. Without any, one
+    line saying what was checked (and rewritten by --fix), exit 0."""
     from entragit.validate import validate
 
     results = validate(repo, files, fix=fix)
     problems = [line for result in results for line in result.problems]
-    for line in problems:
+    rewritten = [r.path for r in results if r.rewritten]
+    for line in [f"{path}: rewritten in canonical form" for path in rewritten] + problems:
         click.echo(line)
     if problems:
         sys.exit(1)
+    what = "file" if files else "changed object file"
+    fixed = f", {len(rewritten)} rewritten in canonical form" if rewritten else ""
+    click.echo(f"{count(len(results), what)} checked, no problems{fixed}")
 
 
 @click.command("status")
