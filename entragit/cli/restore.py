@@ -17,7 +17,7 @@ from entragit import restore
 from entragit.cli.options import json_option, repo_option
 from entragit.cli.output import dim, echo_json, style
 from entragit.cli.progress import prompt_printer
-from entragit.errors import EntragitError, UsageError
+from entragit.errors import UsageError
 from entragit.restore import guards, sources
 from entragit.restore.apply import FAILED, OK, Result, Reveal, unseen
 from entragit.restore.plan import DELETE, LINK, REFUSE, SKIP, UNLINK, WRITES, Action, is_empty
@@ -284,8 +284,9 @@ def _execute(
     if not yes:
         if not sys.stdin.isatty():
             raise UsageError("restore writes to the tenant: pass --yes to apply without a terminal to ask on")
-        if not click.confirm("Apply this plan?", default=False):
-            raise EntragitError("cancelled: nothing written")
+        if not click.confirm("Apply this plan?", default=False):  # a choice, not an error
+            click.echo("cancelled: nothing written")
+            sys.exit(1)
     with _reveal(passwords_file) as reveal:
         results, commit = restore.run(
             backup, plan, client, _report, send_invitations=send_invitations, reveal=reveal

@@ -427,29 +427,46 @@ def test_without_a_terminal_or_passwords_file_the_password_is_shown_to_nobody(en
     assert idmap(env)["ids"][uid] and not any(f.name.endswith(".txt") for f in env.root.iterdir())
 
 
-def test_on_a_terminal_the_password_is_shown_once(env: Env) -> None:
-    """A person at a terminal sees the temporary password once in the result, as the admin who hands it over
-    needs it."""
-    uid = _purge_user(env, "Patti Fernandez")["id"]
-    env.ok("backup")
+def _on_terminal(env: Env, *args: str, typed: str = "") -> tuple[int, str]:
+    """The CLI run as a person runs it: standard input and output a terminal; its exit code and screen."""
     controller, terminal = pty.openpty()
-    args = ["restore", "--repo", str(env.root), "--yes", "--allow-privileged", uid]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "entragit", *args],
+        [sys.executable, "-m", "entragit", args[0], "--repo", str(env.root), *args[1:]],
         stdout=terminal,
-        stderr=subprocess.DEVNULL,
-        stdin=subprocess.DEVNULL,
+        stderr=terminal,
+        stdin=terminal,
         env={**os.environ, **env.env},
     )
     os.close(terminal)
+    if typed:
+        os.write(controller, typed.encode())
     seen = b""
     with contextlib.suppress(OSError):  # EIO once the child has closed the terminal
         while chunk := os.read(controller, 4096):
             seen += chunk
     os.close(controller)
-    assert proc.wait(timeout=60) == 0, seen
-    text = seen.decode()
+    return proc.wait(timeout=60), seen.decode()
+
+
+def test_on_a_terminal_the_password_is_shown_once(env: Env) -> None:
+    """A person at a terminal sees the temporary password once in the result, as the admin who hands it over
+    needs it."""
+    uid = _purge_user(env, "Patti Fernandez")["id"]
+    env.ok("backup")
+    code, text = _on_terminal(env, "restore", "--yes", "--allow-privileged", uid)
+    assert code == 0, text
     assert text.count("temporary password (shown once, change at next sign-in): ") == 1, text
+
+
+def test_no_at_the_prompt_is_a_cancellation_not_an_error(env: Env) -> None:
+    """Answering "n" is the person's choice: said as such (no "error"), exit 1, nothing written."""
+    gid = env.find("groups", "Project Aurora")["id"]
+    env.graph("PATCH", f"groups/{gid}", {"displayName": "Renamed"})
+    code, text = _on_terminal(env, "restore", gid, typed="n\n")
+    assert code == 1, text
+    assert "Apply this plan? [y/N]" in text and text.rstrip().endswith("cancelled: nothing written"), text
+    assert "error" not in text
+    assert env.graph("GET", f"groups/{gid}")["displayName"] == "Renamed"
 
 
 def test_application_and_service_principal_recreated_with_the_new_app_id(env: Env) -> None:
