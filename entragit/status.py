@@ -62,7 +62,13 @@ class RepoStatus:
         return bool(self.drift and self.drift.get("drifted"))
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        """camelCase keys, as Graph's and the other commands' JSON (`ls --json`)."""
+        return {_camel(k): v for k, v in asdict(self).items()}
+
+
+def _camel(name: str) -> str:
+    first, *rest = name.split("_")
+    return first + "".join(word.title() for word in rest)
 
 
 def _iso(ts: int) -> str:
@@ -171,7 +177,8 @@ def _is_saved(path: str) -> bool:
 def _from_json(path: str, now: datetime) -> RepoStatus:
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
-        known = {k: v for k, v in data.items() if k in RepoStatus.__dataclass_fields__}
+        fields = {_camel(f): f for f in RepoStatus.__dataclass_fields__}
+        known = {fields[k]: v for k, v in data.items() if k in fields}
         status = RepoStatus(**known)
     except (OSError, ValueError, TypeError, AttributeError) as exc:
         return RepoStatus(repo=path, result="error", error=f"{path}: not a saved status ({exc})")
