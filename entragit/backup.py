@@ -34,6 +34,7 @@ from entragit.errors import EntragitError
 from entragit.graph.client import DeltaExpired, GraphClient, GraphError, RetryNotice
 from entragit.repo import dangling, records
 from entragit.repo.attribution import one_line
+from entragit.repo.entries import LINK_ARROW, linked_name, stem
 from entragit.repo.reader import BackupRepo
 from entragit.repo.writer import Part, Snapshot, Store
 from entragit.reports import REPORT_FOLDER
@@ -746,6 +747,7 @@ def run_backup(
                     f"an interrupted backup left {len(store.recovered)} file(s) changed; they were put back "
                     "to the last commit before this run",
                 )
+            _name_links(store, outcomes)
             report_changes = _add_reports(store, client, snapshot, new_types, result)
             news = _dangling_news(store, snapshot, outcomes)
             result.dangling = [d for _, d in news]
@@ -792,6 +794,21 @@ def run_backup(
     }
     _record_run(store, result)
     return result
+
+
+def _name_links(store: Store, outcomes: Sequence[_Outcome]) -> None:
+    """Role assignments and grants (types named by what they link) get the names of what they link in the
+    commit message, `Global Administrator → Megan Bowen`, not ids: the names this run wrote, else HEAD's
+    (built-in roles by their template id)."""
+    named = [e for out in outcomes if out.t.named_by for e in out.entries.values()]
+    if not named:
+        return
+    ids = {x for e in named for x in e.name.split(LINK_ARROW)}
+    names = {stem(p): e.name for out in outcomes if not out.t.named_by for p, e in out.entries.items()}
+    if store.head() is not None:
+        names = {**BackupRepo(store.root).names(None, ids - names.keys()), **names}
+    for e in named:
+        e.name = linked_name(e.name.split(LINK_ARROW), names)
 
 
 def _settings_changed(

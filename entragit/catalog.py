@@ -183,6 +183,16 @@ class ObjectType:
     recreate_note: str = ""  # added to the reason of every recreate of the type
 
     @property
+    def named_by(self) -> tuple[str, ...]:
+        """For a type named by what it links (its display field is an id: role assignments, grants), the id
+        fields that name it, the display field first (`roleDefinitionId`, `principalId`: shown as
+        `Global Administrator → Megan Bowen`); empty for a type with a name of its own."""
+        if not self.display.endswith("Id"):
+            return ()
+        others = (f for f in self.identity if f.endswith("Id") and f not in ("id", self.display))
+        return (self.display, *others)
+
+    @property
     def folder(self) -> str:
         """Folder in the backup repository: the Graph path, or for a singleton the folder holding its file."""
         return self.path.rpartition("/")[0] if self.singleton else self.path

@@ -32,7 +32,7 @@ from entragit.restore.plan import (
     plan_object,
     plan_removal,
 )
-from entragit.restore.sources import Backup, Live, Revision
+from entragit.restore.sources import Backup, Live, Revision, linked_name
 
 
 @dataclass
@@ -319,10 +319,15 @@ def _plan(
         for v in (c.old, c.new)
         if v is not None
     }
+    by_links = {id(a): [str(a.desired[k]) for k in a.type.named_by if a.desired.get(k)] for a in actions}
+    linked.update(x for ids in by_links.values() for x in ids)
     names = backup.names(rev.sha, linked) if actions else {}
     if linked - names.keys():  # successors an earlier restore created, named as the latest backup has them
         names.update(backup.names(None, linked - names.keys()))
     names.update({a.id: a.name for a in actions if a.action == RECREATE})  # gone from the revision's names
+    for a in actions:  # role assignments and grants: `Global Administrator → Megan Bowen`, not an id
+        if by_links[id(a)]:
+            a.name = linked_name(by_links[id(a)], names)
     return Plan(rev, actions, names, idmap, frozenset(d.revision.sha for d in wanted))
 
 

@@ -26,9 +26,12 @@ from entragit.history.resolve import AmbiguousObject, ObjectNotFound
 from entragit.history.resolve import resolve as resolve_spec
 from entragit.history.tenant import Key, Live, live_objects, live_unlike
 from entragit.repo import records
+from entragit.repo.entries import linked_name
 from entragit.repo.reader import BackupRepo
 from entragit.repo.writer import Store
 from entragit.validate import Committed
+
+__all__ = ["Backup", "Live", "Revision", "Version", "linked_name"]
 
 
 @dataclass(frozen=True)

@@ -754,3 +754,22 @@ def test_a_whole_tenant_plan_is_recorded_as_the_drift_check_status_shows(env: En
     drift = json.loads(env.ok("status", "--json").output)["drift"]
     assert drift["drifted"] is True and drift["changes"] == 1 and drift["against"] == env.baseline
     assert drift["summary"].startswith("Plan: 1 to update")
+
+
+def test_role_assignments_are_named_by_role_and_principal_in_backups_and_plans(env: Env) -> None:
+    """A role assignment has no name of its own: the backup's commit message and the restore plan name it
+    by the role (built-in roles by their template id) and the principal, as `ls` does."""
+    megan = env.find("users", "Megan Bowen")["id"]
+    [assignment] = [
+        a
+        for a in env.graph("GET", "roleManagement/directory/roleAssignments")["value"]
+        if a["principalId"] == megan and a["roleDefinitionId"] == "62e90394-69f5-4237-9190-012177145e10"
+    ]
+    path = f"roleManagement/directory/roleAssignments/{assignment['id']}.yaml"
+    env.graph("DELETE", f"roleManagement/directory/roleAssignments/{assignment['id']}")
+    env.ok("backup")
+    message = git(env, "log", "-1", "--format=%B")
+    assert f"roleAssignments: deleted Global Administrator → Megan Bowen ({path})" in message, message
+    [action] = env.plan(assignment["id"])["actions"]
+    assert (action["action"], action["object"]) == ("recreate", "Global Administrator → Megan Bowen")
+    assert f"+ recreate {path}  Global Administrator → Megan Bowen" in env.ok("plan", assignment["id"]).output
