@@ -52,15 +52,33 @@ def _leaves(value: Any, prefix: str) -> Iterator[tuple[str, Any]]:
 
 
 def _change_lines(path: str, old: Any, new: Any, names: dict[str, str]) -> list[str]:
-    """One line per changed leaf of a complex value (a CA policy's conditions), old → new."""
+    """One line per changed leaf of a complex value (a CA policy's conditions), old → new; a list of plain
+    values element by element, ids with their names (`conditions.users.excludeUsers + <id> (Name)`), as
+    `compare` shows them: a whole list cut at 100 characters would hide which id changed."""
     if isinstance(old, dict) and isinstance(new, dict):
         a, b = dict(_leaves(old, path)), dict(_leaves(new, path))
         return [
-            f"{k}: {_value(a.get(k))} → {_value(b.get(k))}"
+            line
             for k in dict.fromkeys([*a, *b])
             if a.get(k) != b.get(k)
+            for line in _leaf_lines(k, a.get(k), b.get(k), names)
         ]
+    return _leaf_lines(path, old, new, names)
+
+
+def _leaf_lines(path: str, old: Any, new: Any, names: dict[str, str]) -> list[str]:
+    if _plain_list(old) and _plain_list(new) and (old or new):
+        was, now = old or [], new or []
+        lines = [f"{path} + {_linked(v, names)}" for v in now if v not in was]
+        lines += [f"{path} - {_linked(v, names)}" for v in was if v not in now]
+        if lines:  # else only the order differs: the whole list says how
+            return lines
     return [f"{path}: {_value(old)} → {_value(new)}"]
+
+
+def _plain_list(value: Any) -> bool:
+    """A list of strings or numbers (ids, values), or nothing yet."""
+    return value is None or (isinstance(value, list) and all(isinstance(v, (str, int, float)) for v in value))
 
 
 def _linked(v: Any, names: dict[str, str]) -> str:

@@ -321,6 +321,7 @@ def _plan(
     }
     by_links = {id(a): [str(a.desired[k]) for k in a.type.named_by if a.desired.get(k)] for a in actions}
     linked.update(x for ids in by_links.values() for x in ids)
+    linked.update(x for a in actions for c in a.changes for v in (c.old, c.new) for x in _listed(v))
     names = backup.names(rev.sha, linked) if actions else {}
     if linked - names.keys():  # successors an earlier restore created, named as the latest backup has them
         names.update(backup.names(None, linked - names.keys()))
@@ -329,6 +330,16 @@ def _plan(
         if by_links[id(a)]:
             a.name = linked_name(by_links[id(a)], names)
     return Plan(rev, actions, names, idmap, frozenset(d.revision.sha for d in wanted))
+
+
+def _listed(value: Any) -> list[str]:
+    """The strings of the lists in a changed value (a CA policy's excluded users): the plan shows each
+    element added or removed, ids by name."""
+    if isinstance(value, dict):
+        return [x for v in value.values() for x in _listed(v)]
+    if isinstance(value, list):
+        return [v for v in value if isinstance(v, str)]
+    return []
 
 
 def _without_undeleted_links(actions: list[Action]) -> list[Action]:

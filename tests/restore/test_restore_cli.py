@@ -773,3 +773,20 @@ def test_role_assignments_are_named_by_role_and_principal_in_backups_and_plans(e
     [action] = env.plan(assignment["id"])["actions"]
     assert (action["action"], action["object"]) == ("recreate", "Global Administrator → Megan Bowen")
     assert f"+ recreate {path}  Global Administrator → Megan Bowen" in env.ok("plan", assignment["id"]).output
+
+
+def test_plan_shows_list_changes_element_by_element_with_names(env: Env) -> None:
+    """A policy's excluded users changed: the plan names each id added back or removed, as `compare` does,
+    instead of two whole lists cut mid-id."""
+    policy = env.find("identity/conditionalAccess/policies", "Require MFA for administrators")
+    conditions = json.loads(json.dumps(policy["conditions"]))
+    excluded = conditions["users"]["excludeUsers"]
+    assert excluded
+    gone = env.graph("GET", f"users/{excluded[0]}")
+    alex = env.find("users", "Alex Wilber")
+    conditions["users"]["excludeUsers"] = [*excluded[1:], alex["id"]]
+    env.graph("PATCH", f"identity/conditionalAccess/policies/{policy['id']}", {"conditions": conditions})
+    text = env.ok("plan", policy["id"]).output
+    assert f"    conditions.users.excludeUsers + {gone['id']} ({gone['displayName']})\n" in text, text
+    assert f"    conditions.users.excludeUsers - {alex['id']} (Alex Wilber)\n" in text, text
+    assert "…" not in text
