@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import socket
@@ -18,6 +17,7 @@ import requests
 from click.testing import CliRunner
 from gitcmd import git
 from live_helpers import cli_env
+from mounts import mounted, read_only
 
 from entragit import backup, canonical, catalog, config, live, render
 from entragit.backup import run_backup
@@ -1048,23 +1048,6 @@ def test_cli_rough_edges_for_a_new_admin(sandbox: Sandbox, tmp_path: Path) -> No
     assert f"(pid {os.getpid()} on {socket.gethostname()}, since 20" in line  # who holds the lock
 
 
-@contextlib.contextmanager
-def _mounted(target: Path, *options: str) -> Iterator[None]:
-    """A real mount over target (a read-only bind, a tiny tmpfs): what an admin's machine or CI runner has."""
-    done = subprocess.run(["mount", *options, str(target)], capture_output=True, check=False)
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount here: {done.stderr.decode().strip()}")
-    try:
-        yield
-    finally:
-        subprocess.run(["umount", "-l", str(target)], check=False)
-
-
-def _read_only(path: Path) -> contextlib.AbstractContextManager[None]:
-    subprocess.run(["mount", "--bind", str(path), str(path)], check=True)
-    return _mounted(path, "-o", "remount,ro,bind")
-
-
 def test_read_only_repository_is_one_line_and_writes_nothing(sandbox: Sandbox, tmp_path: Path) -> None:
     """A backup repository on a read-only mount (a fresh clone without .git/entragit/ too): one line naming
     the folder and the reason, exit 1, no Graph request and nothing written."""
@@ -1076,7 +1059,7 @@ def test_read_only_repository_is_one_line_and_writes_nothing(sandbox: Sandbox, t
     for root in (repo, clone):
         head = git(root, "rev-parse", "HEAD")
         before = sandbox.stats.snapshot()["requests"]
-        with _read_only(root):
+        with read_only(root):
             r = runner.invoke(cli, ["backup", "--repo", str(root)], env=envvars)
         line = _one_error_line(r.output)
         assert r.exit_code == 1, r.output
@@ -1093,7 +1076,7 @@ def test_full_disk_is_one_line_and_keeps_the_last_commit(sandbox: Sandbox, tmp_p
     disk.mkdir()
     runner = CliRunner()
     envvars = cli_env(sandbox)
-    with _mounted(disk, "-t", "tmpfs", "-o", "size=400k", "tmpfs"):
+    with mounted(disk, "-t", "tmpfs", "-o", "size=400k", "tmpfs"):
         repo = make_repo(disk / "repo", sandbox)
         head = git(repo, "rev-parse", "HEAD")
         r = runner.invoke(cli, ["backup", "--repo", str(repo)], env=envvars)

@@ -8,37 +8,14 @@ import contextlib
 import os
 import shutil
 import socket
-import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner, Result
+from mounts import mounted, read_only
 from restore_env import Env, git
 
 from entragit.cli import cli
 from entragit.repo.writer import Store
-
-
-@contextlib.contextmanager
-def _mounted(target: Path, *options: str) -> Iterator[None]:
-    """A real mount over target (a read-only bind, a tiny tmpfs), as an admin's machine or CI runner has."""
-    done = subprocess.run(["mount", *options, str(target)], capture_output=True, check=False)
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount here: {done.stderr.decode().strip()}")
-    try:
-        yield
-    finally:
-        subprocess.run(["umount", "-l", str(target)], check=False)
-
-
-@contextlib.contextmanager
-def _read_only(path: Path) -> Iterator[None]:
-    done = subprocess.run(["mount", "--bind", str(path), str(path)], capture_output=True, check=False)
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount here: {done.stderr.decode().strip()}")
-    with _mounted(path, "-o", "remount,ro,bind"):
-        yield
 
 
 def _error_line(r: Result) -> str:
@@ -81,7 +58,7 @@ def test_read_only_repository_plans_and_refuses_to_restore_before_writing_the_te
     not kept), and restore and apply are one line naming the reason, with nothing sent to the tenant."""
     gid = _renamed_group(env)
     head = git(env, "rev-parse", "HEAD")
-    with _read_only(env.root):
+    with read_only(env.root):
         assert '"Renamed" → "Project Aurora"' in env.ok("plan", gid).output
         r = CliRunner().invoke(cli, ["plan", "--repo", str(env.root)], env=env.env)
         assert r.exit_code == 0 and "Traceback" not in r.output, r.output
@@ -101,7 +78,7 @@ def test_full_disk_refuses_to_restore_before_writing_the_tenant(env: Env, tmp_pa
     gid = _renamed_group(env)
     disk = tmp_path / "disk"
     disk.mkdir()
-    with _mounted(disk, "-t", "tmpfs", "-o", "size=8m", "tmpfs"):
+    with mounted(disk, "-t", "tmpfs", "-o", "size=8m", "tmpfs"):
         repo = disk / "repo"
         shutil.copytree(env.root, repo, symlinks=True)
         with contextlib.suppress(OSError), open(disk / "filler", "wb") as fh:
