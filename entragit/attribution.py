@@ -9,7 +9,9 @@ go in a final commit by the repository's identity, marked `Unattributed:`; its o
 commit (repo.attribution). Records lag minutes behind their change: the first run that starts `LAG` after the
 unattributed commit is the last to look, so a quiet tenant's runs soon read no audit log again. Without
 AuditLog.Read.All, or without audit access at all, a run makes the single unattributed commit and says so
-in one line; attribution never fails a backup.
+in one line (a run without changes says nothing); its objects wait like late ones, and so do those already
+waiting, until a run can read the log (for as long as the log keeps records, `RETENTION`). Attribution never
+fails a backup.
 """
 
 from __future__ import annotations
@@ -71,11 +73,14 @@ def plan(
     try:
         activities = audit.read(client, _iso(start))
     except (GraphError, EntragitError) as exc:
+        # Said only when this run has changes to attribute. Nothing looked for is given up: this run's
+        # changes and those already waiting are looked for again by the next run that can read the log.
         reason = f"403 {audit.PERMISSION}" if isinstance(exc, GraphError) and exc.status == 403 else str(exc)
         reason = one_line(reason)[:120]
         note = f"changes not attributed: the directory audit log could not be read ({reason})"
         rest = Group(None, trailers=[f"{UNATTRIBUTED}: audit log unavailable ({reason})"] if ids else [])
-        return Plan([rest], notices=[note], state=state)
+        state["pending"] = waiting
+        return Plan([rest], notices=[note] if ids else [], state=state, waiting=ids)
     targets = audit.by_target(activities)
     result = Plan([], state=state)
     _late_notes(result, waiting, targets)

@@ -34,6 +34,7 @@ from entragit.errors import EntragitError
 from entragit.graph.client import DeltaExpired, GraphClient, GraphError, RetryNotice
 from entragit.repo import dangling, records
 from entragit.repo.attribution import one_line
+from entragit.repo.entries import LINK_ARROW, linked_name, stem
 from entragit.repo.reader import BackupRepo
 from entragit.repo.writer import Part, Snapshot, Store
 from entragit.reports import REPORT_FOLDER
@@ -581,12 +582,14 @@ def _commit_message(
     group: attribution.Group | None = None,
     claimed: frozenset[str] = frozenset(),
     dangling_refs: Sequence[tuple[str, dangling.Dangling]] = (),
+    why: Sequence[str] = (),
 ) -> str:
-    """Summary line, one body line per changed object, a paragraph of the references the changes left
-    dangling, and a `Failed-Type:` trailer per type that failed, so that `git log` tells a partial backup
-    from a complete one (on each commit of the run). With a group: only its objects (the rest group: those
-    no other group `claimed`), followed by its trailers; a dangling reference goes with the change that
-    made it (the removed object's, else the holder's)."""
+    """Summary line, why files changed that no object change explains (`settings changed: …`), one body
+    line per changed object, a paragraph of the references the changes left dangling, and a `Failed-Type:`
+    trailer per type that failed, so that `git log` tells a partial backup from a complete one (on each
+    commit of the run). With a group: only its objects (the rest group: those no other group `claimed`),
+    followed by its trailers; a dangling reference goes with the change that made it (the removed object's,
+    else the holder's)."""
     counts = {"changed": 0, "added": 0, "deleted": 0}
     lines: list[str] = []
     listed = 0  # lines there would be without the limit
@@ -625,7 +628,13 @@ def _commit_message(
         for cause, d in dangling_refs
         if (cause in paths if paths is not None else cause not in claimed)
     ]
-    paragraphs = [head, "\n".join(lines), "\n".join(mine_dangling[:BODY_LINES]), "\n".join(trailers)]
+    paragraphs = [
+        head,
+        "\n".join(why),
+        "\n".join(lines),
+        "\n".join(mine_dangling[:BODY_LINES]),
+        "\n".join(trailers),
+    ]
     return "\n\n".join(p for p in paragraphs if p) + "\n"
 
 
@@ -720,16 +729,25 @@ def run_backup(
         status.requests = lambda: dict(client.stats)
         status.types = len(chosen)
         old_types: dict[str, Any] = dict(store.load_state(folders).get("types") or {})
+        resettled = _settings_changed(reader, chosen, old_types)
         snapshot = store.snapshot()
         try:
-            outcomes = _list_types(store, reader, snapshot, chosen, old_types, full, say, status)
+            starts = {k: {} if k in resettled else v for k, v in old_types.items()}
+            outcomes = _list_types(store, reader, snapshot, chosen, starts, full, say, status)
+            for out in outcomes:
+                out.state["rendering"] = reader.rendering(out.t)
             result, new_types, domain = _tally(outcomes, snapshot, old_types)
+            result.notices += [
+                f"{why}: every {name} file rendered again from a full listing"
+                for name, why in resettled.items()
+            ]
             if store.recovered:
                 result.notices.insert(
                     0,
                     f"an interrupted backup left {len(store.recovered)} file(s) changed; they were put back "
                     "to the last commit before this run",
                 )
+            _name_links(store, outcomes)
             report_changes = _add_reports(store, client, snapshot, new_types, result)
             news = _dangling_news(store, snapshot, outcomes)
             result.dangling = [d for _, d in news]
@@ -741,7 +759,17 @@ def run_backup(
             claimed = frozenset().union(*(g.paths or () for g in plan.groups))
             parts = [
                 Part(
-                    _commit_message(domain, outcomes, [] if g.paths else report_changes, g, claimed, news),
+                    _commit_message(
+                        domain,
+                        outcomes,
+                        [] if g.paths else report_changes,
+                        g,
+                        claimed,
+                        news,
+                        []
+                        if g.paths
+                        else [why for name, why in resettled.items() if not result.types[name].error],
+                    ),
                     g.paths,
                     g.author,
                 )
@@ -766,6 +794,41 @@ def run_backup(
     }
     _record_run(store, result)
     return result
+
+
+def _name_links(store: Store, outcomes: Sequence[_Outcome]) -> None:
+    """Role assignments and grants (types named by what they link) get the names of what they link in the
+    commit message, `Global Administrator → Megan Bowen`, not ids: the names this run wrote, else HEAD's
+    (built-in roles by their template id)."""
+    named = [e for out in outcomes if out.t.named_by for e in out.entries.values()]
+    if not named:
+        return
+    ids = {x for e in named for x in e.name.split(LINK_ARROW)}
+    names = {stem(p): e.name for out in outcomes if not out.t.named_by for p, e in out.entries.items()}
+    if store.head() is not None:
+        names = {**BackupRepo(store.root).names(None, ids - names.keys()), **names}
+    for e in named:
+        e.name = linked_name(e.name.split(LINK_ARROW), names)
+
+
+def _settings_changed(
+    reader: live.Reader, chosen: Sequence[ObjectType], old_types: Mapping[str, Any]
+) -> dict[str, str]:
+    """type name → `settings changed: exclude_attributes for users`, for each chosen type whose rendering
+    settings (`Reader.rendering`) differ from those its incremental state was written with. Digests and a
+    delta round only find objects that changed in the tenant, so such a type is listed in full without its
+    old digests, and every file whose text the new settings change is written. A type without state is
+    listed in full anyway: nothing to say."""
+    found: dict[str, str] = {}
+    for t in chosen:
+        old = old_types.get(t.name)
+        if not old:
+            continue
+        before: Mapping[str, Any] = old.get("rendering") or {}
+        keys = [k for k, v in reader.rendering(t).items() if before.get(k, []) != v]
+        if keys:
+            found[t.name] = f"settings changed: {', '.join(keys)} for {t.name}"
+    return found
 
 
 def _record_run(store: Store, result: BackupResult) -> None:

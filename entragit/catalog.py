@@ -187,6 +187,16 @@ class ObjectType:
     recreate_note: str = ""  # added to the reason of every recreate of the type
 
     @property
+    def named_by(self) -> tuple[str, ...]:
+        """For a type named by what it links (its display field is an id: role assignments, grants), the id
+        fields that name it, the display field first (`roleDefinitionId`, `principalId`: shown as
+        `Global Administrator → Megan Bowen`); empty for a type with a name of its own."""
+        if not self.display.endswith("Id"):
+            return ()
+        others = (f for f in self.identity if f.endswith("Id") and f not in ("id", self.display))
+        return (self.display, *others)
+
+    @property
     def folder(self) -> str:
         """Folder in the backup repository: the Graph path, or for a singleton the folder holding its file."""
         return self.path.rpartition("/")[0] if self.singleton else self.path
@@ -443,7 +453,8 @@ CATALOG: tuple[ObjectType, ...] = (
         rank=20,
         permissions_backup=("User.Read.All",),
         permissions_restore=("User.ReadWrite.All",),
-        notes="A recreated user gets a new random password (printed once) and no licenses until re-assigned. "
+        notes="A recreated user gets a new random password (shown once on a terminal, else written to "
+        "--passwords-file or shown to nobody) and no licenses until re-assigned. "
         "Undeleting a user who holds an admin role needs more than User.ReadWrite.All (a privileged role).",
     ),
     _directory_type(

@@ -277,6 +277,12 @@ class Reader:
         """Attributes the repository excludes for this type (identity fields are never dropped)."""
         return sorted(self.exclude_attrs.get(t.name, set()) - set(t.identity))
 
+    def rendering(self, t: ObjectType) -> dict[str, Any]:
+        """The repository's settings that change how this type's files are written (entragit.yaml keys →
+        their value for the type), kept with a backup's incremental state: when they differ from the last
+        run's, every file of the type is written again, not only those of objects that changed since."""
+        return {"exclude_attributes": self.drop(t)}
+
     def select(self, t: ObjectType, sel: str | None) -> str:
         excluded = set(self.drop(t))
         return ",".join(p for p in (sel or "").split(",") if p and p not in excluded)

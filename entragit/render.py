@@ -43,7 +43,11 @@ def strip_annotations(obj: Mapping[str, Any], t: ObjectType) -> dict[str, Any]:
 
 
 def display_name(t: ObjectType, obj: Mapping[str, Any], path: str) -> str:
-    """The name a commit message gives the object: its catalog display property, else the file's id."""
+    """The name a commit message gives the object: its catalog display property, else the file's id; for a
+    type named by what it links, those ids joined by ` → ` (the backup names them: `backup.named_links`)."""
+    refs = [str(obj[k]) for k in t.named_by if isinstance(obj.get(k), str) and obj[k]]
+    if refs:
+        return " → ".join(refs)
     for key in (t.display, "displayName", "userPrincipalName"):
         value = obj.get(key)
         if isinstance(value, str) and value:

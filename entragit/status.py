@@ -62,7 +62,13 @@ class RepoStatus:
         return bool(self.drift and self.drift.get("drifted"))
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        """camelCase keys, as Graph's and the other commands' JSON (`ls --json`)."""
+        return {_camel(k): v for k, v in asdict(self).items()}
+
+
+def _camel(name: str) -> str:
+    first, *rest = name.split("_")
+    return first + "".join(word.title() for word in rest)
 
 
 def _iso(ts: int) -> str:
@@ -153,7 +159,14 @@ def fleet(paths: Sequence[str], *, now: datetime | None = None) -> list[RepoStat
     """One status per repository, worst first. A path to a `.json` file is a saved `entragit status --json`
     (what each job of a matrix pipeline hands its summary job), read instead of a repository."""
     now = now or datetime.now(timezone.utc)
-    rows = [_from_json(p, now) if _is_saved(p) else repo_status(p, now=now) for p in paths]
+    rows = [
+        _from_json(p, now)
+        if _is_saved(p)
+        else repo_status(p, now=now)
+        if Path(p).exists()
+        else RepoStatus(repo=p, result="error", error=f"{p}: no such directory")
+        for p in paths
+    ]
     return sorted(rows, key=_rank)
 
 
@@ -164,7 +177,8 @@ def _is_saved(path: str) -> bool:
 def _from_json(path: str, now: datetime) -> RepoStatus:
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
-        known = {k: v for k, v in data.items() if k in RepoStatus.__dataclass_fields__}
+        fields = {_camel(f): f for f in RepoStatus.__dataclass_fields__}
+        known = {fields[k]: v for k, v in data.items() if k in fields}
         status = RepoStatus(**known)
     except (OSError, ValueError, TypeError, AttributeError) as exc:
         return RepoStatus(repo=path, result="error", error=f"{path}: not a saved status ({exc})")

@@ -313,6 +313,7 @@ class FileResult:
     path: str  # relative to the repository root
     problems: list[str]
     fixed: str | None = None  # the canonical text, when only the form was wrong
+    rewritten: bool = False  # `--fix` wrote that text: no problem is left
 
 
 def check_text(
@@ -373,8 +374,9 @@ def validate(
 ) -> list[FileResult]:
     """Check the given files (paths as the user typed them) or, with none, every changed object file.
 
-    With `fix`, a file whose only problem is its form is rewritten in canonical form (and still reported, so
-    a pre-commit hook stops and the rewritten file can be staged)."""
+    With `fix`, a file whose only problem is its form is rewritten in canonical form and marked `rewritten`,
+    with no problem left (a pre-commit hook still stops: pre-commit fails a hook that modified files, so the
+    rewritten file can be staged)."""
     repo = BackupRepo(repo_dir)
     results: list[FileResult] = []
     targets: list[str] = []
@@ -394,6 +396,6 @@ def validate(
         result = check_text(rel, (repo.root / rel).read_bytes(), head_text, committed)
         if fix and result.fixed is not None:
             (repo.root / rel).write_text(result.fixed, encoding="utf-8")
-            result.problems = [f"{rel}: rewritten in canonical form"]
+            result.problems, result.rewritten = [], True
         results.append(result)
     return results

@@ -292,7 +292,35 @@ def test_a_change_left_unattributed_is_looked_for_until_an_hour_after_its_run(en
         "%Y-%m-%dT%H:%M:%SZ"
     )
     state_file.write_text(json.dumps(state))
-    env.fault("auditLogs", 403, times=2)
-    assert [n for n in env.backup().notices if "audit log" in n]  # still looked for once
-    assert env.backup().notices == []  # then no longer
+    before = audit_reads(env)
+    assert env.backup().notices == []
+    assert audit_reads(env) == before + 1  # still looked for once
+    assert env.backup().notices == []
+    assert audit_reads(env) == before + 1  # then no longer
+
+
+def audit_reads(e: Env) -> int:
+    """Requests the sandbox has answered (or failed) on the directory audit log so far."""
+    return sum(n for key, n in dict(e.box.stats.by_path).items() if "auditLogs" in key)
+
+
+def test_changes_made_while_the_audit_log_was_unreadable_are_attributed_once_it_is_readable(
+    env: Env,
+) -> None:
+    """A run that cannot read the audit log commits its changes unattributed and says so; quiet runs say
+    nothing, and the first run that can read the log again names the actor in a note on that commit."""
+    ana, target = users(env, 2)
+    as_actor(env, ana["userPrincipalName"], "PATCH", f"users/{target['id']}", {"jobTitle": "while blind"})
+    env.fault("auditLogs", 503, times=1000)
+    first = env.backup()
+    assert first.commit and [n for n in first.notices if "audit log could not be read" in n]
+    assert "Unattributed: audit log unavailable" in git(env.root, "log", "-1", "--format=%B")
+    quiet = env.backup()
+    assert quiet.commit is None and quiet.notices == []  # nothing changed: nothing to say
     env.clear_faults()
+    again = env.backup()
+    assert again.commit is None and again.notices == []
+    note = git(env.root, "notes", f"--ref={NOTES_REF}", "show", str(first.commit))
+    assert user_path(target["id"]) in note and ana["userPrincipalName"] in note
+    _, found = history.versions(str(env.root), target["id"])
+    assert found[0].actor == f"{ana['displayName']} <{ana['userPrincipalName']}>"

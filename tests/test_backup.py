@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import socket
@@ -18,6 +17,7 @@ import requests
 from click.testing import CliRunner
 from gitcmd import git
 from live_helpers import cli_env
+from mounts import mounted, read_only
 
 from entragit import backup, canonical, catalog, config, live, render
 from entragit.backup import run_backup
@@ -572,6 +572,38 @@ def test_excluded_attributes_and_types(env: Env) -> None:
     assert "employeeId" not in u and "mobilePhone" not in u and "userPrincipalName" in u
 
 
+def test_changed_exclude_attributes_rewrite_every_file_of_the_type_in_one_commit_saying_why(env: Env) -> None:
+    """Digests and delta rounds find only objects that changed in the tenant: a setting that changes how files
+    are written (exclude_attributes) makes the next run list the type in full and rewrite every file it
+    changes, in one commit that says why; the run after is quiet again, and taking the exclusion back puts
+    the attribute back everywhere."""
+    users = catalog.by_name("users")
+    assert env.backup().ok
+    having = {p for p in env.files(users) if "mobilePhone" in env.load(p)}
+    assert len(having) > 2
+
+    def settings(exclude: dict[str, list[str]]) -> None:
+        cfg = config.load(env.root)
+        cfg.exclude_attributes = exclude
+        config.save(env.root, cfg)
+        git(env.root, "-c", "user.name=x", "-c", "user.email=x@x", "commit", "-q", "-am", "settings")
+
+    for exclude in ({"users": ["mobilePhone"]}, {}):
+        settings(exclude)
+        before = env.head()
+        r = env.backup()
+        why = "settings changed: exclude_attributes for users"
+        assert r.ok and r.types["users"].mode == "full" and r.types["groups"].mode != "full"
+        assert f"{why}: every users file rendered again from a full listing" in r.notices
+        assert git(env.root, "rev-list", "--count", f"{before}..HEAD").strip() == "1"
+        assert git(env.root, "log", "-1", "--format=%B").split("\n\n")[1] == why
+        assert {p for _, p in env.last_commit_files(reports=False)} == having
+        assert all(("mobilePhone" in env.load(p)) == (not exclude) for p in having)
+        quiet = env.backup()
+        assert quiet.ok and quiet.commit is None and quiet.types["users"].mode == "delta"
+        assert not any("settings changed" in n for n in quiet.notices)
+
+
 # ---------------------------------------------------------------------------------------------------- CLI
 
 
@@ -1016,23 +1048,6 @@ def test_cli_rough_edges_for_a_new_admin(sandbox: Sandbox, tmp_path: Path) -> No
     assert f"(pid {os.getpid()} on {socket.gethostname()}, since 20" in line  # who holds the lock
 
 
-@contextlib.contextmanager
-def _mounted(target: Path, *options: str) -> Iterator[None]:
-    """A real mount over target (a read-only bind, a tiny tmpfs): what an admin's machine or CI runner has."""
-    done = subprocess.run(["mount", *options, str(target)], capture_output=True, check=False)
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount here: {done.stderr.decode().strip()}")
-    try:
-        yield
-    finally:
-        subprocess.run(["umount", "-l", str(target)], check=False)
-
-
-def _read_only(path: Path) -> contextlib.AbstractContextManager[None]:
-    subprocess.run(["mount", "--bind", str(path), str(path)], check=True)
-    return _mounted(path, "-o", "remount,ro,bind")
-
-
 def test_read_only_repository_is_one_line_and_writes_nothing(sandbox: Sandbox, tmp_path: Path) -> None:
     """A backup repository on a read-only mount (a fresh clone without .git/entragit/ too): one line naming
     the folder and the reason, exit 1, no Graph request and nothing written."""
@@ -1044,7 +1059,7 @@ def test_read_only_repository_is_one_line_and_writes_nothing(sandbox: Sandbox, t
     for root in (repo, clone):
         head = git(root, "rev-parse", "HEAD")
         before = sandbox.stats.snapshot()["requests"]
-        with _read_only(root):
+        with read_only(root):
             r = runner.invoke(cli, ["backup", "--repo", str(root)], env=envvars)
         line = _one_error_line(r.output)
         assert r.exit_code == 1, r.output
@@ -1061,7 +1076,7 @@ def test_full_disk_is_one_line_and_keeps_the_last_commit(sandbox: Sandbox, tmp_p
     disk.mkdir()
     runner = CliRunner()
     envvars = cli_env(sandbox)
-    with _mounted(disk, "-t", "tmpfs", "-o", "size=400k", "tmpfs"):
+    with mounted(disk, "-t", "tmpfs", "-o", "size=400k", "tmpfs"):
         repo = make_repo(disk / "repo", sandbox)
         head = git(repo, "rev-parse", "HEAD")
         r = runner.invoke(cli, ["backup", "--repo", str(repo)], env=envvars)

@@ -76,7 +76,7 @@ def test_status_json_and_errors(tmp_path: Path) -> None:
     b = _repo(tmp_path / "r", "t-1", "backup contoso.com: 0 changed, 3 added, 0 deleted\n")
     result = CliRunner().invoke(cli, ["status", "--json", "--repo", str(b.root)])
     data = json.loads(result.output)
-    assert data["tenant_id"] == "t-1" and data["objects"] == {"groups": 1, "users": 1}
+    assert data["tenantId"] == "t-1" and data["objects"] == {"groups": 1, "users": 1}
     assert data["result"] == "ok" and result.exit_code == 0
     result = CliRunner().invoke(cli, ["status", "--repo", str(tmp_path / "missing")])
     assert (
@@ -114,8 +114,13 @@ def test_fleet_sorts_failures_and_stale_backups_first(tmp_path: Path) -> None:
     # today both are long past two days: stale, so --exit-code alerts
     assert [line.split()[0] for line in lines[1:]] == ["ok.com", "stale.com"]
     assert all("ok; stale" in line for line in lines[1:]) and result.exit_code == 1
+    # a REPO that does not exist is a row and a line on stderr naming it, exit 1 even without --exit-code
+    result = CliRunner().invoke(cli, ["fleet", str(ok.root), str(tmp_path / "nope")])
+    assert result.exit_code == 1 and f"{tmp_path / 'nope'}: no such directory" in result.stdout
+    assert result.stderr == f"entragit: error: {tmp_path / 'nope'}: no such directory\n"
     data = json.loads(CliRunner().invoke(cli, ["fleet", "--json", str(ok.root)]).output)
-    assert [d["tenant_id"] for d in data] == ["t-ok"]
+    assert [d["tenantId"] for d in data] == ["t-ok"]
+    assert all("_" not in key for key in data[0])  # camelCase, as Graph's and `ls --json`
 
 
 def test_backup_records_its_run_even_without_a_commit(tmp_path: Path, sandbox: Sandbox) -> None:

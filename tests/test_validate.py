@@ -64,8 +64,9 @@ def _run(b: RepoBuilder, *args: str) -> tuple[int, list[str]]:
 def test_good_files_pass_silently(repo: RepoBuilder) -> None:
     rel = _edit(repo, _user(accountEnabled=False, usageLocation="DE"))
     new = _edit(repo, _user(3))  # a new file: no HEAD version, the kinds of the other users' values
-    assert _run(repo, str(repo.root / rel), str(repo.root / new)) == (0, [])
-    assert _run(repo) == (0, [])  # no FILE: the changed and untracked object files
+    assert _run(repo, str(repo.root / rel), str(repo.root / new)) == (0, ["2 files checked, no problems"])
+    # no FILE: the changed and untracked object files
+    assert _run(repo) == (0, ["2 changed object files checked, no problems"])
 
 
 def test_declared_type_from_head_version(repo: RepoBuilder) -> None:
@@ -78,7 +79,7 @@ def test_declared_type_from_head_version(repo: RepoBuilder) -> None:
         f"{rel}: usageLocation: expected a string, got 7",
     ]
     _edit(repo, _user(accountEnabled=None))
-    assert _run(repo) == (0, [])
+    assert _run(repo) == (0, ["1 changed object file checked, no problems"])
 
 
 def test_catalog_rules_for_relationships_and_unordered_lists(repo: RepoBuilder) -> None:
@@ -102,7 +103,8 @@ def test_an_agent_user_file_names_its_kind_which_an_edit_cannot_change(repo: Rep
     kind, so neither may an edit (nor name a kind entragit does not back up)."""
     agent = _user(4, **{"@odata.type": "#microsoft.graph.agentUser"})
     rel = _edit(repo, agent)
-    assert _run(repo) == (0, [])  # a new file with @odata.type: no "not a property" line
+    # a new file with @odata.type: no "not a property" line
+    assert _run(repo) == (0, ["1 changed object file checked, no problems"])
     repo.commit()
     _edit(repo, _user(4))  # the type line removed
     was = "'#microsoft.graph.agentUser'"
@@ -134,7 +136,7 @@ def test_read_only_value_of_an_older_version_passes(repo: RepoBuilder) -> None:
     repo.commit()
     repo.git("checkout", "HEAD~1", "--", rel)
     assert (repo.root / rel).read_text() == old
-    assert _run(repo) == (0, [])
+    assert _run(repo) == (0, ["1 changed object file checked, no problems"])
 
 
 def test_kinds_from_other_committed_files_where_head_has_none(repo: RepoBuilder) -> None:
@@ -183,9 +185,15 @@ def test_fix_rewrites_form_only(repo: RepoBuilder) -> None:
     good = (repo.root / rel).read_text()
     head, rest = good.split("\n", 1)
     (repo.root / rel).write_text(rest + head + "\n")
-    assert _run(repo, "--fix") == (1, [f"{rel}: rewritten in canonical form"])
+    assert _run(repo, "--fix") == (
+        0,
+        [
+            f"{rel}: rewritten in canonical form",
+            "1 changed object file checked, no problems, 1 rewritten in canonical form",
+        ],
+    )
     assert (repo.root / rel).read_text() == good
-    assert _run(repo) == (0, [])
+    assert _run(repo) == (0, ["0 changed object files checked, no problems"])
 
 
 def test_explicit_files_outside_or_missing(repo: RepoBuilder, tmp_path: Path) -> None:
@@ -202,7 +210,8 @@ def test_explicit_files_outside_or_missing(repo: RepoBuilder, tmp_path: Path) ->
 def test_other_yaml_files_only_parse(repo: RepoBuilder) -> None:
     """entragit.yaml and reports are not object files: valid YAML is all validate asks of them."""
     repo.write("reports/seats.yaml", "anything: [1, 2]\n")
-    assert _run(repo, str(repo.root / "reports/seats.yaml"), str(repo.root / "entragit.yaml")) == (0, [])
+    files = (str(repo.root / "reports/seats.yaml"), str(repo.root / "entragit.yaml"))
+    assert _run(repo, *files) == (0, ["2 files checked, no problems"])
     repo.write("entragit.yaml", "tenant_id: [\n")
     code, lines = _run(repo, str(repo.root / "entragit.yaml"))
     assert code == 1 and lines[0].startswith("entragit.yaml: invalid YAML")
@@ -229,7 +238,7 @@ def test_every_file_a_backup_writes_passes(tmp_path: Path, sandbox: Sandbox) -> 
     assert run_backup(st.root, client=live_helpers.client_for(sandbox)).commit
     files = sorted(p for p in st.root.rglob("*.yaml") if ".git" not in p.parts)
     assert len({catalog.type_for_path(str(p.relative_to(st.root))) for p in files} - {None}) >= 10
-    assert _run_at(st.root, *map(str, files)) == (0, [])
+    assert _run_at(st.root, *map(str, files)) == (0, [f"{len(files)} files checked, no problems"])
     for path in files:
         rel = path.relative_to(st.root).as_posix()
         assert validate.check_text(rel, path.read_bytes(), None).problems == [], rel

@@ -6,6 +6,7 @@ Thin: parse options, call one service function (validate.validate, status.repo_s
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -25,15 +26,20 @@ if TYPE_CHECKING:
 def validate_cmd(repo: str, fix: bool, files: tuple[str, ...]) -> None:
     """Check object files against their type and the committed files (default: every changed object file).
 
-    One line per problem on stdout, exit 1 if any: the `entragit-validate` pre-commit hook."""
+    One line per problem on stdout, exit 1 if any: the `entragit-validate` pre-commit hook. Without any, one
+    line saying what was checked (and rewritten by --fix), exit 0."""
     from entragit.validate import validate
 
     results = validate(repo, files, fix=fix)
     problems = [line for result in results for line in result.problems]
-    for line in problems:
+    rewritten = [r.path for r in results if r.rewritten]
+    for line in [f"{path}: rewritten in canonical form" for path in rewritten] + problems:
         click.echo(line)
     if problems:
         sys.exit(1)
+    what = "file" if files else "changed object file"
+    fixed = f", {len(rewritten)} rewritten in canonical form" if rewritten else ""
+    click.echo(f"{count(len(results), what)} checked, no problems{fixed}")
 
 
 @click.command("status")
@@ -96,7 +102,8 @@ def _status_lines(s: RepoStatus) -> list[tuple[str, str]]:
 @click.option("--exit-code", is_flag=True, help="Exit 1 when a backup failed or is stale.")
 def fleet_cmd(repos: tuple[str, ...], as_json: bool, exit_code: bool) -> None:
     """One row per tenant, failures and stale backups first. A REPO ending in .json is a saved
-    `entragit status --json` (what a matrix pipeline's jobs hand their summary job)."""
+    `entragit status --json` (what a matrix pipeline's jobs hand their summary job). A REPO that does not
+    exist is listed too, then named on stderr, exit 1: a typo must not pass for a quiet night."""
     from entragit.status import fleet
 
     rows = fleet(repos)
@@ -115,7 +122,10 @@ def fleet_cmd(repos: tuple[str, ...], as_json: bool, exit_code: bool) -> None:
             for r in rows
         ]
         click.echo(table(cells, ["TENANT", "LAST BACKUP", "RESULT", "OBJECTS", "LAST CHANGE", "DRIFT"]))
-    if exit_code and any(r.result in ("error", "failed", "none") or r.stale for r in rows):
+    missing = [p for p in repos if not Path(p).exists()]
+    for path in missing:
+        click.echo(f"entragit: error: {path}: no such directory", err=True)
+    if missing or (exit_code and any(r.result in ("error", "failed", "none") or r.stale for r in rows)):
         sys.exit(1)
 
 

@@ -3,9 +3,12 @@ plan."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import click
@@ -14,9 +17,9 @@ from entragit import restore
 from entragit.cli.options import json_option, repo_option
 from entragit.cli.output import dim, echo_json, style
 from entragit.cli.progress import prompt_printer
-from entragit.errors import EntragitError, UsageError
+from entragit.errors import UsageError
 from entragit.restore import guards, sources
-from entragit.restore.apply import FAILED, OK, Result
+from entragit.restore.apply import FAILED, OK, Result, Reveal, unseen
 from entragit.restore.plan import DELETE, LINK, REFUSE, SKIP, UNLINK, WRITES, Action, is_empty
 
 F = Callable[..., Any]
@@ -49,15 +52,33 @@ def _leaves(value: Any, prefix: str) -> Iterator[tuple[str, Any]]:
 
 
 def _change_lines(path: str, old: Any, new: Any, names: dict[str, str]) -> list[str]:
-    """One line per changed leaf of a complex value (a CA policy's conditions), old → new."""
+    """One line per changed leaf of a complex value (a CA policy's conditions), old → new; a list of plain
+    values element by element, ids with their names (`conditions.users.excludeUsers + <id> (Name)`), as
+    `compare` shows them: a whole list cut at 100 characters would hide which id changed."""
     if isinstance(old, dict) and isinstance(new, dict):
         a, b = dict(_leaves(old, path)), dict(_leaves(new, path))
         return [
-            f"{k}: {_value(a.get(k))} → {_value(b.get(k))}"
+            line
             for k in dict.fromkeys([*a, *b])
             if a.get(k) != b.get(k)
+            for line in _leaf_lines(k, a.get(k), b.get(k), names)
         ]
+    return _leaf_lines(path, old, new, names)
+
+
+def _leaf_lines(path: str, old: Any, new: Any, names: dict[str, str]) -> list[str]:
+    if _plain_list(old) and _plain_list(new) and (old or new):
+        was, now = old or [], new or []
+        lines = [f"{path} + {_linked(v, names)}" for v in now if v not in was]
+        lines += [f"{path} - {_linked(v, names)}" for v in was if v not in now]
+        if lines:  # else only the order differs: the whole list says how
+            return lines
     return [f"{path}: {_value(old)} → {_value(new)}"]
+
+
+def _plain_list(value: Any) -> bool:
+    """A list of strings or numbers (ids, values), or nothing yet."""
+    return value is None or (isinstance(value, list) and all(isinstance(v, (str, int, float)) for v in value))
 
 
 def _linked(v: Any, names: dict[str, str]) -> str:
@@ -191,7 +212,9 @@ def plan_cmd(
     finally:
         client.close()
     if not objects:  # the whole revision against the tenant: a drift check, recorded for `status`/`fleet`
-        restore.record_drift(backup, plan, summary(plan.actions))
+        unrecorded = restore.record_drift(backup, plan, summary(plan.actions))
+        if unrecorded:
+            click.echo(dim(f"note: drift check not recorded for `status` ({unrecorded})"), err=True)
     if as_json:
         echo_json(plan.to_json())
     else:
@@ -230,6 +253,14 @@ def _guarded(f: F) -> F:
                 is_flag=True,
                 help="Mail the invitation to each guest re-invited (default: re-invite without mail).",
             ),
+            click.option(
+                "--passwords-file",
+                "passwords_file",
+                metavar="PATH",
+                default=None,
+                help="Write recreated users' temporary passwords to this file (created 0600, outside the "
+                "repository). Without it they are shown once on a terminal, and to nobody without one.",
+            ),
             click.option("--yes", "yes", is_flag=True, help="Apply without asking."),
             click.option(
                 "--dry-run", "dry_run", is_flag=True, help="Show the plan and stop; nothing is written."
@@ -250,6 +281,7 @@ def _execute(
     yes: bool,
     dry_run: bool,
     send_invitations: bool,
+    passwords_file: Path | None,
 ) -> None:
     """Show the plan, check the guards, ask, apply, report; exit 1 when an action was refused or failed, so
     that a pipeline can tell "the tenant now matches" (0) from "something was left undone" (1)."""
@@ -270,9 +302,13 @@ def _execute(
     if not yes:
         if not sys.stdin.isatty():
             raise UsageError("restore writes to the tenant: pass --yes to apply without a terminal to ask on")
-        if not click.confirm("Apply this plan?", default=False):
-            raise EntragitError("cancelled: nothing written")
-    results, commit = restore.run(backup, plan, client, _report, send_invitations=send_invitations)
+        if not click.confirm("Apply this plan?", default=False):  # a choice, not an error
+            click.echo("cancelled: nothing written")
+            sys.exit(1)
+    with _reveal(passwords_file) as reveal:
+        results, commit = restore.run(
+            backup, plan, client, _report, send_invitations=send_invitations, reveal=reveal
+        )
     failed = [r for r in results if r.status != OK]
     click.echo(
         f"Restored: {len(results) - len(failed)} of {len(results)} actions done"
@@ -282,6 +318,57 @@ def _execute(
     _exit_if_refused(refused)
     if failed:
         sys.exit(1)
+
+
+def _passwords_path(option: str | None, root: str) -> Path | None:
+    """--passwords-file as an absolute path, refused (one line) inside the repository, whose files are
+    committed and pushed, or in a folder that does not exist."""
+    if option is None:
+        return None
+    path = Path(option).absolute()
+    folder = path.parent.resolve()
+    if not folder.is_dir():
+        raise UsageError(f"--passwords-file: {path.parent}: no such folder")
+    if (folder / path.name).is_relative_to(Path(root).resolve()):
+        raise UsageError(
+            f"--passwords-file: {path} is inside the backup repository {root}; passwords are never kept "
+            "there: give a path outside it"
+        )
+    return path
+
+
+@contextlib.contextmanager
+def _reveal(path: Path | None) -> Iterator[Reveal]:
+    """Who sees a recreated user's temporary password: the file given (one `userPrincipalName<TAB>password`
+    line each, created 0600), else the person at the terminal (shown once), else nobody, since output
+    without a terminal is a CI log others read: the password is set unseen and the result says to reset it."""
+    if path is None:
+        yield shown_once if sys.stdout.isatty() else unseen
+        return
+    fd: int | None = None
+
+    def to_file(a: Action, secret: str) -> str:
+        nonlocal fd
+        upn = str(a.desired.get("userPrincipalName") or a.name)
+        try:
+            if fd is None:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+                os.fchmod(fd, 0o600)
+            os.write(fd, f"{upn}\t{secret}\n".encode())
+            os.fsync(fd)
+        except OSError as exc:
+            return f"{unseen(a, secret)} (cannot write {path}: {exc.strerror or exc})"
+        return f"temporary password written to {path} (change at next sign-in)"
+
+    try:
+        yield to_file
+    finally:
+        if fd is not None:
+            os.close(fd)
+
+
+def shown_once(_a: Action, secret: str) -> str:
+    return f"temporary password (shown once, change at next sign-in): {secret}"
 
 
 def _exit_if_refused(refused: list[str]) -> None:
@@ -310,6 +397,7 @@ def restore_cmd(
     yes: bool,
     dry_run: bool,
     send_invitations: bool,
+    passwords_file: str | None,
     **common: Any,
 ) -> None:
     """Bring objects back to a revision: show the plan, ask, apply it through Graph, report each result."""
@@ -322,11 +410,13 @@ def restore_cmd(
     _plan_and_execute(
         repo,
         lambda backup, client: _plan(client, backup, objects, common),
+        command="restore",
         allow_mass=allow_mass,
         allow_privileged=allow_privileged,
         yes=yes,
         dry_run=dry_run,
         send_invitations=send_invitations,
+        passwords_file=passwords_file,
     )
 
 
@@ -344,30 +434,36 @@ def apply_cmd(
     yes: bool,
     dry_run: bool,
     send_invitations: bool,
+    passwords_file: str | None,
 ) -> None:
     """Make the tenant what the work tree's files say (after `git checkout REV -- PATH`, or an edit merged
     from a pull request). Every file is checked before anything is written."""
     _plan_and_execute(
         repo,
         lambda backup, client: restore.make_apply_plan(backup, paths, prune=prune, client=client),
+        command="apply",
         allow_mass=allow_mass,
         allow_privileged=allow_privileged,
         yes=yes,
         dry_run=dry_run,
         send_invitations=send_invitations,
+        passwords_file=passwords_file,
     )
 
 
 def _plan_and_execute(
-    repo: str | None, make: Callable[[sources.Backup, Any], restore.Plan], **options: Any
+    repo: str | None, make: Callable[[sources.Backup, Any], restore.Plan], *, command: str, **options: Any
 ) -> None:
-    """Sign in as the restore app, build the plan, then show, ask and apply it (restore and apply alike)."""
+    """Take the repository (unless a dry run: it writes nothing), sign in as the restore app, build the plan,
+    then show, ask and apply it (restore and apply alike)."""
     backup = sources.Backup(repo)  # opened once: the plan, the guards and the record all read through it
-    client = backup.connect(prompt_printer())
-    try:
-        _execute(backup, make(backup, client), client, **options)
-    finally:
-        client.close()
+    options["passwords_file"] = _passwords_path(options["passwords_file"], backup.root)
+    with contextlib.nullcontext() if options["dry_run"] else backup.locked(command):
+        client = backup.connect(prompt_printer())
+        try:
+            _execute(backup, make(backup, client), client, **options)
+        finally:
+            client.close()
 
 
 COMMANDS = (plan_cmd, restore_cmd, apply_cmd)

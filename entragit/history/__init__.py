@@ -18,7 +18,7 @@ from entragit import catalog
 from entragit.history.diff import Difference, diff, summarize_change
 from entragit.history.resolve import ObjectNotFound, resolve
 from entragit.repo.attribution import matches
-from entragit.repo.entries import GUID, Entry, is_deleted, load_text, stem
+from entragit.repo.entries import GUID, Entry, is_deleted, linked_name, load_text, stem
 from entragit.repo.git import RepoError
 from entragit.repo.reader import BackupRepo, Commit, gc_paused
 
@@ -158,7 +158,7 @@ def entry_name(entry: Entry, names: Mapping[str, str]) -> str | None:
     """How an object is named to a person: its display name, or for an object named by references (a role
     assignment, a grant) the names of what it links, `Global Administrator → Alex Wilber`."""
     if entry.refs:
-        return " → ".join(names.get(x, x) for x in entry.refs)
+        return linked_name(entry.refs, names)
     return entry.display_name
 
 

@@ -94,7 +94,17 @@ class Dangling:
         )
 
     def to_json(self) -> dict[str, Any]:
-        return {**asdict(self), "command": self.command, "line": self.line()}
+        """camelCase keys, as Graph's (`status --json` and the report show these)."""
+        return {
+            "holder": self.holder,
+            "holderType": self.holder_type,
+            "holderName": self.holder_name,
+            "prop": self.prop,
+            "value": self.value,
+            "target": asdict(self.target),
+            "command": self.command,
+            "line": self.line(),
+        }
 
 
 def held(t: ObjectType, obj: Mapping[str, Any]) -> list[Ref]:

@@ -137,7 +137,7 @@ def _identity_fields(t: catalog.ObjectType) -> tuple[str, ...]:
 def summarize(path: str, t: catalog.ObjectType, text: str) -> Entry:
     """The index entry of one object file; loads the YAML only when the quick line reading cannot be exact."""
     user = t.name == "users"
-    naming, ref_keys = _identity_fields(t), _ref_fields(t)
+    naming, ref_keys = _identity_fields(t), t.named_by
     user_keys = ("accountEnabled", "userType") if user else ()
     keys = tuple(dict.fromkeys(("id", t.display, *naming, *ref_keys, "deletedDateTime", *user_keys)))
     values = {k: _field(text, k) for k in keys}
@@ -164,16 +164,18 @@ def summarize(path: str, t: catalog.ObjectType, text: str) -> Entry:
     )
 
 
+LINK_ARROW = " → "
+
+
+def linked_name(ids: Sequence[str], names: Mapping[str, str]) -> str:
+    """An object named by what it links (`catalog.ObjectType.named_by`): `Global Administrator → Megan
+    Bowen`, each id whose name is unknown shown as itself."""
+    return LINK_ARROW.join(names.get(x, x) for x in ids)
+
+
 def stem(path: str) -> str:
     """The object id a file is named by (`users/ab/abcd.yaml` -> `abcd`)."""
     return path.rsplit("/", 1)[-1].removesuffix(".yaml")
-
-
-def _ref_fields(t: catalog.ObjectType) -> tuple[str, ...]:
-    """For types named by references (display field ends in Id): the display field and the other id fields."""
-    if not t.display.endswith("Id"):
-        return ()
-    return (t.display, *(f for f in t.identity if f.endswith("Id") and f not in ("id", t.display)))
 
 
 def load_text(text: str, where: str) -> dict[str, Any]:

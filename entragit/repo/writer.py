@@ -214,39 +214,63 @@ class Store:
 
     @contextlib.contextmanager
     def session(self, folders: Sequence[str]) -> Iterator[Store]:
-        """Exclusive use of the repository for one backup run.
+        """Exclusive use of the repository for one backup run (`locked`): repairs what an interrupted
+        earlier run left behind, and refuses to start if the user has their own uncommitted edits in the
+        folders the backup writes (they would be overwritten or swept into the backup commit)."""
+        with self.locked("backup"), _writes_to(self.root):
+            self.recovered = self.recover()
+            self.check_clean(folders)
+            yield self
 
-        Takes the lock, repairs what an interrupted earlier run left behind, and refuses to start if the user
-        has their own uncommitted edits in the folders the backup writes (they would be overwritten or swept
-        into the backup commit).
-        """
+    @contextlib.contextmanager
+    def locked(self, command: str) -> Iterator[Store]:
+        """Exclusive use of the repository for one command that writes it (a backup, a restore, an apply):
+        two of them at once would each see the other's files in the work tree (a backup's commit then fails
+        with "the files on disk do not match"). Takes the lock, naming the command in it for the message
+        another one prints; a repository that cannot be written is one line here, before the command does
+        anything."""
         with _writes_to(self.root):
             self.state_dir.mkdir(parents=True, exist_ok=True)
-            self._acquire_lock()
+            self._acquire_lock(command)
         try:
-            with _writes_to(self.root):
-                self.recovered = self.recover()
-                self.check_clean(folders)
-                yield self
+            yield self
         finally:
             self._release_lock()
 
-    def _acquire_lock(self) -> None:
+    def check_room(self, size: int = 1 << 20) -> None:
+        """Fail (one line) unless `size` bytes can be written into the repository now: a command that
+        writes the tenant first and records it after checks that it will be able to record (a full disk,
+        a quota) before its first write."""
+        probe = self.state_dir / f"room.{os.getpid()}{TMP_SUFFIX}"
+        try:
+            with _writes_to(self.root):
+                fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+                try:
+                    _write_all(fd, bytes(size))
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+        finally:
+            with contextlib.suppress(OSError):
+                probe.unlink()
+
+    def _acquire_lock(self, command: str) -> None:
         fh = open(self.state_dir / LOCK_FILE, "a+", encoding="utf-8")  # noqa: SIM115 (held across the session)
         if fcntl is not None:
             try:
                 fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError:
                 fh.seek(0)
-                holder = _lock_holder(fh.read())
+                other, holder = _lock_holder(fh.read())
                 fh.close()
                 raise RepoError(
-                    f"{self.root}: another entragit backup is running in this repository{holder}"
+                    f"{self.root}: another entragit {other} is running in this repository{holder}"
                 ) from None
         # Who holds it, for the message another run prints (the lock is the flock, not this text).
         fh.seek(0)
         fh.truncate()
-        fh.write(json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "since": int(time.time())}))
+        me = {"pid": os.getpid(), "host": socket.gethostname(), "since": int(time.time())}
+        fh.write(json.dumps({**me, "command": command}))
         fh.flush()
         self._lock_fh = fh
 
@@ -775,14 +799,16 @@ def _writes_to(root: Path) -> Iterator[None]:
         raise RepoError(f"{where}: cannot write to the backup repository: {exc.strerror or exc}") from None
 
 
-def _lock_holder(text: str) -> str:
-    """' (pid 123 on host, since 2026-12-02 04:40 UTC)' from the lock file, or '' when it says nothing."""
+def _lock_holder(text: str) -> tuple[str, str]:
+    """The command holding the lock ('backup' when the file does not say) and ' (pid 123 on host, since
+    2026-12-02 04:40 UTC)' from the lock file, or '' when it says nothing."""
     try:
         info = json.loads(text)
+        command = str(info.get("command") or "backup")
         since = datetime.fromtimestamp(int(info["since"]), tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-        return f" (pid {int(info['pid'])} on {info['host']}, since {since})"
-    except (ValueError, KeyError, TypeError):
-        return ""
+        return command, f" (pid {int(info['pid'])} on {info['host']}, since {since})"
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return "backup", ""
 
 
 def _marker_paths(text: str) -> list[str]:

@@ -147,7 +147,7 @@ def _dangling(r: Report, base: str) -> list[str]:
     ]
     rows = (
         [
-            link(d["holder_name"], d["holder"], base),
+            link(d["holderName"], d["holder"], base),
             code(d["prop"]),
             link(d["target"]["name"] or d["value"], d["target"]["path"], base) + f" ({d['target']['type']})",
             code(d["target"]["last"][:10]),

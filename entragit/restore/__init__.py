@@ -17,7 +17,7 @@ from entragit.graph.client import GraphClient
 from entragit.restore import desired as desired_mod
 from entragit.restore import idmap as idmap_mod
 from entragit.restore import inbound, record
-from entragit.restore.apply import Result, apply
+from entragit.restore.apply import Result, Reveal, apply, unseen
 from entragit.restore.desired import Desired, is_deleted
 from entragit.restore.idmap import IdMap
 from entragit.restore.plan import (
@@ -32,7 +32,7 @@ from entragit.restore.plan import (
     plan_object,
     plan_removal,
 )
-from entragit.restore.sources import Backup, Live, Revision
+from entragit.restore.sources import Backup, Live, Revision, linked_name
 
 
 @dataclass
@@ -47,11 +47,12 @@ class Plan:
         return {"revision": self.revision.sha, "actions": [a.to_json() for a in self.actions]}
 
 
-def record_drift(backup: Backup, plan: Plan, summary: str) -> None:
+def record_drift(backup: Backup, plan: Plan, summary: str) -> str | None:
     """Record a whole-tenant plan as the repository's drift check: when, against which backup, whether the
-    tenant differs from it, and how many actions would bring it back."""
+    tenant differs from it, and how many actions would bring it back; why it was not recorded (a read-only
+    repository), else None."""
     changes = [a for a in plan.actions if a.action != SKIP]
-    backup.record_drift(
+    return backup.record_drift(
         {
             "time": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "against": plan.revision.sha,
@@ -325,11 +326,27 @@ def _plan(
         for v in (c.old, c.new)
         if v is not None
     }
+    by_links = {id(a): [str(a.desired[k]) for k in a.type.named_by if a.desired.get(k)] for a in actions}
+    linked.update(x for ids in by_links.values() for x in ids)
+    linked.update(x for a in actions for c in a.changes for v in (c.old, c.new) for x in _listed(v))
     names = backup.names(rev.sha, linked) if actions else {}
     if linked - names.keys():  # successors an earlier restore created, named as the latest backup has them
         names.update(backup.names(None, linked - names.keys()))
     names.update({a.id: a.name for a in actions if a.action == RECREATE})  # gone from the revision's names
+    for a in actions:  # role assignments and grants: `Global Administrator → Megan Bowen`, not an id
+        if by_links[id(a)]:
+            a.name = linked_name(by_links[id(a)], names)
     return Plan(rev, actions, names, idmap, frozenset(d.revision.sha for d in wanted))
+
+
+def _listed(value: Any) -> list[str]:
+    """The strings of the lists in a changed value (a CA policy's excluded users): the plan shows each
+    element added or removed, ids by name."""
+    if isinstance(value, dict):
+        return [x for v in value.values() for x in _listed(v)]
+    if isinstance(value, list):
+        return [v for v in value if isinstance(v, str)]
+    return []
 
 
 def _without_undeleted_links(actions: list[Action]) -> list[Action]:
@@ -538,10 +555,12 @@ def run(
     report: Callable[[Result], None],
     *,
     send_invitations: bool = False,
+    reveal: Reveal = unseen,
 ) -> tuple[list[Result], str | None]:
     """Apply a plan and record it in one commit. The id map is saved after each creation; should the run
     end early (Ctrl-C, a crash), it is still committed: a mapping once made is never lost. Returns the
-    results and the commit recording them (None when the repository already matched)."""
+    results and the commit recording them (None when the repository already matched). A recreated user's
+    temporary password goes to `reveal` only (see apply.Reveal)."""
     results: list[Result] | None = None
     saved = False
 
@@ -551,7 +570,9 @@ def run(
         saved = True
 
     try:
-        results = apply(client, plan.actions, report, plan.idmap, save, send_invitations=send_invitations)
+        results = apply(
+            client, plan.actions, report, plan.idmap, save, send_invitations=send_invitations, reveal=reveal
+        )
     finally:
         if results is None and saved:
             message = f"restore: id map after recreating objects of {plan.revision.short} (interrupted)"

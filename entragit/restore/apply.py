@@ -79,16 +79,32 @@ def order(actions: Sequence[Action]) -> list[Action]:
     return sorted((a for a in actions if a.action in WRITES), key=key)
 
 
+# What a restore says about a recreated user's temporary password, handed the action and the password (which
+# it may show or keep somewhere): the CLI decides who sees it. Without one, nobody does.
+Reveal = Callable[[Action, str], str]
+
+
+def unseen(_a: Action, _secret: str) -> str:
+    """The password is set and shown to nobody (no terminal, no --passwords-file): an admin resets it."""
+    return "temporary password set but not shown: reset it in the Entra admin center before the user signs in"
+
+
 class Writer:
     """Sends one action's writes; raises GraphError on the first one Graph refuses."""
 
     def __init__(
-        self, client: GraphClient, idmap: IdMap, mapped: Callable[[], None], send_invitations: bool = False
+        self,
+        client: GraphClient,
+        idmap: IdMap,
+        mapped: Callable[[], None],
+        send_invitations: bool = False,
+        reveal: Reveal = unseen,
     ) -> None:
         self.client = client
         self.idmap = idmap
         self.mapped = mapped  # told after each new id, so that the map is saved before anything else
         self.send_invitations = send_invitations
+        self.reveal = reveal
 
     def _desired(self, a: Action) -> dict[str, Any]:
         """The revision's object with references to objects recreated so far (this run too) rewritten."""
@@ -201,7 +217,7 @@ class Writer:
                 raise _Partly(f"{done}, but identifierUris not set: {exc}") from None
         done += self._licences(a, new)
         if secret:
-            done += f"; temporary password (shown once, change at next sign-in): {secret}"
+            done += f"; {self.reveal(a, secret)}"
         needed = accounts.credentials_needed(a.desired) if t.name == "applications" else []
         if needed:
             done += "; needs new credentials (never backed up): " + "; ".join(needed)
@@ -487,10 +503,11 @@ def apply(
     mapped: Callable[[], None],
     *,
     send_invitations: bool = False,
+    reveal: Reveal = unseen,
 ) -> list[Result]:
     """Carry out the actions in order; each result goes to `report` as soon as it is known, each new id to
-    `mapped` (after it is in idmap)."""
-    writer = Writer(client, idmap, mapped, send_invitations)
+    `mapped` (after it is in idmap), each recreated user's temporary password to `reveal`."""
+    writer = Writer(client, idmap, mapped, send_invitations, reveal)
     # ids whose undelete (or recreate) failed, or was refused: what names them is not attempted
     missing: set[str] = {a.id for a in actions if a.action == REFUSE and a.gone}
     results: list[Result] = []

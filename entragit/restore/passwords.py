@@ -1,5 +1,6 @@
-"""Temporary passwords for recreated users: random, strong, shown once in the restore's result and kept
-nowhere (no file, commit, log or error message carries it)."""
+"""Temporary passwords for recreated users: random, strong, and always with forceChangePasswordNextSignIn.
+Who sees one is the caller's choice (apply.Reveal: the CLI shows it once on a terminal, or writes it to a
+--passwords-file outside the repository, or shows it to nobody); no commit, log or error message has it."""
 
 from __future__ import annotations
 

@@ -11,7 +11,8 @@ it down, so that a whole-tenant plan, its guards and its record share one reader
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping, Sequence
+import contextlib
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -25,9 +26,12 @@ from entragit.history.resolve import AmbiguousObject, ObjectNotFound
 from entragit.history.resolve import resolve as resolve_spec
 from entragit.history.tenant import Key, Live, live_objects, live_unlike
 from entragit.repo import records
+from entragit.repo.entries import linked_name
 from entragit.repo.reader import BackupRepo
 from entragit.repo.writer import Store
 from entragit.validate import Committed
+
+__all__ = ["Backup", "Live", "Revision", "Version", "linked_name"]
 
 
 @dataclass(frozen=True)
@@ -216,9 +220,24 @@ class Backup:
         self.reopened()
         return after
 
-    def record_drift(self, data: Mapping[str, Any]) -> None:
-        """Keep the result of a whole-tenant plan where `status` and `fleet` read it (repo.records)."""
-        records.write(self.repo.git_dir, records.DRIFT, data)
+    def record_drift(self, data: Mapping[str, Any]) -> str | None:
+        """Keep the result of a whole-tenant plan where `status` and `fleet` read it (repo.records); why it
+        could not be kept (a read-only repository: a plan writes nothing else, so it runs), else None."""
+        try:
+            records.write(self.repo.git_dir, records.DRIFT, data)
+        except OSError as exc:
+            return exc.strerror or str(exc)
+        return None
+
+    @contextlib.contextmanager
+    def locked(self, command: str) -> Iterator[None]:
+        """The repository held for a command that writes the tenant and then records it: the lock a backup
+        takes (another backup, restore or apply is refused, naming its holder), and room to record the
+        result checked before anything is written to the tenant (a read-only or full disk is one line)."""
+        store = Store.open(self.root)
+        with store.locked(command):
+            store.check_room()
+            yield
 
 
 def _revision(repo: BackupRepo, rev: str | None) -> Revision:

@@ -75,6 +75,7 @@ def test_a_policy_naming_a_deleted_group_is_reported_until_the_group_is_restored
         gid,
         command,
     )
+    assert ref["holderType"] == "conditionalAccessPolicies" and "holder_type" not in ref  # camelCase
     assert ref["target"] == {
         "path": group_path,
         "type": "groups",

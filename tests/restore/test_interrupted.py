@@ -5,6 +5,7 @@ mapping."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 from unittest.mock import ANY
 
@@ -103,7 +104,7 @@ def test_a_creation_interrupted_before_it_was_sent_is_made_on_the_rerun(
 
 
 def test_a_user_created_by_a_killed_run_is_found_by_its_upn_and_gets_a_password_shown(
-    env: Env, monkeypatch: pytest.MonkeyPatch
+    env: Env, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """The interrupted run's temporary password was never shown: the adopted user gets a new one."""
     user = env.find("users", "Lee Gu")
@@ -123,8 +124,10 @@ def test_a_user_created_by_a_killed_run_is_found_by_its_upn_and_gets_a_password_
     # --allow-privileged: Lee Gu's memberships come back too, Tier 0 Administrators among them.
     assert env.run("restore", "--yes", "--allow-privileged", user["id"]).exit_code != 0
     monkeypatch.undo()
-    out = env.restore(user["id"], "--allow-privileged").output
-    assert "created by an interrupted run" in out and "shown once, change at next sign-in): " in out
+    secrets = tmp_path / "passwords.txt"
+    out = env.restore(user["id"], "--allow-privileged", "--passwords-file", str(secrets)).output
+    assert "created by an interrupted run" in out and f"temporary password written to {secrets}" in out
     upn = user["userPrincipalName"]
+    assert secrets.read_text().startswith(f"{upn}\t")
     assert [u for u in env.graph("GET", "users")["value"] if u["userPrincipalName"] == upn] == [ANY]
     env.assert_empty(user["id"])

@@ -6,8 +6,15 @@ Each test gets its own sandbox and backup repository: restores change the tenant
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import pty
+import stat
 import subprocess
+import sys
+from pathlib import Path
+from typing import Any
 from unittest.mock import ANY
 
 from restore_env import Env, git, idmap, leave_mail_groups, member_ids
@@ -359,21 +366,41 @@ def test_hard_deleted_security_group_recreated_with_links_and_ca_references_rewr
     env.assert_empty(gid, *policies)
 
 
-def test_hard_deleted_user_recreated_with_a_password_shown_once_and_stored_nowhere(env: Env) -> None:
-    user = env.find("users", "Lee Gu")
+def _purge_user(env: Env, name: str) -> dict[str, Any]:
+    """The user deleted for good, out of the mail-enabled groups first (see leave_mail_groups)."""
+    user = env.find("users", name)
+    leave_mail_groups(env, user["id"])
+    env.graph("DELETE", f"users/{user['id']}")
+    env.graph("DELETE", f"directory/deletedItems/{user['id']}")  # for good: directory-deleteditems-delete.md
+    return dict(user)
+
+
+def test_hard_deleted_user_recreated_with_a_password_in_the_passwords_file_and_stored_nowhere(
+    env: Env, tmp_path: Path
+) -> None:
+    """Without a terminal (a CI log others read) the temporary password goes only to --passwords-file,
+    created 0600 outside the repository: never to the output, the repository or the tenant's audit log."""
+    user = _purge_user(env, "Lee Gu")
     uid = user["id"]
-    leave_mail_groups(env, uid)
-    env.graph("DELETE", f"users/{uid}")
-    env.graph("DELETE", f"directory/deletedItems/{uid}")  # permanently (directory-deleteditems-delete.md)
     env.ok("backup")
     [recreate, *_] = env.plan(uid)["actions"]
     assert recreate["action"] == "recreate"
 
     # Lee Gu comes back into his groups too, Tier 0 Administrators among them: a privileged group.
     assert env.run("restore", "--yes", uid).exit_code == 2
-    out = env.restore(uid, "--allow-privileged").output
-    password = out.split("shown once, change at next sign-in): ")[1].split()[0]
-    assert len(password) >= 16
+    inside = env.run("restore", "--yes", "--allow-privileged", uid, "--passwords-file", str(env.root / "pw"))
+    assert inside.exit_code == 2 and inside.output.count("\n") == 1, inside.output
+    assert "--passwords-file" in inside.output and "inside the backup repository" in inside.output
+    assert not (env.root / "pw").exists() and env.plan(uid)["actions"][0]["action"] == "recreate"
+
+    secrets = tmp_path / "secrets" / "passwords.txt"
+    secrets.parent.mkdir()
+    out = env.restore(uid, "--allow-privileged", "--passwords-file", str(secrets)).output
+    assert f"temporary password written to {secrets} (change at next sign-in)" in out
+    assert stat.S_IMODE(secrets.stat().st_mode) == 0o600
+    upn, password = secrets.read_text().rstrip("\n").split("\t")
+    assert upn == user["userPrincipalName"] and len(password) >= 16
+    assert password not in out
     new = idmap(env)["ids"][uid]
     live = env.graph("GET", f"users/{new}", **{"$select": "id,displayName,userPrincipalName,jobTitle"})
     assert live["userPrincipalName"] == user["userPrincipalName"]
@@ -387,6 +414,59 @@ def test_hard_deleted_user_recreated_with_a_password_shown_once_and_stored_nowhe
     ).stdout
     assert password not in blobs
     assert password not in json.dumps(env.graph("GET", "auditLogs/directoryAudits"))
+
+
+def test_without_a_terminal_or_passwords_file_the_password_is_shown_to_nobody(env: Env) -> None:
+    """No terminal and no --passwords-file: the user is recreated with a random password nobody sees (and
+    must change at next sign-in), and the result says to reset it."""
+    uid = _purge_user(env, "Pradeep Gupta")["id"]
+    env.ok("backup")
+    out = env.restore(uid, "--allow-privileged").output
+    assert "temporary password set but not shown: reset it in the Entra admin center" in out
+    assert "shown once" not in out
+    assert idmap(env)["ids"][uid] and not any(f.name.endswith(".txt") for f in env.root.iterdir())
+
+
+def _on_terminal(env: Env, *args: str, typed: str = "") -> tuple[int, str]:
+    """The CLI run as a person runs it: standard input and output a terminal; its exit code and screen."""
+    controller, terminal = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "entragit", args[0], "--repo", str(env.root), *args[1:]],
+        stdout=terminal,
+        stderr=terminal,
+        stdin=terminal,
+        env={**os.environ, **env.env},
+    )
+    os.close(terminal)
+    if typed:
+        os.write(controller, typed.encode())
+    seen = b""
+    with contextlib.suppress(OSError):  # EIO once the child has closed the terminal
+        while chunk := os.read(controller, 4096):
+            seen += chunk
+    os.close(controller)
+    return proc.wait(timeout=60), seen.decode()
+
+
+def test_on_a_terminal_the_password_is_shown_once(env: Env) -> None:
+    """A person at a terminal sees the temporary password once in the result, as the admin who hands it over
+    needs it."""
+    uid = _purge_user(env, "Patti Fernandez")["id"]
+    env.ok("backup")
+    code, text = _on_terminal(env, "restore", "--yes", "--allow-privileged", uid)
+    assert code == 0, text
+    assert text.count("temporary password (shown once, change at next sign-in): ") == 1, text
+
+
+def test_no_at_the_prompt_is_a_cancellation_not_an_error(env: Env) -> None:
+    """Answering "n" is the person's choice: said as such (no "error"), exit 1, nothing written."""
+    gid = env.find("groups", "Project Aurora")["id"]
+    env.graph("PATCH", f"groups/{gid}", {"displayName": "Renamed"})
+    code, text = _on_terminal(env, "restore", gid, typed="n\n")
+    assert code == 1, text
+    assert "Apply this plan? [y/N]" in text and text.rstrip().endswith("cancelled: nothing written"), text
+    assert "error" not in text
+    assert env.graph("GET", f"groups/{gid}")["displayName"] == "Renamed"
 
 
 def test_application_and_service_principal_recreated_with_the_new_app_id(env: Env) -> None:
@@ -674,3 +754,39 @@ def test_a_whole_tenant_plan_is_recorded_as_the_drift_check_status_shows(env: En
     drift = json.loads(env.ok("status", "--json").output)["drift"]
     assert drift["drifted"] is True and drift["changes"] == 1 and drift["against"] == env.baseline
     assert drift["summary"].startswith("Plan: 1 to update")
+
+
+def test_role_assignments_are_named_by_role_and_principal_in_backups_and_plans(env: Env) -> None:
+    """A role assignment has no name of its own: the backup's commit message and the restore plan name it
+    by the role (built-in roles by their template id) and the principal, as `ls` does."""
+    megan = env.find("users", "Megan Bowen")["id"]
+    [assignment] = [
+        a
+        for a in env.graph("GET", "roleManagement/directory/roleAssignments")["value"]
+        if a["principalId"] == megan and a["roleDefinitionId"] == "62e90394-69f5-4237-9190-012177145e10"
+    ]
+    path = f"roleManagement/directory/roleAssignments/{assignment['id']}.yaml"
+    env.graph("DELETE", f"roleManagement/directory/roleAssignments/{assignment['id']}")
+    env.ok("backup")
+    message = git(env, "log", "-1", "--format=%B")
+    assert f"roleAssignments: deleted Global Administrator → Megan Bowen ({path})" in message, message
+    [action] = env.plan(assignment["id"])["actions"]
+    assert (action["action"], action["object"]) == ("recreate", "Global Administrator → Megan Bowen")
+    assert f"+ recreate {path}  Global Administrator → Megan Bowen" in env.ok("plan", assignment["id"]).output
+
+
+def test_plan_shows_list_changes_element_by_element_with_names(env: Env) -> None:
+    """A policy's excluded users changed: the plan names each id added back or removed, as `compare` does,
+    instead of two whole lists cut mid-id."""
+    policy = env.find("identity/conditionalAccess/policies", "Require MFA for administrators")
+    conditions = json.loads(json.dumps(policy["conditions"]))
+    excluded = conditions["users"]["excludeUsers"]
+    assert excluded
+    gone = env.graph("GET", f"users/{excluded[0]}")
+    alex = env.find("users", "Alex Wilber")
+    conditions["users"]["excludeUsers"] = [*excluded[1:], alex["id"]]
+    env.graph("PATCH", f"identity/conditionalAccess/policies/{policy['id']}", {"conditions": conditions})
+    text = env.ok("plan", policy["id"]).output
+    assert f"    conditions.users.excludeUsers + {gone['id']} ({gone['displayName']})\n" in text, text
+    assert f"    conditions.users.excludeUsers - {alex['id']} (Alex Wilber)\n" in text, text
+    assert "…" not in text
