@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import click
 
 from entragit import catalog, config
-from entragit.ci import CI_SYSTEMS, PACKAGE
+from entragit.ci import CI_SYSTEMS, GITLAB_APPLY_BRANCH, PACKAGE
 from entragit.cli.options import repo_option
 from entragit.cli.output import color_enabled, echo_json
 from entragit.cli.progress import StatusLine, prompt_printer, retry_printer
@@ -188,6 +188,17 @@ def init_cmd(
     click.echo(
         "next: grant the backup app `entragit permissions`, the restore app `entragit permissions --restore`"
     )
+    click.echo(f"then: {_SETUP[ci]}")
+
+
+_SETUP = {
+    "github": "add required reviewers to the environment entragit-restore (deployment branch: the default"
+    " one) and make the entragit review check required",
+    "gitlab": f"push the default branch to {GITLAB_APPLY_BRANCH} and protect that branch and the environment"
+    " entragit-restore (only approvers); merging promotes nothing until someone pushes to it",
+    "azure-devops": "make the two service connections, add an Approvals check to the environment"
+    " entragit-restore and a build validation policy running entragit-review.yml on the default branch",
+}
 
 
 def _origin_and_branch(repo: str) -> tuple[str, str]:
