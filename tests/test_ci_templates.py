@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from gitcmd import git as _git
 from ruamel.yaml import YAML
 
-from entragit import catalog, ci, config
+from entragit import __version__, catalog, ci, config
 from entragit.cli import cli
 from entragit.errors import UsageError
 
@@ -181,13 +181,8 @@ def test_project_from_a_remote_of_another_kind_is_a_usage_error() -> None:
         ci.project_from_remote("azure-devops", "git@github.com:contoso/tenant-backup.git")
 
 
-def test_init_ci_reads_the_project_and_branch_from_the_clone(tmp_path: Path) -> None:
-    """A new admin's clone: origin git@github.com:contoso/tenant-backup.git on master. The pipelines and
-    the printed subjects name that repository and that branch; flags override them."""
-    root = tmp_path / "tenant-backup"
-    _git(tmp_path, "init", "-q", "-b", "master", str(root))
-    _git(root, "remote", "add", "origin", "git@github.com:contoso/tenant-backup.git")
-    base = [
+def _init_args(root: Path) -> list[str]:
+    return [
         "init",
         "--repo",
         str(root),
@@ -196,38 +191,42 @@ def test_init_ci_reads_the_project_and_branch_from_the_clone(tmp_path: Path) -> 
         "--client-id",
         VALUES.backup_client_id,
     ]
-    result = CliRunner().invoke(cli, [*base, "--ci", "github"])
+
+
+def _clone(tmp: Path, name: str, branch: str, origin: str) -> Path:
+    root = tmp / name
+    _git(tmp, "init", "-q", "-b", branch, str(root))
+    _git(root, "remote", "add", "origin", origin)
+    return root
+
+
+def test_init_ci_reads_the_project_and_branch_from_the_clone(tmp_path: Path) -> None:
+    """A new admin's clone: origin git@github.com:contoso/tenant-backup.git on master. The pipelines and
+    the printed subjects name that repository and that branch; flags override them."""
+    root = _clone(tmp_path, "tenant-backup", "master", "git@github.com:contoso/tenant-backup.git")
+    result = CliRunner().invoke(cli, [*_init_args(root), "--ci", "github"])
     assert result.exit_code == 0, result.output
     assert "subject repo:contoso/tenant-backup:ref:refs/heads/master" in result.output
     assert "subject repo:contoso/tenant-backup:pull_request" in result.output
     assert 'branches: ["master"]' in (root / ".github/workflows/entragit-apply.yml").read_text()
-    other = tmp_path / "other"
-    _git(tmp_path, "init", "-q", "-b", "trunk", str(other))
-    _git(other, "remote", "add", "origin", "https://gitlab.contoso.com/it/identity/entra.git")
-    base[2] = str(other)
-    gl = CliRunner().invoke(cli, [*base, "--ci", "gitlab"])
+    other = _clone(tmp_path, "other", "trunk", "https://gitlab.contoso.com/it/identity/entra.git")
+    gl = CliRunner().invoke(cli, [*_init_args(other), "--ci", "gitlab"])
     assert gl.exit_code == 0, gl.output
     assert "issuer https://gitlab.contoso.com" in gl.output
     assert "subject project_path:it/identity/entra:ref_type:branch:ref:trunk" in gl.output
-    forced = CliRunner().invoke(
-        cli, [*base[:2], str(tmp_path / "third"), *base[3:], "--ci", "gitlab", "--ci-project", "a/b"]
-    )
+    third = _clone(tmp_path, "third", "trunk", "git@ssh.dev.azure.com:v3/contoso/IT/entra")
+    wheel = "https://files.example.com/entragit-0.1.0-py3-none-any.whl"
+    flags = ["--ci", "azure-devops", "--ci-project", "fabrikam/Ops", "--branch", "main", "--package", wheel]
+    forced = CliRunner().invoke(cli, [*_init_args(third), *flags])
     assert forced.exit_code == 0, forced.output
-    branch = _git(tmp_path / "third", "symbolic-ref", "--short", "HEAD")
-    assert f"subject project_path:a/b:ref_type:branch:ref:{branch}" in forced.output
+    assert "subject sc://fabrikam/Ops/entragit-backup" in forced.output
+    drift = (third / ".azure-pipelines/entragit-drift.yml").read_text()
+    assert '- "main"' in drift and f'ENTRAGIT_PACKAGE: "{wheel}"' in drift
 
 
 def test_init_ci_writes_commits_and_prints_the_credentials(tmp_path: Path) -> None:
     root = tmp_path / "backup"
-    args = [
-        "init",
-        "--repo",
-        str(root),
-        "--tenant-id",
-        VALUES.tenant_id,
-        "--client-id",
-        VALUES.backup_client_id,
-    ]
+    args = _init_args(root)
     result = CliRunner().invoke(
         cli,
         [
@@ -243,6 +242,8 @@ def test_init_ci_writes_commits_and_prints_the_credentials(tmp_path: Path) -> No
     assert result.exit_code == 0, result.output
     workflow = (root / ".github/workflows/entragit-apply.yml").read_text()
     assert f'AZURE_CLIENT_ID: "{VALUES.restore_client_id}"' in workflow
+    # what the pipelines install: the exact version that wrote them, unless --package says otherwise
+    assert f'ENTRAGIT_PACKAGE: "entragit=={__version__}"' in workflow
     assert config.load(root).auth == "federated"
     assert "subject repo:contoso/entra-backup:environment:entragit-restore" in result.output
     assert (
