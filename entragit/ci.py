@@ -13,24 +13,30 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
+from entragit import __version__
 from entragit.errors import EntragitError, UsageError
 
 CI_SYSTEMS = ("github", "azure-devops", "gitlab")
 AUDIENCE = "api://AzureADTokenExchange"
 RESTORE_ENVIRONMENT = "entragit-restore"  # the environment every apply template runs in
 GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
+# GitLab's ID token names the project and the ref in `sub`, never the environment, and Entra matches GitLab
+# tokens on `sub` alone: the restore app trusts this protected branch, which the backup jobs never run on.
+GITLAB_APPLY_BRANCH = "entragit-apply"
+PACKAGE = f"entragit=={__version__}"  # what the pipelines pip-install unless told otherwise
 
 # (template under templates/, path in the backup repository) per CI system. The fleet pipelines belong in an
 # MSP's central repository, not in one tenant's, so init does not write them.
 _FILES: Mapping[str, tuple[tuple[str, str], ...]] = {
     "github": tuple(
         (f"github/entragit-{name}.yml", f".github/workflows/entragit-{name}.yml")
-        for name in ("backup", "drift", "apply")
+        for name in ("backup", "drift", "review", "apply")
     ),
     "azure-devops": tuple(
         (f"azure-devops/entragit-{name}.yml", f".azure-pipelines/entragit-{name}.yml")
-        for name in ("backup", "drift", "apply")
+        for name in ("backup", "drift", "review", "apply")
     ),
     "gitlab": (("gitlab/.gitlab-ci.yml", ".gitlab-ci.yml"),),
 }
@@ -50,7 +56,7 @@ class CiValues:
     restore_client_id: str
     project: str  # GitHub owner/repo, GitLab group/project, Azure DevOps organization/project
     branch: str = "main"
-    package: str = "entragit"  # what `pip install` is given
+    package: str = PACKAGE  # what `pip install` is given: a requirement, a path, a VCS URL or a wheel
     service_connection: str = "entragit-backup"  # Azure DevOps only
     restore_service_connection: str = "entragit-restore"
     issuer: str = ""  # GitLab instance URL or Azure DevOps issuer; empty: the public service's
@@ -64,15 +70,18 @@ class CiValues:
             "ENTRAGIT_PACKAGE": self.package,
             "SERVICE_CONNECTION": self.service_connection,
             "RESTORE_SERVICE_CONNECTION": self.restore_service_connection,
+            "APPLY_BRANCH": GITLAB_APPLY_BRANCH,
         }
 
 
 @dataclass(frozen=True)
 class FederatedCredential:
     app: str  # "backup" or "restore"
+    jobs: str  # the jobs that sign in with it
     issuer: str
-    subject: str
+    subject: str  # the token's `sub`; with `flexible`, a claims matching expression on it
     audience: str = AUDIENCE
+    flexible: bool = False  # a flexible federated identity credential (`claimsMatchingExpression`)
 
 
 def templates_dir() -> Path:
@@ -122,28 +131,82 @@ def write(root: Path, files: Mapping[str, str]) -> list[str]:
 
 
 def federated_credentials(ci: str, values: CiValues) -> list[FederatedCredential]:
-    """The federated identity credential each app registration needs for the pipelines of `ci`."""
+    """The federated identity credential each app registration needs for the pipelines of `ci`; the restore
+    app's subject is one no backup, drift or review job's token carries."""
     _check_system(ci)
+    project, branch = values.project, values.branch
     if ci == "github":
+        prefix = f"repo:{project}"
         return [
             FederatedCredential(
-                "backup", GITHUB_ISSUER, f"repo:{values.project}:ref:refs/heads/{values.branch}"
+                "backup", "backup, drift", GITHUB_ISSUER, f"{prefix}:ref:refs/heads/{branch}"
             ),
+            FederatedCredential("backup", "review", GITHUB_ISSUER, f"{prefix}:pull_request"),
             FederatedCredential(
-                "restore", GITHUB_ISSUER, f"repo:{values.project}:environment:{RESTORE_ENVIRONMENT}"
+                "restore", "apply", GITHUB_ISSUER, f"{prefix}:environment:{RESTORE_ENVIRONMENT}"
             ),
         ]
     if ci == "gitlab":
-        # GitLab's subject names the branch, not the environment: both apps trust jobs on the default branch
-        # (protect it, and the entragit-restore environment).
         issuer = (values.issuer or "https://gitlab.com").rstrip("/")
-        subject = f"project_path:{values.project}:ref_type:branch:ref:{values.branch}"
+        prefix = f"project_path:{project}:ref_type:branch:ref:"
         return [
-            FederatedCredential("backup", issuer, subject),
-            FederatedCredential("restore", issuer, subject),
+            FederatedCredential("backup", "backup, drift", issuer, prefix + branch),
+            # merge request pipelines run on their source branch: any branch, one flexible credential
+            FederatedCredential(
+                "backup", "review", issuer, f"claims['sub'] matches '{prefix}*'", flexible=True
+            ),
+            FederatedCredential("restore", "apply", issuer, prefix + GITLAB_APPLY_BRANCH),
         ]
     issuer = values.issuer or "https://vstoken.dev.azure.com/<organization id>"
     return [
-        FederatedCredential("backup", issuer, f"sc://{values.project}/{values.service_connection}"),
-        FederatedCredential("restore", issuer, f"sc://{values.project}/{values.restore_service_connection}"),
+        FederatedCredential(
+            "backup", "backup, drift, review", issuer, f"sc://{project}/{values.service_connection}"
+        ),
+        FederatedCredential(
+            "restore", "apply", issuer, f"sc://{project}/{values.restore_service_connection}"
+        ),
     ]
+
+
+_SCP = re.compile(r"^(?:[^@/]+@)?(?P<host>[^:/]+):(?P<path>[^/].*)$")  # git@host:path
+
+
+def project_from_remote(ci: str, url: str) -> tuple[str, str]:
+    """(project as --ci-project wants it, the host) from a git remote URL, ssh or https:
+    GitHub owner/repo, GitLab group/subgroup/project, Azure DevOps organization/project. UsageError when
+    the URL is not one of `ci`'s."""
+    _check_system(ci)
+    url = url.strip()
+    scp = _SCP.match(url) if "://" not in url else None
+    if scp:
+        host, path = scp["host"], scp["path"]
+    else:
+        parts = urlsplit(url)
+        host, path = parts.hostname or "", parts.path
+    segments = [unquote(p) for p in path.strip("/").removesuffix(".git").split("/") if p]
+    if ci == "azure-devops":
+        project = _azure_devops_project(host, segments)
+    else:
+        project = "/".join(segments) if len(segments) >= 2 else ""
+        if ci == "github" and len(segments) != 2:
+            project = ""
+    if not project:
+        raise UsageError(f"--ci {ci}: cannot tell the project from the remote {url!r}; pass --ci-project")
+    return project, host
+
+
+def _azure_devops_project(host: str, segments: list[str]) -> str:
+    """organization/project from dev.azure.com/ORG/PROJECT/_git/REPO,
+    ORG.visualstudio.com/[DefaultCollection/]PROJECT/_git/REPO or ssh.dev.azure.com:v3/ORG/PROJECT/REPO."""
+    if host == "ssh.dev.azure.com" and len(segments) == 4 and segments[0] == "v3":
+        return f"{segments[1]}/{segments[2]}"
+    if "_git" not in segments:
+        return ""
+    before = segments[: segments.index("_git")]
+    if host == "dev.azure.com" and len(before) == 2:
+        return "/".join(before)
+    if host.endswith(".visualstudio.com"):
+        before = [s for s in before if s.lower() != "defaultcollection"]
+        if len(before) == 1:
+            return f"{host.split('.')[0]}/{before[0]}"
+    return ""

@@ -16,8 +16,9 @@ from click.testing import CliRunner
 from gitcmd import git as _git
 from ruamel.yaml import YAML
 
-from entragit import catalog, ci, config
+from entragit import __version__, catalog, ci, config
 from entragit.cli import cli
+from entragit.errors import UsageError
 
 TEMPLATES = Path(__file__).parent.parent / "templates"
 VALUES = ci.CiValues(
@@ -96,22 +97,30 @@ def test_backup_templates_use_federation_and_pip_caching() -> None:
 
 def test_federated_credentials() -> None:
     gh = ci.federated_credentials("github", VALUES)
-    assert [(c.app, c.issuer, c.subject, c.audience) for c in gh] == [
+    assert [(c.app, c.jobs, c.issuer, c.subject, c.audience) for c in gh] == [
         (
             "backup",
+            "backup, drift",
             ci.GITHUB_ISSUER,
             "repo:contoso/entra-backup:ref:refs/heads/main",
-            "api://AzureADTokenExchange",
+            ci.AUDIENCE,
         ),
+        ("backup", "review", ci.GITHUB_ISSUER, "repo:contoso/entra-backup:pull_request", ci.AUDIENCE),
         (
             "restore",
+            "apply",
             ci.GITHUB_ISSUER,
             "repo:contoso/entra-backup:environment:entragit-restore",
-            "api://AzureADTokenExchange",
+            ci.AUDIENCE,
         ),
     ]
     gl = ci.federated_credentials("gitlab", VALUES)
-    assert {c.subject for c in gl} == {"project_path:contoso/entra-backup:ref_type:branch:ref:main"}
+    prefix = "project_path:contoso/entra-backup:ref_type:branch:ref:"
+    assert [(c.app, c.subject, c.flexible) for c in gl] == [
+        ("backup", prefix + "main", False),
+        ("backup", f"claims['sub'] matches '{prefix}*'", True),
+        ("restore", prefix + "entragit-apply", False),
+    ]
     assert gl[0].issuer == "https://gitlab.com"
     ado = ci.federated_credentials("azure-devops", VALUES)
     assert [c.subject for c in ado] == [
@@ -120,9 +129,60 @@ def test_federated_credentials() -> None:
     ]
 
 
-def test_init_ci_writes_commits_and_prints_the_credentials(tmp_path: Path) -> None:
-    root = tmp_path / "backup"
-    args = [
+@pytest.mark.parametrize("system", ci.CI_SYSTEMS)
+def test_no_backup_job_token_matches_the_restore_app(system: str) -> None:
+    """The read-only backup app's jobs must never obtain the restore app's token: no subject (or flexible
+    expression) of the backup app matches the restore app's subject, in any CI system (GitLab's `sub` names
+    the branch only, so the restore app trusts a branch of its own)."""
+    creds = ci.federated_credentials(system, VALUES)
+    (restore,) = [c for c in creds if c.app == "restore"]
+    for c in creds:
+        if c.app == "backup":
+            assert c.subject != restore.subject
+            if c.flexible:  # claims['sub'] matches '<prefix>*': the backup app may match, never the reverse
+                assert not restore.flexible
+
+
+@pytest.mark.parametrize(
+    ("system", "url", "project", "host"),
+    [
+        ("github", "git@github.com:contoso/tenant-backup.git", "contoso/tenant-backup", "github.com"),
+        ("github", "https://github.com/contoso/tenant-backup", "contoso/tenant-backup", "github.com"),
+        ("github", "ssh://git@github.com/contoso/tenant-backup.git", "contoso/tenant-backup", "github.com"),
+        ("gitlab", "git@gitlab.com:it/identity/entra-backup.git", "it/identity/entra-backup", "gitlab.com"),
+        ("gitlab", "https://gitlab.contoso.com/it/entra.git", "it/entra", "gitlab.contoso.com"),
+        ("azure-devops", "https://dev.azure.com/contoso/IT/_git/entra-backup", "contoso/IT", "dev.azure.com"),
+        (
+            "azure-devops",
+            "https://contoso@dev.azure.com/contoso/IT%20Ops/_git/b",
+            "contoso/IT Ops",
+            "dev.azure.com",
+        ),
+        (
+            "azure-devops",
+            "git@ssh.dev.azure.com:v3/contoso/IT/entra-backup",
+            "contoso/IT",
+            "ssh.dev.azure.com",
+        ),
+        (
+            "azure-devops",
+            "https://contoso.visualstudio.com/DefaultCollection/IT/_git/b",
+            "contoso/IT",
+            "contoso.visualstudio.com",
+        ),
+    ],
+)
+def test_project_from_remote(system: str, url: str, project: str, host: str) -> None:
+    assert ci.project_from_remote(system, url) == (project, host)
+
+
+def test_project_from_a_remote_of_another_kind_is_a_usage_error() -> None:
+    with pytest.raises(UsageError, match="cannot tell the project from the remote"):
+        ci.project_from_remote("azure-devops", "git@github.com:contoso/tenant-backup.git")
+
+
+def _init_args(root: Path) -> list[str]:
+    return [
         "init",
         "--repo",
         str(root),
@@ -131,6 +191,42 @@ def test_init_ci_writes_commits_and_prints_the_credentials(tmp_path: Path) -> No
         "--client-id",
         VALUES.backup_client_id,
     ]
+
+
+def _clone(tmp: Path, name: str, branch: str, origin: str) -> Path:
+    root = tmp / name
+    _git(tmp, "init", "-q", "-b", branch, str(root))
+    _git(root, "remote", "add", "origin", origin)
+    return root
+
+
+def test_init_ci_reads_the_project_and_branch_from_the_clone(tmp_path: Path) -> None:
+    """A new admin's clone: origin git@github.com:contoso/tenant-backup.git on master. The pipelines and
+    the printed subjects name that repository and that branch; flags override them."""
+    root = _clone(tmp_path, "tenant-backup", "master", "git@github.com:contoso/tenant-backup.git")
+    result = CliRunner().invoke(cli, [*_init_args(root), "--ci", "github"])
+    assert result.exit_code == 0, result.output
+    assert "subject repo:contoso/tenant-backup:ref:refs/heads/master" in result.output
+    assert "subject repo:contoso/tenant-backup:pull_request" in result.output
+    assert 'branches: ["master"]' in (root / ".github/workflows/entragit-apply.yml").read_text()
+    other = _clone(tmp_path, "other", "trunk", "https://gitlab.contoso.com/it/identity/entra.git")
+    gl = CliRunner().invoke(cli, [*_init_args(other), "--ci", "gitlab"])
+    assert gl.exit_code == 0, gl.output
+    assert "issuer https://gitlab.contoso.com" in gl.output
+    assert "subject project_path:it/identity/entra:ref_type:branch:ref:trunk" in gl.output
+    third = _clone(tmp_path, "third", "trunk", "git@ssh.dev.azure.com:v3/contoso/IT/entra")
+    wheel = "https://files.example.com/entragit-0.1.0-py3-none-any.whl"
+    flags = ["--ci", "azure-devops", "--ci-project", "fabrikam/Ops", "--branch", "main", "--package", wheel]
+    forced = CliRunner().invoke(cli, [*_init_args(third), *flags])
+    assert forced.exit_code == 0, forced.output
+    assert "subject sc://fabrikam/Ops/entragit-backup" in forced.output
+    drift = (third / ".azure-pipelines/entragit-drift.yml").read_text()
+    assert '- "main"' in drift and f'ENTRAGIT_PACKAGE: "{wheel}"' in drift
+
+
+def test_init_ci_writes_commits_and_prints_the_credentials(tmp_path: Path) -> None:
+    root = tmp_path / "backup"
+    args = _init_args(root)
     result = CliRunner().invoke(
         cli,
         [
@@ -146,10 +242,12 @@ def test_init_ci_writes_commits_and_prints_the_credentials(tmp_path: Path) -> No
     assert result.exit_code == 0, result.output
     workflow = (root / ".github/workflows/entragit-apply.yml").read_text()
     assert f'AZURE_CLIENT_ID: "{VALUES.restore_client_id}"' in workflow
+    # what the pipelines install: the exact version that wrote them, unless --package says otherwise
+    assert f'ENTRAGIT_PACKAGE: "entragit=={__version__}"' in workflow
     assert config.load(root).auth == "federated"
     assert "subject repo:contoso/entra-backup:environment:entragit-restore" in result.output
     assert (
-        f"restore app {VALUES.restore_client_id}: issuer https://token.actions.githubusercontent.com"
+        f"restore app {VALUES.restore_client_id} (apply): issuer https://token.actions.githubusercontent.com"
         in result.output
     )
     tracked = _git(root, "ls-files").split()
@@ -176,6 +274,7 @@ def test_init_ci_needs_the_project(tmp_path: Path) -> None:
         ],
     )
     assert result.exit_code == 2 and "--ci needs --ci-project" in result.output
+    assert "no origin remote to read it from" in result.output
     assert not (tmp_path / "b").exists()
 
 
@@ -254,6 +353,8 @@ def test_init_ci_for_azure_devops_and_gitlab(tmp_path: Path) -> None:
             "it/entra-backup",
             "--ci-issuer",
             "https://gitlab.contoso.com/",
+            "--branch",
+            "main",
         ],
     )
     assert gl.exit_code == 0, gl.output

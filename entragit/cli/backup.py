@@ -7,13 +7,15 @@ render its result.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
-from entragit import __version__, catalog, config
-from entragit.ci import CI_SYSTEMS
+from entragit import catalog, config
+from entragit.ci import CI_SYSTEMS, GITLAB_APPLY_BRANCH, PACKAGE
 from entragit.cli.options import repo_option
 from entragit.cli.output import color_enabled, echo_json
 from entragit.cli.progress import StatusLine, prompt_printer, retry_printer
@@ -70,10 +72,15 @@ def _client_id(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
 @click.option(
     "--ci-project",
     metavar="PATH",
-    help="With --ci: GitHub owner/repo, GitLab group/project or Azure DevOps organization/project.",
+    help="With --ci: GitHub owner/repo, GitLab group/project or Azure DevOps organization/project (default: "
+    "read from the repository's origin remote).",
 )
 @click.option("--restore-client-id", help="With --ci: the separate app registration that GitOps apply uses.")
-@click.option("--branch", default="main", show_default=True, help="With --ci: the default branch.")
+@click.option(
+    "--branch",
+    default=None,
+    help="With --ci: the default branch (default: the repository's current branch, else main).",
+)
 @click.option(
     "--service-connection",
     default="entragit-backup",
@@ -88,7 +95,11 @@ def _client_id(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
 )
 @click.option("--ci-issuer", default="", help="With --ci: a GitLab instance URL or the Azure DevOps issuer.")
 @click.option(
-    "--package", default=f"entragit=={__version__}", show_default=True, help="What CI pip-installs."
+    "--package",
+    default=PACKAGE,
+    show_default=True,
+    help="With --ci: what the pipelines pip-install: a requirement, a path, a VCS URL "
+    "(git+https://...@TAG) or a wheel.",
 )
 def init_cmd(
     repo: str,
@@ -100,7 +111,7 @@ def init_cmd(
     ci: str | None,
     ci_project: str | None,
     restore_client_id: str | None,
-    branch: str,
+    branch: str | None,
     service_connection: str,
     restore_service_connection: str,
     ci_issuer: str,
@@ -114,24 +125,41 @@ def init_cmd(
     values = None
     files: dict[str, str] = {}
     if ci is not None:
+        remote, current = _origin_and_branch(repo)
+        if not ci_project and remote:
+            ci_project, host = ci_mod.project_from_remote(ci, remote)
+            if ci == "gitlab" and not ci_issuer and host != "gitlab.com":
+                ci_issuer = f"https://{host}"  # a self-managed instance: its URL is the issuer
         if not ci_project:
-            raise UsageError("--ci needs --ci-project (the repository or project the pipelines run in)")
+            raise UsageError(
+                "--ci needs --ci-project (the repository or project the pipelines run in): the repository"
+                " has no origin remote to read it from"
+            )
         values = ci_mod.CiValues(
             tenant_id=tenant_id,
             backup_client_id=client_id,
             restore_client_id=restore_client_id or client_id,
             project=ci_project.strip("/"),
-            branch=branch,
+            branch=branch or current or "main",
             package=package,
             service_connection=service_connection,
             restore_service_connection=restore_service_connection,
             issuer=ci_issuer,
         )
         files = ci_mod.render(ci, values)  # before anything is written: a missing template fails first
+
+    def write_pipelines(root: Path) -> list[str]:
+        nonlocal values, files
+        assert ci is not None and values is not None
+        if not (branch or current):  # a repository init just made: the branch git gave it
+            values = dataclasses.replace(values, branch=_origin_and_branch(str(root))[1] or "main")
+            files = ci_mod.render(ci, values)
+        return ci_mod.write(root, files)
+
     auth = auth or ("federated" if ci else "secret")
     cfg = Config(tenant_id=tenant_id, client_id=client_id, auth=auth, cloud=cloud)
     store, written = init_repository(
-        repo, cfg, force=force, extra=(lambda root: ci_mod.write(root, files)) if ci is not None else None
+        repo, cfg, force=force, extra=write_pipelines if ci is not None else None
     )
     click.echo(f"initialised backup repository {store.root} ({cfg.cloud} cloud, auth {cfg.auth})")
     if ci is None or values is None:
@@ -143,12 +171,50 @@ def init_cmd(
     click.echo("Certificates & secrets > Federated credentials > Other issuer):")
     for cred in ci_mod.federated_credentials(ci, values):
         app = values.backup_client_id if cred.app == "backup" else values.restore_client_id
-        click.echo(f"  {cred.app} app {app}: issuer {cred.issuer}")
-        click.echo(f"    subject {cred.subject}")
+        click.echo(f"  {cred.app} app {app} ({cred.jobs}): issuer {cred.issuer}")
+        if cred.flexible:
+            click.echo(f"    claims matching expression {cred.subject}")
+            click.echo(
+                "    (a flexible federated credential: Microsoft Graph beta or the Entra admin center)"
+            )
+        else:
+            click.echo(f"    subject {cred.subject}")
         click.echo(f"    audience {cred.audience}")
+    if ci == "azure-devops":
+        click.echo(
+            "  (an Azure DevOps workload identity service connection shows its issuer and subject when made;"
+            " the pipelines use the two connections named above)"
+        )
     click.echo(
         "next: grant the backup app `entragit permissions`, the restore app `entragit permissions --restore`"
     )
+    click.echo(f"then: {_SETUP[ci]}")
+
+
+_SETUP = {
+    "github": "add required reviewers to the environment entragit-restore (deployment branch: the default"
+    " one) and make the entragit review check required",
+    "gitlab": f"push the default branch to {GITLAB_APPLY_BRANCH} and protect that branch and the environment"
+    " entragit-restore (only approvers); merging promotes nothing until someone pushes to it",
+    "azure-devops": "make the two service connections, add an Approvals check to the environment"
+    " entragit-restore and a build validation policy running entragit-review.yml on the default branch",
+}
+
+
+def _origin_and_branch(repo: str) -> tuple[str, str]:
+    """The origin remote's URL and the current branch of the git repository at `repo` ('' for each that it
+    lacks, or when `repo` is not the top of a work tree): what `--ci-project` and `--branch` default to."""
+    from entragit.repo import git
+
+    root = Path(repo)
+    if not root.is_dir():
+        return "", ""
+    top = git.run(root, "rev-parse", "--show-toplevel", check=False).decode().strip()
+    if not top or Path(top).resolve() != root.resolve():
+        return "", ""
+    remote = git.run(root, "remote", "get-url", "origin", check=False).decode().strip()
+    branch = git.run(root, "symbolic-ref", "--quiet", "--short", "HEAD", check=False).decode().strip()
+    return remote, branch
 
 
 @click.command("backup")
