@@ -661,7 +661,6 @@ def app_extras() -> Obj:
             "allProperties": True,
             "credentialsWithUsageVerify": True,
             "credentialsWithUsageSign": True,
-            "identifierUris": False,
             "tokenEncryptionKeyId": True,
         },
         "uniqueName": None,
@@ -709,7 +708,6 @@ def first_party_service_principal(sp_id: str, app_id: str, name: str, names: lis
         "logoutUrl": None,
         "notes": None,
         "preferredSingleSignOnMode": None,
-        "publisherName": "Microsoft Services",
         "replyUrls": [],
         "servicePrincipalNames": names,
         "servicePrincipalType": "Application",
@@ -934,20 +932,9 @@ def authentication_methods_policy(now: datetime) -> Obj:
         "policyVersion": "1.5",
         "policyMigrationState": "migrationComplete",
         "reconfirmationInDays": 0,
-        "reportSuspiciousActivitySettings": {
-            "state": "default",
-            "includeTarget": {"targetType": "group", "id": "all_users"},
-            "voiceReportingCode": 0,
-        },
-        "systemCredentialPreferences": {
-            "state": "default",
-            "excludeTargets": [],
-            "includeTargets": [{"id": "all_users", "targetType": "group"}],
-        },
         "registrationEnforcement": {
             "authenticationMethodsRegistrationCampaign": {
                 "snoozeDurationInDays": 1,
-                "enforceRegistrationAfterAllowedSnoozes": True,
                 "state": "default",
                 "excludeTargets": [],
                 "includeTargets": [
@@ -1301,7 +1288,6 @@ def app_service_principal(app: Obj, sp_id: str, tenant_id: str) -> Obj:
         "logoutUrl": None,
         "notes": None,
         "preferredSingleSignOnMode": None,
-        "publisherName": SANDBOX_ORG_NAME,
         "replyUrls": list((app.get("web") or {}).get("redirectUris") or []),
         "servicePrincipalNames": [app["appId"], *list(app.get("identifierUris") or [])],
         "servicePrincipalType": "Application",
