@@ -1162,7 +1162,6 @@ def organization(tenant_id: str, domain: str, name: str, now: datetime) -> Obj:
         "createdDateTime": iso(created),
         "defaultUsageLocation": "US",
         "displayName": name,
-        "isMultipleDataLocationsForServicesEnabled": None,
         "marketingNotificationEmails": [],
         "onPremisesLastSyncDateTime": iso(now - timedelta(minutes=23)),
         "onPremisesSyncEnabled": True,
@@ -1175,7 +1174,6 @@ def organization(tenant_id: str, domain: str, name: str, now: datetime) -> Obj:
         "street": "One Microsoft Way",
         "technicalNotificationMails": [f"it-admins@{domain}"],
         "tenantType": "AAD",
-        "directorySizeQuota": {"used": 0, "total": 300000},
         "assignedPlans": [
             {
                 "assignedDateTime": iso(created + timedelta(minutes=9)),
@@ -1337,9 +1335,7 @@ def complete(seed: Obj, now: datetime | None = None) -> Obj:
     users = list(seed.get("users") or [])
 
     if not seed.get("organization"):
-        org = organization(tenant_id, domain, org_name, now)
-        org["directorySizeQuota"]["used"] = len(users) + len(seed.get("groups") or [])
-        out["organization"] = [org]
+        out["organization"] = [organization(tenant_id, domain, org_name, now)]
     elif not seed["organization"][0].get("verifiedDomains"):
         # The sandbox finds the tenant's domain through verifiedDomains; a hand-written org may omit it.
         org = dict(seed["organization"][0])

@@ -1717,9 +1717,6 @@ class TenantGenerator:
         graph_sp = baseline.graph_service_principal(self.graph_sp_id)
         graph_sp["appRoleAssignedTo"] = self.graph_assignments
         org = baseline.organization(self.tenant_id, self.domain, SANDBOX_ORG_NAME, self.now)
-        org["directorySizeQuota"]["used"] = (
-            len(self.users) + len(self.groups) + len(self.apps) + len(self.sps)
-        )
         return {
             "organization": [org],
             "users": self.users,

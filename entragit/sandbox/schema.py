@@ -607,6 +607,9 @@ _add(
         context="conditionalAccess/namedLocations",
         entity_context="namedLocations",
         known=NAMED_LOCATION_KNOWN,
+        lists=frozenset({"ipRanges", "countriesAndRegions"}),
+        # resources/ipnamedlocation.md, countrynamedlocation.md: both booleans default to false
+        defaults=(("isTrusted", False), ("includeUnknownCountriesAndRegions", False)),
         required=("displayName",),
         read_only=frozenset({"id", "createdDateTime", "modifiedDateTime"}),
         polymorphic=True,

@@ -110,6 +110,17 @@ class Allowed:
     paths: tuple[tuple[str, tuple[str, bool]], ...] = ()
 
 
+# What the CSDL snapshot (2026-08-04) lacks and the v1.0 pages document: the role definitions' recycle bin
+# (resources/unifiedroledefinition.md, directoryrolemanagementdeleteditemcontainer-list-roledefinitions.md,
+# unifiedroledefinition-restore.md, 2026; docs/graph.md, Deleted items).
+DOCUMENTED = Allowed(
+    properties=frozenset({(f"{GRAPH}unifiedRoleDefinition", "deletedDateTime")}),
+    paths=(
+        ("/roleManagement/directory/deletedItems/roleDefinitions", (f"{GRAPH}unifiedRoleDefinition", True)),
+    ),
+)
+
+
 class _Checker:
     def __init__(self, schema: Schema, where: str, allowed: Allowed) -> None:
         self.schema = schema
