@@ -661,7 +661,6 @@ def app_extras() -> Obj:
             "allProperties": True,
             "credentialsWithUsageVerify": True,
             "credentialsWithUsageSign": True,
-            "identifierUris": False,
             "tokenEncryptionKeyId": True,
         },
         "uniqueName": None,
@@ -709,7 +708,6 @@ def first_party_service_principal(sp_id: str, app_id: str, name: str, names: lis
         "logoutUrl": None,
         "notes": None,
         "preferredSingleSignOnMode": None,
-        "publisherName": "Microsoft Services",
         "replyUrls": [],
         "servicePrincipalNames": names,
         "servicePrincipalType": "Application",
@@ -934,20 +932,9 @@ def authentication_methods_policy(now: datetime) -> Obj:
         "policyVersion": "1.5",
         "policyMigrationState": "migrationComplete",
         "reconfirmationInDays": 0,
-        "reportSuspiciousActivitySettings": {
-            "state": "default",
-            "includeTarget": {"targetType": "group", "id": "all_users"},
-            "voiceReportingCode": 0,
-        },
-        "systemCredentialPreferences": {
-            "state": "default",
-            "excludeTargets": [],
-            "includeTargets": [{"id": "all_users", "targetType": "group"}],
-        },
         "registrationEnforcement": {
             "authenticationMethodsRegistrationCampaign": {
                 "snoozeDurationInDays": 1,
-                "enforceRegistrationAfterAllowedSnoozes": True,
                 "state": "default",
                 "excludeTargets": [],
                 "includeTargets": [
@@ -1175,7 +1162,6 @@ def organization(tenant_id: str, domain: str, name: str, now: datetime) -> Obj:
         "createdDateTime": iso(created),
         "defaultUsageLocation": "US",
         "displayName": name,
-        "isMultipleDataLocationsForServicesEnabled": None,
         "marketingNotificationEmails": [],
         "onPremisesLastSyncDateTime": iso(now - timedelta(minutes=23)),
         "onPremisesSyncEnabled": True,
@@ -1188,7 +1174,6 @@ def organization(tenant_id: str, domain: str, name: str, now: datetime) -> Obj:
         "street": "One Microsoft Way",
         "technicalNotificationMails": [f"it-admins@{domain}"],
         "tenantType": "AAD",
-        "directorySizeQuota": {"used": 0, "total": 300000},
         "assignedPlans": [
             {
                 "assignedDateTime": iso(created + timedelta(minutes=9)),
@@ -1301,7 +1286,6 @@ def app_service_principal(app: Obj, sp_id: str, tenant_id: str) -> Obj:
         "logoutUrl": None,
         "notes": None,
         "preferredSingleSignOnMode": None,
-        "publisherName": SANDBOX_ORG_NAME,
         "replyUrls": list((app.get("web") or {}).get("redirectUris") or []),
         "servicePrincipalNames": [app["appId"], *list(app.get("identifierUris") or [])],
         "servicePrincipalType": "Application",
@@ -1351,9 +1335,7 @@ def complete(seed: Obj, now: datetime | None = None) -> Obj:
     users = list(seed.get("users") or [])
 
     if not seed.get("organization"):
-        org = organization(tenant_id, domain, org_name, now)
-        org["directorySizeQuota"]["used"] = len(users) + len(seed.get("groups") or [])
-        out["organization"] = [org]
+        out["organization"] = [organization(tenant_id, domain, org_name, now)]
     elif not seed["organization"][0].get("verifiedDomains"):
         # The sandbox finds the tenant's domain through verifiedDomains; a hand-written org may omit it.
         org = dict(seed["organization"][0])

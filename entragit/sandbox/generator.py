@@ -486,12 +486,13 @@ class TenantGenerator:
             visibility = "Public" if roll < 0.6 else ("Private" if roll < 0.95 else "HiddenMembership")
         elif kind == "role":
             visibility = "Private"
+        if unified:
+            # The draw that chose a beta-only `creationOptions` (not in v1.0): kept so that a seed still
+            # generates the same tenant.
+            self.rng.random()
         return group_record(
             id=group_id,
             createdDateTime=iso(created),
-            creationOptions=["Team", "ExchangeProvisioningFlags:3552"]
-            if unified and self.rng.random() < 0.5
-            else [],
             description=description,
             displayName=display,
             groupTypes=group_types,
@@ -983,7 +984,6 @@ class TenantGenerator:
                 self.new_id(),
                 self.new_id(),
             )
-            sp["publisherName"] = name.split()[0]
             sp["tags"] = ["WindowsAzureActiveDirectoryIntegratedApp"]
             sp["appRoleAssignedTo"] = []
             self.sps.append(sp)
@@ -1379,7 +1379,6 @@ class TenantGenerator:
                 "locations": None,
                 "devices": None,
                 "clientApplications": None,
-                "times": None,
             }
             full_conditions.update(conditions)
             policies.append(
@@ -1718,9 +1717,6 @@ class TenantGenerator:
         graph_sp = baseline.graph_service_principal(self.graph_sp_id)
         graph_sp["appRoleAssignedTo"] = self.graph_assignments
         org = baseline.organization(self.tenant_id, self.domain, SANDBOX_ORG_NAME, self.now)
-        org["directorySizeQuota"]["used"] = (
-            len(self.users) + len(self.groups) + len(self.apps) + len(self.sps)
-        )
         return {
             "organization": [org],
             "users": self.users,

@@ -55,6 +55,7 @@ from entragit.sandbox.protocol import (
     conflict,
     error_response,
     invalid_value,
+    nested_refusal,
     not_allowed,
     not_found,
     read_only,
@@ -71,6 +72,7 @@ from entragit.sandbox.schema import (
     new_guid,
     path_index,
     project,
+    undeclared_member,
 )
 from entragit.sandbox.tenant import DIRECTORY_KEYS, Tenant
 
@@ -1474,16 +1476,15 @@ class GraphApi:
                 "defaultUserRolePermissions", "guestUserRoleId", "allowUserConsentForRiskyApps",
             }  # fmt: skip
         else:
-            known |= {
-                "registrationEnforcement",
-                "reportSuspiciousActivitySettings",
-                "systemCredentialPreferences",
-            }
+            known |= {"registrationEnforcement"}
         for prop in changes:
             if prop in ro or prop == "authenticationMethodConfigurations":
                 read_only(prop)
             if prop not in known:
                 bad(f"Property '{prop}' does not exist as a declared property or extension property.")
+        nested = undeclared_member(path, changes)
+        if nested is not None:
+            bad(nested_refusal(*nested))
         merged = merge_patch(obj, changes)  # a new dict: a state save may be serialising the old one
         if path == "policies/authorizationPolicy":
             policy_values.check_authorization_policy(merged)

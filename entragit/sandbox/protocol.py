@@ -103,6 +103,15 @@ def bad(message: str, code: str = "Request_BadRequest") -> NoReturn:
     raise ApiError(400, code, message)
 
 
+def nested_refusal(prop: str, complex_type: str) -> str:
+    """Graph's 400 for a member a complex value's v1.0 type does not declare (a beta-only one, a typo): the
+    OData reader's wording, as field reports show it (microsoftgraph/msgraph-sdk-java#391)."""
+    return (
+        f"The property '{prop}' does not exist on type 'microsoft.graph.{complex_type}'. Make sure to only "
+        "use property names that are defined by the type or mark the type as open type."
+    )
+
+
 def not_found(oid: str) -> NoReturn:
     raise ApiError(
         404,

@@ -27,6 +27,7 @@ from entragit.sandbox.protocol import (
     bad,
     conflict,
     invalid_value,
+    nested_refusal,
     not_found,
     read_only,
 )
@@ -43,6 +44,7 @@ from entragit.sandbox.schema import (
     new_guid,
     new_role_assignment_id,
     security_identifier,
+    undeclared_member,
 )
 from entragit.sandbox.tenant import Tenant
 
@@ -81,6 +83,9 @@ class Rules:
             ):
                 continue
             bad(f"Property '{prop}' does not exist as a declared property or extension property.")
+        nested = undeclared_member(td.key, body)
+        if nested is not None:
+            bad(nested_refusal(*nested))
 
     def binds(self, body: dict[str, Any], allowed: Iterable[str]) -> dict[str, list[str]]:
         """`members@odata.bind`/`owners@odata.bind` → ids; more than 20 in total is refused."""

@@ -68,7 +68,7 @@ USER_KNOWN = frozenset(
         "onPremisesProvisioningErrors", "onPremisesSamAccountName", "onPremisesSecurityIdentifier",
         "onPremisesSyncEnabled", "onPremisesUserPrincipalName", "otherMails", "passwordPolicies",
         "passwordProfile", "pastProjects", "postalCode", "preferredDataLocation", "preferredLanguage",
-        "preferredName", "provisionedPlans", "proxyAddresses", "refreshTokensValidFromDateTime",
+        "preferredName", "provisionedPlans", "proxyAddresses",
         "responsibilities", "schools", "securityIdentifier", "serviceProvisioningErrors", "showInAddressList",
         "signInActivity", "signInSessionsValidFromDateTime", "skills", "state", "streetAddress", "surname",
         "usageLocation", "userPrincipalName", "userType",
@@ -78,7 +78,7 @@ USER_KNOWN = frozenset(
 USER_READ_ONLY = _DIRECTORY_READ_ONLY | {
     "createdDateTime", "creationType", "lastPasswordChangeDateTime", "legalAgeGroupClassification",
     "assignedPlans", "provisionedPlans", "licenseAssignmentStates", "assignedLicenses", "proxyAddresses",
-    "imAddresses", "refreshTokensValidFromDateTime", "signInSessionsValidFromDateTime", "signInActivity",
+    "imAddresses", "signInSessionsValidFromDateTime", "signInActivity",
     "securityIdentifier", "externalUserState", "externalUserStateChangeDateTime",
     "onPremisesDistinguishedName", "onPremisesDomainName", "onPremisesLastSyncDateTime",
     "onPremisesSamAccountName", "onPremisesSecurityIdentifier", "onPremisesSyncEnabled",
@@ -93,7 +93,7 @@ USER_CLOUD_WRITABLE_WHEN_SYNCED = frozenset(
 )
 
 GROUP_DEFAULT = (
-    "id", "deletedDateTime", "classification", "createdDateTime", "creationOptions", "description",
+    "id", "deletedDateTime", "classification", "createdDateTime", "description",
     "displayName", "expirationDateTime", "groupTypes", "isAssignableToRole", "mail", "mailEnabled",
     "mailNickname", "membershipRule", "membershipRuleProcessingState", "onPremisesDomainName",
     "onPremisesLastSyncDateTime", "onPremisesNetBiosName", "onPremisesSamAccountName",
@@ -103,10 +103,39 @@ GROUP_DEFAULT = (
     "serviceProvisioningErrors",
 )  # fmt: skip
 
+# Collection-valued properties per type (the v1.0 resource pages; tests/schema/test_sandbox_schema.py checks
+# them against the CSDL). An unset one reads back as [], never null: OData JSON writes an empty collection as
+# an empty array (OData JSON Format 4.01, 7.8 Collection of Primitive/Complex Values).
+USER_LISTS = frozenset(
+    {
+        "assignedLicenses", "assignedPlans", "businessPhones", "identities", "imAddresses", "interests",
+        "licenseAssignmentStates", "onPremisesProvisioningErrors", "otherMails", "pastProjects",
+        "provisionedPlans", "proxyAddresses", "responsibilities", "schools", "serviceProvisioningErrors",
+        "skills",
+    }
+)  # fmt: skip
 _GROUP_LISTS = frozenset(
     {
-        "creationOptions", "groupTypes", "proxyAddresses", "resourceBehaviorOptions",
-        "resourceProvisioningOptions", "onPremisesProvisioningErrors", "serviceProvisioningErrors",
+        "groupTypes", "proxyAddresses", "resourceBehaviorOptions", "resourceProvisioningOptions",
+        "onPremisesProvisioningErrors", "serviceProvisioningErrors", "assignedLabels", "assignedLicenses",
+    }
+)  # fmt: skip
+APPLICATION_LISTS = frozenset(
+    {
+        "addIns",
+        "appRoles",
+        "identifierUris",
+        "keyCredentials",
+        "passwordCredentials",
+        "requiredResourceAccess",
+        "tags",
+    }
+)
+SERVICE_PRINCIPAL_LISTS = frozenset(
+    {
+        "addIns", "alternativeNames", "appRoles", "keyCredentials", "notificationEmailAddresses",
+        "oauth2PermissionScopes", "passwordCredentials", "replyUrls",
+        "resourceSpecificApplicationPermissions", "servicePrincipalNames", "tags",
     }
 )  # fmt: skip
 
@@ -179,13 +208,12 @@ SERVICE_PRINCIPAL_KNOWN = frozenset(
         "preferredSingleSignOnMode", "preferredTokenSigningKeyThumbprint", "replyUrls",
         "resourceSpecificApplicationPermissions", "samlSingleSignOnSettings", "servicePrincipalNames",
         "servicePrincipalType", "signInAudience", "tags", "tokenEncryptionKeyId", "verifiedPublisher",
-        "publisherName", "createdDateTime",
     }
 )  # fmt: skip
 
 SERVICE_PRINCIPAL_READ_ONLY = _DIRECTORY_READ_ONLY | {
     "appId", "appDisplayName", "appOwnerOrganizationId", "applicationTemplateId", "servicePrincipalType",
-    "signInAudience", "passwordCredentials", "publisherName", "verifiedPublisher", "createdDateTime",
+    "signInAudience", "passwordCredentials", "verifiedPublisher",
     "disabledByMicrosoftStatus", "resourceSpecificApplicationPermissions",
 }  # fmt: skip
 
@@ -218,6 +246,57 @@ AUTH_STRENGTH_KNOWN = frozenset(
 )  # fmt: skip
 
 
+# Complex values whose v1.0 members the sandbox checks in writes (resources/<type>.md), by collection or
+# singleton path and dotted property path → (complex type, members). Graph v1.0 refuses a member its type does
+# not declare (beta-only ones too) with a 400; tests/schema/test_sandbox_schema.py checks the members against
+# the CSDL.
+_AMP = "policies/authenticationMethodsPolicy"
+NESTED_KNOWN: dict[tuple[str, str], tuple[str, frozenset[str]]] = {
+    ("identity/conditionalAccess/policies", "conditions"): (
+        "conditionalAccessConditionSet",
+        frozenset(
+            {
+                "applications", "authenticationFlows", "clientAppTypes", "clientApplications", "devices",
+                "insiderRiskLevels", "locations", "platforms", "servicePrincipalRiskLevels",
+                "signInRiskLevels", "userRiskLevels", "users",
+            }
+        ),
+    ),
+    ("applications", "servicePrincipalLockConfiguration"): (
+        "servicePrincipalLockConfiguration",
+        frozenset(
+            {
+                "allProperties", "credentialsWithUsageSign", "credentialsWithUsageVerify", "isEnabled",
+                "tokenEncryptionKeyId",
+            }
+        ),
+    ),
+    (_AMP, "registrationEnforcement"): (
+        "registrationEnforcement",
+        frozenset({"authenticationMethodsRegistrationCampaign"}),
+    ),
+    (_AMP, "registrationEnforcement.authenticationMethodsRegistrationCampaign"): (
+        "authenticationMethodsRegistrationCampaign",
+        frozenset({"excludeTargets", "includeTargets", "snoozeDurationInDays", "state"}),
+    ),
+}  # fmt: skip
+
+
+def undeclared_member(key: str, body: dict[str, Any]) -> tuple[str, str] | None:
+    """The first (property, complex type) of a write body to `key` that NESTED_KNOWN says its type lacks."""
+    for (where, path), (ctype, members) in NESTED_KNOWN.items():
+        if where != key:
+            continue
+        value: Any = body
+        for step in path.split("."):
+            value = value.get(step) if isinstance(value, dict) else None
+        if isinstance(value, dict):
+            for prop in value:
+                if prop not in members and not prop.startswith("@odata."):
+                    return prop, ctype
+    return None
+
+
 @dataclass(frozen=True)
 class Relationship:
     """A directoryObject collection hanging off an object (members, owners)."""
@@ -239,6 +318,9 @@ class TypeDef:
     select_only: frozenset[str] = frozenset()  # stored but returned only when $select names them
     single_only: frozenset[str] = frozenset()  # $select of these on a collection → 501
     known: frozenset[str] | None = None
+    lists: frozenset[str] = frozenset()  # collection-valued: unset reads back as []
+    # Nullable="false" values an object may lack in storage, and what Graph returns for them then
+    defaults: tuple[tuple[str, Any], ...] = ()
     required: tuple[str, ...] = ()
     read_only: frozenset[str] = frozenset({"id"})
     create_only: frozenset[str] = frozenset()
@@ -290,6 +372,7 @@ _add(
         default_select=USER_DEFAULT,
         single_only=USER_SINGLE_ONLY,
         known=USER_KNOWN,
+        lists=USER_LISTS,
         required=("accountEnabled", "displayName", "mailNickname", "userPrincipalName", "passwordProfile"),
         read_only=USER_READ_ONLY,
         directory_object=True,
@@ -363,6 +446,7 @@ _add(
         # resources/group.md: the Exchange-backed ones are "supported only on the Get group API".
         single_only=GROUP_EXCHANGE,
         known=GROUP_KNOWN,
+        lists=_GROUP_LISTS,
         required=("displayName", "mailEnabled", "mailNickname", "securityEnabled"),
         read_only=GROUP_READ_ONLY,
         create_only=GROUP_CREATE_ONLY,
@@ -417,6 +501,9 @@ _add(
         context="applications",
         entity_context="applications",
         known=APPLICATION_KNOWN,
+        lists=APPLICATION_LISTS,
+        # resources/application.md: oauth2RequirePostResponse "The default is false"
+        defaults=(("oauth2RequirePostResponse", False),),
         required=("displayName",),
         read_only=APPLICATION_READ_ONLY,
         directory_object=True,
@@ -459,6 +546,9 @@ _add(
         context="servicePrincipals",
         entity_context="servicePrincipals",
         known=SERVICE_PRINCIPAL_KNOWN,
+        lists=SERVICE_PRINCIPAL_LISTS,
+        # resources/serviceprincipal.md: appRoleAssignmentRequired "The default value is false"
+        defaults=(("appRoleAssignmentRequired", False),),
         required=("appId",),
         read_only=SERVICE_PRINCIPAL_READ_ONLY,
         directory_object=True,
@@ -482,7 +572,6 @@ _add(
                 "preferredSingleSignOnMode",
                 "alternativeNames",
                 "keyCredentials",
-                "publisherName",
                 "signInAudience",
                 "appDisplayName",
                 "homepage",
@@ -518,6 +607,9 @@ _add(
         context="conditionalAccess/namedLocations",
         entity_context="namedLocations",
         known=NAMED_LOCATION_KNOWN,
+        lists=frozenset({"ipRanges", "countriesAndRegions"}),
+        # resources/ipnamedlocation.md, countrynamedlocation.md: both booleans default to false
+        defaults=(("isTrusted", False), ("includeUnknownCountriesAndRegions", False)),
         required=("displayName",),
         read_only=frozenset({"id", "createdDateTime", "modifiedDateTime"}),
         polymorphic=True,
@@ -536,6 +628,7 @@ _add(
         context="identity/conditionalAccess/authenticationStrength/policies",
         entity_context="identity/conditionalAccess/authenticationStrength/policies",
         known=AUTH_STRENGTH_KNOWN,
+        lists=frozenset({"allowedCombinations"}),
         required=("displayName", "allowedCombinations"),
         read_only=frozenset(
             {
@@ -613,15 +706,12 @@ _add(
                 "version",
                 "rolePermissions",
                 "inheritsPermissionsFrom",
-                "isPrivileged",
-                "allowedPrincipalTypes",
                 "deletedDateTime",
             }
         ),
+        lists=frozenset({"resourceScopes", "rolePermissions"}),
         required=("displayName", "rolePermissions", "isEnabled"),
-        read_only=frozenset(
-            {"id", "isBuiltIn", "templateId", "inheritsPermissionsFrom", "isPrivileged", "deletedDateTime"}
-        ),
+        read_only=frozenset({"id", "isBuiltIn", "templateId", "inheritsPermissionsFrom", "deletedDateTime"}),
         # resources/unifiedroledefinition.md (2026): a deleted custom role definition is soft-deleted into
         # roleManagement/directory/deletedItems/roleDefinitions (RECYCLE_BINS), not directory/deletedItems.
         soft_delete=True,
@@ -856,11 +946,24 @@ class Page:
     extra: dict = field(default_factory=dict)
 
 
+def read_value(td: TypeDef, obj: dict, prop: str) -> Any:
+    """A property as Graph returns it: unset collections as [] and unset non-nullable values as their
+    default, whatever the store holds (seeds, generated tenants and creates may leave them out)."""
+    value = obj.get(prop)
+    if value is None:
+        if prop in td.lists:
+            return []
+        for name, default in td.defaults:
+            if name == prop:
+                return default
+    return value
+
+
 def project(td: TypeDef, obj: dict, select: list[str] | None = None, with_type: bool = False) -> dict:
     """The JSON Graph returns for an object: $select, else the type's default property set.
 
-    Selected properties that are unset come back as null, like Graph; `id` is always included;
-    passwordProfile is write-only and never returned.
+    Selected properties that are unset come back as null (collections as []), like Graph; `id` is always
+    included; passwordProfile is write-only and never returned.
     """
     out: dict = {}
     kind = obj.get("@odata.type")
@@ -870,15 +973,15 @@ def project(td: TypeDef, obj: dict, select: list[str] | None = None, with_type: 
         out["@odata.type"] = kind or td.odata_type
     if select:
         for prop in select:
-            out[prop] = obj.get(prop)
+            out[prop] = read_value(td, obj, prop)
         out.setdefault("id", obj.get("id"))
     elif td.default_select is not None:
         for prop in td.default_select:
-            out[prop] = obj.get(prop)
+            out[prop] = read_value(td, obj, prop)
     else:
-        for key, value in obj.items():
+        for key in obj:
             if key not in td.select_only and key != "passwordProfile" and key != "@odata.type":
-                out[key] = value
+                out[key] = read_value(td, obj, key)
     if "passwordProfile" in out:
         out["passwordProfile"] = None  # write-only: a selected profile reads back as null
     return out

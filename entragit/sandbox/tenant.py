@@ -450,7 +450,16 @@ class Tenant:
                 self.purge(oid)
 
     def purge(self, oid: str) -> None:
+        """Gone for good. A user's licences are freed: user-delete.md, "After 30 days and if not restored,
+        the user object is permanently deleted and their assigned resources freed" (a soft-deleted user's
+        stay assigned, so that a restore gets them back)."""
         item = self.deleted.pop(oid)
+        if item["key"] == "users":
+            freed = {str(lic.get("skuId")).lower() for lic in item["obj"].get("assignedLicenses") or []}
+            for sku in list(self.coll("subscribedSkus").objs.values()):
+                if str(sku.get("skuId")).lower() in freed:
+                    consumed = max(int(sku.get("consumedUnits") or 0) - 1, 0)
+                    self.replace("subscribedSkus", {**sku, "consumedUnits": consumed})
         self.record(item["key"], oid)
 
     def restore(self, oid: str) -> dict[str, Any]:

@@ -46,20 +46,21 @@ _COSTS: tuple[tuple[str, re.Pattern[str], int], ...] = tuple(
         ("GET", rf"^/groups/{_ID}/members(/.*)?$", 3),
         ("GET", r"^/subscribedSkus(/.*)?$", 3),
         ("GET", r"^/contracts(/.*)?$", 3),
-        ("POST", r"^/directoryObjects/(getByIds|getObjectsById)$", 3),
-        ("POST", r"^/getObjectsById$", 3),
+        ("POST", r"^/directoryObjects/(getByIds|getObjectsById)$", 5),
+        ("POST", r"^/getObjectsById$", 5),
         ("GET", rf"^/(me|users/{_ID})/(memberOf|ownedObjects|licenseDetails|transitiveMemberOf)(/.*)?$", 2),
         ("POST", rf"^/(me|users/{_ID})/(getMemberGroups|getMemberObjects)$", 2),
         ("GET", r"^/users(/delta)?$", 2),
-        ("GET", rf"^/users/{_ID}$", 2),
-        ("GET", r"^/me$", 2),
         ("GET", rf"^/applications/{_ID}/extensionProperties(/.*)?$", 2),
         ("GET", r"^/applications(/delta)?$", 2),
-        ("GET", rf"^/applications/{_ID}$", 2),
         ("GET", r"^/oauth2PermissionGrants(/.*)?$", 2),
         ("GET", rf"^/servicePrincipals/{_ID}/appRoleAssignments(/.*)?$", 2),
     )
 )
+
+# "Using $select for directoryObjects/getByIds and getObjectsById results in 2 ResourceUnits" (not 5 - 1).
+_GET_BY_IDS = re.compile(r"^/(directoryObjects/(getByIds|getObjectsById)|getObjectsById)$", re.I)
+_GET_BY_IDS_SELECT_COST = 2
 
 _CA_PATH = re.compile(
     r"^/(identity/conditionalAccess/(policies|namedLocations)"
@@ -106,7 +107,9 @@ def request_cost(method: str, path: str, query: Mapping[str, str]) -> int:
             base = cost
             break
     keys = {k.lower().lstrip("$"): v for k, v in query.items()}
-    if "select" in keys:
+    if "select" in keys and method == "POST" and _GET_BY_IDS.match(path):
+        base = _GET_BY_IDS_SELECT_COST
+    elif "select" in keys:
         base -= 1
     if "expand" in keys:
         base += 1

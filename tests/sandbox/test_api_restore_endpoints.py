@@ -34,6 +34,20 @@ def test_assign_license_adds_and_removes_and_answers_200_with_the_user(g: Graph)
     assert consumed(g, E3) == before
 
 
+def test_a_permanently_deleted_users_licences_are_freed(g: Graph) -> None:
+    """user-delete.md: a deleted user keeps its licence assignments in the recycle bin (restored with it);
+    once permanently deleted, "their assigned resources freed": consumedUnits goes down."""
+    before = consumed(g, E3)
+    user = g.post("users", new_user("licensed", usageLocation="US")).json()
+    r = g.post(f"users/{user['id']}/assignLicense", {"addLicenses": [{"skuId": E3}], "removeLicenses": []})
+    assert r.status_code == 200, r.text
+    assert consumed(g, E3) == before + 1
+    assert g.delete(f"users/{user['id']}").status_code == 204
+    assert consumed(g, E3) == before + 1  # soft-deleted: still assigned
+    assert g.delete(f"directory/deletedItems/{user['id']}").status_code == 204
+    assert consumed(g, E3) == before
+
+
 def test_assign_license_errors(g: Graph) -> None:
     """Both parameters are required (user-assignlicense.md); an unknown SKU and a user without usageLocation
     are refused (field report KelvinTegelaar/CIPP#783: "License assignment cannot be done for user with

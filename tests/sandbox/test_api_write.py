@@ -6,6 +6,9 @@ import re
 from typing import Any
 
 import pytest
+from msal_session import session_for
+
+from entragit.sandbox.server import Sandbox
 
 from .api_helpers import DOMAIN, PASSWORD, Graph, assert_error, gid, guid, not_found_message, uid
 
@@ -87,7 +90,7 @@ def test_proxy_address_conflict_when_mail_is_taken(g: Graph) -> None:
 
 def test_patch_user_rejects_read_only_properties_with_graphs_message(g: Graph) -> None:
     for prop, value in (
-        ("refreshTokensValidFromDateTime", "2024-01-01T00:00:00Z"),
+        ("signInSessionsValidFromDateTime", "2024-01-01T00:00:00Z"),
         ("createdDateTime", "2024-01-01T00:00:00Z"),
         ("proxyAddresses", ["SMTP:x@contoso.onmicrosoft.com"]),
         ("id", uid(1)),
@@ -100,6 +103,53 @@ def test_patch_user_rejects_read_only_properties_with_graphs_message(g: Graph) -
             f"Property '{prop}' is read-only and cannot be set.",
         )
     assert_error(g.patch(f"users/{uid(1)}", {"favouriteColour": "red"}), 400, "Request_BadRequest")
+
+
+def test_beta_only_properties_are_refused_like_any_unknown_property(sandbox: Sandbox) -> None:
+    """Graph v1.0 reads a body against the v1.0 types: a property only beta declares is unknown there, a 400
+    (the OData reader's "does not exist on type" for a member of a complex value; resources/
+    conditionalaccessconditionset.md, serviceprincipallockconfiguration.md,
+    authenticationmethodspolicy.md and authenticationmethodsregistrationcampaign.md list the v1.0 members)."""
+    g = Graph(sandbox, session_for(sandbox))  # the demo tenant: it has policies and applications
+    policy = g.get("identity/conditionalAccess/policies").json()["value"][0]
+    app = g.get("applications").json()["value"][0]
+    for path, body, prop, ctype in (
+        (
+            f"identity/conditionalAccess/policies/{policy['id']}",
+            {"conditions": {"times": None}},
+            "times",
+            "conditionalAccessConditionSet",
+        ),
+        (
+            f"applications/{app['id']}",
+            {"servicePrincipalLockConfiguration": {"isEnabled": True, "identifierUris": True}},
+            "identifierUris",
+            "servicePrincipalLockConfiguration",
+        ),
+        (
+            "policies/authenticationMethodsPolicy",
+            {
+                "registrationEnforcement": {
+                    "authenticationMethodsRegistrationCampaign": {
+                        "enforceRegistrationAfterAllowedSnoozes": True
+                    }
+                }
+            },
+            "enforceRegistrationAfterAllowedSnoozes",
+            "authenticationMethodsRegistrationCampaign",
+        ),
+    ):
+        r = g.patch(path, body)
+        assert r.status_code == 400, (path, r.text)
+        assert (
+            f"The property '{prop}' does not exist on type 'microsoft.graph.{ctype}'"
+            in r.json()["error"]["message"]
+        )
+    for prop in ("reportSuspiciousActivitySettings", "systemCredentialPreferences"):
+        assert (
+            g.patch("policies/authenticationMethodsPolicy", {prop: {"state": "enabled"}}).status_code == 400
+        )
+    assert "times" not in g.get(f"identity/conditionalAccess/policies/{policy['id']}").json()["conditions"]
 
 
 def test_patch_user_changes_writable_properties_and_mail_drives_proxy_addresses(g: Graph) -> None:

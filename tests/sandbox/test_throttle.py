@@ -1,4 +1,5 @@
-"""Graph's identity throttling (docs/graph.md, Throttling): RU costs and tiers, write quota, 1 rps for CA
+"""Graph's identity throttling (docs/graph.md, Throttling; concepts/throttling-limits.md and its include
+includes/throttling-identity-and-access.md, the 2025 table): RU costs and tiers, write quota, 1 rps for CA
 policies."""
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ def test_budget_follows_the_tenant_size_tiers(users: int, budget: int) -> None:
     [
         ("GET", "/users", {}, 2),
         ("GET", "/users", {"$select": "id"}, 1),
-        ("GET", "/users/abc", {}, 2),
+        ("GET", "/users/abc", {}, 1),  # one user is no row of the table: 1 RU
         ("GET", "/users/delta", {}, 2),
         ("GET", "/users/abc/memberOf", {}, 2),
         ("GET", "/users", {"$top": "5"}, 1),
@@ -50,7 +51,10 @@ def test_budget_follows_the_tenant_size_tiers(users: int, budget: int) -> None:
         ("GET", "/servicePrincipals/s1/appRoleAssignments", {}, 2),
         ("GET", "/servicePrincipals/s1/appRoleAssignedTo", {}, 1),
         ("GET", "/organization", {}, 1),
-        ("POST", "/directoryObjects/getByIds", {}, 3),
+        ("POST", "/directoryObjects/getByIds", {}, 5),
+        ("POST", "/directoryObjects/getByIds", {"$select": "id"}, 2),  # the page's note: not 5 - 1
+        ("POST", "/getObjectsById", {}, 5),
+        ("GET", "/applications/a1", {}, 1),
         ("POST", "/users/u1/checkMemberGroups", {}, 4),
         ("PATCH", "/users/u1", {}, 1),
         ("POST", "/groups", {}, 1),

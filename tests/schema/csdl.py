@@ -52,6 +52,7 @@ class StructuredType:
     kind: str  # "entity" or "complex"
     base: str | None
     abstract: bool
+    open: bool = False  # OpenType: dynamic properties allowed (extension_<appId>_<name> on directory objects)
     declared: dict[str, Prop] = field(default_factory=dict)
 
 
@@ -139,6 +140,7 @@ class Schema:
             kind="entity" if tag == "EntityType" else "complex",
             base=_qualify(base, aliases) if base else None,
             abstract=el.attrib.get("Abstract") == "true",
+            open=el.attrib.get("OpenType") == "true",
         )
         for p in el:
             ptag = p.tag.removeprefix(EDM)

@@ -12,10 +12,8 @@ it; `test_every_documented_exception_is_still_needed` fails once an exception no
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
@@ -24,13 +22,9 @@ from entragit.permissions import permissions_by_type
 
 from . import csdl
 from . import permissions as perms_file
+from .data import PERMISSIONS_FILE, require
+from .data import schema as load_schema
 
-DATA = Path(
-    os.environ.get("ENTRAGIT_GRAPH_METADATA")
-    or Path(__file__).resolve().parents[3] / "shared" / "graph" / "msgraph-metadata"
-)
-CSDL_FILE = DATA / "graph-v1.0.xml"
-PERMISSIONS_FILE = DATA / "graph-permissions.json"
 ODATA_TYPE = "@odata.type"  # an OData annotation, not a property: kept for polymorphic types
 
 
@@ -175,21 +169,12 @@ def _documented(check: str, t: ObjectType, item: str) -> Documented | None:
 
 @pytest.fixture(scope="module")
 def schema() -> csdl.Schema:
-    return csdl.load(_require(CSDL_FILE))
+    return load_schema()
 
 
 @pytest.fixture(scope="module")
 def granted() -> perms_file.Permissions:
-    return perms_file.load(_require(PERMISSIONS_FILE))
-
-
-def _require(path: Path) -> Path:
-    if path.is_file():
-        return path
-    reason = f"Graph metadata not found: {path} (set ENTRAGIT_GRAPH_METADATA=dir; see docs/graph.md)"
-    if os.environ.get("ENTRAGIT_REQUIRE_SCHEMA") == "1":
-        pytest.fail(reason)
-    pytest.skip(reason)
+    return perms_file.load(require(PERMISSIONS_FILE))
 
 
 # -- dotted paths --------------------------------------------------------------------------------------------
