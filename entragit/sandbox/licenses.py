@@ -75,9 +75,9 @@ def assign_license(api: GraphApi, ctx: Ctx, oid: str) -> Response:
     added = {a["skuId"].lower() for a in adding}
     kept = [lic for lic in old if str(lic.get("skuId")).lower() not in removing | added]
     new = kept + adding
-    updated = {**user, "assignedLicenses": new}
+    updated = {**user, "assignedLicenses": new, "licenseAssignmentStates": _states(api, user, new)}
     if new != old:
-        api.tenant.replace("users", updated, ["assignedLicenses"])
+        api.tenant.replace("users", updated, ["assignedLicenses", "licenseAssignmentStates"])
         _recount(api, old, new)
     api.audit.record(
         ctx,
@@ -89,6 +89,31 @@ def assign_license(api: GraphApi, ctx: Ctx, oid: str) -> Response:
     out: dict[str, Any] = {"@odata.context": ctx.context("users/$entity")}
     out.update(project(td, updated))
     return Response(200, out)
+
+
+def _states(api: GraphApi, user: dict[str, Any], licences: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """licenseAssignmentStates after a direct assignment (user.md, licenseAssignmentState): one Active entry
+    per directly assigned licence (assignedByGroup null), beside those a group assigns, which stay."""
+    inherited = [s for s in user.get("licenseAssignmentStates") or [] if s.get("assignedByGroup")]
+    direct = {
+        str(s.get("skuId")).lower(): s
+        for s in user.get("licenseAssignmentStates") or []
+        if not s.get("assignedByGroup")
+    }
+    when = api.tenant.stamp()
+    states = []
+    for lic in licences:
+        state = {
+            "assignedByGroup": None,
+            "disabledPlans": list(lic.get("disabledPlans") or []),
+            "error": "None",
+            "lastUpdatedDateTime": when,
+            "skuId": lic["skuId"],
+            "state": "Active",
+        }
+        before = direct.get(str(lic["skuId"]).lower())
+        states.append(before if before and before.get("disabledPlans") == state["disabledPlans"] else state)
+    return inherited + states
 
 
 def _recount(api: GraphApi, old: list[dict[str, Any]], new: list[dict[str, Any]]) -> None:

@@ -62,6 +62,11 @@ def unsupported_bind(key: str) -> NoReturn:
     )
 
 
+# What Graph returns for the verifiedPublisher of an application or service principal nobody verified
+# (application.md, serviceprincipal.md: verifiedPublisher; a GET of a new one answers the three as null).
+UNVERIFIED = {"displayName": None, "verifiedPublisherId": None, "addedDateTime": None}
+
+
 class Rules:
     """Validation and server-side defaults for writes to one tenant."""
 
@@ -339,6 +344,7 @@ class Rules:
             "optionalClaims": None,
             "addIns": [],
             "publisherDomain": self.tenant.domain,
+            "verifiedPublisher": dict(UNVERIFIED),
             "signInAudience": audience,
             "tags": [],
             "tokenEncryptionKeyId": None,
@@ -429,6 +435,7 @@ class Rules:
             "keyCredentials": [],
             "oauth2PermissionScopes": list(api.get("oauth2PermissionScopes") or []),
             "passwordCredentials": [],
+            "verifiedPublisher": dict(UNVERIFIED),
         }
         obj.update({k: v for k, v in props.items() if not k.startswith("@odata.")})
         for target in binds.get("owners", []):

@@ -27,11 +27,32 @@ def test_assign_license_adds_and_removes_and_answers_200_with_the_user(g: Graph)
     got = g.get(f"users/{uid(1)}", {"$select": "assignedLicenses"}).json()["assignedLicenses"]
     assert got == [{"disabledPlans": [EXCHANGE_PLAN], "skuId": E3}, {"disabledPlans": [], "skuId": P1}]
     assert consumed(g, E3) == before + 1
+    # user.md, licenseAssignmentState: a direct assignment (assignedByGroup null) is Active
+    states = g.get(f"users/{uid(1)}", {"$select": "licenseAssignmentStates"}).json()[
+        "licenseAssignmentStates"
+    ]
+    direct = {s["skuId"]: s for s in states if s["assignedByGroup"] is None}
+    assert direct[E3]["state"] == "Active" and direct[E3]["disabledPlans"] == [EXCHANGE_PLAN]
+    assert direct[P1]["error"] == "None"
     r = g.post(f"users/{uid(1)}/assignLicense", {"addLicenses": [], "removeLicenses": [E3]})
     assert r.status_code == 200, r.text
     got = g.get(f"users/{uid(1)}", {"$select": "assignedLicenses"}).json()["assignedLicenses"]
     assert got == [{"disabledPlans": [], "skuId": P1}]
     assert consumed(g, E3) == before
+    states = g.get(f"users/{uid(1)}", {"$select": "licenseAssignmentStates"}).json()[
+        "licenseAssignmentStates"
+    ]
+    assert E3 not in {s["skuId"] for s in states if s["assignedByGroup"] is None}
+
+
+def test_a_new_application_and_service_principal_have_an_unverified_publisher(g: Graph) -> None:
+    """application.md, serviceprincipal.md: verifiedPublisher is an object; nobody verified a new one, so
+    its three members are null (not the whole value)."""
+    app = g.post("applications", {"displayName": "fresh"}).json()
+    sp = g.post("servicePrincipals", {"appId": app["appId"]}).json()
+    for path in (f"applications/{app['id']}", f"servicePrincipals/{sp['id']}"):
+        got = g.get(path, {"$select": "verifiedPublisher"}).json()["verifiedPublisher"]
+        assert got == {"displayName": None, "verifiedPublisherId": None, "addedDateTime": None}
 
 
 def test_a_permanently_deleted_users_licences_are_freed(g: Graph) -> None:
