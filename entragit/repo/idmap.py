@@ -31,10 +31,16 @@ def rewrite(
     if not ids and not app_ids:
         return dict(obj)
     out = canonical.rewrite_references(t, obj, ids, app_ids)
-    uris = out.get("identifierUris") if t.name == "applications" else None
-    if isinstance(uris, list):
-        out["identifierUris"] = sorted(app_uri(str(u), app_ids) for u in uris)
+    # An application ID URI names the appId (`api://<appId>`), in the application's identifierUris and in
+    # its service principal's servicePrincipalNames (serviceprincipal.md): both follow the new appId.
+    field = URI_LISTS.get(t.name)
+    uris = out.get(field) if field else None
+    if field and isinstance(uris, list):
+        out[field] = sorted(app_uri(str(u), app_ids) for u in uris)
     return out
+
+
+URI_LISTS = {"applications": "identifierUris", "servicePrincipals": "servicePrincipalNames"}
 
 
 def app_uri(uri: str, app_ids: Mapping[str, str]) -> str:

@@ -424,8 +424,6 @@ ALL_KINDS = tuple(MUTATIONS)
 # and null verifiedPublisher / licenseAssignmentStates.
 AWAITING: dict[str, str] = {
     "hard-delete groups": "sandbox: a recreated dynamic group's rule is not evaluated, so it has no members",
-    "hard-delete applications": "seed 1: the recreated service principal's servicePrincipalNames keeps an "
-    "entry naming the old appId",
     "upn-reuse hard": "seed 1: the sandbox does not evaluate dynamic groups' rules for a recreated user, so "
     "it is missing from All Engineering (dynamic)",
 }
