@@ -7,8 +7,9 @@ sandbox emulates, as data: one `Rule` per (method, path template), naming its pa
 `roles` hold none of the listed permissions gets Graph's 403 (`Authorization_RequestDenied`). An entry "A+B"
 needs both A and B (the doc's "A and B").
 
-Graph's permission model also makes a `X.ReadWrite.Y` permission include `X.Read.Y` (permissions reference:
-"ReadWrite" grants read and write), so a write permission satisfies the read it contains.
+A `X.ReadWrite.Y` permission admits a read only where the read's row lists it: Microsoft's tables do not
+always (conditional access reads list `Policy.Read.All` alone). tests/schema/test_sandbox_permissions.py
+checks every row against Microsoft's permissions file.
 
 Beyond the tables, three documented rules depend on the object written (`_object_rules`):
 - user-update.md: the sensitive properties (businessPhones, mobilePhone, otherMails) of a user holding an
@@ -51,27 +52,35 @@ def _r(method: str, template: str, page: str, alternatives: str | tuple[str, ...
 
 
 _USER_READ = ("User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All")
+# user-list.md / user-get.md also admit User.ReadBasic.All (the basic profile).
+_USER_LIST = (*_USER_READ, "User.ReadBasic.All")
 _USER_WRITE = ("User.ReadWrite.All", "Directory.ReadWrite.All")
-# group-list.md / group-get.md (includes/permissions/group-list-permissions.md).
+# group-delta.md.
 _GROUP_READ = (
     "Group-NestingSupport.ReadWrite.All",
     "Directory.Read.All",
     "Directory.ReadWrite.All",
-    "Group.ManageProtection.All",
     "Group.Read.All",
+    "Group.ReadBasic.All",
     "Group.ReadWrite.All",
     "GroupMember.Read.All",
 )
-# group-list-members.md (includes/permissions/group-list-members-permissions.md).
-_MEMBER_READ = (
+# group-list.md / group-get.md (includes/permissions/group-list-permissions.md).
+_GROUP_LIST = (*_GROUP_READ, "Group.ManageProtection.All", "Group-PreferredDataLocation.ReadWrite.All")
+# group-list-owners.md.
+_OWNER_READ = (
     "GroupMember.Read.All",
     "Directory.Read.All",
     "Group.Read.All",
     "Group.ReadWrite.All",
     "GroupMember.ReadWrite.All",
 )
+# group-list-members.md (includes/permissions/group-list-members-permissions.md).
+_MEMBER_READ = (*_OWNER_READ, "GroupMember.ReadBasic.All", "Group.ReadBasic.All")
 # group-post-members.md / group-delete-members.md (least privileged: GroupMember.ReadWrite.All).
 _MEMBER_WRITE = ("GroupMember.ReadWrite.All", "Group.ReadWrite.All", "Directory.ReadWrite.All")
+# group-post-owners.md / group-delete-owners.md.
+_OWNER_WRITE = ("Group.ReadWrite.All", "Directory.ReadWrite.All")
 # application-list.md, serviceprincipal-list.md (includes/permissions/*-list-permissions.md).
 _APP_READ = (
     "Application.Read.All",
@@ -79,18 +88,22 @@ _APP_READ = (
     "Application.ReadWrite.All",
     "Directory.Read.All",
 )
+# application-get.md, serviceprincipal-get.md, their delta and owners pages: Directory.ReadWrite.All too.
+_APP_GET = (*_APP_READ, "Directory.ReadWrite.All")
 # application-update.md, application-delete.md, serviceprincipal-update.md.
 _APP_WRITE = ("Application.ReadWrite.OwnedBy", "Application.ReadWrite.All")
 # serviceprincipal-post-serviceprincipals.md, serviceprincipal-update.md (their Application rows add
 # Directory.ReadWrite.All; the agent-identity permissions there concern agent identities only).
 _SP_WRITE = (*_APP_WRITE, "Directory.ReadWrite.All")
+# application-delete-owners.md, serviceprincipal-delete-owners.md.
+_APP_OWNER_REMOVE = _SP_WRITE
 # application-post-owners.md.
 _APP_OWNER_WRITE = (
     "Application.ReadWrite.OwnedBy+Directory.Read.All",
     "Application.ReadWrite.All+Directory.Read.All",
     "Directory.ReadWrite.All",
 )
-_CA_READ = ("Policy.Read.All", "Policy.ReadWrite.ConditionalAccess")
+_CA_READ = ("Policy.Read.All",)
 _CA_WRITE = ("Policy.ReadWrite.ConditionalAccess+Policy.Read.All",)
 _AU_READ = (
     "AdministrativeUnit.Read.All",
@@ -98,12 +111,10 @@ _AU_READ = (
     "Directory.Read.All",
     "Directory.ReadWrite.All",
 )
-_AU_WRITE = ("AdministrativeUnit.ReadWrite.All", "Directory.ReadWrite.All")
+_AU_WRITE = ("AdministrativeUnit.ReadWrite.All",)
 _AU_MEMBER_WRITE = ("AdministrativeUnit.ReadWrite.All", "Directory.ReadWrite.All")
 # rbacapplication-list-roleassignments.md (the same row serves role definitions).
 _ROLE_READ = (
-    "EntitlementManagement.Read.All",
-    "EntitlementManagement.ReadWrite.All",
     "Directory.Read.All",
     "Directory.ReadWrite.All",
     "RoleManagement.Read.Directory",
@@ -127,10 +138,10 @@ _DELETED_WRITE = {
 
 RULES: tuple[Rule, ...] = (
     # users
-    _r("GET", "users", "user-list.md", _USER_READ),
-    _r("GET", "users/$count", "user-list.md", _USER_READ),
+    _r("GET", "users", "user-list.md", _USER_LIST),
+    _r("GET", "users/$count", "user-list.md", _USER_LIST),
     _r("GET", "users/delta", "user-delta.md", _USER_READ),
-    _r("GET", "users/{id}", "user-get.md", _USER_READ),
+    _r("GET", "users/{id}", "user-get.md", _USER_LIST),
     _r(
         "GET",
         "users/{id}/approleassignments",
@@ -152,15 +163,16 @@ RULES: tuple[Rule, ...] = (
         "User.Invite.All Directory.ReadWrite.All User.ReadWrite.All",
     ),
     _r("PATCH", "users/{id}", "user-update.md", _USER_WRITE),
-    _r("DELETE", "users/{id}", "user-delete.md", "User.ReadWrite.All"),
+    _r("DELETE", "users/{id}", "user-delete.md", "User.DeleteRestore.All User.ReadWrite.All"),
     _r("PUT", "users/{id}/manager/$ref", "user-post-manager.md", _USER_WRITE),
     _r("DELETE", "users/{id}/manager/$ref", "user-delete-manager.md", _USER_WRITE),
     # groups
-    _r("GET", "groups", "group-list.md", _GROUP_READ),
-    _r("GET", "groups/$count", "group-list.md", _GROUP_READ),
+    _r("GET", "groups", "group-list.md", _GROUP_LIST),
+    _r("GET", "groups/$count", "group-list.md", _GROUP_LIST),
     _r("GET", "groups/delta", "group-delta.md", _GROUP_READ),
-    _r("GET", "groups/{id}", "group-get.md", _GROUP_READ),
-    _r("GET", "groups/{id}/**", "group-list-members.md", _MEMBER_READ),
+    _r("GET", "groups/{id}", "group-get.md", _GROUP_LIST),
+    _r("GET", "groups/{id}/members/**", "group-list-members.md", _MEMBER_READ),
+    _r("GET", "groups/{id}/**", "group-list-owners.md", _OWNER_READ),
     _r(
         "POST",
         "groups",
@@ -174,52 +186,56 @@ RULES: tuple[Rule, ...] = (
         "Group-NestingSupport.ReadWrite.All Directory.ReadWrite.All Group-PreferredDataLocation.ReadWrite.All"
         " Group.ManageProtection.All Group.ReadWrite.All",
     ),
-    _r("DELETE", "groups/{id}", "group-delete.md", "Group.ReadWrite.All Directory.ReadWrite.All"),
+    _r("DELETE", "groups/{id}", "group-delete.md", "Group.ReadWrite.All"),
     _r("POST", "groups/{id}/members/$ref", "group-post-members.md", _MEMBER_WRITE),
     _r("DELETE", "groups/{id}/members/{id}/$ref", "group-delete-members.md", _MEMBER_WRITE),
-    _r("POST", "groups/{id}/owners/$ref", "group-post-owners.md", _MEMBER_WRITE),
-    _r("DELETE", "groups/{id}/owners/{id}/$ref", "group-delete-owners.md", _MEMBER_WRITE),
+    _r("POST", "groups/{id}/owners/$ref", "group-post-owners.md", _OWNER_WRITE),
+    _r("DELETE", "groups/{id}/owners/{id}/$ref", "group-delete-owners.md", _OWNER_WRITE),
     # applications and service principals
     _r("GET", "applications", "application-list.md", _APP_READ),
-    _r("GET", "applications/**", "application-get.md", _APP_READ),
+    _r("GET", "applications/**", "application-get.md", _APP_GET),
     _r("POST", "applications", "application-post-applications.md", (*_APP_WRITE, "AppRegistration.Create")),
     _r("PATCH", "applications/{id}", "application-update.md", _APP_WRITE),
     _r("DELETE", "applications/{id}", "application-delete.md", _APP_WRITE),
-    _r("POST", "applications/{id}/addpassword", "application-addpassword.md", _APP_WRITE),
-    _r("POST", "applications/{id}/removepassword", "application-removepassword.md", _APP_WRITE),
+    _r("POST", "applications/{id}/addpassword", "application-addpassword.md", _SP_WRITE),
+    _r("POST", "applications/{id}/removepassword", "application-removepassword.md", _SP_WRITE),
     _r("POST", "applications/{id}/owners/$ref", "application-post-owners.md", _APP_OWNER_WRITE),
-    _r("DELETE", "applications/{id}/owners/{id}/$ref", "application-delete-owners.md", _APP_OWNER_WRITE),
+    _r("DELETE", "applications/{id}/owners/{id}/$ref", "application-delete-owners.md", _APP_OWNER_REMOVE),
     _r("GET", "serviceprincipals", "serviceprincipal-list.md", _APP_READ),
     _r(
         "GET",
         "serviceprincipals/{id}/approleassignedto",
         "serviceprincipal-list-approleassignedto.md",
-        (*_APP_READ, "AppRoleAssignment.ReadWrite.All"),
+        _APP_GET,
     ),
-    _r("GET", "serviceprincipals/**", "serviceprincipal-get.md", _APP_READ),
+    _r("GET", "serviceprincipals/**", "serviceprincipal-get.md", _APP_GET),
     _r("POST", "serviceprincipals", "serviceprincipal-post-serviceprincipals.md", _SP_WRITE),
     _r("PATCH", "serviceprincipals/{id}", "serviceprincipal-update.md", _SP_WRITE),
-    _r("DELETE", "serviceprincipals/{id}", "serviceprincipal-delete.md", _APP_WRITE),
-    _r("POST", "serviceprincipals/{id}/addpassword", "serviceprincipal-addpassword.md", _APP_WRITE),
-    _r("POST", "serviceprincipals/{id}/removepassword", "serviceprincipal-removepassword.md", _APP_WRITE),
+    _r("DELETE", "serviceprincipals/{id}", "serviceprincipal-delete.md", _SP_WRITE),
+    _r("POST", "serviceprincipals/{id}/addpassword", "serviceprincipal-addpassword.md", _SP_WRITE),
+    _r("POST", "serviceprincipals/{id}/removepassword", "serviceprincipal-removepassword.md", _SP_WRITE),
     _r("POST", "serviceprincipals/{id}/owners/$ref", "serviceprincipal-post-owners.md", _APP_OWNER_WRITE),
     _r(
         "DELETE",
         "serviceprincipals/{id}/owners/{id}/$ref",
         "serviceprincipal-delete-owners.md",
-        _APP_OWNER_WRITE,
+        _APP_OWNER_REMOVE,
     ),
     _r(
         "POST",
         "serviceprincipals/{id}/approleassignedto",
         "serviceprincipal-post-approleassignedto.md",
-        "AppRoleAssignment.ReadWrite.All+Application.Read.All",
+        (
+            "AppRoleAssignment.ReadWrite.All+Application.Read.All",
+            "AppRoleAssignment.ReadWrite.All+Directory.Read.All",
+            "Application.ReadWrite.All",
+        ),
     ),
     _r(
         "DELETE",
         "serviceprincipals/{id}/approleassignedto/{id}",
         "serviceprincipal-delete-approleassignedto.md",
-        "AppRoleAssignment.ReadWrite.All",
+        "AppRoleAssignment.ReadWrite.All Application.ReadWrite.All",
     ),
     # conditional access
     _r("GET", "identity/conditionalaccess/policies/**", "conditionalaccessroot-list-policies.md", _CA_READ),
@@ -261,13 +277,13 @@ RULES: tuple[Rule, ...] = (
         "GET",
         "identity/conditionalaccess/authenticationcontextclassreferences/**",
         "authenticationcontextclassreference-get.md",
-        "Policy.Read.ConditionalAccess",
+        "AuthenticationContext.Read.All AuthenticationContext.ReadWrite.All Policy.Read.ConditionalAccess",
     ),
     _r(
         "*",
         "identity/conditionalaccess/authenticationcontextclassreferences/**",
         "authenticationcontextclassreference-update.md",
-        "Policy.ReadWrite.ConditionalAccess",
+        "AuthenticationContext.ReadWrite.All Policy.ReadWrite.ConditionalAccess",
     ),
     # administrative units
     _r("GET", "directory/administrativeunits/**", "directory-list-administrativeunits.md", _AU_READ),
@@ -275,10 +291,16 @@ RULES: tuple[Rule, ...] = (
     _r("PATCH", "directory/administrativeunits/{id}", "administrativeunit-update.md", _AU_WRITE),
     _r("DELETE", "directory/administrativeunits/{id}", "administrativeunit-delete.md", _AU_WRITE),
     _r(
-        "*",
+        "POST",
         "directory/administrativeunits/{id}/members/**",
         "administrativeunit-post-members.md",
         _AU_MEMBER_WRITE,
+    ),
+    _r(
+        "DELETE",
+        "directory/administrativeunits/{id}/members/**",
+        "administrativeunit-delete-members.md",
+        _AU_WRITE,
     ),
     # deleted items: reading and writing depend on the object type (see `_deleted`)
     # roles: the recycle bin of custom role definitions first (learn.microsoft.com, 2026), then the rest
@@ -295,6 +317,12 @@ RULES: tuple[Rule, ...] = (
         _ROLE_WRITE,
     ),
     _r("GET", "rolemanagement/directory/**", "rbacapplication-list-roleassignments.md", _ROLE_READ),
+    _r(
+        "*",
+        "rolemanagement/directory/roledefinitions/**",
+        "rbacapplication-post-roledefinitions.md",
+        (*_ROLE_WRITE, "Directory.ReadWrite.All"),
+    ),
     _r("*", "rolemanagement/directory/**", "rbacapplication-post-roleassignments.md", _ROLE_WRITE),
     # delegated permission grants
     _r(
@@ -307,7 +335,7 @@ RULES: tuple[Rule, ...] = (
         "*",
         "oauth2permissiongrants/**",
         "oauth2permissiongrant-post.md",
-        "DelegatedPermissionGrant.ReadWrite.All",
+        "DelegatedPermissionGrant.ReadWrite.All Directory.ReadWrite.All",
     ),
     # policies
     _r(
@@ -345,7 +373,8 @@ RULES: tuple[Rule, ...] = (
         "GET",
         "subscribedskus/**",
         "subscribedsku-list.md",
-        "Organization.Read.All Directory.Read.All Directory.ReadWrite.All Organization.ReadWrite.All",
+        "LicenseAssignment.Read.All Organization.Read.All Directory.Read.All Directory.ReadWrite.All"
+        " Organization.ReadWrite.All",
     ),
     _r(
         "GET",
@@ -357,17 +386,15 @@ RULES: tuple[Rule, ...] = (
         "GET",
         "auditlogs/directoryaudits/**",
         "directoryaudit-list.md",
-        "AuditLog.Read.All+Directory.Read.All",
+        "AuditLog.Read.All",
     ),
     _r(
         "POST",
         "directoryobjects/getbyids",
         "directoryobject-getbyids.md",
-        "Directory.Read.All Directory.ReadWrite.All",
+        "Directory.Read.All",
     ),
-    _r(
-        "GET", "directoryobjects/{id}", "directoryobject-get.md", "Directory.Read.All Directory.ReadWrite.All"
-    ),
+    _r("GET", "directoryobjects/{id}", "directoryobject-get.md", "Directory.Read.All"),
 )
 
 # Every permission the sandbox knows: the default grant of its client, so that the demo and the tests that do
@@ -437,14 +464,9 @@ def parse_grant(value: Any) -> list[str] | None:
 
 
 def effective(granted: Iterable[str]) -> frozenset[str]:
-    """The granted permissions plus the reads their ReadWrite forms include (lower case)."""
-    out: set[str] = set()
-    for perm in granted:
-        low = perm.lower()
-        out.add(low)
-        if ".readwrite." in low:
-            out.add(low.replace(".readwrite.", ".read.", 1))
-    return frozenset(out)
+    """The granted permissions, lower case. A ReadWrite permission admits a read only where the read's row
+    lists it: Microsoft's tables do not always (conditional access policies list Policy.Read.All alone)."""
+    return frozenset(p.lower() for p in granted)
 
 
 def _segments(path: str) -> list[str]:
@@ -488,7 +510,7 @@ def rule_for(method: str, path: str) -> Rule | None:
     return None
 
 
-def _satisfied(alternatives: Iterable[str], held: frozenset[str]) -> bool:
+def satisfied(alternatives: Iterable[str], held: frozenset[str]) -> bool:
     return any(all(p.lower() in held for p in alt.split("+")) for alt in alternatives)
 
 
@@ -507,7 +529,7 @@ def authorize(tenant: Any, method: str, path: str, body: Any, granted: Iterable[
     else:
         rule = rule_for(method, path)
         alternatives = rule.alternatives if rule is not None else ()
-    if alternatives and not _satisfied(alternatives, held):
+    if alternatives and not satisfied(alternatives, held):
         raise deny()
     _object_rules(tenant, method.upper(), path, segs, body, held, app_id)
 
