@@ -459,9 +459,18 @@ def _mark_needs(actions: list[Action]) -> None:
     if not coming:
         return
     for a in actions:
-        named = {r.value for r in canonical.find_references(a.type, a.desired)} & coming
-        named |= {str(c.new) for c in a.changes if isinstance(c.new, str) and c.new in coming}
-        a.needs = frozenset(named - {a.id})
+        # only what its writes carry: an update of a unit's name does not wait for one of its members
+        written = {c.path for c in a.changes}
+        named = {
+            r.value
+            for r in canonical.find_references(a.type, a.desired)
+            if r.path.split(".", 1)[0].split("[", 1)[0] in written
+        }
+        named |= {str(c.new) for c in a.changes if isinstance(c.new, str)}
+        named |= {
+            str(c.new["principalId"]) for c in a.changes if isinstance(c.new, dict) and "principalId" in c.new
+        }
+        a.needs = frozenset((named & coming) - {a.id})
 
 
 def _inbound(
