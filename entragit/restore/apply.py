@@ -12,7 +12,7 @@ nested property live has and the revision does not.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from entragit.catalog import Relationship
@@ -516,6 +516,10 @@ def apply(
     while i < len(queue):
         wave: list[tuple[Action, list[Planned]]] = []
         while i < len(queue) and (not wave or _phase(queue[i]) == _phase(wave[0][0])):
+            queue[i], held = _without_missing(queue[i], missing)
+            if held is not None:  # the links to objects that are not back wait; the others go ahead
+                results.append(held)
+                report(held)
             planned = writer.writes(queue[i]) if not _depends_on(queue[i]) & missing else None
             if planned is None:
                 break
@@ -533,6 +537,24 @@ def apply(
     return results
 
 
+def _without_missing(a: Action, missing: set[str]) -> tuple[Action, Result | None]:
+    """A link action adding several targets, some of which are not back (their restore failed or was
+    refused): the others are still added, and the part left out is reported as not attempted."""
+    if a.action != LINK or a.id in missing:
+        return a, None
+
+    def target(c: Change) -> str:
+        return str(c.new["principalId"] if isinstance(c.new, Mapping) else c.new)
+
+    waiting = [c for c in a.changes if target(c) in missing]
+    if not waiting or len(waiting) == len(a.changes):
+        return a, None
+    names = sorted({target(c) for c in waiting})
+    kept = replace(a, changes=[c for c in a.changes if c not in waiting], needs=a.needs - set(names))
+    left = replace(a, changes=waiting)
+    return kept, Result(left, NOT_ATTEMPTED, f"needs {', '.join(names)}, which was not restored")
+
+
 def _phase(a: Action) -> str:
     """Actions of one phase and kind are independent once the objects before them exist; creations only
     within one rank (a policy's body names the new id of a location created just before it)."""
@@ -543,7 +565,7 @@ def _run_one(writer: Writer, a: Action, missing: set[str]) -> Result:
     own = {a.id} if a.action in OBJECT_ACTIONS else set()
     blocked = (_depends_on(a) - own) & missing
     if blocked:
-        if a.action != UPDATE:  # what depends on this object is not attempted either
+        if a.action in (RECREATE, UNDELETE):  # what depends on this object is not attempted either
             missing.add(a.id)
         return Result(a, NOT_ATTEMPTED, f"needs {', '.join(sorted(blocked))}, which was not restored")
     try:

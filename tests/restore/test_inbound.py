@@ -245,3 +245,28 @@ def test_an_application_comes_back_with_its_service_principal(env: Env, purge: b
     [back] = env.graph("GET", "servicePrincipals", **{"$filter": f"appId eq '{app_id}'"})["value"]
     assert (back["id"] == sp["id"]) is not purge and back["displayName"] == sp["displayName"]
     env.assert_empty("--at", env.baseline, "applications/Payroll Sync")
+
+
+def test_a_refused_member_does_not_hold_back_the_others_added_with_it(env: Env) -> None:
+    """One link action adds both a recreated user and one whose undelete is refused (its UPN is taken):
+    the recreated one is added, the refused one is reported not attempted, and the restore exits 1."""
+    vpn = env.find("groups", "VPN Users")["id"]
+    chloe = env.find("users", "Chloé Dubois")["id"]
+    jose = env.graph("GET", "users/jose.alvarez@contoso.onmicrosoft.com")
+    assert {chloe, jose["id"]} <= member_ids(env, f"groups/{vpn}/members")
+    hard_delete(env, "users", chloe)
+    env.graph("DELETE", f"users/{jose['id']}")
+    taker = {
+        "accountEnabled": True,
+        "displayName": "Another José",
+        "mailNickname": "jose.other",
+        "userPrincipalName": jose["userPrincipalName"],
+        "passwordProfile": {"password": "Xy7!long-enough-Pa55", "forceChangePasswordNextSignIn": True},
+    }
+    env.graph("POST", "users", taker)
+    env.ok("backup")
+    r = env.run("restore", "--all", "--at", env.baseline, "--yes", "--allow-privileged")
+    assert r.exit_code == 1, r.output
+    new = idmap(env)["ids"][chloe]
+    assert new in member_ids(env, f"groups/{vpn}/members")
+    assert f"VPN Users: not attempted: needs {jose['id']}, which was not restored" in r.output
