@@ -512,14 +512,15 @@ def apply(
     missing: set[str] = {a.id for a in actions if a.action == REFUSE and a.gone}
     results: list[Result] = []
     queue = order(actions)
+    partial: dict[int, tuple[Action, str]] = {}  # a link action cut short → the whole one, what waits
     i = 0
     while i < len(queue):
         wave: list[tuple[Action, list[Planned]]] = []
         while i < len(queue) and (not wave or _phase(queue[i]) == _phase(wave[0][0])):
-            queue[i], held = _without_missing(queue[i], missing)
-            if held is not None:  # the links to objects that are not back wait; the others go ahead
-                results.append(held)
-                report(held)
+            whole = queue[i]
+            queue[i], waiting = _without_missing(whole, missing)
+            if waiting:  # the links to objects that are not back wait; the others go ahead
+                partial[id(queue[i])] = (whole, waiting)
             planned = writer.writes(queue[i]) if not _depends_on(queue[i]) & missing else None
             if planned is None:
                 break
@@ -532,27 +533,31 @@ def apply(
             done = [_run_one(writer, queue[i], missing)]
             i += 1
         for result in done:
+            if id(result.action) in partial:  # one result for the action as planned
+                whole, waiting = partial.pop(id(result.action))
+                status = NOT_ATTEMPTED if result.status == OK else result.status
+                result = Result(whole, status, f"{result.message}; {waiting}")
             results.append(result)
             report(result)
     return results
 
 
-def _without_missing(a: Action, missing: set[str]) -> tuple[Action, Result | None]:
+def _without_missing(a: Action, missing: set[str]) -> tuple[Action, str]:
     """A link action adding several targets, some of which are not back (their restore failed or was
-    refused): the others are still added, and the part left out is reported as not attempted."""
+    refused): the others are still added; the action is then reported not attempted for the rest, so that
+    it is not recorded as done and planning again shows what waits."""
     if a.action != LINK or a.id in missing:
-        return a, None
+        return a, ""
 
     def target(c: Change) -> str:
         return str(c.new["principalId"] if isinstance(c.new, Mapping) else c.new)
 
     waiting = [c for c in a.changes if target(c) in missing]
     if not waiting or len(waiting) == len(a.changes):
-        return a, None
+        return a, ""
     names = sorted({target(c) for c in waiting})
     kept = replace(a, changes=[c for c in a.changes if c not in waiting], needs=a.needs - set(names))
-    left = replace(a, changes=waiting)
-    return kept, Result(left, NOT_ATTEMPTED, f"needs {', '.join(names)}, which was not restored")
+    return kept, f"not attempted for {', '.join(names)}, which was not restored"
 
 
 def _phase(a: Action) -> str:
