@@ -15,17 +15,15 @@ from entragit import canonical, catalog
 from entragit.errors import EntragitError, UsageError
 from entragit.graph.client import GraphClient
 from entragit.restore import desired as desired_mod
+from entragit.restore import holders, record
 from entragit.restore import idmap as idmap_mod
-from entragit.restore import inbound, record
 from entragit.restore.apply import Result, Reveal, apply, unseen
 from entragit.restore.desired import Desired, is_deleted
 from entragit.restore.idmap import IdMap
 from entragit.restore.plan import (
     LINK,
     RECREATE,
-    REFUSE,
     SKIP,
-    UNDELETE,
     Action,
     Facts,
     Options,
@@ -298,7 +296,9 @@ def _plan(
     facts = [_facts(client, d, obj, new_upn, idmap.pending) for d, obj in pairs]
     planned = [plan_object(d, obj, opts, f) for (d, obj), f in zip(pairs, facts, strict=True)]
     if inbound_refs:  # what Graph deleted with a named object and does not bring back with it
-        more = _followers(backup, at, [d for d, _ in pairs], [a for acts in planned for a in acts], client)
+        more = holders.followers(
+            backup, at, [d for d, _ in pairs], [a for acts in planned for a in acts], client
+        )
         if more:
             pairs = sorted([*pairs, *more], key=lambda p: (p[0].type.rank, p[0].path))
             facts = [_facts(client, d, obj, new_upn, idmap.pending) for d, obj in pairs]
@@ -309,15 +309,19 @@ def _plan(
             acts
             if any(a.action == RECREATE for a in acts)
             # a follower of a recreated object is created anew for the successor, not undeleted for the old
-            else plan_object(d, None if _follows(d, pending) else obj, opts, replace(f, pending=pending))
+            else plan_object(
+                d, None if holders.follows(d, pending) else obj, opts, replace(f, pending=pending)
+            )
             for (d, obj), f, acts in zip(pairs, facts, planned, strict=True)
         ]
-    actions = _without_undeleted_links([a for acts in planned for a in acts])
+    actions = holders.without_undeleted([a for acts in planned for a in acts])
     if whole and pending is not None:
-        actions += _equal_holders(backup, rev, wanted, actions, opts, idmap, pending, client)
+        actions += holders.equal_holders(backup, rev, wanted, actions, opts, idmap, pending, client)
     if inbound_refs and opts.relationships:
-        actions += _inbound(backup, at, [d for d, _ in pairs], actions, opts, idmap, pending, client)
-    _mark_needs(actions)
+        actions += holders.inbound_actions(
+            backup, at, [d for d, _ in pairs], actions, opts, idmap, pending, client
+        )
+    holders.mark_needs(actions)
     linked = {
         str(v.get("principalId") if isinstance(v, dict) else v)
         for a in actions
@@ -347,214 +351,6 @@ def _listed(value: Any) -> list[str]:
     if isinstance(value, list):
         return [v for v in value if isinstance(v, str)]
     return []
-
-
-def _without_undeleted_links(actions: list[Action]) -> list[Action]:
-    """What an undelete in the same plan brings back itself is left out (directory-deleteditems-restore.md:
-    the object comes back with its memberships and role assignments): refusals that ask only for links to
-    it (mail-enabled groups included, so nothing is left undone there), and recreations of the objects that
-    are nothing but a reference to it (its role assignments, grants), which would conflict with the
-    originals coming back."""
-    undeleted = {a.id for a in actions if a.action == UNDELETE}
-    if not undeleted:
-        return actions
-
-    def brought_back(a: Action) -> bool:
-        if a.action == RECREATE and inbound.is_link_object(a.type):
-            return bool({r.value for r in canonical.find_references(a.type, a.desired)} & undeleted)
-        return (
-            a.action == REFUSE
-            and bool(a.changes)
-            and all(
-                a.type.relationship(c.path) is not None and c.old is None and c.new in undeleted
-                for c in a.changes
-            )
-        )
-
-    return [a for a in actions if not brought_back(a)]
-
-
-def _follows(d: Desired, pending: IdMap) -> bool:
-    """Whether d follows (catalog `Reference.follows`) an object this plan recreates."""
-    return any(
-        r.value in (pending.app_ids if r.key == "appId" else pending.ids)
-        for r in canonical.find_references(d.type, d.obj)
-        if any(ref.follows and ref.path == r.path for ref in d.type.references)
-    )
-
-
-def _followers(
-    backup: Backup, at: str | None, wanted: list[Desired], actions: list[Action], client: GraphClient
-) -> list[tuple[Desired, Live]]:
-    """The objects that follow (catalog `Reference.follows`) one this plan undeletes or recreates and are
-    gone or deleted with it (an application's service principal), read where that object was last alive."""
-    kinds = {
-        t.name: [r for r in t.references if r.follows]
-        for t in catalog.CATALOG
-        if any(r.follows for r in t.references)
-    }
-    have = {d.path for d in wanted}
-    found: dict[str, Desired] = {}
-    for a in actions:
-        if a.action not in (UNDELETE, RECREATE):
-            continue
-        for name, refs in kinds.items():
-            values = {str(a.desired.get(r.key) or "") for r in refs if a.type.name in r.types} - {""}
-            if not values:
-                continue
-            alive = desired_mod.alive_until(backup, a.path) if at is None else backup.revision(at)
-            if alive is None:
-                continue
-            for path in backup.mentioning(alive.sha, values):
-                t = catalog.type_for_path(path)
-                if t is None or t.name != name or path in have or path in found:
-                    continue
-                text = backup.read_files(alive.sha, [path])[0]
-                d = desired_mod.load(path, text, alive) if text is not None else None
-                if d is not None and not d.deleted and any(str(d.obj.get(r.path)) in values for r in refs):
-                    found[path] = d
-    followers = list(found.values())
-    live = backup.read_live_many([(d.type, d.id) for d in followers], client)
-    return [(d, obj) for d, obj in zip(followers, live, strict=True) if obj is None or is_deleted(obj)]
-
-
-def _equal_holders(
-    backup: Backup,
-    rev: Revision,
-    wanted: list[Desired],
-    actions: list[Action],
-    opts: Options,
-    idmap: IdMap,
-    pending: IdMap,
-    client: GraphClient,
-) -> list[Action]:
-    """A whole-tenant plan leaves out the files equal to the tenant; but a file naming an object this plan
-    recreates can equal a live holder that still names the old id (conditional access keeps ids of deleted
-    objects), and must move to the successor: those files (found by `git grep`) are planned too."""
-    recreated = [a for a in actions if a.action == RECREATE]
-    ids = {a.id for a in recreated} | {
-        str(a.desired["appId"]) for a in recreated if a.type.name == "applications" and a.desired.get("appId")
-    }
-    have = {d.path for d in wanted}
-    paths = [p for p in backup.mentioning(rev.sha, ids) if p not in have]
-    extra = [
-        replace(d, id=idmap.new_id(d.id), obj=idmap.rewrite(d.type, d.obj))
-        for path, text in zip(paths, backup.read_files(rev.sha, paths), strict=True)
-        if text is not None
-        for d in [desired_mod.load(path, text, rev)]
-        if not d.deleted
-    ]
-    live = backup.read_live_many([(d.type, d.id) for d in extra], client)
-    return [
-        a
-        for d, obj in zip(extra, live, strict=True)
-        for a in plan_object(d, obj, opts, Facts(pending=pending))
-    ]
-
-
-def _mark_needs(actions: list[Action]) -> None:
-    """Each action learns which of the objects this plan brings back (or refuses to) its writes name, so
-    that it is not attempted when one of them is not back (apply.py)."""
-    coming = {a.id for a in actions if a.action in (RECREATE, UNDELETE) or (a.action == REFUSE and a.gone)}
-    if not coming:
-        return
-    for a in actions:
-        # only what its writes carry: an update of a unit's name does not wait for one of its members
-        written = {c.path for c in a.changes}
-        named = {
-            r.value
-            for r in canonical.find_references(a.type, a.desired)
-            if r.path.split(".", 1)[0].split("[", 1)[0] in written
-        }
-        named |= {str(c.new) for c in a.changes if isinstance(c.new, str)}
-        named |= {
-            str(c.new["principalId"]) for c in a.changes if isinstance(c.new, dict) and "principalId" in c.new
-        }
-        a.needs = frozenset((named & coming) - {a.id})
-
-
-def _inbound(
-    backup: Backup,
-    at: str | None,
-    wanted: list[Desired],
-    actions: list[Action],
-    opts: Options,
-    idmap: IdMap,
-    pending: IdMap | None,
-    client: GraphClient,
-) -> list[Action]:
-    """Actions on other objects that put back the references they held to the objects this plan recreates
-    (and to the predecessors of named objects an earlier restore recreated): memberships, ownerships,
-    managers, app role assignments, conditional access conditions, role assignments and grants (inbound.py).
-    Each holder is read at the revision its referent was taken from, since a backup after the deletion no
-    longer has the links Graph dropped."""
-    recreated = {a.id for a in actions if a.action == RECREATE}
-    successors = {new: old for old, new in idmap.ids.items()}
-    old_apps = {new: old for old, new in idmap.app_ids.items()}
-    by_sha: dict[str, tuple[set[str], set[str]]] = {}
-    for d in wanted:
-        if d.id in recreated:
-            old, app = d.id, d.obj.get("appId")
-        elif d.id in successors:
-            old, app = successors[d.id], old_apps.get(str(d.obj.get("appId")))
-        else:
-            continue
-        # The revision asked for, else the last one in which the object was alive: the holders' files there
-        # still hold the references Graph dropped when it was deleted.
-        alive = (
-            d.revision
-            if at is not None
-            else desired_mod.alive_until(backup, catalog.object_path(d.type, old))
-        )
-        if alive is None:
-            continue
-        sha = alive.sha
-        ids, apps = by_sha.setdefault(sha, (set(), set()))
-        ids.add(old)
-        if d.type.name == "applications" and app:
-            apps.add(str(app))
-    here = {d.path for d in wanted} | {catalog.object_path(d.type, d.id) for d in wanted}
-    holders: dict[str, tuple[Desired, set[str], set[str]]] = {}
-    for sha, (ids, apps) in sorted(by_sha.items()):
-        rev = backup.revision(sha)
-        paths = [p for p in backup.mentioning(sha, ids | apps) if p not in here | holders.keys()]
-        for path, text in zip(paths, backup.read_files(sha, paths), strict=True):
-            if text is None:
-                continue
-            d = desired_mod.load(path, text, rev)
-            if not d.deleted and not d.type.singleton and idmap.new_id(d.id) not in {w.id for w in wanted}:
-                holders[path] = (d, ids, apps)
-    held = list(holders.values())
-    live = backup.read_live_many([(d.type, idmap.new_id(d.id)) for d, _, _ in held], client)
-    out: list[Action] = []
-    for (d, ids, apps), obj in zip(held, live, strict=True):
-        if obj is not None and is_deleted(obj):
-            continue  # not this restore's to bring back
-        # Through the id map first: a reference an earlier restore already moved to the successor is there.
-        want, touched = inbound.restored(
-            d.type,
-            idmap.rewrite(d.type, d.obj),
-            obj or {},
-            {idmap.new_id(i) for i in ids},
-            {idmap.app_ids.get(a, a) for a in apps},
-        )
-        keys = frozenset(touched if opts.only is None else touched & opts.only)
-        if not keys:
-            continue
-        if obj is None:  # only objects that are nothing but the reference come back whole
-            if inbound.is_link_object(d.type):
-                whole = replace(d, id=idmap.new_id(d.id), obj=idmap.rewrite(d.type, d.obj))
-                out += plan_object(whole, None, Options(), Facts(pending=pending))
-            continue
-        holder = replace(d, id=idmap.new_id(d.id), obj=want)
-        # (a holder Graph cannot write is a refusal: the reference is not back until someone puts it back
-        # where that object is managed, and the exit code says so)
-        out += [
-            a
-            for a in plan_object(holder, obj, Options(keys, True), Facts(pending=pending))
-            if a.action != SKIP
-        ]
-    return out
 
 
 def run(
