@@ -490,9 +490,13 @@ def _depends_on(a: Action) -> set[str]:
     names (`Action.needs`), and for links the ids it adds."""
     ids = {a.id, *a.needs}
     if a.action == LINK:
-        for c in a.changes:
-            ids.add(c.new["principalId"] if isinstance(c.new, Mapping) else str(c.new))
+        ids |= {_target(c) for c in a.changes}
     return ids
+
+
+def _target(c: Change) -> str:
+    """The object a link change adds: an id, or an app role assignment's principal."""
+    return str(c.new["principalId"] if isinstance(c.new, Mapping) else c.new)
 
 
 def apply(
@@ -548,14 +552,10 @@ def _without_missing(a: Action, missing: set[str]) -> tuple[Action, str]:
     it is not recorded as done and planning again shows what waits."""
     if a.action != LINK or a.id in missing:
         return a, ""
-
-    def target(c: Change) -> str:
-        return str(c.new["principalId"] if isinstance(c.new, Mapping) else c.new)
-
-    waiting = [c for c in a.changes if target(c) in missing]
+    waiting = [c for c in a.changes if _target(c) in missing]
     if not waiting or len(waiting) == len(a.changes):
         return a, ""
-    names = sorted({target(c) for c in waiting})
+    names = sorted({_target(c) for c in waiting})
     kept = replace(a, changes=[c for c in a.changes if c not in waiting], needs=a.needs - set(names))
     return kept, f"not attempted for {', '.join(names)}, which was not restored"
 

@@ -10,6 +10,7 @@ learns which objects its writes need back (`mark_needs`), and what an undelete b
 
 from __future__ import annotations
 
+from collections.abc import Collection, Container
 from dataclasses import replace
 
 from entragit import canonical, catalog
@@ -20,6 +21,19 @@ from entragit.restore.desired import Desired, is_deleted
 from entragit.restore.idmap import IdMap
 from entragit.restore.plan import RECREATE, REFUSE, SKIP, UNDELETE, Action, Facts, Options, plan_object
 from entragit.restore.sources import Backup, Live, Revision
+
+
+def _files_naming(backup: Backup, rev: Revision, ids: Collection[str], skip: Container[str]) -> list[Desired]:
+    """The object files at rev that name any of ids (one `git grep`, one read of the few it finds), but
+    those in skip and those of objects soft-deleted at rev."""
+    paths = [p for p in backup.mentioning(rev.sha, ids) if p not in skip]
+    return [
+        d
+        for path, text in zip(paths, backup.read_files(rev.sha, paths), strict=True)
+        if text is not None
+        for d in [desired_mod.load(path, text, rev)]
+        if not d.deleted
+    ]
 
 
 def without_undeleted(actions: list[Action]) -> list[Action]:
@@ -78,14 +92,9 @@ def followers(
             alive = desired_mod.alive_until(backup, a.path) if at is None else backup.revision(at)
             if alive is None:
                 continue
-            for path in backup.mentioning(alive.sha, values):
-                t = catalog.type_for_path(path)
-                if t is None or t.name != name or path in have or path in found:
-                    continue
-                text = backup.read_files(alive.sha, [path])[0]
-                d = desired_mod.load(path, text, alive) if text is not None else None
-                if d is not None and not d.deleted and any(str(d.obj.get(r.path)) in values for r in refs):
-                    found[path] = d
+            for d in _files_naming(backup, alive, values, have | found.keys()):
+                if d.type.name == name and any(str(d.obj.get(r.path)) in values for r in refs):
+                    found[d.path] = d
     followers = list(found.values())
     live = backup.read_live_many([(d.type, d.id) for d in followers], client)
     return [(d, obj) for d, obj in zip(followers, live, strict=True) if obj is None or is_deleted(obj)]
@@ -108,14 +117,9 @@ def equal_holders(
     ids = {a.id for a in recreated} | {
         str(a.desired["appId"]) for a in recreated if a.type.name == "applications" and a.desired.get("appId")
     }
-    have = {d.path for d in wanted}
-    paths = [p for p in backup.mentioning(rev.sha, ids) if p not in have]
     extra = [
         replace(d, id=idmap.new_id(d.id), obj=idmap.rewrite(d.type, d.obj))
-        for path, text in zip(paths, backup.read_files(rev.sha, paths), strict=True)
-        if text is not None
-        for d in [desired_mod.load(path, text, rev)]
-        if not d.deleted
+        for d in _files_naming(backup, rev, ids, {d.path for d in wanted})
     ]
     live = backup.read_live_many([(d.type, d.id) for d in extra], client)
     return [
@@ -187,16 +191,12 @@ def inbound_actions(
         if d.type.name == "applications" and app:
             apps.add(str(app))
     here = {d.path for d in wanted} | {catalog.object_path(d.type, d.id) for d in wanted}
+    named = {d.id for d in wanted}
     holders: dict[str, tuple[Desired, set[str], set[str]]] = {}
     for sha, (ids, apps) in sorted(by_sha.items()):
-        rev = backup.revision(sha)
-        paths = [p for p in backup.mentioning(sha, ids | apps) if p not in here | holders.keys()]
-        for path, text in zip(paths, backup.read_files(sha, paths), strict=True):
-            if text is None:
-                continue
-            d = desired_mod.load(path, text, rev)
-            if not d.deleted and not d.type.singleton and idmap.new_id(d.id) not in {w.id for w in wanted}:
-                holders[path] = (d, ids, apps)
+        for d in _files_naming(backup, backup.revision(sha), ids | apps, here | holders.keys()):
+            if not d.type.singleton and idmap.new_id(d.id) not in named:
+                holders[d.path] = (d, ids, apps)
     held = list(holders.values())
     live = backup.read_live_many([(d.type, idmap.new_id(d.id)) for d, _, _ in held], client)
     out: list[Action] = []
