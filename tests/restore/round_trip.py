@@ -45,7 +45,7 @@ MODES = (WHOLE, EACH)
 CREATE_SET = ("createdDateTime", "securityIdentifier")
 # What the documentation says a recreated object loses or gets besides: an application's secrets and
 # certificates are never backed up (application.md: the credentials' values are write-only), so the recreated
-# one has none (catalog.py, applications' notes).
+# one has none (catalog/applications.py, the notes).
 # A group created without visibility is Private (group-post-groups.md) where an older one can read null.
 LOST_ON_RECREATE = {"applications": ("passwordCredentials", "keyCredentials"), "groups": ("visibility",)}
 

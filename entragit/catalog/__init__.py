@@ -1,0 +1,138 @@
+"""The catalog: every Entra object type entragit backs up, as data.
+
+Each type is one `ObjectType` entry; backup, restore, history, the permissions command and the tests all read
+their behaviour from these entries instead of from per-type classes. Adding a type means adding an entry to
+the module of its area and to `CATALOG` below (plus sandbox support and tests). What is special about a type
+is said as data too: objects it leaves out (`exclude_when`), properties written through an action
+(`write_actions`), creation by PATCH (`create_method`), ids of other objects it holds (`references`).
+
+- `model`: the dataclasses an entry is made of (`ObjectType`, `Relationship`, `Reference`, ...), the helpers
+  that build entries, the conventions of their string fields, and the functions that read one entry;
+- `directory`: users, groups, administrative units;
+- `applications`: applications, service principals, delegated permission grants;
+- `conditional_access`: policies, named locations, authentication contexts and strengths;
+- `roles`: custom role definitions, role assignments;
+- `tenant`: the tenant's singletons (authentication methods and authorization policies, organization);
+- `reports`: the tenant reports and the audit log's permission.
+
+This module assembles `CATALOG` and looks types up in it; every public name of the package is importable
+from here.
+"""
+
+from __future__ import annotations
+
+from entragit.catalog import applications, conditional_access, directory, roles, tenant
+from entragit.catalog.model import (
+    RANK_APP_ROLE_ASSIGNMENTS,
+    RANK_LINKS,
+    DerivedType,
+    ObjectType,
+    RecycleBin,
+    Reference,
+    Relationship,
+    Steps,
+    delta_select_param,
+    is_backed_up,
+    object_path,
+    parse_dotted,
+    select_param,
+    walk,
+)
+from entragit.catalog.reports import AUDIT_PERMISSIONS, REPORTS, SECURE_SCORE_DAYS, Report, report
+from entragit.errors import UsageError
+
+__all__ = [
+    "AUDIT_PERMISSIONS",
+    "CATALOG",
+    "RANK_APP_ROLE_ASSIGNMENTS",
+    "RANK_LINKS",
+    "REPORTS",
+    "SECURE_SCORE_DAYS",
+    "DerivedType",
+    "ObjectType",
+    "RecycleBin",
+    "Reference",
+    "Relationship",
+    "Report",
+    "Steps",
+    "by_name",
+    "delta_select_param",
+    "is_backed_up",
+    "object_path",
+    "parse_dotted",
+    "parse_path",
+    "report",
+    "restore_order",
+    "select_param",
+    "type_for_path",
+    "walk",
+]
+
+# A restore goes by rank (`restore_order`), not in this order.
+CATALOG: tuple[ObjectType, ...] = (
+    directory.USERS,
+    directory.GROUPS,
+    applications.APPLICATIONS,
+    applications.SERVICE_PRINCIPALS,
+    conditional_access.POLICIES,
+    conditional_access.NAMED_LOCATIONS,
+    conditional_access.AUTHENTICATION_CONTEXTS,
+    conditional_access.AUTHENTICATION_STRENGTHS,
+    directory.ADMINISTRATIVE_UNITS,
+    roles.ROLE_DEFINITIONS,
+    roles.ROLE_ASSIGNMENTS,
+    applications.OAUTH2_PERMISSION_GRANTS,
+    tenant.AUTHENTICATION_METHODS_POLICY,
+    tenant.AUTHORIZATION_POLICY,
+    tenant.ORGANIZATION,
+)
+
+_BY_NAME = {t.name: t for t in CATALOG}
+_BY_NAME_LOWER = {t.name.lower(): t for t in CATALOG}
+
+
+def by_name(name: str) -> ObjectType:
+    """The catalog entry called `name` (case-insensitive); a UsageError listing valid names otherwise."""
+    t = _BY_NAME.get(name) or _BY_NAME_LOWER.get(name.lower())
+    if t is None:
+        valid = ", ".join(sorted(_BY_NAME))
+        raise UsageError(f"unknown object type {name!r}; valid types: {valid}")
+    return t
+
+
+def restore_order() -> tuple[ObjectType, ...]:
+    """Restorable types in the order a restore processes them."""
+    return tuple(sorted((t for t in CATALOG if t.restorable), key=lambda t: t.rank))
+
+
+def parse_path(relpath: str) -> tuple[ObjectType, str] | None:
+    """(type, object id) of a repository path, or None when the path is not an object file.
+
+    For a singleton the id returned is the last path segment (`authorizationPolicy`)."""
+    relpath = relpath.replace("\\", "/")
+    while relpath.startswith("./"):
+        relpath = relpath[2:]
+    if not relpath.endswith(".yaml"):
+        return None
+    for t in CATALOG:
+        if t.singleton and relpath == f"{t.path}.yaml":
+            return t, t.path.rsplit("/", 1)[-1]
+    head, _, filename = relpath.rpartition("/")
+    object_id = filename[: -len(".yaml")]
+    if not object_id:
+        return None
+    for t in CATALOG:
+        if t.singleton:
+            continue
+        if t.shard:
+            if head == f"{t.folder}/{object_id[:2]}":
+                return t, object_id
+        elif head == t.folder:
+            return t, object_id
+    return None
+
+
+def type_for_path(relpath: str) -> ObjectType | None:
+    """The catalog type whose object file `relpath` is, or None (entragit.yaml, reports, stray files)."""
+    parsed = parse_path(relpath)
+    return parsed[0] if parsed else None

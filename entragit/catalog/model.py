@@ -1,0 +1,345 @@
+"""The catalog's object-type machinery: the dataclasses an entry is made of, the helpers that build entries,
+and the functions that read one entry.
+
+Conventions used by the string fields:
+
+- Graph paths are relative to the versioned root (`https://graph.microsoft.com/v1.0/`), never start with `/`.
+- Relationship path templates use `{id}` for the owning object's id and `{ref}` for the linked object's id.
+- Dotted paths (`volatile`, `unordered`, `read_only` ...) address nested properties:
+  `conditions.users.includeUsers`. `[]` steps into every item of a list: `assignedPlans[].assignedDateTime`.
+  An `unordered` entry may end with `:key` to sort a list of objects by that property first
+  (`ipRanges:cidrAddress`); lists of objects without a key are sorted by their compact JSON, lists of scalars
+  by value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+# Restore phases that are not object types: links are added after every object exists, app role assignments
+# after links, so that a role granted to a group finds the group's members in place.
+RANK_LINKS = 70
+RANK_APP_ROLE_ASSIGNMENTS = 80
+
+
+@dataclass(frozen=True)
+class Relationship:
+    """A link between objects, stored in the owning object's file as ids.
+
+    kind:
+    - "ref-collection": a sorted list of ids (`members`, `owners`); add = POST `{"@odata.id": ...}` to `add`,
+      remove = DELETE `remove`.
+    - "ref-single": one id or null (`manager`); add = PUT `{"@odata.id": ...}` to `add`, remove = DELETE.
+    - "app-role-assignment": a sorted list of `{"appRoleId", "principalId", "principalType"}` objects;
+      add = POST `{"principalId", "resourceId", "appRoleId"}` to `add`, remove = DELETE `remove` with
+      `{ref}` = the assignment id found by reading `read` live (assignment ids are not kept in the backup).
+
+    `via_delta`: the type's delta query returns this relationship as `<name>@delta` when `name` is in
+    `$select`, so an incremental backup does not need to re-read it per object.
+
+    `expand`: the `$expand` value that returns this relationship inside the type's listing, where the
+    type's resource page says it "Supports `$expand`" (with `($select=id)` where the page documents
+    `$select` nested in `$expand`); empty when it cannot be expanded. Graph returns at most 20 related
+    objects per object that way (docs/graph.md, $expand), so a full list is read again per object.
+    """
+
+    name: str
+    read: str
+    add: str
+    remove: str
+    kind: str = "ref-collection"
+    add_method: str = "POST"
+    via_delta: bool = False
+    # Properties kept per item for "app-role-assignment" links (ids only for the ref kinds).
+    item_fields: tuple[str, ...] = ()
+    # Catalog types the linked ids can belong to (an app role assignment's principalId for that kind).
+    targets: tuple[str, ...] = ("users", "groups", "servicePrincipals")
+    expand: str = ""
+
+    @property
+    def rank(self) -> int:
+        return RANK_APP_ROLE_ASSIGNMENTS if self.kind == "app-role-assignment" else RANK_LINKS
+
+    def read_path(self, object_id: str) -> str:
+        return self.read.format(id=object_id)
+
+    def add_path(self, object_id: str) -> str:
+        return self.add.format(id=object_id)
+
+    def remove_path(self, object_id: str, ref: str) -> str:
+        return self.remove.format(id=object_id, ref=ref)
+
+
+@dataclass(frozen=True)
+class RecycleBin:
+    """Where Graph keeps a type's soft-deleted objects for 30 days (docs/graph.md, Deleted items).
+
+    `listing` lists them (GET, paged like the live collection); `item` is one of them (`{id}` filled in):
+    GET reads it, POST `item/restore` brings it back with the same id, DELETE removes it for good."""
+
+    listing: str
+    item: str
+
+    def item_path(self, object_id: str) -> str:
+        return self.item.format(id=object_id)
+
+    def restore_path(self, object_id: str) -> str:
+        return self.item_path(object_id) + "/restore"
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A property that holds ids of other objects (not a Graph relationship, just a value).
+
+    A restore that recreates an object under a new id rewrites every reference to it (conditional access
+    conditions, role assignment principals and scopes, grants); compare resolves them to display names.
+    `key` is the property of the target the value matches ("id", or "appId" for application ids in
+    conditional access), `prefix` a fixed text before the id (`/administrativeUnits/` in a role assignment's
+    scope). Values that are no object's id ("All", "None", "all_users") are never found in an id map.
+    `follows`: the holder is deleted with the object it names and does not come back with it
+    (directory-deleteditems-restore.md: "restoring an application doesn't automatically restore the associated
+    service principal"), so restoring that object restores the holder too, recreated if the object is."""
+
+    path: str
+    types: tuple[str, ...]
+    key: str = "id"
+    prefix: str = ""
+    follows: bool = False
+
+
+@dataclass(frozen=True)
+class DerivedType:
+    """A derived type Graph returns inside a base type's collection, told apart by its `@odata.type`.
+
+    Entra agent identities (Graph v1.0, 2026) are such: an agent identity is a service principal, an agent
+    user a user. Only their files keep `@odata.type` (a plain user's file has none, so existing backups do not
+    change), and that is how a restore knows the kind of object a file describes. `not_recreatable` says why
+    a restore will not create a hard-deleted one anew ('' when a POST of the base type would do): each is made
+    through its own endpoint from other objects, and a POST of the base type would make another kind."""
+
+    odata_type: str  # "#microsoft.graph.agentIdentity"
+    not_recreatable: str = ""
+
+
+@dataclass(frozen=True)
+class ObjectType:
+    """One Entra object type: where it lives in Graph and in the backup repository, and how to restore it."""
+
+    name: str  # short CLI name: `--type users`
+    path: str  # Graph collection path (or the singleton's path)
+    select: tuple[str, ...]  # every top-level property backed up; "id" always included
+    identity: tuple[str, ...] = ("id", "displayName")  # shown first in each file, in this order
+    display: str = "displayName"  # the property that names an object for humans
+    # Send `select` as $select. False where Graph returns the full object anyway and a $select would be
+    # rejected or lose data (polymorphic collections whose derived properties need a cast, singletons with
+    # inline navigation properties, types whose schema says SelectSupport Supported=false). The backup keeps
+    # the properties of `select` of the whole object all the same.
+    send_select: bool = True
+    # Fill properties of `select` that Graph left out with null, so that a full listing (which returns null
+    # for unset selected properties) and a delta round (which omits never-set ones) give the same file.
+    # Off for polymorphic types whose derived properties only exist on some objects.
+    fill_missing: bool = True
+    volatile: tuple[str, ...] = ()  # dropped from backups (noise in diffs)
+    read_only: tuple[str, ...] = ()  # never sent in a PATCH/POST on restore
+    create_only: tuple[str, ...] = ()  # may be set on create, never changed afterwards
+    # Properties whose null in a file stands for the value Graph fills in when a create leaves them out,
+    # and which Graph will not set back to null: a restore leaves them as they are live.
+    null_is_default: tuple[str, ...] = ()
+    required_on_create: tuple[str, ...] = ()  # POST fails without these
+    unordered: tuple[str, ...] = ()  # lists whose order carries no meaning: sorted in canonical form
+    # Space-separated word lists whose order carries no meaning (oauth2PermissionGrant.scope).
+    unordered_words: tuple[str, ...] = ()
+    relationships: tuple[Relationship, ...] = ()
+    recycle_bin: RecycleBin | None = None  # where deleted objects wait 30 days; None: deleted for good
+    delta: bool = False
+    singleton: bool = False
+    restorable: bool = True
+    rank: int = 0  # restore order: lower first
+    keep_odata_type: bool = False  # keep `@odata.type` (polymorphic collections), at every depth
+    # Derived types whose objects keep their top-level `@odata.type` (the base type's own files carry none).
+    derived: tuple[DerivedType, ...] = ()
+    shard: bool = False  # big collections: files go to folder/<id[:2]>/<id>.yaml
+    permissions_backup: tuple[str, ...] = ()
+    permissions_restore: tuple[str, ...] = ()
+    list_filter: str | None = None  # $filter sent when listing
+    # Objects that are listed but not backed up: (property, value) pairs, any match excludes the object
+    # (built-in role definitions and authentication strengths cannot be restored and are the same in every
+    # tenant).
+    exclude_when: tuple[tuple[str, Any], ...] = ()
+    create_method: str = "POST"  # "PATCH": created by PATCH on the item path (authentication contexts)
+    # Properties that identify an object created by a restore that was interrupted before it learnt the new
+    # id: the first is sent as $filter where `filterable`, all must match.
+    unique: tuple[str, ...] = ("displayName",)
+    filterable: bool = False
+    # Properties PATCH cannot change, written through a dedicated action instead: (property, path template).
+    write_actions: tuple[tuple[str, str], ...] = ()
+    references: tuple[Reference, ...] = ()  # ids of other objects held in properties
+    notes: str = ""
+    recreate_note: str = ""  # added to the reason of every recreate of the type
+
+    @property
+    def named_by(self) -> tuple[str, ...]:
+        """For a type named by what it links (its display field is an id: role assignments, grants), the id
+        fields that name it, the display field first (`roleDefinitionId`, `principalId`: shown as
+        `Global Administrator → Megan Bowen`); empty for a type with a name of its own."""
+        if not self.display.endswith("Id"):
+            return ()
+        others = (f for f in self.identity if f.endswith("Id") and f not in ("id", self.display))
+        return (self.display, *others)
+
+    @property
+    def folder(self) -> str:
+        """Folder in the backup repository: the Graph path, or for a singleton the folder holding its file."""
+        return self.path.rpartition("/")[0] if self.singleton else self.path
+
+    def relationship(self, name: str) -> Relationship | None:
+        for rel in self.relationships:
+            if rel.name == name:
+                return rel
+        return None
+
+    def item_path(self, object_id: str) -> str:
+        """Graph path of one object (the singleton's own path)."""
+        return self.path if self.singleton else f"{self.path}/{object_id}"
+
+    def derived_type(self, obj: Mapping[str, Any]) -> DerivedType | None:
+        """The derived type `obj` is of (its `@odata.type`), or None for an object of the type itself."""
+        kind = obj.get("@odata.type")
+        return next((d for d in self.derived if d.odata_type == kind), None) if kind else None
+
+    @property
+    def writable(self) -> tuple[str, ...]:
+        """Top-level properties a restore may PATCH."""
+        blocked = {p.split(".")[0].split("[")[0] for p in self.read_only} | set(self.create_only)
+        return tuple(p for p in self.select if p not in blocked)
+
+
+def _names(text: str) -> tuple[str, ...]:
+    """Whitespace-separated names as a tuple, so that long property lists read as a paragraph."""
+    return tuple(text.split())
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Directory objects (users, groups, applications, service principals, administrative units) share what Graph's
+# directoryObject gives them: a delta query, soft delete into deletedItems, and read-only id/deletedDateTime.
+
+
+def _directory_type(
+    name: str,
+    entity: str,
+    *,
+    path: str | None = None,
+    shard: bool = True,
+    read_only: tuple[str, ...] = (),
+    **fields: Any,
+) -> ObjectType:
+    """A directory object type; `entity` names its deletedItems cast (`microsoft.graph.<entity>`), which
+    directory/deletedItems needs to list them (directory-deleteditems-list.md); one is read, restored and
+    purged by id alone (directory-deleteditems-get.md, -restore.md, -delete.md).
+
+    Sharded by default: these are the collections that grow to 100,000 objects."""
+    return ObjectType(
+        name=name,
+        path=path or name,
+        read_only=("id", "deletedDateTime", *read_only),
+        recycle_bin=RecycleBin(
+            f"directory/deletedItems/microsoft.graph.{entity}", "directory/deletedItems/{id}"
+        ),
+        delta=True,
+        shard=shard,
+        **fields,
+    )
+
+
+def _links(
+    name: str, path: str, targets: tuple[str, ...], *, via_delta: bool, expand: str = ""
+) -> Relationship:
+    """A `$ref` collection such as members or owners under the type's Graph path."""
+    return Relationship(
+        name=name,
+        read=f"{path}/{{id}}/{name}",
+        add=f"{path}/{{id}}/{name}/$ref",
+        remove=f"{path}/{{id}}/{name}/{{ref}}/$ref",
+        via_delta=via_delta,
+        targets=targets,
+        expand=expand,
+    )
+
+
+_DIRECTORY_TARGETS = ("users", "groups", "servicePrincipals")
+_OWNER_TARGETS = ("users", "servicePrincipals")
+
+# Permissions several areas share.
+_POLICY_READ = ("Policy.Read.All",)
+_ROLES_READ = ("RoleManagement.Read.Directory",)
+_ROLES_WRITE = ("RoleManagement.ReadWrite.Directory",)
+
+Steps = tuple[tuple[str, bool], ...]
+
+
+def parse_dotted(path: str) -> tuple[Steps, str | None]:
+    """'a.b[].c:key' -> ((('a', False), ('b', True), ('c', False)), 'key'): see the module docstring."""
+    sort_key = None
+    if ":" in path:
+        path, sort_key = path.split(":", 1)
+    steps = []
+    for part in path.split("."):
+        if part.endswith("[]"):
+            steps.append((part[:-2], True))
+        else:
+            steps.append((part, False))
+    return tuple(steps), sort_key
+
+
+def walk(obj: Any, steps: Steps) -> Iterator[tuple[dict[str, Any], str]]:
+    """Every (parent dict, key) that parsed dotted-path steps reach in `obj`; missing parts yield nothing."""
+    parents = [obj]
+    for i, (key, each) in enumerate(steps):
+        last = i == len(steps) - 1
+        nxt: list[Any] = []
+        for parent in parents:
+            if not isinstance(parent, dict) or key not in parent:
+                continue
+            if last:
+                yield parent, key
+                continue
+            child = parent[key]
+            if each:
+                if isinstance(child, list):
+                    nxt.extend(child)
+            else:
+                nxt.append(child)
+        parents = nxt
+
+
+def object_path(t: ObjectType, object_id: str) -> str:
+    """Repository path of one object's file (POSIX separators, relative to the repository root)."""
+    if t.singleton:
+        return f"{t.path}.yaml"
+    if not object_id or "/" in object_id or object_id in (".", ".."):
+        raise ValueError(f"invalid object id for a file name: {object_id!r}")
+    if t.shard:
+        return f"{t.folder}/{object_id[:2]}/{object_id}.yaml"
+    return f"{t.folder}/{object_id}.yaml"
+
+
+def select_param(t: ObjectType) -> str | None:
+    """The `$select` value to send when listing `t`, or None when no $select must be sent.
+
+    Relationships that come through delta are added by the caller of a delta query (`members`, `manager`)."""
+    return ",".join(t.select) if t.send_select else None
+
+
+def delta_select_param(t: ObjectType) -> str | None:
+    """`$select` for a delta round: the properties plus the relationships delta returns as `<name>@delta`."""
+    if not t.delta:
+        return None
+    extra = [r.name for r in t.relationships if r.via_delta]
+    return ",".join((*t.select, *extra))
+
+
+def is_backed_up(t: ObjectType, obj: Mapping[str, Any]) -> bool:
+    """False for listed objects the catalog leaves out (built-in role definitions and auth strengths)."""
+    return not any(obj.get(prop) == value for prop, value in t.exclude_when)
