@@ -1,12 +1,12 @@
 """Who changed what: a backup run's changes grouped into one commit per actor from the directory audit log.
 
-A run reads the audit records since the previous run started (`audit.read`, one request on a quiet tenant and
-none when nothing changed and nothing waits for a late record) and gives each changed object the actors whose
-activities targeted it by id. Each actor gets a commit authored as them, in the time order of their last
+A run reads the audit records since the previous run started (`audit_log.read`, one request on a quiet tenant
+and none when nothing changed and nothing waits for a late record) and gives each changed object the actors
+whose activities targeted it by id. Each actor gets a commit authored as them, in the time order of their last
 activity; an object two actors changed goes with the last, both named in trailers. Changes no record explains
 go in a final commit by the repository's identity, marked `Unattributed:`; its objects wait (in
 `.git/entragit/audit.json`) for a record that arrives late, which then names its actor in a git note on that
-commit (repo.attribution). Records lag minutes behind their change: the first run that starts `LAG` after the
+commit (repo.authorship). Records lag minutes behind their change: the first run that starts `LAG` after the
 unattributed commit is the last to look, so a quiet tenant's runs soon read no audit log again. Without
 AuditLog.Read.All, or without audit access at all, a run makes the single unattributed commit and says so
 in one line (a run without changes says nothing); its objects wait like late ones, and so do those already
@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from entragit import audit
+from entragit import audit_log
 from entragit.errors import EntragitError
 from entragit.graph.client import GraphClient, GraphError
-from entragit.repo.attribution import CHANGED_BY, UNATTRIBUTED, ident, note_line, one_line
+from entragit.repo.authorship import CHANGED_BY, UNATTRIBUTED, ident, note_line, one_line
 from entragit.repo.writer import Author, Store
 
 STATE_FILE = "audit.json"
@@ -71,17 +71,19 @@ def plan(
     state["previous"] = _iso(since)  # this run's window start: where its unattributed changes' records lie
     start = min([since, *(_time(w["since"]) or since for w in waiting)])
     try:
-        activities = audit.read(client, _iso(start))
+        activities = audit_log.read(client, _iso(start))
     except (GraphError, EntragitError) as exc:
         # Said only when this run has changes to attribute. Nothing looked for is given up: this run's
         # changes and those already waiting are looked for again by the next run that can read the log.
-        reason = f"403 {audit.PERMISSION}" if isinstance(exc, GraphError) and exc.status == 403 else str(exc)
+        reason = (
+            f"403 {audit_log.PERMISSION}" if isinstance(exc, GraphError) and exc.status == 403 else str(exc)
+        )
         reason = one_line(reason)[:120]
         note = f"changes not attributed: the directory audit log could not be read ({reason})"
         rest = Group(None, trailers=[f"{UNATTRIBUTED}: audit log unavailable ({reason})"] if ids else [])
         state["pending"] = waiting
         return Plan([rest], notices=[note] if ids else [], state=state, waiting=ids)
-    targets = audit.by_target(activities)
+    targets = audit_log.by_target(activities)
     result = Plan([], state=state)
     _late_notes(result, waiting, targets)
     state["pending"] = [w for w in state["pending"] if w["ids"]]
@@ -125,10 +127,10 @@ def finish(store: Store, done: Plan, commits: Sequence[str | None]) -> None:
 
 
 def _groups(
-    ids: Mapping[str, str], targets: Mapping[str, list[audit.Activity]], since: datetime
+    ids: Mapping[str, str], targets: Mapping[str, list[audit_log.Activity]], since: datetime
 ) -> list[Group]:
     """One group per last actor, in the order of that actor's last activity."""
-    per_actor: dict[str, tuple[audit.Actor, list[str], list[audit.Activity]]] = {}
+    per_actor: dict[str, tuple[audit_log.Actor, list[str], list[audit_log.Activity]]] = {}
     for oid, path in ids.items():
         acts = [a for a in targets.get(oid, []) if (_time(a.time) or since) >= since]
         if not acts:
@@ -151,7 +153,7 @@ def _groups(
 
 
 def _late_notes(
-    result: Plan, waiting: list[dict[str, Any]], targets: Mapping[str, list[audit.Activity]]
+    result: Plan, waiting: list[dict[str, Any]], targets: Mapping[str, list[audit_log.Activity]]
 ) -> None:
     """Records that arrived after the run that captured their change: note lines on that run's commit."""
     for w in sorted(waiting, key=lambda w: str(w.get("until")), reverse=True):
@@ -166,7 +168,7 @@ def _late_notes(
                 del w["ids"][oid]
 
 
-def _who(actor: audit.Actor) -> str:
+def _who(actor: audit_log.Actor) -> str:
     return ident(actor.name, actor.email)
 
 

@@ -28,16 +28,16 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from entragit import attribution, canonical, catalog, config, live, render, reports
+from entragit import attribution, canonical, catalog, config, live, render, tenant_reports
 from entragit.catalog import ObjectType
 from entragit.errors import EntragitError
 from entragit.graph.client import DeltaExpired, GraphClient, GraphError, RetryNotice
 from entragit.repo import dangling, records
-from entragit.repo.attribution import one_line
+from entragit.repo.authorship import one_line
 from entragit.repo.entries import LINK_ARROW, linked_name, stem
 from entragit.repo.reader import BackupRepo
 from entragit.repo.writer import Part, Snapshot, Store
-from entragit.reports import REPORT_FOLDER
+from entragit.tenant_reports import REPORT_FOLDER
 from entragit.wording import count
 
 ProgressFn = Callable[[str], None]
@@ -288,7 +288,7 @@ class _Run:
         path = catalog.object_path(t, oid)
         self._process(p.out, path, self.reader.canonical(t, item, links), p.digests_old, p.digests)
         if t.name == "users":
-            p.seats[oid] = reports.seat_code(item)
+            p.seats[oid] = tenant_reports.seat_code(item)
         if t.name == "organization" and p.out.domain is None:
             p.out.domain = default_domain(item)
 
@@ -351,7 +351,7 @@ class _Run:
         """An initial delta round, taken page by page as the workers render it (`live.Reader.rendered_round`):
         a digest and, for a changed object, its YAML are kept, never the Graph objects."""
         t = p.out.t
-        seat = reports.seat_code if t.name == "users" else None
+        seat = tenant_reports.seat_code if t.name == "users" else None
         delta_link: str | None = None
         seen, next_report = 0, PROGRESS_EVERY
         for rendered, seats, _next, page_delta, listed in self.reader.rendered_round(t, self.renderer, seat):
@@ -433,7 +433,7 @@ class _Run:
             }
             objects[path] = self.reader.canonical(t, item, links)
             if t.name == "users":
-                seats[oid] = reports.seat_code(item)
+                seats[oid] = tenant_reports.seat_code(item)
         soft_now: list[str] = []
         for item in self.reader.deleted(t):
             oid = str(item["id"])
@@ -905,10 +905,10 @@ def _add_reports(
     tracked = set(store.tracked_files([REPORT_FOLDER]))  # (not the whole index on a quiet run)
     seat_codes = (new_types.get("users") or {}).get("seats") or {}
     for path, build in (
-        (reports.SECURE_SCORE_FILE, lambda: reports.secure_score_report(client)),
-        (reports.SEATS_FILE, lambda: reports.seats_report(client, seat_codes)),
+        (tenant_reports.SECURE_SCORE_FILE, lambda: tenant_reports.secure_score_report(client)),
+        (tenant_reports.SEATS_FILE, lambda: tenant_reports.seats_report(client, seat_codes)),
     ):
-        if path == reports.SEATS_FILE and not seat_codes:
+        if path == tenant_reports.SEATS_FILE and not seat_codes:
             continue  # users never listed successfully: no estimate rather than a wrong one
         try:
             data = build()

@@ -103,7 +103,7 @@ class Config:
     include_types: list[str] = field(default_factory=list)
     exclude_types: list[str] = field(default_factory=list)
     exclude_attributes: dict[str, list[str]] = field(default_factory=dict)
-    attribution: bool = True  # each change committed as the actor the audit log names (audit.py)
+    attribution: bool = True  # each change committed as the actor the audit log names (attribution.py)
     restore_client_id: str = ""  # a separate app for restore and apply; empty: the backup app
     restore_auth: str = ""  # its auth method; empty: the backup app's
 

@@ -19,10 +19,10 @@ from click.testing import CliRunner
 from gitcmd import git
 from test_backup import Env, make_repo
 
-from entragit import audit, catalog, config, history, live
+from entragit import audit_log, catalog, config, history, live
 from entragit.cli import cli
 from entragit.config import Config
-from entragit.repo.attribution import NOTES_REF
+from entragit.repo.authorship import NOTES_REF
 from entragit.sandbox.server import Sandbox
 
 
@@ -243,7 +243,7 @@ def test_actors_of_records_shaped_as_documented() -> None:
         },
         "targetResources": [{"id": "EF7E527D-6C92-4234-8C6D-CF6FDFB57F95"}, {"id": "1f0e98f5"}],
     }
-    a = audit.parse(user)
+    a = audit_log.parse(user)
     assert a is not None and (a.actor.name, a.actor.email, a.ip) == (
         "Audry Oliver",
         "bob@wingtiptoysonline.com",
@@ -253,9 +253,9 @@ def test_actors_of_records_shaped_as_documented() -> None:
         "Add member to group, 2018-01-09T21:20:02.7215374Z, "
         "correlation da159bfb-54fa-4092-8a38-6e1fa7870e30, ip 127.0.0.1"
     )
-    assert set(audit.by_target([a])) == {"ef7e527d-6c92-4234-8c6d-cf6fdfb57f95", "1f0e98f5"}
+    assert set(audit_log.by_target([a])) == {"ef7e527d-6c92-4234-8c6d-cf6fdfb57f95", "1f0e98f5"}
     app = {**user, "initiatedBy": {"user": None, "app": {"appId": "1234", "displayName": "Payroll Sync"}}}
-    b = audit.parse(app)
+    b = audit_log.parse(app)
     assert b is not None and (b.actor.kind, b.actor.name, b.actor.email) == (
         "app",
         "Payroll Sync",
@@ -268,13 +268,13 @@ def test_actors_of_records_shaped_as_documented() -> None:
             "app": {"appId": None, "displayName": "Microsoft Substrate Management"},
         },
     }
-    c = audit.parse(system)
+    c = audit_log.parse(system)
     assert c is not None and (c.actor.kind, c.actor.name, c.actor.email) == (
         "system",
         "Microsoft Substrate Management",
         "",
     )
-    assert audit.parse({**user, "result": "failure"}) is None
+    assert audit_log.parse({**user, "result": "failure"}) is None
 
 
 def test_a_change_left_unattributed_is_looked_for_until_an_hour_after_its_run(env: Env) -> None:

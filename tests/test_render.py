@@ -13,7 +13,7 @@ import live_helpers
 import pytest
 from sandbox.api_helpers import base_seed, guid, uid
 
-from entragit import canonical, catalog, config, live, render, reports
+from entragit import canonical, catalog, config, live, render, tenant_reports
 from entragit.backup import BackupResult, run_backup
 from entragit.config import Config
 from entragit.graph.client import page_link
@@ -45,13 +45,15 @@ def test_workers_render_exactly_what_the_calling_process_renders() -> None:
     users = [graph_user(i) for i in range(5)]
     users.append({"id": "gone", "@removed": {"reason": "deleted"}})
     content = _page(users, **{"@odata.nextLink": "https://graph.microsoft.com/v1.0/users/delta?$skiptoken=x"})
-    local = live.render_round_page("users", ["mail"], content, reports.seat_code)
+    local = live.render_round_page("users", ["mail"], content, tenant_reports.seat_code)
     mask = signal.pthread_sigmask(signal.SIG_BLOCK, ())
     assert signal.SIGINT not in mask
     pool = render.RenderPool(workers=1)
     try:
         assert pool.available()
-        remote = pool.submit(live.render_round_page, "users", ["mail"], content, reports.seat_code).result(60)
+        remote = pool.submit(
+            live.render_round_page, "users", ["mail"], content, tenant_reports.seat_code
+        ).result(60)
     finally:
         pool.close()
     assert signal.pthread_sigmask(signal.SIG_BLOCK, ()) == mask

@@ -43,7 +43,7 @@ COMMAND_MODULES: dict[str, str] = {
     **dict.fromkeys(("init", "backup", "permissions", "demo"), "backup"),
     **dict.fromkeys(("ls", "show", "versions", "compare", "restore-points", "score", "seats"), "history"),
     **dict.fromkeys(("plan", "restore", "apply"), "restore"),
-    **dict.fromkeys(("validate", "status", "fleet"), "ci"),
+    **dict.fromkeys(("validate", "status", "fleet"), "checks"),
     "report": "report",
     "sandbox": "sandbox",
 }

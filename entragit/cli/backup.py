@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING
 import click
 
 from entragit import catalog, config
-from entragit.ci import CI_SYSTEMS, GITLAB_APPLY_BRANCH, PACKAGE
 from entragit.cli.options import repo_option
 from entragit.cli.output import color_enabled, echo_json
 from entragit.cli.progress import StatusLine, prompt_printer, retry_printer
 from entragit.config import AUTH_METHODS, CLOUDS, Config
 from entragit.errors import UsageError
+from entragit.pipelines import CI_SYSTEMS, GITLAB_APPLY_BRANCH, PACKAGE
 
 if TYPE_CHECKING:
     from entragit.demo import DemoStep
@@ -119,15 +119,15 @@ def init_cmd(
 ) -> None:
     """Create (or adopt) a git repository as a backup repository and write its entragit.yaml; with --ci,
     also the pipelines, printing the federated credentials to register."""
-    from entragit import ci as ci_mod
-    from entragit.setup import init_repository
+    from entragit import pipelines
+    from entragit.init_repo import init_repository
 
     values = None
     files: dict[str, str] = {}
     if ci is not None:
         remote, current = _origin_and_branch(repo)
         if not ci_project and remote:
-            ci_project, host = ci_mod.project_from_remote(ci, remote)
+            ci_project, host = pipelines.project_from_remote(ci, remote)
             if ci == "gitlab" and not ci_issuer and host != "gitlab.com":
                 ci_issuer = f"https://{host}"  # a self-managed instance: its URL is the issuer
         if not ci_project:
@@ -135,7 +135,7 @@ def init_cmd(
                 "--ci needs --ci-project (the repository or project the pipelines run in): the repository"
                 " has no origin remote to read it from"
             )
-        values = ci_mod.CiValues(
+        values = pipelines.CiValues(
             tenant_id=tenant_id,
             backup_client_id=client_id,
             restore_client_id=restore_client_id or client_id,
@@ -146,15 +146,15 @@ def init_cmd(
             restore_service_connection=restore_service_connection,
             issuer=ci_issuer,
         )
-        files = ci_mod.render(ci, values)  # before anything is written: a missing template fails first
+        files = pipelines.render(ci, values)  # before anything is written: a missing template fails first
 
     def write_pipelines(root: Path) -> list[str]:
         nonlocal values, files
         assert ci is not None and values is not None
         if not (branch or current):  # a repository init just made: the branch git gave it
             values = dataclasses.replace(values, branch=_origin_and_branch(str(root))[1] or "main")
-            files = ci_mod.render(ci, values)
-        return ci_mod.write(root, files)
+            files = pipelines.render(ci, values)
+        return pipelines.write(root, files)
 
     auth = auth or ("federated" if ci else "secret")
     cfg = Config(tenant_id=tenant_id, client_id=client_id, auth=auth, cloud=cloud)
@@ -169,7 +169,7 @@ def init_cmd(
         click.echo(f"wrote {path}")
     click.echo("register these federated credentials (Entra admin center > App registrations > the app >")
     click.echo("Certificates & secrets > Federated credentials > Other issuer):")
-    for cred in ci_mod.federated_credentials(ci, values):
+    for cred in pipelines.federated_credentials(ci, values):
         app = values.backup_client_id if cred.app == "backup" else values.restore_client_id
         click.echo(f"  {cred.app} app {app} ({cred.jobs}): issuer {cred.issuer}")
         if cred.flexible:

@@ -1,7 +1,7 @@
 """History commands: ls, show, versions, compare, restore-points, score, seats.
 
-Each command parses its options, calls one service function of entragit.history / entragit.reports and renders
-the plain data it returns, as a table for people or JSON for scripts.
+Each command parses its options, calls one service function of entragit.history / entragit.tenant_reports and
+renders the plain data it returns, as a table for people or JSON for scripts.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from entragit import history, reports
+from entragit import history, tenant_reports
 from entragit.cli.options import json_option, repo_option
 from entragit.cli.output import dim, echo, echo_json, style, table
 from entragit.cli.progress import progress_printer, prompt_printer, retry_printer
@@ -317,7 +317,7 @@ def _score(value: float) -> str:
 @repo_option
 def score_cmd(as_json: bool, repo: str) -> None:
     """The tenant's secure score and its trend, from the repository's history."""
-    report = reports.score(repo)
+    report = tenant_reports.score(repo)
     if as_json:
         echo_json(report.to_json())
         return
@@ -329,7 +329,9 @@ def score_cmd(as_json: bool, repo: str) -> None:
         click.echo(dim("no trend yet: each daily backup adds a point"))
     else:
         values = [p.current / p.maximum if p.maximum else p.current for p in points]
-        click.echo(f"Trend {points[0].date[:10]} → {points[-1].date[:10]}: {reports.sparkline(values)}")
+        click.echo(
+            f"Trend {points[0].date[:10]} → {points[-1].date[:10]}: {tenant_reports.sparkline(values)}"
+        )
         low = min(points, key=lambda p: p.current)
         high = max(points, key=lambda p: p.current)
         click.echo(
@@ -345,7 +347,7 @@ def score_cmd(as_json: bool, repo: str) -> None:
 @repo_option
 def seats_cmd(as_json: bool, repo: str) -> None:
     """Estimated billable users (enabled members with a license) from the latest backup."""
-    report = reports.seats(repo)
+    report = tenant_reports.seats(repo)
     if as_json:
         echo_json(report.to_json())
         return

@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 from entragit import catalog
 from entragit.history.diff import Difference, diff, summarize_change
 from entragit.history.resolve import ObjectNotFound, resolve
-from entragit.repo.attribution import matches
+from entragit.repo.authorship import matches
 from entragit.repo.entries import GUID, Entry, is_deleted, linked_name, load_text, stem
 from entragit.repo.git import RepoError
 from entragit.repo.reader import BackupRepo, Commit, gc_paused
@@ -59,7 +59,7 @@ class Version:
     path: str
     state: dict[str, Any] | None  # the object after this commit; None when the commit removed its file
     summary: str
-    actor: str = ""  # who made the change: `Name <email>` or "unattributed" (repo.attribution)
+    actor: str = ""  # who made the change: `Name <email>` or "unattributed" (repo.authorship)
 
     def to_json(self) -> dict[str, Any]:
         return {

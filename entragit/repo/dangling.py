@@ -31,7 +31,7 @@ from typing import Any
 from entragit import canonical, catalog
 from entragit.canonical import Ref
 from entragit.catalog import ObjectType
-from entragit.repo.attribution import one_line
+from entragit.repo.authorship import one_line
 from entragit.repo.entries import load_text
 from entragit.repo.git import RepoError
 from entragit.repo.reader import BackupRepo

@@ -30,7 +30,7 @@ from entragit import catalog
 from entragit.errors import UsageError
 from entragit.repo import git as gitcli
 from entragit.repo import idmap
-from entragit.repo.attribution import NOTES_REF, UNATTRIBUTED, parse_note
+from entragit.repo.authorship import NOTES_REF, UNATTRIBUTED, parse_note
 from entragit.repo.entries import Entry, load_text, summarize
 from entragit.repo.git import RepoError, UnknownRevision
 from entragit.repo.roles import BUILT_IN_ROLE_NAMES
@@ -110,7 +110,7 @@ class LoggedCommit:
 
 @dataclass(frozen=True)
 class Attribution:
-    """Who made the changes of one commit (repo.attribution): its author, unless the commit holds the changes
+    """Who made the changes of one commit (repo.authorship): its author, unless the commit holds the changes
     no audit record explained, whose actors a later run may have named in the commit's note."""
 
     author: str  # `Name <email>`

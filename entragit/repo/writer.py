@@ -39,7 +39,7 @@ import git
 from git.exc import InvalidGitRepositoryError, NoSuchPathError
 
 from entragit.repo import git as gitcli
-from entragit.repo.attribution import NOTES_REF, ident
+from entragit.repo.authorship import NOTES_REF, ident
 from entragit.repo.git import RepoError
 
 try:  # POSIX advisory lock; on other systems the lock file alone guards (best effort)
@@ -864,7 +864,7 @@ def _ident(var: str, store: Store) -> bytes:
 
 
 def _author_ident(author: Author, committer: bytes) -> bytes:
-    """`Name <email> time +0000` for an actor: names made safe for the header line (repo.attribution)."""
+    """`Name <email> time +0000` for an actor: names made safe for the header line (repo.authorship)."""
     when = author.time if author.time is not None else int(committer.rsplit(b" ", 2)[-2])
     return f"{ident(author.name, author.email)} {when} +0000".encode()
 

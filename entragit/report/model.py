@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from entragit import catalog, history, reports
+from entragit import catalog, history, tenant_reports
 from entragit.errors import UsageError
 from entragit.history.diff import summarize_change
 from entragit.repo import dangling
@@ -151,7 +151,9 @@ class _Builder:
         self.log = list(self.repo.log_details())
         last = next((c for c in self.log if _is_backup(c)), None)
         if last is None:
-            raise reports.ReportError(f"{self.repo.root} has no backup yet; run `entragit backup` first")
+            raise tenant_reports.ReportError(
+                f"{self.repo.root} has no backup yet; run `entragit backup` first"
+            )
         self.last = last
         self.as_of = self.last.commit.time
         self.since = _day(self.as_of) - timedelta(days=SINCE_DAYS) if since is None else _since(since)
@@ -206,14 +208,14 @@ class _Builder:
 
     def seats(self) -> dict[str, Any] | None:
         try:
-            return reports.seats(self.repo_dir).to_json()
-        except reports.ReportError:
+            return tenant_reports.seats(self.repo_dir).to_json()
+        except tenant_reports.ReportError:
             return None
 
     def score(self) -> tuple[dict[str, Any] | None, list[tuple[str, float, float | None]]]:
         try:
-            s = reports.score(self.repo_dir)
-        except reports.ReportError:
+            s = tenant_reports.score(self.repo_dir)
+        except tenant_reports.ReportError:
             return None, []
         percent = round(100 * s.current / s.maximum, 1) if s.maximum else None
         now = {"current": s.current, "max": s.maximum, "percent": percent, "date": s.date}

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from entragit import canonical, catalog, config, reports
+from entragit import canonical, catalog, config, tenant_reports
 from entragit.errors import EntragitError
 from entragit.graph.client import GraphClient
 from entragit.restore import idmap as idmap_mod
@@ -80,7 +80,7 @@ def record(
     if (root / idmap_mod.FILE).is_file():
         paths.append(idmap_mod.FILE)
     if users and _refresh_seats(backup, root, users, client):
-        paths.append(reports.SEATS_FILE)
+        paths.append(tenant_reports.SEATS_FILE)
     if not paths:
         return None
     before = backup.revision(None).sha
@@ -96,10 +96,10 @@ def _refresh_seats(
     after the restore has nothing to commit; whether it changed. Best effort: when the SKUs cannot be read
     the restore is still done and recorded, and the next backup brings the report up to date."""
     try:
-        text = reports.seats_now(backup.root, client, users)
+        text = tenant_reports.seats_now(backup.root, client, users)
     except EntragitError:  # Graph refused or failed (GraphError is one)
         return False
-    target = root / reports.SEATS_FILE
+    target = root / tenant_reports.SEATS_FILE
     if text is None or (target.is_file() and target.read_text(encoding="utf-8") == text):
         return False
     target.write_text(text, encoding="utf-8")

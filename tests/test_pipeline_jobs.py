@@ -21,7 +21,7 @@ from click.testing import CliRunner
 from gitcmd import git as _git
 from github_oidc import github_oidc
 
-from entragit import ci, permissions
+from entragit import permissions, pipelines
 from entragit.cli import cli
 from entragit.sandbox.assertions import ClientCredentials, FederatedCredential
 from entragit.sandbox.server import Sandbox
@@ -45,7 +45,7 @@ class World:
     box: Sandbox
     origin: Path  # the hosted repository
     admin: Path  # the admin's clone
-    values: ci.CiValues
+    values: pipelines.CiValues
     init_output: str
 
     def clone(self, name: str, ref: str = "main") -> Path:
@@ -66,7 +66,9 @@ class World:
 
     def register(self, app: str, creds: list[tuple[str, str]]) -> None:
         self.box.authority.credentials[app] = ClientCredentials(
-            federated=[FederatedCredential(issuer, subject, (ci.AUDIENCE,)) for issuer, subject in creds]
+            federated=[
+                FederatedCredential(issuer, subject, (pipelines.AUDIENCE,)) for issuer, subject in creds
+            ]
         )
 
     def policy(self) -> tuple[str, str]:
@@ -129,7 +131,7 @@ def _world(tmp: Path, box: Sandbox, system: str, project: str, *extra: str) -> W
     # an attribution note a backup wrote before: every backup job must carry it on, not lose it
     git(admin, "notes", "--ref=entragit-audit", "add", "-m", "entragit.yaml: Admin <admin@contoso.test>")
     git(admin, "push", "-q", "origin", "refs/notes/entragit-audit")
-    values = ci.CiValues(
+    values = pipelines.CiValues(
         box.tenant_id, BACKUP_APP, box.client_id, project, issuer=_flag(extra, "--ci-issuer")
     )
     return World(tmp, box, origin, admin, values, result.output)
@@ -142,7 +144,7 @@ def _flag(args: tuple[str, ...], name: str) -> str:
 def _printed(world: World, system: str) -> dict[tuple[str, str], tuple[str, str]]:
     """(app, jobs) → (issuer, subject) of each credential, as `init` printed it."""
     out: dict[tuple[str, str], tuple[str, str]] = {}
-    for cred in ci.federated_credentials(system, world.values):
+    for cred in pipelines.federated_credentials(system, world.values):
         assert f"({cred.jobs}): issuer {cred.issuer}" in world.init_output
         assert cred.subject in world.init_output
         out[(cred.app, cred.jobs)] = (cred.issuer, cred.subject)
@@ -171,7 +173,7 @@ def _assert_review(run_summary: str, policy_path: str) -> None:
 def test_github_pipelines(tmp_path: Path, sandbox: Sandbox) -> None:
     world = _world(tmp_path, sandbox, "github", "contoso/tenant-backup")
     creds = _printed(world, "github")
-    issuer = ci.GITHUB_ISSUER
+    issuer = pipelines.GITHUB_ISSUER
     fleet_subject = "repo:msp/central:ref:refs/heads/main"
     world.register(
         BACKUP_APP, [creds["backup", "backup, drift"], creds["backup", "review"], (issuer, fleet_subject)]
@@ -244,7 +246,7 @@ def test_github_pipelines(tmp_path: Path, sandbox: Sandbox) -> None:
 
         # the fleet workflow of an MSP's central repository, with this tenant in tenants.json
         oidc.subject = fleet_subject
-        fleet = GitHub(machine, ci.templates_dir() / "github/entragit-fleet.yml")
+        fleet = GitHub(machine, pipelines.templates_dir() / "github/entragit-fleet.yml")
         central = tmp_path / "central"
         central.mkdir()
         tenants = [
@@ -288,7 +290,7 @@ def test_gitlab_pipelines(tmp_path: Path, sandbox: Sandbox) -> None:
         ],
     )
     world.register(sandbox.client_id, [creds["restore", "apply"]])
-    git(world.admin, "push", "-q", "origin", f"main:{ci.GITLAB_APPLY_BRANCH}")  # made once, protected
+    git(world.admin, "push", "-q", "origin", f"main:{pipelines.GITLAB_APPLY_BRANCH}")  # made once, protected
     job_token = "glcbt-job-token"
     hosted = f"https://gitlab-ci-token:{job_token}@gitlab.test/contoso/tenant-backup.git"
     machine = Machine(tmp_path, sandbox, {hosted: world.origin})
@@ -301,7 +303,10 @@ def test_gitlab_pipelines(tmp_path: Path, sandbox: Sandbox) -> None:
     }
     schedule = {**base, "CI_PIPELINE_SOURCE": "schedule", "CI_COMMIT_BRANCH": "main"}
     assert pipeline.selected("drift", schedule) == "never" and pipeline.selected("apply", schedule) == "never"
-    assert pipeline.selected("backup", {**schedule, "CI_COMMIT_BRANCH": ci.GITLAB_APPLY_BRANCH}) == "never"
+    assert (
+        pipeline.selected("backup", {**schedule, "CI_COMMIT_BRANCH": pipelines.GITLAB_APPLY_BRANCH})
+        == "never"
+    )
 
     workspace = world.clone("backup", "main")
     backup = pipeline.run("backup", workspace, schedule, token(issuer, main_subject))
@@ -335,13 +340,13 @@ def test_gitlab_pipelines(tmp_path: Path, sandbox: Sandbox) -> None:
     world.merge("policy-off")
     push_main = {**base, "CI_PIPELINE_SOURCE": "push", "CI_COMMIT_BRANCH": "main"}
     assert pipeline.selected("apply", push_main) == "never"
-    before = world.sha(ci.GITLAB_APPLY_BRANCH)
-    git(world.admin, "push", "-q", "origin", f"main:{ci.GITLAB_APPLY_BRANCH}")
-    after = world.sha(ci.GITLAB_APPLY_BRANCH)
+    before = world.sha(pipelines.GITLAB_APPLY_BRANCH)
+    git(world.admin, "push", "-q", "origin", f"main:{pipelines.GITLAB_APPLY_BRANCH}")
+    after = world.sha(pipelines.GITLAB_APPLY_BRANCH)
     promoted = {
         **base,
         "CI_PIPELINE_SOURCE": "push",
-        "CI_COMMIT_BRANCH": ci.GITLAB_APPLY_BRANCH,
+        "CI_COMMIT_BRANCH": pipelines.GITLAB_APPLY_BRANCH,
         "CI_COMMIT_BEFORE_SHA": before,
         "CI_COMMIT_SHA": after,
     }
@@ -367,7 +372,7 @@ def test_gitlab_pipelines(tmp_path: Path, sandbox: Sandbox) -> None:
     # the fleet pipeline of a central project, with this tenant in tenants.gitlab-ci.yml
     fleet_remote = f"https://gitlab-ci-token:{job_token}@gitlab.test/contoso/fleet-copy.git"
     machine.remotes[fleet_remote] = world.origin
-    templates = ci.templates_dir() / "gitlab"
+    templates = pipelines.templates_dir() / "gitlab"
     fleet = GitLab(machine, templates / "entragit-fleet.gitlab-ci.yml", templates / "tenants.gitlab-ci.yml")
     matrix = {
         "TENANT": "contoso",
@@ -408,10 +413,10 @@ def test_azure_devops_pipelines(tmp_path: Path, sandbox: Sandbox) -> None:
 
     backup_conn = connection("entragit-backup", BACKUP_APP)
     machine = Machine(tmp_path, sandbox)
-    pipelines = world.admin / ".azure-pipelines"
+    azure_pipelines = world.admin / ".azure-pipelines"
 
     workspace = world.clone("backup", "main")
-    backup = AzureDevOps(machine, pipelines / "entragit-backup.yml").run(
+    backup = AzureDevOps(machine, azure_pipelines / "entragit-backup.yml").run(
         "backup", workspace, backup_conn, {"ENTRAGIT_REVIEW": "False"}
     )
     assert backup.code == 0, backup.log
@@ -420,7 +425,7 @@ def test_azure_devops_pipelines(tmp_path: Path, sandbox: Sandbox) -> None:
 
     path, policy_id = world.policy()
     world.pull_request("policy-off", path, "\nstate: enabled\n", "\nstate: disabled\n", "Turn the policy off")
-    review_pipeline = AzureDevOps(machine, pipelines / "entragit-review.yml")
+    review_pipeline = AzureDevOps(machine, azure_pipelines / "entragit-review.yml")
     review = review_pipeline.run("review", world.merged("pr", "policy-off"), backup_conn)
     assert review.code == 0, review.log
     _assert_review(review.summary, path)
@@ -430,7 +435,7 @@ def test_azure_devops_pipelines(tmp_path: Path, sandbox: Sandbox) -> None:
     assert bad.code == 1 and "apply would refuse or fail" in bad.summary
 
     _, after = world.merge("policy-off")
-    apply_pipeline = AzureDevOps(machine, pipelines / "entragit-apply.yml")
+    apply_pipeline = AzureDevOps(machine, azure_pipelines / "entragit-apply.yml")
     changes = apply_pipeline.run("files", world.clone("changes", after), None)
     assert changes.code == 0 and changes.outputs["FILES"].split() == [path], changes.log
     # the backup connection's token cannot sign in as the restore app
@@ -450,14 +455,14 @@ def test_azure_devops_pipelines(tmp_path: Path, sandbox: Sandbox) -> None:
     assert applied.code == 0 and "Restored: 1 of 1 actions done" in applied.summary, applied.log
     assert world.live_state(policy_id) == "disabled"
 
-    drift_pipeline = AzureDevOps(machine, pipelines / "entragit-drift.yml")
+    drift_pipeline = AzureDevOps(machine, azure_pipelines / "entragit-drift.yml")
     drift = drift_pipeline.run("drift", world.clone("drift", "main"), backup_conn)
     assert drift.code == 0 and "## entragit drift: none" in drift.summary, drift.log
     world.drift_the_tenant()
     drift = drift_pipeline.run("drift", world.clone("drift2", "main"), backup_conn)
     assert drift.code == 3 and "the tenant drifted" in drift.summary
 
-    fleet = AzureDevOps(machine, ci.templates_dir() / "azure-devops/entragit-fleet.yml")
+    fleet = AzureDevOps(machine, pipelines.templates_dir() / "azure-devops/entragit-fleet.yml")
     tenant = {
         "name": "contoso",
         "serviceConnection": "entragit-backup-contoso",

@@ -16,12 +16,12 @@ from click.testing import CliRunner
 from gitcmd import git as _git
 from ruamel.yaml import YAML
 
-from entragit import __version__, catalog, ci, config
+from entragit import __version__, catalog, config, pipelines
 from entragit.cli import cli
 from entragit.errors import UsageError
 
 TEMPLATES = Path(__file__).parent.parent / "templates"
-VALUES = ci.CiValues(
+VALUES = pipelines.CiValues(
     tenant_id="11111111-1111-1111-1111-111111111111",
     backup_client_id="22222222-2222-2222-2222-222222222222",
     restore_client_id="33333333-3333-3333-3333-333333333333",
@@ -46,9 +46,9 @@ def test_templates_are_documented_at_the_top(path: Path) -> None:
     assert text.startswith("# ") and len(text.split("\n\n", 1)[0].splitlines()) >= 1
 
 
-@pytest.mark.parametrize("system", ci.CI_SYSTEMS)
+@pytest.mark.parametrize("system", pipelines.CI_SYSTEMS)
 def test_render_fills_every_placeholder(system: str) -> None:
-    files = ci.render(system, VALUES, TEMPLATES)
+    files = pipelines.render(system, VALUES, TEMPLATES)
     assert files
     for path, text in files.items():
         assert not re.search(r"@[A-Z_]+@", text), path
@@ -86,35 +86,41 @@ def test_backup_templates_use_federation_and_pip_caching() -> None:
     assert any(s.get("with", {}).get("cache") == "pip" for s in job["steps"])
     assert set(gh["on"]) == {"schedule", "workflow_dispatch"}
     gl = _yaml((TEMPLATES / "gitlab/.gitlab-ci.yml").read_text())
-    assert gl[".entragit"]["id_tokens"]["AZURE_ID_TOKEN"]["aud"] == ci.AUDIENCE
+    assert gl[".entragit"]["id_tokens"]["AZURE_ID_TOKEN"]["aud"] == pipelines.AUDIENCE
     assert gl["apply"]["rules"][0]["when"] == "manual"
-    assert gl["apply"]["environment"]["name"] == ci.RESTORE_ENVIRONMENT
+    assert gl["apply"]["environment"]["name"] == pipelines.RESTORE_ENVIRONMENT
     ado = _yaml((TEMPLATES / "azure-devops/entragit-apply.yml").read_text())
-    assert ado["stages"][1]["jobs"][0]["environment"] == ci.RESTORE_ENVIRONMENT
+    assert ado["stages"][1]["jobs"][0]["environment"] == pipelines.RESTORE_ENVIRONMENT
     apply = _yaml((TEMPLATES / "github/entragit-apply.yml").read_text())
-    assert apply["jobs"]["apply"]["environment"] == ci.RESTORE_ENVIRONMENT
+    assert apply["jobs"]["apply"]["environment"] == pipelines.RESTORE_ENVIRONMENT
 
 
 def test_federated_credentials() -> None:
-    gh = ci.federated_credentials("github", VALUES)
+    gh = pipelines.federated_credentials("github", VALUES)
     assert [(c.app, c.jobs, c.issuer, c.subject, c.audience) for c in gh] == [
         (
             "backup",
             "backup, drift",
-            ci.GITHUB_ISSUER,
+            pipelines.GITHUB_ISSUER,
             "repo:contoso/entra-backup:ref:refs/heads/main",
-            ci.AUDIENCE,
+            pipelines.AUDIENCE,
         ),
-        ("backup", "review", ci.GITHUB_ISSUER, "repo:contoso/entra-backup:pull_request", ci.AUDIENCE),
+        (
+            "backup",
+            "review",
+            pipelines.GITHUB_ISSUER,
+            "repo:contoso/entra-backup:pull_request",
+            pipelines.AUDIENCE,
+        ),
         (
             "restore",
             "apply",
-            ci.GITHUB_ISSUER,
+            pipelines.GITHUB_ISSUER,
             "repo:contoso/entra-backup:environment:entragit-restore",
-            ci.AUDIENCE,
+            pipelines.AUDIENCE,
         ),
     ]
-    gl = ci.federated_credentials("gitlab", VALUES)
+    gl = pipelines.federated_credentials("gitlab", VALUES)
     prefix = "project_path:contoso/entra-backup:ref_type:branch:ref:"
     assert [(c.app, c.subject, c.flexible) for c in gl] == [
         ("backup", prefix + "main", False),
@@ -122,19 +128,19 @@ def test_federated_credentials() -> None:
         ("restore", prefix + "entragit-apply", False),
     ]
     assert gl[0].issuer == "https://gitlab.com"
-    ado = ci.federated_credentials("azure-devops", VALUES)
+    ado = pipelines.federated_credentials("azure-devops", VALUES)
     assert [c.subject for c in ado] == [
         "sc://contoso/entra-backup/entragit-backup",
         "sc://contoso/entra-backup/entragit-restore",
     ]
 
 
-@pytest.mark.parametrize("system", ci.CI_SYSTEMS)
+@pytest.mark.parametrize("system", pipelines.CI_SYSTEMS)
 def test_no_backup_job_token_matches_the_restore_app(system: str) -> None:
     """The read-only backup app's jobs must never obtain the restore app's token: no subject (or flexible
     expression) of the backup app matches the restore app's subject, in any CI system (GitLab's `sub` names
     the branch only, so the restore app trusts a branch of its own)."""
-    creds = ci.federated_credentials(system, VALUES)
+    creds = pipelines.federated_credentials(system, VALUES)
     (restore,) = [c for c in creds if c.app == "restore"]
     for c in creds:
         if c.app == "backup":
@@ -173,12 +179,12 @@ def test_no_backup_job_token_matches_the_restore_app(system: str) -> None:
     ],
 )
 def test_project_from_remote(system: str, url: str, project: str, host: str) -> None:
-    assert ci.project_from_remote(system, url) == (project, host)
+    assert pipelines.project_from_remote(system, url) == (project, host)
 
 
 def test_project_from_a_remote_of_another_kind_is_a_usage_error() -> None:
     with pytest.raises(UsageError, match="cannot tell the project from the remote"):
-        ci.project_from_remote("azure-devops", "git@github.com:contoso/tenant-backup.git")
+        pipelines.project_from_remote("azure-devops", "git@github.com:contoso/tenant-backup.git")
 
 
 def _init_args(root: Path) -> list[str]:

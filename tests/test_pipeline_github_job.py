@@ -4,7 +4,7 @@ accepts, pushing to a local origin; then review mode with a stand-in `gh`.
 
 Steps that `uses:` an action (checkout, setup-python, cache) are what the runner does and are done here by
 the test (a clone of origin); the install step is skipped (entragit is this checkout). tests/ci_jobs.py runs
-the steps; tests/test_ci_pipelines.py runs every other job of every pipeline the same way.
+the steps; tests/test_pipeline_jobs.py runs every other job of every pipeline the same way.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from gitcmd import git as _git
 from github_oidc import github_oidc
 
-from entragit import ci
+from entragit import pipelines
 from entragit.cli import cli
 from entragit.sandbox.assertions import ClientCredentials, FederatedCredential
 from entragit.sandbox.server import Sandbox
@@ -63,8 +63,10 @@ def test_github_backup_job_commits_pushes_and_summarises(tmp_path: Path, sandbox
     _git(tmp_path, "clone", "-q", str(origin), str(workspace))
 
     # The tenant trusts exactly the backup credential init printed; the emulated GitHub token must match it.
-    values = ci.CiValues(sandbox.tenant_id, sandbox.client_id, sandbox.client_id, "contoso/entra-backup")
-    backup_cred = ci.federated_credentials("github", values)[0]
+    values = pipelines.CiValues(
+        sandbox.tenant_id, sandbox.client_id, sandbox.client_id, "contoso/entra-backup"
+    )
+    backup_cred = pipelines.federated_credentials("github", values)[0]
     assert f"subject {backup_cred.subject}" in result.output
     sandbox.authority.credentials[sandbox.client_id] = ClientCredentials(
         federated=[FederatedCredential(backup_cred.issuer, backup_cred.subject, (backup_cred.audience,))]

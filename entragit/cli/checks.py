@@ -1,4 +1,4 @@
-"""Commands pipelines and hooks run: validate (pre-commit, before apply), status and fleet (CI summaries).
+"""The checks pipelines and hooks run: validate (pre-commit, before apply), status and fleet (CI summaries).
 
 Thin: parse options, call one service function (validate.validate, status.repo_status, status.fleet), render.
 """

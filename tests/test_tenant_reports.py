@@ -9,9 +9,9 @@ from typing import Any, cast
 import pytest
 from history_repo import RepoBuilder, guid
 
-from entragit import canonical, reports
+from entragit import canonical, tenant_reports
 from entragit.graph.client import GraphClient
-from entragit.reports import ReportError, sparkline
+from entragit.tenant_reports import ReportError, sparkline
 
 SKU = "c7df2760-2c81-4ef7-b578-5b5392b571df"
 
@@ -28,7 +28,7 @@ def test_score_is_the_latest_record_and_history_has_one_point_per_day(tmp_path: 
         b.commit()
     b.write("entragit.yaml", "tenant_id: t\n")
     b.commit()  # a later commit that does not touch the report
-    r = reports.score(str(b.root))
+    r = tenant_reports.score(str(b.root))
     assert (r.current, r.maximum, r.date) == (50.0, 100.0, "2026-11-04T00:00:00Z")
     assert [(p.date[:10], p.current) for p in r.history] == [
         ("2026-11-01", 40.0),
@@ -65,7 +65,7 @@ def test_score_merges_embedded_history_with_git_history_newest_backup_wins(tmp_p
         score_file_with_history([("2026-11-03", 45.0), ("2026-11-02", 42.0), ("2026-11-01", 40.0)]),
     )
     b.commit()
-    r = reports.score(str(b.root))
+    r = tenant_reports.score(str(b.root))
     assert (r.current, r.date) == (45.0, "2026-11-03T00:00:00Z")
     assert [(p.date, p.current) for p in r.history] == [
         ("2026-10-31T00:00:00Z", 31.0),  # kept by git history after Graph forgot it; the newer backup's value
@@ -79,7 +79,7 @@ def test_first_backup_with_history_already_has_a_trend(tmp_path: Path) -> None:
     b = RepoBuilder(tmp_path / "r")
     b.write("reports/secureScore.yaml", score_file_with_history([("2026-11-01", 40.0), ("2026-11-02", 44.0)]))
     b.commit()
-    r = reports.score(str(b.root))
+    r = tenant_reports.score(str(b.root))
     assert [p.to_json() for p in r.history] == [
         {"date": "2026-11-01T00:00:00Z", "currentScore": 40.0, "maxScore": 100.0},
         {"date": "2026-11-02T00:00:00Z", "currentScore": 44.0, "maxScore": 100.0},
@@ -91,12 +91,13 @@ def test_score_accepts_a_raw_graph_record_with_created_date_time(tmp_path: Path)
     record = {"createdDateTime": "2026-11-05T15:21:00.1234567Z", "currentScore": 387.0, "maxScore": 697.0}
     b.write("reports/secureScore.yaml", canonical.dump(record))
     b.commit()
-    r = reports.score(str(b.root))
+    r = tenant_reports.score(str(b.root))
     assert (r.current, r.maximum, r.date) == (387.0, 697.0, "2026-11-05T15:21:00Z")
 
 
 @pytest.mark.parametrize(
-    ("report", "message"), [(reports.score, "no secure score"), (reports.seats, "no user files")]
+    ("report", "message"),
+    [(tenant_reports.score, "no secure score"), (tenant_reports.seats, "no user files")],
 )
 def test_a_report_without_its_data_is_a_clear_error(
     tmp_path: Path, report: Callable[[str], object], message: str
@@ -134,7 +135,7 @@ def test_seats_billable_are_enabled_licensed_members_and_deleted_users_do_not_co
             "users", {"id": guid(i, "ab"), "displayName": name, "userPrincipalName": f"u{i}@x.com", **extra}
         )
     b.commit()
-    r = reports.seats(str(b.root))
+    r = tenant_reports.seats(str(b.root))
     assert r.counts() == {"billable": 2, "guests": 1, "disabled": 1, "licensed": 4, "total": 5}
     assert [e.display_name for e in r.billable] == ["member licensed", "null type licensed"]
 
@@ -151,7 +152,7 @@ def test_licenses_to_review_are_the_licensed_users_that_are_not_billable_and_fas
     billable = [user(i) for i in range(30_000)]
     guest, disabled = user(30_001, kind="Guest"), user(30_002, enabled=False)
     licensed = [*billable, guest, disabled]
-    report = reports.SeatReport(billable, [guest], [disabled], licensed, total=len(licensed))
+    report = tenant_reports.SeatReport(billable, [guest], [disabled], licensed, total=len(licensed))
     start = time.perf_counter()
     assert report.reclaim == [guest, disabled]
     assert time.perf_counter() - start < 1.0
@@ -184,7 +185,7 @@ def test_the_secure_score_a_backup_writes_is_what_score_reads_back(tmp_path: Pat
         {"controlName": "AdminMFAV2", "controlCategory": "Identity", "score": 10.0},
     ]
     graph = FakeGraph({"security/secureScores": records})
-    built = reports.secure_score_report(cast(GraphClient, graph))
+    built = tenant_reports.secure_score_report(cast(GraphClient, graph))
     assert graph.asked == [("security/secureScores", {"$top": "90"}, "SecurityEvents.Read.All")]
     assert built is not None
     assert (built["date"], built["currentScore"], built["percent"]) == ("2026-11-30", 329.0, 54.8)
@@ -194,12 +195,12 @@ def test_the_secure_score_a_backup_writes_is_what_score_reads_back(tmp_path: Pat
     assert built["history"][9] == {"date": "2026-11-10", "currentScore": 999.0, "maxScore": 600.0}
 
     b = RepoBuilder(tmp_path / "r")
-    b.write(reports.SECURE_SCORE_FILE, canonical.dump(built))
+    b.write(tenant_reports.SECURE_SCORE_FILE, canonical.dump(built))
     b.commit()
-    r = reports.score(str(b.root))
+    r = tenant_reports.score(str(b.root))
     assert (r.current, r.maximum, r.date) == (329.0, 600.0, "2026-11-30T00:00:00Z")
     assert [p.date[:10] for p in r.history] == days
-    assert reports.secure_score_report(cast(GraphClient, FakeGraph({}))) is None
+    assert tenant_reports.secure_score_report(cast(GraphClient, FakeGraph({}))) is None
 
 
 def test_seats_report_counts_seat_codes_and_each_skus_available_units() -> None:
@@ -210,13 +211,13 @@ def test_seats_report_counts_seat_codes_and_each_skus_available_units() -> None:
         {"accountEnabled": True, "userType": "guest", "assignedLicenses": [{"skuId": SKU}]},
         {"accountEnabled": False, "userType": "Member", "assignedLicenses": [{"skuId": SKU}]},
     ]
-    codes = {str(i): reports.seat_code(u) for i, u in enumerate(users)}
+    codes = {str(i): tenant_reports.seat_code(u) for i, u in enumerate(users)}
     assert list(codes.values()) == ["eml", "eml", "emu", "egl", "dml"]
     skus = [
         {"skuPartNumber": "SPE_E5", "skuId": SKU, "consumedUnits": 4, "prepaidUnits": {"enabled": 10}},
         {"skuPartNumber": "AAD_PREMIUM", "skuId": "x", "consumedUnits": 1, "prepaidUnits": None},
     ]
-    built = reports.seats_report(cast(GraphClient, FakeGraph({"subscribedSkus": skus})), codes)
+    built = tenant_reports.seats_report(cast(GraphClient, FakeGraph({"subscribedSkus": skus})), codes)
     assert {k: v for k, v in built.items() if k != "skus"} == {
         "billableUsers": 2,
         "users": 5,
