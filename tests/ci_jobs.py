@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -20,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
 from github_oidc import jwt
 from ruamel.yaml import YAML
 
@@ -100,6 +102,18 @@ class Machine:
             timeout=300,
         )
         return proc.returncode, proc.stdout
+
+
+def tool(name: str) -> str:
+    """The path of an outside tool a test runs (.ci/run installs them). Without it the test skips, saying
+    so; under ENTRAGIT_REQUIRE_TOOLS=1 (set by .ci/run) it fails instead: CI cannot pass unchecked."""
+    path = shutil.which(name)
+    if path is None:
+        reason = f"{name} not found on PATH (.ci/run installs it)"
+        if os.environ.get("ENTRAGIT_REQUIRE_TOOLS") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return path
 
 
 def token(issuer: str, subject: str, **claims: Any) -> str:
@@ -278,6 +292,64 @@ class GitLab:
             env[token_name] = id_token
         code, log = self.machine.bash("\n".join(lines), workspace, env, ("-eo", "pipefail"))
         return JobRun(code, log, ran=[when])
+
+
+class GitLabCiLocal:
+    """A whole pipeline run by gitlab-ci-local (GitLab's `rules`, `extends`, variables and job scripts as its
+    authors implement them, not as the runner above reads them), with the shell executor, offline.
+
+    The workspace's origin is the project's URL on the host: gitlab-ci-local derives CI_PROJECT_PATH,
+    CI_SERVER_HOST and CI_DEFAULT_BRANCH from it, and the machine's git maps the job token's URL of it to
+    the local bare repository. Where gitlab-ci-local differs from a GitLab shell runner, the test sets what
+    the runner would:
+    - `image:` makes it point CI_BUILDS_DIR and CI_PROJECT_DIR into a container (/builds); a shell runner
+      ignores `image:` and the job runs in the workspace;
+    - it mints no `id_tokens`: each token variable holds the job's token;
+    - it sets GITLAB_CI=false.
+    HOME is an empty directory, the runner user's: bash reads ~/.bashrc when its stdin is a socket, as
+    node's pipes are, and a developer's would put another Python first on PATH. pip stays offline
+    (PIP_NO_INDEX): ENTRAGIT_PACKAGE names the installed entragit, which PYTHONPATH overrides with this
+    checkout.
+    """
+
+    def __init__(self, machine: Machine, command: str) -> None:
+        self.machine = machine
+        self.command = command  # tool("gitlab-ci-local")
+
+    def run(self, workspace: Path, variables: Mapping[str, str], id_token: str) -> JobRun:
+        """The pipeline the variables start; `ran` names the jobs its rules selected."""
+        pipeline = load(workspace / ".gitlab-ci.yml")
+        runner = {
+            **variables,
+            "GITLAB_CI": "true",
+            "CI_BUILDS_DIR": str(self.machine.temp("builds")),
+            "CI_PROJECT_DIR": str(workspace),
+            "ENTRAGIT_PACKAGE": "entragit",
+            "PIP_NO_INDEX": "1",
+            **{
+                name: id_token
+                for job in pipeline.values()
+                if isinstance(job, dict)
+                for name in job.get("id_tokens", {})
+            },
+        }
+        proc = subprocess.run(
+            [
+                self.command,
+                *("--force-shell-executor", "--no-color"),
+                f"--ignore-predefined-vars={','.join(runner)}",
+                *(f"--variable={k}={v}" for k, v in runner.items()),
+            ],
+            cwd=workspace,
+            env={**self.machine.env(), "HOME": str(self.machine.temp("home"))},
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            timeout=300,
+        )
+        ran = re.findall(r"^ (?:PASS|FAIL|WARN) +(\S+)", proc.stdout, re.MULTILINE)
+        return JobRun(proc.returncode, proc.stdout, ran=ran)
 
 
 def _gitlab_if(expression: str, variables: Mapping[str, str]) -> bool:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import live_helpers
-from ci_jobs import AzureDevOps, GitHub, GitLab, Machine, token
+from ci_jobs import AzureDevOps, GitHub, GitLab, GitLabCiLocal, Machine, token, tool
 from click.testing import CliRunner
 from gitcmd import git as _git
 from github_oidc import github_oidc
@@ -270,37 +270,50 @@ def test_github_pipelines(tmp_path: Path, sandbox: Sandbox) -> None:
 # ---------------------------------------------------------------------------------------------- GitLab
 
 
-def test_gitlab_pipelines(tmp_path: Path, sandbox: Sandbox) -> None:
-    world = _world(tmp_path, sandbox, "gitlab", "contoso/tenant-backup")
+GITLAB_PROJECT = "https://gitlab.test/contoso/tenant-backup.git"
+GITLAB_JOB_TOKEN = "glcbt-job-token"
+GITLAB_SUBJECT = "project_path:contoso/tenant-backup:ref_type:branch:ref:"  # + the branch
+GITLAB_CENTRAL = "project_path:msp/central:ref_type:branch:ref:main"
+GITLAB_VARIABLES = {
+    "CI_DEFAULT_BRANCH": "main",
+    "CI_PROJECT_PATH": "contoso/tenant-backup",
+    "CI_SERVER_HOST": "gitlab.test",
+    "CI_JOB_TOKEN": GITLAB_JOB_TOKEN,
+}
+
+
+def _gitlab_world(tmp: Path, box: Sandbox) -> tuple[World, dict[tuple[str, str], tuple[str, str]], Machine]:
+    """A project that `init --ci gitlab` made, its apps trusting the subjects `init` printed, and a runner
+    machine whose git reaches the project with the job token."""
+    world = _world(tmp, box, "gitlab", "contoso/tenant-backup")
     creds = _printed(world, "gitlab")
     issuer, main_subject = creds["backup", "backup, drift"]
-    review_expression = creds["backup", "review"][1]
-    prefix = "project_path:contoso/tenant-backup:ref_type:branch:ref:"
-    assert review_expression == f"claims['sub'] matches '{prefix}*'"
-    # The sandbox matches subjects exactly (no flexible credentials): it trusts the one branch the review
+    assert creds["backup", "review"][1] == f"claims['sub'] matches '{GITLAB_SUBJECT}*'"
+    # The sandbox matches subjects exactly (no flexible credentials): it trusts the branches the review
     # runs on here, as the expression would.
-    central = "project_path:msp/central:ref_type:branch:ref:main"
-    world.register(
-        BACKUP_APP,
-        [
-            (issuer, main_subject),
-            (issuer, prefix + "policy-off"),
-            (issuer, prefix + "bad-edit"),
-            (issuer, central),
-        ],
-    )
-    world.register(sandbox.client_id, [creds["restore", "apply"]])
+    reviewed = [(issuer, GITLAB_SUBJECT + branch) for branch in ("policy-off", "bad-edit")]
+    world.register(BACKUP_APP, [(issuer, main_subject), *reviewed, (issuer, GITLAB_CENTRAL)])
+    world.register(box.client_id, [creds["restore", "apply"]])
     git(world.admin, "push", "-q", "origin", f"main:{pipelines.GITLAB_APPLY_BRANCH}")  # made once, protected
-    job_token = "glcbt-job-token"
-    hosted = f"https://gitlab-ci-token:{job_token}@gitlab.test/contoso/tenant-backup.git"
-    machine = Machine(tmp_path, sandbox, {hosted: world.origin})
-    pipeline = GitLab(machine, world.admin / ".gitlab-ci.yml")
-    base = {
-        "CI_DEFAULT_BRANCH": "main",
-        "CI_PROJECT_PATH": "contoso/tenant-backup",
-        "CI_SERVER_HOST": "gitlab.test",
-        "CI_JOB_TOKEN": job_token,
+    hosted = GITLAB_PROJECT.replace("https://", f"https://gitlab-ci-token:{GITLAB_JOB_TOKEN}@")
+    return world, creds, Machine(tmp, box, {hosted: world.origin})
+
+
+def _merge_request(world: World) -> dict[str, str]:
+    """The variables of a merge request pipeline into the default branch, besides the project's."""
+    return {
+        "CI_PIPELINE_SOURCE": "merge_request_event",
+        "CI_MERGE_REQUEST_TARGET_BRANCH_NAME": "main",
+        "CI_MERGE_REQUEST_DIFF_BASE_SHA": world.sha("main"),
+        "CI_COMMIT_BRANCH": "",
     }
+
+
+def test_gitlab_pipelines(tmp_path: Path, sandbox: Sandbox) -> None:
+    world, creds, machine = _gitlab_world(tmp_path, sandbox)
+    issuer, main_subject = creds["backup", "backup, drift"]
+    prefix, base = GITLAB_SUBJECT, GITLAB_VARIABLES
+    pipeline = GitLab(machine, world.admin / ".gitlab-ci.yml")
     schedule = {**base, "CI_PIPELINE_SOURCE": "schedule", "CI_COMMIT_BRANCH": "main"}
     assert pipeline.selected("drift", schedule) == "never" and pipeline.selected("apply", schedule) == "never"
     assert (
@@ -317,13 +330,7 @@ def test_gitlab_pipelines(tmp_path: Path, sandbox: Sandbox) -> None:
     # a merge request: the review job plans it, the tenant is untouched
     path, policy_id = world.policy()
     world.pull_request("policy-off", path, "\nstate: enabled\n", "\nstate: disabled\n", "Turn the policy off")
-    mr = {
-        **base,
-        "CI_PIPELINE_SOURCE": "merge_request_event",
-        "CI_MERGE_REQUEST_TARGET_BRANCH_NAME": "main",
-        "CI_MERGE_REQUEST_DIFF_BASE_SHA": world.sha("main"),
-        "CI_COMMIT_BRANCH": "",
-    }
+    mr = {**base, **_merge_request(world)}
     assert pipeline.selected("backup", mr) == "never" and pipeline.selected("apply", mr) == "never"
     review_ws = world.clone("review", "origin/policy-off")
     review = pipeline.run("review", review_ws, mr, token(issuer, prefix + "policy-off"))
@@ -370,7 +377,7 @@ def test_gitlab_pipelines(tmp_path: Path, sandbox: Sandbox) -> None:
     assert drift.code == 3 and "the tenant drifted" in drift.log
 
     # the fleet pipeline of a central project, with this tenant in tenants.gitlab-ci.yml
-    fleet_remote = f"https://gitlab-ci-token:{job_token}@gitlab.test/contoso/fleet-copy.git"
+    fleet_remote = f"https://gitlab-ci-token:{GITLAB_JOB_TOKEN}@gitlab.test/contoso/fleet-copy.git"
     machine.remotes[fleet_remote] = world.origin
     templates = pipelines.templates_dir() / "gitlab"
     fleet = GitLab(machine, templates / "entragit-fleet.gitlab-ci.yml", templates / "tenants.gitlab-ci.yml")
@@ -384,11 +391,46 @@ def test_gitlab_pipelines(tmp_path: Path, sandbox: Sandbox) -> None:
     central_ws = tmp_path / "central"
     central_ws.mkdir()
     web = {**base, "CI_PIPELINE_SOURCE": "web", "CI_PROJECT_PATH": "msp/central"}
-    tenant_job = fleet.run("backup", central_ws, web, token(issuer, central), matrix)
+    tenant_job = fleet.run("backup", central_ws, web, token(issuer, GITLAB_CENTRAL), matrix)
     assert tenant_job.code == 0, tenant_job.log
     summary = fleet.run("summary", central_ws, web, "")
     assert summary.code == 0, summary.log
     assert "contoso" in (central_ws / "entragit-fleet.txt").read_text().lower()
+
+
+def test_gitlab_pipelines_under_gitlab_ci_local(tmp_path: Path, sandbox: Sandbox) -> None:
+    """The scheduled pipeline and a merge request's as gitlab-ci-local runs them: its own reading of
+    `rules`, `extends`, variables and scripts, not tests/ci_jobs.py's; shell executor, no network."""
+    command = tool("gitlab-ci-local")
+    world, creds, machine = _gitlab_world(tmp_path, sandbox)
+    runner = GitLabCiLocal(machine, command)
+    issuer, main_subject = creds["backup", "backup, drift"]
+
+    def checkout(name: str, ref: str) -> Path:
+        workspace = world.clone(name, ref)
+        git(workspace, "remote", "set-url", "origin", GITLAB_PROJECT)
+        return workspace
+
+    workspace = checkout("backup", "main")
+    schedule = {
+        "CI_JOB_TOKEN": GITLAB_JOB_TOKEN,
+        "CI_PIPELINE_SOURCE": "schedule",
+        "CI_COMMIT_BRANCH": "main",
+    }
+    backup = runner.run(workspace, schedule, token(issuer, main_subject))
+    assert backup.code == 0 and backup.ran == ["backup"], backup.log
+    assert "## entragit backup" in backup.log and "users: added " in backup.log
+    _assert_backup(world, workspace)
+
+    path, policy_id = world.policy()
+    world.pull_request("policy-off", path, "\nstate: enabled\n", "\nstate: disabled\n", "Turn the policy off")
+    mr = {"CI_JOB_TOKEN": GITLAB_JOB_TOKEN, **_merge_request(world)}
+    review = runner.run(
+        checkout("review", "origin/policy-off"), mr, token(issuer, GITLAB_SUBJECT + "policy-off")
+    )
+    assert review.code == 0 and review.ran == ["review"], review.log
+    _assert_review(review.log, path)
+    assert world.live_state(policy_id) == "enabled"
 
 
 # ---------------------------------------------------------------------------------------- Azure DevOps
