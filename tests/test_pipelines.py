@@ -1,7 +1,8 @@
 """The CI templates (templates/) and `entragit init --ci`: what a backup repository gets and what to register.
 
 The schemas are checked by .ci/run (check-jsonschema, offline); these tests check what the schemas cannot:
-every placeholder is filled, every object folder starts an apply, and init writes, commits and tells.
+every placeholder is filled, every object folder starts an apply, init writes, commits and tells, and the
+GitHub workflows pass actionlint.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from ci_jobs import tool
 from click.testing import CliRunner
 from gitcmd import git as _git
 from ruamel.yaml import YAML
@@ -367,3 +369,24 @@ def test_init_ci_for_azure_devops_and_gitlab(tmp_path: Path) -> None:
     assert "issuer https://gitlab.contoso.com" in gl.output
     assert "subject project_path:it/entra-backup:ref_type:branch:ref:main" in gl.output
     assert f'AZURE_TENANT_ID: "{VALUES.tenant_id}"' in (tmp_path / "g/.gitlab-ci.yml").read_text()
+
+
+def test_github_workflows_pass_actionlint(tmp_path: Path) -> None:
+    """actionlint over the templates and over the workflows `init --ci github` writes from them: expressions
+    and contexts, job and step keys, the inputs and runtime of each action used (a node20 action is flagged
+    since GitHub deprecated that runtime), and shellcheck over every `run` script."""
+    actionlint, shellcheck = tool("actionlint"), tool("shellcheck")
+    root = tmp_path / "backup"
+    args = ["--ci", "github", "--ci-project", VALUES.project, "--restore-client-id", VALUES.restore_client_id]
+    result = CliRunner().invoke(cli, [*_init_args(root), *args])
+    assert result.exit_code == 0, result.output
+    written = sorted((root / ".github/workflows").glob("*.yml"))
+    templates = sorted((TEMPLATES / "github").glob("*.yml"))
+    assert written and len(templates) > len(written)  # the fleet workflow is for a central repository
+    proc = subprocess.run(
+        [actionlint, "-oneline", "-shellcheck", shellcheck, *map(str, templates + written)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
