@@ -3,7 +3,8 @@ it writes anything) run the same ones, each problem one line naming the file and
 
 A backup repository is edited by people (GitOps: change a file, open a pull request, `apply` on merge), so a
 typo must be caught where it is made, not by Graph halfway through an apply. Graph publishes no schema to
-check values against offline, so the catalog and the committed files (which backups wrote) are the reference:
+check values against offline (its CSDL is a test oracle, not shipped), so the catalog, the value rules and the
+committed files (which backups wrote) are the reference:
 
 - (validate only) it is UTF-8, valid YAML without duplicate keys, in canonical form (`canonical.check_file`),
   in its type's folder (`catalog.object_path`); apply takes any valid YAML;
@@ -14,6 +15,10 @@ check values against offline, so the catalog and the committed files (which back
   else the kind of the committed version's value or, where that has none (a new file, an unset property), of
   other committed files of the type (`Committed.examples`); mappings and list items likewise, level by level.
   Null is allowed except for id lists: canonical form writes an unset property as null;
+- every value keeps Graph's documented rules (`value_rules`: kind, enumeration members, collection shape,
+  lengths, documented formats such as country codes and object ids, cross-property rules such as a group's
+  kind), and a new file (a create) holds what Graph's create page requires; the same table makes the sandbox
+  refuse what Graph refuses, and the schema tests check it against Microsoft's published v1.0 schema;
 - a read-only property (`ObjectType.read_only`) holds its committed value or one some committed version of
   the file held (`Committed.history`): Graph sets it, so `git checkout OLD -- FILE` is fine, an edit is not.
 
@@ -30,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from entragit import canonical, catalog
+from entragit import canonical, catalog, value_rules
 from entragit.catalog import ObjectType
 from entragit.repo.reader import BackupRepo
 
@@ -232,10 +237,37 @@ def check_object(
                 refs = [e.get(prop) for e in committed.examples(t)]
             rule = rules.get(prop) or Rule(_reference_kind(refs))  # the catalog first, then the files
             _check_value(f"{relpath}: {prop}", value, rule, refs, problems)
+    problems += _rule_problems(relpath, t, obj, head, problems)
     problems += _kind_problems(relpath, t, obj, head)
     if head is not None:
         problems += _read_only_edits(relpath, t, obj, head, committed)
     return problems
+
+
+# Properties Graph requires on create that a file never holds, because the restore writes them itself: a
+# recreated user's temporary password (restore/apply.py).
+SUPPLIED_ON_CREATE: Mapping[str, frozenset[str]] = {"users": frozenset({"passwordProfile"})}
+
+
+def _rule_problems(
+    relpath: str, t: ObjectType, obj: Mapping[str, Any], head: Mapping[str, Any] | None, found: list[str]
+) -> list[str]:
+    """Graph's documented value rules (value_rules: kinds, members, lengths, documented formats, what a
+    create requires, cross-property rules) on the values this file sends. A new file is a create. A value
+    already reported by the committed-files check is not reported twice."""
+    kind = t.derived_type(obj) if t.derived else None
+    # A kind a restore never creates (an agent identity: made from other objects) has no create to judge.
+    creating = head is None and not t.singleton and not (kind is not None and kind.not_recreatable)
+    supplied = SUPPLIED_ON_CREATE.get(t.name, frozenset())
+    out: list[str] = []
+    for problem in value_rules.check(t.path, obj, creating=creating):
+        line = f"{relpath}: {problem.where}: {problem.text}"
+        if problem.what == "required" and problem.path in supplied:
+            continue
+        if problem.what == "kind" and any(f.startswith(f"{relpath}: {problem.where}:") for f in found):
+            continue
+        out.append(line)
+    return out
 
 
 def _kind_problems(

@@ -11,6 +11,7 @@ from entragit import catalog
 from entragit.catalog import CATALOG, by_name, object_path, parse_path, type_for_path
 from entragit.errors import UsageError
 from entragit.sandbox.server import Sandbox
+from entragit.value_rules import RESOURCES
 
 REQUIRED_TYPES = {
     "users",
@@ -64,7 +65,7 @@ def test_type_entry_is_complete(t: catalog.ObjectType) -> None:
 def test_dotted_paths_point_at_backed_up_properties(t: catalog.ObjectType) -> None:
     """A typo in an `unordered` path would silently leave a list unsorted and make diffs noisy."""
     known = set(t.select) | {r.name for r in t.relationships}
-    for path in (*t.unordered, *t.unordered_words, *t.create_only, *t.required_on_create):
+    for path in (*t.unordered, *t.unordered_words, *t.create_only):
         assert _top(path) in known or path == "@odata.type", f"{t.name}: {path} is not a selected property"
 
 
@@ -204,7 +205,7 @@ def test_polymorphic_types_keep_odata_type() -> None:
         "authenticationMethodsPolicy",
         "conditionalAccessPolicies",
     }
-    assert "@odata.type" in by_name("namedLocations").required_on_create
+    assert "@odata.type" in RESOURCES[by_name("namedLocations").path].required
 
 
 def test_builtin_objects_are_not_backed_up() -> None:
@@ -341,12 +342,14 @@ def test_read_only_properties_are_refused_by_graph(graph_session: requests.Sessi
 def test_required_on_create_properties_are_required_by_graph(
     graph_session: requests.Session, sandbox: Sandbox
 ) -> None:
-    """A POST of an existing object's required properties minus one of them is refused: the catalog's list is
-    what Graph requires, so a recreate that sends them all is never refused for a missing one."""
+    """A POST of an existing object's required properties minus one of them is refused: the value rules'
+    list (value_rules.py, which validate checks new files against) is what Graph requires, so a recreate that
+    sends them all is never refused for a missing one."""
     base = f"{sandbox.graph_url}/v1.0"
     checked = 0
     for t in CATALOG:
-        if t.singleton or not t.restorable or t.create_method != "POST" or not t.required_on_create:
+        required = RESOURCES[t.path].required if t.path in RESOURCES else ()
+        if t.singleton or not t.restorable or t.create_method != "POST" or not required:
             continue
         obj = _sample(graph_session, base, t)
         assert obj is not None, t.name
@@ -354,8 +357,8 @@ def test_required_on_create_properties_are_required_by_graph(
             # One grant per client, resource and principal (oauth2permissiongrant-post.md): without this, the
             # copy is refused as a duplicate (409) before its missing property is looked at.
             assert graph_session.delete(f"{base}/{t.item_path(obj['id'])}").status_code == 204
-        body = {k: obj[k] for k in t.required_on_create if k in obj}
-        for missing in t.required_on_create:
+        body = {k: obj[k] for k in required if k in obj}
+        for missing in required:
             r = graph_session.post(f"{base}/{t.path}", json={k: v for k, v in body.items() if k != missing})
             assert r.status_code == 400, f"{t.name}: POST without {missing} gave {r.status_code}"
             checked += 1

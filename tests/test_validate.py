@@ -8,6 +8,7 @@ from typing import Any
 
 import live_helpers
 import pytest
+import requests
 from click.testing import CliRunner
 from history_repo import RepoBuilder, guid
 
@@ -20,6 +21,7 @@ from entragit.sandbox.server import Sandbox
 
 USERS = catalog.by_name("users")
 GROUPS = catalog.by_name("groups")
+CA = catalog.by_name("conditionalAccessPolicies")
 
 
 def _user(n: int = 1, **extra: Any) -> dict[str, Any]:
@@ -29,6 +31,7 @@ def _user(n: int = 1, **extra: Any) -> dict[str, Any]:
         "userPrincipalName": f"ana{n}@contoso.com",
         "accountEnabled": True,
         "createdDateTime": "2024-01-01T00:00:00Z",
+        "mailNickname": f"ana{n}",
         "usageLocation": "NL",
         "passwordPolicies": None,
         "proxyAddresses": ["SMTP:ana@contoso.com"],
@@ -239,12 +242,139 @@ def test_every_file_a_backup_writes_passes(tmp_path: Path, sandbox: Sandbox) -> 
     files = sorted(p for p in st.root.rglob("*.yaml") if ".git" not in p.parts)
     assert len({catalog.type_for_path(str(p.relative_to(st.root))) for p in files} - {None}) >= 10
     assert _run_at(st.root, *map(str, files)) == (0, [f"{len(files)} files checked, no problems"])
+    exchange_made = 0
     for path in files:
         rel = path.relative_to(st.root).as_posix()
-        assert validate.check_text(rel, path.read_bytes(), None).problems == [], rel
+        problems = validate.check_text(rel, path.read_bytes(), None).problems
+        obj = canonical.load(path.read_text(encoding="utf-8"), source=rel)
+        if rel.startswith("groups/") and obj["mailEnabled"] and "Unified" not in obj["groupTypes"]:
+            # As a new file it is a create, and Graph creates no distribution or mail-enabled security group.
+            assert problems == [f"{rel}: mailEnabled: {_EXCHANGE_MADE}"]
+            exchange_made += 1
+        else:
+            assert problems == [], rel
+    assert exchange_made >= 1
+
+
+_EXCHANGE_MADE = "mail-enabled security and distribution groups are made in Exchange, not through Graph"
 
 
 def _run_at(root: Path, *args: str) -> tuple[int, list[str]]:
     result = CliRunner().invoke(cli, ["validate", "--repo", str(root), *args])
     assert result.exception is None or isinstance(result.exception, SystemExit), result.output
     return result.exit_code, result.output.splitlines()
+
+
+def _policy(n: int = 5, **extra: Any) -> dict[str, Any]:
+    return {
+        "id": guid(n, "ca"),
+        "displayName": "Require MFA",
+        "state": "enabled",
+        "conditions": {
+            "applications": {"includeApplications": ["All"]},
+            "users": {"includeUsers": ["All"], "excludeGroups": [guid(2, "cd")]},
+            "clientAppTypes": ["all"],
+        },
+        "grantControls": {"operator": "OR", "builtInControls": ["mfa"]},
+        **extra,
+    }
+
+
+def test_values_graph_documents_as_invalid_are_refused(repo: RepoBuilder) -> None:
+    """Issue 26's example: a policy with `state: 'on'` validated, then apply got 400 "The policy state is
+    invalid". Members, formats and collection sizes come from the value rules (value_rules.py), which also
+    hold for a property no committed file shows an example of."""
+    repo.put("conditionalAccessPolicies", _policy())
+    repo.commit()
+    grant = {"operator": "OR", "builtInControls": ["mfa", "sms"]}
+    ca = _edit(repo, _policy(state="on", grantControls=grant), CA)
+    user = _edit(repo, _user(usageLocation="Netherlands", businessPhones=["+1 1", "+1 2"], ageGroup="adult"))
+    code, lines = _run(repo)
+    assert code == 1
+    assert lines == [
+        f"{ca}: grantControls.builtInControls[1]: 'sms' is not one of block, mfa, compliantDevice, "
+        "domainJoinedDevice, approvedApplication, compliantApplication, passwordChange, riskRemediation",
+        f"{ca}: state: 'on' is not one of enabled, disabled, enabledForReportingButNotEnforced",
+        f"{user}: ageGroup: 'adult' is not one of Minor, NotAdult, Adult",
+        f"{user}: businessPhones: holds 2 values, at most 1",
+        f"{user}: usageLocation: 'Netherlands' is not a two-letter ISO 3166 country code (US, DE...)",
+    ]
+    _edit(repo, _policy(state="enabledForReportingButNotEnforced"), CA)
+    _edit(repo, _user(usageLocation="NL", businessPhones=["+1 1"], ageGroup="Adult"))
+    assert _run(repo) == (0, ["2 changed object files checked, no problems"])
+
+
+def test_a_new_file_is_a_create_and_needs_what_graph_requires(repo: RepoBuilder) -> None:
+    """A file with no committed version is created by apply: the create page's required properties must be
+    there (the user's password is the restore's own), and the rules of a create hold (a group Graph can
+    make)."""
+    policy = _policy(7)
+    del policy["state"], policy["conditions"]["users"]
+    ca = _edit(repo, policy, CA)
+    group = {"id": guid(8, "cd"), "displayName": "Dyn", "mailEnabled": False, "mailNickname": "dyn"}
+    dynamic = _edit(repo, {**group, "securityEnabled": True, "groupTypes": ["DynamicMembership"]}, GROUPS)
+    code, lines = _run(repo)
+    assert code == 1
+    assert lines == [
+        f"{dynamic}: membershipRule: a dynamic group needs its rule",
+        f"{dynamic}: membershipRuleProcessingState: a dynamic group needs its processing state "
+        "(On or Paused)",
+        f"{ca}: state: required when creating",
+        f"{ca}: conditions: needs an applications condition and a users (or clientApplications) condition",
+    ]
+
+
+def test_flags_values_are_members_joined_by_commas(repo: RepoBuilder) -> None:
+    guests = {"guestOrExternalUserTypes": "internalGuest,b2bCollaborationGuest", "externalTenants": None}
+    conditions = {**_policy()["conditions"], "users": {"includeGuestsOrExternalUsers": guests}}
+    _edit(repo, _policy(conditions=conditions), CA)
+    assert _run(repo)[0] == 0
+    guests["guestOrExternalUserTypes"] = "internalGuest,partner"
+    rel = _edit(repo, _policy(conditions=conditions), CA)
+    assert _run(repo)[1] == [
+        f"{rel}: conditions.users.includeGuestsOrExternalUsers.guestOrExternalUserTypes: "
+        "'internalGuest,partner' is not one of none, internalGuest, b2bCollaborationGuest, "
+        "b2bCollaborationMember, b2bDirectConnectUser, otherExternalUser, serviceProvider"
+    ]
+
+
+# (collection, an edit) pairs: each written to an existing object of the sandbox by raw HTTP, and checked by
+# validate as the same edit of that object's file. The bad ones break one documented rule each.
+AGREEMENT: tuple[tuple[str, dict[str, Any], bool], ...] = (
+    ("identity/conditionalAccess/policies", {"state": "on"}, False),
+    ("identity/conditionalAccess/policies", {"state": "enabledForReportingButNotEnforced"}, True),
+    (
+        "identity/conditionalAccess/policies",
+        {"grantControls": {"operator": "XOR", "builtInControls": []}},
+        False,
+    ),
+    ("users", {"usageLocation": "Netherlands"}, False),
+    ("users", {"usageLocation": "NL"}, True),
+    ("users", {"ageGroup": "adult"}, False),
+    ("users", {"businessPhones": ["+1 1", "+1 2"]}, False),
+    ("users", {"accountEnabled": "yes"}, False),
+    ("users", {"employeeHireDate": "next monday"}, False),
+    ("groups", {"visibility": "Secret"}, False),
+    ("directory/administrativeUnits", {"membershipType": "Static"}, False),
+    ("directory/administrativeUnits", {"visibility": "HiddenMembership"}, True),
+    ("applications", {"signInAudience": "Everyone"}, False),
+    ("applications", {"signInAudience": "AzureADMultipleOrgs"}, True),
+)
+
+
+@pytest.mark.parametrize(("collection", "edit", "good"), AGREEMENT, ids=lambda v: str(v)[:40])
+def test_validate_and_the_sandbox_judge_a_value_alike(
+    graph_session: requests.Session, sandbox: Sandbox, collection: str, edit: dict[str, Any], good: bool
+) -> None:
+    """One set of rules (value_rules.py) serves validate and the sandbox: a value validate passes, the
+    sandbox takes (204), and one it refuses, the sandbox answers 400 — by raw HTTP, not our client."""
+    t = next(t for t in catalog.CATALOG if t.path == collection)
+    base = f"{sandbox.graph_url}/v1.0/{collection}"
+    live = graph_session.get(base, params={"$select": ",".join(t.select), "$top": "50"}).json()["value"]
+    obj = next(
+        o for o in live if t.name != "groups" or (o.get("securityEnabled") and not o.get("mailEnabled"))
+    )
+    head = canonical.normalize(t, canonical.canonicalize(t, obj))
+    problems = validate.check_object(catalog.object_path(t, obj["id"]), {**head, **edit}, head)
+    answer = graph_session.patch(f"{base}/{obj['id']}", json=edit)
+    assert (problems == [], answer.status_code) == (good, 204 if good else 400), (problems, answer.text)

@@ -93,7 +93,6 @@ APPLICATIONS: ObjectType = _directory_type(
         """
     ),
     create_only=("uniqueName",),
-    required_on_create=("displayName",),
     unordered=_names(
         """
         identifierUris tags web.redirectUris spa.redirectUris publicClient.redirectUris appRoles:id
@@ -139,7 +138,6 @@ SERVICE_PRINCIPALS: ObjectType = _directory_type(
         """
     ),
     create_only=("appId",),
-    required_on_create=("appId",),
     unordered=_names(
         """
         alternativeNames tags replyUrls servicePrincipalNames notificationEmailAddresses appRoles:id
@@ -175,7 +173,6 @@ OAUTH2_PERMISSION_GRANTS: ObjectType = ObjectType(
     create_only=_names("clientId consentType principalId resourceId"),
     # oauth2permissiongrant-post.md requires none of its properties by name; without these three a grant
     # names no client, resource or kind of consent. `scope` may be empty (a grant of no permission).
-    required_on_create=_names("clientId consentType resourceId"),
     unordered_words=("scope",),
     references=(
         Reference("clientId", ("servicePrincipals",)),

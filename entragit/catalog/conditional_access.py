@@ -40,7 +40,6 @@ POLICIES: ObjectType = ObjectType(
     identity=("id", "displayName", "state"),
     volatile=("modifiedDateTime",),
     read_only=_names("id createdDateTime modifiedDateTime templateId"),
-    required_on_create=_names("displayName conditions state"),
     unordered=_CA_LIST_PATHS,
     references=(
         Reference("conditions.users.includeUsers", ("users",)),
@@ -95,7 +94,6 @@ NAMED_LOCATIONS: ObjectType = ObjectType(
     fill_missing=False,
     volatile=("modifiedDateTime",),
     read_only=_names("id createdDateTime modifiedDateTime @odata.type"),
-    required_on_create=("@odata.type", "displayName"),
     unordered=("ipRanges:cidrAddress", "countriesAndRegions"),
     keep_odata_type=True,
     rank=10,
@@ -132,7 +130,6 @@ AUTHENTICATION_STRENGTHS: ObjectType = ObjectType(
     ),
     volatile=("modifiedDateTime",),
     read_only=_names("id createdDateTime modifiedDateTime policyType requirementsSatisfied"),
-    required_on_create=("displayName", "allowedCombinations"),
     unordered=("allowedCombinations",),
     rank=12,
     # Built-in strengths (policyType "builtIn") are the same in every tenant and read-only: not backed up.

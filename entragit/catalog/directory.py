@@ -88,7 +88,6 @@ USERS: ObjectType = _directory_type(
         onPremisesSyncEnabled onPremisesUserPrincipalName
         """
     ),
-    required_on_create=_names("accountEnabled displayName mailNickname userPrincipalName"),
     unordered=_names(
         """
         businessPhones proxyAddresses otherMails imAddresses identities
@@ -133,7 +132,6 @@ GROUPS: ObjectType = _directory_type(
     # groups can still read null, which no PATCH brings back (visibility accepts Private, Public,
     # HiddenMembership only)
     null_is_default=("visibility",),
-    required_on_create=_names("displayName mailEnabled mailNickname securityEnabled"),
     unordered=_names(
         """
         groupTypes proxyAddresses resourceBehaviorOptions resourceProvisioningOptions
@@ -168,7 +166,6 @@ ADMINISTRATIVE_UNITS: ObjectType = _directory_type(
         """
     ),
     create_only=("isMemberManagementRestricted",),
-    required_on_create=("displayName",),
     relationships=(
         # administrativeunit.md: members "Supports $expand" (nested $select not documented)
         _links(

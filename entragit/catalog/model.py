@@ -147,7 +147,6 @@ class ObjectType:
     # Properties whose null in a file stands for the value Graph fills in when a create leaves them out,
     # and which Graph will not set back to null: a restore leaves them as they are live.
     null_is_default: tuple[str, ...] = ()
-    required_on_create: tuple[str, ...] = ()  # POST fails without these
     unordered: tuple[str, ...] = ()  # lists whose order carries no meaning: sorted in canonical form
     # Space-separated word lists whose order carries no meaning (oauth2PermissionGrant.scope).
     unordered_words: tuple[str, ...] = ()

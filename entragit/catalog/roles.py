@@ -23,7 +23,6 @@ ROLE_DEFINITIONS: ObjectType = ObjectType(
     ),
     read_only=("id", "isBuiltIn", "deletedDateTime"),
     create_only=("templateId",),
-    required_on_create=_names("displayName isEnabled rolePermissions"),
     unordered=_names(
         """
         resourceScopes rolePermissions[].allowedResourceActions rolePermissions[].excludedResourceActions
@@ -54,7 +53,6 @@ ROLE_ASSIGNMENTS: ObjectType = ObjectType(
     read_only=("id",),
     # No PATCH: a change is a DELETE and a POST.
     create_only=_names("principalId roleDefinitionId directoryScopeId appScopeId condition"),
-    required_on_create=("principalId", "roleDefinitionId"),
     references=(
         Reference("principalId", _DIRECTORY_TARGETS),
         Reference("roleDefinitionId", ("roleDefinitions",)),

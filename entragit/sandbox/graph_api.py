@@ -22,9 +22,9 @@ from typing import Any
 from urllib.parse import unquote
 
 from entragit.sandbox import delta as delta_mod
+from entragit.sandbox import documented, invitations, licenses, permissions
 from entragit.sandbox import domains as domains_mod
 from entragit.sandbox import expand as expand_mod
-from entragit.sandbox import invitations, licenses, permissions, policy_values
 from entragit.sandbox.audit import Auditor
 from entragit.sandbox.expand import Expansion
 from entragit.sandbox.merge import merge_patch
@@ -1487,7 +1487,7 @@ class GraphApi:
             bad(nested_refusal(*nested))
         merged = merge_patch(obj, changes)  # a new dict: a state save may be serialising the old one
         if path == "policies/authorizationPolicy":
-            policy_values.check_authorization_policy(merged)
+            documented.check_singleton(path, "AuthorizationPolicy", merged, frozenset(changes))
         modified = [(k, obj.get(k), merged[k]) for k in sorted(changes) if obj.get(k) != merged[k]]
         obj = merged
         if path == "policies/authenticationMethodsPolicy" and modified:
@@ -1545,7 +1545,13 @@ class GraphApi:
             if prop.endswith("@odata.bind"):
                 unsupported_bind(prop)
         updated = merge_patch(config, {k: v for k, v in changes.items() if k != "@odata.type"})
-        policy_values.check_method_configuration(updated)
+        documented.check_one(
+            "policies/authenticationMethodsPolicy",
+            "AuthenticationMethodConfiguration",
+            "authenticationMethodConfigurations[].state",
+            updated.get("state"),
+            updated,
+        )
         modified = [
             (k, config.get(k), updated[k])
             for k in sorted(changes)

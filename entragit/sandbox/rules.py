@@ -14,7 +14,8 @@ from collections.abc import Iterable
 from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
-from entragit.sandbox import policy_values, user_values
+from entragit import value_rules
+from entragit.sandbox import documented, user_values
 from entragit.sandbox.protocol import (
     DYNAMIC_REFUSAL,
     MAIL_GROUP_CREATE,
@@ -47,9 +48,6 @@ from entragit.sandbox.schema import (
     undeclared_member,
 )
 from entragit.sandbox.tenant import Tenant
-
-_UPN_LOCAL = re.compile(r"^[A-Za-z0-9'.\-_!#^~]+$")
-_GROUP_NICK_BAD = set('@()\\[]";:.<>, ')
 
 
 def unsupported_bind(key: str) -> NoReturn:
@@ -124,14 +122,8 @@ class Rules:
         td = TYPES["users"]
         if not isinstance(upn, str) or upn.count("@") != 1:
             invalid_value(td, "userPrincipalName")
-        local, domain = upn.split("@")
-        if (
-            not local
-            or len(local) > 64
-            or not _UPN_LOCAL.match(local)
-            or local.startswith(".")
-            or local.endswith(".")
-        ):
+        domain = upn.split("@")[1]
+        if not value_rules.RULES["upn"].test(upn):
             invalid_value(td, "userPrincipalName")
         if domain.lower() not in {d.lower() for d in self.tenant.domains()} and self.tenant.domains():
             bad(
@@ -145,7 +137,7 @@ class Rules:
 
     def create_user(self, td: TypeDef, body: dict[str, Any]) -> tuple[dict[str, Any], dict]:
         self.check_known(td, body)
-        user_values.check_types(body)
+        documented.check(td, body, kinds_only=True)
         self.reject_read_only(td, body)
         self.require(td, body, td.required)
         if not isinstance(body["accountEnabled"], bool):
@@ -154,7 +146,7 @@ class Rules:
         if not isinstance(profile, dict) or not profile.get("password"):
             invalid_value(td, "passwordProfile")
         user_values.check_password(profile, body.get("passwordPolicies"))
-        user_values.check_values(body, set(body))
+        documented.check(td, body, only=frozenset(body))
         upn = self.validate_upn(body["userPrincipalName"])
         oid = new_guid()
         obj: dict[str, Any] = {
@@ -208,29 +200,17 @@ class Rules:
         obj["proxyAddresses"] = addresses
 
     def group_kind_ok(self, td: TypeDef, groups: dict[str, Any], creating: bool) -> None:
+        """The documented values and kind matrix (value_rules), judged on the group as it would be stored
+        as if created: an update may not turn a group into one Graph could not have created."""
         types = groups.get("groupTypes") or []
-        if not isinstance(types, list) or any(t not in ("Unified", "DynamicMembership") for t in types):
-            invalid_value(td, "groupTypes")
-        unified = "Unified" in types
-        if not unified and groups.get("mailEnabled"):
+        if isinstance(types, list) and "Unified" not in types and groups.get("mailEnabled"):
             bad(MAIL_GROUP_CREATE if creating else MAIL_GROUP_WRITE)
-        if unified and groups.get("mailEnabled") is not True:
-            invalid_value(td, "mailEnabled")
-        if not unified and groups.get("securityEnabled") is not True:
-            invalid_value(td, "securityEnabled")
-        if "DynamicMembership" in types:
-            if not groups.get("membershipRule"):
-                invalid_value(td, "membershipRule")
-            if groups.get("membershipRuleProcessingState") not in ("On", "Paused"):
-                invalid_value(td, "membershipRuleProcessingState")
-        elif groups.get("membershipRule"):
-            invalid_value(td, "membershipRule")
+        documented.check(td, groups, creating=True)
 
     def check_nickname(self, td: TypeDef, nick: Any) -> None:
-        if not isinstance(nick, str) or not nick or len(nick) > 64:
+        if not isinstance(nick, str) or not nick:
             invalid_value(td, "mailNickname")
-        if any(ord(c) > 127 or c in _GROUP_NICK_BAD for c in nick):
-            invalid_value(td, "mailNickname")
+        documented.check(td, {"mailNickname": nick}, only=frozenset({"mailNickname"}))
 
     def unified_conflicts(self, nick: str, exclude: str | None = None) -> None:
         coll = self.tenant.coll("groups")
@@ -250,8 +230,6 @@ class Rules:
         for prop in ("mailEnabled", "securityEnabled"):
             if not isinstance(props.get(prop), bool):
                 invalid_value(td, prop)
-        if not isinstance(props["displayName"], str) or len(props["displayName"]) > 256:
-            invalid_value(td, "displayName")
         self.check_nickname(td, props["mailNickname"])
         self.group_kind_ok(td, props, creating=True)
         types = props.get("groupTypes") or []
@@ -261,8 +239,6 @@ class Rules:
         ):
             invalid_value(td, "isAssignableToRole")
         visibility = props.get("visibility")
-        if visibility is not None and visibility not in ("Public", "Private", "HiddenMembership"):
-            invalid_value(td, "visibility")
         if visibility == "HiddenMembership" and not unified:
             invalid_value(td, "visibility")
         if unified:
@@ -322,14 +298,7 @@ class Rules:
             found = self.tenant.directory_object(target)
             if found is None:
                 not_found(target)
-        audience = props.get("signInAudience", "AzureADMyOrg")
-        if audience not in (
-            "AzureADMyOrg",
-            "AzureADMultipleOrgs",
-            "AzureADandPersonalMicrosoftAccount",
-            "PersonalMicrosoftAccount",
-        ):
-            invalid_value(td, "signInAudience")
+        documented.check(td, props, creating=True)
         obj: dict[str, Any] = {
             "id": new_guid(),
             "deletedDateTime": None,
@@ -345,7 +314,7 @@ class Rules:
             "addIns": [],
             "publisherDomain": self.tenant.domain,
             "verifiedPublisher": dict(UNVERIFIED),
-            "signInAudience": audience,
+            "signInAudience": props.get("signInAudience") or "AzureADMyOrg",
             "tags": [],
             "tokenEncryptionKeyId": None,
             "api": {
@@ -444,24 +413,20 @@ class Rules:
         return obj, binds
 
     def check_ca(self, td: TypeDef, policy: dict[str, Any]) -> None:
-        if policy.get("state") not in ("enabled", "disabled", "enabledForReportingButNotEnforced"):
-            bad("1001: The policy state is invalid. Valid values: enabled, disabled, "
-                "enabledForReportingButNotEnforced.", "BadRequest")  # fmt: skip
+        if policy.get("state") is None:  # a state the rules refuse is 1001 below; none at all is too
+            documented.refuse(
+                td.key, td.resource, value_rules.Problem("state", "state", "member", ""), policy
+            )
         conditions = policy.get("conditions")
         if not isinstance(conditions, dict):
             bad("1002: The policy conditions are missing or invalid.", "BadRequest")
-        # conditionalaccessconditionset.md: applications required; "either users or clientApplications".
-        if not isinstance(conditions.get("applications"), dict) or not (
-            isinstance(conditions.get("users"), dict)
-            or isinstance(conditions.get("clientApplications"), dict)
-        ):
-            bad("1003: A policy must contain an application condition and a user condition.", "BadRequest")
+        documented.check(td, policy)
         # Neither control: refused (microsoft-graph-docs-contrib#2031, manicminer/hamilton#250).
         if not policy.get("grantControls") and not policy.get("sessionControls"):
             bad("1004: A policy must contain at least one grant control or session control.", "BadRequest")
-        policy_values.check_grant_controls(policy.get("grantControls"))
-        if isinstance(conditions.get("users"), dict):
-            policy_values.check_user_condition(conditions["users"])
+        controls = policy.get("grantControls")
+        if isinstance(controls, dict) and controls.get("operator") is None:  # the rules judge one that is set
+            documented.check_one(td.key, td.resource, "grantControls.operator", None, policy)
         locations = conditions.get("locations") or {}
         if not isinstance(locations, dict):
             bad("1005: The policy location condition is invalid.", "BadRequest")
@@ -520,9 +485,7 @@ class Rules:
             countries = loc.get("countriesAndRegions")
             if not isinstance(countries, list) or not countries:
                 invalid_value(td, "countriesAndRegions")
-            for code in countries:
-                if not isinstance(code, str) or not re.fullmatch(r"[A-Z]{2}", code):
-                    invalid_value(td, "countriesAndRegions")
+            documented.check(td, loc, only=frozenset({"countriesAndRegions"}))
             for prop in ("ipRanges", "isTrusted"):
                 if prop in loc:
                     bad(f"Property '{prop}' does not exist as a declared property or extension property.")
@@ -614,12 +577,8 @@ class Rules:
         return obj, {}
 
     def check_au(self, td: TypeDef, au: dict[str, Any]) -> None:
-        if au.get("visibility") not in (None, "HiddenMembership", "Public"):
-            invalid_value(td, "visibility")
-        kind = au.get("membershipType")
-        if kind not in (None, "Assigned", "Dynamic"):
-            invalid_value(td, "membershipType")
-        if kind == "Dynamic":
+        documented.check(td, au)
+        if au.get("membershipType") == "Dynamic":
             if not au.get("membershipRule"):
                 invalid_value(td, "membershipRule")
             if au.get("membershipRuleProcessingState") not in ("On", "Paused"):
@@ -717,8 +676,7 @@ class Rules:
             if str(body[prop]) not in sps:
                 not_found(str(body[prop]))
         consent = body["consentType"]
-        if consent not in ("AllPrincipals", "Principal"):
-            invalid_value(td, "consentType")
+        documented.check(td, body, only=frozenset({"consentType"}))
         principal = body.get("principalId")
         if consent == "Principal":
             if not principal:
@@ -756,11 +714,11 @@ class Rules:
                 bad(SYNC_REFUSAL)
             if "userPrincipalName" in changes:
                 self.validate_upn(changes["userPrincipalName"], exclude=old["id"])
-            user_values.check_types(changes)
+            documented.check(td, changes, kinds_only=True)
             for prop in ("displayName", "mailNickname"):
                 if prop in changes and not changes[prop]:
                     invalid_value(td, prop)
-            user_values.check_values(new, set(changes))
+            documented.check(td, new, only=frozenset(changes))
             if "passwordProfile" in changes:
                 user_values.check_password(changes["passwordProfile"], new.get("passwordPolicies"))
             if "mail" in changes:
@@ -775,17 +733,14 @@ class Rules:
                 self.check_nickname(td, changes["mailNickname"])
                 if "Unified" in (new.get("groupTypes") or []):
                     self.unified_conflicts(changes["mailNickname"], exclude=old["id"])
-            if "displayName" in changes and (
-                not changes["displayName"] or len(str(changes["displayName"])) > 256
-            ):
+            if "displayName" in changes and not changes["displayName"]:
                 invalid_value(td, "displayName")
-            if "visibility" in changes:
-                if changes["visibility"] not in ("Public", "Private", "HiddenMembership"):
-                    invalid_value(td, "visibility")
-                if "HiddenMembership" in (changes["visibility"], old.get("visibility")) and (
-                    changes["visibility"] != old.get("visibility")
-                ):
-                    read_only("visibility")
+            if (
+                "visibility" in changes
+                and "HiddenMembership" in (changes["visibility"], old.get("visibility"))
+                and changes["visibility"] != old.get("visibility")
+            ):
+                read_only("visibility")
             if old.get("isAssignableToRole") and "DynamicMembership" in (new.get("groupTypes") or []):
                 invalid_value(td, "groupTypes")
         elif td.key == "applications":
@@ -816,6 +771,7 @@ class Rules:
             for prop in changes:
                 if prop not in ORGANIZATION_WRITABLE:
                     read_only(prop)
+        documented.check(td, new, only=frozenset(changes))  # every type's documented values
 
     @staticmethod
     def id_from_url(url: str) -> str:

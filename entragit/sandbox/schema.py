@@ -11,9 +11,10 @@ import base64
 import datetime as dt
 import os
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from entragit import value_rules
 from entragit.sandbox.baseline import iso, iso7, security_identifier
 
 __all__ = ["security_identifier"]  # re-exported: the API layer's writes stamp SIDs like the seed does
@@ -359,7 +360,9 @@ TYPES: dict[str, TypeDef] = {}
 
 
 def _add(td: TypeDef) -> None:
-    TYPES[td.key] = td
+    """What a create must send is the value rules' (shared with validate), where they have the type."""
+    rules = value_rules.RESOURCES.get(td.key)
+    TYPES[td.key] = replace(td, required=rules.required) if rules is not None else td
 
 
 _add(
@@ -373,7 +376,6 @@ _add(
         single_only=USER_SINGLE_ONLY,
         known=USER_KNOWN,
         lists=USER_LISTS,
-        required=("accountEnabled", "displayName", "mailNickname", "userPrincipalName", "passwordProfile"),
         read_only=USER_READ_ONLY,
         directory_object=True,
         soft_delete=True,
@@ -447,7 +449,6 @@ _add(
         single_only=GROUP_EXCHANGE,
         known=GROUP_KNOWN,
         lists=_GROUP_LISTS,
-        required=("displayName", "mailEnabled", "mailNickname", "securityEnabled"),
         read_only=GROUP_READ_ONLY,
         create_only=GROUP_CREATE_ONLY,
         directory_object=True,
@@ -504,7 +505,6 @@ _add(
         lists=APPLICATION_LISTS,
         # resources/application.md: oauth2RequirePostResponse "The default is false"
         defaults=(("oauth2RequirePostResponse", False),),
-        required=("displayName",),
         read_only=APPLICATION_READ_ONLY,
         directory_object=True,
         soft_delete=True,
@@ -549,7 +549,6 @@ _add(
         lists=SERVICE_PRINCIPAL_LISTS,
         # resources/serviceprincipal.md: appRoleAssignmentRequired "The default value is false"
         defaults=(("appRoleAssignmentRequired", False),),
-        required=("appId",),
         read_only=SERVICE_PRINCIPAL_READ_ONLY,
         directory_object=True,
         soft_delete=True,
@@ -590,7 +589,6 @@ _add(
         context="conditionalAccess/policies",
         entity_context="conditionalAccess/policies",
         known=CA_KNOWN,
-        required=("displayName", "state", "conditions"),
         read_only=frozenset({"id", "createdDateTime", "modifiedDateTime", "templateId"}),
         indexed=("displayName",),
         fraction_dates=True,
@@ -610,7 +608,6 @@ _add(
         lists=frozenset({"ipRanges", "countriesAndRegions"}),
         # resources/ipnamedlocation.md, countrynamedlocation.md: both booleans default to false
         defaults=(("isTrusted", False), ("includeUnknownCountriesAndRegions", False)),
-        required=("displayName",),
         read_only=frozenset({"id", "createdDateTime", "modifiedDateTime"}),
         polymorphic=True,
         indexed=("displayName",),
@@ -629,7 +626,6 @@ _add(
         entity_context="identity/conditionalAccess/authenticationStrength/policies",
         known=AUTH_STRENGTH_KNOWN,
         lists=frozenset({"allowedCombinations"}),
-        required=("displayName", "allowedCombinations"),
         read_only=frozenset(
             {
                 "id",
@@ -654,7 +650,6 @@ _add(
         context="identity/conditionalAccess/authenticationContextClassReferences",
         entity_context="identity/conditionalAccess/authenticationContextClassReferences",
         known=frozenset({"id", "displayName", "description", "isAvailable"}),
-        required=("id", "displayName"),
         read_only=frozenset({"id"}),
         id_style="given",
         audit_category="Policy",
@@ -670,7 +665,6 @@ _add(
         context="directory/administrativeUnits",
         entity_context="administrativeUnits",
         known=AU_KNOWN,
-        required=("displayName",),
         read_only=_DIRECTORY_READ_ONLY,
         create_only=frozenset({"isMemberManagementRestricted"}),
         directory_object=True,
@@ -710,7 +704,6 @@ _add(
             }
         ),
         lists=frozenset({"resourceScopes", "rolePermissions"}),
-        required=("displayName", "rolePermissions", "isEnabled"),
         read_only=frozenset({"id", "isBuiltIn", "templateId", "inheritsPermissionsFrom", "deletedDateTime"}),
         # resources/unifiedroledefinition.md (2026): a deleted custom role definition is soft-deleted into
         # roleManagement/directory/deletedItems/roleDefinitions (RECYCLE_BINS), not directory/deletedItems.
@@ -732,7 +725,6 @@ _add(
         known=frozenset(
             {"id", "roleDefinitionId", "principalId", "directoryScopeId", "appScopeId", "condition"}
         ),
-        required=("roleDefinitionId", "principalId"),
         indexed=("principalId", "roleDefinitionId", "directoryScopeId"),
         filterable=frozenset({"id", "principalId", "roleDefinitionId", "directoryScopeId", "appScopeId"}),
         id_style="role_assignment",
@@ -750,7 +742,6 @@ _add(
         context="oauth2PermissionGrants",
         entity_context="oauth2PermissionGrants",
         known=frozenset({"id", "clientId", "consentType", "principalId", "resourceId", "scope"}),
-        required=("clientId", "consentType", "resourceId"),
         read_only=frozenset({"id", "clientId", "consentType", "principalId", "resourceId"}),
         indexed=("clientId", "resourceId", "principalId"),
         filterable=frozenset({"id", "clientId", "consentType", "principalId", "resourceId"}),

@@ -107,11 +107,14 @@ def test_bad_files_are_refused_one_line_each_and_nothing_is_written(env: Env) ->
     copy.parent.mkdir(exist_ok=True)
     copy.write_text(paths[4].read_text())  # its id differs from its name
     _edit(paths[5], jobTitle="valid edit, still not written")
+    policy = env.graph("GET", "identity/conditionalAccess/policies", **{"$top": "1"})["value"][0]
+    ca = env.root / "identity" / "conditionalAccess" / "policies" / f"{policy['id']}.yaml"
+    _edit(ca, state="on")  # issue 26: validated, then Graph answered 400 "The policy state is invalid"
 
     r = env.run("apply", "--yes")
     assert r.exit_code == 2
     lines = r.output.strip().splitlines()
-    assert len(lines) == 5 and all(line.startswith("entragit: error: ") for line in lines), r.output
+    assert len(lines) == 6 and all(line.startswith("entragit: error: ") for line in lines), r.output
     text = "\n".join(lines)
     assert f"{rel[0]}: invalid YAML" in text
     assert f"{rel[1]}: jobTitel: not a property entragit backs up for users" in text
@@ -119,6 +122,9 @@ def test_bad_files_are_refused_one_line_each_and_nothing_is_written(env: Env) ->
     assert f"{rel[3]}: createdDateTime: read-only, changed from " in text
     copied = copy.relative_to(env.root).as_posix()
     assert f"{copied}: id: '{users[4]['id']}' differs from the file name" in text
+    ca_rel = ca.relative_to(env.root).as_posix()
+    assert f"{ca_rel}: state: 'on' is not one of enabled, disabled, enabledForReportingButNotEnforced" in text
+    assert env.graph("GET", f"identity/conditionalAccess/policies/{policy['id']}")["state"] == policy["state"]
     assert (
         env.graph("GET", f"users/{users[5]['id']}", **{"$select": "jobTitle"})["jobTitle"]
         == (users[5]["jobTitle"])

@@ -242,7 +242,6 @@ def _dotted(t: ObjectType) -> Iterator[tuple[str, str]]:
         "unordered_words",
         "volatile",
         "null_is_default",
-        "required_on_create",
         "identity",
         "unique",
     )

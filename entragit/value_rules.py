@@ -1,0 +1,966 @@
+"""Graph's documented rules for property values, as one table read three ways.
+
+`entragit validate` and `entragit apply` check an object file against it before anything is sent, so a value
+Graph would refuse (`state: 'on'` on a conditional access policy) is one line naming the file and property,
+not a 400 halfway through an apply. The sandbox refuses a write that breaks it, with Graph's own error, so
+the sandbox and the client cannot drift apart. And `tests/schema/test_value_rules.py` checks the table against
+Microsoft's published v1.0 schema (CSDL): each kind and collection shape, each enumeration's members, that every
+enumeration-typed property entragit keeps and every property it writes has a rule. The table is the
+project's own data; the CSDL is the oracle, not a runtime input (it is not shipped).
+
+Each resource (a Graph collection path, as the catalog and the sandbox name it) lists its rules as lines of a
+small notation, one property each, its dotted path first (catalog notation: `a.b`, `list[].c`):
+
+    path kind[*] [modifier ...] [: member member ...]
+
+- kind: string, boolean, integer, number (a Double: a whole number is fine), datetime, date, guid, object;
+  `*` makes it a collection of that kind;
+- `enum=Name`: the members are those of the schema's enumeration `Name` (the test compares them);
+  without it the members are a string's documented values (the page lists them, the test cannot);
+- `flags`: a flags enumeration, written as members joined by commas (`"a,b"`);
+- `max=N`: the longest string; `items=N`: the most items of a collection;
+- `rule=NAME`: a documented rule beyond kind and members (`RULES`: a country code, an object id...).
+
+Members after an enumeration's `unknownFutureValue` are kept: Graph returns them when asked for
+(`Prefer: include-unknown-enum-members`) and accepts them in writes; `unknownFutureValue` itself is no value.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+KINDS = ("string", "boolean", "integer", "number", "datetime", "date", "guid", "object")
+
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?(Z|[+-]\d{2}:\d{2})$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_UPN_LOCAL = re.compile(r"^[A-Za-z0-9'.\-_!#^~]+$")
+_GROUP_NICK_BAD = frozenset('@()\\[]";:.<>, ')
+
+# ISO 3166-1 alpha-2, officially assigned codes (user.md usageLocation; countrynamedlocation.md).
+COUNTRIES = frozenset(
+    [
+        "AD",
+        "AE",
+        "AF",
+        "AG",
+        "AI",
+        "AL",
+        "AM",
+        "AO",
+        "AQ",
+        "AR",
+        "AS",
+        "AT",
+        "AU",
+        "AW",
+        "AX",
+        "AZ",
+        "BA",
+        "BB",
+        "BD",
+        "BE",
+        "BF",
+        "BG",
+        "BH",
+        "BI",
+        "BJ",
+        "BL",
+        "BM",
+        "BN",
+        "BO",
+        "BQ",
+        "BR",
+        "BS",
+        "BT",
+        "BV",
+        "BW",
+        "BY",
+        "BZ",
+        "CA",
+        "CC",
+        "CD",
+        "CF",
+        "CG",
+        "CH",
+        "CI",
+        "CK",
+        "CL",
+        "CM",
+        "CN",
+        "CO",
+        "CR",
+        "CU",
+        "CV",
+        "CW",
+        "CX",
+        "CY",
+        "CZ",
+        "DE",
+        "DJ",
+        "DK",
+        "DM",
+        "DO",
+        "DZ",
+        "EC",
+        "EE",
+        "EG",
+        "EH",
+        "ER",
+        "ES",
+        "ET",
+        "FI",
+        "FJ",
+        "FK",
+        "FM",
+        "FO",
+        "FR",
+        "GA",
+        "GB",
+        "GD",
+        "GE",
+        "GF",
+        "GG",
+        "GH",
+        "GI",
+        "GL",
+        "GM",
+        "GN",
+        "GP",
+        "GQ",
+        "GR",
+        "GS",
+        "GT",
+        "GU",
+        "GW",
+        "GY",
+        "HK",
+        "HM",
+        "HN",
+        "HR",
+        "HT",
+        "HU",
+        "ID",
+        "IE",
+        "IL",
+        "IM",
+        "IN",
+        "IO",
+        "IQ",
+        "IR",
+        "IS",
+        "IT",
+        "JE",
+        "JM",
+        "JO",
+        "JP",
+        "KE",
+        "KG",
+        "KH",
+        "KI",
+        "KM",
+        "KN",
+        "KP",
+        "KR",
+        "KW",
+        "KY",
+        "KZ",
+        "LA",
+        "LB",
+        "LC",
+        "LI",
+        "LK",
+        "LR",
+        "LS",
+        "LT",
+        "LU",
+        "LV",
+        "LY",
+        "MA",
+        "MC",
+        "MD",
+        "ME",
+        "MF",
+        "MG",
+        "MH",
+        "MK",
+        "ML",
+        "MM",
+        "MN",
+        "MO",
+        "MP",
+        "MQ",
+        "MR",
+        "MS",
+        "MT",
+        "MU",
+        "MV",
+        "MW",
+        "MX",
+        "MY",
+        "MZ",
+        "NA",
+        "NC",
+        "NE",
+        "NF",
+        "NG",
+        "NI",
+        "NL",
+        "NO",
+        "NP",
+        "NR",
+        "NU",
+        "NZ",
+        "OM",
+        "PA",
+        "PE",
+        "PF",
+        "PG",
+        "PH",
+        "PK",
+        "PL",
+        "PM",
+        "PN",
+        "PR",
+        "PS",
+        "PT",
+        "PW",
+        "PY",
+        "QA",
+        "RE",
+        "RO",
+        "RS",
+        "RU",
+        "RW",
+        "SA",
+        "SB",
+        "SC",
+        "SD",
+        "SE",
+        "SG",
+        "SH",
+        "SI",
+        "SJ",
+        "SK",
+        "SL",
+        "SM",
+        "SN",
+        "SO",
+        "SR",
+        "SS",
+        "ST",
+        "SV",
+        "SX",
+        "SY",
+        "SZ",
+        "TC",
+        "TD",
+        "TF",
+        "TG",
+        "TH",
+        "TJ",
+        "TK",
+        "TL",
+        "TM",
+        "TN",
+        "TO",
+        "TR",
+        "TT",
+        "TV",
+        "TW",
+        "TZ",
+        "UA",
+        "UG",
+        "UM",
+        "US",
+        "UY",
+        "UZ",
+        "VA",
+        "VC",
+        "VE",
+        "VG",
+        "VI",
+        "VN",
+        "VU",
+        "WF",
+        "WS",
+        "YE",
+        "YT",
+        "ZA",
+        "ZM",
+        "ZW",
+    ]
+)
+PASSWORD_POLICIES = frozenset({"DisablePasswordExpiration", "DisableStrongPassword", "None"})
+# conditionalaccessusers.md: includeUsers/excludeUsers take object ids or these keywords.
+USER_KEYWORDS = frozenset({"All", "None", "GuestsOrExternalUsers"})
+
+
+def _cidr(value: Any) -> bool:
+    try:
+        ipaddress.ip_network(str(value), strict=False)
+    except ValueError:
+        return False
+    return True
+
+
+def _upn(value: Any) -> bool:
+    """user.md: `alias@domain`; the alias at most 64 characters of letters, digits and ' . - _ ! # ^ ~, not
+    starting or ending with a period. Whether the domain is verified only the tenant knows."""
+    if not isinstance(value, str) or value.count("@") != 1:
+        return False
+    local, domain = value.split("@")
+    return (
+        bool(local and domain)
+        and len(local) <= 64
+        and bool(_UPN_LOCAL.match(local))
+        and not local.startswith(".")
+        and not local.endswith(".")
+    )
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A documented rule beyond kind and members: `test` judges one value, `says` what it must be."""
+
+    test: Callable[[Any], bool]
+    says: str
+
+
+RULES: Mapping[str, Rule] = {
+    "country": Rule(lambda v: v in COUNTRIES, "a two-letter ISO 3166 country code (US, DE...)"),
+    "guid": Rule(lambda v: isinstance(v, str) and bool(_GUID.match(v)), "an object id (a GUID)"),
+    "user_ref": Rule(
+        lambda v: isinstance(v, str) and (bool(_GUID.match(v)) or v in USER_KEYWORDS),
+        "an object id or one of All, None, GuestsOrExternalUsers",
+    ),
+    "cidr": Rule(_cidr, "an IP range in CIDR notation (203.0.113.0/24)"),
+    "upn": Rule(_upn, "alias@domain, the alias of letters, digits and ' . - _ ! # ^ ~ (at most 64)"),
+    "password_policies": Rule(
+        lambda v: all(p.strip() in PASSWORD_POLICIES for p in str(v).split(",")),
+        "DisablePasswordExpiration, DisableStrongPassword or None, comma-separated",
+    ),
+    "mail_nickname": Rule(
+        lambda v: isinstance(v, str) and all(ord(c) < 128 and c not in _GROUP_NICK_BAD for c in v),
+        'ASCII without spaces or any of @ ( ) \\ [ ] " ; : . < > ,',
+    ),
+    "auth_context_id": Rule(
+        lambda v: isinstance(v, str) and bool(re.fullmatch(r"c([1-9]|[1-9][0-9])", v)), "c1 to c99"
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Value:
+    """What one property's value must be (see the module docstring for the notation)."""
+
+    kind: str
+    many: bool = False
+    members: tuple[str, ...] = ()
+    enum: str | None = None  # the schema's enumeration the members are checked against
+    flags: bool = False
+    max_length: int | None = None
+    max_items: int | None = None
+    rule: str | None = None  # a key of RULES
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One broken rule: `where` names the value (`conditions.users.includeGroups[2]`), `path` the rule's
+    dotted path (`conditions.users.includeGroups`), `what` which kind of rule: kind, member, length, items,
+    rule, required, or a cross-property check's own name. `text` says it for a person."""
+
+    where: str
+    path: str
+    what: str
+    text: str
+    kind: str = ""  # for `kind` problems, the kind that was expected
+
+
+# A rule across properties: the object and whether the write creates it → what it breaks.
+Check = Callable[[Mapping[str, Any], bool], Iterator[Problem]]
+
+
+@dataclass(frozen=True)
+class Resource:
+    """The rules of one Graph collection: its properties' values, and what its create page requires.
+
+    `required` lists properties a create must send (`a|b`: at least one of them); `documented` names the
+    pages the rules come from."""
+
+    path: str
+    documented: tuple[str, ...]
+    values: Mapping[str, Value]
+    required: tuple[str, ...] = ()
+    checks: tuple[Check, ...] = ()
+
+
+def _parse(spec: str) -> dict[str, Value]:
+    out: dict[str, Value] = {}
+    for raw in spec.strip().splitlines():
+        if not raw.strip():
+            continue
+        line, _, members = raw.partition(" : ")
+        path, kind, *mods = line.split()
+        many = kind.endswith("*")
+        options: dict[str, Any] = {"kind": kind.rstrip("*"), "many": many, "members": tuple(members.split())}
+        for mod in mods:
+            name, _, arg = mod.partition("=")
+            if name == "flags":
+                options["flags"] = True
+            elif name == "enum":
+                options["enum"] = arg
+            elif name == "max":
+                options["max_length"] = int(arg)
+            elif name == "items":
+                options["max_items"] = int(arg)
+            elif name == "rule":
+                options["rule"] = arg
+            else:
+                raise ValueError(f"value rules: unknown modifier {mod!r} in {raw.strip()!r}")
+        if options["kind"] not in KINDS or (options.get("rule") and options["rule"] not in RULES):
+            raise ValueError(f"value rules: unknown kind or rule in {raw.strip()!r}")
+        out[path] = Value(**options)
+    return out
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, (dict, list)):
+        return "a mapping" if isinstance(value, dict) else "a list"
+    text = "null" if value is None else repr(value)
+    return text if len(text) <= 60 else text[:57] + "...'"
+
+
+def _kind_fits(kind: str, value: Any) -> bool:
+    if kind == "boolean":
+        return isinstance(value, bool)
+    if kind == "integer":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == "number":
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if kind == "object":
+        return isinstance(value, dict)
+    if not isinstance(value, str):
+        return False
+    if kind == "datetime":
+        return bool(_DATETIME.match(value))
+    if kind == "date":
+        return bool(_DATE.match(value))
+    if kind == "guid":
+        return bool(_GUID.match(value))
+    return True
+
+
+_ARTICLE = {"integer": "an integer", "object": "a mapping", "datetime": "a date and time (ISO 8601)"}
+
+
+def _one(where: str, path: str, rule: Value, value: Any) -> Iterator[Problem]:
+    """Problems of one scalar (or one item of a collection) against its rule."""
+    if not _kind_fits(rule.kind, value):
+        expected = _ARTICLE.get(rule.kind, f"a {rule.kind}")
+        yield Problem(where, path, "kind", f"expected {expected}, got {_shown(value)}", rule.kind)
+        return
+    if rule.members:
+        parts = [p.strip() for p in value.split(",")] if rule.flags else [value]
+        if any(p not in rule.members for p in parts):
+            yield Problem(where, path, "member", f"{_shown(value)} is not one of {', '.join(rule.members)}")
+            return
+    if rule.max_length is not None and len(value) > rule.max_length:
+        yield Problem(where, path, "length", f"longer than {rule.max_length} characters")
+    if rule.rule is not None and not RULES[rule.rule].test(value):
+        yield Problem(where, path, "rule", f"{_shown(value)} is not {RULES[rule.rule].says}")
+
+
+def steps_of(path: str) -> list[str]:
+    """A dotted path's steps; `@odata.type` is one step, not two."""
+    return [s.replace("\0", ".") for s in path.replace("@odata.type", "@odata\0type").split(".")]
+
+
+def _at(obj: Any, steps: list[str], where: str) -> Iterator[tuple[str, Any]]:
+    """(where, value) of every value a dotted path reaches; absent steps reach nothing."""
+    if not steps:
+        yield where, obj
+        return
+    step, rest = steps[0], steps[1:]
+    name, each = (step[:-2], True) if step.endswith("[]") else (step, False)
+    if not isinstance(obj, dict) or name not in obj:
+        return
+    here = f"{where}.{name}" if where else name
+    value = obj[name]
+    if each:
+        if isinstance(value, list):
+            for i, item in enumerate(value):
+                yield from _at(item, rest, f"{here}[{i}]")
+    else:
+        yield from _at(value, rest, here)
+
+
+def check_value(path: str, rule: Value, value: Any, where: str | None = None) -> list[Problem]:
+    """Problems of the value at one rule's path (null is always allowed: canonical form writes an unset
+    property as null, and Graph takes null as "clear it")."""
+    where = where or path
+    if value is None:
+        return []
+    if not rule.many:
+        return list(_one(where, path, rule, value))
+    if not isinstance(value, list):
+        return [Problem(where, path, "kind", f"expected a list, got {_shown(value)}", "list")]
+    out = [p for i, item in enumerate(value) for p in _one(f"{where}[{i}]", path, rule, item)]
+    if rule.max_items is not None and len(value) > rule.max_items:
+        out.append(Problem(where, path, "items", f"holds {len(value)} values, at most {rule.max_items}"))
+    return out
+
+
+def check(
+    resource_path: str, obj: Mapping[str, Any], *, creating: bool = False, only: frozenset[str] | None = None
+) -> list[Problem]:
+    """Every broken rule of `obj` as a write to `resource_path` would send it; `creating` adds the create
+    page's required properties; `only` limits the rules to these top-level properties (a PATCH judged on the
+    merged object: what it did not change is not its problem)."""
+    resource = RESOURCES.get(resource_path)
+    if resource is None:
+        return []
+    out: list[Problem] = []
+    if creating:
+        for need in resource.required:
+            names = need.split("|")
+            if all(_missing(obj, n) for n in names):
+                out.append(Problem(need, need, "required", "required when creating"))
+    for path, rule in resource.values.items():
+        if only is not None and steps_of(path)[0].removesuffix("[]") not in only:
+            continue
+        for where, value in _at(obj, steps_of(path), ""):
+            out += check_value(path, rule, value, where)
+    if only is None or not only.isdisjoint(_tops(resource)):
+        for check_fn in resource.checks:
+            out += list(check_fn(obj, creating))
+    return out
+
+
+def _tops(resource: Resource) -> frozenset[str]:
+    return frozenset(steps_of(p)[0].removesuffix("[]") for p in resource.values)
+
+
+def _missing(obj: Mapping[str, Any], dotted: str) -> bool:
+    found = [v for _, v in _at(obj, steps_of(dotted), "")]
+    return not found or all(v is None or v == "" or v == [] for v in found)
+
+
+# -- cross-property rules -------------------------------------------------------------------------------------
+
+
+def _group_kind(group: Mapping[str, Any], creating: bool) -> Iterator[Problem]:
+    """group-post-groups.md: Graph creates Microsoft 365 groups (groupTypes Unified, mail-enabled) and
+    security groups; distribution and mail-enabled security groups exist (Exchange makes them) but are not
+    created through Graph. A dynamic group needs its rule, and only a dynamic group has one (group.md)."""
+    types = group.get("groupTypes") or []
+    if not isinstance(types, list):
+        return
+    unified = "Unified" in types
+    if creating and unified and group.get("mailEnabled") is False:
+        yield Problem("mailEnabled", "mailEnabled", "group_kind", "a Microsoft 365 group is mail-enabled")
+    if creating and not unified and group.get("mailEnabled") is True:
+        yield Problem(
+            "mailEnabled",
+            "mailEnabled",
+            "mail_group",
+            "mail-enabled security and distribution groups are made in Exchange, not through Graph",
+        )
+    elif creating and not unified and group.get("securityEnabled") is False:
+        yield Problem(
+            "securityEnabled",
+            "securityEnabled",
+            "group_kind",
+            "a group that is not Unified is a security group",
+        )
+    if "DynamicMembership" in types:
+        if not group.get("membershipRule"):
+            yield Problem("membershipRule", "membershipRule", "group_kind", "a dynamic group needs its rule")
+        if group.get("membershipRuleProcessingState") is None:
+            yield Problem(
+                "membershipRuleProcessingState",
+                "membershipRuleProcessingState",
+                "group_kind",
+                "a dynamic group needs its processing state (On or Paused)",
+            )
+    elif group.get("membershipRule"):
+        yield Problem(
+            "membershipRule", "membershipRule", "group_kind", "only a DynamicMembership group has a rule"
+        )
+
+
+def _ca_conditions(policy: Mapping[str, Any], creating: bool) -> Iterator[Problem]:
+    """conditionalaccessconditionset.md: `applications` is required, and `users` or `clientApplications`."""
+    conditions = policy.get("conditions")
+    if not isinstance(conditions, dict):
+        return
+    if not isinstance(conditions.get("applications"), dict) or not (
+        isinstance(conditions.get("users"), dict) or isinstance(conditions.get("clientApplications"), dict)
+    ):
+        yield Problem(
+            "conditions",
+            "conditions",
+            "ca_conditions",
+            "needs an applications condition and a users (or clientApplications) condition",
+        )
+
+
+def _one_scope(assignment: Mapping[str, Any], creating: bool) -> Iterator[Problem]:
+    """unifiedroleassignment.md: exactly one of directoryScopeId and appScopeId."""
+    if (assignment.get("directoryScopeId") is None) == (assignment.get("appScopeId") is None):
+        yield Problem(
+            "directoryScopeId", "directoryScopeId", "one_scope", "exactly one of directoryScopeId, appScopeId"
+        )
+
+
+def _grant_principal(grant: Mapping[str, Any], creating: bool) -> Iterator[Problem]:
+    """oauth2permissiongrant.md: principalId is set when consentType is Principal and null otherwise."""
+    consent, principal = grant.get("consentType"), grant.get("principalId")
+    if consent == "Principal" and not principal:
+        yield Problem(
+            "principalId", "principalId", "grant_principal", "required when consentType is Principal"
+        )
+    if consent == "AllPrincipals" and principal:
+        yield Problem("principalId", "principalId", "grant_principal", "must be null for AllPrincipals")
+
+
+# -- the table --------------------------------------------------------------------------------------------------
+
+
+def _resource(
+    path: str,
+    documented: str,
+    spec: str,
+    required: str = "",
+    checks: tuple[Check, ...] = (),
+) -> Resource:
+    return Resource(path, tuple(documented.split()), _parse(spec), tuple(required.split()), checks)
+
+
+RESOURCES: Mapping[str, Resource] = {
+    r.path: r
+    for r in (
+        _resource(
+            "users",
+            "resources/user.md api/user-post-users.md",
+            """
+            accountEnabled boolean
+            ageGroup string : Minor NotAdult Adult
+            authorizationInfo object
+            businessPhones string* items=1
+            city string
+            companyName string
+            consentProvidedForMinor string : Granted Denied NotRequired
+            country string
+            department string
+            displayName string max=256
+            employeeHireDate datetime
+            employeeId string
+            employeeLeaveDateTime datetime
+            employeeOrgData object
+            employeeType string
+            faxNumber string
+            givenName string
+            identities object*
+            jobTitle string max=128
+            mail string
+            mailNickname string max=64
+            mobilePhone string
+            officeLocation string
+            onPremisesExtensionAttributes object
+            onPremisesImmutableId string
+            otherMails string*
+            passwordPolicies string rule=password_policies
+            postalCode string
+            preferredDataLocation string
+            preferredLanguage string
+            showInAddressList boolean
+            state string
+            streetAddress string
+            surname string
+            usageLocation string rule=country
+            userPrincipalName string rule=upn
+            userType string : Member Guest
+            """,
+            "accountEnabled displayName mailNickname passwordProfile userPrincipalName",
+        ),
+        _resource(
+            "groups",
+            "resources/group.md api/group-post-groups.md",
+            """
+            classification string
+            description string
+            displayName string max=256
+            groupTypes string* : Unified DynamicMembership
+            isAssignableToRole boolean
+            mailEnabled boolean
+            mailNickname string max=64 rule=mail_nickname
+            membershipRule string
+            membershipRuleProcessingState string : On Paused
+            preferredDataLocation string
+            preferredLanguage string
+            resourceBehaviorOptions string*
+            resourceProvisioningOptions string*
+            securityEnabled boolean
+            theme string
+            visibility string : Public Private HiddenMembership
+            """,
+            "displayName mailEnabled mailNickname securityEnabled",
+            (_group_kind,),
+        ),
+        _resource(
+            "applications",
+            "resources/application.md api/application-post-applications.md",
+            """
+            addIns object*
+            api object
+            appRoles object*
+            certification object
+            defaultRedirectUri string
+            description string
+            displayName string
+            groupMembershipClaims string
+            identifierUris string*
+            info object
+            isDeviceOnlyAuthSupported boolean
+            isFallbackPublicClient boolean
+            notes string
+            oauth2RequirePostResponse boolean
+            optionalClaims object
+            parentalControlSettings object
+            publicClient object
+            requestSignatureVerification object
+            requestSignatureVerification.allowedWeakAlgorithms string enum=weakAlgorithms flags : rsaSha1
+            requiredResourceAccess object*
+            samlMetadataUrl string
+            serviceManagementReference string
+            servicePrincipalLockConfiguration object
+            signInAudience string : AzureADMyOrg AzureADMultipleOrgs AzureADandPersonalMicrosoftAccount PersonalMicrosoftAccount
+            spa object
+            tags string*
+            tokenEncryptionKeyId guid
+            uniqueName string
+            web object
+            """,
+            "displayName",
+        ),
+        _resource(
+            "servicePrincipals",
+            "resources/serviceprincipal.md api/serviceprincipal-post-serviceprincipals.md",
+            """
+            accountEnabled boolean
+            addIns object*
+            alternativeNames string*
+            appDescription string
+            appRoleAssignmentRequired boolean
+            appRoles object*
+            description string
+            displayName string
+            homepage string
+            info object
+            loginUrl string
+            logoutUrl string
+            notes string
+            notificationEmailAddresses string*
+            oauth2PermissionScopes object*
+            preferredSingleSignOnMode string
+            preferredTokenSigningKeyThumbprint string
+            replyUrls string*
+            samlSingleSignOnSettings object
+            servicePrincipalNames string*
+            tags string*
+            tokenEncryptionKeyId guid
+            """,
+            "appId",
+        ),
+        _resource(
+            "identity/conditionalAccess/policies",
+            "resources/conditionalaccesspolicy.md resources/conditionalaccessconditionset.md "
+            "resources/conditionalaccessgrantcontrols.md resources/conditionalaccessusers.md",
+            """
+            conditions object
+            conditions.applications object
+            conditions.applications.applicationFilter.mode string enum=filterMode : include exclude
+            conditions.authenticationFlows.transferMethods string enum=conditionalAccessTransferMethods flags : none deviceCodeFlow authenticationTransfer
+            conditions.clientAppTypes string* enum=conditionalAccessClientApp : all browser mobileAppsAndDesktopClients exchangeActiveSync easSupported other
+            conditions.clientApplications.servicePrincipalFilter.mode string enum=filterMode : include exclude
+            conditions.devices.deviceFilter.mode string enum=filterMode : include exclude
+            conditions.insiderRiskLevels string enum=conditionalAccessInsiderRiskLevels flags : minor moderate elevated
+            conditions.platforms.excludePlatforms string* enum=conditionalAccessDevicePlatform : android iOS windows windowsPhone macOS all linux
+            conditions.platforms.includePlatforms string* enum=conditionalAccessDevicePlatform : android iOS windows windowsPhone macOS all linux
+            conditions.servicePrincipalRiskLevels string* enum=riskLevel : low medium high hidden none
+            conditions.signInRiskLevels string* enum=riskLevel : low medium high hidden none
+            conditions.userRiskLevels string* enum=riskLevel : low medium high hidden none
+            conditions.users object
+            conditions.users.excludeGroups string* rule=guid
+            conditions.users.excludeGuestsOrExternalUsers.externalTenants.membershipKind string enum=conditionalAccessExternalTenantsMembershipKind : all enumerated
+            conditions.users.excludeGuestsOrExternalUsers.guestOrExternalUserTypes string enum=conditionalAccessGuestOrExternalUserTypes flags : none internalGuest b2bCollaborationGuest b2bCollaborationMember b2bDirectConnectUser otherExternalUser serviceProvider
+            conditions.users.excludeRoles string* rule=guid
+            conditions.users.excludeUsers string* rule=user_ref
+            conditions.users.includeGroups string* rule=guid
+            conditions.users.includeGuestsOrExternalUsers.externalTenants.membershipKind string enum=conditionalAccessExternalTenantsMembershipKind : all enumerated
+            conditions.users.includeGuestsOrExternalUsers.guestOrExternalUserTypes string enum=conditionalAccessGuestOrExternalUserTypes flags : none internalGuest b2bCollaborationGuest b2bCollaborationMember b2bDirectConnectUser otherExternalUser serviceProvider
+            conditions.users.includeRoles string* rule=guid
+            conditions.users.includeUsers string* rule=user_ref
+            displayName string
+            grantControls object
+            grantControls.builtInControls string* enum=conditionalAccessGrantControl : block mfa compliantDevice domainJoinedDevice approvedApplication compliantApplication passwordChange riskRemediation
+            grantControls.operator string : AND OR
+            sessionControls object
+            sessionControls.cloudAppSecurity.cloudAppSecurityType string enum=cloudAppSecuritySessionControlType : mcasConfigured monitorOnly blockDownloads
+            sessionControls.persistentBrowser.mode string enum=persistentBrowserSessionMode : always never
+            sessionControls.signInFrequency.authenticationType string enum=signInFrequencyAuthenticationType : primaryAndSecondaryAuthentication secondaryAuthentication
+            sessionControls.signInFrequency.frequencyInterval string enum=signInFrequencyInterval : timeBased everyTime
+            sessionControls.signInFrequency.type string enum=signinFrequencyType : days hours
+            state string enum=conditionalAccessPolicyState : enabled disabled enabledForReportingButNotEnforced
+            """,
+            "displayName conditions state",
+            (_ca_conditions,),
+        ),
+        _resource(
+            "identity/conditionalAccess/namedLocations",
+            "resources/namedlocation.md resources/ipnamedlocation.md resources/countrynamedlocation.md",
+            """
+            @odata.type string : #microsoft.graph.ipNamedLocation #microsoft.graph.countryNamedLocation
+            countriesAndRegions string* rule=country
+            countryLookupMethod string enum=countryLookupMethodType : clientIpAddress authenticatorAppGps
+            displayName string
+            includeUnknownCountriesAndRegions boolean
+            ipRanges object*
+            ipRanges[].cidrAddress string rule=cidr
+            isTrusted boolean
+            """,
+            "@odata.type displayName",
+        ),
+        _resource(
+            "identity/conditionalAccess/authenticationContextClassReferences",
+            "resources/authenticationcontextclassreference.md",
+            """
+            description string
+            displayName string
+            id string rule=auth_context_id
+            isAvailable boolean
+            """,
+            "id displayName",
+        ),
+        _resource(
+            "identity/conditionalAccess/authenticationStrength/policies",
+            "resources/authenticationstrengthpolicy.md",
+            """
+            allowedCombinations string* enum=authenticationMethodModes flags : password voice hardwareOath softwareOath sms fido2 windowsHelloForBusiness microsoftAuthenticatorPush deviceBasedPush temporaryAccessPassOneTime temporaryAccessPassMultiUse email x509CertificateSingleFactor x509CertificateMultiFactor federatedSingleFactor federatedMultiFactor qrCodePin
+            description string
+            displayName string
+            """,
+            "displayName allowedCombinations",
+        ),
+        _resource(
+            "directory/administrativeUnits",
+            "resources/administrativeunit.md",
+            """
+            description string
+            displayName string
+            isMemberManagementRestricted boolean
+            membershipRule string
+            membershipRuleProcessingState string : On Paused
+            membershipType string : Assigned Dynamic
+            visibility string : Public HiddenMembership
+            """,
+            "displayName",
+        ),
+        _resource(
+            "roleManagement/directory/roleDefinitions",
+            "resources/unifiedroledefinition.md api/rbacapplication-post-roledefinitions.md",
+            """
+            description string
+            displayName string
+            isEnabled boolean
+            resourceScopes string*
+            rolePermissions object*
+            rolePermissions[].allowedResourceActions string*
+            templateId string
+            version string
+            """,
+            "displayName isEnabled rolePermissions",
+        ),
+        _resource(
+            "roleManagement/directory/roleAssignments",
+            "resources/unifiedroleassignment.md api/rbacapplication-post-roleassignments.md",
+            """
+            appScopeId string
+            condition string
+            directoryScopeId string
+            principalId string rule=guid
+            roleDefinitionId string
+            """,
+            "principalId roleDefinitionId",
+            (_one_scope,),
+        ),
+        _resource(
+            "oauth2PermissionGrants",
+            "resources/oauth2permissiongrant.md api/oauth2permissiongrant-post.md",
+            """
+            clientId string rule=guid
+            consentType string : AllPrincipals Principal
+            principalId string rule=guid
+            resourceId string rule=guid
+            scope string
+            """,
+            "clientId consentType resourceId",
+            (_grant_principal,),
+        ),
+        _resource(
+            "policies/authenticationMethodsPolicy",
+            "resources/authenticationmethodspolicy.md resources/authenticationmethodconfiguration.md",
+            """
+            authenticationMethodConfigurations object*
+            authenticationMethodConfigurations[].state string enum=authenticationMethodState : enabled disabled
+            policyMigrationState string enum=authenticationMethodsPolicyMigrationState : preMigration migrationInProgress migrationComplete
+            registrationEnforcement object
+            registrationEnforcement.authenticationMethodsRegistrationCampaign.excludeTargets[].targetType string enum=authenticationMethodTargetType : user group
+            registrationEnforcement.authenticationMethodsRegistrationCampaign.includeTargets[].targetType string enum=authenticationMethodTargetType : user group
+            registrationEnforcement.authenticationMethodsRegistrationCampaign.state string enum=advancedConfigState : default enabled disabled
+            """,
+        ),
+        _resource(
+            "policies/authorizationPolicy",
+            "resources/authorizationpolicy.md",
+            """
+            allowEmailVerifiedUsersToJoinOrganization boolean
+            allowInvitesFrom string enum=allowInvitesFrom : none adminsAndGuestInviters adminsGuestInvitersAndAllMembers everyone
+            allowUserConsentForRiskyApps boolean
+            allowedToSignUpEmailBasedSubscriptions boolean
+            allowedToUseSSPR boolean
+            blockMsolPowerShell boolean
+            defaultUserRolePermissions object
+            description string
+            displayName string
+            guestUserRoleId guid
+            """,
+        ),
+        _resource(
+            "organization",
+            "resources/organization.md",
+            """
+            businessPhones string*
+            city string
+            country string
+            countryLetterCode string
+            defaultUsageLocation string
+            displayName string
+            marketingNotificationEmails string*
+            postalCode string
+            preferredLanguage string
+            privacyProfile object
+            securityComplianceNotificationMails string*
+            securityComplianceNotificationPhones string*
+            state string
+            street string
+            technicalNotificationMails string*
+            """,
+        ),
+    )
+}
