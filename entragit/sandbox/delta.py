@@ -15,6 +15,7 @@ from __future__ import annotations
 import bisect
 from typing import TYPE_CHECKING, Any
 
+from entragit.sandbox import extensions
 from entragit.sandbox.odata import build_link, decode_token, encode_token, equality_terms, parse_filter
 from entragit.sandbox.protocol import ApiError, Ctx, Response, bad
 from entragit.sandbox.schema import TYPES, TypeDef, project
@@ -109,6 +110,7 @@ def _parse_select(api: GraphApi, ctx: Ctx, td: TypeDef) -> tuple[list[str] | Non
             raise ApiError(501, "NotImplemented", "This operation target is not yet supported.")
         else:
             select.append(prop)
+    extensions.check_select(api.tenant, td, select)
     return select, rels  # [] = only relationships selected: items carry just their id
 
 

@@ -1697,6 +1697,38 @@ class TenantGenerator:
 
     # --- assembly -------------------------------------------------------------------------------------------
 
+    def _make_extensions(self) -> None:
+        """Directory extensions (resources/extensionproperty.md) of the first app with a service principal
+        (the demo's Payroll Sync) and their values: a cost center on every member user with a department and
+        on a few groups, a pay grade on every third, clearances (multi-valued) on two. Derived from what
+        exists, without drawing from the generator's random stream, so every other object stays as it was."""
+        with_sp = {sp["appId"] for sp in self.sps}
+        app = next((a for a in self.apps if a["appId"] in with_sp), None)
+        if app is None:
+            return
+        app["extensionProperties"] = [
+            {"id": baseline.stable_id(app["id"], f"ext:{name}"), "name": name, "dataType": kind,
+             "isMultiValued": multi, "targetObjects": targets}
+            for name, kind, multi, targets in (
+                ("costCenter", "String", False, ["User", "Group"]),
+                ("payGrade", "Integer", False, ["User"]),
+                ("clearances", "String", True, ["User"]),
+            )
+        ]  # fmt: skip
+        prefix = "extension_" + app["appId"].replace("-", "") + "_"
+        departments = sorted({str(u["department"]) for u in self.members if u.get("department")})
+        centers = {d: f"CC-{1000 + 10 * i}" for i, d in enumerate(departments)}
+        for i, user in enumerate(self.members):
+            if user.get("department"):
+                user[prefix + "costCenter"] = centers[str(user["department"])]
+            if i % 3 == 0:
+                user[prefix + "payGrade"] = 5 + i % 7
+        for user, clearances in zip(self.members, (["Finance", "HR"], ["Facilities"]), strict=False):
+            user[prefix + "clearances"] = clearances
+        for i, group in enumerate(g for g in self.groups if g.get("securityEnabled")):
+            if i < 3:
+                group[prefix + "costCenter"] = f"CC-{9000 + i}"
+
     def build(self) -> Obj:
         self._make_users()
         self._make_groups()
@@ -1707,6 +1739,7 @@ class TenantGenerator:
         self._make_admin_units()
         self._make_roles()
         self._make_deleted()
+        self._make_extensions()
         audits = self._make_audits()
         if self.demo:  # a generated tenant keeps exactly the users asked for
             owner = self.members[0]["id"] if self.members else None

@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from entragit.sandbox import delta as delta_mod
-from entragit.sandbox import documented, invitations, licenses, permissions
+from entragit.sandbox import documented, extensions, invitations, licenses, permissions
 from entragit.sandbox import domains as domains_mod
 from entragit.sandbox import expand as expand_mod
 from entragit.sandbox.audit import Auditor
@@ -183,6 +183,13 @@ class GraphApi:
             if method != "POST":
                 not_allowed()
             return self._get_by_ids(ctx)
+        if low == ["directoryobjects", "getavailableextensionproperties"] or low == [
+            "directoryobjects",
+            "microsoft.graph.getavailableextensionproperties",
+        ]:
+            if method != "POST":
+                not_allowed()
+            return extensions.get_available(self, ctx)
         if low[0] == "directoryobjects" and len(segs) == 2 and method == "GET":
             found_obj = self.tenant.directory_object(segs[1])
             if found_obj is None:
@@ -272,6 +279,7 @@ class GraphApi:
                     "NotImplemented",
                     "This operation target is not yet supported.",  # concepts/delta-query-overview.md
                 )
+        extensions.check_select(self.tenant, td, props)
         if "*" in props:
             return None
         return props
@@ -721,6 +729,8 @@ class GraphApi:
                 if action == "addpassword":
                     return self._add_password(ctx, td, oid)
                 return self._remove_password(ctx, td, oid)
+        if td.key == "applications" and low == "extensionproperties":
+            return extensions.handle(self, ctx, method, oid, rest[1:])
         rel = td.relationship(name)
         if rel is not None:
             return self._relationship(ctx, method, td, oid, f"{td.key}#{rel.name}", rel.targets, rest[1:])
@@ -1148,7 +1158,10 @@ class GraphApi:
         }.get(td.key)
         if creator is None:
             not_allowed()
-        obj, binds = creator(td, body)
+        checked = extensions.check_values(self.tenant, td, body, {})
+        values = {k: checked.pop(k) for k in list(checked) if k.startswith(extensions.PREFIX)}
+        obj, binds = creator(td, checked)
+        obj.update((k, v) for k, v in values.items() if v is not None)
         self.tenant.insert(td.key, obj)
         for rel_name, ids in binds.items():
             rel = td.relationship(rel_name)
@@ -1230,6 +1243,7 @@ class GraphApi:
         if kind is not None and td.polymorphic and kind != old.get("@odata.type"):
             bad(f"The @odata.type of a {td.resource} cannot be changed.")
         changes = {k: v for k, v in changes.items() if not k.startswith("@odata.")}
+        changes = extensions.check_values(self.tenant, td, changes, old)
         known: set[str] | None = None
         if td.known is not None:
             known = set(td.known) | set(old)

@@ -193,6 +193,15 @@ RULES: tuple[Rule, ...] = (
     _r("DELETE", "groups/{id}/owners/{id}/$ref", "group-delete-owners.md", _OWNER_WRITE),
     # applications and service principals
     _r("GET", "applications", "application-list.md", _APP_READ),
+    _r("GET", "applications/{id}/extensionproperties", "application-list-extensionproperty.md", _APP_GET),
+    _r(
+        "GET",
+        "applications/{id}/extensionproperties/{id}",
+        "extensionproperty-get.md",
+        "Application.Read.All Application.ReadWrite.OwnedBy Application.ReadWrite.All",
+    ),
+    _r("POST", "applications/{id}/extensionproperties", "application-post-extensionproperty.md", _SP_WRITE),
+    _r("DELETE", "applications/{id}/extensionproperties/{id}", "extensionproperty-delete.md", _SP_WRITE),
     _r("GET", "applications/**", "application-get.md", _APP_GET),
     _r("POST", "applications", "application-post-applications.md", (*_APP_WRITE, "AppRegistration.Create")),
     _r("PATCH", "applications/{id}", "application-update.md", _APP_WRITE),
@@ -395,6 +404,12 @@ RULES: tuple[Rule, ...] = (
         "Directory.Read.All",
     ),
     _r("GET", "directoryobjects/{id}", "directoryobject-get.md", "Directory.Read.All"),
+    _r(
+        "POST",
+        "directoryobjects/getavailableextensionproperties",
+        "directoryobject-getavailableextensionproperties.md",
+        "Directory.Read.All",
+    ),
 )
 
 # Every permission the sandbox knows: the default grant of its client, so that the demo and the tests that do
@@ -432,7 +447,16 @@ _HARMLESS_ROLE_TEMPLATES = frozenset(
 )
 
 _APP_ID_KEY = re.compile(r"\(appid='[^']*'\)", re.IGNORECASE)
-_ACTIONS = frozenset({"addpassword", "removepassword", "restore", "getbyids", "updateallowedcombinations"})
+_ACTIONS = frozenset(
+    {
+        "addpassword",
+        "removepassword",
+        "restore",
+        "getbyids",
+        "getavailableextensionproperties",
+        "updateallowedcombinations",
+    }
+)
 _DELTA = frozenset({"delta", "delta()", "graph.delta", "graph.delta()"})
 _READ_BY_KEY = {
     "users": _USER_READ,

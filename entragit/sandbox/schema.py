@@ -751,6 +751,39 @@ _add(
         audit_type="ServicePrincipal",
     )
 )
+# Directory extension definitions live under applications/{id}/extensionProperties (sandbox/extensions.py);
+# stored as their own collection, found by the appId their name carries.
+_add(
+    TypeDef(
+        key="extensionProperties",
+        entity="extensionProperty",
+        resource="ExtensionProperty",
+        context="extensionProperties",
+        entity_context="extensionProperties",
+        known=frozenset(
+            {
+                "id",
+                "deletedDateTime",
+                "appDisplayName",
+                "dataType",
+                "isMultiValued",
+                "isSyncedFromOnPremises",
+                "name",
+                "targetObjects",
+            }
+        ),
+        lists=frozenset({"targetObjects"}),
+        defaults=(("isMultiValued", False),),  # application-post-extensionproperty.md: "The default is false"
+        required=("name", "dataType", "targetObjects"),
+        read_only=frozenset({"id", "deletedDateTime", "appDisplayName", "isSyncedFromOnPremises"}),
+        prefixed=("name",),
+        filterable=frozenset({"name"}),  # extensionproperty.md: name "Supports $filter (eq)"
+        updatable=False,
+        audit_category="ApplicationManagement",
+        audit_noun="application",
+        audit_type="Application",
+    )
+)
 # appRoleAssignedTo lives under servicePrincipals/{id}; stored as its own collection indexed both ways.
 _add(
     TypeDef(
@@ -878,7 +911,8 @@ CIDR_TYPES = ("#microsoft.graph.iPv4CidrRange", "#microsoft.graph.iPv6CidrRange"
 
 def path_index() -> list[tuple[list[str], str]]:
     """Collection paths split into lower-cased segments, longest first (so routing prefers the deepest)."""
-    entries = [(k.lower().split("/"), k) for k in TYPES if k != "appRoleAssignments"]
+    nested = ("appRoleAssignments", "extensionProperties")  # reached through their owners only
+    entries = [(k.lower().split("/"), k) for k in TYPES if k not in nested]
     entries += [(k.lower().split("/"), k) for k in SINGLETONS]
     entries.sort(key=lambda e: -len(e[0]))
     return entries
@@ -971,7 +1005,9 @@ def project(td: TypeDef, obj: dict, select: list[str] | None = None, with_type: 
             out[prop] = read_value(td, obj, prop)
     else:
         for key in obj:
-            if key not in td.select_only and key != "passwordProfile" and key != "@odata.type":
+            # (directory extension values: only when selected, extensibility-overview.md)
+            hidden = key in td.select_only or key.startswith("extension_")
+            if not hidden and key not in ("passwordProfile", "@odata.type"):
                 out[key] = read_value(td, obj, key)
     if "passwordProfile" in out:
         out["passwordProfile"] = None  # write-only: a selected profile reads back as null

@@ -25,6 +25,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from entragit.sandbox import extensions
 from entragit.sandbox.errors import SandboxError
 from entragit.sandbox.permissions import parse_grant
 from entragit.sandbox.schema import (
@@ -495,6 +496,7 @@ class Tenant:
         pending_links: list[tuple[str, str, list[Any]]] = []
         pending_manager: list[tuple[str, str]] = []
         pending_assignments: list[tuple[str, list[dict[str, Any]]]] = []
+        definitions: list[tuple[dict[str, Any], list[dict[str, Any]]]] = []
         for key, td in TYPES.items():
             if key == "appRoleAssignments":
                 continue
@@ -511,6 +513,8 @@ class Tenant:
                     mgr = obj.pop("manager")
                     if mgr:
                         pending_manager.append((oid, str(mgr)))
+                if key == "applications" and "extensionProperties" in obj:
+                    definitions.append((obj, obj.pop("extensionProperties") or []))
                 if key == "servicePrincipals" and "appRoleAssignedTo" in obj:
                     pending_assignments.append((oid, list(obj.pop("appRoleAssignedTo") or [])))
                 obj.pop("passwordProfile", None)
@@ -551,8 +555,12 @@ class Tenant:
                 links.append(["manager", obj["id"], str(manager)])
             obj.pop("appRoleAssignedTo", None)
             obj.pop("passwordProfile", None)
+            if deleted_key == "applications" and "extensionProperties" in obj:
+                definitions.append((obj, obj.pop("extensionProperties") or []))
             obj.setdefault("deletedDateTime", tenant.stamp())
             tenant.deleted[str(obj["id"])] = {"key": deleted_key, "obj": obj, "links": links}
+        for app, items in definitions:  # (a soft-deleted app's too: they come back with it)
+            extensions.seed(tenant, app, items)
         # Links of live objects that point at a soft-deleted one come back when it is restored.
         for rel_key, container, targets in pending_links:
             for target in targets:
