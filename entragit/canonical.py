@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from entragit import yamlscreen
-from entragit.catalog import ObjectType, Steps, parse_dotted, parse_path, walk
+from entragit.catalog import EXTENSION_PREFIX, ObjectType, Relationship, Steps, parse_dotted, parse_path, walk
 from entragit.errors import EntragitError
 
 
@@ -158,6 +158,8 @@ def canonicalize(
     already canonical dict can be canonicalized again) and left out otherwise. `drop` adds dotted paths to
     leave out (the `exclude attributes` setting of entragit.yaml)."""
     obj: dict[str, Any] = _clean(dict(graph_obj), t.keep_odata_type)
+    if t.extension_target:  # an unset extension is no line: Graph may omit it or return null
+        obj = {k: v for k, v in obj.items() if not (k.startswith(EXTENSION_PREFIX) and v in (None, []))}
     if not t.send_select:  # the whole object was read: keep what the catalog backs up (v1.0 properties)
         kept = {*t.select, "@odata.type", *(r.name for r in t.relationships)}
         obj = {k: v for k, v in obj.items() if k in kept}
@@ -182,8 +184,8 @@ def canonicalize(
             continue
         if rel.kind == "ref-single":
             obj[rel.name] = _single_id(raw)
-        elif rel.kind == "app-role-assignment":
-            items = ({f: a.get(f) for f in rel.item_fields} for a in raw or ())
+        elif rel.holds_items:
+            items = (relationship_item(rel, a) for a in raw or () if isinstance(a, Mapping))
             obj[rel.name] = sorted(items, key=_compact)
         else:
             obj[rel.name] = _ids(raw)
@@ -276,8 +278,14 @@ def rewrite_references(
             for item in value:
                 if isinstance(item, dict):
                     item["principalId"] = swap(item.get("principalId"), id_map)
+        elif rel.kind == "extension-property" and isinstance(value, list):
+            for item in value:
+                if isinstance(item, dict) and isinstance(item.get("name"), str):
+                    item["name"] = extension_renamed(item["name"], app_ids)
         elif isinstance(value, list):
             copy[rel.name] = [swap(v, id_map) for v in value]
+    if t.extension_target and app_ids:  # values of extensions whose owner app was recreated
+        copy = {extension_renamed(k, app_ids): v for k, v in copy.items()}
     for ref in t.references:
         mapping = app_ids if ref.key == "appId" else id_map
         for parent, key in walk(copy, parse_dotted(ref.path)[0]):
@@ -288,6 +296,37 @@ def rewrite_references(
                 parent[key] = swap(value, mapping, ref.prefix)
     # Re-sort only: a full canonicalize would also fill attributes the repository excludes with null.
     return normalize(t, copy)
+
+
+def relationship_item(rel: Relationship, item: Mapping[str, Any]) -> dict[str, Any]:
+    """One item of a relationship that holds objects, as its file keeps it: the `item_fields` (a directory
+    extension's targetObjects sorted: a set, in whatever order Graph lists it)."""
+    out = {f: item.get(f) for f in rel.item_fields}
+    targets = out.get("targetObjects")
+    if rel.kind == "extension-property" and isinstance(targets, list):
+        out["targetObjects"] = sorted(targets)
+    return out
+
+
+def extension_owner(name: str) -> str:
+    """The appId (hyphens put back) a directory extension's name carries, or '' for another name:
+    `extension_{appId without hyphens}_{name}` (concepts/extensibility-overview.md)."""
+    if not name.startswith(EXTENSION_PREFIX):
+        return ""
+    key = name[len(EXTENSION_PREFIX) : len(EXTENSION_PREFIX) + 32]
+    if len(key) != 32 or name[len(EXTENSION_PREFIX) + 32 : len(EXTENSION_PREFIX) + 33] != "_":
+        return ""
+    return f"{key[:8]}-{key[8:12]}-{key[12:16]}-{key[16:20]}-{key[20:]}"
+
+
+def extension_renamed(name: str, app_ids: Mapping[str, str]) -> str:
+    """A directory extension's name after its owner app was recreated under a new appId (`app_ids`: old →
+    new): the definition made on the new app has the new appId in its name; other names unchanged."""
+    owner = extension_owner(name)
+    new = app_ids.get(owner) if owner else None
+    if not new:
+        return name
+    return EXTENSION_PREFIX + new.replace("-", "") + name[len(EXTENSION_PREFIX) + 32 :]
 
 
 def _order(obj: dict[str, Any], identity: Sequence[str]) -> dict[str, Any]:
@@ -307,7 +346,7 @@ def normalize(t: ObjectType, obj: Mapping[str, Any]) -> dict[str, Any]:
     for rel in t.relationships:
         value = copy.get(rel.name)
         if isinstance(value, list):
-            if rel.kind == "app-role-assignment":
+            if rel.holds_items:
                 copy[rel.name] = sorted(value, key=_compact)
             elif all(isinstance(v, str) for v in value):
                 copy[rel.name] = sorted(set(value))

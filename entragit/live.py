@@ -24,7 +24,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from functools import partial
 from typing import Any, TypeVar
 
-from entragit import catalog, config, render
+from entragit import canonical, catalog, config, render
 from entragit.catalog import ObjectType, Relationship
 from entragit.graph.auth import AuthConfig, token_provider
 from entragit.graph.client import DeltaRound, GraphClient, GraphError, RawPage
@@ -79,15 +79,14 @@ def rel_kept(rel: Relationship, items: Iterable[Any]) -> list[Any]:
     """What a relationship's value is made of, from one page of related objects: their ids, or for app role
     assignments the fields kept. Taken page by page, so that a group of a million members is held as a
     million ids while its pages arrive, not as a million decoded objects."""
-    if rel.kind == "app-role-assignment":
-        fields = rel.item_fields or ("appRoleId", "principalId", "principalType")
-        return [{f: i.get(f) for f in fields} for i in items]
+    if rel.holds_items:
+        return [canonical.relationship_item(rel, i) for i in items if isinstance(i, Mapping)]
     return [str(i["id"]) for i in items if isinstance(i, Mapping) and i.get("id")]
 
 
 def rel_value(rel: Relationship, kept: list[Any]) -> Any:
     """A relationship's canonical value from everything `rel_kept` took of its pages."""
-    if rel.kind == "app-role-assignment":
+    if rel.holds_items:
         return kept
     if rel.kind == "ref-single":
         return min(kept) if kept else None
@@ -265,6 +264,8 @@ class Reader:
         self.exclude_attrs: dict[str, set[str]] = {
             k: set(v) for k, v in (cfg.exclude_attributes.items() if cfg else ())
         }
+        self._extensions: dict[str, tuple[str, ...]] | None = None
+        self._extensions_lock = threading.Lock()
 
     # -- what is asked for ---------------------------------------------------------------------------------
 
@@ -280,12 +281,51 @@ class Reader:
     def rendering(self, t: ObjectType) -> dict[str, Any]:
         """The repository's settings that change how this type's files are written (entragit.yaml keys →
         their value for the type), kept with a backup's incremental state: when they differ from the last
-        run's, every file of the type is written again, not only those of objects that changed since."""
-        return {"exclude_attributes": self.drop(t)}
+        run's, every file of the type is written again, not only those of objects that changed since.
+
+        The directory extensions the type takes count too: a new definition's values are returned only when
+        selected, so an object unchanged since would never show them to an incremental run (nor to the delta
+        link, whose $select was fixed when it was made); a run that finds another set reads the type whole.
+        Absent when the tenant has none, so that a tenant without extensions keeps its state as it was."""
+        names = self.extensions(t)
+        return {"exclude_attributes": self.drop(t), **({"extensions": list(names)} if names else {})}
+
+    def extensions(self, t: ObjectType) -> tuple[str, ...]:
+        """Names of the directory extensions the tenant has for this type, sorted: discovered once per
+        reader (`catalog.EXTENSION_DISCOVERY`, synced and cloud ones alike: the page returns both when
+        isSyncedFromOnPremises is left out), so that every listing of a run asks for the same ones."""
+        if not t.extension_target:
+            return ()
+        with self._extensions_lock:
+            if self._extensions is None:
+                self._extensions = self._discover()
+        return self._extensions.get(t.extension_target, ())
+
+    def _discover(self) -> dict[str, tuple[str, ...]]:
+        perm = " and ".join(catalog.EXTENSION_PERMISSIONS)
+        found: dict[str, set[str]] = {}
+        resp = self.client.send(
+            "POST", catalog.EXTENSION_DISCOVERY, json={}, required_permission=perm, idempotent=True
+        )
+        page: Any = resp.json()
+        while True:
+            for d in page.get("value") or () if isinstance(page, dict) else ():
+                name = d.get("name") if isinstance(d, Mapping) else None
+                if isinstance(name, str) and name.startswith(catalog.EXTENSION_PREFIX):
+                    for target in d.get("targetObjects") or ():
+                        found.setdefault(str(target), set()).add(name)
+            link = page.get("@odata.nextLink") if isinstance(page, dict) else None
+            if not link:
+                return {k: tuple(sorted(v)) for k, v in found.items()}
+            page = self.client.get(link, required_permission=perm)
 
     def select(self, t: ObjectType, sel: str | None) -> str:
+        """A `$select` value: the catalog's properties but the excluded ones, and the type's extensions."""
         excluded = set(self.drop(t))
-        return ",".join(p for p in (sel or "").split(",") if p and p not in excluded)
+        props = [p for p in (sel or "").split(",") if p and p not in excluded]
+        if props:
+            props += [n for n in self.extensions(t) if n not in excluded]
+        return ",".join(props)
 
     def list_params(self, t: ObjectType, *, deleted: bool = False) -> dict[str, str]:
         params: dict[str, str] = {}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from entragit.catalog import AUDIT_PERMISSIONS, CATALOG, REPORTS, ObjectType
+from entragit.catalog import AUDIT_PERMISSIONS, CATALOG, EXTENSION_PERMISSIONS, REPORTS, ObjectType
 
 
 def required_permissions(restore: bool = False, types: Iterable[ObjectType] | None = None) -> list[str]:
@@ -36,9 +36,11 @@ def restore_additional(types: Iterable[ObjectType] | None = None) -> list[str]:
 
 
 def _type_permissions(t: ObjectType, restore: bool) -> set[str]:
-    """A restore first reads what it compares against: its permissions include the backup's."""
+    """A restore first reads what it compares against: its permissions include the backup's; a type that
+    takes directory extension values also discovers their names (EXTENSION_PERMISSIONS)."""
     restoring = restore and t.restorable
-    return {*t.permissions_backup, *(t.permissions_restore if restoring else ())}
+    discovery = EXTENSION_PERMISSIONS if t.extension_target else ()
+    return {*t.permissions_backup, *discovery, *(t.permissions_restore if restoring else ())}
 
 
 def _write_form(permission: str) -> str | None:

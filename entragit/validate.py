@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from entragit import canonical, catalog, value_rules
-from entragit.catalog import ObjectType
+from entragit.catalog import EXTENSION_PREFIX, ObjectType
 from entragit.repo.reader import BackupRepo
 
 # The kind of a value, in the words a problem line uses; bool before int (a bool is an int in Python).
@@ -55,6 +55,7 @@ _RELATIONSHIP_KINDS: Mapping[str, tuple[str, str | None]] = {
     "ref-collection": ("list", "string"),
     "ref-single": ("string", None),
     "app-role-assignment": ("list", "mapping"),
+    "extension-property": ("list", "mapping"),
 }
 EXAMPLES = 20  # committed files per type that show a property's kind where the file's own version has none
 
@@ -229,7 +230,8 @@ def check_object(
     old = head or {}
     known, rules = _known_properties(t.name), _catalog_rules(t.name)
     for prop, value in obj.items():
-        if prop not in known and prop not in old:
+        extension = bool(t.extension_target) and prop.startswith(EXTENSION_PREFIX)  # any the tenant defines
+        if prop not in known and prop not in old and not extension:
             problems.append(f"{relpath}: {prop}: not a property entragit backs up for {t.name}")
         elif prop != "id" or t.singleton:  # a file's id is its name, checked above
             refs = [old.get(prop)]

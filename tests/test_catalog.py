@@ -184,7 +184,7 @@ def test_relationships() -> None:
     assert members.remove == "groups/{id}/members/{ref}/$ref"
     au = by_name("administrativeUnits").relationship("members")
     assert au is not None and au.add == "directory/administrativeUnits/{id}/members/$ref"
-    assert {r.name for r in by_name("applications").relationships} == {"owners"}
+    assert {r.name for r in by_name("applications").relationships} == {"owners", "extensionProperties"}
     assert {r.name for r in by_name("servicePrincipals").relationships} == {"owners", "appRoleAssignedTo"}
     assert catalog.delta_select_param(groups) is not None
     assert catalog.delta_select_param(groups).endswith(",members,owners")  # type: ignore[union-attr]

@@ -10,6 +10,8 @@ is said as data too: objects it leaves out (`exclude_when`), properties written 
   that build entries, the conventions of their string fields, and the functions that read one entry;
 - `directory`: users, groups, administrative units;
 - `applications`: applications, service principals, delegated permission grants;
+- `extensions`: directory extensions (definitions a relationship of their application, values properties of
+  the objects they target) and the action that discovers them;
 - `conditional_access`: policies, named locations, authentication contexts and strengths;
 - `roles`: custom role definitions, role assignments;
 - `tenant`: the tenant's singletons (authentication methods and authorization policies, organization);
@@ -22,8 +24,11 @@ from here.
 from __future__ import annotations
 
 from entragit.catalog import applications, conditional_access, directory, roles, tenant
+from entragit.catalog.extensions import EXTENSION_DISCOVERY, EXTENSION_PERMISSIONS, EXTENSION_PREFIX
 from entragit.catalog.model import (
     RANK_APP_ROLE_ASSIGNMENTS,
+    RANK_EXTENSION_DEFINITIONS,
+    RANK_EXTENSION_VALUES,
     RANK_LINKS,
     DerivedType,
     ObjectType,
@@ -44,7 +49,12 @@ from entragit.errors import UsageError
 __all__ = [
     "AUDIT_PERMISSIONS",
     "CATALOG",
+    "EXTENSION_DISCOVERY",
+    "EXTENSION_PERMISSIONS",
+    "EXTENSION_PREFIX",
     "RANK_APP_ROLE_ASSIGNMENTS",
+    "RANK_EXTENSION_DEFINITIONS",
+    "RANK_EXTENSION_VALUES",
     "RANK_LINKS",
     "REPORTS",
     "SECURE_SCORE_DAYS",

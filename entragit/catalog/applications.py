@@ -3,6 +3,7 @@ their app role assignments and the agent identity kinds of both) and delegated p
 
 from __future__ import annotations
 
+from entragit.catalog.extensions import EXTENSION_PROPERTIES
 from entragit.catalog.model import (
     _OWNER_TARGETS,
     RANK_APP_ROLE_ASSIGNMENTS,
@@ -115,7 +116,9 @@ APPLICATIONS: ObjectType = _directory_type(
     # application.md: owners support `$expand` and `$select` nested in `$expand`
     relationships=(
         _links("owners", "applications", _OWNER_TARGETS, via_delta=False, expand="owners($select=id)"),
+        EXTENSION_PROPERTIES,
     ),
+    extension_target="Application",
     derived=(_AGENT_BLUEPRINT,),
     rank=40,
     permissions_backup=_APPLICATION_READ,

@@ -96,6 +96,7 @@ USERS: ObjectType = _directory_type(
         """
     ),
     relationships=(_USER_MANAGER,),
+    extension_target="User",
     derived=(_AGENT_USER,),
     rank=20,
     permissions_backup=("User.Read.All",),
@@ -143,6 +144,7 @@ GROUPS: ObjectType = _directory_type(
         _links("members", "groups", _DIRECTORY_TARGETS, via_delta=True, expand="members($select=id)"),
         _links("owners", "groups", _OWNER_TARGETS, via_delta=True, expand="owners($select=id)"),
     ),
+    extension_target="Group",
     rank=30,
     permissions_backup=("Group.Read.All",),
     # Role-assignable groups and their memberships also need RoleManagement.ReadWrite.Directory.
@@ -176,6 +178,7 @@ ADMINISTRATIVE_UNITS: ObjectType = _directory_type(
             expand="members",
         ),
     ),
+    extension_target="AdministrativeUnit",
     rank=60,
     permissions_backup=("AdministrativeUnit.Read.All",),
     permissions_restore=("AdministrativeUnit.ReadWrite.All",),

@@ -22,6 +22,10 @@ from typing import Any
 # after links, so that a role granted to a group finds the group's members in place.
 RANK_LINKS = 70
 RANK_APP_ROLE_ASSIGNMENTS = 80
+# Directory extensions (catalog/extensions.py): definitions are created on their application once it and its
+# service principal exist (an undeleted or recreated app), and values written after them.
+RANK_EXTENSION_DEFINITIONS = 66
+RANK_EXTENSION_VALUES = 67
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,9 @@ class Relationship:
     - "app-role-assignment": a sorted list of `{"appRoleId", "principalId", "principalType"}` objects;
       add = POST `{"principalId", "resourceId", "appRoleId"}` to `add`, remove = DELETE `remove` with
       `{ref}` = the assignment id found by reading `read` live (assignment ids are not kept in the backup).
+    - "extension-property": a sorted list of directory extension definitions (`item_fields`: dataType,
+      isMultiValued, name, targetObjects); add = POST the item (its short name) to `add`, remove = DELETE
+      `remove` with `{ref}` = the definition id found by reading `read` live.
 
     `via_delta`: the type's delta query returns this relationship as `<name>@delta` when `name` is in
     `$select`, so an incremental backup does not need to re-read it per object.
@@ -60,7 +67,14 @@ class Relationship:
 
     @property
     def rank(self) -> int:
+        if self.kind == "extension-property":
+            return RANK_EXTENSION_DEFINITIONS
         return RANK_APP_ROLE_ASSIGNMENTS if self.kind == "app-role-assignment" else RANK_LINKS
+
+    @property
+    def holds_items(self) -> bool:
+        """Whether the value is a list of objects (`item_fields`) rather than of ids."""
+        return self.kind in ("app-role-assignment", "extension-property")
 
     def read_path(self, object_id: str) -> str:
         return self.read.format(id=object_id)
@@ -175,6 +189,9 @@ class ObjectType:
     # Properties PATCH cannot change, written through a dedicated action instead: (property, path template).
     write_actions: tuple[tuple[str, str], ...] = ()
     references: tuple[Reference, ...] = ()  # ids of other objects held in properties
+    # The `targetObjects` value of directory extensions this type takes ("User"; extensionproperty.md): their
+    # values are selected by name, discovered at the start of each run (catalog/extensions.py).
+    extension_target: str = ""
     notes: str = ""
     recreate_note: str = ""  # added to the reason of every recreate of the type
 

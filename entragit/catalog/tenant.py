@@ -98,6 +98,7 @@ ORGANIZATION: ObjectType = ObjectType(
         """
     ),
     restorable=False,
+    extension_target="Organization",
     permissions_backup=("Organization.Read.All",),
     notes="Read-only record of the tenant; backed up for reference, never restored.",
 )

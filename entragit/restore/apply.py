@@ -15,7 +15,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from entragit.catalog import Relationship
+from entragit import canonical
+from entragit.catalog import RANK_EXTENSION_VALUES, Relationship
 from entragit.graph.client import GraphClient, GraphError, Write, WriteResult
 from entragit.restore import accounts, resume
 from entragit.restore.idmap import IdMap
@@ -69,6 +70,8 @@ def order(actions: Sequence[Action]) -> list[Action]:
     location it names)."""
 
     def key(a: Action) -> tuple[int, int, int, str]:
+        if a.late:  # directory extension values, once their definitions are back (catalog ranks)
+            return (1, RANK_EXTENSION_VALUES * 1000 + a.type.rank, 0, a.path)
         if a.action in OBJECT_ACTIONS:
             return (0, a.type.rank, OBJECT_ACTIONS.index(a.action), a.path)
         if a.action == DELETE:
@@ -141,6 +144,9 @@ class Writer:
         per item (catalog `write_actions`)."""
         t = a.type
         body = patch_body(self._current(a, changes))
+        if a.late:  # the object may be recreated, the owner app of a value too (a new appId, a new name)
+            body = {canonical.extension_renamed(k, self.idmap.app_ids): v for k, v in body.items()}
+            return [self._write(a, "PATCH", t.item_path(self.idmap.new_id(a.id)), body)]
         actions = dict(t.write_actions)
         out: list[Write] = []
         for prop in [p for p in body if p in actions]:
@@ -315,7 +321,7 @@ class Writer:
             return [(self._write(a, "DELETE", a.type.item_path(a.id)), [])]
         if a.action == LINK and rel is not None:
             return self._link_writes(a, rel)
-        if a.action == UNLINK and rel is not None and rel.kind != "app-role-assignment":
+        if a.action == UNLINK and rel is not None and not rel.holds_items:
             oid = self.idmap.new_id(a.id)
             if rel.kind == "ref-single":
                 return [(self._write(a, "DELETE", rel.remove_path(oid, "")), [])]
@@ -324,6 +330,13 @@ class Writer:
 
     def _link_writes(self, a: Action, rel: Relationship) -> list[Planned]:
         oid, new = self.idmap.new_id(a.id), self.idmap.new_id
+        if (
+            rel.kind == "extension-property"
+        ):  # created under its short name (application-post-extensionproperty.md)
+            return [
+                (self._write(a, "POST", rel.add_path(oid), _definition(c.new)), [str(c.new.get("name"))])
+                for c in a.changes
+            ]
         if rel.kind == "app-role-assignment":
             return [
                 (
@@ -415,11 +428,12 @@ class Writer:
         assert rel is not None
         oid = self.idmap.new_id(a.id)
         live = list(self.client.list(rel.read_path(oid)))
+        same = ("name",) if rel.kind == "extension-property" else ("appRoleId", "principalId")
         paths = [
             rel.remove_path(oid, str(found["id"]))
             for item in (c.old for c in a.changes)
             for found in live
-            if all(found.get(f) == item.get(f) for f in ("appRoleId", "principalId"))
+            if all(found.get(f) == item.get(f) for f in same)
         ]
         for path in paths:
             try:
@@ -495,8 +509,11 @@ def _depends_on(a: Action) -> set[str]:
 
 
 def _target(c: Change) -> str:
-    """The object a link change adds: an id, or an app role assignment's principal."""
-    return str(c.new["principalId"] if isinstance(c.new, Mapping) else c.new)
+    """The object a link change adds: an id, or an app role assignment's principal (a directory extension
+    definition names none: its application's own id stands in)."""
+    if isinstance(c.new, Mapping):
+        return str(c.new.get("principalId") or "")
+    return str(c.new)
 
 
 def apply(
@@ -563,7 +580,22 @@ def _without_missing(a: Action, missing: set[str]) -> tuple[Action, str]:
 def _phase(a: Action) -> str:
     """Actions of one phase and kind are independent once the objects before them exist; creations only
     within one rank (a policy's body names the new id of a location created just before it)."""
+    if a.late:
+        return "extension values"
     return f"{a.action}:{a.type.rank}" if a.action == RECREATE else a.action
+
+
+def _definition(item: Any) -> dict[str, Any]:
+    """The body that creates a directory extension definition again: its short name (the part after
+    `extension_{appId}_`, which Graph prefixes with the app's appId), dataType, isMultiValued, targets."""
+    name = str(item.get("name") or "")
+    short = name.split("_", 2)[2] if canonical.extension_owner(name) else name
+    return {
+        "name": short,
+        "dataType": item.get("dataType"),
+        "isMultiValued": bool(item.get("isMultiValued")),
+        "targetObjects": list(item.get("targetObjects") or []),
+    }
 
 
 def _run_one(writer: Writer, a: Action, missing: set[str]) -> Result:

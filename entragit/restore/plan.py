@@ -12,13 +12,13 @@ object itself (who holds a userPrincipalName now) is handed in.
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import jsonpatch
 
-from entragit.catalog import ObjectType, Relationship
+from entragit.catalog import EXTENSION_PREFIX, ObjectType, Relationship
 from entragit.restore import accounts
 from entragit.restore.desired import Desired, is_deleted
 from entragit.restore.idmap import IdMap
@@ -61,6 +61,9 @@ class Action:
     # Old ids of objects this plan brings back that the action's writes name: not attempted if one failed.
     needs: frozenset[str] = frozenset()
     gone: bool = False  # a refusal of an object the tenant does not have live: what names it cannot be done
+    # An update of directory extension values only: written after the definitions they name exist (an owner
+    # app undeleted or recreated and its extensionProperties put back by the same run), `apply.order`.
+    late: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -89,6 +92,9 @@ class Facts:
     # Objects this restore recreates, mapped to a stand-in for their new id: a live object that still names
     # the old id (conditional access keeps ids of deleted objects) is updated to the successor.
     pending: IdMap | None = None
+    # The directory extensions the revision's application files define, by name (an unset value in a file
+    # of this type is then a null to restore).
+    extensions: frozenset[str] = frozenset()
 
 
 def _wanted(name: str, opts: Options) -> bool:
@@ -101,6 +107,24 @@ def attribute_keys(t: ObjectType, desired: Mapping[str, Any], opts: Options) -> 
     rels = {r.name for r in t.relationships}
     defaulted = {k for k in t.null_is_default if desired.get(k) is None}
     return [k for k in t.writable if k in desired and k not in rels | defaulted and _wanted(k, opts)]
+
+
+def extension_keys(
+    t: ObjectType,
+    desired: Mapping[str, Any],
+    live: Mapping[str, Any],
+    opts: Options,
+    defined: Collection[str],
+) -> list[str]:
+    """The directory extension values a restore writes: those the revision has, and those live has that the
+    revision's applications defined for the type without a value in this file (an unset value is no line,
+    canonical.canonicalize): a value set since is cleared. A name no application file defines (a multi-tenant
+    app's, or one made since) is left as it is live: the file cannot tell."""
+    if not t.extension_target:
+        return []
+    names = [k for k in desired if k.startswith(EXTENSION_PREFIX)]
+    names += [k for k in live if k.startswith(EXTENSION_PREFIX) and k not in desired and k in defined]
+    return [k for k in names if _wanted(k, opts)]
 
 
 def _top_keys(ops: Sequence[Mapping[str, Any]]) -> list[str]:
@@ -229,7 +253,8 @@ def plan_object(
         notes = [*accounts.recreate_notes(t.name, desired), *([t.recreate_note] if t.recreate_note else [])]
         why = "; ".join(["gone from the tenant (hard-deleted)", *notes])
         recreate = action(RECREATE, changes, ops, why)
-        return [recreate, *_link_actions(d, {}, opts)]
+        values = _extension_update(action, extension_keys(t, desired, {}, Options(), ()), desired, {})
+        return [recreate, *values, *_link_actions(d, {}, opts)]
     compared = facts.pending.rewrite(t, desired) if facts.pending else desired
     if t.name == "users" and accounts.is_guest(live):
         # (a guest's mail is set by its invitation: a file without one asks nothing of it)
@@ -239,6 +264,9 @@ def plan_object(
             if k not in accounts.SET_BY_REDEMPTION and not (k == "mail" and not desired.get(k))
         ]
     ops, changes = attribute_patch(keys, compared, live)
+    values = _extension_update(
+        action, extension_keys(t, compared, live, opts, facts.extensions), compared, live
+    )
     links = _link_actions(d, live, opts)
     fixed = [
         Change(k, live.get(k), desired.get(k))
@@ -246,8 +274,9 @@ def plan_object(
         if k in desired and desired.get(k) != live.get(k) and _wanted(k, opts)
     ]
     blocker = _blocker(t, live)
-    if blocker and (changes or links or fixed):
-        return [action(REFUSE, changes + fixed + [c for a in links for c in a.changes], ops, blocker)]
+    if blocker and (changes or values or links or fixed):
+        refused = changes + fixed + [c for a in (*values, *links) for c in a.changes]
+        return [action(REFUSE, refused, ops, blocker)]
     out: list[Action] = []
     if fixed:
         names = ", ".join(c.path for c in fixed)
@@ -266,7 +295,7 @@ def plan_object(
             ]
         undelete = action(UNDELETE, changes, ops, "in deleted items")
         undelete.new_upn = facts.new_upn
-        return [*out, undelete, *links]
+        return [*out, undelete, *values, *links]
     if holder and any(c.path == "userPrincipalName" for c in changes):
         return [
             *out,
@@ -280,7 +309,19 @@ def plan_object(
         ]
     if changes:
         out.append(action(UPDATE, changes, ops))
-    return out + links
+    return out + values + links
+
+
+def _extension_update(
+    action: Callable[..., Action], keys: Sequence[str], desired: Mapping[str, Any], live: Mapping[str, Any]
+) -> list[Action]:
+    """The update of an object's directory extension values, on its own (`Action.late`), or nothing."""
+    ops, changes = attribute_patch(keys, desired, live)
+    if not changes:
+        return []
+    update: Action = action(UPDATE, changes, ops)
+    update.late = True
+    return [update]
 
 
 def plan_removal(d: Desired, live: dict[str, Any] | None) -> list[Action]:
