@@ -825,7 +825,8 @@ def _settings_changed(
         if not old:
             continue
         before: Mapping[str, Any] = old.get("rendering") or {}
-        keys = [k for k, v in reader.rendering(t).items() if before.get(k, []) != v]
+        now = reader.rendering(t)
+        keys = [k for k in {**now, **before} if before.get(k, []) != now.get(k, [])]
         if keys:
             found[t.name] = f"settings changed: {', '.join(keys)} for {t.name}"
     return found

@@ -82,6 +82,8 @@ def _plain_list(value: Any) -> bool:
 
 
 def _linked(v: Any, names: dict[str, str]) -> str:
+    if isinstance(v, dict) and "principalId" not in v:  # a directory extension definition
+        return f"{v.get('name')} ({v.get('dataType')}{' collection' if v.get('isMultiValued') else ''})"
     ref = v.get("principalId") if isinstance(v, dict) else v
     name = names.get(str(ref))
     return f"{ref} ({name})" if name else str(ref)

@@ -66,7 +66,8 @@ def _check_only(only: Sequence[str] | None, types: set[catalog.ObjectType]) -> f
         return None
     names = {n.strip() for n in only if n.strip()}
     known = {p for t in types for p in (*t.select, *(r.name for r in t.relationships))}
-    unknown = sorted(names - known)
+    takes = any(t.extension_target for t in types)
+    unknown = sorted(n for n in names - known if not (takes and n.startswith(catalog.EXTENSION_PREFIX)))
     if unknown:
         listed = ", ".join(sorted(t.name for t in types)) or "the selected objects"
         raise UsageError(f"--only: {', '.join(unknown)} is no attribute or relationship of {listed}")
@@ -83,7 +84,29 @@ def _upn_holder(client: GraphClient, d: Desired, upn: str) -> tuple[str, str] | 
     return None
 
 
+def _extensions_defined(
+    backup: Backup, rev: Revision, pairs: Sequence[tuple[Desired, Live]]
+) -> frozenset[str]:
+    """The extension names the revision's applications define, when a live object of the plan takes
+    extension values (so that a value set since on it is cleared); read from the application files only
+    then."""
+    if not any(d.type.extension_target and obj is not None for d, obj in pairs):
+        return frozenset()
+    return backup.extensions_defined(rev.sha)
+
+
 def _facts(
+    client: GraphClient,
+    d: Desired,
+    live: dict[str, Any] | None,
+    new_upn: str | None,
+    pending: Collection[str],
+    extensions: frozenset[str] = frozenset(),
+) -> Facts:
+    return replace(_user_facts(client, d, live, new_upn, pending), extensions=extensions)
+
+
+def _user_facts(
     client: GraphClient,
     d: Desired,
     live: dict[str, Any] | None,
@@ -293,7 +316,8 @@ def _plan(
         wanted.append(d)
         live.append(obj)
     pairs = sorted(zip(wanted, live, strict=True), key=lambda p: (p[0].type.rank, p[0].path))
-    facts = [_facts(client, d, obj, new_upn, idmap.pending) for d, obj in pairs]
+    defined = _extensions_defined(backup, rev, pairs)
+    facts = [_facts(client, d, obj, new_upn, idmap.pending, defined) for d, obj in pairs]
     planned = [plan_object(d, obj, opts, f) for (d, obj), f in zip(pairs, facts, strict=True)]
     if inbound_refs:  # what Graph deleted with a named object and does not bring back with it
         more = holders.followers(
@@ -301,7 +325,7 @@ def _plan(
         )
         if more:
             pairs = sorted([*pairs, *more], key=lambda p: (p[0].type.rank, p[0].path))
-            facts = [_facts(client, d, obj, new_upn, idmap.pending) for d, obj in pairs]
+            facts = [_facts(client, d, obj, new_upn, idmap.pending, defined) for d, obj in pairs]
             planned = [plan_object(d, obj, opts, f) for (d, obj), f in zip(pairs, facts, strict=True)]
     pending = _pending([a for acts in planned for a in acts if a.action == RECREATE])
     if pending is not None:  # again, now knowing which objects get a successor

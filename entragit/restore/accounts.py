@@ -111,4 +111,10 @@ def recreate_notes(type_name: str, obj: Mapping[str, Any]) -> list[str]:
         needed = credentials_needed(obj)
         if needed:
             notes.append(f"{len(needed)} credential(s) to issue anew")
+        if obj.get("extensionProperties"):
+            notes.append(
+                f"its {len(obj['extensionProperties'])} directory extension(s) come back under new names "
+                "(extension_<new appId>_…): values are written under them, but rules, claims and apps that "
+                "name the old ones must be changed"
+            )
     return notes

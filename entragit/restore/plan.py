@@ -264,8 +264,10 @@ def plan_object(
             if k not in accounts.SET_BY_REDEMPTION and not (k == "mail" and not desired.get(k))
         ]
     ops, changes = attribute_patch(keys, compared, live)
+    # (not through `pending`: a value of an extension whose owner app this run recreates is written under
+    # its old name, which the writer renames once the new appId is known, apply.Writer._update_writes)
     values = _extension_update(
-        action, extension_keys(t, compared, live, opts, facts.extensions), compared, live
+        action, extension_keys(t, desired, live, opts, facts.extensions), desired, live
     )
     links = _link_actions(d, live, opts)
     fixed = [
