@@ -11,6 +11,7 @@ from __future__ import annotations
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import live_helpers
@@ -222,6 +223,11 @@ class _Listings:
 
     def map_concurrent(self, fn: Callable[[Any], Any], items: Any) -> list[Any]:
         return [fn(x) for x in items]
+
+    def send(self, method: str, path: str, **_: Any) -> Any:
+        """getAvailableExtensionProperties: a tenant without directory extensions."""
+        assert (method, path) == ("POST", "directoryObjects/getAvailableExtensionProperties")
+        return SimpleNamespace(json=lambda: {"value": []})
 
     def list(self, path: str, params: dict[str, str], **_: Any) -> list[dict[str, Any]]:
         rel = "members" if params["$expand"].startswith("members") else "owners"

@@ -17,7 +17,16 @@ from dataclasses import dataclass
 
 import pytest
 
-from entragit.catalog import AUDIT_PERMISSIONS, CATALOG, REPORTS, ObjectType, parse_dotted, select_param
+from entragit.catalog import (
+    AUDIT_PERMISSIONS,
+    CATALOG,
+    EXTENSION_DISCOVERY,
+    EXTENSION_PERMISSIONS,
+    REPORTS,
+    ObjectType,
+    parse_dotted,
+    select_param,
+)
 from entragit.permissions import permissions_by_type
 
 from . import csdl
@@ -417,8 +426,9 @@ def test_permissions_are_ones_microsoft_lists_for_the_calls(
 ) -> None:
     """`entragit permissions` (and `--restore`) prints per type the permissions its entry names; each call
     the type makes is granted by one of them, and each of them grants one of the calls."""
+    discovery = EXTENSION_PERMISSIONS if t.extension_target else ()  # the names of its extensions
     assert permissions_by_type(restore=True)[t.name] == sorted(
-        {*t.permissions_backup, *t.permissions_restore}
+        {*t.permissions_backup, *t.permissions_restore, *discovery}
     )
     assert _permission_findings(granted, t, set()) == []
 
@@ -430,6 +440,8 @@ def test_report_and_audit_permissions_are_ones_microsoft_lists(granted: perms_fi
     for path, names in calls:
         grants = granted.granting("GET", path)
         assert names & set(grants), f"GET {path}: {sorted(names)} not in {sorted(grants)}"
+    grants = granted.granting("POST", EXTENSION_DISCOVERY)
+    assert set(EXTENSION_PERMISSIONS) & set(grants), f"POST {EXTENSION_DISCOVERY}: {sorted(grants)}"
 
 
 def test_every_documented_exception_is_still_needed(
