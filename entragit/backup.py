@@ -724,11 +724,11 @@ def run_backup(
         if client is None:
             client = live.connect(cfg, prompt=prompt, on_retry=on_retry)
         requests_before = client.stats.get("requests", 0)
-        reader = live.Reader(client, cfg)
+        old_types: dict[str, Any] = dict(store.load_state(folders).get("types") or {})
+        reader = live.Reader(client, cfg, known_extensions=_known_extensions(old_types))
         status = status or RunStatus()
         status.requests = lambda: dict(client.stats)
         status.types = len(chosen)
-        old_types: dict[str, Any] = dict(store.load_state(folders).get("types") or {})
         resettled = _settings_changed(reader, chosen, old_types)
         snapshot = store.snapshot()
         try:
@@ -741,6 +741,8 @@ def run_backup(
                 f"{why}: every {name} file rendered again from a full listing"
                 for name, why in resettled.items()
             ]
+            if reader.extension_problem:
+                result.notices.insert(0, reader.extension_problem)
             if store.recovered:
                 result.notices.insert(
                     0,
@@ -809,6 +811,18 @@ def _name_links(store: Store, outcomes: Sequence[_Outcome]) -> None:
         names = {**BackupRepo(store.root).names(None, ids - names.keys()), **names}
     for e in named:
         e.name = linked_name(e.name.split(LINK_ARROW), names)
+
+
+def _known_extensions(old_types: Mapping[str, Any]) -> dict[str, list[str]]:
+    """targetObjects value → the extension names the last backup selected (each type's `rendering`), for a
+    run whose discovery fails (live.Reader)."""
+    known: dict[str, list[str]] = {}
+    for t in catalog.CATALOG:
+        old = old_types.get(t.name) if t.extension_target else None
+        names = ((old or {}).get("rendering") or {}).get("extensions") or []
+        if names:
+            known[t.extension_target] = [str(n) for n in names]
+    return known
 
 
 def _settings_changed(

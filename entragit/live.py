@@ -24,7 +24,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from functools import partial
 from typing import Any, TypeVar
 
-from entragit import canonical, catalog, config, render
+from entragit import canonical, catalog, config, extension_discovery, render
 from entragit.catalog import ObjectType, Relationship
 from entragit.graph.auth import AuthConfig, token_provider
 from entragit.graph.client import DeltaRound, GraphClient, GraphError, RawPage
@@ -259,13 +259,25 @@ class Reader:
 
     expand_in_listing = True  # False reads every relationship per object (tests compare both ways)
 
-    def __init__(self, client: GraphClient, cfg: config.Config | None = None) -> None:
+    def __init__(
+        self,
+        client: GraphClient,
+        cfg: config.Config | None = None,
+        *,
+        known_extensions: Mapping[str, Sequence[str]] | None = None,
+    ) -> None:
+        """`known_extensions` (targetObjects value → names, from the last backup's state) lets a run go on
+        when discovery fails (`extension_problem` then says so); without it such a failure fails the read."""
         self.client = client
         self.exclude_attrs: dict[str, set[str]] = {
             k: set(v) for k, v in (cfg.exclude_attributes.items() if cfg else ())
         }
+        self._known = known_extensions
         self._extensions: dict[str, tuple[str, ...]] | None = None
+        self._definitions: dict[str, list[Mapping[str, Any]]] | None = None  # by owner appId, if discovered
+        self._reach: frozenset[str] | None = None
         self._extensions_lock = threading.Lock()
+        self.extension_problem = ""  # one line: discovery failed, and what the run did instead
 
     # -- what is asked for ---------------------------------------------------------------------------------
 
@@ -292,32 +304,69 @@ class Reader:
 
     def extensions(self, t: ObjectType) -> tuple[str, ...]:
         """Names of the directory extensions the tenant has for this type, sorted: discovered once per
-        reader (`catalog.EXTENSION_DISCOVERY`, synced and cloud ones alike: the page returns both when
+        reader (`extension_discovery`, synced and cloud ones alike: the page returns both when
         isSyncedFromOnPremises is left out), so that every listing of a run asks for the same ones."""
         if not t.extension_target:
             return ()
+        return self._discovered().get(t.extension_target, ())
+
+    def _discovered(self) -> dict[str, tuple[str, ...]]:
         with self._extensions_lock:
             if self._extensions is None:
                 self._extensions = self._discover()
-        return self._extensions.get(t.extension_target, ())
+            return self._extensions
 
     def _discover(self) -> dict[str, tuple[str, ...]]:
-        perm = " and ".join(catalog.EXTENSION_PERMISSIONS)
-        found: dict[str, set[str]] = {}
-        resp = self.client.send(
-            "POST", catalog.EXTENSION_DISCOVERY, json={}, required_permission=perm, idempotent=True
-        )
-        page: Any = resp.json()
-        while True:
-            for d in page.get("value") or () if isinstance(page, dict) else ():
-                name = d.get("name") if isinstance(d, Mapping) else None
-                if isinstance(name, str) and name.startswith(catalog.EXTENSION_PREFIX):
-                    for target in d.get("targetObjects") or ():
-                        found.setdefault(str(target), set()).add(name)
-            link = page.get("@odata.nextLink") if isinstance(page, dict) else None
-            if not link:
-                return {k: tuple(sorted(v)) for k, v in found.items()}
-            page = self.client.get(link, required_permission=perm)
+        """The names by target; the definitions by owner kept for `listing`. When discovery fails or answers
+        nothing where it cannot answer, a backup (`known_extensions`) goes on with the names of its last run:
+        they stay selectable while their definitions exist, and a run without them would commit every value
+        as removed. Anything else raises: a restore must not plan against values it could not select."""
+        try:
+            found = extension_discovery.discover(self.client)
+            if not found and self._known is not None:
+                reach = self._service_principals()
+                if reach is not None and len(reach) > extension_discovery.ANSWERS_UP_TO:
+                    raise extension_discovery.too_many_to_answer(len(reach))
+        except extension_discovery.Unavailable as exc:
+            if self._known is None:
+                raise exc.__cause__ if isinstance(exc.__cause__, GraphError) else exc from None
+            names = {k: tuple(sorted(set(v))) for k, v in self._known.items() if v}
+            count = len({n for v in names.values() for n in v})
+            self.extension_problem = f"{exc}: " + (
+                f"kept the {count} extension name(s) of the last backup, definitions read per application"
+                if count
+                else "no directory extension values backed up this run"
+            )
+            return names
+        self._definitions = extension_discovery.by_owner(found)
+        return extension_discovery.names_by_target(found)
+
+    def _service_principals(self) -> frozenset[str] | None:
+        """appIds of the live service principals (read once), or None when they cannot be read."""
+        if self._reach is None:
+            try:
+                self._reach = extension_discovery.service_principal_app_ids(self.client)
+            except GraphError:
+                return None
+        return self._reach
+
+    def _take_discovered(
+        self, rel: Relationship, items: Sequence[Mapping[str, Any]], values: dict[str, dict[str, Any]]
+    ) -> list[str] | None:
+        """Applications' definitions from the discovery answer, for those whose service principal is live
+        (discovery shows no other's); returns the ids still to read one by one, or None: read them all."""
+        self._discovered()
+        reach = self._service_principals() if self._definitions is not None else None
+        if self._definitions is None or reach is None:
+            return None
+        again = []
+        for item in items:
+            oid, app_id = str(item["id"]), str(item.get("appId") or "").lower()
+            if app_id in reach:
+                values[oid][rel.name] = rel_value_from_list(rel, self._definitions.get(app_id, ()))
+            else:
+                again.append(oid)
+        return again
 
     def select(self, t: ObjectType, sel: str | None) -> str:
         """A `$select` value: the catalog's properties but the excluded ones, and the type's extensions."""
@@ -403,7 +452,10 @@ class Reader:
         values: dict[str, dict[str, Any]] = {i: {} for i in ids}
         to_read: dict[str, list[Relationship]] = {}
         for rel in t.relationships:
-            for oid in self._take_inline(rel, ids, inline.pop(rel.name, None), values):
+            pending = self._take_discovered(rel, items, values) if rel.kind == "extension-property" else None
+            if pending is None:
+                pending = self._take_inline(rel, ids, inline.pop(rel.name, None), values)
+            for oid in pending:
                 to_read.setdefault(oid, []).append(rel)
         waiting: dict[str, dict[str, Any]] = {}
         for item, oid in zip(items, ids, strict=True):
