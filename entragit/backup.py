@@ -736,6 +736,8 @@ def run_backup(
             outcomes = _list_types(store, reader, snapshot, chosen, starts, full, say, status)
             for out in outcomes:
                 out.state["rendering"] = reader.rendering(out.t)
+                if any(r.kind == "extension-property" for r in out.t.relationships):
+                    out.state["definedExtensions"] = reader.defined()
             result, new_types, domain = _tally(outcomes, snapshot, old_types)
             result.notices += [
                 f"{why}: every {name} file rendered again from a full listing"
@@ -814,15 +816,18 @@ def _name_links(store: Store, outcomes: Sequence[_Outcome]) -> None:
 
 
 def _known_extensions(old_types: Mapping[str, Any]) -> dict[str, list[str]]:
-    """targetObjects value → the extension names the last backup selected (each type's `rendering`), for a
-    run whose discovery fails (live.Reader)."""
-    known: dict[str, list[str]] = {}
+    """targetObjects value → the extension names the last backup selected (each type's `rendering`) and
+    those of the definitions it read with the applications (`definedExtensions`), for a run whose discovery
+    fails (live.Reader)."""
+    known: dict[str, set[str]] = {}
     for t in catalog.CATALOG:
-        old = old_types.get(t.name) if t.extension_target else None
-        names = ((old or {}).get("rendering") or {}).get("extensions") or []
-        if names:
-            known[t.extension_target] = [str(n) for n in names]
-    return known
+        old: Mapping[str, Any] = old_types.get(t.name) or {}
+        if t.extension_target:
+            selected = (old.get("rendering") or {}).get("extensions") or []
+            known.setdefault(t.extension_target, set()).update(str(n) for n in selected)
+        for target, names in (old.get("definedExtensions") or {}).items():
+            known.setdefault(str(target), set()).update(str(n) for n in names)
+    return {k: sorted(v) for k, v in known.items() if v}
 
 
 def _settings_changed(

@@ -65,12 +65,17 @@ def discover(client: GraphClient) -> list[dict[str, Any]]:
         raise Unavailable(f"{catalog.EXTENSION_DISCOVERY} failed ({what or 'error'})") from exc
 
 
-def service_principal_app_ids(client: GraphClient) -> frozenset[str]:
-    """The appIds of the tenant's live service principals: whose applications' definitions discovery shows."""
-    items = client.list(
-        "servicePrincipals", {"$select": "appId", "$top": "999"}, required_permission="Application.Read.All"
+def service_principals(client: GraphClient) -> tuple[frozenset[str], int]:
+    """The appIds of the tenant's live service principals (whose applications' definitions discovery shows)
+    and how many there are (agent identities have no appId, and count)."""
+    items = list(
+        client.list(
+            "servicePrincipals",
+            {"$select": "appId", "$top": "999"},
+            required_permission="Application.Read.All",
+        )
     )
-    return frozenset(str(sp["appId"]).lower() for sp in items if sp.get("appId"))
+    return frozenset(str(sp["appId"]).lower() for sp in items if sp.get("appId")), len(items)
 
 
 def too_many_to_answer(count: int) -> Unavailable:

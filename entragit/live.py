@@ -275,8 +275,10 @@ class Reader:
         self._known = known_extensions
         self._extensions: dict[str, tuple[str, ...]] | None = None
         self._definitions: dict[str, list[Mapping[str, Any]]] | None = None  # by owner appId, if discovered
-        self._reach: frozenset[str] | None = None
+        self._reach: tuple[frozenset[str], int] | None = None
         self._extensions_lock = threading.Lock()
+        self._defined: dict[str, set[str]] = {}
+        self._learned_lock = threading.Lock()
         self.extension_problem = ""  # one line: discovery failed, and what the run did instead
 
     # -- what is asked for ---------------------------------------------------------------------------------
@@ -324,9 +326,9 @@ class Reader:
         try:
             found = extension_discovery.discover(self.client)
             if not found and self._known is not None:
-                reach = self._service_principals()
-                if reach is not None and len(reach) > extension_discovery.ANSWERS_UP_TO:
-                    raise extension_discovery.too_many_to_answer(len(reach))
+                count = self._service_principals()[1]
+                if count > extension_discovery.ANSWERS_UP_TO:
+                    raise extension_discovery.too_many_to_answer(count)
         except extension_discovery.Unavailable as exc:
             if self._known is None:
                 raise exc.__cause__ if isinstance(exc.__cause__, GraphError) else exc from None
@@ -341,13 +343,38 @@ class Reader:
         self._definitions = extension_discovery.by_owner(found)
         return extension_discovery.names_by_target(found)
 
-    def _service_principals(self) -> frozenset[str] | None:
-        """appIds of the live service principals (read once), or None when they cannot be read."""
+    def _learn_usable(
+        self, rel: Relationship, read: Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]]
+    ) -> None:
+        """`_learn` the definitions read one app at a time, of the apps whose service principal is live: an
+        app without one has definitions nobody can select (extensibility-overview.md: undiscoverable)."""
+        reach = self._service_principals()[0] or frozenset()
+        for app, got in read:
+            if str(app.get("appId") or "").lower() in reach:
+                self._learn(got.get(rel.name) or ())
+
+    def _learn(self, definitions: Iterable[Mapping[str, Any]]) -> None:
+        """Note the names of definitions this run read with their applications (`defined`)."""
+        with self._learned_lock:
+            for target, names in extension_discovery.names_by_target(definitions).items():
+                self._defined.setdefault(target, set()).update(names)
+
+    def defined(self) -> dict[str, list[str]]:
+        """targetObjects value → names of the usable definitions this run read with the tenant's applications:
+        kept in the backup's state, they are the names a later run selects when discovery fails, though this
+        one could not select them (a tenant of more than 1,000 service principals, where discovery never
+        answers, still gets its values, one run late)."""
+        with self._learned_lock:
+            return {k: sorted(v) for k, v in sorted(self._defined.items())}
+
+    def _service_principals(self) -> tuple[frozenset[str] | None, int]:
+        """appIds of the live service principals and their count (read once); (None, 0) when they cannot be
+        read."""
         if self._reach is None:
             try:
-                self._reach = extension_discovery.service_principal_app_ids(self.client)
+                self._reach = extension_discovery.service_principals(self.client)
             except GraphError:
-                return None
+                return None, 0
         return self._reach
 
     def _take_discovered(
@@ -356,14 +383,15 @@ class Reader:
         """Applications' definitions from the discovery answer, for those whose service principal is live
         (discovery shows no other's); returns the ids still to read one by one, or None: read them all."""
         self._discovered()
-        reach = self._service_principals() if self._definitions is not None else None
+        reach = self._service_principals()[0] if self._definitions is not None else None
         if self._definitions is None or reach is None:
             return None
         again = []
         for item in items:
             oid, app_id = str(item["id"]), str(item.get("appId") or "").lower()
             if app_id in reach:
-                values[oid][rel.name] = rel_value_from_list(rel, self._definitions.get(app_id, ()))
+                values[oid][rel.name] = rel_value_from_list(rel, self._definitions.get(app_id, []))
+                self._learn(values[oid][rel.name])
             else:
                 again.append(oid)
         return again
@@ -475,6 +503,8 @@ class Reader:
                 if need:
                     for oid, got in self.relationships(t, need, (rel,)).items():
                         values[oid].update(got)
+                    if rel.kind == "extension-property":
+                        self._learn_usable(rel, [(waiting[oid], values[oid]) for oid in need])
             return chunk
 
         for chunk in in_flight(read, chunks, CHUNKS_IN_FLIGHT):

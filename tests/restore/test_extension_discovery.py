@@ -10,6 +10,7 @@ committed as "every extension value removed"."""
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -133,6 +134,47 @@ def test_a_first_backup_without_discovery_has_no_values_and_says_so(env: Env, tm
             "settings changed: extensions for users: every users file rendered again from a full listing"
             in (result.notices)
         )
+        assert any("extension_" in p.read_text() for p in fresh.root.glob("users/*/*.yaml"))
+    finally:
+        client.close()
+
+
+def test_an_empty_answer_beyond_1000_service_principals_is_not_taken_for_no_extensions(
+    env: Env, tmp_path: Path
+) -> None:
+    """directoryobject-getavailableextensionproperties.md, Important: beyond 1,000 service principals the
+    call returns an empty response. Taken at its word, the next backup would drop every value line."""
+    values_before = git(env, "grep", "-c", "^extension_", "HEAD", "--", "users", "groups")
+    sps = env.box.tenant.coll("servicePrincipals")
+    template = next(iter(sps.objs.values()))
+    with env.box.tenant.lock:
+        sps.load(
+            [
+                {
+                    **template,
+                    "id": str(uuid.UUID(int=i)),
+                    "appId": str(uuid.UUID(int=10**6 + i)),
+                    "appRoles": [],
+                }
+                for i in range(1, 1001 - len(sps.objs) + 1)
+            ]
+        )
+    assert env.graph("POST", "directoryObjects/getAvailableExtensionProperties", {})["value"] == []
+    r = env.ok("backup", "--type", "users", "--type", "groups")
+    assert "answered nothing in a tenant of 1,001 service principals" in r.output
+    assert git(env, "grep", "-c", "^extension_", "HEAD", "--", "users", "groups") == values_before
+    # A repository's first backup there has no names to keep: it learns them from the applications it reads
+    # one by one, and the next backup selects them.
+    fresh = Store.init(tmp_path / "fresh")
+    config.save(fresh.root, Config(tenant_id=env.box.tenant_id, client_id=env.box.client_id))
+    fresh.commit_paths(["entragit.yaml"], "entragit init")
+    client = live_helpers.client_for(env.box)
+    try:
+        first = run_backup(fresh.root, client=client)
+        assert first.ok and first.notices[0].endswith("no directory extension values backed up this run")
+        assert not any("extension_" in p.read_text() for p in fresh.root.glob("users/*/*.yaml"))
+        second = run_backup(fresh.root, client=client)
+        assert second.ok and "kept the 3 extension name(s) of the last backup" in second.notices[0]
         assert any("extension_" in p.read_text() for p in fresh.root.glob("users/*/*.yaml"))
     finally:
         client.close()
