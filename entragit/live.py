@@ -411,6 +411,8 @@ class Reader:
             params["$select"] = self.select(t, sel)
         if t.list_filter and not deleted:
             params["$filter"] = t.list_filter
+        if t.expand and not deleted:
+            params["$expand"] = t.expand
         if t.shard or deleted:
             params["$top"] = PAGE_TOP
         return params
@@ -748,7 +750,9 @@ class Reader:
         object nor a soft-deleted copy. A soft-deleted object keeps the links of its file (`file_links`), as
         a backup run keeps them: deletedItems does not return relationships."""
         sel = catalog.select_param(t)
-        params = {"$select": self.select(t, sel)} if sel else None
+        params = {"$select": self.select(t, sel)} if sel else {}
+        if t.expand:
+            params["$expand"] = t.expand
 
         def get(path: str) -> dict[str, Any] | None:
             try:

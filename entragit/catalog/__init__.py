@@ -15,6 +15,7 @@ is said as data too: objects it leaves out (`exclude_when`), properties written 
 - `conditional_access`: policies, named locations, authentication contexts and strengths;
 - `roles`: custom role definitions, role assignments;
 - `tenant`: the tenant's singletons (authentication methods and authorization policies, organization);
+- `intune`: device compliance policies (with their assignments and scheduled actions);
 - `reports`: the tenant reports and the audit log's permission.
 
 This module assembles `CATALOG` and looks types up in it; every public name of the package is importable
@@ -23,7 +24,7 @@ from here.
 
 from __future__ import annotations
 
-from entragit.catalog import applications, conditional_access, directory, roles, tenant
+from entragit.catalog import applications, conditional_access, directory, intune, roles, tenant
 from entragit.catalog.extensions import EXTENSION_DISCOVERY, EXTENSION_PERMISSIONS, EXTENSION_PREFIX
 from entragit.catalog.model import (
     RANK_APP_ROLE_ASSIGNMENTS,
@@ -95,6 +96,7 @@ CATALOG: tuple[ObjectType, ...] = (
     tenant.AUTHENTICATION_METHODS_POLICY,
     tenant.AUTHORIZATION_POLICY,
     tenant.ORGANIZATION,
+    intune.COMPLIANCE_POLICIES,
 )
 
 _BY_NAME = {t.name: t for t in CATALOG}

@@ -188,6 +188,15 @@ class ObjectType:
     filterable: bool = False
     # Properties PATCH cannot change, written through a dedicated action instead: (property, path template).
     write_actions: tuple[tuple[str, str], ...] = ()
+    # The parameter a write action takes a property's value under, where it is not the property's name.
+    action_params: tuple[tuple[str, str], ...] = ()
+    # Properties of `write_actions` a create does not send whole: written through their action once the
+    # object exists. `create_keeps` says what of one the create must carry all the same: (property, list
+    # in each of its items, key, value) keeps only the list entries whose key has that value.
+    written_after_create: tuple[str, ...] = ()
+    create_keeps: tuple[tuple[str, str, str, Any], ...] = ()
+    # `$expand` sent with every read of the type: navigation properties kept in the object's file.
+    expand: str = ""
     references: tuple[Reference, ...] = ()  # ids of other objects held in properties
     # The `targetObjects` value of directory extensions this type takes ("User"; extensionproperty.md): their
     # values are selected by name, discovered at the start of each run (catalog/extensions.py).
@@ -224,6 +233,10 @@ class ObjectType:
         """The derived type `obj` is of (its `@odata.type`), or None for an object of the type itself."""
         kind = obj.get("@odata.type")
         return next((d for d in self.derived if d.odata_type == kind), None) if kind else None
+
+    def action_param(self, prop: str) -> str:
+        """The parameter name the write action of `prop` takes its value under."""
+        return dict(self.action_params).get(prop, prop)
 
     @property
     def writable(self) -> tuple[str, ...]:

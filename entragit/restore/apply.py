@@ -161,7 +161,7 @@ class Writer:
                     if item != old.get(item.get("id"))
                 ]
             else:
-                out.append(self._write(a, "POST", template.format(id=a.id), {prop: value}))
+                out.append(self._write(a, "POST", template.format(id=a.id), {t.action_param(prop): value}))
         if body:
             if t.keep_odata_type and "@odata.type" in a.desired:
                 body = {"@odata.type": a.desired["@odata.type"], **body}
@@ -176,6 +176,15 @@ class Writer:
     def _create_body(self, a: Action) -> dict[str, Any]:
         """The creatable properties, references to objects recreated so far rewritten."""
         body = {c.path: c.new for c in self._current(a, a.changes)}
+        for prop in a.type.written_after_create:
+            body.pop(prop, None)
+        for prop, inner, key, value in a.type.create_keeps:
+            whole = self._desired(a).get(prop)
+            if whole is not None:
+                body[prop] = [
+                    {**item, inner: [i for i in _dicts(item.get(inner)) if i.get(key) == value]}
+                    for item in _dicts(whole)
+                ]
         if a.type.keep_odata_type and "@odata.type" in a.desired:
             body = {"@odata.type": a.desired["@odata.type"], **body}
         return body
@@ -184,7 +193,12 @@ class Writer:
     def _plain_create(a: Action) -> bool:
         """A creation that is one POST and nothing after it but the id map (no password, licences,
         invitation or appId to carry over), so that many go through $batch together."""
-        return a.type.create_method == "POST" and a.type.name not in ("users", "applications")
+        t = a.type
+        return (
+            t.create_method == "POST"
+            and t.name not in ("users", "applications")
+            and not t.written_after_create
+        )
 
     def recreate(self, a: Action) -> str:
         """POST the creatable properties (references rewritten); record the new id before anything else."""
@@ -222,6 +236,7 @@ class Writer:
             except GraphError as exc:
                 raise _Partly(f"{done}, but identifierUris not set: {exc}") from None
         done += self._licences(a, new)
+        done += self._after_create(a, new, body)
         if secret:
             done += f"; {self.reveal(a, secret)}"
         needed = accounts.credentials_needed(a.desired) if t.name == "applications" else []
@@ -254,6 +269,23 @@ class Writer:
         self.idmap.ids[a.id] = new
         self.idmap.pending.pop(a.id, None)
         self.mapped()
+
+    def _after_create(self, a: Action, new: str, body: Mapping[str, Any]) -> str:
+        """The properties a create could not carry whole, each through its write action on the new object
+        (a compliance policy's scheduled actions beyond the one block action, and its assignments)."""
+        t, desired = a.type, self._desired(a)
+        actions = dict(t.write_actions)
+        written = []
+        for prop in t.written_after_create:
+            value = desired.get(prop)
+            if value is None or value == [] or value == body.get(prop):
+                continue
+            try:
+                self._send(a, "POST", actions[prop].format(id=new), {t.action_param(prop): value})
+            except GraphError as exc:
+                raise _Partly(f"created as {new}, but {prop} not written: {exc}") from None
+            written.append(prop)
+        return f"; {', '.join(written)} written" if written else ""
 
     def _licences(self, a: Action, new: str) -> str:
         """assignLicense after creation (assignedLicenses is read-only on PATCH, user-assignlicense.md)."""
