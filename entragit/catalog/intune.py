@@ -81,7 +81,8 @@ COMPLIANCE_POLICIES: ObjectType = ObjectType(
     # A create carries exactly one block action ("Compliance policy must have one and only one block
     # scheduled action", resources/intune-deviceconfig-devicecompliancescheduledactionforrule.md); the rest
     # of the scheduled actions and the assignments follow through their actions once the policy exists.
-    written_after_create=("assignments", "scheduledActionsForRule"),
+    # (the scheduled actions first: a policy is whole before it reaches the assigned devices)
+    written_after_create=("scheduledActionsForRule", "assignments"),
     create_keeps=(("scheduledActionsForRule", "scheduledActionConfigurations", "actionType", "block"),),
     # After groups (assignments name them), before the conditional access policies that require a
     # compliant device.
