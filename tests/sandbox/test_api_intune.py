@@ -193,7 +193,8 @@ def test_delete_is_for_good(ig: Graph) -> None:
 
 
 def test_permissions_follow_the_pages(graph_factory: Callable[..., Graph]) -> None:
-    """-list.md: DeviceManagementConfiguration.Read.All reads; -update.md and the actions need ReadWrite.All."""
+    """-list.md: DeviceManagementConfiguration.Read.All reads; -update.md and the actions need
+    DeviceManagementConfiguration.ReadWrite.All."""
     seed = {**base_seed(), PATH: [policy(1)]}
     reader = graph_factory(seed, permissions=["DeviceManagementConfiguration.Read.All"])
     assert reader.get(PATH, {"$expand": EXPAND}).status_code == 200
