@@ -154,3 +154,14 @@ def test_recreated_group_is_assigned_under_its_new_id(env: Env) -> None:
     env.ok("backup")
     assert git(env, "rev-parse", "HEAD") == before, "a backup right after the restore changed something"
     env.assert_empty()
+
+
+def test_assignments_alone_are_restored(env: Env) -> None:
+    """One write (the assign action) goes through $batch with other independent writes."""
+    p = policy(env, "Android work profile baseline")
+    env.graph("POST", f"{PATH}/{p['id']}/assign", {"assignments": []})
+    (update,) = env.plan("Android work profile baseline")["actions"]
+    assert [c["path"] for c in update["changes"]] == ["assignments"]
+    env.restore("Android work profile baseline")
+    assert targets(policy(env, "Android work profile baseline")) == targets(p)
+    env.assert_empty("Android work profile baseline")
