@@ -16,6 +16,7 @@ is said as data too: objects it leaves out (`exclude_when`), properties written 
 - `roles`: custom role definitions, role assignments;
 - `tenant`: the tenant's singletons (authentication methods and authorization policies, organization);
 - `intune`: device compliance policies (with their assignments and scheduled actions);
+- `cross_tenant`: cross-tenant access (the policy, its default, the partner configurations);
 - `reports`: the tenant reports and the audit log's permission.
 
 This module assembles `CATALOG` and looks types up in it; every public name of the package is importable
@@ -24,7 +25,7 @@ from here.
 
 from __future__ import annotations
 
-from entragit.catalog import applications, conditional_access, directory, intune, roles, tenant
+from entragit.catalog import applications, conditional_access, cross_tenant, directory, intune, roles, tenant
 from entragit.catalog.extensions import EXTENSION_DISCOVERY, EXTENSION_PERMISSIONS, EXTENSION_PREFIX
 from entragit.catalog.model import (
     RANK_APP_ROLE_ASSIGNMENTS,
@@ -97,6 +98,9 @@ CATALOG: tuple[ObjectType, ...] = (
     tenant.AUTHORIZATION_POLICY,
     tenant.ORGANIZATION,
     intune.COMPLIANCE_POLICIES,
+    cross_tenant.CROSS_TENANT_ACCESS_POLICY,
+    cross_tenant.CROSS_TENANT_DEFAULT,
+    cross_tenant.CROSS_TENANT_PARTNERS,
 )
 
 _BY_NAME = {t.name: t for t in CATALOG}

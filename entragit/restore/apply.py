@@ -148,7 +148,9 @@ class Writer:
             body = {canonical.extension_renamed(k, self.idmap.app_ids): v for k, v in body.items()}
             return [self._write(a, "PATCH", t.item_path(self.idmap.new_id(a.id)), body)]
         actions = dict(t.write_actions)
-        out: list[Write] = []
+        out: list[Write] = [
+            self._contained_write(a, a.id, prop, body.pop(prop)) for prop in t.contained if prop in body
+        ]
         for prop in [p for p in body if p in actions]:
             template, value = actions[prop], body.pop(prop)
             if "{ref}" in template:
@@ -167,6 +169,15 @@ class Writer:
                 body = {"@odata.type": a.desired["@odata.type"], **body}
             out.append(self._write(a, "PATCH", t.item_path(a.id), body))
         return out
+
+    def _contained_write(self, a: Action, oid: str, prop: str, value: Any) -> Write:
+        """PUT of a contained entity (catalog `contained`) on its own path, DELETE when the file has none;
+        its key is the owner's and not part of the body (crosstenantaccesspolicyconfigurationpartner-put-
+        identitysynchronization.md names displayName and userSyncInbound)."""
+        path = f"{a.type.item_path(oid)}/{prop}"
+        if value is None:
+            return self._write(a, "DELETE", path)
+        return self._write(a, "PUT", path, {k: v for k, v in value.items() if k != a.type.key})
 
     def update(self, a: Action, changes: Sequence[Change] | None = None) -> str:
         for w in self._update_writes(a, a.changes if changes is None else changes):
@@ -198,6 +209,7 @@ class Writer:
             t.create_method == "POST"
             and t.name not in ("users", "applications")
             and not t.written_after_create
+            and not t.contained
         )
 
     def recreate(self, a: Action) -> str:
@@ -218,10 +230,11 @@ class Writer:
         uris = [str(u) for u in body.get("identifierUris") or []]
         if own and any(own in u for u in uris):
             body["identifierUris"] = [u for u in uris if own not in u]
+        contained = {p: body.pop(p) for p in t.contained if p in body}
         created, adopted = self._create(a, t.path, body, body)
-        new = str(created.get("id") or "")
+        new = str(created.get(t.key) or "")
         if not new:
-            raise _NotDone(f"Graph created {t.name} without returning its id")
+            raise _NotDone(f"Graph created {t.name} without returning its {t.key}")
         if own and created.get("appId"):
             self.idmap.app_ids[own] = str(created["appId"])
         self._mapped(a, new)
@@ -237,6 +250,12 @@ class Writer:
                 raise _Partly(f"{done}, but identifierUris not set: {exc}") from None
         done += self._licences(a, new)
         done += self._after_create(a, new, body)
+        for prop, value in contained.items():
+            w = self._contained_write(a, new, prop, value)
+            try:
+                self._send(a, w.method, w.path, w.body)
+            except GraphError as exc:
+                raise _Partly(f"{done}, but {prop} not written: {exc}") from None
         if secret:
             done += f"; {self.reveal(a, secret)}"
         needed = accounts.credentials_needed(a.desired) if t.name == "applications" else []
@@ -254,7 +273,7 @@ class Writer:
             taken = set(self.idmap.ids.values())
             found = resume.find_created(self.client, a.type, identity, since, taken)
             if found:
-                return self._send(a, "GET", a.type.item_path(found)) or {"id": found}, True
+                return self._send(a, "GET", a.type.item_path(found)) or {a.type.key: found}, True
         self.idmap.pending[a.id] = since or resume.now()
         self.mapped()  # the mark is on disk before the write
         try:

@@ -21,8 +21,8 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import unquote
 
+from entragit.sandbox import cross_tenant, documented, extensions, intune, invitations, licenses, permissions
 from entragit.sandbox import delta as delta_mod
-from entragit.sandbox import documented, extensions, intune, invitations, licenses, permissions
 from entragit.sandbox import domains as domains_mod
 from entragit.sandbox import expand as expand_mod
 from entragit.sandbox.audit import Auditor
@@ -200,6 +200,8 @@ class GraphApi:
             return domains_mod.handle(self, ctx, method, segs[1:])
         if low[:2] == ["devicemanagement", "devicecompliancepolicies"]:
             return intune.handle(self, ctx, method, segs[2:])
+        if low[:2] == ["policies", "crosstenantaccesspolicy"]:
+            return cross_tenant.handle(self, ctx, method, segs[2:])
         if low == ["invitations"]:
             if method != "POST":
                 not_allowed()
