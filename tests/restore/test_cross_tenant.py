@@ -1,0 +1,104 @@
+"""Cross-tenant access settings back from the backup: a changed default or partner is PATCHed back, a deleted
+partner (gone for good in v1.0) is created again with its settings and its identity synchronization, and
+a group it names that was deleted too comes back under a new id the partner then names."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+from restore_env import Env, git, idmap, make_env
+
+POLICY = "policies/crossTenantAccessPolicy"
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> Iterator[Env]:
+    yield from make_env(tmp_path)
+
+
+def _partner(env: Env) -> dict:
+    partners = env.graph("GET", f"{POLICY}/partners")["value"]
+    assert len(partners) == 1, partners
+    return dict(partners[0])
+
+
+def test_backup_keeps_the_policy_default_and_partners_named_by_tenant_id(env: Env) -> None:
+    partner = _partner(env)
+    tid = partner["tenantId"]
+    for path in (f"{POLICY}.yaml", f"{POLICY}/default.yaml", f"{POLICY}/partners/{tid}.yaml"):
+        assert (env.root / path).is_file(), path
+    kept = yaml.safe_load((env.root / f"{POLICY}/partners/{tid}.yaml").read_text())
+    assert kept["id"] == kept["tenantId"] == tid
+    assert kept["inboundTrust"]["isMfaAccepted"] is True
+    assert kept["identitySynchronization"]["userSyncInbound"] == {"isSyncAllowed": True}
+    default = yaml.safe_load((env.root / f"{POLICY}/default.yaml").read_text())
+    assert default["isServiceDefault"] is True
+    # history knows the files as objects of their types
+    out = env.ok("versions", f"{POLICY}/partners/{tid}.yaml").output
+    assert "crossTenantPartners" in out or tid in out
+
+
+def test_changed_default_is_patched_back(env: Env) -> None:
+    env.graph("PATCH", f"{POLICY}/default", {"inboundTrust": {"isMfaAccepted": True}})
+    env.graph(
+        "PATCH",
+        f"{POLICY}/default",
+        {"b2bCollaborationInbound": {"usersAndGroups": {"accessType": "blocked"}}},
+    )
+    env.graph("PATCH", POLICY, {"allowedCloudEndpoints": ["microsoftonline.us"]})
+    plan = env.plan()
+    kinds = sorted((a["type"], a["action"]) for a in plan["actions"])
+    assert ("crossTenantAccessDefault", "update") in kinds and ("crossTenantAccessPolicy", "update") in kinds
+    env.restore("--all", "--at", "HEAD")
+    got = env.graph("GET", f"{POLICY}/default")
+    assert got["inboundTrust"]["isMfaAccepted"] is False
+    assert got["b2bCollaborationInbound"]["usersAndGroups"]["accessType"] == "allowed"
+    assert env.graph("GET", POLICY)["allowedCloudEndpoints"] == []
+    env.assert_empty()
+
+
+def test_deleted_partner_is_recreated_with_its_identity_synchronization(env: Env) -> None:
+    partner = _partner(env)
+    tid = partner["tenantId"]
+    env.graph("PATCH", f"{POLICY}/partners/{tid}", {"inboundTrust": {"isMfaAccepted": False}})
+    sync_path = f"{POLICY}/partners/{tid}/identitySynchronization"
+    env.graph("PUT", sync_path, {"userSyncInbound": {"isSyncAllowed": False}})
+    env.restore(f"{POLICY}/partners/{tid}.yaml")  # changed settings and sync policy PATCHed / PUT back
+    assert env.graph("GET", f"{POLICY}/partners/{tid}")["inboundTrust"]["isMfaAccepted"] is True
+    sync = env.graph("GET", f"{POLICY}/partners/{tid}/identitySynchronization")
+    assert sync["userSyncInbound"] == {"isSyncAllowed": True}
+    env.assert_empty()
+
+    env.graph("DELETE", f"{POLICY}/partners/{tid}")
+    env.ok("backup")
+    plan = env.plan("--at", env.baseline)  # the whole tenant at the first backup
+    kinds = [(a["type"], a["action"]) for a in plan["actions"]]
+    assert ("crossTenantPartners", "recreate") in kinds, kinds
+    env.restore("--all", "--at", env.baseline)
+    assert _partner(env) == partner
+    sync = env.graph("GET", f"{POLICY}/partners/{tid}/identitySynchronization")
+    assert sync["displayName"] == "Fabrikam" and sync["userSyncInbound"] == {"isSyncAllowed": True}
+    env.assert_empty("--at", env.baseline)
+
+
+def test_recreated_partner_names_the_successor_of_a_deleted_group(env: Env) -> None:
+    partner = _partner(env)
+    tid = partner["tenantId"]
+    targets = partner["b2bCollaborationOutbound"]["usersAndGroups"]["targets"]
+    old = targets[0]["target"]
+    group = env.graph("GET", f"groups/{old}")
+    env.graph("DELETE", f"{POLICY}/partners/{tid}")
+    env.graph("DELETE", f"groups/{old}")
+    env.graph("DELETE", f"directory/deletedItems/{old}")  # gone for good: recreated under a new id
+    env.ok("backup")
+    env.restore("--all", "--at", env.baseline, "--allow-privileged")
+    new = idmap(env)["ids"][old]
+    assert new != old and env.graph("GET", f"groups/{new}")["displayName"] == group["displayName"]
+    got = _partner(env)["b2bCollaborationOutbound"]["usersAndGroups"]["targets"]
+    assert got == [{"target": new, "targetType": "group"}]
+    before = git(env, "rev-parse", "HEAD")
+    env.assert_empty("--at", env.baseline)
+    assert git(env, "rev-parse", "HEAD") == before
