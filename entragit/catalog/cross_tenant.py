@@ -58,6 +58,7 @@ CROSS_TENANT_ACCESS_POLICY: ObjectType = ObjectType(
     rank=75,
     permissions_backup=_POLICY_READ,
     permissions_restore=_WRITE,
+    security="the Microsoft clouds whose tenants may collaborate with this one",
 )
 
 CROSS_TENANT_DEFAULT: ObjectType = ObjectType(
@@ -73,11 +74,14 @@ CROSS_TENANT_DEFAULT: ObjectType = ObjectType(
     read_only=("id", "isServiceDefault"),
     unordered=_TARGET_LISTS,
     references=_REFERENCES,
+    # crosstenantaccesspolicyconfigurationdefault-resettosystemdefault.md: POST, no body, 204.
+    reset=("isServiceDefault", f"{_PATH}/default/resetToSystemDefault"),
     unique=(),
     singleton=True,
     rank=76,
     permissions_backup=_POLICY_READ,
     permissions_restore=_WRITE,
+    security="who from any other tenant may come in or go out, and whose MFA and devices are trusted",
 )
 
 CROSS_TENANT_PARTNERS: ObjectType = ObjectType(
@@ -108,5 +112,6 @@ CROSS_TENANT_PARTNERS: ObjectType = ObjectType(
     rank=77,
     permissions_backup=_POLICY_READ,
     permissions_restore=_WRITE,
+    security="what one partner tenant may do here, and whose users are synced in from it",
     notes="Hard-deleted in v1.0: a deleted partner is created again (POST) with the same tenant id.",
 )

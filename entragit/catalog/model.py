@@ -207,6 +207,13 @@ class ObjectType:
     # The `targetObjects` value of directory extensions this type takes ("User"; extensionproperty.md): their
     # values are selected by name, discovered at the start of each run (catalog/extensions.py).
     extension_target: str = ""
+    # (flag, action path): a file whose `flag` is true describes Graph's own default settings, which an update
+    # brings back by POSTing the action (no body) rather than PATCHing each setting (the cross-tenant
+    # default's isServiceDefault and resetToSystemDefault), so that the flag comes back true as well.
+    reset: tuple[str, str] | None = None
+    # Why a change of this type weakens or strengthens the tenant's defences (tenant-wide trust settings):
+    # `entragit report` calls such changes out above the others, setting by setting. Empty for most types.
+    security: str = ""
     notes: str = ""
     recreate_note: str = ""  # added to the reason of every recreate of the type
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from entragit import catalog, history, tenant_reports
 from entragit.errors import UsageError
-from entragit.history.diff import summarize_change
+from entragit.history.diff import diff, summarize_change
 from entragit.repo import dangling
 from entragit.repo.entries import Entry, is_deleted, load_text, stem, summarize
 from entragit.repo.reader import BackupRepo, LoggedCommit
@@ -47,6 +47,10 @@ class Change:
     summary: str  # the attributes that changed, in words
     by: str | None  # who made it, when the commit says so (a commit not made by a backup)
     commit: str
+    # A tenant-wide trust setting (catalog `security`): why it matters, and each setting that changed
+    # (`inboundTrust.isMfaAccepted: false → true`), so the report can call the change out.
+    security: str = ""
+    settings: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -279,6 +283,12 @@ class _Builder:
             specs.append(f"{c.commit.sha}:{path}" if status != "D" else "")
         texts = iter(self.repo.read_many([s or "-" for s in specs]))  # "-": a spec git reports missing
         recreated = set(self.repo.successors().ids.values())  # new ids a restore gave hard-deleted objects
+        # The first backup finds every object already there: no change of trust (nor is a singleton's first
+        # file, whenever its type came into the catalog).
+        first = next(
+            (c.commit.sha for c in reversed(self.log) if any(self.repo.object_type(p) for _, p in c.changes)),
+            None,
+        )
         out = []
         for c, _status, path in shown:
             old_text, new_text = next(texts), next(texts)
@@ -294,7 +304,15 @@ class _Builder:
             text = new_text if new_text is not None else old_text
             entry = summarize(path, t, text) if text is not None else None
             name = (history.entry_name(entry, self.names) if entry else None) or stem(path)
-            out.append(Change(_iso(c.commit.time), t.name, kind, name, path, summary, _by(c), c.commit.short))
+            settings = _settings(old, new) if t.security and kind == "changed" else []
+            first_seen = kind == "created" and (t.singleton or c.commit.sha == first)
+            security = "" if first_seen else t.security
+            out.append(
+                Change(
+                    _iso(c.commit.time), t.name, kind, name, path, summary, _by(c), c.commit.short,
+                    security, settings,
+                )
+            )  # fmt: skip
         return out, len(found)
 
     # -- deleted objects --------------------------------------------------------------------------
@@ -420,6 +438,15 @@ def _top(series: dict[str, list[int]], size: Callable[[list[int]], int]) -> dict
     rest = [n for t, n in series.items() if t not in keep]
     kept = {t: n for t, n in series.items() if t in keep}
     return {**kept, OTHER: [sum(x) for x in zip(*rest, strict=True)]}
+
+
+def _settings(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> list[str]:
+    """Each changed setting of a tenant-wide trust object as `dotted.path: old → new`."""
+    out = []
+    for d in diff(old or {}, new or {}):
+        path = ".".join(step.replace("~1", "/").replace("~0", "~") for step in d.path.split("/")[1:])
+        out.append(f"{path}: {history.format_value(d.old)} → {history.format_value(d.new)}")
+    return out
 
 
 def _since(text: str) -> date:

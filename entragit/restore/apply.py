@@ -143,6 +143,8 @@ class Writer:
         """The PATCH of the changed properties, and the writes of those Graph takes through an action or
         per item (catalog `write_actions`)."""
         t = a.type
+        if t.reset and a.desired.get(t.reset[0]) is True:
+            return [self._write(a, "POST", t.reset[1])]
         body = patch_body(self._current(a, changes))
         if a.late:  # the object may be recreated, the owner app of a value too (a new appId, a new name)
             body = {canonical.extension_renamed(k, self.idmap.app_ids): v for k, v in body.items()}

@@ -4,6 +4,7 @@ a group it names that was deleted too comes back under a new id the partner then
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -52,12 +53,32 @@ def test_changed_default_is_patched_back(env: Env) -> None:
     plan = env.plan()
     kinds = sorted((a["type"], a["action"]) for a in plan["actions"])
     assert ("crossTenantAccessDefault", "update") in kinds and ("crossTenantAccessPolicy", "update") in kinds
+    shown = env.ok("plan").output
+    assert f"POST {POLICY}/default/resetToSystemDefault" in shown, shown
     env.restore("--all", "--at", "HEAD")
     got = env.graph("GET", f"{POLICY}/default")
     assert got["inboundTrust"]["isMfaAccepted"] is False
     assert got["b2bCollaborationInbound"]["usersAndGroups"]["accessType"] == "allowed"
+    # the file describes the system default (isServiceDefault true): resetToSystemDefault brought it back,
+    # flag included, so the next backup records no change
+    assert got["isServiceDefault"] is True
     assert env.graph("GET", POLICY)["allowedCloudEndpoints"] == []
     env.assert_empty()
+    before = git(env, "rev-parse", "HEAD")
+    env.ok("backup")
+    assert git(env, "rev-parse", "HEAD") == before
+
+
+def test_customised_default_is_patched_back_setting_by_setting(env: Env) -> None:
+    """A default the admin had changed (isServiceDefault false in the file) is PATCHed, not reset."""
+    env.graph("PATCH", f"{POLICY}/default", {"inboundTrust": {"isMfaAccepted": True}})
+    env.ok("backup")
+    customised = git(env, "rev-parse", "HEAD").strip()
+    env.graph("POST", f"{POLICY}/default/resetToSystemDefault")
+    env.restore("--all", "--at", customised)
+    got = env.graph("GET", f"{POLICY}/default")
+    assert got["inboundTrust"]["isMfaAccepted"] is True and got["isServiceDefault"] is False
+    env.assert_empty("--at", customised)
 
 
 def test_deleted_partner_is_recreated_with_its_identity_synchronization(env: Env) -> None:
@@ -102,3 +123,17 @@ def test_recreated_partner_names_the_successor_of_a_deleted_group(env: Env) -> N
     before = git(env, "rev-parse", "HEAD")
     env.assert_empty("--at", env.baseline)
     assert git(env, "rev-parse", "HEAD") == before
+
+
+def test_report_calls_out_a_changed_cross_tenant_default(env: Env) -> None:
+    """The report's changes section lists tenant-wide trust settings first, setting by setting."""
+    env.graph("PATCH", f"{POLICY}/default", {"inboundTrust": {"isMfaAccepted": True}})
+    env.ok("backup")
+    data = json.loads(env.ok("report", "--json").output)
+    trust = [c for c in data["changes"] if c["security"]]
+    assert [(c["type"], c["kind"]) for c in trust] == [("crossTenantAccessDefault", "changed")]
+    assert "inboundTrust.isMfaAccepted: false → true" in trust[0]["settings"]
+    env.ok("report")
+    readme = (env.root / "report" / "README.md").read_text()
+    section = readme.split("### Tenant-wide trust settings changed", 1)[1].split("###", 1)[0]
+    assert "inboundTrust.isMfaAccepted: false → true" in section and "default.yaml" in section

@@ -76,7 +76,10 @@ def test_partner_create_read_update_delete(g: Graph) -> None:
     body = {
         "tenantId": PARTNER,
         "b2bDirectConnectOutbound": {
-            "usersAndGroups": {"accessType": "blocked", "targets": [{"target": gid(1), "targetType": "group"}]}
+            "usersAndGroups": {
+                "accessType": "blocked",
+                "targets": [{"target": gid(1), "targetType": "group"}],
+            }
         },
     }
     r = g.post(f"{POLICY}/partners", body)
@@ -97,7 +100,9 @@ def test_partner_create_read_update_delete(g: Graph) -> None:
     assert_error(g.get(f"{POLICY}/partners/{PARTNER}"), 404, "Request_ResourceNotFound")
 
 
-def test_identity_synchronization_is_read_and_put_on_its_own_path(graph_factory: Callable[..., Graph]) -> None:
+def test_identity_synchronization_is_read_and_put_on_its_own_path(
+    graph_factory: Callable[..., Graph],
+) -> None:
     """crosstenantaccesspolicyconfigurationpartner-put-identitysynchronization.md: PUT displayName and
     userSyncInbound, 204; crosstenantidentitysyncpolicypartner-get.md returns it with the partner's
     tenantId; it is a navigation property, not part of the partner's own JSON; -delete.md: 204."""

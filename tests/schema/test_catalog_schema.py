@@ -119,7 +119,8 @@ DOCUMENTED: tuple[Documented, ...] = (
         "crossTenantPartners",
         "identitySynchronization",
         "api-reference/v1.0/api/crosstenantaccesspolicyconfigurationpartner-put-identitysynchronization.md",
-        "a contained entity (catalog `contained`) read from and PUT to its own path, kept in the partner's file",
+        "a contained entity (catalog `contained`) read from and PUT to its own path, kept in the partner's "
+        "file",
     ),
     Documented(
         "permission-path",
