@@ -137,3 +137,32 @@ def test_report_calls_out_a_changed_cross_tenant_default(env: Env) -> None:
     readme = (env.root / "report" / "README.md").read_text()
     section = readme.split("### Tenant-wide trust settings changed", 1)[1].split("###", 1)[0]
     assert "inboundTrust.isMfaAccepted: false → true" in section and "default.yaml" in section
+
+
+def _fault(env: Env, match: str, status: int) -> None:
+    r = env.http.post(
+        f"{env.box.graph_url}/_sandbox/faults", json={"match": match, "status": status, "times": 100}
+    )
+    assert r.status_code < 300, r.text
+
+
+def test_a_failed_read_of_partners_deletes_no_file_and_names_the_permission(env: Env) -> None:
+    """A partner whose identity synchronization cannot be read (400) fails the type, and a 403 on the
+    listing names Policy.Read.All: either way the partners' files stay, and the commit says why."""
+    tid = _partner(env)["tenantId"]
+    path = env.root / f"{POLICY}/partners/{tid}.yaml"
+    kept = path.read_bytes()
+    env.graph("PATCH", f"{POLICY}/default", {"inboundTrust": {"isMfaAccepted": True}})
+    _fault(env, "identitySynchronization", 400)
+    r = env.run("backup")
+    assert r.exit_code != 0
+    assert path.read_bytes() == kept
+    log = git(env, "log", "-1")
+    assert "Failed-Type: crossTenantPartners (400" in log and "default.yaml" in git(
+        env, "show", "--stat", "HEAD"
+    )
+    env.http.delete(f"{env.box.graph_url}/_sandbox/faults")
+    _fault(env, "crossTenantAccessPolicy/partners", 403)
+    r = env.run("backup")
+    assert r.exit_code != 0 and "Policy.Read.All" in r.output
+    assert path.read_bytes() == kept
