@@ -127,8 +127,22 @@ class Writer:
             UNDELETE: self.undelete,
             RECREATE: self.recreate,
             UNLINK: self.unlink,
+            DELETE: self.delete,
         }.get(a.action, self.unsupported)
         return handler(a)
+
+    def delete(self, a: Action) -> str:
+        """`apply --prune` of an object with contained entities: those first, then the object (a partner
+        with an identity synchronization policy cannot be deleted before it,
+        crosstenantaccesspolicyconfigurationpartner-delete.md)."""
+        for prop in a.type.contained:
+            try:
+                self._send(a, "DELETE", f"{a.type.item_path(a.id)}/{prop}")
+            except GraphError as exc:
+                if exc.status != 404:
+                    raise
+        self._send(a, "DELETE", a.type.item_path(a.id))
+        return "deleted"
 
     def unsupported(self, a: Action) -> str:
         raise _NotDone(f"{a.action} is not supported yet")
@@ -370,7 +384,7 @@ class Writer:
         if a.action == UPDATE:
             writes = self._update_writes(a, a.changes)
             return [(w, []) for w in writes] if len(writes) == 1 else None
-        if a.action == DELETE:  # apply --prune: directory objects go to deleted items (user-delete.md)
+        if a.action == DELETE and not a.type.contained:  # apply --prune (directory objects: to deleted items)
             return [(self._write(a, "DELETE", a.type.item_path(a.id)), [])]
         if a.action == LINK and rel is not None:
             return self._link_writes(a, rel)

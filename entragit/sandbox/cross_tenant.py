@@ -9,8 +9,10 @@ crosstenantaccesspolicyconfigurationpartner-put-identitysynchronization.md (PUT,
 userSyncInbound), crosstenantidentitysyncpolicypartner-get.md, -update.md and -delete.md.
 
 A partner is keyed by its tenantId and has no id; in v1.0 a deleted partner is gone for good (the policy
-recycle bin, policies/deletedItems/crossTenantPartners, is beta only: no v1.0 schema or permission has it).
-The identity synchronization policy lives with its partner and goes with it.
+recycle bin, policies/deletedItems/crossTenantPartners, is beta only, and there with no application
+permission: no v1.0 schema or permission has it). A partner with an identity synchronization policy cannot be
+deleted until that policy is (crosstenantaccesspolicyconfigurationpartner-delete.md: "you must first delete
+the user synchronization policy").
 
 State: the policy and the default are entries of `tenant.singletons` like the other policy singletons; the
 partners one more entry, a mapping tenantId → partner, each holding its identitySynchronization (never
@@ -262,7 +264,13 @@ def _partner(
     if method == "GET":
         return Response(200, {"@odata.context": ctx.context(f"{PARTNERS}/$entity"), **_shown(found)})
     if method == "DELETE":
-        del partners[tid.lower()]  # with its identity synchronization policy
+        if found.get(SYNC) is not None:  # crosstenantaccesspolicyconfigurationpartner-delete.md
+            bad(
+                "The partner configuration has a user synchronization policy: delete the "
+                "identitySynchronization first.",
+                "BadRequest",
+            )
+        del partners[tid.lower()]
         _audit(api, ctx, "Delete partner specific cross-tenant access setting", "Delete", tid, tid)
         return Response(204)
     if method != "PATCH":

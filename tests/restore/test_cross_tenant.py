@@ -20,6 +20,12 @@ def env(tmp_path: Path) -> Iterator[Env]:
     yield from make_env(tmp_path)
 
 
+def _delete_partner(env: Env, tid: str) -> None:
+    """Its identity synchronization first (crosstenantaccesspolicyconfigurationpartner-delete.md)."""
+    env.graph("DELETE", f"{POLICY}/partners/{tid}/identitySynchronization")
+    env.graph("DELETE", f"{POLICY}/partners/{tid}")
+
+
 def _partner(env: Env) -> dict:
     partners = env.graph("GET", f"{POLICY}/partners")["value"]
     assert len(partners) == 1, partners
@@ -93,7 +99,7 @@ def test_deleted_partner_is_recreated_with_its_identity_synchronization(env: Env
     assert sync["userSyncInbound"] == {"isSyncAllowed": True}
     env.assert_empty()
 
-    env.graph("DELETE", f"{POLICY}/partners/{tid}")
+    _delete_partner(env, tid)
     env.ok("backup")
     plan = env.plan("--at", env.baseline)  # the whole tenant at the first backup
     kinds = [(a["type"], a["action"]) for a in plan["actions"]]
@@ -111,7 +117,7 @@ def test_recreated_partner_names_the_successor_of_a_deleted_group(env: Env) -> N
     targets = partner["b2bCollaborationOutbound"]["usersAndGroups"]["targets"]
     old = targets[0]["target"]
     group = env.graph("GET", f"groups/{old}")
-    env.graph("DELETE", f"{POLICY}/partners/{tid}")
+    _delete_partner(env, tid)
     env.graph("DELETE", f"groups/{old}")
     env.graph("DELETE", f"directory/deletedItems/{old}")  # gone for good: recreated under a new id
     env.ok("backup")
@@ -166,3 +172,19 @@ def test_a_failed_read_of_partners_deletes_no_file_and_names_the_permission(env:
     r = env.run("backup")
     assert r.exit_code != 0 and "Policy.Read.All" in r.output
     assert path.read_bytes() == kept
+
+
+def test_apply_an_edited_partner_and_prune_a_removed_one(env: Env) -> None:
+    """GitOps: an edited partner file is PATCHed; a removed one is deleted by `apply --prune`, its identity
+    synchronization first (crosstenantaccesspolicyconfigurationpartner-delete.md)."""
+    tid = _partner(env)["tenantId"]
+    rel = f"{POLICY}/partners/{tid}.yaml"
+    data = yaml.safe_load((env.root / rel).read_text())
+    data["inboundTrust"]["isCompliantDeviceAccepted"] = True
+    (env.root / rel).write_text(yaml.safe_dump(data, sort_keys=True))
+    env.ok("apply", "--yes", rel)
+    assert _partner(env)["inboundTrust"]["isCompliantDeviceAccepted"] is True
+    (env.root / rel).unlink()
+    out = env.ok("apply", "--prune", "--yes", "--allow-mass-change").output
+    assert f"- delete {rel}" in out and "✓ delete" in out, out
+    assert env.graph("GET", f"{POLICY}/partners")["value"] == []

@@ -116,8 +116,12 @@ def test_identity_synchronization_is_read_and_put_on_its_own_path(
     assert r.status_code == 204, r.text
     assert g.get(sync).json()["userSyncInbound"] == {"isSyncAllowed": False}
     assert_error(g.put(sync, {"userSyncOutbound": {}}), 400, "Request_BadRequest")
+    # crosstenantaccesspolicyconfigurationpartner-delete.md: "you must first delete the user
+    # synchronization policy before you can delete the partner-specific configuration"
+    assert_error(g.delete(f"{POLICY}/partners/{OTHER}"), 400, "BadRequest")
     assert g.delete(sync).status_code == 204
     assert_error(g.get(sync), 404, "Request_ResourceNotFound")
+    assert g.delete(f"{POLICY}/partners/{OTHER}").status_code == 204
 
 
 def test_reads_need_policy_read_all_and_writes_cross_tenant_access(
