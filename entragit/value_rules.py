@@ -942,6 +942,35 @@ RESOURCES: Mapping[str, Resource] = {
             """,
         ),
         _resource(
+            "policies/identitySecurityDefaultsEnforcementPolicy",
+            "resources/identitysecuritydefaultsenforcementpolicy.md",
+            """
+            isEnabled boolean
+            """,
+        ),
+        _resource(
+            "policies/authenticationFlowsPolicy",
+            "resources/authenticationflowspolicy.md",
+            """
+            selfServiceSignUp object
+            selfServiceSignUp.isEnabled boolean
+            """,
+        ),
+        _resource(
+            "policies/adminConsentRequestPolicy",
+            "resources/adminconsentrequestpolicy.md resources/accessreviewreviewerscope.md",
+            """
+            isEnabled boolean
+            notifyReviewers boolean
+            remindersEnabled boolean
+            requestDurationInDays integer
+            reviewers object*
+            reviewers[].query string
+            reviewers[].queryRoot string
+            reviewers[].queryType string : MicrosoftGraph
+            """,
+        ),
+        _resource(
             "organization",
             "resources/organization.md",
             """

@@ -15,6 +15,8 @@ is said as data too: objects it leaves out (`exclude_when`), properties written 
 - `conditional_access`: policies, named locations, authentication contexts and strengths;
 - `roles`: custom role definitions, role assignments;
 - `tenant`: the tenant's singletons (authentication methods and authorization policies, organization);
+- `tenant_policies`: the tenant-wide policy singletons (security defaults, authentication flows, admin
+  consent requests);
 - `reports`: the tenant reports and the audit log's permission.
 
 This module assembles `CATALOG` and looks types up in it; every public name of the package is importable
@@ -23,7 +25,7 @@ from here.
 
 from __future__ import annotations
 
-from entragit.catalog import applications, conditional_access, directory, roles, tenant
+from entragit.catalog import applications, conditional_access, directory, roles, tenant, tenant_policies
 from entragit.catalog.extensions import EXTENSION_DISCOVERY, EXTENSION_PERMISSIONS, EXTENSION_PREFIX
 from entragit.catalog.model import (
     RANK_APP_ROLE_ASSIGNMENTS,
@@ -94,6 +96,9 @@ CATALOG: tuple[ObjectType, ...] = (
     applications.OAUTH2_PERMISSION_GRANTS,
     tenant.AUTHENTICATION_METHODS_POLICY,
     tenant.AUTHORIZATION_POLICY,
+    tenant_policies.SECURITY_DEFAULTS,
+    tenant_policies.AUTHENTICATION_FLOWS,
+    tenant_policies.ADMIN_CONSENT_REQUEST,
     tenant.ORGANIZATION,
 )
 

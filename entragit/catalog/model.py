@@ -14,6 +14,7 @@ Conventions used by the string fields:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -114,13 +115,40 @@ class Reference:
     scope). Values that are no object's id ("All", "None", "all_users") are never found in an id map.
     `follows`: the holder is deleted with the object it names and does not come back with it
     (directory-deleteditems-restore.md: "restoring an application doesn't automatically restore the associated
-    service principal"), so restoring that object restores the holder too, recreated if the object is."""
+    service principal"), so restoring that object restores the holder too, recreated if the object is.
+    `embedded`: the value is a text (a query URL) with object ids inside it, each of them a reference
+    (an admin consent reviewer's `/groups/{id}/transitiveMembers/microsoft.graph.user`)."""
 
     path: str
     types: tuple[str, ...]
     key: str = "id"
     prefix: str = ""
     follows: bool = False
+    embedded: bool = False
+
+    def ids_in(self, value: Any) -> list[str]:
+        """The ids of other objects one value of the property holds."""
+        if not isinstance(value, str):
+            return []
+        if self.embedded:
+            return _GUIDS.findall(value)
+        if value.startswith(self.prefix) and len(value) > len(self.prefix):
+            return [value[len(self.prefix) :]]
+        return []
+
+    def swap(self, value: Any, mapping: Mapping[str, str]) -> Any:
+        """The value with each id it holds that `mapping` names replaced by its successor."""
+        if not isinstance(value, str):
+            return value
+        if self.embedded:
+            return _GUIDS.sub(lambda m: mapping.get(m.group(0), m.group(0)), value)
+        if value.startswith(self.prefix):
+            rest = value[len(self.prefix) :]
+            return self.prefix + mapping.get(rest, rest)
+        return value
+
+
+_GUIDS = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
 @dataclass(frozen=True)
@@ -182,6 +210,9 @@ class ObjectType:
     # tenant).
     exclude_when: tuple[tuple[str, Any], ...] = ()
     create_method: str = "POST"  # "PATCH": created by PATCH on the item path (authentication contexts)
+    # "PUT": Graph replaces the object whole (adminConsentRequestPolicy): an update sends every writable
+    # property, changed or not.
+    update_method: str = "PATCH"
     # Properties that identify an object created by a restore that was interrupted before it learnt the new
     # id: the first is sent as $filter where `filterable`, all must match.
     unique: tuple[str, ...] = ("displayName",)

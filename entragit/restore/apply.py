@@ -162,7 +162,10 @@ class Writer:
                 ]
             else:
                 out.append(self._write(a, "POST", template.format(id=a.id), {prop: value}))
-        if body:
+        if body and t.update_method == "PUT":  # Graph replaces the object: every writable property
+            desired = self._desired(a)
+            out.append(self._write(a, "PUT", t.item_path(a.id), {p: desired.get(p) for p in t.writable}))
+        elif body:
             if t.keep_odata_type and "@odata.type" in a.desired:
                 body = {"@odata.type": a.desired["@odata.type"], **body}
             out.append(self._write(a, "PATCH", t.item_path(a.id), body))

@@ -1052,6 +1052,37 @@ def authentication_methods_policy(now: datetime) -> Obj:
     }
 
 
+def tenant_policies() -> dict[str, Obj]:
+    """The tenant-wide policy singletons as a new tenant has them: security defaults on (Microsoft enables
+    them in every tenant created since 2019: the get page's example), self-service sign-up as the get page
+    shows it, and the admin consent workflow off without reviewers (the get page's shape)."""
+    return {
+        "policies/identitySecurityDefaultsEnforcementPolicy": {
+            "id": "00000000-0000-0000-0000-000000000005",
+            "displayName": "Security Defaults",
+            "description": "Security defaults is a set of basic identity security mechanisms recommended by "
+            "Microsoft. When enabled, these recommendations will be automatically enforced in your "
+            "organization.",
+            "isEnabled": True,
+        },
+        "policies/authenticationFlowsPolicy": {
+            "id": "authenticationFlowsPolicy",
+            "displayName": "Authentication flows policy",
+            "description": "Authentication flows policy allows modification of settings related to "
+            "authentication flows in AAD tenant, such as self-service sign up configuration.",
+            "selfServiceSignUp": {"isEnabled": True},
+        },
+        "policies/adminConsentRequestPolicy": {
+            "isEnabled": False,
+            "notifyReviewers": False,
+            "remindersEnabled": False,
+            "requestDurationInDays": 0,
+            "reviewers": [],
+            "version": 0,
+        },
+    }
+
+
 def authorization_policy() -> Obj:
     return {
         "id": "authorizationPolicy",
@@ -1416,6 +1447,9 @@ def complete(seed: Obj, now: datetime | None = None) -> Obj:
         out["policies/authenticationMethodsPolicy"] = authentication_methods_policy(now)
     if not seed.get("policies/authorizationPolicy"):
         out["policies/authorizationPolicy"] = authorization_policy()
+    for path, policy in tenant_policies().items():
+        if not seed.get(path):
+            out[path] = policy
 
     strengths = list(seed.get("identity/conditionalAccess/authenticationStrength/policies") or [])
     have = {str(s.get("id")) for s in strengths}

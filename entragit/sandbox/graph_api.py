@@ -65,6 +65,7 @@ from entragit.sandbox.rules import Rules, unsupported_bind
 from entragit.sandbox.schema import (
     CASTS,
     RECYCLE_BINS,
+    SINGLETON_WRITES,
     SINGLETONS,
     TYPES,
     TypeDef,
@@ -1472,13 +1473,16 @@ class GraphApi:
         if method == "GET":
             select = [p.strip() for p in ctx.q["$select"].split(",")] if "$select" in ctx.q else None
             base = fragment.replace("/$entity", "")
-            body: dict[str, Any] = {"@odata.context": ctx.context(self._context_for(base, select, True))}
+            entity = fragment.endswith("/$entity")
+            body: dict[str, Any] = {"@odata.context": ctx.context(self._context_for(base, select, entity))}
             if select:
                 body.update({p: obj.get(p) for p in select})
                 body.setdefault("id", obj.get("id"))
             else:
                 body.update(obj)
             return Response(200, body)
+        if path in SINGLETON_WRITES:
+            return self._write_policy(ctx, method, path, obj)
         if method != "PATCH":
             not_allowed()
         changes = {k: v for k, v in self._body(ctx).items() if not k.startswith("@odata.")}
@@ -1513,6 +1517,42 @@ class GraphApi:
             else "authentication methods policy"
         )
         target = {"id": obj.get("id"), "displayName": obj.get("displayName"), "type": "Policy"}
+        self.audit.record(
+            ctx, f"Update {noun}", "Policy", "Update", [self.audit.with_modified(target, modified)]
+        )
+        return Response(204)
+
+    def _write_policy(self, ctx: Ctx, method: str, path: str, obj: dict[str, Any]) -> Response:
+        """A write to a policy singleton of `SINGLETON_WRITES`: its update page's method and body. A PUT
+        replaces the writable properties whole and needs each of them (adminconsentrequestpolicy-update.md);
+        a PATCH merges the ones sent. Read-only and unknown properties are refused, values are judged by the
+        value rules, and the admin consent policy's version counts its updates
+        (resources/adminconsentrequestpolicy.md)."""
+        verb, resource, writable, required = SINGLETON_WRITES[path]
+        if method != verb:
+            not_allowed()
+        _, ro = SINGLETONS[path]
+        changes = {k: v for k, v in self._body(ctx).items() if not k.startswith("@odata.")}
+        for prop in changes:
+            if prop in ro:
+                read_only(prop)
+            if prop not in writable:
+                bad(f"Property '{prop}' does not exist as a declared property or extension property.")
+        missing = sorted(required - set(changes))
+        if missing:
+            bad(f"The property '{missing[0]}' is required when updating resource '{resource}'.")
+        nested = undeclared_member(path, changes)
+        if nested is not None:
+            bad(nested_refusal(*nested))
+        merged = {**obj, **changes} if verb == "PUT" else merge_patch(obj, changes)
+        documented.check_singleton(path, resource, merged, frozenset(changes))
+        modified = [(k, obj.get(k), merged[k]) for k in sorted(changes) if obj.get(k) != merged[k]]
+        if "version" in merged:
+            merged["version"] = int(merged["version"] or 0) + 1
+        self.tenant.singletons[path] = merged
+        target = {"id": merged.get("id", path.rsplit("/", 1)[-1]), "type": "Policy"}
+        target["displayName"] = merged.get("displayName", target["id"])
+        noun = self.audit.singleton_noun(path)
         self.audit.record(
             ctx, f"Update {noun}", "Policy", "Update", [self.audit.with_modified(target, modified)]
         )

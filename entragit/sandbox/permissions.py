@@ -359,6 +359,45 @@ RULES: tuple[Rule, ...] = (
         "authorizationpolicy-update.md",
         "Policy.ReadWrite.Authorization",
     ),
+    # identitysecuritydefaultsenforcementpolicy-get.md / -update.md: the update page lists Policy.Read.All
+    # among the permissions that admit a PATCH, and so does Microsoft's permissions file.
+    _r(
+        "GET",
+        "policies/identitysecuritydefaultsenforcementpolicy",
+        "identitysecuritydefaultsenforcementpolicy-get.md",
+        "Policy.Read.All Policy.ReadWrite.SecurityDefaults+Policy.Read.All",
+    ),
+    _r(
+        "PATCH",
+        "policies/identitysecuritydefaultsenforcementpolicy",
+        "identitysecuritydefaultsenforcementpolicy-update.md",
+        "Policy.Read.All Policy.ReadWrite.SecurityDefaults+Policy.Read.All "
+        "Policy.ReadWrite.ConditionalAccess+Policy.Read.All",
+    ),
+    _r(
+        "GET",
+        "policies/authenticationflowspolicy",
+        "authenticationflowspolicy-get.md",
+        "Policy.Read.All Policy.ReadWrite.AuthenticationFlows",
+    ),
+    _r(
+        "PATCH",
+        "policies/authenticationflowspolicy",
+        "authenticationflowspolicy-update.md",
+        "Policy.ReadWrite.AuthenticationFlows",
+    ),
+    _r(
+        "GET",
+        "policies/adminconsentrequestpolicy",
+        "adminconsentrequestpolicy-get.md",
+        "Policy.Read.All Policy.ReadWrite.ConsentRequest Directory.Read.All Directory.ReadWrite.All",
+    ),
+    _r(
+        "PUT",
+        "policies/adminconsentrequestpolicy",
+        "adminconsentrequestpolicy-update.md",
+        "Policy.ReadWrite.ConsentRequest Directory.ReadWrite.All",
+    ),
     _r(
         "GET",
         "policies/authenticationmethodspolicy/**",

@@ -280,6 +280,10 @@ NESTED_KNOWN: dict[tuple[str, str], tuple[str, frozenset[str]]] = {
         "authenticationMethodsRegistrationCampaign",
         frozenset({"excludeTargets", "includeTargets", "snoozeDurationInDays", "state"}),
     ),
+    # resources/selfservicesignupauthenticationflowconfiguration.md
+    ("policies/authenticationFlowsPolicy", "selfServiceSignUp"): (
+        "selfServiceSignUpAuthenticationFlowConfiguration", frozenset({"isEnabled"}),
+    ),
 }  # fmt: skip
 
 
@@ -886,6 +890,49 @@ SINGLETONS: dict[str, tuple[str, frozenset[str]]] = {
         frozenset({"id", "lastModifiedDateTime", "policyVersion", "reconfirmationInDays"}),
     ),
     "policies/authorizationPolicy": ("policies/authorizationPolicy/$entity", frozenset({"id"})),
+    # identitysecuritydefaultsenforcementpolicy-get.md's response names the singleton without `/$entity`.
+    "policies/identitySecurityDefaultsEnforcementPolicy": (
+        "policies/identitySecurityDefaultsEnforcementPolicy",
+        frozenset({"id", "displayName", "description"}),
+    ),
+    # authenticationflowspolicy-update.md: "The properties id, type, and description cannot be modified."
+    "policies/authenticationFlowsPolicy": (
+        "policies/authenticationFlowsPolicy/$entity",
+        frozenset({"id", "displayName", "description"}),
+    ),
+    # resources/adminconsentrequestpolicy.md: version is read-only.
+    "policies/adminConsentRequestPolicy": (
+        "policies/adminConsentRequestPolicy/$entity",
+        frozenset({"id", "version"}),
+    ),
+}
+
+# The policy singletons whose writes follow one table: path → (method, resource name in Graph's messages,
+# the properties the update page's request body takes, those it requires). The authorization and
+# authentication methods policies have handlers of their own.
+SINGLETON_WRITES: dict[str, tuple[str, str, frozenset[str], frozenset[str]]] = {
+    # identitysecuritydefaultsenforcementpolicy-update.md: PATCH, isEnabled.
+    "policies/identitySecurityDefaultsEnforcementPolicy": (
+        "PATCH",
+        "IdentitySecurityDefaultsEnforcementPolicy",
+        frozenset({"isEnabled"}),
+        frozenset(),
+    ),
+    # authenticationflowspolicy-update.md: PATCH, selfServiceSignUp.
+    "policies/authenticationFlowsPolicy": (
+        "PATCH",
+        "AuthenticationFlowsPolicy",
+        frozenset({"selfServiceSignUp"}),
+        frozenset(),
+    ),
+    # adminconsentrequestpolicy-update.md: PUT of the whole policy; "the properties that are required when
+    # you update" are all five.
+    "policies/adminConsentRequestPolicy": (
+        "PUT",
+        "AdminConsentRequestPolicy",
+        frozenset({"isEnabled", "notifyReviewers", "remindersEnabled", "requestDurationInDays", "reviewers"}),
+        frozenset({"isEnabled", "notifyReviewers", "remindersEnabled", "requestDurationInDays", "reviewers"}),
+    ),
 }
 
 # deletedItems cast → collection key

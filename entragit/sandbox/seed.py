@@ -68,7 +68,13 @@ COLLECTIONS: tuple[str, ...] = (
     "auditLogs/directoryAudits",
     "deletedItems",
 )
-SINGLETONS: tuple[str, ...] = ("policies/authenticationMethodsPolicy", "policies/authorizationPolicy")
+SINGLETONS: tuple[str, ...] = (
+    "policies/authenticationMethodsPolicy",
+    "policies/authorizationPolicy",
+    "policies/identitySecurityDefaultsEnforcementPolicy",
+    "policies/authenticationFlowsPolicy",
+    "policies/adminConsentRequestPolicy",
+)
 
 # Soft-deletable types (docs/graph.md, Deleted items) as they appear in a deletedItems entry's @odata.type.
 DELETED_TYPES: dict[str, str] = {

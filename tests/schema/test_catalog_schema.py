@@ -373,7 +373,7 @@ def _calls(t: ObjectType) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]
     if not t.singleton:
         writes += [("DELETE", item), ("POST", t.path) if t.create_method == "POST" else ("PATCH", item)]
     if t.writable:
-        writes.append(("PATCH", item))
+        writes.append((t.update_method, item))
     writes += [("PATCH" if "{ref}" in path else "POST", path) for _, path in t.write_actions]
     return reads, (writes if t.restorable else [])
 

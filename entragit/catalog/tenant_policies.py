@@ -1,0 +1,73 @@
+"""Catalog entries of the tenant-wide policy singletons under `policies/` that an attacker with a privileged
+account flips to weaken the tenant: security defaults, self-service sign-up, the admin consent workflow.
+
+Each is one object that always exists (never created nor deleted): a restore writes the backed-up values back.
+`externalIdentitiesPolicy` is beta only (not in the v1.0 schema) and is not kept.
+"""
+
+from __future__ import annotations
+
+from entragit.catalog.model import _POLICY_READ, ObjectType, Reference, _names
+
+SECURITY_DEFAULTS: ObjectType = ObjectType(
+    name="identitySecurityDefaultsEnforcementPolicy",
+    path="policies/identitySecurityDefaultsEnforcementPolicy",
+    select=_names("id displayName description isEnabled"),
+    send_select=False,
+    fill_missing=False,
+    # identitysecuritydefaultsenforcementpolicy-update.md: isEnabled is the one property of the request body.
+    read_only=_names("id displayName description"),
+    singleton=True,
+    rank=75,
+    permissions_backup=_POLICY_READ,
+    # The page's least privileged write permission; the permissions file pairs it with Policy.Read.All
+    # (AlsoRequires), which the backup holds already.
+    permissions_restore=("Policy.ReadWrite.SecurityDefaults",),
+    notes="Security defaults on or off (isEnabled).",
+)
+
+AUTHENTICATION_FLOWS: ObjectType = ObjectType(
+    name="authenticationFlowsPolicy",
+    path="policies/authenticationFlowsPolicy",
+    select=_names("id displayName description selfServiceSignUp"),
+    send_select=False,
+    fill_missing=False,
+    # authenticationflowspolicy-update.md: "The properties id, type, and description cannot be modified."
+    read_only=_names("id displayName description"),
+    singleton=True,
+    rank=75,
+    permissions_backup=_POLICY_READ,
+    permissions_restore=("Policy.ReadWrite.AuthenticationFlows",),
+    notes="Self-service sign-up for guests (selfServiceSignUp.isEnabled).",
+)
+
+# A reviewer is a query naming a user, a group's members or a role's holders
+# (adminconsentrequestpolicy-update.md example; resources/accessreviewreviewerscope.md):
+# `/users/{id}`, `/groups/{id}/transitiveMembers/microsoft.graph.user`,
+# `/roleManagement/directory/roleAssignments?$filter=roleDefinitionId eq '{id}'`, with or without `/v1.0`.
+# Each object id inside the query is a reference, rewritten when that object is recreated under a new id.
+ADMIN_CONSENT_REQUEST: ObjectType = ObjectType(
+    name="adminConsentRequestPolicy",
+    path="policies/adminConsentRequestPolicy",
+    select=_names("id isEnabled notifyReviewers remindersEnabled requestDurationInDays reviewers"),
+    # The policy has no name (the get page's response has no displayName, nor an id).
+    identity=("id",),
+    display="id",
+    unique=("id",),
+    send_select=False,
+    fill_missing=False,
+    # resources/adminconsentrequestpolicy.md: version "When the policy is updated, this version is updated.
+    # Read-only." It changes with every write, so it is not kept (noise in diffs).
+    read_only=("id",),
+    unordered=("reviewers:query",),
+    singleton=True,
+    rank=75,
+    # adminconsentrequestpolicy-update.md: PUT of the whole policy, the five properties required.
+    update_method="PUT",
+    references=(
+        Reference("reviewers[].query", ("users", "groups", "roleDefinitions"), embedded=True),
+    ),
+    permissions_backup=_POLICY_READ,
+    permissions_restore=("Policy.ReadWrite.ConsentRequest",),
+    notes="Written whole (PUT, as Graph requires); reviewer ids inside each query follow recreated objects.",
+)
