@@ -64,9 +64,7 @@ ADMIN_CONSENT_REQUEST: ObjectType = ObjectType(
     rank=75,
     # adminconsentrequestpolicy-update.md: PUT of the whole policy, the five properties required.
     update_method="PUT",
-    references=(
-        Reference("reviewers[].query", ("users", "groups", "roleDefinitions"), embedded=True),
-    ),
+    references=(Reference("reviewers[].query", ("users", "groups", "roleDefinitions"), embedded=True),),
     permissions_backup=_POLICY_READ,
     permissions_restore=("Policy.ReadWrite.ConsentRequest",),
     notes="Written whole (PUT, as Graph requires); reviewer ids inside each query follow recreated objects.",
