@@ -90,6 +90,15 @@ def _changes(r: Report, base: str) -> list[str]:
     more = r.changes_total - len(r.changes)
     counted = f"{r.changes_total} changes" + (f"; the newest {len(r.changes)} are listed" if more else "")
     out += [counted + ". Newest first; each object links to its file.", ""]
+    flipped = [c for c in r.changes if c.security]
+    if flipped:
+        out += ["**Security settings changed:**", ""]
+        out += [
+            f"- {_day(c.date)}: {text(', '.join(c.security))} ({link(c.name, c.path, base)}, "
+            f"by {text(c.by) if c.by else 'backup'})"
+            for c in flipped
+        ]
+        out.append("")
     by_day: dict[str, list[Change]] = {}
     for c in r.changes:
         by_day.setdefault(_day(c.date), []).append(c)

@@ -24,6 +24,7 @@ from entragit.repo.entries import Entry, is_deleted, load_text, stem, summarize
 from entragit.repo.reader import BackupRepo, LoggedCommit
 from entragit.repo.roles import PRIVILEGED_ROLE_IDS
 from entragit.report.conditional_access import BREAK_GLASS, Namer, PolicySummary, describe
+from entragit.report.settings import security_changes
 
 SINCE_DAYS = 30  # recent changes, by default
 CHART_DAYS = 90  # changes per day
@@ -47,6 +48,8 @@ class Change:
     summary: str  # the attributes that changed, in words
     by: str | None  # who made it, when the commit says so (a commit not made by a backup)
     commit: str
+    # The tenant-wide security settings it flips, in words (`security defaults turned off`): settings.py.
+    security: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -288,13 +291,20 @@ class _Builder:
             new = load_text(new_text, path) if new_text is not None else None
             lists = {r.name for r in t.relationships}
             summary = summarize_change(old, new, existed=old is not None, lists=lists)
+            security = security_changes(t.name, old, new)
+            if security:
+                summary = ", ".join(security)
             kind = _kind(old, new)
             if kind == "created" and stem(path) in recreated:
                 kind = summary = "recreated"
             text = new_text if new_text is not None else old_text
             entry = summarize(path, t, text) if text is not None else None
             name = (history.entry_name(entry, self.names) if entry else None) or stem(path)
-            out.append(Change(_iso(c.commit.time), t.name, kind, name, path, summary, _by(c), c.commit.short))
+            out.append(
+                Change(
+                    _iso(c.commit.time), t.name, kind, name, path, summary, _by(c), c.commit.short, security
+                )
+            )
         return out, len(found)
 
     # -- deleted objects --------------------------------------------------------------------------
