@@ -28,6 +28,7 @@ Members after an enumeration's `unknownFutureValue` are kept: Graph returns them
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -331,6 +332,44 @@ class Rule:
     says: str
 
 
+def _idle_timeout(text: Any) -> bool:
+    """`[d.]hh:mm:ss` of at least 5 minutes and under a day (resources/activitybasedtimeoutpolicy.md: "The
+    minimum value is 5 minutes; the maximum value is 1 day", a day's maximum being 23:59:59)."""
+    m = re.fullmatch(r"(?:(\d+)\.)?(\d{2}):(\d{2}):(\d{2})", text) if isinstance(text, str) else None
+    if m is None:
+        return False
+    days, hours, minutes, seconds = (int(g or 0) for g in m.groups())
+    if hours > 23 or minutes > 59 or seconds > 59:
+        return False
+    return 300 <= ((days * 24 + hours) * 60 + minutes) * 60 + seconds < 86400
+
+
+def _timeout_definition(value: Any) -> bool:
+    """One item of an activity-based timeout policy's `definition`: the JSON text of
+    `{"ActivityBasedTimeoutPolicy": {"Version": 1, "ApplicationPolicies": [{"ApplicationId": ...,
+    "WebSessionIdleTimeout": ...}]}}` (resources/activitybasedtimeoutpolicy.md: Version "Set value of 1",
+    ApplicationId `default` or the Azure portal's application id)."""
+    try:
+        policy = json.loads(value)["ActivityBasedTimeoutPolicy"] if isinstance(value, str) else None
+    except (ValueError, KeyError, TypeError):
+        return False
+    if not isinstance(policy, dict) or policy.get("Version") != 1:
+        return False
+    apps = policy.get("ApplicationPolicies")
+    return (
+        isinstance(apps, list)
+        and bool(apps)
+        and all(
+            isinstance(a, dict)
+            and a.get("ApplicationId") in ("default", AZURE_PORTAL_APP_ID)
+            and _idle_timeout(a.get("WebSessionIdleTimeout"))
+            for a in apps
+        )
+    )
+
+
+AZURE_PORTAL_APP_ID = "c44b4083-3bb0-49c1-b47d-974e53cbdf3c"
+
 RULES: Mapping[str, Rule] = {
     "country": Rule(lambda v: v in COUNTRIES, "a two-letter ISO 3166 country code (US, DE...)"),
     "guid": Rule(lambda v: isinstance(v, str) and bool(_GUID.match(v)), "an object id (a GUID)"),
@@ -350,6 +389,11 @@ RULES: Mapping[str, Rule] = {
     ),
     "auth_context_id": Rule(
         lambda v: isinstance(v, str) and bool(re.fullmatch(r"c([1-9]|[1-9][0-9])", v)), "c1 to c99"
+    ),
+    "timeout_definition": Rule(
+        _timeout_definition,
+        'the JSON text {"ActivityBasedTimeoutPolicy": {"Version": 1, "ApplicationPolicies": [{"ApplicationId":'
+        ' "default", "WebSessionIdleTimeout": "hh:mm:ss"}]}}, a timeout from 00:05:00 to 23:59:59',
     ),
 }
 
@@ -969,6 +1013,17 @@ RESOURCES: Mapping[str, Resource] = {
             reviewers[].queryRoot string
             reviewers[].queryType string : MicrosoftGraph
             """,
+        ),
+        _resource(
+            "policies/activityBasedTimeoutPolicies",
+            "resources/activitybasedtimeoutpolicy.md",
+            """
+            definition string* rule=timeout_definition
+            description string
+            displayName string
+            isOrganizationDefault boolean
+            """,
+            "displayName definition",
         ),
         _resource(
             "organization",

@@ -31,6 +31,7 @@ REQUIRED_TYPES = {
     "identitySecurityDefaultsEnforcementPolicy",
     "authenticationFlowsPolicy",
     "adminConsentRequestPolicy",
+    "activityBasedTimeoutPolicies",
     "organization",
 }
 

@@ -1,7 +1,7 @@
-"""Catalog entries of the tenant-wide policy singletons under `policies/` that an attacker with a privileged
-account flips to weaken the tenant: security defaults, self-service sign-up, the admin consent workflow.
+"""Catalog entries of the tenant-wide policies under `policies/` that an attacker with a privileged account
+changes to weaken the tenant: security defaults, self-service sign-up, the admin consent workflow (singletons,
+which always exist: a restore writes the backed-up values back) and the activity-based timeout policies.
 
-Each is one object that always exists (never created nor deleted): a restore writes the backed-up values back.
 `externalIdentitiesPolicy` is beta only (not in the v1.0 schema) and is not kept.
 """
 
@@ -68,4 +68,18 @@ ADMIN_CONSENT_REQUEST: ObjectType = ObjectType(
     permissions_backup=_POLICY_READ,
     permissions_restore=("Policy.ReadWrite.ConsentRequest",),
     notes="Written whole (PUT, as Graph requires); reviewer ids inside each query follow recreated objects.",
+)
+
+# resources/activitybasedtimeoutpolicy.md: the idle sign-out of web sessions, one policy active as the
+# organization default. A deleted policy is gone for good (it is no type directory/deletedItems keeps):
+# a restore creates it anew from its file.
+ACTIVITY_BASED_TIMEOUT: ObjectType = ObjectType(
+    name="activityBasedTimeoutPolicies",
+    path="policies/activityBasedTimeoutPolicies",
+    select=_names("id displayName description definition isOrganizationDefault"),
+    read_only=("id",),
+    rank=76,
+    permissions_backup=_POLICY_READ,
+    permissions_restore=("Policy.ReadWrite.ApplicationConfiguration",),
+    notes="Recreated from its file when deleted (Graph keeps no deleted policies).",
 )

@@ -14,6 +14,7 @@ tenant, and nothing depends on wall-clock time except through the `now` argument
 from __future__ import annotations
 
 import base64
+import json
 import struct
 import uuid
 from collections import Counter
@@ -1052,6 +1053,34 @@ def authentication_methods_policy(now: datetime) -> Obj:
     }
 
 
+AZURE_PORTAL = "c44b4083-3bb0-49c1-b47d-974e53cbdf3c"  # the Azure portal's application id
+
+
+def idle_timeout_policy(oid: str) -> Obj:
+    """An activity-based timeout policy signing web sessions out after an idle hour, the Azure portal's after
+    15 minutes (the definition example of resources/activitybasedtimeoutpolicy.md)."""
+    rules = {
+        "ActivityBasedTimeoutPolicy": {
+            "Version": 1,
+            "ApplicationPolicies": [
+                {"ApplicationId": "default", "WebSessionIdleTimeout": "01:00:00"},
+                {
+                    "ApplicationId": "c44b4083-3bb0-49c1-b47d-974e53cbdf3c",
+                    "WebSessionIdleTimeout": "00:15:00",
+                },
+            ],
+        }
+    }
+    return {
+        "id": oid,
+        "deletedDateTime": None,
+        "definition": [json.dumps(rules, separators=(",", ":"))],
+        "description": None,
+        "displayName": "Idle session sign-out",
+        "isOrganizationDefault": True,
+    }
+
+
 def tenant_policies() -> dict[str, Obj]:
     """The tenant-wide policy singletons as a new tenant has them: security defaults on (Microsoft enables
     them in every tenant created since 2019: the get page's example), self-service sign-up as the get page
@@ -1465,6 +1494,7 @@ def complete(seed: Obj, now: datetime | None = None) -> Obj:
         "directory/administrativeUnits",
         "roleManagement/directory/roleAssignments",
         "oauth2PermissionGrants",
+        "policies/activityBasedTimeoutPolicies",
         "auditLogs/directoryAudits",
         "deletedItems",
     ):

@@ -1757,6 +1757,7 @@ class TenantGenerator:
             "applications": self.apps,
             "servicePrincipals": [graph_sp, *self.sps],
             "oauth2PermissionGrants": grants,
+            "policies/activityBasedTimeoutPolicies": [baseline.idle_timeout_policy(self.new_id())],
             "identity/conditionalAccess/namedLocations": self.named_locations,
             "identity/conditionalAccess/authenticationStrength/policies": self.strengths,
             "identity/conditionalAccess/authenticationContextClassReferences": self.contexts,

@@ -1156,6 +1156,7 @@ class GraphApi:
             "roleManagement/directory/roleDefinitions": self.rules.create_role_definition,
             "roleManagement/directory/roleAssignments": self.rules.create_role_assignment,
             "oauth2PermissionGrants": self.rules.create_grant,
+            "policies/activityBasedTimeoutPolicies": self.rules.create_timeout_policy,
         }.get(td.key)
         if creator is None:
             not_allowed()

@@ -398,6 +398,20 @@ RULES: tuple[Rule, ...] = (
         "adminconsentrequestpolicy-update.md",
         "Policy.ReadWrite.ConsentRequest Directory.ReadWrite.All",
     ),
+    # activitybasedtimeoutpolicy-list.md / -get.md; -post-activitybasedtimeoutpolicies.md, -update.md,
+    # -delete.md.
+    _r(
+        "GET",
+        "policies/activitybasedtimeoutpolicies/**",
+        "activitybasedtimeoutpolicy-list.md",
+        "Policy.Read.All Policy.ReadWrite.ApplicationConfiguration",
+    ),
+    _r(
+        "*",
+        "policies/activitybasedtimeoutpolicies/**",
+        "activitybasedtimeoutpolicy-post-activitybasedtimeoutpolicies.md",
+        "Policy.ReadWrite.ApplicationConfiguration",
+    ),
     _r(
         "GET",
         "policies/authenticationmethodspolicy/**",

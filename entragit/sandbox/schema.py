@@ -738,6 +738,24 @@ _add(
         audit_type="Role",
     )
 )
+# resources/activitybasedtimeoutpolicy.md (an stsPolicy: a directory object, deleted for good).
+_add(
+    TypeDef(
+        key="policies/activityBasedTimeoutPolicies",
+        entity="activityBasedTimeoutPolicy",
+        resource="ActivityBasedTimeoutPolicy",
+        context="policies/activityBasedTimeoutPolicies",
+        entity_context="policies/activityBasedTimeoutPolicies",
+        known=frozenset(
+            {"id", "deletedDateTime", "definition", "description", "displayName", "isOrganizationDefault"}
+        ),
+        lists=frozenset({"definition"}),
+        read_only=_DIRECTORY_READ_ONLY,
+        audit_category="Policy",
+        audit_noun="activity based timeout policy",
+        audit_type="Policy",
+    )
+)
 _add(
     TypeDef(
         key="oauth2PermissionGrants",

@@ -62,6 +62,7 @@ COLLECTIONS: tuple[str, ...] = (
     "roleManagement/directory/roleDefinitions",
     "roleManagement/directory/roleAssignments",
     "oauth2PermissionGrants",
+    "policies/activityBasedTimeoutPolicies",
     "organization",
     "subscribedSkus",
     "security/secureScores",

@@ -92,3 +92,33 @@ def test_consent_reviewers_follow_a_recreated_group(env: Env) -> None:
     reviewers = env.graph("GET", CONSENT)["reviewers"]
     assert reviewers == [{"query": query.replace(group, new), "queryType": "MicrosoftGraph"}]
     env.assert_empty(CONSENT + ".yaml")
+
+
+def test_activity_based_timeout_policy_changed_then_deleted_comes_back(env: Env) -> None:
+    """activitybasedtimeoutpolicy-update.md (PATCH) puts a lengthened timeout back; a deleted policy is gone
+    for good (activitybasedtimeoutpolicy-delete.md) and is created anew from its file
+    (-post-activitybasedtimeoutpolicies.md), its id recorded in the id map."""
+    policy = env.find("policies/activityBasedTimeoutPolicies", "Idle session sign-out")
+    path = f"policies/activityBasedTimeoutPolicies/{policy['id']}.yaml"
+    assert _file(env, path)["definition"] == policy["definition"]
+    longer = [policy["definition"][0].replace("01:00:00", "23:00:00")]
+    env.graph("PATCH", f"policies/activityBasedTimeoutPolicies/{policy['id']}", {"definition": longer})
+    actions = env.plan(path)["actions"]
+    assert [(a["action"], [c["path"] for c in a["changes"]]) for a in actions] == [("update", ["definition"])]
+    env.restore(path)
+    assert (
+        env.graph("GET", f"policies/activityBasedTimeoutPolicies/{policy['id']}")["definition"]
+        == (policy["definition"])
+    )
+    env.assert_empty(path)
+
+    env.graph("DELETE", f"policies/activityBasedTimeoutPolicies/{policy['id']}")
+    env.ok("backup")
+    env.restore("Idle session sign-out")
+    new = idmap(env)["ids"][policy["id"]]
+    back = env.graph("GET", f"policies/activityBasedTimeoutPolicies/{new}")
+    assert {k: back[k] for k in ("displayName", "definition", "isOrganizationDefault")} == {
+        k: policy[k] for k in ("displayName", "definition", "isOrganizationDefault")
+    }
+    env.ok("backup")
+    env.assert_empty()

@@ -3,6 +3,7 @@ security defaults, authentication flows (self-service sign-up) and the admin con
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -125,3 +126,68 @@ def test_policy_writes_are_audited(g: Graph) -> None:
     assert mine and mine[-1]["category"] == "Policy"
     modified = mine[-1]["targetResources"][0]["modifiedProperties"]
     assert modified == [{"displayName": "isEnabled", "oldValue": "true", "newValue": "false"}]
+
+
+TIMEOUTS = "policies/activityBasedTimeoutPolicies"
+
+
+def _definition(timeout: str = "01:00:00", app: str = "default", version: int = 1) -> list[str]:
+    rules = {
+        "Version": version,
+        "ApplicationPolicies": [{"ApplicationId": app, "WebSessionIdleTimeout": timeout}],
+    }
+    return [json.dumps({"ActivityBasedTimeoutPolicy": rules})]
+
+
+def test_activity_based_timeout_policies_create_list_update_delete(g: Graph) -> None:
+    """activitybasedtimeoutpolicy-post-activitybasedtimeoutpolicies.md (201 with the policy), -list.md,
+    -get.md, -update.md (204) and -delete.md (204; gone for good: 404 after)."""
+    body = {"displayName": "Idle sign-out", "definition": _definition(), "isOrganizationDefault": True}
+    r = g.post(TIMEOUTS, body)
+    assert r.status_code == 201, r.text
+    created = r.json()
+    assert created["@odata.context"] == f"{g.base}/$metadata#{TIMEOUTS}/$entity"
+    assert created["definition"] == body["definition"] and created["isOrganizationDefault"] is True
+    oid = created["id"]
+    listed = g.get(TIMEOUTS).json()
+    assert listed["@odata.context"] == f"{g.base}/$metadata#{TIMEOUTS}"
+    assert [p["id"] for p in listed["value"]] == [oid]
+    assert g.patch(f"{TIMEOUTS}/{oid}", {"definition": _definition("00:30:00")}).status_code == 204
+    assert g.get(f"{TIMEOUTS}/{oid}").json()["definition"] == _definition("00:30:00")
+    assert g.delete(f"{TIMEOUTS}/{oid}").status_code == 204
+    assert_error(g.get(f"{TIMEOUTS}/{oid}"), 404, "Request_ResourceNotFound")
+
+
+def test_activity_based_timeout_policy_validation(g: Graph) -> None:
+    """resources/activitybasedtimeoutpolicy.md: displayName and definition are required; the definition is
+    the JSON text of a Version 1 policy whose ApplicationId is `default` or the Azure portal's and whose
+    WebSessionIdleTimeout is at least 5 minutes and at most a day (23:59:59)."""
+    assert_error(g.post(TIMEOUTS, {"displayName": "x"}), 400, "Request_BadRequest")
+    assert_error(g.post(TIMEOUTS, {"definition": _definition()}), 400, "Request_BadRequest")
+    for definition in (
+        _definition("00:04:59"),
+        _definition("1.00:00:00"),
+        _definition(version=2),
+        _definition(app="00000003-0000-0000-c000-000000000000"),
+        ["not json"],
+    ):
+        r = g.post(TIMEOUTS, {"displayName": "x", "definition": definition})
+        assert_error(r, 400, "Request_BadRequest")
+    assert g.post(TIMEOUTS, {"displayName": "x", "definition": _definition("23:59:59")}).status_code == 201
+    oid = g.get(TIMEOUTS).json()["value"][0]["id"]
+    assert_error(
+        g.patch(f"{TIMEOUTS}/{oid}", {"definition": _definition("00:01:00")}), 400, "Request_BadRequest"
+    )
+    assert_error(g.patch(f"{TIMEOUTS}/{oid}", {"id": "x"}), 400, "Request_BadRequest")
+
+
+def test_activity_based_timeout_policies_need_their_documented_permissions(
+    graph_factory: Callable[..., Graph],
+) -> None:
+    """activitybasedtimeoutpolicy-list.md: Policy.Read.All reads; the create, update and delete pages need
+    Policy.ReadWrite.ApplicationConfiguration."""
+    reader = graph_factory(permissions=["Policy.Read.All"])
+    assert reader.get(TIMEOUTS).status_code == 200
+    assert reader.post(TIMEOUTS, {"displayName": "x", "definition": _definition()}).status_code == 403
+    writer = graph_factory(permissions=["Policy.ReadWrite.ApplicationConfiguration"])
+    assert writer.post(TIMEOUTS, {"displayName": "x", "definition": _definition()}).status_code == 201
