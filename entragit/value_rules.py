@@ -1026,6 +1026,34 @@ RESOURCES: Mapping[str, Resource] = {
             "displayName definition",
         ),
         _resource(
+            "policies/permissionGrantPolicies",
+            "resources/permissiongrantpolicy.md resources/permissiongrantconditionset.md",
+            """
+            description string
+            displayName string
+            excludes object*
+            excludes[].clientApplicationIds string*
+            excludes[].clientApplicationPublisherIds string*
+            excludes[].clientApplicationTenantIds string*
+            excludes[].clientApplicationsFromVerifiedPublisherOnly boolean
+            excludes[].permissionClassification string : all low medium high
+            excludes[].permissionType string enum=permissionType : application delegated delegatedUserConsentable
+            excludes[].permissions string*
+            excludes[].resourceApplication string
+            id string
+            includes object*
+            includes[].clientApplicationIds string*
+            includes[].clientApplicationPublisherIds string*
+            includes[].clientApplicationTenantIds string*
+            includes[].clientApplicationsFromVerifiedPublisherOnly boolean
+            includes[].permissionClassification string : all low medium high
+            includes[].permissionType string enum=permissionType : application delegated delegatedUserConsentable
+            includes[].permissions string*
+            includes[].resourceApplication string
+            """,
+            "id",
+        ),
+        _resource(
             "organization",
             "resources/organization.md",
             """

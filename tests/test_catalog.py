@@ -32,6 +32,7 @@ REQUIRED_TYPES = {
     "authenticationFlowsPolicy",
     "adminConsentRequestPolicy",
     "activityBasedTimeoutPolicies",
+    "permissionGrantPolicies",
     "organization",
 }
 

@@ -16,7 +16,7 @@ is said as data too: objects it leaves out (`exclude_when`), properties written 
 - `roles`: custom role definitions, role assignments;
 - `tenant`: the tenant's singletons (authentication methods and authorization policies, organization);
 - `tenant_policies`: the tenant-wide policy singletons (security defaults, authentication flows, admin
-  consent requests) and activity-based timeout policies;
+  consent requests), activity-based timeout and custom permission grant policies;
 - `reports`: the tenant reports and the audit log's permission.
 
 This module assembles `CATALOG` and looks types up in it; every public name of the package is importable
@@ -100,6 +100,7 @@ CATALOG: tuple[ObjectType, ...] = (
     tenant_policies.AUTHENTICATION_FLOWS,
     tenant_policies.ADMIN_CONSENT_REQUEST,
     tenant_policies.ACTIVITY_BASED_TIMEOUT,
+    tenant_policies.PERMISSION_GRANT_POLICIES,
     tenant.ORGANIZATION,
 )
 

@@ -209,6 +209,14 @@ class ObjectType:
     # (built-in role definitions and authentication strengths cannot be restored and are the same in every
     # tenant).
     exclude_when: tuple[tuple[str, Any], ...] = ()
+    # Objects whose id starts with one of these are listed but not backed up: Microsoft's built-in ones, the
+    # same in every tenant and not writable (permission grant policies `microsoft-*`).
+    exclude_id_prefixes: tuple[str, ...] = ()
+    # Lists of objects Graph returns inline but writes as a collection of their own under the object's path:
+    # each item POSTed to `<item path>/<property>`, removed by DELETE `<item path>/<property>/<item id>`
+    # (a permission grant policy's `includes` and `excludes`). The items' ids are Graph's, kept out of the
+    # files (`volatile`): items are told apart by their content.
+    sub_collections: tuple[str, ...] = ()
     create_method: str = "POST"  # "PATCH": created by PATCH on the item path (authentication contexts)
     # "PUT": Graph replaces the object whole (adminConsentRequestPolicy): an update sends every writable
     # property, changed or not.
@@ -388,5 +396,8 @@ def delta_select_param(t: ObjectType) -> str | None:
 
 
 def is_backed_up(t: ObjectType, obj: Mapping[str, Any]) -> bool:
-    """False for listed objects the catalog leaves out (built-in role definitions and auth strengths)."""
+    """False for listed objects the catalog leaves out (built-in role definitions, auth strengths and
+    permission grant policies)."""
+    if t.exclude_id_prefixes and str(obj.get("id") or "").startswith(t.exclude_id_prefixes):
+        return False
     return not any(obj.get(prop) == value for prop, value in t.exclude_when)

@@ -83,3 +83,39 @@ ACTIVITY_BASED_TIMEOUT: ObjectType = ObjectType(
     permissions_restore=("Policy.ReadWrite.ApplicationConfiguration",),
     notes="Recreated from its file when deleted (Graph keeps no deleted policies).",
 )
+
+# resources/permissiongrantpolicy.md: which consents a user or an admin may grant. Graph lists the built-in
+# policies (ids `microsoft-*`, the same in every tenant, not writable) with the custom ones: only these are
+# kept. The list returns each policy's condition sets inline (permissiongrantpolicy-list.md), but they are
+# written one by one (permissiongrantpolicy-post-includes.md, -delete-includes.md, and the same for excludes).
+_CONDITION_SETS = ("includes", "excludes")
+PERMISSION_GRANT_POLICIES: ObjectType = ObjectType(
+    name="permissionGrantPolicies",
+    path="policies/permissionGrantPolicies",
+    select=_names("id displayName description includes excludes"),
+    send_select=False,
+    volatile=tuple(f"{c}[].id" for c in _CONDITION_SETS),
+    unordered=(
+        *_CONDITION_SETS,
+        *(
+            f"{c}[].{p}"
+            for c in _CONDITION_SETS
+            for p in _names(
+                "clientApplicationIds clientApplicationPublisherIds clientApplicationTenantIds permissions"
+            )
+        ),
+    ),
+    # The caller names a policy: `id` is required on create
+    # (permissiongrantpolicy-post-permissiongrantpolicies.md).
+    create_only=("id",),
+    unique=("id",),
+    exclude_id_prefixes=("microsoft-",),
+    sub_collections=_CONDITION_SETS,
+    references=tuple(
+        Reference(f"{c}[].clientApplicationIds", ("applications",), key="appId") for c in _CONDITION_SETS
+    ),
+    rank=76,
+    permissions_backup=("Policy.Read.PermissionGrant",),
+    permissions_restore=("Policy.ReadWrite.PermissionGrant",),
+    notes="Custom policies only; condition sets are added and removed one by one.",
+)

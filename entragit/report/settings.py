@@ -55,6 +55,10 @@ SETTINGS: dict[str, tuple[Callable[[Obj | None, Obj | None], list[str]], ...]] =
         _switch("isEnabled", "admin consent requests"),
         _listed("reviewers", "admin consent reviewers"),
     ),
+    "permissionGrantPolicies": (
+        _listed("includes", "consent conditions included"),
+        _listed("excludes", "consent conditions excluded"),
+    ),
     "authorizationPolicy": (
         _listed("defaultUserRolePermissions.permissionGrantPoliciesAssigned", "user consent policies"),
         _switch("allowUserConsentForRiskyApps", "user consent for risky apps"),

@@ -147,6 +147,8 @@ class Writer:
         if a.late:  # the object may be recreated, the owner app of a value too (a new appId, a new name)
             body = {canonical.extension_renamed(k, self.idmap.app_ids): v for k, v in body.items()}
             return [self._write(a, "PATCH", t.item_path(self.idmap.new_id(a.id)), body)]
+        for prop in t.sub_collections:  # written item by item after the PATCH (`_sub_collections`)
+            body.pop(prop, None)
         actions = dict(t.write_actions)
         out: list[Write] = []
         for prop in [p for p in body if p in actions]:
@@ -172,9 +174,34 @@ class Writer:
         return out
 
     def update(self, a: Action, changes: Sequence[Change] | None = None) -> str:
-        for w in self._update_writes(a, a.changes if changes is None else changes):
+        changes = a.changes if changes is None else changes
+        for w in self._update_writes(a, changes):
             self._send(a, w.method, w.path, w.body)
+        desired = self._desired(a)
+        for prop in [c.path for c in changes if c.path in a.type.sub_collections]:
+            self._sub_collection(a, self.idmap.new_id(a.id), prop, _dicts(desired.get(prop)))
         return _updated(a)
+
+    def _sub_collection(self, a: Action, oid: str, prop: str, wanted: list[dict[str, Any]]) -> None:
+        """Make the items Graph holds under `<object>/<prop>` those of `wanted` (catalog `sub_collections`):
+        the live items are read for their ids, those no longer wanted are deleted, the missing ones POSTed.
+        Items are compared without their ids (Graph gives a new one to each item created)."""
+        base = f"{a.type.item_path(oid)}/{prop}"
+        live = [i for i in self.client.list(base) if isinstance(i, dict)]
+
+        def content(item: Mapping[str, Any]) -> dict[str, Any]:
+            return canonical.normalize(a.type, {prop: [{k: v for k, v in item.items() if k != "id"}]})[prop][
+                0
+            ]
+
+        have = [content(i) for i in live]
+        want = [content(i) for i in wanted]
+        for item, shape in zip(live, have, strict=True):
+            if shape not in want:
+                self._send(a, "DELETE", f"{base}/{item['id']}")
+        for shape in want:
+            if shape not in have:
+                self._send(a, "POST", base, shape)
 
     def _create_body(self, a: Action) -> dict[str, Any]:
         """The creatable properties, references to objects recreated so far rewritten."""
@@ -187,7 +214,11 @@ class Writer:
     def _plain_create(a: Action) -> bool:
         """A creation that is one POST and nothing after it but the id map (no password, licences,
         invitation or appId to carry over), so that many go through $batch together."""
-        return a.type.create_method == "POST" and a.type.name not in ("users", "applications")
+        return (
+            a.type.create_method == "POST"
+            and a.type.name not in ("users", "applications")
+            and not a.type.sub_collections
+        )
 
     def recreate(self, a: Action) -> str:
         """POST the creatable properties (references rewritten); record the new id before anything else."""
@@ -207,6 +238,7 @@ class Writer:
         uris = [str(u) for u in body.get("identifierUris") or []]
         if own and any(own in u for u in uris):
             body["identifierUris"] = [u for u in uris if own not in u]
+        items = {p: _dicts(body.pop(p, None)) for p in t.sub_collections}
         created, adopted = self._create(a, t.path, body, body)
         new = str(created.get("id") or "")
         if not new:
@@ -224,6 +256,12 @@ class Writer:
                 )
             except GraphError as exc:
                 raise _Partly(f"{done}, but identifierUris not set: {exc}") from None
+        for prop, wanted in items.items():
+            if wanted:
+                try:
+                    self._sub_collection(a, new, prop, wanted)
+                except GraphError as exc:
+                    raise _Partly(f"{done}, but {prop} not all set: {exc}") from None
         done += self._licences(a, new)
         if secret:
             done += f"; {self.reveal(a, secret)}"
@@ -318,6 +356,8 @@ class Writer:
             self.idmap.pending[a.id] = resume.now()  # saved by run_many before anything is sent
             return [(self._write(a, "POST", a.type.path, self._create_body(a)), [])]
         if a.action == UPDATE:
+            if any(c.path in a.type.sub_collections for c in a.changes):
+                return None  # reads the live items first
             writes = self._update_writes(a, a.changes)
             return [(w, []) for w in writes] if len(writes) == 1 else None
         if a.action == DELETE:  # apply --prune: directory objects go to deleted items (user-delete.md)

@@ -1758,6 +1758,7 @@ class TenantGenerator:
             "servicePrincipals": [graph_sp, *self.sps],
             "oauth2PermissionGrants": grants,
             "policies/activityBasedTimeoutPolicies": [baseline.idle_timeout_policy(self.new_id())],
+            "policies/permissionGrantPolicies": [baseline.verified_low_risk_policy(self.new_id())],
             "identity/conditionalAccess/namedLocations": self.named_locations,
             "identity/conditionalAccess/authenticationStrength/policies": self.strengths,
             "identity/conditionalAccess/authenticationContextClassReferences": self.contexts,

@@ -21,8 +21,8 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import unquote
 
+from entragit.sandbox import consent_policies, documented, extensions, invitations, licenses, permissions
 from entragit.sandbox import delta as delta_mod
-from entragit.sandbox import documented, extensions, invitations, licenses, permissions
 from entragit.sandbox import domains as domains_mod
 from entragit.sandbox import expand as expand_mod
 from entragit.sandbox.audit import Auditor
@@ -732,6 +732,8 @@ class GraphApi:
                 return self._remove_password(ctx, td, oid)
         if td.key == "applications" and low == "extensionproperties":
             return extensions.handle(self, ctx, method, oid, rest[1:])
+        if td.key == consent_policies.KEY and low in consent_policies.SETS:
+            return consent_policies.condition_sets(self, ctx, method, oid, rest)
         rel = td.relationship(name)
         if rel is not None:
             return self._relationship(ctx, method, td, oid, f"{td.key}#{rel.name}", rel.targets, rest[1:])
@@ -1157,6 +1159,7 @@ class GraphApi:
             "roleManagement/directory/roleAssignments": self.rules.create_role_assignment,
             "oauth2PermissionGrants": self.rules.create_grant,
             "policies/activityBasedTimeoutPolicies": self.rules.create_timeout_policy,
+            consent_policies.KEY: lambda _td, b: consent_policies.create(self, b),
         }.get(td.key)
         if creator is None:
             not_allowed()
@@ -1246,6 +1249,8 @@ class GraphApi:
             bad(f"The @odata.type of a {td.resource} cannot be changed.")
         changes = {k: v for k, v in changes.items() if not k.startswith("@odata.")}
         changes = extensions.check_values(self.tenant, td, changes, old)
+        if td.key == consent_policies.KEY:
+            consent_policies.check_update(old, changes)
         known: set[str] | None = None
         if td.known is not None:
             known = set(td.known) | set(old)
@@ -1302,6 +1307,8 @@ class GraphApi:
                 bad(MAIL_GROUP_WRITE)
         if td.key == "users" and obj.get("onPremisesSyncEnabled"):
             bad(SYNC_REFUSAL)
+        if td.key == consent_policies.KEY:
+            consent_policies.check_delete(obj)
         target = self.audit.target(td.key, obj)
         if td.directory_object or td.soft_delete:
             self.tenant.delete(td.key, oid)

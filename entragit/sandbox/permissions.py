@@ -412,6 +412,20 @@ RULES: tuple[Rule, ...] = (
         "activitybasedtimeoutpolicy-post-activitybasedtimeoutpolicies.md",
         "Policy.ReadWrite.ApplicationConfiguration",
     ),
+    # permissiongrantpolicy-list.md / -get.md, -list-includes.md, -list-excludes.md; the writes:
+    # permissiongrantpolicy-post-permissiongrantpolicies.md, -update.md, -delete.md, -post-includes.md ...
+    _r(
+        "GET",
+        "policies/permissiongrantpolicies/**",
+        "permissiongrantpolicy-list.md",
+        "Policy.Read.PermissionGrant Policy.ReadWrite.PermissionGrant",
+    ),
+    _r(
+        "*",
+        "policies/permissiongrantpolicies/**",
+        "permissiongrantpolicy-post-permissiongrantpolicies.md",
+        "Policy.ReadWrite.PermissionGrant",
+    ),
     _r(
         "GET",
         "policies/authenticationmethodspolicy/**",

@@ -756,6 +756,22 @@ _add(
         audit_type="Policy",
     )
 )
+# resources/permissiongrantpolicy.md (a policyBase: a directory object); sandbox/consent_policies.py.
+_add(
+    TypeDef(
+        key="policies/permissionGrantPolicies",
+        entity="permissionGrantPolicy",
+        resource="PermissionGrantPolicy",
+        context="policies/permissionGrantPolicies",
+        entity_context="policies/permissionGrantPolicies",
+        known=frozenset({"id", "deletedDateTime", "displayName", "description", "includes", "excludes"}),
+        read_only=_DIRECTORY_READ_ONLY,
+        id_style="given",
+        audit_category="Policy",
+        audit_noun="permission grant policy",
+        audit_type="Policy",
+    )
+)
 _add(
     TypeDef(
         key="oauth2PermissionGrants",

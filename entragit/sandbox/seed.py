@@ -63,6 +63,7 @@ COLLECTIONS: tuple[str, ...] = (
     "roleManagement/directory/roleAssignments",
     "oauth2PermissionGrants",
     "policies/activityBasedTimeoutPolicies",
+    "policies/permissionGrantPolicies",
     "organization",
     "subscribedSkus",
     "security/secureScores",

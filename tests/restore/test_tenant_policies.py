@@ -122,3 +122,42 @@ def test_activity_based_timeout_policy_changed_then_deleted_comes_back(env: Env)
     }
     env.ok("backup")
     env.assert_empty()
+
+
+GRANTS = "policies/permissionGrantPolicies"
+
+
+def test_custom_permission_grant_policy_and_its_condition_sets_come_back(env: Env) -> None:
+    """Only custom policies are kept (built-in `microsoft-*` ones are the same in every tenant), without the
+    condition sets' ids (Graph's, new with each set). A changed policy is PATCHed and its condition sets
+    added and removed one by one (permissiongrantpolicy-post-includes.md, -delete-excludes.md); a deleted
+    one is created again under its own id (permissiongrantpolicy-post-permissiongrantpolicies.md) with its
+    sets."""
+    files = sorted(p.name for p in (env.root / GRANTS).iterdir())
+    assert files == ["verified-low-risk.yaml"]
+    path = f"{GRANTS}/verified-low-risk.yaml"
+    kept = _file(env, path)
+    assert kept["excludes"] == [] and "id" not in kept["includes"][0]
+    live = env.graph("GET", f"{GRANTS}/verified-low-risk")
+    env.graph("PATCH", f"{GRANTS}/verified-low-risk", {"displayName": "Anything goes"})
+    env.graph("DELETE", f"{GRANTS}/verified-low-risk/includes/{live['includes'][0]['id']}")
+    env.graph("POST", f"{GRANTS}/verified-low-risk/excludes", {"permissionType": "application"})
+    env.graph("POST", f"{GRANTS}/verified-low-risk/includes", {"permissionType": "application"})
+
+    changed = sorted(c["path"] for a in env.plan(path)["actions"] for c in a["changes"])
+    assert changed == ["displayName", "excludes", "includes"]
+    env.restore(path)
+    back = env.graph("GET", f"{GRANTS}/verified-low-risk")
+    assert back["displayName"] == live["displayName"] and back["excludes"] == []
+    assert [{k: v for k, v in i.items() if k != "id"} for i in back["includes"]] == [
+        {k: v for k, v in live["includes"][0].items() if k != "id"}
+    ]
+    env.assert_empty(path)
+
+    env.graph("DELETE", f"{GRANTS}/verified-low-risk")
+    env.ok("backup")
+    env.restore(path, "--at", env.baseline)
+    again = env.graph("GET", f"{GRANTS}/verified-low-risk")
+    assert again["displayName"] == live["displayName"] and len(again["includes"]) == 1
+    env.ok("backup")
+    env.assert_empty()

@@ -191,3 +191,74 @@ def test_activity_based_timeout_policies_need_their_documented_permissions(
     assert reader.post(TIMEOUTS, {"displayName": "x", "definition": _definition()}).status_code == 403
     writer = graph_factory(permissions=["Policy.ReadWrite.ApplicationConfiguration"])
     assert writer.post(TIMEOUTS, {"displayName": "x", "definition": _definition()}).status_code == 201
+
+
+GRANTS = "policies/permissionGrantPolicies"
+
+
+def test_permission_grant_policies_list_built_in_and_custom_with_condition_sets(g: Graph) -> None:
+    """permissiongrantpolicy-list.md: built-in (`microsoft-*`) and custom policies, each with its includes
+    and excludes inline; -post-permissiongrantpolicies.md: the caller's id, 201."""
+    r = g.post(GRANTS, {"id": "my-policy", "displayName": "Mine", "description": "d"})
+    assert r.status_code == 201, r.text
+    assert r.json()["id"] == "my-policy" and r.json()["includes"] == []
+    listed = {p["id"]: p for p in g.get(GRANTS).json()["value"]}
+    assert {"microsoft-company-admin", "microsoft-user-default-low", "my-policy"} <= set(listed)
+    assert listed["microsoft-company-admin"]["includes"][0]["permissionType"] == "application"
+    assert listed["my-policy"]["excludes"] == []
+
+
+def test_condition_sets_are_added_and_removed_on_their_own(g: Graph) -> None:
+    """permissiongrantpolicy-post-includes.md (201, the set with its id and every default of
+    resources/permissiongrantconditionset.md), -list-includes.md, -delete-includes.md (204); the same for
+    excludes; the policy's PATCH takes neither (they are navigation properties)."""
+    assert g.post(GRANTS, {"id": "p1", "displayName": "P1"}).status_code == 201
+    r = g.post(f"{GRANTS}/p1/includes", {"permissionType": "delegated", "permissionClassification": "low"})
+    assert r.status_code == 201, r.text
+    item = r.json()
+    assert item["permissions"] == ["all"] and item["resourceApplication"] == "any"
+    assert item["clientApplicationsFromVerifiedPublisherOnly"] is False
+    assert g.post(f"{GRANTS}/p1/excludes", {"permissionType": "application"}).status_code == 201
+    assert [i["id"] for i in g.get(f"{GRANTS}/p1/includes").json()["value"]] == [item["id"]]
+    assert len(g.get(f"{GRANTS}/p1").json()["excludes"]) == 1
+    assert g.delete(f"{GRANTS}/p1/includes/{item['id']}").status_code == 204
+    assert g.get(f"{GRANTS}/p1").json()["includes"] == []
+    assert_error(g.patch(f"{GRANTS}/p1", {"includes": []}), 400, "Request_BadRequest")
+    assert g.patch(f"{GRANTS}/p1", {"displayName": "P one"}).status_code == 204
+    assert g.delete(f"{GRANTS}/p1").status_code == 204
+    assert_error(g.get(f"{GRANTS}/p1"), 404, "Request_ResourceNotFound")
+
+
+def test_permission_grant_policy_validation(g: Graph) -> None:
+    """The create page's example names the id (a custom policy's own name); `microsoft-` is the built-in
+    policies' prefix and those are not writable; a condition set needs permissionType, of the permissionType
+    enumeration, and `delegatedUserConsentable` "can't be used in custom permission grant policies"
+    (resources/permissiongrantconditionset.md)."""
+    assert_error(g.post(GRANTS, {"displayName": "no id"}), 400, "Request_BadRequest")
+    assert_error(g.post(GRANTS, {"id": "microsoft-mine", "displayName": "x"}), 400, "Request_BadRequest")
+    assert g.post(GRANTS, {"id": "p2", "displayName": "P2"}).status_code == 201
+    assert_error(g.post(GRANTS, {"id": "p2", "displayName": "again"}), 400, "Request_BadRequest")
+    assert_error(g.post(f"{GRANTS}/p2/includes", {"permissions": ["all"]}), 400, "Request_BadRequest")
+    body = {"permissionType": "delegatedUserConsentable"}
+    assert_error(g.post(f"{GRANTS}/p2/includes", body), 400, "Request_BadRequest")
+    assert_error(g.post(f"{GRANTS}/p2/includes", {"permissionType": "sometimes"}), 400, "Request_BadRequest")
+    assert_error(
+        g.patch(f"{GRANTS}/microsoft-company-admin", {"displayName": "x"}), 400, "Request_BadRequest"
+    )
+    assert_error(g.delete(f"{GRANTS}/microsoft-company-admin"), 400, "Request_BadRequest")
+    body = {"permissionType": "delegated"}
+    assert_error(g.post(f"{GRANTS}/microsoft-company-admin/excludes", body), 400, "Request_BadRequest")
+
+
+def test_permission_grant_policies_need_their_documented_permissions(
+    graph_factory: Callable[..., Graph],
+) -> None:
+    """permissiongrantpolicy-list.md: Policy.Read.PermissionGrant reads (Policy.Read.All does not); the
+    create, update, delete and condition set pages need Policy.ReadWrite.PermissionGrant."""
+    assert graph_factory(permissions=["Policy.Read.All"]).get(GRANTS).status_code == 403
+    reader = graph_factory(permissions=["Policy.Read.PermissionGrant"])
+    assert reader.get(GRANTS).status_code == 200
+    assert reader.post(GRANTS, {"id": "p", "displayName": "P"}).status_code == 403
+    writer = graph_factory(permissions=["Policy.ReadWrite.PermissionGrant"])
+    assert writer.post(GRANTS, {"id": "p", "displayName": "P"}).status_code == 201
+    assert writer.post(f"{GRANTS}/p/includes", {"permissionType": "delegated"}).status_code == 201

@@ -87,6 +87,16 @@ DOCUMENTED: tuple[Documented, ...] = (
         "api-reference/v1.0/api/authenticationmethodspolicy-get.md",
         "a navigation property of each method configuration, returned inline with it (the response example)",
     ),
+    *(
+        Documented(
+            "navigation",
+            "permissionGrantPolicies",
+            name,
+            "api-reference/v1.0/api/permissiongrantpolicy-list.md",
+            "a navigation property, returned inline with each policy (the response example)",
+        )
+        for name in ("includes", "excludes")
+    ),
     Documented(
         "navigation",
         "conditionalAccessPolicies",
