@@ -109,3 +109,9 @@ def test_a_backup_app_granted_exactly_what_permissions_lists_backs_up_everything
     result = run_backup(root, client=live_helpers.client_for(without), full=True)
     assert [e.split(":")[0] for e in result.errors] == ["authenticationContexts"]
     assert "Policy.Read.ConditionalAccess" in result.errors[0]
+
+    without = sandbox_factory(permissions=[p for p in granted if p != "Policy.Read.PermissionGrant"])
+    result = run_backup(root, client=live_helpers.client_for(without), full=True)
+    assert [e.split(":")[0] for e in result.errors] == ["permissionGrantPolicies"]
+    assert "Policy.Read.PermissionGrant" in result.errors[0]
+    assert (root / "policies/permissionGrantPolicies/verified-low-risk.yaml").is_file()  # not a deletion
