@@ -8,6 +8,7 @@ sandbox, a sovereign cloud) without editing it.
 
 from __future__ import annotations
 
+import difflib
 import io
 import os
 import re
@@ -214,22 +215,28 @@ def _str_list(data: Mapping[str, Any], key: str) -> list[str]:
     return list(value)
 
 
+def _unknown_type(name: str, valid: Mapping[str, Any]) -> str:
+    """One line for a misspelt type: the closest valid names, and where the whole list is (two dozen
+    names no longer fit one readable line)."""
+    lower = {n.lower(): n for n in valid}
+    close = [lower[m] for m in difflib.get_close_matches(name.lower(), list(lower), n=3, cutoff=0.6)]
+    hint = f"valid types include {', '.join(close)}; " if close else ""
+    return f"unknown type {name!r}; {hint}`entragit permissions --by-type` lists them all"
+
+
 def _check_type_names(data: Mapping[str, Any], attrs: Mapping[str, Any]) -> None:
     """A misspelt type or attribute name must not silently back up (or skip) what the admin meant."""
     from entragit import catalog
 
     valid = {t.name: t for t in catalog.CATALOG}
-    names = ", ".join(sorted(valid))
     for key in ("include_types", "exclude_types"):
         for name in _str_list(data, key):
             if name not in valid:
-                raise ConfigError(f"{CONFIG_FILE}: {key}: unknown type {name!r}; valid types: {names}")
+                raise ConfigError(f"{CONFIG_FILE}: {key}: {_unknown_type(name, valid)}")
     for name, props in attrs.items():
         t = valid.get(str(name))
         if t is None:
-            raise ConfigError(
-                f"{CONFIG_FILE}: exclude_attributes: unknown type {name!r}; valid types: {names}"
-            )
+            raise ConfigError(f"{CONFIG_FILE}: exclude_attributes: {_unknown_type(str(name), valid)}")
         known = {p.split(".")[0] for p in t.select} | {r.name for r in t.relationships}
         for prop in props:
             if prop not in known:

@@ -114,7 +114,7 @@ def test_saved_file_lists_the_tenant_first_and_init_twice_is_fine(tmp_path: Path
         ("", "entragit.yaml: is empty; run `entragit init`"),
         (
             "tenant_id: t\nclient_id: c\nexclude_types: [userz]\n",
-            "exclude_types: unknown type 'userz'; valid",
+            "exclude_types: unknown type 'userz'; valid types include users; ",
         ),
         ("tenant_id: t\nclient_id: c\ninclude_types: [Users]\n", "include_types: unknown type 'Users'"),
         (
