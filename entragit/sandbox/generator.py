@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from entragit.sandbox import baseline
+from entragit.sandbox import baseline, custom_attributes
 from entragit.sandbox.agents import agent_objects
 from entragit.sandbox.baseline import (
     EXCHANGE_APP_ID,
@@ -1747,6 +1747,7 @@ class TenantGenerator:
             self.users += agents["users"]
             self.apps += agents["applications"]
             self.sps += agents["servicePrincipals"]
+        attributes = custom_attributes.seed(self.users, self.sps)
         graph_sp = baseline.graph_service_principal(self.graph_sp_id)
         graph_sp["appRoleAssignedTo"] = self.graph_assignments
         org = baseline.organization(self.tenant_id, self.domain, SANDBOX_ORG_NAME, self.now)
@@ -1766,6 +1767,7 @@ class TenantGenerator:
             "roleManagement/directory/roleAssignments": self.role_assignments,
             "auditLogs/directoryAudits": audits,
             "deletedItems": self.deleted,
+            **attributes,
         }
 
 

@@ -18,9 +18,11 @@ import logging
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from typing import Any
 from urllib.parse import unquote
 
+from entragit.sandbox import custom_attributes as csa
 from entragit.sandbox import delta as delta_mod
 from entragit.sandbox import documented, extensions, invitations, licenses, permissions
 from entragit.sandbox import domains as domains_mod
@@ -135,7 +137,10 @@ class GraphApi:
                     self._last_purge = now
                 if req.roles is not None:
                     permissions.authorize(self.tenant, req.method, req.path, req.body, req.roles, req.app_id)
-                return self._dispatch(req)
+                resp = self._dispatch(req)
+                if req.method.upper() == "GET":
+                    csa.hide_unless_permitted(resp.body, req.roles)
+                return resp
             except ApiError as exc:
                 if req.method.upper() in ("POST", "PATCH", "PUT", "DELETE"):
                     self.audit.failed(req, exc.message)
@@ -256,6 +261,10 @@ class GraphApi:
                 return oid
         if td.key == "identity/conditionalAccess/authenticationContextClassReferences":
             return raw  # PATCH creates it (upsert)
+        if td.key in (csa.SETS, csa.DEFINITIONS):
+            for oid in coll.objs:  # case insensitive ids (resources/attributeset.md, ...definition.md)
+                if oid.lower() == raw.lower():
+                    return oid
         not_found(raw)
 
     # ------------------------------------------------------------------------------------- reading
@@ -329,6 +338,8 @@ class GraphApi:
             chain = self._manager_chain(obj["id"], options, select)
             if chain is not None:
                 out["manager"] = chain
+        elif name == "allowedValues":
+            out[name] = csa.expanded(obj)
         elif name == "principal":
             out["principal"] = self._directory_item(str(obj.get("principalId")), None)
         else:  # roleDefinition
@@ -758,6 +769,8 @@ class GraphApi:
             objs = [coll.objs[i] for i in sorted(coll.find("principalId", oid))]
             fragment = f"{td.key}('{oid}')/appRoleAssignments"
             return self._list_objects(ctx, TYPES["appRoleAssignments"], objs, fragment)
+        if td.key == csa.DEFINITIONS and low == "allowedvalues":
+            return csa.allowed_values(self, ctx, method, td, oid, rest[1:])
         if td.key == "identity/conditionalAccess/authenticationStrength/policies" and low in (
             "updateallowedcombinations",
             "microsoft.graph.updateallowedcombinations",
@@ -1155,9 +1168,14 @@ class GraphApi:
             "roleManagement/directory/roleDefinitions": self.rules.create_role_definition,
             "roleManagement/directory/roleAssignments": self.rules.create_role_assignment,
             "oauth2PermissionGrants": self.rules.create_grant,
+            csa.SETS: partial(csa.create_set, self.tenant),
+            csa.DEFINITIONS: partial(csa.create_definition, self.tenant),
         }.get(td.key)
         if creator is None:
             not_allowed()
+        if td.key in csa.HOLDERS and csa.PROPERTY in body:
+            # "assigned or updated only through a PATCH" (concepts/custom-security-attributes-examples.md)
+            bad("Custom security attributes can be assigned only by updating the object (PATCH).")
         checked = extensions.check_values(self.tenant, td, body, {})
         values = {k: checked.pop(k) for k in list(checked) if k.startswith(extensions.PREFIX)}
         obj, binds = creator(td, checked)
@@ -1235,6 +1253,10 @@ class GraphApi:
             return Response(204)
         if not td.updatable:
             not_allowed()
+        if td.key == csa.DEFINITIONS:
+            return csa.update_definition(self, ctx, td, oid, body)
+        if td.key == csa.SETS:
+            csa.check_set_update({k: v for k, v in body.items() if not k.startswith("@odata.")})
         old = coll.objs[oid]
         bindable = [r.name for r in td.relationships] if td.key == "groups" else []
         binds = self.rules.binds(body, bindable)
@@ -1251,7 +1273,9 @@ class GraphApi:
         for prop in changes:
             if prop in td.read_only or prop in td.create_only:
                 read_only(prop)
-        new = merge_patch(old, changes)
+        new = merge_patch(old, {k: v for k, v in changes.items() if k != csa.PROPERTY})
+        if td.key in csa.HOLDERS and csa.PROPERTY in changes:
+            new[csa.PROPERTY] = csa.assign(self.tenant, old.get(csa.PROPERTY), changes[csa.PROPERTY])
         new.pop("passwordProfile", None)
         self.rules.validate_update(td, old, new, changes)
         if binds:

@@ -59,6 +59,8 @@ COLLECTIONS: tuple[str, ...] = (
     "identity/conditionalAccess/authenticationStrength/policies",
     "identity/conditionalAccess/authenticationContextClassReferences",
     "directory/administrativeUnits",
+    "directory/attributeSets",
+    "directory/customSecurityAttributeDefinitions",
     "roleManagement/directory/roleDefinitions",
     "roleManagement/directory/roleAssignments",
     "oauth2PermissionGrants",
