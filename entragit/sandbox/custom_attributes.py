@@ -405,7 +405,8 @@ def hide_unless_permitted(body: Any, roles: Iterable[str] | None) -> None:
     calling principal does not have access")."""
     if roles is None or READ_PERMISSIONS & {r.lower() for r in roles} or not isinstance(body, dict):
         return
-    for item in [body, *(body.get("value") if isinstance(body.get("value"), list) else [])]:
+    listed = body.get("value")
+    for item in [body, *(listed if isinstance(listed, list) else [])]:
         if isinstance(item, dict) and PROPERTY in item:
             item[PROPERTY] = None
 
@@ -417,7 +418,7 @@ _SEED_SET = {
     "description": "Attributes that gate access to sensitive resources",
     "maxAttributesPerSet": 25,
 }
-_SEED_DEFINITIONS = (
+_SEED_DEFINITIONS: tuple[dict[str, Any], ...] = (
     {
         "attributeSet": "Security",
         "description": "Highest data classification the principal may handle",
@@ -445,7 +446,7 @@ _SEED_DEFINITIONS = (
         "allowedValues": [],
     },
 )
-_SEED_VALUES = (
+_SEED_VALUES: tuple[dict[str, Any], ...] = (
     {"Clearance": "Secret", "Projects": ["Falcon", "Harbor"]},
     {"Clearance": "Confidential"},
     {"Projects": ["Harbor"]},

@@ -1155,7 +1155,8 @@ class GraphApi:
 
     def _create(self, ctx: Ctx, td: TypeDef) -> Response:
         body = self._body(ctx)
-        creator = {
+        Creator = Callable[[TypeDef, dict[str, Any]], tuple[dict[str, Any], dict]]
+        creators: dict[str, Creator] = {
             "users": self.rules.create_user,
             "groups": self.rules.create_group,
             "applications": self.rules.create_application,
@@ -1170,7 +1171,8 @@ class GraphApi:
             "oauth2PermissionGrants": self.rules.create_grant,
             csa.SETS: partial(csa.create_set, self.tenant),
             csa.DEFINITIONS: partial(csa.create_definition, self.tenant),
-        }.get(td.key)
+        }
+        creator = creators.get(td.key)
         if creator is None:
             not_allowed()
         if td.key in csa.HOLDERS and csa.PROPERTY in body:
