@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import heapq
+import json
 import threading
 import time
 from collections import deque
@@ -354,7 +355,12 @@ class _Run:
         seat = tenant_reports.seat_code if t.name == "users" else None
         delta_link: str | None = None
         seen, next_report = 0, PROGRESS_EVERY
-        for rendered, seats, _next, page_delta, listed in self.reader.rendered_round(t, self.renderer, seat):
+
+        def found(values: Mapping[str, Mapping[str, Any]]) -> None:
+            p.state["opted"] = _opted_digests(values)
+
+        pages = self.reader.rendered_round_with_values(t, self.renderer, seat, found)
+        for rendered, seats, _next, page_delta, listed in pages:
             if self.cancelled.is_set():
                 raise KeyboardInterrupt
             # unchanged since the last run (same digest): no file to compare
@@ -408,11 +414,15 @@ class _Run:
         previously_soft = set(old.get("soft") or [])
         objects: dict[str, dict[str, Any]] = {}
         removed_hard: list[str] = []
+        values = self.reader.opted_values(t)
+        blank = dict.fromkeys(catalog.not_in_delta(t))
         for item in rnd.items:
             oid = item.get("id")
             if not oid:
                 continue
             oid = str(oid)
+            if values is not None:  # opted-in properties a delta round never carries (`Reader.opted_values`)
+                item = {**item, **blank, **values.get(oid, {})}
             path = catalog.object_path(t, oid)
             removed = item.get("@removed")
             if removed is not None:
@@ -457,6 +467,7 @@ class _Run:
         digests_old = dict(digests)
         for path, obj in objects.items():
             self._process(out, path, obj, digests_old, digests)
+        opted = self._opted_changes(out, values, old, objects, removed_hard, digests_old, digests)
         for path in removed_hard:
             digests.pop(path, None)
             text = self.store.read_text(path)
@@ -464,10 +475,43 @@ class _Run:
                 out.entries[path] = _Entry("deleted", _name_from_text(t, text, path))
         out.summary.objects = len(digests)
         out.state = {"deltaLink": rnd.delta_link, "digests": digests}
+        if opted is not None:
+            out.state["opted"] = opted
         if soft_now:
             out.state["soft"] = sorted(soft_now)
         if t.name == "users":
             out.state["seats"] = seats
+
+    def _opted_changes(
+        self,
+        out: _Outcome,
+        values: Mapping[str, Mapping[str, Any]] | None,
+        old: Mapping[str, Any],
+        objects: Mapping[str, Any],
+        removed: Sequence[str],
+        digests_old: Mapping[str, str],
+        digests: dict[str, str],
+    ) -> dict[str, str] | None:
+        """Objects the delta round did not return whose opted-in values changed since the last run (the state
+        keeps a digest of each object's values): their files again, with the new values. Returns the digests
+        for the next run; None when the repository opts in to nothing here."""
+        if values is None:
+            return None
+        t = out.t
+        before: Mapping[str, str] = old.get("opted") or {}
+        now = _opted_digests(values)
+        for oid in sorted(set(before) | set(now)):
+            path = catalog.object_path(t, oid)
+            if before.get(oid) == now.get(oid) or path in objects or path in removed:
+                continue
+            text = self.store.read_text(path)
+            if text is None:
+                continue  # not backed up (yet): the delta round brings it with its values
+            rendered = self.reader.put_values(
+                t, path, canonical.load(text), values.get(oid, {}), digests_old.get(path)
+            )
+            self._apply(out, [rendered], digests)
+        return now
 
     # -- rendering into the snapshot -------------------------------------------------------------------------
 
@@ -830,6 +874,13 @@ def _settings_changed(
         if keys:
             found[t.name] = f"settings changed: {', '.join(keys)} for {t.name}"
     return found
+
+
+def _opted_digests(values: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
+    """id → digest of the opted-in values of each object that has any (incremental state, `opted`)."""
+    return {
+        oid: render.text_digest(json.dumps(v, sort_keys=True).encode("utf-8")) for oid, v in values.items()
+    }
 
 
 def _record_run(store: Store, result: BackupResult) -> None:

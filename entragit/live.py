@@ -191,6 +191,10 @@ def render_listed(
     return out
 
 
+def _oid(rendered: render.Rendered) -> str:
+    return rendered[0].rsplit("/", 1)[-1].removesuffix(".yaml")
+
+
 P = TypeVar("P")
 R = TypeVar("R")
 
@@ -266,6 +270,7 @@ class Reader:
         }
         self._extensions: dict[str, tuple[str, ...]] | None = None
         self._extensions_lock = threading.Lock()
+        self.opted_in = cfg.opted_in if cfg else frozenset()
 
     # -- what is asked for ---------------------------------------------------------------------------------
 
@@ -275,8 +280,10 @@ class Reader:
         return " and ".join(t.permissions_backup) or None
 
     def drop(self, t: ObjectType) -> list[str]:
-        """Attributes the repository excludes for this type (identity fields are never dropped)."""
-        return sorted(self.exclude_attrs.get(t.name, set()) - set(t.identity))
+        """Attributes the repository excludes for this type (identity fields are never dropped), and those
+        it does not opt in to (catalog `opt_in`)."""
+        dropped = self.exclude_attrs.get(t.name, set()) | set(catalog.opted_out(t, self.opted_in))
+        return sorted(dropped - set(t.identity))
 
     def rendering(self, t: ObjectType) -> dict[str, Any]:
         """The repository's settings that change how this type's files are written (entragit.yaml keys →
@@ -286,9 +293,15 @@ class Reader:
         The directory extensions the type takes count too: a new definition's values are returned only when
         selected, so an object unchanged since would never show them to an incremental run (nor to the delta
         link, whose $select was fixed when it was made); a run that finds another set reads the type whole.
-        Absent when the tenant has none, so that a tenant without extensions keeps its state as it was."""
+        Absent when the tenant has none, so that a tenant without extensions keeps its state as it was. An
+        opt-in setting appears only when it is on (older state has none)."""
         names = self.extensions(t)
-        return {"exclude_attributes": self.drop(t), **({"extensions": list(names)} if names else {})}
+        out: dict[str, Any] = {
+            "exclude_attributes": sorted(self.exclude_attrs.get(t.name, set()) - set(t.identity)),
+            **({"extensions": list(names)} if names else {}),
+        }
+        out.update({o.setting: True for o in t.opt_in if o.setting in self.opted_in})
+        return out
 
     def extensions(self, t: ObjectType) -> tuple[str, ...]:
         """Names of the directory extensions the tenant has for this type, sorted: discovered once per
@@ -319,6 +332,30 @@ class Reader:
                 return {k: tuple(sorted(v)) for k, v in found.items()}
             page = self.client.get(link, required_permission=perm)
 
+    def opted_values(self, t: ObjectType) -> dict[str, dict[str, Any]] | None:
+        """For a type whose opted-in properties a delta round is never asked for (`OptIn.not_in_delta`), those
+        properties of every object that has any, from one listing of `$select=id,<properties>`: Graph returns
+        them only when selected, and no delta page documents them. None when the repository opts in to
+        none."""
+        props = [p for p in catalog.not_in_delta(t) if p not in self.drop(t)]
+        if not props or not t.delta:
+            return None
+        params = {"$select": ",".join(["id", *props]), "$top": PAGE_TOP}
+        out: dict[str, dict[str, Any]] = {}
+        for item in self.client.list(t.path, params, required_permission=self.opt_in_permission(t)):
+            values = {p: item.get(p) for p in props if item.get(p) is not None}
+            if values and item.get("id"):
+                out[str(item["id"])] = values
+        return out
+
+    def opt_in_permission(self, t: ObjectType) -> str | None:
+        """The permissions reading a type with its opted-in properties takes."""
+        perms = [
+            *t.permissions_backup,
+            *(p for o in t.opt_in if o.setting in self.opted_in for p in o.permissions_backup),
+        ]
+        return " and ".join(perms) or None
+
     def select(self, t: ObjectType, sel: str | None) -> str:
         """A `$select` value: the catalog's properties but the excluded ones, and the type's extensions."""
         excluded = set(self.drop(t))
@@ -332,6 +369,8 @@ class Reader:
         sel = catalog.select_param(t)
         if sel:
             params["$select"] = self.select(t, sel)
+        if t.expand:
+            params["$expand"] = ",".join(t.expand)
         if t.list_filter and not deleted:
             params["$filter"] = t.list_filter
         if t.shard or deleted:
@@ -506,6 +545,50 @@ class Reader:
                 yield checked(raw, render_round_page(t.name, drop, raw.content, seat))
         yield from settled(0)
 
+    def rendered_round_with_values(
+        self,
+        t: ObjectType,
+        pool: render.RenderPool,
+        seat: Callable[[Mapping[str, Any]], str] | None = None,
+        found: Callable[[Mapping[str, Mapping[str, Any]]], None] | None = None,
+    ) -> Iterator[RenderedPage]:
+        """`rendered_round`, with the opted-in properties a delta round never carries (`opted_values`, listed
+        on a thread while the round runs) put into the objects that have any; `found` hears of them."""
+        if not [p for p in catalog.not_in_delta(t) if p not in self.drop(t)]:
+            yield from self.rendered_round(t, pool, seat)
+            return
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="entragit-optin") as ex:
+            listing = ex.submit(self.opted_values, t)
+            values: dict[str, dict[str, Any]] | None = None
+            for rendered, seats, next_link, delta_link, count in self.rendered_round(t, pool, seat):
+                if values is None:
+                    values = listing.result() or {}
+                    if found is not None:
+                        found(values)
+                page = [
+                    self.with_values(t, r, values[oid], None) if (oid := _oid(r)) in values else r
+                    for r in rendered
+                ]
+                yield page, seats, next_link, delta_link, count
+            if values is None and found is not None:
+                found(listing.result() or {})
+
+    def with_values(
+        self, t: ObjectType, rendered: render.Rendered, values: Mapping[str, Any], old_digest: str | None
+    ) -> render.Rendered:
+        """A rendered object again, with `values` (opted-in properties) put in."""
+        path, _digest, text, _name, _deleted = rendered
+        assert text is not None  # (a round's pages always come with their text)
+        return self.put_values(t, path, canonical.load(text.decode("utf-8")), values, old_digest)
+
+    def put_values(
+        self, t: ObjectType, path: str, obj: Mapping[str, Any], values: Mapping[str, Any], old: str | None
+    ) -> render.Rendered:
+        """A canonical object (a file's) with its opted-in properties set to `values` (missing: null)."""
+        props = [p for p in catalog.not_in_delta(t) if p not in self.drop(t)]
+        merged = {**obj, **{p: values.get(p) for p in props}}
+        return render.render(t, path, render.canonical_of(t, merged, {}, self.drop(t)), old)
+
     def latest_delta_link(self, t: ObjectType) -> str | None:
         """A deltaLink for "from now on" ($deltatoken=latest), taken before a plain listing."""
         sel = self.select(t, catalog.delta_select_param(t))
@@ -632,7 +715,7 @@ class Reader:
         unsettled: set[str] = set()
 
         if self.by_delta_round(t):
-            for page in self.rendered_round(t, pool):
+            for page in self.rendered_round_with_values(t, pool):
                 for done in page[0]:
                     parsed = catalog.parse_path(done[0])
                     assert parsed is not None  # (the path catalog.object_path gave the worker)
@@ -666,7 +749,9 @@ class Reader:
         object nor a soft-deleted copy. A soft-deleted object keeps the links of its file (`file_links`), as
         a backup run keeps them: deletedItems does not return relationships."""
         sel = catalog.select_param(t)
-        params = {"$select": self.select(t, sel)} if sel else None
+        params = {"$select": self.select(t, sel)} if sel else {}
+        if t.expand:
+            params["$expand"] = ",".join(t.expand)
 
         def get(path: str) -> dict[str, Any] | None:
             try:

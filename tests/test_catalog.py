@@ -23,6 +23,8 @@ REQUIRED_TYPES = {
     "authenticationStrengthPolicies",
     "authenticationContexts",
     "administrativeUnits",
+    "attributeSets",
+    "customSecurityAttributeDefinitions",
     "roleDefinitions",
     "roleAssignments",
     "oauth2PermissionGrants",

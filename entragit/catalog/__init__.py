@@ -14,6 +14,7 @@ is said as data too: objects it leaves out (`exclude_when`), properties written 
   the objects they target) and the action that discovers them;
 - `conditional_access`: policies, named locations, authentication contexts and strengths;
 - `roles`: custom role definitions, role assignments;
+- `security_attributes`: custom security attribute sets and definitions, and the opt-in to their values;
 - `tenant`: the tenant's singletons (authentication methods and authorization policies, organization);
 - `reports`: the tenant reports and the audit log's permission.
 
@@ -23,7 +24,14 @@ from here.
 
 from __future__ import annotations
 
-from entragit.catalog import applications, conditional_access, directory, roles, tenant
+from entragit.catalog import (
+    applications,
+    conditional_access,
+    directory,
+    roles,
+    security_attributes,
+    tenant,
+)
 from entragit.catalog.extensions import EXTENSION_DISCOVERY, EXTENSION_PERMISSIONS, EXTENSION_PREFIX
 from entragit.catalog.model import (
     RANK_APP_ROLE_ASSIGNMENTS,
@@ -32,13 +40,16 @@ from entragit.catalog.model import (
     RANK_LINKS,
     DerivedType,
     ObjectType,
+    OptIn,
     RecycleBin,
     Reference,
     Relationship,
     Steps,
     delta_select_param,
     is_backed_up,
+    not_in_delta,
     object_path,
+    opted_out,
     parse_dotted,
     select_param,
     walk,
@@ -60,6 +71,7 @@ __all__ = [
     "SECURE_SCORE_DAYS",
     "DerivedType",
     "ObjectType",
+    "OptIn",
     "RecycleBin",
     "Reference",
     "Relationship",
@@ -68,7 +80,9 @@ __all__ = [
     "by_name",
     "delta_select_param",
     "is_backed_up",
+    "not_in_delta",
     "object_path",
+    "opted_out",
     "parse_dotted",
     "parse_path",
     "report",
@@ -89,6 +103,8 @@ CATALOG: tuple[ObjectType, ...] = (
     conditional_access.AUTHENTICATION_CONTEXTS,
     conditional_access.AUTHENTICATION_STRENGTHS,
     directory.ADMINISTRATIVE_UNITS,
+    security_attributes.ATTRIBUTE_SETS,
+    security_attributes.DEFINITIONS,
     roles.ROLE_DEFINITIONS,
     roles.ROLE_ASSIGNMENTS,
     applications.OAUTH2_PERMISSION_GRANTS,

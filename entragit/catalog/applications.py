@@ -15,6 +15,7 @@ from entragit.catalog.model import (
     _links,
     _names,
 )
+from entragit.catalog.security_attributes import VALUES_FIELDS
 
 _APP_ROLE_ASSIGNED_TO = Relationship(
     name="appRoleAssignedTo",
@@ -50,7 +51,7 @@ _SERVICE_PRINCIPAL_SELECT = _names(
     notificationEmailAddresses oauth2PermissionScopes passwordCredentials preferredSingleSignOnMode
     preferredTokenSigningKeyThumbprint replyUrls resourceSpecificApplicationPermissions
     samlSingleSignOnSettings servicePrincipalNames servicePrincipalType signInAudience tags
-    tokenEncryptionKeyId verifiedPublisher
+    tokenEncryptionKeyId verifiedPublisher customSecurityAttributes
     """
 )
 
@@ -146,8 +147,10 @@ SERVICE_PRINCIPALS: ObjectType = _directory_type(
         alternativeNames tags replyUrls servicePrincipalNames notificationEmailAddresses appRoles:id
         appRoles[].allowedMemberTypes oauth2PermissionScopes:id keyCredentials:keyId
         passwordCredentials:keyId resourceSpecificApplicationPermissions:id addIns:id
+        customSecurityAttributes.*.*
         """
     ),
+    **VALUES_FIELDS,
     relationships=(
         # serviceprincipal.md: owners support `$expand` and `$select` nested in `$expand`
         _links("owners", "servicePrincipals", _OWNER_TARGETS, via_delta=False, expand="owners($select=id)"),

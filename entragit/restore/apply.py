@@ -18,7 +18,7 @@ from typing import Any
 from entragit import canonical
 from entragit.catalog import RANK_EXTENSION_VALUES, Relationship
 from entragit.graph.client import GraphClient, GraphError, Write, WriteResult
-from entragit.restore import accounts, resume
+from entragit.restore import accounts, attributes, resume
 from entragit.restore.idmap import IdMap
 from entragit.restore.passwords import new_password
 from entragit.restore.plan import (
@@ -143,23 +143,34 @@ class Writer:
         """The PATCH of the changed properties, and the writes of those Graph takes through an action or
         per item (catalog `write_actions`)."""
         t = a.type
-        body = patch_body(self._current(a, changes))
+        current = self._current(a, changes)
+        body = patch_body(current)
         if a.late:  # the object may be recreated, the owner app of a value too (a new appId, a new name)
             body = {canonical.extension_renamed(k, self.idmap.app_ids): v for k, v in body.items()}
             return [self._write(a, "PATCH", t.item_path(self.idmap.new_id(a.id)), body)]
+        for c in current:
+            if (
+                c.path == attributes.PROPERTY
+            ):  # merged by Graph: removals are explicit (restore/attributes.py)
+                body[c.path] = attributes.write_value(c.new, c.old)
         actions = dict(t.write_actions)
         out: list[Write] = []
         for prop in [p for p in body if p in actions]:
             template, value = actions[prop], body.pop(prop)
             if "{ref}" in template:
+                # each item on its own path: PATCHed when live has it (its id is the path), else POSTed to
+                # the collection (a definition's new allowed value)
                 old = {i.get("id"): i for i in _dicts(next(c.old for c in a.changes if c.path == prop))}
-                out += [
-                    self._write(
-                        a, "PATCH", template.format(ref=item["id"]), with_nulls(item, old.get(item["id"]))
-                    )
-                    for item in _dicts(value)
-                    if item != old.get(item.get("id"))
-                ]
+                for item in _dicts(value):
+                    before = old.get(item.get("id"))
+                    if item == before:
+                        continue
+                    path = template.format(id=a.id, ref=item["id"])
+                    if before is None and not t.singleton:
+                        out.append(self._write(a, "POST", path.rsplit("/", 1)[0], item))
+                        continue
+                    body_item = {k: v for k, v in with_nulls(item, before).items() if k != "id"}
+                    out.append(self._write(a, "PATCH", path, body_item))
             else:
                 out.append(self._write(a, "POST", template.format(id=a.id), {prop: value}))
         if body:
@@ -174,8 +185,9 @@ class Writer:
         return _updated(a)
 
     def _create_body(self, a: Action) -> dict[str, Any]:
-        """The creatable properties, references to objects recreated so far rewritten."""
-        body = {c.path: c.new for c in self._current(a, a.changes)}
+        """The creatable properties, references to objects recreated so far rewritten (those Graph sets only
+        by an update, `update_only`, follow the POST)."""
+        body = {c.path: c.new for c in self._current(a, a.changes) if c.path not in a.type.update_only}
         if a.type.keep_odata_type and "@odata.type" in a.desired:
             body = {"@odata.type": a.desired["@odata.type"], **body}
         return body
@@ -183,8 +195,25 @@ class Writer:
     @staticmethod
     def _plain_create(a: Action) -> bool:
         """A creation that is one POST and nothing after it but the id map (no password, licences,
-        invitation or appId to carry over), so that many go through $batch together."""
-        return a.type.create_method == "POST" and a.type.name not in ("users", "applications")
+        invitation, appId or update-only property to carry over), so that many go through $batch together."""
+        later = any(a.desired.get(p) is not None for p in a.type.update_only)
+        return a.type.create_method == "POST" and a.type.name not in ("users", "applications") and not later
+
+    def _after_create(self, a: Action, new: str, done: str) -> str:
+        """PATCH the properties Graph sets only by an update (`update_only`: custom security attribute values,
+        concepts/custom-security-attributes-examples.md) on the new object."""
+        later = {p: self._desired(a).get(p) for p in a.type.update_only}
+        body = {
+            p: attributes.write_value(v, None) if p == attributes.PROPERTY else v for p, v in later.items()
+        }
+        body = {p: v for p, v in body.items() if v}
+        if not body:
+            return ""
+        try:
+            self._send(a, "PATCH", a.type.item_path(new), body)
+        except GraphError as exc:
+            raise _Partly(f"{done}, but {', '.join(body)} not set: {exc}") from None
+        return f"; {', '.join(body)} set"
 
     def recreate(self, a: Action) -> str:
         """POST the creatable properties (references rewritten); record the new id before anything else."""
@@ -222,6 +251,7 @@ class Writer:
             except GraphError as exc:
                 raise _Partly(f"{done}, but identifierUris not set: {exc}") from None
         done += self._licences(a, new)
+        done += self._after_create(a, new, done)
         if secret:
             done += f"; {self.reveal(a, secret)}"
         needed = accounts.credentials_needed(a.desired) if t.name == "applications" else []
@@ -284,7 +314,8 @@ class Writer:
                 self._send(a, "PATCH", a.type.item_path(new), rest)
         except GraphError as exc:
             raise _Partly(f"{done}, but not updated: {exc}") from None
-        return done + self._licences(a, new)
+        done += self._licences(a, new)
+        return done + self._after_create(a, new, done)
 
     def undelete(self, a: Action) -> str:
         body = {"newUserPrincipalName": a.new_upn} if a.new_upn else None

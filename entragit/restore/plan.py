@@ -336,6 +336,8 @@ def plan_removal(d: Desired, live: dict[str, Any] | None) -> list[Action]:
 
     if d.type.singleton or not d.type.restorable:
         return [action(SKIP, f"{d.type.name} are not deleted by apply")]
+    if not d.type.deletable:
+        return [action(REFUSE, f"Graph never deletes {d.type.name}: deactivate it instead")]
     blocker = _blocker(d.type, live)
     if blocker:
         return [action(REFUSE, blocker)]

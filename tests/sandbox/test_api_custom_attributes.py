@@ -274,3 +274,19 @@ def test_permissions_definitions_403_and_values_null_without_assignment_read(
     assert g.post("directory/attributeSets", {"id": "Other"}).status_code == 403
     assert values_of(g, f"users/{uid(1)}")["Engineering"]["Project"] == ["Baker"]
     assert g.patch(f"users/{uid(1)}", {"customSecurityAttributes": body}).status_code == 204
+
+
+def test_a_change_of_values_alone_is_not_in_the_next_delta_round(cg: Graph) -> None:
+    """concepts/delta-query-users.md: "Only properties included in $select are tracked for changes", and a
+    delta round cannot select customSecurityAttributes: a change of the values alone is not in it."""
+    first = cg.get("users/delta", {"$select": "displayName"})
+    link = first.json().get("@odata.deltaLink")
+    while link is None:
+        first = cg.get(first.json()["@odata.nextLink"])
+        link = first.json().get("@odata.deltaLink")
+    body = {"Engineering": {"@odata.type": WRITE, "NumVendors@odata.type": "#Int32", "NumVendors": 2}}
+    assert cg.patch(f"users/{uid(3)}", {"customSecurityAttributes": body}).status_code == 204
+    assert cg.patch(f"users/{uid(4)}", {"displayName": "Renamed"}).status_code == 204
+    cg.tenant.advance(600)
+    ids = [i["id"] for i in cg.get(link).json()["value"]]
+    assert uid(4) in ids and uid(3) not in ids

@@ -213,6 +213,8 @@ def _check_path(
     types = _polymorphic(schema, t, _entity(schema, t), top=True)
     props: list[csdl.Prop] = []
     for i, (name, each) in enumerate(steps):
+        if name == "*":  # the keys of an open complex type are data (customSecurityAttributeValue)
+            return []
         props = [p for ty in types if (p := schema.properties(ty).get(name))]
         where = f"{field} {path}: {'.'.join(s for s, _ in steps[: i + 1])}"
         if not props:
@@ -222,6 +224,8 @@ def _check_path(
             used.add(doc)
             return []
         for p in props:
+            if p.navigation and name in t.expand and i == 0:  # expanded inline, kept as a property
+                continue
             if p.navigation:
                 doc = _documented("navigation", t, name)
                 if doc is None:
@@ -371,10 +375,15 @@ def _calls(t: ObjectType) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]
         reads.append(("GET", rel.read))
         writes += [(rel.add_method, rel.add), ("DELETE", rel.remove)]
     if not t.singleton:
-        writes += [("DELETE", item), ("POST", t.path) if t.create_method == "POST" else ("PATCH", item)]
+        writes += [("POST", t.path) if t.create_method == "POST" else ("PATCH", item)]
+        writes += [("DELETE", item)] if t.deletable else []
     if t.writable:
         writes.append(("PATCH", item))
     writes += [("PATCH" if "{ref}" in path else "POST", path) for _, path in t.write_actions]
+    # a new item of a `{ref}` write action is POSTed to the collection (restore/apply.py)
+    writes += [
+        ("POST", path.rsplit("/", 1)[0]) for _, path in t.write_actions if "{ref}" in path and not t.singleton
+    ]
     return reads, (writes if t.restorable else [])
 
 

@@ -1,0 +1,80 @@
+"""Catalog entries of custom security attributes: attribute sets and definitions (with their allowed values),
+and the opt-in that adds their values to the files of users and service principals.
+
+Graph v1.0 (resources/attributeset.md, customsecurityattributedefinition.md, allowedvalue.md) deletes none of
+them: a definition or an allowed value is deactivated. The values (resources/user.md, serviceprincipal.md:
+"Returned only on $select", read with CustomSecAttributeAssignment.Read.All, written with ...ReadWrite.All,
+only by PATCH: concepts/custom-security-attributes-examples.md) gate access: they are kept only when
+entragit.yaml says `custom_security_attributes: true`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from entragit.catalog.model import ObjectType, OptIn, _names
+
+VALUES = "customSecurityAttributes"
+VALUES_OPT_IN = OptIn(
+    "custom_security_attributes",
+    (VALUES,),
+    ("CustomSecAttributeAssignment.Read.All",),
+    ("CustomSecAttributeAssignment.ReadWrite.All",),
+)
+# The fields a type holding values takes (users, service principals); its `select` names VALUES and its
+# `unordered` `customSecurityAttributes.*.*` (a multi-valued attribute is a set of values).
+VALUES_FIELDS: dict[str, Any] = {"update_only": (VALUES,), "opt_in": (VALUES_OPT_IN,)}
+
+_DEFINITION_READ = ("CustomSecAttributeDefinition.Read.All",)
+_DEFINITION_WRITE = ("CustomSecAttributeDefinition.ReadWrite.All",)
+
+ATTRIBUTE_SETS = ObjectType(
+    name="attributeSets",
+    path="directory/attributeSets",
+    select=_names("id description maxAttributesPerSet"),
+    identity=("id",),
+    display="id",
+    create_only=("id",),  # directory-post-attributesets.md: the set is named by the id it is created with
+    required_on_create=("id",),
+    unique=("id",),
+    deletable=False,
+    rank=12,
+    permissions_backup=_DEFINITION_READ,
+    permissions_restore=_DEFINITION_WRITE,
+    notes="Never deleted by Graph: a restore changes description and maxAttributesPerSet.",
+)
+
+DEFINITIONS = ObjectType(
+    name="customSecurityAttributeDefinitions",
+    path="directory/customSecurityAttributeDefinitions",
+    select=_names(
+        """
+        id attributeSet name description isCollection isSearchable status type usePreDefinedValuesOnly
+        allowedValues
+        """
+    ),
+    identity=("id", "attributeSet", "name"),
+    display="id",
+    # directory-list-customsecurityattributedefinitions.md: allowedValues "must be specified in an $expand
+    # query"
+    expand=("allowedValues",),
+    read_only=("id",),  # `<attributeSet>_<name>`, generated
+    create_only=_names("attributeSet name isCollection isSearchable type"),
+    required_on_create=_names(
+        "attributeSet name isCollection isSearchable status type usePreDefinedValuesOnly"
+    ),
+    unordered=("allowedValues:id",),
+    unique=("attributeSet", "name"),
+    deletable=False,
+    rank=13,
+    # customsecurityattributedefinition-update.md takes allowedValues only as `allowedValues@delta`
+    # (OData-Version 4.01); each value is written on its own path instead (allowedvalue-update.md, and a new
+    # one POSTed: customsecurityattributedefinition-post-allowedvalues.md).
+    write_actions=(
+        ("allowedValues", "directory/customSecurityAttributeDefinitions/{id}/allowedValues/{ref}"),
+    ),
+    permissions_backup=_DEFINITION_READ,
+    permissions_restore=_DEFINITION_WRITE,
+    notes="Never deleted by Graph: a deactivated one (status Deprecated) stays so after a restore; allowed "
+    "values are deactivated (isActive false), never removed.",
+)
