@@ -171,6 +171,14 @@ class Writer:
                         continue
                     body_item = {k: v for k, v in with_nulls(item, before).items() if k != "id"}
                     out.append(self._write(a, "PATCH", path, body_item))
+                if t.name == "customSecurityAttributeDefinitions":
+                    # an allowed value the revision lacks cannot be deleted (allowedvalue.md): deactivated
+                    wanted = {i.get("id") for i in _dicts(value)}
+                    out += [
+                        self._write(a, "PATCH", template.format(id=a.id, ref=ref), {"isActive": False})
+                        for ref, item in old.items()
+                        if ref not in wanted and item.get("isActive")
+                    ]
             else:
                 out.append(self._write(a, "POST", template.format(id=a.id), {prop: value}))
         if body:
