@@ -7,6 +7,7 @@ from entragit.catalog.extensions import EXTENSION_PROPERTIES
 from entragit.catalog.model import (
     _OWNER_TARGETS,
     RANK_APP_ROLE_ASSIGNMENTS,
+    VALUES_FIELDS,
     DerivedType,
     ObjectType,
     Reference,
@@ -15,7 +16,6 @@ from entragit.catalog.model import (
     _links,
     _names,
 )
-from entragit.catalog.security_attributes import VALUES_FIELDS
 
 _APP_ROLE_ASSIGNED_TO = Relationship(
     name="appRoleAssignedTo",

@@ -6,6 +6,7 @@ from entragit.catalog.model import (
     _DIRECTORY_TARGETS,
     _OWNER_TARGETS,
     _ROLES_WRITE,
+    VALUES_FIELDS,
     DerivedType,
     ObjectType,
     Relationship,
@@ -13,7 +14,6 @@ from entragit.catalog.model import (
     _links,
     _names,
 )
-from entragit.catalog.security_attributes import VALUES_FIELDS
 
 _USER_MANAGER = Relationship(
     name="manager",

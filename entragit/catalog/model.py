@@ -311,6 +311,21 @@ _DIRECTORY_TARGETS = ("users", "groups", "servicePrincipals")
 _OWNER_TARGETS = ("users", "servicePrincipals")
 
 # Permissions several areas share.
+# Custom security attribute values, held by users and service principals (resources/user.md,
+# serviceprincipal.md: "Returned only on $select", read with CustomSecAttributeAssignment.Read.All, written
+# with ...ReadWrite.All, only by PATCH: concepts/custom-security-attributes-examples.md). They gate access:
+# kept only when entragit.yaml says `custom_security_attributes: true` (catalog/security_attributes.py).
+VALUES = "customSecurityAttributes"
+VALUES_OPT_IN = OptIn(
+    "custom_security_attributes",
+    (VALUES,),
+    ("CustomSecAttributeAssignment.Read.All",),
+    ("CustomSecAttributeAssignment.ReadWrite.All",),
+)
+# The fields a type holding them takes (users, service principals); its `select` names VALUES and its
+# `unordered` `customSecurityAttributes.*.*` (a multi-valued attribute is a set of values).
+VALUES_FIELDS: dict[str, Any] = {"update_only": (VALUES,), "opt_in": (VALUES_OPT_IN,)}
+
 _POLICY_READ = ("Policy.Read.All",)
 _ROLES_READ = ("RoleManagement.Read.Directory",)
 _ROLES_WRITE = ("RoleManagement.ReadWrite.Directory",)

@@ -1,5 +1,6 @@
 """Catalog entries of custom security attributes: attribute sets and definitions (with their allowed values),
-and the opt-in that adds their values to the files of users and service principals.
+and the opt-in that adds their values to the files of users and service principals (`model.VALUES_OPT_IN`,
+shared by the users' and the service principals' entries).
 
 Graph v1.0 (resources/attributeset.md, customsecurityattributedefinition.md, allowedvalue.md) deletes none of
 them: a definition or an allowed value is deactivated. The values (resources/user.md, serviceprincipal.md:
@@ -10,20 +11,7 @@ entragit.yaml says `custom_security_attributes: true`.
 
 from __future__ import annotations
 
-from typing import Any
-
-from entragit.catalog.model import ObjectType, OptIn, _names
-
-VALUES = "customSecurityAttributes"
-VALUES_OPT_IN = OptIn(
-    "custom_security_attributes",
-    (VALUES,),
-    ("CustomSecAttributeAssignment.Read.All",),
-    ("CustomSecAttributeAssignment.ReadWrite.All",),
-)
-# The fields a type holding values takes (users, service principals); its `select` names VALUES and its
-# `unordered` `customSecurityAttributes.*.*` (a multi-valued attribute is a set of values).
-VALUES_FIELDS: dict[str, Any] = {"update_only": (VALUES,), "opt_in": (VALUES_OPT_IN,)}
+from entragit.catalog.model import ObjectType, _names
 
 _DEFINITION_READ = ("CustomSecAttributeDefinition.Read.All",)
 _DEFINITION_WRITE = ("CustomSecAttributeDefinition.ReadWrite.All",)
