@@ -217,6 +217,10 @@ class ObjectType:
     expand: tuple[str, ...] = ()
     opt_in: tuple[OptIn, ...] = ()  # properties backed up only when entragit.yaml asks for them
     deletable: bool = True  # False: Graph never deletes one (custom security attribute sets, definitions)
+    # (list property, its items' flag of being active): items Graph never deletes, only deactivates (a
+    # definition's allowed values). A restore deactivates one the revision lacks; an inactive live item the
+    # file does not list is then what the revision amounts to, no difference (restore/plan.py).
+    retired_items: tuple[tuple[str, str], ...] = ()
 
     @property
     def named_by(self) -> tuple[str, ...]:

@@ -61,8 +61,10 @@ DEFINITIONS = ObjectType(
     write_actions=(
         ("allowedValues", "directory/customSecurityAttributeDefinitions/{id}/allowedValues/{ref}"),
     ),
+    # allowedvalue.md: an allowed value "can't be renamed or deleted, but can be deactivated"
+    retired_items=(("allowedValues", "isActive"),),
     permissions_backup=_DEFINITION_READ,
     permissions_restore=_DEFINITION_WRITE,
-    notes="Never deleted by Graph: a deactivated one (status Deprecated) stays so after a restore; allowed "
-    "values are deactivated (isActive false), never removed.",
+    notes="Never deleted by Graph: a deactivated one (status Deprecated) stays so after a restore; an "
+    "allowed value added later stays, deactivated (isActive false).",
 )

@@ -171,13 +171,13 @@ class Writer:
                         continue
                     body_item = {k: v for k, v in with_nulls(item, before).items() if k != "id"}
                     out.append(self._write(a, "PATCH", path, body_item))
-                if t.name == "customSecurityAttributeDefinitions":
-                    # an allowed value the revision lacks cannot be deleted (allowedvalue.md): deactivated
+                flag = dict(t.retired_items).get(prop)
+                if flag:  # an item the revision lacks cannot be deleted (allowedvalue.md): deactivated
                     wanted = {i.get("id") for i in _dicts(value)}
                     out += [
-                        self._write(a, "PATCH", template.format(id=a.id, ref=ref), {"isActive": False})
+                        self._write(a, "PATCH", template.format(id=a.id, ref=ref), {flag: False})
                         for ref, item in old.items()
-                        if ref not in wanted and item.get("isActive")
+                        if ref not in wanted and item.get(flag)
                     ]
             else:
                 out.append(self._write(a, "POST", template.format(id=a.id), {prop: value}))

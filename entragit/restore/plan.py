@@ -255,6 +255,7 @@ def plan_object(
         recreate = action(RECREATE, changes, ops, why)
         values = _extension_update(action, extension_keys(t, desired, {}, Options(), ()), desired, {})
         return [recreate, *values, *_link_actions(d, {}, opts)]
+    live = _without_retired(t, desired, live)
     compared = facts.pending.rewrite(t, desired) if facts.pending else desired
     if t.name == "users" and accounts.is_guest(live):
         # (a guest's mail is set by its invitation: a file without one asks nothing of it)
@@ -324,6 +325,25 @@ def _extension_update(
     update: Action = action(UPDATE, changes, ops)
     update.late = True
     return [update]
+
+
+def _without_retired(t: ObjectType, desired: Mapping[str, Any], live: dict[str, Any]) -> dict[str, Any]:
+    """live, less the inactive items of its `retired_items` lists that desired does not list: Graph deletes
+    none (allowedvalue.md), a restore deactivates one the revision lacks, so an inactive one the file lacks
+    is what the revision amounts to, and planning again right after a restore is empty."""
+    if not t.retired_items:
+        return live
+    out = dict(live)
+    for prop, flag in t.retired_items:
+        items = live.get(prop)
+        if not isinstance(items, list):
+            continue
+        wanted = desired.get(prop)
+        listed = {i.get("id") for i in wanted if isinstance(i, dict)} if isinstance(wanted, list) else set()
+        out[prop] = [
+            i for i in items if not (isinstance(i, dict) and i.get(flag) is False and i.get("id") not in listed)
+        ]
+    return out
 
 
 def plan_removal(d: Desired, live: dict[str, Any] | None) -> list[Action]:

@@ -91,3 +91,20 @@ def test_values_come_back_on_a_recreated_user(env: Env) -> None:
     assert new != user["id"]
     got = values(env, new)["Security"]
     assert got["Clearance"] == "Secret" and sorted(got["Projects"]) == ["Falcon", "Harbor"]
+
+
+def test_an_allowed_value_added_since_is_deactivated_and_then_no_difference(env: Env) -> None:
+    """allowedvalue.md: an allowed value "can't be renamed or deleted, but can be deactivated". One added
+    since the revision is deactivated by the restore; inactive, and not in the file, it is no difference, so
+    the plan right after the restore is empty (also the whole tenant's)."""
+    before = git(env, "rev-parse", "HEAD").strip()
+    env.graph("POST", f"{DEFINITION}/allowedValues", {"id": "TopSecret", "isActive": True})
+    env.ok("backup")
+    plan = env.plan("--at", before, "Security_Clearance")
+    assert [c["path"] for a in plan["actions"] for c in a.get("changes", [])] == ["allowedValues"]
+    env.restore("--at", before, "Security_Clearance")
+    assert env.graph("GET", f"{DEFINITION}/allowedValues/TopSecret")["isActive"] is False
+    env.assert_empty("--at", before, "Security_Clearance")
+    env.assert_empty("--at", before, "--type", "customSecurityAttributeDefinitions")
+    env.graph("PATCH", f"{DEFINITION}/allowedValues/TopSecret", {"isActive": True})
+    assert env.run("plan", "--exit-code", "--at", before, "Security_Clearance").exit_code == 3
