@@ -25,7 +25,10 @@ Sources (microsoft-graph-docs-contrib, api-reference/v1.0 and concepts):
 - resources/user.md, serviceprincipal.md: reading them takes CustomSecAttributeAssignment.Read.All, writing
   CustomSecAttributeAssignment.ReadWrite.All.
 
-Delta: no v1.0 page says that users/delta tracks customSecurityAttributes, and Graph refuses other
+Delta: no v1.0 page says that users/delta or servicePrincipals/delta tracks customSecurityAttributes
+(user-delta.md and serviceprincipal-delta.md as learn.microsoft.com serves them in 2025-2026, the revision that
+lists the AgentIdUser permissions: their $select notes name no such property, user-delta.md notes only that
+changes to licenseAssignmentStates are not tracked), and Graph refuses other
 `$select`-only properties that live outside the directory's main store in a delta query (signInActivity:
 "Invalid request for delta query: for this entity set, $expand/$select is not supported for the following
 properties", microsoftgraph/microsoft-graph-explorer-v4 issue 3189). The sandbox refuses it the same way, so
@@ -401,8 +404,10 @@ def _checked(definition: dict[str, Any], value: Any, annotation: Any, before: An
 
 
 def hide_unless_permitted(body: Any, roles: Iterable[str] | None) -> None:
-    """Values read as null without CustomSecAttributeAssignment.Read.All (the examples page: "or if the
-    calling principal does not have access")."""
+    """Values read as null without CustomSecAttributeAssignment.Read.All, not a 403:
+    concepts/custom-security-attributes-examples.md (v1.0), "Get the custom security attribute assignments
+    for a user": "If there are no custom security attributes assigned to the user or if the calling principal
+    does not have access", the response holds `"customSecurityAttributes": null`."""
     if roles is None or READ_PERMISSIONS & {r.lower() for r in roles} or not isinstance(body, dict):
         return
     listed = body.get("value")

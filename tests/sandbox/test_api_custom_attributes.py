@@ -255,11 +255,19 @@ def test_permissions_definitions_403_and_values_null_without_assignment_read(
 ) -> None:
     """directory-list-customsecurityattributedefinitions.md, directory-list-attributesets.md
     (CustomSecAttributeDefinition.Read.All); resources/user.md (CustomSecAttributeAssignment.Read.All to read
-    the values, ReadWrite.All to write them); the examples page: without access they read as null."""
+    the values, ReadWrite.All to write them). Without the read permission the values are null, not a 403:
+    concepts/custom-security-attributes-examples.md (v1.0), "Get the custom security attribute assignments
+    for a user": "If there are no custom security attributes assigned to the user or if the calling
+    principal does not have access", the response holds `"customSecurityAttributes": null` (the same for a
+    service principal); in a listing too."""
     g = graph_factory(seeded(), permissions=["User.ReadWrite.All", "Application.Read.All"])
     assert g.get("directory/attributeSets").status_code == 403
     assert g.get("directory/customSecurityAttributeDefinitions").status_code == 403
     assert values_of(g, f"users/{uid(1)}") is None
+    listed = g.get("users", {"$select": "id,customSecurityAttributes"})
+    assert listed.status_code == 200 and all(
+        u["customSecurityAttributes"] is None for u in listed.json()["value"]
+    )
     body = {"Engineering": {"@odata.type": WRITE, "NumVendors@odata.type": "#Int32", "NumVendors": 4}}
     assert g.patch(f"users/{uid(1)}", {"customSecurityAttributes": body}).status_code == 403
     g = graph_factory(
