@@ -26,6 +26,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +66,17 @@ class TypeSummary:
     deleted: int = 0
     error: str | None = None
     reason: str = ""  # the error in a few words, for the commit's Failed-Type trailer
+    # Opted-in properties not read, each with the permission the app lacks (`live.Reader.unreadable`): the
+    # type is backed up, its files keep the values they hold for them, and the run counts as failed.
+    unread: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def partial(self) -> str:
+        """What the type's backup left out, in a few words, for the Failed-Type trailer ("" when nothing)."""
+        by_permission: dict[str, list[str]] = {}
+        for prop, permission in self.unread.items():
+            by_permission.setdefault(permission, []).append(prop)
+        return "; ".join(f"{' and '.join(props)} not read, no {p}" for p, props in by_permission.items())
 
 
 @dataclass
@@ -92,7 +104,7 @@ class BackupResult:
         line = f"backup: {count(objects, 'object')} in {count(len(self.types), 'type')}; {what}; {commit}"
         line += f"; {self.stats.get('requests', 0)} Graph requests in {self.stats.get('seconds', 0):.1f}s"
         if self.errors:
-            failed = sorted(t.name for t in self.types.values() if t.error)
+            failed = sorted(t.name for t in self.types.values() if t.error or t.unread)
             if any(e.startswith(f"{REPORT_FOLDER}/") for e in self.errors):
                 failed.append("reports")
             if any(e.startswith(("git push", "--push")) for e in self.errors):
@@ -216,6 +228,7 @@ class _Run:
         if self.cancelled.is_set():
             raise KeyboardInterrupt
         try:
+            summary.unread = self.reader.unreadable(t)
             saved = old.get("deltaLink") if self.reader.uses_delta(t) and not self.full else None
             link = self.reader.resumable(str(saved)) if saved else None
             if saved and link is None:
@@ -643,6 +656,8 @@ def _commit_message(
         if out.summary.error:
             failed.append(f"Failed-Type: {out.t.name} ({out.summary.reason})")
             continue
+        if out.summary.unread:  # backed up, but without some properties: a partial backup too
+            failed.append(f"Failed-Type: {out.t.name} ({out.summary.partial})")
         mine = [
             kv
             for kv in out.entries.items()
@@ -768,7 +783,7 @@ def run_backup(
         if client is None:
             client = live.connect(cfg, prompt=prompt, on_retry=on_retry)
         requests_before = client.stats.get("requests", 0)
-        reader = live.Reader(client, cfg)
+        reader = live.Reader(client, cfg, held=partial(_held, store))
         status = status or RunStatus()
         status.requests = lambda: dict(client.stats)
         status.types = len(chosen)
@@ -876,6 +891,22 @@ def _settings_changed(
     return found
 
 
+def _held(store: Store, t: ObjectType, props: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """id → the values of props the files of `t` hold (`live.Reader.held`): what a run that cannot read them
+    keeps, found with `git grep` so that only the files holding any are parsed."""
+    out: dict[str, dict[str, Any]] = {}
+    for path in store.holding(t.folder, props):
+        parsed = catalog.parse_path(path)
+        text = store.read_text(path)
+        if parsed is None or parsed[0].name != t.name or text is None:
+            continue
+        obj = canonical.load(text, source=path)
+        values = {p: obj[p] for p in props if obj.get(p) is not None}
+        if values:
+            out[parsed[1]] = values
+    return out
+
+
 def _opted_digests(values: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
     """id → digest of the opted-in values of each object that has any (incremental state, `opted`)."""
     return {
@@ -891,7 +922,9 @@ def _record_run(store: Store, result: BackupResult) -> None:
         "time": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "commit": result.commit,
         "head": store.head(),
-        "failed": {t.name: t.reason or "error" for t in result.types.values() if t.error},
+        "failed": {
+            t.name: t.reason or t.partial or "error" for t in result.types.values() if t.error or t.unread
+        },
         "errors": len(result.errors),
         "summary": result.summary(),
     }
@@ -932,6 +965,7 @@ def _tally(
     result = BackupResult(commit=None)
     new_types = dict(old_types)
     domain: str | None = None
+    result.errors += _unread_lines(outcomes)
     for out in outcomes:
         result.types[out.t.name] = out.summary
         result.notices.extend(out.notices)
@@ -947,6 +981,21 @@ def _tally(
             setattr(result, bucket, getattr(result, bucket) + 1)
             setattr(out.summary, bucket, getattr(out.summary, bucket) + 1)
     return result, new_types, domain
+
+
+def _unread_lines(outcomes: Sequence[_Outcome]) -> list[str]:
+    """One error line per missing permission that left opted-in properties unread, naming the types."""
+    types: dict[tuple[str, str], list[str]] = {}
+    for out in outcomes:
+        if out.summary.error:  # (its Failed-Type line says why)
+            continue
+        for prop, permission in out.summary.unread.items():
+            types.setdefault((prop, permission), []).append(out.t.name)
+    return [
+        f"{', '.join(names)}: {prop} not read: the app lacks the Graph application permission {permission} "
+        "(Graph answers null without it, not an error); the files keep the values they hold"
+        for (prop, permission), names in types.items()
+    ]
 
 
 def _add_reports(

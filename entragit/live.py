@@ -195,6 +195,10 @@ def _oid(rendered: render.Rendered) -> str:
     return rendered[0].rsplit("/", 1)[-1].removesuffix(".yaml")
 
 
+# The values a backup repository's files hold for some properties of a type: (type, properties) → id → values
+# of the objects whose files hold any (`Reader.held`).
+Held = Callable[[ObjectType, Sequence[str]], dict[str, dict[str, Any]]]
+
 P = TypeVar("P")
 R = TypeVar("R")
 
@@ -263,7 +267,9 @@ class Reader:
 
     expand_in_listing = True  # False reads every relationship per object (tests compare both ways)
 
-    def __init__(self, client: GraphClient, cfg: config.Config | None = None) -> None:
+    def __init__(
+        self, client: GraphClient, cfg: config.Config | None = None, held: Held | None = None
+    ) -> None:
         self.client = client
         self.exclude_attrs: dict[str, set[str]] = {
             k: set(v) for k, v in (cfg.exclude_attributes.items() if cfg else ())
@@ -271,6 +277,10 @@ class Reader:
         self._extensions: dict[str, tuple[str, ...]] | None = None
         self._extensions_lock = threading.Lock()
         self.opted_in = cfg.opted_in if cfg else frozenset()
+        # Where opted-in properties the app cannot read come from (`unreadable`): a backup passes the values
+        # its files hold, which then stay as they are; without it (compare, plan) they are left out, unknown.
+        self.held = held
+        self._granted: tuple[frozenset[str] | None] | None = None
 
     # -- what is asked for ---------------------------------------------------------------------------------
 
@@ -280,10 +290,41 @@ class Reader:
         return " and ".join(t.permissions_backup) or None
 
     def drop(self, t: ObjectType) -> list[str]:
-        """Attributes the repository excludes for this type (identity fields are never dropped), and those
-        it does not opt in to (catalog `opt_in`)."""
+        """Attributes the repository excludes for this type (identity fields are never dropped), those it
+        does not opt in to (catalog `opt_in`), and, where no file values stand in for them (`held`), those
+        the app cannot read (`unreadable`)."""
         dropped = self.exclude_attrs.get(t.name, set()) | set(catalog.opted_out(t, self.opted_in))
+        if self.held is None:
+            dropped |= set(self.unreadable(t))
         return sorted(dropped - set(t.identity))
+
+    def unreadable(self, t: ObjectType) -> dict[str, str]:
+        """Opted-in properties of `t` → the permission reading them takes that the app's token does not list
+        (`GraphClient.granted`; its ReadWrite form counts too). Graph answers such a read without an error,
+        with null (custom security attribute values: concepts/custom-security-attributes-examples.md), which
+        a backup would take for "no values": so they are not read at all. A token that tells nothing counts
+        as holding nothing."""
+        out: dict[str, str] = {}
+        excluded = self.exclude_attrs.get(t.name, set())
+        for o in t.opt_in:
+            if o.setting not in self.opted_in:
+                continue
+            missing = [p for p in o.permissions_backup if not self._holds(p)]
+            if missing:
+                out.update({prop: missing[0] for prop in o.properties if prop not in excluded})
+        return out
+
+    def _holds(self, permission: str) -> bool:
+        if self._granted is None:  # (asked once: the token's claims do not change within a run)
+            self._granted = (self.client.granted(),)
+        granted = {p.lower() for p in self._granted[0] or ()}
+        return permission.lower() in granted or permission.lower().replace(".read.", ".readwrite.") in granted
+
+    def carried(self, t: ObjectType) -> dict[str, dict[str, Any]] | None:
+        """The unreadable properties' values as the files hold them (`held`), id → values; None when the app
+        reads them all (or no file values stand in)."""
+        props = list(self.unreadable(t))
+        return self.held(t, props) if props and self.held is not None else None
 
     def rendering(self, t: ObjectType) -> dict[str, Any]:
         """The repository's settings that change how this type's files are written (entragit.yaml keys →
@@ -340,6 +381,9 @@ class Reader:
         props = [p for p in catalog.not_in_delta(t) if p not in self.drop(t)]
         if not props or not t.delta:
             return None
+        carried = self.carried(t)
+        if carried is not None:
+            return carried
         params = {"$select": ",".join(["id", *props]), "$top": PAGE_TOP}
         out: dict[str, dict[str, Any]] = {}
         for item in self.client.list(t.path, params, required_permission=self.opt_in_permission(t)):
@@ -357,8 +401,9 @@ class Reader:
         return " and ".join(perms) or None
 
     def select(self, t: ObjectType, sel: str | None) -> str:
-        """A `$select` value: the catalog's properties but the excluded ones, and the type's extensions."""
-        excluded = set(self.drop(t))
+        """A `$select` value: the catalog's properties but the excluded ones and those the app cannot read
+        (`unreadable`), and the type's extensions."""
+        excluded = {*self.drop(t), *self.unreadable(t)}
         props = [p for p in (sel or "").split(",") if p and p not in excluded]
         if props:
             props += [n for n in self.extensions(t) if n not in excluded]
@@ -408,6 +453,17 @@ class Reader:
         return self.client.get(t.path, params, required_permission=self.permission(t))
 
     def listing(self, t: ObjectType) -> Iterator[Listed]:
+        """`listed`, with the values the files hold for the properties the app cannot read (`carried`)."""
+        carried = self.carried(t)
+        if carried is None:
+            yield from self.listed(t)
+            return
+        props = list(self.unreadable(t))
+        for item, values in self.listed(t):
+            held = carried.get(str(item.get("id")), {})
+            yield {**item, **{p: held.get(p) for p in props}}, values
+
+    def listed(self, t: ObjectType) -> Iterator[Listed]:
         """Every object of a type that is re-listed each run, with its relationships, as each is complete.
 
         A relationship Graph can expand comes inside a listing (`Relationship.expand`; Graph expands one

@@ -4,6 +4,7 @@ runs although no delta round carries them."""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from entragit.backup import run_backup
 from entragit.cli import cli
 from entragit.config import Config
 from entragit.repo.writer import Store
+from entragit.sandbox.permissions import ALL_PERMISSIONS
 from entragit.sandbox.server import Sandbox
 
 WRITE = "#Microsoft.DirectoryServices.CustomSecurityAttributeValue"
@@ -121,3 +123,57 @@ def test_opting_in_rewrites_every_file_once_and_permissions_follow(
     user = valued(sandbox, "users")[0]
     assert read(root, USERS, user)["customSecurityAttributes"]["Security"]["Clearance"] == "Secret"
     assert os.environ["ENTRAGIT_REPO"] == str(root)
+
+
+def test_without_the_assignment_permission_no_value_changes_and_the_run_names_it(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """Graph reads the values as null, not a 403, for an app without CustomSecAttributeAssignment.Read.All
+    (concepts/custom-security-attributes-examples.md); the app's token lists the permissions it holds
+    (`roles`, access-token-claims-reference.md). Without it a backup reads no values and changes none in
+    the files (neither removed nor added), still writes every other change, and names the permission; a plan
+    of the repository then plans no change of the values (it cannot read them)."""
+    admin = live_helpers.client_for(sandbox)
+    root = make_repo(tmp_path / "on", sandbox, opt_in=True)
+    assert run_backup(root, client=admin).ok
+    first, second, _third = valued(sandbox, "users")
+    (sp,) = valued(sandbox, "servicePrincipals")
+    plain = next(u for u in sandbox.tenant.coll("users").objs if u not in valued(sandbox, "users"))
+    kept = {(USERS, u): read(root, USERS, u)["customSecurityAttributes"] for u in (first, second)}
+    kept[(SPS, sp)] = read(root, SPS, sp)["customSecurityAttributes"]
+    body = {"Security": {"@odata.type": WRITE, "Clearance": "Public"}}
+    admin.request("PATCH", f"users/{first}", json={"customSecurityAttributes": body})  # values alone
+    admin.request("PATCH", f"users/{second}", json={"displayName": "Renamed"})
+    assign = {
+        "Security": {"@odata.type": WRITE, "Projects@odata.type": "#Collection(String)", "Projects": ["X"]}
+    }
+    admin.request("PATCH", f"users/{plain}", json={"customSecurityAttributes": assign})
+    sandbox.tenant.permissions = [
+        p for p in ALL_PERMISSIONS if not p.startswith("CustomSecAttributeAssignment")
+    ]
+    client = live_helpers.client_for(sandbox)  # a new token: the grant changed
+
+    for full in (False, True):
+        result = run_backup(root, client=client, full=full)
+        assert not result.ok
+        (line,) = [e for e in result.errors if "CustomSecAttributeAssignment.Read.All" in e]
+        assert "customSecurityAttributes" in line and "users" in line and "servicePrincipals" in line
+        assert len(result.errors) == 1, result.errors
+        for (t, oid), values in kept.items():
+            assert read(root, t, oid)["customSecurityAttributes"] == values
+        assert read(root, USERS, plain)["customSecurityAttributes"] is None
+    assert read(root, USERS, second)["displayName"] == "Renamed"
+    message = Store.open(root).repo.git.log("-1", "--format=%B")
+    assert "Failed-Type: users (customSecurityAttributes" in message, message
+
+    for args in ([first, second, sp, plain], []):
+        out = CliRunner().invoke(
+            cli, ["plan", "--repo", str(root), "--json", *args], env=live_helpers.cli_env(sandbox)
+        )
+        assert out.exit_code == 0, out.output
+        plan = json.loads(out.output)
+        changed = [c["path"] for a in plan["actions"] for c in a.get("changes", [])]
+        assert "customSecurityAttributes" not in changed, out.output
+        (note,) = plan["notes"]
+        assert note.startswith("customSecurityAttributes of users, servicePrincipals not compared"), note
+        assert note.endswith("CustomSecAttributeAssignment.Read.All"), note

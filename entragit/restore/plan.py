@@ -256,6 +256,9 @@ def plan_object(
         values = _extension_update(action, extension_keys(t, desired, {}, Options(), ()), desired, {})
         return [recreate, *values, *_link_actions(d, {}, opts)]
     live = _without_retired(t, desired, live)
+    # A property the live read left out (not even null: the app cannot read it, `live.Reader.drop`) is
+    # unknown, like one the file lacks: nothing to compare, nothing to write.
+    keys = [k for k in keys if k in live]
     compared = facts.pending.rewrite(t, desired) if facts.pending else desired
     if t.name == "users" and accounts.is_guest(live):
         # (a guest's mail is set by its invitation: a file without one asks nothing of it)
@@ -341,7 +344,9 @@ def _without_retired(t: ObjectType, desired: Mapping[str, Any], live: dict[str, 
         wanted = desired.get(prop)
         listed = {i.get("id") for i in wanted if isinstance(i, dict)} if isinstance(wanted, list) else set()
         out[prop] = [
-            i for i in items if not (isinstance(i, dict) and i.get(flag) is False and i.get("id") not in listed)
+            i
+            for i in items
+            if not (isinstance(i, dict) and i.get(flag) is False and i.get("id") not in listed)
         ]
     return out
 
