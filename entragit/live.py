@@ -640,10 +640,12 @@ class Reader:
     def put_values(
         self, t: ObjectType, path: str, obj: Mapping[str, Any], values: Mapping[str, Any], old: str | None
     ) -> render.Rendered:
-        """A canonical object (a file's) with its opted-in properties set to `values` (missing: null)."""
+        """A canonical object (a file's) with its opted-in properties set to `values` (missing: null); its
+        relationship values stay (they go in as links: `render.canonical_of` takes none from the object)."""
         props = [p for p in catalog.not_in_delta(t) if p not in self.drop(t)]
         merged = {**obj, **{p: values.get(p) for p in props}}
-        return render.render(t, path, render.canonical_of(t, merged, {}, self.drop(t)), old)
+        links = {r.name: obj[r.name] for r in t.relationships if r.name in obj}
+        return render.render(t, path, render.canonical_of(t, merged, links, self.drop(t)), old)
 
     def latest_delta_link(self, t: ObjectType) -> str | None:
         """A deltaLink for "from now on" ($deltatoken=latest), taken before a plain listing."""

@@ -72,6 +72,12 @@ def test_definitions_always_values_only_when_opted_in(sandbox: Sandbox, tmp_path
     assert read(on, SPS, sp)["customSecurityAttributes"] == {"Security": {"Clearance": "Confidential"}}
     others = [u for u in sandbox.tenant.coll("users").objs if u not in users]
     assert read(on, USERS, others[0])["customSecurityAttributes"] is None
+    # the values are all that opting in adds: a file with values keeps every other property and link
+    for t, oid in [*((USERS, u) for u in users), (SPS, sp)]:
+        with_values = read(on, t, oid)
+        del with_values["customSecurityAttributes"]
+        assert with_values == read(off, t, oid)
+    assert any(read(on, USERS, u).get("manager") for u in users)
 
 
 def test_incremental_runs_keep_values_current(sandbox: Sandbox, tmp_path: Path) -> None:
