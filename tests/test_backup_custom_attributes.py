@@ -172,6 +172,11 @@ def test_without_the_assignment_permission_no_value_changes_and_the_run_names_it
     message = Store.open(root).repo.git.log("-1", "--format=%B")
     assert "Failed-Type: users (customSecurityAttributes" in message, message
 
+    compared = CliRunner().invoke(
+        cli, ["compare", "--repo", str(root), "--json", second, "live"], env=live_helpers.cli_env(sandbox)
+    )
+    assert compared.exit_code == 0, compared.output
+    assert [d["path"] for d in json.loads(compared.output)["differences"]] == [], compared.output
     for args in ([first, second, sp, plain], []):
         out = CliRunner().invoke(
             cli, ["plan", "--repo", str(root), "--json", *args], env=live_helpers.cli_env(sandbox)
