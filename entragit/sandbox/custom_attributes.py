@@ -26,9 +26,9 @@ Sources (microsoft-graph-docs-contrib, api-reference/v1.0 and concepts):
   CustomSecAttributeAssignment.ReadWrite.All.
 
 Delta: no v1.0 page says that users/delta or servicePrincipals/delta tracks customSecurityAttributes
-(user-delta.md and serviceprincipal-delta.md as learn.microsoft.com serves them in 2025-2026, the revision that
-lists the AgentIdUser permissions: their $select notes name no such property, user-delta.md notes only that
-changes to licenseAssignmentStates are not tracked), and Graph refuses other
+(user-delta.md and serviceprincipal-delta.md as learn.microsoft.com serves them in 2025-2026, the revision
+that lists the AgentIdUser permissions: their $select notes name no such property, user-delta.md notes only
+that changes to licenseAssignmentStates are not tracked), and Graph refuses other
 `$select`-only properties that live outside the directory's main store in a delta query (signInActivity:
 "Invalid request for delta query: for this entity set, $expand/$select is not supported for the following
 properties", microsoftgraph/microsoft-graph-explorer-v4 issue 3189). The sandbox refuses it the same way, so
