@@ -656,6 +656,7 @@ RESOURCES: Mapping[str, Resource] = {
             companyName string
             consentProvidedForMinor string : Granted Denied NotRequired
             country string
+            customSecurityAttributes object
             department string
             displayName string max=256
             employeeHireDate datetime
@@ -758,6 +759,7 @@ RESOURCES: Mapping[str, Resource] = {
             appDescription string
             appRoleAssignmentRequired boolean
             appRoles object*
+            customSecurityAttributes object
             description string
             displayName string
             homepage string
@@ -870,6 +872,33 @@ RESOURCES: Mapping[str, Resource] = {
             visibility string : Public HiddenMembership
             """,
             "displayName",
+        ),
+        _resource(
+            "directory/attributeSets",
+            "resources/attributeset.md api/directory-post-attributesets.md",
+            """
+            description string max=128
+            maxAttributesPerSet integer
+            """,
+            "id",
+        ),
+        _resource(
+            "directory/customSecurityAttributeDefinitions",
+            "resources/customsecurityattributedefinition.md resources/allowedvalue.md "
+            "api/directory-post-customsecurityattributedefinitions.md",
+            """
+            allowedValues object* items=100
+            allowedValues[].isActive boolean
+            attributeSet string
+            description string max=128
+            isCollection boolean
+            isSearchable boolean
+            name string max=32
+            status string : Available Deprecated
+            type string : Boolean Integer String
+            usePreDefinedValuesOnly boolean
+            """,
+            "attributeSet isCollection isSearchable name status type usePreDefinedValuesOnly",
         ),
         _resource(
             "roleManagement/directory/roleDefinitions",

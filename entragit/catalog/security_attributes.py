@@ -23,7 +23,6 @@ ATTRIBUTE_SETS = ObjectType(
     identity=("id",),
     display="id",
     create_only=("id",),  # directory-post-attributesets.md: the set is named by the id it is created with
-    required_on_create=("id",),
     unique=("id",),
     deletable=False,
     rank=12,
@@ -48,9 +47,6 @@ DEFINITIONS = ObjectType(
     expand=("allowedValues",),
     read_only=("id",),  # `<attributeSet>_<name>`, generated
     create_only=_names("attributeSet name isCollection isSearchable type"),
-    required_on_create=_names(
-        "attributeSet name isCollection isSearchable status type usePreDefinedValuesOnly"
-    ),
     unordered=("allowedValues:id",),
     unique=("attributeSet", "name"),
     deletable=False,

@@ -693,7 +693,6 @@ _add(
         context="directory/attributeSets",
         entity_context="directory/attributeSets",
         known=frozenset({"id", "description", "maxAttributesPerSet"}),
-        required=("id",),
         id_style="given",
         deletable=False,
         audit_category="CustomSecurityAttributes",
@@ -713,10 +712,6 @@ _add(
                 "id", "attributeSet", "description", "isCollection", "isSearchable", "name", "status",
                 "type", "usePreDefinedValuesOnly",
             }
-        ),
-        required=(
-            "attributeSet", "isCollection", "isSearchable", "name", "status", "type",
-            "usePreDefinedValuesOnly",
         ),
         create_only=frozenset({"attributeSet", "isCollection", "isSearchable", "name", "type"}),
         filterable=frozenset({"id", "attributeSet", "name", "status", "type"}),
