@@ -783,11 +783,13 @@ def run_backup(
         if client is None:
             client = live.connect(cfg, prompt=prompt, on_retry=on_retry)
         requests_before = client.stats.get("requests", 0)
-        reader = live.Reader(client, cfg, held=partial(_held, store))
+        old_types: dict[str, Any] = dict(store.load_state(folders).get("types") or {})
+        reader = live.Reader(
+            client, cfg, held=partial(_held, store), known_extensions=_known_extensions(old_types)
+        )
         status = status or RunStatus()
         status.requests = lambda: dict(client.stats)
         status.types = len(chosen)
-        old_types: dict[str, Any] = dict(store.load_state(folders).get("types") or {})
         resettled = _settings_changed(reader, chosen, old_types)
         snapshot = store.snapshot()
         try:
@@ -795,11 +797,15 @@ def run_backup(
             outcomes = _list_types(store, reader, snapshot, chosen, starts, full, say, status)
             for out in outcomes:
                 out.state["rendering"] = reader.rendering(out.t)
+                if any(r.kind == "extension-property" for r in out.t.relationships):
+                    out.state["definedExtensions"] = reader.defined()
             result, new_types, domain = _tally(outcomes, snapshot, old_types)
             result.notices += [
                 f"{why}: every {name} file rendered again from a full listing"
                 for name, why in resettled.items()
             ]
+            if reader.extension_problem:
+                result.notices.insert(0, reader.extension_problem)
             if store.recovered:
                 result.notices.insert(
                     0,
@@ -868,6 +874,21 @@ def _name_links(store: Store, outcomes: Sequence[_Outcome]) -> None:
         names = {**BackupRepo(store.root).names(None, ids - names.keys()), **names}
     for e in named:
         e.name = linked_name(e.name.split(LINK_ARROW), names)
+
+
+def _known_extensions(old_types: Mapping[str, Any]) -> dict[str, list[str]]:
+    """targetObjects value → the extension names the last backup selected (each type's `rendering`) and
+    those of the definitions it read with the applications (`definedExtensions`), for a run whose discovery
+    fails (live.Reader)."""
+    known: dict[str, set[str]] = {}
+    for t in catalog.CATALOG:
+        old: Mapping[str, Any] = old_types.get(t.name) or {}
+        if t.extension_target:
+            selected = (old.get("rendering") or {}).get("extensions") or []
+            known.setdefault(t.extension_target, set()).update(str(n) for n in selected)
+        for target, names in (old.get("definedExtensions") or {}).items():
+            known.setdefault(str(target), set()).update(str(n) for n in names)
+    return {k: sorted(v) for k, v in known.items() if v}
 
 
 def _settings_changed(

@@ -24,7 +24,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from functools import partial
 from typing import Any, TypeVar
 
-from entragit import canonical, catalog, config, render
+from entragit import canonical, catalog, config, extension_discovery, render
 from entragit.catalog import ObjectType, Relationship
 from entragit.graph.auth import AuthConfig, token_provider
 from entragit.graph.client import DeltaRound, GraphClient, GraphError, RawPage
@@ -268,19 +268,32 @@ class Reader:
     expand_in_listing = True  # False reads every relationship per object (tests compare both ways)
 
     def __init__(
-        self, client: GraphClient, cfg: config.Config | None = None, held: Held | None = None
+        self,
+        client: GraphClient,
+        cfg: config.Config | None = None,
+        held: Held | None = None,
+        *,
+        known_extensions: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
+        """`known_extensions` (targetObjects value → names, from the last backup's state) lets a run go on
+        when discovery fails (`extension_problem` then says so); without it such a failure fails the read."""
         self.client = client
         self.exclude_attrs: dict[str, set[str]] = {
             k: set(v) for k, v in (cfg.exclude_attributes.items() if cfg else ())
         }
+        self._known = known_extensions
         self._extensions: dict[str, tuple[str, ...]] | None = None
+        self._definitions: dict[str, list[Mapping[str, Any]]] | None = None  # by owner appId, if discovered
+        self._reach: tuple[frozenset[str], int] | None = None
         self._extensions_lock = threading.Lock()
         self.opted_in = cfg.opted_in if cfg else frozenset()
         # Where opted-in properties the app cannot read come from (`unreadable`): a backup passes the values
         # its files hold, which then stay as they are; without it (compare, plan) they are left out, unknown.
         self.held = held
         self._granted: tuple[frozenset[str] | None] | None = None
+        self._defined: dict[str, set[str]] = {}
+        self._learned_lock = threading.Lock()
+        self.extension_problem = ""  # one line: discovery failed, and what the run did instead
 
     # -- what is asked for ---------------------------------------------------------------------------------
 
@@ -346,32 +359,95 @@ class Reader:
 
     def extensions(self, t: ObjectType) -> tuple[str, ...]:
         """Names of the directory extensions the tenant has for this type, sorted: discovered once per
-        reader (`catalog.EXTENSION_DISCOVERY`, synced and cloud ones alike: the page returns both when
+        reader (`extension_discovery`, synced and cloud ones alike: the page returns both when
         isSyncedFromOnPremises is left out), so that every listing of a run asks for the same ones."""
         if not t.extension_target:
             return ()
+        return self._discovered().get(t.extension_target, ())
+
+    def _discovered(self) -> dict[str, tuple[str, ...]]:
         with self._extensions_lock:
             if self._extensions is None:
                 self._extensions = self._discover()
-        return self._extensions.get(t.extension_target, ())
+            return self._extensions
 
     def _discover(self) -> dict[str, tuple[str, ...]]:
-        perm = " and ".join(catalog.EXTENSION_PERMISSIONS)
-        found: dict[str, set[str]] = {}
-        resp = self.client.send(
-            "POST", catalog.EXTENSION_DISCOVERY, json={}, required_permission=perm, idempotent=True
-        )
-        page: Any = resp.json()
-        while True:
-            for d in page.get("value") or () if isinstance(page, dict) else ():
-                name = d.get("name") if isinstance(d, Mapping) else None
-                if isinstance(name, str) and name.startswith(catalog.EXTENSION_PREFIX):
-                    for target in d.get("targetObjects") or ():
-                        found.setdefault(str(target), set()).add(name)
-            link = page.get("@odata.nextLink") if isinstance(page, dict) else None
-            if not link:
-                return {k: tuple(sorted(v)) for k, v in found.items()}
-            page = self.client.get(link, required_permission=perm)
+        """The names by target; the definitions by owner kept for `listing`. When discovery fails or answers
+        nothing where it cannot answer, a backup (`known_extensions`) goes on with the names of its last run:
+        they stay selectable while their definitions exist, and a run without them would commit every value
+        as removed. Anything else raises: a restore must not plan against values it could not select."""
+        try:
+            found = extension_discovery.discover(self.client)
+            if not found and self._known is not None:
+                count = self._service_principals()[1]
+                if count > extension_discovery.ANSWERS_UP_TO:
+                    raise extension_discovery.too_many_to_answer(count)
+        except extension_discovery.Unavailable as exc:
+            if self._known is None:
+                raise exc.__cause__ if isinstance(exc.__cause__, GraphError) else exc from None
+            names = {k: tuple(sorted(set(v))) for k, v in self._known.items() if v}
+            count = len({n for v in names.values() for n in v})
+            self.extension_problem = f"{exc}: " + (
+                f"kept the {count} extension name(s) of the last backup, definitions read per application"
+                if count
+                else "no directory extension values backed up this run"
+            )
+            return names
+        self._definitions = extension_discovery.by_owner(found)
+        return extension_discovery.names_by_target(found)
+
+    def _learn_usable(
+        self, rel: Relationship, read: Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]]
+    ) -> None:
+        """`_learn` the definitions read one app at a time, of the apps whose service principal is live: an
+        app without one has definitions nobody can select (extensibility-overview.md: undiscoverable)."""
+        reach = self._service_principals()[0] or frozenset()
+        for app, got in read:
+            if str(app.get("appId") or "").lower() in reach:
+                self._learn(got.get(rel.name) or ())
+
+    def _learn(self, definitions: Iterable[Mapping[str, Any]]) -> None:
+        """Note the names of definitions this run read with their applications (`defined`)."""
+        with self._learned_lock:
+            for target, names in extension_discovery.names_by_target(definitions).items():
+                self._defined.setdefault(target, set()).update(names)
+
+    def defined(self) -> dict[str, list[str]]:
+        """targetObjects value → names of the usable definitions this run read with the tenant's applications:
+        kept in the backup's state, they are the names a later run selects when discovery fails, though this
+        one could not select them (a tenant of more than 1,000 service principals, where discovery never
+        answers, still gets its values, one run late)."""
+        with self._learned_lock:
+            return {k: sorted(v) for k, v in sorted(self._defined.items())}
+
+    def _service_principals(self) -> tuple[frozenset[str] | None, int]:
+        """appIds of the live service principals and their count (read once); (None, 0) when they cannot be
+        read."""
+        if self._reach is None:
+            try:
+                self._reach = extension_discovery.service_principals(self.client)
+            except GraphError:
+                return None, 0
+        return self._reach
+
+    def _take_discovered(
+        self, rel: Relationship, items: Sequence[Mapping[str, Any]], values: dict[str, dict[str, Any]]
+    ) -> list[str] | None:
+        """Applications' definitions from the discovery answer, for those whose service principal is live
+        (discovery shows no other's); returns the ids still to read one by one, or None: read them all."""
+        self._discovered()
+        reach = self._service_principals()[0] if self._definitions is not None else None
+        if self._definitions is None or reach is None:
+            return None
+        again = []
+        for item in items:
+            oid, app_id = str(item["id"]), str(item.get("appId") or "").lower()
+            if app_id in reach:
+                values[oid][rel.name] = rel_value_from_list(rel, self._definitions.get(app_id, []))
+                self._learn(values[oid][rel.name])
+            else:
+                again.append(oid)
+        return again
 
     def opted_values(self, t: ObjectType) -> dict[str, dict[str, Any]] | None:
         """For a type whose opted-in properties a delta round is never asked for (`OptIn.not_in_delta`), those
@@ -414,10 +490,10 @@ class Reader:
         sel = catalog.select_param(t)
         if sel:
             params["$select"] = self.select(t, sel)
-        if t.expand:
-            params["$expand"] = ",".join(t.expand)
         if t.list_filter and not deleted:
             params["$filter"] = t.list_filter
+        if t.expand and not deleted:
+            params["$expand"] = ",".join(t.expand)
         if t.shard or deleted:
             params["$top"] = PAGE_TOP
         return params
@@ -498,7 +574,10 @@ class Reader:
         values: dict[str, dict[str, Any]] = {i: {} for i in ids}
         to_read: dict[str, list[Relationship]] = {}
         for rel in t.relationships:
-            for oid in self._take_inline(rel, ids, inline.pop(rel.name, None), values):
+            pending = self._take_discovered(rel, items, values) if rel.kind == "extension-property" else None
+            if pending is None:
+                pending = self._take_inline(rel, ids, inline.pop(rel.name, None), values)
+            for oid in pending:
                 to_read.setdefault(oid, []).append(rel)
         waiting: dict[str, dict[str, Any]] = {}
         for item, oid in zip(items, ids, strict=True):
@@ -518,6 +597,8 @@ class Reader:
                 if need:
                     for oid, got in self.relationships(t, need, (rel,)).items():
                         values[oid].update(got)
+                    if rel.kind == "extension-property":
+                        self._learn_usable(rel, [(waiting[oid], values[oid]) for oid in need])
             return chunk
 
         for chunk in in_flight(read, chunks, CHUNKS_IN_FLIGHT):

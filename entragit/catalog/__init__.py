@@ -16,6 +16,7 @@ is said as data too: objects it leaves out (`exclude_when`), properties written 
 - `roles`: custom role definitions, role assignments;
 - `security_attributes`: custom security attribute sets and definitions, and the opt-in to their values;
 - `tenant`: the tenant's singletons (authentication methods and authorization policies, organization);
+- `intune`: device compliance policies (with their assignments and scheduled actions);
 - `reports`: the tenant reports and the audit log's permission.
 
 This module assembles `CATALOG` and looks types up in it; every public name of the package is importable
@@ -28,6 +29,7 @@ from entragit.catalog import (
     applications,
     conditional_access,
     directory,
+    intune,
     roles,
     security_attributes,
     tenant,
@@ -111,6 +113,7 @@ CATALOG: tuple[ObjectType, ...] = (
     tenant.AUTHENTICATION_METHODS_POLICY,
     tenant.AUTHORIZATION_POLICY,
     tenant.ORGANIZATION,
+    intune.COMPLIANCE_POLICIES,
 )
 
 _BY_NAME = {t.name: t for t in CATALOG}

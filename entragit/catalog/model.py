@@ -205,6 +205,13 @@ class ObjectType:
     filterable: bool = False
     # Properties PATCH cannot change, written through a dedicated action instead: (property, path template).
     write_actions: tuple[tuple[str, str], ...] = ()
+    # The parameter a write action takes a property's value under, where it is not the property's name.
+    action_params: tuple[tuple[str, str], ...] = ()
+    # Properties of `write_actions` a create does not send whole: written through their action once the
+    # object exists. `create_keeps` says what of one the create must carry all the same: (property, list
+    # in each of its items, key, value) keeps only the list entries whose key has that value.
+    written_after_create: tuple[str, ...] = ()
+    create_keeps: tuple[tuple[str, str, str, Any], ...] = ()
     references: tuple[Reference, ...] = ()  # ids of other objects held in properties
     # The `targetObjects` value of directory extensions this type takes ("User"; extensionproperty.md): their
     # values are selected by name, discovered at the start of each run (catalog/extensions.py).
@@ -213,7 +220,8 @@ class ObjectType:
     recreate_note: str = ""  # added to the reason of every recreate of the type
     # Properties Graph sets only by an update: a recreate PATCHes them after the POST.
     update_only: tuple[str, ...] = ()
-    # Navigation properties the type's listing and reads expand inline (`$expand`), kept like properties.
+    # Navigation properties the type's listing and reads expand inline (`$expand`, each item one property,
+    # with its nested options), kept in the object's file like properties.
     expand: tuple[str, ...] = ()
     opt_in: tuple[OptIn, ...] = ()  # properties backed up only when entragit.yaml asks for them
     deletable: bool = True  # False: Graph never deletes one (custom security attribute sets, definitions)
@@ -251,6 +259,10 @@ class ObjectType:
         """The derived type `obj` is of (its `@odata.type`), or None for an object of the type itself."""
         kind = obj.get("@odata.type")
         return next((d for d in self.derived if d.odata_type == kind), None) if kind else None
+
+    def action_param(self, prop: str) -> str:
+        """The parameter name the write action of `prop` takes its value under."""
+        return dict(self.action_params).get(prop, prop)
 
     @property
     def writable(self) -> tuple[str, ...]:
@@ -389,7 +401,8 @@ def select_param(t: ObjectType) -> str | None:
 
     Relationships that come through delta are added by the caller of a delta query (`members`, `manager`);
     expanded navigation properties go in `$expand`."""
-    return ",".join(p for p in t.select if p not in t.expand) if t.send_select else None
+    expanded = {e.split("(")[0] for e in t.expand}
+    return ",".join(p for p in t.select if p not in expanded) if t.send_select else None
 
 
 def opted_out(t: ObjectType, opted_in: frozenset[str]) -> list[str]:

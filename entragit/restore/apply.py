@@ -180,7 +180,7 @@ class Writer:
                         if ref not in wanted and item.get(flag)
                     ]
             else:
-                out.append(self._write(a, "POST", template.format(id=a.id), {prop: value}))
+                out.append(self._write(a, "POST", template.format(id=a.id), {t.action_param(prop): value}))
         if body:
             if t.keep_odata_type and "@odata.type" in a.desired:
                 body = {"@odata.type": a.desired["@odata.type"], **body}
@@ -194,8 +194,18 @@ class Writer:
 
     def _create_body(self, a: Action) -> dict[str, Any]:
         """The creatable properties, references to objects recreated so far rewritten (those Graph sets only
-        by an update, `update_only`, follow the POST)."""
+        by an update, `update_only`, and those written through an action, `written_after_create`, follow
+        the POST)."""
         body = {c.path: c.new for c in self._current(a, a.changes) if c.path not in a.type.update_only}
+        for prop in a.type.written_after_create:
+            body.pop(prop, None)
+        for prop, inner, key, value in a.type.create_keeps:
+            whole = self._desired(a).get(prop)
+            if whole is not None:
+                body[prop] = [
+                    {**item, inner: [i for i in _dicts(item.get(inner)) if i.get(key) == value]}
+                    for item in _dicts(whole)
+                ]
         if a.type.keep_odata_type and "@odata.type" in a.desired:
             body = {"@odata.type": a.desired["@odata.type"], **body}
         return body
@@ -203,11 +213,18 @@ class Writer:
     @staticmethod
     def _plain_create(a: Action) -> bool:
         """A creation that is one POST and nothing after it but the id map (no password, licences,
-        invitation, appId or update-only property to carry over), so that many go through $batch together."""
-        later = any(a.desired.get(p) is not None for p in a.type.update_only)
-        return a.type.create_method == "POST" and a.type.name not in ("users", "applications") and not later
+        invitation, appId, update-only or action-written property to carry over), so that many go through
+        $batch together."""
+        t = a.type
+        later = any(a.desired.get(p) is not None for p in t.update_only)
+        return (
+            t.create_method == "POST"
+            and t.name not in ("users", "applications")
+            and not later
+            and not t.written_after_create
+        )
 
-    def _after_create(self, a: Action, new: str, done: str) -> str:
+    def _update_after_create(self, a: Action, new: str, done: str) -> str:
         """PATCH the properties Graph sets only by an update (`update_only`: custom security attribute values,
         concepts/custom-security-attributes-examples.md) on the new object."""
         later = {p: self._desired(a).get(p) for p in a.type.update_only}
@@ -259,7 +276,8 @@ class Writer:
             except GraphError as exc:
                 raise _Partly(f"{done}, but identifierUris not set: {exc}") from None
         done += self._licences(a, new)
-        done += self._after_create(a, new, done)
+        done += self._after_create(a, new, body)
+        done += self._update_after_create(a, new, done)
         if secret:
             done += f"; {self.reveal(a, secret)}"
         needed = accounts.credentials_needed(a.desired) if t.name == "applications" else []
@@ -293,6 +311,23 @@ class Writer:
         self.idmap.pending.pop(a.id, None)
         self.mapped()
 
+    def _after_create(self, a: Action, new: str, body: Mapping[str, Any]) -> str:
+        """The properties a create could not carry whole, each through its write action on the new object
+        (a compliance policy's scheduled actions beyond the one block action, and its assignments)."""
+        t, desired = a.type, self._desired(a)
+        actions = dict(t.write_actions)
+        written = []
+        for prop in t.written_after_create:
+            value = desired.get(prop)
+            if value is None or value == [] or value == body.get(prop):
+                continue
+            try:
+                self._send(a, "POST", actions[prop].format(id=new), {t.action_param(prop): value})
+            except GraphError as exc:
+                raise _Partly(f"created as {new}, but {prop} not written: {exc}") from None
+            written.append(prop)
+        return f"; {', '.join(written)} written" if written else ""
+
     def _licences(self, a: Action, new: str) -> str:
         """assignLicense after creation (assignedLicenses is read-only on PATCH, user-assignlicense.md)."""
         body = accounts.licences(a.desired) if a.type.name == "users" else None
@@ -323,7 +358,7 @@ class Writer:
         except GraphError as exc:
             raise _Partly(f"{done}, but not updated: {exc}") from None
         done += self._licences(a, new)
-        return done + self._after_create(a, new, done)
+        return done + self._update_after_create(a, new, done)
 
     def undelete(self, a: Action) -> str:
         body = {"newUserPrincipalName": a.new_upn} if a.new_upn else None

@@ -24,7 +24,7 @@ from urllib.parse import unquote
 
 from entragit.sandbox import custom_attributes as csa
 from entragit.sandbox import delta as delta_mod
-from entragit.sandbox import documented, extensions, invitations, licenses, permissions
+from entragit.sandbox import documented, extensions, intune, invitations, licenses, permissions
 from entragit.sandbox import domains as domains_mod
 from entragit.sandbox import expand as expand_mod
 from entragit.sandbox.audit import Auditor
@@ -203,6 +203,8 @@ class GraphApi:
             return self._entity(ctx, TYPES[key], obj, "directoryObjects", with_type=True)
         if low[0] == "domains":
             return domains_mod.handle(self, ctx, method, segs[1:])
+        if low[:2] == ["devicemanagement", "devicecompliancepolicies"]:
+            return intune.handle(self, ctx, method, segs[2:])
         if low == ["invitations"]:
             if method != "POST":
                 not_allowed()

@@ -257,6 +257,20 @@ RULES: tuple[Rule, ...] = (
         "serviceprincipal-delete-approleassignedto.md",
         "AppRoleAssignment.ReadWrite.All Application.ReadWrite.All",
     ),
+    # Intune device compliance policies (intune-deviceconfig-devicecompliancepolicy-*.md: reads take
+    # either, writes and the assign / scheduleActionsForRules actions ReadWrite)
+    _r(
+        "GET",
+        "devicemanagement/devicecompliancepolicies/**",
+        "intune-deviceconfig-devicecompliancepolicy-list.md",
+        "DeviceManagementConfiguration.Read.All DeviceManagementConfiguration.ReadWrite.All",
+    ),
+    _r(
+        "*",
+        "devicemanagement/devicecompliancepolicies/**",
+        "intune-deviceconfig-devicecompliancepolicy-update.md",
+        "DeviceManagementConfiguration.ReadWrite.All",
+    ),
     # conditional access
     _r("GET", "identity/conditionalaccess/policies/**", "conditionalaccessroot-list-policies.md", _CA_READ),
     _r("POST", "identity/conditionalaccess/policies", "conditionalaccessroot-post-policies.md", _CA_WRITE),

@@ -908,6 +908,22 @@ _add(
     )
 )
 
+_add(
+    TypeDef(
+        key="deviceManagement/deviceCompliancePolicies",
+        entity="deviceCompliancePolicy",
+        resource="DeviceCompliancePolicy",
+        context="deviceManagement/deviceCompliancePolicies",
+        entity_context="deviceManagement/deviceCompliancePolicies",
+        read_only=frozenset({"id", "createdDateTime", "lastModifiedDateTime"}),
+        polymorphic=True,
+        fraction_dates=True,
+        audit_category="Policy",
+        audit_noun="device compliance policy",
+        audit_type="Policy",
+    )
+)  # served by sandbox/intune.py
+
 # organization: the few properties an admin may PATCH (resources/organization.md); the rest is read-only.
 ORGANIZATION_WRITABLE = frozenset(
     {

@@ -68,6 +68,7 @@ COLLECTIONS: tuple[str, ...] = (
     "subscribedSkus",
     "security/secureScores",
     "auditLogs/directoryAudits",
+    "deviceManagement/deviceCompliancePolicies",
     "deletedItems",
 )
 SINGLETONS: tuple[str, ...] = ("policies/authenticationMethodsPolicy", "policies/authorizationPolicy")

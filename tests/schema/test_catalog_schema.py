@@ -64,6 +64,17 @@ _DELETED_ITEMS_WHY = (
 _DIRECTORY_BIN = [t for t in CATALOG if t.recycle_bin and t.recycle_bin.item == "directory/deletedItems/{id}"]
 
 DOCUMENTED: tuple[Documented, ...] = (
+    *(
+        Documented(
+            "navigation",
+            "deviceCompliancePolicies",
+            name,
+            "api-reference/v1.0/api/intune-deviceconfig-devicecompliancepolicy-list.md",
+            "a navigation property read inline with $expand (written through the assign and "
+            "scheduleActionsForRules actions)",
+        )
+        for name in ("assignments", "scheduledActionsForRule", "scheduledActionConfigurations")
+    ),
     Documented(
         "property",
         "roleDefinitions",

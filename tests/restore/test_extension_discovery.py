@@ -1,0 +1,180 @@
+"""What a backup pays for directory extensions, and what it does when their discovery fails.
+
+Definitions come from the discovery call's answer (directoryobject-getavailableextensionproperties.md returns
+every usable extensionProperty with its name, dataType, isMultiValued and targetObjects), read one application
+at a time only for applications without a service principal, whose definitions discovery does not show
+(extensibility-overview.md, "Considerations for using directory extensions"). A failed discovery (no
+Directory.Read.All, an error that outlasts the retries) keeps the names of the last backup: it must never be
+committed as "every extension value removed"."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import live_helpers
+import pytest
+import yaml
+from restore_env import Env, git, make_env
+
+from entragit import config
+from entragit.backup import run_backup
+from entragit.catalog import by_name, object_path
+from entragit.config import Config
+from entragit.repo.writer import Store
+
+APP = "Contoso Expense Portal"  # the demo's app that owns the extensions (it has a service principal)
+MEGAN = "megan.bowen@contoso.onmicrosoft.com"
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> Iterator[Env]:
+    yield from make_env(tmp_path)
+
+
+def stats(env: Env) -> dict[str, int]:
+    by_path: dict[str, int] = env.http.get(f"{env.box.graph_url}/_sandbox/stats").json()["by_path"]
+    return by_path
+
+
+def per_app_reads(before: dict[str, int], after: dict[str, int]) -> int:
+    key = re.compile(r"^GET .*applications/\{id\}/extensionProperties$")
+    return sum(n - before.get(k, 0) for k, n in after.items() if key.match(k))
+
+
+def file_of(env: Env, collection: str, oid: str) -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load((env.root / object_path(by_name(collection), oid)).read_text())
+    return data
+
+
+def fault(env: Env, match: str, status: int) -> None:
+    r = env.http.post(
+        f"{env.box.graph_url}/_sandbox/faults", json={"match": match, "status": status, "times": 50}
+    )
+    assert r.status_code < 300, r.text
+
+
+def test_definitions_come_from_discovery_and_only_apps_without_a_service_principal_are_read(env: Env) -> None:
+    """Before: every backup read each application's extensionProperties (one request per app, 2,000 at 100k
+    users). Now only the app discovery cannot see is read, and only the app whose definitions changed is
+    written again."""
+    lone = env.graph("POST", "applications", {"displayName": "No Principal Tool"})  # no service principal
+    env.graph(
+        "POST",
+        f"applications/{lone['id']}/extensionProperties",
+        {"name": "badge", "dataType": "String", "targetObjects": ["User"]},
+    )
+    owner = env.find("applications", APP)
+    env.ok("backup")
+    assert [d["name"] for d in file_of(env, "applications", lone["id"])["extensionProperties"]] == [
+        "extension_" + lone["appId"].replace("-", "") + "_badge"
+    ]
+    kept = file_of(env, "applications", owner["id"])["extensionProperties"]
+    assert len(kept) == 3 and all(d["isMultiValued"] in (True, False) for d in kept)
+
+    env.graph(
+        "POST",
+        f"applications/{owner['id']}/extensionProperties",
+        {"name": "floor", "dataType": "Integer", "targetObjects": ["User"]},
+    )
+    head = git(env, "rev-parse", "HEAD").strip()
+    before = stats(env)
+    env.ok("backup")
+    assert per_app_reads(before, stats(env)) == 1  # the app without a service principal, nothing else
+    changed = git(env, "diff", "--name-only", head, "HEAD", "--", "applications").split()
+    assert changed == [object_path(by_name("applications"), owner["id"])]
+    floor = "extension_" + owner["appId"].replace("-", "") + "_floor"
+    assert floor in {d["name"] for d in file_of(env, "applications", owner["id"])["extensionProperties"]}
+
+
+def test_a_failed_discovery_keeps_every_value_and_the_other_changes_still_land(env: Env) -> None:
+    """Before: without Directory.Read.All the whole backup failed (users, groups, applications, administrative
+    units, organization). Now the run keeps the last backup's names, says why in one line, and commits the
+    users' other changes with every value line in place."""
+    values_before = git(env, "grep", "-c", "^extension_", "HEAD", "--", "users", "groups", "applications")
+    assert values_before.strip()
+    megan = env.graph("GET", f"users/{MEGAN}")
+    env.graph("PATCH", f"users/{megan['id']}", {"jobTitle": "Discovery Survivor"})
+    fault(env, "getAvailableExtensionProperties", 403)
+    r = env.ok("backup")
+    assert "getAvailableExtensionProperties failed (403 Directory.Read.All)" in r.output
+    assert "kept the 3 extension name(s) of the last backup" in r.output
+    assert file_of(env, "users", megan["id"])["jobTitle"] == "Discovery Survivor"
+    assert (
+        git(env, "grep", "-c", "^extension_", "HEAD", "--", "users", "groups", "applications")
+        == values_before
+    )
+    changed = git(env, "diff", "--name-only", env.baseline, "HEAD", "--", "users", "groups", "applications")
+    assert changed.split() == [object_path(by_name("users"), megan["id"])]
+    owner = env.find("applications", APP)  # definitions read per application instead
+    assert len(file_of(env, "applications", owner["id"])["extensionProperties"]) == 3
+
+
+def test_a_first_backup_without_discovery_has_no_values_and_says_so(env: Env, tmp_path: Path) -> None:
+    """A transient failure (503 past the retries) on a repository's first backup: no names to keep, so the
+    run backs up without values, says so, and the next run with discovery reads the types whole."""
+    fresh = Store.init(tmp_path / "fresh")
+    config.save(fresh.root, Config(tenant_id=env.box.tenant_id, client_id=env.box.client_id))
+    fresh.commit_paths(["entragit.yaml"], "entragit init")
+    client = live_helpers.client_for(env.box, max_retries=1, backoff_base=0.01)
+    try:
+        fault(env, "getAvailableExtensionProperties", 503)
+        result = run_backup(fresh.root, client=client)
+        assert result.ok, result.errors
+        assert result.notices[0].startswith("directoryObjects/getAvailableExtensionProperties failed (503")
+        assert result.notices[0].endswith("no directory extension values backed up this run")
+        users = [p for p in fresh.root.glob("users/*/*.yaml")]
+        assert users and not any("extension_" in p.read_text() for p in users)
+        env.http.delete(f"{env.box.graph_url}/_sandbox/faults")
+        result = run_backup(fresh.root, client=client)
+        assert (
+            "settings changed: extensions for users: every users file rendered again from a full listing"
+            in (result.notices)
+        )
+        assert any("extension_" in p.read_text() for p in fresh.root.glob("users/*/*.yaml"))
+    finally:
+        client.close()
+
+
+def test_an_empty_answer_beyond_1000_service_principals_is_not_taken_for_no_extensions(
+    env: Env, tmp_path: Path
+) -> None:
+    """directoryobject-getavailableextensionproperties.md, Important: beyond 1,000 service principals the
+    call returns an empty response. Taken at its word, the next backup would drop every value line."""
+    values_before = git(env, "grep", "-c", "^extension_", "HEAD", "--", "users", "groups")
+    sps = env.box.tenant.coll("servicePrincipals")
+    template = next(iter(sps.objs.values()))
+    with env.box.tenant.lock:
+        sps.load(
+            [
+                {
+                    **template,
+                    "id": str(uuid.UUID(int=i)),
+                    "appId": str(uuid.UUID(int=10**6 + i)),
+                    "appRoles": [],
+                }
+                for i in range(1, 1001 - len(sps.objs) + 1)
+            ]
+        )
+    assert env.graph("POST", "directoryObjects/getAvailableExtensionProperties", {})["value"] == []
+    r = env.ok("backup", "--type", "users", "--type", "groups")
+    assert "answered nothing in a tenant of 1,001 service principals" in r.output
+    assert git(env, "grep", "-c", "^extension_", "HEAD", "--", "users", "groups") == values_before
+    # A repository's first backup there has no names to keep: it learns them from the applications it reads
+    # one by one, and the next backup selects them.
+    fresh = Store.init(tmp_path / "fresh")
+    config.save(fresh.root, Config(tenant_id=env.box.tenant_id, client_id=env.box.client_id))
+    fresh.commit_paths(["entragit.yaml"], "entragit init")
+    client = live_helpers.client_for(env.box)
+    try:
+        first = run_backup(fresh.root, client=client)
+        assert first.ok and first.notices[0].endswith("no directory extension values backed up this run")
+        assert not any("extension_" in p.read_text() for p in fresh.root.glob("users/*/*.yaml"))
+        second = run_backup(fresh.root, client=client)
+        assert second.ok and "kept the 3 extension name(s) of the last backup" in second.notices[0]
+        assert any("extension_" in p.read_text() for p in fresh.root.glob("users/*/*.yaml"))
+    finally:
+        client.close()
