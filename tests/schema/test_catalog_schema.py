@@ -73,7 +73,7 @@ DOCUMENTED: tuple[Documented, ...] = (
             "a navigation property read inline with $expand (written through the assign and "
             "scheduleActionsForRules actions)",
         )
-        for name in ("assignments", "scheduledActionsForRule", "scheduledActionConfigurations")
+        for name in ("scheduledActionsForRule", "scheduledActionConfigurations")
     ),
     Documented(
         "property",
