@@ -16,6 +16,8 @@ small notation, one property each, its dotted path first (catalog notation: `a.b
 - kind: string, boolean, integer, number (a Double: a whole number is fine), datetime, date, guid, object;
   `*` makes it a collection of that kind;
 - `enum=Name`: the members are those of the schema's enumeration `Name` (the test compares them);
+  `enum=A|B` where derived types type one property with different enumerations (a compliance policy's
+  passwordRequiredType): the members are all of theirs;
   without it the members are a string's documented values (the page lists them, the test cannot);
 - `flags`: a flags enumeration, written as members joined by commas (`"a,b"`);
 - `max=N`: the longest string; `items=N`: the most items of a collection;
@@ -672,6 +674,28 @@ def _grant_principal(grant: Mapping[str, Any], creating: bool) -> Iterator[Probl
         yield Problem("principalId", "principalId", "grant_principal", "must be null for AllPrincipals")
 
 
+def _one_block_action(policy: Mapping[str, Any], creating: bool) -> Iterator[Problem]:
+    """resources/intune-deviceconfig-devicecompliancescheduledactionforrule.md: "Compliance policy must have
+    one and only one block scheduled action" (the action that marks a device non-compliant)."""
+    rules = policy.get("scheduledActionsForRule")
+    if rules is None and not creating:
+        return
+    blocks = [
+        item
+        for rule in rules or []
+        if isinstance(rule, Mapping)
+        for item in rule.get("scheduledActionConfigurations") or []
+        if isinstance(item, Mapping) and item.get("actionType") == "block"
+    ]
+    if len(blocks) != 1:
+        yield Problem(
+            "scheduledActionsForRule",
+            "scheduledActionsForRule",
+            "one_block_action",
+            f"needs exactly one block action (has {len(blocks)})",
+        )
+
+
 # -- the table --------------------------------------------------------------------------------------------------
 
 
@@ -700,6 +724,7 @@ RESOURCES: Mapping[str, Resource] = {
             companyName string
             consentProvidedForMinor string : Granted Denied NotRequired
             country string
+            customSecurityAttributes object
             department string
             displayName string max=256
             employeeHireDate datetime
@@ -802,6 +827,7 @@ RESOURCES: Mapping[str, Resource] = {
             appDescription string
             appRoleAssignmentRequired boolean
             appRoles object*
+            customSecurityAttributes object
             description string
             displayName string
             homepage string
@@ -914,6 +940,33 @@ RESOURCES: Mapping[str, Resource] = {
             visibility string : Public HiddenMembership
             """,
             "displayName",
+        ),
+        _resource(
+            "directory/attributeSets",
+            "resources/attributeset.md api/directory-post-attributesets.md",
+            """
+            description string max=128
+            maxAttributesPerSet integer
+            """,
+            "id",
+        ),
+        _resource(
+            "directory/customSecurityAttributeDefinitions",
+            "resources/customsecurityattributedefinition.md resources/allowedvalue.md "
+            "api/directory-post-customsecurityattributedefinitions.md",
+            """
+            allowedValues object* items=100
+            allowedValues[].isActive boolean
+            attributeSet string
+            description string max=128
+            isCollection boolean
+            isSearchable boolean
+            name string max=32
+            status string : Available Deprecated
+            type string : Boolean Integer String
+            usePreDefinedValuesOnly boolean
+            """,
+            "attributeSet isCollection isSearchable name status type usePreDefinedValuesOnly",
         ),
         _resource(
             "roleManagement/directory/roleDefinitions",
@@ -1052,6 +1105,77 @@ RESOURCES: Mapping[str, Resource] = {
             includes[].resourceApplication string
             """,
             "id",
+        ),
+        _resource(
+            "deviceManagement/deviceCompliancePolicies",
+            "resources/intune-deviceconfig-devicecompliancepolicy.md "
+            "resources/intune-deviceconfig-devicecompliancescheduledactionforrule.md "
+            "resources/intune-deviceconfig-devicecomplianceactionitem.md "
+            "resources/intune-deviceconfig-devicecompliancepolicyassignment.md "
+            "resources/intune-shared-groupassignmenttarget.md "
+            "api/intune-deviceconfig-windows10compliancepolicy-create.md",
+            """
+            @odata.type string : #microsoft.graph.androidCompliancePolicy #microsoft.graph.androidWorkProfileCompliancePolicy #microsoft.graph.iosCompliancePolicy #microsoft.graph.macOSCompliancePolicy #microsoft.graph.windows10CompliancePolicy #microsoft.graph.windows10MobileCompliancePolicy #microsoft.graph.windows81CompliancePolicy #microsoft.graph.windowsPhone81CompliancePolicy
+            assignments object*
+            assignments[].target object
+            assignments[].target.groupId string rule=guid
+            bitLockerEnabled boolean
+            codeIntegrityEnabled boolean
+            description string
+            deviceThreatProtectionEnabled boolean
+            deviceThreatProtectionRequiredSecurityLevel string enum=deviceThreatProtectionLevel : unavailable secured low medium high notSet
+            displayName string
+            earlyLaunchAntiMalwareDriverEnabled boolean
+            firewallBlockAllIncoming boolean
+            firewallEnableStealthMode boolean
+            firewallEnabled boolean
+            managedEmailProfileRequired boolean
+            minAndroidSecurityPatchLevel string
+            mobileOsMaximumVersion string
+            mobileOsMinimumVersion string
+            osMaximumVersion string
+            osMinimumVersion string
+            passcodeBlockSimple boolean
+            passcodeExpirationDays integer
+            passcodeMinimumCharacterSetCount integer
+            passcodeMinimumLength integer
+            passcodeMinutesOfInactivityBeforeLock integer
+            passcodePreviousPasscodeBlockCount integer
+            passcodeRequired boolean
+            passcodeRequiredType string enum=requiredPasswordType : deviceDefault alphanumeric numeric
+            passwordBlockSimple boolean
+            passwordExpirationDays integer
+            passwordMinimumCharacterSetCount integer
+            passwordMinimumLength integer
+            passwordMinutesOfInactivityBeforeLock integer
+            passwordPreviousPasswordBlockCount integer
+            passwordRequireToUnlockFromIdle boolean
+            passwordRequired boolean
+            passwordRequiredToUnlockFromIdle boolean
+            passwordRequiredType string enum=requiredPasswordType|androidRequiredPasswordType : deviceDefault alphabetic alphanumeric alphanumericWithSymbols lowSecurityBiometric numeric numericComplex any
+            requireHealthyDeviceReport boolean
+            scheduledActionsForRule object*
+            scheduledActionsForRule[].ruleName string
+            scheduledActionsForRule[].scheduledActionConfigurations object*
+            scheduledActionsForRule[].scheduledActionConfigurations[].actionType string enum=deviceComplianceActionType : noAction notification block retire wipe removeResourceAccessProfiles pushNotification
+            scheduledActionsForRule[].scheduledActionConfigurations[].gracePeriodHours integer
+            scheduledActionsForRule[].scheduledActionConfigurations[].notificationMessageCCList string*
+            scheduledActionsForRule[].scheduledActionConfigurations[].notificationTemplateId string
+            secureBootEnabled boolean
+            securityBlockJailbrokenDevices boolean
+            securityDisableUsbDebugging boolean
+            securityPreventInstallAppsFromUnknownSources boolean
+            securityRequireCompanyPortalAppIntegrity boolean
+            securityRequireGooglePlayServices boolean
+            securityRequireSafetyNetAttestationBasicIntegrity boolean
+            securityRequireSafetyNetAttestationCertifiedDevice boolean
+            securityRequireUpToDateSecurityProviders boolean
+            securityRequireVerifyApps boolean
+            storageRequireEncryption boolean
+            systemIntegrityProtectionEnabled boolean
+            """,
+            "@odata.type displayName scheduledActionsForRule",
+            (_one_block_action,),
         ),
         _resource(
             "organization",

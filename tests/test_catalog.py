@@ -23,6 +23,8 @@ REQUIRED_TYPES = {
     "authenticationStrengthPolicies",
     "authenticationContexts",
     "administrativeUnits",
+    "attributeSets",
+    "customSecurityAttributeDefinitions",
     "roleDefinitions",
     "roleAssignments",
     "oauth2PermissionGrants",
@@ -34,6 +36,7 @@ REQUIRED_TYPES = {
     "activityBasedTimeoutPolicies",
     "permissionGrantPolicies",
     "organization",
+    "deviceCompliancePolicies",
 }
 
 IDS = [
@@ -209,6 +212,7 @@ def test_polymorphic_types_keep_odata_type() -> None:
         "namedLocations",
         "authenticationMethodsPolicy",
         "conditionalAccessPolicies",
+        "deviceCompliancePolicies",
     }
     assert "@odata.type" in RESOURCES[by_name("namedLocations").path].required
 
@@ -300,6 +304,9 @@ def test_dotted_paths() -> None:
 
 # Properties the catalog keeps out of every restore write although Graph accepts them in a PATCH, and why.
 NEVER_WRITTEN = {
+    # intune-deviceconfig-*compliancepolicy-create.md and -update.md list createdDateTime among the body's
+    # properties; Graph sets it itself (the sandbox takes and ignores it), a restore never sends it.
+    ("deviceCompliancePolicies", "createdDateTime"),
     # application-update.md and serviceprincipal-update.md list keyCredentials as updatable, but a backup
     # holds credential metadata only: writing it back would replace live certificates with what a file lacks.
     ("applications", "keyCredentials"),

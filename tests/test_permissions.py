@@ -115,3 +115,29 @@ def test_a_backup_app_granted_exactly_what_permissions_lists_backs_up_everything
     assert [e.split(":")[0] for e in result.errors] == ["permissionGrantPolicies"]
     assert "Policy.Read.PermissionGrant" in result.errors[0]
     assert (root / "policies/permissionGrantPolicies/verified-low-risk.yaml").is_file()  # not a deletion
+
+
+def test_without_the_intune_permission_the_compliance_policies_are_skipped_not_deleted(
+    sandbox_factory: Any, tmp_path: Path
+) -> None:
+    """intune-deviceconfig-devicecompliancepolicy-list.md: DeviceManagementConfiguration.Read.All. An app
+    without it backs up everything else; the policies' type fails naming the permission, and their files
+    stay (a failed listing is no evidence of deletion)."""
+    granted = required_permissions()
+    box = sandbox_factory(permissions=granted)
+    root = tmp_path / "repo"
+    st = Store.init(root)
+    config.save(st.root, Config(tenant_id=box.tenant_id, client_id=box.client_id))
+    st.commit_paths(["entragit.yaml"], "entragit init")
+    assert run_backup(root, client=live_helpers.client_for(box)).ok
+    folder = root / "deviceManagement" / "deviceCompliancePolicies"
+    files = sorted(p.name for p in folder.iterdir())
+    assert len(files) == 4
+
+    without = sandbox_factory(
+        permissions=[p for p in granted if not p.startswith("DeviceManagementConfiguration.")]
+    )
+    result = run_backup(root, client=live_helpers.client_for(without), full=True)
+    assert [e.split(":")[0] for e in result.errors] == ["deviceCompliancePolicies"]
+    assert "DeviceManagementConfiguration.Read.All" in result.errors[0]
+    assert sorted(p.name for p in folder.iterdir()) == files

@@ -7,9 +7,10 @@ Conventions used by the string fields:
 - Relationship path templates use `{id}` for the owning object's id and `{ref}` for the linked object's id.
 - Dotted paths (`volatile`, `unordered`, `read_only` ...) address nested properties:
   `conditions.users.includeUsers`. `[]` steps into every item of a list: `assignedPlans[].assignedDateTime`.
-  An `unordered` entry may end with `:key` to sort a list of objects by that property first
-  (`ipRanges:cidrAddress`); lists of objects without a key are sorted by their compact JSON, lists of scalars
-  by value.
+  `*` steps into every value of a mapping whose keys are data (`customSecurityAttributes.*.*`: each
+  attribute of each attribute set). An `unordered` entry may end with `:key` to sort a list of objects by
+  that property first (`ipRanges:cidrAddress`); lists of objects without a key are sorted by their compact
+  JSON, lists of scalars by value.
 """
 
 from __future__ import annotations
@@ -166,6 +167,22 @@ class DerivedType:
 
 
 @dataclass(frozen=True)
+class OptIn:
+    """Properties of a type backed up only when entragit.yaml's `setting` is true: sensitive by design
+    (custom security attribute values gate access), with the permissions reading and writing them need.
+
+    `not_in_delta`: a delta round is never asked for them (no delta page documents them; Graph refuses other
+    `$select`-only properties there): a type read by delta round gets them from a listing of
+    `$select=id,<properties>` in the same run (`live.Reader.opted_values`)."""
+
+    setting: str
+    properties: tuple[str, ...]
+    permissions_backup: tuple[str, ...]
+    permissions_restore: tuple[str, ...]
+    not_in_delta: bool = True
+
+
+@dataclass(frozen=True)
 class ObjectType:
     """One Entra object type: where it lives in Graph and in the backup repository, and how to restore it."""
 
@@ -227,12 +244,30 @@ class ObjectType:
     filterable: bool = False
     # Properties PATCH cannot change, written through a dedicated action instead: (property, path template).
     write_actions: tuple[tuple[str, str], ...] = ()
+    # The parameter a write action takes a property's value under, where it is not the property's name.
+    action_params: tuple[tuple[str, str], ...] = ()
+    # Properties of `write_actions` a create does not send whole: written through their action once the
+    # object exists. `create_keeps` says what of one the create must carry all the same: (property, list
+    # in each of its items, key, value) keeps only the list entries whose key has that value.
+    written_after_create: tuple[str, ...] = ()
+    create_keeps: tuple[tuple[str, str, str, Any], ...] = ()
     references: tuple[Reference, ...] = ()  # ids of other objects held in properties
     # The `targetObjects` value of directory extensions this type takes ("User"; extensionproperty.md): their
     # values are selected by name, discovered at the start of each run (catalog/extensions.py).
     extension_target: str = ""
     notes: str = ""
     recreate_note: str = ""  # added to the reason of every recreate of the type
+    # Properties Graph sets only by an update: a recreate PATCHes them after the POST.
+    update_only: tuple[str, ...] = ()
+    # Navigation properties the type's listing and reads expand inline (`$expand`, each item one property,
+    # with its nested options), kept in the object's file like properties.
+    expand: tuple[str, ...] = ()
+    opt_in: tuple[OptIn, ...] = ()  # properties backed up only when entragit.yaml asks for them
+    deletable: bool = True  # False: Graph never deletes one (custom security attribute sets, definitions)
+    # (list property, its items' flag of being active): items Graph never deletes, only deactivates (a
+    # definition's allowed values). A restore deactivates one the revision lacks; an inactive live item the
+    # file does not list is then what the revision amounts to, no difference (restore/plan.py).
+    retired_items: tuple[tuple[str, str], ...] = ()
 
     @property
     def named_by(self) -> tuple[str, ...]:
@@ -263,6 +298,10 @@ class ObjectType:
         """The derived type `obj` is of (its `@odata.type`), or None for an object of the type itself."""
         kind = obj.get("@odata.type")
         return next((d for d in self.derived if d.odata_type == kind), None) if kind else None
+
+    def action_param(self, prop: str) -> str:
+        """The parameter name the write action of `prop` takes its value under."""
+        return dict(self.action_params).get(prop, prop)
 
     @property
     def writable(self) -> tuple[str, ...]:
@@ -327,6 +366,21 @@ _DIRECTORY_TARGETS = ("users", "groups", "servicePrincipals")
 _OWNER_TARGETS = ("users", "servicePrincipals")
 
 # Permissions several areas share.
+# Custom security attribute values, held by users and service principals (resources/user.md,
+# serviceprincipal.md: "Returned only on $select", read with CustomSecAttributeAssignment.Read.All, written
+# with ...ReadWrite.All, only by PATCH: concepts/custom-security-attributes-examples.md). They gate access:
+# kept only when entragit.yaml says `custom_security_attributes: true` (catalog/security_attributes.py).
+VALUES = "customSecurityAttributes"
+VALUES_OPT_IN = OptIn(
+    "custom_security_attributes",
+    (VALUES,),
+    ("CustomSecAttributeAssignment.Read.All",),
+    ("CustomSecAttributeAssignment.ReadWrite.All",),
+)
+# The fields a type holding them takes (users, service principals); its `select` names VALUES and its
+# `unordered` `customSecurityAttributes.*.*` (a multi-valued attribute is a set of values).
+VALUES_FIELDS: dict[str, Any] = {"update_only": (VALUES,), "opt_in": (VALUES_OPT_IN,)}
+
 _POLICY_READ = ("Policy.Read.All",)
 _ROLES_READ = ("RoleManagement.Read.Directory",)
 _ROLES_WRITE = ("RoleManagement.ReadWrite.Directory",)
@@ -355,17 +409,18 @@ def walk(obj: Any, steps: Steps) -> Iterator[tuple[dict[str, Any], str]]:
         last = i == len(steps) - 1
         nxt: list[Any] = []
         for parent in parents:
-            if not isinstance(parent, dict) or key not in parent:
+            if not isinstance(parent, dict):
                 continue
-            if last:
-                yield parent, key
-                continue
-            child = parent[key]
-            if each:
-                if isinstance(child, list):
-                    nxt.extend(child)
-            else:
-                nxt.append(child)
+            for name in list(parent) if key == "*" else [key] if key in parent else []:
+                if last:
+                    yield parent, name
+                    continue
+                child = parent[name]
+                if each:
+                    if isinstance(child, list):
+                        nxt.extend(child)
+                else:
+                    nxt.append(child)
         parents = nxt
 
 
@@ -383,8 +438,20 @@ def object_path(t: ObjectType, object_id: str) -> str:
 def select_param(t: ObjectType) -> str | None:
     """The `$select` value to send when listing `t`, or None when no $select must be sent.
 
-    Relationships that come through delta are added by the caller of a delta query (`members`, `manager`)."""
-    return ",".join(t.select) if t.send_select else None
+    Relationships that come through delta are added by the caller of a delta query (`members`, `manager`);
+    expanded navigation properties go in `$expand`."""
+    expanded = {e.split("(")[0] for e in t.expand}
+    return ",".join(p for p in t.select if p not in expanded) if t.send_select else None
+
+
+def opted_out(t: ObjectType, opted_in: frozenset[str]) -> list[str]:
+    """Properties of `t` left out because entragit.yaml does not opt in to them (`OptIn.setting`)."""
+    return [p for o in t.opt_in if o.setting not in opted_in for p in o.properties]
+
+
+def not_in_delta(t: ObjectType) -> list[str]:
+    """Properties a delta round of `t` is never asked for (`OptIn.not_in_delta`)."""
+    return [p for o in t.opt_in if o.not_in_delta for p in o.properties]
 
 
 def delta_select_param(t: ObjectType) -> str | None:
@@ -392,7 +459,8 @@ def delta_select_param(t: ObjectType) -> str | None:
     if not t.delta:
         return None
     extra = [r.name for r in t.relationships if r.via_delta]
-    return ",".join((*t.select, *extra))
+    skip = set(not_in_delta(t))
+    return ",".join((*(p for p in t.select if p not in skip), *extra))
 
 
 def is_backed_up(t: ObjectType, obj: Mapping[str, Any]) -> bool:

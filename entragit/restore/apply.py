@@ -18,7 +18,7 @@ from typing import Any
 from entragit import canonical
 from entragit.catalog import RANK_EXTENSION_VALUES, Relationship
 from entragit.graph.client import GraphClient, GraphError, Write, WriteResult
-from entragit.restore import accounts, resume
+from entragit.restore import accounts, attributes, resume
 from entragit.restore.idmap import IdMap
 from entragit.restore.passwords import new_password
 from entragit.restore.plan import (
@@ -143,27 +143,46 @@ class Writer:
         """The PATCH of the changed properties, and the writes of those Graph takes through an action or
         per item (catalog `write_actions`)."""
         t = a.type
-        body = patch_body(self._current(a, changes))
+        current = self._current(a, changes)
+        body = patch_body(current)
         if a.late:  # the object may be recreated, the owner app of a value too (a new appId, a new name)
             body = {canonical.extension_renamed(k, self.idmap.app_ids): v for k, v in body.items()}
             return [self._write(a, "PATCH", t.item_path(self.idmap.new_id(a.id)), body)]
         for prop in t.sub_collections:  # written item by item after the PATCH (`_sub_collections`)
             body.pop(prop, None)
+        for c in current:
+            if (
+                c.path == attributes.PROPERTY
+            ):  # merged by Graph: removals are explicit (restore/attributes.py)
+                body[c.path] = attributes.write_value(c.new, c.old)
         actions = dict(t.write_actions)
         out: list[Write] = []
         for prop in [p for p in body if p in actions]:
             template, value = actions[prop], body.pop(prop)
             if "{ref}" in template:
+                # each item on its own path: PATCHed when live has it (its id is the path), else POSTed to
+                # the collection (a definition's new allowed value)
                 old = {i.get("id"): i for i in _dicts(next(c.old for c in a.changes if c.path == prop))}
-                out += [
-                    self._write(
-                        a, "PATCH", template.format(ref=item["id"]), with_nulls(item, old.get(item["id"]))
-                    )
-                    for item in _dicts(value)
-                    if item != old.get(item.get("id"))
-                ]
+                for item in _dicts(value):
+                    before = old.get(item.get("id"))
+                    if item == before:
+                        continue
+                    path = template.format(id=a.id, ref=item["id"])
+                    if before is None and not t.singleton:
+                        out.append(self._write(a, "POST", path.rsplit("/", 1)[0], item))
+                        continue
+                    body_item = {k: v for k, v in with_nulls(item, before).items() if k != "id"}
+                    out.append(self._write(a, "PATCH", path, body_item))
+                flag = dict(t.retired_items).get(prop)
+                if flag:  # an item the revision lacks cannot be deleted (allowedvalue.md): deactivated
+                    wanted = {i.get("id") for i in _dicts(value)}
+                    out += [
+                        self._write(a, "PATCH", template.format(id=a.id, ref=ref), {flag: False})
+                        for ref, item in old.items()
+                        if ref not in wanted and item.get(flag)
+                    ]
             else:
-                out.append(self._write(a, "POST", template.format(id=a.id), {prop: value}))
+                out.append(self._write(a, "POST", template.format(id=a.id), {t.action_param(prop): value}))
         if body and t.update_method == "PUT":  # Graph replaces the object: every writable property
             desired = self._desired(a)
             out.append(self._write(a, "PUT", t.item_path(a.id), {p: desired.get(p) for p in t.writable}))
@@ -204,8 +223,19 @@ class Writer:
                 self._send(a, "POST", base, shape)
 
     def _create_body(self, a: Action) -> dict[str, Any]:
-        """The creatable properties, references to objects recreated so far rewritten."""
-        body = {c.path: c.new for c in self._current(a, a.changes)}
+        """The creatable properties, references to objects recreated so far rewritten (those Graph sets only
+        by an update, `update_only`, and those written through an action, `written_after_create`, follow
+        the POST)."""
+        body = {c.path: c.new for c in self._current(a, a.changes) if c.path not in a.type.update_only}
+        for prop in a.type.written_after_create:
+            body.pop(prop, None)
+        for prop, inner, key, value in a.type.create_keeps:
+            whole = self._desired(a).get(prop)
+            if whole is not None:
+                body[prop] = [
+                    {**item, inner: [i for i in _dicts(item.get(inner)) if i.get(key) == value]}
+                    for item in _dicts(whole)
+                ]
         if a.type.keep_odata_type and "@odata.type" in a.desired:
             body = {"@odata.type": a.desired["@odata.type"], **body}
         return body
@@ -213,12 +243,33 @@ class Writer:
     @staticmethod
     def _plain_create(a: Action) -> bool:
         """A creation that is one POST and nothing after it but the id map (no password, licences,
-        invitation or appId to carry over), so that many go through $batch together."""
+        invitation, appId, update-only, action-written or per-item property to carry over), so that many go
+        through $batch together."""
+        t = a.type
+        later = any(a.desired.get(p) is not None for p in t.update_only)
         return (
-            a.type.create_method == "POST"
-            and a.type.name not in ("users", "applications")
-            and not a.type.sub_collections
+            t.create_method == "POST"
+            and t.name not in ("users", "applications")
+            and not later
+            and not t.written_after_create
+            and not t.sub_collections
         )
+
+    def _update_after_create(self, a: Action, new: str, done: str) -> str:
+        """PATCH the properties Graph sets only by an update (`update_only`: custom security attribute values,
+        concepts/custom-security-attributes-examples.md) on the new object."""
+        later = {p: self._desired(a).get(p) for p in a.type.update_only}
+        body = {
+            p: attributes.write_value(v, None) if p == attributes.PROPERTY else v for p, v in later.items()
+        }
+        body = {p: v for p, v in body.items() if v}
+        if not body:
+            return ""
+        try:
+            self._send(a, "PATCH", a.type.item_path(new), body)
+        except GraphError as exc:
+            raise _Partly(f"{done}, but {', '.join(body)} not set: {exc}") from None
+        return f"; {', '.join(body)} set"
 
     def recreate(self, a: Action) -> str:
         """POST the creatable properties (references rewritten); record the new id before anything else."""
@@ -263,6 +314,8 @@ class Writer:
                 except GraphError as exc:
                     raise _Partly(f"{done}, but {prop} not all set: {exc}") from None
         done += self._licences(a, new)
+        done += self._after_create(a, new, body)
+        done += self._update_after_create(a, new, done)
         if secret:
             done += f"; {self.reveal(a, secret)}"
         needed = accounts.credentials_needed(a.desired) if t.name == "applications" else []
@@ -296,6 +349,23 @@ class Writer:
         self.idmap.pending.pop(a.id, None)
         self.mapped()
 
+    def _after_create(self, a: Action, new: str, body: Mapping[str, Any]) -> str:
+        """The properties a create could not carry whole, each through its write action on the new object
+        (a compliance policy's scheduled actions beyond the one block action, and its assignments)."""
+        t, desired = a.type, self._desired(a)
+        actions = dict(t.write_actions)
+        written = []
+        for prop in t.written_after_create:
+            value = desired.get(prop)
+            if value is None or value == [] or value == body.get(prop):
+                continue
+            try:
+                self._send(a, "POST", actions[prop].format(id=new), {t.action_param(prop): value})
+            except GraphError as exc:
+                raise _Partly(f"created as {new}, but {prop} not written: {exc}") from None
+            written.append(prop)
+        return f"; {', '.join(written)} written" if written else ""
+
     def _licences(self, a: Action, new: str) -> str:
         """assignLicense after creation (assignedLicenses is read-only on PATCH, user-assignlicense.md)."""
         body = accounts.licences(a.desired) if a.type.name == "users" else None
@@ -325,7 +395,8 @@ class Writer:
                 self._send(a, "PATCH", a.type.item_path(new), rest)
         except GraphError as exc:
             raise _Partly(f"{done}, but not updated: {exc}") from None
-        return done + self._licences(a, new)
+        done += self._licences(a, new)
+        return done + self._update_after_create(a, new, done)
 
     def undelete(self, a: Action) -> str:
         body = {"newUserPrincipalName": a.new_upn} if a.new_upn else None

@@ -572,6 +572,20 @@ GRAPH_APP_ROLES: tuple[tuple[str, str, str, str], ...] = (
         "Allows an app to read all service usage reports without a signed-in user.",
     ),
     (
+        "dc377aa6-52d8-4e23-b271-2a7ae04cedf3",
+        "DeviceManagementConfiguration.Read.All",
+        "Read Microsoft Intune device configuration and policies",
+        "Allows the app to read properties of Microsoft Intune-managed device configuration and device "
+        "compliance policies and their assignment to groups, without a signed-in user.",
+    ),
+    (
+        "9241abd9-d0e6-425a-bd4f-47ba86e767a4",
+        "DeviceManagementConfiguration.ReadWrite.All",
+        "Read and write Microsoft Intune device configuration and policies",
+        "Allows the app to read and write properties of Microsoft Intune-managed device configuration and "
+        "device compliance policies and their assignment to groups, without a signed-in user.",
+    ),
+    (
         "810c84a8-4a9e-49e6-bf7d-12d183f40d01",
         "Mail.Read",
         "Read mail in all mailboxes",
@@ -617,6 +631,7 @@ ENTRAGIT_GRAPH_ROLES = (
     "AuditLog.Read.All",
     "SecurityEvents.Read.All",
     "Organization.Read.All",
+    "DeviceManagementConfiguration.ReadWrite.All",
 )
 
 
@@ -1571,6 +1586,7 @@ def complete(seed: Obj, now: datetime | None = None) -> Obj:
         "oauth2PermissionGrants",
         "policies/activityBasedTimeoutPolicies",
         "auditLogs/directoryAudits",
+        "deviceManagement/deviceCompliancePolicies",
         "deletedItems",
     ):
         out.setdefault(key, [])

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from entragit.sandbox import baseline
+from entragit.sandbox import baseline, custom_attributes
 from entragit.sandbox.agents import agent_objects
 from entragit.sandbox.baseline import (
     EXCHANGE_APP_ID,
@@ -1741,12 +1741,14 @@ class TenantGenerator:
         self._make_deleted()
         self._make_extensions()
         audits = self._make_audits()
+        compliance = self._make_compliance_policies()
         if self.demo:  # a generated tenant keeps exactly the users asked for
             owner = self.members[0]["id"] if self.members else None
             agents = agent_objects(self.new_id, self.tenant_id, self.domain, self.now, owner)
             self.users += agents["users"]
             self.apps += agents["applications"]
             self.sps += agents["servicePrincipals"]
+        attributes = custom_attributes.seed(self.users, self.sps)
         graph_sp = baseline.graph_service_principal(self.graph_sp_id)
         graph_sp["appRoleAssignedTo"] = self.graph_assignments
         org = baseline.organization(self.tenant_id, self.domain, SANDBOX_ORG_NAME, self.now)
@@ -1768,7 +1770,113 @@ class TenantGenerator:
             "roleManagement/directory/roleAssignments": self.role_assignments,
             "auditLogs/directoryAudits": audits,
             "deletedItems": self.deleted,
+            **attributes,
+            "deviceManagement/deviceCompliancePolicies": compliance,
         }
+
+    def _make_compliance_policies(self) -> list[Obj]:
+        """A compliance policy per common platform (the settings an admin sets first), each with the one
+        block action Graph requires and a reminder mail or a retire after it, assigned to a group and
+        excluding another. Made last, from ids of their own (uuid5 of the tenant), so that the rest of the
+        tenant is as before."""
+        groups = [g["id"] for g in self.groups if g.get("securityEnabled") and not g.get("groupTypes")][:2]
+        stamp = baseline.iso7(self.now - timedelta(days=60))
+
+        def uid(*parts: object) -> str:
+            return str(uuid.uuid5(uuid.UUID(self.tenant_id), "compliance:" + ":".join(map(str, parts))))
+
+        rows: list[tuple[str, Obj]] = [
+            (
+                "Windows 10/11 baseline",
+                {
+                    "@odata.type": "#microsoft.graph.windows10CompliancePolicy",
+                    "bitLockerEnabled": True,
+                    "secureBootEnabled": True,
+                    "passwordRequired": True,
+                    "passwordMinimumLength": 12,
+                    "passwordRequiredType": "alphanumeric",
+                    "osMinimumVersion": "10.0.19045",
+                    "storageRequireEncryption": True,
+                },
+            ),
+            (
+                "iOS baseline",
+                {
+                    "@odata.type": "#microsoft.graph.iosCompliancePolicy",
+                    "passcodeRequired": True,
+                    "passcodeMinimumLength": 6,
+                    "securityBlockJailbrokenDevices": True,
+                    "osMinimumVersion": "17.0",
+                },
+            ),
+            (
+                "Android work profile baseline",
+                {
+                    "@odata.type": "#microsoft.graph.androidWorkProfileCompliancePolicy",
+                    "passwordRequired": True,
+                    "passwordRequiredType": "numericComplex",
+                    "securityRequireSafetyNetAttestationBasicIntegrity": True,
+                    "minAndroidSecurityPatchLevel": "2026-01-01",
+                },
+            ),
+            (
+                "macOS baseline",
+                {
+                    "@odata.type": "#microsoft.graph.macOSCompliancePolicy",
+                    "firewallEnabled": True,
+                    "systemIntegrityProtectionEnabled": True,
+                    "storageRequireEncryption": True,
+                },
+            ),
+        ]
+        out = []
+        for i, (name, settings) in enumerate(rows):
+            later = (
+                {"actionType": "notification", "gracePeriodHours": 72}
+                if i % 2
+                else {
+                    "actionType": "retire",
+                    "gracePeriodHours": 24 * 30,
+                }
+            )
+            configs = [{"actionType": "block", "gracePeriodHours": 0}, later]
+            assignments = [
+                {
+                    "id": uid(i, "assignment", kind),
+                    "target": {"@odata.type": f"#microsoft.graph.{kind}", "groupId": gid},
+                }
+                for kind, gid in zip(
+                    ("groupAssignmentTarget", "exclusionGroupAssignmentTarget"), groups, strict=False
+                )
+            ]
+            out.append(
+                {
+                    "id": uid(i),
+                    "displayName": name,
+                    "description": f"{name} for company devices",
+                    "createdDateTime": stamp,
+                    "lastModifiedDateTime": stamp,
+                    "version": 1,
+                    **settings,
+                    "assignments": assignments,
+                    "scheduledActionsForRule": [
+                        {
+                            "id": uid(i, "rule"),
+                            "ruleName": "PasswordRequired",
+                            "scheduledActionConfigurations": [
+                                {
+                                    "id": uid(i, "action", n),
+                                    "notificationTemplateId": None,
+                                    "notificationMessageCCList": [],
+                                    **c,
+                                }
+                                for n, c in enumerate(configs)
+                            ],
+                        }
+                    ],
+                }
+            )
+        return out
 
 
 def generate(users: int, *, rng_seed: int = 1, now: datetime | None = None, demo: bool = False) -> Obj:

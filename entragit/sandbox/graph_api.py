@@ -18,10 +18,20 @@ import logging
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from typing import Any
 from urllib.parse import unquote
 
-from entragit.sandbox import consent_policies, documented, extensions, invitations, licenses, permissions
+from entragit.sandbox import (
+    consent_policies,
+    documented,
+    extensions,
+    intune,
+    invitations,
+    licenses,
+    permissions,
+)
+from entragit.sandbox import custom_attributes as csa
 from entragit.sandbox import delta as delta_mod
 from entragit.sandbox import domains as domains_mod
 from entragit.sandbox import expand as expand_mod
@@ -136,7 +146,10 @@ class GraphApi:
                     self._last_purge = now
                 if req.roles is not None:
                     permissions.authorize(self.tenant, req.method, req.path, req.body, req.roles, req.app_id)
-                return self._dispatch(req)
+                resp = self._dispatch(req)
+                if req.method.upper() == "GET":
+                    csa.hide_unless_permitted(resp.body, req.roles)
+                return resp
             except ApiError as exc:
                 if req.method.upper() in ("POST", "PATCH", "PUT", "DELETE"):
                     self.audit.failed(req, exc.message)
@@ -199,6 +212,8 @@ class GraphApi:
             return self._entity(ctx, TYPES[key], obj, "directoryObjects", with_type=True)
         if low[0] == "domains":
             return domains_mod.handle(self, ctx, method, segs[1:])
+        if low[:2] == ["devicemanagement", "devicecompliancepolicies"]:
+            return intune.handle(self, ctx, method, segs[2:])
         if low == ["invitations"]:
             if method != "POST":
                 not_allowed()
@@ -257,6 +272,10 @@ class GraphApi:
                 return oid
         if td.key == "identity/conditionalAccess/authenticationContextClassReferences":
             return raw  # PATCH creates it (upsert)
+        if td.key in (csa.SETS, csa.DEFINITIONS):
+            for oid in coll.objs:  # case insensitive ids (resources/attributeset.md, ...definition.md)
+                if oid.lower() == raw.lower():
+                    return oid
         not_found(raw)
 
     # ------------------------------------------------------------------------------------- reading
@@ -330,6 +349,8 @@ class GraphApi:
             chain = self._manager_chain(obj["id"], options, select)
             if chain is not None:
                 out["manager"] = chain
+        elif name == "allowedValues":
+            out[name] = csa.expanded(obj)
         elif name == "principal":
             out["principal"] = self._directory_item(str(obj.get("principalId")), None)
         else:  # roleDefinition
@@ -761,6 +782,8 @@ class GraphApi:
             objs = [coll.objs[i] for i in sorted(coll.find("principalId", oid))]
             fragment = f"{td.key}('{oid}')/appRoleAssignments"
             return self._list_objects(ctx, TYPES["appRoleAssignments"], objs, fragment)
+        if td.key == csa.DEFINITIONS and low == "allowedvalues":
+            return csa.allowed_values(self, ctx, method, td, oid, rest[1:])
         if td.key == "identity/conditionalAccess/authenticationStrength/policies" and low in (
             "updateallowedcombinations",
             "microsoft.graph.updateallowedcombinations",
@@ -1145,7 +1168,8 @@ class GraphApi:
 
     def _create(self, ctx: Ctx, td: TypeDef) -> Response:
         body = self._body(ctx)
-        creator = {
+        Creator = Callable[[TypeDef, dict[str, Any]], tuple[dict[str, Any], dict]]
+        creators: dict[str, Creator] = {
             "users": self.rules.create_user,
             "groups": self.rules.create_group,
             "applications": self.rules.create_application,
@@ -1160,9 +1184,15 @@ class GraphApi:
             "oauth2PermissionGrants": self.rules.create_grant,
             "policies/activityBasedTimeoutPolicies": self.rules.create_timeout_policy,
             consent_policies.KEY: lambda _td, b: consent_policies.create(self, b),
-        }.get(td.key)
+            csa.SETS: partial(csa.create_set, self.tenant),
+            csa.DEFINITIONS: partial(csa.create_definition, self.tenant),
+        }
+        creator = creators.get(td.key)
         if creator is None:
             not_allowed()
+        if td.key in csa.HOLDERS and csa.PROPERTY in body:
+            # "assigned or updated only through a PATCH" (concepts/custom-security-attributes-examples.md)
+            bad("Custom security attributes can be assigned only by updating the object (PATCH).")
         checked = extensions.check_values(self.tenant, td, body, {})
         values = {k: checked.pop(k) for k in list(checked) if k.startswith(extensions.PREFIX)}
         obj, binds = creator(td, checked)
@@ -1240,6 +1270,10 @@ class GraphApi:
             return Response(204)
         if not td.updatable:
             not_allowed()
+        if td.key == csa.DEFINITIONS:
+            return csa.update_definition(self, ctx, td, oid, body)
+        if td.key == csa.SETS:
+            csa.check_set_update({k: v for k, v in body.items() if not k.startswith("@odata.")})
         old = coll.objs[oid]
         bindable = [r.name for r in td.relationships] if td.key == "groups" else []
         binds = self.rules.binds(body, bindable)
@@ -1258,7 +1292,9 @@ class GraphApi:
         for prop in changes:
             if prop in td.read_only or prop in td.create_only:
                 read_only(prop)
-        new = merge_patch(old, changes)
+        new = merge_patch(old, {k: v for k, v in changes.items() if k != csa.PROPERTY})
+        if td.key in csa.HOLDERS and csa.PROPERTY in changes:
+            new[csa.PROPERTY] = csa.assign(self.tenant, old.get(csa.PROPERTY), changes[csa.PROPERTY])
         new.pop("passwordProfile", None)
         self.rules.validate_update(td, old, new, changes)
         if binds:

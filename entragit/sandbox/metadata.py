@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
+from entragit.sandbox import intune
 from entragit.sandbox.schema import TYPES, TypeDef
 
 NAMESPACE = "microsoft.graph"
@@ -192,18 +193,28 @@ def _entity_types(sample: dict[str, Any]) -> list[str]:
     return out
 
 
+def _subtypes(td: TypeDef) -> dict[str, tuple[str, ...]]:
+    """The derived types of a polymorphic collection and their own properties."""
+    if td.key == intune.KEY:
+        return {k.removeprefix("#microsoft.graph."): v for k, v in intune.PLATFORMS.items()}
+    return NAMED_LOCATION_SUBTYPES if td.polymorphic else {}
+
+
 def _entity_type(td: TypeDef, objs: list[dict[str, Any]]) -> str:
     base = "graph.directoryObject" if td.directory_object else "graph.entity"
     declared = set(td.known or ()) - {"deletedDateTime"}
-    derived = {p for props in NAMED_LOCATION_SUBTYPES.values() for p in props} if td.polymorphic else set()
-    own = [{k: v for k, v in o.items() if k not in derived} for o in objs]
+    subtypes = _subtypes(td)
+    derived = {p for props in subtypes.values() for p in props}
+    # (a compliance policy's stored navigation properties are no properties of it)
+    hidden = derived | (set(intune.NAVIGATION) if td.key == intune.KEY else set())
+    own = [{k: v for k, v in o.items() if k not in hidden} for o in objs]
     navs = [(rel.name, "Collection(graph.directoryObject)") for rel in td.relationships]
     navs += list(_NAVIGATIONS.get(td.key, ()))
     xml = _typed(
         td.entity, base, _properties(td.entity, own, declared - derived), [(n, t, False) for n, t in navs]
     )
     if td.polymorphic:
-        for sub, props in NAMED_LOCATION_SUBTYPES.items():
+        for sub, props in subtypes.items():
             mine = [
                 {k: o.get(k) for k in props}
                 for o in objs

@@ -550,6 +550,8 @@ _add(
         context="servicePrincipals",
         entity_context="servicePrincipals",
         known=SERVICE_PRINCIPAL_KNOWN,
+        # resources/serviceprincipal.md: customSecurityAttributes "Returned only on $select"
+        select_only=frozenset({"customSecurityAttributes"}),
         lists=SERVICE_PRINCIPAL_LISTS,
         # resources/serviceprincipal.md: appRoleAssignmentRequired "The default value is false"
         defaults=(("appRoleAssignmentRequired", False),),
@@ -685,6 +687,44 @@ _add(
         audit_type="AdministrativeUnit",
     )
 )
+# Custom security attributes (sandbox/custom_attributes.py has the rules): neither sets nor definitions can be
+# deleted (resources/attributeset.md, customsecurityattributedefinition.md).
+_add(
+    TypeDef(
+        key="directory/attributeSets",
+        entity="attributeSet",
+        resource="AttributeSet",
+        context="directory/attributeSets",
+        entity_context="directory/attributeSets",
+        known=frozenset({"id", "description", "maxAttributesPerSet"}),
+        id_style="given",
+        deletable=False,
+        audit_category="CustomSecurityAttributes",
+        audit_noun="attribute set",
+    )
+)
+_add(
+    TypeDef(
+        key="directory/customSecurityAttributeDefinitions",
+        entity="customSecurityAttributeDefinition",
+        resource="CustomSecurityAttributeDefinition",
+        context="directory/customSecurityAttributeDefinitions",
+        entity_context="directory/customSecurityAttributeDefinitions",
+        select_only=frozenset({"allowedValues"}),  # a navigation property, only on $expand
+        known=frozenset(
+            {
+                "id", "attributeSet", "description", "isCollection", "isSearchable", "name", "status",
+                "type", "usePreDefinedValuesOnly",
+            }
+        ),
+        create_only=frozenset({"attributeSet", "isCollection", "isSearchable", "name", "type"}),
+        filterable=frozenset({"id", "attributeSet", "name", "status", "type"}),
+        id_style="given",
+        deletable=False,
+        audit_category="CustomSecurityAttributes",
+        audit_noun="custom security attribute definition",
+    )
+)  # fmt: skip
 _add(
     TypeDef(
         key="roleManagement/directory/roleDefinitions",
@@ -905,6 +945,22 @@ _add(
         max_top=1000,
     )
 )
+
+_add(
+    TypeDef(
+        key="deviceManagement/deviceCompliancePolicies",
+        entity="deviceCompliancePolicy",
+        resource="DeviceCompliancePolicy",
+        context="deviceManagement/deviceCompliancePolicies",
+        entity_context="deviceManagement/deviceCompliancePolicies",
+        read_only=frozenset({"id", "createdDateTime", "lastModifiedDateTime"}),
+        polymorphic=True,
+        fraction_dates=True,
+        audit_category="Policy",
+        audit_noun="device compliance policy",
+        audit_type="Policy",
+    )
+)  # served by sandbox/intune.py
 
 # organization: the few properties an admin may PATCH (resources/organization.md); the rest is read-only.
 ORGANIZATION_WRITABLE = frozenset(

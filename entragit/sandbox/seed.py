@@ -59,6 +59,8 @@ COLLECTIONS: tuple[str, ...] = (
     "identity/conditionalAccess/authenticationStrength/policies",
     "identity/conditionalAccess/authenticationContextClassReferences",
     "directory/administrativeUnits",
+    "directory/attributeSets",
+    "directory/customSecurityAttributeDefinitions",
     "roleManagement/directory/roleDefinitions",
     "roleManagement/directory/roleAssignments",
     "oauth2PermissionGrants",
@@ -68,6 +70,7 @@ COLLECTIONS: tuple[str, ...] = (
     "subscribedSkus",
     "security/secureScores",
     "auditLogs/directoryAudits",
+    "deviceManagement/deviceCompliancePolicies",
     "deletedItems",
 )
 SINGLETONS: tuple[str, ...] = (

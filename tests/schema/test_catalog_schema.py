@@ -64,6 +64,17 @@ _DELETED_ITEMS_WHY = (
 _DIRECTORY_BIN = [t for t in CATALOG if t.recycle_bin and t.recycle_bin.item == "directory/deletedItems/{id}"]
 
 DOCUMENTED: tuple[Documented, ...] = (
+    *(
+        Documented(
+            "navigation",
+            "deviceCompliancePolicies",
+            name,
+            "api-reference/v1.0/api/intune-deviceconfig-devicecompliancepolicy-list.md",
+            "a navigation property read inline with $expand (written through the assign and "
+            "scheduleActionsForRules actions)",
+        )
+        for name in ("scheduledActionsForRule", "scheduledActionConfigurations")
+    ),
     Documented(
         "property",
         "roleDefinitions",
@@ -223,6 +234,8 @@ def _check_path(
     types = _polymorphic(schema, t, _entity(schema, t), top=True)
     props: list[csdl.Prop] = []
     for i, (name, each) in enumerate(steps):
+        if name == "*":  # the keys of an open complex type are data (customSecurityAttributeValue)
+            return []
         props = [p for ty in types if (p := schema.properties(ty).get(name))]
         where = f"{field} {path}: {'.'.join(s for s, _ in steps[: i + 1])}"
         if not props:
@@ -232,6 +245,8 @@ def _check_path(
             used.add(doc)
             return []
         for p in props:
+            if p.navigation and name in t.expand and i == 0:  # expanded inline, kept as a property
+                continue
             if p.navigation:
                 doc = _documented("navigation", t, name)
                 if doc is None:
@@ -381,10 +396,15 @@ def _calls(t: ObjectType) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]
         reads.append(("GET", rel.read))
         writes += [(rel.add_method, rel.add), ("DELETE", rel.remove)]
     if not t.singleton:
-        writes += [("DELETE", item), ("POST", t.path) if t.create_method == "POST" else ("PATCH", item)]
+        writes += [("POST", t.path) if t.create_method == "POST" else ("PATCH", item)]
+        writes += [("DELETE", item)] if t.deletable else []
     if t.writable:
         writes.append((t.update_method, item))
     writes += [("PATCH" if "{ref}" in path else "POST", path) for _, path in t.write_actions]
+    # a new item of a `{ref}` write action is POSTed to the collection (restore/apply.py)
+    writes += [
+        ("POST", path.rsplit("/", 1)[0]) for _, path in t.write_actions if "{ref}" in path and not t.singleton
+    ]
     return reads, (writes if t.restorable else [])
 
 

@@ -189,6 +189,27 @@ DOCUMENTED: tuple[Documented, ...] = (
             ),
         )
     ),
+    *(
+        Documented(
+            "refuses",
+            method,
+            path,
+            permission,
+            page,
+            "an Intune permission the file lists for Intune's pages on this path (intune-*-user-*.md, "
+            "intune-*-organization-*.md); the page the sandbox follows lists User.* / Organization.* "
+            "permissions only",
+        )
+        for method, path, page, permissions in (
+            ("GET", "organization", "organization-get.md", ("Read", "ReadWrite")),
+            ("GET", "users", "user-list.md", ("Read", "ReadWrite")),
+            ("GET", "users/{id}", "user-get.md", ("Read", "ReadWrite")),
+            ("POST", "users", "user-post-users.md", ("ReadWrite",)),
+            ("PATCH", "users/{id}", "user-update.md", ("ReadWrite",)),
+            ("DELETE", "users/{id}", "user-delete.md", ("ReadWrite",)),
+        )
+        for permission in (f"DeviceManagementConfiguration.{p}.All" for p in permissions)
+    ),
     Documented(
         "refuses",
         "GET",

@@ -88,6 +88,11 @@ def _findings(schema: csdl.Schema, resource: Resource) -> Iterator[str]:
                 yield f"{where}: the schema says {shape}, the rule says otherwise"
             enum = schema.enums.get(prop.type)
             yield from _enum_findings(where, rule, prop, enum)
+        if rule.enum and "|" in rule.enum:  # several enumerations: the members are all of theirs
+            named = [schema.enums.get(f"microsoft.graph.{n}") for n in rule.enum.split("|")]
+            every = {m for e in named if e for m in e.members if m != SENTINEL}
+            if set(rule.members) != every:
+                yield f"{where}: members {sorted(rule.members)}, the enumerations have {sorted(every)}"
 
 
 def _enum_findings(where: str, rule: Value, prop: csdl.Prop, enum: csdl.EnumType | None) -> Iterator[str]:
@@ -95,10 +100,13 @@ def _enum_findings(where: str, rule: Value, prop: csdl.Prop, enum: csdl.EnumType
         if rule.enum is not None:
             yield f"{where}: enum={rule.enum}, but the schema types it {prop.type}"
         return
-    if rule.enum != enum.name.rsplit(".", 1)[-1]:
+    if enum.name.rsplit(".", 1)[-1] not in (rule.enum or "").split("|"):
         yield f"{where}: the schema's enumeration is {enum.name}, the rule says {rule.enum}"
     expected = tuple(m for m in enum.members if m != SENTINEL)
-    if set(rule.members) != set(expected):
+    if "|" in (rule.enum or ""):
+        if not set(expected) <= set(rule.members):
+            yield f"{where}: members {sorted(rule.members)} lack some of {sorted(expected)}"
+    elif set(rule.members) != set(expected):
         yield f"{where}: members {sorted(rule.members)}, the schema has {sorted(expected)}"
     if rule.flags != enum.flags:
         yield f"{where}: flags={rule.flags}, the schema's IsFlags={enum.flags}"
