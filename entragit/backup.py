@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import heapq
+import json
 import threading
 import time
 from collections import deque
@@ -25,6 +26,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +66,17 @@ class TypeSummary:
     deleted: int = 0
     error: str | None = None
     reason: str = ""  # the error in a few words, for the commit's Failed-Type trailer
+    # Opted-in properties not read, each with the permission the app lacks (`live.Reader.unreadable`): the
+    # type is backed up, its files keep the values they hold for them, and the run counts as failed.
+    unread: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def partial(self) -> str:
+        """What the type's backup left out, in a few words, for the Failed-Type trailer ("" when nothing)."""
+        by_permission: dict[str, list[str]] = {}
+        for prop, permission in self.unread.items():
+            by_permission.setdefault(permission, []).append(prop)
+        return "; ".join(f"{' and '.join(props)} not read, no {p}" for p, props in by_permission.items())
 
 
 @dataclass
@@ -91,7 +104,7 @@ class BackupResult:
         line = f"backup: {count(objects, 'object')} in {count(len(self.types), 'type')}; {what}; {commit}"
         line += f"; {self.stats.get('requests', 0)} Graph requests in {self.stats.get('seconds', 0):.1f}s"
         if self.errors:
-            failed = sorted(t.name for t in self.types.values() if t.error)
+            failed = sorted(t.name for t in self.types.values() if t.error or t.unread)
             if any(e.startswith(f"{REPORT_FOLDER}/") for e in self.errors):
                 failed.append("reports")
             if any(e.startswith(("git push", "--push")) for e in self.errors):
@@ -215,6 +228,7 @@ class _Run:
         if self.cancelled.is_set():
             raise KeyboardInterrupt
         try:
+            summary.unread = self.reader.unreadable(t)
             saved = old.get("deltaLink") if self.reader.uses_delta(t) and not self.full else None
             link = self.reader.resumable(str(saved)) if saved else None
             if saved and link is None:
@@ -354,7 +368,12 @@ class _Run:
         seat = tenant_reports.seat_code if t.name == "users" else None
         delta_link: str | None = None
         seen, next_report = 0, PROGRESS_EVERY
-        for rendered, seats, _next, page_delta, listed in self.reader.rendered_round(t, self.renderer, seat):
+
+        def found(values: Mapping[str, Mapping[str, Any]]) -> None:
+            p.state["opted"] = _opted_digests(values)
+
+        pages = self.reader.rendered_round_with_values(t, self.renderer, seat, found)
+        for rendered, seats, _next, page_delta, listed in pages:
             if self.cancelled.is_set():
                 raise KeyboardInterrupt
             # unchanged since the last run (same digest): no file to compare
@@ -408,11 +427,15 @@ class _Run:
         previously_soft = set(old.get("soft") or [])
         objects: dict[str, dict[str, Any]] = {}
         removed_hard: list[str] = []
+        values = self.reader.opted_values(t)
+        blank = dict.fromkeys(catalog.not_in_delta(t))
         for item in rnd.items:
             oid = item.get("id")
             if not oid:
                 continue
             oid = str(oid)
+            if values is not None:  # opted-in properties a delta round never carries (`Reader.opted_values`)
+                item = {**item, **blank, **values.get(oid, {})}
             path = catalog.object_path(t, oid)
             removed = item.get("@removed")
             if removed is not None:
@@ -457,6 +480,7 @@ class _Run:
         digests_old = dict(digests)
         for path, obj in objects.items():
             self._process(out, path, obj, digests_old, digests)
+        opted = self._opted_changes(out, values, old, objects, removed_hard, digests_old, digests)
         for path in removed_hard:
             digests.pop(path, None)
             text = self.store.read_text(path)
@@ -464,10 +488,43 @@ class _Run:
                 out.entries[path] = _Entry("deleted", _name_from_text(t, text, path))
         out.summary.objects = len(digests)
         out.state = {"deltaLink": rnd.delta_link, "digests": digests}
+        if opted is not None:
+            out.state["opted"] = opted
         if soft_now:
             out.state["soft"] = sorted(soft_now)
         if t.name == "users":
             out.state["seats"] = seats
+
+    def _opted_changes(
+        self,
+        out: _Outcome,
+        values: Mapping[str, Mapping[str, Any]] | None,
+        old: Mapping[str, Any],
+        objects: Mapping[str, Any],
+        removed: Sequence[str],
+        digests_old: Mapping[str, str],
+        digests: dict[str, str],
+    ) -> dict[str, str] | None:
+        """Objects the delta round did not return whose opted-in values changed since the last run (the state
+        keeps a digest of each object's values): their files again, with the new values. Returns the digests
+        for the next run; None when the repository opts in to nothing here."""
+        if values is None:
+            return None
+        t = out.t
+        before: Mapping[str, str] = old.get("opted") or {}
+        now = _opted_digests(values)
+        for oid in sorted(set(before) | set(now)):
+            path = catalog.object_path(t, oid)
+            if before.get(oid) == now.get(oid) or path in objects or path in removed:
+                continue
+            text = self.store.read_text(path)
+            if text is None:
+                continue  # not backed up (yet): the delta round brings it with its values
+            rendered = self.reader.put_values(
+                t, path, canonical.load(text), values.get(oid, {}), digests_old.get(path)
+            )
+            self._apply(out, [rendered], digests)
+        return now
 
     # -- rendering into the snapshot -------------------------------------------------------------------------
 
@@ -599,6 +656,8 @@ def _commit_message(
         if out.summary.error:
             failed.append(f"Failed-Type: {out.t.name} ({out.summary.reason})")
             continue
+        if out.summary.unread:  # backed up, but without some properties: a partial backup too
+            failed.append(f"Failed-Type: {out.t.name} ({out.summary.partial})")
         mine = [
             kv
             for kv in out.entries.items()
@@ -725,7 +784,9 @@ def run_backup(
             client = live.connect(cfg, prompt=prompt, on_retry=on_retry)
         requests_before = client.stats.get("requests", 0)
         old_types: dict[str, Any] = dict(store.load_state(folders).get("types") or {})
-        reader = live.Reader(client, cfg, known_extensions=_known_extensions(old_types))
+        reader = live.Reader(
+            client, cfg, held=partial(_held, store), known_extensions=_known_extensions(old_types)
+        )
         status = status or RunStatus()
         status.requests = lambda: dict(client.stats)
         status.types = len(chosen)
@@ -851,6 +912,29 @@ def _settings_changed(
     return found
 
 
+def _held(store: Store, t: ObjectType, props: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """id → the values of props the files of `t` hold (`live.Reader.held`): what a run that cannot read them
+    keeps, found with `git grep` so that only the files holding any are parsed."""
+    out: dict[str, dict[str, Any]] = {}
+    for path in store.holding(t.folder, props):
+        parsed = catalog.parse_path(path)
+        text = store.read_text(path)
+        if parsed is None or parsed[0].name != t.name or text is None:
+            continue
+        obj = canonical.load(text, source=path)
+        values = {p: obj[p] for p in props if obj.get(p) is not None}
+        if values:
+            out[parsed[1]] = values
+    return out
+
+
+def _opted_digests(values: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
+    """id → digest of the opted-in values of each object that has any (incremental state, `opted`)."""
+    return {
+        oid: render.text_digest(json.dumps(v, sort_keys=True).encode("utf-8")) for oid, v in values.items()
+    }
+
+
 def _record_run(store: Store, result: BackupResult) -> None:
     """`.git/entragit/last-run.json` for `entragit status`: a run that committed nothing leaves no other
     trace.
@@ -859,7 +943,9 @@ def _record_run(store: Store, result: BackupResult) -> None:
         "time": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "commit": result.commit,
         "head": store.head(),
-        "failed": {t.name: t.reason or "error" for t in result.types.values() if t.error},
+        "failed": {
+            t.name: t.reason or t.partial or "error" for t in result.types.values() if t.error or t.unread
+        },
         "errors": len(result.errors),
         "summary": result.summary(),
     }
@@ -900,6 +986,7 @@ def _tally(
     result = BackupResult(commit=None)
     new_types = dict(old_types)
     domain: str | None = None
+    result.errors += _unread_lines(outcomes)
     for out in outcomes:
         result.types[out.t.name] = out.summary
         result.notices.extend(out.notices)
@@ -915,6 +1002,21 @@ def _tally(
             setattr(result, bucket, getattr(result, bucket) + 1)
             setattr(out.summary, bucket, getattr(out.summary, bucket) + 1)
     return result, new_types, domain
+
+
+def _unread_lines(outcomes: Sequence[_Outcome]) -> list[str]:
+    """One error line per missing permission that left opted-in properties unread, naming the types."""
+    types: dict[tuple[str, str], list[str]] = {}
+    for out in outcomes:
+        if out.summary.error:  # (its Failed-Type line says why)
+            continue
+        for prop, permission in out.summary.unread.items():
+            types.setdefault((prop, permission), []).append(out.t.name)
+    return [
+        f"{', '.join(names)}: {prop} not read: the app lacks the Graph application permission {permission} "
+        "(Graph answers null without it, not an error); the files keep the values they hold"
+        for (prop, permission), names in types.items()
+    ]
 
 
 def _add_reports(

@@ -244,8 +244,7 @@ def find_references(t: ObjectType, obj: Mapping[str, Any]) -> list[Ref]:
         for parent, key in walk(obj, parse_dotted(ref.path)[0]):
             value = parent[key]
             for v in value if isinstance(value, list) else [value]:
-                if isinstance(v, str) and v.startswith(ref.prefix) and len(v) > len(ref.prefix):
-                    out.append(Ref(ref.path, v[len(ref.prefix) :], ref.types, ref.key))
+                out.extend(Ref(ref.path, i, ref.types, ref.key) for i in ref.ids_in(v))
     return out
 
 
@@ -263,9 +262,9 @@ def rewrite_references(
     copy: dict[str, Any] = json.loads(_compact(dict(obj)))
     app_ids = app_id_map or {}
 
-    def swap(value: Any, mapping: Mapping[str, str], prefix: str = "") -> Any:
-        if isinstance(value, str) and value.startswith(prefix):
-            return prefix + mapping.get(value[len(prefix) :], value[len(prefix) :])
+    def swap(value: Any, mapping: Mapping[str, str]) -> Any:
+        if isinstance(value, str):
+            return mapping.get(value, value)
         return value
 
     for rel in t.relationships:
@@ -291,9 +290,9 @@ def rewrite_references(
         for parent, key in walk(copy, parse_dotted(ref.path)[0]):
             value = parent[key]
             if isinstance(value, list):
-                parent[key] = [swap(v, mapping, ref.prefix) for v in value]
+                parent[key] = [ref.swap(v, mapping) for v in value]
             else:
-                parent[key] = swap(value, mapping, ref.prefix)
+                parent[key] = ref.swap(value, mapping)
     # Re-sort only: a full canonicalize would also fill attributes the repository excludes with null.
     return normalize(t, copy)
 

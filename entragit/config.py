@@ -8,6 +8,7 @@ sandbox, a sovereign cloud) without editing it.
 
 from __future__ import annotations
 
+import difflib
 import io
 import os
 import re
@@ -57,6 +58,7 @@ _KNOWN_KEYS = (
     "attribution",
     "restore_client_id",
     "restore_auth",
+    "custom_security_attributes",
 )
 
 # A separate restore app (least privilege: the backup app needs no write permission) reads its credentials
@@ -106,6 +108,9 @@ class Config:
     attribution: bool = True  # each change committed as the actor the audit log names (attribution.py)
     restore_client_id: str = ""  # a separate app for restore and apply; empty: the backup app
     restore_auth: str = ""  # its auth method; empty: the backup app's
+    # The values of custom security attributes on users and service principals: they gate access, so they are
+    # backed up only when asked for (their sets and definitions always are).
+    custom_security_attributes: bool = False
 
     def __post_init__(self) -> None:
         for key, value in (("auth", self.auth), ("restore_auth", self.restore_auth or self.auth)):
@@ -140,7 +145,13 @@ class Config:
             attribution=self.attribution,
             restore_client_id=self.restore_client_id,
             restore_auth=self.restore_auth,
+            custom_security_attributes=self.custom_security_attributes,
         )
+
+    @property
+    def opted_in(self) -> frozenset[str]:
+        """The settings that add sensitive properties to the backup (catalog `OptIn.setting`)."""
+        return frozenset({"custom_security_attributes"} if self.custom_security_attributes else ())
 
     def for_restore(self, env: Mapping[str, str] | None = None) -> tuple[Config, dict[str, str]]:
         """The settings and environment restore connects with: the restore app's client id, auth method and
@@ -185,6 +196,8 @@ class Config:
             out["restore_client_id"] = self.restore_client_id
         if self.restore_auth:
             out["restore_auth"] = self.restore_auth
+        if self.custom_security_attributes:
+            out["custom_security_attributes"] = True
         return out
 
 
@@ -214,22 +227,28 @@ def _str_list(data: Mapping[str, Any], key: str) -> list[str]:
     return list(value)
 
 
+def _unknown_type(name: str, valid: Mapping[str, Any]) -> str:
+    """One line for a misspelt type: the closest valid names, and where the whole list is (two dozen
+    names no longer fit one readable line)."""
+    lower = {n.lower(): n for n in valid}
+    close = [lower[m] for m in difflib.get_close_matches(name.lower(), list(lower), n=3, cutoff=0.6)]
+    hint = f"valid types include {', '.join(close)}; " if close else ""
+    return f"unknown type {name!r}; {hint}`entragit permissions --by-type` lists them all"
+
+
 def _check_type_names(data: Mapping[str, Any], attrs: Mapping[str, Any]) -> None:
     """A misspelt type or attribute name must not silently back up (or skip) what the admin meant."""
     from entragit import catalog
 
     valid = {t.name: t for t in catalog.CATALOG}
-    names = ", ".join(sorted(valid))
     for key in ("include_types", "exclude_types"):
         for name in _str_list(data, key):
             if name not in valid:
-                raise ConfigError(f"{CONFIG_FILE}: {key}: unknown type {name!r}; valid types: {names}")
+                raise ConfigError(f"{CONFIG_FILE}: {key}: {_unknown_type(name, valid)}")
     for name, props in attrs.items():
         t = valid.get(str(name))
         if t is None:
-            raise ConfigError(
-                f"{CONFIG_FILE}: exclude_attributes: unknown type {name!r}; valid types: {names}"
-            )
+            raise ConfigError(f"{CONFIG_FILE}: exclude_attributes: {_unknown_type(str(name), valid)}")
         known = {p.split(".")[0] for p in t.select} | {r.name for r in t.relationships}
         for prop in props:
             if prop not in known:
@@ -264,8 +283,9 @@ def from_dict(data: Any) -> Config:
             f"{CONFIG_FILE}: exclude_attributes must map a type name to a list of attribute names"
         )
     _check_type_names(data, attrs)
-    if not isinstance(data.get("attribution", True), bool):
-        raise ConfigError(f"{CONFIG_FILE}: attribution must be true or false")
+    for key in ("attribution", "custom_security_attributes"):
+        if not isinstance(data.get(key, key == "attribution"), bool):
+            raise ConfigError(f"{CONFIG_FILE}: {key} must be true or false")
     return Config(
         tenant_id=data["tenant_id"].strip(),
         client_id=data["client_id"].strip(),
@@ -279,6 +299,7 @@ def from_dict(data: Any) -> Config:
         attribution=data.get("attribution", True),
         restore_client_id=data.get("restore_client_id", "").strip(),
         restore_auth=data.get("restore_auth", ""),
+        custom_security_attributes=data.get("custom_security_attributes", False),
     )
 
 

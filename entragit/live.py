@@ -191,6 +191,14 @@ def render_listed(
     return out
 
 
+def _oid(rendered: render.Rendered) -> str:
+    return rendered[0].rsplit("/", 1)[-1].removesuffix(".yaml")
+
+
+# The values a backup repository's files hold for some properties of a type: (type, properties) → id → values
+# of the objects whose files hold any (`Reader.held`).
+Held = Callable[[ObjectType, Sequence[str]], dict[str, dict[str, Any]]]
+
 P = TypeVar("P")
 R = TypeVar("R")
 
@@ -271,6 +279,7 @@ class Reader:
         self,
         client: GraphClient,
         cfg: config.Config | None = None,
+        held: Held | None = None,
         *,
         known_extensions: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
@@ -285,6 +294,11 @@ class Reader:
         self._definitions: dict[str, list[Mapping[str, Any]]] | None = None  # by owner appId, if discovered
         self._reach: tuple[frozenset[str], int] | None = None
         self._extensions_lock = threading.Lock()
+        self.opted_in = cfg.opted_in if cfg else frozenset()
+        # Where opted-in properties the app cannot read come from (`unreadable`): a backup passes the values
+        # its files hold, which then stay as they are; without it (compare, plan) they are left out, unknown.
+        self.held = held
+        self._granted: tuple[frozenset[str] | None] | None = None
         self._defined: dict[str, set[str]] = {}
         self._learned_lock = threading.Lock()
         self.extension_problem = ""  # one line: discovery failed, and what the run did instead
@@ -297,8 +311,41 @@ class Reader:
         return " and ".join(t.permissions_backup) or None
 
     def drop(self, t: ObjectType) -> list[str]:
-        """Attributes the repository excludes for this type (identity fields are never dropped)."""
-        return sorted(self.exclude_attrs.get(t.name, set()) - set(t.identity))
+        """Attributes the repository excludes for this type (identity fields are never dropped), those it
+        does not opt in to (catalog `opt_in`), and, where no file values stand in for them (`held`), those
+        the app cannot read (`unreadable`)."""
+        dropped = self.exclude_attrs.get(t.name, set()) | set(catalog.opted_out(t, self.opted_in))
+        if self.held is None:
+            dropped |= set(self.unreadable(t))
+        return sorted(dropped - set(t.identity))
+
+    def unreadable(self, t: ObjectType) -> dict[str, str]:
+        """Opted-in properties of `t` → the permission reading them takes that the app's token does not list
+        (`GraphClient.granted`; its ReadWrite form counts too). Graph answers such a read without an error,
+        with null (custom security attribute values: concepts/custom-security-attributes-examples.md), which
+        a backup would take for "no values": so they are not read at all. A token that tells nothing counts
+        as holding nothing."""
+        out: dict[str, str] = {}
+        excluded = self.exclude_attrs.get(t.name, set())
+        for o in t.opt_in:
+            if o.setting not in self.opted_in:
+                continue
+            missing = [p for p in o.permissions_backup if not self._holds(p)]
+            if missing:
+                out.update({prop: missing[0] for prop in o.properties if prop not in excluded})
+        return out
+
+    def _holds(self, permission: str) -> bool:
+        if self._granted is None:  # (asked once: the token's claims do not change within a run)
+            self._granted = (self.client.granted(),)
+        granted = {p.lower() for p in self._granted[0] or ()}
+        return permission.lower() in granted or permission.lower().replace(".read.", ".readwrite.") in granted
+
+    def carried(self, t: ObjectType) -> dict[str, dict[str, Any]] | None:
+        """The unreadable properties' values as the files hold them (`held`), id → values; None when the app
+        reads them all (or no file values stand in)."""
+        props = list(self.unreadable(t))
+        return self.held(t, props) if props and self.held is not None else None
 
     def rendering(self, t: ObjectType) -> dict[str, Any]:
         """The repository's settings that change how this type's files are written (entragit.yaml keys →
@@ -308,9 +355,15 @@ class Reader:
         The directory extensions the type takes count too: a new definition's values are returned only when
         selected, so an object unchanged since would never show them to an incremental run (nor to the delta
         link, whose $select was fixed when it was made); a run that finds another set reads the type whole.
-        Absent when the tenant has none, so that a tenant without extensions keeps its state as it was."""
+        Absent when the tenant has none, so that a tenant without extensions keeps its state as it was. An
+        opt-in setting appears only when it is on (older state has none)."""
         names = self.extensions(t)
-        return {"exclude_attributes": self.drop(t), **({"extensions": list(names)} if names else {})}
+        out: dict[str, Any] = {
+            "exclude_attributes": sorted(self.exclude_attrs.get(t.name, set()) - set(t.identity)),
+            **({"extensions": list(names)} if names else {}),
+        }
+        out.update({o.setting: True for o in t.opt_in if o.setting in self.opted_in})
+        return out
 
     def extensions(self, t: ObjectType) -> tuple[str, ...]:
         """Names of the directory extensions the tenant has for this type, sorted: discovered once per
@@ -404,9 +457,37 @@ class Reader:
                 again.append(oid)
         return again
 
+    def opted_values(self, t: ObjectType) -> dict[str, dict[str, Any]] | None:
+        """For a type whose opted-in properties a delta round is never asked for (`OptIn.not_in_delta`), those
+        properties of every object that has any, from one listing of `$select=id,<properties>`: Graph returns
+        them only when selected, and no delta page documents them. None when the repository opts in to
+        none."""
+        props = [p for p in catalog.not_in_delta(t) if p not in self.drop(t)]
+        if not props or not t.delta:
+            return None
+        carried = self.carried(t)
+        if carried is not None:
+            return carried
+        params = {"$select": ",".join(["id", *props]), "$top": PAGE_TOP}
+        out: dict[str, dict[str, Any]] = {}
+        for item in self.client.list(t.path, params, required_permission=self.opt_in_permission(t)):
+            values = {p: item.get(p) for p in props if item.get(p) is not None}
+            if values and item.get("id"):
+                out[str(item["id"])] = values
+        return out
+
+    def opt_in_permission(self, t: ObjectType) -> str | None:
+        """The permissions reading a type with its opted-in properties takes."""
+        perms = [
+            *t.permissions_backup,
+            *(p for o in t.opt_in if o.setting in self.opted_in for p in o.permissions_backup),
+        ]
+        return " and ".join(perms) or None
+
     def select(self, t: ObjectType, sel: str | None) -> str:
-        """A `$select` value: the catalog's properties but the excluded ones, and the type's extensions."""
-        excluded = set(self.drop(t))
+        """A `$select` value: the catalog's properties but the excluded ones and those the app cannot read
+        (`unreadable`), and the type's extensions."""
+        excluded = {*self.drop(t), *self.unreadable(t)}
         props = [p for p in (sel or "").split(",") if p and p not in excluded]
         if props:
             props += [n for n in self.extensions(t) if n not in excluded]
@@ -420,7 +501,7 @@ class Reader:
         if t.list_filter and not deleted:
             params["$filter"] = t.list_filter
         if t.expand and not deleted:
-            params["$expand"] = t.expand
+            params["$expand"] = ",".join(t.expand)
         if t.shard or deleted:
             params["$top"] = PAGE_TOP
         return params
@@ -456,6 +537,17 @@ class Reader:
         return self.client.get(t.path, params, required_permission=self.permission(t))
 
     def listing(self, t: ObjectType) -> Iterator[Listed]:
+        """`listed`, with the values the files hold for the properties the app cannot read (`carried`)."""
+        carried = self.carried(t)
+        if carried is None:
+            yield from self.listed(t)
+            return
+        props = list(self.unreadable(t))
+        for item, values in self.listed(t):
+            held = carried.get(str(item.get("id")), {})
+            yield {**item, **{p: held.get(p) for p in props}}, values
+
+    def listed(self, t: ObjectType) -> Iterator[Listed]:
         """Every object of a type that is re-listed each run, with its relationships, as each is complete.
 
         A relationship Graph can expand comes inside a listing (`Relationship.expand`; Graph expands one
@@ -619,6 +711,52 @@ class Reader:
                 yield checked(raw, render_round_page(t.name, drop, raw.content, seat))
         yield from settled(0)
 
+    def rendered_round_with_values(
+        self,
+        t: ObjectType,
+        pool: render.RenderPool,
+        seat: Callable[[Mapping[str, Any]], str] | None = None,
+        found: Callable[[Mapping[str, Mapping[str, Any]]], None] | None = None,
+    ) -> Iterator[RenderedPage]:
+        """`rendered_round`, with the opted-in properties a delta round never carries (`opted_values`, listed
+        on a thread while the round runs) put into the objects that have any; `found` hears of them."""
+        if not [p for p in catalog.not_in_delta(t) if p not in self.drop(t)]:
+            yield from self.rendered_round(t, pool, seat)
+            return
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="entragit-optin") as ex:
+            listing = ex.submit(self.opted_values, t)
+            values: dict[str, dict[str, Any]] | None = None
+            for rendered, seats, next_link, delta_link, count in self.rendered_round(t, pool, seat):
+                if values is None:
+                    values = listing.result() or {}
+                    if found is not None:
+                        found(values)
+                page = [
+                    self.with_values(t, r, values[oid], None) if (oid := _oid(r)) in values else r
+                    for r in rendered
+                ]
+                yield page, seats, next_link, delta_link, count
+            if values is None and found is not None:
+                found(listing.result() or {})
+
+    def with_values(
+        self, t: ObjectType, rendered: render.Rendered, values: Mapping[str, Any], old_digest: str | None
+    ) -> render.Rendered:
+        """A rendered object again, with `values` (opted-in properties) put in."""
+        path, _digest, text, _name, _deleted = rendered
+        assert text is not None  # (a round's pages always come with their text)
+        return self.put_values(t, path, canonical.load(text.decode("utf-8")), values, old_digest)
+
+    def put_values(
+        self, t: ObjectType, path: str, obj: Mapping[str, Any], values: Mapping[str, Any], old: str | None
+    ) -> render.Rendered:
+        """A canonical object (a file's) with its opted-in properties set to `values` (missing: null); its
+        relationship values stay (they go in as links: `render.canonical_of` takes none from the object)."""
+        props = [p for p in catalog.not_in_delta(t) if p not in self.drop(t)]
+        merged = {**obj, **{p: values.get(p) for p in props}}
+        links = {r.name: obj[r.name] for r in t.relationships if r.name in obj}
+        return render.render(t, path, render.canonical_of(t, merged, links, self.drop(t)), old)
+
     def latest_delta_link(self, t: ObjectType) -> str | None:
         """A deltaLink for "from now on" ($deltatoken=latest), taken before a plain listing."""
         sel = self.select(t, catalog.delta_select_param(t))
@@ -745,7 +883,7 @@ class Reader:
         unsettled: set[str] = set()
 
         if self.by_delta_round(t):
-            for page in self.rendered_round(t, pool):
+            for page in self.rendered_round_with_values(t, pool):
                 for done in page[0]:
                     parsed = catalog.parse_path(done[0])
                     assert parsed is not None  # (the path catalog.object_path gave the worker)
@@ -781,7 +919,7 @@ class Reader:
         sel = catalog.select_param(t)
         params = {"$select": self.select(t, sel)} if sel else {}
         if t.expand:
-            params["$expand"] = t.expand
+            params["$expand"] = ",".join(t.expand)
 
         def get(path: str) -> dict[str, Any] | None:
             try:

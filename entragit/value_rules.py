@@ -30,6 +30,7 @@ Members after an enumeration's `unknownFutureValue` are kept: Graph returns them
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -333,6 +334,44 @@ class Rule:
     says: str
 
 
+def _idle_timeout(text: Any) -> bool:
+    """`[d.]hh:mm:ss` of at least 5 minutes and under a day (resources/activitybasedtimeoutpolicy.md: "The
+    minimum value is 5 minutes; the maximum value is 1 day", a day's maximum being 23:59:59)."""
+    m = re.fullmatch(r"(?:(\d+)\.)?(\d{2}):(\d{2}):(\d{2})", text) if isinstance(text, str) else None
+    if m is None:
+        return False
+    days, hours, minutes, seconds = (int(g or 0) for g in m.groups())
+    if hours > 23 or minutes > 59 or seconds > 59:
+        return False
+    return 300 <= ((days * 24 + hours) * 60 + minutes) * 60 + seconds < 86400
+
+
+def _timeout_definition(value: Any) -> bool:
+    """One item of an activity-based timeout policy's `definition`: the JSON text of
+    `{"ActivityBasedTimeoutPolicy": {"Version": 1, "ApplicationPolicies": [{"ApplicationId": ...,
+    "WebSessionIdleTimeout": ...}]}}` (resources/activitybasedtimeoutpolicy.md: Version "Set value of 1",
+    ApplicationId `default` or the Azure portal's application id)."""
+    try:
+        policy = json.loads(value)["ActivityBasedTimeoutPolicy"] if isinstance(value, str) else None
+    except (ValueError, KeyError, TypeError):
+        return False
+    if not isinstance(policy, dict) or policy.get("Version") != 1:
+        return False
+    apps = policy.get("ApplicationPolicies")
+    return (
+        isinstance(apps, list)
+        and bool(apps)
+        and all(
+            isinstance(a, dict)
+            and a.get("ApplicationId") in ("default", AZURE_PORTAL_APP_ID)
+            and _idle_timeout(a.get("WebSessionIdleTimeout"))
+            for a in apps
+        )
+    )
+
+
+AZURE_PORTAL_APP_ID = "c44b4083-3bb0-49c1-b47d-974e53cbdf3c"
+
 RULES: Mapping[str, Rule] = {
     "country": Rule(lambda v: v in COUNTRIES, "a two-letter ISO 3166 country code (US, DE...)"),
     "guid": Rule(lambda v: isinstance(v, str) and bool(_GUID.match(v)), "an object id (a GUID)"),
@@ -352,6 +391,11 @@ RULES: Mapping[str, Rule] = {
     ),
     "auth_context_id": Rule(
         lambda v: isinstance(v, str) and bool(re.fullmatch(r"c([1-9]|[1-9][0-9])", v)), "c1 to c99"
+    ),
+    "timeout_definition": Rule(
+        _timeout_definition,
+        'the JSON text {"ActivityBasedTimeoutPolicy": {"Version": 1, "ApplicationPolicies": [{"ApplicationId":'
+        ' "default", "WebSessionIdleTimeout": "hh:mm:ss"}]}}, a timeout from 00:05:00 to 23:59:59',
     ),
 }
 
@@ -680,6 +724,7 @@ RESOURCES: Mapping[str, Resource] = {
             companyName string
             consentProvidedForMinor string : Granted Denied NotRequired
             country string
+            customSecurityAttributes object
             department string
             displayName string max=256
             employeeHireDate datetime
@@ -782,6 +827,7 @@ RESOURCES: Mapping[str, Resource] = {
             appDescription string
             appRoleAssignmentRequired boolean
             appRoles object*
+            customSecurityAttributes object
             description string
             displayName string
             homepage string
@@ -896,6 +942,33 @@ RESOURCES: Mapping[str, Resource] = {
             "displayName",
         ),
         _resource(
+            "directory/attributeSets",
+            "resources/attributeset.md api/directory-post-attributesets.md",
+            """
+            description string max=128
+            maxAttributesPerSet integer
+            """,
+            "id",
+        ),
+        _resource(
+            "directory/customSecurityAttributeDefinitions",
+            "resources/customsecurityattributedefinition.md resources/allowedvalue.md "
+            "api/directory-post-customsecurityattributedefinitions.md",
+            """
+            allowedValues object* items=100
+            allowedValues[].isActive boolean
+            attributeSet string
+            description string max=128
+            isCollection boolean
+            isSearchable boolean
+            name string max=32
+            status string : Available Deprecated
+            type string : Boolean Integer String
+            usePreDefinedValuesOnly boolean
+            """,
+            "attributeSet isCollection isSearchable name status type usePreDefinedValuesOnly",
+        ),
+        _resource(
             "roleManagement/directory/roleDefinitions",
             "resources/unifiedroledefinition.md api/rbacapplication-post-roledefinitions.md",
             """
@@ -964,6 +1037,74 @@ RESOURCES: Mapping[str, Resource] = {
             displayName string
             guestUserRoleId guid
             """,
+        ),
+        _resource(
+            "policies/identitySecurityDefaultsEnforcementPolicy",
+            "resources/identitysecuritydefaultsenforcementpolicy.md",
+            """
+            isEnabled boolean
+            """,
+        ),
+        _resource(
+            "policies/authenticationFlowsPolicy",
+            "resources/authenticationflowspolicy.md",
+            """
+            selfServiceSignUp object
+            selfServiceSignUp.isEnabled boolean
+            """,
+        ),
+        _resource(
+            "policies/adminConsentRequestPolicy",
+            "resources/adminconsentrequestpolicy.md resources/accessreviewreviewerscope.md",
+            """
+            isEnabled boolean
+            notifyReviewers boolean
+            remindersEnabled boolean
+            requestDurationInDays integer
+            reviewers object*
+            reviewers[].query string
+            reviewers[].queryRoot string
+            reviewers[].queryType string : MicrosoftGraph
+            """,
+        ),
+        _resource(
+            "policies/activityBasedTimeoutPolicies",
+            "resources/activitybasedtimeoutpolicy.md",
+            """
+            definition string* rule=timeout_definition
+            description string
+            displayName string
+            isOrganizationDefault boolean
+            """,
+            "displayName definition",
+        ),
+        _resource(
+            "policies/permissionGrantPolicies",
+            "resources/permissiongrantpolicy.md resources/permissiongrantconditionset.md",
+            """
+            description string
+            displayName string
+            excludes object*
+            excludes[].clientApplicationIds string*
+            excludes[].clientApplicationPublisherIds string*
+            excludes[].clientApplicationTenantIds string*
+            excludes[].clientApplicationsFromVerifiedPublisherOnly boolean
+            excludes[].permissionClassification string : all low medium high
+            excludes[].permissionType string enum=permissionType : application delegated delegatedUserConsentable
+            excludes[].permissions string*
+            excludes[].resourceApplication string
+            id string
+            includes object*
+            includes[].clientApplicationIds string*
+            includes[].clientApplicationPublisherIds string*
+            includes[].clientApplicationTenantIds string*
+            includes[].clientApplicationsFromVerifiedPublisherOnly boolean
+            includes[].permissionClassification string : all low medium high
+            includes[].permissionType string enum=permissionType : application delegated delegatedUserConsentable
+            includes[].permissions string*
+            includes[].resourceApplication string
+            """,
+            "id",
         ),
         _resource(
             "deviceManagement/deviceCompliancePolicies",

@@ -23,11 +23,18 @@ REQUIRED_TYPES = {
     "authenticationStrengthPolicies",
     "authenticationContexts",
     "administrativeUnits",
+    "attributeSets",
+    "customSecurityAttributeDefinitions",
     "roleDefinitions",
     "roleAssignments",
     "oauth2PermissionGrants",
     "authenticationMethodsPolicy",
     "authorizationPolicy",
+    "identitySecurityDefaultsEnforcementPolicy",
+    "authenticationFlowsPolicy",
+    "adminConsentRequestPolicy",
+    "activityBasedTimeoutPolicies",
+    "permissionGrantPolicies",
     "organization",
     "deviceCompliancePolicies",
     "crossTenantAccessPolicy",
@@ -336,7 +343,8 @@ def test_read_only_properties_are_refused_by_graph(graph_session: requests.Sessi
             body: dict[str, Any] = {prop: obj.get(prop)}
             if obj.get("@odata.type"):
                 body["@odata.type"] = obj["@odata.type"]
-            r = graph_session.patch(f"{base}/{t.item_path(str(obj.get(t.key, '')))}", json=body)
+            url = f"{base}/{t.item_path(str(obj.get(t.key, '')))}"
+            r = graph_session.request(t.update_method, url, json=body)
             if (t.name, prop) in NEVER_WRITTEN:
                 assert r.status_code < 300, f"{t.name}.{prop} is refused now: drop it from NEVER_WRITTEN"
             else:

@@ -114,7 +114,7 @@ def test_saved_file_lists_the_tenant_first_and_init_twice_is_fine(tmp_path: Path
         ("", "entragit.yaml: is empty; run `entragit init`"),
         (
             "tenant_id: t\nclient_id: c\nexclude_types: [userz]\n",
-            "exclude_types: unknown type 'userz'; valid",
+            "exclude_types: unknown type 'userz'; valid types include users; ",
         ),
         ("tenant_id: t\nclient_id: c\ninclude_types: [Users]\n", "include_types: unknown type 'Users'"),
         (
@@ -138,9 +138,7 @@ def test_a_broken_entragit_yaml_is_one_line_naming_the_file_and_the_key(
     (tmp_path / "entragit.yaml").write_text(text)
     with pytest.raises(ConfigError, match=expected) as err:
         config.load(tmp_path)
-    # (the list of valid type names grows with the catalog: it is not the message's own length)
-    message = str(err.value).split("; valid types: ")[0]
-    assert "\n" not in str(err.value) and len(message) < 400
+    assert "\n" not in str(err.value) and len(str(err.value)) < 400
 
 
 def test_excluding_a_relationship_is_allowed(tmp_path: Path) -> None:

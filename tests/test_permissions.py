@@ -110,6 +110,12 @@ def test_a_backup_app_granted_exactly_what_permissions_lists_backs_up_everything
     assert [e.split(":")[0] for e in result.errors] == ["authenticationContexts"]
     assert "Policy.Read.ConditionalAccess" in result.errors[0]
 
+    without = sandbox_factory(permissions=[p for p in granted if p != "Policy.Read.PermissionGrant"])
+    result = run_backup(root, client=live_helpers.client_for(without), full=True)
+    assert [e.split(":")[0] for e in result.errors] == ["permissionGrantPolicies"]
+    assert "Policy.Read.PermissionGrant" in result.errors[0]
+    assert (root / "policies/permissionGrantPolicies/verified-low-risk.yaml").is_file()  # not a deletion
+
 
 def test_without_the_intune_permission_the_compliance_policies_are_skipped_not_deleted(
     sandbox_factory: Any, tmp_path: Path

@@ -14,7 +14,10 @@ is said as data too: objects it leaves out (`exclude_when`), properties written 
   the objects they target) and the action that discovers them;
 - `conditional_access`: policies, named locations, authentication contexts and strengths;
 - `roles`: custom role definitions, role assignments;
+- `security_attributes`: custom security attribute sets and definitions, and the opt-in to their values;
 - `tenant`: the tenant's singletons (authentication methods and authorization policies, organization);
+- `tenant_policies`: the tenant-wide policy singletons (security defaults, authentication flows, admin
+  consent requests), activity-based timeout and custom permission grant policies;
 - `intune`: device compliance policies (with their assignments and scheduled actions);
 - `cross_tenant`: cross-tenant access (the policy, its default, the partner configurations);
 - `reports`: the tenant reports and the audit log's permission.
@@ -25,7 +28,17 @@ from here.
 
 from __future__ import annotations
 
-from entragit.catalog import applications, conditional_access, cross_tenant, directory, intune, roles, tenant
+from entragit.catalog import (
+    applications,
+    conditional_access,
+    cross_tenant,
+    directory,
+    intune,
+    roles,
+    security_attributes,
+    tenant,
+    tenant_policies,
+)
 from entragit.catalog.extensions import EXTENSION_DISCOVERY, EXTENSION_PERMISSIONS, EXTENSION_PREFIX
 from entragit.catalog.model import (
     RANK_APP_ROLE_ASSIGNMENTS,
@@ -34,13 +47,16 @@ from entragit.catalog.model import (
     RANK_LINKS,
     DerivedType,
     ObjectType,
+    OptIn,
     RecycleBin,
     Reference,
     Relationship,
     Steps,
     delta_select_param,
     is_backed_up,
+    not_in_delta,
     object_path,
+    opted_out,
     parse_dotted,
     select_param,
     walk,
@@ -62,6 +78,7 @@ __all__ = [
     "SECURE_SCORE_DAYS",
     "DerivedType",
     "ObjectType",
+    "OptIn",
     "RecycleBin",
     "Reference",
     "Relationship",
@@ -70,7 +87,9 @@ __all__ = [
     "by_name",
     "delta_select_param",
     "is_backed_up",
+    "not_in_delta",
     "object_path",
+    "opted_out",
     "parse_dotted",
     "parse_path",
     "report",
@@ -91,11 +110,18 @@ CATALOG: tuple[ObjectType, ...] = (
     conditional_access.AUTHENTICATION_CONTEXTS,
     conditional_access.AUTHENTICATION_STRENGTHS,
     directory.ADMINISTRATIVE_UNITS,
+    security_attributes.ATTRIBUTE_SETS,
+    security_attributes.DEFINITIONS,
     roles.ROLE_DEFINITIONS,
     roles.ROLE_ASSIGNMENTS,
     applications.OAUTH2_PERMISSION_GRANTS,
     tenant.AUTHENTICATION_METHODS_POLICY,
     tenant.AUTHORIZATION_POLICY,
+    tenant_policies.SECURITY_DEFAULTS,
+    tenant_policies.AUTHENTICATION_FLOWS,
+    tenant_policies.ADMIN_CONSENT_REQUEST,
+    tenant_policies.ACTIVITY_BASED_TIMEOUT,
+    tenant_policies.PERMISSION_GRANT_POLICIES,
     tenant.ORGANIZATION,
     intune.COMPLIANCE_POLICIES,
     cross_tenant.CROSS_TENANT_ACCESS_POLICY,

@@ -7,6 +7,7 @@ from entragit.catalog.extensions import EXTENSION_PROPERTIES
 from entragit.catalog.model import (
     _OWNER_TARGETS,
     RANK_APP_ROLE_ASSIGNMENTS,
+    VALUES_FIELDS,
     DerivedType,
     ObjectType,
     Reference,
@@ -50,7 +51,7 @@ _SERVICE_PRINCIPAL_SELECT = _names(
     notificationEmailAddresses oauth2PermissionScopes passwordCredentials preferredSingleSignOnMode
     preferredTokenSigningKeyThumbprint replyUrls resourceSpecificApplicationPermissions
     samlSingleSignOnSettings servicePrincipalNames servicePrincipalType signInAudience tags
-    tokenEncryptionKeyId verifiedPublisher
+    tokenEncryptionKeyId verifiedPublisher customSecurityAttributes
     """
 )
 
@@ -146,8 +147,10 @@ SERVICE_PRINCIPALS: ObjectType = _directory_type(
         alternativeNames tags replyUrls servicePrincipalNames notificationEmailAddresses appRoles:id
         appRoles[].allowedMemberTypes oauth2PermissionScopes:id keyCredentials:keyId
         passwordCredentials:keyId resourceSpecificApplicationPermissions:id addIns:id
+        customSecurityAttributes.*.*
         """
     ),
+    **VALUES_FIELDS,
     relationships=(
         # serviceprincipal.md: owners support `$expand` and `$select` nested in `$expand`
         _links("owners", "servicePrincipals", _OWNER_TARGETS, via_delta=False, expand="owners($select=id)"),

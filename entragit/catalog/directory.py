@@ -6,6 +6,7 @@ from entragit.catalog.model import (
     _DIRECTORY_TARGETS,
     _OWNER_TARGETS,
     _ROLES_WRITE,
+    VALUES_FIELDS,
     DerivedType,
     ObjectType,
     Relationship,
@@ -41,7 +42,7 @@ _USER_SELECT = _names(
     onPremisesProvisioningErrors onPremisesSamAccountName onPremisesSecurityIdentifier onPremisesSyncEnabled
     onPremisesUserPrincipalName otherMails passwordPolicies postalCode preferredDataLocation
     preferredLanguage proxyAddresses securityIdentifier serviceProvisioningErrors showInAddressList state
-    streetAddress surname usageLocation userType
+    streetAddress surname usageLocation userType customSecurityAttributes
     """
 )
 
@@ -93,11 +94,13 @@ USERS: ObjectType = _directory_type(
         businessPhones proxyAddresses otherMails imAddresses identities
         authorizationInfo.certificateUserIds assignedLicenses:skuId assignedLicenses[].disabledPlans
         assignedPlans:servicePlanId licenseAssignmentStates:skuId licenseAssignmentStates[].disabledPlans
+        customSecurityAttributes.*.*
         """
     ),
     relationships=(_USER_MANAGER,),
     extension_target="User",
     derived=(_AGENT_USER,),
+    **VALUES_FIELDS,
     rank=20,
     permissions_backup=("User.Read.All",),
     permissions_restore=("User.ReadWrite.All",),

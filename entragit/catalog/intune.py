@@ -53,7 +53,7 @@ COMPLIANCE_POLICIES: ObjectType = ObjectType(
     fill_missing=False,
     # intune-deviceconfig-devicecompliancepolicy-list.md / -get.md take $expand; the scheduled actions'
     # own configurations are a navigation property of theirs, expanded one level down.
-    expand="assignments,scheduledActionsForRule($expand=scheduledActionConfigurations)",
+    expand=("assignments", "scheduledActionsForRule($expand=scheduledActionConfigurations)"),
     # `version` counts the policy's edits (Graph raises it on each PATCH): noise, and nothing to restore.
     # Assignment and scheduled-action ids are new on every assign / scheduleActionsForRules.
     volatile=_names(

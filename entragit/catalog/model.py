@@ -7,13 +7,15 @@ Conventions used by the string fields:
 - Relationship path templates use `{id}` for the owning object's id and `{ref}` for the linked object's id.
 - Dotted paths (`volatile`, `unordered`, `read_only` ...) address nested properties:
   `conditions.users.includeUsers`. `[]` steps into every item of a list: `assignedPlans[].assignedDateTime`.
-  An `unordered` entry may end with `:key` to sort a list of objects by that property first
-  (`ipRanges:cidrAddress`); lists of objects without a key are sorted by their compact JSON, lists of scalars
-  by value.
+  `*` steps into every value of a mapping whose keys are data (`customSecurityAttributes.*.*`: each
+  attribute of each attribute set). An `unordered` entry may end with `:key` to sort a list of objects by
+  that property first (`ipRanges:cidrAddress`); lists of objects without a key are sorted by their compact
+  JSON, lists of scalars by value.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -114,13 +116,40 @@ class Reference:
     scope). Values that are no object's id ("All", "None", "all_users") are never found in an id map.
     `follows`: the holder is deleted with the object it names and does not come back with it
     (directory-deleteditems-restore.md: "restoring an application doesn't automatically restore the associated
-    service principal"), so restoring that object restores the holder too, recreated if the object is."""
+    service principal"), so restoring that object restores the holder too, recreated if the object is.
+    `embedded`: the value is a text (a query URL) with object ids inside it, each of them a reference
+    (an admin consent reviewer's `/groups/{id}/transitiveMembers/microsoft.graph.user`)."""
 
     path: str
     types: tuple[str, ...]
     key: str = "id"
     prefix: str = ""
     follows: bool = False
+    embedded: bool = False
+
+    def ids_in(self, value: Any) -> list[str]:
+        """The ids of other objects one value of the property holds."""
+        if not isinstance(value, str):
+            return []
+        if self.embedded:
+            return _GUIDS.findall(value)
+        if value.startswith(self.prefix) and len(value) > len(self.prefix):
+            return [value[len(self.prefix) :]]
+        return []
+
+    def swap(self, value: Any, mapping: Mapping[str, str]) -> Any:
+        """The value with each id it holds that `mapping` names replaced by its successor."""
+        if not isinstance(value, str):
+            return value
+        if self.embedded:
+            return _GUIDS.sub(lambda m: mapping.get(m.group(0), m.group(0)), value)
+        if value.startswith(self.prefix):
+            rest = value[len(self.prefix) :]
+            return self.prefix + mapping.get(rest, rest)
+        return value
+
+
+_GUIDS = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
 @dataclass(frozen=True)
@@ -135,6 +164,22 @@ class DerivedType:
 
     odata_type: str  # "#microsoft.graph.agentIdentity"
     not_recreatable: str = ""
+
+
+@dataclass(frozen=True)
+class OptIn:
+    """Properties of a type backed up only when entragit.yaml's `setting` is true: sensitive by design
+    (custom security attribute values gate access), with the permissions reading and writing them need.
+
+    `not_in_delta`: a delta round is never asked for them (no delta page documents them; Graph refuses other
+    `$select`-only properties there): a type read by delta round gets them from a listing of
+    `$select=id,<properties>` in the same run (`live.Reader.opted_values`)."""
+
+    setting: str
+    properties: tuple[str, ...]
+    permissions_backup: tuple[str, ...]
+    permissions_restore: tuple[str, ...]
+    not_in_delta: bool = True
 
 
 @dataclass(frozen=True)
@@ -187,7 +232,18 @@ class ObjectType:
     # (built-in role definitions and authentication strengths cannot be restored and are the same in every
     # tenant).
     exclude_when: tuple[tuple[str, Any], ...] = ()
+    # Objects whose id starts with one of these are listed but not backed up: Microsoft's built-in ones, the
+    # same in every tenant and not writable (permission grant policies `microsoft-*`).
+    exclude_id_prefixes: tuple[str, ...] = ()
+    # Lists of objects Graph returns inline but writes as a collection of their own under the object's path:
+    # each item POSTed to `<item path>/<property>`, removed by DELETE `<item path>/<property>/<item id>`
+    # (a permission grant policy's `includes` and `excludes`). The items' ids are Graph's, kept out of the
+    # files (`volatile`): items are told apart by their content.
+    sub_collections: tuple[str, ...] = ()
     create_method: str = "POST"  # "PATCH": created by PATCH on the item path (authentication contexts)
+    # "PUT": Graph replaces the object whole (adminConsentRequestPolicy): an update sends every writable
+    # property, changed or not.
+    update_method: str = "PATCH"
     # Properties that identify an object created by a restore that was interrupted before it learnt the new
     # id: the first is sent as $filter where `filterable`, all must match.
     unique: tuple[str, ...] = ("displayName",)
@@ -201,8 +257,6 @@ class ObjectType:
     # in each of its items, key, value) keeps only the list entries whose key has that value.
     written_after_create: tuple[str, ...] = ()
     create_keeps: tuple[tuple[str, str, str, Any], ...] = ()
-    # `$expand` sent with every read of the type: navigation properties kept in the object's file.
-    expand: str = ""
     references: tuple[Reference, ...] = ()  # ids of other objects held in properties
     # The `targetObjects` value of directory extensions this type takes ("User"; extensionproperty.md): their
     # values are selected by name, discovered at the start of each run (catalog/extensions.py).
@@ -216,6 +270,17 @@ class ObjectType:
     security: str = ""
     notes: str = ""
     recreate_note: str = ""  # added to the reason of every recreate of the type
+    # Properties Graph sets only by an update: a recreate PATCHes them after the POST.
+    update_only: tuple[str, ...] = ()
+    # Navigation properties the type's listing and reads expand inline (`$expand`, each item one property,
+    # with its nested options), kept in the object's file like properties.
+    expand: tuple[str, ...] = ()
+    opt_in: tuple[OptIn, ...] = ()  # properties backed up only when entragit.yaml asks for them
+    deletable: bool = True  # False: Graph never deletes one (custom security attribute sets, definitions)
+    # (list property, its items' flag of being active): items Graph never deletes, only deactivates (a
+    # definition's allowed values). A restore deactivates one the revision lacks; an inactive live item the
+    # file does not list is then what the revision amounts to, no difference (restore/plan.py).
+    retired_items: tuple[tuple[str, str], ...] = ()
 
     @property
     def named_by(self) -> tuple[str, ...]:
@@ -314,6 +379,21 @@ _DIRECTORY_TARGETS = ("users", "groups", "servicePrincipals")
 _OWNER_TARGETS = ("users", "servicePrincipals")
 
 # Permissions several areas share.
+# Custom security attribute values, held by users and service principals (resources/user.md,
+# serviceprincipal.md: "Returned only on $select", read with CustomSecAttributeAssignment.Read.All, written
+# with ...ReadWrite.All, only by PATCH: concepts/custom-security-attributes-examples.md). They gate access:
+# kept only when entragit.yaml says `custom_security_attributes: true` (catalog/security_attributes.py).
+VALUES = "customSecurityAttributes"
+VALUES_OPT_IN = OptIn(
+    "custom_security_attributes",
+    (VALUES,),
+    ("CustomSecAttributeAssignment.Read.All",),
+    ("CustomSecAttributeAssignment.ReadWrite.All",),
+)
+# The fields a type holding them takes (users, service principals); its `select` names VALUES and its
+# `unordered` `customSecurityAttributes.*.*` (a multi-valued attribute is a set of values).
+VALUES_FIELDS: dict[str, Any] = {"update_only": (VALUES,), "opt_in": (VALUES_OPT_IN,)}
+
 _POLICY_READ = ("Policy.Read.All",)
 _ROLES_READ = ("RoleManagement.Read.Directory",)
 _ROLES_WRITE = ("RoleManagement.ReadWrite.Directory",)
@@ -342,17 +422,18 @@ def walk(obj: Any, steps: Steps) -> Iterator[tuple[dict[str, Any], str]]:
         last = i == len(steps) - 1
         nxt: list[Any] = []
         for parent in parents:
-            if not isinstance(parent, dict) or key not in parent:
+            if not isinstance(parent, dict):
                 continue
-            if last:
-                yield parent, key
-                continue
-            child = parent[key]
-            if each:
-                if isinstance(child, list):
-                    nxt.extend(child)
-            else:
-                nxt.append(child)
+            for name in list(parent) if key == "*" else [key] if key in parent else []:
+                if last:
+                    yield parent, name
+                    continue
+                child = parent[name]
+                if each:
+                    if isinstance(child, list):
+                        nxt.extend(child)
+                else:
+                    nxt.append(child)
         parents = nxt
 
 
@@ -370,8 +451,20 @@ def object_path(t: ObjectType, object_id: str) -> str:
 def select_param(t: ObjectType) -> str | None:
     """The `$select` value to send when listing `t`, or None when no $select must be sent.
 
-    Relationships that come through delta are added by the caller of a delta query (`members`, `manager`)."""
-    return ",".join(t.select) if t.send_select else None
+    Relationships that come through delta are added by the caller of a delta query (`members`, `manager`);
+    expanded navigation properties go in `$expand`."""
+    expanded = {e.split("(")[0] for e in t.expand}
+    return ",".join(p for p in t.select if p not in expanded) if t.send_select else None
+
+
+def opted_out(t: ObjectType, opted_in: frozenset[str]) -> list[str]:
+    """Properties of `t` left out because entragit.yaml does not opt in to them (`OptIn.setting`)."""
+    return [p for o in t.opt_in if o.setting not in opted_in for p in o.properties]
+
+
+def not_in_delta(t: ObjectType) -> list[str]:
+    """Properties a delta round of `t` is never asked for (`OptIn.not_in_delta`)."""
+    return [p for o in t.opt_in if o.not_in_delta for p in o.properties]
 
 
 def delta_select_param(t: ObjectType) -> str | None:
@@ -379,9 +472,13 @@ def delta_select_param(t: ObjectType) -> str | None:
     if not t.delta:
         return None
     extra = [r.name for r in t.relationships if r.via_delta]
-    return ",".join((*t.select, *extra))
+    skip = set(not_in_delta(t))
+    return ",".join((*(p for p in t.select if p not in skip), *extra))
 
 
 def is_backed_up(t: ObjectType, obj: Mapping[str, Any]) -> bool:
-    """False for listed objects the catalog leaves out (built-in role definitions and auth strengths)."""
+    """False for listed objects the catalog leaves out (built-in role definitions, auth strengths and
+    permission grant policies)."""
+    if t.exclude_id_prefixes and str(obj.get("id") or "").startswith(t.exclude_id_prefixes):
+        return False
     return not any(obj.get(prop) == value for prop, value in t.exclude_when)

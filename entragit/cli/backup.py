@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -288,25 +289,27 @@ def backup_cmd(
     " with --by-type a type → permissions map.",
 )
 def permissions_cmd(restore: bool, by_type: bool, as_json: bool) -> None:
-    """Graph application permissions to grant the app registration (derived from the catalog)."""
+    """Graph application permissions to grant the app registration (derived from the catalog; in a backup
+    repository, with those its entragit.yaml opts in to, such as custom_security_attributes)."""
     from entragit import permissions
 
+    opted = _opted_in()
     if by_type:
-        per_type = permissions.permissions_by_type(restore)
+        per_type = permissions.permissions_by_type(restore, opted)
         if as_json:
             echo_json(per_type)
             return
         for name, perms in per_type.items():
             click.echo(f"{name}: {', '.join(perms) if perms else '-'}")
         return
-    backup = permissions.required_permissions()
+    backup = permissions.required_permissions(opted_in=opted)
     if not restore:
         if as_json:
             echo_json(backup)
         else:
             click.echo("\n".join(backup))
         return
-    additional = permissions.restore_additional()
+    additional = permissions.restore_additional(opted_in=opted)
     if as_json:
         echo_json({"backup": backup, "restoreAdditional": additional})
         return
@@ -314,6 +317,17 @@ def permissions_cmd(restore: bool, by_type: bool, as_json: bool) -> None:
     click.echo("".join(f"  {p}\n" for p in backup))
     click.echo("restore needs, on top of those:")
     click.echo("\n".join(f"  {p}" for p in additional))
+
+
+def _opted_in() -> frozenset[str]:
+    """The opt-in settings of the backup repository the command runs in (ENTRAGIT_REPO, else the current
+    directory); none outside one."""
+    from entragit import config
+
+    root = Path(os.environ.get("ENTRAGIT_REPO") or ".")
+    if not (root / config.CONFIG_FILE).is_file():
+        return frozenset()
+    return config.load(root).opted_in
 
 
 @click.command("demo")

@@ -127,12 +127,13 @@ def summary(actions: list[Action]) -> str:
 
 def render_plan(plan: restore.Plan) -> str:
     rev = plan.revision
+    notes = [f"note: {n}" for n in plan.notes]
     if not plan.actions:
-        return f"No changes: the tenant matches {rev.short} ({rev.when} UTC)."
+        return "\n".join([f"No changes: the tenant matches {rev.short} ({rev.when} UTC).", *notes])
     lines = [f"Restore plan to {rev.short} ({rev.when} UTC):", ""]
     for a in plan.actions:
         lines += render_action(a, plan.names)
-    lines += ["", summary(plan.actions)]
+    lines += ["", summary(plan.actions), *notes]
     return "\n".join(lines)
 
 

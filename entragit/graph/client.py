@@ -9,6 +9,8 @@ mass deletion.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import email.utils
 import errno
 import json
@@ -406,6 +408,30 @@ def merge_delta_entry(into: dict[str, Any], entry: Mapping[str, Any]) -> None:
             into[key] = value
 
 
+def token_permissions(token: str) -> frozenset[str] | None:
+    """The permissions an access token says its bearer holds: app-only tokens list the application
+    permissions granted in `roles`, user tokens the delegated ones in `scp` (space separated); a claim
+    without a value is left out of the token, so an app granted nothing has no `roles` at all
+    (access-token-claims-reference.md, learn.microsoft.com). The payload is decoded, not verified: the token
+    came from the identity platform over TLS to this process, and this only tells what to ask Graph for
+    (a read Graph answers without error but empty when a permission is missing). None when the token is
+    no readable JWT."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except (ValueError, binascii.Error):
+        return None
+    if not isinstance(claims, dict):
+        return None
+    scopes = claims.get("scp")
+    if isinstance(scopes, str):
+        return frozenset(scopes.split())
+    roles = claims.get("roles")
+    return frozenset(str(r) for r in roles) if isinstance(roles, list) else frozenset()
+
+
 class GraphClient:
     """Graph over one shared requests session (urllib3's pool is thread-safe) sized for max_workers.
 
@@ -502,6 +528,12 @@ class GraphClient:
     def _what(self, method: str, url: str) -> str:
         display = self._display(url)
         return display if method.upper() == "GET" else f"{method.upper()} {display}"
+
+    def granted(self) -> frozenset[str] | None:
+        """The permissions the app's current token carries (`token_permissions`), None when it says nothing
+        readable. What an app holds shows in its next token (a grant's change after msal cached one shows
+        within the token's hour)."""
+        return token_permissions(self._token())
 
     def _refresh_token(self) -> str:
         invalidate = getattr(self._token, "invalidate", None)

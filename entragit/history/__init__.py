@@ -402,6 +402,10 @@ def compare(
             oid = stem(path)
             b_obj = live(str(repo.root), t, oid) if t else None
             b_label = "live"
+            if t is not None and a_obj is not None and b_obj is not None:
+                # opted-in properties the app cannot read are left out of the live read: unknown, not gone
+                unknown = {p for o in t.opt_in for p in o.properties if p not in b_obj}
+                a_obj = {k: v for k, v in a_obj.items() if k not in unknown}
         else:
             b_obj, b_label = _state_at(repo, path, rev_b, history)
     successors = repo.successors()

@@ -90,7 +90,15 @@ def _changes(r: Report, base: str) -> list[str]:
     more = r.changes_total - len(r.changes)
     counted = f"{r.changes_total} changes" + (f"; the newest {len(r.changes)} are listed" if more else "")
     out += [counted + ". Newest first; each object links to its file.", ""]
-    out += _trust_changes(r, base)
+    flipped = [c for c in r.changes if c.security]
+    if flipped:
+        out += ["**Security settings changed:**", ""]
+        out += [
+            f"- {_day(c.date)}: {text(', '.join(c.security))} ({link(c.name, c.path, base)}, "
+            f"by {text(c.by) if c.by else 'backup'})"
+            for c in flipped
+        ]
+        out.append("")
     by_day: dict[str, list[Change]] = {}
     for c in r.changes:
         by_day.setdefault(_day(c.date), []).append(c)
@@ -108,26 +116,6 @@ def _changes(r: Report, base: str) -> list[str]:
         )
         out += [*_table(["Object", "Type", "Change", "Attributes", "By"], rows), ""]
     return out
-
-
-def _trust_changes(r: Report, base: str) -> list[str]:
-    """Changes of tenant-wide trust settings (catalog `security`), first and setting by setting: a flipped
-    cross-tenant default is one line among hundreds in the daily tables, and the one that matters."""
-    trust = [c for c in r.changes if c.security]
-    if not trust:
-        return []
-    out = ["### Tenant-wide trust settings changed", ""]
-    rows = (
-        [
-            _day(c.date),
-            link(c.name, c.path, base),
-            text(c.security),
-            "; ".join(text(s) for s in c.settings) if c.settings else text(c.kind),
-            text(c.by) if c.by else "backup",
-        ]
-        for c in trust
-    )
-    return [*out, *_table(["Day", "Object", "Governs", "Change", "By"], rows), ""]
 
 
 def _deleted(r: Report, base: str) -> list[str]:

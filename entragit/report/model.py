@@ -24,6 +24,7 @@ from entragit.repo.entries import Entry, is_deleted, load_text, stem, summarize
 from entragit.repo.reader import BackupRepo, LoggedCommit
 from entragit.repo.roles import PRIVILEGED_ROLE_IDS
 from entragit.report.conditional_access import BREAK_GLASS, Namer, PolicySummary, describe
+from entragit.report.settings import security_changes
 
 SINCE_DAYS = 30  # recent changes, by default
 CHART_DAYS = 90  # changes per day
@@ -47,10 +48,10 @@ class Change:
     summary: str  # the attributes that changed, in words
     by: str | None  # who made it, when the commit says so (a commit not made by a backup)
     commit: str
-    # A tenant-wide trust setting (catalog `security`): why it matters, and each setting that changed
-    # (`inboundTrust.isMfaAccepted: false → true`), so the report can call the change out.
-    security: str = ""
-    settings: list[str] = field(default_factory=list)
+    # The tenant-wide security settings it changes, for the report to call out: in words where settings.py
+    # has them (`security defaults turned off`), else each changed setting of a type the catalog marks
+    # `security` (`inboundTrust.isMfaAccepted: false → true`).
+    security: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -283,12 +284,6 @@ class _Builder:
             specs.append(f"{c.commit.sha}:{path}" if status != "D" else "")
         texts = iter(self.repo.read_many([s or "-" for s in specs]))  # "-": a spec git reports missing
         recreated = set(self.repo.successors().ids.values())  # new ids a restore gave hard-deleted objects
-        # The first backup finds every object already there: no change of trust (nor is a singleton's first
-        # file, whenever its type came into the catalog).
-        first = next(
-            (c.commit.sha for c in reversed(self.log) if any(self.repo.object_type(p) for _, p in c.changes)),
-            None,
-        )
         out = []
         for c, _status, path in shown:
             old_text, new_text = next(texts), next(texts)
@@ -298,21 +293,22 @@ class _Builder:
             new = load_text(new_text, path) if new_text is not None else None
             lists = {r.name for r in t.relationships}
             summary = summarize_change(old, new, existed=old is not None, lists=lists)
+            security = security_changes(t.name, old, new)
+            if security:
+                summary = ", ".join(security)
             kind = _kind(old, new)
             if kind == "created" and stem(path) in recreated:
                 kind = summary = "recreated"
             text = new_text if new_text is not None else old_text
             entry = summarize(path, t, text) if text is not None else None
             name = (history.entry_name(entry, self.names) if entry else None) or stem(path)
-            settings = _settings(old, new) if t.security and kind == "changed" else []
-            first_seen = kind == "created" and (t.singleton or c.commit.sha == first)
-            security = "" if first_seen else t.security
+            if not security and t.security and kind == "changed":
+                security = _settings(old, new)
             out.append(
                 Change(
-                    _iso(c.commit.time), t.name, kind, name, path, summary, _by(c), c.commit.short,
-                    security, settings,
+                    _iso(c.commit.time), t.name, kind, name, path, summary, _by(c), c.commit.short, security
                 )
-            )  # fmt: skip
+            )
         return out, len(found)
 
     # -- deleted objects --------------------------------------------------------------------------

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any
 
@@ -40,9 +40,13 @@ class Plan:
     names: dict[str, str]  # id → display name, for showing links
     idmap: IdMap
     sources: frozenset[str]  # shas of the commits the desired objects were read at
+    notes: list[str] = field(default_factory=list)  # what the plan could not compare, one line each
 
     def to_json(self) -> dict[str, Any]:
-        return {"revision": self.revision.sha, "actions": [a.to_json() for a in self.actions]}
+        out: dict[str, Any] = {"revision": self.revision.sha, "actions": [a.to_json() for a in self.actions]}
+        if self.notes:
+            out["notes"] = self.notes
+        return out
 
 
 def record_drift(backup: Backup, plan: Plan, summary: str) -> str | None:
@@ -364,7 +368,8 @@ def _plan(
     for a in actions:  # role assignments and grants: `Global Administrator → Megan Bowen`, not an id
         if by_links[id(a)]:
             a.name = linked_name(by_links[id(a)], names)
-    return Plan(rev, actions, names, idmap, frozenset(d.revision.sha for d in wanted))
+    notes = backup.unreadable({d.type for d in wanted}, client)
+    return Plan(rev, actions, names, idmap, frozenset(d.revision.sha for d in wanted), notes)
 
 
 def _listed(value: Any) -> list[str]:

@@ -18,7 +18,7 @@ from typing import Any
 from entragit import canonical
 from entragit.catalog import RANK_EXTENSION_VALUES, Relationship
 from entragit.graph.client import GraphClient, GraphError, Write, WriteResult
-from entragit.restore import accounts, resume
+from entragit.restore import accounts, attributes, resume
 from entragit.restore.idmap import IdMap
 from entragit.restore.passwords import new_password
 from entragit.restore.plan import (
@@ -159,10 +159,18 @@ class Writer:
         t = a.type
         if t.reset and a.desired.get(t.reset[0]) is True:
             return [self._write(a, "POST", t.reset[1])]
-        body = patch_body(self._current(a, changes))
+        current = self._current(a, changes)
+        body = patch_body(current)
         if a.late:  # the object may be recreated, the owner app of a value too (a new appId, a new name)
             body = {canonical.extension_renamed(k, self.idmap.app_ids): v for k, v in body.items()}
             return [self._write(a, "PATCH", t.item_path(self.idmap.new_id(a.id)), body)]
+        for prop in t.sub_collections:  # written item by item after the PATCH (`_sub_collections`)
+            body.pop(prop, None)
+        for c in current:
+            if (
+                c.path == attributes.PROPERTY
+            ):  # merged by Graph: removals are explicit (restore/attributes.py)
+                body[c.path] = attributes.write_value(c.new, c.old)
         actions = dict(t.write_actions)
         out: list[Write] = [
             self._contained_write(a, a.id, prop, body.pop(prop)) for prop in t.contained if prop in body
@@ -170,17 +178,33 @@ class Writer:
         for prop in [p for p in body if p in actions]:
             template, value = actions[prop], body.pop(prop)
             if "{ref}" in template:
+                # each item on its own path: PATCHed when live has it (its id is the path), else POSTed to
+                # the collection (a definition's new allowed value)
                 old = {i.get("id"): i for i in _dicts(next(c.old for c in a.changes if c.path == prop))}
-                out += [
-                    self._write(
-                        a, "PATCH", template.format(ref=item["id"]), with_nulls(item, old.get(item["id"]))
-                    )
-                    for item in _dicts(value)
-                    if item != old.get(item.get("id"))
-                ]
+                for item in _dicts(value):
+                    before = old.get(item.get("id"))
+                    if item == before:
+                        continue
+                    path = template.format(id=a.id, ref=item["id"])
+                    if before is None and not t.singleton:
+                        out.append(self._write(a, "POST", path.rsplit("/", 1)[0], item))
+                        continue
+                    body_item = {k: v for k, v in with_nulls(item, before).items() if k != "id"}
+                    out.append(self._write(a, "PATCH", path, body_item))
+                flag = dict(t.retired_items).get(prop)
+                if flag:  # an item the revision lacks cannot be deleted (allowedvalue.md): deactivated
+                    wanted = {i.get("id") for i in _dicts(value)}
+                    out += [
+                        self._write(a, "PATCH", template.format(id=a.id, ref=ref), {flag: False})
+                        for ref, item in old.items()
+                        if ref not in wanted and item.get(flag)
+                    ]
             else:
                 out.append(self._write(a, "POST", template.format(id=a.id), {t.action_param(prop): value}))
-        if body:
+        if body and t.update_method == "PUT":  # Graph replaces the object: every writable property
+            desired = self._desired(a)
+            out.append(self._write(a, "PUT", t.item_path(a.id), {p: desired.get(p) for p in t.writable}))
+        elif body:
             if t.keep_odata_type and "@odata.type" in a.desired:
                 body = {"@odata.type": a.desired["@odata.type"], **body}
             out.append(self._write(a, "PATCH", t.item_path(a.id), body))
@@ -196,13 +220,40 @@ class Writer:
         return self._write(a, "PUT", path, {k: v for k, v in value.items() if k != a.type.key})
 
     def update(self, a: Action, changes: Sequence[Change] | None = None) -> str:
-        for w in self._update_writes(a, a.changes if changes is None else changes):
+        changes = a.changes if changes is None else changes
+        for w in self._update_writes(a, changes):
             self._send(a, w.method, w.path, w.body)
+        desired = self._desired(a)
+        for prop in [c.path for c in changes if c.path in a.type.sub_collections]:
+            self._sub_collection(a, self.idmap.new_id(a.id), prop, _dicts(desired.get(prop)))
         return _updated(a)
 
+    def _sub_collection(self, a: Action, oid: str, prop: str, wanted: list[dict[str, Any]]) -> None:
+        """Make the items Graph holds under `<object>/<prop>` those of `wanted` (catalog `sub_collections`):
+        the live items are read for their ids, those no longer wanted are deleted, the missing ones POSTed.
+        Items are compared without their ids (Graph gives a new one to each item created)."""
+        base = f"{a.type.item_path(oid)}/{prop}"
+        live = [i for i in self.client.list(base) if isinstance(i, dict)]
+
+        def content(item: Mapping[str, Any]) -> dict[str, Any]:
+            return canonical.normalize(a.type, {prop: [{k: v for k, v in item.items() if k != "id"}]})[prop][
+                0
+            ]
+
+        have = [content(i) for i in live]
+        want = [content(i) for i in wanted]
+        for item, shape in zip(live, have, strict=True):
+            if shape not in want:
+                self._send(a, "DELETE", f"{base}/{item['id']}")
+        for shape in want:
+            if shape not in have:
+                self._send(a, "POST", base, shape)
+
     def _create_body(self, a: Action) -> dict[str, Any]:
-        """The creatable properties, references to objects recreated so far rewritten."""
-        body = {c.path: c.new for c in self._current(a, a.changes)}
+        """The creatable properties, references to objects recreated so far rewritten (those Graph sets only
+        by an update, `update_only`, and those written through an action, `written_after_create`, follow
+        the POST)."""
+        body = {c.path: c.new for c in self._current(a, a.changes) if c.path not in a.type.update_only}
         for prop in a.type.written_after_create:
             body.pop(prop, None)
         for prop, inner, key, value in a.type.create_keeps:
@@ -219,14 +270,34 @@ class Writer:
     @staticmethod
     def _plain_create(a: Action) -> bool:
         """A creation that is one POST and nothing after it but the id map (no password, licences,
-        invitation or appId to carry over), so that many go through $batch together."""
+        invitation, appId, update-only, action-written or per-item property to carry over), so that many go
+        through $batch together."""
         t = a.type
+        later = any(a.desired.get(p) is not None for p in t.update_only)
         return (
             t.create_method == "POST"
             and t.name not in ("users", "applications")
+            and not later
             and not t.written_after_create
             and not t.contained
+            and not t.sub_collections
         )
+
+    def _update_after_create(self, a: Action, new: str, done: str) -> str:
+        """PATCH the properties Graph sets only by an update (`update_only`: custom security attribute values,
+        concepts/custom-security-attributes-examples.md) on the new object."""
+        later = {p: self._desired(a).get(p) for p in a.type.update_only}
+        body = {
+            p: attributes.write_value(v, None) if p == attributes.PROPERTY else v for p, v in later.items()
+        }
+        body = {p: v for p, v in body.items() if v}
+        if not body:
+            return ""
+        try:
+            self._send(a, "PATCH", a.type.item_path(new), body)
+        except GraphError as exc:
+            raise _Partly(f"{done}, but {', '.join(body)} not set: {exc}") from None
+        return f"; {', '.join(body)} set"
 
     def recreate(self, a: Action) -> str:
         """POST the creatable properties (references rewritten); record the new id before anything else."""
@@ -247,6 +318,7 @@ class Writer:
         if own and any(own in u for u in uris):
             body["identifierUris"] = [u for u in uris if own not in u]
         contained = {p: body.pop(p) for p in t.contained if p in body}
+        items = {p: _dicts(body.pop(p, None)) for p in t.sub_collections}
         created, adopted = self._create(a, t.path, body, body)
         new = str(created.get(t.key) or "")
         if not new:
@@ -264,6 +336,12 @@ class Writer:
                 )
             except GraphError as exc:
                 raise _Partly(f"{done}, but identifierUris not set: {exc}") from None
+        for prop, wanted in items.items():
+            if wanted:
+                try:
+                    self._sub_collection(a, new, prop, wanted)
+                except GraphError as exc:
+                    raise _Partly(f"{done}, but {prop} not all set: {exc}") from None
         done += self._licences(a, new)
         done += self._after_create(a, new, body)
         for prop, value in contained.items():
@@ -272,6 +350,7 @@ class Writer:
                 self._send(a, w.method, w.path, w.body)
             except GraphError as exc:
                 raise _Partly(f"{done}, but {prop} not written: {exc}") from None
+        done += self._update_after_create(a, new, done)
         if secret:
             done += f"; {self.reveal(a, secret)}"
         needed = accounts.credentials_needed(a.desired) if t.name == "applications" else []
@@ -351,7 +430,8 @@ class Writer:
                 self._send(a, "PATCH", a.type.item_path(new), rest)
         except GraphError as exc:
             raise _Partly(f"{done}, but not updated: {exc}") from None
-        return done + self._licences(a, new)
+        done += self._licences(a, new)
+        return done + self._update_after_create(a, new, done)
 
     def undelete(self, a: Action) -> str:
         body = {"newUserPrincipalName": a.new_upn} if a.new_upn else None
@@ -382,6 +462,8 @@ class Writer:
             self.idmap.pending[a.id] = resume.now()  # saved by run_many before anything is sent
             return [(self._write(a, "POST", a.type.path, self._create_body(a)), [])]
         if a.action == UPDATE:
+            if any(c.path in a.type.sub_collections for c in a.changes):
+                return None  # reads the live items first
             writes = self._update_writes(a, a.changes)
             return [(w, []) for w in writes] if len(writes) == 1 else None
         if a.action == DELETE and not a.type.contained:  # apply --prune (directory objects: to deleted items)

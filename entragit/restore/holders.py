@@ -195,7 +195,7 @@ def inbound_actions(
     holders: dict[str, tuple[Desired, set[str], set[str]]] = {}
     for sha, (ids, apps) in sorted(by_sha.items()):
         for d in _files_naming(backup, backup.revision(sha), ids | apps, here | holders.keys()):
-            if not d.type.singleton and idmap.new_id(d.id) not in named:
+            if d.type.singleton or idmap.new_id(d.id) not in named:
                 holders[d.path] = (d, ids, apps)
     held = list(holders.values())
     live = backup.read_live_many([(d.type, idmap.new_id(d.id)) for d, _, _ in held], client)

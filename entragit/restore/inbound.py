@@ -77,7 +77,7 @@ def restored(
         steps = parse_dotted(ref.path)[0]
         for parent, key in walk(at_revision, steps):
             values = parent[key] if isinstance(parent[key], list) else [parent[key]]
-            held = [v for v in values if isinstance(v, str) and v.removeprefix(ref.prefix) in wanted]
+            held = [v for v in values if any(i in wanted for i in ref.ids_in(v))]
             if not held:
                 continue
             touched.add(_top(ref.path))

@@ -255,6 +255,10 @@ def plan_object(
         recreate = action(RECREATE, changes, ops, why)
         values = _extension_update(action, extension_keys(t, desired, {}, Options(), ()), desired, {})
         return [recreate, *values, *_link_actions(d, {}, opts)]
+    live = _without_retired(t, desired, live)
+    # A property the live read left out (not even null: the app cannot read it, `live.Reader.drop`) is
+    # unknown, like one the file lacks: nothing to compare, nothing to write.
+    keys = [k for k in keys if k in live]
     compared = facts.pending.rewrite(t, desired) if facts.pending else desired
     if t.name == "users" and accounts.is_guest(live):
         # (a guest's mail is set by its invitation: a file without one asks nothing of it)
@@ -328,6 +332,27 @@ def _extension_update(
     return [update]
 
 
+def _without_retired(t: ObjectType, desired: Mapping[str, Any], live: dict[str, Any]) -> dict[str, Any]:
+    """live, less the inactive items of its `retired_items` lists that desired does not list: Graph deletes
+    none (allowedvalue.md), a restore deactivates one the revision lacks, so an inactive one the file lacks
+    is what the revision amounts to, and planning again right after a restore is empty."""
+    if not t.retired_items:
+        return live
+    out = dict(live)
+    for prop, flag in t.retired_items:
+        items = live.get(prop)
+        if not isinstance(items, list):
+            continue
+        wanted = desired.get(prop)
+        listed = {i.get("id") for i in wanted if isinstance(i, dict)} if isinstance(wanted, list) else set()
+        out[prop] = [
+            i
+            for i in items
+            if not (isinstance(i, dict) and i.get(flag) is False and i.get("id") not in listed)
+        ]
+    return out
+
+
 def plan_removal(d: Desired, live: dict[str, Any] | None) -> list[Action]:
     """`apply --prune`: the object whose file was removed from the work tree is deleted, if it is live."""
     if live is None or is_deleted(live):
@@ -338,6 +363,8 @@ def plan_removal(d: Desired, live: dict[str, Any] | None) -> list[Action]:
 
     if d.type.singleton or not d.type.restorable:
         return [action(SKIP, f"{d.type.name} are not deleted by apply")]
+    if not d.type.deletable:
+        return [action(REFUSE, f"Graph never deletes {d.type.name}: deactivate it instead")]
     blocker = _blocker(d.type, live)
     if blocker:
         return [action(REFUSE, blocker)]

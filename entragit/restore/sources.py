@@ -132,6 +132,19 @@ class Backup:
         cfg, env = config.load(self.repo.root).for_restore()
         return live.connect(cfg, env, prompt=prompt)
 
+    def unreadable(self, types: Collection[ObjectType], client: GraphClient) -> list[str]:
+        """One line per property of these types that the app cannot read (`live.Reader.unreadable`): a live
+        read leaves it out, so a plan neither compares nor writes it, and says so."""
+        reader = live.Reader(client, config.load(self.repo.root))
+        names: dict[tuple[str, str], list[str]] = {}
+        for t in sorted(types, key=lambda t: t.rank):
+            for prop, permission in reader.unreadable(t).items():
+                names.setdefault((prop, permission), []).append(t.name)
+        return [
+            f"{prop} of {', '.join(n)} not compared: the app lacks the Graph application permission {perm}"
+            for (prop, perm), n in names.items()
+        ]
+
     def read_live_many(self, keys: Sequence[tuple[ObjectType, str]], client: GraphClient) -> list[Live]:
         """The objects as a backup would write them now (soft-deleted copies included; None where Graph has
         none), in order; many objects of one type are read as a full backup reads them (history.tenant)."""

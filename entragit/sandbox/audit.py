@@ -83,6 +83,9 @@ REFERENCE: dict[str, tuple[str, str | None, str | None]] = {
 _SINGLETON_NOUNS = {
     "policies/authorizationPolicy": "authorization policy",
     "policies/authenticationMethodsPolicy": "authentication methods policy",
+    "policies/identitySecurityDefaultsEnforcementPolicy": "security defaults policy",
+    "policies/authenticationFlowsPolicy": "authentication flows policy",
+    "policies/adminConsentRequestPolicy": "admin consent request policy",
 }
 
 
@@ -91,6 +94,11 @@ class Auditor:
 
     def __init__(self, tenant: Tenant) -> None:
         self.tenant = tenant
+
+    @staticmethod
+    def singleton_noun(path: str) -> str:
+        """How the audit log names a policy singleton (`security defaults policy`)."""
+        return _SINGLETON_NOUNS[path]
 
     def target(
         self, key: str, obj: dict[str, Any], modified: Iterable[tuple[str, Any, Any]] = ()
@@ -240,7 +248,11 @@ def _generic_activity(tenant: Tenant, method: str, path: str) -> tuple[str, str,
         rest = segs[len(prefix) :]
         if key in SINGLETONS:
             noun = _SINGLETON_NOUNS.get(key)
-            return (f"Update {noun}", "Policy", "Update", key, None) if noun and method == "PATCH" else None
+            return (
+                (f"Update {noun}", "Policy", "Update", key, None)
+                if noun and method in ("PATCH", "PUT")
+                else None
+            )
         td = TYPES[key]
         if not rest and method == "POST":
             return f"Add {td.audit_noun}", td.audit_category, "Add", key, None

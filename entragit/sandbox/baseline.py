@@ -14,6 +14,7 @@ tenant, and nothing depends on wall-clock time except through the `now` argument
 from __future__ import annotations
 
 import base64
+import json
 import struct
 import uuid
 from collections import Counter
@@ -1067,6 +1068,135 @@ def authentication_methods_policy(now: datetime) -> Obj:
     }
 
 
+AZURE_PORTAL = "c44b4083-3bb0-49c1-b47d-974e53cbdf3c"  # the Azure portal's application id
+
+
+# resources/permissiongrantconditionset.md: each property's default.
+CONDITION_DEFAULTS: dict[str, Any] = {
+    "permissionClassification": "all",
+    "resourceApplication": "any",
+    "permissions": ["all"],
+    "clientApplicationIds": ["all"],
+    "clientApplicationTenantIds": ["all"],
+    "clientApplicationPublisherIds": ["all"],
+    "clientApplicationsFromVerifiedPublisherOnly": False,
+}
+
+
+def built_in_permission_grant_policies() -> list[dict[str, Any]]:
+    """Two of the built-in policies every tenant has (ids and shape of permissiongrantpolicy-list.md's
+    response), so that a listing holds ones a backup must leave out."""
+
+    def condition(set_id: str, kind: str, classification: str = "all") -> dict[str, Any]:
+        return {
+            **CONDITION_DEFAULTS,
+            "id": set_id,
+            "permissionType": kind,
+            "permissionClassification": classification,
+        }
+
+    return [
+        {
+            "id": "microsoft-company-admin",
+            "deletedDateTime": None,
+            "displayName": "Company Admin Policy",
+            "description": "Permissions consentable by Company Administrators.",
+            "includes": [
+                condition("1f06f3a1-42d3-4243-8fbc-5d0c30d4de4c", "application"),
+                condition("08619a19-ae6f-406c-b9a0-ea6af1f1558d", "delegated"),
+            ],
+            "excludes": [],
+        },
+        {
+            "id": "microsoft-user-default-low",
+            "deletedDateTime": None,
+            "displayName": "Default User Low Policy",
+            "description": "All low risk permissions that are consentable by members.",
+            "includes": [
+                condition("3e3ea1b7-9f6b-4fb5-8b80-64bb56a1a9b2", "delegatedUserConsentable", "low")
+            ],
+            "excludes": [],
+        },
+    ]
+
+
+def verified_low_risk_policy(set_id: str) -> Obj:
+    """A custom permission grant policy: low-risk delegated permissions for apps of verified publishers,
+    Microsoft's example of a custom consent policy (resources/permissiongrantconditionset.md)."""
+    return {
+        "id": "verified-low-risk",
+        "deletedDateTime": None,
+        "displayName": "Low-risk apps of verified publishers",
+        "description": "Users may consent to low-risk delegated permissions of verified publishers' apps.",
+        "includes": [
+            {
+                **CONDITION_DEFAULTS,
+                "id": set_id,
+                "permissionType": "delegated",
+                "permissionClassification": "low",
+                "clientApplicationsFromVerifiedPublisherOnly": True,
+            }
+        ],
+        "excludes": [],
+    }
+
+
+def idle_timeout_policy(oid: str) -> Obj:
+    """An activity-based timeout policy signing web sessions out after an idle hour, the Azure portal's after
+    15 minutes (the definition example of resources/activitybasedtimeoutpolicy.md)."""
+    rules = {
+        "ActivityBasedTimeoutPolicy": {
+            "Version": 1,
+            "ApplicationPolicies": [
+                {"ApplicationId": "default", "WebSessionIdleTimeout": "01:00:00"},
+                {
+                    "ApplicationId": "c44b4083-3bb0-49c1-b47d-974e53cbdf3c",
+                    "WebSessionIdleTimeout": "00:15:00",
+                },
+            ],
+        }
+    }
+    return {
+        "id": oid,
+        "deletedDateTime": None,
+        "definition": [json.dumps(rules, separators=(",", ":"))],
+        "description": None,
+        "displayName": "Idle session sign-out",
+        "isOrganizationDefault": True,
+    }
+
+
+def tenant_policies() -> dict[str, Obj]:
+    """The tenant-wide policy singletons as a new tenant has them: security defaults on (Microsoft enables
+    them in every tenant created since 2019: the get page's example), self-service sign-up as the get page
+    shows it, and the admin consent workflow off without reviewers (the get page's shape)."""
+    return {
+        "policies/identitySecurityDefaultsEnforcementPolicy": {
+            "id": "00000000-0000-0000-0000-000000000005",
+            "displayName": "Security Defaults",
+            "description": "Security defaults is a set of basic identity security mechanisms recommended by "
+            "Microsoft. When enabled, these recommendations will be automatically enforced in your "
+            "organization.",
+            "isEnabled": True,
+        },
+        "policies/authenticationFlowsPolicy": {
+            "id": "authenticationFlowsPolicy",
+            "displayName": "Authentication flows policy",
+            "description": "Authentication flows policy allows modification of settings related to "
+            "authentication flows in AAD tenant, such as self-service sign up configuration.",
+            "selfServiceSignUp": {"isEnabled": True},
+        },
+        "policies/adminConsentRequestPolicy": {
+            "isEnabled": False,
+            "notifyReviewers": False,
+            "remindersEnabled": False,
+            "requestDurationInDays": 0,
+            "reviewers": [],
+            "version": 0,
+        },
+    }
+
+
 def authorization_policy() -> Obj:
     return {
         "id": "authorizationPolicy",
@@ -1431,6 +1561,14 @@ def complete(seed: Obj, now: datetime | None = None) -> Obj:
         out["policies/authenticationMethodsPolicy"] = authentication_methods_policy(now)
     if not seed.get("policies/authorizationPolicy"):
         out["policies/authorizationPolicy"] = authorization_policy()
+    for path, policy in tenant_policies().items():
+        if not seed.get(path):
+            out[path] = policy
+
+    grant_policies = list(seed.get("policies/permissionGrantPolicies") or [])
+    have_policies = {str(p.get("id")) for p in grant_policies}
+    built_in = [p for p in built_in_permission_grant_policies() if p["id"] not in have_policies]
+    out["policies/permissionGrantPolicies"] = built_in + grant_policies
 
     strengths = list(seed.get("identity/conditionalAccess/authenticationStrength/policies") or [])
     have = {str(s.get("id")) for s in strengths}
@@ -1446,6 +1584,7 @@ def complete(seed: Obj, now: datetime | None = None) -> Obj:
         "directory/administrativeUnits",
         "roleManagement/directory/roleAssignments",
         "oauth2PermissionGrants",
+        "policies/activityBasedTimeoutPolicies",
         "auditLogs/directoryAudits",
         "deviceManagement/deviceCompliancePolicies",
         "deletedItems",

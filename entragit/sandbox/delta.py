@@ -16,6 +16,7 @@ import bisect
 from typing import TYPE_CHECKING, Any
 
 from entragit.sandbox import extensions
+from entragit.sandbox.custom_attributes import DELTA_REFUSAL
 from entragit.sandbox.odata import build_link, decode_token, encode_token, equality_terms, parse_filter
 from entragit.sandbox.protocol import ApiError, Ctx, Response, bad
 from entragit.sandbox.schema import TYPES, TypeDef, project
@@ -101,6 +102,8 @@ def _parse_select(api: GraphApi, ctx: Ctx, td: TypeDef) -> tuple[list[str] | Non
         rel = next((n for n in names if n.lower() == prop.lower()), None)
         if rel is not None:
             rels.append(rel)
+        elif prop.lower() == "customsecurityattributes":  # sandbox/custom_attributes.py, Delta
+            bad(DELTA_REFUSAL, "BadRequest")
         elif td.known is not None and prop not in td.known and not prop.startswith("extension_"):
             bad(
                 f"Could not find a property named '{prop}' on type 'microsoft.graph.{td.entity}'.",
@@ -239,6 +242,10 @@ def _incremental(api: GraphApi, ctx: Ctx, td: TypeDef, state: dict[str, Any]) ->
     items = []
     for oid, entry in touched.items():
         obj = coll.objs.get(oid)
+        if obj is not None and entry["props"] == {"customSecurityAttributes"} and not entry["links"]:
+            # "Only properties included in $select are tracked for changes" (concepts/delta-query-users.md),
+            # and a delta round is never given customSecurityAttributes (sandbox/custom_attributes.py)
+            continue
         if obj is None:
             reason = (
                 "changed" if oid in tenant.deleted and tenant.deleted[oid]["key"] == td.key else "deleted"

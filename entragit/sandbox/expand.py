@@ -39,6 +39,8 @@ EXPANDABLE: dict[str, dict[str, str]] = {
     "applications": {"owners": "owners"},
     "servicePrincipals": {"owners": "owners", "approleassignedto": "appRoleAssignedTo"},
     "directory/administrativeUnits": {"members": "members"},
+    # resources/customsecurityattributedefinition.md: allowedValues "must be specified in an $expand query"
+    "directory/customSecurityAttributeDefinitions": {"allowedvalues": "allowedValues"},
     "roleManagement/directory/roleAssignments": {
         "principal": "principal",
         "roledefinition": "roleDefinition",

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from entragit.sandbox import baseline
+from entragit.sandbox import baseline, custom_attributes
 from entragit.sandbox.agents import agent_objects
 from entragit.sandbox.baseline import (
     EXCHANGE_APP_ID,
@@ -1749,6 +1749,7 @@ class TenantGenerator:
             self.apps += agents["applications"]
             self.sps += agents["servicePrincipals"]
         partners = self._make_partners() if self.groups else []
+        attributes = custom_attributes.seed(self.users, self.sps)
         graph_sp = baseline.graph_service_principal(self.graph_sp_id)
         graph_sp["appRoleAssignedTo"] = self.graph_assignments
         org = baseline.organization(self.tenant_id, self.domain, SANDBOX_ORG_NAME, self.now)
@@ -1759,6 +1760,8 @@ class TenantGenerator:
             "applications": self.apps,
             "servicePrincipals": [graph_sp, *self.sps],
             "oauth2PermissionGrants": grants,
+            "policies/activityBasedTimeoutPolicies": [baseline.idle_timeout_policy(self.new_id())],
+            "policies/permissionGrantPolicies": [baseline.verified_low_risk_policy(self.new_id())],
             "identity/conditionalAccess/namedLocations": self.named_locations,
             "identity/conditionalAccess/authenticationStrength/policies": self.strengths,
             "identity/conditionalAccess/authenticationContextClassReferences": self.contexts,
@@ -1768,6 +1771,7 @@ class TenantGenerator:
             "roleManagement/directory/roleAssignments": self.role_assignments,
             "auditLogs/directoryAudits": audits,
             "deletedItems": self.deleted,
+            **attributes,
             "deviceManagement/deviceCompliancePolicies": compliance,
             "policies/crossTenantAccessPolicy/partners": partners,
         }

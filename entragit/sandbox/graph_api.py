@@ -18,10 +18,21 @@ import logging
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from typing import Any
 from urllib.parse import unquote
 
-from entragit.sandbox import cross_tenant, documented, extensions, intune, invitations, licenses, permissions
+from entragit.sandbox import (
+    consent_policies,
+    cross_tenant,
+    documented,
+    extensions,
+    intune,
+    invitations,
+    licenses,
+    permissions,
+)
+from entragit.sandbox import custom_attributes as csa
 from entragit.sandbox import delta as delta_mod
 from entragit.sandbox import domains as domains_mod
 from entragit.sandbox import expand as expand_mod
@@ -65,6 +76,7 @@ from entragit.sandbox.rules import Rules, unsupported_bind
 from entragit.sandbox.schema import (
     CASTS,
     RECYCLE_BINS,
+    SINGLETON_WRITES,
     SINGLETONS,
     TYPES,
     TypeDef,
@@ -135,7 +147,10 @@ class GraphApi:
                     self._last_purge = now
                 if req.roles is not None:
                     permissions.authorize(self.tenant, req.method, req.path, req.body, req.roles, req.app_id)
-                return self._dispatch(req)
+                resp = self._dispatch(req)
+                if req.method.upper() == "GET":
+                    csa.hide_unless_permitted(resp.body, req.roles)
+                return resp
             except ApiError as exc:
                 if req.method.upper() in ("POST", "PATCH", "PUT", "DELETE"):
                     self.audit.failed(req, exc.message)
@@ -260,6 +275,10 @@ class GraphApi:
                 return oid
         if td.key == "identity/conditionalAccess/authenticationContextClassReferences":
             return raw  # PATCH creates it (upsert)
+        if td.key in (csa.SETS, csa.DEFINITIONS):
+            for oid in coll.objs:  # case insensitive ids (resources/attributeset.md, ...definition.md)
+                if oid.lower() == raw.lower():
+                    return oid
         not_found(raw)
 
     # ------------------------------------------------------------------------------------- reading
@@ -333,6 +352,8 @@ class GraphApi:
             chain = self._manager_chain(obj["id"], options, select)
             if chain is not None:
                 out["manager"] = chain
+        elif name == "allowedValues":
+            out[name] = csa.expanded(obj)
         elif name == "principal":
             out["principal"] = self._directory_item(str(obj.get("principalId")), None)
         else:  # roleDefinition
@@ -735,6 +756,8 @@ class GraphApi:
                 return self._remove_password(ctx, td, oid)
         if td.key == "applications" and low == "extensionproperties":
             return extensions.handle(self, ctx, method, oid, rest[1:])
+        if td.key == consent_policies.KEY and low in consent_policies.SETS:
+            return consent_policies.condition_sets(self, ctx, method, oid, rest)
         rel = td.relationship(name)
         if rel is not None:
             return self._relationship(ctx, method, td, oid, f"{td.key}#{rel.name}", rel.targets, rest[1:])
@@ -762,6 +785,8 @@ class GraphApi:
             objs = [coll.objs[i] for i in sorted(coll.find("principalId", oid))]
             fragment = f"{td.key}('{oid}')/appRoleAssignments"
             return self._list_objects(ctx, TYPES["appRoleAssignments"], objs, fragment)
+        if td.key == csa.DEFINITIONS and low == "allowedvalues":
+            return csa.allowed_values(self, ctx, method, td, oid, rest[1:])
         if td.key == "identity/conditionalAccess/authenticationStrength/policies" and low in (
             "updateallowedcombinations",
             "microsoft.graph.updateallowedcombinations",
@@ -1146,7 +1171,8 @@ class GraphApi:
 
     def _create(self, ctx: Ctx, td: TypeDef) -> Response:
         body = self._body(ctx)
-        creator = {
+        Creator = Callable[[TypeDef, dict[str, Any]], tuple[dict[str, Any], dict]]
+        creators: dict[str, Creator] = {
             "users": self.rules.create_user,
             "groups": self.rules.create_group,
             "applications": self.rules.create_application,
@@ -1159,9 +1185,17 @@ class GraphApi:
             "roleManagement/directory/roleDefinitions": self.rules.create_role_definition,
             "roleManagement/directory/roleAssignments": self.rules.create_role_assignment,
             "oauth2PermissionGrants": self.rules.create_grant,
-        }.get(td.key)
+            "policies/activityBasedTimeoutPolicies": self.rules.create_timeout_policy,
+            consent_policies.KEY: lambda _td, b: consent_policies.create(self, b),
+            csa.SETS: partial(csa.create_set, self.tenant),
+            csa.DEFINITIONS: partial(csa.create_definition, self.tenant),
+        }
+        creator = creators.get(td.key)
         if creator is None:
             not_allowed()
+        if td.key in csa.HOLDERS and csa.PROPERTY in body:
+            # "assigned or updated only through a PATCH" (concepts/custom-security-attributes-examples.md)
+            bad("Custom security attributes can be assigned only by updating the object (PATCH).")
         checked = extensions.check_values(self.tenant, td, body, {})
         values = {k: checked.pop(k) for k in list(checked) if k.startswith(extensions.PREFIX)}
         obj, binds = creator(td, checked)
@@ -1239,6 +1273,10 @@ class GraphApi:
             return Response(204)
         if not td.updatable:
             not_allowed()
+        if td.key == csa.DEFINITIONS:
+            return csa.update_definition(self, ctx, td, oid, body)
+        if td.key == csa.SETS:
+            csa.check_set_update({k: v for k, v in body.items() if not k.startswith("@odata.")})
         old = coll.objs[oid]
         bindable = [r.name for r in td.relationships] if td.key == "groups" else []
         binds = self.rules.binds(body, bindable)
@@ -1248,6 +1286,8 @@ class GraphApi:
             bad(f"The @odata.type of a {td.resource} cannot be changed.")
         changes = {k: v for k, v in changes.items() if not k.startswith("@odata.")}
         changes = extensions.check_values(self.tenant, td, changes, old)
+        if td.key == consent_policies.KEY:
+            consent_policies.check_update(old, changes)
         known: set[str] | None = None
         if td.known is not None:
             known = set(td.known) | set(old)
@@ -1255,7 +1295,9 @@ class GraphApi:
         for prop in changes:
             if prop in td.read_only or prop in td.create_only:
                 read_only(prop)
-        new = merge_patch(old, changes)
+        new = merge_patch(old, {k: v for k, v in changes.items() if k != csa.PROPERTY})
+        if td.key in csa.HOLDERS and csa.PROPERTY in changes:
+            new[csa.PROPERTY] = csa.assign(self.tenant, old.get(csa.PROPERTY), changes[csa.PROPERTY])
         new.pop("passwordProfile", None)
         self.rules.validate_update(td, old, new, changes)
         if binds:
@@ -1304,6 +1346,8 @@ class GraphApi:
                 bad(MAIL_GROUP_WRITE)
         if td.key == "users" and obj.get("onPremisesSyncEnabled"):
             bad(SYNC_REFUSAL)
+        if td.key == consent_policies.KEY:
+            consent_policies.check_delete(obj)
         target = self.audit.target(td.key, obj)
         if td.directory_object or td.soft_delete:
             self.tenant.delete(td.key, oid)
@@ -1476,13 +1520,16 @@ class GraphApi:
         if method == "GET":
             select = [p.strip() for p in ctx.q["$select"].split(",")] if "$select" in ctx.q else None
             base = fragment.replace("/$entity", "")
-            body: dict[str, Any] = {"@odata.context": ctx.context(self._context_for(base, select, True))}
+            entity = fragment.endswith("/$entity")
+            body: dict[str, Any] = {"@odata.context": ctx.context(self._context_for(base, select, entity))}
             if select:
                 body.update({p: obj.get(p) for p in select})
                 body.setdefault("id", obj.get("id"))
             else:
                 body.update(obj)
             return Response(200, body)
+        if path in SINGLETON_WRITES:
+            return self._write_policy(ctx, method, path, obj)
         if method != "PATCH":
             not_allowed()
         changes = {k: v for k, v in self._body(ctx).items() if not k.startswith("@odata.")}
@@ -1517,6 +1564,42 @@ class GraphApi:
             else "authentication methods policy"
         )
         target = {"id": obj.get("id"), "displayName": obj.get("displayName"), "type": "Policy"}
+        self.audit.record(
+            ctx, f"Update {noun}", "Policy", "Update", [self.audit.with_modified(target, modified)]
+        )
+        return Response(204)
+
+    def _write_policy(self, ctx: Ctx, method: str, path: str, obj: dict[str, Any]) -> Response:
+        """A write to a policy singleton of `SINGLETON_WRITES`: its update page's method and body. A PUT
+        replaces the writable properties whole and needs each of them (adminconsentrequestpolicy-update.md);
+        a PATCH merges the ones sent. Read-only and unknown properties are refused, values are judged by the
+        value rules, and the admin consent policy's version counts its updates
+        (resources/adminconsentrequestpolicy.md)."""
+        verb, resource, writable, required = SINGLETON_WRITES[path]
+        if method != verb:
+            not_allowed()
+        _, ro = SINGLETONS[path]
+        changes = {k: v for k, v in self._body(ctx).items() if not k.startswith("@odata.")}
+        for prop in changes:
+            if prop in ro:
+                read_only(prop)
+            if prop not in writable:
+                bad(f"Property '{prop}' does not exist as a declared property or extension property.")
+        missing = sorted(required - set(changes))
+        if missing:
+            bad(f"The property '{missing[0]}' is required when updating resource '{resource}'.")
+        nested = undeclared_member(path, changes)
+        if nested is not None:
+            bad(nested_refusal(*nested))
+        merged = {**obj, **changes} if verb == "PUT" else merge_patch(obj, changes)
+        documented.check_singleton(path, resource, merged, frozenset(changes))
+        modified = [(k, obj.get(k), merged[k]) for k in sorted(changes) if obj.get(k) != merged[k]]
+        if "version" in merged:
+            merged["version"] = int(merged["version"] or 0) + 1
+        self.tenant.singletons[path] = merged
+        target = {"id": merged.get("id", path.rsplit("/", 1)[-1]), "type": "Policy"}
+        target["displayName"] = merged.get("displayName", target["id"])
+        noun = self.audit.singleton_noun(path)
         self.audit.record(
             ctx, f"Update {noun}", "Policy", "Update", [self.audit.with_modified(target, modified)]
         )

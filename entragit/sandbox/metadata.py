@@ -96,6 +96,9 @@ CONTAINERS: dict[str, str] = {
 SINGLETON_TYPES = {
     "policies/authorizationPolicy": "authorizationPolicy",
     "policies/authenticationMethodsPolicy": "authenticationMethodsPolicy",
+    "policies/identitySecurityDefaultsEnforcementPolicy": "identitySecurityDefaultsEnforcementPolicy",
+    "policies/authenticationFlowsPolicy": "authenticationFlowsPolicy",
+    "policies/adminConsentRequestPolicy": "adminConsentRequestPolicy",
 }
 # resources/ipnamedlocation.md, resources/countrynamedlocation.md: what each derived type adds.
 NAMED_LOCATION_SUBTYPES: dict[str, tuple[str, ...]] = {

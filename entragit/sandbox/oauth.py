@@ -187,6 +187,10 @@ class Authority:
         }
         if extra:
             payload.update(extra)
+        if not payload["roles"]:
+            # access-token-claims-reference.md: "Claims are present only if a value exists to fill it" (an
+            # app granted no application permission gets no `roles`; a user token has `scp` instead)
+            del payload["roles"]
         signing_input = (
             _b64url(json.dumps(header, separators=(",", ":")).encode())
             + "."
@@ -326,7 +330,13 @@ class Authority:
         scope = form.get("scope") or entry[1]
         upn = f"{self.admin_user}@{self.domain}" if self.domain else self.admin_user
         user_oid = str(uuid.uuid5(uuid.NAMESPACE_URL, f"user:{upn}"))
-        delegated = " ".join(s.rsplit("/", 1)[-1] for s in scope.split() if s not in _OIDC_SCOPES)
+        asked = [s.rsplit("/", 1)[-1] for s in scope.split() if s not in _OIDC_SCOPES]
+        if ".default" in asked:
+            # scopes-oidc.md, ".default when the user has already given consent": "all Microsoft Graph
+            # delegated permissions that have been granted for that user will be included in the access
+            # token" (the sandbox's consent is the client's grant)
+            asked = list(self.roles_for(client_id))
+        delegated = " ".join(asked)
         access, lifetime = self._mint(
             client_id,
             GRAPH_RESOURCE,

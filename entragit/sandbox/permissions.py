@@ -11,7 +11,10 @@ A `X.ReadWrite.Y` permission admits a read only where the read's row lists it: M
 always (conditional access reads list `Policy.Read.All` alone). tests/schema/test_sandbox_permissions.py
 checks every row against Microsoft's permissions file.
 
-Beyond the tables, three documented rules depend on the object written (`_object_rules`):
+Beyond the tables, four documented rules depend on the object written (`_object_rules`):
+- resources/user.md, serviceprincipal.md: writing customSecurityAttributes takes
+  CustomSecAttributeAssignment.ReadWrite.All (reading them without CustomSecAttributeAssignment.Read.All gives
+  null, not a 403: sandbox/custom_attributes.py).
 - user-update.md: the sensitive properties (businessPhones, mobilePhone, otherMails) of a user holding an
   administrator role cannot be changed with User.ReadWrite.All or Directory.ReadWrite.All alone; the app needs
   a privileged administrator role itself (Global or Privileged Authentication Administrator, assigned to
@@ -121,6 +124,14 @@ _ROLE_READ = (
     "RoleManagement.ReadWrite.Directory",
 )
 _ROLE_WRITE = ("RoleManagement.ReadWrite.Directory",)
+_CSA_DEFINITION_READ = (
+    "CustomSecAttributeDefinition.Read.All",
+    "CustomSecAttributeDefinition.ReadWrite.All",
+)
+_CSA_DEFINITION_WRITE = ("CustomSecAttributeDefinition.ReadWrite.All",)
+# resources/user.md, serviceprincipal.md (customSecurityAttributes): writing the values takes this on top of
+# the object's own write permission.
+CSA_ASSIGNMENT_WRITE = "CustomSecAttributeAssignment.ReadWrite.All"
 _DELETED_READ = {
     "graph.user": _USER_READ,
     "graph.group": _GROUP_READ,
@@ -325,6 +336,56 @@ RULES: tuple[Rule, ...] = (
         "administrativeunit-delete-members.md",
         _AU_WRITE,
     ),
+    # custom security attributes: sets, definitions and their allowed values
+    # (directory-list-attributesets.md, directory-list-customsecurityattributedefinitions.md,
+    # customsecurityattributedefinition-list-allowedvalues.md; writes: directory-post-attributesets.md,
+    # attributeset-update.md, directory-post-customsecurityattributedefinitions.md,
+    # customsecurityattributedefinition-update.md, customsecurityattributedefinition-post-allowedvalues.md,
+    # allowedvalue-update.md)
+    *(
+        _r("GET", path, page, _CSA_DEFINITION_READ)
+        for path, page in (
+            ("directory/attributesets", "directory-list-attributesets.md"),
+            ("directory/attributesets/{id}", "attributeset-get.md"),
+            (
+                "directory/customsecurityattributedefinitions",
+                "directory-list-customsecurityattributedefinitions.md",
+            ),
+            ("directory/customsecurityattributedefinitions/{id}", "customsecurityattributedefinition-get.md"),
+            (
+                "directory/customsecurityattributedefinitions/{id}/allowedvalues",
+                "customsecurityattributedefinition-list-allowedvalues.md",
+            ),
+            ("directory/customsecurityattributedefinitions/{id}/allowedvalues/{id}", "allowedvalue-get.md"),
+        )
+    ),
+    *(
+        _r(method, path, page, _CSA_DEFINITION_WRITE)
+        for method, path, page in (
+            ("POST", "directory/attributesets", "directory-post-attributesets.md"),
+            ("PATCH", "directory/attributesets/{id}", "attributeset-update.md"),
+            (
+                "POST",
+                "directory/customsecurityattributedefinitions",
+                "directory-post-customsecurityattributedefinitions.md",
+            ),
+            (
+                "PATCH",
+                "directory/customsecurityattributedefinitions/{id}",
+                "customsecurityattributedefinition-update.md",
+            ),
+            (
+                "POST",
+                "directory/customsecurityattributedefinitions/{id}/allowedvalues",
+                "customsecurityattributedefinition-post-allowedvalues.md",
+            ),
+            (
+                "PATCH",
+                "directory/customsecurityattributedefinitions/{id}/allowedvalues/{id}",
+                "allowedvalue-update.md",
+            ),
+        )
+    ),
     # deleted items: reading and writing depend on the object type (see `_deleted`)
     # roles: the recycle bin of custom role definitions first (learn.microsoft.com, 2026), then the rest
     _r(
@@ -372,6 +433,73 @@ RULES: tuple[Rule, ...] = (
         "policies/authorizationpolicy",
         "authorizationpolicy-update.md",
         "Policy.ReadWrite.Authorization",
+    ),
+    # identitysecuritydefaultsenforcementpolicy-get.md / -update.md: the update page lists Policy.Read.All
+    # among the permissions that admit a PATCH, and so does Microsoft's permissions file.
+    _r(
+        "GET",
+        "policies/identitysecuritydefaultsenforcementpolicy",
+        "identitysecuritydefaultsenforcementpolicy-get.md",
+        "Policy.Read.All Policy.ReadWrite.SecurityDefaults+Policy.Read.All",
+    ),
+    _r(
+        "PATCH",
+        "policies/identitysecuritydefaultsenforcementpolicy",
+        "identitysecuritydefaultsenforcementpolicy-update.md",
+        "Policy.Read.All Policy.ReadWrite.SecurityDefaults+Policy.Read.All "
+        "Policy.ReadWrite.ConditionalAccess+Policy.Read.All",
+    ),
+    _r(
+        "GET",
+        "policies/authenticationflowspolicy",
+        "authenticationflowspolicy-get.md",
+        "Policy.Read.All Policy.ReadWrite.AuthenticationFlows",
+    ),
+    _r(
+        "PATCH",
+        "policies/authenticationflowspolicy",
+        "authenticationflowspolicy-update.md",
+        "Policy.ReadWrite.AuthenticationFlows",
+    ),
+    _r(
+        "GET",
+        "policies/adminconsentrequestpolicy",
+        "adminconsentrequestpolicy-get.md",
+        "Policy.Read.All Policy.ReadWrite.ConsentRequest Directory.Read.All Directory.ReadWrite.All",
+    ),
+    _r(
+        "PUT",
+        "policies/adminconsentrequestpolicy",
+        "adminconsentrequestpolicy-update.md",
+        "Policy.ReadWrite.ConsentRequest Directory.ReadWrite.All",
+    ),
+    # activitybasedtimeoutpolicy-list.md / -get.md; -post-activitybasedtimeoutpolicies.md, -update.md,
+    # -delete.md.
+    _r(
+        "GET",
+        "policies/activitybasedtimeoutpolicies/**",
+        "activitybasedtimeoutpolicy-list.md",
+        "Policy.Read.All Policy.ReadWrite.ApplicationConfiguration",
+    ),
+    _r(
+        "*",
+        "policies/activitybasedtimeoutpolicies/**",
+        "activitybasedtimeoutpolicy-post-activitybasedtimeoutpolicies.md",
+        "Policy.ReadWrite.ApplicationConfiguration",
+    ),
+    # permissiongrantpolicy-list.md / -get.md, -list-includes.md, -list-excludes.md; the writes:
+    # permissiongrantpolicy-post-permissiongrantpolicies.md, -update.md, -delete.md, -post-includes.md ...
+    _r(
+        "GET",
+        "policies/permissiongrantpolicies/**",
+        "permissiongrantpolicy-list.md",
+        "Policy.Read.PermissionGrant Policy.ReadWrite.PermissionGrant",
+    ),
+    _r(
+        "*",
+        "policies/permissiongrantpolicies/**",
+        "permissiongrantpolicy-post-permissiongrantpolicies.md",
+        "Policy.ReadWrite.PermissionGrant",
     ),
     _r(
         "GET",
@@ -452,6 +580,8 @@ ALL_PERMISSIONS: tuple[str, ...] = tuple(
             for alt in alts
             for p in alt.split("+")
         }
+        # customSecurityAttributes of users and service principals: read without it, they read as null
+        | {"CustomSecAttributeAssignment.Read.All", CSA_ASSIGNMENT_WRITE}
     )
 )
 
@@ -608,6 +738,10 @@ def _object_rules(
     tenant: Any, method: str, path: str, segs: list[str], body: Any, held: frozenset[str], app_id: str
 ) -> None:
     raw = [s for s in path.split("/") if s]
+    holder_patch = method == "PATCH" and len(segs) == 2 and segs[0] in ("users", "serviceprincipals")
+    assigns = holder_patch and isinstance(body, Mapping) and "customSecurityAttributes" in body
+    if assigns and CSA_ASSIGNMENT_WRITE.lower() not in held:
+        raise deny()
     user_patch = method == "PATCH" and len(segs) == 2 and segs[0] == "users" and isinstance(body, Mapping)
     if user_patch and SENSITIVE_USER_PROPERTIES & set(body):
         user_id = _user_id(tenant, raw[1])

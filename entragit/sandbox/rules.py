@@ -668,6 +668,22 @@ class Rules:
             obj["condition"] = body["condition"]
         return obj, {}
 
+    def create_timeout_policy(self, td: TypeDef, body: dict[str, Any]) -> tuple[dict[str, Any], dict]:
+        """activitybasedtimeoutpolicy-post-activitybasedtimeoutpolicies.md; displayName and definition are
+        required (resources/activitybasedtimeoutpolicy.md), the definition's rules are the value rules'."""
+        self.check_known(td, body)
+        self.reject_read_only(td, body)
+        documented.check(td, body, creating=True)
+        obj: dict[str, Any] = {
+            "id": new_guid(),
+            "deletedDateTime": None,
+            "definition": list(body["definition"]),
+            "description": body.get("description"),
+            "displayName": body["displayName"],
+            "isOrganizationDefault": bool(body.get("isOrganizationDefault", False)),
+        }
+        return obj, {}
+
     def create_grant(self, td: TypeDef, body: dict[str, Any]) -> tuple[dict[str, Any], dict]:
         self.check_known(td, body)
         self.require(td, body, ("clientId", "consentType", "resourceId"))

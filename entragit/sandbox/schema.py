@@ -280,6 +280,10 @@ NESTED_KNOWN: dict[tuple[str, str], tuple[str, frozenset[str]]] = {
         "authenticationMethodsRegistrationCampaign",
         frozenset({"excludeTargets", "includeTargets", "snoozeDurationInDays", "state"}),
     ),
+    # resources/selfservicesignupauthenticationflowconfiguration.md
+    ("policies/authenticationFlowsPolicy", "selfServiceSignUp"): (
+        "selfServiceSignUpAuthenticationFlowConfiguration", frozenset({"isEnabled"}),
+    ),
 }  # fmt: skip
 
 
@@ -546,6 +550,8 @@ _add(
         context="servicePrincipals",
         entity_context="servicePrincipals",
         known=SERVICE_PRINCIPAL_KNOWN,
+        # resources/serviceprincipal.md: customSecurityAttributes "Returned only on $select"
+        select_only=frozenset({"customSecurityAttributes"}),
         lists=SERVICE_PRINCIPAL_LISTS,
         # resources/serviceprincipal.md: appRoleAssignmentRequired "The default value is false"
         defaults=(("appRoleAssignmentRequired", False),),
@@ -681,6 +687,44 @@ _add(
         audit_type="AdministrativeUnit",
     )
 )
+# Custom security attributes (sandbox/custom_attributes.py has the rules): neither sets nor definitions can be
+# deleted (resources/attributeset.md, customsecurityattributedefinition.md).
+_add(
+    TypeDef(
+        key="directory/attributeSets",
+        entity="attributeSet",
+        resource="AttributeSet",
+        context="directory/attributeSets",
+        entity_context="directory/attributeSets",
+        known=frozenset({"id", "description", "maxAttributesPerSet"}),
+        id_style="given",
+        deletable=False,
+        audit_category="CustomSecurityAttributes",
+        audit_noun="attribute set",
+    )
+)
+_add(
+    TypeDef(
+        key="directory/customSecurityAttributeDefinitions",
+        entity="customSecurityAttributeDefinition",
+        resource="CustomSecurityAttributeDefinition",
+        context="directory/customSecurityAttributeDefinitions",
+        entity_context="directory/customSecurityAttributeDefinitions",
+        select_only=frozenset({"allowedValues"}),  # a navigation property, only on $expand
+        known=frozenset(
+            {
+                "id", "attributeSet", "description", "isCollection", "isSearchable", "name", "status",
+                "type", "usePreDefinedValuesOnly",
+            }
+        ),
+        create_only=frozenset({"attributeSet", "isCollection", "isSearchable", "name", "type"}),
+        filterable=frozenset({"id", "attributeSet", "name", "status", "type"}),
+        id_style="given",
+        deletable=False,
+        audit_category="CustomSecurityAttributes",
+        audit_noun="custom security attribute definition",
+    )
+)  # fmt: skip
 _add(
     TypeDef(
         key="roleManagement/directory/roleDefinitions",
@@ -732,6 +776,40 @@ _add(
         audit_category="RoleManagement",
         audit_noun="role assignment",
         audit_type="Role",
+    )
+)
+# resources/activitybasedtimeoutpolicy.md (an stsPolicy: a directory object, deleted for good).
+_add(
+    TypeDef(
+        key="policies/activityBasedTimeoutPolicies",
+        entity="activityBasedTimeoutPolicy",
+        resource="ActivityBasedTimeoutPolicy",
+        context="policies/activityBasedTimeoutPolicies",
+        entity_context="policies/activityBasedTimeoutPolicies",
+        known=frozenset(
+            {"id", "deletedDateTime", "definition", "description", "displayName", "isOrganizationDefault"}
+        ),
+        lists=frozenset({"definition"}),
+        read_only=_DIRECTORY_READ_ONLY,
+        audit_category="Policy",
+        audit_noun="activity based timeout policy",
+        audit_type="Policy",
+    )
+)
+# resources/permissiongrantpolicy.md (a policyBase: a directory object); sandbox/consent_policies.py.
+_add(
+    TypeDef(
+        key="policies/permissionGrantPolicies",
+        entity="permissionGrantPolicy",
+        resource="PermissionGrantPolicy",
+        context="policies/permissionGrantPolicies",
+        entity_context="policies/permissionGrantPolicies",
+        known=frozenset({"id", "deletedDateTime", "displayName", "description", "includes", "excludes"}),
+        read_only=_DIRECTORY_READ_ONLY,
+        id_style="given",
+        audit_category="Policy",
+        audit_noun="permission grant policy",
+        audit_type="Policy",
     )
 )
 _add(
@@ -902,6 +980,49 @@ SINGLETONS: dict[str, tuple[str, frozenset[str]]] = {
         frozenset({"id", "lastModifiedDateTime", "policyVersion", "reconfirmationInDays"}),
     ),
     "policies/authorizationPolicy": ("policies/authorizationPolicy/$entity", frozenset({"id"})),
+    # identitysecuritydefaultsenforcementpolicy-get.md's response names the singleton without `/$entity`.
+    "policies/identitySecurityDefaultsEnforcementPolicy": (
+        "policies/identitySecurityDefaultsEnforcementPolicy",
+        frozenset({"id", "displayName", "description"}),
+    ),
+    # authenticationflowspolicy-update.md: "The properties id, type, and description cannot be modified."
+    "policies/authenticationFlowsPolicy": (
+        "policies/authenticationFlowsPolicy/$entity",
+        frozenset({"id", "displayName", "description"}),
+    ),
+    # resources/adminconsentrequestpolicy.md: version is read-only.
+    "policies/adminConsentRequestPolicy": (
+        "policies/adminConsentRequestPolicy/$entity",
+        frozenset({"id", "version"}),
+    ),
+}
+
+# The policy singletons whose writes follow one table: path → (method, resource name in Graph's messages,
+# the properties the update page's request body takes, those it requires). The authorization and
+# authentication methods policies have handlers of their own.
+SINGLETON_WRITES: dict[str, tuple[str, str, frozenset[str], frozenset[str]]] = {
+    # identitysecuritydefaultsenforcementpolicy-update.md: PATCH, isEnabled.
+    "policies/identitySecurityDefaultsEnforcementPolicy": (
+        "PATCH",
+        "IdentitySecurityDefaultsEnforcementPolicy",
+        frozenset({"isEnabled"}),
+        frozenset(),
+    ),
+    # authenticationflowspolicy-update.md: PATCH, selfServiceSignUp.
+    "policies/authenticationFlowsPolicy": (
+        "PATCH",
+        "AuthenticationFlowsPolicy",
+        frozenset({"selfServiceSignUp"}),
+        frozenset(),
+    ),
+    # adminconsentrequestpolicy-update.md: PUT of the whole policy; "the properties that are required when
+    # you update" are all five.
+    "policies/adminConsentRequestPolicy": (
+        "PUT",
+        "AdminConsentRequestPolicy",
+        frozenset({"isEnabled", "notifyReviewers", "remindersEnabled", "requestDurationInDays", "reviewers"}),
+        frozenset({"isEnabled", "notifyReviewers", "remindersEnabled", "requestDurationInDays", "reviewers"}),
+    ),
 }
 
 # deletedItems cast → collection key

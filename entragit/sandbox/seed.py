@@ -59,9 +59,13 @@ COLLECTIONS: tuple[str, ...] = (
     "identity/conditionalAccess/authenticationStrength/policies",
     "identity/conditionalAccess/authenticationContextClassReferences",
     "directory/administrativeUnits",
+    "directory/attributeSets",
+    "directory/customSecurityAttributeDefinitions",
     "roleManagement/directory/roleDefinitions",
     "roleManagement/directory/roleAssignments",
     "oauth2PermissionGrants",
+    "policies/activityBasedTimeoutPolicies",
+    "policies/permissionGrantPolicies",
     "organization",
     "subscribedSkus",
     "security/secureScores",
@@ -69,7 +73,13 @@ COLLECTIONS: tuple[str, ...] = (
     "deviceManagement/deviceCompliancePolicies",
     "deletedItems",
 )
-SINGLETONS: tuple[str, ...] = ("policies/authenticationMethodsPolicy", "policies/authorizationPolicy")
+SINGLETONS: tuple[str, ...] = (
+    "policies/authenticationMethodsPolicy",
+    "policies/authorizationPolicy",
+    "policies/identitySecurityDefaultsEnforcementPolicy",
+    "policies/authenticationFlowsPolicy",
+    "policies/adminConsentRequestPolicy",
+)
 
 # Soft-deletable types (docs/graph.md, Deleted items) as they appear in a deletedItems entry's @odata.type.
 DELETED_TYPES: dict[str, str] = {

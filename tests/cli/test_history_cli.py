@@ -124,9 +124,10 @@ def test_ls_json_lists_every_object_file_with_its_last_change(built: Built) -> N
             ["date", "-u", "-d", f"@{last}", "+%Y-%m-%dT%H:%M:%SZ"], capture_output=True, text=True
         ).stdout.strip()
         assert r["lastBackup"] == iso
-        assert r["id"] == r["path"].rsplit("/", 1)[1].removesuffix(".yaml") or r["type"] in (
-            "authenticationMethodsPolicy",
-            "authorizationPolicy",
+        # a singleton's file is named after its Graph path, not its id (security defaults' is a GUID)
+        assert (
+            r["id"] == r["path"].rsplit("/", 1)[1].removesuffix(".yaml")
+            or catalog.by_name(r["type"]).singleton
         )
     assignments = [r for r in rows if r["type"] == "roleAssignments"]
     names = {r["displayName"] for r in rows}

@@ -26,6 +26,7 @@ from gitcmd import git
 
 from entragit import catalog
 from entragit.cli import cli
+from entragit.report.settings import SETTINGS
 
 HOSTILE = "Evil | <img src=x onerror=alert(1)> **bold** [click](http://x)\n# heading `code`"
 GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -67,6 +68,18 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
             f"identity/conditionalAccess/policies/{b.ids['legacy']}",
             {"conditions": {"users": {"excludeGroups": excluded}}},
         )
+        # A compromised admin weakens the tenant: security defaults off, the consent workflow on for a
+        # reviewer of their choosing (identitysecuritydefaultsenforcementpolicy-update.md,
+        # adminconsentrequestpolicy-update.md).
+        b.graph("PATCH", "policies/identitySecurityDefaultsEnforcementPolicy", {"isEnabled": False})
+        consent = {
+            "isEnabled": True,
+            "notifyReviewers": False,
+            "remindersEnabled": False,
+            "requestDurationInDays": 30,
+            "reviewers": [{"query": f"/users/{b.ids['joining']}", "queryType": "MicrosoftGraph"}],
+        }
+        b.graph("PUT", "policies/adminConsentRequestPolicy", consent)
         for name, end in (("soon", "2026-11-13T12:00:00Z"), ("old", "2026-10-20T00:00:00Z")):
             body = {"passwordCredential": {"displayName": name, "endDateTime": end}}
             b.graph("POST", f"applications/{b.ids['app']}/addPassword", body)
@@ -155,6 +168,18 @@ def test_recent_changes_say_what_changed_with_attributes_and_who(built: Built, d
     assert by_path[policy][0]["kind"] == "deleted"
     assert by_path[policy][0]["name"] == "Require MFA for administrators"
     assert data["changes_total"] == len(data["changes"])
+
+    defaults = by_path["policies/identitySecurityDefaultsEnforcementPolicy.yaml"]
+    assert [c["security"] for c in defaults] == [["security defaults turned off"], []]  # then created
+    assert (
+        defaults[0]["summary"] == "security defaults turned off" and defaults[0]["date"][:10] == "2026-11-02"
+    )
+    consent = by_path["policies/adminConsentRequestPolicy.yaml"][0]
+    assert consent["security"] == [
+        "admin consent requests turned on",
+        "admin consent reviewers changed (+1 −0)",
+    ]
+    assert all(not c["security"] for c in data["changes"] if c["type"] not in SETTINGS)
 
     later = json.loads(run(built, "report", "--json", "--since", "2026-11-03").output)
     assert later["since"] == "2026-11-03"
@@ -263,6 +288,10 @@ def test_markdown_names_objects_links_files_and_escapes_hostile_names(
     assert "(report-only: not enforced)" in md and "**Break-glass exclusions:**" in md
     assert "**partial**" in md and "namedLocations" in md
     assert "| Jane Admin |" in md
+    # The flipped security settings are called out in words above the day tables.
+    callout = md.split("**Security settings changed:**", 1)[1].split("###", 1)[0]
+    assert "- 2026-11-02: security defaults turned off ([Security Defaults](" in callout
+    assert "admin consent requests turned on, admin consent reviewers changed (+1 −0)" in callout
     # Links lead from report/ to the object files (a file deleted since is in the repository's history).
     targets = {(written / t).resolve() for t in re.findall(r"\]\(([^)]+\.yaml)\)", md)}
     gone = {(built.root / c["path"]).resolve() for c in data["changes"] if c["kind"] == "deleted"}

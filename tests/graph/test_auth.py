@@ -306,3 +306,16 @@ def test_identity_endpoint_errors_are_retried_and_the_last_is_one_line(
     assert "HTTP Error: 500" in text and "3 attempts" in text
     assert sandbox.authority_host.split("//")[-1] in text
     _token_faults(sandbox)
+
+
+def test_the_client_reads_the_permissions_its_tokens_carry(sandbox: Sandbox) -> None:
+    """What a backup asks Graph for depends on them (custom security attribute values read as null, not a
+    403, without their permission): an app-only token's `roles`, a device-code token's `scp`
+    (access-token-claims-reference.md); nothing readable from a token that is no JWT."""
+    sandbox.tenant.permissions = ["User.Read.All", "CustomSecAttributeAssignment.ReadWrite.All"]
+    app = token_provider(auth_config(sandbox), env={"AZURE_CLIENT_SECRET": sandbox.client_secret})
+    granted = {"User.Read.All", "CustomSecAttributeAssignment.ReadWrite.All"}
+    assert GraphClient(sandbox.graph_url, app, ca_bundle=sandbox.ca_bundle, env={}).granted() == granted
+    user = token_provider(auth_config(sandbox, "device-code"), env={}, prompt=lambda _m: None)
+    assert GraphClient(sandbox.graph_url, user, ca_bundle=sandbox.ca_bundle, env={}).granted() == granted
+    assert GraphClient(sandbox.graph_url, lambda: "opaque", env={}).granted() is None

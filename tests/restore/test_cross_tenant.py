@@ -132,16 +132,17 @@ def test_recreated_partner_names_the_successor_of_a_deleted_group(env: Env) -> N
 
 
 def test_report_calls_out_a_changed_cross_tenant_default(env: Env) -> None:
-    """The report's changes section lists tenant-wide trust settings first, setting by setting."""
+    """The report's changes section lists tenant-wide security settings first; cross-tenant access setting
+    by setting."""
     env.graph("PATCH", f"{POLICY}/default", {"inboundTrust": {"isMfaAccepted": True}})
     env.ok("backup")
     data = json.loads(env.ok("report", "--json").output)
     trust = [c for c in data["changes"] if c["security"]]
     assert [(c["type"], c["kind"]) for c in trust] == [("crossTenantAccessDefault", "changed")]
-    assert "inboundTrust.isMfaAccepted: false → true" in trust[0]["settings"]
+    assert "inboundTrust.isMfaAccepted: false → true" in trust[0]["security"]
     env.ok("report")
     readme = (env.root / "report" / "README.md").read_text()
-    section = readme.split("### Tenant-wide trust settings changed", 1)[1].split("###", 1)[0]
+    section = readme.split("**Security settings changed:**", 1)[1].split("###", 1)[0]
     assert "inboundTrust.isMfaAccepted: false → true" in section and "default.yaml" in section
 
 

@@ -336,3 +336,52 @@ def test_client_secret_basic_and_v1_resource_parameter(sandbox: Sandbox) -> None
         auth=(sandbox.client_id, "wrong"),
     )
     assert bad.status_code == 401
+
+
+def test_app_only_tokens_list_the_granted_permissions_in_roles(sandbox: Sandbox) -> None:
+    """access-token-claims-reference.md (learn.microsoft.com): `roles` holds the permissions the app was
+    granted, which "the client credential flow uses ... in place of user scopes for application tokens";
+    "Claims are present only if a value exists to fill it", so an app granted nothing gets no `roles`. A
+    changed grant shows in the next token."""
+
+    def token(client_id: str, secret: str) -> dict[str, Any]:
+        r = plain_session(sandbox).post(
+            _token_url(sandbox),
+            data={
+                "grant_type": "client_credentials",
+                "client_id": client_id,
+                "client_secret": secret,
+                "scope": "https://graph.microsoft.com/.default",
+            },
+        )
+        assert r.status_code == 200, r.text
+        return _claims(r.json()["access_token"])
+
+    reader = str(uuid.uuid4())
+    secret = sandbox.add_client(
+        reader, permissions=["User.Read.All", "CustomSecAttributeAssignment.Read.All"]
+    )
+    claims = token(reader, secret)
+    assert sorted(claims["roles"]) == ["CustomSecAttributeAssignment.Read.All", "User.Read.All"]
+    assert "scp" not in claims
+    sandbox.tenant.permissions = ["User.Read.All"]
+    assert token(sandbox.client_id, sandbox.client_secret)["roles"] == ["User.Read.All"]
+    nothing = str(uuid.uuid4())
+    assert "roles" not in token(nothing, sandbox.add_client(nothing, permissions=[]))
+
+
+def test_a_default_scope_user_token_lists_the_granted_delegated_permissions_in_scp(sandbox: Sandbox) -> None:
+    """scopes-oidc.md (".default when the user has already given consent"): with `.default`, "all Microsoft
+    Graph delegated permissions that have been granted for that user will be included in the access token",
+    in `scp` (access-token-claims-reference.md: "Only included for user tokens"); no `roles`."""
+    sandbox.tenant.permissions = ["User.Read.All", "CustomSecAttributeAssignment.Read.All"]
+    app = msal.PublicClientApplication(
+        sandbox.client_id,
+        authority=f"{sandbox.authority_host}/{sandbox.tenant_id}",
+        instance_discovery=False,
+        http_client=plain_session(sandbox),
+    )
+    flow = app.initiate_device_flow(scopes=["https://graph.microsoft.com/.default"])
+    claims = _claims(app.acquire_token_by_device_flow(flow)["access_token"])
+    assert sorted(claims["scp"].split()) == ["CustomSecAttributeAssignment.Read.All", "User.Read.All"]
+    assert "roles" not in claims

@@ -73,7 +73,7 @@ DOCUMENTED: tuple[Documented, ...] = (
             "a navigation property read inline with $expand (written through the assign and "
             "scheduleActionsForRules actions)",
         )
-        for name in ("assignments", "scheduledActionsForRule", "scheduledActionConfigurations")
+        for name in ("scheduledActionsForRule", "scheduledActionConfigurations")
     ),
     Documented(
         "property",
@@ -97,6 +97,16 @@ DOCUMENTED: tuple[Documented, ...] = (
         "includeTargets",
         "api-reference/v1.0/api/authenticationmethodspolicy-get.md",
         "a navigation property of each method configuration, returned inline with it (the response example)",
+    ),
+    *(
+        Documented(
+            "navigation",
+            "permissionGrantPolicies",
+            name,
+            "api-reference/v1.0/api/permissiongrantpolicy-list.md",
+            "a navigation property, returned inline with each policy (the response example)",
+        )
+        for name in ("includes", "excludes")
     ),
     Documented(
         "navigation",
@@ -240,6 +250,8 @@ def _check_path(
     types = _polymorphic(schema, t, _entity(schema, t), top=True)
     props: list[csdl.Prop] = []
     for i, (name, each) in enumerate(steps):
+        if name == "*":  # the keys of an open complex type are data (customSecurityAttributeValue)
+            return []
         props = [p for ty in types if (p := schema.properties(ty).get(name))]
         where = f"{field} {path}: {'.'.join(s for s, _ in steps[: i + 1])}"
         if not props:
@@ -249,6 +261,8 @@ def _check_path(
             used.add(doc)
             return []
         for p in props:
+            if p.navigation and name in t.expand and i == 0:  # expanded inline, kept as a property
+                continue
             if p.navigation:
                 doc = _documented("navigation", t, name)
                 if doc is None:
@@ -398,10 +412,15 @@ def _calls(t: ObjectType) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]
         reads.append(("GET", rel.read))
         writes += [(rel.add_method, rel.add), ("DELETE", rel.remove)]
     if not t.singleton:
-        writes += [("DELETE", item), ("POST", t.path) if t.create_method == "POST" else ("PATCH", item)]
+        writes += [("POST", t.path) if t.create_method == "POST" else ("PATCH", item)]
+        writes += [("DELETE", item)] if t.deletable else []
     if t.writable:
-        writes.append(("PATCH", item))
+        writes.append((t.update_method, item))
     writes += [("PATCH" if "{ref}" in path else "POST", path) for _, path in t.write_actions]
+    # a new item of a `{ref}` write action is POSTed to the collection (restore/apply.py)
+    writes += [
+        ("POST", path.rsplit("/", 1)[0]) for _, path in t.write_actions if "{ref}" in path and not t.singleton
+    ]
     return reads, (writes if t.restorable else [])
 
 
