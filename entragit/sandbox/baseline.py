@@ -21,6 +21,8 @@ from collections import Counter
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from entragit.sandbox import role_settings
+
 SANDBOX_TENANT_ID = "3f6a1c2e-8b4d-4e7a-9c1f-5d2b8a6e4c90"
 SANDBOX_DOMAIN = "contoso.onmicrosoft.com"
 SANDBOX_ORG_NAME = "Contoso"
@@ -1492,6 +1494,13 @@ def complete(seed: Obj, now: datetime | None = None) -> Obj:
     role_defs[:0] = [r for r in built_in_role_definitions() if r["id"] not in have]
     # resources/unifiedroledefinition.md (2026): deletedDateTime is null for active role definitions.
     out["roleManagement/directory/roleDefinitions"] = [{"deletedDateTime": None, **r} for r in role_defs]
+    # One PIM role setting per role, as Entra keeps them (role_settings.py).
+    if not seed.get("policies/roleManagementPolicies"):
+        out["policies/roleManagementPolicies"] = [role_settings.policy(tenant_id, r["id"]) for r in role_defs]
+    if not seed.get("policies/roleManagementPolicyAssignments"):
+        out["policies/roleManagementPolicyAssignments"] = [
+            role_settings.policy_assignment(tenant_id, r["id"]) for r in role_defs
+        ]
 
     sps = list(seed.get("servicePrincipals") or [])
     apps = list(seed.get("applications") or [])
@@ -1583,6 +1592,8 @@ def complete(seed: Obj, now: datetime | None = None) -> Obj:
         "identity/conditionalAccess/authenticationContextClassReferences",
         "directory/administrativeUnits",
         "roleManagement/directory/roleAssignments",
+        "roleManagement/directory/roleEligibilitySchedules",
+        "roleManagement/directory/roleAssignmentSchedules",
         "oauth2PermissionGrants",
         "policies/activityBasedTimeoutPolicies",
         "auditLogs/directoryAudits",

@@ -142,6 +142,8 @@ class TenantGenerator:
         self.aus: list[Obj] = []
         self.role_defs: list[Obj] = []
         self.role_assignments: list[Obj] = []
+        self.eligible: list[Obj] = []  # PIM eligibility schedules
+        self.timed: list[Obj] = []  # PIM active schedules that end (time-bound or activated)
         self.strengths: list[Obj] = []
         self.contexts: list[Obj] = []
         self.break_glass: list[str] = []
@@ -1548,6 +1550,74 @@ class TenantGenerator:
                 unique.append(a)
         self.role_assignments = unique
 
+    def _make_pim(self) -> None:
+        """PIM for Entra roles: members eligible for roles (for good or until a date), a time-bound active
+        assignment and an activation, each active one with the role assignment it makes. Ids derive from
+        the tenant id (no draw from the random stream, so the rest of the tenant stays as it was)."""
+        taken = {a["principalId"] for a in self.role_assignments}
+        people = sorted(u["id"] for u in self.members if u["id"] not in taken | set(self.break_glass))
+        count = 2 if self.demo else min(100, max(2, self.n // 1000))
+        people = people[: count + 2]
+        if len(people) < 4:
+            return
+
+        def schedule(n: int, principal: str, role: str, start: datetime, end: datetime | None) -> Obj:
+            sid = str(uuid.uuid5(uuid.UUID(self.tenant_id), f"pim:{n}"))
+            exp: Obj = {"type": "noExpiration", "endDateTime": None, "duration": None}
+            if end is not None:
+                exp = {"type": "afterDateTime", "endDateTime": iso(end), "duration": None}
+            return {
+                "id": sid,
+                "principalId": principal,
+                "roleDefinitionId": role,
+                "directoryScopeId": "/",
+                "appScopeId": None,
+                "createdUsing": sid,
+                "createdDateTime": iso(start),
+                "modifiedDateTime": None,
+                "status": "Provisioned",
+                "memberType": "Direct",
+                "scheduleInfo": {
+                    "startDateTime": iso(start),
+                    "recurrence": None,
+                    "expiration": exp,
+                },
+            }
+
+        for k, principal in enumerate(people[:count]):
+            role = ROLE_IDS["Privileged Role Administrator" if k % 2 == 0 else "Security Administrator"]
+            end = None if k % 2 == 0 else self.now + timedelta(days=180)
+            self.eligible.append(schedule(k, principal, role, self.now - timedelta(days=40 + k), end))
+        for k, (principal, role, kind, start, end) in enumerate(
+            (
+                (
+                    people[count],
+                    ROLE_IDS["User Administrator"],
+                    "Assigned",
+                    self.now - timedelta(days=10),
+                    self.now + timedelta(days=80),
+                ),
+                (
+                    people[count + 1],
+                    ROLE_IDS["Privileged Role Administrator"],
+                    "Activated",
+                    self.now,
+                    self.now + timedelta(days=1, hours=8),
+                ),
+            )
+        ):
+            active = schedule(1000 + k, principal, role, start, end)
+            active["assignmentType"] = kind
+            self.timed.append(active)
+            self.role_assignments.append(
+                {
+                    "id": _b64_id(role, principal) + "-1",
+                    "roleDefinitionId": role,
+                    "principalId": principal,
+                    "directoryScopeId": "/",
+                }
+            )
+
     # --- soft-deleted objects and audit history -------------------------------------------------------------
 
     def _make_deleted(self) -> None:
@@ -1738,6 +1808,7 @@ class TenantGenerator:
         ca = self._make_ca_policies() if self.users else []
         self._make_admin_units()
         self._make_roles()
+        self._make_pim()
         self._make_deleted()
         self._make_extensions()
         audits = self._make_audits()
@@ -1769,6 +1840,8 @@ class TenantGenerator:
             "directory/administrativeUnits": self.aus,
             "roleManagement/directory/roleDefinitions": self.role_defs,
             "roleManagement/directory/roleAssignments": self.role_assignments,
+            "roleManagement/directory/roleEligibilitySchedules": self.eligible,
+            "roleManagement/directory/roleAssignmentSchedules": self.timed,
             "auditLogs/directoryAudits": audits,
             "deletedItems": self.deleted,
             **attributes,

@@ -31,6 +31,7 @@ from entragit.sandbox import (
     invitations,
     licenses,
     permissions,
+    pim,
 )
 from entragit.sandbox import custom_attributes as csa
 from entragit.sandbox import delta as delta_mod
@@ -145,6 +146,7 @@ class GraphApi:
                 if now - self._last_purge > 60:
                     self.tenant.purge_expired()
                     self._last_purge = now
+                pim.expire(self.tenant)
                 if req.roles is not None:
                     permissions.authorize(self.tenant, req.method, req.path, req.body, req.roles, req.app_id)
                 resp = self._dispatch(req)
@@ -221,6 +223,10 @@ class GraphApi:
             if method != "POST":
                 not_allowed()
             return invitations.create_invitation(self, ctx)
+        if pim.handles(low):
+            answered = pim.handle(self, ctx, method, segs)
+            if answered is not None:
+                return answered
         for prefix, key in self._paths:
             if low[: len(prefix)] == prefix:
                 rest = segs[len(prefix) :]

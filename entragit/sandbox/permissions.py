@@ -400,6 +400,29 @@ RULES: tuple[Rule, ...] = (
         "unifiedroledefinition-restore.md, unifiedroledefinition-delete.md",
         _ROLE_WRITE,
     ),
+    # PIM for Microsoft Entra roles: schedules are read with the schedule or role management permissions;
+    # the request collections, even to read, need a ReadWrite one (the permissions file; reported on
+    # learn.microsoft.com/answers 1656176).
+    *(
+        _r(
+            "GET",
+            f"rolemanagement/directory/role{kind.lower()}schedules/**",
+            f"rbacapplication-list-role{kind.lower()}schedules.md",
+            f"Role{kind}Schedule.Read.Directory Role{kind}Schedule.ReadWrite.Directory "
+            "RoleManagement.Read.Directory RoleManagement.ReadWrite.Directory",
+        )
+        for kind in ("Eligibility", "Assignment")
+    ),
+    *(
+        _r(
+            method,
+            f"rolemanagement/directory/role{kind.lower()}schedulerequests",
+            f"rbacapplication-post-role{kind.lower()}schedulerequests.md",
+            f"Role{kind}Schedule.ReadWrite.Directory RoleManagement.ReadWrite.Directory",
+        )
+        for kind in ("Eligibility", "Assignment")
+        for method in ("GET", "POST")
+    ),
     _r("GET", "rolemanagement/directory/**", "rbacapplication-list-roleassignments.md", _ROLE_READ),
     _r(
         "*",
@@ -422,6 +445,25 @@ RULES: tuple[Rule, ...] = (
         "DelegatedPermissionGrant.ReadWrite.All Directory.ReadWrite.All",
     ),
     # policies
+    # PIM role settings: policyroot-list-rolemanagementpolicies.md, -rolemanagementpolicyassignments.md;
+    # unifiedrolemanagementpolicyrule-update.md (learn.microsoft.com, 2026: Application
+    # RoleManagementPolicy.ReadWrite.Directory, RoleManagement.ReadWrite.Directory).
+    *(
+        _r(
+            "GET",
+            f"policies/{collection}/**",
+            f"policyroot-list-{collection}.md",
+            "RoleManagementPolicy.Read.Directory RoleManagement.Read.Directory "
+            "RoleManagementPolicy.ReadWrite.Directory RoleManagement.ReadWrite.Directory",
+        )
+        for collection in ("rolemanagementpolicies", "rolemanagementpolicyassignments")
+    ),
+    _r(
+        "PATCH",
+        "policies/rolemanagementpolicies/{id}/rules/{id}",
+        "unifiedrolemanagementpolicyrule-update.md",
+        "RoleManagementPolicy.ReadWrite.Directory RoleManagement.ReadWrite.Directory",
+    ),
     _r(
         "GET",
         "policies/authorizationpolicy",

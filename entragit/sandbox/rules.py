@@ -622,10 +622,11 @@ class Rules:
             return coll.objs[oid]
         return None
 
-    def create_role_assignment(self, td: TypeDef, body: dict[str, Any]) -> tuple[dict[str, Any], dict]:
-        self.check_known(td, body)
-        self.reject_read_only(td, body)
-        self.require(td, body, ("roleDefinitionId", "principalId"))
+    def role_target(self, td: TypeDef, body: dict[str, Any]) -> tuple[str | None, str | None]:
+        """Check what a role assignment (or a PIM schedule request) names: the role definition, a principal
+        that can hold a role, exactly one scope and that the scope exists; returns (directoryScopeId,
+        appScopeId). rbacapplication-post-roleassignments.md, rbacapplication-post-roleeligibilityschedule
+        requests.md ("Either directoryScopeId or appScopeId is required")."""
         if self.role_definition(str(body["roleDefinitionId"])) is None:
             not_found(str(body["roleDefinitionId"]))
         principal = self.tenant.directory_object(str(body["principalId"]))
@@ -646,6 +647,13 @@ class Rules:
                     not_found(scope.split("/")[-1])
             elif scope != "/" and scope.strip("/") not in self.tenant.where:
                 not_found(scope.strip("/"))
+        return scope, None if app_scope is None else str(app_scope)
+
+    def create_role_assignment(self, td: TypeDef, body: dict[str, Any]) -> tuple[dict[str, Any], dict]:
+        self.check_known(td, body)
+        self.reject_read_only(td, body)
+        self.require(td, body, ("roleDefinitionId", "principalId"))
+        scope, app_scope = self.role_target(td, body)
         coll = self.tenant.coll(td.key)
         for other in coll.find("principalId", str(body["principalId"])):
             existing = coll.objs[other]

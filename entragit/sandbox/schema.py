@@ -812,6 +812,100 @@ _add(
         audit_type="Policy",
     )
 )
+# Privileged Identity Management for Microsoft Entra roles (pim.py writes them through schedule requests):
+# resources/unifiedroleeligibilityschedule.md, unifiedroleassignmentschedule.md, their *schedulerequest.md,
+# unifiedrolemanagementpolicy.md, unifiedrolemanagementpolicyassignment.md. Schedules are read-only
+# collections; a request POSTed to the requests collection makes, changes or removes one.
+_SCHEDULE_KNOWN = frozenset(
+    {
+        "id", "principalId", "roleDefinitionId", "directoryScopeId", "appScopeId", "createdUsing",
+        "createdDateTime", "modifiedDateTime", "status", "scheduleInfo", "memberType",
+    }
+)  # fmt: skip
+_REQUEST_KNOWN = frozenset(
+    {
+        "id", "action", "principalId", "roleDefinitionId", "directoryScopeId", "appScopeId",
+        "isValidationOnly", "targetScheduleId", "justification", "scheduleInfo", "ticketInfo", "status",
+        "createdDateTime", "completedDateTime", "approvalId", "customData", "createdBy",
+    }
+)  # fmt: skip
+for _key, _entity, _known, _noun in (
+    (
+        "roleEligibilitySchedules",
+        "unifiedRoleEligibilitySchedule",
+        _SCHEDULE_KNOWN,
+        "eligible role assignment",
+    ),
+    (
+        "roleAssignmentSchedules",
+        "unifiedRoleAssignmentSchedule",
+        _SCHEDULE_KNOWN | {"assignmentType"},
+        "active role assignment",
+    ),
+    ("roleEligibilityScheduleRequests", "unifiedRoleEligibilityScheduleRequest", _REQUEST_KNOWN, "request"),
+    ("roleAssignmentScheduleRequests", "unifiedRoleAssignmentScheduleRequest", _REQUEST_KNOWN, "request"),
+):
+    _add(
+        TypeDef(
+            key=f"roleManagement/directory/{_key}",
+            entity=_entity,
+            resource=_entity[0].upper() + _entity[1:],
+            context=f"roleManagement/directory/{_key}",
+            entity_context=f"roleManagement/directory/{_key}",
+            known=_known,
+            indexed=("principalId", "roleDefinitionId"),
+            filterable=_known - {"scheduleInfo", "createdBy", "ticketInfo"},
+            creatable=False,
+            updatable=False,
+            deletable=False,
+            audit_category="RoleManagement",
+            audit_noun=_noun,
+            audit_type="Role",
+        )
+    )
+_add(
+    TypeDef(
+        key="policies/roleManagementPolicies",
+        entity="unifiedRoleManagementPolicy",
+        resource="UnifiedRoleManagementPolicy",
+        context="policies/roleManagementPolicies",
+        entity_context="policies/roleManagementPolicies",
+        known=frozenset(
+            {
+                "id",
+                "displayName",
+                "description",
+                "isOrganizationDefault",
+                "lastModifiedBy",
+                "lastModifiedDateTime",
+                "scopeId",
+                "scopeType",
+            }
+        ),
+        select_only=frozenset({"rules"}),  # a navigation property: returned with $expand=rules only
+        filterable=frozenset({"id", "scopeId", "scopeType"}),
+        creatable=False,
+        updatable=False,
+        deletable=False,
+        audit_category="RoleManagement",
+        audit_noun="role setting",
+        audit_type="Role",
+    )
+)
+_add(
+    TypeDef(
+        key="policies/roleManagementPolicyAssignments",
+        entity="unifiedRoleManagementPolicyAssignment",
+        resource="UnifiedRoleManagementPolicyAssignment",
+        context="policies/roleManagementPolicyAssignments",
+        entity_context="policies/roleManagementPolicyAssignments",
+        known=frozenset({"id", "policyId", "roleDefinitionId", "scopeId", "scopeType"}),
+        filterable=frozenset({"id", "policyId", "roleDefinitionId", "scopeId", "scopeType"}),
+        creatable=False,
+        updatable=False,
+        deletable=False,
+    )
+)
 _add(
     TypeDef(
         key="oauth2PermissionGrants",

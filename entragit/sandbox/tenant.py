@@ -354,6 +354,8 @@ class Tenant:
         return (
             ("appRoleAssignments", ("principalId", "resourceId")),
             ("roleManagement/directory/roleAssignments", ("principalId",)),
+            ("roleManagement/directory/roleEligibilitySchedules", ("principalId",)),
+            ("roleManagement/directory/roleAssignmentSchedules", ("principalId",)),
             ("oauth2PermissionGrants", ("clientId", "resourceId", "principalId")),
         )
 

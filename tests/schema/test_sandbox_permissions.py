@@ -211,6 +211,15 @@ DOCUMENTED: tuple[Documented, ...] = (
         for permission in (f"DeviceManagementConfiguration.{p}.All" for p in permissions)
     ),
     Documented(
+        "unlisted",
+        "PATCH",
+        "policies/roleManagementPolicies/{id}/rules/{id}",
+        "",
+        "unifiedrolemanagementpolicyrule-update.md",
+        "the file lists only delegated permissions; the page (learn.microsoft.com, 2026) lists Application "
+        "RoleManagementPolicy.ReadWrite.Directory and RoleManagement.ReadWrite.Directory for Entra roles",
+    ),
+    Documented(
         "refuses",
         "GET",
         "auditLogs/directoryAudits",
