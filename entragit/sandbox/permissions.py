@@ -406,12 +406,13 @@ RULES: tuple[Rule, ...] = (
     *(
         _r(
             "GET",
-            f"rolemanagement/directory/role{kind.lower()}schedules/**",
+            f"rolemanagement/directory/role{kind.lower()}schedules{item}",
             f"rbacapplication-list-role{kind.lower()}schedules.md",
             f"Role{kind}Schedule.Read.Directory Role{kind}Schedule.ReadWrite.Directory "
             "RoleManagement.Read.Directory RoleManagement.ReadWrite.Directory",
         )
         for kind in ("Eligibility", "Assignment")
+        for item in ("", "/{id}")
     ),
     *(
         _r(
@@ -451,12 +452,19 @@ RULES: tuple[Rule, ...] = (
     *(
         _r(
             "GET",
-            f"policies/{collection}/**",
-            f"policyroot-list-{collection}.md",
+            f"policies/{path}",
+            f"policyroot-list-{path.split('/')[0]}.md",
             "RoleManagementPolicy.Read.Directory RoleManagement.Read.Directory "
             "RoleManagementPolicy.ReadWrite.Directory RoleManagement.ReadWrite.Directory",
         )
-        for collection in ("rolemanagementpolicies", "rolemanagementpolicyassignments")
+        for path in (
+            "rolemanagementpolicies",
+            "rolemanagementpolicies/{id}",
+            "rolemanagementpolicies/{id}/rules",
+            "rolemanagementpolicies/{id}/rules/{id}",
+            "rolemanagementpolicyassignments",
+            "rolemanagementpolicyassignments/{id}",
+        )
     ),
     _r(
         "PATCH",

@@ -210,6 +210,43 @@ DOCUMENTED: tuple[Documented, ...] = (
         )
         for permission in (f"DeviceManagementConfiguration.{p}.All" for p in permissions)
     ),
+    *(
+        Documented(
+            "admits",
+            "GET",
+            f"policies/{path}",
+            permission,
+            "policyroot-list-rolemanagementpolicies.md",
+            "the file lists the RoleManagementPolicy permissions as delegated only; the page's Application "
+            "row for Entra roles starts with RoleManagementPolicy.Read.Directory and lists "
+            "RoleManagementPolicy.ReadWrite.Directory",
+        )
+        for path in (
+            "roleManagementPolicies",
+            "roleManagementPolicies/{id}",
+            "roleManagementPolicies/{id}/rules",
+            "roleManagementPolicies/{id}/rules/{id}",
+            "roleManagementPolicyAssignments",
+            "roleManagementPolicyAssignments/{id}",
+        )
+        for permission in ("RoleManagementPolicy.Read.Directory", "RoleManagementPolicy.ReadWrite.Directory")
+    ),
+    *(
+        Documented(
+            "refuses",
+            "GET",
+            path,
+            "RoleManagement.Read.All",
+            "policyroot-list-rolemanagementpolicyassignments.md",
+            "the page lists RoleManagement.Read.All as well; the sandbox knows no RoleManagement.Read.All "
+            "(its tokens never carry it: admitting it here would make it a permission every role "
+            "management read row must then list), and entragit reads with RoleManagement.Read.Directory",
+        )
+        for path in (
+            "policies/roleManagementPolicyAssignments",
+            "policies/roleManagementPolicyAssignments/{id}",
+        )
+    ),
     Documented(
         "unlisted",
         "PATCH",
