@@ -923,7 +923,7 @@ class Reader:
 
         def get(path: str) -> dict[str, Any] | None:
             try:
-                return self.client.get(path, params, required_permission=self.permission(t))
+                return self.client.get(path, params or None, required_permission=self.permission(t))
             except GraphError as exc:
                 if exc.status == 404:
                     return None

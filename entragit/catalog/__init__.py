@@ -13,7 +13,7 @@ is said as data too: objects it leaves out (`exclude_when`), properties written 
 - `extensions`: directory extensions (definitions a relationship of their application, values properties of
   the objects they target) and the action that discovers them;
 - `conditional_access`: policies, named locations, authentication contexts and strengths;
-- `roles`: custom role definitions, role assignments;
+- `roles`: custom role definitions, role assignments, PIM schedules and role settings;
 - `security_attributes`: custom security attribute sets and definitions, and the opt-in to their values;
 - `tenant`: the tenant's singletons (authentication methods and authorization policies, organization);
 - `tenant_policies`: the tenant-wide policy singletons (security defaults, authentication flows, admin
@@ -46,13 +46,16 @@ from entragit.catalog.model import (
     RANK_EXTENSION_VALUES,
     RANK_LINKS,
     DerivedType,
+    LeftAlone,
     ObjectType,
     OptIn,
     RecycleBin,
     Reference,
     Relationship,
+    Requests,
     Steps,
     delta_select_param,
+    dotted_values,
     is_backed_up,
     not_in_delta,
     object_path,
@@ -77,15 +80,18 @@ __all__ = [
     "REPORTS",
     "SECURE_SCORE_DAYS",
     "DerivedType",
+    "LeftAlone",
     "ObjectType",
     "OptIn",
     "RecycleBin",
     "Reference",
     "Relationship",
     "Report",
+    "Requests",
     "Steps",
     "by_name",
     "delta_select_param",
+    "dotted_values",
     "is_backed_up",
     "not_in_delta",
     "object_path",
@@ -114,6 +120,10 @@ CATALOG: tuple[ObjectType, ...] = (
     security_attributes.DEFINITIONS,
     roles.ROLE_DEFINITIONS,
     roles.ROLE_ASSIGNMENTS,
+    roles.ROLE_ELIGIBILITY_SCHEDULES,
+    roles.ROLE_ASSIGNMENT_SCHEDULES,
+    roles.ROLE_MANAGEMENT_POLICIES,
+    roles.ROLE_MANAGEMENT_POLICY_ASSIGNMENTS,
     applications.OAUTH2_PERMISSION_GRANTS,
     tenant.AUTHENTICATION_METHODS_POLICY,
     tenant.AUTHORIZATION_POLICY,

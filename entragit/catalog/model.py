@@ -183,6 +183,34 @@ class OptIn:
 
 
 @dataclass(frozen=True)
+class Requests:
+    """Writes through request objects rather than on the collection (PIM schedules: the schedules are
+    read-only, rbacapplication-post-roleeligibilityschedulerequests.md). Each write is a POST to `path` with
+    `action` set and the `target` properties that name the object (principal, role, scope) copied from the
+    file: `create` makes it (the new object's id is the response's `new_id`), `update` changes its other
+    writable properties, `remove` ends it (`apply --prune`). Every request carries a `justification`, which
+    a role's settings may require (policyroot-list-rolemanagementpolicies.md, Example 2)."""
+
+    path: str
+    target: tuple[str, ...]
+    create: str
+    update: str
+    remove: str
+    new_id: str
+    justification: str = "Restored by entragit from a backup"
+
+
+@dataclass(frozen=True)
+class LeftAlone:
+    """Objects a restore never writes, told by a property's value (dotted path), with the reason shown in
+    the plan as a skip: a PIM activation is a user's own act for a few hours, not configuration."""
+
+    path: str
+    value: Any
+    reason: str
+
+
+@dataclass(frozen=True)
 class ObjectType:
     """One Entra object type: where it lives in Graph and in the backup repository, and how to restore it."""
 
@@ -268,6 +296,19 @@ class ObjectType:
     # Why a change of this type weakens or strengthens the tenant's defences (tenant-wide trust settings):
     # `entragit report` calls such changes out above the others, setting by setting. Empty for most types.
     security: str = ""
+    # Writes through request objects instead of POST/PATCH/DELETE on the collection (PIM schedules).
+    requests: Requests | None = None
+    # Why a restore cannot create an object of the type anew ('' when it can): Entra keeps exactly one per
+    # something else (a role's PIM settings), so a missing one is refused and `apply --prune` deletes none.
+    not_recreatable: str = ""
+    left_alone: tuple[LeftAlone, ...] = ()  # objects a restore skips, with why
+    # The property holding a PIM `requestSchedule` (startDateTime, expiration): an object whose schedule
+    # ended before the restore is skipped, since Graph refuses an end in the past.
+    schedule: str = ""
+    # The type whose objects make objects of this one (an active PIM schedule makes its role assignment):
+    # a file whose `unique` properties match a file of that type at the same revision is restored through
+    # that file, never on its own (a time-bound assignment would come back permanent).
+    made_by: str = ""
     notes: str = ""
     recreate_note: str = ""  # added to the reason of every recreate of the type
     # Properties Graph sets only by an update: a recreate PATCHes them after the POST.
@@ -478,7 +519,12 @@ def delta_select_param(t: ObjectType) -> str | None:
 
 def is_backed_up(t: ObjectType, obj: Mapping[str, Any]) -> bool:
     """False for listed objects the catalog leaves out (built-in role definitions, auth strengths and
-    permission grant policies)."""
+    permission grant policies, permanent active PIM schedules: `scheduleInfo.expiration.type`)."""
     if t.exclude_id_prefixes and str(obj.get("id") or "").startswith(t.exclude_id_prefixes):
         return False
-    return not any(obj.get(prop) == value for prop, value in t.exclude_when)
+    return not any(value in dotted_values(obj, prop) for prop, value in t.exclude_when)
+
+
+def dotted_values(obj: Mapping[str, Any], path: str) -> list[Any]:
+    """The values a dotted path (no `[]`) reaches in obj: one, or none where a step is missing."""
+    return [parent[key] for parent, key in walk(obj, parse_dotted(path)[0])]

@@ -349,6 +349,7 @@ def _plan(
         actions += holders.inbound_actions(
             backup, at, [d for d, _ in pairs], actions, opts, idmap, pending, client
         )
+    actions = holders.made_elsewhere(backup, actions, idmap)
     holders.mark_needs(actions)
     linked = {
         str(v.get("principalId") if isinstance(v, dict) else v)

@@ -164,6 +164,8 @@ class Writer:
         if a.late:  # the object may be recreated, the owner app of a value too (a new appId, a new name)
             body = {canonical.extension_renamed(k, self.idmap.app_ids): v for k, v in body.items()}
             return [self._write(a, "PATCH", t.item_path(self.idmap.new_id(a.id)), body)]
+        if t.requests is not None:
+            return [self._request(a, t.requests.update, body)]
         for prop in t.sub_collections:  # written item by item after the PATCH (`_sub_collections`)
             body.pop(prop, None)
         for c in current:
@@ -218,6 +220,16 @@ class Writer:
         if value is None:
             return self._write(a, "DELETE", path)
         return self._write(a, "PUT", path, {k: v for k, v in value.items() if k != a.type.key})
+
+    def _request(self, a: Action, action: str, body: Mapping[str, Any] | None = None) -> Write:
+        """A write through the type's request objects (catalog `Requests`): the action, the properties
+        naming the object (references rewritten), a justification, and the properties written."""
+        requests = a.type.requests
+        assert requests is not None
+        desired = self._desired(a)
+        named = {k: desired.get(k) for k in requests.target}
+        request = {"action": action, **named, "justification": requests.justification, **(body or {})}
+        return self._write(a, "POST", requests.path, request)
 
     def update(self, a: Action, changes: Sequence[Change] | None = None) -> str:
         changes = a.changes if changes is None else changes
@@ -299,6 +311,19 @@ class Writer:
             raise _Partly(f"{done}, but {', '.join(body)} not set: {exc}") from None
         return f"; {', '.join(body)} set"
 
+    def _create_write(self, a: Action) -> Write:
+        """The POST that creates the object: on its collection, or as a request (catalog `Requests`)."""
+        body = self._create_body(a)
+        if a.type.requests is not None:
+            return self._request(a, a.type.requests.create, body)
+        return self._write(a, "POST", a.type.path, body)
+
+    @staticmethod
+    def _new_id(a: Action, created: Mapping[str, Any] | None) -> str:
+        """The created object's id: the response's `id`, or for a request the object it made."""
+        key = a.type.requests.new_id if a.type.requests is not None else a.type.key
+        return str((created or {}).get(key) or "")
+
     def recreate(self, a: Action) -> str:
         """POST the creatable properties (references rewritten); record the new id before anything else."""
         t = a.type
@@ -319,8 +344,9 @@ class Writer:
             body["identifierUris"] = [u for u in uris if own not in u]
         contained = {p: body.pop(p) for p in t.contained if p in body}
         items = {p: _dicts(body.pop(p, None)) for p in t.sub_collections}
-        created, adopted = self._create(a, t.path, body, body)
-        new = str(created.get(t.key) or "")
+        write = self._create_write(a) if t.requests is not None else self._write(a, "POST", t.path, body)
+        created, adopted = self._create(a, write, body)
+        new = str(created.get(t.key) or "") if adopted else self._new_id(a, created)
         if not new:
             raise _NotDone(f"Graph created {t.name} without returning its {t.key}")
         if own and created.get("appId"):
@@ -358,11 +384,9 @@ class Writer:
             done += "; needs new credentials (never backed up): " + "; ".join(needed)
         return done
 
-    def _create(
-        self, a: Action, path: str, body: dict[str, Any], identity: Mapping[str, Any]
-    ) -> tuple[dict[str, Any], bool]:
-        """POST body, unless an interrupted run already did (resume.py): the object and whether it was
-        found (adopted) rather than created. `identity` holds the properties the object is found by."""
+    def _create(self, a: Action, write: Write, identity: Mapping[str, Any]) -> tuple[dict[str, Any], bool]:
+        """The creating write, unless an interrupted run already made it (resume.py): Graph's answer, or the
+        object found (adopted), and which. `identity` holds the properties the object is found by."""
         since = self.idmap.pending.get(a.id)
         if since is not None:
             taken = set(self.idmap.ids.values())
@@ -372,7 +396,7 @@ class Writer:
         self.idmap.pending[a.id] = since or resume.now()
         self.mapped()  # the mark is on disk before the write
         try:
-            return self._send(a, "POST", path, body) or {}, False
+            return self._send(a, write.method, write.path, write.body) or {}, False
         except GraphError as exc:
             if exc.status is not None and 400 <= exc.status < 500 and exc.status not in (408, 429):
                 self.idmap.pending.pop(a.id, None)  # refused: nothing was created
@@ -418,7 +442,7 @@ class Writer:
         if not accounts.guest_address(a.desired):
             raise _NotDone("the guest has no mail address to invite")
         invitation = accounts.invitation(a.desired, self.send_invitations)
-        invited, adopted = self._create(a, "invitations", invitation, body)
+        invited, adopted = self._create(a, self._write(a, "POST", "invitations", invitation), body)
         new = str(invited.get("id") if adopted else (invited.get("invitedUser") or {}).get("id") or "")
         if not new:
             raise _NotDone("Graph created the invitation without the invited user's id")
@@ -460,12 +484,14 @@ class Writer:
             if not self._plain_create(a) or a.id in self.idmap.pending:  # pending: perhaps created already
                 return None
             self.idmap.pending[a.id] = resume.now()  # saved by run_many before anything is sent
-            return [(self._write(a, "POST", a.type.path, self._create_body(a)), [])]
+            return [(self._create_write(a), [])]
         if a.action == UPDATE:
             if any(c.path in a.type.sub_collections for c in a.changes):
                 return None  # reads the live items first
             writes = self._update_writes(a, a.changes)
             return [(w, []) for w in writes] if len(writes) == 1 else None
+        if a.action == DELETE and a.type.requests is not None:  # a schedule ends through its request
+            return [(self._request(a, a.type.requests.remove), [])]
         if a.action == DELETE and not a.type.contained:  # apply --prune (directory objects: to deleted items)
             return [(self._write(a, "DELETE", a.type.item_path(a.id)), [])]
         if a.action == LINK and rel is not None:
@@ -549,7 +575,7 @@ class Writer:
                 self.idmap.pending.pop(a.id, None)
                 self.mapped()
             raise r
-        new = str((r or {}).get("id") or "")
+        new = self._new_id(a, r)
         if not new:
             raise _NotDone(f"Graph created {a.type.name} without returning its id")
         self._mapped(a, new)

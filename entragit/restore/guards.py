@@ -3,8 +3,9 @@
 - `--allow-mass-change`: more than MASS_LINKS links removed from one object (emptying a group by restoring
   the wrong revision locks people out of whatever the group grants), or any object deleted (`apply
   --prune`: a file removed by mistake must not take its object along unasked).
-- `--allow-privileged`: a change to a privileged directory role assignment, to a user or group holding a
-  privileged role (at the latest backup or the revision restored to), or to the members of such a group.
+- `--allow-privileged`: a change to a privileged directory role assignment (or PIM eligibility or
+  time-bound assignment), to a user or group holding or eligible for a privileged role (at the latest
+  backup or the revision restored to), or to the members of such a group.
   Role ids are the built-in role template ids Microsoft marks PRIVILEGED (Microsoft Entra built-in roles,
   "Privileged roles and permissions").
 """
@@ -48,10 +49,9 @@ PRIVILEGED_ROLES = frozenset(
 def privileged_principals(backup: Backup, revisions: Iterable[str]) -> set[str]:
     """Ids of users, groups and service principals holding a privileged role at the latest backup or at
     any of the revisions restored to (a deleted admin's assignments are gone from the latest one)."""
-    t = catalog.by_name("roleAssignments")
     held: set[str] = set()
     for rev in {backup.revision(None).sha, *revisions}:
-        paths = [p for p in backup.object_paths(rev) if catalog.type_for_path(p) is t]
+        paths = [p for p in backup.object_paths(rev) if _grants_role(catalog.type_for_path(p))]
         for path, text in zip(paths, backup.read_files(rev, paths), strict=True):
             obj = canonical.load(text, source=path) if text is not None else {}
             if obj.get("roleDefinitionId") in PRIVILEGED_ROLES and obj.get("principalId"):
@@ -59,10 +59,15 @@ def privileged_principals(backup: Backup, revisions: Iterable[str]) -> set[str]:
     return held
 
 
+def _grants_role(t: catalog.ObjectType | None) -> bool:
+    """Role assignments and PIM schedules: restorable objects named by the role they give."""
+    return t is not None and t.restorable and "roleDefinitionId" in t.named_by
+
+
 def is_privileged(a: Action, holders: set[str]) -> bool:
     if a.action == SKIP:
         return False
-    if a.type.name == "roleAssignments":
+    if _grants_role(a.type):
         return a.desired.get("roleDefinitionId") in PRIVILEGED_ROLES
     return a.id in holders or str(a.desired.get("id")) in holders
 

@@ -4,14 +4,15 @@ A plan of named objects that recreates one also plans, on other objects, the ref
 (`inbound_actions`, deciding through inbound.py) and the objects Graph deleted with it and does not restore
 with it (`followers`: an application's service principal). A whole-tenant plan, which leaves out files equal
 to the tenant, still plans those that name an object it recreates (`equal_holders`). Finally each action
-learns which objects its writes need back (`mark_needs`), and what an undelete brings back itself is left out
-(`without_undeleted`).
+learns which objects its writes need back (`mark_needs`), what an undelete brings back itself is left out
+(`without_undeleted`), and what another object makes is restored through it (`made_elsewhere`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Container
 from dataclasses import replace
+from typing import Any
 
 from entragit import canonical, catalog
 from entragit.graph.client import GraphClient
@@ -59,6 +60,42 @@ def without_undeleted(actions: list[Action]) -> list[Action]:
         )
 
     return [a for a in actions if not brought_back(a)]
+
+
+def made_elsewhere(backup: Backup, actions: list[Action], idmap: IdMap) -> list[Action]:
+    """Recreations of objects another object makes (catalog `made_by`: the role assignment of a time-bound
+    or activated PIM assignment) become skips when the revision they were read at holds that maker: the
+    maker's own restore brings them back as they were (or, for an activation or an expired schedule,
+    rightly does not), where a recreation on their own would make the role permanent."""
+    makers: dict[tuple[str, str], list[tuple[str, dict[str, Any]]]] = {}
+
+    def files(sha: str, name: str) -> list[tuple[str, dict[str, Any]]]:
+        if (sha, name) not in makers:
+            t = catalog.by_name(name)
+            paths = [p for p in backup.object_paths(sha) if catalog.type_for_path(p) is t]
+            makers[sha, name] = [
+                (path, idmap.rewrite(t, canonical.load(text, source=path)))
+                for path, text in zip(paths, backup.read_files(sha, paths), strict=True)
+                if text is not None
+            ]
+        return makers[sha, name]
+
+    out: list[Action] = []
+    for a in actions:
+        if a.action == RECREATE and a.type.made_by and a.revision:
+            keys = a.type.unique
+            maker = next(
+                (
+                    path
+                    for path, obj in files(a.revision, a.type.made_by)
+                    if all(obj.get(k) == a.desired.get(k) for k in keys)
+                ),
+                None,
+            )
+            if maker is not None:
+                a = replace(a, action=SKIP, changes=[], patch=[], reason=f"restored through {maker}")
+        out.append(a)
+    return out
 
 
 def follows(d: Desired, pending: IdMap) -> bool:

@@ -18,8 +18,8 @@ from typing import Any
 
 import jsonpatch
 
-from entragit.catalog import EXTENSION_PREFIX, ObjectType, Relationship
-from entragit.restore import accounts
+from entragit.catalog import EXTENSION_PREFIX, ObjectType, Relationship, dotted_values
+from entragit.restore import accounts, schedules
 from entragit.restore.desired import Desired, is_deleted
 from entragit.restore.idmap import IdMap
 
@@ -64,6 +64,7 @@ class Action:
     # An update of directory extension values only: written after the definitions they name exist (an owner
     # app undeleted or recreated and its extensionProperties put back by the same run), `apply.order`.
     late: bool = False
+    revision: str = ""  # the commit the desired object was read at
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -227,11 +228,24 @@ def plan_object(
         kind: str, changes: Sequence[Change] = (), ops: Sequence[dict[str, Any]] = (), reason: str = ""
     ) -> Action:
         return Action(
-            kind, t, d.path, d.id, d.name, list(changes), list(ops), reason, desired=desired, gone=gone
+            kind,
+            t,
+            d.path,
+            d.id,
+            d.name,
+            list(changes),
+            list(ops),
+            reason,
+            desired=desired,
+            gone=gone,
+            revision=d.revision.sha,
         )
 
     if not t.restorable:
         return [action(SKIP, reason=t.notes or f"{t.name} are not restored")] if _differs(d, live) else []
+    alone = left_alone(t, desired)
+    if alone:
+        return [action(SKIP, reason=alone)] if _differs(d, live) else []
     if d.deleted:
         if live is None or is_deleted(live):
             return []
@@ -361,10 +375,13 @@ def plan_removal(d: Desired, live: dict[str, Any] | None) -> list[Action]:
     def action(kind: str, reason: str) -> Action:
         return Action(kind, d.type, d.path, d.id, d.name, reason=reason, desired=d.obj)
 
-    if d.type.singleton or not d.type.restorable:
+    if d.type.singleton or not d.type.restorable or d.type.not_recreatable:
         return [action(SKIP, f"{d.type.name} are not deleted by apply")]
     if not d.type.deletable:
         return [action(REFUSE, f"Graph never deletes {d.type.name}: deactivate it instead")]
+    alone = left_alone(d.type, d.obj)
+    if alone:
+        return [action(SKIP, alone)]
     blocker = _blocker(d.type, live)
     if blocker:
         return [action(REFUSE, blocker)]
@@ -385,10 +402,24 @@ def _blocker(t: ObjectType, live: Mapping[str, Any]) -> str:
     return ""
 
 
+def left_alone(t: ObjectType, desired: Mapping[str, Any]) -> str:
+    """Why a restore writes nothing for this object whatever the tenant holds (catalog `left_alone`, a
+    schedule that has ended), or ''."""
+    for rule in t.left_alone:
+        if rule.value in dotted_values(desired, rule.path):
+            return rule.reason
+    end = schedules.ended(desired.get(t.schedule)) if t.schedule else None
+    if end is not None:
+        return f"expired on {end:%Y-%m-%d %H:%M} UTC: nothing is written"
+    return ""
+
+
 def _not_recreatable(t: ObjectType, desired: Mapping[str, Any]) -> str:
     """Why this version cannot create the object anew, or ''."""
     if t.singleton:
         return "a tenant setting that always exists"
+    if t.not_recreatable:
+        return t.not_recreatable
     derived = t.derived_type(desired)
     if derived is not None and derived.not_recreatable:
         return derived.not_recreatable

@@ -35,7 +35,15 @@ from typing import TYPE_CHECKING, Any
 from entragit.sandbox import role_settings
 from entragit.sandbox.odata import conjuncts, equality_terms
 from entragit.sandbox.protocol import Ctx, Response, bad, nested_refusal, not_allowed, not_found
-from entragit.sandbox.schema import TYPES, format_time, new_guid, new_role_assignment_id, parse_time, project
+from entragit.sandbox.schema import (
+    TYPES,
+    TypeDef,
+    format_time,
+    new_guid,
+    new_role_assignment_id,
+    parse_time,
+    project,
+)
 
 if TYPE_CHECKING:
     from entragit.sandbox.graph_api import GraphApi
@@ -389,6 +397,39 @@ def _rules_out(policy: dict[str, Any]) -> list[dict[str, Any]]:
     return [dict(r) for r in policy.get("rules") or []]
 
 
+def _expanded(ctx: Ctx, key: str) -> list[str]:
+    """The rule collections `$expand` names on a policy (`rules`, `effectiveRules`, or `*` for both:
+    unifiedrolemanagementpolicy-get.md); anything else is refused as Graph refuses an unknown navigation."""
+    raw = ctx.q.get("$expand", "").strip()
+    if not raw:
+        return []
+    names = {"rules": "rules", "effectiverules": "effectiveRules"}
+    out: list[str] = []
+    for part in (p.strip() for p in raw.split(",")):
+        if key == POLICIES and part == "*":
+            out += [n for n in ("effectiveRules", "rules") if n not in out]
+        elif key == POLICIES and part.lower() in names:
+            out.append(names[part.lower()])
+        else:
+            entity = TYPES[key].entity
+            bad(f"Could not find a navigation property named '{part}' on type '{entity}'.")
+    return out
+
+
+def _fragment(expand: list[str]) -> str:
+    """The context URL's part for expanded rules: `(effectiveRules(),rules())`, as the pages show it."""
+    return f"({','.join(f'{name}()' for name in expand)})" if expand else ""
+
+
+def _with_rules(
+    td: TypeDef, policy: dict[str, Any], select: list[str] | None, expand: list[str]
+) -> dict[str, Any]:
+    out = project(td, policy, select)
+    for name in expand:
+        out[name] = _rules_out(policy)
+    return out
+
+
 def _policies(api: GraphApi, ctx: Ctx, method: str, rest: list[str]) -> Response | None:
     key = POLICIES if rest[0].lower() == "rolemanagementpolicies" else POLICY_ASSIGNMENTS
     td = TYPES[key]
@@ -397,25 +438,26 @@ def _policies(api: GraphApi, ctx: Ctx, method: str, rest: list[str]) -> Response
         if method != "GET":
             not_allowed()
         flt = _required_scope(api, ctx, key)
-        expand = ctx.q.get("$expand", "").strip().lower()
-        if expand and (key != POLICIES or expand not in ("rules", "effectiverules")):
-            bad(f"Could not find a navigation property named '{ctx.q['$expand']}' on type '{td.entity}'.")
+        expand = _expanded(ctx, key)
         select = api._select(ctx, td, collection=True)
-
-        def render(obj: dict[str, Any]) -> dict[str, Any]:
-            out = project(td, obj, select)
-            if expand:
-                out[expand.replace("effectiverules", "effectiveRules")] = _rules_out(obj)
-            return out
-
-        fragment = td.context + ("(rules())" if expand == "rules" else "")
+        fragment = td.context + _fragment(expand)
         objs = [coll.objs[i] for i in coll.order]
-        return api._list_objects(ctx, td, objs, fragment, flt=flt, select=select, item=render)
+        return api._list_objects(
+            ctx, td, objs, fragment, flt=flt, select=select, item=lambda o: _with_rules(td, o, select, expand)
+        )
     policy = coll.objs.get(rest[1])
     if policy is None:
         not_found(rest[1])
     if len(rest) == 2:
-        return None if method == "GET" else not_allowed()
+        if method != "GET":
+            not_allowed()
+        expand = _expanded(ctx, key)
+        if not expand:
+            return None
+        # unifiedrolemanagementpolicy-get.md, Example 2: `?$expand=effectiveRules,rules`.
+        select = api._select(ctx, td, collection=False)
+        context = ctx.context(td.context + _fragment(expand) + "/$entity")
+        return Response(200, {"@odata.context": context, **_with_rules(td, policy, select, expand)})
     if key != POLICIES or rest[2].lower() not in ("rules", "effectiverules"):
         bad(f"Resource not found for the segment '{rest[2]}'.", "BadRequest")
     rules = _rules_out(policy)

@@ -206,3 +206,20 @@ def test_a_rule_is_patched_with_its_odata_type_and_then_enforced(g: Graph) -> No
     assert g.get(path).json()["maximumDuration"] == "P90D"
     r = g.post(ELIGIBLE_REQUESTS, request("adminAssign", uid(5), role=GLOBAL_ADMIN, scheduleInfo=PERMANENT))
     assert_error(r, 400, "RoleAssignmentRequestPolicyValidationFailed")
+
+
+def test_one_policy_expands_its_rules(g: Graph) -> None:
+    """unifiedrolemanagementpolicy-get.md, Example 2: `GET .../roleManagementPolicies/{id}?$expand=
+    effectiveRules,rules` returns the policy with both rule collections; an unknown navigation is refused."""
+    [policy] = g.all_pages(POLICIES, {**DIRECTORY_ROLES, "$top": "1"})[:1]
+    path = f"{POLICIES}/{policy['id']}"
+    assert "rules" not in g.get(path).json()
+    r = g.get(path, {"$expand": "effectiveRules,rules"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["@odata.context"].endswith(
+        "#policies/roleManagementPolicies(effectiveRules(),rules())/$entity"
+    )
+    assert {x["id"] for x in body["rules"]} == {x["id"] for x in body["effectiveRules"]}
+    assert "Expiration_Admin_Eligibility" in {x["id"] for x in body["rules"]}
+    assert g.get(path, {"$expand": "owners"}).status_code == 400

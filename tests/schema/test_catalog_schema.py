@@ -163,6 +163,15 @@ DOCUMENTED: tuple[Documented, ...] = (
     ),
     Documented(
         "permission-path",
+        "roleManagementPolicies",
+        "PATCH policies/roleManagementPolicies/{id}/rules/{ref}",
+        "api-reference/v1.0/api/unifiedrolemanagementpolicyrule-update.md",
+        "the permissions file lists the rule update as delegated only; the page (learn.microsoft.com, 2026) "
+        "lists Application RoleManagementPolicy.ReadWrite.Directory and RoleManagement.ReadWrite.Directory "
+        "(docs/graph.md, PIM for Entra roles)",
+    ),
+    Documented(
+        "permission-path",
         "administrativeUnits",
         "GET directory/administrativeUnits/delta",
         "api-reference/v1.0/api/administrativeunit-delta.md",
@@ -303,6 +312,10 @@ def _dotted(t: ObjectType) -> Iterator[tuple[str, str]]:
         yield "references", ref.path
     for prop, _ in t.exclude_when:
         yield "exclude_when", prop
+    for rule in t.left_alone:
+        yield "left_alone", rule.path
+    if t.schedule:
+        yield "schedule", t.schedule
     for prop, _ in t.write_actions:
         yield "write_actions", prop
 
@@ -320,10 +333,12 @@ def test_dotted_paths_name_v1_properties(schema: csdl.Schema, t: ObjectType) -> 
 
 @pytest.mark.parametrize("t", CATALOG, ids=lambda t: t.name)
 def test_excluded_values_are_values_of_the_property(schema: csdl.Schema, t: ObjectType) -> None:
-    """`exclude_when` compares with a value Graph can return: an enum member, or a boolean for Edm.Boolean."""
-    props = schema.properties(_entity(schema, t))
-    for prop, value in t.exclude_when:
-        ptype = props[prop].type
+    """`exclude_when` and `left_alone` compare with a value Graph can return: an enum member, or a boolean
+    for Edm.Boolean."""
+    for prop, value in [*t.exclude_when, *((rule.path, rule.value) for rule in t.left_alone)]:
+        ptype = _entity(schema, t)
+        for name, _ in parse_dotted(prop)[0]:  # (the paths are dotted, never into lists)
+            ptype = schema.properties(ptype)[name].type
         if ptype in schema.enums:
             assert value in schema.enums[ptype].members, f"{t.name}: {value!r} is no {ptype} member"
         elif ptype == "Edm.Boolean":
@@ -411,10 +426,12 @@ def _calls(t: ObjectType) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]
     for rel in t.relationships:
         reads.append(("GET", rel.read))
         writes += [(rel.add_method, rel.add), ("DELETE", rel.remove)]
-    if not t.singleton:
+    if t.requests is not None:  # created, changed and ended through requests (catalog `Requests`)
+        writes.append(("POST", t.requests.path))
+    elif not t.singleton and not t.not_recreatable:
         writes += [("POST", t.path) if t.create_method == "POST" else ("PATCH", item)]
         writes += [("DELETE", item)] if t.deletable else []
-    if t.writable:
+    if t.requests is None and set(t.writable) - {prop for prop, _ in t.write_actions}:
         writes.append((t.update_method, item))
     writes += [("PATCH" if "{ref}" in path else "POST", path) for _, path in t.write_actions]
     # a new item of a `{ref}` write action is POSTed to the collection (restore/apply.py)
