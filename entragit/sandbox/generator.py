@@ -1551,14 +1551,17 @@ class TenantGenerator:
         self.role_assignments = unique
 
     def _make_pim(self) -> None:
-        """PIM for Entra roles: members eligible for roles (for good or until a date), a time-bound active
-        assignment and an activation, each active one with the role assignment it makes. Ids derive from
-        the tenant id (no draw from the random stream, so the rest of the tenant stays as it was)."""
-        taken = {a["principalId"] for a in self.role_assignments}
-        people = sorted(u["id"] for u in self.members if u["id"] not in taken | set(self.break_glass))
+        """PIM for Entra roles: technical staff (IT and Engineering first, as admins-to-be are) eligible for
+        roles, for good or until a date, the first of them with its eligibility activated, and a time-bound
+        active assignment; each active one with the role assignment it makes. Ids derive from the tenant id
+        (no draw from the random stream, so the rest of the tenant stays as it was)."""
+        taken = {a["principalId"] for a in self.role_assignments} | set(self.break_glass)
+        free = [u for u in self.members if u["id"] not in taken]
+        technical = {"IT", "Engineering"}
+        free.sort(key=lambda u: (u.get("department") not in technical, u["id"]))
         count = 2 if self.demo else min(100, max(2, self.n // 1000))
-        people = people[: count + 2]
-        if len(people) < 4:
+        people = [u["id"] for u in free[: count + 1]]
+        if len(people) < 3:
             return
 
         def schedule(n: int, principal: str, role: str, start: datetime, end: datetime | None) -> Obj:
@@ -1598,7 +1601,7 @@ class TenantGenerator:
                     self.now + timedelta(days=80),
                 ),
                 (
-                    people[count + 1],
+                    people[0],  # activating the eligibility made for them just above
                     ROLE_IDS["Privileged Role Administrator"],
                     "Activated",
                     self.now,

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from restore_env import Env, git, idmap, leave_mail_groups, make_env
+from restore_env import Env, git, idmap, make_env
 
 from entragit.restore import schedules
 
@@ -187,23 +187,41 @@ def test_a_changed_schedule_is_put_back_through_admin_update(env: Env) -> None:
 def test_a_recreated_principal_gets_its_eligibility_back(env: Env) -> None:
     """The eligible user is deleted for good: restoring the user recreates the eligibility for the new
     user's id, with the schedule it had."""
-    [before] = [
-        s for s in listed(env, ELIGIBLE) if s["scheduleInfo"]["expiration"]["type"] == "afterDateTime"
-    ]
-    old = before["principalId"]
-    leave_mail_groups(env, old)
+    user = env.graph(
+        "POST",
+        "users",
+        {
+            "accountEnabled": True,
+            "displayName": "Pim Tester",
+            "mailNickname": "pim.tester",
+            "userPrincipalName": "pim.tester@contoso.onmicrosoft.com",
+            "passwordProfile": {"password": "Xy!9-long-enough-Pw", "forceChangePasswordNextSignIn": True},
+        },
+    )
+    old = user["id"]
+    today = dt.datetime.now(dt.timezone.utc)
+    start, end = (f"{(today + dt.timedelta(days=n)):%Y-%m-%d}T00:00:00Z" for n in (-10, 60))
+    info = {"startDateTime": start, "expiration": {"type": "afterDateTime", "endDateTime": end}}
+    target = {"principalId": old, "roleDefinitionId": HELPDESK_ADMIN, "directoryScopeId": "/"}
+    request(env, "roleEligibility", "adminAssign", target, scheduleInfo=info)
+    [before] = of(env, ELIGIBLE, old)
+    env.ok("backup")
     env.graph("DELETE", f"users/{old}")
     env.graph("DELETE", f"directory/deletedItems/{old}")
     assert of(env, ELIGIBLE, old) == []
     env.ok("backup")
     plan = env.plan(old)
-    assert ("roleEligibilitySchedules", "recreate") in {(a["type"], a["action"]) for a in plan["actions"]}
+    assert sorted((a["type"], a["action"]) for a in plan["actions"]) == [
+        ("roleEligibilitySchedules", "recreate"),
+        ("users", "recreate"),
+    ]
     env.restore(old, "--allow-privileged")
     new = idmap(env)["ids"][old]
     [after] = of(env, ELIGIBLE, new)
-    assert after["roleDefinitionId"] == before["roleDefinitionId"]
+    assert after["roleDefinitionId"] == HELPDESK_ADMIN
     assert after["scheduleInfo"] == before["scheduleInfo"]
     env.assert_empty(old)
+    env.assert_empty()
 
 
 def test_a_time_bound_assignment_comes_back_time_bound(env: Env) -> None:
