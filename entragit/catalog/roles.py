@@ -119,7 +119,7 @@ def _schedules(name: str, requests: str, extra: str, **fields: object) -> Object
 ROLE_ELIGIBILITY_SCHEDULES: ObjectType = _schedules(
     "roleEligibilitySchedules",
     "roleEligibilityScheduleRequests",
-    "createdUsing createdDateTime modifiedDateTime",
+    "createdDateTime modifiedDateTime",
     exclude_when=(("memberType", "Inherited"), ("memberType", "Group")),
     rank=91,
     notes="Eligible role assignments, restored through adminAssign with their start and end; one whose "
@@ -129,7 +129,7 @@ ROLE_ELIGIBILITY_SCHEDULES: ObjectType = _schedules(
 ROLE_ASSIGNMENT_SCHEDULES: ObjectType = _schedules(
     "roleAssignmentSchedules",
     "roleAssignmentScheduleRequests",
-    "assignmentType createdUsing createdDateTime modifiedDateTime",
+    "assignmentType createdDateTime modifiedDateTime",
     # Only the active assignments that end: a permanent one is a plain role assignment, kept as such.
     exclude_when=(
         ("memberType", "Inherited"),

@@ -121,6 +121,8 @@ def test_incremental_backup_sees_a_new_eligibility_and_a_changed_rule(env: Env) 
     assert "maximumDuration: P30D" in (env.root / POLICIES / f"{pid}.yaml").read_text()
     log = git(env, "log", "-1", "--format=%B")
     assert "roleEligibilitySchedules: added Helpdesk Administrator → " in log, log
+    versions = env.ok("versions", f"{POLICIES}/{pid}.yaml").output
+    assert "created" in versions and versions.count("\n") >= 3, versions
     shown = env.ok("show", f"{POLICIES}/{pid}.yaml").output
     assert "P30D" in shown
     compared = env.ok("compare", f"{POLICIES}/{pid}.yaml", env.baseline).output
@@ -296,3 +298,18 @@ def test_a_schedule_that_ended_is_skipped(env: Env, monkeypatch: pytest.MonkeyPa
     env.restore("--all")
     assert of(env, ACTIVE, principal) == [] and of(env, ASSIGNMENTS, principal) == []
     nothing_to_write(env)
+
+
+def test_apply_prune_ends_an_eligibility_through_admin_remove(env: Env) -> None:
+    """A removed eligibility file in the work tree: `apply --prune` ends the schedule with an adminRemove
+    request (schedules have no DELETE), and a removed activation file is left alone."""
+    [eligible] = [
+        s for s in listed(env, ELIGIBLE) if s["scheduleInfo"]["expiration"]["type"] == "noExpiration"
+    ]
+    activation = timed(env, "Activated")
+    (env.root / ELIGIBLE / f"{eligible['id']}.yaml").unlink()
+    (env.root / ACTIVE / f"{activation['id']}.yaml").unlink()
+    out = env.ok("apply", "--prune", "--yes", "--allow-mass-change", "--allow-privileged").output
+    assert "delete" in out and "is never restored" in out, out
+    assert of(env, ELIGIBLE, eligible["principalId"]) == []
+    assert [s["id"] for s in of(env, ACTIVE, activation["principalId"])] == [activation["id"]]
