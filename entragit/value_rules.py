@@ -997,6 +997,56 @@ RESOURCES: Mapping[str, Resource] = {
             (_one_scope,),
         ),
         _resource(
+            "roleManagement/directory/roleEligibilitySchedules",
+            "resources/unifiedroleeligibilityschedule.md api/rbacapplication-post-roleeligibilityschedulerequests.md",
+            """
+            appScopeId string
+            directoryScopeId string
+            principalId string rule=guid
+            roleDefinitionId string
+            scheduleInfo object
+            scheduleInfo.expiration.type string enum=expirationPatternType : notSpecified noExpiration afterDateTime afterDuration
+            scheduleInfo.recurrence.pattern.daysOfWeek string* enum=dayOfWeek : sunday monday tuesday wednesday thursday friday saturday
+            scheduleInfo.recurrence.pattern.firstDayOfWeek string enum=dayOfWeek : sunday monday tuesday wednesday thursday friday saturday
+            scheduleInfo.recurrence.pattern.index string enum=weekIndex : first second third fourth last
+            scheduleInfo.recurrence.pattern.type string enum=recurrencePatternType : daily weekly absoluteMonthly relativeMonthly absoluteYearly relativeYearly
+            scheduleInfo.recurrence.range.type string enum=recurrenceRangeType : endDate noEnd numbered
+            """,
+            "principalId roleDefinitionId scheduleInfo",
+            (_one_scope,),
+        ),
+        _resource(
+            "roleManagement/directory/roleAssignmentSchedules",
+            "resources/unifiedroleassignmentschedule.md api/rbacapplication-post-roleassignmentschedulerequests.md",
+            """
+            appScopeId string
+            directoryScopeId string
+            principalId string rule=guid
+            roleDefinitionId string
+            scheduleInfo object
+            scheduleInfo.expiration.type string enum=expirationPatternType : notSpecified noExpiration afterDateTime afterDuration
+            scheduleInfo.recurrence.pattern.daysOfWeek string* enum=dayOfWeek : sunday monday tuesday wednesday thursday friday saturday
+            scheduleInfo.recurrence.pattern.firstDayOfWeek string enum=dayOfWeek : sunday monday tuesday wednesday thursday friday saturday
+            scheduleInfo.recurrence.pattern.index string enum=weekIndex : first second third fourth last
+            scheduleInfo.recurrence.pattern.type string enum=recurrencePatternType : daily weekly absoluteMonthly relativeMonthly absoluteYearly relativeYearly
+            scheduleInfo.recurrence.range.type string enum=recurrenceRangeType : endDate noEnd numbered
+            """,
+            "principalId roleDefinitionId scheduleInfo",
+            (_one_scope,),
+        ),
+        _resource(
+            "policies/roleManagementPolicies",
+            "resources/unifiedrolemanagementpolicy.md api/unifiedrolemanagementpolicyrule-update.md",
+            """
+            rules object*
+            """,
+        ),
+        _resource(
+            "policies/roleManagementPolicyAssignments",
+            "resources/unifiedrolemanagementpolicyassignment.md",
+            "",
+        ),
+        _resource(
             "oauth2PermissionGrants",
             "resources/oauth2permissiongrant.md api/oauth2permissiongrant-post.md",
             """
