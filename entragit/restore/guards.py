@@ -5,7 +5,8 @@
   --prune`: a file removed by mistake must not take its object along unasked).
 - `--allow-privileged`: a change to a privileged directory role assignment (or PIM eligibility or
   time-bound assignment), to a user or group holding or eligible for a privileged role (at the latest
-  backup or the revision restored to), or to the members of such a group.
+  backup or the revision restored to), to the members of such a group, or to a privileged role's PIM
+  settings (the rules that say how it is activated).
   Role ids are the built-in role template ids Microsoft marks PRIVILEGED (Microsoft Entra built-in roles,
   "Privileged roles and permissions").
 """
@@ -47,21 +48,30 @@ PRIVILEGED_ROLES = frozenset(
 
 
 def privileged_principals(backup: Backup, revisions: Iterable[str]) -> set[str]:
-    """Ids of users, groups and service principals holding a privileged role at the latest backup or at
-    any of the revisions restored to (a deleted admin's assignments are gone from the latest one)."""
+    """Ids of users, groups and service principals holding (or eligible for) a privileged role at the latest
+    backup or at any of the revisions restored to (a deleted admin's assignments are gone from the latest
+    one), and of what else a privileged role's files tie to it (its PIM settings policy): whatever an object
+    named by a role (`named_by`) names besides the role."""
     held: set[str] = set()
     for rev in {backup.revision(None).sha, *revisions}:
-        paths = [p for p in backup.object_paths(rev) if _grants_role(catalog.type_for_path(p))]
+        paths = [p for p in backup.object_paths(rev) if _named_by_role(catalog.type_for_path(p))]
         for path, text in zip(paths, backup.read_files(rev, paths), strict=True):
             obj = canonical.load(text, source=path) if text is not None else {}
-            if obj.get("roleDefinitionId") in PRIVILEGED_ROLES and obj.get("principalId"):
-                held.add(str(obj["principalId"]))
+            if obj.get("roleDefinitionId") in PRIVILEGED_ROLES:
+                t = catalog.type_for_path(path)
+                assert t is not None  # (the paths were chosen by their type)
+                held.update(str(obj[k]) for k in t.named_by[1:] if obj.get(k))
     return held
+
+
+def _named_by_role(t: catalog.ObjectType | None) -> bool:
+    """Role assignments, PIM schedules and the ties of PIM settings to their role."""
+    return t is not None and "roleDefinitionId" in t.named_by[:1]
 
 
 def _grants_role(t: catalog.ObjectType | None) -> bool:
     """Role assignments and PIM schedules: restorable objects named by the role they give."""
-    return t is not None and t.restorable and "roleDefinitionId" in t.named_by
+    return t is not None and t.restorable and _named_by_role(t)
 
 
 def is_privileged(a: Action, holders: set[str]) -> bool:

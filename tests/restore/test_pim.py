@@ -141,7 +141,9 @@ def test_a_changed_rule_is_patched_back(env: Env) -> None:
     env.graph("PATCH", path, rule)
     plan = env.plan()
     assert actions(plan) == [("roleManagementPolicies", "update", "")], plan
-    env.restore("--all")
+    refused = env.run("restore", "--yes", "--all")  # how Global Administrator is activated: privileged
+    assert refused.exit_code == 2 and "--allow-privileged" in refused.output
+    env.restore("--all", "--allow-privileged")
     live = env.graph("GET", path)
     assert (live["isExpirationRequired"], live["maximumDuration"]) == (False, "P365D")
     env.assert_empty()
