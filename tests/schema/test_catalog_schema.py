@@ -164,6 +164,15 @@ DOCUMENTED: tuple[Documented, ...] = (
     Documented(
         "permission-path",
         "roleManagementPolicies",
+        "POST policies/roleManagementPolicies/{id}/rules",
+        "api-reference/v1.0/resources/unifiedrolemanagementpolicy.md",
+        "no such call: a policy's rules are a fixed set Entra keeps (the resource lists no create for "
+        "them), so a live policy always has every rule its file has and restore only PATCHes them; the "
+        "generic new-item POST of a {ref} write action is never reached",
+    ),
+    Documented(
+        "permission-path",
+        "roleManagementPolicies",
         "PATCH policies/roleManagementPolicies/{id}/rules/{ref}",
         "api-reference/v1.0/api/unifiedrolemanagementpolicyrule-update.md",
         "the permissions file lists the rule update as delegated only; the page (learn.microsoft.com, 2026) "
