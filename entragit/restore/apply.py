@@ -159,7 +159,12 @@ class Writer:
         out: list[Write] = []
         for prop in [p for p in body if p in actions]:
             template, value = actions[prop], body.pop(prop)
-            if "{ref}" in template:
+            if template.endswith("/assignLicense"):
+                old = next(c.old for c in a.changes if c.path == prop)
+                change = accounts.licence_change(old, value)
+                if change is not None:
+                    out.append(self._write(a, "POST", template.format(id=a.id), change))
+            elif "{ref}" in template:
                 # each item on its own path: PATCHed when live has it (its id is the path), else POSTed to
                 # the collection (a definition's new allowed value)
                 old = {i.get("id"): i for i in _dicts(next(c.old for c in a.changes if c.path == prop))}
@@ -225,8 +230,12 @@ class Writer:
     def _create_body(self, a: Action) -> dict[str, Any]:
         """The creatable properties, references to objects recreated so far rewritten (those Graph sets only
         by an update, `update_only`, and those written through an action, `written_after_create`, follow
-        the POST)."""
-        body = {c.path: c.new for c in self._current(a, a.changes) if c.path not in a.type.update_only}
+        the POST; licences follow it through assignLicense: `_licences`)."""
+        body = {
+            c.path: c.new
+            for c in self._current(a, a.changes)
+            if c.path not in a.type.update_only and c.path != "assignedLicenses"
+        }
         for prop in a.type.written_after_create:
             body.pop(prop, None)
         for prop, inner, key, value in a.type.create_keeps:
@@ -253,6 +262,7 @@ class Writer:
             and not later
             and not t.written_after_create
             and not t.sub_collections
+            and not accounts.licences(a.desired)
         )
 
     def _update_after_create(self, a: Action, new: str, done: str) -> str:
@@ -367,12 +377,13 @@ class Writer:
         return f"; {', '.join(written)} written" if written else ""
 
     def _licences(self, a: Action, new: str) -> str:
-        """assignLicense after creation (assignedLicenses is read-only on PATCH, user-assignlicense.md)."""
-        body = accounts.licences(a.desired) if a.type.name == "users" else None
+        """assignLicense after creation (assignedLicenses is read-only on PATCH: user-assignlicense.md,
+        group-assignlicense.md)."""
+        body = accounts.licences(a.desired) if a.type.name in accounts.LICENSED else None
         if body is None:
             return ""
         try:
-            self._send(a, "POST", f"users/{new}/assignLicense", body)
+            self._send(a, "POST", f"{a.type.path}/{new}/assignLicense", body)
         except GraphError as exc:
             raise _Partly(f"created as {new}, but licences not assigned: {exc}") from None
         return f"; {len(body['addLicenses'])} licence(s) assigned"
