@@ -127,11 +127,12 @@ GROUPS: ObjectType = _directory_type(
         createdDateTime expirationDateTime renewedDateTime mail proxyAddresses onPremisesDomainName
         onPremisesLastSyncDateTime onPremisesNetBiosName onPremisesSamAccountName
         onPremisesSecurityIdentifier onPremisesSyncEnabled onPremisesProvisioningErrors securityIdentifier
-        assignedLabels assignedLicenses licenseProcessingState hasMembersWithLicenseErrors
-        serviceProvisioningErrors
+        assignedLabels licenseProcessingState hasMembersWithLicenseErrors serviceProvisioningErrors
         """
     ),
     create_only=_names("isAssignableToRole resourceBehaviorOptions resourceProvisioningOptions"),
+    # Read-only on PATCH (group.md); group-assignlicense.md adds and removes them, with disabledPlans.
+    write_actions=(("assignedLicenses", "groups/{id}/assignLicense"),),
     # group-post-groups.md: created Private (security) or Public (Microsoft 365) when not given; older
     # groups can still read null, which no PATCH brings back (visibility accepts Private, Public,
     # HiddenMembership only)
