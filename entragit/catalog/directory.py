@@ -97,7 +97,20 @@ USERS: ObjectType = _directory_type(
         customSecurityAttributes.*.*
         """
     ),
-    relationships=(_USER_MANAGER,),
+    relationships=(
+        _USER_MANAGER,
+        # user.md: sponsors "Supports $expand", with $select nested (user-list-sponsors.md); a user delta
+        # query does not track them (delta-query-overview.md), so they are read each run for guests, whom
+        # sponsors are for, through users?$filter=userType eq 'Guest' (docs/graph.md, Sponsors).
+        _links(
+            "sponsors",
+            "users",
+            ("users", "groups"),
+            via_delta=False,
+            expand="sponsors($select=id)",
+            only_when=("userType", "Guest"),
+        ),
+    ),
     extension_target="User",
     derived=(_AGENT_USER,),
     **VALUES_FIELDS,
