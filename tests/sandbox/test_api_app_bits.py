@@ -153,6 +153,27 @@ def test_sponsors_are_users_and_groups_added_and_removed_by_ref(ga: Graph) -> No
     assert [i["id"] for i in ga.get(path).json()["value"]] == [gid(1)]
 
 
+def test_guests_are_listed_with_their_sponsors_in_one_filtered_expanded_listing(ga: Graph) -> None:
+    """The read a backup makes each run instead of delta: users?$filter=userType eq 'Guest' with
+    $expand=sponsors($select=id). user.md: userType supports $filter with eq, sponsors supports $expand;
+    aad-advanced-queries.md: eq is a default filter (no ConsistencyLevel, which would rule out $expand);
+    user-list-sponsors.md: $select inside $expand. Only guests come back, each with its sponsors."""
+    assert ga.patch(f"users/{uid(3)}", {"userType": "Guest"}).status_code == 204
+    assert ga.post(f"users/{uid(3)}/sponsors/$ref", ga.ref(uid(1))).status_code == 204
+    params = {
+        "$filter": "userType eq 'Guest'",
+        "$select": "id",
+        "$expand": "sponsors($select=id)",
+        "$top": "100",
+    }
+    r = ga.get("users", params)
+    assert r.status_code == 200, r.text
+    listed = {u["id"]: [s["id"] for s in u["sponsors"]] for u in r.json()["value"]}
+    assert listed[uid(3)] == [uid(1)]
+    everyone = ga.get("users", {"$select": "id,userType", "$top": "999"}).json()["value"]
+    assert set(listed) == {u["id"] for u in everyone if u.get("userType") == "Guest"}
+
+
 def test_sponsors_are_not_tracked_by_user_delta(ga: Graph) -> None:
     """concepts/delta-query-overview.md: a user delta query tracks the manager relationship only."""
     r = ga.get("users/delta", {"$select": "displayName,sponsors"})
