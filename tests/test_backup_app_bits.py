@@ -10,9 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
+from live_helpers import cli_env
 from test_backup import Env, make_repo
 
 from entragit import catalog
+from entragit.cli import cli
 from entragit.sandbox.server import Sandbox
 
 APPLICATIONS, SERVICE_PRINCIPALS = catalog.by_name("applications"), catalog.by_name("servicePrincipals")
@@ -121,3 +124,25 @@ def test_a_failed_guests_listing_changes_no_users_file(env: Env) -> None:
     r = env.backup()
     assert r.ok and r.types["users"].mode == "delta"
     assert env.load(guest_path)["sponsors"] == guest["sponsors"][1:]
+
+
+def test_history_shows_a_credential_change(env: Env) -> None:
+    """versions, show and compare read the items like any other value of the file; compare … live reads
+    them as a backup does (no difference right after one)."""
+    assert env.backup().ok
+    _, app = _owner(env, APPLICATIONS, "federatedIdentityCredentials")
+    fics = f"applications/{app['id']}/federatedIdentityCredentials"
+    env.graph("PATCH", f"{fics}/github-main", {"subject": "repo:contoso/portal:environment:prod"})
+    assert env.backup().ok
+
+    def run(*args: str) -> str:
+        r = CliRunner().invoke(cli, [args[0], "--repo", str(env.root), *args[1:]], env=cli_env(env.box))
+        assert r.exit_code == 0, r.output
+        return r.output
+
+    assert "federatedIdentityCredentials" in run("versions", app["id"]).splitlines()[2]
+    assert "repo:contoso/portal:environment:prod" in run("show", app["id"])
+    compared = run("compare", app["id"])
+    assert "repo:contoso/contoso-expense-portal:ref:refs/heads/main" in compared
+    assert "repo:contoso/portal:environment:prod" in compared
+    assert "federatedIdentityCredentials" not in run("compare", app["id"], "live")
