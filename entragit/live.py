@@ -160,8 +160,8 @@ def with_side(
     """links plus the `only_when` relationships that apply to item, from what the side listing read of it.
 
     An object the side listing did not return although the relationship applies to it (it became a guest
-    after that listing) gets no value here: its file keeps what it had (`file_links`), never an empty list
-    on no evidence."""
+    after that listing) gets no value here, never an empty list on no evidence: an incremental run keeps
+    its file's, a full one leaves the key out until the next run's listing has it."""
     for rel in t.relationships:
         if rel.only_when is not None and rel.applies(item) and side is not None and rel.name in side:
             links[rel.name] = side[rel.name]
