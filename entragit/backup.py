@@ -421,8 +421,9 @@ class _Run:
 
     def _incremental(self, out: _Outcome, link: str, old: Mapping[str, Any]) -> None:
         t = out.t
-        side = self.reader.side_links(t)
-        rnd = self.reader.delta_round(t, link)
+        with self.reader.beside(t) as side_job:
+            rnd = self.reader.delta_round(t, link)
+        side = side_job.result()
         digests = dict(old.get("digests") or {})
         seats = dict(old.get("seats") or {})
         previously_soft = set(old.get("soft") or [])

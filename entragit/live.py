@@ -13,6 +13,7 @@ which reads them from the backup repository.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import os
@@ -706,9 +707,11 @@ class Reader:
         holding the round until it ends would cost gigabytes, and decoding and rendering it on the thread
         that follows its links would make that thread the run's bottleneck. Each page's links were found in
         its bytes and followed before it was decoded, so a page whose decoded links differ (or that is not
-        JSON) ends the round with a GraphError. Backup and the whole-tenant plan both read a round here."""
+        JSON) ends the round with a GraphError. Backup and the whole-tenant plan both read a round here.
+
+        The relationships read beside the round (`side_links`: guests' sponsors) are read meanwhile, a chain
+        of pages of its own; the round's pages wait for them, undecoded, while the round goes on."""
         drop = self.drop(t)
-        side = self.side_links(t)
         in_flight: deque[tuple[RawPage, Future[RenderedPage]]] = deque()
 
         def checked(raw: RawPage, page: RenderedPage) -> RenderedPage:
@@ -725,7 +728,7 @@ class Reader:
                 raw, job = in_flight.popleft()
                 yield checked(raw, job.result())
 
-        for raw in self.raw_delta_pages(t):
+        def hand_on(raw: RawPage, side: Mapping[str, Mapping[str, Any]]) -> Iterator[RenderedPage]:
             # A one-page round is not worth the workers' start.
             if (raw.next_link or in_flight) and pool.available():
                 job = pool.submit(render_round_page, t.name, drop, raw.content, seat, side)
@@ -733,6 +736,17 @@ class Reader:
                 yield from settled(RENDER_AHEAD)
             else:
                 yield checked(raw, render_round_page(t.name, drop, raw.content, seat, side))
+
+        with self.beside(t) as side_job:
+            held: list[RawPage] = []
+            for raw in self.raw_delta_pages(t):
+                held.append(raw)
+                if side_job.done():
+                    for page in held:
+                        yield from hand_on(page, side_job.result())
+                    held.clear()
+            for page in held:
+                yield from hand_on(page, side_job.result())
         yield from settled(0)
 
     def rendered_round_with_values(
@@ -784,6 +798,12 @@ class Reader:
         merged = {**obj, **{p: values.get(p) for p in props}}
         links = {r.name: obj[r.name] for r in t.relationships if r.name in obj}
         return render.canonical_of(t, merged, links, self.drop(t))
+
+    @contextlib.contextmanager
+    def beside(self, t: ObjectType) -> Iterator[Future[dict[str, dict[str, Any]]]]:
+        """`side_links(t)` read on a thread of its own while the caller follows the type's delta round."""
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="entragit-side") as reader:
+            yield reader.submit(self.side_links, t)
 
     def latest_delta_link(self, t: ObjectType) -> str | None:
         """A deltaLink for "from now on" ($deltatoken=latest), taken before a plain listing."""
