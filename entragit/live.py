@@ -285,6 +285,14 @@ def prefetched(pages: Iterator[P], depth: int = 3) -> Iterator[P]:
 # ---------------------------------------------------------------------------------------------------- reader
 
 
+def keyed(t: ObjectType, obj: dict[str, Any]) -> dict[str, Any]:
+    """The object with its key (catalog `key`) as its `id`, for a type Graph keys otherwise: files, id maps
+    and plans all name objects by `id`."""
+    if t.key != "id" and obj.get(t.key):
+        obj["id"] = obj[t.key]
+    return obj
+
+
 class Reader:
     """Reads catalog types from Graph as a backup with this configuration writes them."""
 
@@ -632,7 +640,28 @@ class Reader:
     def _list(self, t: ObjectType, params: dict[str, str], rel: Relationship | None) -> list[dict[str, Any]]:
         if rel is not None:
             params = {**params, "$expand": rel.expand, "$top": EXPAND_TOP}
-        return list(self.client.list(t.path, params, required_permission=self.permission(t)))
+        items = [
+            keyed(t, o)
+            for o in self.client.list(t.path, params, required_permission=self.permission(t))
+            if isinstance(o, dict)
+        ]
+        if t.contained:
+            self.client.map_concurrent(lambda o: self._contain(t, o), items)
+        return items
+
+    def _contain(self, t: ObjectType, obj: dict[str, Any]) -> None:
+        """Add the object's contained entities (catalog `contained`), each read on its own path; a 404
+        means the object has none (a partner without a cross-tenant sync policy)."""
+        for name in t.contained:
+            try:
+                got = self.client.get(
+                    f"{t.item_path(str(obj['id']))}/{name}", required_permission=self.permission(t)
+                )
+            except GraphError as exc:
+                if exc.status != 404:
+                    raise
+                got = None
+            obj[name] = got
 
     @staticmethod
     def _take_inline(
@@ -841,7 +870,7 @@ class Reader:
         """Whether the live (not deleted) object is there: 404 is the only 'no'."""
         try:
             self.client.get(
-                f"{t.path}/{object_id}", {"$select": "id"}, required_permission=self.permission(t)
+                f"{t.path}/{object_id}", {"$select": t.key}, required_permission=self.permission(t)
             )
         except GraphError as exc:
             if exc.status != 404:
@@ -984,6 +1013,9 @@ class Reader:
 
         raw = get(t.item_path(object_id))
         if raw is not None:
+            raw = keyed(t, raw)
+            if t.contained:
+                self._contain(t, raw)
             rels = [r for r in t.relationships if r.applies(raw)] if not t.singleton else []
             links = self.relationships(t, [object_id], rels)[object_id] if rels else {}
             return self.canonical(t, raw, links)

@@ -1181,6 +1181,153 @@ RESOURCES: Mapping[str, Resource] = {
             (_one_block_action,),
         ),
         _resource(
+            "policies/crossTenantAccessPolicy",
+            "resources/crosstenantaccesspolicy.md api/crosstenantaccesspolicy-update.md",
+            """
+            allowedCloudEndpoints string* : microsoftonline.com microsoftonline.us partner.microsoftonline.cn
+            displayName string
+            """,
+        ),
+        _resource(
+            "policies/crossTenantAccessPolicy/default",
+            "resources/crosstenantaccesspolicyconfigurationdefault.md "
+            "api/crosstenantaccesspolicyconfigurationdefault-update.md",
+            """
+            automaticUserConsentSettings object
+            automaticUserConsentSettings.inboundAllowed boolean
+            automaticUserConsentSettings.outboundAllowed boolean
+            b2bCollaborationInbound object
+            b2bCollaborationInbound.devices.mode string enum=crossTenantAccessPolicyTargetConfigurationAccessType : allowed blocked
+            b2bCollaborationInbound.applications.accessType string enum=crossTenantAccessPolicyTargetConfigurationAccessType : allowed blocked
+            b2bCollaborationInbound.applications.targets object*
+            b2bCollaborationInbound.applications.targets[].target string
+            b2bCollaborationInbound.applications.targets[].targetType string enum=crossTenantAccessPolicyTargetType : user group application
+            b2bCollaborationInbound.usersAndGroups.accessType string enum=crossTenantAccessPolicyTargetConfigurationAccessType : allowed blocked
+            b2bCollaborationInbound.usersAndGroups.targets object*
+            b2bCollaborationInbound.usersAndGroups.targets[].target string
+            b2bCollaborationInbound.usersAndGroups.targets[].targetType string enum=crossTenantAccessPolicyTargetType : user group application
+            b2bCollaborationOutbound object
+            b2bCollaborationOutbound.devices.mode string enum=crossTenantAccessPolicyTargetConfigurationAccessType : allowed blocked
+            b2bCollaborationOutbound.applications.accessType string enum=crossTenantAccessPolicyTargetConfigurationAccessType : allowed blocked
+            b2bCollaborationOutbound.applications.targets object*
+            b2bCollaborationOutbound.applications.targets[].target string
+            b2bCollaborationOutbound.applications.targets[].targetType string enum=crossTenantAccessPolicyTargetType : user group application
+            b2bCollaborationOutbound.usersAndGroups.accessType string enum=crossTenantAccessPolicyTargetConfigurationAccessType : allowed blocked
+            b2bCollaborationOutbound.usersAndGroups.targets object*
+            b2bCollaborationOutbound.usersAndGroups.targets[].target string
+            b2bCollaborationOutbound.usersAndGroups.targets[].targetType string enum=crossTenantAccessPolicyTargetType : user group application
+            b2bDirectConnectInbound object
+            b2bDirectConnectInbound.devices.mode string enum=crossTenantAccessPolicyTargetConfigurationAccessType : allowed blocked
+            b2bDirectConnectInbound.applications.accessType string enum=crossTenantAccessPolicyTargetConfigurationAccessType : allowed blocked
+            b2bDirectConnectInbound.applications.targets object*
+            b2bDirectConnectInbound.applications.targets[].target string
+            b2bDirectConnectInbound.applications.targets[].targetType string enum=crossTenantAccessPolicyTargetType : user group application
+            b2bDirectConnectInbound.usersAndGroups.accessType string enum=crossTenantAccessPolicyTargetConfigurationAccessType : allowed blocked
+            b2bDirectConnectInbound.usersAndGroups.targets object*
+            b2bDirectConnectInbound.usersAndGroups.targets[].target string
+            b2bDirectConnectInbound.usersAndGroups.targets[].targetType string enum=crossTenantAccessPolicyTargetType : user group application
+            b2bDirectConnectOutbound object
+            b2bDirectConnectOutbound.devices.mode string enum=crossTenantAccessPolicyTargetConfigurationAccessType : allowed blocked
+            b2bDirectConnectOutbound.applications.accessType string enum=crossTenantAccessPolicyTargetConfigurationAccessType : allowed blocked
+            b2bDirectConnectOutbound.applications.targets object*
+            b2bDirectConnectOutbound.applications.targets[].target string
+            b2bDirectConnectOutbound.applications.targets[].targetType string enum=crossTenantAccessPolicyTargetType : user group application
+            b2bDirectConnectOutbound.usersAndGroups.accessType string enum=crossTenantAccessPolicyTargetConfigurationAccessType : allowed blocked
+            b2bDirectConnectOutbound.usersAndGroups.targets object*
+            b2bDirectConnectOutbound.usersAndGroups.targets[].target string
+            b2bDirectConnectOutbound.usersAndGroups.targets[].targetType string enum=crossTenantAccessPolicyTargetType : user group application
+            inboundTrust object
+            inboundTrust.isCompliantDeviceAccepted boolean
+            inboundTrust.isHybridAzureADJoinedDeviceAccepted boolean
+            inboundTrust.isMfaAccepted boolean
+            invitationRedemptionIdentityProviderConfiguration object
+            invitationRedemptionIdentityProviderConfiguration.fallbackIdentityProvider string enum=b2bIdentityProvidersType : azureActiveDirectory externalFederation socialIdentityProviders emailOneTimePasscode microsoftAccount defaultConfiguredIdp
+            invitationRedemptionIdentityProviderConfiguration.primaryIdentityProviderPrecedenceOrder string* enum=b2bIdentityProvidersType : azureActiveDirectory externalFederation socialIdentityProviders emailOneTimePasscode microsoftAccount defaultConfiguredIdp
+            tenantRestrictions object
+            tenantRestrictions.applications.accessType string enum=crossTenantAccessPolicyTargetConfigurationAccessType : allowed blocked
+            tenantRestrictions.applications.targets object*
+            tenantRestrictions.applications.targets[].target string
+            tenantRestrictions.applications.targets[].targetType string enum=crossTenantAccessPolicyTargetType : user group application
+            tenantRestrictions.devices.mode string enum=crossTenantAccessPolicyTargetConfigurationAccessType : allowed blocked
+            tenantRestrictions.usersAndGroups.accessType string enum=crossTenantAccessPolicyTargetConfigurationAccessType : allowed blocked
+            tenantRestrictions.usersAndGroups.targets object*
+            tenantRestrictions.usersAndGroups.targets[].target string
+            tenantRestrictions.usersAndGroups.targets[].targetType string enum=crossTenantAccessPolicyTargetType : user group application
+            """,
+        ),
+        _resource(
+            "policies/crossTenantAccessPolicy/partners",
+            "resources/crosstenantaccesspolicyconfigurationpartner.md "
+            "api/crosstenantaccesspolicy-post-partners.md "
+            "api/crosstenantaccesspolicyconfigurationpartner-put-identitysynchronization.md",
+            """
+            automaticUserConsentSettings object
+            automaticUserConsentSettings.inboundAllowed boolean
+            automaticUserConsentSettings.outboundAllowed boolean
+            b2bCollaborationInbound object
+            b2bCollaborationInbound.devices.mode string enum=crossTenantAccessPolicyTargetConfigurationAccessType : allowed blocked
+            b2bCollaborationInbound.applications.accessType string enum=crossTenantAccessPolicyTargetConfigurationAccessType : allowed blocked
+            b2bCollaborationInbound.applications.targets object*
+            b2bCollaborationInbound.applications.targets[].target string
+            b2bCollaborationInbound.applications.targets[].targetType string enum=crossTenantAccessPolicyTargetType : user group application
+            b2bCollaborationInbound.usersAndGroups.accessType string enum=crossTenantAccessPolicyTargetConfigurationAccessType : allowed blocked
+            b2bCollaborationInbound.usersAndGroups.targets object*
+            b2bCollaborationInbound.usersAndGroups.targets[].target string
+            b2bCollaborationInbound.usersAndGroups.targets[].targetType string enum=crossTenantAccessPolicyTargetType : user group application
+            b2bCollaborationOutbound object
+            b2bCollaborationOutbound.devices.mode string enum=crossTenantAccessPolicyTargetConfigurationAccessType : allowed blocked
+            b2bCollaborationOutbound.applications.accessType string enum=crossTenantAccessPolicyTargetConfigurationAccessType : allowed blocked
+            b2bCollaborationOutbound.applications.targets object*
+            b2bCollaborationOutbound.applications.targets[].target string
+            b2bCollaborationOutbound.applications.targets[].targetType string enum=crossTenantAccessPolicyTargetType : user group application
+            b2bCollaborationOutbound.usersAndGroups.accessType string enum=crossTenantAccessPolicyTargetConfigurationAccessType : allowed blocked
+            b2bCollaborationOutbound.usersAndGroups.targets object*
+            b2bCollaborationOutbound.usersAndGroups.targets[].target string
+            b2bCollaborationOutbound.usersAndGroups.targets[].targetType string enum=crossTenantAccessPolicyTargetType : user group application
+            b2bDirectConnectInbound object
+            b2bDirectConnectInbound.devices.mode string enum=crossTenantAccessPolicyTargetConfigurationAccessType : allowed blocked
+            b2bDirectConnectInbound.applications.accessType string enum=crossTenantAccessPolicyTargetConfigurationAccessType : allowed blocked
+            b2bDirectConnectInbound.applications.targets object*
+            b2bDirectConnectInbound.applications.targets[].target string
+            b2bDirectConnectInbound.applications.targets[].targetType string enum=crossTenantAccessPolicyTargetType : user group application
+            b2bDirectConnectInbound.usersAndGroups.accessType string enum=crossTenantAccessPolicyTargetConfigurationAccessType : allowed blocked
+            b2bDirectConnectInbound.usersAndGroups.targets object*
+            b2bDirectConnectInbound.usersAndGroups.targets[].target string
+            b2bDirectConnectInbound.usersAndGroups.targets[].targetType string enum=crossTenantAccessPolicyTargetType : user group application
+            b2bDirectConnectOutbound object
+            b2bDirectConnectOutbound.devices.mode string enum=crossTenantAccessPolicyTargetConfigurationAccessType : allowed blocked
+            b2bDirectConnectOutbound.applications.accessType string enum=crossTenantAccessPolicyTargetConfigurationAccessType : allowed blocked
+            b2bDirectConnectOutbound.applications.targets object*
+            b2bDirectConnectOutbound.applications.targets[].target string
+            b2bDirectConnectOutbound.applications.targets[].targetType string enum=crossTenantAccessPolicyTargetType : user group application
+            b2bDirectConnectOutbound.usersAndGroups.accessType string enum=crossTenantAccessPolicyTargetConfigurationAccessType : allowed blocked
+            b2bDirectConnectOutbound.usersAndGroups.targets object*
+            b2bDirectConnectOutbound.usersAndGroups.targets[].target string
+            b2bDirectConnectOutbound.usersAndGroups.targets[].targetType string enum=crossTenantAccessPolicyTargetType : user group application
+            identitySynchronization object
+            identitySynchronization.displayName string
+            identitySynchronization.userSyncInbound object
+            identitySynchronization.userSyncInbound.isSyncAllowed boolean
+            inboundTrust object
+            inboundTrust.isCompliantDeviceAccepted boolean
+            inboundTrust.isHybridAzureADJoinedDeviceAccepted boolean
+            inboundTrust.isMfaAccepted boolean
+            isServiceProvider boolean
+            tenantId string rule=guid
+            tenantRestrictions object
+            tenantRestrictions.applications.accessType string enum=crossTenantAccessPolicyTargetConfigurationAccessType : allowed blocked
+            tenantRestrictions.applications.targets object*
+            tenantRestrictions.applications.targets[].target string
+            tenantRestrictions.applications.targets[].targetType string enum=crossTenantAccessPolicyTargetType : user group application
+            tenantRestrictions.devices.mode string enum=crossTenantAccessPolicyTargetConfigurationAccessType : allowed blocked
+            tenantRestrictions.usersAndGroups.accessType string enum=crossTenantAccessPolicyTargetConfigurationAccessType : allowed blocked
+            tenantRestrictions.usersAndGroups.targets object*
+            tenantRestrictions.usersAndGroups.targets[].target string
+            tenantRestrictions.usersAndGroups.targets[].targetType string enum=crossTenantAccessPolicyTargetType : user group application
+            """,
+            "tenantId",
+        ),
+        _resource(
             "organization",
             "resources/organization.md",
             """

@@ -98,7 +98,7 @@ def live_ids(e: Env, t: catalog.ObjectType) -> set[str]:
     """Ids the tenant holds for a type, read with raw Graph calls (live and soft-deleted)."""
     if t.singleton:
         return {"singleton"}
-    ids = {o["id"] for o in e.client.list(t.path) if catalog.is_backed_up(t, o)}
+    ids = {o[t.key] for o in e.client.list(t.path) if catalog.is_backed_up(t, o)}
     if t.recycle_bin:
         ids |= {o["id"] for o in e.client.list(t.recycle_bin.listing)}
     return ids

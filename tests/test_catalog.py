@@ -37,6 +37,9 @@ REQUIRED_TYPES = {
     "permissionGrantPolicies",
     "organization",
     "deviceCompliancePolicies",
+    "crossTenantAccessPolicy",
+    "crossTenantAccessDefault",
+    "crossTenantPartners",
 }
 
 IDS = [
@@ -372,7 +375,7 @@ def test_read_only_properties_are_refused_by_graph(graph_session: requests.Sessi
             body: dict[str, Any] = {prop: obj.get(prop)}
             if obj.get("@odata.type"):
                 body["@odata.type"] = obj["@odata.type"]
-            url = f"{base}/{t.item_path(str(obj.get('id', '')))}"
+            url = f"{base}/{t.item_path(str(obj.get(t.key, '')))}"
             r = graph_session.request(t.update_method, url, json=body)
             if (t.name, prop) in NEVER_WRITTEN:
                 assert r.status_code < 300, f"{t.name}.{prop} is refused now: drop it from NEVER_WRITTEN"

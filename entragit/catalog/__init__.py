@@ -19,6 +19,7 @@ is said as data too: objects it leaves out (`exclude_when`), properties written 
 - `tenant_policies`: the tenant-wide policy singletons (security defaults, authentication flows, admin
   consent requests), activity-based timeout and custom permission grant policies;
 - `intune`: device compliance policies (with their assignments and scheduled actions);
+- `cross_tenant`: cross-tenant access (the policy, its default, the partner configurations);
 - `reports`: the tenant reports and the audit log's permission.
 
 This module assembles `CATALOG` and looks types up in it; every public name of the package is importable
@@ -30,6 +31,7 @@ from __future__ import annotations
 from entragit.catalog import (
     applications,
     conditional_access,
+    cross_tenant,
     directory,
     intune,
     roles,
@@ -122,6 +124,9 @@ CATALOG: tuple[ObjectType, ...] = (
     tenant_policies.PERMISSION_GRANT_POLICIES,
     tenant.ORGANIZATION,
     intune.COMPLIANCE_POLICIES,
+    cross_tenant.CROSS_TENANT_ACCESS_POLICY,
+    cross_tenant.CROSS_TENANT_DEFAULT,
+    cross_tenant.CROSS_TENANT_PARTNERS,
 )
 
 _BY_NAME = {t.name: t for t in CATALOG}

@@ -218,6 +218,9 @@ class ObjectType:
     select: tuple[str, ...]  # every top-level property backed up; "id" always included
     identity: tuple[str, ...] = ("id", "displayName")  # shown first in each file, in this order
     display: str = "displayName"  # the property that names an object for humans
+    # The property Graph keys the type's objects by, where it is not `id` (a cross-tenant partner's
+    # tenantId): the reader copies it into `id`, so files are named by it like any other object's.
+    key: str = "id"
     # Send `select` as $select. False where Graph returns the full object anyway and a $select would be
     # rejected or lose data (polymorphic collections whose derived properties need a cast, singletons with
     # inline navigation properties, types whose schema says SelectSupport Supported=false). The backup keeps
@@ -237,6 +240,9 @@ class ObjectType:
     # Space-separated word lists whose order carries no meaning (oauth2PermissionGrant.scope).
     unordered_words: tuple[str, ...] = ()
     relationships: tuple[Relationship, ...] = ()
+    # Single-valued contained entities (also in `select`) kept as properties of the object's file: read
+    # with GET `{item path}/{name}` (404: null), written with PUT there (a partner's identitySynchronization).
+    contained: tuple[str, ...] = ()
     recycle_bin: RecycleBin | None = None  # where deleted objects wait 30 days; None: deleted for good
     delta: bool = False
     singleton: bool = False
@@ -282,6 +288,13 @@ class ObjectType:
     # The `targetObjects` value of directory extensions this type takes ("User"; extensionproperty.md): their
     # values are selected by name, discovered at the start of each run (catalog/extensions.py).
     extension_target: str = ""
+    # (flag, action path): a file whose `flag` is true describes Graph's own default settings, which an update
+    # brings back by POSTing the action (no body) rather than PATCHing each setting (the cross-tenant
+    # default's isServiceDefault and resetToSystemDefault), so that the flag comes back true as well.
+    reset: tuple[str, str] | None = None
+    # Why a change of this type weakens or strengthens the tenant's defences (tenant-wide trust settings):
+    # `entragit report` calls such changes out above the others, setting by setting. Empty for most types.
+    security: str = ""
     notes: str = ""
     recreate_note: str = ""  # added to the reason of every recreate of the type
     # Properties Graph sets only by an update: a recreate PATCHes them after the POST.

@@ -95,7 +95,7 @@ def render_action(a: Action, names: dict[str, str]) -> list[str]:
     symbol, colour = SYMBOLS.get(a.action, ("?", None))
     head = f"{symbol} {a.action} {a.path}  {a.name}"
     lines = [style(head, fg=colour, bold=True) if colour else dim(head)]
-    if a.reason and a.action in (REFUSE, SKIP, "recreate", DELETE):
+    if a.reason and a.action in (REFUSE, SKIP, "recreate", "update", DELETE):
         lines.append(f"    {a.reason}" if a.action != SKIP else dim(f"    {a.reason}"))
     links = {r.name for r in a.type.relationships}
     for c in a.changes:

@@ -220,8 +220,13 @@ class Store:
     def commit_paths(self, paths: Sequence[str], message: str) -> str:
         """Commit exactly these paths (e.g. entragit.yaml at init), leaving other staged work alone.
 
-        Nothing to commit (the files already match HEAD) is not an error: HEAD is returned."""
-        self._git("add", "--", *paths)
+        Nothing to commit (the files already match HEAD) is not an error: HEAD is returned. A path already
+        removed with `git rm` (in neither the work tree nor the index: a merged pull request that deleted an
+        object's file, then `apply --prune`) is committed as the deletion it is: `git add` would refuse it."""
+        indexed = {p for p in self._git("ls-files", "-z", "--", *paths).split("\0") if p}
+        present = [p for p in paths if p in indexed or (self.root / p).exists()]
+        if present:
+            self._git("add", "-A", "--", *present)
         if self.head() and not self._git("diff", "--cached", "--name-only", "HEAD", "--", *paths).strip():
             return self.head() or ""
         self._git("commit", "-q", "--no-verify", "-m", message, "--", *paths, env=self._identity_env())

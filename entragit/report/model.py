@@ -18,7 +18,7 @@ from typing import Any
 
 from entragit import catalog, history, tenant_reports
 from entragit.errors import UsageError
-from entragit.history.diff import summarize_change
+from entragit.history.diff import diff, summarize_change
 from entragit.repo import dangling
 from entragit.repo.entries import Entry, is_deleted, load_text, stem, summarize
 from entragit.repo.reader import BackupRepo, LoggedCommit
@@ -48,7 +48,9 @@ class Change:
     summary: str  # the attributes that changed, in words
     by: str | None  # who made it, when the commit says so (a commit not made by a backup)
     commit: str
-    # The tenant-wide security settings it flips, in words (`security defaults turned off`): settings.py.
+    # The tenant-wide security settings it changes, for the report to call out: in words where settings.py
+    # has them (`security defaults turned off`), else each changed setting of a type the catalog marks
+    # `security` (`inboundTrust.isMfaAccepted: false → true`).
     security: list[str] = field(default_factory=list)
 
 
@@ -300,6 +302,8 @@ class _Builder:
             text = new_text if new_text is not None else old_text
             entry = summarize(path, t, text) if text is not None else None
             name = (history.entry_name(entry, self.names) if entry else None) or stem(path)
+            if not security and t.security and kind == "changed":
+                security = _settings(old, new)
             out.append(
                 Change(
                     _iso(c.commit.time), t.name, kind, name, path, summary, _by(c), c.commit.short, security
@@ -430,6 +434,15 @@ def _top(series: dict[str, list[int]], size: Callable[[list[int]], int]) -> dict
     rest = [n for t, n in series.items() if t not in keep]
     kept = {t: n for t, n in series.items() if t in keep}
     return {**kept, OTHER: [sum(x) for x in zip(*rest, strict=True)]}
+
+
+def _settings(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> list[str]:
+    """Each changed setting of a tenant-wide trust object as `dotted.path: old → new`."""
+    out = []
+    for d in diff(old or {}, new or {}):
+        path = ".".join(step.replace("~1", "/").replace("~0", "~") for step in d.path.split("/")[1:])
+        out.append(f"{path}: {history.format_value(d.old)} → {history.format_value(d.new)}")
+    return out
 
 
 def _since(text: str) -> date:

@@ -132,8 +132,22 @@ class Writer:
             UNDELETE: self.undelete,
             RECREATE: self.recreate,
             UNLINK: self.unlink,
+            DELETE: self.delete,
         }.get(a.action, self.unsupported)
         return handler(a)
+
+    def delete(self, a: Action) -> str:
+        """`apply --prune` of an object with contained entities: those first, then the object (a partner
+        with an identity synchronization policy cannot be deleted before it,
+        crosstenantaccesspolicyconfigurationpartner-delete.md)."""
+        for prop in a.type.contained:
+            try:
+                self._send(a, "DELETE", f"{a.type.item_path(a.id)}/{prop}")
+            except GraphError as exc:
+                if exc.status != 404:
+                    raise
+        self._send(a, "DELETE", a.type.item_path(a.id))
+        return "deleted"
 
     def unsupported(self, a: Action) -> str:
         raise _NotDone(f"{a.action} is not supported yet")
@@ -148,6 +162,8 @@ class Writer:
         """The PATCH of the changed properties, and the writes of those Graph takes through an action or
         per item (catalog `write_actions`)."""
         t = a.type
+        if t.reset and a.desired.get(t.reset[0]) is True:
+            return [self._write(a, "POST", t.reset[1])]
         current = self._current(a, changes)
         body = patch_body(current)
         if a.late:  # the object may be recreated, the owner app of a value too (a new appId, a new name)
@@ -161,7 +177,9 @@ class Writer:
             ):  # merged by Graph: removals are explicit (restore/attributes.py)
                 body[c.path] = attributes.write_value(c.new, c.old)
         actions = dict(t.write_actions)
-        out: list[Write] = []
+        out: list[Write] = [
+            self._contained_write(a, a.id, prop, body.pop(prop)) for prop in t.contained if prop in body
+        ]
         for prop in [p for p in body if p in actions]:
             template, value = actions[prop], body.pop(prop)
             if template.endswith("/assignLicense"):
@@ -201,6 +219,15 @@ class Writer:
                 body = {"@odata.type": a.desired["@odata.type"], **body}
             out.append(self._write(a, "PATCH", t.item_path(a.id), body))
         return out
+
+    def _contained_write(self, a: Action, oid: str, prop: str, value: Any) -> Write:
+        """PUT of a contained entity (catalog `contained`) on its own path, DELETE when the file has none;
+        its key is the owner's and not part of the body (crosstenantaccesspolicyconfigurationpartner-put-
+        identitysynchronization.md names displayName and userSyncInbound)."""
+        path = f"{a.type.item_path(oid)}/{prop}"
+        if value is None:
+            return self._write(a, "DELETE", path)
+        return self._write(a, "PUT", path, {k: v for k, v in value.items() if k != a.type.key})
 
     def update(self, a: Action, changes: Sequence[Change] | None = None) -> str:
         changes = a.changes if changes is None else changes
@@ -266,6 +293,7 @@ class Writer:
             and t.name not in ("users", "applications")
             and not later
             and not t.written_after_create
+            and not t.contained
             and not t.sub_collections
             and not accounts.licences(a.desired)
         )
@@ -304,11 +332,12 @@ class Writer:
         uris = [str(u) for u in body.get("identifierUris") or []]
         if own and any(own in u for u in uris):
             body["identifierUris"] = [u for u in uris if own not in u]
+        contained = {p: body.pop(p) for p in t.contained if p in body}
         items = {p: _dicts(body.pop(p, None)) for p in t.sub_collections}
         created, adopted = self._create(a, t.path, body, body)
-        new = str(created.get("id") or "")
+        new = str(created.get(t.key) or "")
         if not new:
-            raise _NotDone(f"Graph created {t.name} without returning its id")
+            raise _NotDone(f"Graph created {t.name} without returning its {t.key}")
         if own and created.get("appId"):
             self.idmap.app_ids[own] = str(created["appId"])
         self._mapped(a, new)
@@ -330,6 +359,12 @@ class Writer:
                     raise _Partly(f"{done}, but {prop} not all set: {exc}") from None
         done += self._licences(a, new)
         done += self._after_create(a, new, body)
+        for prop, value in contained.items():
+            w = self._contained_write(a, new, prop, value)
+            try:
+                self._send(a, w.method, w.path, w.body)
+            except GraphError as exc:
+                raise _Partly(f"{done}, but {prop} not written: {exc}") from None
         done += self._update_after_create(a, new, done)
         if secret:
             done += f"; {self.reveal(a, secret)}"
@@ -348,7 +383,7 @@ class Writer:
             taken = set(self.idmap.ids.values())
             found = resume.find_created(self.client, a.type, identity, since, taken)
             if found:
-                return self._send(a, "GET", a.type.item_path(found)) or {"id": found}, True
+                return self._send(a, "GET", a.type.item_path(found)) or {a.type.key: found}, True
         self.idmap.pending[a.id] = since or resume.now()
         self.mapped()  # the mark is on disk before the write
         try:
@@ -449,7 +484,7 @@ class Writer:
                 return None  # reads the live items first
             writes = self._update_writes(a, a.changes)
             return [(w, []) for w in writes] if len(writes) == 1 else None
-        if a.action == DELETE:  # apply --prune: directory objects go to deleted items (user-delete.md)
+        if a.action == DELETE and not a.type.contained:  # apply --prune (directory objects: to deleted items)
             return [(self._write(a, "DELETE", a.type.item_path(a.id)), [])]
         if a.action == LINK and rel is not None:
             return self._link_writes(a, rel)

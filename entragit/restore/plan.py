@@ -337,7 +337,9 @@ def plan_object(
             *links,
         ]
     if changes:
-        out.append(action(UPDATE, changes, ops))
+        reset = t.reset and desired.get(t.reset[0]) is True
+        why = f"back to Graph's default settings: POST {t.reset[1]}" if t.reset and reset else ""
+        out.append(action(UPDATE, changes, ops, why))
     return out + values + links
 
 

@@ -50,10 +50,10 @@ def find_created(
         params["$filter"] = f"{keys[0]} eq {_quoted(body[keys[0]])}"
     start = _parse(since)
     for obj in client.list(t.path, params, required_permission=" and ".join(t.permissions_restore) or None):
-        if any(obj.get(k) != body.get(k) for k in keys) or str(obj.get("id")) in taken:
+        if any(obj.get(k) != body.get(k) for k in keys) or str(obj.get(t.key)) in taken:
             continue
         created = _parse(obj.get("createdDateTime") or obj.get("createdOn"))
         if start is not None and created is not None and created < start - SKEW:
             continue  # older than the interrupted run: someone else's object
-        return str(obj["id"])
+        return str(obj[t.key])
     return None

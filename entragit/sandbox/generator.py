@@ -1790,6 +1790,7 @@ class TenantGenerator:
             self.users += agents["users"]
             self.apps += agents["applications"]
             self.sps += agents["servicePrincipals"]
+        partners = self._make_partners() if self.groups else []
         attributes = custom_attributes.seed(self.users, self.sps)
         graph_sp = baseline.graph_service_principal(self.graph_sp_id)
         graph_sp["appRoleAssignedTo"] = self.graph_assignments
@@ -1815,6 +1816,7 @@ class TenantGenerator:
             "deletedItems": self.deleted,
             **attributes,
             "deviceManagement/deviceCompliancePolicies": compliance,
+            "policies/crossTenantAccessPolicy/partners": partners,
         }
 
     def _make_compliance_policies(self) -> list[Obj]:
@@ -1920,6 +1922,35 @@ class TenantGenerator:
                 }
             )
         return out
+
+    def _make_partners(self) -> list[Obj]:
+        """One partner organisation (Fabrikam) trusted for MFA, whose users sync in, and to which only the
+        first group may go out for B2B collaboration (its id in the targets: a restore rewrites it)."""
+        tenant = str(uuid.uuid5(uuid.UUID(self.tenant_id), "partner:fabrikam"))  # (ids of its own, as above)
+        group = {"target": self.groups[0]["id"], "targetType": "group"}
+        return [
+            {
+                "tenantId": tenant,
+                "inboundTrust": {
+                    "isMfaAccepted": True,
+                    "isCompliantDeviceAccepted": False,
+                    "isHybridAzureADJoinedDeviceAccepted": False,
+                },
+                "b2bCollaborationOutbound": {
+                    "usersAndGroups": {"accessType": "allowed", "targets": [group]},
+                    "applications": {
+                        "accessType": "allowed",
+                        "targets": [{"target": "AllApplications", "targetType": "application"}],
+                    },
+                },
+                "automaticUserConsentSettings": {"inboundAllowed": True, "outboundAllowed": False},
+                "identitySynchronization": {
+                    "tenantId": tenant,
+                    "displayName": "Fabrikam",
+                    "userSyncInbound": {"isSyncAllowed": True},
+                },
+            }
+        ]
 
 
 def generate(users: int, *, rng_seed: int = 1, now: datetime | None = None, demo: bool = False) -> Obj:

@@ -25,6 +25,7 @@ from urllib.parse import unquote
 from entragit.sandbox import (
     consent_policies,
     contained,
+    cross_tenant,
     documented,
     extensions,
     intune,
@@ -215,6 +216,8 @@ class GraphApi:
             return domains_mod.handle(self, ctx, method, segs[1:])
         if low[:2] == ["devicemanagement", "devicecompliancepolicies"]:
             return intune.handle(self, ctx, method, segs[2:])
+        if low[:2] == ["policies", "crosstenantaccesspolicy"]:
+            return cross_tenant.handle(self, ctx, method, segs[2:])
         if low == ["invitations"]:
             if method != "POST":
                 not_allowed()

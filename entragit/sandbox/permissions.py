@@ -571,6 +571,21 @@ RULES: tuple[Rule, ...] = (
         "authenticationmethodspolicy-update.md",
         "Policy.ReadWrite.AuthenticationMethod",
     ),
+    # cross-tenant access: the policy, its default, partners and their identity synchronization
+    # (crosstenantaccesspolicy-*.md, crosstenantaccesspolicyconfigurationdefault-*.md,
+    # crosstenantaccesspolicyconfigurationpartner-*.md, crosstenantidentitysyncpolicypartner-*.md)
+    _r(
+        "GET",
+        "policies/crosstenantaccesspolicy/**",
+        "crosstenantaccesspolicy-get.md",
+        "Policy.Read.All Policy.ReadWrite.CrossTenantAccess",
+    ),
+    _r(
+        "*",
+        "policies/crosstenantaccesspolicy/**",
+        "crosstenantaccesspolicy-update.md",
+        "Policy.ReadWrite.CrossTenantAccess",
+    ),
     # tenant-wide reads
     _r(
         "GET",

@@ -19,7 +19,7 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from entragit.sandbox import baseline
+from entragit.sandbox import baseline, cross_tenant
 from entragit.sandbox.assertions import registrations
 from entragit.sandbox.baseline import (
     SANDBOX_CLIENT_ID,
@@ -339,7 +339,7 @@ def _type_name(value: Any) -> str:
 
 
 def _check_shape(data: Seed, name: str) -> None:
-    valid = (*COLLECTIONS, *SINGLETONS, "permissions", "credentials")
+    valid = (*COLLECTIONS, *SINGLETONS, *cross_tenant.SEED_KEYS, "permissions", "credentials")
     for key, value in data.items():
         if key == "permissions":  # the application permissions of the sandbox's client
             try:
@@ -355,7 +355,7 @@ def _check_shape(data: Seed, name: str) -> None:
             continue
         if key not in valid:
             raise SeedError(f"{name}: unknown collection {key!r}; valid keys are: {', '.join(valid)}")
-        if key in SINGLETONS:
+        if key in (*SINGLETONS, cross_tenant.POLICY, cross_tenant.DEFAULT):
             if value is not None and not isinstance(value, dict):
                 raise SeedError(f"{name}: {key} must be one object (a mapping), not a {_type_name(value)}")
             continue
@@ -368,6 +368,8 @@ def _check_shape(data: Seed, name: str) -> None:
                 raise SeedError(
                     f"{name}: {key}[{index}] must be an object (a mapping), not a {_type_name(obj)}"
                 )
+            if key == cross_tenant.PARTNERS and not obj.get("tenantId"):
+                raise SeedError(f"{name}: {key}[{index}] has no tenantId (partners are keyed by it)")
     for index, obj in enumerate(data.get("deletedItems") or []):
         kind = obj.get("@odata.type")
         label = obj.get("displayName") or obj.get("id") or f"#{index}"

@@ -219,6 +219,22 @@ def test_commit_paths_without_changes_is_not_an_error(st: Store) -> None:
     assert git(st.root, "log", "--format=%s").split("\n")[0] == "entragit init"
 
 
+def test_commit_paths_records_a_file_already_removed_with_git_rm(st: Store) -> None:
+    """A pull request that deletes an object's file, merged, then `apply --prune`: the file is in neither the
+    work tree nor the index, and `git add` refuses such a path ("pathspec did not match"); the record of the
+    prune must commit the deletion all the same, beside a file that did change."""
+    (st.root / "groups").mkdir()
+    (st.root / "groups" / "g.yaml").write_text("id: g\n")
+    (st.root / "notes.yaml").write_text("a: 1\n")
+    st.commit_paths(["groups/g.yaml", "notes.yaml"], "two files")
+    git(st.root, "rm", "-q", "groups/g.yaml")
+    (st.root / "notes.yaml").write_text("a: 2\n")
+    st.commit_paths(["groups/g.yaml", "notes.yaml"], "prune recorded")
+    assert git(st.root, "show", "--name-status", "--format=%s", "HEAD").split() == [
+        "prune", "recorded", "D", "groups/g.yaml", "M", "notes.yaml"
+    ]  # fmt: skip
+
+
 def test_a_chain_of_commits_lands_at_once_each_with_its_author_and_files(st: Store) -> None:
     """One run, three actors: three commits in one fast-import stream, the branch moved once, to the last."""
     head = st.head()

@@ -117,6 +117,22 @@ DOCUMENTED: tuple[Documented, ...] = (
         "context); a policy is created with it as {'id': ...} (conditionalaccessroot-post-policies.md)",
     ),
     Documented(
+        "property",
+        "crossTenantPartners",
+        "id",
+        "api-reference/v1.0/resources/crosstenantaccesspolicyconfigurationpartner.md",
+        "a partner has no id: it is keyed by tenantId (the catalog's `key`), which the reader copies into "
+        "`id` so that the partner's file is named by its tenant id",
+    ),
+    Documented(
+        "navigation",
+        "crossTenantPartners",
+        "identitySynchronization",
+        "api-reference/v1.0/api/crosstenantaccesspolicyconfigurationpartner-put-identitysynchronization.md",
+        "a contained entity (catalog `contained`) read from and PUT to its own path, kept in the partner's "
+        "file",
+    ),
+    Documented(
         "permission-path",
         "groups",
         "POST groups/{id}/members/$ref",
