@@ -421,7 +421,9 @@ class _Run:
 
     def _incremental(self, out: _Outcome, link: str, old: Mapping[str, Any]) -> None:
         t = out.t
-        rnd = self.reader.delta_round(t, link)
+        with self.reader.beside(t) as side_job:
+            rnd = self.reader.delta_round(t, link)
+        side = side_job.result()
         digests = dict(old.get("digests") or {})
         seats = dict(old.get("seats") or {})
         previously_soft = set(old.get("soft") or [])
@@ -453,10 +455,18 @@ class _Run:
                 if f"{r.name}@delta" in item
                 else prev_links.get(r.name, [] if r.kind != "ref-single" else None)
                 for r in t.relationships
+                if r.via_delta
             }
-            objects[path] = self.reader.canonical(t, item, links)
+            # read beside the round: the side listing's value, else the file's (never "none" on no evidence)
+            links.update(
+                (r.name, prev_links[r.name])
+                for r in t.relationships
+                if r.only_when and r.applies(item) and r.name in prev_links
+            )
+            objects[path] = self.reader.canonical(t, item, live.with_side(t, item, links, side.get(oid)))
             if t.name == "users":
                 seats[oid] = tenant_reports.seat_code(item)
+        objects.update(self._side_changes(t, side, objects, values))
         soft_now: list[str] = []
         for item in self.reader.deleted(t):
             oid = str(item["id"])
@@ -525,6 +535,35 @@ class _Run:
             )
             self._apply(out, [rendered], digests)
         return now
+
+    def _side_changes(
+        self,
+        t: ObjectType,
+        side: Mapping[str, Mapping[str, Any]],
+        objects: Mapping[str, Any],
+        opted: Mapping[str, Mapping[str, Any]] | None,
+    ) -> dict[str, dict[str, Any]]:
+        """Files whose relationships read beside the delta round (`only_when`: guests' sponsors) changed
+        though the object did not come in the round: the file with the new values (and this run's opted-in
+        values, which `_opted_changes` then leaves to it)."""
+        out: dict[str, dict[str, Any]] = {}
+        for oid, values in side.items():
+            path = catalog.object_path(t, oid)
+            text = None if path in objects else self.store.read_text(path)
+            if text is None:  # in the round, or not backed up yet (the next round brings it)
+                continue
+            try:
+                prev = canonical.load(text)
+            except Exception:  # a damaged file: the next full run writes it again
+                continue
+            if any(prev.get(k) != v for k, v in values.items()):
+                now = {**prev, **values}
+                out[path] = (
+                    canonical.normalize(t, now)
+                    if opted is None
+                    else self.reader.file_values(t, now, opted.get(oid, {}))
+                )
+        return out
 
     # -- rendering into the snapshot -------------------------------------------------------------------------
 

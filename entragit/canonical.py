@@ -238,6 +238,8 @@ def find_references(t: ObjectType, obj: Mapping[str, Any]) -> list[Ref]:
             for item in value or ():
                 if isinstance(item, dict) and item.get("principalId"):
                     out.append(Ref(rel.name, str(item["principalId"]), rel.targets))
+        elif rel.kind == "contained":
+            continue  # what a contained item names is no directory object (a credential's issuer)
         else:
             out.extend(Ref(rel.name, v, rel.targets) for v in value or () if isinstance(v, str) and v)
     for ref in t.references:
@@ -281,7 +283,7 @@ def rewrite_references(
             for item in value:
                 if isinstance(item, dict) and isinstance(item.get("name"), str):
                     item["name"] = extension_renamed(item["name"], app_ids)
-        elif isinstance(value, list):
+        elif isinstance(value, list) and rel.kind != "contained":
             copy[rel.name] = [swap(v, id_map) for v in value]
     if t.extension_target and app_ids:  # values of extensions whose owner app was recreated
         copy = {extension_renamed(k, app_ids): v for k, v in copy.items()}
@@ -299,7 +301,10 @@ def rewrite_references(
 
 def relationship_item(rel: Relationship, item: Mapping[str, Any]) -> dict[str, Any]:
     """One item of a relationship that holds objects, as its file keeps it: the `item_fields` (a directory
-    extension's targetObjects sorted: a set, in whatever order Graph lists it)."""
+    extension's targetObjects sorted: a set, in whatever order Graph lists it; of a contained entity those
+    Graph returned)."""
+    if rel.kind == "contained":  # no id (a restored one gets a new one); a polymorphic item has its own
+        return {f: item[f] for f in sorted(rel.item_fields) if f in item}  # type's properties; keys sorted
     out = {f: item.get(f) for f in rel.item_fields}
     targets = out.get("targetObjects")
     if rel.kind == "extension-property" and isinstance(targets, list):

@@ -13,6 +13,7 @@ which reads them from the backup repository.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import os
@@ -77,8 +78,9 @@ def connect(
 
 def rel_kept(rel: Relationship, items: Iterable[Any]) -> list[Any]:
     """What a relationship's value is made of, from one page of related objects: their ids, or for app role
-    assignments the fields kept. Taken page by page, so that a group of a million members is held as a
-    million ids while its pages arrive, not as a million decoded objects."""
+    assignments, extension definitions and contained entities the fields kept. Taken page by page, so that
+    a group of a million members is held as a million ids while its pages arrive, not as a million decoded
+    objects."""
     if rel.holds_items:
         return [canonical.relationship_item(rel, i) for i in items if isinstance(i, Mapping)]
     return [str(i["id"]) for i in items if isinstance(i, Mapping) and i.get("id")]
@@ -141,17 +143,38 @@ RenderedPage = tuple[list[render.Rendered], list[tuple[str, str]], "str | None",
 
 
 def round_objects(
-    t: ObjectType, items: Iterable[Mapping[str, Any]]
+    t: ObjectType, items: Iterable[Mapping[str, Any]], side: Mapping[str, Mapping[str, Any]]
 ) -> Iterator[tuple[str, Mapping[str, Any], dict[str, Any]]]:
-    """(id, Graph object, links) of the items of an initial delta round page that are backed up."""
+    """(id, Graph object, links) of the items of an initial delta round page that are backed up; `side`
+    holds the values of the relationships read beside the round (`Reader.side_links`)."""
     for item in items:
         if "@removed" in item or not item.get("id") or not catalog.is_backed_up(t, item):
             continue
-        yield str(item["id"]), item, {r.name: initial_links(r, item) for r in t.relationships}
+        oid = str(item["id"])
+        links = {r.name: initial_links(r, item) for r in t.relationships if r.via_delta}
+        yield oid, item, with_side(t, item, links, side.get(oid))
+
+
+def with_side(
+    t: ObjectType, item: Mapping[str, Any], links: dict[str, Any], side: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """links plus the `only_when` relationships that apply to item, from what the side listing read of it.
+
+    An object the side listing did not return although the relationship applies to it (it became a guest
+    after that listing) gets no value here, never an empty list on no evidence: an incremental run keeps
+    its file's, a full one leaves the key out until the next run's listing has it."""
+    for rel in t.relationships:
+        if rel.only_when is not None and rel.applies(item) and side is not None and rel.name in side:
+            links[rel.name] = side[rel.name]
+    return links
 
 
 def render_round_page(
-    type_name: str, drop: list[str], content: bytes, seat: Callable[[Mapping[str, Any]], str] | None
+    type_name: str,
+    drop: list[str],
+    content: bytes,
+    seat: Callable[[Mapping[str, Any]], str] | None,
+    side: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> RenderedPage:
     """One undecoded page of an initial delta round of a type whose links never span pages, rendered.
 
@@ -167,7 +190,7 @@ def render_round_page(
     if not isinstance(page, dict):
         return [], [], None, None, None
     items = page.get("value") or []
-    listed = [(item, links) for _oid, item, links in round_objects(t, items)]
+    listed = [(item, links) for _oid, item, links in round_objects(t, items, side or {})]
     seats = [(str(item["id"]), seat(item)) for item, _ in listed] if seat is not None else []
     rendered = render_listed(type_name, drop, listed, {})
     return rendered, seats, page.get("@odata.nextLink"), page.get("@odata.deltaLink"), len(items)
@@ -508,8 +531,9 @@ class Reader:
 
     @staticmethod
     def uses_delta(t: ObjectType) -> bool:
-        """Whether a delta round returns this type with all of its relationships."""
-        return t.delta and not t.singleton and all(r.via_delta for r in t.relationships)
+        """Whether a delta round returns this type with all of its relationships (but those read beside it
+        each run, `only_when`)."""
+        return t.delta and not t.singleton and all(r.via_delta or r.only_when for r in t.relationships)
 
     def by_delta_round(self, t: ObjectType) -> bool:
         """Whether a full read of the type is an initial delta round (users: the manager comes in it, one
@@ -521,7 +545,7 @@ class Reader:
         return (
             self.uses_delta(t)
             and bool(t.relationships)
-            and all(r.kind == "ref-single" for r in t.relationships)
+            and all(r.kind == "ref-single" or r.only_when for r in t.relationships)
         )
 
     def canonical(self, t: ObjectType, raw: Mapping[str, Any], links: Mapping[str, Any]) -> dict[str, Any]:
@@ -662,6 +686,34 @@ class Reader:
                 values[oid][rel.name] = rel_value_from_list(rel, got)
         return again
 
+    def side_links(self, t: ObjectType) -> dict[str, dict[str, Any]]:
+        """Per object, the values of the relationships kept only for some objects (`only_when`), which the
+        type's delta query does not track: one listing per relationship, filtered to those objects and
+        expanding it (`users?$filter=userType eq 'Guest'&$expand=sponsors($select=id)`), the lists that
+        came back full (20, perhaps cut) read again through $batch. Guests are a small part of a tenant, so
+        this costs a few pages a run where re-reading every user would cost the incremental backup.
+
+        A failed read raises, and the caller's type fails as a whole: no file changes on a read that did
+        not happen (a missing list is never taken for "none")."""
+        out: dict[str, dict[str, Any]] = {}
+        for rel in t.relationships:
+            if rel.only_when is None:
+                continue
+            expand = rel.expand if self.expand_in_listing else ""
+            params = {"$filter": str(rel.side_filter), "$select": "id"}
+            if expand:
+                params.update({"$expand": expand, "$top": EXPAND_TOP})
+            listed = self.client.list(t.path, params, required_permission=self.permission(t))
+            inline = {str(o["id"]): o.get(rel.name) for o in listed if o.get("id")}
+            values: dict[str, dict[str, Any]] = {oid: {} for oid in inline}
+            again = self._take_inline(rel, list(inline), inline if expand else None, values)
+            for oid, got in self.relationships(t, again, (rel,)).items():
+                values[oid].update(got)
+            for oid, got in values.items():
+                if rel.name in got:  # (not: gone while its list was read again)
+                    out.setdefault(oid, {})[rel.name] = got[rel.name]
+        return out
+
     def raw_delta_pages(self, t: ObjectType) -> Iterator[RawPage]:
         """An initial delta round as undecoded pages (`render_round_page`), fetched ahead."""
         sel = self.select(t, catalog.delta_select_param(t))
@@ -684,7 +736,10 @@ class Reader:
         holding the round until it ends would cost gigabytes, and decoding and rendering it on the thread
         that follows its links would make that thread the run's bottleneck. Each page's links were found in
         its bytes and followed before it was decoded, so a page whose decoded links differ (or that is not
-        JSON) ends the round with a GraphError. Backup and the whole-tenant plan both read a round here."""
+        JSON) ends the round with a GraphError. Backup and the whole-tenant plan both read a round here.
+
+        The relationships read beside the round (`side_links`: guests' sponsors) are read meanwhile, a chain
+        of pages of its own; the round's pages wait for them, undecoded, while the round goes on."""
         drop = self.drop(t)
         in_flight: deque[tuple[RawPage, Future[RenderedPage]]] = deque()
 
@@ -702,13 +757,25 @@ class Reader:
                 raw, job = in_flight.popleft()
                 yield checked(raw, job.result())
 
-        for raw in self.raw_delta_pages(t):
+        def hand_on(raw: RawPage, side: Mapping[str, Mapping[str, Any]]) -> Iterator[RenderedPage]:
             # A one-page round is not worth the workers' start.
             if (raw.next_link or in_flight) and pool.available():
-                in_flight.append((raw, pool.submit(render_round_page, t.name, drop, raw.content, seat)))
+                job = pool.submit(render_round_page, t.name, drop, raw.content, seat, side)
+                in_flight.append((raw, job))
                 yield from settled(RENDER_AHEAD)
             else:
-                yield checked(raw, render_round_page(t.name, drop, raw.content, seat))
+                yield checked(raw, render_round_page(t.name, drop, raw.content, seat, side))
+
+        with self.beside(t) as side_job:
+            held: list[RawPage] = []
+            for raw in self.raw_delta_pages(t):
+                held.append(raw)
+                if side_job.done():
+                    for page in held:
+                        yield from hand_on(page, side_job.result())
+                    held.clear()
+            for page in held:
+                yield from hand_on(page, side_job.result())
         yield from settled(0)
 
     def rendered_round_with_values(
@@ -750,12 +817,22 @@ class Reader:
     def put_values(
         self, t: ObjectType, path: str, obj: Mapping[str, Any], values: Mapping[str, Any], old: str | None
     ) -> render.Rendered:
+        """A canonical object (a file's) with its opted-in properties set to `values`, rendered."""
+        return render.render(t, path, self.file_values(t, obj, values), old)
+
+    def file_values(self, t: ObjectType, obj: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
         """A canonical object (a file's) with its opted-in properties set to `values` (missing: null); its
         relationship values stay (they go in as links: `render.canonical_of` takes none from the object)."""
         props = [p for p in catalog.not_in_delta(t) if p not in self.drop(t)]
         merged = {**obj, **{p: values.get(p) for p in props}}
         links = {r.name: obj[r.name] for r in t.relationships if r.name in obj}
-        return render.render(t, path, render.canonical_of(t, merged, links, self.drop(t)), old)
+        return render.canonical_of(t, merged, links, self.drop(t))
+
+    @contextlib.contextmanager
+    def beside(self, t: ObjectType) -> Iterator[Future[dict[str, dict[str, Any]]]]:
+        """`side_links(t)` read on a thread of its own while the caller follows the type's delta round."""
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="entragit-side") as reader:
+            yield reader.submit(self.side_links, t)
 
     def latest_delta_link(self, t: ObjectType) -> str | None:
         """A deltaLink for "from now on" ($deltatoken=latest), taken before a plain listing."""
@@ -820,9 +897,14 @@ class Reader:
                         out[oid][rel.name] = None
                 continue
             # Pages of 999 (Graph's largest; the default is 100): an enterprise app assigned to a whole
-            # department is thousands of assignments, one dependent page after another.
-            fields = "id" if rel.kind == "ref-collection" else ",".join(rel.item_fields)
-            params = {"$select": fields, "$top": PAGE_TOP}
+            # department is thousands of assignments, one dependent page after another. Contained entities
+            # are read whole: a polymorphic one's properties cannot all be selected on the base type, and
+            # their pages document no $top (an application has at most 20 federated credentials).
+            params: dict[str, str] | None = {"$select": "id", "$top": PAGE_TOP}
+            if rel.kind == "contained":
+                params = None
+            elif rel.holds_items:
+                params = {"$select": ",".join(rel.item_fields), "$top": PAGE_TOP}
             paths = [rel.read.format(id=oid) for oid in ids]
             value = partial(rel_value_from_list, rel)
             try:
@@ -934,8 +1016,8 @@ class Reader:
             raw = keyed(t, raw)
             if t.contained:
                 self._contain(t, raw)
-            linked = t.relationships and not t.singleton
-            links = self.relationships(t, [object_id], t.relationships)[object_id] if linked else {}
+            rels = [r for r in t.relationships if r.applies(raw)] if not t.singleton else []
+            links = self.relationships(t, [object_id], rels)[object_id] if rels else {}
             return self.canonical(t, raw, links)
         deleted = get(t.recycle_bin.item_path(object_id)) if t.recycle_bin else None
         if deleted is None:

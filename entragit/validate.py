@@ -56,6 +56,7 @@ _RELATIONSHIP_KINDS: Mapping[str, tuple[str, str | None]] = {
     "ref-single": ("string", None),
     "app-role-assignment": ("list", "mapping"),
     "extension-property": ("list", "mapping"),
+    "contained": ("list", "mapping"),
 }
 EXAMPLES = 20  # committed files per type that show a property's kind where the file's own version has none
 

@@ -759,8 +759,11 @@ RESOURCES: Mapping[str, Resource] = {
         ),
         _resource(
             "groups",
-            "resources/group.md api/group-post-groups.md",
+            "resources/group.md api/group-post-groups.md api/group-assignlicense.md",
             """
+            assignedLicenses object*
+            assignedLicenses[].skuId guid
+            assignedLicenses[].disabledPlans guid*
             classification string
             description string
             displayName string max=256

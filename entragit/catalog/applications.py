@@ -12,6 +12,7 @@ from entragit.catalog.model import (
     ObjectType,
     Reference,
     Relationship,
+    _contained,
     _directory_type,
     _links,
     _names,
@@ -29,6 +30,26 @@ _APP_ROLE_ASSIGNED_TO = Relationship(
 
 
 _APPLICATION_READ = ("Application.Read.All",)
+
+# Entities kept inside an application or service principal (docs/graph.md, What hangs off an object): their
+# resource pages say "Supports $expand" (application.md, serviceprincipal.md), so they come inside the
+# listing. A federated credential holds no secret (federatedidentitycredential.md: issuer, subject,
+# audiences); its name is immutable and unique on the app. A classification has no Update method.
+_FEDERATED_CREDENTIALS = _contained(
+    "federatedIdentityCredentials",
+    "applications",
+    ("name", "issuer", "subject", "audiences", "description"),
+    ("name",),
+    expand=True,
+)
+_PERMISSION_CLASSIFICATIONS = _contained(
+    "delegatedPermissionClassifications",
+    "servicePrincipals",
+    ("permissionId", "permissionName", "classification"),
+    ("permissionId",),
+    expand=True,
+    updatable=False,
+)
 
 # Property lists: as for users and groups (directory.py), from the Graph v1.0 resource pages.
 _APPLICATION_SELECT = _names(
@@ -103,6 +124,7 @@ APPLICATIONS: ObjectType = _directory_type(
         requiredResourceAccess:resourceAppId requiredResourceAccess[].resourceAccess:id
         keyCredentials:keyId passwordCredentials:keyId addIns:id optionalClaims.idToken:name
         optionalClaims.accessToken:name optionalClaims.saml2Token:name
+        federatedIdentityCredentials[].audiences
         """
     ),
     references=(
@@ -118,13 +140,15 @@ APPLICATIONS: ObjectType = _directory_type(
     relationships=(
         _links("owners", "applications", _OWNER_TARGETS, via_delta=False, expand="owners($select=id)"),
         EXTENSION_PROPERTIES,
+        _FEDERATED_CREDENTIALS,
     ),
     extension_target="Application",
     derived=(_AGENT_BLUEPRINT,),
     rank=40,
     permissions_backup=_APPLICATION_READ,
     permissions_restore=("Application.ReadWrite.All",),
-    notes="A recreated application gets a new appId and no secrets or certificates.",
+    notes="A recreated application gets a new appId and no secrets or certificates; its federated "
+    "credentials are created again on it.",
 )
 
 SERVICE_PRINCIPALS: ObjectType = _directory_type(
@@ -155,6 +179,7 @@ SERVICE_PRINCIPALS: ObjectType = _directory_type(
         # serviceprincipal.md: owners support `$expand` and `$select` nested in `$expand`
         _links("owners", "servicePrincipals", _OWNER_TARGETS, via_delta=False, expand="owners($select=id)"),
         _APP_ROLE_ASSIGNED_TO,
+        _PERMISSION_CLASSIFICATIONS,
     ),
     references=(
         Reference("appId", ("applications",), key="appId", follows=True),
@@ -164,7 +189,12 @@ SERVICE_PRINCIPALS: ObjectType = _directory_type(
     derived=(_AGENT_IDENTITY, _AGENT_BLUEPRINT_PRINCIPAL),
     rank=50,
     permissions_backup=_APPLICATION_READ,
-    permissions_restore=("Application.ReadWrite.All", "AppRoleAssignment.ReadWrite.All"),
+    # serviceprincipal-post-delegatedpermissionclassifications.md, -delete-: Policy.ReadWrite.PermissionGrant
+    permissions_restore=(
+        "Application.ReadWrite.All",
+        "AppRoleAssignment.ReadWrite.All",
+        "Policy.ReadWrite.PermissionGrant",
+    ),
 )
 
 OAUTH2_PERMISSION_GRANTS: ObjectType = ObjectType(

@@ -3,7 +3,7 @@ authentication strengths."""
 
 from __future__ import annotations
 
-from entragit.catalog.model import _POLICY_READ, ObjectType, Reference, _names
+from entragit.catalog.model import _POLICY_READ, ObjectType, Reference, _contained, _names
 
 _CA_RESTORE = ("Policy.ReadWrite.ConditionalAccess", "Policy.Read.All", "Application.Read.All")
 # Conditional access objects are hard-deleted in v1.0; the portal's recycle bin for them is a preview that
@@ -130,7 +130,25 @@ AUTHENTICATION_STRENGTHS: ObjectType = ObjectType(
     ),
     volatile=("modifiedDateTime",),
     read_only=_names("id createdDateTime modifiedDateTime policyType requirementsSatisfied"),
-    unordered=("allowedCombinations",),
+    unordered=_names(
+        """
+        allowedCombinations combinationConfigurations[].appliesToCombinations
+        combinationConfigurations[].allowedAAGUIDs combinationConfigurations[].allowedIssuerSkis
+        combinationConfigurations[].allowedPolicyOIDs
+        """
+    ),
+    relationships=(
+        # Polymorphic (fido2, x509 certificate): @odata.type is kept and sent on create
+        # (authenticationstrengthpolicy-post-combinationconfigurations.md); the policy's page documents no
+        # $expand for it, so it is read per policy.
+        _contained(
+            "combinationConfigurations",
+            "identity/conditionalAccess/authenticationStrength/policies",
+            _names("@odata.type appliesToCombinations allowedAAGUIDs allowedIssuerSkis allowedPolicyOIDs"),
+            ("@odata.type", "appliesToCombinations"),
+            expand=False,
+        ),
+    ),
     rank=12,
     # Built-in strengths (policyType "builtIn") are the same in every tenant and read-only: not backed up.
     exclude_when=(("policyType", "builtIn"),),

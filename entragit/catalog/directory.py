@@ -97,7 +97,20 @@ USERS: ObjectType = _directory_type(
         customSecurityAttributes.*.*
         """
     ),
-    relationships=(_USER_MANAGER,),
+    relationships=(
+        _USER_MANAGER,
+        # user.md: sponsors "Supports $expand", with $select nested (user-list-sponsors.md); a user delta
+        # query does not track them (delta-query-overview.md), so they are read each run for guests, whom
+        # sponsors are for, through users?$filter=userType eq 'Guest' (docs/graph.md, Sponsors).
+        _links(
+            "sponsors",
+            "users",
+            ("users", "groups"),
+            via_delta=False,
+            expand="sponsors($select=id)",
+            only_when=("userType", "Guest"),
+        ),
+    ),
     extension_target="User",
     derived=(_AGENT_USER,),
     **VALUES_FIELDS,
@@ -127,11 +140,12 @@ GROUPS: ObjectType = _directory_type(
         createdDateTime expirationDateTime renewedDateTime mail proxyAddresses onPremisesDomainName
         onPremisesLastSyncDateTime onPremisesNetBiosName onPremisesSamAccountName
         onPremisesSecurityIdentifier onPremisesSyncEnabled onPremisesProvisioningErrors securityIdentifier
-        assignedLabels assignedLicenses licenseProcessingState hasMembersWithLicenseErrors
-        serviceProvisioningErrors
+        assignedLabels licenseProcessingState hasMembersWithLicenseErrors serviceProvisioningErrors
         """
     ),
     create_only=_names("isAssignableToRole resourceBehaviorOptions resourceProvisioningOptions"),
+    # Read-only on PATCH (group.md); group-assignlicense.md adds and removes them, with disabledPlans.
+    write_actions=(("assignedLicenses", "groups/{id}/assignLicense"),),
     # group-post-groups.md: created Private (security) or Public (Microsoft 365) when not given; older
     # groups can still read null, which no PATCH brings back (visibility accepts Private, Public,
     # HiddenMembership only)

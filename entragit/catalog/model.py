@@ -15,6 +15,7 @@ Conventions used by the string fields:
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -44,9 +45,19 @@ class Relationship:
     - "extension-property": a sorted list of directory extension definitions (`item_fields`: dataType,
       isMultiValued, name, targetObjects); add = POST the item (its short name) to `add`, remove = DELETE
       `remove` with `{ref}` = the definition id found by reading `read` live.
+    - "contained": entities Graph keeps inside the owner (`ContainsTarget` in the CSDL: an application's
+      federated identity credentials), stored in the owner's file as a sorted list of their `item_fields`
+      without ids, one item told from another by its `key` fields; restore reads `read` live to find the
+      ids, POSTs a missing item to `add`, PATCHes a changed one at `remove` (`{ref}` = its id; where
+      `updatable` is False, as for a classification with no Update method, deletes it and POSTs it again)
+      and DELETEs an item the revision lacks.
 
     `via_delta`: the type's delta query returns this relationship as `<name>@delta` when `name` is in
     `$select`, so an incremental backup does not need to re-read it per object.
+
+    `only_when`: (property, value): the relationship is kept only for objects with that value, read each
+    run through a listing filtered on it (`side_filter`) rather than through the type's delta query, which
+    does not track it (users' sponsors, kept for guests: docs/graph.md). Other objects' files leave it out.
 
     `expand`: the `$expand` value that returns this relationship inside the type's listing, where the
     type's resource page says it "Supports `$expand`" (with `($select=id)` where the page documents
@@ -61,8 +72,11 @@ class Relationship:
     kind: str = "ref-collection"
     add_method: str = "POST"
     via_delta: bool = False
-    # Properties kept per item for "app-role-assignment" links (ids only for the ref kinds).
+    # Properties kept per item for "app-role-assignment" and "contained" (ids only for the ref kinds).
     item_fields: tuple[str, ...] = ()
+    key: tuple[str, ...] = ()  # "contained": the fields that tell one item from another
+    updatable: bool = True  # "contained": a changed item is PATCHed (else deleted and created again)
+    only_when: tuple[str, str] | None = None
     # Catalog types the linked ids can belong to (an app role assignment's principalId for that kind).
     targets: tuple[str, ...] = ("users", "groups", "servicePrincipals")
     expand: str = ""
@@ -76,7 +90,20 @@ class Relationship:
     @property
     def holds_items(self) -> bool:
         """Whether the value is a list of objects (`item_fields`) rather than of ids."""
-        return self.kind in ("app-role-assignment", "extension-property")
+        return self.kind in ("app-role-assignment", "extension-property", "contained")
+
+    @property
+    def side_filter(self) -> str | None:
+        """The `$filter` of the listing that reads an `only_when` relationship each run."""
+        return f"{self.only_when[0]} eq '{self.only_when[1]}'" if self.only_when else None
+
+    def applies(self, obj: Mapping[str, Any]) -> bool:
+        """Whether obj's file keeps this relationship (`only_when`)."""
+        return self.only_when is None or obj.get(self.only_when[0]) == self.only_when[1]
+
+    def item_key(self, item: Mapping[str, Any]) -> str:
+        """A contained item's identity among its owner's items: its `key` fields as compact JSON."""
+        return json.dumps([item.get(f) for f in self.key], sort_keys=True, separators=(",", ":"))
 
     def read_path(self, object_id: str) -> str:
         return self.read.format(id=object_id)
@@ -402,7 +429,13 @@ def _directory_type(
 
 
 def _links(
-    name: str, path: str, targets: tuple[str, ...], *, via_delta: bool, expand: str = ""
+    name: str,
+    path: str,
+    targets: tuple[str, ...],
+    *,
+    via_delta: bool,
+    expand: str = "",
+    only_when: tuple[str, str] | None = None,
 ) -> Relationship:
     """A `$ref` collection such as members or owners under the type's Graph path."""
     return Relationship(
@@ -413,6 +446,31 @@ def _links(
         via_delta=via_delta,
         targets=targets,
         expand=expand,
+        only_when=only_when,
+    )
+
+
+def _contained(
+    name: str,
+    path: str,
+    fields: tuple[str, ...],
+    key: tuple[str, ...],
+    *,
+    expand: bool,
+    updatable: bool = True,
+) -> Relationship:
+    """Entities kept inside the owner (kind "contained"), each addressed as `{path}/{id}/{name}/{ref}`."""
+    return Relationship(
+        name=name,
+        read=f"{path}/{{id}}/{name}",
+        add=f"{path}/{{id}}/{name}",
+        remove=f"{path}/{{id}}/{name}/{{ref}}",
+        kind="contained",
+        item_fields=fields,
+        key=key,
+        updatable=updatable,
+        targets=(),
+        expand=name if expand else "",
     )
 
 

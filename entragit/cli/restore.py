@@ -82,8 +82,10 @@ def _plain_list(value: Any) -> bool:
 
 
 def _linked(v: Any, names: dict[str, str]) -> str:
-    if isinstance(v, dict) and "principalId" not in v:  # a directory extension definition
+    if isinstance(v, dict) and "principalId" not in v and "dataType" in v:  # a directory extension definition
         return f"{v.get('name')} ({v.get('dataType')}{' collection' if v.get('isMultiValued') else ''})"
+    if isinstance(v, dict) and "principalId" not in v:  # a contained item (a federated credential)
+        return _value(v, 200)
     ref = v.get("principalId") if isinstance(v, dict) else v
     name = names.get(str(ref))
     return f"{ref} ({name})" if name else str(ref)

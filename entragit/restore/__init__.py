@@ -355,7 +355,7 @@ def _plan(
         str(v.get("principalId") if isinstance(v, dict) else v)
         for a in actions
         for c in a.changes
-        if a.type.relationship(c.path) is not None
+        if (rel := a.type.relationship(c.path)) is not None and rel.kind != "contained"
         for v in (c.old, c.new)
         if v is not None
     }

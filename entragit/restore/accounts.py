@@ -6,7 +6,8 @@ licences back, and an application's credentials are listed for the admin to issu
   userPrincipalName, mailNickname, mail and identities (the sign-in the guest redeems with), so those are
   not written afterwards.
 - assignedLicenses is read-only on PATCH: licences go back through POST /users/{id}/assignLicense
-  (user-assignlicense.md), which needs usageLocation, set by the creation itself.
+  (user-assignlicense.md), which needs usageLocation, set by the creation itself; a group's through
+  POST /groups/{id}/assignLicense (group-assignlicense.md), which hands them on to its members.
 - Secrets and certificates are never backed up (only their metadata: application.md, passwordCredential
   and keyCredential resources), so the recreated application has none.
 """
@@ -74,13 +75,35 @@ def invitation(obj: Mapping[str, Any], send_mail: bool) -> dict[str, Any]:
     }
 
 
+LICENSED = ("users", "groups")  # the types whose assignedLicenses go back through assignLicense
+
+
+def _held(value: Any) -> list[dict[str, Any]]:
+    return [
+        {"skuId": lic["skuId"], "disabledPlans": list(lic.get("disabledPlans") or [])}
+        for lic in value or []
+        if isinstance(lic, Mapping) and lic.get("skuId")
+    ]
+
+
 def licences(obj: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The body of assignLicense giving the user its licences back; None when it had none."""
-    held = [lic for lic in obj.get("assignedLicenses") or [] if isinstance(lic, Mapping) and lic.get("skuId")]
-    if not held:
-        return None
-    add = [{"skuId": lic["skuId"], "disabledPlans": list(lic.get("disabledPlans") or [])} for lic in held]
-    return {"addLicenses": add, "removeLicenses": []}
+    """The body of assignLicense giving a recreated user or group its licences back; None when it had none."""
+    return licence_change([], obj.get("assignedLicenses"))
+
+
+def licence_change(live: Any, desired: Any) -> dict[str, Any] | None:
+    """The body of assignLicense that takes `live` assignedLicenses to `desired`: the licences to add or
+    whose disabledPlans differ (assignLicense replaces an added skuId's plans), and the skuIds to remove;
+    None when they agree."""
+    have = {str(lic["skuId"]).lower(): lic for lic in _held(live)}
+    want = {str(lic["skuId"]).lower(): lic for lic in _held(desired)}
+    add = [
+        lic
+        for key, lic in want.items()
+        if key not in have or sorted(have[key]["disabledPlans"]) != sorted(lic["disabledPlans"])
+    ]
+    remove = [have[key]["skuId"] for key in have if key not in want]
+    return {"addLicenses": add, "removeLicenses": remove} if add or remove else None
 
 
 def _credential(kind: str, c: Mapping[str, Any]) -> str:
@@ -104,7 +127,7 @@ def recreate_notes(type_name: str, obj: Mapping[str, Any]) -> list[str]:
     notes: list[str] = []
     if type_name == "users" and is_guest(obj):
         notes.append(f"re-invited as a guest ({guest_address(obj)})")
-    body = licences(obj) if type_name == "users" else None
+    body = licences(obj) if type_name in LICENSED else None
     if body:
         notes.append(f"{len(body['addLicenses'])} licence(s) assigned again")
     if type_name == "applications":

@@ -67,7 +67,8 @@ def patch_body(changes: Sequence[Change]) -> dict[str, Any]:
 def order(actions: Sequence[Action]) -> list[Action]:
     """Objects by catalog rank (undelete before update), then links added, then links removed (a group
     keeps an owner while its owners are swapped), then deletions in reverse rank (a policy before the named
-    location it names)."""
+    location it names). Contained items are the exception: those removed go before those added
+    (`plan._contained_actions`)."""
 
     def key(a: Action) -> tuple[int, int, int, str]:
         if a.late:  # directory extension values, once their definitions are back (catalog ranks)
@@ -77,6 +78,8 @@ def order(actions: Sequence[Action]) -> list[Action]:
         if a.action == DELETE:
             return (3, -a.type.rank, 0, a.path)
         rel_rank = a.relationship.rank if a.relationship else 0
+        if _contained(a):
+            return (1, rel_rank * 1000 + a.type.rank, -1 if a.action == UNLINK else 0, a.path)
         return (1 if a.action == LINK else 2, rel_rank * 1000 + a.type.rank, 0, a.path)
 
     return sorted((a for a in actions if a.action in WRITES), key=key)
@@ -122,6 +125,8 @@ class Writer:
         return self.client.request(method, path, body, required_permission=perm)
 
     def run(self, a: Action) -> str:
+        if _contained(a):
+            return self.contained(a)
         handler: Callable[[Action], str] = {
             UPDATE: self.update,
             UNDELETE: self.undelete,
@@ -179,7 +184,12 @@ class Writer:
         ]
         for prop in [p for p in body if p in actions]:
             template, value = actions[prop], body.pop(prop)
-            if "{ref}" in template:
+            if template.endswith("/assignLicense"):
+                old = next(c.old for c in a.changes if c.path == prop)
+                change = accounts.licence_change(old, value)
+                if change is not None:
+                    out.append(self._write(a, "POST", template.format(id=a.id), change))
+            elif "{ref}" in template:
                 # each item on its own path: PATCHed when live has it (its id is the path), else POSTed to
                 # the collection (a definition's new allowed value)
                 old = {i.get("id"): i for i in _dicts(next(c.old for c in a.changes if c.path == prop))}
@@ -264,8 +274,12 @@ class Writer:
     def _create_body(self, a: Action) -> dict[str, Any]:
         """The creatable properties, references to objects recreated so far rewritten (those Graph sets only
         by an update, `update_only`, and those written through an action, `written_after_create`, follow
-        the POST)."""
-        body = {c.path: c.new for c in self._current(a, a.changes) if c.path not in a.type.update_only}
+        the POST; licences follow it through assignLicense: `_licences`)."""
+        body = {
+            c.path: c.new
+            for c in self._current(a, a.changes)
+            if c.path not in a.type.update_only and c.path != "assignedLicenses"
+        }
         for prop in a.type.written_after_create:
             body.pop(prop, None)
         for prop, inner, key, value in a.type.create_keeps:
@@ -293,6 +307,7 @@ class Writer:
             and not t.written_after_create
             and not t.contained
             and not t.sub_collections
+            and not accounts.licences(a.desired)
         )
 
     def _update_after_create(self, a: Action, new: str, done: str) -> str:
@@ -426,12 +441,13 @@ class Writer:
         return f"; {', '.join(written)} written" if written else ""
 
     def _licences(self, a: Action, new: str) -> str:
-        """assignLicense after creation (assignedLicenses is read-only on PATCH, user-assignlicense.md)."""
-        body = accounts.licences(a.desired) if a.type.name == "users" else None
+        """assignLicense after creation (assignedLicenses is read-only on PATCH: user-assignlicense.md,
+        group-assignlicense.md)."""
+        body = accounts.licences(a.desired) if a.type.name in accounts.LICENSED else None
         if body is None:
             return ""
         try:
-            self._send(a, "POST", f"users/{new}/assignLicense", body)
+            self._send(a, "POST", f"{a.type.path}/{new}/assignLicense", body)
         except GraphError as exc:
             raise _Partly(f"created as {new}, but licences not assigned: {exc}") from None
         return f"; {len(body['addLicenses'])} licence(s) assigned"
@@ -480,6 +496,8 @@ class Writer:
         on its own (creations with steps after the POST or an interrupted run to look for, undeletes,
         several dependent writes, a read first)."""
         rel = a.relationship
+        if _contained(a):  # a read of the live items first, for their ids
+            return None
         if a.action == RECREATE:
             if not self._plain_create(a) or a.id in self.idmap.pending:  # pending: perhaps created already
                 return None
@@ -611,12 +629,41 @@ class Writer:
             if all(found.get(f) == item.get(f) for f in same)
         ]
         for path in paths:
-            try:
-                self._send(a, "DELETE", path)
-            except GraphError as exc:
-                if exc.status != 404:
-                    raise
+            self._gone_ok(a, "DELETE", path)
         return f"{rel.name}: removed {len(a.changes)}"
+
+    def contained(self, a: Action) -> str:
+        """Contained items put as the revision has them: the live ones read for their ids (a file keeps
+        none), each change one write: DELETE the item removed, PATCH the item changed (or, where Graph has
+        no update, DELETE and POST it: `Relationship.updatable`), POST the item missing."""
+        rel = a.relationship
+        assert rel is not None
+        oid = self.idmap.new_id(a.id)
+        ids = {rel.item_key(i): str(i.get("id")) for i in self.client.list(rel.read_path(oid))}
+        counts = {"added": 0, "changed": 0, "removed": 0}
+        for c in a.changes:
+            old, new = _dicts([c.old]), _dicts([c.new])
+            ref = ids.get(rel.item_key(old[0] if old else new[0]))
+            if old and ref and (not new or not rel.updatable):
+                self._gone_ok(a, "DELETE", rel.remove_path(oid, ref))
+                ref = None
+            if new and ref:  # the properties that differ (a credential's name cannot change, and is its key)
+                body = {k: v for k, v in with_nulls(new[0], old[0]).items() if v != old[0].get(k)}
+                if "@odata.type" in new[0]:  # a polymorphic item says which kind it is
+                    body = {"@odata.type": new[0]["@odata.type"], **body}
+                self._send(a, "PATCH", rel.remove_path(oid, ref), body)
+            elif new:
+                self._send(a, "POST", rel.add_path(oid), new[0])
+            counts["removed" if not new else "changed" if old else "added"] += 1
+        return f"{rel.name}: " + ", ".join(f"{n} {what}" for what, n in counts.items() if n)
+
+    def _gone_ok(self, a: Action, method: str, path: str) -> None:
+        """A write whose target may already be gone (404: what it was to remove is not there)."""
+        try:
+            self._send(a, method, path)
+        except GraphError as exc:
+            if exc.status != 404:
+                raise
 
     def run_many(self, planned: Sequence[tuple[Action, list[Planned]]]) -> list[Result]:
         """Independent actions' writes together (GraphClient.write_many); each action's result from its
@@ -678,9 +725,14 @@ def _depends_on(a: Action) -> set[str]:
     """Object ids an action needs to exist: its own, those of the objects recreated in this run that it
     names (`Action.needs`), and for links the ids it adds."""
     ids = {a.id, *a.needs}
-    if a.action == LINK:
+    if a.action == LINK and not _contained(a):
         ids |= {_target(c) for c in a.changes}
     return ids
+
+
+def _contained(a: Action) -> bool:
+    """A link action on entities kept inside the object (they name no other object)."""
+    return a.action in (LINK, UNLINK) and a.relationship is not None and a.relationship.kind == "contained"
 
 
 def _target(c: Change) -> str:
@@ -742,7 +794,7 @@ def _without_missing(a: Action, missing: set[str]) -> tuple[Action, str]:
     """A link action adding several targets, some of which are not back (their restore failed or was
     refused): the others are still added; the action is then reported not attempted for the rest, so that
     it is not recorded as done and planning again shows what waits."""
-    if a.action != LINK or a.id in missing:
+    if a.action != LINK or a.id in missing or _contained(a):
         return a, ""
     waiting = [c for c in a.changes if _target(c) in missing]
     if not waiting or len(waiting) == len(a.changes):

@@ -171,6 +171,9 @@ def _link_actions(d: Desired, live: Mapping[str, Any], opts: Options) -> list[Ac
                     )
                 )
             continue
+        if rel.kind == "contained":
+            out += _contained_actions(d, rel, list(want or []), list(have or []))
+            continue
         want_items, have_items = list(want or []), list(have or [])
         have_keys, want_keys = {_key(i) for i in have_items}, {_key(i) for i in want_items}
         added = [i for i in want_items if _key(i) not in have_keys]
@@ -188,6 +191,26 @@ def _link_actions(d: Desired, live: Mapping[str, Any], opts: Options) -> list[Ac
             step = [i for i in have_items if _key(i) not in {_key(r) for r in removed}]
             changes = [Change(rel.name, i, None) for i in removed]
             out.append(_link_action(d, rel, UNLINK, {rel.name: have_items}, {rel.name: step}, changes))
+    return out
+
+
+def _contained_actions(
+    d: Desired, rel: Relationship, want: list[dict[str, Any]], have: list[dict[str, Any]]
+) -> list[Action]:
+    """Contained items matched by their key (catalog `Relationship.key`): an `unlink` removes the items the
+    revision lacks, then a `link` adds the missing ones (old None) and puts back those that differ
+    (old → new). Removals go first (`apply.order`): a credential renamed since takes the issuer and subject
+    its old self held, which Graph allows once per application."""
+    want_keys = {rel.item_key(i) for i in want}
+    kept = [i for i in have if rel.item_key(i) in want_keys]
+    gone = [Change(rel.name, i, None) for i in have if rel.item_key(i) not in want_keys]
+    by_key = {rel.item_key(i): i for i in kept}
+    put = [Change(rel.name, by_key.get(rel.item_key(i)), i) for i in want if by_key.get(rel.item_key(i)) != i]
+    out: list[Action] = []
+    if gone:
+        out.append(_link_action(d, rel, UNLINK, {rel.name: have}, {rel.name: kept}, gone))
+    if put:
+        out.append(_link_action(d, rel, LINK, {rel.name: kept}, {rel.name: want}, put))
     return out
 
 

@@ -31,7 +31,7 @@ _MEMBERS_BY_DEFAULT = ("groups", "directory/administrativeUnits")
 
 
 def _relationships(td: TypeDef) -> list[str]:
-    names = [rel.name for rel in td.relationships]
+    names = [rel.name for rel in td.relationships if rel.delta]
     if td.key == "users":
         names.append("manager")
     return names

@@ -15,9 +15,10 @@ expanded anything would let a client rely on reads Graph refuses. Sources:
 - The page size of a listing with `$expand` is at most 100 (microsoftgraph/microsoft-graph-docs pull requests
   #21506 and #21516, "Max page size with $expand is 100", confirmed by the service's developers; a larger
   `$top` still returns pages of 100, field report techcommunity.microsoft.com discussion 3885391).
-- Expandable relationships per type: the Relationships tables of `resources/user.md` (manager),
+- Expandable relationships per type: the Relationships tables of `resources/user.md` (manager, sponsors),
   `resources/group.md` (members, owners: "Supports `$expand` including nested `$select`"),
-  `resources/application.md` (owners), `resources/serviceprincipal.md` (owners, appRoleAssignedTo),
+  `resources/application.md` (owners, federatedIdentityCredentials), `resources/serviceprincipal.md` (owners,
+  appRoleAssignedTo, delegatedPermissionClassifications),
   `resources/administrativeunit.md` (members), `resources/unifiedroleassignment.md` (principal,
   roleDefinition); not expandable: the properties `resources/group.md` annotates `"expandable": false`.
 """
@@ -34,10 +35,14 @@ NOT_ALLOWED = "Expand is not allowed for property '{name}' according to the enti
 
 # type key → expandable relationships (lower case → the name Graph returns)
 EXPANDABLE: dict[str, dict[str, str]] = {
-    "users": {"manager": "manager"},
+    "users": {"manager": "manager", "sponsors": "sponsors"},
     "groups": {"members": "members", "owners": "owners"},
-    "applications": {"owners": "owners"},
-    "servicePrincipals": {"owners": "owners", "approleassignedto": "appRoleAssignedTo"},
+    "applications": {"owners": "owners", "federatedidentitycredentials": "federatedIdentityCredentials"},
+    "servicePrincipals": {
+        "owners": "owners",
+        "approleassignedto": "appRoleAssignedTo",
+        "delegatedpermissionclassifications": "delegatedPermissionClassifications",
+    },
     "directory/administrativeUnits": {"members": "members"},
     # resources/customsecurityattributedefinition.md: allowedValues "must be specified in an $expand query"
     "directory/customSecurityAttributeDefinitions": {"allowedvalues": "allowedValues"},

@@ -19,6 +19,7 @@ import random
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
+from functools import partial
 from typing import Any
 
 from entragit.sandbox import baseline, custom_attributes
@@ -1768,6 +1769,47 @@ class TenantGenerator:
         audits.sort(key=lambda a: str(a["activityDateTime"]), reverse=True)
         return audits
 
+    def _add_app_bits(self, graph_sp: Obj) -> None:
+        """What hangs off objects beside their properties, once per tenant and without drawing from the random
+        stream (every tenant generated before stays the same): a GitHub Actions federated credential on the
+        first app, User.Read classified low-risk, a guest's sponsor and the FIDO2 keys a custom authentication
+        strength allows (groups that assign licences come with the groups)."""
+        stable = partial(baseline.stable_id, self.tenant_id)
+        if self.apps:
+            app = self.apps[0]
+            slug = str(app["displayName"]).lower().replace(" ", "-")
+            app["federatedIdentityCredentials"] = [
+                {
+                    "id": stable(f"fic:{app['id']}"),
+                    "name": "github-main",
+                    "issuer": "https://token.actions.githubusercontent.com",
+                    "subject": f"repo:contoso/{slug}:ref:refs/heads/main",
+                    "description": "Deploys from the main branch",
+                    "audiences": ["api://AzureADTokenExchange"],
+                }
+            ]
+        graph_sp["delegatedPermissionClassifications"] = [
+            {
+                "id": stable("classification:User.Read")[:23],
+                "permissionId": baseline.GRAPH_SCOPE_IDS["User.Read"],
+                "permissionName": "User.Read",
+                "classification": "low",
+            }
+        ]
+        guest = next((u for u in self.users if u.get("userType") == "Guest"), None)
+        if guest is not None and self.members:
+            guest["sponsors"] = [self.members[0]["id"]]
+        fido = next((s for s in self.strengths if "fido2" in s.get("allowedCombinations", ())), None)
+        if fido is not None:
+            fido["combinationConfigurations"] = [
+                {
+                    "id": stable(f"combination:{fido['id']}"),
+                    "@odata.type": "#microsoft.graph.fido2CombinationConfiguration",
+                    "appliesToCombinations": ["fido2"],
+                    "allowedAAGUIDs": ["cb69481e-8ff7-4039-93ec-0a2729a154a8"],
+                }
+            ]
+
     # --- assembly -------------------------------------------------------------------------------------------
 
     def _make_extensions(self) -> None:
@@ -1826,6 +1868,7 @@ class TenantGenerator:
         attributes = custom_attributes.seed(self.users, self.sps)
         graph_sp = baseline.graph_service_principal(self.graph_sp_id)
         graph_sp["appRoleAssignedTo"] = self.graph_assignments
+        self._add_app_bits(graph_sp)
         org = baseline.organization(self.tenant_id, self.domain, SANDBOX_ORG_NAME, self.now)
         return {
             "organization": [org],

@@ -24,6 +24,7 @@ from urllib.parse import unquote
 
 from entragit.sandbox import (
     consent_policies,
+    contained,
     cross_tenant,
     documented,
     extensions,
@@ -349,6 +350,11 @@ class GraphApi:
         if rel is not None:
             targets = list(self.tenant.members(f"{td.key}#{rel.name}", obj["id"]))[: expand_mod.MAX_RELATED]
             out[rel.name] = [self._directory_item(t, select) for t in targets]
+        elif contained.find(td.key, name) is not None:
+            held = contained.find(td.key, name)
+            assert held is not None
+            items = self.tenant.contained_items(held.key, obj["id"])[: expand_mod.MAX_RELATED]
+            out[held.name] = [contained.project(held, i) for i in items]
         elif name == "appRoleAssignedTo":
             assignments = TYPES["appRoleAssignments"]
             coll = self.tenant.coll(assignments.key)
@@ -764,13 +770,17 @@ class GraphApi:
             return extensions.handle(self, ctx, method, oid, rest[1:])
         if td.key == consent_policies.KEY and low in consent_policies.SETS:
             return consent_policies.condition_sets(self, ctx, method, oid, rest)
+        held = contained.find(td.key, name)
+        if held is not None:
+            return contained.handle(self, ctx, method, held, oid, rest[1:])
         rel = td.relationship(name)
         if rel is not None:
             return self._relationship(ctx, method, td, oid, f"{td.key}#{rel.name}", rel.targets, rest[1:])
-        if td.key == "users" and low in ("assignlicense", "microsoft.graph.assignlicense") and len(rest) == 1:
+        licensed = td.key in ("users", "groups")
+        if licensed and low in ("assignlicense", "microsoft.graph.assignlicense") and len(rest) == 1:
             if method != "POST":
                 not_allowed()
-            return licenses.assign_license(self, ctx, oid)
+            return licenses.assign_license(self, ctx, td.key, oid)
         if td.key == "users" and low == "manager":
             return self._manager(ctx, method, oid, rest[1:])
         derived = self._derived_links(td, oid, low)

@@ -1,4 +1,12 @@
-"""POST /users/{id}/assignLicense (user-assignlicense.md): the only way to change a user's assignedLicenses.
+"""POST /users/{id}/assignLicense (user-assignlicense.md) and POST /groups/{id}/assignLicense
+(group-assignlicense.md): the only way to change a user's or a group's assignedLicenses.
+
+A group's licences apply to its members (group-based licensing); the call answers 202 Accepted with the
+group, since Entra assigns them to the members in the background. Seat shortages then show in the members'
+licenseAssignmentStates, not in the call's answer (group-assignlicense.md names no such error), so the
+sandbox checks only what the call itself validates: the skuIds and their disabledPlans. A group's
+licences do not count as consumed seats until a member holds them; the sandbox does not model that
+propagation (its users' licenseAssignmentStates keep what was seeded).
 
 `assignedLicenses` is read-only on PATCH (schema.USER_READ_ONLY), so a restored or recreated user gets its
 licences back through this action. The body has `addLicenses` (assignedLicense objects: skuId, disabledPlans)
@@ -23,8 +31,8 @@ if TYPE_CHECKING:
 USAGE_LOCATION_REFUSAL = "License assignment cannot be done for user with invalid usage location."
 
 
-def _invalid(prop: str) -> NoReturn:
-    bad(f"Invalid value specified for property '{prop}' of resource 'User'.")
+def _invalid(prop: str, resource: str = "User") -> NoReturn:
+    bad(f"Invalid value specified for property '{prop}' of resource '{resource}'.")
 
 
 def _sku_ids(api: GraphApi) -> dict[str, dict[str, Any]]:
@@ -60,7 +68,9 @@ def _parse(api: GraphApi, body: dict[str, Any]) -> tuple[list[dict[str, Any]], s
     return adding, {s.lower() for s in remove}
 
 
-def assign_license(api: GraphApi, ctx: Ctx, oid: str) -> Response:
+def assign_license(api: GraphApi, ctx: Ctx, key: str, oid: str) -> Response:
+    if key == "groups":
+        return _assign_group(api, ctx, oid)
     td = TYPES["users"]
     user = api.tenant.coll("users").objs[oid]
     body = (
@@ -128,3 +138,26 @@ def _recount(api: GraphApi, old: list[dict[str, Any]], new: list[dict[str, Any]]
             api.tenant.replace(
                 "subscribedSkus", {**sku, "consumedUnits": int(sku.get("consumedUnits") or 0) + delta}
             )
+
+
+def _assign_group(api: GraphApi, ctx: Ctx, oid: str) -> Response:
+    td = TYPES["groups"]
+    group = api.tenant.coll("groups").objs[oid]
+    body = ctx.req.body if isinstance(ctx.req.body, dict) else bad("Empty Payload. JSON content expected.")
+    adding, removing = _parse(api, body)
+    old = list(group.get("assignedLicenses") or [])
+    added = {a["skuId"].lower() for a in adding}
+    new = [lic for lic in old if str(lic.get("skuId")).lower() not in removing | added] + adding
+    updated = {**group, "assignedLicenses": new}
+    if new != old:
+        api.tenant.replace("groups", updated, ["assignedLicenses"])
+    api.audit.record(
+        ctx,
+        "Change group license",
+        td.audit_category,
+        "Update",
+        [api.audit.target("groups", updated, [("AssignedLicense", old, new)])],
+    )
+    out: dict[str, Any] = {"@odata.context": ctx.context("groups/$entity")}
+    out.update(project(td, updated))
+    return Response(202, out, {"Location": f"{ctx.base}/groups/{oid}"})

@@ -159,7 +159,10 @@ RULES: tuple[Rule, ...] = (
         "user-list-approleassignments.md",
         "Directory.Read.All AppRoleAssignment.ReadWrite.All",
     ),
+    _r("GET", "users/{id}/sponsors", "user-list-sponsors.md", "User.Read.All User.ReadWrite.All"),
     _r("GET", "users/{id}/**", "user-list-memberof.md", _USER_READ),
+    _r("POST", "users/{id}/sponsors/$ref", "user-post-sponsors.md", _USER_WRITE),
+    _r("DELETE", "users/{id}/sponsors/{id}/$ref", "user-delete-sponsors.md", _USER_WRITE),
     _r("POST", "users", "user-post-users.md", _USER_WRITE),
     _r(
         "POST",
@@ -198,6 +201,12 @@ RULES: tuple[Rule, ...] = (
         " Group.ManageProtection.All Group.ReadWrite.All",
     ),
     _r("DELETE", "groups/{id}", "group-delete.md", "Group.ReadWrite.All"),
+    _r(
+        "POST",
+        "groups/{id}/assignlicense",
+        "group-assignlicense.md",
+        "LicenseAssignment.ReadWrite.All Directory.ReadWrite.All Group.ReadWrite.All",
+    ),
     _r("POST", "groups/{id}/members/$ref", "group-post-members.md", _MEMBER_WRITE),
     _r("DELETE", "groups/{id}/members/{id}/$ref", "group-delete-members.md", _MEMBER_WRITE),
     _r("POST", "groups/{id}/owners/$ref", "group-post-owners.md", _OWNER_WRITE),
@@ -213,6 +222,30 @@ RULES: tuple[Rule, ...] = (
     ),
     _r("POST", "applications/{id}/extensionproperties", "application-post-extensionproperty.md", _SP_WRITE),
     _r("DELETE", "applications/{id}/extensionproperties/{id}", "extensionproperty-delete.md", _SP_WRITE),
+    _r(
+        "GET",
+        "applications/{id}/federatedidentitycredentials",
+        "application-list-federatedidentitycredentials.md",
+        "Application.Read.All Application.ReadWrite.All Application.ReadWrite.OwnedBy",
+    ),
+    _r(
+        "POST",
+        "applications/{id}/federatedidentitycredentials",
+        "application-post-federatedidentitycredentials.md",
+        _APP_WRITE,
+    ),
+    _r(
+        "PATCH",
+        "applications/{id}/federatedidentitycredentials/{id}",
+        "federatedidentitycredential-update.md",
+        _APP_WRITE,
+    ),
+    _r(
+        "DELETE",
+        "applications/{id}/federatedidentitycredentials/{id}",
+        "federatedidentitycredential-delete.md",
+        _APP_WRITE,
+    ),
     _r("GET", "applications/**", "application-get.md", _APP_GET),
     _r("POST", "applications", "application-post-applications.md", (*_APP_WRITE, "AppRegistration.Create")),
     _r("PATCH", "applications/{id}", "application-update.md", _APP_WRITE),
@@ -222,6 +255,24 @@ RULES: tuple[Rule, ...] = (
     _r("POST", "applications/{id}/owners/$ref", "application-post-owners.md", _APP_OWNER_WRITE),
     _r("DELETE", "applications/{id}/owners/{id}/$ref", "application-delete-owners.md", _APP_OWNER_REMOVE),
     _r("GET", "serviceprincipals", "serviceprincipal-list.md", _APP_READ),
+    _r(
+        "GET",
+        "serviceprincipals/{id}/delegatedpermissionclassifications",
+        "serviceprincipal-list-delegatedpermissionclassifications.md",
+        "Application.Read.All Application.ReadWrite.OwnedBy Directory.Read.All",
+    ),
+    _r(
+        "POST",
+        "serviceprincipals/{id}/delegatedpermissionclassifications",
+        "serviceprincipal-post-delegatedpermissionclassifications.md",
+        "Policy.ReadWrite.PermissionGrant",
+    ),
+    _r(
+        "DELETE",
+        "serviceprincipals/{id}/delegatedpermissionclassifications/{id}",
+        "serviceprincipal-delete-delegatedpermissionclassifications.md",
+        "Policy.ReadWrite.PermissionGrant",
+    ),
     _r(
         "GET",
         "serviceprincipals/{id}/approleassignedto",
@@ -287,6 +338,13 @@ RULES: tuple[Rule, ...] = (
         "identity/conditionalaccess/namedlocations/**",
         "namedlocation-update.md",
         "Policy.ReadWrite.ConditionalAccess",
+    ),
+    _r(
+        "GET",
+        "identity/conditionalaccess/authenticationstrength/policies/{id}/combinationconfigurations",
+        "authenticationstrengthpolicy-list-combinationconfigurations.md",
+        "Policy.Read.AuthenticationMethod Policy.Read.All Policy.ReadWrite.AuthenticationMethod"
+        " Policy.ReadWrite.ConditionalAccess",
     ),
     _r(
         "GET",

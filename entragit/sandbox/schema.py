@@ -308,6 +308,7 @@ class Relationship:
 
     name: str
     targets: tuple[str, ...]  # collection keys a link may point to
+    delta: bool = True  # tracked by the type's delta query when selected (users' sponsors are not)
 
 
 @dataclass(frozen=True)
@@ -381,6 +382,9 @@ _add(
         known=USER_KNOWN,
         lists=USER_LISTS,
         read_only=USER_READ_ONLY,
+        # user-post-sponsors.md: users and groups; concepts/delta-query-overview.md names manager as the
+        # only relationship a user delta query tracks.
+        relationships=(Relationship("sponsors", ("users", "groups"), delta=False),),
         directory_object=True,
         soft_delete=True,
         delta=True,

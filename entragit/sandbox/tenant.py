@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from entragit.sandbox import cross_tenant, extensions
+from entragit.sandbox.contained import CONTAINED
 from entragit.sandbox.errors import SandboxError
 from entragit.sandbox.permissions import parse_grant
 from entragit.sandbox.schema import (
@@ -182,6 +183,8 @@ class Tenant:
         self.permissions: list[str] | None = None
         # Apps' certificates and federated identity credentials as the seed gives them (assertions.py).
         self.credentials: dict[str, Any] = {}
+        # Entities contained in an owner (contained.py): "<owner key>#<navigation>" → owner id → items.
+        self.contained: dict[str, dict[str, list[dict[str, Any]]]] = {}
 
     # ----------------------------------------------------------------------------------------- clock
 
@@ -243,6 +246,23 @@ class Tenant:
 
     def members(self, rel: str, container: str) -> dict[str, None]:
         return self.links[rel].get(container, {})
+
+    def contained_items(self, key: str, owner: str) -> list[dict[str, Any]]:
+        return list(self.contained.get(key, {}).get(owner, []))
+
+    def set_contained(self, key: str, owner: str, items: list[dict[str, Any]]) -> None:
+        """Replace an owner's contained items; the owner's change log records it."""
+        by = self.contained.setdefault(key, {})
+        if items:
+            by[owner] = items
+        else:
+            by.pop(owner, None)
+        owner_key, _, nav = key.partition("#")
+        self.record(owner_key, owner, nav)
+
+    def _drop_contained(self, owner: str) -> None:
+        for by in self.contained.values():
+            by.pop(owner, None)
 
     # ------------------------------------------------------------------------------------ change log
 
@@ -432,6 +452,8 @@ class Tenant:
             obj = dict(obj)
             obj["deletedDateTime"] = self.stamp()
             self.deleted[oid] = {"key": key, "obj": obj, "links": saved}
+        else:
+            self._drop_contained(oid)
         self.record(key, oid)
         if key == "applications" and soft:
             # Deleting an app registration takes its service principal along; restoring the app
@@ -457,6 +479,7 @@ class Tenant:
         the user object is permanently deleted and their assigned resources freed" (a soft-deleted user's
         stay assigned, so that a restore gets them back)."""
         item = self.deleted.pop(oid)
+        self._drop_contained(oid)
         if item["key"] == "users":
             freed = {str(lic.get("skuId")).lower() for lic in item["obj"].get("assignedLicenses") or []}
             for sku in list(self.coll("subscribedSkus").objs.values()):
@@ -519,6 +542,11 @@ class Tenant:
                     definitions.append((obj, obj.pop("extensionProperties") or []))
                 if key == "servicePrincipals" and "appRoleAssignedTo" in obj:
                     pending_assignments.append((oid, list(obj.pop("appRoleAssignedTo") or [])))
+                for c in CONTAINED:
+                    if c.owner == key and c.name in obj:
+                        items = [dict(i, id=i.get("id") or new_guid()) for i in obj.pop(c.name) or []]
+                        if items:
+                            tenant.contained.setdefault(c.key, {})[oid] = items
                 obj.pop("passwordProfile", None)
                 objs.append(obj)
             tenant.collections[key].load(objs)
@@ -603,6 +631,7 @@ class Tenant:
             "deleted": {k: dict(v) for k, v in self.deleted.items()},
             "links": {rel: {c: list(t) for c, t in by.items()} for rel, by in self.links.items()},
             "manager": dict(self.manager),
+            "contained": {k: {o: list(i) for o, i in by.items()} for k, by in self.contained.items()},
             "seq": self.seq,
             "change_times": list(self.change_times),
             "clock_offset": self.clock_offset,
@@ -631,6 +660,7 @@ class Tenant:
                 tenant._bulk_links(rel, container, targets)
         for user, mgr in state.get("manager", {}).items():
             tenant.set_manager(user, mgr, log=False)
+        tenant.contained = state.get("contained", {})
         tenant.seq = int(state.get("seq", 0))
         tenant.change_times = list(state.get("change_times", []))
         tenant.clock_offset = float(state.get("clock_offset", 0.0))

@@ -278,10 +278,11 @@ def _check_path(
                 return [f"{where} is no v1.0 property of {' | '.join(types)}"]
             used.add(doc)
             return []
+        contained = i == 0 and (rel := t.relationship(name)) is not None and rel.kind == "contained"
         for p in props:
             if p.navigation and name in t.expand and i == 0:  # expanded inline, kept as a property
                 continue
-            if p.navigation:
+            if p.navigation and not contained:  # (contained items are kept in the owner's file)
                 doc = _documented("navigation", t, name)
                 if doc is None:
                     return [f"{where} is a navigation property of {p.owner}, not a property"]
@@ -291,6 +292,8 @@ def _check_path(
             if not each and p.collection and i < len(steps) - 1:
                 return [f"{where} is a collection: step into it with []"]
         types = sorted({ty for p in props for ty in _polymorphic(schema, t, p.type, top=False)})
+        if contained:  # its items keep their @odata.type: any derived type's properties
+            types = sorted({ty for p in props for ty in (p.type, *schema.derived(p.type))})
     if field == "unordered" and not all(p.collection for p in props):
         return [f"{field} {path} is a single value in v1.0 ({props[0].type}): there is no list to sort"]
     if field == "unordered_words" and any(p.type != "Edm.String" or p.collection for p in props):
@@ -364,8 +367,11 @@ def test_relationships_are_navigation_properties(schema: csdl.Schema, t: ObjectT
         for path in (rel.read, rel.add, rel.remove):
             target = schema.resolve(path)[-1]
             assert target[0] == f"{prop.owner}/{rel.name}", f"{t.name}: {path} leads to {target[0]}"
-        fields = schema.properties(prop.type)
+        # (a contained item keeps its @odata.type, and the properties of its derived type)
+        kinds = (prop.type, *schema.derived(prop.type)) if rel.kind == "contained" else (prop.type,)
+        fields = {f for kind in kinds for f in schema.properties(kind)} | {ODATA_TYPE}
         assert all(f in fields for f in rel.item_fields), f"{t.name}: {rel.item_fields} on {prop.type}"
+        assert all(f in rel.item_fields for f in rel.key), f"{t.name}: {rel.name}'s key is not kept"
 
 
 # -- query options -------------------------------------------------------------------------------------------
