@@ -709,6 +709,32 @@ def _resource(
     return Resource(path, tuple(documented.split()), _parse(spec), tuple(required.split()), checks)
 
 
+def _target_settings(*names: str) -> str:
+    """Rule lines of the cross-tenant access settings that share one shape (crossTenantAccessPolicyB2BSetting,
+    and the tenant restrictions deriving from it: devices, applications, usersAndGroups), one block each."""
+    return "".join(f"{line.format(n=name)}\n" for name in names for line in _TARGET_SETTING)
+
+
+_TARGET_SETTING = (
+    "{n} object",
+    "{n}.devices.mode string enum=crossTenantAccessPolicyTargetConfigurationAccessType : allowed blocked",
+    "{n}.applications.accessType string enum=crossTenantAccessPolicyTargetConfigurationAccessType : allowed blocked",
+    "{n}.applications.targets object*",
+    "{n}.applications.targets[].target string",
+    "{n}.applications.targets[].targetType string enum=crossTenantAccessPolicyTargetType : user group application",
+    "{n}.usersAndGroups.accessType string enum=crossTenantAccessPolicyTargetConfigurationAccessType : allowed blocked",
+    "{n}.usersAndGroups.targets object*",
+    "{n}.usersAndGroups.targets[].target string",
+    "{n}.usersAndGroups.targets[].targetType string enum=crossTenantAccessPolicyTargetType : user group application",
+)
+_ACCESS_SETTINGS = _target_settings(
+    "b2bCollaborationInbound",
+    "b2bCollaborationOutbound",
+    "b2bDirectConnectInbound",
+    "b2bDirectConnectOutbound",
+    "tenantRestrictions",
+)
+
 RESOURCES: Mapping[str, Resource] = {
     r.path: r
     for r in (
@@ -1246,46 +1272,6 @@ RESOURCES: Mapping[str, Resource] = {
             automaticUserConsentSettings object
             automaticUserConsentSettings.inboundAllowed boolean
             automaticUserConsentSettings.outboundAllowed boolean
-            b2bCollaborationInbound object
-            b2bCollaborationInbound.devices.mode string enum=crossTenantAccessPolicyTargetConfigurationAccessType : allowed blocked
-            b2bCollaborationInbound.applications.accessType string enum=crossTenantAccessPolicyTargetConfigurationAccessType : allowed blocked
-            b2bCollaborationInbound.applications.targets object*
-            b2bCollaborationInbound.applications.targets[].target string
-            b2bCollaborationInbound.applications.targets[].targetType string enum=crossTenantAccessPolicyTargetType : user group application
-            b2bCollaborationInbound.usersAndGroups.accessType string enum=crossTenantAccessPolicyTargetConfigurationAccessType : allowed blocked
-            b2bCollaborationInbound.usersAndGroups.targets object*
-            b2bCollaborationInbound.usersAndGroups.targets[].target string
-            b2bCollaborationInbound.usersAndGroups.targets[].targetType string enum=crossTenantAccessPolicyTargetType : user group application
-            b2bCollaborationOutbound object
-            b2bCollaborationOutbound.devices.mode string enum=crossTenantAccessPolicyTargetConfigurationAccessType : allowed blocked
-            b2bCollaborationOutbound.applications.accessType string enum=crossTenantAccessPolicyTargetConfigurationAccessType : allowed blocked
-            b2bCollaborationOutbound.applications.targets object*
-            b2bCollaborationOutbound.applications.targets[].target string
-            b2bCollaborationOutbound.applications.targets[].targetType string enum=crossTenantAccessPolicyTargetType : user group application
-            b2bCollaborationOutbound.usersAndGroups.accessType string enum=crossTenantAccessPolicyTargetConfigurationAccessType : allowed blocked
-            b2bCollaborationOutbound.usersAndGroups.targets object*
-            b2bCollaborationOutbound.usersAndGroups.targets[].target string
-            b2bCollaborationOutbound.usersAndGroups.targets[].targetType string enum=crossTenantAccessPolicyTargetType : user group application
-            b2bDirectConnectInbound object
-            b2bDirectConnectInbound.devices.mode string enum=crossTenantAccessPolicyTargetConfigurationAccessType : allowed blocked
-            b2bDirectConnectInbound.applications.accessType string enum=crossTenantAccessPolicyTargetConfigurationAccessType : allowed blocked
-            b2bDirectConnectInbound.applications.targets object*
-            b2bDirectConnectInbound.applications.targets[].target string
-            b2bDirectConnectInbound.applications.targets[].targetType string enum=crossTenantAccessPolicyTargetType : user group application
-            b2bDirectConnectInbound.usersAndGroups.accessType string enum=crossTenantAccessPolicyTargetConfigurationAccessType : allowed blocked
-            b2bDirectConnectInbound.usersAndGroups.targets object*
-            b2bDirectConnectInbound.usersAndGroups.targets[].target string
-            b2bDirectConnectInbound.usersAndGroups.targets[].targetType string enum=crossTenantAccessPolicyTargetType : user group application
-            b2bDirectConnectOutbound object
-            b2bDirectConnectOutbound.devices.mode string enum=crossTenantAccessPolicyTargetConfigurationAccessType : allowed blocked
-            b2bDirectConnectOutbound.applications.accessType string enum=crossTenantAccessPolicyTargetConfigurationAccessType : allowed blocked
-            b2bDirectConnectOutbound.applications.targets object*
-            b2bDirectConnectOutbound.applications.targets[].target string
-            b2bDirectConnectOutbound.applications.targets[].targetType string enum=crossTenantAccessPolicyTargetType : user group application
-            b2bDirectConnectOutbound.usersAndGroups.accessType string enum=crossTenantAccessPolicyTargetConfigurationAccessType : allowed blocked
-            b2bDirectConnectOutbound.usersAndGroups.targets object*
-            b2bDirectConnectOutbound.usersAndGroups.targets[].target string
-            b2bDirectConnectOutbound.usersAndGroups.targets[].targetType string enum=crossTenantAccessPolicyTargetType : user group application
             inboundTrust object
             inboundTrust.isCompliantDeviceAccepted boolean
             inboundTrust.isHybridAzureADJoinedDeviceAccepted boolean
@@ -1293,17 +1279,8 @@ RESOURCES: Mapping[str, Resource] = {
             invitationRedemptionIdentityProviderConfiguration object
             invitationRedemptionIdentityProviderConfiguration.fallbackIdentityProvider string enum=b2bIdentityProvidersType : azureActiveDirectory externalFederation socialIdentityProviders emailOneTimePasscode microsoftAccount defaultConfiguredIdp
             invitationRedemptionIdentityProviderConfiguration.primaryIdentityProviderPrecedenceOrder string* enum=b2bIdentityProvidersType : azureActiveDirectory externalFederation socialIdentityProviders emailOneTimePasscode microsoftAccount defaultConfiguredIdp
-            tenantRestrictions object
-            tenantRestrictions.applications.accessType string enum=crossTenantAccessPolicyTargetConfigurationAccessType : allowed blocked
-            tenantRestrictions.applications.targets object*
-            tenantRestrictions.applications.targets[].target string
-            tenantRestrictions.applications.targets[].targetType string enum=crossTenantAccessPolicyTargetType : user group application
-            tenantRestrictions.devices.mode string enum=crossTenantAccessPolicyTargetConfigurationAccessType : allowed blocked
-            tenantRestrictions.usersAndGroups.accessType string enum=crossTenantAccessPolicyTargetConfigurationAccessType : allowed blocked
-            tenantRestrictions.usersAndGroups.targets object*
-            tenantRestrictions.usersAndGroups.targets[].target string
-            tenantRestrictions.usersAndGroups.targets[].targetType string enum=crossTenantAccessPolicyTargetType : user group application
-            """,
+            """
+            + _ACCESS_SETTINGS,
         ),
         _resource(
             "policies/crossTenantAccessPolicy/partners",
@@ -1314,46 +1291,6 @@ RESOURCES: Mapping[str, Resource] = {
             automaticUserConsentSettings object
             automaticUserConsentSettings.inboundAllowed boolean
             automaticUserConsentSettings.outboundAllowed boolean
-            b2bCollaborationInbound object
-            b2bCollaborationInbound.devices.mode string enum=crossTenantAccessPolicyTargetConfigurationAccessType : allowed blocked
-            b2bCollaborationInbound.applications.accessType string enum=crossTenantAccessPolicyTargetConfigurationAccessType : allowed blocked
-            b2bCollaborationInbound.applications.targets object*
-            b2bCollaborationInbound.applications.targets[].target string
-            b2bCollaborationInbound.applications.targets[].targetType string enum=crossTenantAccessPolicyTargetType : user group application
-            b2bCollaborationInbound.usersAndGroups.accessType string enum=crossTenantAccessPolicyTargetConfigurationAccessType : allowed blocked
-            b2bCollaborationInbound.usersAndGroups.targets object*
-            b2bCollaborationInbound.usersAndGroups.targets[].target string
-            b2bCollaborationInbound.usersAndGroups.targets[].targetType string enum=crossTenantAccessPolicyTargetType : user group application
-            b2bCollaborationOutbound object
-            b2bCollaborationOutbound.devices.mode string enum=crossTenantAccessPolicyTargetConfigurationAccessType : allowed blocked
-            b2bCollaborationOutbound.applications.accessType string enum=crossTenantAccessPolicyTargetConfigurationAccessType : allowed blocked
-            b2bCollaborationOutbound.applications.targets object*
-            b2bCollaborationOutbound.applications.targets[].target string
-            b2bCollaborationOutbound.applications.targets[].targetType string enum=crossTenantAccessPolicyTargetType : user group application
-            b2bCollaborationOutbound.usersAndGroups.accessType string enum=crossTenantAccessPolicyTargetConfigurationAccessType : allowed blocked
-            b2bCollaborationOutbound.usersAndGroups.targets object*
-            b2bCollaborationOutbound.usersAndGroups.targets[].target string
-            b2bCollaborationOutbound.usersAndGroups.targets[].targetType string enum=crossTenantAccessPolicyTargetType : user group application
-            b2bDirectConnectInbound object
-            b2bDirectConnectInbound.devices.mode string enum=crossTenantAccessPolicyTargetConfigurationAccessType : allowed blocked
-            b2bDirectConnectInbound.applications.accessType string enum=crossTenantAccessPolicyTargetConfigurationAccessType : allowed blocked
-            b2bDirectConnectInbound.applications.targets object*
-            b2bDirectConnectInbound.applications.targets[].target string
-            b2bDirectConnectInbound.applications.targets[].targetType string enum=crossTenantAccessPolicyTargetType : user group application
-            b2bDirectConnectInbound.usersAndGroups.accessType string enum=crossTenantAccessPolicyTargetConfigurationAccessType : allowed blocked
-            b2bDirectConnectInbound.usersAndGroups.targets object*
-            b2bDirectConnectInbound.usersAndGroups.targets[].target string
-            b2bDirectConnectInbound.usersAndGroups.targets[].targetType string enum=crossTenantAccessPolicyTargetType : user group application
-            b2bDirectConnectOutbound object
-            b2bDirectConnectOutbound.devices.mode string enum=crossTenantAccessPolicyTargetConfigurationAccessType : allowed blocked
-            b2bDirectConnectOutbound.applications.accessType string enum=crossTenantAccessPolicyTargetConfigurationAccessType : allowed blocked
-            b2bDirectConnectOutbound.applications.targets object*
-            b2bDirectConnectOutbound.applications.targets[].target string
-            b2bDirectConnectOutbound.applications.targets[].targetType string enum=crossTenantAccessPolicyTargetType : user group application
-            b2bDirectConnectOutbound.usersAndGroups.accessType string enum=crossTenantAccessPolicyTargetConfigurationAccessType : allowed blocked
-            b2bDirectConnectOutbound.usersAndGroups.targets object*
-            b2bDirectConnectOutbound.usersAndGroups.targets[].target string
-            b2bDirectConnectOutbound.usersAndGroups.targets[].targetType string enum=crossTenantAccessPolicyTargetType : user group application
             identitySynchronization object
             identitySynchronization.displayName string
             identitySynchronization.userSyncInbound object
@@ -1364,17 +1301,8 @@ RESOURCES: Mapping[str, Resource] = {
             inboundTrust.isMfaAccepted boolean
             isServiceProvider boolean
             tenantId string rule=guid
-            tenantRestrictions object
-            tenantRestrictions.applications.accessType string enum=crossTenantAccessPolicyTargetConfigurationAccessType : allowed blocked
-            tenantRestrictions.applications.targets object*
-            tenantRestrictions.applications.targets[].target string
-            tenantRestrictions.applications.targets[].targetType string enum=crossTenantAccessPolicyTargetType : user group application
-            tenantRestrictions.devices.mode string enum=crossTenantAccessPolicyTargetConfigurationAccessType : allowed blocked
-            tenantRestrictions.usersAndGroups.accessType string enum=crossTenantAccessPolicyTargetConfigurationAccessType : allowed blocked
-            tenantRestrictions.usersAndGroups.targets object*
-            tenantRestrictions.usersAndGroups.targets[].target string
-            tenantRestrictions.usersAndGroups.targets[].targetType string enum=crossTenantAccessPolicyTargetType : user group application
-            """,
+            """
+            + _ACCESS_SETTINGS,
             "tenantId",
         ),
         _resource(
