@@ -735,6 +735,22 @@ _ACCESS_SETTINGS = _target_settings(
     "tenantRestrictions",
 )
 
+# An eligible and an active role assignment schedule take the same properties (unifiedroleschedulebase and the
+# request bodies of rbacapplication-post-roleeligibilityschedulerequests.md / -roleassignmentschedulerequests.md).
+_SCHEDULE = """
+            appScopeId string
+            directoryScopeId string
+            principalId string rule=guid
+            roleDefinitionId string
+            scheduleInfo object
+            scheduleInfo.expiration.type string enum=expirationPatternType : notSpecified noExpiration afterDateTime afterDuration
+            scheduleInfo.recurrence.pattern.daysOfWeek string* enum=dayOfWeek : sunday monday tuesday wednesday thursday friday saturday
+            scheduleInfo.recurrence.pattern.firstDayOfWeek string enum=dayOfWeek : sunday monday tuesday wednesday thursday friday saturday
+            scheduleInfo.recurrence.pattern.index string enum=weekIndex : first second third fourth last
+            scheduleInfo.recurrence.pattern.type string enum=recurrencePatternType : daily weekly absoluteMonthly relativeMonthly absoluteYearly relativeYearly
+            scheduleInfo.recurrence.range.type string enum=recurrenceRangeType : endDate noEnd numbered
+"""
+
 RESOURCES: Mapping[str, Resource] = {
     r.path: r
     for r in (
@@ -1028,38 +1044,14 @@ RESOURCES: Mapping[str, Resource] = {
         _resource(
             "roleManagement/directory/roleEligibilitySchedules",
             "resources/unifiedroleeligibilityschedule.md api/rbacapplication-post-roleeligibilityschedulerequests.md",
-            """
-            appScopeId string
-            directoryScopeId string
-            principalId string rule=guid
-            roleDefinitionId string
-            scheduleInfo object
-            scheduleInfo.expiration.type string enum=expirationPatternType : notSpecified noExpiration afterDateTime afterDuration
-            scheduleInfo.recurrence.pattern.daysOfWeek string* enum=dayOfWeek : sunday monday tuesday wednesday thursday friday saturday
-            scheduleInfo.recurrence.pattern.firstDayOfWeek string enum=dayOfWeek : sunday monday tuesday wednesday thursday friday saturday
-            scheduleInfo.recurrence.pattern.index string enum=weekIndex : first second third fourth last
-            scheduleInfo.recurrence.pattern.type string enum=recurrencePatternType : daily weekly absoluteMonthly relativeMonthly absoluteYearly relativeYearly
-            scheduleInfo.recurrence.range.type string enum=recurrenceRangeType : endDate noEnd numbered
-            """,
+            _SCHEDULE,
             "principalId roleDefinitionId scheduleInfo",
             (_one_scope,),
         ),
         _resource(
             "roleManagement/directory/roleAssignmentSchedules",
             "resources/unifiedroleassignmentschedule.md api/rbacapplication-post-roleassignmentschedulerequests.md",
-            """
-            appScopeId string
-            directoryScopeId string
-            principalId string rule=guid
-            roleDefinitionId string
-            scheduleInfo object
-            scheduleInfo.expiration.type string enum=expirationPatternType : notSpecified noExpiration afterDateTime afterDuration
-            scheduleInfo.recurrence.pattern.daysOfWeek string* enum=dayOfWeek : sunday monday tuesday wednesday thursday friday saturday
-            scheduleInfo.recurrence.pattern.firstDayOfWeek string enum=dayOfWeek : sunday monday tuesday wednesday thursday friday saturday
-            scheduleInfo.recurrence.pattern.index string enum=weekIndex : first second third fourth last
-            scheduleInfo.recurrence.pattern.type string enum=recurrencePatternType : daily weekly absoluteMonthly relativeMonthly absoluteYearly relativeYearly
-            scheduleInfo.recurrence.range.type string enum=recurrenceRangeType : endDate noEnd numbered
-            """,
+            _SCHEDULE,
             "principalId roleDefinitionId scheduleInfo",
             (_one_scope,),
         ),

@@ -8,7 +8,7 @@ from typing import Any
 import live_helpers
 
 from entragit import config
-from entragit.backup import run_backup
+from entragit.backup import BackupResult, run_backup
 from entragit.catalog import CATALOG, by_name
 from entragit.config import Config
 from entragit.permissions import permissions_by_type, required_permissions
@@ -89,6 +89,16 @@ def test_permissions_command_json_matches_the_catalog() -> None:
     assert "User.ReadWrite.All" in json.loads(by_type.output)["users"]
 
 
+def _backed_up(sandbox_factory: Any, tmp_path: Path, granted: list[str]) -> tuple[Path, BackupResult]:
+    """A new backup repository and its first backup by an app granted exactly `granted`."""
+    box = sandbox_factory(permissions=granted)
+    root = tmp_path / "repo"
+    st = Store.init(root)
+    config.save(st.root, Config(tenant_id=box.tenant_id, client_id=box.client_id))
+    st.commit_paths(["entragit.yaml"], "entragit init")
+    return root, run_backup(root, client=live_helpers.client_for(box))
+
+
 def test_a_backup_app_granted_exactly_what_permissions_lists_backs_up_everything(
     sandbox_factory: Any, tmp_path: Path
 ) -> None:
@@ -96,12 +106,7 @@ def test_a_backup_app_granted_exactly_what_permissions_lists_backs_up_everything
     `entragit permissions` granted meets no 403 (the list is complete), and without one of them the type
     that needs it fails naming it (the list is not padded)."""
     granted = required_permissions()
-    box = sandbox_factory(permissions=granted)
-    root = tmp_path / "repo"
-    st = Store.init(root)
-    config.save(st.root, Config(tenant_id=box.tenant_id, client_id=box.client_id))
-    st.commit_paths(["entragit.yaml"], "entragit init")
-    result = run_backup(root, client=live_helpers.client_for(box))
+    root, result = _backed_up(sandbox_factory, tmp_path, granted)
     assert result.ok, result.errors
     assert set(result.types) == {t.name for t in CATALOG}
 
@@ -124,12 +129,8 @@ def test_without_the_intune_permission_the_compliance_policies_are_skipped_not_d
     without it backs up everything else; the policies' type fails naming the permission, and their files
     stay (a failed listing is no evidence of deletion)."""
     granted = required_permissions()
-    box = sandbox_factory(permissions=granted)
-    root = tmp_path / "repo"
-    st = Store.init(root)
-    config.save(st.root, Config(tenant_id=box.tenant_id, client_id=box.client_id))
-    st.commit_paths(["entragit.yaml"], "entragit init")
-    assert run_backup(root, client=live_helpers.client_for(box)).ok
+    root, result = _backed_up(sandbox_factory, tmp_path, granted)
+    assert result.ok
     folder = root / "deviceManagement" / "deviceCompliancePolicies"
     files = sorted(p.name for p in folder.iterdir())
     assert len(files) == 4

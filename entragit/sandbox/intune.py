@@ -55,32 +55,25 @@ def _names(text: str) -> tuple[str, ...]:
     return tuple(text.split())
 
 
+# Android device administrator and work profile policies declare the same settings
+# (intune-deviceconfig-androidcompliancepolicy.md, -androidworkprofilecompliancepolicy.md).
+_ANDROID = _names(
+    """
+        deviceThreatProtectionEnabled deviceThreatProtectionRequiredSecurityLevel minAndroidSecurityPatchLevel
+        osMaximumVersion osMinimumVersion passwordExpirationDays passwordMinimumLength
+        passwordMinutesOfInactivityBeforeLock passwordPreviousPasswordBlockCount passwordRequired
+        passwordRequiredType securityBlockJailbrokenDevices securityDisableUsbDebugging
+        securityPreventInstallAppsFromUnknownSources securityRequireCompanyPortalAppIntegrity
+        securityRequireGooglePlayServices securityRequireSafetyNetAttestationBasicIntegrity
+        securityRequireSafetyNetAttestationCertifiedDevice securityRequireUpToDateSecurityProviders
+        securityRequireVerifyApps storageRequireEncryption
+        """
+)
+
 # The properties of each platform type (resources/intune-deviceconfig-<type>.md), beyond the base type's.
 PLATFORMS: dict[str, tuple[str, ...]] = {
-    "#microsoft.graph.androidCompliancePolicy": _names(
-        """
-        deviceThreatProtectionEnabled deviceThreatProtectionRequiredSecurityLevel minAndroidSecurityPatchLevel
-        osMaximumVersion osMinimumVersion passwordExpirationDays passwordMinimumLength
-        passwordMinutesOfInactivityBeforeLock passwordPreviousPasswordBlockCount passwordRequired
-        passwordRequiredType securityBlockJailbrokenDevices securityDisableUsbDebugging
-        securityPreventInstallAppsFromUnknownSources securityRequireCompanyPortalAppIntegrity
-        securityRequireGooglePlayServices securityRequireSafetyNetAttestationBasicIntegrity
-        securityRequireSafetyNetAttestationCertifiedDevice securityRequireUpToDateSecurityProviders
-        securityRequireVerifyApps storageRequireEncryption
-        """
-    ),
-    "#microsoft.graph.androidWorkProfileCompliancePolicy": _names(
-        """
-        deviceThreatProtectionEnabled deviceThreatProtectionRequiredSecurityLevel minAndroidSecurityPatchLevel
-        osMaximumVersion osMinimumVersion passwordExpirationDays passwordMinimumLength
-        passwordMinutesOfInactivityBeforeLock passwordPreviousPasswordBlockCount passwordRequired
-        passwordRequiredType securityBlockJailbrokenDevices securityDisableUsbDebugging
-        securityPreventInstallAppsFromUnknownSources securityRequireCompanyPortalAppIntegrity
-        securityRequireGooglePlayServices securityRequireSafetyNetAttestationBasicIntegrity
-        securityRequireSafetyNetAttestationCertifiedDevice securityRequireUpToDateSecurityProviders
-        securityRequireVerifyApps storageRequireEncryption
-        """
-    ),
+    "#microsoft.graph.androidCompliancePolicy": _ANDROID,
+    "#microsoft.graph.androidWorkProfileCompliancePolicy": _ANDROID,
     "#microsoft.graph.iosCompliancePolicy": _names(
         """
         deviceThreatProtectionEnabled deviceThreatProtectionRequiredSecurityLevel managedEmailProfileRequired
