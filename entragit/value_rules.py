@@ -29,6 +29,7 @@ Members after an enumeration's `unknownFutureValue` are kept: Graph returns them
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import json
 import re
@@ -521,12 +522,14 @@ def _one(where: str, path: str, rule: Value, value: Any) -> Iterator[Problem]:
         yield Problem(where, path, "rule", f"{_shown(value)} is not {RULES[rule.rule].says}")
 
 
-def steps_of(path: str) -> list[str]:
-    """A dotted path's steps; `@odata.type` is one step, not two."""
-    return [s.replace("\0", ".") for s in path.replace("@odata.type", "@odata\0type").split(".")]
+@functools.lru_cache(maxsize=4096)
+def steps_of(path: str) -> tuple[str, ...]:
+    """A dotted path's steps; `@odata.type` is one step, not two. Cached: `check` walks every rule's path for
+    every file `apply` checks and every write the sandbox judges."""
+    return tuple(s.replace("\0", ".") for s in path.replace("@odata.type", "@odata\0type").split("."))
 
 
-def _at(obj: Any, steps: list[str], where: str) -> Iterator[tuple[str, Any]]:
+def _at(obj: Any, steps: tuple[str, ...], where: str) -> Iterator[tuple[str, Any]]:
     """(where, value) of every value a dotted path reaches; absent steps reach nothing."""
     if not steps:
         yield where, obj
