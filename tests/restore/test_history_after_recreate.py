@@ -98,7 +98,9 @@ def test_versions_show_compare_and_restore_points_run_across_the_recreation(env:
     assert result["path"] == f"users/{new[:2]}/{new}.yaml"
     changed = {d["path"] for d in result["differences"]}
     assert "/id" not in changed and "/displayName" not in changed and "/userPrincipalName" not in changed
-    role = _json(env, "compare", idmap(env)["ids"][assignment.rsplit("/", 1)[1][:-5]], env.baseline, "HEAD")
+    # A role assignment's id is base64url and may start with "-": after `--` it is an argument, not an option.
+    new_assignment = idmap(env)["ids"][assignment.rsplit("/", 1)[1][:-5]]
+    role = json.loads(env.ok("compare", "--json", "--", new_assignment, env.baseline, "HEAD").output)
     assert role["a"]["exists"] and role["b"]["exists"] and role["differences"] == []
 
     # show: the object at the old commit, named by either id.
