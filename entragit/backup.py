@@ -824,7 +824,11 @@ def run_backup(
         requests_before = client.stats.get("requests", 0)
         old_types: dict[str, Any] = dict(store.load_state(folders).get("types") or {})
         reader = live.Reader(
-            client, cfg, held=partial(_held, store), known_extensions=_known_extensions(old_types)
+            client,
+            cfg,
+            held=partial(_held, store),
+            known_extensions=_known_extensions(old_types),
+            sweep=_sweep(old_types),
         )
         status = status or RunStatus()
         status.requests = lambda: dict(client.stats)
@@ -838,6 +842,7 @@ def run_backup(
                 out.state["rendering"] = reader.rendering(out.t)
                 if any(r.kind == "extension-property" for r in out.t.relationships):
                     out.state["definedExtensions"] = reader.defined()
+                    out.state["extensionSweep"] = (_sweep(old_types) or 0) + 1
             result, new_types, domain = _tally(outcomes, snapshot, old_types)
             result.notices += [
                 f"{why}: every {name} file rendered again from a full listing"
@@ -928,6 +933,16 @@ def _known_extensions(old_types: Mapping[str, Any]) -> dict[str, list[str]]:
         for target, names in (old.get("definedExtensions") or {}).items():
             known.setdefault(str(target), set()).update(str(n) for n in names)
     return {k: sorted(v) for k, v in known.items() if v}
+
+
+def _sweep(old_types: Mapping[str, Any]) -> int | None:
+    """This run's turn in reading applications' extension definitions when discovery shows none
+    (`extension_discovery.in_sweep`), counted on from the last run's; None (read them all) without one."""
+    for t in catalog.CATALOG:
+        turn = (old_types.get(t.name) or {}).get("extensionSweep")
+        if isinstance(turn, int):
+            return turn
+    return None
 
 
 def _settings_changed(

@@ -222,6 +222,9 @@ def _oid(rendered: render.Rendered) -> str:
 # of the objects whose files hold any (`Reader.held`).
 Held = Callable[[ObjectType, Sequence[str]], dict[str, dict[str, Any]]]
 
+# Extension names by targetObjects value, or what reads them when a run needs them (`Reader`).
+Known = Mapping[str, Sequence[str]] | Callable[[], Mapping[str, Sequence[str]]]
+
 P = TypeVar("P")
 R = TypeVar("R")
 
@@ -304,10 +307,15 @@ class Reader:
         cfg: config.Config | None = None,
         held: Held | None = None,
         *,
-        known_extensions: Mapping[str, Sequence[str]] | None = None,
+        known_extensions: Known | None = None,
+        sweep: int | None = None,
     ) -> None:
-        """`known_extensions` (targetObjects value → names, from the last backup's state) lets a run go on
-        when discovery fails (`extension_problem` then says so); without it such a failure fails the read."""
+        """`known_extensions` (targetObjects value → names, from the last backup's state, or what gives them
+        from the repository's files when asked: only a run whose discovery fails asks) lets a run go on when
+        discovery fails (`extension_problem` then says so); without it such a failure fails the read.
+        `sweep` is the turn of a backup that keeps its files' definitions (`held`) for the applications
+        whose turn it is not (`extension_discovery.in_sweep`) when discovery shows none; None reads every
+        application's."""
         self.client = client
         self.exclude_attrs: dict[str, set[str]] = {
             k: set(v) for k, v in (cfg.exclude_attributes.items() if cfg else ())
@@ -315,6 +323,8 @@ class Reader:
         self._known = known_extensions
         self._extensions: dict[str, tuple[str, ...]] | None = None
         self._definitions: dict[str, list[Mapping[str, Any]]] | None = None  # by owner appId, if discovered
+        self._read_first: dict[str, list[Mapping[str, Any]]] | None = None  # by app id, read before listing
+        self._sweep = sweep
         self._reach: tuple[frozenset[str], int] | None = None
         self._extensions_lock = threading.Lock()
         self.opted_in = cfg.opted_in if cfg else frozenset()
@@ -403,29 +413,90 @@ class Reader:
             return self._extensions
 
     def _discover(self) -> dict[str, tuple[str, ...]]:
-        """The names by target; the definitions by owner kept for `listing`. When discovery fails or answers
-        nothing where it cannot answer, a backup (`known_extensions`) goes on with the names of its last run:
-        they stay selectable while their definitions exist, and a run without them would commit every value
-        as removed. Anything else raises: a restore must not plan against values it could not select."""
+        """The names by target; the definitions by owner kept for `listing`.
+
+        When discovery fails, a backup (`known_extensions`) goes on with the names of its last run: they stay
+        selectable while their definitions exist (those no longer selectable are dropped, `_selectable`),
+        and a run without them would commit every value as removed. Anything else raises: a restore must
+        not plan against values it could not select. Where discovery cannot answer (more than 1,000
+        service principals) and no names are known (a repository's first backup, a plan), every
+        application's definitions are read first (`_read_first`): their values are then kept from the
+        first run on."""
         try:
             found = extension_discovery.discover(self.client)
-            if not found and self._known is not None:
+            if not found:
                 count = self._service_principals()[1]
                 if count > extension_discovery.ANSWERS_UP_TO:
                     raise extension_discovery.too_many_to_answer(count)
         except extension_discovery.Unavailable as exc:
+            known = self._known() if callable(self._known) else self._known
+            names = {k: tuple(sorted(set(v))) for k, v in (known or {}).items() if v}
+            if isinstance(exc, extension_discovery.Unanswered) and not names:
+                self._read_first = self._every_definition()
+                reach = self._service_principals()[0] or frozenset()
+                usable = [d for app, defs in self._read_first.items() if app in reach for d in defs]
+                self.extension_problem = (
+                    f"{exc}: read the extension definitions of {len(self._read_first):,} application(s) "
+                    "one by one first"
+                )
+                return extension_discovery.names_by_target(usable)
             if self._known is None:
                 raise exc.__cause__ if isinstance(exc.__cause__, GraphError) else exc from None
-            names = {k: tuple(sorted(set(v))) for k, v in self._known.items() if v}
+            names = self._selectable(names)
             count = len({n for v in names.values() for n in v})
+            sweeping = (
+                f"definitions read for one application in {extension_discovery.SWEEP_RUNS} this run, the "
+                "others kept from their files"
+                if self._sweep is not None and self.held is not None
+                else "definitions read per application"
+            )
             self.extension_problem = f"{exc}: " + (
-                f"kept the {count} extension name(s) of the last backup, definitions read per application"
+                f"kept the {count} extension name(s) of the last backup, {sweeping}"
                 if count
                 else "no directory extension values backed up this run"
             )
             return names
         self._definitions = extension_discovery.by_owner(found)
         return extension_discovery.names_by_target(found)
+
+    def _every_definition(self) -> dict[str, list[Mapping[str, Any]]]:
+        """Application appId (lower case) → its extension definitions, every application read one by one
+        (`applications/{id}/extensionProperties` through $batch), as the listing's fallback reads them."""
+        apps = catalog.by_name("applications")
+        params = {"$select": "id,appId", "$top": PAGE_TOP}
+        listed = {
+            str(a["id"]): str(a.get("appId") or "").lower()
+            for a in self.client.list(apps.path, params, required_permission=self.permission(apps))
+        }
+        rel = next(r for r in apps.relationships if r.kind == "extension-property")
+        got = self.relationships(apps, list(listed), (rel,))
+        return {listed[oid]: list(values.get(rel.name) or ()) for oid, values in got.items()}
+
+    def _selectable(self, names: Mapping[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        """The known names less those Graph no longer knows (a definition deleted since they were learned):
+        one `$top=1` listing per target selecting them, each refusal naming one (`missing_name`) and dropped.
+        Without this a deleted definition's name would fail the type's every listing."""
+        out = dict(names)
+        for target, kept in names.items():
+            t = next((t for t in catalog.CATALOG if t.extension_target == target), None)
+            if t is None:
+                continue
+            left = list(kept)
+            while left:
+                try:
+                    self.client.get(
+                        t.path,
+                        {"$select": ",".join(["id", *left]), **({} if t.singleton else {"$top": "1"})},
+                        required_permission=self.permission(t),
+                    )
+                    break
+                except GraphError as exc:
+                    gone = extension_discovery.missing_name(exc, left)
+                    if gone is None:
+                        break  # not about the names: the type's own listing meets it and says so
+                    left.remove(gone)
+            out[target] = tuple(left)
+        return {k: v for k, v in out.items() if v}
 
     def _learn_usable(
         self, rel: Relationship, read: Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]]
@@ -462,23 +533,53 @@ class Reader:
         return self._reach
 
     def _take_discovered(
-        self, rel: Relationship, items: Sequence[Mapping[str, Any]], values: dict[str, dict[str, Any]]
+        self,
+        t: ObjectType,
+        rel: Relationship,
+        items: Sequence[Mapping[str, Any]],
+        values: dict[str, dict[str, Any]],
     ) -> list[str] | None:
-        """Applications' definitions from the discovery answer, for those whose service principal is live
-        (discovery shows no other's); returns the ids still to read one by one, or None: read them all."""
+        """Applications' definitions known without reading each one: from the discovery answer (for those
+        whose service principal is live: discovery shows no other's), read first (`_read_first`), or, on a
+        sweeping backup's run, kept from the files of the applications whose turn it is not; returns the ids
+        still to read one by one, or None: read them all."""
         self._discovered()
-        reach = self._service_principals()[0] if self._definitions is not None else None
-        if self._definitions is None or reach is None:
+        known = self._known_definitions(t, rel, items)
+        if known is None:
             return None
         again = []
         for item in items:
-            oid, app_id = str(item["id"]), str(item.get("appId") or "").lower()
-            if app_id in reach:
-                values[oid][rel.name] = rel_value_from_list(rel, self._definitions.get(app_id, []))
-                self._learn(values[oid][rel.name])
+            oid = str(item["id"])
+            if oid in known:
+                values[oid][rel.name] = rel_value_from_list(rel, known[oid])
             else:
                 again.append(oid)
+        self._learn_usable(rel, [(i, values[str(i["id"])]) for i in items if str(i["id"]) in known])
         return again
+
+    def _known_definitions(
+        self, t: ObjectType, rel: Relationship, items: Sequence[Mapping[str, Any]]
+    ) -> dict[str, Sequence[Mapping[str, Any]]] | None:
+        """Application id → its definitions, for the listed applications whose definitions need no read."""
+
+        def app_id(item: Mapping[str, Any]) -> str:
+            return str(item.get("appId") or "").lower()
+
+        if self._read_first is not None:  # (an application created since is read)
+            return {str(i["id"]): self._read_first[app_id(i)] for i in items if app_id(i) in self._read_first}
+        if self._definitions is not None:
+            reach = self._service_principals()[0]
+            if reach is None:
+                return None
+            return {str(i["id"]): self._definitions.get(app_id(i), []) for i in items if app_id(i) in reach}
+        if self._sweep is None or self.held is None:
+            return None
+        files = self.held(t, [rel.name])
+        return {
+            str(i["id"]): (files.get(str(i["id"])) or {}).get(rel.name) or []
+            for i in items
+            if not extension_discovery.in_sweep(str(i["id"]), self._sweep)
+        }
 
     def opted_values(self, t: ObjectType) -> dict[str, dict[str, Any]] | None:
         """For a type whose opted-in properties a delta round is never asked for (`OptIn.not_in_delta`), those
@@ -606,7 +707,9 @@ class Reader:
         values: dict[str, dict[str, Any]] = {i: {} for i in ids}
         to_read: dict[str, list[Relationship]] = {}
         for rel in t.relationships:
-            pending = self._take_discovered(rel, items, values) if rel.kind == "extension-property" else None
+            pending = (
+                self._take_discovered(t, rel, items, values) if rel.kind == "extension-property" else None
+            )
             if pending is None:
                 pending = self._take_inline(rel, ids, inline.pop(rel.name, None), values)
             for oid in pending:

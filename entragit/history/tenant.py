@@ -11,7 +11,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from entragit import canonical, config, live, render
+from entragit import canonical, config, extension_discovery, live, render
 from entragit.catalog import ObjectType
 from entragit.graph.client import GraphClient, RetryNotice
 from entragit.repo.reader import BackupRepo
@@ -68,7 +68,11 @@ def _read(
     confirmed absent before a plan recreates it. Objects whose file digest (`render.text_digest` of what a
     backup would write now) `keep` declines are left out of the result; without `keep`, none is."""
     repo = repo_root if isinstance(repo_root, BackupRepo) else BackupRepo(repo_root)
-    reader = live.Reader(client, config.load(repo.root))
+    reader = live.Reader(
+        client,
+        config.load(repo.root),
+        known_extensions=lambda: extension_discovery.names_by_target(repo.extension_definitions("HEAD")),
+    )
     file_links = _file_links(repo)
     wanted: dict[ObjectType, set[str]] = defaultdict(set)
     for t, oid in keys:

@@ -365,6 +365,19 @@ class BackupRepo:
         paths = (p.removeprefix(prefix) for p in out.decode("utf-8", "surrogateescape").split("\0") if p)
         return sorted(p for p in paths if catalog.parse_path(p) is not None)
 
+    def extension_definitions(self, sha: str) -> list[dict[str, Any]]:
+        """Every directory extension definition the application files at commit sha keep (their
+        extensionProperties): the names a plan takes for its objects' extension values where Graph's
+        discovery shows none, and those a restore clears. One `git grep` finds the few files holding any."""
+        folder = catalog.by_name("applications").folder + "/"
+        out = self.git("grep", "-l", "-z", "^extensionProperties:", sha, "--", folder, answers=(0, 1))
+        paths = [p.removeprefix(f"{sha}:") for p in out.decode("utf-8", "surrogateescape").split("\0") if p]
+        found: list[dict[str, Any]] = []
+        for path, text in zip(paths, self.read_many([f"{sha}:{p}" for p in paths]), strict=True):
+            items = (load_text(text, path).get("extensionProperties") if text else None) or []
+            found += [i for i in items if isinstance(i, dict)]
+        return found
+
     def read(self, rev: str, path: str) -> str | None:
         return self.read_many([f"{rev}:{path}"])[0]
 

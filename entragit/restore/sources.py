@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from entragit import canonical, catalog, config, live, render
+from entragit import catalog, config, live, render
 from entragit.catalog import ObjectType
 from entragit.errors import UsageError
 from entragit.graph.client import GraphClient
@@ -192,14 +192,7 @@ class Backup:
 
     def extensions_defined(self, rev: str) -> frozenset[str]:
         """The directory extension names the application files at rev define (their extensionProperties)."""
-        folder = catalog.by_name("applications").folder + "/"
-        paths = [p for p in self.object_paths(rev) if p.startswith(folder)]
-        found: set[str] = set()
-        for path, text in zip(paths, self.read_files(rev, paths), strict=True):
-            if text and "\nextensionProperties:\n  - " in text:
-                items = canonical.load(text, source=path).get("extensionProperties") or []
-                found.update(str(i.get("name")) for i in items if isinstance(i, dict))
-        return frozenset(found)
+        return frozenset(str(d.get("name")) for d in self.repo.extension_definitions(rev))
 
     def mentioning(self, rev: str, ids: Collection[str]) -> list[str]:
         """Object files at rev whose text holds any of ids (one `git grep`; the caller parses them)."""

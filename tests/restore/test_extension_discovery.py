@@ -20,7 +20,7 @@ import pytest
 import yaml
 from restore_env import Env, git, make_env
 
-from entragit import config
+from entragit import config, extension_discovery
 from entragit.backup import run_backup
 from entragit.catalog import by_name, object_path
 from entragit.config import Config
@@ -163,18 +163,116 @@ def test_an_empty_answer_beyond_1000_service_principals_is_not_taken_for_no_exte
     r = env.ok("backup", "--type", "users", "--type", "groups")
     assert "answered nothing in a tenant of 1,001 service principals" in r.output
     assert git(env, "grep", "-c", "^extension_", "HEAD", "--", "users", "groups") == values_before
-    # A repository's first backup there has no names to keep: it learns them from the applications it reads
-    # one by one, and the next backup selects them.
+    # A repository's first backup there has no names to keep: it reads every application's definitions
+    # before the listings that select their names, so its files hold the values from the start.
     fresh = Store.init(tmp_path / "fresh")
     config.save(fresh.root, Config(tenant_id=env.box.tenant_id, client_id=env.box.client_id))
     fresh.commit_paths(["entragit.yaml"], "entragit init")
     client = live_helpers.client_for(env.box)
     try:
         first = run_backup(fresh.root, client=client)
-        assert first.ok and first.notices[0].endswith("no directory extension values backed up this run")
-        assert not any("extension_" in p.read_text() for p in fresh.root.glob("users/*/*.yaml"))
+        assert first.ok and first.notices[0].endswith("one by one first")
+        assert _values(fresh.root) == _values(env.root)
         second = run_backup(fresh.root, client=client)
         assert second.ok and "kept the 3 extension name(s) of the last backup" in second.notices[0]
-        assert any("extension_" in p.read_text() for p in fresh.root.glob("users/*/*.yaml"))
+        assert not any("settings changed" in n for n in second.notices)  # (no second full listing)
     finally:
         client.close()
+
+
+def _values(root: Path) -> dict[str, int]:
+    """User file → how many extension value lines it holds."""
+    found = {p.name: p.read_text().count("\nextension_") for p in root.glob("users/*/*.yaml")}
+    return {k: v for k, v in found.items() if v}
+
+
+def _beyond_discovery(env: Env) -> None:
+    """Take the sandbox tenant past 1,000 service principals, where discovery answers nothing."""
+    sps = env.box.tenant.coll("servicePrincipals")
+    template = next(iter(sps.objs.values()))
+    with env.box.tenant.lock:
+        sps.load(
+            [
+                {
+                    **template,
+                    "id": str(uuid.UUID(int=i)),
+                    "appId": str(uuid.UUID(int=10**6 + i)),
+                    "appRoles": [],
+                }
+                for i in range(1, 1001 - len(sps.objs) + 1)
+            ]
+        )
+
+
+def test_beyond_discovery_each_run_reads_a_share_of_the_applications_and_a_new_definition_lands_in_turn(
+    env: Env,
+) -> None:
+    """Before: past 1,000 service principals every backup read each application's extensionProperties
+    (2,000 requests a run at 100k users, 19x a no-change run's other requests). Now a run reads one
+    application in SWEEP_RUNS (the others keep what their files hold), so SWEEP_RUNS runs read each exactly
+    once, and a definition added meanwhile is in its application's file, then its values in the users',
+    within those runs."""
+    _beyond_discovery(env)
+    env.ok("backup")  # the state's turn starts here
+    apps = [a for a in env.graph("GET", "applications?$select=id")["value"]]
+    owner = env.find("applications", APP)
+    env.graph(
+        "POST",
+        f"applications/{owner['id']}/extensionProperties",
+        {"name": "floor", "dataType": "Integer", "targetObjects": ["User"]},
+    )
+    floor = "extension_" + owner["appId"].replace("-", "") + "_floor"
+    megan = env.graph("GET", f"users/{MEGAN}")
+    env.graph("PATCH", f"users/{megan['id']}", {floor: 7})
+    reads, landed = 0, None
+    for run in range(1, extension_discovery.SWEEP_RUNS + 2):
+        before = stats(env)
+        r = env.ok("backup")
+        reads += per_app_reads(before, stats(env)) if run <= extension_discovery.SWEEP_RUNS else 0
+        if landed is None and floor in {
+            d["name"] for d in file_of(env, "applications", owner["id"])["extensionProperties"]
+        }:
+            landed = run
+    assert reads == len(apps)
+    assert landed is not None and landed <= extension_discovery.SWEEP_RUNS
+    assert file_of(env, "users", megan["id"])[floor] == 7
+    assert "for one application in 10 this run" in r.output
+
+
+def test_beyond_discovery_a_deleted_definition_is_dropped_from_the_names_and_the_users_still_back_up(
+    env: Env,
+) -> None:
+    """Graph refuses a listing that selects a property it does not know. A name kept from the last run
+    whose definition was deleted since would have failed every users listing until the files forgot it;
+    now the run checks the kept names, drops it, and backs the users up."""
+    _beyond_discovery(env)
+    env.ok("backup")
+    owner = env.find("applications", APP)
+    megan = env.graph("GET", f"users/{MEGAN}")
+    held = file_of(env, "users", megan["id"])
+    live = env.graph("GET", f"applications/{owner['id']}/extensionProperties")["value"]
+    gone = next(d for d in live if d["name"] in held)
+    env.graph("DELETE", f"applications/{owner['id']}/extensionProperties/{gone['id']}")
+    env.graph("PATCH", f"users/{megan['id']}", {"jobTitle": "Still Backed Up"})
+    r = env.ok("backup")
+    assert "kept the 2 extension name(s) of the last backup" in r.output
+    after = file_of(env, "users", megan["id"])
+    assert after["jobTitle"] == "Still Backed Up" and gone["name"] not in after
+
+
+def test_beyond_discovery_a_plan_takes_the_names_from_the_files_and_finds_the_values_in_place(
+    env: Env,
+) -> None:
+    """Before: a plan past 1,000 service principals took discovery's empty answer for "no extensions", read
+    Megan without her values, and planned to write them back though they were in place. Now it selects the
+    names the application files define, without reading each application, and has nothing to do; a value
+    changed since is the one write it plans."""
+    _beyond_discovery(env)
+    megan = env.graph("GET", f"users/{MEGAN}")
+    before = stats(env)
+    env.assert_empty(megan["id"])
+    assert per_app_reads(before, stats(env)) == 0
+    name = next(k for k in file_of(env, "users", megan["id"]) if k.startswith("extension_"))
+    env.graph("PATCH", f"users/{megan['id']}", {name: None})
+    changes = [c for a in env.plan(megan["id"])["actions"] for c in a.get("changes", [])]
+    assert [c["path"] for c in changes] == [name]
