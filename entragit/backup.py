@@ -30,7 +30,16 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from entragit import attribution, canonical, catalog, config, live, render, tenant_reports
+from entragit import (
+    attribution,
+    canonical,
+    catalog,
+    config,
+    extension_discovery,
+    live,
+    render,
+    tenant_reports,
+)
 from entragit.catalog import ObjectType
 from entragit.errors import EntragitError
 from entragit.graph.client import DeltaExpired, GraphClient, GraphError, RetryNotice
@@ -827,7 +836,7 @@ def run_backup(
             client,
             cfg,
             held=partial(_held, store),
-            known_extensions=_known_extensions(old_types),
+            known_extensions=partial(_known_extensions, store, old_types),
             sweep=_sweep(old_types),
         )
         status = status or RunStatus()
@@ -920,10 +929,14 @@ def _name_links(store: Store, outcomes: Sequence[_Outcome]) -> None:
         e.name = linked_name(e.name.split(LINK_ARROW), names)
 
 
-def _known_extensions(old_types: Mapping[str, Any]) -> dict[str, list[str]]:
+def _known_extensions(store: Store, old_types: Mapping[str, Any]) -> dict[str, list[str]]:
     """targetObjects value → the extension names the last backup selected (each type's `rendering`) and
     those of the definitions it read with the applications (`definedExtensions`), for a run whose discovery
-    fails (live.Reader)."""
+    fails (live.Reader); without that state (a fresh clone in CI), those the application files at HEAD
+    define, so that such a run need not read every application's definitions before its listings."""
+    if not old_types and store.head() is not None:
+        found = BackupRepo(store.root).extension_definitions("HEAD")
+        return {k: list(v) for k, v in extension_discovery.names_by_target(found).items()}
     known: dict[str, set[str]] = {}
     for t in catalog.CATALOG:
         old: Mapping[str, Any] = old_types.get(t.name) or {}

@@ -276,3 +276,19 @@ def test_beyond_discovery_a_plan_takes_the_names_from_the_files_and_finds_the_va
     env.graph("PATCH", f"users/{megan['id']}", {name: None})
     changes = [c for a in env.plan(megan["id"])["actions"] for c in a.get("changes", [])]
     assert [c["path"] for c in changes] == [name]
+
+
+def test_beyond_discovery_a_fresh_clone_takes_the_names_from_its_files(env: Env, tmp_path: Path) -> None:
+    """A CI job on a fresh clone has no incremental state. Past 1,000 service principals it would read every
+    application's definitions before its listings; it now selects the names the application files define,
+    and the values come back as they were."""
+    _beyond_discovery(env)
+    clone = tmp_path / "clone"
+    git(env, "clone", "-q", str(env.root), str(clone))
+    client = live_helpers.client_for(env.box)
+    try:
+        result = run_backup(clone, client=client)
+    finally:
+        client.close()
+    assert result.ok and "kept the 3 extension name(s) of the last backup" in result.notices[0]
+    assert _values(clone) == _values(env.root) != {}
