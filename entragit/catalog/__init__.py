@@ -20,6 +20,7 @@ is said as data too: objects it leaves out (`exclude_when`), properties written 
   consent requests), activity-based timeout and custom permission grant policies;
 - `intune`: device compliance policies (with their assignments and scheduled actions);
 - `cross_tenant`: cross-tenant access (the policy, its default, the partner configurations);
+- `domains`: the tenant's domains with their federation configuration;
 - `reports`: the tenant reports and the audit log's permission.
 
 This module assembles `CATALOG` and looks types up in it; every public name of the package is importable
@@ -33,6 +34,7 @@ from entragit.catalog import (
     conditional_access,
     cross_tenant,
     directory,
+    domains,
     intune,
     roles,
     security_attributes,
@@ -137,6 +139,7 @@ CATALOG: tuple[ObjectType, ...] = (
     cross_tenant.CROSS_TENANT_ACCESS_POLICY,
     cross_tenant.CROSS_TENANT_DEFAULT,
     cross_tenant.CROSS_TENANT_PARTNERS,
+    domains.DOMAINS,
 )
 
 _BY_NAME = {t.name: t for t in CATALOG}
