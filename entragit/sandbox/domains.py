@@ -193,7 +193,7 @@ def sync_organization(tenant: Tenant) -> None:
     a comma-separated list, type Managed or Federated)."""
     entries = [
         {
-            "capabilities": ", ".join(d.get("supportedServices") or []),
+            "capabilities": ", ".join(sorted(d.get("supportedServices") or [])),
             "isDefault": bool(d.get("isDefault")),
             "isInitial": bool(d.get("isInitial")),
             "name": d["id"],

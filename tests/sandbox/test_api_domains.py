@@ -1,6 +1,6 @@
 """Domains and their federation configuration over raw HTTP, as the v1.0 pages document them
-(api-reference/v1.0/: resources/domain.md, api/domain-list.md, domain-get.md, domain-update.md, domain-delete.md;
-resources/internaldomainfederation.md, api/domain-list-federationconfiguration.md,
+(api-reference/v1.0/: resources/domain.md, api/domain-list.md, domain-get.md, domain-update.md,
+domain-delete.md; resources/internaldomainfederation.md, api/domain-list-federationconfiguration.md,
 domain-post-federationconfiguration.md, internaldomainfederation-get.md, -update.md, -delete.md) and, where
 the pages are silent, the field reports docs/graph.md (Domains) names."""
 
