@@ -5,6 +5,7 @@ in the plan: nothing is written for it and the restore exits 1."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -138,3 +139,21 @@ def test_deleted_domain_is_refused_naming_the_dns_verification(env: Env) -> None
     gone = env.http.get(f"{env.box.graph_url}/v1.0/domains/{FEDERATED}")
     assert gone.status_code == 404
     assert git(env, "rev-parse", "HEAD") == head
+
+
+def test_report_calls_out_a_swapped_signing_certificate(env: Env) -> None:
+    """A domain's federation decides who signs its users in: the report lists its changes with the
+    tenant-wide security settings, setting by setting."""
+    live = _configuration(env, FEDERATED)
+    env.graph(
+        "PATCH",
+        f"domains/{FEDERATED}/{FED}/{live['id']}",
+        {"federatedIdpMfaBehavior": "rejectMfaByFederatedIdp"},
+    )
+    env.ok("backup")
+    data = json.loads(env.ok("report", "--json").output)
+    flagged = [c for c in data["changes"] if c["security"]]
+    assert [(c["type"], c["kind"], c["name"]) for c in flagged] == [("domains", "changed", FEDERATED)]
+    assert any(
+        "federatedIdpMfaBehavior" in s and "rejectMfaByFederatedIdp" in s for s in flagged[0]["security"]
+    )
