@@ -41,3 +41,26 @@ def session_for(box: Sandbox | Mapping[str, str]) -> requests.Session:
     s.verify = info["ca_bundle"]
     s.headers["Authorization"] = f"Bearer {token_for(info)}"
     return s
+
+
+def user_session_for(box: Sandbox) -> requests.Session:
+    """A session signed in as the sandbox's user (device code, which the sandbox approves at once): a
+    delegated token, for the calls Graph admits for a signed-in user only (terms of use agreements)."""
+    info = box.info()
+    http = requests.Session()
+    http.trust_env = False
+    http.verify = info["ca_bundle"]
+    app = msal.PublicClientApplication(
+        info["client_id"],
+        authority=f"{info['authority_host']}/{info['tenant_id']}",
+        instance_discovery=False,
+        http_client=http,
+    )
+    flow = app.initiate_device_flow(scopes=[f"{info['graph_url']}/.default"])
+    result = app.acquire_token_by_device_flow(flow)
+    assert "access_token" in result, result.get("error_description")
+    s = requests.Session()
+    s.trust_env = False
+    s.verify = info["ca_bundle"]
+    s.headers["Authorization"] = f"Bearer {result['access_token']}"
+    return s

@@ -1598,6 +1598,7 @@ def complete(seed: Obj, now: datetime | None = None) -> Obj:
         "policies/activityBasedTimeoutPolicies",
         "auditLogs/directoryAudits",
         "deviceManagement/deviceCompliancePolicies",
+        "identityGovernance/termsOfUse/agreements",
         "deletedItems",
     ):
         out.setdefault(key, [])

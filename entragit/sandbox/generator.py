@@ -22,7 +22,7 @@ from datetime import datetime, timedelta, timezone
 from functools import partial
 from typing import Any
 
-from entragit.sandbox import baseline, custom_attributes, domains
+from entragit.sandbox import agreements, baseline, custom_attributes, domains
 from entragit.sandbox.agents import agent_objects
 from entragit.sandbox.baseline import (
     EXCHANGE_APP_ID,
@@ -129,6 +129,8 @@ class TenantGenerator:
         self.tenant_id = SANDBOX_TENANT_ID
         self.domain = SANDBOX_DOMAIN
         self.graph_sp_id = baseline.stable_id(self.tenant_id, "sp:microsoft-graph")
+        # the guests' terms of use (`_agreements`), which the guests' conditional access policy requires
+        self.agreement_id = baseline.stable_id(self.tenant_id, "agreement:guests")
         self.users: list[Obj] = []
         self.members: list[Obj] = []  # member users, enabled or not
         self.guests: list[Obj] = []
@@ -1171,12 +1173,14 @@ class TenantGenerator:
             base.update(kw)
             return base
 
-        def grant(operator: str, controls: list[str], strength: Obj | None = None) -> Obj:
+        def grant(
+            operator: str, controls: list[str], strength: Obj | None = None, terms: Sequence[str] = ()
+        ) -> Obj:
             return {
                 "operator": operator,
                 "builtInControls": controls,
                 "customAuthenticationFactors": [],
-                "termsOfUse": [],
+                "termsOfUse": list(terms),
                 "authenticationStrength": dict(strength) if strength else None,
             }
 
@@ -1240,7 +1244,7 @@ class TenantGenerator:
                     "applications": apps_cond(),
                     "clientAppTypes": ["all"],
                 },
-                grant("OR", ["mfa"]),
+                grant("AND", ["mfa"], terms=[self.agreement_id]),
                 None,
             ),
             (
@@ -1360,16 +1364,20 @@ class TenantGenerator:
                 None,
             ),
         ]
-        count = 3 if self.demo else min(15, max(5, 5 + self.n // 2000))
+        count = 4 if self.demo else min(15, max(5, 5 + self.n // 2000))
+        guests = next(t for t in templates if t[0] == "Guests must use MFA")
         if self.demo:
-            templates = [templates[0], templates[1], templates[2]]
+            # the guests' policy (it requires the terms of use) made without the random draws, so that the
+            # rest of the demo tenant stays as it was before terms of use were emulated
+            templates = [templates[0], templates[1], templates[2], guests]
         states = ("enabled", "enabled", "enabledForReportingButNotEnforced", "disabled")
         policies = []
         for index, (name, conditions, grant_controls, session) in enumerate(templates[:count]):
-            created = self.ago7(700, 10)
+            fixed = self.demo and index == 3
+            created = self.now - timedelta(days=200) if fixed else self.ago7(700, 10)
             modified = (
                 None
-                if rng.random() < 0.3
+                if fixed or rng.random() < 0.3
                 else iso7(created + timedelta(days=rng.randrange(1, 9), seconds=rng.randrange(86400)))
             )
             full_conditions = {
@@ -1386,12 +1394,12 @@ class TenantGenerator:
             full_conditions.update(conditions)
             policies.append(
                 {
-                    "id": self.new_id(),
+                    "id": baseline.stable_id(self.tenant_id, f"ca:{name}") if fixed else self.new_id(),
                     "templateId": None,
                     "displayName": name,
                     "createdDateTime": iso7(created),
                     "modifiedDateTime": modified,
-                    "state": states[index % len(states)] if index > 1 else "enabled",
+                    "state": states[index % len(states)] if index > 1 and not fixed else "enabled",
                     "sessionControls": session,
                     "conditions": full_conditions,
                     "grantControls": grant_controls,
@@ -1894,7 +1902,40 @@ class TenantGenerator:
             "deviceManagement/deviceCompliancePolicies": compliance,
             "policies/crossTenantAccessPolicy/partners": partners,
             "domains": domains.demo_domains(self.domain) if self.groups else [],
+            "identityGovernance/termsOfUse/agreements": self._agreements(),
         }
+
+    def _agreements(self) -> list[Obj]:
+        """The terms of use guests accept (the guests' conditional access policy requires them), in English
+        and in French, each a small PDF made here."""
+        created = iso(self.now - timedelta(days=365))
+
+        def pdf(language: str, name: str, text: str, default: bool) -> Obj:
+            return {
+                "id": baseline.stable_id(self.tenant_id, f"agreement:guests:{language}"),
+                "fileName": name,
+                "displayName": "Contoso terms of use for guests",
+                "language": language,
+                "isDefault": default,
+                "isMajorVersion": False,
+                "createdDateTime": created,
+                "data": base64.b64encode(agreements.tiny_pdf(text)).decode("ascii"),
+            }
+
+        return [
+            {
+                "id": self.agreement_id,
+                "displayName": "Guest terms of use",
+                "isViewingBeforeAcceptanceRequired": True,
+                "isPerDeviceAcceptanceRequired": False,
+                "userReacceptRequiredFrequency": "P365D",
+                "termsExpiration": None,
+                "files": [
+                    pdf("en", "guest-terms.pdf", "Contoso terms of use for guests", True),
+                    pdf("fr-FR", "conditions-invites.pdf", "Conditions d'utilisation Contoso", False),
+                ],
+            }
+        ]
 
     def _make_compliance_policies(self) -> list[Obj]:
         """A compliance policy per common platform (the settings an admin sets first), each with the one

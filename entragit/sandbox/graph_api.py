@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from entragit.sandbox import (
+    agreements,
     consent_policies,
     contained,
     cross_tenant,
@@ -149,7 +150,9 @@ class GraphApi:
                     self._last_purge = now
                 pim.expire(self.tenant)
                 if req.roles is not None:
-                    permissions.authorize(self.tenant, req.method, req.path, req.body, req.roles, req.app_id)
+                    permissions.authorize(
+                        self.tenant, req.method, req.path, req.body, req.roles, req.app_id, req.delegated
+                    )
                 resp = self._dispatch(req)
                 if req.method.upper() == "GET":
                     csa.hide_unless_permitted(resp.body, req.roles)
@@ -216,6 +219,8 @@ class GraphApi:
             return self._entity(ctx, TYPES[key], obj, "directoryObjects", with_type=True)
         if low[0] == "domains":
             return domains_mod.handle(self, ctx, method, segs[1:])
+        if low[:3] == ["identitygovernance", "termsofuse", "agreements"]:
+            return agreements.handle(self, ctx, method, segs[3:])
         if low[:2] == ["devicemanagement", "devicecompliancepolicies"]:
             return intune.handle(self, ctx, method, segs[2:])
         if low[:2] == ["policies", "crosstenantaccesspolicy"]:

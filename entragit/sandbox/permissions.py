@@ -709,9 +709,34 @@ RULES: tuple[Rule, ...] = (
 
 # Every permission the sandbox knows: the default grant of its client, so that the demo and the tests that do
 # not study permissions can call every endpoint.
+# Operations Graph admits for a signed-in user only: their pages list "Not supported." for the Application
+# permission type, so an app's own token (client credentials, managed identity) gets the 403 whatever it
+# holds, and a user's token needs one of these delegated permissions (in its `scp`; the sandbox's consent for
+# a device-code sign-in is the client's grant). The roles the signed-in user needs besides (Security Reader
+# to read, Conditional Access Administrator to write) are not emulated: the sandbox's user is the admin.
+DELEGATED_ONLY: tuple[Rule, ...] = (
+    # termsofusecontainer-list-agreements.md, agreement-get.md, agreement-list-files.md, agreementfile-get.md,
+    # agreementfile-list-localizations.md (includes/permissions/*: Agreement.Read.All, the get of the file
+    # also Agreement.ReadWrite.All; Microsoft's permissions file lists it for the file's GET)
+    _r(
+        "GET",
+        "identitygovernance/termsofuse/agreements/**",
+        "termsofusecontainer-list-agreements.md",
+        "Agreement.Read.All Agreement.ReadWrite.All",
+    ),
+    # termsofusecontainer-post-agreements.md, agreement-update.md, agreement-delete.md,
+    # agreement-post-files.md
+    _r(
+        "*",
+        "identitygovernance/termsofuse/agreements/**",
+        "termsofusecontainer-post-agreements.md",
+        "Agreement.ReadWrite.All",
+    ),
+)
+
 ALL_PERMISSIONS: tuple[str, ...] = tuple(
     sorted(
-        {p for rule in RULES for alt in rule.alternatives for p in alt.split("+")}
+        {p for rule in (*RULES, *DELEGATED_ONLY) for alt in rule.alternatives for p in alt.split("+")}
         | {
             p
             for alts in (*_DELETED_READ.values(), *_DELETED_WRITE.values())
@@ -819,12 +844,12 @@ def _matches(pattern: str, segs: list[str]) -> bool:
     return len(segs) == len(parts)
 
 
-def rule_for(method: str, path: str) -> Rule | None:
+def rule_for(method: str, path: str, rules: tuple[Rule, ...] = RULES) -> Rule | None:
     """The first rule for this operation; None for a path without one (the API layer answers it with
     Graph's 400/404 for an unknown segment)."""
     segs = _segments(path)
     method = method.upper()
-    for rule in RULES:
+    for rule in rules:
         wanted = rule.method == method or (rule.method == "*" and method != "GET")
         if wanted and _matches(rule.template, segs):
             return rule
@@ -840,11 +865,25 @@ def deny() -> ApiError:
     return ApiError(403, DENIED_CODE, DENIED_MESSAGE)
 
 
-def authorize(tenant: Any, method: str, path: str, body: Any, granted: Iterable[str], app_id: str) -> None:
+def authorize(
+    tenant: Any,
+    method: str,
+    path: str,
+    body: Any,
+    granted: Iterable[str],
+    app_id: str,
+    delegated: bool = False,
+) -> None:
     """Raise Graph's 403 unless `granted` covers the operation: its documented permissions, then the rules
-    that depend on the object written."""
+    that depend on the object written. An operation of `DELEGATED_ONLY` is refused to an app's own token
+    (`delegated` False) whatever it holds."""
     held = effective(granted)
     segs = _segments(path)
+    user_only = rule_for(method, path, DELEGATED_ONLY)
+    if user_only is not None:
+        if not delegated or not satisfied(user_only.alternatives, held):
+            raise deny()
+        return
     if segs[:2] == ["directory", "deleteditems"]:
         alternatives = _deleted(tenant, method, segs[2:])
     else:

@@ -52,6 +52,7 @@ class Request:
     app_id: str
     actor: str | None = None
     roles: tuple[str, ...] | None = None
+    delegated: bool = False  # a signed-in user's token (device code), not an app's own
 
 
 @dataclass

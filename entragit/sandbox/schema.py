@@ -1060,6 +1060,20 @@ _add(
     )
 )  # served by sandbox/intune.py
 
+_add(
+    TypeDef(
+        key="identityGovernance/termsOfUse/agreements",
+        entity="agreement",
+        resource="Agreement",
+        context="identityGovernance/termsOfUse/agreements",
+        entity_context="identityGovernance/termsOfUse/agreements",
+        fraction_dates=True,
+        audit_category="Policy",
+        audit_noun="agreement",
+        audit_type="Policy",
+    )
+)  # served by sandbox/agreements.py
+
 # organization: the few properties an admin may PATCH (resources/organization.md); the rest is read-only.
 ORGANIZATION_WRITABLE = frozenset(
     {

@@ -75,6 +75,7 @@ COLLECTIONS: tuple[str, ...] = (
     "security/secureScores",
     "auditLogs/directoryAudits",
     "deviceManagement/deviceCompliancePolicies",
+    "identityGovernance/termsOfUse/agreements",
     "deletedItems",
 )
 SINGLETONS: tuple[str, ...] = (

@@ -380,6 +380,7 @@ class Sandbox:
             app_id=token.app_id,
             actor=actor,
             roles=token.roles,
+            delegated=token.kind == "user",
         )
         try:
             resp = self.api.handle(req)
