@@ -41,7 +41,7 @@ from entragit import (
     tenant_reports,
 )
 from entragit.catalog import ObjectType
-from entragit.errors import EntragitError
+from entragit.errors import EntragitError, UsageError
 from entragit.graph.client import DeltaExpired, GraphClient, GraphError, RetryNotice
 from entragit.repo import dangling, records
 from entragit.repo.authorship import one_line
@@ -822,6 +822,10 @@ def run_backup(
     store = Store.open(repo_dir)
     cfg = config.load(store.root)
     chosen = selected_types(cfg, types)
+    out_of_reach = [t for t in chosen if t.delegated_only and not cfg.signs_in_user]
+    if types and out_of_reach:
+        raise UsageError(f"{out_of_reach[0].name}: {out_of_reach[0].delegated_only}")
+    chosen = [t for t in chosen if t not in out_of_reach]
     if push:
         store.push_remote()
     say = progress or (lambda _msg: None)
@@ -859,6 +863,9 @@ def run_backup(
             ]
             if reader.extension_problem:
                 result.notices.insert(0, reader.extension_problem)
+            result.notices += [
+                f"{t.name} not backed up (its files are kept): {t.delegated_only}" for t in out_of_reach
+            ]
             if store.recovered:
                 result.notices.insert(
                     0,

@@ -153,6 +153,12 @@ class Config:
         """The settings that add sensitive properties to the backup (catalog `OptIn.setting`)."""
         return frozenset({"custom_security_attributes"} if self.custom_security_attributes else ())
 
+    @property
+    def signs_in_user(self) -> bool:
+        """Whether the tokens are a signed-in user's (delegated) rather than the app's own: what the types
+        Graph admits for users only (catalog `delegated_only`) need."""
+        return self.auth == "device-code"
+
     def for_restore(self, env: Mapping[str, str] | None = None) -> tuple[Config, dict[str, str]]:
         """The settings and environment restore connects with: the restore app's client id, auth method and
         RESTORE_-prefixed credentials when a restore app is named (in the file or by

@@ -1181,6 +1181,29 @@ RESOURCES: Mapping[str, Resource] = {
             "id",
         ),
         _resource(
+            "identityGovernance/termsOfUse/agreements",
+            "resources/agreement.md resources/termsexpiration.md resources/agreementfilelocalization.md "
+            "api/termsofusecontainer-post-agreements.md",
+            """
+            displayName string
+            files object*
+            files[].displayName string
+            files[].fileData object
+            files[].fileData.data string
+            files[].fileName string
+            files[].isDefault boolean
+            files[].isMajorVersion boolean
+            files[].language string
+            isPerDeviceAcceptanceRequired boolean
+            isViewingBeforeAcceptanceRequired boolean
+            termsExpiration object
+            termsExpiration.frequency string
+            termsExpiration.startDateTime datetime
+            userReacceptRequiredFrequency string
+            """,
+            "displayName isViewingBeforeAcceptanceRequired files",
+        ),
+        _resource(
             "deviceManagement/deviceCompliancePolicies",
             "resources/intune-deviceconfig-devicecompliancepolicy.md "
             "resources/intune-deviceconfig-devicecompliancescheduledactionforrule.md "

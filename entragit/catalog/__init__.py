@@ -21,6 +21,7 @@ is said as data too: objects it leaves out (`exclude_when`), properties written 
 - `intune`: device compliance policies (with their assignments and scheduled actions);
 - `cross_tenant`: cross-tenant access (the policy, its default, the partner configurations);
 - `domains`: the tenant's domains with their federation configuration;
+- `terms_of_use`: terms of use agreements (delegated only; their PDFs kept beside their files);
 - `reports`: the tenant reports and the audit log's permission.
 
 This module assembles `CATALOG` and looks types up in it; every public name of the package is importable
@@ -40,6 +41,7 @@ from entragit.catalog import (
     security_attributes,
     tenant,
     tenant_policies,
+    terms_of_use,
 )
 from entragit.catalog.extensions import EXTENSION_DISCOVERY, EXTENSION_PERMISSIONS, EXTENSION_PREFIX
 from entragit.catalog.model import (
@@ -56,6 +58,7 @@ from entragit.catalog.model import (
     Relationship,
     Requests,
     Steps,
+    attachment_path,
     delta_select_param,
     dotted_values,
     is_backed_up,
@@ -91,6 +94,7 @@ __all__ = [
     "Report",
     "Requests",
     "Steps",
+    "attachment_path",
     "by_name",
     "delta_select_param",
     "dotted_values",
@@ -136,6 +140,7 @@ CATALOG: tuple[ObjectType, ...] = (
     tenant_policies.PERMISSION_GRANT_POLICIES,
     tenant.ORGANIZATION,
     intune.COMPLIANCE_POLICIES,
+    terms_of_use.AGREEMENTS,
     cross_tenant.CROSS_TENANT_ACCESS_POLICY,
     cross_tenant.CROSS_TENANT_DEFAULT,
     cross_tenant.CROSS_TENANT_PARTNERS,

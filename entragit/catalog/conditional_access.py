@@ -68,6 +68,8 @@ POLICIES: ObjectType = ObjectType(
         Reference("conditions.locations.includeLocations", ("namedLocations",)),
         Reference("conditions.locations.excludeLocations", ("namedLocations",)),
         Reference("grantControls.authenticationStrength.id", ("authenticationStrengthPolicies",)),
+        # terms of use agreements the policy makes users accept (catalog/terms_of_use.py)
+        Reference("grantControls.termsOfUse", ("agreements",)),
     ),
     # conditions.users.excludeGuestsOrExternalUsers.externalTenants is polymorphic (all vs enumerated
     # tenants) and Graph needs its @odata.type to create the policy again.

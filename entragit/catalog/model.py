@@ -357,6 +357,14 @@ class ObjectType:
     # to one makes Graph take it from the other, so a restore writes only a true, and a false in a file is
     # what the true of another file leaves (restore/plan.py).
     sole_true: tuple[str, ...] = ()
+    # Why the type is read and written only by a signed-in user ('' for most types): Graph lists no
+    # application permission for its calls (terms of use agreements). A run signed in as an app leaves its
+    # files alone.
+    delegated_only: str = ""
+    # (list property, its items' key, file extension): binary content Graph takes on create but never returns
+    # (an agreement's PDFs), kept as files beside the object's YAML, one per item: `<id>.<key value>.<ext>`
+    # (`attachment_path`). They are no objects: a backup never writes or removes them.
+    attachments: tuple[str, str, str] | None = None
 
     @property
     def named_by(self) -> tuple[str, ...]:
@@ -555,6 +563,15 @@ def object_path(t: ObjectType, object_id: str) -> str:
     if t.shard:
         return f"{t.folder}/{object_id[:2]}/{object_id}.yaml"
     return f"{t.folder}/{object_id}.yaml"
+
+
+def attachment_path(t: ObjectType, path: str, key_value: str) -> str:
+    """Repository path of one attachment (`attachments`) of the object whose file is `path`: beside it,
+    named by the object's id and the item's key (an agreement's PDF in French: `<folder>/<id>.fr-FR.pdf`)."""
+    assert t.attachments is not None
+    if not key_value or "/" in key_value or key_value.startswith("."):
+        raise ValueError(f"{path}: invalid {t.attachments[1]} for a file name: {key_value!r}")
+    return f"{path.removesuffix('.yaml')}.{key_value}.{t.attachments[2]}"
 
 
 def select_param(t: ObjectType) -> str | None:

@@ -287,6 +287,15 @@ class BackupRepo:
             self._types[key] = catalog.type_for_path(path)
         return self._types[key]
 
+    def read_blob(self, spec: str) -> bytes | None:
+        """The bytes of one `<rev>:<path>` (a binary file beside an object's file), None when absent."""
+        out = self.git("cat-file", "--batch", input=(spec + "\n").encode())
+        header, _, rest = out.partition(b"\n")
+        parts = header.split(b" ")
+        if len(parts) != 3 or not parts[2].isdigit():
+            return None
+        return rest[: int(parts[2])]
+
     def read_many(self, specs: Sequence[str]) -> list[str | None]:
         """Blob texts for `<sha>` or `<rev>:<path>` specs in one `git cat-file --batch`; None when absent.
 

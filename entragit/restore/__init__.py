@@ -23,6 +23,7 @@ from entragit.restore.idmap import IdMap
 from entragit.restore.plan import (
     LINK,
     RECREATE,
+    REFUSE,
     SKIP,
     Action,
     Facts,
@@ -183,13 +184,17 @@ def make_plan(
     if not specs:  # every object of the revision is in the plan already: no relatives to add
         if new_upn is not None:
             raise UsageError("--new-upn needs exactly one object, a user")
-        kinds = {catalog.by_name(name) for name in types} or None
-        rev, wanted, live, held = _unlike_live(backup, at, idmap, client, kinds)
+        kinds = {catalog.by_name(name) for name in types} or set(catalog.CATALOG)
+        skipped = [t for t in backup.out_of_reach() if t in kinds]
+        rev, wanted, live, held = _unlike_live(backup, at, idmap, client, kinds - set(skipped))
         opts = Options(_check_only(only, held), relationships)
-        return _plan(backup, rev, wanted, opts, idmap, client, live=live, whole=True)
+        plan = _plan(backup, rev, wanted, opts, idmap, client, live=live, whole=True)
+        plan.notes += [f"{t.name} not compared: {t.delegated_only}" for t in skipped]
+        return plan
     if types:
         raise UsageError("--type narrows a plan of every object: name objects or types, not both")
     rev, wanted = desired_mod.read(backup, specs, at)
+    _within_reach(backup, wanted)
     if new_upn is not None and [d.type.name for d in wanted] != ["users"]:
         raise UsageError("--new-upn needs exactly one object, a user")
     opts = Options(_check_only(only, {d.type for d in wanted}), relationships)
@@ -209,6 +214,45 @@ def make_plan(
         inbound_refs=True,
         at=at,
     )
+
+
+def _with_attachments(backup: Backup, actions: list[Action], revisions: dict[str, Revision]) -> list[Action]:
+    """Recreates of a type with attachments (catalog `attachments`: an agreement's PDFs, which Graph never
+    returns but a create requires) carry each item's file, read beside the object's file at the revision
+    it is restored from; one missing makes the recreate a refusal naming the file to commit."""
+    out = []
+    for a in actions:
+        if a.action != RECREATE or a.type.attachments is None:
+            out.append(a)
+            continue
+        prop, key, _ext = a.type.attachments
+        found: dict[str, bytes] = {}
+        missing: list[str] = []
+        for item in a.desired.get(prop) or []:
+            path = catalog.attachment_path(a.type, a.path, str(item.get(key) or ""))
+            data = backup.attachment(revisions.get(a.path) or backup.revision(a.revision or None), path)
+            if data is None:
+                missing.append(path)
+            else:
+                found[str(item.get(key))] = data
+        if missing:
+            why = (
+                f"cannot be recreated: Graph never returns the {prop} it needs (its reads give no file "
+                f"data), and the repository has no {', '.join(missing)}: commit the file(s) there and "
+                "restore again"
+            )
+            out.append(replace(a, action=REFUSE, reason=why, gone=True))
+        else:
+            out.append(replace(a, attachments=found))
+    return out
+
+
+def _within_reach(backup: Backup, wanted: Sequence[Desired]) -> None:
+    """Refuse, naming the first, objects of a type the restore's sign-in cannot reach (`out_of_reach`)."""
+    skipped = set(backup.out_of_reach())
+    for d in wanted:
+        if d.type in skipped:
+            raise UsageError(f"{d.path}: {d.type.delegated_only}")
 
 
 def _unlike_live(
@@ -254,6 +298,7 @@ def make_apply_plan(
     state, each file checked before anything is read live; with prune, objects whose files were removed
     (at HEAD or the latest backup, not in the work tree) are deleted."""
     rev, wanted = desired_mod.read_worktree(backup, specs)
+    _within_reach(backup, wanted)
     idmap = idmap_mod.load(backup.root)
     plan = _plan(backup, rev, wanted, Options(), idmap, client)
     if prune:
@@ -350,6 +395,7 @@ def _plan(
             backup, at, [d for d, _ in pairs], actions, opts, idmap, pending, client
         )
     actions = holders.made_elsewhere(backup, actions, idmap)
+    actions = _with_attachments(backup, actions, {d.path: d.revision for d in wanted})
     holders.mark_needs(actions)
     linked = {
         str(v.get("principalId") if isinstance(v, dict) else v)

@@ -11,6 +11,7 @@ nested property live has and the revision does not.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -289,6 +290,12 @@ class Writer:
                     {**item, inner: [i for i in _dicts(item.get(inner)) if i.get(key) == value]}
                     for item in _dicts(whole)
                 ]
+        if a.type.attachments is not None and a.attachments:
+            prop, key, _ext = a.type.attachments
+            body[prop] = [
+                {**item, "fileData": {"data": base64.b64encode(a.attachments[str(item.get(key))]).decode()}}
+                for item in _dicts(body.get(prop))
+            ]
         if a.type.keep_odata_type and "@odata.type" in a.desired:
             body = {"@odata.type": a.desired["@odata.type"], **body}
         return body

@@ -65,6 +65,9 @@ class Action:
     # app undeleted or recreated and its extensionProperties put back by the same run), `apply.order`.
     late: bool = False
     revision: str = ""  # the commit the desired object was read at
+    # A recreate's attachments (catalog `attachments`: an agreement's PDFs), item key → the file's bytes,
+    # read from the repository beside the object's file: Graph takes them on create and never returns them.
+    attachments: dict[str, bytes] = field(default_factory=dict, repr=False)
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -50,11 +50,14 @@ def record(
     one); the commit made, None when the repository already said all this."""
     root = Path(backup.root)
     touched: dict[str, tuple[catalog.ObjectType, str]] = {}
+    attachments: dict[str, dict[str, bytes]] = {}
     recorded = complete(results)
     for r in results:
         if r.action.path in recorded:
             a = r.action
             touched[a.path] = (a.type, idmap.new_id(a.id))
+            if a.attachments:
+                attachments[a.path] = a.attachments
     paths: list[str] = []
     users: dict[str, dict[str, Any] | None] = {}  # user files → the user now: the seat counts change
     items = sorted(touched.items())
@@ -74,6 +77,8 @@ def record(
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(canonical.dump(obj), encoding="utf-8")
         paths.append(path)
+        if path != old_path:
+            paths += _move_attachments(root, t, old_path, path, attachments.get(old_path) or {})
         if path != old_path and (root / old_path).is_file():  # the predecessor's file, not yet backed up gone
             (root / old_path).unlink()
             paths.append(old_path)
@@ -87,6 +92,24 @@ def record(
     who = client.app or config.load(root).client_id  # the app that wrote, the restore app if there is one
     after = backup.commit_file(paths, _message(results, recorded, rev, who))
     return after if after != before else None
+
+
+def _move_attachments(
+    root: Path, t: catalog.ObjectType, old_path: str, path: str, files: dict[str, bytes]
+) -> list[str]:
+    """A recreated object's attachments (an agreement's PDFs, which its create sent) beside its new file,
+    so that a later restore of it finds them; the predecessor's are removed with its file (their history
+    stays in git)."""
+    changed = []
+    for key, data in sorted(files.items()):
+        new = root / catalog.attachment_path(t, path, key)
+        new.write_bytes(data)
+        changed.append(catalog.attachment_path(t, path, key))
+        old = root / catalog.attachment_path(t, old_path, key)
+        if old.is_file():
+            old.unlink()
+            changed.append(catalog.attachment_path(t, old_path, key))
+    return changed
 
 
 def _refresh_seats(

@@ -34,6 +34,9 @@ from entragit.validate import Committed
 __all__ = ["Backup", "Live", "Revision", "Version", "linked_name"]
 
 
+WORK_TREE = "the work tree"  # the short name of `apply`'s desired state
+
+
 @dataclass(frozen=True)
 class Revision:
     sha: str
@@ -71,7 +74,7 @@ class Backup:
         """The work tree as the desired state of `apply`: based on HEAD, named so in plans and commits."""
         head = self.repo.head()
         now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M")
-        return Revision(head.sha, "the work tree", now)
+        return Revision(head.sha, WORK_TREE, now)
 
     def worktree_paths(self, specs: Sequence[str]) -> list[str]:
         """Object files in the work tree (tracked or new, ignored ones left out) under the PATHs given
@@ -132,6 +135,12 @@ class Backup:
         cfg, env = config.load(self.repo.root).for_restore()
         return live.connect(cfg, env, prompt=prompt)
 
+    def out_of_reach(self) -> list[ObjectType]:
+        """The types the restore's sign-in cannot read or write: those Graph admits for a signed-in user
+        only (catalog `delegated_only`) when the restore signs in as an app."""
+        cfg, _env = config.load(self.repo.root).for_restore()
+        return [] if cfg.signs_in_user else [t for t in catalog.CATALOG if t.delegated_only]
+
     def unreadable(self, types: Collection[ObjectType], client: GraphClient) -> list[str]:
         """One line per property of these types that the app cannot read (`live.Reader.unreadable`): a live
         read leaves it out, so a plan neither compares nor writes it, and says so."""
@@ -185,6 +194,14 @@ class Backup:
     def object_paths(self, rev: str | None) -> list[str]:
         """Every object file at rev, except those of objects soft-deleted at rev (nothing to bring back)."""
         return sorted(p for p, e in self.repo.index(rev).items() if not e.deleted)
+
+    def attachment(self, revision: Revision, path: str) -> bytes | None:
+        """A binary file beside an object's file (catalog `attachments`) as the revision has it (the work
+        tree's for `apply`), None when it has none."""
+        if revision.short == WORK_TREE:
+            target = Path(self.repo.root) / path
+            return target.read_bytes() if target.is_file() else None
+        return self.repo.read_blob(f"{revision.sha}:{path}")
 
     def read_files(self, rev: str, paths: Sequence[str]) -> list[str | None]:
         """Texts of paths at rev (None where the file does not exist there), in one git call."""

@@ -62,8 +62,9 @@ class Env:
         assert "No changes" in r.output
 
 
-def make_env(tmp_path: Path, **start_options: Any) -> Iterator[Env]:
-    """The environment; at the end, every POST and PATCH body the sandbox accepted (the restore's and the
+def make_env(tmp_path: Path, auth: str = "secret", **start_options: Any) -> Iterator[Env]:
+    """The environment, the repository signing in with `auth` (`device-code`: as the sandbox's user, which
+    terms of use agreements need); at the end, every POST and PATCH body the sandbox accepted (the restore's and the
     test's own) names only v1.0 properties: a sandbox that accepted a beta-only one would let a restore
     pass here that Graph v1.0 refuses (tests/schema/wire.py)."""
     box = start(Tenant.from_seed(seed_mod.demo_seed()), **{"throttle": False, **start_options})
@@ -71,7 +72,7 @@ def make_env(tmp_path: Path, **start_options: Any) -> Iterator[Env]:
     try:
         root = tmp_path / "backup"
         e = Env(box, root, cli_env(box), session_for(box))
-        e.ok("init", "--tenant-id", box.tenant_id, "--client-id", box.client_id)
+        e.ok("init", "--tenant-id", box.tenant_id, "--client-id", box.client_id, "--auth", auth)
         e.ok("backup")
         e.baseline = git(e, "rev-parse", "HEAD").strip()
         yield e
