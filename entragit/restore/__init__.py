@@ -216,21 +216,26 @@ def make_plan(
     )
 
 
-def _with_attachments(backup: Backup, actions: list[Action], revisions: dict[str, Revision]) -> list[Action]:
+def _with_attachments(
+    backup: Backup, actions: list[Action], rev: Revision, revisions: dict[str, Revision]
+) -> list[Action]:
     """Recreates of a type with attachments (catalog `attachments`: an agreement's PDFs, which Graph never
     returns but a create requires) carry each item's file, read beside the object's file at the revision
-    it is restored from; one missing makes the recreate a refusal naming the file to commit."""
+    restored to (a backup never removes them: an admin commits them, maybe after the object's last
+    change), else where the object's file was read, else at HEAD; one missing everywhere makes the recreate
+    a refusal naming the file to commit."""
     out = []
     for a in actions:
         if a.action != RECREATE or a.type.attachments is None:
             out.append(a)
             continue
         prop, key, _ext = a.type.attachments
+        places = [rev, revisions.get(a.path) or backup.revision(a.revision or None), backup.revision(None)]
         found: dict[str, bytes] = {}
         missing: list[str] = []
         for item in a.desired.get(prop) or []:
             path = catalog.attachment_path(a.type, a.path, str(item.get(key) or ""))
-            data = backup.attachment(revisions.get(a.path) or backup.revision(a.revision or None), path)
+            data = next(filter(None, (backup.attachment(r, path) for r in places)), None)
             if data is None:
                 missing.append(path)
             else:
@@ -395,7 +400,7 @@ def _plan(
             backup, at, [d for d, _ in pairs], actions, opts, idmap, pending, client
         )
     actions = holders.made_elsewhere(backup, actions, idmap)
-    actions = _with_attachments(backup, actions, {d.path: d.revision for d in wanted})
+    actions = _with_attachments(backup, actions, rev, {d.path: d.revision for d in wanted})
     holders.mark_needs(actions)
     linked = {
         str(v.get("principalId") if isinstance(v, dict) else v)

@@ -14,7 +14,7 @@ import requests
 import yaml
 from click.testing import CliRunner, Result
 from live_helpers import cli_env
-from msal_session import session_for
+from msal_session import session_for, user_session_for
 from schema import data as metadata
 from schema import wire
 
@@ -47,7 +47,7 @@ class Env:
         return r
 
     def plan(self, *args: str) -> dict[str, Any]:
-        return json.loads(self.ok("plan", "--json", *args).output)
+        return json.loads(self.ok("plan", "--json", *args).stdout)  # (stderr: a device-code sign-in)
 
     def restore(self, *args: str) -> Result:
         return self.ok("restore", "--yes", *args)
@@ -71,7 +71,8 @@ def make_env(tmp_path: Path, auth: str = "secret", **start_options: Any) -> Iter
     recorder = wire.Recorder(box)
     try:
         root = tmp_path / "backup"
-        e = Env(box, root, cli_env(box), session_for(box))
+        http = user_session_for(box) if auth == "device-code" else session_for(box)
+        e = Env(box, root, cli_env(box), http)
         e.ok("init", "--tenant-id", box.tenant_id, "--client-id", box.client_id, "--auth", auth)
         e.ok("backup")
         e.baseline = git(e, "rev-parse", "HEAD").strip()
