@@ -23,10 +23,13 @@ def required_permissions(
     names the entragit.yaml settings that add properties (`custom_security_attributes`) and their
     permissions, which are listed only then.
 
-    `X.Read.Y` is left out when `X.ReadWrite.Y` is in the list: the write permission includes reading."""
+    `X.Read.Y` is left out when `X.ReadWrite.Y` is in the list: the write permission includes reading.
+    Types Graph admits for signed-in users only (`delegated_only`) are left out: an app cannot be granted
+    their permissions (`delegated_permissions`)."""
     perms: set[str] = set()
     for t in CATALOG if types is None else types:
-        perms |= _type_permissions(t, restore, opted_in)
+        if not t.delegated_only:
+            perms |= _type_permissions(t, restore, opted_in)
     for report in REPORTS:
         perms.update(report.permissions)
     perms.update(AUDIT_PERMISSIONS)
@@ -41,6 +44,13 @@ def restore_additional(
     so the Read ones it replaces stay harmless)."""
     backup = set(required_permissions(types=types, opted_in=opted_in))
     return [p for p in required_permissions(restore=True, types=types, opted_in=opted_in) if p not in backup]
+
+
+def delegated_permissions(restore: bool = False) -> list[str]:
+    """The delegated permissions of the types Graph admits for signed-in users only (catalog
+    `delegated_only`: terms of use agreements), which a sign-in with `--auth device-code` uses."""
+    perms = {p for t in CATALOG if t.delegated_only for p in _type_permissions(t, restore)}
+    return sorted(p for p in perms if _write_form(p) not in perms)
 
 
 def _type_permissions(t: ObjectType, restore: bool, opted_in: frozenset[str] = frozenset()) -> set[str]:

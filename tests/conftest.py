@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 import requests
-from msal_session import session_for
+from msal_session import session_for, user_session_for
 
 from entragit.sandbox import seed as seed_mod
 from entragit.sandbox.server import Sandbox, start
@@ -44,3 +44,9 @@ def sandbox(sandbox_factory: Callable[..., Sandbox]) -> Sandbox:
 @pytest.fixture
 def graph_session(sandbox: Sandbox) -> requests.Session:
     return session_for(sandbox)
+
+
+@pytest.fixture
+def user_session(sandbox: Sandbox) -> requests.Session:
+    """Signed in as the sandbox's user: the types Graph admits for users only (catalog `delegated_only`)."""
+    return user_session_for(sandbox)

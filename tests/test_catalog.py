@@ -37,6 +37,7 @@ REQUIRED_TYPES = {
     "permissionGrantPolicies",
     "organization",
     "deviceCompliancePolicies",
+    "agreements",
     "crossTenantAccessPolicy",
     "crossTenantAccessDefault",
     "crossTenantPartners",
@@ -364,6 +365,11 @@ NEVER_WRITTEN = {
 }
 
 
+@pytest.fixture
+def app_session(graph_session: requests.Session) -> requests.Session:
+    return graph_session
+
+
 def _sample(http: requests.Session, base: str, t: catalog.ObjectType) -> dict[str, Any] | None:
     if t.singleton:
         return dict(http.get(f"{base}/{t.path}").json())
@@ -384,12 +390,15 @@ def _write(
     return "POST", t.requests.path, {"action": t.requests.update, "justification": "x", **named, **body}
 
 
-def test_read_only_properties_are_refused_by_graph(graph_session: requests.Session, sandbox: Sandbox) -> None:
+def test_read_only_properties_are_refused_by_graph(
+    app_session: requests.Session, user_session: requests.Session, sandbox: Sandbox
+) -> None:
     """Every property the catalog never writes back is one Graph refuses in a PATCH (400), unless it is one of
     the few it accepts that a restore still must not send (NEVER_WRITTEN, each with its reason)."""
     base = f"{sandbox.graph_url}/v1.0"
     checked = 0
     for t in CATALOG:
+        graph_session = user_session if t.delegated_only else app_session  # (Graph admits those for users)
         obj = _sample(graph_session, base, t) if t.restorable else None
         if obj is None:
             continue
@@ -413,7 +422,7 @@ def test_read_only_properties_are_refused_by_graph(graph_session: requests.Sessi
 
 
 def test_required_on_create_properties_are_required_by_graph(
-    graph_session: requests.Session, sandbox: Sandbox
+    app_session: requests.Session, user_session: requests.Session, sandbox: Sandbox
 ) -> None:
     """A POST of an existing object's required properties minus one of them is refused: the value rules'
     list (value_rules.py, which validate checks new files against) is what Graph requires, so a recreate that
@@ -424,6 +433,7 @@ def test_required_on_create_properties_are_required_by_graph(
         required = RESOURCES[t.path].required if t.path in RESOURCES else ()
         if t.singleton or not t.restorable or t.create_method != "POST" or not required:
             continue
+        graph_session = user_session if t.delegated_only else app_session
         obj = _sample(graph_session, base, t)
         assert obj is not None, t.name
         if t.name == "oauth2PermissionGrants":

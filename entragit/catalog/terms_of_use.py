@@ -31,7 +31,9 @@ AGREEMENTS: ObjectType = ObjectType(
         userReacceptRequiredFrequency termsExpiration files
         """
     ),
-    # `files` is a navigation property: expanded in the listing, not selected.
+    # `files` is a navigation property: expanded in the listing, not selected. The v1.0 schema annotates
+    # agreement with SelectSupport Supported=false: read whole (six properties).
+    send_select=False,
     expand=("files",),
     # Graph's own per file: its id (new on every upload), its upload time and its data (null on every read).
     volatile=_names("files[].id files[].createdDateTime files[].fileData"),

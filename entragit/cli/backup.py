@@ -303,6 +303,13 @@ def permissions_cmd(restore: bool, by_type: bool, as_json: bool) -> None:
             click.echo(f"{name}: {', '.join(perms) if perms else '-'}")
         return
     backup = permissions.required_permissions(opted_in=opted)
+    delegated = permissions.delegated_permissions(restore)
+    if delegated and not as_json:  # (stderr: stdout stays a list of application permissions)
+        click.echo(
+            "note: terms of use agreements have no application permission; a sign-in with --auth "
+            f"device-code reads them with the user's delegated {', '.join(delegated)}",
+            err=True,
+        )
     if not restore:
         if as_json:
             echo_json(backup)

@@ -64,9 +64,9 @@ class Env:
 
 def make_env(tmp_path: Path, auth: str = "secret", **start_options: Any) -> Iterator[Env]:
     """The environment, the repository signing in with `auth` (`device-code`: as the sandbox's user, which
-    terms of use agreements need); at the end, every POST and PATCH body the sandbox accepted (the restore's and the
-    test's own) names only v1.0 properties: a sandbox that accepted a beta-only one would let a restore
-    pass here that Graph v1.0 refuses (tests/schema/wire.py)."""
+    terms of use agreements need); at the end, every POST and PATCH body the sandbox accepted (the
+    restore's and the test's own) names only v1.0 properties: a sandbox that accepted a beta-only one would
+    let a restore pass here that Graph v1.0 refuses (tests/schema/wire.py)."""
     box = start(Tenant.from_seed(seed_mod.demo_seed()), **{"throttle": False, **start_options})
     recorder = wire.Recorder(box)
     try:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 APPLICATION = "Application"
+DELEGATED = "DelegatedWork"  # the calls Graph admits for signed-in users only (catalog `delegated_only`)
 
 
 @dataclass(frozen=True)
@@ -38,21 +39,22 @@ def normalize(path: str) -> str:
     return path.lower()
 
 
-def _parse_value(value: str) -> tuple[bool, tuple[str, ...]]:
+def _parse_value(value: str, scheme: str) -> tuple[bool, tuple[str, ...]]:
     least, also = False, ()
     for part in value.split(";"):
         key, _, rest = part.partition("=")
         if key == "least":
-            least = APPLICATION in rest.split(",")
+            least = scheme in rest.split(",")
         elif key == "AlsoRequires":
             also = tuple(rest.split(","))
     return least, also
 
 
 class Permissions:
-    """(method, normalized path) -> the permissions that grant it to an application."""
+    """(method, normalized path) -> the permissions that grant it to an application (`scheme`: or to a
+    signed-in user, DELEGATED)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, scheme: str = APPLICATION) -> None:
         data = json.loads(path.read_text(encoding="utf-8"))
         self.grants: dict[tuple[str, str], dict[str, Grant]] = {}
         self.paths: set[str] = set()
@@ -60,9 +62,9 @@ class Permissions:
             for path_set in entry.get("pathSets", []):
                 for raw, value in path_set["paths"].items():
                     self.paths.add(normalize(raw))
-                    if APPLICATION not in path_set["schemeKeys"]:
+                    if scheme not in path_set["schemeKeys"]:
                         continue
-                    least, also = _parse_value(value)
+                    least, also = _parse_value(value, scheme)
                     for method in path_set["methods"]:
                         key = (method.upper(), normalize(raw))
                         known = self.grants.setdefault(key, {}).get(name)
@@ -86,5 +88,5 @@ class Permissions:
         return sorted(g.permission for g in self.granting(method, path).values() if g.least)
 
 
-def load(path: Path) -> Permissions:
-    return Permissions(path)
+def load(path: Path, scheme: str = APPLICATION) -> Permissions:
+    return Permissions(path, scheme)

@@ -32,6 +32,9 @@ _EDM_KINDS = {
     "Edm.DateTimeOffset": "datetime",
     "Edm.Date": "date",
     "Edm.Guid": "guid",
+    # OData's JSON format writes both as strings: a duration in ISO 8601 (P90D), binary data in base64
+    "Edm.Duration": "string",
+    "Edm.Binary": "string",
 }
 
 
