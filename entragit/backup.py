@@ -863,8 +863,12 @@ def run_backup(
             ]
             if reader.extension_problem:
                 result.notices.insert(0, reader.extension_problem)
+            # Said where a user's sign-in backed them up before (their files would age unseen); a repository
+            # that never had them hears it from `entragit permissions` and the README, not on every run.
             result.notices += [
-                f"{t.name} not backed up (its files are kept): {t.delegated_only}" for t in out_of_reach
+                f"{t.name} not backed up (its files are kept): {t.delegated_only}"
+                for t in out_of_reach
+                if (store.root / t.folder).is_dir()
             ]
             if store.recovered:
                 result.notices.insert(

@@ -90,7 +90,9 @@ def test_permissions_restore_prints_both_lists_labelled() -> None:
     """README: `entragit permissions --restore` is "what restore will need on top" of the backup's list."""
     r = CliRunner().invoke(cli, ["permissions", "--restore"])
     assert r.exit_code == 0, r.output
-    backup, _, restore = r.output.partition("\nrestore needs, on top of those:\n")
+    # The delegated permissions of terms of use agreements (no application permission exists) go to stderr.
+    assert "device-code" in r.stderr and "Agreement.ReadWrite.All" in r.stderr
+    backup, _, restore = r.stdout.partition("\nrestore needs, on top of those:\n")
     assert backup.splitlines()[0] == "backup needs:"
     assert [p.strip() for p in backup.splitlines()[1:] if p] == permissions.required_permissions()
     extra = [p.strip() for p in restore.splitlines()]

@@ -120,7 +120,9 @@ def test_the_demo_tenant_is_small_and_has_a_bit_of_everything(demo: Seed) -> Non
         "#microsoft.graph.agentIdentityBlueprintPrincipal",
         "#microsoft.graph.agentIdentity",
     }
-    assert len(demo["identity/conditionalAccess/policies"]) == 3
+    # (the fourth, the guests' policy, requires the demo's terms of use agreement)
+    assert len(demo["identity/conditionalAccess/policies"]) == 4
+    assert len(demo["identityGovernance/termsOfUse/agreements"]) == 1
     assert len(demo["identity/conditionalAccess/namedLocations"]) == 2
     assert len(demo["directory/administrativeUnits"]) == 1
     assert demo["roleManagement/directory/roleAssignments"]
