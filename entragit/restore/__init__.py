@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 from entragit import canonical, catalog
@@ -189,12 +190,12 @@ def make_plan(
         rev, wanted, live, held = _unlike_live(backup, at, idmap, client, kinds - set(skipped))
         opts = Options(_check_only(only, held), relationships)
         plan = _plan(backup, rev, wanted, opts, idmap, client, live=live, whole=True)
-        plan.notes += [f"{t.name} not compared: {t.delegated_only}" for t in skipped]
+        plan.notes += _not_compared(backup, skipped)
         return plan
     if types:
         raise UsageError("--type narrows a plan of every object: name objects or types, not both")
     rev, wanted = desired_mod.read(backup, specs, at)
-    _within_reach(backup, wanted)
+    _within_reach(backup, wanted, named=True)
     if new_upn is not None and [d.type.name for d in wanted] != ["users"]:
         raise UsageError("--new-upn needs exactly one object, a user")
     opts = Options(_check_only(only, {d.type for d in wanted}), relationships)
@@ -252,12 +253,27 @@ def _with_attachments(
     return out
 
 
-def _within_reach(backup: Backup, wanted: Sequence[Desired]) -> None:
-    """Refuse, naming the first, objects of a type the restore's sign-in cannot reach (`out_of_reach`)."""
+def _not_compared(backup: Backup, skipped: Sequence[catalog.ObjectType]) -> list[str]:
+    """The note of a whole-tenant plan on types its sign-in cannot reach, where the repository has files of
+    them (a repository that never had any is not told on every plan)."""
+    return [
+        f"{t.name} not compared: {t.delegated_only}"
+        for t in skipped
+        if (Path(backup.root) / t.folder).is_dir()
+    ]
+
+
+def _within_reach(
+    backup: Backup, wanted: list[Desired], named: bool
+) -> tuple[list[Desired], list[catalog.ObjectType]]:
+    """The objects the restore's sign-in can reach, and the types it cannot (`out_of_reach`) it left out.
+    Objects named on the command line are refused instead, naming the first (a usage error)."""
     skipped = set(backup.out_of_reach())
     for d in wanted:
-        if d.type in skipped:
+        if named and d.type in skipped:
             raise UsageError(f"{d.path}: {d.type.delegated_only}")
+    left = sorted({d.type for d in wanted if d.type in skipped}, key=lambda t: t.name)
+    return [d for d in wanted if d.type not in skipped], left
 
 
 def _unlike_live(
@@ -303,9 +319,10 @@ def make_apply_plan(
     state, each file checked before anything is read live; with prune, objects whose files were removed
     (at HEAD or the latest backup, not in the work tree) are deleted."""
     rev, wanted = desired_mod.read_worktree(backup, specs)
-    _within_reach(backup, wanted)
+    wanted, skipped = _within_reach(backup, wanted, named=any(s.endswith(".yaml") for s in specs))
     idmap = idmap_mod.load(backup.root)
     plan = _plan(backup, rev, wanted, Options(), idmap, client)
+    plan.notes += _not_compared(backup, skipped)
     if prune:
         removals = _removals(backup, specs, rev, idmap, client)
         plan.actions = _without_links_to({a.id for a in removals}, plan.actions) + removals

@@ -44,14 +44,14 @@ def test_recreated_group_comes_back_in_its_conditional_access_policies(env: Env)
     group = env.find("groups", "Emergency Access Exclusions")
     old = group["id"]
     excluding = [p["id"] for p in ca_policies(env) if old in p["conditions"]["users"]["excludeGroups"]]
-    assert len(excluding) == 3
+    assert len(excluding) == 4  # every demo policy (the guests' one too) excludes the break-glass group
     members = member_ids(env, f"groups/{old}/members")
     hard_delete(env, "groups", old)
     env.ok("backup")
 
     plan = env.plan("Emergency Access Exclusions")
     kinds = sorted((a["type"], a["action"]) for a in plan["actions"])
-    assert kinds.count(("conditionalAccessPolicies", "update")) == 3, kinds
+    assert kinds.count(("conditionalAccessPolicies", "update")) == 4, kinds
     assert ("groups", "recreate") in kinds
     env.restore("Emergency Access Exclusions", "--allow-privileged")
 
@@ -124,7 +124,7 @@ def test_whole_tenant_plan_sees_references_a_per_object_restore_left(env: Env) -
     env.restore("Emergency Access Exclusions", "--no-relationships")
     whole = env.run("plan", "--exit-code")
     assert whole.exit_code == 3, whole.output
-    assert whole.output.count("~ update identity/conditionalAccess/policies/") == 3, whole.output
+    assert whole.output.count("~ update identity/conditionalAccess/policies/") == 4, whole.output
     # More drift of every kind: a rename, an edit, a policy deleted, a user soft-deleted, a member removed.
     aurora = env.find("groups", "Project Aurora")
     env.graph("PATCH", f"groups/{aurora['id']}", {"displayName": "Project Borealis"})
