@@ -70,7 +70,8 @@ def test_backup_keeps_settings_and_files_and_history_shows_them(env: Env) -> Non
     assert policy["grantControls"]["termsOfUse"] == [a["id"]]
     # PDFs committed beside the file are no objects: history, a backup and its deletion check leave them be.
     pdfs = commit_pdfs(env, a["id"])
-    assert "agreements" in env.ok("ls", "agreements").output and ".pdf" not in env.ok("ls").output
+    assert NAME in env.ok("ls", "agreements").output and ".pdf" not in env.ok("ls").output
+    assert "1 file checked" in env.ok("validate", str(env.root / PATH / f"{a['id']}.yaml")).output
     env.graph("PATCH", f"{PATH}/{a['id']}", {"displayName": "Guest ToU (2026)"})
     env.ok("backup")  # incremental: agreements have no delta query, they are listed again
     assert (
