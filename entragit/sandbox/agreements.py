@@ -23,9 +23,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from typing import TYPE_CHECKING, Any
 
 from entragit.sandbox import documented
+from entragit.sandbox.odata import Filter, parse_filter
 from entragit.sandbox.protocol import Ctx, Response, bad, not_allowed, not_found, segment_not_found
 from entragit.sandbox.schema import TYPES, new_guid
 
@@ -115,6 +117,20 @@ def _expand(ctx: Ctx) -> bool:
     return True
 
 
+def _filter(ctx: Ctx) -> Filter | None:
+    """resources/agreement.md: each property "Supports $filter (eq)"; another operator or property is
+    Graph's 400."""
+    raw = ctx.q.get("$filter")
+    if not raw:
+        return None
+    parsed = parse_filter(raw)
+    words = set(re.findall(r"\b(and|or|not|ne|gt|ge|lt|le|startswith|endswith|contains|in|any|all)\b", raw))
+    unknown = parsed.properties - {"id", *PROPERTIES}
+    if words - {"and", "or"} or unknown or "termsExpiration" in parsed.properties:
+        bad(f"Unsupported or invalid query filter clause specified: '{raw}'.", "BadRequest")
+    return parsed
+
+
 def handle(api: GraphApi, ctx: Ctx, method: str, rest: list[str]) -> Response:
     coll = api.tenant.coll(KEY)
     if not rest:
@@ -152,7 +168,7 @@ def handle(api: GraphApi, ctx: Ctx, method: str, rest: list[str]) -> Response:
 
 
 def _list(api: GraphApi, ctx: Ctx) -> Response:
-    select, files = _select(ctx), _expand(ctx)
+    select, files, wanted = _select(ctx), _expand(ctx), _filter(ctx)
     top = DEFAULT_PAGE
     if "$top" in ctx.q:
         raw = ctx.q["$top"]
@@ -162,7 +178,8 @@ def _list(api: GraphApi, ctx: Ctx) -> Response:
     state = api._state(ctx)
     coll = api.tenant.coll(KEY)
     after = str(state.get("a", "")) if state else ""
-    page = [i for i in sorted(coll.objs) if i > after][: top + 1]
+    ids = [i for i in sorted(coll.objs) if wanted is None or wanted.matches(coll.objs[i])]
+    page = [i for i in ids if i > after][: top + 1]
     body: dict[str, Any] = {"@odata.context": ctx.context(KEY)}
     if len(page) > top:
         page = page[:top]

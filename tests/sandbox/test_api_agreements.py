@@ -103,6 +103,15 @@ def test_list_and_expand_files_never_return_the_pdf(user: Graph) -> None:
     assert len(local) == 2
 
 
+def test_list_filters_with_eq_only(user: Graph) -> None:
+    """resources/agreement.md: the properties support `$filter` (`eq`); the list page: `$filter`, `$top`."""
+    found = user.get(PATH, {"$filter": "displayName eq 'Guest terms of use'"}).json()["value"]
+    assert [a["displayName"] for a in found] == ["Guest terms of use"]
+    assert user.get(PATH, {"$filter": "isPerDeviceAcceptanceRequired eq true"}).json()["value"] == []
+    refused(user.get(PATH, {"$filter": "startswith(displayName,'Guest')"}))
+    refused(user.get(PATH, {"$filter": "displayName ne 'x'"}))
+
+
 def test_seeded_pdfs_are_valid_pdfs(box: Sandbox) -> None:
     """The demo tenant's PDFs are made in code: each cross-reference offset points at its object."""
     (agreement,) = box.tenant.coll(PATH).objs.values()
