@@ -105,6 +105,9 @@ def test_deleted_agreement_is_recreated_with_its_pdfs_and_the_policy_follows(env
     env.ok("backup")
     assert not (env.root / PATH / f"{a['id']}.yaml").exists()
     assert (env.root / PATH / f"{a['id']}.fr-FR.pdf").read_bytes() == pdfs["fr-FR"]  # never dropped
+    # The guests' policy now names a deleted agreement: the backup's commit says so, with the way back.
+    news = git(env, "log", "-1", "--format=%B")
+    assert "grantControls.termsOfUse" in news and f"entragit restore {PATH}/{a['id']}.yaml" in news, news
     plan = env.plan(NAME)
     kinds = sorted(x["action"] for x in plan["actions"])
     assert kinds == ["recreate", "update"]
