@@ -161,8 +161,9 @@ def _requires(grant: Any, namer: Namer) -> str:
         wanted.append(
             f"authentication strength {strength.get('displayName') or namer.name(str(strength.get('id')))}"
         )
-    if _list(grant.get("termsOfUse")):
-        wanted.append("accepting the terms of use")
+    terms = _list(grant.get("termsOfUse"))
+    if terms:  # the agreements by name, where the repository has them (a backup signed in as a user)
+        wanted.append("accepting the terms of use " + ", ".join(f'"{namer.name(str(t))}"' for t in terms))
     wanted += [str(x) for x in _list(grant.get("customAuthenticationFactors"))]
     if not wanted:
         return "grants access (no grant control)"

@@ -82,6 +82,9 @@ def test_backup_keeps_settings_and_files_and_history_shows_them(env: Env) -> Non
     assert len(env.ok("versions", "Guest ToU (2026)").output.strip().splitlines()) >= 3
     assert "Guest ToU (2026)" in env.ok("compare", "Guest ToU (2026)").output
     assert not git(env, "status", "--porcelain")
+    # The report's conditional access in plain words names the agreement the guests' policy requires.
+    env.ok("report")
+    assert 'accepting the terms of use "Guest ToU (2026)"' in (env.root / "report/README.md").read_text()
 
 
 def test_changed_agreement_is_patched_back_until_the_plan_is_empty(env: Env) -> None:
