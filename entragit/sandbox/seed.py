@@ -231,6 +231,36 @@ def _fill_defaults(seed: Seed, tenant_id: str) -> Seed:
     fill("identity/conditionalAccess/policies", stamped)
     fill("identity/conditionalAccess/namedLocations", stamped)
     fill("deletedItems", lambda o: {"deletedDateTime": baseline.iso(now - timedelta(days=1))})
+
+    def agreement(o: dict[str, Any]) -> dict[str, Any]:
+        """An agreement's settings Graph always returns, and each file's id and stamps (the seed may give
+        a file its name, language, flags and data alone)."""
+        files = [
+            {
+                "id": str(uuid.uuid5(namespace, f"agreementFile:{o['id']}:{i}")),
+                "displayName": f.get("fileName"),
+                "isDefault": i == 0,
+                "isMajorVersion": False,
+                "createdDateTime": baseline.iso7(now - timedelta(days=30)),
+                **f,
+            }
+            for i, f in enumerate(o.get("files") or [])
+            if isinstance(f, dict)
+        ]
+        return {
+            "isPerDeviceAcceptanceRequired": False,
+            "isViewingBeforeAcceptanceRequired": False,
+            "termsExpiration": None,
+            "userReacceptRequiredFrequency": None,
+            "files": files,
+        }
+
+    fill("identityGovernance/termsOfUse/agreements", agreement)
+    agreements = out.get("identityGovernance/termsOfUse/agreements")
+    if isinstance(agreements, list):  # (fill keeps a given list whole: the files get theirs here)
+        out["identityGovernance/termsOfUse/agreements"] = [
+            {**a, "files": agreement(a)["files"]} if isinstance(a, dict) else a for a in agreements
+        ]
     return out
 
 

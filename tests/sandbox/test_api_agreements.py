@@ -177,3 +177,23 @@ def test_the_guests_policy_requires_the_agreement(box: Sandbox, user: Graph) -> 
     policies = box.tenant.coll("identity/conditionalAccess/policies").objs.values()
     (guests,) = [p for p in policies if p["displayName"] == "Guests must use MFA"]
     assert guests["grantControls"]["termsOfUse"] == [agreement["id"]]
+
+
+def test_a_seed_file_agreement_gets_what_graph_always_returns(
+    sandbox_factory: Callable[..., Sandbox], tmp_path: Any
+) -> None:
+    """docs/repository-format.md (seed files): an agreement may give its files' names, languages and data
+    alone; the files get ids and stamps, the agreement the settings every agreement has."""
+    data = base64.b64encode(tiny_pdf("seeded")).decode()
+    path = tmp_path / "seed.yaml"
+    path.write_text(
+        "identityGovernance/termsOfUse/agreements:\n"
+        "  - displayName: Contractors\n"
+        "    files:\n"
+        f"      - {{fileName: tou.pdf, language: en, data: {data}}}\n"
+    )
+    box = sandbox_factory(seed=seed_mod.load_seed_file(path))
+    (got,) = Graph(box, user_session_for(box)).get(PATH, {"$expand": "files"}).json()["value"]
+    assert got["isPerDeviceAcceptanceRequired"] is False and got["userReacceptRequiredFrequency"] is None
+    (f,) = got["files"]
+    assert f["isDefault"] is True and f["displayName"] == "tou.pdf" and f["id"] and f["fileData"] is None
