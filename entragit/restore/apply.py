@@ -314,6 +314,7 @@ class Writer:
             and not t.written_after_create
             and not t.contained
             and not t.sub_collections
+            and t.attachments is None  # (PDFs of megabytes: one request each, not a $batch of them)
             and not accounts.licences(a.desired)
         )
 

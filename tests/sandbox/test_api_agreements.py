@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from msal_session import user_session_for
+from msal_session import session_for, user_session_for
 
 from entragit.sandbox import seed as seed_mod
 from entragit.sandbox.agreements import tiny_pdf
@@ -62,8 +62,6 @@ def refused(r: Any) -> None:
 def test_an_app_token_is_refused_whatever_it_holds(box: Sandbox) -> None:
     """The Application row of every agreement page is "Not supported.": the sandbox's app holds every
     permission it knows, Agreement.ReadWrite.All among them, and still gets Graph's 403."""
-    from msal_session import session_for
-
     app = Graph(box, session_for(box))
     assert_error(app.get(PATH), 403, "Authorization_RequestDenied")
     assert_error(app.post(PATH, {"displayName": "x"}), 403, "Authorization_RequestDenied")
