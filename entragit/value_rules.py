@@ -1153,6 +1153,26 @@ RESOURCES: Mapping[str, Resource] = {
             "displayName definition",
         ),
         _resource(
+            "groupSettings",
+            "resources/groupsetting.md resources/settingvalue.md group-post-settings.md",
+            """
+            templateId string rule=guid
+            values object*
+            values[].name string
+            values[].value string
+            """,
+            "templateId values",
+        ),
+        _resource(
+            "groupLifecyclePolicies",
+            "resources/grouplifecyclepolicy.md",
+            """
+            alternateNotificationEmails string
+            groupLifetimeInDays integer
+            managedGroupTypes string : All Selected None
+            """,
+        ),
+        _resource(
             "policies/permissionGrantPolicies",
             "resources/permissiongrantpolicy.md resources/permissiongrantconditionset.md",
             """

@@ -35,6 +35,8 @@ REQUIRED_TYPES = {
     "adminConsentRequestPolicy",
     "activityBasedTimeoutPolicies",
     "permissionGrantPolicies",
+    "groupSettings",
+    "groupLifecyclePolicies",
     "organization",
     "deviceCompliancePolicies",
     "crossTenantAccessPolicy",

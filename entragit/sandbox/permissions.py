@@ -185,6 +185,12 @@ RULES: tuple[Rule, ...] = (
     _r("GET", "groups/$count", "group-list.md", _GROUP_LIST),
     _r("GET", "groups/delta", "group-delta.md", _GROUP_READ),
     _r("GET", "groups/{id}", "group-get.md", _GROUP_LIST),
+    _r(
+        "GET",
+        "groups/{id}/grouplifecyclepolicies",
+        "group-list-grouplifecyclepolicies.md",
+        "Directory.Read.All Directory.ReadWrite.All",
+    ),
     _r("GET", "groups/{id}/members/**", "group-list-members.md", _MEMBER_READ),
     _r("GET", "groups/{id}/**", "group-list-owners.md", _OWNER_READ),
     _r(
@@ -594,6 +600,50 @@ RULES: tuple[Rule, ...] = (
         "policies/activitybasedtimeoutpolicies/**",
         "activitybasedtimeoutpolicy-post-activitybasedtimeoutpolicies.md",
         "Policy.ReadWrite.ApplicationConfiguration",
+    ),
+    # groupsettingtemplate-list.md; group-list-settings.md / groupsetting-get.md, group-post-settings.md,
+    # groupsetting-update.md, -delete.md (GroupSettings.* least privileged since 2024).
+    *(
+        _r(
+            "GET",
+            path,
+            "groupsettingtemplate-list.md",
+            "GroupSettings.Read.All GroupSettings.ReadWrite.All Directory.Read.All Directory.ReadWrite.All",
+        )
+        for path in ("groupsettingtemplates", "groupsettingtemplates/{id}")
+    ),
+    _r(
+        "GET",
+        "groupsettings/**",
+        "group-list-settings.md",
+        "GroupSettings.Read.All GroupSettings.ReadWrite.All Directory.Read.All Directory.ReadWrite.All "
+        "Group.Read.All Group.ReadWrite.All",
+    ),
+    _r(
+        "POST",
+        "groupsettings",
+        "group-post-settings.md",
+        "GroupSettings.ReadWrite.All Directory.ReadWrite.All",
+    ),
+    _r(
+        "*",
+        "groupsettings/{id}",
+        "groupsetting-update.md",
+        "GroupSettings.ReadWrite.All Directory.ReadWrite.All Policy.ReadWrite.Authorization",
+    ),
+    # grouplifecyclepolicy-list.md / -get.md; -post-grouplifecyclepolicies.md, -update.md, -delete.md,
+    # -addgroup.md, -removegroup.md.
+    _r(
+        "GET",
+        "grouplifecyclepolicies/**",
+        "grouplifecyclepolicy-list.md",
+        "Directory.Read.All Directory.ReadWrite.All",
+    ),
+    _r(
+        "*",
+        "grouplifecyclepolicies/**",
+        "grouplifecyclepolicy-post-grouplifecyclepolicies.md",
+        "Directory.ReadWrite.All",
     ),
     # permissiongrantpolicy-list.md / -get.md, -list-includes.md, -list-excludes.md; the writes:
     # permissiongrantpolicy-post-permissiongrantpolicies.md, -update.md, -delete.md, -post-includes.md ...

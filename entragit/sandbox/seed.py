@@ -70,6 +70,8 @@ COLLECTIONS: tuple[str, ...] = (
     "oauth2PermissionGrants",
     "policies/activityBasedTimeoutPolicies",
     "policies/permissionGrantPolicies",
+    "groupSettings",
+    "groupLifecyclePolicies",
     "organization",
     "subscribedSkus",
     "security/secureScores",
