@@ -10,7 +10,7 @@ report/settings.py).
 
 from __future__ import annotations
 
-from entragit.catalog.model import ObjectType, Reference, _names
+from entragit.catalog.model import ObjectType, Reference, Relationship, _names
 
 # resources/groupsetting.md: one object per template (group-post-settings.md: created from a
 # groupSettingTemplate, whose displayName it inherits), its `values` the template's name/value pairs, each
@@ -47,7 +47,24 @@ GROUP_LIFECYCLE_POLICIES: ObjectType = ObjectType(
     display="id",
     read_only=("id",),
     unique=_names("managedGroupTypes groupLifetimeInDays alternateNotificationEmails"),
-    rank=76,
+    # A Selected policy applies to the groups added to it (grouplifecyclepolicy-addgroup.md, removegroup.md);
+    # no page reads them from the policy: each Microsoft 365 group's policies are read instead
+    # (group-list-grouplifecyclepolicies.md; docs/graph.md says what that costs). A policy for All or None
+    # Microsoft 365 groups names none.
+    relationships=(
+        Relationship(
+            name="groups",
+            read="groups/{id}/groupLifecyclePolicies",
+            add="groupLifecyclePolicies/{id}/addGroup",
+            remove="groupLifecyclePolicies/{id}/removeGroup",
+            only_when=("managedGroupTypes", "Selected"),
+            targets=("groups",),
+            inverse="groups?$filter=groupTypes/any(c:c eq 'Unified')",
+            param="groupId",
+        ),
+    ),
+    # Before the links phase (RANK_LINKS), which adds the selected groups once the policy exists.
+    rank=61,
     # grouplifecyclepolicy-list.md, -post-grouplifecyclepolicies.md, -update.md, -delete.md.
     permissions_backup=("Directory.Read.All",),
     permissions_restore=("Directory.ReadWrite.All",),

@@ -59,6 +59,12 @@ class Relationship:
     run through a listing filtered on it (`side_filter`) rather than through the type's delta query, which
     does not track it (users' sponsors, kept for guests: docs/graph.md). Other objects' files leave it out.
 
+    `inverse`: the listing (`path?query`) of the objects whose `read` (`{id}`: each of them) names the
+    owners this relationship links them to, where Graph reads the link from the linked side only (the groups
+    an expiration policy applies to: `groups/{id}/groupLifecyclePolicies` per Microsoft 365 group).
+    `param`: the add and remove paths are actions POSTed `{param: id}` (`addGroup`, `removeGroup`), not
+    `$ref` writes.
+
     `expand`: the `$expand` value that returns this relationship inside the type's listing, where the
     type's resource page says it "Supports `$expand`" (with `($select=id)` where the page documents
     `$select` nested in `$expand`); empty when it cannot be expanded. Graph returns at most 20 related
@@ -80,6 +86,8 @@ class Relationship:
     # Catalog types the linked ids can belong to (an app role assignment's principalId for that kind).
     targets: tuple[str, ...] = ("users", "groups", "servicePrincipals")
     expand: str = ""
+    inverse: str = ""
+    param: str = ""
 
     @property
     def rank(self) -> int:

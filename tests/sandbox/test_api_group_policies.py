@@ -111,7 +111,7 @@ def test_lifecycle_policy_create_update_delete_one_per_tenant(g: Graph) -> None:
     """grouplifecyclepolicy-post-grouplifecyclepolicies.md (201 with the policy), -list.md, -update.md (200
     with the updated policy), -delete.md (204, gone for good); groups-lifecycle (Entra docs): one expiration
     policy per tenant; managedGroupTypes is All, Selected or None (resources/grouplifecyclepolicy.md)."""
-    body = {"groupLifetimeInDays": 100, "managedGroupTypes": "Selected", "alternateNotificationEmails": "a@b.c"}
+    body = {"groupLifetimeInDays": 100, "managedGroupTypes": "Selected", "alternateNotificationEmails": "a@b"}
     r = g.post(POLICIES, body)
     assert r.status_code == 201, r.text
     created = r.json()
@@ -152,7 +152,8 @@ def test_lifecycle_policy_groups_added_removed_and_read_per_group(g: Graph) -> N
 
 def test_lifecycle_policies_need_their_documented_permissions(graph_factory: Callable[..., Graph]) -> None:
     """grouplifecyclepolicy-list.md: Directory.Read.All reads; the create, update, delete, addGroup and
-    removeGroup pages need Directory.ReadWrite.All; group-list-grouplifecyclepolicies.md: Directory.Read.All."""
+    removeGroup pages need Directory.ReadWrite.All; group-list-grouplifecyclepolicies.md: Directory.Read.All
+    reads a group's policies."""
     reader = graph_factory(permissions=["Directory.Read.All"])
     assert reader.get(POLICIES).status_code == 200
     assert reader.get(f"groups/{gid(2)}/groupLifecyclePolicies").status_code == 200
