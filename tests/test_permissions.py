@@ -122,6 +122,42 @@ def test_a_backup_app_granted_exactly_what_permissions_lists_backs_up_everything
     assert (root / "policies/permissionGrantPolicies/verified-low-risk.yaml").is_file()  # not a deletion
 
 
+def test_without_directory_read_the_group_policies_are_skipped_by_name_not_deleted(
+    sandbox_factory: Any, tmp_path: Path
+) -> None:
+    """grouplifecyclepolicy-list.md: an app without Directory.Read.All cannot read the expiration policy;
+    group-list-settings.md: nor the group settings without Group.Read.All either (which also reads them).
+    Each type fails naming the permission the catalog asks for, and keeps its files."""
+    granted = required_permissions()
+    root, result = _backed_up(sandbox_factory, tmp_path, granted)
+    assert result.ok, result.errors
+    files = sorted(
+        str(p.relative_to(root))
+        for d in ("groupSettings", "groupLifecyclePolicies")
+        for p in (root / d).iterdir()
+    )
+    assert len(files) == 3
+    without = sandbox_factory(permissions=[p for p in granted if p != "Directory.Read.All"])
+    result = run_backup(root, client=live_helpers.client_for(without), full=True)
+    failed = {e.split(":")[0]: e for e in result.errors}
+    assert "Directory.Read.All" in failed["groupLifecyclePolicies"] and "groupSettings" not in failed
+    without = sandbox_factory(
+        permissions=[p for p in granted if p not in ("Directory.Read.All", "Group.Read.All")]
+    )
+    result = run_backup(root, client=live_helpers.client_for(without), full=True)
+    failed = {e.split(":")[0]: e for e in result.errors}
+    for name in ("groupSettings", "groupLifecyclePolicies"):
+        assert "Directory.Read.All" in failed[name], failed
+    assert (
+        sorted(
+            str(p.relative_to(root))
+            for d in ("groupSettings", "groupLifecyclePolicies")
+            for p in (root / d).iterdir()
+        )
+        == files
+    )
+
+
 def test_without_the_intune_permission_the_compliance_policies_are_skipped_not_deleted(
     sandbox_factory: Any, tmp_path: Path
 ) -> None:

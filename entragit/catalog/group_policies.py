@@ -30,7 +30,10 @@ GROUP_SETTINGS: ObjectType = ObjectType(
     unique=("templateId",),
     references=(Reference("values[].value", ("groups",), embedded=True),),
     rank=76,
-    permissions_backup=("GroupSettings.Read.All",),
+    # group-list-settings.md: GroupSettings.Read.All is the least privileged read, but Directory.Read.All
+    # reads them too and every backup holds it (extension discovery, grants, the expiration policy): asking
+    # for GroupSettings.Read.All as well would add a grant that changes nothing.
+    permissions_backup=("Directory.Read.All",),
     permissions_restore=("GroupSettings.ReadWrite.All",),
     security="who may create Microsoft 365 groups, what guests may do in them, and the banned passwords",
     notes="Values written back whole (PATCH); a deleted setting created again from its template.",

@@ -184,3 +184,21 @@ def _selected(env: Env, policy_id: str) -> list[str]:
 
 def _pairs(values: dict[str, str]) -> list[dict[str, str]]:
     return [{"name": k, "value": v} for k, v in values.items()]
+
+
+def test_incremental_and_full_backups_keep_a_change_and_history_shows_it(env: Env) -> None:
+    """The settings are re-listed each run (no delta query: group-list-settings.md): an incremental backup
+    writes the changed setting, a full one then changes nothing; `versions` and `compare` show the change."""
+    passwords = _setting(env, PASSWORDS)
+    lowered = {**_values(passwords), "LockoutThreshold": "50"}
+    env.graph("PATCH", f"groupSettings/{passwords['id']}", {"values": _pairs(lowered)})
+    env.ok("backup")
+    assert _values(_file(env, _path(passwords)))["LockoutThreshold"] == "50"
+    head = git(env, "rev-parse", "HEAD")
+    env.ok("backup", "--full")
+    assert git(env, "rev-parse", "HEAD") == head
+    assert len(env.ok("versions", _path(passwords)).output.strip().splitlines()) >= 3  # header + 2 commits
+    compared = env.ok("compare", _path(passwords)).output
+    # (the pair is matched by its name, shown by its place in the file's sorted list)
+    index = [v["name"] for v in _file(env, _path(passwords))["values"]].index("LockoutThreshold")
+    assert f"values[{index}].value: 5 → 50" in compared, compared
