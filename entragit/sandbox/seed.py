@@ -70,6 +70,7 @@ COLLECTIONS: tuple[str, ...] = (
     "oauth2PermissionGrants",
     "policies/activityBasedTimeoutPolicies",
     "policies/permissionGrantPolicies",
+    "groupSettingTemplates",  # always Microsoft's (baseline.complete): a completed seed names them
     "groupSettings",
     "groupLifecyclePolicies",
     "organization",
