@@ -54,6 +54,8 @@ def test_restore_permissions_add_writes_and_keep_needed_reads() -> None:
         assert expected in perms
     # a write permission includes its read form: no redundant grant
     assert "User.Read.All" not in perms and "Group.Read.All" not in perms
+    # ...but for the extension discovery, documented with Directory.Read.All alone
+    assert {"Directory.Read.All", "Directory.ReadWrite.All"} <= set(perms)
 
 
 def test_permissions_follow_the_catalog() -> None:
