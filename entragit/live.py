@@ -1017,6 +1017,11 @@ class Reader:
                 params = {"$select": ",".join(rel.item_fields), "$top": PAGE_TOP}
             paths = [rel.read.format(id=oid) for oid in ids]
             value = partial(rel_value_from_list, rel)
+            if rel.missing_is_404:  # one by one: a 404 says "none" here, not "the object is gone"
+                read = self._read_each(t, paths, params, empty_404=True)
+                for oid, p in zip(ids, paths, strict=True):
+                    out[oid][rel.name] = value(read[p] or [])
+                continue
             try:
                 got: dict[str, Any] = self.client.list_many(
                     paths,
@@ -1062,18 +1067,23 @@ class Reader:
         return linked
 
     def _read_each(
-        self, t: ObjectType, paths: Sequence[str], params: Mapping[str, str] | None
+        self,
+        t: ObjectType,
+        paths: Sequence[str],
+        params: Mapping[str, str] | None,
+        empty_404: bool = False,
     ) -> dict[str, list[dict[str, Any]] | None]:
         """Slow path after a 404 inside a $batch: an object deleted while the type was being listed. Read one
         by one; None marks the objects that are gone (the next run's listing or delta round accounts for
-        them), every other failure still fails the type."""
+        them), every other failure still fails the type. With `empty_404` a 404 is an empty list
+        (`Relationship.missing_is_404`: the page says so for an owner that has none)."""
 
         def one(path: str) -> list[dict[str, Any]] | None:
             try:
                 return list(self.client.list(path, params, required_permission=self.permission(t)))
             except GraphError as exc:
                 if exc.status == 404:
-                    return None
+                    return [] if empty_404 else None
                 raise
 
         return dict(zip(paths, self.client.map_concurrent(one, paths), strict=True))

@@ -1321,6 +1321,31 @@ RESOURCES: Mapping[str, Resource] = {
             "tenantId",
         ),
         _resource(
+            "domains",
+            "resources/domain.md api/domain-update.md resources/internaldomainfederation.md "
+            "api/domain-post-federationconfiguration.md",
+            """
+            federationConfiguration object*
+            federationConfiguration[].activeSignInUri string
+            federationConfiguration[].displayName string
+            federationConfiguration[].federatedIdpMfaBehavior string enum=federatedIdpMfaBehavior : acceptIfMfaDoneByFederatedIdp enforceMfaByFederatedIdp rejectMfaByFederatedIdp
+            federationConfiguration[].isSignedAuthenticationRequestRequired boolean
+            federationConfiguration[].issuerUri string
+            federationConfiguration[].metadataExchangeUri string
+            federationConfiguration[].nextSigningCertificate string
+            federationConfiguration[].passiveSignInUri string
+            federationConfiguration[].passwordResetUri string
+            federationConfiguration[].preferredAuthenticationProtocol string enum=authenticationProtocol : wsFed saml
+            federationConfiguration[].promptLoginBehavior string enum=promptLoginBehavior : translateToFreshPasswordAuthentication nativeSupport disabled
+            federationConfiguration[].signOutUri string
+            federationConfiguration[].signingCertificate string
+            isDefault boolean
+            passwordNotificationWindowInDays integer
+            passwordValidityPeriodInDays integer
+            supportedServices string* : Email Sharepoint EmailInternalRelayOnly OfficeCommunicationsOnline SharePointDefaultDomain FullRedelegation SharePointPublic OrgIdAuthentication Yammer Intune
+            """,
+        ),
+        _resource(
             "organization",
             "resources/organization.md",
             """

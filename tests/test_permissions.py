@@ -180,3 +180,26 @@ def test_without_the_intune_permission_the_compliance_policies_are_skipped_not_d
     assert [e.split(":")[0] for e in result.errors] == ["deviceCompliancePolicies"]
     assert "DeviceManagementConfiguration.Read.All" in result.errors[0]
     assert sorted(p.name for p in folder.iterdir()) == files
+
+
+def test_without_the_federation_permission_the_domains_are_skipped_not_deleted(
+    sandbox_factory: Any, tmp_path: Path
+) -> None:
+    """domain-list-federationconfiguration.md (2025-11): the federation configuration is read with
+    Domain-InternalFederation.Read.All, which Domain.Read.All does not cover. An app without it backs up
+    everything else; the domains' type fails naming the permission, and their files stay as they were (a
+    configuration that was not read is not one that is gone)."""
+    granted = required_permissions()
+    root, result = _backed_up(sandbox_factory, tmp_path, granted)
+    assert result.ok
+    folder = root / "domains"
+    before = {p.name: p.read_text() for p in folder.iterdir()}
+    assert "federationConfiguration:\n  - " in before["contoso-acquired.com.yaml"]
+
+    without = sandbox_factory(
+        permissions=[p for p in granted if not p.startswith("Domain-InternalFederation.")]
+    )
+    result = run_backup(root, client=live_helpers.client_for(without), full=True)
+    assert [e.split(":")[0] for e in result.errors] == ["domains"]
+    assert "Domain-InternalFederation.Read.All" in result.errors[0]
+    assert {p.name: p.read_text() for p in folder.iterdir()} == before

@@ -22,6 +22,7 @@ is said as data too: objects it leaves out (`exclude_when`), properties written 
   group expiration policy;
 - `intune`: device compliance policies (with their assignments and scheduled actions);
 - `cross_tenant`: cross-tenant access (the policy, its default, the partner configurations);
+- `domains`: the tenant's domains with their federation configuration;
 - `reports`: the tenant reports and the audit log's permission.
 
 This module assembles `CATALOG` and looks types up in it; every public name of the package is importable
@@ -35,6 +36,7 @@ from entragit.catalog import (
     conditional_access,
     cross_tenant,
     directory,
+    domains,
     group_policies,
     intune,
     roles,
@@ -142,6 +144,7 @@ CATALOG: tuple[ObjectType, ...] = (
     cross_tenant.CROSS_TENANT_ACCESS_POLICY,
     cross_tenant.CROSS_TENANT_DEFAULT,
     cross_tenant.CROSS_TENANT_PARTNERS,
+    domains.DOMAINS,
 )
 
 _BY_NAME = {t.name: t for t in CATALOG}

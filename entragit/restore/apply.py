@@ -646,7 +646,13 @@ class Writer:
         rel = a.relationship
         assert rel is not None
         oid = self.idmap.new_id(a.id)
-        ids = {rel.item_key(i): str(i.get("id")) for i in self.client.list(rel.read_path(oid))}
+        try:
+            live = list(self.client.list(rel.read_path(oid)))
+        except GraphError as exc:
+            if not (rel.missing_is_404 and exc.status == 404):
+                raise
+            live = []  # (a managed domain: no federation configuration)
+        ids = {rel.item_key(i): str(i.get("id")) for i in live}
         counts = {"added": 0, "changed": 0, "removed": 0}
         for c in a.changes:
             old, new = _dicts([c.old]), _dicts([c.new])

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta, timezone
 from functools import partial
 from typing import Any
 
-from entragit.sandbox import baseline, custom_attributes
+from entragit.sandbox import baseline, custom_attributes, domains
 from entragit.sandbox.agents import agent_objects
 from entragit.sandbox.baseline import (
     EXCHANGE_APP_ID,
@@ -1894,6 +1894,7 @@ class TenantGenerator:
             **attributes,
             "deviceManagement/deviceCompliancePolicies": compliance,
             "policies/crossTenantAccessPolicy/partners": partners,
+            "domains": domains.demo_domains(self.domain) if self.groups else [],
         }
 
     def _make_group_policies(self) -> dict[str, list[Obj]]:

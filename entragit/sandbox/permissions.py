@@ -686,6 +686,36 @@ RULES: tuple[Rule, ...] = (
         "crosstenantaccesspolicy-update.md",
         "Policy.ReadWrite.CrossTenantAccess",
     ),
+    # domains and their federation configuration (domain-list.md, domain-get.md, domain-update.md,
+    # domain-delete.md; domain-list-federationconfiguration.md, domain-post-federationconfiguration.md,
+    # internaldomainfederation-get.md, -update.md, -delete.md: the Domain-InternalFederation permissions of
+    # October 2025, Domain.Read.All no longer reading the list)
+    _r(
+        "GET",
+        "domains/{id}/federationconfiguration",
+        "domain-list-federationconfiguration.md",
+        "Domain-InternalFederation.Read.All Domain-InternalFederation.ReadWrite.All",
+    ),
+    _r(
+        "GET",
+        "domains/{id}/federationconfiguration/{id}",
+        "internaldomainfederation-get.md",
+        "Domain-InternalFederation.Read.All Domain-InternalFederation.ReadWrite.All Domain.Read.All"
+        " Domain.ReadWrite.All",
+    ),
+    _r(
+        "*",
+        "domains/{id}/federationconfiguration/**",
+        "domain-post-federationconfiguration.md",
+        "Domain-InternalFederation.ReadWrite.All Domain.ReadWrite.All",
+    ),
+    _r(
+        "GET",
+        "domains/**",
+        "domain-list.md",
+        "Domain.Read.All Directory.Read.All Domain.ReadWrite.All",
+    ),
+    _r("*", "domains/**", "domain-update.md", "Domain.ReadWrite.All"),
     # tenant-wide reads
     _r(
         "GET",
