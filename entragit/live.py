@@ -712,8 +712,10 @@ class Reader:
             )
             if pending is None:
                 pending = self._take_inline(rel, ids, inline.pop(rel.name, None), values)
+            kept = {str(o["id"]) for o in items if rel.applies(o)} if rel.only_when else None
             for oid in pending:
-                to_read.setdefault(oid, []).append(rel)
+                if kept is None or oid in kept:  # (`only_when`: other objects' files leave it out)
+                    to_read.setdefault(oid, []).append(rel)
         waiting: dict[str, dict[str, Any]] = {}
         for item, oid in zip(items, ids, strict=True):
             if oid in to_read:
@@ -989,6 +991,11 @@ class Reader:
         """Per object id, the value of each relationship, read through $batch."""
         out: dict[str, dict[str, Any]] = {i: {} for i in ids}
         for rel in rels:
+            if rel.inverse:
+                linked = self._inverse(t, rel)
+                for oid in ids:
+                    out[oid][rel.name] = sorted(linked.get(oid, ()))
+                continue
             if rel.kind == "ref-single":
                 for oid in ids:
                     try:
@@ -1010,6 +1017,11 @@ class Reader:
                 params = {"$select": ",".join(rel.item_fields), "$top": PAGE_TOP}
             paths = [rel.read.format(id=oid) for oid in ids]
             value = partial(rel_value_from_list, rel)
+            if rel.missing_is_404:  # one by one: a 404 says "none" here, not "the object is gone"
+                read = self._read_each(t, paths, params, empty_404=True)
+                for oid, p in zip(ids, paths, strict=True):
+                    out[oid][rel.name] = value(read[p] or [])
+                continue
             try:
                 got: dict[str, Any] = self.client.list_many(
                     paths,
@@ -1032,19 +1044,46 @@ class Reader:
                     out[oid][rel.name] = got[p]
         return out
 
+    def _inverse(self, t: ObjectType, rel: Relationship) -> dict[str, set[str]]:
+        """Per owner id, the objects linking to it, read from the linked side (`Relationship.inverse`): the
+        candidates listed (ids only), then each one's `read` through $batch; a candidate gone meanwhile (a 404
+        inside the batch: read one by one) links to nothing."""
+        path, _, query = rel.inverse.partition("?")
+        params = {k: v for k, _, v in (p.partition("=") for p in query.split("&") if p)}
+        listed = self.client.list(path, {**params, "$select": "id"}, required_permission=self.permission(t))
+        candidates = [str(o["id"]) for o in listed if o.get("id")]
+        paths = [rel.read.format(id=c) for c in candidates]
+        sel = {"$select": "id"}
+        try:
+            got: dict[str, Any] = self.client.list_many(paths, sel, required_permission=self.permission(t))
+        except GraphError as exc:
+            if exc.status != 404:
+                raise
+            got = self._read_each(t, paths, sel)
+        linked: dict[str, set[str]] = {}
+        for candidate, p in zip(candidates, paths, strict=True):
+            for owner in got[p] or ():
+                linked.setdefault(str(owner.get("id")), set()).add(candidate)
+        return linked
+
     def _read_each(
-        self, t: ObjectType, paths: Sequence[str], params: Mapping[str, str] | None
+        self,
+        t: ObjectType,
+        paths: Sequence[str],
+        params: Mapping[str, str] | None,
+        empty_404: bool = False,
     ) -> dict[str, list[dict[str, Any]] | None]:
         """Slow path after a 404 inside a $batch: an object deleted while the type was being listed. Read one
         by one; None marks the objects that are gone (the next run's listing or delta round accounts for
-        them), every other failure still fails the type."""
+        them), every other failure still fails the type. With `empty_404` a 404 is an empty list
+        (`Relationship.missing_is_404`: the page says so for an owner that has none)."""
 
         def one(path: str) -> list[dict[str, Any]] | None:
             try:
                 return list(self.client.list(path, params, required_permission=self.permission(t)))
             except GraphError as exc:
                 if exc.status == 404:
-                    return None
+                    return [] if empty_404 else None
                 raise
 
         return dict(zip(paths, self.client.map_concurrent(one, paths), strict=True))

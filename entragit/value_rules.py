@@ -1153,6 +1153,26 @@ RESOURCES: Mapping[str, Resource] = {
             "displayName definition",
         ),
         _resource(
+            "groupSettings",
+            "resources/groupsetting.md resources/settingvalue.md group-post-settings.md",
+            """
+            templateId string rule=guid
+            values object*
+            values[].name string
+            values[].value string
+            """,
+            "templateId values",
+        ),
+        _resource(
+            "groupLifecyclePolicies",
+            "resources/grouplifecyclepolicy.md",
+            """
+            alternateNotificationEmails string
+            groupLifetimeInDays integer
+            managedGroupTypes string : All Selected None
+            """,
+        ),
+        _resource(
             "policies/permissionGrantPolicies",
             "resources/permissiongrantpolicy.md resources/permissiongrantconditionset.md",
             """
@@ -1299,6 +1319,31 @@ RESOURCES: Mapping[str, Resource] = {
             """
             + _ACCESS_SETTINGS,
             "tenantId",
+        ),
+        _resource(
+            "domains",
+            "resources/domain.md api/domain-update.md resources/internaldomainfederation.md "
+            "api/domain-post-federationconfiguration.md",
+            """
+            federationConfiguration object*
+            federationConfiguration[].activeSignInUri string
+            federationConfiguration[].displayName string
+            federationConfiguration[].federatedIdpMfaBehavior string enum=federatedIdpMfaBehavior : acceptIfMfaDoneByFederatedIdp enforceMfaByFederatedIdp rejectMfaByFederatedIdp
+            federationConfiguration[].isSignedAuthenticationRequestRequired boolean
+            federationConfiguration[].issuerUri string
+            federationConfiguration[].metadataExchangeUri string
+            federationConfiguration[].nextSigningCertificate string
+            federationConfiguration[].passiveSignInUri string
+            federationConfiguration[].passwordResetUri string
+            federationConfiguration[].preferredAuthenticationProtocol string enum=authenticationProtocol : wsFed saml
+            federationConfiguration[].promptLoginBehavior string enum=promptLoginBehavior : translateToFreshPasswordAuthentication nativeSupport disabled
+            federationConfiguration[].signOutUri string
+            federationConfiguration[].signingCertificate string
+            isDefault boolean
+            passwordNotificationWindowInDays integer
+            passwordValidityPeriodInDays integer
+            supportedServices string* : Email Sharepoint EmailInternalRelayOnly OfficeCommunicationsOnline SharePointDefaultDomain FullRedelegation SharePointPublic OrgIdAuthentication Yammer Intune
+            """,
         ),
         _resource(
             "organization",

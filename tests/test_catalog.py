@@ -35,6 +35,8 @@ REQUIRED_TYPES = {
     "adminConsentRequestPolicy",
     "activityBasedTimeoutPolicies",
     "permissionGrantPolicies",
+    "groupSettings",
+    "groupLifecyclePolicies",
     "organization",
     "deviceCompliancePolicies",
     "crossTenantAccessPolicy",
@@ -44,6 +46,7 @@ REQUIRED_TYPES = {
     "roleAssignmentSchedules",
     "roleManagementPolicies",
     "roleManagementPolicyAssignments",
+    "domains",
 }
 
 IDS = [
@@ -356,6 +359,9 @@ NEVER_WRITTEN = {
     # authenticationmethodspolicy-update.md lists only registrationEnforcement as updatable; what a PATCH of
     # the policy's own name does is not documented.
     ("authenticationMethodsPolicy", "displayName"),
+    # domain-update.md takes authenticationType (Microsoft Graph changelog, October 2025: to Managed it
+    # defederates the domain); a restore changes it by creating or deleting the federation configuration.
+    ("domains", "authenticationType"),
     ("authenticationMethodsPolicy", "description"),
 }
 

@@ -18,8 +18,11 @@ is said as data too: objects it leaves out (`exclude_when`), properties written 
 - `tenant`: the tenant's singletons (authentication methods and authorization policies, organization);
 - `tenant_policies`: the tenant-wide policy singletons (security defaults, authentication flows, admin
   consent requests), activity-based timeout and custom permission grant policies;
+- `group_policies`: the tenant's group and password settings (from setting templates) and the Microsoft 365
+  group expiration policy;
 - `intune`: device compliance policies (with their assignments and scheduled actions);
 - `cross_tenant`: cross-tenant access (the policy, its default, the partner configurations);
+- `domains`: the tenant's domains with their federation configuration;
 - `reports`: the tenant reports and the audit log's permission.
 
 This module assembles `CATALOG` and looks types up in it; every public name of the package is importable
@@ -33,6 +36,8 @@ from entragit.catalog import (
     conditional_access,
     cross_tenant,
     directory,
+    domains,
+    group_policies,
     intune,
     roles,
     security_attributes,
@@ -132,11 +137,14 @@ CATALOG: tuple[ObjectType, ...] = (
     tenant_policies.ADMIN_CONSENT_REQUEST,
     tenant_policies.ACTIVITY_BASED_TIMEOUT,
     tenant_policies.PERMISSION_GRANT_POLICIES,
+    group_policies.GROUP_SETTINGS,
+    group_policies.GROUP_LIFECYCLE_POLICIES,
     tenant.ORGANIZATION,
     intune.COMPLIANCE_POLICIES,
     cross_tenant.CROSS_TENANT_ACCESS_POLICY,
     cross_tenant.CROSS_TENANT_DEFAULT,
     cross_tenant.CROSS_TENANT_PARTNERS,
+    domains.DOMAINS,
 )
 
 _BY_NAME = {t.name: t for t in CATALOG}

@@ -59,6 +59,12 @@ class Relationship:
     run through a listing filtered on it (`side_filter`) rather than through the type's delta query, which
     does not track it (users' sponsors, kept for guests: docs/graph.md). Other objects' files leave it out.
 
+    `inverse`: the listing (`path?query`) of the objects whose `read` (`{id}`: each of them) names the
+    owners this relationship links them to, where Graph reads the link from the linked side only (the groups
+    an expiration policy applies to: `groups/{id}/groupLifecyclePolicies` per Microsoft 365 group).
+    `param`: the add and remove paths are actions POSTed `{param: id}` (`addGroup`, `removeGroup`), not
+    `$ref` writes.
+
     `expand`: the `$expand` value that returns this relationship inside the type's listing, where the
     type's resource page says it "Supports `$expand`" (with `($select=id)` where the page documents
     `$select` nested in `$expand`); empty when it cannot be expanded. Graph returns at most 20 related
@@ -80,6 +86,11 @@ class Relationship:
     # Catalog types the linked ids can belong to (an app role assignment's principalId for that kind).
     targets: tuple[str, ...] = ("users", "groups", "servicePrincipals")
     expand: str = ""
+    # "contained": the listing answers 404 when the owner holds none (a managed domain's
+    # federationConfiguration, domain-list-federationconfiguration.md), which is read as an empty list.
+    missing_is_404: bool = False
+    inverse: str = ""
+    param: str = ""
 
     @property
     def rank(self) -> int:
@@ -327,6 +338,7 @@ class ObjectType:
     requests: Requests | None = None
     # Why a restore cannot create an object of the type anew ('' when it can): Entra keeps exactly one per
     # something else (a role's PIM settings), so a missing one is refused and `apply --prune` deletes none.
+    # `{id}` in it stands for the object's id (a deleted domain's name in the steps that bring it back).
     not_recreatable: str = ""
     left_alone: tuple[LeftAlone, ...] = ()  # objects a restore skips, with why
     # The property holding a PIM `requestSchedule` (startDateTime, expiration): an object whose schedule
@@ -349,6 +361,10 @@ class ObjectType:
     # definition's allowed values). A restore deactivates one the revision lacks; an inactive live item the
     # file does not list is then what the revision amounts to, no difference (restore/plan.py).
     retired_items: tuple[tuple[str, str], ...] = ()
+    # Boolean properties true on exactly one object of the type (the tenant's default domain): writing true
+    # to one makes Graph take it from the other, so a restore writes only a true, and a false in a file is
+    # what the true of another file leaves (restore/plan.py).
+    sole_true: tuple[str, ...] = ()
 
     @property
     def named_by(self) -> tuple[str, ...]:
@@ -458,6 +474,7 @@ def _contained(
     *,
     expand: bool,
     updatable: bool = True,
+    missing_is_404: bool = False,
 ) -> Relationship:
     """Entities kept inside the owner (kind "contained"), each addressed as `{path}/{id}/{name}/{ref}`."""
     return Relationship(
@@ -471,6 +488,7 @@ def _contained(
         updatable=updatable,
         targets=(),
         expand=name if expand else "",
+        missing_is_404=missing_is_404,
     )
 
 

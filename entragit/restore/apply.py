@@ -516,6 +516,11 @@ class Writer:
             return self._link_writes(a, rel)
         if a.action == UNLINK and rel is not None and not rel.holds_items:
             oid = self.idmap.new_id(a.id)
+            if rel.param:  # an action naming the linked object (a lifecycle policy's removeGroup)
+                return [
+                    (self._write(a, "POST", rel.remove_path(oid, ""), {rel.param: str(c.old)}), [])
+                    for c in a.changes
+                ]
             if rel.kind == "ref-single":
                 return [(self._write(a, "DELETE", rel.remove_path(oid, "")), [])]
             return [(self._write(a, "DELETE", rel.remove_path(oid, str(c.old))), []) for c in a.changes]
@@ -548,6 +553,8 @@ class Writer:
                 for c in a.changes
             ]
         added = [new(str(c.new)) for c in a.changes]
+        if rel.param:  # an action naming the linked object (a lifecycle policy's addGroup)
+            return [(self._write(a, "POST", rel.add_path(oid), {rel.param: ref}), [ref]) for ref in added]
         if rel.kind == "ref-single":
             return [(self._write(a, rel.add_method, rel.add_path(oid), _ref(added[0])), added[:1])]
         if a.type.name == "groups" and rel.name == "members" and len(added) > 1:
@@ -639,7 +646,13 @@ class Writer:
         rel = a.relationship
         assert rel is not None
         oid = self.idmap.new_id(a.id)
-        ids = {rel.item_key(i): str(i.get("id")) for i in self.client.list(rel.read_path(oid))}
+        try:
+            live = list(self.client.list(rel.read_path(oid)))
+        except GraphError as exc:
+            if not (rel.missing_is_404 and exc.status == 404):
+                raise
+            live = []  # (a managed domain: no federation configuration)
+        ids = {rel.item_key(i): str(i.get("id")) for i in live}
         counts = {"added": 0, "changed": 0, "removed": 0}
         for c in a.changes:
             old, new = _dicts([c.old]), _dicts([c.new])

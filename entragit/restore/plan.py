@@ -104,9 +104,11 @@ def _wanted(name: str, opts: Options) -> bool:
 
 def attribute_keys(t: ObjectType, desired: Mapping[str, Any], opts: Options) -> list[str]:
     """Top-level properties a restore may write that the revision has (a property the file lacks is unknown,
-    not a request to clear it; a null Graph only ever replaces with its default, likewise)."""
+    not a request to clear it; a null Graph only ever replaces with its default, likewise; a false of a
+    `sole_true` property is what another object's true leaves, written by writing that true)."""
     rels = {r.name for r in t.relationships}
     defaulted = {k for k in t.null_is_default if desired.get(k) is None}
+    defaulted |= {k for k in t.sole_true if desired.get(k) is not True}
     return [k for k in t.writable if k in desired and k not in rels | defaulted and _wanted(k, opts)]
 
 
@@ -441,8 +443,8 @@ def _not_recreatable(t: ObjectType, desired: Mapping[str, Any]) -> str:
     """Why this version cannot create the object anew, or ''."""
     if t.singleton:
         return "a tenant setting that always exists"
-    if t.not_recreatable:
-        return t.not_recreatable
+    if t.not_recreatable:  # (`{id}` in it names the object: a deleted domain's name)
+        return t.not_recreatable.replace("{id}", str(desired.get("id")))
     derived = t.derived_type(desired)
     if derived is not None and derived.not_recreatable:
         return derived.not_recreatable

@@ -28,6 +28,7 @@ from entragit.sandbox import (
     cross_tenant,
     documented,
     extensions,
+    group_policies,
     intune,
     invitations,
     licenses,
@@ -770,6 +771,15 @@ class GraphApi:
             return extensions.handle(self, ctx, method, oid, rest[1:])
         if td.key == consent_policies.KEY and low in consent_policies.SETS:
             return consent_policies.condition_sets(self, ctx, method, oid, rest)
+        if td.key == group_policies.LIFECYCLE:
+            action = low.removeprefix("microsoft.graph.")
+            if len(rest) != 1 or action not in ("addgroup", "removegroup"):
+                segment_not_found(name)
+            return group_policies.lifecycle_action(self, ctx, method, oid, action)
+        if td.key == "groups" and low == "grouplifecyclepolicies" and len(rest) == 1:
+            if method != "GET":
+                not_allowed()
+            return group_policies.policies_of_group(self, ctx, oid)
         held = contained.find(td.key, name)
         if held is not None:
             return contained.handle(self, ctx, method, held, oid, rest[1:])
@@ -1203,6 +1213,8 @@ class GraphApi:
             "oauth2PermissionGrants": self.rules.create_grant,
             "policies/activityBasedTimeoutPolicies": self.rules.create_timeout_policy,
             consent_policies.KEY: lambda _td, b: consent_policies.create(self, b),
+            group_policies.SETTINGS: lambda _td, b: group_policies.create_setting(self, b),
+            group_policies.LIFECYCLE: lambda _td, b: group_policies.create_lifecycle_policy(self, b),
             csa.SETS: partial(csa.create_set, self.tenant),
             csa.DEFINITIONS: partial(csa.create_definition, self.tenant),
         }
@@ -1304,6 +1316,8 @@ class GraphApi:
         changes = extensions.check_values(self.tenant, td, changes, old)
         if td.key == consent_policies.KEY:
             consent_policies.check_update(old, changes)
+        if td.key == group_policies.SETTINGS:
+            changes = group_policies.setting_update(self, old, changes)
         known: set[str] | None = None
         if td.known is not None:
             known = set(td.known) | set(old)
@@ -1340,6 +1354,8 @@ class GraphApi:
                 "Update",
                 [self.audit.target(td.key, new, modified)],
             )
+        if td.key == group_policies.LIFECYCLE:  # grouplifecyclepolicy-update.md: 200 with the policy
+            return self._get_item(ctx, td, oid)
         return Response(204)
 
     # -------------------------------------------------------------------------------------- delete
@@ -1364,6 +1380,9 @@ class GraphApi:
             bad(SYNC_REFUSAL)
         if td.key == consent_policies.KEY:
             consent_policies.check_delete(obj)
+        if td.key == group_policies.LIFECYCLE:
+            for group_id in list(self.tenant.members(f"{td.key}#groups", oid)):
+                self.tenant.remove_link(f"{td.key}#groups", oid, group_id, log=False)
         target = self.audit.target(td.key, obj)
         if td.directory_object or td.soft_delete:
             self.tenant.delete(td.key, oid)

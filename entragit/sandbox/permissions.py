@@ -185,6 +185,12 @@ RULES: tuple[Rule, ...] = (
     _r("GET", "groups/$count", "group-list.md", _GROUP_LIST),
     _r("GET", "groups/delta", "group-delta.md", _GROUP_READ),
     _r("GET", "groups/{id}", "group-get.md", _GROUP_LIST),
+    _r(
+        "GET",
+        "groups/{id}/grouplifecyclepolicies",
+        "group-list-grouplifecyclepolicies.md",
+        "Directory.Read.All Directory.ReadWrite.All",
+    ),
     _r("GET", "groups/{id}/members/**", "group-list-members.md", _MEMBER_READ),
     _r("GET", "groups/{id}/**", "group-list-owners.md", _OWNER_READ),
     _r(
@@ -595,6 +601,50 @@ RULES: tuple[Rule, ...] = (
         "activitybasedtimeoutpolicy-post-activitybasedtimeoutpolicies.md",
         "Policy.ReadWrite.ApplicationConfiguration",
     ),
+    # groupsettingtemplate-list.md; group-list-settings.md / groupsetting-get.md, group-post-settings.md,
+    # groupsetting-update.md, -delete.md (GroupSettings.* least privileged since 2024).
+    *(
+        _r(
+            "GET",
+            path,
+            "groupsettingtemplate-list.md",
+            "GroupSettings.Read.All GroupSettings.ReadWrite.All Directory.Read.All Directory.ReadWrite.All",
+        )
+        for path in ("groupsettingtemplates", "groupsettingtemplates/{id}")
+    ),
+    _r(
+        "GET",
+        "groupsettings/**",
+        "group-list-settings.md",
+        "GroupSettings.Read.All GroupSettings.ReadWrite.All Directory.Read.All Directory.ReadWrite.All "
+        "Group.Read.All Group.ReadWrite.All",
+    ),
+    _r(
+        "POST",
+        "groupsettings",
+        "group-post-settings.md",
+        "GroupSettings.ReadWrite.All Directory.ReadWrite.All",
+    ),
+    _r(
+        "*",
+        "groupsettings/{id}",
+        "groupsetting-update.md",
+        "GroupSettings.ReadWrite.All Directory.ReadWrite.All Policy.ReadWrite.Authorization",
+    ),
+    # grouplifecyclepolicy-list.md / -get.md; -post-grouplifecyclepolicies.md, -update.md, -delete.md,
+    # -addgroup.md, -removegroup.md.
+    _r(
+        "GET",
+        "grouplifecyclepolicies/**",
+        "grouplifecyclepolicy-list.md",
+        "Directory.Read.All Directory.ReadWrite.All",
+    ),
+    _r(
+        "*",
+        "grouplifecyclepolicies/**",
+        "grouplifecyclepolicy-post-grouplifecyclepolicies.md",
+        "Directory.ReadWrite.All",
+    ),
     # permissiongrantpolicy-list.md / -get.md, -list-includes.md, -list-excludes.md; the writes:
     # permissiongrantpolicy-post-permissiongrantpolicies.md, -update.md, -delete.md, -post-includes.md ...
     _r(
@@ -636,6 +686,36 @@ RULES: tuple[Rule, ...] = (
         "crosstenantaccesspolicy-update.md",
         "Policy.ReadWrite.CrossTenantAccess",
     ),
+    # domains and their federation configuration (domain-list.md, domain-get.md, domain-update.md,
+    # domain-delete.md; domain-list-federationconfiguration.md, domain-post-federationconfiguration.md,
+    # internaldomainfederation-get.md, -update.md, -delete.md: the Domain-InternalFederation permissions of
+    # October 2025, Domain.Read.All no longer reading the list)
+    _r(
+        "GET",
+        "domains/{id}/federationconfiguration",
+        "domain-list-federationconfiguration.md",
+        "Domain-InternalFederation.Read.All Domain-InternalFederation.ReadWrite.All",
+    ),
+    _r(
+        "GET",
+        "domains/{id}/federationconfiguration/{id}",
+        "internaldomainfederation-get.md",
+        "Domain-InternalFederation.Read.All Domain-InternalFederation.ReadWrite.All Domain.Read.All"
+        " Domain.ReadWrite.All",
+    ),
+    _r(
+        "*",
+        "domains/{id}/federationconfiguration/**",
+        "domain-post-federationconfiguration.md",
+        "Domain-InternalFederation.ReadWrite.All Domain.ReadWrite.All",
+    ),
+    _r(
+        "GET",
+        "domains/**",
+        "domain-list.md",
+        "Domain.Read.All Directory.Read.All Domain.ReadWrite.All",
+    ),
+    _r("*", "domains/**", "domain-update.md", "Domain.ReadWrite.All"),
     # tenant-wide reads
     _r(
         "GET",

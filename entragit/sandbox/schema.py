@@ -800,6 +800,53 @@ _add(
         audit_type="Policy",
     )
 )
+# resources/groupsettingtemplate.md, groupsetting.md, grouplifecyclepolicy.md (sandbox/group_policies.py).
+# Templates are Microsoft's, read-only; the expiration policy's groups are written through addGroup and
+# removeGroup only (no navigation property of the policy reads them).
+_add(
+    TypeDef(
+        key="groupSettingTemplates",
+        entity="groupSettingTemplate",
+        resource="GroupSettingTemplate",
+        context="groupSettingTemplates",
+        entity_context="groupSettingTemplates",
+        known=frozenset({"id", "deletedDateTime", "displayName", "description", "values"}),
+        lists=frozenset({"values"}),
+        read_only=_DIRECTORY_READ_ONLY,
+        creatable=False,
+        updatable=False,
+        deletable=False,
+    )
+)
+_add(
+    TypeDef(
+        key="groupSettings",
+        entity="groupSetting",
+        resource="GroupSetting",
+        context="groupSettings",
+        entity_context="groupSettings",
+        known=frozenset({"id", "displayName", "templateId", "values"}),
+        lists=frozenset({"values"}),
+        read_only=frozenset({"id", "displayName", "templateId"}),
+        audit_category="DirectoryManagement",
+        audit_noun="directory setting",
+        audit_type="Directory",
+    )
+)
+_add(
+    TypeDef(
+        key="groupLifecyclePolicies",
+        entity="groupLifecyclePolicy",
+        resource="GroupLifecyclePolicy",
+        context="groupLifecyclePolicies",
+        entity_context="groupLifecyclePolicies",
+        known=frozenset({"id", "alternateNotificationEmails", "groupLifetimeInDays", "managedGroupTypes"}),
+        relationships=(Relationship("groups", ("groups",), delta=False),),
+        audit_category="GroupManagement",
+        audit_noun="lifecycle policy",
+        audit_type="Policy",
+    )
+)
 # resources/permissiongrantpolicy.md (a policyBase: a directory object); sandbox/consent_policies.py.
 _add(
     TypeDef(

@@ -19,7 +19,7 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from entragit.sandbox import baseline, cross_tenant
+from entragit.sandbox import baseline, cross_tenant, domains
 from entragit.sandbox.assertions import registrations
 from entragit.sandbox.baseline import (
     SANDBOX_CLIENT_ID,
@@ -70,6 +70,9 @@ COLLECTIONS: tuple[str, ...] = (
     "oauth2PermissionGrants",
     "policies/activityBasedTimeoutPolicies",
     "policies/permissionGrantPolicies",
+    "groupSettingTemplates",  # always Microsoft's (baseline.complete): a completed seed names them
+    "groupSettings",
+    "groupLifecyclePolicies",
     "organization",
     "subscribedSkus",
     "security/secureScores",
@@ -343,7 +346,14 @@ def _type_name(value: Any) -> str:
 
 
 def _check_shape(data: Seed, name: str) -> None:
-    valid = (*COLLECTIONS, *SINGLETONS, *cross_tenant.SEED_KEYS, "permissions", "credentials")
+    valid = (
+        *COLLECTIONS,
+        *SINGLETONS,
+        *cross_tenant.SEED_KEYS,
+        *domains.SEED_KEYS,
+        "permissions",
+        "credentials",
+    )
     for key, value in data.items():
         if key == "permissions":  # the application permissions of the sandbox's client
             try:
@@ -374,6 +384,8 @@ def _check_shape(data: Seed, name: str) -> None:
                 )
             if key == cross_tenant.PARTNERS and not obj.get("tenantId"):
                 raise SeedError(f"{name}: {key}[{index}] has no tenantId (partners are keyed by it)")
+            if key == domains.KEY and not obj.get("id"):
+                raise SeedError(f"{name}: {key}[{index}] has no id (a domain is keyed by its name)")
     for index, obj in enumerate(data.get("deletedItems") or []):
         kind = obj.get("@odata.type")
         label = obj.get("displayName") or obj.get("id") or f"#{index}"

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from entragit.sandbox import cross_tenant, extensions
+from entragit.sandbox import domains as domain_store
 from entragit.sandbox.contained import CONTAINED
 from entragit.sandbox.errors import SandboxError
 from entragit.sandbox.permissions import parse_grant
@@ -560,6 +561,7 @@ class Tenant:
             if isinstance(seed.get(path), dict):
                 tenant.singletons[path] = copy.deepcopy(seed[path])
         cross_tenant.load(tenant, seed)
+        domain_store.load(tenant, seed)
         for rel_key, container, targets in pending_links:
             ids = [str(t.get("id") if isinstance(t, dict) else t) for t in targets]
             tenant._bulk_links(rel_key, container, [i for i in ids if i in tenant.where])

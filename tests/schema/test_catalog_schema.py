@@ -12,6 +12,7 @@ it; `test_every_documented_exception_is_still_needed` fails once an exception no
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -24,6 +25,7 @@ from entragit.catalog import (
     EXTENSION_PERMISSIONS,
     REPORTS,
     ObjectType,
+    Relationship,
     parse_dotted,
     select_param,
 )
@@ -31,7 +33,7 @@ from entragit.permissions import permissions_by_type
 
 from . import csdl
 from . import permissions as perms_file
-from .data import PERMISSIONS_FILE, require
+from .data import CSDL_FILE, PERMISSIONS_FILE, require
 from .data import schema as load_schema
 
 ODATA_TYPE = "@odata.type"  # an OData annotation, not a property: kept for polymorphic types
@@ -362,6 +364,9 @@ def test_relationships_are_navigation_properties(schema: csdl.Schema, t: ObjectT
     """Each relationship is a navigation property of the type, read and written on paths the schema has."""
     entity = _entity(schema, t)
     for rel in t.relationships:
+        if rel.inverse:
+            _check_inverse(schema, t, entity, rel)
+            continue
         prop = schema.properties(entity).get(rel.name)
         assert prop is not None and prop.navigation, f"{t.name}: {rel.name} is no navigation property"
         for path in (rel.read, rel.add, rel.remove):
@@ -372,6 +377,24 @@ def test_relationships_are_navigation_properties(schema: csdl.Schema, t: ObjectT
         fields = {f for kind in kinds for f in schema.properties(kind)} | {ODATA_TYPE}
         assert all(f in fields for f in rel.item_fields), f"{t.name}: {rel.item_fields} on {prop.type}"
         assert all(f in rel.item_fields for f in rel.key), f"{t.name}: {rel.name}'s key is not kept"
+
+
+def _check_inverse(schema: csdl.Schema, t: ObjectType, entity: str, rel: Relationship) -> None:
+    """A relationship read from the linked side (`Relationship.inverse`): its read is a navigation property of
+    the linked type whose items are of this type, and its add and remove are actions bound to this type that
+    take the linked id as `param` (the CSDL's addGroup and removeGroup of a groupLifecyclePolicy)."""
+    read = schema.resolve(rel.read)
+    assert read[-1][1] == entity and read[-1][2], f"{t.name}: {rel.read} lists {read[-1][1]}"
+    assert schema.resolve(rel.inverse.split("?")[0])[-1][1] == read[0][1], f"{t.name}: {rel.inverse}"
+    text = require(CSDL_FILE).read_text()
+    for path in (rel.add, rel.remove):
+        action = re.escape(path.rsplit("/", 1)[-1])
+        bound = re.search(
+            rf'<Action Name="{action}" IsBound="true">\s*<Parameter Name="bindingParameter" '
+            rf'Type="graph\.{entity.rsplit(".", 1)[-1]}"[^>]*/>\s*<Parameter Name="{rel.param}"',
+            text,
+        )
+        assert bound, f"{t.name}: {path} is no action bound to {entity} taking {rel.param}"
 
 
 # -- query options -------------------------------------------------------------------------------------------
@@ -440,7 +463,7 @@ def _calls(t: ObjectType) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]
         writes.append(("POST", t.recycle_bin.restore_path("{id}")))
     for rel in t.relationships:
         reads.append(("GET", rel.read))
-        writes += [(rel.add_method, rel.add), ("DELETE", rel.remove)]
+        writes += [(rel.add_method, rel.add), ("POST" if rel.param else "DELETE", rel.remove)]
     if t.requests is not None:  # created, changed and ended through requests (catalog `Requests`)
         writes.append(("POST", t.requests.path))
     elif not t.singleton and not t.not_recreatable:
