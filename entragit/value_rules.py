@@ -373,6 +373,27 @@ def _timeout_definition(value: Any) -> bool:
 
 AZURE_PORTAL_APP_ID = "c44b4083-3bb0-49c1-b47d-974e53cbdf3c"
 
+
+def _sts_definition(kind: str) -> Callable[[Any], bool]:
+    """One item of an stsPolicy's `definition`: the JSON text of an object whose one key names the policy's
+    kind, holding `"Version": 1` (resources/claimsmappingpolicy.md: "converted to a string with quotations
+    escaped", Version "Set value of 1"; tokenlifetimepolicy.md, tokenissuancepolicy.md,
+    homerealmdiscoverypolicy.md: the same shape under their own key)."""
+
+    def test(value: Any) -> bool:
+        try:
+            parsed = json.loads(value) if isinstance(value, str) else None
+        except ValueError:
+            return False
+        if not isinstance(parsed, dict) or list(parsed) != [kind]:
+            return False
+        return isinstance(parsed[kind], dict) and parsed[kind].get("Version") == 1
+
+    return test
+
+
+_STS_KINDS = ("ClaimsMappingPolicy", "TokenIssuancePolicy", "TokenLifetimePolicy", "HomeRealmDiscoveryPolicy")
+
 RULES: Mapping[str, Rule] = {
     "country": Rule(lambda v: v in COUNTRIES, "a two-letter ISO 3166 country code (US, DE...)"),
     "guid": Rule(lambda v: isinstance(v, str) and bool(_GUID.match(v)), "an object id (a GUID)"),
@@ -398,6 +419,12 @@ RULES: Mapping[str, Rule] = {
         'the JSON text {"ActivityBasedTimeoutPolicy": {"Version": 1, "ApplicationPolicies": [{"ApplicationId":'
         ' "default", "WebSessionIdleTimeout": "hh:mm:ss"}]}}, a timeout from 00:05:00 to 23:59:59',
     ),
+    **{
+        f"{kind[0].lower()}{kind[1:]}_definition": Rule(
+            _sts_definition(kind), f'the JSON text {{"{kind}": {{"Version": 1, ...}}}}'
+        )
+        for kind in _STS_KINDS
+    },
 }
 
 
@@ -1171,6 +1198,72 @@ RESOURCES: Mapping[str, Resource] = {
             groupLifetimeInDays integer
             managedGroupTypes string : All Selected None
             """,
+        ),
+        _resource(
+            "policies/claimsMappingPolicies",
+            "resources/claimsmappingpolicy.md resources/stspolicy.md",
+            """
+            definition string* rule=claimsMappingPolicy_definition
+            description string
+            displayName string
+            isOrganizationDefault boolean
+            """,
+            "displayName definition",
+        ),
+        _resource(
+            "policies/tokenIssuancePolicies",
+            "resources/tokenissuancepolicy.md resources/stspolicy.md",
+            """
+            definition string* rule=tokenIssuancePolicy_definition
+            description string
+            displayName string
+            isOrganizationDefault boolean
+            """,
+            "displayName definition",
+        ),
+        _resource(
+            "policies/tokenLifetimePolicies",
+            "resources/tokenlifetimepolicy.md resources/stspolicy.md",
+            """
+            definition string* rule=tokenLifetimePolicy_definition
+            description string
+            displayName string
+            isOrganizationDefault boolean
+            """,
+            "displayName definition",
+        ),
+        _resource(
+            "policies/homeRealmDiscoveryPolicies",
+            "resources/homerealmdiscoverypolicy.md resources/stspolicy.md",
+            """
+            definition string* rule=homeRealmDiscoveryPolicy_definition
+            description string
+            displayName string
+            isOrganizationDefault boolean
+            """,
+            "displayName definition",
+        ),
+        _resource(
+            "policies/appManagementPolicies",
+            "api/appmanagementpolicy-post.md resources/appmanagementconfiguration.md "
+            "resources/passwordcredentialconfiguration.md resources/keycredentialconfiguration.md",
+            """
+            description string
+            displayName string
+            isEnabled boolean
+            restrictions object
+            restrictions.passwordCredentials object*
+            restrictions.passwordCredentials[].maxLifetime string
+            restrictions.passwordCredentials[].restrictForAppsCreatedAfterDateTime datetime
+            restrictions.passwordCredentials[].restrictionType string enum=appCredentialRestrictionType : passwordAddition passwordLifetime symmetricKeyAddition symmetricKeyLifetime customPasswordAddition
+            restrictions.passwordCredentials[].state string enum=appManagementRestrictionState : enabled disabled
+            restrictions.keyCredentials object*
+            restrictions.keyCredentials[].maxLifetime string
+            restrictions.keyCredentials[].restrictForAppsCreatedAfterDateTime datetime
+            restrictions.keyCredentials[].restrictionType string enum=appKeyCredentialRestrictionType : asymmetricKeyLifetime
+            restrictions.keyCredentials[].state string enum=appManagementRestrictionState : enabled disabled
+            """,
+            "displayName description",
         ),
         _resource(
             "policies/permissionGrantPolicies",

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta, timezone
 from functools import partial
 from typing import Any
 
-from entragit.sandbox import baseline, custom_attributes, domains
+from entragit.sandbox import baseline, custom_attributes, domains, token_policies
 from entragit.sandbox.agents import agent_objects
 from entragit.sandbox.baseline import (
     EXCHANGE_APP_ID,
@@ -1858,6 +1858,7 @@ class TenantGenerator:
         self._make_extensions()
         audits = self._make_audits()
         compliance = self._make_compliance_policies()
+        token = token_policies.seed(self.tenant_id, self.apps, self.sps)
         if self.demo:  # a generated tenant keeps exactly the users asked for
             owner = self.members[0]["id"] if self.members else None
             agents = agent_objects(self.new_id, self.tenant_id, self.domain, self.now, owner)
@@ -1895,6 +1896,7 @@ class TenantGenerator:
             "deviceManagement/deviceCompliancePolicies": compliance,
             "policies/crossTenantAccessPolicy/partners": partners,
             "domains": domains.demo_domains(self.domain) if self.groups else [],
+            **token,
         }
 
     def _make_group_policies(self) -> dict[str, list[Obj]]:

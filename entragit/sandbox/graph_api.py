@@ -78,9 +78,11 @@ from entragit.sandbox.protocol import (
 from entragit.sandbox.rules import Rules, unsupported_bind
 from entragit.sandbox.schema import (
     CASTS,
+    ONE_POLICY_PER_OWNER,
     RECYCLE_BINS,
     SINGLETON_WRITES,
     SINGLETONS,
+    TOKEN_POLICY_KEYS,
     TYPES,
     TypeDef,
     new_b64_id,
@@ -106,6 +108,9 @@ _DERIVED_NAVIGATION: dict[str, tuple[str, ...]] = {
     "ownedobjects": _LINKED_PRINCIPALS,
     "transitivememberof": _LINKED_PRINCIPALS,
     "transitivemembers": ("groups",),
+    # claimsmappingpolicy-list-appliesto.md, tokenlifetimepolicy-list-appliesto.md, ...,
+    # appmanagementpolicy-list-appliesto.md: the applications and service principals holding the policy.
+    "appliesto": (*TOKEN_POLICY_KEYS, "policies/appManagementPolicies"),
 }
 _ADVANCED_KEYS = ("users", "groups", "applications", "servicePrincipals", "directory/administrativeUnits")
 
@@ -829,6 +834,9 @@ class GraphApi:
             return None
         if nav == "directreports":
             return sorted(self.tenant.reports.get(oid, set()))
+        if nav == "appliesto":  # the policy's own links, kept on the app or service principal
+            held = "#" + td.key.rsplit("/", 1)[1]
+            return sorted(c for r, c in self.tenant.backrefs.get(oid, set()) if r.endswith(held))
         if nav in ("memberof", "ownedobjects"):
             wanted = "#members" if nav == "memberof" else "#owners"
             return sorted(c for r, c in self.tenant.backrefs.get(oid, set()) if r.endswith(wanted))
@@ -1023,6 +1031,8 @@ class GraphApi:
                 )
             if target in existing or target in seen:
                 bad(REF_EXISTS.format(rel_name))
+            if rel in ONE_POLICY_PER_OWNER and (existing or seen):
+                bad(f"A {TYPES[td.key].resource} can be assigned only one policy of type '{rel_name}'.")
             if target == container["id"]:
                 bad(f"An object cannot be added to its own '{rel_name}'.")
             nested = td.key == "groups" and rel_name == "members" and found[0] == "groups"
@@ -1211,7 +1221,9 @@ class GraphApi:
             "roleManagement/directory/roleDefinitions": self.rules.create_role_definition,
             "roleManagement/directory/roleAssignments": self.rules.create_role_assignment,
             "oauth2PermissionGrants": self.rules.create_grant,
-            "policies/activityBasedTimeoutPolicies": self.rules.create_timeout_policy,
+            "policies/activityBasedTimeoutPolicies": self.rules.create_sts_policy,
+            **{key: self.rules.create_sts_policy for key in TOKEN_POLICY_KEYS},
+            "policies/appManagementPolicies": self.rules.create_app_management_policy,
             consent_policies.KEY: lambda _td, b: consent_policies.create(self, b),
             group_policies.SETTINGS: lambda _td, b: group_policies.create_setting(self, b),
             group_policies.LIFECYCLE: lambda _td, b: group_policies.create_lifecycle_policy(self, b),

@@ -363,6 +363,27 @@ _DIRECTORY_TARGETS = ("users", "groups", "servicePrincipals")
 
 TYPES: dict[str, TypeDef] = {}
 
+# Token and sign-in policies assigned to an application or service principal through a `$ref` on it
+# (application-post-tokenlifetimepolicies.md, -post-tokenissuancepolicies.md, serviceprincipal-post-
+# claimsmappingpolicies.md, -post-homerealmdiscoverypolicies.md, appmanagementpolicy-post-appliesto.md);
+# the policy's `appliesTo` lists them back (graph_api._derived_links). The navigations the CSDL has that no
+# page documents a write for (a service principal's tokenLifetimePolicies) are not emulated.
+APPLICATION_POLICY_LINKS = tuple(
+    Relationship(nav, (f"policies/{nav}",), delta=False)
+    for nav in ("tokenLifetimePolicies", "tokenIssuancePolicies", "appManagementPolicies")
+)
+SERVICE_PRINCIPAL_POLICY_LINKS = tuple(
+    Relationship(nav, (f"policies/{nav}",), delta=False)
+    for nav in ("claimsMappingPolicies", "homeRealmDiscoveryPolicies", "appManagementPolicies")
+)
+# "can assign only one tokenLifetimePolicy per application" (application-post-tokenlifetimepolicies.md);
+# "Only one policy object can be assigned to an application or service principal"
+# (appmanagementpolicy-post-appliesto.md).
+ONE_POLICY_PER_OWNER = frozenset(
+    {"applications#tokenLifetimePolicies", "applications#appManagementPolicies",
+     "servicePrincipals#appManagementPolicies"}
+)  # fmt: skip
+
 
 def _add(td: TypeDef) -> None:
     """What a create must send is the value rules' (shared with validate), where they have the type."""
@@ -517,7 +538,7 @@ _add(
         directory_object=True,
         soft_delete=True,
         delta=True,
-        relationships=(Relationship("owners", ("users", "servicePrincipals")),),
+        relationships=(Relationship("owners", ("users", "servicePrincipals")), *APPLICATION_POLICY_LINKS),
         indexed=("appId", "displayName"),
         prefixed=("displayName",),
         filterable=frozenset(
@@ -563,7 +584,10 @@ _add(
         directory_object=True,
         soft_delete=True,
         delta=True,
-        relationships=(Relationship("owners", ("users", "servicePrincipals")),),
+        relationships=(
+            Relationship("owners", ("users", "servicePrincipals")),
+            *SERVICE_PRINCIPAL_POLICY_LINKS,
+        ),
         indexed=("appId", "displayName"),
         prefixed=("displayName",),
         filterable=frozenset(
@@ -847,6 +871,42 @@ _add(
         audit_type="Policy",
     )
 )
+# resources/claimsmappingpolicy.md, tokenissuancepolicy.md, tokenlifetimepolicy.md,
+# homerealmdiscoverypolicy.md (stsPolicy, like the activity-based timeout policy) and appmanagementpolicy.md
+# (a policyBase): directory objects (the CSDL's policyBase derives from directoryObject), deleted for good.
+TOKEN_POLICY_KEYS = (
+    "policies/claimsMappingPolicies",
+    "policies/tokenIssuancePolicies",
+    "policies/tokenLifetimePolicies",
+    "policies/homeRealmDiscoveryPolicies",
+)
+for _key, _entity, _noun in (
+    ("policies/claimsMappingPolicies", "claimsMappingPolicy", "claims mapping policy"),
+    ("policies/tokenIssuancePolicies", "tokenIssuancePolicy", "token issuance policy"),
+    ("policies/tokenLifetimePolicies", "tokenLifetimePolicy", "token lifetime policy"),
+    ("policies/homeRealmDiscoveryPolicies", "homeRealmDiscoveryPolicy", "home realm discovery policy"),
+    ("policies/appManagementPolicies", "appManagementPolicy", "app management policy"),
+):
+    _sts = _key in TOKEN_POLICY_KEYS
+    _add(
+        TypeDef(
+            key=_key,
+            entity=_entity,
+            resource=_entity[0].upper() + _entity[1:],
+            context=_key,
+            entity_context=_key,
+            known=frozenset(
+                {"id", "deletedDateTime", "description", "displayName"}
+                | ({"definition", "isOrganizationDefault"} if _sts else {"isEnabled", "restrictions"})
+            ),
+            lists=frozenset({"definition"} if _sts else ()),
+            read_only=_DIRECTORY_READ_ONLY,
+            directory_object=True,
+            audit_category="Policy",
+            audit_noun=_noun,
+            audit_type="Policy",
+        )
+    )
 # resources/permissiongrantpolicy.md (a policyBase: a directory object); sandbox/consent_policies.py.
 _add(
     TypeDef(

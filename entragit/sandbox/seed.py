@@ -73,6 +73,11 @@ COLLECTIONS: tuple[str, ...] = (
     "groupSettingTemplates",  # always Microsoft's (baseline.complete): a completed seed names them
     "groupSettings",
     "groupLifecyclePolicies",
+    "policies/claimsMappingPolicies",
+    "policies/tokenIssuancePolicies",
+    "policies/tokenLifetimePolicies",
+    "policies/homeRealmDiscoveryPolicies",
+    "policies/appManagementPolicies",
     "organization",
     "subscribedSkus",
     "security/secureScores",
