@@ -1246,22 +1246,27 @@ RESOURCES: Mapping[str, Resource] = {
         _resource(
             "policies/appManagementPolicies",
             "api/appmanagementpolicy-post.md resources/appmanagementconfiguration.md "
-            "resources/passwordcredentialconfiguration.md resources/keycredentialconfiguration.md",
+            "resources/passwordcredentialconfiguration.md resources/keycredentialconfiguration.md "
+            "resources/customappmanagementconfiguration.md resources/appmanagementpolicyactorexemptions.md",
             """
             description string
             displayName string
             isEnabled boolean
             restrictions object
             restrictions.passwordCredentials object*
-            restrictions.passwordCredentials[].maxLifetime string
             restrictions.passwordCredentials[].restrictForAppsCreatedAfterDateTime datetime
             restrictions.passwordCredentials[].restrictionType string enum=appCredentialRestrictionType : passwordAddition passwordLifetime symmetricKeyAddition symmetricKeyLifetime customPasswordAddition
             restrictions.passwordCredentials[].state string enum=appManagementRestrictionState : enabled disabled
+            restrictions.passwordCredentials[].excludeActors.customSecurityAttributes[].operator string enum=customSecurityAttributeComparisonOperator : equals
             restrictions.keyCredentials object*
-            restrictions.keyCredentials[].maxLifetime string
             restrictions.keyCredentials[].restrictForAppsCreatedAfterDateTime datetime
             restrictions.keyCredentials[].restrictionType string enum=appKeyCredentialRestrictionType : asymmetricKeyLifetime
             restrictions.keyCredentials[].state string enum=appManagementRestrictionState : enabled disabled
+            restrictions.keyCredentials[].excludeActors.customSecurityAttributes[].operator string enum=customSecurityAttributeComparisonOperator : equals
+            restrictions.applicationRestrictions.identifierUris.nonDefaultUriAddition.state string enum=appManagementRestrictionState : enabled disabled
+            restrictions.applicationRestrictions.identifierUris.nonDefaultUriAddition.excludeActors.customSecurityAttributes[].operator string enum=customSecurityAttributeComparisonOperator : equals
+            restrictions.applicationRestrictions.identifierUris.uriAdditionWithoutUniqueTenantIdentifier.state string enum=appManagementRestrictionState : enabled disabled
+            restrictions.applicationRestrictions.identifierUris.uriAdditionWithoutUniqueTenantIdentifier.excludeActors.customSecurityAttributes[].operator string enum=customSecurityAttributeComparisonOperator : equals
             """,
             "displayName description",
         ),

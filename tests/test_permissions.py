@@ -203,3 +203,24 @@ def test_without_the_federation_permission_the_domains_are_skipped_not_deleted(
     assert [e.split(":")[0] for e in result.errors] == ["domains"]
     assert "Domain-InternalFederation.Read.All" in result.errors[0]
     assert {p.name: p.read_text() for p in folder.iterdir()} == before
+
+
+def test_without_policy_read_the_token_policies_are_skipped_by_name_not_deleted(
+    sandbox_factory: Any, tmp_path: Path
+) -> None:
+    """tokenlifetimepolicy-list.md (and each kind's list page): Policy.Read.All. Without it each token and
+    sign-in policy type fails naming the permission, and their files stay."""
+    granted = required_permissions()
+    root, result = _backed_up(sandbox_factory, tmp_path, granted)
+    assert result.ok
+    kinds = ("claimsMappingPolicies", "tokenIssuancePolicies", "tokenLifetimePolicies")
+    kinds += ("homeRealmDiscoveryPolicies", "appManagementPolicies")
+    files = {k: sorted(p.name for p in (root / "policies" / k).iterdir()) for k in kinds}
+    assert all(len(f) == 1 for f in files.values())
+
+    without = sandbox_factory(permissions=[p for p in granted if p != "Policy.Read.All"])
+    result = run_backup(root, client=live_helpers.client_for(without), full=True)
+    failed = {e.split(":")[0]: e for e in result.errors}
+    for kind in kinds:
+        assert "Policy.Read.All" in failed[kind]
+        assert sorted(p.name for p in (root / "policies" / kind).iterdir()) == files[kind]

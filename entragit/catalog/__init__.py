@@ -20,6 +20,8 @@ is said as data too: objects it leaves out (`exclude_when`), properties written 
   consent requests), activity-based timeout and custom permission grant policies;
 - `group_policies`: the tenant's group and password settings (from setting templates) and the Microsoft 365
   group expiration policy;
+- `token_policies`: claims mapping, token issuance, token lifetime, home realm discovery and app management
+  policies, with the applications and service principals they apply to;
 - `intune`: device compliance policies (with their assignments and scheduled actions);
 - `cross_tenant`: cross-tenant access (the policy, its default, the partner configurations);
 - `domains`: the tenant's domains with their federation configuration;
@@ -43,6 +45,7 @@ from entragit.catalog import (
     security_attributes,
     tenant,
     tenant_policies,
+    token_policies,
 )
 from entragit.catalog.extensions import EXTENSION_DISCOVERY, EXTENSION_PERMISSIONS, EXTENSION_PREFIX
 from entragit.catalog.model import (
@@ -139,6 +142,11 @@ CATALOG: tuple[ObjectType, ...] = (
     tenant_policies.PERMISSION_GRANT_POLICIES,
     group_policies.GROUP_SETTINGS,
     group_policies.GROUP_LIFECYCLE_POLICIES,
+    token_policies.CLAIMS_MAPPING,
+    token_policies.TOKEN_ISSUANCE,
+    token_policies.TOKEN_LIFETIME,
+    token_policies.HOME_REALM_DISCOVERY,
+    token_policies.APP_MANAGEMENT,
     tenant.ORGANIZATION,
     intune.COMPLIANCE_POLICIES,
     cross_tenant.CROSS_TENANT_ACCESS_POLICY,

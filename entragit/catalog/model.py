@@ -64,6 +64,10 @@ class Relationship:
     an expiration policy applies to: `groups/{id}/groupLifecyclePolicies` per Microsoft 365 group).
     `param`: the add and remove paths are actions POSTed `{param: id}` (`addGroup`, `removeGroup`), not
     `$ref` writes.
+    `on_target`: Graph writes the link on the linked object, not on the owner (a token lifetime policy's
+    `appliesTo`: `POST applications/{ref}/tokenLifetimePolicies/$ref` with the policy's `@odata.id`,
+    catalog/token_policies.py). `add` and `remove` then name the linked object's collection `{owner}`, one of
+    `targets`; each holder takes one policy of a kind at most, so a restore removes links before it adds.
 
     `expand`: the `$expand` value that returns this relationship inside the type's listing, where the
     type's resource page says it "Supports `$expand`" (with `($select=id)` where the page documents
@@ -91,6 +95,7 @@ class Relationship:
     missing_is_404: bool = False
     inverse: str = ""
     param: str = ""
+    on_target: bool = False
 
     @property
     def rank(self) -> int:
@@ -124,6 +129,13 @@ class Relationship:
 
     def remove_path(self, object_id: str, ref: str) -> str:
         return self.remove.format(id=object_id, ref=ref)
+
+    def target_paths(self, object_id: str, ref: str, owner: str) -> tuple[str, str]:
+        """(add, remove) paths of an `on_target` link to `ref`, an object of the `owner` collection."""
+        return (
+            self.add.format(id=object_id, ref=ref, owner=owner),
+            self.remove.format(id=object_id, ref=ref, owner=owner),
+        )
 
 
 @dataclass(frozen=True)

@@ -699,7 +699,8 @@ RULES: tuple[Rule, ...] = (
                 f"policies/{coll}/{{id}}/appliesto",
                 f"{coll[:-3]}y-list-appliesto.md",
                 "Policy.Read.All+Application.Read.All "
-                "Policy.ReadWrite.ApplicationConfiguration+Application.Read.All Directory.Read.All",
+                "Policy.ReadWrite.ApplicationConfiguration+Application.Read.All"
+                + ("" if coll == "appmanagementpolicies" else " Directory.Read.All"),
             ),
             _r(
                 "GET",

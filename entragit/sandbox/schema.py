@@ -900,6 +900,9 @@ for _key, _entity, _noun in (
                 | ({"definition", "isOrganizationDefault"} if _sts else {"isEnabled", "restrictions"})
             ),
             lists=frozenset({"definition"} if _sts else ()),
+            # isEnabled is Nullable="false"; appmanagementpolicy-post.md makes it optional without naming its
+            # default: a policy created without it is on, as the page's examples are.
+            defaults=() if _sts else (("isEnabled", True),),
             read_only=_DIRECTORY_READ_ONLY,
             directory_object=True,
             audit_category="Policy",

@@ -68,6 +68,24 @@ _DIRECTORY_BIN = [t for t in CATALOG if t.recycle_bin and t.recycle_bin.item == 
 DOCUMENTED: tuple[Documented, ...] = (
     *(
         Documented(
+            "permission-path",
+            "appManagementPolicies",
+            call,
+            "api-reference/v1.0/api/appmanagementpolicy-post-appliesto.md",
+            "the file lists the application's POST only; the page assigns a policy to an application or a "
+            "service principal (Example 2) with Application.Read.All and "
+            "Policy.ReadWrite.ApplicationConfiguration, and appmanagementpolicy-delete-appliesto.md "
+            "removes it with the same",
+            alias="applications/{id}/appManagementPolicies/$ref",
+        )
+        for call in (
+            "DELETE applications/{ref}/appManagementPolicies/{id}/$ref",
+            "POST servicePrincipals/{ref}/appManagementPolicies/$ref",
+            "DELETE servicePrincipals/{ref}/appManagementPolicies/{id}/$ref",
+        )
+    ),
+    *(
+        Documented(
             "navigation",
             "deviceCompliancePolicies",
             name,
@@ -369,7 +387,17 @@ def test_relationships_are_navigation_properties(schema: csdl.Schema, t: ObjectT
             continue
         prop = schema.properties(entity).get(rel.name)
         assert prop is not None and prop.navigation, f"{t.name}: {rel.name} is no navigation property"
-        for path in (rel.read, rel.add, rel.remove):
+        target = schema.resolve(rel.read)[-1]
+        assert target[0] == f"{prop.owner}/{rel.name}", f"{t.name}: {rel.read} leads to {target[0]}"
+        if rel.on_target:  # written on the holder, through its navigation to the policy's collection
+            for owner in rel.targets:
+                for path in rel.target_paths("{id}", "{ref}", owner):
+                    nav = schema.resolve(path)[-1][0]
+                    assert nav.rsplit("/", 1)[1] == t.path.rsplit("/", 1)[1], (
+                        f"{t.name}: {path} leads to {nav}"
+                    )
+            continue
+        for path in (rel.add, rel.remove):
             target = schema.resolve(path)[-1]
             assert target[0] == f"{prop.owner}/{rel.name}", f"{t.name}: {path} leads to {target[0]}"
         # (a contained item keeps its @odata.type, and the properties of its derived type)
@@ -463,7 +491,10 @@ def _calls(t: ObjectType) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]
         writes.append(("POST", t.recycle_bin.restore_path("{id}")))
     for rel in t.relationships:
         reads.append(("GET", rel.read))
-        writes += [(rel.add_method, rel.add), ("POST" if rel.param else "DELETE", rel.remove)]
+        # a link written on its target: one pair of paths per collection the target can be of
+        pairs = [rel.target_paths("{id}", "{ref}", o) for o in rel.targets] if rel.on_target else []
+        for add, remove in pairs or [(rel.add, rel.remove)]:
+            writes += [(rel.add_method, add), ("POST" if rel.param else "DELETE", remove)]
     if t.requests is not None:  # created, changed and ended through requests (catalog `Requests`)
         writes.append(("POST", t.requests.path))
     elif not t.singleton and not t.not_recreatable:
