@@ -122,3 +122,18 @@ def test_hard_deleted_app_recreated_gets_its_policies_back(env: Env) -> None:
     assert _applied(env, MANAGEMENT, policies[MANAGEMENT]) == sorted([new_app, new_sp])
     env.ok("backup")
     env.assert_empty(*(f"{path}/{oid}.yaml" for path, oid in policies.items()))
+
+
+def test_report_calls_out_a_lengthened_token_lifetime(env: Env) -> None:
+    """A token lifetime policy is security relevant (catalog `security`): its changed definition is listed
+    in the report's security settings, setting by setting; a claims mapping change is not."""
+    policy = env.graph("GET", LIFETIMES)["value"][0]
+    longer = [policy["definition"][0].replace("01:00:00", "23:00:00")]
+    env.graph("PATCH", f"{LIFETIMES}/{policy['id']}", {"definition": longer})
+    claims = env.graph("GET", CLAIMS)["value"][0]
+    env.graph("PATCH", f"{CLAIMS}/{claims['id']}", {"description": "changed"})
+    env.ok("backup")
+    data = json.loads(env.ok("report", "--json").output)
+    flagged = [c for c in data["changes"] if c["security"]]
+    assert [(c["type"], c["kind"]) for c in flagged] == [("tokenLifetimePolicies", "changed")]
+    assert any("23:00:00" in s and s.startswith("definition") for s in flagged[0]["security"])
