@@ -726,6 +726,38 @@ def _one_block_action(policy: Mapping[str, Any], creating: bool) -> Iterator[Pro
         )
 
 
+def _credential_rules(prefix: str, uris: bool) -> str:
+    """Rule lines of an appManagementConfiguration at `prefix` (an app management policy's restrictions, the
+    tenant default's application and service principal restrictions: resources/appmanagementconfiguration.md,
+    passwordcredentialconfiguration.md, keycredentialconfiguration.md, identifieruriconfiguration.md), the
+    identifier URI restrictions only where the type has them (`uris`)."""
+    actors = "excludeActors.customSecurityAttributes[].operator string enum=customSecurityAttributeComparisonOperator : equals"
+    state = "state string enum=appManagementRestrictionState : enabled disabled"
+    lines = [
+        f"{prefix} object",
+        f"{prefix}.passwordCredentials object*",
+        f"{prefix}.passwordCredentials[].restrictForAppsCreatedAfterDateTime datetime",
+        f"{prefix}.passwordCredentials[].restrictionType string enum=appCredentialRestrictionType : "
+        "passwordAddition passwordLifetime symmetricKeyAddition symmetricKeyLifetime customPasswordAddition",
+        f"{prefix}.passwordCredentials[].{state}",
+        f"{prefix}.passwordCredentials[].{actors}",
+        f"{prefix}.keyCredentials object*",
+        f"{prefix}.keyCredentials[].restrictForAppsCreatedAfterDateTime datetime",
+        f"{prefix}.keyCredentials[].restrictionType string enum=appKeyCredentialRestrictionType : "
+        "asymmetricKeyLifetime",
+        f"{prefix}.keyCredentials[].{state}",
+        f"{prefix}.keyCredentials[].{actors}",
+    ]
+    if uris:
+        uri_prefix = f"{prefix}.applicationRestrictions" if prefix == "restrictions" else prefix
+        for kind in ("nonDefaultUriAddition", "uriAdditionWithoutUniqueTenantIdentifier"):
+            lines += [
+                f"{uri_prefix}.identifierUris.{kind}.{state}",
+                f"{uri_prefix}.identifierUris.{kind}.{actors}",
+            ]
+    return "\n".join(lines) + "\n"
+
+
 # -- the table --------------------------------------------------------------------------------------------------
 
 
@@ -1252,23 +1284,20 @@ RESOURCES: Mapping[str, Resource] = {
             description string
             displayName string
             isEnabled boolean
-            restrictions object
-            restrictions.passwordCredentials object*
-            restrictions.passwordCredentials[].restrictForAppsCreatedAfterDateTime datetime
-            restrictions.passwordCredentials[].restrictionType string enum=appCredentialRestrictionType : passwordAddition passwordLifetime symmetricKeyAddition symmetricKeyLifetime customPasswordAddition
-            restrictions.passwordCredentials[].state string enum=appManagementRestrictionState : enabled disabled
-            restrictions.passwordCredentials[].excludeActors.customSecurityAttributes[].operator string enum=customSecurityAttributeComparisonOperator : equals
-            restrictions.keyCredentials object*
-            restrictions.keyCredentials[].restrictForAppsCreatedAfterDateTime datetime
-            restrictions.keyCredentials[].restrictionType string enum=appKeyCredentialRestrictionType : asymmetricKeyLifetime
-            restrictions.keyCredentials[].state string enum=appManagementRestrictionState : enabled disabled
-            restrictions.keyCredentials[].excludeActors.customSecurityAttributes[].operator string enum=customSecurityAttributeComparisonOperator : equals
-            restrictions.applicationRestrictions.identifierUris.nonDefaultUriAddition.state string enum=appManagementRestrictionState : enabled disabled
-            restrictions.applicationRestrictions.identifierUris.nonDefaultUriAddition.excludeActors.customSecurityAttributes[].operator string enum=customSecurityAttributeComparisonOperator : equals
-            restrictions.applicationRestrictions.identifierUris.uriAdditionWithoutUniqueTenantIdentifier.state string enum=appManagementRestrictionState : enabled disabled
-            restrictions.applicationRestrictions.identifierUris.uriAdditionWithoutUniqueTenantIdentifier.excludeActors.customSecurityAttributes[].operator string enum=customSecurityAttributeComparisonOperator : equals
-            """,
+            """
+            + _credential_rules("restrictions", uris=True),
             "displayName description",
+        ),
+        _resource(
+            "policies/defaultAppManagementPolicy",
+            "api/tenantappmanagementpolicy-update.md resources/tenantappmanagementpolicy.md",
+            """
+            description string
+            displayName string
+            isEnabled boolean
+            """
+            + _credential_rules("applicationRestrictions", uris=True)
+            + _credential_rules("servicePrincipalRestrictions", uris=False),
         ),
         _resource(
             "policies/permissionGrantPolicies",

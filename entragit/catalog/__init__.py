@@ -147,6 +147,7 @@ CATALOG: tuple[ObjectType, ...] = (
     token_policies.TOKEN_LIFETIME,
     token_policies.HOME_REALM_DISCOVERY,
     token_policies.APP_MANAGEMENT,
+    token_policies.DEFAULT_APP_MANAGEMENT,
     tenant.ORGANIZATION,
     intune.COMPLIANCE_POLICIES,
     cross_tenant.CROSS_TENANT_ACCESS_POLICY,

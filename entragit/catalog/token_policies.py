@@ -22,8 +22,8 @@ quotations escaped"; their own examples hold newlines and spaces inside the text
 back would be a different text, and the next backup would show a change nobody made. Keeping the text makes
 the round trip byte-stable; `entragit compare` still shows which text changed.
 
-The tenant-wide `defaultAppManagementPolicy` singleton (resources/tenantappmanagementpolicy.md) is not kept
-yet.
+The tenant-wide default, `policies/defaultAppManagementPolicy` (resources/tenantappmanagementpolicy.md: what
+applies to every app no app management policy is assigned to), is a singleton: always there, PATCHed back.
 """
 
 from __future__ import annotations
@@ -110,4 +110,22 @@ APP_MANAGEMENT: ObjectType = ObjectType(
     notes="Recreated from its file when deleted and assigned again to its applications and service "
     "principals (one per holder: appmanagementpolicy-post-appliesto.md).",
     security="which credentials the applications it applies to may be given, and for how long",
+)
+
+DEFAULT_APP_MANAGEMENT: ObjectType = ObjectType(
+    name="defaultAppManagementPolicy",
+    path="policies/defaultAppManagementPolicy",
+    select=_names(
+        "id displayName description isEnabled applicationRestrictions servicePrincipalRestrictions"
+    ),
+    send_select=False,
+    fill_missing=False,
+    read_only=("id",),
+    singleton=True,
+    rank=55,
+    permissions_backup=("Policy.Read.All",),
+    # tenantappmanagementpolicy-update.md: Policy.ReadWrite.ApplicationConfiguration.
+    permissions_restore=("Policy.ReadWrite.ApplicationConfiguration",),
+    notes="The tenant-wide credential restrictions, PATCHed back (a singleton: never deleted).",
+    security="which credentials every application and service principal may be given, and for how long",
 )

@@ -1275,6 +1275,17 @@ def tenant_policies() -> dict[str, Obj]:
             "authentication flows in AAD tenant, such as self-service sign up configuration.",
             "selfServiceSignUp": {"isEnabled": True},
         },
+        # resources/tenantappmanagementpolicy.md: the tenant default, off until an admin turns it on
+        # (tenantappmanagementpolicy-update.md: isEnabled "Default value is false").
+        "policies/defaultAppManagementPolicy": {
+            "id": "00000000-0000-0000-0000-000000000000",
+            "displayName": "Default app management tenant policy",
+            "description": "Default tenant policy that enforces app management restrictions on applications "
+            "and service principals.",
+            "isEnabled": False,
+            "applicationRestrictions": {"passwordCredentials": [], "keyCredentials": []},
+            "servicePrincipalRestrictions": {"passwordCredentials": [], "keyCredentials": []},
+        },
         "policies/adminConsentRequestPolicy": {
             "isEnabled": False,
             "notifyReviewers": False,

@@ -679,6 +679,20 @@ RULES: tuple[Rule, ...] = (
         "grouplifecyclepolicy-post-grouplifecyclepolicies.md",
         "Directory.ReadWrite.All",
     ),
+    # tenantappmanagementpolicy-get.md: Policy.Read.All (or Policy.ReadWrite.ApplicationConfiguration);
+    # tenantappmanagementpolicy-update.md: Policy.ReadWrite.ApplicationConfiguration.
+    _r(
+        "GET",
+        "policies/defaultappmanagementpolicy",
+        "tenantappmanagementpolicy-get.md",
+        "Policy.Read.All Policy.ReadWrite.ApplicationConfiguration",
+    ),
+    _r(
+        "PATCH",
+        "policies/defaultappmanagementpolicy",
+        "tenantappmanagementpolicy-update.md",
+        "Policy.ReadWrite.ApplicationConfiguration",
+    ),
     # Token and sign-in policies: tokenlifetimepolicy-list-appliesto.md (and the same page of each kind):
     # "Policy.Read.All and Application.Read.All, Policy.ReadWrite.ApplicationConfiguration and
     # Application.Read.All, Directory.Read.All"; appmanagementpolicy-list-appliesto.md; the list, get,

@@ -1203,6 +1203,7 @@ SINGLETONS: dict[str, tuple[str, frozenset[str]]] = {
         "policies/adminConsentRequestPolicy/$entity",
         frozenset({"id", "version"}),
     ),
+    "policies/defaultAppManagementPolicy": ("policies/defaultAppManagementPolicy/$entity", frozenset({"id"})),
 }
 
 # The policy singletons whose writes follow one table: path → (method, resource name in Graph's messages,
@@ -1221,6 +1222,21 @@ SINGLETON_WRITES: dict[str, tuple[str, str, frozenset[str], frozenset[str]]] = {
         "PATCH",
         "AuthenticationFlowsPolicy",
         frozenset({"selfServiceSignUp"}),
+        frozenset(),
+    ),
+    # tenantappmanagementpolicy-update.md: PATCH of the five properties of its request body.
+    "policies/defaultAppManagementPolicy": (
+        "PATCH",
+        "TenantAppManagementPolicy",
+        frozenset(
+            {
+                "displayName",
+                "description",
+                "isEnabled",
+                "applicationRestrictions",
+                "servicePrincipalRestrictions",
+            }
+        ),
         frozenset(),
     ),
     # adminconsentrequestpolicy-update.md: PUT of the whole policy; "the properties that are required when

@@ -91,6 +91,7 @@ SINGLETONS: tuple[str, ...] = (
     "policies/identitySecurityDefaultsEnforcementPolicy",
     "policies/authenticationFlowsPolicy",
     "policies/adminConsentRequestPolicy",
+    "policies/defaultAppManagementPolicy",
 )
 
 # Soft-deletable types (docs/graph.md, Deleted items) as they appear in a deletedItems entry's @odata.type.

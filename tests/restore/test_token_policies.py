@@ -137,3 +137,33 @@ def test_report_calls_out_a_lengthened_token_lifetime(env: Env) -> None:
     flagged = [c for c in data["changes"] if c["security"]]
     assert [(c["type"], c["kind"]) for c in flagged] == [("tokenLifetimePolicies", "changed")]
     assert any("23:00:00" in s and s.startswith("definition") for s in flagged[0]["security"])
+
+
+DEFAULT = "policies/defaultAppManagementPolicy"
+
+
+def test_default_app_management_policy_turned_off_is_put_back(env: Env) -> None:
+    """tenantappmanagementpolicy-update.md (PATCH): the tenant's credential restrictions, turned off and
+    emptied by an attacker, come back; the plan is empty afterwards and the report calls the change out."""
+    restrictions = {
+        "passwordCredentials": [
+            {
+                "restrictionType": "passwordAddition",
+                "restrictForAppsCreatedAfterDateTime": "2021-01-01T10:37:00Z",
+            }
+        ],
+        "keyCredentials": [],
+    }
+    env.graph("PATCH", DEFAULT, {"isEnabled": True, "applicationRestrictions": restrictions})
+    env.ok("backup")
+    assert _file(env, f"{DEFAULT}.yaml")["isEnabled"] is True
+    kept = git(env, "rev-parse", "HEAD")
+    empty = {"passwordCredentials": [], "keyCredentials": []}
+    env.graph("PATCH", DEFAULT, {"isEnabled": False, "applicationRestrictions": empty})
+    env.ok("backup")
+    data = json.loads(env.ok("report", "--json").output)
+    assert [c["type"] for c in data["changes"] if c["security"]][:1] == ["defaultAppManagementPolicy"]
+    env.restore(f"{DEFAULT}.yaml", "--at", kept)
+    live = env.graph("GET", DEFAULT)
+    assert live["isEnabled"] is True and live["applicationRestrictions"] == restrictions
+    env.assert_empty("--at", kept, f"{DEFAULT}.yaml")

@@ -178,3 +178,48 @@ def test_token_policies_need_their_documented_permissions(graph_factory: Callabl
     assert both.post(*link).status_code == 204
     writer = graph_factory(seed=seed, permissions=["Policy.ReadWrite.ApplicationConfiguration"])
     assert writer.post(LIFETIMES, _lifetime()).status_code == 201
+
+
+DEFAULT = "policies/defaultAppManagementPolicy"
+
+
+def test_default_app_management_policy_is_a_patched_singleton(g: Graph) -> None:
+    """tenantappmanagementpolicy-get.md (200, the singleton) and -update.md: PATCH of displayName,
+    description, isEnabled, applicationRestrictions, servicePrincipalRestrictions → 204; properties left out
+    keep their values; the id is read-only, an unknown property and an unknown restrictionType are refused;
+    the singleton is neither created nor deleted."""
+    r = g.get(DEFAULT)
+    assert r.status_code == 200
+    assert r.json()["@odata.context"] == f"{g.base}/$metadata#{DEFAULT}/$entity"
+    assert r.json()["isEnabled"] is False
+    restrictions = {
+        "passwordCredentials": [
+            {
+                "restrictionType": "passwordAddition",
+                "restrictForAppsCreatedAfterDateTime": "2021-01-01T10:37:00Z",
+            }
+        ]
+    }
+    assert g.patch(DEFAULT, {"isEnabled": True, "applicationRestrictions": restrictions}).status_code == 204
+    got = g.get(DEFAULT).json()
+    assert (
+        got["isEnabled"] is True
+        and got["applicationRestrictions"]["passwordCredentials"] == (restrictions["passwordCredentials"])
+    )
+    assert got["servicePrincipalRestrictions"] == {"passwordCredentials": [], "keyCredentials": []}
+    assert_error(g.patch(DEFAULT, {"id": "x"}), 400, "Request_BadRequest")
+    assert_error(g.patch(DEFAULT, {"bogus": 1}), 400, "Request_BadRequest")
+    wrong = {"keyCredentials": [{"restrictionType": "passwordAddition"}]}
+    assert_error(g.patch(DEFAULT, {"servicePrincipalRestrictions": wrong}), 400, "Request_BadRequest")
+    assert g.delete(DEFAULT).status_code == 405
+    assert g.post(DEFAULT, {}).status_code == 405
+
+
+def test_default_app_management_policy_permissions(graph_factory: Callable[..., Graph]) -> None:
+    """tenantappmanagementpolicy-get.md: Policy.Read.All reads; -update.md:
+    Policy.ReadWrite.ApplicationConfiguration writes."""
+    reader = graph_factory(permissions=["Policy.Read.All"])
+    assert reader.get(DEFAULT).status_code == 200
+    assert reader.patch(DEFAULT, {"isEnabled": True}).status_code == 403
+    writer = graph_factory(permissions=["Policy.ReadWrite.ApplicationConfiguration"])
+    assert writer.patch(DEFAULT, {"isEnabled": True}).status_code == 204
