@@ -57,6 +57,11 @@ def test_a_new_assignment_is_kept_by_an_incremental_backup(env: Env) -> None:
     changed = git(env, "diff", "--name-only", "HEAD~1", "HEAD").split()
     assert changed == [f"policies/tokenIssuancePolicies/{policy['id']}.yaml"]
     assert other in _file(env, changed[0])["appliesTo"]
+    # history: the object by name, its versions, and what changed between them (the new holder by name)
+    assert "Signed SAML assertions" in env.ok("ls").output
+    assert "Signed SAML assertions" in env.ok("show", changed[0]).output
+    assert len(env.ok("versions", changed[0]).output.strip().splitlines()) >= 2
+    assert "Payroll Sync" in env.ok("compare", changed[0]).output
 
 
 def test_changed_and_moved_policy_is_put_back_and_the_plan_is_empty(env: Env) -> None:
@@ -167,3 +172,23 @@ def test_default_app_management_policy_turned_off_is_put_back(env: Env) -> None:
     live = env.graph("GET", DEFAULT)
     assert live["isEnabled"] is True and live["applicationRestrictions"] == restrictions
     env.assert_empty("--at", kept, f"{DEFAULT}.yaml")
+
+
+def test_a_failed_recreate_leaves_its_assignments_not_attempted(env: Env) -> None:
+    """The assignment waits for both ends: when Graph refuses the deleted policy's creation, its links to the
+    service principal are not attempted (no POST to a policy that is not there), the restore exits non-zero,
+    and a later restore does both."""
+    policy = env.graph("GET", CLAIMS)["value"][0]
+    path = f"{CLAIMS}/{policy['id']}.yaml"
+    holders = _file(env, path)["appliesTo"]
+    env.graph("DELETE", f"{CLAIMS}/{policy['id']}")
+    env.ok("backup")
+    fault = {"match": "^/v1.0/policies/claimsMappingPolicies$", "status": 400, "times": 1}
+    assert env.http.post(f"{env.box.graph_url}/_sandbox/faults", json=fault).status_code < 300
+    r = env.run("restore", "--yes", "--at", env.baseline, path)
+    assert r.exit_code != 0
+    assert "not attempted" in r.output and "appliesTo" in r.output
+    assert "claimsMappingPolicies/$ref" not in r.output
+    env.restore("--at", env.baseline, path)
+    new = idmap(env)["ids"][policy["id"]]
+    assert _applied(env, CLAIMS, new) == holders
