@@ -21,7 +21,8 @@ is said as data too: objects it leaves out (`exclude_when`), properties written 
 - `group_policies`: the tenant's group and password settings (from setting templates) and the Microsoft 365
   group expiration policy;
 - `token_policies`: claims mapping, token issuance, token lifetime, home realm discovery and app management
-  policies, with the applications and service principals they apply to;
+  policies, with the applications and service principals they apply to, and the default app management
+  policy;
 - `intune`: device compliance policies (with their assignments and scheduled actions);
 - `cross_tenant`: cross-tenant access (the policy, its default, the partner configurations);
 - `domains`: the tenant's domains with their federation configuration;
