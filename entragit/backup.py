@@ -841,7 +841,7 @@ def run_backup(
             cfg,
             held=partial(_held, store),
             known_extensions=partial(_known_extensions, store, old_types),
-            sweep=_sweep(old_types),
+            sweep=None if full else _sweep(old_types),
         )
         status = status or RunStatus()
         status.requests = lambda: dict(client.stats)
@@ -853,9 +853,9 @@ def run_backup(
             outcomes = _list_types(store, reader, snapshot, chosen, starts, full, say, status)
             for out in outcomes:
                 out.state["rendering"] = reader.rendering(out.t)
+                out.state["sweep"] = (_sweep(old_types) or 0) + 1
                 if any(r.kind == "extension-property" for r in out.t.relationships):
                     out.state["definedExtensions"] = reader.defined()
-                    out.state["extensionSweep"] = (_sweep(old_types) or 0) + 1
             result, new_types, domain = _tally(outcomes, snapshot, old_types)
             result.notices += [
                 f"{why}: every {name} file rendered again from a full listing"
@@ -960,10 +960,10 @@ def _known_extensions(store: Store, old_types: Mapping[str, Any]) -> dict[str, l
 
 
 def _sweep(old_types: Mapping[str, Any]) -> int | None:
-    """This run's turn in reading applications' extension definitions when discovery shows none
-    (`extension_discovery.in_sweep`), counted on from the last run's; None (read them all) without one."""
+    """This run's turn in reading what a backup reads in turn (`live.in_sweep`), counted on from the last
+    run's; None (read it all) without one."""
     for t in catalog.CATALOG:
-        turn = (old_types.get(t.name) or {}).get("extensionSweep")
+        turn = (old_types.get(t.name) or {}).get("sweep")
         if isinstance(turn, int):
             return turn
     return None

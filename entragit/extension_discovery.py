@@ -18,13 +18,12 @@ line. `Unavailable` says which, and the caller falls back (live.Reader): the nam
 still selectable (`missing_name`); or, with none known, every application's definitions read first, so that
 even a repository's first backup keeps the values. Reading every application's definitions again on each
 run is what discovery saves (2,000 requests at 100k users), so a backup then reads a share of them in turn
-(`in_sweep`): one run in SWEEP_RUNS reads each application, and the others keep what its file holds.
+(`live.in_sweep`): one run in SWEEP_RUNS reads each application, and the others keep what its file holds.
 """
 
 from __future__ import annotations
 
 import re
-import zlib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -35,10 +34,6 @@ from entragit.graph.client import GraphClient, GraphError
 # directoryobject-getavailableextensionproperties.md (Important): "only processes results for tenants with up
 # to 1,000 service principals; otherwise, it returns an empty response".
 ANSWERS_UP_TO = 1000
-
-# Runs over which an incremental backup that cannot discover reads every application's definitions once: a
-# definition added to or removed from an existing application reaches the files within this many runs.
-SWEEP_RUNS = 10
 
 
 class Unavailable(EntragitError):
@@ -97,12 +92,6 @@ def too_many_to_answer(count: int) -> Unanswered:
         f"{catalog.EXTENSION_DISCOVERY} answered nothing in a tenant of {count:,} service principals "
         f"(it answers only up to {ANSWERS_UP_TO:,}: a known issue its page documents)"
     )
-
-
-def in_sweep(object_id: str, sweep: int) -> bool:
-    """Whether a run whose turn is `sweep` reads this application's definitions: a stable share of one in
-    SWEEP_RUNS, the same for an application on every machine (crc32, not Python's salted hash)."""
-    return zlib.crc32(object_id.encode()) % SWEEP_RUNS == sweep % SWEEP_RUNS
 
 
 _NOT_A_PROPERTY = re.compile(r"Could not find a property named '(extension_[0-9A-Za-z_]+)'")

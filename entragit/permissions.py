@@ -23,7 +23,10 @@ def required_permissions(
     names the entragit.yaml settings that add properties (`custom_security_attributes`) and their
     permissions, which are listed only then.
 
-    `X.Read.Y` is left out when `X.ReadWrite.Y` is in the list: the write permission includes reading.
+    `X.Read.Y` is left out when `X.ReadWrite.Y` is in the list: the write permission includes reading, but
+    for the discovery of directory extensions, whose page admits Directory.Read.All alone
+    (directoryobject-getavailableextensionproperties.md: not Directory.ReadWrite.All, which a restore of the
+    group expiration policy needs).
     Types Graph admits for signed-in users only (`delegated_only`) are left out: an app cannot be granted
     their permissions (`delegated_permissions`)."""
     perms: set[str] = set()
@@ -33,7 +36,7 @@ def required_permissions(
     for report in REPORTS:
         perms.update(report.permissions)
     perms.update(AUDIT_PERMISSIONS)
-    return sorted(p for p in perms if _write_form(p) not in perms)
+    return sorted(p for p in perms if p in EXTENSION_PERMISSIONS or _write_form(p) not in perms)
 
 
 def restore_additional(

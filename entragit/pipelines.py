@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from entragit import __version__
+from entragit import __version__, catalog
 from entragit.errors import EntragitError, UsageError
 
 CI_SYSTEMS = ("github", "azure-devops", "gitlab")
@@ -41,6 +41,17 @@ _FILES: Mapping[str, tuple[tuple[str, str], ...]] = {
     "gitlab": (("gitlab/.gitlab-ci.yml", ".gitlab-ci.yml"),),
 }
 _PLACEHOLDER = re.compile(r"@([A-Z_]+)@")
+# A template line holding this is written once per object folder (`object_folders`): the paths that start
+# a review or an apply, in each CI system's syntax, come from the catalog rather than from six lists kept
+# by hand, which every new type had to be added to.
+_FOLDER_LINE = "@OBJECT_FOLDER@"
+
+
+def object_folders() -> list[str]:
+    """The folders of the restorable types' files, none inside another: a merged change under any of them is
+    something `apply` writes, so it starts the review and the apply."""
+    folders = sorted({t.folder for t in catalog.CATALOG if t.restorable})
+    return [f for f in folders if not any(f.startswith(other + "/") for other in folders)]
 
 
 class TemplateError(EntragitError):
@@ -71,6 +82,7 @@ class CiValues:
             "SERVICE_CONNECTION": self.service_connection,
             "RESTORE_SERVICE_CONNECTION": self.restore_service_connection,
             "APPLY_BRANCH": GITLAB_APPLY_BRANCH,
+            "OBJECT_FOLDERS": " ".join(object_folders()),
         }
 
 
@@ -111,6 +123,11 @@ def render(ci: str, values: CiValues, source: Path | None = None) -> dict[str, s
             text = (source / template).read_text(encoding="utf-8")
         except OSError as exc:
             raise TemplateError(f"template {template}: {exc.strerror or exc}") from None
+        text = "".join(
+            line.replace(_FOLDER_LINE, folder) if _FOLDER_LINE in line else line
+            for line in text.splitlines(keepends=True)
+            for folder in (object_folders() if _FOLDER_LINE in line else [""])
+        )
         out[target] = _PLACEHOLDER.sub(lambda m: fill.get(m.group(1), m.group(0)), text)
         left = sorted(set(_PLACEHOLDER.findall(out[target])))
         if left:

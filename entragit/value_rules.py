@@ -373,6 +373,27 @@ def _timeout_definition(value: Any) -> bool:
 
 AZURE_PORTAL_APP_ID = "c44b4083-3bb0-49c1-b47d-974e53cbdf3c"
 
+
+def _sts_definition(kind: str) -> Callable[[Any], bool]:
+    """One item of an stsPolicy's `definition`: the JSON text of an object whose one key names the policy's
+    kind, holding `"Version": 1` (resources/claimsmappingpolicy.md: "converted to a string with quotations
+    escaped", Version "Set value of 1"; tokenlifetimepolicy.md, tokenissuancepolicy.md,
+    homerealmdiscoverypolicy.md: the same shape under their own key)."""
+
+    def test(value: Any) -> bool:
+        try:
+            parsed = json.loads(value) if isinstance(value, str) else None
+        except ValueError:
+            return False
+        if not isinstance(parsed, dict) or list(parsed) != [kind]:
+            return False
+        return isinstance(parsed[kind], dict) and parsed[kind].get("Version") == 1
+
+    return test
+
+
+_STS_KINDS = ("ClaimsMappingPolicy", "TokenIssuancePolicy", "TokenLifetimePolicy", "HomeRealmDiscoveryPolicy")
+
 RULES: Mapping[str, Rule] = {
     "country": Rule(lambda v: v in COUNTRIES, "a two-letter ISO 3166 country code (US, DE...)"),
     "guid": Rule(lambda v: isinstance(v, str) and bool(_GUID.match(v)), "an object id (a GUID)"),
@@ -398,6 +419,12 @@ RULES: Mapping[str, Rule] = {
         'the JSON text {"ActivityBasedTimeoutPolicy": {"Version": 1, "ApplicationPolicies": [{"ApplicationId":'
         ' "default", "WebSessionIdleTimeout": "hh:mm:ss"}]}}, a timeout from 00:05:00 to 23:59:59',
     ),
+    **{
+        f"{kind[0].lower()}{kind[1:]}_definition": Rule(
+            _sts_definition(kind), f'the JSON text {{"{kind}": {{"Version": 1, ...}}}}'
+        )
+        for kind in _STS_KINDS
+    },
 }
 
 
@@ -697,6 +724,38 @@ def _one_block_action(policy: Mapping[str, Any], creating: bool) -> Iterator[Pro
             "one_block_action",
             f"needs exactly one block action (has {len(blocks)})",
         )
+
+
+def _credential_rules(prefix: str, uris: bool) -> str:
+    """Rule lines of an appManagementConfiguration at `prefix` (an app management policy's restrictions, the
+    tenant default's application and service principal restrictions: resources/appmanagementconfiguration.md,
+    passwordcredentialconfiguration.md, keycredentialconfiguration.md, identifieruriconfiguration.md), the
+    identifier URI restrictions only where the type has them (`uris`)."""
+    actors = "excludeActors.customSecurityAttributes[].operator string enum=customSecurityAttributeComparisonOperator : equals"
+    state = "state string enum=appManagementRestrictionState : enabled disabled"
+    lines = [
+        f"{prefix} object",
+        f"{prefix}.passwordCredentials object*",
+        f"{prefix}.passwordCredentials[].restrictForAppsCreatedAfterDateTime datetime",
+        f"{prefix}.passwordCredentials[].restrictionType string enum=appCredentialRestrictionType : "
+        "passwordAddition passwordLifetime symmetricKeyAddition symmetricKeyLifetime customPasswordAddition",
+        f"{prefix}.passwordCredentials[].{state}",
+        f"{prefix}.passwordCredentials[].{actors}",
+        f"{prefix}.keyCredentials object*",
+        f"{prefix}.keyCredentials[].restrictForAppsCreatedAfterDateTime datetime",
+        f"{prefix}.keyCredentials[].restrictionType string enum=appKeyCredentialRestrictionType : "
+        "asymmetricKeyLifetime",
+        f"{prefix}.keyCredentials[].{state}",
+        f"{prefix}.keyCredentials[].{actors}",
+    ]
+    if uris:
+        uri_prefix = f"{prefix}.applicationRestrictions" if prefix == "restrictions" else prefix
+        for kind in ("nonDefaultUriAddition", "uriAdditionWithoutUniqueTenantIdentifier"):
+            lines += [
+                f"{uri_prefix}.identifierUris.{kind}.{state}",
+                f"{uri_prefix}.identifierUris.{kind}.{actors}",
+            ]
+    return "\n".join(lines) + "\n"
 
 
 # -- the table --------------------------------------------------------------------------------------------------
@@ -1151,6 +1210,94 @@ RESOURCES: Mapping[str, Resource] = {
             isOrganizationDefault boolean
             """,
             "displayName definition",
+        ),
+        _resource(
+            "groupSettings",
+            "resources/groupsetting.md resources/settingvalue.md group-post-settings.md",
+            """
+            templateId string rule=guid
+            values object*
+            values[].name string
+            values[].value string
+            """,
+            "templateId values",
+        ),
+        _resource(
+            "groupLifecyclePolicies",
+            "resources/grouplifecyclepolicy.md",
+            """
+            alternateNotificationEmails string
+            groupLifetimeInDays integer
+            managedGroupTypes string : All Selected None
+            """,
+        ),
+        _resource(
+            "policies/claimsMappingPolicies",
+            "resources/claimsmappingpolicy.md resources/stspolicy.md",
+            """
+            definition string* rule=claimsMappingPolicy_definition
+            description string
+            displayName string
+            isOrganizationDefault boolean
+            """,
+            "displayName definition",
+        ),
+        _resource(
+            "policies/tokenIssuancePolicies",
+            "resources/tokenissuancepolicy.md resources/stspolicy.md",
+            """
+            definition string* rule=tokenIssuancePolicy_definition
+            description string
+            displayName string
+            isOrganizationDefault boolean
+            """,
+            "displayName definition",
+        ),
+        _resource(
+            "policies/tokenLifetimePolicies",
+            "resources/tokenlifetimepolicy.md resources/stspolicy.md",
+            """
+            definition string* rule=tokenLifetimePolicy_definition
+            description string
+            displayName string
+            isOrganizationDefault boolean
+            """,
+            "displayName definition",
+        ),
+        _resource(
+            "policies/homeRealmDiscoveryPolicies",
+            "resources/homerealmdiscoverypolicy.md resources/stspolicy.md",
+            """
+            definition string* rule=homeRealmDiscoveryPolicy_definition
+            description string
+            displayName string
+            isOrganizationDefault boolean
+            """,
+            "displayName definition",
+        ),
+        _resource(
+            "policies/appManagementPolicies",
+            "api/appmanagementpolicy-post.md resources/appmanagementconfiguration.md "
+            "resources/passwordcredentialconfiguration.md resources/keycredentialconfiguration.md "
+            "resources/customappmanagementconfiguration.md resources/appmanagementpolicyactorexemptions.md",
+            """
+            description string
+            displayName string
+            isEnabled boolean
+            """
+            + _credential_rules("restrictions", uris=True),
+            "displayName description",
+        ),
+        _resource(
+            "policies/defaultAppManagementPolicy",
+            "api/tenantappmanagementpolicy-update.md resources/tenantappmanagementpolicy.md",
+            """
+            description string
+            displayName string
+            isEnabled boolean
+            """
+            + _credential_rules("applicationRestrictions", uris=True)
+            + _credential_rules("servicePrincipalRestrictions", uris=False),
         ),
         _resource(
             "policies/permissionGrantPolicies",

@@ -58,6 +58,8 @@ def test_restore_permissions_add_writes_and_keep_needed_reads() -> None:
         assert expected in perms
     # a write permission includes its read form: no redundant grant
     assert "User.Read.All" not in perms and "Group.Read.All" not in perms
+    # ...but for the extension discovery, documented with Directory.Read.All alone
+    assert {"Directory.Read.All", "Directory.ReadWrite.All"} <= set(perms)
 
 
 def test_permissions_follow_the_catalog() -> None:
@@ -127,6 +129,42 @@ def test_a_backup_app_granted_exactly_what_permissions_lists_backs_up_everything
     assert (root / "policies/permissionGrantPolicies/verified-low-risk.yaml").is_file()  # not a deletion
 
 
+def test_without_directory_read_the_group_policies_are_skipped_by_name_not_deleted(
+    sandbox_factory: Any, tmp_path: Path
+) -> None:
+    """grouplifecyclepolicy-list.md: an app without Directory.Read.All cannot read the expiration policy;
+    group-list-settings.md: nor the group settings without Group.Read.All either (which also reads them).
+    Each type fails naming the permission the catalog asks for, and keeps its files."""
+    granted = required_permissions()
+    root, result = _backed_up(sandbox_factory, tmp_path, granted)
+    assert result.ok, result.errors
+    files = sorted(
+        str(p.relative_to(root))
+        for d in ("groupSettings", "groupLifecyclePolicies")
+        for p in (root / d).iterdir()
+    )
+    assert len(files) == 3
+    without = sandbox_factory(permissions=[p for p in granted if p != "Directory.Read.All"])
+    result = run_backup(root, client=live_helpers.client_for(without), full=True)
+    failed = {e.split(":")[0]: e for e in result.errors}
+    assert "Directory.Read.All" in failed["groupLifecyclePolicies"] and "groupSettings" not in failed
+    without = sandbox_factory(
+        permissions=[p for p in granted if p not in ("Directory.Read.All", "Group.Read.All")]
+    )
+    result = run_backup(root, client=live_helpers.client_for(without), full=True)
+    failed = {e.split(":")[0]: e for e in result.errors}
+    for name in ("groupSettings", "groupLifecyclePolicies"):
+        assert "Directory.Read.All" in failed[name], failed
+    assert (
+        sorted(
+            str(p.relative_to(root))
+            for d in ("groupSettings", "groupLifecyclePolicies")
+            for p in (root / d).iterdir()
+        )
+        == files
+    )
+
+
 def test_without_the_intune_permission_the_compliance_policies_are_skipped_not_deleted(
     sandbox_factory: Any, tmp_path: Path
 ) -> None:
@@ -170,3 +208,24 @@ def test_without_the_federation_permission_the_domains_are_skipped_not_deleted(
     assert [e.split(":")[0] for e in result.errors] == ["domains"]
     assert "Domain-InternalFederation.Read.All" in result.errors[0]
     assert {p.name: p.read_text() for p in folder.iterdir()} == before
+
+
+def test_without_policy_read_the_token_policies_are_skipped_by_name_not_deleted(
+    sandbox_factory: Any, tmp_path: Path
+) -> None:
+    """tokenlifetimepolicy-list.md (and each kind's list page): Policy.Read.All. Without it each token and
+    sign-in policy type fails naming the permission, and their files stay."""
+    granted = required_permissions()
+    root, result = _backed_up(sandbox_factory, tmp_path, granted)
+    assert result.ok
+    kinds = ("claimsMappingPolicies", "tokenIssuancePolicies", "tokenLifetimePolicies")
+    kinds += ("homeRealmDiscoveryPolicies", "appManagementPolicies")
+    files = {k: sorted(p.name for p in (root / "policies" / k).iterdir()) for k in kinds}
+    assert all(len(f) == 1 for f in files.values())
+
+    without = sandbox_factory(permissions=[p for p in granted if p != "Policy.Read.All"])
+    result = run_backup(root, client=live_helpers.client_for(without), full=True)
+    failed = {e.split(":")[0]: e for e in result.errors}
+    for kind in kinds:
+        assert "Policy.Read.All" in failed[kind]
+        assert sorted(p.name for p in (root / "policies" / kind).iterdir()) == files[kind]

@@ -18,6 +18,11 @@ is said as data too: objects it leaves out (`exclude_when`), properties written 
 - `tenant`: the tenant's singletons (authentication methods and authorization policies, organization);
 - `tenant_policies`: the tenant-wide policy singletons (security defaults, authentication flows, admin
   consent requests), activity-based timeout and custom permission grant policies;
+- `group_policies`: the tenant's group and password settings (from setting templates) and the Microsoft 365
+  group expiration policy;
+- `token_policies`: claims mapping, token issuance, token lifetime, home realm discovery and app management
+  policies, with the applications and service principals they apply to, and the default app management
+  policy;
 - `intune`: device compliance policies (with their assignments and scheduled actions);
 - `cross_tenant`: cross-tenant access (the policy, its default, the partner configurations);
 - `domains`: the tenant's domains with their federation configuration;
@@ -36,12 +41,14 @@ from entragit.catalog import (
     cross_tenant,
     directory,
     domains,
+    group_policies,
     intune,
     roles,
     security_attributes,
     tenant,
     tenant_policies,
     terms_of_use,
+    token_policies,
 )
 from entragit.catalog.extensions import EXTENSION_DISCOVERY, EXTENSION_PERMISSIONS, EXTENSION_PREFIX
 from entragit.catalog.model import (
@@ -138,6 +145,14 @@ CATALOG: tuple[ObjectType, ...] = (
     tenant_policies.ADMIN_CONSENT_REQUEST,
     tenant_policies.ACTIVITY_BASED_TIMEOUT,
     tenant_policies.PERMISSION_GRANT_POLICIES,
+    group_policies.GROUP_SETTINGS,
+    group_policies.GROUP_LIFECYCLE_POLICIES,
+    token_policies.CLAIMS_MAPPING,
+    token_policies.TOKEN_ISSUANCE,
+    token_policies.TOKEN_LIFETIME,
+    token_policies.HOME_REALM_DISCOVERY,
+    token_policies.APP_MANAGEMENT,
+    token_policies.DEFAULT_APP_MANAGEMENT,
     tenant.ORGANIZATION,
     intune.COMPLIANCE_POLICIES,
     terms_of_use.AGREEMENTS,

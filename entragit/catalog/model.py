@@ -59,6 +59,16 @@ class Relationship:
     run through a listing filtered on it (`side_filter`) rather than through the type's delta query, which
     does not track it (users' sponsors, kept for guests: docs/graph.md). Other objects' files leave it out.
 
+    `inverse`: the listing (`path?query`) of the objects whose `read` (`{id}`: each of them) names the
+    owners this relationship links them to, where Graph reads the link from the linked side only (the groups
+    an expiration policy applies to: `groups/{id}/groupLifecyclePolicies` per Microsoft 365 group).
+    `param`: the add and remove paths are actions POSTed `{param: id}` (`addGroup`, `removeGroup`), not
+    `$ref` writes.
+    `on_target`: Graph writes the link on the linked object, not on the owner (a token lifetime policy's
+    `appliesTo`: `POST applications/{ref}/tokenLifetimePolicies/$ref` with the policy's `@odata.id`,
+    catalog/token_policies.py). `add` and `remove` then name the linked object's collection `{owner}`, one of
+    `targets`; each holder takes one policy of a kind at most, so a restore removes links before it adds.
+
     `expand`: the `$expand` value that returns this relationship inside the type's listing, where the
     type's resource page says it "Supports `$expand`" (with `($select=id)` where the page documents
     `$select` nested in `$expand`); empty when it cannot be expanded. Graph returns at most 20 related
@@ -83,6 +93,9 @@ class Relationship:
     # "contained": the listing answers 404 when the owner holds none (a managed domain's
     # federationConfiguration, domain-list-federationconfiguration.md), which is read as an empty list.
     missing_is_404: bool = False
+    inverse: str = ""
+    param: str = ""
+    on_target: bool = False
 
     @property
     def rank(self) -> int:
@@ -116,6 +129,13 @@ class Relationship:
 
     def remove_path(self, object_id: str, ref: str) -> str:
         return self.remove.format(id=object_id, ref=ref)
+
+    def target_paths(self, object_id: str, ref: str, owner: str) -> tuple[str, str]:
+        """(add, remove) paths of an `on_target` link to `ref`, an object of the `owner` collection."""
+        return (
+            self.add.format(id=object_id, ref=ref, owner=owner),
+            self.remove.format(id=object_id, ref=ref, owner=owner),
+        )
 
 
 @dataclass(frozen=True)

@@ -69,7 +69,7 @@ def order(actions: Sequence[Action]) -> list[Action]:
     """Objects by catalog rank (undelete before update), then links added, then links removed (a group
     keeps an owner while its owners are swapped), then deletions in reverse rank (a policy before the named
     location it names). Contained items are the exception: those removed go before those added
-    (`plan._contained_actions`)."""
+    (`plan._contained_actions`), as are links written on their target (one policy of a kind per holder)."""
 
     def key(a: Action) -> tuple[int, int, int, str]:
         if a.late:  # directory extension values, once their definitions are back (catalog ranks)
@@ -79,7 +79,7 @@ def order(actions: Sequence[Action]) -> list[Action]:
         if a.action == DELETE:
             return (3, -a.type.rank, 0, a.path)
         rel_rank = a.relationship.rank if a.relationship else 0
-        if _contained(a):
+        if _contained(a) or (a.relationship is not None and a.relationship.on_target):
             return (1, rel_rank * 1000 + a.type.rank, -1 if a.action == UNLINK else 0, a.path)
         return (1 if a.action == LINK else 2, rel_rank * 1000 + a.type.rank, 0, a.path)
 
@@ -524,6 +524,16 @@ class Writer:
             return self._link_writes(a, rel)
         if a.action == UNLINK and rel is not None and not rel.holds_items:
             oid = self.idmap.new_id(a.id)
+            if rel.param:  # an action naming the linked object (a lifecycle policy's removeGroup)
+                return [
+                    (self._write(a, "POST", rel.remove_path(oid, ""), {rel.param: str(c.old)}), [])
+                    for c in a.changes
+                ]
+            if rel.on_target:
+                return [
+                    (self._write(a, "DELETE", self._on_target(rel, oid, str(c.old))[1]), [])
+                    for c in a.changes
+                ]
             if rel.kind == "ref-single":
                 return [(self._write(a, "DELETE", rel.remove_path(oid, "")), [])]
             return [(self._write(a, "DELETE", rel.remove_path(oid, str(c.old))), []) for c in a.changes]
@@ -556,6 +566,11 @@ class Writer:
                 for c in a.changes
             ]
         added = [new(str(c.new)) for c in a.changes]
+        if rel.param:  # an action naming the linked object (a lifecycle policy's addGroup)
+            return [(self._write(a, "POST", rel.add_path(oid), {rel.param: ref}), [ref]) for ref in added]
+        if rel.on_target:  # the policy is assigned on its holder (catalog/token_policies.py)
+            body = {"@odata.id": f"{GRAPH_ROOT}/{a.type.item_path(oid)}"}
+            return [(self._write(a, "POST", self._on_target(rel, oid, ref)[0], body), [ref]) for ref in added]
         if rel.kind == "ref-single":
             return [(self._write(a, rel.add_method, rel.add_path(oid), _ref(added[0])), added[:1])]
         if a.type.name == "groups" and rel.name == "members" and len(added) > 1:
@@ -573,6 +588,22 @@ class Writer:
                 for chunk in chunks
             ]
         return [(self._write(a, "POST", rel.add_path(oid), _ref(ref)), [ref]) for ref in added]
+
+    def _on_target(self, rel: Relationship, oid: str, ref: str) -> tuple[str, str]:
+        """(add, remove) paths of a link Graph writes on the linked object. Where it can be of several
+        collections (an app management policy's application or service principal), a read of it in the
+        first one tells which: 404 there means the other."""
+        owner = rel.targets[-1]
+        for candidate in rel.targets[:-1]:
+            try:
+                self.client.request("GET", f"{candidate}/{ref}", params={"$select": "id"})
+            except GraphError as exc:
+                if exc.status != 404:
+                    raise
+                continue
+            owner = candidate
+            break
+        return rel.target_paths(oid, ref, owner)
 
     def settle(self, a: Action, done: Sequence[tuple[Write, list[str], WriteResult]]) -> str:
         """The action's result from its writes' results; raises the first refusal that is a failure. A link

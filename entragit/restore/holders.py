@@ -229,25 +229,31 @@ def inbound_actions(
             apps.add(str(app))
     here = {d.path for d in wanted} | {catalog.object_path(d.type, d.id) for d in wanted}
     named = {d.id for d in wanted}
-    holders: dict[str, tuple[Desired, set[str], set[str]]] = {}
+    # A holder may name objects last alive at different revisions (an application and its service principal,
+    # deleted in two commits of one backup): its version at each of them puts back the references of its own.
+    holders: dict[str, list[tuple[Desired, set[str], set[str]]]] = {}
     for sha, (ids, apps) in sorted(by_sha.items()):
-        for d in _files_naming(backup, backup.revision(sha), ids | apps, here | holders.keys()):
+        for d in _files_naming(backup, backup.revision(sha), ids | apps, here):
             if d.type.singleton or idmap.new_id(d.id) not in named:
-                holders[d.path] = (d, ids, apps)
+                holders.setdefault(d.path, []).append((d, ids, apps))
     held = list(holders.values())
-    live = backup.read_live_many([(d.type, idmap.new_id(d.id)) for d, _, _ in held], client)
+    live = backup.read_live_many([(v[0][0].type, idmap.new_id(v[0][0].id)) for v in held], client)
     out: list[Action] = []
-    for (d, ids, apps), obj in zip(held, live, strict=True):
+    for versions, obj in zip(held, live, strict=True):
         if obj is not None and is_deleted(obj):
             continue  # not this restore's to bring back
-        # Through the id map first: a reference an earlier restore already moved to the successor is there.
-        want, touched = inbound.restored(
-            d.type,
-            idmap.rewrite(d.type, d.obj),
-            obj or {},
-            {idmap.new_id(i) for i in ids},
-            {idmap.app_ids.get(a, a) for a in apps},
-        )
+        d = versions[0][0]
+        want, touched = obj or {}, set()
+        for version, ids, apps in versions:
+            # Through the id map first: a reference an earlier restore moved to the successor is there.
+            want, more = inbound.restored(
+                version.type,
+                idmap.rewrite(version.type, version.obj),
+                want,
+                {idmap.new_id(i) for i in ids},
+                {idmap.app_ids.get(a, a) for a in apps},
+            )
+            touched |= more
         keys = frozenset(touched if opts.only is None else touched & opts.only)
         if not keys:
             continue

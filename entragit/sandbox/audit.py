@@ -86,6 +86,7 @@ _SINGLETON_NOUNS = {
     "policies/identitySecurityDefaultsEnforcementPolicy": "security defaults policy",
     "policies/authenticationFlowsPolicy": "authentication flows policy",
     "policies/adminConsentRequestPolicy": "admin consent request policy",
+    "policies/defaultAppManagementPolicy": "default app management policy",
 }
 
 

@@ -1168,6 +1168,93 @@ def idle_timeout_policy(oid: str) -> Obj:
     }
 
 
+GUEST_TEMPLATE = "08d542b9-071f-4e16-94b0-74abb372e3d9"  # Group.Unified.Guest
+UNIFIED_TEMPLATE = "62375ab9-6b52-47ed-826b-58e47e0e304b"  # Group.Unified
+PASSWORD_TEMPLATE = "5cf42378-d67d-4f36-ba46-e8b86229381d"  # Password Rule Settings
+
+_B, _S, _I, _G = "System.Boolean", "System.String", "System.Int32", "System.Guid"
+
+
+def _template(oid: str, name: str, description: str, *values: tuple[str, str, str, str]) -> Obj:
+    return {
+        "id": oid,
+        "deletedDateTime": None,
+        "displayName": name,
+        "description": description,
+        "values": [{"name": n, "type": t, "defaultValue": d, "description": w} for n, t, d, w in values],
+    }
+
+
+def group_setting_templates() -> list[Obj]:
+    """The setting templates every tenant has (Microsoft's ids; the settings of Group.Unified and Password
+    Rule Settings as the Entra group settings and password protection pages list them)."""
+    return [
+        _template(
+            UNIFIED_TEMPLATE,
+            "Group.Unified",
+            "Settings of Unified Groups.",
+            ("CustomBlockedWordsList", _S, "", "Comma-separated blocked words for group names and aliases."),
+            ("EnableMSStandardBlockedWords", _B, "false", "Whether Microsoft's blocked words apply."),
+            ("ClassificationDescriptions", _S, "", "Descriptions of the classifications."),
+            ("DefaultClassification", _S, "", "The classification of a new group."),
+            ("PrefixSuffixNamingRequirement", _S, "", "The naming policy of group names."),
+            ("AllowGuestsToBeGroupOwner", _B, "false", "Whether a guest may own a group."),
+            ("AllowGuestsToAccessGroups", _B, "true", "Whether guests may access group content."),
+            ("GuestUsageGuidelinesUrl", _S, "", "The guest usage guidelines."),
+            ("GroupCreationAllowedGroupId", _G, "", "The security group whose members may create groups."),
+            ("AllowToAddGuests", _B, "true", "Whether guests may be added to groups."),
+            ("UsageGuidelinesUrl", _S, "", "The group usage guidelines."),
+            ("ClassificationList", _S, "", "Comma-separated classification values."),
+            ("EnableGroupCreation", _B, "true", "Whether users who are no admins may create groups."),
+            ("NewUnifiedGroupWritebackDefault", _B, "true", "Whether new groups are written back."),
+            ("EnableMIPLabels", _B, "false", "Whether sensitivity labels may be assigned to groups."),
+        ),
+        _template(
+            GUEST_TEMPLATE,
+            "Group.Unified.Guest",
+            "Settings for a specific Unified Group",
+            (
+                "AllowToAddGuests",
+                _B,
+                "true",
+                "Whether guests are allowed in this group.",
+            ),
+        ),
+        _template(
+            PASSWORD_TEMPLATE,
+            "Password Rule Settings",
+            "Tenant-wide password rule settings.",
+            ("BannedPasswordCheckOnPremisesMode", _S, "Audit", "Audit or Enforce on premises."),
+            ("EnableBannedPasswordCheckOnPremises", _B, "true", "Whether the check runs on premises."),
+            ("EnableBannedPasswordCheck", _B, "true", "Whether the custom banned password list is enforced."),
+            ("LockoutDurationInSeconds", _I, "60", "The first lockout's duration in seconds."),
+            ("LockoutThreshold", _I, "10", "Failed sign-ins before an account is locked out."),
+            ("BannedPasswordList", _S, "", "The custom banned passwords, separated by tabs."),
+        ),
+        _template(
+            "80661d51-be2f-4d46-9713-98a2fcaec5bc",
+            "Prohibited Names Settings",
+            "Tenant-wide prohibited names settings.",
+            ("CustomBlockedSubStringsList", _S, "", "Substrings blocked in application display names."),
+            ("CustomBlockedWholeWordsList", _S, "", "Words blocked in application display names."),
+        ),
+    ]
+
+
+def group_setting(oid: str, template_id: str, **values: str) -> Obj:
+    """A tenant-wide setting of one template: its defaults, with `values` where given (as a setting created
+    from the template has them: group-post-settings.md)."""
+    template = next(t for t in group_setting_templates() if t["id"] == template_id)
+    return {
+        "id": oid,
+        "displayName": template["displayName"],
+        "templateId": template_id,
+        "values": [
+            {"name": v["name"], "value": values.get(v["name"], v["defaultValue"])} for v in template["values"]
+        ],
+    }
+
+
 def tenant_policies() -> dict[str, Obj]:
     """The tenant-wide policy singletons as a new tenant has them: security defaults on (Microsoft enables
     them in every tenant created since 2019: the get page's example), self-service sign-up as the get page
@@ -1187,6 +1274,17 @@ def tenant_policies() -> dict[str, Obj]:
             "description": "Authentication flows policy allows modification of settings related to "
             "authentication flows in AAD tenant, such as self-service sign up configuration.",
             "selfServiceSignUp": {"isEnabled": True},
+        },
+        # resources/tenantappmanagementpolicy.md: the tenant default, off until an admin turns it on
+        # (tenantappmanagementpolicy-update.md: isEnabled "Default value is false").
+        "policies/defaultAppManagementPolicy": {
+            "id": "00000000-0000-0000-0000-000000000000",
+            "displayName": "Default app management tenant policy",
+            "description": "Default tenant policy that enforces app management restrictions on applications "
+            "and service principals.",
+            "isEnabled": False,
+            "applicationRestrictions": {"passwordCredentials": [], "keyCredentials": []},
+            "servicePrincipalRestrictions": {"passwordCredentials": [], "keyCredentials": []},
         },
         "policies/adminConsentRequestPolicy": {
             "isEnabled": False,
@@ -1574,6 +1672,7 @@ def complete(seed: Obj, now: datetime | None = None) -> Obj:
         if not seed.get(path):
             out[path] = policy
 
+    out["groupSettingTemplates"] = group_setting_templates()
     grant_policies = list(seed.get("policies/permissionGrantPolicies") or [])
     have_policies = {str(p.get("id")) for p in grant_policies}
     built_in = [p for p in built_in_permission_grant_policies() if p["id"] not in have_policies]
@@ -1596,6 +1695,13 @@ def complete(seed: Obj, now: datetime | None = None) -> Obj:
         "roleManagement/directory/roleAssignmentSchedules",
         "oauth2PermissionGrants",
         "policies/activityBasedTimeoutPolicies",
+        "groupSettings",
+        "groupLifecyclePolicies",
+        "policies/claimsMappingPolicies",
+        "policies/tokenIssuancePolicies",
+        "policies/tokenLifetimePolicies",
+        "policies/homeRealmDiscoveryPolicies",
+        "policies/appManagementPolicies",
         "auditLogs/directoryAudits",
         "deviceManagement/deviceCompliancePolicies",
         "identityGovernance/termsOfUse/agreements",

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta, timezone
 from functools import partial
 from typing import Any
 
-from entragit.sandbox import agreements, baseline, custom_attributes, domains
+from entragit.sandbox import agreements, baseline, custom_attributes, domains, token_policies
 from entragit.sandbox.agents import agent_objects
 from entragit.sandbox.baseline import (
     EXCHANGE_APP_ID,
@@ -1866,6 +1866,7 @@ class TenantGenerator:
         self._make_extensions()
         audits = self._make_audits()
         compliance = self._make_compliance_policies()
+        token = token_policies.seed(self.tenant_id, self.apps, self.sps)
         if self.demo:  # a generated tenant keeps exactly the users asked for
             owner = self.members[0]["id"] if self.members else None
             agents = agent_objects(self.new_id, self.tenant_id, self.domain, self.now, owner)
@@ -1887,6 +1888,7 @@ class TenantGenerator:
             "oauth2PermissionGrants": grants,
             "policies/activityBasedTimeoutPolicies": [baseline.idle_timeout_policy(self.new_id())],
             "policies/permissionGrantPolicies": [baseline.verified_low_risk_policy(self.new_id())],
+            **self._make_group_policies(),
             "identity/conditionalAccess/namedLocations": self.named_locations,
             "identity/conditionalAccess/authenticationStrength/policies": self.strengths,
             "identity/conditionalAccess/authenticationContextClassReferences": self.contexts,
@@ -1903,6 +1905,7 @@ class TenantGenerator:
             "policies/crossTenantAccessPolicy/partners": partners,
             "domains": domains.demo_domains(self.domain) if self.groups else [],
             "identityGovernance/termsOfUse/agreements": self._agreements(),
+            **token,
         }
 
     def _agreements(self) -> list[Obj]:
@@ -1936,6 +1939,36 @@ class TenantGenerator:
                 ],
             }
         ]
+
+    def _make_group_policies(self) -> dict[str, list[Obj]]:
+        """The settings an admin of a Microsoft 365 tenant makes first: group creation kept to one security
+        group, guests kept from owning groups, a naming prefix; a custom banned password list with a lower
+        lockout threshold; and an expiration policy for a few selected Microsoft 365 groups."""
+        live = [g for g in self.groups if not g.get("deletedDateTime")]
+        creators = next((g for g in live if not g["groupTypes"]), None)
+        unified = [g["id"] for g in live if "Unified" in g["groupTypes"]][:3]
+        group_rules = baseline.group_setting(
+            self.new_id(),
+            baseline.UNIFIED_TEMPLATE,
+            EnableGroupCreation="false" if creators else "true",
+            GroupCreationAllowedGroupId=creators["id"] if creators else "",
+            PrefixSuffixNamingRequirement="GRP-[GroupName]",
+            ClassificationList="General,Confidential,Highly Confidential",
+        )
+        passwords = baseline.group_setting(
+            self.new_id(),
+            baseline.PASSWORD_TEMPLATE,
+            BannedPasswordList="contoso\tfabrikam\twinter2026",
+            LockoutThreshold="5",
+        )
+        expiry = {
+            "id": self.new_id(),
+            "alternateNotificationEmails": f"groups-admin@{self.domain}",
+            "groupLifetimeInDays": 365,
+            "managedGroupTypes": "Selected" if unified else "None",
+            "groups": unified,
+        }
+        return {"groupSettings": [group_rules, passwords], "groupLifecyclePolicies": [expiry]}
 
     def _make_compliance_policies(self) -> list[Obj]:
         """A compliance policy per common platform (the settings an admin sets first), each with the one

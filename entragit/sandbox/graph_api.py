@@ -29,6 +29,7 @@ from entragit.sandbox import (
     cross_tenant,
     documented,
     extensions,
+    group_policies,
     intune,
     invitations,
     licenses,
@@ -78,9 +79,11 @@ from entragit.sandbox.protocol import (
 from entragit.sandbox.rules import Rules, unsupported_bind
 from entragit.sandbox.schema import (
     CASTS,
+    ONE_POLICY_PER_OWNER,
     RECYCLE_BINS,
     SINGLETON_WRITES,
     SINGLETONS,
+    TOKEN_POLICY_KEYS,
     TYPES,
     TypeDef,
     new_b64_id,
@@ -106,6 +109,9 @@ _DERIVED_NAVIGATION: dict[str, tuple[str, ...]] = {
     "ownedobjects": _LINKED_PRINCIPALS,
     "transitivememberof": _LINKED_PRINCIPALS,
     "transitivemembers": ("groups",),
+    # claimsmappingpolicy-list-appliesto.md, tokenlifetimepolicy-list-appliesto.md, ...,
+    # appmanagementpolicy-list-appliesto.md: the applications and service principals holding the policy.
+    "appliesto": (*TOKEN_POLICY_KEYS, "policies/appManagementPolicies"),
 }
 _ADVANCED_KEYS = ("users", "groups", "applications", "servicePrincipals", "directory/administrativeUnits")
 
@@ -775,6 +781,15 @@ class GraphApi:
             return extensions.handle(self, ctx, method, oid, rest[1:])
         if td.key == consent_policies.KEY and low in consent_policies.SETS:
             return consent_policies.condition_sets(self, ctx, method, oid, rest)
+        if td.key == group_policies.LIFECYCLE:
+            action = low.removeprefix("microsoft.graph.")
+            if len(rest) != 1 or action not in ("addgroup", "removegroup"):
+                segment_not_found(name)
+            return group_policies.lifecycle_action(self, ctx, method, oid, action)
+        if td.key == "groups" and low == "grouplifecyclepolicies" and len(rest) == 1:
+            if method != "GET":
+                not_allowed()
+            return group_policies.policies_of_group(self, ctx, oid)
         held = contained.find(td.key, name)
         if held is not None:
             return contained.handle(self, ctx, method, held, oid, rest[1:])
@@ -824,6 +839,9 @@ class GraphApi:
             return None
         if nav == "directreports":
             return sorted(self.tenant.reports.get(oid, set()))
+        if nav == "appliesto":  # the policy's own links, kept on the app or service principal
+            held = "#" + td.key.rsplit("/", 1)[1]
+            return sorted(c for r, c in self.tenant.backrefs.get(oid, set()) if r.endswith(held))
         if nav in ("memberof", "ownedobjects"):
             wanted = "#members" if nav == "memberof" else "#owners"
             return sorted(c for r, c in self.tenant.backrefs.get(oid, set()) if r.endswith(wanted))
@@ -1018,6 +1036,8 @@ class GraphApi:
                 )
             if target in existing or target in seen:
                 bad(REF_EXISTS.format(rel_name))
+            if rel in ONE_POLICY_PER_OWNER and (existing or seen):
+                bad(f"A {TYPES[td.key].resource} can be assigned only one policy of type '{rel_name}'.")
             if target == container["id"]:
                 bad(f"An object cannot be added to its own '{rel_name}'.")
             nested = td.key == "groups" and rel_name == "members" and found[0] == "groups"
@@ -1206,8 +1226,12 @@ class GraphApi:
             "roleManagement/directory/roleDefinitions": self.rules.create_role_definition,
             "roleManagement/directory/roleAssignments": self.rules.create_role_assignment,
             "oauth2PermissionGrants": self.rules.create_grant,
-            "policies/activityBasedTimeoutPolicies": self.rules.create_timeout_policy,
+            "policies/activityBasedTimeoutPolicies": self.rules.create_sts_policy,
+            **{key: self.rules.create_sts_policy for key in TOKEN_POLICY_KEYS},
+            "policies/appManagementPolicies": self.rules.create_app_management_policy,
             consent_policies.KEY: lambda _td, b: consent_policies.create(self, b),
+            group_policies.SETTINGS: lambda _td, b: group_policies.create_setting(self, b),
+            group_policies.LIFECYCLE: lambda _td, b: group_policies.create_lifecycle_policy(self, b),
             csa.SETS: partial(csa.create_set, self.tenant),
             csa.DEFINITIONS: partial(csa.create_definition, self.tenant),
         }
@@ -1309,6 +1333,8 @@ class GraphApi:
         changes = extensions.check_values(self.tenant, td, changes, old)
         if td.key == consent_policies.KEY:
             consent_policies.check_update(old, changes)
+        if td.key == group_policies.SETTINGS:
+            changes = group_policies.setting_update(self, old, changes)
         known: set[str] | None = None
         if td.known is not None:
             known = set(td.known) | set(old)
@@ -1345,6 +1371,8 @@ class GraphApi:
                 "Update",
                 [self.audit.target(td.key, new, modified)],
             )
+        if td.key == group_policies.LIFECYCLE:  # grouplifecyclepolicy-update.md: 200 with the policy
+            return self._get_item(ctx, td, oid)
         return Response(204)
 
     # -------------------------------------------------------------------------------------- delete
@@ -1369,6 +1397,9 @@ class GraphApi:
             bad(SYNC_REFUSAL)
         if td.key == consent_policies.KEY:
             consent_policies.check_delete(obj)
+        if td.key == group_policies.LIFECYCLE:
+            for group_id in list(self.tenant.members(f"{td.key}#groups", oid)):
+                self.tenant.remove_link(f"{td.key}#groups", oid, group_id, log=False)
         target = self.audit.target(td.key, obj)
         if td.directory_object or td.soft_delete:
             self.tenant.delete(td.key, oid)

@@ -99,6 +99,7 @@ SINGLETON_TYPES = {
     "policies/identitySecurityDefaultsEnforcementPolicy": "identitySecurityDefaultsEnforcementPolicy",
     "policies/authenticationFlowsPolicy": "authenticationFlowsPolicy",
     "policies/adminConsentRequestPolicy": "adminConsentRequestPolicy",
+    "policies/defaultAppManagementPolicy": "tenantAppManagementPolicy",
 }
 # resources/ipnamedlocation.md, resources/countrynamedlocation.md: what each derived type adds.
 NAMED_LOCATION_SUBTYPES: dict[str, tuple[str, ...]] = {

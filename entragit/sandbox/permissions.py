@@ -108,6 +108,11 @@ _APP_OWNER_WRITE = (
 )
 _CA_READ = ("Policy.Read.All",)
 _CA_WRITE = ("Policy.ReadWrite.ConditionalAccess+Policy.Read.All",)
+_POLICY_LINK_WRITE = tuple(
+    f"{policy}+{app}"
+    for policy in ("Policy.Read.All", "Policy.ReadWrite.ApplicationConfiguration")
+    for app in ("Application.ReadWrite.OwnedBy", "Application.ReadWrite.All")
+)
 _AU_READ = (
     "AdministrativeUnit.Read.All",
     "AdministrativeUnit.ReadWrite.All",
@@ -185,6 +190,12 @@ RULES: tuple[Rule, ...] = (
     _r("GET", "groups/$count", "group-list.md", _GROUP_LIST),
     _r("GET", "groups/delta", "group-delta.md", _GROUP_READ),
     _r("GET", "groups/{id}", "group-get.md", _GROUP_LIST),
+    _r(
+        "GET",
+        "groups/{id}/grouplifecyclepolicies",
+        "group-list-grouplifecyclepolicies.md",
+        "Directory.Read.All Directory.ReadWrite.All",
+    ),
     _r("GET", "groups/{id}/members/**", "group-list-members.md", _MEMBER_READ),
     _r("GET", "groups/{id}/**", "group-list-owners.md", _OWNER_READ),
     _r(
@@ -245,6 +256,35 @@ RULES: tuple[Rule, ...] = (
         "applications/{id}/federatedidentitycredentials/{id}",
         "federatedidentitycredential-delete.md",
         _APP_WRITE,
+    ),
+    # Token and sign-in policies assigned on their holder (application-post-tokenlifetimepolicies.md,
+    # -delete-tokenlifetimepolicies.md, -post-tokenissuancepolicies.md, serviceprincipal-post-
+    # claimsmappingpolicies.md, -post-homerealmdiscoverypolicies.md and their delete pages: "Policy.Read.All
+    # and Application.ReadWrite.OwnedBy", ...); appmanagementpolicy-post-appliesto.md and
+    # -delete-appliesto.md: Application.Read.All and Policy.ReadWrite.ApplicationConfiguration.
+    *(
+        _r(method, f"{holder}/{{id}}/{nav}{tail}", page, _POLICY_LINK_WRITE)
+        for holder, nav, page in (
+            ("applications", "tokenlifetimepolicies", "application-post-tokenlifetimepolicies.md"),
+            ("applications", "tokenissuancepolicies", "application-post-tokenissuancepolicies.md"),
+            ("serviceprincipals", "claimsmappingpolicies", "serviceprincipal-post-claimsmappingpolicies.md"),
+            (
+                "serviceprincipals",
+                "homerealmdiscoverypolicies",
+                "serviceprincipal-post-homerealmdiscoverypolicies.md",
+            ),
+        )
+        for method, tail in (("POST", "/$ref"), ("DELETE", "/{id}/$ref"))
+    ),
+    *(
+        _r(
+            method,
+            f"{holder}/{{id}}/appmanagementpolicies{tail}",
+            "appmanagementpolicy-post-appliesto.md",
+            "Application.Read.All+Policy.ReadWrite.ApplicationConfiguration",
+        )
+        for holder in ("applications", "serviceprincipals")
+        for method, tail in (("POST", "/$ref"), ("DELETE", "/{id}/$ref"))
     ),
     _r("GET", "applications/**", "application-get.md", _APP_GET),
     _r("POST", "applications", "application-post-applications.md", (*_APP_WRITE, "AppRegistration.Create")),
@@ -594,6 +634,101 @@ RULES: tuple[Rule, ...] = (
         "policies/activitybasedtimeoutpolicies/**",
         "activitybasedtimeoutpolicy-post-activitybasedtimeoutpolicies.md",
         "Policy.ReadWrite.ApplicationConfiguration",
+    ),
+    # groupsettingtemplate-list.md; group-list-settings.md / groupsetting-get.md, group-post-settings.md,
+    # groupsetting-update.md, -delete.md (GroupSettings.* least privileged since 2024).
+    *(
+        _r(
+            "GET",
+            path,
+            "groupsettingtemplate-list.md",
+            "GroupSettings.Read.All GroupSettings.ReadWrite.All Directory.Read.All Directory.ReadWrite.All",
+        )
+        for path in ("groupsettingtemplates", "groupsettingtemplates/{id}")
+    ),
+    _r(
+        "GET",
+        "groupsettings/**",
+        "group-list-settings.md",
+        "GroupSettings.Read.All GroupSettings.ReadWrite.All Directory.Read.All Directory.ReadWrite.All "
+        "Group.Read.All Group.ReadWrite.All",
+    ),
+    _r(
+        "POST",
+        "groupsettings",
+        "group-post-settings.md",
+        "GroupSettings.ReadWrite.All Directory.ReadWrite.All",
+    ),
+    _r(
+        "*",
+        "groupsettings/{id}",
+        "groupsetting-update.md",
+        "GroupSettings.ReadWrite.All Directory.ReadWrite.All Policy.ReadWrite.Authorization",
+    ),
+    # grouplifecyclepolicy-list.md / -get.md; -post-grouplifecyclepolicies.md, -update.md, -delete.md,
+    # -addgroup.md, -removegroup.md.
+    _r(
+        "GET",
+        "grouplifecyclepolicies/**",
+        "grouplifecyclepolicy-list.md",
+        "Directory.Read.All Directory.ReadWrite.All",
+    ),
+    _r(
+        "*",
+        "grouplifecyclepolicies/**",
+        "grouplifecyclepolicy-post-grouplifecyclepolicies.md",
+        "Directory.ReadWrite.All",
+    ),
+    # tenantappmanagementpolicy-get.md: Policy.Read.All (or Policy.ReadWrite.ApplicationConfiguration);
+    # tenantappmanagementpolicy-update.md: Policy.ReadWrite.ApplicationConfiguration.
+    _r(
+        "GET",
+        "policies/defaultappmanagementpolicy",
+        "tenantappmanagementpolicy-get.md",
+        "Policy.Read.All Policy.ReadWrite.ApplicationConfiguration",
+    ),
+    _r(
+        "PATCH",
+        "policies/defaultappmanagementpolicy",
+        "tenantappmanagementpolicy-update.md",
+        "Policy.ReadWrite.ApplicationConfiguration",
+    ),
+    # Token and sign-in policies: tokenlifetimepolicy-list-appliesto.md (and the same page of each kind):
+    # "Policy.Read.All and Application.Read.All, Policy.ReadWrite.ApplicationConfiguration and
+    # Application.Read.All, Directory.Read.All"; appmanagementpolicy-list-appliesto.md; the list, get,
+    # create, update and delete pages of each: Policy.Read.All reads,
+    # Policy.ReadWrite.ApplicationConfiguration reads and writes.
+    *(
+        rule
+        for coll in (
+            "claimsmappingpolicies",
+            "tokenissuancepolicies",
+            "tokenlifetimepolicies",
+            "homerealmdiscoverypolicies",
+            "appmanagementpolicies",
+        )
+        for rule in (
+            _r(
+                "GET",
+                f"policies/{coll}/{{id}}/appliesto",
+                f"{coll[:-3]}y-list-appliesto.md",
+                "Policy.Read.All+Application.Read.All "
+                "Policy.ReadWrite.ApplicationConfiguration+Application.Read.All"
+                + ("" if coll == "appmanagementpolicies" else " Directory.Read.All"),
+            ),
+            _r(
+                "GET",
+                f"policies/{coll}/**",
+                f"{coll[:-3]}y-list.md",
+                "Policy.Read.All Policy.ReadWrite.ApplicationConfiguration",
+            ),
+            _r(
+                "*",
+                f"policies/{coll}/**",
+                f"{coll[:-3]}y-post-{coll}.md",
+                "Policy.ReadWrite.ApplicationConfiguration",
+            ),
+        )
     ),
     # permissiongrantpolicy-list.md / -get.md, -list-includes.md, -list-excludes.md; the writes:
     # permissiongrantpolicy-post-permissiongrantpolicies.md, -update.md, -delete.md, -post-includes.md ...

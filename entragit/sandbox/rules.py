@@ -676,9 +676,12 @@ class Rules:
             obj["condition"] = body["condition"]
         return obj, {}
 
-    def create_timeout_policy(self, td: TypeDef, body: dict[str, Any]) -> tuple[dict[str, Any], dict]:
-        """activitybasedtimeoutpolicy-post-activitybasedtimeoutpolicies.md; displayName and definition are
-        required (resources/activitybasedtimeoutpolicy.md), the definition's rules are the value rules'."""
+    def create_sts_policy(self, td: TypeDef, body: dict[str, Any]) -> tuple[dict[str, Any], dict]:
+        """An stsPolicy (activity-based timeout, claims mapping, token issuance, token lifetime, home realm
+        discovery: activitybasedtimeoutpolicy-post-activitybasedtimeoutpolicies.md,
+        claimsmappingpolicy-post-claimsmappingpolicies.md, tokenlifetimepolicy-post-tokenlifetimepolicies.md
+        ...); displayName and definition are required (each resource page), the definition's rules are the
+        value rules'."""
         self.check_known(td, body)
         self.reject_read_only(td, body)
         documented.check(td, body, creating=True)
@@ -689,6 +692,22 @@ class Rules:
             "description": body.get("description"),
             "displayName": body["displayName"],
             "isOrganizationDefault": bool(body.get("isOrganizationDefault", False)),
+        }
+        return obj, {}
+
+    def create_app_management_policy(self, td: TypeDef, body: dict[str, Any]) -> tuple[dict[str, Any], dict]:
+        """appmanagementpolicy-post.md: displayName, description, isEnabled and restrictions; the value
+        rules say which are required and what each holds."""
+        self.check_known(td, body)
+        self.reject_read_only(td, body)
+        documented.check(td, body, creating=True)
+        obj: dict[str, Any] = {
+            "id": new_guid(),
+            "deletedDateTime": None,
+            "description": body.get("description"),
+            "displayName": body["displayName"],
+            "isEnabled": bool(body.get("isEnabled", True)),
+            "restrictions": body.get("restrictions"),
         }
         return obj, {}
 

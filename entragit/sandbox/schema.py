@@ -363,6 +363,27 @@ _DIRECTORY_TARGETS = ("users", "groups", "servicePrincipals")
 
 TYPES: dict[str, TypeDef] = {}
 
+# Token and sign-in policies assigned to an application or service principal through a `$ref` on it
+# (application-post-tokenlifetimepolicies.md, -post-tokenissuancepolicies.md, serviceprincipal-post-
+# claimsmappingpolicies.md, -post-homerealmdiscoverypolicies.md, appmanagementpolicy-post-appliesto.md);
+# the policy's `appliesTo` lists them back (graph_api._derived_links). The navigations the CSDL has that no
+# page documents a write for (a service principal's tokenLifetimePolicies) are not emulated.
+APPLICATION_POLICY_LINKS = tuple(
+    Relationship(nav, (f"policies/{nav}",), delta=False)
+    for nav in ("tokenLifetimePolicies", "tokenIssuancePolicies", "appManagementPolicies")
+)
+SERVICE_PRINCIPAL_POLICY_LINKS = tuple(
+    Relationship(nav, (f"policies/{nav}",), delta=False)
+    for nav in ("claimsMappingPolicies", "homeRealmDiscoveryPolicies", "appManagementPolicies")
+)
+# "can assign only one tokenLifetimePolicy per application" (application-post-tokenlifetimepolicies.md);
+# "Only one policy object can be assigned to an application or service principal"
+# (appmanagementpolicy-post-appliesto.md).
+ONE_POLICY_PER_OWNER = frozenset(
+    {"applications#tokenLifetimePolicies", "applications#appManagementPolicies",
+     "servicePrincipals#appManagementPolicies"}
+)  # fmt: skip
+
 
 def _add(td: TypeDef) -> None:
     """What a create must send is the value rules' (shared with validate), where they have the type."""
@@ -517,7 +538,7 @@ _add(
         directory_object=True,
         soft_delete=True,
         delta=True,
-        relationships=(Relationship("owners", ("users", "servicePrincipals")),),
+        relationships=(Relationship("owners", ("users", "servicePrincipals")), *APPLICATION_POLICY_LINKS),
         indexed=("appId", "displayName"),
         prefixed=("displayName",),
         filterable=frozenset(
@@ -563,7 +584,10 @@ _add(
         directory_object=True,
         soft_delete=True,
         delta=True,
-        relationships=(Relationship("owners", ("users", "servicePrincipals")),),
+        relationships=(
+            Relationship("owners", ("users", "servicePrincipals")),
+            *SERVICE_PRINCIPAL_POLICY_LINKS,
+        ),
         indexed=("appId", "displayName"),
         prefixed=("displayName",),
         filterable=frozenset(
@@ -800,6 +824,92 @@ _add(
         audit_type="Policy",
     )
 )
+# resources/groupsettingtemplate.md, groupsetting.md, grouplifecyclepolicy.md (sandbox/group_policies.py).
+# Templates are Microsoft's, read-only; the expiration policy's groups are written through addGroup and
+# removeGroup only (no navigation property of the policy reads them).
+_add(
+    TypeDef(
+        key="groupSettingTemplates",
+        entity="groupSettingTemplate",
+        resource="GroupSettingTemplate",
+        context="groupSettingTemplates",
+        entity_context="groupSettingTemplates",
+        known=frozenset({"id", "deletedDateTime", "displayName", "description", "values"}),
+        lists=frozenset({"values"}),
+        read_only=_DIRECTORY_READ_ONLY,
+        creatable=False,
+        updatable=False,
+        deletable=False,
+    )
+)
+_add(
+    TypeDef(
+        key="groupSettings",
+        entity="groupSetting",
+        resource="GroupSetting",
+        context="groupSettings",
+        entity_context="groupSettings",
+        known=frozenset({"id", "displayName", "templateId", "values"}),
+        lists=frozenset({"values"}),
+        read_only=frozenset({"id", "displayName", "templateId"}),
+        audit_category="DirectoryManagement",
+        audit_noun="directory setting",
+        audit_type="Directory",
+    )
+)
+_add(
+    TypeDef(
+        key="groupLifecyclePolicies",
+        entity="groupLifecyclePolicy",
+        resource="GroupLifecyclePolicy",
+        context="groupLifecyclePolicies",
+        entity_context="groupLifecyclePolicies",
+        known=frozenset({"id", "alternateNotificationEmails", "groupLifetimeInDays", "managedGroupTypes"}),
+        relationships=(Relationship("groups", ("groups",), delta=False),),
+        audit_category="GroupManagement",
+        audit_noun="lifecycle policy",
+        audit_type="Policy",
+    )
+)
+# resources/claimsmappingpolicy.md, tokenissuancepolicy.md, tokenlifetimepolicy.md,
+# homerealmdiscoverypolicy.md (stsPolicy, like the activity-based timeout policy) and appmanagementpolicy.md
+# (a policyBase): directory objects (the CSDL's policyBase derives from directoryObject), deleted for good.
+TOKEN_POLICY_KEYS = (
+    "policies/claimsMappingPolicies",
+    "policies/tokenIssuancePolicies",
+    "policies/tokenLifetimePolicies",
+    "policies/homeRealmDiscoveryPolicies",
+)
+for _key, _entity, _noun in (
+    ("policies/claimsMappingPolicies", "claimsMappingPolicy", "claims mapping policy"),
+    ("policies/tokenIssuancePolicies", "tokenIssuancePolicy", "token issuance policy"),
+    ("policies/tokenLifetimePolicies", "tokenLifetimePolicy", "token lifetime policy"),
+    ("policies/homeRealmDiscoveryPolicies", "homeRealmDiscoveryPolicy", "home realm discovery policy"),
+    ("policies/appManagementPolicies", "appManagementPolicy", "app management policy"),
+):
+    _sts = _key in TOKEN_POLICY_KEYS
+    _add(
+        TypeDef(
+            key=_key,
+            entity=_entity,
+            resource=_entity[0].upper() + _entity[1:],
+            context=_key,
+            entity_context=_key,
+            known=frozenset(
+                {"id", "deletedDateTime", "description", "displayName"}
+                | ({"definition", "isOrganizationDefault"} if _sts else {"isEnabled", "restrictions"})
+            ),
+            lists=frozenset({"definition"} if _sts else ()),
+            # isEnabled is Nullable="false"; appmanagementpolicy-post.md makes it optional without naming its
+            # default: a policy created without it is on, as the page's examples are.
+            defaults=() if _sts else (("isEnabled", True),),
+            read_only=_DIRECTORY_READ_ONLY,
+            directory_object=True,
+            audit_category="Policy",
+            audit_noun=_noun,
+            audit_type="Policy",
+        )
+    )
 # resources/permissiongrantpolicy.md (a policyBase: a directory object); sandbox/consent_policies.py.
 _add(
     TypeDef(
@@ -1107,6 +1217,7 @@ SINGLETONS: dict[str, tuple[str, frozenset[str]]] = {
         "policies/adminConsentRequestPolicy/$entity",
         frozenset({"id", "version"}),
     ),
+    "policies/defaultAppManagementPolicy": ("policies/defaultAppManagementPolicy/$entity", frozenset({"id"})),
 }
 
 # The policy singletons whose writes follow one table: path → (method, resource name in Graph's messages,
@@ -1125,6 +1236,21 @@ SINGLETON_WRITES: dict[str, tuple[str, str, frozenset[str], frozenset[str]]] = {
         "PATCH",
         "AuthenticationFlowsPolicy",
         frozenset({"selfServiceSignUp"}),
+        frozenset(),
+    ),
+    # tenantappmanagementpolicy-update.md: PATCH of the five properties of its request body.
+    "policies/defaultAppManagementPolicy": (
+        "PATCH",
+        "TenantAppManagementPolicy",
+        frozenset(
+            {
+                "displayName",
+                "description",
+                "isEnabled",
+                "applicationRestrictions",
+                "servicePrincipalRestrictions",
+            }
+        ),
         frozenset(),
     ),
     # adminconsentrequestpolicy-update.md: PUT of the whole policy; "the properties that are required when

@@ -70,6 +70,14 @@ COLLECTIONS: tuple[str, ...] = (
     "oauth2PermissionGrants",
     "policies/activityBasedTimeoutPolicies",
     "policies/permissionGrantPolicies",
+    "groupSettingTemplates",  # always Microsoft's (baseline.complete): a completed seed names them
+    "groupSettings",
+    "groupLifecyclePolicies",
+    "policies/claimsMappingPolicies",
+    "policies/tokenIssuancePolicies",
+    "policies/tokenLifetimePolicies",
+    "policies/homeRealmDiscoveryPolicies",
+    "policies/appManagementPolicies",
     "organization",
     "subscribedSkus",
     "security/secureScores",
@@ -84,6 +92,7 @@ SINGLETONS: tuple[str, ...] = (
     "policies/identitySecurityDefaultsEnforcementPolicy",
     "policies/authenticationFlowsPolicy",
     "policies/adminConsentRequestPolicy",
+    "policies/defaultAppManagementPolicy",
 )
 
 # Soft-deletable types (docs/graph.md, Deleted items) as they appear in a deletedItems entry's @odata.type.

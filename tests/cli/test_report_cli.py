@@ -80,6 +80,15 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
             "reviewers": [{"query": f"/users/{b.ids['joining']}", "queryType": "MicrosoftGraph"}],
         }
         b.graph("PUT", "policies/adminConsentRequestPolicy", consent)
+        # ...and opens Microsoft 365 group creation to every user (groupsetting-update.md: the values whole).
+        rules = next(
+            x for x in b.graph("GET", "groupSettings")["value"] if x["displayName"] == "Group.Unified"
+        )
+        opened = [
+            {**v, "value": "true"} if v["name"] == "EnableGroupCreation" else v for v in rules["values"]
+        ]
+        b.graph("PATCH", f"groupSettings/{rules['id']}", {"values": opened})
+        b.ids["group_rules"] = rules["id"]
         for name, end in (("soon", "2026-11-13T12:00:00Z"), ("old", "2026-10-20T00:00:00Z")):
             body = {"passwordCredential": {"displayName": name, "endDateTime": end}}
             b.graph("POST", f"applications/{b.ids['app']}/addPassword", body)
@@ -179,6 +188,8 @@ def test_recent_changes_say_what_changed_with_attributes_and_who(built: Built, d
         "admin consent requests turned on",
         "admin consent reviewers changed (+1 −0)",
     ]
+    rules = by_path[f"groupSettings/{built.ids['group_rules']}.yaml"][0]
+    assert rules["security"] == ["Microsoft 365 group creation by all users turned on"]
     assert all(not c["security"] for c in data["changes"] if c["type"] not in SETTINGS)
 
     later = json.loads(run(built, "report", "--json", "--since", "2026-11-03").output)

@@ -20,7 +20,7 @@ import pytest
 import yaml
 from restore_env import Env, git, make_env
 
-from entragit import config, extension_discovery
+from entragit import config, live
 from entragit.backup import run_backup
 from entragit.catalog import by_name, object_path
 from entragit.config import Config
@@ -225,16 +225,16 @@ def test_beyond_discovery_each_run_reads_a_share_of_the_applications_and_a_new_d
     megan = env.graph("GET", f"users/{MEGAN}")
     env.graph("PATCH", f"users/{megan['id']}", {floor: 7})
     reads, landed = 0, None
-    for run in range(1, extension_discovery.SWEEP_RUNS + 2):
+    for run in range(1, live.SWEEP_RUNS + 2):
         before = stats(env)
         r = env.ok("backup")
-        reads += per_app_reads(before, stats(env)) if run <= extension_discovery.SWEEP_RUNS else 0
+        reads += per_app_reads(before, stats(env)) if run <= live.SWEEP_RUNS else 0
         if landed is None and floor in {
             d["name"] for d in file_of(env, "applications", owner["id"])["extensionProperties"]
         }:
             landed = run
     assert reads == len(apps)
-    assert landed is not None and landed <= extension_discovery.SWEEP_RUNS
+    assert landed is not None and landed <= live.SWEEP_RUNS
     assert file_of(env, "users", megan["id"])[floor] == 7
     assert "for one application in 10 this run" in r.output
 

@@ -68,11 +68,16 @@ class Permissions:
                     for method in path_set["methods"]:
                         key = (method.upper(), normalize(raw))
                         known = self.grants.setdefault(key, {}).get(name)
-                        # A permission can appear twice for a path (one pathSet marking it least): keep both.
+                        # A permission can appear twice for a path (one pathSet marking it least, or each
+                        # naming another partner: Policy.Read.All with Application.ReadWrite.All or .OwnedBy):
+                        # keep both.
+                        partners = (
+                            (*known.also_requires, *also) if known and known.also_requires and also else ()
+                        )
                         self.grants[key][name] = Grant(
                             name,
                             least or bool(known and known.least),
-                            also or (known.also_requires if known else ()),
+                            tuple(dict.fromkeys(partners)) or also or (known.also_requires if known else ()),
                         )
 
     def knows(self, path: str) -> bool:

@@ -12,6 +12,7 @@ it; `test_every_documented_exception_is_still_needed` fails once an exception no
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -24,6 +25,7 @@ from entragit.catalog import (
     EXTENSION_PERMISSIONS,
     REPORTS,
     ObjectType,
+    Relationship,
     parse_dotted,
     select_param,
 )
@@ -31,7 +33,7 @@ from entragit.permissions import permissions_by_type
 
 from . import csdl
 from . import permissions as perms_file
-from .data import PERMISSIONS_FILE, require
+from .data import CSDL_FILE, PERMISSIONS_FILE, require
 from .data import schema as load_schema
 
 ODATA_TYPE = "@odata.type"  # an OData annotation, not a property: kept for polymorphic types
@@ -64,6 +66,24 @@ _DELETED_ITEMS_WHY = (
 _DIRECTORY_BIN = [t for t in CATALOG if t.recycle_bin and t.recycle_bin.item == "directory/deletedItems/{id}"]
 
 DOCUMENTED: tuple[Documented, ...] = (
+    *(
+        Documented(
+            "permission-path",
+            "appManagementPolicies",
+            call,
+            "api-reference/v1.0/api/appmanagementpolicy-post-appliesto.md",
+            "the file lists the application's POST only; the page assigns a policy to an application or a "
+            "service principal (Example 2) with Application.Read.All and "
+            "Policy.ReadWrite.ApplicationConfiguration, and appmanagementpolicy-delete-appliesto.md "
+            "removes it with the same",
+            alias="applications/{id}/appManagementPolicies/$ref",
+        )
+        for call in (
+            "DELETE applications/{ref}/appManagementPolicies/{id}/$ref",
+            "POST servicePrincipals/{ref}/appManagementPolicies/$ref",
+            "DELETE servicePrincipals/{ref}/appManagementPolicies/{id}/$ref",
+        )
+    ),
     *(
         Documented(
             "navigation",
@@ -368,9 +388,22 @@ def test_relationships_are_navigation_properties(schema: csdl.Schema, t: ObjectT
     """Each relationship is a navigation property of the type, read and written on paths the schema has."""
     entity = _entity(schema, t)
     for rel in t.relationships:
+        if rel.inverse:
+            _check_inverse(schema, t, entity, rel)
+            continue
         prop = schema.properties(entity).get(rel.name)
         assert prop is not None and prop.navigation, f"{t.name}: {rel.name} is no navigation property"
-        for path in (rel.read, rel.add, rel.remove):
+        target = schema.resolve(rel.read)[-1]
+        assert target[0] == f"{prop.owner}/{rel.name}", f"{t.name}: {rel.read} leads to {target[0]}"
+        if rel.on_target:  # written on the holder, through its navigation to the policy's collection
+            for owner in rel.targets:
+                for path in rel.target_paths("{id}", "{ref}", owner):
+                    nav = schema.resolve(path)[-1][0]
+                    assert nav.rsplit("/", 1)[1] == t.path.rsplit("/", 1)[1], (
+                        f"{t.name}: {path} leads to {nav}"
+                    )
+            continue
+        for path in (rel.add, rel.remove):
             target = schema.resolve(path)[-1]
             assert target[0] == f"{prop.owner}/{rel.name}", f"{t.name}: {path} leads to {target[0]}"
         # (a contained item keeps its @odata.type, and the properties of its derived type)
@@ -378,6 +411,24 @@ def test_relationships_are_navigation_properties(schema: csdl.Schema, t: ObjectT
         fields = {f for kind in kinds for f in schema.properties(kind)} | {ODATA_TYPE}
         assert all(f in fields for f in rel.item_fields), f"{t.name}: {rel.item_fields} on {prop.type}"
         assert all(f in rel.item_fields for f in rel.key), f"{t.name}: {rel.name}'s key is not kept"
+
+
+def _check_inverse(schema: csdl.Schema, t: ObjectType, entity: str, rel: Relationship) -> None:
+    """A relationship read from the linked side (`Relationship.inverse`): its read is a navigation property of
+    the linked type whose items are of this type, and its add and remove are actions bound to this type that
+    take the linked id as `param` (the CSDL's addGroup and removeGroup of a groupLifecyclePolicy)."""
+    read = schema.resolve(rel.read)
+    assert read[-1][1] == entity and read[-1][2], f"{t.name}: {rel.read} lists {read[-1][1]}"
+    assert schema.resolve(rel.inverse.split("?")[0])[-1][1] == read[0][1], f"{t.name}: {rel.inverse}"
+    text = require(CSDL_FILE).read_text()
+    for path in (rel.add, rel.remove):
+        action = re.escape(path.rsplit("/", 1)[-1])
+        bound = re.search(
+            rf'<Action Name="{action}" IsBound="true">\s*<Parameter Name="bindingParameter" '
+            rf'Type="graph\.{entity.rsplit(".", 1)[-1]}"[^>]*/>\s*<Parameter Name="{rel.param}"',
+            text,
+        )
+        assert bound, f"{t.name}: {path} is no action bound to {entity} taking {rel.param}"
 
 
 # -- query options -------------------------------------------------------------------------------------------
@@ -446,7 +497,10 @@ def _calls(t: ObjectType) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]
         writes.append(("POST", t.recycle_bin.restore_path("{id}")))
     for rel in t.relationships:
         reads.append(("GET", rel.read))
-        writes += [(rel.add_method, rel.add), ("DELETE", rel.remove)]
+        # a link written on its target: one pair of paths per collection the target can be of
+        pairs = [rel.target_paths("{id}", "{ref}", o) for o in rel.targets] if rel.on_target else []
+        for add, remove in pairs or [(rel.add, rel.remove)]:
+            writes += [(rel.add_method, add), ("POST" if rel.param else "DELETE", remove)]
     if t.requests is not None:  # created, changed and ended through requests (catalog `Requests`)
         writes.append(("POST", t.requests.path))
     elif not t.singleton and not t.not_recreatable:

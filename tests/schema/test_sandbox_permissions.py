@@ -55,7 +55,53 @@ _NAMED_LOCATION_WRITE = (
     "named location needs the write permission"
 )
 
+_APPLIES_TO_PAIRS = (
+    "the file lists each permission alone; the page reads the policy's holders with \"Policy.Read.All and "
+    'Application.Read.All" (or Policy.ReadWrite.ApplicationConfiguration and Application.Read.All)'
+)
+_APP_MANAGEMENT_PAIR = (
+    "the file lists Application.Read.All and Policy.ReadWrite.ApplicationConfiguration each alone, for the "
+    "application's POST only; the page assigns and removes on applications and service principals with "
+    '"Application.Read.All and Policy.ReadWrite.ApplicationConfiguration"'
+)
 DOCUMENTED: tuple[Documented, ...] = (
+    *(
+        Documented(
+            "refuses",
+            "GET",
+            f"policies/{kind}Policies/{{id}}/appliesTo",
+            permission,
+            f"{kind.lower()}policy-list-appliesto.md",
+            _APPLIES_TO_PAIRS,
+        )
+        for kind in ("claimsMapping", "tokenIssuance", "tokenLifetime", "homeRealmDiscovery", "appManagement")
+        for permission in (
+            "Application.Read.All",
+            "Policy.Read.All",
+            "Policy.ReadWrite.ApplicationConfiguration",
+        )
+    ),
+    *(
+        Documented(
+            "refuses",
+            "POST",
+            "applications/{ref}/appManagementPolicies/$ref",
+            permission,
+            "appmanagementpolicy-post-appliesto.md",
+            _APP_MANAGEMENT_PAIR,
+        )
+        for permission in ("Application.Read.All", "Policy.ReadWrite.ApplicationConfiguration")
+    ),
+    *(
+        Documented(
+            "unlisted", method, path, "", "appmanagementpolicy-post-appliesto.md", _APP_MANAGEMENT_PAIR
+        )
+        for method, path in (
+            ("DELETE", "applications/{ref}/appManagementPolicies/{id}/$ref"),
+            ("POST", "servicePrincipals/{ref}/appManagementPolicies/$ref"),
+            ("DELETE", "servicePrincipals/{ref}/appManagementPolicies/{id}/$ref"),
+        )
+    ),
     Documented(
         "unlisted",
         "POST",
