@@ -1351,6 +1351,18 @@ RESOURCES: Mapping[str, Resource] = {
             "displayName isViewingBeforeAcceptanceRequired files",
         ),
         _resource(
+            "policies/featureRolloutPolicies",
+            "resources/featurerolloutpolicy.md api/featurerolloutpolicies-post.md",
+            """
+            description string
+            displayName string
+            feature string enum=stagedFeatureName : passthroughAuthentication seamlessSso passwordHashSync emailAsAlternateId certificateBasedAuthentication multiFactorAuthentication
+            isAppliedToOrganization boolean
+            isEnabled boolean
+            """,
+            "displayName feature isEnabled",
+        ),
+        _resource(
             "deviceManagement/deviceCompliancePolicies",
             "resources/intune-deviceconfig-devicecompliancepolicy.md "
             "resources/intune-deviceconfig-devicecompliancescheduledactionforrule.md "

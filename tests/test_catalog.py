@@ -35,6 +35,7 @@ REQUIRED_TYPES = {
     "adminConsentRequestPolicy",
     "activityBasedTimeoutPolicies",
     "permissionGrantPolicies",
+    "featureRolloutPolicies",
     "groupSettings",
     "groupLifecyclePolicies",
     "claimsMappingPolicies",

@@ -23,8 +23,11 @@ def test_backup_permissions_are_read_only_and_cover_every_type() -> None:
         # a type Graph admits for signed-in users only has delegated permissions, listed apart
         listed = delegated_permissions() if t.delegated_only else perms
         assert set(t.permissions_backup) <= set(listed)
-    assert delegated_permissions() == ["Agreement.Read.All"]
-    assert delegated_permissions(restore=True) == ["Agreement.ReadWrite.All"]
+    assert delegated_permissions() == ["Agreement.Read.All", "Policy.Read.HybridAuthentication"]
+    assert delegated_permissions(restore=True) == [
+        "Agreement.ReadWrite.All",
+        "Policy.ReadWrite.HybridAuthentication",
+    ]
     for expected in (
         "User.Read.All",
         "Group.Read.All",

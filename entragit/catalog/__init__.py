@@ -17,7 +17,7 @@ is said as data too: objects it leaves out (`exclude_when`), properties written 
 - `security_attributes`: custom security attribute sets and definitions, and the opt-in to their values;
 - `tenant`: the tenant's singletons (authentication methods and authorization policies, organization);
 - `tenant_policies`: the tenant-wide policy singletons (security defaults, authentication flows, admin
-  consent requests), activity-based timeout and custom permission grant policies;
+  consent requests), activity-based timeout, custom permission grant and feature rollout policies;
 - `group_policies`: the tenant's group and password settings (from setting templates) and the Microsoft 365
   group expiration policy;
 - `token_policies`: claims mapping, token issuance, token lifetime, home realm discovery and app management
@@ -145,6 +145,7 @@ CATALOG: tuple[ObjectType, ...] = (
     tenant_policies.ADMIN_CONSENT_REQUEST,
     tenant_policies.ACTIVITY_BASED_TIMEOUT,
     tenant_policies.PERMISSION_GRANT_POLICIES,
+    tenant_policies.FEATURE_ROLLOUT_POLICIES,
     group_policies.GROUP_SETTINGS,
     group_policies.GROUP_LIFECYCLE_POLICIES,
     token_policies.CLAIMS_MAPPING,

@@ -1,13 +1,14 @@
 """Catalog entries of the tenant-wide policies under `policies/` that an attacker with a privileged account
 changes to weaken the tenant: security defaults, self-service sign-up, the admin consent workflow (singletons,
-which always exist: a restore writes the backed-up values back) and the activity-based timeout policies.
+which always exist: a restore writes the backed-up values back), the activity-based timeout policies, the
+custom permission grant policies and the feature rollout policies (cloud sign-in staged to pilot groups).
 
 `externalIdentitiesPolicy` is beta only (not in the v1.0 schema) and is not kept.
 """
 
 from __future__ import annotations
 
-from entragit.catalog.model import _POLICY_READ, ObjectType, Reference, _names
+from entragit.catalog.model import _POLICY_READ, ObjectType, Reference, Relationship, _names
 
 SECURITY_DEFAULTS: ObjectType = ObjectType(
     name="identitySecurityDefaultsEnforcementPolicy",
@@ -118,4 +119,48 @@ PERMISSION_GRANT_POLICIES: ObjectType = ObjectType(
     permissions_backup=("Policy.Read.PermissionGrant",),
     permissions_restore=("Policy.ReadWrite.PermissionGrant",),
     notes="Custom policies only; condition sets are added and removed one by one.",
+)
+
+# resources/featurerolloutpolicy.md: a cloud sign-in feature (password hash sync, pass-through
+# authentication, seamless SSO, certificate-based or multifactor authentication...) staged to pilot groups
+# (`appliesTo`: groups only, at most 10 per feature) or to the whole organization. Deleted for good.
+# Every call is delegated only (each page's Application row: "Not supported."; Microsoft's permissions file
+# marks Policy.Read.HybridAuthentication least privileged to list them, Policy.ReadWrite.HybridAuthentication
+# to write them), like terms of use agreements (catalog/terms_of_use.py): an app-only run leaves the files
+# alone and says why. The list "Supports $expand" (featurerolloutpolicies-list.md;
+# featurerolloutpolicy-get.md, Example 2: `$expand=appliesTo`); a group is added by `POST .../appliesTo/$ref`
+# (featurerolloutpolicy-post-appliesto.md) and removed by `DELETE .../appliesTo/{id}/$ref`
+# (featurerolloutpolicy-delete-appliesto.md), after the policy and the group exist (the links phase), with
+# ids rewritten through the id map like every link.
+_ROLLOUT = "policies/featureRolloutPolicies"
+FEATURE_ROLLOUT_POLICIES: ObjectType = ObjectType(
+    name="featureRolloutPolicies",
+    path=_ROLLOUT,
+    select=_names("id displayName description feature isEnabled isAppliedToOrganization"),
+    read_only=("id",),
+    # featurerolloutpolicy-update.md lists description, displayName, isAppliedToOrganization and isEnabled:
+    # the feature is chosen by the create.
+    create_only=("feature",),
+    relationships=(
+        Relationship(
+            name="appliesTo",
+            read=f"{_ROLLOUT}/{{id}}/appliesTo",
+            add=f"{_ROLLOUT}/{{id}}/appliesTo/$ref",
+            remove=f"{_ROLLOUT}/{{id}}/appliesTo/{{ref}}/$ref",
+            targets=("groups",),
+            expand="appliesTo",
+        ),
+    ),
+    # Before the links phase (RANK_LINKS), which adds the groups once the policy exists.
+    rank=61,
+    delegated_only=(
+        "Graph has no application permission for feature rollout policies (Policy.Read.HybridAuthentication "
+        "and Policy.ReadWrite.HybridAuthentication are delegated only): sign in as a user with --auth "
+        "device-code (a Hybrid Identity Administrator)"
+    ),
+    permissions_backup=("Policy.Read.HybridAuthentication",),
+    permissions_restore=("Policy.ReadWrite.HybridAuthentication",),
+    security="which users sign in through a cloud authentication feature still being staged",
+    notes="Recreated from its file when deleted, with its groups added again (recreated groups by their new "
+    "ids).",
 )

@@ -1705,6 +1705,7 @@ def complete(seed: Obj, now: datetime | None = None) -> Obj:
         "auditLogs/directoryAudits",
         "deviceManagement/deviceCompliancePolicies",
         "identityGovernance/termsOfUse/agreements",
+        "policies/featureRolloutPolicies",
         "deletedItems",
     ):
         out.setdefault(key, [])

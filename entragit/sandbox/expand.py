@@ -46,6 +46,8 @@ EXPANDABLE: dict[str, dict[str, str]] = {
     "directory/administrativeUnits": {"members": "members"},
     # resources/customsecurityattributedefinition.md: allowedValues "must be specified in an $expand query"
     "directory/customSecurityAttributeDefinitions": {"allowedvalues": "allowedValues"},
+    # featurerolloutpolicies-list.md ($expand), featurerolloutpolicy-get.md (Example 2: $expand=appliesTo)
+    "policies/featureRolloutPolicies": {"appliesto": "appliesTo"},
     "roleManagement/directory/roleAssignments": {
         "principal": "principal",
         "roledefinition": "roleDefinition",

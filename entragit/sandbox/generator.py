@@ -1905,6 +1905,7 @@ class TenantGenerator:
             "policies/crossTenantAccessPolicy/partners": partners,
             "domains": domains.demo_domains(self.domain) if self.groups else [],
             "identityGovernance/termsOfUse/agreements": self._agreements(),
+            "policies/featureRolloutPolicies": self._feature_rollouts(),
             **token,
         }
 
@@ -1937,6 +1938,25 @@ class TenantGenerator:
                     pdf("en", "guest-terms.pdf", "Contoso terms of use for guests", True),
                     pdf("fr-FR", "conditions-invites.pdf", "Conditions d'utilisation Contoso", False),
                 ],
+            }
+        ]
+
+    def _feature_rollouts(self) -> list[Obj]:
+        """A staged rollout of password hash sync to one pilot security group
+        (resources/featurerolloutpolicy.md: groups only, not dynamic ones)."""
+        live = [g for g in self.groups if not g.get("deletedDateTime")]
+        pilot = next((g for g in live if not g["groupTypes"] and not g.get("isAssignableToRole")), None)
+        if pilot is None:
+            return []
+        return [
+            {
+                "id": baseline.stable_id(self.tenant_id, "featureRollout:passwordHashSync"),
+                "displayName": "Password hash sync pilot",
+                "description": "Cloud sign-in with password hash sync for the pilot group first",
+                "feature": "passwordHashSync",
+                "isEnabled": True,
+                "isAppliedToOrganization": False,
+                "appliesTo": [pilot["id"]],
             }
         ]
 

@@ -29,6 +29,7 @@ from entragit.sandbox import (
     cross_tenant,
     documented,
     extensions,
+    feature_rollout,
     group_policies,
     intune,
     invitations,
@@ -970,6 +971,8 @@ class GraphApi:
                 not_allowed()
             target = self._ref_target(ctx.req.body)
             self._add_links(ctx, td, container, rel, targets, [target])
+            if td.key == feature_rollout.KEY:
+                return feature_rollout.added(target)
             return Response(204)
         if len(rest) == 2 and rest[1] == "$ref":
             if method != "DELETE":
@@ -1040,6 +1043,8 @@ class GraphApi:
                 bad(f"A {TYPES[td.key].resource} can be assigned only one policy of type '{rel_name}'.")
             if target == container["id"]:
                 bad(f"An object cannot be added to its own '{rel_name}'.")
+            if td.key == feature_rollout.KEY:
+                feature_rollout.check_link(found[1], len(existing) + len(seen))
             nested = td.key == "groups" and rel_name == "members" and found[0] == "groups"
             if nested and container.get("isAssignableToRole"):
                 bad("Nesting groups is not supported for groups that can be assigned to a role.")
@@ -1232,6 +1237,7 @@ class GraphApi:
             consent_policies.KEY: lambda _td, b: consent_policies.create(self, b),
             group_policies.SETTINGS: lambda _td, b: group_policies.create_setting(self, b),
             group_policies.LIFECYCLE: lambda _td, b: group_policies.create_lifecycle_policy(self, b),
+            feature_rollout.KEY: lambda _td, b: feature_rollout.create(self, b),
             csa.SETS: partial(csa.create_set, self.tenant),
             csa.DEFINITIONS: partial(csa.create_definition, self.tenant),
         }

@@ -867,6 +867,29 @@ DELEGATED_ONLY: tuple[Rule, ...] = (
         "termsofusecontainer-post-agreements.md",
         "Agreement.ReadWrite.All",
     ),
+    # featurerolloutpolicies-list.md: Microsoft's permissions file marks Policy.Read.HybridAuthentication
+    # least privileged for the list; featurerolloutpolicy-get.md (learn.microsoft.com) and the file give
+    # one policy Policy.ReadWrite.HybridAuthentication (least) and Directory.ReadWrite.All, no read-only one
+    _r(
+        "GET",
+        "policies/featurerolloutpolicies",
+        "featurerolloutpolicies-list.md",
+        "Policy.Read.HybridAuthentication Policy.ReadWrite.HybridAuthentication Directory.ReadWrite.All",
+    ),
+    # featurerolloutpolicy-get.md, featurerolloutpolicies-post.md, featurerolloutpolicy-update.md,
+    # -delete.md, -post-appliesto.md, -delete-appliesto.md
+    _r(
+        "GET",
+        "policies/featurerolloutpolicies/**",
+        "featurerolloutpolicy-get.md",
+        "Policy.ReadWrite.HybridAuthentication Directory.ReadWrite.All",
+    ),
+    _r(
+        "*",
+        "policies/featurerolloutpolicies/**",
+        "featurerolloutpolicies-post.md",
+        "Policy.ReadWrite.HybridAuthentication Directory.ReadWrite.All",
+    ),
 )
 
 ALL_PERMISSIONS: tuple[str, ...] = tuple(

@@ -1184,6 +1184,28 @@ _add(
     )
 )  # served by sandbox/agreements.py
 
+# resources/featurerolloutpolicy.md: staged rollout of a sign-in feature to groups (`appliesTo`, groups only,
+# at most 10: sandbox/feature_rollout.py); an entity, not a directory object, deleted for good.
+# featurerolloutpolicy-update.md names the properties a PATCH may change: the feature is not one of them.
+_add(
+    TypeDef(
+        key="policies/featureRolloutPolicies",
+        entity="featureRolloutPolicy",
+        resource="FeatureRolloutPolicy",
+        context="policies/featureRolloutPolicies",
+        entity_context="policies/featureRolloutPolicies",
+        known=frozenset(
+            {"id", "displayName", "description", "feature", "isEnabled", "isAppliedToOrganization"}
+        ),
+        defaults=(("isAppliedToOrganization", False),),
+        create_only=frozenset({"feature"}),
+        relationships=(Relationship("appliesTo", ("groups",), delta=False),),
+        audit_category="Policy",
+        audit_noun="feature rollout policy",
+        audit_type="Policy",
+    )
+)
+
 # organization: the few properties an admin may PATCH (resources/organization.md); the rest is read-only.
 ORGANIZATION_WRITABLE = frozenset(
     {

@@ -84,6 +84,7 @@ COLLECTIONS: tuple[str, ...] = (
     "auditLogs/directoryAudits",
     "deviceManagement/deviceCompliancePolicies",
     "identityGovernance/termsOfUse/agreements",
+    "policies/featureRolloutPolicies",
     "deletedItems",
 )
 SINGLETONS: tuple[str, ...] = (

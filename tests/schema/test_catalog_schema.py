@@ -181,6 +181,20 @@ DOCUMENTED: tuple[Documented, ...] = (
         for t in _DIRECTORY_BIN
         if t.name != "users"
     ),
+    *(
+        Documented(
+            "permission-path",
+            "featureRolloutPolicies",
+            f"GET policies/featureRolloutPolicies/{{id}}{rest}",
+            "api-reference/v1.0/api/featurerolloutpolicy-get.md",
+            "a backup lists the policies with their groups ($expand=appliesTo, with "
+            "Policy.Read.HybridAuthentication, the file's least privileged for the list) and reads none on "
+            "its own; one policy (and its "
+            "appliesTo, which the file has no GET row for) is read by plan and restore only, signed in with "
+            "Policy.ReadWrite.HybridAuthentication, the page's and the file's least privileged for it",
+        )
+        for rest in ("", "/appliesTo")
+    ),
     Documented(
         "permission-path",
         "roleManagementPolicies",
