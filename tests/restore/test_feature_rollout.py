@@ -168,3 +168,12 @@ def test_an_app_sign_in_leaves_the_policies_alone_and_says_why(env: Env) -> None
     r = env.run("plan", NAME)
     assert r.exit_code == 2 and "--auth device-code" in r.output
     assert "featureRolloutPolicies not compared" in env.run("plan").output
+
+
+def test_a_changed_feature_is_refused_not_written(env: Env) -> None:
+    """featurerolloutpolicy-update.md does not list `feature`: an existing policy keeps the feature it was
+    created with, so a restore refuses the difference rather than send a PATCH Graph would refuse."""
+    p = policy(env)
+    env.box.tenant.coll(PATH).objs[p["id"]]["feature"] = "seamlessSso"  # (no documented call changes it)
+    (refusal,) = env.plan("--at", env.baseline, NAME)["actions"]
+    assert refusal["action"] == "refuse" and "feature" in refusal["reason"], refusal
