@@ -10,6 +10,7 @@ group deleted for good comes back under a new id and into the rollout under it (
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -177,3 +178,16 @@ def test_a_changed_feature_is_refused_not_written(env: Env) -> None:
     env.box.tenant.coll(PATH).objs[p["id"]]["feature"] = "seamlessSso"  # (no documented call changes it)
     (refusal,) = env.plan("--at", env.baseline, NAME)["actions"]
     assert refusal["action"] == "refuse" and "feature" in refusal["reason"], refusal
+
+
+def test_report_calls_out_a_rollout_turned_to_the_whole_organization(env: Env) -> None:
+    """A feature rollout decides how users sign in (catalog `security`): the report lists its change setting
+    by setting among the security relevant ones."""
+    p = policy(env)
+    env.graph("PATCH", f"{PATH}/{p['id']}", {"isAppliedToOrganization": True})
+    env.ok("backup")
+    out = env.ok("report", "--json").output
+    data = json.loads(out[out.index("{") :])  # (stderr's device-code prompt comes first)
+    flagged = [c for c in data["changes"] if c["security"]]
+    assert [(c["type"], c["kind"]) for c in flagged] == [("featureRolloutPolicies", "changed")]
+    assert any(s.startswith("isAppliedToOrganization") for s in flagged[0]["security"]), flagged
