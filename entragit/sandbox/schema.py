@@ -1194,6 +1194,14 @@ _add(
         resource="FeatureRolloutPolicy",
         context="policies/featureRolloutPolicies",
         entity_context="policies/featureRolloutPolicies",
+        default_select=(
+            "id",
+            "displayName",
+            "description",
+            "feature",
+            "isEnabled",
+            "isAppliedToOrganization",
+        ),
         known=frozenset(
             {"id", "displayName", "description", "feature", "isEnabled", "isAppliedToOrganization"}
         ),

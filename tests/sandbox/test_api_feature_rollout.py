@@ -25,7 +25,7 @@ from msal_session import session_for, user_session_for
 from entragit.sandbox import seed as seed_mod
 from entragit.sandbox.server import Sandbox
 
-from .api_helpers import Graph, assert_error
+from .api_helpers import Graph, assert_error, security_group
 
 PATH = "policies/featureRolloutPolicies"
 
@@ -160,3 +160,23 @@ def test_applies_to_takes_groups_only_at_most_ten_and_no_dynamic_ones(box: Sandb
         assert user.post(link, ref(box, g["id"])).status_code == 201
     refused(user.post(link, ref(box, static[10]["id"])))
     assert len(user.get(f"{PATH}/{policy['id']}/appliesTo").json()["value"]) == 10
+
+
+def test_a_seed_file_gives_policies_with_their_groups(sandbox_factory: Callable[..., Sandbox]) -> None:
+    """A hand-written seed names a policy's groups by id in `appliesTo`, as the expanded read shows them."""
+    pilot = security_group(1)
+    box = sandbox_factory(
+        seed={
+            "groups": [pilot],
+            PATH: [
+                {
+                    "displayName": "MFA pilot",
+                    "feature": "multiFactorAuthentication",
+                    "isEnabled": True,
+                    "appliesTo": [pilot["id"]],
+                }
+            ],
+        }
+    )
+    (got,) = Graph(box, user_session_for(box)).get(PATH, {"$expand": "appliesTo"}).json()["value"]
+    assert [g["id"] for g in got["appliesTo"]] == [pilot["id"]] and got["isAppliedToOrganization"] is False
