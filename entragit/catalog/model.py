@@ -69,6 +69,10 @@ class Relationship:
     catalog/token_policies.py). `add` and `remove` then name the linked object's collection `{owner}`, one of
     `targets`; each holder takes one policy of a kind at most, so a restore removes links before it adds.
 
+    `removals_first`: Graph keeps at most a few links of the kind (a feature rollout policy's groups: 10),
+    so a restore removes links before it adds, as for `on_target` links; other links are added first (a
+    group keeps an owner while its owners are swapped).
+
     `expand`: the `$expand` value that returns this relationship inside the type's listing, where the
     type's resource page says it "Supports `$expand`" (with `($select=id)` where the page documents
     `$select` nested in `$expand`); empty when it cannot be expanded. Graph returns at most 20 related
@@ -96,6 +100,7 @@ class Relationship:
     inverse: str = ""
     param: str = ""
     on_target: bool = False
+    removals_first: bool = False
 
     @property
     def rank(self) -> int:

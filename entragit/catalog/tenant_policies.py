@@ -149,6 +149,8 @@ FEATURE_ROLLOUT_POLICIES: ObjectType = ObjectType(
             remove=f"{_ROLLOUT}/{{id}}/appliesTo/{{ref}}/$ref",
             targets=("groups",),
             expand="appliesTo",
+            # "Each feature supports a maximum of 10 groups" (resources/featurerolloutpolicy.md)
+            removals_first=True,
         ),
     ),
     # Before the links phase (RANK_LINKS), which adds the groups once the policy exists.

@@ -69,7 +69,8 @@ def order(actions: Sequence[Action]) -> list[Action]:
     """Objects by catalog rank (undelete before update), then links added, then links removed (a group
     keeps an owner while its owners are swapped), then deletions in reverse rank (a policy before the named
     location it names). Contained items are the exception: those removed go before those added
-    (`plan._contained_actions`), as are links written on their target (one policy of a kind per holder)."""
+    (`plan._contained_actions`), as are links written on their target (one policy of a kind per holder) and
+    links Graph keeps few of (catalog `removals_first`)."""
 
     def key(a: Action) -> tuple[int, int, int, str]:
         if a.late:  # directory extension values, once their definitions are back (catalog ranks)
@@ -78,8 +79,9 @@ def order(actions: Sequence[Action]) -> list[Action]:
             return (0, a.type.rank, OBJECT_ACTIONS.index(a.action), a.path)
         if a.action == DELETE:
             return (3, -a.type.rank, 0, a.path)
-        rel_rank = a.relationship.rank if a.relationship else 0
-        if _contained(a) or (a.relationship is not None and a.relationship.on_target):
+        rel = a.relationship
+        rel_rank = rel.rank if rel else 0
+        if _contained(a) or (rel is not None and (rel.on_target or rel.removals_first)):
             return (1, rel_rank * 1000 + a.type.rank, -1 if a.action == UNLINK else 0, a.path)
         return (1 if a.action == LINK else 2, rel_rank * 1000 + a.type.rank, 0, a.path)
 

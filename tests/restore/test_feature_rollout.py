@@ -191,3 +191,33 @@ def test_report_calls_out_a_rollout_turned_to_the_whole_organization(env: Env) -
     flagged = [c for c in data["changes"] if c["security"]]
     assert [(c["type"], c["kind"]) for c in flagged] == [("featureRolloutPolicies", "changed")]
     assert any(s.startswith("isAppliedToOrganization") for s in flagged[0]["security"]), flagged
+
+
+def test_a_full_rollout_gets_a_group_swapped_back_removing_first(env: Env) -> None:
+    """A policy at its 10 groups (resources/featurerolloutpolicy.md: "Each feature supports a maximum of 10
+    groups") whose group was swapped for another: the restore removes the newcomer before it adds the one
+    the backup has (an add first would be Graph's 400)."""
+    p = policy(env)
+    taken = stored(env, p["id"])["appliesTo"]
+    for n in range(10):
+        made = {"displayName": f"Pilot {n}", "mailEnabled": False, "mailNickname": f"pilot{n}"}
+        env.graph("POST", "groups", {**made, "securityEnabled": True})
+    groups = env.graph("GET", "groups", **{"$top": "999"})["value"]
+    static = [
+        g["id"] for g in groups if g["groupTypes"] == [] and g["securityEnabled"] and g["id"] not in taken
+    ]
+
+    def ref(gid: str) -> dict[str, str]:
+        return {"@odata.id": f"{env.box.graph_url}/v1.0/directoryObjects/{gid}"}
+
+    for gid in static[:9]:
+        env.graph("POST", f"{PATH}/{p['id']}/appliesTo/$ref", ref(gid))
+    env.ok("backup")
+    full = stored(env, p["id"])["appliesTo"]
+    assert len(full) == 10
+    at = git(env, "rev-parse", "HEAD").strip()
+    env.graph("DELETE", f"{PATH}/{p['id']}/appliesTo/{static[0]}/$ref")
+    env.graph("POST", f"{PATH}/{p['id']}/appliesTo/$ref", ref(static[9]))
+    env.restore("--at", at, NAME)
+    assert applied(env, p["id"]) == full
+    env.assert_empty(NAME)
