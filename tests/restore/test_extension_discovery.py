@@ -145,20 +145,7 @@ def test_an_empty_answer_beyond_1000_service_principals_is_not_taken_for_no_exte
     """directoryobject-getavailableextensionproperties.md, Important: beyond 1,000 service principals the
     call returns an empty response. Taken at its word, the next backup would drop every value line."""
     values_before = git(env, "grep", "-c", "^extension_", "HEAD", "--", "users", "groups")
-    sps = env.box.tenant.coll("servicePrincipals")
-    template = next(iter(sps.objs.values()))
-    with env.box.tenant.lock:
-        sps.load(
-            [
-                {
-                    **template,
-                    "id": str(uuid.UUID(int=i)),
-                    "appId": str(uuid.UUID(int=10**6 + i)),
-                    "appRoles": [],
-                }
-                for i in range(1, 1001 - len(sps.objs) + 1)
-            ]
-        )
+    _beyond_discovery(env)
     assert env.graph("POST", "directoryObjects/getAvailableExtensionProperties", {})["value"] == []
     r = env.ok("backup", "--type", "users", "--type", "groups")
     assert "answered nothing in a tenant of 1,001 service principals" in r.output
