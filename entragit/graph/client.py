@@ -580,8 +580,7 @@ class GraphClient:
                 "Accept": "application/json",
                 "client-request-id": request_id,
             }
-            if headers:
-                hdrs.update(headers)
+            hdrs.update(with_enum_members(headers))
             self._count("requests")
             try:
                 resp = self._session.request(method, url, json=json, headers=hdrs, timeout=self.timeout)
@@ -1096,9 +1095,8 @@ class GraphClient:
         """One $batch POST of a GET per pending path (keyed by request id); the inner responses by id."""
         requests_body = []
         for rid, path in pending.items():
-            inner: dict[str, Any] = {"id": rid, "method": "GET", "url": _with_query("/" + path, query)}
-            if headers:
-                inner["headers"] = dict(headers)
+            url = _with_query("/" + path, query)
+            inner = {"id": rid, "method": "GET", "url": url, "headers": with_enum_members(headers)}
             requests_body.append(inner)
         self._count("batched", len(requests_body))
         http = self.send("POST", "$batch", json={"requests": requests_body}, idempotent=True)
@@ -1121,10 +1119,27 @@ class GraphClient:
 def _inner_write(rid: str, w: Write) -> dict[str, Any]:
     """One request of a write $batch; a body needs its Content-Type (json-batching.md)."""
     inner: dict[str, Any] = {"id": rid, "method": w.method, "url": "/" + w.path.lstrip("/")}
-    if w.body is not None:
+    if w.body is None:
+        inner["headers"] = with_enum_members(None)
+    else:
         inner["body"] = w.body
-        inner["headers"] = {"Content-Type": "application/json"}
+        inner["headers"] = with_enum_members({"Content-Type": "application/json"})
     return inner
+
+
+ENUM_MEMBERS = "include-unknown-enum-members"
+
+
+def with_enum_members(headers: Mapping[str, str] | None) -> dict[str, str]:
+    """The headers with `Prefer: include-unknown-enum-members` added to any preference they state (RFC 7240:
+    one comma-separated list). Without it Graph answers a member after an evolvable enumeration's
+    `unknownFutureValue` (a CA policy's `linux`) with the sentinel, which a backup could not restore
+    (best-practices-concept.md, Evolvable enums); an inner $batch request carries its own headers
+    (json-batching.md), so each needs it too."""
+    out = {k: v for k, v in (headers or {}).items() if k.lower() != "prefer"}
+    stated = [v for k, v in (headers or {}).items() if k.lower() == "prefer"]
+    out["Prefer"] = ", ".join([ENUM_MEMBERS, *stated])
+    return out
 
 
 def _ci(headers: Mapping[str, Any]) -> requests.structures.CaseInsensitiveDict[str]:

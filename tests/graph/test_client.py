@@ -494,3 +494,35 @@ def test_write_many_batches_writes_resends_only_throttled_ones_and_reports_each(
     assert client.stats["throttled"] == 2
     assert client.stats["batched"] == len(writes) + 2  # each once, the throttled one twice more
     assert client.stats["requests"] == -(-len(writes) // 20) + 2
+
+
+def test_every_request_asks_for_evolvable_enum_members() -> None:
+    """best-practices-concept.md (Evolvable enums): without `Prefer: include-unknown-enum-members` Graph
+    answers a member after `unknownFutureValue` (a CA policy's `linux`) with the sentinel, and a backup would
+    keep the sentinel. json-batching.md: an inner request carries its own headers, so each asks too; a
+    caller's own preference (RFC 7240: comma-separated) is kept beside it."""
+
+    def handler(seen: Seen) -> tuple[int, dict[str, str], Any]:
+        if seen.path.endswith("$batch"):
+            answers = [{"id": r["id"], "status": 204} for r in seen.body["requests"]]
+            for a, r in zip(answers, seen.body["requests"], strict=True):
+                if r["method"] == "GET":
+                    a.update(status=200, body={"value": []})
+            return 200, {}, {"responses": answers}
+        return 200, {}, {"value": []}
+
+    with serve(handler) as stub:
+        client = GraphClient(stub.url, lambda: "tok", env={}, backoff_base=0.01)
+        list(client.list("identity/conditionalAccess/policies"))
+        client.get("groups/delta", headers={"Prefer": "return=minimal"})
+        client.list_many(["groups/a/members", "groups/b/members"])
+        ca = "identity/conditionalAccess/policies"
+        client.write_many([Write("PATCH", f"{ca}/p", {"state": "enabled"}), Write("DELETE", f"{ca}/q")])
+    plain, minimal, batch, writes = stub.seen
+    assert plain.headers["Prefer"] == "include-unknown-enum-members"
+    prefs = {p.strip() for p in minimal.headers["Prefer"].split(",")}
+    assert prefs == {"include-unknown-enum-members", "return=minimal"}
+    for envelope in (batch, writes):
+        assert envelope.headers["Prefer"] == "include-unknown-enum-members"
+        for inner in envelope.body["requests"]:
+            assert inner["headers"]["Prefer"] == "include-unknown-enum-members"
