@@ -11,7 +11,7 @@ project's own data; the CSDL is the oracle, not a runtime input (it is not shipp
 Each resource (a Graph collection path, as the catalog and the sandbox name it) lists its rules as lines of a
 small notation, one property each, its dotted path first (catalog notation: `a.b`, `list[].c`):
 
-    path kind[*] [modifier ...] [: member member ...]
+    path kind[*] [modifier ...] [: member member ... [| member ...]]
 
 - kind: string, boolean, integer, number (a Double: a whole number is fine), datetime, date, guid, object;
   `*` makes it a collection of that kind;
@@ -23,8 +23,13 @@ small notation, one property each, its dotted path first (catalog notation: `a.b
 - `max=N`: the longest string; `items=N`: the most items of a collection;
 - `rule=NAME`: a documented rule beyond kind and members (`RULES`: a country code, an object id...).
 
-Members after an enumeration's `unknownFutureValue` are kept: Graph returns them when asked for
-(`Prefer: include-unknown-enum-members`) and accepts them in writes; `unknownFutureValue` itself is no value.
+Members after an evolvable enumeration's `unknownFutureValue` follow a `|` (`: android ... all | linux`):
+Graph shows them, and takes them in a write, only from a request that sends `Prefer:
+include-unknown-enum-members` (best-practices-concept.md, Evolvable enums; Microsoft's API guidelines,
+graph/patterns/evolvable-enums.md); otherwise it answers them with the sentinel. The client sends that header
+on every request, and the sandbox hides or refuses them without it, which is what this marker tells it.
+The test checks the members after the `|` are exactly the schema's after its `unknownFutureValue`.
+`unknownFutureValue` itself is no value.
 """
 
 from __future__ import annotations
@@ -440,6 +445,7 @@ class Value:
     max_length: int | None = None
     max_items: int | None = None
     rule: str | None = None  # a key of RULES
+    evolvable: tuple[str, ...] = ()  # the members after the schema's unknownFutureValue (after `|`)
 
 
 @dataclass(frozen=True)
@@ -481,7 +487,13 @@ def _parse(spec: str) -> dict[str, Value]:
         line, _, members = raw.partition(" : ")
         path, kind, *mods = line.split()
         many = kind.endswith("*")
-        options: dict[str, Any] = {"kind": kind.rstrip("*"), "many": many, "members": tuple(members.split())}
+        known, _, later = members.partition(" | ")
+        options: dict[str, Any] = {
+            "kind": kind.rstrip("*"),
+            "many": many,
+            "members": tuple(known.split()) + tuple(later.split()),
+            "evolvable": tuple(later.split()),
+        }
         for mod in mods:
             name, _, arg = mod.partition("=")
             if name == "flags":
@@ -967,8 +979,8 @@ RESOURCES: Mapping[str, Resource] = {
             conditions.clientApplications.servicePrincipalFilter.mode string enum=filterMode : include exclude
             conditions.devices.deviceFilter.mode string enum=filterMode : include exclude
             conditions.insiderRiskLevels string enum=conditionalAccessInsiderRiskLevels flags : minor moderate elevated
-            conditions.platforms.excludePlatforms string* enum=conditionalAccessDevicePlatform : android iOS windows windowsPhone macOS all linux
-            conditions.platforms.includePlatforms string* enum=conditionalAccessDevicePlatform : android iOS windows windowsPhone macOS all linux
+            conditions.platforms.excludePlatforms string* enum=conditionalAccessDevicePlatform : android iOS windows windowsPhone macOS all | linux
+            conditions.platforms.includePlatforms string* enum=conditionalAccessDevicePlatform : android iOS windows windowsPhone macOS all | linux
             conditions.servicePrincipalRiskLevels string* enum=riskLevel : low medium high hidden none
             conditions.signInRiskLevels string* enum=riskLevel : low medium high hidden none
             conditions.userRiskLevels string* enum=riskLevel : low medium high hidden none
@@ -985,7 +997,7 @@ RESOURCES: Mapping[str, Resource] = {
             conditions.users.includeUsers string* rule=user_ref
             displayName string
             grantControls object
-            grantControls.builtInControls string* enum=conditionalAccessGrantControl : block mfa compliantDevice domainJoinedDevice approvedApplication compliantApplication passwordChange riskRemediation
+            grantControls.builtInControls string* enum=conditionalAccessGrantControl : block mfa compliantDevice domainJoinedDevice approvedApplication compliantApplication passwordChange | riskRemediation
             grantControls.operator string : AND OR
             sessionControls object
             sessionControls.cloudAppSecurity.cloudAppSecurityType string enum=cloudAppSecuritySessionControlType : mcasConfigured monitorOnly blockDownloads
@@ -1028,7 +1040,7 @@ RESOURCES: Mapping[str, Resource] = {
             "identity/conditionalAccess/authenticationStrength/policies",
             "resources/authenticationstrengthpolicy.md",
             """
-            allowedCombinations string* enum=authenticationMethodModes flags : password voice hardwareOath softwareOath sms fido2 windowsHelloForBusiness microsoftAuthenticatorPush deviceBasedPush temporaryAccessPassOneTime temporaryAccessPassMultiUse email x509CertificateSingleFactor x509CertificateMultiFactor federatedSingleFactor federatedMultiFactor qrCodePin
+            allowedCombinations string* enum=authenticationMethodModes flags : password voice hardwareOath softwareOath sms fido2 windowsHelloForBusiness microsoftAuthenticatorPush deviceBasedPush temporaryAccessPassOneTime temporaryAccessPassMultiUse email x509CertificateSingleFactor x509CertificateMultiFactor federatedSingleFactor federatedMultiFactor | qrCodePin
             description string
             displayName string
             """,
@@ -1356,7 +1368,7 @@ RESOURCES: Mapping[str, Resource] = {
             """
             description string
             displayName string
-            feature string enum=stagedFeatureName : passthroughAuthentication seamlessSso passwordHashSync emailAsAlternateId certificateBasedAuthentication multiFactorAuthentication
+            feature string enum=stagedFeatureName : passthroughAuthentication seamlessSso passwordHashSync emailAsAlternateId | certificateBasedAuthentication multiFactorAuthentication
             isAppliedToOrganization boolean
             isEnabled boolean
             """,

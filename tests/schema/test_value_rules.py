@@ -96,6 +96,15 @@ def _findings(schema: csdl.Schema, resource: Resource) -> Iterator[str]:
             every = {m for e in named if e for m in e.members if m != SENTINEL}
             if set(rule.members) != every:
                 yield f"{where}: members {sorted(rule.members)}, the enumerations have {sorted(every)}"
+            later = tuple(m for e in named if e for m in _after_sentinel(e))
+            if set(rule.evolvable) != set(later):
+                yield f"{where}: members after | {list(rule.evolvable)}, the enumerations' are {list(later)}"
+
+
+def _after_sentinel(enum: csdl.EnumType) -> tuple[str, ...]:
+    """The members Graph hides without `Prefer: include-unknown-enum-members` (best-practices-concept.md)."""
+    members = enum.members
+    return members[members.index(SENTINEL) + 1 :] if SENTINEL in members else ()
 
 
 def _enum_findings(where: str, rule: Value, prop: csdl.Prop, enum: csdl.EnumType | None) -> Iterator[str]:
@@ -113,6 +122,9 @@ def _enum_findings(where: str, rule: Value, prop: csdl.Prop, enum: csdl.EnumType
         yield f"{where}: members {sorted(rule.members)}, the schema has {sorted(expected)}"
     if rule.flags != enum.flags:
         yield f"{where}: flags={rule.flags}, the schema's IsFlags={enum.flags}"
+    if "|" not in (rule.enum or "") and rule.evolvable != _after_sentinel(enum):
+        later = list(_after_sentinel(enum))
+        yield f"{where}: members after | {list(rule.evolvable)}, the schema's after {SENTINEL} are {later}"
 
 
 @pytest.mark.parametrize("resource", RESOURCES.values(), ids=lambda r: r.path)
