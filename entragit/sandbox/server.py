@@ -35,7 +35,7 @@ from urllib.parse import parse_qsl, unquote, unquote_plus, urlsplit
 
 from requests.structures import CaseInsensitiveDict
 
-from entragit.sandbox import assertions, certs
+from entragit.sandbox import assertions, certs, evolvable
 from entragit.sandbox.faults import Faults, FaultSpecError, parse_fault
 from entragit.sandbox.oauth import GRAPH_RESOURCE, Authority, OAuthResult, TokenInfo
 from entragit.sandbox.permissions import ALL_PERMISSIONS, parse_grant, parse_list
@@ -369,6 +369,11 @@ class Sandbox:
                 dict(decision.headers),
             )
         self.stats.add("resource_units", decision.resource_units)
+        asked = evolvable.asked(headers)
+        later = [] if asked or not is_write(method) else evolvable.later_members_sent(path, body)
+        if later:
+            message = f"The value '{later[0]}' needs the request header 'Prefer: {evolvable.PREFERENCE}'."
+            return _Result(400, graph_error_body("BadRequest", message, request_id, client_request_id))
         actor = headers.get("X-Sandbox-Actor") or token.user
         req = Request(
             method=method,
@@ -397,7 +402,7 @@ class Sandbox:
         out_headers = dict(decision.headers)
         if resp.headers:
             out_headers.update(resp.headers)
-        rbody = resp.body
+        rbody = resp.body if asked else evolvable.hide_later_members(path, resp.body)
         if isinstance(rbody, dict) and isinstance(rbody.get("error"), dict):
             inner = rbody["error"].setdefault("innerError", {})
             if isinstance(inner, dict):
