@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from unittest.mock import ANY
 
+import yaml
 from restore_env import Env, git, idmap, leave_mail_groups, member_ids
 
 
@@ -113,6 +114,43 @@ def test_ca_policy_conditions_are_sent_whole_with_nulls_so_nested_additions_go(e
     assert live["state"] == policy["state"]
     assert sorted(live["conditions"]["users"]["excludeUsers"]) == sorted(before["users"]["excludeUsers"])
     assert live["conditions"]["signInRiskLevels"] == before["signInRiskLevels"]
+    env.assert_empty(pid)
+
+
+def test_ca_policy_with_evolvable_members_is_backed_up_and_restored_with_them(env: Env) -> None:
+    """best-practices-concept.md (Evolvable enums): `linux` and `riskRemediation` come after their
+    enumerations' `unknownFutureValue`, and Graph shows them only to a request that asks with `Prefer:
+    include-unknown-enum-members`; a backup that did not ask would keep the sentinel and could not restore."""
+    ask = {"Prefer": "include-unknown-enum-members"}
+    ca = "identity/conditionalAccess/policies"
+    pid = env.find(ca, "Block legacy authentication")["id"]
+
+    def patch(body: dict[str, Any]) -> None:
+        r = env.http.patch(f"{env.box.graph_url}/v1.0/{ca}/{pid}", json=body, headers=ask)
+        assert r.status_code == 204, r.text
+
+    later = {"includePlatforms": ["android", "linux"], "excludePlatforms": ["linux"]}
+    patch(
+        {
+            "conditions": {"platforms": later},
+            "grantControls": {"operator": "OR", "builtInControls": ["mfa", "riskRemediation"]},
+        }
+    )
+    env.ok("backup")
+    [path] = [p for p in git(env, "ls-files").split() if pid in p]
+    saved = yaml.safe_load((env.root / path).read_text())
+    assert saved["conditions"]["platforms"]["includePlatforms"] == ["android", "linux"]
+    assert saved["conditions"]["platforms"]["excludePlatforms"] == ["linux"]
+    assert saved["grantControls"]["builtInControls"] == ["mfa", "riskRemediation"]
+
+    patch({"conditions": {"platforms": {"includePlatforms": ["android"], "excludePlatforms": []}}})
+    patch({"grantControls": {"operator": "OR", "builtInControls": ["mfa"]}})
+    [update] = env.plan(pid)["actions"]
+    assert sorted(c["path"] for c in update["changes"]) == ["conditions", "grantControls"]
+    env.restore(pid)
+    live = env.http.get(f"{env.box.graph_url}/v1.0/{ca}/{pid}", headers=ask).json()
+    assert live["conditions"]["platforms"] == {**live["conditions"]["platforms"], **later}
+    assert live["grantControls"]["builtInControls"] == ["mfa", "riskRemediation"]
     env.assert_empty(pid)
 
 
