@@ -1,8 +1,9 @@
 """Evolvable enumerations: members after `unknownFutureValue` exist only for a request that asks for them.
 
 best-practices-concept.md (Evolvable enums): "By default, unknown members are not returned by Microsoft Graph"
-unless the request sends `Prefer: include-unknown-enum-members`; conditionalaccessplatforms.md and
-conditionalaccessgrantcontrols.md say so of `linux` and `riskRemediation`. Microsoft's API guidelines
+unless the request sends `Prefer: include-unknown-enum-members`; the v1.0 CSDL puts `linux`,
+`riskRemediation` and `qrCodePin` after their enumerations' sentinel (and the newer property descriptions of
+conditionalAccessGrantControls say so of `riskRemediation`). Microsoft's API guidelines
 (microsoft/api-guidelines graph/patterns/evolvable-enums.md) say how: each such member is replaced by
 `unknownFutureValue`, one sentinel for all of a flags value's, and a request that sends such a member
 without the header is refused with a 400. json-batching.md: an inner request of a $batch carries its own
