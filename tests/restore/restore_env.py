@@ -114,3 +114,24 @@ def leave_mail_groups(env: Env, uid: str) -> None:
                     if uid in env.box.tenant.members(rel, gid):
                         env.box.tenant.remove_link(rel, gid, uid)
     env.ok("backup")  # (the backups before its deletion no longer hold it there)
+
+
+def assert_app_sign_in_leaves_alone(env: Env, type_name: str, folder: str, oid: str, name: str) -> None:
+    """A delegated-only type under an app sign-in (catalog `delegated_only`): the backup says why it did not
+    read it and keeps its file though the object is gone (an unread type never becomes deletions); asking
+    for the type, or planning the object by name, is a usage error naming the way in; a whole plan says the
+    type was not compared."""
+    path = env.root / folder / f"{oid}.yaml"
+    before = path.read_text()
+    config = env.root / "entragit.yaml"
+    config.write_text(config.read_text().replace("auth: device-code", "auth: secret"))
+    git(env, "commit", "-qam", "sign in as the app")
+    env.graph("DELETE", f"{folder}/{oid}")
+    out = env.ok("backup").output
+    assert f"{type_name} not backed up" in out and "delegated only" in out
+    assert path.read_text() == before
+    r = env.run("backup", "--type", type_name)
+    assert r.exit_code == 2 and "delegated only" in r.output
+    r = env.run("plan", name)
+    assert r.exit_code == 2 and "--auth device-code" in r.output
+    assert f"{type_name} not compared" in env.run("plan").output

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 import yaml
-from restore_env import Env, git, idmap, make_env
+from restore_env import Env, assert_app_sign_in_leaves_alone, git, idmap, make_env
 from schema.wire import Recorder
 
 from entragit.sandbox.permissions import ALL_PERMISSIONS
@@ -160,17 +160,4 @@ def test_a_user_without_the_permission_fails_the_type_naming_it_and_keeps_its_fi
 
 
 def test_an_app_sign_in_leaves_agreements_alone_and_says_why(env: Env) -> None:
-    a = agreement(env)
-    before = (env.root / PATH / f"{a['id']}.yaml").read_text()
-    config = env.root / "entragit.yaml"
-    config.write_text(config.read_text().replace("auth: device-code", "auth: secret"))
-    git(env, "commit", "-qam", "sign in as the app")
-    env.graph("DELETE", f"{PATH}/{a['id']}")
-    out = env.ok("backup").output
-    assert "agreements not backed up" in out and "delegated only" in out
-    assert (env.root / PATH / f"{a['id']}.yaml").read_text() == before  # no deletion from an unread type
-    r = env.run("backup", "--type", "agreements")
-    assert r.exit_code == 2 and "delegated only" in r.output
-    r = env.run("plan", NAME)
-    assert r.exit_code == 2 and "--auth device-code" in r.output
-    assert "agreements not compared" in env.run("plan").output
+    assert_app_sign_in_leaves_alone(env, "agreements", PATH, agreement(env)["id"], NAME)

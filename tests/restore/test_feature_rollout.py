@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 import yaml
-from restore_env import Env, git, idmap, make_env
+from restore_env import Env, assert_app_sign_in_leaves_alone, git, idmap, make_env
 from schema.wire import Recorder
 from test_inbound import hard_delete
 
@@ -155,20 +155,7 @@ def test_the_least_privileged_read_is_enough_for_a_backup(env: Env) -> None:
 
 
 def test_an_app_sign_in_leaves_the_policies_alone_and_says_why(env: Env) -> None:
-    p = policy(env)
-    before = (env.root / PATH / f"{p['id']}.yaml").read_text()
-    config = env.root / "entragit.yaml"
-    config.write_text(config.read_text().replace("auth: device-code", "auth: secret"))
-    git(env, "commit", "-qam", "sign in as the app")
-    env.graph("DELETE", f"{PATH}/{p['id']}")
-    out = env.ok("backup").output
-    assert "featureRolloutPolicies not backed up" in out and "delegated only" in out
-    assert (env.root / PATH / f"{p['id']}.yaml").read_text() == before  # no deletion from an unread type
-    r = env.run("backup", "--type", "featureRolloutPolicies")
-    assert r.exit_code == 2 and "delegated only" in r.output
-    r = env.run("plan", NAME)
-    assert r.exit_code == 2 and "--auth device-code" in r.output
-    assert "featureRolloutPolicies not compared" in env.run("plan").output
+    assert_app_sign_in_leaves_alone(env, "featureRolloutPolicies", PATH, policy(env)["id"], NAME)
 
 
 def test_a_changed_feature_is_refused_not_written(env: Env) -> None:
