@@ -347,6 +347,8 @@ class Reader:
         self._defined: dict[str, set[str]] = {}
         self._learned_lock = threading.Lock()
         self.extension_problem = ""  # one line: discovery failed, and what the run did instead
+        self._scope_cache: dict[tuple[str, str], list[str]] = {}  # (source, filter) → ids (catalog `scopes`)
+        self._scopes_lock = threading.Lock()
 
     # -- what is asked for ---------------------------------------------------------------------------------
 
@@ -757,14 +759,38 @@ class Reader:
     def _list(self, t: ObjectType, params: dict[str, str], rel: Relationship | None) -> list[dict[str, Any]]:
         if rel is not None:
             params = {**params, "$expand": rel.expand, "$top": EXPAND_TOP}
-        items = [
-            keyed(t, o)
-            for o in self.client.list(t.path, params, required_permission=self.permission(t))
-            if isinstance(o, dict)
-        ]
+        listed: Iterable[Any]
+        if t.scopes is None:
+            listed = self.client.list(t.path, params, required_permission=self.permission(t))
+        else:
+            listed = self._scoped(t, params)
+        items = [keyed(t, o) for o in listed if isinstance(o, dict)]
         if t.contained:
             self.client.map_concurrent(lambda o: self._contain(t, o), items)
         return items
+
+    def _scoped(self, t: ObjectType, params: dict[str, str]) -> list[Any]:
+        """A type Graph lists one scope at a time (catalog `scopes`): the scopes' ids, then one listing per
+        scope, concurrently; the scope ids are listed once per run for every type that shares them."""
+        scopes = t.scopes
+        assert scopes is not None
+        ids = self._scope_ids(scopes.source, scopes.source_filter)
+
+        def one(scope_id: str) -> list[Any]:
+            scoped = {**params, "$filter": scopes.filter.format(id=scope_id)}
+            return list(self.client.list(t.path, scoped, required_permission=self.permission(t)))
+
+        return [o for page in self.client.map_concurrent(one, ids) for o in page]
+
+    def _scope_ids(self, source: str, source_filter: str) -> list[str]:
+        with self._scopes_lock:
+            key = (source, source_filter)
+            if key not in self._scope_cache:
+                params = {"$filter": source_filter, "$select": "id", "$top": PAGE_TOP}
+                permission = " and ".join(catalog.by_name(source).permissions_backup) or None
+                listed = self.client.list(source, params, required_permission=permission)
+                self._scope_cache[key] = sorted(str(o["id"]) for o in listed if isinstance(o, dict))
+            return self._scope_cache[key]
 
     def _contain(self, t: ObjectType, obj: dict[str, Any]) -> None:
         """Add the object's contained entities (catalog `contained`), each read on its own path; a 404

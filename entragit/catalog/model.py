@@ -270,6 +270,21 @@ class Scopes:
 
 
 @dataclass(frozen=True)
+class Grant:
+    """A link another type's objects hold while they last (an active PIM for Groups schedule makes its
+    principal a member or owner of the group): the holder's `relationship` lists the object's `item` in the
+    file of the object its `holder` names, when its `when` property has that value. A restore never adds
+    such a link on its own (it would last for good): the schedule's restore brings it back for its time, an
+    activation or an ended one rightly not."""
+
+    type: str  # the type holding the link ("groups")
+    relationship: str  # "members"
+    holder: str  # the property naming the holding object ("groupId")
+    item: str  # the property naming the linked object ("principalId")
+    when: tuple[str, Any]  # ("accessId", "member")
+
+
+@dataclass(frozen=True)
 class LeftAlone:
     """Objects a restore never writes, told by a property's value (dotted path), with the reason shown in
     the plan as a skip: a PIM activation is a user's own act for a few hours, not configuration."""
@@ -383,6 +398,7 @@ class ObjectType:
     # a file whose `unique` properties match a file of that type at the same revision is restored through
     # that file, never on its own (a time-bound assignment would come back permanent).
     made_by: str = ""
+    grants: tuple[Grant, ...] = ()  # links of other objects an object of this type makes while it lasts
     notes: str = ""
     recreate_note: str = ""  # added to the reason of every recreate of the type
     # Properties Graph sets only by an update: a recreate PATCHes them after the POST.

@@ -8,6 +8,7 @@ from entragit.catalog.model import (
     _DIRECTORY_TARGETS,
     _ROLES_READ,
     _ROLES_WRITE,
+    Grant,
     LeftAlone,
     ObjectType,
     RecycleBin,
@@ -91,9 +92,10 @@ _GROUP_SCHEDULE_REFERENCES = (
     Reference("principalId", _DIRECTORY_TARGETS),
     Reference("groupId", ("groups",)),
 )
-# Which groups PIM for Groups can hold is not listable in v1.0 (the portal's "Discover groups"; the
+# Which groups PIM for Groups holds is not listable in v1.0 (the portal's "Discover groups"; the
 # privilegedAccessGroup resource has no collection of them): every listing needs a group id. Role-assignable
-# groups, at most 500 a tenant, are read each run (docs/graph.md, "Privileged Identity Management for Groups").
+# groups, at most 500 a tenant, are read each run (docs/graph.md, "Privileged Identity Management for
+# Groups").
 _PIM_GROUPS = "isAssignableToRole eq true"
 _GROUP_READ = (
     "PrivilegedEligibilitySchedule.Read.AzureADGroup",
@@ -228,6 +230,11 @@ GROUP_ASSIGNMENT_SCHEDULES: ObjectType = _group_schedules(
     # Only the ones that end: a permanent active membership is a member of the group, kept in its file.
     exclude_when=(*_INDIRECT, ("scheduleInfo.expiration.type", "noExpiration")),
     left_alone=tuple(LeftAlone("assignmentType", kind, _ACTIVATION) for kind in ("activated", "Activated")),
+    # What an active schedule grants, Graph lists among the group's members or owners too.
+    grants=tuple(
+        Grant("groups", rel, "groupId", "principalId", ("accessId", access))
+        for rel, access in (("members", "member"), ("owners", "owner"))
+    ),
     rank=94,
     notes="PIM for Groups: time-bound and activated membership and ownership of role-assignable groups; "
     "time-bound ones are restored through adminAssign with their end, activations never.",
