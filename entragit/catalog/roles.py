@@ -97,16 +97,6 @@ _GROUP_SCHEDULE_REFERENCES = (
 # groups, at most 500 a tenant, are read each run (docs/graph.md, "Privileged Identity Management for
 # Groups").
 _PIM_GROUPS = "isAssignableToRole eq true"
-_GROUP_READ = (
-    "PrivilegedEligibilitySchedule.Read.AzureADGroup",
-    "PrivilegedAssignmentSchedule.Read.AzureADGroup",
-    "RoleManagementPolicy.Read.AzureADGroup",
-)
-_GROUP_WRITE = (
-    "PrivilegedEligibilitySchedule.ReadWrite.AzureADGroup",
-    "PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup",
-    "RoleManagementPolicy.ReadWrite.AzureADGroup",
-)
 _ACTIVATION = "an activation (a user's own, for hours) is never restored: the user activates again in PIM"
 
 
@@ -162,7 +152,7 @@ def _role_schedules(name: str, requests: str, extra: str, **fields: object) -> O
     )
 
 
-def _group_schedules(name: str, collection: str, extra: str, **fields: object) -> ObjectType:
+def _group_schedules(name: str, collection: str, kind: str, extra: str, **fields: object) -> ObjectType:
     """PIM for Groups: the schedules of role-assignable groups, listed per group (`groupId eq`); ids are
     `{groupId}_{accessId}_{guid}` (privilegedaccessgroup-list-eligibilityschedules.md), so a group's files
     sort together."""
@@ -176,8 +166,8 @@ def _group_schedules(name: str, collection: str, extra: str, **fields: object) -
         extra,
         references=_GROUP_SCHEDULE_REFERENCES,
         scopes=Scopes("groups", _PIM_GROUPS, "groupId eq '{id}'"),
-        permissions_backup=_GROUP_READ,
-        permissions_restore=_GROUP_WRITE,
+        permissions_backup=(f"Privileged{kind}Schedule.Read.AzureADGroup",),
+        permissions_restore=(f"Privileged{kind}Schedule.ReadWrite.AzureADGroup",),
         **fields,
     )
 
@@ -208,14 +198,14 @@ ROLE_ASSIGNMENT_SCHEDULES: ObjectType = _role_schedules(
     "adminAssign with their end, activations never, an expired one not.",
 )
 
-# The enums of PIM for Groups are spelt in lower case in the schema (privilegedAccessGroupMemberType
-# `direct`, `group`; privilegedAccessGroupAssignmentType `assigned`, `activated`), in title case in the
-# pages' examples: both are matched.
-_INDIRECT = (("memberType", "group"), ("memberType", "Group"))
+# The enums of PIM for Groups are lower case (privilegedAccessGroupMemberType `direct`, `group`;
+# privilegedAccessGroupAssignmentType `assigned`, `activated`), unlike those of PIM for Entra roles.
+_INDIRECT = (("memberType", "group"),)
 
 GROUP_ELIGIBILITY_SCHEDULES: ObjectType = _group_schedules(
     "groupEligibilitySchedules",
     "eligibility",
+    "Eligibility",
     "createdDateTime modifiedDateTime",
     exclude_when=_INDIRECT,
     rank=93,
@@ -226,10 +216,11 @@ GROUP_ELIGIBILITY_SCHEDULES: ObjectType = _group_schedules(
 GROUP_ASSIGNMENT_SCHEDULES: ObjectType = _group_schedules(
     "groupAssignmentSchedules",
     "assignment",
+    "Assignment",
     "assignmentType createdDateTime modifiedDateTime",
     # Only the ones that end: a permanent active membership is a member of the group, kept in its file.
     exclude_when=(*_INDIRECT, ("scheduleInfo.expiration.type", "noExpiration")),
-    left_alone=tuple(LeftAlone("assignmentType", kind, _ACTIVATION) for kind in ("activated", "Activated")),
+    left_alone=(LeftAlone("assignmentType", "activated", _ACTIVATION),),
     # What an active schedule grants, Graph lists among the group's members or owners too.
     grants=tuple(
         Grant("groups", rel, "groupId", "principalId", ("accessId", access))
