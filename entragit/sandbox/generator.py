@@ -1634,13 +1634,14 @@ class TenantGenerator:
 
     def _make_group_pim(self) -> None:
         """PIM for Groups on the first role-assignable group: two people eligible for membership (for good;
-        until a date), one for ownership, a time-bound active membership and an activation of the first
-        eligibility, each active one with the membership it gives. Ids derive from the tenant id (no draw
+        until a date), one for ownership with a time-bound active membership too, and an activation of the
+        first eligibility, each active one with the membership it gives. Ids derive from the tenant id (no draw
         from the random stream)."""
         groups = [g for g in self.groups if g.get("isAssignableToRole") and not g.get("groupTypes")]
-        taken = {a["principalId"] for a in self.role_assignments} | set(self.break_glass)
-        people = [u["id"] for u in self.members if u["id"] not in taken][-4:]
-        if not groups or len(people) < 4:
+        # The people PIM for roles already holds (eligible, time-bound): privileged already, so the tenant's
+        # other people keep what the rest of the tenant gives them.
+        people = list(dict.fromkeys(s["principalId"] for s in self.eligible + self.timed))
+        if not groups or len(people) < 3:
             return
         group = groups[0]["id"]
         members = groups[0].setdefault("members", [])
@@ -1670,7 +1671,7 @@ class TenantGenerator:
             self.group_eligible.append(schedule(n, principal, access, self.now - timedelta(days=30), end))
         for n, (principal, kind, start, end) in enumerate(
             (
-                (people[3], "assigned", self.now - timedelta(days=5), self.now + timedelta(days=60)),
+                (people[2], "assigned", self.now - timedelta(days=5), self.now + timedelta(days=60)),
                 (people[0], "activated", self.now, self.now + timedelta(hours=8)),
             )
         ):
