@@ -338,7 +338,8 @@ GROUP_ROLE_MANAGEMENT_POLICY_ASSIGNMENTS: ObjectType = _settings_assignments(
     None,
     scopes=Scopes("groups", _PIM_GROUPS, "scopeId eq '{id}' and scopeType eq 'Group'"),
     folder_name="identityGovernance/privilegedAccess/group/roleManagementPolicyAssignments",
-    identity=("id", "scopeId", "roleDefinitionId", "policyId"),
+    # Named `Tier 0 Administrators → member`: the policy is named by the same group.
+    identity=("id", "scopeId", "roleDefinitionId"),
     display="scopeId",
     unique=("scopeId", "roleDefinitionId"),
     references=(

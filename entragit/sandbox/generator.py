@@ -1635,8 +1635,8 @@ class TenantGenerator:
     def _make_group_pim(self) -> None:
         """PIM for Groups on the first role-assignable group: two people eligible for membership (for good;
         until a date), one for ownership with a time-bound active membership too, and an activation of the
-        first eligibility, each active one with the membership it gives. Ids derive from the tenant id (no draw
-        from the random stream)."""
+        first eligibility, each active one with the membership it gives. Ids derive from the tenant id (no
+        draw from the random stream)."""
         groups = [g for g in self.groups if g.get("isAssignableToRole") and not g.get("groupTypes")]
         # The people PIM for roles already holds (eligible, time-bound): privileged already, so the tenant's
         # other people keep what the rest of the tenant gives them.

@@ -66,9 +66,10 @@ _DELETED_ITEMS_WHY = (
 _DIRECTORY_BIN = [t for t in CATALOG if t.recycle_bin and t.recycle_bin.item == "directory/deletedItems/{id}"]
 
 _GROUP_SETTINGS_WHY = (
-    "the permissions file lists no RoleManagementPolicy.*.AzureADGroup permission; the page's \"For PIM for "
-    'groups" row (Application: RoleManagementPolicy.Read.AzureADGroup, RoleManagementPolicy.ReadWrite.'
-    "AzureADGroup) is the one for a group's settings (the Entra roles row does not admit them: sandbox/pim.py)"
+    "the permissions file lists no RoleManagementPolicy.*.AzureADGroup permission; the page's row "
+    "\"For PIM for groups\" (Application: RoleManagementPolicy.Read.AzureADGroup, "
+    "RoleManagementPolicy.ReadWrite.AzureADGroup) is the one for a group's settings (the Entra roles row "
+    "does not admit them: sandbox/pim.py)"
 )
 
 DOCUMENTED: tuple[Documented, ...] = (

@@ -284,8 +284,9 @@ DOCUMENTED: tuple[Documented, ...] = (
             f"policies/{path}",
             permission,
             "policyroot-list-rolemanagementpolicies.md",
-            'the file has no RoleManagementPolicy.*.AzureADGroup permission; the page\'s "For PIM for groups" '
-            "row lists them for settings whose scope is a group (sandbox/pim.py admits them for those only)",
+            "the file has no RoleManagementPolicy.*.AzureADGroup permission; the page's row "
+            '"For PIM for groups" lists them for settings whose scope is a group (sandbox/pim.py admits them '
+            "for those only)",
         )
         for path in (
             "roleManagementPolicies",
