@@ -67,7 +67,7 @@ _DIRECTORY_BIN = [t for t in CATALOG if t.recycle_bin and t.recycle_bin.item == 
 
 _GROUP_SETTINGS_WHY = (
     "the permissions file lists no RoleManagementPolicy.*.AzureADGroup permission; the page's row "
-    "\"For PIM for groups\" (Application: RoleManagementPolicy.Read.AzureADGroup, "
+    '"For PIM for groups" (Application: RoleManagementPolicy.Read.AzureADGroup, '
     "RoleManagementPolicy.ReadWrite.AzureADGroup) is the one for a group's settings (the Entra roles row "
     "does not admit them: sandbox/pim.py)"
 )
