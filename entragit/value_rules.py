@@ -811,11 +811,7 @@ _ACCESS_SETTINGS = _target_settings(
 
 # An eligible and an active role assignment schedule take the same properties (unifiedroleschedulebase and the
 # request bodies of rbacapplication-post-roleeligibilityschedulerequests.md / -roleassignmentschedulerequests.md).
-_SCHEDULE = """
-            appScopeId string
-            directoryScopeId string
-            principalId string rule=guid
-            roleDefinitionId string
+_SCHEDULE_INFO = """
             scheduleInfo object
             scheduleInfo.expiration.type string enum=expirationPatternType : notSpecified noExpiration afterDateTime afterDuration
             scheduleInfo.recurrence.pattern.daysOfWeek string* enum=dayOfWeek : sunday monday tuesday wednesday thursday friday saturday
@@ -824,6 +820,25 @@ _SCHEDULE = """
             scheduleInfo.recurrence.pattern.type string enum=recurrencePatternType : daily weekly absoluteMonthly relativeMonthly absoluteYearly relativeYearly
             scheduleInfo.recurrence.range.type string enum=recurrenceRangeType : endDate noEnd numbered
 """
+_SCHEDULE = (
+    """
+            appScopeId string
+            directoryScopeId string
+            principalId string rule=guid
+            roleDefinitionId string
+"""
+    + _SCHEDULE_INFO
+)
+# PIM for Groups: the request bodies of privilegedaccessgroup-post-eligibilityschedulerequests.md and
+# -assignmentschedulerequests.md ("accessId ... The possible values are: owner, member. Required.").
+_GROUP_SCHEDULE = (
+    """
+            accessId string enum=privilegedAccessGroupRelationships : owner member
+            groupId string rule=guid
+            principalId string rule=guid
+"""
+    + _SCHEDULE_INFO
+)
 
 RESOURCES: Mapping[str, Resource] = {
     r.path: r
@@ -1128,6 +1143,16 @@ RESOURCES: Mapping[str, Resource] = {
             _SCHEDULE,
             "principalId roleDefinitionId scheduleInfo",
             (_one_scope,),
+        ),
+        *(
+            _resource(
+                f"identityGovernance/privilegedAccess/group/{kind}Schedules",
+                f"resources/privilegedaccessgroup{kind}schedule.md "
+                f"api/privilegedaccessgroup-post-{kind}schedulerequests.md",
+                _GROUP_SCHEDULE,
+                "accessId groupId principalId scheduleInfo",
+            )
+            for kind in ("eligibility", "assignment")
         ),
         _resource(
             "policies/roleManagementPolicies",

@@ -99,7 +99,11 @@ def live_ids(e: Env, t: catalog.ObjectType) -> set[str]:
     if t.singleton:
         return {"singleton"}
     params = {k: v for k, v in (("$filter", t.list_filter), ("$expand", ",".join(t.expand))) if v}
-    ids = {o[t.key] for o in e.client.list(t.path, params) if catalog.is_backed_up(t, o)}
+    scopes = [params]
+    if t.scopes is not None:  # listed one scope at a time (PIM for Groups: per role-assignable group)
+        found = e.client.list(t.scopes.source, {"$filter": t.scopes.source_filter, "$select": "id"})
+        scopes = [{**params, "$filter": t.scopes.filter.format(id=g["id"])} for g in found]
+    ids = {o[t.key] for p in scopes for o in e.client.list(t.path, p) if catalog.is_backed_up(t, o)}
     if t.recycle_bin:
         ids |= {o["id"] for o in e.client.list(t.recycle_bin.listing)}
     return ids

@@ -55,6 +55,10 @@ REQUIRED_TYPES = {
     "roleManagementPolicies",
     "roleManagementPolicyAssignments",
     "domains",
+    "groupEligibilitySchedules",
+    "groupAssignmentSchedules",
+    "groupRoleManagementPolicies",
+    "groupRoleManagementPolicyAssignments",
 }
 
 IDS = [
@@ -127,9 +131,14 @@ def test_folders_and_object_paths_are_unique() -> None:
 
 
 def test_folders_mirror_graph_paths() -> None:
+    """A type's folder is its Graph path, but where two types list one Graph collection (the PIM settings of
+    directory roles and of groups): the second keeps its files in a folder of its own."""
+    paths = [t.path for t in CATALOG]
     for t in CATALOG:
         if t.singleton:
             assert object_path(t, "ignored") == f"{t.path}.yaml"
+        elif t.folder_name:
+            assert paths.count(t.path) > 1 and t.folder != t.path, t.name
         else:
             assert t.folder == t.path
 
@@ -264,6 +273,7 @@ def test_polymorphic_types_keep_odata_type() -> None:
         "conditionalAccessPolicies",
         "deviceCompliancePolicies",
         "roleManagementPolicies",  # each rule's type, which its PATCH names
+        "groupRoleManagementPolicies",
     }
     assert "@odata.type" in RESOURCES[by_name("namedLocations").path].required
 
@@ -383,7 +393,15 @@ def _sample(http: requests.Session, base: str, t: catalog.ObjectType) -> dict[st
     if t.singleton:
         return dict(http.get(f"{base}/{t.path}").json())
     params = {k: v for k, v in (("$filter", t.list_filter), ("$expand", ",".join(t.expand))) if v}
-    listed = http.get(f"{base}/{t.path}", params=params).json().get("value", [])
+    if t.scopes is not None:  # listed per scope: the first scope that has one
+        scopes = http.get(f"{base}/{t.scopes.source}", params={"$filter": t.scopes.source_filter}).json()
+        for scope in scopes.get("value", []):
+            scoped = {**params, "$filter": t.scopes.filter.format(id=scope["id"])}
+            listed = http.get(f"{base}/{t.path}", params=scoped).json().get("value", [])
+            if any(catalog.is_backed_up(t, o) for o in listed):
+                break
+    else:
+        listed = http.get(f"{base}/{t.path}", params=params).json().get("value", [])
     items = [o for o in listed if catalog.is_backed_up(t, o)]
     return items[0] if items else None
 

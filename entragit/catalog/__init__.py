@@ -13,7 +13,8 @@ is said as data too: objects it leaves out (`exclude_when`), properties written 
 - `extensions`: directory extensions (definitions a relationship of their application, values properties of
   the objects they target) and the action that discovers them;
 - `conditional_access`: policies, named locations, authentication contexts and strengths;
-- `roles`: custom role definitions, role assignments, PIM schedules and role settings;
+- `roles`: custom role definitions, role assignments, PIM schedules and role settings (of directory roles
+  and of groups);
 - `security_attributes`: custom security attribute sets and definitions, and the opt-in to their values;
 - `tenant`: the tenant's singletons (authentication methods and authorization policies, organization);
 - `tenant_policies`: the tenant-wide policy singletons (security defaults, authentication flows, admin
@@ -57,6 +58,7 @@ from entragit.catalog.model import (
     RANK_EXTENSION_VALUES,
     RANK_LINKS,
     DerivedType,
+    Grant,
     LeftAlone,
     ObjectType,
     OptIn,
@@ -64,6 +66,7 @@ from entragit.catalog.model import (
     Reference,
     Relationship,
     Requests,
+    Scopes,
     Steps,
     attachment_path,
     delta_select_param,
@@ -92,6 +95,7 @@ __all__ = [
     "REPORTS",
     "SECURE_SCORE_DAYS",
     "DerivedType",
+    "Grant",
     "LeftAlone",
     "ObjectType",
     "OptIn",
@@ -100,6 +104,7 @@ __all__ = [
     "Relationship",
     "Report",
     "Requests",
+    "Scopes",
     "Steps",
     "attachment_path",
     "by_name",
@@ -137,6 +142,10 @@ CATALOG: tuple[ObjectType, ...] = (
     roles.ROLE_ASSIGNMENT_SCHEDULES,
     roles.ROLE_MANAGEMENT_POLICIES,
     roles.ROLE_MANAGEMENT_POLICY_ASSIGNMENTS,
+    roles.GROUP_ELIGIBILITY_SCHEDULES,
+    roles.GROUP_ASSIGNMENT_SCHEDULES,
+    roles.GROUP_ROLE_MANAGEMENT_POLICIES,
+    roles.GROUP_ROLE_MANAGEMENT_POLICY_ASSIGNMENTS,
     applications.OAUTH2_PERMISSION_GRANTS,
     tenant.AUTHENTICATION_METHODS_POLICY,
     tenant.AUTHORIZATION_POLICY,

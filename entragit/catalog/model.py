@@ -256,6 +256,35 @@ class Requests:
 
 
 @dataclass(frozen=True)
+class Scopes:
+    """A collection Graph lists only one scope at a time: its listing requires a `$filter` naming the scope
+    (PIM for Groups: privilegedaccessgroup-list-eligibilityschedules.md, "This method requires the $filter
+    (eq) query parameter to scope the request to a principalId or a groupId"; the group-scoped role settings,
+    policyroot-list-rolemanagementpolicies.md). The scopes are the ids a listing of `source` filtered by
+    `source_filter` returns; the type is listed once per scope with `filter` (`{id}` the scope's id), and the
+    listings together are the type's listing: one that fails fails the type."""
+
+    source: str  # Graph collection of the scope objects ("groups")
+    source_filter: str  # which of them can hold objects of the type
+    filter: str  # the type's `$filter` for one scope, `{id}` its id
+
+
+@dataclass(frozen=True)
+class Grant:
+    """A link another type's objects hold while they last (an active PIM for Groups schedule makes its
+    principal a member or owner of the group): the holder's `relationship` lists the object's `item` in the
+    file of the object its `holder` names, when its `when` property has that value. A restore never adds
+    such a link on its own (it would last for good): the schedule's restore brings it back for its time, an
+    activation or an ended one rightly not."""
+
+    type: str  # the type holding the link ("groups")
+    relationship: str  # "members"
+    holder: str  # the property naming the holding object ("groupId")
+    item: str  # the property naming the linked object ("principalId")
+    when: tuple[str, Any]  # ("accessId", "member")
+
+
+@dataclass(frozen=True)
 class LeftAlone:
     """Objects a restore never writes, told by a property's value (dotted path), with the reason shown in
     the plan as a skip: a PIM activation is a user's own act for a few hours, not configuration."""
@@ -311,6 +340,10 @@ class ObjectType:
     permissions_backup: tuple[str, ...] = ()
     permissions_restore: tuple[str, ...] = ()
     list_filter: str | None = None  # $filter sent when listing
+    scopes: Scopes | None = None  # listed once per scope (a `$filter` Graph requires), not as a whole
+    # The type's folder in the backup repository where it is not its Graph path: two types listed from one
+    # Graph collection (PIM role settings of directory roles and of groups) keep their files apart.
+    folder_name: str = ""
     # Objects that are listed but not backed up: (property, value) pairs, any match excludes the object
     # (built-in role definitions and authentication strengths cannot be restored and are the same in every
     # tenant).
@@ -365,6 +398,7 @@ class ObjectType:
     # a file whose `unique` properties match a file of that type at the same revision is restored through
     # that file, never on its own (a time-bound assignment would come back permanent).
     made_by: str = ""
+    grants: tuple[Grant, ...] = ()  # links of other objects an object of this type makes while it lasts
     notes: str = ""
     recreate_note: str = ""  # added to the reason of every recreate of the type
     # Properties Graph sets only by an update: a recreate PATCHes them after the POST.
@@ -404,6 +438,8 @@ class ObjectType:
     @property
     def folder(self) -> str:
         """Folder in the backup repository: the Graph path, or for a singleton the folder holding its file."""
+        if self.folder_name:
+            return self.folder_name
         return self.path.rpartition("/")[0] if self.singleton else self.path
 
     def relationship(self, name: str) -> Relationship | None:

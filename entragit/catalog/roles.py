@@ -1,5 +1,6 @@
 """Catalog entries of directory roles: custom role definitions, role assignments, and Privileged Identity
-Management for them (eligible and time-bound assignments, role settings)."""
+Management for them (eligible and time-bound assignments, role settings) and for groups (eligible and
+time-bound membership and ownership, the groups' settings): one machinery, two kinds of target."""
 
 from __future__ import annotations
 
@@ -7,11 +8,13 @@ from entragit.catalog.model import (
     _DIRECTORY_TARGETS,
     _ROLES_READ,
     _ROLES_WRITE,
+    Grant,
     LeftAlone,
     ObjectType,
     RecycleBin,
     Reference,
     Requests,
+    Scopes,
     _names,
 )
 
@@ -71,52 +74,105 @@ ROLE_ASSIGNMENTS: ObjectType = ObjectType(
 )
 
 # ------------------------------------------------------------------------------------------------------------
-# Privileged Identity Management for Entra roles (docs/graph.md, "Privileged Identity Management for Entra
-# roles"). Schedules are read-only collections written through schedule requests; a role's settings are one
-# policy per role that Entra keeps, whose rules are PATCHed one by one.
+# Privileged Identity Management (docs/graph.md, "Privileged Identity Management for Entra roles" and "... for
+# Groups"). Schedules are read-only collections written through schedule requests; settings are one policy
+# per role (per group and relationship) that Entra keeps, whose rules are PATCHed one by one. Roles and groups
+# differ in what names a schedule's target (principal, role and scope; principal, group and member/owner)
+# and in how they are listed (whole; one group at a time), nothing else.
 
-_TARGET = ("principalId", "roleDefinitionId", "directoryScopeId", "appScopeId")
-_SCHEDULE_REFERENCES = (
+_ROLE_TARGET = ("principalId", "roleDefinitionId", "directoryScopeId", "appScopeId")
+_ROLE_SCHEDULE_REFERENCES = (
     Reference("principalId", _DIRECTORY_TARGETS),
     Reference("roleDefinitionId", ("roleDefinitions",)),
     Reference("directoryScopeId", ("administrativeUnits",), prefix="/administrativeUnits/"),
 )
 _DIRECTORY_ROLES = "scopeId eq '/' and scopeType eq 'DirectoryRole'"
+_GROUP_TARGET = ("principalId", "groupId", "accessId")
+_GROUP_SCHEDULE_REFERENCES = (
+    Reference("principalId", _DIRECTORY_TARGETS),
+    Reference("groupId", ("groups",)),
+)
+# Which groups PIM for Groups holds is not listable in v1.0 (the portal's "Discover groups"; the
+# privilegedAccessGroup resource has no collection of them): every listing needs a group id. Role-assignable
+# groups, at most 500 a tenant, are read each run (docs/graph.md, "Privileged Identity Management for
+# Groups").
+_PIM_GROUPS = "isAssignableToRole eq true"
+_ACTIVATION = "an activation (a user's own, for hours) is never restored: the user activates again in PIM"
 
 
-def _schedules(name: str, requests: str, extra: str, **fields: object) -> ObjectType:
-    """roleEligibilitySchedules or roleAssignmentSchedules (resources/unifiedroleeligibilityschedule.md,
-    unifiedroleassignmentschedule.md): named by role and principal as role assignments are; the principal,
-    role and scope fixed at creation, the schedule changed by `adminUpdate`. Only direct ones are kept
-    (memberType: "whether the unifiedRoleEligibilitySchedule can be managed by the caller"): inherited and
-    group ones come back with what they come from."""
+def _schedules(
+    name: str,
+    path: str,
+    requests: str,
+    target: tuple[str, ...],
+    named_by: str,
+    extra: str,
+    **fields: object,
+) -> ObjectType:
+    """An eligibility or active-assignment schedule collection (resources/unifiedroleeligibilityschedule.md,
+    unifiedroleassignmentschedule.md, privilegedaccessgroupeligibilityschedule.md, ...assignmentschedule.md):
+    named by what it grants and to whom; the target fixed at creation, the schedule changed by `adminUpdate`.
+    Only direct ones are kept (memberType: "whether the ... schedule can be managed by the caller"):
+    inherited and group ones come back with what they come from."""
     return ObjectType(
         name=name,
-        path=f"roleManagement/directory/{name}",
-        select=_names(f"id {' '.join(_TARGET)} scheduleInfo memberType status {extra}"),
-        identity=("id", "roleDefinitionId", "principalId"),
-        display="roleDefinitionId",
+        path=path,
+        select=_names(f"id {' '.join(target)} scheduleInfo memberType status {extra}"),
+        identity=("id", named_by, "principalId"),
+        display=named_by,
         read_only=_names(f"id memberType status {extra}"),
-        create_only=_TARGET,
-        unique=("principalId", "roleDefinitionId", "directoryScopeId"),
+        create_only=target,
+        unique=target[:3],
         filterable=True,
-        references=_SCHEDULE_REFERENCES,
         requests=Requests(
-            f"roleManagement/directory/{requests}",
-            _TARGET,
+            requests,
+            target,
             create="adminAssign",
             update="adminUpdate",
             remove="adminRemove",
             new_id="targetScheduleId",
         ),
         schedule="scheduleInfo",
-        permissions_backup=_ROLES_READ,
-        permissions_restore=_ROLES_WRITE,
         **fields,  # type: ignore[arg-type]
     )
 
 
-ROLE_ELIGIBILITY_SCHEDULES: ObjectType = _schedules(
+def _role_schedules(name: str, requests: str, extra: str, **fields: object) -> ObjectType:
+    return _schedules(
+        name,
+        f"roleManagement/directory/{name}",
+        f"roleManagement/directory/{requests}",
+        _ROLE_TARGET,
+        "roleDefinitionId",
+        extra,
+        references=_ROLE_SCHEDULE_REFERENCES,
+        permissions_backup=_ROLES_READ,
+        permissions_restore=_ROLES_WRITE,
+        **fields,
+    )
+
+
+def _group_schedules(name: str, collection: str, kind: str, extra: str, **fields: object) -> ObjectType:
+    """PIM for Groups: the schedules of role-assignable groups, listed per group (`groupId eq`); ids are
+    `{groupId}_{accessId}_{guid}` (privilegedaccessgroup-list-eligibilityschedules.md), so a group's files
+    sort together."""
+    base = "identityGovernance/privilegedAccess/group"
+    return _schedules(
+        name,
+        f"{base}/{collection}Schedules",
+        f"{base}/{collection}ScheduleRequests",
+        _GROUP_TARGET,
+        "groupId",
+        extra,
+        references=_GROUP_SCHEDULE_REFERENCES,
+        scopes=Scopes("groups", _PIM_GROUPS, "groupId eq '{id}'"),
+        permissions_backup=(f"Privileged{kind}Schedule.Read.AzureADGroup",),
+        permissions_restore=(f"Privileged{kind}Schedule.ReadWrite.AzureADGroup",),
+        **fields,
+    )
+
+
+ROLE_ELIGIBILITY_SCHEDULES: ObjectType = _role_schedules(
     "roleEligibilitySchedules",
     "roleEligibilityScheduleRequests",
     "createdDateTime modifiedDateTime",
@@ -126,7 +182,7 @@ ROLE_ELIGIBILITY_SCHEDULES: ObjectType = _schedules(
     "end has passed is not restored.",
 )
 
-ROLE_ASSIGNMENT_SCHEDULES: ObjectType = _schedules(
+ROLE_ASSIGNMENT_SCHEDULES: ObjectType = _role_schedules(
     "roleAssignmentSchedules",
     "roleAssignmentScheduleRequests",
     "assignmentType createdDateTime modifiedDateTime",
@@ -136,49 +192,89 @@ ROLE_ASSIGNMENT_SCHEDULES: ObjectType = _schedules(
         ("memberType", "Group"),
         ("scheduleInfo.expiration.type", "noExpiration"),
     ),
-    left_alone=(
-        LeftAlone(
-            "assignmentType",
-            "Activated",
-            "an activation (a user's own, for hours) is never restored: the user activates again in PIM",
-        ),
-    ),
+    left_alone=(LeftAlone("assignmentType", "Activated", _ACTIVATION),),
     rank=92,
     notes="Time-bound and activated active role assignments; time-bound ones are restored through "
     "adminAssign with their end, activations never, an expired one not.",
 )
 
-ROLE_MANAGEMENT_POLICIES: ObjectType = ObjectType(
-    name="roleManagementPolicies",
-    path="policies/roleManagementPolicies",
-    # resources/unifiedrolemanagementpolicy.md; the rules through $expand (policyroot-list-
-    # rolemanagementpolicies.md). The whole object is returned: no $select beside the $expand.
-    select=_names(
-        """
-        id displayName description isOrganizationDefault scopeId scopeType lastModifiedDateTime
-        lastModifiedBy rules
-        """
+# The enums of PIM for Groups are lower case (privilegedAccessGroupMemberType `direct`, `group`;
+# privilegedAccessGroupAssignmentType `assigned`, `activated`), unlike those of PIM for Entra roles.
+_INDIRECT = (("memberType", "group"),)
+
+GROUP_ELIGIBILITY_SCHEDULES: ObjectType = _group_schedules(
+    "groupEligibilitySchedules",
+    "eligibility",
+    "Eligibility",
+    "createdDateTime modifiedDateTime",
+    exclude_when=_INDIRECT,
+    rank=93,
+    notes="PIM for Groups: eligible membership and ownership of role-assignable groups, restored through "
+    "adminAssign with their start and end; one whose end has passed is not restored.",
+)
+
+GROUP_ASSIGNMENT_SCHEDULES: ObjectType = _group_schedules(
+    "groupAssignmentSchedules",
+    "assignment",
+    "Assignment",
+    "assignmentType createdDateTime modifiedDateTime",
+    # Only the ones that end: a permanent active membership is a member of the group, kept in its file.
+    exclude_when=(*_INDIRECT, ("scheduleInfo.expiration.type", "noExpiration")),
+    left_alone=(LeftAlone("assignmentType", "activated", _ACTIVATION),),
+    # What an active schedule grants, Graph lists among the group's members or owners too.
+    grants=tuple(
+        Grant("groups", rel, "groupId", "principalId", ("accessId", access))
+        for rel, access in (("members", "member"), ("owners", "owner"))
     ),
-    send_select=False,
-    list_filter=_DIRECTORY_ROLES,
-    expand=("rules",),
-    # Each rule's type, which its PATCH must name (unifiedrolemanagementpolicyrule-update.md).
-    keep_odata_type=True,
-    read_only=_names(
-        """
-        id displayName description isOrganizationDefault scopeId scopeType lastModifiedDateTime
-        lastModifiedBy
-        """
-    ),
-    unordered=_names(
-        "rules:id rules[].enabledRules rules[].notificationRecipients rules[].target.operations"
-    ),
-    references=tuple(
-        Reference(f"rules[].setting.approvalStages[].{who}[].{key}", (target,))
-        for who in ("primaryApprovers", "escalationApprovers")
-        for key, target in (("userId", "users"), ("groupId", "groups"))
-    ),
-    write_actions=(("rules", "policies/roleManagementPolicies/{id}/rules/{ref}"),),
+    rank=94,
+    notes="PIM for Groups: time-bound and activated membership and ownership of role-assignable groups; "
+    "time-bound ones are restored through adminAssign with their end, activations never.",
+)
+
+
+def _settings(name: str, list_filter: str | None, **fields: object) -> ObjectType:
+    """A PIM settings policy with its rules (resources/unifiedrolemanagementpolicy.md; the rules through
+    $expand, policyroot-list-rolemanagementpolicies.md, which returns the whole object: no $select beside
+    the $expand), one per directory role or per group and relationship: Entra keeps them, a restore PATCHes
+    the changed rules."""
+    return ObjectType(
+        name=name,
+        path="policies/roleManagementPolicies",
+        select=_names(
+            """
+            id displayName description isOrganizationDefault scopeId scopeType lastModifiedDateTime
+            lastModifiedBy rules
+            """
+        ),
+        send_select=False,
+        list_filter=list_filter,
+        expand=("rules",),
+        # Each rule's type, which its PATCH must name (unifiedrolemanagementpolicyrule-update.md).
+        keep_odata_type=True,
+        read_only=_names(
+            """
+            id displayName description isOrganizationDefault scopeId scopeType lastModifiedDateTime
+            lastModifiedBy
+            """
+        ),
+        unordered=_names(
+            "rules:id rules[].enabledRules rules[].notificationRecipients rules[].target.operations"
+        ),
+        write_actions=(("rules", "policies/roleManagementPolicies/{id}/rules/{ref}"),),
+        **fields,  # type: ignore[arg-type]
+    )
+
+
+_APPROVERS = tuple(
+    Reference(f"rules[].setting.approvalStages[].{who}[].{key}", (target,))
+    for who in ("primaryApprovers", "escalationApprovers")
+    for key, target in (("userId", "users"), ("groupId", "groups"))
+)
+
+ROLE_MANAGEMENT_POLICIES: ObjectType = _settings(
+    "roleManagementPolicies",
+    _DIRECTORY_ROLES,
+    references=_APPROVERS,
     not_recreatable="Entra keeps one settings policy per role and makes it with the role: a role "
     "recreated under a new id has new settings, set them again from this file by hand",
     rank=89,
@@ -188,21 +284,68 @@ ROLE_MANAGEMENT_POLICIES: ObjectType = ObjectType(
     "deletes a policy.",
 )
 
-ROLE_MANAGEMENT_POLICY_ASSIGNMENTS: ObjectType = ObjectType(
-    name="roleManagementPolicyAssignments",
-    path="policies/roleManagementPolicyAssignments",
-    select=_names("id policyId roleDefinitionId scopeId scopeType"),
+GROUP_ROLE_MANAGEMENT_POLICIES: ObjectType = _settings(
+    "groupRoleManagementPolicies",
+    None,
+    scopes=Scopes("groups", _PIM_GROUPS, "scopeId eq '{id}' and scopeType eq 'Group'"),
+    folder_name="identityGovernance/privilegedAccess/group/roleManagementPolicies",
+    identity=("id", "scopeId", "displayName"),
+    display="scopeId",
+    references=(*_APPROVERS, Reference("scopeId", ("groups",))),
+    not_recreatable="Entra keeps one settings policy per group and relationship (member, owner) and makes "
+    "them when the group comes under PIM: a group recreated under a new id has new settings, set them "
+    "again from this file by hand",
+    rank=89,
+    permissions_backup=("RoleManagementPolicy.Read.AzureADGroup",),
+    permissions_restore=("RoleManagementPolicy.ReadWrite.AzureADGroup",),
+    notes="PIM for Groups settings, one per role-assignable group under PIM and relationship (member, "
+    "owner); restore PATCHes the changed rules, never creates or deletes a policy.",
+)
+
+
+def _settings_assignments(name: str, list_filter: str | None, **fields: object) -> ObjectType:
+    """Which settings policy is whose role (or whose group relationship: `roleDefinitionId` is `member` or
+    `owner`, resources/unifiedrolemanagementpolicyassignment.md): kept to read the policies by, never
+    written (Entra keeps them)."""
+    return ObjectType(
+        name=name,
+        path="policies/roleManagementPolicyAssignments",
+        select=_names("id policyId roleDefinitionId scopeId scopeType"),
+        list_filter=list_filter,
+        read_only=_names("id policyId roleDefinitionId scopeId scopeType"),
+        restorable=False,
+        **fields,  # type: ignore[arg-type]
+    )
+
+
+ROLE_MANAGEMENT_POLICY_ASSIGNMENTS: ObjectType = _settings_assignments(
+    "roleManagementPolicyAssignments",
+    _DIRECTORY_ROLES,
     identity=("id", "roleDefinitionId", "policyId"),
     display="roleDefinitionId",
-    list_filter=_DIRECTORY_ROLES,
-    read_only=_names("id policyId roleDefinitionId scopeId scopeType"),
     unique=("roleDefinitionId",),
     references=(
         Reference("roleDefinitionId", ("roleDefinitions",)),
         Reference("policyId", ("roleManagementPolicies",)),
     ),
-    restorable=False,
     permissions_backup=_ROLES_READ,
     notes="Which settings policy is whose role: kept to read the policies by, never written (Entra keeps "
     "them).",
+)
+
+GROUP_ROLE_MANAGEMENT_POLICY_ASSIGNMENTS: ObjectType = _settings_assignments(
+    "groupRoleManagementPolicyAssignments",
+    None,
+    scopes=Scopes("groups", _PIM_GROUPS, "scopeId eq '{id}' and scopeType eq 'Group'"),
+    folder_name="identityGovernance/privilegedAccess/group/roleManagementPolicyAssignments",
+    # Named `Tier 0 Administrators → member`: the policy is named by the same group.
+    identity=("id", "scopeId", "roleDefinitionId"),
+    display="scopeId",
+    unique=("scopeId", "roleDefinitionId"),
+    references=(
+        Reference("scopeId", ("groups",)),
+        Reference("policyId", ("groupRoleManagementPolicies",)),
+    ),
+    permissions_backup=("RoleManagementPolicy.Read.AzureADGroup",),
+    notes="Which PIM for Groups settings policy is a group's member or owner one: read-only.",
 )

@@ -418,6 +418,7 @@ def _plan(
         )
     actions = holders.made_elsewhere(backup, actions, idmap)
     actions = _with_attachments(backup, actions, rev, {d.path: d.revision for d in wanted})
+    actions = holders.granted_elsewhere(backup, actions, idmap)
     holders.mark_needs(actions)
     linked = {
         str(v.get("principalId") if isinstance(v, dict) else v)

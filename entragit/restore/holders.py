@@ -5,7 +5,8 @@ A plan of named objects that recreates one also plans, on other objects, the ref
 with it (`followers`: an application's service principal). A whole-tenant plan, which leaves out files equal
 to the tenant, still plans those that name an object it recreates (`equal_holders`). Finally each action
 learns which objects its writes need back (`mark_needs`), what an undelete brings back itself is left out
-(`without_undeleted`), and what another object makes is restored through it (`made_elsewhere`).
+(`without_undeleted`), and what another object makes is restored through it (`made_elsewhere`,
+`granted_elsewhere`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from entragit.restore import desired as desired_mod
 from entragit.restore import inbound
 from entragit.restore.desired import Desired, is_deleted
 from entragit.restore.idmap import IdMap
-from entragit.restore.plan import RECREATE, REFUSE, SKIP, UNDELETE, Action, Facts, Options, plan_object
+from entragit.restore.plan import LINK, RECREATE, REFUSE, SKIP, UNDELETE, Action, Facts, Options, plan_object
 from entragit.restore.sources import Backup, Live, Revision
 
 
@@ -94,6 +95,46 @@ def made_elsewhere(backup: Backup, actions: list[Action], idmap: IdMap) -> list[
             )
             if maker is not None:
                 a = replace(a, action=SKIP, changes=[], patch=[], reason=f"restored through {maker}")
+        out.append(a)
+    return out
+
+
+def granted_elsewhere(backup: Backup, actions: list[Action], idmap: IdMap) -> list[Action]:
+    """Links an object of another type grants while it lasts (catalog `grants`: the membership an active PIM
+    for Groups schedule gives) are left out of the links a restore adds, when the revision they were read at
+    holds that schedule: its own restore brings the membership back for its time (an activation, or one
+    that ended, rightly not), where adding the member would make the membership permanent."""
+    granting = [(t, g) for t in catalog.CATALOG for g in t.grants]
+    cache: dict[tuple[str, str], set[tuple[str, str, str]]] = {}
+
+    def granted(sha: str, name: str) -> set[tuple[str, str, str]]:
+        if (sha, name) not in cache:
+            cache[sha, name] = set()
+            for t, g in granting:
+                if g.type != name:
+                    continue
+                paths = [p for p in backup.object_paths(sha) if catalog.type_for_path(p) is t]
+                for path, text in zip(paths, backup.read_files(sha, paths), strict=True):
+                    obj = idmap.rewrite(t, canonical.load(text, source=path)) if text is not None else {}
+                    if obj and obj.get(g.when[0]) == g.when[1]:
+                        cache[sha, name].add((g.relationship, str(obj.get(g.holder)), str(obj.get(g.item))))
+        return cache[sha, name]
+
+    names = {g.type for _, g in granting}
+    out: list[Action] = []
+    for a in actions:
+        if a.action == LINK and a.relationship is not None and a.type.name in names and a.revision:
+            held = granted(a.revision, a.type.name)
+            owners = {a.id, idmap.new_id(a.id)}
+            kept = [
+                c for c in a.changes if not any((a.relationship.name, o, str(c.new)) in held for o in owners)
+            ]
+            if not kept:
+                continue
+            if len(kept) < len(a.changes):
+                dropped = {str(c.new) for c in a.changes if c not in kept}
+                patch = [op for op in a.patch if str(op.get("value")) not in dropped]
+                a = replace(a, changes=kept, patch=patch)
         out.append(a)
     return out
 

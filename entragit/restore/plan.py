@@ -240,6 +240,7 @@ def _link_action(
         jsonpatch.make_patch(src, dst).patch,
         relationship=rel,
         desired=d.obj,
+        revision=d.revision.sha,
     )
 
 

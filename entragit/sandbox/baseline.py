@@ -1693,6 +1693,8 @@ def complete(seed: Obj, now: datetime | None = None) -> Obj:
         "roleManagement/directory/roleAssignments",
         "roleManagement/directory/roleEligibilitySchedules",
         "roleManagement/directory/roleAssignmentSchedules",
+        "identityGovernance/privilegedAccess/group/eligibilitySchedules",
+        "identityGovernance/privilegedAccess/group/assignmentSchedules",
         "oauth2PermissionGrants",
         "policies/activityBasedTimeoutPolicies",
         "groupSettings",

@@ -147,6 +147,8 @@ class TenantGenerator:
         self.role_assignments: list[Obj] = []
         self.eligible: list[Obj] = []  # PIM eligibility schedules
         self.timed: list[Obj] = []  # PIM active schedules that end (time-bound or activated)
+        self.group_eligible: list[Obj] = []  # PIM for Groups eligibility schedules
+        self.group_timed: list[Obj] = []  # PIM for Groups active schedules (time-bound, activated)
         self.strengths: list[Obj] = []
         self.contexts: list[Obj] = []
         self.break_glass: list[str] = []
@@ -1630,6 +1632,55 @@ class TenantGenerator:
                 }
             )
 
+    def _make_group_pim(self) -> None:
+        """PIM for Groups on the first role-assignable group: two people eligible for membership (for good;
+        until a date), one for ownership with a time-bound active membership too, and an activation of the
+        first eligibility, each active one with the membership it gives. Ids derive from the tenant id (no
+        draw from the random stream)."""
+        groups = [g for g in self.groups if g.get("isAssignableToRole") and not g.get("groupTypes")]
+        # The people PIM for roles already holds (eligible, time-bound): privileged already, so the tenant's
+        # other people keep what the rest of the tenant gives them.
+        people = list(dict.fromkeys(s["principalId"] for s in self.eligible + self.timed))
+        if not groups or len(people) < 3:
+            return
+        group = groups[0]["id"]
+        members = groups[0].setdefault("members", [])
+
+        def schedule(n: int, principal: str, access: str, start: datetime, end: datetime | None) -> Obj:
+            rid = str(uuid.uuid5(uuid.UUID(self.tenant_id), f"pim-group:{n}"))
+            exp: Obj = {"type": "noExpiration", "endDateTime": None, "duration": None}
+            if end is not None:
+                exp = {"type": "afterDateTime", "endDateTime": iso(end), "duration": None}
+            return {
+                "id": f"{group}_{access}_{rid}",
+                "principalId": principal,
+                "groupId": group,
+                "accessId": access,
+                "createdUsing": rid,
+                "createdDateTime": iso(start),
+                "modifiedDateTime": None,
+                "status": "Provisioned",
+                "memberType": "direct",
+                "scheduleInfo": {"startDateTime": iso(start), "recurrence": None, "expiration": exp},
+            }
+
+        later = self.now + timedelta(days=120)
+        for n, (principal, access, end) in enumerate(
+            ((people[0], "member", None), (people[1], "member", later), (people[2], "owner", None))
+        ):
+            self.group_eligible.append(schedule(n, principal, access, self.now - timedelta(days=30), end))
+        for n, (principal, kind, start, end) in enumerate(
+            (
+                (people[2], "assigned", self.now - timedelta(days=5), self.now + timedelta(days=60)),
+                (people[0], "activated", self.now, self.now + timedelta(hours=8)),
+            )
+        ):
+            active = schedule(100 + n, principal, "member", start, end)
+            active["assignmentType"] = kind
+            self.group_timed.append(active)
+            if principal not in members:
+                members.append(principal)
+
     # --- soft-deleted objects and audit history -------------------------------------------------------------
 
     def _make_deleted(self) -> None:
@@ -1862,6 +1913,7 @@ class TenantGenerator:
         self._make_admin_units()
         self._make_roles()
         self._make_pim()
+        self._make_group_pim()
         self._make_deleted()
         self._make_extensions()
         audits = self._make_audits()
@@ -1898,6 +1950,8 @@ class TenantGenerator:
             "roleManagement/directory/roleAssignments": self.role_assignments,
             "roleManagement/directory/roleEligibilitySchedules": self.eligible,
             "roleManagement/directory/roleAssignmentSchedules": self.timed,
+            "identityGovernance/privilegedAccess/group/eligibilitySchedules": self.group_eligible,
+            "identityGovernance/privilegedAccess/group/assignmentSchedules": self.group_timed,
             "auditLogs/directoryAudits": audits,
             "deletedItems": self.deleted,
             **attributes,

@@ -36,6 +36,7 @@ from entragit.sandbox import (
     licenses,
     permissions,
     pim,
+    pim_groups,
 )
 from entragit.sandbox import custom_attributes as csa
 from entragit.sandbox import delta as delta_mod
@@ -156,6 +157,8 @@ class GraphApi:
                     self.tenant.purge_expired()
                     self._last_purge = now
                 pim.expire(self.tenant)
+                pim_groups.expire(self.tenant)
+                pim_groups.sync(self.tenant)
                 if req.roles is not None:
                     permissions.authorize(
                         self.tenant, req.method, req.path, req.body, req.roles, req.app_id, req.delegated
@@ -236,6 +239,10 @@ class GraphApi:
             if method != "POST":
                 not_allowed()
             return invitations.create_invitation(self, ctx)
+        if pim_groups.handles(low):
+            answered = pim_groups.handle(self, ctx, method, segs)
+            if answered is not None:
+                return answered
         if pim.handles(low):
             answered = pim.handle(self, ctx, method, segs)
             if answered is not None:

@@ -129,6 +129,24 @@ _ROLE_READ = (
     "RoleManagement.ReadWrite.Directory",
 )
 _ROLE_WRITE = ("RoleManagement.ReadWrite.Directory",)
+# PIM settings: the pages list one row for the settings of Entra roles, another for those of groups
+# (policyroot-list-rolemanagementpolicies.md, "For PIM for groups"); which one a call needs depends on the
+# policy's scope (pim.py, `_scope_permitted`). The table admits either.
+ROLE_POLICY_READ: tuple[str, ...] = (
+    "RoleManagementPolicy.Read.Directory",
+    "RoleManagement.Read.Directory",
+    "RoleManagementPolicy.ReadWrite.Directory",
+    "RoleManagement.ReadWrite.Directory",
+)
+ROLE_POLICY_WRITE: tuple[str, ...] = (
+    "RoleManagementPolicy.ReadWrite.Directory",
+    "RoleManagement.ReadWrite.Directory",
+)
+GROUP_POLICY_READ: tuple[str, ...] = (
+    "RoleManagementPolicy.Read.AzureADGroup",
+    "RoleManagementPolicy.ReadWrite.AzureADGroup",
+)
+GROUP_POLICY_WRITE: tuple[str, ...] = ("RoleManagementPolicy.ReadWrite.AzureADGroup",)
 _CSA_DEFINITION_READ = (
     "CustomSecAttributeDefinition.Read.All",
     "CustomSecAttributeDefinition.ReadWrite.All",
@@ -523,6 +541,38 @@ RULES: tuple[Rule, ...] = (
         for method in ("GET", "POST")
     ),
     _r("GET", "rolemanagement/directory/**", "rbacapplication-list-roleassignments.md", _ROLE_READ),
+    # PIM for Groups: privilegedaccessgroup-list-eligibilityschedules.md, -assignmentschedules.md and the
+    # request pages (privilegedaccessgroup-post-eligibilityschedulerequests.md, ...); a Remove permission
+    # admits only adminRemove requests (the permissions file lists it beside ReadWrite for the POST).
+    *(
+        _r(
+            "GET",
+            f"identitygovernance/privilegedaccess/group/{kind.lower()}schedules{item}",
+            f"privilegedaccessgroup-list-{kind.lower()}schedules.md",
+            f"Privileged{kind}Schedule.Read.AzureADGroup Privileged{kind}Schedule.ReadWrite.AzureADGroup",
+        )
+        for kind in ("Eligibility", "Assignment")
+        for item in ("", "/{id}")
+    ),
+    *(
+        _r(
+            "GET",
+            f"identitygovernance/privilegedaccess/group/{kind.lower()}schedulerequests{item}",
+            f"privilegedaccessgroup-list-{kind.lower()}schedulerequests.md",
+            f"Privileged{kind}Schedule.Read.AzureADGroup Privileged{kind}Schedule.ReadWrite.AzureADGroup",
+        )
+        for kind in ("Eligibility", "Assignment")
+        for item in ("", "/{id}")
+    ),
+    *(
+        _r(
+            "POST",
+            f"identitygovernance/privilegedaccess/group/{kind.lower()}schedulerequests",
+            f"privilegedaccessgroup-post-{kind.lower()}schedulerequests.md",
+            f"Privileged{kind}Schedule.ReadWrite.AzureADGroup Privileged{kind}Schedule.Remove.AzureADGroup",
+        )
+        for kind in ("Eligibility", "Assignment")
+    ),
     _r(
         "*",
         "rolemanagement/directory/roledefinitions/**",
@@ -552,8 +602,7 @@ RULES: tuple[Rule, ...] = (
             "GET",
             f"policies/{path}",
             f"policyroot-list-{path.split('/')[0]}.md",
-            "RoleManagementPolicy.Read.Directory RoleManagement.Read.Directory "
-            "RoleManagementPolicy.ReadWrite.Directory RoleManagement.ReadWrite.Directory",
+            ROLE_POLICY_READ + GROUP_POLICY_READ,
         )
         for path in (
             "rolemanagementpolicies",
@@ -568,7 +617,7 @@ RULES: tuple[Rule, ...] = (
         "PATCH",
         "policies/rolemanagementpolicies/{id}/rules/{id}",
         "unifiedrolemanagementpolicyrule-update.md",
-        "RoleManagementPolicy.ReadWrite.Directory RoleManagement.ReadWrite.Directory",
+        ROLE_POLICY_WRITE + GROUP_POLICY_WRITE,
     ),
     _r(
         "GET",

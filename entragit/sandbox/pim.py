@@ -32,7 +32,7 @@ import datetime as dt
 import re
 from typing import TYPE_CHECKING, Any
 
-from entragit.sandbox import role_settings
+from entragit.sandbox import permissions, role_settings
 from entragit.sandbox.odata import conjuncts, equality_terms
 from entragit.sandbox.protocol import Ctx, Response, bad, nested_refusal, not_allowed, not_found
 from entragit.sandbox.schema import (
@@ -112,7 +112,7 @@ def handle(api: GraphApi, ctx: Ctx, method: str, segs: list[str]) -> Response | 
 # ----------------------------------------------------------------------------------------- schedules
 
 
-def _end(schedule: dict[str, Any]) -> dt.datetime | None:
+def end_of(schedule: dict[str, Any]) -> dt.datetime | None:
     """When a schedule ends (None: never)."""
     info = schedule.get("scheduleInfo") or {}
     exp = info.get("expiration") or {}
@@ -139,7 +139,7 @@ def expire(tenant: Tenant) -> None:
     for key in (ELIGIBILITY, ASSIGNMENT):
         coll = tenant.coll(key)
         for oid, obj in list(coll.objs.items()):
-            end = _end(obj)
+            end = end_of(obj)
             if end is not None and end <= now:
                 coll.remove(oid)
                 tenant.record(key, oid)
@@ -169,7 +169,7 @@ def _drop_role_assignment(tenant: Tenant, schedule: dict[str, Any]) -> None:
             tenant.record(ROLE_ASSIGNMENTS, oid)
 
 
-def _schedule_info(tenant: Tenant, raw: Any, required: bool) -> dict[str, Any] | None:
+def schedule_info(tenant: Tenant, raw: Any, required: bool) -> dict[str, Any] | None:
     """requestSchedule as Graph stores it: a start (now when left out), an expiration whose type is
     normalised to the enum's spelling, no recurrence."""
     if raw is None:
@@ -200,9 +200,18 @@ def _schedule_info(tenant: Tenant, raw: Any, required: bool) -> dict[str, Any] |
     }
 
 
-def _policy_of(tenant: Tenant, role_id: str) -> dict[str, Any] | None:
+def policy_of(tenant: Tenant, role_id: str, scope: str = "/") -> dict[str, Any] | None:
+    """The settings policy of a role (a group's member or owner settings: role `member`/`owner`, scope the
+    group's id)."""
     assignments = tenant.coll(POLICY_ASSIGNMENTS).objs.values()
-    pid = next((a["policyId"] for a in assignments if a.get("roleDefinitionId") == role_id), None)
+    pid = next(
+        (
+            a["policyId"]
+            for a in assignments
+            if a.get("roleDefinitionId") == role_id and a.get("scopeId") == scope
+        ),
+        None,
+    )
     return tenant.coll(POLICIES).objs.get(str(pid)) if pid else None
 
 
@@ -210,13 +219,15 @@ def _rule(policy: dict[str, Any] | None, rule_id: str) -> dict[str, Any]:
     return next((r for r in (policy or {}).get("rules") or [] if r.get("id") == rule_id), {})
 
 
-def _policy_failures(tenant: Tenant, level: str, body: dict[str, Any], info: dict[str, Any]) -> list[str]:
-    """The role's settings (its Admin rules at this level) a schedule request breaks."""
-    policy = _policy_of(tenant, str(body["roleDefinitionId"]))
+def policy_failures(
+    tenant: Tenant, policy: dict[str, Any] | None, level: str, body: dict[str, Any], info: dict[str, Any]
+) -> list[str]:
+    """The settings (the policy's Admin rules at this level) a schedule request breaks; a role's and a
+    group's policies have the same rules (identity-governance-pim-rules-overview.md)."""
     rule = _rule(policy, f"Expiration_Admin_{level}")
     failed: list[str] = []
     start = parse_time(str(info["startDateTime"]))
-    end = _end({"scheduleInfo": info})
+    end = end_of({"scheduleInfo": info})
     if end is None:
         if rule.get("isExpirationRequired"):
             failed.append("ExpirationRule")
@@ -229,6 +240,13 @@ def _policy_failures(tenant: Tenant, level: str, body: dict[str, Any], info: dic
     if "Justification" in enabled and not body.get("justification"):
         failed.append("JustificationRule")
     return failed
+
+
+def refuse_failures(failed: list[str]) -> None:
+    """MicrosoftDocs/azure-docs#80426: the refusal naming the rules a request breaks."""
+    if failed:
+        rules = ",".join(f'"{f}"' for f in failed)
+        bad(f"The following policy rules failed: [{rules}]", "RoleAssignmentRequestPolicyValidationFailed")
 
 
 def _request(api: GraphApi, ctx: Ctx, key: str, schedules: str) -> Response:
@@ -253,18 +271,14 @@ def _request(api: GraphApi, ctx: Ctx, key: str, schedules: str) -> Response:
         if existing is None:
             bad("The Role assignment does not exist.", "RoleAssignmentDoesNotExist")
     else:
-        info = _schedule_info(tenant, body.get("scheduleInfo"), required=True)
+        info = schedule_info(tenant, body.get("scheduleInfo"), required=True)
         assert info is not None
         if action == "adminAssign" and existing is not None:
             bad(EXISTS, "RoleAssignmentExists")
         if action != "adminAssign" and existing is None:
             bad("The Role assignment does not exist.", "RoleAssignmentDoesNotExist")
-        failed = _policy_failures(tenant, level, body, info)
-        if failed:
-            rules = ",".join(f'"{f}"' for f in failed)
-            bad(
-                f"The following policy rules failed: [{rules}]", "RoleAssignmentRequestPolicyValidationFailed"
-            )
+        failed = policy_failures(tenant, policy_of(tenant, str(body["roleDefinitionId"])), level, body, info)
+        refuse_failures(failed)
     rid = new_guid()
     now = format_time(tenant.now(), fraction=True)
     validation = bool(body.get("isValidationOnly"))
@@ -367,7 +381,11 @@ def sync(tenant: Tenant) -> None:
     deleted one takes its policy along."""
     roles = tenant.coll("roleManagement/directory/roleDefinitions").objs
     assignments = tenant.coll(POLICY_ASSIGNMENTS)
-    have = {str(a.get("roleDefinitionId")): oid for oid, a in assignments.objs.items()}
+    have = {
+        str(a.get("roleDefinitionId")): oid
+        for oid, a in assignments.objs.items()
+        if a.get("scopeType") == "DirectoryRole"
+    }
     if have.keys() == roles.keys():
         return
     tid = tenant.tenant_id
@@ -382,15 +400,32 @@ def sync(tenant: Tenant) -> None:
 
 def _required_scope(api: GraphApi, ctx: Ctx, key: str) -> Any:
     """policyroot-list-rolemanagementpolicies.md and -rolemanagementpolicyassignments.md: the listing
-    requires `$filter` with eq on scopeId and scopeType."""
+    requires `$filter` with eq on scopeId and scopeType; the scope type named decides the permission."""
     flt = api._filter(ctx, TYPES[key])
-    named: set[str] = set()
+    named: dict[str, list[Any]] = {}
     if flt is not None:
         for term in [flt.ast, *conjuncts(flt.ast)]:
-            named |= {prop for prop, _ in equality_terms(term) or ()}
-    if not {"scopeId", "scopeType"} <= named:
+            for prop, values in equality_terms(term) or ():
+                named.setdefault(prop, []).extend(values)
+    if not {"scopeId", "scopeType"} <= named.keys():
         bad("The filter on scopeId and scopeType is required.", "BadRequest")
+    for scope_type in named["scopeType"]:
+        _scope_permitted(ctx, str(scope_type), write=False)
     return flt
+
+
+def _scope_permitted(ctx: Ctx, scope_type: str, *, write: bool) -> None:
+    """The pages' permission row for the policy's scope (policyroot-list-rolemanagementpolicies.md: "For PIM
+    for Microsoft Entra roles", "For PIM for groups"; unifiedrolemanagementpolicyrule-update.md)."""
+    if ctx.req.roles is None:
+        return
+    group = scope_type.lower() == "group"
+    if write:
+        wanted = permissions.GROUP_POLICY_WRITE if group else permissions.ROLE_POLICY_WRITE
+    else:
+        wanted = permissions.GROUP_POLICY_READ if group else permissions.ROLE_POLICY_READ
+    if not permissions.satisfied(wanted, permissions.effective(ctx.req.roles)):
+        raise permissions.deny()
 
 
 def _rules_out(policy: dict[str, Any]) -> list[dict[str, Any]]:
@@ -448,6 +483,7 @@ def _policies(api: GraphApi, ctx: Ctx, method: str, rest: list[str]) -> Response
     policy = coll.objs.get(rest[1])
     if policy is None:
         not_found(rest[1])
+    _scope_permitted(ctx, str(policy.get("scopeType")), write=method != "GET")
     if len(rest) == 2:
         if method != "GET":
             not_allowed()

@@ -977,6 +977,51 @@ for _key, _entity, _known, _noun in (
             audit_type="Role",
         )
     )
+# PIM for Groups (pim_groups.py writes them through schedule requests): resources/privilegedaccessgroup
+# eligibilityschedule.md, privilegedaccessgroupassignmentschedule.md and their *schedulerequest.md.
+_GROUP_SCHEDULE_KNOWN = frozenset(
+    {
+        "id", "principalId", "groupId", "accessId", "createdUsing", "createdDateTime", "modifiedDateTime",
+        "status", "scheduleInfo", "memberType",
+    }
+)  # fmt: skip
+_GROUP_REQUEST_KNOWN = frozenset(
+    {
+        "id", "action", "principalId", "groupId", "accessId", "isValidationOnly", "targetScheduleId",
+        "justification", "scheduleInfo", "ticketInfo", "status", "createdDateTime", "completedDateTime",
+        "approvalId", "customData", "createdBy",
+    }
+)  # fmt: skip
+_GROUP_ASSIGNMENT_KNOWN = _GROUP_SCHEDULE_KNOWN | {"assignmentType"}
+_GROUP_NOUN = "group membership or ownership"
+for _key, _entity, _known, _noun in (
+    ("eligibilitySchedules", "privilegedAccessGroupEligibilitySchedule", _GROUP_SCHEDULE_KNOWN,
+     f"eligible {_GROUP_NOUN}"),
+    ("assignmentSchedules", "privilegedAccessGroupAssignmentSchedule", _GROUP_ASSIGNMENT_KNOWN,
+     f"active {_GROUP_NOUN}"),
+    ("eligibilityScheduleRequests", "privilegedAccessGroupEligibilityScheduleRequest", _GROUP_REQUEST_KNOWN,
+     "request"),
+    ("assignmentScheduleRequests", "privilegedAccessGroupAssignmentScheduleRequest", _GROUP_REQUEST_KNOWN,
+     "request"),
+):  # fmt: skip
+    _add(
+        TypeDef(
+            key=f"identityGovernance/privilegedAccess/group/{_key}",
+            entity=_entity,
+            resource=_entity[0].upper() + _entity[1:],
+            context=f"identityGovernance/privilegedAccess/group/{_key}",
+            entity_context=f"identityGovernance/privilegedAccess/group/{_key}",
+            known=_known,
+            indexed=("principalId", "groupId"),
+            filterable=_known - {"scheduleInfo", "createdBy", "ticketInfo"},
+            creatable=False,
+            updatable=False,
+            deletable=False,
+            audit_category="GroupManagement",
+            audit_noun=_noun,
+            audit_type="Group",
+        )
+    )
 _add(
     TypeDef(
         key="policies/roleManagementPolicies",

@@ -65,6 +65,8 @@ COLLECTIONS: tuple[str, ...] = (
     "roleManagement/directory/roleAssignments",
     "roleManagement/directory/roleEligibilitySchedules",
     "roleManagement/directory/roleAssignmentSchedules",
+    "identityGovernance/privilegedAccess/group/eligibilitySchedules",
+    "identityGovernance/privilegedAccess/group/assignmentSchedules",
     "policies/roleManagementPolicies",
     "policies/roleManagementPolicyAssignments",
     "oauth2PermissionGrants",

@@ -377,6 +377,8 @@ class Tenant:
             ("roleManagement/directory/roleAssignments", ("principalId",)),
             ("roleManagement/directory/roleEligibilitySchedules", ("principalId",)),
             ("roleManagement/directory/roleAssignmentSchedules", ("principalId",)),
+            ("identityGovernance/privilegedAccess/group/eligibilitySchedules", ("principalId", "groupId")),
+            ("identityGovernance/privilegedAccess/group/assignmentSchedules", ("principalId", "groupId")),
             ("oauth2PermissionGrants", ("clientId", "resourceId", "principalId")),
         )
 

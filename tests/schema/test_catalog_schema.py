@@ -65,6 +65,13 @@ _DELETED_ITEMS_WHY = (
 # Types whose soft-deleted objects wait in directory/deletedItems (recycle_bin.listing is always set).
 _DIRECTORY_BIN = [t for t in CATALOG if t.recycle_bin and t.recycle_bin.item == "directory/deletedItems/{id}"]
 
+_GROUP_SETTINGS_WHY = (
+    "the permissions file lists no RoleManagementPolicy.*.AzureADGroup permission; the page's row "
+    '"For PIM for groups" (Application: RoleManagementPolicy.Read.AzureADGroup, '
+    "RoleManagementPolicy.ReadWrite.AzureADGroup) is the one for a group's settings (the Entra roles row "
+    "does not admit them: sandbox/pim.py)"
+)
+
 DOCUMENTED: tuple[Documented, ...] = (
     *(
         Documented(
@@ -194,6 +201,40 @@ DOCUMENTED: tuple[Documented, ...] = (
             "Policy.ReadWrite.HybridAuthentication, the page's and the file's least privileged for it",
         )
         for rest in ("", "/appliesTo")
+    ),
+    # PIM for Groups settings: the permissions file has no RoleManagementPolicy.*.AzureADGroup at all; the
+    # pages list them in their "For PIM for groups" rows (policyroot-list-rolemanagementpolicies.md,
+    # -rolemanagementpolicyassignments.md, unifiedrolemanagementpolicyrule-update.md; docs/graph.md).
+    *(
+        Documented(
+            "permission-path",
+            name,
+            call,
+            "api-reference/v1.0/api/policyroot-list-rolemanagementpolicies.md",
+            _GROUP_SETTINGS_WHY,
+        )
+        for name, call in (
+            ("groupRoleManagementPolicies", "GET policies/roleManagementPolicies"),
+            ("groupRoleManagementPolicies", "GET policies/roleManagementPolicies/{id}"),
+            ("groupRoleManagementPolicies", "PATCH policies/roleManagementPolicies/{id}/rules/{ref}"),
+            ("groupRoleManagementPolicies", "POST policies/roleManagementPolicies/{id}/rules"),
+            ("groupRoleManagementPolicyAssignments", "GET policies/roleManagementPolicyAssignments"),
+            ("groupRoleManagementPolicyAssignments", "GET policies/roleManagementPolicyAssignments/{id}"),
+        )
+    ),
+    *(
+        Documented(
+            "permission",
+            name,
+            permission,
+            "api-reference/v1.0/api/policyroot-list-rolemanagementpolicies.md",
+            _GROUP_SETTINGS_WHY,
+        )
+        for name, permission in (
+            ("groupRoleManagementPolicies", "RoleManagementPolicy.Read.AzureADGroup"),
+            ("groupRoleManagementPolicies", "RoleManagementPolicy.ReadWrite.AzureADGroup"),
+            ("groupRoleManagementPolicyAssignments", "RoleManagementPolicy.Read.AzureADGroup"),
+        )
     ),
     Documented(
         "permission-path",

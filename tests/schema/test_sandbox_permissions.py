@@ -279,6 +279,30 @@ DOCUMENTED: tuple[Documented, ...] = (
     ),
     *(
         Documented(
+            "admits",
+            "GET",
+            f"policies/{path}",
+            permission,
+            "policyroot-list-rolemanagementpolicies.md",
+            "the file has no RoleManagementPolicy.*.AzureADGroup permission; the page's row "
+            '"For PIM for groups" lists them for settings whose scope is a group (sandbox/pim.py admits them '
+            "for those only)",
+        )
+        for path in (
+            "roleManagementPolicies",
+            "roleManagementPolicies/{id}",
+            "roleManagementPolicies/{id}/rules",
+            "roleManagementPolicies/{id}/rules/{id}",
+            "roleManagementPolicyAssignments",
+            "roleManagementPolicyAssignments/{id}",
+        )
+        for permission in (
+            "RoleManagementPolicy.Read.AzureADGroup",
+            "RoleManagementPolicy.ReadWrite.AzureADGroup",
+        )
+    ),
+    *(
+        Documented(
             "refuses",
             "GET",
             path,
