@@ -12,6 +12,7 @@ import difflib
 import io
 import os
 import re
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,6 +60,7 @@ _KNOWN_KEYS = (
     "restore_client_id",
     "restore_auth",
     "custom_security_attributes",
+    "pim_groups",
 )
 
 # A separate restore app (least privilege: the backup app needs no write permission) reads its credentials
@@ -111,6 +113,10 @@ class Config:
     # The values of custom security attributes on users and service principals: they gate access, so they are
     # backed up only when asked for (their sets and definitions always are).
     custom_security_attributes: bool = False
+    # Object ids of groups under PIM for Groups that are not role-assignable: Graph v1.0 lists no groups under
+    # PIM and lists their schedules one group at a time, so a backup reads the role-assignable groups' and
+    # these (catalog `Scopes.named_by`).
+    pim_groups: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         for key, value in (("auth", self.auth), ("restore_auth", self.restore_auth or self.auth)):
@@ -146,6 +152,7 @@ class Config:
             restore_client_id=self.restore_client_id,
             restore_auth=self.restore_auth,
             custom_security_attributes=self.custom_security_attributes,
+            pim_groups=list(self.pim_groups),
         )
 
     @property
@@ -204,6 +211,8 @@ class Config:
             out["restore_auth"] = self.restore_auth
         if self.custom_security_attributes:
             out["custom_security_attributes"] = True
+        if self.pim_groups:
+            out["pim_groups"] = list(self.pim_groups)
         return out
 
 
@@ -306,7 +315,19 @@ def from_dict(data: Any) -> Config:
         restore_client_id=data.get("restore_client_id", "").strip(),
         restore_auth=data.get("restore_auth", ""),
         custom_security_attributes=data.get("custom_security_attributes", False),
+        pim_groups=_object_ids(data, "pim_groups"),
     )
+
+
+def _object_ids(data: Mapping[str, Any], key: str) -> list[str]:
+    """A list of object ids (GUIDs), lower case; anything else is one line naming the key and the value."""
+    ids = _str_list(data, key)
+    for value in ids:
+        try:
+            uuid.UUID(value)
+        except ValueError:
+            raise ConfigError(f"{CONFIG_FILE}: {key}: {value!r} is not an object id (a GUID)") from None
+    return [i.strip().lower() for i in ids]
 
 
 def load(repo_dir: str | Path) -> Config:

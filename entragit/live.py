@@ -353,6 +353,7 @@ class Reader:
         self._defined: dict[str, set[str]] = {}
         self._learned_lock = threading.Lock()
         self.extension_problem = ""  # one line: discovery failed, and what the run did instead
+        self._named_scopes: dict[str, list[str]] = {"pim_groups": list(cfg.pim_groups)} if cfg else {}
         self._scope_cache: dict[tuple[str, str], list[str]] = {}  # (source, filter) → ids (catalog `scopes`)
         self._scopes_lock = threading.Lock()
 
@@ -781,11 +782,16 @@ class Reader:
         the four PIM for Groups types cost a listing of the groups and 8 $batch requests a run."""
         scopes = t.scopes
         assert scopes is not None
-        ids = self._scope_ids(scopes.source, scopes.source_filter)
+        ids = sorted({*self._scope_ids(scopes.source, scopes.source_filter), *self.named_scopes(scopes)})
         paths = [f"{t.path}?{_odata_query({'$filter': scopes.filter.format(id=i)})}" for i in ids]
         rest = {k: v for k, v in params.items() if k != "$filter"}
         got = self.client.list_many(paths, rest, required_permission=self.permission(t))
         return [o for path in paths for o in got[path]]
+
+    def named_scopes(self, scopes: catalog.Scopes) -> list[str]:
+        """The scopes entragit.yaml names for this kind of scope (`Scopes.named_by`: PIM for Groups' groups
+        that are not role-assignable)."""
+        return list(self._named_scopes.get(scopes.named_by, ())) if scopes.named_by else []
 
     def _scope_ids(self, source: str, source_filter: str) -> list[str]:
         with self._scopes_lock:

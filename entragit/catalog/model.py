@@ -267,6 +267,7 @@ class Scopes:
     source: str  # Graph collection of the scope objects ("groups")
     source_filter: str  # which of them can hold objects of the type
     filter: str  # the type's `$filter` for one scope, `{id}` its id
+    named_by: str = ""  # the entragit.yaml key naming more scopes, which `source_filter` cannot find
 
 
 @dataclass(frozen=True)

@@ -95,7 +95,7 @@ _GROUP_SCHEDULE_REFERENCES = (
 # Which groups PIM for Groups holds is not listable in v1.0 (the portal's "Discover groups"; the
 # privilegedAccessGroup resource has no collection of them): every listing needs a group id. Role-assignable
 # groups, at most 500 a tenant, are read each run (docs/graph.md, "Privileged Identity Management for
-# Groups").
+# Groups"), and those entragit.yaml names in `pim_groups`.
 _PIM_GROUPS = "isAssignableToRole eq true"
 _ACTIVATION = "an activation (a user's own, for hours) is never restored: the user activates again in PIM"
 
@@ -165,7 +165,7 @@ def _group_schedules(name: str, collection: str, kind: str, extra: str, **fields
         "groupId",
         extra,
         references=_GROUP_SCHEDULE_REFERENCES,
-        scopes=Scopes("groups", _PIM_GROUPS, "groupId eq '{id}'"),
+        scopes=Scopes("groups", _PIM_GROUPS, "groupId eq '{id}'", "pim_groups"),
         permissions_backup=(f"Privileged{kind}Schedule.Read.AzureADGroup",),
         permissions_restore=(f"Privileged{kind}Schedule.ReadWrite.AzureADGroup",),
         **fields,
@@ -287,7 +287,7 @@ ROLE_MANAGEMENT_POLICIES: ObjectType = _settings(
 GROUP_ROLE_MANAGEMENT_POLICIES: ObjectType = _settings(
     "groupRoleManagementPolicies",
     None,
-    scopes=Scopes("groups", _PIM_GROUPS, "scopeId eq '{id}' and scopeType eq 'Group'"),
+    scopes=Scopes("groups", _PIM_GROUPS, "scopeId eq '{id}' and scopeType eq 'Group'", "pim_groups"),
     folder_name="identityGovernance/privilegedAccess/group/roleManagementPolicies",
     identity=("id", "scopeId", "displayName"),
     display="scopeId",
@@ -336,7 +336,7 @@ ROLE_MANAGEMENT_POLICY_ASSIGNMENTS: ObjectType = _settings_assignments(
 GROUP_ROLE_MANAGEMENT_POLICY_ASSIGNMENTS: ObjectType = _settings_assignments(
     "groupRoleManagementPolicyAssignments",
     None,
-    scopes=Scopes("groups", _PIM_GROUPS, "scopeId eq '{id}' and scopeType eq 'Group'"),
+    scopes=Scopes("groups", _PIM_GROUPS, "scopeId eq '{id}' and scopeType eq 'Group'", "pim_groups"),
     folder_name="identityGovernance/privilegedAccess/group/roleManagementPolicyAssignments",
     # Named `Tier 0 Administrators → member`: the policy is named by the same group.
     identity=("id", "scopeId", "roleDefinitionId"),

@@ -285,3 +285,40 @@ def test_without_the_group_schedule_permission_the_type_is_skipped_by_name(env: 
     )
     assert not (env.root / ACTIVE / f"{timed['id']}.yaml").exists()  # the other types were backed up
     assert sorted((env.root / ELIGIBLE).glob("*.yaml")) == files and len(files) == 3
+
+
+def test_a_group_under_pim_that_is_not_role_assignable_is_kept_once_entragit_yaml_names_it(env: Env) -> None:
+    """Graph v1.0 lists no groups under PIM and their schedules one group at a time: a backup reads the
+    role-assignable groups' by itself, and a group that is not role-assignable once `pim_groups` names it.
+    A value that is no object id is one line naming the key."""
+    group = env.graph(
+        "POST",
+        "groups",
+        {"displayName": "Break Glass Approvers", "mailEnabled": False, "mailNickname": "bga",
+         "securityEnabled": True, "groupTypes": []},
+    )  # fmt: skip
+    someone = env.graph("GET", "users", **{"$top": "1", "$select": "id"})["value"][0]["id"]
+    start = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    request(
+        env,
+        "eligibility",
+        "adminAssign",
+        {"principalId": someone, "groupId": group["id"], "accessId": "member"},
+        scheduleInfo={"startDateTime": start, "expiration": {"type": "noExpiration"}},
+    )
+    env.ok("backup")
+    assert naming(env, ELIGIBLE, group["id"]) == []  # not role-assignable, not named: Graph gives no way
+    config = env.root / "entragit.yaml"
+    config.write_text(config.read_text() + "pim_groups:\n  - not-a-guid\n")
+    r = env.run("backup")
+    assert r.exit_code != 0 and "pim_groups: 'not-a-guid' is not an object id" in r.output
+    config.write_text(config.read_text().replace("not-a-guid", group["id"].upper()))
+    git(env, "commit", "-qam", "name the group under PIM")
+    env.ok("backup")
+    assert len(naming(env, ELIGIBLE, group["id"])) == 1
+    assert len(naming(env, POLICY_FILES, group["id"])) == 2  # its member and owner settings
+
+
+def naming(env: Env, folder: str, oid: str) -> list[str]:
+    """The files under folder that name the object id."""
+    return [str(p) for p in (env.root / folder).rglob("*.yaml") if oid in p.read_text()]
