@@ -1099,7 +1099,8 @@ class Reader:
         inside the batch: read one by one) links to nothing."""
         path, _, query = rel.inverse.partition("?")
         params = {k: v for k, _, v in (p.partition("=") for p in query.split("&") if p)}
-        listed = self.client.list(path, {**params, "$select": "id"}, required_permission=self.permission(t))
+        params = {**params, "$select": "id", "$top": PAGE_TOP}  # (pages of 100 by default: 36 at 100k users)
+        listed = self.client.list(path, params, required_permission=self.permission(t))
         candidates = [str(o["id"]) for o in listed if o.get("id")]
         linked, candidates = self._carried_links(t, rel, candidates)
         paths = [rel.read.format(id=c) for c in candidates]
