@@ -843,6 +843,9 @@ def run_backup(
             known_extensions=partial(_known_extensions, store, old_types),
             sweep=None if full else _sweep(old_types),
         )
+        reader.start_side_links(
+            [t for t in chosen if old_types.get(t.name, {}).get("deltaLink") and not full]
+        )
         status = status or RunStatus()
         status.requests = lambda: dict(client.stats)
         status.types = len(chosen)
