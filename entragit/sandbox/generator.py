@@ -1672,7 +1672,8 @@ class TenantGenerator:
         for n, (principal, kind, start, end) in enumerate(
             (
                 (people[2], "assigned", self.now - timedelta(days=5), self.now + timedelta(days=60)),
-                (people[0], "activated", self.now, self.now + timedelta(hours=8)),
+                # past the seed clock's day (midnight): an 8-hour one would be over by 08:00 UTC
+                (people[0], "activated", self.now, self.now + timedelta(days=1, hours=8)),
             )
         ):
             active = schedule(100 + n, principal, "member", start, end)

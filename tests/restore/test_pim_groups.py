@@ -206,8 +206,8 @@ def test_an_activation_is_never_restored_nor_its_membership(env: Env) -> None:
 
 
 def test_an_expired_membership_is_skipped_with_its_end(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The activation (8 hours) ends between the backup and the restore: nothing is written for it, nor is
-    its member put back in the group."""
+    """The activation (a day and 8 hours) ends between the backup and the restore: nothing is written for it,
+    nor is its member put back in the group."""
     from entragit.restore import schedules
 
     group = pim_group(env)

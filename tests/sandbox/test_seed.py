@@ -380,6 +380,29 @@ def test_nothing_happens_in_the_future_and_deleted_items_are_inside_retention(
     assert newest_score["id"].endswith(now.strftime("_%Y-%m-%d"))
 
 
+@pytest.mark.parametrize("which", ["demo", "big"])
+def test_the_seed_is_the_same_tenant_at_any_hour_of_its_day(
+    which: str, request: pytest.FixtureRequest
+) -> None:
+    """Seeds are dated at midnight UTC (seed_clock) and the same all day: a PIM schedule that ended within
+    the day would leave the tenant before the tests or the demo that rely on it ran (a CI run after 08:00
+    UTC once lost the PIM for Groups activation that way)."""
+    seed = request.getfixturevalue(which)
+    day_end = (seed_mod.seed_clock() + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S")
+    ends = [
+        (key, s["id"], end)
+        for key, value in seed.items()
+        if key.endswith("Schedules")
+        for s in value
+        if (end := ((s.get("scheduleInfo") or {}).get("expiration") or {}).get("endDateTime"))
+    ]
+    assert {key for key, _, _ in ends} >= {
+        "roleManagement/directory/roleAssignmentSchedules",
+        "identityGovernance/privilegedAccess/group/assignmentSchedules",
+    }
+    assert [e for e in ends if e[2][:19] <= day_end] == []
+
+
 # --- the baseline every tenant has --------------------------------------------------------------------------
 
 
