@@ -26,6 +26,7 @@ import queue
 import re
 import socket
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -733,7 +734,14 @@ class Snapshot:
         if self._marker_fd is not None:
             os.close(self._marker_fd)
             self._marker_fd = None
-            self.store.recover()
+            if sys.exc_info()[1] is None:
+                self.store.recover()
+                return
+            # Closed while the run's own error propagates (a full disk, a dead listing): that error is the
+            # one to show. A rollback git cannot write now either (`git rm --cached` needs the disk) leaves
+            # the marker, and the next session finishes it before it changes anything.
+            with contextlib.suppress(RepoError, OSError):
+                self.store.recover()
 
 
 class _FileWriters:
@@ -835,13 +843,15 @@ def _lock_holder(text: str) -> tuple[str, str]:
 
 
 def _marker_paths(text: str) -> list[str]:
-    """Paths listed in a run marker: a JSON header line, then one path per line."""
+    """Paths listed in a run marker: a JSON header line, then one path per line. A last line without its
+    newline is a write the disk cut short (ENOSPC): the marker is written before its files, so that file was
+    never touched, and the cut path may name a folder or another file."""
     lines = text.split("\n")
     try:
-        header = json.loads(lines[0]) if lines and lines[0] else {}
+        header = json.loads(lines[0]) if lines[0] else {}
     except ValueError:
         header = {}
-    paths = [ln for ln in lines[1:] if ln]
+    paths = [ln for ln in lines[1:-1] if ln]
     if isinstance(header, dict) and isinstance(header.get("paths"), list):
         paths += [str(p) for p in header["paths"]]
     return paths

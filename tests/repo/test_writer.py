@@ -123,6 +123,34 @@ def test_killed_while_streaming_changes_nothing(st: Store) -> None:
     assert st.write_snapshot({"users/n.yaml": "id: n\n"}, "next")
 
 
+def test_a_failed_run_whose_rollback_git_refuses_shows_its_own_error_and_the_next_session_rolls_back(
+    st: Store,
+) -> None:
+    """A run fails (here: the disk is full) and git cannot write the rollback either (its index is locked,
+    as on a full disk `git rm --cached` cannot write it): the run's error is the one the user sees, not the
+    rollback's, and the next session puts the files back."""
+    st.write_snapshot({"users/a.yaml": "id: a\n"}, "one")
+    head = st.head()
+    snap = st.snapshot()
+    snap.put("users/a.yaml", b"id: a\nhalf: 1\n")
+    snap.put("users/n.yaml", b"id: n\n")
+    snap._writers.flush()
+    lock = st.root / ".git/index.lock"
+    lock.write_text("")
+    with pytest.raises(OSError, match="No space left"):
+        try:
+            raise OSError(28, "No space left on device")
+        finally:
+            snap.close()
+    assert (st.root / ".git/entragit/run.lock").exists()
+    lock.unlink()
+    with st.session(["users"]):
+        pass
+    assert st.head() == head
+    assert git(st.root, "status", "--porcelain", "--untracked-files=all") == ""
+    assert (st.root / "users/a.yaml").read_text() == "id: a\n"
+
+
 def test_a_page_put_at_once_is_marked_before_its_files_change_and_rolled_back_after_a_kill(st: Store) -> None:
     """`put_many` writes the run marker once for a page of files: every one of them must be in it before
     any lands in the work tree, or a kill mid-page leaves a file the next session does not put back."""
@@ -155,6 +183,22 @@ def test_interrupted_before_commit_after_staging(st: Store) -> None:
     with st.session(["users"]):
         pass
     assert git(st.root, "status", "--porcelain", "--untracked-files=all") == ""
+
+
+def test_a_marker_cut_short_by_a_full_disk_is_rolled_back_without_its_last_line(st: Store) -> None:
+    """The disk fills while a page's paths are added to the marker: its last line is the start of a path
+    (here a folder's name) whose file was never written. The rollback undoes the rest and leaves it be
+    (it once failed with IsADirectoryError, a traceback for the user)."""
+    st.write_snapshot({"users/a/a.yaml": "id: a\n"}, "one")
+    (st.root / "users/a/a.yaml").write_text("half\n")
+    (st.root / "users/b").mkdir()  # a folder HEAD lacks, as on a first run
+    (st.root / "users/b/b.yaml").write_text("id: b\n")
+    header = json.dumps({"head": st.head()})
+    (st.root / ".git/entragit/run.lock").write_text(f"{header}\nusers/a/a.yaml\nusers/b/b.yaml\nusers/b")
+    with st.session(["users"]):
+        pass
+    assert git(st.root, "status", "--porcelain", "--untracked-files=all") == ""
+    assert (st.root / "users/a/a.yaml").read_text() == "id: a\n"
 
 
 def test_session_refuses_user_edits_and_staged_work(st: Store) -> None:
