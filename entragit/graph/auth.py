@@ -397,8 +397,9 @@ class TokenProvider:
 
 
 def _usable_for(result: Mapping[str, Any]) -> float:
-    """Seconds msal would go on handing out this token: until five minutes before it expires, or until the
-    `refresh_in` msal sets for long-lived tokens; 0 (ask msal every time) when the answer gives no lifetime."""
+    """Seconds msal would go on handing out this token: until five minutes before it expires, or until
+    the `refresh_in` msal sets for long-lived tokens; 0 (ask msal every time) when the answer has no
+    lifetime."""
     try:
         seconds = float(result.get("expires_in") or 0) - TOKEN_EXPIRY_MARGIN
         if result.get("refresh_in"):
