@@ -55,8 +55,6 @@ TOKEN_ATTEMPTS = 3  # tries of the identity endpoint per token, when it answers 
 # own cache of the 429/5xx for the response's Retry-After, or 5 s without one (ThrottledHttpClient's default
 # throttle time), so asking sooner would only get the same error back.
 TOKEN_RETRY_DELAY = 5.0
-# msal hands out a cached access token until five minutes before it expires; the provider keeps it for as long
-TOKEN_EXPIRY_MARGIN = 300
 
 # Client ids that mean "the system-assigned managed identity" rather than a user-assigned one.
 _SYSTEM_ASSIGNED = frozenset({"", "system", "system-assigned"})
@@ -187,7 +185,6 @@ class TokenProvider:
         self._credential = self._credential_for(config.method)
         self._app: Any = None
         self._session: requests.Session | None = None
-        self._held: tuple[str, float] = ("", 0.0)  # the last token and the monotonic time it stops being used
 
     def _credential_for(self, method: str) -> Any:
         env = self._env
@@ -324,22 +321,11 @@ class TokenProvider:
         return dict(app.acquire_token_by_device_flow(flow))
 
     def __call__(self) -> str:
-        """The token msal would hand out, held here until msal would stop handing it out: asking msal is a
-        lock, a cache search and a copy per Graph request, about a CPU-second of a 1,000-request run."""
-        token, until = self._held
-        if time.monotonic() < until:
-            return token
         with self._lock:
-            token, until = self._held
-            if time.monotonic() < until:
-                return token
-            started = time.monotonic()
             result = self._acquire_retrying()
-            token = str(result.get("access_token") or "")
-            if token:
-                self._held = (token, started + _usable_for(result))
+        token = result.get("access_token")
         if token:
-            return token
+            return str(token)
         error = str(result.get("error") or "no access_token in the response")
         description = _first_line(str(result.get("error_description") or ""))
         raise self._fail(f"{error}: {description}" if description else error)
@@ -384,7 +370,6 @@ class TokenProvider:
     def invalidate(self) -> None:
         """Forget cached access tokens so the next call fetches a fresh one (refresh tokens are kept)."""
         with self._lock:
-            self._held = ("", 0.0)
             app = self._app
             if app is None:
                 return
@@ -394,19 +379,6 @@ class TokenProvider:
             cache = app.token_cache
             for item in list(cache.search(msal.TokenCache.CredentialType.ACCESS_TOKEN)):
                 cache.remove_at(item)
-
-
-def _usable_for(result: Mapping[str, Any]) -> float:
-    """Seconds msal would go on handing out this token: until five minutes before it expires, or until
-    the `refresh_in` msal sets for long-lived tokens; 0 (ask msal every time) when the answer has no
-    lifetime."""
-    try:
-        seconds = float(result.get("expires_in") or 0) - TOKEN_EXPIRY_MARGIN
-        if result.get("refresh_in"):
-            seconds = min(seconds, float(result["refresh_in"]))
-    except (TypeError, ValueError):
-        return 0.0
-    return max(0.0, seconds)
 
 
 def token_provider(
