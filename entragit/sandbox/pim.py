@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from entragit.sandbox import permissions, role_settings
@@ -249,6 +250,73 @@ def refuse_failures(failed: list[str]) -> None:
         bad(f"The following policy rules failed: [{rules}]", "RoleAssignmentRequestPolicyValidationFailed")
 
 
+def checked_schedule(
+    tenant: Tenant,
+    action: str,
+    existing: dict[str, Any] | None,
+    body: dict[str, Any],
+    level: str,
+    policy: Callable[[], dict[str, Any] | None],
+) -> dict[str, Any] | None:
+    """The schedule a request asks for, refused as both request pages say (a removal of nothing, an
+    assignment that exists, an update of nothing, the policy's rules broken); None for a removal."""
+    if action == "adminRemove":
+        if existing is None:
+            bad("The Role assignment does not exist.", "RoleAssignmentDoesNotExist")
+        return None
+    info = schedule_info(tenant, body.get("scheduleInfo"), required=True)
+    assert info is not None
+    if action == "adminAssign" and existing is not None:
+        bad(EXISTS, "RoleAssignmentExists")
+    if action != "adminAssign" and existing is None:
+        bad("The Role assignment does not exist.", "RoleAssignmentDoesNotExist")
+    refuse_failures(policy_failures(tenant, policy(), level, body, info))
+    return info
+
+
+def answer(
+    api: GraphApi,
+    ctx: Ctx,
+    td: TypeDef,
+    body: dict[str, Any],
+    action: str,
+    target: dict[str, Any],
+    info: dict[str, Any] | None,
+    schedule_id: str | None,
+    rid: str,
+    now: str,
+) -> Response:
+    """The request object a schedule request answers with (201), kept unless it only validates; `target`
+    holds what it is about (a role and scope, or a group and access)."""
+    validation = bool(body.get("isValidationOnly"))
+    request = {
+        "id": rid,
+        "status": "Revoked" if action == "adminRemove" else "Provisioned",
+        "createdDateTime": now,
+        "completedDateTime": None if action == "adminRemove" else now,
+        "approvalId": None,
+        "customData": body.get("customData"),
+        "action": action,
+        "principalId": body["principalId"],
+        **target,
+        "isValidationOnly": validation,
+        "targetScheduleId": None if action == "adminRemove" else schedule_id,
+        "justification": body.get("justification"),
+        "createdBy": {
+            "application": {"id": ctx.req.app_id, "displayName": None},
+            "device": None,
+            "user": None,
+        },
+        "scheduleInfo": info,
+        "ticketInfo": body.get("ticketInfo") or {"ticketNumber": None, "ticketSystem": None},
+    }
+    if not validation:
+        api.tenant.insert(td.key, request)
+    out: dict[str, Any] = {"@odata.context": ctx.context(f"{td.entity_context}/$entity")}
+    out.update(project(td, request))
+    return Response(201, out)
+
+
 def _request(api: GraphApi, ctx: Ctx, key: str, schedules: str) -> Response:
     tenant = api.tenant
     td = TYPES[key]
@@ -266,53 +334,17 @@ def _request(api: GraphApi, ctx: Ctx, key: str, schedules: str) -> Response:
     target = {**body, "directoryScopeId": scope, "appScopeId": app_scope}
     existing = _existing(tenant, schedules, target)
     level = "Eligibility" if schedules == ELIGIBILITY else "Assignment"
-    info = None
-    if action == "adminRemove":
-        if existing is None:
-            bad("The Role assignment does not exist.", "RoleAssignmentDoesNotExist")
-    else:
-        info = schedule_info(tenant, body.get("scheduleInfo"), required=True)
-        assert info is not None
-        if action == "adminAssign" and existing is not None:
-            bad(EXISTS, "RoleAssignmentExists")
-        if action != "adminAssign" and existing is None:
-            bad("The Role assignment does not exist.", "RoleAssignmentDoesNotExist")
-        failed = policy_failures(tenant, policy_of(tenant, str(body["roleDefinitionId"])), level, body, info)
-        refuse_failures(failed)
+    info = checked_schedule(
+        tenant, action, existing, body, level, lambda: policy_of(tenant, str(body["roleDefinitionId"]))
+    )
     rid = new_guid()
     now = format_time(tenant.now(), fraction=True)
     validation = bool(body.get("isValidationOnly"))
     schedule_id = rid if action == "adminAssign" else (existing or {}).get("id")
     if not validation:
         _carry_out(api, ctx, action, schedules, target, existing, info, rid, now)
-    request = {
-        "id": rid,
-        "status": "Revoked" if action == "adminRemove" else "Provisioned",
-        "createdDateTime": now,
-        "completedDateTime": None if action == "adminRemove" else now,
-        "approvalId": None,
-        "customData": body.get("customData"),
-        "action": action,
-        "principalId": body["principalId"],
-        "roleDefinitionId": body["roleDefinitionId"],
-        "directoryScopeId": scope,
-        "appScopeId": app_scope,
-        "isValidationOnly": validation,
-        "targetScheduleId": None if action == "adminRemove" else schedule_id,
-        "justification": body.get("justification"),
-        "createdBy": {
-            "application": {"id": ctx.req.app_id, "displayName": None},
-            "device": None,
-            "user": None,
-        },
-        "scheduleInfo": info,
-        "ticketInfo": body.get("ticketInfo") or {"ticketNumber": None, "ticketSystem": None},
-    }
-    if not validation:
-        tenant.insert(key, request)
-    out: dict[str, Any] = {"@odata.context": ctx.context(f"{td.entity_context}/$entity")}
-    out.update(project(td, request))
-    return Response(201, out)
+    about = {"roleDefinitionId": body["roleDefinitionId"], "directoryScopeId": scope, "appScopeId": app_scope}
+    return answer(api, ctx, td, body, action, about, info, schedule_id, rid, now)
 
 
 def _carry_out(

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from entragit.sandbox import permissions, pim, role_settings
 from entragit.sandbox.odata import conjuncts, equality_terms
 from entragit.sandbox.protocol import Ctx, Response, bad, invalid_value, not_found
-from entragit.sandbox.schema import TYPES, format_time, new_guid, project
+from entragit.sandbox.schema import TYPES, format_time, new_guid
 
 if TYPE_CHECKING:
     from entragit.sandbox.graph_api import GraphApi
@@ -225,19 +225,14 @@ def _request(api: GraphApi, ctx: Ctx, key: str, schedules: str) -> Response:
     validation = bool(body.get("isValidationOnly"))
     if not validation:
         onboard(tenant, str(body["groupId"]))
-    info = None
-    if action == "adminRemove":
-        if existing is None:
-            bad("The Role assignment does not exist.", "RoleAssignmentDoesNotExist")
-    else:
-        info = pim.schedule_info(tenant, body.get("scheduleInfo"), required=True)
-        assert info is not None
-        if action == "adminAssign" and existing is not None:
-            bad(pim.EXISTS, "RoleAssignmentExists")
-        if action != "adminAssign" and existing is None:
-            bad("The Role assignment does not exist.", "RoleAssignmentDoesNotExist")
-        policy = pim.policy_of(tenant, str(body["accessId"]), str(body["groupId"]))
-        pim.refuse_failures(pim.policy_failures(tenant, policy, level, body, info))
+    info = pim.checked_schedule(
+        tenant,
+        action,
+        existing,
+        body,
+        level,
+        lambda: pim.policy_of(tenant, str(body["accessId"]), str(body["groupId"])),
+    )
     rid = new_guid()
     now = format_time(tenant.now(), fraction=True)
     schedule_id = f"{body['groupId']}_{body['accessId']}_{rid}" if action == "adminAssign" else None
@@ -245,33 +240,8 @@ def _request(api: GraphApi, ctx: Ctx, key: str, schedules: str) -> Response:
         schedule_id = existing["id"]
     if not validation:
         _carry_out(api, ctx, action, schedules, body, existing, info, schedule_id, rid, now)
-    request = {
-        "id": rid,
-        "status": "Revoked" if action == "adminRemove" else "Provisioned",
-        "createdDateTime": now,
-        "completedDateTime": None if action == "adminRemove" else now,
-        "approvalId": None,
-        "customData": body.get("customData"),
-        "action": action,
-        "principalId": body["principalId"],
-        "groupId": body["groupId"],
-        "accessId": body["accessId"],
-        "isValidationOnly": validation,
-        "targetScheduleId": None if action == "adminRemove" else schedule_id,
-        "justification": body.get("justification"),
-        "createdBy": {
-            "application": {"id": ctx.req.app_id, "displayName": None},
-            "device": None,
-            "user": None,
-        },
-        "scheduleInfo": info,
-        "ticketInfo": body.get("ticketInfo") or {"ticketNumber": None, "ticketSystem": None},
-    }
-    if not validation:
-        tenant.insert(key, request)
-    out: dict[str, Any] = {"@odata.context": ctx.context(f"{td.entity_context}/$entity")}
-    out.update(project(td, request))
-    return Response(201, out)
+    target = {"groupId": body["groupId"], "accessId": body["accessId"]}
+    return pim.answer(api, ctx, td, body, action, target, info, schedule_id, rid, now)
 
 
 def _carry_out(
