@@ -317,6 +317,38 @@ def answer(
     return Response(201, out)
 
 
+def settled(
+    api: GraphApi,
+    ctx: Ctx,
+    key: str,
+    action: str,
+    existing: dict[str, Any] | None,
+    info: dict[str, Any] | None,
+    now: str,
+    withdraw: Callable[[dict[str, Any]], None] | None,
+) -> bool:
+    """A request about a schedule that exists carried out: removed (`withdraw` takes back what an active one
+    gave) or given its new schedule, and audited. False when there is none: the caller creates it."""
+    tenant, td = api.tenant, TYPES[key]
+    if action == "adminRemove":
+        assert existing is not None
+        tenant.coll(key).remove(existing["id"])
+        tenant.record(key, existing["id"])
+        if withdraw is not None:
+            withdraw(existing)
+        api.audit.record(
+            ctx, f"Remove {td.audit_noun}", td.audit_category, "Delete", [api.audit.target(key, existing)]
+        )
+        return True
+    if existing is None:
+        return False
+    new = {**existing, "scheduleInfo": info, "modifiedDateTime": now}
+    tenant.replace(key, new, ["scheduleInfo"])
+    target = [api.audit.target(key, new)]
+    api.audit.record(ctx, f"Update {td.audit_noun}", td.audit_category, "Update", target)
+    return True
+
+
 def _request(api: GraphApi, ctx: Ctx, key: str, schedules: str) -> Response:
     tenant = api.tenant
     td = TYPES[key]
@@ -360,22 +392,8 @@ def _carry_out(
 ) -> None:
     tenant = api.tenant
     td = TYPES[key]
-    if action == "adminRemove":
-        assert existing is not None
-        tenant.coll(key).remove(existing["id"])
-        tenant.record(key, existing["id"])
-        if key == ASSIGNMENT:
-            _drop_role_assignment(tenant, existing)
-        api.audit.record(
-            ctx, f"Remove {td.audit_noun}", td.audit_category, "Delete", [api.audit.target(key, existing)]
-        )
-        return
-    if existing is not None:
-        new = {**existing, "scheduleInfo": info, "modifiedDateTime": now}
-        tenant.replace(key, new, ["scheduleInfo"])
-        api.audit.record(
-            ctx, f"Update {td.audit_noun}", td.audit_category, "Update", [api.audit.target(key, new)]
-        )
+    withdraw = (lambda s: _drop_role_assignment(tenant, s)) if key == ASSIGNMENT else None
+    if settled(api, ctx, key, action, existing, info, now, withdraw):
         return
     schedule: dict[str, Any] = {
         "id": rid,

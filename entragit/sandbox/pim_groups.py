@@ -258,22 +258,8 @@ def _carry_out(
 ) -> None:
     tenant = api.tenant
     td = TYPES[key]
-    if action == "adminRemove":
-        assert existing is not None
-        tenant.coll(key).remove(existing["id"])
-        tenant.record(key, existing["id"])
-        if key == ASSIGNMENT:
-            _grant(tenant, existing, on=False)
-        api.audit.record(
-            ctx, f"Remove {td.audit_noun}", td.audit_category, "Delete", [api.audit.target(key, existing)]
-        )
-        return
-    if existing is not None:
-        new = {**existing, "scheduleInfo": info, "modifiedDateTime": now}
-        tenant.replace(key, new, ["scheduleInfo"])
-        api.audit.record(
-            ctx, f"Update {td.audit_noun}", td.audit_category, "Update", [api.audit.target(key, new)]
-        )
+    withdraw = (lambda s: _grant(tenant, s, on=False)) if key == ASSIGNMENT else None
+    if pim.settled(api, ctx, key, action, existing, info, now, withdraw):
         return
     schedule: dict[str, Any] = {
         "id": schedule_id,
