@@ -547,20 +547,11 @@ RULES: tuple[Rule, ...] = (
     *(
         _r(
             "GET",
-            f"identitygovernance/privilegedaccess/group/{kind.lower()}schedules{item}",
-            f"privilegedaccessgroup-list-{kind.lower()}schedules.md",
+            f"identitygovernance/privilegedaccess/group/{kind.lower()}{listing}{item}",
+            f"privilegedaccessgroup-list-{kind.lower()}{listing}.md",
             f"Privileged{kind}Schedule.Read.AzureADGroup Privileged{kind}Schedule.ReadWrite.AzureADGroup",
         )
-        for kind in ("Eligibility", "Assignment")
-        for item in ("", "/{id}")
-    ),
-    *(
-        _r(
-            "GET",
-            f"identitygovernance/privilegedaccess/group/{kind.lower()}schedulerequests{item}",
-            f"privilegedaccessgroup-list-{kind.lower()}schedulerequests.md",
-            f"Privileged{kind}Schedule.Read.AzureADGroup Privileged{kind}Schedule.ReadWrite.AzureADGroup",
-        )
+        for listing in ("schedules", "schedulerequests")
         for kind in ("Eligibility", "Assignment")
         for item in ("", "/{id}")
     ),
