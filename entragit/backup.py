@@ -381,7 +381,11 @@ class _Run:
         def found(values: Mapping[str, Mapping[str, Any]]) -> None:
             p.state["opted"] = _values_digests(values)
 
-        pages = self.reader.rendered_round_with_values(t, self.renderer, seat, found)
+        def beside(values: Mapping[str, Mapping[str, Any]]) -> None:
+            if any(r.only_when is not None for r in t.relationships):
+                p.state["side"] = _values_digests(values)
+
+        pages = self.reader.rendered_round_with_values(t, self.renderer, seat, found, beside)
         for rendered, seats, _next, page_delta, listed in pages:
             if self.cancelled.is_set():
                 raise KeyboardInterrupt
@@ -560,7 +564,7 @@ class _Run:
         """Files whose relationships read beside the delta round (`only_when`: guests' sponsors) changed
         though the object did not come in the round: the file with the new values (and this run's opted-in
         values, which `_opted_changes` then leaves to it). An object whose values have the digest the last
-        incremental run kept (`before`; `after`: this run's) is not compared: parsing 6,000 guests' files
+        run kept (`before`; `after`: this run's) is not compared: parsing 6,000 guests' files
         was a fifth of a no-change run's CPU at 100k users."""
         out: dict[str, dict[str, Any]] = {}
         for oid, values in side.items():

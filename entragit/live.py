@@ -882,6 +882,7 @@ class Reader:
         t: ObjectType,
         pool: render.RenderPool,
         seat: Callable[[Mapping[str, Any]], str] | None = None,
+        beside: Callable[[Mapping[str, Mapping[str, Any]]], None] | None = None,
     ) -> Iterator[RenderedPage]:
         """An initial delta round (`by_delta_round`), each page rendered and handed on in page order, so
         that an object listed twice ends as its later copy.
@@ -894,7 +895,8 @@ class Reader:
         JSON) ends the round with a GraphError. Backup and the whole-tenant plan both read a round here.
 
         The relationships read beside the round (`side_links`: guests' sponsors) are read meanwhile, a chain
-        of pages of its own; the round's pages wait for them, undecoded, while the round goes on."""
+        of pages of its own; the round's pages wait for them, undecoded, while the round goes on. `beside`
+        hears their values once the round is read."""
         drop = self.drop(t)
         in_flight: deque[tuple[RawPage, Future[RenderedPage]]] = deque()
 
@@ -931,6 +933,8 @@ class Reader:
                     held.clear()
             for page in held:
                 yield from hand_on(page, side_job.result())
+            if beside is not None:
+                beside(side_job.result())
         yield from settled(0)
 
     def rendered_round_with_values(
@@ -939,16 +943,17 @@ class Reader:
         pool: render.RenderPool,
         seat: Callable[[Mapping[str, Any]], str] | None = None,
         found: Callable[[Mapping[str, Mapping[str, Any]]], None] | None = None,
+        beside: Callable[[Mapping[str, Mapping[str, Any]]], None] | None = None,
     ) -> Iterator[RenderedPage]:
         """`rendered_round`, with the opted-in properties a delta round never carries (`opted_values`, listed
         on a thread while the round runs) put into the objects that have any; `found` hears of them."""
         if not [p for p in catalog.not_in_delta(t) if p not in self.drop(t)]:
-            yield from self.rendered_round(t, pool, seat)
+            yield from self.rendered_round(t, pool, seat, beside)
             return
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="entragit-optin") as ex:
             listing = ex.submit(self.opted_values, t)
             values: dict[str, dict[str, Any]] | None = None
-            for rendered, seats, next_link, delta_link, count in self.rendered_round(t, pool, seat):
+            for rendered, seats, next_link, delta_link, count in self.rendered_round(t, pool, seat, beside):
                 if values is None:
                     values = listing.result() or {}
                     if found is not None:
