@@ -382,7 +382,7 @@ class _Run:
             p.state["opted"] = _values_digests(values)
 
         def beside(values: Mapping[str, Mapping[str, Any]]) -> None:
-            if any(r.only_when is not None for r in t.relationships):
+            if t.reads_beside:
                 p.state["side"] = _values_digests(values)
 
         pages = self.reader.rendered_round_with_values(t, self.renderer, seat, found, beside)
@@ -518,7 +518,7 @@ class _Run:
             out.state["soft"] = sorted(soft_now)
         if t.name == "users":
             out.state["seats"] = seats
-        if any(r.only_when is not None for r in t.relationships):
+        if t.reads_beside:
             out.state["side"] = side_now
 
     def _opted_changes(

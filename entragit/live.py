@@ -993,7 +993,7 @@ class Reader:
         guests' sponsors are a chain of dependent pages (60 at 100k users, Graph pages an expanded listing by
         100) that needs neither the extension discovery nor anything else a run does before its listings."""
         for t in types:
-            if any(r.only_when for r in t.relationships) and t.name not in self._early:
+            if t.reads_beside and t.name not in self._early:
                 early = ThreadPoolExecutor(max_workers=1, thread_name_prefix="entragit-side")
                 self._early[t.name] = early.submit(self.side_links, t)
                 early.shutdown(wait=False)

@@ -443,6 +443,12 @@ class ObjectType:
             return self.folder_name
         return self.path.rpartition("/")[0] if self.singleton else self.path
 
+    @property
+    def reads_beside(self) -> bool:
+        """Whether some of its relationships are kept only for some objects and read beside its listing each
+        run (`Relationship.only_when`: the guests' sponsors)."""
+        return any(r.only_when for r in self.relationships)
+
     def relationship(self, name: str) -> Relationship | None:
         for rel in self.relationships:
             if rel.name == name:
