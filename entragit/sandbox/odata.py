@@ -123,6 +123,7 @@ class Filter:
     ast: Any
     advanced: bool = False
     properties: set[str] = field(default_factory=set)
+    text: str = ""  # as the request gave it
 
     def matches(self, obj: dict[str, Any]) -> bool:
         return bool(_eval(self.ast, obj, {}))
@@ -151,7 +152,7 @@ def parse_filter(text: str) -> Filter:
     ast = parser.expr()
     if parser.i != len(tokens):
         raise QueryError(f"Invalid filter clause: unexpected token in '{text}'.", "BadRequest")
-    return Filter(ast, parser.advanced, parser.properties)
+    return Filter(ast, parser.advanced, parser.properties, text)
 
 
 def _number_or_time(raw: str) -> Any:

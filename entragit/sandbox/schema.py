@@ -409,7 +409,7 @@ _add(
         directory_object=True,
         soft_delete=True,
         delta=True,
-        indexed=("userPrincipalName", "mailNickname", "displayName", "mail", "employeeId"),
+        indexed=("userPrincipalName", "mailNickname", "displayName", "mail", "employeeId", "userType"),
         prefixed=("userPrincipalName", "displayName", "mail", "mailNickname", "givenName", "surname"),
         filterable=frozenset(
             {

@@ -67,11 +67,13 @@ class Collection:
         self.pre: dict[str, list[tuple[str, str]]] = {}
         self.log_seq: list[int] = []
         self.log: list[tuple[str, str | None, str | None]] = []  # (object id, relationship, target id)
+        self.version = 0  # bumped by every put, remove and load: what a cache of the collection keys on
 
     def load(self, objs: Iterable[dict[str, Any]]) -> None:
         """Bulk insert (seed/state load): one sort instead of one insort per object."""
         for obj in objs:
             self.objs[obj["id"]] = obj
+        self.version += 1
         self.order = sorted(self.objs)
         self.eq = {}
         self.pre = {}
@@ -122,6 +124,7 @@ class Collection:
 
     def put(self, obj: dict[str, Any]) -> None:
         oid = obj["id"]
+        self.version += 1
         old = self.objs.get(oid)
         if old is not None:
             self._index(oid, old, add=False)
@@ -134,6 +137,7 @@ class Collection:
         obj = self.objs.pop(oid, None)
         if obj is None:
             return None
+        self.version += 1
         self._index(oid, obj, add=False)
         i = bisect.bisect_left(self.order, oid)
         if i < len(self.order) and self.order[i] == oid:
