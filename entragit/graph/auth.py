@@ -127,8 +127,13 @@ def _load_certificate(path: str, password: str | None) -> dict[str, str]:
         else:
             key, cert, _ = pkcs12.load_key_and_certificates(data, pwd)
     except (ValueError, TypeError) as exc:
+        # An encrypted PEM key opened with a wrong password can also decrypt to bytes that are not a key
+        # at all, and then the error is the parser's ("ASN.1 parsing error"), not "bad decrypt".
         encrypted = (
-            isinstance(exc, TypeError) or "decrypt" in str(exc).lower() or "password" in str(exc).lower()
+            isinstance(exc, TypeError)
+            or "decrypt" in str(exc).lower()
+            or "password" in str(exc).lower()
+            or (b"-----BEGIN" in data and b"ENCRYPTED" in _pem_block(data, b"PRIVATE KEY"))
         )
         if encrypted and not password:
             detail = "the private key is encrypted: set AZURE_CLIENT_CERTIFICATE_PASSWORD"
