@@ -141,6 +141,20 @@ def test_filter_id_in_and_or_combinations(g: Graph) -> None:
     assert r.json()["value"] == [{"id": guid("b", 2)}]
 
 
+def test_guests_by_ranges_of_mail_nickname_follow_every_change_between_pages(g: Graph) -> None:
+    """userType eq and mailNickname ge/le are default filters (includes/filter-directory-objects.md): no
+    ConsistencyLevel needed, even with $expand. The same filter asked again after a change (the next page
+    of a listing) sees the change: a member who became a guest, a guest whose nickname left the range."""
+    flt = "userType eq 'Guest' and mailNickname ge 'user00' and mailNickname le 'user02'"
+    query = {"$filter": flt, "$select": "id,mailNickname", "$expand": "sponsors($select=id)"}
+    assert g.get("users", query).json()["value"] == []
+    assert g.patch(f"users/{uid(3)}", {"userType": "Guest"}).status_code == 204
+    r = g.get("users", query)
+    assert r.status_code == 200 and [u["id"] for u in r.json()["value"]] == [uid(3)]
+    assert g.patch(f"users/{uid(3)}", {"mailNickname": "zz-user003"}).status_code == 204
+    assert g.get("users", query).json()["value"] == []
+
+
 def test_filter_on_a_non_filterable_property_and_bad_syntax_are_400(g: Graph) -> None:
     assert_error(g.get("users", {"$filter": "passwordPolicies eq 'x'"}), 400, "Request_UnsupportedQuery")
     assert g.get("users", {"$filter": "displayName eq"}).status_code == 400
