@@ -181,7 +181,9 @@ class _Pass:
 
     out: _Outcome
     digests_old: dict[str, str]
+    inputs_old: dict[str, str] = field(default_factory=dict)
     digests: dict[str, str] = field(default_factory=dict)
+    inputs: dict[str, str] = field(default_factory=dict)  # of listed objects (`render.input_digest`)
     seats: dict[str, str] = field(default_factory=dict)
     kept: set[str] = field(default_factory=set)  # objects that vanished mid-listing: file left as it is
     state: dict[str, Any] = field(default_factory=dict)
@@ -278,6 +280,8 @@ class _Run:
         """Everything of the type; files of objects absent from the complete listing are deleted."""
         t = out.t
         p = _Pass(out, {} if self.full else dict(old.get("digests") or {}))
+        if not self.full:
+            p.inputs_old = dict(old.get("inputs") or {})
         if t.singleton:
             obj = self.reader.singleton(t)
             if catalog.is_backed_up(t, obj):
@@ -302,6 +306,8 @@ class _Run:
         if not t.singleton:
             self._find_deletions(p)
         p.state["digests"] = p.digests
+        if p.inputs:
+            p.state["inputs"] = p.inputs
         out.state = p.state
 
     def _take(self, p: _Pass, item: Mapping[str, Any], links: Mapping[str, Any]) -> None:
@@ -325,9 +331,11 @@ class _Run:
             names = " and ".join(r.name for r in t.relationships)
             self.progress(f"{t.name}: listing, then reading their {names}")
         drop = self.reader.drop(t)
+        seed = render.input_seed(t, drop)
         held: list[live.Listed] = []
         in_flight: deque[Future[list[render.Rendered]]] = deque()
         mode = "local" if t.name in ("users", "organization") else "undecided"
+        keyed = mode != "local"  # (users and organization feed reports from every object: always taken)
 
         def settle(limit: int) -> None:
             while len(in_flight) > limit:
@@ -350,6 +358,8 @@ class _Run:
                 if path in p.digests_old:
                     p.digests[path] = p.digests_old[path]
                 continue
+            if keyed and self._same_input(p, seed, item, values):
+                continue
             if mode == "local":
                 self._take(p, item, values)
                 continue
@@ -369,6 +379,20 @@ class _Run:
             for item, values in held:
                 self._take(p, item, values)
         settle(0)
+
+    def _same_input(self, p: _Pass, seed: bytes, item: Mapping[str, Any], links: Mapping[str, Any]) -> bool:
+        """Whether a listed object came as the last run listed it (its input digest, `render.input_digest`,
+        is the one kept with its file's): then its file is too, and it is taken unrendered."""
+        path = catalog.object_path(p.out.t, str(item["id"]))
+        key = render.input_digest(seed, item, links)
+        if key is None:
+            return False
+        p.inputs[path] = key
+        digest = p.digests_old.get(path)
+        if digest is None or p.inputs_old.get(path) != key:
+            return False
+        self._apply(p.out, [(path, digest, None, "", False)], p.digests)
+        return True
 
     def _from_delta_round(self, p: _Pass) -> None:
         """An initial delta round, taken page by page as the workers render it (`live.Reader.rendered_round`):
@@ -856,6 +880,7 @@ def run_backup(
             known_extensions=partial(_known_extensions, store, old_types),
             sweep=None if full else _sweep(old_types),
         )
+        reader.side_split = {k: list(v.get("sideSplit") or ()) for k, v in old_types.items()}
         reader.start_side_links(
             [t for t in chosen if old_types.get(t.name, {}).get("deltaLink") and not full]
         )
@@ -870,6 +895,8 @@ def run_backup(
             for out in outcomes:
                 out.state["rendering"] = reader.rendering(out.t)
                 out.state["sweep"] = (_sweep(old_types) or 0) + 1
+                if reader.split_found.get(out.t.name):
+                    out.state["sideSplit"] = reader.split_found[out.t.name]
                 if any(r.kind == "extension-property" for r in out.t.relationships):
                     out.state["definedExtensions"] = reader.defined()
             result, new_types, domain = _tally(outcomes, snapshot, old_types)

@@ -21,10 +21,10 @@ import queue
 import threading
 import zlib
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from urllib.parse import quote, urlencode
 
 from entragit import canonical, catalog, config, extension_discovery, render
@@ -41,6 +41,11 @@ GONE = "@gone"  # marks, among an object's relationship values, that the object 
 PAGE_TOP = "999"  # Graph's maximum page size for directory collections
 READ_CHUNK = 500  # objects whose relationships are read, and then handed on, together (`Reader.listing`)
 CHUNKS_IN_FLIGHT = 4  # such chunks read at the same time: a big group's chain of pages overlaps the others
+# An expanding listing read beside a delta round (`Reader._side_listing`) is split in up to SIDE_RANGES
+# ranges of about SIDE_RANGE_OBJECTS objects or more: at 100k users the guests' 60 pages of 100 took two
+# seconds one after the other, most of a no-change run.
+SIDE_RANGES = 8
+SIDE_RANGE_OBJECTS = 500
 RENDER_AHEAD = 6  # pages of a delta round handed to the render workers before the reader waits for the oldest
 EXPAND_TOP = "100"  # the largest page Graph returns when a listing expands a relationship (docs/graph.md)
 EXPANDED_MAX = (
@@ -244,13 +249,20 @@ R = TypeVar("R")
 
 def in_flight(fn: Callable[[P], R], items: Sequence[P], limit: int) -> Iterator[R]:
     """fn over items on `limit` threads, each result as it is done (not in input order), never more than
-    `limit` started ahead of the consumer; the first failure is raised and the rest are dropped."""
-    if not items:
-        return
-    pool = ThreadPoolExecutor(max_workers=limit, thread_name_prefix="entragit-chunk")
+    `limit` started ahead of the consumer; the first failure is raised and the rest are dropped. The first
+    `limit` start at once, before the consumer asks for a result (it has other work meanwhile); closing
+    the iterator stops the rest."""
+    results = _in_flight(fn, items, limit)
+    next(results)  # (primed: started, so that close() shuts the pool down)
+    return cast(Iterator[R], results)
+
+
+def _in_flight(fn: Callable[[P], R], items: Sequence[P], limit: int) -> Iterator[R | None]:
+    pool = ThreadPoolExecutor(max_workers=max(limit, 1), thread_name_prefix="entragit-chunk")
     try:
         todo = iter(items)
         running = {pool.submit(fn, x) for x in itertools.islice(todo, limit)}
+        yield None
         while running:
             done, running = wait(running, return_when=FIRST_COMPLETED)
             for future in done:
@@ -344,6 +356,7 @@ class Reader:
         self._read_first: dict[str, list[Mapping[str, Any]]] | None = None  # by app id, read before listing
         self._sweep = sweep
         self._reach: tuple[frozenset[str], int] | None = None
+        self._reach_lock = threading.Lock()
         self._extensions_lock = threading.Lock()
         self.opted_in = cfg.opted_in if cfg else frozenset()
         # Where opted-in properties the app cannot read come from (`unreadable`): a backup passes the values
@@ -353,6 +366,11 @@ class Reader:
         self._defined: dict[str, set[str]] = {}
         self._learned_lock = threading.Lock()
         self._early: dict[str, Future[dict[str, dict[str, Any]]]] = {}  # `start_side_links`
+        self._held_ahead: dict[str, Future[dict[str, dict[str, Any]]]] = {}  # `_hold_ahead`
+        # Bounds of the ranges `_side_listing` reads side by side (type name → bounds): the last run's, set
+        # by the backup before its listings start; and those this run found, for the next.
+        self.side_split: Mapping[str, Sequence[str]] = {}
+        self.split_found: dict[str, list[str]] = {}
         self.extension_problem = ""  # one line: discovery failed, and what the run did instead
         self._named_scopes: dict[str, list[str]] = {"pim_groups": list(cfg.pim_groups)} if cfg else {}
         self._scope_cache: dict[tuple[str, str], list[str]] = {}  # (source, filter) → ids (catalog `scopes`)
@@ -444,6 +462,10 @@ class Reader:
         service principals) and no names are known (a repository's first backup, a plan), every
         application's definitions are read first (`_read_first`): their values are then kept from the
         first run on."""
+        # The service principals are counted beside the call, which answers nothing above 1,000 of them
+        # (a request or two more a run where it answers; two round trips less before every listing here).
+        # (A daemon thread: a run that fails here must not wait at exit for a count nobody needs.)
+        threading.Thread(target=self._count_ahead, name="entragit-count", daemon=True).start()
         try:
             found = extension_discovery.discover(self.client)
             if not found:
@@ -498,11 +520,11 @@ class Reader:
         """The known names less those Graph no longer knows (a definition deleted since they were learned):
         one `$top=1` listing per target selecting them, each refusal naming one (`missing_name`) and dropped.
         Without this a deleted definition's name would fail the type's every listing."""
-        out = dict(names)
-        for target, kept in names.items():
+
+        def still(target: str, kept: tuple[str, ...]) -> tuple[str, ...]:
             t = next((t for t in catalog.CATALOG if t.extension_target == target), None)
             if t is None:
-                continue
+                return kept
             left = list(kept)
             while left:
                 try:
@@ -517,8 +539,11 @@ class Reader:
                     if gone is None:
                         break  # not about the names: the type's own listing meets it and says so
                     left.remove(gone)
-            out[target] = tuple(left)
-        return {k: v for k, v in out.items() if v}
+            return tuple(left)
+
+        # (the targets side by side: they are on the way of every listing that selects extensions)
+        kept = self.client.map_concurrent(lambda pair: still(*pair), list(names.items()))
+        return {k: v for k, v in zip(names, kept, strict=True) if v}
 
     def _learn_usable(
         self, rel: Relationship, read: Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]]
@@ -544,15 +569,22 @@ class Reader:
         with self._learned_lock:
             return {k: sorted(v) for k, v in sorted(self._defined.items())}
 
+    def _count_ahead(self) -> None:
+        """`_service_principals` for a thread of its own: what fails there fails again, and is said, where
+        the count is needed."""
+        with contextlib.suppress(Exception):
+            self._service_principals()
+
     def _service_principals(self) -> tuple[frozenset[str] | None, int]:
         """appIds of the live service principals and their count (read once); (None, 0) when they cannot be
         read."""
-        if self._reach is None:
-            try:
-                self._reach = extension_discovery.service_principals(self.client)
-            except GraphError:
-                return None, 0
-        return self._reach
+        with self._reach_lock:  # (one listing, also when `_discover` started it on a thread)
+            if self._reach is None:
+                try:
+                    self._reach = extension_discovery.service_principals(self.client)
+                except GraphError:
+                    return None, 0
+            return self._reach
 
     def _take_discovered(
         self,
@@ -579,6 +611,18 @@ class Reader:
         self._learn_usable(rel, [(i, values[str(i["id"])]) for i in items if str(i["id"]) in known])
         return again
 
+    def _hold_ahead(self, t: ObjectType) -> None:
+        """On a sweeping run, start reading the extension definitions the files hold (`held`: two `git
+        grep`s of 2,000 files at 100k users) while the listing goes on, for `_known_definitions`."""
+        rel = next((r for r in t.relationships if r.kind == "extension-property"), None)
+        if rel is None or self.held is None or self._sweep is None:
+            return
+        self._discovered()
+        if self._read_first is None and self._definitions is None:
+            ahead = ThreadPoolExecutor(max_workers=1, thread_name_prefix="entragit-held")
+            self._held_ahead[t.name] = ahead.submit(self.held, t, [rel.name])
+            ahead.shutdown(wait=False)
+
     def _known_definitions(
         self, t: ObjectType, rel: Relationship, items: Sequence[Mapping[str, Any]]
     ) -> dict[str, Sequence[Mapping[str, Any]]] | None:
@@ -596,7 +640,8 @@ class Reader:
             return {str(i["id"]): self._definitions.get(app_id(i), []) for i in items if app_id(i) in reach}
         if self._sweep is None or self.held is None:
             return None
-        files = self.held(t, [rel.name])
+        ahead = self._held_ahead.pop(t.name, None)
+        files = ahead.result() if ahead is not None else self.held(t, [rel.name])
         return {
             str(i["id"]): (files.get(str(i["id"])) or {}).get(rel.name) or []
             for i in items
@@ -711,6 +756,7 @@ class Reader:
         An object that vanished while its links were read carries `GONE` among its values: the caller must
         neither write nor delete its file on that evidence alone.
         """
+        self._hold_ahead(t)
         expanded = [r for r in t.relationships if r.expand] if self.expand_in_listing else []
         plans: list[tuple[dict[str, str], Relationship | None]] = [(self.list_params(t), None)]
         if expanded:  # the first in the listing itself, the others in listings of ids, all at once
@@ -739,11 +785,12 @@ class Reader:
                 if kept is None or oid in kept:  # (`only_when`: other objects' files leave it out)
                     to_read.setdefault(oid, []).append(rel)
         waiting: dict[str, dict[str, Any]] = {}
+        complete: list[Listed] = []
         for item, oid in zip(items, ids, strict=True):
             if oid in to_read:
                 waiting[oid] = item  # (an id listed twice: its later copy)
             else:
-                yield item, values[oid]
+                complete.append((item, values[oid]))
         del items, ids
         for oid in [oid for oid in values if oid not in to_read]:
             del values[oid]
@@ -760,9 +807,17 @@ class Reader:
                         self._learn_usable(rel, [(waiting[oid], values[oid]) for oid in need])
             return chunk
 
-        for chunk in in_flight(read, chunks, CHUNKS_IN_FLIGHT):
-            for oid in chunk:
-                yield waiting.pop(oid), values.pop(oid)
+        # The reads start before the complete objects go to the caller: rendering or comparing 2,000
+        # applications took longer than reading a tenth of their extension definitions.
+        reads = in_flight(read, chunks, CHUNKS_IN_FLIGHT)
+        try:
+            yield from complete
+            del complete
+            for chunk in reads:
+                for oid in chunk:
+                    yield waiting.pop(oid), values.pop(oid)
+        finally:
+            cast(Generator[Any, None, None], reads).close()
 
     def _list(self, t: ObjectType, params: dict[str, str], rel: Relationship | None) -> list[dict[str, Any]]:
         if rel is not None:
@@ -855,11 +910,10 @@ class Reader:
             if rel.only_when is None:
                 continue
             expand = rel.expand if self.expand_in_listing else ""
-            params = {"$filter": str(rel.side_filter), "$select": "id"}
+            params = {"$select": ",".join(["id", *([rel.split_by] if rel.split_by else [])])}
             if expand:
                 params.update({"$expand": expand, "$top": EXPAND_TOP})
-            listed = self.client.list(t.path, params, required_permission=self.permission(t))
-            inline = {str(o["id"]): o.get(rel.name) for o in listed if o.get("id")}
+            inline = {str(o["id"]): o.get(rel.name) for o in self._side_listing(t, rel, params)}
             values: dict[str, dict[str, Any]] = {oid: {} for oid in inline}
             again = self._take_inline(rel, list(inline), inline if expand else None, values)
             for oid, got in self.relationships(t, again, (rel,)).items():
@@ -868,6 +922,47 @@ class Reader:
                 if rel.name in got:  # (not: gone while its list was read again)
                     out.setdefault(oid, {})[rel.name] = got[rel.name]
         return out
+
+    def _side_listing(
+        self, t: ObjectType, rel: Relationship, params: Mapping[str, str]
+    ) -> list[dict[str, Any]]:
+        """The objects `side_filter` selects, in the ranges of `split_by` the last run found (`side_split`)
+        read side by side, each object once; and the ranges for the next run (`split_found`).
+
+        The ranges are `le b1`, `ge b1 and le b2`, ..., `ge bN`: whatever the bounds and however Graph
+        orders the values, every value falls in one of them (one that equals a bound in two), so no bound
+        can leave an object out. An object whose value changes between two ranges' reads may be missed or
+        read twice: missed, its file keeps the values it has (`with_side`) until the next run reads it."""
+        base, prop = str(rel.side_filter), rel.split_by
+        bounds = list(self.side_split.get(t.name, ())) if prop else []
+
+        def quoted(value: str) -> str:
+            return "'" + value.replace("'", "''") + "'"
+
+        ranges = [""]
+        if bounds:
+            ranges = [f" and {prop} le {quoted(bounds[0])}"]
+            ranges += [
+                f" and {prop} ge {quoted(a)} and {prop} le {quoted(b)}" for a, b in itertools.pairwise(bounds)
+            ]
+            ranges.append(f" and {prop} ge {quoted(bounds[-1])}")
+
+        def one(part: str) -> list[dict[str, Any]]:
+            query = {**params, "$filter": base + part}
+            return list(self.client.list(t.path, query, required_permission=self.permission(t)))
+
+        found: dict[str, dict[str, Any]] = {}
+        with ThreadPoolExecutor(max_workers=len(ranges), thread_name_prefix="entragit-side") as pool:
+            for part in pool.map(one, ranges):
+                for obj in part:
+                    if obj.get("id"):
+                        found.setdefault(str(obj["id"]), obj)
+        if prop:
+            values = sorted(str(o[prop]).lower() for o in found.values() if isinstance(o.get(prop), str))
+            parts = min(SIDE_RANGES, len(values) // SIDE_RANGE_OBJECTS)
+            split = {values[i * len(values) // parts] for i in range(1, parts)} if parts > 1 else set()
+            self.split_found[t.name] = sorted(split)
+        return list(found.values())
 
     def raw_delta_pages(self, t: ObjectType) -> Iterator[RawPage]:
         """An initial delta round as undecoded pages (`render_round_page`), fetched ahead."""

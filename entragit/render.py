@@ -12,7 +12,9 @@ The same functions render in-process for small listings, so both paths give byte
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
+import json
 import multiprocessing
 import os
 import signal
@@ -21,6 +23,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from multiprocessing import resource_tracker
+from pathlib import Path
 from typing import Any, TypeVar
 
 from entragit import canonical, catalog
@@ -68,6 +71,39 @@ def canonical_of(
 def text_digest(text: bytes) -> str:
     """The digest of a file's text, as the incremental state records it and a whole-tenant plan compares."""
     return hashlib.blake2b(text, digest_size=20).hexdigest()
+
+
+@functools.cache
+def _code() -> bytes:
+    """A digest of the code that turns Graph objects into files (every module of the package but the
+    emulated tenant's), so that an input digest made by another version of entragit never matches."""
+    root = Path(__file__).parent
+    h = hashlib.blake2b(digest_size=16)
+    for path in sorted(root.rglob("*.py")):
+        rel = path.relative_to(root).as_posix()
+        if not rel.startswith("sandbox/"):
+            h.update(rel.encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.digest()
+
+
+def input_seed(t: ObjectType, drop: list[str]) -> bytes:
+    """What besides an object and its links decides its file: the code (`_code`), the type and the
+    attributes excluded from it."""
+    return hashlib.blake2b(_code() + json.dumps([t.name, drop]).encode(), digest_size=16).digest()
+
+
+def input_digest(seed: bytes, raw: Mapping[str, Any], links: Mapping[str, Any]) -> str | None:
+    """A digest of what Graph returned for an object (its JSON as decoded, with its relationship values),
+    which the incremental state keeps beside its file's digest (`inputs`): a listed object whose input
+    digest is the last run's has the same file, so a run neither renders nor dumps it. Rendering is what
+    a no-change run of a type listed whole spends its CPU on (the 4,000 applications and service
+    principals of a 100k-user tenant: a third of that run's CPU). Any difference (another key order, say)
+    costs only a render, whose text digest then decides; None when the values are not JSON."""
+    try:
+        data = json.dumps([raw, links], separators=(",", ":"), check_circular=False).encode()
+    except (TypeError, ValueError):
+        return None
+    return hashlib.blake2b(seed + data, digest_size=16).hexdigest()
 
 
 def render(t: ObjectType, path: str, obj: Mapping[str, Any], old_digest: str | None) -> Rendered:

@@ -165,6 +165,37 @@ def test_second_run_without_changes_makes_no_commit(env: Env) -> None:
     assert git(env.root, "status", "--porcelain") == ""
 
 
+def test_an_object_listed_as_the_last_run_listed_it_is_not_rendered_again(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A type listed whole every run: an object whose listing (object and links) has the input digest the
+    state keeps (`inputs`) is taken unrendered; a changed one is rendered and written, a changed link too;
+    another version of entragit (`render._code`) renders everything once."""
+    apps = catalog.by_name("applications")
+    assert env.backup().ok
+    rendered: list[str] = []
+    real = render.render
+    monkeypatch.setattr(render, "render", lambda t, path, *a: rendered.append(path) or real(t, path, *a))
+    assert env.backup().commit is None and not [p for p in rendered if catalog.type_for_path(p) is apps]
+    path = env.files(apps)[0]
+    app = env.load(path)
+    env.graph("PATCH", f"applications/{app['id']}", {"notes": "changed by hand"})
+    r = env.backup()
+    assert r.commit and [p for p in rendered if catalog.type_for_path(p) is apps] == [path]
+    assert env.load(path)["notes"] == "changed by hand"
+    users = (env.load(p) for p in env.files(catalog.by_name("users")))
+    owner_id = next(u["id"] for u in users if u["id"] not in (app.get("owners") or []))
+    env.graph("POST", f"applications/{app['id']}/owners/$ref", {"@odata.id": f"users/{owner_id}"})
+    rendered.clear()
+    assert env.backup().commit and owner_id in env.load(path)["owners"]
+    assert [p for p in rendered if catalog.type_for_path(p) is apps] == [path]
+    rendered.clear()
+    render._code.cache_clear()
+    monkeypatch.setattr(render, "_code", lambda: b"another version")
+    assert env.backup().commit is None
+    assert len([p for p in rendered if catalog.type_for_path(p) is apps]) == len(env.files(apps))
+
+
 # ------------------------------------------------------------------------------------------- secure score
 
 

@@ -5,6 +5,7 @@ round, which does not track them: docs/graph.md)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from click.testing import CliRunner
 from live_helpers import cli_env
 from test_backup import Env, make_repo
 
-from entragit import catalog
+from entragit import catalog, live
 from entragit.cli import cli
 from entragit.sandbox.server import Sandbox
 
@@ -127,6 +128,45 @@ def test_a_guests_sponsors_change_is_kept_after_runs_that_skipped_the_unchanged_
     assert sorted(env.load(guest_path)["sponsors"]) == sorted(guest["sponsors"])
     r = env.backup()
     assert r.ok and r.commit is None
+
+
+def test_the_guests_listing_in_ranges_leaves_no_guest_out_whatever_the_bounds(env: Env) -> None:
+    """The guests' sponsors listing, split in ranges of mailNickname (`le b1`, `ge b1 and le b2`, ...,
+    `ge bN`), returns each guest once with the sponsors the single listing returns, for any bounds: sorted,
+    unsorted, equal to a guest's nickname, outside every nickname."""
+    reader = live.Reader(env.client)
+    whole = reader.side_links(USERS)
+    assert len(whole) >= 3 and any(v["sponsors"] for v in whole.values())
+    nicknames = sorted(env.graph("GET", f"users/{oid}?$select=mailNickname")["mailNickname"] for oid in whole)
+    for bounds in (nicknames[1:-1], ["zzz", "a", nicknames[1]], ["~"], ["", nicknames[0].upper()]):
+        reader = live.Reader(env.client)
+        reader.side_split = {"users": bounds}
+        assert reader.side_links(USERS) == whole, bounds
+
+
+def test_a_run_reads_the_guests_in_the_ranges_the_last_one_found(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bounds a run found go to the state (`sideSplit`), the next run reads those ranges side by side
+    and still keeps every guest's sponsors; a range that fails fails the users type, no file changed."""
+    monkeypatch.setattr(live, "SIDE_RANGE_OBJECTS", 1)
+    assert env.backup().ok
+    state = json.loads((env.root / ".git/entragit/state.json").read_text())
+    bounds = state["types"]["users"]["sideSplit"]
+    assert len(bounds) >= 2 and bounds == sorted(bounds)
+    guests = _guests(env)
+    sponsor = next(u for u in (env.load(p) for p in env.files(USERS)) if u.get("userType") == "Member")
+    for guest in guests.values():
+        if sponsor["id"] not in guest["sponsors"]:
+            env.graph("POST", f"users/{guest['id']}/sponsors/$ref", {"@odata.id": f"users/{sponsor['id']}"})
+    env.fault(r"mailNickname(%20|\+| )ge", 503)
+    r = env.backup()
+    assert r.types["users"].mode == "failed" and not r.commit
+    env.clear_faults()
+    r = env.backup()
+    assert r.ok and r.types["users"].mode == "delta"
+    for path in guests:
+        assert sponsor["id"] in env.load(path)["sponsors"], path
 
 
 def test_a_failed_guests_listing_changes_no_users_file(env: Env) -> None:

@@ -174,7 +174,8 @@ def test_an_object_missing_from_the_second_listing_is_marked_gone() -> None:
 
 def test_objects_are_handed_on_as_their_reads_complete(box: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
     """At 1M users a type's relationships are tens of millions of ids: the listing yields the objects its
-    pages completed at once, then one chunk of per-object reads at a time, never the whole type together."""
+    pages completed at once (while the first chunk of per-object reads is already on its way), then one
+    chunk of per-object reads at a time, never the whole type together."""
     monkeypatch.setattr(live, "READ_CHUNK", 1)
     monkeypatch.setattr(live, "CHUNKS_IN_FLIGHT", 1)
     started: list[str] = []
@@ -195,7 +196,7 @@ def test_objects_are_handed_on_as_their_reads_complete(box: Sandbox, monkeypatch
         client.close()
     read_again = [gid(12), gid(10), gid(11)]  # 5,000 members; 20 and 21 owners
     assert [oid for oid, _ in seen[-3:]] == read_again
-    assert all(n == 0 for _, n in seen[:-3])  # complete from the listings: no per-object read yet
+    assert all(n <= 1 for _, n in seen[:-3])  # complete from the listings: one chunk in flight at most
     # The first chunk handed on before the last one was even started (the next starts as one is handed on).
     assert seen[-3][1] < len(read_again) == seen[-1][1]
     assert sorted(oid for oid, _ in seen) == sorted(box.tenant.coll("groups").objs)

@@ -101,7 +101,9 @@ USERS: ObjectType = _directory_type(
         _USER_MANAGER,
         # user.md: sponsors "Supports $expand", with $select nested (user-list-sponsors.md); a user delta
         # query does not track them (delta-query-overview.md), so they are read each run for guests, whom
-        # sponsors are for, through users?$filter=userType eq 'Guest' (docs/graph.md, Sponsors).
+        # sponsors are for, through users?$filter=userType eq 'Guest' (docs/graph.md, Sponsors), in ranges
+        # of mailNickname: a property every user has (user.md: required on create) whose ge and le
+        # filters are default ones (includes/filter-directory-objects.md; userPrincipalName has no ge).
         _links(
             "sponsors",
             "users",
@@ -109,6 +111,7 @@ USERS: ObjectType = _directory_type(
             via_delta=False,
             expand="sponsors($select=id)",
             only_when=("userType", "Guest"),
+            split_by="mailNickname",
         ),
     ),
     extension_target="User",

@@ -58,6 +58,9 @@ class Relationship:
     `only_when`: (property, value): the relationship is kept only for objects with that value, read each
     run through a listing filtered on it (`side_filter`) rather than through the type's delta query, which
     does not track it (users' sponsors, kept for guests: docs/graph.md). Other objects' files leave it out.
+    `split_by`: a property whose `ge` and `le` filters Graph serves by default, on which that listing is
+    split into ranges read side by side (`live.Reader.side_links`): an expanding listing is a chain of pages
+    of 100, one after the other.
 
     `inverse`: the listing (`path?query`) of the objects whose `read` (`{id}`: each of them) names the
     owners this relationship links them to, where Graph reads the link from the linked side only (the groups
@@ -91,6 +94,7 @@ class Relationship:
     key: tuple[str, ...] = ()  # "contained": the fields that tell one item from another
     updatable: bool = True  # "contained": a changed item is PATCHed (else deleted and created again)
     only_when: tuple[str, str] | None = None
+    split_by: str = ""
     # Catalog types the linked ids can belong to (an app role assignment's principalId for that kind).
     targets: tuple[str, ...] = ("users", "groups", "servicePrincipals")
     expand: str = ""
@@ -520,6 +524,7 @@ def _links(
     via_delta: bool,
     expand: str = "",
     only_when: tuple[str, str] | None = None,
+    split_by: str = "",
 ) -> Relationship:
     """A `$ref` collection such as members or owners under the type's Graph path."""
     return Relationship(
@@ -531,6 +536,7 @@ def _links(
         targets=targets,
         expand=expand,
         only_when=only_when,
+        split_by=split_by,
     )
 
 
