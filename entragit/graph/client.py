@@ -562,6 +562,11 @@ class GraphClient:
         """
         if idempotent is None:
             idempotent = method.upper() != "POST"
+        if self.unreachable is not None and not self.reached:
+            # Graph never answered and its host cannot be reached: each further request would wait as
+            # long again for the same answer (a name that does not resolve takes the resolver seconds).
+            gone = self.unreachable
+            raise GraphUnreachable(None, gone.code, gone.message, method=method, url=gone.url, hint=gone.hint)
         url = self.url(path, params)
         request_id = str(uuid.uuid4())
         attempt = 0  # failures other than 429, bounded by max_retries
