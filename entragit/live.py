@@ -356,7 +356,6 @@ class Reader:
         self._read_first: dict[str, list[Mapping[str, Any]]] | None = None  # by app id, read before listing
         self._sweep = sweep
         self._reach: tuple[frozenset[str], int] | None = None
-        self._reach_lock = threading.Lock()
         self._extensions_lock = threading.Lock()
         self.opted_in = cfg.opted_in if cfg else frozenset()
         # Where opted-in properties the app cannot read come from (`unreadable`): a backup passes the values
@@ -462,10 +461,6 @@ class Reader:
         service principals) and no names are known (a repository's first backup, a plan), every
         application's definitions are read first (`_read_first`): their values are then kept from the
         first run on."""
-        # The service principals are counted beside the call, which answers nothing above 1,000 of them
-        # (a request or two more a run where it answers; two round trips less before every listing here).
-        # (A daemon thread: a run that fails here must not wait at exit for a count nobody needs.)
-        threading.Thread(target=self._count_ahead, name="entragit-count", daemon=True).start()
         try:
             found = extension_discovery.discover(self.client)
             if not found:
@@ -569,22 +564,15 @@ class Reader:
         with self._learned_lock:
             return {k: sorted(v) for k, v in sorted(self._defined.items())}
 
-    def _count_ahead(self) -> None:
-        """`_service_principals` for a thread of its own: what fails there fails again, and is said, where
-        the count is needed."""
-        with contextlib.suppress(Exception):
-            self._service_principals()
-
     def _service_principals(self) -> tuple[frozenset[str] | None, int]:
         """appIds of the live service principals and their count (read once); (None, 0) when they cannot be
         read."""
-        with self._reach_lock:  # (one listing, also when `_discover` started it on a thread)
-            if self._reach is None:
-                try:
-                    self._reach = extension_discovery.service_principals(self.client)
-                except GraphError:
-                    return None, 0
-            return self._reach
+        if self._reach is None:
+            try:
+                self._reach = extension_discovery.service_principals(self.client)
+            except GraphError:
+                return None, 0
+        return self._reach
 
     def _take_discovered(
         self,
@@ -758,18 +746,22 @@ class Reader:
         """
         self._hold_ahead(t)
         expanded = [r for r in t.relationships if r.expand] if self.expand_in_listing else []
-        plans: list[tuple[dict[str, str], Relationship | None]] = [(self.list_params(t), None)]
-        if expanded:  # the first in the listing itself, the others in listings of ids, all at once
-            ids_only = {**self.list_params(t), "$select": "id"}
-            plans = [(plans[0][0], expanded[0]), *((ids_only, rel) for rel in expanded[1:])]
+        # A small type's first expansion comes in the listing itself (one request). A big one's listing
+        # is read in pages of 999 without any, and each expansion in a listing of ids (pages of 100 when
+        # expanding): the chains of light pages run side by side, where the objects' whole properties in
+        # pages of 100 were the run's longest chain (2,000 applications: 21 pages).
+        first = expanded[0] if expanded and not t.shard else None
+        rest = [r for r in expanded if r is not first]
+        ids_only = {**self.list_params(t), "$select": "id"}
+        plans = [(self.list_params(t), first), *((ids_only, rel) for rel in rest)]
         raw, *more = self.client.map_concurrent(lambda plan: self._list(t, *plan), plans)
         items = [o for o in raw if catalog.is_backed_up(t, o)]
         del raw
         ids = [str(o["id"]) for o in items]
         inline: dict[str, dict[str, Any]] = {}
-        if expanded:
-            inline[expanded[0].name] = {str(o["id"]): o.pop(expanded[0].name, None) for o in items}
-        for rel, listed in zip(expanded[1:], more, strict=True):
+        if first is not None:
+            inline[first.name] = {str(o["id"]): o.pop(first.name, None) for o in items}
+        for rel, listed in zip(rest, more, strict=True):
             inline[rel.name] = {str(o["id"]): o.get(rel.name) for o in listed}
         del more
         values: dict[str, dict[str, Any]] = {i: {} for i in ids}

@@ -217,8 +217,9 @@ def test_a_read_failing_after_objects_were_handed_on_changes_no_file_of_the_type
 
 
 class _Listings:
-    """Graph's two listings of groups as `Reader.listing` asks for them (members expanded in the first, owners
-    in a listing of ids), each returning one group twice, as a page boundary moving under a listing can."""
+    """Graph's three listings of groups as `Reader.listing` asks for them (the groups themselves, then members
+    and owners each expanded in a listing of ids), each returning one group twice, as a page boundary moving
+    under a listing can."""
 
     max_workers = 1
 
@@ -233,10 +234,12 @@ class _Listings:
     def list(self, path: str, params: dict[str, str], **_: Any) -> list[dict[str, Any]]:
         if path == "servicePrincipals":  # (an empty discovery answer is checked against their count)
             return []
-        rel = "members" if params["$expand"].startswith("members") else "owners"
         groups = [{"id": gid(1), "displayName": "a"}, {"id": gid(2), "displayName": "b"}]
         groups.append({**groups[0], "displayName": "a, later"})
-        return [{**g, rel: [{"id": uid(7)}]} for g in groups]
+        if "$expand" not in params:
+            return groups
+        rel = "members" if params["$expand"].startswith("members") else "owners"
+        return [{"id": g["id"], rel: [{"id": uid(7)}]} for g in groups]
 
 
 def test_an_object_listed_twice_comes_twice_with_its_links() -> None:
