@@ -100,7 +100,10 @@ def input_digest(seed: bytes, raw: Mapping[str, Any], links: Mapping[str, Any]) 
     principals of a 100k-user tenant: a third of that run's CPU). Any difference (another key order, say)
     costs only a render, whose text digest then decides; None when the values are not JSON."""
     try:
-        data = json.dumps([raw, links], separators=(",", ":"), check_circular=False).encode()
+        data = json.dumps(raw, separators=(",", ":"), check_circular=False).encode()
+        # (links with sorted keys: an application's extension definitions, read from Graph on its turn
+        # and taken from its file on the others, come in another order; so do fields from a file)
+        data += json.dumps(links, separators=(",", ":"), sort_keys=True).encode()
     except (TypeError, ValueError):
         return None
     return hashlib.blake2b(seed + data, digest_size=16).hexdigest()

@@ -196,3 +196,23 @@ def test_a_big_listing_renders_in_the_workers_to_the_same_files(
         text=True,
     ).stdout.split()
     assert changed == [catalog.object_path(catalog.by_name("applications"), guid("c", 300))]
+
+
+def test_an_input_digest_does_not_depend_on_where_the_links_came_from() -> None:
+    """An application's extension definitions are read from Graph on its turn and taken from its file on the
+    others (`live.in_sweep`): the same links in another key order, at either level, are the same input, so
+    the application is not rendered again every run its source changes; a different value is not."""
+    apps = catalog.by_name("applications")
+    seed = render.input_seed(apps, [])
+    raw = {"id": "a1", "displayName": "Payroll"}
+    definition = {"name": "extension_1_costCenter", "dataType": "String", "targetObjects": ["User"]}
+    from_graph = {"owners": ["u1"], "federatedIdentityCredentials": [], "extensionProperties": [definition]}
+    from_file = {"extensionProperties": [dict(reversed(definition.items()))], "owners": ["u1"]}
+    from_file["federatedIdentityCredentials"] = []
+    assert render.input_digest(seed, raw, from_graph) == render.input_digest(seed, raw, from_file)
+    assert render.input_digest(seed, raw, {**from_graph, "owners": ["u2"]}) != render.input_digest(
+        seed, raw, from_graph
+    )
+    assert render.input_digest(render.input_seed(apps, ["notes"]), raw, from_graph) != render.input_digest(
+        seed, raw, from_graph
+    )
