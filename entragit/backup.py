@@ -335,7 +335,10 @@ class _Run:
         held: list[live.Listed] = []
         in_flight: deque[Future[list[render.Rendered]]] = deque()
         mode = "local" if t.name in ("users", "organization") else "undecided"
-        keyed = mode != "local"  # (users and organization feed reports from every object: always taken)
+        # Input digests for the types listed whole every run: a type with a delta query is listed whole
+        # only in a full run, and the next run follows its delta (users and organization feed reports
+        # from every object: always taken).
+        keyed = mode != "local" and not self.reader.uses_delta(t)
 
         def settle(limit: int) -> None:
             while len(in_flight) > limit:

@@ -170,9 +170,13 @@ def test_an_object_listed_as_the_last_run_listed_it_is_not_rendered_again(
 ) -> None:
     """A type listed whole every run: an object whose listing (object and links) has the input digest the
     state keeps (`inputs`) is taken unrendered; a changed one is rendered and written, a changed link too;
-    another version of entragit (`render._code`) renders everything once."""
+    another version of entragit (`render._code`) renders everything once. A type with a delta query keeps
+    no input digests."""
     apps = catalog.by_name("applications")
     assert env.backup().ok
+    kept = json.loads((env.root / ".git/entragit/state.json").read_text())["types"]
+    assert len(kept["applications"]["inputs"]) == len(env.files(apps))
+    assert "inputs" not in kept["groups"]  # (listed whole in a full run only: the next follows its delta)
     rendered: list[str] = []
     real = render.render
     monkeypatch.setattr(render, "render", lambda t, path, *a: rendered.append(path) or real(t, path, *a))
