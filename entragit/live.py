@@ -471,12 +471,14 @@ class Reader:
             known = self._known() if callable(self._known) else self._known
             names = {k: tuple(sorted(set(v))) for k, v in (known or {}).items() if v}
             if isinstance(exc, extension_discovery.Unanswered) and not names:
-                self._read_first = self._every_definition()
+                self._read_first, read = self._every_definition()
                 reach = self._service_principals()[0] or frozenset()
                 usable = [d for app, defs in self._read_first.items() if app in reach for d in defs]
                 self.extension_problem = (
-                    f"{exc}: read the extension definitions of {len(self._read_first):,} application(s) "
-                    "one by one first"
+                    f"{exc}: read the extension definitions of {read:,} of {len(self._read_first):,} "
+                    "application(s) first (those that have any)"
+                    if read < len(self._read_first)
+                    else f"{exc}: read the extension definitions of {read:,} application(s) one by one first"
                 )
                 return extension_discovery.names_by_target(usable)
             if self._known is None:
@@ -498,18 +500,41 @@ class Reader:
         self._definitions = extension_discovery.by_owner(found)
         return extension_discovery.names_by_target(found)
 
-    def _every_definition(self) -> dict[str, list[Mapping[str, Any]]]:
-        """Application appId (lower case) → its extension definitions, every application read one by one
-        (`applications/{id}/extensionProperties` through $batch), as the listing's fallback reads them."""
+    def _every_definition(self) -> tuple[dict[str, list[Mapping[str, Any]]], int]:
+        """Application appId (lower case) → its extension definitions, for every application: those that
+        have any (application.md: extensionProperties supports `$filter` on `/$count ne 0`, an advanced
+        query) read one by one (`applications/{id}/extensionProperties` through $batch), the others none.
+        Where the advanced query is refused, every application is read; how many were is returned too.
+        An application whose first
+        definition is seconds old may be missing from that eventually consistent answer: its values come
+        when the in-turn reads (`in_sweep`) meet it, as for any definition made after a first backup."""
         apps = catalog.by_name("applications")
         params = {"$select": "id,appId", "$top": PAGE_TOP}
-        listed = {
-            str(a["id"]): str(a.get("appId") or "").lower()
-            for a in self.client.list(apps.path, params, required_permission=self.permission(apps))
-        }
+        defining = {**params, "$select": "id", "$filter": "extensionProperties/$count ne 0", "$count": "true"}
+
+        def ids(query: dict[str, str]) -> list[dict[str, Any]] | None:
+            eventual = {"ConsistencyLevel": "eventual"} if "$count" in query else None
+            try:
+                return list(
+                    self.client.list(apps.path, query, eventual, required_permission=self.permission(apps))
+                )
+            except GraphError as exc:
+                if eventual is None or exc.status != 400:
+                    raise
+                return None  # (refused: every application is read)
+
+        every, owning = self.client.map_concurrent(ids, [params, defining])
+        listed = {str(a["id"]): str(a.get("appId") or "").lower() for a in every or ()}
+        read = (
+            [str(a["id"]) for a in owning if str(a.get("id")) in listed]
+            if owning is not None
+            else list(listed)
+        )
         rel = next(r for r in apps.relationships if r.kind == "extension-property")
-        got = self.relationships(apps, list(listed), (rel,))
-        return {listed[oid]: list(values.get(rel.name) or ()) for oid, values in got.items()}
+        got = self.relationships(apps, read, (rel,))
+        out: dict[str, list[Mapping[str, Any]]] = {app_id: [] for app_id in listed.values()}
+        out.update({listed[oid]: list(values.get(rel.name) or ()) for oid, values in got.items()})
+        return out, len(read)
 
     def _selectable(self, names: Mapping[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
         """The known names less those Graph no longer knows (a definition deleted since they were learned):

@@ -137,6 +137,19 @@ def _missing_eventual(what: str) -> None:
     )
 
 
+# Relationships a listing filters on by their `/$count` (`eq 0`, `ne 0`), and what holds their items.
+# application.md: extensionProperties "Supports `$expand` and `$filter` (`/$count eq 0`, `/$count ne 0`)".
+_COUNTED: dict[str, dict[str, Callable[[Tenant, dict[str, Any]], list[dict[str, Any]]]]] = {
+    "applications": {"extensionProperties": extensions.definitions_of},
+}
+
+
+def _with_related(
+    tenant: Tenant, nav: str, related: Callable[[Tenant, dict[str, Any]], Any], obj: dict[str, Any]
+) -> dict[str, Any]:
+    return {**obj, nav: related(tenant, obj)}
+
+
 class GraphApi:
     """Every Graph v1.0 operation of the sandbox except $batch and authentication."""
 
@@ -443,8 +456,22 @@ class GraphApi:
         if raw is None:
             return None
         flt = parse_filter(raw)
+        counted = _COUNTED.get(td.key, {})
+        for nav, related in counted.items():
+            if nav.lower() in (p.lower() for p in flt.properties):
+                # Only `/$count eq 0` and `/$count ne 0`, as the resource page lists them.
+                mentions = re.findall(rf"\b{nav}\b(/\$count\s+(?:eq|ne)\s+0\b)?", raw, re.IGNORECASE)
+                if not all(mentions):
+                    bad(
+                        f"Unsupported or invalid query filter clause specified for property '{nav}' "
+                        f"of resource '{td.resource}'.",
+                        "Request_UnsupportedQuery",
+                    )
+                flt.extra = partial(_with_related, self.tenant, nav, related)
         if td.filterable is not None:
             for prop in sorted(flt.properties):
+                if prop in counted:
+                    continue
                 if prop not in td.filterable and not prop.startswith("extension_"):
                     bad(
                         f"Unsupported or invalid query filter clause specified for property '{prop}' "

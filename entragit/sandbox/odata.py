@@ -124,9 +124,12 @@ class Filter:
     advanced: bool = False
     properties: set[str] = field(default_factory=set)
     text: str = ""  # as the request gave it
+    # What the object holds beyond its own properties, for a filter on a relationship's `/$count`
+    # (graph_api sets it: an application's extensionProperties live in their own collection).
+    extra: Callable[[dict[str, Any]], dict[str, Any]] | None = None
 
     def matches(self, obj: dict[str, Any]) -> bool:
-        return bool(_eval(self.ast, obj, {}))
+        return bool(_eval(self.ast, self.extra(obj) if self.extra else obj, {}))
 
 
 def parse_filter(text: str) -> Filter:

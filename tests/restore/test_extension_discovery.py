@@ -150,19 +150,39 @@ def test_an_empty_answer_beyond_1000_service_principals_is_not_taken_for_no_exte
     r = env.ok("backup", "--type", "users", "--type", "groups")
     assert "answered nothing in a tenant of 1,001 service principals" in r.output
     assert git(env, "grep", "-c", "^extension_", "HEAD", "--", "users", "groups") == values_before
-    # A repository's first backup there has no names to keep: it reads every application's definitions
-    # before the listings that select their names, so its files hold the values from the start.
+    # A repository's first backup there has no names to keep: it reads the definitions of the applications
+    # that have any before the listings that select their names, so its files hold the values from the start.
     fresh = Store.init(tmp_path / "fresh")
     config.save(fresh.root, Config(tenant_id=env.box.tenant_id, client_id=env.box.client_id))
     fresh.commit_paths(["entragit.yaml"], "entragit init")
     client = live_helpers.client_for(env.box)
     try:
         first = run_backup(fresh.root, client=client)
-        assert first.ok and first.notices[0].endswith("one by one first")
+        # (only the applications that have definitions: application.md's `/$count ne 0` filter)
+        assert first.ok and "read the extension definitions of 1 of " in first.notices[0], first.notices
         assert _values(fresh.root) == _values(env.root)
         second = run_backup(fresh.root, client=client)
         assert second.ok and "kept the 3 extension name(s) of the last backup" in second.notices[0]
         assert not any("settings changed" in n for n in second.notices)  # (no second full listing)
+    finally:
+        client.close()
+
+
+def test_a_first_backup_past_the_limit_reads_every_application_where_the_count_filter_is_refused(
+    env: Env, tmp_path: Path
+) -> None:
+    """The `/$count ne 0` filter is an advanced query; refused (a 400), the first backup reads every
+    application's definitions one by one and keeps the same values."""
+    _beyond_discovery(env)
+    fault(env, r"extensionProperties/\$count", 400)
+    fresh = Store.init(tmp_path / "fresh")
+    config.save(fresh.root, Config(tenant_id=env.box.tenant_id, client_id=env.box.client_id))
+    fresh.commit_paths(["entragit.yaml"], "entragit init")
+    client = live_helpers.client_for(env.box)
+    try:
+        first = run_backup(fresh.root, client=client)
+        assert first.ok and first.notices[0].endswith("one by one first"), first.notices
+        assert _values(fresh.root) == _values(env.root) and _values(env.root)
     finally:
         client.close()
 

@@ -295,3 +295,22 @@ def test_discovery_answers_nothing_beyond_1000_service_principals(
     assert r.status_code == 200 and r.json()["value"] == [], r.text
     assert set(definitions(beyond)) == {COST, GRADE, TAGS}
     assert beyond.get(f"users/{uid(1)}", params={"$select": f"id,{COST}"}).json()[COST] == "CC-100"
+
+
+def test_applications_filter_on_their_extension_definitions_count_as_an_advanced_query(x: Graph) -> None:
+    """application.md: extensionProperties "Supports `$expand` and `$filter` (`/$count eq 0`,
+    `/$count ne 0`)"; a filter on `/$count` is an advanced query (aad-advanced-queries.md): without
+    ConsistencyLevel: eventual and $count=true it is a 400, and nothing but eq 0 and ne 0 is accepted."""
+    eventual = {"ConsistencyLevel": "eventual"}
+    query = {"$filter": "extensionProperties/$count ne 0", "$count": "true", "$select": "id,appId"}
+    assert_error(x.get("applications", {k: v for k, v in query.items() if k != "$count"}), 400,
+                 "Request_UnsupportedQuery")  # fmt: skip
+    r = x.get("applications", query, headers=eventual)
+    assert r.status_code == 200, r.text
+    assert [a["id"] for a in r.json()["value"]] == [APP] and r.json()["@odata.count"] == 1
+    everyone = x.get("applications", {"$select": "id", "$top": "999"}).json()["value"]
+    r = x.get("applications", {**query, "$filter": "extensionProperties/$count eq 0"}, headers=eventual)
+    assert sorted(a["id"] for a in r.json()["value"]) == sorted(a["id"] for a in everyone if a["id"] != APP)
+    for wrong in ("extensionProperties/$count eq 1", "extensionProperties/any(e:e/name eq 'x')"):
+        assert_error(x.get("applications", {**query, "$filter": wrong}, headers=eventual), 400,
+                     "Request_UnsupportedQuery")  # fmt: skip
