@@ -213,6 +213,10 @@ class _Backoff:
         return ceiling / 2 + random.uniform(0, ceiling / 2)
 
 
+# Requests Graph limits to one a second per tenant, whose 429s carry no Retry-After (`GraphClient._ca_wait`).
+_CA_LIMITED = re.compile(r"/identity/conditionalAccess/(policies|namedLocations)(/|$)", re.IGNORECASE)
+
+
 def _ca_verify(ca_bundle: str | None, env: Mapping[str, str]) -> str | bool:
     """The `verify` value requests would use if it honoured the environment, but with ca_bundle winning."""
     if ca_bundle:
@@ -466,6 +470,13 @@ class GraphClient:
         self.max_retries = max(0, max_retries)
         self.max_throttle_wait = max_throttle_wait
         self._pause_until = 0.0  # monotonic time before which nobody sends: Graph's RU bucket is shared
+        # Conditional access policies and named locations: 1 request per second per tenant, and their 429s
+        # carry no Retry-After (throttling-limits.md; docs/graph.md, Throttling). Such a 429 is retried one
+        # interval after the last of them Graph answered (`_ca_answered`): the generic backoff retried within
+        # the second and was refused again, a second and more a run. (Twice the backoff base: the documented
+        # second by default; tests that shrink one shrink both.)
+        self.ca_interval = 2 * backoff_base
+        self._ca_answered = 0.0
         self.timeout = timeout
         self.backoff = _Backoff(base=backoff_base, cap=backoff_cap)
         self._token = token
@@ -578,6 +589,7 @@ class GraphClient:
         retry_on = RETRYABLE_STATUSES if idempotent else NOT_PROCESSED_STATUSES
         token = self._token()
         over_budget = False
+        ca_limited = _CA_LIMITED.search(urlsplit(url).path) is not None
         while True:
             self._wait_for_gate()
             hdrs = {
@@ -619,6 +631,8 @@ class GraphClient:
                 continue
             self.reached = True
             status = resp.status_code
+            if ca_limited and status != 429:
+                self._ca_answered = time.monotonic()
             if status == 401 and not refreshed:
                 # A token can expire between msal's cache check and Graph's; fetch a fresh one, once.
                 refreshed = True
@@ -631,6 +645,8 @@ class GraphClient:
                 self._count("throttled")
                 wait_s = _retry_after(resp.headers)
                 delay = _jittered(wait_s) if wait_s is not None else self.backoff.delay(throttle_tries)
+                if wait_s is None and ca_limited:
+                    delay = self._ca_wait()
                 if throttled_for + delay <= self.max_throttle_wait:
                     resp.close()
                     if wait_s is not None:
@@ -662,6 +678,12 @@ class GraphClient:
     def _close_gate(self, seconds: float) -> None:
         with self._lock:
             self._pause_until = max(self._pause_until, time.monotonic() + seconds)
+
+    def _ca_wait(self) -> float:
+        """How long a refused conditional access request waits: until one interval after the last one
+        Graph answered, or a whole interval when that has passed (another application took the second)."""
+        left = self._ca_answered + self.ca_interval - time.monotonic()
+        return left if left > 0 else self.ca_interval
 
     def _wait_for_gate(self) -> None:
         """Hold back while Graph has told any worker to wait: requests sent into a 429 only cost quota."""

@@ -67,6 +67,21 @@ def test_429_with_retry_after_is_retried(sandbox: Sandbox) -> None:
     assert time.monotonic() - started >= 0.1  # the Retry-After was honoured each time
 
 
+def test_a_conditional_access_429_is_retried_once_the_tenants_second_has_passed(
+    sandbox_factory: Callable[..., Sandbox],
+) -> None:
+    """Conditional access policies and named locations: 1 request per second per tenant, 429s without
+    Retry-After (throttling-limits.md). The second of two requests sent together is refused once and
+    retried a second after the first was answered, not again within that second."""
+    box = sandbox_factory(throttle=True)
+    client = client_for(box, backoff_base=0.5, backoff_cap=30.0)
+    started = time.monotonic()
+    list(client.list("identity/conditionalAccess/policies"))
+    list(client.list("identity/conditionalAccess/namedLocations"))
+    assert client.stats["throttled"] == 1 and client.stats["retries"] == 1
+    assert 0.9 < time.monotonic() - started < 1.8
+
+
 def test_503_and_a_dropped_connection_are_retried(sandbox: Sandbox) -> None:
     client = client_for(sandbox)
     inject(sandbox, match=r"/v1\.0/organization", status=503, times=2)
