@@ -30,7 +30,7 @@ from urllib.parse import quote, urlencode
 from entragit import canonical, catalog, config, extension_discovery, render
 from entragit.catalog import ObjectType, Relationship
 from entragit.graph.auth import AuthConfig, token_provider
-from entragit.graph.client import DeltaRound, GraphClient, GraphError, RawPage
+from entragit.graph.client import DeltaRound, GraphClient, GraphError, RawPage, odata_string
 
 # Runs over which an incremental backup reads, in turn, what Graph offers no cheaper way to follow than one
 # read per object (`in_sweep`): applications' extension definitions where discovery answers nothing, the
@@ -273,6 +273,14 @@ def _in_flight(fn: Callable[[P], R], items: Sequence[P], limit: int) -> Iterator
         pool.shutdown(wait=True, cancel_futures=True)
 
 
+def _started(name: str, fn: Callable[..., R], *args: Any) -> Future[R]:
+    """fn(*args) begun now on a thread of its own, whose result the caller collects later."""
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
+    future = pool.submit(fn, *args)
+    pool.shutdown(wait=False)
+    return future
+
+
 def prefetched(pages: Iterator[P], depth: int = 3) -> Iterator[P]:
     """The same pages, fetched ahead on a thread: the next request is on the wire while this page is
     processed (a delta round is a chain of hundreds of dependent requests)."""
@@ -505,9 +513,9 @@ class Reader:
         have any (application.md: extensionProperties supports `$filter` on `/$count ne 0`, an advanced
         query) read one by one (`applications/{id}/extensionProperties` through $batch), the others none.
         Where the advanced query is refused, every application is read; how many were is returned too.
-        An application whose first
-        definition is seconds old may be missing from that eventually consistent answer: its values come
-        when the in-turn reads (`in_sweep`) meet it, as for any definition made after a first backup."""
+        An application whose first definition is seconds old may be missing from that eventually consistent
+        answer: its values come when the in-turn reads (`in_sweep`) meet it, as for any definition made
+        after a first backup."""
         apps = catalog.by_name("applications")
         params = {"$select": "id,appId", "$top": PAGE_TOP}
         defining = {**params, "$select": "id", "$filter": "extensionProperties/$count ne 0", "$count": "true"}
@@ -632,9 +640,7 @@ class Reader:
             return
         self._discovered()
         if self._read_first is None and self._definitions is None:
-            ahead = ThreadPoolExecutor(max_workers=1, thread_name_prefix="entragit-held")
-            self._held_ahead[t.name] = ahead.submit(self.held, t, [rel.name])
-            ahead.shutdown(wait=False)
+            self._held_ahead[t.name] = _started("entragit-held", self.held, t, [rel.name])
 
     def _known_definitions(
         self, t: ObjectType, rel: Relationship, items: Sequence[Mapping[str, Any]]
@@ -953,27 +959,24 @@ class Reader:
         base, prop = str(rel.side_filter), rel.split_by
         bounds = list(self.side_split.get(t.name, ())) if prop else []
 
-        def quoted(value: str) -> str:
-            return "'" + value.replace("'", "''") + "'"
-
         ranges = [""]
         if bounds:
-            ranges = [f" and {prop} le {quoted(bounds[0])}"]
+            ranges = [f" and {prop} le {odata_string(bounds[0])}"]
             ranges += [
-                f" and {prop} ge {quoted(a)} and {prop} le {quoted(b)}" for a, b in itertools.pairwise(bounds)
+                f" and {prop} ge {odata_string(a)} and {prop} le {odata_string(b)}"
+                for a, b in itertools.pairwise(bounds)
             ]
-            ranges.append(f" and {prop} ge {quoted(bounds[-1])}")
+            ranges.append(f" and {prop} ge {odata_string(bounds[-1])}")
 
         def one(part: str) -> list[dict[str, Any]]:
             query = {**params, "$filter": base + part}
             return list(self.client.list(t.path, query, required_permission=self.permission(t)))
 
         found: dict[str, dict[str, Any]] = {}
-        with ThreadPoolExecutor(max_workers=len(ranges), thread_name_prefix="entragit-side") as pool:
-            for part in pool.map(one, ranges):
-                for obj in part:
-                    if obj.get("id"):
-                        found.setdefault(str(obj["id"]), obj)
+        for part in self.client.map_concurrent(one, ranges):
+            for obj in part:
+                if obj.get("id"):
+                    found.setdefault(str(obj["id"]), obj)
         if prop:
             values = sorted(str(o[prop]).lower() for o in found.values() if isinstance(o.get(prop), str))
             parts = min(SIDE_RANGES, len(values) // SIDE_RANGE_OBJECTS)
@@ -1106,9 +1109,7 @@ class Reader:
         100) that needs neither the extension discovery nor anything else a run does before its listings."""
         for t in types:
             if t.reads_beside and t.name not in self._early:
-                early = ThreadPoolExecutor(max_workers=1, thread_name_prefix="entragit-side")
-                self._early[t.name] = early.submit(self.side_links, t)
-                early.shutdown(wait=False)
+                self._early[t.name] = _started("entragit-side", self.side_links, t)
 
     @contextlib.contextmanager
     def beside(self, t: ObjectType) -> Iterator[Future[dict[str, dict[str, Any]]]]:

@@ -213,6 +213,11 @@ class _Backoff:
         return ceiling / 2 + random.uniform(0, ceiling / 2)
 
 
+def odata_string(value: object) -> str:
+    """A string literal of a `$filter`: in single quotes, a quote inside doubled (OData URL conventions)."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
 # Requests Graph limits to one a second per tenant, whose 429s carry no Retry-After (`GraphClient._ca_wait`).
 _CA_LIMITED = re.compile(r"/identity/conditionalAccess/(policies|namedLocations)(/|$)", re.IGNORECASE)
 

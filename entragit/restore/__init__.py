@@ -14,7 +14,7 @@ from typing import Any
 
 from entragit import canonical, catalog
 from entragit.errors import EntragitError, UsageError
-from entragit.graph.client import GraphClient
+from entragit.graph.client import GraphClient, odata_string
 from entragit.restore import desired as desired_mod
 from entragit.restore import holders, record
 from entragit.restore import idmap as idmap_mod
@@ -82,8 +82,7 @@ def _check_only(only: Sequence[str] | None, types: set[catalog.ObjectType]) -> f
 
 def _upn_holder(client: GraphClient, d: Desired, upn: str) -> tuple[str, str] | None:
     """The active user other than d holding upn now (user-list.md: $filter on userPrincipalName)."""
-    quoted = upn.replace("'", "''")
-    params = {"$filter": f"userPrincipalName eq '{quoted}'", "$select": "id,displayName"}
+    params = {"$filter": f"userPrincipalName eq {odata_string(upn)}", "$select": "id,displayName"}
     for u in client.list("users", params):
         if u.get("id") != d.id:
             return str(u.get("id")), str(u.get("displayName") or u.get("id"))

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from entragit.catalog import ObjectType
-from entragit.graph.client import GraphClient
+from entragit.graph.client import GraphClient, odata_string
 
 # Graph's clock against ours: an object created just after the mark may carry a slightly earlier stamp.
 SKEW = timedelta(minutes=5)
@@ -33,10 +33,6 @@ def _parse(stamp: Any) -> datetime | None:
         return None
 
 
-def _quoted(value: Any) -> str:
-    return "'" + str(value).replace("'", "''") + "'"
-
-
 def find_created(
     client: GraphClient, t: ObjectType, body: Mapping[str, Any], since: str, taken: set[str]
 ) -> str | None:
@@ -47,7 +43,7 @@ def find_created(
         return None
     params: dict[str, str] = {}
     if t.filterable and isinstance(body[keys[0]], str):
-        params["$filter"] = f"{keys[0]} eq {_quoted(body[keys[0]])}"
+        params["$filter"] = f"{keys[0]} eq {odata_string(body[keys[0]])}"
     start = _parse(since)
     for obj in client.list(t.path, params, required_permission=" and ".join(t.permissions_restore) or None):
         if any(obj.get(k) != body.get(k) for k in keys) or str(obj.get(t.key)) in taken:

@@ -116,25 +116,23 @@ def test_a_failed_discovery_keeps_every_value_and_the_other_changes_still_land(e
 def test_a_first_backup_without_discovery_has_no_values_and_says_so(env: Env, tmp_path: Path) -> None:
     """A transient failure (503 past the retries) on a repository's first backup: no names to keep, so the
     run backs up without values, says so, and the next run with discovery reads the types whole."""
-    fresh = Store.init(tmp_path / "fresh")
-    config.save(fresh.root, Config(tenant_id=env.box.tenant_id, client_id=env.box.client_id))
-    fresh.commit_paths(["entragit.yaml"], "entragit init")
+    fresh = _fresh_repo(env, tmp_path)
     client = live_helpers.client_for(env.box, max_retries=1, backoff_base=0.01)
     try:
         fault(env, "getAvailableExtensionProperties", 503)
-        result = run_backup(fresh.root, client=client)
+        result = run_backup(fresh, client=client)
         assert result.ok, result.errors
         assert result.notices[0].startswith("directoryObjects/getAvailableExtensionProperties failed (503")
         assert result.notices[0].endswith("no directory extension values backed up this run")
-        users = [p for p in fresh.root.glob("users/*/*.yaml")]
+        users = [p for p in fresh.glob("users/*/*.yaml")]
         assert users and not any("extension_" in p.read_text() for p in users)
         env.http.delete(f"{env.box.graph_url}/_sandbox/faults")
-        result = run_backup(fresh.root, client=client)
+        result = run_backup(fresh, client=client)
         assert (
             "settings changed: extensions for users: every users file rendered again from a full listing"
             in (result.notices)
         )
-        assert any("extension_" in p.read_text() for p in fresh.root.glob("users/*/*.yaml"))
+        assert any("extension_" in p.read_text() for p in fresh.glob("users/*/*.yaml"))
     finally:
         client.close()
 
@@ -152,16 +150,14 @@ def test_an_empty_answer_beyond_1000_service_principals_is_not_taken_for_no_exte
     assert git(env, "grep", "-c", "^extension_", "HEAD", "--", "users", "groups") == values_before
     # A repository's first backup there has no names to keep: it reads the definitions of the applications
     # that have any before the listings that select their names, so its files hold the values from the start.
-    fresh = Store.init(tmp_path / "fresh")
-    config.save(fresh.root, Config(tenant_id=env.box.tenant_id, client_id=env.box.client_id))
-    fresh.commit_paths(["entragit.yaml"], "entragit init")
+    fresh = _fresh_repo(env, tmp_path)
     client = live_helpers.client_for(env.box)
     try:
-        first = run_backup(fresh.root, client=client)
+        first = run_backup(fresh, client=client)
         # (only the applications that have definitions: application.md's `/$count ne 0` filter)
         assert first.ok and "read the extension definitions of 1 of " in first.notices[0], first.notices
-        assert _values(fresh.root) == _values(env.root)
-        second = run_backup(fresh.root, client=client)
+        assert _values(fresh) == _values(env.root)
+        second = run_backup(fresh, client=client)
         assert second.ok and "kept the 3 extension name(s) of the last backup" in second.notices[0]
         assert not any("settings changed" in n for n in second.notices)  # (no second full listing)
     finally:
@@ -175,16 +171,22 @@ def test_a_first_backup_past_the_limit_reads_every_application_where_the_count_f
     application's definitions one by one and keeps the same values."""
     _beyond_discovery(env)
     fault(env, r"extensionProperties/\$count", 400)
-    fresh = Store.init(tmp_path / "fresh")
-    config.save(fresh.root, Config(tenant_id=env.box.tenant_id, client_id=env.box.client_id))
-    fresh.commit_paths(["entragit.yaml"], "entragit init")
+    fresh = _fresh_repo(env, tmp_path)
     client = live_helpers.client_for(env.box)
     try:
-        first = run_backup(fresh.root, client=client)
+        first = run_backup(fresh, client=client)
         assert first.ok and first.notices[0].endswith("one by one first"), first.notices
-        assert _values(fresh.root) == _values(env.root) and _values(env.root)
+        assert _values(fresh) == _values(env.root) and _values(env.root)
     finally:
         client.close()
+
+
+def _fresh_repo(env: Env, tmp_path: Path) -> Path:
+    """A repository for the env's sandbox that has had no backup yet."""
+    st = Store.init(tmp_path / "fresh")
+    config.save(st.root, Config(tenant_id=env.box.tenant_id, client_id=env.box.client_id))
+    st.commit_paths(["entragit.yaml"], "entragit init")
+    return st.root
 
 
 def _values(root: Path) -> dict[str, int]:
