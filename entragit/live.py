@@ -192,7 +192,7 @@ def render_round_page(
     drop: list[str],
     content: bytes,
     seat: Callable[[Mapping[str, Any]], str] | None,
-    side: Mapping[str, Mapping[str, Any]] | None = None,
+    side: render.Packed | None = None,
 ) -> RenderedPage:
     """One undecoded page of an initial delta round of a type whose links never span pages, rendered.
 
@@ -208,7 +208,8 @@ def render_round_page(
     if not isinstance(page, dict):
         return [], [], None, None, None
     items = page.get("value") or []
-    listed = [(item, links) for _oid, item, links in round_objects(t, items, side or {})]
+    beside = render.unpack(side) if side is not None else {}
+    listed = [(item, links) for _oid, item, links in round_objects(t, items, beside)]
     seats = [(str(item["id"]), seat(item)) for item, _ in listed] if seat is not None else []
     rendered = render_listed(type_name, drop, listed, {})
     return rendered, seats, page.get("@odata.nextLink"), page.get("@odata.deltaLink"), len(items)
@@ -1029,7 +1030,7 @@ class Reader:
                 raw, job = in_flight.popleft()
                 yield checked(raw, job.result())
 
-        def hand_on(raw: RawPage, side: Mapping[str, Mapping[str, Any]]) -> Iterator[RenderedPage]:
+        def hand_on(raw: RawPage, side: render.Packed) -> Iterator[RenderedPage]:
             # A one-page round is not worth the workers' start.
             if (raw.next_link or in_flight) and pool.available():
                 job = pool.submit(render_round_page, t.name, drop, raw.content, seat, side)
@@ -1040,14 +1041,17 @@ class Reader:
 
         with self.beside(t) as side_job:
             held: list[RawPage] = []
+            packed: render.Packed | None = None
             for raw in self.raw_delta_pages(t):
                 held.append(raw)
                 if side_job.done():
+                    packed = packed or render.pack(side_job.result())
                     for page in held:
-                        yield from hand_on(page, side_job.result())
+                        yield from hand_on(page, packed)
                     held.clear()
             for page in held:
-                yield from hand_on(page, side_job.result())
+                packed = packed or render.pack(side_job.result())
+                yield from hand_on(page, packed)
             if beside is not None:
                 beside(side_job.result())
         yield from settled(0)

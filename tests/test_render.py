@@ -72,6 +72,33 @@ def test_workers_render_exactly_what_the_calling_process_renders() -> None:
     assert obj["manager"] == "m" and rendered[1][3] == "User 1"
 
 
+def test_the_guests_sponsors_reach_the_workers_once_packed_and_never_a_stale_copy() -> None:
+    """The guests' sponsors go with every page of the users' round, packed once (`render.pack`): a worker
+    decodes them on the first page and keeps them, and a value packed later (the next round's) replaces
+    them instead of being taken for the one it holds."""
+    guest = {**graph_user(7), "userType": "Guest"}
+    content = _page([graph_user(1), guest])
+    gid = guest["id"]
+    first = render.pack({gid: {"sponsors": [{"id": "s1"}]}})
+    second = render.pack({gid: {"sponsors": ["s2", "s3"]}})
+
+    def sponsors(page: live.RenderedPage) -> dict[str, Any]:
+        return {r[3]: canonical.load(r[2].decode("utf-8")).get("sponsors") for r in page[0] if r[2]}
+
+    pool = render.RenderPool(workers=1)
+    try:
+        assert pool.available()
+        got = [
+            sponsors(pool.submit(live.render_round_page, "users", [], content, None, side).result(60))
+            for side in (first, first, second)
+        ]
+    finally:
+        pool.close()
+    assert got[0] == got[1] == {"User 1": None, "User 7": ["s1"]}
+    assert got[2] == {"User 1": None, "User 7": ["s2", "s3"]}
+    assert sponsors(live.render_round_page("users", [], content, None, second)) == got[2]
+
+
 def test_a_page_that_is_not_json_renders_nothing_and_says_so() -> None:
     assert live.render_round_page("users", [], b'{"value": [', None) == ([], [], None, None, None)
 
