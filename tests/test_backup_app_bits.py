@@ -169,6 +169,22 @@ def test_a_run_reads_the_guests_in_the_ranges_the_last_one_found(
         assert sponsor["id"] in env.load(path)["sponsors"], path
 
 
+def test_a_first_backup_reads_the_guests_in_ranges_too(env: Env) -> None:
+    """A first run has no last run's bounds: it reads the guests in the ranges of `FIRST_SPLIT` side by side
+    (a range that fails fails the users type), and keeps every guest's sponsors as one listing reads them."""
+    whole = live.Reader(env.client)
+    whole.side_split = {"users": []}  # (no bounds: the one listing)
+    expected = whole.side_links(USERS)
+    env.fault(r"mailNickname(%20|\+| )le", 503)
+    r = env.backup()
+    assert r.types["users"].mode == "failed" and not env.files(USERS)
+    env.clear_faults()
+    assert env.backup().ok
+    assert {g["id"]: g.get("sponsors") for g in _guests(env).values()} == {
+        oid: sorted(v["sponsors"]) for oid, v in expected.items()
+    }
+
+
 def test_a_failed_guests_listing_changes_no_users_file(env: Env) -> None:
     """No data loss: sponsors the run could not read are never written as none; the users type fails as a
     whole (its files and incremental state as they were) and the next run takes the change."""
