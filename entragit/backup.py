@@ -906,7 +906,7 @@ def run_backup(
             for out in outcomes:
                 out.state["rendering"] = reader.rendering(out.t)
                 out.state["sweep"] = (_sweep(old_types) or 0) + 1
-                if reader.split_found.get(out.t.name):
+                if out.t.name in reader.split_found:  # (none: one listing next run)
                     out.state["sideSplit"] = reader.split_found[out.t.name]
                 if any(r.kind == "extension-property" for r in out.t.relationships):
                     out.state["definedExtensions"] = reader.defined()

@@ -185,6 +185,24 @@ def test_a_first_backup_reads_the_guests_in_ranges_too(env: Env) -> None:
     }
 
 
+def test_ranges_graph_refuses_fall_back_to_one_listing(env: Env) -> None:
+    """A 400 for the ranges (the filter table leaves mailNickname's ge/le blank) costs no run: the guests
+    come in one listing, every sponsor kept, and the next runs read them so without trying ranges again."""
+    whole = live.Reader(env.client)
+    whole.side_split = {"users": []}
+    expected = {oid: sorted(v["sponsors"]) for oid, v in whole.side_links(USERS).items()}
+    env.fault(r"mailNickname(%20|\+| )(ge|le)", 400)
+    r = env.backup()
+    assert r.ok, r.errors
+    assert {g["id"]: g.get("sponsors") for g in _guests(env).values()} == expected
+    state = json.loads((env.root / ".git/entragit/state.json").read_text())
+    assert state["types"]["users"]["sideSplit"] == []
+    env.clear_faults()
+    env.fault(r"mailNickname(%20|\+| )(ge|le)", 503)  # (a range tried now would fail the users type)
+    r = env.backup()
+    assert r.ok and r.types["users"].mode == "delta", r.errors
+
+
 def test_a_failed_guests_listing_changes_no_users_file(env: Env) -> None:
     """No data loss: sponsors the run could not read are never written as none; the users type fails as a
     whole (its files and incremental state as they were) and the next run takes the change."""

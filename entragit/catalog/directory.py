@@ -102,8 +102,9 @@ USERS: ObjectType = _directory_type(
         # user.md: sponsors "Supports $expand", with $select nested (user-list-sponsors.md); a user delta
         # query does not track them (delta-query-overview.md), so they are read each run for guests, whom
         # sponsors are for, through users?$filter=userType eq 'Guest' (docs/graph.md, Sponsors), in ranges
-        # of mailNickname: a property every user has (user.md: required on create) whose ge and le
-        # filters are default ones (includes/filter-directory-objects.md; userPrincipalName has no ge).
+        # of mailNickname: a property every user has (user.md: required on create, and "Supports $filter
+        # (eq, ne, not, ge, le, ...)"; the table of includes/filter-directory-objects.md marks its eq default
+        # and leaves its ge/le cell blank, so a 400 for the ranges falls back to one listing).
         _links(
             "sponsors",
             "users",
