@@ -892,6 +892,8 @@ def run_backup(
             sweep=None if full else _sweep(old_types),
         )
         reader.side_split = {k: list(v.get("sideSplit") or ()) for k, v in old_types.items()}
+        last_sps = (old_types.get("servicePrincipals") or {}).get("digests") or {}
+        reader.expect_unanswered = len(last_sps) > extension_discovery.ANSWERS_UP_TO
         reader.start_side_links(
             [t for t in chosen if old_types.get(t.name, {}).get("deltaLink") and not full]
         )

@@ -58,9 +58,9 @@ class Relationship:
     `only_when`: (property, value): the relationship is kept only for objects with that value, read each
     run through a listing filtered on it (`side_filter`) rather than through the type's delta query, which
     does not track it (users' sponsors, kept for guests: docs/graph.md). Other objects' files leave it out.
-    `split_by`: a property whose `ge` and `le` filters Graph serves by default, on which that listing is
+    `split_by`: a property whose `ge` and `le` filters the resource page lists, on which that listing is
     split into ranges read side by side (`live.Reader.side_links`): an expanding listing is a chain of pages
-    of 100, one after the other.
+    of 100, one after the other. A 400 for the ranges falls back to one listing.
 
     `inverse`: the listing (`path?query`) of the objects whose `read` (`{id}`: each of them) names the
     owners this relationship links them to, where Graph reads the link from the linked side only (the groups
