@@ -109,25 +109,29 @@ def _top_level(steps: Steps) -> str | None:
     return steps[0][0] if len(steps) == 1 and not steps[0][1] and steps[0][0] != "*" else None
 
 
+def _by_depth(paths: Sequence[Steps]) -> tuple[tuple[str, ...], tuple[Steps, ...]]:
+    """Parsed paths split into top-level keys (a dict lookup) and deeper paths (a walk)."""
+    return tuple(k for k in map(_top_level, paths) if k is not None), tuple(
+        s for s in paths if _top_level(s) is None
+    )
+
+
 @functools.lru_cache(maxsize=64)
 def _dropped(drop: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[Steps, ...]]:
-    """Excluded attributes parsed once, split like `_Plan`'s volatile paths: (top-level keys, deeper paths).
-    Every user of a run has the same ones (at least the custom security attributes it does not opt in to)."""
-    steps = [parse_dotted(p)[0] for p in drop]
-    return tuple(k for k in map(_top_level, steps) if k is not None), tuple(
-        s for s in steps if _top_level(s) is None
-    )
+    """Excluded attributes parsed once and split by depth, as `_Plan`'s volatile paths are. Every user of a
+    run has the same ones (at least the custom security attributes it does not opt in to)."""
+    return _by_depth([parse_dotted(p)[0] for p in drop])
 
 
 def _plan(t: ObjectType) -> _Plan:
     """Parsed dotted paths of a type, cached by identity (hashing a frozen entry hashes every field)."""
     cached = _PLANS.get(id(t))
     if cached is None or cached[0] is not t:
-        volatile = [parse_dotted(p)[0] for p in t.volatile]
+        volatile_keys, volatile_deep = _by_depth([parse_dotted(p)[0] for p in t.volatile])
         unordered = [parse_dotted(p) for p in t.unordered]
         plan = _Plan(
-            volatile_keys=tuple(k for k in map(_top_level, volatile) if k is not None),
-            volatile_deep=tuple(s for s in volatile if _top_level(s) is None),
+            volatile_keys=volatile_keys,
+            volatile_deep=volatile_deep,
             unordered_keys=tuple((k, key) for k, key in ((_top_level(s), key) for s, key in unordered) if k),
             unordered_deep=tuple((s, key) for s, key in unordered if _top_level(s) is None),
             named=frozenset(
@@ -199,6 +203,8 @@ def canonicalize(
         for parent, key in list(walk(obj, steps)):
             del parent[key]
     for rel in t.relationships:
+        if rel.name in drop_keys:  # (an excluded relationship: no value from the links either)
+            continue
         if links is not None and rel.name in links:
             raw = links[rel.name]
         elif rel.name in graph_obj:

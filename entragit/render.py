@@ -65,10 +65,7 @@ def canonical_of(
     t: ObjectType, raw: Mapping[str, Any], links: Mapping[str, Any], drop: list[str]
 ) -> dict[str, Any]:
     """The canonical form of a Graph object with its relationship values, minus excluded attributes."""
-    obj = canonical.canonicalize(t, strip_annotations(raw, t), links, drop=drop)
-    for key in drop:  # canonicalize fills unset selected properties with null after dropping: drop those too
-        obj.pop(key, None)
-    return obj
+    return canonical.canonicalize(t, strip_annotations(raw, t), links, drop=drop)
 
 
 def text_digest(text: bytes) -> str:

@@ -398,6 +398,14 @@ def test_drop_excludes_configured_attributes() -> None:
     assert "jobTitle" not in obj and "onPremisesExtensionAttributes" not in obj
 
 
+def test_an_excluded_relationship_stays_out_though_its_values_were_read() -> None:
+    """exclude_attributes may name a relationship (`groups: [owners]`): the listing still brings its values
+    as links, and the file leaves them out; the other relationships stay."""
+    group = {"id": "g1", "displayName": "Sales", "securityEnabled": True}
+    obj = canonicalize(by_name("groups"), group, {"owners": ["u2"], "members": ["u1"]}, drop=["owners"])
+    assert "owners" not in obj and obj["members"] == ["u1"]
+
+
 def test_nulls_are_kept_so_a_cleared_property_shows_in_the_diff() -> None:
     obj = canonicalize(by_name("users"), {**_typical_user(), "jobTitle": None})
     assert obj["jobTitle"] is None
