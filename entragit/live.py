@@ -816,8 +816,9 @@ class Reader:
         # pages of 100 were the run's longest chain (2,000 applications: 21 pages).
         first = expanded[0] if expanded and not t.shard else None
         rest = [r for r in expanded if r is not first]
-        ids_only = {**self.list_params(t), "$select": "id"}
-        plans = [(self.list_params(t), first), *((ids_only, rel) for rel in rest)]
+        params = self.list_params(t)
+        ids_only = {**params, "$select": "id"}
+        plans = [(params, first), *((ids_only, rel) for rel in rest)]
         raw, *more = self.client.map_concurrent(lambda plan: self._list(t, *plan), plans)
         items = [o for o in raw if catalog.is_backed_up(t, o)]
         del raw

@@ -516,15 +516,8 @@ class GraphApi:
         every request; but only when a collection they read changed or the clock passed the next end:
         run on each of a backup's thousand requests they were a sixth of the sandbox's CPU, which shares
         the machine's cores with the client under test."""
-        watched = (
-            pim.ELIGIBILITY,
-            pim.ASSIGNMENT,
-            pim_groups.ELIGIBILITY,
-            pim_groups.ASSIGNMENT,
-            pim.POLICIES,
-            pim.POLICY_ASSIGNMENTS,
-            "groups",
-        )
+        schedules = (pim.ELIGIBILITY, pim.ASSIGNMENT, pim_groups.ELIGIBILITY, pim_groups.ASSIGNMENT)
+        watched = (*schedules, pim.POLICIES, pim.POLICY_ASSIGNMENTS, "groups")
 
         def state() -> tuple[int, ...]:
             return (*(self.tenant.coll(k).version for k in watched), len(self.tenant.deleted))
@@ -537,7 +530,7 @@ class GraphApi:
         pim_groups.sync(self.tenant)
         ends = [
             end
-            for key in watched[:4]
+            for key in schedules
             for obj in self.tenant.coll(key).objs.values()
             if (end := pim.end_of(obj)) is not None
         ]
