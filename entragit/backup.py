@@ -152,6 +152,7 @@ class _Outcome:
     state: dict[str, Any] = field(default_factory=dict)
     domain: str | None = None
     notices: list[str] = field(default_factory=list)  # what the user should know, though nothing failed
+    resettled: str = ""  # `_settings_changed`: why every file of the type was rendered again
 
 
 # ---------------------------------------------------------------------------------------------------- helpers
@@ -240,6 +241,11 @@ class _Run:
             raise KeyboardInterrupt
         try:
             summary.unread = self.reader.unreadable(t)
+            if not self.reader.uses_delta(t):
+                self.reader.start_id_listings(t)  # (before the settings' check waits for discovery)
+            outcome.resettled = _settings_changed(self.reader, t, old)
+            if outcome.resettled:
+                old = {}
             saved = old.get("deltaLink") if self.reader.uses_delta(t) and not self.full else None
             link = self.reader.resumable(str(saved)) if saved else None
             if saved and link is None:
@@ -900,11 +906,10 @@ def run_backup(
         status = status or RunStatus()
         status.requests = lambda: dict(client.stats)
         status.types = len(chosen)
-        resettled = _settings_changed(reader, chosen, old_types)
         snapshot = store.snapshot()
         try:
-            starts = {k: {} if k in resettled else v for k, v in old_types.items()}
-            outcomes = _list_types(store, reader, snapshot, chosen, starts, full, say, status)
+            outcomes = _list_types(store, reader, snapshot, chosen, old_types, full, say, status)
+            resettled = {out.t.name: out.resettled for out in outcomes if out.resettled}
             for out in outcomes:
                 out.state["rendering"] = reader.rendering(out.t)
                 out.state["sweep"] = (_sweep(old_types) or 0) + 1
@@ -1025,25 +1030,19 @@ def _sweep(old_types: Mapping[str, Any]) -> int | None:
     return None
 
 
-def _settings_changed(
-    reader: live.Reader, chosen: Sequence[ObjectType], old_types: Mapping[str, Any]
-) -> dict[str, str]:
-    """type name → `settings changed: exclude_attributes for users`, for each chosen type whose rendering
-    settings (`Reader.rendering`) differ from those its incremental state was written with. Digests and a
+def _settings_changed(reader: live.Reader, t: ObjectType, old: Mapping[str, Any]) -> str:
+    """`settings changed: exclude_attributes for users` when the type's rendering settings
+    (`Reader.rendering`) differ from those its incremental state was written with, else "". Digests and a
     delta round only find objects that changed in the tenant, so such a type is listed in full without its
     old digests, and every file whose text the new settings change is written. A type without state is
-    listed in full anyway: nothing to say."""
-    found: dict[str, str] = {}
-    for t in chosen:
-        old = old_types.get(t.name)
-        if not old:
-            continue
-        before: Mapping[str, Any] = old.get("rendering") or {}
-        now = reader.rendering(t)
-        keys = [k for k in {**now, **before} if before.get(k, []) != now.get(k, [])]
-        if keys:
-            found[t.name] = f"settings changed: {', '.join(keys)} for {t.name}"
-    return found
+    listed in full anyway: nothing to say. Asked in each type's own worker: only the types that take
+    extensions wait for their discovery."""
+    if not old:
+        return ""
+    before: Mapping[str, Any] = old.get("rendering") or {}
+    now = reader.rendering(t)
+    keys = [k for k in {**now, **before} if before.get(k, []) != now.get(k, [])]
+    return f"settings changed: {', '.join(keys)} for {t.name}" if keys else ""
 
 
 def _held(store: Store, t: ObjectType, props: Sequence[str]) -> dict[str, dict[str, Any]]:

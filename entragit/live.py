@@ -388,6 +388,7 @@ class Reader:
         self._defined: dict[str, set[str]] = {}
         self._learned_lock = threading.Lock()
         self._early: dict[str, Future[dict[str, dict[str, Any]]]] = {}  # `start_side_links`
+        self._early_ids: dict[str, list[Future[list[dict[str, Any]]]]] = {}  # `start_id_listings`
         self._held_ahead: dict[str, Future[dict[str, dict[str, Any]]]] = {}  # `_hold_ahead`
         # Bounds of the ranges `_side_listing` reads side by side (type name → bounds): the last run's, set
         # by the backup before its listings start; and those this run found, for the next.
@@ -736,10 +737,14 @@ class Reader:
             props += [n for n in self.extensions(t) if n not in excluded]
         return ",".join(props)
 
-    def list_params(self, t: ObjectType, *, deleted: bool = False) -> dict[str, str]:
+    def list_params(self, t: ObjectType, *, deleted: bool = False, ids_only: bool = False) -> dict[str, str]:
+        """The query of a type's listing; `ids_only`, of a listing that brings one expansion by id, which
+        selects no extension and so need not wait for their discovery."""
         params: dict[str, str] = {}
         sel = catalog.select_param(t)
-        if sel:
+        if ids_only:
+            params["$select"] = "id"
+        elif sel:
             params["$select"] = self.select(t, sel)
         if t.list_filter and not deleted:
             params["$filter"] = t.list_filter
@@ -808,18 +813,11 @@ class Reader:
         An object that vanished while its links were read carries `GONE` among its values: the caller must
         neither write nor delete its file on that evidence alone.
         """
+        first, rest = self._expansions(t)
+        started = self._early_ids.pop(t.name, None) or self._id_listings(t, rest)
         self._hold_ahead(t)
-        expanded = [r for r in t.relationships if r.expand] if self.expand_in_listing else []
-        # A small type's first expansion comes in the listing itself (one request). A big one's listing
-        # is read in pages of 999 without any, and each expansion in a listing of ids (pages of 100 when
-        # expanding): the chains of light pages run side by side, where the objects' whole properties in
-        # pages of 100 were the run's longest chain (2,000 applications: 21 pages).
-        first = expanded[0] if expanded and not t.shard else None
-        rest = [r for r in expanded if r is not first]
-        params = self.list_params(t)
-        ids_only = {**params, "$select": "id"}
-        plans = [(params, first), *((ids_only, rel) for rel in rest)]
-        raw, *more = self.client.map_concurrent(lambda plan: self._list(t, *plan), plans)
+        raw = self._list(t, self.list_params(t), first)
+        more = [f.result() for f in started]
         items = [o for o in raw if catalog.is_backed_up(t, o)]
         del raw
         ids = [str(o["id"]) for o in items]
@@ -875,6 +873,30 @@ class Reader:
                     yield waiting.pop(oid), values.pop(oid)
         finally:
             cast(Generator[Any, None, None], reads).close()
+
+    def _expansions(self, t: ObjectType) -> tuple[Relationship | None, list[Relationship]]:
+        """The relationship a type's listing expands, and those each listed by id beside it.
+
+        A small type's first expansion comes in the listing itself (one request). A big one's listing is
+        read in pages of 999 without any, and each expansion in a listing of ids (pages of 100 when
+        expanding): the chains of light pages run side by side, where the objects' whole properties in
+        pages of 100 were the run's longest chain (2,000 applications: 21 pages)."""
+        expanded = [r for r in t.relationships if r.expand] if self.expand_in_listing else []
+        first = expanded[0] if expanded and not t.shard else None
+        return first, [r for r in expanded if r is not first]
+
+    def _id_listings(self, t: ObjectType, rels: Sequence[Relationship]) -> list[Future[list[dict[str, Any]]]]:
+        params = self.list_params(t, ids_only=True)
+        return [_started("entragit-ids", self._list, t, params, rel) for rel in rels]
+
+    def start_id_listings(self, t: ObjectType) -> None:
+        """Start now the listings of ids that bring a listed type's further expansions (`_expansions`), for
+        `listed` to take. They are the longest chains of an incremental run at 100k users (applications' and
+        service principals', 21 pages of 100 each), and they select no extension: so they need not wait, as
+        the type's own listing does, for the discovery of the tenant's extensions."""
+        rest = self._expansions(t)[1]
+        if rest and t.name not in self._early_ids:
+            self._early_ids[t.name] = self._id_listings(t, rest)
 
     def _list(self, t: ObjectType, params: dict[str, str], rel: Relationship | None) -> list[dict[str, Any]]:
         if rel is not None:
