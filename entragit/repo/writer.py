@@ -11,9 +11,9 @@ Interruption safety: before the first file is written, the list of paths about t
 finds the marker and puts exactly those paths back to HEAD before doing anything else, so the work tree never
 keeps a half-written snapshot and a partial run can never be committed by accident.
 
-Incremental state (delta links, content digests) lives in `.git/entragit/state.json`, outside the tracked
-tree: it never shows in a diff, and losing it only costs a full listing. It is tied to the HEAD it was written
-for; if HEAD moved behind entragit's back (a manual commit, a reset) the state is ignored.
+Incremental state (delta links, content digests) lives in `.git/entragit/state.json` (`repo.state`), outside
+the tracked tree: it never shows in a diff, and losing it only costs a full listing. It is tied to the HEAD it
+was written for; if HEAD moved behind entragit's back (a manual commit, a reset) the state is ignored.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import wait as futures_wait
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
@@ -43,6 +44,7 @@ from git.exc import InvalidGitRepositoryError, NoSuchPathError
 from entragit.repo import git as gitcli
 from entragit.repo.authorship import NOTES_REF, ident
 from entragit.repo.git import RepoError
+from entragit.repo.state import StateFiles
 
 try:  # POSIX advisory lock; on other systems the lock file alone guards (best effort)
     import fcntl
@@ -50,7 +52,6 @@ except ImportError:  # pragma: no cover
     fcntl = None  # type: ignore[assignment]
 
 STATE_DIR = "entragit"
-STATE_FILE = "state.json"
 RUN_MARKER = "run.lock"
 LOCK_FILE = "lock"
 PENDING_REF = "refs/entragit/pending"  # the commit being built, until the work tree has been moved to it
@@ -106,6 +107,7 @@ class Store:
             )
         self.root = Path(repo.working_tree_dir)
         self.state_dir = Path(repo.git_dir) / STATE_DIR
+        self._state = StateFiles(self.state_dir, partial(_atomic_write, sync=True))
         self._lock_fh: IO[str] | None = None
         self.recovered: list[str] = []  # paths an interrupted earlier run left, put back by `session`
 
@@ -422,9 +424,8 @@ class Store:
         It was written for one HEAD. Commits made since on top of it that change nothing in `folders` (a
         report, a README, CI templates) leave the backed-up files as the state knows them, so it still holds;
         any other move of HEAD (a reset, an edit of an object file, a restore's commit) discards it."""
-        path = self.state_dir / STATE_FILE
         try:
-            state = json.loads(path.read_text(encoding="utf-8"))
+            state = self._state.load()
         except (FileNotFoundError, ValueError):
             return {}
         if not isinstance(state, dict) or not self._state_holds(str(state.get("head")), folders):
@@ -449,9 +450,7 @@ class Store:
 
     def save_state(self, types: Mapping[str, Any]) -> None:
         """Record state for the current HEAD; call only after the run's commit succeeded."""
-        self.state_dir.mkdir(parents=True, exist_ok=True)
-        data = json.dumps({"head": self.head(), "types": types}, separators=(",", ":"), sort_keys=True)
-        _atomic_write(self.state_dir / STATE_FILE, data.encode("utf-8"), sync=True)
+        self._state.save(self.head(), types)
 
     def load_json(self, name: str) -> dict[str, Any]:
         """A JSON mapping kept in .git/entragit/ (never tracked); empty when missing or damaged."""
