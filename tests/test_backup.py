@@ -174,7 +174,7 @@ def test_an_object_listed_as_the_last_run_listed_it_is_not_rendered_again(
     no input digests."""
     apps = catalog.by_name("applications")
     assert env.backup().ok
-    kept = json.loads((env.root / ".git/entragit/state.json").read_text())["types"]
+    kept = json.loads((env.root / ".git/entragit/state/state.json").read_text())["types"]
     assert len(kept["applications"]["inputs"]) == len(env.files(apps))
     assert "inputs" not in kept["groups"]  # (listed whole in a full run only: the next follows its delta)
     rendered: list[str] = []
@@ -557,7 +557,7 @@ def test_incremental_state_follows_the_graph_host(env: Env, sandbox_factory: Any
     ENTRAGIT_GRAPH_URL changed) continues incrementally; a link made on another host (older state) is never
     sent elsewhere: a one-line notice, and that type is listed in full."""
     env.backup()
-    state = json.loads((env.root / ".git/entragit/state.json").read_text())
+    state = json.loads((env.root / ".git/entragit/state/state.json").read_text())
     links = [v["deltaLink"] for v in state["types"].values() if v.get("deltaLink")]
     assert links and all(link.startswith(("users/delta?", "groups/delta?", "directory/")) for link in links)
     assert not any("://" in link for link in links)
@@ -565,7 +565,7 @@ def test_incremental_state_follows_the_graph_host(env: Env, sandbox_factory: Any
 
     other = sandbox_factory()  # another Graph host (a different port): an old absolute link must not go there
     state["types"]["users"]["deltaLink"] = f"{other.graph_url}/v1.0/users/delta?$deltatoken=old"
-    (env.root / ".git/entragit/state.json").write_text(json.dumps(state))
+    (env.root / ".git/entragit/state/state.json").write_text(json.dumps(state))
     before = other.stats.snapshot()["requests"]
     r = env.backup()
     assert r.ok and r.types["users"].mode == "full" and r.commit is None
@@ -597,7 +597,7 @@ def test_commits_outside_the_backed_up_folders_keep_the_incremental_state(env: E
 
 def test_lost_state_costs_only_a_full_listing(env: Env) -> None:
     env.backup()
-    (env.root / ".git/entragit/state.json").unlink()
+    (env.root / ".git/entragit/state/state.json").unlink()
     r = env.backup()
     assert r.ok and r.commit is None and r.types["users"].mode == "full"
 
@@ -721,7 +721,7 @@ def test_state_is_never_tracked(env: Env) -> None:
     env.backup()
     tracked = git(env.root, "ls-files").split("\n")
     assert not any(p.startswith(".git") or "state" in p for p in tracked)
-    state = json.loads((env.root / ".git/entragit/state.json").read_text())
+    state = json.loads((env.root / ".git/entragit/state/state.json").read_text())
     assert state["head"] == env.head() and state["types"]["users"]["deltaLink"]
 
 

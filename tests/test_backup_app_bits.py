@@ -151,7 +151,7 @@ def test_a_run_reads_the_guests_in_the_ranges_the_last_one_found(
     and still keeps every guest's sponsors; a range that fails fails the users type, no file changed."""
     monkeypatch.setattr(live, "SIDE_RANGE_OBJECTS", 1)
     assert env.backup().ok
-    state = json.loads((env.root / ".git/entragit/state.json").read_text())
+    state = json.loads((env.root / ".git/entragit/state/state.json").read_text())
     bounds = state["types"]["users"]["sideSplit"]
     assert len(bounds) >= 2 and bounds == sorted(bounds)
     guests = _guests(env)
@@ -195,7 +195,7 @@ def test_ranges_graph_refuses_fall_back_to_one_listing(env: Env) -> None:
     r = env.backup()
     assert r.ok, r.errors
     assert {g["id"]: g.get("sponsors") for g in _guests(env).values()} == expected
-    state = json.loads((env.root / ".git/entragit/state.json").read_text())
+    state = json.loads((env.root / ".git/entragit/state/state.json").read_text())
     assert state["types"]["users"]["sideSplit"] == []
     env.clear_faults()
     env.fault(r"mailNickname(%20|\+| )(ge|le)", 503)  # (a range tried now would fail the users type)

@@ -1,4 +1,4 @@
-"""The backup's incremental state on disk: `.git/entragit/state.json`, its big values in parts beside it.
+"""The backup's incremental state on disk: `.git/entragit/state/state.json`, its big maps in parts beside it.
 
 At 100k users the state is 17 MB of JSON, nearly all of it the per-object maps (the users' digests and seat
 codes, the applications' input digests). Written whole, a run that changed nothing spent a fifth of a second
@@ -11,6 +11,10 @@ A save writes the new parts first, then the state file (atomically), then remove
 to any more: a run killed in between leaves the last complete state, plus unreferenced parts the next
 save removes. A state whose part is missing or damaged is no state (the next run lists everything), like
 a damaged state file.
+
+Its folder is not where entragit kept the state before parts (`.git/entragit/state.json`, read when the
+folder has none, removed by the first save): an older entragit finds no state, so lists everything, instead
+of taking a part's reference for the users' digests and seat codes.
 """
 
 from __future__ import annotations
@@ -22,8 +26,10 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+FOLDER = "state"  # (in `.git/entragit`)
 FILE = "state.json"
 PARTS = "parts"
+LEGACY = "state.json"  # (in `.git/entragit`: the whole state in one file, before parts)
 PART_ENTRIES = 512  # (a map this small costs less to write again than a file of its own)
 _REF = "$part"
 
@@ -33,18 +39,20 @@ class Damaged(ValueError):
 
 
 class StateFiles:
-    """The state of one repository (`dir`: its `.git/entragit`), remembering which parts its last load read
+    """The state of one repository (`home`: its `.git/entragit`), remembering which parts its last load read
     so that a save need not write them again."""
 
-    def __init__(self, dir: Path, write: Callable[[Path, bytes], None]) -> None:
-        self.dir = dir
+    def __init__(self, home: Path, write: Callable[[Path, bytes], None]) -> None:
+        self.dir = home / FOLDER
+        self._legacy = home / LEGACY
         self._write = write  # (atomic and synced: the writer's)
         self._read: dict[tuple[str, str], tuple[str, Any]] = {}  # (type, key) → (part name, value)
 
     def load(self) -> Any:
         """The state file's JSON with its parts put back in; raises ValueError (or FileNotFoundError) when it
         cannot be read whole."""
-        state = json.loads((self.dir / FILE).read_text(encoding="utf-8"))
+        path = self.dir / FILE
+        state = json.loads((path if path.is_file() else self._legacy).read_text(encoding="utf-8"))
         types = state.get("types") if isinstance(state, dict) else None
         for type_name, values in (types or {}).items() if isinstance(types, dict) else ():
             if not isinstance(values, dict):
@@ -64,7 +72,7 @@ class StateFiles:
             raise Damaged(f"{PARTS}/{name}: {exc}") from exc
 
     def save(self, head: str | None, types: Mapping[str, Mapping[str, Any]]) -> None:
-        self.dir.mkdir(parents=True, exist_ok=True)
+        (self.dir / PARTS).mkdir(parents=True, exist_ok=True)
         kept: set[str] = set()
         out: dict[str, dict[str, Any]] = {}
         for type_name, values in types.items():
@@ -76,6 +84,7 @@ class StateFiles:
                     kept.add(name)
         data = json.dumps({"head": head, "types": out}, separators=(",", ":"), sort_keys=True)
         self._write(self.dir / FILE, data.encode("utf-8"))
+        self._legacy.unlink(missing_ok=True)
         self._prune(kept)
 
     def _stored(self, type_name: str, key: str, value: Mapping[str, Any]) -> str:
@@ -88,14 +97,13 @@ class StateFiles:
         name = hashlib.blake2b(text, digest_size=16).hexdigest() + ".json"
         path = self.dir / PARTS / name
         if not path.is_file():
-            path.parent.mkdir(exist_ok=True)
             self._write(path, text)
         self._read[(type_name, key)] = (name, dict(value))
         return name
 
     def _prune(self, kept: set[str]) -> None:
         folder = self.dir / PARTS
-        for name in os.listdir(folder) if folder.is_dir() else ():
+        for name in os.listdir(folder):
             if name not in kept:
                 (folder / name).unlink(missing_ok=True)
 

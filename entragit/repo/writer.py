@@ -11,7 +11,7 @@ Interruption safety: before the first file is written, the list of paths about t
 finds the marker and puts exactly those paths back to HEAD before doing anything else, so the work tree never
 keeps a half-written snapshot and a partial run can never be committed by accident.
 
-Incremental state (delta links, content digests) lives in `.git/entragit/state.json` (`repo.state`), outside
+Incremental state (delta links, content digests) lives in `.git/entragit/state/` (`repo.state`), outside
 the tracked tree: it never shows in a diff, and losing it only costs a full listing. It is tied to the HEAD it
 was written for; if HEAD moved behind entragit's back (a manual commit, a reset) the state is ignored.
 """
