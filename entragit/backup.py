@@ -665,10 +665,9 @@ def file_links(store: Store, t: ObjectType, path: str) -> dict[str, Any]:
     """The relationship values recorded in an object's file at the work tree (HEAD's after check_clean)."""
     text = store.read_text(path)
     try:
-        prev = canonical.load(text) if text is not None else {}
+        return canonical.load_top(text, [r.name for r in t.relationships]) if text is not None else {}
     except Exception:  # a damaged file: its links are unknown, not a reason to fail the run
-        prev = {}
-    return {r.name: prev.get(r.name) for r in t.relationships if r.name in prev}
+        return {}
 
 
 def _classify(store: Store, path: str, text: bytes, name: str, deleted: bool, tracked: bool) -> _Entry | None:

@@ -947,6 +947,37 @@ def _read_fast(text: str) -> dict[str, Any] | None:
         return None
 
 
+_NEXT_TOP_KEY = re.compile(r"\n(?=[^ \n])")  # (the line break before a line at column 0)
+
+
+@functools.lru_cache(maxsize=256)
+def _top_key(name: str) -> re.Pattern[str]:
+    return re.compile(rf"^{re.escape(name)}:", re.MULTILINE)
+
+
+def load_top(text: str, names: Sequence[str], *, source: str = "<yaml>") -> dict[str, Any]:
+    """The top-level keys `names` of a canonical object file (those it has), read without the rest.
+
+    An incremental backup takes each changed object's relationship values from its file: at 100k users,
+    a run where 1% changed parsed a thousand whole user files for their manager and sponsors (0.4 ms each,
+    a tenth of the run). In a file `dump` wrote every top-level key starts a line at column 0 and every
+    line of its value is indented (a literal block's blank lines are empty), so a key's text runs to the
+    next line at column 0. Where that text does not load, the whole file is loaded."""
+    pieces: list[str] = []
+    for name in names:
+        found = _top_key(name).search(text)
+        if found is not None:
+            end = _NEXT_TOP_KEY.search(text, found.end())
+            pieces.append(text[found.start() : end.start() if end else len(text)])
+    if not pieces:
+        return {}
+    try:
+        return load("\n".join(pieces) + "\n", source=source)
+    except CanonicalError:
+        data = load(text, source=source)
+        return {k: data[k] for k in names if k in data}
+
+
 def _yaml_problem(exc: Exception) -> str:
     """One line: what is wrong and where (ruamel's own text spans lines and ends with a help URL)."""
     problem = getattr(exc, "problem", None)

@@ -732,3 +732,36 @@ def test_agent_identities_keep_their_type_and_plain_objects_gain_none() -> None:
     user = canonicalize(by_name("users"), {"@odata.type": "#microsoft.graph.agentUser", "id": "u1"})
     assert user["@odata.type"] == "#microsoft.graph.agentUser"
     assert canonicalize(sps, load(dump(obj))) == obj  # a file reads back to the same object
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_some_top_level_keys_read_alone_are_those_the_whole_file_holds(seed: int) -> None:
+    """`load_top` (an incremental backup reads a changed object's links from its file so) gives what
+    loading the whole file gives, whatever the values around the keys: literal blocks with blank lines and
+    lines that look like keys, nested lists and mappings, tricky strings, keys at the start and the end."""
+    rng = random.Random(seed)
+    lookalike = "first line\n\nmanager: not a key\nsponsors:\n  - nor this\n"
+
+    def value(depth: int = 0) -> Any:
+        pick = rng.randrange(7 if depth < 2 else 4)
+        if pick == 0:
+            return rng.choice(TRICKY_STRINGS)
+        if pick == 1:
+            return lookalike
+        if pick == 2:
+            return rng.choice([None, True, 3, 2.5])
+        if pick == 3:
+            return f"{rng.random():.6f}"
+        if pick == 4:
+            return [value(depth + 1) for _ in range(rng.randrange(4))]
+        return {f"k{i}": value(depth + 1) for i in range(rng.randrange(4))}
+
+    keys = ["id", "manager", "sponsors", "memberOf", "zzz"]
+    obj = {"id": "x", **{f"p{i}": value() for i in range(rng.randrange(1, 8))}}
+    for k in keys[1:]:
+        if rng.random() < 0.7:
+            obj[k] = value()
+    text = dump(obj)
+    whole = load(text)
+    assert canonical.load_top(text, keys) == {k: whole[k] for k in keys if k in whole}
+    assert canonical.load_top(text, ["absent"]) == {}
