@@ -799,7 +799,7 @@ def _dangling_news(
     nothing can have gone where no commit ever held an object's file (only `init`'s), and reading the 10,000
     holders it adds at 100k users to find that cost it a second."""
     head = store.head()
-    if head is None or not _held_objects(store, head):
+    if head is None:
         return []
     removed: list[str] = []
     kept: list[str] = []
@@ -814,7 +814,7 @@ def _dangling_news(
             kept.append(path)
             if out.t.name in dangling.WATCHED:
                 watched.append(path)
-    if not removed and not watched:
+    if not (removed or watched) or not _held_objects(store, head):
         return []
     snapshot.flush()
     written = {p: text for p in watched if (text := store.read_text(p)) is not None}
