@@ -42,7 +42,7 @@ from entragit import (
 )
 from entragit.catalog import ObjectType
 from entragit.errors import EntragitError, UsageError
-from entragit.graph.client import DeltaExpired, GraphClient, GraphError, RetryNotice
+from entragit.graph.client import DeltaExpired, DeltaRound, GraphClient, GraphError, RetryNotice
 from entragit.repo import dangling, records
 from entragit.repo.authorship import one_line
 from entragit.repo.entries import LINK_ARROW, linked_name, stem
@@ -243,11 +243,15 @@ class _Run:
             summary.unread = self.reader.unreadable(t)
             if not self.reader.uses_delta(t):
                 self.reader.start_id_listings(t)  # (before the settings' check waits for discovery)
-            outcome.resettled = _settings_changed(self.reader, t, old)
-            if outcome.resettled:
-                old = {}
             saved = old.get("deltaLink") if self.reader.uses_delta(t) and not self.full else None
             link = self.reader.resumable(str(saved)) if saved else None
+            # A saved link carries its own $select: its round need not wait, as the settings' check does,
+            # for the discovery of the tenant's extensions (the users' round is a 1% run's longest chain).
+            # Under changed settings the type is listed in full and the round is left unread.
+            ahead = self.reader.start_delta_round(t, link) if link else None
+            outcome.resettled = _settings_changed(self.reader, t, old)
+            if outcome.resettled:
+                old, saved, link = {}, None, None
             if saved and link is None:
                 host = str(saved).split("/")[2]
                 now = self.reader.client.graph_url
@@ -256,7 +260,8 @@ class _Run:
                 )
             if link:
                 try:
-                    self._incremental(outcome, link, old)
+                    assert ahead is not None
+                    self._incremental(outcome, ahead, old)
                     summary.mode = "delta"
                     outcome.state["deltaLink"] = self.reader.portable(str(outcome.state["deltaLink"]))
                     self.status.finished[t.name] = summary.mode
@@ -465,53 +470,64 @@ class _Run:
 
     # -- an incremental round --------------------------------------------------------------------------------
 
-    def _incremental(self, out: _Outcome, link: str, old: Mapping[str, Any]) -> None:
+    def _incremental(self, out: _Outcome, ahead: Future[DeltaRound], old: Mapping[str, Any]) -> None:
         t = out.t
-        with self.reader.beside(t) as side_job:
-            rnd = self.reader.delta_round(t, link)
-        side = side_job.result()
         digests = dict(old.get("digests") or {})
         seats = dict(old.get("seats") or {})
         previously_soft = set(old.get("soft") or [])
         objects: dict[str, dict[str, Any]] = {}
+        # Objects whose values the side listing decides (guests' sponsors) wait for it; the others are taken
+        # while it runs: at 100k users its chains of pages outlast a 1% round.
+        waiting: dict[str, tuple[str, dict[str, Any], dict[str, Any]]] = {}
         removed_hard: list[str] = []
-        values = self.reader.opted_values(t)
-        blank = dict.fromkeys(catalog.not_in_delta(t))
-        for item in rnd.items:
-            oid = item.get("id")
-            if not oid:
-                continue
-            oid = str(oid)
-            if values is not None:  # opted-in properties a delta round never carries (`Reader.opted_values`)
-                item = {**item, **blank, **values.get(oid, {})}
-            path = catalog.object_path(t, oid)
-            removed = item.get("@removed")
-            if removed is not None:
-                reason = removed.get("reason") if isinstance(removed, Mapping) else None
-                seats.pop(oid, None)
-                if reason == "changed":
-                    continue  # soft-deleted: the deletedItems listing below supplies its current state
-                removed_hard.append(path)
-                continue
-            if not catalog.is_backed_up(t, item):
-                continue
-            prev_links = self.file_links(t, path)
-            links = {
-                r.name: live.apply_delta_links(r, prev_links.get(r.name), item[f"{r.name}@delta"])
-                if f"{r.name}@delta" in item
-                else prev_links.get(r.name, [] if r.kind != "ref-single" else None)
-                for r in t.relationships
-                if r.via_delta
-            }
-            # read beside the round: the side listing's value, else the file's (never "none" on no evidence)
-            links.update(
-                (r.name, prev_links[r.name])
-                for r in t.relationships
-                if r.only_when and r.applies(item) and r.name in prev_links
-            )
+        with self.reader.beside(t) as side_job:
+            rnd = ahead.result()
+            values = self.reader.opted_values(t)
+            blank = dict.fromkeys(catalog.not_in_delta(t))
+            for item in rnd.items:
+                oid = item.get("id")
+                if not oid:
+                    continue
+                oid = str(oid)
+                if values is not None:  # opted-in properties a delta round never carries (`opted_values`)
+                    item = {**item, **blank, **values.get(oid, {})}
+                path = catalog.object_path(t, oid)
+                removed = item.get("@removed")
+                if removed is not None:
+                    reason = removed.get("reason") if isinstance(removed, Mapping) else None
+                    seats.pop(oid, None)
+                    if reason == "changed":
+                        continue  # soft-deleted: the deletedItems listing below supplies its current state
+                    removed_hard.append(path)
+                    continue
+                if not catalog.is_backed_up(t, item):
+                    continue
+                prev_links = self.file_links(t, path)
+                links = {
+                    r.name: live.apply_delta_links(r, prev_links.get(r.name), item[f"{r.name}@delta"])
+                    if f"{r.name}@delta" in item
+                    else prev_links.get(r.name, [] if r.kind != "ref-single" else None)
+                    for r in t.relationships
+                    if r.via_delta
+                }
+                # read beside the round: the side listing's value, else the file's (never "none" on no
+                # evidence)
+                links.update(
+                    (r.name, prev_links[r.name])
+                    for r in t.relationships
+                    if r.only_when and r.applies(item) and r.name in prev_links
+                )
+                objects.pop(path, None)  # (listed twice in the round: the later copy is the one kept)
+                waiting.pop(path, None)
+                if live.reads_beside(t, item):
+                    waiting[path] = (oid, item, links)
+                else:
+                    objects[path] = self.reader.canonical(t, item, links)
+                if t.name == "users":
+                    seats[oid] = tenant_reports.seat_code(item)
+            side = side_job.result()
+        for path, (oid, item, links) in waiting.items():
             objects[path] = self.reader.canonical(t, item, live.with_side(t, item, links, side.get(oid)))
-            if t.name == "users":
-                seats[oid] = tenant_reports.seat_code(item)
         side_now = _values_digests(side)
         objects.update(self._side_changes(t, side, objects, values, old.get("side") or {}, side_now))
         soft_now: list[str] = []

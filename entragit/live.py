@@ -178,6 +178,11 @@ def round_objects(
         yield oid, item, with_side(t, item, links, side.get(oid))
 
 
+def reads_beside(t: ObjectType, item: Mapping[str, Any]) -> bool:
+    """Whether some of item's relationships come from the side listing (`only_when`: a guest's sponsors)."""
+    return any(rel.only_when is not None and rel.applies(item) for rel in t.relationships)
+
+
 def with_side(
     t: ObjectType, item: Mapping[str, Any], links: dict[str, Any], side: Mapping[str, Any] | None
 ) -> dict[str, Any]:
@@ -1215,6 +1220,10 @@ class Reader:
     def delta_round(self, t: ObjectType, link: str) -> DeltaRound:
         """The changes since a saved deltaLink (DeltaExpired when Graph no longer accepts it)."""
         return self.client.delta(link, required_permission=self.permission(t))
+
+    def start_delta_round(self, t: ObjectType, link: str) -> Future[DeltaRound]:
+        """`delta_round` begun now on a thread of its own; `result()` raises what it raised."""
+        return _started("entragit-delta", self.delta_round, t, link)
 
     def deleted(self, t: ObjectType) -> list[dict[str, Any]]:
         """The type's soft-deleted objects (its catalog `recycle_bin`), for types that have one."""

@@ -104,6 +104,19 @@ def test_an_incremental_backup_keeps_changes_of_each(env: Env) -> None:
     assert env.load(strength_path)["combinationConfigurations"][0]["allowedAAGUIDs"] == []
     assert env.load(guest_path)["sponsors"] == [sponsor["id"]]
 
+    # a guest in the delta round whose sponsors changed too, beside a member in the round: the guest's file
+    # takes both (the round's guests wait for the guests' listing; the members are taken before it ends)
+    env.graph("PATCH", f"users/{guest['id']}", {"jobTitle": "Auditor"})
+    env.graph("DELETE", f"users/{guest['id']}/sponsors/{sponsor['id']}/$ref")
+    env.graph("PATCH", f"users/{sponsor['id']}", {"jobTitle": "Sponsor"})
+    assert env.backup().ok
+    assert {p for _status, p in env.last_commit_files(reports=False)} == {
+        guest_path,
+        catalog.object_path(USERS, sponsor["id"]),
+    }
+    assert (env.load(guest_path)["jobTitle"], env.load(guest_path)["sponsors"]) == ("Auditor", [])
+    assert env.load(catalog.object_path(USERS, sponsor["id"]))["jobTitle"] == "Sponsor"
+
     # a guest who became a member: the delta round brings the change, the file no longer lists sponsors
     env.graph("PATCH", f"users/{guest['id']}", {"userType": "Member"})
     assert env.backup().ok
