@@ -189,8 +189,12 @@ def _time(text: Any) -> datetime | None:
     if not isinstance(text, str) or not text:
         return None
     main, _, frac = text.rstrip("Z").partition(".")
+    # fromisoformat, not strptime (a tenth of the cost, a thousand records a run), on exactly the form
+    # strptime("%Y-%m-%dT%H:%M:%S") took: fromisoformat alone would also take a date or an offset.
+    if len(main) != 19 or main[10] != "T" or not main[:4].isdigit():
+        return None
     try:
-        when = datetime.strptime(main, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc)
+        when = datetime.fromisoformat(main).replace(tzinfo=timezone.utc)
     except ValueError:
         return None
     digits = "".join(c for c in frac if c.isdigit())[:6]

@@ -691,37 +691,34 @@ def _classify(store: Store, path: str, text: bytes, name: str, deleted: bool, tr
 
     Only a tracked file is compared (check_clean guarantees its work-tree copy equals HEAD's); an untracked
     file at that path is not in any commit, so the object is "added"."""
-    raw = _read_bytes(store.root / path) if tracked else None
+    raw = store.read_bytes(path) if tracked else None
     if raw == text:
         return None
     current = raw.decode("utf-8", "replace") if raw is not None else None
     if current is None:
         kind = "added"
-    elif deleted and "deletedDateTime" not in _loaded_keys(current):
+    elif deleted and not _soft_deleted(current):
         kind = "soft-deleted"
-    elif not deleted and "deletedDateTime" in _loaded_keys(current):
+    elif not deleted and _soft_deleted(current):
         kind = "restored"
     else:
         kind = "changed"
     return _Entry(kind, name)
 
 
-def _read_bytes(path: Path) -> bytes | None:
-    try:
-        return path.read_bytes()
-    except (FileNotFoundError, NotADirectoryError):
-        return None
-
-
-def _loaded_keys(text: str) -> set[str]:
-    """Keys set to a non-null value at the top level of a canonical file (cheap: no YAML parse needed)."""
-    keys: set[str] = set()
-    for line in text.splitlines():
-        if line and not line[0].isspace() and ":" in line and not line.startswith("-"):
-            key, _, value = line.partition(":")
-            if value.strip() not in ("", "null", "~"):
-                keys.add(key.strip().strip("'\""))
-    return keys
+def _soft_deleted(text: str) -> bool:
+    """Whether a canonical file sets a top-level deletedDateTime. A substring search, not a line-by-line pass
+    or a multi-line regular expression: a changed group's file can hold thousands of member lines."""
+    key = "deletedDateTime:"
+    if text.startswith(key):
+        at = len(key)
+    else:
+        found = text.find("\n" + key)
+        if found < 0:
+            return False
+        at = found + 1 + len(key)
+    end = text.find("\n", at)
+    return text[at : end if end >= 0 else len(text)].strip() not in ("", "null", "~")
 
 
 # ---------------------------------------------------------------------------------------------------- entry

@@ -354,6 +354,7 @@ def test_each_change_is_one_commit_touching_exactly_its_files(env: Env) -> None:
     env.backup()
     assert env.last_commit_files(reports=False) == [("M", user_path)]
     assert env.load(user_path)["deletedDateTime"] is None
+    assert "restored" in git(env.root, "log", "-1", "--format=%B")
 
     # Nothing else changed: no commit.
     assert env.backup().commit is None
