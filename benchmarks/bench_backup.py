@@ -161,6 +161,9 @@ def chain_floor(info: dict[str, Any]) -> dict[str, Any]:
 
 def env_for(info: dict[str, Any]) -> dict[str, str]:
     env = dict(os.environ)
+    # An installed entragit runs from the bytecode pip compiled; a shell that turns the cache off would have
+    # every run compile entragit's sources again (0.3 s, a tenth of an incremental run at 100k users).
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.update(
         {
             "ENTRAGIT_GRAPH_URL": info["graph_url"],
