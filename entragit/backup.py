@@ -16,6 +16,7 @@ plus a hash per listed object, and writes nothing.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import heapq
 import json
@@ -216,17 +217,31 @@ class _Run:
         # What HEAD holds: a file is "added" unless HEAD has it, whatever else lies in the work tree (a stray
         # or left-over untracked file must neither make a first backup report "changed" nor, when its bytes
         # happen to equal the new content, be skipped and so never committed).
-        self._tracked: frozenset[str] | None = None
+        self._tracked: tuple[frozenset[str], list[str]] | None = None
         self._tracked_lock = threading.Lock()
 
     def close(self) -> None:
         self.renderer.close()
 
-    def tracked(self) -> frozenset[str]:
+    def _index(self) -> tuple[frozenset[str], list[str]]:
+        """HEAD's paths, from one `git ls-files` a run (the listings do not touch the index): as a set, and
+        sorted for `tracked_under`."""
         with self._tracked_lock:
             if self._tracked is None:
-                self._tracked = frozenset(self.store.all_tracked())
+                paths = sorted(self.store.all_tracked())
+                self._tracked = (frozenset(paths), paths)
             return self._tracked
+
+    def tracked(self) -> frozenset[str]:
+        return self._index()[0]
+
+    def tracked_under(self, folder: str) -> list[str]:
+        """HEAD's paths under a type's folder. Not a `git ls-files` per type: each reads the whole index
+        (115,000 entries at 100k users), and the 37 types listed whole every run asked for theirs, 1.5 s of
+        git's CPU in a run that changed 1% of the tenant, on the cores the run shares."""
+        paths = self._index()[1]
+        prefix = folder.rstrip("/") + "/"
+        return paths[bisect.bisect_left(paths, prefix) : bisect.bisect_left(paths, prefix[:-1] + "0")]
 
     def file_links(self, t: ObjectType, path: str) -> dict[str, Any]:
         """The relationship values in the object's current file (kept for soft-deleted objects)."""
@@ -463,7 +478,7 @@ class _Run:
     def _find_deletions(self, p: _Pass) -> None:
         """Files of the type that the complete listing did not return: the objects were deleted for good."""
         t = p.out.t
-        for path in self.store.tracked_files([t.folder]):
+        for path in self.tracked_under(t.folder):
             if path not in p.digests and path not in p.kept and catalog.type_for_path(path) is t:
                 name = _name_from_text(t, self.store.read_text(path), path)
                 p.out.entries[path] = _Entry("deleted", name)
