@@ -46,7 +46,7 @@ from entragit.errors import EntragitError, UsageError
 from entragit.graph.client import DeltaExpired, DeltaRound, GraphClient, GraphError, RetryNotice
 from entragit.repo import dangling, records
 from entragit.repo.authorship import one_line
-from entragit.repo.entries import LINK_ARROW, linked_name, stem
+from entragit.repo.entries import LINK_ARROW, linked_name, stem, top_field
 from entragit.repo.reader import BackupRepo
 from entragit.repo.writer import Part, Snapshot, Store
 from entragit.tenant_reports import REPORT_FOLDER
@@ -722,18 +722,9 @@ def _classify(store: Store, path: str, text: bytes, name: str, deleted: bool, tr
 
 
 def _soft_deleted(text: str) -> bool:
-    """Whether a canonical file sets a top-level deletedDateTime. A substring search, not a line-by-line pass
-    or a multi-line regular expression: a changed group's file can hold thousands of member lines."""
-    key = "deletedDateTime:"
-    if text.startswith(key):
-        at = len(key)
-    else:
-        found = text.find("\n" + key)
-        if found < 0:
-            return False
-        at = found + 1 + len(key)
-    end = text.find("\n", at)
-    return text[at : end if end >= 0 else len(text)].strip() not in ("", "null", "~")
+    """Whether a canonical file sets a top-level deletedDateTime (read without parsing the file)."""
+    found = top_field(text, "deletedDateTime")
+    return found is not None and found[0] not in ("", "null", "~")
 
 
 # ---------------------------------------------------------------------------------------------------- entry

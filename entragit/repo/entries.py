@@ -58,8 +58,9 @@ _SPECIAL_WORDS = {"null", "~", "true", "false", "yes", "no", "on", "off", "y", "
 _BOOLS = {"true": True, "false": False, "True": True, "False": False, "TRUE": True, "FALSE": False}
 
 
-def _raw_field(text: str, key: str) -> tuple[str, str] | None:
-    """(value text on the key's line, first char of the next line) for a top-level key, None if absent."""
+def top_field(text: str, key: str) -> tuple[str, str] | None:
+    """(value text on the key's line, first char of the next line) for a top-level key, None if absent: a
+    substring search, not a YAML parse nor a pass over every line (a group's file can hold thousands)."""
     prefix = key + ":"
     if text.startswith(prefix):
         start = len(prefix)
@@ -101,7 +102,7 @@ def _scalar(raw: str) -> Any:
 
 def _field(text: str, key: str) -> Any:
     """A top-level scalar's exact value, None if absent or null, _UNSURE if only a YAML parser can tell."""
-    found = _raw_field(text, key)
+    found = top_field(text, key)
     if found is None:
         return None
     raw, next_first = found
@@ -111,7 +112,7 @@ def _field(text: str, key: str) -> Any:
 
 
 def _licensed_from_text(text: str) -> Any:
-    found = _raw_field(text, "assignedLicenses")
+    found = top_field(text, "assignedLicenses")
     if found is None:
         return False
     raw, next_first = found
